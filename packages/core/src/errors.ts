@@ -1,0 +1,140 @@
+import { z } from "zod";
+
+/**
+ * Every error code the API and the WebSocket protocol can return. One list, shared by REST and
+ * realtime, so clients can switch on `error.code` without guessing.
+ */
+export const ERROR_CODES = [
+  "BAD_REQUEST",
+  "VALIDATION_FAILED",
+  "INVALID_JSON",
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "METHOD_NOT_ALLOWED",
+  "CONFLICT",
+  "PAYLOAD_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "RATE_LIMITED",
+  "BUDGET_EXCEEDED",
+  "LIMIT_EXCEEDED",
+  "MODEL_UNAVAILABLE",
+  "UPSTREAM_ERROR",
+  "UPSTREAM_TIMEOUT",
+  "SESSION_BUSY",
+  "SESSION_PAUSED",
+  "SESSION_ENDED",
+  "ASSIGNMENT_NOT_OPEN",
+  "ATTEMPTS_EXHAUSTED",
+  "TICKET_INVALID",
+  "PROTOCOL_ERROR",
+  "FRAME_TOO_LARGE",
+  "MESSAGE_TOO_LONG",
+  "SERVICE_UNAVAILABLE",
+  "INTERNAL",
+] as const;
+
+export const errorCodeSchema = z.enum(ERROR_CODES);
+export type ErrorCode = z.infer<typeof errorCodeSchema>;
+
+/** The one error envelope of DESIGN.md: `{ error: { code, message, requestId, details? } }`. */
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: errorCodeSchema,
+    message: z.string(),
+    requestId: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+/** HTTP status each code maps to by default. */
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 422,
+  INVALID_JSON: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  BUDGET_EXCEEDED: 429,
+  LIMIT_EXCEEDED: 429,
+  MODEL_UNAVAILABLE: 422,
+  UPSTREAM_ERROR: 502,
+  UPSTREAM_TIMEOUT: 504,
+  SESSION_BUSY: 409,
+  SESSION_PAUSED: 409,
+  SESSION_ENDED: 409,
+  ASSIGNMENT_NOT_OPEN: 409,
+  ATTEMPTS_EXHAUSTED: 409,
+  TICKET_INVALID: 401,
+  PROTOCOL_ERROR: 400,
+  FRAME_TOO_LARGE: 413,
+  MESSAGE_TOO_LONG: 413,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+/**
+ * Domain error thrown by services and infrastructure; the HTTP and WebSocket layers map it to the
+ * envelope once. `retryAfterSeconds` becomes a `Retry-After` header on 429/503.
+ */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+  readonly retryAfterSeconds: number | undefined;
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { details?: unknown; status?: number; retryAfterSeconds?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = opts.status ?? ERROR_STATUS[code];
+    this.details = opts.details;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(what: string, details?: unknown) {
+    super("NOT_FOUND", `${what} not found`, { details });
+  }
+}
+export class ForbiddenError extends AppError {
+  constructor(message = "You may not do this", details?: unknown) {
+    super("FORBIDDEN", message, { details });
+  }
+}
+export class UnauthenticatedError extends AppError {
+  constructor(message = "Authentication required", details?: unknown) {
+    super("UNAUTHENTICATED", message, { details });
+  }
+}
+export class ConflictError extends AppError {
+  constructor(message: string, details?: unknown, code: ErrorCode = "CONFLICT") {
+    super(code, message, { details });
+  }
+}
+export class ValidationError extends AppError {
+  constructor(message: string, details?: unknown) {
+    super("VALIDATION_FAILED", message, { details });
+  }
+}
+export class LimitExceededError extends AppError {
+  constructor(
+    message: string,
+    opts: { retryAfterSeconds: number; details?: unknown; code?: ErrorCode },
+  ) {
+    super(opts.code ?? "RATE_LIMITED", message, {
+      retryAfterSeconds: opts.retryAfterSeconds,
+      details: opts.details,
+    });
+  }
+}
