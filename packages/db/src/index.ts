@@ -1,0 +1,5 @@
+export * from "./client.ts";
+export * from "./paths.ts";
+export * from "./seed.ts";
+export * as schema from "./schema/index.ts";
+export * from "./schema/index.ts";

@@ -1,0 +1,87 @@
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  index,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+  uuid,
+  type AnyPgColumn,
+} from "drizzle-orm/pg-core";
+import { createdAt, id, ltree, timestamps, tstz } from "./columns.ts";
+
+export const USER_STATUSES = ["active", "pending", "suspended", "deleted"] as const;
+export const GROUP_ROLES = ["admin", "teacher", "member"] as const;
+export type GroupRole = (typeof GROUP_ROLES)[number];
+
+export const users = pgTable(
+  "users",
+  {
+    id: id(),
+    clerkUserId: text("clerk_user_id").unique(),
+    email: text("email"),
+    name: text("name"),
+    givenName: text("given_name"),
+    familyName: text("family_name"),
+    imageUrl: text("image_url"),
+    /** `pending` = known only from a membership or token, not yet from a user.* webhook. */
+    status: text("status", { enum: USER_STATUSES }).notNull().default("active"),
+    isSystemAdmin: boolean("is_system_admin").notNull().default(false),
+    /** The Clerk `updated_at` last applied: later webhooks win, earlier ones are ignored. */
+    clerkUpdatedAt: tstz("clerk_updated_at"),
+    /** Tombstone: set by user.deleted; personal data is anonymised, learning records stay. */
+    deletedAt: tstz("deleted_at"),
+    ...timestamps(),
+  },
+  (t) => [index("users_email_idx").on(t.email)],
+);
+
+export const groups = pgTable(
+  "groups",
+  {
+    id: id(),
+    parentId: uuid("parent_id").references((): AnyPgColumn => groups.id, { onDelete: "restrict" }),
+    /** Materialised path of ids from the root, for subtree/ancestor queries with GiST. */
+    path: ltree("path").notNull(),
+    name: text("name").notNull(),
+    slug: text("slug").notNull(),
+    kind: text("kind", { enum: ["district", "school", "department", "organization"] })
+      .notNull()
+      .default("organization"),
+    clerkOrgId: text("clerk_org_id").unique(),
+    clerkUpdatedAt: tstz("clerk_updated_at"),
+    deletedAt: tstz("deleted_at"),
+    settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
+    theme: jsonb("theme").$type<Record<string, unknown> | null>(),
+    ...timestamps(),
+  },
+  (t) => [
+    uniqueIndex("groups_slug_key").on(t.slug),
+    index("groups_parent_idx").on(t.parentId),
+    index("groups_path_gist").using("gist", t.path),
+  ],
+);
+
+export const groupMembers = pgTable(
+  "group_members",
+  {
+    groupId: uuid("group_id")
+      .notNull()
+      .references(() => groups.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: text("role", { enum: GROUP_ROLES }).notNull(),
+    clerkMembershipId: text("clerk_membership_id"),
+    clerkUpdatedAt: tstz("clerk_updated_at"),
+    /** Tombstone for organizationMembership.deleted so a late update cannot resurrect it. */
+    deletedAt: tstz("deleted_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.groupId, t.userId] }),
+    index("group_members_user_idx").on(t.userId).where(sql`${t.deletedAt} is null`),
+  ],
+);
