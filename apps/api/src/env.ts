@@ -1,0 +1,67 @@
+import { z } from "zod";
+
+const optionalUrl = z.preprocess((v) => (v === "" ? undefined : v), z.url().optional());
+const optionalString = z.preprocess((v) => (v === "" ? undefined : v), z.string().min(1).optional());
+const boolish = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .optional()
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const list = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v.split(",").map((s) => s.trim()).filter(Boolean) : []));
+
+/**
+ * Every variable the server reads, parsed once at start-up. Unset means the embedded default
+ * (see README): no DATABASE_URL → PGlite in DATA_DIR, no REDIS_URL → in-process bus, no S3_* →
+ * a directory, no AI_GATEWAY_URL → the built-in dev model, no CLERK_* → dev auth.
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default("0.0.0.0"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  INSTANCE_ID: optionalString,
+  DATA_DIR: z.string().default("./.data"),
+  DATABASE_URL: optionalUrl,
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  SEED_ON_EMPTY: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  REDIS_URL: optionalUrl,
+  S3_ENDPOINT: optionalUrl,
+  S3_BUCKET: optionalString,
+  S3_REGION: z.string().default("us-east-1"),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  S3_FORCE_PATH_STYLE: boolish,
+  S3_CREATE_BUCKET: boolish,
+  AI_GATEWAY_URL: optionalUrl,
+  AI_API_KEY: optionalString,
+  AI_DEFAULT_MODEL: z.string().default("dev-tutor"),
+  AI_DEV_TOKENS_PER_SECOND: z.coerce.number().positive().max(100_000).default(40),
+  CLERK_SECRET_KEY: optionalString,
+  CLERK_PUBLISHABLE_KEY: optionalString,
+  CLERK_JWT_KEY: optionalString,
+  CLERK_AUTHORIZED_PARTIES: list,
+  CLERK_WEBHOOK_SIGNING_SECRET: optionalString.refine((v) => v === undefined || v.startsWith("whsec_"), {
+    message: "must start with whsec_",
+  }),
+  CLERK_ROLE_MAP: optionalString,
+  CORS_ORIGINS: list,
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(2 * 1024 * 1024),
+  METRICS_TOKEN: optionalString,
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Parses the environment or returns the list of bad keys with reasons. */
+export function parseEnv(
+  source: Record<string, string | undefined>,
+): { ok: true; env: Env } | { ok: false; problems: string[] } {
+  const result = envSchema.safeParse(source);
+  if (result.success) return { ok: true, env: result.data };
+  return {
+    ok: false,
+    problems: result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`),
+  };
+}

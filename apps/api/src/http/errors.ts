@@ -1,0 +1,58 @@
+import { AppError, type ErrorBody, type ErrorCode } from "@raptscallions/core";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../deps.ts";
+
+/** Builds the one error envelope; every error response of the API goes through here. */
+export function errorResponse(
+  c: Context<AppEnv>,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  details?: unknown,
+  headers?: Record<string, string>,
+): Response {
+  const body: ErrorBody = { error: { code, message, requestId: c.get("requestId") ?? "unknown" } };
+  if (details !== undefined) body.error.details = details;
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
+  400: "BAD_REQUEST",
+  401: "UNAUTHENTICATED",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  405: "METHOD_NOT_ALLOWED",
+  409: "CONFLICT",
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+  422: "VALIDATION_FAILED",
+  429: "RATE_LIMITED",
+};
+
+/** Maps any thrown value to a response: domain errors to their status, the rest to a bare 500. */
+export function mapError(err: unknown, c: Context<AppEnv>): Response {
+  if (err instanceof AppError) {
+    const headers: Record<string, string> = {};
+    if (err.retryAfterSeconds !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(err.retryAfterSeconds)));
+    if (err.status >= 500) logServerError(c, err);
+    return errorResponse(c, err.status, err.code, err.status >= 500 && err.code === "INTERNAL" ? "Internal error" : err.message, err.details, headers);
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    const code =
+      err.status === 400 && /json/i.test(err.message) ? "INVALID_JSON" : (HTTP_EXCEPTION_CODES[err.status] ?? "BAD_REQUEST");
+    return errorResponse(c, err.status, code, err.message || code);
+  }
+  // A malformed request body surfaces from Bun/undici as a SyntaxError or TypeError while reading;
+  // those are the client's mistake, not ours.
+  if (err instanceof SyntaxError) return errorResponse(c, 400, "INVALID_JSON", "Malformed JSON in request body");
+  logServerError(c, err);
+  return errorResponse(c, 500, "INTERNAL", "Internal error");
+}
+
+function logServerError(c: Context<AppEnv>, err: unknown) {
+  c.get("deps")?.logger.error("request failed", { requestId: c.get("requestId"), err, path: c.req.path });
+}

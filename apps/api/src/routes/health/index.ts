@@ -1,0 +1,57 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../../deps.ts";
+
+/** Liveness, readiness and metrics: what load balancers and Prometheus poll. */
+export function healthRoutes() {
+  const app = new Hono<AppEnv>();
+
+  app.get("/health", (c) => c.json({ status: "ok" }, 200));
+
+  app.get("/ready", async (c) => {
+    const { db, readiness } = c.var.deps;
+    const all = [{ name: "database", check: () => db.ping() }, ...readiness];
+    const results = await Promise.all(
+      all.map(async ({ name, check }) => {
+        const started = performance.now();
+        try {
+          await withTimeout(check(), 2000);
+          return { name, ok: true, ms: Math.round(performance.now() - started) };
+        } catch (err) {
+          return { name, ok: false, ms: Math.round(performance.now() - started), error: errorMessage(err) };
+        }
+      }),
+    );
+    const ok = results.every((r) => r.ok);
+    const checks = Object.fromEntries(results.map(({ name, ...rest }) => [name, rest]));
+    return c.json({ status: ok ? "ready" : "unavailable", checks }, ok ? 200 : 503);
+  });
+
+  app.get("/metrics", async (c) => {
+    const { metrics, config } = c.var.deps;
+    if (config.metricsToken && c.req.header("authorization") !== `Bearer ${config.metricsToken}`) {
+      return c.json(
+        { error: { code: "UNAUTHENTICATED", message: "Metrics require a bearer token", requestId: c.var.requestId } },
+        401,
+      );
+    }
+    return c.body(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType });
+  });
+
+  return app;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e) => (clearTimeout(t), reject(e)),
+    );
+  });
+}
+
+function errorMessage(err: unknown): string {
+  // Readiness detail is for operators; keep it short and free of connection strings.
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.replace(/\w+:\/\/[^\s]+/g, "<url>").slice(0, 200);
+}

@@ -1,0 +1,73 @@
+import { createDb, isEmpty, seed } from "@raptscallions/db";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createApp } from "./app.ts";
+import type { AppDeps } from "./deps.ts";
+import { parseEnv } from "./env.ts";
+import { cryptoIds, systemClock } from "./lib/clock.ts";
+import { createLogger } from "./lib/logger.ts";
+import { createMetrics } from "./lib/metrics.ts";
+
+const parsed = parseEnv(process.env);
+if (!parsed.ok) {
+  console.error(`Invalid environment:\n  ${parsed.problems.join("\n  ")}`);
+  process.exit(1);
+}
+const env = parsed.env;
+const instanceId = env.INSTANCE_ID ?? `api-${cryptoIds.token(6)}`;
+const logger = createLogger({ level: env.LOG_LEVEL, base: { instance: instanceId } });
+
+mkdirSync(env.DATA_DIR, { recursive: true });
+const db = await createDb({
+  url: env.DATABASE_URL,
+  dataDir: env.DATABASE_URL ? undefined : join(env.DATA_DIR, "pg"),
+  maxConnections: env.DATABASE_POOL_SIZE,
+});
+await db.migrate();
+if (db.driver === "pglite" && env.SEED_ON_EMPTY && (await isEmpty(db.db))) {
+  const scene = await seed(db.db);
+  logger.info("seeded the empty embedded database", scene);
+}
+
+const deps: AppDeps = {
+  config: {
+    instanceId,
+    corsOrigins: env.CORS_ORIGINS,
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    metricsToken: env.METRICS_TOKEN,
+  },
+  db,
+  logger,
+  clock: systemClock,
+  ids: cryptoIds,
+  metrics: createMetrics(),
+  readiness: [],
+};
+
+const app = createApp(deps);
+const server = Bun.serve({
+  port: env.PORT,
+  hostname: env.HOST,
+  fetch: app.fetch,
+  maxRequestBodySize: Math.max(env.BODY_LIMIT_BYTES, env.UPLOAD_LIMIT_BYTES) + 64 * 1024,
+});
+logger.info("listening", {
+  url: `http://${env.HOST}:${server.port}`,
+  database: db.driver,
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info("shutting down", { signal });
+  // stop(false): refuse new connections, let in-flight requests finish, then close pools.
+  const forced = setTimeout(() => process.exit(1), 15_000);
+  await server.stop(false);
+  await db.close();
+  clearTimeout(forced);
+  logger.info("stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,31 @@
+import type { DbHandle } from "@raptscallions/db";
+import { createTestDb } from "@raptscallions/db/testing";
+import type { AppDeps } from "../../src/deps.ts";
+import { cryptoIds, systemClock } from "../../src/lib/clock.ts";
+import { createMemoryLogger } from "../../src/lib/logger.ts";
+import { createMetrics } from "../../src/lib/metrics.ts";
+
+/**
+ * Dependencies for an app under test: the given database (PGlite, or Postgres when
+ * TEST_DATABASE_URL is set), a memory logger, fresh metrics. Override any part.
+ */
+export function testDeps(db: DbHandle, overrides: Partial<AppDeps> = {}): AppDeps & { logger: ReturnType<typeof createMemoryLogger> } {
+  const logger = createMemoryLogger();
+  return {
+    config: {
+      instanceId: `test-${cryptoIds.token(4)}`,
+      corsOrigins: ["https://app.example.test"],
+      bodyLimitBytes: 64 * 1024,
+      metricsToken: undefined,
+    },
+    db,
+    logger,
+    clock: systemClock,
+    ids: cryptoIds,
+    metrics: createMetrics(),
+    readiness: [],
+    ...overrides,
+  } as AppDeps & { logger: ReturnType<typeof createMemoryLogger> };
+}
+
+export { createTestDb };
