@@ -7,6 +7,7 @@ import { errorResponse, mapError } from "./http/errors.ts";
 import { allowedMethodsIndex } from "./middleware/method-not-allowed.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { healthRoutes } from "./routes/health/index.ts";
+import { meRoutes } from "./routes/me/index.ts";
 
 export type { AppDeps, AppEnv } from "./deps.ts";
 
@@ -44,6 +45,8 @@ export function createApp(deps: AppDeps) {
   );
 
   app.route("/", healthRoutes());
+  app.route("/api/me", meRoutes());
+  // ROUTES: one app.route() line per resource, in this block.
 
   const allowedMethods = allowedMethodsIndex(app);
   app.notFound((c) => {

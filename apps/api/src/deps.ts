@@ -1,4 +1,8 @@
 import type { DbHandle } from "@raptscallions/db";
+import type { Context } from "hono";
+import type { Actor } from "./access/actor.ts";
+import type { TokenIdentity } from "./auth/clerk.ts";
+import type { RoleMap } from "./auth/roles.ts";
 import type { Clock, IdGenerator } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
 import type { Metrics } from "./lib/metrics.ts";
@@ -11,6 +15,8 @@ export interface AppConfig {
   bodyLimitBytes: number;
   /** When set, `/metrics` requires `Authorization: Bearer <token>`. */
   metricsToken?: string | undefined;
+  /** `whsec_…`: enables `POST /api/webhooks/clerk`. */
+  clerkWebhookSecret?: string | undefined;
 }
 
 /** A named dependency `/ready` checks (database always; Redis and S3 when configured). */
@@ -31,11 +37,20 @@ export interface AppDeps {
   ids: IdGenerator;
   metrics: Metrics;
   readiness: ReadinessCheck[];
+  auth: Authenticator;
+}
+
+/** Verifies bearer tokens (Clerk, or dev auth through the same code path). */
+export interface Authenticator {
+  mode: "clerk" | "dev";
+  verify(c: Context): Promise<TokenIdentity>;
+  roleMap: RoleMap;
 }
 
 export type AppEnv = {
   Variables: {
     requestId: string;
     deps: AppDeps;
+    actor: Actor;
   };
 };

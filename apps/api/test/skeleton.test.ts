@@ -13,8 +13,8 @@ afterAll(async () => {
   await db.close();
 });
 
-function appWithEcho(overrides: Parameters<typeof testDeps>[1] = {}) {
-  const deps = testDeps(db, overrides);
+async function appWithEcho(overrides: Parameters<typeof testDeps>[1] = {}) {
+  const deps = await testDeps(db, overrides);
   const app = createApp(deps);
   // A JSON route exercising the shared validation path every real route uses.
   app.post("/api/_echo", jsonBody(z.object({ name: z.string().min(1) })), (c) => c.json(c.req.valid("json"), 200));
@@ -33,14 +33,14 @@ async function expectError(res: Response, status: number, code: string) {
 
 describe("health and readiness", () => {
   test("GET /health is 200", async () => {
-    const { app } = appWithEcho();
+    const { app } = await appWithEcho();
     const res = await app.request("/health");
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: "ok" });
   });
 
   test("GET /ready checks the database and reports each check", async () => {
-    const { app } = appWithEcho();
+    const { app } = await appWithEcho();
     const res = await app.request("/ready");
     expect(res.status).toBe(200);
     const body = (await res.json()) as { checks: Record<string, { ok: boolean }> };
@@ -48,7 +48,7 @@ describe("health and readiness", () => {
   });
 
   test("GET /ready is 503 with per-check detail when a dependency is down", async () => {
-    const { app } = appWithEcho({
+    const { app } = await appWithEcho({
       readiness: [{ name: "redis", check: () => Promise.reject(new Error("connect ECONNREFUSED redis://secret@host")) }],
     });
     const res = await app.request("/ready");
@@ -60,7 +60,7 @@ describe("health and readiness", () => {
   });
 
   test("GET /metrics exposes request counts by route pattern", async () => {
-    const { app } = appWithEcho();
+    const { app } = await appWithEcho();
     await app.request("/health");
     const res = await app.request("/metrics");
     expect(res.status).toBe(200);
@@ -70,7 +70,7 @@ describe("health and readiness", () => {
   });
 
   test("GET /metrics requires the bearer token when one is configured", async () => {
-    const deps = testDeps(db);
+    const deps = await testDeps(db);
     deps.config.metricsToken = "s3cret";
     const app = createApp(deps);
     await expectError(await app.request("/metrics"), 401, "UNAUTHENTICATED");
@@ -81,19 +81,19 @@ describe("health and readiness", () => {
 
 describe("malformed requests get the error shape", () => {
   test("unknown route → 404 NOT_FOUND", async () => {
-    const { app } = appWithEcho();
+    const { app } = await appWithEcho();
     await expectError(await app.request("/no/such/route"), 404, "NOT_FOUND");
   });
 
   test("wrong method on a known route → 405 with Allow", async () => {
-    const { app } = appWithEcho();
+    const { app } = await appWithEcho();
     const res = await app.request("/health", { method: "DELETE" });
     await expectError(res, 405, "METHOD_NOT_ALLOWED");
     expect(res.headers.get("allow")).toBe("GET");
   });
 
   test("bad JSON → 400 INVALID_JSON", async () => {
-    const { app } = appWithEcho();
+    const { app } = await appWithEcho();
     const res = await app.request("/api/_echo", {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -103,7 +103,7 @@ describe("malformed requests get the error shape", () => {
   });
 
   test("wrong content type → 415", async () => {
-    const { app } = appWithEcho();
+    const { app } = await appWithEcho();
     const res = await app.request("/api/_echo", {
       method: "POST",
       headers: { "content-type": "text/plain" },
@@ -113,7 +113,7 @@ describe("malformed requests get the error shape", () => {
   });
 
   test("valid JSON of the wrong shape → 422 with issues", async () => {
-    const { app } = appWithEcho();
+    const { app } = await appWithEcho();
     const res = await app.request("/api/_echo", {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -124,7 +124,7 @@ describe("malformed requests get the error shape", () => {
   });
 
   test("oversized body → 413", async () => {
-    const { app } = appWithEcho();
+    const { app } = await appWithEcho();
     const res = await app.request("/api/_echo", {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -134,7 +134,7 @@ describe("malformed requests get the error shape", () => {
   });
 
   test("oversized streamed body without Content-Length → 413", async () => {
-    const { app } = appWithEcho();
+    const { app } = await appWithEcho();
     const chunk = new TextEncoder().encode("x".repeat(16 * 1024));
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
@@ -155,7 +155,7 @@ describe("malformed requests get the error shape", () => {
   });
 
   test("a thrown internal error → 500 without the internal message, logged with the request id", async () => {
-    const { app, deps } = appWithEcho();
+    const { app, deps } = await appWithEcho();
     app.get("/api/_boom", () => {
       throw new Error("database password is hunter2");
     });
@@ -166,7 +166,7 @@ describe("malformed requests get the error shape", () => {
   });
 
   test("a well-formed incoming x-request-id is echoed; a malformed one is replaced", async () => {
-    const { app } = appWithEcho();
+    const { app } = await appWithEcho();
     const kept = await app.request("/health", { headers: { "x-request-id": "trace-abc-12345" } });
     expect(kept.headers.get("x-request-id")).toBe("trace-abc-12345");
     const replaced = await app.request("/health", { headers: { "x-request-id": "<script>" } });
@@ -174,7 +174,7 @@ describe("malformed requests get the error shape", () => {
   });
 
   test("every request logs one structured line", async () => {
-    const { app, deps } = appWithEcho();
+    const { app, deps } = await appWithEcho();
     await app.request("/health");
     const lines = deps.logger.lines.filter((l) => l.msg === "request");
     expect(lines).toHaveLength(1);
@@ -182,7 +182,7 @@ describe("malformed requests get the error shape", () => {
   });
 
   test("CORS answers preflight for configured origins only", async () => {
-    const { app } = appWithEcho();
+    const { app } = await appWithEcho();
     const ok = await app.request("/api/_echo", {
       method: "OPTIONS",
       headers: { origin: "https://app.example.test", "access-control-request-method": "POST" },

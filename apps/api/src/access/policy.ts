@@ -1,0 +1,128 @@
+import { ForbiddenError, NotFoundError } from "@raptscallions/core";
+import type { Actor } from "./actor.ts";
+
+/**
+ * The one access policy: every "may this user see/do this" for REST and WebSocket alike.
+ *   system admin  → everything
+ *   group admin   → the group's whole subtree (ltree paths)
+ *   teacher       → their classes and those classes' sessions, assignments and submissions
+ *   student       → their own sessions and submissions (and the classes they are in)
+ * Resources are passed with the ltree path of the group that owns them.
+ */
+
+/** `path` equals `ancestor` or lies beneath it. */
+export function isWithin(path: string, ancestor: string): boolean {
+  return path === ancestor || path.startsWith(`${ancestor}.`);
+}
+
+export function isAdminOver(actor: Actor, groupPath: string): boolean {
+  if (actor.isSystemAdmin) return true;
+  return actor.groupRoles.some((r) => r.role === "admin" && isWithin(groupPath, r.path));
+}
+
+/** Admin paths of the actor: the roots of every subtree they administer. */
+export function adminRoots(actor: Actor): string[] {
+  return actor.groupRoles.filter((r) => r.role === "admin").map((r) => r.path);
+}
+
+export interface GroupRef {
+  id: string;
+  path: string;
+}
+export interface ClassRef {
+  id: string;
+  groupPath: string;
+}
+export interface SessionRef {
+  studentId: string;
+  classId: string | null;
+  groupPath: string;
+}
+export interface ToolRef {
+  groupPath: string;
+  createdBy: string | null;
+}
+
+export const policy = {
+  /** Members see their groups and those groups' ancestors; admins see their subtree. */
+  canViewGroup(actor: Actor, group: GroupRef): boolean {
+    if (isAdminOver(actor, group.path)) return true;
+    const inGroupTree = (p: string) => isWithin(p, group.path);
+    return (
+      actor.groupRoles.some((r) => inGroupTree(r.path)) ||
+      [...actor.classRoles.values()].some((c) => inGroupTree(c.groupPath))
+    );
+  },
+  canManageGroup(actor: Actor, group: GroupRef): boolean {
+    return isAdminOver(actor, group.path);
+  },
+  /** Creating a child group needs admin over the parent; a new root needs system admin. */
+  canCreateGroupUnder(actor: Actor, parent: GroupRef | null): boolean {
+    return parent ? isAdminOver(actor, parent.path) : actor.isSystemAdmin;
+  },
+
+  canViewClass(actor: Actor, cls: ClassRef): boolean {
+    return isAdminOver(actor, cls.groupPath) || actor.classRoles.has(cls.id);
+  },
+  canManageClass(actor: Actor, cls: ClassRef): boolean {
+    return isAdminOver(actor, cls.groupPath) || actor.classRoles.get(cls.id)?.role === "teacher";
+  },
+  /** Teachers create classes in groups where they hold the teacher role; admins anywhere in their subtree. */
+  canCreateClassIn(actor: Actor, group: GroupRef): boolean {
+    return (
+      isAdminOver(actor, group.path) ||
+      actor.groupRoles.some((r) => r.groupId === group.id && r.role === "teacher")
+    );
+  },
+  isStudentOf(actor: Actor, classId: string): boolean {
+    return actor.classRoles.get(classId)?.role === "student";
+  },
+  isTeacherOf(actor: Actor, classId: string | null): boolean {
+    return classId !== null && actor.classRoles.get(classId)?.role === "teacher";
+  },
+
+  canViewSession(actor: Actor, s: SessionRef): boolean {
+    return s.studentId === actor.userId || policy.canSteerSession(actor, s);
+  },
+  /** Teacher actions (pause, resume, post, end) — never the student themself. */
+  canSteerSession(actor: Actor, s: SessionRef): boolean {
+    return policy.isTeacherOf(actor, s.classId) || isAdminOver(actor, s.groupPath);
+  },
+  canSendAsStudent(actor: Actor, s: SessionRef): boolean {
+    return s.studentId === actor.userId;
+  },
+
+  /** A tool is usable by anyone in its group's subtree (members or class members there). */
+  canUseTool(actor: Actor, tool: ToolRef): boolean {
+    if (isAdminOver(actor, tool.groupPath)) return true;
+    return (
+      actor.groupRoles.some((r) => isWithin(r.path, tool.groupPath)) ||
+      [...actor.classRoles.values()].some((c) => isWithin(c.groupPath, tool.groupPath))
+    );
+  },
+  canManageTool(actor: Actor, tool: ToolRef): boolean {
+    return isAdminOver(actor, tool.groupPath) || (tool.createdBy !== null && tool.createdBy === actor.userId);
+  },
+  canCreateToolIn(actor: Actor, group: GroupRef): boolean {
+    return policy.canCreateClassIn(actor, group);
+  },
+
+  canViewSubmission(actor: Actor, sub: { studentId: string; classId: string; groupPath: string }): boolean {
+    return sub.studentId === actor.userId || policy.canManageClass(actor, { id: sub.classId, groupPath: sub.groupPath });
+  },
+
+  canManageAi(actor: Actor, group: GroupRef | null): boolean {
+    return group ? isAdminOver(actor, group.path) : actor.isSystemAdmin;
+  },
+};
+
+/**
+ * Throws the right error when access is refused: resources the actor may not even see are 404
+ * (no existence leak); visible-but-forbidden actions are 403.
+ */
+export function assertVisible(visible: boolean, what: string): void {
+  if (!visible) throw new NotFoundError(what);
+}
+export function assertAllowed(allowed: boolean, message = "You may not do this"): void {
+  if (!allowed) throw new ForbiddenError(message);
+}

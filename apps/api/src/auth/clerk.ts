@@ -1,0 +1,110 @@
+import { UnauthenticatedError } from "@raptscallions/core";
+import { clerkMiddleware, getAuth } from "@hono/clerk-auth";
+import type { Context, MiddlewareHandler } from "hono";
+
+/** How this instance verifies Clerk session tokens. Dev auth uses the same path with a local key. */
+export interface AuthConfig {
+  secretKey: string;
+  publishableKey: string;
+  /** PEM public key: verify offline, never calling Clerk. */
+  jwtKey?: string | undefined;
+  authorizedParties?: string[] | undefined;
+  mode: "clerk" | "dev";
+}
+
+/** What a verified token says about its bearer. */
+export interface TokenIdentity {
+  clerkUserId: string;
+  sessionId: string | null;
+  org: { id: string; slug: string | null; role: string | null } | null;
+  claims: Record<string, unknown>;
+}
+
+// Only a compact JWS reaches the SDK: other bearer shapes (API keys, machine tokens) would make it
+// call Clerk's API, and garbage in the signature segment makes it throw (GOTCHAS.md).
+const JWT_SHAPE = /^[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}$/;
+
+function bearerToken(c: Context): string | null {
+  const header = c.req.header("authorization");
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1] ?? "";
+}
+
+/**
+ * Verifies the bearer token with @hono/clerk-auth and returns the identity, or throws 401.
+ * Isolated here: the rest of the app only ever sees `TokenIdentity`.
+ */
+export function createTokenVerifier(config: AuthConfig) {
+  // Passing options stops the middleware reading env, so every key is passed explicitly.
+  const middleware = clerkMiddleware({
+    secretKey: config.secretKey,
+    publishableKey: config.publishableKey,
+    ...(config.jwtKey ? { jwtKey: config.jwtKey } : {}),
+    ...(config.authorizedParties && config.authorizedParties.length > 0
+      ? { authorizedParties: config.authorizedParties }
+      : {}),
+  }) as unknown as MiddlewareHandler;
+
+  return async function verify(c: Context): Promise<TokenIdentity> {
+    const token = bearerToken(c);
+    if (token === null) throw new UnauthenticatedError("Missing Authorization: Bearer <session token>");
+    if (!JWT_SHAPE.test(token)) throw new UnauthenticatedError("Malformed session token", { reason: "token-malformed" });
+    if (!hasSaneHeader(token)) throw new UnauthenticatedError("Unsupported session token", { reason: "token-invalid-algorithm" });
+
+    // The API authenticates by bearer token only; cookies are ignored (no CSRF surface, no
+    // handshake redirects), so the SDK sees a request carrying nothing but the header.
+    const original = c.req.raw;
+    c.req.raw = new Request(original.url, { method: "GET", headers: { authorization: `Bearer ${token}` } });
+    let reason: string | null = null;
+    try {
+      const res = await middleware(c, async () => {});
+      if (res instanceof Response) throw new UnauthenticatedError("Session token was not accepted", { reason: "handshake" });
+      reason = c.res.headers.get("x-clerk-auth-reason");
+    } catch (err) {
+      if (err instanceof UnauthenticatedError) throw err;
+      throw new UnauthenticatedError("Invalid session token", { reason: "token-invalid" });
+    } finally {
+      c.req.raw = original;
+      // Clerk's diagnostic headers are for us, not for the client.
+      for (const h of ["x-clerk-auth-reason", "x-clerk-auth-status", "x-clerk-auth-message"]) c.res.headers.delete(h);
+    }
+
+    const auth = getAuth(c);
+    if (!auth || !auth.userId) {
+      throw new UnauthenticatedError("Invalid or expired session token", { reason: normaliseReason(reason) });
+    }
+    const claims = (auth.sessionClaims ?? {}) as Record<string, unknown>;
+    // The SDK only checks `azp` when the token carries one; a configured list means it must.
+    const parties = config.authorizedParties ?? [];
+    if (parties.length > 0 && (typeof claims.azp !== "string" || !parties.includes(claims.azp))) {
+      throw new UnauthenticatedError("Token was not issued for an authorized party", {
+        reason: "token-invalid-authorized-parties",
+      });
+    }
+    return {
+      clerkUserId: auth.userId,
+      sessionId: auth.sessionId ?? null,
+      org: auth.orgId ? { id: auth.orgId, slug: auth.orgSlug ?? null, role: auth.orgRole ?? null } : null,
+      claims,
+    };
+  };
+}
+
+function normaliseReason(reason: string | null): string {
+  if (!reason) return "token-invalid";
+  if (reason.includes("expired")) return "token-expired";
+  if (reason.includes("not-active") || reason.includes("iat-in-the-future")) return "token-not-active-yet";
+  return reason.startsWith("token-") ? reason : "token-invalid";
+}
+
+/** Rejects `alg: none` and symmetric algorithms before the SDK sees them. */
+function hasSaneHeader(token: string): boolean {
+  try {
+    const segment = token.split(".")[0] ?? "";
+    const header = JSON.parse(atob(segment.replaceAll("-", "+").replaceAll("_", "/"))) as { alg?: unknown };
+    return header.alg === "RS256";
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,84 @@
+import { exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, SignJWT } from "jose";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** A local RSA-2048 signing pair standing in for Clerk's instance keys (dev auth and tests). */
+export interface DevKeyPair {
+  kid: string;
+  privatePem: string;
+  publicPem: string;
+}
+
+// The Clerk SDK strips a fixed 2048-bit SPKI prefix from PEM keys (GOTCHAS.md): 4096 would fail.
+const MODULUS_LENGTH = 2048;
+export const DEV_ISSUER = "https://dev.clerk.local";
+/** Publishable keys are `pk_test_` + base64(`<frontend api host>$`); this one names no real instance. */
+export const DEV_PUBLISHABLE_KEY = `pk_test_${btoa("dev.clerk.local$")}`;
+export const DEV_SECRET_KEY = "sk_test_dev_auth_local_only";
+
+export async function generateDevKeyPair(kid = `dev-${crypto.randomUUID().slice(0, 8)}`): Promise<DevKeyPair> {
+  const { privateKey, publicKey } = await generateKeyPair("RS256", { modulusLength: MODULUS_LENGTH, extractable: true });
+  return { kid, privatePem: await exportPKCS8(privateKey), publicPem: await exportSPKI(publicKey) };
+}
+
+/** Loads the pair kept in `<dir>/dev-auth`, creating it on first use so tokens survive restarts. */
+export async function loadOrCreateDevKeys(dataDir: string): Promise<DevKeyPair> {
+  const dir = join(dataDir, "dev-auth");
+  const file = join(dir, "keys.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as DevKeyPair;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const pair = await generateDevKeyPair();
+  writeFileSync(file, JSON.stringify(pair, null, 2), { mode: 0o600 });
+  return pair;
+}
+
+export interface SessionTokenInput {
+  userId: string;
+  sessionId?: string;
+  org?: { id: string; slug?: string; role?: string } | undefined;
+  /** v1 puts org_* claims at the top level; v2 (Clerk's current format) nests them in `o`. */
+  version?: 1 | 2;
+  azp?: string;
+  expiresInSeconds?: number;
+  notBeforeOffsetSeconds?: number;
+  /** Extra claims (email, name…) as a customised Clerk session token would carry. */
+  claims?: Record<string, unknown>;
+  issuedAt?: number;
+}
+
+/** Mints a Clerk-shaped session token signed with the dev key (for `bun run token` and tests). */
+export async function mintSessionToken(keys: DevKeyPair, input: SessionTokenInput): Promise<string> {
+  const now = input.issuedAt ?? Math.floor(Date.now() / 1000);
+  const payload: Record<string, unknown> = {
+    sid: input.sessionId ?? `sess_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`,
+    ...input.claims,
+  };
+  if (input.azp) payload.azp = input.azp;
+  if (input.org) {
+    const role = input.org.role ?? "member";
+    if ((input.version ?? 2) === 2) {
+      payload.v = 2;
+      // v2 carries the role without the `org:` prefix (the SDK adds it back).
+      payload.o = { id: input.org.id, slg: input.org.slug, rol: role.replace(/^org:/, "") };
+    } else {
+      payload.org_id = input.org.id;
+      payload.org_slug = input.org.slug;
+      payload.org_role = role.startsWith("org:") ? role : `org:${role}`;
+    }
+  } else if ((input.version ?? 2) === 2) {
+    payload.v = 2;
+  }
+  const key = await importPKCS8(keys.privatePem, "RS256");
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: "RS256", kid: keys.kid, typ: "JWT" })
+    .setSubject(input.userId)
+    .setIssuer(DEV_ISSUER)
+    .setIssuedAt(now)
+    .setNotBefore(now + (input.notBeforeOffsetSeconds ?? -5))
+    .setExpirationTime(now + (input.expiresInSeconds ?? 3600))
+    .sign(key);
+}
+
+export function readPem(path: string): string {
+  return readFileSync(path, "utf8");
+}
