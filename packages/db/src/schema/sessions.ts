@@ -93,6 +93,9 @@ export const messages = pgTable(
     /** The instance streaming this message and when it last checkpointed, for the sweeper. */
     streamOwner: text("stream_owner"),
     heartbeatAt: tstz("heartbeat_at"),
+    /** Room offset of the last delta included in `content` while streaming (late joiners resume there). */
+    checkpointOffset: integer("checkpoint_offset"),
+    checkpointEpoch: text("checkpoint_epoch"),
     meta: jsonb("meta").$type<MessageMeta>().notNull().default({}),
     createdAt: createdAt(),
     finalizedAt: tstz("finalized_at"),
@@ -101,6 +104,8 @@ export const messages = pgTable(
     uniqueIndex("messages_session_seq_key").on(t.sessionId, t.seq),
     uniqueIndex("messages_session_client_id_key").on(t.sessionId, t.clientMessageId),
     index("messages_streaming_idx").on(t.heartbeatAt).where(sql`${t.state} = 'streaming'`),
+    // One answer at a time per session, enforced by the database rather than a check-then-act race.
+    uniqueIndex("messages_one_streaming_key").on(t.sessionId).where(sql`${t.state} = 'streaming'`),
     index("messages_created_idx").on(t.createdAt),
   ],
 );
