@@ -1,0 +1,53 @@
+export { systemClock, type Clock } from "./clock.ts";
+export {
+  costOf,
+  estimateMessagesTokens,
+  estimateTokens,
+  MICROS_PER_USD,
+  microsToUsd,
+  usdToMicros,
+  type ChatMessage,
+  type ModelPrice,
+  type TokenUsage,
+} from "./cost.ts";
+export { GatewayError, isAbortError, type AttemptRecord, type GatewayErrorCode } from "./errors.ts";
+export { parseRetryAfter, type GatewayUsage } from "./upstream.ts";
+export {
+  createGatewayClient,
+  type ChatOutcome,
+  type ChatRequest,
+  type ChatStream,
+  type ChatSummary,
+  type FetchLike,
+  type GatewayClient,
+  type GatewayClientOptions,
+  type GatewayEvent,
+} from "./client.ts";
+export {
+  resolveModel,
+  resolveModelChoice,
+  type ModelChoice,
+  type ModelSource,
+  type ResolveModelInput,
+} from "./resolve-model.ts";
+export { MemoryLimitStore } from "./limits/memory.ts";
+export { RedisLimitStore, type RedisLimitStoreOptions, type RedisScriptClient } from "./limits/redis.ts";
+export type {
+  BudgetAlert,
+  GroupBudget,
+  LimitKind,
+  LimitStore,
+  Reservation,
+  ReserveInput,
+  SettleResult,
+  UsageSnapshot,
+  UserLimits,
+} from "./limits/types.ts";
+export {
+  createDevModelApp,
+  DEV_MODELS,
+  type DevModelId,
+  type DevModelOptions,
+  type DevStreamEnd,
+} from "./dev-model.ts";
+export { streamUnits, tutorReply, type DevMessage } from "./tutor-reply.ts";

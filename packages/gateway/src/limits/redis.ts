@@ -1,0 +1,159 @@
+import { createHash } from "node:crypto";
+import type Redis from "ioredis";
+import { RESERVE_SCRIPT, SETTLE_SCRIPT, USAGE_SCRIPT } from "./lua.ts";
+import { limitKeys } from "./memory.ts";
+import type { LimitStore, Reservation, ReserveInput, SettleResult, UsageSnapshot } from "./types.ts";
+import {
+  HOUR_MS,
+  MINUTE_MS,
+  TTL,
+  limitError,
+  normaliseActual,
+  normaliseReserve,
+  reservationOf,
+  settleAlerts,
+  slidingCount,
+  utcDay,
+  utcMonth,
+  windowAt,
+  type Refusal,
+} from "./windows.ts";
+
+/** The ioredis client methods the store uses (a `Redis` or `Cluster` instance). */
+export type RedisScriptClient = Pick<Redis, "evalsha" | "eval">;
+
+/** Options of {@link RedisLimitStore}. */
+export interface RedisLimitStoreOptions {
+  /**
+   * Prefix of every key (default `rapt:limits:`). A script touches the user's and all the groups'
+   * keys at once, so on Redis Cluster put a hash tag here (e.g. `{limits}:`) to keep them in one slot.
+   */
+  keyPrefix?: string;
+}
+
+function toNumber(value: unknown): number {
+  const n = typeof value === "number" ? value : Number(value);
+  if (!Number.isFinite(n)) throw new Error(`Unexpected reply from the limit script: ${String(value)}`);
+  return n;
+}
+
+/**
+ * Limits shared by every instance through Redis. Each reserve/settle is one Lua script run
+ * (atomic on the server), invoked by SHA with a fallback to EVAL after a restart or failover.
+ */
+export class RedisLimitStore implements LimitStore {
+  readonly #redis: RedisScriptClient;
+  readonly #prefix: string;
+  constructor(redis: RedisScriptClient, opts: RedisLimitStoreOptions = {}) {
+    this.#redis = redis;
+    this.#prefix = opts.keyPrefix ?? "rapt:limits:";
+  }
+
+  async #run(script: string, keys: string[], args: (string | number)[]): Promise<unknown[]> {
+    const sha = shaOf(script);
+    let reply: unknown;
+    try {
+      reply = await this.#redis.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.includes("NOSCRIPT")) throw err;
+      reply = await this.#redis.eval(script, keys.length, ...keys, ...args);
+    }
+    if (!Array.isArray(reply)) throw new Error("Unexpected reply from the limit script");
+    return reply;
+  }
+
+  #key(key: string): string {
+    return this.#prefix + key;
+  }
+
+  async reserve(raw: ReserveInput): Promise<Reservation> {
+    const input = normaliseReserve(raw);
+    const { now, userId } = input;
+    const m = windowAt(now, MINUTE_MS);
+    const h = windowAt(now, HOUR_MS);
+    const month = utcMonth(now);
+    const keys = [
+      limitKeys.minute(userId, m.index),
+      limitKeys.minute(userId, m.index - 1),
+      limitKeys.hour(userId, h.index),
+      limitKeys.hour(userId, h.index - 1),
+      limitKeys.day(userId, utcDay(now)),
+      ...input.groups.map((g) => limitKeys.month(g.groupId, month)),
+    ].map((k) => this.#key(k));
+    const args = [
+      input.rpm ?? -1,
+      m.remaining,
+      MINUTE_MS,
+      input.rph ?? -1,
+      h.remaining,
+      HOUR_MS,
+      input.tokensPerDay ?? -1,
+      TTL.day,
+      input.tokens,
+      input.costMicros,
+      TTL.month,
+      ...input.groups.map((g) => g.budgetMicros ?? -1),
+    ];
+    const reply = await this.#run(RESERVE_SCRIPT, keys, args);
+    const [status, a, b] = reply;
+    if (status !== "ok") {
+      let refusal: Refusal;
+      if (status === "rpm" || status === "rph") refusal = { limit: status, cur: toNumber(a), prev: toNumber(b) };
+      else if (status === "tokens_per_day") refusal = { limit: status, used: toNumber(a) };
+      else if (status === "monthly_budget") refusal = { limit: status, groupIndex: toNumber(a) - 1, spent: toNumber(b) };
+      else throw new Error(`Unexpected reply from the limit script: ${String(status)}`);
+      throw limitError(input, refusal);
+    }
+    const after = reply.slice(1).map(toNumber);
+    const crossed = input.groups.map(
+      (g, i) => g.alertAtMicros !== null && (after[i] ?? 0) - input.costMicros < g.alertAtMicros && (after[i] ?? 0) >= g.alertAtMicros,
+    );
+    return reservationOf(input, crypto.randomUUID(), after, crossed);
+  }
+
+  async settle(reservation: Reservation, rawActual: { tokens: number; costMicros: number }): Promise<SettleResult> {
+    const actual = normaliseActual(rawActual);
+    const tokenDelta = actual.tokens - reservation.estimate.tokens;
+    const costDelta = actual.costMicros - reservation.estimate.costMicros;
+    const keys = [
+      limitKeys.settled(reservation.id),
+      limitKeys.day(reservation.userId, reservation.day),
+      ...reservation.groups.map((g) => limitKeys.month(g.groupId, reservation.month)),
+    ].map((k) => this.#key(k));
+    const reply = await this.#run(SETTLE_SCRIPT, keys, [TTL.settledMarker, tokenDelta, costDelta, TTL.day, TTL.month]);
+    if (toNumber(reply[0]) === 0) return { settled: false, alerts: [] };
+    return { settled: true, alerts: settleAlerts(reservation, costDelta, reply.slice(1).map(toNumber)) };
+  }
+
+  async usage(input: { userId: string; groupIds: readonly string[]; now: number }): Promise<UsageSnapshot> {
+    const { userId, now } = input;
+    const m = windowAt(now, MINUTE_MS);
+    const h = windowAt(now, HOUR_MS);
+    const month = utcMonth(now);
+    const keys = [
+      limitKeys.minute(userId, m.index),
+      limitKeys.minute(userId, m.index - 1),
+      limitKeys.hour(userId, h.index),
+      limitKeys.hour(userId, h.index - 1),
+      limitKeys.day(userId, utcDay(now)),
+      ...input.groupIds.map((id) => limitKeys.month(id, month)),
+    ].map((k) => this.#key(k));
+    const v = (await this.#run(USAGE_SCRIPT, keys, [])).map(toNumber);
+    return {
+      requestsLastMinute: slidingCount(v[0] ?? 0, v[1] ?? 0, m.prevWeight),
+      requestsLastHour: slidingCount(v[2] ?? 0, v[3] ?? 0, h.prevWeight),
+      tokensToday: v[4] ?? 0,
+      spentThisMonthMicros: Object.fromEntries(input.groupIds.map((id, i) => [id, v[5 + i] ?? 0])),
+    };
+  }
+}
+
+const shas = new Map<string, string>();
+function shaOf(script: string): string {
+  let sha = shas.get(script);
+  if (!sha) {
+    sha = createHash("sha1").update(script).digest("hex");
+    shas.set(script, sha);
+  }
+  return sha;
+}

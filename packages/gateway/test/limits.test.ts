@@ -1,0 +1,218 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { LimitExceededError } from "@raptscallions/core";
+import Redis from "ioredis";
+import { MemoryLimitStore, RedisLimitStore, type LimitStore, type ReserveInput } from "../src/index.ts";
+
+const redisUrl = process.env.TEST_REDIS_URL;
+const connections: Redis[] = [];
+afterAll(async () => {
+  await Promise.all(connections.map((c) => c.quit()));
+});
+
+function redisConnection(url: string): Redis {
+  const r = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  connections.push(r);
+  return r;
+}
+
+/**
+ * Each implementation under test, as a factory of "instances" sharing one backing store: the
+ * in-process store is one object; Redis gets one connection per instance, as separate API
+ * processes would.
+ */
+const implementations: [string, () => (instance: number) => LimitStore][] = [
+  [
+    "memory",
+    () => {
+      const store = new MemoryLimitStore();
+      return () => store;
+    },
+  ],
+];
+if (redisUrl) {
+  implementations.push([
+    "redis",
+    () => {
+      const prefix = `test:${crypto.randomUUID()}:`;
+      const stores = [0, 1, 2].map(() => new RedisLimitStore(redisConnection(redisUrl), { keyPrefix: prefix }));
+      return (instance) => stores[instance % stores.length] as LimitStore;
+    },
+  ]);
+}
+
+const T0 = Date.UTC(2031, 4, 14, 10, 0, 0); // start of a minute and of an hour
+const id = (what: string) => `${what}-${crypto.randomUUID()}`;
+
+function input(overrides: Partial<ReserveInput> & { userId: string }): ReserveInput {
+  return { limits: {}, groups: [], estimate: { tokens: 100, costMicros: 100 }, now: T0, ...overrides };
+}
+
+async function refusal(p: Promise<unknown>): Promise<LimitExceededError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof LimitExceededError) return err;
+    throw err;
+  }
+  throw new Error("expected the reservation to be refused");
+}
+
+for (const [name, makeStores] of implementations) {
+  describe(`${name} limit store`, () => {
+    test("requests per minute: the limit holds, then RATE_LIMITED naming rpm and the user", async () => {
+      const store = makeStores()(0);
+      const userId = id("user");
+      for (let i = 0; i < 3; i++) await store.reserve(input({ userId, limits: { requestsPerMinute: 3 } }));
+      const err = await refusal(store.reserve(input({ userId, limits: { requestsPerMinute: 3 } })));
+      expect(err.code).toBe("RATE_LIMITED");
+      expect(err.status).toBe(429);
+      expect(err.details).toMatchObject({ limit: "rpm", userId, max: 3, used: 3 });
+      // Next minute the 3 still weigh 3 × (1 - t/60): one more fits from t = 20 s, 80 s from now.
+      expect(err.retryAfterSeconds).toBe(80);
+    });
+
+    test("the minute window slides: half the previous minute still counts", async () => {
+      const store = makeStores()(0);
+      const userId = id("user");
+      const limits = { requestsPerMinute: 3 };
+      for (let i = 0; i < 3; i++) await store.reserve(input({ userId, limits }));
+      // 90 s later: 3 requests × 0.5 overlap = 1.5, so one more fits (2.5 <= 3) but not two.
+      const later = T0 + 90_000;
+      await store.reserve(input({ userId, limits, now: later }));
+      const err = await refusal(store.reserve(input({ userId, limits, now: later })));
+      expect(err.details).toMatchObject({ limit: "rpm" });
+      // 3 × (1 - t/60) + 1 + 1 <= 3 once t >= 40 s into the window, i.e. 10 s from now.
+      expect(err.retryAfterSeconds).toBe(10);
+      await store.reserve(input({ userId, limits, now: later + 10_000 }));
+    });
+
+    test("requests per hour are limited independently of the minute", async () => {
+      const store = makeStores()(0);
+      const userId = id("user");
+      const limits = { requestsPerMinute: 10, requestsPerHour: 2 };
+      await store.reserve(input({ userId, limits }));
+      await store.reserve(input({ userId, limits, now: T0 + 5 * 60_000 }));
+      const err = await refusal(store.reserve(input({ userId, limits, now: T0 + 10 * 60_000 })));
+      expect(err.code).toBe("RATE_LIMITED");
+      expect(err.details).toMatchObject({ limit: "rph", userId, max: 2 });
+    });
+
+    test("tokens per day: estimate reserved, settle returns the unused part, next UTC day resets", async () => {
+      const store = makeStores()(0);
+      const userId = id("user");
+      const limits = { tokensPerDay: 1000 };
+      const first = await store.reserve(input({ userId, limits, estimate: { tokens: 600, costMicros: 0 } }));
+      const err = await refusal(store.reserve(input({ userId, limits, estimate: { tokens: 600, costMicros: 0 } })));
+      expect(err.code).toBe("LIMIT_EXCEEDED");
+      expect(err.details).toMatchObject({ limit: "tokens_per_day", userId, max: 1000, used: 600, requested: 600 });
+      expect(err.retryAfterSeconds).toBe(14 * 3600);
+      await store.settle(first, { tokens: 100, costMicros: 0 });
+      await store.reserve(input({ userId, limits, estimate: { tokens: 600, costMicros: 0 } }));
+      expect((await store.usage({ userId, groupIds: [], now: T0 })).tokensToday).toBe(700);
+      const tomorrow = Date.UTC(2031, 4, 15, 0, 0, 1);
+      await store.reserve(input({ userId, limits, estimate: { tokens: 1000, costMicros: 0 }, now: tomorrow }));
+    });
+
+    test("monthly budgets: every group of the chain is charged and the strictest refuses", async () => {
+      const store = makeStores()(0);
+      const [cls, school, district] = [id("class"), id("school"), id("district")];
+      const groups = [
+        { groupId: cls, monthlyBudgetMicros: null },
+        { groupId: school, monthlyBudgetMicros: 5_000 },
+        { groupId: district, monthlyBudgetMicros: 1_000_000 },
+      ];
+      const reserve = (userId: string) => store.reserve(input({ userId, groups, estimate: { tokens: 10, costMicros: 2_000 } }));
+      await reserve(id("u"));
+      await reserve(id("u"));
+      const err = await refusal(reserve(id("u")));
+      expect(err.code).toBe("BUDGET_EXCEEDED");
+      expect(err.details).toMatchObject({ limit: "monthly_budget", groupId: school, max: 5_000, used: 4_000, requested: 2_000 });
+      expect(err.retryAfterSeconds).toBe(Math.ceil((Date.UTC(2031, 5, 1) - T0) / 1000));
+      const usage = await store.usage({ userId: "nobody", groupIds: [cls, school, district], now: T0 });
+      expect(usage.spentThisMonthMicros).toEqual({ [cls]: 4_000, [school]: 4_000, [district]: 4_000 });
+      // Next month starts from zero.
+      await store.reserve(input({ userId: id("u"), groups, estimate: { tokens: 10, costMicros: 5_000 }, now: Date.UTC(2031, 5, 1) }));
+    });
+
+    test("crossing the alert threshold is flagged once, on reserve and on settle", async () => {
+      const store = makeStores()(0);
+      const groupId = id("school");
+      const groups = [{ groupId, monthlyBudgetMicros: 10_000, alertThreshold: 0.5 }];
+      const reserve = (costMicros: number) => store.reserve(input({ userId: id("u"), groups, estimate: { tokens: 1, costMicros } }));
+      expect((await reserve(3_000)).alerts).toEqual([]);
+      expect((await reserve(3_000)).alerts).toEqual([{ groupId, budgetMicros: 10_000, thresholdMicros: 5_000, spentMicros: 6_000 }]);
+      expect((await reserve(1_000)).alerts).toEqual([]);
+
+      const other = id("dept");
+      const small = await store.reserve(
+        input({ userId: id("u"), groups: [{ groupId: other, monthlyBudgetMicros: 10_000, alertThreshold: 0.9 }], estimate: { tokens: 1, costMicros: 1_000 } }),
+      );
+      expect(small.alerts).toEqual([]);
+      const settled = await store.settle(small, { tokens: 1, costMicros: 9_500 });
+      expect(settled.alerts).toEqual([{ groupId: other, budgetMicros: 10_000, thresholdMicros: 9_000, spentMicros: 9_500 }]);
+    });
+
+    test("settling is idempotent and an aborted stream gives back the unused estimate", async () => {
+      const stores = makeStores();
+      const groupId = id("school");
+      const userId = id("u");
+      const reservation = await stores(0).reserve(
+        input({ userId, groups: [{ groupId, monthlyBudgetMicros: 100_000 }], estimate: { tokens: 2_000, costMicros: 5_000 } }),
+      );
+      // Plain JSON: another instance (or a sweeper) can settle it.
+      const copy = JSON.parse(JSON.stringify(reservation)) as typeof reservation;
+      expect((await stores(1).settle(copy, { tokens: 300, costMicros: 1_000 })).settled).toBe(true);
+      expect((await stores(2).settle(copy, { tokens: 300, costMicros: 1_000 })).settled).toBe(false);
+      expect((await stores(0).settle(reservation, { tokens: 0, costMicros: 0 })).settled).toBe(false);
+      const usage = await stores(0).usage({ userId, groupIds: [groupId], now: T0 });
+      expect(usage.tokensToday).toBe(300);
+      expect(usage.spentThisMonthMicros[groupId]).toBe(1_000);
+    });
+
+    test("bad numbers are refused before touching any counter", async () => {
+      const store = makeStores()(0);
+      await expect(store.reserve(input({ userId: id("u"), estimate: { tokens: -1, costMicros: 0 } }))).rejects.toThrow(RangeError);
+      await expect(store.reserve(input({ userId: id("u"), estimate: { tokens: 1, costMicros: Number.NaN } }))).rejects.toThrow(RangeError);
+    });
+
+    test("concurrent reservations never overshoot a small budget or a small rpm limit", async () => {
+      const stores = makeStores();
+      const groupId = id("school");
+      const budget = 10_000;
+      const estimate = 1_000;
+      const groups = [{ groupId, monthlyBudgetMicros: budget }];
+      const results = await Promise.allSettled(
+        Array.from({ length: 60 }, (_, i) =>
+          stores(i).reserve(input({ userId: id("u"), groups, estimate: { tokens: 1, costMicros: estimate } })),
+        ),
+      );
+      const admitted = results.filter((r) => r.status === "fulfilled");
+      const refused = results.filter((r) => r.status === "rejected");
+      for (const r of refused) expect((r.reason as LimitExceededError).code).toBe("BUDGET_EXCEEDED");
+      const spent = (await stores(0).usage({ userId: "x", groupIds: [groupId], now: T0 })).spentThisMonthMicros[groupId] ?? 0;
+      expect(spent).toBe(admitted.length * estimate);
+      // Never past the budget, and short of it by less than one reservation (nothing wasted).
+      expect(spent).toBeLessThanOrEqual(budget);
+      expect(budget - spent).toBeLessThan(estimate);
+      expect(admitted.length).toBe(10);
+
+      const userId = id("user");
+      const rpmResults = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, i) => stores(i).reserve(input({ userId, limits: { requestsPerMinute: 5 } }))),
+      );
+      expect(rpmResults.filter((r) => r.status === "fulfilled").length).toBe(5);
+      expect((await stores(0).usage({ userId, groupIds: [], now: T0 })).requestsLastMinute).toBe(5);
+    });
+  });
+}
+
+if (redisUrl) {
+  test("the Redis store reloads its scripts after SCRIPT FLUSH (restart or failover)", async () => {
+    const redis = redisConnection(redisUrl);
+    const store = new RedisLimitStore(redis, { keyPrefix: `test:${crypto.randomUUID()}:` });
+    await store.reserve(input({ userId: "u" }));
+    await redis.script("FLUSH");
+    await store.reserve(input({ userId: "u" }));
+    expect((await store.usage({ userId: "u", groupIds: [], now: T0 })).requestsLastMinute).toBe(2);
+  });
+}
