@@ -1,0 +1,60 @@
+export {
+  SEVERITIES,
+  atLeast,
+  severityRank,
+  type BeforeGatewayResult,
+  type ContentModule,
+  type Finding,
+  type GatewayAction,
+  type HistoryMessage,
+  type ModuleContext,
+  type ResolvedModuleConfig,
+  type ResolvedModuleConfigs,
+  type Severity,
+  type StudentInfo,
+  type TurnContext,
+} from "./types.ts";
+export { resolveModuleConfig, validateModuleConfigLayer, type ModuleConfigLayer } from "./config.ts";
+export {
+  MODULE_ORDER,
+  orderModules,
+  runAfterAnswer,
+  runBeforeGateway,
+  runOnSessionEnd,
+  type CombinedBeforeGatewayResult,
+} from "./runner.ts";
+export { builtInModules, getModule } from "./registry.ts";
+export {
+  PII_FILTER_ID,
+  PII_TOKENS,
+  piiConfigSchema,
+  piiFilter,
+  redactPii,
+  type PiiConfig,
+  type PiiRedaction,
+} from "./pii/pii-filter.ts";
+export { PII_KINDS, type PiiKind, type PiiSpan } from "./pii/types.ts";
+export {
+  DEFAULT_BLOCK_REPLY,
+  DEFAULT_SELF_HARM_REPLY,
+  SAFETY_FILTER_ID,
+  assessAnswer,
+  assessStudentMessage,
+  safetyConfigSchema,
+  safetyFilter,
+  type SafetyConfig,
+} from "./safety/safety-filter.ts";
+export { SAFETY_CATEGORIES, type SafetyCategory } from "./safety/rules.ts";
+export type { CategoryAssessment } from "./safety/detect.ts";
+export {
+  STRUGGLE_DETECTOR_ID,
+  scoreStruggle,
+  struggleConfigSchema,
+  struggleDetector,
+  type StruggleConfig,
+  type StruggleLevel,
+  type StruggleReason,
+  type StruggleReasonCode,
+  type StruggleSignal,
+} from "./struggle/struggle-detector.ts";
+export { messageSimilarity } from "./struggle/similarity.ts";

@@ -1,0 +1,146 @@
+import { z } from "zod";
+import type { ContentModule, Finding, Severity, StudentInfo } from "../types.ts";
+import { findAddresses, findEmails, findPhones } from "./contact.ts";
+import { findDatesOfBirth } from "./dob.ts";
+import { findStudentName } from "./name.ts";
+import { PII_KINDS, type PiiKind, type PiiSpan } from "./types.ts";
+
+export const PII_FILTER_ID = "pii-filter";
+
+/** Replacement token per kind. */
+export const PII_TOKENS: Record<PiiKind, string> = {
+  email: "[email]",
+  phone: "[phone]",
+  address: "[address]",
+  dob: "[date of birth]",
+  name: "[name]",
+};
+
+const KIND_LABELS: Record<PiiKind, [string, string]> = {
+  email: ["email address", "email addresses"],
+  phone: ["phone number", "phone numbers"],
+  address: ["street address or postcode", "street addresses or postcodes"],
+  dob: ["date of birth", "dates of birth"],
+  name: ["mention of their own name", "mentions of their own name"],
+};
+
+export const piiConfigSchema = z.strictObject({
+  /**
+   * What the school keeps: `false` (default) stores the redacted text, so stored history sent to
+   * the provider on later turns is clean too; `true` stores the student's original words.
+   */
+  storeOriginal: z.boolean().default(false),
+  /** Which kinds to redact. */
+  kinds: z
+    .strictObject({
+      email: z.boolean().default(true),
+      phone: z.boolean().default(true),
+      address: z.boolean().default(true),
+      dob: z.boolean().default(true),
+      name: z.boolean().default(true),
+    })
+    .prefault({}),
+  /** Ages (inclusive) for which a bare full date in a first-person sentence counts as a birth date. */
+  childAgeMin: z.number().int().min(0).max(30).default(4),
+  childAgeMax: z.number().int().min(0).max(30).default(19),
+});
+export type PiiConfig = z.output<typeof piiConfigSchema>;
+
+/** The result of redacting one text. `spans` point into the ORIGINAL text. */
+export interface PiiRedaction {
+  text: string;
+  spans: PiiSpan[];
+  counts: Partial<Record<PiiKind, number>>;
+}
+
+// Longest span wins where two detectors overlap ("maya.okafor@gmail.com" is one email, not an
+// email plus a name); ties go to the kind listed first in PII_KINDS.
+function resolveOverlaps(spans: PiiSpan[]): PiiSpan[] {
+  const sorted = [...spans].sort(
+    (a, b) => b.end - b.start - (a.end - a.start) || PII_KINDS.indexOf(a.kind) - PII_KINDS.indexOf(b.kind) || a.start - b.start,
+  );
+  const kept: PiiSpan[] = [];
+  for (const span of sorted) {
+    if (!kept.some((k) => span.start < k.end && k.start < span.end)) kept.push(span);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}
+
+/**
+ * Finds and replaces personal information in `text`. Pure; used by the module and usable on
+ * its own (e.g. to redact stored history before it is sent to a provider).
+ */
+export function redactPii(
+  text: string,
+  opts: { student?: StudentInfo | undefined; now: Date; config?: Partial<PiiConfig> | undefined },
+): PiiRedaction {
+  const config = piiConfigSchema.parse(opts.config ?? {});
+  const found: PiiSpan[] = [];
+  if (config.kinds.email) found.push(...findEmails(text));
+  if (config.kinds.phone) found.push(...findPhones(text));
+  if (config.kinds.address) found.push(...findAddresses(text));
+  if (config.kinds.dob) {
+    found.push(
+      ...findDatesOfBirth(text, {
+        currentYear: opts.now.getUTCFullYear(),
+        childAgeMin: config.childAgeMin,
+        childAgeMax: config.childAgeMax,
+        maxAgeYears: 100,
+      }),
+    );
+  }
+  if (config.kinds.name && opts.student) found.push(...findStudentName(text, opts.student));
+  const spans = resolveOverlaps(found);
+  let out = "";
+  let cursor = 0;
+  const counts: Partial<Record<PiiKind, number>> = {};
+  for (const span of spans) {
+    out += text.slice(cursor, span.start) + PII_TOKENS[span.kind];
+    cursor = span.end;
+    counts[span.kind] = (counts[span.kind] ?? 0) + 1;
+  }
+  out += text.slice(cursor);
+  return { text: out, spans, counts };
+}
+
+function describeCounts(counts: Partial<Record<PiiKind, number>>): string {
+  return PII_KINDS.filter((k) => counts[k])
+    .map((k) => {
+      const n = counts[k] ?? 0;
+      const [one, many] = KIND_LABELS[k];
+      return `${n} ${n === 1 ? one : many}`;
+    })
+    .join(", ");
+}
+
+/**
+ * Redacts e-mail addresses, phone numbers, street addresses/postcodes, dates of birth and the
+ * student's own name before a message reaches the AI provider. The finding says which kinds and
+ * how many, never the values.
+ */
+export const piiFilter: ContentModule<typeof piiConfigSchema> = {
+  id: PII_FILTER_ID,
+  description: "Removes personal information from student messages before they reach the AI.",
+  configSchema: piiConfigSchema,
+  beforeGateway(ctx, text) {
+    const redaction = redactPii(text, { student: ctx.student, now: ctx.now, config: ctx.config });
+    if (redaction.spans.length === 0) return { action: "allow", text, findings: [] };
+    // Contact and location details are worth a teacher's glance; names and birthdays are routine.
+    const contact = Boolean(redaction.counts.email || redaction.counts.phone || redaction.counts.address);
+    const severity: Severity = contact ? "low" : "info";
+    const finding: Finding = {
+      module: PII_FILTER_ID,
+      kind: "pii-redacted",
+      severity,
+      isAlert: false,
+      message: `Removed ${describeCounts(redaction.counts)} from the student's message before it reached the AI.`,
+      data: {
+        counts: redaction.counts,
+        kinds: Object.keys(redaction.counts),
+        spans: redaction.spans.map((s) => ({ kind: s.kind, start: s.start, end: s.end })),
+        storedOriginal: ctx.config.storeOriginal,
+      },
+    };
+    return { action: "redact", text: redaction.text, findings: [finding], storeOriginal: ctx.config.storeOriginal };
+  },
+};

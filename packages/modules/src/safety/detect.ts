@@ -1,0 +1,64 @@
+import { sentenceBounds } from "../text.ts";
+import { atLeast, type Severity } from "../types.ts";
+import { safetyVariants } from "./normalize.ts";
+import type { SafetyCategory, SafetyRule } from "./rules.ts";
+
+const FIRST_PERSON = /\b(?:i|i'm|im|i've|ive|i'd|id|i'll|me|my|myself|mine)\b/;
+
+/** What the patterns found for one category: the highest severity and the rules behind it. */
+export interface CategoryAssessment {
+  category: SafetyCategory;
+  severity: Severity;
+  ruleIds: string[];
+}
+
+function ruleHit(rule: SafetyRule, variant: string): Severity | undefined {
+  let best: Severity | undefined;
+  rule.pattern.lastIndex = 0;
+  for (const m of variant.matchAll(rule.pattern)) {
+    const bounds = sentenceBounds(variant, m.index);
+    const sentence = variant.slice(bounds.start, bounds.end);
+    if (rule.unless?.test(sentence)) continue;
+    if (rule.firstPerson && !FIRST_PERSON.test(sentence)) continue;
+    const severity = rule.demote && rule.demote.when.test(sentence) ? rule.demote.to : rule.severity;
+    if (!best || atLeast(severity, best)) best = severity;
+    if (best === rule.severity) break; // demotion only lowers, so this is the ceiling
+  }
+  return best;
+}
+
+/**
+ * Runs `rules` over every normalised form of `text` and returns one assessment per category
+ * that matched, highest severity first. A threat of serious violence from a student who also
+ * says they are armed is raised to critical: intent plus means is the classic escalation sign.
+ */
+export function assessText(
+  text: string,
+  rules: readonly SafetyRule[],
+  categories: ReadonlySet<SafetyCategory>,
+): CategoryAssessment[] {
+  const variants = safetyVariants(text);
+  const byRule = new Map<string, { rule: SafetyRule; severity: Severity }>();
+  for (const rule of rules) {
+    if (!categories.has(rule.category)) continue;
+    for (const variant of variants) {
+      const severity = ruleHit(rule, variant);
+      if (!severity) continue;
+      const prev = byRule.get(rule.id);
+      if (!prev || atLeast(severity, prev.severity)) byRule.set(rule.id, { rule, severity });
+    }
+  }
+  const armed = byRule.has("v.armed");
+  const byCategory = new Map<SafetyCategory, CategoryAssessment>();
+  for (const { rule, severity: hitSeverity } of byRule.values()) {
+    const severity: Severity = armed && rule.category === "violence" && hitSeverity === "high" ? "critical" : hitSeverity;
+    const prev = byCategory.get(rule.category);
+    if (!prev) {
+      byCategory.set(rule.category, { category: rule.category, severity, ruleIds: [rule.id] });
+    } else {
+      prev.ruleIds.push(rule.id);
+      if (atLeast(severity, prev.severity)) prev.severity = severity;
+    }
+  }
+  return [...byCategory.values()].sort((a, b) => (atLeast(a.severity, b.severity) ? (a.severity === b.severity ? 0 : -1) : 1));
+}

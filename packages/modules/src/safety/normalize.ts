@@ -1,0 +1,42 @@
+const LEET: Record<string, string> = { "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", $: "s", "!": "i" };
+
+// Only inside words that already contain a letter, so "2 + 3" and "11:00" stay numbers.
+function deleet(text: string): string {
+  return text.replace(/[\p{L}\d@$!]+/gu, (word) => {
+    if (!/\p{L}/u.test(word) || !/[\d@$!]/.test(word)) return word;
+    // A trailing "!" is punctuation, not an "i".
+    const core = word.replace(/!+$/, "");
+    const tail = word.slice(core.length);
+    return core.replace(/[013457@$!]/g, (c) => LEET[c] ?? c) + tail;
+  });
+}
+
+// "s u i c i d e", "k.y.s": three or more single letters separated by one space, dot or dash.
+// A trailing "a" or "i" is usually the next real word ("s u i c i d e a lot"), so it stays apart.
+function joinSpelledOut(text: string): string {
+  return text.replace(/\b\p{L}(?:[ .\-_*]\p{L}\b){2,}/gu, (run) => {
+    const tail = /[ .\-_*]([ai])$/.exec(run);
+    if (tail && run.length >= 9) return `${run.slice(0, tail.index).replace(/[ .\-_*]/g, "")} ${tail[1]}`;
+    return run.replace(/[ .\-_*]/g, "");
+  });
+}
+
+function squeeze(text: string, keep: 1 | 2): string {
+  return text.replace(/(\p{L})\1{2,}/gu, keep === 1 ? "$1" : "$1$1");
+}
+
+/**
+ * The forms of a message the safety patterns are tried against: plain lower case, then with
+ * leetspeak undone and spelled-out letters joined, then with stretched letters squeezed to one
+ * ("kiiiill" → "kill") and to two ("killlll" → "kill"). Cheap, and covers the common ways
+ * students dodge a filter without trying to out-think a determined one.
+ */
+export function safetyVariants(text: string): string[] {
+  const base = text
+    .normalize("NFKC")
+    .replace(/[\u200B-\u200D\u2060\uFEFF]/g, "")
+    .replace(/[’‘`]/g, "'")
+    .toLowerCase();
+  const cleaned = joinSpelledOut(deleet(base));
+  return [...new Set([base, cleaned, squeeze(cleaned, 1), squeeze(cleaned, 2)])];
+}

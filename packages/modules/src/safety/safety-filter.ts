@@ -1,0 +1,134 @@
+import { z } from "zod";
+import { SEVERITIES, atLeast, type ContentModule, type Finding } from "../types.ts";
+import { assessText, type CategoryAssessment } from "./detect.ts";
+import { ANSWER_RULES, SAFETY_CATEGORIES, STUDENT_RULES, type SafetyCategory } from "./rules.ts";
+
+export const SAFETY_FILTER_ID = "safety-filter";
+
+/** Default reply when a message is blocked for anything but self-harm. */
+export const DEFAULT_BLOCK_REPLY =
+  "I can't help with that here, but I care about how you're doing. What you wrote sounds serious, " +
+  "so please talk to a trusted adult today: a teacher, your school counsellor, or someone at home " +
+  "you trust. Someone at your school has been asked to check in with you.";
+
+/**
+ * Default reply for self-harm. Deliberately names no country's hotline: schools add their own
+ * through `crisisResources`.
+ */
+export const DEFAULT_SELF_HARM_REPLY =
+  "I'm really sorry you're feeling this way. You matter, and you don't have to deal with this on " +
+  "your own. Please talk to a trusted adult right now: a teacher, your school counsellor, or " +
+  "someone at home. If you might hurt yourself or you're in danger, call your local emergency " +
+  "number or a crisis helpline straight away. Someone at your school has been asked to check in " +
+  "with you.";
+
+const severitySchema = z.enum(SEVERITIES);
+
+export const safetyConfigSchema = z.strictObject({
+  /** At or above this severity a student message is blocked and escalated. */
+  blockAt: severitySchema.default("high"),
+  /** At or above this severity a finding is an alert for teachers. */
+  alertAt: severitySchema.default("medium"),
+  /** Reply shown instead of an AI answer when blocked (non-self-harm). */
+  reply: z.string().min(1).max(2000).default(DEFAULT_BLOCK_REPLY),
+  /** Reply shown when blocked for self-harm. */
+  selfHarmReply: z.string().min(1).max(2000).default(DEFAULT_SELF_HARM_REPLY),
+  /** Crisis resources appended to the self-harm reply, e.g. "In the US, call or text 988." */
+  crisisResources: z.string().min(1).max(1000).nullable().default(null),
+  /** User ids of admins to alert on escalation. Accumulates across layers. */
+  escalation: z.array(z.string().min(1).max(200)).max(100).default([]),
+  /** Which categories to check. */
+  categories: z
+    .strictObject({
+      "self-harm": z.boolean().default(true),
+      violence: z.boolean().default(true),
+      abuse: z.boolean().default(true),
+      sexual: z.boolean().default(true),
+      bullying: z.boolean().default(true),
+    })
+    .prefault({}),
+  /** Also check finished AI answers. */
+  checkAnswers: z.boolean().default(true),
+});
+export type SafetyConfig = z.output<typeof safetyConfigSchema>;
+
+const CATEGORY_LABELS: Record<SafetyCategory, string> = {
+  "self-harm": "self-harm or suicide risk",
+  violence: "threat of violence",
+  abuse: "possible abuse",
+  sexual: "sexual content or exploitation",
+  bullying: "bullying",
+};
+
+function enabledCategories(config: SafetyConfig): Set<SafetyCategory> {
+  return new Set(SAFETY_CATEGORIES.filter((c) => config.categories[c]));
+}
+
+/** Assesses a student's message with the student rules. Exposed for evaluation and tooling. */
+export function assessStudentMessage(text: string, config: SafetyConfig = safetyConfigSchema.parse({})): CategoryAssessment[] {
+  return assessText(text, STUDENT_RULES, enabledCategories(config));
+}
+
+/** Assesses a finished AI answer with the answer rules. */
+export function assessAnswer(text: string, config: SafetyConfig = safetyConfigSchema.parse({})): CategoryAssessment[] {
+  return assessText(text, ANSWER_RULES, enabledCategories(config));
+}
+
+function toFinding(a: CategoryAssessment, config: SafetyConfig, source: "student" | "answer", blocked: boolean): Finding {
+  const escalate = atLeast(a.severity, config.blockAt);
+  const what = CATEGORY_LABELS[a.category];
+  const where = source === "student" ? "a student message" : "an AI answer";
+  const outcome =
+    source === "student"
+      ? blocked
+        ? " The message was not sent to the AI; the student was shown the school's support reply."
+        : ""
+      : " The answer was already shown to the student.";
+  return {
+    module: SAFETY_FILTER_ID,
+    kind: a.category,
+    severity: a.severity,
+    isAlert: atLeast(a.severity, config.alertAt),
+    message: `Possible ${what} (${a.severity}) in ${where}.${outcome}`,
+    data: {
+      category: a.category,
+      source,
+      rules: a.ruleIds,
+      blocked,
+      escalate,
+      escalateTo: escalate ? config.escalation : [],
+    },
+  };
+}
+
+function replyFor(categories: SafetyCategory[], config: SafetyConfig): string {
+  if (!categories.includes("self-harm")) return config.reply;
+  return config.crisisResources ? `${config.selfHarmReply} ${config.crisisResources}` : config.selfHarmReply;
+}
+
+/**
+ * Flags self-harm, violence, abuse, sexual content and bullying. On a student message, severity
+ * at or above `blockAt` blocks the message with a caring reply and marks the finding
+ * `escalate: true` (teachers at once, admins on `escalation`); at or above `alertAt` it alerts
+ * without blocking. Below that it records a non-alert finding. Answers are checked too; they
+ * cannot be blocked after the fact, so high findings there are escalated alerts.
+ */
+export const safetyFilter: ContentModule<typeof safetyConfigSchema> = {
+  id: SAFETY_FILTER_ID,
+  description: "Spots risk to a student's safety and answers with care instead of the AI.",
+  configSchema: safetyConfigSchema,
+  unionKeys: ["escalation"],
+  beforeGateway(ctx, text) {
+    const assessments = assessStudentMessage(text, ctx.config);
+    const blocking = assessments.filter((a) => atLeast(a.severity, ctx.config.blockAt));
+    const blocked = blocking.length > 0;
+    const findings = assessments.map((a) => toFinding(a, ctx.config, "student", blocked));
+    if (!blocked) return { action: "allow", text, findings };
+    return { action: "block", text, findings, reply: replyFor(blocking.map((a) => a.category), ctx.config) };
+  },
+  afterAnswer(ctx, text) {
+    if (!ctx.config.checkAnswers) return [];
+    return assessAnswer(text, ctx.config).map((a) => toFinding(a, ctx.config, "answer", false));
+  },
+};
+
