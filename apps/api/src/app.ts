@@ -6,8 +6,20 @@ import type { AppDeps, AppEnv } from "./deps.ts";
 import { errorResponse, mapError } from "./http/errors.ts";
 import { allowedMethodsIndex } from "./middleware/method-not-allowed.ts";
 import { requestContext } from "./middleware/request-context.ts";
+import { DEV_MODEL_PREFIX, devModelRoutes, isDevModelRequest } from "./routes/dev-model/index.ts";
 import { healthRoutes } from "./routes/health/index.ts";
+import { usageRoutes } from "./routes/usage/index.ts";
 import { meRoutes } from "./routes/me/index.ts";
+import { ticketRoutes, websocketRoute } from "./routes/realtime/index.ts";
+import { sessionRoutes } from "./routes/sessions/index.ts";
+import { createRealtimeRuntime } from "./realtime/runtime.ts";
+import type { StudentMessageGate } from "./services/live/send-student-message.ts";
+import { isThemeAssetUpload, themeRoutes } from "./routes/themes/index.ts";
+import { webhookRoutes } from "./routes/webhooks/index.ts";
+import { groupRoutes } from "./routes/groups/index.ts";
+import { docsRoutes } from "./routes/docs/index.ts";
+import { classRoutes } from "./routes/classes/index.ts";
+import { toolRoutes } from "./routes/tools/index.ts";
 
 export type { AppDeps, AppEnv } from "./deps.ts";
 
@@ -15,8 +27,9 @@ export type { AppDeps, AppEnv } from "./deps.ts";
  * Builds the API from injected dependencies. Web-standard only: it never starts a server and
  * never reads the environment (server.ts does both).
  */
-export function createApp(deps: AppDeps) {
+export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } = {}) {
   const app = new Hono<AppEnv>();
+  const realtime = createRealtimeRuntime(deps, options.gate);
 
   app.use("*", requestContext(deps));
   app.use(
@@ -35,18 +48,30 @@ export function createApp(deps: AppDeps) {
     maxAge: 600,
   });
   app.use("/api/*", corsMiddleware);
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: deps.config.bodyLimitBytes,
-      onError: (c) =>
-        errorResponse(c, 413, "PAYLOAD_TOO_LARGE", `Request body exceeds ${deps.config.bodyLimitBytes} bytes`),
-    }),
+  const jsonBodyLimit = bodyLimit({
+    maxSize: deps.config.bodyLimitBytes,
+    onError: (c) => errorResponse(c, 413, "PAYLOAD_TOO_LARGE", `Request body exceeds ${deps.config.bodyLimitBytes} bytes`),
+  });
+  // Theme asset uploads enforce their own uploadLimitBytes while streaming (routes/themes).
+  // The embedded dev model caps its own (larger) chat bodies (routes/dev-model).
+  app.use("*", (c, next) =>
+    isThemeAssetUpload(c.req.method, c.req.path) || isDevModelRequest(deps.config, c.req.path) ? next() : jsonBodyLimit(c, next),
   );
 
   app.route("/", healthRoutes());
   app.route("/api/me", meRoutes());
   // ROUTES: one app.route() line per resource, in this block.
+  app.route("/api/sessions", sessionRoutes(realtime, options.gate));
+  app.route("/api/realtime", ticketRoutes());
+  app.route("/", websocketRoute(realtime));
+  if (deps.config.devModel) app.route(DEV_MODEL_PREFIX, devModelRoutes(deps.config.devModel));
+  app.route("/api/usage", usageRoutes());
+  app.route("/api", themeRoutes());
+  app.route("/api/webhooks", webhookRoutes());
+  app.route("/api/groups", groupRoutes());
+  app.route("/", docsRoutes(() => app.routes));
+  app.route("/api/classes", classRoutes());
+  app.route("/api/tools", toolRoutes());
 
   const allowedMethods = allowedMethodsIndex(app);
   app.notFound((c) => {
@@ -60,7 +85,7 @@ export function createApp(deps: AppDeps) {
   });
   app.onError((err, c) => mapError(err, c));
 
-  return app;
+  return Object.assign(app, { realtime });
 }
 
 export type App = ReturnType<typeof createApp>;

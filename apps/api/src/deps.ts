@@ -1,8 +1,11 @@
+import type { BlobStore } from "@raptscallions/blob";
+import type { Bus, KeyValueStore, Presence } from "@raptscallions/bus";
 import type { DbHandle } from "@raptscallions/db";
 import type { Context } from "hono";
 import type { Actor } from "./access/actor.ts";
 import type { TokenIdentity } from "./auth/clerk.ts";
 import type { RoleMap } from "./auth/roles.ts";
+import type { AiService } from "./services/ai/types.ts";
 import type { Clock, IdGenerator } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
 import type { Metrics } from "./lib/metrics.ts";
@@ -13,10 +16,53 @@ export interface AppConfig {
   instanceId: string;
   corsOrigins: string[];
   bodyLimitBytes: number;
+  /** Largest theme asset file accepted; the upload route is exempt from `bodyLimitBytes`. */
+  uploadLimitBytes: number;
   /** When set, `/metrics` requires `Authorization: Bearer <token>`. */
   metricsToken?: string | undefined;
+  /** Timings and bounds of the live path (see `defaultLiveConfig`). */
+  live: LiveConfig;
   /** `whsec_…`: enables `POST /api/webhooks/clerk`. */
   clerkWebhookSecret?: string | undefined;
+  /**
+   * Serve the built-in dev model at `/v1` (no AI_GATEWAY_URL). Unset in production, where the
+   * gateway is remote and `/v1` must not exist.
+   */
+  devModel?: { tokensPerSecond: number } | undefined;
+}
+
+/** Timings and bounds of the live path; tests shrink them, production keeps the defaults. */
+export interface LiveConfig {
+  /** Deltas arriving within this window go out as one frame and one publish. */
+  coalesceMs: number;
+  /** How often a streaming answer's text is written to its row (late joiners resume from it). */
+  checkpointMs: number;
+  /** How often a generating instance proves it is alive, even while upstream stalls. */
+  heartbeatMs: number;
+  /** A streaming message whose heartbeat is older than this is finalised as interrupted. */
+  staleAfterMs: number;
+  sweepIntervalMs: number;
+  presenceTtlMs: number;
+  ticketTtlMs: number;
+  /** A socket whose unsent bytes pass this is closed as a slow consumer (4008). */
+  maxBufferedBytes: number;
+  /** How often a long-lived connection re-checks its user and each room's access. */
+  recheckIntervalMs: number;
+}
+
+export function defaultLiveConfig(overrides: Partial<LiveConfig> = {}): LiveConfig {
+  return {
+    coalesceMs: 40,
+    checkpointMs: 1000,
+    heartbeatMs: 5000,
+    staleAfterMs: 30_000,
+    sweepIntervalMs: 10_000,
+    presenceTtlMs: 30_000,
+    ticketTtlMs: 30_000,
+    maxBufferedBytes: 1024 * 1024,
+    recheckIntervalMs: 60_000,
+    ...overrides,
+  };
 }
 
 /** A named dependency `/ready` checks (database always; Redis and S3 when configured). */
@@ -38,6 +84,16 @@ export interface AppDeps {
   metrics: Metrics;
   readiness: ReadinessCheck[];
   auth: Authenticator;
+  /** Shared short-lived state: single-use tickets, caches (Redis when configured). */
+  kv: KeyValueStore;
+  /** Theme assets (S3 when configured, else a directory). */
+  blob: BlobStore;
+  /** Room fan-out across instances with offsets and replay (Redis when configured). */
+  bus: Bus;
+  /** Who is online in which room, across instances, with a TTL. */
+  presence: Presence;
+  /** The AI gateway as the live path sees it: model resolution, limits, usage. */
+  ai: AiService;
 }
 
 /** Verifies bearer tokens (Clerk, or dev auth through the same code path). */

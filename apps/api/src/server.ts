@@ -9,6 +9,7 @@ import { parseEnv } from "./env.ts";
 import { cryptoIds, systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { createMetrics } from "./lib/metrics.ts";
+import { buildInfrastructure } from "./infra.ts";
 
 const parsed = parseEnv(process.env);
 if (!parsed.ok) {
@@ -67,11 +68,14 @@ if (devKeys) {
   });
 }
 
+const infra = await buildInfrastructure(env, logger, instanceId);
+
 const deps: AppDeps = {
   config: {
     instanceId,
     corsOrigins: env.CORS_ORIGINS,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    uploadLimitBytes: env.UPLOAD_LIMIT_BYTES,
     metricsToken: env.METRICS_TOKEN,
     clerkWebhookSecret: env.CLERK_WEBHOOK_SIGNING_SECRET,
   },
@@ -80,8 +84,10 @@ const deps: AppDeps = {
   clock: systemClock,
   ids: cryptoIds,
   metrics: createMetrics(),
-  readiness: [],
+  readiness: infra.readiness,
   auth,
+  kv: infra.kv,
+  blob: infra.blob,
 };
 
 const app = createApp(deps);
@@ -94,6 +100,7 @@ const server = Bun.serve({
 logger.info("listening", {
   url: `http://${env.HOST}:${server.port}`,
   database: db.driver,
+  ...infra.describe,
 });
 
 let stopping = false;
@@ -104,6 +111,7 @@ async function shutdown(signal: string) {
   // stop(false): refuse new connections, let in-flight requests finish, then close pools.
   const forced = setTimeout(() => process.exit(1), 15_000);
   await server.stop(false);
+  await infra.close();
   await db.close();
   clearTimeout(forced);
   logger.info("stopped");

@@ -114,6 +114,35 @@ export const policy = {
   canManageAi(actor: Actor, group: GroupRef | null): boolean {
     return group ? isAdminOver(actor, group.path) : actor.isSystemAdmin;
   },
+
+  /**
+   * A tool's prompt is for the staff who may use it (admins, its author, teachers in its
+   * subtree), not for students: a prompt can hold answers.
+   */
+  canViewToolDefinition(actor: Actor, tool: ToolRef): boolean {
+    if (policy.canManageTool(actor, tool)) return true;
+    return (
+      actor.groupRoles.some((r) => r.role !== "member" && isWithin(r.path, tool.groupPath)) ||
+      [...actor.classRoles.values()].some((c) => c.role === "teacher" && isWithin(c.groupPath, tool.groupPath))
+    );
+  },
+  /** A class may only use tools of its own group or the groups above it. */
+  isToolUsableInGroup(tool: ToolRef, groupPath: string): boolean {
+    return isWithin(groupPath, tool.groupPath);
+  },
+  /** Students see an assignment once it is available; its class's staff always. */
+  canViewAssignment(actor: Actor, a: { classId: string; groupPath: string; availableAt: Date | null }, now: Date): boolean {
+    if (policy.canManageClass(actor, { id: a.classId, groupPath: a.groupPath })) return true;
+    return policy.isStudentOf(actor, a.classId) && (a.availableAt === null || a.availableAt <= now);
+  },
+  /** Grades and feedback: the class's teachers and admins over it, never the student. */
+  canGradeSubmission(actor: Actor, sub: { classId: string; groupPath: string }): boolean {
+    return policy.canManageClass(actor, { id: sub.classId, groupPath: sub.groupPath });
+  },
+  /** The audit trail: system admins, and group admins for their subtrees. */
+  canReadAudit(actor: Actor): boolean {
+    return actor.isSystemAdmin || adminRoots(actor).length > 0;
+  },
 };
 
 /**

@@ -1,10 +1,16 @@
+import { createDirectoryBlobStore } from "@raptscallions/blob";
+import { createMemoryBus, createMemoryKeyValueStore, createMemoryPresence } from "@raptscallions/bus";
 import type { DbHandle } from "@raptscallions/db";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createTestDb } from "@raptscallions/db/testing";
-import type { AppDeps } from "../../src/deps.ts";
+import { type AppDeps, defaultLiveConfig } from "../../src/deps.ts";
 import { cryptoIds, systemClock } from "../../src/lib/clock.ts";
 import { createMemoryLogger } from "../../src/lib/logger.ts";
 import { createMetrics } from "../../src/lib/metrics.ts";
 import { testAuthenticator } from "./auth.ts";
+import { createTestAiService } from "./ai.ts";
 
 /**
  * Dependencies for an app under test: the given database (PGlite, or Postgres when
@@ -21,7 +27,9 @@ export async function testDeps(
       instanceId: `test-${cryptoIds.token(4)}`,
       corsOrigins: ["https://app.example.test"],
       bodyLimitBytes: 64 * 1024,
+      uploadLimitBytes: 2 * 1024 * 1024,
       metricsToken: undefined,
+      live: defaultLiveConfig(),
     },
     db,
     logger,
@@ -30,6 +38,12 @@ export async function testDeps(
     metrics: createMetrics(),
     readiness: [],
     auth,
+    kv: createMemoryKeyValueStore(),
+    bus: createMemoryBus().node(),
+    presence: createMemoryPresence(),
+    blob: createDirectoryBlobStore({ root: mkdtempSync(join(tmpdir(), "rapt-blobs-")) }),
+    // The real AiService on an in-process dev model; see helpers/ai.ts (pinDevModel) for models.
+    ai: createTestAiService(db, { logger }).ai,
     ...overrides,
   } as AppDeps & { logger: ReturnType<typeof createMemoryLogger> };
 }

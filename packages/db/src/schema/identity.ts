@@ -51,6 +51,11 @@ export const groups = pgTable(
       .notNull()
       .default("organization"),
     clerkOrgId: text("clerk_org_id").unique(),
+    /**
+     * The parent organisation named in Clerk's public_metadata, kept even while that parent is
+     * unknown here, so the group can be re-parented when the parent's webhook arrives.
+     */
+    clerkParentOrgId: text("clerk_parent_org_id"),
     clerkUpdatedAt: tstz("clerk_updated_at"),
     deletedAt: tstz("deleted_at"),
     settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
@@ -60,6 +65,7 @@ export const groups = pgTable(
   (t) => [
     uniqueIndex("groups_slug_key").on(t.slug),
     index("groups_parent_idx").on(t.parentId),
+    index("groups_clerk_parent_idx").on(t.clerkParentOrgId),
     index("groups_path_gist").using("gist", t.path),
   ],
 );

@@ -33,7 +33,7 @@ export interface MessageMeta {
   ttftMs?: number;
   latencyMs?: number;
   estimated?: boolean;
-  error?: { code: string; message: string };
+  error?: { code: string; message: string; retryAfterSeconds?: number | undefined; details?: unknown };
   flags?: string[];
   redacted?: boolean;
   [key: string]: unknown;

@@ -1,0 +1,82 @@
+import type { MiddlewareHandler } from "hono";
+import type { ZodType } from "zod";
+import * as validate from "../http/validate.ts";
+
+/** A response a route documents: its status, what it means and (unless empty) its body schema. */
+export interface ResponseDoc {
+  description: string;
+  schema?: ZodType;
+}
+
+/** What the OpenAPI document says about one route beyond what its validators already tell. */
+export interface RouteDoc {
+  summary: string;
+  description?: string;
+  /** Defaults to the first path segment after `/api`. */
+  tags?: string[];
+  /** Who may call it, in words (rendered in /docs and as `x-access`). */
+  access: string;
+  /** Success responses by status. */
+  responses: Record<number, ResponseDoc>;
+  /** Error statuses beyond those implied by auth and validators (e.g. 409). */
+  errors?: number[];
+  operationId?: string;
+}
+
+export type InputTarget = "json" | "query" | "param";
+export interface InputDoc {
+  target: InputTarget;
+  schema: ZodType;
+}
+
+// Metadata rides on the middleware functions themselves (keyed by identity), so the document is
+// generated from the routes actually mounted and their actual validators: nothing to keep in sync.
+const routeDocs = new WeakMap<object, RouteDoc>();
+const inputDocs = new WeakMap<object, InputDoc>();
+
+/** Pass-through middleware carrying a route's documentation. Put it first in the chain. */
+export function describeRoute(doc: RouteDoc): MiddlewareHandler {
+  const mw: MiddlewareHandler = async (_c, next) => {
+    await next();
+  };
+  routeDocs.set(mw, doc);
+  return mw;
+}
+
+/** `jsonBody` of src/http/validate.ts, recorded as the route's request body. */
+export const jsonBody = <T extends ZodType>(schema: T) => {
+  const mw = validate.jsonBody(schema);
+  inputDocs.set(mw, { target: "json", schema });
+  return mw;
+};
+/** `queryParams` of src/http/validate.ts, recorded as the route's query parameters. */
+export const queryParams = <T extends ZodType>(schema: T) => {
+  const mw = validate.queryParams(schema);
+  inputDocs.set(mw, { target: "query", schema });
+  return mw;
+};
+/** `pathParams` of src/http/validate.ts, recorded as the route's path parameters. */
+export const pathParams = <T extends ZodType>(schema: T) => {
+  const mw = validate.pathParams(schema);
+  inputDocs.set(mw, { target: "param", schema });
+  return mw;
+};
+
+export function routeDocOf(handler: unknown): RouteDoc | undefined {
+  return typeof handler === "function" ? routeDocs.get(handler) : undefined;
+}
+export function inputDocOf(handler: unknown): InputDoc | undefined {
+  return typeof handler === "function" ? inputDocs.get(handler) : undefined;
+}
+
+// Routes whose modules cannot (or do not yet) carry describeRoute, e.g. /api/me: documented here
+// by method and Hono path. Another module may call registerRouteDoc for its own routes.
+const externalDocs = new Map<string, { doc: RouteDoc; inputs: InputDoc[] }>();
+
+/** Documents a mounted route from outside its chain (`path` as mounted, e.g. `/api/me`). */
+export function registerRouteDoc(method: string, path: string, doc: RouteDoc, inputs: InputDoc[] = []): void {
+  externalDocs.set(`${method.toUpperCase()} ${path}`, { doc, inputs });
+}
+export function externalDocOf(method: string, path: string) {
+  return externalDocs.get(`${method.toUpperCase()} ${path}`);
+}

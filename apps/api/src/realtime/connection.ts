@@ -1,0 +1,302 @@
+import { type ResumeMessage, subscribeWithResume, type Unsubscribe } from "@raptscallions/bus";
+import {
+  AppError,
+  CLOSE_CODES,
+  type ClientFrame,
+  clientFrameSchema,
+  PROTOCOL_VERSION,
+  REALTIME_LIMITS,
+  type ServerFrame,
+} from "@raptscallions/core";
+import type { Actor } from "../access/actor.ts";
+import { loadActor } from "../access/actor.ts";
+import type { AppDeps } from "../deps.ts";
+import type { LiveContext } from "../services/live/context.ts";
+import { liveContextFrom } from "../services/live/context.ts";
+import type { GenerationRunner } from "../services/live/generation-runner.ts";
+import type { StudentMessageGate } from "../services/live/send-student-message.ts";
+import { sendStudentMessage } from "../services/live/send-student-message.ts";
+import { changeSessionState, postTeacherMessage, stopGeneration } from "../services/live/teacher-actions.ts";
+import { TokenBucket } from "./rate.ts";
+import { authorizeRoom, type RoomAccess, sessionSnapshot } from "./rooms.ts";
+import type { ConnectionData, RealtimeSocket } from "./socket.ts";
+
+interface Subscription {
+  unsubscribe: Unsubscribe;
+  access: RoomAccess;
+}
+
+export interface ConnectionHooks {
+  onPresenceJoin(conn: Connection, classId: string, role: string): Promise<void>;
+  onPresenceLeave(conn: Connection, classId: string): Promise<void>;
+  onClosed(conn: Connection): void;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * One WebSocket: validates every frame against the protocol schema, answers a bad frame with an
+ * error frame (the connection lives), closes on abuse, and keeps its send queue bounded — a
+ * consumer that falls behind is closed with 4008 rather than growing memory.
+ */
+export class Connection {
+  readonly id: string;
+  actor: Actor;
+  private readonly subs = new Map<string, Subscription>();
+  private readonly bucket = new TokenBucket(REALTIME_LIMITS.framesPerSecond, REALTIME_LIMITS.burstFrames);
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly socket: RealtimeSocket,
+    readonly data: ConnectionData,
+    actor: Actor,
+    private readonly deps: AppDeps,
+    private readonly runner: GenerationRunner,
+    private readonly gate: StudentMessageGate | undefined,
+    private readonly hooks: ConnectionHooks,
+  ) {
+    this.id = data.connectionId;
+    this.actor = actor;
+  }
+
+  get isClosed() {
+    return this.closed;
+  }
+
+  rooms(): string[] {
+    return [...this.subs.keys()];
+  }
+
+  hello() {
+    this.send({
+      type: "hello",
+      protocolVersion: PROTOCOL_VERSION,
+      connectionId: this.id,
+      userId: this.actor.userId,
+      limits: { ...REALTIME_LIMITS },
+    });
+  }
+
+  /** Serialises a frame; closes the connection as a slow consumer when its queue passes the bound. */
+  send(frame: ServerFrame): void {
+    if (this.closed) return;
+    const sent = this.socket.send(JSON.stringify(frame));
+    if (sent === 0 || this.socket.getBufferedAmount() > this.deps.config.live.maxBufferedBytes) {
+      this.deps.logger.warn("closing slow consumer", { connectionId: this.id, buffered: this.socket.getBufferedAmount() });
+      this.close(CLOSE_CODES.slowConsumer, "slow consumer: reconnect and resume by offset");
+    }
+  }
+
+  close(code: number, reason: string) {
+    if (this.closed) return;
+    this.teardown();
+    try {
+      this.socket.close(code, reason);
+    } catch {
+      // already closed by the peer
+    }
+  }
+
+  /** Called when the socket closed (by either side): releases subscriptions and presence. */
+  teardown() {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [room, sub] of this.subs) {
+      sub.unsubscribe();
+      if (sub.access.presenceClassId) void this.hooks.onPresenceLeave(this, sub.access.presenceClassId);
+      this.subs.delete(room);
+    }
+    this.hooks.onClosed(this);
+  }
+
+  /** Entry point for every inbound frame; frames of one connection are handled in order. */
+  receive(raw: string | Uint8Array) {
+    if (this.closed) return;
+    if (!this.bucket.take()) {
+      this.close(CLOSE_CODES.policyViolation, "rate limit: too many frames");
+      return;
+    }
+    const size = typeof raw === "string" ? encoder.encode(raw).byteLength : raw.byteLength;
+    if (size > REALTIME_LIMITS.maxFrameBytes) {
+      this.send({
+        type: "error",
+        code: "FRAME_TOO_LARGE",
+        message: `Frames are limited to ${REALTIME_LIMITS.maxFrameBytes} bytes`,
+        details: { size },
+      });
+      return;
+    }
+    const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      this.send({ type: "error", code: "PROTOCOL_ERROR", message: "Frames must be JSON objects" });
+      return;
+    }
+    const parsed = clientFrameSchema.safeParse(json);
+    if (!parsed.success) {
+      const id = typeof (json as { id?: unknown })?.id === "string" ? (json as { id: string }).id.slice(0, 64) : undefined;
+      const tooLong = parsed.error.issues.some((i) => i.code === "too_big" && i.path[0] === "content");
+      this.send({
+        type: "error",
+        ...(id ? { id } : {}),
+        code: tooLong ? "MESSAGE_TOO_LONG" : "VALIDATION_FAILED",
+        message: tooLong ? `Messages are limited to ${REALTIME_LIMITS.maxMessageChars} characters` : "Invalid frame",
+        details: parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),
+      });
+      return;
+    }
+    const frame = parsed.data;
+    this.queue = this.queue.then(() => this.handle(frame)).catch(() => {});
+  }
+
+  private ctx(): LiveContext {
+    const base = {
+      db: this.deps.db.db,
+      actor: this.actor,
+      requestId: `${this.id}:${crypto.randomUUID().slice(0, 8)}`,
+      clock: this.deps.clock,
+      ids: this.deps.ids,
+      logger: this.deps.logger,
+    };
+    return liveContextFrom(base, this.deps, this.runner);
+  }
+
+  private async handle(frame: ClientFrame): Promise<void> {
+    if (this.closed) return;
+    try {
+      const result = await this.dispatch(frame);
+      if (frame.type !== "ping") this.send({ type: "ack", ...(frame.id ? { id: frame.id } : {}), for: frame.type, result });
+    } catch (err) {
+      this.send(this.errorFrame(err, frame.id));
+    }
+  }
+
+  private errorFrame(err: unknown, id: string | undefined): ServerFrame {
+    if (err instanceof AppError) {
+      const details =
+        err.retryAfterSeconds !== undefined
+          ? { ...(typeof err.details === "object" && err.details ? err.details : {}), retryAfterSeconds: err.retryAfterSeconds }
+          : err.details;
+      return {
+        type: "error",
+        ...(id ? { id } : {}),
+        code: err.code,
+        message: err.code === "INTERNAL" ? "Internal error" : err.message,
+        ...(details !== undefined ? { details } : {}),
+      };
+    }
+    this.deps.logger.error("realtime frame failed", { connectionId: this.id, err });
+    return { type: "error", ...(id ? { id } : {}), code: "INTERNAL", message: "Internal error" };
+  }
+
+  private async dispatch(frame: ClientFrame): Promise<unknown> {
+    const ctx = this.ctx();
+    switch (frame.type) {
+      case "ping":
+        this.send({ type: "pong", ...(frame.id ? { id: frame.id } : {}), at: new Date().toISOString() });
+        return undefined;
+      case "subscribe":
+        return this.subscribe(frame.room, frame.lastOffset, frame.epoch);
+      case "unsubscribe":
+        return this.unsubscribe(frame.room);
+      case "message.send": {
+        const r = await sendStudentMessage({ ctx, input: frame, gate: this.gate });
+        return { messageId: r.message.id, answerId: r.answer?.id ?? null, duplicate: r.duplicate };
+      }
+      case "generation.stop":
+        return stopGeneration({ ctx, input: frame });
+      case "session.pause":
+        return { session: await changeSessionState({ ctx, input: { sessionId: frame.sessionId, to: "paused" } }) };
+      case "session.resume":
+        return { session: await changeSessionState({ ctx, input: { sessionId: frame.sessionId, to: "active" } }) };
+      case "session.end":
+        return { session: await changeSessionState({ ctx, input: { sessionId: frame.sessionId, to: "completed" } }) };
+      case "teacher.message": {
+        const r = await postTeacherMessage({ ctx, input: frame });
+        return { messageId: r.message.id, duplicate: r.duplicate };
+      }
+    }
+  }
+
+  private async subscribe(room: string, lastOffset: number | undefined, epoch: string | undefined) {
+    const ctx = this.ctx();
+    const access = await authorizeRoom(ctx, room, { recordView: true });
+    this.unsubscribe(room);
+    const bus = this.deps.bus;
+    const listener = (m: ResumeMessage) => {
+      if (m.kind === "event") {
+        const e = m.event;
+        this.send({ type: "event", room: e.room, epoch: e.epoch, offset: e.offset, event: e.type, payload: e.payload, at: e.at });
+      } else {
+        this.send({ type: "reset", room: m.room, epoch: m.epoch, latestOffset: m.latestOffset, reason: m.reason });
+      }
+    };
+    let from: { afterOffset?: number; epoch?: string | null } = {};
+    let position: { epoch: string | null; offset: number };
+    if (lastOffset !== undefined) {
+      from = { afterOffset: lastOffset, epoch: epoch ?? null };
+      position = { epoch: epoch ?? null, offset: lastOffset };
+    } else if (access.kind === "session") {
+      const snapshot = await sessionSnapshot(ctx, access.id);
+      this.send({ type: "snapshot", room, epoch: snapshot.epoch, offset: snapshot.offset, payload: snapshot.payload });
+      from = { afterOffset: snapshot.offset, epoch: snapshot.epoch };
+      position = { epoch: snapshot.epoch, offset: snapshot.offset };
+    } else {
+      const head = await bus.head(room);
+      position = head;
+    }
+    const unsubscribe = await subscribeWithResume(bus, room, from, listener, {
+      onError: (err, where) => this.deps.logger.warn("resume error", { room, where, err }),
+    });
+    if (this.closed) {
+      unsubscribe();
+      return undefined;
+    }
+    this.subs.set(room, { unsubscribe, access });
+    if (access.presenceClassId) await this.hooks.onPresenceJoin(this, access.presenceClassId, access.presenceRole);
+    return { room, ...position };
+  }
+
+  private unsubscribe(room: string) {
+    const sub = this.subs.get(room);
+    if (!sub) return { room, subscribed: false };
+    sub.unsubscribe();
+    this.subs.delete(room);
+    if (sub.access.presenceClassId) void this.hooks.onPresenceLeave(this, sub.access.presenceClassId);
+    return { room, subscribed: false };
+  }
+
+  /**
+   * Long-lived connections re-check that their user still exists and may still see each room;
+   * a revoked room is dropped with an error frame, a deleted user is disconnected.
+   */
+  async recheck(): Promise<void> {
+    if (this.closed) return;
+    const actor = await loadActor(this.deps.db.db, this.actor.userId, this.actor.activeGroupId);
+    if (!actor) {
+      this.close(CLOSE_CODES.unauthenticated, "user no longer active");
+      return;
+    }
+    this.actor = actor;
+    for (const room of [...this.subs.keys()]) {
+      try {
+        await authorizeRoom(this.ctx(), room, { recordView: false });
+      } catch (err) {
+        this.unsubscribe(room);
+        this.send({
+          type: "error",
+          code: err instanceof AppError ? err.code : "FORBIDDEN",
+          message: "Access to this room was revoked",
+          details: { room },
+        });
+      }
+    }
+  }
+
+  presenceMember(role: string) {
+    return { userId: this.actor.userId, connectionId: this.id, role };
+  }
+}

@@ -1,0 +1,158 @@
+import { CLOSE_CODES } from "@raptscallions/core";
+import { loadActor } from "../access/actor.ts";
+import type { AppDeps } from "../deps.ts";
+import type { GenerationRunner } from "../services/live/generation-runner.ts";
+import { classRoom, publishBestEffort } from "../services/live/rooms.ts";
+import type { StudentMessageGate } from "../services/live/send-student-message.ts";
+import { Connection } from "./connection.ts";
+import type { ConnectionData, RealtimeSocket } from "./socket.ts";
+
+interface PresenceEntry {
+  classId: string;
+  conn: Connection;
+  role: string;
+}
+
+/**
+ * This instance's sockets: opens connections from redeemed tickets, keeps presence alive with
+ * heartbeats (a crashed instance's users drop out by TTL), re-checks access periodically, and
+ * closes everything with 4012 on shutdown so clients reconnect elsewhere and resume by offset.
+ */
+export class RealtimeHub {
+  private readonly connections = new Map<string, Connection>();
+  private readonly presence = new Map<string, PresenceEntry>();
+  private timers: ReturnType<typeof setInterval>[] = [];
+
+  constructor(
+    private readonly deps: AppDeps,
+    private readonly runner: GenerationRunner,
+    private readonly gate?: StudentMessageGate,
+  ) {}
+
+  /** Presence heartbeats and access re-checks run only while this instance holds sockets. */
+  private startTimers() {
+    if (this.timers.length > 0) return;
+    const live = this.deps.config.live;
+    this.timers = [
+      setInterval(() => void this.heartbeatPresence(), Math.max(250, Math.floor(live.presenceTtlMs / 3))),
+      setInterval(() => void this.recheckAll(), live.recheckIntervalMs),
+    ];
+  }
+
+  private stopTimers() {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  count(): number {
+    return this.connections.size;
+  }
+
+  /** Opens a connection for a redeemed ticket; null (and the socket closed) when the user is gone. */
+  async open(socket: RealtimeSocket, data: ConnectionData): Promise<Connection | null> {
+    const actor = await loadActor(this.deps.db.db, data.userId, data.activeGroupId);
+    if (!actor) {
+      socket.close(CLOSE_CODES.unauthenticated, "user no longer active");
+      return null;
+    }
+    const conn = new Connection(socket, data, actor, this.deps, this.runner, this.gate, {
+      onPresenceJoin: (c, classId, role) => this.join(c, classId, role),
+      onPresenceLeave: (c, classId) => this.leave(c, classId),
+      onClosed: (c) => {
+        this.connections.delete(c.id);
+        this.deps.metrics.wsConnections.set(this.connections.size);
+        if (this.connections.size === 0) this.stopTimers();
+      },
+    });
+    this.connections.set(conn.id, conn);
+    this.startTimers();
+    this.deps.metrics.wsConnections.set(this.connections.size);
+    conn.hello();
+    return conn;
+  }
+
+  private key(conn: Connection, classId: string) {
+    return `${conn.id}|${classId}`;
+  }
+
+  private async join(conn: Connection, classId: string, role: string) {
+    this.presence.set(this.key(conn, classId), { classId, conn, role });
+    try {
+      const change = await this.deps.presence.join(classRoom(classId), conn.presenceMember(role), this.deps.config.live.presenceTtlMs);
+      if (change.changed) await this.announce(classId, conn.actor.userId, true, role);
+    } catch (err) {
+      this.deps.logger.warn("presence join failed", { classId, err });
+    }
+  }
+
+  private async leave(conn: Connection, classId: string) {
+    const key = this.key(conn, classId);
+    if (!this.presence.delete(key)) return;
+    // Another subscription of the same connection may still count for this class.
+    for (const p of this.presence.values()) if (p.conn === conn && p.classId === classId) return;
+    try {
+      const change = await this.deps.presence.leave(classRoom(classId), conn.id);
+      if (change?.changed) await this.announce(classId, conn.actor.userId, false);
+    } catch (err) {
+      this.deps.logger.warn("presence leave failed", { classId, err });
+    }
+  }
+
+  private async announce(classId: string, userId: string, online: boolean, role?: string) {
+    const snapshot = await this.deps.presence.list(classRoom(classId));
+    for (const gone of snapshot.expired) {
+      await publishBestEffort(this.deps.bus, this.deps.logger, classRoom(classId), "presence.changed", { userId: gone, online: false, expired: true });
+    }
+    await publishBestEffort(this.deps.bus, this.deps.logger, classRoom(classId), "presence.changed", {
+      userId,
+      online,
+      role,
+      members: snapshot.members,
+    });
+  }
+
+  /** Refreshes this instance's presence entries and announces anyone whose entry expired elsewhere. */
+  private async heartbeatPresence() {
+    const ttl = this.deps.config.live.presenceTtlMs;
+    const classes = new Set<string>();
+    for (const p of this.presence.values()) {
+      classes.add(p.classId);
+      try {
+        const change = await this.deps.presence.heartbeat(classRoom(p.classId), p.conn.presenceMember(p.role), ttl);
+        if (change.changed) await this.announce(p.classId, p.conn.actor.userId, true, p.role);
+      } catch (err) {
+        this.deps.logger.warn("presence heartbeat failed", { err });
+      }
+    }
+    for (const classId of classes) {
+      try {
+        const snapshot = await this.deps.presence.list(classRoom(classId));
+        for (const gone of snapshot.expired) {
+          await publishBestEffort(this.deps.bus, this.deps.logger, classRoom(classId), "presence.changed", {
+            userId: gone,
+            online: false,
+            expired: true,
+          });
+        }
+      } catch {
+        // next heartbeat retries
+      }
+    }
+  }
+
+  private async recheckAll() {
+    for (const conn of this.connections.values()) {
+      try {
+        await conn.recheck();
+      } catch (err) {
+        this.deps.logger.warn("recheck failed", { connectionId: conn.id, err });
+      }
+    }
+  }
+
+  /** Closes every socket with 4012 so clients reconnect to another instance and resume. */
+  async shutdown() {
+    this.stopTimers();
+    for (const conn of [...this.connections.values()]) conn.close(CLOSE_CODES.serverRestart, "server restarting");
+  }
+}

@@ -1,0 +1,62 @@
+import type { AppDeps } from "../deps.ts";
+import { GenerationRunner } from "../services/live/generation-runner.ts";
+import type { StudentMessageGate } from "../services/live/send-student-message.ts";
+import { startSweeper } from "../services/live/sweeper.ts";
+import { RealtimeHub } from "./hub.ts";
+import type { ConnectionData } from "./socket.ts";
+
+/** Upgrades a request to a WebSocket carrying `data`; provided by the server binding (Bun). */
+export type Upgrader = (request: Request, data: ConnectionData) => boolean;
+
+/**
+ * The live path's per-instance state: the generation runner, the socket hub and the sweeper.
+ * Created by `createApp`; the Bun binding attaches the upgrader once a server exists.
+ */
+export interface RealtimeRuntime {
+  runner: GenerationRunner;
+  hub: RealtimeHub;
+  upgrade: Upgrader;
+  setUpgrader(upgrader: Upgrader): void;
+  /** Starts the sweeper (server.ts, and tests that exercise it). Idempotent. */
+  startBackground(): void;
+  /** Stops timers, closes sockets with 4012, lets answers finish for `graceMs`, then interrupts them. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+export function createRealtimeRuntime(deps: AppDeps, gate?: StudentMessageGate): RealtimeRuntime {
+  const runner = new GenerationRunner({
+    db: deps.db.db,
+    bus: deps.bus,
+    logger: deps.logger,
+    clock: deps.clock,
+    metrics: deps.metrics,
+    live: deps.config.live,
+    instanceId: deps.config.instanceId,
+  });
+  const hub = new RealtimeHub(deps, runner, gate);
+  let stopSweeper: (() => void) | null = null;
+  let upgrader: Upgrader | null = null;
+  return {
+    runner,
+    hub,
+    upgrade: (request, data) => (upgrader ? upgrader(request, data) : false),
+    setUpgrader(u) {
+      upgrader = u;
+    },
+    startBackground() {
+      stopSweeper ??= startSweeper({
+        db: deps.db.db,
+        bus: deps.bus,
+        clock: deps.clock,
+        logger: deps.logger,
+        staleAfterMs: deps.config.live.staleAfterMs,
+        intervalMs: deps.config.live.sweepIntervalMs,
+      });
+    },
+    async shutdown(graceMs = 10_000) {
+      stopSweeper?.();
+      await hub.shutdown();
+      await runner.shutdown(graceMs);
+    },
+  };
+}

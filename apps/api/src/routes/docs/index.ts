@@ -1,0 +1,32 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../../deps.ts";
+import { buildOpenApiDocument, type MountedRoute, type OpenApiDocument, renderDocsHtml } from "../../openapi/index.ts";
+import { registerCoreRouteDocs } from "../../openapi/external.ts";
+
+// Nothing but the document itself may load; the page has no script, style or remote resource.
+const DOCS_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/**
+ * `GET /openapi.json` and `GET /docs`, generated on first request from the routes mounted on the
+ * app (passed lazily: the document must see every route, including ones mounted after this).
+ */
+export function docsRoutes(routes: () => readonly MountedRoute[]) {
+  registerCoreRouteDocs();
+  let cached: { doc: OpenApiDocument; html: string } | undefined;
+  const build = () => {
+    if (!cached) {
+      const doc = buildOpenApiDocument(routes(), {
+        title: "raptscallions API",
+        version: "1",
+        description: "Management REST API: groups, classes, tools, assignments, submissions, AI models and settings, audit.",
+      });
+      cached = { doc, html: renderDocsHtml(doc) };
+    }
+    return cached;
+  };
+
+  const app = new Hono<AppEnv>();
+  app.get("/openapi.json", (c) => c.json(build().doc, 200, { "cache-control": "no-cache" }));
+  app.get("/docs", (c) => c.html(build().html, 200, { "content-security-policy": DOCS_CSP, "cache-control": "no-cache" }));
+  return app;
+}

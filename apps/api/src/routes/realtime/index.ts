@@ -1,0 +1,40 @@
+import { AppError } from "@raptscallions/core";
+import { Hono } from "hono";
+import { requireUser } from "../../auth/middleware.ts";
+import type { AppEnv } from "../../deps.ts";
+import type { RealtimeRuntime } from "../../realtime/runtime.ts";
+import { issueTicket, redeemTicket } from "../../services/realtime/tickets.ts";
+
+/** `POST /api/realtime/tickets`: a short-lived single-use ticket for opening `/ws`. */
+export function ticketRoutes() {
+  const app = new Hono<AppEnv>();
+  app.post("/tickets", requireUser, async (c) => {
+    const deps = c.var.deps;
+    const ticket = await issueTicket({ kv: deps.kv, ids: deps.ids, clock: deps.clock, ttlMs: deps.config.live.ticketTtlMs }, c.var.actor);
+    return c.json({ ...ticket, url: `/ws?ticket=${encodeURIComponent(ticket.ticket)}` }, 201);
+  });
+  return app;
+}
+
+/**
+ * `GET /ws?ticket=…` upgrades to the realtime protocol. Browsers cannot set an Authorization
+ * header on a WebSocket and tokens never go in URLs, so the ticket is the credential: single-use
+ * (atomic get-and-delete, on Redis across instances) and valid for seconds.
+ */
+export function websocketRoute(runtime: RealtimeRuntime) {
+  const app = new Hono<AppEnv>();
+  app.get("/ws", async (c) => {
+    if ((c.req.header("upgrade") ?? "").toLowerCase() !== "websocket") {
+      throw new AppError("BAD_REQUEST", "Expected a WebSocket upgrade", { status: 426 });
+    }
+    const raw = c.req.query("ticket");
+    if (!raw || raw.length > 200) throw new AppError("TICKET_INVALID", "A ticket from POST /api/realtime/tickets is required");
+    const deps = c.var.deps;
+    const claim = await redeemTicket(deps.kv, raw);
+    if (!claim) throw new AppError("TICKET_INVALID", "The ticket is unknown, used or expired");
+    const ok = runtime.upgrade(c.req.raw, { connectionId: deps.ids.uuid(), userId: claim.userId, activeGroupId: claim.activeGroupId });
+    if (!ok) throw new AppError("BAD_REQUEST", "WebSocket upgrade failed");
+    return new Response(null);
+  });
+  return app;
+}

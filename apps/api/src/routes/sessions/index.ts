@@ -1,0 +1,80 @@
+import {
+  idParamSchema,
+  listSessionsQuerySchema,
+  pageQuerySchema,
+  sendMessageBodySchema,
+  startSessionBodySchema,
+} from "@raptscallions/core";
+import { Hono } from "hono";
+import { requireUser } from "../../auth/middleware.ts";
+import type { AppEnv } from "../../deps.ts";
+import { jsonBody, pathParams, queryParams } from "../../http/validate.ts";
+import type { RealtimeRuntime } from "../../realtime/runtime.ts";
+import { liveContext } from "../../services/live/context.ts";
+import type { StudentMessageGate } from "../../services/live/send-student-message.ts";
+import { sendStudentMessage } from "../../services/live/send-student-message.ts";
+import { changeSessionState, postTeacherMessage, stopGeneration } from "../../services/live/teacher-actions.ts";
+import { getSession, listMessages, listSessions } from "../../services/sessions/read.ts";
+import { startSession } from "../../services/sessions/start.ts";
+import { submitSession } from "../../services/sessions/submit.ts";
+
+/** Sessions over REST; the same services the WebSocket protocol calls. */
+export function sessionRoutes(runtime: RealtimeRuntime, gate?: StudentMessageGate) {
+  const app = new Hono<AppEnv>();
+  app.use("*", requireUser);
+
+  app.post("/", jsonBody(startSessionBodySchema), async (c) => {
+    const session = await startSession({ ctx: liveContext(c, runtime.runner), input: c.req.valid("json") });
+    return c.json({ session }, 201);
+  });
+
+  app.get("/", queryParams(listSessionsQuerySchema), async (c) => {
+    return c.json(await listSessions({ ctx: liveContext(c, runtime.runner), input: c.req.valid("query") }), 200);
+  });
+
+  app.get("/:id", pathParams(idParamSchema), async (c) => {
+    return c.json(await getSession({ ctx: liveContext(c, runtime.runner), input: { sessionId: c.req.valid("param").id } }), 200);
+  });
+
+  app.get("/:id/messages", pathParams(idParamSchema), queryParams(pageQuerySchema), async (c) => {
+    const input = { sessionId: c.req.valid("param").id, ...c.req.valid("query") };
+    return c.json(await listMessages({ ctx: liveContext(c, runtime.runner), input }), 200);
+  });
+
+  app.post("/:id/messages", pathParams(idParamSchema), jsonBody(sendMessageBodySchema), async (c) => {
+    const input = { sessionId: c.req.valid("param").id, ...c.req.valid("json") };
+    const r = await sendStudentMessage({ ctx: liveContext(c, runtime.runner), input, gate });
+    return c.json(r, r.duplicate ? 200 : 201);
+  });
+
+  app.post("/:id/teacher-messages", pathParams(idParamSchema), jsonBody(sendMessageBodySchema), async (c) => {
+    const input = { sessionId: c.req.valid("param").id, ...c.req.valid("json") };
+    const r = await postTeacherMessage({ ctx: liveContext(c, runtime.runner), input });
+    return c.json(r, r.duplicate ? 200 : 201);
+  });
+
+  app.post("/:id/stop", pathParams(idParamSchema), async (c) => {
+    return c.json(await stopGeneration({ ctx: liveContext(c, runtime.runner), input: { sessionId: c.req.valid("param").id } }), 202);
+  });
+
+  for (const [action, to] of [
+    ["pause", "paused"],
+    ["resume", "active"],
+    ["end", "completed"],
+  ] as const) {
+    app.post(`/:id/${action}`, pathParams(idParamSchema), async (c) => {
+      const session = await changeSessionState({
+        ctx: liveContext(c, runtime.runner),
+        input: { sessionId: c.req.valid("param").id, to },
+      });
+      return c.json({ session }, 200);
+    });
+  }
+
+  app.post("/:id/submit", pathParams(idParamSchema), async (c) => {
+    const submission = await submitSession({ ctx: liveContext(c, runtime.runner), input: { sessionId: c.req.valid("param").id } });
+    return c.json({ submission }, 200);
+  });
+
+  return app;
+}

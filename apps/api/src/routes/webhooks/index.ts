@@ -1,0 +1,47 @@
+import type { ClerkWebhookResponse } from "@raptscallions/core";
+import { Hono } from "hono";
+import type { AppEnv } from "../../deps.ts";
+import { errorResponse } from "../../http/errors.ts";
+import { applyClerkEvent } from "../../services/webhooks/apply-clerk-event.ts";
+import { parseClerkEvent } from "../../services/webhooks/parse-clerk-event.ts";
+import { verifySvixDelivery } from "./verify-svix.ts";
+
+/**
+ * `POST /api/webhooks/clerk`: Clerk's Svix deliveries, mirrored into users, groups and
+ * group_members (docs/webhooks.md). Authenticated by the Svix signature, not a session token.
+ * Without CLERK_WEBHOOK_SIGNING_SECRET the endpoint is not enabled and answers 404.
+ */
+export function webhookRoutes() {
+  const app = new Hono<AppEnv>();
+  app.post("/clerk", async (c) => {
+    const deps = c.var.deps;
+    const secret = deps.config.clerkWebhookSecret;
+    if (!secret) return errorResponse(c, 404, "NOT_FOUND", "Clerk webhooks are not enabled on this server");
+    const raw = await c.req.text();
+    let delivery: ReturnType<typeof verifySvixDelivery>;
+    try {
+      delivery = verifySvixDelivery(secret, raw, (name) => c.req.header(name));
+    } catch (err) {
+      deps.logger.warn("clerk webhook rejected", { requestId: c.var.requestId, err });
+      throw err;
+    }
+    const event = parseClerkEvent(raw, delivery.signedAtMs);
+    if (event.kind === "ignored") {
+      deps.logger.info("clerk webhook ignored", { requestId: c.var.requestId, svixId: delivery.svixId, type: event.type });
+    }
+    const outcome = await applyClerkEvent({
+      ctx: {
+        db: deps.db.db,
+        clock: deps.clock,
+        ids: deps.ids,
+        logger: deps.logger,
+        requestId: c.var.requestId,
+        roleMap: deps.auth.roleMap,
+      },
+      input: { svixId: delivery.svixId, event },
+    });
+    const body: ClerkWebhookResponse = { received: true, outcome };
+    return c.json(body, 200);
+  });
+  return app;
+}

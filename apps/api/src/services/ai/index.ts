@@ -1,0 +1,5 @@
+export { createAiService, type AiServiceOptions } from "./create-ai-service.ts";
+export { lazyGatewayClient } from "./lazy-client.ts";
+export { loadAiPlan, SYSTEM_BUDGET_ID, type AiPlan, type LoadPlanInput, type ModelInfo } from "./load-plan.ts";
+export type * from "./types.ts";
+export { summarizeUsage, USAGE_MAX_BUCKETS } from "./summarize-usage.ts";

@@ -1,0 +1,67 @@
+import type { ToolDefinition } from "@raptscallions/db";
+
+/** Who and what a generation is for: drives model resolution, limits, budgets and the usage row. */
+export interface GenerationScope {
+  userId: string;
+  /** The group whose settings and budget chain apply (session's group). */
+  groupId: string;
+  classId: string | null;
+  toolId: string;
+  toolVersion: number;
+  sessionId: string | null;
+  assignmentId: string | null;
+  runId: string | null;
+  /** The assistant message being generated, when there is one. */
+  messageId: string | null;
+}
+
+export interface GenerationRequest {
+  scope: GenerationScope;
+  definition: ToolDefinition;
+  /** The conversation so far, oldest first, without the tool's system prompt (the service adds it). */
+  messages: { role: "user" | "assistant" | "system"; content: string }[];
+  /** Aborting cancels the upstream request (which stops provider billing). */
+  signal: AbortSignal;
+}
+
+export type GenerationEvent =
+  | { type: "start"; model: string }
+  | { type: "delta"; text: string }
+  | { type: "usage"; inputTokens: number; outputTokens: number }
+  | { type: "finish"; reason: string };
+
+export type GenerationStatus = "complete" | "stopped" | "failed" | "interrupted";
+
+export interface GenerationResult {
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  /** True when no usage chunk arrived and tokens were estimated from the text. */
+  estimated: boolean;
+  ttftMs: number | null;
+  latencyMs: number;
+  /** Budget alert thresholds crossed by this call (group ids), for the caller to publish. */
+  budgetAlerts: { groupId: string; usedUsd: number; budgetUsd: number; threshold: number }[];
+}
+
+/** A started generation: iterate `events` (throws an AppError on upstream failure), then `finish` once. */
+export interface Generation {
+  /** The model resolved for this call (the first choice; `start` names the one that answered). */
+  model: string;
+  events: AsyncIterable<GenerationEvent>;
+  /**
+   * Settles the limit reservation to actual usage (estimating when no usage chunk came) and
+   * records one ai_usage row. Call exactly once, whatever the outcome; idempotent if called again.
+   */
+  finish(status: GenerationStatus, text: string): Promise<GenerationResult>;
+}
+
+/**
+ * The AI gateway as the live path sees it. `start` resolves the model (tool → nearest group with a
+ * default → system → AI_DEFAULT_MODEL) and reserves limits and budgets before calling upstream; it
+ * throws LimitExceededError (429 + retryAfter) or MODEL_UNAVAILABLE without calling upstream.
+ */
+export interface AiService {
+  start(request: GenerationRequest): Promise<Generation>;
+}

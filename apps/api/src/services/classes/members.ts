@@ -1,0 +1,88 @@
+import {
+  type AddClassMemberBody,
+  type ClassMemberDto,
+  ConflictError,
+  cursorParts,
+  decodeCursor,
+  NotFoundError,
+  type Page,
+  type PageQuery,
+  toPage,
+} from "@raptscallions/core";
+import { classMembers, users } from "@raptscallions/db";
+import { and, asc, eq, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { recordAudit } from "../audit/record.ts";
+import type { ServiceContext } from "../context.ts";
+import { toUserSummary } from "../groups/dto.ts";
+import { afterCursor, iso, isUniqueViolation, timestampKey } from "../query-helpers.ts";
+import { managedClass } from "./write.ts";
+
+const byCreated = z.tuple([cursorParts.timestamp, cursorParts.uuid]);
+
+function toClassMemberDto(m: typeof classMembers.$inferSelect, u: typeof users.$inferSelect): ClassMemberDto {
+  return { classId: m.classId, userId: m.userId, role: m.role, user: toUserSummary(u), createdAt: iso(m.createdAt) };
+}
+
+/** The roster: teachers and admins only (students do not get classmates' details). */
+export async function listClassMembers({ ctx, input }: { ctx: ServiceContext; input: { id: string } & PageQuery }): Promise<Page<ClassMemberDto>> {
+  const { cls } = await managedClass(ctx, ctx.db, input.id);
+  const where = [eq(classMembers.classId, cls.id)];
+  if (input.cursor) where.push(afterCursor([classMembers.createdAt, classMembers.userId], decodeCursor(input.cursor, byCreated)));
+  const rows = await ctx.db
+    .select({ member: classMembers, user: users, key: timestampKey(classMembers.createdAt) })
+    .from(classMembers)
+    .innerJoin(users, eq(users.id, classMembers.userId))
+    .where(and(...where))
+    .orderBy(asc(classMembers.createdAt), asc(classMembers.userId))
+    .limit(input.limit + 1);
+  const page = toPage(rows, input.limit, (r) => [r.key, r.member.userId]);
+  return { items: page.items.map((r) => toClassMemberDto(r.member, r.user)), nextCursor: page.nextCursor };
+}
+
+export async function addClassMember({ ctx, input }: { ctx: ServiceContext; input: { id: string; body: AddClassMemberBody } }): Promise<ClassMemberDto> {
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const { cls } = await managedClass(ctx, tx, input.id);
+      if (cls.archivedAt) throw new ConflictError("This class is archived");
+      const [user] = await tx.select().from(users).where(and(eq(users.id, input.body.userId), isNull(users.deletedAt)));
+      if (!user) throw new NotFoundError("User");
+      const [existing] = await tx
+        .select()
+        .from(classMembers)
+        .where(and(eq(classMembers.classId, cls.id), eq(classMembers.userId, user.id)));
+      if (existing) throw new ConflictError(`This user is already a ${existing.role} in the class`);
+      const [row] = await tx.insert(classMembers).values({ classId: cls.id, userId: user.id, role: input.body.role }).returning();
+      if (!row) throw new Error("insert returned no row");
+      await recordAudit(tx, ctx, {
+        action: "class.member.add",
+        targetType: "class_member",
+        targetId: `${cls.id}:${user.id}`,
+        groupId: cls.groupId,
+        details: { classId: cls.id, userId: user.id, role: row.role },
+      });
+      return toClassMemberDto(row, user);
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ConflictError("This user is already in the class");
+    throw err;
+  }
+}
+
+export async function removeClassMember({ ctx, input }: { ctx: ServiceContext; input: { id: string; userId: string } }): Promise<void> {
+  await ctx.db.transaction(async (tx) => {
+    const { cls } = await managedClass(ctx, tx, input.id);
+    const [removed] = await tx
+      .delete(classMembers)
+      .where(and(eq(classMembers.classId, cls.id), eq(classMembers.userId, input.userId)))
+      .returning();
+    if (!removed) throw new NotFoundError("Class member");
+    await recordAudit(tx, ctx, {
+      action: "class.member.remove",
+      targetType: "class_member",
+      targetId: `${cls.id}:${input.userId}`,
+      groupId: cls.groupId,
+      details: { classId: cls.id, userId: input.userId, role: removed.role },
+    });
+  });
+}

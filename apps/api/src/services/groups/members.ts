@@ -1,0 +1,144 @@
+import {
+  type AddGroupMemberBody,
+  ConflictError,
+  cursorParts,
+  decodeCursor,
+  type GroupMemberDto,
+  NotFoundError,
+  type Page,
+  type PageQuery,
+  toPage,
+} from "@raptscallions/core";
+import { type DbOrTx, type GroupRole, groupMembers, users } from "@raptscallions/db";
+import { and, asc, eq, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { assertAllowed, policy } from "../../access/policy.ts";
+import { recordAudit } from "../audit/record.ts";
+import type { ServiceContext } from "../context.ts";
+import { afterCursor, isUniqueViolation, timestampKey } from "../query-helpers.ts";
+import { toGroupMemberDto } from "./dto.ts";
+import { requireVisibleGroup } from "./scope.ts";
+
+const byCreated = z.tuple([cursorParts.timestamp, cursorParts.uuid]);
+
+async function managedGroup(ctx: ServiceContext, db: DbOrTx, id: string) {
+  const group = await requireVisibleGroup({ db, actor: ctx.actor }, id);
+  assertAllowed(policy.canManageGroup(ctx.actor, group), "Only admins of this group may manage its members");
+  return group;
+}
+
+async function liveUser(db: DbOrTx, userId: string) {
+  const [user] = await db.select().from(users).where(and(eq(users.id, userId), isNull(users.deletedAt)));
+  if (!user) throw new NotFoundError("User");
+  return user;
+}
+
+/** Members of a group (not of its subtree), oldest first. Admins of the group only. */
+export async function listGroupMembers({ ctx, input }: { ctx: ServiceContext; input: { id: string } & PageQuery }): Promise<Page<GroupMemberDto>> {
+  const group = await managedGroup(ctx, ctx.db, input.id);
+  const where = [eq(groupMembers.groupId, group.id), isNull(groupMembers.deletedAt)];
+  if (input.cursor) where.push(afterCursor([groupMembers.createdAt, groupMembers.userId], decodeCursor(input.cursor, byCreated)));
+  const rows = await ctx.db
+    .select({ member: groupMembers, user: users, key: timestampKey(groupMembers.createdAt) })
+    .from(groupMembers)
+    .innerJoin(users, eq(users.id, groupMembers.userId))
+    .where(and(...where))
+    .orderBy(asc(groupMembers.createdAt), asc(groupMembers.userId))
+    .limit(input.limit + 1);
+  const page = toPage(rows, input.limit, (r) => [r.key, r.member.userId]);
+  return { items: page.items.map((r) => toGroupMemberDto(r.member, r.user)), nextCursor: page.nextCursor };
+}
+
+/**
+ * Adds a user to a group. A membership removed earlier (a tombstone) is revived: this is an
+ * explicit admin decision, unlike a late webhook, which must not resurrect it.
+ */
+export async function addGroupMember({ ctx, input }: { ctx: ServiceContext; input: { id: string; body: AddGroupMemberBody } }): Promise<GroupMemberDto> {
+  const { userId, role } = input.body;
+  try {
+    return await ctx.db.transaction(async (tx) => {
+      const group = await managedGroup(ctx, tx, input.id);
+      const user = await liveUser(tx, userId);
+      const [existing] = await tx
+        .select()
+        .from(groupMembers)
+        .where(and(eq(groupMembers.groupId, group.id), eq(groupMembers.userId, user.id)));
+      if (existing && !existing.deletedAt) throw new ConflictError("This user is already a member of the group");
+      const [row] = existing
+        ? await tx
+            .update(groupMembers)
+            .set({ role, deletedAt: null, createdAt: ctx.clock.now() })
+            .where(and(eq(groupMembers.groupId, group.id), eq(groupMembers.userId, user.id)))
+            .returning()
+        : await tx.insert(groupMembers).values({ groupId: group.id, userId: user.id, role }).returning();
+      if (!row) throw new Error("membership write returned no row");
+      await recordAudit(tx, ctx, {
+        action: "group.member.add",
+        targetType: "group_member",
+        targetId: `${group.id}:${user.id}`,
+        groupId: group.id,
+        details: { userId: user.id, role },
+      });
+      return toGroupMemberDto(row, user);
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ConflictError("This user is already a member of the group");
+    throw err;
+  }
+}
+
+async function liveMembership(tx: DbOrTx, groupId: string, userId: string) {
+  const [row] = await tx
+    .select()
+    .from(groupMembers)
+    .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId), isNull(groupMembers.deletedAt)));
+  if (!row) throw new NotFoundError("Group member");
+  return row;
+}
+
+export async function updateGroupMemberRole({
+  ctx,
+  input,
+}: {
+  ctx: ServiceContext;
+  input: { id: string; userId: string; role: GroupRole };
+}): Promise<GroupMemberDto> {
+  return ctx.db.transaction(async (tx) => {
+    const group = await managedGroup(ctx, tx, input.id);
+    const before = await liveMembership(tx, group.id, input.userId);
+    const [row] = await tx
+      .update(groupMembers)
+      .set({ role: input.role })
+      .where(and(eq(groupMembers.groupId, group.id), eq(groupMembers.userId, input.userId)))
+      .returning();
+    const [user] = await tx.select().from(users).where(eq(users.id, input.userId));
+    if (!row || !user) throw new NotFoundError("Group member");
+    await recordAudit(tx, ctx, {
+      action: "group.member.update",
+      targetType: "group_member",
+      targetId: `${group.id}:${input.userId}`,
+      groupId: group.id,
+      details: { userId: input.userId, role: { from: before.role, to: input.role } },
+    });
+    return toGroupMemberDto(row, user);
+  });
+}
+
+/** Removes a membership as a tombstone, as the Clerk webhook does, so a late event cannot revive it. */
+export async function removeGroupMember({ ctx, input }: { ctx: ServiceContext; input: { id: string; userId: string } }): Promise<void> {
+  await ctx.db.transaction(async (tx) => {
+    const group = await managedGroup(ctx, tx, input.id);
+    const before = await liveMembership(tx, group.id, input.userId);
+    await tx
+      .update(groupMembers)
+      .set({ deletedAt: ctx.clock.now() })
+      .where(and(eq(groupMembers.groupId, group.id), eq(groupMembers.userId, input.userId)));
+    await recordAudit(tx, ctx, {
+      action: "group.member.remove",
+      targetType: "group_member",
+      targetId: `${group.id}:${input.userId}`,
+      groupId: group.id,
+      details: { userId: input.userId, role: before.role },
+    });
+  });
+}

@@ -1,0 +1,267 @@
+import type { Bus, BusSignal, Unsubscribe } from "@raptscallions/bus";
+import { AppError } from "@raptscallions/core";
+import { type Db, type MessageMeta, messages } from "@raptscallions/db";
+import { and, eq } from "drizzle-orm";
+import type { LiveConfig } from "../../deps.ts";
+import type { Clock } from "../../lib/clock.ts";
+import type { Logger } from "../../lib/logger.ts";
+import type { Metrics } from "../../lib/metrics.ts";
+import type { Generation, GenerationStatus } from "../ai/types.ts";
+import { toMessageDto } from "../sessions/dto.ts";
+import { classRoom, publishBestEffort, sessionRoom } from "./rooms.ts";
+
+export interface RunnerDeps {
+  db: Db;
+  bus: Bus;
+  logger: Logger;
+  clock: Clock;
+  metrics: Metrics;
+  live: LiveConfig;
+  instanceId: string;
+  /** Called with the finished answer (modules hook: flag answers, alerts). */
+  onAnswerFinished?: (info: FinishedAnswer) => Promise<void>;
+}
+
+export interface FinishedAnswer {
+  sessionId: string;
+  classId: string | null;
+  messageId: string;
+  state: GenerationStatus;
+  content: string;
+}
+
+export interface StartGenerationInput {
+  sessionId: string;
+  classId: string | null;
+  messageId: string;
+}
+
+/** A generation already admitted by the gateway service (model resolved, limits reserved). */
+export interface AdmittedGeneration {
+  generation: Generation;
+  abort: AbortController;
+}
+
+interface Running {
+  sessionId: string;
+  abort: AbortController;
+  stopRequested: boolean;
+  done: Promise<void>;
+}
+
+/**
+ * Runs assistant answers on this instance, independent of any socket: a student who closes the
+ * tab gets the full answer on return. Deltas are coalesced on a short window into one publish,
+ * the text is checkpointed to the row (with the room offset it reaches) so late joiners can resume
+ * exactly, and the row is finalised once — the conditional update makes the sweeper and this
+ * runner unable to both finalise.
+ */
+export class GenerationRunner {
+  private readonly running = new Map<string, Running>();
+  private closed = false;
+
+  constructor(private readonly deps: RunnerDeps) {}
+
+  /** Message ids of answers streaming on this instance. */
+  active(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Resolves when the given answer (or every answer) finished on this instance. */
+  async settled(messageId?: string): Promise<void> {
+    if (messageId) return this.running.get(messageId)?.done;
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  /** Aborts a local generation; false when it does not run here. */
+  stopLocal(messageId: string): boolean {
+    const r = this.running.get(messageId);
+    if (!r) return false;
+    r.stopRequested = true;
+    r.abort.abort(new AppError("CONFLICT", "stopped"));
+    return true;
+  }
+
+  /** Refuses new answers while shutting down (before any upstream call is made). */
+  assertAccepting(): void {
+    if (this.closed) throw new AppError("SERVICE_UNAVAILABLE", "This instance is shutting down", { retryAfterSeconds: 1 });
+  }
+
+  /** Streams an admitted generation in the background; never tied to the caller's socket. */
+  start(input: StartGenerationInput, admitted: AdmittedGeneration): void {
+    const entry: Running = { sessionId: input.sessionId, abort: admitted.abort, stopRequested: false, done: Promise.resolve() };
+    this.running.set(input.messageId, entry);
+    entry.done = this.run(input, entry, admitted.generation).finally(() => this.running.delete(input.messageId));
+  }
+
+  /** The gateway refused before streaming (limits, model): the answer row ends `failed`, saying why. */
+  async failBeforeStart(input: StartGenerationInput, err: unknown): Promise<void> {
+    const error =
+      err instanceof AppError
+        ? { code: err.code, message: err.message, retryAfterSeconds: err.retryAfterSeconds, details: err.details }
+        : { code: "UPSTREAM_ERROR", message: "The AI service failed" };
+    await this.finalize(input, "failed", "", { error });
+  }
+
+  /**
+   * Stops accepting work; answers still streaming get `graceMs` to finish, then are aborted and
+   * finalised as interrupted (a restarted client resumes from the row).
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.closed = true;
+    const all = this.settled();
+    const timer = new Promise<void>((r) => setTimeout(r, graceMs));
+    await Promise.race([all, timer]);
+    for (const r of this.running.values()) r.abort.abort(new AppError("SERVICE_UNAVAILABLE", "shutting down"));
+    await this.settled();
+  }
+
+  private async run(input: StartGenerationInput, entry: Running, generation: Generation): Promise<void> {
+    const { bus, logger, live, clock } = this.deps;
+    const room = sessionRoom(input.sessionId);
+    let text = "";
+    let pending = "";
+    let lastOffset: number | null = null;
+    let lastEpoch: string | null = null;
+    let lastCheckpoint = clock.now().getTime();
+    let flushTimer: ReturnType<typeof setTimeout> | undefined;
+    let chain: Promise<void> = Promise.resolve();
+    let model: string | null = null;
+    let status: GenerationStatus = "complete";
+    let error: MessageMeta["error"] | undefined;
+
+    // The owner learns of stop requests made on other instances through the session room.
+    let unsubscribe: Unsubscribe | undefined;
+    try {
+      unsubscribe = await bus.subscribe(room, (signal: BusSignal) => {
+        if (signal.kind !== "event" || signal.event.type !== "generation.stop-requested") return;
+        const p = signal.event.payload as { messageId?: string };
+        if (p.messageId === input.messageId) this.stopLocal(input.messageId);
+      });
+    } catch (err) {
+      logger.warn("stop listener unavailable", { room, err });
+    }
+
+    const flush = (): Promise<void> => {
+      flushTimer = undefined;
+      chain = chain.then(async () => {
+        if (!pending) return;
+        const chunk = pending;
+        pending = "";
+        const charOffset = text.length;
+        text += chunk;
+        try {
+          const ev = await bus.publish(room, {
+            type: "message.delta",
+            payload: { messageId: input.messageId, charOffset, text: chunk },
+          });
+          lastOffset = ev.offset;
+          lastEpoch = ev.epoch;
+        } catch (err) {
+          logger.warn("delta publish failed", { room, err });
+        }
+        const now = clock.now().getTime();
+        if (now - lastCheckpoint >= live.checkpointMs) {
+          lastCheckpoint = now;
+          await this.checkpoint(input.messageId, text, lastOffset, lastEpoch);
+        }
+      });
+      return chain;
+    };
+
+    const heartbeat = setInterval(() => {
+      chain = chain.then(() => this.checkpoint(input.messageId, text, lastOffset, lastEpoch));
+    }, live.heartbeatMs);
+
+    try {
+      model = generation.model;
+      for await (const ev of generation.events) {
+        if (ev.type === "start") model = ev.model;
+        if (ev.type === "delta" && ev.text) {
+          pending += ev.text;
+          flushTimer ??= setTimeout(() => void flush(), live.coalesceMs);
+        }
+      }
+    } catch (err) {
+      if (entry.stopRequested) status = "stopped";
+      else if (entry.abort.signal.aborted) status = "interrupted";
+      else {
+        status = "failed";
+        error =
+          err instanceof AppError
+            ? { code: err.code, message: err.message }
+            : { code: "UPSTREAM_ERROR", message: "The AI service failed" };
+        if (!(err instanceof AppError)) logger.error("generation failed", { messageId: input.messageId, err });
+      }
+    } finally {
+      clearInterval(heartbeat);
+      if (flushTimer) clearTimeout(flushTimer);
+      await flush();
+      await chain.catch(() => {});
+      unsubscribe?.();
+    }
+
+    let meta: MessageMeta = { model: model ?? undefined };
+    {
+      try {
+        const result = await generation.finish(status, text);
+        meta = {
+          model: result.model,
+          inputTokens: result.inputTokens,
+          outputTokens: result.outputTokens,
+          costUsd: result.costUsd,
+          ttftMs: result.ttftMs ?? undefined,
+          latencyMs: result.latencyMs,
+          estimated: result.estimated,
+        };
+        for (const alert of result.budgetAlerts) {
+          logger.warn("budget alert threshold crossed", { ...alert });
+        }
+      } catch (err) {
+        logger.error("settling usage failed", { messageId: input.messageId, err });
+      }
+    }
+    if (error) meta.error = error;
+    await this.finalize(input, status, text, meta);
+  }
+
+  private async checkpoint(messageId: string, text: string, offset: number | null, epoch: string | null) {
+    try {
+      await this.deps.db
+        .update(messages)
+        .set({ content: text, checkpointOffset: offset, checkpointEpoch: epoch, heartbeatAt: this.deps.clock.now() })
+        .where(and(eq(messages.id, messageId), eq(messages.state, "streaming")));
+    } catch (err) {
+      this.deps.logger.warn("checkpoint failed", { messageId, err });
+    }
+  }
+
+  /** Finalises once: only a row still `streaming` is updated, so a sweeper that got there first wins. */
+  private async finalize(input: StartGenerationInput, state: GenerationStatus, content: string, meta: MessageMeta) {
+    const { db, bus, logger, clock } = this.deps;
+    const [row] = await db
+      .update(messages)
+      .set({ state, content, meta, finalizedAt: clock.now(), streamOwner: null, heartbeatAt: clock.now() })
+      .where(and(eq(messages.id, input.messageId), eq(messages.state, "streaming")))
+      .returning();
+    if (!row) return;
+    const dto = toMessageDto(row);
+    await publishBestEffort(bus, logger, sessionRoom(input.sessionId), "message.completed", { message: dto });
+    if (input.classId) {
+      await publishBestEffort(bus, logger, classRoom(input.classId), "message.completed", {
+        sessionId: input.sessionId,
+        messageId: row.id,
+        role: row.role,
+        state,
+        preview: content.slice(0, 280),
+      });
+    }
+    if (this.deps.onAnswerFinished) {
+      try {
+        await this.deps.onAnswerFinished({ sessionId: input.sessionId, classId: input.classId, messageId: row.id, state, content });
+      } catch (err) {
+        logger.error("answer hook failed", { messageId: row.id, err });
+      }
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import type { CursorValue } from "@raptscallions/core";
+import { type AnyColumn, type SQL, sql } from "drizzle-orm";
+
+/**
+ * Keyset condition for the page after a cursor: `(k1, k2) > (v1, v2)` (or `<` when sorting
+ * descending). A row-value comparison keeps ties on the sort key ordered by the trailing id.
+ */
+export function afterCursor(keys: (SQL | AnyColumn)[], values: readonly CursorValue[], direction: "asc" | "desc" = "asc"): SQL {
+  const op = direction === "asc" ? sql`>` : sql`<`;
+  return sql`(${sql.join(keys, sql`, `)}) ${op} (${sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  )})`;
+}
+
+/**
+ * A timestamp as fixed-format UTC text with microseconds, so a cursor carries the exact value
+ * Postgres compares (a JS Date would round to milliseconds and skip or repeat rows).
+ */
+export function timestampKey(column: AnyColumn): SQL<string> {
+  return sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
+
+/** `ARRAY[$1::ltree, …]` for `<@` / `@>` against a list of paths. */
+export function ltreeArray(paths: readonly string[]): SQL {
+  return sql`ARRAY[${sql.join(
+    paths.map((p) => sql`${p}::ltree`),
+    sql`, `,
+  )}]`;
+}
+
+/** Postgres SQLSTATE of a failed query; drizzle wraps the driver's error in `cause`. */
+export function pgErrorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 4; depth += 1) {
+    if (typeof e === "object" && "code" in e && typeof e.code === "string" && /^[0-9A-Z]{5}$/.test(e.code)) return e.code;
+    e = typeof e === "object" && "cause" in e ? e.cause : undefined;
+  }
+  return undefined;
+}
+
+export const isUniqueViolation = (err: unknown) => pgErrorCode(err) === "23505";
+export const isForeignKeyViolation = (err: unknown) => pgErrorCode(err) === "23503";
+
+/** `Date` → ISO string for DTOs (null stays null). */
+export function iso(d: Date): string;
+export function iso(d: Date | null): string | null;
+export function iso(d: Date | null): string | null {
+  return d ? d.toISOString() : null;
+}

@@ -1,0 +1,85 @@
+import {
+  type ResolvedTheme,
+  type ResolvedThemeValues,
+  THEME_ASSET_SLOTS,
+  THEME_COLOUR_SLOTS,
+  type ThemeAsset,
+} from "@raptscallions/core";
+import { type DbOrTx, themeAssets } from "@raptscallions/db";
+import { inArray } from "drizzle-orm";
+import type { Logger } from "../../lib/logger.ts";
+import { toThemeAssetDto } from "./asset-dto.ts";
+import { loadChain, loadGroupFor, type ThemeGroup, type ThemeServiceContext } from "./context.ts";
+import { assetRefs, type ChainLink, flattenOverrides, nestOverrides, resolveChain } from "./theme-fields.ts";
+
+/**
+ * `GET /api/groups/:id/theme`: the resolved theme of a group anyone who can view it may read.
+ * Access is checked against the database on every call; only the resolution is cached.
+ */
+export async function getGroupTheme({
+  ctx,
+  input,
+}: {
+  ctx: ThemeServiceContext;
+  input: { groupId: string };
+}): Promise<ResolvedTheme> {
+  const group = await loadGroupFor(ctx.db, ctx.actor, input.groupId);
+  // The cache key (generations) is read before the database: see theme-cache.ts.
+  const key = await ctx.cache.keyFor(group.path);
+  if (key) {
+    const hit = await ctx.cache.get(key);
+    if (hit) return JSON.parse(hit) as ResolvedTheme;
+  }
+  const resolved = await resolveGroupTheme(ctx.db, group, ctx.logger);
+  if (key) await ctx.cache.set(key, JSON.stringify(resolved));
+  return resolved;
+}
+
+/** Resolves from the database: system default → root → … → the group, per field. */
+export async function resolveGroupTheme(db: DbOrTx, group: ThemeGroup, logger: Logger): Promise<ResolvedTheme> {
+  const chainRows = await loadChain(db, group.path);
+  const chain: ChainLink[] = chainRows.map((row) => {
+    const { flat, dropped } = flattenOverrides(row.theme);
+    if (dropped.length > 0) logger.warn("ignoring invalid stored theme fields", { groupId: row.id, fields: dropped });
+    return { groupId: row.id, overrides: flat };
+  });
+  const { values, sources } = resolveChain(chain);
+
+  const refs = chain.flatMap((link) => assetRefs(link.overrides).map((r) => r.assetId));
+  const rows = refs.length > 0 ? await db.select().from(themeAssets).where(inArray(themeAssets.id, [...new Set(refs)])) : [];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const depth = new Map(chain.map((link, index) => [link.groupId, index]));
+
+  const assets = {} as Record<(typeof THEME_ASSET_SLOTS)[number], ThemeAsset | null>;
+  for (const slot of THEME_ASSET_SLOTS) {
+    const value = values[`assets.${slot}`];
+    const source = sources[`assets.${slot}`];
+    const row = value ? byId.get(value) : undefined;
+    const ownerDepth = row ? depth.get(row.groupId) : undefined;
+    const sourceDepth = source ? depth.get(source) : undefined;
+    // An asset must belong to the group that chose it or one of its ancestors. Writes check
+    // this; re-checking here keeps a theme honest after a group is moved or an asset deleted.
+    const usable = ownerDepth !== undefined && sourceDepth !== undefined && ownerDepth <= sourceDepth;
+    assets[slot] = row && usable ? toThemeAssetDto(row) : null;
+  }
+
+  const theme: ResolvedThemeValues = {
+    colors: Object.fromEntries(
+      THEME_COLOUR_SLOTS.map((slot) => [slot, values[`colors.${slot}`] ?? ""]),
+    ) as ResolvedThemeValues["colors"],
+    font: values.font as ResolvedThemeValues["font"],
+    layout: {
+      density: values["layout.density"] as ResolvedThemeValues["layout"]["density"],
+      cornerRadius: values["layout.cornerRadius"] as ResolvedThemeValues["layout"]["cornerRadius"],
+      sidebarPosition: values["layout.sidebarPosition"] as ResolvedThemeValues["layout"]["sidebarPosition"],
+    },
+    assets,
+  };
+  const own = chain.at(-1);
+  return {
+    groupId: group.id,
+    theme,
+    sources,
+    overrides: (own && nestOverrides(own.overrides)) ?? {},
+  };
+}

@@ -1,0 +1,143 @@
+import type { ClerkOrganization } from "@raptscallions/core";
+import { groupPath, groups } from "@raptscallions/db";
+import { eq } from "drizzle-orm";
+import { reconcileOrgTree } from "./clerk-tree.ts";
+import type { Tx, WebhookContext } from "./context.ts";
+
+/**
+ * The `public_metadata` key naming an organisation's parent organisation (a Clerk org id).
+ * `parentClerkOrgId` is accepted too; when both are present this one wins.
+ */
+export const PARENT_ORG_KEY = "parent_org_id";
+export const PARENT_ORG_KEY_ALIAS = "parentClerkOrgId";
+const GROUP_KINDS = ["district", "school", "department", "organization"] as const;
+type GroupKind = (typeof GROUP_KINDS)[number];
+const MAX_SLUG = 120;
+
+/** An organisation as of one `updated_at`: from organization.* or embedded in a membership. */
+export interface OrgSnapshot {
+  clerkOrgId: string;
+  name: string;
+  slug: string | null;
+  parentOrgId: string | null;
+  kind: GroupKind;
+  version: Date;
+}
+
+function metadataString(meta: Record<string, unknown>, key: string): string | null {
+  const v = meta[key];
+  if (typeof v !== "string") return null;
+  const t = v.trim();
+  return t.length > 0 && t.length <= 200 ? t : null;
+}
+
+/**
+ * Metadata is free-form and edited by people: a value of the wrong shape is read as "not set"
+ * rather than refusing the event, which would only make Clerk retry it for days.
+ */
+export function orgSnapshot(o: ClerkOrganization): OrgSnapshot {
+  const meta = o.public_metadata ?? {};
+  const parent = metadataString(meta, PARENT_ORG_KEY) ?? metadataString(meta, PARENT_ORG_KEY_ALIAS);
+  const kind = metadataString(meta, "kind");
+  return {
+    clerkOrgId: o.id,
+    name: o.name,
+    slug: o.slug?.trim() || null,
+    parentOrgId: parent === o.id ? null : parent,
+    kind: GROUP_KINDS.includes(kind as GroupKind) ? (kind as GroupKind) : "organization",
+    version: new Date(o.updated_at),
+  };
+}
+
+function slugTag(clerkOrgId: string): string {
+  return clerkOrgId.replace(/^org_/, "").slice(-8).toLowerCase().replace(/[^a-z0-9]/g, "") || "org";
+}
+
+/**
+ * The slug for an organisation's group: Clerk's slug when free, else a deterministic suffix from
+ * the org id (`<slug>-<last 8 of id>`, then `-2`, `-3`…). Slugs are unique across all groups,
+ * including local ones, and a conflict must never fail the delivery.
+ */
+export async function chooseSlug(tx: Tx, wanted: string | null, clerkOrgId: string, selfId: string | null) {
+  const tag = slugTag(clerkOrgId);
+  const base = (wanted ?? `org-${tag}`).slice(0, MAX_SLUG);
+  const candidates = [base, `${base}-${tag}`];
+  for (let n = 2; n <= 50; n++) candidates.push(`${base}-${tag}-${n}`);
+  candidates.push(`${base}-${crypto.randomUUID()}`);
+  for (const slug of candidates) {
+    const [holder] = await tx.select({ id: groups.id }).from(groups).where(eq(groups.slug, slug));
+    if (!holder || holder.id === selfId) return slug;
+  }
+  // Unreachable: the last candidate is random.
+  return `${base}-${crypto.randomUUID()}`;
+}
+
+/**
+ * Applies an organisation snapshot if it is newer than what is stored (last writer by
+ * `updated_at`). A tombstoned group still takes newer data but stays deleted. Re-evaluates the
+ * tree when the wanted parent changed or the group is new. Returns whether anything changed.
+ */
+export async function applyOrgSnapshot(ctx: WebhookContext, tx: Tx, snap: OrgSnapshot): Promise<boolean> {
+  const [existing] = await tx
+    .select()
+    .from(groups)
+    .where(eq(groups.clerkOrgId, snap.clerkOrgId))
+    .for("update");
+  if (existing?.clerkUpdatedAt && existing.clerkUpdatedAt.getTime() >= snap.version.getTime()) return false;
+  const slug = await chooseSlug(tx, snap.slug, snap.clerkOrgId, existing?.id ?? null);
+  const fields = {
+    name: snap.name,
+    slug,
+    kind: snap.kind,
+    clerkParentOrgId: snap.parentOrgId,
+    clerkUpdatedAt: snap.version,
+  };
+  if (existing) {
+    await tx.update(groups).set(fields).where(eq(groups.id, existing.id));
+    if (existing.clerkParentOrgId !== snap.parentOrgId) {
+      await reconcileOrgTree(tx, snap.clerkOrgId, existing.clerkParentOrgId);
+    }
+    return true;
+  }
+  const id = ctx.ids.uuid();
+  await tx.insert(groups).values({ id, path: groupPath(id), parentId: null, clerkOrgId: snap.clerkOrgId, ...fields });
+  await reconcileOrgTree(tx, snap.clerkOrgId, null);
+  return true;
+}
+
+/**
+ * organization.deleted: a tombstone (classes, sessions and messages reference the group and stay).
+ * An organisation never seen gets a tombstone row, so late snapshots fill in its data but can
+ * never make it live. The first deletion applied dates the tombstone.
+ */
+export async function deleteClerkOrg(
+  ctx: WebhookContext,
+  tx: Tx,
+  deleted: { id: string; slug?: string | null | undefined },
+  at: Date,
+): Promise<boolean> {
+  const [existing] = await tx
+    .select({ id: groups.id, deletedAt: groups.deletedAt })
+    .from(groups)
+    .where(eq(groups.clerkOrgId, deleted.id))
+    .for("update");
+  if (existing) {
+    if (existing.deletedAt) return false;
+    await tx.update(groups).set({ deletedAt: at }).where(eq(groups.id, existing.id));
+    return true;
+  }
+  const wantedSlug = deleted.slug?.trim() || null;
+  const id = ctx.ids.uuid();
+  await tx.insert(groups).values({
+    id,
+    path: groupPath(id),
+    parentId: null,
+    name: wantedSlug ?? deleted.id,
+    slug: await chooseSlug(tx, wantedSlug, deleted.id, null),
+    clerkOrgId: deleted.id,
+    deletedAt: at,
+  });
+  // Organisations that named this one as parent can hang under its tombstone now.
+  await reconcileOrgTree(tx, deleted.id, null);
+  return true;
+}

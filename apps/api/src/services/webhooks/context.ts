@@ -1,0 +1,21 @@
+import type { Db, DbOrTx } from "@raptscallions/db";
+import type { RoleMap } from "../../auth/roles.ts";
+import type { Clock, IdGenerator } from "../../lib/clock.ts";
+import type { Logger } from "../../lib/logger.ts";
+
+/**
+ * What the Clerk sync services receive. There is no actor: the caller is Clerk, authenticated by
+ * the Svix signature before any service runs.
+ */
+export interface WebhookContext {
+  db: Db;
+  clock: Clock;
+  ids: IdGenerator;
+  logger: Logger;
+  requestId: string;
+  /** Custom Clerk organisation roles → ours (`CLERK_ROLE_MAP`). */
+  roleMap: RoleMap;
+}
+
+/** A transaction handle (the sync only ever writes inside the one transaction of a delivery). */
+export type Tx = DbOrTx;

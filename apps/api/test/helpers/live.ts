@@ -1,0 +1,192 @@
+import { type Bus, createMemoryBus, createMemoryKeyValueStore, createMemoryPresence, type KeyValueStore, type Presence } from "@raptscallions/bus";
+import { aiModels, type DbHandle } from "@raptscallions/db";
+import { createDevModelApp, createGatewayClient, type DevStreamEnd, MemoryLimitStore } from "@raptscallions/gateway";
+import type { Server } from "bun";
+import { Hono } from "hono";
+import { createApp } from "../../src/app.ts";
+import { type AppDeps, defaultLiveConfig, type LiveConfig } from "../../src/deps.ts";
+import { attachServer, bunWebSocket } from "../../src/realtime/bun.ts";
+import { createAiService } from "../../src/services/ai/index.ts";
+import type { StudentMessageGate } from "../../src/services/live/send-student-message.ts";
+import { authHeader } from "./auth.ts";
+import { testDeps } from "./deps.ts";
+
+/** A dev model on its own port, recording how each stream ended (to prove aborts reach upstream). */
+export function startDevModel(tokensPerSecond = 200) {
+  const ends: DevStreamEnd[] = [];
+  const app = new Hono().route("/v1", createDevModelApp({ tokensPerSecond, keepAliveMs: 200, onStreamEnd: (e) => ends.push(e) }));
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch, idleTimeout: 60 });
+  return { url: `http://127.0.0.1:${server.port}/v1`, ends, stop: () => server.stop(true) };
+}
+
+const DEV_MODELS = ["dev-tutor", "dev-fail-before", "dev-fail-mid", "dev-stall", "dev-crawl"];
+
+/** The dev models in the catalogue (idempotent; files may share one Postgres). */
+export async function ensureDevModels(db: DbHandle) {
+  for (const id of DEV_MODELS) {
+    await db.db
+      .insert(aiModels)
+      .values({ id, provider: "dev", displayName: id, inputPricePer1k: 0.001, outputPricePer1k: 0.002 })
+      .onConflictDoNothing();
+  }
+}
+
+export interface Instance {
+  app: ReturnType<typeof createApp>;
+  deps: AppDeps & { logger: { lines: Record<string, unknown>[] } };
+  server: Server<unknown>;
+  baseUrl: string;
+  wsUrl: string;
+  stop(): Promise<void>;
+}
+
+/** One API instance on a real socket (`Bun.serve({ port: 0 })`), sharing bus/presence/kv with its peers. */
+export async function startInstance(
+  db: DbHandle,
+  shared: { bus: () => Bus; presence: Presence; kv: KeyValueStore; gatewayUrl: string; limits?: MemoryLimitStore },
+  opts: { live?: Partial<LiveConfig>; gate?: StudentMessageGate; overrides?: Partial<AppDeps> } = {},
+): Promise<Instance> {
+  const base = await testDeps(db);
+  const client = createGatewayClient({
+    baseUrl: shared.gatewayUrl,
+    firstTokenTimeoutMs: 5000,
+    idleTimeoutMs: 5000,
+    maxRetries: 1,
+    retryBaseMs: 10,
+  });
+  const deps = {
+    ...base,
+    config: { ...base.config, live: defaultLiveConfig({ coalesceMs: 20, checkpointMs: 100, heartbeatMs: 200, ...opts.live }) },
+    bus: shared.bus(),
+    presence: shared.presence,
+    kv: shared.kv,
+    ai: createAiService({
+      db: db.db,
+      client,
+      limits: shared.limits ?? new MemoryLimitStore(),
+      defaultModel: "dev-tutor",
+      clock: base.clock,
+      logger: base.logger,
+    }),
+    ...opts.overrides,
+  } as Instance["deps"];
+  const app = createApp(deps, { gate: opts.gate });
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: app.fetch,
+    websocket: bunWebSocket(app.realtime, deps),
+  });
+  attachServer(app.realtime, server as never);
+  return {
+    app,
+    deps,
+    server: server as Server<unknown>,
+    baseUrl: `http://127.0.0.1:${server.port}`,
+    wsUrl: `ws://127.0.0.1:${server.port}`,
+    async stop() {
+      await app.realtime.shutdown(100);
+      server.stop(true);
+    },
+  };
+}
+
+/** Shared parts for instances that act as one deployment on the in-process bus. */
+export function memoryShared(gatewayUrl: string) {
+  const hub = createMemoryBus({ replayLimit: 2000 });
+  return { bus: () => hub.node(), presence: createMemoryPresence(), kv: createMemoryKeyValueStore(), gatewayUrl, limits: new MemoryLimitStore() };
+}
+
+type Frame = { type: string; [k: string]: unknown };
+
+/** A WebSocket client that records every frame and can wait for one matching a predicate. */
+export class TestClient {
+  readonly frames: Frame[] = [];
+  private waiters: { pred: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
+  closed: { code: number; reason: string } | null = null;
+  private closeWaiters: ((c: { code: number; reason: string }) => void)[] = [];
+
+  constructor(readonly ws: WebSocket) {
+    ws.addEventListener("message", (ev) => {
+      const frame = JSON.parse(String(ev.data)) as Frame;
+      this.frames.push(frame);
+      this.waiters = this.waiters.filter((w) => (w.pred(frame) ? (w.resolve(frame), false) : true));
+    });
+    ws.addEventListener("close", (ev) => {
+      this.closed = { code: ev.code, reason: ev.reason };
+      for (const w of this.closeWaiters) w(this.closed);
+    });
+  }
+
+  send(frame: Record<string, unknown>) {
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  /** Resolves with the first frame (already received or future) matching `pred`. */
+  next(pred: (f: Frame) => boolean, timeoutMs = 5000, from = 0): Promise<Frame> {
+    const found = this.frames.slice(from).find(pred);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`timed out waiting for a frame; got ${JSON.stringify(this.frames.slice(-5))}`)), timeoutMs);
+      this.waiters.push({ pred, resolve: (f) => (clearTimeout(t), resolve(f)) });
+    });
+  }
+
+  /** Sends a frame with an id and waits for its ack or error. */
+  async request(frame: Record<string, unknown>, timeoutMs = 5000): Promise<Frame> {
+    const id = crypto.randomUUID().slice(0, 12);
+    const start = this.frames.length;
+    this.send({ ...frame, id });
+    return this.next((f) => (f.type === "ack" || f.type === "error" || f.type === "pong") && f.id === id, timeoutMs, start);
+  }
+
+  events(room?: string): Frame[] {
+    return this.frames.filter((f) => f.type === "event" && (!room || f.room === room));
+  }
+
+  waitClosed(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+    if (this.closed) return Promise.resolve(this.closed);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error("socket did not close")), timeoutMs);
+      this.closeWaiters.push((c) => (clearTimeout(t), resolve(c)));
+    });
+  }
+
+  close() {
+    this.ws.close();
+  }
+}
+
+/** Gets a ticket over authenticated REST and opens `/ws?ticket=` on the instance. */
+export async function connect(instance: { baseUrl: string; wsUrl: string }, user: { clerkUserId: string | null }): Promise<TestClient> {
+  const res = await fetch(`${instance.baseUrl}/api/realtime/tickets`, { method: "POST", headers: await authHeader(user) });
+  if (res.status !== 201) throw new Error(`ticket: ${res.status} ${await res.text()}`);
+  const { ticket } = (await res.json()) as { ticket: string };
+  const ws = new WebSocket(`${instance.wsUrl}/ws?ticket=${ticket}`);
+  const client = new TestClient(ws);
+  await client.next((f) => f.type === "hello");
+  return client;
+}
+
+/** Reassembles an answer's text from delta events, checking they arrive contiguous and in order. */
+export function textFromDeltas(frames: Frame[], messageId: string, startText = ""): string {
+  let text = startText;
+  for (const f of frames) {
+    if (f.type !== "event" || f.event !== "message.delta") continue;
+    const p = f.payload as { messageId: string; charOffset: number; text: string };
+    if (p.messageId !== messageId) continue;
+    if (p.charOffset !== text.length) throw new Error(`delta at ${p.charOffset} but text has ${text.length} chars`);
+    text += p.text;
+  }
+  return text;
+}
+
+/** Offsets of a room's event frames must be strictly consecutive: no gap, no duplicate, no reorder. */
+export function assertContiguous(frames: Frame[], room: string) {
+  const offsets = frames.filter((f) => f.type === "event" && f.room === room).map((f) => f.offset as number);
+  for (let i = 1; i < offsets.length; i++) {
+    const prev = offsets[i - 1] ?? 0;
+    if (offsets[i] !== prev + 1) throw new Error(`offsets not contiguous at ${i}: ${offsets.slice(Math.max(0, i - 3), i + 3).join(",")}`);
+  }
+  return offsets;
+}

@@ -1,0 +1,384 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connectRedis, createRedisBus, createRedisKeyValueStore, createRedisPresence } from "@raptscallions/bus";
+import { type DbHandle, messages, submissions } from "@raptscallions/db";
+import { makeAssignment, makeSchoolScene, makeSession, makeUser, type SchoolScene } from "@raptscallions/db/testing";
+import { MemoryLimitStore } from "@raptscallions/gateway";
+import { eq } from "drizzle-orm";
+import { authHeader } from "./helpers/auth.ts";
+import { createTestDb } from "./helpers/deps.ts";
+import {
+  assertContiguous,
+  connect,
+  ensureDevModels,
+  type Instance,
+  memoryShared,
+  startDevModel,
+  startInstance,
+  textFromDeltas,
+} from "./helpers/live.ts";
+
+let db: DbHandle;
+let dev: ReturnType<typeof startDevModel>;
+beforeAll(async () => {
+  db = await createTestDb();
+  await ensureDevModels(db);
+  dev = startDevModel(150);
+}, 60_000);
+afterAll(async () => {
+  dev.stop();
+  await db.close();
+});
+
+async function rest(instance: Instance, user: { clerkUserId: string | null }, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${instance.baseUrl}${path}`, {
+    method,
+    headers: { ...(await authHeader(user)), ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+type Shared = ReturnType<typeof memoryShared>;
+const transports: [string, () => Promise<Shared & { close(): Promise<void> }>][] = [
+  ["in-process bus", async () => ({ ...memoryShared(dev.url), close: async () => {} })],
+];
+if (process.env.TEST_REDIS_URL) {
+  const url = process.env.TEST_REDIS_URL;
+  transports.push([
+    "redis",
+    async () => {
+      const commands = connectRedis(url, "commands");
+      const prefix = `t${crypto.randomUUID().slice(0, 8)}:`;
+      const nodes: ReturnType<typeof createRedisBus>[] = [];
+      return {
+        bus: () => {
+          const node = createRedisBus({ url, keyPrefix: `${prefix}bus:`, replayLimit: 2000 });
+          nodes.push(node);
+          return node;
+        },
+        presence: createRedisPresence({ redis: commands, keyPrefix: `${prefix}presence:` }),
+        kv: createRedisKeyValueStore({ redis: commands, keyPrefix: `${prefix}kv:` }),
+        gatewayUrl: dev.url,
+        limits: new MemoryLimitStore(),
+        async close() {
+          await Promise.all(nodes.map((n) => n.close()));
+          commands.disconnect();
+        },
+      };
+    },
+  ]);
+}
+
+describe.each(transports)("live sessions over real sockets (%s)", (_name, makeShared) => {
+  let shared: Shared & { close(): Promise<void> };
+  let a: Instance;
+  let b: Instance;
+  let scene: SchoolScene;
+
+  beforeAll(async () => {
+    shared = await makeShared();
+    a = await startInstance(db, shared);
+    b = await startInstance(db, shared);
+    scene = await makeSchoolScene(db.db);
+  }, 30_000);
+  afterAll(async () => {
+    await a.stop();
+    await b.stop();
+    await shared.close();
+  });
+
+  async function newSession(studentKey: "student" | "otherStudent" = "student") {
+    const res = await rest(a, scene[studentKey], "POST", "/api/sessions", { toolId: scene.tool.id, classId: scene.cls.id });
+    expect(res.status).toBe(201);
+    return (res.body.session as { id: string }).id;
+  }
+
+  async function finalRow(answerId: string, timeoutMs = 10_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const [row] = await db.db.select().from(messages).where(eq(messages.id, answerId));
+      if (row && row.state !== "streaming") return row;
+      await Bun.sleep(25);
+    }
+    throw new Error("answer never finalised");
+  }
+
+  test("a teacher on another instance receives every delta in order, matching the stored answer", async () => {
+    const sessionId = await newSession();
+    const room = `session:${sessionId}`;
+    const teacher = await connect(b, scene.teacher);
+    const sub = await teacher.request({ type: "subscribe", room });
+    expect(sub.type).toBe("ack");
+    const student = await connect(a, scene.student);
+    await student.request({ type: "subscribe", room, lastOffset: 0 });
+    const ack = await student.request({ type: "message.send", sessionId, clientMessageId: "m1", content: "What is photosynthesis?" });
+    expect(ack.type).toBe("ack");
+    const answerId = (ack.result as { answerId: string }).answerId;
+    const done = await teacher.next((f) => f.type === "event" && f.event === "message.completed" && (f.payload as { message: { id: string } }).message.id === answerId, 15_000);
+    const row = await finalRow(answerId);
+    expect(row.state).toBe("complete");
+    expect(row.content.length).toBeGreaterThan(20);
+    expect(textFromDeltas(teacher.frames, answerId)).toBe(row.content);
+    expect((done.payload as { message: { content: string } }).message.content).toBe(row.content);
+    assertContiguous(teacher.frames, room);
+    // Deltas are coalesced: far fewer frames than tokens.
+    const deltas = teacher.events(room).filter((f) => f.event === "message.delta").length;
+    expect(deltas).toBeGreaterThan(0);
+    expect(deltas).toBeLessThan(row.content.split(/\s+/).length);
+    expect(row.meta.outputTokens).toBeGreaterThan(0);
+    teacher.close();
+    student.close();
+  });
+
+  test("disconnect and resume mid-answer loses and duplicates nothing", async () => {
+    const sessionId = await newSession();
+    const room = `session:${sessionId}`;
+    const first = await connect(b, scene.teacher);
+    await first.request({ type: "subscribe", room, lastOffset: 0 });
+    const student = await connect(a, scene.student);
+    const ack = await student.request({ type: "message.send", sessionId, clientMessageId: "m1", content: "Explain cell respiration in detail please" });
+    const answerId = (ack.result as { answerId: string }).answerId;
+    await first.next((f) => f.type === "event" && f.event === "message.delta");
+    await first.next((f) => f.type === "event" && f.event === "message.delta", 5000, first.frames.findIndex((f) => f.event === "message.delta") + 1);
+    first.close();
+    const seen = first.events(room);
+    const last = seen[seen.length - 1] as { offset: number; epoch: string };
+    await Bun.sleep(150); // events keep flowing while the watcher is away
+    const second = await connect(a, scene.teacher);
+    await second.request({ type: "subscribe", room, lastOffset: last.offset, epoch: last.epoch });
+    await second.next((f) => f.type === "event" && f.event === "message.completed", 15_000);
+    const all = [...seen, ...second.events(room)];
+    assertContiguous(all, room);
+    const row = await finalRow(answerId);
+    expect(textFromDeltas(all, answerId)).toBe(row.content);
+    second.close();
+    student.close();
+  });
+
+  test("a late joiner gets the answer so far, then the tail", async () => {
+    const sessionId = await newSession();
+    const room = `session:${sessionId}`;
+    const student = await connect(a, scene.student);
+    const ack = await student.request({ type: "message.send", sessionId, clientMessageId: "m1", content: "Why are leaves green? Tell me a lot." });
+    const answerId = (ack.result as { answerId: string }).answerId;
+    await Bun.sleep(300); // mid-answer
+    const late = await connect(b, scene.teacher);
+    await late.request({ type: "subscribe", room });
+    const snapshot = await late.next((f) => f.type === "snapshot");
+    const payload = snapshot.payload as { messages: { id: string; content: string; state: string }[]; streamingMessageId: string | null };
+    const partial = payload.messages.find((m) => m.id === answerId);
+    expect(partial).toBeDefined();
+    await late.next((f) => f.type === "event" && f.event === "message.completed", 15_000);
+    const row = await finalRow(answerId);
+    expect(payload.streamingMessageId).toBe(answerId);
+    expect(row.content.startsWith(partial?.content ?? "x")).toBe(true);
+    expect(textFromDeltas(late.frames, answerId, partial?.content ?? "")).toBe(row.content);
+    assertContiguous(late.frames, room);
+    const firstEvent = late.events(room)[0] as { offset: number };
+    expect(firstEvent.offset).toBe((snapshot.offset as number) + 1);
+    late.close();
+    student.close();
+  });
+
+  test("stop aborts the upstream request and the answer ends stopped", async () => {
+    const sessionId = await newSession();
+    const student = await connect(a, scene.student);
+    const watcher = await connect(b, scene.teacher);
+    await watcher.request({ type: "subscribe", room: `session:${sessionId}`, lastOffset: 0 });
+    const endsBefore = dev.ends.length;
+    const ack = await student.request({ type: "message.send", sessionId, clientMessageId: "m1", content: "Tell me everything about mitochondria" });
+    const answerId = (ack.result as { answerId: string }).answerId;
+    await watcher.next((f) => f.type === "event" && f.event === "message.delta");
+    // Stop from the OTHER instance: it must reach the instance running the answer.
+    const stop = await watcher.request({ type: "generation.stop", sessionId });
+    expect(stop.type).toBe("ack");
+    const row = await finalRow(answerId);
+    expect(row.state).toBe("stopped");
+    const deadline = Date.now() + 3000;
+    while (dev.ends.length === endsBefore && Date.now() < deadline) await Bun.sleep(20);
+    expect(dev.ends.slice(endsBefore).some((e) => e.outcome === "aborted")).toBe(true);
+    student.close();
+    watcher.close();
+  });
+
+  test("pause refuses student messages, resume allows them, teacher messages reach the student", async () => {
+    const sessionId = await newSession();
+    const room = `session:${sessionId}`;
+    const student = await connect(a, scene.student);
+    await student.request({ type: "subscribe", room, lastOffset: 0 });
+    const teacher = await connect(b, scene.teacher);
+    expect((await teacher.request({ type: "session.pause", sessionId })).type).toBe("ack");
+    await student.next((f) => f.type === "event" && f.event === "session.updated");
+    const refused = await student.request({ type: "message.send", sessionId, clientMessageId: "p1", content: "hello?" });
+    expect(refused).toMatchObject({ type: "error", code: "SESSION_PAUSED" });
+    const note = await teacher.request({ type: "teacher.message", sessionId, clientMessageId: "t1", content: "Let's look at chapter 3 together." });
+    expect(note.type).toBe("ack");
+    const seen = await student.next((f) => f.type === "event" && f.event === "message.created" && (f.payload as { message: { role: string } }).message.role === "teacher");
+    expect((seen.payload as { message: { content: string } }).message.content).toBe("Let's look at chapter 3 together.");
+    // Students cannot pause, resume or post as a teacher.
+    expect(await student.request({ type: "session.resume", sessionId })).toMatchObject({ type: "error", code: "FORBIDDEN" });
+    expect(await student.request({ type: "teacher.message", sessionId, clientMessageId: "x", content: "hi" })).toMatchObject({ type: "error", code: "FORBIDDEN" });
+    expect((await teacher.request({ type: "session.resume", sessionId })).type).toBe("ack");
+    const ok = await student.request({ type: "message.send", sessionId, clientMessageId: "p2", content: "Thanks! What is chlorophyll?" });
+    expect(ok.type).toBe("ack");
+    await finalRow((ok.result as { answerId: string }).answerId);
+    student.close();
+    teacher.close();
+  });
+
+  test("an unauthorised subscribe is refused", async () => {
+    const sessionId = await newSession();
+    const other = await connect(a, scene.otherStudent);
+    expect(await other.request({ type: "subscribe", room: `session:${sessionId}` })).toMatchObject({ type: "error", code: "NOT_FOUND" });
+    expect(await other.request({ type: "subscribe", room: `class:${scene.cls.id}` })).toMatchObject({ type: "error", code: "FORBIDDEN" });
+    const stranger = await connect(a, await makeUser(db.db));
+    expect(await stranger.request({ type: "subscribe", room: `class:${scene.cls.id}` })).toMatchObject({ type: "error", code: "NOT_FOUND" });
+    expect(await stranger.request({ type: "message.send", sessionId, clientMessageId: "s", content: "hi" })).toMatchObject({ type: "error", code: "NOT_FOUND" });
+    // The connection lives after refusals.
+    expect((await other.request({ type: "ping" })).type).toBe("pong");
+    other.close();
+    stranger.close();
+  });
+
+  test("malformed and oversized frames get error frames and the connection lives", async () => {
+    const client = await connect(a, scene.student);
+    client.ws.send("not json");
+    expect(await client.next((f) => f.type === "error" && f.code === "PROTOCOL_ERROR")).toBeDefined();
+    client.send({ type: "no.such.type" });
+    expect(await client.next((f) => f.type === "error" && f.code === "VALIDATION_FAILED")).toBeDefined();
+    client.ws.send(JSON.stringify({ type: "ping", pad: "x".repeat(20_000) }));
+    expect(await client.next((f) => f.type === "error" && f.code === "FRAME_TOO_LARGE")).toBeDefined();
+    const sessionId = await newSession();
+    const long = await client.request({ type: "message.send", sessionId, clientMessageId: "l", content: "y".repeat(5000) });
+    expect(long).toMatchObject({ type: "error", code: "MESSAGE_TOO_LONG" });
+    client.ws.send(new Uint8Array([0xff, 0xfe, 0x00]));
+    expect(await client.next((f) => f.type === "error" && f.code === "PROTOCOL_ERROR" && client.frames.filter((x) => x.code === "PROTOCOL_ERROR").length === 2)).toBeDefined();
+    const pong = await client.request({ type: "ping" });
+    expect(pong.type).toBe("pong");
+    expect(client.closed).toBeNull();
+    client.close();
+  });
+
+  test("sending is idempotent on the client message id, and one answer streams at a time", async () => {
+    const sessionId = await newSession();
+    const student = await connect(a, scene.student);
+    const first = await student.request({ type: "message.send", sessionId, clientMessageId: "dup", content: "What is ATP?" });
+    const again = await student.request({ type: "message.send", sessionId, clientMessageId: "dup", content: "What is ATP?" });
+    expect(again.type).toBe("ack");
+    expect((again.result as { duplicate: boolean }).duplicate).toBe(true);
+    expect((again.result as { messageId: string }).messageId).toBe((first.result as { messageId: string }).messageId);
+    const busy = await student.request({ type: "message.send", sessionId, clientMessageId: "second", content: "And ADP?" });
+    expect(busy).toMatchObject({ type: "error", code: "SESSION_BUSY" });
+    await finalRow((first.result as { answerId: string }).answerId);
+    const rows = await db.db.select().from(messages).where(eq(messages.sessionId, sessionId));
+    expect(rows.filter((m) => m.role === "user")).toHaveLength(1);
+    expect(rows.filter((m) => m.role === "assistant")).toHaveLength(1);
+    student.close();
+  });
+
+  test("generation goes on when the student's socket closes", async () => {
+    const sessionId = await newSession();
+    const student = await connect(a, scene.student);
+    const ack = await student.request({ type: "message.send", sessionId, clientMessageId: "bye", content: "Describe the Krebs cycle" });
+    student.close();
+    const row = await finalRow((ack.result as { answerId: string }).answerId);
+    expect(row.state).toBe("complete");
+    const back = await rest(b, scene.student, "GET", `/api/sessions/${sessionId}/messages`);
+    const items = back.body.items as { role: string; content: string; state: string | null }[];
+    expect(items.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(items[1]?.content).toBe(row.content);
+  });
+
+  test("the class room shows sessions starting, messages, answers and who is online", async () => {
+    const teacher = await connect(b, scene.teacher);
+    const classRoomName = `class:${scene.cls.id}`;
+    await teacher.request({ type: "subscribe", room: classRoomName });
+    const sessionId = await newSession("otherStudent");
+    await teacher.next((f) => f.type === "event" && f.event === "session.started" && (f.payload as { session: { id: string } }).session.id === sessionId);
+    const student = await connect(a, scene.otherStudent);
+    await student.request({ type: "subscribe", room: `session:${sessionId}`, lastOffset: 0 });
+    await teacher.next((f) => f.type === "event" && f.event === "presence.changed" && (f.payload as { userId: string; online: boolean }).userId === scene.otherStudent.id && (f.payload as { online: boolean }).online);
+    const ack = await student.request({ type: "message.send", sessionId, clientMessageId: "c1", content: "How do plants breathe?" });
+    await teacher.next((f) => f.type === "event" && f.event === "message.created" && (f.payload as { sessionId: string }).sessionId === sessionId);
+    await teacher.next((f) => f.type === "event" && f.event === "message.completed" && (f.payload as { messageId: string }).messageId === (ack.result as { answerId: string }).answerId, 15_000);
+    student.close();
+    await teacher.next((f) => f.type === "event" && f.event === "presence.changed" && (f.payload as { userId: string; online: boolean }).userId === scene.otherStudent.id && !(f.payload as { online: boolean }).online);
+    await rest(a, scene.otherStudent, "POST", `/api/sessions/${sessionId}/end`);
+    await teacher.next((f) => f.type === "event" && f.event === "session.ended");
+    assertContiguous(teacher.frames, classRoomName);
+    teacher.close();
+  });
+});
+
+describe("tickets, abuse and the sweeper", () => {
+  let shared: ReturnType<typeof memoryShared>;
+  let a: Instance;
+  let scene: SchoolScene;
+  beforeAll(async () => {
+    shared = memoryShared(dev.url);
+    a = await startInstance(db, shared, { live: { staleAfterMs: 300, sweepIntervalMs: 100 } });
+    scene = await makeSchoolScene(db.db);
+  });
+  afterAll(async () => {
+    await a.stop();
+  });
+
+  test("a ticket is single-use, and a bad ticket is a 401 in the error shape", async () => {
+    const res = await fetch(`${a.baseUrl}/api/realtime/tickets`, { method: "POST", headers: await authHeader(scene.student) });
+    const { ticket } = (await res.json()) as { ticket: string };
+    const ws = new WebSocket(`${a.wsUrl}/ws?ticket=${ticket}`);
+    await new Promise((r) => ws.addEventListener("open", r));
+    const reuse = await fetch(`${a.baseUrl}/ws?ticket=${ticket}`, { headers: { upgrade: "websocket", connection: "upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" } });
+    expect(reuse.status).toBe(401);
+    expect(((await reuse.json()) as { error: { code: string } }).error.code).toBe("TICKET_INVALID");
+    const none = await fetch(`${a.baseUrl}/ws`, { headers: { upgrade: "websocket" } });
+    expect(none.status).toBe(401);
+    const plain = await fetch(`${a.baseUrl}/ws?ticket=abc`);
+    expect(plain.status).toBe(426);
+    const unauth = await fetch(`${a.baseUrl}/api/realtime/tickets`, { method: "POST" });
+    expect(unauth.status).toBe(401);
+    ws.close();
+  });
+
+  test("flooding frames closes the connection with the policy code", async () => {
+    const client = await connect(a, scene.student);
+    for (let i = 0; i < 200; i++) client.send({ type: "ping" });
+    const closed = await client.waitClosed();
+    expect(closed.code).toBe(1008);
+  });
+
+  test("the sweeper finalises an answer a dead instance left streaming, and watchers are told", async () => {
+    const session = await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
+    const watcher = await connect(a, scene.teacher);
+    await watcher.request({ type: "subscribe", room: `session:${session.id}`, lastOffset: 0 });
+    const [orphan] = await db.db
+      .insert(messages)
+      .values({ sessionId: session.id, seq: 1, role: "assistant", state: "streaming", content: "Half an ans", streamOwner: "dead-instance", heartbeatAt: new Date(Date.now() - 60_000) })
+      .returning();
+    a.app.realtime.startBackground();
+    const told = await watcher.next((f) => f.type === "event" && f.event === "message.completed");
+    expect((told.payload as { message: { id: string; state: string; content: string } }).message).toMatchObject({ id: orphan?.id, state: "interrupted", content: "Half an ans" });
+    watcher.close();
+  });
+
+  test("an assignment session respects its window and attempts", async () => {
+    const assignment = await makeAssignment(db.db, scene.cls.id, scene.tool.id, { maxAttempts: 1 });
+    const start = await rest(a, scene.student, "POST", "/api/sessions", { assignmentId: assignment.id });
+    expect(start.status).toBe(201);
+    const again = await rest(a, scene.student, "POST", "/api/sessions", { assignmentId: assignment.id });
+    expect(again.status).toBe(409);
+    expect((again.body.error as { code: string }).code).toBe("ATTEMPTS_EXHAUSTED");
+    const closed = await makeAssignment(db.db, scene.cls.id, scene.tool.id, { closeAt: new Date(Date.now() - 1000) });
+    const late = await rest(a, scene.student, "POST", "/api/sessions", { assignmentId: closed.id });
+    expect((late.body.error as { code: string }).code).toBe("ASSIGNMENT_NOT_OPEN");
+    const notYet = await makeAssignment(db.db, scene.cls.id, scene.tool.id, { availableAt: new Date(Date.now() + 3600_000) });
+    expect(((await rest(a, scene.student, "POST", "/api/sessions", { assignmentId: notYet.id })).body.error as { code: string }).code).toBe("ASSIGNMENT_NOT_OPEN");
+    const teacherTry = await rest(a, scene.teacher, "POST", "/api/sessions", { assignmentId: assignment.id });
+    expect(teacherTry.status).toBe(403);
+    const sessionId = (start.body.session as { id: string }).id;
+    const submitted = await rest(a, scene.student, "POST", `/api/sessions/${sessionId}/submit`);
+    expect(submitted.status).toBe(200);
+    const [sub] = await db.db.select().from(submissions).where(eq(submissions.sessionId, sessionId));
+    expect(sub?.state).toBe("submitted");
+  });
+});

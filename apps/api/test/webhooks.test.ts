@@ -1,0 +1,462 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type DbHandle, groupMembers, groups, messages, sessions, users, webhookEvents } from "@raptscallions/db";
+import { makeClass, makeGroup, makeMessage, makeSession, makeTool, unique } from "@raptscallions/db/testing";
+import { and, eq } from "drizzle-orm";
+import { createApp } from "../src/app.ts";
+import { parseRoleMap } from "../src/auth/roles.ts";
+import { testAuthenticator } from "./helpers/auth.ts";
+import { createTestDb, testDeps } from "./helpers/deps.ts";
+import {
+  clerkMembershipData,
+  clerkOrgData,
+  clerkUserData,
+  deliver,
+  delivery,
+  makeWebhookSecret,
+  type OrgState,
+  signedHeaders,
+  svixId,
+  type UserState,
+} from "./helpers/webhooks.ts";
+
+let db: DbHandle;
+let app: ReturnType<typeof createApp>;
+const secret = makeWebhookSecret();
+const HOUR = 3_600_000;
+
+beforeAll(async () => {
+  db = await createTestDb();
+  const deps = await testDeps(db, {
+    auth: { ...(await testAuthenticator()), roleMap: parseRoleMap("org:teacher=teacher,org:head=admin") },
+  });
+  deps.config.clerkWebhookSecret = secret;
+  app = createApp(deps);
+}, 120_000);
+afterAll(async () => {
+  await db.close();
+});
+
+type Json = Record<string, unknown> & { error?: { code: string; details?: { reason?: string } } };
+
+async function send(d: ReturnType<typeof delivery>, opts: { timestamp?: Date } = {}) {
+  const res = await deliver(app, secret, d, opts);
+  return { status: res.status, body: (await res.json()) as Json };
+}
+
+const ids = (p: string) => `${p}_${unique("w").replaceAll("-", "")}`;
+const base = Date.now() - 24 * HOUR;
+
+function user(over: Partial<UserState> = {}): UserState {
+  const id = over.id ?? ids("user");
+  return { id, first: "Ada", last: "Lovelace", email: `${id}@school.test`, updatedAt: base, ...over };
+}
+function org(over: Partial<OrgState> = {}): OrgState {
+  const id = over.id ?? ids("org");
+  return { id, name: `Org ${id}`, slug: `slug-${id.toLowerCase()}`, updatedAt: base, ...over };
+}
+const userEvent = (type: string, u: UserState, ts = u.updatedAt) => delivery(type, clerkUserData(u), ts);
+const orgEvent = (type: string, o: OrgState, ts = o.updatedAt) => delivery(type, clerkOrgData(o), ts);
+
+async function userRow(clerkUserId: string) {
+  const [row] = await db.db.select().from(users).where(eq(users.clerkUserId, clerkUserId));
+  return row;
+}
+async function groupRow(clerkOrgId: string) {
+  const [row] = await db.db.select().from(groups).where(eq(groups.clerkOrgId, clerkOrgId));
+  return row;
+}
+async function memberRow(clerkOrgId: string, clerkUserId: string) {
+  const g = await groupRow(clerkOrgId);
+  const u = await userRow(clerkUserId);
+  if (!g || !u) return undefined;
+  const [row] = await db.db
+    .select()
+    .from(groupMembers)
+    .where(and(eq(groupMembers.groupId, g.id), eq(groupMembers.userId, u.id)));
+  return row;
+}
+async function recorded(msgId: string) {
+  return db.db.select().from(webhookEvents).where(eq(webhookEvents.svixId, msgId));
+}
+
+describe("signature verification", () => {
+  async function expectRejected(headers: Record<string, string>, body: string, reason: string) {
+    const res = await app.request("/api/webhooks/clerk", { method: "POST", headers, body });
+    expect(res.status).toBe(401);
+    const json = (await res.json()) as Json;
+    expect(json.error?.code).toBe("UNAUTHENTICATED");
+    expect(json.error?.details?.reason).toBe(reason);
+  }
+
+  test("no Svix headers → 401, nothing written", async () => {
+    const u = user();
+    const d = userEvent("user.created", u);
+    await expectRejected({ "content-type": "application/json" }, d.body, "missing-headers");
+    expect(await userRow(u.id)).toBeUndefined();
+  });
+
+  test("a signature that does not match the body → 401, nothing written", async () => {
+    const u = user();
+    const d = userEvent("user.created", u);
+    const headers = signedHeaders(secret, d.body, { msgId: d.msgId });
+    const tampered = d.body.replace("Ada", "Eve");
+    await expectRejected(headers, tampered, "bad-signature");
+    expect(await userRow(u.id)).toBeUndefined();
+    expect(await recorded(d.msgId)).toHaveLength(0);
+  });
+
+  test("a garbage signature header → 401", async () => {
+    const d = userEvent("user.created", user());
+    const headers = { ...signedHeaders(secret, d.body, { msgId: d.msgId }), "svix-signature": "v1,not-base64!!" };
+    await expectRejected(headers, d.body, "bad-signature");
+  });
+
+  test("a timestamp older than 5 minutes → 401, nothing written", async () => {
+    const u = user();
+    const d = userEvent("user.created", u);
+    const headers = signedHeaders(secret, d.body, { msgId: d.msgId, timestamp: new Date(Date.now() - 6 * 60_000) });
+    await expectRejected(headers, d.body, "timestamp-out-of-tolerance");
+    expect(await userRow(u.id)).toBeUndefined();
+  });
+
+  test("a timestamp from the future → 401", async () => {
+    const d = userEvent("user.created", user());
+    const headers = signedHeaders(secret, d.body, { msgId: d.msgId, timestamp: new Date(Date.now() + 6 * 60_000) });
+    await expectRejected(headers, d.body, "timestamp-out-of-tolerance");
+  });
+
+  test("signed with another secret → 401, nothing written", async () => {
+    const u = user();
+    const d = userEvent("user.created", u);
+    await expectRejected(signedHeaders(makeWebhookSecret(), d.body, { msgId: d.msgId }), d.body, "bad-signature");
+    expect(await userRow(u.id)).toBeUndefined();
+    expect(await recorded(d.msgId)).toHaveLength(0);
+  });
+
+  test("a svix-id that differs from the signed one → 401", async () => {
+    const d = userEvent("user.created", user());
+    const headers = { ...signedHeaders(secret, d.body, { msgId: d.msgId }), "svix-id": svixId() };
+    await expectRejected(headers, d.body, "bad-signature");
+  });
+
+  test("without a configured secret the endpoint is not enabled → 404", async () => {
+    const deps = await testDeps(db);
+    deps.config.clerkWebhookSecret = undefined;
+    const res = await deliver(createApp(deps), secret, userEvent("user.created", user()));
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as Json).error?.code).toBe("NOT_FOUND");
+  });
+
+  test("a body over the global limit → 413 in the error shape", async () => {
+    const u = user({ first: "x".repeat(70 * 1024) });
+    const res = await deliver(app, secret, userEvent("user.created", u));
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as Json).error?.code).toBe("PAYLOAD_TOO_LARGE");
+    expect(await userRow(u.id)).toBeUndefined();
+  });
+});
+
+describe("payload validation", () => {
+  test("a signed body that is not JSON → 400, not recorded", async () => {
+    const d = { msgId: svixId(), type: "?", body: "{not json" };
+    const { status, body } = await send(d);
+    expect(status).toBe(400);
+    expect(body.error?.code).toBe("INVALID_JSON");
+    expect(await recorded(d.msgId)).toHaveLength(0);
+  });
+
+  test("a known type failing its schema → 400; the corrected redelivery then applies", async () => {
+    const u = user();
+    const data = clerkUserData(u) as Record<string, unknown>;
+    const broken = { ...data, updated_at: "yesterday" };
+    const msgId = svixId();
+    const bad = delivery("user.created", broken, u.updatedAt, msgId);
+    const first = await send(bad);
+    expect(first.status).toBe(400);
+    expect(first.body.error?.code).toBe("BAD_REQUEST");
+    expect(await recorded(msgId)).toHaveLength(0);
+    expect(await userRow(u.id)).toBeUndefined();
+
+    const fixed = await send(delivery("user.created", data, u.updatedAt, msgId));
+    expect(fixed.status).toBe(200);
+    expect(fixed.body.outcome).toBe("applied");
+    expect((await userRow(u.id))?.givenName).toBe("Ada");
+  });
+
+  test("an envelope without data → 400", async () => {
+    const d = { msgId: svixId(), type: "x", body: JSON.stringify({ type: "user.created" }) };
+    expect((await send(d)).status).toBe(400);
+  });
+
+  test("a membership without its organisation → 400, nothing written", async () => {
+    const o = org();
+    const u = user();
+    const data = clerkMembershipData({ id: ids("orgmem"), role: "org:admin", org: o, user: u, updatedAt: base });
+    const { organization: _dropped, ...rest } = data;
+    const d = delivery("organizationMembership.created", rest, base);
+    expect((await send(d)).status).toBe(400);
+    expect(await userRow(u.id)).toBeUndefined();
+    expect(await groupRow(o.id)).toBeUndefined();
+  });
+
+  test("an unknown event type → 200 ignored, recorded as such", async () => {
+    const d = delivery("session.created", { id: "sess_1", object: "session" }, base);
+    const { status, body } = await send(d);
+    expect(status).toBe(200);
+    expect(body).toEqual({ received: true, outcome: "ignored" });
+    const [row] = await recorded(d.msgId);
+    expect(row?.outcome).toBe("ignored");
+    expect(row?.type).toBe("session.created");
+  });
+});
+
+describe("users", () => {
+  test("user.created mirrors the profile (primary email, names, image)", async () => {
+    const u = user({ first: "Grace", last: "Hopper" });
+    const { status, body } = await send(userEvent("user.created", u));
+    expect(status).toBe(200);
+    expect(body).toEqual({ received: true, outcome: "applied" });
+    const row = await userRow(u.id);
+    expect(row).toMatchObject({
+      email: u.email,
+      name: "Grace Hopper",
+      givenName: "Grace",
+      familyName: "Hopper",
+      imageUrl: `https://img.clerk.test/${u.id}.png`,
+      status: "active",
+      deletedAt: null,
+    });
+    expect(row?.clerkUpdatedAt?.getTime()).toBe(u.updatedAt);
+  });
+
+  test("the same svix-id twice → applied once, the second answers duplicate", async () => {
+    const u = user();
+    const d = userEvent("user.created", u);
+    expect((await send(d)).body.outcome).toBe("applied");
+    const before = await userRow(u.id);
+    const again = await send(d);
+    expect(again).toEqual({ status: 200, body: { received: true, outcome: "duplicate" } });
+    expect(await userRow(u.id)).toEqual(before);
+    expect(await recorded(d.msgId)).toHaveLength(1);
+  });
+
+  test("reordered: an update arriving before the create still ends on the update", async () => {
+    const u1 = user();
+    const u2 = { ...u1, first: "Augusta", updatedAt: u1.updatedAt + 60_000 };
+    expect((await send(userEvent("user.updated", u2))).body.outcome).toBe("applied");
+    expect((await send(userEvent("user.created", u1))).body.outcome).toBe("stale");
+    const row = await userRow(u1.id);
+    expect(row?.givenName).toBe("Augusta");
+    expect(row?.clerkUpdatedAt?.getTime()).toBe(u2.updatedAt);
+  });
+
+  test("an update redelivered hours late (new svix-id) loses to the newer one", async () => {
+    const u1 = user();
+    const u2 = { ...u1, last: "Byron", updatedAt: u1.updatedAt + HOUR };
+    const u3 = { ...u1, last: "King", updatedAt: u1.updatedAt + 2 * HOUR };
+    await send(userEvent("user.created", u1));
+    await send(userEvent("user.updated", u3));
+    expect((await send(userEvent("user.updated", u2))).body.outcome).toBe("stale");
+    expect((await userRow(u1.id))?.familyName).toBe("King");
+  });
+
+  test("a banned user is suspended, unbanning makes them active", async () => {
+    const u = user({ banned: true });
+    await send(userEvent("user.created", u));
+    expect((await userRow(u.id))?.status).toBe("suspended");
+    await send(userEvent("user.updated", { ...u, banned: false, updatedAt: u.updatedAt + 1 }));
+    expect((await userRow(u.id))?.status).toBe("active");
+  });
+
+  test("user.deleted anonymises, tombstones memberships, keeps learning records", async () => {
+    const o = org();
+    const u = user({ first: "Stu", last: "Dent" });
+    await send(orgEvent("organization.created", o));
+    await send(userEvent("user.created", u));
+    await send(
+      delivery(
+        "organizationMembership.created",
+        clerkMembershipData({ id: ids("orgmem"), role: "basic_member", org: o, user: u, updatedAt: base + 10 }),
+        base + 10,
+      ),
+    );
+    const g = await groupRow(o.id);
+    const before = await userRow(u.id);
+    if (!g || !before) throw new Error("setup failed");
+    const cls = await makeClass(db.db, g.id);
+    const tool = await makeTool(db.db, g.id);
+    const session = await makeSession(db.db, { toolId: tool.id, studentId: before.id, groupId: g.id, classId: cls.id });
+    await makeMessage(db.db, { sessionId: session.id, seq: 1, content: "what is 2+2?" });
+
+    const deletedAt = base + HOUR;
+    const res = await send(delivery("user.deleted", { object: "user", id: u.id, deleted: true }, deletedAt));
+    expect(res.body.outcome).toBe("applied");
+    const row = await userRow(u.id);
+    expect(row).toMatchObject({
+      id: before.id,
+      email: null,
+      name: "Deleted user",
+      givenName: null,
+      familyName: null,
+      imageUrl: null,
+      status: "deleted",
+    });
+    expect(row?.deletedAt?.getTime()).toBe(deletedAt);
+    expect((await memberRow(o.id, u.id))?.deletedAt?.getTime()).toBe(deletedAt);
+    const [kept] = await db.db.select().from(sessions).where(eq(sessions.id, session.id));
+    expect(kept?.studentId).toBe(before.id);
+    expect(await db.db.select().from(messages).where(eq(messages.sessionId, session.id))).toHaveLength(1);
+  });
+
+  test("deleted, then a late update (older or newer) → no resurrection", async () => {
+    const u = user();
+    await send(userEvent("user.created", u));
+    await send(delivery("user.deleted", { object: "user", id: u.id, deleted: true }, base + HOUR));
+    expect((await send(userEvent("user.updated", { ...u, first: "Back", updatedAt: base + 30 * 60_000 }))).body.outcome).toBe(
+      "stale",
+    );
+    expect((await send(userEvent("user.updated", { ...u, first: "Back", updatedAt: base + 2 * HOUR }))).body.outcome).toBe(
+      "stale",
+    );
+    const row = await userRow(u.id);
+    expect(row?.status).toBe("deleted");
+    expect(row?.givenName).toBeNull();
+  });
+
+  test("user.deleted before anything else leaves a tombstone the later create cannot revive", async () => {
+    const u = user();
+    await send(delivery("user.deleted", { object: "user", id: u.id, deleted: true }, base + HOUR));
+    expect((await send(userEvent("user.created", u))).body.outcome).toBe("stale");
+    expect(await userRow(u.id)).toMatchObject({ status: "deleted", email: null, name: "Deleted user" });
+  });
+});
+
+describe("memberships", () => {
+  const membership = (o: OrgState, u: UserState, role: string, at: number, id = ids("orgmem")) =>
+    clerkMembershipData({ id, role, org: o, user: u, updatedAt: at });
+
+  test("roles are normalised: org:admin, admin, org:member, basic_member, mapped custom, unknown", async () => {
+    const o = org();
+    const cases: [string, string][] = [
+      ["org:admin", "admin"],
+      ["admin", "admin"],
+      ["org:member", "member"],
+      ["basic_member", "member"],
+      ["org:teacher", "teacher"],
+      ["org:head", "admin"],
+      ["org:janitor", "member"],
+    ];
+    for (const [clerkRole, ours] of cases) {
+      const u = user();
+      await send(delivery("organizationMembership.created", membership(o, u, clerkRole, base), base));
+      expect((await memberRow(o.id, u.id))?.role).toBe(ours as "admin");
+    }
+  });
+
+  test("membership before its organisation: the group comes from the embedded organisation", async () => {
+    const o = org({ name: "Springfield Elementary", kind: "school", updatedAt: base + 5 });
+    const u = user();
+    const res = await send(delivery("organizationMembership.created", membership(o, u, "org:admin", base + 10), base + 10));
+    expect(res.body.outcome).toBe("applied");
+    const g = await groupRow(o.id);
+    expect(g).toMatchObject({ name: "Springfield Elementary", slug: o.slug, kind: "school", deletedAt: null });
+    expect((await memberRow(o.id, u.id))?.role).toBe("admin");
+
+    // The organisation's own (older) created event changes nothing; a newer update wins.
+    expect((await send(orgEvent("organization.created", { ...o, name: "Old name", updatedAt: base }))).body.outcome).toBe(
+      "stale",
+    );
+    expect((await groupRow(o.id))?.name).toBe("Springfield Elementary");
+    await send(orgEvent("organization.updated", { ...o, name: "Springfield Primary", updatedAt: base + 20 }));
+    expect(await groupRow(o.id)).toMatchObject({ id: g?.id, name: "Springfield Primary" });
+  });
+
+  test("membership before its user: a pending placeholder that the user event completes", async () => {
+    const o = org();
+    const u = user({ first: "Bart", last: "Simpson" });
+    await send(delivery("organizationMembership.created", membership(o, { ...u, first: "B." }, "basic_member", base), base));
+    const placeholder = await userRow(u.id);
+    expect(placeholder).toMatchObject({ status: "pending", givenName: "B.", familyName: "Simpson", email: u.email });
+    expect(placeholder?.clerkUpdatedAt).toBeNull();
+
+    await send(userEvent("user.created", { ...u, updatedAt: base - HOUR }));
+    const row = await userRow(u.id);
+    expect(row).toMatchObject({ id: placeholder?.id, status: "active", givenName: "Bart", name: "Bart Simpson" });
+    expect((await memberRow(o.id, u.id))?.deletedAt).toBeNull();
+  });
+
+  test("role change, removal, late update after removal, and re-joining", async () => {
+    const o = org();
+    const u = user();
+    const memId = ids("orgmem");
+    await send(delivery("organizationMembership.created", membership(o, u, "org:member", base, memId), base));
+    const late = delivery("organizationMembership.updated", membership(o, u, "org:teacher", base + 10, memId), base + 10);
+    await send(delivery("organizationMembership.updated", membership(o, u, "org:admin", base + 20, memId), base + 20));
+    expect((await memberRow(o.id, u.id))?.role).toBe("admin");
+
+    // The delete carries the membership as last updated; it is dated by the event time.
+    await send(delivery("organizationMembership.deleted", membership(o, u, "org:admin", base + 20, memId), base + 30));
+    expect((await memberRow(o.id, u.id))?.deletedAt?.getTime()).toBe(base + 30);
+    expect((await send(late)).body.outcome).toBe("stale");
+    expect((await memberRow(o.id, u.id))?.deletedAt?.getTime()).toBe(base + 30);
+
+    const rejoin = ids("orgmem");
+    await send(delivery("organizationMembership.created", membership(o, u, "basic_member", base + 40, rejoin), base + 40));
+    expect(await memberRow(o.id, u.id)).toMatchObject({ role: "member", clerkMembershipId: rejoin, deletedAt: null });
+  });
+
+  test("a membership event arriving after the user was deleted stays tombstoned", async () => {
+    const o = org();
+    const u = user();
+    await send(userEvent("user.created", u));
+    await send(delivery("user.deleted", { object: "user", id: u.id, deleted: true }, base + HOUR));
+    await send(delivery("organizationMembership.created", membership(o, u, "org:admin", base + 10), base + 10));
+    expect((await memberRow(o.id, u.id))?.deletedAt?.getTime()).toBe(base + HOUR);
+  });
+});
+
+describe("organisations", () => {
+  test("organization.deleted tombstones the group and keeps its classes; late updates do not revive it", async () => {
+    const o = org();
+    await send(orgEvent("organization.created", o));
+    const g = await groupRow(o.id);
+    if (!g) throw new Error("setup failed");
+    const cls = await makeClass(db.db, g.id);
+    await send(delivery("organization.deleted", { object: "organization", id: o.id, slug: o.slug, deleted: true }, base + HOUR));
+    expect((await groupRow(o.id))?.deletedAt?.getTime()).toBe(base + HOUR);
+    await send(orgEvent("organization.updated", { ...o, name: "Renamed", updatedAt: base + 10 }));
+    const after = await groupRow(o.id);
+    expect(after?.deletedAt?.getTime()).toBe(base + HOUR);
+    expect(after?.id).toBe(g.id);
+    expect(cls.groupId).toBe(g.id);
+  });
+
+  test("organization.deleted first leaves a tombstone; the late create fills it in but it stays deleted", async () => {
+    const o = org({ name: "Shelbyville" });
+    await send(delivery("organization.deleted", { object: "organization", id: o.id, deleted: true }, base + HOUR));
+    expect((await groupRow(o.id))?.deletedAt?.getTime()).toBe(base + HOUR);
+    expect((await send(orgEvent("organization.created", o))).body.outcome).toBe("applied");
+    expect(await groupRow(o.id)).toMatchObject({ name: "Shelbyville", slug: o.slug });
+    expect((await groupRow(o.id))?.deletedAt?.getTime()).toBe(base + HOUR);
+  });
+
+  test("a slug held by another group gets a deterministic suffix, never a 500", async () => {
+    const taken = `taken-${unique("s")}`;
+    await makeGroup(db.db, { slug: taken });
+    const o = org({ slug: taken });
+    const { status } = await send(orgEvent("organization.created", o));
+    expect(status).toBe(200);
+    const tag = o.id.replace(/^org_/, "").slice(-8).toLowerCase();
+    expect((await groupRow(o.id))?.slug).toBe(`${taken}-${tag}`);
+    // Another organisation asking for the same slug gets its own suffix.
+    const o2 = org({ slug: taken });
+    await send(orgEvent("organization.created", o2));
+    expect((await groupRow(o2.id))?.slug).toBe(`${taken}-${o2.id.replace(/^org_/, "").slice(-8).toLowerCase()}`);
+  });
+
+  test("an organisation without a slug gets one from its id", async () => {
+    const o = org({ slug: null });
+    await send(orgEvent("organization.created", o));
+    expect((await groupRow(o.id))?.slug).toStartWith("org-");
+  });
+});

@@ -1,0 +1,20 @@
+export type {
+  Bus,
+  BusErrorHandler,
+  BusEvent,
+  BusEventInput,
+  BusListener,
+  BusSignal,
+  ReplayResult,
+  ResetReason,
+  ResyncReason,
+  RoomHead,
+  Unsubscribe,
+} from "./types.ts";
+export { createMemoryBus, type MemoryBusHub, type MemoryBusOptions } from "./memory-bus.ts";
+export { createRedisBus, type RedisBus, type RedisBusOptions } from "./redis-bus.ts";
+export { subscribeWithResume, type ResumeFrom, type ResumeMessage, type ResumeOptions } from "./resume.ts";
+export { connectRedis } from "./redis-support.ts";
+export { assertRoom, roomKeys } from "./room.ts";
+export * from "./presence/index.ts";
+export * from "./kv/index.ts";

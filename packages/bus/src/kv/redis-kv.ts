@@ -1,0 +1,72 @@
+import type { Redis } from "ioredis";
+import { defineScript, runScript } from "../redis-support.ts";
+import { assertKeyPrefix } from "../room.ts";
+import { assertKvInput } from "./validate.ts";
+import type { KeySelector, KeyValueStore } from "./types.ts";
+
+// INCRBY and the "only when created" expiry in one step, so a crash between them cannot leave a
+// rate-limit counter that never expires.
+const INCR = defineScript(`
+local created = redis.call('EXISTS', KEYS[1]) == 0
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+if created and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return value
+`);
+
+export interface RedisKeyValueStoreOptions {
+  /** A commands connection (can be the bus publisher). Not closed by this store. */
+  redis: Redis;
+  /** Prepended to every key. Default `rapt:kv:`. */
+  keyPrefix?: string;
+}
+
+/** Key-value store on Redis; `getDel` is Redis' atomic GETDEL. */
+export function createRedisKeyValueStore(options: RedisKeyValueStoreOptions): KeyValueStore {
+  const { redis } = options;
+  const prefix = options.keyPrefix ?? "rapt:kv:";
+  assertKeyPrefix(prefix);
+
+  return {
+    async get(key) {
+      assertKvInput(key);
+      return await redis.get(prefix + key);
+    },
+    async set(key, value, ttlMs) {
+      assertKvInput(key, ttlMs);
+      if (ttlMs === undefined) await redis.set(prefix + key, value);
+      else await redis.set(prefix + key, value, "PX", ttlMs);
+    },
+    async getDel(key) {
+      assertKvInput(key);
+      return await redis.getdel(prefix + key);
+    },
+    async del(selector: KeySelector) {
+      if (typeof selector === "object" && "prefix" in selector) {
+        assertKvInput(selector.prefix);
+        return await deleteByPrefix(redis, prefix + selector.prefix);
+      }
+      const keys = typeof selector === "string" ? [selector] : [...selector];
+      for (const key of keys) assertKvInput(key);
+      if (keys.length === 0) return 0;
+      return await redis.del(...keys.map((key) => prefix + key));
+    },
+    async incr(key, by = 1, ttlMs) {
+      assertKvInput(key, ttlMs);
+      if (!Number.isSafeInteger(by)) throw new RangeError("incr amount must be an integer");
+      return Number(await runScript(redis, INCR, [prefix + key], [by, ttlMs ?? 0]));
+    },
+  };
+}
+
+/** SCAN + UNLINK in batches: never KEYS, which blocks Redis on a large keyspace. */
+async function deleteByPrefix(redis: Redis, fullPrefix: string): Promise<number> {
+  const pattern = `${fullPrefix.replace(/[*?[\]\\]/g, "\\$&")}*`;
+  let cursor = "0";
+  let removed = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
+    cursor = next;
+    if (keys.length > 0) removed += await redis.unlink(...keys);
+  } while (cursor !== "0");
+  return removed;
+}

@@ -1,0 +1,449 @@
+import { AppError } from "@raptscallions/core";
+import type { Redis } from "ioredis";
+import { DEFAULT_MAX_PAYLOAD_BYTES, decodeBody, encodeBody } from "./event-body.ts";
+import { LocalListeners, logBusError } from "./local-listeners.ts";
+import { closeQuietly, connectRedis, defineScript, isUnavailable, runScript, whenReady } from "./redis-support.ts";
+import { assertKeyPrefix, assertOffset, assertRoom, roomKeys } from "./room.ts";
+import { RoomLog, resolveReplay } from "./room-log.ts";
+import type {
+  Bus,
+  BusErrorHandler,
+  BusEvent,
+  BusEventInput,
+  BusListener,
+  ReplayResult,
+  RoomHead,
+  Unsubscribe,
+} from "./types.ts";
+
+// Counter, log append and fan-out in one atomic step: offsets are dense, the stream id *is* the
+// offset (`<offset>-0`), and because PUBLISH runs inside the script every subscriber receives a
+// room's messages in offset order. A missing counter next to an existing log means the counter
+// was lost (eviction, partial flush): the log is dropped so the new epoch starts clean.
+const PUBLISH = defineScript(`
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
+end
+local offset = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local n = string.format('%d', offset)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], n .. '-0', 'e', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PUBLISH', ARGV[5], 'e\\n' .. epoch .. '\\n' .. n .. '\\n' .. ARGV[2])
+return {epoch, n}
+`);
+
+// Starts a new numbering for a room and tells every subscribed node to resync. Used after this
+// node delivered events locally that the other nodes never saw.
+const ROTATE = defineScript(`
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'seq', 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], 'r\\n' .. ARGV[1])
+return 1
+`);
+
+export interface RedisBusOptions {
+  /** Creates and owns both connections. Alternatively pass `publisher` and `subscriber`. */
+  url?: string;
+  /** Commands connection (may be shared with KV and presence); see `connectRedis`. Not closed by `close()`. */
+  publisher?: Redis;
+  /** Dedicated connection for SUBSCRIBE; must not be used for anything else. Not closed by `close()`. */
+  subscriber?: Redis;
+  /** Events kept per room for replay (Redis keeps at least this many: `MAXLEN ~`). Default 1000. */
+  replayLimit?: number;
+  /** A room's counter and log expire this long after its last publish. Default 24 h. */
+  roomTtlMs?: number;
+  /** Prefix of every key and channel. Default `rapt:bus:`. */
+  keyPrefix?: string;
+  nodeId?: string;
+  maxPayloadBytes?: number;
+  now?: () => number;
+  onError?: BusErrorHandler;
+  /** How often a node delivering locally probes Redis. Default 500 ms. */
+  recoveryIntervalMs?: number;
+}
+
+/** A bus node backed by Redis, with a view of its connection state. */
+export interface RedisBus extends Bus {
+  /** True while this node delivers locally because Redis is unreachable. */
+  readonly degraded: boolean;
+  /** Resolves once both connections are ready (use before serving traffic). */
+  ready(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * A bus node for one API instance. Publishes go through Redis (stream + counter + channel per
+ * room); the node subscribes to a room's channel on its dedicated subscriber connection only
+ * while it has local listeners. If Redis is unreachable the node keeps delivering to its own
+ * listeners under a node-local epoch and, once Redis answers again, restarts the numbering of
+ * every room it published to locally and asks all listeners to resync (see README).
+ */
+export function createRedisBus(options: RedisBusOptions): RedisBus {
+  return new RedisBusNode(options);
+}
+
+class RedisBusNode implements RedisBus {
+  readonly nodeId: string;
+  private readonly pub: Redis;
+  private readonly sub: Redis;
+  private readonly owned: boolean;
+  private readonly replayLimit: number;
+  private readonly roomTtlMs: number;
+  private readonly prefix: string;
+  private readonly maxPayloadBytes: number;
+  private readonly now: () => number;
+  private readonly onError: BusErrorHandler;
+  private readonly recoveryIntervalMs: number;
+  private readonly listeners: LocalListeners;
+  private readonly channelRooms = new Map<string, string>();
+  private readonly roomReady = new Map<string, Promise<void>>();
+  // Local-only state while degraded: per-room logs under a node-local epoch, and the rooms whose
+  // numbering must be restarted in Redis because other nodes missed what we delivered here.
+  private readonly localLogs = new Map<string, RoomLog>();
+  private readonly publishedLocally = new Set<string>();
+  private isDegraded = false;
+  private recovering = false;
+  private recoveryTimer: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+  private readonly quiet = { publisher: false, subscriber: false };
+
+  constructor(options: RedisBusOptions) {
+    this.nodeId = options.nodeId ?? `node-${crypto.randomUUID().slice(0, 8)}`;
+    this.replayLimit = options.replayLimit ?? 1000;
+    this.roomTtlMs = options.roomTtlMs ?? 24 * 60 * 60 * 1000;
+    this.prefix = options.keyPrefix ?? "rapt:bus:";
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.now = options.now ?? Date.now;
+    this.onError = options.onError ?? logBusError;
+    this.recoveryIntervalMs = options.recoveryIntervalMs ?? 500;
+    assertKeyPrefix(this.prefix);
+    if (!Number.isSafeInteger(this.replayLimit) || this.replayLimit < 1) throw new RangeError("replayLimit must be >= 1");
+    this.listeners = new LocalListeners(this.onError);
+
+    if (options.publisher && options.subscriber) {
+      if (options.publisher === options.subscriber) throw new Error("publisher and subscriber must be different connections");
+      this.pub = options.publisher;
+      this.sub = options.subscriber;
+      this.owned = false;
+    } else if (options.url) {
+      this.pub = connectRedis(options.url, "commands", { connectionName: `rapt-bus-pub-${this.nodeId}` });
+      this.sub = connectRedis(options.url, "subscriber", { connectionName: `rapt-bus-sub-${this.nodeId}` });
+      this.owned = true;
+    } else {
+      throw new Error("createRedisBus needs a url or both publisher and subscriber connections");
+    }
+    this.pub.on("error", this.onPublisherError);
+    this.pub.on("ready", this.onPublisherReady);
+    this.sub.on("error", this.onSubscriberError);
+    this.sub.on("ready", this.onSubscriberReady);
+    this.sub.on("message", this.onMessage);
+    if (this.sub.status === "ready") void this.resubscribeAll();
+  }
+
+  get degraded(): boolean {
+    return this.isDegraded;
+  }
+
+  async ready(timeoutMs = 5000): Promise<void> {
+    await Promise.all([whenReady(this.pub, timeoutMs), whenReady(this.sub, timeoutMs)]);
+  }
+
+  async publish<P>(room: string, input: BusEventInput<P>): Promise<BusEvent<P>> {
+    this.assertOpen();
+    assertRoom(room);
+    const { json, body } = encodeBody(input, this.now(), this.maxPayloadBytes);
+    if (this.canUseRedis()) {
+      const keys = roomKeys(this.prefix, room);
+      try {
+        const reply = await runScript(this.pub, PUBLISH, [keys.meta, keys.log], [
+          crypto.randomUUID(),
+          json,
+          this.replayLimit,
+          this.roomTtlMs,
+          keys.channel,
+        ]);
+        const [epoch, offset] = parsePublishReply(reply);
+        const event: BusEvent = { room, epoch, offset, ...body };
+        // Our own listeners normally hear the event back through the subscriber connection; while
+        // that connection is down, hand it over directly (the later resync covers the rest).
+        if (this.sub.status !== "ready") this.listeners.dispatch(room, { kind: "event", event });
+        return event as BusEvent<P>;
+      } catch (error) {
+        if (!isUnavailable(error)) throw error;
+        this.enterDegraded(error);
+      }
+    }
+    const event = this.localLog(room).append(room, body.type, body.payload, body.at);
+    this.publishedLocally.add(room);
+    this.listeners.dispatch(room, { kind: "event", event });
+    return event as BusEvent<P>;
+  }
+
+  async subscribe(room: string, listener: BusListener): Promise<Unsubscribe> {
+    this.assertOpen();
+    assertRoom(room);
+    const { channel } = roomKeys(this.prefix, room);
+    if (this.listeners.add(room, listener)) {
+      this.channelRooms.set(channel, room);
+      // While the subscriber is down the channel is subscribed (and listeners told to resync) on
+      // its next 'ready'; waiting here would block callers for the whole outage.
+      if (this.sub.status === "ready") {
+        const subscribed = this.sub.subscribe(channel).then(
+          () => undefined,
+          (error: unknown) => this.onError(error, `subscribe ${room} failed; retried on reconnect`),
+        );
+        this.roomReady.set(room, subscribed);
+      } else {
+        this.roomReady.delete(room);
+      }
+    }
+    await this.roomReady.get(room);
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      if (!this.listeners.remove(room, listener)) return;
+      this.channelRooms.delete(channel);
+      this.roomReady.delete(room);
+      if (this.sub.status === "ready") {
+        this.sub.unsubscribe(channel).catch((error: unknown) => this.onError(error, `unsubscribe ${room} failed`));
+      }
+    };
+  }
+
+  async replay(room: string, afterOffset: number, epoch?: string | null): Promise<ReplayResult> {
+    this.assertOpen();
+    assertRoom(room);
+    assertOffset(afterOffset);
+    if (this.canUseRedis()) {
+      const keys = roomKeys(this.prefix, room);
+      try {
+        // MULTI makes head and tail one snapshot, so a concurrent publish or trim cannot make
+        // an exact-looking replay out of inconsistent halves.
+        const results = await this.pub
+          .multi()
+          .hmget(keys.meta, "epoch", "seq")
+          .xrange(keys.log, `${afterOffset + 1}-0`, "+")
+          .exec();
+        const head = parseHead(results?.[0]);
+        const tail = parseEntries(room, head.epoch ?? "", results?.[1]);
+        return resolveReplay(head, afterOffset, epoch, tail);
+      } catch (error) {
+        if (!isUnavailable(error)) throw error;
+        this.enterDegraded(error);
+      }
+    }
+    return this.localLog(room).replay(afterOffset, epoch);
+  }
+
+  async head(room: string): Promise<RoomHead> {
+    this.assertOpen();
+    assertRoom(room);
+    if (this.canUseRedis()) {
+      try {
+        const [epoch, seq] = await this.pub.hmget(roomKeys(this.prefix, room).meta, "epoch", "seq");
+        return { epoch: epoch ?? null, offset: epoch ? Number(seq ?? 0) : 0 };
+      } catch (error) {
+        if (!isUnavailable(error)) throw error;
+        this.enterDegraded(error);
+      }
+    }
+    return this.localLog(room).head();
+  }
+
+  async latestOffset(room: string): Promise<number> {
+    return (await this.head(room)).offset;
+  }
+
+  subscribedRooms(): string[] {
+    return [...this.channelRooms.values()];
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.closed || this.pub.status !== "ready" || this.sub.status !== "ready") return false;
+    try {
+      return (await this.pub.ping()) === "PONG";
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopRecovery();
+    const channels = [...this.channelRooms.keys()];
+    this.listeners.clear();
+    this.channelRooms.clear();
+    this.pub.off("ready", this.onPublisherReady);
+    this.sub.off("ready", this.onSubscriberReady);
+    this.sub.off("message", this.onMessage);
+    if (this.owned) {
+      // Our 'error' handlers stay attached (and silent once closed): a late socket error on a
+      // closing connection must not become an unhandled 'error' event.
+      await Promise.all([closeQuietly(this.pub), closeQuietly(this.sub)]);
+      return;
+    }
+    if (channels.length > 0 && this.sub.status === "ready") {
+      await this.sub.unsubscribe(...channels).catch(() => undefined);
+    }
+    this.pub.off("error", this.onPublisherError);
+    this.sub.off("error", this.onSubscriberError);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new AppError("SERVICE_UNAVAILABLE", "Bus node is closed");
+  }
+
+  private canUseRedis(): boolean {
+    if (!this.isDegraded && this.pub.status === "ready") return true;
+    this.enterDegraded(new Error(`publisher connection is ${this.pub.status}`));
+    return false;
+  }
+
+  private localLog(room: string): RoomLog {
+    let log = this.localLogs.get(room);
+    if (!log) {
+      log = new RoomLog(`local:${this.nodeId}:${crypto.randomUUID()}`, this.replayLimit);
+      this.localLogs.set(room, log);
+    }
+    return log;
+  }
+
+  private enterDegraded(cause: unknown): void {
+    if (this.isDegraded || this.closed) return;
+    this.isDegraded = true;
+    this.onError(cause, "redis unavailable; delivering locally until it returns");
+    this.recoveryTimer = setInterval(() => void this.tryRecover(), this.recoveryIntervalMs);
+    this.recoveryTimer.unref?.();
+  }
+
+  private stopRecovery(): void {
+    if (this.recoveryTimer) clearInterval(this.recoveryTimer);
+    this.recoveryTimer = undefined;
+  }
+
+  private async tryRecover(): Promise<void> {
+    if (!this.isDegraded || this.recovering || this.closed || this.pub.status !== "ready") return;
+    this.recovering = true;
+    try {
+      await this.pub.ping();
+      // Rooms published to while we rotate are picked up by the next pass; leaving degraded mode
+      // happens synchronously after the last check, so no local publish can slip through.
+      while (this.publishedLocally.size > 0) {
+        for (const room of [...this.publishedLocally]) {
+          const keys = roomKeys(this.prefix, room);
+          await runScript(this.pub, ROTATE, [keys.meta, keys.log], [crypto.randomUUID(), this.roomTtlMs, keys.channel]);
+          this.publishedLocally.delete(room);
+        }
+      }
+      if (this.closed) return;
+      this.isDegraded = false;
+      this.localLogs.clear();
+      this.stopRecovery();
+      this.onError(new Error("redis reachable again"), "leaving local delivery; listeners resync");
+      for (const room of this.listeners.rooms()) {
+        this.listeners.dispatch(room, { kind: "resync", room, reason: "recovered" });
+      }
+    } catch (error) {
+      if (!isUnavailable(error)) this.onError(error, "bus recovery failed");
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  private async resubscribeAll(): Promise<void> {
+    const rooms = this.listeners.rooms();
+    if (rooms.length > 0) {
+      try {
+        await this.sub.subscribe(...rooms.map((room) => roomKeys(this.prefix, room).channel));
+      } catch (error) {
+        // The connection dropped again; its next 'ready' retries.
+        this.onError(error, "resubscribe failed");
+        return;
+      }
+    }
+    // Only now is the channel set effective: anything published before this point may have been
+    // missed, anything after will arrive, so a replay from here closes the gap exactly.
+    for (const room of rooms) this.listeners.dispatch(room, { kind: "resync", room, reason: "reconnected" });
+  }
+
+  private readonly onPublisherReady = (): void => {
+    this.quiet.publisher = false;
+    if (this.isDegraded) void this.tryRecover();
+  };
+
+  private readonly onSubscriberReady = (): void => {
+    this.quiet.subscriber = false;
+    if (!this.closed) void this.resubscribeAll();
+  };
+
+  // ioredis emits 'error' on every failed reconnect attempt; an unhandled 'error' would crash the
+  // process, an unthrottled log would flood it. Log once per outage per connection.
+  private readonly onPublisherError = (error: unknown): void => {
+    if (this.quiet.publisher || this.closed) return;
+    this.quiet.publisher = true;
+    this.onError(error, "redis publisher connection error");
+  };
+
+  private readonly onSubscriberError = (error: unknown): void => {
+    if (this.quiet.subscriber || this.closed) return;
+    this.quiet.subscriber = true;
+    this.onError(error, "redis subscriber connection error");
+  };
+
+  private readonly onMessage = (channel: string, message: string): void => {
+    const room = this.channelRooms.get(channel);
+    if (room === undefined) return;
+    if (message.startsWith("r\n")) {
+      this.listeners.dispatch(room, { kind: "resync", room, reason: "epoch-rotated" });
+      return;
+    }
+    try {
+      this.listeners.dispatch(room, { kind: "event", event: parseMessage(room, message) });
+    } catch (error) {
+      this.onError(error, `malformed message on ${channel}`);
+    }
+  };
+}
+
+function parsePublishReply(reply: unknown): [string, number] {
+  if (Array.isArray(reply) && typeof reply[0] === "string" && reply[1] !== undefined) {
+    const offset = Number(reply[1]);
+    if (Number.isSafeInteger(offset)) return [reply[0], offset];
+  }
+  throw new Error("unexpected reply from publish script");
+}
+
+function parseMessage(room: string, message: string): BusEvent {
+  const first = message.indexOf("\n", 2);
+  const second = message.indexOf("\n", first + 1);
+  if (!message.startsWith("e\n") || first < 0 || second < 0) throw new Error("not an event message");
+  const offset = Number(message.slice(first + 1, second));
+  if (!Number.isSafeInteger(offset) || offset < 1) throw new Error("bad offset");
+  return { room, epoch: message.slice(2, first), offset, ...decodeBody(message.slice(second + 1)) };
+}
+
+type ExecEntry = [Error | null, unknown] | undefined;
+
+function parseHead(entry: ExecEntry): RoomHead {
+  if (!entry) throw new Error("replay transaction aborted");
+  if (entry[0]) throw entry[0];
+  const [epoch, seq] = entry[1] as [string | null, string | null];
+  return epoch ? { epoch, offset: Number(seq ?? 0) } : { epoch: null, offset: 0 };
+}
+
+function parseEntries(room: string, epoch: string, entry: ExecEntry): BusEvent[] {
+  if (!entry) throw new Error("replay transaction aborted");
+  if (entry[0]) throw entry[0];
+  const rows = entry[1] as Array<[string, string[]]>;
+  return rows.map(([id, fields]) => {
+    const body = fields[fields.indexOf("e") + 1];
+    if (body === undefined) throw new Error(`stream entry ${id} has no body`);
+    return { room, epoch, offset: Number.parseInt(id, 10), ...decodeBody(body) };
+  });
+}

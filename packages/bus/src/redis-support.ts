@@ -1,0 +1,98 @@
+import { createHash } from "node:crypto";
+import { Redis } from "ioredis";
+
+/** A Lua script run by SHA, loading it only when Redis answers NOSCRIPT (e.g. after a restart). */
+export interface LuaScript {
+  readonly source: string;
+  readonly sha: string;
+}
+
+export function defineScript(source: string): LuaScript {
+  return { source, sha: createHash("sha1").update(source).digest("hex") };
+}
+
+export async function runScript(
+  redis: Redis,
+  script: LuaScript,
+  keys: readonly string[],
+  args: ReadonlyArray<string | number>,
+): Promise<unknown> {
+  try {
+    return await redis.evalsha(script.sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith("NOSCRIPT")) {
+      return await redis.eval(script.source, keys.length, ...keys, ...args);
+    }
+    throw error;
+  }
+}
+
+// Replies that mean "Redis cannot serve right now" rather than "this command is wrong".
+const UNAVAILABLE_REPLIES = /^(LOADING|READONLY|MASTERDOWN|BUSY|CLUSTERDOWN|TRYAGAIN|NOREPLICAS)\b/;
+
+/**
+ * True for failures that mean Redis is unreachable or unable to serve (connection closed, write
+ * refused while offline, command timeout, failover replies), false for errors in the command
+ * itself, which must surface instead of being papered over by local delivery.
+ */
+export function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return true;
+  if (error.name === "ReplyError") return UNAVAILABLE_REPLIES.test(error.message);
+  return true;
+}
+
+/**
+ * Opens a connection configured the way the bus relies on:
+ * - no offline queue and no resend after a reconnect: while disconnected a command fails at once
+ *   (so a publish degrades to local delivery instead of hanging) and is never executed twice;
+ * - no automatic re-subscribe: the bus re-subscribes itself, so it knows when the channel set
+ *   is effective again and can then tell listeners to resync;
+ * - `commands` connections get a command timeout, so a hung Redis also counts as unavailable.
+ * Both retry the connection forever with capped back-off. Share one `commands` connection
+ * between the bus, presence and the key-value store; the `subscriber` is the bus' alone.
+ */
+export function connectRedis(
+  url: string,
+  role: "commands" | "subscriber",
+  options: { connectionName?: string; commandTimeoutMs?: number } = {},
+): Redis {
+  return new Redis(url, {
+    connectionName: options.connectionName,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    autoResubscribe: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: role === "commands" ? (options.commandTimeoutMs ?? 2000) : undefined,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
+  });
+}
+
+/** Resolves when the connection is ready, rejects after `timeoutMs`. */
+export function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off("ready", onReady);
+      reject(new Error(`Redis not ready after ${timeoutMs} ms (status ${redis.status})`));
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once("ready", onReady);
+  });
+}
+
+/** Closes a connection we own without throwing, whatever state it is in. */
+export async function closeQuietly(redis: Redis): Promise<void> {
+  if (redis.status === "end") return;
+  if (redis.status !== "ready") {
+    redis.disconnect();
+    return;
+  }
+  try {
+    await redis.quit();
+  } catch {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { REALTIME_LIMITS } from "../realtime/protocol.ts";
+import { pageQuerySchema } from "./common.ts";
+
+export const startSessionBodySchema = z.union([
+  z.object({ toolId: z.uuid(), classId: z.uuid().optional(), title: z.string().trim().min(1).max(200).optional() }).strict(),
+  z.object({ assignmentId: z.uuid(), title: z.string().trim().min(1).max(200).optional() }).strict(),
+]);
+export type StartSessionBody = z.infer<typeof startSessionBodySchema>;
+
+export const listSessionsQuerySchema = pageQuerySchema.extend({
+  classId: z.uuid().optional(),
+  assignmentId: z.uuid().optional(),
+  state: z.enum(["active", "paused", "completed"]).optional(),
+});
+
+export const sessionDtoSchema = z.object({
+  id: z.uuid(),
+  toolId: z.uuid(),
+  toolVersion: z.number().int(),
+  studentId: z.uuid(),
+  groupId: z.uuid(),
+  classId: z.uuid().nullable(),
+  assignmentId: z.uuid().nullable(),
+  state: z.enum(["active", "paused", "completed"]),
+  title: z.string().nullable(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+});
+
+export const sendMessageBodySchema = z.object({
+  clientMessageId: z.string().min(1).max(100).regex(/^[\w.:-]+$/),
+  content: z.string().trim().min(1).max(REALTIME_LIMITS.maxMessageChars),
+});
+
+export const ticketResponseSchema = z.object({
+  ticket: z.string(),
+  expiresAt: z.string(),
+  url: z.string(),
+});
