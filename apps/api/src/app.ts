@@ -20,6 +20,12 @@ import { groupRoutes } from "./routes/groups/index.ts";
 import { docsRoutes } from "./routes/docs/index.ts";
 import { classRoutes } from "./routes/classes/index.ts";
 import { toolRoutes } from "./routes/tools/index.ts";
+import { alertRoutes } from "./routes/alerts/index.ts";
+import { accessLogRoutes } from "./routes/access-log/index.ts";
+import { createAnswerHook, createModuleGate } from "./services/modules/index.ts";
+import { assignmentRoutes } from "./routes/assignments/index.ts";
+import { submissionRoutes } from "./routes/submissions/index.ts";
+import { aiAdminRoutes } from "./routes/ai/index.ts";
 
 export type { AppDeps, AppEnv } from "./deps.ts";
 
@@ -29,7 +35,10 @@ export type { AppDeps, AppEnv } from "./deps.ts";
  */
 export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } = {}) {
   const app = new Hono<AppEnv>();
-  const realtime = createRealtimeRuntime(deps, options.gate);
+  // Content modules are on by default; tests may pass their own gate.
+  const gate = options.gate ?? createModuleGate();
+  const onAnswerFinished = createAnswerHook({ db: deps.db.db, bus: deps.bus, logger: deps.logger, clock: deps.clock });
+  const realtime = createRealtimeRuntime(deps, gate, { onAnswerFinished });
 
   app.use("*", requestContext(deps));
   app.use(
@@ -61,7 +70,7 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   app.route("/", healthRoutes());
   app.route("/api/me", meRoutes());
   // ROUTES: one app.route() line per resource, in this block.
-  app.route("/api/sessions", sessionRoutes(realtime, options.gate));
+  app.route("/api/sessions", sessionRoutes(realtime, gate));
   app.route("/api/realtime", ticketRoutes());
   app.route("/", websocketRoute(realtime));
   if (deps.config.devModel) app.route(DEV_MODEL_PREFIX, devModelRoutes(deps.config.devModel));
@@ -72,6 +81,11 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   app.route("/", docsRoutes(() => app.routes));
   app.route("/api/classes", classRoutes());
   app.route("/api/tools", toolRoutes());
+  app.route("/api/alerts", alertRoutes());
+  app.route("/api/access-log", accessLogRoutes());
+  app.route("/api", assignmentRoutes());
+  app.route("/api", submissionRoutes());
+  app.route("/api", aiAdminRoutes());
 
   const allowedMethods = allowedMethodsIndex(app);
   app.notFound((c) => {

@@ -53,6 +53,12 @@ export const envSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(2 * 1024 * 1024),
   METRICS_TOKEN: optionalString,
+  LIVE_REPLAY_LIMIT: z.coerce.number().int().min(100).max(100_000).default(2000),
+  LIVE_COALESCE_MS: z.coerce.number().int().min(0).max(1000).default(40),
+  LIVE_STALE_AFTER_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
+  LIVE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  LIVE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  LIVE_MAX_BUFFERED_BYTES: z.coerce.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(1024 * 1024),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,5 +1,16 @@
 import { type BlobStore, createDirectoryBlobStore, createS3BlobStore } from "@raptscallions/blob";
-import { connectRedis, createMemoryKeyValueStore, createRedisKeyValueStore, type KeyValueStore } from "@raptscallions/bus";
+import {
+  type Bus,
+  connectRedis,
+  createMemoryBus,
+  createMemoryKeyValueStore,
+  createMemoryPresence,
+  createRedisBus,
+  createRedisKeyValueStore,
+  createRedisPresence,
+  type KeyValueStore,
+  type Presence,
+} from "@raptscallions/bus";
 import type { Redis } from "ioredis";
 import { join } from "node:path";
 import type { ReadinessCheck } from "./deps.ts";
@@ -9,6 +20,8 @@ import type { Logger } from "./lib/logger.ts";
 /** The infrastructure parts chosen from the environment: real when configured, embedded otherwise. */
 export interface Infrastructure {
   kv: KeyValueStore;
+  bus: Bus;
+  presence: Presence;
   blob: BlobStore;
   redis: Redis | null;
   readiness: ReadinessCheck[];
@@ -22,16 +35,32 @@ export async function buildInfrastructure(env: Env, logger: Logger, instanceId: 
 
   let redis: Redis | null = null;
   let kv: KeyValueStore;
+  let bus: Bus;
+  let presence: Presence;
   if (env.REDIS_URL) {
     redis = connectRedis(env.REDIS_URL, "commands", { connectionName: `${instanceId}:commands` });
     // ioredis emits 'error' on every failed reconnect; unhandled it would crash the process.
     redis.on("error", (err) => logger.warn("redis error", { err: err.message }));
     const client = redis;
     kv = createRedisKeyValueStore({ redis: client });
+    presence = createRedisPresence({ redis: client });
+    // The bus owns its publisher and its dedicated subscriber connection.
+    const redisBus = createRedisBus({
+      url: env.REDIS_URL,
+      nodeId: instanceId,
+      replayLimit: env.LIVE_REPLAY_LIMIT,
+      onError: (err, where) => logger.warn("bus", { where, err }),
+    });
+    bus = redisBus;
+    // Serving before the bus is ready would number early events locally and rotate them later.
+    await redisBus.ready(5000).catch((err) => logger.warn("redis bus not ready; delivering locally until it is", { err }));
     readiness.push({ name: "redis", check: async () => void (await client.ping()) });
+    closers.push(() => redisBus.close());
     closers.push(() => client.quit().catch(() => client.disconnect()));
   } else {
     kv = createMemoryKeyValueStore();
+    presence = createMemoryPresence();
+    bus = createMemoryBus({ replayLimit: env.LIVE_REPLAY_LIMIT }).node({ nodeId: instanceId });
   }
 
   let blob: BlobStore;
@@ -53,6 +82,8 @@ export async function buildInfrastructure(env: Env, logger: Logger, instanceId: 
 
   return {
     kv,
+    bus,
+    presence,
     blob,
     redis,
     readiness,

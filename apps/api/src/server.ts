@@ -4,12 +4,16 @@ import { join } from "node:path";
 import { createApp } from "./app.ts";
 import { createAuthenticator, DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, loadOrCreateDevKeys } from "./auth/index.ts";
 import { parseRoleMap } from "./auth/roles.ts";
-import type { AppDeps } from "./deps.ts";
+import { type AppDeps, defaultLiveConfig } from "./deps.ts";
+import { attachServer, bunWebSocket } from "./realtime/bun.ts";
 import { parseEnv } from "./env.ts";
 import { cryptoIds, systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { createMetrics } from "./lib/metrics.ts";
 import { buildInfrastructure } from "./infra.ts";
+import { MemoryLimitStore, RedisLimitStore } from "@raptscallions/gateway";
+import { DEV_MODEL_BODY_LIMIT_BYTES } from "./routes/dev-model/index.ts";
+import { buildGatewayClient, createAiService, embeddedGatewayUrl } from "./services/ai/index.ts";
 
 const parsed = parseEnv(process.env);
 if (!parsed.ok) {
@@ -70,6 +74,33 @@ if (devKeys) {
 
 const infra = await buildInfrastructure(env, logger, instanceId);
 
+// AI: a remote gateway when AI_GATEWAY_URL is set; otherwise this server serves the dev model at
+// /v1 and reaches it over HTTP like a remote one (the URL is known once Bun.serve has a port).
+const metrics = createMetrics();
+const embeddedDevModel = env.AI_GATEWAY_URL ? undefined : { tokensPerSecond: env.AI_DEV_TOKENS_PER_SECOND };
+const gateway = buildGatewayClient(
+  {
+    gatewayUrl: env.AI_GATEWAY_URL,
+    apiKey: env.AI_API_KEY,
+    firstTokenTimeoutMs: env.AI_FIRST_TOKEN_TIMEOUT_MS,
+    idleTimeoutMs: env.AI_IDLE_TIMEOUT_MS,
+    maxRetries: env.AI_MAX_RETRIES,
+  },
+  () => embeddedGatewayUrl(env.HOST, server.port ?? env.PORT),
+);
+const ai = createAiService({
+  db: db.db,
+  client: gateway,
+  limits: infra.redis ? new RedisLimitStore(infra.redis, { keyPrefix: "rapt:limits:" }) : new MemoryLimitStore(),
+  defaultModel: env.AI_DEFAULT_MODEL,
+  clock: systemClock,
+  logger,
+  metrics,
+});
+if (!env.AI_GATEWAY_URL && env.NODE_ENV === "production") {
+  logger.warn("AI_GATEWAY_URL is not set: students get the built-in dev model's canned replies");
+}
+
 const deps: AppDeps = {
   config: {
     instanceId,
@@ -78,16 +109,27 @@ const deps: AppDeps = {
     uploadLimitBytes: env.UPLOAD_LIMIT_BYTES,
     metricsToken: env.METRICS_TOKEN,
     clerkWebhookSecret: env.CLERK_WEBHOOK_SIGNING_SECRET,
+    devModel: embeddedDevModel,
+    live: defaultLiveConfig({
+      coalesceMs: env.LIVE_COALESCE_MS,
+      staleAfterMs: env.LIVE_STALE_AFTER_MS,
+      sweepIntervalMs: env.LIVE_SWEEP_INTERVAL_MS,
+      heartbeatMs: env.LIVE_HEARTBEAT_MS,
+      maxBufferedBytes: env.LIVE_MAX_BUFFERED_BYTES,
+    }),
   },
   db,
   logger,
   clock: systemClock,
   ids: cryptoIds,
-  metrics: createMetrics(),
+  metrics,
   readiness: infra.readiness,
   auth,
   kv: infra.kv,
   blob: infra.blob,
+  bus: infra.bus,
+  presence: infra.presence,
+  ai,
 };
 
 const app = createApp(deps);
@@ -95,11 +137,16 @@ const server = Bun.serve({
   port: env.PORT,
   hostname: env.HOST,
   fetch: app.fetch,
-  maxRequestBodySize: Math.max(env.BODY_LIMIT_BYTES, env.UPLOAD_LIMIT_BYTES) + 64 * 1024,
+  websocket: bunWebSocket(app.realtime, deps),
+  maxRequestBodySize:
+    Math.max(env.BODY_LIMIT_BYTES, env.UPLOAD_LIMIT_BYTES, embeddedDevModel ? DEV_MODEL_BODY_LIMIT_BYTES : 0) + 64 * 1024,
 });
+attachServer(app.realtime, server);
+app.realtime.startBackground();
 logger.info("listening", {
   url: `http://${env.HOST}:${server.port}`,
   database: db.driver,
+  ai: env.AI_GATEWAY_URL ? "gateway" : "embedded dev model at /v1",
   ...infra.describe,
 });
 
@@ -110,6 +157,9 @@ async function shutdown(signal: string) {
   logger.info("shutting down", { signal });
   // stop(false): refuse new connections, let in-flight requests finish, then close pools.
   const forced = setTimeout(() => process.exit(1), 15_000);
+  // Sockets get 4012 (reconnect elsewhere, resume by offset); answers get a grace period, then are
+  // finalised as interrupted so no row stays streaming.
+  await app.realtime.shutdown(10_000);
   await server.stop(false);
   await infra.close();
   await db.close();

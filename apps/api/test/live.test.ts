@@ -5,6 +5,7 @@ import { makeAssignment, makeSchoolScene, makeSession, makeUser, type SchoolScen
 import { MemoryLimitStore } from "@raptscallions/gateway";
 import { eq } from "drizzle-orm";
 import { authHeader } from "./helpers/auth.ts";
+import { rawWebSocket } from "./helpers/raw-ws.ts";
 import { createTestDb } from "./helpers/deps.ts";
 import {
   assertContiguous,
@@ -142,7 +143,7 @@ describe.each(transports)("live sessions over real sockets (%s)", (_name, makeSh
     await first.next((f) => f.type === "event" && f.event === "message.delta", 5000, first.frames.findIndex((f) => f.event === "message.delta") + 1);
     first.close();
     const seen = first.events(room);
-    const last = seen[seen.length - 1] as { offset: number; epoch: string };
+    const last = seen[seen.length - 1] as unknown as { offset: number; epoch: string };
     await Bun.sleep(150); // events keep flowing while the watcher is away
     const second = await connect(a, scene.teacher);
     await second.request({ type: "subscribe", room, lastOffset: last.offset, epoch: last.epoch });
@@ -174,7 +175,7 @@ describe.each(transports)("live sessions over real sockets (%s)", (_name, makeSh
     expect(row.content.startsWith(partial?.content ?? "x")).toBe(true);
     expect(textFromDeltas(late.frames, answerId, partial?.content ?? "")).toBe(row.content);
     assertContiguous(late.frames, room);
-    const firstEvent = late.events(room)[0] as { offset: number };
+    const firstEvent = late.events(room)[0] as unknown as { offset: number };
     expect(firstEvent.offset).toBe((snapshot.offset as number) + 1);
     late.close();
     student.close();
@@ -316,7 +317,7 @@ describe("tickets, abuse and the sweeper", () => {
   let scene: SchoolScene;
   beforeAll(async () => {
     shared = memoryShared(dev.url);
-    a = await startInstance(db, shared, { live: { staleAfterMs: 300, sweepIntervalMs: 100 } });
+    a = await startInstance(db, shared, { live: { staleAfterMs: 300, sweepIntervalMs: 100, maxBufferedBytes: 64 * 1024 } });
     scene = await makeSchoolScene(db.db);
   });
   afterAll(async () => {
@@ -345,6 +346,36 @@ describe("tickets, abuse and the sweeper", () => {
     for (let i = 0; i < 200; i++) client.send({ type: "ping" });
     const closed = await client.waitClosed();
     expect(closed.code).toBe(1008);
+  });
+
+  test("a slow consumer is cut off with 4008 while others receive everything", async () => {
+    const session = await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
+    const room = `session:${session.id}`;
+    const fast = await connect(a, scene.teacher);
+    await fast.request({ type: "subscribe", room, lastOffset: 0 });
+    const res = await fetch(`${a.baseUrl}/api/realtime/tickets`, { method: "POST", headers: await authHeader(scene.teacher) });
+    const { ticket } = (await res.json()) as { ticket: string };
+    const slow = await rawWebSocket(a.server.port ?? 0, `/ws?ticket=${ticket}`);
+    slow.sendText(JSON.stringify({ type: "subscribe", room, lastOffset: 0 }));
+    await Bun.sleep(200);
+    slow.sock.pause(); // stops reading: the kernel buffers fill, then the server's queue grows
+    const payload = "x".repeat(8 * 1024);
+    let published = 0;
+    const cutOff = () => a.deps.logger.lines.some((l) => l.msg === "closing slow consumer");
+    while (!cutOff() && published < 4000) {
+      for (let i = 0; i < 100; i++) await a.deps.bus.publish(room, { type: "message.delta", payload: { messageId: session.id, charOffset: 0, text: payload } });
+      published += 100;
+      await Bun.sleep(5);
+    }
+    expect(cutOff()).toBe(true);
+    await fast.next((f) => f.type === "event" && f.offset === published, 20_000);
+    expect(assertContiguous(fast.frames, room)).toHaveLength(published);
+    expect(fast.closed).toBeNull();
+    // The slow socket was closed by the server (its memory is released); reading again drains to the close.
+    slow.sock.resume();
+    await slow.closed;
+    expect(slow.closeCode()).toBe(4008);
+    fast.close();
   });
 
   test("the sweeper finalises an answer a dead instance left streaming, and watchers are told", async () => {

@@ -1,5 +1,5 @@
 import type { AppDeps } from "../deps.ts";
-import { GenerationRunner } from "../services/live/generation-runner.ts";
+import { GenerationRunner, type RunnerDeps } from "../services/live/generation-runner.ts";
 import type { StudentMessageGate } from "../services/live/send-student-message.ts";
 import { startSweeper } from "../services/live/sweeper.ts";
 import { RealtimeHub } from "./hub.ts";
@@ -23,7 +23,11 @@ export interface RealtimeRuntime {
   shutdown(graceMs?: number): Promise<void>;
 }
 
-export function createRealtimeRuntime(deps: AppDeps, gate?: StudentMessageGate): RealtimeRuntime {
+export function createRealtimeRuntime(
+  deps: AppDeps,
+  gate?: StudentMessageGate,
+  hooks: Pick<RunnerDeps, "onAnswerFinished"> = {},
+): RealtimeRuntime {
   const runner = new GenerationRunner({
     db: deps.db.db,
     bus: deps.bus,
@@ -32,6 +36,7 @@ export function createRealtimeRuntime(deps: AppDeps, gate?: StudentMessageGate):
     metrics: deps.metrics,
     live: deps.config.live,
     instanceId: deps.config.instanceId,
+    onAnswerFinished: hooks.onAnswerFinished,
   });
   const hub = new RealtimeHub(deps, runner, gate);
   let stopSweeper: (() => void) | null = null;

@@ -41,15 +41,15 @@ export function registerThemeAssetRoutes(app: Hono<AppEnv>): void {
     requireUser,
     pathParams(idParamSchema),
     async (c) => {
-    const { id } = c.req.valid("param");
-    const limit = c.var.deps.config.uploadLimitBytes;
-    assertMultipart(c.req.header("content-type"));
-    assertDeclaredLength(c.req.header("content-length"), limit);
-    const body = await uploadThemeAsset({
-      ctx: themeContext(c),
-      input: { groupId: id, readFile: () => readUploadedFile(c.req.raw, limit) },
-    });
-    return c.json(body, body.created ? 201 : 200);
+      const { id } = c.req.valid("param");
+      const limit = c.var.deps.config.uploadLimitBytes;
+      assertMultipart(c.req.header("content-type"));
+      assertDeclaredLength(c.req.header("content-length"), limit);
+      const body = await uploadThemeAsset({
+        ctx: themeContext(c),
+        input: { groupId: id, readFile: () => readUploadedFile(c.req.raw, limit) },
+      });
+      return c.json(body, body.created ? 201 : 200);
     },
   );
 
@@ -77,10 +77,19 @@ export function registerThemeAssetRoutes(app: Hono<AppEnv>): void {
     "/groups/:id/theme/assets/:assetId",
     describeRoute({
       summary: "Delete a theme image",
-      description: "409 with `details.usedBy` while a theme (the group's or a descendant's) uses it, unless `force=true`, which also removes it from those themes.",
+      description:
+        "409 with `details.usedBy` while a theme (the group's or a descendant's) uses it, unless `force=true`, which also removes it from those themes.",
       tags,
       access: admins,
-      responses: { 200: { description: "Deleted", schema: z.object({ id: z.uuid(), removedFrom: z.array(z.object({ groupId: z.uuid(), groupName: z.string(), slots: z.array(z.string()) })) }) } },
+      responses: {
+        200: {
+          description: "Deleted",
+          schema: z.object({
+            id: z.uuid(),
+            removedFrom: z.array(z.object({ groupId: z.uuid(), groupName: z.string(), slots: z.array(z.string()) })),
+          }),
+        },
+      },
       errors: [409],
     }),
     requireUser,
@@ -100,21 +109,22 @@ export function registerThemeAssetRoutes(app: Hono<AppEnv>): void {
     "/theme-assets/:assetId",
     describeRoute({
       summary: "A theme image's bytes",
-      description: "Public and immutable (Cache-Control: immutable, ETag = sha256, If-None-Match → 304); nosniff and a restrictive CSP.",
+      description:
+        "Public and immutable (Cache-Control: immutable, ETag = sha256, If-None-Match → 304); nosniff and a restrictive CSP.",
       tags,
       access: "public (logos appear on sign-in pages)",
       responses: { 200: { description: "The image" }, 304: { description: "Not modified" } },
     }),
     pathParams(themeAssetServeParamSchema),
     async (c) => {
-    const { assetId } = c.req.valid("param");
-    const { db, blob, logger } = c.var.deps;
-    const served = await serveThemeAsset({
-      ctx: { db: db.db, blob, logger },
-      input: { assetId, ifNoneMatch: c.req.header("if-none-match") },
-    });
-    if (served.status === 304) return c.body(null, 304, served.headers);
-    return c.body(served.body, 200, served.headers);
+      const { assetId } = c.req.valid("param");
+      const { db, blob, logger } = c.var.deps;
+      const served = await serveThemeAsset({
+        ctx: { db: db.db, blob, logger },
+        input: { assetId, ifNoneMatch: c.req.header("if-none-match"), headOnly: c.req.method === "HEAD" },
+      });
+      if (served.status === 304) return c.body(null, 304, served.headers);
+      return c.body(served.body, 200, served.headers);
     },
   );
 }

@@ -27,7 +27,9 @@ export function assertMultipart(contentType: string | undefined): void {
     });
   }
   if (!getMultipartBoundary(contentType ?? "")) {
-    throw new AppError("BAD_REQUEST", "multipart/form-data needs a boundary parameter", { details: { reason: "no_boundary" } });
+    throw new AppError("BAD_REQUEST", "multipart/form-data needs a boundary parameter", {
+      details: { reason: "no_boundary" },
+    });
   }
 }
 
@@ -50,7 +52,10 @@ export function assertDeclaredLength(contentLength: string | undefined, fileLimi
  */
 export async function readUploadedFile(request: Request, fileLimitBytes: number): Promise<UploadedFile> {
   const boundary = getMultipartBoundary(request.headers.get("content-type") ?? "");
-  if (!boundary) throw new AppError("BAD_REQUEST", "multipart/form-data needs a boundary parameter", { details: { reason: "no_boundary" } });
+  if (!boundary)
+    throw new AppError("BAD_REQUEST", "multipart/form-data needs a boundary parameter", {
+      details: { reason: "no_boundary" },
+    });
   if (!request.body) throw malformed("The request has no body");
   const maxBodyBytes = fileLimitBytes + MULTIPART_OVERHEAD_BYTES;
   const parser = new MultipartParser(boundary, {
@@ -102,7 +107,8 @@ export async function readUploadedFile(request: Request, fileLimitBytes: number)
 
 function asClientError(err: unknown, fileLimitBytes: number): unknown {
   if (err instanceof AppError) return err;
-  if (err instanceof MaxFileSizeExceededError || err instanceof MaxTotalSizeExceededError) return tooLarge(fileLimitBytes);
+  if (err instanceof MaxFileSizeExceededError || err instanceof MaxTotalSizeExceededError)
+    return tooLarge(fileLimitBytes);
   if (err instanceof MultipartParseError) return malformed(`The multipart body is malformed: ${err.message}`);
   // Anything else while reading is the client's stream failing (aborted upload, bad framing).
   return malformed("The request body could not be read");

@@ -23,11 +23,16 @@ const resolved = { 200: { description: "The group's resolved theme", schema: res
 export function registerThemeRoutes(app: Hono<AppEnv>): void {
   app.get(
     "/themes/templates",
-    describeRoute({ summary: "Built-in theme presets", tags, access: "any signed-in user", responses: { 200: { description: "The templates", schema: themeTemplatesResponseSchema } } }),
+    describeRoute({
+      summary: "Built-in theme presets",
+      tags,
+      access: "any signed-in user",
+      responses: { 200: { description: "The templates", schema: themeTemplatesResponseSchema } },
+    }),
     requireUser,
     (c) => {
-    const body: ThemeTemplatesResponse = { items: THEME_TEMPLATES.map((t) => ({ ...t })) };
-    return c.json(body, 200);
+      const body: ThemeTemplatesResponse = { items: THEME_TEMPLATES.map((t) => ({ ...t })) };
+      return c.json(body, 200);
     },
   );
 
@@ -35,7 +40,8 @@ export function registerThemeRoutes(app: Hono<AppEnv>): void {
     "/groups/:id/theme",
     describeRoute({
       summary: "A group's resolved theme",
-      description: "System default, then each group from the root down, later overriding earlier per field; `sources` names the group each field came from (null: the default).",
+      description:
+        "System default, then each group from the root down, later overriding earlier per field; `sources` names the group each field came from (null: the default).",
       tags,
       access: "anyone who can see the group",
       responses: resolved,
@@ -43,11 +49,11 @@ export function registerThemeRoutes(app: Hono<AppEnv>): void {
     requireUser,
     pathParams(idParamSchema),
     async (c) => {
-    const { id } = c.req.valid("param");
-    const body = await getGroupTheme({ ctx: themeContext(c), input: { groupId: id } });
-    // Per-user visibility is checked on every request, so shared caches must not keep it.
-    c.header("cache-control", "private, no-cache");
-    return c.json(body, 200);
+      const { id } = c.req.valid("param");
+      const body = await getGroupTheme({ ctx: themeContext(c), input: { groupId: id } });
+      // Per-user visibility is checked on every request, so shared caches must not keep it.
+      c.header("cache-control", "private, no-cache");
+      return c.json(body, 200);
     },
   );
 
@@ -55,7 +61,8 @@ export function registerThemeRoutes(app: Hono<AppEnv>): void {
     "/groups/:id/theme",
     describeRoute({
       summary: "Change a group's own theme",
-      description: "JSON merge patch of the group's own overrides: a value sets, null removes (inherit again), absent leaves alone.",
+      description:
+        "JSON merge patch of the group's own overrides: a value sets, null removes (inherit again), absent leaves alone.",
       tags,
       access: admins,
       responses: resolved,
@@ -72,7 +79,12 @@ export function registerThemeRoutes(app: Hono<AppEnv>): void {
 
   app.delete(
     "/groups/:id/theme",
-    describeRoute({ summary: "Drop a group's own theme (inherit everything)", tags, access: admins, responses: resolved }),
+    describeRoute({
+      summary: "Drop a group's own theme (inherit everything)",
+      tags,
+      access: admins,
+      responses: resolved,
+    }),
     requireUser,
     pathParams(idParamSchema),
     async (c) => {

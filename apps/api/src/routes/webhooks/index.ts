@@ -1,10 +1,11 @@
-import type { ClerkWebhookResponse } from "@raptscallions/core";
-import { Hono } from "hono";
+import { type ClerkWebhookResponse, clerkWebhookResponseSchema } from "@raptscallions/core";
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../deps.ts";
 import { errorResponse } from "../../http/errors.ts";
+import { describeRoute } from "../../openapi/index.ts";
 import { applyClerkEvent } from "../../services/webhooks/apply-clerk-event.ts";
 import { parseClerkEvent } from "../../services/webhooks/parse-clerk-event.ts";
-import { verifySvixDelivery } from "./verify-svix.ts";
+import { type VerifiedDelivery, verifySvixDelivery } from "./verify-svix.ts";
 
 /**
  * `POST /api/webhooks/clerk`: Clerk's Svix deliveries, mirrored into users, groups and
@@ -13,35 +14,51 @@ import { verifySvixDelivery } from "./verify-svix.ts";
  */
 export function webhookRoutes() {
   const app = new Hono<AppEnv>();
-  app.post("/clerk", async (c) => {
-    const deps = c.var.deps;
-    const secret = deps.config.clerkWebhookSecret;
-    if (!secret) return errorResponse(c, 404, "NOT_FOUND", "Clerk webhooks are not enabled on this server");
-    const raw = await c.req.text();
-    let delivery: ReturnType<typeof verifySvixDelivery>;
-    try {
-      delivery = verifySvixDelivery(secret, raw, (name) => c.req.header(name));
-    } catch (err) {
-      deps.logger.warn("clerk webhook rejected", { requestId: c.var.requestId, err });
-      throw err;
-    }
-    const event = parseClerkEvent(raw, delivery.signedAtMs);
-    if (event.kind === "ignored") {
-      deps.logger.info("clerk webhook ignored", { requestId: c.var.requestId, svixId: delivery.svixId, type: event.type });
-    }
-    const outcome = await applyClerkEvent({
-      ctx: {
-        db: deps.db.db,
-        clock: deps.clock,
-        ids: deps.ids,
-        logger: deps.logger,
-        requestId: c.var.requestId,
-        roleMap: deps.auth.roleMap,
-      },
-      input: { svixId: delivery.svixId, event },
-    });
-    const body: ClerkWebhookResponse = { received: true, outcome };
-    return c.json(body, 200);
-  });
+  app.post(
+    "/clerk",
+    describeRoute({
+      summary: "Clerk webhook receiver (users, organisations, memberships)",
+      description:
+        "Svix-signed Clerk events, verified over the raw body. Idempotent on svix-id; applied in updated_at order " +
+        "whatever the arrival order. 200 stops Svix retrying; any other status makes it retry. See docs/webhooks.md.",
+      tags: ["webhooks"],
+      access: "Clerk only: a valid Svix signature (CLERK_WEBHOOK_SIGNING_SECRET); no session token",
+      responses: { 200: { description: "Accepted: applied, stale, ignored or duplicate", schema: clerkWebhookResponseSchema } },
+      errors: [400, 401, 404, 413, 503],
+    }),
+    receiveClerkWebhook,
+  );
   return app;
+}
+
+async function receiveClerkWebhook(c: Context<AppEnv>) {
+  const deps = c.var.deps;
+  const secret = deps.config.clerkWebhookSecret;
+  if (!secret) return errorResponse(c, 404, "NOT_FOUND", "Clerk webhooks are not enabled on this server");
+  // The signature covers the exact bytes sent: read them raw, never re-serialise parsed JSON.
+  const raw = await c.req.text();
+  let delivery: VerifiedDelivery;
+  try {
+    delivery = verifySvixDelivery(secret, raw, (name) => c.req.header(name));
+  } catch (err) {
+    deps.logger.warn("clerk webhook rejected", { requestId: c.var.requestId, err });
+    throw err;
+  }
+  const event = parseClerkEvent(raw, delivery.signedAtMs);
+  if (event.kind === "ignored") {
+    deps.logger.info("clerk webhook ignored", { requestId: c.var.requestId, svixId: delivery.svixId, type: event.type });
+  }
+  const outcome = await applyClerkEvent({
+    ctx: {
+      db: deps.db.db,
+      clock: deps.clock,
+      ids: deps.ids,
+      logger: deps.logger,
+      requestId: c.var.requestId,
+      roleMap: deps.auth.roleMap,
+    },
+    input: { svixId: delivery.svixId, event },
+  });
+  const body: ClerkWebhookResponse = { received: true, outcome };
+  return c.json(body, 200);
 }

@@ -1,5 +1,5 @@
 import { AppError, ConflictError, type MessageDto } from "@raptscallions/core";
-import { messages, sessions } from "@raptscallions/db";
+import { type DbOrTx, messages, sessions } from "@raptscallions/db";
 import { and, eq, sql } from "drizzle-orm";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import type { Generation } from "../ai/types.ts";
@@ -22,6 +22,22 @@ export interface SendResult {
   duplicate: boolean;
 }
 
+/** What the gate decided about one student message (see {@link StudentMessageGate}). */
+export interface GateDecision {
+  stored: string;
+  sent: string;
+  blockedReply: string | null;
+  meta: Record<string, unknown>;
+  /** Runs inside the insert's transaction with the new rows' ids: findings commit iff the message does. */
+  persist?(tx: DbOrTx, ids: { messageId: string; answerId: string }): Promise<void>;
+  /** Runs after commit, before any answer starts (publishes alerts); must not throw. */
+  notify?(): Promise<void>;
+  /** What the provider may see of the stored conversation (e.g. originals a school keeps, redacted). */
+  toProvider?(history: ProviderMessage[]): ProviderMessage[];
+}
+
+type ProviderMessage = { role: "user" | "assistant" | "system"; content: string };
+
 /** Hook the modules plug into: may redact what is stored/sent, or block the turn with a reply. */
 export interface StudentMessageGate {
   beforeGateway(input: {
@@ -32,7 +48,7 @@ export interface StudentMessageGate {
     studentId: string;
     content: string;
     modulesConfig: Record<string, unknown> | undefined;
-  }): Promise<{ stored: string; sent: string; blockedReply: string | null; meta: Record<string, unknown> }>;
+  }): Promise<GateDecision>;
 }
 
 const passThrough: StudentMessageGate = {
@@ -131,6 +147,7 @@ export async function sendStudentMessage({
         })
         .returning();
       if (!user || !answer) throw new AppError("INTERNAL", "insert returned nothing");
+      await gated.persist?.(tx, { messageId: user.id, answerId: answer.id });
       return { user, answer };
     });
   } catch (err) {
@@ -158,6 +175,8 @@ export async function sendStudentMessage({
     });
   }
 
+  await gated.notify?.();
+
   if (gated.blockedReply !== null) {
     await publishBestEffort(ctx.bus, ctx.logger, room, "message.completed", { message: answerDto });
     return { message: userDto, answer: answerDto, duplicate: false };
@@ -174,7 +193,8 @@ export async function sendStudentMessage({
   } catch (err) {
     ctx.logger.warn("publish failed", { room, err });
   }
-  const history = await conversationFor(ctx.db, session.id, created.user.seq);
+  const conversation = await conversationFor(ctx.db, session.id, created.user.seq);
+  const history = gated.toProvider ? gated.toProvider(conversation) : conversation;
   // The model sees what the modules let through (e.g. redacted), whatever the school stores.
   const last = history[history.length - 1];
   if (last && last.role === "user") last.content = gated.sent;

@@ -4,6 +4,7 @@ import { and, eq } from "drizzle-orm";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import { toMessageDto, toSessionDto } from "../sessions/dto.ts";
 import { loadVisibleSession } from "../sessions/load.ts";
+import { runSessionEndModules } from "../modules/session-end.ts";
 import type { LiveContext } from "./context.ts";
 import { classRoom, publishBestEffort, sessionRoom } from "./rooms.ts";
 
@@ -57,6 +58,7 @@ export async function changeSessionState({
   }
   // Ending stops a streaming answer: nothing more is billed for a session nobody continues.
   if (input.to === "completed") await requestStop(ctx, session.id).catch(() => {});
+  if (input.to === "completed") await runSessionEndModules(ctx, updated);
   return dto;
 }
 

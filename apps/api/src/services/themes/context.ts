@@ -41,7 +41,8 @@ export async function loadGroupFor(
   const [group] = opts.forUpdate ? await query.for("update") : await query;
   if (!group) throw new NotFoundError("Group");
   assertVisible(policy.canViewGroup(actor, group), "Group");
-  if (opts.manage) assertAllowed(policy.canManageGroup(actor, group), "Only an administrator of this group can change its theme");
+  if (opts.manage)
+    assertAllowed(policy.canManageGroup(actor, group), "Only an administrator of this group can change its theme");
   return group;
 }
 

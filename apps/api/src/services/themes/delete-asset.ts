@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError, THEME_ASSET_SLOTS, type ThemeAssetUsage } from "@raptscallions/core";
 import { groups, themeAssets } from "@raptscallions/db";
 import { and, eq, isNotNull, or, sql } from "drizzle-orm";
-import { recordThemeAudit } from "./audit.ts";
+import { recordAudit } from "../audit/record.ts";
 import { loadGroupFor, type ThemeServiceContext } from "./context.ts";
 import { flattenOverrides, nestOverrides } from "./theme-fields.ts";
 
@@ -29,7 +29,9 @@ export async function deleteThemeAsset({
       .returning();
     if (!deleted) throw new NotFoundError("Theme asset");
 
-    const usesAsset = or(...THEME_ASSET_SLOTS.map((slot) => sql`${groups.theme} -> 'assets' ->> ${slot} = ${deleted.id}`));
+    const usesAsset = or(
+      ...THEME_ASSET_SLOTS.map((slot) => sql`${groups.theme} -> 'assets' ->> ${slot} = ${deleted.id}`),
+    );
     const users = await tx
       .select({ id: groups.id, name: groups.name, theme: groups.theme })
       .from(groups)
@@ -49,10 +51,13 @@ export async function deleteThemeAsset({
     for (const user of users) {
       const { flat } = flattenOverrides(user.theme);
       for (const slot of THEME_ASSET_SLOTS) if (flat[`assets.${slot}`] === deleted.id) delete flat[`assets.${slot}`];
-      await tx.update(groups).set({ theme: nestOverrides(flat) }).where(eq(groups.id, user.id));
+      await tx
+        .update(groups)
+        .set({ theme: nestOverrides(flat) })
+        .where(eq(groups.id, user.id));
     }
-    await recordThemeAudit(tx, ctx, {
-      action: "theme_asset.delete",
+    await recordAudit(tx, ctx, {
+      action: "theme.asset.delete",
       targetType: "theme_asset",
       targetId: deleted.id,
       groupId: group.id,
@@ -65,7 +70,10 @@ export async function deleteThemeAsset({
   // The object goes after the commit (a rollback must not lose bytes a row still names), and
   // only if no new row took the same content-addressed key in the meantime.
   try {
-    const [again] = await ctx.db.select({ id: themeAssets.id }).from(themeAssets).where(eq(themeAssets.key, deleted.key));
+    const [again] = await ctx.db
+      .select({ id: themeAssets.id })
+      .from(themeAssets)
+      .where(eq(themeAssets.key, deleted.key));
     if (!again) await ctx.blob.delete(deleted.key);
   } catch (err) {
     ctx.logger.warn("theme asset row deleted but its object could not be removed", { key: deleted.key, err });

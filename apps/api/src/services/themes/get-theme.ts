@@ -28,11 +28,21 @@ export async function getGroupTheme({
   const key = await ctx.cache.keyFor(group.path);
   if (key) {
     const hit = await ctx.cache.get(key);
-    if (hit) return JSON.parse(hit) as ResolvedTheme;
+    const cached = hit ? parseCached(hit) : undefined;
+    if (cached) return cached;
   }
   const resolved = await resolveGroupTheme(ctx.db, group, ctx.logger);
   if (key) await ctx.cache.set(key, JSON.stringify(resolved));
   return resolved;
+}
+
+// A cache entry is our own JSON, but a corrupt one must cost a recomputation, not a 400/500.
+function parseCached(text: string): ResolvedTheme | undefined {
+  try {
+    return JSON.parse(text) as ResolvedTheme;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Resolves from the database: system default → root → … → the group, per field. */
@@ -46,7 +56,13 @@ export async function resolveGroupTheme(db: DbOrTx, group: ThemeGroup, logger: L
   const { values, sources } = resolveChain(chain);
 
   const refs = chain.flatMap((link) => assetRefs(link.overrides).map((r) => r.assetId));
-  const rows = refs.length > 0 ? await db.select().from(themeAssets).where(inArray(themeAssets.id, [...new Set(refs)])) : [];
+  const rows =
+    refs.length > 0
+      ? await db
+          .select()
+          .from(themeAssets)
+          .where(inArray(themeAssets.id, [...new Set(refs)]))
+      : [];
   const byId = new Map(rows.map((r) => [r.id, r]));
   const depth = new Map(chain.map((link, index) => [link.groupId, index]));
 

@@ -16,7 +16,13 @@ export async function listThemeAssets({
   input: { groupId: string; inherited: boolean };
 }): Promise<ThemeAssetListResponse> {
   const group = await loadGroupFor(ctx.db, ctx.actor, input.groupId, { manage: true });
-  const owners = input.inherited ? inArray(themeAssets.groupId, idsFromPath(group.path)) : eq(themeAssets.groupId, group.id);
-  const rows = await ctx.db.select().from(themeAssets).where(owners).orderBy(desc(themeAssets.createdAt), desc(themeAssets.id));
+  const owners = input.inherited
+    ? inArray(themeAssets.groupId, idsFromPath(group.path))
+    : eq(themeAssets.groupId, group.id);
+  const rows = await ctx.db
+    .select()
+    .from(themeAssets)
+    .where(owners)
+    .orderBy(desc(themeAssets.createdAt), desc(themeAssets.id));
   return { items: rows.map(toThemeAssetDto) };
 }

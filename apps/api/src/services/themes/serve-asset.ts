@@ -7,7 +7,7 @@ import type { Logger } from "../../lib/logger.ts";
 /** What the HTTP layer sends: 304 with headers only, or 200 with the object's bytes. */
 export type ServedAsset =
   | { status: 304; headers: Record<string, string> }
-  | { status: 200; headers: Record<string, string>; body: ReadableStream<Uint8Array> };
+  | { status: 200; headers: Record<string, string>; body: ReadableStream<Uint8Array> | null };
 
 /**
  * `GET /api/theme-assets/:assetId` — public (logos appear on sign-in pages, before anyone is
@@ -19,10 +19,15 @@ export async function serveThemeAsset({
   input,
 }: {
   ctx: { db: Db; blob: BlobStore; logger: Logger };
-  input: { assetId: string; ifNoneMatch: string | undefined };
+  input: { assetId: string; ifNoneMatch: string | undefined; headOnly: boolean };
 }): Promise<ServedAsset> {
   const [row] = await ctx.db
-    .select({ key: themeAssets.key, contentType: themeAssets.contentType, sha256: themeAssets.sha256, originalName: themeAssets.originalName })
+    .select({
+      key: themeAssets.key,
+      contentType: themeAssets.contentType,
+      sha256: themeAssets.sha256,
+      originalName: themeAssets.originalName,
+    })
     .from(themeAssets)
     .innerJoin(groups, eq(groups.id, themeAssets.groupId))
     .where(and(eq(themeAssets.id, input.assetId), isNull(groups.deletedAt)));
@@ -31,12 +36,15 @@ export async function serveThemeAsset({
   const headers = { ...serveBlobHeaders(row.contentType, { fileName: row.originalName ?? undefined }), ETag: etag };
   if (input.ifNoneMatch !== undefined && matchesEtag(input.ifNoneMatch, etag)) return { status: 304, headers };
 
-  const object = await ctx.blob.get(row.key);
+  // HEAD must not open the object: Hono drops a HEAD response's body without cancelling it,
+  // which would leave a file handle (directory store) or a socket (S3) to the garbage collector.
+  const object = input.headOnly ? await ctx.blob.head(row.key) : await ctx.blob.get(row.key);
   if (!object) {
     ctx.logger.error("theme asset row without a stored object", { assetId: input.assetId, key: row.key });
     throw new NotFoundError("Theme asset");
   }
-  return { status: 200, headers: { ...headers, "Content-Length": String(object.contentLength) }, body: object.body };
+  const body = "body" in object ? object.body : null;
+  return { status: 200, headers: { ...headers, "Content-Length": String(object.contentLength) }, body };
 }
 
 /** RFC 9110 If-None-Match: `*`, or a list of (possibly weak) tags compared weakly. */

@@ -8,7 +8,7 @@ import {
 } from "@raptscallions/core";
 import { type DbOrTx, groups, idsFromPath, themeAssets } from "@raptscallions/db";
 import { eq, inArray } from "drizzle-orm";
-import { recordThemeAudit } from "./audit.ts";
+import { recordAudit } from "../audit/record.ts";
 import { loadGroupFor, type ThemeGroup, type ThemeServiceContext } from "./context.ts";
 import { getGroupTheme } from "./get-theme.ts";
 import { applyPatch, assetRefs, type FlatTheme, flattenOverrides, nestOverrides } from "./theme-fields.ts";
@@ -33,7 +33,13 @@ async function writeTheme(
     await assertAssetsUsable(tx, group, current, next);
     const stored = nestOverrides(next);
     await tx.update(groups).set({ theme: stored }).where(eq(groups.id, group.id));
-    await recordThemeAudit(tx, ctx, { action, groupId: group.id, targetType: "group_theme", targetId: group.id, details });
+    await recordAudit(tx, ctx, {
+      action,
+      groupId: group.id,
+      targetType: "group_theme",
+      targetId: group.id,
+      details,
+    });
   });
   await ctx.cache.invalidate([groupId]);
   return await getGroupTheme({ ctx, input: { groupId } });
@@ -57,9 +63,16 @@ async function assertAssetsUsable(tx: DbOrTx, group: ThemeGroup, current: FlatTh
   const allowedOwners = new Set(idsFromPath(group.path));
   const problems = added.flatMap(({ slot, assetId }) => {
     const owner = owners.get(assetId);
-    if (owner === undefined) return [{ path: `assets.${slot}`, message: "No such theme asset", code: "asset_not_found" }];
+    if (owner === undefined)
+      return [{ path: `assets.${slot}`, message: "No such theme asset", code: "asset_not_found" }];
     if (!allowedOwners.has(owner)) {
-      return [{ path: `assets.${slot}`, message: "The asset belongs to a group outside this group's ancestry", code: "asset_not_in_scope" }];
+      return [
+        {
+          path: `assets.${slot}`,
+          message: "The asset belongs to a group outside this group's ancestry",
+          code: "asset_not_in_scope",
+        },
+      ];
     }
     return [];
   });
@@ -104,14 +117,18 @@ export async function applyThemeTemplate({
   const template = THEME_TEMPLATES.find((t) => t.id === input.templateId);
   if (!template) {
     throw new ValidationError("Unknown theme template", [
-      { path: "templateId", message: `Expected one of: ${THEME_TEMPLATES.map((t) => t.id).join(", ")}`, code: "unknown_template" },
+      {
+        path: "templateId",
+        message: `Expected one of: ${THEME_TEMPLATES.map((t) => t.id).join(", ")}`,
+        code: "unknown_template",
+      },
     ]);
   }
   const { flat: fromTemplate } = flattenOverrides(template.theme);
   return await writeTheme(
     ctx,
     input.groupId,
-    "theme.apply_template",
+    "theme.template.apply",
     (current) => {
       const next: FlatTheme = { ...fromTemplate };
       for (const slot of THEME_ASSET_SLOTS) {

@@ -3,7 +3,7 @@ import { ConflictError, NotFoundError, type ThemeAssetUploadResponse } from "@ra
 import { themeAssets } from "@raptscallions/db";
 import { and, eq } from "drizzle-orm";
 import { toThemeAssetDto, type ThemeAssetRow } from "./asset-dto.ts";
-import { recordThemeAudit } from "./audit.ts";
+import { recordAudit } from "../audit/record.ts";
 import { loadGroupFor, type ThemeServiceContext } from "./context.ts";
 
 /** Largest width or height accepted for any theme image (a 4K background fits). */
@@ -74,12 +74,17 @@ export async function uploadThemeAsset({
         .onConflictDoNothing()
         .returning();
       if (row) {
-        await recordThemeAudit(tx, ctx, {
-          action: "theme_asset.upload",
+        await recordAudit(tx, ctx, {
+          action: "theme.asset.upload",
           targetType: "theme_asset",
           targetId: row.id,
           groupId: group.id,
-          details: { sha256: row.sha256, contentType: row.contentType, sizeBytes: row.sizeBytes, originalName: row.originalName },
+          details: {
+            sha256: row.sha256,
+            contentType: row.contentType,
+            sizeBytes: row.sizeBytes,
+            originalName: row.originalName,
+          },
         });
       }
       return row;
@@ -98,7 +103,11 @@ export async function uploadThemeAsset({
   return { asset: toThemeAssetDto(winner), created: false };
 }
 
-async function findBySha(ctx: ThemeServiceContext, groupId: string, sha256: string): Promise<ThemeAssetRow | undefined> {
+async function findBySha(
+  ctx: ThemeServiceContext,
+  groupId: string,
+  sha256: string,
+): Promise<ThemeAssetRow | undefined> {
   const [row] = await ctx.db
     .select()
     .from(themeAssets)

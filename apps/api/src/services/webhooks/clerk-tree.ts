@@ -111,7 +111,7 @@ export async function reconcileOrgTree(tx: Tx, clerkOrgId: string, previousWante
     clerkOrgId,
     ...(await wantedChain(tx, previousWanted, cache)),
     ...(await wantedChain(tx, self.wantedParent, cache)),
-    ...waiting.flatMap(() => []),
+    ...waiting.flatMap((w) => (w.clerkOrgId ? [w.clerkOrgId] : [])),
   ]);
   await loadByClerkIds(tx, [...affected], cache);
 

@@ -1,0 +1,58 @@
+import { alertSchema, idParamSchema, listAlertsQuerySchema, pageOf } from "@raptscallions/core";
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { requireUser } from "../../auth/middleware.ts";
+import type { AppEnv } from "../../deps.ts";
+import { describeRoute, pathParams, queryParams } from "../../openapi/index.ts";
+import { listAlerts } from "../../services/alerts/list.ts";
+import { resolveAlert } from "../../services/alerts/resolve.ts";
+import type { AlertsContext } from "../../services/alerts/scope.ts";
+import { serviceContext } from "../../services/context.ts";
+
+const tags = ["alerts"];
+const reviewers = "teachers of the session's class and admins over its group";
+
+function alertsContext(c: Context<AppEnv>): AlertsContext {
+  return { ...serviceContext(c), bus: c.var.deps.bus };
+}
+
+/** Module alerts (safety, struggle, answer checks) for review. Mounted at `/api/alerts`. */
+export function alertRoutes() {
+  const app = new Hono<AppEnv>();
+
+  app.get(
+    "/",
+    describeRoute({
+      summary: "Alerts the caller may review",
+      description: "Newest first. `classId`, `sessionId` (teachers and admins) and `groupId` (admins: that subtree) narrow the list.",
+      tags,
+      access: reviewers,
+      responses: { 200: { description: "A page of alerts", schema: pageOf(alertSchema) } },
+    }),
+    requireUser,
+    queryParams(listAlertsQuerySchema),
+    async (c) => c.json(await listAlerts({ ctx: serviceContext(c), input: c.req.valid("query") }), 200),
+  );
+
+  for (const [action, to] of [
+    ["acknowledge", "acknowledged"],
+    ["dismiss", "dismissed"],
+  ] as const) {
+    app.post(
+      `/:id/${action}`,
+      describeRoute({
+        summary: action === "acknowledge" ? "Acknowledge an alert" : "Dismiss an alert",
+        description: "Records who and when, audited; repeating it is a no-op.",
+        tags,
+        access: reviewers,
+        responses: { 200: { description: "The alert", schema: alertSchema } },
+        errors: [409],
+      }),
+      requireUser,
+      pathParams(idParamSchema),
+      async (c) => c.json(await resolveAlert({ ctx: alertsContext(c), input: { id: c.req.valid("param").id, to } }), 200),
+    );
+  }
+
+  return app;
+}

@@ -1,0 +1,34 @@
+import type { AlertDto } from "@raptscallions/core";
+import type { extractions } from "@raptscallions/db";
+import { iso } from "../query-helpers.ts";
+
+export type ExtractionRow = typeof extractions.$inferSelect;
+
+/**
+ * An extractions row as the API shows it. The teacher-facing `message` is stored inside `data`
+ * (the table has no column for it) and lifted out here, as are the escalation fields.
+ */
+export function toAlertDto(row: ExtractionRow, studentId: string | null): AlertDto {
+  const { message, ...data } = row.data;
+  const escalateTo = Array.isArray(data.escalateTo) ? data.escalateTo.filter((v): v is string => typeof v === "string") : [];
+  return {
+    id: row.id,
+    sessionId: row.sessionId,
+    messageId: row.messageId,
+    classId: row.classId,
+    groupId: row.groupId,
+    studentId,
+    module: row.module,
+    kind: row.kind,
+    severity: row.severity,
+    isAlert: row.isAlert,
+    message: typeof message === "string" ? message : "",
+    escalate: data.escalate === true,
+    escalateTo,
+    data,
+    status: row.status,
+    resolvedBy: row.resolvedBy,
+    resolvedAt: iso(row.resolvedAt),
+    createdAt: iso(row.createdAt),
+  };
+}

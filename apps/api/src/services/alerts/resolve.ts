@@ -1,0 +1,60 @@
+import { type AlertDto, type AlertStatus, ConflictError, NotFoundError } from "@raptscallions/core";
+import { extractions, groups, sessions } from "@raptscallions/db";
+import { and, eq } from "drizzle-orm";
+import { recordAudit } from "../audit/record.ts";
+import { classRoom, publishBestEffort } from "../live/rooms.ts";
+import { toAlertDto } from "./dto.ts";
+import { type AlertsContext, canReviewAlert } from "./scope.ts";
+
+/** Which states each review action may start from; the target state itself is a no-op (idempotent). */
+const FROM: Record<"acknowledged" | "dismissed", readonly AlertStatus[]> = {
+  acknowledged: ["open"],
+  dismissed: ["open", "acknowledged"],
+};
+
+/**
+ * A teacher or admin acknowledges ("I'm looking into it") or dismisses ("not a concern") an
+ * alert. Records who and when, audits it in the same transaction, and tells the class's other
+ * teachers live. Repeating the same action is a no-op; acknowledging a dismissed alert is a 409.
+ */
+export async function resolveAlert({
+  ctx,
+  input,
+}: {
+  ctx: AlertsContext;
+  input: { id: string; to: "acknowledged" | "dismissed" };
+}): Promise<AlertDto> {
+  const { dto, changed } = await ctx.db.transaction(async (tx) => {
+    const [found] = await tx
+      .select({ row: extractions, groupPath: groups.path, studentId: sessions.studentId })
+      .from(extractions)
+      .innerJoin(groups, eq(groups.id, extractions.groupId))
+      .leftJoin(sessions, eq(sessions.id, extractions.sessionId))
+      .where(and(eq(extractions.id, input.id), eq(extractions.isAlert, true)))
+      .for("update", { of: extractions });
+    if (!found || !canReviewAlert(ctx.actor, { classId: found.row.classId, groupPath: found.groupPath })) {
+      throw new NotFoundError("Alert");
+    }
+    const studentId = found.studentId ?? null;
+    if (found.row.status === input.to) return { dto: toAlertDto(found.row, studentId), changed: false };
+    if (!FROM[input.to].includes(found.row.status)) {
+      throw new ConflictError(`This alert is ${found.row.status}`, { status: found.row.status });
+    }
+    const [updated] = await tx
+      .update(extractions)
+      .set({ status: input.to, resolvedBy: ctx.actor.userId, resolvedAt: ctx.clock.now() })
+      .where(eq(extractions.id, input.id))
+      .returning();
+    if (!updated) throw new NotFoundError("Alert");
+    await recordAudit(tx, ctx, {
+      action: input.to === "acknowledged" ? "alert.acknowledge" : "alert.dismiss",
+      targetType: "alert",
+      targetId: updated.id,
+      groupId: updated.groupId,
+      details: { from: found.row.status, sessionId: updated.sessionId, module: updated.module, kind: updated.kind, severity: updated.severity },
+    });
+    return { dto: toAlertDto(updated, studentId), changed: true };
+  });
+  if (changed && dto.classId) await publishBestEffort(ctx.bus, ctx.logger, classRoom(dto.classId), "alert", { alert: dto });
+  return dto;
+}

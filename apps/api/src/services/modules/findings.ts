@@ -1,0 +1,73 @@
+import type { Bus } from "@raptscallions/bus";
+import { type DbOrTx, extractions } from "@raptscallions/db";
+import { type Finding, STRUGGLE_DETECTOR_ID } from "@raptscallions/modules";
+import type { Logger } from "../../lib/logger.ts";
+import { type ExtractionRow, toAlertDto } from "../alerts/dto.ts";
+import { classRoom, publishBestEffort } from "../live/rooms.ts";
+
+/** The session (and message, when known) a finding is about. */
+export interface FindingTarget {
+  sessionId: string;
+  classId: string | null;
+  groupId: string;
+  studentId: string;
+  messageId: string | null;
+}
+
+/**
+ * Stores every finding as an `extractions` row — alerts and quiet ones alike (a redaction count
+ * is part of the record). Pass the message's own transaction so findings exist iff it does.
+ */
+export async function persistFindings(db: DbOrTx, target: FindingTarget, findings: Finding[], now: Date): Promise<ExtractionRow[]> {
+  if (findings.length === 0) return [];
+  return db
+    .insert(extractions)
+    .values(
+      findings.map((f) => ({
+        sessionId: target.sessionId,
+        messageId: target.messageId,
+        classId: target.classId,
+        groupId: target.groupId,
+        module: f.module,
+        kind: f.kind,
+        severity: f.severity,
+        isAlert: f.isAlert,
+        // The table has no column for the teacher-facing sentence; it rides in data (never raw text).
+        data: { ...f.data, message: f.message },
+        createdAt: now,
+      })),
+    )
+    .returning();
+}
+
+/**
+ * Tells the class's teachers, live and across instances: struggle transitions as `struggle`
+ * events, every other alert as an `alert` event carrying the alert as REST returns it. Alerts are
+ * never published to the session room: the student watches that room too. Sessions outside a
+ * class have no live audience; their alerts wait in `GET /api/alerts` for the group's admins.
+ */
+export async function publishFindings(bus: Bus, logger: Logger, target: FindingTarget, rows: ExtractionRow[]): Promise<void> {
+  for (const row of rows) {
+    const dto = toAlertDto(row, target.studentId);
+    if (dto.escalate) {
+      // Operators see escalations in the logs too; the rows are the durable record.
+      logger.warn("safety escalation", { alertId: row.id, sessionId: target.sessionId, severity: row.severity, escalateTo: dto.escalateTo });
+    }
+    if (!target.classId) continue;
+    const room = classRoom(target.classId);
+    if (row.module === STRUGGLE_DETECTOR_ID) {
+      const level = row.data.level;
+      await publishBestEffort(bus, logger, room, "struggle", {
+        sessionId: target.sessionId,
+        studentId: target.studentId,
+        findingId: row.id,
+        level: level === "mild" || level === "struggling" ? level : "none",
+        score: typeof row.data.score === "number" ? row.data.score : 0,
+        isAlert: row.isAlert,
+        message: dto.message,
+      });
+    } else if (row.isAlert) {
+      await publishBestEffort(bus, logger, room, "alert", { alert: dto });
+    }
+  }
+}

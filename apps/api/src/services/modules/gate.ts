@@ -1,0 +1,83 @@
+import {
+  builtInModules,
+  type ContentModule,
+  DEFAULT_BLOCK_REPLY,
+  type ModuleConfigLayer,
+  PII_FILTER_ID,
+  type PiiConfig,
+  redactPii,
+  runBeforeGateway,
+} from "@raptscallions/modules";
+import type { GateDecision, StudentMessageGate } from "../live/send-student-message.ts";
+import { resolveSessionModules } from "./config.ts";
+import { type FindingTarget, persistFindings, publishFindings } from "./findings.ts";
+import { loadTurnContext } from "./turn-context.ts";
+
+/** Options of {@link createModuleGate}; the defaults are what production runs. */
+export interface ModuleGateOptions {
+  modules?: readonly ContentModule[];
+  /** The system layer under every group's settings (built-in module defaults when absent). */
+  system?: ModuleConfigLayer | undefined;
+}
+
+/**
+ * The content modules on the live path (DESIGN.md "The live path" 4): safety, PII redaction and
+ * struggle signals on every student message before the gateway. What is stored follows the
+ * school's policy (`textToStore`), what the provider gets is always the redacted text, and a
+ * blocked turn gets the caring reply instead of a gateway call. Findings are stored in the
+ * message's transaction and published to the class room after commit.
+ */
+export function createModuleGate(options: ModuleGateOptions = {}): StudentMessageGate {
+  const modules = options.modules ?? builtInModules;
+  return {
+    async beforeGateway(input): Promise<GateDecision> {
+      const { ctx } = input;
+      const [configs, turn] = await Promise.all([
+        resolveSessionModules(ctx.db, ctx.logger, { groupId: input.groupId, toolModules: input.modulesConfig, system: options.system }),
+        loadTurnContext(ctx.db, { sessionId: input.sessionId, studentId: input.studentId, now: ctx.clock.now() }),
+      ]);
+      const result = runBeforeGateway(modules, configs, turn, input.content);
+      const blocked = result.action === "block";
+      const flags = [...(blocked ? ["blocked"] : []), ...(result.textToStore !== result.originalText ? ["redacted"] : [])];
+      // The message's meta is visible to the student: it says what happened, never which rule fired.
+      const meta: Record<string, unknown> = { modules: { action: result.action }, ...(flags.length > 0 ? { flags } : {}) };
+      if (result.textToStore !== result.originalText) meta.redacted = true;
+
+      let target: FindingTarget | null = null;
+      let rows: Awaited<ReturnType<typeof persistFindings>> = [];
+      const pii = configs[PII_FILTER_ID];
+      const decision: GateDecision = {
+        stored: result.textToStore,
+        sent: result.text,
+        blockedReply: blocked ? (result.reply ?? DEFAULT_BLOCK_REPLY) : null,
+        meta,
+        async persist(tx, ids) {
+          target = {
+            sessionId: input.sessionId,
+            classId: input.classId,
+            groupId: input.groupId,
+            studentId: input.studentId,
+            messageId: ids.messageId,
+          };
+          rows = await persistFindings(tx, target, result.findings, turn.now);
+        },
+        async notify() {
+          if (!target || rows.length === 0) return;
+          await publishFindings(ctx.bus, ctx.logger, target, rows).catch((err: unknown) =>
+            ctx.logger.warn("publishing findings failed", { sessionId: input.sessionId, err }),
+          );
+        },
+      };
+      // Earlier turns are stored redacted by default; a school that keeps originals still never
+      // sends them (nor a teacher's note naming the student) to the provider.
+      if (pii?.enabled) {
+        const config = pii.config as PiiConfig;
+        decision.toProvider = (history) =>
+          history.map((m) =>
+            m.role === "assistant" ? m : { ...m, content: redactPii(m.content, { student: turn.student, now: turn.now, config }).text },
+          );
+      }
+      return decision;
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createDb, type DbHandle, messages } from "@raptscallions/db";
+import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
+import type { Subprocess } from "bun";
+import { eq } from "drizzle-orm";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadOrCreateDevKeys, mintSessionToken } from "../src/auth/dev-keys.ts";
+import { ensureDevModels, TestClient } from "./helpers/live.ts";
+
+/**
+ * Two real server processes on one Postgres and one redis-server; one is SIGKILLed mid-answer.
+ * Several processes cannot share an embedded PGlite, so this runs where real servers exist
+ * (CI's second pass sets TEST_DATABASE_URL and TEST_REDIS_URL).
+ */
+const databaseUrl = process.env.TEST_DATABASE_URL;
+const redisUrl = process.env.TEST_REDIS_URL;
+const apiDir = new URL("..", import.meta.url).pathname;
+
+interface ServerProcess {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  baseUrl: string;
+  wsUrl: string;
+}
+
+async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  const proc = Bun.spawn(["bun", "src/server.ts"], {
+    cwd: apiDir,
+    env: { ...process.env, ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const reader = proc.stdout.getReader();
+  const decoder = new TextDecoder();
+  let buffered = "";
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffered += decoder.decode(value);
+    const match = /"msg":"listening".*?"url":"http:\/\/[^:]+:(\d+)"/.exec(buffered);
+    if (match) {
+      reader.releaseLock();
+      // Keep draining stdout so the child never blocks on a full pipe.
+      void proc.stdout.pipeTo(new WritableStream()).catch(() => {});
+      return { proc, baseUrl: `http://127.0.0.1:${match[1]}`, wsUrl: `ws://127.0.0.1:${match[1]}` };
+    }
+  }
+  proc.kill();
+  throw new Error(`server did not start: ${buffered.slice(-2000)} ${await new Response(proc.stderr).text()}`);
+}
+
+if (databaseUrl && redisUrl) {
+  describe("an instance dies mid-answer (two processes, one Redis)", () => {
+    let db: DbHandle;
+    let scene: SchoolScene;
+    let dataDir: string;
+    let a: ServerProcess;
+    let b: ServerProcess;
+
+    beforeAll(async () => {
+      db = await createDb({ url: databaseUrl });
+      await db.migrate();
+      await ensureDevModels(db);
+      scene = await makeSchoolScene(db.db);
+      dataDir = mkdtempSync(join(tmpdir(), "rapt-crash-"));
+      await loadOrCreateDevKeys(dataDir);
+      const env = {
+        PORT: "0",
+        HOST: "127.0.0.1",
+        DATA_DIR: dataDir,
+        DATABASE_URL: databaseUrl,
+        REDIS_URL: redisUrl,
+        LOG_LEVEL: "info",
+        AI_DEV_TOKENS_PER_SECOND: "25",
+        LIVE_HEARTBEAT_MS: "200",
+        LIVE_STALE_AFTER_MS: "1500",
+        LIVE_SWEEP_INTERVAL_MS: "250",
+      };
+      a = await startServer({ ...env, INSTANCE_ID: "crash-a" });
+      b = await startServer({ ...env, INSTANCE_ID: "crash-b" });
+    }, 90_000);
+
+    afterAll(async () => {
+      a?.proc.kill("SIGKILL");
+      b?.proc.kill("SIGTERM");
+      await b?.proc.exited;
+      await db?.close();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    async function clientFor(server: ServerProcess, clerkUserId: string | null) {
+      const token = await mintSessionToken(await loadOrCreateDevKeys(dataDir), { userId: clerkUserId ?? "" });
+      const res = await fetch(`${server.baseUrl}/api/realtime/tickets`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(201);
+      const { ticket } = (await res.json()) as { ticket: string };
+      const client = new TestClient(new WebSocket(`${server.wsUrl}/ws?ticket=${ticket}`));
+      await client.next((f) => f.type === "hello", 10_000);
+      return client;
+    }
+
+    test("the answer ends interrupted with its partial text and watchers on the survivor are told", async () => {
+      const session = await makeSession(db.db, {
+        toolId: scene.tool.id,
+        studentId: scene.student.id,
+        groupId: scene.department.id,
+        classId: scene.cls.id,
+      });
+      const room = `session:${session.id}`;
+      const watcher = await clientFor(b, scene.teacher.clerkUserId);
+      await watcher.request({ type: "subscribe", room, lastOffset: 0 });
+      const student = await clientFor(a, scene.student.clerkUserId);
+      const ack = await student.request({ type: "message.send", sessionId: session.id, clientMessageId: "k1", content: "Explain osmosis slowly" });
+      expect(ack.type).toBe("ack");
+      const answerId = (ack.result as { answerId: string }).answerId;
+      // Let some text stream and be checkpointed, then kill the instance running the answer.
+      for (let i = 0; i < 6; i++) {
+        await watcher.next((f) => f.type === "event" && f.event === "message.delta" && watcher.events(room).filter((e) => e.event === "message.delta").length > i, 10_000);
+      }
+      await Bun.sleep(400);
+      a.proc.kill("SIGKILL");
+      await a.proc.exited;
+
+      const told = await watcher.next((f) => f.type === "event" && f.event === "message.completed", 15_000);
+      const message = (told.payload as { message: { id: string; state: string; content: string } }).message;
+      expect(message.id).toBe(answerId);
+      expect(message.state).toBe("interrupted");
+      expect(message.content.length).toBeGreaterThan(0);
+      const [row] = await db.db.select().from(messages).where(eq(messages.id, answerId));
+      expect(row?.state).toBe("interrupted");
+      expect(row?.content).toBe(message.content);
+      // The stored text is what watchers saw streaming, up to the last checkpoint.
+      let streamed = "";
+      for (const f of watcher.events(room)) {
+        if (f.event !== "message.delta") continue;
+        streamed += (f.payload as { text: string }).text;
+      }
+      expect(streamed.startsWith(message.content)).toBe(true);
+      watcher.close();
+    }, 60_000);
+  });
+}
