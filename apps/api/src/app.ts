@@ -21,11 +21,11 @@ import { docsRoutes } from "./routes/docs/index.ts";
 import { classRoutes } from "./routes/classes/index.ts";
 import { toolRoutes } from "./routes/tools/index.ts";
 import { alertRoutes } from "./routes/alerts/index.ts";
-import { accessLogRoutes } from "./routes/access-log/index.ts";
 import { createAnswerHook, createModuleGate } from "./services/modules/index.ts";
 import { assignmentRoutes } from "./routes/assignments/index.ts";
 import { submissionRoutes } from "./routes/submissions/index.ts";
 import { aiAdminRoutes } from "./routes/ai/index.ts";
+import { auditRoutes } from "./routes/audit/index.ts";
 
 export type { AppDeps, AppEnv } from "./deps.ts";
 
@@ -44,6 +44,8 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   app.use(
     "*",
     secureHeaders({
+      // A handler that sets its own policy (served assets, the docs page) keeps it.
+      overwrite: false,
       contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
       crossOriginResourcePolicy: "same-site",
     }),
@@ -82,10 +84,10 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   app.route("/api/classes", classRoutes());
   app.route("/api/tools", toolRoutes());
   app.route("/api/alerts", alertRoutes());
-  app.route("/api/access-log", accessLogRoutes());
   app.route("/api", assignmentRoutes());
   app.route("/api", submissionRoutes());
   app.route("/api", aiAdminRoutes());
+  app.route("/api/audit", auditRoutes());
 
   const allowedMethods = allowedMethodsIndex(app);
   app.notFound((c) => {

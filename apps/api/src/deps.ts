@@ -6,6 +6,7 @@ import type { Actor } from "./access/actor.ts";
 import type { TokenIdentity } from "./auth/clerk.ts";
 import type { RoleMap } from "./auth/roles.ts";
 import type { AiService } from "./services/ai/types.ts";
+import type { RetentionConfig } from "./services/retention/config.ts";
 import type { Clock, IdGenerator } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
 import type { Metrics } from "./lib/metrics.ts";
@@ -29,6 +30,8 @@ export interface AppConfig {
    * gateway is remote and `/v1` must not exist.
    */
   devModel?: { tokensPerSecond: number } | undefined;
+  /** Message retention (server.ts runs the job); absent: contents are kept. */
+  retention?: RetentionConfig | undefined;
 }
 
 /** Timings and bounds of the live path; tests shrink them, production keeps the defaults. */

@@ -11,6 +11,7 @@ import { cryptoIds, systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { createMetrics } from "./lib/metrics.ts";
 import { buildInfrastructure } from "./infra.ts";
+import { defaultRetentionConfig, startRetentionJob } from "./services/retention/index.ts";
 import { MemoryLimitStore, RedisLimitStore } from "@raptscallions/gateway";
 import { DEV_MODEL_BODY_LIMIT_BYTES } from "./routes/dev-model/index.ts";
 import { buildGatewayClient, createAiService, embeddedGatewayUrl } from "./services/ai/index.ts";
@@ -110,6 +111,12 @@ const deps: AppDeps = {
     metricsToken: env.METRICS_TOKEN,
     clerkWebhookSecret: env.CLERK_WEBHOOK_SIGNING_SECRET,
     devModel: embeddedDevModel,
+    retention: defaultRetentionConfig({
+      defaultDays: env.RETENTION_DAYS ?? null,
+      mode: env.RETENTION_MODE,
+      intervalMs: env.RETENTION_INTERVAL_MS,
+      batchSize: env.RETENTION_BATCH_SIZE,
+    }),
     live: defaultLiveConfig({
       coalesceMs: env.LIVE_COALESCE_MS,
       staleAfterMs: env.LIVE_STALE_AFTER_MS,
@@ -143,6 +150,8 @@ const server = Bun.serve({
 });
 attachServer(app.realtime, server);
 app.realtime.startBackground();
+// Every instance runs it; batches lock with SKIP LOCKED, so they share the work safely.
+const stopRetention = startRetentionJob({ db: db.db, logger, clock: systemClock }, deps.config.retention ?? defaultRetentionConfig());
 logger.info("listening", {
   url: `http://${env.HOST}:${server.port}`,
   database: db.driver,
@@ -159,6 +168,7 @@ async function shutdown(signal: string) {
   const forced = setTimeout(() => process.exit(1), 15_000);
   // Sockets get 4012 (reconnect elsewhere, resume by offset); answers get a grace period, then are
   // finalised as interrupted so no row stays streaming.
+  stopRetention();
   await app.realtime.shutdown(10_000);
   await server.stop(false);
   await infra.close();

@@ -12,6 +12,7 @@ import {
   MemoryLimitStore,
 } from "@raptscallions/gateway";
 import { eq } from "drizzle-orm";
+import { Hono } from "hono";
 import { systemClock } from "../src/lib/clock.ts";
 import { createMemoryLogger } from "../src/lib/logger.ts";
 import { createMetrics } from "../src/lib/metrics.ts";
@@ -21,9 +22,10 @@ import { createTestAiService, makeDevModel, pinDevModel } from "./helpers/ai.ts"
 import { createTestDb } from "./helpers/deps.ts";
 
 let db: DbHandle;
+// PGlite boots and migrates in seconds; more on a busy machine than bun's 5 s hook default.
 beforeAll(async () => {
   db = await createTestDb();
-});
+}, 60_000);
 afterAll(async () => {
   await db.close();
 });
@@ -31,7 +33,7 @@ afterAll(async () => {
 /** A service whose dev model records every request body it receives. */
 function recordingService(opts: { metrics?: ReturnType<typeof createMetrics> } = {}) {
   const bodies: Record<string, unknown>[] = [];
-  const devApp = createDevModelApp({ tokensPerSecond: 0 });
+  const devApp = new Hono().route("/v1", createDevModelApp({ tokensPerSecond: 0 }));
   const client = createGatewayClient({
     baseUrl: "http://dev-model.test/v1",
     fetch: async (url, init) => {

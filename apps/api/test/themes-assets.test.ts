@@ -24,7 +24,7 @@ import {
 let db: DbHandle;
 beforeAll(async () => {
   db = await createTestDb();
-});
+}, 60_000);
 afterAll(async () => {
   await db.close();
 });
@@ -43,7 +43,13 @@ async function setup(uploadLimitBytes = UPLOAD_LIMIT) {
 
 type User = { clerkUserId: string | null };
 
-async function upload(app: ReturnType<typeof createApp>, user: User | null, groupId: string, body: BodyInit, contentType?: string) {
+async function upload(
+  app: ReturnType<typeof createApp>,
+  user: User | null,
+  groupId: string,
+  body: BodyInit,
+  contentType?: string,
+) {
   const headers: Record<string, string> = user ? await authHeader(user) : {};
   if (contentType) headers["content-type"] = contentType;
   return await app.request(`/api/groups/${groupId}/theme/assets`, { method: "POST", headers, body });
@@ -69,7 +75,14 @@ describe("POST /api/groups/:id/theme/assets", () => {
     expect(res.status).toBe(201);
     const body = (await res.json()) as ThemeAssetUploadResponse;
     expect(body.created).toBe(true);
-    expect(body.asset).toMatchObject({ groupId: tree.school.id, contentType: "image/png", width: 16, height: 8, sizeBytes: bytes.byteLength, originalName: "logo.png" });
+    expect(body.asset).toMatchObject({
+      groupId: tree.school.id,
+      contentType: "image/png",
+      width: 16,
+      height: 8,
+      sizeBytes: bytes.byteLength,
+      originalName: "logo.png",
+    });
     expect(body.asset.sha256).toBe(new Bun.CryptoHasher("sha256").update(bytes).digest("hex"));
     expect(body.asset.url).toBe(`/api/theme-assets/${body.asset.id}`);
     expect(storedObjectFiles(root)).toHaveLength(1);
@@ -82,7 +95,10 @@ describe("POST /api/groups/:id/theme/assets", () => {
     expect(storedObjectFiles(root)).toHaveLength(1);
     expect(await rowsFor(tree.school.id)).toHaveLength(1);
 
-    const audits = await db.db.select().from(auditLog).where(and(eq(auditLog.targetId, body.asset.id), eq(auditLog.action, "theme_asset.upload")));
+    const audits = await db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.targetId, body.asset.id), eq(auditLog.action, "theme.asset.upload")));
     expect(audits).toHaveLength(1);
   });
 
@@ -106,51 +122,197 @@ describe("POST /api/groups/:id/theme/assets", () => {
   });
 
   describe("bad input: a clear 4xx and nothing stored (no object, no row)", () => {
-    const cases: { name: string; status: number; code: string; reason?: string; body: () => { body: BodyInit; contentType?: string } }[] = [
-      { name: "PNG bytes named .jpg", status: 415, code: "UNSUPPORTED_MEDIA_TYPE", reason: "extension_mismatch", body: () => ({ body: fileForm(png(), "logo.jpg") }) },
-      { name: "GIF bytes declared image/png", status: 415, code: "UNSUPPORTED_MEDIA_TYPE", reason: "content_type_mismatch", body: () => ({ body: fileForm(gif(), "logo.gif", "image/png") }) },
-      { name: "HTML named .png", status: 415, code: "UNSUPPORTED_MEDIA_TYPE", reason: "not_an_allowed_image", body: () => ({ body: fileForm(new TextEncoder().encode("<html><script>x</script></html>"), "logo.png") }) },
-      { name: "a PNG+ZIP polyglot", status: 422, code: "VALIDATION_FAILED", reason: "embedded_zip", body: () => ({ body: fileForm(pngZipPolyglot(), "logo.png", "image/png") }) },
-      { name: "a PNG with trailing script", status: 422, code: "VALIDATION_FAILED", reason: "trailing_data", body: () => ({ body: fileForm(concatBytes(png(), new TextEncoder().encode("<script>alert(1)</script>")), "logo.png") }) },
-      { name: "an SVG with script", status: 415, code: "UNSUPPORTED_MEDIA_TYPE", reason: "svg_not_accepted", body: () => ({ body: fileForm(SVG_WITH_SCRIPT, "logo.svg", "image/svg+xml") }) },
-      { name: "an SVG disguised as .png", status: 415, code: "UNSUPPORTED_MEDIA_TYPE", reason: "svg_not_accepted", body: () => ({ body: fileForm(SVG_WITH_SCRIPT, "logo.png") }) },
-      { name: "an empty file", status: 422, code: "VALIDATION_FAILED", reason: "empty", body: () => ({ body: fileForm(new Uint8Array(), "logo.png") }) },
-      { name: "a wrong field name", status: 422, code: "VALIDATION_FAILED", reason: "missing_file_field", body: () => ({ body: fileForm(png(), "logo.png", "image/png", "image") }) },
-      { name: "a text field instead of a file", status: 422, code: "VALIDATION_FAILED", reason: "not_a_file", body: () => {
-        const form = new FormData();
-        form.append("file", "just text");
-        return { body: form };
-      } },
-      { name: "two files", status: 422, code: "VALIDATION_FAILED", reason: "multiple_files", body: () => {
-        const form = fileForm(png(2, 2, { seed: 9 }), "a.png");
-        form.append("file", new File([png(2, 2, { seed: 10 }) as Uint8Array<ArrayBuffer>], "b.png"));
-        return { body: form };
-      } },
-      { name: "a path-traversal file name", status: 422, code: "VALIDATION_FAILED", reason: "bad_file_name", body: () => {
-        const raw = rawMultipart([{ headers: 'Content-Disposition: form-data; name="file"; filename="../../../etc/logo.png"\r\nContent-Type: image/png', body: png() }]);
-        return { body: raw.body as Uint8Array<ArrayBuffer>, contentType: raw.contentType };
-      } },
-      { name: "a Windows path file name", status: 422, code: "VALIDATION_FAILED", reason: "bad_file_name", body: () => {
-        const raw = rawMultipart([{ headers: 'Content-Disposition: form-data; name="file"; filename="..\\\\..\\\\logo.png"', body: png() }]);
-        return { body: raw.body as Uint8Array<ArrayBuffer>, contentType: raw.contentType };
-      } },
-      { name: "a bidi-disguised file name", status: 422, code: "VALIDATION_FAILED", reason: "bad_file_name", body: () => ({ body: fileForm(png(), "logo\u202Egnp.png") }) },
-      { name: "JSON instead of multipart", status: 415, code: "UNSUPPORTED_MEDIA_TYPE", reason: "not_multipart", body: () => ({ body: JSON.stringify({ file: "x" }), contentType: "application/json" }) },
-      { name: "raw image bytes (no multipart)", status: 415, code: "UNSUPPORTED_MEDIA_TYPE", reason: "not_multipart", body: () => ({ body: png() as Uint8Array<ArrayBuffer>, contentType: "image/png" }) },
-      { name: "multipart without a boundary", status: 400, code: "BAD_REQUEST", reason: "no_boundary", body: () => ({ body: "x", contentType: "multipart/form-data" }) },
-      { name: "malformed multipart (no closing boundary)", status: 400, code: "BAD_REQUEST", reason: "malformed_multipart", body: () => ({
-        body: '--b\r\nContent-Disposition: form-data; name="file"; filename="x.png"\r\n\r\nabc',
-        contentType: "multipart/form-data; boundary=b",
-      }) },
-      { name: "multipart garbage", status: 400, code: "BAD_REQUEST", reason: "malformed_multipart", body: () => ({ body: "\u0000\u0001garbage", contentType: "multipart/form-data; boundary=zz" }) },
-      { name: "a file over the upload limit", status: 413, code: "PAYLOAD_TOO_LARGE", body: () => ({ body: fileForm(png(300, 300, { noise: true, seed: 5 }), "huge.png") }) },
-      { name: "an image wider than allowed", status: 422, code: "VALIDATION_FAILED", reason: "dimensions_too_large", body: () => ({ body: fileForm(png(5000, 1), "wide.png") }) },
+    const cases: {
+      name: string;
+      status: number;
+      code: string;
+      reason?: string;
+      body: () => { body: BodyInit; contentType?: string };
+    }[] = [
+      {
+        name: "PNG bytes named .jpg",
+        status: 415,
+        code: "UNSUPPORTED_MEDIA_TYPE",
+        reason: "extension_mismatch",
+        body: () => ({ body: fileForm(png(), "logo.jpg") }),
+      },
+      {
+        name: "GIF bytes declared image/png",
+        status: 415,
+        code: "UNSUPPORTED_MEDIA_TYPE",
+        reason: "content_type_mismatch",
+        body: () => ({ body: fileForm(gif(), "logo.gif", "image/png") }),
+      },
+      {
+        name: "HTML named .png",
+        status: 415,
+        code: "UNSUPPORTED_MEDIA_TYPE",
+        reason: "not_an_allowed_image",
+        body: () => ({ body: fileForm(new TextEncoder().encode("<html><script>x</script></html>"), "logo.png") }),
+      },
+      {
+        name: "a PNG+ZIP polyglot",
+        status: 422,
+        code: "VALIDATION_FAILED",
+        reason: "embedded_zip",
+        body: () => ({ body: fileForm(pngZipPolyglot(), "logo.png", "image/png") }),
+      },
+      {
+        name: "a PNG with trailing script",
+        status: 422,
+        code: "VALIDATION_FAILED",
+        reason: "trailing_data",
+        body: () => ({
+          body: fileForm(concatBytes(png(), new TextEncoder().encode("<script>alert(1)</script>")), "logo.png"),
+        }),
+      },
+      {
+        name: "an SVG with script",
+        status: 415,
+        code: "UNSUPPORTED_MEDIA_TYPE",
+        reason: "svg_not_accepted",
+        body: () => ({ body: fileForm(SVG_WITH_SCRIPT, "logo.svg", "image/svg+xml") }),
+      },
+      {
+        name: "an SVG disguised as .png",
+        status: 415,
+        code: "UNSUPPORTED_MEDIA_TYPE",
+        reason: "svg_not_accepted",
+        body: () => ({ body: fileForm(SVG_WITH_SCRIPT, "logo.png") }),
+      },
+      {
+        name: "an empty file",
+        status: 422,
+        code: "VALIDATION_FAILED",
+        reason: "empty",
+        body: () => ({ body: fileForm(new Uint8Array(), "logo.png") }),
+      },
+      {
+        name: "a wrong field name",
+        status: 422,
+        code: "VALIDATION_FAILED",
+        reason: "missing_file_field",
+        body: () => ({ body: fileForm(png(), "logo.png", "image/png", "image") }),
+      },
+      {
+        name: "a text field instead of a file",
+        status: 422,
+        code: "VALIDATION_FAILED",
+        reason: "not_a_file",
+        body: () => {
+          const form = new FormData();
+          form.append("file", "just text");
+          return { body: form };
+        },
+      },
+      {
+        name: "two files",
+        status: 422,
+        code: "VALIDATION_FAILED",
+        reason: "multiple_files",
+        body: () => {
+          const form = fileForm(png(2, 2, { seed: 9 }), "a.png");
+          form.append("file", new File([png(2, 2, { seed: 10 }) as Uint8Array<ArrayBuffer>], "b.png"));
+          return { body: form };
+        },
+      },
+      {
+        name: "a path-traversal file name",
+        status: 422,
+        code: "VALIDATION_FAILED",
+        reason: "bad_file_name",
+        body: () => {
+          const raw = rawMultipart([
+            {
+              headers:
+                'Content-Disposition: form-data; name="file"; filename="../../../etc/logo.png"\r\nContent-Type: image/png',
+              body: png(),
+            },
+          ]);
+          return { body: raw.body as Uint8Array<ArrayBuffer>, contentType: raw.contentType };
+        },
+      },
+      {
+        name: "a Windows path file name",
+        status: 422,
+        code: "VALIDATION_FAILED",
+        reason: "bad_file_name",
+        body: () => {
+          const raw = rawMultipart([
+            { headers: 'Content-Disposition: form-data; name="file"; filename="..\\\\..\\\\logo.png"', body: png() },
+          ]);
+          return { body: raw.body as Uint8Array<ArrayBuffer>, contentType: raw.contentType };
+        },
+      },
+      {
+        name: "a bidi-disguised file name",
+        status: 422,
+        code: "VALIDATION_FAILED",
+        reason: "bad_file_name",
+        body: () => ({ body: fileForm(png(), "logo\u202Egnp.png") }),
+      },
+      {
+        name: "JSON instead of multipart",
+        status: 415,
+        code: "UNSUPPORTED_MEDIA_TYPE",
+        reason: "not_multipart",
+        body: () => ({ body: JSON.stringify({ file: "x" }), contentType: "application/json" }),
+      },
+      {
+        name: "raw image bytes (no multipart)",
+        status: 415,
+        code: "UNSUPPORTED_MEDIA_TYPE",
+        reason: "not_multipart",
+        body: () => ({ body: png() as Uint8Array<ArrayBuffer>, contentType: "image/png" }),
+      },
+      {
+        name: "multipart without a boundary",
+        status: 400,
+        code: "BAD_REQUEST",
+        reason: "no_boundary",
+        body: () => ({ body: "x", contentType: "multipart/form-data" }),
+      },
+      {
+        name: "malformed multipart (no closing boundary)",
+        status: 400,
+        code: "BAD_REQUEST",
+        reason: "malformed_multipart",
+        body: () => ({
+          body: '--b\r\nContent-Disposition: form-data; name="file"; filename="x.png"\r\n\r\nabc',
+          contentType: "multipart/form-data; boundary=b",
+        }),
+      },
+      {
+        name: "multipart garbage",
+        status: 400,
+        code: "BAD_REQUEST",
+        reason: "malformed_multipart",
+        body: () => ({ body: "\u0000\u0001garbage", contentType: "multipart/form-data; boundary=zz" }),
+      },
+      {
+        name: "a file over the upload limit",
+        status: 413,
+        code: "PAYLOAD_TOO_LARGE",
+        body: () => ({ body: fileForm(png(300, 300, { noise: true, seed: 5 }), "huge.png") }),
+      },
+      {
+        name: "an image wider than allowed",
+        status: 422,
+        code: "VALIDATION_FAILED",
+        reason: "dimensions_too_large",
+        body: () => ({ body: fileForm(png(5000, 1), "wide.png") }),
+      },
     ];
     for (const c of cases) {
       test(c.name, async () => {
         const { app, root, tree } = await setup();
         const { body, contentType } = c.body();
-        await expectError(await upload(app, tree.schoolAdmin, tree.school.id, body, contentType), c.status, c.code, c.reason);
+        await expectError(
+          await upload(app, tree.schoolAdmin, tree.school.id, body, contentType),
+          c.status,
+          c.code,
+          c.reason,
+        );
         expect(storedObjectFiles(root)).toEqual([]);
         expect(await rowsFor(tree.school.id)).toEqual([]);
       });
@@ -165,8 +327,17 @@ describe("POST /api/groups/:id/theme/assets", () => {
           controller.enqueue(new Uint8Array(1024));
         },
       });
-      const headers = { ...(await authHeader(tree.schoolAdmin)), "content-type": "multipart/form-data; boundary=b", "content-length": String(10 * 1024 * 1024) };
-      const res = await app.request(`/api/groups/${tree.school.id}/theme/assets`, { method: "POST", headers, body, duplex: "half" } as RequestInit);
+      const headers = {
+        ...(await authHeader(tree.schoolAdmin)),
+        "content-type": "multipart/form-data; boundary=b",
+        "content-length": String(10 * 1024 * 1024),
+      };
+      const res = await app.request(`/api/groups/${tree.school.id}/theme/assets`, {
+        method: "POST",
+        headers,
+        body,
+        duplex: "half",
+      } as RequestInit);
       await expectError(res, 413, "PAYLOAD_TOO_LARGE");
       // A ReadableStream pulls once to fill its queue on construction; nothing beyond that was read.
       expect(pulled).toBeLessThanOrEqual(1);
@@ -179,7 +350,9 @@ describe("POST /api/groups/:id/theme/assets", () => {
       const chunk = 8 * 1024;
       let sent = 0;
       let cancelled = false;
-      const prefix = new TextEncoder().encode('--b\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n');
+      const prefix = new TextEncoder().encode(
+        '--b\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n',
+      );
       const body = new ReadableStream<Uint8Array>({
         pull(controller) {
           if (sent >= total) return controller.close();
@@ -192,7 +365,12 @@ describe("POST /api/groups/:id/theme/assets", () => {
         },
       });
       const headers = { ...(await authHeader(tree.schoolAdmin)), "content-type": "multipart/form-data; boundary=b" };
-      const res = await app.request(`/api/groups/${tree.school.id}/theme/assets`, { method: "POST", headers, body, duplex: "half" } as RequestInit);
+      const res = await app.request(`/api/groups/${tree.school.id}/theme/assets`, {
+        method: "POST",
+        headers,
+        body,
+        duplex: "half",
+      } as RequestInit);
       await expectError(res, 413, "PAYLOAD_TOO_LARGE");
       expect(cancelled).toBe(true);
       // Read up to the limit plus framing and a chunk or two of read-ahead: nowhere near 50 MB.
@@ -202,28 +380,82 @@ describe("POST /api/groups/:id/theme/assets", () => {
     });
   });
 
+  test("over a real socket: a 200 MB chunked upload is answered 413 after a small fraction was sent", async () => {
+    const { app, root, tree } = await setup();
+    const server = Bun.serve({ port: 0, fetch: app.fetch, maxRequestBodySize: 1024 * 1024 * 1024 });
+    try {
+      const total = 200 * 1024 * 1024;
+      let sent = 0;
+      const prefix = new TextEncoder().encode(
+        '--b\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n\r\n',
+      );
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent >= total) return controller.close();
+          const part = sent === 0 ? concatBytes(prefix, png()) : new Uint8Array(64 * 1024);
+          sent += part.byteLength;
+          controller.enqueue(part);
+        },
+      });
+      const res = await fetch(`http://127.0.0.1:${server.port}/api/groups/${tree.school.id}/theme/assets`, {
+        method: "POST",
+        headers: { ...(await authHeader(tree.schoolAdmin)), "content-type": "multipart/form-data; boundary=b" },
+        body,
+        duplex: "half",
+      } as RequestInit);
+      await expectError(res, 413, "PAYLOAD_TOO_LARGE");
+      // Socket buffers let the client run ahead a little; the server never read anywhere near 200 MB.
+      expect(sent).toBeLessThan(16 * 1024 * 1024);
+      expect(storedObjectFiles(root)).toEqual([]);
+    } finally {
+      server.stop(true);
+    }
+  });
+
   describe("who may upload", () => {
     test("a member who can see the group: 403, body never stored", async () => {
       const { app, root, tree } = await setup();
-      await expectError(await upload(app, tree.teacher, tree.subDepartment.id, fileForm(png(), "logo.png")), 403, "FORBIDDEN");
+      await expectError(
+        await upload(app, tree.teacher, tree.subDepartment.id, fileForm(png(), "logo.png")),
+        403,
+        "FORBIDDEN",
+      );
       expect(storedObjectFiles(root)).toEqual([]);
       expect(await rowsFor(tree.subDepartment.id)).toEqual([]);
     });
 
     test("an admin of another tree: 404; no token: 401; bad token: 401; unknown group: 404", async () => {
       const { app, root, tree } = await setup();
-      await expectError(await upload(app, tree.outsider, tree.school.id, fileForm(png(), "logo.png")), 404, "NOT_FOUND");
+      await expectError(
+        await upload(app, tree.outsider, tree.school.id, fileForm(png(), "logo.png")),
+        404,
+        "NOT_FOUND",
+      );
       await expectError(await upload(app, null, tree.school.id, fileForm(png(), "logo.png")), 401, "UNAUTHENTICATED");
-      const bad = await app.request(`/api/groups/${tree.school.id}/theme/assets`, { method: "POST", headers: { authorization: "Bearer x.y.z" }, body: fileForm(png(), "logo.png") });
+      const bad = await app.request(`/api/groups/${tree.school.id}/theme/assets`, {
+        method: "POST",
+        headers: { authorization: "Bearer x.y.z" },
+        body: fileForm(png(), "logo.png"),
+      });
       await expectError(bad, 401, "UNAUTHENTICATED");
-      await expectError(await upload(app, tree.schoolAdmin, crypto.randomUUID(), fileForm(png(), "logo.png")), 404, "NOT_FOUND");
+      await expectError(
+        await upload(app, tree.schoolAdmin, crypto.randomUUID(), fileForm(png(), "logo.png")),
+        404,
+        "NOT_FOUND",
+      );
       expect(storedObjectFiles(root)).toEqual([]);
       expect(await rowsFor(tree.school.id)).toEqual([]);
     });
   });
 });
 
-async function uploaded(app: ReturnType<typeof createApp>, user: User, groupId: string, bytes: Uint8Array, name = "logo.png"): Promise<ThemeAsset> {
+async function uploaded(
+  app: ReturnType<typeof createApp>,
+  user: User,
+  groupId: string,
+  bytes: Uint8Array,
+  name = "logo.png",
+): Promise<ThemeAsset> {
   const res = await upload(app, user, groupId, fileForm(bytes, name));
   expect(res.status).toBe(201);
   return ((await res.json()) as ThemeAssetUploadResponse).asset;
@@ -263,6 +495,22 @@ describe("serving GET /api/theme-assets/:assetId", () => {
     expect(new Uint8Array(await changed.arrayBuffer())).toEqual(new Uint8Array(bytes));
   });
 
+  test("HEAD answers the headers without opening the object", async () => {
+    const { app, tree } = await setup();
+    const bytes = png(8, 8, { seed: 12 });
+    const asset = await uploaded(app, tree.schoolAdmin, tree.school.id, bytes);
+    for (let i = 0; i < 3; i++) {
+      const res = await app.request(asset.url, { method: "HEAD" });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-length")).toBe(String(bytes.byteLength));
+      expect(res.headers.get("etag")).toBe(`"${asset.sha256}"`);
+      expect(await res.text()).toBe("");
+    }
+    // An object stream opened and then dropped would surface here as a leaked file handle.
+    Bun.gc(true);
+    await Bun.sleep(10);
+  });
+
   test("unknown and malformed ids are 404", async () => {
     const { app } = await setup();
     await expectError(await app.request(`/api/theme-assets/${crypto.randomUUID()}`), 404, "NOT_FOUND");
@@ -277,7 +525,9 @@ describe("assets in themes", () => {
     const deptLogo = await uploaded(app, tree.schoolAdmin, tree.department.id, png(4, 4, { seed: 22 }));
     const foreign = await uploaded(app, tree.outsider, tree.otherDistrict.id, png(4, 4, { seed: 23 }));
 
-    const ok = await patchTheme(app, tree.schoolAdmin, tree.school.id, { assets: { logo: districtLogo.id, favicon: "none" } });
+    const ok = await patchTheme(app, tree.schoolAdmin, tree.school.id, {
+      assets: { logo: districtLogo.id, favicon: "none" },
+    });
     expect(ok.status).toBe(200);
     const body = (await ok.json()) as ResolvedTheme;
     expect(body.theme.assets.logo?.id).toBe(districtLogo.id);
@@ -285,13 +535,19 @@ describe("assets in themes", () => {
     expect(body.theme.assets.favicon).toBeNull();
     expect(body.sources["assets.logo"]).toBe(tree.school.id);
 
-    for (const [assetId, code] of [[deptLogo.id, "asset_not_in_scope"], [foreign.id, "asset_not_in_scope"], [crypto.randomUUID(), "asset_not_found"]] as const) {
+    for (const [assetId, code] of [
+      [deptLogo.id, "asset_not_in_scope"],
+      [foreign.id, "asset_not_in_scope"],
+      [crypto.randomUUID(), "asset_not_found"],
+    ] as const) {
       const res = await patchTheme(app, tree.schoolAdmin, tree.school.id, { assets: { background: assetId } });
       const error = await expectError(res, 422, "VALIDATION_FAILED");
       expect(error.details).toEqual([expect.objectContaining({ path: "assets.background", code })]);
     }
     // The department inherits the school's logo.
-    const dept = (await (await app.request(`/api/groups/${tree.department.id}/theme`, { headers: await authHeader(tree.teacher) })).json()) as ResolvedTheme;
+    const dept = (await (
+      await app.request(`/api/groups/${tree.department.id}/theme`, { headers: await authHeader(tree.teacher) })
+    ).json()) as ResolvedTheme;
     expect(dept.theme.assets.logo?.id).toBe(districtLogo.id);
   });
 
@@ -303,7 +559,9 @@ describe("assets in themes", () => {
       await app.request(`/api/groups/${groupId}/theme/assets${query}`, { headers: await authHeader(user) });
     const own = (await (await list(tree.schoolAdmin, tree.school.id)).json()) as { items: ThemeAsset[] };
     expect(own.items.map((i) => i.id)).toEqual([b.id]);
-    const inherited = (await (await list(tree.schoolAdmin, tree.school.id, "?inherited=true")).json()) as { items: ThemeAsset[] };
+    const inherited = (await (await list(tree.schoolAdmin, tree.school.id, "?inherited=true")).json()) as {
+      items: ThemeAsset[];
+    };
     expect(inherited.items.map((i) => i.id).sort()).toEqual([a.id, b.id].sort());
     await expectError(await list(tree.teacher, tree.subDepartment.id), 403, "FORBIDDEN");
     await expectError(await list(tree.outsider, tree.school.id), 404, "NOT_FOUND");
@@ -315,13 +573,24 @@ describe("assets in themes", () => {
     const { app, root, tree } = await setup();
     const logo = await uploaded(app, tree.schoolAdmin, tree.school.id, png(5, 5, { seed: 41 }));
     expect((await patchTheme(app, tree.schoolAdmin, tree.school.id, { assets: { logo: logo.id } })).status).toBe(200);
-    expect((await patchTheme(app, tree.schoolAdmin, tree.subDepartment.id, { assets: { favicon: logo.id, background: logo.id } })).status).toBe(200);
+    expect(
+      (
+        await patchTheme(app, tree.schoolAdmin, tree.subDepartment.id, {
+          assets: { favicon: logo.id, background: logo.id },
+        })
+      ).status,
+    ).toBe(200);
     // Warm the cache of a group that inherits it.
-    const before = (await (await app.request(`/api/groups/${tree.department.id}/theme`, { headers: await authHeader(tree.teacher) })).json()) as ResolvedTheme;
+    const before = (await (
+      await app.request(`/api/groups/${tree.department.id}/theme`, { headers: await authHeader(tree.teacher) })
+    ).json()) as ResolvedTheme;
     expect(before.theme.assets.logo?.id).toBe(logo.id);
 
     const del = async (query = "") =>
-      await app.request(`/api/groups/${tree.school.id}/theme/assets/${logo.id}${query}`, { method: "DELETE", headers: await authHeader(tree.schoolAdmin) });
+      await app.request(`/api/groups/${tree.school.id}/theme/assets/${logo.id}${query}`, {
+        method: "DELETE",
+        headers: await authHeader(tree.schoolAdmin),
+      });
     const error = await expectError(await del(), 409, "CONFLICT");
     expect(error.details).toEqual({
       usedBy: [
@@ -343,7 +612,9 @@ describe("assets in themes", () => {
     await expectError(await app.request(logo.url), 404, "NOT_FOUND");
     const [sub] = await db.db.select({ theme: groups.theme }).from(groups).where(eq(groups.id, tree.subDepartment.id));
     expect(sub?.theme).toBeNull();
-    const after = (await (await app.request(`/api/groups/${tree.department.id}/theme`, { headers: await authHeader(tree.teacher) })).json()) as ResolvedTheme;
+    const after = (await (
+      await app.request(`/api/groups/${tree.department.id}/theme`, { headers: await authHeader(tree.teacher) })
+    ).json()) as ResolvedTheme;
     expect(after.theme.assets.logo).toBeNull();
   });
 
@@ -351,7 +622,10 @@ describe("assets in themes", () => {
     const { app, tree } = await setup();
     const asset = await uploaded(app, tree.schoolAdmin, tree.school.id, png(6, 6, { seed: 51 }));
     const del = async (user: User, groupId: string) =>
-      await app.request(`/api/groups/${groupId}/theme/assets/${asset.id}`, { method: "DELETE", headers: await authHeader(user) });
+      await app.request(`/api/groups/${groupId}/theme/assets/${asset.id}`, {
+        method: "DELETE",
+        headers: await authHeader(user),
+      });
     await expectError(await del(tree.outsider, tree.school.id), 404, "NOT_FOUND");
     await expectError(await del(tree.teacher, tree.subDepartment.id), 403, "FORBIDDEN");
     await expectError(await del(tree.districtAdmin, tree.department.id), 404, "NOT_FOUND");

@@ -147,12 +147,30 @@ describe("signature verification", () => {
     expect(((await res.json()) as Json).error?.code).toBe("NOT_FOUND");
   });
 
+  test("a secret that is not valid base64 → 503 (our misconfiguration, Svix retries), logged", async () => {
+    const deps = await testDeps(db);
+    deps.config.clerkWebhookSecret = "whsec_%%%not-base64%%%";
+    const res = await deliver(createApp(deps), secret, userEvent("user.created", user()));
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as Json).error?.code).toBe("SERVICE_UNAVAILABLE");
+    expect(deps.logger.lines.some((l) => l.level === "error")).toBe(true);
+  });
+
   test("a body over the global limit → 413 in the error shape", async () => {
     const u = user({ first: "x".repeat(70 * 1024) });
     const res = await deliver(app, secret, userEvent("user.created", u));
     expect(res.status).toBe(413);
     expect(((await res.json()) as Json).error?.code).toBe("PAYLOAD_TOO_LARGE");
     expect(await userRow(u.id)).toBeUndefined();
+  });
+});
+
+describe("documentation", () => {
+  test("the route is in the OpenAPI document with who may call it", async () => {
+    const res = await app.request("/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { paths: Record<string, Record<string, { "x-access"?: string }>> };
+    expect(doc.paths["/api/webhooks/clerk"]?.post?.["x-access"]).toContain("Svix signature");
   });
 });
 
@@ -321,6 +339,16 @@ describe("users", () => {
     const row = await userRow(u.id);
     expect(row?.status).toBe("deleted");
     expect(row?.givenName).toBeNull();
+  });
+
+  test("a delete without an envelope timestamp is dated by the signature time", async () => {
+    const u = user();
+    await send(userEvent("user.created", u));
+    const msgId = svixId();
+    const body = JSON.stringify({ object: "event", type: "user.deleted", data: { object: "user", id: u.id, deleted: true } });
+    const signedAt = new Date();
+    await send({ msgId, type: "user.deleted", body }, { timestamp: signedAt });
+    expect((await userRow(u.id))?.deletedAt?.getTime()).toBe(Math.floor(signedAt.getTime() / 1000) * 1000);
   });
 
   test("user.deleted before anything else leaves a tombstone the later create cannot revive", async () => {

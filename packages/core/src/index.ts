@@ -14,3 +14,4 @@ export * from "./api/ai.ts";
 export * from "./api/audit.ts";
 export * from "./api/sessions.ts";
 export * from "./api/usage.ts";
+export * from "./api/alerts.ts";

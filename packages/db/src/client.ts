@@ -23,6 +23,8 @@ export interface DbConfig {
   dataDir?: string | undefined;
   /** Pool size for postgres-js. */
   maxConnections?: number;
+  /** PGlite only: start from a dumped data directory (tests clone one migrated template). */
+  loadDataDir?: Blob | undefined;
 }
 
 export interface DbHandle {
@@ -32,6 +34,8 @@ export interface DbHandle {
   migrate(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** PGlite only: the whole data directory as a tarball, to clone this database. */
+  dump?(): Promise<Blob>;
 }
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../../drizzle", import.meta.url));
@@ -41,13 +45,12 @@ const MIGRATION_LOCK_KEY = 727_274_101;
 /** Builds the database: postgres-js when a URL is given, else PGlite with ltree. Reads no environment. */
 export async function createDb(config: DbConfig = {}): Promise<DbHandle> {
   if (config.url) return createPostgres(config.url, config.maxConnections ?? 10);
-  return createPglite(config.dataDir);
+  return createPglite(config.dataDir, config.loadDataDir);
 }
 
-async function createPglite(dataDir: string | undefined): Promise<DbHandle> {
-  const client = dataDir
-    ? new PGlite(dataDir, { extensions: { ltree } })
-    : new PGlite({ extensions: { ltree } });
+async function createPglite(dataDir: string | undefined, loadDataDir: Blob | undefined): Promise<DbHandle> {
+  const options = { extensions: { ltree }, ...(loadDataDir ? { loadDataDir } : {}) };
+  const client = dataDir ? new PGlite(dataDir, options) : new PGlite(options);
   await client.waitReady;
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
@@ -61,6 +64,9 @@ async function createPglite(dataDir: string | undefined): Promise<DbHandle> {
     },
     async close() {
       if (!client.closed) await client.close();
+    },
+    async dump() {
+      return (await client.dumpDataDir("none")) as Blob;
     },
   };
 }

@@ -30,6 +30,10 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   415: "Body is not JSON",
   422: "Body fails validation",
   429: "Rate limited (see Retry-After)",
+  500: "Internal error (logged with its request id)",
+  502: "Upstream error",
+  503: "Service unavailable",
+  504: "Upstream timed out",
 };
 
 function toJsonSchema(schema: ZodType, io: "input" | "output"): JsonSchema {
@@ -73,7 +77,14 @@ function pathParamNames(path: string): string[] {
   return [...toOpenApiPath(path).matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? "");
 }
 
-function buildOperation(method: string, path: string, doc: RouteDoc | undefined, inputs: InputDoc[], authenticated: boolean): Operation {
+function buildOperation(
+  method: string,
+  path: string,
+  doc: RouteDoc | undefined,
+  inputs: InputDoc[],
+  authenticated: boolean,
+  usedErrors: Set<number>,
+): Operation {
   const tag = path.split("/").filter(Boolean)[1] ?? "api";
   const op: Operation = {
     operationId: doc?.operationId ?? operationIdFor(method, path),
@@ -118,6 +129,7 @@ function buildOperation(method: string, path: string, doc: RouteDoc | undefined,
   if (pathParamNames(path).length > 0) errors.add(404);
   for (const status of [...errors].sort((a, b) => a - b)) {
     responses[String(status)] = { $ref: `#/components/responses/E${status}` };
+    usedErrors.add(status);
   }
   op.responses = responses;
   if (authenticated) op.security = [{ bearerAuth: [] }];
@@ -140,6 +152,7 @@ export function buildOpenApiDocument(routes: readonly MountedRoute[], info: Open
   }
 
   const paths: OpenApiDocument["paths"] = {};
+  const usedErrors = new Set<number>();
   const sorted = [...byRoute.values()].sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
   for (const { method, path, handlers } of sorted) {
     const external = externalDocOf(method, path);
@@ -149,11 +162,13 @@ export function buildOpenApiDocument(routes: readonly MountedRoute[], info: Open
     const openPath = toOpenApiPath(path);
     paths[openPath] ??= {};
     const item = paths[openPath];
-    if (item) item[method.toLowerCase()] = buildOperation(method, path, doc, inputs, authenticated);
+    if (item) item[method.toLowerCase()] = buildOperation(method, path, doc, inputs, authenticated, usedErrors);
   }
 
   const errorResponses: Record<string, unknown> = {};
-  for (const [status, description] of Object.entries(ERROR_DESCRIPTIONS)) {
+  // One shared response per error status any operation names, so every $ref resolves.
+  for (const status of [...usedErrors].sort((a, b) => a - b)) {
+    const description = ERROR_DESCRIPTIONS[status] ?? "Error";
     errorResponses[`E${status}`] = { description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
   }
   return {

@@ -8,7 +8,7 @@ import {
   type GatewayClient,
   type LimitStore,
 } from "@raptscallions/gateway";
-import type { Hono } from "hono";
+import { Hono } from "hono";
 import { systemClock, type Clock } from "../../src/lib/clock.ts";
 import { createMemoryLogger, type Logger } from "../../src/lib/logger.ts";
 import type { Metrics } from "../../src/lib/metrics.ts";
@@ -46,7 +46,11 @@ export function createTestAiService(
   } = {},
 ): TestAi {
   const streamEnds: DevStreamEnd[] = [];
-  const devApp = createDevModelApp({ tokensPerSecond: opts.tokensPerSecond ?? 0, onStreamEnd: (e) => streamEnds.push(e) });
+  // Mounted at /v1 like the app's embedded dev model, so URLs are the same as over HTTP.
+  const devApp = new Hono().route(
+    "/v1",
+    createDevModelApp({ tokensPerSecond: opts.tokensPerSecond ?? 0, onStreamEnd: (e) => streamEnds.push(e) }),
+  );
   const client = createGatewayClient({
     baseUrl: "http://dev-model.test/v1",
     fetch: (url, init) => Promise.resolve(devApp.request(url, init)),

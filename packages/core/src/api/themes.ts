@@ -170,7 +170,14 @@ export const THEME_TEMPLATES: readonly ThemeTemplate[] = [
     name: "High contrast",
     description: "Black on white with strong accents (WCAG AAA text contrast) and a legible typeface.",
     theme: {
-      colors: { primary: "#0000cc", secondary: "#000000", accent: "#b30000", background: "#ffffff", surface: "#ffffff", text: "#000000" },
+      colors: {
+        primary: "#0000cc",
+        secondary: "#000000",
+        accent: "#b30000",
+        background: "#ffffff",
+        surface: "#ffffff",
+        text: "#000000",
+      },
       font: "atkinson-hyperlegible",
       layout: { density: "spacious", cornerRadius: "none", sidebarPosition: "left" },
     },
@@ -180,7 +187,14 @@ export const THEME_TEMPLATES: readonly ThemeTemplate[] = [
     name: "Calm",
     description: "Soft greens and generous spacing.",
     theme: {
-      colors: { primary: "#2f855a", secondary: "#4a5568", accent: "#d69e2e", background: "#f7faf7", surface: "#ffffff", text: "#1a202c" },
+      colors: {
+        primary: "#2f855a",
+        secondary: "#4a5568",
+        accent: "#d69e2e",
+        background: "#f7faf7",
+        surface: "#ffffff",
+        text: "#1a202c",
+      },
       font: "lato",
       layout: { density: "spacious", cornerRadius: "large", sidebarPosition: "left" },
     },
@@ -190,7 +204,14 @@ export const THEME_TEMPLATES: readonly ThemeTemplate[] = [
     name: "Dark",
     description: "Light text on a dark background.",
     theme: {
-      colors: { primary: "#60a5fa", secondary: "#94a3b8", accent: "#fbbf24", background: "#0f172a", surface: "#1e293b", text: "#f1f5f9" },
+      colors: {
+        primary: "#60a5fa",
+        secondary: "#94a3b8",
+        accent: "#fbbf24",
+        background: "#0f172a",
+        surface: "#1e293b",
+        text: "#f1f5f9",
+      },
       font: "inter",
       layout: { density: "comfortable", cornerRadius: "medium", sidebarPosition: "left" },
     },

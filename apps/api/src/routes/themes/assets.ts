@@ -124,7 +124,7 @@ export function registerThemeAssetRoutes(app: Hono<AppEnv>): void {
         input: { assetId, ifNoneMatch: c.req.header("if-none-match"), headOnly: c.req.method === "HEAD" },
       });
       if (served.status === 304) return c.body(null, 304, served.headers);
-      return c.body(served.body, 200, served.headers);
+      return served.body ? c.body(served.body, 200, served.headers) : c.body(null, 200, served.headers);
     },
   );
 }

@@ -13,7 +13,7 @@ import { recordAudit } from "../audit/record.ts";
 import { managedClass } from "../classes/write.ts";
 import type { ServiceContext } from "../context.ts";
 import { requireUsableTool, toolRef } from "../tools/scope.ts";
-import { loadAssignment, toAssignmentDto } from "./scope.ts";
+import { requireVisibleAssignment, toAssignmentDto } from "./scope.ts";
 
 const toDate = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : new Date(v));
 
@@ -76,15 +76,13 @@ export async function createAssignment({ ctx, input }: { ctx: ServiceContext; in
   });
 }
 
+/** The assignment if the actor may change it: 404 when they cannot see it, 403 when they only may read it. */
 async function managedAssignment(ctx: ServiceContext, tx: DbOrTx, id: string) {
-  const found = await loadAssignment(tx, id);
-  const ref = found ? { id: found.assignment.classId, groupPath: found.groupPath } : undefined;
-  const visible =
-    found !== undefined &&
-    ref !== undefined &&
-    policy.canViewAssignment(ctx.actor, { classId: ref.id, groupPath: ref.groupPath, availableAt: found.assignment.availableAt }, ctx.clock.now());
-  if (!visible || !found || !ref) throw new NotFoundError("Assignment");
-  assertAllowed(policy.canManageClass(ctx.actor, ref), "Only this class's teachers and admins may change its assignments");
+  const found = await requireVisibleAssignment({ db: tx, actor: ctx.actor, clock: ctx.clock }, id);
+  assertAllowed(
+    policy.canManageClass(ctx.actor, { id: found.assignment.classId, groupPath: found.groupPath }),
+    "Only this class's teachers and admins may change its assignments",
+  );
   return found;
 }
 

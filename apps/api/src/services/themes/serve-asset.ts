@@ -38,13 +38,19 @@ export async function serveThemeAsset({
 
   // HEAD must not open the object: Hono drops a HEAD response's body without cancelling it,
   // which would leave a file handle (directory store) or a socket (S3) to the garbage collector.
-  const object = input.headOnly ? await ctx.blob.head(row.key) : await ctx.blob.get(row.key);
-  if (!object) {
-    ctx.logger.error("theme asset row without a stored object", { assetId: input.assetId, key: row.key });
-    throw new NotFoundError("Theme asset");
+  if (input.headOnly) {
+    const head = await ctx.blob.head(row.key);
+    if (!head) throw missingObject(ctx.logger, input.assetId, row.key);
+    return { status: 200, headers: { ...headers, "Content-Length": String(head.contentLength) }, body: null };
   }
-  const body = "body" in object ? object.body : null;
-  return { status: 200, headers: { ...headers, "Content-Length": String(object.contentLength) }, body };
+  const object = await ctx.blob.get(row.key);
+  if (!object) throw missingObject(ctx.logger, input.assetId, row.key);
+  return { status: 200, headers: { ...headers, "Content-Length": String(object.contentLength) }, body: object.body };
+}
+
+function missingObject(logger: Logger, assetId: string, key: string): NotFoundError {
+  logger.error("theme asset row without a stored object", { assetId, key });
+  return new NotFoundError("Theme asset");
 }
 
 /** RFC 9110 If-None-Match: `*`, or a list of (possibly weak) tags compared weakly. */

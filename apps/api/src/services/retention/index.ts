@@ -1,0 +1,3 @@
+export { defaultRetentionConfig, type RetentionConfig, type RetentionMode } from "./config.ts";
+export { runRetention, type RetentionDeps, type RetentionRun } from "./scrub.ts";
+export { startRetentionJob } from "./job.ts";

@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { classMemberSchema, classSchema, pageOf } from "@raptscallions/core";
+import { auditLog, type DbHandle } from "@raptscallions/db";
+import { addClassMember, addGroupMember, makeClass, makeGroup, makeSchoolScene, makeUser, type SchoolScene } from "@raptscallions/db/testing";
+import { and, eq } from "drizzle-orm";
+import { createApp } from "../src/app.ts";
+import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { call, errorCode, securityTests } from "./helpers/security.ts";
+
+type Cls = { id: string; name: string; groupId: string; archivedAt: string | null };
+type Page<T> = { items: T[]; nextCursor: string | null };
+type User = Awaited<ReturnType<typeof makeUser>>;
+
+let db: DbHandle;
+let app: ReturnType<typeof createApp>;
+let s: SchoolScene;
+let classB: Awaited<ReturnType<typeof makeClass>>;
+let classC: Awaited<ReturnType<typeof makeClass>>;
+let teacherB: User;
+let siblingAdmin: User;
+let outsider: User;
+
+beforeAll(async () => {
+  db = await createTestDb();
+  app = createApp(await testDeps(db));
+  s = await makeSchoolScene(db.db);
+  teacherB = await makeUser(db.db);
+  classB = await makeClass(db.db, s.department.id);
+  await addClassMember(db.db, classB.id, teacherB.id, "teacher");
+  const sibling = await makeGroup(db.db, { kind: "school", parent: s.district });
+  siblingAdmin = await makeUser(db.db);
+  await addGroupMember(db.db, sibling.id, siblingAdmin.id, "admin");
+  classC = await makeClass(db.db, sibling.id);
+  outsider = await makeUser(db.db);
+}, 120_000);
+afterAll(async () => {
+  await db.close();
+});
+
+const ids = (p: Page<{ id: string }>) => p.items.map((c) => c.id);
+
+describe("GET /api/classes", () => {
+  test("teachers and students see their own classes only", async () => {
+    const teacher = await call<Page<Cls>>(app, "GET", "/api/classes", { as: s.teacher });
+    expect(teacher.status).toBe(200);
+    pageOf(classSchema).parse(teacher.body);
+    expect(ids(teacher.body)).toEqual([s.cls.id]);
+    const student = await call<Page<Cls>>(app, "GET", "/api/classes", { as: s.student });
+    expect(ids(student.body)).toEqual([s.cls.id]);
+    expect((await call<Page<Cls>>(app, "GET", "/api/classes", { as: outsider })).body.items).toEqual([]);
+  });
+
+  test("admins see classes in their subtree; groupId narrows to a subtree", async () => {
+    const school = await call<Page<Cls>>(app, "GET", "/api/classes", { as: s.schoolAdmin });
+    expect(new Set(ids(school.body))).toEqual(new Set([s.cls.id, classB.id]));
+    const district = await call<Page<Cls>>(app, "GET", "/api/classes", { as: s.districtAdmin });
+    expect(new Set(ids(district.body))).toEqual(new Set([s.cls.id, classB.id, classC.id]));
+    const narrowed = await call<Page<Cls>>(app, "GET", `/api/classes?groupId=${s.school.id}`, { as: s.districtAdmin });
+    expect(new Set(ids(narrowed.body))).toEqual(new Set([s.cls.id, classB.id]));
+  });
+
+  test("pagination and bad query", async () => {
+    const first = await call<Page<Cls>>(app, "GET", "/api/classes?limit=2", { as: s.districtAdmin });
+    expect(first.body.items).toHaveLength(2);
+    expect(first.body.nextCursor).not.toBeNull();
+    const second = await call<Page<Cls>>(app, "GET", `/api/classes?limit=2&cursor=${first.body.nextCursor}`, { as: s.districtAdmin });
+    expect(second.body.items).toHaveLength(1);
+    expect(second.body.nextCursor).toBeNull();
+    expect(new Set([...ids(first.body), ...ids(second.body)]).size).toBe(3);
+    expect((await call(app, "GET", "/api/classes?cursor=%%%", { as: s.teacher })).status).toBe(400);
+    expect((await call(app, "GET", "/api/classes?groupId=nope", { as: s.teacher })).status).toBe(400);
+  });
+});
+
+describe("GET /api/classes/:id", () => {
+  test("members and admins get it; unknown → 404", async () => {
+    const res = await call<Cls>(app, "GET", `/api/classes/${s.cls.id}`, { as: s.student });
+    expect(res.status).toBe(200);
+    expect(classSchema.parse(res.body).id).toBe(s.cls.id);
+    expect((await call(app, "GET", `/api/classes/${crypto.randomUUID()}`, { as: s.districtAdmin })).status).toBe(404);
+  });
+});
+
+describe("POST /api/classes", () => {
+  test("a teacher of the group creates one and becomes its teacher", async () => {
+    const res = await call<Cls>(app, "POST", "/api/classes", { as: s.teacher, body: { groupId: s.department.id, name: "Biology", term: "2025" } });
+    expect(res.status).toBe(201);
+    expect(classSchema.parse(res.body)).toMatchObject({ groupId: s.department.id, name: "Biology", term: "2025" });
+    const members = await call<Page<{ userId: string; role: string }>>(app, "GET", `/api/classes/${res.body.id}/members`, { as: s.teacher });
+    expect(members.body.items).toEqual([expect.objectContaining({ userId: s.teacher.id, role: "teacher" })]);
+    const [entry] = await db.db.select().from(auditLog).where(and(eq(auditLog.action, "class.create"), eq(auditLog.targetId, res.body.id)));
+    expect(entry).toMatchObject({ actorId: s.teacher.id, groupId: s.department.id });
+  });
+
+  test("an admin creates one without joining it", async () => {
+    const res = await call<Cls>(app, "POST", "/api/classes", { as: s.schoolAdmin, body: { groupId: s.school.id, name: "Assembly" } });
+    expect(res.status).toBe(201);
+    const members = await call<Page<unknown>>(app, "GET", `/api/classes/${res.body.id}/members`, { as: s.schoolAdmin });
+    expect(members.body.items).toEqual([]);
+  });
+
+  test("invalid body → 422; unknown group → 404", async () => {
+    expect((await call(app, "POST", "/api/classes", { as: s.schoolAdmin, body: { groupId: s.school.id, name: "" } })).status).toBe(422);
+    const missing = await call(app, "POST", "/api/classes", { as: s.schoolAdmin, body: { groupId: crypto.randomUUID(), name: "X" } });
+    expect(missing.status).toBe(404);
+    expect(errorCode(missing.body)).toBe("NOT_FOUND");
+  });
+});
+
+describe("PATCH and archive", () => {
+  test("a teacher renames their class; empty body → 422", async () => {
+    const res = await call<Cls>(app, "PATCH", `/api/classes/${classB.id}`, { as: teacherB, body: { name: "Renamed B", term: null } });
+    expect(res.status).toBe(200);
+    expect(res.body.name).toBe("Renamed B");
+    expect((await call(app, "PATCH", `/api/classes/${classB.id}`, { as: teacherB, body: {} })).status).toBe(422);
+  });
+
+  test("archive is idempotent, hides the class from the default list and blocks new members", async () => {
+    const cls = await makeClass(db.db, s.department.id);
+    await addClassMember(db.db, cls.id, s.teacher.id, "teacher");
+    const first = await call<Cls>(app, "POST", `/api/classes/${cls.id}/archive`, { as: s.teacher });
+    expect(first.status).toBe(200);
+    expect(first.body.archivedAt).not.toBeNull();
+    const again = await call<Cls>(app, "POST", `/api/classes/${cls.id}/archive`, { as: s.teacher });
+    expect(again.body.archivedAt).toBe(first.body.archivedAt);
+    expect(ids((await call<Page<Cls>>(app, "GET", "/api/classes", { as: s.teacher })).body)).not.toContain(cls.id);
+    expect(ids((await call<Page<Cls>>(app, "GET", "/api/classes?archived=true", { as: s.teacher })).body)).toEqual([cls.id]);
+    const add = await call(app, "POST", `/api/classes/${cls.id}/members`, { as: s.teacher, body: { userId: outsider.id, role: "student" } });
+    expect(add.status).toBe(409);
+    const audits = await db.db.select().from(auditLog).where(and(eq(auditLog.action, "class.archive"), eq(auditLog.targetId, cls.id)));
+    expect(audits).toHaveLength(1);
+  });
+});
+
+describe("class members", () => {
+  test("roster for staff; add, duplicate, remove", async () => {
+    const base = `/api/classes/${s.cls.id}/members`;
+    const roster = await call<Page<{ userId: string }>>(app, "GET", base, { as: s.teacher });
+    expect(roster.status).toBe(200);
+    pageOf(classMemberSchema).parse(roster.body);
+    expect(new Set(roster.body.items.map((m) => m.userId))).toEqual(new Set([s.teacher.id, s.student.id, s.otherStudent.id]));
+
+    const newbie = await makeUser(db.db);
+    const add = await call(app, "POST", base, { as: s.teacher, body: { userId: newbie.id, role: "student" } });
+    expect(add.status).toBe(201);
+    expect(classMemberSchema.parse(add.body)).toMatchObject({ userId: newbie.id, role: "student" });
+    expect((await call(app, "POST", base, { as: s.teacher, body: { userId: newbie.id, role: "teacher" } })).status).toBe(409);
+    expect((await call(app, "DELETE", `${base}/${newbie.id}`, { as: s.teacher })).status).toBe(204);
+    expect((await call(app, "DELETE", `${base}/${newbie.id}`, { as: s.teacher })).status).toBe(404);
+  });
+
+  test("the user must exist; role must be teacher or student", async () => {
+    const base = `/api/classes/${s.cls.id}/members`;
+    const missing = await call(app, "POST", base, { as: s.teacher, body: { userId: crypto.randomUUID(), role: "student" } });
+    expect(missing.status).toBe(404);
+    expect((await call(app, "POST", base, { as: s.teacher, body: { userId: outsider.id, role: "admin" } })).status).toBe(422);
+  });
+});
+
+securityTests("classes", () => app, [
+  { method: "GET", route: "/api/classes", path: () => "/api/classes" },
+  {
+    method: "POST",
+    route: "/api/classes",
+    path: () => "/api/classes",
+    body: () => ({ groupId: s.department.id, name: "Sec" }),
+    denied: () => [{ who: siblingAdmin, status: 404 }, { who: s.student, status: 403 }],
+  },
+  {
+    method: "GET",
+    route: "/api/classes/:id",
+    path: () => `/api/classes/${s.cls.id}`,
+    denied: () => [{ who: teacherB, status: 404 }, { who: siblingAdmin, status: 404 }, { who: outsider, status: 404 }],
+  },
+  {
+    method: "PATCH",
+    route: "/api/classes/:id",
+    path: () => `/api/classes/${s.cls.id}`,
+    body: () => ({ name: "Hijacked" }),
+    denied: () => [{ who: teacherB, status: 404 }, { who: s.student, status: 403 }],
+  },
+  {
+    method: "POST",
+    route: "/api/classes/:id/archive",
+    path: () => `/api/classes/${s.cls.id}/archive`,
+    denied: () => [{ who: teacherB, status: 404 }, { who: s.student, status: 403 }],
+  },
+  {
+    method: "GET",
+    route: "/api/classes/:id/members",
+    path: () => `/api/classes/${s.cls.id}/members`,
+    denied: () => [{ who: teacherB, status: 404 }, { who: s.student, status: 403 }],
+  },
+  {
+    method: "POST",
+    route: "/api/classes/:id/members",
+    path: () => `/api/classes/${s.cls.id}/members`,
+    body: () => ({ userId: outsider.id, role: "teacher" }),
+    denied: () => [{ who: teacherB, status: 404 }, { who: s.student, status: 403 }],
+  },
+  {
+    method: "DELETE",
+    route: "/api/classes/:id/members/:userId",
+    path: () => `/api/classes/${s.cls.id}/members/${s.otherStudent.id}`,
+    denied: () => [{ who: teacherB, status: 404 }, { who: s.student, status: 403 }],
+  },
+]);

@@ -1,0 +1,124 @@
+/**
+ * The bare relay: the least a Bun + Redis fan-out can do, as the baseline the app is measured
+ * against. No auth, no validation, no offsets, no replay log: a client sends
+ * `{"type":"subscribe","id","room"}`, the process SUBSCRIBEs the room's channel while it has local
+ * watchers, and forwards each Redis message verbatim to the room's sockets (Bun topics).
+ *
+ * `POST /publish` makes this process the publisher too: it PUBLISHes a plan of events — per room,
+ * each event's delay from the start, frame size and name — paced (at those delays) or unpaced (as
+ * fast as Redis answers), each room's events one after another as the app's runner does.
+ *
+ *   RELAY_PORT=… RELAY_REDIS_URL=redis://127.0.0.1:6396 bun bench/live/relay.ts
+ */
+import type { ServerWebSocket } from "bun";
+import { connectRedis } from "../../packages/bus/src/index.ts";
+
+export interface PublishPlan {
+  paced: boolean;
+  rooms: { room: string; events: { delayMs: number; bytes: number; event: string }[] }[];
+}
+
+const port = Number(process.env.RELAY_PORT ?? 0);
+const redisUrl = process.env.RELAY_REDIS_URL ?? "redis://127.0.0.1:6396";
+const prefix = process.env.RELAY_PREFIX ?? "bench:relay:";
+
+const pub = connectRedis(redisUrl, "commands", { connectionName: "bench-relay-pub" });
+const sub = connectRedis(redisUrl, "subscriber", { connectionName: "bench-relay-sub" });
+pub.on("error", (err) => console.error("relay pub", err.message));
+sub.on("error", (err) => console.error("relay sub", err.message));
+
+const channelOf = (room: string) => `${prefix}${room}`;
+const watchers = new Map<string, number>();
+
+type Data = { rooms: Set<string> };
+
+sub.on("message", (channel: string, message: string) => {
+  server.publish(channel.slice(prefix.length), message);
+});
+
+async function watch(ws: ServerWebSocket<Data>, room: string) {
+  ws.subscribe(room);
+  ws.data.rooms.add(room);
+  const n = (watchers.get(room) ?? 0) + 1;
+  watchers.set(room, n);
+  if (n === 1) await sub.subscribe(channelOf(room));
+}
+
+function unwatch(room: string) {
+  const n = (watchers.get(room) ?? 1) - 1;
+  if (n > 0) watchers.set(room, n);
+  else {
+    watchers.delete(room);
+    void sub.unsubscribe(channelOf(room)).catch(() => {});
+  }
+}
+
+/** A frame shaped like the app's `message.delta` event frame, padded to `bytes`. */
+function frame(room: string, epoch: string, offset: number, event: string, charOffset: number, bytes: number, messageId: string) {
+  const make = (text: string) =>
+    JSON.stringify({
+      type: "event",
+      room,
+      epoch,
+      offset,
+      event,
+      payload: { messageId, charOffset, text },
+      at: new Date().toISOString(),
+    });
+  const bare = make("").length;
+  return make(" word".repeat(Math.ceil(Math.max(0, bytes - bare) / 5)).slice(0, Math.max(0, bytes - bare)));
+}
+
+async function publishRoom(room: string, events: PublishPlan["rooms"][number]["events"], paced: boolean, start: number) {
+  const epoch = crypto.randomUUID();
+  const messageId = crypto.randomUUID();
+  const channel = channelOf(room);
+  let charOffset = 0;
+  for (const [i, e] of events.entries()) {
+    if (paced) {
+      const wait = start + e.delayMs - performance.now();
+      if (wait > 0) await Bun.sleep(wait);
+    }
+    await pub.publish(channel, frame(room, epoch, i + 1, e.event, charOffset, e.bytes, messageId));
+    charOffset += 10;
+  }
+  return events.length;
+}
+
+// Serve only once both connections are up, so /health means "ready to relay".
+const ready = (c: typeof pub) => (c.status === "ready" ? Promise.resolve() : new Promise<void>((r) => c.once("ready", () => r())));
+await Promise.all([ready(pub), ready(sub)]);
+
+const server = Bun.serve<Data>({
+  port,
+  hostname: "127.0.0.1",
+  async fetch(req, srv) {
+    const url = new URL(req.url);
+    if (url.pathname === "/health") return new Response("ok");
+    if (url.pathname === "/ws") {
+      return srv.upgrade(req, { data: { rooms: new Set<string>() } }) ? undefined : new Response("upgrade failed", { status: 400 });
+    }
+    if (url.pathname === "/publish" && req.method === "POST") {
+      const plan = (await req.json()) as PublishPlan;
+      const start = performance.now();
+      const counts = await Promise.all(plan.rooms.map((r) => publishRoom(r.room, r.events, plan.paced, start)));
+      return Response.json({ published: counts.reduce((a, b) => a + b, 0), ms: performance.now() - start });
+    }
+    return new Response("not found", { status: 404 });
+  },
+  websocket: {
+    idleTimeout: 120,
+    async message(ws, message) {
+      const f = JSON.parse(String(message)) as { type?: string; id?: string; room?: string };
+      if (f.type === "subscribe" && typeof f.room === "string") {
+        await watch(ws, f.room);
+        ws.send(JSON.stringify({ type: "ack", id: f.id, for: "subscribe" }));
+      }
+    },
+    close(ws) {
+      for (const room of ws.data.rooms) unwatch(room);
+    },
+  },
+});
+
+console.log(JSON.stringify({ relay: "listening", port: server.port }));

@@ -1,0 +1,189 @@
+/**
+ * The measured steps, identical for the app and the relay: idle-connection memory, and a streaming
+ * run — watchers on B subscribed to every room, students on A, then `fire()` makes the events flow
+ * (app: students send `message.send`; relay: A publishes a plan) until every watcher has seen its
+ * room's `message.completed` or the time-out passes.
+ */
+import { type BenchSocket, newRecorder, peakRate, percentile, pool, type Recorder, settleWithin } from "./clients.ts";
+import { cpuMs, settledRssKb } from "./procs.ts";
+import type { PublishPlan } from "./relay.ts";
+import type { BenchUser } from "./scene.ts";
+import type { Target } from "./targets.ts";
+
+const CONNECT_CONCURRENCY = 24;
+/** Window of the peak delivery rate. */
+export const PEAK_WINDOW_MS = 500;
+
+export interface IdleResult {
+  target: "app" | "relay";
+  connections: number;
+  rssBeforeKb: number;
+  rssAfterKb: number;
+  /** After closing them again: what stays is heap growth/garbage rather than live connection state. */
+  rssAfterCloseKb: number;
+  perConnectionKb: number;
+  /** The same count opened again after closing the first ones: the cost once the heap has grown. */
+  perConnectionKbSecondRound: number;
+}
+
+/** RSS of B before and after `count` idle (authenticated, for the app) sockets, per socket. */
+export async function measureIdle(target: Target, users: BenchUser[], count: number): Promise<IdleResult> {
+  const pid = target.b.child.proc.pid;
+  // Warm the code paths (ticket route, JWT check, upgrade, actor load) first so their one-off
+  // allocations (JIT, pools) are not charged to the measured connections.
+  const warm = await pool(
+    Array.from({ length: Math.min(100, Math.ceil(count / 10)) }, (_, i) => users[i % users.length] ?? null),
+    CONNECT_CONCURRENCY,
+    (user) => target.idle(target.b, user),
+  );
+  for (const s of warm) s.close();
+  const before = await settledRssKb(pid);
+  const sockets = await pool(
+    Array.from({ length: count }, (_, i) => users[i % users.length] ?? null),
+    CONNECT_CONCURRENCY,
+    (user) => target.idle(target.b, user),
+  );
+  const after = await settledRssKb(pid, 2500);
+  for (const s of sockets) s.close();
+  const afterClose = await settledRssKb(pid, 2000);
+  const again = await pool(
+    Array.from({ length: count }, (_, i) => users[i % users.length] ?? null),
+    CONNECT_CONCURRENCY,
+    (user) => target.idle(target.b, user),
+  );
+  const afterAgain = await settledRssKb(pid, 2500);
+  for (const s of again) s.close();
+  await Bun.sleep(1000);
+  return {
+    target: target.kind,
+    connections: count,
+    rssBeforeKb: before,
+    rssAfterKb: after,
+    rssAfterCloseKb: afterClose,
+    perConnectionKb: (after - before) / count,
+    perConnectionKbSecondRound: (afterAgain - afterClose) / count,
+  };
+}
+
+export interface RunResult {
+  scenario: string;
+  target: "app" | "relay";
+  sessions: number;
+  watchersPerSession: number;
+  /** Event frames received by the watchers on B. */
+  events: number;
+  /** First to last event frame received, in seconds. */
+  seconds: number;
+  eventsPerSecond: number;
+  /** Highest delivery rate over any PEAK_WINDOW_MS window. */
+  peakEventsPerSecond: number;
+  /** Fan-out latency of `message.delta` frames, ms (receive − `at`, millisecond `at`). */
+  latencySamples: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** CPU time used by instance A (students, publishing) and B (watchers) during the run, ms. */
+  cpuMsA: number;
+  cpuMsB: number;
+  /** Watchers that never saw their room's `message.completed`. */
+  incompleteWatchers: number;
+  /** Watchers closed by the server (slow consumer…). */
+  closedWatchers: number;
+  errors: string[];
+}
+
+export interface StreamingSetup {
+  scenario: string;
+  rooms: string[];
+  /** Watcher users of room i (one socket each, on B). */
+  watchersOf: (i: number) => (BenchUser | null)[];
+  /** The student of room i (a socket on A subscribed to its room), or null for none. */
+  studentOf: (i: number) => BenchUser | null;
+  /** Starts the events; `students[i]` is room i's student socket (or null). */
+  fire: (students: (BenchSocket | null)[]) => Promise<string[]>;
+  timeoutMs: number;
+}
+
+/** One streaming run; returns its result and the recorder (its timelines feed the relay's plan). */
+export async function runStreaming(target: Target, setup: StreamingSetup): Promise<{ result: RunResult; recorder: Recorder }> {
+  const recorder = newRecorder();
+  const pairs = setup.rooms.flatMap((room, i) => setup.watchersOf(i).map((user, k) => ({ room, user, first: k === 0 })));
+  const sockets: BenchSocket[] = [];
+  const errors: string[] = [];
+  try {
+    const watchers = await pool(pairs, CONNECT_CONCURRENCY, (p) =>
+      target.watch(target.b, p.user, p.room, recorder, p.first ? new Set([p.room]) : undefined),
+    );
+    sockets.push(...watchers);
+    const students = await pool(setup.rooms, CONNECT_CONCURRENCY, async (room, i) => {
+      const user = setup.studentOf(i);
+      if (!user && target.kind === "app") return null;
+      const s = await target.watch(target.a, user, room, null);
+      sockets.push(s);
+      return s;
+    });
+    const pidA = target.a.child.proc.pid;
+    const pidB = target.b.child.proc.pid;
+    const cpuBefore = [cpuMs(pidA), cpuMs(pidB)];
+    errors.push(...(await setup.fire(students)));
+    const waits = watchers.map((w, j) => w.completed(pairs[j]?.room ?? ""));
+    await settleWithin(waits, setup.timeoutMs);
+    const cpuA = cpuMs(pidA) - (cpuBefore[0] ?? 0);
+    const cpuB = cpuMs(pidB) - (cpuBefore[1] ?? 0);
+    const incomplete = watchers.filter((w, j) => !w.done.has(pairs[j]?.room ?? "")).length;
+    const closed = watchers.filter((w) => w.closed !== null).length;
+    for (const w of watchers) for (const e of w.errors.slice(0, 3)) errors.push(JSON.stringify(e).slice(0, 300));
+    const seconds = recorder.lastMs > recorder.firstMs ? (recorder.lastMs - recorder.firstMs) / 1000 : Number.NaN;
+    return {
+      recorder,
+      result: {
+        scenario: setup.scenario,
+        target: target.kind,
+        sessions: setup.rooms.length,
+        watchersPerSession: setup.watchersOf(0).length,
+        events: recorder.events,
+        seconds,
+        eventsPerSecond: recorder.events / seconds,
+        peakEventsPerSecond: peakRate(recorder.times, PEAK_WINDOW_MS),
+        latencySamples: recorder.latencies.length,
+        p50Ms: percentile(recorder.latencies, 0.5),
+        p99Ms: percentile(recorder.latencies, 0.99),
+        maxMs: percentile(recorder.latencies, 1),
+        cpuMsA: cpuA,
+        cpuMsB: cpuB,
+        incompleteWatchers: incomplete,
+        closedWatchers: closed,
+        errors: [...new Set(errors)].slice(0, 20),
+      },
+    };
+  } finally {
+    for (const s of sockets) s.close();
+    await Bun.sleep(300);
+  }
+}
+
+/**
+ * The relay's copy of an app run: for each app room, the same number of events of the same frame
+ * sizes, published at the same offsets from the first event (paced) or back to back (unpaced).
+ * The last event of each room is `message.completed` so the watchers know they are done.
+ */
+export function planFromTimelines(recorder: Recorder, appRooms: string[], relayRooms: string[], paced: boolean): PublishPlan {
+  const all = appRooms.flatMap((r) => recorder.timelines.get(r) ?? []);
+  const t0 = Math.min(...all.map((e) => e.at));
+  const rooms: PublishPlan["rooms"] = [];
+  appRooms.forEach((appRoom, i) => {
+    const events = [...(recorder.timelines.get(appRoom) ?? [])].sort((x, y) => x.at - y.at);
+    const room = relayRooms[i];
+    if (events.length === 0 || !room) return;
+    rooms.push({
+      room,
+      events: events.map((e, j) => ({
+        delayMs: e.at - t0,
+        // The relay's frames carry a differently-sized room name; keep the total frame size.
+        bytes: e.bytes,
+        event: j === events.length - 1 ? "message.completed" : "message.delta",
+      })),
+    });
+  });
+  return { paced, rooms };
+}

@@ -1,0 +1,144 @@
+/**
+ * The two systems under test, behind one shape so the scenario code is shared: the app (two real
+ * `apps/api/src/server.ts` processes) and the bare relay (two `bench/live/relay.ts` processes).
+ * Instance A hosts the students (and, for the relay, the publisher); instance B the watchers.
+ */
+import { join } from "node:path";
+import { type BenchSocket, openSocket, type Recorder } from "./clients.ts";
+import { type Child, freePort, spawnChild, waitHttp } from "./procs.ts";
+import type { PublishPlan } from "./relay.ts";
+import type { BenchUser } from "./scene.ts";
+
+const ROOT = join(import.meta.dir, "..", "..");
+
+export interface Instance {
+  name: string;
+  baseUrl: string;
+  wsUrl: string;
+  child: Child;
+}
+
+export interface Target {
+  kind: "app" | "relay";
+  a: Instance;
+  b: Instance;
+  /** An authenticated (app) socket on `on`, subscribed to `room`; resolves after the ack. */
+  watch(on: Instance, user: BenchUser | null, room: string, recorder: Recorder | null, timelineRooms?: Set<string>): Promise<BenchSocket>;
+  /** A connected socket that subscribes to nothing (idle-memory runs). */
+  idle(on: Instance, user: BenchUser | null): Promise<BenchSocket>;
+  stop(): Promise<void>;
+}
+
+/** Variables that would switch a server away from the embedded dev model and dev auth. */
+const CLEARED = ["AI_GATEWAY_URL", "AI_API_KEY", "CLERK_SECRET_KEY", "CLERK_PUBLISHABLE_KEY", "CLERK_JWT_KEY", "S3_ENDPOINT", "S3_BUCKET", "METRICS_TOKEN"];
+
+/** Starts API instances `a` and `b` sharing Postgres, Redis and the dev-auth key pair in `dataDir`. */
+export async function startApp(opts: {
+  tag: string;
+  /** A dev model process to use as AI_GATEWAY_URL instead of the one each instance embeds. */
+  gatewayUrl?: string | undefined;
+  databaseUrl: string;
+  redisUrl: string;
+  dataDir: string;
+  logDir: string;
+  env: Record<string, string>;
+}): Promise<Target> {
+  const start = async (name: string): Promise<Instance> => {
+    const port = freePort();
+    const env: Record<string, string> = {
+      NODE_ENV: "development",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      LOG_LEVEL: "warn",
+      INSTANCE_ID: `bench-${opts.tag}-${name}`,
+      DATA_DIR: opts.dataDir,
+      DATABASE_URL: opts.databaseUrl,
+      REDIS_URL: opts.redisUrl,
+      SEED_ON_EMPTY: "false",
+      ...Object.fromEntries(CLEARED.map((k) => [k, ""])),
+      ...(opts.gatewayUrl ? { AI_GATEWAY_URL: opts.gatewayUrl } : {}),
+      ...opts.env,
+    };
+    const child = spawnChild(`app-${opts.tag}-${name}`, [process.execPath, join(ROOT, "apps/api/src/server.ts")], { env, logDir: opts.logDir, cwd: ROOT });
+    const baseUrl = `http://127.0.0.1:${port}`;
+    await waitHttp(`${baseUrl}/ready`, child, 60_000);
+    return { name, baseUrl, wsUrl: `ws://127.0.0.1:${port}`, child };
+  };
+  // One after the other: both run the migrator on start (it serialises on an advisory lock anyway).
+  const a = await start("a");
+  const b = await start("b");
+
+  const connect = async (on: Instance, user: BenchUser | null, recorder: Recorder | null, timelineRooms?: Set<string>) => {
+    if (!user) throw new Error("app sockets need a user");
+    const res = await fetch(`${on.baseUrl}/api/realtime/tickets`, { method: "POST", headers: { authorization: `Bearer ${user.token}` } });
+    if (res.status !== 201) throw new Error(`ticket on ${on.name}: ${res.status} ${await res.text()}`);
+    const { ticket } = (await res.json()) as { ticket: string };
+    const socket = await openSocket(`${on.wsUrl}/ws?ticket=${encodeURIComponent(ticket)}`, recorder, timelineRooms);
+    await socket.nextOfType("hello");
+    return socket;
+  };
+  return {
+    kind: "app",
+    a,
+    b,
+    idle: (on, user) => connect(on, user, null),
+    async watch(on, user, room, recorder, timelineRooms) {
+      const socket = await connect(on, user, recorder, timelineRooms);
+      const ack = await socket.request({ type: "subscribe", room });
+      if (ack.type !== "ack") throw new Error(`subscribe ${room} on ${on.name}: ${JSON.stringify(ack)}`);
+      return socket;
+    },
+    async stop() {
+      await Promise.all([a.child.stop(8000), b.child.stop(8000)]);
+    },
+  };
+}
+
+/** Starts the dev model as its own process; returns its `/v1` base URL. */
+export async function startDevModel(opts: { tokensPerSecond: number; logDir: string }): Promise<{ url: string; child: Child }> {
+  const port = freePort();
+  const child = spawnChild("dev-model", [process.execPath, join(ROOT, "bench/live/dev-model.ts")], {
+    env: { DEV_MODEL_PORT: String(port), DEV_MODEL_TPS: String(opts.tokensPerSecond) },
+    logDir: opts.logDir,
+    cwd: ROOT,
+  });
+  await waitHttp(`http://127.0.0.1:${port}/health`, child, 30_000);
+  return { url: `http://127.0.0.1:${port}/v1`, child };
+}
+
+/** Starts relay processes `a` and `b` on the same Redis. */
+export async function startRelay(opts: { redisUrl: string; logDir: string }): Promise<Target & { publish(plan: PublishPlan): Promise<{ published: number; ms: number }> }> {
+  const start = async (name: string): Promise<Instance> => {
+    const port = freePort();
+    const child = spawnChild(`relay-${name}`, [process.execPath, join(ROOT, "bench/live/relay.ts")], {
+      env: { RELAY_PORT: String(port), RELAY_REDIS_URL: opts.redisUrl },
+      logDir: opts.logDir,
+      cwd: ROOT,
+    });
+    const baseUrl = `http://127.0.0.1:${port}`;
+    await waitHttp(`${baseUrl}/health`, child, 30_000);
+    return { name, baseUrl, wsUrl: `ws://127.0.0.1:${port}`, child };
+  };
+  const a = await start("a");
+  const b = await start("b");
+  return {
+    kind: "relay",
+    a,
+    b,
+    idle: (on) => openSocket(`${on.wsUrl}/ws`, null),
+    async watch(on, _user, room, recorder, timelineRooms) {
+      const socket = await openSocket(`${on.wsUrl}/ws`, recorder, timelineRooms);
+      const ack = await socket.request({ type: "subscribe", room });
+      if (ack.type !== "ack") throw new Error(`relay subscribe ${room}: ${JSON.stringify(ack)}`);
+      return socket;
+    },
+    async publish(plan) {
+      const res = await fetch(`${a.baseUrl}/publish`, { method: "POST", body: JSON.stringify(plan), headers: { "content-type": "application/json" } });
+      if (!res.ok) throw new Error(`relay publish: ${res.status} ${await res.text()}`);
+      return (await res.json()) as { published: number; ms: number };
+    },
+    async stop() {
+      await Promise.all([a.child.stop(), b.child.stop()]);
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import { PGlite } from "@electric-sql/pglite";
+import { ltree } from "@electric-sql/pglite/contrib/ltree";
+import { createDb } from "./src/client.ts";
+let t = performance.now();
+const h = await createDb({});
+await h.migrate();
+console.log("create+migrate", performance.now() - t);
+// @ts-ignore
+const client = (h.db as any).$client as PGlite;
+t = performance.now();
+const dump = await client.dumpDataDir("none");
+console.log("dump", performance.now() - t, dump.size);
+t = performance.now();
+const p2 = new PGlite({ loadDataDir: dump, extensions: { ltree } });
+await p2.waitReady;
+const r = await p2.query("select count(*) from ai_models");
+console.log("load", performance.now() - t, r.rows);
+t = performance.now();
+const p3 = new PGlite({ extensions: { ltree } });
+await p3.waitReady;
+console.log("fresh", performance.now() - t);
