@@ -55,6 +55,7 @@ describe("AI models", () => {
     expect(student).not.toContain(inactive.id);
     expect(await allModels(s.student, "&includeInactive=true")).not.toContain(inactive.id);
     expect(await allModels(sysAdmin, "&includeInactive=true")).toEqual(expect.arrayContaining([active.id, inactive.id]));
+    await makeModel(db.db);
     const p1 = await call<Page<Model>>(app, "GET", "/api/ai/models?limit=1", { as: s.student });
     expect(p1.body.items).toHaveLength(1);
     expect(p1.body.nextCursor).not.toBeNull();

@@ -34,6 +34,18 @@ export interface ConnectionHooks {
 
 const encoder = new TextEncoder();
 
+// Every local watcher of a room receives the same event object from the bus: serialise it once
+// and send the same string to each socket instead of stringifying per watcher.
+const serializedEvents = new WeakMap<object, string>();
+function eventFrame(e: { room: string; epoch: string; offset: number; type: string; payload: unknown; at: string }): string {
+  let data = serializedEvents.get(e);
+  if (data === undefined) {
+    data = JSON.stringify({ type: "event", room: e.room, epoch: e.epoch, offset: e.offset, event: e.type, payload: e.payload, at: e.at });
+    serializedEvents.set(e, data);
+  }
+  return data;
+}
+
 /**
  * One WebSocket: validates every frame against the protocol schema, answers a bad frame with an
  * error frame (the connection lives), closes on abuse, and keeps its send queue bounded — a
@@ -80,8 +92,12 @@ export class Connection {
 
   /** Serialises a frame; closes the connection as a slow consumer when its queue passes the bound. */
   send(frame: ServerFrame): void {
+    this.sendRaw(JSON.stringify(frame));
+  }
+
+  private sendRaw(data: string): void {
     if (this.closed) return;
-    const sent = this.socket.send(JSON.stringify(frame));
+    const sent = this.socket.send(data);
     if (sent === 0 || this.socket.getBufferedAmount() > this.deps.config.live.maxBufferedBytes) {
       this.deps.logger.warn("closing slow consumer", { connectionId: this.id, buffered: this.socket.getBufferedAmount() });
       this.close(CLOSE_CODES.slowConsumer, "slow consumer: reconnect and resume by offset");
@@ -228,8 +244,7 @@ export class Connection {
     const bus = this.deps.bus;
     const listener = (m: ResumeMessage) => {
       if (m.kind === "event") {
-        const e = m.event;
-        this.send({ type: "event", room: e.room, epoch: e.epoch, offset: e.offset, event: e.type, payload: e.payload, at: e.at });
+        this.sendRaw(eventFrame(m.event));
       } else {
         this.send({ type: "reset", room: m.room, epoch: m.epoch, latestOffset: m.latestOffset, reason: m.reason });
       }

@@ -34,6 +34,8 @@ export function healthRoutes() {
         401,
       );
     }
+    // Rooms this instance holds a fan-out subscription for, read at scrape time.
+    metrics.wsRooms.set(c.var.deps.bus.subscribedRooms().length);
     return c.body(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType });
   });
 
