@@ -1,5 +1,6 @@
 import { AppError, ConflictError, type MessageDto } from "@raptscallions/core";
-import { auditLog, messages, sessions } from "@raptscallions/db";
+import { messages, sessions } from "@raptscallions/db";
+import { recordAudit } from "../audit/record.ts";
 import { and, eq } from "drizzle-orm";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import { toMessageDto, toSessionDto } from "../sessions/dto.ts";
@@ -39,13 +40,11 @@ export async function changeSessionState({
       .where(and(eq(sessions.id, session.id), eq(sessions.state, session.state)))
       .returning();
     if (!row) throw new ConflictError("The session changed meanwhile; reload and retry");
-    await tx.insert(auditLog).values({
-      actorId: ctx.actor.userId,
+    await recordAudit(tx, ctx, {
       action: `session.${input.to === "completed" ? "end" : input.to === "paused" ? "pause" : "resume"}`,
       targetType: "session",
       targetId: session.id,
       groupId: session.groupId,
-      requestId: ctx.requestId,
     });
     return row;
   });

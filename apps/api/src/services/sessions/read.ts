@@ -1,12 +1,18 @@
-import { BadCursor, decodeCursor, encodeCursor } from "./cursor.ts";
 
-import { auditLog, classes, groups, messages, sessions } from "@raptscallions/db";
+import { cursorParts, decodeCursor, toPage } from "@raptscallions/core";
+import { classes, groups, messages, sessions } from "@raptscallions/db";
+import { z } from "zod";
+import { recordAudit } from "../audit/record.ts";
 import { and, asc, desc, eq, gt, lt, or, type SQL } from "drizzle-orm";
 import { assertVisible, policy } from "../../access/policy.ts";
 import type { LiveContext } from "../live/context.ts";
 import { sessionRoom } from "../live/rooms.ts";
 import { toMessageDto, toSessionDto } from "./dto.ts";
 import { loadVisibleSession } from "./load.ts";
+
+// Sessions newest first (start time in ms, id); messages by seq. Anything else is a 400.
+const SESSION_CURSOR = z.tuple([cursorParts.int, cursorParts.uuid]);
+const MESSAGE_CURSOR = z.tuple([cursorParts.int.min(0)]);
 
 export interface ListSessionsInput {
   classId?: string | undefined;
@@ -37,10 +43,9 @@ export async function listSessions({ ctx, input }: { ctx: LiveContext; input: Li
   if (input.state) where.push(eq(sessions.state, input.state));
   if (input.assignmentId) where.push(eq(sessions.assignmentId, input.assignmentId));
   if (input.cursor) {
-    const c = decodeCursor(input.cursor);
-    const at = new Date(c.k);
-    if (Number.isNaN(at.getTime())) throw new BadCursor();
-    where.push(or(lt(sessions.startedAt, at), and(eq(sessions.startedAt, at), lt(sessions.id, c.id))) as SQL);
+    const [ms, id] = decodeCursor(input.cursor, SESSION_CURSOR);
+    const at = new Date(ms);
+    where.push(or(lt(sessions.startedAt, at), and(eq(sessions.startedAt, at), lt(sessions.id, id))) as SQL);
   }
   const rows = await ctx.db
     .select()
@@ -48,12 +53,8 @@ export async function listSessions({ ctx, input }: { ctx: LiveContext; input: Li
     .where(and(...where))
     .orderBy(desc(sessions.startedAt), desc(sessions.id))
     .limit(input.limit + 1);
-  const page = rows.slice(0, input.limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map(toSessionDto),
-    nextCursor: rows.length > input.limit && last ? encodeCursor({ k: last.startedAt.toISOString(), id: last.id }) : null,
-  };
+  const page = toPage(rows, input.limit, (r) => [r.startedAt.getTime(), r.id]);
+  return { items: page.items.map(toSessionDto), nextCursor: page.nextCursor };
 }
 
 async function classGroupPath(ctx: LiveContext, classId: string): Promise<string | null> {
@@ -82,25 +83,16 @@ export async function listMessages({
   input: { sessionId: string; limit: number; cursor?: string | undefined };
 }) {
   const session = await loadVisibleSession(ctx.db, ctx.actor, input.sessionId);
-  let after = 0;
-  if (input.cursor) {
-    const c = decodeCursor(input.cursor);
-    after = Number(c.k);
-    if (!Number.isInteger(after) || after < 0) throw new BadCursor();
-  }
+  const after = input.cursor ? decodeCursor(input.cursor, MESSAGE_CURSOR)[0] : 0;
   const rows = await ctx.db
     .select()
     .from(messages)
     .where(and(eq(messages.sessionId, session.id), gt(messages.seq, after)))
     .orderBy(asc(messages.seq))
     .limit(input.limit + 1);
-  const page = rows.slice(0, input.limit);
-  const last = page[page.length - 1];
+  const page = toPage(rows, input.limit, (r) => [r.seq]);
   await recordView(ctx, session);
-  return {
-    items: page.map(toMessageDto),
-    nextCursor: rows.length > input.limit && last ? encodeCursor({ k: String(last.seq), id: last.id }) : null,
-  };
+  return { items: page.items.map(toMessageDto), nextCursor: page.nextCursor };
 }
 
 /**
@@ -109,13 +101,11 @@ export async function listMessages({
  */
 export async function recordView(ctx: LiveContext, session: { id: string; studentId: string; groupId: string }) {
   if (session.studentId === ctx.actor.userId) return;
-  await ctx.db.insert(auditLog).values({
-    actorId: ctx.actor.userId,
+  await recordAudit(ctx.db, ctx, {
     action: "session.view",
     targetType: "session",
     targetId: session.id,
     groupId: session.groupId,
-    requestId: ctx.requestId,
     details: { studentId: session.studentId },
   });
 }

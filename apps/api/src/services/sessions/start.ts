@@ -1,9 +1,10 @@
-import { AppError, ConflictError, NotFoundError } from "@raptscallions/core";
-import { assignments, classes, groups, sessions, submissions, tools } from "@raptscallions/db";
-import { and, count, eq } from "drizzle-orm";
+import { AppError, NotFoundError } from "@raptscallions/core";
+import { assignments, classes, groups, sessions, tools } from "@raptscallions/db";
+import { eq } from "drizzle-orm";
 import { assertAllowed, assertVisible, policy } from "../../access/policy.ts";
 import type { LiveContext } from "../live/context.ts";
 import { classRoom, publishBestEffort } from "../live/rooms.ts";
+import { createSubmissionAttempt } from "../submissions/create-attempt.ts";
 import { toSessionDto } from "./dto.ts";
 
 export type StartSessionInput =
@@ -29,21 +30,6 @@ export async function startSession({ ctx, input }: { ctx: LiveContext; input: St
       assertVisible(policy.canViewClass(ctx.actor, { id: row.a.classId, groupPath: row.groupPath }), "Assignment");
       assertAllowed(policy.isStudentOf(ctx.actor, row.a.classId), "Only students of the class can start this assignment");
       const a = row.a;
-      if (a.availableAt && now < a.availableAt) {
-        throw new ConflictError("This assignment is not open yet", { availableAt: a.availableAt.toISOString() }, "ASSIGNMENT_NOT_OPEN");
-      }
-      if (a.closeAt && now >= a.closeAt) {
-        throw new ConflictError("This assignment is closed", { closeAt: a.closeAt.toISOString() }, "ASSIGNMENT_NOT_OPEN");
-      }
-      // Locking the assignment row serialises concurrent starts so attempts cannot exceed the max.
-      await tx.select({ id: assignments.id }).from(assignments).where(eq(assignments.id, a.id)).for("update");
-      const [{ n } = { n: 0 }] = await tx
-        .select({ n: count() })
-        .from(submissions)
-        .where(and(eq(submissions.assignmentId, a.id), eq(submissions.studentId, ctx.actor.userId)));
-      if (a.maxAttempts !== null && n >= a.maxAttempts) {
-        throw new ConflictError("No attempts left for this assignment", { maxAttempts: a.maxAttempts }, "ATTEMPTS_EXHAUSTED");
-      }
       const [session] = await tx
         .insert(sessions)
         .values({
@@ -58,13 +44,9 @@ export async function startSession({ ctx, input }: { ctx: LiveContext; input: St
         })
         .returning();
       if (!session) throw new AppError("INTERNAL", "insert returned nothing");
-      await tx.insert(submissions).values({
-        assignmentId: a.id,
-        studentId: ctx.actor.userId,
-        attempt: n + 1,
-        state: "in_progress",
-        sessionId: session.id,
-      });
+      // Window, attempts (under the assignment row lock) and the in-progress submission; a refusal
+      // rolls the session back with it.
+      await createSubmissionAttempt(tx, ctx, { assignmentId: a.id, studentId: ctx.actor.userId, sessionId: session.id, now });
       return session;
     }
 
