@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { connectRedis, createRedisBus, createRedisKeyValueStore, createRedisPresence } from "@raptscallions/bus";
 import { type DbHandle, messages, submissions } from "@raptscallions/db";
 import { makeAssignment, makeSchoolScene, makeSession, makeUser, type SchoolScene } from "@raptscallions/db/testing";
-import { MemoryLimitStore } from "@raptscallions/gateway";
 import { eq } from "drizzle-orm";
 import { authHeader } from "./helpers/auth.ts";
 import { rawWebSocket } from "./helpers/raw-ws.ts";
@@ -14,6 +12,7 @@ import {
   type Instance,
   memoryShared,
   startDevModel,
+  transports,
   startInstance,
   textFromDeltas,
 } from "./helpers/live.ts";
@@ -39,45 +38,16 @@ async function rest(instance: Instance, user: { clerkUserId: string | null }, me
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-type Shared = ReturnType<typeof memoryShared>;
-const transports: [string, () => Promise<Shared & { close(): Promise<void> }>][] = [
-  ["in-process bus", async () => ({ ...memoryShared(dev.url), close: async () => {} })],
-];
-if (process.env.TEST_REDIS_URL) {
-  const url = process.env.TEST_REDIS_URL;
-  transports.push([
-    "redis",
-    async () => {
-      const commands = connectRedis(url, "commands");
-      const prefix = `t${crypto.randomUUID().slice(0, 8)}:`;
-      const nodes: ReturnType<typeof createRedisBus>[] = [];
-      return {
-        bus: () => {
-          const node = createRedisBus({ url, keyPrefix: `${prefix}bus:`, replayLimit: 2000 });
-          nodes.push(node);
-          return node;
-        },
-        presence: createRedisPresence({ redis: commands, keyPrefix: `${prefix}presence:` }),
-        kv: createRedisKeyValueStore({ redis: commands, keyPrefix: `${prefix}kv:` }),
-        gatewayUrl: dev.url,
-        limits: new MemoryLimitStore(),
-        async close() {
-          await Promise.all(nodes.map((n) => n.close()));
-          commands.disconnect();
-        },
-      };
-    },
-  ]);
-}
+const allTransports = transports(() => dev.url);
 
-describe.each(transports)("live sessions over real sockets (%s)", (_name, makeShared) => {
-  let shared: Shared & { close(): Promise<void> };
+describe.each(allTransports)("live sessions over real sockets (%s)", (_name, makeShared) => {
+  let shared: ReturnType<(typeof allTransports)[number][1]>;
   let a: Instance;
   let b: Instance;
   let scene: SchoolScene;
 
   beforeAll(async () => {
-    shared = await makeShared();
+    shared = makeShared();
     a = await startInstance(db, shared);
     b = await startInstance(db, shared);
     scene = await makeSchoolScene(db.db);

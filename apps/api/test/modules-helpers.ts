@@ -1,8 +1,8 @@
-import { connectRedis, createRedisBus, createRedisKeyValueStore, createRedisPresence } from "@raptscallions/bus";
 import { extractions, type DbHandle } from "@raptscallions/db";
-import { MemoryLimitStore } from "@raptscallions/gateway";
 import { eq } from "drizzle-orm";
-import { type Instance, memoryShared } from "./helpers/live.ts";
+import { type Instance, transports } from "./helpers/live.ts";
+
+export { transports };
 import { authHeader } from "./helpers/auth.ts";
 
 export interface UpstreamRequest {
@@ -65,39 +65,4 @@ export async function findingsOf(db: DbHandle, sessionId: string) {
   return db.db.select().from(extractions).where(eq(extractions.sessionId, sessionId));
 }
 
-type Shared = ReturnType<typeof memoryShared> & { close(): Promise<void> };
 
-/**
- * The deployments a cross-instance test runs on: the in-process bus always, real Redis too when
- * TEST_REDIS_URL is set (keys under a random prefix, so runs never collide).
- */
-export function transports(gatewayUrl: () => string): [string, () => Shared][] {
-  const list: [string, () => Shared][] = [["in-process bus", () => ({ ...memoryShared(gatewayUrl()), close: async () => {} })]];
-  const url = process.env.TEST_REDIS_URL;
-  if (url) {
-    list.push([
-      "redis",
-      () => {
-        const commands = connectRedis(url, "commands");
-        const prefix = `t${crypto.randomUUID().slice(0, 8)}:`;
-        const nodes: ReturnType<typeof createRedisBus>[] = [];
-        return {
-          bus: () => {
-            const node = createRedisBus({ url, keyPrefix: `${prefix}bus:`, replayLimit: 2000 });
-            nodes.push(node);
-            return node;
-          },
-          presence: createRedisPresence({ redis: commands, keyPrefix: `${prefix}presence:` }),
-          kv: createRedisKeyValueStore({ redis: commands, keyPrefix: `${prefix}kv:` }),
-          gatewayUrl: gatewayUrl(),
-          limits: new MemoryLimitStore(),
-          async close() {
-            await Promise.all(nodes.map((n) => n.close()));
-            commands.disconnect();
-          },
-        };
-      },
-    ]);
-  }
-  return list;
-}

@@ -1,4 +1,15 @@
-import { type Bus, createMemoryBus, createMemoryKeyValueStore, createMemoryPresence, type KeyValueStore, type Presence } from "@raptscallions/bus";
+import {
+  type Bus,
+  connectRedis,
+  createMemoryBus,
+  createMemoryKeyValueStore,
+  createMemoryPresence,
+  createRedisBus,
+  createRedisKeyValueStore,
+  createRedisPresence,
+  type KeyValueStore,
+  type Presence,
+} from "@raptscallions/bus";
 import { aiModels, type DbHandle } from "@raptscallions/db";
 import { createDevModelApp, createGatewayClient, type DevStreamEnd, MemoryLimitStore } from "@raptscallions/gateway";
 import type { Server } from "bun";
@@ -95,6 +106,43 @@ export async function startInstance(
 export function memoryShared(gatewayUrl: string) {
   const hub = createMemoryBus({ replayLimit: 2000 });
   return { bus: () => hub.node(), presence: createMemoryPresence(), kv: createMemoryKeyValueStore(), gatewayUrl, limits: new MemoryLimitStore() };
+}
+
+type Shared = ReturnType<typeof memoryShared> & { close(): Promise<void> };
+
+/**
+ * The deployments a cross-instance test runs on: the in-process bus always, real Redis too when
+ * TEST_REDIS_URL is set (keys under a random prefix, so runs never collide).
+ */
+export function transports(gatewayUrl: () => string): [string, () => Shared][] {
+  const list: [string, () => Shared][] = [["in-process bus", () => ({ ...memoryShared(gatewayUrl()), close: async () => {} })]];
+  const url = process.env.TEST_REDIS_URL;
+  if (url) {
+    list.push([
+      "redis",
+      () => {
+        const commands = connectRedis(url, "commands");
+        const prefix = `t${crypto.randomUUID().slice(0, 8)}:`;
+        const nodes: ReturnType<typeof createRedisBus>[] = [];
+        return {
+          bus: () => {
+            const node = createRedisBus({ url, keyPrefix: `${prefix}bus:`, replayLimit: 2000 });
+            nodes.push(node);
+            return node;
+          },
+          presence: createRedisPresence({ redis: commands, keyPrefix: `${prefix}presence:` }),
+          kv: createRedisKeyValueStore({ redis: commands, keyPrefix: `${prefix}kv:` }),
+          gatewayUrl: gatewayUrl(),
+          limits: new MemoryLimitStore(),
+          async close() {
+            await Promise.all(nodes.map((n) => n.close()));
+            commands.disconnect();
+          },
+        };
+      },
+    ]);
+  }
+  return list;
 }
 
 type Frame = { type: string; [k: string]: unknown };
