@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type DbHandle, messages, submissions } from "@raptscallions/db";
+import { classMembers, type DbHandle, extractions, messages, submissions, users } from "@raptscallions/db";
 import { makeAssignment, makeSchoolScene, makeSession, makeUser, type SchoolScene } from "@raptscallions/db/testing";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { authHeader } from "./helpers/auth.ts";
 import { rawWebSocket } from "./helpers/raw-ws.ts";
 import { createTestDb } from "./helpers/deps.ts";
@@ -247,6 +247,22 @@ describe.each(allTransports)("live sessions over real sockets (%s)", (_name, mak
     student.close();
   });
 
+  test("a message the safety filter blocks is answered even while another answer streams", async () => {
+    const sessionId = await newSession();
+    const student = await connect(a, scene.student);
+    const first = await student.request({ type: "message.send", sessionId, clientMessageId: "long", content: "Tell me everything about cells" });
+    const crisis = await student.request({ type: "message.send", sessionId, clientMessageId: "crisis", content: "I want to kill myself" });
+    expect(crisis).toMatchObject({ type: "ack" });
+    const blocked = await finalRow((crisis.result as { answerId: string }).answerId);
+    expect(blocked.state).toBe("complete");
+    expect(blocked.meta.flags).toContain("blocked");
+    const [alert] = await db.db.select().from(extractions).where(and(eq(extractions.sessionId, sessionId), eq(extractions.isAlert, true)));
+    expect(alert?.severity).toBe("critical");
+    // The answer that was streaming finishes normally.
+    expect((await finalRow((first.result as { answerId: string }).answerId)).state).toBe("complete");
+    student.close();
+  });
+
   test("generation goes on when the student's socket closes", async () => {
     const sessionId = await newSession();
     const student = await connect(a, scene.student);
@@ -332,9 +348,10 @@ describe("tickets, abuse and the sweeper", () => {
     const payload = "x".repeat(8 * 1024);
     let published = 0;
     const cutOff = () => a.deps.logger.lines.some((l) => l.msg === "closing slow consumer");
-    while (!cutOff() && published < 4000) {
-      for (let i = 0; i < 50; i++) await a.deps.bus.publish(room, { type: "message.delta", payload: { messageId: session.id, charOffset: 0, text: payload } });
-      published += 50;
+    while (!cutOff() && published < 8000) {
+      // Batches well under the bound, so the reading client is never the one that falls behind.
+      for (let i = 0; i < 10; i++) await a.deps.bus.publish(room, { type: "message.delta", payload: { messageId: session.id, charOffset: 0, text: payload } });
+      published += 10;
       // The reading client keeps up batch by batch, so only the paused one can fall behind.
       await fast.next((f) => f.type === "event" && f.offset === published, 20_000);
     }
@@ -347,6 +364,20 @@ describe("tickets, abuse and the sweeper", () => {
     await slow.closed;
     expect(slow.closeCode()).toBe(4008);
     fast.close();
+  });
+
+  test("a long-lived connection loses a room it may no longer see, and is closed when its user is deleted", async () => {
+    const quick = await startInstance(db, shared, { live: { recheckIntervalMs: 150 } });
+    const local = await makeSchoolScene(db.db);
+    const room = `class:${local.cls.id}`;
+    const teacher = await connect(quick, local.teacher);
+    expect((await teacher.request({ type: "subscribe", room })).type).toBe("ack");
+    await db.db.delete(classMembers).where(and(eq(classMembers.classId, local.cls.id), eq(classMembers.userId, local.teacher.id)));
+    const revoked = await teacher.next((f) => f.type === "error" && (f.details as { room?: string } | undefined)?.room === room);
+    expect(revoked.code).toBe("NOT_FOUND");
+    await db.db.update(users).set({ deletedAt: new Date(), status: "deleted" }).where(eq(users.id, local.teacher.id));
+    expect((await teacher.waitClosed()).code).toBe(4001);
+    await quick.stop();
   });
 
   test("the sweeper finalises an answer a dead instance left streaming, and watchers are told", async () => {

@@ -113,7 +113,11 @@ export async function sendStudentMessage({
         .select({ id: messages.id })
         .from(messages)
         .where(and(eq(messages.sessionId, session.id), eq(messages.state, "streaming")));
-      if (streaming) throw new ConflictError("An answer is still streaming in this session", { messageId: streaming.id }, "SESSION_BUSY");
+      // A turn the modules block needs no gateway, so it is never refused as busy: a student in
+      // crisis is answered and their teachers alerted even while another answer streams.
+      if (streaming && gated.blockedReply === null) {
+        throw new ConflictError("An answer is still streaming in this session", { messageId: streaming.id }, "SESSION_BUSY");
+      }
       const seq = locked.lastSeq + 1;
       await tx.update(sessions).set({ lastSeq: seq + 1 }).where(eq(sessions.id, session.id));
       const now = ctx.clock.now();
