@@ -98,6 +98,8 @@ export class Connection {
   private sendRaw(data: string): void {
     if (this.closed) return;
     const sent = this.socket.send(data);
+    // 0 also means "dropped because the socket is already closing": that is no slow consumer.
+    if (sent === 0 && this.socket.readyState !== 1) return;
     if (sent === 0 || this.socket.getBufferedAmount() > this.deps.config.live.maxBufferedBytes) {
       this.deps.logger.warn("closing slow consumer", { connectionId: this.id, buffered: this.socket.getBufferedAmount() });
       this.close(CLOSE_CODES.slowConsumer, "slow consumer: reconnect and resume by offset");

@@ -6,6 +6,8 @@ export interface RealtimeSocket {
   send(data: string): number;
   close(code?: number, reason?: string): void;
   getBufferedAmount(): number;
+  /** 1 while open; 2 closing, 3 closed (Bun's `ServerWebSocket.readyState`). */
+  readonly readyState: number;
 }
 
 /** What a redeemed ticket says about the connection being opened. */
