@@ -200,6 +200,12 @@ describe("PATCH /api/groups/:id", () => {
     const taken = await call(app, "PATCH", `/api/groups/${s.department.id}`, { as: s.schoolAdmin, body: { slug: sibling.slug } });
     expect(taken.status).toBe(409);
   });
+
+  test("module settings inherited down the tree are checked when saved → 422", async () => {
+    const bad = await call(app, "PATCH", `/api/groups/${s.department.id}`, { as: s.schoolAdmin, body: { settings: { modules: { "safety-filter": { nope: true } } } } });
+    expect(bad.status).toBe(422);
+    expect(errorCode(bad.body)).toBe("VALIDATION_FAILED");
+  });
 });
 
 describe("group members", () => {

@@ -107,6 +107,16 @@ describe("POST /api/tools", () => {
     const extra = await call(app, "POST", "/api/tools", { as: s.teacher, body: { groupId: s.department.id, name: "X", definition: { ...definition, prompt: "typo" } } });
     expect(extra.status).toBe(422);
   });
+
+  test("module settings are checked when saved: unknown modules or keys → 422", async () => {
+    for (const modules of [{ "no-such-module": { enabled: true } }, { "pii-filter": { enabled: true, notAKey: 1 } }]) {
+      const res = await call(app, "POST", "/api/tools", { as: s.teacher, body: { groupId: s.department.id, name: "X", definition: { ...definition, modules } } });
+      expect(res.status).toBe(422);
+      expect(errorCode(res.body)).toBe("VALIDATION_FAILED");
+    }
+    const ok = await call(app, "POST", "/api/tools", { as: s.teacher, body: { groupId: s.department.id, name: "X", definition: { ...definition, modules: { "pii-filter": { enabled: true } } } } });
+    expect(ok.status).toBe(201);
+  });
 });
 
 describe("versions", () => {

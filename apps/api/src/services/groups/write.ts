@@ -4,6 +4,7 @@ import { eq } from "drizzle-orm";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import { recordAudit } from "../audit/record.ts";
 import type { ServiceContext } from "../context.ts";
+import { assertValidModuleSettings } from "../modules/validate-settings.ts";
 import { isUniqueViolation } from "../query-helpers.ts";
 import { toGroupDto } from "./dto.ts";
 import { requireVisibleGroup } from "./scope.ts";
@@ -12,6 +13,7 @@ const slugTaken = (slug: string) => new ConflictError(`The slug "${slug}" is alr
 
 /** A child of a group the actor administers, or (system admins only) a new root. */
 export async function createGroup({ ctx, input }: { ctx: ServiceContext; input: CreateGroupBody }): Promise<GroupDto> {
+  checkModuleSettings(input.settings);
   try {
     return await ctx.db.transaction(async (tx) => {
       let parentPath: string | null = null;
@@ -51,9 +53,15 @@ export async function createGroup({ ctx, input }: { ctx: ServiceContext; input: 
   }
 }
 
+/** Module settings inherited down the tree are checked when saved, not when a chat turn reads them. */
+function checkModuleSettings(settings: Record<string, unknown> | undefined) {
+  if (settings && "modules" in settings) assertValidModuleSettings(settings.modules);
+}
+
 /** Renames, re-slugs or replaces the settings of a group the actor administers. */
 export async function updateGroup({ ctx, input }: { ctx: ServiceContext; input: { id: string; body: UpdateGroupBody } }): Promise<GroupDto> {
   const { body } = input;
+  checkModuleSettings(body.settings);
   try {
     return await ctx.db.transaction(async (tx) => {
       const group = await requireVisibleGroup({ db: tx, actor: ctx.actor }, input.id);

@@ -13,6 +13,7 @@ import { assertAllowed, policy } from "../../access/policy.ts";
 import { requireActiveModel } from "../ai/require-model.ts";
 import { recordAudit } from "../audit/record.ts";
 import type { ServiceContext } from "../context.ts";
+import { assertValidModuleSettings } from "../modules/validate-settings.ts";
 import { requireVisibleGroup } from "../groups/scope.ts";
 import { requireUsableTool, toolRef, toToolDto, toToolVersionDto } from "./scope.ts";
 
@@ -24,6 +25,8 @@ async function checkDefinition(tx: DbOrTx, def: ToolDefinitionInput): Promise<To
   const expanded = Object.fromEntries(
     Object.entries(modules).map(([id, cfg]) => [id, typeof cfg === "boolean" ? { enabled: cfg } : cfg]),
   );
+  // Refused now (422) rather than skipped on every chat turn later: unknown modules, bad keys.
+  assertValidModuleSettings(expanded);
   return { ...rest, modules: expanded };
 }
 
