@@ -98,8 +98,11 @@ export class Connection {
   private sendRaw(data: string): void {
     if (this.closed) return;
     const sent = this.socket.send(data);
+    // Bytes sent: nothing is queued for this socket (a queue would have made this send queue too).
+    if (sent > 0) return;
     // 0 also means "dropped because the socket is already closing": that is no slow consumer.
     if (sent === 0 && this.socket.readyState !== 1) return;
+    // -1: queued under backpressure; past the bound the consumer is too slow to keep.
     if (sent === 0 || this.socket.getBufferedAmount() > this.deps.config.live.maxBufferedBytes) {
       this.deps.logger.warn("closing slow consumer", { connectionId: this.id, buffered: this.socket.getBufferedAmount() });
       this.close(CLOSE_CODES.slowConsumer, "slow consumer: reconnect and resume by offset");
