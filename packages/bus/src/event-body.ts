@@ -39,3 +39,19 @@ export function decodeBody(json: string): EventBody {
   if (typeof type !== "string" || typeof at !== "string") throw new Error("event body lacks type or at");
   return { type, payload, at };
 }
+
+// The JSON an event's body was decoded from, kept beside the event (not on it, so nothing that
+// serialises events carries it twice). Lets a socket layer splice it into frames instead of
+// stringifying the payload again for every event.
+const wireBodies = new WeakMap<object, string>();
+
+/** Records the body JSON (`{"type":…,"payload":…,"at":…}`) an event was built from. */
+export function rememberWireBody<T extends object>(event: T, json: string): T {
+  wireBodies.set(event, json);
+  return event;
+}
+
+/** The body JSON of an event, when it came through a bus; `undefined` otherwise. */
+export function wireBodyOf(event: object): string | undefined {
+  return wireBodies.get(event);
+}

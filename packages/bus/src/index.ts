@@ -15,6 +15,7 @@ export { createMemoryBus, type MemoryBusHub, type MemoryBusOptions } from "./mem
 export { createRedisBus, type RedisBus, type RedisBusOptions } from "./redis-bus.ts";
 export { subscribeWithResume, type ResumeFrom, type ResumeMessage, type ResumeOptions } from "./resume.ts";
 export { connectRedis } from "./redis-support.ts";
+export { wireBodyOf } from "./event-body.ts";
 export { assertRoom, roomKeys } from "./room.ts";
 export * from "./presence/index.ts";
 export * from "./kv/index.ts";

@@ -1,5 +1,5 @@
 import { AppError } from "@raptscallions/core";
-import { DEFAULT_MAX_PAYLOAD_BYTES, encodeBody } from "./event-body.ts";
+import { DEFAULT_MAX_PAYLOAD_BYTES, encodeBody, rememberWireBody } from "./event-body.ts";
 import { LocalListeners, logBusError } from "./local-listeners.ts";
 import { assertOffset, assertRoom } from "./room.ts";
 import { RoomLog, resolveReplay } from "./room-log.ts";
@@ -67,14 +67,14 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBusHub {
   function publish(room: string, input: BusEventInput): BusEvent {
     assertRoom(room);
     const nowMs = now();
-    const { body } = encodeBody(input, nowMs, maxPayloadBytes);
+    const { json, body } = encodeBody(input, nowMs, maxPayloadBytes);
     evictIdle(nowMs);
     let log = logs.get(room);
     if (log) logs.delete(room);
     else log = new RoomLog(crypto.randomUUID(), replayLimit);
     log.lastPublishAt = nowMs;
     logs.set(room, log);
-    const event = log.append(room, body.type, body.payload, body.at);
+    const event = rememberWireBody(log.append(room, body.type, body.payload, body.at), json);
     for (const sink of subscribers.get(room) ?? []) {
       queue.push(() => sink.deliver(room, { kind: "event", event }));
     }

@@ -1,6 +1,6 @@
 import { AppError } from "@raptscallions/core";
 import type { Redis } from "ioredis";
-import { DEFAULT_MAX_PAYLOAD_BYTES, decodeBody, encodeBody } from "./event-body.ts";
+import { DEFAULT_MAX_PAYLOAD_BYTES, decodeBody, encodeBody, rememberWireBody } from "./event-body.ts";
 import { LocalListeners, logBusError } from "./local-listeners.ts";
 import { closeQuietly, connectRedis, defineScript, isUnavailable, runScript, whenReady } from "./redis-support.ts";
 import { assertKeyPrefix, assertOffset, assertRoom, roomKeys } from "./room.ts";
@@ -167,7 +167,7 @@ class RedisBusNode implements RedisBus {
           keys.channel,
         ]);
         const [epoch, offset] = parsePublishReply(reply);
-        const event: BusEvent = { room, epoch, offset, ...body };
+        const event: BusEvent = rememberWireBody({ room, epoch, offset, ...body }, json);
         // Our own listeners normally hear the event back through the subscriber connection; while
         // that connection is down, hand it over directly (the later resync covers the rest).
         if (this.sub.status !== "ready") this.listeners.dispatch(room, { kind: "event", event });
@@ -177,7 +177,7 @@ class RedisBusNode implements RedisBus {
         this.enterDegraded(error);
       }
     }
-    const event = this.localLog(room).append(room, body.type, body.payload, body.at);
+    const event = rememberWireBody(this.localLog(room).append(room, body.type, body.payload, body.at), json);
     this.publishedLocally.add(room);
     this.listeners.dispatch(room, { kind: "event", event });
     return event as BusEvent<P>;
@@ -425,7 +425,8 @@ function parseMessage(room: string, message: string): BusEvent {
   if (!message.startsWith("e\n") || first < 0 || second < 0) throw new Error("not an event message");
   const offset = Number(message.slice(first + 1, second));
   if (!Number.isSafeInteger(offset) || offset < 1) throw new Error("bad offset");
-  return { room, epoch: message.slice(2, first), offset, ...decodeBody(message.slice(second + 1)) };
+  const json = message.slice(second + 1);
+  return rememberWireBody({ room, epoch: message.slice(2, first), offset, ...decodeBody(json) }, json);
 }
 
 type ExecEntry = [Error | null, unknown] | undefined;
@@ -444,6 +445,6 @@ function parseEntries(room: string, epoch: string, entry: ExecEntry): BusEvent[]
   return rows.map(([id, fields]) => {
     const body = fields[fields.indexOf("e") + 1];
     if (body === undefined) throw new Error(`stream entry ${id} has no body`);
-    return { room, epoch, offset: Number.parseInt(id, 10), ...decodeBody(body) };
+    return rememberWireBody({ room, epoch, offset: Number.parseInt(id, 10), ...decodeBody(body) }, body);
   });
 }

@@ -1,4 +1,4 @@
-import { type ResumeMessage, subscribeWithResume, type Unsubscribe } from "@raptscallions/bus";
+import { type ResumeMessage, subscribeWithResume, type Unsubscribe, wireBodyOf } from "@raptscallions/bus";
 import {
   AppError,
   CLOSE_CODES,
@@ -34,13 +34,22 @@ export interface ConnectionHooks {
 
 const encoder = new TextEncoder();
 
-// Every local watcher of a room receives the same event object from the bus: serialise it once
-// and send the same string to each socket instead of stringifying per watcher.
+// Every local watcher of a room receives the same event object from the bus: its frame is built
+// once and the same string sent to each socket. The bus keeps the body JSON it decoded
+// (`{"type":T,"payload":P,"at":A}`), so the frame is that body with the room fields spliced in
+// front, never the payload stringified again.
 const serializedEvents = new WeakMap<object, string>();
-function eventFrame(e: { room: string; epoch: string; offset: number; type: string; payload: unknown; at: string }): string {
+const BODY_PREFIX = '{"type":';
+
+/** The `event` frame of a bus event, as sent on the wire. */
+export function eventFrame(e: { room: string; epoch: string; offset: number; type: string; payload: unknown; at: string }): string {
   let data = serializedEvents.get(e);
   if (data === undefined) {
-    data = JSON.stringify({ type: "event", room: e.room, epoch: e.epoch, offset: e.offset, event: e.type, payload: e.payload, at: e.at });
+    const wire = wireBodyOf(e);
+    data =
+      wire?.startsWith(BODY_PREFIX)
+        ? `{"type":"event","room":${JSON.stringify(e.room)},"epoch":${JSON.stringify(e.epoch)},"offset":${e.offset},"event":${wire.slice(BODY_PREFIX.length)}`
+        : JSON.stringify({ type: "event", room: e.room, epoch: e.epoch, offset: e.offset, event: e.type, payload: e.payload, at: e.at });
     serializedEvents.set(e, data);
   }
   return data;
