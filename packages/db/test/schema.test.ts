@@ -70,3 +70,30 @@ describe("schema", () => {
     await expect(Promise.resolve(handle.db.execute(sql`delete from tool_versions where tool_id = ${scene.tool.id}`))).rejects.toThrow();
   });
 });
+
+describe("factories", () => {
+  test("every entity has a factory that writes a valid row", async () => {
+    const f = await import("../src/testing/index.ts");
+    const scene = await f.makeSchoolScene(handle.db);
+    const assignment = await f.makeAssignment(handle.db, scene.cls.id, scene.tool.id);
+    const session = await f.makeSession(handle.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id, assignmentId: assignment.id });
+    const message = await f.makeMessage(handle.db, { sessionId: session.id, seq: 1 });
+    const run = await f.makeRun(handle.db, { toolId: scene.tool.id, userId: scene.student.id, groupId: scene.department.id });
+    const submission = await f.makeSubmission(handle.db, { assignmentId: assignment.id, studentId: scene.student.id, sessionId: session.id });
+    const extraction = await f.makeExtraction(handle.db, { sessionId: session.id, messageId: message.id, classId: scene.cls.id, groupId: scene.department.id });
+    const model = await f.makeModel(handle.db);
+    const settings = await f.makeAiSettings(handle.db, { groupId: scene.school.id, defaultModel: model.id, monthlyBudgetUsd: 5 });
+    const usage = await f.makeAiUsage(handle.db, { model: model.id, userId: scene.student.id, groupId: scene.department.id, sessionId: session.id });
+    const asset = await f.makeThemeAsset(handle.db, scene.school.id);
+    const audit = await f.makeAuditEntry(handle.db, { actorId: scene.schoolAdmin.id, groupId: scene.school.id });
+    const webhook = await f.makeWebhookEvent(handle.db);
+    expect(submission.sessionId).toBe(session.id);
+    expect(run.state).toBe("running");
+    expect(extraction.status).toBe("open");
+    expect(settings.monthlyBudgetUsd).toBe(5);
+    expect(usage.costUsd).toBeCloseTo(0.0002);
+    expect(asset.key).toContain(asset.sha256);
+    expect(audit.id).toBeGreaterThan(0);
+    expect(webhook.svixId.startsWith("msg_")).toBe(true);
+  });
+});

@@ -3,6 +3,13 @@ import { groupPath } from "../paths.ts";
 import {
   aiModels,
   aiSettings,
+  aiUsage,
+  auditLog,
+  extractions,
+  runs,
+  submissions,
+  themeAssets,
+  webhookEvents,
   assignments,
   classMembers,
   classes,
@@ -174,3 +181,56 @@ export async function makeSchoolScene(db: DbOrTx) {
   return { district, school, department, districtAdmin, schoolAdmin, teacher, student, otherStudent, cls, tool };
 }
 export type SchoolScene = Awaited<ReturnType<typeof makeSchoolScene>>;
+
+export async function makeSubmission(
+  db: DbOrTx,
+  input: { assignmentId: string; studentId: string } & Partial<typeof submissions.$inferInsert>,
+) {
+  return one(await db.insert(submissions).values({ attempt: 1, ...input }).returning());
+}
+
+export async function makeRun(
+  db: DbOrTx,
+  input: { toolId: string; userId: string; groupId: string } & Partial<typeof runs.$inferInsert>,
+) {
+  return one(await db.insert(runs).values({ toolVersion: 1, input: { prompt: unique("run") }, ...input }).returning());
+}
+
+export async function makeExtraction(
+  db: DbOrTx,
+  input: { sessionId: string } & Partial<typeof extractions.$inferInsert>,
+) {
+  return one(
+    await db
+      .insert(extractions)
+      .values({ module: "safety-filter", kind: "self-harm", severity: "high", isAlert: true, data: {}, ...input })
+      .returning(),
+  );
+}
+
+export async function makeThemeAsset(db: DbOrTx, groupId: string, over: Partial<typeof themeAssets.$inferInsert> = {}) {
+  const sha256 = Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0")).join("");
+  return one(
+    await db
+      .insert(themeAssets)
+      .values({ groupId, key: `groups/${groupId}/assets/${sha256}.png`, contentType: "image/png", sizeBytes: 68, sha256, width: 1, height: 1, ...over })
+      .returning(),
+  );
+}
+
+export async function makeAiUsage(db: DbOrTx, input: { model: string } & Partial<typeof aiUsage.$inferInsert>) {
+  return one(
+    await db
+      .insert(aiUsage)
+      .values({ inputTokens: 100, outputTokens: 50, costUsd: 0.0002, latencyMs: 900, ttftMs: 200, status: "complete", ...input })
+      .returning(),
+  );
+}
+
+export async function makeAuditEntry(db: DbOrTx, over: Partial<typeof auditLog.$inferInsert> = {}) {
+  return one(await db.insert(auditLog).values({ action: "test.action", targetType: "test", targetId: unique("target"), ...over }).returning());
+}
+
+export async function makeWebhookEvent(db: DbOrTx, over: Partial<typeof webhookEvents.$inferInsert> = {}) {
+  return one(await db.insert(webhookEvents).values({ svixId: `msg_${unique("svix")}`, type: "user.created", ...over }).returning());
+}
