@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { classMembers, type DbHandle, extractions, messages, submissions, users } from "@raptscallions/db";
+import { aiSettings, auditLog, classMembers, type DbHandle, extractions, messages, submissions, users } from "@raptscallions/db";
 import { makeAssignment, makeSchoolScene, makeSession, makeUser, type SchoolScene } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
 import { authHeader } from "./helpers/auth.ts";
@@ -379,6 +379,24 @@ describe("tickets, abuse and the sweeper", () => {
     await db.db.update(users).set({ deletedAt: new Date(), status: "deleted" }).where(eq(users.id, local.teacher.id));
     expect((await teacher.waitClosed()).code).toBe(4001);
     await quick.stop();
+  });
+
+  test("crossing a group's monthly budget alert threshold is recorded once per month for its admins", async () => {
+    const local = await makeSchoolScene(db.db);
+    await db.db.insert(aiSettings).values({ groupId: local.district.id, monthlyBudgetUsd: 1, alertThreshold: 0.000001 });
+    const started = await rest(a, local.student, "POST", "/api/sessions", { toolId: local.tool.id, classId: local.cls.id });
+    const sessionId = (started.body.session as { id: string }).id;
+    for (const id of ["b1", "b2"]) {
+      const sent = await rest(a, local.student, "POST", `/api/sessions/${sessionId}/messages`, { clientMessageId: id, content: "What is a ribosome?" });
+      expect(sent.status).toBe(201);
+      await a.app.realtime.runner.settled((sent.body.answer as { id: string }).id);
+    }
+    const rows = await db.db.select().from(auditLog).where(and(eq(auditLog.action, "ai.budget.threshold"), eq(auditLog.targetId, local.district.id)));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]?.details).toMatchObject({ budgetUsd: 1 });
+    const visible = await rest(a, local.districtAdmin, "GET", `/api/audit?action=ai.budget.threshold&groupId=${local.district.id}`);
+    expect(visible.status).toBe(200);
+    expect((visible.body.items as unknown[]).length).toBe(1);
   });
 
   test("the sweeper finalises an answer a dead instance left streaming, and watchers are told", async () => {

@@ -31,6 +31,7 @@ export function createRealtimeRuntime(
   const runner = new GenerationRunner({
     db: deps.db.db,
     bus: deps.bus,
+    kv: deps.kv,
     logger: deps.logger,
     clock: deps.clock,
     metrics: deps.metrics,

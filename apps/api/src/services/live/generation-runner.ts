@@ -1,4 +1,4 @@
-import type { Bus, BusSignal, Unsubscribe } from "@raptscallions/bus";
+import type { Bus, BusSignal, KeyValueStore, Unsubscribe } from "@raptscallions/bus";
 import { AppError } from "@raptscallions/core";
 import { type Db, type MessageMeta, messages } from "@raptscallions/db";
 import { and, eq } from "drizzle-orm";
@@ -6,6 +6,7 @@ import type { LiveConfig } from "../../deps.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Metrics } from "../../lib/metrics.ts";
+import { recordBudgetAlerts } from "../ai/budget-alerts.ts";
 import type { Generation, GenerationStatus } from "../ai/types.ts";
 import { toMessageDto } from "../sessions/dto.ts";
 import { classRoom, publishBestEffort, sessionRoom } from "./rooms.ts";
@@ -13,6 +14,7 @@ import { classRoom, publishBestEffort, sessionRoom } from "./rooms.ts";
 export interface RunnerDeps {
   db: Db;
   bus: Bus;
+  kv: KeyValueStore;
   logger: Logger;
   clock: Clock;
   metrics: Metrics;
@@ -214,8 +216,11 @@ export class GenerationRunner {
           latencyMs: result.latencyMs,
           estimated: result.estimated,
         };
-        for (const alert of result.budgetAlerts) {
-          logger.warn("budget alert threshold crossed", { ...alert });
+        if (result.budgetAlerts.length > 0) {
+          await recordBudgetAlerts(
+            { db: this.deps.db, kv: this.deps.kv, logger, now: clock.now() },
+            result.budgetAlerts,
+          ).catch((err) => logger.error("recording budget alerts failed", { err }));
         }
       } catch (err) {
         logger.error("settling usage failed", { messageId: input.messageId, err });
