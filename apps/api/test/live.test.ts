@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { aiSettings, auditLog, classMembers, type DbHandle, extractions, messages, submissions, users } from "@raptscallions/db";
+import { aiSettings, aiUsage, auditLog, classMembers, type DbHandle, extractions, messages, submissions, users } from "@raptscallions/db";
 import { makeAssignment, makeSchoolScene, makeSession, makeUser, type SchoolScene } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
 import { authHeader } from "./helpers/auth.ts";
@@ -403,13 +403,23 @@ describe("tickets, abuse and the sweeper", () => {
     const session = await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
     const watcher = await connect(a, scene.teacher);
     await watcher.request({ type: "subscribe", room: `session:${session.id}`, lastOffset: 0 });
+    await db.db.insert(messages).values({ sessionId: session.id, seq: 1, role: "user", content: "Tell me about enzymes please" });
     const [orphan] = await db.db
       .insert(messages)
-      .values({ sessionId: session.id, seq: 1, role: "assistant", state: "streaming", content: "Half an ans", streamOwner: "dead-instance", heartbeatAt: new Date(Date.now() - 60_000) })
+      .values({ sessionId: session.id, seq: 2, role: "assistant", state: "streaming", content: "Half an ans", streamOwner: "dead-instance", heartbeatAt: new Date(Date.now() - 60_000), meta: { model: "dev-tutor" } })
       .returning();
     a.app.realtime.startBackground();
     const told = await watcher.next((f) => f.type === "event" && f.event === "message.completed");
     expect((told.payload as { message: { id: string; state: string; content: string } }).message).toMatchObject({ id: orphan?.id, state: "interrupted", content: "Half an ans" });
+    // The dead instance never wrote its usage row: the sweeper records an estimate.
+    const deadline = Date.now() + 3000;
+    let usage = await db.db.select().from(aiUsage).where(eq(aiUsage.messageId, orphan?.id ?? ""));
+    while (usage.length === 0 && Date.now() < deadline) {
+      await Bun.sleep(25);
+      usage = await db.db.select().from(aiUsage).where(eq(aiUsage.messageId, orphan?.id ?? ""));
+    }
+    expect(usage).toHaveLength(1);
+    expect(usage[0]).toMatchObject({ status: "interrupted", estimated: true, model: "dev-tutor", outputTokens: 3, inputTokens: 7 });
     watcher.close();
   });
 

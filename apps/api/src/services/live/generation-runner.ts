@@ -165,16 +165,24 @@ export class GenerationRunner {
         const now = clock.now().getTime();
         if (now - lastCheckpoint >= live.checkpointMs) {
           lastCheckpoint = now;
-          await this.checkpoint(input.messageId, text, lastOffset, lastEpoch);
+          await this.checkpoint(input.messageId, text, lastOffset, lastEpoch, model);
         }
       });
       return chain;
     };
 
     const heartbeat = setInterval(() => {
-      chain = chain.then(() => this.checkpoint(input.messageId, text, lastOffset, lastEpoch));
+      chain = chain.then(() => this.checkpoint(input.messageId, text, lastOffset, lastEpoch, model));
     }, live.heartbeatMs);
 
+    // Recorded before the first token, so an answer cut off by a crash is still accounted for.
+    chain = chain.then(async () => {
+      await this.deps.db
+        .update(messages)
+        .set({ meta: { model: generation.model } })
+        .where(and(eq(messages.id, input.messageId), eq(messages.state, "streaming")))
+        .catch((err) => logger.warn("recording the model failed", { err }));
+    });
     try {
       model = generation.model;
       for await (const ev of generation.events) {
@@ -230,11 +238,18 @@ export class GenerationRunner {
     await this.finalize(input, status, text, meta);
   }
 
-  private async checkpoint(messageId: string, text: string, offset: number | null, epoch: string | null) {
+  /** The model is recorded too, so a sweeper finalising this row after a crash can account for it. */
+  private async checkpoint(messageId: string, text: string, offset: number | null, epoch: string | null, model: string | null) {
     try {
       await this.deps.db
         .update(messages)
-        .set({ content: text, checkpointOffset: offset, checkpointEpoch: epoch, heartbeatAt: this.deps.clock.now() })
+        .set({
+          content: text,
+          checkpointOffset: offset,
+          checkpointEpoch: epoch,
+          heartbeatAt: this.deps.clock.now(),
+          ...(model ? { meta: { model } } : {}),
+        })
         .where(and(eq(messages.id, messageId), eq(messages.state, "streaming")));
     } catch (err) {
       this.deps.logger.warn("checkpoint failed", { messageId, err });

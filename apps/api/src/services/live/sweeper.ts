@@ -1,6 +1,7 @@
 import type { Bus } from "@raptscallions/bus";
-import { type Db, messages, sessions } from "@raptscallions/db";
-import { and, eq, lt } from "drizzle-orm";
+import { aiModels, aiUsage, type Db, messages, sessions } from "@raptscallions/db";
+import { costOf, estimateTokens, microsToUsd } from "@raptscallions/gateway";
+import { and, eq, lt, sql } from "drizzle-orm";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { toMessageDto } from "../sessions/dto.ts";
@@ -37,7 +38,8 @@ export async function sweepInterruptedMessages(deps: {
     logger.warn("finalised an interrupted answer", { messageId: row.id, sessionId: row.sessionId });
     const dto = toMessageDto(row);
     await publishBestEffort(bus, logger, sessionRoom(row.sessionId), "message.completed", { message: dto });
-    const [session] = await db.select({ classId: sessions.classId }).from(sessions).where(eq(sessions.id, row.sessionId));
+    const [session] = await db.select().from(sessions).where(eq(sessions.id, row.sessionId));
+    if (session) await recordInterruptedUsage(db, logger, row, session).catch((err) => logger.warn("usage for interrupted answer failed", { err }));
     if (session?.classId) {
       await publishBestEffort(bus, logger, classRoom(session.classId), "message.completed", {
         sessionId: row.sessionId,
@@ -66,4 +68,43 @@ export function startSweeper(deps: Parameters<typeof sweepInterruptedMessages>[0
     }
   }, deps.intervalMs);
   return () => clearInterval(timer);
+}
+
+/**
+ * The dead instance could not write its usage row: record one, estimated from the text the row
+ * holds and the conversation before it, so reports still count what the provider produced.
+ */
+async function recordInterruptedUsage(
+  db: Db,
+  logger: Logger,
+  row: typeof messages.$inferSelect,
+  session: typeof sessions.$inferSelect,
+): Promise<void> {
+  const model = typeof row.meta.model === "string" ? row.meta.model : null;
+  // No model recorded: the answer never started streaming, so nothing was billed.
+  if (!model) return;
+  const [prior] = await db
+    .select({ chars: sql<number>`coalesce(sum(length(${messages.content})), 0)::int` })
+    .from(messages)
+    .where(and(eq(messages.sessionId, row.sessionId), lt(messages.seq, row.seq)));
+  const inputTokens = Math.ceil(Number(prior?.chars ?? 0) / 4);
+  const outputTokens = estimateTokens(row.content);
+  const [price] = await db.select().from(aiModels).where(eq(aiModels.id, model));
+  const costUsd = price ? microsToUsd(costOf({ inputTokens, outputTokens }, price)) : 0;
+  await db.insert(aiUsage).values({
+    userId: session.studentId,
+    groupId: session.groupId,
+    classId: session.classId,
+    toolId: session.toolId,
+    sessionId: session.id,
+    assignmentId: session.assignmentId,
+    messageId: row.id,
+    model,
+    inputTokens,
+    outputTokens,
+    costUsd,
+    status: "interrupted",
+    estimated: true,
+  });
+  logger.info("recorded estimated usage for an interrupted answer", { messageId: row.id, model, inputTokens, outputTokens });
 }
