@@ -58,6 +58,7 @@ export const envSchema = z.object({
   LIVE_STALE_AFTER_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
   LIVE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   LIVE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  LIVE_PRESENCE_TTL_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
   LIVE_MAX_BUFFERED_BYTES: z.coerce.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(1024 * 1024),
   // Unset: message contents are kept unless a group sets settings.retention.days.
   RETENTION_DAYS: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(1).max(36_500).optional()),

@@ -123,6 +123,7 @@ const deps: AppDeps = {
       sweepIntervalMs: env.LIVE_SWEEP_INTERVAL_MS,
       heartbeatMs: env.LIVE_HEARTBEAT_MS,
       maxBufferedBytes: env.LIVE_MAX_BUFFERED_BYTES,
+      presenceTtlMs: env.LIVE_PRESENCE_TTL_MS,
     }),
   },
   db,

@@ -78,6 +78,7 @@ if (databaseUrl && redisUrl) {
         LIVE_HEARTBEAT_MS: "200",
         LIVE_STALE_AFTER_MS: "1500",
         LIVE_SWEEP_INTERVAL_MS: "250",
+        LIVE_PRESENCE_TTL_MS: "1500",
       };
       a = await startServer({ ...env, INSTANCE_ID: "crash-a" });
       b = await startServer({ ...env, INSTANCE_ID: "crash-b" });
@@ -101,7 +102,7 @@ if (databaseUrl && redisUrl) {
       return client;
     }
 
-    test("the answer ends interrupted with its partial text and watchers on the survivor are told", async () => {
+    test("the answer ends interrupted with its partial text, watchers on the survivor are told, and the student drops out of presence", async () => {
       const session = await makeSession(db.db, {
         toolId: scene.tool.id,
         studentId: scene.student.id,
@@ -111,7 +112,12 @@ if (databaseUrl && redisUrl) {
       const room = `session:${session.id}`;
       const watcher = await clientFor(b, scene.teacher.clerkUserId);
       await watcher.request({ type: "subscribe", room, lastOffset: 0 });
+      await watcher.request({ type: "subscribe", room: `class:${scene.cls.id}` });
       const student = await clientFor(a, scene.student.clerkUserId);
+      await student.request({ type: "subscribe", room, lastOffset: 0 });
+      const isStudentPresence = (online: boolean) => (f: { type: string; event?: unknown; payload?: unknown }) =>
+        f.type === "event" && f.event === "presence.changed" && (f.payload as { userId: string; online: boolean }).userId === scene.student.id && (f.payload as { online: boolean }).online === online;
+      await watcher.next(isStudentPresence(true), 10_000);
       const ack = await student.request({ type: "message.send", sessionId: session.id, clientMessageId: "k1", content: "Explain osmosis slowly" });
       expect(ack.type).toBe("ack");
       const answerId = (ack.result as { answerId: string }).answerId;
@@ -138,6 +144,8 @@ if (databaseUrl && redisUrl) {
         streamed += (f.payload as { text: string }).text;
       }
       expect(streamed.startsWith(message.content)).toBe(true);
+      // The dead instance never said goodbye for its student: presence drops them by TTL.
+      await watcher.next(isStudentPresence(false), 10_000);
       watcher.close();
     }, 60_000);
   });
