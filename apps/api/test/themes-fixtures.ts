@@ -4,29 +4,16 @@ import { addGroupMember, makeGroup, makeUser } from "@raptscallions/db/testing";
 import type { DbOrTx } from "@raptscallions/db";
 import { readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { crc32, deflateSync } from "node:zlib";
+import { deflateSync } from "node:zlib";
+import { ascii, concatBytes, pngChunk } from "@raptscallions/blob/testing";
 
-const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
-
-export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
+// Byte builders shared with the blob package's own tests (one PNG chunk writer, one CRC).
+export { concatBytes };
 
 function u32be(n: number): Uint8Array {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, n);
   return b;
-}
-
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const typeAndData = concatBytes(ascii(type), data);
-  return concatBytes(u32be(data.byteLength), typeAndData, u32be(crc32(typeAndData)));
 }
 
 /**
