@@ -13,9 +13,12 @@ export const REALTIME_LIMITS = {
   maxFrameBytes: 16 * 1024,
   /** Student and teacher message content, in characters. */
   maxMessageChars: 4000,
-  /** Sustained client frames per second; bursts up to `burstFrames`. Beyond: closed with 1008. */
-  framesPerSecond: 10,
-  burstFrames: 30,
+  /**
+   * Sustained client frames per second; bursts up to `burstFrames` (a teacher opening a class
+   * subscribes to every session room at once). Beyond: closed with 1008.
+   */
+  framesPerSecond: 20,
+  burstFrames: 120,
 } as const;
 
 /** Close codes the server uses (documented in docs/protocol.md). */
