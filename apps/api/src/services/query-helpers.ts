@@ -38,7 +38,21 @@ export function pgErrorCode(err: unknown): string | undefined {
   return undefined;
 }
 
-export const isUniqueViolation = (err: unknown) => pgErrorCode(err) === "23505";
+/** The constraint a failed query violated (postgres-js `constraint_name`, PGlite `constraint`). */
+function pgConstraint(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 4; depth += 1) {
+    if (typeof e === "object") {
+      const named = (e as { constraint_name?: unknown; constraint?: unknown }).constraint_name ?? (e as { constraint?: unknown }).constraint;
+      if (typeof named === "string") return named;
+    }
+    e = typeof e === "object" && "cause" in e ? e.cause : undefined;
+  }
+  return undefined;
+}
+
+/** A unique violation, optionally of one named constraint (index). */
+export const isUniqueViolation = (err: unknown, constraint?: string) =>
+  pgErrorCode(err) === "23505" && (constraint === undefined || pgConstraint(err) === constraint);
 export const isForeignKeyViolation = (err: unknown) => pgErrorCode(err) === "23503";
 
 /** `Date` → ISO string for DTOs (null stays null). */

@@ -66,9 +66,8 @@ export class RedisLimitStore implements LimitStore {
     return this.#prefix + key;
   }
 
-  async reserve(raw: ReserveInput): Promise<Reservation> {
-    const input = normaliseReserve(raw);
-    const { now, userId } = input;
+  /** The user's current and previous minute/hour windows, today, and each group's month — in the scripts' order. */
+  #windowKeys(userId: string, groupIds: readonly string[], now: number) {
     const m = windowAt(now, MINUTE_MS);
     const h = windowAt(now, HOUR_MS);
     const month = utcMonth(now);
@@ -78,8 +77,14 @@ export class RedisLimitStore implements LimitStore {
       limitKeys.hour(userId, h.index),
       limitKeys.hour(userId, h.index - 1),
       limitKeys.day(userId, utcDay(now)),
-      ...input.groups.map((g) => limitKeys.month(g.groupId, month)),
+      ...groupIds.map((id) => limitKeys.month(id, month)),
     ].map((k) => this.#key(k));
+    return { keys, m, h };
+  }
+
+  async reserve(raw: ReserveInput): Promise<Reservation> {
+    const input = normaliseReserve(raw);
+    const { keys, m, h } = this.#windowKeys(input.userId, input.groups.map((g) => g.groupId), input.now);
     const args = [
       input.rpm ?? -1,
       m.remaining,
@@ -126,18 +131,7 @@ export class RedisLimitStore implements LimitStore {
   }
 
   async usage(input: { userId: string; groupIds: readonly string[]; now: number }): Promise<UsageSnapshot> {
-    const { userId, now } = input;
-    const m = windowAt(now, MINUTE_MS);
-    const h = windowAt(now, HOUR_MS);
-    const month = utcMonth(now);
-    const keys = [
-      limitKeys.minute(userId, m.index),
-      limitKeys.minute(userId, m.index - 1),
-      limitKeys.hour(userId, h.index),
-      limitKeys.hour(userId, h.index - 1),
-      limitKeys.day(userId, utcDay(now)),
-      ...input.groupIds.map((id) => limitKeys.month(id, month)),
-    ].map((k) => this.#key(k));
+    const { keys, m, h } = this.#windowKeys(input.userId, input.groupIds, input.now);
     const v = (await this.#run(USAGE_SCRIPT, keys, [])).map(toNumber);
     return {
       requestsLastMinute: slidingCount(v[0] ?? 0, v[1] ?? 0, m.prevWeight),

@@ -8,8 +8,7 @@ import type { Logger } from "../../lib/logger.ts";
 import type { Metrics } from "../../lib/metrics.ts";
 import { recordBudgetAlerts } from "../ai/budget-alerts.ts";
 import type { Generation, GenerationStatus } from "../ai/types.ts";
-import { toMessageDto } from "../sessions/dto.ts";
-import { classRoom, publishBestEffort, sessionRoom } from "./rooms.ts";
+import { publishAnswerFinalised, sessionRoom } from "./rooms.ts";
 
 export interface RunnerDeps {
   db: Db;
@@ -265,17 +264,7 @@ export class GenerationRunner {
       .where(and(eq(messages.id, input.messageId), eq(messages.state, "streaming")))
       .returning();
     if (!row) return;
-    const dto = toMessageDto(row);
-    await publishBestEffort(bus, logger, sessionRoom(input.sessionId), "message.completed", { message: dto });
-    if (input.classId) {
-      await publishBestEffort(bus, logger, classRoom(input.classId), "message.completed", {
-        sessionId: input.sessionId,
-        messageId: row.id,
-        role: row.role,
-        state,
-        preview: content.slice(0, 280),
-      });
-    }
+    await publishAnswerFinalised(bus, logger, row, input.classId);
     if (this.deps.onAnswerFinished) {
       try {
         await this.deps.onAnswerFinished({ sessionId: input.sessionId, classId: input.classId, messageId: row.id, state, content });

@@ -3,7 +3,9 @@ import { type DbOrTx, messages, sessions } from "@raptscallions/db";
 import { and, eq, sql } from "drizzle-orm";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import type { Generation } from "../ai/types.ts";
+import { isUniqueViolation } from "../query-helpers.ts";
 import { toMessageDto } from "../sessions/dto.ts";
+import { claimSeqs, lockSessionForAppend } from "../sessions/seq.ts";
 import { loadToolDefinition, loadVisibleSession } from "../sessions/load.ts";
 import type { LiveContext } from "./context.ts";
 import { conversationFor } from "./conversation.ts";
@@ -57,15 +59,6 @@ const passThrough: StudentMessageGate = {
   },
 };
 
-function isUniqueViolation(err: unknown, constraint: string): boolean {
-  const e = err as { code?: string; constraint_name?: string; constraint?: string; message?: string; cause?: unknown };
-  const inner = (e?.cause ?? e) as typeof e;
-  const code = inner?.code ?? e?.code;
-  const name = inner?.constraint_name ?? inner?.constraint ?? "";
-  const message = `${inner?.message ?? ""} ${e?.message ?? ""}`;
-  return code === "23505" && (name === constraint || message.includes(constraint));
-}
-
 /**
  * The chat turn (DESIGN.md "The live path" 4–7): the student message is stored first
  * (idempotent on the client message id), passes the modules, then the gateway streams the answer
@@ -105,8 +98,7 @@ export async function sendStudentMessage({
   try {
     created = await ctx.db.transaction(async (tx) => {
       // Locking the session row serialises seq allocation and re-checks state under the lock.
-      const [locked] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
-      if (!locked) throw new AppError("NOT_FOUND", "Session not found");
+      const locked = await lockSessionForAppend(tx, session.id);
       if (locked.state === "paused") throw new ConflictError("The teacher paused this session", undefined, "SESSION_PAUSED");
       if (locked.state === "completed") throw new ConflictError("This session has ended", undefined, "SESSION_ENDED");
       const [streaming] = await tx
@@ -118,8 +110,7 @@ export async function sendStudentMessage({
       if (streaming && gated.blockedReply === null) {
         throw new ConflictError("An answer is still streaming in this session", { messageId: streaming.id }, "SESSION_BUSY");
       }
-      const seq = locked.lastSeq + 1;
-      await tx.update(sessions).set({ lastSeq: seq + 1 }).where(eq(sessions.id, session.id));
+      const seq = await claimSeqs(tx, locked, 2);
       const now = ctx.clock.now();
       const [user] = await tx
         .insert(messages)

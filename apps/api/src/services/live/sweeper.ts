@@ -4,8 +4,7 @@ import { costOf, estimateTokens, microsToUsd } from "@raptscallions/gateway";
 import { and, eq, lt, sql } from "drizzle-orm";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
-import { toMessageDto } from "../sessions/dto.ts";
-import { classRoom, publishBestEffort, sessionRoom } from "./rooms.ts";
+import { publishAnswerFinalised } from "./rooms.ts";
 
 /**
  * Finalises answers left `streaming` by a dead instance: a row whose heartbeat is older than
@@ -36,19 +35,9 @@ export async function sweepInterruptedMessages(deps: {
     if (!row) continue;
     finalised += 1;
     logger.warn("finalised an interrupted answer", { messageId: row.id, sessionId: row.sessionId });
-    const dto = toMessageDto(row);
-    await publishBestEffort(bus, logger, sessionRoom(row.sessionId), "message.completed", { message: dto });
     const [session] = await db.select().from(sessions).where(eq(sessions.id, row.sessionId));
+    await publishAnswerFinalised(bus, logger, row, session?.classId ?? null);
     if (session) await recordInterruptedUsage(db, logger, row, session).catch((err) => logger.warn("usage for interrupted answer failed", { err }));
-    if (session?.classId) {
-      await publishBestEffort(bus, logger, classRoom(session.classId), "message.completed", {
-        sessionId: row.sessionId,
-        messageId: row.id,
-        role: "assistant",
-        state: "interrupted",
-        preview: row.content.slice(0, 280),
-      });
-    }
   }
   return finalised;
 }

@@ -5,6 +5,7 @@ import { and, eq } from "drizzle-orm";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import { toMessageDto, toSessionDto } from "../sessions/dto.ts";
 import { loadVisibleSession } from "../sessions/load.ts";
+import { claimSeqs, lockSessionForAppend } from "../sessions/seq.ts";
 import { runSessionEndModules } from "../modules/session-end.ts";
 import type { LiveContext } from "./context.ts";
 import { classRoom, publishBestEffort, sessionRoom } from "./rooms.ts";
@@ -79,10 +80,7 @@ export async function postTeacherMessage({
   if (existing[0]) return { message: toMessageDto(existing[0]), duplicate: true };
 
   const row = await ctx.db.transaction(async (tx) => {
-    const [locked] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
-    if (!locked) throw new AppError("NOT_FOUND", "Session not found");
-    const seq = locked.lastSeq + 1;
-    await tx.update(sessions).set({ lastSeq: seq }).where(eq(sessions.id, session.id));
+    const seq = await claimSeqs(tx, await lockSessionForAppend(tx, session.id), 1);
     const [inserted] = await tx
       .insert(messages)
       .values({
