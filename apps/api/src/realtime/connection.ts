@@ -32,7 +32,7 @@ export interface ConnectionHooks {
   onClosed(conn: Connection): void;
 }
 
-const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 // Every local watcher of a room receives the same event object from the bus: its frame is built
 // once and the same string sent to each socket. The bus keeps the body JSON it decoded
@@ -147,7 +147,8 @@ export class Connection {
       this.close(CLOSE_CODES.policyViolation, "rate limit: too many frames");
       return;
     }
-    const size = typeof raw === "string" ? encoder.encode(raw).byteLength : raw.byteLength;
+    // Counted without copying the frame: this runs for every inbound frame.
+    const size = typeof raw === "string" ? Buffer.byteLength(raw, "utf8") : raw.byteLength;
     if (size > REALTIME_LIMITS.maxFrameBytes) {
       this.send({
         type: "error",
@@ -157,7 +158,7 @@ export class Connection {
       });
       return;
     }
-    const text = typeof raw === "string" ? raw : new TextDecoder().decode(raw);
+    const text = typeof raw === "string" ? raw : decoder.decode(raw);
     let json: unknown;
     try {
       json = JSON.parse(text);
