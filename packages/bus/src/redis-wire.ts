@@ -1,0 +1,73 @@
+// What the Redis bus keeps and sends in Redis: the Lua scripts that number, store and fan out a
+// room's events, and the parsers of their replies and of pub/sub messages.
+import { decodeBody, rememberWireBody } from "./event-body.ts";
+import { defineScript } from "./redis-support.ts";
+import type { BusEvent, RoomHead } from "./types.ts";
+
+// Counter, log append and fan-out in one atomic step: offsets are dense, the stream id *is* the
+// offset (`<offset>-0`), and because PUBLISH runs inside the script every subscriber receives a
+// room's messages in offset order. A missing counter next to an existing log means the counter
+// was lost (eviction, partial flush): the log is dropped so the new epoch starts clean.
+export const PUBLISH = defineScript(`
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
+end
+local offset = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local n = string.format('%d', offset)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], n .. '-0', 'e', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PUBLISH', ARGV[5], 'e\\n' .. epoch .. '\\n' .. n .. '\\n' .. ARGV[2])
+return {epoch, n}
+`);
+
+// Starts a new numbering for a room and tells every subscribed node to resync. Used after this
+// node delivered events locally that the other nodes never saw.
+export const ROTATE = defineScript(`
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'seq', 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], 'r\\n' .. ARGV[1])
+return 1
+`);
+
+export function parsePublishReply(reply: unknown): [string, number] {
+  if (Array.isArray(reply) && typeof reply[0] === "string" && reply[1] !== undefined) {
+    const offset = Number(reply[1]);
+    if (Number.isSafeInteger(offset)) return [reply[0], offset];
+  }
+  throw new Error("unexpected reply from publish script");
+}
+
+export function parseMessage(room: string, message: string): BusEvent {
+  const first = message.indexOf("\n", 2);
+  const second = message.indexOf("\n", first + 1);
+  if (!message.startsWith("e\n") || first < 0 || second < 0) throw new Error("not an event message");
+  const offset = Number(message.slice(first + 1, second));
+  if (!Number.isSafeInteger(offset) || offset < 1) throw new Error("bad offset");
+  const json = message.slice(second + 1);
+  return rememberWireBody({ room, epoch: message.slice(2, first), offset, ...decodeBody(json) }, json);
+}
+
+export type ExecEntry = [Error | null, unknown] | undefined;
+
+export function parseHead(entry: ExecEntry): RoomHead {
+  if (!entry) throw new Error("replay transaction aborted");
+  if (entry[0]) throw entry[0];
+  const [epoch, seq] = entry[1] as [string | null, string | null];
+  return epoch ? { epoch, offset: Number(seq ?? 0) } : { epoch: null, offset: 0 };
+}
+
+export function parseEntries(room: string, epoch: string, entry: ExecEntry): BusEvent[] {
+  if (!entry) throw new Error("replay transaction aborted");
+  if (entry[0]) throw entry[0];
+  const rows = entry[1] as Array<[string, string[]]>;
+  return rows.map(([id, fields]) => {
+    const body = fields[fields.indexOf("e") + 1];
+    if (body === undefined) throw new Error(`stream entry ${id} has no body`);
+    return rememberWireBody({ room, epoch, offset: Number.parseInt(id, 10), ...decodeBody(body) }, body);
+  });
+}
