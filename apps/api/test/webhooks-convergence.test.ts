@@ -2,9 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type DbHandle, groupMembers, groups, idsFromPath, users, webhookEvents } from "@raptscallions/db";
 import { eq, like } from "drizzle-orm";
 import { createApp } from "../src/app.ts";
-import { parseRoleMap } from "../src/auth/roles.ts";
-import { testAuthenticator } from "./helpers/auth.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { createTestDb } from "./helpers/deps.ts";
 import {
   clerkMembershipData,
   clerkOrgData,
@@ -18,6 +16,7 @@ import {
   shuffle,
   svixId,
   type UserState,
+  webhookApp,
 } from "./helpers/webhooks.ts";
 
 let db: DbHandle;
@@ -26,11 +25,7 @@ const secret = makeWebhookSecret();
 
 beforeAll(async () => {
   db = await createTestDb();
-  const deps = await testDeps(db, {
-    auth: { ...(await testAuthenticator()), roleMap: parseRoleMap("org:teacher=teacher") },
-  });
-  deps.config.clerkWebhookSecret = secret;
-  app = createApp(deps);
+  app = await webhookApp(db, secret, "org:teacher=teacher");
 }, 120_000);
 afterAll(async () => {
   await db.close();

@@ -3,8 +3,8 @@ import { type DbHandle, groups, idsFromPath } from "@raptscallions/db";
 import { makeGroup, unique } from "@raptscallions/db/testing";
 import { eq, sql } from "drizzle-orm";
 import { createApp } from "../src/app.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
-import { clerkOrgData, deliver, delivery, makeWebhookSecret, type OrgState } from "./helpers/webhooks.ts";
+import { createTestDb } from "./helpers/deps.ts";
+import { clerkOrgData, deliver, delivery, makeWebhookSecret, type OrgState, webhookApp } from "./helpers/webhooks.ts";
 
 let db: DbHandle;
 let app: ReturnType<typeof createApp>;
@@ -13,9 +13,7 @@ const base = Date.now() - 86_400_000;
 
 beforeAll(async () => {
   db = await createTestDb();
-  const deps = await testDeps(db);
-  deps.config.clerkWebhookSecret = secret;
-  app = createApp(deps);
+  app = await webhookApp(db, secret);
 }, 120_000);
 afterAll(async () => {
   await db.close();

@@ -3,8 +3,6 @@ import { type DbHandle, groupMembers, groups, messages, sessions, users, webhook
 import { makeClass, makeGroup, makeMessage, makeSession, makeTool, unique } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
 import { createApp } from "../src/app.ts";
-import { parseRoleMap } from "../src/auth/roles.ts";
-import { testAuthenticator } from "./helpers/auth.ts";
 import { createTestDb, testDeps } from "./helpers/deps.ts";
 import {
   clerkMembershipData,
@@ -17,6 +15,7 @@ import {
   signedHeaders,
   svixId,
   type UserState,
+  webhookApp,
 } from "./helpers/webhooks.ts";
 
 let db: DbHandle;
@@ -26,11 +25,7 @@ const HOUR = 3_600_000;
 
 beforeAll(async () => {
   db = await createTestDb();
-  const deps = await testDeps(db, {
-    auth: { ...(await testAuthenticator()), roleMap: parseRoleMap("org:teacher=teacher,org:head=admin") },
-  });
-  deps.config.clerkWebhookSecret = secret;
-  app = createApp(deps);
+  app = await webhookApp(db, secret, "org:teacher=teacher,org:head=admin");
 }, 120_000);
 afterAll(async () => {
   await db.close();

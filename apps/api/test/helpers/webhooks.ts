@@ -1,4 +1,9 @@
+import type { DbHandle } from "@raptscallions/db";
 import { Webhook } from "svix";
+import { createApp } from "../../src/app.ts";
+import { parseRoleMap } from "../../src/auth/roles.ts";
+import { testAuthenticator } from "./auth.ts";
+import { testDeps } from "./deps.ts";
 
 /** A fresh Svix signing secret, in Clerk's `whsec_<base64>` form. */
 export function makeWebhookSecret(): string {
@@ -172,4 +177,11 @@ export function shuffle<T>(items: T[], rand: () => number): T[] {
     [out[i], out[j]] = [out[j] as T, out[i] as T];
   }
   return out;
+}
+
+/** An app whose webhook route verifies with `secret`, with Clerk role mapping as configured by `roleMap`. */
+export async function webhookApp(db: DbHandle, secret: string, roleMap?: string) {
+  const deps = await testDeps(db, roleMap ? { auth: { ...(await testAuthenticator()), roleMap: parseRoleMap(roleMap) } } : {});
+  deps.config.clerkWebhookSecret = secret;
+  return createApp(deps);
 }
