@@ -44,7 +44,23 @@ export {
   safetyFilter,
   type SafetyConfig,
 } from "./safety/safety-filter.ts";
-export { SAFETY_CATEGORIES, type SafetyCategory } from "./safety/rules.ts";
+export { SAFETY_CATEGORIES, type SafetyCategory } from "./safety/rule-types.ts";
+export {
+  DEFAULT_HOLD_REPLY,
+  MODERATION_MODES,
+  moderationConfigSchema,
+  type ModerationConfig,
+  type ModerationMode,
+} from "./safety/moderation-config.ts";
+export {
+  applyModeration,
+  categoryScores,
+  runModeration,
+  type ModerationClassifier,
+  type ModerationFailure,
+  type ModerationOutcome,
+  type ModerationScores,
+} from "./safety/moderation.ts";
 export type { CategoryAssessment } from "./safety/detect.ts";
 export {
   STRUGGLE_DETECTOR_ID,

@@ -32,6 +32,13 @@ export interface CombinedBeforeGatewayResult {
   reply?: string | undefined;
   /** The module whose block (and reply) won, for `block`. */
   blockedBy?: string | undefined;
+  /**
+   * Set by the safety moderation stage's fail-closed policy: the message was not judged risky but
+   * could not be checked, so it is withheld like a block (`action: "block"`) with a neutral reply.
+   */
+  held?: boolean | undefined;
+  /** Set when the moderation stage answered (see `applyModeration`). */
+  moderation?: { status: "ok"; model: string; latencyMs: number } | undefined;
 }
 
 /** Modules sorted into the fixed run order (stable for modules outside {@link MODULE_ORDER}). */

@@ -25,10 +25,16 @@ function squeeze(text: string, keep: 1 | 2): string {
   return text.replace(/(\p{L})\1{2,}/gu, keep === 1 ? "$1" : "$1$1");
 }
 
+// "muốn chết" → "muon chet", "suicidarme" stays, "đ" → "d": Spanish and Vietnamese rules are
+// written without diacritics so one pattern covers students who type with and without them.
+function foldDiacritics(text: string): string {
+  return text.normalize("NFD").replace(/\p{M}+/gu, "").replace(/đ/g, "d");
+}
+
 /**
  * The forms of a message the safety patterns are tried against: plain lower case, then with
  * leetspeak undone and spelled-out letters joined, then with stretched letters squeezed to one
- * ("kiiiill" → "kill") and to two ("killlll" → "kill"). Cheap, and covers the common ways
+ * ("kiiiill" → "kill") and to two ("killlll" → "kill"), and with diacritics folded away. Cheap, and covers the common ways
  * students dodge a filter without trying to out-think a determined one.
  */
 export function safetyVariants(text: string): string[] {
@@ -38,5 +44,5 @@ export function safetyVariants(text: string): string[] {
     .replace(/[’‘`]/g, "'")
     .toLowerCase();
   const cleaned = joinSpelledOut(deleet(base));
-  return [...new Set([base, cleaned, squeeze(cleaned, 1), squeeze(cleaned, 2)])];
+  return [...new Set([base, cleaned, squeeze(cleaned, 1), squeeze(cleaned, 2), foldDiacritics(cleaned)])];
 }

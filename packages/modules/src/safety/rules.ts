@@ -1,28 +1,6 @@
-import type { Severity } from "../types.ts";
+import { r, type SafetyRule } from "./rule-types.ts";
 
-/** The safety categories. */
-export const SAFETY_CATEGORIES = ["self-harm", "violence", "abuse", "sexual", "bullying"] as const;
-export type SafetyCategory = (typeof SAFETY_CATEGORIES)[number];
-
-/**
- * One pattern. Patterns run against lower-cased, de-obfuscated text (see normalize.ts).
- * `unless` and `firstPerson` look at the sentence around the match: that is what separates
- * "I want to die" from "why does the speaker want to die?".
- */
-export interface SafetyRule {
-  id: string;
-  category: SafetyCategory;
-  severity: Severity;
-  pattern: RegExp;
-  /** Suppress when the sentence matches (academic, fictional, game, accidental contexts). */
-  unless?: RegExp;
-  /** Require a first-person word (i, me, my…) in the sentence. */
-  firstPerson?: boolean;
-  /** Lower the severity when the sentence matches (hyperbole markers). */
-  demote?: { when: RegExp; to: Severity };
-}
-
-const r = (source: string): RegExp => new RegExp(source, "g");
+export { SAFETY_CATEGORIES, type SafetyCategory, type SafetyRule } from "./rule-types.ts";
 
 // Who might be harming a child at home or in their care.
 const CARER =
@@ -33,7 +11,7 @@ const NOT_A_PERSON =
   String.raw`(?:the |a |an |that |this |all the |all of the |some |these |those )?(?:process(?:es)?|zombies?|boss(?:es)?|monsters?|creepers?|mobs?|enemy|enemies|bugs?|weeds?|bacteria|germs|time|lights?|apps?|tasks?|threads?|servers?|programs?|mood|vibe|engine|game|level|round|quiz|test|exam|books|gym|record|ball|high ?score|snooze|button|it|pizza|burger|dragon|ender ?dragon|wither|character|npc|bots?|noobs?|final|my\s?self|your\s?self|him\s?self|her\s?self|them\s?selves|our\s?selves)\b|(?:off|from|into|in|onto|on|over|out|up|down|around|at|through|with|for|to)\b`;
 const HYPERBOLE = /\b(?:lol|lmao|lmfao|haha+|jk|jokes?|so hard|so boring|so embarrass\w*|cringe|homework|this level|this test|this quiz|exam)\b|💀|😂|🤣|😭/u;
 
-export const STUDENT_RULES: SafetyRule[] = [
+export const ENGLISH_RULES: SafetyRule[] = [
   // ── self-harm ──────────────────────────────────────────────────────────────
   {
     id: "sh.kill-self",

@@ -1,9 +1,12 @@
 import { z } from "zod";
-import { SEVERITIES, atLeast, type ContentModule, type Finding } from "../types.ts";
+import { SEVERITIES, atLeast, type ContentModule } from "../types.ts";
 import { assessText, type CategoryAssessment } from "./detect.ts";
-import { ANSWER_RULES, SAFETY_CATEGORIES, STUDENT_RULES, type SafetyCategory } from "./rules.ts";
+import { SAFETY_FILTER_ID, replyFor, toFinding } from "./finding.ts";
+import { moderationConfigSchema } from "./moderation-config.ts";
+import { ANSWER_RULES, SAFETY_CATEGORIES, type SafetyCategory } from "./rules.ts";
+import { STUDENT_RULES } from "./student-rules.ts";
 
-export const SAFETY_FILTER_ID = "safety-filter";
+export { SAFETY_FILTER_ID } from "./finding.ts";
 
 /** Default reply when a message is blocked for anything but self-harm. */
 export const DEFAULT_BLOCK_REPLY =
@@ -41,26 +44,23 @@ export const safetyConfigSchema = z.strictObject({
   categories: z
     .strictObject({
       "self-harm": z.boolean().default(true),
+      "eating-disorder": z.boolean().default(true),
       violence: z.boolean().default(true),
       abuse: z.boolean().default(true),
+      grooming: z.boolean().default(true),
       sexual: z.boolean().default(true),
       bullying: z.boolean().default(true),
     })
     .prefault({}),
   /** Also check finished AI answers. */
   checkAnswers: z.boolean().default(true),
+  /** The second stage: a moderation model behind the gateway (off unless a layer turns it on). */
+  moderation: moderationConfigSchema.prefault({}),
 });
 export type SafetyConfig = z.output<typeof safetyConfigSchema>;
 
-const CATEGORY_LABELS: Record<SafetyCategory, string> = {
-  "self-harm": "self-harm or suicide risk",
-  violence: "threat of violence",
-  abuse: "possible abuse",
-  sexual: "sexual content or exploitation",
-  bullying: "bullying",
-};
-
-function enabledCategories(config: SafetyConfig): Set<SafetyCategory> {
+/** The categories a config checks. */
+export function enabledCategories(config: SafetyConfig): Set<SafetyCategory> {
   return new Set(SAFETY_CATEGORIES.filter((c) => config.categories[c]));
 }
 
@@ -74,40 +74,8 @@ export function assessAnswer(text: string, config: SafetyConfig = safetyConfigSc
   return assessText(text, ANSWER_RULES, enabledCategories(config));
 }
 
-function toFinding(a: CategoryAssessment, config: SafetyConfig, source: "student" | "answer", blocked: boolean): Finding {
-  const escalate = atLeast(a.severity, config.blockAt);
-  const what = CATEGORY_LABELS[a.category];
-  const where = source === "student" ? "a student message" : "an AI answer";
-  const outcome =
-    source === "student"
-      ? blocked
-        ? " The message was not sent to the AI; the student was shown the school's support reply."
-        : ""
-      : " The answer was already shown to the student.";
-  return {
-    module: SAFETY_FILTER_ID,
-    kind: a.category,
-    severity: a.severity,
-    isAlert: atLeast(a.severity, config.alertAt),
-    message: `Possible ${what} (${a.severity}) in ${where}.${outcome}`,
-    data: {
-      category: a.category,
-      source,
-      rules: a.ruleIds,
-      blocked,
-      escalate,
-      escalateTo: escalate ? config.escalation : [],
-    },
-  };
-}
-
-function replyFor(categories: SafetyCategory[], config: SafetyConfig): string {
-  if (!categories.includes("self-harm")) return config.reply;
-  return config.crisisResources ? `${config.selfHarmReply} ${config.crisisResources}` : config.selfHarmReply;
-}
-
 /**
- * Flags self-harm, violence, abuse, sexual content and bullying. On a student message, severity
+ * Flags self-harm, eating disorders, violence, abuse, grooming, sexual content and bullying. On a student message, severity
  * at or above `blockAt` blocks the message with a caring reply and marks the finding
  * `escalate: true` (teachers at once, admins on `escalation`); at or above `alertAt` it alerts
  * without blocking. Below that it records a non-alert finding. Answers are checked too; they
