@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { systemClock, type Clock } from "./clock.ts";
 import { estimateMessagesTokens, estimateTokens } from "./cost.ts";
+import { devGuardReply, devModerationDelay, devModerationScript, mountDevModeration } from "./dev-moderation.ts";
 import { streamUnits, tutorReply, type DevMessage } from "./tutor-reply.ts";
 
 /**
@@ -14,6 +15,10 @@ import { streamUnits, tutorReply, type DevMessage } from "./tutor-reply.ts";
  * - `dev-stall`: a few tokens, then only `: OPENROUTER PROCESSING` keep-alive comments, forever.
  * - `dev-crawl`: the tutor reply at 0.5 tokens per second.
  * - `dev-rate-limited`: HTTP 429 with `Retry-After: 7`.
+ * - `dev-guard`: a Llama Guard style verdict ("safe" / "unsafe\nS11") driven by marker words.
+ *
+ * `POST /moderations` (model `dev-moderation`) is an OpenAI-shaped moderation test double driven
+ * by the same markers; see dev-moderation.ts. Neither is a classifier.
  *
  * Token rate: `tokensPerSecond` (default 40; 0 = as fast as possible) paces `dev-tutor`,
  * `dev-fail-mid` and `dev-stall`. Per request, a model suffix `@<n>tps` (e.g. `dev-tutor@200tps`,
@@ -25,7 +30,7 @@ import { streamUnits, tutorReply, type DevMessage } from "./tutor-reply.ts";
  * Routes are relative (`/chat/completions`, `/models`): mount with `app.route("/v1", devApp)`.
  */
 
-export const DEV_MODELS = ["dev-tutor", "dev-fail-before", "dev-fail-mid", "dev-stall", "dev-crawl", "dev-rate-limited"] as const;
+export const DEV_MODELS = ["dev-tutor", "dev-fail-before", "dev-fail-mid", "dev-stall", "dev-crawl", "dev-rate-limited", "dev-guard"] as const;
 export type DevModelId = (typeof DEV_MODELS)[number];
 
 /** How a dev stream ended, reported to `onStreamEnd` (logging, tests). */
@@ -79,6 +84,7 @@ export function createDevModelApp(opts: DevModelOptions = {}): Hono {
   const clock = opts.clock ?? systemClock;
   const keepAliveMs = opts.keepAliveMs ?? 5_000;
   const app = new Hono();
+  mountDevModeration(app, clock);
 
   app.get("/models", (c) =>
     c.json({
@@ -129,7 +135,22 @@ export function createDevModelApp(opts: DevModelOptions = {}): Hono {
       content: typeof m.content === "string" ? m.content : Array.isArray(m.content) ? m.content.map((p) => p.text ?? "").join("") : "",
     }));
     const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? null;
-    const reply = tutorReply(messages);
+    let reply: string;
+    if (model === "dev-guard") {
+      // A guard model judges the last user turn (that is how the moderation stage asks it).
+      const script = devModerationScript([...messages].reverse().find((m) => m.role === "user")?.content ?? "");
+      if (script.behaviour === "error") return c.json(openAIError("dev-guard: simulated failure", "server_error"), 500);
+      if (script.behaviour === "slow") {
+        try {
+          await devModerationDelay(clock, c.req.raw.signal);
+        } catch {
+          return new Response(null, { status: 499 });
+        }
+      }
+      reply = devGuardReply(script);
+    } else {
+      reply = tutorReply(messages);
+    }
     let units = streamUnits(reply);
     let finishReason = "stop";
     if (maxTokens !== null) {

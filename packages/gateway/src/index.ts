@@ -51,3 +51,20 @@ export {
   type DevStreamEnd,
 } from "./dev-model.ts";
 export { streamUnits, tutorReply, type DevMessage } from "./tutor-reply.ts";
+export {
+  createModerationClient,
+  parseGuardReply,
+  parseModerationBody,
+  type ModerationClient,
+  type ModerationClientOptions,
+  type ModerationMode,
+  type ModerationRequest,
+  type ModerationResponse,
+} from "./moderation.ts";
+export {
+  DEV_MODERATION_MODEL,
+  GUARD_CODES,
+  OPENAI_MODERATION_CATEGORIES,
+  devModerationScript,
+  type DevModerationScript,
+} from "./dev-moderation.ts";

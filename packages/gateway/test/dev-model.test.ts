@@ -81,6 +81,7 @@ describe("dev model", () => {
       "dev-stall",
       "dev-crawl",
       "dev-rate-limited",
+      "dev-guard",
     ]);
   });
 
