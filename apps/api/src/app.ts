@@ -36,7 +36,7 @@ export type { AppDeps, AppEnv } from "./deps.ts";
 export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } = {}) {
   const app = new Hono<AppEnv>();
   // Content modules are on by default; tests may pass their own gate.
-  const gate = options.gate ?? createModuleGate();
+  const gate = options.gate ?? createModuleGate({ moderation: deps.moderation });
   const onAnswerFinished = createAnswerHook({ db: deps.db.db, bus: deps.bus, logger: deps.logger, clock: deps.clock });
   const realtime = createRealtimeRuntime(deps, gate, { onAnswerFinished });
 

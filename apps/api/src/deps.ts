@@ -1,6 +1,7 @@
 import type { BlobStore } from "@raptscallions/blob";
 import type { Bus, KeyValueStore, Presence } from "@raptscallions/bus";
 import type { DbHandle } from "@raptscallions/db";
+import type { ModerationClient } from "@raptscallions/gateway";
 import type { Context } from "hono";
 import type { Actor } from "./access/actor.ts";
 import type { TokenIdentity } from "./auth/clerk.ts";
@@ -97,6 +98,11 @@ export interface AppDeps {
   presence: Presence;
   /** The AI gateway as the live path sees it: model resolution, limits, usage. */
   ai: AiService;
+  /**
+   * The gateway's moderation endpoint, for groups that turn the safety moderation stage on.
+   * Absent: such groups get the fail-safe policy on every turn (never a silent "safe").
+   */
+  moderation?: ModerationClient | undefined;
 }
 
 /** Verifies bearer tokens (Clerk, or dev auth through the same code path). */

@@ -14,7 +14,7 @@ import { buildInfrastructure } from "./infra.ts";
 import { defaultRetentionConfig, startRetentionJob } from "./services/retention/index.ts";
 import { MemoryLimitStore, RedisLimitStore } from "@raptscallions/gateway";
 import { DEV_MODEL_BODY_LIMIT_BYTES } from "./routes/dev-model/index.ts";
-import { buildGatewayClient, createAiService, embeddedGatewayUrl } from "./services/ai/index.ts";
+import { buildGatewayClient, buildModerationClient, createAiService, embeddedGatewayUrl } from "./services/ai/index.ts";
 
 const parsed = parseEnv(process.env);
 if (!parsed.ok) {
@@ -79,16 +79,16 @@ const infra = await buildInfrastructure(env, logger, instanceId);
 // /v1 and reaches it over HTTP like a remote one (the URL is known once Bun.serve has a port).
 const metrics = createMetrics();
 const embeddedDevModel = env.AI_GATEWAY_URL ? undefined : { tokensPerSecond: env.AI_DEV_TOKENS_PER_SECOND };
-const gateway = buildGatewayClient(
-  {
-    gatewayUrl: env.AI_GATEWAY_URL,
-    apiKey: env.AI_API_KEY,
-    firstTokenTimeoutMs: env.AI_FIRST_TOKEN_TIMEOUT_MS,
-    idleTimeoutMs: env.AI_IDLE_TIMEOUT_MS,
-    maxRetries: env.AI_MAX_RETRIES,
-  },
-  () => embeddedGatewayUrl(env.HOST, server.port ?? env.PORT),
-);
+const gatewayConfig = {
+  gatewayUrl: env.AI_GATEWAY_URL,
+  apiKey: env.AI_API_KEY,
+  firstTokenTimeoutMs: env.AI_FIRST_TOKEN_TIMEOUT_MS,
+  idleTimeoutMs: env.AI_IDLE_TIMEOUT_MS,
+  maxRetries: env.AI_MAX_RETRIES,
+};
+const embeddedUrl = () => embeddedGatewayUrl(env.HOST, server.port ?? env.PORT);
+const gateway = buildGatewayClient(gatewayConfig, embeddedUrl);
+const moderation = buildModerationClient(gatewayConfig, embeddedUrl);
 const ai = createAiService({
   db: db.db,
   client: gateway,
@@ -138,6 +138,7 @@ const deps: AppDeps = {
   bus: infra.bus,
   presence: infra.presence,
   ai,
+  moderation,
 };
 
 const app = createApp(deps);

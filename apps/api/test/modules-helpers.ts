@@ -1,4 +1,7 @@
-import { extractions, type DbHandle } from "@raptscallions/db";
+import { extractions, type DbHandle, messages } from "@raptscallions/db";
+import type { SchoolScene } from "@raptscallions/db/testing";
+import { createDevModelApp } from "@raptscallions/gateway";
+import { Hono } from "hono";
 import { eq } from "drizzle-orm";
 import { type Instance, transports } from "./helpers/live.ts";
 
@@ -13,18 +16,30 @@ export interface UpstreamRequest {
 /**
  * A tiny OpenAI-compatible upstream on a real port that records every request body, so a test
  * can see exactly what the provider would receive. Replies with the next scripted text, else a
- * fixed tutor line, as one SSE stream with a usage chunk.
+ * fixed tutor line, as one SSE stream with a usage chunk. Moderation calls (`/moderations`, and
+ * chat calls to a `dev-guard` model) are recorded apart in `moderationRequests` and answered by
+ * the dev model's marker-driven moderation double, so `requests` holds tutor calls only.
  */
 export function startScriptedUpstream() {
   const requests: UpstreamRequest[] = [];
+  const moderationRequests: { path: string; body: Record<string, unknown> }[] = [];
   const script: string[] = [];
+  const dev = new Hono().route("/v1", createDevModelApp({ tokensPerSecond: 0 }));
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
     async fetch(req) {
       const url = new URL(req.url);
-      if (req.method !== "POST" || !url.pathname.endsWith("/chat/completions")) return new Response("not found", { status: 404 });
-      const body = (await req.json()) as UpstreamRequest;
+      if (req.method !== "POST") return new Response("not found", { status: 404 });
+      const raw = await req.text();
+      const parsed = JSON.parse(raw) as Record<string, unknown>;
+      const guard = url.pathname.endsWith("/chat/completions") && String(parsed.model).startsWith("dev-guard");
+      if (url.pathname.endsWith("/moderations") || guard) {
+        moderationRequests.push({ path: url.pathname, body: parsed });
+        return dev.request(url.pathname, { method: "POST", body: raw, headers: { "content-type": "application/json" }, signal: req.signal });
+      }
+      if (!url.pathname.endsWith("/chat/completions")) return new Response("not found", { status: 404 });
+      const body = parsed as unknown as UpstreamRequest;
       requests.push(body);
       const text = script.shift() ?? "Let's think about that step by step. What do you already know?";
       const chunk = (extra: Record<string, unknown>) =>
@@ -37,7 +52,7 @@ export function startScriptedUpstream() {
       return new Response(sse, { headers: { "content-type": "text/event-stream" } });
     },
   });
-  return { url: `http://127.0.0.1:${server.port}/v1`, requests, script, stop: () => server.stop(true) };
+  return { url: `http://127.0.0.1:${server.port}/v1`, requests, moderationRequests, script, stop: () => server.stop(true) };
 }
 
 /** JSON REST call against a running instance. */
@@ -66,3 +81,34 @@ export async function findingsOf(db: DbHandle, sessionId: string) {
 }
 
 
+
+/**
+ * A student's chat over REST against a running instance: `start()` opens a session on the scene's
+ * tool and class, `say()` sends one message and waits until its answer is final.
+ */
+export function studentChat(db: DbHandle, instance: Instance, scene: SchoolScene) {
+  let sessionId = "";
+  return {
+    get sessionId() {
+      return sessionId;
+    },
+    async start() {
+      const res = await rest(instance, scene.student, "POST", "/api/sessions", { toolId: scene.tool.id, classId: scene.cls.id });
+      if (res.status !== 201) throw new Error(`session: ${res.status} ${JSON.stringify(res.body)}`);
+      sessionId = (res.body.session as { id: string }).id;
+      return sessionId;
+    },
+    async say(content: string) {
+      const res = await rest(instance, scene.student, "POST", `/api/sessions/${sessionId}/messages`, { clientMessageId: crypto.randomUUID(), content });
+      if (res.status !== 201) throw new Error(`send: ${res.status} ${JSON.stringify(res.body)}`);
+      const { message, answer } = res.body as { message: { id: string }; answer: { id: string } };
+      const final = await eventually(async () => {
+        const [row] = await db.db.select().from(messages).where(eq(messages.id, answer.id));
+        return row && row.state !== "streaming" ? row : undefined;
+      }, "the answer to finish");
+      const [stored] = await db.db.select().from(messages).where(eq(messages.id, message.id));
+      if (!stored) throw new Error("the student's message was not stored");
+      return { message: stored, answer: final };
+    },
+  };
+}

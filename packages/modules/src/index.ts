@@ -55,6 +55,7 @@ export {
 export {
   applyModeration,
   categoryScores,
+  moderateTurn,
   runModeration,
   type ModerationClassifier,
   type ModerationFailure,

@@ -1,6 +1,7 @@
 import { createDirectoryBlobStore } from "@raptscallions/blob";
 import { createMemoryBus, createMemoryKeyValueStore, createMemoryPresence } from "@raptscallions/bus";
 import type { DbHandle } from "@raptscallions/db";
+import { createModerationClient } from "@raptscallions/gateway";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +23,7 @@ export async function testDeps(
 ): Promise<AppDeps & { logger: ReturnType<typeof createMemoryLogger> }> {
   const logger = createMemoryLogger();
   const auth = overrides.auth ?? (await testAuthenticator());
+  const testAi = createTestAiService(db, { logger });
   return {
     config: {
       instanceId: `test-${cryptoIds.token(4)}`,
@@ -43,7 +45,9 @@ export async function testDeps(
     presence: createMemoryPresence(),
     blob: createDirectoryBlobStore({ root: mkdtempSync(join(tmpdir(), "rapt-blobs-")) }),
     // The real AiService on an in-process dev model; see helpers/ai.ts (pinDevModel) for models.
-    ai: createTestAiService(db, { logger }).ai,
+    ai: testAi.ai,
+    // The dev model's moderation test double, for groups that turn the moderation stage on.
+    moderation: createModerationClient({ baseUrl: "http://dev-model.test/v1", fetch: (url, init) => Promise.resolve(testAi.devApp.request(url, init)) }),
     ...overrides,
   } as AppDeps & { logger: ReturnType<typeof createMemoryLogger> };
 }

@@ -11,7 +11,7 @@ import {
   type Presence,
 } from "@raptscallions/bus";
 import { aiModels, type DbHandle } from "@raptscallions/db";
-import { createDevModelApp, createGatewayClient, type DevStreamEnd, MemoryLimitStore } from "@raptscallions/gateway";
+import { createDevModelApp, createGatewayClient, createModerationClient, type DevStreamEnd, MemoryLimitStore } from "@raptscallions/gateway";
 import type { Server } from "bun";
 import { Hono } from "hono";
 import { createApp } from "../../src/app.ts";
@@ -79,6 +79,7 @@ export async function startInstance(
       clock: base.clock,
       logger: base.logger,
     }),
+    moderation: createModerationClient({ baseUrl: shared.gatewayUrl }),
     ...opts.overrides,
   } as Instance["deps"];
   const app = createApp(deps, { gate: opts.gate });

@@ -180,3 +180,18 @@ export function applyModeration(
   if (result.action === "block" || blocking.length === 0) return next;
   return { ...next, action: "block", reply: replyFor(blocking, config), blockedBy: SAFETY_FILTER_ID };
 }
+
+/**
+ * The moderation stage as the live path runs it: only when enabled and the rules did not already
+ * block (a blocked message must reach no outside service, a moderation endpoint included), within
+ * the budget, folded into the rules' verdict. `outcome` is null when the stage did not run.
+ */
+export async function moderateTurn(
+  rules: CombinedBeforeGatewayResult,
+  config: SafetyConfig,
+  classify: ModerationClassifier | null,
+): Promise<{ result: CombinedBeforeGatewayResult; outcome: ModerationOutcome | null }> {
+  if (!config.moderation.enabled || rules.action === "block") return { result: rules, outcome: null };
+  const outcome = await runModeration(classify, rules.text, config.moderation);
+  return { result: applyModeration(rules, outcome, config), outcome };
+}

@@ -9,6 +9,9 @@ const INTENT = String.raw`(?:i'?m|i am|i'll|i will|i'?m gonna|gonna|gunna|going 
 // Things that get "killed", "shot" or "beaten" in games, code, gardens and idioms.
 const NOT_A_PERSON =
   String.raw`(?:the |a |an |that |this |all the |all of the |some |these |those )?(?:process(?:es)?|zombies?|boss(?:es)?|monsters?|creepers?|mobs?|enemy|enemies|bugs?|weeds?|bacteria|germs|time|lights?|apps?|tasks?|threads?|servers?|programs?|mood|vibe|engine|game|level|round|quiz|test|exam|books|gym|record|ball|high ?score|snooze|button|it|pizza|burger|dragon|ender ?dragon|wither|character|npc|bots?|noobs?|final|my\s?self|your\s?self|him\s?self|her\s?self|them\s?selves|our\s?selves)\b|(?:off|from|into|in|onto|on|over|out|up|down|around|at|through|with|for|to)\b`;
+// "My dad will kill me when he sees this grade": the everyday idiom, not a threat.
+const IDIOM =
+  /\b(?:when (?:he|she|they|my \w+|mum|mom|dad) (?:sees?|finds? out|hears?|gets? home|notices?|checks?)|if (?:i|he|she|they|my \w+) (?:fail|find|finds|found|see|sees|saw|get|gets|don'?t|forget|miss|lose|break|am late|'m late)|grades?|report card|test scores?|marks|curfew|phone bill|i'?m late|be late|home late|(?:this|that|my) (?:mark|score|result))\b/;
 const HYPERBOLE = /\b(?:lol|lmao|lmfao|haha+|jk|jokes?|so hard|so boring|so embarrass\w*|cringe|homework|this level|this test|this quiz|exam)\b|💀|😂|🤣|😭/u;
 
 export const ENGLISH_RULES: SafetyRule[] = [
@@ -37,6 +40,36 @@ export const ENGLISH_RULES: SafetyRule[] = [
       String.raw`\bhow (?:many|much)\b.{0,30}\b(?:pills?|tablets?|paracetamol|tylenol)\b.{0,30}\b(?:overdose|od|die|kill|dead|lethal)\b|\b(?:painless|quick|easiest|best) ways? to die\b|\boverdos(?:e|ing) on\b|\btak(?:e|ing)\s+all\s+(?:of\s+)?(?:my|the|\w+'s)\b.{0,20}\b(?:pills|tablets|meds|medicine)\b`,
     ),
     unless: /\b(?:history|novel|character|essay|report)\b/,
+  },
+  {
+    // A decided plan, said plainly: "tonight I'm ending it", "I've decided to end it", a goodbye note.
+    id: "sh.plan",
+    category: "self-harm",
+    severity: "critical",
+    pattern: r(
+      String.raw`\b(?:tonight|today|tomorrow|this weekend|after school|when everyone(?:'s| is) asleep)\b.{0,25}\b(?:i'?m|i am|i will|i'll|im)\s+(?:going to\s+|gonna\s+)?(?:end(?:ing)?|finish(?:ing)?) (?:it|everything|things|my life)\b|\b(?:i'?m|i am|i will|i'll|im)\s+(?:going to\s+|gonna\s+)?(?:end(?:ing)?|finish(?:ing)?) (?:it|everything|things)\b.{0,25}\b(?:tonight|today|tomorrow|this weekend|for good|once and for all)\b|\bi(?:'ve| have)? (?:decided|made up my mind|made the decision) to (?:end it|end (?:my|it all)|die|kill myself|go through with it)\b|\b(?:wrote|written|writing|left) (?:a |my )?(?:goodbye|suicide|last) (?:note|letter|message)s?\b|\b(?:giving|gave) away (?:all )?my (?:stuff|things|belongings)\b.{0,40}\b(?:won'?t need|not going to need|gone|end)\b|\bthis is my last (?:day|night|message|goodbye)\b|\bi won'?t be (?:here|around|alive) (?:tomorrow|much longer|next week|by)\b`,
+    ),
+    unless: /\b(?:essay|story|novel|book|character|chapter|poem|movie|film|game|season|series|streak|shift|semester|relationship|friendship|break ?up|dating|with (?:him|her|my (?:boyfriend|girlfriend|bf|gf)))\b/,
+  },
+  {
+    // Past attempts told as a story: "last year I tried to kill myself", "when I took all those pills".
+    id: "sh.attempt",
+    category: "self-harm",
+    severity: "critical",
+    pattern: r(
+      String.raw`\bi (?:tried|attempted|almost managed|was going) to (?:kill myself|end (?:my life|it(?: all)?)|take my (?:own )?life|hang myself|overdose|od)\b|\b(?:my|the) (?:suicide |last |first )?attempts?\b.{0,40}\b(?:hospital|survived|again|before|last year|ago|pills|overdose)\b|\bi (?:took|swallowed|downed) (?:a (?:whole )?(?:bunch|bottle|handful|box|packet) of|all (?:of )?(?:my|the|mum'?s|mom'?s|dad'?s)|like \d+|\d+)\b.{0,20}\b(?:pills|tablets|meds|painkillers|paracetamol|tylenol|advil|ibuprofen|sleeping pills)\b|\b(?:when|after|since|the time) i (?:tried to (?:die|kill myself)|overdosed|od'?d|attempted)\b|\bi(?:'ve| have)? (?:overdosed|od'?d) (?:before|once|twice|last|on)\b`,
+    ),
+    unless: /\b(?:essay|story|novel|book|character|chapter|poem|movie|film|game|in the|he|she|they)\b.{0,20}\b(?:tried|attempt)/,
+  },
+  {
+    // Method and dose questions: how much is lethal, which way hurts least, how long it takes.
+    id: "sh.method-question",
+    category: "self-harm",
+    severity: "critical",
+    pattern: r(
+      String.raw`\b(?:lethal|fatal|deadly|toxic) (?:dose|amount|dosage|quantity)\b|\bhow (?:many|much)\b.{0,40}\b(?:to|would|will|does it take to|it takes to|before you|until you|till you|can)\s+(?:die|kill (?:you|me|a person|someone)|overdose|od|be fatal|be lethal|stop (?:your|my) heart)\b|\bhow (?:many|much)\b.{0,40}\b(?:is|are|would be)\s+(?:lethal|fatal|deadly|too many to survive|an overdose)\b|\b(?:painless|quickest|quick|easiest|easy|best|surest|fastest|least painful) (?:way|method|ways|methods) (?:to|of) (?:die|dying|kill (?:yourself|myself)|end (?:it|my life)|suicide)\b|\bhow long (?:does it|would it|will it) take to (?:die|bleed out|drown|suffocate|overdose)\b|\b(?:does|would|will) (?:hanging|drowning|overdosing|bleeding out|jumping)\b.{0,20}\b(?:hurt|be painful|work|be quick)\b|\bhow (?:high|tall)\b.{0,30}\b(?:to die|to kill (?:you|me)|to be fatal|be lethal|would kill)\b|\bhow (?:deep|hard)\b.{0,15}\b(?:cut|slit)\b.{0,20}\b(?:die|bleed out|vein|wrist)`,
+    ),
+    unless: /\b(?:essay|report|project|homework|assignment|chemistry|pharmacology|toxicology|nursing|for (?:class|school|science)|in the (?:book|novel|story|play)|character|animals?|dogs?|cats?|pets?|plants?|fish|bacteria|insects?|caffeine (?:for|in) (?:my|a) (?:project|report))\b/,
   },
   {
     id: "sh.jump",
@@ -215,6 +248,8 @@ export const ENGLISH_RULES: SafetyRule[] = [
     category: "bullying",
     severity: "high",
     pattern: r(String.raw`\b(?:they|he|she|someone|people|kids|they'?re|they are|he'?s|she'?s|everyone)\b.{0,20}\b(?:going to|gonna|'ll|will|want to|wants to|said they'?d)\s+(?:beat me up|jump me|hurt me|kill me|get me|stab me|shoot me|beat me)\b`),
+
+    unless: IDIOM,
   },
   {
     id: "b.called-names",

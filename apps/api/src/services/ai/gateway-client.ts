@@ -1,4 +1,4 @@
-import { createGatewayClient, type GatewayClient } from "@raptscallions/gateway";
+import { createGatewayClient, createModerationClient, type GatewayClient, type ModerationClient } from "@raptscallions/gateway";
 import { lazyGatewayClient } from "./lazy-client.ts";
 
 /** Gateway settings from the environment (AI_GATEWAY_URL, AI_API_KEY, AI_*_TIMEOUT_MS, AI_MAX_RETRIES). */
@@ -29,6 +29,24 @@ export function buildGatewayClient(config: GatewayConfig, embeddedBaseUrl: () =>
     return createGatewayClient({ ...common, baseUrl, apiKey: config.apiKey, headers: { "X-Title": "raptscallions" } });
   }
   return lazyGatewayClient(() => createGatewayClient({ ...common, baseUrl: embeddedBaseUrl() }));
+}
+
+/**
+ * The moderation client on the same gateway as the chat client: the remote gateway when
+ * configured, else this server's own `/v1` (the dev model's deterministic test double).
+ */
+export function buildModerationClient(config: GatewayConfig, embeddedBaseUrl: () => string): ModerationClient {
+  if (config.gatewayUrl) {
+    return createModerationClient({ baseUrl: config.gatewayUrl, apiKey: config.apiKey, headers: { "X-Title": "raptscallions" } });
+  }
+  let client: ModerationClient | null = null;
+  return {
+    moderate(request) {
+      // Built on first use: the embedded URL is known only once the server listens.
+      client ??= createModerationClient({ baseUrl: embeddedBaseUrl() });
+      return client.moderate(request);
+    },
+  };
 }
 
 /**

@@ -3,4 +3,4 @@ export { lazyGatewayClient } from "./lazy-client.ts";
 export { loadAiPlan, SYSTEM_BUDGET_ID, type AiPlan, type LoadPlanInput, type ModelInfo } from "./load-plan.ts";
 export type * from "./types.ts";
 export { summarizeUsage, USAGE_MAX_BUCKETS } from "./summarize-usage.ts";
-export { buildGatewayClient, embeddedGatewayUrl, type GatewayConfig } from "./gateway-client.ts";
+export { buildGatewayClient, buildModerationClient, embeddedGatewayUrl, type GatewayConfig } from "./gateway-client.ts";

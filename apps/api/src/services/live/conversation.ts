@@ -17,6 +17,13 @@ export function isWithheld(meta: MessageMeta | null | undefined): boolean {
   return Array.isArray(flags) && flags.some((f) => WITHHELD_FLAGS.includes(f));
 }
 
+/** A withheld student message's meta, flagged so it never becomes provider history (whatever gate stored it). */
+export function withheldMeta(meta: Record<string, unknown>): Record<string, unknown> {
+  if (isWithheld(meta)) return meta;
+  const flags = Array.isArray(meta.flags) ? meta.flags.filter((f): f is string => typeof f === "string") : [];
+  return { ...meta, flags: [...flags, "blocked"] };
+}
+
 /**
  * The conversation as the model sees it: student and assistant turns, teacher interventions as
  * system notes (the tutor should know a teacher stepped in), failed/empty answers left out, and

@@ -8,7 +8,7 @@ import { toMessageDto } from "../sessions/dto.ts";
 import { claimSeqs, lockSessionForAppend } from "../sessions/seq.ts";
 import { loadToolDefinition, loadVisibleSession } from "../sessions/load.ts";
 import type { LiveContext } from "./context.ts";
-import { conversationFor } from "./conversation.ts";
+import { conversationFor, withheldMeta } from "./conversation.ts";
 import { classRoom, publish, publishBestEffort, sessionRoom } from "./rooms.ts";
 
 export interface SendStudentMessageInput {
@@ -34,6 +34,8 @@ export interface GateDecision {
   persist?(tx: DbOrTx, ids: { messageId: string; answerId: string }): Promise<void>;
   /** Runs after commit, before any answer starts (publishes alerts); must not throw. */
   notify?(): Promise<void>;
+  /** Flags of the reply stored for a withheld turn (default `["blocked"]`); they keep it out of provider history. */
+  replyFlags?: string[] | undefined;
   /** What the provider may see of the stored conversation (e.g. originals a school keeps, redacted). */
   toProvider?(history: ProviderMessage[]): ProviderMessage[];
 }
@@ -121,7 +123,7 @@ export async function sendStudentMessage({
           authorId: ctx.actor.userId,
           content: gated.stored,
           clientMessageId: input.clientMessageId,
-          meta: gated.meta,
+          meta: gated.blockedReply === null ? gated.meta : withheldMeta(gated.meta),
           createdAt: now,
         })
         .returning();
@@ -137,7 +139,7 @@ export async function sendStudentMessage({
           streamOwner: blocked ? null : ctx.instanceId,
           heartbeatAt: now,
           finalizedAt: blocked ? now : null,
-          meta: blocked ? { flags: ["blocked"], model: "modules" } : {},
+          meta: blocked ? { flags: gated.replyFlags ?? ["blocked"], model: "modules" } : {},
           createdAt: now,
         })
         .returning();

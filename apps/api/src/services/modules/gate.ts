@@ -1,13 +1,21 @@
+import { AppError } from "@raptscallions/core";
+import type { ModerationClient } from "@raptscallions/gateway";
 import {
+  applyModeration,
   builtInModules,
+  type CombinedBeforeGatewayResult,
   type ContentModule,
   DEFAULT_BLOCK_REPLY,
   type ModuleConfigLayer,
   PII_FILTER_ID,
   type PiiConfig,
+  moderateTurn,
   redactPii,
   runBeforeGateway,
+  SAFETY_FILTER_ID,
+  type SafetyConfig,
 } from "@raptscallions/modules";
+import type { Logger } from "../../lib/logger.ts";
 import type { GateDecision, StudentMessageGate } from "../live/send-student-message.ts";
 import { resolveSessionModules } from "./config.ts";
 import { type FindingTarget, persistFindings, publishFindings } from "./findings.ts";
@@ -18,6 +26,8 @@ export interface ModuleGateOptions {
   modules?: readonly ContentModule[];
   /** The system layer under every group's settings (built-in module defaults when absent). */
   system?: ModuleConfigLayer | undefined;
+  /** The gateway's moderation client; a group that enables moderation without one gets the fail-safe policy. */
+  moderation?: ModerationClient | undefined;
 }
 
 /**
@@ -36,11 +46,19 @@ export function createModuleGate(options: ModuleGateOptions = {}): StudentMessag
         resolveSessionModules(ctx.db, ctx.logger, { groupId: input.groupId, toolModules: input.modulesConfig, system: options.system }),
         loadTurnContext(ctx.db, { sessionId: input.sessionId, studentId: input.studentId, now: ctx.clock.now() }),
       ]);
-      const result = runBeforeGateway(modules, configs, turn, input.content);
+      const rules = runBeforeGateway(modules, configs, turn, input.content);
+      const safety = configs[SAFETY_FILTER_ID];
+      const result = safety?.enabled
+        ? await moderate(rules, safety.config as SafetyConfig, options.moderation, ctx.logger, input.sessionId)
+        : rules;
       const blocked = result.action === "block";
-      const flags = [...(blocked ? ["blocked"] : []), ...(result.textToStore !== result.originalText ? ["redacted"] : [])];
+      const withheld = result.held ? "held" : "blocked";
+      const flags = [...(blocked ? [withheld] : []), ...(result.textToStore !== result.originalText ? ["redacted"] : [])];
       // The message's meta is visible to the student: it says what happened, never which rule fired.
-      const meta: Record<string, unknown> = { modules: { action: result.action }, ...(flags.length > 0 ? { flags } : {}) };
+      const meta: Record<string, unknown> = {
+        modules: { action: result.held ? "hold" : result.action },
+        ...(flags.length > 0 ? { flags } : {}),
+      };
       if (result.textToStore !== result.originalText) meta.redacted = true;
 
       let target: FindingTarget | null = null;
@@ -50,6 +68,7 @@ export function createModuleGate(options: ModuleGateOptions = {}): StudentMessag
         stored: result.textToStore,
         sent: result.text,
         blockedReply: blocked ? (result.reply ?? DEFAULT_BLOCK_REPLY) : null,
+        replyFlags: blocked ? [withheld] : undefined,
         meta,
         async persist(tx, ids) {
           target = {
@@ -80,4 +99,37 @@ export function createModuleGate(options: ModuleGateOptions = {}): StudentMessag
       return decision;
     },
   };
+}
+
+/**
+ * The moderation stage, after the rules (see docs/modules.md "Moderation stage"): only when the
+ * group enabled it and the rules did not already block — a blocked message must not reach any
+ * outside service, a moderation endpoint included — on the redacted text, within the group's
+ * latency budget. An unavailable model is never read as "safe" (`applyModeration`).
+ */
+async function moderate(
+  rules: CombinedBeforeGatewayResult,
+  config: SafetyConfig,
+  client: ModerationClient | undefined,
+  logger: Logger,
+  sessionId: string,
+): Promise<CombinedBeforeGatewayResult> {
+  const m = config.moderation;
+  const classify = client
+    ? async (input: string, signal: AbortSignal) => {
+        try {
+          return await client.moderate({ model: m.model, mode: m.mode, input, signal });
+        } catch (err) {
+          if (signal.aborted) throw err;
+          const details = err instanceof AppError ? (err.details as { malformed?: unknown } | undefined) : undefined;
+          logger.warn("moderation failed", { sessionId, model: m.model, err });
+          return { failure: details?.malformed === true ? ("malformed" as const) : ("error" as const) };
+        }
+      }
+    : null;
+  const { result, outcome } = await moderateTurn(rules, config, classify);
+  if (outcome?.status === "unavailable") {
+    logger.warn("moderation unavailable", { sessionId, model: m.model, reason: outcome.reason, latencyMs: outcome.latencyMs, held: result.held === true });
+  }
+  return result;
 }
