@@ -3,6 +3,26 @@ import { atLeast, type Severity } from "../types.ts";
 import { safetyVariants } from "./normalize.ts";
 import type { SafetyCategory, SafetyRule } from "./rules.ts";
 
+// Students run homework and disclosures together ("help w my essay also i haven't eaten in 3
+// days"): a context word in another clause must not excuse the disclosure. Only discourse words
+// split, never commas, so "for my essay, why did Romeo want to die" stays one clause.
+const CLAUSE_BREAK = /\b(?:also|btw|anyway|anyways|ngl|tbh|honestly|lowkey|but|and then|oh and|idk)\b|[;:]/g;
+
+/** The clause of `sentence` that contains the match at `start` (length `length`). */
+function clauseAround(sentence: string, start: number, length: number): string {
+  let from = 0;
+  let to = sentence.length;
+  for (const b of sentence.matchAll(CLAUSE_BREAK)) {
+    const end = b.index + b[0].length;
+    if (end <= start) from = end;
+    else if (b.index >= start + length) {
+      to = b.index;
+      break;
+    }
+  }
+  return sentence.slice(from, to);
+}
+
 const FIRST_PERSON = /\b(?:i|i'm|im|i've|ive|i'd|id|i'll|me|my|myself|mine)\b/;
 
 /** What the patterns found for one category: the highest severity and the rules behind it. */
@@ -18,7 +38,7 @@ function ruleHit(rule: SafetyRule, variant: string): Severity | undefined {
   for (const m of variant.matchAll(rule.pattern)) {
     const bounds = sentenceBounds(variant, m.index);
     const sentence = variant.slice(bounds.start, bounds.end);
-    if (rule.unless?.test(sentence)) continue;
+    if (rule.unless?.test(clauseAround(sentence, m.index - bounds.start, m[0].length))) continue;
     if (rule.firstPerson && !FIRST_PERSON.test(sentence)) continue;
     const severity = rule.demote && rule.demote.when.test(sentence) ? rule.demote.to : rule.severity;
     if (!best || atLeast(severity, best)) best = severity;

@@ -41,6 +41,16 @@ export const WELLBEING_RULES: SafetyRule[] = [
     ),
     unless: STUDY,
   },
+  {
+    // What eating disorders look like from the inside: hiding, compensating, weight goals, body signs.
+    id: "ed.behaviours",
+    category: "eating-disorder",
+    severity: "high",
+    pattern: r(
+      String.raw`\b(?:hide|hiding|hid)\b.{0,25}\b(?:not eating|that i(?:'m| am|m)? not eating|my food|food in|my lunch|meals?)\b|\b(?:excuse|excuses|way|ways) to (?:skip|get out of|avoid) (?:dinner|lunch|breakfast|meals?|eating)\b|\bso (?:my parents|my mom|my mum|my dad|they|everyone) (?:think|thinks) i (?:ate|eat|'ve eaten)\b|\b(?:tell|told) (?:my \w+|them|everyone) i (?:ate|already ate)\b.{0,40}\b(?:didn'?t|didnt|did not)\b|\b(?:ran|run|running|exercised?|work(?:ed)? out|crunches|sit-?ups)\b.{0,40}\b(?:disgusting|gross|guilty|so fat)\b.{0,20}\b(?:for eating|after eating|bc i ate|because i ate)\b|\b(?:disgusting|gross|guilty)\b.{0,10}\bfor eating\b|\b\d+ (?:crunches|sit-?ups|squats|laps|miles|burpees)\b.{0,30}\bif i (?:eat|ate)\b|\bcalories (?:do you|do u|you|u|does) (?:burn|lose)\b.{0,10}\b(?:throwing up|puking|purging|vomiting)\b|\b(?:ate|eat|eating)\b.{0,60}\b(?:want to|need to|have to|gonna) (?:get rid of it|throw (?:it )?up|purge)\b|\b(?:after|from|since) purging\b|\b(?:get|be|weigh|reach|go)\s+(?:under|below|less than)\s+\d{2,3}\s*(?:lbs?|pounds|kg|kilos)\b|\b(?:lose|drop)\s+\d+\s*(?:lbs?|pounds|kg|kilos)\s+in\s+(?:a|one|\d+|two)\s+(?:week|weeks|days?)\b|\bweigh myself\b.{0,30}\b(?:times a day|every (?:hour|meal)|cry|panic|freak)\b|\bdiet pills\b|\b(?:barely|hardly) eat(?:ing)?\b|\b(?:eating less|stopped eating)\b.{0,60}\b(?:period|hair|dizzy|faint|heart)\b|\bperiod (?:stopped|has stopped|went away)\b|\bliving on (?:ice chips|water|coffee|gum|diet (?:coke|soda)|apples|celery|crackers)\b|\bskip(?:ped|ping)? (?:lunch|dinner|breakfast|meals?) (?:all week|every day|for (?:days|a week|\w+ days))\b|\b\d+[- ]?(?:hour|day) fasts?\b.{0,20}\b(?:every|each|a) (?:week|day)\b|\bhaven'?t eaten a (?:real |proper )?meal in\b|\bhavent eaten a (?:real |proper )?meal in\b|\b(?:stop|quit) (?:needing|eating) (?:food|anything)\b|\bevery bite\b.{0,30}\b(?:hate|disgust|guilt)\b|\bi (?:feel|felt) (?:so |really )?(?:fat|huge|disgusting)\b.{0,60}\b(?:skip\w*|starv\w*|didn'?t eat|not eat\w*|won'?t eat|lunch|dinner)\b`,
+    ),
+    unless: STUDY,
+  },
   // ── grooming and sexual exploitation by an adult ───────────────────────────
   {
     id: "gr.secret",
