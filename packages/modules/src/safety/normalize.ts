@@ -14,7 +14,8 @@ function deleet(text: string): string {
 // "s u i c i d e", "k.y.s": three or more single letters separated by one space, dot or dash.
 // A trailing "a" or "i" is usually the next real word ("s u i c i d e a lot"), so it stays apart.
 function joinSpelledOut(text: string): string {
-  return text.replace(/\b\p{L}(?:[ .\-_*]\p{L}\b){2,}/gu, (run) => {
+  // Letter boundaries, not \b: \b is ASCII-only, so "tụi t hẹn" would look like "i t h".
+  return text.replace(/(?<![\p{L}\p{N}])\p{L}(?:[ .\-_*]\p{L}(?![\p{L}\p{N}])){2,}/gu, (run) => {
     const tail = /[ .\-_*]([ai])$/.exec(run);
     if (tail && run.length >= 9) return `${run.slice(0, tail.index).replace(/[ .\-_*]/g, "")} ${tail[1]}`;
     return run.replace(/[ .\-_*]/g, "");
