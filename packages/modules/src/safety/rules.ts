@@ -56,7 +56,7 @@ export const ENGLISH_RULES: SafetyRule[] = [
     pattern: r(
       String.raw`\b(?:tonight|today|tomorrow|this weekend|after school|when everyone(?:'s| is) asleep)\b.{0,25}\b(?:i'?m|i am|i will|i'll|im)\s+(?:going to\s+|gonna\s+)?(?:end(?:ing)?|finish(?:ing)?) (?:it|everything|things|my life)\b|\b(?:i'?m|i am|i will|i'll|im)\s+(?:going to\s+|gonna\s+)?(?:end(?:ing)?|finish(?:ing)?) (?:it|everything|things)\b.{0,25}\b(?:tonight|today|tomorrow|this weekend|for good|once and for all)\b|\bi(?:'ve| have)? (?:decided|made up my mind|made the decision) to (?:end it|end (?:my|it all)|die|kill myself|go through with it)\b|\b(?:wrote|written|writing|left) (?:a |my )?(?:goodbye|suicide|last) (?:note|letter|message)s?\b|\b(?:giving|gave) away (?:all )?my (?:stuff|things|belongings)\b.{0,40}\b(?:won'?t need|not going to need|gone|end)\b|\bthis is my last (?:day|night|message|goodbye)\b|\bi won'?t be (?:here|around|alive) (?:tomorrow|much longer|next week|by)\b`,
     ),
-    unless: /\b(?:essay|story|novel|book|character|chapter|poem|movie|film|game|season|series|streak|shift|semester|relationship|friendship|break ?up|dating|with (?:him|her|my (?:boyfriend|girlfriend|bf|gf)))\b/,
+    unless: /\b(?:essay|story|novel|book|character|chapter|poem|movie|film|game|season|series|streak|shift|semester|relationship|friendship|break ?up|dating|with (?:him|her|my (?:boyfriend|girlfriend|bf|gf))|appointment|dentist|doctor|vacation|trip|absent|holiday|visiting|out of town|camp|tournament|competition|sick)\b/,
   },
   {
     // Past attempts told as a story: "last year I tried to kill myself", "when I took all those pills".
@@ -277,6 +277,7 @@ export const ENGLISH_RULES: SafetyRule[] = [
     category: "bullying",
     severity: "medium",
     pattern: r(String.raw`\b(?:posting|posted|post|posts|spreading|spread|spreads|sharing|shared|share)\b.{0,20}\b(?:mean|nasty|rumou?rs|lies|embarrassing|stuff|things|pics?|photos?|videos?)\b.{0,15}\babout me\b|\bfake (?:account|profile|page)\b.{0,40}\b(?:me|my)\b`),
+    unless: /\b(?:funny|hilarious|birthday|shout ?out|congrat\w*|proud)\b/,
   },
   {
     id: "b.physical",
