@@ -174,3 +174,36 @@ describe("adversarial input", () => {
     expect(assessStudentMessage("a ".repeat(50_000) + "?".repeat(10_000))).toEqual([]);
   });
 });
+
+describe("categories added for issue 16, and Spanish and Vietnamese", () => {
+  const categoriesOf = (text: string) => assessStudentMessage(text).filter((a) => a.severity !== "low" && a.severity !== "info").map((a) => a.category);
+  test.each([
+    ["i make myself throw up after dinner most nights", "eating-disorder"],
+    ["i only let myself have 400 calories a day now", "eating-disorder"],
+    ["a man from an app says i'm mature for my age and wants to meet up, he's 35", "grooming"],
+    ["he says if i don't send more he'll post the pic i already sent", "grooming"],
+    ["tonight i'm ending it, i'm done", "self-harm"],
+    ["two years ago i swallowed a bottle of sleeping pills and woke up in hospital", "self-harm"],
+    ["how many pills is a lethal dose for someone my size", "self-harm"],
+    ["quiero quitarme la vida, ya no aguanto", "self-harm"],
+    ["me provoco el vomito despues de comer", "eating-disorder"],
+    ["mi padrastro me pega cuando llega borracho", "abuse"],
+    ["toi muon tu tu", "self-harm"],
+    ["tôi không muốn sống nữa", "self-harm"],
+    ["bố tôi hay đánh tôi khi say", "abuse"],
+  ])("%p → %s", (text, category) => {
+    expect(categoriesOf(text)).toContain(category);
+  });
+
+  test.each([
+    "my mom will kill me when she sees my report card",
+    "for my health essay: what are the warning signs of anorexia?",
+    "in the book, why did the character want to end it all?",
+    "lol kms i just waved at someone who wasn't waving at me",
+    "mi papá me va a matar cuando vea mis calificaciones jajaja",
+    "đói muốn chết luôn",
+    "từ từ thôi, mai mình làm tiếp bài tập",
+  ])("no alert: %p", (text) => {
+    expect(categoriesOf(text)).toEqual([]);
+  });
+});
