@@ -5,6 +5,7 @@ import {
   assessStudentMessage,
   safetyConfigSchema,
   safetyFilter,
+  type SafetyCategory,
   type SafetyConfig,
 } from "../src/index.ts";
 import { turn } from "./helpers.ts";
@@ -192,7 +193,7 @@ describe("categories added for issue 16, and Spanish and Vietnamese", () => {
     ["tôi không muốn sống nữa", "self-harm"],
     ["bố tôi hay đánh tôi khi say", "abuse"],
   ])("%p → %s", (text, category) => {
-    expect(categoriesOf(text)).toContain(category);
+    expect(categoriesOf(text)).toContain(category as SafetyCategory);
   });
 
   test.each([
