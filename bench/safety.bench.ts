@@ -1,0 +1,80 @@
+/**
+ * What the safety layers add to a student's turn before the provider call.
+ *
+ *   rules       assessStudentMessage over every line of the module fixtures (English) plus
+ *               Spanish/Vietnamese lines: p50 / p99 / max µs per chat-sized message, and a 2 kB
+ *               run-on apart (cost grows with length: every rule scans every normalised form);
+ *   moderation  rules + the moderation stage against the dev model's /moderations over HTTP on
+ *               loopback (Bun.serve, port 0): p50 / p99 ms per turn — the cost of the wiring (a
+ *               real moderation model adds its own latency, bounded by the group's budgetMs).
+ * Goal noted in docs/modules.md: the rules stay well under a millisecond per message, so running
+ * the moderation stage after them (not in parallel) costs nothing measurable.
+ * Needs nothing. Run: bun bench/safety.bench.ts
+ */
+import { readFileSync } from "node:fs";
+import { createDevModelApp, createModerationClient } from "../packages/gateway/src/index.ts";
+import {
+  assessStudentMessage,
+  moderateTurn,
+  runBeforeGateway,
+  safetyConfigSchema,
+  safetyFilter,
+} from "../packages/modules/src/index.ts";
+
+const fixtures = readFileSync(new URL("../packages/modules/fixtures/safety.jsonl", import.meta.url), "utf8")
+  .split("\n")
+  .filter(Boolean)
+  .map((l) => (JSON.parse(l) as { text: string }).text);
+const extra = [
+  "quiero morirme, ya no aguanto más en esta casa",
+  "mi papá me va a matar cuando vea mis calificaciones jajaja",
+  "tôi không muốn sống nữa, tối nay tôi sẽ kết thúc tất cả",
+  "bài tập hóa này khó muốn chết luôn á",
+  `${"can you help me with the causes of the french revolution and also ".repeat(30)}i havent eaten in days`,
+];
+const texts = [...fixtures, ...extra];
+
+function quantiles(samples: number[]): { p50: number; p99: number; max: number } {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? 0;
+  return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1] ?? 0 };
+}
+
+const ROUNDS = 20;
+for (const t of texts) assessStudentMessage(t); // warm-up
+const short: number[] = [];
+const long: number[] = [];
+for (let i = 0; i < ROUNDS; i++) {
+  for (const t of texts) {
+    const start = performance.now();
+    assessStudentMessage(t);
+    (t.length <= 280 ? short : long).push((performance.now() - start) * 1000);
+  }
+}
+const r = quantiles(short);
+const l = quantiles(long);
+console.log(`rules, chat-sized messages (<= 280 chars): ${short.length}, p50 ${r.p50.toFixed(0)} µs, p99 ${r.p99.toFixed(0)} µs, max ${r.max.toFixed(0)} µs`);
+console.log(`rules, a 2 kB run-on: ${long.length}, p50 ${(l.p50 / 1000).toFixed(1)} ms, max ${(l.max / 1000).toFixed(1)} ms`);
+console.log(`${r.p99 < 1000 ? "MET" : "MISS"} rules p99 under 1 ms per chat-sized message (${r.p99.toFixed(0)} µs)`);
+
+const dev = createDevModelApp({ tokensPerSecond: 0 });
+const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: dev.fetch });
+try {
+  const client = createModerationClient({ baseUrl: `http://127.0.0.1:${server.port}` });
+  const config = safetyConfigSchema.parse({ moderation: { enabled: true, budgetMs: 2000 } });
+  const configs = { "safety-filter": { enabled: true, config } };
+  const turn = { student: { id: "bench" }, recentStudentMessages: [], now: new Date() };
+  const stage: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    for (const t of texts) {
+      const start = performance.now();
+      const result = runBeforeGateway([safetyFilter], configs, turn, t);
+      await moderateTurn(result, config, (input, signal) => client.moderate({ model: "dev-moderation", mode: "moderations", input, signal }));
+      stage.push(performance.now() - start);
+    }
+  }
+  const m = quantiles(stage);
+  console.log(`rules + moderation stage (dev model over loopback HTTP): ${stage.length} turns, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, max ${m.max.toFixed(2)} ms`);
+} finally {
+  server.stop(true);
+}
