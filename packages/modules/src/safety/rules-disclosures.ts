@@ -59,6 +59,25 @@ export const DISCLOSURE_RULES: SafetyRule[] = [
     pattern: r(String.raw`\b(?:painless|peaceful|quiet) way to go\b|\bpainless\b.{0,20}\b(?:die|death|dying|go)\b`),
     unless: /\b(?:pets?|dogs?|cats?|animals?|vet|euthanasia (?:debate|essay)|essay|debate|ethics|history|executions?|death penalty)\b/,
   },
+  {
+    // Hopelessness with a plan or a preparation behind it: others "better off", pills being saved.
+    id: "sh.preparing",
+    category: "self-harm",
+    severity: "critical",
+    pattern: r(
+      String.raw`\b(?:saving|stockpiling|hoarding|collecting|saved up|been saving)\s+(?:up\s+)?(?:my |all my |the |some )?(?:pills|meds|tablets|medication|painkillers|sleeping pills)\b|\b(?:so (?:you|u|i|a person)|to make sure (?:you|i)) (?:don'?t|dont|won'?t|wouldn'?t|wont|do not) survive\b|\bi (?:overdosed|od'?d)\b|\bi(?:'ve)? (?:already )?(?:picked|chosen|chose|set) (?:the|a) (?:day|date)\b.{0,60}\b(?:better off|gone|goodbye|end it|over|last)\b`,
+    ),
+    unless: /\b(?:essay|story|book|novel|character|game|party|birthday|wedding|trip|prom|recital|cats?|dogs?|animals?|plane|crash|titanic|history)\b/,
+  },
+  {
+    id: "sh.better-off",
+    category: "self-harm",
+    severity: "high",
+    pattern: r(
+      String.raw`\b(?:better off|happier|easier|lighter)\b.{0,25}\b(?:without me|if i (?:was|were|'?m|am) (?:gone|dead|not here|not around|never born)|when i'?m gone|once i'?m gone)\b|\beveryone (?:will|would|'?ll) be (?:better off|happier)\b|\b(?:don'?t|dont|can'?t|cant) see (?:a|any) future\b|\bwant (?:it|everything|the pain|it all) (?:all )?to (?:stop|end) (?:forever|for good|permanently)\b`,
+    ),
+    unless: NOT_FICTION,
+  },
   // ── violence ───────────────────────────────────────────────────────────────
   {
     id: "v.school-threat",
@@ -87,13 +106,22 @@ export const DISCLOSURE_RULES: SafetyRule[] = [
     ),
     unless: /\b(?:plants?|rats?|mice|mushrooms?|berries|snakes?|history|essay|book|novel|hamlet|romeo|story|frogs?|darts?|boxing|self[- ]defen[cs]e|martial arts|karate|mma|game|character|chemistry|science)\b/,
   },
+  {
+    id: "v.target-list",
+    category: "violence",
+    severity: "critical",
+    pattern: r(
+      String.raw`\b(?:hit|kill|death|shoot) list\b|\blist of (?:people|kids|names|everyone)\b.{0,40}\b(?:deserve|die|pay|hurt|kill|shoot|regret)\b|\b(?:bring|bringing|take|taking)\s+(?:my |a |his |her )?(?:\w+'?s\s+)?(?:gun|pistol|rifle|knife)\b(?=.{0,40}\b(?:tomorrow|monday|tuesday|wednesday|thursday|friday|tonight|pay|regret|class|school)\b)`,
+    ),
+    unless: /\b(?:bucket list|reading list|shopping list|game|fortnite|minecraft|roblox|hunting|range|nerf|water gun|glue gun|toy|movie|book|story|cooking|cake|knife skills|camping|fishing)\b/,
+  },
   // ── abuse and grooming ─────────────────────────────────────────────────────
   {
     id: "a.harm-described",
     category: "abuse",
     severity: "high",
     pattern: r(
-      String.raw`\bis it normal (?:for|that) (?:ur|your|my|a) ${CARER}\b.{0,20}\b(?:choke|chokes|hit|hits|beat|beats|slap|slaps|punch|kick|burn|lock|locks|make|makes)\b|\b(?:bruises?|marks|welts)\b.{0,30}\bfrom (?:the |a |his |her )?(?:belt|cord|wire|hanger|wooden spoon|stick|paddle|extension cord)\b|\b(?:told|tell) (?:the nurse|my teacher|the teacher|them|everyone|people) (?:that )?i (?:fell|tripped|walked into)\b|\bheld me (?:under|down)\b|\b(?:walks?|walking|comes?|coming|came) in (?:when|while) i'?m (?:in the shower|changing|getting dressed|in the bath)\b|\bmakes? me sleep (?:in the|outside|on the floor)\b|\b(?:screaming|yelling|breaking|smashing|punching)\b.{0,40}\b(?:locked myself|hiding|i'?m scared|im scared)\b|\b(?:drunk|wasted)\b.{0,30}\b(?:knife|gun|hitting|yelling|screaming|breaking)\b|\b(?:don'?t|dont|do not) have (?:any )?(?:heat|water|food|electricity)\b.{0,25}\b(?:house|home)\b|\bif i tell\b.{0,40}\b(?:take me away|foster|hurt me|kill me|send me away)\b`,
+      String.raw`\bis it normal (?:for|that) (?:ur|your|my|a) ${CARER}\b.{0,20}\b(?:choke|chokes|hit|hits|beat|beats|slap|slaps|punch|kick|burn|lock|locks|make|makes)\b|\b(?:bruises?|marks|welts)\b.{0,30}\bfrom (?:the |a |his |her )?(?:belt|cord|wire|hanger|wooden spoon|stick|paddle|extension cord)\b|\b(?:told|tell) (?:the nurse|my teacher|the teacher|them|everyone|people) (?:that )?i (?:fell|tripped|walked into)\b|\bheld me (?:under|down)\b|\b(?:comes|came|coming|sneaks|gets) in(?:to)? (?:my (?:room|bed)|bed with me)\b.{0,30}\b(?:at night|when i'?m (?:asleep|sleeping)|i hate|scared|don'?t like)\b|\b(?:walks?|walking|comes?|coming|came) in (?:when|while) i'?m (?:in the shower|changing|getting dressed|in the bath)\b|\bmakes? me sleep (?:in the|outside|on the floor)\b|\b(?:screaming|yelling|breaking|smashing|punching)\b.{0,40}\b(?:locked myself|hiding|i'?m scared|im scared)\b|\b(?:drunk|wasted)\b.{0,30}\b(?:knife|gun|hitting|yelling|screaming|breaking)\b|\b(?:don'?t|dont|do not) have (?:any )?(?:heat|water|food|electricity)\b.{0,25}\b(?:house|home)\b|\bif i tell\b.{0,40}\b(?:take me away|foster|hurt me|kill me|send me away)\b`,
     ),
     unless: NOT_FICTION,
   },
@@ -111,9 +139,12 @@ export const DISCLOSURE_RULES: SafetyRule[] = [
     category: "grooming",
     severity: "high",
     pattern: r(
-      String.raw`\b(?:guy|man|person|dude|someone|lady|woman|girl|boy|he|she)\b.{0,25}\b${ONLINE}\b.{0,100}\b(?:get in (?:the|his|her) car|parking lot|pick(?:ing)? me up|meet (?:up|me|him|her|in person|irl)|come over|his place|her place|run away|sleep ?over|hotel|send (?:pics|photos|pictures|nudes)|pics of my|what (?:i'?m|im) wearing|our secret|keep (?:it|this) (?:a )?secret|delete (?:our|the) (?:messages|chats?)|(?:1[89]|[2-6]\d)\b)|\b(?:get in (?:the|his|her) car|pick(?:ing)? me up|meet (?:up|in person|irl))\b.{0,60}\b(?:guy|man|person|dude|someone|he|she)\b.{0,15}\b${ONLINE}\b|\bwhat (?:i'?m|im|i am) wearing\b|\bdelete (?:our|the|all (?:our|the)) (?:messages|chats?|texts|dms|convos?|conversations?)\b|\b(?:gave|bought|got) me (?:a |his |her )?(?:phone|sim card|burner)\b|\btext (?:privately|in secret|secretly)\b|\b(?:it'?s|keep (?:it|this)|is|says) (?:our|a) (?:little |special )?secret\b|\b(?:don'?t|dont|do not|never) tell (?:my |your |ur )?(?:parents|mom|mum|dad|anyone|anybody)\b`,
+      String.raw`\b(?:guy|man|person|dude|someone|lady|woman|girl|boy|he|she)\b.{0,25}\b${ONLINE}\b.{0,100}\b(?:get in (?:the|his|her) car|parking lot|pick(?:ing)? me up|meet (?:up|me|him|her|in person|irl)|come over|his place|her place|run away|sleep ?over|hotel|send (?:pics|photos|pictures|nudes)|wants? (?:\w+ )?(?:pics|photos|pictures)|pics of my|what (?:i'?m|im) wearing|our secret|keep (?:it|this) (?:a )?secret|delete (?:our|the) (?:messages|chats?)|(?:1[89]|[2-6]\d)\b)|\b(?:get in (?:the|his|her) car|pick(?:ing)? me up|meet (?:up|in person|irl))\b.{0,60}\b(?:guy|man|person|dude|someone|he|she)\b.{0,15}\b${ONLINE}\b|\bwhat (?:i'?m|im|i am) wearing\b|\bdelete (?:our|the|all (?:our|the)) (?:messages|chats?|texts|dms|convos?|conversations?)\b|\b(?:gave|bought|got) me (?:a |his |her )?(?:phone|sim card|burner)\b|\btext (?:privately|in secret|secretly)\b|\b(?:it'?s|keep (?:it|this)|is|says) (?:our|a) (?:little |special )?secret\b|\b(?:don'?t|dont|do not|never) tell (?:my |your |ur )?(?:parents|mom|mum|dad|anyone|anybody)\b|\b(?:not|never) to tell (?:my |your |ur )?(?:parents|mom|mum|dad|anyone|anybody)\b|\b(?:say|says|said|tells me|telling me|told me) i (?:look|seem|act) (?:so |way |a lot )?(?:older|mature)\b|\b(?:wants|asked for|asks for|asking for|keeps asking for) (?:my |to know )?(?:address|where i live|home address)\b`,
     ),
-    unless: /\b(?:surprise|birthday|party|present|recipe|handshake|spoil\w*|outfit|prom|dance|picture day|uniform|secret santa|game|minecraft|password|crush on|likes? (?:him|her|someone))\b/,
+    // Secrecy demanded by a parent or relative is the abuse rules' finding, not a second one here.
+    unless: new RegExp(
+      String.raw`\b(?:surprise|birthday|party|present|recipe|handshake|spoil\w*|outfit|prom|dance|picture day|uniform|secret santa|game|minecraft|password|crush on|likes? (?:him|her|someone))\b|\bmy (?:step-?dad|stepfather|step-?mum|step-?mom|stepmother|uncle|aunt|grandpa|grandad|brother|cousin|(?:mum|mom|mother)'?s boyfriend)\b.{0,40}\b(?:tells|told|says|said|makes)\b`,
+    ),
   },
   {
     id: "gr.pressure",
@@ -129,7 +160,7 @@ export const DISCLOSURE_RULES: SafetyRule[] = [
     category: "bullying",
     severity: "medium",
     pattern: r(
-      String.raw`\b(?:group ?chat|gc)\b.{0,40}\b(?:without me|about me|roast\w* me|make fun|making fun|mocking|hating on me)\b|\broast(?:ing|ed)? me\b.{0,20}\b(?:24/7|every day|all the time|can'?t leave|won'?t stop)\b|\b(?:make|making|made|makes) fun of (?:me|my)\b|\b(?:pushing|shoving|shoved|pushed|thrown|slammed)\s+(?:me\s+)?(?:around|into (?:the )?lockers?|into a locker|into the wall)\b|\b(?:pants|pantsed) me\b|\btook my (?:backpack|bag|lunch|phone|stuff|shoes|hat)\b.{0,40}\b(?:threw|throw|trash|toilet|broke|won'?t give|again)\b|\bfake (?:\w+ )?(?:account|profile|page|acc)\b.{0,30}\b(?:of me|as me|pretending|my name|my face)\b|\b(?:sit|eat) alone (?:at lunch|every day)\b|\bnobody (?:wants me|lets me sit|invites me)\b|\beveryone (?:laughs|laughed|stares|stared) (?:at me|when i)\b|\b(?:spread|spreading|started|starting)\b.{0,10}\b(?:a |the )?rumou?rs?\b|\bgo back to (?:your|ur) (?:own )?country\b|\bblocked me on (?:everything|all|every)\b|\bhate (?:comments|messages|dms)\b|\b(?:saying|say|said|telling me|tell me) (?:i'?m|im|i am|i) (?:ugly|fat|worthless|stupid|a loser|poor|should (?:die|delete))\b|\bnot to (?:talk|sit|hang out) (?:to|with) me\b|\b(?:calling|call|calls|called) me (?:poor|a r\W?t\W?rd)\b|\b(?:edited|fake|photoshopped|deepfake)\b.{0,20}\b(?:nude|naked)\b|\btook (?:pics|pictures|photos|videos?) of (?:me|my)\b.{0,30}\bpost\w*\b|\b(?:we|i|me and my friends)\b.{0,30}\b(?:making fun of|bullying|spamming|posting (?:her|his) pics)\b`,
+      String.raw`\b(?:group ?chat|gc)\b.{0,40}\b(?:without me|about me|roast\w* me|make fun|making fun|mocking|hating on me)\b|\broast(?:ing|ed)? me\b.{0,20}\b(?:24/7|every day|all the time|can'?t leave|won'?t stop)\b|\b(?:make|making|made|makes) fun of (?:me|my)\b|\b(?:pushing|shoving|shoved|pushed|thrown|slammed)\s+(?:me\s+)?(?:around|into (?:the )?lockers?|into a locker|into the wall)\b|\b(?:pants|pantsed) me\b|\btook my (?:backpack|bag|lunch|phone|stuff|shoes|hat)\b.{0,40}\b(?:threw|throw|trash|toilet|broke|won'?t give|again)\b|\bfake (?:\w+ )?(?:account|profile|page|acc)\b.{0,30}\b(?:of me|as me|pretending|my name|my face)\b|\b(?:sit|eat) alone (?:at lunch|every day)\b|\bnobody (?:wants me|lets me sit|invites me)\b|\beveryone (?:laughs|laughed|stares|stared) (?:at me|when i)\b|\b(?:spread|spreading|started|starting)\b.{0,10}\b(?:a |the )?rumou?rs?\b|\bgo back to (?:your|ur) (?:own )?country\b|\bblocked me on (?:everything|all|every)\b|\bhate (?:comments|messages|dms)\b|\b(?:saying|say|said|telling me|tell me) (?:i'?m|im|i am|i) (?:ugly|fat|worthless|stupid|a loser|poor|should (?:die|delete))\b|\bnot to (?:talk|sit|hang out) (?:to|with) me\b|\b(?:everyone|everybody|they|people|the whole class|my class)\b.{0,25}\b(?:ignores? me|ignoring me|laugh(?:s|ing)? (?:at me|when i))\b|\b(?:posted|shared|leaked|screenshot(?:ted)?)\s+my\s+(?:diary|private|texts|secrets?|messages|pics|photos|chats|dms)\b|\b(?:calling|call|calls|called) me (?:poor|a r\W?t\W?rd)\b|\b(?:edited|fake|photoshopped|deepfake)\b.{0,20}\b(?:nude|naked)\b|\btook (?:pics|pictures|photos|videos?) of (?:me|my)\b.{0,30}\bpost\w*\b|\b(?:we|i|me and my friends)\b.{0,30}\b(?:making fun of|bullying|spamming|posting (?:her|his) pics)\b`,
     ),
     unless: /\b(?:lol jk|as a joke|jokingly|character|in the book|novel|story|movie|rumou?rs? (?:in|about) (?:the )?(?:book|story|history)|essay)\b/,
   },
