@@ -211,7 +211,7 @@ export const ENGLISH_RULES: SafetyRule[] = [
     id: "a.neglect",
     category: "abuse",
     severity: "high",
-    pattern: r(String.raw`\b(?:locks?|locked) me (?:in|out|up)\b|\b(?:doesn'?t|don'?t|won'?t|never) (?:let me eat|feed me|give me food)\b|\bwithout (?:any )?food\b.{0,20}\b(?:locked|room)\b`),
+    pattern: r(String.raw`\b(?:locks?|locked) me (?:in|out|up|outside)\b|\b(?:starves?|starving|starved) me\b|\b(?:doesn'?t|don'?t|won'?t|never) (?:let me eat|feed me|give me food)\b|\bwithout (?:any )?food\b.{0,20}\b(?:locked|room)\b`),
     unless: /\b(?:by accident|accidentally|game|escape room)\b/,
   },
   {
