@@ -44,7 +44,7 @@ export const SPANISH_RULES: SafetyRule[] = [
     category: "self-harm",
     severity: "high",
     pattern: r(
-      String.raw`\b(?:quiero|quisiera) morir\b|\bno quiero (?:vivir|seguir viviendo|estar vivo|estar viva|existir|despertar)\b|\bojala (?:estuviera|estar) muert[oa]\b|\bojala no hubiera nacido\b|\bestarian mejor sin mi\b|\b(?:me corto|me estoy cortando|me he cortado|me corte|me hago dano|me lastimo|me quemo)\b(?!.{0,20}\b(?:cocinando|con (?:el|un) papel|sin querer|por accidente)\b)`,
+      String.raw`\b(?:quiero|quisiera) morir\b|\bno quiero (?:vivir|seguir viviendo|seguir aqui|seguir vivo|seguir viva|estar vivo|estar viva|existir|despertar)\b|\bnadie (?:me )?(?:extranaria|notaria|lloraria|echaria de menos)\b|\bsi (?:me muero|desaparezco)\b(?! de)|\b(?:manana|hoy|esta noche)\b.{0,20}\btodo (?:se )?(?:acaba|termina)\b|\bojala (?:estuviera|estar) muert[oa]\b|\bojala no hubiera nacido\b|\bestarian mejor sin mi\b|\b(?:me corto|me estoy cortando|me he cortado|me corte|me hago dano|me lastimo|me quemo)\b(?!.{0,20}\b(?:cocinando|con (?:el|un) papel|sin querer|por accidente)\b)`,
     ),
     unless: ES_STUDY,
   },
@@ -53,7 +53,7 @@ export const SPANISH_RULES: SafetyRule[] = [
     category: "eating-disorder",
     severity: "high",
     pattern: r(
-      String.raw`\b(?:me hago|me provoco (?:el )?|me obligo a) vomitar\b|\bvomito (?:despues de comer|todo lo que como|cada vez que como)\b|\bno he comido (?:nada )?(?:en|desde hace) (?:\w+ )?dias\b|\bsolo (?:como|me permito) \d{2,4} calorias\b|\b(?:dejar|deje|dejo) de comer (?:para|porque)\b.{0,20}\b(?:adelgazar|gorda|gordo|peso)\b|\blaxantes\b.{0,30}\b(?:adelgazar|peso|gorda|gordo)\b|\bme mato de hambre\b`,
+      String.raw`\b(?:me hago|me provoco (?:el )?|me obligo a) vomitar\b|\bvomito (?:despues de comer|todo lo que como|cada vez que como)\b|\bno he comido (?:nada )?(?:en|desde hace) (?:\w+ )?dias\b|\bsolo (?:como|me permito) \d{2,4} calorias\b|\b(?:dejar|deje|dejo) de comer (?:para|porque)\b.{0,20}\b(?:adelgazar|gorda|gordo|peso)\b|\blaxantes\b.{0,30}\b(?:adelgazar|peso|gorda|gordo)\b|\bme mato de hambre\b|\b(?:llevo|tengo|van|ya son) (?:\d+|dos|tres|cuatro|cinco|seis) dias sin comer\b|\bvomit\w*\b.{0,30}\b(?:despues de (?:comer|cenar|desayunar|almorzar)|para no engordar)\b`,
     ),
     unless: ES_STUDY,
   },
@@ -165,7 +165,7 @@ export const VIETNAMESE_RULES: SafetyRule[] = [
     category: "self-harm",
     severity: "high",
     pattern: r(
-      String.raw`\bkhong (?:con )?muon song (?:nua)?\b|\bsong (?:de )?lam gi nua\b|\b${VI_SELF}\s+(?:\w+\s+)?(?:rach|cat) (?:tay|co tay|chan|dui)\b|\btu (?:lam dau|hanh ha|lam hai) (?:ban than|chinh minh)\b|\bgia ma ${VI_SELF} (?:chet|bien mat|khong ton tai)\b|\bkhong ai can ${VI_SELF}\b.{0,20}\bchet\b`,
+      String.raw`\bkhong (?:con )?muon song (?:nua)?\b|\bbien mat (?:khoi (?:the gioi|cuoc doi)|mai mai|vinh vien)\b|\bsong (?:de )?lam gi nua\b|\b${VI_SELF}\s+(?:\w+\s+)?(?:rach|cat) (?:tay|co tay|chan|dui)\b|\btu (?:lam dau|hanh ha|lam hai) (?:ban than|chinh minh)\b|\bgia ma ${VI_SELF} (?:chet|bien mat|khong ton tai)\b|\bkhong ai can ${VI_SELF}\b.{0,20}\bchet\b`,
     ),
     unless: VI_STUDY,
   },
