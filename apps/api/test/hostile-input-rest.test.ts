@@ -65,9 +65,9 @@ beforeAll(async () => {
   const session = await makeSession(db.db, { toolId: s.tool.id, studentId: s.student.id, groupId: s.department.id, classId: s.cls.id, assignmentId: assignment.id });
   await makeMessage(db.db, { sessionId: session.id, seq: 1 });
   const submission = await makeSubmission(db.db, { assignmentId: assignment.id, studentId: s.student.id, sessionId: session.id });
-  const alert = await makeExtraction(db.db, { sessionId: session.id, classId: s.cls.id, groupId: s.department.id, studentId: s.student.id });
+  const alert = await makeExtraction(db.db, { sessionId: session.id, classId: s.cls.id, groupId: s.department.id });
   const form = upload('="logo.png"');
-  const uploaded = await app.request(`/api/groups/${s.school.id}/theme/assets`, { method: "POST", headers: { ...headersOf.admin, "content-type": form.contentType }, body: form.body });
+  const uploaded = await app.request(`/api/groups/${s.school.id}/theme/assets`, { method: "POST", headers: { ...headersOf.admin, "content-type": form.contentType }, body: form.body as BodyInit });
   const asset = ((await uploaded.json()) as { asset: { id: string } }).asset;
   const [patched, removed, classLeaver, newMember, newStudent] = [await makeUser(db.db), await makeUser(db.db), await makeUser(db.db), await makeUser(db.db), await makeUser(db.db)];
   await addGroupMember(db.db, s.school.id, patched.id, "member");
