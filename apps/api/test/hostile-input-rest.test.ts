@@ -64,6 +64,9 @@ beforeAll(async () => {
   const assignment = await makeAssignment(db.db, s.cls.id, s.tool.id);
   const session = await makeSession(db.db, { toolId: s.tool.id, studentId: s.student.id, groupId: s.department.id, classId: s.cls.id, assignmentId: assignment.id });
   await makeMessage(db.db, { sessionId: session.id, seq: 1 });
+  // Sessions of their own for chatting and for ending, so no operation's state blocks another's.
+  const chat = await makeSession(db.db, { toolId: s.tool.id, studentId: s.student.id, groupId: s.department.id, classId: s.cls.id });
+  const ending = await makeSession(db.db, { toolId: s.tool.id, studentId: s.student.id, groupId: s.department.id, classId: s.cls.id });
   const submission = await makeSubmission(db.db, { assignmentId: assignment.id, studentId: s.student.id, sessionId: session.id });
   const alert = await makeExtraction(db.db, { sessionId: session.id, classId: s.cls.id, groupId: s.department.id });
   const form = upload('="logo.png"');
@@ -131,14 +134,14 @@ beforeAll(async () => {
     "GET /api/sessions": { as: "teacher", params: {}, query: { ...page, classId: s.cls.id, assignmentId: assignment.id, state: "active" } },
     "POST /api/sessions": { as: "student", params: {}, body: { toolId: s.tool.id, classId: s.cls.id, title: "My chat" } },
     "GET /api/sessions/{id}": { as: "teacher", params: { id: session.id } },
-    "POST /api/sessions/{id}/end": { as: "teacher", params: { id: session.id } },
+    "POST /api/sessions/{id}/end": { as: "teacher", params: { id: ending.id } },
     "GET /api/sessions/{id}/messages": { as: "teacher", params: { id: session.id }, query: page },
-    "POST /api/sessions/{id}/messages": { as: "student", params: { id: session.id }, body: { clientMessageId: "c-1", content: "Why are leaves green?" } },
-    "POST /api/sessions/{id}/pause": { as: "teacher", params: { id: session.id } },
-    "POST /api/sessions/{id}/resume": { as: "teacher", params: { id: session.id } },
-    "POST /api/sessions/{id}/stop": { as: "teacher", params: { id: session.id } },
+    "POST /api/sessions/{id}/messages": { as: "student", params: { id: chat.id }, body: { clientMessageId: "c-1", content: "Why are leaves green?" } },
+    "POST /api/sessions/{id}/pause": { as: "teacher", params: { id: chat.id } },
+    "POST /api/sessions/{id}/resume": { as: "teacher", params: { id: chat.id } },
+    "POST /api/sessions/{id}/stop": { as: "teacher", params: { id: chat.id } },
     "POST /api/sessions/{id}/submit": { as: "student", params: { id: session.id } },
-    "POST /api/sessions/{id}/teacher-messages": { as: "teacher", params: { id: session.id }, body: { clientMessageId: "t-1", content: "Look at figure 3." } },
+    "POST /api/sessions/{id}/teacher-messages": { as: "teacher", params: { id: chat.id }, body: { clientMessageId: "t-1", content: "Look at figure 3." } },
     "GET /api/submissions/{id}": { as: "teacher", params: { id: submission.id } },
     "PATCH /api/submissions/{id}": { as: "teacher", params: { id: submission.id }, body: { grade: "A", feedback: "Well argued." } },
     "GET /api/theme-assets/{assetId}": { as: "admin", params: { assetId: asset.id } },

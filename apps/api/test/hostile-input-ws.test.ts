@@ -133,6 +133,8 @@ describe.each(allTransports)("hostile frames get error frames and the connection
   }, 60_000);
 
   test("text the database cannot store is refused over both edges, and nothing is stored", async () => {
+    // A session of its own: the tests above may have ended theirs.
+    const sessionId = (await makeSession(db.db, { toolId: s.tool.id, studentId: s.student.id, groupId: s.department.id, classId: s.cls.id })).id;
     const client = await connect(api, s.student);
     for (const [name, bad] of BAD_STRINGS) {
       const clientMessageId = `bad-${name.replaceAll(" ", "-")}`;
