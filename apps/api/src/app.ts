@@ -4,6 +4,7 @@ import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppDeps, AppEnv } from "./deps.ts";
 import { errorResponse, mapError } from "./http/errors.ts";
+import { refuseUnstorableUrlText } from "./http/validate.ts";
 import { allowedMethodsIndex } from "./middleware/method-not-allowed.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { DEV_MODEL_PREFIX, devModelRoutes, isDevModelRequest } from "./routes/dev-model/index.ts";
@@ -68,6 +69,8 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   app.use("*", (c, next) =>
     isThemeAssetUpload(c.req.method, c.req.path) || isDevModelRequest(deps.config, c.req.path) ? next() : jsonBodyLimit(c, next),
   );
+  // Bodies are checked by each route's jsonBody; URLs here, once for every route.
+  app.use("*", refuseUnstorableUrlText);
 
   app.route("/", healthRoutes());
   app.route("/api/me", meRoutes());

@@ -5,7 +5,8 @@ import { createApp } from "./app.ts";
 import { createAuthenticator, DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, loadOrCreateDevKeys } from "./auth/index.ts";
 import { parseRoleMap } from "./auth/roles.ts";
 import { type AppDeps, defaultLiveConfig } from "./deps.ts";
-import { attachServer, bunWebSocket } from "./realtime/bun.ts";
+import { attachServer } from "./realtime/bun.ts";
+import { bunServeOptions } from "./bun-serve.ts";
 import { parseEnv } from "./env.ts";
 import { cryptoIds, systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
@@ -13,7 +14,6 @@ import { createMetrics } from "./lib/metrics.ts";
 import { buildInfrastructure } from "./infra.ts";
 import { defaultRetentionConfig, startRetentionJob } from "./services/retention/index.ts";
 import { MemoryLimitStore, RedisLimitStore } from "@raptscallions/gateway";
-import { DEV_MODEL_BODY_LIMIT_BYTES } from "./routes/dev-model/index.ts";
 import { buildGatewayClient, buildModerationClient, createAiService, embeddedGatewayUrl } from "./services/ai/index.ts";
 
 const parsed = parseEnv(process.env);
@@ -142,14 +142,7 @@ const deps: AppDeps = {
 };
 
 const app = createApp(deps);
-const server = Bun.serve({
-  port: env.PORT,
-  hostname: env.HOST,
-  fetch: app.fetch,
-  websocket: bunWebSocket(app.realtime, deps),
-  maxRequestBodySize:
-    Math.max(env.BODY_LIMIT_BYTES, env.UPLOAD_LIMIT_BYTES, embeddedDevModel ? DEV_MODEL_BODY_LIMIT_BYTES : 0) + 64 * 1024,
-});
+const server = Bun.serve({ port: env.PORT, hostname: env.HOST, ...bunServeOptions(app, deps) });
 attachServer(app.realtime, server);
 app.realtime.startBackground();
 // Every instance runs it; batches lock with SKIP LOCKED, so they share the work safely.

@@ -8,6 +8,8 @@ export const ERROR_CODES = [
   "BAD_REQUEST",
   "VALIDATION_FAILED",
   "INVALID_JSON",
+  /** A JSON body or frame nested deeper, or holding more values, than `INPUT_LIMITS` allow. */
+  "JSON_TOO_COMPLEX",
   "UNAUTHENTICATED",
   "FORBIDDEN",
   "NOT_FOUND",
@@ -53,6 +55,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
   VALIDATION_FAILED: 422,
   INVALID_JSON: 400,
+  JSON_TOO_COMPLEX: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,

@@ -1,4 +1,5 @@
 export * from "./errors.ts";
+export * from "./input.ts";
 export * from "./api/common.ts";
 export * from "./api/me.ts";
 export * from "./api/themes.ts";

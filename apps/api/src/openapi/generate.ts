@@ -20,7 +20,7 @@ export interface OpenApiDocument {
 }
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: "Malformed request (bad JSON, query or cursor)",
+  400: "Malformed request (bad JSON, JSON nested or sized past the input limits, query or cursor)",
   401: "No valid session token",
   403: "Visible but not allowed for this caller",
   404: "Not found, or not visible to this caller",

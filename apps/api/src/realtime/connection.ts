@@ -5,8 +5,10 @@ import {
   type ClientFrame,
   clientFrameSchema,
   PROTOCOL_VERSION,
+  readClientJson,
   REALTIME_LIMITS,
   type ServerFrame,
+  textProblem,
 } from "@raptscallions/core";
 import type { Actor } from "../access/actor.ts";
 import { loadActor } from "../access/actor.ts";
@@ -53,6 +55,12 @@ export function eventFrame(e: { room: string; epoch: string; offset: number; typ
     serializedEvents.set(e, data);
   }
   return data;
+}
+
+/** The `id` of a refused frame, echoed so the client can match the error to its request. */
+function requestIdOf(json: unknown): { id?: string } {
+  const id = typeof json === "object" && json !== null ? (json as { id?: unknown }).id : undefined;
+  return typeof id === "string" && id.length > 0 && textProblem(id) === null ? { id: id.slice(0, 64) } : {};
 }
 
 /**
@@ -158,21 +166,21 @@ export class Connection {
       });
       return;
     }
-    const text = typeof raw === "string" ? raw : decoder.decode(raw);
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      this.send({ type: "error", code: "PROTOCOL_ERROR", message: "Frames must be JSON objects" });
+    // The same reading as REST bodies: bounded nesting, then text the database can store.
+    const read = readClientJson(typeof raw === "string" ? raw : decoder.decode(raw));
+    if (!read.ok) {
+      if (read.reason === "too_complex") this.send({ type: "error", code: "JSON_TOO_COMPLEX", message: read.message });
+      else if (read.reason === "malformed") this.send({ type: "error", code: "PROTOCOL_ERROR", message: "Frames must be JSON objects" });
+      else this.send({ type: "error", ...requestIdOf(read.value), code: "VALIDATION_FAILED", message: "Invalid frame", details: [read.issue] });
       return;
     }
+    const json = read.value;
     const parsed = clientFrameSchema.safeParse(json);
     if (!parsed.success) {
-      const id = typeof (json as { id?: unknown })?.id === "string" ? (json as { id: string }).id.slice(0, 64) : undefined;
       const tooLong = parsed.error.issues.some((i) => i.code === "too_big" && i.path[0] === "content");
       this.send({
         type: "error",
-        ...(id ? { id } : {}),
+        ...requestIdOf(json),
         code: tooLong ? "MESSAGE_TOO_LONG" : "VALIDATION_FAILED",
         message: tooLong ? `Messages are limited to ${REALTIME_LIMITS.maxMessageChars} characters` : "Invalid frame",
         details: parsed.error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message })),

@@ -1,4 +1,4 @@
-import { AppError, NotFoundError } from "@raptscallions/core";
+import { AppError, NotFoundError, uuidSchema } from "@raptscallions/core";
 import { classes, groups, messages } from "@raptscallions/db";
 import { asc, eq } from "drizzle-orm";
 import { assertVisible, policy } from "../access/policy.ts";
@@ -22,6 +22,8 @@ export interface RoomAccess {
  */
 export async function authorizeRoom(ctx: LiveContext, room: string, opts: { recordView: boolean }): Promise<RoomAccess> {
   const [kind, id] = room.split(":") as ["session" | "class", string];
+  // A room named by anything but a UUID cannot exist; asking the database would be an error.
+  if (!uuidSchema.safeParse(id).success) throw new NotFoundError("Room");
   if (kind === "session") {
     const session = await loadVisibleSession(ctx.db, ctx.actor, id);
     if (opts.recordView) await recordView(ctx, session);

@@ -62,7 +62,8 @@ export const aiSettingsBodySchema = z.object({
   requestsPerMinute: limit.default(null),
   requestsPerHour: limit.default(null),
   tokensPerDay: limit.default(null),
-  monthlyBudgetUsd: z.number().min(0).max(100_000_000).nullable().default(null),
+  /** Stored as numeric(14,6): at most 8 digits before the point. */
+  monthlyBudgetUsd: z.number().min(0).max(99_999_999).nullable().default(null),
   /** Fraction of the monthly budget (0..1) at which admins are alerted. */
   alertThreshold: z.number().min(0).max(1).default(0.8),
 });

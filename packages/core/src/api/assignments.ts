@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isoDateTime, pageQuerySchema } from "./common.ts";
+import { instantInput, isoDateTime, pageQuerySchema } from "./common.ts";
 
 export const assignmentSchema = z.object({
   id: z.uuid(),
@@ -28,14 +28,14 @@ const fields = {
   title: z.string().trim().min(1).max(300),
   instructions: z.string().max(20_000),
   /** Opens for students at this time (null: at once). Order: availableAt ≤ dueAt ≤ closeAt. */
-  availableAt: isoDateTime.nullable(),
-  dueAt: isoDateTime.nullable(),
+  availableAt: instantInput.nullable(),
+  dueAt: instantInput.nullable(),
   /** No new attempts after this time (null: never closes). */
-  closeAt: isoDateTime.nullable(),
+  closeAt: instantInput.nullable(),
   maxAttempts: z.number().int().min(1).max(100).nullable(),
   timeLimitMinutes: z.number().int().min(1).max(24 * 60).nullable(),
   settings: z.record(z.string(), z.unknown()),
-  toolVersion: z.number().int().min(1),
+  toolVersion: z.number().int().min(1).max(2_147_483_647),
 };
 
 export const createAssignmentBodySchema = z.object({

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { inInstantRange } from "../input.ts";
 
 export const uuidSchema = z.uuid();
 export const idParamSchema = z.object({ id: z.uuid() });
@@ -14,3 +15,13 @@ export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
 export const isoDateTime = z.iso.datetime({ offset: true });
+
+const inRange = (text: string) => inInstantRange(Date.parse(text));
+
+/**
+ * A timestamp a client sends: ISO 8601 with an offset, a real calendar instant (zod checks the
+ * calendar) between 1970 and 2999 UTC, so it always fits a `timestamptz` and a JS Date.
+ */
+export const instantInput = isoDateTime.refine(inRange, "Must be between 1970-01-01 and 2999-12-31 (UTC)");
+/** A calendar date a client sends (`YYYY-MM-DD`, UTC), in the same range as `instantInput`. */
+export const dateInput = z.iso.date().refine(inRange, "Must be between 1970-01-01 and 2999-12-31");

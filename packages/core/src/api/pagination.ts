@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AppError } from "../errors.ts";
+import { findTextIssue, inInstantRange, isCalendarInstant } from "../input.ts";
 
 /** One component of a cursor: the sort key(s) then the id that breaks ties. */
 export type CursorValue = string | number;
@@ -32,8 +33,9 @@ export function encodeCursor(values: readonly CursorValue[]): string {
 
 /**
  * Decodes a cursor against the tuple schema of the list it belongs to. Anything that is not a
- * cursor this list produced (bad base64, bad JSON, wrong arity or types) is the client's
- * mistake: a 400, never a database error.
+ * cursor this list produced (bad base64, bad JSON, wrong arity or types, text the database
+ * cannot hold, values outside their column's range) is the client's mistake: a 400, never a
+ * database error.
  */
 export function decodeCursor<T extends z.ZodTuple>(cursor: string, shape: T): z.infer<T> {
   let raw: unknown;
@@ -43,7 +45,7 @@ export function decodeCursor<T extends z.ZodTuple>(cursor: string, shape: T): z.
     throw new AppError("BAD_REQUEST", "Malformed cursor", { details: [{ path: "cursor", message: "Malformed cursor" }] });
   }
   const parsed = shape.safeParse(raw);
-  if (!parsed.success) {
+  if (!parsed.success || findTextIssue(raw) !== null) {
     throw new AppError("BAD_REQUEST", "Malformed cursor", { details: [{ path: "cursor", message: "Cursor does not belong to this list" }] });
   }
   return parsed.data;
@@ -59,12 +61,36 @@ export function toPage<T>(rows: T[], limit: number, keyOf: (row: T) => CursorVal
   return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null };
 }
 
-/** Cursor tuple parts shared by the lists. Timestamps travel as fixed-format UTC microseconds. */
+const INT4 = 2 ** 31;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}Z$/;
+// Group paths are dot-joined labels, one per level: a group id with `_` for `-` (packages/db paths.ts).
+const LTREE_PATH = /^[0-9a-f]{8}_[0-9a-f]{4}_[0-9a-f]{4}_[0-9a-f]{4}_[0-9a-f]{12}(?:\.[0-9a-f]{8}_[0-9a-f]{4}_[0-9a-f]{4}_[0-9a-f]{4}_[0-9a-f]{12})*$/;
+
+/** A fixed-format cursor timestamp that is a real instant in the accepted range. */
+function isCursorTimestamp(text: string): boolean {
+  const m = TIMESTAMP.exec(text);
+  if (!m) return false;
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  return isCalendarInstant(y, mo, d, h, mi, s) && inInstantRange(Date.UTC(y, mo - 1, d, h, mi, s));
+}
+
+/**
+ * Cursor tuple parts shared by the lists. Each accepts only what its column can hold, so a
+ * forged cursor is a 400 before any query runs. Timestamps travel as fixed-format UTC
+ * microseconds.
+ */
 export const cursorParts = {
   text: z.string().max(400),
   uuid: z.uuid(),
-  int: z.number().int().min(-(2 ** 53)).max(2 ** 53),
-  timestamp: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/),
+  /** A Postgres `integer` column. */
+  int4: z.number().int().min(-INT4).max(INT4 - 1),
+  /** A `bigint` column read as a JS number (exact up to 2^53). */
+  int8: z.number().int().min(-(2 ** 53)).max(2 ** 53),
+  /** Milliseconds since the epoch, within the accepted instant range. */
+  epochMs: z.number().int().refine(inInstantRange, "Instant out of range"),
+  timestamp: z.string().refine(isCursorTimestamp, "Not a timestamp"),
+  /** A group's ltree path (deep trees give long paths). */
+  ltreePath: z.string().max(37 * 256).regex(LTREE_PATH),
 };
 
 /** `?flag=true|false` in a query string (z.coerce.boolean would read "false" as true). */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isoDateTime } from "./common.ts";
+import { dateInput, instantInput, isoDateTime } from "./common.ts";
 
 /** Dimensions a usage report can be broken down by. */
 export const USAGE_GROUP_BY = ["model", "user", "class", "group", "day"] as const;
@@ -12,7 +12,7 @@ export const USAGE_MAX_PERIOD_DAYS = 400;
 export const USAGE_DEFAULT_PERIOD_DAYS = 30;
 
 /** A timestamp with offset, or a calendar date (UTC): `from` = start of that day, `to` = end of it. */
-const periodBound = z.union([isoDateTime, z.iso.date()]);
+const periodBound = z.union([instantInput, dateInput]);
 
 /**
  * `GET /api/usage/summary`: filters narrow the rows (all of them AND-ed) and are always

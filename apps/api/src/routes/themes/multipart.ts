@@ -1,4 +1,4 @@
-import { AppError } from "@raptscallions/core";
+import { AppError, textProblem } from "@raptscallions/core";
 import {
   getMultipartBoundary,
   MaxFileSizeExceededError,
@@ -100,6 +100,12 @@ export async function readUploadedFile(request: Request, fileLimitBytes: number)
   if (files.length > 1 || part.filename === undefined) {
     throw new AppError("VALIDATION_FAILED", `The "${UPLOAD_FIELD}" field must hold exactly one file`, {
       details: { reason: files.length > 1 ? "multiple_files" : "not_a_file" },
+    });
+  }
+  const nameProblem = textProblem(part.filename);
+  if (nameProblem) {
+    throw new AppError("VALIDATION_FAILED", `The file name cannot be stored: ${nameProblem}`, {
+      details: [{ path: "file.filename", code: "invalid_text", message: nameProblem }],
     });
   }
   return { bytes: part.bytes, fileName: part.filename, declaredType: part.mediaType };

@@ -7,7 +7,7 @@ import type { ServiceContext } from "../context.ts";
 import { adminSubtreeSql } from "../groups/scope.ts";
 import { afterCursor, iso } from "../query-helpers.ts";
 
-const byId = z.tuple([cursorParts.int]);
+const byId = z.tuple([cursorParts.int8]);
 
 function toAuditDto(e: typeof auditLog.$inferSelect): AuditEntryDto {
   return {

@@ -9,7 +9,7 @@ import { groupVisibleSql, requireVisibleGroup as visibleGroup } from "./scope.ts
 
 const byName = z.tuple([cursorParts.text, cursorParts.uuid]);
 // The path ends in the group's own label, so it is unique on its own and keeps cursors short.
-const byPath = z.tuple([cursorParts.text]);
+const byPath = z.tuple([cursorParts.ltreePath]);
 
 async function pageByName(ctx: ServiceContext, where: SQL[], page: PageQuery): Promise<Page<GroupDto>> {
   if (page.cursor) where.push(afterCursor([groups.name, groups.id], decodeCursor(page.cursor, byName)));

@@ -11,8 +11,8 @@ import { toMessageDto, toSessionDto } from "./dto.ts";
 import { loadVisibleSession } from "./load.ts";
 
 // Sessions newest first (start time in ms, id); messages by seq. Anything else is a 400.
-const SESSION_CURSOR = z.tuple([cursorParts.int, cursorParts.uuid]);
-const MESSAGE_CURSOR = z.tuple([cursorParts.int.min(0)]);
+const SESSION_CURSOR = z.tuple([cursorParts.epochMs, cursorParts.uuid]);
+const MESSAGE_CURSOR = z.tuple([cursorParts.int4.min(0)]);
 
 export interface ListSessionsInput {
   classId?: string | undefined;

@@ -20,7 +20,7 @@ import { afterCursor } from "../query-helpers.ts";
 import { requireUsableTool, toolRef, toToolDto, toToolVersionDto } from "./scope.ts";
 
 const byName = z.tuple([cursorParts.text, cursorParts.uuid]);
-const byVersion = z.tuple([cursorParts.int]);
+const byVersion = z.tuple([cursorParts.int4]);
 
 /**
  * Tools the actor can use: those of groups on the actor's ancestor chain (and, for admins, of
