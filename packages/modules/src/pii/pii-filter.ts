@@ -14,6 +14,9 @@ export const PII_TOKENS: Record<PiiKind, string> = {
   address: "[address]",
   dob: "[date of birth]",
   name: "[name]",
+  person: "[name]",
+  student_id: "[student id]",
+  handle: "[handle]",
 };
 
 const KIND_LABELS: Record<PiiKind, [string, string]> = {
@@ -22,6 +25,9 @@ const KIND_LABELS: Record<PiiKind, [string, string]> = {
   address: ["street address or postcode", "street addresses or postcodes"],
   dob: ["date of birth", "dates of birth"],
   name: ["mention of their own name", "mentions of their own name"],
+  person: ["name of someone they know", "names of people they know"],
+  student_id: ["student or account number", "student or account numbers"],
+  handle: ["social media or gaming username", "social media or gaming usernames"],
 };
 
 export const piiConfigSchema = z.strictObject({
@@ -38,6 +44,9 @@ export const piiConfigSchema = z.strictObject({
       address: z.boolean().default(true),
       dob: z.boolean().default(true),
       name: z.boolean().default(true),
+      person: z.boolean().default(true),
+      student_id: z.boolean().default(true),
+      handle: z.boolean().default(true),
     })
     .prefault({}),
   /** Ages (inclusive) for which a bare full date in a first-person sentence counts as a birth date. */
