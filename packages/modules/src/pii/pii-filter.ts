@@ -1,7 +1,9 @@
 import { z } from "zod";
 import type { ContentModule, Finding, Severity, StudentInfo } from "../types.ts";
+import { findHandles, findStudentIds } from "./accounts.ts";
 import { findAddresses, findEmails, findPhones } from "./contact.ts";
 import { findDatesOfBirth } from "./dob.ts";
+import { guessLanguage } from "./lexicon.ts";
 import { findStudentName } from "./name.ts";
 import { PII_KINDS, type PiiKind, type PiiSpan } from "./types.ts";
 
@@ -85,9 +87,12 @@ export function redactPii(
 ): PiiRedaction {
   const config = piiConfigSchema.parse(opts.config ?? {});
   const found: PiiSpan[] = [];
+  const lang = guessLanguage(text);
   if (config.kinds.email) found.push(...findEmails(text));
   if (config.kinds.phone) found.push(...findPhones(text));
   if (config.kinds.address) found.push(...findAddresses(text));
+  if (config.kinds.student_id) found.push(...findStudentIds(text));
+  if (config.kinds.handle) found.push(...findHandles(text, lang));
   if (config.kinds.dob) {
     found.push(
       ...findDatesOfBirth(text, {

@@ -1,0 +1,54 @@
+import nlp from "compromise/two";
+
+/**
+ * English word knowledge from compromise's lexicon (about 24,000 entries, ~3,000 of them given
+ * names, kept up by the library). Only the lexicon is used, never compromise's full parse: a
+ * lookup costs nanoseconds, a parse costs milliseconds per sentence, and student messages run on
+ * the live path. The lexicon tags each word once, by its most common use, so "may" is a modal and
+ * "hope" a noun while "tyler" and "brianna" are names.
+ */
+const lexicon: Record<string, unknown> =
+  (nlp.model() as { one?: { lexicon?: Record<string, unknown> } }).one?.lexicon ?? {};
+
+const NAME_TAGS = new Set(["FirstName", "MaleName", "FemaleName", "Person"]);
+
+function tagsOf(word: string): string[] {
+  const entry = lexicon[word.toLowerCase()];
+  if (typeof entry === "string") return [entry];
+  if (Array.isArray(entry)) return entry.filter((t): t is string => typeof t === "string");
+  return [];
+}
+
+/** A given name in compromise's lexicon whose main use is as a name ("tyler", not "may"). */
+export function isFirstName(word: string): boolean {
+  return tagsOf(word).some((t) => NAME_TAGS.has(t));
+}
+
+/** A surname in the lexicon ("lincoln", "lee"). */
+export function isLastName(word: string): boolean {
+  return tagsOf(word).includes("LastName");
+}
+
+/** An English word whose main use is not a person's name ("private", "wants", "when"). */
+export function isKnownWord(word: string): boolean {
+  const tags = tagsOf(word);
+  return tags.length > 0 && !tags.some((t) => NAME_TAGS.has(t) || t === "LastName");
+}
+
+export type MessageLanguage = "en" | "es" | "vi";
+
+// Letters only Vietnamese uses, and frequent words in unaccented Vietnamese and in Spanish.
+const VI_LETTERS = /[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]/iu;
+const VI_WORDS = /(?<![\p{L}])(?:cua|ko|khong|nha|giup|minh|lam|voi|nhung|duoc|bai|cho|hoc|gi|sao|roi|vay|nao)(?![\p{L}])/giu;
+const ES_WORDS = /(?<![\p{L}])(?:el|la|los|las|de|del|que|q|es|mi|mis|y|en|un|una|por|para|con|no|se|lo|como|pero|porfa|tengo|soy|estoy|ayudame|ayúdame|cuanto|cuál|cual|quien|quién|qué|tarea)(?![\p{L}])/giu;
+const EN_WORDS = /(?<![\p{L}])(?:the|and|is|my|i|you|to|of|it|in|what|how|can|me|for|with|this|that|im|i'm|help|u|pls|please)(?![\p{L}])/giu;
+
+/** A cheap guess at the message's language (English, Spanish or Vietnamese), for word lists. */
+export function guessLanguage(text: string): MessageLanguage {
+  if (VI_LETTERS.test(text)) return "vi";
+  const vi = text.match(VI_WORDS)?.length ?? 0;
+  const es = text.match(ES_WORDS)?.length ?? 0;
+  const en = text.match(EN_WORDS)?.length ?? 0;
+  if (vi > es && vi > en) return "vi";
+  return es > en ? "es" : "en";
+}
