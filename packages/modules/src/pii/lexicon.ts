@@ -29,6 +29,14 @@ export function isLastName(word: string): boolean {
   return tagsOf(word).includes("LastName");
 }
 
+const NOUN_TAGS = new Set(["Noun", "Singular", "Uncountable", "Month", "ProperNoun"]);
+
+/** An English word the lexicon knows only as a noun ("ray", "potter", "jan"): a name can be one. */
+export function isNounOnly(word: string): boolean {
+  const tags = tagsOf(word);
+  return tags.length > 0 && tags.every((t) => NOUN_TAGS.has(t));
+}
+
 /** An English word whose main use is not a person's name ("private", "wants", "when"). */
 export function isKnownWord(word: string): boolean {
   const tags = tagsOf(word);

@@ -5,6 +5,7 @@ import { findAddresses, findEmails, findPhones } from "./contact.ts";
 import { findDatesOfBirth } from "./dob.ts";
 import { guessLanguage } from "./lexicon.ts";
 import { findStudentName } from "./name.ts";
+import { findOtherPeople } from "./people.ts";
 import { PII_KINDS, type PiiKind, type PiiSpan } from "./types.ts";
 
 export const PII_FILTER_ID = "pii-filter";
@@ -103,7 +104,8 @@ export function redactPii(
       }),
     );
   }
-  if (config.kinds.name && opts.student) found.push(...findStudentName(text, opts.student));
+  if (config.kinds.name && opts.student) found.push(...findStudentName(text, opts.student, lang));
+  if (config.kinds.person) found.push(...findOtherPeople(text, lang));
   const spans = resolveOverlaps(found);
   let out = "";
   let cursor = 0;
