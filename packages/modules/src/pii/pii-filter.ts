@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { ContentModule, Finding, Severity, StudentInfo } from "../types.ts";
 import { findHandles, findStudentIds } from "./accounts.ts";
-import { findAddresses, findEmails, findPhones } from "./contact.ts";
+import { findAddresses } from "./address.ts";
+import { findEmails, findPhones } from "./contact.ts";
 import { findDatesOfBirth } from "./dob.ts";
 import { guessLanguage } from "./lexicon.ts";
 import { findStudentName } from "./name.ts";
