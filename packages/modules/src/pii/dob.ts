@@ -6,6 +6,7 @@ const MONTHS: Record<string, number> = {
   november: 11, nov: 11, december: 12, dec: 12,
 };
 const MONTH = Object.keys(MONTHS).sort((a, b) => b.length - a.length).join("|");
+const SPANISH_MONTH = "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre";
 const ORD = "(?:st|nd|rd|th)?";
 
 interface DateCandidate {
@@ -33,8 +34,18 @@ const PATTERNS: Array<{ re: RegExp; parse: (m: RegExpMatchArray) => Omit<DateCan
     parse: () => ({ year: undefined, full: false }),
   },
   {
-    // 14 March 2012, 21st September 2011, 2nd of October, 9 Jan
-    re: new RegExp(String.raw`\b(\d{1,2})${ORD}(?:\s+of)?\s+(${MONTH})\.?\b(?:,?\s+(\d{4})\b)?`, "gi"),
+    // 5 de mayo del 2011, el 23 de agosto de 2012
+    re: new RegExp(String.raw`(?<![\p{L}\p{N}])(?:el\s+)?(\d{1,2})\s+de\s+(?:${SPANISH_MONTH})(?![\p{L}])(?:\s+(?:de|del)\s+(\d{4}))?(?![\p{N}])`, "giu"),
+    parse: (m) => ({ year: m[2] ? Number(m[2]) : undefined, full: Boolean(m[2]) }),
+  },
+  {
+    // ngày 5 tháng 9 năm 2010, 5 tháng 9
+    re: /(?<![\p{L}\p{N}])(?:ngày\s+|ngay\s+)?(\d{1,2})\s+(?:tháng|thang)\s+(\d{1,2})(?:\s+(?:năm|nam)\s+(\d{4}))?(?![\p{N}])/giu,
+    parse: (m) => ({ year: m[3] ? Number(m[3]) : undefined, full: Boolean(m[3]) }),
+  },
+  {
+    // 14 March 2012, 21st September 2011, the 2nd of October, 9 Jan
+    re: new RegExp(String.raw`\b(?:the\s+)?(\d{1,2})${ORD}(?:\s+of)?\s+(${MONTH})\.?\b(?:,?\s+(\d{4})\b)?`, "gi"),
     parse: (m) => ({ year: m[3] ? Number(m[3]) : undefined, full: Boolean(m[3]) }),
   },
   {
@@ -49,8 +60,9 @@ function expandYear(text: string): number {
   return text.length === 4 ? n : n + 2000;
 }
 
-const KEYWORD = /\b(?:born|birthday|birthdays|birthday's|bday|b-day|dob|d\.o\.b|date of birth|birth ?date|turn(?:ing|s)? \d{1,2} on)\b/gi;
-const FIRST_PERSON = /\b(?:i|i'm|im|i've|me|my|mine|we|our)\b/i;
+const KEYWORD =
+  /(?<![\p{L}])(?:born|birthday|birthdays|birthday's|bday|b-day|dob|d\.o\.b|date of birth|birth ?date|turn(?:ing|s)? \d{1,2} on|nac[ií]|naci[oó]|nacimiento|cumple|cumpleaños|cumpleanos|sinh|sinh nhật|ngày sinh|sn|ngay sinh|sinh nhat)(?![\p{L}])/giu;
+const FIRST_PERSON = /(?<![\p{L}])(?:i|i'm|im|i've|me|my|mine|we|our|yo|mi|mis|t|tôi|mình|em|tao|tớ)(?![\p{L}])/iu;
 const BORN_YEAR = /\bborn(?:\s+in)?,?\s+((?:19|20)\d{2})\b/gi;
 
 /** Windows, in characters, within which a birthday word makes a date a date of birth. */
