@@ -168,9 +168,9 @@ export function evaluatePiiLines(lines: readonly PiiEvalLine[]): PiiEvaluation {
 }
 
 const pct = (n: number, d: number): string => (d === 0 ? "-" : `${((100 * n) / d).toFixed(1)}%`);
-const sumCells = <T extends object>(cells: T[], keys: Array<keyof T>): Record<keyof T, number> => {
-  const out = {} as Record<keyof T, number>;
-  for (const k of keys) out[k] = cells.reduce((acc, c) => acc + Number(c[k]), 0);
+const sumCells = <K extends string>(cells: Array<Record<K, number>>, keys: K[]): Record<K, number> => {
+  const out = {} as Record<K, number>;
+  for (const k of keys) out[k] = cells.reduce<number>((acc, c) => acc + c[k], 0);
   return out;
 };
 
@@ -231,7 +231,15 @@ export function piiTotals(ev: PiiEvaluation, lang?: Lang): { recall: number; pre
   let withheld = 0;
   let redactions = 0;
   let correct = 0;
-  for (const [key, c] of ev.recall) if (!lang || key.endsWith(`|${lang}`)) ((gold += c.gold), (withheld += c.withheld));
-  for (const [key, c] of ev.precision) if (!lang || key.endsWith(`|${lang}`)) ((redactions += c.redactions), (correct += c.correct));
+  for (const [key, c] of ev.recall) {
+    if (lang && !key.endsWith(`|${lang}`)) continue;
+    gold += c.gold;
+    withheld += c.withheld;
+  }
+  for (const [key, c] of ev.precision) {
+    if (lang && !key.endsWith(`|${lang}`)) continue;
+    redactions += c.redactions;
+    correct += c.correct;
+  }
   return { recall: gold === 0 ? 1 : withheld / gold, precision: redactions === 0 ? 1 : correct / redactions };
 }

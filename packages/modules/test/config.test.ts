@@ -23,7 +23,7 @@ describe("resolveModuleConfig", () => {
     expect(Object.keys(resolved).sort()).toEqual(["pii-filter", "safety-filter", "struggle-detector"]);
     expect(resolved["pii-filter"]).toEqual({
       enabled: true,
-      config: { storeOriginal: false, kinds: { email: true, phone: true, address: true, dob: true, name: true }, childAgeMin: 4, childAgeMax: 19 },
+      config: { storeOriginal: false, kinds: { email: true, phone: true, address: true, dob: true, name: true, person: true, student_id: true, handle: true }, childAgeMin: 4, childAgeMax: 19 },
     });
     expect(resolved["safety-filter"]?.config).toMatchObject({ blockAt: "high", alertAt: "medium", escalation: [], crisisResources: null });
     expect(resolved["struggle-detector"]?.config).toMatchObject({ windowSize: 8, idleMinutes: 5, similarityThreshold: 0.6 });
@@ -39,7 +39,7 @@ describe("resolveModuleConfig", () => {
     expect(resolved["struggle-detector"]?.config).toMatchObject({ idleMinutes: 3, windowSize: 6 });
     expect(resolved["pii-filter"]?.config).toMatchObject({
       storeOriginal: true,
-      kinds: { email: true, phone: true, address: true, dob: false, name: false },
+      kinds: { email: true, phone: true, address: true, dob: false, name: false, person: true, student_id: true, handle: true },
     });
   });
 

@@ -38,14 +38,15 @@ describe("runBeforeGateway", () => {
   });
 
   test("safety sees the original text even when redaction would hide the risk", () => {
-    // A real surname that is also a risk word: after name redaction the phrase is gone.
+    // A real surname that is also a risk word: written with a capital it reads as the name, so
+    // after name redaction the phrase is gone.
     const ctx = turn({ student: { id: "s-kill", givenName: "Sam", familyName: "Kill" } });
-    const result = runBeforeGateway(builtInModules, defaults, ctx, "I want to kill myself");
+    const result = runBeforeGateway(builtInModules, defaults, ctx, "I want to Kill myself");
     expect(result.text).toBe("I want to [name] myself");
     expect(result.action).toBe("block");
     expect(result.blockedBy).toBe("safety-filter");
     expect(result.reply).toBe(DEFAULT_SELF_HARM_REPLY);
-    expect(result.originalText).toBe("I want to kill myself");
+    expect(result.originalText).toBe("I want to Kill myself");
     expect(result.findings.map((f) => `${f.module}/${f.kind}`)).toEqual(["safety-filter/self-harm", "pii-filter/pii-redacted"]);
   });
 

@@ -26,11 +26,13 @@ function digitCount(value: string): number {
 export function findStudentIds(text: string): PiiSpan[] {
   const spans: PiiSpan[] = [];
   for (const m of text.matchAll(LABELLED_ID)) {
-    const value = m[1] ?? "";
+    const raw = m[1] ?? "";
+    // Lower-case letters before the digits are the sentence ("is 2023…"), not an id prefix.
+    const value = raw.replace(/^#?[a-z]+ /, "");
     // A value ending in a group that is only letters belongs to the sentence, not the id.
     const trimmed = value.replace(/(?:[ -][A-Za-z]+)+$/, "");
     if (digitCount(trimmed) < 3) continue;
-    const start = m.index + m[0].length - value.length;
+    const start = m.index + m[0].length - raw.length + (raw.length - value.length);
     spans.push({ kind: "student_id", start, end: start + trimmed.length });
     const after = text.slice(start + trimmed.length, start + trimmed.length + 60);
     const next = /^[^.!?\n]*?(?<![\p{L}\p{N}])(\d[\d -]*\d)(?![\p{L}\p{N}])/u.exec(after);
@@ -79,6 +81,8 @@ export function findHandles(text: string, lang: MessageLanguage): PiiSpan[] {
   const spans: PiiSpan[] = [];
   const social = SOCIAL_CUE.test(text);
   for (const m of text.matchAll(AT_HANDLE)) {
+    // Chat-wide mentions, not anyone's account.
+    if (/^@(?:everyone|here|channel|all|room)$/i.test(m[0])) continue;
     if (social || /[._\d]/.test(m[0])) spans.push({ kind: "handle", start: m.index, end: m.index + m[0].length });
   }
   for (const re of [DISCORD_TAG, URL_HANDLE]) {

@@ -162,7 +162,7 @@ function extendTail(text: string, end: number): number {
 // personal unless the student says it is their address.
 const LANDMARKS = /^(?:1600\s+pennsylvania|221b\s+baker|10\s+downing|350\s+fifth|1\s+infinite\s+loop|1600\s+amphitheatre|4059\s+mt\.?\s+lee|11\s+wall\s+street|20\s+w\.?\s+34th)/i;
 const OWN_ADDRESS_CUE =
-  /(?<![\p{L}])(?:my address|our address|i live|we live|i'm at|im at|live at|lives at|mi direcci[oó]n|vivo|vivimos|vive|mi casa|nhà t|nhà tôi|nhà mình|nhà em|địa chỉ)(?![\p{L}])/iu;
+  /(?<![\p{L}])(?:my address|our address|i live|we live|i'm at|im at|live at|lives at|come over|pick me up|send it to|deliver|mi direcci[oó]n|vivo|vivimos|vive|mi casa|nhà t|nhà tôi|nhà mình|nhà em|địa chỉ)(?![\p{L}])/iu;
 
 /** Street addresses (house number + name + street type, with unit, city and zip) and postcodes, in English, Spanish and Vietnamese. */
 export function findAddresses(text: string): PiiSpan[] {

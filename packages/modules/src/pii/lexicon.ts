@@ -37,11 +37,42 @@ export function isNounOnly(word: string): boolean {
   return tags.length > 0 && tags.every((t) => NOUN_TAGS.has(t));
 }
 
+// Tags for proper nouns and the catch-all "Noun", which the lexicon gives to names of peoples and
+// places as well ("maya", "brooklyn"): not evidence that a name is an everyday word.
+const PROPER_TAGS = new Set(["Noun", "ProperNoun", "Place", "City", "Country", "Region", "Demonym", "Organization", "SportsTeam", "Person", "LastName", ...NAME_TAGS]);
+
+/** An everyday English word ("hope", "poppy", "may"), as opposed to a name or a place. */
+export function isOrdinaryWord(word: string): boolean {
+  const tags = tagsOf(word);
+  return tags.length > 0 && tags.every((t) => !PROPER_TAGS.has(t));
+}
+
 /** An English word whose main use is not a person's name ("private", "wants", "when"). */
 export function isKnownWord(word: string): boolean {
   const tags = tagsOf(word);
   return tags.length > 0 && !tags.some((t) => NAME_TAGS.has(t) || t === "LastName");
 }
+
+/**
+ * Given and family names that are also everyday English words. Redacting every "will", "grace"
+ * or "brown" would mangle the student's questions ("I will finish", "the brown fox"), so these
+ * count as the name only when written like one: capitalised mid-sentence, after a naming cue
+ * ("my name is will", "it's will"), next to another part of the student's name, or as a greeting
+ * at the start ("Grace here", "Will is my name").
+ */
+export const ENGLISH_WORD_NAMES = new Set([
+  "will", "may", "grace", "hope", "faith", "joy", "rose", "summer", "autumn", "april", "june",
+  "august", "mark", "bill", "art", "pat", "sue", "rob", "jack", "dawn", "amber", "iris", "ivy",
+  "lily", "daisy", "holly", "ruby", "pearl", "sky", "river", "brook", "rain", "storm", "star",
+  "sunny", "honey", "angel", "destiny", "hunter", "chase", "drew", "max", "miles", "bob", "carol",
+  "frank", "gene", "guy", "jay", "jean", "ray", "reed", "rich", "rusty", "sandy", "young", "white",
+  "brown", "green", "black", "gray", "grey", "king", "hill", "wood", "woods", "baker", "cook",
+  "long", "short", "little", "small", "sharp", "bell", "ball", "hall", "stone", "field", "moss",
+  "price", "page", "rice", "bush", "marsh", "fox", "wolf", "bird", "swift", "hunt", "love", "best",
+  "bond", "gold", "silver", "law", "park", "lane", "north", "south", "west", "east", "mason",
+  "carpenter", "potter", "fisher", "miller", "glass", "snow", "frost", "winter", "spring", "day",
+  "knight", "rivers", "banks", "wells", "case", "cash", "major", "noble", "sterling", "aurora",
+]);
 
 export type MessageLanguage = "en" | "es" | "vi";
 

@@ -1,28 +1,8 @@
 import { escapeRegExp, foldForMatch } from "../text.ts";
 import type { StudentInfo } from "../types.ts";
-import { isFirstName, isKnownWord, isLastName, type MessageLanguage } from "./lexicon.ts";
+import { ENGLISH_WORD_NAMES, isFirstName, isLastName, isOrdinaryWord, type MessageLanguage } from "./lexicon.ts";
 import type { PiiSpan } from "./types.ts";
 
-/**
- * Given and family names that are also everyday English words. Redacting every "will", "grace"
- * or "brown" would mangle the student's questions ("I will finish", "the brown fox"), so these
- * count as the name only when written like one: capitalised mid-sentence, after a naming cue
- * ("my name is will", "it's will"), next to another part of the student's name, or as a greeting
- * at the start ("Grace here", "Will is my name").
- */
-const COMMON_WORD_NAMES = new Set([
-  "will", "may", "grace", "hope", "faith", "joy", "rose", "summer", "autumn", "april", "june",
-  "august", "mark", "bill", "art", "pat", "sue", "rob", "jack", "dawn", "amber", "iris", "ivy",
-  "lily", "daisy", "holly", "ruby", "pearl", "sky", "river", "brook", "rain", "storm", "star",
-  "sunny", "honey", "angel", "destiny", "hunter", "chase", "drew", "max", "miles", "bob", "carol",
-  "frank", "gene", "guy", "jay", "jean", "ray", "reed", "rich", "rusty", "sandy", "young", "white",
-  "brown", "green", "black", "gray", "grey", "king", "hill", "wood", "woods", "baker", "cook",
-  "long", "short", "little", "small", "sharp", "bell", "ball", "hall", "stone", "field", "moss",
-  "price", "page", "rice", "bush", "marsh", "fox", "wolf", "bird", "swift", "hunt", "love", "best",
-  "bond", "gold", "silver", "law", "park", "lane", "north", "south", "west", "east", "mason",
-  "carpenter", "potter", "fisher", "miller", "glass", "snow", "frost", "winter", "spring", "day",
-  "knight", "rivers", "banks", "wells", "case", "cash", "major", "noble", "sterling",
-]);
 
 /**
  * Spanish given and family names that are everyday words: "la luna tiene fases", "la palabra
@@ -142,7 +122,7 @@ function partOfAnotherName(text: string, match: PartMatch, parts: NamePart[]): b
 
 function isWordName(part: NamePart, lang: MessageLanguage): boolean {
   const folded = foldForMatch(part.name);
-  return COMMON_WORD_NAMES.has(folded) || SPANISH_WORD_NAMES.has(folded) || isKnownWord(part.name) || lang === "vi";
+  return ENGLISH_WORD_NAMES.has(folded) || SPANISH_WORD_NAMES.has(folded) || isOrdinaryWord(part.name) || lang === "vi";
 }
 
 /**

@@ -1,4 +1,4 @@
-import { isFirstName, isKnownWord, isLastName, isNounOnly, type MessageLanguage } from "./lexicon.ts";
+import { ENGLISH_WORD_NAMES, isFirstName, isKnownWord, isLastName, isNounOnly, type MessageLanguage } from "./lexicon.ts";
 import type { PiiSpan } from "./types.ts";
 
 /**
@@ -148,6 +148,8 @@ export function findOtherPeople(text: string, lang: MessageLanguage): PiiSpan[] 
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
     if (!token || taken.has(i) || !isFirstName(token.text) || EN_STOP.has(token.lower)) continue;
+    // "we say grace", "will you": without a relation word these need a capital letter.
+    if (ENGLISH_WORD_NAMES.has(token.lower) && !/^\p{Lu}/u.test(token.text)) continue;
     const prev = tokens[i - 1];
     const next = tokens[i + 1];
     // "got into howard", "in jackson": after these, a name is more often a place.
