@@ -116,7 +116,7 @@ const TAIL_STOP = new Set([
   "and", "or", "but", "so", "how", "what", "is", "are", "was", "for", "the", "to", "i", "im", "i'm", "my", "me", "we",
   "it", "it's", "its", "that", "this", "if", "in", "on", "at", "with", "can", "do", "does", "next", "near", "by",
   "which", "where", "when", "who", "from", "lol", "pls", "please", "thanks", "phone", "email", "cell", "number", "dob",
-  "birthday", "bday", "snap", "id", "name", "zip", "y", "o", "pa", "para", "por", "que", "q", "se", "es", "mi", "me",
+  "birthday", "bday", "snap", "id", "name", "zip", "ok", "okay", "right", "pls", "plz", "y", "o", "pa", "para", "por", "que", "q", "se", "es", "mi", "me",
   "le", "lo", "en", "con", "cerca", "mi", "cel", "correo", "tel", "t", "tôi", "mình", "em", "cô", "thầy", "muốn", "gửi",
   "từ", "đến", "đây", "là", "của", "ở", "và", "với", "bảo", "ghi", "cho", "nhé", "nha", "phải", "ko", "không",
 ]);
@@ -149,6 +149,8 @@ function extendTail(text: string, end: number): number {
       segEnd = cursor + sep[0].length + m.index + kept.length;
       if (kept.endsWith(".") && !abbreviation) break;
       if (kept !== m[0]) break;
+      // A ZIP ends the address line.
+      if (/^\d{5}(?:-\d{4})?$/.test(word)) return segEnd;
     }
     if (taken === 0) break;
     // A segment without a comma in front must look like a zip/state/city line, not the sentence.
@@ -181,7 +183,10 @@ export function findAddresses(text: string): PiiSpan[] {
       cores.push({ kind: "address", start: m.index, end: m.index + m[0].length + (unit?.[0].length ?? 0) });
     }
   }
-  for (const m of text.matchAll(VI_STREET)) {
+  // The Vietnamese and ZIP-tail forms start at any number, so they run only when the text has
+  // what they need to end in: cheap checks that keep long messages fast.
+  const viAddressWords = /(?<![\p{L}])(?:phường|quận|huyện|xã|tp\.?|thành phố|tỉnh|p\.|q\.|phuong|quan|huyen|thanh pho|tinh|ngõ|ngách|hẻm|kiệt|đường|phố)(?![\p{L}])/iu.test(text);
+  for (const m of viAddressWords ? text.matchAll(VI_STREET) : []) {
     const end = m.index + m[0].length;
     // Trim the name words back until an administrative segment follows.
     const words = [...m[0].matchAll(/\s+[\p{L}][\p{L}\p{M}]*/gu)];
@@ -202,8 +207,9 @@ export function findAddresses(text: string): PiiSpan[] {
     }
   }
   // A house number and name words whose tail has a US state + ZIP ("27 willow bend, apt 2, boise id 83702").
+  const hasZip = US_STATE_ZIP_ANY_CASE.test(text);
   tokens.forEach((token, i) => {
-    if (!HOUSE_NUMBER.test(token.text) || cores.some((c) => c.start === token.start)) return;
+    if (!hasZip || !HOUSE_NUMBER.test(token.text) || cores.some((c) => c.start === token.start)) return;
     const names = tokens.slice(i + 1, i + 4);
     for (let n = names.length; n >= 1; n--) {
       const last = names[n - 1];

@@ -79,8 +79,8 @@ export interface DobPolicy {
   maxAgeYears: number;
 }
 
-function nearKeyword(text: string, start: number, end: number): boolean {
-  for (const k of text.matchAll(KEYWORD)) {
+function nearKeyword(keywords: readonly RegExpExecArray[], start: number, end: number): boolean {
+  for (const k of keywords) {
     const kEnd = k.index + k[0].length;
     if (kEnd <= start && start - kEnd <= KEYWORD_BEFORE) return true;
     if (k.index >= end && k.index - end <= KEYWORD_AFTER) return true;
@@ -100,13 +100,15 @@ export function findDatesOfBirth(text: string, policy: DobPolicy): PiiSpan[] {
   const oldest = policy.currentYear - policy.maxAgeYears;
   const childFrom = policy.currentYear - policy.childAgeMax;
   const childTo = policy.currentYear - policy.childAgeMin;
+  // Keyword positions once per text: scanning for them per candidate date is quadratic.
+  const keywords = [...text.matchAll(KEYWORD)];
   for (const { re, parse } of PATTERNS) {
     for (const m of text.matchAll(re)) {
       const start = m.index;
       const end = start + m[0].length;
       const { year, full } = parse(m);
       const plausibleYear = year === undefined || (year >= oldest && year <= policy.currentYear);
-      if (nearKeyword(text, start, end)) {
+      if (nearKeyword(keywords, start, end)) {
         if (plausibleYear) spans.push({ kind: "dob", start, end });
         continue;
       }

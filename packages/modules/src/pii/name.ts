@@ -15,7 +15,7 @@ const SPANISH_WORD_NAMES = new Set([
   "ángeles", "milagros", "reyes", "cruz", "leon", "león", "santos", "flores", "rios", "ríos",
   "vega", "torres", "campos", "prado", "serrano", "bravo", "moreno", "rubio", "blanco", "delgado",
   "salas", "rojas", "castillo", "montes", "cano", "leal", "bueno", "real", "nieves", "marina",
-  "aurora", "primavera", "paloma", "celeste", "alba",
+  "aurora", "primavera", "paloma", "celeste", "alba", "ella", "mar",
 ]);
 
 // Words that introduce the writer's own name, in English, Spanish and Vietnamese.

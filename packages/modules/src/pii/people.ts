@@ -32,16 +32,16 @@ function tokenize(text: string): Token[] {
 const EN_RELATIONS =
   "friend|friends|bestie|besties|bff|bf|gf|boyfriend|girlfriend|mom|moms|mum|mommy|mother|dad|daddy|father|stepmom|stepmum|stepdad|sister|sis|sisters|brother|bro|brothers|cousin|cousins|aunt|auntie|aunty|uncle|grandma|grandpa|granny|grandmother|grandfather|nana|abuela|abuelo|tia|tio|tía|tío|primo|prima|niece|nephew|neighbor|neighbour|teacher|coach|counselor|counsellor|tutor|classmate|classmates|partner|crush|buddy|pal|principal|babysitter|stepbrother|stepsister|roommate|twin|sibling|siblings|godmother|godfather";
 const EN_CUE = new RegExp(
-  String.raw`(?<![\p{L}])(?:(?:my|our|his|her|their|your|ur)\s+(?:(?:best|little|lil|big|older|younger|baby|twin|step|new|old|other|favorite|favourite|lab|science|math|english|history|art|music|soccer|basketball)\s+){0,2}(?:${EN_RELATIONS})(?:'s\s+name\s+is|\s+named|\s+called|\s+is\s+named)?|(?:mr|mrs|ms|mx|dr|coach|professor|prof|aunt|uncle|auntie|grandma|grandpa)\.?|me\s+(?:and|&|n))\s*,?\s*$`,
-  "iu",
+  String.raw`(?<![\p{L}])(?:(?:my|our|his|her|their|your|ur)\s+(?:(?:best|little|lil|big|older|younger|baby|twin|step|new|old|other|favorite|favourite|lab|science|math|english|history|art|music|soccer|basketball)\s+){0,2}(?:${EN_RELATIONS})(?:'s\s+name\s+is|\s+named|\s+called|\s+is\s+named)?|(?:mr|mrs|ms|mx|dr|coach|professor|prof|aunt|uncle|auntie|grandma|grandpa)\.?|me\s+(?:and|&|n))(?![\p{L}])\s*,?\s*`,
+  "giu",
 );
 const ES_CUE = new RegExp(
-  String.raw`(?<![\p{L}])(?:(?:mi|mis|tu|tus|su|sus)\s+(?:mejor(?:es)?\s+)?(?:amig[oa]s?|mam[aá]|mami|madre|pap[aá]|papi|padre|herman[oa]s?|hermanit[oa]s?|prim[oa]s?|t[ií][oa]s?|abuel[oa]s?|abuelit[oa]s?|novi[oa]|compa|compas|compañer[oa]s?|vecin[oa]s?|maestr[oa]|profe|profesor|profesora|padrastro|madrastra|sobrin[oa]s?|cuñad[oa]|padrino|madrina|entrenador|entrenadora)(?:\s+(?:el|la))?|(?:el|la)\s+(?:profe|profesor|profesora|maestr[oa]|miss|entrenador|entrenadora|directora?)|(?:se\s+llama|don|doña|sr|sra|srta)\.?)\s*,?\s*$`,
-  "iu",
+  String.raw`(?<![\p{L}])(?:(?:mi|mis|tu|tus|su|sus)\s+(?:mejor(?:es)?\s+)?(?:amig[oa]s?|mam[aá]|mami|madre|pap[aá]|papi|padre|herman[oa]s?|hermanit[oa]s?|prim[oa]s?|t[ií][oa]s?|abuel[oa]s?|abuelit[oa]s?|novi[oa]|compa|compas|compañer[oa]s?|vecin[oa]s?|maestr[oa]|profe|profesor|profesora|padrastro|madrastra|sobrin[oa]s?|cuñad[oa]|padrino|madrina|entrenador|entrenadora)(?:\s+(?:el|la))?|(?:el|la)\s+(?:profe|profesor|profesora|maestr[oa]|miss|entrenador|entrenadora|directora?)|(?:se\s+llama|don|doña|sr|sra|srta)\.?)(?![\p{L}])\s*,?\s*`,
+  "giu",
 );
 const VI_CUE = new RegExp(
-  String.raw`(?<![\p{L}])(?:bạn(?:\s+(?:thân|trai|gái|học|cùng\s+lớp|cùng\s+bàn))?|mẹ|má|bố|ba|cha|chị(?:\s+(?:gái|họ))?|anh(?:\s+(?:trai|họ))?|em\s+(?:gái|trai|họ)|cô|thầy|bà(?:\s+(?:ngoại|nội))?|ông(?:\s+(?:ngoại|nội))?|bác|chú|dì|cậu|mợ|thím|dượng)(?:\s+(?:của\s+)?(?:t|tôi|mình|em|tao|tớ))?(?:\s+(?:là|tên\s+là|tên))?\s*$`,
-  "iu",
+  String.raw`(?<![\p{L}])(?:bạn(?:\s+(?:thân|trai|gái|học|cùng\s+lớp|cùng\s+bàn))?|mẹ|má|bố|ba|cha|chị(?:\s+(?:gái|họ))?|anh(?:\s+(?:trai|họ))?|em\s+(?:gái|trai|họ)|cô|thầy|bà(?:\s+(?:ngoại|nội))?|ông(?:\s+(?:ngoại|nội))?|bác|chú|dì|cậu|mợ|thím|dượng)(?:\s+(?:của\s+)?(?:t|tôi|mình|em|tao|tớ))?(?:\s+(?:là|tên\s+là|tên))?(?![\p{L}\p{M}])\s*`,
+  "giu",
 );
 
 const EN_STOP = new Set([
@@ -113,6 +113,9 @@ export function findOtherPeople(text: string, lang: MessageLanguage): PiiSpan[] 
   const tokens = tokenize(text);
   const spans: PiiSpan[] = [];
   const cue = lang === "vi" ? VI_CUE : lang === "es" ? ES_CUE : EN_CUE;
+  // Where a relation or title ends: one pass over the text, not a regex per word.
+  const cueEnds = new Set<number>();
+  for (const m of text.matchAll(cue)) cueEnds.add(m.index + m[0].length);
   const taken = new Set<number>();
   const take = (i: number, afterCue: boolean): number => {
     const first = tokens[i];
@@ -128,8 +131,8 @@ export function findOtherPeople(text: string, lang: MessageLanguage): PiiSpan[] 
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
     if (!token || taken.has(i)) continue;
+    if (!cueEnds.has(token.start)) continue;
     const before = text.slice(Math.max(0, token.start - 40), token.start);
-    if (!cue.test(before)) continue;
     let j = i;
     // "bà ngoại t bà sáu", "my uncle mr. lee": skip a title between the relation and the name.
     while (lang === "vi" && tokens[j] && VI_TITLES.has(tokens[j]?.lower ?? "") && tokens[j + 1] && !VI_STOP.has(tokens[j + 1]?.lower ?? "x")) j++;
