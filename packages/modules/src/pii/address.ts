@@ -149,8 +149,9 @@ function extendTail(text: string, end: number): number {
       segEnd = cursor + sep[0].length + m.index + kept.length;
       if (kept.endsWith(".") && !abbreviation) break;
       if (kept !== m[0]) break;
-      // A ZIP ends the address line.
-      if (/^\d{5}(?:-\d{4})?$/.test(word)) return segEnd;
+      // A ZIP after the city ends the address line ("boise id 83702"); one before it does not
+      // ("28013 madrid").
+      if (taken > 1 && /^\d{5}(?:-\d{4})?$/.test(word)) return segEnd;
     }
     if (taken === 0) break;
     // A segment without a comma in front must look like a zip/state/city line, not the sentence.
