@@ -108,6 +108,20 @@ describe.each(transports(() => upstream.url))("alerts across instances (%s)", (_
 });
 
 describe("content modules on the live path", () => {
+  test("the gateway never receives classmates' names, handles, student ids or street addresses", async () => {
+    const scene = await newScene();
+    const sessionId = await startSession(scene);
+    const text = "my friend tyler and my mom lupita say hi, my snap is ty_rex09, student id 20481733, we live at 4412 maple ridge dr, austin tx 78745";
+    await send(scene, sessionId, text);
+    const request = upstream.requests.find((r) => JSON.stringify(r).includes("say hi"));
+    expect(request).toBeDefined();
+    const wire = JSON.stringify(request);
+    for (const raw of ["tyler", "lupita", "ty_rex09", "20481733", "maple", "austin", "78745"]) expect(wire).not.toContain(raw);
+    expect(request?.messages.at(-1)?.content).toBe(
+      "my friend [name] and my mom [name] say hi, my snap is [handle], student id [student id], we live at [address]",
+    );
+  });
+
   test("the gateway receives redacted text: the student's own name and email never leave", async () => {
     const scene = await newScene();
     const sessionId = await startSession(scene);
