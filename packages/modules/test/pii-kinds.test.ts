@@ -89,6 +89,8 @@ describe("full street addresses and dates of birth in three languages", () => {
     ["we live at 77 Sunset Blvd, Apt 5, Tucson AZ 85701", "we live at [address]"],
     ["my address is 12 w 4th st, boise id 83702 ok", "my address is [address] ok"],
     ["my address is PO box 88, taos nm 87571", "my address is [address]"],
+    ["we live at 8 Birch Road, call 07700 900555", "we live at [address], call [phone]"],
+    ["i live at 5 oak ave, 07700 900555 is my cell", "i live at [address], [phone] is my cell"],
     ["vivo en Calle 5 #23-10, Medellín", "vivo en [address]"],
     ["mi direccion es Av. Juárez 145, col. Centro, Guadalajara", "mi direccion es [address]"],
     ["nhà em ở số 12 đường Lê Lợi, quận 1, TP.HCM", "nhà em ở [address]"],

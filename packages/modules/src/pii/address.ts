@@ -116,7 +116,9 @@ const TAIL_STOP = new Set([
   "and", "or", "but", "so", "how", "what", "is", "are", "was", "for", "the", "to", "i", "im", "i'm", "my", "me", "we",
   "it", "it's", "its", "that", "this", "if", "in", "on", "at", "with", "can", "do", "does", "next", "near", "by",
   "which", "where", "when", "who", "from", "lol", "pls", "please", "thanks", "phone", "email", "cell", "number", "dob",
-  "birthday", "bday", "snap", "id", "name", "zip", "ok", "okay", "right", "pls", "plz", "y", "o", "pa", "para", "por", "que", "q", "se", "es", "mi", "me",
+  "birthday", "bday", "snap", "id", "name", "zip", "ok", "okay", "right", "pls", "plz", "call", "text", "txt",
+  "ring", "mobile", "whatsapp", "insta", "ig", "tiktok", "discord", "born", "student", "lunch", "movil", "móvil",
+  "celular", "teléfono", "telefono", "sđt", "sdt", "đt", "zalo", "email", "mail", "y", "o", "pa", "para", "por", "que", "q", "se", "es", "mi", "me",
   "le", "lo", "en", "con", "cerca", "mi", "cel", "correo", "tel", "t", "tôi", "mình", "em", "cô", "thầy", "muốn", "gửi",
   "từ", "đến", "đây", "là", "của", "ở", "và", "với", "bảo", "ghi", "cho", "nhé", "nha", "phải", "ko", "không",
 ]);

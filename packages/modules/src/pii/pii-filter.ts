@@ -66,6 +66,20 @@ export interface PiiRedaction {
   counts: Partial<Record<PiiKind, number>>;
 }
 
+// An address runs on over the lines after the street; it must not swallow a phone number or an
+// e-mail another detector found there ("…Poplar Street, call 07700 900999"). Names inside it stay
+// inside it: streets and towns are named after people.
+const SEPARATE_ITEMS = new Set<PiiKind>(["email", "phone", "student_id", "handle", "dob"]);
+function trimAddresses(spans: PiiSpan[], text: string): PiiSpan[] {
+  return spans.map((span) => {
+    if (span.kind !== "address") return span;
+    const cut = Math.min(span.end, ...spans.filter((o) => SEPARATE_ITEMS.has(o.kind) && o.start > span.start && o.start < span.end).map((o) => o.start));
+    if (cut === span.end) return span;
+    const end = span.start + text.slice(span.start, cut).replace(/[\s,;:]+$/u, "").length;
+    return { ...span, end };
+  });
+}
+
 // Longest span wins where two detectors overlap ("maya.okafor@gmail.com" is one email, not an
 // email plus a name); ties go to the kind listed first in PII_KINDS.
 function resolveOverlaps(spans: PiiSpan[]): PiiSpan[] {
@@ -107,7 +121,7 @@ export function redactPii(
   }
   if (config.kinds.name && opts.student) found.push(...findStudentName(text, opts.student, lang));
   if (config.kinds.person) found.push(...findOtherPeople(text, lang));
-  const spans = resolveOverlaps(found);
+  const spans = resolveOverlaps(trimAddresses(found, text));
   let out = "";
   let cursor = 0;
   const counts: Partial<Record<PiiKind, number>> = {};
