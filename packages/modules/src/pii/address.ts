@@ -102,7 +102,7 @@ const SPANISH_CUE = /(?<![\p{L}])(?:vivo|vive|viven|vivimos|direcci[oó]n|domici
 // Vietnamese: "số 45 ngõ 12 phố Huế", "27/4 lê văn sỹ", "thôn 3", followed by a ward, district
 // or city ("phường 13, quận 3", "tp. cần thơ").
 const VI_STREET = new RegExp(
-  String.raw`(?<![\p{L}\p{N}/])(?:(?:số|so)\s+)?\d{1,5}[a-z]?(?:/\d{1,4}[a-z]?)*(?:\s+(?:ngõ|ngách|hẻm|kiệt|ngo|hem)\s+\d{1,5}(?:/\d{1,4})*)*(?:\s+(?:đường|phố|duong|pho))?(?:\s+[\p{L}][\p{L}\p{M}]*){1,4}|(?<![\p{L}])(?:thôn|ấp|xóm|khu phố|tổ|thon|ap|xom)\s+\d{1,3}`,
+  String.raw`(?<![\p{L}\p{N}/])(?:(?:số|so|hẻm|ngõ|kiệt|hem|ngo)\s+)?\d{1,5}[a-z]?(?:/\d{1,4}[a-z]?)*(?:\s+(?:ngõ|ngách|hẻm|kiệt|ngo|hem)\s+\d{1,5}(?:/\d{1,4})*)*(?:\s+(?:đường|phố|duong|pho))?(?:\s+[\p{L}][\p{L}\p{M}]*){1,4}|(?<![\p{L}])(?:thôn|ấp|xóm|khu phố|tổ|thon|ap|xom)\s+\d{1,3}`,
   "giu",
 );
 const VI_ADMIN = /^\s*,\s*(?:phường|quận|huyện|xã|thị xã|thị trấn|tp\.?|thành phố|tỉnh|p\.|q\.|phuong|quan|huyen|xa|thanh pho|tinh)(?![\p{L}])/iu;

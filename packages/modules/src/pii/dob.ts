@@ -63,7 +63,7 @@ function expandYear(text: string): number {
 const KEYWORD =
   /(?<![\p{L}])(?:born|birthday|birthdays|birthday's|bday|b-day|dob|d\.o\.b|date of birth|birth ?date|turn(?:ing|s)? \d{1,2} on|nac[ií]|naci[oó]|nacimiento|cumple|cumpleaños|cumpleanos|sinh|sinh nhật|ngày sinh|sn|ngay sinh|sinh nhat)(?![\p{L}])/giu;
 const FIRST_PERSON = /(?<![\p{L}])(?:i|i'm|im|i've|me|my|mine|we|our|yo|mi|mis|t|tôi|mình|em|tao|tớ)(?![\p{L}])/iu;
-const BORN_YEAR = /\bborn(?:\s+in)?,?\s+((?:19|20)\d{2})\b/gi;
+const BORN_YEAR = /(?<![\p{L}])(?:born(?:\s+in)?|nac[ií](?:\s+en)?|sinh\s+năm|sinh\s+nam)(?![\p{L}]),?\s+((?:19|20)\d{2})(?![\p{N}])/giu;
 
 /** Windows, in characters, within which a birthday word makes a date a date of birth. */
 const KEYWORD_BEFORE = 40;

@@ -53,6 +53,10 @@ const EN_STOP = new Set([
   "group", "chat", "phone", "number", "email", "birthday", "bday", "house", "car", "name", "names", "said", "told",
   "s", "t", "re", "ll", "d", "ve", "m", "all", "both", "not", "never", "always", "still", "again", "today", "tonight",
   "jeans", "joke", "jokes", "assistant", "aide", "side", "circle", "squad", "team", "class", "homework", "hw",
+  // Contractions typed without the apostrophe are unknown to the lexicon but never a surname.
+  "didnt", "dont", "doesnt", "isnt", "wasnt", "werent", "cant", "wont", "aint", "hasnt", "havent", "wouldnt",
+  "couldnt", "shouldnt", "im", "ive", "hes", "shes", "theyre", "youre", "thats", "whats", "lets", "gonna", "wanna",
+  "gotta", "kinda", "sorta", "prob", "probs", "tmrw", "tmr", "rly", "srsly", "btw", "imo", "smh", "ikr", "tho",
 ]);
 const ES_STOP = new Set([
   "y", "e", "o", "u", "que", "q", "de", "del", "la", "el", "los", "las", "un", "una", "es", "era", "dice", "dijo",
