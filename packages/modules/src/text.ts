@@ -4,6 +4,8 @@
  * original text.
  */
 export function foldForMatch(text: string): string {
+  // Plain ASCII (most messages) needs no per-character work.
+  if (/^[\x00-\x7f]*$/.test(text)) return text.toLowerCase();
   let out = "";
   for (const ch of text) {
     if (ch.length !== 1) {

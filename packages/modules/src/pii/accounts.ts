@@ -60,6 +60,7 @@ const HANDLE_TOKEN = /^@?[\p{L}\p{N}._#-]{2,32}$/u;
 const URL_HANDLE = /(?<![\w.])(?:https?:\/\/)?(?:www\.)?(?:fb|facebook|instagram|tiktok|twitter|x|youtube|twitch|snapchat)\.com\/@?[\w.-]{2,40}/giu;
 const AT_HANDLE = /(?<![\p{L}\p{N}._@-])@[\p{L}\p{N}_](?:[\p{L}\p{N}._]{0,29}[\p{L}\p{N}_])?(?![\p{L}\p{N}@(])/gu;
 const DISCORD_TAG = /(?<![\p{L}\p{N}._#-])[\p{L}\p{N}._]{2,32}#\d{4}(?![\p{L}\p{N}])/gu;
+const PLATFORM_WORD = new RegExp(String.raw`(?<![\p{L}\p{N}@.])${PLATFORM}(?![\p{L}\p{N}])`, "giu");
 const SOCIAL_CUE = new RegExp(String.raw`(?<![\p{L}])(?:${PLATFORM}|follow|add me|dm|message me|account|acc|profile)(?![\p{L}])`, "iu");
 
 function looksLikeHandle(token: string, lang: MessageLanguage): boolean {
@@ -88,8 +89,7 @@ export function findHandles(text: string, lang: MessageLanguage): PiiSpan[] {
   for (const re of [DISCORD_TAG, URL_HANDLE]) {
     for (const m of text.matchAll(re)) spans.push({ kind: "handle", start: m.index, end: m.index + m[0].length });
   }
-  const platform = new RegExp(String.raw`(?<![\p{L}\p{N}@.])${PLATFORM}(?![\p{L}\p{N}])`, "giu");
-  for (const m of text.matchAll(platform)) {
+  for (const m of text.matchAll(PLATFORM_WORD)) {
     const tokens = text.slice(m.index + m[0].length, m.index + m[0].length + 80).matchAll(/[^\s,:;!?()"]+/g);
     let skipped = 0;
     for (const t of tokens) {

@@ -89,6 +89,7 @@ const US_STATES =
 const US_STATE_ZIP = new RegExp(String.raw`\b(?:${US_STATES}) \d{5}(?:-\d{4})?\b`, "g");
 const STATE_CODES = new Set(US_STATES.toLowerCase().split("|"));
 const US_STATE_ZIP_ANY_CASE = new RegExp(String.raw`\b(?:${US_STATES}) \d{5}(?:-\d{4})?\b`, "i");
+const US_STATE_ZIP_GLOBAL = new RegExp(US_STATE_ZIP_ANY_CASE.source, "gi");
 
 // Street types written before the name: French/Spanish/Italian ("301 rue st-denis") after a
 // number, and the Spanish forms that put the number last ("calle 5 de febrero 88", "av. juárez 455").
@@ -210,9 +211,11 @@ export function findAddresses(text: string): PiiSpan[] {
     }
   }
   // A house number and name words whose tail has a US state + ZIP ("27 willow bend, apt 2, boise id 83702").
-  const hasZip = US_STATE_ZIP_ANY_CASE.test(text);
+  // Only house numbers shortly before a state + ZIP can start such an address.
+  const zips = [...text.matchAll(US_STATE_ZIP_GLOBAL)].map((m) => m.index);
   tokens.forEach((token, i) => {
-    if (!hasZip || !HOUSE_NUMBER.test(token.text) || cores.some((c) => c.start === token.start)) return;
+    if (!zips.some((z) => z > token.start && z - token.start < 120)) return;
+    if (!HOUSE_NUMBER.test(token.text) || cores.some((c) => c.start === token.start)) return;
     const names = tokens.slice(i + 1, i + 4);
     for (let n = names.length; n >= 1; n--) {
       const last = names[n - 1];

@@ -11,46 +11,51 @@ const lexicon: Record<string, unknown> =
   (nlp.model() as { one?: { lexicon?: Record<string, unknown> } }).one?.lexicon ?? {};
 
 const NAME_TAGS = new Set(["FirstName", "MaleName", "FemaleName", "Person"]);
-
-function tagsOf(word: string): string[] {
-  const entry = lexicon[word.toLowerCase()];
-  if (typeof entry === "string") return [entry];
-  if (Array.isArray(entry)) return entry.filter((t): t is string => typeof t === "string");
-  return [];
-}
-
-/** A given name in compromise's lexicon whose main use is as a name ("tyler", not "may"). */
-export function isFirstName(word: string): boolean {
-  return tagsOf(word).some((t) => NAME_TAGS.has(t));
-}
-
-/** A surname in the lexicon ("lincoln", "lee"). */
-export function isLastName(word: string): boolean {
-  return tagsOf(word).includes("LastName");
-}
-
 const NOUN_TAGS = new Set(["Noun", "Singular", "Uncountable", "Month", "ProperNoun"]);
-
-/** An English word the lexicon knows only as a noun ("ray", "potter", "jan"): a name can be one. */
-export function isNounOnly(word: string): boolean {
-  const tags = tagsOf(word);
-  return tags.length > 0 && tags.every((t) => NOUN_TAGS.has(t));
-}
-
 // Tags for proper nouns and the catch-all "Noun", which the lexicon gives to names of peoples and
 // places as well ("maya", "brooklyn"): not evidence that a name is an everyday word.
 const PROPER_TAGS = new Set(["Noun", "ProperNoun", "Place", "City", "Country", "Region", "Demonym", "Organization", "SportsTeam", "Person", "LastName", ...NAME_TAGS]);
 
+// The lexicon is a plain object of ~24,000 keys; every question below is asked for most words of
+// every message, so the answers are sorted into sets once, at load.
+const FIRST_NAMES = new Set<string>();
+const LAST_NAMES = new Set<string>();
+const NOUNS_ONLY = new Set<string>();
+const ORDINARY = new Set<string>();
+const KNOWN = new Set<string>();
+for (const [word, entry] of Object.entries(lexicon)) {
+  const tags = typeof entry === "string" ? [entry] : Array.isArray(entry) ? entry.filter((t): t is string => typeof t === "string") : [];
+  if (tags.length === 0) continue;
+  if (tags.some((t) => NAME_TAGS.has(t))) FIRST_NAMES.add(word);
+  if (tags.includes("LastName")) LAST_NAMES.add(word);
+  if (tags.every((t) => NOUN_TAGS.has(t))) NOUNS_ONLY.add(word);
+  if (tags.every((t) => !PROPER_TAGS.has(t))) ORDINARY.add(word);
+  if (!tags.some((t) => NAME_TAGS.has(t) || t === "LastName")) KNOWN.add(word);
+}
+
+/** A given name in compromise's lexicon whose main use is as a name ("tyler", not "may"). */
+export function isFirstName(word: string): boolean {
+  return FIRST_NAMES.has(word.toLowerCase());
+}
+
+/** A surname in the lexicon ("lincoln", "lee"). */
+export function isLastName(word: string): boolean {
+  return LAST_NAMES.has(word.toLowerCase());
+}
+
+/** An English word the lexicon knows only as a noun ("ray", "potter", "jan"): a name can be one. */
+export function isNounOnly(word: string): boolean {
+  return NOUNS_ONLY.has(word.toLowerCase());
+}
+
 /** An everyday English word ("hope", "poppy", "may"), as opposed to a name or a place. */
 export function isOrdinaryWord(word: string): boolean {
-  const tags = tagsOf(word);
-  return tags.length > 0 && tags.every((t) => !PROPER_TAGS.has(t));
+  return ORDINARY.has(word.toLowerCase());
 }
 
 /** An English word whose main use is not a person's name ("private", "wants", "when"). */
 export function isKnownWord(word: string): boolean {
-  const tags = tagsOf(word);
-  return tags.length > 0 && !tags.some((t) => NAME_TAGS.has(t) || t === "LastName");
+  return KNOWN.has(word.toLowerCase());
 }
 
 /**

@@ -50,7 +50,22 @@ function nameParts(student: StudentInfo): { full: string[]; parts: NamePart[] } 
   return { full, parts: [...parts.values()] };
 }
 
+// Compiling a pattern per name part per message shows up on the live path; students repeat.
+const patternCache = new Map<string, RegExp>();
+function cached(key: string, make: () => RegExp): RegExp {
+  const hit = patternCache.get(key);
+  if (hit) return hit;
+  if (patternCache.size >= 2000) patternCache.clear();
+  const made = make();
+  patternCache.set(key, made);
+  return made;
+}
+
 function namePattern(name: string): RegExp {
+  return cached(`n:${name}`, () => buildNamePattern(name));
+}
+
+function buildNamePattern(name: string): RegExp {
   const folded = foldForMatch(name);
   const body = folded
     .split(/\s+/)
@@ -153,7 +168,10 @@ export function findStudentName(text: string, student: StudentInfo, lang: Messag
     // Nicknames: "sofi" for Sofía, "caro" for Carolina — three letters or more, given names only.
     const foldedName = foldForMatch(part.name);
     if (!part.given || foldedName.length < 5) continue;
-    const nick = new RegExp(String.raw`(?<![\p{L}\p{N}])(${escapeRegExp(foldedName.slice(0, 3))}[\p{L}]{0,${foldedName.length - 4}})(?![\p{L}\p{N}])`, "gu");
+    const nick = cached(
+      `k:${foldedName}`,
+      () => new RegExp(String.raw`(?<![\p{L}\p{N}])(${escapeRegExp(foldedName.slice(0, 3))}[\p{L}]{0,${foldedName.length - 4}})(?![\p{L}\p{N}])`, "gu"),
+    );
     for (const m of folded.matchAll(nick)) {
       if (foldedName.startsWith(m[0]) && m[0] !== foldedName) matches.push({ start: m.index, end: m.index + m[0].length, part, nickname: true });
     }
