@@ -13,6 +13,8 @@ describe("other people's names", () => {
     ["my teacher Mrs. Alvarez said the essay is due friday", "my teacher Mrs. [name] said the essay is due friday"],
     ["can you help jayden and me with this lab", "can you help [name] and me with this lab"],
     ["me and dario are partners", "me and [name] are partners"],
+    ["tyler's mom said no", "[name]'s mom said no"],
+    ["sanjana and i made a poster", "[name] and i made a poster"],
     ["my stepdad ray drives us", "my stepdad [name] drives us"],
     ["mi hermano Diego me quito el celular", "mi hermano [name] me quito el celular"],
     ["mis primas yesica y dalia vienen mañana", "mis primas [name] y [name] vienen mañana"],
@@ -32,6 +34,7 @@ describe("other people's names", () => {
     "we say grace before dinner",
     "my mom says i need more sleep",
     "ask my teacher politely",
+    "what was the address of anne frank's secret annex",
     "cô giáo bảo mai kiểm tra",
   ])("leaves alone: %p", (input) => expect(redact(input)).toBe(input));
 });
@@ -73,6 +76,7 @@ describe("student ids, handles", () => {
     ["my tiktok is lunaaa.dances", "my tiktok is [handle]"],
     ["my roblox username is blockbuilder77", "my roblox username is [handle]"],
     ["my insta is @kayla.m_22", "my insta is [handle]"],
+    ["add me kira.xo22 on snap", "add me [handle] on snap"],
     ["my insta is private, should i make it public", "my insta is private, should i make it public"],
   ])("%p", (input, expected) => expect(redact(input)).toBe(expected));
 
@@ -81,6 +85,7 @@ describe("student ids, handles", () => {
     "@everyone in discord is annoying lol",
     "what is 4 x 1234567",
     "what does @param mean in java comments",
+    "the answer is 3.14 on desmos",
   ])("leaves alone: %p", (input) => expect(redact(input)).toBe(input));
 });
 

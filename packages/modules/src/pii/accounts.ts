@@ -61,6 +61,7 @@ const URL_HANDLE = /(?<![\w.])(?:https?:\/\/)?(?:www\.)?(?:fb|facebook|instagram
 const AT_HANDLE = /(?<![\p{L}\p{N}._@-])@[\p{L}\p{N}_](?:[\p{L}\p{N}._]{0,29}[\p{L}\p{N}_])?(?![\p{L}\p{N}@(])/gu;
 const DISCORD_TAG = /(?<![\p{L}\p{N}._#-])[\p{L}\p{N}._]{2,32}#\d{4}(?![\p{L}\p{N}])/gu;
 const PLATFORM_WORD = new RegExp(String.raw`(?<![\p{L}\p{N}@.])${PLATFORM}(?![\p{L}\p{N}])`, "giu");
+const HANDLE_BEFORE_PLATFORM = new RegExp(String.raw`(?<![\p{L}\p{N}._@#-])([\p{L}\p{N}._]{3,30}[\p{L}\p{N}_])(?=\s+(?:on|en|trên)\s+${PLATFORM}(?![\p{L}\p{N}]))`, "giu");
 const SOCIAL_CUE = new RegExp(String.raw`(?<![\p{L}])(?:${PLATFORM}|follow|add me|dm|message me|account|acc|profile)(?![\p{L}])`, "iu");
 
 function looksLikeHandle(token: string, lang: MessageLanguage): boolean {
@@ -88,6 +89,11 @@ export function findHandles(text: string, lang: MessageLanguage): PiiSpan[] {
   }
   for (const re of [DISCORD_TAG, URL_HANDLE]) {
     for (const m of text.matchAll(re)) spans.push({ kind: "handle", start: m.index, end: m.index + m[0].length });
+  }
+  // "add me kira.xo on snap": a handle-shaped word before "on <platform>".
+  for (const m of text.matchAll(HANDLE_BEFORE_PLATFORM)) {
+    const word = m[1] ?? "";
+    if (/[._\d]/.test(word) && /\p{L}/u.test(word) && !/^\d+[.,]\d+$/.test(word)) spans.push({ kind: "handle", start: m.index, end: m.index + word.length });
   }
   for (const m of text.matchAll(PLATFORM_WORD)) {
     const tokens = text.slice(m.index + m[0].length, m.index + m[0].length + 80).matchAll(/[^\s,:;!?()"]+/g);

@@ -23,11 +23,19 @@ interface Token {
   lower: string;
   start: number;
   end: number;
+  possessive: boolean;
 }
 
 function tokenize(text: string): Token[] {
-  return [...text.matchAll(TOKEN)].map((m) => ({ text: m[0], lower: m[0].toLowerCase(), start: m.index, end: m.index + m[0].length }));
+  return [...text.matchAll(TOKEN)].map((m) => {
+    // "tyler's mom": the possessive is not part of the name.
+    const word = m[0].replace(/['’]s$/iu, "");
+    return { text: word, lower: word.toLowerCase(), start: m.index, end: m.index + word.length, possessive: word !== m[0] };
+  });
 }
+
+// After an unknown word, these make it a person: "sanjana and i", "kwame said", "jaylen told me".
+const EN_NAME_AFTER = /^\s+(?:and\s+(?:i|me)|said|says|told\s+(?:me|us)|texted\s+me|asked\s+me|dmed\s+me|keeps|wants\s+me)(?![\p{L}])/iu;
 
 const EN_RELATIONS =
   "friend|friends|bestie|besties|bff|bf|gf|boyfriend|girlfriend|mom|moms|mum|mommy|mother|dad|daddy|father|stepmom|stepmum|stepdad|sister|sis|sisters|brother|bro|brothers|cousin|cousins|aunt|auntie|aunty|uncle|grandma|grandpa|granny|grandmother|grandfather|nana|abuela|abuelo|tia|tio|tía|tío|primo|prima|niece|nephew|neighbor|neighbour|teacher|coach|counselor|counsellor|tutor|classmate|classmates|partner|crush|buddy|pal|principal|babysitter|stepbrother|stepsister|roommate|twin|sibling|siblings|godmother|godfather";
@@ -154,7 +162,14 @@ export function findOtherPeople(text: string, lang: MessageLanguage): PiiSpan[] 
   if (lang !== "en" || PUBLIC_PERSON_CONTEXT.test(text)) return spans;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
-    if (!token || taken.has(i) || !isFirstName(token.text) || EN_STOP.has(token.lower)) continue;
+    if (!token || taken.has(i) || EN_STOP.has(token.lower) || !/^\p{L}{3,}$/u.test(token.text)) continue;
+    if (!isFirstName(token.text)) {
+      // A word the lexicon does not know, right before "said" / "and i": a name it lacks.
+      if (!isKnownWord(token.text) && !isLastName(token.text) && EN_NAME_AFTER.test(text.slice(token.end, token.end + 20))) {
+        spans.push({ kind: "person", start: token.start, end: token.end });
+      }
+      continue;
+    }
     // "we say grace", "will you": without a relation word these need a capital letter.
     if (ENGLISH_WORD_NAMES.has(token.lower) && !/^\p{Lu}/u.test(token.text)) continue;
     const prev = tokens[i - 1];
@@ -162,7 +177,7 @@ export function findOtherPeople(text: string, lang: MessageLanguage): PiiSpan[] 
     // "got into howard", "in jackson": after these, a name is more often a place.
     if (prev && /^(?:into|in|at)$/.test(prev.lower)) continue;
     const withSurname =
-      (next && adjacent(text, token, next) && /^\p{L}/u.test(next.text) && (isLastName(next.text) || isFirstName(next.text) || isNounOnly(next.text) || !isKnownWord(next.text)) && !EN_STOP.has(next.lower)) ||
+      (next && adjacent(text, token, next) && /^\p{L}/u.test(next.text) && (isLastName(next.text) || isFirstName(next.text) || isNounOnly(next.text) || !isKnownWord(next.text) || next.possessive) && !EN_STOP.has(next.lower)) ||
       (prev && adjacent(text, prev, token) && isFirstName(prev.text) && !EN_STOP.has(prev.lower));
     if (withSurname) continue;
     spans.push({ kind: "person", start: token.start, end: token.end });
