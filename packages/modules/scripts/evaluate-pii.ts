@@ -9,6 +9,8 @@
  * `--misses` lists leaked spans and wrong redactions; it refuses to do so for held-out lines,
  * which are for measuring only, never for tuning.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { evaluatePiiLines, formatPiiEvaluation, loadPiiEvaluation, SPLITS, type EvalSplit } from "./pii-scoring.ts";
@@ -25,15 +27,20 @@ if (split !== "all" && !SPLITS.includes(split as EvalSplit)) {
   console.error(`--split must be one of dev, heldout, all (got ${split})`);
   process.exit(2);
 }
+// Held-out lines are for measuring only: never list them for tuning.
+if (values.misses && split !== "dev") {
+  console.error("--misses lists dev lines only: pass --split dev");
+  process.exit(2);
+}
+if (!existsSync(join(values.dir, "pii.jsonl"))) {
+  console.error(`no pii.jsonl in ${values.dir} (pass --dir)`);
+  process.exit(2);
+}
 const lines = loadPiiEvaluation(values.dir).filter((l) => split === "all" || l.split === split);
 const evaluation = evaluatePiiLines(lines);
 console.log(formatPiiEvaluation(evaluation, `${lines.length} lines from ${values.dir}, split ${split}`));
 
 if (values.misses) {
-  if (split !== "dev") {
-    console.error("--misses lists dev lines only: pass --split dev");
-    process.exit(2);
-  }
   for (const r of evaluation.lines) {
     if (r.leaked.length === 0 && r.wrong.length === 0) continue;
     const leaked = r.leaked.map((s) => `${s.kind}:${JSON.stringify(s.value)}`).join(" ");
