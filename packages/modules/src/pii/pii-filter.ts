@@ -145,9 +145,9 @@ function describeCounts(counts: Partial<Record<PiiKind, number>>): string {
 }
 
 /**
- * Redacts e-mail addresses, phone numbers, street addresses/postcodes, dates of birth and the
- * student's own name before a message reaches the AI provider. The finding says which kinds and
- * how many, never the values.
+ * Redacts e-mail addresses, phone numbers, social handles, street addresses/postcodes, student
+ * ids, dates of birth, the student's own name and other people's names before a message reaches
+ * the AI provider. The finding says which kinds and how many, never the values.
  */
 export const piiFilter: ContentModule<typeof piiConfigSchema> = {
   id: PII_FILTER_ID,
@@ -156,8 +156,8 @@ export const piiFilter: ContentModule<typeof piiConfigSchema> = {
   beforeGateway(ctx, text) {
     const redaction = redactPii(text, { student: ctx.student, now: ctx.now, config: ctx.config });
     if (redaction.spans.length === 0) return { action: "allow", text, findings: [] };
-    // Contact and location details are worth a teacher's glance; names and birthdays are routine.
-    const contact = Boolean(redaction.counts.email || redaction.counts.phone || redaction.counts.address);
+    // Contact and location details are worth a teacher's glance; names, ids and birthdays are routine.
+    const contact = Boolean(redaction.counts.email || redaction.counts.phone || redaction.counts.address || redaction.counts.handle);
     const severity: Severity = contact ? "low" : "info";
     const finding: Finding = {
       module: PII_FILTER_ID,
