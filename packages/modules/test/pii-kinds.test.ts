@@ -22,6 +22,9 @@ describe("other people's names", () => {
     ["bạn Minh rủ t đi đá bóng", "bạn [name] rủ t đi đá bóng"],
     ["mẹ tôi tên Hương làm giáo viên", "mẹ tôi tên [name] làm giáo viên"],
     ["thầy Nam bảo nộp bài thứ hai", "thầy [name] bảo nộp bài thứ hai"],
+    ["ba t là chú Hùng", "ba t là chú [name]"],
+    ["anh hai t tên Tuấn", "anh hai t tên [name]"],
+    ["mi abuela doña carmen cumple 80", "mi abuela doña [name] cumple 80"],
   ])("%p", (input, expected) => expect(redact(input)).toBe(expected));
 
   test.each([
@@ -36,6 +39,9 @@ describe("other people's names", () => {
     "ask my teacher politely",
     "what was the address of anne frank's secret annex",
     "cô giáo bảo mai kiểm tra",
+    "hai bà trưng là ai",
+    "anh hùng núp là ai",
+    "quien fue don benito juarez",
   ])("leaves alone: %p", (input) => expect(redact(input)).toBe(input));
 });
 

@@ -83,7 +83,7 @@ export type MessageLanguage = "en" | "es" | "vi";
 
 // Letters only Vietnamese uses, and frequent words in unaccented Vietnamese and in Spanish.
 const VI_LETTERS = /[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]/iu;
-const VI_WORDS = /(?<![\p{L}])(?:cua|ko|khong|nha|giup|minh|lam|voi|nhung|duoc|bai|cho|hoc|gi|sao|roi|vay|nao)(?![\p{L}])/giu;
+const VI_WORDS = /(?<![\p{L}])(?:cua|ko|khong|nha|giup|minh|lam|voi|nhung|duoc|bai|cho|hoc|gi|sao|roi|vay|nao|là|và|có|chú|cô|bà|ông|tên|lớp|gì|ai|thì|mà)(?![\p{L}])/giu;
 const ES_WORDS = /(?<![\p{L}])(?:el|la|los|las|de|del|que|q|es|mi|mis|y|en|un|una|por|para|con|se|lo|como|pero|porfa|tengo|soy|estoy|ayudame|ayúdame|cuanto|cuál|cual|quien|quién|qué|tarea)(?![\p{L}])/giu;
 const EN_WORDS =
   /(?<![\p{L}])(?:the|and|is|my|i|you|to|of|it|in|what|how|can|me|for|with|this|that|im|i'm|help|u|pls|please|said|says|mom|dad|was|are|do|does|why|she|he|we|they|not|have|has|lol|idk|but|so|at|on|is|be|will|just|about)(?![\p{L}])/giu;

@@ -48,7 +48,7 @@ const ES_CUE = new RegExp(
   "giu",
 );
 const VI_CUE = new RegExp(
-  String.raw`(?<![\p{L}])(?:bạn(?:\s+(?:thân|trai|gái|học|cùng\s+lớp|cùng\s+bàn))?|mẹ|má|bố|ba|cha|chị(?:\s+(?:gái|họ))?|anh(?:\s+(?:trai|họ))?|em\s+(?:gái|trai|họ)|cô|thầy|bà(?:\s+(?:ngoại|nội))?|ông(?:\s+(?:ngoại|nội))?|bác|chú|dì|cậu|mợ|thím|dượng)(?:\s+(?:của\s+)?(?:t|tôi|mình|em|tao|tớ))?(?:\s+(?:là|tên\s+là|tên))?(?![\p{L}\p{M}])\s*`,
+  String.raw`(?<![\p{L}])(?:bạn(?:\s+(?:thân|trai|gái|học|cùng\s+lớp|cùng\s+bàn))?|mẹ|má|bố|ba|cha|chị(?:\s+(?:gái|họ|hai|ba|cả))?|anh(?:\s+(?:trai|họ|hai|ba|cả))?|em\s+(?:gái|trai|họ)|cô|thầy|bà(?:\s+(?:ngoại|nội))?|ông(?:\s+(?:ngoại|nội))?|bác|chú|dì|cậu|mợ|thím|dượng)(?:\s+(?:của\s+)?(?:t|tôi|mình|em|tao|tớ))?(?:\s+(?:là|tên\s+là|tên))?(?![\p{L}\p{M}])\s*`,
   "giu",
 );
 
@@ -79,12 +79,19 @@ const VI_STOP = new Set([
   "mới", "hay", "rất", "lại", "ấy", "đó", "này", "kia", "bị", "được", "cho", "muốn", "hỏi", "dạy", "giao", "gọi",
   "nhắn", "gửi", "thân", "gái", "trai", "họ", "ngoại", "nội", "lớp", "trường", "số", "sinh", "ghi", "làm", "viết",
   "giúp", "nhé", "nha", "mấy", "bao", "gì", "sao", "đâu", "ai", "hoặc", "cùng", "ra", "vào", "lên", "xuống", "về",
-  "rồi", "nhiều", "các", "những", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười", "hùng",
+  "rồi", "nhiều", "các", "những", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười",
   "em", "bè", "con", "chủ", "nhiệm", "ta", "tui", "bác", "chú", "cô", "anh", "chị", "bà", "ông", "thầy", "dì",
   "bạn", "đẹp", "giỏi", "thích", "yêu", "ghét", "thấy", "biết", "đến", "tới", "từ", "trong", "ngoài", "khi", "lúc",
 ]);
 // Titles that may stand between a relation and the name ("bà ngoại t bà sáu", "my uncle mr. lee").
 const VI_TITLES = new Set(["bà", "ông", "cô", "chú", "bác", "anh", "chị", "dì", "cậu", "thầy"]);
+const ES_TITLES = new Set(["don", "doña", "dona", "sr", "sra", "srta", "señor", "señora", "profe", "tío", "tio", "tía", "tia"]);
+// A relation word and the next word that together are an ordinary word, not a title and a name.
+const VI_COMPOUNDS = new Set(["anh hùng", "anh em", "chị em", "bà con", "ông bà", "bố mẹ", "ba mẹ", "cha mẹ"]);
+// Questions about public people ("hai bà trưng là ai", "quien fue don benito"): a bare title
+// there names a historical figure; a possessive ("my aunt", "mi tía", "cô của t") still marks family.
+const PUBLIC_QUESTION = /(?<![\p{L}])(?:who\s+(?:was|is|were)|là ai|quien\s+(?:fue|era|es)|quién\s+(?:fue|era|es))(?![\p{L}])/iu;
+const POSSESSIVE = /(?<![\p{L}])(?:my|our|his|her|their|your|ur|mi|mis|tu|tus|su|sus|t|tôi|mình|em|tao|tớ|của)(?![\p{L}])/iu;
 // Ordinal kin names are how Vietnamese families name elders ("bác tư", "bà sáu"): names here.
 const VI_KIN_ORDINALS = new Set(["hai", "ba", "tư", "năm", "sáu", "bảy", "tám", "chín", "út"]);
 const LIST_JOINERS = new Set([",", "and", "&", "y", "e", "và", "với", "vs"]);
@@ -148,6 +155,10 @@ export function findOtherPeople(text: string, lang: MessageLanguage): PiiSpan[] 
     let j = i;
     // "bà ngoại t bà sáu", "my uncle mr. lee": skip a title between the relation and the name.
     while (lang === "vi" && tokens[j] && VI_TITLES.has(tokens[j]?.lower ?? "") && tokens[j + 1] && !VI_STOP.has(tokens[j + 1]?.lower ?? "x")) j++;
+    while (lang === "es" && tokens[j] && ES_TITLES.has(tokens[j]?.lower ?? "") && tokens[j + 1]) j++;
+    const previous = tokens[j - 1];
+    if (lang === "vi" && previous && VI_COMPOUNDS.has(`${previous.lower} ${tokens[j]?.lower ?? ""}`)) continue;
+    if (PUBLIC_QUESTION.test(text) && !POSSESSIVE.test(before)) continue;
     let after = take(j, true);
     if (after === j || !PLURAL_CUE.test(before)) continue;
     // "my friends harper, zoe and mia", "mis primas yesenia y lorena".
