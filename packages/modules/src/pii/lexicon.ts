@@ -89,7 +89,9 @@ const EN_WORDS =
   /(?<![\p{L}])(?:the|and|is|my|i|you|to|of|it|in|what|how|can|me|for|with|this|that|im|i'm|help|u|pls|please|said|says|mom|dad|was|are|do|does|why|she|he|we|they|not|have|has|lol|idk|but|so|at|on|is|be|will|just|about)(?![\p{L}])/giu;
 
 /** A cheap guess at the message's language (English, Spanish or Vietnamese), for word lists. */
-export function guessLanguage(text: string): MessageLanguage {
+export function guessLanguage(message: string): MessageLanguage {
+  // The opening of a message tells its language as well as the whole of a long one does.
+  const text = message.length > 600 ? message.slice(0, 600) : message;
   if (VI_LETTERS.test(text)) return "vi";
   const vi = text.match(VI_WORDS)?.length ?? 0;
   const es = text.match(ES_WORDS)?.length ?? 0;

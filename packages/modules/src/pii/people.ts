@@ -29,7 +29,7 @@ interface Token {
 function tokenize(text: string): Token[] {
   return [...text.matchAll(TOKEN)].map((m) => {
     // "tyler's mom": the possessive is not part of the name.
-    const word = m[0].replace(/['’]s$/iu, "");
+    const word = /['’][sS]$/.test(m[0]) ? m[0].slice(0, -2) : m[0];
     return { text: word, lower: word.toLowerCase(), start: m.index, end: m.index + word.length, possessive: word !== m[0] };
   });
 }
