@@ -9,11 +9,9 @@
  * `--misses` lists leaked spans and wrong redactions; it refuses to do so for held-out lines,
  * which are for measuring only, never for tuning.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { evaluatePiiLines, formatPiiEvaluation, loadPiiEvaluation, SPLITS, type EvalSplit } from "./pii-scoring.ts";
+import { evaluatePiiLines, formatPiiEvaluation, loadPiiEvaluation, SPLITS, type EvalSplit, type PiiEvalLine } from "./pii-scoring.ts";
 
 const { values } = parseArgs({
   options: {
@@ -32,11 +30,13 @@ if (values.misses && split !== "dev") {
   console.error("--misses lists dev lines only: pass --split dev");
   process.exit(2);
 }
-if (!existsSync(join(values.dir, "pii.jsonl"))) {
-  console.error(`no pii.jsonl in ${values.dir} (pass --dir)`);
+let lines: PiiEvalLine[];
+try {
+  lines = loadPiiEvaluation(values.dir, split as EvalSplit | "all");
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
   process.exit(2);
 }
-const lines = loadPiiEvaluation(values.dir).filter((l) => split === "all" || l.split === split);
 const evaluation = evaluatePiiLines(lines);
 console.log(formatPiiEvaluation(evaluation, `${lines.length} lines from ${values.dir}, split ${split}`));
 

@@ -15,7 +15,7 @@
  *   printed too, so over-long redactions show.
  * - **False redactions** are redactions on lines that have no gold spans at all.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { PII_KINDS, redactPii, type PiiKind, type StudentInfo } from "../src/index.ts";
@@ -64,9 +64,20 @@ const lineSchema = z.object({
 });
 export type PiiEvalLine = z.infer<typeof lineSchema>;
 
-/** Reads `<dir>/pii.jsonl`, validating every line. */
-export function loadPiiEvaluation(dir: string): PiiEvalLine[] {
-  const file = join(dir, "pii.jsonl");
+/**
+ * The lines of one split (or all) from `<dir>/pii.jsonl`, or from `<dir>/dev/pii.jsonl` and
+ * `<dir>/heldout/pii.jsonl` — the held-out file is opened only when that split is asked for.
+ */
+export function loadPiiEvaluation(dir: string, split: EvalSplit | "all" = "all"): PiiEvalLine[] {
+  const wanted = (l: PiiEvalLine): boolean => split === "all" || l.split === split;
+  if (existsSync(join(dir, "pii.jsonl"))) return readPiiFile(join(dir, "pii.jsonl")).filter(wanted);
+  const files = SPLITS.filter((s) => split === "all" || s === split).map((s) => join(dir, s, "pii.jsonl"));
+  const present = files.filter((f) => existsSync(f));
+  if (present.length === 0) throw new Error(`no pii.jsonl in ${dir} (nor dev/ or heldout/ below it)`);
+  return present.flatMap(readPiiFile).filter(wanted);
+}
+
+function readPiiFile(file: string): PiiEvalLine[] {
   return readFileSync(file, "utf8")
     .split("\n")
     .map((line, i) => ({ line: line.trim(), n: i + 1 }))

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { evaluatePiiLines, formatPiiEvaluation, loadPiiEvaluation, piiTotals, type PiiEvalLine } from "../scripts/pii-scoring.ts";
@@ -49,6 +49,21 @@ describe("PII evaluation scoring", () => {
     const report = formatPiiEvaluation(ev, "test");
     expect(report.split("\n").every((l) => l.startsWith("[PII]"))).toBe(true);
     expect(report).toContain("date_of_birth");
+  });
+
+  test("the loader reads dev/ and heldout/ files, only the split asked for", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pii-eval-"));
+    try {
+      mkdirSync(join(dir, "dev"));
+      writeFileSync(join(dir, "dev", "pii.jsonl"), `${JSON.stringify(line("dev line", []))}\n`);
+      // A held-out file that cannot be parsed proves it is not opened for the dev split.
+      mkdirSync(join(dir, "heldout"));
+      writeFileSync(join(dir, "heldout", "pii.jsonl"), "not json\n");
+      expect(loadPiiEvaluation(dir, "dev").map((l) => l.text)).toEqual(["dev line"]);
+      expect(() => loadPiiEvaluation(dir, "heldout")).toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("the loader refuses a malformed line with its line number", () => {
