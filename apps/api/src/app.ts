@@ -78,7 +78,7 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   if (deps.config.devModel) app.route(DEV_MODEL_PREFIX, devModelRoutes(deps.config.devModel));
   app.route("/api/usage", usageRoutes());
   app.route("/api", themeRoutes());
-  app.route("/api/webhooks", webhookRoutes());
+  app.route("/api/webhooks", webhookRoutes({ concurrency: deps.config.clerkWebhookConcurrency }));
   app.route("/api/groups", groupRoutes());
   app.route("/", docsRoutes(() => app.routes));
   app.route("/api/classes", classRoutes());
