@@ -156,6 +156,8 @@ describe("signature verification", () => {
     const res = await deliver(app, secret, userEvent("user.created", u));
     expect(res.status).toBe(413);
     expect(((await res.json()) as Json).error?.code).toBe("PAYLOAD_TOO_LARGE");
+    // It can never fit, so Svix is asked to stop retrying (it cannot be recorded: unverified).
+    expect(res.headers.get("webhook-delivery")).toBe("abort-message");
     expect(await userRow(u.id)).toBeUndefined();
   });
 });

@@ -40,7 +40,12 @@ export function webhookRoutes(options: { concurrency?: number | undefined } = {}
 }
 
 /** Svix delivery control: stop retrying this message (it is recorded as rejected). */
-const ABORT_RETRIES = { "webhook-delivery": "abort-message" };
+export const ABORT_RETRIES = { "webhook-delivery": "abort-message" } as const;
+
+/** Whether a request is a webhook delivery (the body limit answers those with ABORT_RETRIES). */
+export function isWebhookDelivery(path: string): boolean {
+  return path.startsWith("/api/webhooks/");
+}
 
 async function receiveClerkWebhook(c: Context<AppEnv>, slots: Semaphore) {
   const deps = c.var.deps;
