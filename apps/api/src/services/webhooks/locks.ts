@@ -50,10 +50,16 @@ export function entityKeys(event: ClerkSyncEvent): string[] {
   }
 }
 
-/** Takes the entity locks for `keys`, in ascending lock-id order (a hash collision only merges two locks). */
+/**
+ * Takes the entity locks for `keys` in ascending lock-id order (a hash collision only merges two
+ * locks), in one statement: Postgres evaluates a select list left to right. Were that ever not
+ * so, two deliveries could deadlock, which Postgres detects and the caller retries.
+ */
 export async function lockEntities(tx: Tx, keys: string[]): Promise<void> {
   const ids = [...new Set(keys.map(lockId))].sort((a, b) => a - b);
-  for (const id of ids) await tx.execute(sql`select pg_advisory_xact_lock(${ENTITY_LOCK_CLASS}::int, ${id}::int)`);
+  if (ids.length === 0) return;
+  const calls = ids.map((id) => sql`pg_advisory_xact_lock(${ENTITY_LOCK_CLASS}::int, ${id}::int)`);
+  await tx.execute(sql`select ${sql.join(calls, sql`, `)}`);
 }
 
 const structureLocked = new WeakSet<object>();
