@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type DbHandle, groupMembers, groups, users } from "@raptscallions/db";
-import { unique } from "@raptscallions/db/testing";
+import { makeGroup, unique } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
 import type { createApp } from "../src/app.ts";
 import { createTestDb } from "./helpers/deps.ts";
@@ -125,6 +125,18 @@ describe("a deleted organisation releases its slug", () => {
     await deliverAll([delivery("organization.updated", clerkOrgData({ ...a, slug: `${slug}-new`, updatedAt: base + 2000 }), base + 2000)]);
     expect((await group(a.id))?.slug).toBe(`${slug}-new`);
     expect((await group(b.id))?.slug).toBe(slug);
+  });
+
+  test("a group deleted before slugs were released gives its slug up on its next snapshot", async () => {
+    const slug = `legacy-${unique("s").toLowerCase()}`;
+    const legacy: OrgState = { id: ids("org_legacy"), name: "Legacy", slug, updatedAt: base };
+    await makeGroup(db.db, { clerkOrgId: legacy.id, slug, clerkUpdatedAt: new Date(base), deletedAt: new Date(base + HOUR) });
+    const live: OrgState = { id: ids("org_live"), name: "Live", slug, updatedAt: base + 2 * HOUR };
+    await deliverAll([delivery("organization.created", clerkOrgData(live), base + 2 * HOUR)]);
+    expect((await group(live.id))?.slug).not.toBe(slug);
+    await deliverAll([delivery("organization.updated", clerkOrgData({ ...legacy, updatedAt: base + 1000 }), base + 1000)]);
+    expect((await group(legacy.id))?.slug).toBe(`deleted~${legacy.id}`);
+    expect((await group(live.id))?.slug).toBe(slug);
   });
 
   test("a Clerk slug cannot imitate a released one", async () => {

@@ -128,9 +128,12 @@ export async function applyOrgSnapshot(ctx: WebhookContext, tx: Tx, snap: OrgSna
     return true;
   }
   const parentChanged = existing.clerkParentOrgId !== snap.parentOrgId;
-  const slugChanged = existing.deletedAt === null && existing.clerkSlug !== snap.slug;
+  // A deleted group keeps its released slug (one deleted before slugs were released gets it now).
+  const released = releasedSlug(snap.clerkOrgId);
+  const slugChanged = existing.deletedAt ? existing.slug !== released : existing.clerkSlug !== snap.slug;
   if (parentChanged || slugChanged) await lockStructure(tx);
-  const slug = slugChanged ? await chooseSlug(tx, snap.slug, snap.clerkOrgId, existing.id) : existing.slug;
+  let slug = existing.slug;
+  if (slugChanged) slug = existing.deletedAt ? released : await chooseSlug(tx, snap.slug, snap.clerkOrgId, existing.id);
   await tx.update(groups).set({ ...fields, slug }).where(eq(groups.id, existing.id));
   if (slug !== existing.slug) await handOverSlug(tx, existing.slug);
   if (parentChanged) await reconcileOrgTree(tx, snap.clerkOrgId, existing.clerkParentOrgId);
