@@ -24,6 +24,7 @@ import {
   clerkUserData,
   type Delivery,
   delivery,
+  type OrgState,
   makeWebhookSecret,
   signedHeaders,
   webhookApp,
@@ -43,17 +44,19 @@ const secret = makeWebhookSecret();
 const app = await webhookApp(db, secret);
 const run = crypto.randomUUID().slice(0, 8);
 
-/** A mix of distinct Clerk events in namespace `ns`, in an order Clerk could send them. */
+/**
+ * A mix of distinct Clerk events in namespace `ns`, in an order Clerk could send them: 1/5 new
+ * users, 1/5 new organisations (every other one under an earlier organisation), 1/5 user updates,
+ * 2/5 memberships. A membership embeds its organisation as it is (same `updated_at`), as Clerk does.
+ */
 function workload(ns: string, count: number): Delivery[] {
   const out: Delivery[] = [];
   const users: string[] = [];
-  const orgs: string[] = [];
+  const orgs: OrgState[] = [];
   const now = Date.now();
-  const pick = (xs: string[], i: number) => xs[(i * 7919) % xs.length] as string;
+  const pick = <T>(xs: T[], i: number) => xs[(i * 7919) % xs.length] as T;
   const user = (id: string, at: number, first = "Bench") =>
     clerkUserData({ id, first, last: "User", email: `${id}@bench.test`, updatedAt: at });
-  const org = (id: string, at: number, parent: string | null) =>
-    ({ id, name: `Org ${id}`, slug: id.replaceAll("_", "-").toLowerCase(), parent, updatedAt: at }) as const;
   for (let i = 0; out.length < count; i++) {
     const at = now - 60_000 + i;
     const kind = i < 4 ? i % 2 : i % 5;
@@ -63,13 +66,13 @@ function workload(ns: string, count: number): Delivery[] {
       out.push(delivery("user.created", user(id, at), at));
     } else if (kind === 1 || orgs.length === 0) {
       const id = `${ns}_org_${i}`;
-      const parent = orgs.length > 0 && i % 2 === 0 ? pick(orgs, i) : null;
-      orgs.push(id);
-      out.push(delivery("organization.created", clerkOrgData(org(id, at, parent)), at));
+      const parent = orgs.length > 0 && i % 2 === 0 ? pick(orgs, i).id : null;
+      const org: OrgState = { id, name: `Org ${id}`, slug: id.replaceAll("_", "-").toLowerCase(), parent, updatedAt: at };
+      orgs.push(org);
+      out.push(delivery("organization.created", clerkOrgData(org), at));
     } else if (kind === 2) {
       out.push(delivery("user.updated", user(pick(users, i), at, `Renamed${i}`), at));
     } else {
-      const o = pick(orgs, i);
       const u = pick(users, i + 3);
       out.push(
         delivery(
@@ -77,7 +80,7 @@ function workload(ns: string, count: number): Delivery[] {
           clerkMembershipData({
             id: `${ns}_mem_${i}`,
             role: i % 3 === 0 ? "org:admin" : "org:member",
-            org: org(o, at - 1000, null),
+            org: pick(orgs, i),
             user: { id: u, first: "Bench", last: "User", email: `${u}@bench.test` },
             updatedAt: at,
           }),

@@ -37,7 +37,7 @@ async function dispatch(ctx: WebhookContext, tx: Tx, event: ClerkSyncEvent): Pro
     case "user.delete":
       return deleteClerkUser(tx, event.deleted.id, event.at);
     case "org.upsert":
-      return applyOrgSnapshot(ctx, tx, orgSnapshot(event.org));
+      return (await applyOrgSnapshot(ctx, tx, orgSnapshot(event.org))).changed;
     case "org.delete":
       return deleteClerkOrg(ctx, tx, event.deleted, event.at);
     case "membership":

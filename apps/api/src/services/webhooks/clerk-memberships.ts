@@ -1,6 +1,6 @@
 import type { ClerkMembership } from "@raptscallions/core";
-import { groupMembers, groups } from "@raptscallions/db";
-import { eq, sql } from "drizzle-orm";
+import { groupMembers } from "@raptscallions/db";
+import { sql } from "drizzle-orm";
 import { normaliseOrgRole } from "../../auth/roles.ts";
 import { applyOrgSnapshot, orgSnapshot } from "./clerk-orgs.ts";
 import { ensureMembershipUser } from "./clerk-users.ts";
@@ -31,12 +31,7 @@ export async function applyMembership(
   tombstone: boolean,
   version: Date,
 ): Promise<boolean> {
-  const orgChanged = await applyOrgSnapshot(ctx, tx, orgSnapshot(m.organization));
-  const [group] = await tx
-    .select({ id: groups.id, deletedAt: groups.deletedAt })
-    .from(groups)
-    .where(eq(groups.clerkOrgId, m.organization.id));
-  if (!group) throw new Error(`group for ${m.organization.id} vanished inside the webhook transaction`);
+  const { changed: orgChanged, group } = await applyOrgSnapshot(ctx, tx, orgSnapshot(m.organization));
   const user = await ensureMembershipUser(tx, m.public_user_data);
 
   const values = {

@@ -104,14 +104,20 @@ async function handOverSlug(tx: Tx, slug: string): Promise<void> {
  * Applies an organisation snapshot if it is newer than what is stored (last writer by
  * `updated_at`). A tombstoned group still takes newer data but stays deleted, with its slug
  * released. Re-evaluates the tree when the wanted parent changed or the group is new.
- * Returns whether anything changed.
+ * Returns whether anything changed, and the group as it now is.
  *
  * The organisation's entity lock (locks.ts) serialises every writer of its row; the structure
  * lock is taken before the first write only when the tree or the slugs can change.
  */
-export async function applyOrgSnapshot(ctx: WebhookContext, tx: Tx, snap: OrgSnapshot): Promise<boolean> {
+export async function applyOrgSnapshot(
+  ctx: WebhookContext,
+  tx: Tx,
+  snap: OrgSnapshot,
+): Promise<{ changed: boolean; group: { id: string; deletedAt: Date | null } }> {
   const [existing] = await tx.select().from(groups).where(eq(groups.clerkOrgId, snap.clerkOrgId));
-  if (existing?.clerkUpdatedAt && existing.clerkUpdatedAt.getTime() >= snap.version.getTime()) return false;
+  if (existing?.clerkUpdatedAt && existing.clerkUpdatedAt.getTime() >= snap.version.getTime()) {
+    return { changed: false, group: existing };
+  }
   const fields = {
     name: snap.name,
     kind: snap.kind,
@@ -125,7 +131,7 @@ export async function applyOrgSnapshot(ctx: WebhookContext, tx: Tx, snap: OrgSna
     const slug = await chooseSlug(tx, snap.slug, snap.clerkOrgId, null);
     await tx.insert(groups).values({ id, path: groupPath(id), parentId: null, clerkOrgId: snap.clerkOrgId, slug, ...fields });
     await reconcileOrgTree(tx, snap.clerkOrgId, null);
-    return true;
+    return { changed: true, group: { id, deletedAt: null } };
   }
   const parentChanged = existing.clerkParentOrgId !== snap.parentOrgId;
   // A deleted group keeps its released slug (one deleted before slugs were released gets it now).
@@ -137,7 +143,7 @@ export async function applyOrgSnapshot(ctx: WebhookContext, tx: Tx, snap: OrgSna
   await tx.update(groups).set({ ...fields, slug }).where(eq(groups.id, existing.id));
   if (slug !== existing.slug) await handOverSlug(tx, existing.slug);
   if (parentChanged) await reconcileOrgTree(tx, snap.clerkOrgId, existing.clerkParentOrgId);
-  return true;
+  return { changed: true, group: existing };
 }
 
 /**
