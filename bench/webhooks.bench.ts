@@ -13,7 +13,8 @@
  *
  *   TEST_DATABASE_URL=postgres://rapt:rapt@127.0.0.1:5432/rapt bun bench/webhooks.bench.ts
  *
- * Knobs: BENCH_WEBHOOK_DELIVERIES (800 per run), BENCH_LABEL (a name stored with the results).
+ * Knobs: BENCH_WEBHOOK_DELIVERIES (800 per run), BENCH_WEBHOOK_SLOTS (CLERK_WEBHOOK_CONCURRENCY,
+ * default 4), BENCH_LABEL (a name stored with the results).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -41,7 +42,8 @@ const POOL = 10;
 const db = await createDb({ url, maxConnections: POOL });
 await db.migrate();
 const secret = makeWebhookSecret();
-const app = await webhookApp(db, secret);
+const slots = process.env.BENCH_WEBHOOK_SLOTS ? Number(process.env.BENCH_WEBHOOK_SLOTS) : undefined;
+const app = await webhookApp(db, secret, undefined, { clerkWebhookConcurrency: slots });
 const run = crypto.randomUUID().slice(0, 8);
 
 /**
@@ -199,6 +201,10 @@ mkdirSync(dir, { recursive: true });
 const file = join(dir, `webhooks-${new Date().toISOString().replaceAll(/[:.]/g, "-")}.json`);
 writeFileSync(
   file,
-  JSON.stringify({ label: process.env.BENCH_LABEL ?? null, at: new Date().toISOString(), bun: Bun.version, load, pool: POOL, results, readyIdle, readyBurst }, null, 2),
+  JSON.stringify(
+    { label: process.env.BENCH_LABEL ?? null, at: new Date().toISOString(), bun: Bun.version, load, pool: POOL, slots: slots ?? "default", results, readyIdle, readyBurst },
+    null,
+    2,
+  ),
 );
 console.log(`results: ${file}`);
