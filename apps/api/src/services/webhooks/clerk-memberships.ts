@@ -6,6 +6,11 @@ import { applyOrgSnapshot, orgSnapshot } from "./clerk-orgs.ts";
 import { ensureMembershipUser } from "./clerk-users.ts";
 import type { Tx, WebhookContext } from "./context.ts";
 
+function earliest(a: Date | null, b: Date | null): Date | null {
+  if (!a || !b) return a ?? b;
+  return a.getTime() <= b.getTime() ? a : b;
+}
+
 /**
  * organizationMembership.created / .updated / .deleted.
  *
@@ -19,11 +24,6 @@ import type { Tx, WebhookContext } from "./context.ts";
  * since the first deletion tombstones the live membership and the second finds it tombstoned —
  * and a late membership event cannot resurrect it.
  */
-function earliest(a: Date | null, b: Date | null): Date | null {
-  if (!a || !b) return a ?? b;
-  return a.getTime() <= b.getTime() ? a : b;
-}
-
 export async function applyMembership(
   ctx: WebhookContext,
   tx: Tx,
