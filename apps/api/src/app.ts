@@ -16,7 +16,7 @@ import { sessionRoutes } from "./routes/sessions/index.ts";
 import { createRealtimeRuntime } from "./realtime/runtime.ts";
 import type { StudentMessageGate } from "./services/live/send-student-message.ts";
 import { isThemeAssetUpload, themeRoutes } from "./routes/themes/index.ts";
-import { webhookRoutes } from "./routes/webhooks/index.ts";
+import { ABORT_RETRIES, isWebhookDelivery, webhookRoutes } from "./routes/webhooks/index.ts";
 import { groupRoutes } from "./routes/groups/index.ts";
 import { docsRoutes } from "./routes/docs/index.ts";
 import { classRoutes } from "./routes/classes/index.ts";
@@ -62,7 +62,16 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   app.use("/api/*", corsMiddleware);
   const jsonBodyLimit = bodyLimit({
     maxSize: deps.config.bodyLimitBytes,
-    onError: (c) => errorResponse(c, 413, "PAYLOAD_TOO_LARGE", `Request body exceeds ${deps.config.bodyLimitBytes} bytes`),
+    // Svix would retry an oversize delivery for days, and it can never fit: ask it to stop.
+    onError: (c) =>
+      errorResponse(
+        c,
+        413,
+        "PAYLOAD_TOO_LARGE",
+        `Request body exceeds ${deps.config.bodyLimitBytes} bytes`,
+        undefined,
+        isWebhookDelivery(c.req.path) ? ABORT_RETRIES : undefined,
+      ),
   });
   // Theme asset uploads enforce their own uploadLimitBytes while streaming (routes/themes).
   // The embedded dev model caps its own (larger) chat bodies (routes/dev-model).
@@ -81,7 +90,7 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   if (deps.config.devModel) app.route(DEV_MODEL_PREFIX, devModelRoutes(deps.config.devModel));
   app.route("/api/usage", usageRoutes());
   app.route("/api", themeRoutes());
-  app.route("/api/webhooks", webhookRoutes());
+  app.route("/api/webhooks", webhookRoutes({ concurrency: deps.config.clerkWebhookConcurrency }));
   app.route("/api/groups", groupRoutes());
   app.route("/", docsRoutes(() => app.routes));
   app.route("/api/classes", classRoutes());

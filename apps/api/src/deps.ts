@@ -26,6 +26,8 @@ export interface AppConfig {
   live: LiveConfig;
   /** `whsec_…`: enables `POST /api/webhooks/clerk`. */
   clerkWebhookSecret?: string | undefined;
+  /** Clerk webhook transactions run at once on this instance (default 4); the rest wait without a connection. */
+  clerkWebhookConcurrency?: number | undefined;
   /**
    * Serve the built-in dev model at `/v1` (no AI_GATEWAY_URL). Unset in production, where the
    * gateway is remote and `/v1` must not exist.

@@ -49,6 +49,7 @@ export const envSchema = z.object({
     message: "must start with whsec_",
   }),
   CLERK_ROLE_MAP: optionalString,
+  CLERK_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   CORS_ORIGINS: list,
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(2 * 1024 * 1024),

@@ -110,6 +110,7 @@ const deps: AppDeps = {
     uploadLimitBytes: env.UPLOAD_LIMIT_BYTES,
     metricsToken: env.METRICS_TOKEN,
     clerkWebhookSecret: env.CLERK_WEBHOOK_SIGNING_SECRET,
+    clerkWebhookConcurrency: env.CLERK_WEBHOOK_CONCURRENCY,
     devModel: embeddedDevModel,
     retention: defaultRetentionConfig({
       defaultDays: env.RETENTION_DAYS ?? null,

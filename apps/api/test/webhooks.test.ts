@@ -156,6 +156,8 @@ describe("signature verification", () => {
     const res = await deliver(app, secret, userEvent("user.created", u));
     expect(res.status).toBe(413);
     expect(((await res.json()) as Json).error?.code).toBe("PAYLOAD_TOO_LARGE");
+    // It can never fit, so Svix is asked to stop retrying (it cannot be recorded: unverified).
+    expect(res.headers.get("webhook-delivery")).toBe("abort-message");
     expect(await userRow(u.id)).toBeUndefined();
   });
 });
@@ -169,47 +171,64 @@ describe("documentation", () => {
   });
 });
 
-describe("payload validation", () => {
-  test("a signed body that is not JSON → 400, not recorded", async () => {
-    const d = { msgId: svixId(), type: "?", body: "{not json" };
-    const { status, body } = await send(d);
-    expect(status).toBe(400);
-    expect(body.error?.code).toBe("INVALID_JSON");
-    expect(await recorded(d.msgId)).toHaveLength(0);
+describe("payload validation: signed but never applicable → recorded as rejected, retries stopped", () => {
+  async function expectRejected(d: { msgId: string; body: string; type: string }, status: number, code: string, reason: string) {
+    const res = await deliver(app, secret, d);
+    expect(res.status).toBe(status);
+    expect(res.headers.get("webhook-delivery")).toBe("abort-message");
+    const body = (await res.json()) as Json & { error?: { details?: { reason?: string } } };
+    expect(body.error?.code).toBe(code);
+    expect(body.error?.details?.reason).toBe(reason);
+    const [row] = await recorded(d.msgId);
+    expect(row).toMatchObject({ outcome: "rejected", reason });
+    return body;
+  }
+
+  test("a signed body that is not JSON → 400 INVALID_JSON, recorded as rejected", async () => {
+    await expectRejected({ msgId: svixId(), type: "?", body: "{not json" }, 400, "INVALID_JSON", "invalid-json");
   });
 
-  test("a known type failing its schema → 400; the corrected redelivery then applies", async () => {
+  test("a known type failing its schema → 422 with the issues; a redelivery answers the same and records once", async () => {
     const u = user();
     const data = clerkUserData(u) as Record<string, unknown>;
-    const broken = { ...data, updated_at: "yesterday" };
-    const msgId = svixId();
-    const bad = delivery("user.created", broken, u.updatedAt, msgId);
-    const first = await send(bad);
-    expect(first.status).toBe(400);
-    expect(first.body.error?.code).toBe("BAD_REQUEST");
-    expect(await recorded(msgId)).toHaveLength(0);
+    const bad = delivery("user.created", { ...data, updated_at: "yesterday" }, u.updatedAt);
+    const body = await expectRejected(bad, 422, "VALIDATION_FAILED", "invalid-payload");
+    expect(JSON.stringify(body.error?.details)).toContain("updated_at");
+    await expectRejected(bad, 422, "VALIDATION_FAILED", "invalid-payload");
+    expect(await recorded(bad.msgId)).toHaveLength(1);
     expect(await userRow(u.id)).toBeUndefined();
+  });
 
+  test("a rejection does not block the same svix-id once its payload applies (after a schema fix)", async () => {
+    const u = user();
+    const data = clerkUserData(u) as Record<string, unknown>;
+    const msgId = svixId();
+    await expectRejected(delivery("user.created", { ...data, updated_at: "yesterday" }, u.updatedAt, msgId), 422, "VALIDATION_FAILED", "invalid-payload");
     const fixed = await send(delivery("user.created", data, u.updatedAt, msgId));
     expect(fixed.status).toBe(200);
     expect(fixed.body.outcome).toBe("applied");
+    expect(await recorded(msgId)).toMatchObject([{ outcome: "applied", reason: null }]);
     expect((await userRow(u.id))?.givenName).toBe("Ada");
   });
 
-  test("an envelope without data → 400", async () => {
-    const d = { msgId: svixId(), type: "x", body: JSON.stringify({ type: "user.created" }) };
-    expect((await send(d)).status).toBe(400);
+  test("an envelope without data → 422 invalid-envelope", async () => {
+    await expectRejected({ msgId: svixId(), type: "x", body: JSON.stringify({ type: "user.created" }) }, 422, "VALIDATION_FAILED", "invalid-envelope");
   });
 
-  test("a membership without its organisation → 400, nothing written", async () => {
+  test("a membership without its organisation → 422, nothing written", async () => {
     const o = org();
     const u = user();
     const data = clerkMembershipData({ id: ids("orgmem"), role: "org:admin", org: o, user: u, updatedAt: base });
     const { organization: _dropped, ...rest } = data;
-    const d = delivery("organizationMembership.created", rest, base);
-    expect((await send(d)).status).toBe(400);
+    await expectRejected(delivery("organizationMembership.created", rest, base), 422, "VALIDATION_FAILED", "invalid-payload");
     expect(await userRow(u.id)).toBeUndefined();
     expect(await groupRow(o.id)).toBeUndefined();
+  });
+
+  test("an updated_at from the far future → 422 impossible-timestamp (it would win every later update)", async () => {
+    const u = user({ updatedAt: Date.now() + 48 * HOUR });
+    await expectRejected(userEvent("user.created", u), 422, "VALIDATION_FAILED", "impossible-timestamp");
+    expect(await userRow(u.id)).toBeUndefined();
   });
 
   test("an unknown event type → 200 ignored, recorded as such", async () => {
@@ -459,7 +478,8 @@ describe("organisations", () => {
     await send(delivery("organization.deleted", { object: "organization", id: o.id, deleted: true }, base + HOUR));
     expect((await groupRow(o.id))?.deletedAt?.getTime()).toBe(base + HOUR);
     expect((await send(orgEvent("organization.created", o))).body.outcome).toBe("applied");
-    expect(await groupRow(o.id)).toMatchObject({ name: "Shelbyville", slug: o.slug });
+    // The slug stays released (webhooks-deleted-orgs.test.ts).
+    expect(await groupRow(o.id)).toMatchObject({ name: "Shelbyville", slug: `deleted~${o.id}`, clerkSlug: o.slug });
     expect((await groupRow(o.id))?.deletedAt?.getTime()).toBe(base + HOUR);
   });
 

@@ -1,6 +1,7 @@
 import type { DbHandle } from "@raptscallions/db";
 import { Webhook } from "svix";
 import { createApp } from "../../src/app.ts";
+import type { AppConfig } from "../../src/deps.ts";
 import { parseRoleMap } from "../../src/auth/roles.ts";
 import { testAuthenticator } from "./auth.ts";
 import { testDeps } from "./deps.ts";
@@ -179,9 +180,12 @@ export function shuffle<T>(items: T[], rand: () => number): T[] {
   return out;
 }
 
-/** An app whose webhook route verifies with `secret`, with Clerk role mapping as configured by `roleMap`. */
-export async function webhookApp(db: DbHandle, secret: string, roleMap?: string) {
+/**
+ * An app whose webhook route verifies with `secret`, with Clerk role mapping as configured by
+ * `roleMap`, and any other settings in `config` (e.g. production's 1 MB body limit).
+ */
+export async function webhookApp(db: DbHandle, secret: string, roleMap?: string, config: Partial<AppConfig> = {}) {
   const deps = await testDeps(db, roleMap ? { auth: { ...(await testAuthenticator()), roleMap: parseRoleMap(roleMap) } } : {});
-  deps.config.clerkWebhookSecret = secret;
+  Object.assign(deps.config, config, { clerkWebhookSecret: secret });
   return createApp(deps);
 }

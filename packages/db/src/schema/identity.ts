@@ -56,6 +56,8 @@ export const groups = pgTable(
      * unknown here, so the group can be re-parented when the parent's webhook arrives.
      */
     clerkParentOrgId: text("clerk_parent_org_id"),
+    /** The slug Clerk gives the organisation; `slug` differs when another group holds it. */
+    clerkSlug: text("clerk_slug"),
     clerkUpdatedAt: tstz("clerk_updated_at"),
     deletedAt: tstz("deleted_at"),
     settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
@@ -66,6 +68,7 @@ export const groups = pgTable(
     uniqueIndex("groups_slug_key").on(t.slug),
     index("groups_parent_idx").on(t.parentId),
     index("groups_clerk_parent_idx").on(t.clerkParentOrgId),
+    index("groups_clerk_slug_idx").on(t.clerkSlug),
     index("groups_path_gist").using("gist", t.path),
   ],
 );

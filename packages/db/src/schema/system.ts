@@ -23,13 +23,18 @@ export const themeAssets = pgTable(
   (t) => [uniqueIndex("theme_assets_group_sha_key").on(t.groupId, t.sha256)],
 );
 
-/** Svix deliveries already applied; inserted in the same transaction as the effect. */
+/**
+ * Svix deliveries: applied ones are inserted in the same transaction as their effect; deliveries
+ * that can never be applied are recorded with outcome `rejected` and the `reason`.
+ */
 export const webhookEvents = pgTable("webhook_events", {
   svixId: text("svix_id").primaryKey(),
   type: text("type").notNull(),
   receivedAt: tstz("received_at").notNull().defaultNow(),
   processedAt: tstz("processed_at"),
   outcome: text("outcome"),
+  /** Why a `rejected` delivery can never be applied (null otherwise). */
+  reason: text("reason"),
 });
 
 export const auditLog = pgTable(

@@ -1,10 +1,15 @@
 import type { ClerkMembership } from "@raptscallions/core";
-import { groupMembers, groups } from "@raptscallions/db";
-import { eq, sql } from "drizzle-orm";
+import { groupMembers } from "@raptscallions/db";
+import { sql } from "drizzle-orm";
 import { normaliseOrgRole } from "../../auth/roles.ts";
 import { applyOrgSnapshot, orgSnapshot } from "./clerk-orgs.ts";
 import { ensureMembershipUser } from "./clerk-users.ts";
 import type { Tx, WebhookContext } from "./context.ts";
+
+function earliest(a: Date | null, b: Date | null): Date | null {
+  if (!a || !b) return a ?? b;
+  return a.getTime() <= b.getTime() ? a : b;
+}
 
 /**
  * organizationMembership.created / .updated / .deleted.
@@ -14,8 +19,10 @@ import type { Tx, WebhookContext } from "./context.ts";
  * The user comes from `public_user_data` as a `pending` placeholder when unknown.
  *
  * The membership row is last-writer-wins by version (`updated_at`; a delete is dated by its event
- * time and wins a tie). Whatever wins, a membership of a deleted user stays tombstoned with the
- * user's deletion date — a late membership event cannot resurrect it.
+ * time and wins a tie). Whatever wins, a membership of a deleted user or of a deleted organisation
+ * stays tombstoned with the earlier of those deletion dates — the date in-order delivery gives it,
+ * since the first deletion tombstones the live membership and the second finds it tombstoned —
+ * and a late membership event cannot resurrect it.
  */
 export async function applyMembership(
   ctx: WebhookContext,
@@ -24,9 +31,7 @@ export async function applyMembership(
   tombstone: boolean,
   version: Date,
 ): Promise<boolean> {
-  const orgChanged = await applyOrgSnapshot(ctx, tx, orgSnapshot(m.organization));
-  const [group] = await tx.select({ id: groups.id }).from(groups).where(eq(groups.clerkOrgId, m.organization.id));
-  if (!group) throw new Error(`group for ${m.organization.id} vanished inside the webhook transaction`);
+  const { changed: orgChanged, group } = await applyOrgSnapshot(ctx, tx, orgSnapshot(m.organization));
   const user = await ensureMembershipUser(tx, m.public_user_data);
 
   const values = {
@@ -35,7 +40,7 @@ export async function applyMembership(
     role: normaliseOrgRole(m.role, ctx.roleMap),
     clerkMembershipId: m.id,
     clerkUpdatedAt: version,
-    deletedAt: tombstone ? version : user.deletedAt,
+    deletedAt: tombstone ? version : earliest(user.deletedAt, group.deletedAt),
   };
   // Newer wins. On a tie only a delete applies, and only over a row that is not already this
   // delete's tombstone (deleted_at = clerk_updated_at marks a membership's own tombstone).

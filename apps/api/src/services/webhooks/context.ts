@@ -2,6 +2,7 @@ import type { Db, DbOrTx } from "@raptscallions/db";
 import type { RoleMap } from "../../auth/roles.ts";
 import type { Clock, IdGenerator } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
+import type { Semaphore } from "../../lib/semaphore.ts";
 
 /**
  * What the Clerk sync services receive. There is no actor: the caller is Clerk, authenticated by
@@ -15,6 +16,8 @@ export interface WebhookContext {
   requestId: string;
   /** Custom Clerk organisation roles → ours (`CLERK_ROLE_MAP`). */
   roleMap: RoleMap;
+  /** Bounds how many webhook transactions run at once on this instance (CLERK_WEBHOOK_CONCURRENCY). */
+  slots: Semaphore;
 }
 
 /** A transaction handle (the sync only ever writes inside the one transaction of a delivery). */
