@@ -4,6 +4,7 @@ import type { AppEnv } from "../../deps.ts";
 import { errorResponse } from "../../http/errors.ts";
 import { describeRoute } from "../../openapi/index.ts";
 import { applyClerkEvent } from "../../services/webhooks/apply-clerk-event.ts";
+import { publishClerkRevocation } from "../../services/webhooks/clerk-revocations.ts";
 import { parseClerkEvent } from "../../services/webhooks/parse-clerk-event.ts";
 import { type VerifiedDelivery, verifySvixDelivery } from "./verify-svix.ts";
 
@@ -59,6 +60,8 @@ async function receiveClerkWebhook(c: Context<AppEnv>) {
     },
     input: { svixId: delivery.svixId, event },
   });
+  // After the commit, so peers re-checking the user read the new rows.
+  await publishClerkRevocation({ bus: deps.bus, logger: deps.logger }, event, outcome);
   const body: ClerkWebhookResponse = { received: true, outcome };
   return c.json(body, 200);
 }

@@ -14,6 +14,7 @@ import { and, asc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record.ts";
 import type { ServiceContext } from "../context.ts";
+import { publishRevocation } from "../realtime/revocation.ts";
 import { toUserSummary } from "../groups/dto.ts";
 import { afterCursor, iso, isUniqueViolation, timestampKey } from "../query-helpers.ts";
 import { managedClass } from "./write.ts";
@@ -85,4 +86,5 @@ export async function removeClassMember({ ctx, input }: { ctx: ServiceContext; i
       details: { classId: cls.id, userId: input.userId, role: removed.role },
     });
   });
+  await publishRevocation(ctx, { userId: input.userId, reason: "class-member-removed", classId: input.id });
 }

@@ -15,6 +15,7 @@ import { z } from "zod";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import { recordAudit } from "../audit/record.ts";
 import type { ServiceContext } from "../context.ts";
+import { publishRevocation } from "../realtime/revocation.ts";
 import { afterCursor, isUniqueViolation, timestampKey } from "../query-helpers.ts";
 import { toGroupMemberDto } from "./dto.ts";
 import { requireVisibleGroup } from "./scope.ts";
@@ -103,7 +104,7 @@ export async function updateGroupMemberRole({
   ctx: ServiceContext;
   input: { id: string; userId: string; role: GroupRole };
 }): Promise<GroupMemberDto> {
-  return ctx.db.transaction(async (tx) => {
+  const updated = await ctx.db.transaction(async (tx) => {
     const group = await managedGroup(ctx, tx, input.id);
     const before = await liveMembership(tx, group.id, input.userId);
     const [row] = await tx
@@ -120,8 +121,10 @@ export async function updateGroupMemberRole({
       groupId: group.id,
       details: { userId: input.userId, role: { from: before.role, to: input.role } },
     });
-    return toGroupMemberDto(row, user);
+    return { dto: toGroupMemberDto(row, user), changed: before.role !== input.role };
   });
+  if (updated.changed) await publishRevocation(ctx, { userId: input.userId, reason: "role-changed", groupId: input.id });
+  return updated.dto;
 }
 
 /** Removes a membership as a tombstone, as the Clerk webhook does, so a late event cannot revive it. */
@@ -141,4 +144,5 @@ export async function removeGroupMember({ ctx, input }: { ctx: ServiceContext; i
       details: { userId: input.userId, role: before.role },
     });
   });
+  await publishRevocation(ctx, { userId: input.userId, reason: "membership-removed", groupId: input.id });
 }
