@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type DbHandle, groups, users } from "@raptscallions/db";
+import { type Bus, createMemoryBus } from "@raptscallions/bus";
+import { classMembers, type DbHandle, groups, users } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
+import { createApp } from "../src/app.ts";
 import { authHeader } from "./helpers/auth.ts";
-import { createTestDb } from "./helpers/deps.ts";
+import { createTestDb, testDeps } from "./helpers/deps.ts";
 import { connect, ensureDevModels, type Instance, memoryShared, startDevModel, type TestClient, transports, startInstance } from "./helpers/live.ts";
+import { call } from "./helpers/security.ts";
 import { clerkMembershipData, clerkUserData, deliver, delivery, makeWebhookSecret } from "./helpers/webhooks.ts";
 
 /**
@@ -165,6 +168,25 @@ describe.each(allTransports)("revocation across instances (%s)", (_name, makeSha
     const pause = await teacher.request({ type: "session.pause", sessionId });
     expect(pause.type).toBe("error");
     teacher.close();
+  });
+});
+
+describe("a revocation the bus cannot take", () => {
+  test("does not fail the committed change: the call succeeds and the failure is logged", async () => {
+    const scene = await makeSchoolScene(db.db);
+    const node = createMemoryBus().node();
+    const bus: Bus = {
+      ...node,
+      nodeId: node.nodeId,
+      publish: (room, input) => (room === "system:access" ? Promise.reject(new Error("bus down")) : node.publish(room, input)),
+    };
+    const deps = await testDeps(db, { bus });
+    const app = createApp(deps);
+    const res = await call(app, "DELETE", `/api/classes/${scene.cls.id}/members/${scene.otherStudent.id}`, { as: scene.teacher });
+    expect(res.status).toBe(204);
+    const [member] = await db.db.select().from(classMembers).where(and(eq(classMembers.classId, scene.cls.id), eq(classMembers.userId, scene.otherStudent.id)));
+    expect(member).toBeUndefined();
+    expect(deps.logger.lines.some((l) => String(l.msg).startsWith("revocation publish failed"))).toBe(true);
   });
 });
 
