@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { classMemberSchema, classSchema, pageOf } from "@raptscallions/core";
-import { auditLog, type DbHandle } from "@raptscallions/db";
+import { auditLog, type DbHandle, users } from "@raptscallions/db";
 import { addClassMember, addGroupMember, makeClass, makeGroup, makeSchoolScene, makeUser, type SchoolScene } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
 import { createApp } from "../src/app.ts";
@@ -141,6 +141,7 @@ describe("class members", () => {
     expect(new Set(roster.body.items.map((m) => m.userId))).toEqual(new Set([s.teacher.id, s.student.id, s.otherStudent.id]));
 
     const newbie = await makeUser(db.db);
+    await addGroupMember(db.db, s.school.id, newbie.id, "member");
     const add = await call(app, "POST", base, { as: s.teacher, body: { userId: newbie.id, role: "student" } });
     expect(add.status).toBe(201);
     expect(classMemberSchema.parse(add.body)).toMatchObject({ userId: newbie.id, role: "student" });
@@ -152,8 +153,38 @@ describe("class members", () => {
   test("the user must exist; role must be teacher or student", async () => {
     const base = `/api/classes/${s.cls.id}/members`;
     const missing = await call(app, "POST", base, { as: s.teacher, body: { userId: crypto.randomUUID(), role: "student" } });
-    expect(missing.status).toBe(404);
+    expect(missing.status).toBe(422);
+    expect(errorCode(missing.body)).toBe("USER_NOT_IN_REACH");
     expect((await call(app, "POST", base, { as: s.teacher, body: { userId: outsider.id, role: "admin" } })).status).toBe(422);
+  });
+});
+
+describe("who a class may enrol", () => {
+  test("a teacher cannot enrol a student of another district: 422 without their name or email, and no access follows", async () => {
+    const other = await makeSchoolScene(db.db);
+    const stranger = other.student;
+    const [row] = await db.db.select({ name: users.name, email: users.email }).from(users).where(eq(users.id, stranger.id));
+    for (const as of [s.teacher, s.schoolAdmin]) {
+      const res = await call(app, "POST", `/api/classes/${s.cls.id}/members`, { as, body: { userId: stranger.id, role: "student" } });
+      expect(res.status).toBe(422);
+      expect(errorCode(res.body)).toBe("USER_NOT_IN_REACH");
+      const text = JSON.stringify(res.body);
+      for (const secret of [row?.name, row?.email]) if (secret) expect(text).not.toContain(secret);
+    }
+    expect(ids((await call<Page<Cls>>(app, "GET", "/api/classes", { as: stranger })).body)).not.toContain(s.cls.id);
+    const tools = await call<Page<{ id: string }>>(app, "GET", "/api/tools", { as: stranger });
+    expect(tools.body.items.map((t) => t.id)).not.toContain(s.tool.id);
+  });
+
+  test("a student of another school in the same district, or already in one of its classes, can be enrolled", async () => {
+    const fromSibling = await makeUser(db.db);
+    await addGroupMember(db.db, classC.groupId, fromSibling.id, "member");
+    const a = await call(app, "POST", `/api/classes/${s.cls.id}/members`, { as: s.teacher, body: { userId: fromSibling.id, role: "student" } });
+    expect(a.status).toBe(201);
+    const fromClass = await makeUser(db.db);
+    await addClassMember(db.db, classC.id, fromClass.id, "student");
+    const b = await call(app, "POST", `/api/classes/${s.cls.id}/members`, { as: s.teacher, body: { userId: fromClass.id, role: "student" } });
+    expect(b.status).toBe(201);
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { groupMemberSchema, groupSchema, pageOf } from "@raptscallions/core";
-import { auditLog, type DbHandle, groups } from "@raptscallions/db";
+import { auditLog, type DbHandle, groupMembers, groups, users } from "@raptscallions/db";
 import { addGroupMember, makeGroup, makeSchoolScene, makeUser, type SchoolScene, unique } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
 import { createApp } from "../src/app.ts";
@@ -211,6 +211,8 @@ describe("PATCH /api/groups/:id", () => {
 describe("group members", () => {
   test("list, add, change role, remove, re-add", async () => {
     const user = await makeUser(db.db);
+    // In the district already (a member of the sibling school), so the school may enrol them.
+    await addGroupMember(db.db, sibling.id, user.id, "member");
     const base = `/api/groups/${s.school.id}/members`;
     const add = await call(app, "POST", base, { as: s.schoolAdmin, body: { userId: user.id, role: "teacher" } });
     expect(add.status).toBe(201);
@@ -237,12 +239,47 @@ describe("group members", () => {
     expect(actions.map((a) => a.action).sort()).toEqual(["group.member.add", "group.member.add", "group.member.remove", "group.member.update"]);
   });
 
-  test("an unknown user → 404; a bad role → 422; an unknown member → 404", async () => {
+  test("an unknown user → 422 USER_NOT_IN_REACH; a bad role → 422; an unknown member → 404", async () => {
     const base = `/api/groups/${s.school.id}/members`;
     const missing = await call(app, "POST", base, { as: s.schoolAdmin, body: { userId: crypto.randomUUID(), role: "member" } });
-    expect(missing.status).toBe(404);
+    expect(missing.status).toBe(422);
+    expect(errorCode(missing.body)).toBe("USER_NOT_IN_REACH");
     expect((await call(app, "POST", base, { as: s.schoolAdmin, body: { userId: outsider.id, role: "owner" } })).status).toBe(422);
     expect((await call(app, "PATCH", `${base}/${outsider.id}`, { as: s.schoolAdmin, body: { role: "admin" } })).status).toBe(404);
+  });
+});
+
+describe("who a group may enrol", () => {
+  test("a user of another district is refused without leaking who they are; then they see nothing of this district", async () => {
+    const other = await makeSchoolScene(db.db);
+    const stranger = other.student;
+    const [row] = await db.db.select({ name: users.name, email: users.email }).from(users).where(eq(users.id, stranger.id));
+    for (const [as, group] of [[s.schoolAdmin, s.school], [s.districtAdmin, s.department]] as const) {
+      const res = await call(app, "POST", `/api/groups/${group.id}/members`, { as, body: { userId: stranger.id, role: "member" } });
+      expect(res.status).toBe(422);
+      expect(errorCode(res.body)).toBe("USER_NOT_IN_REACH");
+      const text = JSON.stringify(res.body);
+      for (const secret of [row?.name, row?.email]) if (secret) expect(text).not.toContain(secret);
+    }
+    const seen = await call<Page<{ id: string }>>(app, "GET", "/api/groups", { as: stranger });
+    expect(ids(seen.body)).not.toContain(s.school.id);
+    expect(ids(seen.body)).not.toContain(s.district.id);
+  });
+
+  test("anyone with a live membership in the district is in reach; a system admin may enrol anyone", async () => {
+    const inDistrict = await makeUser(db.db);
+    await addGroupMember(db.db, sibling.id, inDistrict.id, "member");
+    const ok = await call(app, "POST", `/api/groups/${s.department.id}/members`, { as: s.schoolAdmin, body: { userId: inDistrict.id, role: "member" } });
+    expect(ok.status).toBe(201);
+    // A tombstoned membership is no longer a way in.
+    const left = await makeUser(db.db);
+    await addGroupMember(db.db, sibling.id, left.id, "member");
+    await db.db.update(groupMembers).set({ deletedAt: new Date() }).where(and(eq(groupMembers.groupId, sibling.id), eq(groupMembers.userId, left.id)));
+    const gone = await call(app, "POST", `/api/groups/${s.school.id}/members`, { as: s.schoolAdmin, body: { userId: left.id, role: "member" } });
+    expect(errorCode(gone.body)).toBe("USER_NOT_IN_REACH");
+    const unaffiliated = await makeUser(db.db);
+    const bySys = await call(app, "POST", `/api/groups/${s.school.id}/members`, { as: sysAdmin, body: { userId: unaffiliated.id, role: "member" } });
+    expect(bySys.status).toBe(201);
   });
 });
 

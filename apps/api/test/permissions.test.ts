@@ -124,6 +124,12 @@ interface Cell {
 }
 
 const freshUser = async () => (await makeUser(db.db)).id;
+/** A user in the district (a member of the other school) who is not yet in S1: enrolable there. */
+const districtUser = async () => {
+  const id = await freshUser();
+  await addGroupMember(db.db, S.s2.id, id, "member");
+  return id;
+};
 const groupsVisible: Record<Role, () => string[]> = {
   sys: () => [S.district.id, S.s1.id, S.s2.id, S.dept.id],
   dAdmin: () => [S.district.id, S.s1.id, S.s2.id, S.dept.id],
@@ -203,7 +209,7 @@ const cells: Cell[] = [
   },
   {
     name: "POST /api/groups/:S1/members",
-    request: async () => ({ method: "POST", path: `/api/groups/${S.s1.id}/members`, body: { userId: await freshUser(), role: "member" } }),
+    request: async () => ({ method: "POST", path: `/api/groups/${S.s1.id}/members`, body: { userId: await districtUser(), role: "member" } }),
     expect: expectFor(201, S1_ADMINS, S1_VIEWERS),
   },
   {
@@ -253,7 +259,7 @@ const cells: Cell[] = [
   },
   {
     name: "POST /api/classes/:A/members",
-    request: async () => ({ method: "POST", path: `/api/classes/${S.classA.id}/members`, body: { userId: await freshUser(), role: "student" } }),
+    request: async () => ({ method: "POST", path: `/api/classes/${S.classA.id}/members`, body: { userId: await districtUser(), role: "student" } }),
     expect: expectFor(201, CLASS_A_STAFF, CLASS_A_STUDENTS),
   },
   {

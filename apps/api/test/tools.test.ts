@@ -183,6 +183,35 @@ describe("versions", () => {
   });
 });
 
+describe("authorship follows the author's current role", () => {
+  test("an author demoted to member can no longer publish versions or read prompts; re-promoted, they can", async () => {
+    const author = await makeUser(db.db);
+    await addGroupMember(db.db, s.department.id, author.id, "teacher");
+    const created = await call<Tool>(app, "POST", "/api/tools", { as: author, body: { groupId: s.department.id, name: "Author's tool", definition } });
+    expect(created.status).toBe(201);
+    const toolId = created.body.id;
+    expect((await call(app, "POST", `/api/tools/${toolId}/versions`, { as: author, body: { definition } })).status).toBe(201);
+
+    const demote = await call(app, "PATCH", `/api/groups/${s.department.id}/members/${author.id}`, { as: s.schoolAdmin, body: { role: "member" } });
+    expect(demote.status).toBe(200);
+    const publish = await call(app, "POST", `/api/tools/${toolId}/versions`, { as: author, body: { definition: { systemPrompt: "sneaky" } } });
+    expect(publish.status).toBe(403);
+    expect(errorCode(publish.body)).toBe("FORBIDDEN");
+    expect((await call(app, "POST", `/api/tools/${toolId}/archive`, { as: author })).status).toBe(403);
+    expect((await call(app, "GET", `/api/tools/${toolId}/versions`, { as: author })).status).toBe(403);
+    expect((await call(app, "GET", `/api/tools/${toolId}/versions/1`, { as: author })).status).toBe(403);
+    const detail = await call<Tool>(app, "GET", `/api/tools/${toolId}`, { as: author });
+    expect(detail.status).toBe(200);
+    expect(detail.body.latest.definition).toBeNull();
+
+    await call(app, "PATCH", `/api/groups/${s.department.id}/members/${author.id}`, { as: s.schoolAdmin, body: { role: "teacher" } });
+    expect((await call(app, "POST", `/api/tools/${toolId}/versions`, { as: author, body: { definition } })).status).toBe(201);
+    // Removed from the group altogether: the tool is not even usable any more.
+    await call(app, "DELETE", `/api/groups/${s.department.id}/members/${author.id}`, { as: s.schoolAdmin });
+    expect((await call(app, "POST", `/api/tools/${toolId}/versions`, { as: author, body: { definition } })).status).toBe(404);
+  });
+});
+
 securityTests("tools", () => app, [
   { method: "GET", route: "/api/tools", path: () => "/api/tools" },
   {

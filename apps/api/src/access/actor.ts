@@ -15,9 +15,18 @@ export interface Actor {
   activeGroupId: string | null;
 }
 
+/**
+ * Whether a user row may act at all: not deleted and not suspended (a Clerk ban). Every entry
+ * point (REST tokens, ticket redemption, socket open, the live re-check) asks this one question.
+ */
+export function isActiveUser(user: { deletedAt: Date | null; status: string }): boolean {
+  return user.deletedAt === null && user.status !== "deleted" && user.status !== "suspended";
+}
+
+/** The user's roles, or null when the user is unknown, deleted or suspended. */
 export async function loadActor(db: Db, userId: string, activeGroupId: string | null = null): Promise<Actor | null> {
   const [user] = await db.select().from(users).where(eq(users.id, userId));
-  if (!user || user.deletedAt) return null;
+  if (!user || !isActiveUser(user)) return null;
   const memberships = await db
     .select({ groupId: groupMembers.groupId, role: groupMembers.role, path: groups.path })
     .from(groupMembers)

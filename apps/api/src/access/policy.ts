@@ -20,6 +20,11 @@ export function isAdminOver(actor: Actor, groupPath: string): boolean {
   return actor.groupRoles.some((r) => r.role === "admin" && isWithin(groupPath, r.path));
 }
 
+/** A teacher or admin membership in the group at `groupPath` or below it. */
+function isStaffWithin(actor: Actor, groupPath: string): boolean {
+  return actor.groupRoles.some((r) => r.role !== "member" && isWithin(r.path, groupPath));
+}
+
 /** Admin paths of the actor: the roots of every subtree they administer. */
 export function adminRoots(actor: Actor): string[] {
   return actor.groupRoles.filter((r) => r.role === "admin").map((r) => r.path);
@@ -100,8 +105,14 @@ export const policy = {
       [...actor.classRoles.values()].some((c) => isWithin(c.groupPath, tool.groupPath))
     );
   },
+  /**
+   * Admins over the tool's group, and its author while the author still holds a staff role
+   * (teacher or admin) in that group's subtree: authorship follows the current role, so an
+   * author demoted to member or removed can no longer publish versions.
+   */
   canManageTool(actor: Actor, tool: ToolRef): boolean {
-    return isAdminOver(actor, tool.groupPath) || (tool.createdBy !== null && tool.createdBy === actor.userId);
+    if (isAdminOver(actor, tool.groupPath)) return true;
+    return tool.createdBy !== null && tool.createdBy === actor.userId && isStaffWithin(actor, tool.groupPath);
   },
   canCreateToolIn(actor: Actor, group: GroupRef): boolean {
     return policy.canCreateClassIn(actor, group);
@@ -122,7 +133,7 @@ export const policy = {
   canViewToolDefinition(actor: Actor, tool: ToolRef): boolean {
     if (policy.canManageTool(actor, tool)) return true;
     return (
-      actor.groupRoles.some((r) => r.role !== "member" && isWithin(r.path, tool.groupPath)) ||
+      isStaffWithin(actor, tool.groupPath) ||
       [...actor.classRoles.values()].some((c) => c.role === "teacher" && isWithin(c.groupPath, tool.groupPath))
     );
   },

@@ -75,6 +75,7 @@ export class Connection {
   private readonly bucket = new TokenBucket(REALTIME_LIMITS.framesPerSecond, REALTIME_LIMITS.burstFrames);
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
+  private rechecks = 0;
 
   constructor(
     private readonly socket: RealtimeSocket,
@@ -199,6 +200,7 @@ export class Connection {
       clock: this.deps.clock,
       ids: this.deps.ids,
       logger: this.deps.logger,
+      bus: this.deps.bus,
     };
     return liveContextFrom(base, this.deps, this.runner);
   }
@@ -294,6 +296,11 @@ export class Connection {
       return undefined;
     }
     this.subs.set(room, { unsubscribe, access });
+    // A re-check that reloaded the user while this was being authorised missed this room.
+    if (this.actor !== ctx.actor) {
+      await this.revalidate(room);
+      if (!this.subs.has(room)) return { room, subscribed: false };
+    }
     if (access.presenceClassId) await this.hooks.onPresenceJoin(this, access.presenceClassId, access.presenceRole);
     return { room, ...position };
   }
@@ -308,29 +315,38 @@ export class Connection {
   }
 
   /**
-   * Long-lived connections re-check that their user still exists and may still see each room;
-   * a revoked room is dropped with an error frame, a deleted user is disconnected.
+   * Re-runs the access checks for this connection's user: a user who is gone (deleted or
+   * suspended) is disconnected with 4001; a room they may no longer see is dropped with an error
+   * frame naming it. Runs on every revocation published for the user and periodically as the
+   * backstop.
    */
   async recheck(): Promise<void> {
     if (this.closed) return;
+    const n = ++this.rechecks;
     const actor = await loadActor(this.deps.db.db, this.actor.userId, this.actor.activeGroupId);
+    // A re-check that started later read rows at least as new as these: it decides, so an older
+    // read finishing last can never restore rights a revocation removed.
+    if (this.closed || n !== this.rechecks) return;
     if (!actor) {
       this.close(CLOSE_CODES.unauthenticated, "user no longer active");
       return;
     }
     this.actor = actor;
-    for (const room of [...this.subs.keys()]) {
-      try {
-        await authorizeRoom(this.ctx(), room, { recordView: false });
-      } catch (err) {
-        this.unsubscribe(room);
-        this.send({
-          type: "error",
-          code: err instanceof AppError ? err.code : "FORBIDDEN",
-          message: "Access to this room was revoked",
-          details: { room },
-        });
+    for (const room of [...this.subs.keys()]) await this.revalidate(room);
+  }
+
+  private async revalidate(room: string): Promise<void> {
+    try {
+      await authorizeRoom(this.ctx(), room, { recordView: false });
+    } catch (err) {
+      if (!(err instanceof AppError)) {
+        // Not a refusal (the database hiccuped): keep the room, the next re-check decides.
+        this.deps.logger.warn("room re-check failed", { connectionId: this.id, room, err });
+        return;
       }
+      if (this.closed || !this.subs.has(room)) return;
+      this.unsubscribe(room);
+      this.send({ type: "error", code: err.code, message: "Access to this room was revoked", details: { room } });
     }
   }
 

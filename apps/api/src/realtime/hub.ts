@@ -1,9 +1,11 @@
+import type { BusSignal, Unsubscribe } from "@raptscallions/bus";
 import { CLOSE_CODES } from "@raptscallions/core";
 import { loadActor } from "../access/actor.ts";
 import type { AppDeps } from "../deps.ts";
 import type { GenerationRunner } from "../services/live/generation-runner.ts";
 import { classRoom, publishBestEffort } from "../services/live/rooms.ts";
 import type { StudentMessageGate } from "../services/live/send-student-message.ts";
+import { ACCESS_ROOM, revocationOf } from "../services/realtime/revocation.ts";
 import { Connection } from "./connection.ts";
 import type { ConnectionData, RealtimeSocket } from "./socket.ts";
 
@@ -15,13 +17,18 @@ interface PresenceEntry {
 
 /**
  * This instance's sockets: opens connections from redeemed tickets, keeps presence alive with
- * heartbeats (a crashed instance's users drop out by TTL), re-checks access periodically, and
- * closes everything with 4012 on shutdown so clients reconnect elsewhere and resume by offset.
+ * heartbeats (a crashed instance's users drop out by TTL), re-checks a user's access as soon as
+ * any instance publishes a revocation for them (and every connection periodically, as the
+ * backstop), and closes everything with 4012 on shutdown so clients reconnect elsewhere and
+ * resume by offset.
  */
 export class RealtimeHub {
   private readonly connections = new Map<string, Connection>();
   private readonly presence = new Map<string, PresenceEntry>();
   private timers: ReturnType<typeof setInterval>[] = [];
+  private revocations: Promise<Unsubscribe | null> | null = null;
+  /** Counts access signals heard, so `open` can tell one arrived while it was loading the user. */
+  private accessSignals = 0;
 
   constructor(
     private readonly deps: AppDeps,
@@ -48,8 +55,43 @@ export class RealtimeHub {
     return this.connections.size;
   }
 
+  /**
+   * Listens on the access room for the hub's whole life (not only while sockets are open, so no
+   * revocation can fall between a user's load and their connection's registration).
+   */
+  private listenForRevocations(): Promise<Unsubscribe | null> {
+    this.revocations ??= this.deps.bus
+      .subscribe(ACCESS_ROOM, (signal) => this.onAccessSignal(signal))
+      .catch((err: unknown) => {
+        this.deps.logger.warn("revocation listener failed; the periodic re-check remains", { err });
+        this.revocations = null;
+        return null;
+      });
+    return this.revocations;
+  }
+
+  private onAccessSignal(signal: BusSignal) {
+    this.accessSignals += 1;
+    if (signal.kind === "resync") {
+      // The feed may have dropped revocations (a Redis reconnect): re-check everyone once.
+      void this.recheckAll();
+      return;
+    }
+    const revocation = revocationOf(signal.event);
+    if (!revocation) return;
+    const { userId, clerkUserId } = revocation;
+    for (const conn of this.connections.values()) {
+      const actor = conn.actor;
+      if (actor.userId === userId || (clerkUserId !== undefined && actor.clerkUserId === clerkUserId)) {
+        void this.recheckOne(conn);
+      }
+    }
+  }
+
   /** Opens a connection for a redeemed ticket; null (and the socket closed) when the user is gone. */
   async open(socket: RealtimeSocket, data: ConnectionData): Promise<Connection | null> {
+    await this.listenForRevocations();
+    const heard = this.accessSignals;
     const actor = await loadActor(this.deps.db.db, data.userId, data.activeGroupId);
     if (!actor) {
       socket.close(CLOSE_CODES.unauthenticated, "user no longer active");
@@ -68,6 +110,8 @@ export class RealtimeHub {
     this.startTimers();
     this.deps.metrics.wsConnections.set(this.connections.size);
     conn.hello();
+    // A revocation heard while the user was loading may postdate that load.
+    if (this.accessSignals !== heard) void this.recheckOne(conn);
     return conn;
   }
 
@@ -140,19 +184,24 @@ export class RealtimeHub {
     }
   }
 
-  private async recheckAll() {
-    for (const conn of this.connections.values()) {
-      try {
-        await conn.recheck();
-      } catch (err) {
-        this.deps.logger.warn("recheck failed", { connectionId: conn.id, err });
-      }
+  private async recheckOne(conn: Connection) {
+    try {
+      await conn.recheck();
+    } catch (err) {
+      this.deps.logger.warn("recheck failed", { connectionId: conn.id, err });
     }
+  }
+
+  private async recheckAll() {
+    for (const conn of [...this.connections.values()]) await this.recheckOne(conn);
   }
 
   /** Closes every socket with 4012 so clients reconnect to another instance and resume. */
   async shutdown() {
     this.stopTimers();
+    const listening = this.revocations;
+    this.revocations = null;
+    (await listening)?.();
     for (const conn of [...this.connections.values()]) conn.close(CLOSE_CODES.serverRestart, "server restarting");
   }
 }

@@ -1,3 +1,4 @@
+import type { Bus } from "@raptscallions/bus";
 import type { Db } from "@raptscallions/db";
 import type { Context } from "hono";
 import type { Actor } from "../access/actor.ts";
@@ -13,6 +14,8 @@ export interface ServiceContext {
   clock: Clock;
   ids: IdGenerator;
   logger: Logger;
+  /** For what must reach every instance after a commit (revocations of live access). */
+  bus: Bus;
 }
 
 /** Builds the service context of an authenticated request (after `requireUser`). */
@@ -25,5 +28,6 @@ export function serviceContext(c: Context<AppEnv>): ServiceContext {
     clock: deps.clock,
     ids: deps.ids,
     logger: deps.logger,
+    bus: deps.bus,
   };
 }

@@ -30,8 +30,8 @@ export function websocketRoute(runtime: RealtimeRuntime) {
     const raw = c.req.query("ticket");
     if (!raw || raw.length > 200) throw new AppError("TICKET_INVALID", "A ticket from POST /api/realtime/tickets is required");
     const deps = c.var.deps;
-    const claim = await redeemTicket(deps.kv, raw);
-    if (!claim) throw new AppError("TICKET_INVALID", "The ticket is unknown, used or expired");
+    const claim = await redeemTicket({ kv: deps.kv, db: deps.db.db }, raw);
+    if (!claim) throw new AppError("TICKET_INVALID", "The ticket is unknown, used or expired, or its user is no longer active");
     const ok = runtime.upgrade(c.req.raw, { connectionId: deps.ids.uuid(), userId: claim.userId, activeGroupId: claim.activeGroupId });
     if (!ok) throw new AppError("BAD_REQUEST", "WebSocket upgrade failed");
     return new Response(null);

@@ -67,6 +67,7 @@ async function receiveClerkWebhook(c: Context<AppEnv>, slots: Semaphore) {
         clock: deps.clock,
         ids: deps.ids,
         logger: deps.logger,
+        bus: deps.bus,
         requestId: c.var.requestId,
         roleMap: deps.auth.roleMap,
         slots,

@@ -10,11 +10,13 @@ import {
   toPage,
 } from "@raptscallions/core";
 import { classMembers, users } from "@raptscallions/db";
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { recordAudit } from "../audit/record.ts";
 import type { ServiceContext } from "../context.ts";
+import { publishRevocation } from "../realtime/revocation.ts";
 import { toUserSummary } from "../groups/dto.ts";
+import { requireUserInReach } from "../groups/reach.ts";
 import { afterCursor, iso, isUniqueViolation, timestampKey } from "../query-helpers.ts";
 import { managedClass } from "./write.ts";
 
@@ -40,13 +42,13 @@ export async function listClassMembers({ ctx, input }: { ctx: ServiceContext; in
   return { items: page.items.map((r) => toClassMemberDto(r.member, r.user)), nextCursor: page.nextCursor };
 }
 
+/** Enrols a teacher or student the class's group may reach (someone already in its district). */
 export async function addClassMember({ ctx, input }: { ctx: ServiceContext; input: { id: string; body: AddClassMemberBody } }): Promise<ClassMemberDto> {
   try {
     return await ctx.db.transaction(async (tx) => {
-      const { cls } = await managedClass(ctx, tx, input.id);
+      const { cls, groupPath } = await managedClass(ctx, tx, input.id);
       if (cls.archivedAt) throw new ConflictError("This class is archived");
-      const [user] = await tx.select().from(users).where(and(eq(users.id, input.body.userId), isNull(users.deletedAt)));
-      if (!user) throw new NotFoundError("User");
+      const user = await requireUserInReach(tx, ctx.actor, input.body.userId, groupPath);
       const [existing] = await tx
         .select()
         .from(classMembers)
@@ -85,4 +87,5 @@ export async function removeClassMember({ ctx, input }: { ctx: ServiceContext; i
       details: { classId: cls.id, userId: input.userId, role: removed.role },
     });
   });
+  await publishRevocation(ctx, { userId: input.userId, reason: "class-member-removed", classId: input.id });
 }

@@ -15,8 +15,10 @@ import { z } from "zod";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import { recordAudit } from "../audit/record.ts";
 import type { ServiceContext } from "../context.ts";
+import { publishRevocation } from "../realtime/revocation.ts";
 import { afterCursor, isUniqueViolation, timestampKey } from "../query-helpers.ts";
 import { toGroupMemberDto } from "./dto.ts";
+import { requireUserInReach } from "./reach.ts";
 import { requireVisibleGroup } from "./scope.ts";
 
 const byCreated = z.tuple([cursorParts.timestamp, cursorParts.uuid]);
@@ -25,12 +27,6 @@ async function managedGroup(ctx: ServiceContext, db: DbOrTx, id: string) {
   const group = await requireVisibleGroup({ db, actor: ctx.actor }, id);
   assertAllowed(policy.canManageGroup(ctx.actor, group), "Only admins of this group may manage its members");
   return group;
-}
-
-async function liveUser(db: DbOrTx, userId: string) {
-  const [user] = await db.select().from(users).where(and(eq(users.id, userId), isNull(users.deletedAt)));
-  if (!user) throw new NotFoundError("User");
-  return user;
 }
 
 /** Members of a group (not of its subtree), oldest first. Admins of the group only. */
@@ -50,7 +46,8 @@ export async function listGroupMembers({ ctx, input }: { ctx: ServiceContext; in
 }
 
 /**
- * Adds a user to a group. A membership removed earlier (a tombstone) is revived: this is an
+ * Adds a user the group may reach (someone already in its district; see reach.ts) to a group.
+ * A membership removed earlier (a tombstone) is revived: this is an
  * explicit admin decision, unlike a late webhook, which must not resurrect it.
  */
 export async function addGroupMember({ ctx, input }: { ctx: ServiceContext; input: { id: string; body: AddGroupMemberBody } }): Promise<GroupMemberDto> {
@@ -58,7 +55,7 @@ export async function addGroupMember({ ctx, input }: { ctx: ServiceContext; inpu
   try {
     return await ctx.db.transaction(async (tx) => {
       const group = await managedGroup(ctx, tx, input.id);
-      const user = await liveUser(tx, userId);
+      const user = await requireUserInReach(tx, ctx.actor, userId, group.path);
       const [existing] = await tx
         .select()
         .from(groupMembers)
@@ -103,7 +100,7 @@ export async function updateGroupMemberRole({
   ctx: ServiceContext;
   input: { id: string; userId: string; role: GroupRole };
 }): Promise<GroupMemberDto> {
-  return ctx.db.transaction(async (tx) => {
+  const updated = await ctx.db.transaction(async (tx) => {
     const group = await managedGroup(ctx, tx, input.id);
     const before = await liveMembership(tx, group.id, input.userId);
     const [row] = await tx
@@ -120,8 +117,10 @@ export async function updateGroupMemberRole({
       groupId: group.id,
       details: { userId: input.userId, role: { from: before.role, to: input.role } },
     });
-    return toGroupMemberDto(row, user);
+    return { dto: toGroupMemberDto(row, user), changed: before.role !== input.role };
   });
+  if (updated.changed) await publishRevocation(ctx, { userId: input.userId, reason: "role-changed", groupId: input.id });
+  return updated.dto;
 }
 
 /** Removes a membership as a tombstone, as the Clerk webhook does, so a late event cannot revive it. */
@@ -141,4 +140,5 @@ export async function removeGroupMember({ ctx, input }: { ctx: ServiceContext; i
       details: { userId: input.userId, role: before.role },
     });
   });
+  await publishRevocation(ctx, { userId: input.userId, reason: "membership-removed", groupId: input.id });
 }

@@ -1,5 +1,7 @@
 import type { KeyValueStore } from "@raptscallions/bus";
-import type { Actor } from "../../access/actor.ts";
+import { type Db, users } from "@raptscallions/db";
+import { eq } from "drizzle-orm";
+import { type Actor, isActiveUser } from "../../access/actor.ts";
 import type { Clock, IdGenerator } from "../../lib/clock.ts";
 
 const PREFIX = "ws-ticket:";
@@ -20,15 +22,27 @@ export async function issueTicket(
   return { ticket, expiresAt: new Date(deps.clock.now().getTime() + deps.ttlMs).toISOString() };
 }
 
-/** Single use: of two concurrent redemptions exactly one gets the claim. */
-export async function redeemTicket(kv: KeyValueStore, ticket: string): Promise<TicketClaim | null> {
-  if (!TICKET_SHAPE.test(ticket)) return null;
-  const raw = await kv.getDel(PREFIX + ticket);
-  if (!raw) return null;
+function parseClaim(raw: string): TicketClaim | null {
   try {
     const claim = JSON.parse(raw) as TicketClaim;
     return typeof claim.userId === "string" ? claim : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * Single use: of two concurrent redemptions exactly one gets the claim. A ticket outlives nothing
+ * about its user: one issued before a ban or deletion is refused (and spent) when redeemed after.
+ */
+export async function redeemTicket(deps: { kv: KeyValueStore; db: Db }, ticket: string): Promise<TicketClaim | null> {
+  if (!TICKET_SHAPE.test(ticket)) return null;
+  const raw = await deps.kv.getDel(PREFIX + ticket);
+  const claim = raw ? parseClaim(raw) : null;
+  if (!claim) return null;
+  const [user] = await deps.db
+    .select({ deletedAt: users.deletedAt, status: users.status })
+    .from(users)
+    .where(eq(users.id, claim.userId));
+  return user && isActiveUser(user) ? claim : null;
 }

@@ -1,6 +1,7 @@
 import { UnauthenticatedError } from "@raptscallions/core";
 import { type Db, groupMembers, groups, users } from "@raptscallions/db";
 import { and, eq, isNull } from "drizzle-orm";
+import { isActiveUser } from "../../access/actor.ts";
 import type { TokenIdentity } from "../../auth/clerk.ts";
 import { normaliseOrgRole, type RoleMap } from "../../auth/roles.ts";
 
@@ -40,7 +41,7 @@ export async function provisionFromToken(
     [user] = await db.select().from(users).where(eq(users.clerkUserId, identity.clerkUserId));
   }
   if (!user) throw new UnauthenticatedError("Could not resolve the signed-in user");
-  if (user.deletedAt || user.status === "deleted" || user.status === "suspended") {
+  if (!isActiveUser(user)) {
     throw new UnauthenticatedError("This account is no longer active", { reason: "user-inactive" });
   }
 

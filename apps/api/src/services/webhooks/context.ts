@@ -1,3 +1,4 @@
+import type { Bus } from "@raptscallions/bus";
 import type { Db, DbOrTx } from "@raptscallions/db";
 import type { RoleMap } from "../../auth/roles.ts";
 import type { Clock, IdGenerator } from "../../lib/clock.ts";
@@ -13,6 +14,8 @@ export interface WebhookContext {
   clock: Clock;
   ids: IdGenerator;
   logger: Logger;
+  /** Post-commit revocations go out on it, so every instance re-checks the user's sockets. */
+  bus: Bus;
   requestId: string;
   /** Custom Clerk organisation roles → ours (`CLERK_ROLE_MAP`). */
   roleMap: RoleMap;

@@ -1,5 +1,6 @@
 import type { ClerkWebhookOutcome } from "@raptscallions/core";
 import { alreadyProcessed, applyClerkEvent } from "./apply-clerk-event.ts";
+import { publishClerkRevocation } from "./clerk-revocations.ts";
 import type { WebhookContext } from "./context.ts";
 import { parseClerkEvent } from "./parse-clerk-event.ts";
 import { ClerkDeliveryRejected, recordRejectedDelivery } from "./rejection.ts";
@@ -25,6 +26,7 @@ export async function receiveClerkDelivery({
     const outcome = await applyClerkEvent({ ctx, input: { svixId, event } });
     // The delivery's transaction has committed here: work that must follow a durable change
     // (and never happen for a rolled-back one) goes after this point, keyed on `event` and `outcome`.
+    await publishClerkRevocation(ctx, event, outcome);
     return outcome;
   } catch (err) {
     if (err instanceof ClerkDeliveryRejected) {
