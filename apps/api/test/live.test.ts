@@ -420,11 +420,24 @@ describe("tickets, abuse and the sweeper", () => {
     await db.db.insert(messages).values({ sessionId: session.id, seq: 1, role: "user", content: "Tell me about enzymes please" });
     const [orphan] = await db.db
       .insert(messages)
-      .values({ sessionId: session.id, seq: 2, role: "assistant", state: "streaming", content: "Half an ans", streamOwner: "dead-instance", heartbeatAt: new Date(Date.now() - 60_000), meta: { model: "dev-tutor" } })
+      .values({ sessionId: session.id, seq: 2, role: "assistant", state: "streaming", content: "", streamOwner: "dead-instance", heartbeatAt: new Date(Date.now() - 60_000), meta: { model: "dev-tutor" } })
       .returning();
+    const orphanId = orphan?.id ?? "";
+    // What the dead instance published: a checkpointed delta, then more it never checkpointed.
+    const room = `session:${session.id}`;
+    const delta = (charOffset: number, text: string, messageId = orphanId) => a.deps.bus.publish(room, { type: "message.delta", payload: { messageId, charOffset, text } });
+    const checkpointed = await delta(0, "Half an ans");
+    await db.db.update(messages).set({ content: "Half an ans", checkpointOffset: checkpointed.offset, checkpointEpoch: checkpointed.epoch }).where(eq(messages.id, orphanId));
+    await delta(11, "wer, then");
+    await delta(0, "someone else's answer", crypto.randomUUID());
+    await delta(20, " the rest");
     a.app.realtime.startBackground();
     const told = await watcher.next((f) => f.type === "event" && f.event === "message.completed");
-    expect((told.payload as { message: { id: string; state: string; content: string } }).message).toMatchObject({ id: orphan?.id, state: "interrupted", content: "Half an ans" });
+    // The stored text is everything the watcher was shown, not just the last checkpoint.
+    const shown = textFromDeltas(watcher.frames, orphanId);
+    expect(shown).toBe("Half an answer, then the rest");
+    expect((told.payload as { message: { id: string; state: string; content: string } }).message).toMatchObject({ id: orphanId, state: "interrupted", content: shown });
+    expect((await db.db.select().from(messages).where(eq(messages.id, orphanId)))[0]?.content).toBe(shown);
     // The dead instance never wrote its usage row: the sweeper records an estimate.
     const deadline = Date.now() + 3000;
     let usage = await db.db.select().from(aiUsage).where(eq(aiUsage.messageId, orphan?.id ?? ""));
@@ -433,7 +446,7 @@ describe("tickets, abuse and the sweeper", () => {
       usage = await db.db.select().from(aiUsage).where(eq(aiUsage.messageId, orphan?.id ?? ""));
     }
     expect(usage).toHaveLength(1);
-    expect(usage[0]).toMatchObject({ status: "interrupted", estimated: true, model: "dev-tutor", outputTokens: 3, inputTokens: 7 });
+    expect(usage[0]).toMatchObject({ status: "interrupted", estimated: true, model: "dev-tutor", outputTokens: 8, inputTokens: 7 });
     watcher.close();
   });
 
