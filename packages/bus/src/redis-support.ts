@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { isRedisUnavailable, ServiceUnavailableError } from "@raptscallions/core";
 import { Redis } from "ioredis";
 
 /** A Lua script run by SHA, loading it only when Redis answers NOSCRIPT (e.g. after a restart). */
@@ -27,18 +28,23 @@ export async function runScript(
   }
 }
 
-// Replies that mean "Redis cannot serve right now" rather than "this command is wrong".
-const UNAVAILABLE_REPLIES = /^(LOADING|READONLY|MASTERDOWN|BUSY|CLUSTERDOWN|TRYAGAIN|NOREPLICAS)\b/;
+/**
+ * True for failures that mean Redis is unreachable or unable to serve, false for errors in the
+ * command itself, which must surface instead of being papered over by local delivery.
+ */
+export const isUnavailable = isRedisUnavailable;
 
 /**
- * True for failures that mean Redis is unreachable or unable to serve (connection closed, write
- * refused while offline, command timeout, failover replies), false for errors in the command
- * itself, which must surface instead of being papered over by local delivery.
+ * Runs a Redis call for a store with no local fallback (key-value, presence): an outage becomes
+ * a 503 `SERVICE_UNAVAILABLE` with a retry hint instead of a raw connection error (a 500).
  */
-export function isUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return true;
-  if (error.name === "ReplyError") return UNAVAILABLE_REPLIES.test(error.message);
-  return true;
+export async function orUnavailable<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isRedisUnavailable(error)) throw new ServiceUnavailableError(`${what} is unavailable right now; retry shortly`, { cause: error });
+    throw error;
+  }
 }
 
 /**

@@ -143,3 +143,33 @@ export class LimitExceededError extends AppError {
     });
   }
 }
+
+/** How long clients are told to wait when shared infrastructure (Redis) is briefly unreachable. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * 503: a dependency the request needs is unreachable right now and nothing was changed; retry
+ * after `retryAfterSeconds` (sent as `Retry-After` and in `details`, so REST and WebSocket
+ * clients read it from the same place).
+ */
+export class ServiceUnavailableError extends AppError {
+  constructor(message: string, opts: { retryAfterSeconds?: number; cause?: unknown } = {}) {
+    const retryAfterSeconds = opts.retryAfterSeconds ?? UNAVAILABLE_RETRY_AFTER_SECONDS;
+    super("SERVICE_UNAVAILABLE", message, { retryAfterSeconds, details: { retryAfterSeconds }, cause: opts.cause });
+  }
+}
+
+// Replies that mean "Redis cannot serve right now" rather than "this command is wrong".
+const UNAVAILABLE_REPLIES = /^(LOADING|READONLY|MASTERDOWN|BUSY|CLUSTERDOWN|TRYAGAIN|NOREPLICAS)\b/;
+
+/**
+ * True when a failure from a Redis client means the server is unreachable or unable to serve
+ * (connection closed, command refused while offline, command timeout, failover replies); false
+ * for errors in the command itself and for domain errors, which must surface as they are.
+ */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (error instanceof AppError) return false;
+  if (!(error instanceof Error)) return true;
+  if (error.name === "ReplyError") return UNAVAILABLE_REPLIES.test(error.message);
+  return true;
+}

@@ -20,7 +20,8 @@ import type { StudentMessageGate } from "../services/live/send-student-message.t
 import { sendStudentMessage } from "../services/live/send-student-message.ts";
 import { changeSessionState, postTeacherMessage, stopGeneration } from "../services/live/teacher-actions.ts";
 import { TokenBucket } from "./rate.ts";
-import { authorizeRoom, type RoomAccess, sessionSnapshot } from "./rooms.ts";
+import { sessionSnapshot } from "../services/sessions/snapshot.ts";
+import { authorizeRoom, type RoomAccess } from "./rooms.ts";
 import type { ConnectionData, RealtimeSocket } from "./socket.ts";
 
 interface Subscription {
@@ -245,7 +246,7 @@ export class Connection {
         return this.unsubscribe(frame.room);
       case "message.send": {
         const r = await sendStudentMessage({ ctx, input: frame, gate: this.gate });
-        return { messageId: r.message.id, answerId: r.answer?.id ?? null, duplicate: r.duplicate };
+        return { messageId: r.message.id, answerId: r.answer?.id ?? null, duplicate: r.duplicate, retried: r.retried };
       }
       case "generation.stop":
         return stopGeneration({ ctx, input: frame });

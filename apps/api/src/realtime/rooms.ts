@@ -1,10 +1,8 @@
 import { AppError, NotFoundError, uuidSchema } from "@raptscallions/core";
-import { classes, groups, messages } from "@raptscallions/db";
-import { asc, eq } from "drizzle-orm";
+import { classes, groups } from "@raptscallions/db";
+import { eq } from "drizzle-orm";
 import { assertVisible, policy } from "../access/policy.ts";
 import type { LiveContext } from "../services/live/context.ts";
-import { sessionRoom } from "../services/live/rooms.ts";
-import { toMessageDto, toSessionDto } from "../services/sessions/dto.ts";
 import { loadVisibleSession } from "../services/sessions/load.ts";
 import { recordView } from "../services/sessions/read.ts";
 
@@ -50,35 +48,4 @@ export async function authorizeRoom(ctx: LiveContext, room: string, opts: { reco
     return { kind, id, presenceClassId: id, presenceRole: policy.isTeacherOf(ctx.actor, id) ? "teacher" : "admin" };
   }
   throw new AppError("VALIDATION_FAILED", "Unknown room kind");
-}
-
-/**
- * What a watcher who joins without an offset sees first: the session and its messages, with a
- * streaming answer's text as of its last checkpoint, and the room offset that text corresponds to
- * — events after that offset (the rest of the answer, then the live tail) follow exactly.
- */
-export async function sessionSnapshot(ctx: LiveContext, sessionId: string) {
-  const room = sessionRoom(sessionId);
-  const head = await ctx.bus.head(room);
-  const session = await loadVisibleSession(ctx.db, ctx.actor, sessionId);
-  const rows = await ctx.db.select().from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.seq));
-  const recent = rows.slice(-200);
-  const streaming = recent.find((m) => m.state === "streaming");
-  let offset = head.offset;
-  let epoch = head.epoch;
-  if (streaming && streaming.checkpointOffset !== null && streaming.checkpointEpoch === head.epoch) {
-    // The row's text is exactly the deltas up to its checkpoint offset; replay resumes right after.
-    offset = streaming.checkpointOffset;
-    epoch = streaming.checkpointEpoch;
-  }
-  return {
-    epoch,
-    offset,
-    payload: {
-      session: toSessionDto(session),
-      messages: recent.map(toMessageDto),
-      streamingMessageId: streaming?.id ?? null,
-      truncated: rows.length > recent.length,
-    },
-  };
 }

@@ -11,7 +11,7 @@ import {
   type Presence,
 } from "@raptscallions/bus";
 import { aiModels, type DbHandle } from "@raptscallions/db";
-import { createDevModelApp, createGatewayClient, createModerationClient, type DevStreamEnd, MemoryLimitStore } from "@raptscallions/gateway";
+import { createDevModelApp, createGatewayClient, createModerationClient, type DevStreamEnd, type LimitStore, MemoryLimitStore } from "@raptscallions/gateway";
 import type { Server } from "bun";
 import { Hono } from "hono";
 import { createApp } from "../../src/app.ts";
@@ -54,7 +54,7 @@ export interface Instance {
 /** One API instance on a real socket (`Bun.serve({ port: 0 })`), sharing bus/presence/kv with its peers. */
 export async function startInstance(
   db: DbHandle,
-  shared: { bus: () => Bus; presence: Presence; kv: KeyValueStore; gatewayUrl: string; limits?: MemoryLimitStore },
+  shared: { bus: () => Bus; presence: Presence; kv: KeyValueStore; gatewayUrl: string; limits?: LimitStore },
   opts: { live?: Partial<LiveConfig>; gate?: StudentMessageGate; overrides?: Partial<AppDeps> } = {},
 ): Promise<Instance> {
   const base = await testDeps(db);
@@ -238,4 +238,25 @@ export function assertContiguous(frames: Frame[], room: string) {
     if (offsets[i] !== prev + 1) throw new Error(`offsets not contiguous at ${i}: ${offsets.slice(Math.max(0, i - 3), i + 3).join(",")}`);
   }
   return offsets;
+}
+
+/** An authenticated REST call to a running instance; the parsed JSON body, status and headers. */
+export async function restCall(instance: { baseUrl: string }, user: { clerkUserId: string | null }, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${instance.baseUrl}${path}`, {
+    method,
+    headers: { ...(await authHeader(user)), ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** A Redis URL nobody listens on: every command fails like it does during an outage. */
+export async function unreachableRedisUrl(): Promise<string> {
+  const { createServer } = await import("node:net");
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return `redis://127.0.0.1:${address.port}`;
 }

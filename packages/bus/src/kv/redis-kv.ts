@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { defineScript, runScript } from "../redis-support.ts";
+import { defineScript, orUnavailable, runScript } from "../redis-support.ts";
 import { assertKeyPrefix } from "../room.ts";
 import { assertKvInput } from "./validate.ts";
 import type { KeySelector, KeyValueStore } from "./types.ts";
@@ -13,6 +13,8 @@ if created and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]
 return value
 `);
 
+const WHAT = "The shared key-value store (Redis)";
+
 export interface RedisKeyValueStoreOptions {
   /** A commands connection (can be the bus publisher). Not closed by this store. */
   redis: Redis;
@@ -20,7 +22,7 @@ export interface RedisKeyValueStoreOptions {
   keyPrefix?: string;
 }
 
-/** Key-value store on Redis; `getDel` is Redis' atomic GETDEL. */
+/** Key-value store on Redis; `getDel` is Redis' atomic GETDEL. While Redis is unreachable every call throws a 503 `ServiceUnavailableError`. */
 export function createRedisKeyValueStore(options: RedisKeyValueStoreOptions): KeyValueStore {
   const { redis } = options;
   const prefix = options.keyPrefix ?? "rapt:kv:";
@@ -29,31 +31,30 @@ export function createRedisKeyValueStore(options: RedisKeyValueStoreOptions): Ke
   return {
     async get(key) {
       assertKvInput(key);
-      return await redis.get(prefix + key);
+      return await orUnavailable(WHAT, () => redis.get(prefix + key));
     },
     async set(key, value, ttlMs) {
       assertKvInput(key, ttlMs);
-      if (ttlMs === undefined) await redis.set(prefix + key, value);
-      else await redis.set(prefix + key, value, "PX", ttlMs);
+      await orUnavailable(WHAT, () => (ttlMs === undefined ? redis.set(prefix + key, value) : redis.set(prefix + key, value, "PX", ttlMs)));
     },
     async getDel(key) {
       assertKvInput(key);
-      return await redis.getdel(prefix + key);
+      return await orUnavailable(WHAT, () => redis.getdel(prefix + key));
     },
     async del(selector: KeySelector) {
       if (typeof selector === "object" && "prefix" in selector) {
         assertKvInput(selector.prefix);
-        return await deleteByPrefix(redis, prefix + selector.prefix);
+        return await orUnavailable(WHAT, () => deleteByPrefix(redis, prefix + selector.prefix));
       }
       const keys = typeof selector === "string" ? [selector] : [...selector];
       for (const key of keys) assertKvInput(key);
       if (keys.length === 0) return 0;
-      return await redis.del(...keys.map((key) => prefix + key));
+      return await orUnavailable(WHAT, () => redis.del(...keys.map((key) => prefix + key)));
     },
     async incr(key, by = 1, ttlMs) {
       assertKvInput(key, ttlMs);
       if (!Number.isSafeInteger(by)) throw new RangeError("incr amount must be an integer");
-      return Number(await runScript(redis, INCR, [prefix + key], [by, ttlMs ?? 0]));
+      return Number(await orUnavailable(WHAT, () => runScript(redis, INCR, [prefix + key], [by, ttlMs ?? 0])));
     },
   };
 }

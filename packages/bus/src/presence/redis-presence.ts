@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { defineScript, runScript } from "../redis-support.ts";
+import { defineScript, orUnavailable, runScript } from "../redis-support.ts";
 import { assertKeyPrefix, assertRoom } from "../room.ts";
 import { assertPresenceInput, dedupe } from "./memory-presence.ts";
 import type { Presence, PresenceChange, PresenceMember, PresenceSnapshot } from "./types.ts";
@@ -88,6 +88,10 @@ export function createRedisPresence(options: RedisPresenceOptions): Presence {
   const keyGraceMs = options.keyGraceMs ?? 60 * 60 * 1000;
   assertKeyPrefix(prefix);
 
+  // An outage is a 503 ServiceUnavailableError, never a raw connection error.
+  const run = (script: Parameters<typeof runScript>[1], keys: string[], args: Array<string | number>) =>
+    orUnavailable("Presence (Redis)", () => runScript(redis, script, keys, args));
+
   const keysOf = (room: string): string[] => {
     assertRoom(room);
     const tag = `${prefix}{${room}}`;
@@ -98,7 +102,7 @@ export function createRedisPresence(options: RedisPresenceOptions): Presence {
     assertPresenceInput(member, ttlMs);
     const stored: PresenceMember = { userId: member.userId, connectionId: member.connectionId, role: member.role };
     if (member.name !== undefined) stored.name = member.name;
-    const changed = await runScript(redis, JOIN, keysOf(room), [
+    const changed = await run(JOIN, keysOf(room), [
       now() + ttlMs,
       member.connectionId,
       member.userId,
@@ -112,13 +116,13 @@ export function createRedisPresence(options: RedisPresenceOptions): Presence {
     join: upsert,
     heartbeat: upsert,
     async leave(room, connectionId) {
-      const reply = await runScript(redis, LEAVE, keysOf(room), [now(), connectionId]);
+      const reply = await run(LEAVE, keysOf(room), [now(), connectionId]);
       if (!Array.isArray(reply)) return null;
       const [userId, changed, stillOnline] = reply as [string, number, number];
       return { userId, online: stillOnline === 1, changed: changed === 1 };
     },
     async list(room): Promise<PresenceSnapshot> {
-      const reply = (await runScript(redis, LIST, keysOf(room), [now()])) as [string[], string[]];
+      const reply = (await run(LIST, keysOf(room), [now()])) as [string[], string[]];
       const [expired, flat] = reply;
       const entries: Array<{ member: PresenceMember; expiresAt: number }> = [];
       for (let i = 0; i + 1 < flat.length; i += 2) {

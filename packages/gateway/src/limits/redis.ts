@@ -1,3 +1,4 @@
+import { isRedisUnavailable, ServiceUnavailableError } from "@raptscallions/core";
 import { createHash } from "node:crypto";
 import type Redis from "ioredis";
 import { RESERVE_SCRIPT, SETTLE_SCRIPT, USAGE_SCRIPT } from "./lua.ts";
@@ -20,7 +21,7 @@ import {
 } from "./windows.ts";
 
 /** The ioredis client methods the store uses (a `Redis` or `Cluster` instance). */
-export type RedisScriptClient = Pick<Redis, "evalsha" | "eval">;
+export type RedisScriptClient = Pick<Redis, "evalsha" | "eval"> & Partial<Pick<Redis, "status">>;
 
 /** Options of {@link RedisLimitStore}. */
 export interface RedisLimitStoreOptions {
@@ -53,13 +54,26 @@ export class RedisLimitStore implements LimitStore {
     const sha = shaOf(script);
     let reply: unknown;
     try {
-      reply = await this.#redis.evalsha(sha, keys.length, ...keys, ...args);
+      try {
+        reply = await this.#redis.evalsha(sha, keys.length, ...keys, ...args);
+      } catch (err) {
+        if (!(err instanceof Error) || !err.message.includes("NOSCRIPT")) throw err;
+        reply = await this.#redis.eval(script, keys.length, ...keys, ...args);
+      }
     } catch (err) {
-      if (!(err instanceof Error) || !err.message.includes("NOSCRIPT")) throw err;
-      reply = await this.#redis.eval(script, keys.length, ...keys, ...args);
+      // No local stand-in can enforce limits shared across instances (a fresh counter would let
+      // every instance spend a whole budget), so an outage refuses the call: a 503 with a retry hint.
+      if (isRedisUnavailable(err)) throw new ServiceUnavailableError("Rate limits and budgets cannot be checked right now; retry shortly", { cause: err });
+      throw err;
     }
     if (!Array.isArray(reply)) throw new Error("Unexpected reply from the limit script");
     return reply;
+  }
+
+  /** False while the connection is known to be down (a reserve would fail without trying). */
+  available(): boolean {
+    const status = this.#redis.status;
+    return status === undefined || status === "ready";
   }
 
   #key(key: string): string {

@@ -92,11 +92,18 @@ export interface LimitStore {
   /**
    * Atomically checks every limit and charges the estimate. Throws `LimitExceededError`
    * (`RATE_LIMITED` for rpm/rph, `LIMIT_EXCEEDED` for tokens per day, `BUDGET_EXCEEDED` for a
-   * group budget) with `retryAfterSeconds` and `details: { limit, userId | groupId, max, used, requested }`.
+   * group budget) with `retryAfterSeconds` and `details: { limit, userId | groupId, max, used, requested }`;
+   * a `ServiceUnavailableError` (503) when the shared store is unreachable.
    */
   reserve(input: ReserveInput): Promise<Reservation>;
   /** Replaces the estimate by the actual usage. Idempotent per reservation id. */
   settle(reservation: Reservation, actual: { tokens: number; costMicros: number }): Promise<SettleResult>;
   /** Usage at `now` of a user and some groups. */
   usage(input: { userId: string; groupIds: readonly string[]; now: number }): Promise<UsageSnapshot>;
+  /**
+   * False when the store is known to be unreachable right now, so callers can refuse work before
+   * changing anything. A cheap local check (no round trip); `reserve` can still fail afterwards.
+   * Absent means always available (in-process stores).
+   */
+  available?(): boolean;
 }

@@ -14,7 +14,9 @@ import { liveContext } from "../../services/live/context.ts";
 import type { StudentMessageGate } from "../../services/live/send-student-message.ts";
 import { sendStudentMessage } from "../../services/live/send-student-message.ts";
 import { changeSessionState, postTeacherMessage, stopGeneration } from "../../services/live/teacher-actions.ts";
+import { sessionRoom } from "../../services/live/rooms.ts";
 import { getSession, listMessages, listSessions } from "../../services/sessions/read.ts";
+import { sessionSnapshot } from "../../services/sessions/snapshot.ts";
 import { startSession } from "../../services/sessions/start.ts";
 import { submitSession } from "../../services/sessions/submit.ts";
 
@@ -36,6 +38,13 @@ export function sessionRoutes(runtime: RealtimeRuntime, gate?: StudentMessageGat
     return c.json(await getSession({ ctx: liveContext(c, runtime.runner), input: { sessionId: c.req.valid("param").id } }), 200);
   });
 
+  app.get("/:id/snapshot", pathParams(idParamSchema), async (c) => {
+    const ctx = liveContext(c, runtime.runner);
+    const sessionId = c.req.valid("param").id;
+    const snapshot = await sessionSnapshot(ctx, sessionId, { recordView: true });
+    return c.json({ room: sessionRoom(sessionId), ...snapshot }, 200);
+  });
+
   app.get("/:id/messages", pathParams(idParamSchema), queryParams(pageQuerySchema), async (c) => {
     const input = { sessionId: c.req.valid("param").id, ...c.req.valid("query") };
     return c.json(await listMessages({ ctx: liveContext(c, runtime.runner), input }), 200);
@@ -44,7 +53,8 @@ export function sessionRoutes(runtime: RealtimeRuntime, gate?: StudentMessageGat
   app.post("/:id/messages", pathParams(idParamSchema), jsonBody(sendMessageBodySchema), async (c) => {
     const input = { sessionId: c.req.valid("param").id, ...c.req.valid("json") };
     const r = await sendStudentMessage({ ctx: liveContext(c, runtime.runner), input, gate });
-    return c.json(r, r.duplicate ? 200 : 201);
+    // 201 whenever something was created: a new message, or a new answer retrying a failed one.
+    return c.json(r, r.duplicate && !r.retried ? 200 : 201);
   });
 
   app.post("/:id/teacher-messages", pathParams(idParamSchema), jsonBody(sendMessageBodySchema), async (c) => {

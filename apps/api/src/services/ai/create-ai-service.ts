@@ -1,4 +1,4 @@
-import { AppError } from "@raptscallions/core";
+import { AppError, ServiceUnavailableError } from "@raptscallions/core";
 import { aiUsage, type DbOrTx } from "@raptscallions/db";
 import {
   costOf,
@@ -66,6 +66,11 @@ export function createAiService(opts: AiServiceOptions): AiService {
   const count = (model: string, outcome: string) => opts.metrics?.gatewayCalls.inc({ model, outcome });
 
   return {
+    assertAvailable() {
+      if (opts.limits.available?.() === false) {
+        throw new ServiceUnavailableError("Rate limits and budgets cannot be checked right now; retry shortly");
+      }
+    },
     async start(request) {
       const def = definitionFields(request.definition);
       let plan: AiPlan;

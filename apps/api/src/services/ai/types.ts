@@ -64,4 +64,10 @@ export interface Generation {
  */
 export interface AiService {
   start(request: GenerationRequest): Promise<Generation>;
+  /**
+   * Throws `ServiceUnavailableError` (503 + retryAfterSeconds) when a call could not be admitted
+   * right now because the shared limit store is known to be down. A local check, no round trip:
+   * lets the live path refuse a turn before storing anything.
+   */
+  assertAvailable(): void;
 }

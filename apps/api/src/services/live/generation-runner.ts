@@ -1,13 +1,14 @@
 import type { Bus, BusSignal, KeyValueStore, Unsubscribe } from "@raptscallions/bus";
 import { AppError } from "@raptscallions/core";
 import { type Db, type MessageMeta, messages } from "@raptscallions/db";
-import { and, eq } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { LiveConfig } from "../../deps.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Metrics } from "../../lib/metrics.ts";
 import { recordBudgetAlerts } from "../ai/budget-alerts.ts";
 import type { Generation, GenerationStatus } from "../ai/types.ts";
+import { toMessageDto } from "../sessions/dto.ts";
 import { publishAnswerFinalised, sessionRoom } from "./rooms.ts";
 
 export interface RunnerDeps {
@@ -35,6 +36,8 @@ export interface StartGenerationInput {
   sessionId: string;
   classId: string | null;
   messageId: string;
+  /** Epoch of the answer's `message.started` event, when it was published. */
+  epoch?: string | null;
 }
 
 /** A generation already admitted by the gateway service (model resolved, limits reserved). */
@@ -123,7 +126,7 @@ export class GenerationRunner {
     let text = "";
     let pending = "";
     let lastOffset: number | null = null;
-    let lastEpoch: string | null = null;
+    let lastEpoch: string | null = input.epoch ?? null;
     let lastCheckpoint = clock.now().getTime();
     let flushTimer: ReturnType<typeof setTimeout> | undefined;
     let chain: Promise<void> = Promise.resolve();
@@ -156,8 +159,15 @@ export class GenerationRunner {
             type: "message.delta",
             payload: { messageId: input.messageId, charOffset, text: chunk },
           });
+          const renumbered = lastEpoch !== null && ev.epoch !== lastEpoch;
           lastOffset = ev.offset;
           lastEpoch = ev.epoch;
+          if (renumbered) {
+            lastCheckpoint = clock.now().getTime();
+            const announced = await this.reannounce(input, text, ev.offset, ev.epoch, model);
+            if (announced) lastOffset = announced.offset;
+            return;
+          }
         } catch (err) {
           logger.warn("delta publish failed", { room, err });
         }
@@ -171,14 +181,16 @@ export class GenerationRunner {
     };
 
     const heartbeat = setInterval(() => {
-      chain = chain.then(() => this.checkpoint(input.messageId, text, lastOffset, lastEpoch, model));
+      chain = chain.then(async () => {
+        await this.checkpoint(input.messageId, text, lastOffset, lastEpoch, model);
+      });
     }, live.heartbeatMs);
 
     // Recorded before the first token, so an answer cut off by a crash is still accounted for.
     chain = chain.then(async () => {
       await this.deps.db
         .update(messages)
-        .set({ meta: { model: generation.model } })
+        .set({ meta: mergeMeta({ model: generation.model }) })
         .where(and(eq(messages.id, input.messageId), eq(messages.state, "streaming")))
         .catch((err) => logger.warn("recording the model failed", { err }));
     });
@@ -237,21 +249,43 @@ export class GenerationRunner {
     await this.finalize(input, status, text, meta);
   }
 
+  /**
+   * The room's numbering restarted under this answer (Redis lost, regained, or the room expired):
+   * a watcher told to reload would get a checkpoint from the old numbering, and the deltas that
+   * follow would not fit it. So the text is checkpointed at once in the new numbering, then the
+   * answer is announced again with its text so far: a client that reloaded a stale text takes the
+   * whole text from this event, and every later delta fits. Happens once per renumbering, never
+   * per token.
+   */
+  private async reannounce(input: StartGenerationInput, text: string, offset: number, epoch: string, model: string | null) {
+    const row = await this.checkpoint(input.messageId, text, offset, epoch, model);
+    if (!row) return null;
+    try {
+      return await this.deps.bus.publish(sessionRoom(input.sessionId), { type: "message.started", payload: { message: toMessageDto(row) } });
+    } catch (err) {
+      this.deps.logger.warn("re-announcing a streaming answer failed", { messageId: input.messageId, err });
+      return null;
+    }
+  }
+
   /** The model is recorded too, so a sweeper finalising this row after a crash can account for it. */
   private async checkpoint(messageId: string, text: string, offset: number | null, epoch: string | null, model: string | null) {
     try {
-      await this.deps.db
+      const [row] = await this.deps.db
         .update(messages)
         .set({
           content: text,
           checkpointOffset: offset,
           checkpointEpoch: epoch,
           heartbeatAt: this.deps.clock.now(),
-          ...(model ? { meta: { model } } : {}),
+          ...(model ? { meta: mergeMeta({ model }) } : {}),
         })
-        .where(and(eq(messages.id, messageId), eq(messages.state, "streaming")));
+        .where(and(eq(messages.id, messageId), eq(messages.state, "streaming")))
+        .returning();
+      return row ?? null;
     } catch (err) {
       this.deps.logger.warn("checkpoint failed", { messageId, err });
+      return null;
     }
   }
 
@@ -260,7 +294,7 @@ export class GenerationRunner {
     const { db, bus, logger, clock } = this.deps;
     const [row] = await db
       .update(messages)
-      .set({ state, content, meta, finalizedAt: clock.now(), streamOwner: null, heartbeatAt: clock.now() })
+      .set({ state, content, meta: mergeMeta(meta), finalizedAt: clock.now(), streamOwner: null, heartbeatAt: clock.now() })
       .where(and(eq(messages.id, input.messageId), eq(messages.state, "streaming")))
       .returning();
     if (!row) return;
@@ -273,4 +307,9 @@ export class GenerationRunner {
       }
     }
   }
+}
+
+/** Adds to the row's meta instead of replacing it: what the answer was created with (a retry's links) stays. */
+function mergeMeta(meta: MessageMeta): SQL {
+  return sql`${messages.meta} || ${JSON.stringify(meta)}::jsonb`;
 }
