@@ -260,3 +260,31 @@ export async function unreachableRedisUrl(): Promise<string> {
   if (address === null || typeof address === "string") throw new Error("no port");
   return `redis://127.0.0.1:${address.port}`;
 }
+
+type AnswerDto = { id: string; state: string; content: string };
+
+/**
+ * What a client holds of one answer after reloading a snapshot and applying the events that
+ * follow it, the way docs/protocol.md says: `message.started` carries the text so far, a delta
+ * appends what lies beyond the text held, a delta starting past it cannot be applied.
+ */
+export function followAnswer(snapshot: { epoch: string | null; offset: number; payload: { messages: AnswerDto[] } }, frames: Frame[], room: string, answerId: string) {
+  let text = snapshot.payload.messages.find((m) => m.id === answerId)?.content ?? "";
+  let applied = snapshot.offset;
+  let unapplied = 0;
+  for (const f of frames) {
+    if (f.type !== "event" || f.room !== room || f.epoch !== snapshot.epoch) continue;
+    const offset = f.offset as number;
+    if (offset <= applied) continue;
+    applied = offset;
+    const payload = f.payload as { message?: AnswerDto; messageId?: string; charOffset?: number; text?: string };
+    if (f.event === "message.started" && payload.message?.id === answerId) text = payload.message.content;
+    if (f.event === "message.delta" && payload.messageId === answerId) {
+      const at = payload.charOffset ?? 0;
+      if (at > text.length) unapplied += 1;
+      else text += (payload.text ?? "").slice(text.length - at);
+    }
+    if (f.event === "message.completed" && payload.message?.id === answerId) break;
+  }
+  return { text, unapplied };
+}
