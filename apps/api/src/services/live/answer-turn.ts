@@ -1,0 +1,119 @@
+// The steps a chat turn (send-student-message.ts) and a retry of its answer share.
+import { ConflictError } from "@raptscallions/core";
+import { type DbOrTx, messages } from "@raptscallions/db";
+import { and, desc, eq, or, sql } from "drizzle-orm";
+import type { Generation } from "../ai/types.ts";
+import { toMessageDto } from "../sessions/dto.ts";
+import type { loadToolDefinition, loadVisibleSession } from "../sessions/load.ts";
+import type { LiveContext } from "./context.ts";
+import { conversationFor } from "./conversation.ts";
+import { publish, sessionRoom } from "./rooms.ts";
+import type { GateDecision, SendResult } from "./send-student-message.ts";
+
+export type MessageRow = typeof messages.$inferSelect;
+export type SessionRow = Awaited<ReturnType<typeof loadVisibleSession>>;
+export type ToolDefinition = Awaited<ReturnType<typeof loadToolDefinition>>["definition"];
+
+export function assertOpen(state: string) {
+  if (state === "paused") throw new ConflictError("The teacher paused this session", undefined, "SESSION_PAUSED");
+  if (state === "completed") throw new ConflictError("This session has ended", undefined, "SESSION_ENDED");
+}
+
+export function assertCanAnswer(ctx: LiveContext) {
+  ctx.runner.assertAccepting();
+  ctx.ai.assertAvailable();
+}
+
+export async function assertNotStreaming(tx: DbOrTx, sessionId: string) {
+  const [streaming] = await tx
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.sessionId, sessionId), eq(messages.state, "streaming")));
+  if (streaming) throw new ConflictError("An answer is still streaming in this session", { messageId: streaming.id }, "SESSION_BUSY");
+}
+
+/**
+ * Streams a stored `streaming` answer row: announces it (its offset is the first checkpoint),
+ * admits the call with the gateway service and hands it to this instance's runner.
+ */
+export async function startAnswer(
+  ctx: LiveContext,
+  turn: { session: SessionRow; definition: ToolDefinition; answer: MessageRow; gated: Pick<GateDecision, "sent" | "toProvider"> },
+) {
+  const { session, answer, gated } = turn;
+  const room = sessionRoom(session.id);
+  // The started event's offset is the answer's first checkpoint: a watcher joining before any
+  // text was checkpointed resumes right after it and misses no delta.
+  let epoch: string | null = null;
+  try {
+    const started = await publish(ctx.bus, room, "message.started", { message: toMessageDto(answer) });
+    epoch = started.epoch;
+    await ctx.db
+      .update(messages)
+      .set({ checkpointOffset: started.offset, checkpointEpoch: started.epoch })
+      .where(and(eq(messages.id, answer.id), sql`${messages.checkpointOffset} is null`));
+  } catch (err) {
+    ctx.logger.warn("publish failed", { room, err });
+  }
+  const conversation = await conversationFor(ctx.db, session.id, answer.seq - 1);
+  const history = gated.toProvider ? gated.toProvider(conversation) : conversation;
+  // The model sees what the modules let through (e.g. redacted), whatever the school stores.
+  const last = history[history.length - 1];
+  if (last && last.role === "user") last.content = gated.sent;
+  const target = { sessionId: session.id, classId: session.classId, messageId: answer.id, epoch };
+  const abort = new AbortController();
+  let generation: Generation;
+  try {
+    ctx.runner.assertAccepting();
+    generation = await ctx.ai.start({
+      signal: abort.signal,
+      scope: {
+        userId: session.studentId,
+        groupId: session.groupId,
+        classId: session.classId,
+        toolId: session.toolId,
+        toolVersion: session.toolVersion,
+        sessionId: session.id,
+        assignmentId: session.assignmentId,
+        runId: null,
+        messageId: answer.id,
+      },
+      definition: turn.definition,
+      messages: history,
+    });
+  } catch (err) {
+    // Refused before any token (limits, budget, model, or Redis lost since the check above): the
+    // student's message stays stored, the answer row says why, the caller gets the error (429 or
+    // 503 with Retry-After, 422…) and resending the same clientMessageId retries the answer.
+    await ctx.runner.failBeforeStart(target, err);
+    throw err;
+  }
+  ctx.runner.start(target, { generation, abort });
+}
+
+/** A student message's answer: the one stored with it, or the latest retry of it. */
+export async function latestAnswerFor(db: DbOrTx, sessionId: string, user: { id: string; seq: number }) {
+  const [answer] = await db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        eq(messages.sessionId, sessionId),
+        eq(messages.role, "assistant"),
+        or(eq(messages.seq, user.seq + 1), sql`${messages.meta}->>'replyTo' = ${user.id}`),
+      ),
+    )
+    .orderBy(desc(messages.seq))
+    .limit(1);
+  return answer;
+}
+
+export async function findByClientId(ctx: LiveContext, sessionId: string, clientMessageId: string): Promise<SendResult | null> {
+  const [row] = await ctx.db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.sessionId, sessionId), eq(messages.clientMessageId, clientMessageId)));
+  if (!row) return null;
+  const answer = await latestAnswerFor(ctx.db, sessionId, row);
+  return { message: toMessageDto(row), answer: answer ? toMessageDto(answer) : null, duplicate: true, retried: false };
+}
