@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { ServiceUnavailableError } from "@raptscallions/core";
 import { Redis } from "ioredis";
 import { createMemoryKeyValueStore, createRedisKeyValueStore, type KeyValueStore } from "../src/index.ts";
 import { REDIS_URL, deleteKeys, range, waitFor } from "./support.ts";
@@ -95,3 +96,22 @@ for (const flavour of flavours) {
     });
   });
 }
+
+describe("Redis key-value store with Redis unreachable", () => {
+  test("every call is a 503 ServiceUnavailableError, bad input still its own error", async () => {
+    // Nothing listens on port 1: the same failures as an outage, on every CI pass.
+    const redis = new Redis("redis://127.0.0.1:1", { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 1000 });
+    redis.on("error", () => {});
+    try {
+      const store = createRedisKeyValueStore({ redis });
+      for (const call of [() => store.get("k"), () => store.set("k", "v", 1000), () => store.getDel("k"), () => store.incr("k"), () => store.del({ prefix: "k" })]) {
+        const err = await call().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ServiceUnavailableError);
+        expect(err).toMatchObject({ code: "SERVICE_UNAVAILABLE", retryAfterSeconds: 2 });
+      }
+      expect(await store.get("").catch((e: unknown) => e)).not.toBeInstanceOf(ServiceUnavailableError);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { LimitExceededError } from "@raptscallions/core";
+import { LimitExceededError, ServiceUnavailableError } from "@raptscallions/core";
 import Redis from "ioredis";
 import { MemoryLimitStore, RedisLimitStore, type LimitStore, type ReserveInput } from "../src/index.ts";
 
@@ -216,3 +216,19 @@ if (redisUrl) {
     expect((await store.usage({ userId: "u", groupIds: [], now: T0 })).requestsLastMinute).toBe(2);
   });
 }
+
+test("with Redis unreachable the store says so up front, and refuses with a 503 rather than a connection error", async () => {
+  // Nothing listens on port 1: the same failures as an outage, on every CI pass.
+  const redis = new Redis("redis://127.0.0.1:1", { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: false, retryStrategy: () => 1000 });
+  redis.on("error", () => {});
+  try {
+    const store = new RedisLimitStore(redis);
+    expect(store.available()).toBe(false);
+    const refused = await store.reserve(input({ userId: "u" })).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(ServiceUnavailableError);
+    expect(refused).toMatchObject({ status: 503, retryAfterSeconds: 2, details: { retryAfterSeconds: 2 } });
+    expect(new MemoryLimitStore().available).toBeUndefined();
+  } finally {
+    redis.disconnect();
+  }
+});
