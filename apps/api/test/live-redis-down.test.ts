@@ -6,7 +6,7 @@ import { RedisLimitStore } from "@raptscallions/gateway";
 import { and, eq } from "drizzle-orm";
 import { authHeader } from "./helpers/auth.ts";
 import { createTestDb } from "./helpers/deps.ts";
-import { ensureDevModels, type Instance, restCall, startDevModel, startInstance, unreachableRedisUrl } from "./helpers/live.ts";
+import { connect, ensureDevModels, type Instance, restCall, startDevModel, startInstance, unreachableRedisUrl } from "./helpers/live.ts";
 
 /**
  * Redis unreachable for an instance's shared state (key-value store, presence, limits): every
@@ -91,6 +91,29 @@ describe("Redis unreachable", () => {
   test("a group's theme still resolves: the cache degrades to the database", async () => {
     const res = await fetch(`${a.baseUrl}/api/groups/${scene.department.id}/theme`, { headers: await authHeader(scene.student) });
     expect(res.status).toBe(200);
+  });
+
+  test("presence degrades: with tickets from a working store, watching a class and a session still works", async () => {
+    const session = await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
+    const ticketsOk = await startInstance(db, {
+      bus: () => createMemoryBus().node(),
+      kv: createMemoryKeyValueStore(),
+      presence: a.deps.presence,
+      gatewayUrl: dev.url,
+    });
+    try {
+      const teacher = await connect(ticketsOk, scene.teacher);
+      expect((await teacher.request({ type: "subscribe", room: `class:${scene.cls.id}` })).type).toBe("ack");
+      const student = await connect(ticketsOk, scene.student);
+      expect((await student.request({ type: "subscribe", room: `session:${session.id}`, lastOffset: 0 })).type).toBe("ack");
+      expect(ticketsOk.deps.logger.lines.some((l) => l.msg === "presence join failed")).toBe(true);
+      expect(teacher.closed).toBeNull();
+      expect(student.closed).toBeNull();
+      teacher.close();
+      student.close();
+    } finally {
+      await ticketsOk.stop();
+    }
   });
 
   test("a session's snapshot is still served over REST", async () => {
