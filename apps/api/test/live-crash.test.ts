@@ -104,7 +104,7 @@ if (databaseUrl && redisUrl) {
       return client;
     }
 
-    test("the answer ends interrupted with its partial text, watchers on the survivor are told, and the student drops out of presence", async () => {
+    test("the answer ends interrupted holding every delta watchers saw, watchers on the survivor are told, and the student drops out of presence", async () => {
       const session = await makeSession(db.db, {
         toolId: scene.tool.id,
         studentId: scene.student.id,
