@@ -74,7 +74,8 @@ if (databaseUrl && redisUrl) {
         DATABASE_URL: databaseUrl,
         REDIS_URL: redisUrl,
         LOG_LEVEL: "info",
-        AI_DEV_TOKENS_PER_SECOND: "25",
+        // Slow enough that the answer is still streaming when the kill lands, even under load.
+        AI_DEV_TOKENS_PER_SECOND: "10",
         // Checkpoints (every heartbeat and every second) trail the published deltas by up to a
         // second, so a kill lands with deltas watchers saw that no checkpoint holds.
         LIVE_HEARTBEAT_MS: "1000",
