@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   "FRAME_TOO_LARGE",
   "MESSAGE_TOO_LONG",
   "SERVICE_UNAVAILABLE",
+  "DATABASE_TIMEOUT",
+  "DATABASE_UNAVAILABLE",
   "INTERNAL",
 ] as const;
 
@@ -81,6 +83,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   FRAME_TOO_LARGE: 413,
   MESSAGE_TOO_LONG: 413,
   SERVICE_UNAVAILABLE: 503,
+  DATABASE_TIMEOUT: 503,
+  DATABASE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -172,4 +176,21 @@ export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return true;
   if (error.name === "ReplyError") return UNAVAILABLE_REPLIES.test(error.message);
   return true;
+}
+
+/**
+ * A statement ran past the database's time limit (Postgres `statement_timeout` / `lock_timeout`,
+ * or the embedded database's watchdog) and was cancelled. The request may be retried.
+ */
+export class DatabaseTimeoutError extends AppError {
+  constructor(message = "The database did not answer in time", opts: { cause?: unknown } = {}) {
+    super("DATABASE_TIMEOUT", message, { retryAfterSeconds: 2, cause: opts.cause });
+  }
+}
+
+/** The database cannot take statements right now (connection lost, restarting, crashed). */
+export class DatabaseUnavailableError extends AppError {
+  constructor(message = "The database is unavailable", opts: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+    super("DATABASE_UNAVAILABLE", message, { retryAfterSeconds: opts.retryAfterSeconds ?? 2, cause: opts.cause });
+  }
 }

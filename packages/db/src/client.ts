@@ -1,5 +1,4 @@
-import { PGlite } from "@electric-sql/pglite";
-import { ltree } from "@electric-sql/pglite/contrib/ltree";
+import type { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -8,6 +7,8 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
+import { openGuardedPglite } from "./pglite/guarded.ts";
+import { type EmbeddedState, PgliteHostClient, type PgliteHostOptions } from "./pglite/host-client.ts";
 import * as schema from "./schema/index.ts";
 
 export type Schema = typeof schema;
@@ -25,6 +26,24 @@ export interface DbConfig {
   maxConnections?: number;
   /** PGlite only: start from a dumped data directory (tests clone one migrated template). */
   loadDataDir?: Blob | undefined;
+  /**
+   * Longest a statement may run (default 15 s; 0 = no limit). Postgres: `statement_timeout` on
+   * every pooled connection. PGlite in its own process: a watchdog that kills and restarts that
+   * process. Either way the caller gets DATABASE_TIMEOUT (503).
+   */
+  statementTimeoutMs?: number;
+  /** Postgres only: `lock_timeout` (default 10 s; 0 = no limit). */
+  lockTimeoutMs?: number;
+  /** Postgres only: `idle_in_transaction_session_timeout` (default 60 s; 0 = no limit). */
+  idleInTransactionTimeoutMs?: number;
+  /**
+   * PGlite only. `process` (the default) runs it in a child process so a stuck statement cannot
+   * block the caller's event loop and can be timed out; `in-thread` runs it on the caller's thread
+   * (faster to start, no watchdog: what the test suite uses for its many short-lived databases).
+   */
+  embedded?: "process" | "in-thread";
+  /** PGlite process only: told when the process is killed or restarted (for logs). */
+  onEmbeddedEvent?: PgliteHostOptions["onEvent"];
 }
 
 export interface DbHandle {
@@ -36,28 +55,48 @@ export interface DbHandle {
   close(): Promise<void>;
   /** PGlite only: the whole data directory as a tarball, to clone this database. */
   dump?(): Promise<Blob>;
+  /** PGlite process only: whether it is serving, restarting after a stuck statement, or down. */
+  embeddedState?(): { state: EmbeddedState; problem?: string | undefined };
 }
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL("../../../drizzle", import.meta.url));
 // Any constant works; it only has to be the same on every instance.
 const MIGRATION_LOCK_KEY = 727_274_101;
 
-/** Builds the database: postgres-js when a URL is given, else PGlite with ltree. Reads no environment. */
+/**
+ * Builds the database: postgres-js when a URL is given, else PGlite with ltree (in a child process
+ * unless `embedded: "in-thread"`). Reads no environment.
+ */
 export async function createDb(config: DbConfig = {}): Promise<DbHandle> {
-  if (config.url) return createPostgres(config.url, config.maxConnections ?? 10);
-  return createPglite(config.dataDir, config.loadDataDir);
+  if (config.url) {
+    return createPostgres(config.url, {
+      max: config.maxConnections ?? 10,
+      statementTimeoutMs: config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: config.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: config.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    });
+  }
+  if (config.embedded === "in-thread") return createPgliteInThread(config.dataDir, config.loadDataDir);
+  return createPgliteProcess({
+    dataDir: config.dataDir,
+    loadDataDir: config.loadDataDir,
+    statementTimeoutMs: config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+    onEvent: config.onEmbeddedEvent,
+  });
 }
 
-async function createPglite(dataDir: string | undefined, loadDataDir: Blob | undefined): Promise<DbHandle> {
-  const options = { extensions: { ltree }, ...(loadDataDir ? { loadDataDir } : {}) };
-  const client = dataDir ? new PGlite(dataDir, options) : new PGlite(options);
-  await client.waitReady;
-  const db = drizzlePglite(client, { schema }) as unknown as Db;
+async function createPgliteInThread(dataDir: string | undefined, loadDataDir: Blob | undefined): Promise<DbHandle> {
+  const client = await openGuardedPglite({ dataDir, loadDataDir });
+  const db = drizzlePglite({ client, schema }) as unknown as Db;
   return {
     db,
     driver: "pglite",
     async migrate() {
-      await migratePglite(drizzlePglite(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+      await migratePglite(drizzlePglite({ client, schema }), { migrationsFolder: MIGRATIONS_FOLDER });
     },
     async ping() {
       await client.query("select 1");
@@ -71,15 +110,52 @@ async function createPglite(dataDir: string | undefined, loadDataDir: Blob | und
   };
 }
 
-async function createPostgres(url: string, max: number): Promise<DbHandle> {
-  const client = postgres(url, { max, onnotice: () => {}, connect_timeout: 5 });
+async function createPgliteProcess(options: PgliteHostOptions): Promise<DbHandle> {
+  const client = await PgliteHostClient.start(options);
+  // drizzle's pglite driver only calls query() and transaction(), which the host client provides.
+  const asPglite = client as unknown as PGlite;
+  const db = drizzlePglite({ client: asPglite, schema }) as unknown as Db;
+  return {
+    db,
+    driver: "pglite",
+    async migrate() {
+      await migratePglite(drizzlePglite({ client: asPglite, schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+    },
+    ping: () => client.ping(),
+    close: () => client.close(),
+    dump: () => client.dump(),
+    embeddedState: () => ({ state: client.state, problem: client.problem }),
+  };
+}
+
+interface PostgresLimits {
+  max: number;
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+}
+
+async function createPostgres(url: string, limits: PostgresLimits): Promise<DbHandle> {
+  const client = postgres(url, {
+    max: limits.max,
+    onnotice: () => {},
+    connect_timeout: 5,
+    // Sent in the startup packet, so every pooled connection has them before its first statement.
+    connection: {
+      statement_timeout: limits.statementTimeoutMs,
+      lock_timeout: limits.lockTimeoutMs,
+      idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
+    },
+  });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   return {
     db,
     driver: "postgres",
     async migrate() {
       // A session-level advisory lock on a single dedicated connection serialises instances that
-      // start together; the migrator itself runs all pending files in one transaction.
+      // start together; the migrator itself runs all pending files in one transaction. This
+      // connection keeps the server's default limits: waiting for the lock and building indexes
+      // may rightly take longer than a request's statement.
       const lockClient = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
       try {
         await lockClient`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;

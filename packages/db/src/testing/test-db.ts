@@ -5,7 +5,7 @@ import { createDb, type DbHandle } from "../client.ts";
 let template: Promise<Blob> | undefined;
 
 async function migratedTemplate(): Promise<Blob> {
-  const handle = await createDb({});
+  const handle = await createDb({ embedded: "in-thread" });
   await handle.migrate();
   if (!handle.dump) throw new Error("PGlite handle cannot dump");
   const blob = await handle.dump();
@@ -27,7 +27,7 @@ export async function createTestDb(): Promise<DbHandle> {
     return handle;
   }
   template ??= migratedTemplate();
-  const handle = await createDb({ loadDataDir: await template });
+  const handle = await createDb({ embedded: "in-thread", loadDataDir: await template });
   // Already migrated in the template; this only confirms the journal is complete.
   await handle.migrate();
   return handle;
