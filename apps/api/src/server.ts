@@ -30,6 +30,13 @@ const db = await createDb({
   url: env.DATABASE_URL,
   dataDir: env.DATABASE_URL ? undefined : join(env.DATA_DIR, "pg"),
   maxConnections: env.DATABASE_POOL_SIZE,
+  statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+  lockTimeoutMs: env.DATABASE_LOCK_TIMEOUT_MS,
+  idleInTransactionTimeoutMs: env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  // PGlite runs in a child process: a stuck statement is killed by the watchdog, never the API's event loop.
+  embedded: "process",
+  onEmbeddedEvent: (event) =>
+    event.type === "restarted" ? logger.info("embedded database restarted", event) : logger.error("embedded database stopped", event),
 });
 await db.migrate();
 if (db.driver === "pglite" && env.SEED_ON_EMPTY && (await isEmpty(db.db))) {

@@ -1,4 +1,5 @@
 import { AppError, type ErrorBody, type ErrorCode } from "@raptscallions/core";
+import { databaseErrorFrom } from "@raptscallions/db";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../deps.ts";
@@ -34,7 +35,10 @@ const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
 };
 
 /** Maps any thrown value to a response: domain errors to their status, the rest to a bare 500. */
-export function mapError(err: unknown, c: Context<AppEnv>): Response {
+export function mapError(thrown: unknown, c: Context<AppEnv>): Response {
+  // A statement cut short by a time limit or a lost connection is the database's trouble, not a
+  // bug: 503 with its own code, whichever driver and wrapper it came through.
+  const err = thrown instanceof AppError ? thrown : (databaseErrorFrom(thrown) ?? thrown);
   if (err instanceof AppError) {
     const headers: Record<string, string> = {};
     if (err.retryAfterSeconds !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(err.retryAfterSeconds)));

@@ -1,4 +1,5 @@
 import { type ResumeMessage, subscribeWithResume, type Unsubscribe, wireBodyOf } from "@raptscallions/bus";
+import { databaseErrorFrom } from "@raptscallions/db";
 import {
   AppError,
   CLOSE_CODES,
@@ -216,7 +217,8 @@ export class Connection {
     }
   }
 
-  private errorFrame(err: unknown, id: string | undefined): ServerFrame {
+  private errorFrame(thrown: unknown, id: string | undefined): ServerFrame {
+    const err = thrown instanceof AppError ? thrown : (databaseErrorFrom(thrown) ?? thrown);
     if (err instanceof AppError) {
       const details =
         err.retryAfterSeconds !== undefined

@@ -1,4 +1,7 @@
 import { createDb, type DbHandle } from "../client.ts";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 // Migrating a fresh PGlite costs seconds; cloning a migrated template costs a fraction of one.
 // One template per test process (bun runs every file in one process).
@@ -31,4 +34,21 @@ export async function createTestDb(): Promise<DbHandle> {
   // Already migrated in the template; this only confirms the journal is complete.
   await handle.migrate();
   return handle;
+}
+
+/**
+ * A second handle on the test database with ONE connection and tight limits, for tests of what
+ * happens while that connection is stuck. Postgres: a pool of one with the given timeouts.
+ * Embedded: the server's mode — PGlite in its own process, in a fresh data directory seeded with
+ * a copy of `source` (so it restarts like the server's after its watchdog fires).
+ */
+export async function createLimitedTestDb(
+  source: DbHandle,
+  limits: { statementTimeoutMs: number; lockTimeoutMs?: number },
+): Promise<DbHandle> {
+  const url = process.env.TEST_DATABASE_URL || undefined;
+  if (url) return createDb({ url, maxConnections: 1, statementTimeoutMs: limits.statementTimeoutMs, lockTimeoutMs: limits.lockTimeoutMs ?? 0 });
+  if (!source.dump) throw new Error("the source database cannot be copied");
+  const dataDir = join(mkdtempSync(join(tmpdir(), "rapt-pglite-")), "pg");
+  return createDb({ embedded: "process", dataDir, loadDataDir: await source.dump(), statementTimeoutMs: limits.statementTimeoutMs });
 }

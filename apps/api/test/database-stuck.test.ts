@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { databaseErrorFrom, type DbHandle } from "@raptscallions/db";
+import { createLimitedTestDb, makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
+import { sql } from "drizzle-orm";
+import { createApp } from "../src/app.ts";
+import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { call } from "./helpers/security.ts";
+
+/*
+ * One database connection held by a statement that never finishes — PGlite in its own process as
+ * the server runs it, or a one-connection Postgres pool — must cost only the requests that need
+ * that connection, each a 503 in the envelope, while /health answers and /ready says why.
+ */
+
+// Longer than /ready's 2 s per-check limit, so readiness sees the connection stuck on both drivers.
+const STATEMENT_LIMIT_MS = 3000;
+// Generous ceiling for "it answered at all": a wedged event loop never answers.
+const ANSWER_WITHIN_MS = 30_000;
+
+let source: DbHandle;
+let limited: DbHandle;
+let s: SchoolScene;
+let app: ReturnType<typeof createApp>;
+
+beforeAll(async () => {
+  source = await createTestDb();
+  s = await makeSchoolScene(source.db);
+  limited = await createLimitedTestDb(source, { statementTimeoutMs: STATEMENT_LIMIT_MS });
+  app = createApp(await testDeps(limited));
+}, 180_000);
+afterAll(async () => {
+  await limited.close();
+  await source.close();
+});
+
+function answered<T>(p: Promise<T>, what: string): Promise<T> {
+  return Promise.race([p, Bun.sleep(ANSWER_WITHIN_MS).then(() => Promise.reject(new Error(`${what} did not answer`)))]);
+}
+
+async function untilReady() {
+  for (let i = 0; i < 240; i += 1) {
+    if ((await app.request("/ready")).status === 200) return;
+    await Bun.sleep(250);
+  }
+  throw new Error("the database did not come back");
+}
+
+describe("a statement that never finishes", () => {
+  test("fails with DATABASE_TIMEOUT; /health answers and /ready is 503 meanwhile; the database comes back", async () => {
+    const stuck = limited.db.execute(sql`select pg_sleep(600)`).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    await Bun.sleep(100);
+
+    const health = await answered(app.request("/health"), "/health");
+    expect(health.status).toBe(200);
+
+    const ready = await answered(app.request("/ready"), "/ready");
+    expect(ready.status).toBe(503);
+    const body = (await ready.json()) as { status: string; checks: { database: { ok: boolean; error?: string } } };
+    expect(body.status).toBe("unavailable");
+    expect(body.checks.database.ok).toBe(false);
+    expect(body.checks.database.error).toBeString();
+
+    const err = await answered(stuck, "the stuck statement");
+    expect(databaseErrorFrom(err)?.code).toBe("DATABASE_TIMEOUT");
+
+    await untilReady();
+    const after = await call(app, "PATCH", `/api/groups/${s.school.id}`, { as: s.schoolAdmin, body: { name: "Renamed after the stall" } });
+    expect(after.status).toBe(200);
+  }, 120_000);
+
+  test("a request queued behind it gets a 503 in the envelope, never a hang, a 404 or a 500", async () => {
+    const stuck = limited.db.execute(sql`select pg_sleep(600)`).catch(() => undefined);
+    await Bun.sleep(100);
+    const res = await answered(
+      call<{ error: { code: string; message: string } }>(app, "PATCH", `/api/groups/${s.school.id}`, { as: s.schoolAdmin, body: { name: "Renamed during the stall" } }),
+      "PATCH",
+    );
+    await stuck;
+    if (limited.driver === "postgres") {
+      // A Postgres connection is free again once the stuck statement is cancelled.
+      expect(res.status).toBe(200);
+    } else {
+      // The embedded database is restarted after its watchdog fires; whatever waited for it fails.
+      expect(res.status).toBe(503);
+      expect(["DATABASE_TIMEOUT", "DATABASE_UNAVAILABLE"]).toContain(res.body.error.code);
+      expect(res.body.error.message).not.toContain("pg_sleep");
+    }
+    await untilReady();
+  }, 120_000);
+});
+
+if (process.env.TEST_DATABASE_URL) {
+  describe("Postgres time limits reach the client as 503s", () => {
+    test("an UPDATE waiting on a row lock past lock_timeout is 503 DATABASE_TIMEOUT with Retry-After", async () => {
+      const locking = await createLimitedTestDb(source, { statementTimeoutMs: 10_000, lockTimeoutMs: 300 });
+      const lockedApp = createApp(await testDeps(locking));
+      try {
+        let release = () => {};
+        const held = new Promise<void>((r) => (release = r));
+        const holder = source.db.transaction(async (tx) => {
+          await tx.execute(sql`select 1 from groups where id = ${s.department.id} for update`);
+          await held;
+        });
+        await Bun.sleep(100);
+        const res = await call<{ error: { code: string; message: string } }>(lockedApp, "PATCH", `/api/groups/${s.department.id}`, {
+          as: s.schoolAdmin,
+          body: { name: "Blocked by a lock" },
+        });
+        release();
+        await holder;
+        expect(res.status).toBe(503);
+        expect(res.body.error.code).toBe("DATABASE_TIMEOUT");
+        expect(res.headers.get("retry-after")).toBe("2");
+      } finally {
+        await locking.close();
+      }
+    }, 60_000);
+
+    test("statement_timeout is set on every pooled connection", async () => {
+      const rows = await limited.db.execute(sql`select current_setting('statement_timeout') as st, current_setting('lock_timeout') as lt`);
+      expect(Array.from(rows as Iterable<Record<string, string>>)[0]).toEqual({ st: "3s", lt: "0" });
+    });
+  });
+}
