@@ -7,6 +7,12 @@ import { join } from "node:path";
 // One template per test process (bun runs every file in one process).
 let template: Promise<Blob> | undefined;
 
+/** The migrated embedded database as a tarball, for tests that start PGlite themselves. */
+export function embeddedTemplate(): Promise<Blob> {
+  template ??= migratedTemplate();
+  return template;
+}
+
 async function migratedTemplate(): Promise<Blob> {
   const handle = await createDb({ embedded: "in-thread" });
   await handle.migrate();
@@ -29,8 +35,7 @@ export async function createTestDb(): Promise<DbHandle> {
     await handle.migrate();
     return handle;
   }
-  template ??= migratedTemplate();
-  const handle = await createDb({ embedded: "in-thread", loadDataDir: await template });
+  const handle = await createDb({ embedded: "in-thread", loadDataDir: await embeddedTemplate() });
   // Already migrated in the template; this only confirms the journal is complete.
   await handle.migrate();
   return handle;

@@ -1,0 +1,83 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import { createDb, databaseErrorFrom, type DbHandle } from "../src/index.ts";
+import { embeddedTemplate } from "../src/testing/index.ts";
+
+/*
+ * The input that wedged the embedded server: a jsonb value nested deeply enough that the JS
+ * engine's stack runs out inside the wasm backend (see src/pglite/guarded.ts), then any statement
+ * that raises an error. These run PGlite whatever TEST_DATABASE_URL says: the bug is PGlite's.
+ */
+const NESTING = 10_000;
+const deepJson = () => `${'{"a":'.repeat(NESTING)}1${"}".repeat(NESTING)}`;
+const nulText = "\u0000";
+
+const opened: DbHandle[] = [];
+afterAll(async () => {
+  await Promise.all(opened.map((h) => h.close()));
+});
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    return databaseErrorFrom(err)?.code ?? "OTHER";
+  }
+}
+
+describe("PGlite without the guard (what the guard is for)", () => {
+  test("swallows the backend abort: the statement 'succeeds' with no rows and no error", async () => {
+    // When this starts failing, PGlite reports the abort itself and the guard can be revisited.
+    const pg = await PGlite.create({ loadDataDir: await embeddedTemplate() });
+    const result = await pg.query("select $1::jsonb is not null as ok", [deepJson()]);
+    expect(result.rows).toEqual([]);
+    // Deliberately not closed, and no failing statement sent: either would spin forever.
+  }, 60_000);
+});
+
+describe("the guarded in-thread PGlite", () => {
+  test("ordinary errors pass through; the poisoned statement and every later one fail with DATABASE_UNAVAILABLE", async () => {
+    const handle = await createDb({ embedded: "in-thread", loadDataDir: await embeddedTemplate() });
+    opened.push(handle);
+    const ordinary = await handle.db.execute(sql`select ${nulText}::text`).catch((e: unknown) => e);
+    expect(databaseErrorFrom(ordinary)).toBeUndefined();
+    expect((ordinary as { cause?: { code?: string } }).cause?.code).toBe("22021");
+    await handle.ping();
+
+    expect(await codeOf(handle.db.execute(sql`select ${deepJson()}::jsonb is not null as ok`))).toBe("DATABASE_UNAVAILABLE");
+    // Before the guard this statement never returned and blocked the thread.
+    expect(await codeOf(handle.db.execute(sql`select ${nulText}::text`))).toBe("DATABASE_UNAVAILABLE");
+    expect(await codeOf(handle.ping())).toBe("DATABASE_UNAVAILABLE");
+  }, 60_000);
+});
+
+describe("PGlite in its own process", () => {
+  test("transactions, SQLSTATEs and drizzle's parsers cross the boundary; the poison leaves it down, not hung", async () => {
+    const handle = await createDb({ embedded: "process", statementTimeoutMs: 10_000, loadDataDir: await embeddedTemplate() });
+    opened.push(handle);
+    await handle.db.execute(sql`create table t (v text primary key)`);
+    await handle.db.transaction(async (tx) => {
+      await tx.execute(sql`insert into t values ('committed')`);
+    });
+    await handle.db
+      .transaction(async (tx) => {
+        await tx.execute(sql`insert into t values ('rolled back')`);
+        throw new Error("abandon");
+      })
+      .catch(() => {});
+    const dup = await handle.db.execute(sql`insert into t values ('committed')`).catch((e: unknown) => e);
+    expect((dup as { cause?: { code?: string; constraint?: string } }).cause).toMatchObject({ code: "23505", constraint: "t_pkey" });
+    const rows = await handle.db.execute<{ v: string; at: unknown }>(sql`select v, now() as at from t`);
+    expect(rows.rows.map((r) => r.v)).toEqual(["committed"]);
+    // drizzle keeps timestamps as text; the parsers it asks for are applied on this side.
+    expect(typeof rows.rows[0]?.at).toBe("string");
+
+    expect(await codeOf(handle.db.execute(sql`select ${deepJson()}::jsonb is not null as ok`))).toBe("DATABASE_UNAVAILABLE");
+    expect(await codeOf(handle.db.execute(sql`select ${nulText}::text`))).toBe("DATABASE_UNAVAILABLE");
+    // In memory there is nothing to restart from: it stays down and says why.
+    expect(handle.embeddedState?.()).toMatchObject({ state: "failed" });
+    expect(handle.embeddedState?.().problem).toContain("aborted");
+  }, 120_000);
+});
