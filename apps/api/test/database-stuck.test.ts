@@ -33,8 +33,8 @@ afterAll(async () => {
   await source.close();
 });
 
-function answered<T>(p: Promise<T>, what: string): Promise<T> {
-  return Promise.race([p, Bun.sleep(ANSWER_WITHIN_MS).then(() => Promise.reject(new Error(`${what} did not answer`)))]);
+function answered<T>(p: T | Promise<T>, what: string): Promise<T> {
+  return Promise.race([Promise.resolve(p), Bun.sleep(ANSWER_WITHIN_MS).then(() => Promise.reject(new Error(`${what} did not answer`)))]);
 }
 
 async function untilReady() {

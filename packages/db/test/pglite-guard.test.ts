@@ -69,7 +69,8 @@ describe("PGlite in its own process", () => {
       .catch(() => {});
     const dup = await handle.db.execute(sql`insert into t values ('committed')`).catch((e: unknown) => e);
     expect((dup as { cause?: { code?: string; constraint?: string } }).cause).toMatchObject({ code: "23505", constraint: "t_pkey" });
-    const rows = await handle.db.execute<{ v: string; at: unknown }>(sql`select v, now() as at from t`);
+    // PGlite results carry `rows` (postgres-js ones are arrays); this handle is PGlite.
+    const rows = (await handle.db.execute(sql`select v, now() as at from t`)) as unknown as { rows: { v: string; at: unknown }[] };
     expect(rows.rows.map((r) => r.v)).toEqual(["committed"]);
     // drizzle keeps timestamps as text; the parsers it asks for are applied on this side.
     expect(typeof rows.rows[0]?.at).toBe("string");

@@ -31,7 +31,11 @@ export async function listAlerts({ ctx, input }: { ctx: ServiceContext; input: L
     where.push(eq(extractions.sessionId, input.sessionId));
   }
   if (input.groupId) {
-    const group = await requireVisibleGroup(ctx, input.groupId).catch(() => null);
+    // Only "not visible" collapses into the 404 below; a database failure stays a failure.
+    const group = await requireVisibleGroup(ctx, input.groupId).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    });
     if (!group || !isAdminOver(ctx.actor, group.path)) throw new NotFoundError("Group");
     where.push(sql`${groups.path} <@ ${group.path}::ltree`);
   }

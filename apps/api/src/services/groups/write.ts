@@ -71,7 +71,10 @@ export async function updateGroup({ ctx, input }: { ctx: ServiceContext; input: 
         .set({ name: body.name, slug: body.slug, settings: body.settings })
         .where(eq(groups.id, group.id))
         .returning();
-      if (!row) throw new NotFoundError("Group");
+      // Groups are never deleted (tombstones), and this one was just read in this transaction: an
+      // UPDATE that returns no row is a database fault, never "not found" (a 404 here once hid an
+      // embedded-database crash and dropped the change silently).
+      if (!row) throw new Error("UPDATE groups … RETURNING returned no row for a group read in the same transaction");
       const changes: Record<string, unknown> = {};
       if (body.name !== undefined && body.name !== group.name) changes.name = { from: group.name, to: body.name };
       if (body.slug !== undefined && body.slug !== group.slug) changes.slug = { from: group.slug, to: body.slug };
