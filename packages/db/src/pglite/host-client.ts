@@ -115,6 +115,8 @@ export class PgliteHostClient {
   }
 
   async ping(): Promise<void> {
+    // Readiness is for operators: it says why; statement errors (seen by clients) do not.
+    if (this.#state !== "ready") throw new Error(`embedded database ${this.#state === "failed" ? "down" : this.#state}${this.#problem ? `: ${this.#problem}` : ""}`);
     await this.query("select 1");
   }
 
@@ -195,7 +197,9 @@ export class PgliteHostClient {
 
   #unavailable(): DatabaseUnavailableError {
     if (this.#state === "closed") return new DatabaseUnavailableError("The embedded database is closed");
-    return new DatabaseUnavailableError(`The embedded database is ${this.#state === "failed" ? "down" : "restarting"}${this.#problem ? ` (${this.#problem})` : ""}`);
+    return new DatabaseUnavailableError(`The embedded database is ${this.#state === "failed" ? "down" : "restarting"}`, {
+      cause: this.#problem ? new Error(this.#problem) : undefined,
+    });
   }
 
   /** Kills a host that is stuck or broken, fails what it had in flight, and restarts if it can. */
