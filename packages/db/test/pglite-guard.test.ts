@@ -34,7 +34,7 @@ describe("PGlite without the guard (what the guard is for)", () => {
     const result = await pg.query("select $1::jsonb is not null as ok", [deepJson()]);
     expect(result.rows).toEqual([]);
     // Deliberately not closed, and no failing statement sent: either would spin forever.
-  }, 60_000);
+  }, 180_000);
 });
 
 describe("the guarded in-thread PGlite", () => {
@@ -50,7 +50,7 @@ describe("the guarded in-thread PGlite", () => {
     // Before the guard this statement never returned and blocked the thread.
     expect(await codeOf(handle.db.execute(sql`select ${nulText}::text`))).toBe("DATABASE_UNAVAILABLE");
     expect(await codeOf(handle.ping())).toBe("DATABASE_UNAVAILABLE");
-  }, 60_000);
+  }, 180_000);
 });
 
 describe("PGlite in its own process", () => {
@@ -80,5 +80,5 @@ describe("PGlite in its own process", () => {
     // In memory there is nothing to restart from: it stays down and says why.
     expect(handle.embeddedState?.()).toMatchObject({ state: "failed" });
     expect(handle.embeddedState?.().problem).toContain("aborted");
-  }, 120_000);
+  }, 180_000);
 });
