@@ -1,5 +1,5 @@
 import { createDb, type DbHandle } from "../client.ts";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -54,6 +54,13 @@ export async function createLimitedTestDb(
   const url = process.env.TEST_DATABASE_URL || undefined;
   if (url) return createDb({ url, maxConnections: 1, statementTimeoutMs: limits.statementTimeoutMs, lockTimeoutMs: limits.lockTimeoutMs ?? 0 });
   if (!source.dump) throw new Error("the source database cannot be copied");
-  const dataDir = join(mkdtempSync(join(tmpdir(), "rapt-pglite-")), "pg");
-  return createDb({ embedded: "process", dataDir, loadDataDir: await source.dump(), statementTimeoutMs: limits.statementTimeoutMs });
+  const dir = mkdtempSync(join(tmpdir(), "rapt-pglite-"));
+  const handle = await createDb({ embedded: "process", dataDir: join(dir, "pg"), loadDataDir: await source.dump(), statementTimeoutMs: limits.statementTimeoutMs });
+  return {
+    ...handle,
+    async close() {
+      await handle.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
