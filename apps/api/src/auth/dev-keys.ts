@@ -1,5 +1,6 @@
 import { exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, SignJWT } from "jose";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /** A local RSA-2048 signing pair standing in for Clerk's instance keys (dev auth and tests). */
@@ -21,15 +22,84 @@ export async function generateDevKeyPair(kid = `dev-${crypto.randomUUID().slice(
   return { kid, privatePem: await exportPKCS8(privateKey), publicPem: await exportSPKI(publicKey) };
 }
 
-/** Loads the pair kept in `<dir>/dev-auth`, creating it on first use so tokens survive restarts. */
+/**
+ * Loads the pair kept in `<dir>/dev-auth/keys.json`, creating it on first use so tokens survive
+ * restarts. Several processes may start at once on one fresh DATA_DIR (two instances, or an
+ * instance and `bun run token`): each writes its candidate to a private temp file and hard-links
+ * it into place, which fails if the name exists, so exactly one pair wins and every loser reads
+ * the winner's. Readers never see a half-written file, since a link appears complete or not at all.
+ */
 export async function loadOrCreateDevKeys(dataDir: string): Promise<DevKeyPair> {
   const dir = join(dataDir, "dev-auth");
   const file = join(dir, "keys.json");
-  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as DevKeyPair;
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const existing = await readKeyFile(file);
+  if (existing) return existing;
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const pair = await generateDevKeyPair();
-  writeFileSync(file, JSON.stringify(pair, null, 2), { mode: 0o600 });
-  return pair;
+  const temp = join(dir, `.keys.${process.pid}.${crypto.randomUUID()}.tmp`);
+  await writeFile(temp, JSON.stringify(pair, null, 2), { mode: 0o600, flag: "wx" });
+  try {
+    await link(temp, file);
+    return pair;
+  } catch (err) {
+    if (errorCode(err) === "EEXIST") return (await readKeyFile(file)) ?? corrupt(file);
+    if (!LINK_UNSUPPORTED.has(errorCode(err) ?? "")) throw err;
+    // Filesystems without hard links: exclusive create still picks one winner; a loser may
+    // catch the winner mid-write, so it reads until the file parses.
+    try {
+      await writeFile(file, JSON.stringify(pair, null, 2), { mode: 0o600, flag: "wx" });
+      return pair;
+    } catch (createErr) {
+      if (errorCode(createErr) !== "EEXIST") throw createErr;
+      return waitForKeyFile(file);
+    }
+  } finally {
+    await unlink(temp).catch(() => {});
+  }
+}
+
+const LINK_UNSUPPORTED = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"]);
+
+async function readKeyFile(file: string): Promise<DevKeyPair | null> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    if (errorCode(err) === "ENOENT") return null;
+    throw err;
+  }
+  const pair = parseKeyPair(text);
+  return pair ?? corrupt(file);
+}
+
+async function waitForKeyFile(file: string): Promise<DevKeyPair> {
+  const deadline = Date.now() + 2_000;
+  for (;;) {
+    const pair = parseKeyPair(await readFile(file, "utf8"));
+    if (pair) return pair;
+    if (Date.now() > deadline) return corrupt(file);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function parseKeyPair(text: string): DevKeyPair | null {
+  try {
+    const value = JSON.parse(text) as Partial<DevKeyPair> | null;
+    if (value && typeof value.kid === "string" && typeof value.privatePem === "string" && typeof value.publicPem === "string") {
+      return { kid: value.kid, privatePem: value.privatePem, publicPem: value.publicPem };
+    }
+  } catch {
+    // fall through: not a key file
+  }
+  return null;
+}
+
+function corrupt(file: string): never {
+  throw new Error(`${file} is not a dev key pair; delete it to generate a new one (tokens minted with the old key stop working)`);
+}
+
+function errorCode(err: unknown): string | undefined {
+  return typeof err === "object" && err !== null && "code" in err && typeof err.code === "string" ? err.code : undefined;
 }
 
 export interface SessionTokenInput {
