@@ -2,6 +2,30 @@ import { z } from "zod";
 
 const optionalUrl = z.preprocess((v) => (v === "" ? undefined : v), z.url().optional());
 const optionalString = z.preprocess((v) => (v === "" ? undefined : v), z.string().min(1).optional());
+/**
+ * A PEM public key. Many secret stores keep values on one line, so `\n` escapes (and `\r\n`,
+ * and surrounding quotes copied from a .env file) are turned back into the line breaks PEM needs.
+ */
+const pemPublicKey = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() !== "" ? normalisePem(v) : undefined),
+  z
+    .string()
+    .regex(/^-----BEGIN PUBLIC KEY-----\n[A-Za-z0-9+/=\n]+\n-----END PUBLIC KEY-----$/, "must be a PEM public key (-----BEGIN PUBLIC KEY----- …)")
+    .optional(),
+);
+
+function normalisePem(value: string): string {
+  let pem = value.trim();
+  if ((pem.startsWith('"') && pem.endsWith('"')) || (pem.startsWith("'") && pem.endsWith("'"))) pem = pem.slice(1, -1).trim();
+  return pem
+    .replaceAll("\\r\\n", "\n")
+    .replaceAll("\\n", "\n")
+    .replaceAll("\r\n", "\n")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .join("\n");
+}
 const boolish = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .optional()
@@ -47,7 +71,7 @@ export const envSchema = z.object({
   AI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   CLERK_SECRET_KEY: optionalString,
   CLERK_PUBLISHABLE_KEY: optionalString,
-  CLERK_JWT_KEY: optionalString,
+  CLERK_JWT_KEY: pemPublicKey,
   CLERK_AUTHORIZED_PARTIES: list,
   CLERK_WEBHOOK_SIGNING_SECRET: optionalString.refine((v) => v === undefined || v.startsWith("whsec_"), {
     message: "must start with whsec_",

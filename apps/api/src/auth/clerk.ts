@@ -37,14 +37,14 @@ function bearerToken(c: Context): string | null {
  */
 export function createTokenVerifier(config: AuthConfig) {
   // Passing options stops the middleware reading env, so every key is passed explicitly.
-  const middleware = clerkMiddleware({
+  const middleware = withoutDeprecationBanner(() => clerkMiddleware({
     secretKey: config.secretKey,
     publishableKey: config.publishableKey,
     ...(config.jwtKey ? { jwtKey: config.jwtKey } : {}),
     ...(config.authorizedParties && config.authorizedParties.length > 0
       ? { authorizedParties: config.authorizedParties }
       : {}),
-  }) as unknown as MiddlewareHandler;
+  })) as unknown as MiddlewareHandler;
 
   return async function verify(c: Context): Promise<TokenIdentity> {
     const token = bearerToken(c);
@@ -70,7 +70,7 @@ export function createTokenVerifier(config: AuthConfig) {
       for (const h of ["x-clerk-auth-reason", "x-clerk-auth-status", "x-clerk-auth-message"]) c.res.headers.delete(h);
     }
 
-    const auth = getAuth(c);
+    const auth = withoutDeprecationBanner(() => getAuth(c));
     if (!auth || !auth.userId) {
       throw new UnauthenticatedError("Invalid or expired session token", { reason: normaliseReason(reason) });
     }
@@ -89,6 +89,28 @@ export function createTokenVerifier(config: AuthConfig) {
       claims,
     };
   };
+}
+
+const DEPRECATION_BANNER = 'Clerk - DEPRECATION WARNING: "@hono/clerk-auth"';
+
+/**
+ * @hono/clerk-auth prints a multi-line deprecation banner with console.warn the first time each
+ * export is called (outside NODE_ENV test/production), which breaks the one-JSON-object-per-line
+ * log. The package is our chosen integration and the notice is known (README), so exactly that
+ * banner is dropped; any other warning printed meanwhile passes through. The calls are
+ * synchronous, so nothing else can run while console.warn is swapped.
+ */
+function withoutDeprecationBanner<T>(call: () => T): T {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === "string" && args[0].startsWith(DEPRECATION_BANNER)) return;
+    warn(...args);
+  };
+  try {
+    return call();
+  } finally {
+    console.warn = warn;
+  }
 }
 
 function normaliseReason(reason: string | null): string {
