@@ -85,5 +85,5 @@ describe("server.ts output", () => {
       }
     });
     expect(notJson).toEqual([]);
-  }, 90_000);
+  }, 180_000);
 });

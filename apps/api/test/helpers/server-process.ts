@@ -16,7 +16,7 @@ export interface ServerProcess {
  * Starts the real entry point on port 0 with `env` on top of this process's environment (pass
  * `DATABASE_URL: ""` etc. to clear inherited ones) and resolves once it logs "listening".
  */
-export async function startServerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string>, timeoutMs = 120_000): Promise<ServerProcess> {
   const proc = Bun.spawn(["bun", "src/server.ts"], {
     cwd: apiDir,
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ...env },
