@@ -4,6 +4,7 @@ import { aiSettings, auditLog, type DbHandle } from "@raptscallions/db";
 import { addGroupMember, makeGroup, makeModel, makeSchoolScene, makeUser, type SchoolScene, unique } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
 import { createApp } from "../src/app.ts";
+import { drain, generationRequest, usageRowsFor } from "./ai-fixtures.ts";
 import { createTestDb, testDeps } from "./helpers/deps.ts";
 import { call, errorCode, securityTests } from "./helpers/security.ts";
 
@@ -77,6 +78,25 @@ describe("AI models", () => {
     expect(encoded.body.active).toBe(true);
     const audits = await db.db.select().from(auditLog).where(and(eq(auditLog.targetType, "ai_model"), eq(auditLog.targetId, id)));
     expect(audits.map((a) => a.action).sort()).toEqual(["ai.model.create", "ai.model.update", "ai.model.update"]);
+  });
+
+  test("the dev model's documented pace suffix (dev-tutor@<n>tps) registers, resolves and answers", async () => {
+    const id = `dev-tutor@${1_000_000 + Math.floor(Math.random() * 1_000_000)}tps`;
+    const created = await call<Model>(app, "POST", "/api/ai/models", { as: sysAdmin, body: { id, provider: "dev", displayName: "Fast tutor" } });
+    expect(created.status).toBe(201);
+    expect(created.body.id).toBe(id);
+    const scene = await makeSchoolScene(db.db);
+    const settings = { defaultModel: id, requestsPerMinute: 1000, requestsPerHour: 10_000, tokensPerDay: 10_000_000 };
+    expect((await call(app, "PUT", `/api/groups/${scene.district.id}/ai-settings`, { as: sysAdmin, body: settings })).status).toBe(200);
+
+    const deps = await testDeps(db);
+    const gen = await deps.ai.start(generationRequest(scene));
+    const { text, error } = await drain(gen);
+    expect(error).toBeUndefined();
+    expect(text.length).toBeGreaterThan(20);
+    await gen.finish("complete", text);
+    const [usage] = await usageRowsFor(db.db, scene.student.id);
+    expect(usage?.model).toBe(id);
   });
 
   test("bad input → 422; unknown model → 404", async () => {

@@ -9,7 +9,7 @@ export const modelIdSchema = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, "Letters, digits and . _ : / - only");
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/, "Letters, digits and . _ : / @ - only");
 
 /** Per-module settings keyed by module id; `true`/`false` is shorthand for `{ enabled }`. */
 export const moduleConfigSchema = z.record(
