@@ -29,10 +29,11 @@ export interface AppConfig {
   /** Clerk webhook transactions run at once on this instance (default 4); the rest wait without a connection. */
   clerkWebhookConcurrency?: number | undefined;
   /**
-   * Serve the built-in dev model at `/v1` (no AI_GATEWAY_URL). Unset in production, where the
-   * gateway is remote and `/v1` must not exist.
+   * Serve the built-in dev model at `/v1` (no AI_GATEWAY_URL) to callers presenting `apiKey` as
+   * a bearer token (this process's own gateway client). Unset in production, where the gateway is
+   * remote and `/v1` must not exist.
    */
-  devModel?: { tokensPerSecond: number } | undefined;
+  devModel?: { tokensPerSecond: number; apiKey: string } | undefined;
   /** Message retention (server.ts runs the job); absent: contents are kept. */
   retention?: RetentionConfig | undefined;
 }

@@ -22,6 +22,11 @@ if (!parsed.ok) {
   process.exit(1);
 }
 const env = parsed.env;
+// The built-in dev model has canned replies and no limits of its own: production needs a gateway.
+if (!env.AI_GATEWAY_URL && env.NODE_ENV === "production") {
+  console.error("Refusing to start: NODE_ENV=production needs AI_GATEWAY_URL (the built-in dev model is not served in production).");
+  process.exit(1);
+}
 const instanceId = env.INSTANCE_ID ?? `api-${cryptoIds.token(6)}`;
 const logger = createLogger({ level: env.LOG_LEVEL, base: { instance: instanceId } });
 
@@ -85,10 +90,12 @@ const infra = await buildInfrastructure(env, logger, instanceId);
 // AI: a remote gateway when AI_GATEWAY_URL is set; otherwise this server serves the dev model at
 // /v1 and reaches it over HTTP like a remote one (the URL is known once Bun.serve has a port).
 const metrics = createMetrics();
-const embeddedDevModel = env.AI_GATEWAY_URL ? undefined : { tokensPerSecond: env.AI_DEV_TOKENS_PER_SECOND };
+const embeddedDevModel = env.AI_GATEWAY_URL
+  ? undefined
+  : { tokensPerSecond: env.AI_DEV_TOKENS_PER_SECOND, apiKey: cryptoIds.token(32) };
 const gatewayConfig = {
   gatewayUrl: env.AI_GATEWAY_URL,
-  apiKey: env.AI_API_KEY,
+  apiKey: embeddedDevModel ? embeddedDevModel.apiKey : env.AI_API_KEY,
   firstTokenTimeoutMs: env.AI_FIRST_TOKEN_TIMEOUT_MS,
   idleTimeoutMs: env.AI_IDLE_TIMEOUT_MS,
   maxRetries: env.AI_MAX_RETRIES,
@@ -105,9 +112,6 @@ const ai = createAiService({
   logger,
   metrics,
 });
-if (!env.AI_GATEWAY_URL && env.NODE_ENV === "production") {
-  logger.warn("AI_GATEWAY_URL is not set: students get the built-in dev model's canned replies");
-}
 
 const deps: AppDeps = {
   config: {

@@ -17,10 +17,13 @@ afterAll(async () => {
   await db.close();
 });
 
+/** The per-process key server.ts gives the dev model and its own gateway client. */
+const DEV_MODEL_KEY = "test-dev-model-key";
+
 /** An app as server.ts builds it without AI_GATEWAY_URL: /v1 mounted, the AI service calling it. */
 async function embeddedApp(client: (app: () => App) => GatewayClient) {
   const deps = await testDeps(db);
-  deps.config = { ...deps.config, devModel: { tokensPerSecond: 0 } };
+  deps.config = { ...deps.config, devModel: { tokensPerSecond: 0, apiKey: DEV_MODEL_KEY } };
   let built: App | null = null;
   const current = () => {
     if (!built) throw new Error("app not built yet");
@@ -46,9 +49,9 @@ const longConversation = Array.from({ length: 40 }, (_, i) => ({
 }));
 
 describe("the embedded dev model at /v1", () => {
-  test("is served without auth when configured, and absent otherwise (a remote gateway)", async () => {
+  test("is served to its key's holder when configured, and absent otherwise (a remote gateway)", async () => {
     const { app } = await embeddedApp(() => createGatewayClient({ baseUrl: "http://unused/v1", firstTokenTimeoutMs: 1000, idleTimeoutMs: 1000, maxRetries: 0, retryBaseMs: 1 }));
-    const models = await app.request("/v1/models");
+    const models = await app.request("/v1/models", { headers: { authorization: `Bearer ${DEV_MODEL_KEY}` } });
     expect(models.status).toBe(200);
     expect(((await models.json()) as { data: { id: string }[] }).data.map((m) => m.id)).toContain("dev-tutor");
 
@@ -62,12 +65,25 @@ describe("the embedded dev model at /v1", () => {
     expect(chat.status).toBe(404);
   });
 
+  test("without its key (none, wrong, another scheme) /v1 answers 401 and streams nothing", async () => {
+    const { app } = await embeddedApp(() => createGatewayClient({ baseUrl: "http://unused/v1", firstTokenTimeoutMs: 1000, idleTimeoutMs: 1000, maxRetries: 0, retryBaseMs: 1 }));
+    const body = JSON.stringify({ model: "dev-tutor@0tps", stream: true, messages: [{ role: "user", content: "hi" }] });
+    for (const authorization of [undefined, "Bearer wrong-key", `Basic ${DEV_MODEL_KEY}`, `Bearer ${DEV_MODEL_KEY}x`]) {
+      const headers: Record<string, string> = { "content-type": "application/json", ...(authorization ? { authorization } : {}) };
+      const res = await app.request("/v1/chat/completions", { method: "POST", headers, body });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("invalid_api_key");
+      expect((await app.request("/v1/models", { headers })).status).toBe(401);
+    }
+  });
+
   test("a generation goes through the app's own /v1 (app.request), past the JSON body limit", async () => {
     const scene = await makeSchoolScene(db.db);
     await pinDevModel(db.db, scene.district.id, { model: { contextWindow: 128_000 } });
     const { app, deps } = await embeddedApp((current) =>
       createGatewayClient({
         baseUrl: "http://localhost/v1",
+        apiKey: DEV_MODEL_KEY,
         fetch: (url, init) => Promise.resolve(current().request(url, init)),
         firstTokenTimeoutMs: 10_000,
         idleTimeoutMs: 10_000,
@@ -98,14 +114,14 @@ describe("the embedded dev model at /v1", () => {
     await pinDevModel(db.db, scene.district.id, { model: { tokensPerSecond: 40 } });
     let port = 0;
     const { app, deps } = await embeddedApp(() =>
-      buildGatewayClient({ firstTokenTimeoutMs: 10_000, idleTimeoutMs: 10_000, maxRetries: 0 }, () => embeddedGatewayUrl("0.0.0.0", port)),
+      buildGatewayClient({ apiKey: DEV_MODEL_KEY, firstTokenTimeoutMs: 10_000, idleTimeoutMs: 10_000, maxRetries: 0 }, () => embeddedGatewayUrl("0.0.0.0", port)),
     );
     const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch });
     port = server.port ?? 0;
     try {
       const direct = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", authorization: `Bearer ${DEV_MODEL_KEY}` },
         body: JSON.stringify({ model: "dev-tutor@0tps", stream: true, messages: [{ role: "user", content: "hi" }] }),
       });
       expect(direct.headers.get("content-type")).toContain("text/event-stream");

@@ -32,4 +32,16 @@ describe("env", () => {
     expect(err).toContain("PORT");
     expect(err).toContain("REDIS_URL");
   });
+
+  test("production refuses to start without AI_GATEWAY_URL (the dev model is never served there)", async () => {
+    const proc = Bun.spawn(["bun", "src/server.ts"], {
+      cwd: new URL("..", import.meta.url).pathname,
+      env: { ...process.env, NODE_ENV: "production", AI_GATEWAY_URL: "", PORT: "0", CLERK_SECRET_KEY: "sk_test_x", CLERK_PUBLISHABLE_KEY: "pk_test_x" },
+      stderr: "pipe",
+      stdout: "pipe",
+    });
+    const code = await proc.exited;
+    expect(code).toBe(1);
+    expect(await new Response(proc.stderr).text()).toContain("NODE_ENV=production needs AI_GATEWAY_URL");
+  });
 });

@@ -27,7 +27,12 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
   const output = { stdout: "", stderr: "" };
   const drain = async (stream: ReadableStream<Uint8Array>, key: "stdout" | "stderr") => {
     const decoder = new TextDecoder();
-    for await (const chunk of stream) output[key] += decoder.decode(chunk, { stream: true });
+    const reader = stream.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      output[key] += decoder.decode(value, { stream: true });
+    }
   };
   void drain(proc.stdout, "stdout");
   void drain(proc.stderr, "stderr");

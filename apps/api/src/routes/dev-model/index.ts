@@ -1,6 +1,7 @@
 import { createDevModelApp } from "@raptscallions/gateway";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { timingSafeEqual } from "hono/utils/buffer";
 
 /** Where the dev model is mounted; requests under it skip the JSON API's body limit. */
 export const DEV_MODEL_PREFIX = "/v1";
@@ -18,20 +19,35 @@ export function isDevModelRequest(config: { devModel?: unknown }, path: string):
 
 /**
  * The built-in OpenAI-compatible dev model, served by the API itself when no AI_GATEWAY_URL is
- * set. No auth: it answers canned tutor replies and costs nothing; production (a remote gateway)
- * never mounts it. The gateway client reaches it over HTTP like any remote gateway.
+ * set (never in production: server.ts refuses to start without a gateway there). The gateway
+ * client reaches it over HTTP like any remote gateway, with a key only this process knows: a
+ * caller going straight to `/v1` would skip the AI service's limits, budgets and usage records.
  */
-export function devModelRoutes(opts: { tokensPerSecond: number }) {
+export function devModelRoutes(opts: { tokensPerSecond: number; apiKey: string }) {
   const app = new Hono();
+  app.use("*", async (c, next) => {
+    const header = c.req.header("authorization") ?? "";
+    const presented = /^Bearer (\S+)$/i.exec(header)?.[1];
+    if (!presented || !(await timingSafeEqual(presented, opts.apiKey))) {
+      return c.json(
+        openAIError("The dev model is for this server's own AI service; it needs the key it was started with", "invalid_api_key"),
+        401,
+      );
+    }
+    await next();
+  });
   app.use(
     "*",
     bodyLimit({
       maxSize: DEV_MODEL_BODY_LIMIT_BYTES,
-      // OpenAI's error shape, since the callers of these routes are OpenAI clients.
-      onError: (c) =>
-        c.json({ error: { message: "Request body too large", type: "invalid_request_error", param: null, code: null } }, 413),
+      onError: (c) => c.json(openAIError("Request body too large", null), 413),
     }),
   );
   app.route("/", createDevModelApp({ tokensPerSecond: opts.tokensPerSecond }));
   return app;
+}
+
+// OpenAI's error shape, since the callers of these routes are OpenAI clients.
+function openAIError(message: string, code: string | null) {
+  return { error: { message, type: "invalid_request_error", param: null, code } };
 }

@@ -5,6 +5,7 @@ import { lazyGatewayClient } from "./lazy-client.ts";
 export interface GatewayConfig {
   /** A remote OpenAI-compatible gateway; absent = the dev model this server embeds at `/v1`. */
   gatewayUrl?: string | undefined;
+  /** The remote gateway's key, or the embedded dev model's per-process key. */
   apiKey?: string | undefined;
   firstTokenTimeoutMs: number;
   idleTimeoutMs: number;
@@ -28,7 +29,7 @@ export function buildGatewayClient(config: GatewayConfig, embeddedBaseUrl: () =>
     // OpenRouter's attribution headers; other gateways ignore them.
     return createGatewayClient({ ...common, baseUrl, apiKey: config.apiKey, headers: { "X-Title": "raptscallions" } });
   }
-  return lazyGatewayClient(() => createGatewayClient({ ...common, baseUrl: embeddedBaseUrl() }));
+  return lazyGatewayClient(() => createGatewayClient({ ...common, baseUrl: embeddedBaseUrl(), apiKey: config.apiKey }));
 }
 
 /**
@@ -43,7 +44,7 @@ export function buildModerationClient(config: GatewayConfig, embeddedBaseUrl: ()
   return {
     moderate(request) {
       // Built on first use: the embedded URL is known only once the server listens.
-      client ??= createModerationClient({ baseUrl: embeddedBaseUrl() });
+      client ??= createModerationClient({ baseUrl: embeddedBaseUrl(), apiKey: config.apiKey });
       return client.moderate(request);
     },
   };
