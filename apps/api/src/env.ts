@@ -53,7 +53,11 @@ export const envSchema = z.object({
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
   DATABASE_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
-  SEED_ON_EMPTY: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  // Unset: seed an empty embedded database only; true/false: seed an empty one of either kind, or never.
+  SEED_ON_EMPTY: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.enum(["true", "false"]).optional().transform((v) => (v === undefined ? undefined : v === "true")),
+  ),
   REDIS_URL: optionalUrl,
   S3_ENDPOINT: optionalUrl,
   S3_BUCKET: optionalString,

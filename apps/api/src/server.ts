@@ -1,4 +1,4 @@
-import { createDb, isEmpty, seed } from "@raptscallions/db";
+import { createDb, seedIfEmpty } from "@raptscallions/db";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./app.ts";
@@ -44,9 +44,11 @@ const db = await createDb({
     event.type === "restarted" ? logger.info("embedded database restarted", event) : logger.error("embedded database stopped", event),
 });
 await db.migrate();
-if (db.driver === "pglite" && env.SEED_ON_EMPTY && (await isEmpty(db.db))) {
-  const scene = await seed(db.db);
-  logger.info("seeded the empty embedded database", scene);
+// Unset: only the embedded database is seeded. A Postgres is seeded only when asked to
+// (SEED_ON_EMPTY=true), and then once however many instances start together.
+if (env.SEED_ON_EMPTY ?? db.driver === "pglite") {
+  const scene = await seedIfEmpty(db.db);
+  if (scene) logger.info("seeded the empty database", { driver: db.driver, ...scene });
 }
 
 // Dev auth: the same Clerk verification path, with a local key pair kept in DATA_DIR.

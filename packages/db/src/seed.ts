@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { Db } from "./client.ts";
+import type { Db, DbOrTx } from "./client.ts";
 import { groupPath } from "./paths.ts";
 import {
   aiModels,
@@ -47,7 +47,7 @@ function splitName(name: string) {
 }
 
 /** True when the database has no users and no groups (a fresh embedded database). */
-export async function isEmpty(db: Db): Promise<boolean> {
+export async function isEmpty(db: DbOrTx): Promise<boolean> {
   const rows = await db.execute<{ n: number }>(
     sql`select (select count(*) from users) + (select count(*) from groups) as n`,
   );
@@ -60,120 +60,153 @@ export async function isEmpty(db: Db): Promise<boolean> {
  * students, a chat tutor tool, an assignment, AI models and system AI settings. Idempotent on slugs
  * and Clerk ids, so running it twice changes nothing.
  */
-export async function seed(db: Db): Promise<{ classId: string; toolId: string; assignmentId: string }> {
+export async function seed(db: Db): Promise<SeededScene> {
   return db.transaction(async (tx) => {
-    for (const m of SEED.models) {
-      await tx.insert(aiModels).values({ ...m, contextWindow: 16384, maxOutputTokens: 1024 }).onConflictDoNothing();
-    }
-    const existingSystem = await tx.select().from(aiSettings).where(sql`${aiSettings.isSystem}`);
-    if (existingSystem.length === 0) {
-      await tx.insert(aiSettings).values({
-        isSystem: true,
-        defaultModel: "dev-tutor",
-        requestsPerMinute: 20,
-        requestsPerHour: 300,
-        tokensPerDay: 200_000,
-        monthlyBudgetUsd: 100,
-        alertThreshold: 0.8,
-      });
-    }
-
-    const upsertUser = async (u: { clerkUserId: string; email: string; name: string }, isSystemAdmin = false) => {
-      const [row] = await tx
-        .insert(users)
-        .values({ ...u, ...splitName(u.name), isSystemAdmin, status: "active" })
-        .onConflictDoUpdate({ target: users.clerkUserId, set: { email: u.email } })
-        .returning();
-      if (!row) throw new Error("seed: user upsert returned nothing");
-      return row;
-    };
-    const admin = await upsertUser(SEED.users.admin, true);
-    const principal = await upsertUser(SEED.users.schoolAdmin);
-    const teacher = await upsertUser(SEED.users.teacher);
-    const students = [];
-    for (const s of SEED.users.students) students.push(await upsertUser(s));
-
-    const upsertGroup = async (
-      g: { slug: string; name: string; clerkOrgId: string },
-      kind: "district" | "school" | "department",
-      parent?: { id: string; path: string },
-    ) => {
-      const found = await tx.select().from(groups).where(sql`${groups.slug} = ${g.slug}`);
-      if (found[0]) return found[0];
-      const id = crypto.randomUUID();
-      const [row] = await tx
-        .insert(groups)
-        .values({ id, ...g, kind, parentId: parent?.id ?? null, path: groupPath(id, parent?.path) })
-        .returning();
-      if (!row) throw new Error("seed: group insert returned nothing");
-      return row;
-    };
-    const district = await upsertGroup(SEED.groups.district, "district");
-    const school = await upsertGroup(SEED.groups.school, "school", district);
-    const department = await upsertGroup(SEED.groups.department, "department", school);
-
-    await tx
-      .insert(groupMembers)
-      .values([
-        { groupId: district.id, userId: admin.id, role: "admin" },
-        { groupId: school.id, userId: principal.id, role: "admin" },
-        { groupId: department.id, userId: teacher.id, role: "teacher" },
-        ...students.map((s) => ({ groupId: school.id, userId: s.id, role: "member" as const })),
-      ])
-      .onConflictDoNothing();
-
-    const existingClass = await tx.select().from(classes).where(sql`${classes.groupId} = ${department.id}`);
-    let cls = existingClass[0];
-    if (!cls) {
-      [cls] = await tx.insert(classes).values({ groupId: department.id, name: "Biology 9A", term: "2026 Fall" }).returning();
-    }
-    if (!cls) throw new Error("seed: class insert returned nothing");
-    await tx
-      .insert(classMembers)
-      .values([
-        { classId: cls.id, userId: teacher.id, role: "teacher" },
-        ...students.map((s) => ({ classId: cls.id, userId: s.id, role: "student" as const })),
-      ])
-      .onConflictDoNothing();
-
-    const existingTool = await tx.select().from(tools).where(sql`${tools.groupId} = ${school.id}`);
-    let tool = existingTool[0];
-    if (!tool) {
-      [tool] = await tx
-        .insert(tools)
-        .values({ groupId: school.id, kind: "chat", name: "Socratic biology tutor", createdBy: teacher.id })
-        .returning();
-      if (!tool) throw new Error("seed: tool insert returned nothing");
-      await tx.insert(toolVersions).values({
-        toolId: tool.id,
-        version: 1,
-        name: tool.name,
-        createdBy: teacher.id,
-        definition: {
-          systemPrompt:
-            "You are a patient biology tutor for 14-year-olds. Guide with questions; never just give the answer.",
-          model: null,
-          modules: { "pii-filter": { enabled: true }, "safety-filter": { enabled: true }, "struggle-detector": { enabled: true } },
-        },
-      });
-    }
-    const existingAssignment = await tx.select().from(assignments).where(sql`${assignments.classId} = ${cls.id}`);
-    let assignment = existingAssignment[0];
-    if (!assignment) {
-      [assignment] = await tx
-        .insert(assignments)
-        .values({
-          classId: cls.id,
-          toolId: tool.id,
-          toolVersion: 1,
-          title: "Photosynthesis: explain it back",
-          instructions: "Chat with the tutor until you can explain photosynthesis in your own words.",
-          maxAttempts: 3,
-          createdBy: teacher.id,
-        })
-        .returning();
-    }
-    if (!assignment) throw new Error("seed: assignment insert returned nothing");
-    return { classId: cls.id, toolId: tool.id, assignmentId: assignment.id };
+    await takeSeedLock(tx);
+    return seedScene(tx);
   });
+}
+
+/** Ids of the seeded class, tool and assignment. */
+export interface SeededScene {
+  classId: string;
+  toolId: string;
+  assignmentId: string;
+}
+
+// Any constant works; it only has to be the same on every instance.
+const SEED_LOCK_KEY = 727_274_102;
+
+/** Serialises seeding across instances (and `bun run db:seed`) until the transaction ends. */
+async function takeSeedLock(tx: DbOrTx): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${SEED_LOCK_KEY})`);
+}
+
+/**
+ * Seeds the scene only if the database holds no users and no groups, deciding and seeding under
+ * one lock: instances starting together on an empty database seed it once; the others see it
+ * seeded and return null.
+ */
+export async function seedIfEmpty(db: Db): Promise<SeededScene | null> {
+  return db.transaction(async (tx) => {
+    await takeSeedLock(tx);
+    if (!(await isEmpty(tx))) return null;
+    return seedScene(tx);
+  });
+}
+
+async function seedScene(tx: DbOrTx): Promise<SeededScene> {
+  for (const m of SEED.models) {
+    await tx.insert(aiModels).values({ ...m, contextWindow: 16384, maxOutputTokens: 1024 }).onConflictDoNothing();
+  }
+  const existingSystem = await tx.select().from(aiSettings).where(sql`${aiSettings.isSystem}`);
+  if (existingSystem.length === 0) {
+    await tx.insert(aiSettings).values({
+      isSystem: true,
+      defaultModel: "dev-tutor",
+      requestsPerMinute: 20,
+      requestsPerHour: 300,
+      tokensPerDay: 200_000,
+      monthlyBudgetUsd: 100,
+      alertThreshold: 0.8,
+    });
+  }
+
+  const upsertUser = async (u: { clerkUserId: string; email: string; name: string }, isSystemAdmin = false) => {
+    const [row] = await tx
+      .insert(users)
+      .values({ ...u, ...splitName(u.name), isSystemAdmin, status: "active" })
+      .onConflictDoUpdate({ target: users.clerkUserId, set: { email: u.email } })
+      .returning();
+    if (!row) throw new Error("seed: user upsert returned nothing");
+    return row;
+  };
+  const admin = await upsertUser(SEED.users.admin, true);
+  const principal = await upsertUser(SEED.users.schoolAdmin);
+  const teacher = await upsertUser(SEED.users.teacher);
+  const students = [];
+  for (const s of SEED.users.students) students.push(await upsertUser(s));
+
+  const upsertGroup = async (
+    g: { slug: string; name: string; clerkOrgId: string },
+    kind: "district" | "school" | "department",
+    parent?: { id: string; path: string },
+  ) => {
+    const found = await tx.select().from(groups).where(sql`${groups.slug} = ${g.slug}`);
+    if (found[0]) return found[0];
+    const id = crypto.randomUUID();
+    const [row] = await tx
+      .insert(groups)
+      .values({ id, ...g, kind, parentId: parent?.id ?? null, path: groupPath(id, parent?.path) })
+      .returning();
+    if (!row) throw new Error("seed: group insert returned nothing");
+    return row;
+  };
+  const district = await upsertGroup(SEED.groups.district, "district");
+  const school = await upsertGroup(SEED.groups.school, "school", district);
+  const department = await upsertGroup(SEED.groups.department, "department", school);
+
+  await tx
+    .insert(groupMembers)
+    .values([
+      { groupId: district.id, userId: admin.id, role: "admin" },
+      { groupId: school.id, userId: principal.id, role: "admin" },
+      { groupId: department.id, userId: teacher.id, role: "teacher" },
+      ...students.map((s) => ({ groupId: school.id, userId: s.id, role: "member" as const })),
+    ])
+    .onConflictDoNothing();
+
+  const existingClass = await tx.select().from(classes).where(sql`${classes.groupId} = ${department.id}`);
+  let cls = existingClass[0];
+  if (!cls) {
+    [cls] = await tx.insert(classes).values({ groupId: department.id, name: "Biology 9A", term: "2026 Fall" }).returning();
+  }
+  if (!cls) throw new Error("seed: class insert returned nothing");
+  await tx
+    .insert(classMembers)
+    .values([
+      { classId: cls.id, userId: teacher.id, role: "teacher" },
+      ...students.map((s) => ({ classId: cls.id, userId: s.id, role: "student" as const })),
+    ])
+    .onConflictDoNothing();
+
+  const existingTool = await tx.select().from(tools).where(sql`${tools.groupId} = ${school.id}`);
+  let tool = existingTool[0];
+  if (!tool) {
+    [tool] = await tx
+      .insert(tools)
+      .values({ groupId: school.id, kind: "chat", name: "Socratic biology tutor", createdBy: teacher.id })
+      .returning();
+    if (!tool) throw new Error("seed: tool insert returned nothing");
+    await tx.insert(toolVersions).values({
+      toolId: tool.id,
+      version: 1,
+      name: tool.name,
+      createdBy: teacher.id,
+      definition: {
+        systemPrompt:
+          "You are a patient biology tutor for 14-year-olds. Guide with questions; never just give the answer.",
+        model: null,
+        modules: { "pii-filter": { enabled: true }, "safety-filter": { enabled: true }, "struggle-detector": { enabled: true } },
+      },
+    });
+  }
+  const existingAssignment = await tx.select().from(assignments).where(sql`${assignments.classId} = ${cls.id}`);
+  let assignment = existingAssignment[0];
+  if (!assignment) {
+    [assignment] = await tx
+      .insert(assignments)
+      .values({
+        classId: cls.id,
+        toolId: tool.id,
+        toolVersion: 1,
+        title: "Photosynthesis: explain it back",
+        instructions: "Chat with the tutor until you can explain photosynthesis in your own words.",
+        maxAttempts: 3,
+        createdBy: teacher.id,
+      })
+      .returning();
+  }
+  if (!assignment) throw new Error("seed: assignment insert returned nothing");
+  return { classId: cls.id, toolId: tool.id, assignmentId: assignment.id };
 }

@@ -1,0 +1,31 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { eq, sql } from "drizzle-orm";
+import { classes, createDb, type DbHandle, groups, isEmpty, SEED, seedIfEmpty } from "../src/index.ts";
+
+// A database of its own: it must start empty, which a shared test database never is.
+let handle: DbHandle;
+beforeAll(async () => {
+  handle = await createDb({});
+  await handle.migrate();
+}, 60_000);
+afterAll(async () => {
+  await handle.close();
+});
+
+describe("seedIfEmpty", () => {
+  test("instances starting together on an empty database seed it exactly once", async () => {
+    expect(await isEmpty(handle.db)).toBe(true);
+    const results = await Promise.all([seedIfEmpty(handle.db), seedIfEmpty(handle.db), seedIfEmpty(handle.db)]);
+    const seeded = results.filter((r) => r !== null);
+    expect(seeded).toHaveLength(1);
+    const districts = await handle.db.select().from(groups).where(eq(groups.slug, SEED.groups.district.slug));
+    expect(districts).toHaveLength(1);
+    const cls = await handle.db.select().from(classes).where(sql`${classes.id} = ${seeded[0]?.classId ?? null}`);
+    expect(cls).toHaveLength(1);
+  });
+
+  test("a database that holds anything is left alone", async () => {
+    expect(await isEmpty(handle.db)).toBe(false);
+    expect(await seedIfEmpty(handle.db)).toBeNull();
+  });
+});
