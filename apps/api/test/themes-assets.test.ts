@@ -6,6 +6,7 @@ import { and, eq } from "drizzle-orm";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ascii, exifWithGps, jpegSegment, jpegWith, png as pngWith, pngChunk } from "@raptscallions/blob/testing";
 import { createApp } from "../src/app.ts";
 import { authHeader } from "./helpers/auth.ts";
 import { createTestDb, testDeps } from "./helpers/deps.ts";
@@ -61,6 +62,16 @@ async function expectError(res: Response, status: number, code: string, reason?:
   expect(body.error.code).toBe(code);
   if (reason) expect((body.error.details as { reason?: string } | undefined)?.reason).toBe(reason);
   return body.error;
+}
+
+/** Chunk types of a PNG, in order. */
+function inspectedPngChunks(bytes: Uint8Array): string[] {
+  const types: string[] = [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 8; at + 8 <= bytes.byteLength; at += 12 + view.getUint32(at)) {
+    types.push(Buffer.from(bytes.subarray(at + 4, at + 8)).toString("latin1"));
+  }
+  return types;
 }
 
 async function rowsFor(groupId: string) {
@@ -468,6 +479,38 @@ async function patchTheme(app: ReturnType<typeof createApp>, user: User, groupId
     body: JSON.stringify(body),
   });
 }
+
+describe("uploaded images are stored without their metadata", () => {
+  test("a PNG whose text chunk holds <svg onload=…> is accepted; the stored and served bytes hold no such chunk", async () => {
+    const { app, tree, deps } = await setup();
+    const original = pngWith(2, 2, [pngChunk("tEXt", ascii("Comment\0<svg onload=alert(1)>")), pngChunk("iTXt", ascii("x\0\0\0\0\0<img src=x onerror=alert(1)>"))]);
+    const asset = await uploaded(app, tree.schoolAdmin, tree.school.id, original);
+    const served = new Uint8Array(await (await app.request(asset.url)).arrayBuffer());
+    const [row] = await rowsFor(tree.school.id);
+    const stored = await deps.blob.get(row?.key ?? "missing");
+    if (!stored) throw new Error("no stored object");
+    const storedBytes = new Uint8Array(await new Response(stored.body).arrayBuffer());
+    for (const bytes of [served, storedBytes]) {
+      const text = Buffer.from(bytes).toString("latin1");
+      expect(text).not.toContain("onload");
+      expect(text).not.toContain("onerror");
+      expect(text).not.toContain("tEXt");
+      expect(inspectedPngChunks(bytes)).toEqual(["IHDR", "IDAT", "IEND"]);
+    }
+    expect(asset).toMatchObject({ sizeBytes: served.byteLength, width: 2, height: 2 });
+    expect(served.byteLength).toBeLessThan(original.byteLength);
+  });
+
+  test("a JPEG photo comes back without its EXIF GPS location", async () => {
+    const { app, tree } = await setup();
+    const photo = jpegWith([jpegSegment(0xe1, exifWithGps())], 16, 16);
+    const asset = await uploaded(app, tree.schoolAdmin, tree.school.id, photo, "photo.jpg");
+    const served = Buffer.from(await (await app.request(asset.url)).arrayBuffer());
+    expect(Buffer.from(photo).includes("Exif\0\0")).toBe(true);
+    expect(served.includes("Exif\0\0")).toBe(false);
+    expect(asset).toMatchObject({ contentType: "image/jpeg", width: 16, height: 16 });
+  });
+});
 
 describe("serving GET /api/theme-assets/:assetId", () => {
   test("round trip: byte-identical, public, immutable, nosniff, restrictive CSP, ETag and 304", async () => {

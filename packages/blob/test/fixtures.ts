@@ -106,3 +106,68 @@ export function zip(): Uint8Array {
 }
 
 export { ascii };
+
+/** One JPEG marker segment (`ff <marker> <length> <payload>`). */
+export function jpegSegment(marker: number, payload: Uint8Array): Uint8Array {
+  const length = payload.byteLength + 2;
+  return concatBytes(new Uint8Array([0xff, marker, length >> 8, length & 0xff]), payload);
+}
+
+/** A JPEG with `segments` inserted right after SOI, where cameras put APPn and COM. */
+export function jpegWith(segments: Uint8Array[], width = 8, height = 8): Uint8Array {
+  const base = jpeg(width, height);
+  return concatBytes(base.subarray(0, 2), ...segments, base.subarray(2));
+}
+
+/**
+ * An EXIF APP1 payload (big-endian TIFF) whose IFD0 points to a GPS IFD holding a latitude of
+ * 51° 30' 26" N — what a phone writes into every photo taken with location on.
+ */
+export function exifWithGps(): Uint8Array {
+  const b: number[] = [...ascii("Exif\0\0"), ...ascii("MM"), 0x00, 0x2a, 0, 0, 0, 8];
+  const u16 = (n: number) => [n >> 8, n & 0xff];
+  const u32 = (n: number) => [n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+  // IFD0 at 8: one entry, GPSInfo (0x8825, LONG) → GPS IFD at 26.
+  b.push(...u16(1), ...u16(0x8825), ...u16(4), ...u32(1), ...u32(26), ...u32(0));
+  // GPS IFD at 26: GPSLatitudeRef "N", GPSLatitude three RATIONALs at 56.
+  b.push(...u16(2), ...u16(1), ...u16(2), ...u32(2), ...ascii("N\0"), 0, 0);
+  b.push(...u16(2), ...u16(5), ...u32(3), ...u32(56), ...u32(0));
+  b.push(...u32(51), ...u32(1), ...u32(30), ...u32(1), ...u32(26), ...u32(1));
+  return Uint8Array.from(b);
+}
+
+/** WebP chunk `fourcc` with `data`, padded to an even length. */
+export function webpChunk(fourcc: string, data: Uint8Array): Uint8Array {
+  const header = new Uint8Array(8);
+  header.set(ascii(fourcc), 0);
+  new DataView(header.buffer).setUint32(4, data.byteLength, true);
+  return concatBytes(header, data, new Uint8Array(data.byteLength & 1));
+}
+
+/** An extended 1x1 WebP (VP8X announcing EXIF and XMP) with those chunks after the image. */
+export function webpWithMetadata(exif: Uint8Array, xmp: Uint8Array): Uint8Array {
+  const image = webp().subarray(12); // the VP8L chunk
+  const vp8x = webpChunk("VP8X", new Uint8Array([0x08 | 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+  const body = concatBytes(ascii("WEBP"), vp8x, image, webpChunk("EXIF", exif), webpChunk("XMP ", xmp));
+  const size = new Uint8Array(4);
+  new DataView(size.buffer).setUint32(0, body.byteLength, true);
+  return concatBytes(ascii("RIFF"), size, body);
+}
+
+/** The GIF fixture with `blocks` (extensions) inserted after its header, where encoders put them. */
+export function gifWith(blocks: Uint8Array[]): Uint8Array {
+  const base = gif();
+  const headerEnd = 13 + 6; // screen descriptor + the two-entry global colour table
+  return concatBytes(base.subarray(0, headerEnd), ...blocks, base.subarray(headerEnd));
+}
+
+/** A GIF extension block: introducer, label, then `data` as sub-blocks of at most 255 bytes. */
+export function gifExtension(label: number, data: Uint8Array): Uint8Array {
+  const blocks: Uint8Array[] = [new Uint8Array([0x21, label])];
+  for (let at = 0; at < data.length; at += 255) {
+    const piece = data.subarray(at, at + 255);
+    blocks.push(new Uint8Array([piece.length]), piece);
+  }
+  blocks.push(new Uint8Array([0]));
+  return concatBytes(...blocks);
+}

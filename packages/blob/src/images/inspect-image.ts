@@ -14,6 +14,7 @@ import {
 } from "./formats.ts";
 import type { ImageFormat } from "./formats.ts";
 import { containsZip, findMarkup, looksLikeSvg } from "./polyglot.ts";
+import { stripMetadata } from "./strip-metadata.ts";
 import { imageEndOffset, StructureError } from "./structure.ts";
 
 /** What the uploader told us; none of it is trusted, all of it must agree with the bytes. */
@@ -34,8 +35,9 @@ export interface InspectedImage {
   extension: string;
   width: number;
   height: number;
-  /** Lowercase hex SHA-256 of the bytes. */
+  /** Lowercase hex SHA-256 of `bytes`. */
   sha256: string;
+  /** What to store: the upload with its metadata removed ({@link stripMetadata}). */
   bytes: Uint8Array;
 }
 
@@ -47,8 +49,11 @@ export interface InspectedImage {
  *   WebP by its bytes, SVG, or bytes that disagree with the file name's extension or the
  *   declared Content-Type.
  * - 422 VALIDATION_FAILED — the right kind of file that we still refuse: bad file name, empty,
- *   truncated or malformed, trailing data or an embedded ZIP/markup (polyglots), unreadable or
- *   oversized dimensions.
+ *   truncated or malformed, trailing data (polyglots), a ZIP or markup left in the image data
+ *   once metadata is stripped, unreadable or oversized dimensions.
+ *
+ * Metadata (text chunks, comments, EXIF with its GPS location, XMP, unknown chunks) is removed,
+ * not judged: the returned `bytes` are what gets stored.
  */
 export async function inspectImage(
   bytes: Uint8Array,
@@ -94,21 +99,23 @@ export async function inspectImage(
     );
   }
 
-  assertNoPolyglot(format, bytes);
-  const { width, height } = readDimensions(bytes, options);
+  assertWellFormed(format, bytes);
+  const stored = stripMetadata(format, bytes);
+  assertNoHiddenPayload(stored);
+  const { width, height } = readDimensions(stored, options);
   return {
     contentType: IMAGE_FORMATS[format].contentType,
     extension: IMAGE_FORMATS[format].extension,
     width,
     height,
-    sha256: createHash("sha256").update(bytes).digest("hex"),
-    bytes,
+    sha256: createHash("sha256").update(stored).digest("hex"),
+    bytes: stored,
   };
 }
 
 const ACCEPTED = "a PNG, JPEG, GIF or WebP image";
 
-function assertNoPolyglot(format: ImageFormat, bytes: Uint8Array): void {
+function assertWellFormed(format: ImageFormat, bytes: Uint8Array): void {
   let end: number;
   try {
     end = imageEndOffset(format, bytes);
@@ -128,9 +135,16 @@ function assertNoPolyglot(format: ImageFormat, bytes: Uint8Array): void {
       "trailing_data",
     );
   }
+}
+
+/**
+ * Runs on the stripped image, so only image data is left to search: markup or a ZIP there (e.g.
+ * in an uncompressed deflate block) was put there on purpose and is refused.
+ */
+function assertNoHiddenPayload(bytes: Uint8Array): void {
   const markup = findMarkup(bytes);
   if (markup !== undefined) {
-    throw invalid(`The image contains embedded markup (${markup})`, "embedded_markup");
+    throw invalid(`The image data contains embedded markup (${markup})`, "embedded_markup");
   }
   if (containsZip(bytes, { wholeFile: false })) {
     throw invalid("The image contains a ZIP archive", "embedded_zip");

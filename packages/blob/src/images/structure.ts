@@ -16,28 +16,48 @@ export class StructureError extends Error {
 }
 
 /**
- * Walks the container structure of `bytes` (already identified as `format`) and returns the
- * offset just past the format's end marker (PNG IEND chunk, JPEG EOI, GIF trailer, the RIFF
- * size of WebP). Anything from that offset on is data no image decoder reads, i.e. the classic
- * place to hide a ZIP, HTML or script in a polyglot.
+ * One part of an image file, as its container format divides it: `name` is the PNG chunk type,
+ * the JPEG marker (`ffe1`…), the GIF block (`header`, `image`, `ext:<label hex>`, `trailer`) or the
+ * WebP chunk FourCC (`RIFF` for the 12-byte file header). `start`–`end` are byte offsets; the parts
+ * are contiguous, so concatenating all of them gives back the image up to its end marker.
  */
-export function imageEndOffset(format: ImageFormat, bytes: Uint8Array): number {
+export interface ImagePart {
+  name: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * Walks the container structure of `bytes` (already identified as `format`), refusing anything
+ * a decoder would trip over, and returns its parts in order. The last part ends at the format's
+ * end marker (PNG IEND chunk, JPEG EOI, GIF trailer, the RIFF size of WebP).
+ */
+export function imageParts(format: ImageFormat, bytes: Uint8Array): ImagePart[] {
   switch (format) {
     case "png":
-      return pngEnd(bytes);
+      return pngParts(bytes);
     case "jpeg":
-      return jpegEnd(bytes);
+      return jpegParts(bytes);
     case "gif":
-      return gifEnd(bytes);
+      return gifParts(bytes);
     case "webp":
-      return webpEnd(bytes);
+      return webpParts(bytes);
   }
+}
+
+/**
+ * The offset just past the format's end marker. Anything from there on is data no image decoder
+ * reads, i.e. the classic place to hide a ZIP, HTML or script in a polyglot.
+ */
+export function imageEndOffset(format: ImageFormat, bytes: Uint8Array): number {
+  return imageParts(format, bytes).at(-1)?.end ?? 0;
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-function pngEnd(b: Uint8Array): number {
+function pngParts(b: Uint8Array): ImagePart[] {
   if (!PNG_SIGNATURE.every((v, i) => b[i] === v)) throw malformed("bad PNG signature");
+  const parts: ImagePart[] = [{ name: "signature", start: 0, end: 8 }];
   let pos = 8;
   let first = true;
   let sawImageData = false;
@@ -54,16 +74,18 @@ function pngEnd(b: Uint8Array): number {
     if (first && type !== "IHDR") throw malformed("PNG does not start with IHDR");
     first = false;
     if (type === "IDAT") sawImageData = true;
+    parts.push({ name: type, start: pos, end: dataEnd + 4 });
     if (type === "IEND") {
       if (!sawImageData) throw malformed("PNG has no image data");
-      return dataEnd + 4;
+      return parts;
     }
     pos = dataEnd + 4;
   }
 }
 
-function jpegEnd(b: Uint8Array): number {
+function jpegParts(b: Uint8Array): ImagePart[] {
   if (b[0] !== 0xff || b[1] !== 0xd8) throw malformed("bad JPEG signature");
+  const parts: ImagePart[] = [{ name: "ffd8", start: 0, end: 2 }];
   let pos = 2;
   let sawFrame = false;
   for (;;) {
@@ -74,13 +96,19 @@ function jpegEnd(b: Uint8Array): number {
       pos++;
       if (pos + 2 > b.length) throw truncated("JPEG ends before EOI");
     }
+    const start = pos;
     const marker = b[pos + 1] ?? 0;
+    const name = `ff${marker.toString(16).padStart(2, "0")}`;
     pos += 2;
     if (marker === 0xd9) {
       if (!sawFrame) throw malformed("JPEG has no frame");
-      return pos;
+      parts.push({ name, start, end: pos });
+      return parts;
     }
-    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) continue; // no payload
+    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      parts.push({ name, start, end: pos }); // no payload
+      continue;
+    }
     if (marker === 0x00 || marker === 0xd8) throw malformed("unexpected JPEG marker");
     if (pos + 2 > b.length) throw truncated("JPEG segment header runs past the end");
     const segmentLength = u16be(b, pos);
@@ -91,7 +119,9 @@ function jpegEnd(b: Uint8Array): number {
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       sawFrame = true;
     }
+    // A scan's part includes its entropy-coded data.
     if (marker === 0xda) pos = skipEntropyCoded(b, pos);
+    parts.push({ name, start, end: pos });
   }
 }
 
@@ -115,25 +145,31 @@ function skipEntropyCoded(b: Uint8Array, start: number): number {
   }
 }
 
-function gifEnd(b: Uint8Array): number {
+function gifParts(b: Uint8Array): ImagePart[] {
   const header = String.fromCharCode(...b.subarray(0, 6));
   if (header !== "GIF87a" && header !== "GIF89a") throw malformed("bad GIF signature");
   if (b.length < 13) throw truncated("GIF screen descriptor is cut short");
   let pos = 13 + colorTableSize(b[10] ?? 0);
+  const parts: ImagePart[] = [{ name: "header", start: 0, end: pos }];
   let images = 0;
   for (;;) {
     if (pos >= b.length) throw truncated("GIF ends before its trailer");
+    const start = pos;
     const introducer = b[pos];
     if (introducer === 0x3b) {
       if (images === 0) throw malformed("GIF has no image");
-      return pos + 1;
+      parts.push({ name: "trailer", start, end: pos + 1 });
+      return parts;
     }
     if (introducer === 0x21) {
+      const label = (b[pos + 1] ?? 0).toString(16).padStart(2, "0");
       pos = skipSubBlocks(b, pos + 2);
+      parts.push({ name: `ext:${label}`, start, end: pos });
     } else if (introducer === 0x2c) {
       if (pos + 10 > b.length) throw truncated("GIF image descriptor is cut short");
       pos += 10 + colorTableSize(b[pos + 9] ?? 0);
       pos = skipSubBlocks(b, pos + 1); // +1: the LZW minimum code size byte
+      parts.push({ name: "image", start, end: pos });
       images++;
     } else {
       throw malformed("unexpected GIF block");
@@ -155,42 +191,43 @@ function skipSubBlocks(b: Uint8Array, start: number): number {
   }
 }
 
-function webpEnd(b: Uint8Array): number {
+function webpParts(b: Uint8Array): ImagePart[] {
   if (b.length < 12 || ascii(b, 0, 4) !== "RIFF" || ascii(b, 8, 4) !== "WEBP") {
     throw malformed("bad WebP signature");
   }
   const riffEnd = 8 + u32le(b, 4);
   if (riffEnd > b.length) throw truncated("WebP RIFF size runs past the end");
+  const parts: ImagePart[] = [{ name: "RIFF", start: 0, end: 12 }];
   let pos = 12;
-  let first = true;
   while (pos < riffEnd) {
     if (pos + 8 > riffEnd) throw malformed("WebP chunk header runs past the RIFF size");
     const fourcc = ascii(b, pos, 4);
-    if (first && fourcc !== "VP8 " && fourcc !== "VP8L" && fourcc !== "VP8X") {
+    if (parts.length === 1 && fourcc !== "VP8 " && fourcc !== "VP8L" && fourcc !== "VP8X") {
       throw malformed("WebP does not start with an image chunk");
     }
-    first = false;
     const size = u32le(b, pos + 4);
+    const start = pos;
     pos += 8 + size + (size & 1); // chunks are padded to an even length
     if (pos > riffEnd) throw malformed(`WebP chunk ${fourcc} runs past the RIFF size`);
+    parts.push({ name: fourcc, start, end: pos });
   }
-  if (first) throw malformed("WebP has no chunks");
-  return riffEnd;
+  if (parts.length === 1) throw malformed("WebP has no chunks");
+  return parts;
 }
 
-function u32be(b: Uint8Array, at: number): number {
+export function u32be(b: Uint8Array, at: number): number {
   return (((b[at] ?? 0) << 24) | ((b[at + 1] ?? 0) << 16) | ((b[at + 2] ?? 0) << 8) | (b[at + 3] ?? 0)) >>> 0;
 }
 
-function u16be(b: Uint8Array, at: number): number {
+export function u16be(b: Uint8Array, at: number): number {
   return ((b[at] ?? 0) << 8) | (b[at + 1] ?? 0);
 }
 
-function u32le(b: Uint8Array, at: number): number {
+export function u32le(b: Uint8Array, at: number): number {
   return ((b[at] ?? 0) | ((b[at + 1] ?? 0) << 8) | ((b[at + 2] ?? 0) << 16) | ((b[at + 3] ?? 0) << 24)) >>> 0;
 }
 
-function ascii(b: Uint8Array, at: number, length: number): string {
+export function ascii(b: Uint8Array, at: number, length: number): string {
   return String.fromCharCode(...b.subarray(at, at + length));
 }
 
