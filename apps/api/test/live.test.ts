@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { aiSettings, aiUsage, auditLog, classMembers, type DbHandle, extractions, messages, submissions, users } from "@raptscallions/db";
 import { makeAssignment, makeSchoolScene, makeSession, makeUser, type SchoolScene } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
+import { pinDevModel } from "./helpers/ai.ts";
 import { authHeader } from "./helpers/auth.ts";
 import { rawWebSocket } from "./helpers/raw-ws.ts";
 import { createTestDb } from "./helpers/deps.ts";
@@ -127,13 +128,20 @@ describe.each(allTransports)("live sessions over real sockets (%s)", (_name, mak
   });
 
   test("a late joiner gets the answer so far, then the tail", async () => {
-    const sessionId = await newSession();
+    // A scene of its own paced at 30 tokens/s: the answer streams for seconds, so a teacher who
+    // joins once its first delta is out joins mid-answer however loaded the machine is.
+    const paced = await makeSchoolScene(db.db);
+    await pinDevModel(db.db, paced.district.id, { model: { tokensPerSecond: 30 } });
+    const created = await rest(a, paced.student, "POST", "/api/sessions", { toolId: paced.tool.id, classId: paced.cls.id });
+    expect(created.status).toBe(201);
+    const sessionId = (created.body.session as { id: string }).id;
     const room = `session:${sessionId}`;
-    const student = await connect(a, scene.student);
+    const student = await connect(a, paced.student);
+    await student.request({ type: "subscribe", room, lastOffset: 0 });
     const ack = await student.request({ type: "message.send", sessionId, clientMessageId: "m1", content: "Why are leaves green? Tell me a lot." });
     const answerId = (ack.result as { answerId: string }).answerId;
-    await Bun.sleep(300); // mid-answer
-    const late = await connect(b, scene.teacher);
+    await student.next((f) => f.type === "event" && f.event === "message.delta", 15_000);
+    const late = await connect(b, paced.teacher);
     await late.request({ type: "subscribe", room });
     const snapshot = await late.next((f) => f.type === "snapshot");
     const payload = snapshot.payload as { messages: { id: string; content: string; state: string }[]; streamingMessageId: string | null };
