@@ -112,37 +112,37 @@ export function memoryShared(gatewayUrl: string) {
 type Shared = ReturnType<typeof memoryShared> & { close(): Promise<void> };
 
 /**
- * The deployments a cross-instance test runs on: the in-process bus always, real Redis too when
- * TEST_REDIS_URL is set (keys under a random prefix, so runs never collide).
+ * The deployments a cross-instance test runs on: the in-process bus, and real Redis (keys under a
+ * random prefix, so runs never collide), whose third element — skip — is true unless
+ * TEST_REDIS_URL is set, so its suites are reported as skipped rather than left out.
  */
-export function transports(gatewayUrl: () => string): [string, () => Shared][] {
-  const list: [string, () => Shared][] = [["in-process bus", () => ({ ...memoryShared(gatewayUrl()), close: async () => {} })]];
-  const url = process.env.TEST_REDIS_URL;
-  if (url) {
-    list.push([
-      "redis",
-      () => {
-        const commands = connectRedis(url, "commands");
-        const prefix = `t${crypto.randomUUID().slice(0, 8)}:`;
-        const nodes: ReturnType<typeof createRedisBus>[] = [];
-        return {
-          bus: () => {
-            const node = createRedisBus({ url, keyPrefix: `${prefix}bus:`, replayLimit: 2000 });
-            nodes.push(node);
-            return node;
-          },
-          presence: createRedisPresence({ redis: commands, keyPrefix: `${prefix}presence:` }),
-          kv: createRedisKeyValueStore({ redis: commands, keyPrefix: `${prefix}kv:` }),
-          gatewayUrl: gatewayUrl(),
-          limits: new MemoryLimitStore(),
-          async close() {
-            await Promise.all(nodes.map((n) => n.close()));
-            commands.disconnect();
-          },
-        };
-      },
-    ]);
-  }
+export function transports(gatewayUrl: () => string): [string, () => Shared, boolean][] {
+  const list: [string, () => Shared, boolean][] = [["in-process bus", () => ({ ...memoryShared(gatewayUrl()), close: async () => {} }), false]];
+  const url = process.env.TEST_REDIS_URL ?? "";
+  list.push([
+    "redis",
+    () => {
+      const commands = connectRedis(url, "commands");
+      const prefix = `t${crypto.randomUUID().slice(0, 8)}:`;
+      const nodes: ReturnType<typeof createRedisBus>[] = [];
+      return {
+        bus: () => {
+          const node = createRedisBus({ url, keyPrefix: `${prefix}bus:`, replayLimit: 2000 });
+          nodes.push(node);
+          return node;
+        },
+        presence: createRedisPresence({ redis: commands, keyPrefix: `${prefix}presence:` }),
+        kv: createRedisKeyValueStore({ redis: commands, keyPrefix: `${prefix}kv:` }),
+        gatewayUrl: gatewayUrl(),
+        limits: new MemoryLimitStore(),
+        async close() {
+          await Promise.all(nodes.map((n) => n.close()));
+          commands.disconnect();
+        },
+      };
+    },
+    url === "",
+  ]);
   return list;
 }
 
