@@ -177,7 +177,7 @@ async function shutdown(signal: string) {
   const forced = setTimeout(() => process.exit(1), 15_000);
   // Sockets get 4012 (reconnect elsewhere, resume by offset); answers get a grace period, then are
   // finalised as interrupted so no row stays streaming.
-  stopRetention();
+  await stopRetention();
   await app.realtime.shutdown(10_000);
   await server.stop(false);
   await infra.close();

@@ -109,6 +109,7 @@ describe("GET /api/alerts", () => {
     expect(student.status).toBe(200);
     expect(items(student.body)).toHaveLength(0);
     const otherTeacher = items((await call(other.teacher, "GET", "/api/alerts")).body);
+    expect(otherTeacher).toHaveLength(1);
     expect(otherTeacher.every((a) => a.sessionId === otherSessionId)).toBe(true);
   });
 

@@ -129,8 +129,13 @@ describe("retention", () => {
         return row?.content === "";
       }, "the job to scrub");
     } finally {
-      stop();
+      await stop();
     }
+    // Stopped means stopped: an expired message written afterwards outlives many intervals.
+    const { session: later } = await sessionWith(scene, [8]);
+    await Bun.sleep(400);
+    const [kept] = await db.db.select().from(messages).where(eq(messages.sessionId, later.id));
+    expect(kept?.content).toBe("words the student wrote 0");
   });
 
   test("the environment configures it", () => {

@@ -49,6 +49,7 @@ describe("sessions over REST", () => {
   test("a student lists their own sessions; a teacher lists the class's, paginated by cursor", async () => {
     const mine = await call<{ items: { id: string; studentId: string }[] }>(app, "GET", "/api/sessions", { as: s.student });
     expect(mine.status).toBe(200);
+    expect(mine.body.items.map((x) => x.id)).toContain(sessionId);
     expect(mine.body.items.every((x) => x.studentId === s.student.id)).toBe(true);
     const other = await call<{ items: unknown[] }>(app, "GET", "/api/sessions", { as: s.otherStudent });
     expect(other.body.items.map((x) => (x as { id: string }).id)).not.toContain(sessionId);
@@ -62,7 +63,10 @@ describe("sessions over REST", () => {
     } while (cursor);
     expect(seen).toContain(sessionId);
     expect(new Set(seen).size).toBe(seen.length);
-    const byState = await call<{ items: { state: string }[] }>(app, "GET", `/api/sessions?classId=${s.cls.id}&state=completed`, { as: s.teacher });
+    const completed = await makeSession(db.db, { toolId: s.tool.id, studentId: s.student.id, groupId: s.department.id, classId: s.cls.id, state: "completed" });
+    const byState = await call<{ items: { id: string; state: string }[] }>(app, "GET", `/api/sessions?classId=${s.cls.id}&state=completed`, { as: s.teacher });
+    expect(byState.body.items.map((x) => x.id)).toContain(completed.id);
+    expect(byState.body.items.map((x) => x.id)).not.toContain(sessionId);
     expect(byState.body.items.every((x) => x.state === "completed")).toBe(true);
   });
 

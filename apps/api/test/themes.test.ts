@@ -66,6 +66,7 @@ describe("GET /api/groups/:id/theme", () => {
     expect(body.theme.font).toBe(DEFAULT_THEME.font);
     expect(body.theme.layout).toEqual({ ...DEFAULT_THEME.layout });
     expect(body.theme.assets).toEqual({ logo: null, favicon: null, background: null });
+    expect(Object.keys(body.sources)).toEqual(expect.arrayContaining(["colors.primary", "font", "layout.density"]));
     expect(Object.values(body.sources).every((s) => s === null)).toBe(true);
     expect(body.overrides).toEqual({});
   });
