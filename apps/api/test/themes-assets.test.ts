@@ -554,8 +554,10 @@ describe("serving GET /api/theme-assets/:assetId", () => {
       expect(await res.text()).toBe("");
     }
     expect(opened).toBe(0);
-    // The counter does see opens: a GET makes one.
-    expect((await app.request(asset.url)).status).toBe(200);
+    // The counter does see opens: a GET makes one (read to the end, which closes the file).
+    const got = await app.request(asset.url);
+    expect(got.status).toBe(200);
+    expect(new Uint8Array(await got.arrayBuffer())).toEqual(bytes);
     expect(opened).toBe(1);
   });
 
