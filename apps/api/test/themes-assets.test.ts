@@ -557,7 +557,7 @@ describe("serving GET /api/theme-assets/:assetId", () => {
     // The counter does see opens: a GET makes one (read to the end, which closes the file).
     const got = await app.request(asset.url);
     expect(got.status).toBe(200);
-    expect(new Uint8Array(await got.arrayBuffer())).toEqual(bytes);
+    expect(new Uint8Array(await got.arrayBuffer())).toEqual(new Uint8Array(bytes));
     expect(opened).toBe(1);
   });
 
