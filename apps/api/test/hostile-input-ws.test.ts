@@ -112,7 +112,7 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`hos
       if (pong.type !== "pong" || client.closed) failures.push(`${type}: connection did not live (${JSON.stringify(client.closed)})`);
       client.close();
     }
-    console.log(`hostile WebSocket sweep (${_name}): ${FRAME_TYPES.length} frame types, ${frames} frames, ${internal} answered INTERNAL`);
+    console.log(`hostile WebSocket sweep (${name}): ${FRAME_TYPES.length} frame types, ${frames} frames, ${internal} answered INTERNAL`);
     expect(failures).toEqual([]);
     expect(internal).toBe(0);
     expect(frames).toBeGreaterThan(150);
