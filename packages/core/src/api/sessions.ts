@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { REALTIME_LIMITS } from "../realtime/protocol.ts";
-import { pageQuerySchema } from "./common.ts";
+import { messageDtoSchema, REALTIME_LIMITS } from "../realtime/protocol.ts";
+import { pageOf, pageQuerySchema } from "./common.ts";
 
 export const startSessionBodySchema = z.union([
   z.object({ toolId: z.uuid(), classId: z.uuid().optional(), title: z.string().trim().min(1).max(200).optional() }).strict(),
@@ -38,3 +38,22 @@ export const ticketResponseSchema = z.object({
   expiresAt: z.string(),
   url: z.string(),
 });
+
+/** `GET /api/sessions/:id`: the session and where its room stands, to load over REST then resume by offset. */
+export const sessionWithRoomSchema = z.object({
+  session: sessionDtoSchema,
+  room: z.object({ name: z.string(), epoch: z.string().nullable(), offset: z.number().int() }),
+});
+
+/** `POST /api/sessions/:id/messages` (and the `message.send` result, which carries only ids). */
+export const sendMessageResponseSchema = z.object({
+  message: messageDtoSchema,
+  answer: messageDtoSchema.nullable(),
+  duplicate: z.boolean(),
+});
+
+/** `GET /api/sessions/:id/messages`: one page in seq order. */
+export const messagePageSchema = pageOf(messageDtoSchema);
+
+/** `POST /api/sessions/:id/stop`: the answer being stopped, if one was streaming. */
+export const stopGenerationResponseSchema = z.object({ messageId: z.uuid().nullable() });

@@ -1,0 +1,14 @@
+export { backoffDelay, type BackoffOptions, DEFAULT_BACKOFF } from "./backoff.ts";
+export { type Observable } from "./observable.ts";
+export {
+  type ClientOptions,
+  type ConnectionState,
+  type ConnectionStatus,
+  createClient,
+  type RealtimeClient,
+  RealtimeError,
+  type SendResult,
+  type WebSocketConstructor,
+} from "./realtime.ts";
+export { createRest, type OperationName, operations, type RestCall, RestError, type RestInput, type RestResult } from "./rest.ts";
+export { type PresenceEntry, type RoomAlert, type RoomPosition, type RoomState, RoomStore, type SessionDto } from "./room.ts";

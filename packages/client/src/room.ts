@@ -1,0 +1,204 @@
+import { type MessageDto, messageDtoSchema, sessionDtoSchema } from "@raptscallions/core";
+import { z } from "zod";
+
+export type SessionDto = z.infer<typeof sessionDtoSchema>;
+
+/** Where a room stands: the `(epoch, offset)` of the last event applied. */
+export interface RoomPosition {
+  epoch: string | null;
+  offset: number;
+}
+
+/** A class-room finding (`alert` or `struggle`), as the server sent it. */
+export interface RoomAlert {
+  event: "alert" | "struggle";
+  offset: number;
+  at: string;
+  payload: unknown;
+}
+
+export interface PresenceEntry {
+  online: boolean;
+  role?: string | undefined;
+}
+
+/**
+ * What a UI binds to for one room. Every change produces a new object (and new arrays), so it
+ * can be compared by reference (`useSyncExternalStore`, signals, Svelte stores).
+ */
+export interface RoomState {
+  room: string;
+  /** joining: waiting for the first subscribe ack; resyncing: reloading after `reset` or a gap. */
+  status: "joining" | "live" | "resyncing" | "error";
+  error: { code: string; message: string } | null;
+  session: SessionDto | null;
+  /** Ordered by `seq`; a streaming answer is here with its text growing in place. */
+  messages: MessageDto[];
+  streamingMessageId: string | null;
+  position: RoomPosition | null;
+  /** Class rooms: who is online, by user id. */
+  presence: Record<string, PresenceEntry>;
+  /** Class rooms: findings in arrival order (the last 200). */
+  alerts: RoomAlert[];
+}
+
+const MAX_ALERTS = 200;
+
+const messagePayload = z.object({ message: messageDtoSchema });
+const deltaPayload = z.object({ messageId: z.string(), charOffset: z.number().int().min(0), text: z.string() });
+const sessionPayload = z.object({ session: sessionDtoSchema });
+const presencePayload = z.object({ userId: z.string(), online: z.boolean(), role: z.string().optional(), members: z.unknown().optional() });
+export const snapshotPayloadSchema = z.object({
+  session: sessionDtoSchema,
+  messages: z.array(messageDtoSchema),
+  streamingMessageId: z.string().nullable(),
+  truncated: z.boolean(),
+});
+
+export type ApplyResult = "ok" | "invalid" | "hole";
+
+/** An event as the room applies it (already validated as a frame). */
+export interface RoomEvent {
+  epoch: string;
+  offset: number;
+  event: string;
+  payload: unknown;
+  at: string;
+}
+
+/** One room's state with the protocol's rules for changing it; `RealtimeClient` feeds it frames. */
+export class RoomStore {
+  private state: RoomState;
+  private readonly listeners = new Set<(s: RoomState) => void>();
+
+  constructor(room: string) {
+    this.state = {
+      room,
+      status: "joining",
+      error: null,
+      session: null,
+      messages: [],
+      streamingMessageId: null,
+      position: null,
+      presence: {},
+      alerts: [],
+    };
+  }
+
+  get(): RoomState {
+    return this.state;
+  }
+
+  /** Calls `listener` on every change; returns the unsubscribe function. */
+  subscribe(listener: (s: RoomState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A message by id, or undefined. */
+  message(id: string): MessageDto | undefined {
+    return this.state.messages.find((m) => m.id === id);
+  }
+
+  update(patch: Partial<RoomState>) {
+    this.state = { ...this.state, ...patch };
+    for (const l of this.listeners) l(this.state);
+  }
+
+  /** A snapshot or a REST reload replaces the room's messages and position wholesale. */
+  rebuild(input: { session: SessionDto; messages: MessageDto[]; streamingMessageId: string | null; position: RoomPosition }) {
+    this.update({
+      session: input.session,
+      messages: sortBySeq(input.messages),
+      streamingMessageId: input.streamingMessageId,
+      position: input.position,
+    });
+  }
+
+  /**
+   * Applies one event and moves the position. `invalid`: the payload is not what the protocol
+   * promises (dropped). `hole`: a delta starts past the text held (after a REST reload that lags
+   * the stream) — the caller fetches a snapshot, which is exact.
+   */
+  apply(ev: RoomEvent): ApplyResult {
+    const result = this.applyPayload(ev);
+    this.update({ position: { epoch: ev.epoch, offset: ev.offset } });
+    return result;
+  }
+
+  private applyPayload(ev: RoomEvent): ApplyResult {
+    switch (ev.event) {
+      case "message.created":
+      case "message.started":
+      case "message.completed": {
+        // Class rooms carry summaries ({sessionId, preview}), not messages: nothing to upsert.
+        if (this.state.room.startsWith("class:")) return "ok";
+        const p = messagePayload.safeParse(ev.payload);
+        if (!p.success) return "invalid";
+        this.upsert(p.data.message);
+        return "ok";
+      }
+      case "message.delta": {
+        const p = deltaPayload.safeParse(ev.payload);
+        if (!p.success) return "invalid";
+        return this.applyDelta(p.data);
+      }
+      case "session.updated":
+      case "session.ended":
+      case "session.started": {
+        if (this.state.room.startsWith("class:")) return "ok";
+        const p = sessionPayload.safeParse(ev.payload);
+        if (!p.success) return "invalid";
+        this.update({ session: p.data.session });
+        return "ok";
+      }
+      case "presence.changed": {
+        const p = presencePayload.safeParse(ev.payload);
+        if (!p.success) return "invalid";
+        this.update({ presence: { ...this.state.presence, [p.data.userId]: { online: p.data.online, role: p.data.role } } });
+        return "ok";
+      }
+      case "alert":
+      case "struggle": {
+        const alert: RoomAlert = { event: ev.event, offset: ev.offset, at: ev.at, payload: ev.payload };
+        this.update({ alerts: [...this.state.alerts, alert].slice(-MAX_ALERTS) });
+        return "ok";
+      }
+      default:
+        // generation.stop-requested and events newer than this client: nothing to hold.
+        return "ok";
+    }
+  }
+
+  /** Upsert by id: a message repeated (snapshot, then its event) is harmless; a final row always wins. */
+  private upsert(message: MessageDto) {
+    const existing = this.message(message.id);
+    // A late `message.started` must not wipe text that deltas already grew.
+    if (existing && message.state === "streaming" && existing.content.length > message.content.length) return;
+    const messages = existing ? this.state.messages.map((m) => (m.id === message.id ? message : m)) : sortBySeq([...this.state.messages, message]);
+    const streamingMessageId =
+      message.state === "streaming" ? message.id : this.state.streamingMessageId === message.id ? null : this.state.streamingMessageId;
+    this.update({ messages, streamingMessageId });
+  }
+
+  /**
+   * The documented rule: append when `charOffset` equals the length held; ignore deltas for a
+   * message held as final. A delta that overlaps what is held (a REST reload can run ahead of
+   * the stream) contributes only its new tail; one beyond a hole waits for `message.completed`.
+   */
+  private applyDelta(d: { messageId: string; charOffset: number; text: string }): ApplyResult {
+    const m = this.message(d.messageId);
+    if (!m) return "hole";
+    if (m.state !== "streaming") return "ok";
+    const held = m.content.length;
+    if (d.charOffset > held) return "hole";
+    if (d.charOffset + d.text.length <= held) return "ok";
+    const content = m.content + d.text.slice(held - d.charOffset);
+    this.update({ messages: this.state.messages.map((x) => (x.id === m.id ? { ...x, content } : x)) });
+    return "ok";
+  }
+}
+
+function sortBySeq(messages: MessageDto[]): MessageDto[] {
+  return [...messages].sort((a, b) => a.seq - b.seq);
+}
