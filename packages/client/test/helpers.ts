@@ -1,0 +1,76 @@
+import type { MessageDto } from "@raptscallions/core";
+import { type ClientOptions, createClient, type RealtimeClient } from "../src/index.ts";
+import { tokenFor } from "../../../apps/api/test/helpers/auth.ts";
+import type { Instance } from "../../../apps/api/test/helpers/live.ts";
+
+/** A deterministic PRNG (mulberry32), so a failing run of the random cuts can be replayed by seed. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Resolves once `check` returns a value other than undefined/false; polls a condition, never a fixed sleep. */
+export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(10);
+  }
+}
+
+/**
+ * Routes the client to whichever instance is `alive()` — what a load balancer does — so a test
+ * can stop an instance and watch the client land on another. Rewrites REST and socket URLs.
+ */
+export function routed(alive: () => Instance) {
+  const origin = "http://api.invalid";
+  const doFetch = ((input: RequestInfo | URL, init?: RequestInit) =>
+    fetch(String(input).replace(origin, alive().baseUrl), init)) as typeof fetch;
+  return { baseUrl: origin, fetch: doFetch, rewriteWs: (url: string) => url.replace("ws://api.invalid", alive().wsUrl) };
+}
+
+/** Hooks into every socket the client opens: count cuts, close on a condition. */
+export interface SocketTap {
+  sockets: WebSocket[];
+  onMessage?: (ws: WebSocket, data: string) => void;
+  onSend?: (ws: WebSocket, data: string) => "pass" | "drop" | "pass-then-close";
+}
+
+export function tappedWebSocket(tap: SocketTap, rewrite: (url: string) => string = (u) => u) {
+  return class TappedWebSocket extends WebSocket {
+    constructor(url: string) {
+      super(rewrite(url));
+      tap.sockets.push(this);
+      this.addEventListener("message", (ev) => tap.onMessage?.(this, String(ev.data)));
+    }
+
+    override send(data: string | ArrayBufferLike | Blob | ArrayBufferView) {
+      const verdict = tap.onSend?.(this, String(data)) ?? "pass";
+      if (verdict === "drop") return;
+      super.send(data);
+      if (verdict === "pass-then-close") this.close();
+    }
+  };
+}
+
+export function clientFor(user: { clerkUserId: string | null }, options: Partial<ClientOptions> & { baseUrl: string }): RealtimeClient {
+  return createClient({
+    getToken: () => tokenFor(user),
+    backoff: { initialMs: 20, maxMs: 200 },
+    ...options,
+  });
+}
+
+export function onlyOnce(messages: MessageDto[], id: string): MessageDto {
+  const found = messages.filter((m) => m.id === id);
+  if (found.length !== 1) throw new Error(`message ${id} held ${found.length} times`);
+  return found[0] as MessageDto;
+}

@@ -1,0 +1,243 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createMemoryBus, createMemoryKeyValueStore, createMemoryPresence } from "@raptscallions/bus";
+import { type DbHandle, messages } from "@raptscallions/db";
+import { makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
+import { MemoryLimitStore } from "@raptscallions/gateway";
+import { and, eq } from "drizzle-orm";
+import { createTestDb } from "../../../apps/api/test/helpers/deps.ts";
+import { ensureDevModels, type Instance, startDevModel, startInstance, transports } from "../../../apps/api/test/helpers/live.ts";
+import type { RealtimeClient } from "../src/index.ts";
+import { clientFor, eventually, onlyOnce, routed, seeded, type SocketTap, tappedWebSocket } from "./helpers.ts";
+
+let db: DbHandle;
+let dev: ReturnType<typeof startDevModel>;
+beforeAll(async () => {
+  db = await createTestDb();
+  await ensureDevModels(db);
+  dev = startDevModel(150);
+}, 60_000);
+afterAll(async () => {
+  dev.stop();
+  await db.close();
+});
+
+async function finalRow(answerId: string) {
+  return eventually(async () => {
+    const [row] = await db.db.select().from(messages).where(eq(messages.id, answerId));
+    return row && row.state !== "streaming" ? row : undefined;
+  }, "the answer to be finalised");
+}
+
+/** Waits until the client holds the answer as final, then checks it against the stored row. */
+async function expectStoredAnswer(client: RealtimeClient, sessionId: string, answerId: string) {
+  const row = await finalRow(answerId);
+  const store = client.session(sessionId);
+  await eventually(() => store.get().messages.find((m) => m.id === answerId && m.state !== "streaming"), "the client to hold the final answer");
+  const held = onlyOnce(store.get().messages, answerId);
+  expect(held.content).toBe(row.content);
+  expect(held.state).toBe(row.state);
+  return row;
+}
+
+const allTransports = transports(() => dev.url);
+
+describe.each(allTransports)("client over real sockets (%s)", (_name, makeShared) => {
+  let shared: ReturnType<(typeof allTransports)[number][1]>;
+  let a: Instance;
+  let b: Instance;
+  let scene: SchoolScene;
+  const clients: RealtimeClient[] = [];
+
+  beforeAll(async () => {
+    shared = makeShared();
+    a = await startInstance(db, shared);
+    b = await startInstance(db, shared);
+    scene = await makeSchoolScene(db.db);
+  }, 30_000);
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    await a.stop();
+    await b.stop();
+    await shared.close();
+  });
+
+  function track(c: RealtimeClient) {
+    clients.push(c);
+    return c;
+  }
+
+  async function newSession(student: RealtimeClient) {
+    const { session } = await student.rest("startSession", { body: { toolId: scene.tool.id, classId: scene.cls.id } });
+    return session.id;
+  }
+
+  test("a watcher cut at random points during answers ends with exactly the stored text, once", async () => {
+    const random = seeded(0x5eed);
+    const tap: SocketTap = { sockets: [] };
+    let cuts = 0;
+    let deltasUntilCut = 1 + Math.floor(random() * 6);
+    tap.onMessage = (ws, data) => {
+      if (!data.includes('"message.delta"')) return;
+      if (--deltasUntilCut > 0) return;
+      deltasUntilCut = 1 + Math.floor(random() * 6);
+      cuts++;
+      ws.close();
+    };
+    const student = track(clientFor(scene.student, { baseUrl: a.baseUrl }));
+    const teacher = track(clientFor(scene.teacher, { baseUrl: b.baseUrl, WebSocket: tappedWebSocket(tap), random }));
+    student.connect();
+    teacher.connect();
+    const sessionId = await newSession(student);
+    const watched = teacher.session(sessionId);
+    student.session(sessionId);
+    // Every state the UI sees holds the answer's text as a prefix of the final text: it grows in place, never doubled.
+    const seen: { id: string; content: string }[] = [];
+    watched.subscribe((s) => {
+      for (const m of s.messages) if (m.role === "assistant") seen.push({ id: m.id, content: m.content });
+    });
+    await eventually(() => watched.get().status === "live", "the watcher to join");
+
+    const questions = ["What is photosynthesis?", "Why do leaves change colour?", "How do roots take up water?", "What do stomata do?"];
+    for (const [i, content] of questions.entries()) {
+      const sent = await student.sendMessage({ sessionId, content, clientMessageId: `q-${i}` });
+      expect(sent.duplicate).toBe(false);
+      const answerId = sent.answerId;
+      if (!answerId) throw new Error("no answer started");
+      const row = await expectStoredAnswer(teacher, sessionId, answerId);
+      expect(row.state).toBe("complete");
+      for (const s of seen.filter((x) => x.id === answerId)) expect(row.content.startsWith(s.content)).toBe(true);
+    }
+    expect(cuts).toBeGreaterThan(questions.length);
+    const held = watched.get().messages;
+    expect(new Set(held.map((m) => m.id)).size).toBe(held.length);
+    expect(held.filter((m) => m.role === "user").map((m) => m.content)).toEqual(questions);
+    expect(held.map((m) => m.seq)).toEqual([...held.map((m) => m.seq)].sort((x, y) => x - y));
+  }, 90_000);
+
+  test("a send repeated across a reconnect stores one message", async () => {
+    const tap: SocketTap = { sockets: [] };
+    let cutSends = 0;
+    // The first send reaches the server but its socket dies before the ack; the second never leaves.
+    tap.onSend = (_ws, data) => {
+      if (!data.includes('"message.send"')) return "pass";
+      cutSends++;
+      if (cutSends === 1) return "pass-then-close";
+      if (cutSends === 2) return "drop";
+      return "pass";
+    };
+    const student = track(clientFor(scene.student, { baseUrl: a.baseUrl, WebSocket: tappedWebSocket(tap) }));
+    student.connect();
+    const sessionId = await newSession(student);
+    student.session(sessionId);
+    const sending = student.sendMessage({ sessionId, content: "Is a virus alive?", clientMessageId: "repeat-1" });
+    // Drop the socket that carried the dropped frame too, so the send goes out a third time.
+    await eventually(() => cutSends >= 2, "the send to be retried");
+    tap.sockets.at(-1)?.close();
+    const sent = await sending;
+    expect(sent.duplicate).toBe(true);
+    expect(student.pendingSends()).toBe(0);
+    const rows = await db.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.sessionId, sessionId), eq(messages.clientMessageId, "repeat-1")));
+    expect(rows.length).toBe(1);
+    expect(rows[0]?.id).toBe(sent.messageId);
+    if (!sent.answerId) {
+      // A duplicate ack names the answer of the original send.
+      const answers = await db.db.select().from(messages).where(and(eq(messages.sessionId, sessionId), eq(messages.role, "assistant")));
+      expect(answers.length).toBe(1);
+      await expectStoredAnswer(student, sessionId, answers[0]?.id ?? "");
+    } else {
+      await expectStoredAnswer(student, sessionId, sent.answerId);
+    }
+    const held = student.session(sessionId).get().messages;
+    expect(held.filter((m) => m.clientMessageId === "repeat-1").length).toBe(1);
+  }, 60_000);
+
+  test("an instance restarted mid-answer: the watcher resumes on another and ends with the stored text", async () => {
+    const doomed = await startInstance(db, shared);
+    let alive = doomed;
+    const route = routed(() => alive);
+    const tap: SocketTap = { sockets: [] };
+    const student = track(clientFor(scene.student, { baseUrl: route.baseUrl, fetch: route.fetch, WebSocket: tappedWebSocket(tap, route.rewriteWs) }));
+    const teacher = track(clientFor(scene.teacher, { baseUrl: route.baseUrl, fetch: route.fetch, WebSocket: tappedWebSocket(tap, route.rewriteWs) }));
+    student.connect();
+    teacher.connect();
+    const sessionId = await newSession(student);
+    const watched = teacher.session(sessionId);
+    await eventually(() => watched.get().status === "live", "the watcher to join");
+    const sent = await student.sendMessage({ sessionId, content: "Explain the water cycle step by step", clientMessageId: "r-1" });
+    const answerId = sent.answerId ?? "";
+    await eventually(() => (watched.message(answerId)?.content.length ?? 0) > 20, "part of the answer to arrive");
+    const statuses: string[] = [];
+    teacher.connection.subscribe((s) => statuses.push(s.status));
+    alive = b;
+    await doomed.stop();
+    const row = await expectStoredAnswer(teacher, sessionId, answerId);
+    expect(["complete", "interrupted"]).toContain(row.state);
+    expect(statuses).toContain("offline");
+    await eventually(() => teacher.connection.get().status === "live", "the watcher to be live again");
+    // The student's next message goes through the surviving instance.
+    const next = await student.sendMessage({ sessionId, content: "And then what happens?", clientMessageId: "r-2" });
+    await expectStoredAnswer(teacher, sessionId, next.answerId ?? "");
+  }, 60_000);
+});
+
+describe("client: the reset path", () => {
+  // A replay buffer of two events: a watcher away for a whole answer cannot be replayed to, so
+  // the server answers `reset` and the client reloads over REST.
+  const hub = createMemoryBus({ replayLimit: 2 });
+  const shared = {
+    bus: () => hub.node(),
+    presence: createMemoryPresence(),
+    kv: createMemoryKeyValueStore(),
+    gatewayUrl: "",
+    limits: new MemoryLimitStore(),
+  };
+  let a: Instance;
+  let scene: SchoolScene;
+  const clients: RealtimeClient[] = [];
+  beforeAll(async () => {
+    a = await startInstance(db, { ...shared, gatewayUrl: dev.url });
+    scene = await makeSchoolScene(db.db);
+  }, 30_000);
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    await a.stop();
+  });
+
+  test("reset reloads over REST and continues after latestOffset", async () => {
+    const frames: string[] = [];
+    const tap: SocketTap = { sockets: [], onMessage: (_ws, data) => frames.push(data) };
+    const student = createClientTracked(clientFor(scene.student, { baseUrl: a.baseUrl }));
+    const teacher = createClientTracked(clientFor(scene.teacher, { baseUrl: a.baseUrl, WebSocket: tappedWebSocket(tap) }));
+    student.connect();
+    teacher.connect();
+    const { session } = await student.rest("startSession", { body: { toolId: scene.tool.id, classId: scene.cls.id } });
+    const watched = teacher.session(session.id);
+    await eventually(() => watched.get().status === "live", "the watcher to join");
+    const first = await student.sendMessage({ sessionId: session.id, content: "What is a cell?", clientMessageId: "x-1" });
+    await expectStoredAnswer(teacher, session.id, first.answerId ?? "");
+
+    // Away for a whole answer: far more than two events go by.
+    teacher.disconnect();
+    const second = await student.sendMessage({ sessionId: session.id, content: "What is a nucleus?", clientMessageId: "x-2" });
+    await finalRow(second.answerId ?? "");
+    teacher.connect();
+    await eventually(() => frames.some((f) => f.includes('"type":"reset"')), "a reset frame");
+    await expectStoredAnswer(teacher, session.id, second.answerId ?? "");
+    await eventually(() => watched.get().status === "live", "the room to be live after the reload");
+    const held = watched.get().messages;
+    expect(held.map((m) => m.clientMessageId).filter(Boolean)).toEqual(["x-1", "x-2"]);
+
+    // Live again after latestOffset: the next answer streams in as usual.
+    const third = await student.sendMessage({ sessionId: session.id, content: "What is a ribosome?", clientMessageId: "x-3" });
+    await expectStoredAnswer(teacher, session.id, third.answerId ?? "");
+    expect(watched.get().messages.length).toBe(6);
+  }, 60_000);
+
+  function createClientTracked(c: RealtimeClient) {
+    clients.push(c);
+    return c;
+  }
+});
