@@ -40,7 +40,8 @@ export function routed(alive: () => Instance) {
 /** Hooks into every socket the client opens: count cuts, close on a condition. */
 export interface SocketTap {
   sockets: WebSocket[];
-  onMessage?: (ws: WebSocket, data: string) => void;
+  /** "swallow": the client never sees this frame (as if the connection died while it was in flight). */
+  onMessage?: (ws: WebSocket, data: string) => void | "swallow";
   onSend?: (ws: WebSocket, data: string) => "pass" | "drop" | "pass-then-close";
 }
 
@@ -49,7 +50,10 @@ export function tappedWebSocket(tap: SocketTap, rewrite: (url: string) => string
     constructor(url: string) {
       super(rewrite(url));
       tap.sockets.push(this);
-      this.addEventListener("message", (ev) => tap.onMessage?.(this, String(ev.data)));
+      // Registered before the client's own listener, so it can hide a frame from it.
+      this.addEventListener("message", (ev) => {
+        if (tap.onMessage?.(this, String(ev.data)) === "swallow") ev.stopImmediatePropagation();
+      });
     }
 
     override send(data: string | ArrayBufferLike | Blob | ArrayBufferView) {
