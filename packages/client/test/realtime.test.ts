@@ -176,7 +176,7 @@ describe.each(allTransports)("client over real sockets (%s)", (_name, makeShared
     alive = b;
     await doomed.stop();
     const row = await expectStoredAnswer(teacher, sessionId, answerId);
-    expect(["complete", "interrupted"]).toContain(row.state);
+    expect(["complete", "interrupted"]).toContain(String(row.state));
     expect(statuses).toContain("offline");
     await eventually(() => teacher.connection.get().status === "live", "the watcher to be live again");
     // The student's next message goes through the surviving instance.
@@ -210,7 +210,7 @@ describe("client: the reset path", () => {
 
   test("reset reloads over REST and continues after latestOffset", async () => {
     const frames: string[] = [];
-    const tap: SocketTap = { sockets: [], onMessage: (_ws, data) => frames.push(data) };
+    const tap: SocketTap = { sockets: [], onMessage: (_ws, data) => void frames.push(data) };
     const student = createClientTracked(clientFor(scene.student, { baseUrl: a.baseUrl }));
     const teacher = createClientTracked(clientFor(scene.teacher, { baseUrl: a.baseUrl, WebSocket: tappedWebSocket(tap) }));
     student.connect();
