@@ -97,7 +97,16 @@ describe.each(allTransports)("client over real sockets (%s)", (_name, makeShared
     });
     await eventually(() => watched.get().status === "live", "the watcher to join");
 
-    const questions = ["What is photosynthesis?", "Why do leaves change colour?", "How do roots take up water?", "What do stomata do?"];
+    const questions = [
+      "What is photosynthesis?",
+      "Why do leaves change colour?",
+      "How do roots take up water?",
+      "What do stomata do?",
+      "Where does the oxygen come from?",
+      "Why do plants need light?",
+      "What is chlorophyll made of?",
+      "How do seeds store energy?",
+    ];
     for (const [i, content] of questions.entries()) {
       const sent = await student.sendMessage({ sessionId, content, clientMessageId: `q-${i}` });
       expect(sent.duplicate).toBe(false);
@@ -107,7 +116,8 @@ describe.each(allTransports)("client over real sockets (%s)", (_name, makeShared
       expect(row.state).toBe("complete");
       for (const s of seen.filter((x) => x.id === answerId)) expect(row.content.startsWith(s.content)).toBe(true);
     }
-    expect(cuts).toBeGreaterThan(questions.length);
+    // Several cuts per answer (about four with this seed), each at a random delta.
+    expect(cuts).toBeGreaterThanOrEqual(2 * questions.length);
     const held = watched.get().messages;
     expect(new Set(held.map((m) => m.id)).size).toBe(held.length);
     expect(held.filter((m) => m.role === "user").map((m) => m.content)).toEqual(questions);
