@@ -9,6 +9,7 @@ COPY packages/gateway/package.json packages/gateway/package.json
 COPY packages/bus/package.json packages/bus/package.json
 COPY packages/blob/package.json packages/blob/package.json
 COPY packages/modules/package.json packages/modules/package.json
+COPY packages/client/package.json packages/client/package.json
 RUN bun install --frozen-lockfile --production
 
 FROM oven/bun:1.4.5-slim
