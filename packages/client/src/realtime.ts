@@ -3,6 +3,9 @@ import { backoffDelay, type BackoffOptions, DEFAULT_BACKOFF } from "./backoff.ts
 import { type Observable, observable } from "./observable.ts";
 import { createRest, RestError, type RestCall } from "./rest.ts";
 import { type RoomEvent, RoomStore, snapshotPayloadSchema } from "./room.ts";
+import { RealtimeError, SendQueue, type SendResult } from "./sends.ts";
+
+export { RealtimeError, type SendResult };
 
 /**
  * idle: not started or disconnected on purpose; connecting: fetching a ticket or opening the
@@ -42,31 +45,6 @@ export interface ClientOptions {
   onProtocolError?: (problem: { reason: string; frame?: unknown }) => void;
 }
 
-/** The result of an acknowledged `message.send` (or a duplicate of one). */
-export interface SendResult {
-  messageId: string;
-  answerId: string | null;
-  duplicate: boolean;
-}
-
-/** A frame the server answered with `error`: its code from the one list in @raptscallions/core. */
-export class RealtimeError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = "RealtimeError";
-  }
-}
-
-interface PendingSend {
-  frame: { type: "message.send" | "teacher.message"; sessionId: string; clientMessageId: string; content: string };
-  resolve(r: SendResult): void;
-  reject(e: Error): void;
-}
-
 interface RoomSync {
   /** A REST reload after `reset` is under way; events wait here, then apply in order. */
   reloading: boolean;
@@ -91,8 +69,8 @@ export function createClient(opts: ClientOptions) {
   const connection = observable<ConnectionState>({ status: "idle", attempt: 0, userId: null, lastError: null });
   const rooms = new Map<string, RoomStore>();
   const syncs = new Map<string, RoomSync>();
-  const pendingSends = new Map<string, PendingSend>();
   const requests = new Map<string, { resolve(result: unknown): void; reject(err: Error): void }>();
+  const sends = new SendQueue(request, () => helloed);
 
   let wanted = false;
   let generation = 0;
@@ -214,8 +192,7 @@ export function createClient(opts: ClientOptions) {
     for (const r of requests.values()) r.reject(new RealtimeError("DISCONNECTED", "disconnected"));
     requests.clear();
     if (status === "signed-out") {
-      for (const p of pendingSends.values()) p.reject(new RealtimeError("UNAUTHENTICATED", "signed out"));
-      pendingSends.clear();
+      sends.rejectAll(new RealtimeError("UNAUTHENTICATED", "signed out"));
     }
     setConnection({ status });
   }
@@ -275,7 +252,7 @@ export function createClient(opts: ClientOptions) {
     const gen = generation;
     setConnection({ status: rooms.size > 0 ? "resyncing" : "live" });
     const subs = [...rooms.keys()].map((room) => subscribeRoom(room, false));
-    for (const p of pendingSends.values()) transmit(p);
+    sends.flush();
     keepAlive = setInterval(() => {
       const quiet = now() - lastFrameAt;
       if (quiet > 2 * keepAliveMs) closed(gen, 4000, "keep-alive timed out");
@@ -408,37 +385,6 @@ export function createClient(opts: ClientOptions) {
     return all;
   }
 
-  function transmit(p: PendingSend) {
-    request(p.frame).then(
-      (result) => {
-        pendingSends.delete(p.frame.clientMessageId);
-        const r = (result ?? {}) as Partial<SendResult>;
-        p.resolve({ messageId: String(r.messageId), answerId: r.answerId ?? null, duplicate: r.duplicate === true });
-      },
-      (err: Error) => {
-        // Lost with the connection: it stays pending and is resent (same clientMessageId) on reconnect.
-        if (err instanceof RealtimeError && err.code === "DISCONNECTED") return;
-        pendingSends.delete(p.frame.clientMessageId);
-        p.reject(err);
-      },
-    );
-  }
-
-  function queueSend(type: PendingSend["frame"]["type"], input: { sessionId: string; content: string; clientMessageId?: string }) {
-    const clientMessageId = input.clientMessageId ?? crypto.randomUUID();
-    const existing = pendingSends.get(clientMessageId);
-    if (existing) return new Promise<SendResult>((resolve, reject) => {
-      const prev = { resolve: existing.resolve, reject: existing.reject };
-      existing.resolve = (r) => (prev.resolve(r), resolve(r));
-      existing.reject = (e) => (prev.reject(e), reject(e));
-    });
-    return new Promise<SendResult>((resolve, reject) => {
-      const p: PendingSend = { frame: { type, sessionId: input.sessionId, clientMessageId, content: input.content }, resolve, reject };
-      pendingSends.set(clientMessageId, p);
-      if (helloed) transmit(p);
-    });
-  }
-
   return {
     /** Typed REST calls by operation name (see `operations`). */
     rest,
@@ -488,12 +434,12 @@ export function createClient(opts: ClientOptions) {
      * same `clientMessageId`, which the server stores once (`duplicate: true` on a repeat).
      */
     sendMessage(input: { sessionId: string; content: string; clientMessageId?: string }): Promise<SendResult> {
-      return queueSend("message.send", input);
+      return sends.add("message.send", input);
     },
 
     /** A teacher's message into a session; resent across reconnects like `sendMessage`. */
     teacherMessage(input: { sessionId: string; content: string; clientMessageId?: string }): Promise<SendResult> {
-      return queueSend("teacher.message", input);
+      return sends.add("teacher.message", input);
     },
 
     /** Stops the streaming answer over REST (works while the socket is reconnecting). */
@@ -503,7 +449,7 @@ export function createClient(opts: ClientOptions) {
 
     /** Sends still waiting for an acknowledgement. */
     pendingSends(): number {
-      return pendingSends.size;
+      return sends.size;
     },
   };
 }
