@@ -51,7 +51,7 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
       crossOriginResourcePolicy: "same-site",
     }),
   );
-  // CORS rewrites headers, which throws on a WebSocket upgrade response (GOTCHAS.md), so /ws is left out.
+  // CORS rewrites headers, which throws on a WebSocket upgrade response ("immutable headers"), so /ws is left out.
   const corsMiddleware = cors({
     origin: deps.config.corsOrigins,
     credentials: true,

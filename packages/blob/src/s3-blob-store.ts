@@ -39,7 +39,7 @@ export interface S3BlobStoreConfig {
  * Streamed bodies are read into memory (bounded by `maxObjectBytes`) and sent as one PutObject
  * with a known Content-Length. Theme assets are small and the upload path has already bounded
  * them with `readLimited`, so a multipart upload would only add round trips and orphaned-part
- * cleanup; it also sidesteps aws-chunked streaming, which s3rver stores corrupted (GOTCHAS).
+ * cleanup; it also sidesteps aws-chunked streaming, which s3rver stores corrupted.
  */
 export function createS3BlobStore(config: S3BlobStoreConfig): BlobStore {
   const { bucket } = config;
@@ -188,7 +188,7 @@ function clientConfig(config: S3BlobStoreConfig): S3ClientConfig {
     out.endpoint = config.endpoint;
     // Non-AWS servers: virtual-host buckets need DNS they do not have, and the SDK's default
     // checksums make presigned PUTs carry an empty-body checksum and streamed bodies go out
-    // aws-chunked, which such servers mis-store (see GOTCHAS "S3").
+    // aws-chunked, which such servers mis-store (framing bytes end up in the stored object).
     out.forcePathStyle = config.forcePathStyle ?? true;
     out.requestChecksumCalculation = "WHEN_REQUIRED";
     out.responseChecksumValidation = "WHEN_REQUIRED";

@@ -42,7 +42,7 @@ export const ERROR_CODES = [
 export const errorCodeSchema = z.enum(ERROR_CODES);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 
-/** The one error envelope of DESIGN.md: `{ error: { code, message, requestId, details? } }`. */
+/** The one error envelope of the API (docs/api.md): `{ error: { code, message, requestId, details? } }`. */
 export const errorBodySchema = z.object({
   error: z.object({
     code: errorCodeSchema,

@@ -21,7 +21,7 @@ export interface TokenIdentity {
 }
 
 // Only a compact JWS reaches the SDK: other bearer shapes (API keys, machine tokens) would make it
-// call Clerk's API, and garbage in the signature segment makes it throw (GOTCHAS.md).
+// call Clerk's API, and garbage in the signature segment makes it throw (SyntaxError: Unexpected end of data).
 const JWT_SHAPE = /^[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}$/;
 
 function bearerToken(c: Context): string | null {

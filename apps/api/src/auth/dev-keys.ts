@@ -10,7 +10,7 @@ export interface DevKeyPair {
   publicPem: string;
 }
 
-// The Clerk SDK strips a fixed 2048-bit SPKI prefix from PEM keys (GOTCHAS.md): 4096 would fail.
+// The Clerk SDK strips a fixed 2048-bit SPKI prefix from PEM keys: a 4096-bit key fails as token-invalid-signature.
 const MODULUS_LENGTH = 2048;
 export const DEV_ISSUER = "https://dev.clerk.local";
 /** Publishable keys are `pk_test_` + base64(`<frontend api host>$`); this one names no real instance. */

@@ -8,7 +8,7 @@ type SocketData = ConnectionData & { conn?: Connection | null; early?: (string |
 
 /**
  * The WebSocket binding on Bun's native API. Hono's wrapper hides `send`'s return value and the
- * buffered amount (GOTCHAS.md), which the bounded send queue needs, so sockets are bound here.
+ * buffered amount (Hono's WSContext.send drops Bun's return value), which the bounded send queue needs, so sockets are bound here.
  */
 export function bunWebSocket(runtime: RealtimeRuntime, deps: AppDeps): WebSocketHandler<SocketData> {
   const maxBuffered = deps.config.live.maxBufferedBytes;

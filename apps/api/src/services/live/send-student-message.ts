@@ -64,7 +64,7 @@ const passThrough: StudentMessageGate = {
 };
 
 /**
- * The chat turn (DESIGN.md "The live path" 4–7): the student message is stored first
+ * The chat turn (docs/protocol.md, README "The live path"): the student message is stored first
  * (idempotent on the client message id), passes the modules, then the gateway streams the answer
  * on this instance's runner — which outlives the socket. One answer at a time per session is held
  * by a partial unique index, not by a check-then-act race.

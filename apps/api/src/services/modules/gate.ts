@@ -31,7 +31,7 @@ export interface ModuleGateOptions {
 }
 
 /**
- * The content modules on the live path (DESIGN.md "The live path" 4): safety, PII redaction and
+ * The content modules on the live path (docs/modules.md): safety, PII redaction and
  * struggle signals on every student message before the gateway. What is stored follows the
  * school's policy (`textToStore`), what the provider gets is always the redacted text, and a
  * blocked turn gets the caring reply instead of a gateway call. Findings are stored in the
