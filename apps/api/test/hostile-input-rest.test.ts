@@ -134,6 +134,7 @@ beforeAll(async () => {
     "GET /api/sessions": { as: "teacher", params: {}, query: { ...page, classId: s.cls.id, assignmentId: assignment.id, state: "active" } },
     "POST /api/sessions": { as: "student", params: {}, body: { toolId: s.tool.id, classId: s.cls.id, title: "My chat" } },
     "GET /api/sessions/{id}": { as: "teacher", params: { id: session.id } },
+    "GET /api/sessions/{id}/snapshot": { as: "teacher", params: { id: session.id } },
     "POST /api/sessions/{id}/end": { as: "teacher", params: { id: ending.id } },
     "GET /api/sessions/{id}/messages": { as: "teacher", params: { id: session.id }, query: page },
     "POST /api/sessions/{id}/messages": { as: "student", params: { id: chat.id }, body: { clientMessageId: "c-1", content: "Why are leaves green?" } },
