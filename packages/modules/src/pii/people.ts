@@ -16,7 +16,9 @@ import type { PiiSpan } from "./types.ts";
  *    word is still caught by (1).
  */
 
-const TOKEN = /[\p{L}\p{M}][\p{L}\p{M}'’-]*|\p{N}+|[^\s\p{L}\p{N}]/gu;
+// Letters glued to digits stay one token ("90bea870", "ann345"): a code, never a name.
+const TOKEN = /[\p{L}\p{M}\p{N}][\p{L}\p{M}\p{N}'’-]*|[^\s\p{L}\p{N}]/gu;
+const WORD = /^\p{L}[\p{L}\p{M}'’-]*$/u;
 
 interface Token {
   text: string;
@@ -98,7 +100,7 @@ const LIST_JOINERS = new Set([",", "and", "&", "y", "e", "và", "với", "vs"]);
 const PLURAL_CUE = /(?:friends|cousins|sisters|brothers|classmates|siblings|besties|amig[oa]s|prim[oa]s|herman[oa]s|compas|compañer[oa]s|t[ií][oa]s|bạn|sobrin[oa]s)\s*,?\s*$/iu;
 
 function acceptsName(token: Token, lang: MessageLanguage, afterCue: boolean): boolean {
-  if (!/^\p{L}/u.test(token.text) || [...token.text].length < 2) return false;
+  if (!WORD.test(token.text) || [...token.text].length < 2) return false;
   if (lang === "vi") return !VI_STOP.has(token.lower) || (afterCue && VI_KIN_ORDINALS.has(token.lower));
   if (lang === "es") return !ES_STOP.has(token.lower) && !EN_STOP.has(token.lower);
   if (EN_STOP.has(token.lower)) return false;
@@ -111,7 +113,7 @@ function acceptsName(token: Token, lang: MessageLanguage, afterCue: boolean): bo
 }
 
 function secondPart(token: Token | undefined, lang: MessageLanguage): boolean {
-  if (!token || !/^\p{L}/u.test(token.text)) return false;
+  if (!token || !WORD.test(token.text)) return false;
   if (isFirstName(token.text) || isLastName(token.text)) return true;
   if (lang === "vi") return !VI_STOP.has(token.lower);
   if (lang === "es") return /^\p{Lu}/u.test(token.text);
@@ -188,7 +190,7 @@ export function findOtherPeople(text: string, lang: MessageLanguage): PiiSpan[] 
     // "got into howard", "in jackson": after these, a name is more often a place.
     if (prev && /^(?:into|in|at)$/.test(prev.lower)) continue;
     const withSurname =
-      (next && adjacent(text, token, next) && /^\p{L}/u.test(next.text) && (isLastName(next.text) || isFirstName(next.text) || isNounOnly(next.text) || !isKnownWord(next.text) || next.possessive) && !EN_STOP.has(next.lower)) ||
+      (next && adjacent(text, token, next) && WORD.test(next.text) && (isLastName(next.text) || isFirstName(next.text) || isNounOnly(next.text) || !isKnownWord(next.text) || next.possessive) && !EN_STOP.has(next.lower)) ||
       (prev && adjacent(text, prev, token) && isFirstName(prev.text) && !EN_STOP.has(prev.lower));
     if (withSurname) continue;
     spans.push({ kind: "person", start: token.start, end: token.end });
