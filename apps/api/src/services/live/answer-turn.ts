@@ -4,11 +4,11 @@ import { type DbOrTx, messages } from "@raptscallions/db";
 import { and, desc, eq, or, sql } from "drizzle-orm";
 import type { Generation } from "../ai/types.ts";
 import { toMessageDto } from "../sessions/dto.ts";
-import type { loadToolDefinition, loadVisibleSession } from "../sessions/load.ts";
+import { loadToolDefinition, type loadVisibleSession } from "../sessions/load.ts";
 import type { LiveContext } from "./context.ts";
 import { conversationFor } from "./conversation.ts";
 import { publish, sessionRoom } from "./rooms.ts";
-import type { GateDecision, SendResult } from "./send-student-message.ts";
+import type { GateDecision, SendResult, StudentMessageGate } from "./send-student-message.ts";
 
 export type MessageRow = typeof messages.$inferSelect;
 export type SessionRow = Awaited<ReturnType<typeof loadVisibleSession>>;
@@ -17,6 +17,25 @@ export type ToolDefinition = Awaited<ReturnType<typeof loadToolDefinition>>["def
 export function assertOpen(state: string) {
   if (state === "paused") throw new ConflictError("The teacher paused this session", undefined, "SESSION_PAUSED");
   if (state === "completed") throw new ConflictError("This session has ended", undefined, "SESSION_ENDED");
+}
+
+/**
+ * The start of every student turn, first send or retry alike: the session must be open, and the
+ * text passes the gate with the modules of the session's tool version.
+ */
+export async function gateTurn(ctx: LiveContext, gate: StudentMessageGate, session: SessionRow, content: string) {
+  assertOpen(session.state);
+  const tool = await loadToolDefinition(ctx.db, session.toolId, session.toolVersion);
+  const gated = await gate.beforeGateway({
+    ctx,
+    sessionId: session.id,
+    classId: session.classId,
+    groupId: session.groupId,
+    studentId: session.studentId,
+    content,
+    modulesConfig: tool.definition.modules,
+  });
+  return { definition: tool.definition, gated };
 }
 
 export function assertCanAnswer(ctx: LiveContext) {

@@ -3,12 +3,12 @@ import { messages } from "@raptscallions/db";
 import { and, eq, gt } from "drizzle-orm";
 import { isUniqueViolation } from "../query-helpers.ts";
 import { toMessageDto } from "../sessions/dto.ts";
-import { loadToolDefinition } from "../sessions/load.ts";
 import { claimSeqs, lockSessionForAppend } from "../sessions/seq.ts";
 import {
   assertCanAnswer,
   assertNotStreaming,
   assertOpen,
+  gateTurn,
   findByClientId,
   latestAnswerFor,
   type MessageRow,
@@ -39,17 +39,7 @@ export async function retryFailedAnswer({
 }): Promise<SendResult> {
   const failed = existing.answer;
   if (!failed) return existing;
-  assertOpen(session.state);
-  const tool = await loadToolDefinition(ctx.db, session.toolId, session.toolVersion);
-  const gated = await gate.beforeGateway({
-    ctx,
-    sessionId: session.id,
-    classId: session.classId,
-    groupId: session.groupId,
-    studentId: session.studentId,
-    content: existing.message.content,
-    modulesConfig: tool.definition.modules,
-  });
+  const { definition, gated } = await gateTurn(ctx, gate, session, existing.message.content);
   // The turn was let through the first time; if the gate would now withhold it (a rule changed,
   // moderation fails closed), nothing is sent and the stored pair stays as it is.
   if (gated.blockedReply !== null) return existing;
@@ -94,6 +84,6 @@ export async function retryFailedAnswer({
     throw err;
   }
   if (!answer) return (await findByClientId(ctx, session.id, user.clientMessageId ?? "")) ?? existing;
-  await startAnswer(ctx, { session, definition: tool.definition, answer, gated });
+  await startAnswer(ctx, { session, definition, answer, gated });
   return { message: user, answer: toMessageDto(answer), duplicate: true, retried: true };
 }

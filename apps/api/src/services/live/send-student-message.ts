@@ -4,8 +4,8 @@ import { assertAllowed, policy } from "../../access/policy.ts";
 import { isUniqueViolation } from "../query-helpers.ts";
 import { toMessageDto } from "../sessions/dto.ts";
 import { claimSeqs, lockSessionForAppend } from "../sessions/seq.ts";
-import { loadToolDefinition, loadVisibleSession } from "../sessions/load.ts";
-import { assertCanAnswer, assertNotStreaming, assertOpen, findByClientId, type MessageRow, startAnswer } from "./answer-turn.ts";
+import { loadVisibleSession } from "../sessions/load.ts";
+import { assertCanAnswer, assertNotStreaming, assertOpen, findByClientId, gateTurn, type MessageRow, startAnswer } from "./answer-turn.ts";
 import type { LiveContext } from "./context.ts";
 import { withheldMeta } from "./conversation.ts";
 import { retryFailedAnswer } from "./retry-failed-answer.ts";
@@ -87,17 +87,7 @@ export async function sendStudentMessage({
     return retryFailedAnswer({ ctx, session, existing, gate });
   }
 
-  assertOpen(session.state);
-  const tool = await loadToolDefinition(ctx.db, session.toolId, session.toolVersion);
-  const gated = await gate.beforeGateway({
-    ctx,
-    sessionId: session.id,
-    classId: session.classId,
-    groupId: session.groupId,
-    studentId: session.studentId,
-    content: input.content,
-    modulesConfig: tool.definition.modules,
-  });
+  const { definition, gated } = await gateTurn(ctx, gate, session, input.content);
   // A turn that would need the gateway is refused before anything is stored when this instance
   // already knows it cannot be admitted (shutting down, limit store unreachable): a clean 503
   // the client retries with the same clientMessageId.
@@ -178,6 +168,6 @@ export async function sendStudentMessage({
     await publishBestEffort(ctx.bus, ctx.logger, room, "message.completed", { message: answerDto });
     return { message: userDto, answer: answerDto, duplicate: false, retried: false };
   }
-  await startAnswer(ctx, { session, definition: tool.definition, answer: created.answer, gated });
+  await startAnswer(ctx, { session, definition, answer: created.answer, gated });
   return { message: userDto, answer: answerDto, duplicate: false, retried: false };
 }
