@@ -14,7 +14,7 @@ import { meRoutes } from "./routes/me/index.ts";
 import { ticketRoutes, websocketRoute } from "./routes/realtime/index.ts";
 import { sessionRoutes } from "./routes/sessions/index.ts";
 import { createRealtimeRuntime } from "./realtime/runtime.ts";
-import type { StudentMessageGate } from "./services/live/send-student-message.ts";
+import type { StudentMessageGate } from "./services/modules/hooks.ts";
 import { isThemeAssetUpload, themeRoutes } from "./routes/themes/index.ts";
 import { ABORT_RETRIES, isWebhookDelivery, webhookRoutes } from "./routes/webhooks/index.ts";
 import { groupRoutes } from "./routes/groups/index.ts";

@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./app.ts";
 import { createAuthenticator, DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, loadOrCreateDevKeys } from "./auth/index.ts";
-import { parseRoleMap } from "./auth/roles.ts";
+import { parseRoleMap } from "./access/roles.ts";
 import { type AppDeps, defaultLiveConfig } from "./deps.ts";
 import { attachServer } from "./realtime/bun.ts";
 import { bunServeOptions } from "./bun-serve.ts";

@@ -1,7 +1,7 @@
 import { aiSettings, aiUsage, type DbOrTx } from "@raptscallions/db";
 import type { SchoolScene } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
-import type { Generation, GenerationEvent, GenerationRequest } from "../src/services/ai/types.ts";
+import type { Generation, GenerationEvent, GenerationRequest } from "../src/lib/ai-service.ts";
 
 /** A generation request for the scene's student in its class, with overridable parts. */
 export function generationRequest(

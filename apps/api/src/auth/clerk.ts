@@ -1,6 +1,9 @@
 import { UnauthenticatedError } from "@raptscallions/core";
 import { clerkMiddleware, getAuth } from "@hono/clerk-auth";
 import type { Context, MiddlewareHandler } from "hono";
+import type { TokenIdentity } from "../access/identity.ts";
+
+export type { TokenIdentity } from "../access/identity.ts";
 
 /** How this instance verifies Clerk session tokens. Dev auth uses the same path with a local key. */
 export interface AuthConfig {
@@ -12,13 +15,6 @@ export interface AuthConfig {
   mode: "clerk" | "dev";
 }
 
-/** What a verified token says about its bearer. */
-export interface TokenIdentity {
-  clerkUserId: string;
-  sessionId: string | null;
-  org: { id: string; slug: string | null; role: string | null } | null;
-  claims: Record<string, unknown>;
-}
 
 // Only a compact JWS reaches the SDK: other bearer shapes (API keys, machine tokens) would make it
 // call Clerk's API, and garbage in the signature segment makes it throw (SyntaxError: Unexpected end of data).

@@ -1,6 +1,6 @@
 import type { Authenticator } from "../deps.ts";
 import { type AuthConfig, createTokenVerifier } from "./clerk.ts";
-import type { RoleMap } from "./roles.ts";
+import type { RoleMap } from "../access/roles.ts";
 
 export type { AuthConfig, TokenIdentity } from "./clerk.ts";
 export { DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, loadOrCreateDevKeys, mintSessionToken } from "./dev-keys.ts";

@@ -17,7 +17,7 @@ import type { AppDeps } from "../deps.ts";
 import type { LiveContext } from "../services/live/context.ts";
 import { liveContextFrom } from "../services/live/context.ts";
 import type { GenerationRunner } from "../services/live/generation-runner.ts";
-import type { StudentMessageGate } from "../services/live/send-student-message.ts";
+import type { StudentMessageGate } from "../services/modules/hooks.ts";
 import { sendStudentMessage } from "../services/live/send-student-message.ts";
 import { changeSessionState, postTeacherMessage, stopGeneration } from "../services/live/teacher-actions.ts";
 import { TokenBucket } from "./rate.ts";

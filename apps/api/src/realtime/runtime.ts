@@ -1,6 +1,6 @@
 import type { AppDeps } from "../deps.ts";
 import { GenerationRunner, type RunnerDeps } from "../services/live/generation-runner.ts";
-import type { StudentMessageGate } from "../services/live/send-student-message.ts";
+import type { StudentMessageGate } from "../services/modules/hooks.ts";
 import { startSweeper } from "../services/live/sweeper.ts";
 import { RealtimeHub } from "./hub.ts";
 import type { ConnectionData } from "./socket.ts";

@@ -21,14 +21,6 @@ export function timestampKey(column: AnyColumn): SQL<string> {
   return sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 }
 
-/** `ARRAY[$1::ltree, …]` for `<@` / `@>` against a list of paths. */
-export function ltreeArray(paths: readonly string[]): SQL {
-  return sql`ARRAY[${sql.join(
-    paths.map((p) => sql`${p}::ltree`),
-    sql`, `,
-  )}]`;
-}
-
 /** Postgres SQLSTATE of a failed query; drizzle wraps the driver's error in `cause`. */
 export function pgErrorCode(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 4; depth += 1) {

@@ -13,7 +13,7 @@ import { systemClock, type Clock } from "../../src/lib/clock.ts";
 import { createMemoryLogger, type Logger } from "../../src/lib/logger.ts";
 import type { Metrics } from "../../src/lib/metrics.ts";
 import { createAiService } from "../../src/services/ai/create-ai-service.ts";
-import type { AiService } from "../../src/services/ai/types.ts";
+import type { AiService } from "../../src/lib/ai-service.ts";
 
 /** An AiService wired to an in-process dev model, and the parts a test may want to look at. */
 export interface TestAi {

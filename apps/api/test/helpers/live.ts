@@ -18,7 +18,7 @@ import { createApp } from "../../src/app.ts";
 import { type AppDeps, defaultLiveConfig, type LiveConfig } from "../../src/deps.ts";
 import { attachServer, bunWebSocket } from "../../src/realtime/bun.ts";
 import { createAiService } from "../../src/services/ai/index.ts";
-import type { StudentMessageGate } from "../../src/services/live/send-student-message.ts";
+import type { StudentMessageGate } from "../../src/services/modules/hooks.ts";
 import { authHeader } from "./auth.ts";
 import { testDeps } from "./deps.ts";
 

@@ -2,7 +2,7 @@ import type { DbHandle } from "@raptscallions/db";
 import { Webhook } from "svix";
 import { createApp } from "../../src/app.ts";
 import type { AppConfig } from "../../src/deps.ts";
-import { parseRoleMap } from "../../src/auth/roles.ts";
+import { parseRoleMap } from "../../src/access/roles.ts";
 import { testAuthenticator } from "./auth.ts";
 import { testDeps } from "./deps.ts";
 

@@ -11,14 +11,14 @@ import type { AppEnv } from "../../deps.ts";
 import { jsonBody, pathParams, queryParams } from "../../http/validate.ts";
 import type { RealtimeRuntime } from "../../realtime/runtime.ts";
 import { liveContext } from "../../services/live/context.ts";
-import type { StudentMessageGate } from "../../services/live/send-student-message.ts";
+import type { StudentMessageGate } from "../../services/modules/hooks.ts";
 import { sendStudentMessage } from "../../services/live/send-student-message.ts";
 import { changeSessionState, postTeacherMessage, stopGeneration } from "../../services/live/teacher-actions.ts";
-import { sessionRoom } from "../../services/live/rooms.ts";
+import { sessionRoom } from "../../services/rooms.ts";
 import { getSession, listMessages, listSessions } from "../../services/sessions/read.ts";
 import { sessionSnapshot } from "../../services/sessions/snapshot.ts";
 import { startSession } from "../../services/sessions/start.ts";
-import { submitSession } from "../../services/sessions/submit.ts";
+import { submitSession } from "../../services/live/submit-session.ts";
 
 /** Sessions over REST; the same services the WebSocket protocol calls. */
 export function sessionRoutes(runtime: RealtimeRuntime, gate?: StudentMessageGate) {

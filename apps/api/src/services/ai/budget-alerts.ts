@@ -1,7 +1,7 @@
 import type { KeyValueStore } from "@raptscallions/bus";
 import { auditLog, type Db } from "@raptscallions/db";
 import type { Logger } from "../../lib/logger.ts";
-import type { GenerationResult } from "./types.ts";
+import type { GenerationResult } from "../../lib/ai-service.ts";
 
 const RETAIN_MS = 40 * 24 * 60 * 60 * 1000;
 

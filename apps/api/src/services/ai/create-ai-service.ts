@@ -22,7 +22,7 @@ import type {
   GenerationRequest,
   GenerationResult,
   GenerationStatus,
-} from "./types.ts";
+} from "../../lib/ai-service.ts";
 
 /** Dependencies of {@link createAiService}. */
 export interface AiServiceOptions {

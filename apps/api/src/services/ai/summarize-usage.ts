@@ -14,7 +14,8 @@ import { and, eq, gte, inArray, isNull, lt, or, sql, type SQL } from "drizzle-or
 import type { Actor } from "../../access/actor.ts";
 import { policy } from "../../access/policy.ts";
 import type { ServiceContext } from "../context.ts";
-import { adminSubtreeSql, requireVisibleGroup } from "../groups/scope.ts";
+import { adminSubtreeSql } from "../../access/policy-sql.ts";
+import { requireVisibleGroup } from "../groups/scope.ts";
 
 const DAY_MS = 86_400_000;
 /** Buckets returned at most; a district broken down by user can be large. */

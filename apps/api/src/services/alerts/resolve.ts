@@ -2,7 +2,7 @@ import { type AlertDto, type AlertStatus, ConflictError, NotFoundError } from "@
 import { extractions, groups, sessions } from "@raptscallions/db";
 import { and, eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record.ts";
-import { classRoom, publishBestEffort } from "../live/rooms.ts";
+import { classRoom, publishBestEffort } from "../rooms.ts";
 import { toAlertDto } from "./dto.ts";
 import { type AlertsContext, canReviewAlert } from "./scope.ts";
 

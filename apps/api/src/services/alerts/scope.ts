@@ -4,7 +4,7 @@ import { inArray, or, type SQL, sql } from "drizzle-orm";
 import type { Actor } from "../../access/actor.ts";
 import { isAdminOver, policy } from "../../access/policy.ts";
 import type { ServiceContext } from "../context.ts";
-import { adminSubtreeSql } from "../groups/scope.ts";
+import { adminSubtreeSql } from "../../access/policy-sql.ts";
 
 /** Alerts services publish status changes to the class room, so they carry the bus. */
 export interface AlertsContext extends ServiceContext {

@@ -4,7 +4,7 @@ import { and, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import type { ServiceContext } from "../context.ts";
-import { adminSubtreeSql } from "../groups/scope.ts";
+import { adminSubtreeSql } from "../../access/policy-sql.ts";
 import { afterCursor, iso } from "../query-helpers.ts";
 
 const byId = z.tuple([cursorParts.int8]);

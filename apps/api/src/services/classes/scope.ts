@@ -3,7 +3,7 @@ import { classes, type DbOrTx, groups } from "@raptscallions/db";
 import { eq, inArray, or, type SQL, sql } from "drizzle-orm";
 import type { Actor } from "../../access/actor.ts";
 import { policy } from "../../access/policy.ts";
-import { adminSubtreeSql } from "../groups/scope.ts";
+import { adminSubtreeSql } from "../../access/policy-sql.ts";
 import { iso } from "../query-helpers.ts";
 
 export type ClassRow = typeof classes.$inferSelect;

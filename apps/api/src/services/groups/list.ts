@@ -5,7 +5,8 @@ import { z } from "zod";
 import type { ServiceContext } from "../context.ts";
 import { afterCursor } from "../query-helpers.ts";
 import { toGroupDto } from "./dto.ts";
-import { groupVisibleSql, requireVisibleGroup as visibleGroup } from "./scope.ts";
+import { groupVisibleSql } from "../../access/policy-sql.ts";
+import { requireVisibleGroup as visibleGroup } from "./scope.ts";
 
 const byName = z.tuple([cursorParts.text, cursorParts.uuid]);
 // The path ends in the group's own label, so it is unique on its own and keeps cursors short.

@@ -4,7 +4,7 @@ import { eq } from "drizzle-orm";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import { recordAudit } from "../audit/record.ts";
 import type { ServiceContext } from "../context.ts";
-import { assertValidModuleSettings } from "../modules/validate-settings.ts";
+import { assertValidModuleSettings } from "../module-settings.ts";
 import { isUniqueViolation } from "../query-helpers.ts";
 import { toGroupDto } from "./dto.ts";
 import { requireVisibleGroup } from "./scope.ts";

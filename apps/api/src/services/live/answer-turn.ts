@@ -2,13 +2,14 @@
 import { ConflictError } from "@raptscallions/core";
 import { type DbOrTx, messages } from "@raptscallions/db";
 import { and, desc, eq, or, sql } from "drizzle-orm";
-import type { Generation } from "../ai/types.ts";
+import type { Generation } from "../../lib/ai-service.ts";
 import { toMessageDto } from "../sessions/dto.ts";
 import { loadToolDefinition, type loadVisibleSession } from "../sessions/load.ts";
 import type { LiveContext } from "./context.ts";
 import { conversationFor } from "./conversation.ts";
-import { publish, sessionRoom } from "./rooms.ts";
-import type { GateDecision, SendResult, StudentMessageGate } from "./send-student-message.ts";
+import { publish, sessionRoom } from "../rooms.ts";
+import type { GateDecision, StudentMessageGate } from "../modules/hooks.ts";
+import type { SendResult } from "./send-student-message.ts";
 
 export type MessageRow = typeof messages.$inferSelect;
 export type SessionRow = Awaited<ReturnType<typeof loadVisibleSession>>;

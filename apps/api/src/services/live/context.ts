@@ -1,7 +1,7 @@
 import type { Bus } from "@raptscallions/bus";
 import type { Context } from "hono";
 import type { AppDeps, AppEnv, LiveConfig } from "../../deps.ts";
-import type { AiService } from "../ai/types.ts";
+import type { AiService } from "../../lib/ai-service.ts";
 import type { ServiceContext } from "../context.ts";
 import { serviceContext } from "../context.ts";
 import type { GenerationRunner } from "./generation-runner.ts";

@@ -7,9 +7,11 @@ import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Metrics } from "../../lib/metrics.ts";
 import { recordBudgetAlerts } from "../ai/budget-alerts.ts";
-import type { Generation, GenerationStatus } from "../ai/types.ts";
+import type { Generation, GenerationStatus } from "../../lib/ai-service.ts";
+import type { FinishedAnswer } from "../modules/hooks.ts";
 import { toMessageDto } from "../sessions/dto.ts";
-import { publishAnswerFinalised, sessionRoom } from "./rooms.ts";
+import { sessionRoom } from "../rooms.ts";
+import { publishAnswerFinalised } from "./answer-events.ts";
 
 export interface RunnerDeps {
   db: Db;
@@ -22,14 +24,6 @@ export interface RunnerDeps {
   instanceId: string;
   /** Called with the finished answer (modules hook: flag answers, alerts). */
   onAnswerFinished?: (info: FinishedAnswer) => Promise<void>;
-}
-
-export interface FinishedAnswer {
-  sessionId: string;
-  classId: string | null;
-  messageId: string;
-  state: GenerationStatus;
-  content: string;
 }
 
 export interface StartGenerationInput {

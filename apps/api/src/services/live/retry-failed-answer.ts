@@ -16,7 +16,8 @@ import {
   startAnswer,
 } from "./answer-turn.ts";
 import type { LiveContext } from "./context.ts";
-import type { SendResult, StudentMessageGate } from "./send-student-message.ts";
+import type { StudentMessageGate } from "../modules/hooks.ts";
+import type { SendResult } from "./send-student-message.ts";
 
 /**
  * Resending a clientMessageId whose answer `failed` (refused by limits, an outage, an upstream

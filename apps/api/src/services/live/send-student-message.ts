@@ -7,9 +7,10 @@ import { claimSeqs, lockSessionForAppend } from "../sessions/seq.ts";
 import { loadVisibleSession } from "../sessions/load.ts";
 import { assertCanAnswer, assertNotStreaming, assertOpen, findByClientId, gateTurn, type MessageRow, startAnswer } from "./answer-turn.ts";
 import type { LiveContext } from "./context.ts";
+import type { StudentMessageGate } from "../modules/hooks.ts";
 import { withheldMeta } from "./conversation.ts";
 import { retryFailedAnswer } from "./retry-failed-answer.ts";
-import { classRoom, publishBestEffort, sessionRoom } from "./rooms.ts";
+import { classRoom, publishBestEffort, sessionRoom } from "../rooms.ts";
 
 export interface SendStudentMessageInput {
   sessionId: string;
@@ -24,37 +25,6 @@ export interface SendResult {
   duplicate: boolean;
   /** A duplicate send whose answer had `failed`: a new answer was started for the stored message. */
   retried: boolean;
-}
-
-/** What the gate decided about one student message (see {@link StudentMessageGate}). */
-export interface GateDecision {
-  stored: string;
-  sent: string;
-  blockedReply: string | null;
-  meta: Record<string, unknown>;
-  /** Runs inside the insert's transaction with the new rows' ids: findings commit iff the message does. */
-  persist?(tx: DbOrTx, ids: { messageId: string; answerId: string }): Promise<void>;
-  /** Runs after commit, before any answer starts (publishes alerts); must not throw. */
-  notify?(): Promise<void>;
-  /** Flags of the reply stored for a withheld turn (default `["blocked"]`); they keep it out of provider history. */
-  replyFlags?: string[] | undefined;
-  /** What the provider may see of the stored conversation (e.g. originals a school keeps, redacted). */
-  toProvider?(history: ProviderMessage[]): ProviderMessage[];
-}
-
-type ProviderMessage = { role: "user" | "assistant" | "system"; content: string };
-
-/** Hook the modules plug into: may redact what is stored/sent, or block the turn with a reply. */
-export interface StudentMessageGate {
-  beforeGateway(input: {
-    ctx: LiveContext;
-    sessionId: string;
-    classId: string | null;
-    groupId: string;
-    studentId: string;
-    content: string;
-    modulesConfig: Record<string, unknown> | undefined;
-  }): Promise<GateDecision>;
 }
 
 const passThrough: StudentMessageGate = {

@@ -4,7 +4,8 @@ import { costOf, estimateTokens, microsToUsd } from "@raptscallions/gateway";
 import { and, eq, lt, sql } from "drizzle-orm";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
-import { publishAnswerFinalised, sessionRoom } from "./rooms.ts";
+import { sessionRoom } from "../rooms.ts";
+import { publishAnswerFinalised } from "./answer-events.ts";
 
 /**
  * Finalises answers left `streaming` by a dead instance: a row whose heartbeat is older than

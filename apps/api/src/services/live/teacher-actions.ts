@@ -8,7 +8,7 @@ import { loadVisibleSession } from "../sessions/load.ts";
 import { claimSeqs, lockSessionForAppend } from "../sessions/seq.ts";
 import { runSessionEndModules } from "../modules/session-end.ts";
 import type { LiveContext } from "./context.ts";
-import { classRoom, publishBestEffort, sessionRoom } from "./rooms.ts";
+import { classRoom, publishBestEffort, sessionRoom } from "../rooms.ts";
 
 type SessionState = "active" | "paused" | "completed";
 

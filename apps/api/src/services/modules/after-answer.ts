@@ -4,7 +4,7 @@ import { builtInModules, type ContentModule, type ModuleConfigLayer, runAfterAns
 import { eq } from "drizzle-orm";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
-import type { FinishedAnswer } from "../live/generation-runner.ts";
+import type { FinishedAnswer } from "./hooks.ts";
 import { resolveSessionModules, toolModulesOf } from "./config.ts";
 import { persistFindings, publishFindings } from "./findings.ts";
 import { loadTurnContext } from "./turn-context.ts";

@@ -3,7 +3,7 @@ import { type DbOrTx, extractions } from "@raptscallions/db";
 import { type Finding, STRUGGLE_DETECTOR_ID } from "@raptscallions/modules";
 import type { Logger } from "../../lib/logger.ts";
 import { type ExtractionRow, toAlertDto } from "../alerts/dto.ts";
-import { classRoom, publishBestEffort } from "../live/rooms.ts";
+import { classRoom, publishBestEffort } from "../rooms.ts";
 
 /** The session (and message, when known) a finding is about. */
 export interface FindingTarget {

@@ -16,7 +16,7 @@ import {
   type SafetyConfig,
 } from "@raptscallions/modules";
 import type { Logger } from "../../lib/logger.ts";
-import type { GateDecision, StudentMessageGate } from "../live/send-student-message.ts";
+import type { GateDecision, StudentMessageGate } from "./hooks.ts";
 import { resolveSessionModules } from "./config.ts";
 import { type FindingTarget, persistFindings, publishFindings } from "./findings.ts";
 import { loadTurnContext } from "./turn-context.ts";

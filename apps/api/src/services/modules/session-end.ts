@@ -1,5 +1,5 @@
 import { builtInModules, type ContentModule, type ModuleConfigLayer, runOnSessionEnd } from "@raptscallions/modules";
-import type { LiveContext } from "../live/context.ts";
+import type { ServiceContext } from "../context.ts";
 import { resolveSessionModules, toolModulesOf } from "./config.ts";
 import { persistFindings, publishFindings } from "./findings.ts";
 import { loadTurnContext, SESSION_END_STUDENT_MESSAGES } from "./turn-context.ts";
@@ -19,7 +19,7 @@ export interface EndedSession {
  * stores and publishes the findings. Best effort: ending a session never fails because of it.
  */
 export async function runSessionEndModules(
-  ctx: Pick<LiveContext, "db" | "bus" | "logger" | "clock">,
+  ctx: Pick<ServiceContext, "db" | "bus" | "logger" | "clock">,
   session: EndedSession,
   options: { modules?: readonly ContentModule[]; system?: ModuleConfigLayer | undefined } = {},
 ): Promise<void> {

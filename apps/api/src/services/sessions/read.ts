@@ -5,8 +5,8 @@ import { z } from "zod";
 import { recordAudit } from "../audit/record.ts";
 import { and, asc, desc, eq, gt, lt, or, type SQL } from "drizzle-orm";
 import { assertVisible, policy } from "../../access/policy.ts";
-import type { LiveContext } from "../live/context.ts";
-import { sessionRoom } from "../live/rooms.ts";
+import type { ServiceContext } from "../context.ts";
+import { sessionRoom } from "../rooms.ts";
 import { toMessageDto, toSessionDto } from "./dto.ts";
 import { loadVisibleSession } from "./load.ts";
 
@@ -26,7 +26,7 @@ export interface ListSessionsInput {
  * A student's own sessions, or — with `classId` — a class's sessions for its teachers and the
  * admins over it. Newest first, keyset-paginated.
  */
-export async function listSessions({ ctx, input }: { ctx: LiveContext; input: ListSessionsInput }) {
+export async function listSessions({ ctx, input }: { ctx: ServiceContext; input: ListSessionsInput }) {
   const where: SQL[] = [];
   if (input.classId) {
     const role = ctx.actor.classRoles.get(input.classId);
@@ -57,7 +57,7 @@ export async function listSessions({ ctx, input }: { ctx: LiveContext; input: Li
   return { items: page.items.map(toSessionDto), nextCursor: page.nextCursor };
 }
 
-async function classGroupPath(ctx: LiveContext, classId: string): Promise<string | null> {
+async function classGroupPath(ctx: ServiceContext, classId: string): Promise<string | null> {
   const [row] = await ctx.db
     .select({ path: groups.path })
     .from(classes)
@@ -67,7 +67,7 @@ async function classGroupPath(ctx: LiveContext, classId: string): Promise<string
 }
 
 /** One session with where its room stands, so a client can load over REST then resume by offset. */
-export async function getSession({ ctx, input }: { ctx: LiveContext; input: { sessionId: string } }) {
+export async function getSession({ ctx, input }: { ctx: ServiceContext; input: { sessionId: string } }) {
   const session = await loadVisibleSession(ctx.db, ctx.actor, input.sessionId);
   const head = await ctx.bus.head(sessionRoom(session.id)).catch(() => ({ epoch: null, offset: 0 }));
   await recordView(ctx, session);
@@ -79,7 +79,7 @@ export async function listMessages({
   ctx,
   input,
 }: {
-  ctx: LiveContext;
+  ctx: ServiceContext;
   input: { sessionId: string; limit: number; cursor?: string | undefined };
 }) {
   const session = await loadVisibleSession(ctx.db, ctx.actor, input.sessionId);
@@ -99,7 +99,7 @@ export async function listMessages({
  * The access trail student-privacy law expects: who (other than the student) read which
  * student's session and when.
  */
-export async function recordView(ctx: LiveContext, session: { id: string; studentId: string; groupId: string }) {
+export async function recordView(ctx: ServiceContext, session: { id: string; studentId: string; groupId: string }) {
   if (session.studentId === ctx.actor.userId) return;
   await recordAudit(ctx.db, ctx, {
     action: "session.view",

@@ -1,7 +1,7 @@
 import { messages } from "@raptscallions/db";
 import { asc, eq } from "drizzle-orm";
-import type { LiveContext } from "../live/context.ts";
-import { sessionRoom } from "../live/rooms.ts";
+import type { ServiceContext } from "../context.ts";
+import { sessionRoom } from "../rooms.ts";
 import { toMessageDto, toSessionDto } from "./dto.ts";
 import { loadVisibleSession } from "./load.ts";
 import { recordView } from "./read.ts";
@@ -18,7 +18,7 @@ import { recordView } from "./read.ts";
  * numbering matches that text: the position is then the start of the current numbering, whose
  * events include the runner's re-announcement of the answer with its whole text so far.
  */
-export async function sessionSnapshot(ctx: LiveContext, sessionId: string, opts: { recordView?: boolean } = {}) {
+export async function sessionSnapshot(ctx: ServiceContext, sessionId: string, opts: { recordView?: boolean } = {}) {
   const head = await ctx.bus.head(sessionRoom(sessionId));
   const session = await loadVisibleSession(ctx.db, ctx.actor, sessionId);
   if (opts.recordView) await recordView(ctx, session);

@@ -2,8 +2,8 @@ import { AppError, NotFoundError } from "@raptscallions/core";
 import { assignments, classes, groups, sessions, tools } from "@raptscallions/db";
 import { eq } from "drizzle-orm";
 import { assertAllowed, assertVisible, policy } from "../../access/policy.ts";
-import type { LiveContext } from "../live/context.ts";
-import { classRoom, publishBestEffort } from "../live/rooms.ts";
+import type { ServiceContext } from "../context.ts";
+import { classRoom, publishBestEffort } from "../rooms.ts";
 import { createSubmissionAttempt } from "../submissions/create-attempt.ts";
 import { toSessionDto } from "./dto.ts";
 
@@ -16,7 +16,7 @@ export type StartSessionInput =
  * an assignment — which pins the assignment's tool version and respects its available/close times
  * and max attempts (each start is a new attempt, recorded as an in-progress submission).
  */
-export async function startSession({ ctx, input }: { ctx: LiveContext; input: StartSessionInput }) {
+export async function startSession({ ctx, input }: { ctx: ServiceContext; input: StartSessionInput }) {
   const now = ctx.clock.now();
   const created = await ctx.db.transaction(async (tx) => {
     if (input.assignmentId) {

@@ -15,7 +15,7 @@ import { and, asc, desc, eq, isNotNull, isNull, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import type { ServiceContext } from "../context.ts";
-import { groupVisibleSql } from "../groups/scope.ts";
+import { groupVisibleSql } from "../../access/policy-sql.ts";
 import { afterCursor } from "../query-helpers.ts";
 import { requireUsableTool, toolRef, toToolDto, toToolVersionDto } from "./scope.ts";
 

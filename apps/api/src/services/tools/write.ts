@@ -13,7 +13,7 @@ import { assertAllowed, policy } from "../../access/policy.ts";
 import { requireActiveModel } from "../ai/require-model.ts";
 import { recordAudit } from "../audit/record.ts";
 import type { ServiceContext } from "../context.ts";
-import { assertValidModuleSettings } from "../modules/validate-settings.ts";
+import { assertValidModuleSettings } from "../module-settings.ts";
 import { requireVisibleGroup } from "../groups/scope.ts";
 import { requireUsableTool, toolRef, toToolDto, toToolVersionDto } from "./scope.ts";
 

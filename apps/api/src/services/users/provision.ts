@@ -2,8 +2,8 @@ import { UnauthenticatedError } from "@raptscallions/core";
 import { type Db, groupMembers, groups, users } from "@raptscallions/db";
 import { and, eq, isNull } from "drizzle-orm";
 import { isActiveUser } from "../../access/actor.ts";
-import type { TokenIdentity } from "../../auth/clerk.ts";
-import { normaliseOrgRole, type RoleMap } from "../../auth/roles.ts";
+import type { TokenIdentity } from "../../access/identity.ts";
+import { normaliseOrgRole, type RoleMap } from "../../access/roles.ts";
 
 function claimString(claims: Record<string, unknown>, key: string): string | null {
   const v = claims[key];

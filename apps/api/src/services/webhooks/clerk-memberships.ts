@@ -1,7 +1,7 @@
 import type { ClerkMembership } from "@raptscallions/core";
 import { groupMembers } from "@raptscallions/db";
 import { sql } from "drizzle-orm";
-import { normaliseOrgRole } from "../../auth/roles.ts";
+import { normaliseOrgRole } from "../../access/roles.ts";
 import { applyOrgSnapshot, orgSnapshot } from "./clerk-orgs.ts";
 import { ensureMembershipUser } from "./clerk-users.ts";
 import type { Tx, WebhookContext } from "./context.ts";

@@ -1,6 +1,6 @@
 import type { Bus } from "@raptscallions/bus";
 import type { Db, DbOrTx } from "@raptscallions/db";
-import type { RoleMap } from "../../auth/roles.ts";
+import type { RoleMap } from "../../access/roles.ts";
 import type { Clock, IdGenerator } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Semaphore } from "../../lib/semaphore.ts";

@@ -1,8 +1,6 @@
 import type { Bus } from "@raptscallions/bus";
 import type { RoomEventType } from "@raptscallions/core";
-import type { messages } from "@raptscallions/db";
-import { toMessageDto } from "../sessions/dto.ts";
-import type { Logger } from "../../lib/logger.ts";
+import type { Logger } from "../lib/logger.ts";
 
 export const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 export const classRoom = (classId: string) => `class:${classId}`;
@@ -22,27 +20,5 @@ export async function publishBestEffort(bus: Bus, logger: Logger, room: string, 
     await bus.publish(room, { type, payload });
   } catch (err) {
     logger.warn("publish failed", { room, type, err });
-  }
-}
-
-/**
- * Tells watchers an answer was finalised (by its runner or by the sweeper): the whole message to
- * the session room, a short summary to the class room.
- */
-export async function publishAnswerFinalised(
-  bus: Bus,
-  logger: Logger,
-  row: typeof messages.$inferSelect,
-  classId: string | null,
-) {
-  await publishBestEffort(bus, logger, sessionRoom(row.sessionId), "message.completed", { message: toMessageDto(row) });
-  if (classId) {
-    await publishBestEffort(bus, logger, classRoom(classId), "message.completed", {
-      sessionId: row.sessionId,
-      messageId: row.id,
-      role: row.role,
-      state: row.state,
-      preview: row.content.slice(0, 280),
-    });
   }
 }

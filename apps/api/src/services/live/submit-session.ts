@@ -2,9 +2,9 @@ import { ConflictError } from "@raptscallions/core";
 import { submissions } from "@raptscallions/db";
 import { and, eq } from "drizzle-orm";
 import { assertAllowed, policy } from "../../access/policy.ts";
-import type { LiveContext } from "../live/context.ts";
-import { changeSessionState } from "../live/teacher-actions.ts";
-import { loadVisibleSession } from "./load.ts";
+import type { LiveContext } from "./context.ts";
+import { changeSessionState } from "./teacher-actions.ts";
+import { loadVisibleSession } from "../sessions/load.ts";
 
 /** The student hands in an assignment attempt: the session ends and its submission is submitted. */
 export async function submitSession({ ctx, input }: { ctx: LiveContext; input: { sessionId: string } }) {

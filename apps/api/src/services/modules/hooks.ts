@@ -1,0 +1,47 @@
+import type { DbOrTx } from "@raptscallions/db";
+import type { GenerationStatus } from "../../lib/ai-service.ts";
+import type { ServiceContext } from "../context.ts";
+
+// How the live path calls the content modules. The live path depends on these types and the
+// modules implement them (gate.ts, after-answer.ts), so neither folder imports the other's files
+// in both directions; app.ts plugs the implementations in, and tests may pass their own.
+
+/** What the gate decided about one student message (see {@link StudentMessageGate}). */
+export interface GateDecision {
+  stored: string;
+  sent: string;
+  blockedReply: string | null;
+  meta: Record<string, unknown>;
+  /** Runs inside the insert's transaction with the new rows' ids: findings commit iff the message does. */
+  persist?(tx: DbOrTx, ids: { messageId: string; answerId: string }): Promise<void>;
+  /** Runs after commit, before any answer starts (publishes alerts); must not throw. */
+  notify?(): Promise<void>;
+  /** Flags of the reply stored for a withheld turn (default `["blocked"]`); they keep it out of provider history. */
+  replyFlags?: string[] | undefined;
+  /** What the provider may see of the stored conversation (e.g. originals a school keeps, redacted). */
+  toProvider?(history: ProviderMessage[]): ProviderMessage[];
+}
+
+type ProviderMessage = { role: "user" | "assistant" | "system"; content: string };
+
+/** Hook the modules plug into: may redact what is stored/sent, or block the turn with a reply. */
+export interface StudentMessageGate {
+  beforeGateway(input: {
+    ctx: ServiceContext;
+    sessionId: string;
+    classId: string | null;
+    groupId: string;
+    studentId: string;
+    content: string;
+    modulesConfig: Record<string, unknown> | undefined;
+  }): Promise<GateDecision>;
+}
+
+/** An answer the runner finalised, as the after-answer hook sees it. */
+export interface FinishedAnswer {
+  sessionId: string;
+  classId: string | null;
+  messageId: string;
+  state: GenerationStatus;
+  content: string;
+}
