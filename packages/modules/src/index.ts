@@ -39,11 +39,30 @@ export {
   DEFAULT_SELF_HARM_REPLY,
   SAFETY_FILTER_ID,
   assessAnswer,
+  assessFastPath,
   assessStudentMessage,
   safetyConfigSchema,
   safetyFilter,
+  type FastPathAssessment,
   type SafetyConfig,
 } from "./safety/safety-filter.ts";
+export {
+  CLASSIFIER_CATEGORIES,
+  CLASSIFIER_CLASSES,
+  classifyText,
+  fromSerialised,
+  predictVector,
+  toSerialised,
+  type ClassifierCategory,
+  type ClassifierClass,
+  type ClassifierModel,
+  type SerialisedModel,
+} from "./safety/classifier/model.ts";
+export { extractFeatures, type FeatureVector } from "./safety/classifier/features.ts";
+export { DEFAULT_TRAIN_OPTIONS, trainClassifier, type TrainOptions, type TrainingExample } from "./safety/classifier/train.ts";
+export { DEFAULT_CLASSIFIER_THRESHOLDS, classifierConfigSchema, type ClassifierConfig } from "./safety/classifier/config.ts";
+export { bundledClassifier } from "./safety/classifier/bundled.ts";
+export { foldClassifier } from "./safety/classifier/stage.ts";
 export { SAFETY_CATEGORIES, type SafetyCategory } from "./safety/rule-types.ts";
 export {
   DEFAULT_HOLD_REPLY,

@@ -30,16 +30,23 @@ export interface CategoryAssessment {
   category: SafetyCategory;
   severity: Severity;
   ruleIds: string[];
+  /** The bundled classifier's probability for this category, when it spoke (see classifier/). */
+  classifierScore?: number;
 }
 
-function ruleHit(rule: SafetyRule, variant: string): Severity | undefined {
+function ruleHit(rule: SafetyRule, variant: string, excused: { any: boolean }): Severity | undefined {
   let best: Severity | undefined;
   rule.pattern.lastIndex = 0;
   for (const m of variant.matchAll(rule.pattern)) {
     const bounds = sentenceBounds(variant, m.index);
     const sentence = variant.slice(bounds.start, bounds.end);
-    if (rule.unless?.test(clauseAround(sentence, m.index - bounds.start, m[0].length))) continue;
-    if (rule.firstPerson && !FIRST_PERSON.test(sentence)) continue;
+    if (
+      rule.unless?.test(clauseAround(sentence, m.index - bounds.start, m[0].length)) ||
+      (rule.firstPerson && !FIRST_PERSON.test(sentence))
+    ) {
+      excused.any = true;
+      continue;
+    }
     const severity = rule.demote && rule.demote.when.test(sentence) ? rule.demote.to : rule.severity;
     if (!best || atLeast(severity, best)) best = severity;
     if (best === rule.severity) break; // demotion only lowers, so this is the ceiling
@@ -51,22 +58,30 @@ function ruleHit(rule: SafetyRule, variant: string): Severity | undefined {
  * Runs `rules` over every normalised form of `text` and returns one assessment per category
  * that matched, highest severity first. A threat of serious violence from a student who also
  * says they are armed is raised to critical: intent plus means is the classic escalation sign.
+ *
+ * `excused`, when given, collects the categories whose patterns matched only where a look-alike
+ * guard (`unless`, `firstPerson`) excused them: "my dad will kill me when he sees this grade".
+ * The classifier stage honours those guards.
  */
 export function assessText(
   text: string,
   rules: readonly SafetyRule[],
   categories: ReadonlySet<SafetyCategory>,
+  excused?: Set<SafetyCategory>,
 ): CategoryAssessment[] {
   const variants = safetyVariants(text);
   const byRule = new Map<string, { rule: SafetyRule; severity: Severity }>();
+  const guarded = new Set<SafetyCategory>();
   for (const rule of rules) {
     if (!categories.has(rule.category)) continue;
+    const excuse = { any: false };
     for (const variant of variants) {
-      const severity = ruleHit(rule, variant);
+      const severity = ruleHit(rule, variant, excuse);
       if (!severity) continue;
       const prev = byRule.get(rule.id);
       if (!prev || atLeast(severity, prev.severity)) byRule.set(rule.id, { rule, severity });
     }
+    if (excuse.any) guarded.add(rule.category);
   }
   const armed = byRule.has("v.armed");
   const byCategory = new Map<SafetyCategory, CategoryAssessment>();
@@ -80,5 +95,6 @@ export function assessText(
       if (atLeast(severity, prev.severity)) prev.severity = severity;
     }
   }
+  if (excused) for (const c of guarded) if (!byCategory.has(c)) excused.add(c);
   return [...byCategory.values()].sort((a, b) => (atLeast(a.severity, b.severity) ? (a.severity === b.severity ? 0 : -1) : 1));
 }

@@ -15,8 +15,17 @@ export const CATEGORY_LABELS: Record<SafetyCategory, string> = {
   bullying: "bullying",
 };
 
-/** Where a finding came from: the rules (fast path) or the moderation model. */
-export type SafetyStage = "rules" | "moderation";
+/** Where a finding came from: the fast path (rules, bundled classifier) or the moderation model. */
+export type SafetyStage = "rules" | "classifier" | "moderation";
+
+/** The stages behind an assessment, and the classifier's score when it spoke. */
+export function stageData(a: CategoryAssessment): { stages: SafetyStage[]; classifier?: { score: number } } {
+  const stages: SafetyStage[] = [];
+  if (a.ruleIds.length > 0) stages.push("rules");
+  if (a.classifierScore === undefined) return { stages };
+  stages.push("classifier");
+  return { stages, classifier: { score: Math.round(a.classifierScore * 1000) / 1000 } };
+}
 
 /** A teacher-facing safety finding for one category; never contains the student's words. */
 export function toFinding(
@@ -48,6 +57,7 @@ export function toFinding(
       blocked,
       escalate,
       escalateTo: escalate ? config.escalation : [],
+      ...stageData(a),
       ...extra,
     },
   };

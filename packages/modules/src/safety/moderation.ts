@@ -1,6 +1,7 @@
 import type { CombinedBeforeGatewayResult } from "../runner.ts";
 import { atLeast, type Finding, type Severity } from "../types.ts";
-import { replyFor, SAFETY_FILTER_ID, toFinding } from "./finding.ts";
+import type { CategoryAssessment } from "./detect.ts";
+import { replyFor, SAFETY_FILTER_ID, stageData, toFinding } from "./finding.ts";
 import type { ModerationConfig } from "./moderation-config.ts";
 import { SAFETY_CATEGORIES, type SafetyCategory } from "./rule-types.ts";
 import { enabledCategories, type SafetyConfig } from "./safety-filter.ts";
@@ -106,6 +107,13 @@ export async function runModeration(
   }
 }
 
+// A finding the fast path's classifier spoke on carries `classifier: { score }` in its data.
+function classifierScoreOf(f: Finding): { classifierScore?: number } {
+  const c = f.data.classifier;
+  if (typeof c !== "object" || c === null || !("score" in c) || typeof c.score !== "number") return {};
+  return { classifierScore: c.score };
+}
+
 function severityFor(score: number, t: { alert: number; block: number }): Severity | null {
   if (score >= t.block) return "high";
   if (score >= t.alert) return "medium";
@@ -158,24 +166,26 @@ export function applyModeration(
 
   const safety = result.findings.filter((f) => f.module === SAFETY_FILTER_ID && SAFETY_CATEGORIES.includes(f.kind as SafetyCategory));
   const others = result.findings.filter((f) => !safety.includes(f));
-  const merged = new Map<SafetyCategory, { severity: Severity; rules: string[]; score?: number; labels?: string[] }>();
+  const merged = new Map<SafetyCategory, { severity: Severity; rules: string[]; classifierScore?: number; score?: number; labels?: string[] }>();
   for (const f of safety) {
     const rules = Array.isArray(f.data.rules) ? f.data.rules.filter((x): x is string => typeof x === "string") : [];
-    merged.set(f.kind as SafetyCategory, { severity: f.severity, rules });
+    merged.set(f.kind as SafetyCategory, { severity: f.severity, rules, ...classifierScoreOf(f) });
   }
   for (const [category, hit] of raised) {
     const prev = merged.get(category);
     const severity = prev && atLeast(prev.severity, hit.severity) ? prev.severity : hit.severity;
-    merged.set(category, { severity, rules: prev?.rules ?? [], score: hit.score, labels: hit.labels });
+    merged.set(category, { ...prev, severity, rules: prev?.rules ?? [], score: hit.score, labels: hit.labels });
   }
   const blocking = [...merged].filter(([, v]) => atLeast(v.severity, config.blockAt)).map(([c]) => c);
   const blocked = result.action === "block" || blocking.length > 0;
-  const findings = [...merged].map(([category, v]) =>
-    toFinding({ category, severity: v.severity, ruleIds: v.rules }, config, "student", blocked, {
-      stages: [...(v.rules.length > 0 ? ["rules"] : []), ...(v.score !== undefined ? ["moderation"] : [])],
+  const findings = [...merged].map(([category, v]) => {
+    const a: CategoryAssessment = { category, severity: v.severity, ruleIds: v.rules };
+    if (v.classifierScore !== undefined) a.classifierScore = v.classifierScore;
+    return toFinding(a, config, "student", blocked, {
+      stages: [...stageData(a).stages, ...(v.score !== undefined ? ["moderation"] : [])],
       ...(v.score !== undefined ? { moderation: { model: outcome.model, score: v.score, labels: v.labels } } : {}),
-    }),
-  );
+    });
+  });
   const next: CombinedBeforeGatewayResult = { ...result, findings: [...findings, ...others], moderation: { status: "ok", ...stage } };
   if (result.action === "block" || blocking.length === 0) return next;
   return { ...next, action: "block", reply: replyFor(blocking, config), blockedBy: SAFETY_FILTER_ID };

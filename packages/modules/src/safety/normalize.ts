@@ -39,11 +39,24 @@ function foldDiacritics(text: string): string {
  * students dodge a filter without trying to out-think a determined one.
  */
 export function safetyVariants(text: string): string[] {
-  const base = text
+  const base = lowerPlain(text);
+  const cleaned = joinSpelledOut(deleet(base));
+  return [...new Set([base, cleaned, squeeze(cleaned, 1), squeeze(cleaned, 2), foldDiacritics(cleaned)])];
+}
+
+function lowerPlain(text: string): string {
+  return text
     .normalize("NFKC")
     .replace(/[\u200B-\u200D\u2060\uFEFF]/g, "")
     .replace(/[’‘`]/g, "'")
     .toLowerCase();
-  const cleaned = joinSpelledOut(deleet(base));
-  return [...new Set([base, cleaned, squeeze(cleaned, 1), squeeze(cleaned, 2), foldDiacritics(cleaned)])];
+}
+
+/**
+ * The one form the classifier reads: lower case, leetspeak undone, spelled-out letters joined,
+ * stretched letters squeezed to two, diacritics folded. One form (not every variant) so a word
+ * counts once; folded so "muốn chết" and "muon chet" are the same features.
+ */
+export function classifierForm(text: string): string {
+  return foldDiacritics(squeeze(joinSpelledOut(deleet(lowerPlain(text))), 2));
 }

@@ -1,5 +1,9 @@
 import { z } from "zod";
 import { SEVERITIES, atLeast, type ContentModule } from "../types.ts";
+import { bundledClassifier } from "./classifier/bundled.ts";
+import { classifierConfigSchema } from "./classifier/config.ts";
+import { classifyText, type ClassifierCategory, type ClassifierModel } from "./classifier/model.ts";
+import { foldClassifier } from "./classifier/stage.ts";
 import { assessText, type CategoryAssessment } from "./detect.ts";
 import { SAFETY_FILTER_ID, replyFor, toFinding } from "./finding.ts";
 import { moderationConfigSchema } from "./moderation-config.ts";
@@ -54,6 +58,8 @@ export const safetyConfigSchema = z.strictObject({
     .prefault({}),
   /** Also check finished AI answers. */
   checkAnswers: z.boolean().default(true),
+  /** The fast path's second layer: the bundled text classifier (on by default). */
+  classifier: classifierConfigSchema.prefault({}),
   /** The second stage: a moderation model behind the gateway (off unless a layer turns it on). */
   moderation: moderationConfigSchema.prefault({}),
 });
@@ -64,9 +70,36 @@ export function enabledCategories(config: SafetyConfig): Set<SafetyCategory> {
   return new Set(SAFETY_CATEGORIES.filter((c) => config.categories[c]));
 }
 
-/** Assesses a student's message with the student rules. Exposed for evaluation and tooling. */
-export function assessStudentMessage(text: string, config: SafetyConfig = safetyConfigSchema.parse({})): CategoryAssessment[] {
-  return assessText(text, STUDENT_RULES, enabledCategories(config));
+/** Assesses a student's message with the student rules alone. Exposed for evaluation and tooling. */
+export function assessStudentMessage(
+  text: string,
+  config: SafetyConfig = safetyConfigSchema.parse({}),
+  excused?: Set<SafetyCategory>,
+): CategoryAssessment[] {
+  return assessText(text, STUDENT_RULES, enabledCategories(config), excused);
+}
+
+/** The fast path's assessment and the classifier's probabilities (null when it is off). */
+export interface FastPathAssessment {
+  assessments: CategoryAssessment[];
+  scores: Record<ClassifierCategory, number> | null;
+}
+
+/**
+ * The fast path on a student message: the rules, then the bundled classifier folded in (see
+ * classifier/stage.ts). `model` is for tests and evaluation; the live path uses the bundled one.
+ */
+export function assessFastPath(
+  text: string,
+  config: SafetyConfig = safetyConfigSchema.parse({}),
+  model: ClassifierModel | null = config.classifier.enabled ? bundledClassifier() : null,
+): FastPathAssessment {
+  const enabled = enabledCategories(config);
+  const excused = new Set<SafetyCategory>();
+  const rules = assessStudentMessage(text, config, excused);
+  if (!model || !config.classifier.enabled) return { assessments: rules, scores: null };
+  const scores = classifyText(model, text);
+  return { assessments: foldClassifier(rules, scores, config.classifier, enabled, excused), scores };
 }
 
 /** Assesses a finished AI answer with the answer rules. */
@@ -87,7 +120,7 @@ export const safetyFilter: ContentModule<typeof safetyConfigSchema> = {
   configSchema: safetyConfigSchema,
   unionKeys: ["escalation"],
   beforeGateway(ctx, text) {
-    const assessments = assessStudentMessage(text, ctx.config);
+    const { assessments } = assessFastPath(text, ctx.config);
     const blocking = assessments.filter((a) => atLeast(a.severity, ctx.config.blockAt));
     const blocked = blocking.length > 0;
     const findings = assessments.map((a) => toFinding(a, ctx.config, "student", blocked));
