@@ -1,19 +1,20 @@
 /**
  * Recall and false-alert rate of the safety filter on the labelled evaluation set, per category
- * and language, for three configurations:
+ * and language, for four configurations:
  *
- *   rules          the built-in rules alone (the fast path every deployment runs);
- *   dev-model      rules + the moderation stage against the dev model's /moderations. The dev
- *                  model is a deterministic test double that flags only marker words, so on real
- *                  text this equals the rules alone: it proves the wiring, not a classifier;
- *   scripted       rules + the moderation stage against a local fake /moderations server that
- *                  answers from a script written from the labels (every alert line flagged in its
- *                  category, look-alikes clean) and fails every 10th request with a 500. It
+ *   rules          the built-in rules alone;
+ *   fast-path      rules + the bundled classifier (the fast path every deployment runs by default);
+ *   dev-model      the fast path + the moderation stage against the dev model's /moderations. The
+ *                  dev model is a deterministic test double that flags only marker words, so on
+ *                  real text this equals the fast path: it proves the wiring, not a classifier;
+ *   scripted       the fast path + the moderation stage against a local fake /moderations server
+ *                  that answers from a script written from the labels (every alert line flagged in
+ *                  its category, look-alikes clean) and fails every 10th request with a 500. It
  *                  measures the plumbing — category mapping, thresholds, the fail-safe policy —
  *                  and is an upper bound, NOT the accuracy of any real moderation model.
  *
  *   bun packages/modules/scripts/evaluate-safety.ts [--dir packages/modules/evaluation]
- *       [--split dev|heldout|all] [--mode rules|dev-model|scripted|all] [--misses]
+ *       [--split dev|heldout|all] [--mode rules|fast-path|dev-model|scripted|all] [--misses]
  *
  * `--misses` lists the lines each mode got wrong, for the dev split only: nobody tunes on held-out lines.
  */
@@ -49,7 +50,7 @@ const dir = arg("dir", fileURLToPath(new URL("../evaluation", import.meta.url)))
 const split = arg("split", "dev") as EvalSplit | "all";
 const mode = arg("mode", "all");
 if (!["dev", "heldout", "all"].includes(split)) throw new Error("--split must be dev, heldout or all");
-if (!["rules", "dev-model", "scripted", "all"].includes(mode)) throw new Error("--mode must be rules, dev-model, scripted or all");
+if (!["rules", "fast-path", "dev-model", "scripted", "all"].includes(mode)) throw new Error("--mode must be rules, fast-path, dev-model, scripted or all");
 const showMisses = process.argv.includes("--misses") && split === "dev";
 
 const lines = loadEvaluationSet(dir, split);
@@ -63,12 +64,16 @@ const alertsOf = (findings: { module: string; kind: string; isAlert: boolean }[]
       .map((f) => f.kind as SafetyCategory),
   );
 
-/** Runs the safety module (and, with a client, the moderation stage) exactly as the live gate does. */
-async function predict(client: ModerationClient | null): Promise<Prediction[]> {
-  const configs = resolveModuleConfig(
-    client ? [{ [SAFETY_FILTER_ID]: { moderation: { enabled: true, model: "dev-moderation", mode: "moderations", budgetMs: 2000 } } }] : [],
-    [safetyFilter],
-  );
+/**
+ * Runs the safety module (and, with a client, the moderation stage) exactly as the live gate does;
+ * `classifier: false` turns the fast path's classifier off to measure the rules alone.
+ */
+async function predict(client: ModerationClient | null, classifier = true): Promise<Prediction[]> {
+  const settings = {
+    ...(classifier ? {} : { classifier: { enabled: false } }),
+    ...(client ? { moderation: { enabled: true, model: "dev-moderation", mode: "moderations", budgetMs: 2000 } } : {}),
+  };
+  const configs = resolveModuleConfig([{ [SAFETY_FILTER_ID]: settings }], [safetyFilter]);
   const config = configs[SAFETY_FILTER_ID]?.config as SafetyConfig;
   const out: Prediction[] = [];
   for (const line of lines) {
@@ -126,20 +131,23 @@ console.log(`Safety evaluation: ${lines.length} lines (${split} split) from ${di
 console.log("recall = alert lines alerted in a matching category; any = alerted in any category;");
 console.log("rate = look-alike lines that raised any alert (false alerts); unavail = moderation could not answer.\n");
 
-const modes = mode === "all" ? ["rules", "dev-model", "scripted"] : [mode];
+const modes = mode === "all" ? ["rules", "fast-path", "dev-model", "scripted"] : [mode];
 for (const m of modes) {
   let predictions: Prediction[];
   let title: string;
   if (m === "rules") {
     title = "(a) rules alone";
+    predictions = await predict(null, false);
+  } else if (m === "fast-path") {
+    title = "(b) fast path: rules + the bundled classifier (the default)";
     predictions = await predict(null);
   } else if (m === "dev-model") {
-    title = "(b) rules + moderation stage on the dev model (a marker-driven test double: equals the rules on real text)";
+    title = "(c1) fast path + moderation stage on the dev model (a marker-driven test double: equals the fast path on real text)";
     // Its routes are relative (`/moderations`), so the base URL has no `/v1` here.
     const dev = createDevModelApp({ tokensPerSecond: 0 });
     predictions = await predict(createModerationClient({ baseUrl: "http://dev.test", fetch: (u, i) => Promise.resolve(dev.request(u, i)) }));
   } else {
-    title = "(c) rules + moderation stage on a scripted upstream (answers from the labels, every 10th call fails: plumbing, not a classifier)";
+    title = "(c2) fast path + moderation stage on a scripted upstream (answers from the labels, every 10th call fails: plumbing, not a classifier)";
     const scripted = startScriptedModeration(lines);
     try {
       predictions = await predict(createModerationClient({ baseUrl: scripted.url }));

@@ -7,12 +7,11 @@ import { join } from "node:path";
 import { z } from "zod";
 import {
   CLASSIFIER_CATEGORIES,
-  CLASSIFIER_CLASSES,
   type ClassifierCategory,
   type ClassifierClass,
   type ClassifierModel,
-  extractFeatures,
-  predictVector,
+  type ClassifierScores,
+  classifyText,
   type TrainOptions,
   trainClassifier,
 } from "../src/index.ts";
@@ -78,10 +77,10 @@ export function assignFolds(lines: readonly TrainingLine[], k: number): number[]
   });
 }
 
-/** Out-of-fold probabilities per category: each line scored by a model that never saw it. */
-export function crossValidate(lines: readonly TrainingLine[], k: number, options: Partial<TrainOptions>): Record<ClassifierCategory, number>[] {
+/** Out-of-fold scores per category: each line scored by a model that never saw it. */
+export function crossValidate(lines: readonly TrainingLine[], k: number, options: Partial<TrainOptions>): ClassifierScores[] {
   const folds = assignFolds(lines, k);
-  const out: Record<ClassifierCategory, number>[] = new Array(lines.length);
+  const out: ClassifierScores[] = new Array(lines.length);
   for (let f = 0; f < k; f++) {
     const model: ClassifierModel = trainClassifier(
       lines.filter((_, i) => folds[i] !== f).map((l) => ({ text: l.text, label: l.target })),
@@ -89,12 +88,7 @@ export function crossValidate(lines: readonly TrainingLine[], k: number, options
     );
     lines.forEach((l, i) => {
       if (folds[i] !== f) return;
-      const p = predictVector(model, extractFeatures(l.text));
-      const scores = {} as Record<ClassifierCategory, number>;
-      CLASSIFIER_CLASSES.forEach((c, j) => {
-        if (c !== "none") scores[c] = p[j] ?? 0;
-      });
-      out[i] = scores;
+      out[i] = classifyText(model, l.text);
     });
   }
   return out;
@@ -102,7 +96,7 @@ export function crossValidate(lines: readonly TrainingLine[], k: number, options
 
 export type Thresholds = Record<ClassifierCategory, { alert: number; block: number }>;
 
-const GRID = Array.from({ length: 19 }, (_, i) => Math.round((0.95 - i * 0.05) * 100) / 100);
+const GRID = Array.from({ length: 44 }, (_, i) => Math.round((0.96 - i * 0.02) * 100) / 100);
 
 /**
  * Per-category thresholds from out-of-fold scores: starting from "never", lower one category's
@@ -110,7 +104,8 @@ const GRID = Array.from({ length: 19 }, (_, i) => Math.round((0.95 - i * 0.05) *
  * alert, while the look-alikes' false-alert rate stays within `budget`. The block threshold is
  * the first grid step above every look-alike's score for that category (at least 0.85).
  */
-export function chooseThresholds(lines: readonly TrainingLine[], scores: readonly Record<ClassifierCategory, number>[], budget: number): Thresholds {
+export function chooseThresholds(lines: readonly TrainingLine[], classified: readonly ClassifierScores[], budget: number): Thresholds {
+  const scores = classified.map((c) => c.scores);
   const alert = Object.fromEntries(CLASSIFIER_CATEGORIES.map((c) => [c, 1])) as Record<ClassifierCategory, number>;
   const lookalikes = lines.filter((l) => l.label === "lookalike").length;
   const measure = (t: Record<ClassifierCategory, number>) => {

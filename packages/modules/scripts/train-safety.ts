@@ -48,14 +48,18 @@ const thresholds: Thresholds = chooseThresholds(lines, scores, budget);
 console.log(`Thresholds (false-alert budget ${budget * 100}% on look-alikes, out of fold):`);
 for (const c of CLASSIFIER_CATEGORIES) console.log(`  ${c.padEnd(16)} alert ${thresholds[c].alert.toFixed(2)}  block ${thresholds[c].block.toFixed(2)}`);
 
+const must = <T>(x: T | undefined): T => {
+  if (x === undefined) throw new Error("a line was not scored in cross-validation");
+  return x;
+};
 const config = safetyConfigSchema.parse({ classifier: { thresholds } });
 const enabled = new Set<SafetyCategory>(SAFETY_CATEGORIES);
 const alerts = (a: { severity: string; category: SafetyCategory }[]) => new Set(a.filter((x) => x.severity !== "low" && x.severity !== "info").map((x) => x.category));
-const classifierOnly: Prediction[] = lines.map((_, i) => ({ alerts: alerts(foldClassifier([], scores[i] ?? ({} as never), config.classifier, enabled, new Set())) }));
+const classifierOnly: Prediction[] = lines.map((_, i) => ({ alerts: alerts(foldClassifier([], must(scores[i]), config.classifier, enabled, new Set())) }));
 const fastPath: Prediction[] = lines.map((l, i) => {
   const excused = new Set<SafetyCategory>();
   const rules = assessStudentMessage(l.text, config, excused);
-  return { alerts: alerts(foldClassifier(rules, scores[i] ?? ({} as never), config.classifier, enabled, excused)) };
+  return { alerts: alerts(foldClassifier(rules, must(scores[i]), config.classifier, enabled, excused)) };
 });
 const asEval = lines.map((l) => ({ ...l, split: "dev" as const, urgency: null }));
 for (const s of ["all", ...sources]) {

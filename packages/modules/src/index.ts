@@ -49,6 +49,9 @@ export {
 export {
   CLASSIFIER_CATEGORIES,
   CLASSIFIER_CLASSES,
+  PLAUSIBLE_SHARE,
+  scoresFrom,
+  type ClassifierScores,
   classifyText,
   fromSerialised,
   predictVector,

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { SEVERITIES, atLeast, type ContentModule } from "../types.ts";
 import { bundledClassifier } from "./classifier/bundled.ts";
 import { classifierConfigSchema } from "./classifier/config.ts";
-import { classifyText, type ClassifierCategory, type ClassifierModel } from "./classifier/model.ts";
+import { classifyText, type ClassifierModel, type ClassifierScores } from "./classifier/model.ts";
 import { foldClassifier } from "./classifier/stage.ts";
 import { assessText, type CategoryAssessment } from "./detect.ts";
 import { SAFETY_FILTER_ID, replyFor, toFinding } from "./finding.ts";
@@ -79,10 +79,10 @@ export function assessStudentMessage(
   return assessText(text, STUDENT_RULES, enabledCategories(config), excused);
 }
 
-/** The fast path's assessment and the classifier's probabilities (null when it is off). */
+/** The fast path's assessment and what the classifier said (null when it is off). */
 export interface FastPathAssessment {
   assessments: CategoryAssessment[];
-  scores: Record<ClassifierCategory, number> | null;
+  classified: ClassifierScores | null;
 }
 
 /**
@@ -97,9 +97,9 @@ export function assessFastPath(
   const enabled = enabledCategories(config);
   const excused = new Set<SafetyCategory>();
   const rules = assessStudentMessage(text, config, excused);
-  if (!model || !config.classifier.enabled) return { assessments: rules, scores: null };
-  const scores = classifyText(model, text);
-  return { assessments: foldClassifier(rules, scores, config.classifier, enabled, excused), scores };
+  if (!model || !config.classifier.enabled) return { assessments: rules, classified: null };
+  const classified = classifyText(model, text);
+  return { assessments: foldClassifier(rules, classified, config.classifier, enabled, excused), classified };
 }
 
 /** Assesses a finished AI answer with the answer rules. */

@@ -15,7 +15,7 @@ export interface TrainOptions {
   seed: number;
 }
 
-export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { epochs: 30, learningRate: 0.5, l2: 1e-4, seed: 16 };
+export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { epochs: 30, learningRate: 0.5, l2: 1e-3, seed: 16 };
 
 // mulberry32: a seeded generator, so the same data and seed give the same weights on every run.
 function rng(seed: number): () => number {
