@@ -108,7 +108,9 @@ export function assessAnswer(text: string, config: SafetyConfig = safetyConfigSc
 }
 
 /**
- * Flags self-harm, eating disorders, violence, abuse, grooming, sexual content and bullying. On a student message, severity
+ * Flags self-harm, eating disorders, violence, abuse, grooming, sexual content and bullying. A
+ * student message goes through the fast path (the rules, then the bundled classifier); an AI
+ * answer through the answer rules only. On a student message, severity
  * at or above `blockAt` blocks the message with a caring reply and marks the finding
  * `escalate: true` (teachers at once, admins on `escalation`); at or above `alertAt` it alerts
  * without blocking. Below that it records a non-alert finding. Answers are checked too; they
