@@ -1,13 +1,32 @@
 import {
+  alertSchema,
+  assignmentSchema,
+  classMemberSchema,
+  classSchema,
+  groupSchema,
   idParamSchema,
+  listAlertsQuerySchema,
+  listClassesQuerySchema,
+  listGroupsQuerySchema,
+  listSessionsQuerySchema,
+  listToolsQuerySchema,
+  meResponseSchema,
   messagePageSchema,
+  pageOf,
   pageQuerySchema,
   sendMessageBodySchema,
   sendMessageResponseSchema,
   sessionWithRoomSchema,
   startSessionBodySchema,
+  resolvedThemeSchema,
+  sessionDtoSchema,
   stopGenerationResponseSchema,
+  themePatchSchema,
+  themeTemplatesResponseSchema,
   ticketResponseSchema,
+  toolSchema,
+  usageSummaryQuerySchema,
+  usageSummarySchema,
 } from "@raptscallions/core";
 import { z } from "zod";
 
@@ -49,10 +68,51 @@ export const operations = {
     status: [202],
     response: stopGenerationResponseSchema,
   },
+  // What a console needs beyond the live path: who am I, my classes and tools, a class's roster,
+  // sessions and alerts, teacher actions, the group tree, usage and themes.
+  getMe: { method: "GET", path: "/api/me", status: [200], response: meResponseSchema },
+  listClasses: { method: "GET", path: "/api/classes", query: listClassesQuerySchema.partial(), status: [200], response: pageOf(classSchema) },
+  getClass: { method: "GET", path: "/api/classes/:id", params: idParamSchema, status: [200], response: classSchema },
+  listClassMembers: {
+    method: "GET",
+    path: "/api/classes/:id/members",
+    params: idParamSchema,
+    query: pageQuerySchema.partial(),
+    status: [200],
+    response: pageOf(classMemberSchema),
+  },
+  listClassAssignments: {
+    method: "GET",
+    path: "/api/classes/:id/assignments",
+    params: idParamSchema,
+    query: pageQuerySchema.partial(),
+    status: [200],
+    response: pageOf(assignmentSchema),
+  },
+  listTools: { method: "GET", path: "/api/tools", query: listToolsQuerySchema.partial(), status: [200], response: pageOf(toolSchema) },
+  listSessions: { method: "GET", path: "/api/sessions", query: listSessionsQuerySchema.partial(), status: [200], response: pageOf(sessionDtoSchema) },
+  pauseSession: { method: "POST", path: "/api/sessions/:id/pause", params: idParamSchema, status: [200], response: z.object({ session: sessionDtoSchema }) },
+  resumeSession: { method: "POST", path: "/api/sessions/:id/resume", params: idParamSchema, status: [200], response: z.object({ session: sessionDtoSchema }) },
+  endSession: { method: "POST", path: "/api/sessions/:id/end", params: idParamSchema, status: [200], response: z.object({ session: sessionDtoSchema }) },
+  listAlerts: { method: "GET", path: "/api/alerts", query: listAlertsQuerySchema.partial(), status: [200], response: pageOf(alertSchema) },
+  acknowledgeAlert: { method: "POST", path: "/api/alerts/:id/acknowledge", params: idParamSchema, status: [200], response: alertSchema },
+  dismissAlert: { method: "POST", path: "/api/alerts/:id/dismiss", params: idParamSchema, status: [200], response: alertSchema },
+  listGroups: { method: "GET", path: "/api/groups", query: listGroupsQuerySchema.partial(), status: [200], response: pageOf(groupSchema) },
+  getGroupTheme: { method: "GET", path: "/api/groups/:id/theme", params: idParamSchema, status: [200], response: resolvedThemeSchema },
+  patchGroupTheme: {
+    method: "PATCH",
+    path: "/api/groups/:id/theme",
+    params: idParamSchema,
+    body: themePatchSchema,
+    status: [200],
+    response: resolvedThemeSchema,
+  },
+  listThemeTemplates: { method: "GET", path: "/api/themes/templates", status: [200], response: themeTemplatesResponseSchema },
+  usageSummary: { method: "GET", path: "/api/usage/summary", query: usageSummaryQuerySchema, status: [200], response: usageSummarySchema },
 } as const satisfies Record<string, Operation>;
 
 interface Operation {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
   path: string;
   status: readonly number[];
   params?: z.ZodType<Record<string, string>>;

@@ -17,6 +17,18 @@ export interface RoomAlert {
   payload: unknown;
 }
 
+/** Class rooms: the latest message of a session as the class room summarises it. */
+export interface SessionActivity {
+  sessionId: string;
+  messageId: string;
+  role: string;
+  /** Set by `message.completed` (the answer's terminal state); absent for a new student or teacher message. */
+  state?: string | undefined;
+  studentId?: string | undefined;
+  preview: string;
+  at: string;
+}
+
 export interface PresenceEntry {
   online: boolean;
   role?: string | undefined;
@@ -40,6 +52,10 @@ export interface RoomState {
   presence: Record<string, PresenceEntry>;
   /** Class rooms: findings in arrival order (the last 200). */
   alerts: RoomAlert[];
+  /** Class rooms: sessions as their `session.started` / `updated` / `ended` events left them, by id. */
+  sessions: Record<string, SessionDto>;
+  /** Class rooms: each session's latest message summary, by session id. */
+  activity: Record<string, SessionActivity>;
 }
 
 const MAX_ALERTS = 200;
@@ -47,7 +63,21 @@ const MAX_ALERTS = 200;
 const messagePayload = z.object({ message: messageDtoSchema });
 const deltaPayload = z.object({ messageId: z.string(), charOffset: z.number().int().min(0), text: z.string() });
 const sessionPayload = z.object({ session: sessionDtoSchema });
-const presencePayload = z.object({ userId: z.string(), online: z.boolean(), role: z.string().optional(), members: z.unknown().optional() });
+const presencePayload = z.object({
+  userId: z.string(),
+  online: z.boolean(),
+  role: z.string().optional(),
+  /** Everyone present after this change (sent on joins): replaces what the room held. */
+  members: z.array(z.object({ userId: z.string(), role: z.string().optional() })).optional(),
+});
+const activityPayload = z.object({
+  sessionId: z.string(),
+  messageId: z.string(),
+  role: z.string(),
+  state: z.string().nullish(),
+  studentId: z.string().nullish(),
+  preview: z.string(),
+});
 export const snapshotPayloadSchema = z.object({
   session: sessionDtoSchema,
   messages: z.array(messageDtoSchema),
@@ -82,6 +112,8 @@ export class RoomStore {
       position: null,
       presence: {},
       alerts: [],
+      sessions: {},
+      activity: {},
     };
   }
 
@@ -131,8 +163,7 @@ export class RoomStore {
       case "message.created":
       case "message.started":
       case "message.completed": {
-        // Class rooms carry summaries ({sessionId, preview}), not messages: nothing to upsert.
-        if (this.state.room.startsWith("class:")) return "ok";
+        if (this.state.room.startsWith("class:")) return this.applyActivity(ev);
         const p = messagePayload.safeParse(ev.payload);
         if (!p.success) return "invalid";
         this.upsert(p.data.message);
@@ -146,16 +177,22 @@ export class RoomStore {
       case "session.updated":
       case "session.ended":
       case "session.started": {
-        if (this.state.room.startsWith("class:")) return "ok";
         const p = sessionPayload.safeParse(ev.payload);
         if (!p.success) return "invalid";
+        if (this.state.room.startsWith("class:")) {
+          this.update({ sessions: { ...this.state.sessions, [p.data.session.id]: p.data.session } });
+          return "ok";
+        }
         this.update({ session: p.data.session });
         return "ok";
       }
       case "presence.changed": {
         const p = presencePayload.safeParse(ev.payload);
         if (!p.success) return "invalid";
-        this.update({ presence: { ...this.state.presence, [p.data.userId]: { online: p.data.online, role: p.data.role } } });
+        const base: Record<string, PresenceEntry> = p.data.members
+          ? Object.fromEntries(p.data.members.map((m) => [m.userId, { online: true, role: m.role }]))
+          : this.state.presence;
+        this.update({ presence: { ...base, [p.data.userId]: { online: p.data.online, role: p.data.role } } });
         return "ok";
       }
       case "alert":
@@ -168,6 +205,16 @@ export class RoomStore {
         // generation.stop-requested and events newer than this client: nothing to hold.
         return "ok";
     }
+  }
+
+  /** A class room's message summary: the session's latest message, kept by session id. */
+  private applyActivity(ev: RoomEvent): ApplyResult {
+    const p = activityPayload.safeParse(ev.payload);
+    if (!p.success) return "invalid";
+    const { state, studentId, ...rest } = p.data;
+    const entry: SessionActivity = { ...rest, state: state ?? undefined, studentId: studentId ?? undefined, at: ev.at };
+    this.update({ activity: { ...this.state.activity, [p.data.sessionId]: entry } });
+    return "ok";
   }
 
   /** Upsert by id: a message repeated (snapshot, then its event) is harmless; a final row always wins. */
