@@ -27,6 +27,8 @@ import { assignmentRoutes } from "./routes/assignments/index.ts";
 import { submissionRoutes } from "./routes/submissions/index.ts";
 import { aiAdminRoutes } from "./routes/ai/index.ts";
 import { auditRoutes } from "./routes/audit/index.ts";
+import { CONSOLE_PREFIX, consoleRoutes } from "./routes/console/index.ts";
+import { devRoutes } from "./routes/dev/index.ts";
 
 export type { AppDeps, AppEnv } from "./deps.ts";
 
@@ -100,6 +102,10 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   app.route("/api", submissionRoutes());
   app.route("/api", aiAdminRoutes());
   app.route("/api/audit", auditRoutes());
+  // Never with Clerk: dev sign-in mints tokens only the dev key verifies.
+  const devSignIn = deps.devSignIn && deps.auth.mode === "dev" ? deps.devSignIn : undefined;
+  if (devSignIn) app.route("/api/dev", devRoutes(devSignIn));
+  if (deps.console) app.route(CONSOLE_PREFIX, consoleRoutes(deps.console, { devSignIn: devSignIn !== undefined }));
 
   const allowedMethods = allowedMethodsIndex(app);
   app.notFound((c) => {

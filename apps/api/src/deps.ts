@@ -106,6 +106,48 @@ export interface AppDeps {
    * Absent: such groups get the fail-safe policy on every turn (never a silent "safe").
    */
   moderation?: ModerationClient | undefined;
+  /** Dev auth outside production only: mounts `/api/dev` (see routes/dev). */
+  devSignIn?: DevSignIn | undefined;
+  /** Serves the web console at `/app`; absent, `/app` is not mounted. */
+  console?: ConsoleConfig | undefined;
+}
+
+/** A seeded user that dev auth can sign in as (`bun run token -- <key>`, the console's picker). */
+export interface DevUser {
+  key: string;
+  clerkUserId: string;
+  email: string;
+  name: string;
+  /** What the person is for in the seeded scene, for a picker's label. */
+  role: string;
+  /** The Clerk organisation a real session of theirs would carry. */
+  org?: { slug: string; clerkOrgId: string; role: string } | undefined;
+}
+
+/** Dev auth's sign-in for the console's picker: the seeded users and a token minted for one. */
+export interface DevSignIn {
+  users: readonly DevUser[];
+  mint(user: DevUser): Promise<{ token: string; expiresAt: string }>;
+}
+
+/** One built file of the web console, served under `/app/assets/`. */
+export interface ConsoleAsset {
+  body: Uint8Array;
+  contentType: string;
+}
+
+/** The built console: its `index.html` and its content-hashed assets by file name. */
+export interface ConsoleBundle {
+  indexHtml: string;
+  assets: ReadonlyMap<string, ConsoleAsset>;
+}
+
+/** The web console at `/app`: where its files come from (built on first use) and how it signs in. */
+export interface ConsoleConfig {
+  /** Called on the first request to `/app` (and again after a failure), never at start-up. */
+  load(): Promise<ConsoleBundle>;
+  /** Set when Clerk is configured: the console loads Clerk's sign-in with it. */
+  clerkPublishableKey?: string | undefined;
 }
 
 /** Verifies bearer tokens (Clerk, or dev auth through the same code path). */

@@ -2,6 +2,8 @@ import { createDb, seedIfEmpty } from "@raptscallions/db";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "./app.ts";
+import { loadConsole } from "@raptscallions/web";
+import { createDevSignIn } from "./auth/dev-sign-in.ts";
 import { createAuthenticator, DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, loadOrCreateDevKeys } from "./auth/index.ts";
 import { parseRoleMap } from "./access/roles.ts";
 import { type AppDeps, defaultLiveConfig } from "./deps.ts";
@@ -153,6 +155,9 @@ const deps: AppDeps = {
   presence: infra.presence,
   ai,
   moderation,
+  devSignIn: createDevSignIn({ keys: devKeys, nodeEnv: env.NODE_ENV }),
+  // Built by Bun's bundler on the first request to /app unless `bun apps/web/build.ts` prebuilt it.
+  console: { load: () => loadConsole(), clerkPublishableKey: env.CLERK_PUBLISHABLE_KEY },
 };
 
 const app = createApp(deps);
