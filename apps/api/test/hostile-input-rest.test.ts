@@ -108,6 +108,9 @@ beforeAll(async () => {
     "GET /api/classes/{id}/members": { as: "teacher", params: { id: s.cls.id }, query: page },
     "POST /api/classes/{id}/members": { as: "teacher", params: { id: s.cls.id }, body: { userId: newStudent.id, role: "student" } },
     "DELETE /api/classes/{id}/members/{userId}": { as: "teacher", params: { id: s.cls.id, userId: classLeaver.id } },
+    // Dev auth's sign-in (mounted by testDeps as on a dev server): public, the caller's token is ignored.
+    "GET /api/dev/users": { as: "student", params: {} },
+    "POST /api/dev/token": { as: "student", params: {}, body: { user: "student1" } },
     "GET /api/groups": { as: "admin", params: {}, query: { ...page, kind: "school" } },
     "POST /api/groups": { as: "admin", params: {}, body: { parentId: s.school.id, name: "Science", slug: unique("sweep"), kind: "department", settings: { grading: { scale: ["a", "b"] }, motto: "m" } } },
     "GET /api/groups/{id}": { as: "admin", params: g },

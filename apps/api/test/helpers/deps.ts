@@ -10,7 +10,8 @@ import { type AppDeps, defaultLiveConfig } from "../../src/deps.ts";
 import { cryptoIds, systemClock } from "../../src/lib/clock.ts";
 import { createMemoryLogger } from "../../src/lib/logger.ts";
 import { createMetrics } from "../../src/lib/metrics.ts";
-import { testAuthenticator } from "./auth.ts";
+import { createDevSignIn } from "../../src/auth/dev-sign-in.ts";
+import { testAuthenticator, testKeys } from "./auth.ts";
 import { createTestAiService } from "./ai.ts";
 
 /**
@@ -48,6 +49,8 @@ export async function testDeps(
     ai: testAi.ai,
     // The dev model's moderation test double, for groups that turn the moderation stage on.
     moderation: createModerationClient({ baseUrl: "http://dev-model.test/v1", fetch: (url, init) => Promise.resolve(testAi.devApp.request(url, init)) }),
+    // Dev auth's sign-in routes (/api/dev), as a server on dev auth mounts them, so every sweep covers them.
+    devSignIn: createDevSignIn({ keys: await testKeys(), nodeEnv: "test" }),
     ...overrides,
   } as AppDeps & { logger: ReturnType<typeof createMemoryLogger> };
 }
