@@ -10,6 +10,7 @@ COPY packages/bus/package.json packages/bus/package.json
 COPY packages/blob/package.json packages/blob/package.json
 COPY packages/modules/package.json packages/modules/package.json
 COPY packages/client/package.json packages/client/package.json
+COPY apps/web/package.json apps/web/package.json
 RUN bun install --frozen-lockfile --production
 
 FROM oven/bun:1.4.5-slim
@@ -17,6 +18,8 @@ WORKDIR /app
 ENV NODE_ENV=production PORT=3000
 COPY --from=deps /app/node_modules node_modules
 COPY . .
+# The web console, prebuilt (hashed files in apps/web/dist), so no instance builds it on its first request.
+RUN bun apps/web/build.ts
 USER bun
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s CMD ["bun", "-e", "fetch('http://127.0.0.1:3000/health').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"]

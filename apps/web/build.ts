@@ -36,6 +36,7 @@ function indexHtml(scripts: string[], styles: string[]): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>raptscallions</title>
+<link rel="icon" href="data:,">
 ${styles.map((s) => `<link rel="stylesheet" href="${ASSET_URL}${s}">`).join("\n")}
 ${scripts.map((s) => `<script type="module" src="${ASSET_URL}${s}"></script>`).join("\n")}
 </head>

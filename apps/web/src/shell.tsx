@@ -41,6 +41,8 @@ export function Shell() {
       (t) => {
         setTheme(t);
         applyTheme(document.documentElement, t.theme);
+        const icon = document.querySelector<HTMLLinkElement>('link[rel="icon"]');
+        if (icon && t.theme.assets.favicon) icon.href = t.theme.assets.favicon.url;
       },
       () => setTheme(null), // the default look stays
     );

@@ -157,7 +157,9 @@ function LatestMessage(props: { sessionId: string }) {
   const last = room?.messages[room.messages.length - 1];
   if (!last) return <span class="muted">—</span>;
   const who = last.role === "user" ? "Student" : last.role === "assistant" ? "Tutor" : last.role === "teacher" ? "Teacher" : "System";
-  const text = last.content.length > 160 ? `…${last.content.slice(-160)}` : last.content;
+  // A growing answer shows its newest words; a finished message its first ones.
+  const long = last.content.length > 160;
+  const text = !long ? last.content : last.state === "streaming" ? `…${last.content.slice(-160)}` : `${last.content.slice(0, 160)}…`;
   return (
     <span class="latest" data-testid="latest-message" data-state={last.state ?? "complete"}>
       <strong>{who}:</strong> {text || "…"} {last.state === "streaming" ? <em class="muted">(answering)</em> : null}
