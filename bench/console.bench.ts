@@ -23,7 +23,7 @@ times.sort((a, b) => a - b);
 let jsGzip = 0;
 console.log("file                              raw        gzip");
 for (const [name, asset] of bundle.assets) {
-  const gz = Bun.gzipSync(asset.body, { level: 9 }).length;
+  const gz = Bun.gzipSync(asset.body as Uint8Array<ArrayBuffer>, { level: 9 }).length;
   if (name.endsWith(".js")) jsGzip += gz;
   console.log(`${name.padEnd(32)} ${kb(asset.body.length).padStart(9)} ${kb(gz).padStart(10)}`);
 }
