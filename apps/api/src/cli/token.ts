@@ -5,6 +5,7 @@
 import { SEED } from "@raptscallions/db";
 import { parseArgs } from "node:util";
 import { loadOrCreateDevKeys, mintSessionToken } from "../auth/dev-keys.ts";
+import { DEV_USERS } from "../auth/dev-users.ts";
 
 const { values, positionals } = parseArgs({
   args: process.argv.slice(2),
@@ -26,12 +27,7 @@ if (!who) {
   process.exit(2);
 }
 
-const seeded: Record<string, { clerkUserId: string; email: string; name: string }> = {
-  admin: SEED.users.admin,
-  principal: SEED.users.schoolAdmin,
-  teacher: SEED.users.teacher,
-  ...Object.fromEntries(SEED.users.students.map((s, i) => [`student${i + 1}`, s])),
-};
+const seeded: Record<string, { clerkUserId: string; email: string; name: string }> = Object.fromEntries(DEV_USERS.map((u) => [u.key, u]));
 const all = Object.values(seeded);
 const user = seeded[who] ?? all.find((u) => u.email === who || u.clerkUserId === who);
 const userId = user?.clerkUserId ?? (who.startsWith("user_") ? who : `user_dev_${who.replace(/[^A-Za-z0-9]/g, "_")}`);
