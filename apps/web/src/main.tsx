@@ -61,7 +61,13 @@ function App() {
     [phase],
   );
 
-  if (phase.kind === "loading") return <p class="boot" role="status">Loading…</p>;
+  if (phase.kind === "loading") {
+    return (
+      <main class="boot">
+        <p role="status">Loading…</p>
+      </main>
+    );
+  }
   if (phase.kind === "failed") {
     return (
       <main class="boot">

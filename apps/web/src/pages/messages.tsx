@@ -62,7 +62,7 @@ export function MessageList(props: { messages: MessageDto[]; me: string; student
     end.current?.scrollIntoView({ block: "end" });
   }, [props.messages.length, last?.content.length]);
   return (
-    <ol class="messages" data-testid="messages" aria-label="Conversation">
+    <ol class="messages" data-testid="messages" aria-label="Conversation" tabIndex={0}>
       {props.messages.map((m) => (
         <Message key={m.id} m={m} mine={props.studentId === props.me} />
       ))}

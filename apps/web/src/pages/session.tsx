@@ -1,7 +1,7 @@
 /** @jsxImportSource preact */
 import { useState } from "preact/hooks";
 import { errorText, useSigned } from "../context.ts";
-import { useRoom } from "../hooks.ts";
+import { useObservable, useRoom } from "../hooks.ts";
 import { Link } from "../router.tsx";
 import { Announcer, MessageList } from "./messages.tsx";
 
@@ -13,6 +13,7 @@ import { Announcer, MessageList } from "./messages.tsx";
 export function SessionPage(props: { sessionId: string }) {
   const { client, me } = useSigned();
   const room = useRoom(client, `session:${props.sessionId}`);
+  const connection = useObservable(client.connection).status;
   const [error, setError] = useState<string | null>(null);
 
   if (!room || (room.status === "joining" && !room.session)) return <p role="status">Opening the chat…</p>;
@@ -61,6 +62,11 @@ export function SessionPage(props: { sessionId: string }) {
             End session
           </button>
         </div>
+      ) : null}
+      {connection === "offline" || connection === "connecting" ? (
+        <p class="notice" role="status">
+          Reconnecting… the chat catches up by itself (nothing is lost or repeated); anything you send now goes out once the connection is back.
+        </p>
       ) : null}
       <MessageList messages={room.messages} me={me.user.id} studentId={session?.studentId ?? null} />
       <Announcer messages={room.messages} ready={room.session !== null} />
