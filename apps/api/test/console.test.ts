@@ -141,6 +141,39 @@ describe("/app serving", () => {
   });
 });
 
+describe("route listing", () => {
+  // Routes outside /api are not REST operations, so neither the OpenAPI document nor the hostile
+  // REST sweep lists them; each is named here with why, and a new one must be added on purpose.
+  const NON_API: Record<string, string> = {
+    "GET /health": "liveness probe (skeleton.test.ts)",
+    "GET /ready": "readiness probe (skeleton.test.ts)",
+    "GET /metrics": "Prometheus text (skeleton.test.ts)",
+    "GET /ws": "WebSocket upgrade (hostile-input-ws.test.ts)",
+    "GET /openapi.json": "the document itself (openapi.test.ts)",
+    "GET /docs": "the reference page (openapi.test.ts)",
+    "POST /v1/chat/completions": "built-in dev model, served only to this process's gateway client (ai-embedded.test.ts)",
+    "POST /v1/moderations": "built-in dev model's moderation endpoint (modules-moderation.test.ts)",
+    "GET /v1/models": "built-in dev model's model list (ai-embedded.test.ts)",
+    "GET /app/config.json": "static console config (this file)",
+    "GET /app/assets/:file": "static console assets, hostile paths above (this file)",
+    "GET /app/assets/*": "404 for anything else under assets (this file)",
+    "GET /app": "console index.html (this file)",
+    "GET /app/*": "console index.html for client routes (this file)",
+  };
+
+  test("every mounted route is in the OpenAPI document or listed here with a reason", async () => {
+    const deps = await testDeps(db);
+    const app = createApp({ ...deps, console: { load: async () => fakeBundle() }, config: { ...deps.config, devModel: { tokensPerSecond: 1000, apiKey: "k" } } });
+    const doc = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
+    const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
+    const toDoc = (path: string) => path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?\??/g, "{$1}");
+    const mounted = [...new Set(app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`))];
+    expect(mounted.filter((route) => !documented.has(toDoc(route)) && !(route in NON_API))).toEqual([]);
+    // And the list names only routes that exist (no stale excuses).
+    expect(Object.keys(NON_API).filter((route) => !mounted.includes(route))).toEqual([]);
+  });
+});
+
 describe("the real build (Bun.build)", () => {
   test("index.html names content-hashed, minified assets that are served", async () => {
     const app = await appWith(buildConsole);
