@@ -59,8 +59,9 @@ function ClassView(props: { data: ClassData; room: ReturnType<typeof useRoom> })
     const byStudent = new Map<string, SessionDto>();
     for (const s of all.values()) {
       const prev = byStudent.get(s.studentId);
-      const better = !prev || (prev.state === "completed" && s.state !== "completed") || (prev.state === s.state && s.startedAt > prev.startedAt) || (s.state !== "completed" && s.startedAt > prev.startedAt);
-      if (better) byStudent.set(s.studentId, s);
+      // An open session beats an ended one; among equals, the latest started.
+      const open = (x: SessionDto) => x.state !== "completed";
+      if (!prev || (open(s) && !open(prev)) || (open(s) === open(prev) && s.startedAt > prev.startedAt)) byStudent.set(s.studentId, s);
     }
     return byStudent;
   }, [data.sessions, room?.sessions]);
