@@ -1,4 +1,5 @@
 /** @jsxImportSource preact */
+import type { SessionDto } from "@raptscallions/client";
 import type { StartSessionBody } from "@raptscallions/core";
 import { useState } from "preact/hooks";
 import { errorText, rolesOf, useSigned } from "../context.ts";
@@ -63,7 +64,14 @@ function StudentHome() {
       <section aria-labelledby="my-classes">
         <h2 id="my-classes">My classes</h2>
         {classes.map((c) => (
-          <ClassAssignments key={c.id} classId={c.id} name={c.name} busy={busy} onStart={(assignmentId) => void start({ assignmentId })} />
+          <ClassAssignments
+            key={c.id}
+            classId={c.id}
+            name={c.name}
+            busy={busy}
+            open={sessions.status === "ok" ? sessions.value.items.filter((s) => s.state !== "completed") : []}
+            onStart={(assignmentId) => void start({ assignmentId })}
+          />
         ))}
       </section>
       <section aria-labelledby="my-tools">
@@ -105,7 +113,7 @@ function StudentHome() {
   );
 }
 
-function ClassAssignments(props: { classId: string; name: string; busy: boolean; onStart(assignmentId: string): void }) {
+function ClassAssignments(props: { classId: string; name: string; busy: boolean; open: SessionDto[]; onStart(assignmentId: string): void }) {
   const { client } = useSigned();
   const [assignments] = useLoad(() => client.rest("listClassAssignments", { params: { id: props.classId }, query: { limit: 50 } }), [props.classId]);
   return (
@@ -121,6 +129,11 @@ function ClassAssignments(props: { classId: string; name: string; busy: boolean;
                 <strong>{a.title}</strong>
                 {a.dueAt ? <span class="muted"> — due {new Date(a.dueAt).toLocaleDateString()}</span> : null}
                 <p class="muted">{a.instructions}</p>
+                {props.open.find((s) => s.assignmentId === a.id) ? (
+                  <>
+                    <Link to={`/sessions/${props.open.find((s) => s.assignmentId === a.id)?.id ?? ""}`}>Continue “{a.title}”</Link>{" "}
+                  </>
+                ) : null}
                 <button type="button" disabled={props.busy} onClick={() => props.onStart(a.id)}>
                   Start “{a.title}”
                 </button>
