@@ -5,11 +5,14 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { createApp } from "../src/app.ts";
 import { requireUser } from "../src/auth/middleware.ts";
-import { buildOpenApiDocument, describeRoute, jsonBody, pathParams, queryParams, registerRouteDoc, toOpenApiPath } from "../src/openapi/index.ts";
+import { type RouteDoc, routeDocOf } from "../src/openapi/describe.ts";
+import { buildOpenApiDocument, describeRoute, jsonBody, pathParams, queryParams, toOpenApiPath } from "../src/openapi/index.ts";
 import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { type Fixture, fixtureBody, makeRestFixtures, pathOf } from "./helpers/rest-fixtures.ts";
 
 type Op = {
   summary?: string;
+  tags?: string[];
   security?: unknown[];
   "x-access"?: string;
   parameters?: { name: string; in: string; required: boolean }[];
@@ -21,19 +24,34 @@ type Doc = { openapi: string; paths: Record<string, Record<string, Op>>; compone
 let db: DbHandle;
 let app: ReturnType<typeof createApp>;
 let doc: Doc;
+let fixtures: Record<string, Fixture>;
+let headersOf: Awaited<ReturnType<typeof makeRestFixtures>>["headersOf"];
 
 beforeAll(async () => {
   db = await createTestDb();
-  app = createApp(await testDeps(db));
+  const deps = await testDeps(db);
+  // The embedded dev model mounted too, so its routes are held to the same rules.
+  app = createApp({ ...deps, config: { ...deps.config, devModel: { tokensPerSecond: 1000, apiKey: "dev-model-key" } } });
   const res = await app.request("/openapi.json");
   expect(res.status).toBe(200);
   doc = (await res.json()) as Doc;
+  ({ fixtures, headersOf } = await makeRestFixtures(db, app));
 }, 120_000);
 afterAll(async () => {
   await db.close();
 });
 
-const MINE = ["groups", "classes", "tools", "assignments", "submissions", "ai", "audit"];
+/**
+ * Operations anyone may call without a session token: probes and docs, the socket (its ticket is
+ * the credential), webhooks (signed by Svix), theme images (shown on sign-in pages) and what exists
+ * only in development (dev sign-in, the embedded dev model, the console's static files). Any other
+ * operation must require a signed-in user.
+ */
+const PUBLIC = ["/health", "/ready", "/metrics", "/openapi.json", "/docs", "/ws", "/api/webhooks/", "/api/theme-assets/", "/api/dev/", "/v1/", "/app"];
+/** Answers that are not this API's JSON: metrics text, HTML, the document itself, image bytes, OpenAI's shapes. */
+const NOT_JSON = ["/metrics", "/docs", "/openapi.json", "/api/theme-assets/", "/v1/"];
+const isPublic = (path: string) => PUBLIC.some((p) => path === p || (p.endsWith("/") ? path.startsWith(p) : path.startsWith(`${p}/`)));
+
 const operations = () =>
   Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, op })));
 const stripMeta = (s: Record<string, unknown>) => {
@@ -42,36 +60,99 @@ const stripMeta = (s: Record<string, unknown>) => {
 };
 
 describe("GET /openapi.json", () => {
-  test("is OpenAPI 3.1 and lists every mounted /api route, /api/me included", () => {
+  test("is OpenAPI 3.1 and holds exactly the routes mounted on the app", () => {
     expect(doc.openapi).toBe("3.1.0");
-    const mounted = app.routes.filter((r) => r.method !== "ALL" && r.path.startsWith("/api/"));
-    expect(mounted.length).toBeGreaterThan(40);
-    for (const r of mounted) {
-      const item = doc.paths[toOpenApiPath(r.path)];
-      expect({ route: `${r.method} ${r.path}`, documented: Boolean(item?.[r.method.toLowerCase()]) }).toEqual({
-        route: `${r.method} ${r.path}`,
-        documented: true,
-      });
-    }
-    const me = doc.paths["/api/me"]?.get;
-    expect(me?.responses["200"]?.content?.["application/json"]?.schema).toBeDefined();
-    expect(me?.security).toEqual([{ bearerAuth: [] }]);
+    const mounted = new Set(app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${toOpenApiPath(r.path)}`));
+    expect(mounted.size).toBeGreaterThan(70);
+    const documented = new Set(operations().map(({ path, method }) => `${method.toUpperCase()} ${path}`));
+    expect([...mounted].filter((r) => !documented.has(r))).toEqual([]);
+    expect([...documented].filter((r) => !mounted.has(r))).toEqual([]);
+    for (const path of ["/api/me", "/api/sessions", "/api/realtime/tickets", "/health", "/ws", "/v1/chat/completions"]) expect(doc.paths[path]).toBeDefined();
   });
 
-  test("each of this API's operations says who may call it, its success body and its errors", () => {
-    const mine = operations().filter(({ op }) => MINE.some((t) => (op as { tags?: string[] }).tags?.includes(t)));
-    expect(mine.length).toBeGreaterThanOrEqual(43);
-    for (const { path, method, op } of mine) {
+  test("every operation is described: summary, who may call it, security unless public, success and error responses", () => {
+    const problems: string[] = [];
+    for (const { path, method, op } of operations()) {
       const label = `${method.toUpperCase()} ${path}`;
-      expect({ label, access: typeof op["x-access"] }).toEqual({ label, access: "string" });
-      expect({ label, security: op.security }).toEqual({ label, security: [{ bearerAuth: [] }] });
-      expect({ label, has401: Boolean(op.responses["401"]) }).toEqual({ label, has401: true });
-      const success = Object.entries(op.responses).find(([status]) => status.startsWith("2"));
-      expect(success).toBeDefined();
-      if (success && success[0] !== "204") expect({ label, body: Boolean(success[1].content) }).toEqual({ label, body: true });
-      if (path.includes("{")) expect({ label, has404: Boolean(op.responses["404"]) }).toEqual({ label, has404: true });
+      // Set only by describeRoute: a route mounted without one has neither.
+      if (typeof op["x-access"] !== "string" || !op.summary || op.summary === `${method.toUpperCase()} ${path}`) problems.push(`${label}: not described`);
+      if (!op.tags?.length) problems.push(`${label}: no tag`);
+      const statuses = Object.keys(op.responses);
+      if (!statuses.some((s) => /^(2\d\d|101)$/.test(s))) problems.push(`${label}: no success response`);
+      if (isPublic(path)) {
+        if (op.security !== undefined) problems.push(`${label}: public, yet documented as needing a token`);
+      } else {
+        if (JSON.stringify(op.security) !== JSON.stringify([{ bearerAuth: [] }])) problems.push(`${label}: no security requirement`);
+        if (!statuses.includes("401")) problems.push(`${label}: no 401`);
+      }
+      if (path.includes("{") && !statuses.includes("404")) problems.push(`${label}: no 404`);
+      for (const [status, r] of Object.entries(op.responses)) {
+        const jsonAnswer = /^2\d\d$/.test(status) && status !== "204" && !NOT_JSON.some((p) => path.startsWith(p));
+        if (jsonAnswer && !r.content?.["application/json"]?.schema) problems.push(`${label}: ${status} has no body schema`);
+      }
     }
+    expect(problems).toEqual([]);
   });
+
+  test("a JSON body is documented exactly where an operation takes one (checked against a valid call of each)", () => {
+    const problems: string[] = [];
+    for (const [label, fx] of Object.entries(fixtures)) {
+      const [method = "", path = ""] = label.split(" ");
+      const op = doc.paths[path]?.[method.toLowerCase()];
+      if (!op) {
+        problems.push(`${label}: fixture for an operation the document lacks`);
+        continue;
+      }
+      const documented = Boolean(op.requestBody?.content["application/json"].schema);
+      if (Boolean(fx.body) !== documented) problems.push(`${label}: takes ${fx.body ? "a JSON body" : "no JSON body"}, documented ${documented ? "with" : "without"} one`);
+    }
+    expect(problems).toEqual([]);
+    // Every REST operation has a valid call to check it against (webhooks: signed by Svix, in their own tests).
+    const rest = operations().filter(({ path }) => path.startsWith("/api/") && !path.startsWith("/api/webhooks/"));
+    expect(rest.map(({ path, method }) => `${method.toUpperCase()} ${path}`).filter((l) => !fixtures[l])).toEqual([]);
+  });
+
+  test("every success status an operation answers is documented, with a body its documented schema accepts", async () => {
+    const docs = new Map<string, RouteDoc>();
+    for (const r of app.routes) {
+      const d = routeDocOf(r.handler);
+      if (d) docs.set(`${r.method} ${toOpenApiPath(r.path)}`, d);
+    }
+    // Reads, writes, archives (which close a class or tool to further writes), deletes.
+    const order = (op: string) => (op.startsWith("GET") ? 0 : op.startsWith("DELETE") ? 3 : op.endsWith("/archive") ? 2 : 1);
+    const problems: string[] = [];
+    const seen = new Set<string>();
+    const conflicted = new Set<string>();
+    for (const label of Object.keys(fixtures).sort((x, y) => order(x) - order(y))) {
+      const fx = fixtures[label];
+      if (!fx || fx.baseline === false) continue;
+      // Writes twice: a repeat is how idempotent operations reach their other success status.
+      for (let round = 0; round < (label.startsWith("GET") ? 1 : 2); round++) {
+        const body = fixtureBody(fx);
+        const headers: Record<string, string> = { ...headersOf[fx.as] };
+        if (body) headers["content-type"] = body.type;
+        const res = await app.request(pathOf(label, fx.params, fx.query), { method: label.split(" ")[0], headers, body: body?.text as BodyInit | undefined });
+        // Read every body, so no streamed file is left open.
+        const text = await res.text();
+        if (res.status === 409) conflicted.add(label);
+        if (res.status < 200 || res.status >= 300) continue;
+        seen.add(label);
+        const documented = docs.get(label)?.responses[res.status];
+        if (!documented) {
+          problems.push(`${label} answered ${res.status}, documented ${Object.keys(docs.get(label)?.responses ?? {}).join("/")}`);
+          continue;
+        }
+        if (!documented.schema) continue;
+        const parsed = documented.schema.safeParse(JSON.parse(text));
+        if (!parsed.success) problems.push(`${label} ${res.status}: body does not match its schema: ${parsed.error.issues.slice(0, 2).map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    // Each operation answered with success at least once (or met a business rule, 409: deleting an
+    // assignment that has submissions), so none was checked vacuously.
+    expect(Object.keys(fixtures).filter((l) => fixtures[l]?.baseline !== false && !seen.has(l) && !conflicted.has(l))).toEqual([]);
+    expect(seen.size).toBeGreaterThan(60);
+  }, 120_000);
 
   test("request and response schemas are generated from the same zod schemas the validators use", () => {
     const create = doc.paths["/api/groups"]?.post;
@@ -129,7 +210,7 @@ describe("GET /docs", () => {
 });
 
 describe("buildOpenApiDocument", () => {
-  test("documents any mounted route: described, merely validated, or registered from outside", () => {
+  test("documents any mounted route, and marks one without describeRoute by leaving out who may call it", () => {
     const sub = new Hono();
     sub.get("/:id", describeRoute({ summary: "A thing", access: "anyone", responses: { 200: { description: "ok", schema: groupSchema } }, errors: [409] }), requireUser, pathParams(idParamSchema), queryParams(pageQuerySchema), (c) => c.json({}));
     sub.post("/", jsonBody(createGroupBodySchema), (c) => c.json({}, 201));
@@ -137,10 +218,9 @@ describe("buildOpenApiDocument", () => {
     const root = new Hono();
     root.route("/api/things", sub);
     root.get("/outside", (c) => c.text("not api"));
-    registerRouteDoc("GET", "/api/things/plain/:slug{[a-z]+}", { summary: "Registered elsewhere", access: "public", responses: { 200: { description: "text" } } });
 
     const built = buildOpenApiDocument(root.routes, { title: "t", version: "1" }) as unknown as Doc;
-    expect(Object.keys(built.paths).sort()).toEqual(["/api/things", "/api/things/plain/{slug}", "/api/things/{id}"]);
+    expect(Object.keys(built.paths).sort()).toEqual(["/api/things", "/api/things/plain/{slug}", "/api/things/{id}", "/outside"]);
     const described = built.paths["/api/things/{id}"]?.get;
     expect(described).toMatchObject({ summary: "A thing", "x-access": "anyone", security: [{ bearerAuth: [] }] });
     expect(Object.keys(described?.responses ?? {})).toEqual(["200", "400", "401", "403", "404", "409"]);
@@ -149,7 +229,9 @@ describe("buildOpenApiDocument", () => {
     expect(validated?.security).toBeUndefined();
     expect(validated?.requestBody).toBeDefined();
     expect(Object.keys(validated?.responses ?? {})).toEqual(["200", "400", "413", "415", "422"]);
-    expect(built.paths["/api/things/plain/{slug}"]?.get?.summary).toBe("Registered elsewhere");
+    const plain = built.paths["/api/things/plain/{slug}"]?.get;
+    expect(plain?.summary).toBe("GET /api/things/plain/{slug}");
+    expect(plain?.["x-access"]).toBeUndefined();
     expect(Object.keys(built.components.responses ?? {}).sort()).toEqual(["E400", "E401", "E403", "E404", "E409", "E413", "E415", "E422"]);
   });
 });

@@ -18,6 +18,8 @@ export interface RouteDoc {
   access: string;
   /** Success responses by status. */
   responses: Record<number, ResponseDoc>;
+  /** Query parameters a handler reads itself (no `queryParams` validator), for the document. */
+  query?: ZodType;
   /** Error statuses beyond those implied by auth and validators (e.g. 409). */
   errors?: number[];
   operationId?: string;
@@ -67,16 +69,4 @@ export function routeDocOf(handler: unknown): RouteDoc | undefined {
 }
 export function inputDocOf(handler: unknown): InputDoc | undefined {
   return typeof handler === "function" ? inputDocs.get(handler) : undefined;
-}
-
-// Routes whose modules cannot (or do not yet) carry describeRoute, e.g. /api/me: documented here
-// by method and Hono path. Another module may call registerRouteDoc for its own routes.
-const externalDocs = new Map<string, { doc: RouteDoc; inputs: InputDoc[] }>();
-
-/** Documents a mounted route from outside its chain (`path` as mounted, e.g. `/api/me`). */
-export function registerRouteDoc(method: string, path: string, doc: RouteDoc, inputs: InputDoc[] = []): void {
-  externalDocs.set(`${method.toUpperCase()} ${path}`, { doc, inputs });
-}
-export function externalDocOf(method: string, path: string) {
-  return externalDocs.get(`${method.toUpperCase()} ${path}`);
 }

@@ -1,7 +1,7 @@
 import { errorBodySchema } from "@raptscallions/core";
 import { z, type ZodType } from "zod";
 import { requireUser } from "../auth/middleware.ts";
-import { externalDocOf, type InputDoc, inputDocOf, type RouteDoc, routeDocOf } from "./describe.ts";
+import { type InputDoc, inputDocOf, type RouteDoc, routeDocOf } from "./describe.ts";
 
 /** A mounted route as Hono lists it in `app.routes`. */
 export interface MountedRoute {
@@ -85,7 +85,8 @@ function buildOperation(
   authenticated: boolean,
   usedErrors: Set<number>,
 ): Operation {
-  const tag = path.split("/").filter(Boolean)[1] ?? "api";
+  const segments = path.split("/").filter(Boolean);
+  const tag = (segments[0] === "api" ? segments[1] : segments[0]) ?? "api";
   const op: Operation = {
     operationId: doc?.operationId ?? operationIdFor(method, path),
     summary: doc?.summary ?? `${method} ${toOpenApiPath(path)}`,
@@ -109,6 +110,7 @@ function buildOperation(
   }
   const queryInput = inputs.find((i) => i.target === "query");
   if (queryInput) params.push(...objectParameters(queryInput.schema, "query"));
+  else if (doc?.query) params.push(...objectParameters(doc.query, "query"));
   if (params.length > 0) op.parameters = params;
 
   const bodyInput = inputs.find((i) => i.target === "json");
@@ -137,14 +139,16 @@ function buildOperation(
 }
 
 /**
- * Builds the OpenAPI 3.1 document of every mounted `/api` route from the routes themselves:
- * request schemas from the validators in each chain, responses and access from `describeRoute`
- * (or `registerRouteDoc`), authentication from the presence of `requireUser`.
+ * Builds the OpenAPI 3.1 document of every mounted route from the routes themselves:
+ * request schemas from the validators in each chain, responses and access from `describeRoute`,
+ * authentication from the presence of `requireUser`. A route without `describeRoute` still
+ * appears (with a placeholder summary and no `x-access`), and the OpenAPI test fails on it.
  */
 export function buildOpenApiDocument(routes: readonly MountedRoute[], info: OpenApiDocument["info"]): OpenApiDocument {
   const byRoute = new Map<string, { method: string; path: string; handlers: unknown[] }>();
   for (const r of routes) {
-    if (r.method === "ALL" || !r.path.startsWith("/api/")) continue;
+    // `ALL` entries are middleware (`app.use`), not operations.
+    if (r.method === "ALL") continue;
     const key = `${r.method} ${r.path}`;
     const entry = byRoute.get(key) ?? { method: r.method, path: r.path, handlers: [] };
     entry.handlers.push(r.handler);
@@ -155,9 +159,8 @@ export function buildOpenApiDocument(routes: readonly MountedRoute[], info: Open
   const usedErrors = new Set<number>();
   const sorted = [...byRoute.values()].sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
   for (const { method, path, handlers } of sorted) {
-    const external = externalDocOf(method, path);
-    const doc = handlers.map(routeDocOf).find((d) => d !== undefined) ?? external?.doc;
-    const inputs = [...handlers.map(inputDocOf).filter((d) => d !== undefined), ...(external?.inputs ?? [])];
+    const doc = handlers.map(routeDocOf).find((d) => d !== undefined);
+    const inputs = handlers.map(inputDocOf).filter((d) => d !== undefined);
     const authenticated = handlers.includes(requireUser);
     const openPath = toOpenApiPath(path);
     paths[openPath] ??= {};

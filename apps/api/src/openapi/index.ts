@@ -1,4 +1,4 @@
-export { describeRoute, jsonBody, pathParams, queryParams, registerRouteDoc } from "./describe.ts";
+export { describeRoute, jsonBody, pathParams, queryParams } from "./describe.ts";
 export type { InputDoc, ResponseDoc, RouteDoc } from "./describe.ts";
 export { buildOpenApiDocument, toOpenApiPath } from "./generate.ts";
 export type { MountedRoute, OpenApiDocument } from "./generate.ts";

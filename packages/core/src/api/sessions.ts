@@ -57,3 +57,37 @@ export const messagePageSchema = pageOf(messageDtoSchema);
 
 /** `POST /api/sessions/:id/stop`: the answer being stopped, if one was streaming. */
 export const stopGenerationResponseSchema = z.object({ messageId: z.uuid().nullable() });
+
+/** `{ session }`: what starting, pausing, resuming and ending a session answer. */
+export const sessionResponseSchema = z.object({ session: sessionDtoSchema });
+
+/** What a `snapshot` frame carries and `GET /api/sessions/:id/snapshot` answers as `payload`: the last 200 messages. */
+export const sessionSnapshotPayloadSchema = z.object({
+  session: sessionDtoSchema,
+  messages: z.array(messageDtoSchema),
+  streamingMessageId: z.string().nullable(),
+  truncated: z.boolean(),
+});
+
+/** `GET /api/sessions/:id/snapshot`: the snapshot frame's content over REST. */
+export const sessionSnapshotResponseSchema = z.object({
+  room: z.string(),
+  epoch: z.string().nullable(),
+  offset: z.number().int(),
+  payload: sessionSnapshotPayloadSchema,
+});
+
+/** `POST /api/sessions/:id/teacher-messages`. */
+export const teacherMessageResponseSchema = z.object({ message: messageDtoSchema, duplicate: z.boolean() });
+
+/** `POST /api/sessions/:id/submit`: the attempt, now submitted. */
+export const submitSessionResponseSchema = z.object({
+  submission: z.object({
+    id: z.uuid(),
+    assignmentId: z.uuid(),
+    attempt: z.number().int(),
+    state: z.string(),
+    submittedAt: z.string().nullable(),
+    sessionId: z.uuid(),
+  }),
+});

@@ -2,6 +2,7 @@ import { createDevModelApp } from "@raptscallions/gateway";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { timingSafeEqual } from "hono/utils/buffer";
+import { describeRoute } from "../../openapi/index.ts";
 
 /** Where the dev model is mounted; requests under it skip the JSON API's body limit. */
 export const DEV_MODEL_PREFIX = "/v1";
@@ -43,7 +44,19 @@ export function devModelRoutes(opts: { tokensPerSecond: number; apiKey: string }
       onError: (c) => c.json(openAIError("Request body too large", null), 413),
     }),
   );
-  app.route("/", createDevModelApp({ tokensPerSecond: opts.tokensPerSecond }));
+  // Each operation is declared here (described like every other route) and answered by the model
+  // app, which lives in the gateway package and knows nothing of the API's route descriptions.
+  const model = new Hono().route(DEV_MODEL_PREFIX, createDevModelApp({ tokensPerSecond: opts.tokensPerSecond }));
+  const forward = (c: { req: { raw: Request } }) => model.fetch(c.req.raw);
+  const tags = ["dev-model"];
+  const access = "dev only: this server's own AI service, with the key it was started with (Bearer)";
+  app.get("/models", describeRoute({ summary: "The dev models (OpenAI-compatible)", tags, access, responses: { 200: { description: "OpenAI model list" } } }), forward);
+  app.post(
+    "/chat/completions",
+    describeRoute({ summary: "A chat completion from the dev model (OpenAI-compatible, streams with `stream: true`)", tags, access, responses: { 200: { description: "OpenAI chat completion or SSE stream" } } }),
+    forward,
+  );
+  app.post("/moderations", describeRoute({ summary: "Moderation by the dev model (OpenAI-compatible)", tags, access, responses: { 200: { description: "OpenAI moderation result" } } }), forward);
   return app;
 }
 
