@@ -93,6 +93,7 @@ export async function makeRestFixtures(db: DbHandle, app: Pick<Hono, "request">)
     "POST /api/classes/{id}/archive": { as: "admin", params: { id: s.cls.id } },
     "GET /api/classes/{id}/assignments": { as: "teacher", params: { id: s.cls.id }, query: page },
     "POST /api/classes/{id}/assignments": { as: "teacher", params: { id: s.cls.id }, body: { ...assignmentBody, toolId: s.tool.id, toolVersion: 1 } },
+    "GET /api/classes/{id}/presence": { as: "teacher", params: { id: s.cls.id } },
     "GET /api/classes/{id}/members": { as: "teacher", params: { id: s.cls.id }, query: page },
     "POST /api/classes/{id}/members": { as: "teacher", params: { id: s.cls.id }, body: { userId: newStudent.id, role: "student" } },
     "DELETE /api/classes/{id}/members/{userId}": { as: "teacher", params: { id: s.cls.id, userId: classLeaver.id } },

@@ -45,3 +45,9 @@ export type ClassMemberDto = z.infer<typeof classMemberSchema>;
 export const addClassMemberBodySchema = z.object({ userId: z.uuid(), role: classRoleSchema });
 export type AddClassMemberBody = z.infer<typeof addClassMemberBodySchema>;
 export const classMemberParamsSchema = z.object({ id: z.uuid(), userId: z.uuid() });
+
+/** `GET /api/classes/:id/presence`: who is in the class room now (students in a session of it, teachers watching). */
+export const classPresenceSchema = z.object({
+  items: z.array(z.object({ userId: z.string(), role: z.string(), connections: z.number().int() })),
+});
+export type ClassPresence = z.infer<typeof classPresenceSchema>;

@@ -1,5 +1,6 @@
 import {
   addClassMemberBodySchema,
+  classPresenceSchema,
   classMemberParamsSchema,
   classMemberSchema,
   classSchema,
@@ -16,6 +17,7 @@ import type { AppEnv } from "../../deps.ts";
 import { describeRoute, jsonBody, pathParams, queryParams } from "../../openapi/index.ts";
 import { getClass, listClasses } from "../../services/classes/list.ts";
 import { addClassMember, listClassMembers, removeClassMember } from "../../services/classes/members.ts";
+import { listClassPresence } from "../../services/classes/presence.ts";
 import { archiveClass, createClass, updateClass } from "../../services/classes/write.ts";
 import { serviceContext } from "../../services/context.ts";
 
@@ -77,6 +79,20 @@ export function classRoutes() {
     pathParams(idParamSchema),
     queryParams(pageQuerySchema),
     async (c) => c.json(await listClassMembers({ ctx: serviceContext(c), input: { ...c.req.valid("param"), ...c.req.valid("query") } }), 200),
+  );
+
+  app.get(
+    "/:id/presence",
+    describeRoute({
+      summary: "Who is in the class room now",
+      description: "Students with a session of the class open and staff watching it. Live changes arrive as `presence.changed` events in `class:<id>`; load this after a `reset`.",
+      tags,
+      access: manage,
+      responses: { 200: { description: "Everyone online, once per user", schema: classPresenceSchema } },
+    }),
+    requireUser,
+    pathParams(idParamSchema),
+    async (c) => c.json(await listClassPresence({ ctx: { ...serviceContext(c), presence: c.var.deps.presence }, input: c.req.valid("param") }), 200),
   );
 
   app.post(
