@@ -1,7 +1,11 @@
 import {
+  addClassMemberBodySchema,
   alertSchema,
+  applyThemeTemplateSchema,
   assignmentSchema,
+  classMemberParamsSchema,
   classMemberSchema,
+  classPresenceSchema,
   classSchema,
   groupSchema,
   idParamSchema,
@@ -9,106 +13,113 @@ import {
   listClassesQuerySchema,
   listGroupsQuerySchema,
   listSessionsQuerySchema,
+  listThemeAssetsQuerySchema,
   listToolsQuerySchema,
   meResponseSchema,
   messagePageSchema,
   pageOf,
   pageQuerySchema,
+  resolvedThemeSchema,
   sendMessageBodySchema,
   sendMessageResponseSchema,
+  sessionDtoSchema,
+  sessionResponseSchema,
+  sessionSnapshotResponseSchema,
   sessionWithRoomSchema,
   startSessionBodySchema,
-  resolvedThemeSchema,
-  sessionDtoSchema,
   stopGenerationResponseSchema,
+  submitSessionResponseSchema,
+  teacherMessageResponseSchema,
+  themeAssetListResponseSchema,
   themePatchSchema,
   themeTemplatesResponseSchema,
   ticketResponseSchema,
+  toolDetailSchema,
   toolSchema,
   usageSummaryQuerySchema,
   usageSummarySchema,
 } from "@raptscallions/core";
 import { z } from "zod";
 
+const page = pageQuerySchema.partial();
+const byId = idParamSchema;
+
 /**
- * Every REST operation the client calls, in one table: method, path template and the zod schemas
- * from @raptscallions/core that the server validates with. Types of inputs and results come from
- * those schemas, so a changed schema breaks the client at compile time, not at run time.
+ * Every REST operation the client calls, in one table: method, path template, success statuses
+ * and the zod schemas from @raptscallions/core that the server validates with and documents in
+ * /openapi.json. Types of inputs and results come from those schemas, so a changed schema breaks
+ * the client at compile time; test/rest-table.test.ts checks each row against the OpenAPI
+ * document (path, method, statuses, body and response schemas), so a row cannot drift from the
+ * route it names.
  */
 export const operations = {
+  // Realtime and the live path.
   createTicket: { method: "POST", path: "/api/realtime/tickets", status: [201], response: ticketResponseSchema },
-  startSession: {
+  startSession: { method: "POST", path: "/api/sessions", status: [201], body: startSessionBodySchema, response: sessionResponseSchema },
+  listSessions: { method: "GET", path: "/api/sessions", query: listSessionsQuerySchema.partial(), status: [200], response: pageOf(sessionDtoSchema) },
+  getSession: { method: "GET", path: "/api/sessions/:id", params: byId, status: [200], response: sessionWithRoomSchema },
+  getSessionSnapshot: { method: "GET", path: "/api/sessions/:id/snapshot", params: byId, status: [200], response: sessionSnapshotResponseSchema },
+  listMessages: { method: "GET", path: "/api/sessions/:id/messages", params: byId, query: page, status: [200], response: messagePageSchema },
+  sendMessage: { method: "POST", path: "/api/sessions/:id/messages", params: byId, body: sendMessageBodySchema, status: [200, 201], response: sendMessageResponseSchema },
+  postTeacherMessage: {
     method: "POST",
-    path: "/api/sessions",
-    status: [201],
-    body: startSessionBodySchema,
-    response: z.object({ session: sessionWithRoomSchema.shape.session }),
-  },
-  getSession: { method: "GET", path: "/api/sessions/:id", params: idParamSchema, status: [200], response: sessionWithRoomSchema },
-  listMessages: {
-    method: "GET",
-    path: "/api/sessions/:id/messages",
-    params: idParamSchema,
-    query: pageQuerySchema.partial(),
-    status: [200],
-    response: messagePageSchema,
-  },
-  sendMessage: {
-    method: "POST",
-    path: "/api/sessions/:id/messages",
-    params: idParamSchema,
+    path: "/api/sessions/:id/teacher-messages",
+    params: byId,
     body: sendMessageBodySchema,
     status: [200, 201],
-    response: sendMessageResponseSchema,
+    response: teacherMessageResponseSchema,
   },
-  stopGeneration: {
-    method: "POST",
-    path: "/api/sessions/:id/stop",
-    params: idParamSchema,
-    status: [202],
-    response: stopGenerationResponseSchema,
-  },
-  // What a console needs beyond the live path: who am I, my classes and tools, a class's roster,
-  // sessions and alerts, teacher actions, the group tree, usage and themes.
+  stopGeneration: { method: "POST", path: "/api/sessions/:id/stop", params: byId, status: [202], response: stopGenerationResponseSchema },
+  pauseSession: { method: "POST", path: "/api/sessions/:id/pause", params: byId, status: [200], response: sessionResponseSchema },
+  resumeSession: { method: "POST", path: "/api/sessions/:id/resume", params: byId, status: [200], response: sessionResponseSchema },
+  endSession: { method: "POST", path: "/api/sessions/:id/end", params: byId, status: [200], response: sessionResponseSchema },
+  submitSession: { method: "POST", path: "/api/sessions/:id/submit", params: byId, status: [200], response: submitSessionResponseSchema },
+
+  // Who am I, and the classroom around me.
   getMe: { method: "GET", path: "/api/me", status: [200], response: meResponseSchema },
   listClasses: { method: "GET", path: "/api/classes", query: listClassesQuerySchema.partial(), status: [200], response: pageOf(classSchema) },
-  getClass: { method: "GET", path: "/api/classes/:id", params: idParamSchema, status: [200], response: classSchema },
-  listClassMembers: {
-    method: "GET",
-    path: "/api/classes/:id/members",
-    params: idParamSchema,
-    query: pageQuerySchema.partial(),
-    status: [200],
-    response: pageOf(classMemberSchema),
-  },
-  listClassAssignments: {
-    method: "GET",
-    path: "/api/classes/:id/assignments",
-    params: idParamSchema,
-    query: pageQuerySchema.partial(),
-    status: [200],
-    response: pageOf(assignmentSchema),
-  },
+  getClass: { method: "GET", path: "/api/classes/:id", params: byId, status: [200], response: classSchema },
+  listClassMembers: { method: "GET", path: "/api/classes/:id/members", params: byId, query: page, status: [200], response: pageOf(classMemberSchema) },
+  addClassMember: { method: "POST", path: "/api/classes/:id/members", params: byId, body: addClassMemberBodySchema, status: [201], response: classMemberSchema },
+  removeClassMember: { method: "DELETE", path: "/api/classes/:id/members/:userId", params: classMemberParamsSchema, status: [204], response: z.null() },
+  getClassPresence: { method: "GET", path: "/api/classes/:id/presence", params: byId, status: [200], response: classPresenceSchema },
+  listClassAssignments: { method: "GET", path: "/api/classes/:id/assignments", params: byId, query: page, status: [200], response: pageOf(assignmentSchema) },
+  getAssignment: { method: "GET", path: "/api/assignments/:id", params: byId, status: [200], response: assignmentSchema },
   listTools: { method: "GET", path: "/api/tools", query: listToolsQuerySchema.partial(), status: [200], response: pageOf(toolSchema) },
-  listSessions: { method: "GET", path: "/api/sessions", query: listSessionsQuerySchema.partial(), status: [200], response: pageOf(sessionDtoSchema) },
-  pauseSession: { method: "POST", path: "/api/sessions/:id/pause", params: idParamSchema, status: [200], response: z.object({ session: sessionDtoSchema }) },
-  resumeSession: { method: "POST", path: "/api/sessions/:id/resume", params: idParamSchema, status: [200], response: z.object({ session: sessionDtoSchema }) },
-  endSession: { method: "POST", path: "/api/sessions/:id/end", params: idParamSchema, status: [200], response: z.object({ session: sessionDtoSchema }) },
+  getTool: { method: "GET", path: "/api/tools/:id", params: byId, status: [200], response: toolDetailSchema },
+
+  // Alerts a teacher reviews.
   listAlerts: { method: "GET", path: "/api/alerts", query: listAlertsQuerySchema.partial(), status: [200], response: pageOf(alertSchema) },
-  acknowledgeAlert: { method: "POST", path: "/api/alerts/:id/acknowledge", params: idParamSchema, status: [200], response: alertSchema },
-  dismissAlert: { method: "POST", path: "/api/alerts/:id/dismiss", params: idParamSchema, status: [200], response: alertSchema },
+  acknowledgeAlert: { method: "POST", path: "/api/alerts/:id/acknowledge", params: byId, status: [200], response: alertSchema },
+  dismissAlert: { method: "POST", path: "/api/alerts/:id/dismiss", params: byId, status: [200], response: alertSchema },
+
+  // The group tree, usage and themes (admins).
   listGroups: { method: "GET", path: "/api/groups", query: listGroupsQuerySchema.partial(), status: [200], response: pageOf(groupSchema) },
-  getGroupTheme: { method: "GET", path: "/api/groups/:id/theme", params: idParamSchema, status: [200], response: resolvedThemeSchema },
-  patchGroupTheme: {
-    method: "PATCH",
-    path: "/api/groups/:id/theme",
-    params: idParamSchema,
-    body: themePatchSchema,
+  getGroup: { method: "GET", path: "/api/groups/:id", params: byId, status: [200], response: groupSchema },
+  listGroupChildren: { method: "GET", path: "/api/groups/:id/children", params: byId, query: page, status: [200], response: pageOf(groupSchema) },
+  listGroupSubtree: { method: "GET", path: "/api/groups/:id/subtree", params: byId, query: page, status: [200], response: pageOf(groupSchema) },
+  listGroupAncestors: { method: "GET", path: "/api/groups/:id/ancestors", params: byId, status: [200], response: pageOf(groupSchema) },
+  usageSummary: { method: "GET", path: "/api/usage/summary", query: usageSummaryQuerySchema.partial(), status: [200], response: usageSummarySchema },
+  getGroupTheme: { method: "GET", path: "/api/groups/:id/theme", params: byId, status: [200], response: resolvedThemeSchema },
+  patchGroupTheme: { method: "PATCH", path: "/api/groups/:id/theme", params: byId, body: themePatchSchema, status: [200], response: resolvedThemeSchema },
+  resetGroupTheme: { method: "DELETE", path: "/api/groups/:id/theme", params: byId, status: [200], response: resolvedThemeSchema },
+  applyThemeTemplate: {
+    method: "POST",
+    path: "/api/groups/:id/theme/apply-template",
+    params: byId,
+    body: applyThemeTemplateSchema,
     status: [200],
     response: resolvedThemeSchema,
   },
   listThemeTemplates: { method: "GET", path: "/api/themes/templates", status: [200], response: themeTemplatesResponseSchema },
-  usageSummary: { method: "GET", path: "/api/usage/summary", query: usageSummaryQuerySchema, status: [200], response: usageSummarySchema },
+  listThemeAssets: {
+    method: "GET",
+    path: "/api/groups/:id/theme/assets",
+    params: byId,
+    query: listThemeAssetsQuerySchema.partial(),
+    status: [200],
+    response: themeAssetListResponseSchema,
+  },
 } as const satisfies Record<string, Operation>;
 
 interface Operation {
