@@ -1,4 +1,4 @@
-import { type MessageDto, messageDtoSchema, sessionDtoSchema } from "@raptscallions/core";
+import { type AlertDto, type MessageDto, messageDtoSchema, sessionDtoSchema, sessionSnapshotPayloadSchema } from "@raptscallions/core";
 import { z } from "zod";
 
 export type SessionDto = z.infer<typeof sessionDtoSchema>;
@@ -50,7 +50,7 @@ export interface RoomState {
   position: RoomPosition | null;
   /** Class rooms: who is online, by user id. */
   presence: Record<string, PresenceEntry>;
-  /** Class rooms: findings in arrival order (the last 200). */
+  /** Class rooms: findings in arrival order (the last 200), one entry per alert (its latest state). */
   alerts: RoomAlert[];
   /** Class rooms: sessions as their `session.started` / `updated` / `ended` events left them, by id. */
   sessions: Record<string, SessionDto>;
@@ -78,12 +78,8 @@ const activityPayload = z.object({
   studentId: z.string().nullish(),
   preview: z.string(),
 });
-export const snapshotPayloadSchema = z.object({
-  session: sessionDtoSchema,
-  messages: z.array(messageDtoSchema),
-  streamingMessageId: z.string().nullable(),
-  truncated: z.boolean(),
-});
+/** What a `snapshot` frame carries (the same schema the server documents for the REST snapshot). */
+export const snapshotPayloadSchema = sessionSnapshotPayloadSchema;
 
 export type ApplyResult = "ok" | "invalid" | "hole";
 
@@ -148,6 +144,20 @@ export class RoomStore {
   }
 
   /**
+   * A class room (re)loaded over REST — on first join, or after `reset`, since presence and alert
+   * events are not replayed: who is present now, and the open alerts (oldest first), each held as
+   * the `alert` event that would have announced it. Findings already held that REST does not list
+   * (struggle signals, alerts resolved meanwhile) are kept; an alert held and listed is replaced.
+   */
+  reloadClass(input: { presence: { userId: string; role: string }[]; alerts: AlertDto[]; position: RoomPosition }) {
+    const presence: Record<string, PresenceEntry> = Object.fromEntries(input.presence.map((m) => [m.userId, { online: true, role: m.role }]));
+    this.update({ presence, position: input.position });
+    for (const alert of [...input.alerts].reverse()) {
+      this.upsertAlert({ event: "alert", offset: input.position.offset, at: alert.createdAt, payload: { alert } });
+    }
+  }
+
+  /**
    * Applies one event and moves the position. `invalid`: the payload is not what the protocol
    * promises (dropped). `hole`: a delta starts past the text held (after a REST reload that lags
    * the stream) — the caller fetches a snapshot, which is exact.
@@ -197,8 +207,7 @@ export class RoomStore {
       }
       case "alert":
       case "struggle": {
-        const alert: RoomAlert = { event: ev.event, offset: ev.offset, at: ev.at, payload: ev.payload };
-        this.update({ alerts: [...this.state.alerts, alert].slice(-MAX_ALERTS) });
+        this.upsertAlert({ event: ev.event, offset: ev.offset, at: ev.at, payload: ev.payload });
         return "ok";
       }
       default:
@@ -215,6 +224,14 @@ export class RoomStore {
     const entry: SessionActivity = { ...rest, state: state ?? undefined, studentId: studentId ?? undefined, at: ev.at };
     this.update({ activity: { ...this.state.activity, [p.data.sessionId]: entry } });
     return "ok";
+  }
+
+  /** An alert is announced again when a teacher acknowledges or dismisses it: keep one entry per alert, the latest. */
+  private upsertAlert(entry: RoomAlert) {
+    const id = alertIdOf(entry);
+    const index = id === null ? -1 : this.state.alerts.findIndex((a) => alertIdOf(a) === id);
+    const alerts = index === -1 ? [...this.state.alerts, entry] : this.state.alerts.map((a, i) => (i === index ? entry : a));
+    this.update({ alerts: alerts.slice(-MAX_ALERTS) });
   }
 
   /** Upsert by id: a message repeated (snapshot, then its event) is harmless; a final row always wins. */
@@ -244,6 +261,15 @@ export class RoomStore {
     this.update({ messages: this.state.messages.map((x) => (x.id === m.id ? { ...x, content } : x)) });
     return "ok";
   }
+}
+
+const alertPayload = z.object({ alert: z.object({ id: z.string() }) });
+
+/** The alert a finding announces (`alert` events); null for struggle signals, which are kept as they come. */
+export function alertIdOf(entry: RoomAlert): string | null {
+  if (entry.event !== "alert") return null;
+  const p = alertPayload.safeParse(entry.payload);
+  return p.success ? p.data.alert.id : null;
 }
 
 function sortBySeq(messages: MessageDto[]): MessageDto[] {

@@ -107,7 +107,13 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`cli
       "What is chlorophyll made of?",
       "How do seeds store energy?",
     ];
-    for (const [i, content] of questions.entries()) {
+    // Answers until the socket has been cut at least 30 times (about four cuts per answer with
+    // this seed; fewer when the machine is slow and deltas coalesce into fewer frames).
+    const asked: string[] = [];
+    for (let i = 0; cuts < 30; i++) {
+      if (i >= 24) throw new Error(`only ${cuts} cuts in ${i} answers`);
+      const content = `${questions[i % questions.length]} (${i + 1})`;
+      asked.push(content);
       const sent = await student.sendMessage({ sessionId, content, clientMessageId: `q-${i}` });
       expect(sent.duplicate).toBe(false);
       const answerId = sent.answerId;
@@ -116,13 +122,12 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`cli
       expect(row.state).toBe("complete");
       for (const s of seen.filter((x) => x.id === answerId)) expect(row.content.startsWith(s.content)).toBe(true);
     }
-    // Several cuts per answer (about four with this seed), each at a random delta.
-    expect(cuts).toBeGreaterThanOrEqual(2 * questions.length);
+    expect(cuts).toBeGreaterThanOrEqual(30);
     const held = watched.get().messages;
     expect(new Set(held.map((m) => m.id)).size).toBe(held.length);
-    expect(held.filter((m) => m.role === "user").map((m) => m.content)).toEqual(questions);
+    expect(held.filter((m) => m.role === "user").map((m) => m.content)).toEqual(asked);
     expect(held.map((m) => m.seq)).toEqual([...held.map((m) => m.seq)].sort((x, y) => x - y));
-  }, 90_000);
+  }, 180_000);
 
   test("a send repeated across a reconnect stores one message", async () => {
     const tap: SocketTap = { sockets: [] };
