@@ -56,16 +56,17 @@ export function createSubscriptions(opts: SubscriptionOptions) {
       frame.lastOffset = pos.offset;
       if (pos.epoch !== null) frame.epoch = pos.epoch;
     }
-    let firstJoin = false;
+    // A class room joined afresh has no snapshot: its presence and open alerts come over REST.
+    let loadClass = pos === null && room.startsWith("class:");
     try {
       const result = (await connection.request(frame)) as { epoch?: string | null; offset?: number } | undefined;
       // Class rooms (no snapshot) start from the head the ack names.
       if (!store.get().position && result && typeof result.offset === "number") {
         store.update({ position: { epoch: result.epoch ?? null, offset: result.offset } });
-        firstJoin = room.startsWith("class:");
       }
       if (!sync.reloading) store.update({ status: "live", error: null });
     } catch (err) {
+      loadClass = false;
       if (err instanceof RealtimeError && err.code !== "DISCONNECTED") {
         store.update({ status: "error", error: { code: err.code, message: err.message } });
       }
@@ -73,8 +74,9 @@ export function createSubscriptions(opts: SubscriptionOptions) {
       sync.resubscribing = false;
       settle();
     }
+    // From where the room stands now: events may have arrived before the ack.
     const position = store.get().position;
-    if (firstJoin && position) await reload(room, position);
+    if (loadClass && position) await reload(room, position);
   }
 
   function onEvent(room: string, ev: RoomEvent) {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createMemoryBus, createMemoryKeyValueStore, createMemoryPresence } from "@raptscallions/bus";
 import { type DbHandle, messages } from "@raptscallions/db";
-import { makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
+import { makeExtraction, makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import { MemoryLimitStore } from "@raptscallions/gateway";
 import { and, eq } from "drizzle-orm";
 import { createTestDb } from "../../../apps/api/test/helpers/deps.ts";
 import { ensureDevModels, type Instance, startDevModel, startInstance, transports } from "../../../apps/api/test/helpers/live.ts";
-import type { RealtimeClient } from "../src/index.ts";
+import { alertIdOf, type RealtimeClient } from "../src/index.ts";
 import { clientFor, eventually, onlyOnce, routed, seeded, type SocketTap, tappedWebSocket } from "./helpers.ts";
 
 let db: DbHandle;
@@ -251,6 +251,38 @@ describe("client: the reset path", () => {
     const third = await student.sendMessage({ sessionId: session.id, content: "What is a ribosome?", clientMessageId: "x-3" });
     await expectStoredAnswer(teacher, session.id, third.answerId ?? "");
     expect(watched.get().messages.length).toBe(6);
+  }, 60_000);
+
+  test("a class room loads presence and open alerts on join, and reloads them after a reset", async () => {
+    const frames: string[] = [];
+    const tap: SocketTap = { sockets: [], onMessage: (_ws, data) => void frames.push(data) };
+    const teacher = createClientTracked(clientFor(scene.teacher, { baseUrl: a.baseUrl, WebSocket: tappedWebSocket(tap) }));
+    const before = await makeExtraction(db.db, { sessionId: (await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id })).id, classId: scene.cls.id, groupId: scene.department.id });
+    teacher.connect();
+    const live = teacher.classRoom(scene.cls.id);
+    // First join: the open alert raised before the teacher came is there, from REST.
+    await eventually(() => live.get().status === "live" && live.get().alerts.some((x) => alertIdOf(x) === before.id), "the open alert on join").catch((err) => {
+      throw new Error(`${err}: ${JSON.stringify({ ...live.get(), messages: undefined })}`);
+    });
+    expect(live.get().presence[scene.teacher.id]?.online).toBe(true);
+
+    // Away while a student comes online and an answer streams: far more than two class events.
+    teacher.disconnect();
+    const student = createClientTracked(clientFor(scene.student, { baseUrl: a.baseUrl }));
+    student.connect();
+    const { session } = await student.rest("startSession", { body: { toolId: scene.tool.id, classId: scene.cls.id } });
+    student.session(session.id);
+    const sent = await student.sendMessage({ sessionId: session.id, content: "What is osmosis?", clientMessageId: "cls-1" });
+    await finalRow(sent.answerId ?? "");
+    const during = await makeExtraction(db.db, { sessionId: session.id, classId: scene.cls.id, groupId: scene.department.id });
+    const resetsBefore = frames.filter((f) => f.includes('"type":"reset"')).length;
+    teacher.connect();
+    await eventually(() => frames.filter((f) => f.includes('"type":"reset"')).length > resetsBefore, "a reset frame for the class room");
+    await eventually(() => live.get().status === "live" && live.get().alerts.some((x) => alertIdOf(x) === during.id), "the alert raised while away");
+    expect(live.get().presence[scene.student.id]?.online).toBe(true);
+    // One entry per alert, however many times it was loaded.
+    expect(live.get().alerts.filter((x) => alertIdOf(x) === before.id)).toHaveLength(1);
+    await eventually(() => teacher.connection.get().status === "live", "the connection to be live");
   }, 60_000);
 
   function createClientTracked(c: RealtimeClient) {

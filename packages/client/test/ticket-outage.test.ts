@@ -91,7 +91,7 @@ describe("client: tickets refused during a Redis outage", () => {
       await eventually(() => ticketAnswers.length >= 5, "five refused ticket requests");
       expect(ticketAnswers.every((s) => s === 503)).toBe(true);
       expect(client.connection.get().status).toMatch(/offline|connecting/);
-      expect(client.connection.get().lastError).toContain("SERVICE_UNAVAILABLE");
+      expect(client.connection.get().lastError).toContain("unavailable");
       expect(client.connection.get().attempt).toBeGreaterThanOrEqual(4);
       // Backoff grows: the wait before the fifth try is longer than the one before the second
       // (each wait is uniform in [cap/2, cap] and the cap doubles: 20 ms, then 160 ms).
