@@ -2,7 +2,7 @@ import type { ClassPresence } from "@raptscallions/core";
 import type { Presence } from "@raptscallions/bus";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import type { ServiceContext } from "../context.ts";
-import { classRoom, publishBestEffort } from "../live/rooms.ts";
+import { classRoom, publishBestEffort } from "../rooms.ts";
 import { requireVisibleClass } from "./scope.ts";
 
 /**
