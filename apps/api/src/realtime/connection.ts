@@ -1,5 +1,4 @@
 import { type ResumeMessage, subscribeWithResume, type Unsubscribe, wireBodyOf } from "@raptscallions/bus";
-import { databaseErrorFrom } from "@raptscallions/db";
 import {
   AppError,
   CLOSE_CODES,
@@ -14,15 +13,15 @@ import {
 import type { Actor } from "../access/actor.ts";
 import { loadActor } from "../access/actor.ts";
 import type { AppDeps } from "../deps.ts";
-import type { LiveContext } from "../services/live/context.ts";
-import { liveContextFrom } from "../services/live/context.ts";
+import { domainError, publicMessage } from "../http/errors.ts";
+import { buildServiceContext, type ServiceContext } from "../services/context.ts";
 import type { GenerationRunner } from "../services/live/generation-runner.ts";
 import type { StudentMessageGate } from "../services/modules/hooks.ts";
 import { sendStudentMessage } from "../services/live/send-student-message.ts";
 import { changeSessionState, postTeacherMessage, stopGeneration } from "../services/live/teacher-actions.ts";
 import { TokenBucket } from "./rate.ts";
 import { sessionSnapshot } from "../services/sessions/snapshot.ts";
-import { authorizeRoom, type RoomAccess } from "./rooms.ts";
+import { authorizeRoom, type RoomAccess } from "../services/live/room-access.ts";
 import type { ConnectionData, RealtimeSocket } from "./socket.ts";
 
 interface Subscription {
@@ -194,17 +193,12 @@ export class Connection {
     this.queue = this.queue.then(() => this.handle(frame)).catch(() => {});
   }
 
-  private ctx(): LiveContext {
-    const base = {
-      db: this.deps.db.db,
+  /** One context per frame: its request id joins the frame's log lines and audit rows. */
+  private ctx(): ServiceContext {
+    return buildServiceContext(this.deps, this.runner, {
       actor: this.actor,
       requestId: `${this.id}:${crypto.randomUUID().slice(0, 8)}`,
-      clock: this.deps.clock,
-      ids: this.deps.ids,
-      logger: this.deps.logger,
-      bus: this.deps.bus,
-    };
-    return liveContextFrom(base, this.deps, this.runner);
+    });
   }
 
   private async handle(frame: ClientFrame): Promise<void> {
@@ -218,8 +212,8 @@ export class Connection {
   }
 
   private errorFrame(thrown: unknown, id: string | undefined): ServerFrame {
-    const err = thrown instanceof AppError ? thrown : (databaseErrorFrom(thrown) ?? thrown);
-    if (err instanceof AppError) {
+    const err = domainError(thrown);
+    if (err) {
       const details =
         err.retryAfterSeconds !== undefined
           ? { ...(typeof err.details === "object" && err.details ? err.details : {}), retryAfterSeconds: err.retryAfterSeconds }
@@ -228,11 +222,11 @@ export class Connection {
         type: "error",
         ...(id ? { id } : {}),
         code: err.code,
-        message: err.code === "INTERNAL" ? "Internal error" : err.message,
+        message: publicMessage(err),
         ...(details !== undefined ? { details } : {}),
       };
     }
-    this.deps.logger.error("realtime frame failed", { connectionId: this.id, err });
+    this.deps.logger.error("realtime frame failed", { connectionId: this.id, err: thrown });
     return { type: "error", ...(id ? { id } : {}), code: "INTERNAL", message: "Internal error" };
   }
 

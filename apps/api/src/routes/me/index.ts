@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { requireUser } from "../../auth/middleware.ts";
 import type { AppEnv } from "../../deps.ts";
 import { describeRoute } from "../../openapi/index.ts";
+import { serviceContext } from "../../services/context.ts";
 import { getMe } from "../../services/users/get-me.ts";
 
 /** The signed-in user. Mounted at `/api/me`. */
@@ -18,7 +19,7 @@ export function meRoutes() {
     }),
     requireUser,
     async (c) => {
-      const body = await getMe({ ctx: { db: c.var.deps.db.db, actor: c.var.actor } });
+      const body = await getMe({ ctx: serviceContext(c) });
       return c.json(body, 200);
     },
   );

@@ -20,7 +20,7 @@ import { requireUser } from "../../auth/middleware.ts";
 import type { AppEnv } from "../../deps.ts";
 import { describeRoute, jsonBody, pathParams, queryParams } from "../../openapi/index.ts";
 import type { RealtimeRuntime } from "../../realtime/runtime.ts";
-import { liveContext } from "../../services/live/context.ts";
+import { serviceContext } from "../../services/context.ts";
 import type { StudentMessageGate } from "../../services/modules/hooks.ts";
 import { sendStudentMessage } from "../../services/live/send-student-message.ts";
 import { changeSessionState, postTeacherMessage, stopGeneration } from "../../services/live/teacher-actions.ts";
@@ -51,7 +51,7 @@ export function sessionRoutes(runtime: RealtimeRuntime, gate?: StudentMessageGat
     requireUser,
     jsonBody(startSessionBodySchema),
     async (c) => {
-      const session = await startSession({ ctx: liveContext(c, runtime.runner), input: c.req.valid("json") });
+      const session = await startSession({ ctx: serviceContext(c), input: c.req.valid("json") });
       return c.json({ session }, 201);
     },
   );
@@ -67,7 +67,7 @@ export function sessionRoutes(runtime: RealtimeRuntime, gate?: StudentMessageGat
     }),
     requireUser,
     queryParams(listSessionsQuerySchema),
-    async (c) => c.json(await listSessions({ ctx: liveContext(c, runtime.runner), input: c.req.valid("query") }), 200),
+    async (c) => c.json(await listSessions({ ctx: serviceContext(c), input: c.req.valid("query") }), 200),
   );
 
   app.get(
@@ -81,7 +81,7 @@ export function sessionRoutes(runtime: RealtimeRuntime, gate?: StudentMessageGat
     }),
     requireUser,
     pathParams(idParamSchema),
-    async (c) => c.json(await getSession({ ctx: liveContext(c, runtime.runner), input: { sessionId: c.req.valid("param").id } }), 200),
+    async (c) => c.json(await getSession({ ctx: serviceContext(c), input: { sessionId: c.req.valid("param").id } }), 200),
   );
 
   app.get(
@@ -97,7 +97,7 @@ export function sessionRoutes(runtime: RealtimeRuntime, gate?: StudentMessageGat
     pathParams(idParamSchema),
     async (c) => {
       const sessionId = c.req.valid("param").id;
-      const snapshot = await sessionSnapshot(liveContext(c, runtime.runner), sessionId, { recordView: true });
+      const snapshot = await sessionSnapshot(serviceContext(c), sessionId, { recordView: true });
       return c.json({ room: sessionRoom(sessionId), ...snapshot }, 200);
     },
   );
@@ -115,7 +115,7 @@ export function sessionRoutes(runtime: RealtimeRuntime, gate?: StudentMessageGat
     queryParams(pageQuerySchema),
     async (c) => {
       const input = { sessionId: c.req.valid("param").id, ...c.req.valid("query") };
-      return c.json(await listMessages({ ctx: liveContext(c, runtime.runner), input }), 200);
+      return c.json(await listMessages({ ctx: serviceContext(c), input }), 200);
     },
   );
 
@@ -138,7 +138,7 @@ export function sessionRoutes(runtime: RealtimeRuntime, gate?: StudentMessageGat
     jsonBody(sendMessageBodySchema),
     async (c) => {
       const input = { sessionId: c.req.valid("param").id, ...c.req.valid("json") };
-      const r = await sendStudentMessage({ ctx: liveContext(c, runtime.runner), input, gate });
+      const r = await sendStudentMessage({ ctx: serviceContext(c), input, gate });
       // 201 whenever something was created: a new message, or a new answer retrying a failed one.
       return c.json(r, r.duplicate && !r.retried ? 200 : 201);
     },
@@ -162,7 +162,7 @@ export function sessionRoutes(runtime: RealtimeRuntime, gate?: StudentMessageGat
     jsonBody(sendMessageBodySchema),
     async (c) => {
       const input = { sessionId: c.req.valid("param").id, ...c.req.valid("json") };
-      const r = await postTeacherMessage({ ctx: liveContext(c, runtime.runner), input });
+      const r = await postTeacherMessage({ ctx: serviceContext(c), input });
       return c.json(r, r.duplicate ? 200 : 201);
     },
   );
@@ -178,7 +178,7 @@ export function sessionRoutes(runtime: RealtimeRuntime, gate?: StudentMessageGat
     }),
     requireUser,
     pathParams(idParamSchema),
-    async (c) => c.json(await stopGeneration({ ctx: liveContext(c, runtime.runner), input: { sessionId: c.req.valid("param").id } }), 202),
+    async (c) => c.json(await stopGeneration({ ctx: serviceContext(c), input: { sessionId: c.req.valid("param").id } }), 202),
   );
 
   for (const [action, to, summary] of [
@@ -199,7 +199,7 @@ export function sessionRoutes(runtime: RealtimeRuntime, gate?: StudentMessageGat
       requireUser,
       pathParams(idParamSchema),
       async (c) => {
-        const session = await changeSessionState({ ctx: liveContext(c, runtime.runner), input: { sessionId: c.req.valid("param").id, to } });
+        const session = await changeSessionState({ ctx: serviceContext(c), input: { sessionId: c.req.valid("param").id, to } });
         return c.json({ session }, 200);
       },
     );
@@ -217,7 +217,7 @@ export function sessionRoutes(runtime: RealtimeRuntime, gate?: StudentMessageGat
     requireUser,
     pathParams(idParamSchema),
     async (c) => {
-      const submission = await submitSession({ ctx: liveContext(c, runtime.runner), input: { sessionId: c.req.valid("param").id } });
+      const submission = await submitSession({ ctx: serviceContext(c), input: { sessionId: c.req.valid("param").id } });
       return c.json({ submission }, 200);
     },
   );

@@ -1,12 +1,16 @@
 import { type ClerkWebhookResponse, clerkWebhookResponseSchema } from "@raptscallions/core";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../deps.ts";
-import { errorResponse } from "../../http/errors.ts";
+import { errorResponse, mapError } from "../../http/errors.ts";
 import { describeRoute } from "../../openapi/index.ts";
 import { createSemaphore, type Semaphore } from "../../lib/semaphore.ts";
+import { systemContext } from "../../services/context.ts";
 import { receiveClerkDelivery } from "../../services/webhooks/receive-clerk-delivery.ts";
 import { ClerkDeliveryRejected } from "../../services/webhooks/rejection.ts";
 import { type VerifiedDelivery, verifySvixDelivery } from "./verify-svix.ts";
+
+/** The actor name Clerk deliveries act under. */
+export const CLERK_INTEGRATION = "clerk";
 
 /** Webhook transactions one instance runs at once unless configured (CLERK_WEBHOOK_CONCURRENCY). */
 export const DEFAULT_WEBHOOK_CONCURRENCY = 4;
@@ -62,24 +66,13 @@ async function receiveClerkWebhook(c: Context<AppEnv>, slots: Semaphore) {
   }
   try {
     const outcome = await receiveClerkDelivery({
-      ctx: {
-        db: deps.db.db,
-        clock: deps.clock,
-        ids: deps.ids,
-        logger: deps.logger,
-        bus: deps.bus,
-        requestId: c.var.requestId,
-        roleMap: deps.auth.roleMap,
-        slots,
-      },
+      ctx: { ...systemContext(c, CLERK_INTEGRATION), roleMap: deps.auth.roleMap, slots },
       input: { svixId: delivery.svixId, signedAtMs: delivery.signedAtMs, raw },
     });
     const body: ClerkWebhookResponse = { received: true, outcome };
     return c.json(body, 200);
   } catch (err) {
-    if (err instanceof ClerkDeliveryRejected) {
-      return errorResponse(c, err.status, err.code, err.message, err.details, ABORT_RETRIES);
-    }
+    if (err instanceof ClerkDeliveryRejected) return mapError(err, c, ABORT_RETRIES);
     throw err;
   }
 }

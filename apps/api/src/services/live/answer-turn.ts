@@ -1,15 +1,24 @@
 // The steps a chat turn (send-student-message.ts) and a retry of its answer share.
-import { ConflictError } from "@raptscallions/core";
+import { ConflictError, type MessageDto } from "@raptscallions/core";
 import { type DbOrTx, messages } from "@raptscallions/db";
 import { and, desc, eq, or, sql } from "drizzle-orm";
 import type { Generation } from "../../lib/ai-service.ts";
 import { toMessageDto } from "../sessions/dto.ts";
 import { loadToolDefinition, type loadVisibleSession } from "../sessions/load.ts";
-import type { LiveContext } from "./context.ts";
+import type { ServiceContext } from "../context.ts";
 import { conversationFor } from "./conversation.ts";
 import { publish, sessionRoom } from "../rooms.ts";
 import type { GateDecision, StudentMessageGate } from "../modules/hooks.ts";
-import type { SendResult } from "./send-student-message.ts";
+
+/** What sending a student message (or retrying its answer) returns. */
+export interface SendResult {
+  message: MessageDto;
+  /** Its assistant answer: the one just started, or on a duplicate send the latest one it has. */
+  answer: MessageDto | null;
+  duplicate: boolean;
+  /** A duplicate send whose answer had `failed`: a new answer was started for the stored message. */
+  retried: boolean;
+}
 
 export type MessageRow = typeof messages.$inferSelect;
 export type SessionRow = Awaited<ReturnType<typeof loadVisibleSession>>;
@@ -24,7 +33,7 @@ export function assertOpen(state: string) {
  * The start of every student turn, first send or retry alike: the session must be open, and the
  * text passes the gate with the modules of the session's tool version.
  */
-export async function gateTurn(ctx: LiveContext, gate: StudentMessageGate, session: SessionRow, content: string) {
+export async function gateTurn(ctx: ServiceContext, gate: StudentMessageGate, session: SessionRow, content: string) {
   assertOpen(session.state);
   const tool = await loadToolDefinition(ctx.db, session.toolId, session.toolVersion);
   const gated = await gate.beforeGateway({
@@ -39,7 +48,7 @@ export async function gateTurn(ctx: LiveContext, gate: StudentMessageGate, sessi
   return { definition: tool.definition, gated };
 }
 
-export function assertCanAnswer(ctx: LiveContext) {
+export function assertCanAnswer(ctx: ServiceContext) {
   ctx.runner.assertAccepting();
   ctx.ai.assertAvailable();
 }
@@ -57,7 +66,7 @@ export async function assertNotStreaming(tx: DbOrTx, sessionId: string) {
  * admits the call with the gateway service and hands it to this instance's runner.
  */
 export async function startAnswer(
-  ctx: LiveContext,
+  ctx: ServiceContext,
   turn: { session: SessionRow; definition: ToolDefinition; answer: MessageRow; gated: Pick<GateDecision, "sent" | "toProvider"> },
 ) {
   const { session, answer, gated } = turn;
@@ -128,7 +137,7 @@ export async function latestAnswerFor(db: DbOrTx, sessionId: string, user: { id:
   return answer;
 }
 
-export async function findByClientId(ctx: LiveContext, sessionId: string, clientMessageId: string): Promise<SendResult | null> {
+export async function findByClientId(ctx: ServiceContext, sessionId: string, clientMessageId: string): Promise<SendResult | null> {
   const [row] = await ctx.db
     .select()
     .from(messages)
