@@ -43,7 +43,7 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   const onAnswerFinished = createAnswerHook({ db: deps.db.db, bus: deps.bus, logger: deps.logger, clock: deps.clock });
   const realtime = createRealtimeRuntime(deps, gate, { onAnswerFinished });
 
-  app.use("*", requestContext(deps));
+  app.use("*", requestContext(deps, realtime.runner));
   app.use(
     "*",
     secureHeaders({

@@ -6,7 +6,7 @@ import type { Context } from "hono";
 import type { Actor } from "./access/actor.ts";
 import type { TokenIdentity } from "./access/identity.ts";
 import type { RoleMap } from "./access/roles.ts";
-import type { AiService } from "./lib/ai-service.ts";
+import type { AiService, AnswerRunner } from "./lib/ai-service.ts";
 import type { RetentionConfig } from "./services/retention/config.ts";
 import type { Clock, IdGenerator } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
@@ -161,6 +161,8 @@ export type AppEnv = {
   Variables: {
     requestId: string;
     deps: AppDeps;
+    /** This instance's answer runner, for the request's service context. */
+    runner: AnswerRunner;
     actor: Actor;
   };
 };

@@ -4,6 +4,8 @@ import { and, eq, isNull } from "drizzle-orm";
 
 /** The signed-in user with every role they hold, loaded once per request or connection. */
 export interface Actor {
+  /** Tells a person apart from the system acting on its own (see `Principal` in services/context.ts). */
+  kind: "user";
   userId: string;
   clerkUserId: string | null;
   isSystemAdmin: boolean;
@@ -39,6 +41,7 @@ export async function loadActor(db: Db, userId: string, activeGroupId: string | 
     .innerJoin(groups, eq(groups.id, classes.groupId))
     .where(eq(classMembers.userId, userId));
   return {
+    kind: "user",
     userId: user.id,
     clerkUserId: user.clerkUserId,
     isSystemAdmin: user.isSystemAdmin,

@@ -71,3 +71,32 @@ export interface AiService {
    */
   assertAvailable(): void;
 }
+
+/** Which answer a generation fills: its session (and class room) and the assistant message row. */
+export interface StartGenerationInput {
+  sessionId: string;
+  classId: string | null;
+  messageId: string;
+  /** Epoch of the answer's `message.started` event, when it was published. */
+  epoch?: string | null;
+}
+
+/** A generation already admitted by the gateway service (model resolved, limits reserved). */
+export interface AdmittedGeneration {
+  generation: Generation;
+  abort: AbortController;
+}
+
+/**
+ * This instance's answer runner as services use it (services/live/generation-runner.ts): it
+ * streams admitted generations into their rows and rooms, independent of any socket.
+ */
+export interface AnswerRunner {
+  /** Throws ServiceUnavailableError while the instance is shutting down. */
+  assertAccepting(): void;
+  start(input: StartGenerationInput, admitted: AdmittedGeneration): void;
+  /** Finalises an answer whose generation could not be admitted (limits, no model). */
+  failBeforeStart(input: StartGenerationInput, err: unknown): Promise<void>;
+  /** Aborts an answer running on this instance; false when it runs elsewhere (or not at all). */
+  stopLocal(messageId: string): boolean;
+}

@@ -1,5 +1,4 @@
 import { type ResumeMessage, subscribeWithResume, type Unsubscribe, wireBodyOf } from "@raptscallions/bus";
-import { databaseErrorFrom } from "@raptscallions/db";
 import {
   AppError,
   CLOSE_CODES,
@@ -13,9 +12,9 @@ import {
 } from "@raptscallions/core";
 import type { Actor } from "../access/actor.ts";
 import { loadActor } from "../access/actor.ts";
+import { databaseErrorFrom } from "@raptscallions/db";
 import type { AppDeps } from "../deps.ts";
-import type { LiveContext } from "../services/live/context.ts";
-import { liveContextFrom } from "../services/live/context.ts";
+import { buildServiceContext, type ServiceContext } from "../services/context.ts";
 import type { GenerationRunner } from "../services/live/generation-runner.ts";
 import type { StudentMessageGate } from "../services/modules/hooks.ts";
 import { sendStudentMessage } from "../services/live/send-student-message.ts";
@@ -194,17 +193,12 @@ export class Connection {
     this.queue = this.queue.then(() => this.handle(frame)).catch(() => {});
   }
 
-  private ctx(): LiveContext {
-    const base = {
-      db: this.deps.db.db,
+  /** One context per frame: its request id joins the frame's log lines and audit rows. */
+  private ctx(): ServiceContext {
+    return buildServiceContext(this.deps, this.runner, {
       actor: this.actor,
       requestId: `${this.id}:${crypto.randomUUID().slice(0, 8)}`,
-      clock: this.deps.clock,
-      ids: this.deps.ids,
-      logger: this.deps.logger,
-      bus: this.deps.bus,
-    };
-    return liveContextFrom(base, this.deps, this.runner);
+    });
   }
 
   private async handle(frame: ClientFrame): Promise<void> {

@@ -2,7 +2,7 @@ import { AppError, NotFoundError, uuidSchema } from "@raptscallions/core";
 import { classes, groups } from "@raptscallions/db";
 import { eq } from "drizzle-orm";
 import { assertVisible, policy } from "../access/policy.ts";
-import type { LiveContext } from "../services/live/context.ts";
+import type { ServiceContext } from "../services/context.ts";
 import { loadVisibleSession } from "../services/sessions/load.ts";
 import { recordView } from "../services/sessions/read.ts";
 
@@ -18,7 +18,7 @@ export interface RoomAccess {
  * Subscribing is authorised by the same policy as REST: a session room for its student, the
  * class's teachers and admins over its group; a class room for the class's teachers and admins.
  */
-export async function authorizeRoom(ctx: LiveContext, room: string, opts: { recordView: boolean }): Promise<RoomAccess> {
+export async function authorizeRoom(ctx: ServiceContext, room: string, opts: { recordView: boolean }): Promise<RoomAccess> {
   const [kind, id] = room.split(":") as ["session" | "class", string];
   // A room named by anything but a UUID cannot exist; asking the database would be an error.
   if (!uuidSchema.safeParse(id).success) throw new NotFoundError("Room");

@@ -1,33 +1,90 @@
-import type { Bus } from "@raptscallions/bus";
+import type { BlobStore } from "@raptscallions/blob";
+import type { Bus, KeyValueStore } from "@raptscallions/bus";
 import type { Db } from "@raptscallions/db";
 import type { Context } from "hono";
 import type { Actor } from "../access/actor.ts";
-import type { AppEnv } from "../deps.ts";
+import type { AppDeps, AppEnv, LiveConfig } from "../deps.ts";
+import type { AiService, AnswerRunner } from "../lib/ai-service.ts";
 import type { Clock, IdGenerator } from "../lib/clock.ts";
 import type { Logger } from "../lib/logger.ts";
 
-/** What every service call receives: who is asking, and the infrastructure to answer with. */
-export interface ServiceContext {
-  db: Db;
-  actor: Actor;
+/**
+ * The system acting on its own: a job (`name: "system"`, "retention", …) or an integration
+ * that pushes data in (`"clerk"`). It holds no roles; code that runs for it skips the person's
+ * permission checks and audits under its name.
+ */
+export interface SystemActor {
+  kind: "system";
+  name: string;
+}
+
+/** Who a piece of work is done for: a signed-in person (`Actor`, kind "user") or the system. */
+export type Principal = Actor | SystemActor;
+
+/**
+ * The one context every service call receives, whatever started it: a REST request, a
+ * WebSocket frame, a webhook delivery, or (with a `SystemActor`) work without a person behind
+ * it. Built only by {@link buildServiceContext}. `A` is who acts: a person by default; a service
+ * that also serves the system says so in its signature (`ServiceContext<Principal>`), and a
+ * public route's context has no one (`null`).
+ */
+export interface ServiceContext<A extends Principal | null = Actor> {
+  actor: A;
+  /** Joins log lines and audit rows of one request (or one socket frame). */
   requestId: string;
+  db: Db;
   clock: Clock;
   ids: IdGenerator;
   logger: Logger;
-  /** For what must reach every instance after a commit (revocations of live access). */
+  /** Room fan-out across instances; also carries revocations after a commit. */
   bus: Bus;
+  /** Shared short-lived state (tickets, the theme cache). */
+  kv: KeyValueStore;
+  /** Theme assets. */
+  blob: BlobStore;
+  /** The AI gateway: model resolution, limits, usage. */
+  ai: AiService;
+  /** This instance's answer runner (answers outlive the request that started them). */
+  runner: AnswerRunner;
+  /** Timings and bounds of the live path. */
+  live: LiveConfig;
+  instanceId: string;
 }
 
-/** Builds the service context of an authenticated request (after `requireUser`). */
-export function serviceContext(c: Context<AppEnv>): ServiceContext {
-  const deps = c.var.deps;
+/** The one builder: everything but who acts comes from the app's dependencies. */
+export function buildServiceContext<A extends Principal | null>(
+  deps: AppDeps,
+  runner: AnswerRunner,
+  who: { actor: A; requestId: string },
+): ServiceContext<A> {
   return {
+    actor: who.actor,
+    requestId: who.requestId,
     db: deps.db.db,
-    actor: c.var.actor,
-    requestId: c.var.requestId,
     clock: deps.clock,
     ids: deps.ids,
     logger: deps.logger,
     bus: deps.bus,
+    kv: deps.kv,
+    blob: deps.blob,
+    ai: deps.ai,
+    runner,
+    live: deps.config.live,
+    instanceId: deps.config.instanceId,
   };
+}
+
+/** The context of an authenticated request (after `requireUser`). */
+export function serviceContext(c: Context<AppEnv>): ServiceContext {
+  return buildServiceContext(c.var.deps, c.var.runner, { actor: c.var.actor, requestId: c.var.requestId });
+}
+
+/** The context of a public request: no one is signed in. */
+export function publicContext(c: Context<AppEnv>): ServiceContext<null> {
+  return buildServiceContext(c.var.deps, c.var.runner, { actor: null, requestId: c.var.requestId });
+}
+
+/** The context of work a system actor does (a webhook delivery, a job). */
+export function systemContext(c: Context<AppEnv>, name: string): ServiceContext<SystemActor> {
+  return buildServiceContext(c.var.deps, c.var.runner, { actor: { kind: "system", name }, requestId: c.var.requestId });
 }

@@ -1,20 +1,14 @@
 import { alertSchema, idParamSchema, listAlertsQuerySchema, pageOf } from "@raptscallions/core";
-import type { Context } from "hono";
 import { Hono } from "hono";
 import { requireUser } from "../../auth/middleware.ts";
 import type { AppEnv } from "../../deps.ts";
 import { describeRoute, pathParams, queryParams } from "../../openapi/index.ts";
 import { listAlerts } from "../../services/alerts/list.ts";
 import { resolveAlert } from "../../services/alerts/resolve.ts";
-import type { AlertsContext } from "../../services/alerts/scope.ts";
 import { serviceContext } from "../../services/context.ts";
 
 const tags = ["alerts"];
 const reviewers = "teachers of the session's class and admins over its group";
-
-function alertsContext(c: Context<AppEnv>): AlertsContext {
-  return { ...serviceContext(c), bus: c.var.deps.bus };
-}
 
 /** Module alerts (safety, struggle, answer checks) for review. Mounted at `/api/alerts`. */
 export function alertRoutes() {
@@ -50,7 +44,7 @@ export function alertRoutes() {
       }),
       requireUser,
       pathParams(idParamSchema),
-      async (c) => c.json(await resolveAlert({ ctx: alertsContext(c), input: { id: c.req.valid("param").id, to } }), 200),
+      async (c) => c.json(await resolveAlert({ ctx: serviceContext(c), input: { id: c.req.valid("param").id, to } }), 200),
     );
   }
 

@@ -16,7 +16,7 @@ import { deleteThemeAsset } from "../../services/themes/delete-asset.ts";
 import { listThemeAssets } from "../../services/themes/list-assets.ts";
 import { serveThemeAsset } from "../../services/themes/serve-asset.ts";
 import { uploadThemeAsset } from "../../services/themes/upload-asset.ts";
-import { themeContext } from "./context.ts";
+import { publicContext, serviceContext } from "../../services/context.ts";
 import { assertDeclaredLength, assertMultipart, readUploadedFile } from "./multipart.ts";
 
 const tags = ["themes"];
@@ -46,7 +46,7 @@ export function registerThemeAssetRoutes(app: Hono<AppEnv>): void {
       assertMultipart(c.req.header("content-type"));
       assertDeclaredLength(c.req.header("content-length"), limit);
       const body = await uploadThemeAsset({
-        ctx: themeContext(c),
+        ctx: serviceContext(c),
         input: { groupId: id, readFile: () => readUploadedFile(c.req.raw, limit) },
       });
       return c.json(body, body.created ? 201 : 200);
@@ -68,7 +68,7 @@ export function registerThemeAssetRoutes(app: Hono<AppEnv>): void {
     async (c) => {
       const { id } = c.req.valid("param");
       const { inherited } = c.req.valid("query");
-      const body = await listThemeAssets({ ctx: themeContext(c), input: { groupId: id, inherited } });
+      const body = await listThemeAssets({ ctx: serviceContext(c), input: { groupId: id, inherited } });
       return c.json(body, 200);
     },
   );
@@ -98,7 +98,7 @@ export function registerThemeAssetRoutes(app: Hono<AppEnv>): void {
     async (c) => {
       const { id, assetId } = c.req.valid("param");
       const { force } = c.req.valid("query");
-      const body = await deleteThemeAsset({ ctx: themeContext(c), input: { groupId: id, assetId, force } });
+      const body = await deleteThemeAsset({ ctx: serviceContext(c), input: { groupId: id, assetId, force } });
       return c.json(body, 200);
     },
   );
@@ -118,9 +118,8 @@ export function registerThemeAssetRoutes(app: Hono<AppEnv>): void {
     pathParams(themeAssetServeParamSchema),
     async (c) => {
       const { assetId } = c.req.valid("param");
-      const { db, blob, logger } = c.var.deps;
       const served = await serveThemeAsset({
-        ctx: { db: db.db, blob, logger },
+        ctx: publicContext(c),
         input: { assetId, ifNoneMatch: c.req.header("if-none-match"), headOnly: c.req.method === "HEAD" },
       });
       if (served.status === 304) return c.body(null, 304, served.headers);

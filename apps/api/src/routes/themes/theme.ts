@@ -13,7 +13,7 @@ import type { AppEnv } from "../../deps.ts";
 import { describeRoute, jsonBody, pathParams } from "../../openapi/index.ts";
 import { getGroupTheme } from "../../services/themes/get-theme.ts";
 import { applyThemeTemplate, resetGroupTheme, updateGroupTheme } from "../../services/themes/update-theme.ts";
-import { themeContext } from "./context.ts";
+import { serviceContext } from "../../services/context.ts";
 
 const tags = ["themes"];
 const admins = "administrators of the group (or above it)";
@@ -50,7 +50,7 @@ export function registerThemeRoutes(app: Hono<AppEnv>): void {
     pathParams(idParamSchema),
     async (c) => {
       const { id } = c.req.valid("param");
-      const body = await getGroupTheme({ ctx: themeContext(c), input: { groupId: id } });
+      const body = await getGroupTheme({ ctx: serviceContext(c), input: { groupId: id } });
       // Per-user visibility is checked on every request, so shared caches must not keep it.
       c.header("cache-control", "private, no-cache");
       return c.json(body, 200);
@@ -72,7 +72,7 @@ export function registerThemeRoutes(app: Hono<AppEnv>): void {
     jsonBody(themePatchSchema),
     async (c) => {
       const { id } = c.req.valid("param");
-      const body = await updateGroupTheme({ ctx: themeContext(c), input: { groupId: id, patch: c.req.valid("json") } });
+      const body = await updateGroupTheme({ ctx: serviceContext(c), input: { groupId: id, patch: c.req.valid("json") } });
       return c.json(body, 200);
     },
   );
@@ -89,7 +89,7 @@ export function registerThemeRoutes(app: Hono<AppEnv>): void {
     pathParams(idParamSchema),
     async (c) => {
       const { id } = c.req.valid("param");
-      const body = await resetGroupTheme({ ctx: themeContext(c), input: { groupId: id } });
+      const body = await resetGroupTheme({ ctx: serviceContext(c), input: { groupId: id } });
       return c.json(body, 200);
     },
   );
@@ -108,7 +108,7 @@ export function registerThemeRoutes(app: Hono<AppEnv>): void {
     jsonBody(applyThemeTemplateSchema),
     async (c) => {
       const { id } = c.req.valid("param");
-      const body = await applyThemeTemplate({ ctx: themeContext(c), input: { groupId: id, ...c.req.valid("json") } });
+      const body = await applyThemeTemplate({ ctx: serviceContext(c), input: { groupId: id, ...c.req.valid("json") } });
       return c.json(body, 200);
     },
   );

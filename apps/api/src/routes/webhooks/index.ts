@@ -4,9 +4,13 @@ import type { AppEnv } from "../../deps.ts";
 import { errorResponse } from "../../http/errors.ts";
 import { describeRoute } from "../../openapi/index.ts";
 import { createSemaphore, type Semaphore } from "../../lib/semaphore.ts";
+import { systemContext } from "../../services/context.ts";
 import { receiveClerkDelivery } from "../../services/webhooks/receive-clerk-delivery.ts";
 import { ClerkDeliveryRejected } from "../../services/webhooks/rejection.ts";
 import { type VerifiedDelivery, verifySvixDelivery } from "./verify-svix.ts";
+
+/** The actor name Clerk deliveries act under. */
+export const CLERK_INTEGRATION = "clerk";
 
 /** Webhook transactions one instance runs at once unless configured (CLERK_WEBHOOK_CONCURRENCY). */
 export const DEFAULT_WEBHOOK_CONCURRENCY = 4;
@@ -62,16 +66,7 @@ async function receiveClerkWebhook(c: Context<AppEnv>, slots: Semaphore) {
   }
   try {
     const outcome = await receiveClerkDelivery({
-      ctx: {
-        db: deps.db.db,
-        clock: deps.clock,
-        ids: deps.ids,
-        logger: deps.logger,
-        bus: deps.bus,
-        requestId: c.var.requestId,
-        roleMap: deps.auth.roleMap,
-        slots,
-      },
+      ctx: { ...systemContext(c, CLERK_INTEGRATION), roleMap: deps.auth.roleMap, slots },
       input: { svixId: delivery.svixId, signedAtMs: delivery.signedAtMs, raw },
     });
     const body: ClerkWebhookResponse = { received: true, outcome };

@@ -4,7 +4,8 @@ import { and, eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record.ts";
 import { classRoom, publishBestEffort } from "../rooms.ts";
 import { toAlertDto } from "./dto.ts";
-import { type AlertsContext, canReviewAlert } from "./scope.ts";
+import type { ServiceContext } from "../context.ts";
+import { canReviewAlert } from "./scope.ts";
 
 /** Which states each review action may start from; the target state itself is a no-op (idempotent). */
 const FROM: Record<"acknowledged" | "dismissed", readonly AlertStatus[]> = {
@@ -21,7 +22,7 @@ export async function resolveAlert({
   ctx,
   input,
 }: {
-  ctx: AlertsContext;
+  ctx: ServiceContext;
   input: { id: string; to: "acknowledged" | "dismissed" };
 }): Promise<AlertDto> {
   const { dto, changed } = await ctx.db.transaction(async (tx) => {

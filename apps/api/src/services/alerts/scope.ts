@@ -1,15 +1,8 @@
-import type { Bus } from "@raptscallions/bus";
 import { extractions, groups } from "@raptscallions/db";
 import { inArray, or, type SQL, sql } from "drizzle-orm";
 import type { Actor } from "../../access/actor.ts";
 import { isAdminOver, policy } from "../../access/policy.ts";
-import type { ServiceContext } from "../context.ts";
 import { adminSubtreeSql } from "../../access/policy-sql.ts";
-
-/** Alerts services publish status changes to the class room, so they carry the bus. */
-export interface AlertsContext extends ServiceContext {
-  bus: Bus;
-}
 
 /**
  * Who reviews a session's alerts: the teachers of its class and the admins over its group — the

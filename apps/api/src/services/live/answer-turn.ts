@@ -5,7 +5,7 @@ import { and, desc, eq, or, sql } from "drizzle-orm";
 import type { Generation } from "../../lib/ai-service.ts";
 import { toMessageDto } from "../sessions/dto.ts";
 import { loadToolDefinition, type loadVisibleSession } from "../sessions/load.ts";
-import type { LiveContext } from "./context.ts";
+import type { ServiceContext } from "../context.ts";
 import { conversationFor } from "./conversation.ts";
 import { publish, sessionRoom } from "../rooms.ts";
 import type { GateDecision, StudentMessageGate } from "../modules/hooks.ts";
@@ -24,7 +24,7 @@ export function assertOpen(state: string) {
  * The start of every student turn, first send or retry alike: the session must be open, and the
  * text passes the gate with the modules of the session's tool version.
  */
-export async function gateTurn(ctx: LiveContext, gate: StudentMessageGate, session: SessionRow, content: string) {
+export async function gateTurn(ctx: ServiceContext, gate: StudentMessageGate, session: SessionRow, content: string) {
   assertOpen(session.state);
   const tool = await loadToolDefinition(ctx.db, session.toolId, session.toolVersion);
   const gated = await gate.beforeGateway({
@@ -39,7 +39,7 @@ export async function gateTurn(ctx: LiveContext, gate: StudentMessageGate, sessi
   return { definition: tool.definition, gated };
 }
 
-export function assertCanAnswer(ctx: LiveContext) {
+export function assertCanAnswer(ctx: ServiceContext) {
   ctx.runner.assertAccepting();
   ctx.ai.assertAvailable();
 }
@@ -57,7 +57,7 @@ export async function assertNotStreaming(tx: DbOrTx, sessionId: string) {
  * admits the call with the gateway service and hands it to this instance's runner.
  */
 export async function startAnswer(
-  ctx: LiveContext,
+  ctx: ServiceContext,
   turn: { session: SessionRow; definition: ToolDefinition; answer: MessageRow; gated: Pick<GateDecision, "sent" | "toProvider"> },
 ) {
   const { session, answer, gated } = turn;
@@ -128,7 +128,7 @@ export async function latestAnswerFor(db: DbOrTx, sessionId: string, user: { id:
   return answer;
 }
 
-export async function findByClientId(ctx: LiveContext, sessionId: string, clientMessageId: string): Promise<SendResult | null> {
+export async function findByClientId(ctx: ServiceContext, sessionId: string, clientMessageId: string): Promise<SendResult | null> {
   const [row] = await ctx.db
     .select()
     .from(messages)

@@ -7,7 +7,7 @@ import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Metrics } from "../../lib/metrics.ts";
 import { recordBudgetAlerts } from "../ai/budget-alerts.ts";
-import type { Generation, GenerationStatus } from "../../lib/ai-service.ts";
+import type { AdmittedGeneration, AnswerRunner, Generation, GenerationStatus, StartGenerationInput } from "../../lib/ai-service.ts";
 import type { FinishedAnswer } from "../modules/hooks.ts";
 import { toMessageDto } from "../sessions/dto.ts";
 import { sessionRoom } from "../rooms.ts";
@@ -26,20 +26,6 @@ export interface RunnerDeps {
   onAnswerFinished?: (info: FinishedAnswer) => Promise<void>;
 }
 
-export interface StartGenerationInput {
-  sessionId: string;
-  classId: string | null;
-  messageId: string;
-  /** Epoch of the answer's `message.started` event, when it was published. */
-  epoch?: string | null;
-}
-
-/** A generation already admitted by the gateway service (model resolved, limits reserved). */
-export interface AdmittedGeneration {
-  generation: Generation;
-  abort: AbortController;
-}
-
 interface Running {
   sessionId: string;
   abort: AbortController;
@@ -54,7 +40,7 @@ interface Running {
  * exactly, and the row is finalised once — the conditional update makes the sweeper and this
  * runner unable to both finalise.
  */
-export class GenerationRunner {
+export class GenerationRunner implements AnswerRunner {
   private readonly running = new Map<string, Running>();
   private closed = false;
 

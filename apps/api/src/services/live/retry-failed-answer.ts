@@ -15,7 +15,7 @@ import {
   type SessionRow,
   startAnswer,
 } from "./answer-turn.ts";
-import type { LiveContext } from "./context.ts";
+import type { ServiceContext } from "../context.ts";
 import type { StudentMessageGate } from "../modules/hooks.ts";
 import type { SendResult } from "./send-student-message.ts";
 
@@ -33,7 +33,7 @@ export async function retryFailedAnswer({
   existing,
   gate,
 }: {
-  ctx: LiveContext;
+  ctx: ServiceContext;
   session: SessionRow;
   existing: SendResult;
   gate: StudentMessageGate;

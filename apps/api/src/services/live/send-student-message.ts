@@ -1,12 +1,12 @@
 import { AppError, ConflictError, type MessageDto } from "@raptscallions/core";
-import { type DbOrTx, messages } from "@raptscallions/db";
+import { messages } from "@raptscallions/db";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import { isUniqueViolation } from "../query-helpers.ts";
 import { toMessageDto } from "../sessions/dto.ts";
 import { claimSeqs, lockSessionForAppend } from "../sessions/seq.ts";
 import { loadVisibleSession } from "../sessions/load.ts";
 import { assertCanAnswer, assertNotStreaming, assertOpen, findByClientId, gateTurn, type MessageRow, startAnswer } from "./answer-turn.ts";
-import type { LiveContext } from "./context.ts";
+import type { ServiceContext } from "../context.ts";
 import type { StudentMessageGate } from "../modules/hooks.ts";
 import { withheldMeta } from "./conversation.ts";
 import { retryFailedAnswer } from "./retry-failed-answer.ts";
@@ -44,7 +44,7 @@ export async function sendStudentMessage({
   input,
   gate = passThrough,
 }: {
-  ctx: LiveContext;
+  ctx: ServiceContext;
   input: SendStudentMessageInput;
   gate?: StudentMessageGate;
 }): Promise<SendResult> {

@@ -2,12 +2,12 @@ import { ConflictError } from "@raptscallions/core";
 import { submissions } from "@raptscallions/db";
 import { and, eq } from "drizzle-orm";
 import { assertAllowed, policy } from "../../access/policy.ts";
-import type { LiveContext } from "./context.ts";
+import type { ServiceContext } from "../context.ts";
 import { changeSessionState } from "./teacher-actions.ts";
 import { loadVisibleSession } from "../sessions/load.ts";
 
 /** The student hands in an assignment attempt: the session ends and its submission is submitted. */
-export async function submitSession({ ctx, input }: { ctx: LiveContext; input: { sessionId: string } }) {
+export async function submitSession({ ctx, input }: { ctx: ServiceContext; input: { sessionId: string } }) {
   const session = await loadVisibleSession(ctx.db, ctx.actor, input.sessionId);
   assertAllowed(policy.canSendAsStudent(ctx.actor, session.ref), "Only the student can submit their session");
   if (!session.assignmentId) throw new ConflictError("This session is not part of an assignment");

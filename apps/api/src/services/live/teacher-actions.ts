@@ -7,7 +7,7 @@ import { toMessageDto, toSessionDto } from "../sessions/dto.ts";
 import { loadVisibleSession } from "../sessions/load.ts";
 import { claimSeqs, lockSessionForAppend } from "../sessions/seq.ts";
 import { runSessionEndModules } from "../modules/session-end.ts";
-import type { LiveContext } from "./context.ts";
+import type { ServiceContext } from "../context.ts";
 import { classRoom, publishBestEffort, sessionRoom } from "../rooms.ts";
 
 type SessionState = "active" | "paused" | "completed";
@@ -17,7 +17,7 @@ export async function changeSessionState({
   ctx,
   input,
 }: {
-  ctx: LiveContext;
+  ctx: ServiceContext;
   input: { sessionId: string; to: SessionState };
 }) {
   const session = await loadVisibleSession(ctx.db, ctx.actor, input.sessionId);
@@ -67,7 +67,7 @@ export async function postTeacherMessage({
   ctx,
   input,
 }: {
-  ctx: LiveContext;
+  ctx: ServiceContext;
   input: { sessionId: string; clientMessageId: string; content: string };
 }): Promise<{ message: MessageDto; duplicate: boolean }> {
   const session = await loadVisibleSession(ctx.db, ctx.actor, input.sessionId);
@@ -113,7 +113,7 @@ export async function postTeacherMessage({
  * Stop is an explicit action: the student or a teacher. The instance running the answer aborts
  * the upstream request (stopping provider billing); another instance hears it through the room.
  */
-export async function stopGeneration({ ctx, input }: { ctx: LiveContext; input: { sessionId: string } }) {
+export async function stopGeneration({ ctx, input }: { ctx: ServiceContext; input: { sessionId: string } }) {
   const session = await loadVisibleSession(ctx.db, ctx.actor, input.sessionId);
   assertAllowed(
     policy.canSendAsStudent(ctx.actor, session.ref) || policy.canSteerSession(ctx.actor, session.ref),
@@ -123,7 +123,7 @@ export async function stopGeneration({ ctx, input }: { ctx: LiveContext; input: 
   return { messageId };
 }
 
-async function requestStop(ctx: LiveContext, sessionId: string): Promise<string | null> {
+async function requestStop(ctx: ServiceContext, sessionId: string): Promise<string | null> {
   const [streaming] = await ctx.db
     .select({ id: messages.id })
     .from(messages)

@@ -1,17 +1,8 @@
-import type { BlobStore } from "@raptscallions/blob";
 import { NotFoundError } from "@raptscallions/core";
 import { type DbOrTx, groups } from "@raptscallions/db";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { assertAllowed, assertVisible, policy } from "../../access/policy.ts";
 import type { Actor } from "../../access/actor.ts";
-import type { ServiceContext } from "../context.ts";
-import type { ThemeCache } from "./theme-cache.ts";
-
-/** The service context plus what themes need: the shared cache and the blob store. */
-export interface ThemeServiceContext extends ServiceContext {
-  cache: ThemeCache;
-  blob: BlobStore;
-}
 
 /** The columns theme services read from a group. */
 export interface ThemeGroup {

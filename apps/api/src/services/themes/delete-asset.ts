@@ -2,7 +2,9 @@ import { ConflictError, NotFoundError, THEME_ASSET_SLOTS, type ThemeAssetUsage }
 import { groups, themeAssets } from "@raptscallions/db";
 import { and, eq, isNotNull, or, sql } from "drizzle-orm";
 import { recordAudit } from "../audit/record.ts";
-import { loadGroupFor, type ThemeServiceContext } from "./context.ts";
+import { loadGroupFor } from "./context.ts";
+import type { ServiceContext } from "../context.ts";
+import { themeCache } from "./theme-cache.ts";
 import { flattenOverrides, nestOverrides } from "./theme-fields.ts";
 
 /**
@@ -18,7 +20,7 @@ export async function deleteThemeAsset({
   ctx,
   input,
 }: {
-  ctx: ThemeServiceContext;
+  ctx: ServiceContext;
   input: { groupId: string; assetId: string; force: boolean };
 }): Promise<{ id: string; removedFrom: ThemeAssetUsage[] }> {
   const { deleted, usage } = await ctx.db.transaction(async (tx) => {
@@ -66,7 +68,7 @@ export async function deleteThemeAsset({
     return { deleted, usage };
   });
 
-  if (usage.length > 0) await ctx.cache.invalidate(usage.map((u) => u.groupId));
+  if (usage.length > 0) await themeCache(ctx.kv, ctx.logger).invalidate(usage.map((u) => u.groupId));
   // The object goes after the commit (a rollback must not lose bytes a row still names), and
   // only if no new row took the same content-addressed key in the meantime.
   try {

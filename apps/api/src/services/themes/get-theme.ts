@@ -9,7 +9,9 @@ import { type DbOrTx, themeAssets } from "@raptscallions/db";
 import { inArray } from "drizzle-orm";
 import type { Logger } from "../../lib/logger.ts";
 import { toThemeAssetDto } from "./asset-dto.ts";
-import { loadChain, loadGroupFor, type ThemeGroup, type ThemeServiceContext } from "./context.ts";
+import { loadChain, loadGroupFor, type ThemeGroup } from "./context.ts";
+import type { ServiceContext } from "../context.ts";
+import { themeCache } from "./theme-cache.ts";
 import { assetRefs, type ChainLink, flattenOverrides, nestOverrides, resolveChain } from "./theme-fields.ts";
 
 /**
@@ -20,19 +22,20 @@ export async function getGroupTheme({
   ctx,
   input,
 }: {
-  ctx: ThemeServiceContext;
+  ctx: ServiceContext;
   input: { groupId: string };
 }): Promise<ResolvedTheme> {
   const group = await loadGroupFor(ctx.db, ctx.actor, input.groupId);
   // The cache key (generations) is read before the database: see theme-cache.ts.
-  const key = await ctx.cache.keyFor(group.path);
+  const cache = themeCache(ctx.kv, ctx.logger);
+  const key = await cache.keyFor(group.path);
   if (key) {
-    const hit = await ctx.cache.get(key);
+    const hit = await cache.get(key);
     const cached = hit ? parseCached(hit) : undefined;
     if (cached) return cached;
   }
   const resolved = await resolveGroupTheme(ctx.db, group, ctx.logger);
-  if (key) await ctx.cache.set(key, JSON.stringify(resolved));
+  if (key) await cache.set(key, JSON.stringify(resolved));
   return resolved;
 }
 

@@ -2,7 +2,8 @@ import type { ThemeAssetListResponse } from "@raptscallions/core";
 import { idsFromPath, themeAssets } from "@raptscallions/db";
 import { desc, eq, inArray } from "drizzle-orm";
 import { toThemeAssetDto } from "./asset-dto.ts";
-import { loadGroupFor, type ThemeServiceContext } from "./context.ts";
+import { loadGroupFor } from "./context.ts";
+import type { ServiceContext } from "../context.ts";
 
 /**
  * `GET /api/groups/:id/theme/assets`: the group's own assets, or with `inherited` also its
@@ -12,7 +13,7 @@ export async function listThemeAssets({
   ctx,
   input,
 }: {
-  ctx: ThemeServiceContext;
+  ctx: ServiceContext;
   input: { groupId: string; inherited: boolean };
 }): Promise<ThemeAssetListResponse> {
   const group = await loadGroupFor(ctx.db, ctx.actor, input.groupId, { manage: true });

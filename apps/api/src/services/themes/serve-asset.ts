@@ -1,8 +1,9 @@
-import { type BlobStore, serveBlobHeaders } from "@raptscallions/blob";
+import { serveBlobHeaders } from "@raptscallions/blob";
 import { NotFoundError } from "@raptscallions/core";
-import { type Db, groups, themeAssets } from "@raptscallions/db";
+import { groups, themeAssets } from "@raptscallions/db";
 import { and, eq, isNull } from "drizzle-orm";
 import type { Logger } from "../../lib/logger.ts";
+import type { Principal, ServiceContext } from "../context.ts";
 
 /** What the HTTP layer sends: 304 with headers only, or 200 with the object's bytes. */
 export type ServedAsset =
@@ -18,7 +19,7 @@ export async function serveThemeAsset({
   ctx,
   input,
 }: {
-  ctx: { db: Db; blob: BlobStore; logger: Logger };
+  ctx: ServiceContext<Principal | null>;
   input: { assetId: string; ifNoneMatch: string | undefined; headOnly: boolean };
 }): Promise<ServedAsset> {
   const [row] = await ctx.db

@@ -9,7 +9,9 @@ import {
 import { type DbOrTx, groups, idsFromPath, themeAssets } from "@raptscallions/db";
 import { eq, inArray } from "drizzle-orm";
 import { recordAudit } from "../audit/record.ts";
-import { loadGroupFor, type ThemeGroup, type ThemeServiceContext } from "./context.ts";
+import { loadGroupFor, type ThemeGroup } from "./context.ts";
+import type { ServiceContext } from "../context.ts";
+import { themeCache } from "./theme-cache.ts";
 import { getGroupTheme } from "./get-theme.ts";
 import { applyPatch, assetRefs, type FlatTheme, flattenOverrides, nestOverrides } from "./theme-fields.ts";
 
@@ -20,7 +22,7 @@ import { applyPatch, assetRefs, type FlatTheme, flattenOverrides, nestOverrides 
  * and answer with the freshly resolved theme.
  */
 async function writeTheme(
-  ctx: ThemeServiceContext,
+  ctx: ServiceContext,
   groupId: string,
   action: string,
   change: (current: FlatTheme) => FlatTheme,
@@ -41,7 +43,7 @@ async function writeTheme(
       details,
     });
   });
-  await ctx.cache.invalidate([groupId]);
+  await themeCache(ctx.kv, ctx.logger).invalidate([groupId]);
   return await getGroupTheme({ ctx, input: { groupId } });
 }
 
@@ -84,7 +86,7 @@ export async function updateGroupTheme({
   ctx,
   input,
 }: {
-  ctx: ThemeServiceContext;
+  ctx: ServiceContext;
   input: { groupId: string; patch: ThemePatch };
 }): Promise<ResolvedTheme> {
   return await writeTheme(ctx, input.groupId, "theme.update", (current) => applyPatch(current, input.patch), {
@@ -97,7 +99,7 @@ export async function resetGroupTheme({
   ctx,
   input,
 }: {
-  ctx: ThemeServiceContext;
+  ctx: ServiceContext;
   input: { groupId: string };
 }): Promise<ResolvedTheme> {
   return await writeTheme(ctx, input.groupId, "theme.reset", () => ({}), {});
@@ -111,7 +113,7 @@ export async function applyThemeTemplate({
   ctx,
   input,
 }: {
-  ctx: ThemeServiceContext;
+  ctx: ServiceContext;
   input: { groupId: string } & ApplyThemeTemplateInput;
 }): Promise<ResolvedTheme> {
   const template = THEME_TEMPLATES.find((t) => t.id === input.templateId);

@@ -4,7 +4,8 @@ import { themeAssets } from "@raptscallions/db";
 import { and, eq } from "drizzle-orm";
 import { toThemeAssetDto, type ThemeAssetRow } from "./asset-dto.ts";
 import { recordAudit } from "../audit/record.ts";
-import { loadGroupFor, type ThemeServiceContext } from "./context.ts";
+import { loadGroupFor } from "./context.ts";
+import type { ServiceContext } from "../context.ts";
 
 /** Largest width or height accepted for any theme image (a 4K background fits). */
 export const MAX_ASSET_DIMENSION = 4096;
@@ -27,7 +28,7 @@ export async function uploadThemeAsset({
   ctx,
   input,
 }: {
-  ctx: ThemeServiceContext;
+  ctx: ServiceContext;
   input: { groupId: string; readFile: () => Promise<UploadedFile> };
 }): Promise<ThemeAssetUploadResponse> {
   const group = await loadGroupFor(ctx.db, ctx.actor, input.groupId, { manage: true });
@@ -104,7 +105,7 @@ export async function uploadThemeAsset({
 }
 
 async function findBySha(
-  ctx: ThemeServiceContext,
+  ctx: ServiceContext,
   groupId: string,
   sha256: string,
 ): Promise<ThemeAssetRow | undefined> {
@@ -115,7 +116,7 @@ async function findBySha(
   return row;
 }
 
-async function removeOrphan(ctx: ThemeServiceContext, key: string): Promise<void> {
+async function removeOrphan(ctx: ServiceContext, key: string): Promise<void> {
   try {
     const [owner] = await ctx.db.select({ id: themeAssets.id }).from(themeAssets).where(eq(themeAssets.key, key));
     if (!owner) await ctx.blob.delete(key);

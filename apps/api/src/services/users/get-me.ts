@@ -1,8 +1,8 @@
 import type { MeResponse } from "@raptscallions/core";
 import { NotFoundError } from "@raptscallions/core";
-import { classes, type Db, groups, users } from "@raptscallions/db";
+import { classes, groups, users } from "@raptscallions/db";
 import { eq, inArray } from "drizzle-orm";
-import type { Actor } from "../../access/actor.ts";
+import type { ServiceContext } from "../context.ts";
 
 export function toUserDto(u: typeof users.$inferSelect): MeResponse["user"] {
   return {
@@ -19,7 +19,7 @@ export function toUserDto(u: typeof users.$inferSelect): MeResponse["user"] {
 }
 
 /** The signed-in user with the groups and classes they belong to and their role in each. */
-export async function getMe({ ctx }: { ctx: { db: Db; actor: Actor } }): Promise<MeResponse> {
+export async function getMe({ ctx }: { ctx: ServiceContext }): Promise<MeResponse> {
   const { db, actor } = ctx;
   const [user] = await db.select().from(users).where(eq(users.id, actor.userId));
   if (!user) throw new NotFoundError("User");

@@ -1,22 +1,15 @@
-import type { Bus } from "@raptscallions/bus";
-import type { Db, DbOrTx } from "@raptscallions/db";
+import type { DbOrTx } from "@raptscallions/db";
 import type { RoleMap } from "../../access/roles.ts";
-import type { Clock, IdGenerator } from "../../lib/clock.ts";
-import type { Logger } from "../../lib/logger.ts";
 import type { Semaphore } from "../../lib/semaphore.ts";
+import type { ServiceContext, SystemActor } from "../context.ts";
 
 /**
- * What the Clerk sync services receive. There is no actor: the caller is Clerk, authenticated by
- * the Svix signature before any service runs.
+ * What the Clerk sync services receive: the service context with the integration as its actor
+ * (no person is behind a delivery; Clerk is authenticated by the Svix signature before any
+ * service runs). Post-commit revocations go out on `bus`, so every instance re-checks the user's
+ * sockets.
  */
-export interface WebhookContext {
-  db: Db;
-  clock: Clock;
-  ids: IdGenerator;
-  logger: Logger;
-  /** Post-commit revocations go out on it, so every instance re-checks the user's sockets. */
-  bus: Bus;
-  requestId: string;
+export interface WebhookContext extends ServiceContext<SystemActor> {
   /** Custom Clerk organisation roles → ours (`CLERK_ROLE_MAP`). */
   roleMap: RoleMap;
   /** Bounds how many webhook transactions run at once on this instance (CLERK_WEBHOOK_CONCURRENCY). */
