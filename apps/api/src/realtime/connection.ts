@@ -21,7 +21,7 @@ import { sendStudentMessage } from "../services/live/send-student-message.ts";
 import { changeSessionState, postTeacherMessage, stopGeneration } from "../services/live/teacher-actions.ts";
 import { TokenBucket } from "./rate.ts";
 import { sessionSnapshot } from "../services/sessions/snapshot.ts";
-import { authorizeRoom, type RoomAccess } from "./rooms.ts";
+import { authorizeRoom, type RoomAccess } from "../services/live/room-access.ts";
 import type { ConnectionData, RealtimeSocket } from "./socket.ts";
 
 interface Subscription {

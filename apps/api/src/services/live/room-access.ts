@@ -1,11 +1,12 @@
 import { AppError, NotFoundError, uuidSchema } from "@raptscallions/core";
 import { classes, groups } from "@raptscallions/db";
 import { eq } from "drizzle-orm";
-import { assertVisible, policy } from "../access/policy.ts";
-import type { ServiceContext } from "../services/context.ts";
-import { loadVisibleSession } from "../services/sessions/load.ts";
-import { recordView } from "../services/sessions/read.ts";
+import { assertVisible, policy } from "../../access/policy.ts";
+import type { ServiceContext } from "../context.ts";
+import { loadVisibleSession } from "../sessions/load.ts";
+import { recordView } from "../sessions/read.ts";
 
+/** What a granted subscription is, for presence and the re-check. */
 export interface RoomAccess {
   kind: "session" | "class";
   id: string;
@@ -15,7 +16,8 @@ export interface RoomAccess {
 }
 
 /**
- * Subscribing is authorised by the same policy as REST: a session room for its student, the
+ * The WebSocket transport asks this before it subscribes a socket to a room, and again on every
+ * re-check. Subscribing is authorised by the same policy as REST: a session room for its student, the
  * class's teachers and admins over its group; a class room for the class's teachers and admins.
  */
 export async function authorizeRoom(ctx: ServiceContext, room: string, opts: { recordView: boolean }): Promise<RoomAccess> {
