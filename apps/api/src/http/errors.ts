@@ -34,17 +34,36 @@ const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
   429: "RATE_LIMITED",
 };
 
-/** Maps any thrown value to a response: domain errors to their status, the rest to a bare 500. */
-export function mapError(thrown: unknown, c: Context<AppEnv>): Response {
-  // A statement cut short by a time limit or a lost connection is the database's trouble, not a
-  // bug: 503 with its own code, whichever driver and wrapper it came through.
-  const err = thrown instanceof AppError ? thrown : (databaseErrorFrom(thrown) ?? thrown);
-  if (err instanceof AppError) {
-    const headers: Record<string, string> = {};
-    if (err.retryAfterSeconds !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(err.retryAfterSeconds)));
-    if (err.status >= 500) logServerError(c, err);
-    return errorResponse(c, err.status, err.code, err.status >= 500 && err.code === "INTERNAL" ? "Internal error" : err.message, err.details, headers);
+/**
+ * The one mapping from a thrown value to what a client is told, shared by REST (`mapError`) and
+ * the WebSocket path (error frames): a domain error keeps its code, status and details; a
+ * statement cut short by a time limit or a lost connection is the database's trouble, not a bug
+ * (503 with its own code, whichever driver and wrapper it came through); anything else is
+ * `undefined` — a bug, reported as INTERNAL and logged by the caller.
+ */
+export function domainError(thrown: unknown): AppError | undefined {
+  const err = thrown instanceof AppError ? thrown : databaseErrorFrom(thrown);
+  return err instanceof AppError ? err : undefined;
+}
+
+/** A domain error's message as clients see it: an internal one never echoes what went wrong. */
+export function publicMessage(err: AppError): string {
+  return err.status >= 500 && err.code === "INTERNAL" ? "Internal error" : err.message;
+}
+
+/**
+ * Maps any thrown value to a response: domain errors to their status, the rest to a bare 500.
+ * `headers` are added to a domain error's response (a webhook's delivery control).
+ */
+export function mapError(thrown: unknown, c: Context<AppEnv>, extraHeaders?: Record<string, string>): Response {
+  const domain = domainError(thrown);
+  if (domain) {
+    const headers: Record<string, string> = { ...extraHeaders };
+    if (domain.retryAfterSeconds !== undefined) headers["retry-after"] = String(Math.max(1, Math.ceil(domain.retryAfterSeconds)));
+    if (domain.status >= 500) logServerError(c, domain);
+    return errorResponse(c, domain.status, domain.code, publicMessage(domain), domain.details, headers);
   }
+  const err = thrown;
   if (err instanceof HTTPException && err.status < 500) {
     const code =
       err.status === 400 && /json/i.test(err.message) ? "INVALID_JSON" : (HTTP_EXCEPTION_CODES[err.status] ?? "BAD_REQUEST");

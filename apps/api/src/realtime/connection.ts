@@ -12,8 +12,8 @@ import {
 } from "@raptscallions/core";
 import type { Actor } from "../access/actor.ts";
 import { loadActor } from "../access/actor.ts";
-import { databaseErrorFrom } from "@raptscallions/db";
 import type { AppDeps } from "../deps.ts";
+import { domainError, publicMessage } from "../http/errors.ts";
 import { buildServiceContext, type ServiceContext } from "../services/context.ts";
 import type { GenerationRunner } from "../services/live/generation-runner.ts";
 import type { StudentMessageGate } from "../services/modules/hooks.ts";
@@ -212,8 +212,8 @@ export class Connection {
   }
 
   private errorFrame(thrown: unknown, id: string | undefined): ServerFrame {
-    const err = thrown instanceof AppError ? thrown : (databaseErrorFrom(thrown) ?? thrown);
-    if (err instanceof AppError) {
+    const err = domainError(thrown);
+    if (err) {
       const details =
         err.retryAfterSeconds !== undefined
           ? { ...(typeof err.details === "object" && err.details ? err.details : {}), retryAfterSeconds: err.retryAfterSeconds }
@@ -222,11 +222,11 @@ export class Connection {
         type: "error",
         ...(id ? { id } : {}),
         code: err.code,
-        message: err.code === "INTERNAL" ? "Internal error" : err.message,
+        message: publicMessage(err),
         ...(details !== undefined ? { details } : {}),
       };
     }
-    this.deps.logger.error("realtime frame failed", { connectionId: this.id, err });
+    this.deps.logger.error("realtime frame failed", { connectionId: this.id, err: thrown });
     return { type: "error", ...(id ? { id } : {}), code: "INTERNAL", message: "Internal error" };
   }
 

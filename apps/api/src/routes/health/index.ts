@@ -1,3 +1,4 @@
+import { UnauthenticatedError } from "@raptscallions/core";
 import { Hono } from "hono";
 import type { AppEnv } from "../../deps.ts";
 
@@ -29,10 +30,7 @@ export function healthRoutes() {
   app.get("/metrics", async (c) => {
     const { metrics, config } = c.var.deps;
     if (config.metricsToken && c.req.header("authorization") !== `Bearer ${config.metricsToken}`) {
-      return c.json(
-        { error: { code: "UNAUTHENTICATED", message: "Metrics require a bearer token", requestId: c.var.requestId } },
-        401,
-      );
+      throw new UnauthenticatedError("Metrics require a bearer token");
     }
     // Rooms this instance holds a fan-out subscription for, read at scrape time.
     metrics.wsRooms.set(c.var.deps.bus.subscribedRooms().length);

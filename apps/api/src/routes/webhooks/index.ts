@@ -1,7 +1,7 @@
 import { type ClerkWebhookResponse, clerkWebhookResponseSchema } from "@raptscallions/core";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../../deps.ts";
-import { errorResponse } from "../../http/errors.ts";
+import { errorResponse, mapError } from "../../http/errors.ts";
 import { describeRoute } from "../../openapi/index.ts";
 import { createSemaphore, type Semaphore } from "../../lib/semaphore.ts";
 import { systemContext } from "../../services/context.ts";
@@ -72,9 +72,7 @@ async function receiveClerkWebhook(c: Context<AppEnv>, slots: Semaphore) {
     const body: ClerkWebhookResponse = { received: true, outcome };
     return c.json(body, 200);
   } catch (err) {
-    if (err instanceof ClerkDeliveryRejected) {
-      return errorResponse(c, err.status, err.code, err.message, err.details, ABORT_RETRIES);
-    }
+    if (err instanceof ClerkDeliveryRejected) return mapError(err, c, ABORT_RETRIES);
     throw err;
   }
 }
