@@ -3,6 +3,7 @@ import { aiModels, aiSettings, groups, type DbOrTx } from "@raptscallions/db";
 import {
   resolveModelChoice,
   usdToMicros,
+  type ChatMessage,
   type GroupBudget,
   type ModelChoice,
   type UserLimits,
@@ -160,4 +161,13 @@ export async function loadAiPlan(db: DbOrTx, input: LoadPlanInput): Promise<AiPl
     limitSources: { requestsPerMinute: rpm.source, requestsPerHour: rph.source, tokensPerDay: tpd.source },
     budgets,
   };
+}
+
+/** What is sent upstream and what it may cost at most: the basis of the reservation. */
+export interface PlannedCall {
+  candidates: ModelInfo[];
+  messages: ChatMessage[];
+  maxTokens: number;
+  inputEstimate: number;
+  costEstimate: number;
 }

@@ -1,13 +1,22 @@
 import { AppError, ConflictError, type MessageDto } from "@raptscallions/core";
-import { messages } from "@raptscallions/db";
+import { type DbOrTx, messages } from "@raptscallions/db";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import { isUniqueViolation } from "../query-helpers.ts";
 import { toMessageDto } from "../sessions/dto.ts";
 import { claimSeqs, lockSessionForAppend } from "../sessions/seq.ts";
 import { loadVisibleSession } from "../sessions/load.ts";
-import { assertCanAnswer, assertNotStreaming, assertOpen, findByClientId, gateTurn, type MessageRow, startAnswer } from "./answer-turn.ts";
+import {
+  assertCanAnswer,
+  assertNotStreaming,
+  assertOpen,
+  findByClientId,
+  gateTurn,
+  type MessageRow,
+  type SessionRow,
+  startAnswer,
+} from "./answer-turn.ts";
 import type { ServiceContext } from "../context.ts";
-import type { StudentMessageGate } from "../modules/hooks.ts";
+import type { GateDecision, StudentMessageGate } from "../modules/hooks.ts";
 import { withheldMeta } from "./conversation.ts";
 import { retryFailedAnswer } from "./retry-failed-answer.ts";
 import { classRoom, publishBestEffort, sessionRoom } from "../rooms.ts";
@@ -58,14 +67,42 @@ export async function sendStudentMessage({
   }
 
   const { definition, gated } = await gateTurn(ctx, gate, session, input.content);
+  const blocked = gated.blockedReply !== null;
   // A turn that would need the gateway is refused before anything is stored when this instance
   // already knows it cannot be admitted (shutting down, limit store unreachable): a clean 503
   // the client retries with the same clientMessageId.
-  if (gated.blockedReply === null) assertCanAnswer(ctx);
+  if (!blocked) assertCanAnswer(ctx);
 
-  let created: { user: MessageRow; answer: MessageRow };
+  const stored = await storeTurn(ctx, session, input, gated);
+  if (stored.raced) return stored.raced;
+  const userDto = toMessageDto(stored.rows.user);
+  const answerDto = toMessageDto(stored.rows.answer);
+  await announceStudentMessage(ctx, session, userDto);
+  await gated.notify?.();
+
+  if (blocked) {
+    await publishBestEffort(ctx.bus, ctx.logger, sessionRoom(session.id), "message.completed", { message: answerDto });
+  } else {
+    await startAnswer(ctx, { session, definition, answer: stored.rows.answer, gated });
+  }
+  return { message: userDto, answer: answerDto, duplicate: false, retried: false };
+}
+
+type TurnRows = { user: MessageRow; answer: MessageRow };
+
+/**
+ * Stores the student's message and its answer row in one transaction: the answer streams, or
+ * (a turn the modules withheld) is already the complete reply. A concurrent send of the same
+ * clientMessageId that won the race is returned as `raced`.
+ */
+async function storeTurn(
+  ctx: ServiceContext,
+  session: SessionRow,
+  input: SendStudentMessageInput,
+  gated: GateDecision,
+): Promise<{ rows: TurnRows; raced?: undefined } | { raced: SendResult; rows?: undefined }> {
   try {
-    created = await ctx.db.transaction(async (tx) => {
+    const rows = await ctx.db.transaction(async (tx) => {
       // Locking the session row serialises seq allocation and re-checks state under the lock.
       const locked = await lockSessionForAppend(tx, session.id);
       assertOpen(locked.state);
@@ -73,71 +110,73 @@ export async function sendStudentMessage({
       // crisis is answered and their teachers alerted even while another answer streams.
       if (gated.blockedReply === null) await assertNotStreaming(tx, session.id);
       const seq = await claimSeqs(tx, locked, 2);
-      const now = ctx.clock.now();
-      const [user] = await tx
-        .insert(messages)
-        .values({
-          sessionId: session.id,
-          seq,
-          role: "user",
-          authorId: ctx.actor.userId,
-          content: gated.stored,
-          clientMessageId: input.clientMessageId,
-          meta: gated.blockedReply === null ? gated.meta : withheldMeta(gated.meta),
-          createdAt: now,
-        })
-        .returning();
-      const blocked = gated.blockedReply !== null;
-      const [answer] = await tx
-        .insert(messages)
-        .values({
-          sessionId: session.id,
-          seq: seq + 1,
-          role: "assistant",
-          content: blocked ? (gated.blockedReply ?? "") : "",
-          state: blocked ? "complete" : "streaming",
-          streamOwner: blocked ? null : ctx.instanceId,
-          heartbeatAt: now,
-          finalizedAt: blocked ? now : null,
-          meta: blocked ? { flags: gated.replyFlags ?? ["blocked"], model: "modules" } : {},
-          createdAt: now,
-        })
-        .returning();
-      if (!user || !answer) throw new AppError("INTERNAL", "insert returned nothing");
-      await gated.persist?.(tx, { messageId: user.id, answerId: answer.id });
-      return { user, answer };
+      const created = await insertTurnRows(tx, ctx, { sessionId: session.id, seq, clientMessageId: input.clientMessageId, gated });
+      await gated.persist?.(tx, { messageId: created.user.id, answerId: created.answer.id });
+      return created;
     });
+    return { rows };
   } catch (err) {
     if (isUniqueViolation(err, "messages_session_client_id_key")) {
       const again = await findByClientId(ctx, input.sessionId, input.clientMessageId);
-      if (again) return again;
+      if (again) return { raced: again };
     }
     if (isUniqueViolation(err, "messages_one_streaming_key")) {
       throw new ConflictError("An answer is still streaming in this session", undefined, "SESSION_BUSY");
     }
     throw err;
   }
+}
 
-  const userDto = toMessageDto(created.user);
-  const answerDto = toMessageDto(created.answer);
-  const room = sessionRoom(session.id);
-  await publishBestEffort(ctx.bus, ctx.logger, room, "message.created", { message: userDto });
+async function insertTurnRows(
+  tx: DbOrTx,
+  ctx: ServiceContext,
+  turn: { sessionId: string; seq: number; clientMessageId: string; gated: GateDecision },
+): Promise<TurnRows> {
+  const { gated } = turn;
+  const blocked = gated.blockedReply !== null;
+  const now = ctx.clock.now();
+  const [user] = await tx
+    .insert(messages)
+    .values({
+      sessionId: turn.sessionId,
+      seq: turn.seq,
+      role: "user",
+      authorId: ctx.actor.userId,
+      content: gated.stored,
+      clientMessageId: turn.clientMessageId,
+      meta: blocked ? withheldMeta(gated.meta) : gated.meta,
+      createdAt: now,
+    })
+    .returning();
+  const [answer] = await tx
+    .insert(messages)
+    .values({
+      sessionId: turn.sessionId,
+      seq: turn.seq + 1,
+      role: "assistant",
+      content: blocked ? (gated.blockedReply ?? "") : "",
+      state: blocked ? "complete" : "streaming",
+      streamOwner: blocked ? null : ctx.instanceId,
+      heartbeatAt: now,
+      finalizedAt: blocked ? now : null,
+      meta: blocked ? { flags: gated.replyFlags ?? ["blocked"], model: "modules" } : {},
+      createdAt: now,
+    })
+    .returning();
+  if (!user || !answer) throw new AppError("INTERNAL", "insert returned nothing");
+  return { user, answer };
+}
+
+/** The stored message to the session room, and a short summary to the class room. */
+async function announceStudentMessage(ctx: ServiceContext, session: SessionRow, message: MessageDto): Promise<void> {
+  await publishBestEffort(ctx.bus, ctx.logger, sessionRoom(session.id), "message.created", { message });
   if (session.classId) {
     await publishBestEffort(ctx.bus, ctx.logger, classRoom(session.classId), "message.created", {
       sessionId: session.id,
-      messageId: userDto.id,
+      messageId: message.id,
       role: "user",
       studentId: session.studentId,
-      preview: userDto.content.slice(0, 280),
+      preview: message.content.slice(0, 280),
     });
   }
-
-  await gated.notify?.();
-
-  if (gated.blockedReply !== null) {
-    await publishBestEffort(ctx.bus, ctx.logger, room, "message.completed", { message: answerDto });
-    return { message: userDto, answer: answerDto, duplicate: false, retried: false };
-  }
-  await startAnswer(ctx, { session, definition, answer: created.answer, gated });
-  return { message: userDto, answer: answerDto, duplicate: false, retried: false };
 }
