@@ -49,14 +49,18 @@ function resolveRelative(fromFile: string, spec: string, known: Set<string>): st
   return undefined;
 }
 
-export function buildFolderGraph(srcDir: string = SRC_DIR): FolderGraph {
+/**
+ * The import graph of `srcDir` with each file mapped to its node by `nodeOf` (its folder by
+ * default; `(path) => path` gives the file-level graph).
+ */
+export function buildFolderGraph(srcDir: string = SRC_DIR, nodeOf: (relPath: string) => string = folderOf): FolderGraph {
   const files = listSourceFiles(srcDir);
   const known = new Set(files);
   const edges: FolderGraph["edges"] = new Map();
   const folders = new Set<string>();
   for (const file of files) {
     const fromRel = relative(srcDir, file);
-    const fromFolder = folderOf(fromRel);
+    const fromFolder = nodeOf(fromRel);
     folders.add(fromFolder);
     // preProcessFile lists every import and export-from, type-only ones included: a type import
     // is still a dependency a reader has to follow.
@@ -66,7 +70,7 @@ export function buildFolderGraph(srcDir: string = SRC_DIR): FolderGraph {
       const target = resolveRelative(file, fileName, known);
       if (!target) continue;
       const toRel = relative(srcDir, target);
-      const toFolder = folderOf(toRel);
+      const toFolder = nodeOf(toRel);
       if (toFolder === fromFolder) continue;
       let targets = edges.get(fromFolder);
       if (!targets) edges.set(fromFolder, (targets = new Map()));

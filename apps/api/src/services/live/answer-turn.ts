@@ -1,5 +1,5 @@
 // The steps a chat turn (send-student-message.ts) and a retry of its answer share.
-import { ConflictError } from "@raptscallions/core";
+import { ConflictError, type MessageDto } from "@raptscallions/core";
 import { type DbOrTx, messages } from "@raptscallions/db";
 import { and, desc, eq, or, sql } from "drizzle-orm";
 import type { Generation } from "../../lib/ai-service.ts";
@@ -9,7 +9,16 @@ import type { ServiceContext } from "../context.ts";
 import { conversationFor } from "./conversation.ts";
 import { publish, sessionRoom } from "../rooms.ts";
 import type { GateDecision, StudentMessageGate } from "../modules/hooks.ts";
-import type { SendResult } from "./send-student-message.ts";
+
+/** What sending a student message (or retrying its answer) returns. */
+export interface SendResult {
+  message: MessageDto;
+  /** Its assistant answer: the one just started, or on a duplicate send the latest one it has. */
+  answer: MessageDto | null;
+  duplicate: boolean;
+  /** A duplicate send whose answer had `failed`: a new answer was started for the stored message. */
+  retried: boolean;
+}
 
 export type MessageRow = typeof messages.$inferSelect;
 export type SessionRow = Awaited<ReturnType<typeof loadVisibleSession>>;

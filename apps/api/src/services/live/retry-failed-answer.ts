@@ -12,12 +12,12 @@ import {
   findByClientId,
   latestAnswerFor,
   type MessageRow,
+  type SendResult,
   type SessionRow,
   startAnswer,
 } from "./answer-turn.ts";
 import type { ServiceContext } from "../context.ts";
 import type { StudentMessageGate } from "../modules/hooks.ts";
-import type { SendResult } from "./send-student-message.ts";
 
 /**
  * Resending a clientMessageId whose answer `failed` (refused by limits, an outage, an upstream

@@ -12,6 +12,7 @@ import {
   findByClientId,
   gateTurn,
   type MessageRow,
+  type SendResult,
   type SessionRow,
   startAnswer,
 } from "./answer-turn.ts";
@@ -25,15 +26,6 @@ export interface SendStudentMessageInput {
   sessionId: string;
   clientMessageId: string;
   content: string;
-}
-
-export interface SendResult {
-  message: MessageDto;
-  /** Its assistant answer: the one just started, or on a duplicate send the latest one it has. */
-  answer: MessageDto | null;
-  duplicate: boolean;
-  /** A duplicate send whose answer had `failed`: a new answer was started for the stored message. */
-  retried: boolean;
 }
 
 const passThrough: StudentMessageGate = {
