@@ -1,15 +1,20 @@
-import { auditLog, type Db, groups, messages, sessions } from "@raptscallions/db";
+import { type Db, groups, messages, sessions } from "@raptscallions/db";
 import { and, eq, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
+import { recordAudit } from "../audit/record.ts";
 import type { RetentionConfig } from "./config.ts";
 
 export interface RetentionDeps {
   db: Db;
   logger: Logger;
   clock: Clock;
+  /** The job run's id, kept as the audit entry's request id. */
+  runId?: string | undefined;
 }
+
+const RETENTION_ACTOR = { kind: "system", name: "retention" } as const;
 
 export interface RetentionRun {
   /** Messages scrubbed (anonymised or deleted) by this run. */
@@ -107,8 +112,7 @@ export async function runRetention(
   }
 
   if (messageIds.length > 0) {
-    await deps.db.insert(auditLog).values({
-      actorId: null,
+    await recordAudit(deps.db, { actor: RETENTION_ACTOR, requestId: deps.runId ?? null }, {
       action: "retention.scrub",
       targetType: "messages",
       details: { count: messageIds.length, mode: config.mode, defaultDays: config.defaultDays, scopeGroupId: opts.scopeGroupId ?? null },
