@@ -42,7 +42,7 @@ const ownDays = (settings: SQL | typeof groups.settings) =>
 export async function runRetention(
   deps: RetentionDeps,
   config: RetentionConfig,
-  opts: { scopeGroupId?: string } = {},
+  opts: { scopeGroupId?: string; signal?: AbortSignal } = {},
 ): Promise<RetentionRun> {
   const now = deps.clock.now();
   const [row] = await deps.db
@@ -77,7 +77,8 @@ export async function runRetention(
   }
 
   const messageIds: string[] = [];
-  for (let batch = 0; batch < config.maxBatchesPerRun; batch++) {
+  // A stop between batches loses nothing: each batch is its own statement, the rest waits for the next run.
+  for (let batch = 0; batch < config.maxBatchesPerRun && !opts.signal?.aborted; batch++) {
     const due = deps.db
       .select({ id: candidate.id })
       .from(candidate)
