@@ -9,7 +9,9 @@ import { createJobRegistry, defineJob, type JobRegistry } from "../src/jobs/inde
 import { cryptoIds, systemClock } from "../src/lib/clock.ts";
 import { createMemoryLogger } from "../src/lib/logger.ts";
 import { createMetrics, type Metrics } from "../src/lib/metrics.ts";
-import { createClassCore } from "../src/services/classes/cores.ts";
+import { createClassCore, enrolClassMemberCore, unenrolClassMemberCore } from "../src/services/classes/cores.ts";
+import { systemContext } from "../src/services/context.ts";
+import { addGroupMemberCore, createGroupCore } from "../src/services/groups/cores.ts";
 import { createTestDb, testDeps } from "./helpers/deps.ts";
 import { call } from "./helpers/security.ts";
 import { eventually } from "./modules-helpers.ts";
@@ -266,6 +268,27 @@ describe("system actor", () => {
     expect(users.body.items).toHaveLength(0);
     const bad = await call<{ error: { code: string } }>(app, "GET", "/api/audit?actorKind=robot", { as: admin });
     expect(bad.status).toBe(400);
+  });
+
+  test("an integration's writes through the cores keep the domain rules and are audited as the integration", async () => {
+    const scene = await makeSchoolScene(db.db);
+    const ctx = systemContext(await testDeps(db), { kind: "integration", id: "conn-42", name: "OneRoster" });
+    const student = await makeUser(db.db);
+    const { school, cls } = await ctx.db.transaction(async (tx) => {
+      const school = await createGroupCore(tx, ctx, { parentId: scene.district.id, name: "Synced school", slug: unique("synced"), kind: "school" });
+      await addGroupMemberCore(tx, ctx, { groupId: school.id, userId: student.id, role: "member" });
+      const cls = await createClassCore(tx, ctx, { groupId: school.id, name: "Synced class" });
+      await enrolClassMemberCore(tx, ctx, { classId: cls.id, userId: student.id, role: "student" });
+      return { school, cls };
+    });
+    expect(school.path.startsWith(scene.district.path)).toBe(true);
+    // No permission check, but the domain rules hold: one enrolment per user, none in an archived class.
+    const again = await ctx.db.transaction((tx) => enrolClassMemberCore(tx, ctx, { classId: cls.id, userId: student.id, role: "student" })).catch((e: unknown) => e);
+    expect((again as { code?: string }).code).toBe("CONFLICT");
+    await ctx.db.transaction((tx) => unenrolClassMemberCore(tx, ctx, { classId: cls.id, userId: student.id }));
+    const entries = await db.db.select().from(auditLog).where(eq(auditLog.requestId, ctx.requestId));
+    expect(entries.map((e) => e.action).toSorted()).toEqual(["class.create", "class.member.add", "class.member.remove", "group.create", "group.member.add"]);
+    for (const e of entries) expect(e).toMatchObject({ actorKind: "integration", actorName: "OneRoster", actorIntegrationId: "conn-42", actorId: null });
   });
 
   test("the database refuses a system or integration entry without a name", async () => {
