@@ -1,6 +1,6 @@
 /**
  * What the job registry's claim costs per wake, on each database it runs on:
- * - a won attempt: `runOnce(force)` of a job that does nothing (claim upsert + release update);
+ * - a won attempt: the claim upsert and the release update around a run (the run itself excluded);
  * - a lost attempt: what every other instance pays per wake (the claim upsert that returns no
  *   row, then the read of when the job is next claimable).
  * Every instance wakes about once per interval per job, so N instances add ~2N of these
@@ -9,14 +9,10 @@
  *
  *   bun bench/jobs.bench.ts
  */
-import { createMemoryBus } from "../packages/bus/src/index.ts";
 import { createDb, type DbHandle, jobLeases } from "../packages/db/src/index.ts";
 import { sql } from "../packages/db/node_modules/drizzle-orm";
-import { createJobRegistry, defineJob } from "../apps/api/src/jobs/index.ts";
-import { claimLease, untilClaimable } from "../apps/api/src/jobs/lease.ts";
-import { cryptoIds, systemClock } from "../apps/api/src/lib/clock.ts";
-import { createLogger } from "../apps/api/src/lib/logger.ts";
-import { createMetrics } from "../apps/api/src/lib/metrics.ts";
+import { claimLease, releaseLease, untilClaimable } from "../apps/api/src/jobs/lease.ts";
+import { cryptoIds } from "../apps/api/src/lib/clock.ts";
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 1000);
 
@@ -37,30 +33,21 @@ async function measure(label: string, run: () => Promise<unknown>) {
   console.log(`${label.padEnd(34)} ${summary(samples)}`);
 }
 
+/** What the registry does around a run: a won attempt is claim + release, a lost one claim + read. */
 async function bench(label: string, handle: DbHandle) {
   await handle.migrate();
   const namespace = `bench-${cryptoIds.token(4)}`;
-  const jobs = createJobRegistry(
-    {
-      db: handle,
-      logger: createLogger({ level: "error" }),
-      clock: systemClock,
-      ids: cryptoIds,
-      bus: createMemoryBus().node({ nodeId: "bench" }),
-      metrics: createMetrics(),
-      instanceId: "bench",
-    },
-    { namespace },
-  );
-  jobs.register(defineJob({ name: "noop", intervalMs: 60_000, run: async () => {} }));
-  await measure(`${label} won attempt (claim+release)`, () => jobs.runOnce("noop", { force: true }));
+  const free = `${namespace}:free`;
+  await measure(`${label} won attempt (claim+release)`, async () => {
+    if (!(await claimLease(handle.db, { name: free, holder: "bench", leaseMs: 60_000, force: true }))) throw new Error("lost a free lease");
+    await releaseLease(handle.db, { name: free, holder: "bench", intervalMs: 60_000, outcome: "ok", error: null });
+  });
   const held = `${namespace}:held`;
   await handle.db.insert(jobLeases).values({ name: held, holder: "other", leasedUntil: sql`now() + interval '1 hour'` });
   await measure(`${label} lost attempt (claim+read)`, async () => {
     if (await claimLease(handle.db, { name: held, holder: "bench", leaseMs: 60_000 })) throw new Error("claimed a held lease");
     await untilClaimable(handle.db, held);
   });
-  await jobs.stop();
 }
 
 const inThread = await createDb({ embedded: "in-thread" });

@@ -199,7 +199,7 @@ export async function main(options: { env?: Record<string, string | undefined> }
     attachServer(app.realtime, server);
     opened.push(() => app.realtime.shutdown(0));
 
-    const jobs = createJobRegistry({ ...deps, instanceId });
+    const jobs = createJobRegistry({ deps, runner: app.realtime.runner });
     for (const job of appJobs(deps.config)) jobs.register(job);
     jobs.start();
 

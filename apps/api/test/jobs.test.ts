@@ -1,16 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createMemoryBus } from "@raptscallions/bus";
 import { auditEntrySchema, pageOf } from "@raptscallions/core";
 import { auditLog, type DbHandle, jobLeases } from "@raptscallions/db";
 import { makeSchoolScene, makeUser, unique } from "@raptscallions/db/testing";
 import { eq, sql } from "drizzle-orm";
 import { createApp } from "../src/app.ts";
 import { createJobRegistry, defineJob, type JobRegistry } from "../src/jobs/index.ts";
-import { cryptoIds, systemClock } from "../src/lib/clock.ts";
-import { createMemoryLogger } from "../src/lib/logger.ts";
-import { createMetrics, type Metrics } from "../src/lib/metrics.ts";
+import type { Metrics } from "../src/lib/metrics.ts";
 import { createClassCore, enrolClassMemberCore, unenrolClassMemberCore } from "../src/services/classes/cores.ts";
-import { systemContext } from "../src/services/context.ts";
+import { buildServiceContext } from "../src/services/context.ts";
 import { addGroupMemberCore, createGroupCore } from "../src/services/groups/cores.ts";
 import { createTestDb, testDeps } from "./helpers/deps.ts";
 import { call } from "./helpers/security.ts";
@@ -32,18 +29,22 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await Promise.all(opened.map((r) => r.stop(1000)));
+  await Promise.all(apps.map((a) => a.realtime.shutdown(0)));
   if (otherDb !== db) await otherDb.close();
   await db.close();
 });
 
-function registry(handle: DbHandle, namespace: string, instanceId: string, metrics: Metrics = createMetrics()) {
-  const logger = createMemoryLogger();
-  const jobs = createJobRegistry(
-    { db: handle, logger, clock: systemClock, ids: cryptoIds, bus: createMemoryBus().node({ nodeId: instanceId }), metrics, instanceId },
-    { namespace },
-  );
+const apps: ReturnType<typeof createApp>[] = [];
+
+/** A registry as one instance would have it: its own app (for the answer runner), logger and metrics. */
+async function registry(handle: DbHandle, namespace: string, instanceId: string) {
+  const deps = await testDeps(handle);
+  deps.config.instanceId = instanceId;
+  const app = createApp(deps);
+  apps.push(app);
+  const jobs = createJobRegistry({ deps, runner: app.realtime.runner }, { namespace });
   opened.push(jobs);
-  return { jobs, logger, metrics };
+  return { jobs, logger: deps.logger, metrics: deps.metrics, deps, app };
 }
 
 async function counterValue(metrics: Metrics, name: string, labels: Record<string, string>): Promise<number> {
@@ -64,8 +65,8 @@ describe("job registry: one runner at a time", () => {
         await Bun.sleep(50);
       },
     });
-    const a = registry(db, namespace, "instance-a");
-    const b = registry(otherDb, namespace, "instance-b");
+    const a = await registry(db, namespace, "instance-a");
+    const b = await registry(otherDb, namespace, "instance-b");
     a.jobs.register(job);
     b.jobs.register(job);
     for (let round = 1; round <= 5; round++) {
@@ -92,8 +93,8 @@ describe("job registry: one runner at a time", () => {
         running -= 1;
       },
     });
-    const a = registry(db, namespace, "instance-a");
-    const b = registry(otherDb, namespace, "instance-b");
+    const a = await registry(db, namespace, "instance-a");
+    const b = await registry(otherDb, namespace, "instance-b");
     a.jobs.register(job);
     b.jobs.register(job);
     const started = Date.now();
@@ -111,7 +112,7 @@ describe("job registry: one runner at a time", () => {
   test("a lease left by an instance that died is taken over once it expires", async () => {
     const namespace = unique("takeover");
     let runs = 0;
-    const b = registry(otherDb, namespace, "instance-b");
+    const b = await registry(otherDb, namespace, "instance-b");
     b.jobs.register(defineJob({ name: "takeover", intervalMs: 60_000, run: async () => void (runs += 1) }));
     // What a crashed holder leaves: a due job, leased for a little while longer, never renewed.
     await db.db.insert(jobLeases).values({ name: `${namespace}:takeover`, holder: "dead-instance", leasedUntil: sql`now() + interval '300 milliseconds'` });
@@ -125,7 +126,7 @@ describe("job registry: one runner at a time", () => {
 
   test("a run whose lease is taken from it is asked to stop, and does not free the new holder's lease", async () => {
     const namespace = unique("lost");
-    const a = registry(db, namespace, "instance-a");
+    const a = await registry(db, namespace, "instance-a");
     let reason = "";
     a.jobs.register(
       defineJob({
@@ -155,7 +156,7 @@ describe("job registry: one runner at a time", () => {
 
 describe("job registry: stopping and failing", () => {
   test("stop aborts the signal and waits for the running job to finish", async () => {
-    const { jobs } = registry(db, unique("stop"), "instance-a");
+    const { jobs } = await registry(db, unique("stop"), "instance-a");
     let started = false;
     let finished = false;
     let sawAbort = false;
@@ -182,7 +183,7 @@ describe("job registry: stopping and failing", () => {
 
   test("stop gives up after its timeout on a job that ignores the signal, and says so", async () => {
     const namespace = unique("stuck");
-    const { jobs, logger } = registry(db, namespace, "instance-a");
+    const { jobs, logger } = await registry(db, namespace, "instance-a");
     let release: () => void = () => {};
     const stuck = new Promise<void>((resolve) => {
       release = resolve;
@@ -201,7 +202,7 @@ describe("job registry: stopping and failing", () => {
 
   test("a throwing job is logged, counted, recorded on its lease and run again next interval", async () => {
     const namespace = unique("throws");
-    const { jobs, logger, metrics } = registry(db, namespace, "instance-a");
+    const { jobs, logger, metrics } = await registry(db, namespace, "instance-a");
     let attempts = 0;
     jobs.register(
       defineJob({
@@ -219,7 +220,7 @@ describe("job registry: stopping and failing", () => {
     await jobs.stop();
     expect(await counterValue(metrics, "job_runs_total", { job: "flaky", outcome: "failed" })).toBe(1);
     const failure = logger.lines.find((l) => l.msg === "job failed; it runs again next interval");
-    expect(failure).toMatchObject({ level: "error", actor: "flaky" });
+    expect(failure).toMatchObject({ level: "error", job: "flaky" });
     expect(JSON.stringify(failure)).toContain("upstream said no");
     const [lease] = await db.db.select().from(jobLeases).where(eq(jobLeases.name, `${namespace}:flaky`));
     expect(lease).toMatchObject({ lastOutcome: "ok", holder: null, leasedUntil: null });
@@ -234,8 +235,7 @@ describe("job registry: stopping and failing", () => {
 describe("system actor", () => {
   test("a job creating a class through the core is audited as the system, and /api/audit shows it", async () => {
     const scene = await makeSchoolScene(db.db);
-    const deps = await testDeps(db);
-    const { jobs } = registry(db, unique("system-audit"), "instance-a");
+    const { jobs, deps } = await registry(db, unique("system-audit"), "instance-a");
     let classId = "";
     let runId = "";
     jobs.register(
@@ -272,7 +272,11 @@ describe("system actor", () => {
 
   test("an integration's writes through the cores keep the domain rules and are audited as the integration", async () => {
     const scene = await makeSchoolScene(db.db);
-    const ctx = systemContext(await testDeps(db), { kind: "integration", id: "conn-42", name: "OneRoster" });
+    const { deps, app } = await registry(db, unique("integration"), "instance-a");
+    const ctx = buildServiceContext(deps, app.realtime.runner, {
+      actor: { kind: "integration", id: "conn-42", name: "OneRoster" },
+      requestId: `sync:${unique("run")}`,
+    });
     const student = await makeUser(db.db);
     const { school, cls } = await ctx.db.transaction(async (tx) => {
       const school = await createGroupCore(tx, ctx, { parentId: scene.district.id, name: "Synced school", slug: unique("synced"), kind: "school" });

@@ -441,7 +441,7 @@ describe("tickets, abuse and the sweeper", () => {
     await delta(11, "wer, then");
     await delta(0, "someone else's answer", crypto.randomUUID());
     await delta(20, " the rest");
-    const jobs = createJobRegistry({ ...a.deps, instanceId: "live-test" }, { namespace: unique("live-test") });
+    const jobs = createJobRegistry({ deps: a.deps, runner: a.app.realtime.runner }, { namespace: unique("live-test") });
     jobs.register(sweeperJob(a.deps.config.live));
     jobs.start();
     const told = await watcher.next((f) => f.type === "event" && f.event === "message.completed");

@@ -1,4 +1,4 @@
-import type { CoreContext } from "../services/context.ts";
+import type { ServiceContext, SystemActor } from "../services/context.ts";
 
 /**
  * What a job's `run` receives: a system context named after the job (its audit entries say
@@ -6,7 +6,7 @@ import type { CoreContext } from "../services/context.ts";
  * is aborted when the registry stops or the run loses its lease. A long run checks the signal
  * between units of work (batches) and returns early; whatever it leaves is done next run.
  */
-export interface JobContext extends CoreContext {
+export interface JobContext extends ServiceContext<SystemActor> {
   runId: string;
   signal: AbortSignal;
 }

@@ -1,13 +1,19 @@
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { AppDeps } from "../deps.ts";
-import { systemContext } from "../services/context.ts";
+import type { AnswerRunner } from "../lib/ai-service.ts";
+import { buildServiceContext } from "../services/context.ts";
 import type { JobContext, JobDefinition } from "./define-job.ts";
 import { claimLease, releaseLease, renewLease, untilClaimable } from "./lease.ts";
 
-export type JobRegistryDeps = Pick<AppDeps, "db" | "logger" | "clock" | "ids" | "bus" | "metrics"> & {
-  /** Names this instance as the lease holder (with a per-registry suffix). */
-  instanceId: string;
-};
+/**
+ * What jobs run with: the app's dependencies and this instance's answer runner, from which each
+ * run's context is built like a request's (`buildServiceContext`), with the job as its actor.
+ * `deps.config.instanceId` names this instance as the lease holder (with a per-registry suffix).
+ */
+export interface JobRegistryDeps {
+  deps: AppDeps;
+  runner: AnswerRunner;
+}
 
 export interface JobRegistryOptions {
   /**
@@ -59,9 +65,9 @@ const MIN_WAIT_MS = 10;
  * A failing job is logged, counted (`job_runs_total{outcome="failed"}`) and tried again at its
  * next interval; nothing a job does can crash the process.
  */
-export function createJobRegistry(deps: JobRegistryDeps, options: JobRegistryOptions = {}): JobRegistry {
+export function createJobRegistry({ deps, runner }: JobRegistryDeps, options: JobRegistryOptions = {}): JobRegistry {
   const jobs = new Map<string, JobState>();
-  const holder = `${deps.instanceId}:${deps.ids.token(6)}`;
+  const holder = `${deps.config.instanceId}:${deps.ids.token(6)}`;
   const random = options.random ?? Math.random;
   const maxJitterMs = options.maxJitterMs ?? 5_000;
   const metrics = jobMetrics(deps.metrics.registry);
@@ -111,7 +117,12 @@ export function createJobRegistry(deps: JobRegistryDeps, options: JobRegistryOpt
     const controller = new AbortController();
     state.controller = controller;
     const runId = `job:${job.name}:${deps.ids.token(8)}`;
-    const ctx: JobContext = { ...systemContext(deps, { kind: "system", name: job.name }, runId), runId, signal: controller.signal };
+    const ctx: JobContext = {
+      ...buildServiceContext(deps, runner, { actor: { kind: "system", name: job.name }, requestId: runId }),
+      logger: deps.logger.child({ job: job.name, runId }),
+      runId,
+      signal: controller.signal,
+    };
     const renewal = setInterval(() => {
       renewLease(deps.db.db, { name: state.key, holder, leaseMs: state.leaseMs })
         .then((held) => {

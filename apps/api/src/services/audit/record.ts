@@ -1,6 +1,6 @@
 import type { DbOrTx } from "@raptscallions/db";
 import { auditLog } from "@raptscallions/db";
-import { type AnyActor, isSystemActor } from "../../access/system-actor.ts";
+import type { Principal } from "../context.ts";
 
 /** What one write did, for the audit trail. */
 export interface AuditEntry {
@@ -14,8 +14,8 @@ export interface AuditEntry {
 }
 
 /** The actor columns of an audit row: a person's id, or the job's or integration's name. */
-export function auditActorColumns(actor: AnyActor) {
-  if (!isSystemActor(actor)) return { actorKind: "user" as const, actorId: actor.userId, actorName: null, actorIntegrationId: null };
+export function auditActorColumns(actor: Principal) {
+  if (actor.kind === "user") return { actorKind: "user" as const, actorId: actor.userId, actorName: null, actorIntegrationId: null };
   return {
     actorKind: actor.kind,
     actorId: null,
@@ -28,7 +28,7 @@ export function auditActorColumns(actor: AnyActor) {
  * Appends an audit entry. Call it with the mutation's own transaction so the entry exists if and
  * only if the change committed. `requestId` is the request's id, or a job run's id.
  */
-export async function recordAudit(tx: DbOrTx, ctx: { actor: AnyActor; requestId: string | null }, entry: AuditEntry): Promise<void> {
+export async function recordAudit(tx: DbOrTx, ctx: { actor: Principal; requestId: string | null }, entry: AuditEntry): Promise<void> {
   await tx.insert(auditLog).values({
     ...auditActorColumns(ctx.actor),
     action: entry.action,

@@ -1,9 +1,8 @@
 import { ConflictError, NotFoundError } from "@raptscallions/core";
 import { type ClassRole, classMembers, classes, type DbOrTx, users } from "@raptscallions/db";
 import { and, eq, isNull } from "drizzle-orm";
-import { isSystemActor } from "../../access/system-actor.ts";
 import { recordAudit } from "../audit/record.ts";
-import type { CoreContext } from "../context.ts";
+import type { Principal, ServiceContext } from "../context.ts";
 import { loadGroup } from "../groups/scope.ts";
 import { loadClass } from "./scope.ts";
 
@@ -19,7 +18,7 @@ import { loadClass } from "./scope.ts";
 /** Creates a class in a live group; `teacherId` (when set) joins it as its teacher. */
 export async function createClassCore(
   tx: DbOrTx,
-  ctx: CoreContext,
+  ctx: ServiceContext<Principal>,
   input: { groupId: string; name: string; term?: string | null; teacherId?: string | null },
 ) {
   const group = await loadGroup(tx, input.groupId);
@@ -28,7 +27,7 @@ export async function createClassCore(
   if (!row) throw new Error("insert returned no row");
   const teacherId = input.teacherId ?? null;
   if (teacherId) await tx.insert(classMembers).values({ classId: row.id, userId: teacherId, role: "teacher" });
-  const creatorJoinedAsTeacher = teacherId !== null && !isSystemActor(ctx.actor) && ctx.actor.userId === teacherId;
+  const creatorJoinedAsTeacher = teacherId !== null && ctx.actor.kind === "user" && ctx.actor.userId === teacherId;
   await recordAudit(tx, ctx, {
     action: "class.create",
     targetType: "class",
@@ -40,7 +39,7 @@ export async function createClassCore(
 }
 
 /** Renames a class or changes its term (`undefined` leaves a field as it is). */
-export async function updateClassCore(tx: DbOrTx, ctx: CoreContext, input: { id: string; name?: string | undefined; term?: string | null | undefined }) {
+export async function updateClassCore(tx: DbOrTx, ctx: ServiceContext<Principal>, input: { id: string; name?: string | undefined; term?: string | null | undefined }) {
   const found = await loadClass(tx, input.id);
   if (!found) throw new NotFoundError("Class");
   const { cls } = found;
@@ -57,7 +56,7 @@ export async function updateClassCore(tx: DbOrTx, ctx: CoreContext, input: { id:
 }
 
 /** Archives a class (idempotent: an archived class is returned as it is, with no new audit entry). */
-export async function archiveClassCore(tx: DbOrTx, ctx: CoreContext, input: { id: string }) {
+export async function archiveClassCore(tx: DbOrTx, ctx: ServiceContext<Principal>, input: { id: string }) {
   const found = await loadClass(tx, input.id);
   if (!found) throw new NotFoundError("Class");
   const { cls } = found;
@@ -72,7 +71,7 @@ export async function archiveClassCore(tx: DbOrTx, ctx: CoreContext, input: { id
  * Enrols a live user in a class that is not archived. A second enrolment of the same user is a
  * conflict (also when two race: the primary key refuses the loser, which aborts the transaction).
  */
-export async function enrolClassMemberCore(tx: DbOrTx, ctx: CoreContext, input: { classId: string; userId: string; role: ClassRole }) {
+export async function enrolClassMemberCore(tx: DbOrTx, ctx: ServiceContext<Principal>, input: { classId: string; userId: string; role: ClassRole }) {
   const found = await loadClass(tx, input.classId);
   if (!found) throw new NotFoundError("Class");
   const { cls } = found;
@@ -100,7 +99,7 @@ export async function enrolClassMemberCore(tx: DbOrTx, ctx: CoreContext, input: 
  * Takes a user out of a class. The caller publishes the revocation after its transaction
  * commits (`publishRevocation`, reason `class-member-removed`), so their live rooms close.
  */
-export async function unenrolClassMemberCore(tx: DbOrTx, ctx: CoreContext, input: { classId: string; userId: string }) {
+export async function unenrolClassMemberCore(tx: DbOrTx, ctx: ServiceContext<Principal>, input: { classId: string; userId: string }) {
   const found = await loadClass(tx, input.classId);
   if (!found) throw new NotFoundError("Class");
   const { cls } = found;

@@ -2,7 +2,7 @@ import { ConflictError, NotFoundError } from "@raptscallions/core";
 import { type DbOrTx, type GroupRole, groupMembers, groupPath, groups, users } from "@raptscallions/db";
 import { and, eq, isNull } from "drizzle-orm";
 import { recordAudit } from "../audit/record.ts";
-import type { CoreContext } from "../context.ts";
+import type { Principal, ServiceContext } from "../context.ts";
 import { assertValidModuleSettings } from "../module-settings.ts";
 import { loadGroup } from "./scope.ts";
 
@@ -22,7 +22,7 @@ export function checkModuleSettings(settings: Record<string, unknown> | undefine
 /** A group under a live parent, or a root when `parentId` is null. */
 export async function createGroupCore(
   tx: DbOrTx,
-  ctx: CoreContext,
+  ctx: ServiceContext<Principal>,
   input: { parentId: string | null; name: string; slug: string; kind: (typeof groups.$inferInsert)["kind"]; settings?: Record<string, unknown> | undefined },
 ) {
   checkModuleSettings(input.settings);
@@ -51,7 +51,7 @@ export async function createGroupCore(
 /** Renames, re-slugs or replaces the settings of a live group (`undefined` leaves a field as it is). */
 export async function updateGroupCore(
   tx: DbOrTx,
-  ctx: CoreContext,
+  ctx: ServiceContext<Principal>,
   input: { id: string; name?: string | undefined; slug?: string | undefined; settings?: Record<string, unknown> | undefined },
 ) {
   checkModuleSettings(input.settings);
@@ -83,7 +83,7 @@ async function liveMembership(tx: DbOrTx, groupId: string, userId: string) {
  * Makes a live user a member of a live group. A membership removed earlier (a tombstone) is
  * revived: calling this is an explicit decision, unlike a late Clerk webhook, which must not.
  */
-export async function addGroupMemberCore(tx: DbOrTx, ctx: CoreContext, input: { groupId: string; userId: string; role: GroupRole }) {
+export async function addGroupMemberCore(tx: DbOrTx, ctx: ServiceContext<Principal>, input: { groupId: string; userId: string; role: GroupRole }) {
   const group = await loadGroup(tx, input.groupId);
   if (!group) throw new NotFoundError("Group");
   const [user] = await tx.select().from(users).where(and(eq(users.id, input.userId), isNull(users.deletedAt)));
@@ -115,7 +115,7 @@ export async function addGroupMemberCore(tx: DbOrTx, ctx: CoreContext, input: { 
  * Changes a live membership's role. `changed` tells the caller to publish a `role-changed`
  * revocation once its transaction has committed.
  */
-export async function updateGroupMemberRoleCore(tx: DbOrTx, ctx: CoreContext, input: { groupId: string; userId: string; role: GroupRole }) {
+export async function updateGroupMemberRoleCore(tx: DbOrTx, ctx: ServiceContext<Principal>, input: { groupId: string; userId: string; role: GroupRole }) {
   const before = await liveMembership(tx, input.groupId, input.userId);
   const [member] = await tx
     .update(groupMembers)
@@ -138,7 +138,7 @@ export async function updateGroupMemberRoleCore(tx: DbOrTx, ctx: CoreContext, in
  * Removes a live membership as a tombstone, as the Clerk webhook does, so a late event cannot
  * revive it. The caller publishes a `membership-removed` revocation after its commit.
  */
-export async function removeGroupMemberCore(tx: DbOrTx, ctx: CoreContext, input: { groupId: string; userId: string }) {
+export async function removeGroupMemberCore(tx: DbOrTx, ctx: ServiceContext<Principal>, input: { groupId: string; userId: string }) {
   const before = await liveMembership(tx, input.groupId, input.userId);
   await tx
     .update(groupMembers)

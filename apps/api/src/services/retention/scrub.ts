@@ -4,7 +4,7 @@ import { alias } from "drizzle-orm/pg-core";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { recordAudit } from "../audit/record.ts";
-import type { RetentionConfig } from "./config.ts";
+import type { RetentionConfig } from "../../lib/retention-config.ts";
 
 export interface RetentionDeps {
   db: Db;

@@ -1,6 +1,5 @@
 import { AppError, type ErrorCode, storableText } from "@raptscallions/core";
 import { webhookEvents } from "@raptscallions/db";
-import { clerkIntegration } from "../../access/system-actor.ts";
 import { recordAudit } from "../audit/record.ts";
 import type { WebhookContext } from "./context.ts";
 
@@ -63,7 +62,7 @@ export async function recordRejectedDelivery({
       .onConflictDoNothing({ target: webhookEvents.svixId })
       .returning({ svixId: webhookEvents.svixId });
     if (inserted.length === 0) return;
-    await recordAudit(tx, { actor: clerkIntegration, requestId: ctx.requestId }, {
+    await recordAudit(tx, ctx, {
       action: "webhook.clerk.reject",
       targetType: "webhook_delivery",
       targetId: input.svixId,
