@@ -57,12 +57,17 @@ describe("job registry: one runner at a time", () => {
   test("two registries racing for the same job: exactly one runs it, every time", async () => {
     const namespace = unique("race");
     let runs = 0;
+    // The winner's run waits for the test, so the loser's attempt is decided while the lease is held
+    // however slowly either attempt is scheduled.
+    let release: () => void = () => {};
     const job = defineJob({
       name: "race",
       intervalMs: 60_000,
       run: async () => {
         runs += 1;
-        await Bun.sleep(50);
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
       },
     });
     const a = await registry(db, namespace, "instance-a");
@@ -70,8 +75,12 @@ describe("job registry: one runner at a time", () => {
     a.jobs.register(job);
     b.jobs.register(job);
     for (let round = 1; round <= 5; round++) {
-      const results = await Promise.all([a.jobs.runOnce("race", { force: true }), b.jobs.runOnce("race", { force: true })]);
-      expect(results.toSorted()).toEqual(["not-claimed", "ok"]);
+      const attempts = [a.jobs.runOnce("race", { force: true }), b.jobs.runOnce("race", { force: true })];
+      const first = await Promise.race(attempts);
+      expect(first).toBe("not-claimed");
+      await eventually(async () => runs === round, "the winner's run");
+      release();
+      expect((await Promise.all(attempts)).toSorted()).toEqual(["not-claimed", "ok"]);
       expect(runs).toBe(round);
     }
   });
