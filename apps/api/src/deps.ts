@@ -7,7 +7,7 @@ import type { Actor } from "./access/actor.ts";
 import type { TokenIdentity } from "./access/identity.ts";
 import type { RoleMap } from "./access/roles.ts";
 import type { AiService, AnswerRunner } from "./lib/ai-service.ts";
-import type { RetentionConfig } from "./services/retention/config.ts";
+import type { RetentionConfig } from "./lib/retention-config.ts";
 import type { Clock, IdGenerator } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
 import type { Metrics } from "./lib/metrics.ts";

@@ -1,195 +1,257 @@
 import { createDb, seedIfEmpty } from "@raptscallions/db";
+import { MemoryLimitStore, RedisLimitStore } from "@raptscallions/gateway";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createApp } from "./app.ts";
 import { loadConsole } from "@raptscallions/web";
+import { createApp } from "./app.ts";
 import { createDevSignIn } from "./auth/dev-sign-in.ts";
 import { createAuthenticator, DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, loadOrCreateDevKeys } from "./auth/index.ts";
-import { parseRoleMap } from "./access/roles.ts";
-import { type AppDeps, defaultLiveConfig } from "./deps.ts";
-import { attachServer } from "./realtime/bun.ts";
+import { parseRoleMap, type RoleMap } from "./access/roles.ts";
 import { bunServeOptions } from "./bun-serve.ts";
+import { type AppDeps, defaultLiveConfig } from "./deps.ts";
 import { parseEnv } from "./env.ts";
-import { cryptoIds, systemClock } from "./lib/clock.ts";
-import { createLogger } from "./lib/logger.ts";
-import { createMetrics } from "./lib/metrics.ts";
 import { buildInfrastructure } from "./infra.ts";
-import { defaultRetentionConfig, startRetentionJob } from "./services/retention/index.ts";
-import { MemoryLimitStore, RedisLimitStore } from "@raptscallions/gateway";
+import { appJobs, createJobRegistry, type JobRegistry } from "./jobs/index.ts";
+import { cryptoIds, systemClock } from "./lib/clock.ts";
+import { createLogger, type Logger } from "./lib/logger.ts";
+import { createMetrics } from "./lib/metrics.ts";
+import { attachServer } from "./realtime/bun.ts";
 import { buildGatewayClient, buildModerationClient, createAiService, embeddedGatewayUrl } from "./services/ai/index.ts";
+import { defaultRetentionConfig } from "./services/retention/index.ts";
 
-const parsed = parseEnv(process.env);
-if (!parsed.ok) {
-  console.error(`Invalid environment:\n  ${parsed.problems.join("\n  ")}`);
-  process.exit(1);
-}
-const env = parsed.env;
-// The built-in dev model has canned replies and no limits of its own: production needs a gateway.
-if (!env.AI_GATEWAY_URL && env.NODE_ENV === "production") {
-  console.error("Refusing to start: NODE_ENV=production needs AI_GATEWAY_URL (the built-in dev model is not served in production).");
-  process.exit(1);
-}
-const instanceId = env.INSTANCE_ID ?? `api-${cryptoIds.token(6)}`;
-const logger = createLogger({ level: env.LOG_LEVEL, base: { instance: instanceId } });
+/** A configuration the server refuses to start with; the entry point prints it and exits 1. */
+export class StartupError extends Error {}
 
-mkdirSync(env.DATA_DIR, { recursive: true });
-const db = await createDb({
-  url: env.DATABASE_URL,
-  dataDir: env.DATABASE_URL ? undefined : join(env.DATA_DIR, "pg"),
-  maxConnections: env.DATABASE_POOL_SIZE,
-  statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
-  lockTimeoutMs: env.DATABASE_LOCK_TIMEOUT_MS,
-  idleInTransactionTimeoutMs: env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-  // PGlite runs in a child process: a stuck statement is killed by the watchdog, never the API's event loop.
-  embedded: "process",
-  onEmbeddedEvent: (event) =>
-    event.type === "restarted" ? logger.info("embedded database restarted", event) : logger.error("embedded database stopped", event),
-});
-await db.migrate();
-// Unset: only the embedded database is seeded. A Postgres is seeded only when asked to
-// (SEED_ON_EMPTY=true), and then once however many instances start together.
-if (env.SEED_ON_EMPTY ?? db.driver === "pglite") {
-  const scene = await seedIfEmpty(db.db);
-  if (scene) logger.info("seeded the empty database", { driver: db.driver, ...scene });
+/** A running server: what tests and the entry point hold on to. */
+export interface ServerHandle {
+  /** `http://host:port` with the port actually bound (PORT=0 picks a free one). */
+  url: string;
+  port: number;
+  deps: AppDeps;
+  jobs: JobRegistry;
+  logger: Logger;
+  /**
+   * Stops in order: jobs (awaited, bounded), live sockets and answers (4012, then a grace period),
+   * the HTTP server (in-flight requests finish), then Redis, S3 and the database. Idempotent.
+   */
+  stop(): Promise<void>;
 }
 
-// Dev auth: the same Clerk verification path, with a local key pair kept in DATA_DIR.
-const clerkConfigured = Boolean(env.CLERK_SECRET_KEY || env.CLERK_PUBLISHABLE_KEY || env.CLERK_JWT_KEY);
-if (!clerkConfigured && env.NODE_ENV === "production") {
-  console.error("Refusing to start: NODE_ENV=production needs CLERK_SECRET_KEY and CLERK_PUBLISHABLE_KEY (dev auth is off in production).");
-  process.exit(1);
+/** The environment's settings that need no I/O, checked before anything is opened. */
+function checkStartup(source: Record<string, string | undefined>) {
+  const parsed = parseEnv(source);
+  if (!parsed.ok) throw new StartupError(`Invalid environment:\n  ${parsed.problems.join("\n  ")}`);
+  const env = parsed.env;
+  // The built-in dev model has canned replies and no limits of its own: production needs a gateway.
+  if (!env.AI_GATEWAY_URL && env.NODE_ENV === "production") {
+    throw new StartupError("Refusing to start: NODE_ENV=production needs AI_GATEWAY_URL (the built-in dev model is not served in production).");
+  }
+  const clerkConfigured = Boolean(env.CLERK_SECRET_KEY || env.CLERK_PUBLISHABLE_KEY || env.CLERK_JWT_KEY);
+  if (!clerkConfigured && env.NODE_ENV === "production") {
+    throw new StartupError("Refusing to start: NODE_ENV=production needs CLERK_SECRET_KEY and CLERK_PUBLISHABLE_KEY (dev auth is off in production).");
+  }
+  if (clerkConfigured && (!env.CLERK_SECRET_KEY || !env.CLERK_PUBLISHABLE_KEY)) {
+    throw new StartupError("Invalid environment:\n  CLERK_SECRET_KEY and CLERK_PUBLISHABLE_KEY must be set together");
+  }
+  let roleMap: RoleMap;
+  try {
+    roleMap = parseRoleMap(env.CLERK_ROLE_MAP);
+  } catch (err) {
+    throw new StartupError(`Invalid environment:\n  CLERK_ROLE_MAP: ${(err as Error).message}`);
+  }
+  return { env, clerkConfigured, roleMap };
 }
-if (clerkConfigured && (!env.CLERK_SECRET_KEY || !env.CLERK_PUBLISHABLE_KEY)) {
-  console.error("Invalid environment:\n  CLERK_SECRET_KEY and CLERK_PUBLISHABLE_KEY must be set together");
-  process.exit(1);
-}
-let roleMap;
-try {
-  roleMap = parseRoleMap(env.CLERK_ROLE_MAP);
-} catch (err) {
-  console.error(`Invalid environment:\n  CLERK_ROLE_MAP: ${(err as Error).message}`);
-  process.exit(1);
-}
-const devKeys = clerkConfigured ? null : await loadOrCreateDevKeys(env.DATA_DIR);
-const auth = createAuthenticator(
-  devKeys
-    ? { mode: "dev", secretKey: DEV_SECRET_KEY, publishableKey: DEV_PUBLISHABLE_KEY, jwtKey: devKeys.publicPem }
-    : {
-        mode: "clerk",
-        secretKey: env.CLERK_SECRET_KEY ?? "",
-        publishableKey: env.CLERK_PUBLISHABLE_KEY ?? "",
-        jwtKey: env.CLERK_JWT_KEY,
-        authorizedParties: env.CLERK_AUTHORIZED_PARTIES,
+
+/**
+ * Starts the whole server from an environment (default `process.env`): database (migrated, and
+ * seeded when embedded), Redis/S3 or their embedded stand-ins, the app on `Bun.serve`, the live
+ * runtime and the background jobs. Installs no signal handlers and never exits the process, so
+ * a test can start it in process and `stop()` it.
+ */
+export async function main(options: { env?: Record<string, string | undefined> } = {}): Promise<ServerHandle> {
+  const { env, clerkConfigured, roleMap } = checkStartup(options.env ?? process.env);
+  const instanceId = env.INSTANCE_ID ?? `api-${cryptoIds.token(6)}`;
+  const logger = createLogger({ level: env.LOG_LEVEL, base: { instance: instanceId } });
+  // What was opened so far, closed in reverse if a later step fails.
+  const opened: (() => Promise<unknown>)[] = [];
+  const closeOpened = async () => {
+    for (const close of opened.reverse()) await close().catch((err: unknown) => logger.error("close after a failed start", { err }));
+  };
+
+  try {
+    mkdirSync(env.DATA_DIR, { recursive: true });
+    const db = await createDb({
+      url: env.DATABASE_URL,
+      dataDir: env.DATABASE_URL ? undefined : join(env.DATA_DIR, "pg"),
+      maxConnections: env.DATABASE_POOL_SIZE,
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: env.DATABASE_LOCK_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      // PGlite runs in a child process: a stuck statement is killed by the watchdog, never the API's event loop.
+      embedded: "process",
+      onEmbeddedEvent: (event) =>
+        event.type === "restarted" ? logger.info("embedded database restarted", event) : logger.error("embedded database stopped", event),
+    });
+    opened.push(() => db.close());
+    await db.migrate();
+    // Unset: only the embedded database is seeded. A Postgres is seeded only when asked to
+    // (SEED_ON_EMPTY=true), and then once however many instances start together.
+    if (env.SEED_ON_EMPTY ?? db.driver === "pglite") {
+      const scene = await seedIfEmpty(db.db);
+      if (scene) logger.info("seeded the empty database", { driver: db.driver, ...scene });
+    }
+
+    // Dev auth: the same Clerk verification path, with a local key pair kept in DATA_DIR.
+    const devKeys = clerkConfigured ? null : await loadOrCreateDevKeys(env.DATA_DIR);
+    const auth = createAuthenticator(
+      devKeys
+        ? { mode: "dev", secretKey: DEV_SECRET_KEY, publishableKey: DEV_PUBLISHABLE_KEY, jwtKey: devKeys.publicPem }
+        : {
+            mode: "clerk",
+            secretKey: env.CLERK_SECRET_KEY ?? "",
+            publishableKey: env.CLERK_PUBLISHABLE_KEY ?? "",
+            jwtKey: env.CLERK_JWT_KEY,
+            authorizedParties: env.CLERK_AUTHORIZED_PARTIES,
+          },
+      roleMap,
+    );
+    if (devKeys) {
+      logger.warn("DEV AUTH IS ON: tokens are verified against a local key in DATA_DIR; mint one with `bun run token -- <user>`", {
+        keyDir: join(env.DATA_DIR, "dev-auth"),
+      });
+    }
+
+    const infra = await buildInfrastructure(env, logger, instanceId);
+    opened.push(() => infra.close());
+
+    // AI: a remote gateway when AI_GATEWAY_URL is set; otherwise this server serves the dev model at
+    // /v1 and reaches it over HTTP like a remote one (the URL is known once Bun.serve has a port).
+    const metrics = createMetrics();
+    const embeddedDevModel = env.AI_GATEWAY_URL ? undefined : { tokensPerSecond: env.AI_DEV_TOKENS_PER_SECOND, apiKey: cryptoIds.token(32) };
+    const gatewayConfig = {
+      gatewayUrl: env.AI_GATEWAY_URL,
+      apiKey: embeddedDevModel ? embeddedDevModel.apiKey : env.AI_API_KEY,
+      firstTokenTimeoutMs: env.AI_FIRST_TOKEN_TIMEOUT_MS,
+      idleTimeoutMs: env.AI_IDLE_TIMEOUT_MS,
+      maxRetries: env.AI_MAX_RETRIES,
+    };
+    let boundPort: number = env.PORT;
+    const embeddedUrl = () => embeddedGatewayUrl(env.HOST, boundPort);
+    const gateway = buildGatewayClient(gatewayConfig, embeddedUrl);
+    const moderation = buildModerationClient(gatewayConfig, embeddedUrl);
+    const ai = createAiService({
+      db: db.db,
+      client: gateway,
+      limits: infra.redis ? new RedisLimitStore(infra.redis, { keyPrefix: "rapt:limits:" }) : new MemoryLimitStore(),
+      defaultModel: env.AI_DEFAULT_MODEL,
+      clock: systemClock,
+      logger,
+      metrics,
+    });
+
+    const deps: AppDeps = {
+      config: {
+        instanceId,
+        corsOrigins: env.CORS_ORIGINS,
+        bodyLimitBytes: env.BODY_LIMIT_BYTES,
+        uploadLimitBytes: env.UPLOAD_LIMIT_BYTES,
+        metricsToken: env.METRICS_TOKEN,
+        clerkWebhookSecret: env.CLERK_WEBHOOK_SIGNING_SECRET,
+        clerkWebhookConcurrency: env.CLERK_WEBHOOK_CONCURRENCY,
+        devModel: embeddedDevModel,
+        retention: defaultRetentionConfig({
+          defaultDays: env.RETENTION_DAYS ?? null,
+          mode: env.RETENTION_MODE,
+          intervalMs: env.RETENTION_INTERVAL_MS,
+          batchSize: env.RETENTION_BATCH_SIZE,
+        }),
+        live: defaultLiveConfig({
+          coalesceMs: env.LIVE_COALESCE_MS,
+          staleAfterMs: env.LIVE_STALE_AFTER_MS,
+          sweepIntervalMs: env.LIVE_SWEEP_INTERVAL_MS,
+          heartbeatMs: env.LIVE_HEARTBEAT_MS,
+          maxBufferedBytes: env.LIVE_MAX_BUFFERED_BYTES,
+          presenceTtlMs: env.LIVE_PRESENCE_TTL_MS,
+        }),
       },
-  roleMap,
-);
-if (devKeys) {
-  logger.warn("DEV AUTH IS ON: tokens are verified against a local key in DATA_DIR; mint one with `bun run token -- <user>`", {
-    keyDir: join(env.DATA_DIR, "dev-auth"),
-  });
+      db,
+      logger,
+      clock: systemClock,
+      ids: cryptoIds,
+      metrics,
+      readiness: infra.readiness,
+      auth,
+      kv: infra.kv,
+      blob: infra.blob,
+      bus: infra.bus,
+      presence: infra.presence,
+      ai,
+      moderation,
+      devSignIn: createDevSignIn({ keys: devKeys, nodeEnv: env.NODE_ENV }),
+      // Built by Bun's bundler on the first request to /app unless `bun apps/web/build.ts` prebuilt it.
+      console: { load: () => loadConsole(), clerkPublishableKey: env.CLERK_PUBLISHABLE_KEY },
+    };
+
+    const app = createApp(deps);
+    const server = Bun.serve({ port: env.PORT, hostname: env.HOST, ...bunServeOptions(app, deps) });
+    boundPort = server.port ?? env.PORT;
+    opened.push(() => server.stop(true));
+    attachServer(app.realtime, server);
+    opened.push(() => app.realtime.shutdown(0));
+
+    const jobs = createJobRegistry({ deps, runner: app.realtime.runner });
+    for (const job of appJobs(deps.config)) jobs.register(job);
+    jobs.start();
+
+    const url = `http://${env.HOST}:${boundPort}`;
+    logger.info("listening", {
+      url,
+      database: db.driver,
+      ai: env.AI_GATEWAY_URL ? "gateway" : "embedded dev model at /v1",
+      jobs: jobs.names(),
+      ...infra.describe,
+    });
+
+    let stopping: Promise<void> | null = null;
+    const stop = () => {
+      stopping ??= (async () => {
+        // A job mid-run gets its signal aborted and a few seconds to reach a safe point.
+        await jobs.stop(5_000);
+        // Sockets get 4012 (reconnect elsewhere, resume by offset); answers get a grace period, then
+        // are finalised as interrupted so no row stays streaming.
+        await app.realtime.shutdown(10_000);
+        // stop(false): refuse new connections, let in-flight requests finish, then close pools.
+        await server.stop(false);
+        await infra.close();
+        await db.close();
+        logger.info("stopped");
+      })();
+      return stopping;
+    };
+    return { url, port: boundPort, deps, jobs, logger, stop };
+  } catch (err) {
+    await closeOpened();
+    throw err;
+  }
 }
 
-const infra = await buildInfrastructure(env, logger, instanceId);
-
-// AI: a remote gateway when AI_GATEWAY_URL is set; otherwise this server serves the dev model at
-// /v1 and reaches it over HTTP like a remote one (the URL is known once Bun.serve has a port).
-const metrics = createMetrics();
-const embeddedDevModel = env.AI_GATEWAY_URL
-  ? undefined
-  : { tokensPerSecond: env.AI_DEV_TOKENS_PER_SECOND, apiKey: cryptoIds.token(32) };
-const gatewayConfig = {
-  gatewayUrl: env.AI_GATEWAY_URL,
-  apiKey: embeddedDevModel ? embeddedDevModel.apiKey : env.AI_API_KEY,
-  firstTokenTimeoutMs: env.AI_FIRST_TOKEN_TIMEOUT_MS,
-  idleTimeoutMs: env.AI_IDLE_TIMEOUT_MS,
-  maxRetries: env.AI_MAX_RETRIES,
-};
-const embeddedUrl = () => embeddedGatewayUrl(env.HOST, server.port ?? env.PORT);
-const gateway = buildGatewayClient(gatewayConfig, embeddedUrl);
-const moderation = buildModerationClient(gatewayConfig, embeddedUrl);
-const ai = createAiService({
-  db: db.db,
-  client: gateway,
-  limits: infra.redis ? new RedisLimitStore(infra.redis, { keyPrefix: "rapt:limits:" }) : new MemoryLimitStore(),
-  defaultModel: env.AI_DEFAULT_MODEL,
-  clock: systemClock,
-  logger,
-  metrics,
-});
-
-const deps: AppDeps = {
-  config: {
-    instanceId,
-    corsOrigins: env.CORS_ORIGINS,
-    bodyLimitBytes: env.BODY_LIMIT_BYTES,
-    uploadLimitBytes: env.UPLOAD_LIMIT_BYTES,
-    metricsToken: env.METRICS_TOKEN,
-    clerkWebhookSecret: env.CLERK_WEBHOOK_SIGNING_SECRET,
-    clerkWebhookConcurrency: env.CLERK_WEBHOOK_CONCURRENCY,
-    devModel: embeddedDevModel,
-    retention: defaultRetentionConfig({
-      defaultDays: env.RETENTION_DAYS ?? null,
-      mode: env.RETENTION_MODE,
-      intervalMs: env.RETENTION_INTERVAL_MS,
-      batchSize: env.RETENTION_BATCH_SIZE,
-    }),
-    live: defaultLiveConfig({
-      coalesceMs: env.LIVE_COALESCE_MS,
-      staleAfterMs: env.LIVE_STALE_AFTER_MS,
-      sweepIntervalMs: env.LIVE_SWEEP_INTERVAL_MS,
-      heartbeatMs: env.LIVE_HEARTBEAT_MS,
-      maxBufferedBytes: env.LIVE_MAX_BUFFERED_BYTES,
-      presenceTtlMs: env.LIVE_PRESENCE_TTL_MS,
-    }),
-  },
-  db,
-  logger,
-  clock: systemClock,
-  ids: cryptoIds,
-  metrics,
-  readiness: infra.readiness,
-  auth,
-  kv: infra.kv,
-  blob: infra.blob,
-  bus: infra.bus,
-  presence: infra.presence,
-  ai,
-  moderation,
-  devSignIn: createDevSignIn({ keys: devKeys, nodeEnv: env.NODE_ENV }),
-  // Built by Bun's bundler on the first request to /app unless `bun apps/web/build.ts` prebuilt it.
-  console: { load: () => loadConsole(), clerkPublishableKey: env.CLERK_PUBLISHABLE_KEY },
-};
-
-const app = createApp(deps);
-const server = Bun.serve({ port: env.PORT, hostname: env.HOST, ...bunServeOptions(app, deps) });
-attachServer(app.realtime, server);
-app.realtime.startBackground();
-// Every instance runs it; batches lock with SKIP LOCKED, so they share the work safely.
-const stopRetention = startRetentionJob({ db: db.db, logger, clock: systemClock }, deps.config.retention ?? defaultRetentionConfig());
-logger.info("listening", {
-  url: `http://${env.HOST}:${server.port}`,
-  database: db.driver,
-  ai: env.AI_GATEWAY_URL ? "gateway" : "embedded dev model at /v1",
-  ...infra.describe,
-});
-
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  logger.info("shutting down", { signal });
-  // stop(false): refuse new connections, let in-flight requests finish, then close pools.
-  const forced = setTimeout(() => process.exit(1), 15_000);
-  // Sockets get 4012 (reconnect elsewhere, resume by offset); answers get a grace period, then are
-  // finalised as interrupted so no row stays streaming.
-  await stopRetention();
-  await app.realtime.shutdown(10_000);
-  await server.stop(false);
-  await infra.close();
-  await db.close();
-  clearTimeout(forced);
-  logger.info("stopped");
-  process.exit(0);
+if (import.meta.main) {
+  let handle: ServerHandle;
+  try {
+    handle = await main();
+  } catch (err) {
+    if (!(err instanceof StartupError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+  const running = handle;
+  const shutdown = async (signal: string) => {
+    running.logger.info("shutting down", { signal });
+    const forced = setTimeout(() => process.exit(1), 15_000);
+    await running.stop();
+    clearTimeout(forced);
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
 }
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));

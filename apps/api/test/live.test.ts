@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { aiSettings, aiUsage, auditLog, classMembers, type DbHandle, extractions, messages, submissions, users } from "@raptscallions/db";
-import { makeAssignment, makeSchoolScene, makeSession, makeUser, type SchoolScene } from "@raptscallions/db/testing";
+import { makeAssignment, makeSchoolScene, makeSession, makeUser, type SchoolScene, unique } from "@raptscallions/db/testing";
+import { createJobRegistry } from "../src/jobs/index.ts";
+import { sweeperJob } from "../src/jobs/sweeper.ts";
 import { and, eq } from "drizzle-orm";
 import { pinDevModel } from "./helpers/ai.ts";
 import { authHeader } from "./helpers/auth.ts";
@@ -439,7 +441,9 @@ describe("tickets, abuse and the sweeper", () => {
     await delta(11, "wer, then");
     await delta(0, "someone else's answer", crypto.randomUUID());
     await delta(20, " the rest");
-    a.app.realtime.startBackground();
+    const jobs = createJobRegistry({ deps: a.deps, runner: a.app.realtime.runner }, { namespace: unique("live-test") });
+    jobs.register(sweeperJob(a.deps.config.live));
+    jobs.start();
     const told = await watcher.next((f) => f.type === "event" && f.event === "message.completed");
     // The stored text is everything the watcher was shown, not just the last checkpoint.
     const shown = textFromDeltas(watcher.frames, orphanId);
@@ -455,6 +459,7 @@ describe("tickets, abuse and the sweeper", () => {
     }
     expect(usage).toHaveLength(1);
     expect(usage[0]).toMatchObject({ status: "interrupted", estimated: true, model: "dev-tutor", outputTokens: 8, inputTokens: 7 });
+    await jobs.stop();
     watcher.close();
   });
 

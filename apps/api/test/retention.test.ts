@@ -5,8 +5,12 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { parseEnv } from "../src/env.ts";
 import { createMemoryLogger } from "../src/lib/logger.ts";
 import { systemClock } from "../src/lib/clock.ts";
-import { defaultRetentionConfig, runRetention, startRetentionJob } from "../src/services/retention/index.ts";
-import { createTestDb } from "./helpers/deps.ts";
+import { unique } from "@raptscallions/db/testing";
+import { createJobRegistry } from "../src/jobs/index.ts";
+import { retentionJob } from "../src/jobs/retention.ts";
+import { createApp } from "../src/app.ts";
+import { defaultRetentionConfig, runRetention } from "../src/services/retention/index.ts";
+import { createTestDb, testDeps } from "./helpers/deps.ts";
 import { eventually } from "./modules-helpers.ts";
 
 let db: DbHandle;
@@ -122,7 +126,12 @@ describe("retention", () => {
     const scene = await makeSchoolScene(db.db);
     await db.db.update(groups).set({ settings: { retention: { days: 7 } } }).where(eq(groups.id, scene.department.id));
     const { session } = await sessionWith(scene, [8]);
-    const stop = startRetentionJob(deps(), defaultRetentionConfig({ intervalMs: 50 }), () => 0);
+    const appDeps = await testDeps(db);
+    const app = createApp(appDeps);
+    const jobs = createJobRegistry({ deps: appDeps, runner: app.realtime.runner }, { namespace: unique("retention-test"), random: () => 0 });
+    jobs.register(retentionJob(defaultRetentionConfig({ intervalMs: 50 })));
+    jobs.start();
+    const stop = () => jobs.stop();
     try {
       await eventually(async () => {
         const [row] = await db.db.select().from(messages).where(eq(messages.sessionId, session.id));

@@ -1,7 +1,6 @@
 import type { AppDeps } from "../deps.ts";
 import { GenerationRunner, type RunnerDeps } from "../services/live/generation-runner.ts";
 import type { StudentMessageGate } from "../services/modules/hooks.ts";
-import { startSweeper } from "../services/live/sweeper.ts";
 import { RealtimeHub } from "./hub.ts";
 import type { ConnectionData } from "./socket.ts";
 
@@ -9,7 +8,8 @@ import type { ConnectionData } from "./socket.ts";
 export type Upgrader = (request: Request, data: ConnectionData) => boolean;
 
 /**
- * The live path's per-instance state: the generation runner, the socket hub and the sweeper.
+ * The live path's per-instance state: the generation runner and the socket hub (the sweeper is a
+ * job: see jobs/sweeper.ts).
  * Created by `createApp`; the Bun binding attaches the upgrader once a server exists.
  */
 export interface RealtimeRuntime {
@@ -17,8 +17,6 @@ export interface RealtimeRuntime {
   hub: RealtimeHub;
   upgrade: Upgrader;
   setUpgrader(upgrader: Upgrader): void;
-  /** Starts the sweeper (server.ts, and tests that exercise it). Idempotent. */
-  startBackground(): void;
   /** Stops timers, closes sockets with 4012, lets answers finish for `graceMs`, then interrupts them. */
   shutdown(graceMs?: number): Promise<void>;
 }
@@ -40,7 +38,6 @@ export function createRealtimeRuntime(
     onAnswerFinished: hooks.onAnswerFinished,
   });
   const hub = new RealtimeHub(deps, runner, gate);
-  let stopSweeper: (() => void) | null = null;
   let upgrader: Upgrader | null = null;
   return {
     runner,
@@ -49,18 +46,7 @@ export function createRealtimeRuntime(
     setUpgrader(u) {
       upgrader = u;
     },
-    startBackground() {
-      stopSweeper ??= startSweeper({
-        db: deps.db.db,
-        bus: deps.bus,
-        clock: deps.clock,
-        logger: deps.logger,
-        staleAfterMs: deps.config.live.staleAfterMs,
-        intervalMs: deps.config.live.sweepIntervalMs,
-      });
-    },
     async shutdown(graceMs = 10_000) {
-      stopSweeper?.();
       await hub.shutdown();
       await runner.shutdown(graceMs);
     },

@@ -9,14 +9,13 @@ import type { Clock, IdGenerator } from "../lib/clock.ts";
 import type { Logger } from "../lib/logger.ts";
 
 /**
- * The system acting on its own: a job (`name: "system"`, "retention", …) or an integration
- * that pushes data in (`"clerk"`). It holds no roles; code that runs for it skips the person's
- * permission checks and audits under its name.
+ * Who does work that no signed-in person asked for: a job of this server (`system`, named after
+ * the job: "retention", "sweeper") or a sync from an outside source (`integration`, with the
+ * source's own id and a display name: Clerk, a roster connection). It holds no roles; code that
+ * runs for it calls service cores, which skip the person's permission checks, and audits under
+ * its name.
  */
-export interface SystemActor {
-  kind: "system";
-  name: string;
-}
+export type SystemActor = { kind: "system"; name: string } | { kind: "integration"; id: string; name: string };
 
 /** Who a piece of work is done for: a signed-in person (`Actor`, kind "user") or the system. */
 export type Principal = Actor | SystemActor;
@@ -84,7 +83,7 @@ export function publicContext(c: Context<AppEnv>): ServiceContext<null> {
   return buildServiceContext(c.var.deps, c.var.runner, { actor: null, requestId: c.var.requestId });
 }
 
-/** The context of work a system actor does (a webhook delivery, a job). */
-export function systemContext(c: Context<AppEnv>, name: string): ServiceContext<SystemActor> {
-  return buildServiceContext(c.var.deps, c.var.runner, { actor: { kind: "system", name }, requestId: c.var.requestId });
+/** The context of work a system actor does in a request (a webhook delivery); jobs get theirs from the job registry. */
+export function systemContext(c: Context<AppEnv>, actor: SystemActor): ServiceContext<SystemActor> {
+  return buildServiceContext(c.var.deps, c.var.runner, { actor, requestId: c.var.requestId });
 }

@@ -1,4 +1,5 @@
-import { index, integer, jsonb, pgTable, text, uniqueIndex, uuid, bigserial } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { bigserial, check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, tstz } from "./columns.ts";
 import { groups, users } from "./identity.ts";
 
@@ -41,7 +42,14 @@ export const auditLog = pgTable(
   "audit_log",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
+    /** The person, when `actorKind` is `user` (null once that user row is gone). */
     actorId: uuid("actor_id").references(() => users.id, { onDelete: "set null" }),
+    /** Who acted: a signed-in `user`, the `system` (a job), or a named `integration` (a sync). */
+    actorKind: text("actor_kind").$type<AuditActorKind>().notNull().default("user"),
+    /** The job's or integration's name (`retention`, `Clerk`); null for people. */
+    actorName: text("actor_name"),
+    /** The integration's own id (a connection id, `clerk`); null otherwise. */
+    actorIntegrationId: text("actor_integration_id"),
     action: text("action").notNull(),
     targetType: text("target_type").notNull(),
     targetId: text("target_id"),
@@ -54,7 +62,30 @@ export const auditLog = pgTable(
     index("audit_log_target_idx").on(t.targetType, t.targetId, t.createdAt),
     index("audit_log_actor_idx").on(t.actorId, t.createdAt),
     index("audit_log_time_idx").on(t.createdAt),
+    check("audit_log_actor_kind_check", sql`${t.actorKind} in ('user', 'system', 'integration')`),
+    check("audit_log_actor_name_check", sql`${t.actorKind} = 'user' or ${t.actorName} is not null`),
+    check("audit_log_actor_integration_check", sql`${t.actorKind} <> 'integration' or ${t.actorIntegrationId} is not null`),
   ],
 );
+
+export type AuditActorKind = "user" | "system" | "integration";
+
+/**
+ * One row per registered job: who holds it (`holder`, until `leasedUntil`) and when it is next
+ * due. Claiming is one conditional upsert, so on any number of instances a run is claimed by
+ * exactly one; a holder that dies loses the lease when it expires.
+ */
+export const jobLeases = pgTable("job_leases", {
+  name: text("name").primaryKey(),
+  holder: text("holder"),
+  leasedUntil: tstz("leased_until"),
+  nextRunAt: tstz("next_run_at").notNull().defaultNow(),
+  lastStartedAt: tstz("last_started_at"),
+  lastFinishedAt: tstz("last_finished_at"),
+  /** `ok` or `failed` (null before the first run ends). */
+  lastOutcome: text("last_outcome"),
+  /** The last failure's message (never a stack or query parameters). */
+  lastError: text("last_error"),
+});
 
 export type AuditDetails = Record<string, unknown>;

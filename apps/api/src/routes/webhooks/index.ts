@@ -4,13 +4,13 @@ import type { AppEnv } from "../../deps.ts";
 import { errorResponse, mapError } from "../../http/errors.ts";
 import { describeRoute } from "../../openapi/index.ts";
 import { createSemaphore, type Semaphore } from "../../lib/semaphore.ts";
-import { systemContext } from "../../services/context.ts";
+import { type SystemActor, systemContext } from "../../services/context.ts";
 import { receiveClerkDelivery } from "../../services/webhooks/receive-clerk-delivery.ts";
 import { ClerkDeliveryRejected } from "../../services/webhooks/rejection.ts";
 import { type VerifiedDelivery, verifySvixDelivery } from "./verify-svix.ts";
 
 /** The actor name Clerk deliveries act under. */
-export const CLERK_INTEGRATION = "clerk";
+export const CLERK_INTEGRATION: SystemActor = { kind: "integration", id: "clerk", name: "Clerk" };
 
 /** Webhook transactions one instance runs at once unless configured (CLERK_WEBHOOK_CONCURRENCY). */
 export const DEFAULT_WEBHOOK_CONCURRENCY = 4;

@@ -1,6 +1,7 @@
 import type { KeyValueStore } from "@raptscallions/bus";
-import { auditLog, type Db } from "@raptscallions/db";
+import type { Db } from "@raptscallions/db";
 import type { Logger } from "../../lib/logger.ts";
+import { recordAudit } from "../audit/record.ts";
 import type { GenerationResult } from "../../lib/ai-service.ts";
 
 const RETAIN_MS = 40 * 24 * 60 * 60 * 1000;
@@ -22,8 +23,7 @@ export async function recordBudgetAlerts(
     if (!first) continue;
     recorded += 1;
     deps.logger.warn("monthly AI budget alert threshold crossed", { ...alert, month });
-    await deps.db.insert(auditLog).values({
-      actorId: null,
+    await recordAudit(deps.db, { actor: { kind: "system", name: "budget-alerts" }, requestId: null }, {
       action: "ai.budget.threshold",
       targetType: "group",
       targetId: alert.groupId,

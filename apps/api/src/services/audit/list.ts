@@ -1,4 +1,4 @@
-import { type AuditEntryDto, cursorParts, decodeCursor, type ListAuditQuery, type Page, toPage } from "@raptscallions/core";
+import { type AuditActorDto, type AuditEntryDto, cursorParts, decodeCursor, type ListAuditQuery, type Page, toPage } from "@raptscallions/core";
 import { auditLog, groups } from "@raptscallions/db";
 import { and, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
@@ -9,10 +9,18 @@ import { afterCursor, iso } from "../query-helpers.ts";
 
 const byId = z.tuple([cursorParts.int8]);
 
+/** The row's check constraints guarantee a name (and an integration's id) for non-person actors. */
+function toAuditActorDto(e: typeof auditLog.$inferSelect): AuditActorDto {
+  if (e.actorKind === "integration") return { kind: "integration", id: e.actorIntegrationId ?? "", name: e.actorName ?? "" };
+  if (e.actorKind === "system") return { kind: "system", name: e.actorName ?? "" };
+  return { kind: "user", userId: e.actorId };
+}
+
 function toAuditDto(e: typeof auditLog.$inferSelect): AuditEntryDto {
   return {
     id: e.id,
     actorId: e.actorId,
+    actor: toAuditActorDto(e),
     action: e.action,
     targetType: e.targetType,
     targetId: e.targetId,
@@ -48,6 +56,7 @@ export async function listAudit({ ctx, input }: { ctx: ServiceContext; input: Li
   if (input.targetType) where.push(eq(auditLog.targetType, input.targetType));
   if (input.targetId) where.push(eq(auditLog.targetId, input.targetId));
   if (input.actorId) where.push(eq(auditLog.actorId, input.actorId));
+  if (input.actorKind) where.push(eq(auditLog.actorKind, input.actorKind));
   if (input.action) where.push(eq(auditLog.action, input.action));
   if (input.cursor) where.push(afterCursor([auditLog.id], decodeCursor(input.cursor, byId), "desc"));
   const rows = await ctx.db

@@ -4,7 +4,6 @@ import {
   ConflictError,
   cursorParts,
   decodeCursor,
-  NotFoundError,
   type Page,
   type PageQuery,
   toPage,
@@ -12,12 +11,12 @@ import {
 import { classMembers, users } from "@raptscallions/db";
 import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
-import { recordAudit } from "../audit/record.ts";
 import type { ServiceContext } from "../context.ts";
 import { publishRevocation } from "../realtime/revocation.ts";
 import { toUserSummary } from "../groups/dto.ts";
 import { requireUserInReach } from "../groups/reach.ts";
 import { afterCursor, iso, isUniqueViolation, timestampKey } from "../query-helpers.ts";
+import { enrolClassMemberCore, unenrolClassMemberCore } from "./cores.ts";
 import { managedClass } from "./write.ts";
 
 const byCreated = z.tuple([cursorParts.timestamp, cursorParts.uuid]);
@@ -47,23 +46,11 @@ export async function addClassMember({ ctx, input }: { ctx: ServiceContext; inpu
   try {
     return await ctx.db.transaction(async (tx) => {
       const { cls, groupPath } = await managedClass(ctx, tx, input.id);
+      // Before the reach check, as the core would: an archived class answers 409 whoever is named.
       if (cls.archivedAt) throw new ConflictError("This class is archived");
       const user = await requireUserInReach(tx, ctx.actor, input.body.userId, groupPath);
-      const [existing] = await tx
-        .select()
-        .from(classMembers)
-        .where(and(eq(classMembers.classId, cls.id), eq(classMembers.userId, user.id)));
-      if (existing) throw new ConflictError(`This user is already a ${existing.role} in the class`);
-      const [row] = await tx.insert(classMembers).values({ classId: cls.id, userId: user.id, role: input.body.role }).returning();
-      if (!row) throw new Error("insert returned no row");
-      await recordAudit(tx, ctx, {
-        action: "class.member.add",
-        targetType: "class_member",
-        targetId: `${cls.id}:${user.id}`,
-        groupId: cls.groupId,
-        details: { classId: cls.id, userId: user.id, role: row.role },
-      });
-      return toClassMemberDto(row, user);
+      const { member } = await enrolClassMemberCore(tx, ctx, { classId: cls.id, userId: user.id, role: input.body.role });
+      return toClassMemberDto(member, user);
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw new ConflictError("This user is already in the class");
@@ -74,18 +61,7 @@ export async function addClassMember({ ctx, input }: { ctx: ServiceContext; inpu
 export async function removeClassMember({ ctx, input }: { ctx: ServiceContext; input: { id: string; userId: string } }): Promise<void> {
   await ctx.db.transaction(async (tx) => {
     const { cls } = await managedClass(ctx, tx, input.id);
-    const [removed] = await tx
-      .delete(classMembers)
-      .where(and(eq(classMembers.classId, cls.id), eq(classMembers.userId, input.userId)))
-      .returning();
-    if (!removed) throw new NotFoundError("Class member");
-    await recordAudit(tx, ctx, {
-      action: "class.member.remove",
-      targetType: "class_member",
-      targetId: `${cls.id}:${input.userId}`,
-      groupId: cls.groupId,
-      details: { classId: cls.id, userId: input.userId, role: removed.role },
-    });
+    await unenrolClassMemberCore(tx, ctx, { classId: cls.id, userId: input.userId });
   });
   await publishRevocation(ctx, { userId: input.userId, reason: "class-member-removed", classId: input.id });
 }

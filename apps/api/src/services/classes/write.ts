@@ -1,11 +1,15 @@
-import { type ClassDto, type CreateClassBody, NotFoundError, type UpdateClassBody } from "@raptscallions/core";
-import { classMembers, classes, type DbOrTx } from "@raptscallions/db";
-import { eq } from "drizzle-orm";
+import type { ClassDto, CreateClassBody, UpdateClassBody } from "@raptscallions/core";
+import type { DbOrTx } from "@raptscallions/db";
 import { assertAllowed, isAdminOver, policy } from "../../access/policy.ts";
-import { recordAudit } from "../audit/record.ts";
 import type { ServiceContext } from "../context.ts";
 import { requireVisibleGroup } from "../groups/scope.ts";
+import { archiveClassCore, createClassCore, updateClassCore } from "./cores.ts";
 import { requireVisibleClass, toClassDto } from "./scope.ts";
+
+/*
+ * A person's class writes: each checks what the actor may do, then calls the core (cores.ts),
+ * in one transaction. Jobs and syncs call the cores directly with a system context.
+ */
 
 /**
  * Creates a class in a group. A teacher who creates one becomes its teacher (otherwise they
@@ -15,16 +19,12 @@ export async function createClass({ ctx, input }: { ctx: ServiceContext; input: 
   return ctx.db.transaction(async (tx) => {
     const group = await requireVisibleGroup({ db: tx, actor: ctx.actor }, input.groupId);
     assertAllowed(policy.canCreateClassIn(ctx.actor, group), "Only admins and teachers of this group may create classes in it");
-    const [row] = await tx.insert(classes).values({ groupId: group.id, name: input.name, term: input.term ?? null }).returning();
-    if (!row) throw new Error("insert returned no row");
     const joinsAsTeacher = !isAdminOver(ctx.actor, group.path);
-    if (joinsAsTeacher) await tx.insert(classMembers).values({ classId: row.id, userId: ctx.actor.userId, role: "teacher" });
-    await recordAudit(tx, ctx, {
-      action: "class.create",
-      targetType: "class",
-      targetId: row.id,
+    const row = await createClassCore(tx, ctx, {
       groupId: group.id,
-      details: { name: row.name, term: row.term, creatorJoinedAsTeacher: joinsAsTeacher },
+      name: input.name,
+      term: input.term ?? null,
+      teacherId: joinsAsTeacher ? ctx.actor.userId : null,
     });
     return toClassDto(row);
   });
@@ -40,16 +40,7 @@ export async function managedClass(ctx: ServiceContext, tx: DbOrTx, id: string) 
 export async function updateClass({ ctx, input }: { ctx: ServiceContext; input: { id: string; body: UpdateClassBody } }): Promise<ClassDto> {
   return ctx.db.transaction(async (tx) => {
     const { cls } = await managedClass(ctx, tx, input.id);
-    const [row] = await tx.update(classes).set({ name: input.body.name, term: input.body.term }).where(eq(classes.id, cls.id)).returning();
-    if (!row) throw new NotFoundError("Class");
-    await recordAudit(tx, ctx, {
-      action: "class.update",
-      targetType: "class",
-      targetId: cls.id,
-      groupId: cls.groupId,
-      details: { before: { name: cls.name, term: cls.term }, after: { name: row.name, term: row.term } },
-    });
-    return toClassDto(row);
+    return toClassDto(await updateClassCore(tx, ctx, { id: cls.id, name: input.body.name, term: input.body.term }));
   });
 }
 
@@ -57,10 +48,6 @@ export async function updateClass({ ctx, input }: { ctx: ServiceContext; input: 
 export async function archiveClass({ ctx, input }: { ctx: ServiceContext; input: { id: string } }): Promise<ClassDto> {
   return ctx.db.transaction(async (tx) => {
     const { cls } = await managedClass(ctx, tx, input.id);
-    if (cls.archivedAt) return toClassDto(cls);
-    const [row] = await tx.update(classes).set({ archivedAt: ctx.clock.now() }).where(eq(classes.id, cls.id)).returning();
-    if (!row) throw new NotFoundError("Class");
-    await recordAudit(tx, ctx, { action: "class.archive", targetType: "class", targetId: cls.id, groupId: cls.groupId });
-    return toClassDto(row);
+    return toClassDto(await archiveClassCore(tx, ctx, { id: cls.id }));
   });
 }

@@ -4,7 +4,6 @@ import {
   cursorParts,
   decodeCursor,
   type GroupMemberDto,
-  NotFoundError,
   type Page,
   type PageQuery,
   toPage,
@@ -13,10 +12,10 @@ import { type DbOrTx, type GroupRole, groupMembers, users } from "@raptscallions
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { assertAllowed, policy } from "../../access/policy.ts";
-import { recordAudit } from "../audit/record.ts";
 import type { ServiceContext } from "../context.ts";
 import { publishRevocation } from "../realtime/revocation.ts";
 import { afterCursor, isUniqueViolation, timestampKey } from "../query-helpers.ts";
+import { addGroupMemberCore, removeGroupMemberCore, updateGroupMemberRoleCore } from "./cores.ts";
 import { toGroupMemberDto } from "./dto.ts";
 import { requireUserInReach } from "./reach.ts";
 import { requireVisibleGroup } from "./scope.ts";
@@ -46,9 +45,8 @@ export async function listGroupMembers({ ctx, input }: { ctx: ServiceContext; in
 }
 
 /**
- * Adds a user the group may reach (someone already in its district; see reach.ts) to a group.
- * A membership removed earlier (a tombstone) is revived: this is an
- * explicit admin decision, unlike a late webhook, which must not resurrect it.
+ * Adds a user the group may reach (someone already in its district; see reach.ts) to a group,
+ * reviving a removed membership (see `addGroupMemberCore`).
  */
 export async function addGroupMember({ ctx, input }: { ctx: ServiceContext; input: { id: string; body: AddGroupMemberBody } }): Promise<GroupMemberDto> {
   const { userId, role } = input.body;
@@ -56,41 +54,13 @@ export async function addGroupMember({ ctx, input }: { ctx: ServiceContext; inpu
     return await ctx.db.transaction(async (tx) => {
       const group = await managedGroup(ctx, tx, input.id);
       const user = await requireUserInReach(tx, ctx.actor, userId, group.path);
-      const [existing] = await tx
-        .select()
-        .from(groupMembers)
-        .where(and(eq(groupMembers.groupId, group.id), eq(groupMembers.userId, user.id)));
-      if (existing && !existing.deletedAt) throw new ConflictError("This user is already a member of the group");
-      const [row] = existing
-        ? await tx
-            .update(groupMembers)
-            .set({ role, deletedAt: null, createdAt: ctx.clock.now() })
-            .where(and(eq(groupMembers.groupId, group.id), eq(groupMembers.userId, user.id)))
-            .returning()
-        : await tx.insert(groupMembers).values({ groupId: group.id, userId: user.id, role }).returning();
-      if (!row) throw new Error("membership write returned no row");
-      await recordAudit(tx, ctx, {
-        action: "group.member.add",
-        targetType: "group_member",
-        targetId: `${group.id}:${user.id}`,
-        groupId: group.id,
-        details: { userId: user.id, role },
-      });
-      return toGroupMemberDto(row, user);
+      const { member } = await addGroupMemberCore(tx, ctx, { groupId: group.id, userId: user.id, role });
+      return toGroupMemberDto(member, user);
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw new ConflictError("This user is already a member of the group");
     throw err;
   }
-}
-
-async function liveMembership(tx: DbOrTx, groupId: string, userId: string) {
-  const [row] = await tx
-    .select()
-    .from(groupMembers)
-    .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId), isNull(groupMembers.deletedAt)));
-  if (!row) throw new NotFoundError("Group member");
-  return row;
 }
 
 export async function updateGroupMemberRole({
@@ -102,43 +72,17 @@ export async function updateGroupMemberRole({
 }): Promise<GroupMemberDto> {
   const updated = await ctx.db.transaction(async (tx) => {
     const group = await managedGroup(ctx, tx, input.id);
-    const before = await liveMembership(tx, group.id, input.userId);
-    const [row] = await tx
-      .update(groupMembers)
-      .set({ role: input.role })
-      .where(and(eq(groupMembers.groupId, group.id), eq(groupMembers.userId, input.userId)))
-      .returning();
-    const [user] = await tx.select().from(users).where(eq(users.id, input.userId));
-    if (!row || !user) throw new NotFoundError("Group member");
-    await recordAudit(tx, ctx, {
-      action: "group.member.update",
-      targetType: "group_member",
-      targetId: `${group.id}:${input.userId}`,
-      groupId: group.id,
-      details: { userId: input.userId, role: { from: before.role, to: input.role } },
-    });
-    return { dto: toGroupMemberDto(row, user), changed: before.role !== input.role };
+    return updateGroupMemberRoleCore(tx, ctx, { groupId: group.id, userId: input.userId, role: input.role });
   });
   if (updated.changed) await publishRevocation(ctx, { userId: input.userId, reason: "role-changed", groupId: input.id });
-  return updated.dto;
+  return toGroupMemberDto(updated.member, updated.user);
 }
 
 /** Removes a membership as a tombstone, as the Clerk webhook does, so a late event cannot revive it. */
 export async function removeGroupMember({ ctx, input }: { ctx: ServiceContext; input: { id: string; userId: string } }): Promise<void> {
   await ctx.db.transaction(async (tx) => {
     const group = await managedGroup(ctx, tx, input.id);
-    const before = await liveMembership(tx, group.id, input.userId);
-    await tx
-      .update(groupMembers)
-      .set({ deletedAt: ctx.clock.now() })
-      .where(and(eq(groupMembers.groupId, group.id), eq(groupMembers.userId, input.userId)));
-    await recordAudit(tx, ctx, {
-      action: "group.member.remove",
-      targetType: "group_member",
-      targetId: `${group.id}:${input.userId}`,
-      groupId: group.id,
-      details: { userId: input.userId, role: before.role },
-    });
+    await removeGroupMemberCore(tx, ctx, { groupId: group.id, userId: input.userId });
   });
   await publishRevocation(ctx, { userId: input.userId, reason: "membership-removed", groupId: input.id });
 }

@@ -12,8 +12,8 @@ import { publishAnswerFinalised } from "./answer-events.ts";
  * `staleAfterMs` ends `interrupted`, and watchers are told. Its text is the last checkpoint
  * extended by the deltas the room's replay buffer still holds after it, so the stored answer
  * holds everything any watcher was shown (the dead instance may have published for up to a
- * checkpoint interval past its last write). Every instance runs it; the conditional update lets
- * exactly one of them finalise each row.
+ * checkpoint interval past its last write). Run as the `sweeper` job (one instance at a time);
+ * the conditional update would still let only one of two overlapping sweeps finalise a row.
  */
 export async function sweepInterruptedMessages(deps: {
   db: Db;
@@ -91,23 +91,6 @@ async function textShown(
     text += delta.text.slice(text.length - delta.charOffset);
   }
   return text;
-}
-
-/** Runs the sweep on an interval; returns a stop function. */
-export function startSweeper(deps: Parameters<typeof sweepInterruptedMessages>[0] & { intervalMs: number }) {
-  let running = false;
-  const timer = setInterval(async () => {
-    if (running) return;
-    running = true;
-    try {
-      await sweepInterruptedMessages(deps);
-    } catch (err) {
-      deps.logger.warn("sweep failed", { err });
-    } finally {
-      running = false;
-    }
-  }, deps.intervalMs);
-  return () => clearInterval(timer);
 }
 
 /**

@@ -1,3 +1,2 @@
-export { defaultRetentionConfig, type RetentionConfig, type RetentionMode } from "./config.ts";
+export { defaultRetentionConfig, type RetentionConfig, type RetentionMode } from "../../lib/retention-config.ts";
 export { runRetention, type RetentionDeps, type RetentionRun } from "./scrub.ts";
-export { startRetentionJob } from "./job.ts";

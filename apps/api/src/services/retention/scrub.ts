@@ -1,15 +1,20 @@
-import { auditLog, type Db, groups, messages, sessions } from "@raptscallions/db";
+import { type Db, groups, messages, sessions } from "@raptscallions/db";
 import { and, eq, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
-import type { RetentionConfig } from "./config.ts";
+import { recordAudit } from "../audit/record.ts";
+import type { RetentionConfig } from "../../lib/retention-config.ts";
 
 export interface RetentionDeps {
   db: Db;
   logger: Logger;
   clock: Clock;
+  /** The job run's id, kept as the audit entry's request id. */
+  runId?: string | undefined;
 }
+
+const RETENTION_ACTOR = { kind: "system", name: "retention" } as const;
 
 export interface RetentionRun {
   /** Messages scrubbed (anonymised or deleted) by this run. */
@@ -37,7 +42,7 @@ const ownDays = (settings: SQL | typeof groups.settings) =>
 export async function runRetention(
   deps: RetentionDeps,
   config: RetentionConfig,
-  opts: { scopeGroupId?: string } = {},
+  opts: { scopeGroupId?: string; signal?: AbortSignal } = {},
 ): Promise<RetentionRun> {
   const now = deps.clock.now();
   const [row] = await deps.db
@@ -72,7 +77,8 @@ export async function runRetention(
   }
 
   const messageIds: string[] = [];
-  for (let batch = 0; batch < config.maxBatchesPerRun; batch++) {
+  // A stop between batches loses nothing: each batch is its own statement, the rest waits for the next run.
+  for (let batch = 0; batch < config.maxBatchesPerRun && !opts.signal?.aborted; batch++) {
     const due = deps.db
       .select({ id: candidate.id })
       .from(candidate)
@@ -107,8 +113,7 @@ export async function runRetention(
   }
 
   if (messageIds.length > 0) {
-    await deps.db.insert(auditLog).values({
-      actorId: null,
+    await recordAudit(deps.db, { actor: RETENTION_ACTOR, requestId: deps.runId ?? null }, {
       action: "retention.scrub",
       targetType: "messages",
       details: { count: messageIds.length, mode: config.mode, defaultDays: config.defaultDays, scopeGroupId: opts.scopeGroupId ?? null },

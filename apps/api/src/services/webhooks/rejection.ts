@@ -1,5 +1,6 @@
 import { AppError, type ErrorCode, storableText } from "@raptscallions/core";
-import { auditLog, webhookEvents } from "@raptscallions/db";
+import { webhookEvents } from "@raptscallions/db";
+import { recordAudit } from "../audit/record.ts";
 import type { WebhookContext } from "./context.ts";
 
 /** What an admin reads about a refused delivery (`details` of the error and of the audit entry). */
@@ -61,13 +62,11 @@ export async function recordRejectedDelivery({
       .onConflictDoNothing({ target: webhookEvents.svixId })
       .returning({ svixId: webhookEvents.svixId });
     if (inserted.length === 0) return;
-    await tx.insert(auditLog).values({
-      actorId: null,
+    await recordAudit(tx, ctx, {
       action: "webhook.clerk.reject",
       targetType: "webhook_delivery",
       targetId: input.svixId,
       groupId: null,
-      requestId: ctx.requestId,
       details: { ...r },
     });
   });

@@ -1,0 +1,13 @@
+import type { AppConfig } from "../deps.ts";
+import { defaultRetentionConfig } from "../services/retention/index.ts";
+import type { JobDefinition } from "./define-job.ts";
+import { retentionJob } from "./retention.ts";
+import { sweeperJob } from "./sweeper.ts";
+
+export { defineJob, type JobContext, type JobDefinition } from "./define-job.ts";
+export { createJobRegistry, type JobAttempt, type JobRegistry, type JobRegistryDeps, type JobRegistryOptions } from "./registry.ts";
+
+/** Every job the server runs. A new job: a file in this folder, and one line here. */
+export function appJobs(config: AppConfig): JobDefinition[] {
+  return [sweeperJob(config.live), retentionJob(config.retention ?? defaultRetentionConfig())];
+}
