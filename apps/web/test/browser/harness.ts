@@ -102,3 +102,18 @@ export async function checkPage(page: Page, name: string): Promise<AxeFinding[]>
   await screenshot(page, name);
   return seriousA11yViolations(page);
 }
+
+/** Polls `read` until `done(value)` holds; throws with the last value after `timeoutMs`. */
+export async function waitUntil<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!done(value)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
+    await Bun.sleep(100);
+    value = await read();
+  }
+  return value;
+}
+
+/** Text as a person reads it: runs of whitespace (line breaks between rendered paragraphs) as one space. */
+export const readable = (text: string) => text.replace(/\s+/g, " ").trim();
