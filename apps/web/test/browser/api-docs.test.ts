@@ -24,8 +24,8 @@ describe.skipIf(!hasChromium)("browser harness (Chromium at /usr/bin/chromium)",
       server.stop(true);
       await db.close();
     };
-  });
-  afterAll(() => close());
+  }, 180_000);
+  afterAll(() => close(), 60_000);
 
   test("/docs renders the API reference, has no serious or critical axe violation, and is kept as a screenshot", async () => {
     const context = await newContext(browser, `http://127.0.0.1:${server.port}`);
@@ -35,7 +35,7 @@ describe.skipIf(!hasChromium)("browser harness (Chromium at /usr/bin/chromium)",
     await expect(page.locator("h1").first().textContent()).resolves.toContain("raptscallions API");
     expect(await checkPage(page, "api-docs")).toEqual([]);
     await context.close();
-  });
+  }, 180_000);
 
   test("axe findings reach the test: a page with an unlabelled image and button fails", async () => {
     const context = await newContext(browser, `http://127.0.0.1:${server.port}`);

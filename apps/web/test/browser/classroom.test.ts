@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { restCall } from "../../../api/test/helpers/live.ts";
 import { type Classroom, startClassroom } from "./classroom.ts";
 import { answerIn, assistantMessages, classPath, sendMessage, signIn, startAssignment, waitLive, waitStreamingText } from "./console-page.ts";
-import { checkPage, hasChromium, launchBrowser, newContext, readable, waitUntil } from "./harness.ts";
+import { checkPage, hasChromium, launchBrowser, newContext, pageProblems, readable, waitUntil } from "./harness.ts";
 
 /**
  * A lesson in two browser contexts: student1 chats on instance A; the teacher, on instance B,
@@ -28,11 +28,11 @@ describe.skipIf(!hasChromium)("console in Chromium: a student chats, the teacher
     teacherContext = await newContext(browser, room.b.baseUrl);
     student = await studentContext.newPage();
     teacher = await teacherContext.newPage();
-  });
+  }, 180_000);
   afterAll(async () => {
     await browser?.close();
     await room?.stop();
-  });
+  }, 180_000);
 
   test("sign-in picker, then each person's home", async () => {
     await student.goto("/app/");
@@ -129,4 +129,8 @@ describe.skipIf(!hasChromium)("console in Chromium: a student chats, the teacher
     expect(await checkPage(student, "student-session-stopped")).toEqual([]);
     expect(await checkPage(teacher, "teacher-session-stopped")).toEqual([]);
   }, 90_000);
+
+  test("no page raised an uncaught error or was refused by the content security policy", () => {
+    expect([...pageProblems(studentContext), ...pageProblems(teacherContext)]).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,15 +33,31 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: LAUNCH_ARGS });
 }
 
+const problems = new WeakMap<BrowserContext, string[]>();
+
 /**
- * A fresh context (its own cookies and storage: one person). `bypassCSP` lets the test inject
- * axe-core into pages whose policy allows no script from elsewhere; the pages' own behaviour is
- * unchanged.
+ * A fresh context (its own cookies and storage: one person). Pages keep the server's own content
+ * security policy: axe is evaluated through the DevTools protocol, which no page policy governs,
+ * so a policy that breaks the console breaks the tests too. Uncaught page errors and policy
+ * violations are collected; see {@link pageProblems}.
  */
 export async function newContext(browser: Browser, baseURL: string): Promise<BrowserContext> {
-  const context = await browser.newContext({ baseURL, bypassCSP: true, viewport: { width: 1280, height: 860 } });
-  context.setDefaultTimeout(15_000);
+  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 860 } });
+  context.setDefaultTimeout(30_000);
+  const found: string[] = [];
+  problems.set(context, found);
+  context.on("page", (page) => {
+    page.on("pageerror", (err) => found.push(`${page.url()}: uncaught ${err.message}`));
+    page.on("console", (msg) => {
+      if (msg.type() === "error" && /content security policy/i.test(msg.text())) found.push(`${page.url()}: ${msg.text()}`);
+    });
+  });
   return context;
+}
+
+/** Uncaught errors and content-security-policy violations seen in the context's pages so far. */
+export function pageProblems(context: BrowserContext): string[] {
+  return [...(problems.get(context) ?? [])];
 }
 
 let screenshotDir: string | undefined;
@@ -63,11 +79,11 @@ export function screenshotsDir(): string {
 /** Saves a full-page screenshot as `<name>.png` and returns its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(screenshotsDir(), `${name.replace(/[^a-z0-9._-]+/gi, "-")}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage: true, timeout: 60_000 });
   return path;
 }
 
-const axeSource = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 /** One axe finding, trimmed to what a failing assertion needs to say. */
 export interface AxeFinding {
@@ -83,7 +99,7 @@ export interface AxeFinding {
  */
 export async function seriousA11yViolations(page: Page): Promise<AxeFinding[]> {
   const loaded = await page.evaluate(() => typeof (window as unknown as { axe?: unknown }).axe === "object");
-  if (!loaded) await page.addScriptTag({ path: axeSource });
+  if (!loaded) await page.evaluate(axeSource);
   return page.evaluate(async () => {
     type Result = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
     const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: Result[] }> } }).axe;

@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { type Classroom, startClassroom } from "./classroom.ts";
 import { answerIn, assistantMessages, sendMessage, sessionPath, signIn, startAssignment, waitLive, waitStreamingText } from "./console-page.ts";
 import { type CuttableProxy, startCuttableProxy } from "./cuttable-proxy.ts";
-import { checkPage, hasChromium, launchBrowser, newContext, readable, waitUntil } from "./harness.ts";
+import { checkPage, hasChromium, launchBrowser, newContext, pageProblems, readable, waitUntil } from "./harness.ts";
 
 /**
  * Text is never lost or doubled on a page: a student whose network drops mid-answer ends with
@@ -18,6 +18,7 @@ describe.skipIf(!hasChromium)("console in Chromium: offline mid-answer, joining 
   let studentContext: BrowserContext;
   let student: Page;
   let sessionId = "";
+  const problems: string[] = [];
 
   beforeAll(async () => {
     // About 50 words at 4 words/s: twelve seconds of answer to cut into and join.
@@ -29,12 +30,12 @@ describe.skipIf(!hasChromium)("console in Chromium: offline mid-answer, joining 
     await signIn(student, "student1");
     sessionId = await startAssignment(student, room.assignment.title);
     await waitLive(student);
-  });
+  }, 180_000);
   afterAll(async () => {
     await browser?.close();
     await proxy?.close();
     await room?.stop();
-  });
+  }, 180_000);
 
   /** What the page shows against what is stored: every message once, same order, same text and state. */
   async function expectPageMatchesStore(page: Page) {
@@ -90,6 +91,11 @@ describe.skipIf(!hasChromium)("console in Chromium: offline mid-answer, joining 
     await expectPageMatchesStore(teacher);
     await expectPageMatchesStore(student);
     expect(await checkPage(teacher, "teacher-session-joined-complete")).toEqual([]);
+    problems.push(...pageProblems(teacherContext));
     await teacherContext.close();
   }, 120_000);
+
+  test("no page raised an uncaught error or was refused by the content security policy", () => {
+    expect([...problems, ...pageProblems(studentContext)]).toEqual([]);
+  });
 });
