@@ -13,7 +13,8 @@
  *    in-process bus, the dev model, dev auth — what `bun run start` gives). The teacher, signed in,
  *    opens the seeded class: from navigation start until the live view shows every student row and
  *    the connection says `live`. Cold (fresh browser context, nothing cached) and warm (reload).
- * 3. **Console JavaScript, gzipped**: the bundle /app serves, fetched from the server in (2).
+ *
+ * The console's gzipped JavaScript is bench/console.bench.ts's business.
  *
  * Needs /usr/bin/chromium (CHROMIUM_PATH); part 1 also needs Postgres (BENCH_DATABASE_URL, default
  * postgres://rapt:rapt@127.0.0.1:5432/rapt; a fresh database per run, dropped after) and Redis
@@ -25,8 +26,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { loadOrCreateDevKeys, mintSessionToken } from "../apps/api/src/auth/dev-keys.ts";
 import { classPath, sessionPath, signIn, waitLive } from "../apps/web/test/browser/console-page.ts";
 import { hasChromium, launchBrowser, newContext } from "../apps/web/test/browser/harness.ts";
@@ -159,12 +159,9 @@ interface InteractiveResult {
   coldMax: number;
   warmP50: number;
   warmMax: number;
-  jsBytes: number;
-  jsGzipBytes: number;
-  jsFiles: string[];
 }
 
-/** Parts 2 and 3 on one embedded-defaults server. */
+/** Part 2 on one embedded-defaults server. */
 async function measureInteractive(browser: Browser, logDir: string): Promise<InteractiveResult> {
   const dataDir = mkdtempSync(join(tmpdir(), "rapt-console-embedded-"));
   const port = freePort();
@@ -178,33 +175,19 @@ async function measureInteractive(browser: Browser, logDir: string): Promise<Int
   try {
     await waitHttp(`${baseUrl}/ready`, child, 120_000);
 
-    // The JavaScript /app loads, as served.
-    const html = await (await fetch(`${baseUrl}/app/`)).text();
-    const jsFiles = [...html.matchAll(/<script[^>]+src="([^"]+\.js)"/g)].map((m) => m[1] ?? "");
-    let jsBytes = 0;
-    let jsGzipBytes = 0;
-    for (const file of jsFiles) {
-      const body = new Uint8Array(await (await fetch(`${baseUrl}${file}`)).arrayBuffer());
-      jsBytes += body.byteLength;
-      jsGzipBytes += gzipSync(body, { level: 9 }).byteLength;
-    }
-
     const cold: number[] = [];
     const warm: number[] = [];
-    let classId: string | null = null;
+    const classId = await seededClassId(baseUrl);
     for (let run = 0; run < TTI_RUNS; run++) {
+      // A fresh context holding only the teacher's sign-in (a token in sessionStorage, where the
+      // picker puts it): nothing cached, so the first load is cold; the reload is warm.
+      const token = await devToken(baseUrl, "teacher");
       const context = await newContext(browser, baseUrl);
+      await context.addInitScript((t) => sessionStorage.setItem("rapt.devToken", t), token);
       const page = await context.newPage();
-      await signIn(page, "teacher");
-      if (!classId) classId = await firstClassId(page);
-      // Sign-in cached the assets; a fresh context with only the token is a cold start.
-      const storage = await context.storageState();
+      cold.push(await timeToInteractive(page, classPath(classId)));
+      warm.push(await timeToInteractive(page, classPath(classId)));
       await context.close();
-      const coldContext = await browser.newContext({ baseURL: baseUrl, storageState: storage, bypassCSP: true, viewport: { width: 1280, height: 860 } });
-      const coldPage = await coldContext.newPage();
-      cold.push(await timeToInteractive(coldPage, classPath(classId)));
-      warm.push(await timeToInteractive(coldPage, classPath(classId)));
-      await coldContext.close();
       log(`class view run ${run + 1}/${TTI_RUNS}: cold ${ms(cold.at(-1) ?? Number.NaN)}, warm ${ms(warm.at(-1) ?? Number.NaN)}`);
     }
     return {
@@ -212,9 +195,6 @@ async function measureInteractive(browser: Browser, logDir: string): Promise<Int
       coldMax: Math.max(...cold),
       warmP50: percentile(warm, 0.5),
       warmMax: Math.max(...warm),
-      jsBytes,
-      jsGzipBytes,
-      jsFiles,
     };
   } finally {
     await child.stop();
@@ -222,18 +202,24 @@ async function measureInteractive(browser: Browser, logDir: string): Promise<Int
   }
 }
 
-/** The teacher's first class, as the console's own REST call sees it. */
-async function firstClassId(page: import("playwright-core").Page): Promise<string> {
-  const link = page.locator('a[href*="/app/classes/"]').first();
-  await link.waitFor();
-  const href = (await link.getAttribute("href")) ?? "";
-  const id = /\/classes\/([0-9a-f-]{36})/.exec(href)?.[1];
-  if (!id) throw new Error(`no class link: ${href}`);
+/** A dev token from the server's own dev sign-in, as the picker gets one. */
+async function devToken(baseUrl: string, user: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/api/dev/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user }) });
+  if (res.status !== 201) throw new Error(`dev token: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** The seeded class, as the teacher's /api/me lists it. */
+async function seededClassId(baseUrl: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/api/me`, { headers: { authorization: `Bearer ${await devToken(baseUrl, "teacher")}` } });
+  const me = (await res.json()) as { classes?: { id: string }[] };
+  const id = me.classes?.[0]?.id;
+  if (!id) throw new Error(`the teacher has no class: ${JSON.stringify(me).slice(0, 300)}`);
   return id;
 }
 
 /** Navigates to `path`; ms from navigation start until every student row is shown and live. */
-async function timeToInteractive(page: import("playwright-core").Page, path: string): Promise<number> {
+async function timeToInteractive(page: Page, path: string): Promise<number> {
   await page.goto(path, { waitUntil: "commit" });
   const handle = await page.waitForFunction(
     () => {
@@ -259,9 +245,7 @@ try {
   log(`load ${load()}; ${cpus().length} CPUs; logs in ${logDir}`);
   const interactive = await measureInteractive(browser, logDir);
   results.interactive = interactive;
-  log(`console JS: ${interactive.jsFiles.length} file(s), ${(interactive.jsBytes / 1024).toFixed(1)} KiB, gzipped ${(interactive.jsGzipBytes / 1024).toFixed(1)} KiB`);
   log(`class view interactive (embedded): cold p50 ${ms(interactive.coldP50)} max ${ms(interactive.coldMax)}; warm p50 ${ms(interactive.warmP50)} max ${ms(interactive.warmMax)}`);
-  console.log(`${interactive.jsGzipBytes <= 150 * 1024 ? "MET" : "MISS"} console JS gzipped ${(interactive.jsGzipBytes / 1024).toFixed(1)} KiB (aim: under 150 KiB)`);
 
   const paint = await measurePaint(browser, logDir);
   if (typeof paint === "string") {
