@@ -19,9 +19,11 @@
  * Needs /usr/bin/chromium (CHROMIUM_PATH); part 1 also needs Postgres (BENCH_DATABASE_URL, default
  * postgres://rapt:rapt@127.0.0.1:5432/rapt; a fresh database per run, dropped after) and Redis
  * (BENCH_REDIS_URL, else one is started on 6396) and says SKIP without them.
+ * BENCH_CONSOLE_DATABASE_URL instead names an existing database to use as it is (rows stay).
  *
  *   bun bench/console-paint.bench.ts      (or `bun run bench -- console`)
  * Knobs: BENCH_PAINT_ANSWERS=5 BENCH_PAINT_WORDS=150 BENCH_PAINT_TPS=40 BENCH_TTI_RUNS=8
+ * BENCH_CONSOLE_ONLY=paint|interactive
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -30,7 +32,7 @@ import type { Browser, Page } from "playwright-core";
 import { loadOrCreateDevKeys, mintSessionToken } from "../apps/api/src/auth/dev-keys.ts";
 import { classPath, sessionPath, signIn, waitLive } from "../apps/web/test/browser/console-page.ts";
 import { hasChromium, launchBrowser, newContext } from "../apps/web/test/browser/harness.ts";
-import { aiModels, classes, createDb, SEED, tools, users } from "../packages/db/src/index.ts";
+import { aiModels, createDb, SEED, seed, tools, users } from "../packages/db/src/index.ts";
 import { makeAssignment, makeTool } from "../packages/db/src/testing/index.ts";
 import { installPaintRecorder } from "./console/paint-recorder.ts";
 import { startStampedModel } from "./console/stamped-model.ts";
@@ -48,6 +50,8 @@ const ANSWERS = num("BENCH_PAINT_ANSWERS", 5);
 const WORDS = num("BENCH_PAINT_WORDS", 150);
 const TPS = num("BENCH_PAINT_TPS", 40);
 const TTI_RUNS = num("BENCH_TTI_RUNS", 8);
+/** `paint` or `interactive`: run only that part. */
+const ONLY = process.env.BENCH_CONSOLE_ONLY ?? "";
 const ROOT = join(import.meta.dir, "..");
 const log = (msg: string) => console.log(`[console] ${msg}`);
 const load = () => loadavg().map((n) => n.toFixed(2)).join(" ");
@@ -67,7 +71,10 @@ interface PaintResult {
 async function measurePaint(browser: Browser, logDir: string): Promise<PaintResult | string> {
   const redis = await ensureRedis(logDir);
   if (!redis) return "no Redis (set BENCH_REDIS_URL or install redis-server)";
-  const database = await createBenchDatabase();
+  // BENCH_CONSOLE_DATABASE_URL: an existing database used as it is (for a role that may not
+  // create databases; the bench's rows stay). Otherwise a fresh one, dropped after.
+  const existing = process.env.BENCH_CONSOLE_DATABASE_URL;
+  const database = existing ? { url: existing, drop: async () => {} } : await createBenchDatabase();
   if ("error" in database) return database.error;
   const dataDir = mkdtempSync(join(tmpdir(), "rapt-console-bench-"));
   const model = startStampedModel({ tokens: WORDS, tokensPerSecond: TPS });
@@ -82,13 +89,17 @@ async function measurePaint(browser: Browser, logDir: string): Promise<PaintResu
       env: { SEED_ON_EMPTY: "true", AI_API_KEY: "bench" },
     });
     const db = await createDb({ url: database.url, maxConnections: 2 });
-    const [cls] = await db.db.select().from(classes);
-    const [teacher] = (await db.db.select().from(users)).filter((u) => u.clerkUserId === SEED.users.teacher.clerkUserId);
-    const [seededTool] = await db.db.select().from(tools);
-    if (!cls || !teacher || !seededTool) throw new Error("the seeded scene is missing");
-    await db.db.insert(aiModels).values({ id: "bench-stamped", provider: "bench", displayName: "Stamped words", inputPricePer1k: 0, outputPricePer1k: 0, contextWindow: 16_384, maxOutputTokens: 4096 });
+    // Idempotent: the ids of the scene the instances seeded (or an existing database holds).
+    const scene = await seed(db.db);
+    const teacher = (await db.db.select().from(users)).find((u) => u.clerkUserId === SEED.users.teacher.clerkUserId);
+    const seededTool = (await db.db.select().from(tools)).find((t) => t.id === scene.toolId);
+    if (!teacher || !seededTool) throw new Error("the seeded scene is missing");
+    await db.db
+      .insert(aiModels)
+      .values({ id: "bench-stamped", provider: "bench", displayName: "Stamped words", inputPricePer1k: 0, outputPricePer1k: 0, contextWindow: 16_384, maxOutputTokens: 4096 })
+      .onConflictDoNothing();
     const tool = await makeTool(db.db, seededTool.groupId, { createdBy: teacher.id, definition: { systemPrompt: "Bench.", model: "bench-stamped" } });
-    const assignment = await makeAssignment(db.db, cls.id, tool.id, { title: "Paint bench", createdBy: teacher.id });
+    const assignment = await makeAssignment(db.db, scene.classId, tool.id, { title: "Paint bench", createdBy: teacher.id });
     await db.close();
 
     const keys = await loadOrCreateDevKeys(dataDir);
@@ -243,11 +254,12 @@ const browser = await launchBrowser();
 const results: Record<string, unknown> = { at: new Date().toISOString(), cpus: cpus().length, loadBefore: load(), words: WORDS, tps: TPS };
 try {
   log(`load ${load()}; ${cpus().length} CPUs; logs in ${logDir}`);
-  const interactive = await measureInteractive(browser, logDir);
-  results.interactive = interactive;
-  log(`class view interactive (embedded): cold p50 ${ms(interactive.coldP50)} max ${ms(interactive.coldMax)}; warm p50 ${ms(interactive.warmP50)} max ${ms(interactive.warmMax)}`);
-
-  const paint = await measurePaint(browser, logDir);
+  if (ONLY !== "paint") {
+    const interactive = await measureInteractive(browser, logDir);
+    results.interactive = interactive;
+    log(`class view interactive (embedded): cold p50 ${ms(interactive.coldP50)} max ${ms(interactive.coldMax)}; warm p50 ${ms(interactive.warmP50)} max ${ms(interactive.warmMax)}`);
+  }
+  const paint = ONLY === "interactive" ? "BENCH_CONSOLE_ONLY=interactive" : await measurePaint(browser, logDir);
   if (typeof paint === "string") {
     console.log(`SKIP paint latency across instances: ${paint}`);
   } else {
