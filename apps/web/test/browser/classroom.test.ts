@@ -87,7 +87,7 @@ describe.skipIf(!hasChromium)("console in Chromium: a student chats, the teacher
     expect(await checkPage(student, "student-session-caring-reply")).toEqual([]);
 
     // Arrives on the open class view without a reload.
-    const fresh = teacher.locator('[data-testid="alert"][data-status="open"]').filter({ hasText: room.studentName });
+    const fresh = teacher.locator('[data-testid="alert"][data-status="open"]').filter({ hasText: room.studentName }).filter({ hasText: "safety-filter" });
     const newIds = await waitUntil(
       "a new open alert about the student",
       async () => (await fresh.evaluateAll((els) => els.map((e) => e.getAttribute("data-alert-id") ?? ""))).filter((id) => !known.has(id)),
