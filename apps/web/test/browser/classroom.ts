@@ -69,7 +69,7 @@ export async function startClassroom(opts: { tokensPerSecond: number }): Promise
   const a = await startInstance(db, shared, { overrides });
   const b = await startInstance(db, shared, { overrides });
   await bundle;
-  console.log(`classroom: two instances on the ${transport}, ${process.env.TEST_DATABASE_URL ? "Postgres" : "embedded PGlite"}`);
+  console.log(`classroom: two instances on ${transport === "redis" ? "Redis" : "the in-process bus"}, ${process.env.TEST_DATABASE_URL ? "Postgres" : "embedded PGlite"}`);
 
   return {
     db,
