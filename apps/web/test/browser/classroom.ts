@@ -1,0 +1,98 @@
+import { classes, type DbHandle, SEED, seed, tools, users } from "@raptscallions/db";
+import { makeAssignment, makeTool, unique } from "@raptscallions/db/testing";
+import { eq } from "drizzle-orm";
+import { createDevSignIn } from "../../../api/src/auth/dev-sign-in.ts";
+import { makeDevModel } from "../../../api/test/helpers/ai.ts";
+import { testKeys } from "../../../api/test/helpers/auth.ts";
+import { createTestDb } from "../../../api/test/helpers/deps.ts";
+import { type Instance, restCall, startDevModel, startInstance, transports } from "../../../api/test/helpers/live.ts";
+import { buildConsole } from "../../build.ts";
+
+/**
+ * The seeded classroom (admin, principal, teacher, student1…3 in Biology 9A — the people the dev
+ * sign-in picker offers) served by two API instances with the console at /app: A for students,
+ * B for the teacher. They share the test database and, when TEST_REDIS_URL is set, Redis (the real
+ * pass: Postgres + Redis, two instances); otherwise the in-process bus on embedded PGlite.
+ *
+ * Every scene adds its own tool and assignment (unique titles) whose model is a paced dev model,
+ * so answers stream long enough to be watched, stopped and cut, and runs on one shared Postgres
+ * never see each other's rows as theirs.
+ */
+export interface Classroom {
+  db: DbHandle;
+  a: Instance;
+  b: Instance;
+  transport: string;
+  classId: string;
+  className: string;
+  assignment: { id: string; title: string };
+  studentId: string;
+  studentName: string;
+  /** The seeded student1, for REST calls as them. */
+  student: { clerkUserId: string };
+  teacher: { clerkUserId: string };
+  /** The session's stored messages over REST (A), oldest first. */
+  storedMessages(sessionId: string): Promise<{ id: string; role: string; state: string | null; content: string }[]>;
+  stop(): Promise<void>;
+}
+
+export async function startClassroom(opts: { tokensPerSecond: number }): Promise<Classroom> {
+  const db = await createTestDb();
+  const scene = await seed(db.db);
+  const [teacher] = await db.db.select().from(users).where(eq(users.clerkUserId, SEED.users.teacher.clerkUserId));
+  const [student] = await db.db.select().from(users).where(eq(users.clerkUserId, SEED.users.students[0].clerkUserId));
+  const [seededTool] = await db.db.select().from(tools).where(eq(tools.id, scene.toolId));
+  const [cls] = await db.db.select().from(classes).where(eq(classes.id, scene.classId));
+  if (!teacher || !student || !seededTool || !cls) throw new Error("the seeded scene is incomplete");
+
+  const model = await makeDevModel(db.db, { tokensPerSecond: opts.tokensPerSecond });
+  const tool = await makeTool(db.db, seededTool.groupId, {
+    name: unique("Browser test tutor"),
+    createdBy: teacher.id,
+    definition: {
+      systemPrompt: "You are a patient biology tutor. Guide with questions.",
+      model: model.id,
+      modules: { "pii-filter": { enabled: true }, "safety-filter": { enabled: true }, "struggle-detector": { enabled: true } },
+    },
+  });
+  const title = unique("Browser test: photosynthesis");
+  const assignment = await makeAssignment(db.db, cls.id, tool.id, { title, instructions: "Explain photosynthesis back to the tutor.", createdBy: teacher.id });
+
+  const devModel = startDevModel();
+  const available = transports(() => devModel.url);
+  const [transport, makeShared] = (process.env.TEST_REDIS_URL ? available.find(([name]) => name === "redis") : available[0]) ?? available[0] ?? [];
+  if (!transport || !makeShared) throw new Error("no transport");
+  const shared = makeShared();
+  // One build for both instances (Bun's bundler, as /app does on its first request).
+  const bundle = buildConsole();
+  const overrides = { console: { load: () => bundle }, devSignIn: createDevSignIn({ keys: await testKeys(), nodeEnv: "test" }) };
+  const a = await startInstance(db, shared, { overrides });
+  const b = await startInstance(db, shared, { overrides });
+  await bundle;
+  console.log(`classroom: two instances on ${transport === "redis" ? "Redis" : "the in-process bus"}, ${process.env.TEST_DATABASE_URL ? "Postgres" : "embedded PGlite"}`);
+
+  return {
+    db,
+    a,
+    b,
+    transport,
+    classId: cls.id,
+    className: cls.name,
+    assignment: { id: assignment.id, title },
+    studentId: student.id,
+    studentName: student.name ?? SEED.users.students[0].name,
+    student: { clerkUserId: SEED.users.students[0].clerkUserId },
+    teacher: { clerkUserId: SEED.users.teacher.clerkUserId },
+    async storedMessages(sessionId) {
+      const res = await restCall(a, { clerkUserId: SEED.users.students[0].clerkUserId }, "GET", `/api/sessions/${sessionId}/messages?limit=100`);
+      if (res.status !== 200) throw new Error(`messages: ${res.status} ${JSON.stringify(res.body)}`);
+      return (res.body as { items: { id: string; role: string; state: string | null; content: string }[] }).items;
+    },
+    async stop() {
+      await Promise.all([a.stop(), b.stop()]);
+      await shared.close();
+      devModel.stop();
+      await db.close();
+    },
+  };
+}
