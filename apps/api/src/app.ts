@@ -94,7 +94,9 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   app.route("/api", themeRoutes());
   app.route("/api/webhooks", webhookRoutes({ concurrency: deps.config.clerkWebhookConcurrency }));
   app.route("/api/groups", groupRoutes());
-  app.route("/", docsRoutes(() => app.routes));
+  // The console's static pages are not API operations: they stay out of the document.
+  const isConsole = (path: string) => path === CONSOLE_PREFIX || path.startsWith(`${CONSOLE_PREFIX}/`);
+  app.route("/", docsRoutes(() => app.routes.filter((r) => !isConsole(r.path))));
   app.route("/api/classes", classRoutes());
   app.route("/api/tools", toolRoutes());
   app.route("/api/alerts", alertRoutes());

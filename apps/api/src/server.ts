@@ -1,4 +1,5 @@
 import { createDb, seedIfEmpty } from "@raptscallions/db";
+import { bundledClassifier } from "@raptscallions/modules";
 import { MemoryLimitStore, RedisLimitStore } from "@raptscallions/gateway";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -100,6 +101,12 @@ export async function main(options: { env?: Record<string, string | undefined> }
       const scene = await seedIfEmpty(db.db);
       if (scene) logger.info("seeded the empty database", { driver: db.driver, ...scene });
     }
+
+    // The safety classifier's weights are parsed once per process; doing it here keeps that cost
+    // (tens of ms, more under load) off the first student's message.
+    const classifierStarted = performance.now();
+    bundledClassifier();
+    logger.debug("safety classifier loaded", { ms: Math.round(performance.now() - classifierStarted) });
 
     // Dev auth: the same Clerk verification path, with a local key pair kept in DATA_DIR.
     const devKeys = clerkConfigured ? null : await loadOrCreateDevKeys(env.DATA_DIR);
