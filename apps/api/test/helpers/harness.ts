@@ -54,6 +54,13 @@ export interface Harness {
   readonly anonymous: Requester;
   /** Another app on the same database with other dependencies (auth modes, config, stores). */
   withApp(opts?: AppOptions): Promise<{ app: TestApp; deps: TestDeps }>;
+  /**
+   * Registers a step to run when the harness closes, before its apps and database go (last
+   * registered first): stopping instances, servers and connections a suite started on it. Use it
+   * instead of a suite-level `afterAll`, which bun runs after the harness's own (hooks run in the
+   * order they were registered), when the database is already closed.
+   */
+  beforeClose(step: () => unknown): void;
   close(): Promise<void>;
 }
 
@@ -95,6 +102,7 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
   const db = opts.db ?? (await createTestDb());
   // Every app built here has a realtime hub with timers; close() stops them before the database.
   const apps: TestApp[] = [];
+  const steps: (() => unknown)[] = [];
   const build = async (more: AppOptions) => {
     const built = await buildApp(more.db ?? db, more);
     apps.push(built.app);
@@ -109,7 +117,11 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
       as: (user) => requester(app, user),
       anonymous: requester(app),
       withApp: (more = {}) => build(more),
+      beforeClose: (step) => {
+        steps.push(step);
+      },
       async close() {
+        for (const step of steps.splice(0).reverse()) await step();
         for (const a of apps) await a.realtime.shutdown(0);
         if (ownsDb) await db.close();
       },
@@ -126,17 +138,22 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
  */
 export function useHarness(opts: HarnessOptions | (() => HarnessOptions) = {}, timeoutMs = 120_000): Harness {
   let current: Harness | undefined;
+  // Steps registered while tests are being declared, before the harness exists.
+  const early: (() => unknown)[] = [];
   const get = (): Harness => {
     if (!current) throw new Error("useHarness: read inside a hook or test, after beforeAll ran");
     return current;
   };
   beforeAll(async () => {
     current = await harness(typeof opts === "function" ? opts() : opts);
+    for (const step of early) current.beforeClose(step);
   }, timeoutMs);
   afterAll(async () => {
-    await current?.close();
+    const closing = current;
     current = undefined;
-  });
+    if (closing) await closing.close();
+    else for (const step of early.reverse()) await step();
+  }, timeoutMs);
   return {
     get db() {
       return get().db;
@@ -152,6 +169,7 @@ export function useHarness(opts: HarnessOptions | (() => HarnessOptions) = {}, t
     },
     as: (user) => get().as(user),
     withApp: (more) => get().withApp(more),
+    beforeClose: (step) => (current ? current.beforeClose(step) : early.push(step)),
     close: () => get().close(),
   };
 }
