@@ -139,7 +139,9 @@ describe("the embedded dev model at /v1", () => {
       const thrown = await rejection(
         (async () => {
           for await (const ev of stopped.events) {
-            if (ev.type === "delta" && (text += ev.text) && text.split(" ").length > 4) controller.abort();
+            if (ev.type !== "delta") continue;
+            text += ev.text;
+            if (text && text.split(" ").length > 4) controller.abort();
           }
         })(),
       );

@@ -545,7 +545,13 @@ describe("serving GET /api/theme-assets/:assetId", () => {
     // Count object opens: a stream opened for HEAD and dropped would hold a file or connection.
     const store = deps.blob;
     let opened = 0;
-    deps.blob = { ...store, get: (key) => ((opened += 1), store.get(key)) };
+    deps.blob = {
+      ...store,
+      get: (key) => {
+        opened += 1;
+        return store.get(key);
+      },
+    };
     for (let i = 0; i < 3; i++) {
       const res = await app.request(asset.url, { method: "HEAD" });
       expect(res.status).toBe(200);
