@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from "bun:test";
 import type { DbHandle } from "@raptscallions/db";
 import { createApp } from "../../src/app.ts";
 import type { AppDeps } from "../../src/deps.ts";
-import type { StudentMessageGate } from "../../src/services/live/send-student-message.ts";
+import type { StudentMessageGate } from "../../src/services/modules/hooks.ts";
 import { createTestDb, testDeps } from "./deps.ts";
 import { type Caller, type CallResult, call, type Method } from "./security.ts";
 
