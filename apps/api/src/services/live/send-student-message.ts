@@ -1,5 +1,5 @@
 import { AppError, ConflictError, type MessageDto } from "@raptscallions/core";
-import { messages } from "@raptscallions/db";
+import { type DbOrTx, messages } from "@raptscallions/db";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import { isUniqueViolation } from "../query-helpers.ts";
 import { toMessageDto } from "../sessions/dto.ts";
