@@ -209,7 +209,7 @@ async function main(): Promise<number> {
     notes.push(
       `Same machine for everything (${cpus().length} CPUs): both API instances, both relays, Redis, Postgres and the one client process measuring all watchers; other work on the machine shows in the load averages.`,
       "`at` has millisecond resolution, so latencies are whole milliseconds and ratios of small p99s are coarse.",
-      "Saturation: the app with LIVE_COALESCE_MS=" + SAT_COALESCE + " publishes as fast as it keeps up; the relay publishes the same events (count, frame size) back to back, each room in order. Throughput includes the client's own limit, the same for both.",
+      `Saturation: the app with LIVE_COALESCE_MS=${SAT_COALESCE} publishes as fast as it keeps up; the relay publishes the same events (count, frame size) back to back, each room in order. Throughput includes the client's own limit, the same for both.`,
     );
     const report: LiveReport = {
       startedAt,

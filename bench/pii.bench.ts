@@ -25,7 +25,10 @@ const typical = readFileSync(new URL("../packages/modules/fixtures/pii.jsonl", i
 
 // Deterministic shuffles so runs compare: a small LCG instead of Math.random.
 let seed = 42;
-const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rand = (): number => {
+  seed = (seed * 1103515245 + 12345) % 2 ** 31;
+  return seed / 2 ** 31;
+};
 const shuffled = <T>(items: readonly T[]): T[] => {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {

@@ -1,7 +1,7 @@
 /**
  * Clerk webhook throughput on real Postgres, and what a burst of deliveries does to `/ready`.
  *
- * One app (createApp, as in the tests) on a postgres-js pool of DATABASE_POOL_SIZE's default (10)
+ * One app (the test harness's, as in the tests) on a postgres-js pool of DATABASE_POOL_SIZE's default (10)
  * receives Svix-signed Clerk deliveries through `app.request()` (no HTTP server: the receiver's own
  * cost, not Bun.serve's). Each run delivers a fresh mix of distinct events — new users, user
  * updates, new organisations (half under an earlier one), memberships — with 1, 8 and 32 in
@@ -28,8 +28,9 @@ import {
   type OrgState,
   makeWebhookSecret,
   signedHeaders,
-  webhookApp,
+  webhookDeps,
 } from "../apps/api/test/helpers/webhooks.ts";
+import { harness } from "../apps/api/test/helpers/harness.ts";
 
 const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
 if (!url) {
@@ -43,7 +44,7 @@ const db = await createDb({ url, maxConnections: POOL });
 await db.migrate();
 const secret = makeWebhookSecret();
 const slots = process.env.BENCH_WEBHOOK_SLOTS ? Number(process.env.BENCH_WEBHOOK_SLOTS) : undefined;
-const app = await webhookApp(db, secret, undefined, { clerkWebhookConcurrency: slots });
+const { app } = await harness({ db, deps: webhookDeps(secret, undefined, { clerkWebhookConcurrency: slots }) });
 const run = crypto.randomUUID().slice(0, 8);
 
 /**

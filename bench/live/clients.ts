@@ -80,8 +80,8 @@ export class BenchSocket {
         if (this.timelineRooms.size > 0) {
           const room = roomOf(data);
           if (this.timelineRooms.has(room)) {
-            let t = r.timelines.get(room);
-            if (!t) r.timelines.set(room, (t = []));
+            const t = r.timelines.get(room) ?? [];
+            r.timelines.set(room, t);
             t.push({ at, bytes: data.length, event });
           }
         }
@@ -131,7 +131,13 @@ export class BenchSocket {
     if (this.closed) return Promise.reject(new Error(`closed ${this.closed.code} ${this.closed.reason} before ${type}`));
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no ${type} frame within ${timeoutMs} ms`)), timeoutMs);
-      this.typeWaiters.push({ type, resolve: (f) => (clearTimeout(t), resolve(f)) });
+      this.typeWaiters.push({
+        type,
+        resolve: (f) => {
+          clearTimeout(t);
+          resolve(f);
+        },
+      });
     });
   }
 
@@ -164,7 +170,14 @@ export function openSocket(url: string, recorder: Recorder | null, timelineRooms
       ws.close();
       reject(new Error(`WebSocket ${url.replace(/ticket=.*/, "ticket=…")} did not open within ${timeoutMs} ms`));
     }, timeoutMs);
-    ws.addEventListener("open", () => (clearTimeout(t), resolve(socket)), { once: true });
+    ws.addEventListener(
+      "open",
+      () => {
+        clearTimeout(t);
+        resolve(socket);
+      },
+      { once: true },
+    );
     ws.addEventListener(
       "error",
       () => {

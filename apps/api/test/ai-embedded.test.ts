@@ -1,45 +1,40 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { DbHandle } from "@raptscallions/db";
+import { describe, expect, test } from "bun:test";
 import { makeSchoolScene } from "@raptscallions/db/testing";
 import { createGatewayClient, MemoryLimitStore, type GatewayClient } from "@raptscallions/gateway";
-import { createApp, type App } from "../src/app.ts";
+import type { App } from "../src/app.ts";
 import { buildGatewayClient, createAiService, embeddedGatewayUrl } from "../src/services/ai/index.ts";
 import { drain, generationRequest, rejection, usageRowsFor } from "./ai-fixtures.ts";
 import { pinDevModel } from "./helpers/ai.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 
-let db: DbHandle;
-// PGlite boots and migrates in seconds; more on a busy machine than bun's 5 s hook default.
-beforeAll(async () => {
-  db = await createTestDb();
-}, 60_000);
-afterAll(async () => {
-  await db.close();
-});
+const h = useHarness();
 
 /** The per-process key server.ts gives the dev model and its own gateway client. */
 const DEV_MODEL_KEY = "test-dev-model-key";
 
 /** An app as server.ts builds it without AI_GATEWAY_URL: /v1 mounted, the AI service calling it. */
 async function embeddedApp(client: (app: () => App) => GatewayClient) {
-  const deps = await testDeps(db);
-  deps.config = { ...deps.config, devModel: { tokensPerSecond: 0, apiKey: DEV_MODEL_KEY } };
   let built: App | null = null;
   const current = () => {
     if (!built) throw new Error("app not built yet");
     return built;
   };
-  deps.ai = createAiService({
-    db: db.db,
-    client: client(current),
-    limits: new MemoryLimitStore(),
-    defaultModel: "dev-tutor",
-    clock: deps.clock,
-    logger: deps.logger,
-    metrics: deps.metrics,
+  const { app, deps } = await h.withApp({
+    deps: (base) => ({
+      config: { ...base.config, devModel: { tokensPerSecond: 0, apiKey: DEV_MODEL_KEY } },
+      ai: createAiService({
+        db: h.db.db,
+        client: client(current),
+        limits: new MemoryLimitStore(),
+        defaultModel: "dev-tutor",
+        clock: base.clock,
+        logger: base.logger,
+        metrics: base.metrics,
+      }),
+    }),
   });
-  built = createApp(deps);
-  return { app: built, deps };
+  built = app;
+  return { app, deps };
 }
 
 /** A conversation bigger than the JSON API's 64 kB body limit in tests. */
@@ -55,7 +50,7 @@ describe("the embedded dev model at /v1", () => {
     expect(models.status).toBe(200);
     expect(((await models.json()) as { data: { id: string }[] }).data.map((m) => m.id)).toContain("dev-tutor");
 
-    const production = createApp(await testDeps(db));
+    const { app: production } = await h.withApp();
     expect((await production.request("/v1/models")).status).toBe(404);
     const chat = await production.request("/v1/chat/completions", {
       method: "POST",
@@ -78,8 +73,8 @@ describe("the embedded dev model at /v1", () => {
   });
 
   test("a generation goes through the app's own /v1 (app.request), past the JSON body limit", async () => {
-    const scene = await makeSchoolScene(db.db);
-    await pinDevModel(db.db, scene.district.id, { model: { contextWindow: 128_000 } });
+    const scene = await makeSchoolScene(h.db.db);
+    await pinDevModel(h.db.db, scene.district.id, { model: { contextWindow: 128_000 } });
     const { app, deps } = await embeddedApp((current) =>
       createGatewayClient({
         baseUrl: "http://localhost/v1",
@@ -110,8 +105,8 @@ describe("the embedded dev model at /v1", () => {
   });
 
   test("over a real socket (Bun.serve on port 0): streaming, stop, and the server's security headers", async () => {
-    const scene = await makeSchoolScene(db.db);
-    await pinDevModel(db.db, scene.district.id, { model: { tokensPerSecond: 40 } });
+    const scene = await makeSchoolScene(h.db.db);
+    await pinDevModel(h.db.db, scene.district.id, { model: { tokensPerSecond: 40 } });
     let port = 0;
     const { app, deps } = await embeddedApp(() =>
       buildGatewayClient({ apiKey: DEV_MODEL_KEY, firstTokenTimeoutMs: 10_000, idleTimeoutMs: 10_000, maxRetries: 0 }, () => embeddedGatewayUrl("0.0.0.0", port)),
@@ -139,14 +134,16 @@ describe("the embedded dev model at /v1", () => {
       const thrown = await rejection(
         (async () => {
           for await (const ev of stopped.events) {
-            if (ev.type === "delta" && (text += ev.text) && text.split(" ").length > 4) controller.abort();
+            if (ev.type !== "delta") continue;
+            text += ev.text;
+            if (text && text.split(" ").length > 4) controller.abort();
           }
         })(),
       );
       expect(thrown.name).toBe("AbortError");
       const result = await stopped.finish("stopped", text);
       expect(result.estimated).toBe(true);
-      const rows = await usageRowsFor(db.db, scene.student.id);
+      const rows = await usageRowsFor(h.db.db, scene.student.id);
       expect(rows.map((r) => r.status).sort()).toEqual(["complete", "stopped"]);
     } finally {
       await server.stop(true);

@@ -1,30 +1,25 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { LimitExceededError } from "@raptscallions/core";
-import type { DbHandle } from "@raptscallions/db";
 import { addClassMember, makeSchoolScene, makeUser } from "@raptscallions/db/testing";
 import { MemoryLimitStore, RedisLimitStore, type LimitStore } from "@raptscallions/gateway";
 import Redis from "ioredis";
 import { drain, generationRequest, rejection, settingsFor, usageRowsFor } from "./ai-fixtures.ts";
 import { createTestAiService, pinDevModel } from "./helpers/ai.ts";
-import { createTestDb } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 
-let db: DbHandle;
+const h = useHarness();
 const redisUrl = process.env.TEST_REDIS_URL;
 const connections: Redis[] = [];
 // PGlite boots and migrates in seconds; more on a busy machine than bun's 5 s hook default.
-beforeAll(async () => {
-  db = await createTestDb();
-}, 60_000);
-afterAll(async () => {
+h.beforeClose(async () => {
   await Promise.all(connections.map((c) => c.quit()));
-  await db.close();
 });
 
 describe("per-user limits from ai_settings (nearest setting wins, per limit)", () => {
   test("the (N+1)th start within a minute is refused: 429 RATE_LIMITED with Retry-After and the limit", async () => {
-    const scene = await makeSchoolScene(db.db);
-    await pinDevModel(db.db, scene.district.id, { settings: { requestsPerMinute: 3 } });
-    const { ai, streamEnds } = createTestAiService(db);
+    const scene = await makeSchoolScene(h.db.db);
+    await pinDevModel(h.db.db, scene.district.id, { settings: { requestsPerMinute: 3 } });
+    const { ai, streamEnds } = createTestAiService(h.db);
     for (let i = 0; i < 3; i++) {
       const gen = await ai.start(generationRequest(scene));
       await drain(gen);
@@ -38,17 +33,17 @@ describe("per-user limits from ai_settings (nearest setting wins, per limit)", (
     expect(err.details).toMatchObject({ limit: "rpm", userId: scene.student.id, max: 3 });
     // Refused before the upstream call, and no usage row for the refusal.
     expect(streamEnds).toHaveLength(3);
-    expect(await usageRowsFor(db.db, scene.student.id)).toHaveLength(3);
+    expect(await usageRowsFor(h.db.db, scene.student.id)).toHaveLength(3);
     // Limits are per user: a classmate still gets through.
     const other = await ai.start(generationRequest(scene, { scope: { userId: scene.otherStudent.id } }));
     await other.finish("complete", "");
   });
 
   test("a group's own limit overrides its ancestors' (nearest wins), the system row is the fallback", async () => {
-    const scene = await makeSchoolScene(db.db);
-    await pinDevModel(db.db, scene.district.id, { settings: { requestsPerMinute: 1, requestsPerHour: 2 } });
-    await settingsFor(db.db, scene.department.id, { requestsPerMinute: 5 });
-    const { ai } = createTestAiService(db);
+    const scene = await makeSchoolScene(h.db.db);
+    await pinDevModel(h.db.db, scene.district.id, { settings: { requestsPerMinute: 1, requestsPerHour: 2 } });
+    await settingsFor(h.db.db, scene.department.id, { requestsPerMinute: 5 });
+    const { ai } = createTestAiService(h.db);
     // rpm 5 from the department wins over the district's 1; rph 2 still comes from the district.
     for (let i = 0; i < 2; i++) await (await ai.start(generationRequest(scene))).finish("complete", "");
     const err = await rejection(ai.start(generationRequest(scene)));
@@ -56,10 +51,10 @@ describe("per-user limits from ai_settings (nearest setting wins, per limit)", (
   });
 
   test("tokens per day: a start whose estimate does not fit is refused with LIMIT_EXCEEDED", async () => {
-    const scene = await makeSchoolScene(db.db);
+    const scene = await makeSchoolScene(h.db.db);
     // The estimate is the prompt plus the model's output allowance (512 tokens here).
-    await pinDevModel(db.db, scene.district.id, { settings: { tokensPerDay: 400 } });
-    const { ai } = createTestAiService(db);
+    await pinDevModel(h.db.db, scene.district.id, { settings: { tokensPerDay: 400 } });
+    const { ai } = createTestAiService(h.db);
     const err = await rejection(ai.start(generationRequest(scene)));
     expect(err.code).toBe("LIMIT_EXCEEDED");
     expect(err.status).toBe(429);
@@ -73,11 +68,11 @@ describe("per-user limits from ai_settings (nearest setting wins, per limit)", (
 
 describe("group budgets (every ancestor's monthly budget, the strictest refuses)", () => {
   test("a tiny monthly budget on an ancestor refuses with BUDGET_EXCEEDED naming that group", async () => {
-    const scene = await makeSchoolScene(db.db);
-    await pinDevModel(db.db, scene.district.id);
+    const scene = await makeSchoolScene(h.db.db);
+    await pinDevModel(h.db.db, scene.district.id);
     // 512 output tokens at $0.002/1k alone is ~$0.001: more than a $0.0005 budget.
-    await settingsFor(db.db, scene.school.id, { monthlyBudgetUsd: 0.0005 });
-    const { ai, streamEnds } = createTestAiService(db);
+    await settingsFor(h.db.db, scene.school.id, { monthlyBudgetUsd: 0.0005 });
+    const { ai, streamEnds } = createTestAiService(h.db);
     const err = await rejection(ai.start(generationRequest(scene)));
     expect(err.code).toBe("BUDGET_EXCEEDED");
     expect(err.status).toBe(429);
@@ -87,9 +82,9 @@ describe("group budgets (every ancestor's monthly budget, the strictest refuses)
   });
 
   test("crossing a group's alert threshold is reported by finish", async () => {
-    const scene = await makeSchoolScene(db.db);
-    await pinDevModel(db.db, scene.district.id, { settings: { monthlyBudgetUsd: 0.001, alertThreshold: 0.1 } });
-    const { ai } = createTestAiService(db);
+    const scene = await makeSchoolScene(h.db.db);
+    await pinDevModel(h.db.db, scene.district.id, { settings: { monthlyBudgetUsd: 0.001, alertThreshold: 0.1 } });
+    const { ai } = createTestAiService(h.db);
     // 50 output tokens: a reservation of ~$0.00013 fits the $0.001 budget; the actual crosses $0.0001.
     const gen = await ai.start(generationRequest(scene, { definition: { maxOutputTokens: 50 } }));
     const { text } = await drain(gen);
@@ -130,18 +125,18 @@ const stores: [string, () => (instance: number) => LimitStore, boolean][] = [
 for (const [name, makeStores, skip] of stores) {
   describe.skipIf(skip)(`concurrency (${name} limit store)`, () => {
     test("many simultaneous starts against a small budget never overshoot it", async () => {
-      const scene = await makeSchoolScene(db.db);
+      const scene = await makeSchoolScene(h.db.db);
       // One output token per call keeps the estimate small and fixed: prompt + 1 token.
-      await pinDevModel(db.db, scene.district.id, { model: { maxOutputTokens: 1 } });
+      await pinDevModel(h.db.db, scene.district.id, { model: { maxOutputTokens: 1 } });
       const budgetMicros = 1_000;
-      await settingsFor(db.db, scene.school.id, { monthlyBudgetUsd: budgetMicros / 1e6 });
+      await settingsFor(h.db.db, scene.school.id, { monthlyBudgetUsd: budgetMicros / 1e6 });
       const storeFor = makeStores();
       // Three API instances sharing one store (one Redis), as behind a load balancer.
-      const instances = [0, 1, 2].map((i) => createTestAiService(db, { limits: storeFor(i) }));
+      const instances = [0, 1, 2].map((i) => createTestAiService(h.db, { limits: storeFor(i) }));
       const students = await Promise.all(
         Array.from({ length: 8 }, async () => {
-          const user = await makeUser(db.db);
-          await addClassMember(db.db, scene.cls.id, user.id, "student");
+          const user = await makeUser(h.db.db);
+          await addClassMember(h.db.db, scene.cls.id, user.id, "student");
           return user;
         }),
       );

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { AppError } from "@raptscallions/core";
-import { aiSettings, aiUsage, type DbHandle } from "@raptscallions/db";
+import { aiSettings, aiUsage } from "@raptscallions/db";
 import { makeMessage, makeSchoolScene, makeSession } from "@raptscallions/db/testing";
 import {
   costOf,
@@ -19,16 +19,10 @@ import { createMetrics } from "../src/lib/metrics.ts";
 import { createAiService } from "../src/services/ai/create-ai-service.ts";
 import { drain, eventually, generationRequest, rejection, settingsFor, usageRowsFor } from "./ai-fixtures.ts";
 import { createTestAiService, makeDevModel, pinDevModel } from "./helpers/ai.ts";
-import { createTestDb } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 
-let db: DbHandle;
+const h = useHarness();
 // PGlite boots and migrates in seconds; more on a busy machine than bun's 5 s hook default.
-beforeAll(async () => {
-  db = await createTestDb();
-}, 60_000);
-afterAll(async () => {
-  await db.close();
-});
 
 /** A service whose dev model records every request body it receives. */
 function recordingService(opts: { metrics?: ReturnType<typeof createMetrics> } = {}) {
@@ -46,7 +40,7 @@ function recordingService(opts: { metrics?: ReturnType<typeof createMetrics> } =
     retryBaseMs: 5,
   });
   const ai = createAiService({
-    db: db.db,
+    db: h.db.db,
     client,
     limits: new MemoryLimitStore(),
     defaultModel: "dev-tutor",
@@ -59,10 +53,10 @@ function recordingService(opts: { metrics?: ReturnType<typeof createMetrics> } =
 
 describe("a generation through the dev model", () => {
   test("streams events and finish writes one ai_usage row with tokens and cost from the catalogue prices", async () => {
-    const scene = await makeSchoolScene(db.db);
-    const model = await pinDevModel(db.db, scene.district.id, { model: { inputPricePer1k: 0.5, outputPricePer1k: 1.5 } });
-    const session = await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
-    const message = await makeMessage(db.db, { sessionId: session.id, seq: 2, role: "assistant", content: "" });
+    const scene = await makeSchoolScene(h.db.db);
+    const model = await pinDevModel(h.db.db, scene.district.id, { model: { inputPricePer1k: 0.5, outputPricePer1k: 1.5 } });
+    const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
+    const message = await makeMessage(h.db.db, { sessionId: session.id, seq: 2, role: "assistant", content: "" });
     const metrics = createMetrics();
     const { ai, bodies } = recordingService({ metrics });
 
@@ -99,7 +93,7 @@ describe("a generation through the dev model", () => {
     expect(result.costUsd).toBeCloseTo(expectedUsd, 6);
     expect(result.ttftMs).not.toBeNull();
 
-    const rows = await db.db.select().from(aiUsage).where(eq(aiUsage.messageId, message.id));
+    const rows = await h.db.db.select().from(aiUsage).where(eq(aiUsage.messageId, message.id));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       userId: scene.student.id,
@@ -118,15 +112,15 @@ describe("a generation through the dev model", () => {
 
     // finish is idempotent: same result, still one row.
     expect(await gen.finish("complete", text)).toEqual(result);
-    expect(await db.db.select().from(aiUsage).where(eq(aiUsage.messageId, message.id))).toHaveLength(1);
+    expect(await h.db.db.select().from(aiUsage).where(eq(aiUsage.messageId, message.id))).toHaveLength(1);
 
     const counted = await metrics.gatewayCalls.get();
     expect(counted.values.find((v) => v.labels.model === model.id && v.labels.outcome === "complete")?.value).toBe(1);
   });
 
   test("an empty system prompt sends only the conversation; the model's maxOutputTokens caps the answer", async () => {
-    const scene = await makeSchoolScene(db.db);
-    await pinDevModel(db.db, scene.district.id, { model: { maxOutputTokens: 64 } });
+    const scene = await makeSchoolScene(h.db.db);
+    await pinDevModel(h.db.db, scene.district.id, { model: { maxOutputTokens: 64 } });
     const { ai, bodies } = recordingService();
     const gen = await ai.start(generationRequest(scene, { definition: { systemPrompt: "", maxOutputTokens: 5000 } }));
     await drain(gen);
@@ -139,21 +133,21 @@ describe("a generation through the dev model", () => {
 
 describe("model resolution: tool → nearest group → system → AI_DEFAULT_MODEL", () => {
   test("the tool's model wins over every group default", async () => {
-    const scene = await makeSchoolScene(db.db);
-    await pinDevModel(db.db, scene.department.id);
-    const toolModel = await makeDevModel(db.db);
-    const { ai } = createTestAiService(db);
+    const scene = await makeSchoolScene(h.db.db);
+    await pinDevModel(h.db.db, scene.department.id);
+    const toolModel = await makeDevModel(h.db.db);
+    const { ai } = createTestAiService(h.db);
     const gen = await ai.start(generationRequest(scene, { definition: { model: toolModel.id } }));
     expect(gen.model).toBe(toolModel.id);
     await gen.finish("complete", "");
   });
 
   test("the nearest group up the tree that names a model wins", async () => {
-    const scene = await makeSchoolScene(db.db);
-    const districtModel = await pinDevModel(db.db, scene.district.id);
-    const schoolModel = await pinDevModel(db.db, scene.school.id);
-    await settingsFor(db.db, scene.department.id, { requestsPerMinute: 100 }); // settings, but no model
-    const { ai } = createTestAiService(db);
+    const scene = await makeSchoolScene(h.db.db);
+    const districtModel = await pinDevModel(h.db.db, scene.district.id);
+    const schoolModel = await pinDevModel(h.db.db, scene.school.id);
+    await settingsFor(h.db.db, scene.department.id, { requestsPerMinute: 100 }); // settings, but no model
+    const { ai } = createTestAiService(h.db);
     const gen = await ai.start(generationRequest(scene));
     expect(gen.model).toBe(schoolModel.id);
     expect(gen.model).not.toBe(districtModel.id);
@@ -161,13 +155,13 @@ describe("model resolution: tool → nearest group → system → AI_DEFAULT_MOD
   });
 
   test("with no tool or group model, the system settings decide, then AI_DEFAULT_MODEL", async () => {
-    const scene = await makeSchoolScene(db.db);
-    const systemModel = await makeDevModel(db.db);
-    const envModel = await makeDevModel(db.db);
+    const scene = await makeSchoolScene(h.db.db);
+    const systemModel = await makeDevModel(h.db.db);
+    const envModel = await makeDevModel(h.db.db);
     class Rollback extends Error {}
     // The system row is shared by every test on a database: change it only inside a transaction
     // that is rolled back.
-    const inTransaction = db.db.transaction(async (tx) => {
+    const inTransaction = h.db.db.transaction(async (tx) => {
       const [existing] = await tx.select().from(aiSettings).where(eq(aiSettings.isSystem, true));
       if (existing) await tx.update(aiSettings).set({ defaultModel: systemModel.id }).where(eq(aiSettings.id, existing.id));
       else await tx.insert(aiSettings).values({ isSystem: true, defaultModel: systemModel.id });
@@ -187,10 +181,10 @@ describe("model resolution: tool → nearest group → system → AI_DEFAULT_MOD
   });
 
   test("an inactive or unknown model is refused with MODEL_UNAVAILABLE before any upstream call, not replaced", async () => {
-    const scene = await makeSchoolScene(db.db);
-    await pinDevModel(db.db, scene.district.id); // an active fallback the service must not silently use
-    const inactive = await makeDevModel(db.db, { active: false });
-    const test = createTestAiService(db);
+    const scene = await makeSchoolScene(h.db.db);
+    await pinDevModel(h.db.db, scene.district.id); // an active fallback the service must not silently use
+    const inactive = await makeDevModel(h.db.db, { active: false });
+    const test = createTestAiService(h.db);
 
     const err = await rejection(test.ai.start(generationRequest(scene, { definition: { model: inactive.id } })));
     expect(err).toBeInstanceOf(AppError);
@@ -198,8 +192,8 @@ describe("model resolution: tool → nearest group → system → AI_DEFAULT_MOD
     expect(err.status).toBe(422);
     expect(err.details).toMatchObject({ model: inactive.id, reason: "inactive", source: { level: "tool" } });
 
-    const schoolInactive = await makeDevModel(db.db, { active: false });
-    await settingsFor(db.db, scene.school.id, { defaultModel: schoolInactive.id });
+    const schoolInactive = await makeDevModel(h.db.db, { active: false });
+    await settingsFor(h.db.db, scene.school.id, { defaultModel: schoolInactive.id });
     const fromGroup = await rejection(test.ai.start(generationRequest(scene)));
     expect(fromGroup.details).toMatchObject({ model: schoolInactive.id, reason: "inactive", source: { level: "group", depth: 1 } });
 
@@ -211,12 +205,12 @@ describe("model resolution: tool → nearest group → system → AI_DEFAULT_MOD
   });
 
   test("definition.fallbackModels are tried in order before the first token; inactive ones are skipped", async () => {
-    const scene = await makeSchoolScene(db.db);
-    await pinDevModel(db.db, scene.district.id);
-    const primary = await makeDevModel(db.db, { behaviour: "dev-fail-before" });
-    const inactive = await makeDevModel(db.db, { active: false });
-    const fallback = await makeDevModel(db.db, { inputPricePer1k: 0.25, outputPricePer1k: 0.75 });
-    const { ai } = createTestAiService(db, { maxRetries: 0 });
+    const scene = await makeSchoolScene(h.db.db);
+    await pinDevModel(h.db.db, scene.district.id);
+    const primary = await makeDevModel(h.db.db, { behaviour: "dev-fail-before" });
+    const inactive = await makeDevModel(h.db.db, { active: false });
+    const fallback = await makeDevModel(h.db.db, { inputPricePer1k: 0.25, outputPricePer1k: 0.75 });
+    const { ai } = createTestAiService(h.db, { maxRetries: 0 });
     const gen = await ai.start(
       generationRequest(scene, { definition: { model: primary.id, fallbackModels: [inactive.id, fallback.id] } }),
     );
@@ -226,14 +220,14 @@ describe("model resolution: tool → nearest group → system → AI_DEFAULT_MOD
     expect(events[0]).toEqual({ type: "start", model: fallback.id });
     const result = await gen.finish("complete", text);
     expect(result.model).toBe(fallback.id);
-    const [row] = await usageRowsFor(db.db, scene.student.id);
+    const [row] = await usageRowsFor(h.db.db, scene.student.id);
     expect(row?.model).toBe(fallback.id);
     expect(row?.costUsd).toBeCloseTo(costOf(result, fallback) / 1e6, 6);
   });
 
   test("a scope whose group does not exist is a 404, not a crash", async () => {
-    const scene = await makeSchoolScene(db.db);
-    const { ai } = createTestAiService(db);
+    const scene = await makeSchoolScene(h.db.db);
+    const { ai } = createTestAiService(h.db);
     const err = await rejection(ai.start(generationRequest(scene, { scope: { groupId: crypto.randomUUID() } })));
     expect(err.code).toBe("NOT_FOUND");
   });
@@ -241,9 +235,9 @@ describe("model resolution: tool → nearest group → system → AI_DEFAULT_MOD
 
 describe("streams that do not complete", () => {
   test("a stopped stream (signal aborted mid-stream) settles with an estimate and records `stopped`", async () => {
-    const scene = await makeSchoolScene(db.db);
-    const model = await pinDevModel(db.db, scene.district.id, { model: { tokensPerSecond: 50 } });
-    const test = createTestAiService(db);
+    const scene = await makeSchoolScene(h.db.db);
+    const model = await pinDevModel(h.db.db, scene.district.id, { model: { tokensPerSecond: 50 } });
+    const test = createTestAiService(h.db);
     const controller = new AbortController();
     const gen = await test.ai.start(generationRequest(scene, { signal: controller.signal }));
     let text = "";
@@ -264,7 +258,7 @@ describe("streams that do not complete", () => {
     expect(result.inputTokens).toBeGreaterThan(0);
     expect(result.costUsd).toBeCloseTo(costOf(result, model) / 1e6, 6);
 
-    const rows = await usageRowsFor(db.db, scene.student.id);
+    const rows = await usageRowsFor(h.db.db, scene.student.id);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: "stopped", estimated: true, outputTokens: result.outputTokens });
     // The upstream saw the connection close, and the day's tokens hold the actual, not the allowance.
@@ -275,9 +269,9 @@ describe("streams that do not complete", () => {
   });
 
   test("an upstream failure mid-stream (dev-fail-mid) surfaces as UPSTREAM_ERROR and finish records `failed`", async () => {
-    const scene = await makeSchoolScene(db.db);
-    await pinDevModel(db.db, scene.district.id, { model: { behaviour: "dev-fail-mid" } });
-    const { ai } = createTestAiService(db);
+    const scene = await makeSchoolScene(h.db.db);
+    await pinDevModel(h.db.db, scene.district.id, { model: { behaviour: "dev-fail-mid" } });
+    const { ai } = createTestAiService(h.db);
     const gen = await ai.start(generationRequest(scene));
     const { text, error } = await drain(gen);
     expect(error).toBeInstanceOf(GatewayError);
@@ -286,15 +280,15 @@ describe("streams that do not complete", () => {
     expect(text.length).toBeGreaterThan(0);
     const result = await gen.finish("failed", text);
     expect(result).toMatchObject({ estimated: true, outputTokens: estimateTokens(text) });
-    const rows = await usageRowsFor(db.db, scene.student.id);
+    const rows = await usageRowsFor(h.db.db, scene.student.id);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: "failed", estimated: true });
   });
 
   test("a call refused upstream before any token costs nothing and is still recorded", async () => {
-    const scene = await makeSchoolScene(db.db);
-    await pinDevModel(db.db, scene.district.id, { model: { behaviour: "dev-fail-before" } });
-    const test = createTestAiService(db, { maxRetries: 0 });
+    const scene = await makeSchoolScene(h.db.db);
+    await pinDevModel(h.db.db, scene.district.id, { model: { behaviour: "dev-fail-before" } });
+    const test = createTestAiService(h.db, { maxRetries: 0 });
     const gen = await test.ai.start(generationRequest(scene));
     const { error } = await drain(gen);
     expect((error as GatewayError).code).toBe("UPSTREAM_ERROR");
@@ -303,13 +297,13 @@ describe("streams that do not complete", () => {
     const usage = await test.limits.usage({ userId: scene.student.id, groupIds: [scene.district.id], now: Date.now() });
     expect(usage.tokensToday).toBe(0);
     expect(usage.spentThisMonthMicros[scene.district.id]).toBe(0);
-    expect((await usageRowsFor(db.db, scene.student.id))[0]).toMatchObject({ status: "failed", costUsd: 0 });
+    expect((await usageRowsFor(h.db.db, scene.student.id))[0]).toMatchObject({ status: "failed", costUsd: 0 });
   });
 
   test("finish before the stream ended cancels the upstream request and settles what was used", async () => {
-    const scene = await makeSchoolScene(db.db);
-    await pinDevModel(db.db, scene.district.id, { model: { tokensPerSecond: 50 } });
-    const test = createTestAiService(db);
+    const scene = await makeSchoolScene(h.db.db);
+    await pinDevModel(h.db.db, scene.district.id, { model: { tokensPerSecond: 50 } });
+    const test = createTestAiService(h.db);
     const gen = await test.ai.start(generationRequest(scene));
     const iterator = gen.events[Symbol.asyncIterator]();
     let text = "";
@@ -325,13 +319,13 @@ describe("streams that do not complete", () => {
     expect(result.estimated).toBe(true);
     expect(result.outputTokens).toBe(estimateTokens(text));
     await eventually(() => test.streamEnds.some((e) => e.outcome === "aborted"), "the upstream request being cancelled");
-    expect((await usageRowsFor(db.db, scene.student.id))[0]?.status).toBe("interrupted");
+    expect((await usageRowsFor(h.db.db, scene.student.id))[0]?.status).toBe("interrupted");
   });
 
   test("a generation finished without ever being read sends nothing upstream and costs nothing", async () => {
-    const scene = await makeSchoolScene(db.db);
-    await pinDevModel(db.db, scene.district.id);
-    const test = createTestAiService(db);
+    const scene = await makeSchoolScene(h.db.db);
+    await pinDevModel(h.db.db, scene.district.id);
+    const test = createTestAiService(h.db);
     const gen = await test.ai.start(generationRequest(scene));
     const result = await gen.finish("failed", "");
     expect(result).toMatchObject({ inputTokens: 0, outputTokens: 0, costUsd: 0 });

@@ -1,17 +1,14 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import type { BusSignal } from "@raptscallions/bus";
-import { auditLog, type DbHandle } from "@raptscallions/db";
+import { auditLog } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import type { Finding } from "@raptscallions/modules";
 import { and, eq } from "drizzle-orm";
-import { type App, createApp } from "../src/app.ts";
 import { persistFindings } from "../src/services/modules/findings.ts";
 import { authHeader } from "./helpers/auth.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 
-let db: DbHandle;
-let app: App;
-let deps: Awaited<ReturnType<typeof testDeps>>;
+const h = useHarness();
 let scene: SchoolScene;
 let other: SchoolScene;
 let sessionId: string;
@@ -28,34 +25,28 @@ const finding = (over: Partial<Finding>): Finding => ({
 });
 
 beforeAll(async () => {
-  db = await createTestDb();
-  deps = await testDeps(db);
-  app = createApp(deps);
-  scene = await makeSchoolScene(db.db);
-  other = await makeSchoolScene(db.db);
-  const session = await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
-  const elsewhere = await makeSession(db.db, { toolId: other.tool.id, studentId: other.student.id, groupId: other.department.id, classId: other.cls.id });
+  scene = await makeSchoolScene(h.db.db);
+  other = await makeSchoolScene(h.db.db);
+  const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
+  const elsewhere = await makeSession(h.db.db, { toolId: other.tool.id, studentId: other.student.id, groupId: other.department.id, classId: other.cls.id });
   sessionId = session.id;
   otherSessionId = elsewhere.id;
   const target = { sessionId, classId: scene.cls.id, groupId: scene.department.id, studentId: scene.student.id, messageId: null };
   // Five alerts a second apart (oldest first) and one quiet finding that is not an alert.
   for (let i = 0; i < 5; i++) {
-    await persistFindings(db.db, target, [finding({ severity: i === 4 ? "critical" : "medium" })], new Date(Date.UTC(2026, 0, 1, 9, 0, i)));
+    await persistFindings(h.db.db, target, [finding({ severity: i === 4 ? "critical" : "medium" })], new Date(Date.UTC(2026, 0, 1, 9, 0, i)));
   }
-  await persistFindings(db.db, target, [finding({ module: "pii-filter", kind: "pii-redacted", severity: "low", isAlert: false, data: {} })], new Date());
+  await persistFindings(h.db.db, target, [finding({ module: "pii-filter", kind: "pii-redacted", severity: "low", isAlert: false, data: {} })], new Date());
   await persistFindings(
-    db.db,
+    h.db.db,
     { sessionId: otherSessionId, classId: other.cls.id, groupId: other.department.id, studentId: other.student.id, messageId: null },
     [finding({})],
     new Date(),
   );
 }, 60_000);
-afterAll(async () => {
-  await db.close();
-});
 
 async function call(user: { clerkUserId: string | null } | null, method: string, path: string) {
-  const res = await app.request(path, { method, headers: user ? await authHeader(user) : {} });
+  const res = await h.app.request(path, { method, headers: user ? await authHeader(user) : {} });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 type AlertItem = { id: string; sessionId: string; status: string; severity: string; studentId: string; message: string; isAlert: boolean };
@@ -115,7 +106,7 @@ describe("GET /api/alerts", () => {
 
   test("no token, a bad token and bad queries", async () => {
     expect((await call(null, "GET", "/api/alerts")).status).toBe(401);
-    const bad = await app.request("/api/alerts", { headers: { authorization: "Bearer not.a.token" } });
+    const bad = await h.app.request("/api/alerts", { headers: { authorization: "Bearer not.a.token" } });
     expect(bad.status).toBe(401);
     const status = await call(scene.teacher, "GET", "/api/alerts?status=maybe");
     expect(status.status).toBe(400);
@@ -129,7 +120,7 @@ describe("acknowledge and dismiss", () => {
     const [first] = items((await call(scene.teacher, "GET", `/api/alerts?classId=${scene.cls.id}&status=open`)).body);
     const id = first?.id ?? "";
     const events: { type: string; payload: unknown }[] = [];
-    const unsubscribe = await deps.bus.subscribe(`class:${scene.cls.id}`, (s: BusSignal) => {
+    const unsubscribe = await h.deps.bus.subscribe(`class:${scene.cls.id}`, (s: BusSignal) => {
       if (s.kind === "event") events.push({ type: s.event.type, payload: s.event.payload });
     });
     const ack = await call(scene.teacher, "POST", `/api/alerts/${id}/acknowledge`);
@@ -145,7 +136,7 @@ describe("acknowledge and dismiss", () => {
     expect(conflict.status).toBe(409);
     expect((conflict.body.error as { code: string }).code).toBe("CONFLICT");
 
-    const audit = await db.db.select().from(auditLog).where(and(eq(auditLog.targetType, "alert"), eq(auditLog.targetId, id)));
+    const audit = await h.db.db.select().from(auditLog).where(and(eq(auditLog.targetType, "alert"), eq(auditLog.targetId, id)));
     expect(audit.map((r) => [r.action, r.actorId])).toEqual(
       expect.arrayContaining([
         ["alert.acknowledge", scene.teacher.id],
@@ -169,7 +160,7 @@ describe("acknowledge and dismiss", () => {
     expect((await call(scene.teacher, "POST", `/api/alerts/${crypto.randomUUID()}/dismiss`)).status).toBe(404);
     expect((await call(scene.teacher, "POST", "/api/alerts/not-a-uuid/dismiss")).status).toBe(404);
     const [quiet] = await persistFindings(
-      db.db,
+      h.db.db,
       { sessionId, classId: scene.cls.id, groupId: scene.department.id, studentId: scene.student.id, messageId: null },
       [finding({ isAlert: false, severity: "info" })],
       new Date(),

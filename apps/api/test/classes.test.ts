@@ -1,18 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { classMemberSchema, classSchema, pageOf } from "@raptscallions/core";
-import { auditLog, type DbHandle, users } from "@raptscallions/db";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { classMemberSchema, classSchema, pageOf, type Page } from "@raptscallions/core";
+import { auditLog, users } from "@raptscallions/db";
 import { addClassMember, addGroupMember, makeClass, makeGroup, makeSchoolScene, makeUser, type SchoolScene } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
-import { createApp } from "../src/app.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
-import { call, errorCode, securityTests } from "./helpers/security.ts";
+import { useHarness } from "./helpers/harness.ts";
+import { errorCode, securityTests } from "./helpers/security.ts";
 
 type Cls = { id: string; name: string; groupId: string; archivedAt: string | null };
-type Page<T> = { items: T[]; nextCursor: string | null };
 type User = Awaited<ReturnType<typeof makeUser>>;
 
-let db: DbHandle;
-let app: ReturnType<typeof createApp>;
+const h = useHarness();
 let s: SchoolScene;
 let classB: Awaited<ReturnType<typeof makeClass>>;
 let classC: Awaited<ReturnType<typeof makeClass>>;
@@ -21,87 +18,82 @@ let siblingAdmin: User;
 let outsider: User;
 
 beforeAll(async () => {
-  db = await createTestDb();
-  app = createApp(await testDeps(db));
-  s = await makeSchoolScene(db.db);
-  teacherB = await makeUser(db.db);
-  classB = await makeClass(db.db, s.department.id);
-  await addClassMember(db.db, classB.id, teacherB.id, "teacher");
-  const sibling = await makeGroup(db.db, { kind: "school", parent: s.district });
-  siblingAdmin = await makeUser(db.db);
-  await addGroupMember(db.db, sibling.id, siblingAdmin.id, "admin");
-  classC = await makeClass(db.db, sibling.id);
-  outsider = await makeUser(db.db);
+  s = await makeSchoolScene(h.db.db);
+  teacherB = await makeUser(h.db.db);
+  classB = await makeClass(h.db.db, s.department.id);
+  await addClassMember(h.db.db, classB.id, teacherB.id, "teacher");
+  const sibling = await makeGroup(h.db.db, { kind: "school", parent: s.district });
+  siblingAdmin = await makeUser(h.db.db);
+  await addGroupMember(h.db.db, sibling.id, siblingAdmin.id, "admin");
+  classC = await makeClass(h.db.db, sibling.id);
+  outsider = await makeUser(h.db.db);
 }, 120_000);
-afterAll(async () => {
-  await db.close();
-});
 
 const ids = (p: Page<{ id: string }>) => p.items.map((c) => c.id);
 
 describe("GET /api/classes", () => {
   test("teachers and students see their own classes only", async () => {
-    const teacher = await call<Page<Cls>>(app, "GET", "/api/classes", { as: s.teacher });
+    const teacher = await h.as(s.teacher).get<Page<Cls>>("/api/classes");
     expect(teacher.status).toBe(200);
     pageOf(classSchema).parse(teacher.body);
     expect(ids(teacher.body)).toEqual([s.cls.id]);
-    const student = await call<Page<Cls>>(app, "GET", "/api/classes", { as: s.student });
+    const student = await h.as(s.student).get<Page<Cls>>("/api/classes");
     expect(ids(student.body)).toEqual([s.cls.id]);
-    expect((await call<Page<Cls>>(app, "GET", "/api/classes", { as: outsider })).body.items).toEqual([]);
+    expect((await h.as(outsider).get<Page<Cls>>("/api/classes")).body.items).toEqual([]);
   });
 
   test("admins see classes in their subtree; groupId narrows to a subtree", async () => {
-    const school = await call<Page<Cls>>(app, "GET", "/api/classes", { as: s.schoolAdmin });
+    const school = await h.as(s.schoolAdmin).get<Page<Cls>>("/api/classes");
     expect(new Set(ids(school.body))).toEqual(new Set([s.cls.id, classB.id]));
-    const district = await call<Page<Cls>>(app, "GET", "/api/classes", { as: s.districtAdmin });
+    const district = await h.as(s.districtAdmin).get<Page<Cls>>("/api/classes");
     expect(new Set(ids(district.body))).toEqual(new Set([s.cls.id, classB.id, classC.id]));
-    const narrowed = await call<Page<Cls>>(app, "GET", `/api/classes?groupId=${s.school.id}`, { as: s.districtAdmin });
+    const narrowed = await h.as(s.districtAdmin).get<Page<Cls>>(`/api/classes?groupId=${s.school.id}`);
     expect(new Set(ids(narrowed.body))).toEqual(new Set([s.cls.id, classB.id]));
   });
 
   test("pagination and bad query", async () => {
-    const first = await call<Page<Cls>>(app, "GET", "/api/classes?limit=2", { as: s.districtAdmin });
+    const first = await h.as(s.districtAdmin).get<Page<Cls>>("/api/classes?limit=2");
     expect(first.body.items).toHaveLength(2);
     expect(first.body.nextCursor).not.toBeNull();
-    const second = await call<Page<Cls>>(app, "GET", `/api/classes?limit=2&cursor=${first.body.nextCursor}`, { as: s.districtAdmin });
+    const second = await h.as(s.districtAdmin).get<Page<Cls>>(`/api/classes?limit=2&cursor=${first.body.nextCursor}`);
     expect(second.body.items).toHaveLength(1);
     expect(second.body.nextCursor).toBeNull();
     expect(new Set([...ids(first.body), ...ids(second.body)]).size).toBe(3);
-    expect((await call(app, "GET", "/api/classes?cursor=%%%", { as: s.teacher })).status).toBe(400);
-    expect((await call(app, "GET", "/api/classes?groupId=nope", { as: s.teacher })).status).toBe(400);
+    expect((await h.as(s.teacher).get("/api/classes?cursor=%%%")).status).toBe(400);
+    expect((await h.as(s.teacher).get("/api/classes?groupId=nope")).status).toBe(400);
   });
 });
 
 describe("GET /api/classes/:id", () => {
   test("members and admins get it; unknown → 404", async () => {
-    const res = await call<Cls>(app, "GET", `/api/classes/${s.cls.id}`, { as: s.student });
+    const res = await h.as(s.student).get<Cls>(`/api/classes/${s.cls.id}`);
     expect(res.status).toBe(200);
     expect(classSchema.parse(res.body).id).toBe(s.cls.id);
-    expect((await call(app, "GET", `/api/classes/${crypto.randomUUID()}`, { as: s.districtAdmin })).status).toBe(404);
+    expect((await h.as(s.districtAdmin).get(`/api/classes/${crypto.randomUUID()}`)).status).toBe(404);
   });
 });
 
 describe("POST /api/classes", () => {
   test("a teacher of the group creates one and becomes its teacher", async () => {
-    const res = await call<Cls>(app, "POST", "/api/classes", { as: s.teacher, body: { groupId: s.department.id, name: "Biology", term: "2025" } });
+    const res = await h.as(s.teacher).post<Cls>("/api/classes", { groupId: s.department.id, name: "Biology", term: "2025" });
     expect(res.status).toBe(201);
     expect(classSchema.parse(res.body)).toMatchObject({ groupId: s.department.id, name: "Biology", term: "2025" });
-    const members = await call<Page<{ userId: string; role: string }>>(app, "GET", `/api/classes/${res.body.id}/members`, { as: s.teacher });
+    const members = await h.as(s.teacher).get<Page<{ userId: string; role: string }>>(`/api/classes/${res.body.id}/members`);
     expect(members.body.items).toEqual([expect.objectContaining({ userId: s.teacher.id, role: "teacher" })]);
-    const [entry] = await db.db.select().from(auditLog).where(and(eq(auditLog.action, "class.create"), eq(auditLog.targetId, res.body.id)));
+    const [entry] = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, "class.create"), eq(auditLog.targetId, res.body.id)));
     expect(entry).toMatchObject({ actorId: s.teacher.id, groupId: s.department.id });
   });
 
   test("an admin creates one without joining it", async () => {
-    const res = await call<Cls>(app, "POST", "/api/classes", { as: s.schoolAdmin, body: { groupId: s.school.id, name: "Assembly" } });
+    const res = await h.as(s.schoolAdmin).post<Cls>("/api/classes", { groupId: s.school.id, name: "Assembly" });
     expect(res.status).toBe(201);
-    const members = await call<Page<unknown>>(app, "GET", `/api/classes/${res.body.id}/members`, { as: s.schoolAdmin });
+    const members = await h.as(s.schoolAdmin).get<Page<unknown>>(`/api/classes/${res.body.id}/members`);
     expect(members.body.items).toEqual([]);
   });
 
   test("invalid body → 422; unknown group → 404", async () => {
-    expect((await call(app, "POST", "/api/classes", { as: s.schoolAdmin, body: { groupId: s.school.id, name: "" } })).status).toBe(422);
-    const missing = await call(app, "POST", "/api/classes", { as: s.schoolAdmin, body: { groupId: crypto.randomUUID(), name: "X" } });
+    expect((await h.as(s.schoolAdmin).post("/api/classes", { groupId: s.school.id, name: "" })).status).toBe(422);
+    const missing = await h.as(s.schoolAdmin).post("/api/classes", { groupId: crypto.randomUUID(), name: "X" });
     expect(missing.status).toBe(404);
     expect(errorCode(missing.body)).toBe("NOT_FOUND");
   });
@@ -109,25 +101,25 @@ describe("POST /api/classes", () => {
 
 describe("PATCH and archive", () => {
   test("a teacher renames their class; empty body → 422", async () => {
-    const res = await call<Cls>(app, "PATCH", `/api/classes/${classB.id}`, { as: teacherB, body: { name: "Renamed B", term: null } });
+    const res = await h.as(teacherB).patch<Cls>(`/api/classes/${classB.id}`, { name: "Renamed B", term: null });
     expect(res.status).toBe(200);
     expect(res.body.name).toBe("Renamed B");
-    expect((await call(app, "PATCH", `/api/classes/${classB.id}`, { as: teacherB, body: {} })).status).toBe(422);
+    expect((await h.as(teacherB).patch(`/api/classes/${classB.id}`, {})).status).toBe(422);
   });
 
   test("archive is idempotent, hides the class from the default list and blocks new members", async () => {
-    const cls = await makeClass(db.db, s.department.id);
-    await addClassMember(db.db, cls.id, s.teacher.id, "teacher");
-    const first = await call<Cls>(app, "POST", `/api/classes/${cls.id}/archive`, { as: s.teacher });
+    const cls = await makeClass(h.db.db, s.department.id);
+    await addClassMember(h.db.db, cls.id, s.teacher.id, "teacher");
+    const first = await h.as(s.teacher).post<Cls>(`/api/classes/${cls.id}/archive`);
     expect(first.status).toBe(200);
     expect(first.body.archivedAt).not.toBeNull();
-    const again = await call<Cls>(app, "POST", `/api/classes/${cls.id}/archive`, { as: s.teacher });
+    const again = await h.as(s.teacher).post<Cls>(`/api/classes/${cls.id}/archive`);
     expect(again.body.archivedAt).toBe(first.body.archivedAt);
-    expect(ids((await call<Page<Cls>>(app, "GET", "/api/classes", { as: s.teacher })).body)).not.toContain(cls.id);
-    expect(ids((await call<Page<Cls>>(app, "GET", "/api/classes?archived=true", { as: s.teacher })).body)).toEqual([cls.id]);
-    const add = await call(app, "POST", `/api/classes/${cls.id}/members`, { as: s.teacher, body: { userId: outsider.id, role: "student" } });
+    expect(ids((await h.as(s.teacher).get<Page<Cls>>("/api/classes")).body)).not.toContain(cls.id);
+    expect(ids((await h.as(s.teacher).get<Page<Cls>>("/api/classes?archived=true")).body)).toEqual([cls.id]);
+    const add = await h.as(s.teacher).post(`/api/classes/${cls.id}/members`, { userId: outsider.id, role: "student" });
     expect(add.status).toBe(409);
-    const audits = await db.db.select().from(auditLog).where(and(eq(auditLog.action, "class.archive"), eq(auditLog.targetId, cls.id)));
+    const audits = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, "class.archive"), eq(auditLog.targetId, cls.id)));
     expect(audits).toHaveLength(1);
   });
 });
@@ -135,60 +127,60 @@ describe("PATCH and archive", () => {
 describe("class members", () => {
   test("roster for staff; add, duplicate, remove", async () => {
     const base = `/api/classes/${s.cls.id}/members`;
-    const roster = await call<Page<{ userId: string }>>(app, "GET", base, { as: s.teacher });
+    const roster = await h.as(s.teacher).get<Page<{ userId: string }>>(base);
     expect(roster.status).toBe(200);
     pageOf(classMemberSchema).parse(roster.body);
     expect(new Set(roster.body.items.map((m) => m.userId))).toEqual(new Set([s.teacher.id, s.student.id, s.otherStudent.id]));
 
-    const newbie = await makeUser(db.db);
-    await addGroupMember(db.db, s.school.id, newbie.id, "member");
-    const add = await call(app, "POST", base, { as: s.teacher, body: { userId: newbie.id, role: "student" } });
+    const newbie = await makeUser(h.db.db);
+    await addGroupMember(h.db.db, s.school.id, newbie.id, "member");
+    const add = await h.as(s.teacher).post(base, { userId: newbie.id, role: "student" });
     expect(add.status).toBe(201);
     expect(classMemberSchema.parse(add.body)).toMatchObject({ userId: newbie.id, role: "student" });
-    expect((await call(app, "POST", base, { as: s.teacher, body: { userId: newbie.id, role: "teacher" } })).status).toBe(409);
-    expect((await call(app, "DELETE", `${base}/${newbie.id}`, { as: s.teacher })).status).toBe(204);
-    expect((await call(app, "DELETE", `${base}/${newbie.id}`, { as: s.teacher })).status).toBe(404);
+    expect((await h.as(s.teacher).post(base, { userId: newbie.id, role: "teacher" })).status).toBe(409);
+    expect((await h.as(s.teacher).delete(`${base}/${newbie.id}`)).status).toBe(204);
+    expect((await h.as(s.teacher).delete(`${base}/${newbie.id}`)).status).toBe(404);
   });
 
   test("the user must exist; role must be teacher or student", async () => {
     const base = `/api/classes/${s.cls.id}/members`;
-    const missing = await call(app, "POST", base, { as: s.teacher, body: { userId: crypto.randomUUID(), role: "student" } });
+    const missing = await h.as(s.teacher).post(base, { userId: crypto.randomUUID(), role: "student" });
     expect(missing.status).toBe(422);
     expect(errorCode(missing.body)).toBe("USER_NOT_IN_REACH");
-    expect((await call(app, "POST", base, { as: s.teacher, body: { userId: outsider.id, role: "admin" } })).status).toBe(422);
+    expect((await h.as(s.teacher).post(base, { userId: outsider.id, role: "admin" })).status).toBe(422);
   });
 });
 
 describe("who a class may enrol", () => {
   test("a teacher cannot enrol a student of another district: 422 without their name or email, and no access follows", async () => {
-    const other = await makeSchoolScene(db.db);
+    const other = await makeSchoolScene(h.db.db);
     const stranger = other.student;
-    const [row] = await db.db.select({ name: users.name, email: users.email }).from(users).where(eq(users.id, stranger.id));
+    const [row] = await h.db.db.select({ name: users.name, email: users.email }).from(users).where(eq(users.id, stranger.id));
     for (const as of [s.teacher, s.schoolAdmin]) {
-      const res = await call(app, "POST", `/api/classes/${s.cls.id}/members`, { as, body: { userId: stranger.id, role: "student" } });
+      const res = await h.as(as).post(`/api/classes/${s.cls.id}/members`, { userId: stranger.id, role: "student" });
       expect(res.status).toBe(422);
       expect(errorCode(res.body)).toBe("USER_NOT_IN_REACH");
       const text = JSON.stringify(res.body);
       for (const secret of [row?.name, row?.email]) if (secret) expect(text).not.toContain(secret);
     }
-    expect(ids((await call<Page<Cls>>(app, "GET", "/api/classes", { as: stranger })).body)).not.toContain(s.cls.id);
-    const tools = await call<Page<{ id: string }>>(app, "GET", "/api/tools", { as: stranger });
+    expect(ids((await h.as(stranger).get<Page<Cls>>("/api/classes")).body)).not.toContain(s.cls.id);
+    const tools = await h.as(stranger).get<Page<{ id: string }>>("/api/tools");
     expect(tools.body.items.map((t) => t.id)).not.toContain(s.tool.id);
   });
 
   test("a student of another school in the same district, or already in one of its classes, can be enrolled", async () => {
-    const fromSibling = await makeUser(db.db);
-    await addGroupMember(db.db, classC.groupId, fromSibling.id, "member");
-    const a = await call(app, "POST", `/api/classes/${s.cls.id}/members`, { as: s.teacher, body: { userId: fromSibling.id, role: "student" } });
+    const fromSibling = await makeUser(h.db.db);
+    await addGroupMember(h.db.db, classC.groupId, fromSibling.id, "member");
+    const a = await h.as(s.teacher).post(`/api/classes/${s.cls.id}/members`, { userId: fromSibling.id, role: "student" });
     expect(a.status).toBe(201);
-    const fromClass = await makeUser(db.db);
-    await addClassMember(db.db, classC.id, fromClass.id, "student");
-    const b = await call(app, "POST", `/api/classes/${s.cls.id}/members`, { as: s.teacher, body: { userId: fromClass.id, role: "student" } });
+    const fromClass = await makeUser(h.db.db);
+    await addClassMember(h.db.db, classC.id, fromClass.id, "student");
+    const b = await h.as(s.teacher).post(`/api/classes/${s.cls.id}/members`, { userId: fromClass.id, role: "student" });
     expect(b.status).toBe(201);
   });
 });
 
-securityTests("classes", () => app, [
+securityTests("classes", () => h.app, [
   { method: "GET", route: "/api/classes", path: () => "/api/classes" },
   {
     method: "POST",

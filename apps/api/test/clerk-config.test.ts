@@ -1,27 +1,19 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { DbHandle } from "@raptscallions/db";
+import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp } from "../src/app.ts";
 import { createAuthenticator, DEV_PUBLISHABLE_KEY } from "../src/auth/index.ts";
 import { generateDevKeyPair, loadOrCreateDevKeys, mintSessionToken } from "../src/auth/dev-keys.ts";
 import { parseEnv } from "../src/env.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import { startServerProcess } from "./helpers/server-process.ts";
 
-let db: DbHandle;
-beforeAll(async () => {
-  db = await createTestDb();
-}, 60_000);
-afterAll(async () => {
-  await db.close();
-});
+const h = useHarness();
 
 /** `/api/me` through the production Clerk path (mode "clerk", offline jwtKey) with this key. */
 async function meWithKey(jwtKey: string | undefined, token: string): Promise<number> {
   const auth = createAuthenticator({ mode: "clerk", secretKey: "sk_test_unused", publishableKey: DEV_PUBLISHABLE_KEY, jwtKey });
-  const app = createApp(await testDeps(db, { auth }));
+  const { app } = await h.withApp({ deps: { auth } });
   return (await app.request("/api/me", { headers: { authorization: `Bearer ${token}` } })).status;
 }
 

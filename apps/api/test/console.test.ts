@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { DbHandle } from "@raptscallions/db";
+import { describe, expect, test } from "bun:test";
 import { buildConsole } from "@raptscallions/web";
-import { createApp } from "../src/app.ts";
 import type { ConsoleBundle } from "../src/deps.ts";
 import { clerkFrontendApi } from "../src/routes/console/index.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 
 /** The web console under /app: lazy loading, caching headers, SPA fallback, 404s in the envelope. */
-let db: DbHandle;
-beforeAll(async () => {
-  db = await createTestDb();
-}, 120_000);
-afterAll(async () => {
-  await db.close();
-});
+const h = useHarness();
 
 const fakeBundle = (): ConsoleBundle => ({
   indexHtml: '<!doctype html><html><head><script type="module" src="/app/assets/main-abc123.js"></script></head><body><div id="root"></div></body></html>',
@@ -21,8 +13,7 @@ const fakeBundle = (): ConsoleBundle => ({
 });
 
 async function appWith(load: () => Promise<ConsoleBundle>, clerkPublishableKey?: string) {
-  const deps = await testDeps(db);
-  return createApp({ ...deps, console: { load, clerkPublishableKey } });
+  return (await h.withApp({ deps: { console: { load, clerkPublishableKey } } })).app;
 }
 
 async function errorCode(res: Response): Promise<string | undefined> {
@@ -95,17 +86,13 @@ describe("/app serving", () => {
 
   test("a failed build answers 503 SERVICE_UNAVAILABLE (logged) and is retried on the next request", async () => {
     let calls = 0;
-    const deps = await testDeps(db);
-    const app = createApp({
-      ...deps,
-      console: {
+    const { app, deps } = await h.withApp({ deps: { console: {
         load: async () => {
           calls += 1;
           if (calls === 1) throw new Error("syntax error in main.tsx");
           return fakeBundle();
         },
-      },
-    });
+      } } });
     const first = await app.request("/app/");
     expect(first.status).toBe(503);
     expect(await errorCode(first)).toBe("SERVICE_UNAVAILABLE");
@@ -122,8 +109,7 @@ describe("/app serving", () => {
     expect(clerkFrontendApi(pk)).toBe("fine-cat-12.clerk.accounts.dev");
     expect(clerkFrontendApi("pk_test_!!")).toBeNull();
     expect(clerkFrontendApi(`pk_test_${btoa("evil.example/x$")}`)).toBeNull();
-    const deps = await testDeps(db);
-    const clerk = createApp({ ...deps, auth: { ...deps.auth, mode: "clerk" }, console: { load: async () => fakeBundle(), clerkPublishableKey: pk } });
+    const { app: clerk } = await h.withApp({ deps: (deps) => ({ auth: { ...deps.auth, mode: "clerk" }, console: { load: async () => fakeBundle(), clerkPublishableKey: pk } }) });
     expect(await (await clerk.request("/app/config.json")).json()).toEqual({
       auth: "clerk",
       devSignIn: false,
@@ -134,7 +120,7 @@ describe("/app serving", () => {
   });
 
   test("without a console dependency /app does not exist", async () => {
-    const app = createApp(await testDeps(db));
+    const { app } = await h.withApp();
     const res = await app.request("/app/");
     expect(res.status).toBe(404);
     expect(await errorCode(res)).toBe("NOT_FOUND");
@@ -162,8 +148,7 @@ describe("route listing", () => {
   };
 
   test("every mounted route is in the OpenAPI document or listed here with a reason", async () => {
-    const deps = await testDeps(db);
-    const app = createApp({ ...deps, console: { load: async () => fakeBundle() }, config: { ...deps.config, devModel: { tokensPerSecond: 1000, apiKey: "k" } } });
+    const { app } = await h.withApp({ deps: (deps) => ({ console: { load: async () => fakeBundle() }, config: { ...deps.config, devModel: { tokensPerSecond: 1000, apiKey: "k" } } }) });
     const doc = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
     const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
     const toDoc = (path: string) => path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?\??/g, "{$1}");

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { databaseErrorFrom, type DbHandle } from "@raptscallions/db";
 import { createLimitedTestDb, makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
 import { sql } from "drizzle-orm";
-import { createApp } from "../src/app.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { type TestApp, useHarness } from "./helpers/harness.ts";
 import { call } from "./helpers/security.ts";
 
 /*
@@ -17,21 +16,17 @@ const STATEMENT_LIMIT_MS = 3000;
 // Generous ceiling for "it answered at all": a wedged event loop never answers.
 const ANSWER_WITHIN_MS = 30_000;
 
-let source: DbHandle;
+const h = useHarness();
 let limited: DbHandle;
 let s: SchoolScene;
-let app: ReturnType<typeof createApp>;
+let app: TestApp;
 
 beforeAll(async () => {
-  source = await createTestDb();
-  s = await makeSchoolScene(source.db);
-  limited = await createLimitedTestDb(source, { statementTimeoutMs: STATEMENT_LIMIT_MS });
-  app = createApp(await testDeps(limited));
+  s = await makeSchoolScene(h.db.db);
+  limited = await createLimitedTestDb(h.db, { statementTimeoutMs: STATEMENT_LIMIT_MS });
+  ({ app } = await h.withApp({ db: limited }));
 }, 180_000);
-afterAll(async () => {
-  await limited.close();
-  await source.close();
-});
+h.beforeClose(() => limited.close());
 
 function answered<T>(p: T | Promise<T>, what: string): Promise<T> {
   return Promise.race([Promise.resolve(p), Bun.sleep(ANSWER_WITHIN_MS).then(() => Promise.reject(new Error(`${what} did not answer`)))]);
@@ -94,12 +89,12 @@ describe("a statement that never finishes", () => {
 
 describe.skipIf(!process.env.TEST_DATABASE_URL)("Postgres time limits reach the client as 503s", () => {
   test("an UPDATE waiting on a row lock past lock_timeout is 503 DATABASE_TIMEOUT with Retry-After", async () => {
-    const locking = await createLimitedTestDb(source, { statementTimeoutMs: 10_000, lockTimeoutMs: 300 });
-    const lockedApp = createApp(await testDeps(locking));
+    const locking = await createLimitedTestDb(h.db, { statementTimeoutMs: 10_000, lockTimeoutMs: 300 });
+    const { app: lockedApp } = await h.withApp({ db: locking });
     try {
       let release = () => {};
       const held = new Promise<void>((r) => (release = r));
-      const holder = source.db.transaction(async (tx) => {
+      const holder = h.db.db.transaction(async (tx) => {
         await tx.execute(sql`select 1 from groups where id = ${s.department.id} for update`);
         await held;
       });

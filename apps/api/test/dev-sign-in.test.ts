@@ -1,24 +1,16 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { DbHandle } from "@raptscallions/db";
-import { createApp } from "../src/app.ts";
+import { describe, expect, test } from "bun:test";
 import { createDevSignIn } from "../src/auth/dev-sign-in.ts";
 import { DEV_USERS } from "../src/auth/dev-users.ts";
 import { createAuthenticator } from "../src/auth/index.ts";
 import { testKeys } from "./helpers/auth.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 
 /** `POST /api/dev/token`: on dev auth outside production only. */
-let db: DbHandle;
-beforeAll(async () => {
-  db = await createTestDb();
-}, 120_000);
-afterAll(async () => {
-  await db.close();
-});
+const h = useHarness();
 
 describe("dev sign-in", () => {
   test("lists the seeded users and mints a token the API accepts", async () => {
-    const app = createApp(await testDeps(db));
+    const { app } = await h.withApp();
     const users = (await (await app.request("/api/dev/users")).json()) as { items: { key: string }[] };
     expect(users.items.map((u) => u.key)).toEqual(["admin", "principal", "teacher", "student1", "student2", "student3"]);
 
@@ -33,7 +25,7 @@ describe("dev sign-in", () => {
   });
 
   test("an unknown user or a bad body is a 4xx in the envelope", async () => {
-    const app = createApp(await testDeps(db));
+    const { app } = await h.withApp();
     const cases: [string, string, number, string][] = [
       ["unknown user", JSON.stringify({ user: "mallory" }), 422, "VALIDATION_FAILED"],
       ["extra key", JSON.stringify({ user: "teacher", admin: true }), 422, "VALIDATION_FAILED"],
@@ -47,17 +39,16 @@ describe("dev sign-in", () => {
   });
 
   test("the OpenAPI document describes the routes when they are mounted", async () => {
-    const app = createApp(await testDeps(db));
+    const { app } = await h.withApp();
     const doc = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
     expect(doc.paths["/api/dev/token"]?.post?.responses["201"]).toBeDefined();
     expect(doc.paths["/api/dev/users"]?.get?.responses["200"]).toBeDefined();
   });
 
   test("absent with Clerk, even if a sign-in were passed in", async () => {
-    const deps = await testDeps(db);
     const keys = await testKeys();
     const clerkAuth = createAuthenticator({ mode: "clerk", secretKey: "sk_test_x", publishableKey: `pk_test_${btoa("x.clerk.accounts.dev$")}`, jwtKey: keys.publicPem });
-    const app = createApp({ ...deps, auth: clerkAuth, devSignIn: createDevSignIn({ keys, nodeEnv: "development" }) });
+    const { app } = await h.withApp({ deps: { auth: clerkAuth, devSignIn: createDevSignIn({ keys, nodeEnv: "development" }) } });
     for (const [method, path] of [["POST", "/api/dev/token"], ["GET", "/api/dev/users"]] as const) {
       const res = await app.request(path, { method, headers: { "content-type": "application/json" }, body: method === "POST" ? JSON.stringify({ user: "admin" }) : undefined });
       expect({ path, status: res.status }).toEqual({ path, status: 404 });
@@ -69,7 +60,7 @@ describe("dev sign-in", () => {
     expect(createDevSignIn({ keys, nodeEnv: "production" })).toBeUndefined();
     expect(createDevSignIn({ keys: null, nodeEnv: "development" })).toBeUndefined();
     expect(createDevSignIn({ keys, nodeEnv: "development" })?.users).toBe(DEV_USERS);
-    const app = createApp({ ...(await testDeps(db)), devSignIn: undefined });
+    const { app } = await h.withApp({ deps: { devSignIn: undefined } });
     expect((await app.request("/api/dev/token", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user: "admin" }) })).status).toBe(404);
   });
 });

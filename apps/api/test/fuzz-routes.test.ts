@@ -1,31 +1,22 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { DbHandle } from "@raptscallions/db";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { makeUser } from "@raptscallions/db/testing";
-import { createApp } from "../src/app.ts";
 import { authHeader } from "./helpers/auth.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 
 /**
  * Every operation in the OpenAPI document, called with malformed path parameters, query strings
  * and bodies by a system admin (who gets past every permission check into validation): no
  * answer may be a 5xx, and every error must be the JSON envelope.
  */
-let db: DbHandle;
-let app: ReturnType<typeof createApp>;
+const h = useHarness();
 let headers: Record<string, string>;
 let operations: { method: string; path: string }[] = [];
 
 beforeAll(async () => {
-  db = await createTestDb();
-  const deps = await testDeps(db);
-  app = createApp(deps);
-  headers = await authHeader(await makeUser(db.db, { isSystemAdmin: true }));
-  const doc = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
+  headers = await authHeader(await makeUser(h.db.db, { isSystemAdmin: true }));
+  const doc = (await (await h.app.request("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
   operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path })));
 }, 120_000);
-afterAll(async () => {
-  await db.close();
-});
 
 const PARAM_VALUES = ["x", "00000000-0000-0000-0000-000000000000", crypto.randomUUID(), "%27%3B%20drop%20table%20users%3B--", "9".repeat(400)];
 const QUERY = "?limit=-1&cursor=%21%21&from=notadate&to=2026-13-45&groupId=zzz&classId=1&includeInactive=maybe&state=%00&groupBy=nope";
@@ -50,9 +41,9 @@ describe("no client mistake reaches a 5xx", () => {
         const path = op.path.replace(/\{[^}]+\}/g, value) + QUERY;
         const variants = op.method === "GET" || op.method === "DELETE" ? [{}] : BODIES;
         for (const v of variants) {
-          const h: Record<string, string> = { ...headers };
-          if (v.type) h["content-type"] = v.type;
-          const res = await app.request(path, { method: op.method, headers: h, body: v.body });
+          const sent: Record<string, string> = { ...headers };
+          if (v.type) sent["content-type"] = v.type;
+          const res = await h.app.request(path, { method: op.method, headers: sent, body: v.body });
           calls += 1;
           const text = await res.text();
           const label = `${op.method} ${op.path} [${value.slice(0, 12)}] ${v.type ?? "no body"} → ${res.status}`;

@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { DbHandle } from "@raptscallions/db";
-import { createApp } from "../src/app.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { useHarness } from "./helpers/harness.ts";
 import { BAD_STRINGS, type BodyVariant, bodyVariants, IMPOSSIBLE_CURSORS, IMPOSSIBLE_DATES, IMPOSSIBLE_INSTANTS } from "./helpers/hostile.ts";
 import { type Actor, type Fixture, fixtureBody, makeRestFixtures, pathOf, upload } from "./helpers/rest-fixtures.ts";
 
@@ -15,28 +13,21 @@ import { type Actor, type Fixture, fixtureBody, makeRestFixtures, pathOf, upload
  */
 const WEBHOOK = "POST /api/webhooks/clerk"; // signed by Svix, not by a user: swept in the webhook tests
 
-let db: DbHandle;
-let app: ReturnType<typeof createApp>;
+// The production body limit, so 50,000-deep bodies reach the parser instead of the 413.
+const h = useHarness({ deps: (base) => ({ config: { ...base.config, bodyLimitBytes: 1024 * 1024 } }) });
 let operations: string[] = [];
 let fixtures: Record<string, Fixture> = {};
 let headersOf: Record<Actor, Record<string, string>> = { admin: {}, teacher: {}, student: {} };
 
 beforeAll(async () => {
-  db = await createTestDb();
-  const deps = await testDeps(db);
-  // The production body limit, so 50,000-deep bodies reach the parser instead of the 413.
-  app = createApp({ ...deps, config: { ...deps.config, bodyLimitBytes: 1024 * 1024 } });
-  const doc = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
+  const doc = (await (await h.app.request("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
   // The REST API; health, docs, the socket and the dev model have their own tests.
   operations = Object.entries(doc.paths)
     .filter(([path]) => path.startsWith("/api/"))
     .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
 
-  ({ fixtures, headersOf } = await makeRestFixtures(db, app));
+  ({ fixtures, headersOf } = await makeRestFixtures(h.db, h.app));
 }, 120_000);
-afterAll(async () => {
-  await db.close();
-});
 
 interface Sent {
   label: string;
@@ -55,7 +46,7 @@ async function send(op: string, fx: Fixture, path: string, body?: { text: string
   const headers: Record<string, string> = { ...headersOf[fx.as] };
   if (body) headers["content-type"] = body.type;
   requests += 1;
-  return app.request(path, { method: op.split(" ")[0], headers, body: body?.text as BodyInit | undefined });
+  return h.app.request(path, { method: op.split(" ")[0], headers, body: body?.text as BodyInit | undefined });
 }
 
 async function judge({ label, expect: codes, res, mayPass }: Sent): Promise<number> {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ClientFrame, REALTIME_LIMITS } from "@raptscallions/core";
-import { type DbHandle, messages } from "@raptscallions/db";
+import { messages } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import { and, eq, like } from "drizzle-orm";
 import { authHeader } from "./helpers/auth.ts";
-import { createTestDb } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import { BAD_STRINGS, bodyVariants } from "./helpers/hostile.ts";
 import { connect, ensureDevModels, type Instance, startDevModel, startInstance, transports } from "./helpers/live.ts";
 
@@ -29,16 +29,14 @@ const FRAME_TYPES: ClientFrame["type"][] = [
 // 5,000 levels (10 KB) fit one frame; the frame limit (16 KiB) stops anything bigger first.
 const DEEP = 5_000;
 
-let db: DbHandle;
+const h = useHarness();
 let dev: ReturnType<typeof startDevModel>;
 beforeAll(async () => {
-  db = await createTestDb();
-  await ensureDevModels(db);
+  await ensureDevModels(h.db);
   dev = startDevModel(200);
 }, 60_000);
-afterAll(async () => {
+h.beforeClose(async () => {
   dev.stop();
-  await db.close();
 });
 
 const allTransports = transports(() => dev.url);
@@ -51,9 +49,9 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`hos
 
   beforeAll(async () => {
     shared = makeShared();
-    api = await startInstance(db, shared);
-    s = await makeSchoolScene(db.db);
-    sessionId = (await makeSession(db.db, { toolId: s.tool.id, studentId: s.student.id, groupId: s.department.id, classId: s.cls.id })).id;
+    api = await startInstance(h.db, shared);
+    s = await makeSchoolScene(h.db.db);
+    sessionId = (await makeSession(h.db.db, { toolId: s.tool.id, studentId: s.student.id, groupId: s.department.id, classId: s.cls.id })).id;
   }, 30_000);
   afterAll(async () => {
     await api.stop();
@@ -134,7 +132,7 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`hos
 
   test("text the database cannot store is refused over both edges, and nothing is stored", async () => {
     // A session of its own: the tests above may have ended theirs.
-    const sessionId = (await makeSession(db.db, { toolId: s.tool.id, studentId: s.student.id, groupId: s.department.id, classId: s.cls.id })).id;
+    const sessionId = (await makeSession(h.db.db, { toolId: s.tool.id, studentId: s.student.id, groupId: s.department.id, classId: s.cls.id })).id;
     const client = await connect(api, s.student);
     for (const [name, bad] of BAD_STRINGS) {
       const clientMessageId = `bad-${name.replaceAll(" ", "-")}`;
@@ -148,7 +146,7 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`hos
       expect(res.status).toBe(422);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe("VALIDATION_FAILED");
     }
-    const stored = await db.db.select().from(messages).where(and(eq(messages.sessionId, sessionId), like(messages.clientMessageId, "bad-%")));
+    const stored = await h.db.db.select().from(messages).where(and(eq(messages.sessionId, sessionId), like(messages.clientMessageId, "bad-%")));
     expect(stored).toEqual([]);
     client.close();
   }, 30_000);

@@ -122,7 +122,9 @@ describe("job registry: one runner at a time", () => {
     const namespace = unique("takeover");
     let runs = 0;
     const b = await registry(otherDb, namespace, "instance-b");
-    b.jobs.register(defineJob({ name: "takeover", intervalMs: 60_000, run: async () => void (runs += 1) }));
+    b.jobs.register(defineJob({ name: "takeover", intervalMs: 60_000, run: async () => {
+      runs += 1;
+    } }));
     // What a crashed holder leaves: a due job, leased for a little while longer, never renewed.
     await db.db.insert(jobLeases).values({ name: `${namespace}:takeover`, holder: "dead-instance", leasedUntil: sql`now() + interval '300 milliseconds'` });
     expect(await b.jobs.runOnce("takeover")).toBe("not-claimed");

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createDb, type DbHandle, messages } from "@raptscallions/db";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { messages } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import type { Subprocess } from "bun";
 import { eq } from "drizzle-orm";
@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateDevKeys, mintSessionToken } from "../src/auth/dev-keys.ts";
+import { useHarness } from "./helpers/harness.ts";
 import { ensureDevModels, TestClient, textFromDeltas } from "./helpers/live.ts";
 
 /**
@@ -54,17 +55,16 @@ async function startServer(env: Record<string, string>): Promise<ServerProcess> 
 
 // Reported as skipped without TEST_DATABASE_URL and TEST_REDIS_URL.
 describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two processes, one Redis)", () => {
-    let db: DbHandle;
+    // Postgres (TEST_DATABASE_URL): the server processes share it with this test.
+    const h = useHarness();
     let scene: SchoolScene;
     let dataDir: string;
     let a: ServerProcess;
     let b: ServerProcess;
 
     beforeAll(async () => {
-      db = await createDb({ url: databaseUrl });
-      await db.migrate();
-      await ensureDevModels(db);
-      scene = await makeSchoolScene(db.db);
+      await ensureDevModels(h.db);
+      scene = await makeSchoolScene(h.db.db);
       dataDir = mkdtempSync(join(tmpdir(), "rapt-crash-"));
       await loadOrCreateDevKeys(dataDir);
       const env = {
@@ -87,11 +87,10 @@ describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two pro
       b = await startServer({ ...env, INSTANCE_ID: "crash-b" });
     }, 90_000);
 
-    afterAll(async () => {
+    h.beforeClose(async () => {
       a?.proc.kill("SIGKILL");
       b?.proc.kill("SIGTERM");
       await b?.proc.exited;
-      await db?.close();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
@@ -106,7 +105,7 @@ describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two pro
     }
 
     test("the answer ends interrupted holding every delta watchers saw, watchers on the survivor are told, and the student drops out of presence", async () => {
-      const session = await makeSession(db.db, {
+      const session = await makeSession(h.db.db, {
         toolId: scene.tool.id,
         studentId: scene.student.id,
         groupId: scene.department.id,
@@ -138,7 +137,7 @@ describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two pro
       expect(message.id).toBe(answerId);
       expect(message.state).toBe("interrupted");
       expect(message.content.length).toBeGreaterThan(0);
-      const [row] = await db.db.select().from(messages).where(eq(messages.id, answerId));
+      const [row] = await h.db.db.select().from(messages).where(eq(messages.id, answerId));
       expect(row?.state).toBe("interrupted");
       expect(row?.content).toBe(message.content);
       // The stored text is everything watchers saw streaming (rebuilt from the room's replay

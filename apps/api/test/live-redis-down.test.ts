@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { connectRedis, createMemoryBus, createMemoryKeyValueStore, createMemoryPresence, createRedisKeyValueStore, createRedisPresence } from "@raptscallions/bus";
-import { type DbHandle, messages } from "@raptscallions/db";
+import { messages } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import { RedisLimitStore } from "@raptscallions/gateway";
 import { and, eq } from "drizzle-orm";
 import { authHeader } from "./helpers/auth.ts";
-import { createTestDb } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import { connect, ensureDevModels, type Instance, restCall, startDevModel, startInstance, unreachableRedisUrl } from "./helpers/live.ts";
 
 /**
@@ -15,35 +15,33 @@ import { connect, ensureDevModels, type Instance, restCall, startDevModel, start
  * pass: the outage is a Redis URL nobody listens on (the bus stays in-process; losing the bus is
  * live-redis-loss.test.ts).
  */
-let db: DbHandle;
+const h = useHarness();
 let dev: ReturnType<typeof startDevModel>;
 let a: Instance;
 let scene: SchoolScene;
 const connections: ReturnType<typeof connectRedis>[] = [];
 
 beforeAll(async () => {
-  db = await createTestDb();
-  await ensureDevModels(db);
+  await ensureDevModels(h.db);
   dev = startDevModel(300);
   const down = await unreachableRedisUrl();
   const redis = connectRedis(down, "commands");
   redis.on("error", () => {});
   connections.push(redis);
-  a = await startInstance(db, {
+  a = await startInstance(h.db, {
     bus: () => createMemoryBus().node(),
     kv: createRedisKeyValueStore({ redis }),
     presence: createRedisPresence({ redis }),
     limits: new RedisLimitStore(redis),
     gatewayUrl: dev.url,
   });
-  scene = await makeSchoolScene(db.db);
+  scene = await makeSchoolScene(h.db.db);
 }, 60_000);
 
-afterAll(async () => {
+h.beforeClose(async () => {
   await a.stop();
   for (const c of connections) c.disconnect();
   dev.stop();
-  await db.close();
 });
 
 function expectUnavailable(res: { status: number; headers: Headers; body: Record<string, unknown> }) {
@@ -64,13 +62,13 @@ describe("Redis unreachable", () => {
   });
 
   test("a student message is refused before anything is stored, and goes through once Redis is back", async () => {
-    const session = await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
+    const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
     const sent = await restCall(a, scene.student, "POST", `/api/sessions/${session.id}/messages`, { clientMessageId: "down-1", content: "What is a cell?" });
     expectUnavailable(sent);
-    const stored = await db.db.select().from(messages).where(eq(messages.sessionId, session.id));
+    const stored = await h.db.db.select().from(messages).where(eq(messages.sessionId, session.id));
     expect(stored).toHaveLength(0);
     // Resending the same clientMessageId later is a first send, not a duplicate of a failure.
-    const healthy = await startInstance(db, {
+    const healthy = await startInstance(h.db, {
       bus: () => createMemoryBus().node(),
       kv: createMemoryKeyValueStore(),
       presence: createMemoryPresence(),
@@ -81,7 +79,7 @@ describe("Redis unreachable", () => {
       expect(again.status).toBe(201);
       expect(again.body).toMatchObject({ duplicate: false, retried: false });
       await healthy.app.realtime.runner.settled((again.body.answer as { id: string }).id);
-      const [answer] = await db.db.select().from(messages).where(and(eq(messages.sessionId, session.id), eq(messages.role, "assistant")));
+      const [answer] = await h.db.db.select().from(messages).where(and(eq(messages.sessionId, session.id), eq(messages.role, "assistant")));
       expect(answer?.state).toBe("complete");
     } finally {
       await healthy.stop();
@@ -94,8 +92,8 @@ describe("Redis unreachable", () => {
   });
 
   test("presence degrades: with tickets from a working store, watching a class and a session still works", async () => {
-    const session = await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
-    const ticketsOk = await startInstance(db, {
+    const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
+    const ticketsOk = await startInstance(h.db, {
       bus: () => createMemoryBus().node(),
       kv: createMemoryKeyValueStore(),
       presence: a.deps.presence,
@@ -117,7 +115,7 @@ describe("Redis unreachable", () => {
   });
 
   test("a session's snapshot is still served over REST", async () => {
-    const session = await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
+    const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
     const snapshot = await restCall(a, scene.teacher, "GET", `/api/sessions/${session.id}/snapshot`);
     expect(snapshot.status).toBe(200);
     expect(snapshot.body).toMatchObject({ room: `session:${session.id}`, offset: 0, payload: { messages: [], streamingMessageId: null } });

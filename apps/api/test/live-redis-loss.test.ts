@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { connectRedis, createRedisBus, createRedisKeyValueStore, createRedisPresence, type RedisBus } from "@raptscallions/bus";
-import { type DbHandle, messages } from "@raptscallions/db";
+import { messages } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import { RedisLimitStore } from "@raptscallions/gateway";
 import { and, eq } from "drizzle-orm";
 import { startCuttableProxy } from "../../../packages/bus/test/support.ts";
-import { createTestDb } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import { connect, ensureDevModels, followAnswer, type Instance, restCall, startDevModel, startInstance, type TestClient } from "./helpers/live.ts";
 
 /**
@@ -22,7 +22,7 @@ type MessageDto = { id: string; state: string; content: string };
 
 // Reported as skipped without TEST_REDIS_URL.
 describe.skipIf(!redisUrl)("Redis lost and regained", () => {
-    let db: DbHandle;
+    const h = useHarness();
     let dev: ReturnType<typeof startDevModel>;
     let proxy: Awaited<ReturnType<typeof startCuttableProxy>>;
     let busA: RedisBus;
@@ -34,8 +34,7 @@ describe.skipIf(!redisUrl)("Redis lost and regained", () => {
     let commandsA: ReturnType<typeof connectRedis>;
 
     beforeAll(async () => {
-      db = await createTestDb();
-      await ensureDevModels(db);
+      await ensureDevModels(h.db);
       // Slow enough that an answer is still streaming well after Redis is cut.
       dev = startDevModel(30);
       proxy = await startCuttableProxy(redisUrl);
@@ -54,12 +53,12 @@ describe.skipIf(!redisUrl)("Redis lost and regained", () => {
       });
       // Production's checkpoint interval: the stored text trails the published deltas by up to a
       // second, so a reload right after the reset gets a checkpoint from before the cut.
-      a = await startInstance(db, { ...sharedVia(commandsA), bus: () => busA }, { live: { checkpointMs: 1000, heartbeatMs: 1000 } });
-      b = await startInstance(db, { ...sharedVia(commands), bus: () => busB });
-      scene = await makeSchoolScene(db.db);
+      a = await startInstance(h.db, { ...sharedVia(commandsA), bus: () => busA }, { live: { checkpointMs: 1000, heartbeatMs: 1000 } });
+      b = await startInstance(h.db, { ...sharedVia(commands), bus: () => busB });
+      scene = await makeSchoolScene(h.db.db);
     }, 60_000);
 
-    afterAll(async () => {
+    h.beforeClose(async () => {
       await a.stop();
       await b.stop();
       await busA.close();
@@ -68,11 +67,10 @@ describe.skipIf(!redisUrl)("Redis lost and regained", () => {
       commandsA.disconnect();
       await proxy.close();
       dev.stop();
-      await db.close();
     });
 
     test("an answer outlives the cut on its instance and a watcher there follows it to the end after reloading; shared-state requests get 503; after recovery the other instance resynchronises", async () => {
-      const session = await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
+      const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
       const room = `session:${session.id}`;
       const local = await connect(a, scene.teacher);
       await local.request({ type: "subscribe", room, lastOffset: 0 });
@@ -109,7 +107,7 @@ describe.skipIf(!redisUrl)("Redis lost and regained", () => {
       const followed = followAnswer(snapshot, local.frames.slice(resumedAt), room, answerId);
       expect(followed.unapplied).toBe(0);
       expect(followed.text).toBe(final.content);
-      const [row] = await db.db.select().from(messages).where(eq(messages.id, answerId));
+      const [row] = await h.db.db.select().from(messages).where(eq(messages.id, answerId));
       expect(row?.state).toBe("complete");
       expect(row?.content).toBe(final.content);
 
@@ -120,7 +118,7 @@ describe.skipIf(!redisUrl)("Redis lost and regained", () => {
       expect(ticket.body.error).toMatchObject({ code: "SERVICE_UNAVAILABLE", details: { retryAfterSeconds: 2 } });
       const refused = await student.request({ type: "message.send", sessionId: session.id, clientMessageId: "r2", content: "And osmosis?" });
       expect(refused).toMatchObject({ type: "error", code: "SERVICE_UNAVAILABLE", details: { retryAfterSeconds: 2 } });
-      expect(await db.db.select().from(messages).where(and(eq(messages.sessionId, session.id), eq(messages.clientMessageId, "r2")))).toHaveLength(0);
+      expect(await h.db.db.select().from(messages).where(and(eq(messages.sessionId, session.id), eq(messages.clientMessageId, "r2")))).toHaveLength(0);
 
       proxy.restore();
       const back = Date.now();

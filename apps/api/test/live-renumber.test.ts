@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { createMemoryBus, createMemoryKeyValueStore, createMemoryPresence } from "@raptscallions/bus";
-import { type DbHandle, messages } from "@raptscallions/db";
+import { messages } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
-import { createTestDb } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import { connect, ensureDevModels, followAnswer, type Instance, restCall, startDevModel, startInstance, type TestClient } from "./helpers/live.ts";
 
 /**
@@ -15,34 +15,32 @@ import { connect, ensureDevModels, followAnswer, type Instance, restCall, startD
  */
 type Frame = Awaited<ReturnType<TestClient["next"]>>;
 
-let db: DbHandle;
+const h = useHarness();
 let dev: ReturnType<typeof startDevModel>;
 let a: Instance;
 let scene: SchoolScene;
 let skewMs = 0;
 
 beforeAll(async () => {
-  db = await createTestDb();
-  await ensureDevModels(db);
+  await ensureDevModels(h.db);
   dev = startDevModel(30);
   const hub = createMemoryBus({ roomTtlMs: 60_000, now: () => Date.now() + skewMs, onError: () => {} });
   a = await startInstance(
-    db,
+    h.db,
     { bus: () => hub.node(), kv: createMemoryKeyValueStore(), presence: createMemoryPresence(), gatewayUrl: dev.url },
     { live: { checkpointMs: 1000, heartbeatMs: 1000 } },
   );
-  scene = await makeSchoolScene(db.db);
+  scene = await makeSchoolScene(h.db.db);
 }, 60_000);
 
-afterAll(async () => {
+h.beforeClose(async () => {
   await a.stop();
   dev.stop();
-  await db.close();
 });
 
 describe("the room's numbering restarts mid-answer", () => {
   test("a watcher that reloads after the reset applies every later delta and ends with the full text", async () => {
-    const session = await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
+    const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
     const room = `session:${session.id}`;
     const watcher = await connect(a, scene.teacher);
     await watcher.request({ type: "subscribe", room, lastOffset: 0 });
@@ -68,7 +66,7 @@ describe("the room's numbering restarts mid-answer", () => {
     const followed = followAnswer(snapshot, watcher.frames.slice(resumedAt), room, answerId);
     expect(followed.unapplied).toBe(0);
     expect(followed.text).toBe(final.content);
-    expect((await db.db.select().from(messages).where(eq(messages.id, answerId)))[0]?.content).toBe(final.content);
+    expect((await h.db.db.select().from(messages).where(eq(messages.id, answerId)))[0]?.content).toBe(final.content);
     watcher.close();
   }, 60_000);
 });

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type DbHandle, messages } from "@raptscallions/db";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { messages } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import { asc, eq } from "drizzle-orm";
 import { pinDevModel } from "./helpers/ai.ts";
-import { createTestDb } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import { connect, ensureDevModels, type Instance, memoryShared, restCall, startDevModel, startInstance } from "./helpers/live.ts";
 
 /**
@@ -11,27 +11,25 @@ import { connect, ensureDevModels, type Instance, memoryShared, restCall, startD
  * message, the failed one kept as it was; idempotent once an answer streams or completed; not
  * once the student has moved on.
  */
-let db: DbHandle;
+const h = useHarness();
 let dev: ReturnType<typeof startDevModel>;
 let a: Instance;
 
 beforeAll(async () => {
-  db = await createTestDb();
-  await ensureDevModels(db);
+  await ensureDevModels(h.db);
   dev = startDevModel(300);
-  a = await startInstance(db, memoryShared(dev.url));
+  a = await startInstance(h.db, memoryShared(dev.url));
 }, 60_000);
 
-afterAll(async () => {
+h.beforeClose(async () => {
   await a.stop();
   dev.stop();
-  await db.close();
 });
 
 async function failingScene(): Promise<{ scene: SchoolScene; sessionId: string }> {
-  const scene = await makeSchoolScene(db.db);
-  await pinDevModel(db.db, scene.district.id, { model: { behaviour: "dev-fail-before" } });
-  const session = await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
+  const scene = await makeSchoolScene(h.db.db);
+  await pinDevModel(h.db.db, scene.district.id, { model: { behaviour: "dev-fail-before" } });
+  const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
   return { scene, sessionId: session.id };
 }
 
@@ -42,7 +40,7 @@ async function send(scene: SchoolScene, sessionId: string, clientMessageId: stri
   return { ...res, answer };
 }
 
-const rowsOf = (sessionId: string) => db.db.select().from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.seq));
+const rowsOf = (sessionId: string) => h.db.db.select().from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.seq));
 
 describe("retrying a failed answer", () => {
   test("resending the clientMessageId starts a new answer for the stored message; once it completes the resend is a plain duplicate", async () => {
@@ -52,7 +50,7 @@ describe("retrying a failed answer", () => {
     const failedId = first.answer?.id ?? "";
     expect((await rowsOf(sessionId)).map((m) => [m.role, m.state])).toEqual([["user", null], ["assistant", "failed"]]);
 
-    await pinDevModel(db.db, scene.district.id);
+    await pinDevModel(h.db.db, scene.district.id);
     const student = await connect(a, scene.student);
     await student.request({ type: "subscribe", room: `session:${sessionId}`, lastOffset: 0 });
     const ack = await student.request({ type: "message.send", sessionId, clientMessageId: "q1", content: "Why is the sky blue?" });
@@ -88,7 +86,7 @@ describe("retrying a failed answer", () => {
     expect(second.body).toMatchObject({ duplicate: true, retried: true });
     expect(second.answer?.id).not.toBe(first.answer?.id);
     expect((await rowsOf(sessionId)).map((m) => m.state)).toEqual([null, "failed", "failed"]);
-    await pinDevModel(db.db, scene.district.id);
+    await pinDevModel(h.db.db, scene.district.id);
     const third = await send(scene, sessionId, "q1", "What is a prime number?");
     expect(third.body).toMatchObject({ retried: true });
     expect((await rowsOf(sessionId)).map((m) => m.state)).toEqual([null, "failed", "failed", "complete"]);
@@ -97,7 +95,7 @@ describe("retrying a failed answer", () => {
   test("once the student has sent another message, resending the failed one returns it unchanged", async () => {
     const { scene, sessionId } = await failingScene();
     const first = await send(scene, sessionId, "q1", "Explain photosynthesis");
-    await pinDevModel(db.db, scene.district.id);
+    await pinDevModel(h.db.db, scene.district.id);
     await send(scene, sessionId, "q2", "Never mind, what is chlorophyll?");
     const stale = await send(scene, sessionId, "q1", "Explain photosynthesis");
     expect(stale.status).toBe(200);

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type Bus, createMemoryBus } from "@raptscallions/bus";
-import { classMembers, type DbHandle, groups, users } from "@raptscallions/db";
+import { classMembers, groups, users } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
-import { createApp } from "../src/app.ts";
 import { authHeader } from "./helpers/auth.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import { connect, ensureDevModels, type Instance, memoryShared, startDevModel, type TestClient, transports, startInstance } from "./helpers/live.ts";
 import { call } from "./helpers/security.ts";
 import { clerkMembershipData, clerkUserData, deliver, delivery, makeWebhookSecret } from "./helpers/webhooks.ts";
@@ -18,17 +17,13 @@ import { clerkMembershipData, clerkUserData, deliver, delivery, makeWebhookSecre
  * liveness bounds, not timing goals (bench/revocation.bench.ts measures the delay).
  */
 
-let db: DbHandle;
+const h = useHarness();
 let dev: ReturnType<typeof startDevModel>;
 beforeAll(async () => {
-  db = await createTestDb();
-  await ensureDevModels(db);
+  await ensureDevModels(h.db);
   dev = startDevModel(150);
 }, 60_000);
-afterAll(async () => {
-  dev.stop();
-  await db.close();
-});
+h.beforeClose(() => dev.stop());
 
 const LIVENESS_MS = 5000;
 
@@ -61,8 +56,8 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`rev
 
   beforeAll(async () => {
     shared = makeShared();
-    a = await startInstance(db, shared);
-    b = await startInstance(db, shared);
+    a = await startInstance(h.db, shared);
+    b = await startInstance(h.db, shared);
     a.deps.config.clerkWebhookSecret = secret;
   }, 30_000);
   afterAll(async () => {
@@ -72,8 +67,8 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`rev
   });
 
   async function sceneWithSession(): Promise<{ scene: SchoolScene; sessionRoom: string; sessionId: string; classRoom: string }> {
-    const scene = await makeSchoolScene(db.db);
-    const session = await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
+    const scene = await makeSchoolScene(h.db.db);
+    const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
     return { scene, sessionId: session.id, sessionRoom: `session:${session.id}`, classRoom: `class:${scene.cls.id}` };
   }
 
@@ -96,7 +91,7 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`rev
     });
     expect(late.status).toBe(401);
     expect(((await late.json()) as { error: { code: string } }).error.code).toBe("TICKET_INVALID");
-    const [row] = await db.db.select().from(users).where(eq(users.id, scene.teacher.id));
+    const [row] = await h.db.db.select().from(users).where(eq(users.id, scene.teacher.id));
     expect(row?.status).toBe("suspended");
   });
 
@@ -112,7 +107,7 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`rev
   test("a Clerk membership removal drops the rooms it granted on the other instance; the socket lives", async () => {
     const { scene, classRoom } = await sceneWithSession();
     const orgId = `org_${crypto.randomUUID().replaceAll("-", "")}`;
-    await db.db.update(groups).set({ clerkOrgId: orgId, clerkUpdatedAt: new Date(Date.now() - 60_000) }).where(eq(groups.id, scene.school.id));
+    await h.db.db.update(groups).set({ clerkOrgId: orgId, clerkUpdatedAt: new Date(Date.now() - 60_000) }).where(eq(groups.id, scene.school.id));
     const admin = await connect(b, scene.schoolAdmin);
     expect((await admin.request({ type: "subscribe", room: classRoom })).type).toBe("ack");
 
@@ -173,18 +168,17 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`rev
 
 describe("a revocation the bus cannot take", () => {
   test("does not fail the committed change: the call succeeds and the failure is logged", async () => {
-    const scene = await makeSchoolScene(db.db);
+    const scene = await makeSchoolScene(h.db.db);
     const node = createMemoryBus().node();
     const bus: Bus = {
       ...node,
       nodeId: node.nodeId,
       publish: (room, input) => (room === "system:access" ? Promise.reject(new Error("bus down")) : node.publish(room, input)),
     };
-    const deps = await testDeps(db, { bus });
-    const app = createApp(deps);
+    const { app, deps } = await h.withApp({ deps: { bus } });
     const res = await call(app, "DELETE", `/api/classes/${scene.cls.id}/members/${scene.otherStudent.id}`, { as: scene.teacher });
     expect(res.status).toBe(204);
-    const [member] = await db.db.select().from(classMembers).where(and(eq(classMembers.classId, scene.cls.id), eq(classMembers.userId, scene.otherStudent.id)));
+    const [member] = await h.db.db.select().from(classMembers).where(and(eq(classMembers.classId, scene.cls.id), eq(classMembers.userId, scene.otherStudent.id)));
     expect(member).toBeUndefined();
     expect(deps.logger.lines.some((l) => String(l.msg).startsWith("revocation publish failed"))).toBe(true);
   });
@@ -196,8 +190,8 @@ describe("the periodic re-check is the backstop", () => {
   let scene: SchoolScene;
   beforeAll(async () => {
     shared = memoryShared(dev.url);
-    quick = await startInstance(db, shared, { live: { recheckIntervalMs: 150 } });
-    scene = await makeSchoolScene(db.db);
+    quick = await startInstance(h.db, shared, { live: { recheckIntervalMs: 150 } });
+    scene = await makeSchoolScene(h.db.db);
   });
   afterAll(async () => {
     await quick.stop();
@@ -205,7 +199,7 @@ describe("the periodic re-check is the backstop", () => {
 
   test("a user suspended without any published revocation is still disconnected by the re-check", async () => {
     const student = await connect(quick, scene.student);
-    await db.db.update(users).set({ status: "suspended" }).where(eq(users.id, scene.student.id));
+    await h.db.db.update(users).set({ status: "suspended" }).where(eq(users.id, scene.student.id));
     expect((await student.waitClosed(LIVENESS_MS)).code).toBe(4001);
   });
 });

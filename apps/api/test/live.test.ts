@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { aiSettings, aiUsage, auditLog, classMembers, type DbHandle, extractions, messages, submissions, users } from "@raptscallions/db";
+import { aiSettings, aiUsage, auditLog, classMembers, extractions, messages, submissions, users } from "@raptscallions/db";
 import { makeAssignment, makeSchoolScene, makeSession, makeUser, type SchoolScene, unique } from "@raptscallions/db/testing";
 import { createJobRegistry } from "../src/jobs/index.ts";
 import { sweeperJob } from "../src/jobs/sweeper.ts";
@@ -7,7 +7,7 @@ import { and, eq } from "drizzle-orm";
 import { pinDevModel } from "./helpers/ai.ts";
 import { authHeader } from "./helpers/auth.ts";
 import { rawWebSocket } from "./helpers/raw-ws.ts";
-import { createTestDb } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import {
   assertContiguous,
   connect,
@@ -20,16 +20,14 @@ import {
   textFromDeltas,
 } from "./helpers/live.ts";
 
-let db: DbHandle;
+const h = useHarness();
 let dev: ReturnType<typeof startDevModel>;
 beforeAll(async () => {
-  db = await createTestDb();
-  await ensureDevModels(db);
+  await ensureDevModels(h.db);
   dev = startDevModel(150);
 }, 60_000);
-afterAll(async () => {
+h.beforeClose(async () => {
   dev.stop();
-  await db.close();
 });
 
 async function rest(instance: Instance, user: { clerkUserId: string | null }, method: string, path: string, body?: unknown) {
@@ -51,9 +49,9 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`liv
 
   beforeAll(async () => {
     shared = makeShared();
-    a = await startInstance(db, shared);
-    b = await startInstance(db, shared);
-    scene = await makeSchoolScene(db.db);
+    a = await startInstance(h.db, shared);
+    b = await startInstance(h.db, shared);
+    scene = await makeSchoolScene(h.db.db);
   }, 30_000);
   afterAll(async () => {
     await a.stop();
@@ -70,7 +68,7 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`liv
   async function finalRow(answerId: string, timeoutMs = 10_000) {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const [row] = await db.db.select().from(messages).where(eq(messages.id, answerId));
+      const [row] = await h.db.db.select().from(messages).where(eq(messages.id, answerId));
       if (row && row.state !== "streaming") return row;
       await Bun.sleep(25);
     }
@@ -132,8 +130,8 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`liv
   test("a late joiner gets the answer so far, then the tail", async () => {
     // A scene of its own paced at 30 tokens/s: the answer streams for seconds, so a teacher who
     // joins once its first delta is out joins mid-answer however loaded the machine is.
-    const paced = await makeSchoolScene(db.db);
-    await pinDevModel(db.db, paced.district.id, { model: { tokensPerSecond: 30 } });
+    const paced = await makeSchoolScene(h.db.db);
+    await pinDevModel(h.db.db, paced.district.id, { model: { tokensPerSecond: 30 } });
     const created = await rest(a, paced.student, "POST", "/api/sessions", { toolId: paced.tool.id, classId: paced.cls.id });
     expect(created.status).toBe(201);
     const sessionId = (created.body.session as { id: string }).id;
@@ -212,7 +210,7 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`liv
     const other = await connect(a, scene.otherStudent);
     expect(await other.request({ type: "subscribe", room: `session:${sessionId}` })).toMatchObject({ type: "error", code: "NOT_FOUND" });
     expect(await other.request({ type: "subscribe", room: `class:${scene.cls.id}` })).toMatchObject({ type: "error", code: "FORBIDDEN" });
-    const stranger = await connect(a, await makeUser(db.db));
+    const stranger = await connect(a, await makeUser(h.db.db));
     expect(await stranger.request({ type: "subscribe", room: `class:${scene.cls.id}` })).toMatchObject({ type: "error", code: "NOT_FOUND" });
     expect(await stranger.request({ type: "message.send", sessionId, clientMessageId: "s", content: "hi" })).toMatchObject({ type: "error", code: "NOT_FOUND" });
     // The connection lives after refusals.
@@ -251,7 +249,7 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`liv
     const busy = await student.request({ type: "message.send", sessionId, clientMessageId: "second", content: "And ADP?" });
     expect(busy).toMatchObject({ type: "error", code: "SESSION_BUSY" });
     await finalRow((first.result as { answerId: string }).answerId);
-    const rows = await db.db.select().from(messages).where(eq(messages.sessionId, sessionId));
+    const rows = await h.db.db.select().from(messages).where(eq(messages.sessionId, sessionId));
     expect(rows.filter((m) => m.role === "user")).toHaveLength(1);
     expect(rows.filter((m) => m.role === "assistant")).toHaveLength(1);
     student.close();
@@ -266,7 +264,7 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`liv
     const blocked = await finalRow((crisis.result as { answerId: string }).answerId);
     expect(blocked.state).toBe("complete");
     expect(blocked.meta.flags).toContain("blocked");
-    const [alert] = await db.db.select().from(extractions).where(and(eq(extractions.sessionId, sessionId), eq(extractions.isAlert, true)));
+    const [alert] = await h.db.db.select().from(extractions).where(and(eq(extractions.sessionId, sessionId), eq(extractions.isAlert, true)));
     expect(alert?.severity).toBe("critical");
     // The answer that was streaming finishes normally.
     expect((await finalRow((first.result as { answerId: string }).answerId)).state).toBe("complete");
@@ -313,8 +311,8 @@ describe("tickets, abuse and the sweeper", () => {
   let scene: SchoolScene;
   beforeAll(async () => {
     shared = memoryShared(dev.url);
-    a = await startInstance(db, shared, { live: { staleAfterMs: 300, sweepIntervalMs: 100, maxBufferedBytes: 256 * 1024 } });
-    scene = await makeSchoolScene(db.db);
+    a = await startInstance(h.db, shared, { live: { staleAfterMs: 300, sweepIntervalMs: 100, maxBufferedBytes: 256 * 1024 } });
+    scene = await makeSchoolScene(h.db.db);
   });
   afterAll(async () => {
     await a.stop();
@@ -338,10 +336,10 @@ describe("tickets, abuse and the sweeper", () => {
   });
 
   test("a teacher subscribes to every session of a large class at once without tripping the rate limit", async () => {
-    const local = await makeSchoolScene(db.db);
+    const local = await makeSchoolScene(h.db.db);
     const rooms: string[] = [];
     for (let i = 0; i < 60; i++) {
-      const session = await makeSession(db.db, { toolId: local.tool.id, studentId: local.student.id, groupId: local.department.id, classId: local.cls.id });
+      const session = await makeSession(h.db.db, { toolId: local.tool.id, studentId: local.student.id, groupId: local.department.id, classId: local.cls.id });
       rooms.push(`session:${session.id}`);
     }
     const teacher = await connect(a, local.teacher);
@@ -359,7 +357,7 @@ describe("tickets, abuse and the sweeper", () => {
   });
 
   test("a slow consumer is cut off with 4008 while others receive everything", async () => {
-    const session = await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
+    const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
     const room = `session:${session.id}`;
     const fast = await connect(a, scene.teacher);
     await fast.request({ type: "subscribe", room, lastOffset: 0 });
@@ -392,22 +390,22 @@ describe("tickets, abuse and the sweeper", () => {
   });
 
   test("a long-lived connection loses a room it may no longer see, and is closed when its user is deleted", async () => {
-    const quick = await startInstance(db, shared, { live: { recheckIntervalMs: 150 } });
-    const local = await makeSchoolScene(db.db);
+    const quick = await startInstance(h.db, shared, { live: { recheckIntervalMs: 150 } });
+    const local = await makeSchoolScene(h.db.db);
     const room = `class:${local.cls.id}`;
     const teacher = await connect(quick, local.teacher);
     expect((await teacher.request({ type: "subscribe", room })).type).toBe("ack");
-    await db.db.delete(classMembers).where(and(eq(classMembers.classId, local.cls.id), eq(classMembers.userId, local.teacher.id)));
+    await h.db.db.delete(classMembers).where(and(eq(classMembers.classId, local.cls.id), eq(classMembers.userId, local.teacher.id)));
     const revoked = await teacher.next((f) => f.type === "error" && (f.details as { room?: string } | undefined)?.room === room);
     expect(revoked.code).toBe("NOT_FOUND");
-    await db.db.update(users).set({ deletedAt: new Date(), status: "deleted" }).where(eq(users.id, local.teacher.id));
+    await h.db.db.update(users).set({ deletedAt: new Date(), status: "deleted" }).where(eq(users.id, local.teacher.id));
     expect((await teacher.waitClosed()).code).toBe(4001);
     await quick.stop();
   });
 
   test("crossing a group's monthly budget alert threshold is recorded once per month for its admins", async () => {
-    const local = await makeSchoolScene(db.db);
-    await db.db.insert(aiSettings).values({ groupId: local.district.id, monthlyBudgetUsd: 1, alertThreshold: 0.000001 });
+    const local = await makeSchoolScene(h.db.db);
+    await h.db.db.insert(aiSettings).values({ groupId: local.district.id, monthlyBudgetUsd: 1, alertThreshold: 0.000001 });
     const started = await rest(a, local.student, "POST", "/api/sessions", { toolId: local.tool.id, classId: local.cls.id });
     const sessionId = (started.body.session as { id: string }).id;
     for (const id of ["b1", "b2"]) {
@@ -415,7 +413,7 @@ describe("tickets, abuse and the sweeper", () => {
       expect(sent.status).toBe(201);
       await a.app.realtime.runner.settled((sent.body.answer as { id: string }).id);
     }
-    const rows = await db.db.select().from(auditLog).where(and(eq(auditLog.action, "ai.budget.threshold"), eq(auditLog.targetId, local.district.id)));
+    const rows = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, "ai.budget.threshold"), eq(auditLog.targetId, local.district.id)));
     expect(rows).toHaveLength(1);
     expect(rows[0]?.details).toMatchObject({ budgetUsd: 1 });
     const visible = await rest(a, local.districtAdmin, "GET", `/api/audit?action=ai.budget.threshold&groupId=${local.district.id}`);
@@ -424,11 +422,11 @@ describe("tickets, abuse and the sweeper", () => {
   });
 
   test("the sweeper finalises an answer a dead instance left streaming, and watchers are told", async () => {
-    const session = await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
+    const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
     const watcher = await connect(a, scene.teacher);
     await watcher.request({ type: "subscribe", room: `session:${session.id}`, lastOffset: 0 });
-    await db.db.insert(messages).values({ sessionId: session.id, seq: 1, role: "user", content: "Tell me about enzymes please" });
-    const [orphan] = await db.db
+    await h.db.db.insert(messages).values({ sessionId: session.id, seq: 1, role: "user", content: "Tell me about enzymes please" });
+    const [orphan] = await h.db.db
       .insert(messages)
       .values({ sessionId: session.id, seq: 2, role: "assistant", state: "streaming", content: "", streamOwner: "dead-instance", heartbeatAt: new Date(Date.now() - 60_000), meta: { model: "dev-tutor" } })
       .returning();
@@ -437,7 +435,7 @@ describe("tickets, abuse and the sweeper", () => {
     const room = `session:${session.id}`;
     const delta = (charOffset: number, text: string, messageId = orphanId) => a.deps.bus.publish(room, { type: "message.delta", payload: { messageId, charOffset, text } });
     const checkpointed = await delta(0, "Half an ans");
-    await db.db.update(messages).set({ content: "Half an ans", checkpointOffset: checkpointed.offset, checkpointEpoch: checkpointed.epoch }).where(eq(messages.id, orphanId));
+    await h.db.db.update(messages).set({ content: "Half an ans", checkpointOffset: checkpointed.offset, checkpointEpoch: checkpointed.epoch }).where(eq(messages.id, orphanId));
     await delta(11, "wer, then");
     await delta(0, "someone else's answer", crypto.randomUUID());
     await delta(20, " the rest");
@@ -449,13 +447,13 @@ describe("tickets, abuse and the sweeper", () => {
     const shown = textFromDeltas(watcher.frames, orphanId);
     expect(shown).toBe("Half an answer, then the rest");
     expect((told.payload as { message: { id: string; state: string; content: string } }).message).toMatchObject({ id: orphanId, state: "interrupted", content: shown });
-    expect((await db.db.select().from(messages).where(eq(messages.id, orphanId)))[0]?.content).toBe(shown);
+    expect((await h.db.db.select().from(messages).where(eq(messages.id, orphanId)))[0]?.content).toBe(shown);
     // The dead instance never wrote its usage row: the sweeper records an estimate.
     const deadline = Date.now() + 3000;
-    let usage = await db.db.select().from(aiUsage).where(eq(aiUsage.messageId, orphan?.id ?? ""));
+    let usage = await h.db.db.select().from(aiUsage).where(eq(aiUsage.messageId, orphan?.id ?? ""));
     while (usage.length === 0 && Date.now() < deadline) {
       await Bun.sleep(25);
-      usage = await db.db.select().from(aiUsage).where(eq(aiUsage.messageId, orphan?.id ?? ""));
+      usage = await h.db.db.select().from(aiUsage).where(eq(aiUsage.messageId, orphan?.id ?? ""));
     }
     expect(usage).toHaveLength(1);
     expect(usage[0]).toMatchObject({ status: "interrupted", estimated: true, model: "dev-tutor", outputTokens: 8, inputTokens: 7 });
@@ -464,23 +462,23 @@ describe("tickets, abuse and the sweeper", () => {
   });
 
   test("an assignment session respects its window and attempts", async () => {
-    const assignment = await makeAssignment(db.db, scene.cls.id, scene.tool.id, { maxAttempts: 1 });
+    const assignment = await makeAssignment(h.db.db, scene.cls.id, scene.tool.id, { maxAttempts: 1 });
     const start = await rest(a, scene.student, "POST", "/api/sessions", { assignmentId: assignment.id });
     expect(start.status).toBe(201);
     const again = await rest(a, scene.student, "POST", "/api/sessions", { assignmentId: assignment.id });
     expect(again.status).toBe(409);
     expect((again.body.error as { code: string }).code).toBe("ATTEMPTS_EXHAUSTED");
-    const closed = await makeAssignment(db.db, scene.cls.id, scene.tool.id, { closeAt: new Date(Date.now() - 1000) });
+    const closed = await makeAssignment(h.db.db, scene.cls.id, scene.tool.id, { closeAt: new Date(Date.now() - 1000) });
     const late = await rest(a, scene.student, "POST", "/api/sessions", { assignmentId: closed.id });
     expect((late.body.error as { code: string }).code).toBe("ASSIGNMENT_NOT_OPEN");
-    const notYet = await makeAssignment(db.db, scene.cls.id, scene.tool.id, { availableAt: new Date(Date.now() + 3600_000) });
+    const notYet = await makeAssignment(h.db.db, scene.cls.id, scene.tool.id, { availableAt: new Date(Date.now() + 3600_000) });
     expect(((await rest(a, scene.student, "POST", "/api/sessions", { assignmentId: notYet.id })).body.error as { code: string }).code).toBe("ASSIGNMENT_NOT_OPEN");
     const teacherTry = await rest(a, scene.teacher, "POST", "/api/sessions", { assignmentId: assignment.id });
     expect(teacherTry.status).toBe(403);
     const sessionId = (start.body.session as { id: string }).id;
     const submitted = await rest(a, scene.student, "POST", `/api/sessions/${sessionId}/submit`);
     expect(submitted.status).toBe(200);
-    const [sub] = await db.db.select().from(submissions).where(eq(submissions.sessionId, sessionId));
+    const [sub] = await h.db.db.select().from(submissions).where(eq(submissions.sessionId, sessionId));
     expect(sub?.state).toBe("submitted");
   });
 });

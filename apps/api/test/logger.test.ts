@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type DbHandle, users } from "@raptscallions/db";
+import { describe, expect, test } from "bun:test";
+import { users } from "@raptscallions/db";
 import { makeUser } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
 import { createLogger } from "../src/lib/logger.ts";
-import { createTestDb } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 
-let db: DbHandle;
-beforeAll(async () => {
-  db = await createTestDb();
-}, 60_000);
-afterAll(async () => {
-  await db.close();
-});
+const h = useHarness();
 
 /** The line a real logger writes for `err`, as text (what a log pipeline stores). */
 function logged(err: unknown): string {
@@ -32,10 +26,10 @@ async function failure(run: () => Promise<unknown>): Promise<unknown> {
 
 describe("failed queries in the log", () => {
   test("a unique violation logs the SQL and the database's code, never the values it carried", async () => {
-    const existing = await makeUser(db.db);
+    const existing = await makeUser(h.db.db);
     const email = `private.person.${crypto.randomUUID().slice(0, 8)}@example.org`;
     const err = await failure(() =>
-      db.db.insert(users).values({ clerkUserId: existing.clerkUserId, email, name: "Private Person Secretname" }),
+      h.db.db.insert(users).values({ clerkUserId: existing.clerkUserId, email, name: "Private Person Secretname" }),
     );
     // The thrown error itself does carry them: that is what must not reach the log.
     expect(String((err as Error).message)).toContain(email);
@@ -52,7 +46,7 @@ describe("failed queries in the log", () => {
 
   test("a value the driver quotes back in its own message is masked too", async () => {
     const email = `quoted.${crypto.randomUUID().slice(0, 8)}@example.org`;
-    const err = await failure(() => db.db.select().from(users).where(eq(users.id, email)));
+    const err = await failure(() => h.db.db.select().from(users).where(eq(users.id, email)));
     const line = logged(err);
     const parsed = JSON.parse(line) as { err: { cause?: { code?: string; message?: string } } };
     expect(parsed.err.cause?.code).toBe("22P02");

@@ -1,36 +1,34 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { aiUsage, type DbHandle, groups, messages, toolVersions, users } from "@raptscallions/db";
+import { aiUsage, groups, messages, toolVersions, users } from "@raptscallions/db";
 import { makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
 import { DEFAULT_SELF_HARM_REPLY } from "@raptscallions/modules";
 import { and, eq } from "drizzle-orm";
-import { createTestDb } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import { connect, ensureDevModels, type Instance, memoryShared, startInstance } from "./helpers/live.ts";
 import { eventually, findingsOf, rest, startScriptedUpstream, transports } from "./modules-helpers.ts";
 
-let db: DbHandle;
+const h = useHarness();
 let upstream: ReturnType<typeof startScriptedUpstream>;
 let a: Instance;
 let b: Instance;
 
 beforeAll(async () => {
-  db = await createTestDb();
-  await ensureDevModels(db);
+  await ensureDevModels(h.db);
   upstream = startScriptedUpstream();
   // Two instances sharing one in-process bus: a teacher on B must see what happens on A.
   const shared = memoryShared(upstream.url);
-  a = await startInstance(db, shared);
-  b = await startInstance(db, shared);
+  a = await startInstance(h.db, shared);
+  b = await startInstance(h.db, shared);
 }, 60_000);
-afterAll(async () => {
+h.beforeClose(async () => {
   await a.stop();
   await b.stop();
   upstream.stop();
-  await db.close();
 });
 
 async function newScene(): Promise<SchoolScene> {
-  const scene = await makeSchoolScene(db.db);
-  await db.db.update(users).set({ givenName: "Maya", familyName: "Okafor", name: "Maya Okafor" }).where(eq(users.id, scene.student.id));
+  const scene = await makeSchoolScene(h.db.db);
+  await h.db.db.update(users).set({ givenName: "Maya", familyName: "Okafor", name: "Maya Okafor" }).where(eq(users.id, scene.student.id));
   return scene;
 }
 
@@ -47,7 +45,7 @@ async function send(scene: SchoolScene, sessionId: string, content: string, on: 
   expect(res.status).toBe(201);
   const { message, answer } = res.body as { message: { id: string; content: string }; answer: { id: string } };
   const final = await eventually(async () => {
-    const [row] = await db.db.select().from(messages).where(eq(messages.id, answer.id));
+    const [row] = await h.db.db.select().from(messages).where(eq(messages.id, answer.id));
     return row && row.state !== "streaming" ? row : undefined;
   }, "the answer to finish");
   return { messageId: message.id, stored: message.content, answer: final };
@@ -59,8 +57,8 @@ for (const [name, makeShared, skip] of transports(() => upstream.url)) describe.
   let two: Instance;
   beforeAll(async () => {
     shared = makeShared();
-    one = await startInstance(db, shared);
-    two = await startInstance(db, shared);
+    one = await startInstance(h.db, shared);
+    two = await startInstance(h.db, shared);
   });
   afterAll(async () => {
     await one.stop();
@@ -71,11 +69,11 @@ for (const [name, makeShared, skip] of transports(() => upstream.url)) describe.
   test("a blocked turn never reaches the gateway; its alert reaches a teacher on another instance with the escalation list", async () => {
     const scene = await newScene();
     // Escalation lists accumulate down the layers: the school's lead and the tool's counsellor.
-    await db.db
+    await h.db.db
       .update(groups)
       .set({ settings: { modules: { "safety-filter": { escalation: [scene.schoolAdmin.id] } } } })
       .where(eq(groups.id, scene.school.id));
-    await db.db
+    await h.db.db
       .update(toolVersions)
       .set({ definition: { systemPrompt: "Tutor", modules: { "safety-filter": { escalation: [scene.districtAdmin.id] } } } })
       .where(eq(toolVersions.toolId, scene.tool.id));
@@ -89,7 +87,7 @@ for (const [name, makeShared, skip] of transports(() => upstream.url)) describe.
     const payload = (alert.payload as { alert: Record<string, unknown> }).alert;
 
     expect(upstream.requests.length).toBe(before);
-    expect(await db.db.select().from(aiUsage).where(eq(aiUsage.sessionId, sessionId))).toHaveLength(0);
+    expect(await h.db.db.select().from(aiUsage).where(eq(aiUsage.sessionId, sessionId))).toHaveLength(0);
     expect(turn.answer.state).toBe("complete");
     expect(turn.answer.content).toBe(DEFAULT_SELF_HARM_REPLY);
     expect(turn.answer.meta.flags).toContain("blocked");
@@ -98,7 +96,7 @@ for (const [name, makeShared, skip] of transports(() => upstream.url)) describe.
     expect(payload.escalateTo).toEqual(expect.arrayContaining([scene.schoolAdmin.id, scene.districtAdmin.id]));
     expect(String(payload.message)).not.toContain("kill myself");
 
-    const rows = await findingsOf(db, sessionId);
+    const rows = await findingsOf(h.db, sessionId);
     const safety = rows.find((r) => r.module === "safety-filter");
     expect(safety).toMatchObject({ messageId: turn.messageId, classId: scene.cls.id, groupId: scene.department.id, isAlert: true, kind: "self-harm" });
     expect(safety?.data.escalateTo).toEqual(expect.arrayContaining([scene.schoolAdmin.id, scene.districtAdmin.id]));
@@ -137,15 +135,15 @@ describe("content modules on the live path", () => {
     expect(last?.content).toContain("[email]");
     // By default the school keeps the redacted text too.
     expect(turn.stored).toBe(last?.content ?? "x");
-    const [stored] = await db.db.select().from(messages).where(eq(messages.id, turn.messageId));
+    const [stored] = await h.db.db.select().from(messages).where(eq(messages.id, turn.messageId));
     expect(stored?.meta.redacted).toBe(true);
-    const rows = await findingsOf(db, sessionId);
+    const rows = await findingsOf(h.db, sessionId);
     expect(rows.find((r) => r.kind === "pii-redacted")).toMatchObject({ isAlert: false, messageId: turn.messageId });
   });
 
   test("a school that keeps originals stores them, yet the provider only ever sees redacted history", async () => {
     const scene = await newScene();
-    await db.db
+    await h.db.db
       .update(groups)
       .set({ settings: { modules: { "pii-filter": { storeOriginal: true } } } })
       .where(eq(groups.id, scene.school.id));
@@ -192,7 +190,7 @@ describe("content modules on the live path", () => {
     const final = await teacher.next(
       (f) => f.type === "event" && f.event === "struggle" && (f.payload as { isAlert: boolean; level: string }).level === "struggling" && f !== struggling,
     );
-    const rows = await findingsOf(db, sessionId);
+    const rows = await findingsOf(h.db, sessionId);
     const endRow = rows.find((r) => r.data.phase === "session-end");
     expect(endRow).toMatchObject({ module: "struggle-detector", messageId: null, classId: scene.cls.id });
     expect((final.payload as { findingId: string }).findingId).toBe(endRow?.id ?? "x");
@@ -228,7 +226,7 @@ describe("content modules on the live path", () => {
     expect((await rest(a, scene.districtAdmin, "GET", trail)).body.items).toHaveLength(3);
 
     // Teachers and students cannot read the trail, admins elsewhere see none of it, and no token is a 401.
-    const other = await makeSchoolScene(db.db);
+    const other = await makeSchoolScene(h.db.db);
     for (const user of [scene.teacher, scene.student]) {
       const res = await rest(a, user, "GET", trail);
       expect(res.status).toBe(403);
@@ -244,14 +242,14 @@ describe("content modules on the live path", () => {
 describe("module settings", () => {
   test("a group can switch a module off for its subtree, and a tool can switch it back on", async () => {
     const scene = await newScene();
-    await db.db
+    await h.db.db
       .update(groups)
       .set({ settings: { modules: { "pii-filter": { enabled: false } } } })
       .where(eq(groups.id, scene.district.id));
     const off = await send(scene, await startSession(scene), "write to me at maya.okafor@example.com");
     expect(off.stored).toContain("maya.okafor@example.com");
 
-    await db.db
+    await h.db.db
       .update(toolVersions)
       .set({ definition: { systemPrompt: "Tutor", modules: { "pii-filter": { enabled: true } } } })
       .where(and(eq(toolVersions.toolId, scene.tool.id), eq(toolVersions.version, 1)));
@@ -261,7 +259,7 @@ describe("module settings", () => {
 
   test("an invalid stored layer is ignored and logged, not fatal, and safety stays on", async () => {
     const scene = await newScene();
-    await db.db
+    await h.db.db
       .update(groups)
       .set({ settings: { modules: { "safety-filter": { enabled: false, blockAt: "nonsense" } } } })
       .where(eq(groups.id, scene.school.id));

@@ -4,44 +4,42 @@
  * clean, timeout, error, malformed, fail-closed hold, guard-model mode, per-group thresholds, no
  * client — and that a message the rules block is never sent to the moderation endpoint either.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type DbHandle, groups, users } from "@raptscallions/db";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { groups, users } from "@raptscallions/db";
 import { makeSchoolScene } from "@raptscallions/db/testing";
 import { DEFAULT_BLOCK_REPLY, DEFAULT_HOLD_REPLY, DEFAULT_SELF_HARM_REPLY } from "@raptscallions/modules";
 import { eq } from "drizzle-orm";
-import { createTestDb } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import { ensureDevModels, type Instance, memoryShared, startInstance } from "./helpers/live.ts";
 import { findingsOf, startScriptedUpstream, studentChat } from "./modules-helpers.ts";
 
-let db: DbHandle;
+const h = useHarness();
 let upstream: ReturnType<typeof startScriptedUpstream>;
 let api: Instance;
 let noClient: Instance;
 
 beforeAll(async () => {
-  db = await createTestDb();
-  await ensureDevModels(db);
+  await ensureDevModels(h.db);
   upstream = startScriptedUpstream();
   const shared = memoryShared(upstream.url);
-  api = await startInstance(db, shared);
-  noClient = await startInstance(db, shared, { overrides: { moderation: undefined } });
+  api = await startInstance(h.db, shared);
+  noClient = await startInstance(h.db, shared, { overrides: { moderation: undefined } });
 }, 60_000);
-afterAll(async () => {
+h.beforeClose(async () => {
   await api.stop();
   await noClient.stop();
   upstream.stop();
-  await db.close();
 });
 
 /** A fresh school whose settings turn the moderation stage on with `moderation` on top of the defaults. */
 async function chatWith(moderation: Record<string, unknown>, on: Instance = api) {
-  const scene = await makeSchoolScene(db.db);
-  await db.db.update(users).set({ givenName: "Maya", familyName: "Okafor", name: "Maya Okafor" }).where(eq(users.id, scene.student.id));
-  await db.db
+  const scene = await makeSchoolScene(h.db.db);
+  await h.db.db.update(users).set({ givenName: "Maya", familyName: "Okafor", name: "Maya Okafor" }).where(eq(users.id, scene.student.id));
+  await h.db.db
     .update(groups)
     .set({ settings: { modules: { "safety-filter": { moderation: { enabled: true, model: "dev-moderation", budgetMs: 300, ...moderation } } } } })
     .where(eq(groups.id, scene.school.id));
-  const chat = studentChat(db, on, scene);
+  const chat = studentChat(h.db, on, scene);
   await chat.start();
   return chat;
 }
@@ -51,7 +49,7 @@ async function turn(chat: ReturnType<typeof studentChat>, text: string) {
   const tutor = upstream.requests.length;
   const moderation = upstream.moderationRequests.length;
   const result = await chat.say(text);
-  const findings = (await findingsOf(db, chat.sessionId)).filter((f) => f.messageId === result.message.id);
+  const findings = (await findingsOf(h.db, chat.sessionId)).filter((f) => f.messageId === result.message.id);
   return {
     ...result,
     findings,
@@ -148,8 +146,8 @@ describe("moderation stage on the live path", () => {
   });
 
   test("moderation is off unless a layer turns it on", async () => {
-    const scene = await makeSchoolScene(db.db);
-    const chat = studentChat(db, api, scene);
+    const scene = await makeSchoolScene(h.db.db);
+    const chat = studentChat(h.db, api, scene);
     await chat.start();
     const t = await turn(chat, "plain question [mod:self-harm]");
     expect(t.moderationCalls).toHaveLength(0);

@@ -4,28 +4,26 @@
  * a moderation-stage block and a fail-closed hold), over several turns, against a recording
  * OpenAI-compatible upstream on a real port.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type DbHandle, groups, messages, users } from "@raptscallions/db";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { groups, messages, users } from "@raptscallions/db";
 import { makeSchoolScene } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
-import { createTestDb } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import { ensureDevModels, type Instance, memoryShared, startInstance } from "./helpers/live.ts";
 import { startScriptedUpstream, studentChat } from "./modules-helpers.ts";
 
-let db: DbHandle;
+const h = useHarness();
 let upstream: ReturnType<typeof startScriptedUpstream>;
 let api: Instance;
 
 beforeAll(async () => {
-  db = await createTestDb();
-  await ensureDevModels(db);
+  await ensureDevModels(h.db);
   upstream = startScriptedUpstream();
-  api = await startInstance(db, memoryShared(upstream.url));
+  api = await startInstance(h.db, memoryShared(upstream.url));
 }, 60_000);
-afterAll(async () => {
+h.beforeClose(async () => {
   await api.stop();
   upstream.stop();
-  await db.close();
 });
 
 const MODERATION_ON = { enabled: true, model: "dev-moderation", budgetMs: 2000 };
@@ -56,10 +54,10 @@ const cases: { kind: string; text: string; modules?: Record<string, unknown>; fl
 
 describe("withheld turns never reach a provider", () => {
   test.each(cases)("$kind: not on its turn, and never as later history", async ({ text, modules, flag }) => {
-    const scene = await makeSchoolScene(db.db);
-    await db.db.update(users).set({ givenName: "Sam", familyName: "Rivera", name: "Sam Rivera" }).where(eq(users.id, scene.student.id));
-    if (modules) await db.db.update(groups).set({ settings: { modules } }).where(eq(groups.id, scene.school.id));
-    const chat = studentChat(db, api, scene);
+    const scene = await makeSchoolScene(h.db.db);
+    await h.db.db.update(users).set({ givenName: "Sam", familyName: "Rivera", name: "Sam Rivera" }).where(eq(users.id, scene.student.id));
+    if (modules) await h.db.db.update(groups).set({ settings: { modules } }).where(eq(groups.id, scene.school.id));
+    const chat = studentChat(h.db, api, scene);
     await chat.start();
     // A letter first, so the ref is never an all-digit run a PII rule could take for a number.
     const ref = `r${crypto.randomUUID().slice(0, 8)}`;
@@ -94,7 +92,7 @@ describe("withheld turns never reach a provider", () => {
     expect(last?.messages.filter((m) => m.role === "assistant")).toHaveLength(2);
 
     // The withheld rows stay in the record for the school: only the provider never sees them.
-    const rows = await db.db.select().from(messages).where(eq(messages.sessionId, chat.sessionId));
+    const rows = await h.db.db.select().from(messages).where(eq(messages.sessionId, chat.sessionId));
     expect(rows).toHaveLength(8);
   });
 });

@@ -1,13 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { createGroupBodySchema, createToolBodySchema, groupSchema, idParamSchema, pageQuerySchema } from "@raptscallions/core";
-import type { DbHandle } from "@raptscallions/db";
 import { Hono } from "hono";
 import { z } from "zod";
-import { createApp } from "../src/app.ts";
 import { requireUser } from "../src/auth/middleware.ts";
 import { type RouteDoc, routeDocOf } from "../src/openapi/describe.ts";
 import { buildOpenApiDocument, describeRoute, jsonBody, pathParams, queryParams, toOpenApiPath } from "../src/openapi/index.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import { type Fixture, fixtureBody, makeRestFixtures, pathOf } from "./helpers/rest-fixtures.ts";
 
 type Op = {
@@ -21,25 +19,18 @@ type Op = {
 };
 type Doc = { openapi: string; paths: Record<string, Record<string, Op>>; components: Record<string, Record<string, unknown>> };
 
-let db: DbHandle;
-let app: ReturnType<typeof createApp>;
+// The embedded dev model mounted too, so its routes are held to the same rules.
+const h = useHarness({ deps: (base) => ({ config: { ...base.config, devModel: { tokensPerSecond: 1000, apiKey: "dev-model-key" } } }) });
 let doc: Doc;
 let fixtures: Record<string, Fixture>;
 let headersOf: Awaited<ReturnType<typeof makeRestFixtures>>["headersOf"];
 
 beforeAll(async () => {
-  db = await createTestDb();
-  const deps = await testDeps(db);
-  // The embedded dev model mounted too, so its routes are held to the same rules.
-  app = createApp({ ...deps, config: { ...deps.config, devModel: { tokensPerSecond: 1000, apiKey: "dev-model-key" } } });
-  const res = await app.request("/openapi.json");
+  const res = await h.app.request("/openapi.json");
   expect(res.status).toBe(200);
   doc = (await res.json()) as Doc;
-  ({ fixtures, headersOf } = await makeRestFixtures(db, app));
+  ({ fixtures, headersOf } = await makeRestFixtures(h.db, h.app));
 }, 120_000);
-afterAll(async () => {
-  await db.close();
-});
 
 /**
  * Operations anyone may call without a session token: probes and docs, the socket (its ticket is
@@ -62,7 +53,7 @@ const stripMeta = (s: Record<string, unknown>) => {
 describe("GET /openapi.json", () => {
   test("is OpenAPI 3.1 and holds exactly the routes mounted on the app", () => {
     expect(doc.openapi).toBe("3.1.0");
-    const mounted = new Set(app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${toOpenApiPath(r.path)}`));
+    const mounted = new Set(h.app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${toOpenApiPath(r.path)}`));
     expect(mounted.size).toBeGreaterThan(70);
     const documented = new Set(operations().map(({ path, method }) => `${method.toUpperCase()} ${path}`));
     expect([...mounted].filter((r) => !documented.has(r))).toEqual([]);
@@ -114,7 +105,7 @@ describe("GET /openapi.json", () => {
 
   test("every success status an operation answers is documented, with a body its documented schema accepts", async () => {
     const docs = new Map<string, RouteDoc>();
-    for (const r of app.routes) {
+    for (const r of h.app.routes) {
       const d = routeDocOf(r.handler);
       if (d) docs.set(`${r.method} ${toOpenApiPath(r.path)}`, d);
     }
@@ -131,7 +122,7 @@ describe("GET /openapi.json", () => {
         const body = fixtureBody(fx);
         const headers: Record<string, string> = { ...headersOf[fx.as] };
         if (body) headers["content-type"] = body.type;
-        const res = await app.request(pathOf(label, fx.params, fx.query), { method: label.split(" ")[0], headers, body: body?.text as BodyInit | undefined });
+        const res = await h.app.request(pathOf(label, fx.params, fx.query), { method: label.split(" ")[0], headers, body: body?.text as BodyInit | undefined });
         // Read every body, so no streamed file is left open.
         const text = await res.text();
         if (res.status === 409) conflicted.add(label);
@@ -197,7 +188,7 @@ describe("GET /openapi.json", () => {
 
 describe("GET /docs", () => {
   test("a self-contained page under a CSP that allows nothing it does not need", async () => {
-    const res = await app.request("/docs");
+    const res = await h.app.request("/docs");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
     const csp = res.headers.get("content-security-policy") ?? "";

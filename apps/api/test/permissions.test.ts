@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { aiSettings, type DbHandle, submissions } from "@raptscallions/db";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { aiSettings, submissions } from "@raptscallions/db";
 import {
   addClassMember,
   addGroupMember,
@@ -12,9 +12,8 @@ import {
   unique,
 } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
-import { createApp } from "../src/app.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
-import { type Caller, call, errorCode, type Method } from "./helpers/security.ts";
+import { useHarness } from "./helpers/harness.ts";
+import { type Caller, errorCode, type Method } from "./helpers/security.ts";
 
 /**
  * Roles × resources × actions on every route of the management API. The scene: one district
@@ -25,8 +24,7 @@ const ROLES = ["sys", "dAdmin", "s1Admin", "s2Admin", "teacherA", "teacherB", "s
 type Role = (typeof ROLES)[number];
 type Row = { id: string };
 
-let db: DbHandle;
-let app: ReturnType<typeof createApp>;
+const h = useHarness();
 const who = {} as Record<Role, Caller & { id: string }>;
 const S = {} as {
   district: Row & { path: string };
@@ -50,9 +48,7 @@ const S = {} as {
 };
 
 beforeAll(async () => {
-  db = await createTestDb();
-  app = createApp(await testDeps(db));
-  const d = db.db;
+  const d = h.db.db;
   for (const role of ROLES) who[role] = await makeUser(d, { isSystemAdmin: role === "sys" });
   S.district = await makeGroup(d, { kind: "district" });
   S.s1 = await makeGroup(d, { kind: "school", parent: S.district as never });
@@ -88,12 +84,9 @@ beforeAll(async () => {
   S.subC = await sub(S.asgC.id, who.studentC.id);
   S.model = await makeModel(d);
   // Audit entries in both schools, written through the API.
-  await call(app, "PATCH", `/api/groups/${S.s1.id}`, { as: who.s1Admin, body: { settings: { marker: "s1" } } });
-  await call(app, "PATCH", `/api/groups/${S.s2.id}`, { as: who.s2Admin, body: { settings: { marker: "s2" } } });
+  await h.as(who.s1Admin).patch(`/api/groups/${S.s1.id}`, { settings: { marker: "s1" } });
+  await h.as(who.s2Admin).patch(`/api/groups/${S.s2.id}`, { settings: { marker: "s2" } });
 }, 120_000);
-afterAll(async () => {
-  await db.close();
-});
 
 /** Expected statuses: `ok` roles get `status`, `forbidden` roles 403, everyone else 404. */
 function expectFor(status: number, ok: readonly Role[], forbidden: readonly Role[] = []): Record<Role, number> {
@@ -123,11 +116,11 @@ interface Cell {
   after?: () => Promise<void>;
 }
 
-const freshUser = async () => (await makeUser(db.db)).id;
+const freshUser = async () => (await makeUser(h.db.db)).id;
 /** A user in the district (a member of the other school) who is not yet in S1: enrolable there. */
 const districtUser = async () => {
   const id = await freshUser();
-  await addGroupMember(db.db, S.s2.id, id, "member");
+  await addGroupMember(h.db.db, S.s2.id, id, "member");
   return id;
 };
 const groupsVisible: Record<Role, () => string[]> = {
@@ -221,7 +214,7 @@ const cells: Cell[] = [
     name: "DELETE /api/groups/:S1/members/:userId",
     request: async () => {
       const id = await freshUser();
-      await addGroupMember(db.db, S.s1.id, id, "member");
+      await addGroupMember(h.db.db, S.s1.id, id, "member");
       return { method: "DELETE", path: `/api/groups/${S.s1.id}/members/${id}` };
     },
     expect: expectFor(204, S1_ADMINS, S1_VIEWERS),
@@ -243,10 +236,10 @@ const cells: Cell[] = [
   {
     name: "POST /api/classes/:id/archive (a class like A)",
     request: async () => {
-      const cls = await makeClass(db.db, S.dept.id);
-      await addClassMember(db.db, cls.id, who.teacherA.id, "teacher");
-      await addClassMember(db.db, cls.id, who.studentA1.id, "student");
-      await addClassMember(db.db, cls.id, who.studentA2.id, "student");
+      const cls = await makeClass(h.db.db, S.dept.id);
+      await addClassMember(h.db.db, cls.id, who.teacherA.id, "teacher");
+      await addClassMember(h.db.db, cls.id, who.studentA1.id, "student");
+      await addClassMember(h.db.db, cls.id, who.studentA2.id, "student");
       return { method: "POST", path: `/api/classes/${cls.id}/archive` };
     },
     expect: expectFor(200, CLASS_A_STAFF, CLASS_A_STUDENTS),
@@ -266,7 +259,7 @@ const cells: Cell[] = [
     name: "DELETE /api/classes/:A/members/:userId",
     request: async () => {
       const id = await freshUser();
-      await addClassMember(db.db, S.classA.id, id, "student");
+      await addClassMember(h.db.db, S.classA.id, id, "student");
       return { method: "DELETE", path: `/api/classes/${S.classA.id}/members/${id}` };
     },
     expect: expectFor(204, CLASS_A_STAFF, CLASS_A_STUDENTS),
@@ -294,7 +287,7 @@ const cells: Cell[] = [
   { name: "GET /api/tools/:S1tool/versions/1", request: () => ({ method: "GET", path: `/api/tools/${S.toolS1.id}/versions/1` }), expect: expectFor(200, [...S1_ADMINS, "teacherA", "teacherB"], CLASS_A_STUDENTS) },
   {
     name: "POST /api/tools/:id/archive (teacherA's S1 tool)",
-    request: async () => ({ method: "POST", path: `/api/tools/${(await makeTool(db.db, S.s1.id, { createdBy: who.teacherA.id })).id}/archive` }),
+    request: async () => ({ method: "POST", path: `/api/tools/${(await makeTool(h.db.db, S.s1.id, { createdBy: who.teacherA.id })).id}/archive` }),
     expect: expectFor(200, [...S1_ADMINS, "teacherA"], ["teacherB", ...CLASS_A_STUDENTS]),
   },
   // ── assignments ─────────────────────────────────────────────────────────
@@ -314,7 +307,7 @@ const cells: Cell[] = [
   { name: "PATCH /api/assignments/:A", request: () => ({ method: "PATCH", path: `/api/assignments/${S.asgA.id}`, body: { instructions: "Read chapter 1" } }), expect: expectFor(200, CLASS_A_STAFF, CLASS_A_STUDENTS) },
   {
     name: "DELETE /api/assignments/:id (in A)",
-    request: async () => ({ method: "DELETE", path: `/api/assignments/${(await makeAssignment(db.db, S.classA.id, S.toolS1.id)).id}` }),
+    request: async () => ({ method: "DELETE", path: `/api/assignments/${(await makeAssignment(h.db.db, S.classA.id, S.toolS1.id)).id}` }),
     expect: expectFor(204, CLASS_A_STAFF, CLASS_A_STUDENTS),
   },
   // ── submissions ─────────────────────────────────────────────────────────
@@ -337,7 +330,7 @@ const cells: Cell[] = [
   {
     name: "PUT /api/ai/settings/system",
     request: async () => {
-      const [current] = await db.db.select().from(aiSettings).where(eq(aiSettings.isSystem, true));
+      const [current] = await h.db.db.select().from(aiSettings).where(eq(aiSettings.isSystem, true));
       // Re-put what is there (the row is shared on a shared Postgres), so the call changes nothing.
       return {
         method: "PUT",
@@ -367,7 +360,7 @@ for (const cell of cells) {
       const status = cell.expect[role];
       test(`${role} → ${status}`, async () => {
         const req = await cell.request(role);
-        const res = await call<{ items?: Record<string, unknown>[] }>(app, req.method, req.path, { as: who[role], body: req.body });
+        const res = await h.as(who[role]).request<{ items?: Record<string, unknown>[] }>(req.method, req.path, { body: req.body });
         expect(res.status).toBe(status);
         if (status === 403) expect(errorCode(res.body)).toBe("FORBIDDEN");
         if (status === 404) expect(errorCode(res.body)).toBe("NOT_FOUND");
@@ -377,7 +370,7 @@ for (const cell of cells) {
           // Follow the cursor to the end: a system admin on a shared database sees everyone's rows.
           let cursor = (res.body as { nextCursor?: string | null }).nextCursor ?? null;
           for (let pages = 0; cursor && pages < 500; pages += 1) {
-            const next = await call<{ items: Record<string, unknown>[]; nextCursor: string | null }>(app, req.method, `${req.path}&cursor=${cursor}`, { as: who[role] });
+            const next = await h.as(who[role]).request<{ items: Record<string, unknown>[]; nextCursor: string | null }>(req.method, `${req.path}&cursor=${cursor}`);
             expect(next.status).toBe(200);
             items.push(...next.body.items);
             cursor = next.body.nextCursor;
@@ -398,7 +391,7 @@ for (const cell of cells) {
 
 describe("audit scoping (no leak across schools)", () => {
   const groupIdsOf = async (role: Role) => {
-    const res = await call<{ items: { groupId: string | null; targetId: string | null }[] }>(app, "GET", "/api/audit?limit=200&action=group.update", { as: who[role] });
+    const res = await h.as(who[role]).get<{ items: { groupId: string | null; targetId: string | null }[] }>("/api/audit?limit=200&action=group.update");
     expect(res.status).toBe(200);
     return res.body.items.map((e) => e.groupId);
   };

@@ -1,19 +1,17 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { DbHandle } from "@raptscallions/db";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { makeGroup, makeUser } from "@raptscallions/db/testing";
 import type { Server } from "bun";
-import { createApp } from "../src/app.ts";
 import { bunServeOptions } from "../src/bun-serve.ts";
 import { attachServer } from "../src/realtime/bun.ts";
 import { authHeader } from "./helpers/auth.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 
 /**
  * With the production `Bun.serve` options, an over-size body is answered by the app's own limit
  * in the error envelope — never by Bun's bare, empty 413 — whatever the path, with or without a
  * Content-Length.
  */
-let db: DbHandle;
+const h = useHarness({ deps: (base) => ({ config: { ...base.config, bodyLimitBytes: 1024 * 1024, uploadLimitBytes: 2 * 1024 * 1024 } }) });
 let server: Server<unknown>;
 let base: string;
 let admin: Record<string, string>;
@@ -21,19 +19,16 @@ let groupId: string;
 const TWENTY_MB = 20 * 1024 * 1024;
 
 beforeAll(async () => {
-  db = await createTestDb();
-  const deps = await testDeps(db);
-  const app = createApp({ ...deps, config: { ...deps.config, bodyLimitBytes: 1024 * 1024, uploadLimitBytes: 2 * 1024 * 1024 } });
+  const { app, deps } = h;
   server = Bun.serve({ port: 0, hostname: "127.0.0.1", ...bunServeOptions(app, deps) }) as Server<unknown>;
   attachServer(app.realtime, server as never);
   base = `http://127.0.0.1:${server.port}`;
-  const user = await makeUser(db.db, { isSystemAdmin: true });
+  const user = await makeUser(h.db.db, { isSystemAdmin: true });
   admin = await authHeader(user);
-  groupId = (await makeGroup(db.db)).id;
+  groupId = (await makeGroup(h.db.db)).id;
 }, 60_000);
-afterAll(async () => {
+h.beforeClose(async () => {
   server.stop(true);
-  await db.close();
 });
 
 async function expect413(res: Response) {

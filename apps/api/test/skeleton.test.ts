@@ -1,21 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { DbHandle } from "@raptscallions/db";
+import { describe, expect, test } from "bun:test";
 import { z } from "zod";
-import { createApp } from "../src/app.ts";
 import { jsonBody } from "../src/http/validate.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { type DepsOverrides, useHarness } from "./helpers/harness.ts";
 
-let db: DbHandle;
-beforeAll(async () => {
-  db = await createTestDb();
-});
-afterAll(async () => {
-  await db.close();
-});
+const h = useHarness();
 
-async function appWithEcho(overrides: Parameters<typeof testDeps>[1] = {}) {
-  const deps = await testDeps(db, overrides);
-  const app = createApp(deps);
+async function appWithEcho(overrides: DepsOverrides = {}) {
+  const { app, deps } = await h.withApp({ deps: overrides });
   // A JSON route exercising the shared validation path every real route uses.
   app.post("/api/_echo", jsonBody(z.object({ name: z.string().min(1) })), (c) => c.json(c.req.valid("json"), 200));
   return { app, deps };
@@ -70,9 +61,7 @@ describe("health and readiness", () => {
   });
 
   test("GET /metrics requires the bearer token when one is configured", async () => {
-    const deps = await testDeps(db);
-    deps.config.metricsToken = "s3cret";
-    const app = createApp(deps);
+    const { app } = await h.withApp({ deps: (base) => ({ config: { ...base.config, metricsToken: "s3cret" } }) });
     await expectError(await app.request("/metrics"), 401, "UNAUTHENTICATED");
     const ok = await app.request("/metrics", { headers: { authorization: "Bearer s3cret" } });
     expect(ok.status).toBe(200);

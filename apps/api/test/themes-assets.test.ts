@@ -1,15 +1,14 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createDirectoryBlobStore } from "@raptscallions/blob";
 import type { ResolvedTheme, ThemeAsset, ThemeAssetUploadResponse } from "@raptscallions/core";
-import { auditLog, type DbHandle, groups, themeAssets } from "@raptscallions/db";
+import { auditLog, groups, themeAssets } from "@raptscallions/db";
 import { and, eq } from "drizzle-orm";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ascii, exifWithGps, jpegSegment, jpegWith, png as pngWith, pngChunk } from "@raptscallions/blob/testing";
-import { createApp } from "../src/app.ts";
 import { authHeader } from "./helpers/auth.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { type TestApp, useHarness } from "./helpers/harness.ts";
 import {
   concatBytes,
   fileForm,
@@ -22,30 +21,24 @@ import {
   SVG_WITH_SCRIPT,
 } from "./themes-fixtures.ts";
 
-let db: DbHandle;
-beforeAll(async () => {
-  db = await createTestDb();
-}, 60_000);
-afterAll(async () => {
-  await db.close();
-});
+const h = useHarness();
 
 const UPLOAD_LIMIT = 64 * 1024;
 
 /** An app on a fresh blob directory (so "nothing stored" can be checked by listing it). */
 async function setup(uploadLimitBytes = UPLOAD_LIMIT) {
   const root = mkdtempSync(join(tmpdir(), "rapt-theme-blobs-"));
-  const deps = await testDeps(db, { blob: createDirectoryBlobStore({ root }) });
-  deps.config.uploadLimitBytes = uploadLimitBytes;
-  const app = createApp(deps);
-  const tree = await makeFourLevelTree(db.db);
+  const { app, deps } = await h.withApp({
+    deps: (base) => ({ blob: createDirectoryBlobStore({ root }), config: { ...base.config, uploadLimitBytes } }),
+  });
+  const tree = await makeFourLevelTree(h.db.db);
   return { app, root, deps, tree };
 }
 
 type User = { clerkUserId: string | null };
 
 async function upload(
-  app: ReturnType<typeof createApp>,
+  app: TestApp,
   user: User | null,
   groupId: string,
   body: BodyInit,
@@ -75,7 +68,7 @@ function inspectedPngChunks(bytes: Uint8Array): string[] {
 }
 
 async function rowsFor(groupId: string) {
-  return await db.db.select().from(themeAssets).where(eq(themeAssets.groupId, groupId));
+  return await h.db.db.select().from(themeAssets).where(eq(themeAssets.groupId, groupId));
 }
 
 describe("POST /api/groups/:id/theme/assets", () => {
@@ -106,7 +99,7 @@ describe("POST /api/groups/:id/theme/assets", () => {
     expect(storedObjectFiles(root)).toHaveLength(1);
     expect(await rowsFor(tree.school.id)).toHaveLength(1);
 
-    const audits = await db.db
+    const audits = await h.db.db
       .select()
       .from(auditLog)
       .where(and(eq(auditLog.targetId, body.asset.id), eq(auditLog.action, "theme.asset.upload")));
@@ -119,7 +112,7 @@ describe("POST /api/groups/:id/theme/assets", () => {
     expect(bytes.byteLength).toBeGreaterThan(deps.config.bodyLimitBytes / 2);
     // Make the JSON limit smaller than this file to prove the upload route is exempt from it.
     deps.config.bodyLimitBytes = 1024;
-    const app2 = createApp(deps);
+    const { app: app2 } = await h.withApp({ deps });
     const res = await upload(app2, tree.schoolAdmin, tree.school.id, fileForm(bytes, "big.png"));
     expect(res.status).toBe(201);
     // …while every other route keeps the JSON limit.
@@ -461,7 +454,7 @@ describe("POST /api/groups/:id/theme/assets", () => {
 });
 
 async function uploaded(
-  app: ReturnType<typeof createApp>,
+  app: TestApp,
   user: User,
   groupId: string,
   bytes: Uint8Array,
@@ -472,7 +465,7 @@ async function uploaded(
   return ((await res.json()) as ThemeAssetUploadResponse).asset;
 }
 
-async function patchTheme(app: ReturnType<typeof createApp>, user: User, groupId: string, body: unknown) {
+async function patchTheme(app: TestApp, user: User, groupId: string, body: unknown) {
   return await app.request(`/api/groups/${groupId}/theme`, {
     method: "PATCH",
     headers: { ...(await authHeader(user)), "content-type": "application/json" },
@@ -545,7 +538,13 @@ describe("serving GET /api/theme-assets/:assetId", () => {
     // Count object opens: a stream opened for HEAD and dropped would hold a file or connection.
     const store = deps.blob;
     let opened = 0;
-    deps.blob = { ...store, get: (key) => ((opened += 1), store.get(key)) };
+    deps.blob = {
+      ...store,
+      get: (key) => {
+        opened += 1;
+        return store.get(key);
+      },
+    };
     for (let i = 0; i < 3; i++) {
       const res = await app.request(asset.url, { method: "HEAD" });
       expect(res.status).toBe(200);
@@ -660,7 +659,7 @@ describe("assets in themes", () => {
     expect(await rowsFor(tree.school.id)).toEqual([]);
     expect(storedObjectFiles(root)).toEqual([]);
     await expectError(await app.request(logo.url), 404, "NOT_FOUND");
-    const [sub] = await db.db.select({ theme: groups.theme }).from(groups).where(eq(groups.id, tree.subDepartment.id));
+    const [sub] = await h.db.db.select({ theme: groups.theme }).from(groups).where(eq(groups.id, tree.subDepartment.id));
     expect(sub?.theme).toBeNull();
     const after = (await (
       await app.request(`/api/groups/${tree.department.id}/theme`, { headers: await authHeader(tree.teacher) })

@@ -1,28 +1,26 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { type BlobStore, createS3BlobStore } from "@raptscallions/blob";
 import type { ThemeAssetUploadResponse } from "@raptscallions/core";
-import { type DbHandle, themeAssets } from "@raptscallions/db";
+import { themeAssets } from "@raptscallions/db";
 import { eq } from "drizzle-orm";
 import { existsSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, sep } from "node:path";
 import S3rver from "s3rver";
-import { createApp } from "../src/app.ts";
 import { authHeader } from "./helpers/auth.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import { fileForm, makeFourLevelTree, png, pngZipPolyglot } from "./themes-fixtures.ts";
 
 // The same upload → serve round trip as themes-assets.test.ts, against a real S3-protocol
 // server (s3rver on an ephemeral port) through the production S3 blob store.
-let db: DbHandle;
+const h = useHarness();
 let server: S3rver;
 let directory: string;
 let blob: BlobStore;
 let bucket: string;
 
 beforeAll(async () => {
-  db = await createTestDb();
   directory = await mkdtemp(join(tmpdir(), "themes-s3rver-"));
   server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory });
   const { port } = await server.run();
@@ -36,10 +34,9 @@ beforeAll(async () => {
     createBucket: true,
   });
 }, 60_000);
-afterAll(async () => {
+h.beforeClose(async () => {
   await server.close();
   await rm(directory, { recursive: true, force: true });
-  await db.close();
 });
 
 /** Keys of the objects s3rver holds under `prefix` (it stores `<bucket>/<key>._S3rver_object`). */
@@ -58,15 +55,15 @@ function s3rverObjects(prefix: string): string[] {
 }
 
 async function objectCount(groupId: string): Promise<number> {
-  const rows = await db.db.select({ key: themeAssets.key }).from(themeAssets).where(eq(themeAssets.groupId, groupId));
+  const rows = await h.db.db.select({ key: themeAssets.key }).from(themeAssets).where(eq(themeAssets.groupId, groupId));
   let count = 0;
   for (const row of rows) if (await blob.exists(row.key)) count += 1;
   return count;
 }
 
 test("S3: upload → serve is byte-identical, deduplicated, and deletable", async () => {
-  const app = createApp(await testDeps(db, { blob }));
-  const tree = await makeFourLevelTree(db.db);
+  const { app } = await h.withApp({ deps: { blob } });
+  const tree = await makeFourLevelTree(h.db.db);
   const bytes = png(64, 48, { noise: true, seed: 77 });
   const headers = await authHeader(tree.schoolAdmin);
   const send = async () =>
@@ -105,15 +102,15 @@ test("S3: upload → serve is byte-identical, deduplicated, and deletable", asyn
 });
 
 test("S3: a refused upload stores nothing", async () => {
-  const app = createApp(await testDeps(db, { blob }));
-  const tree = await makeFourLevelTree(db.db);
+  const { app } = await h.withApp({ deps: { blob } });
+  const tree = await makeFourLevelTree(h.db.db);
   const res = await app.request(`/api/groups/${tree.school.id}/theme/assets`, {
     method: "POST",
     headers: await authHeader(tree.schoolAdmin),
     body: fileForm(pngZipPolyglot(), "logo.png"),
   });
   expect(res.status).toBe(422);
-  expect(await db.db.select().from(themeAssets).where(eq(themeAssets.groupId, tree.school.id))).toEqual([]);
+  expect(await h.db.db.select().from(themeAssets).where(eq(themeAssets.groupId, tree.school.id))).toEqual([]);
   // Nothing under the group's prefix in the bucket (s3rver keeps each object as a file).
   expect(s3rverObjects(`groups/${tree.school.id}/`)).toEqual([]);
 });

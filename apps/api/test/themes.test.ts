@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   connectRedis,
   createMemoryKeyValueStore,
@@ -6,29 +6,24 @@ import {
   type KeyValueStore,
 } from "@raptscallions/bus";
 import { DEFAULT_THEME, type ResolvedTheme, THEME_TEMPLATES } from "@raptscallions/core";
-import { auditLog, type DbHandle, groups } from "@raptscallions/db";
+import { auditLog, groups } from "@raptscallions/db";
 import { addClassMember, makeClass, makeUser } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
 import type { Redis } from "ioredis";
-import { createApp } from "../src/app.ts";
 import { authHeader } from "./helpers/auth.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { type TestApp, useHarness } from "./helpers/harness.ts";
 import { makeFourLevelTree } from "./themes-fixtures.ts";
 
-let db: DbHandle;
+const h = useHarness();
 const redisConnections: Redis[] = [];
-beforeAll(async () => {
-  db = await createTestDb();
-}, 60_000);
-afterAll(async () => {
+h.beforeClose(async () => {
   await Promise.all(redisConnections.map((r) => r.quit().catch(() => r.disconnect())));
-  await db.close();
 });
 
-type App = ReturnType<typeof createApp>;
+type App = TestApp;
 
 async function appWith(kv: KeyValueStore = createMemoryKeyValueStore()): Promise<App> {
-  return createApp(await testDeps(db, { kv }));
+  return (await h.withApp({ deps: { kv } })).app;
 }
 
 async function call(
@@ -58,7 +53,7 @@ async function expectError(res: Response, status: number, code: string) {
 
 describe("GET /api/groups/:id/theme", () => {
   test("a group nobody themed resolves to the system default, every field from no group", async () => {
-    const t = await makeFourLevelTree(db.db);
+    const t = await makeFourLevelTree(h.db.db);
     const app = await appWith();
     const body = await themeOf(app, t.teacher, t.subDepartment.id);
     expect(body.groupId).toBe(t.subDepartment.id);
@@ -72,7 +67,7 @@ describe("GET /api/groups/:id/theme", () => {
   });
 
   test("resolves per field down the four-level tree, later overriding earlier, with provenance", async () => {
-    const t = await makeFourLevelTree(db.db);
+    const t = await makeFourLevelTree(h.db.db);
     const app = await appWith();
     const patch = async (groupId: string, body: unknown) => {
       const res = await call(app, t.districtAdmin, "PATCH", `/api/groups/${groupId}/theme`, body);
@@ -103,10 +98,10 @@ describe("GET /api/groups/:id/theme", () => {
   });
 
   test("members of a descendant and students of its classes can read it; others get 404", async () => {
-    const t = await makeFourLevelTree(db.db);
-    const student = await makeUser(db.db);
-    const cls = await makeClass(db.db, t.subDepartment.id);
-    await addClassMember(db.db, cls.id, student.id, "student");
+    const t = await makeFourLevelTree(h.db.db);
+    const student = await makeUser(h.db.db);
+    const cls = await makeClass(h.db.db, t.subDepartment.id);
+    await addClassMember(h.db.db, cls.id, student.id, "student");
     const app = await appWith();
     expect((await call(app, student, "GET", `/api/groups/${t.district.id}/theme`)).status).toBe(200);
     expect((await call(app, t.teacher, "GET", `/api/groups/${t.school.id}/theme`)).status).toBe(200);
@@ -115,7 +110,7 @@ describe("GET /api/groups/:id/theme", () => {
   });
 
   test("no token, a bad token, an unknown and a malformed id", async () => {
-    const t = await makeFourLevelTree(db.db);
+    const t = await makeFourLevelTree(h.db.db);
     const app = await appWith();
     await expectError(await call(app, null, "GET", `/api/groups/${t.district.id}/theme`), 401, "UNAUTHENTICATED");
     const bad = await app.request(`/api/groups/${t.district.id}/theme`, {
@@ -131,8 +126,8 @@ describe("GET /api/groups/:id/theme", () => {
   });
 
   test("stored junk in groups.theme is ignored field by field, not a 500", async () => {
-    const t = await makeFourLevelTree(db.db);
-    await db.db
+    const t = await makeFourLevelTree(h.db.db);
+    await h.db.db
       .update(groups)
       .set({ theme: { colors: { primary: "red", accent: "#010203" }, font: "comic-sans", layout: 7, extra: true } })
       .where(eq(groups.id, t.district.id));
@@ -146,7 +141,7 @@ describe("GET /api/groups/:id/theme", () => {
 
 describe("PATCH / DELETE /api/groups/:id/theme", () => {
   test("merge-patch: null clears one override, absent fields stay", async () => {
-    const t = await makeFourLevelTree(db.db);
+    const t = await makeFourLevelTree(h.db.db);
     const app = await appWith();
     await call(app, t.schoolAdmin, "PATCH", `/api/groups/${t.school.id}/theme`, {
       colors: { primary: "#000000", text: "#111111" },
@@ -159,12 +154,12 @@ describe("PATCH / DELETE /api/groups/:id/theme", () => {
     const body = (await res.json()) as ResolvedTheme;
     expect(body.overrides).toEqual({ colors: { text: "#111111" }, font: "roboto" });
     expect(body.theme.colors.primary).toBe(DEFAULT_THEME.colors.primary);
-    const [row] = await db.db.select({ theme: groups.theme }).from(groups).where(eq(groups.id, t.school.id));
+    const [row] = await h.db.db.select({ theme: groups.theme }).from(groups).where(eq(groups.id, t.school.id));
     expect(row?.theme).toEqual({ colors: { text: "#111111" }, font: "roboto" });
   });
 
   test("invalid values are 422 with the offending paths; nothing changes", async () => {
-    const t = await makeFourLevelTree(db.db);
+    const t = await makeFourLevelTree(h.db.db);
     const app = await appWith();
     for (const body of [
       { colors: { primary: "blue" } },
@@ -182,12 +177,12 @@ describe("PATCH / DELETE /api/groups/:id/theme", () => {
       );
       expect(Array.isArray(error.details)).toBe(true);
     }
-    const [row] = await db.db.select({ theme: groups.theme }).from(groups).where(eq(groups.id, t.school.id));
+    const [row] = await h.db.db.select({ theme: groups.theme }).from(groups).where(eq(groups.id, t.school.id));
     expect(row?.theme).toBeNull();
   });
 
   test("not JSON is 415, malformed JSON is 400", async () => {
-    const t = await makeFourLevelTree(db.db);
+    const t = await makeFourLevelTree(h.db.db);
     const app = await appWith();
     const headers = await authHeader(t.schoolAdmin);
     const notJson = await app.request(`/api/groups/${t.school.id}/theme`, {
@@ -205,7 +200,7 @@ describe("PATCH / DELETE /api/groups/:id/theme", () => {
   });
 
   test("only admins over the group may write: a viewer gets 403, an outsider 404, no token 401", async () => {
-    const t = await makeFourLevelTree(db.db);
+    const t = await makeFourLevelTree(h.db.db);
     const app = await appWith();
     await expectError(
       await call(app, t.teacher, "PATCH", `/api/groups/${t.subDepartment.id}/theme`, { font: "lato" }),
@@ -233,12 +228,12 @@ describe("PATCH / DELETE /api/groups/:id/theme", () => {
       403,
       "FORBIDDEN",
     );
-    const [row] = await db.db.select({ theme: groups.theme }).from(groups).where(eq(groups.id, t.school.id));
+    const [row] = await h.db.db.select({ theme: groups.theme }).from(groups).where(eq(groups.id, t.school.id));
     expect(row?.theme).toBeNull();
   });
 
   test("DELETE falls back to the inherited theme and is audited", async () => {
-    const t = await makeFourLevelTree(db.db);
+    const t = await makeFourLevelTree(h.db.db);
     const app = await appWith();
     await call(app, t.districtAdmin, "PATCH", `/api/groups/${t.district.id}/theme`, { font: "merriweather" });
     await call(app, t.schoolAdmin, "PATCH", `/api/groups/${t.department.id}/theme`, { font: "opendyslexic" });
@@ -250,7 +245,7 @@ describe("PATCH / DELETE /api/groups/:id/theme", () => {
     expect(body.theme.font).toBe("merriweather");
     expect(body.sources.font).toBe(t.district.id);
     expect((await themeOf(app, t.teacher, t.subDepartment.id)).theme.font).toBe("merriweather");
-    const audits = await db.db
+    const audits = await h.db.db
       .select()
       .from(auditLog)
       .where(and(eq(auditLog.groupId, t.department.id), eq(auditLog.targetType, "group_theme")));
@@ -261,7 +256,7 @@ describe("PATCH / DELETE /api/groups/:id/theme", () => {
 
 describe("templates", () => {
   test("GET /api/themes/templates lists the built-in presets; needs a token", async () => {
-    const t = await makeFourLevelTree(db.db);
+    const t = await makeFourLevelTree(h.db.db);
     const app = await appWith();
     const res = await call(app, t.teacher, "GET", "/api/themes/templates");
     expect(res.status).toBe(200);
@@ -271,7 +266,7 @@ describe("templates", () => {
   });
 
   test("apply-template replaces colours, font and layout, keeps asset overrides", async () => {
-    const t = await makeFourLevelTree(db.db);
+    const t = await makeFourLevelTree(h.db.db);
     const app = await appWith();
     await call(app, t.schoolAdmin, "PATCH", `/api/groups/${t.school.id}/theme`, {
       font: "lato",
@@ -291,7 +286,7 @@ describe("templates", () => {
   });
 
   test("an unknown template is 422; a non-admin 403", async () => {
-    const t = await makeFourLevelTree(db.db);
+    const t = await makeFourLevelTree(h.db.db);
     const app = await appWith();
     await expectError(
       await call(app, t.schoolAdmin, "POST", `/api/groups/${t.school.id}/theme/apply-template`, { templateId: "neon" }),
@@ -345,14 +340,14 @@ const kvKinds: { name: string; skip?: boolean; pair: () => Promise<[KeyValueStor
 for (const kind of kvKinds) {
   describe.skipIf(kind.skip ?? false)(`theme cache (${kind.name})`, () => {
     test("a cached theme is served from the cache and invalidated for the whole subtree by any ancestor's change", async () => {
-      const t = await makeFourLevelTree(db.db);
+      const t = await makeFourLevelTree(h.db.db);
       const [kv] = await kind.pair();
       const app = await appWith(kv);
       const levels = [t.district, t.school, t.department, t.subDepartment];
       for (const g of levels) expect((await themeOf(app, t.districtAdmin, g.id)).theme.font).toBe("system");
 
       // Behind the API's back: the cached answers must still be served (proves the cache is used).
-      await db.db
+      await h.db.db
         .update(groups)
         .set({ theme: { font: "roboto" } })
         .where(eq(groups.id, t.district.id));
@@ -381,7 +376,7 @@ for (const kind of kvKinds) {
     });
 
     test("two instances sharing the kv: a change through A is seen through B at once", async () => {
-      const t = await makeFourLevelTree(db.db);
+      const t = await makeFourLevelTree(h.db.db);
       const [kvA, kvB] = await kind.pair();
       const appA = await appWith(kvA);
       const appB = await appWith(kvB);
@@ -405,7 +400,7 @@ for (const kind of kvKinds) {
     });
 
     test("cached answers still respect access: an outsider cannot read a cached theme", async () => {
-      const t = await makeFourLevelTree(db.db);
+      const t = await makeFourLevelTree(h.db.db);
       const [kv] = await kind.pair();
       const app = await appWith(kv);
       await themeOf(app, t.teacher, t.subDepartment.id);
@@ -419,7 +414,7 @@ for (const kind of kvKinds) {
 }
 
 test("the theme routes and the groups routes share /api/groups", async () => {
-  const t = await makeFourLevelTree(db.db);
+  const t = await makeFourLevelTree(h.db.db);
   const app = await appWith();
   const group = await call(app, t.schoolAdmin, "GET", `/api/groups/${t.school.id}`);
   expect(group.status).toBe(200);

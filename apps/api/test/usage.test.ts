@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import type { UsageSummary } from "@raptscallions/core";
-import { aiUsage, type DbHandle } from "@raptscallions/db";
+import { aiUsage } from "@raptscallions/db";
 import {
   addClassMember,
   addGroupMember,
@@ -11,12 +11,10 @@ import {
   makeUser,
   type SchoolScene,
 } from "@raptscallions/db/testing";
-import { createApp, type App } from "../src/app.ts";
 import { authHeader } from "./helpers/auth.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 
-let db: DbHandle;
-let app: App;
+const h = useHarness();
 let scene: SchoolScene;
 /** Class B: same department as the scene's class, another teacher and student. */
 let classB: { id: string };
@@ -35,9 +33,7 @@ const PERIOD = "from=2024-03-01&to=2024-03-31";
 
 // PGlite boots and migrates in seconds; more on a busy machine than bun's 5 s hook default.
 beforeAll(async () => {
-  db = await createTestDb();
-  app = createApp(await testDeps(db));
-  const d = db.db;
+  const d = h.db.db;
   scene = await makeSchoolScene(d);
   teacherB = await makeUser(d);
   studentB = await makeUser(d);
@@ -87,12 +83,9 @@ beforeAll(async () => {
     row(scene.student, scene.cls, dept, modelM, "2024-02-01T10:00:00Z", { in: 9, out: 9, usd: 100, latency: 9, ttft: 9, status: "complete" }),
   ]);
 }, 60_000);
-afterAll(async () => {
-  await db.close();
-});
 
 async function summary(user: { clerkUserId: string | null }, query: string): Promise<{ status: number; body: UsageSummary & { error?: { code: string } } }> {
-  const res = await app.request(`/api/usage/summary?${query}`, { headers: await authHeader(user) });
+  const res = await h.app.request(`/api/usage/summary?${query}`, { headers: await authHeader(user) });
   return { status: res.status, body: (await res.json()) as UsageSummary & { error?: { code: string } } };
 }
 
@@ -201,10 +194,10 @@ describe("GET /api/usage/summary", () => {
   });
 
   test("no token or a bad token is 401", async () => {
-    const none = await app.request(`/api/usage/summary?${PERIOD}`);
+    const none = await h.app.request(`/api/usage/summary?${PERIOD}`);
     expect(none.status).toBe(401);
     expect(((await none.json()) as { error: { code: string } }).error.code).toBe("UNAUTHENTICATED");
-    const bad = await app.request(`/api/usage/summary?${PERIOD}`, { headers: { authorization: "Bearer not.a.token" } });
+    const bad = await h.app.request(`/api/usage/summary?${PERIOD}`, { headers: { authorization: "Bearer not.a.token" } });
     expect(bad.status).toBe(401);
   });
 });

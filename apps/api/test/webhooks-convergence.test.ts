@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type DbHandle, groupMembers, groups, idsFromPath, users, webhookEvents } from "@raptscallions/db";
+import { describe, expect, test } from "bun:test";
+import { groupMembers, groups, idsFromPath, users, webhookEvents } from "@raptscallions/db";
 import { eq, like } from "drizzle-orm";
-import { createApp } from "../src/app.ts";
-import { createTestDb } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import {
   clerkMembershipData,
   clerkOrgData,
@@ -16,20 +15,11 @@ import {
   shuffle,
   svixId,
   type UserState,
-  webhookApp,
+  webhookDeps,
 } from "./helpers/webhooks.ts";
 
-let db: DbHandle;
-let app: ReturnType<typeof createApp>;
 const secret = makeWebhookSecret();
-
-beforeAll(async () => {
-  db = await createTestDb();
-  app = await webhookApp(db, secret, "org:teacher=teacher");
-}, 120_000);
-afterAll(async () => {
-  await db.close();
-});
+const h = useHarness({ deps: webhookDeps(secret, "org:teacher=teacher") });
 
 const MIN = 60_000;
 const T0 = Date.now() - 2 * 24 * 60 * MIN;
@@ -133,11 +123,11 @@ function history(ns: string): TimedDelivery[] {
 async function snapshot(ns: string) {
   const norm = (v: string | null) => (v === null ? null : v.replaceAll(ns, "NS"));
   const ms = (d: Date | null) => (d ? d.getTime() - T0 : null);
-  const groupRows = await db.db.select().from(groups).where(like(groups.clerkOrgId, `${ns}_%`));
+  const groupRows = await h.db.db.select().from(groups).where(like(groups.clerkOrgId, `${ns}_%`));
   const byId = new Map(groupRows.map((g) => [g.id, g]));
-  const userRows = await db.db.select().from(users).where(like(users.clerkUserId, `${ns}_%`));
+  const userRows = await h.db.db.select().from(users).where(like(users.clerkUserId, `${ns}_%`));
   const userById = new Map(userRows.map((u) => [u.id, u]));
-  const memberRows = await db.db
+  const memberRows = await h.db.db
     .select({ m: groupMembers, clerkOrgId: groups.clerkOrgId, clerkUserId: users.clerkUserId })
     .from(groupMembers)
     .innerJoin(groups, eq(groups.id, groupMembers.groupId))
@@ -186,7 +176,7 @@ async function snapshot(ns: string) {
 
 async function deliverAll(list: Delivery[]) {
   for (const d of list) {
-    const res = await deliver(app, secret, d);
+    const res = await deliver(h.app, secret, d);
     if (res.status !== 200) throw new Error(`${d.type} ${d.msgId} → ${res.status} ${await res.text()}`);
   }
 }
@@ -276,7 +266,7 @@ describe("convergence: any arrival order ends in the in-order rows", () => {
     const ns = `c${runId}rec`;
     const events = history(ns);
     await deliverAll([...events, ...events.slice(0, 10)]);
-    const rows = await db.db.select().from(webhookEvents).where(like(webhookEvents.svixId, `${ns}_msg_%`));
+    const rows = await h.db.db.select().from(webhookEvents).where(like(webhookEvents.svixId, `${ns}_msg_%`));
     expect(rows).toHaveLength(events.length);
     expect(rows.every((r) => r.processedAt !== null && (r.outcome === "applied" || r.outcome === "stale"))).toBe(true);
   });
@@ -288,18 +278,18 @@ describe("concurrency", () => {
     const events = history(ns);
     const first = events.find((e) => e.type === "organizationMembership.created");
     if (!first) throw new Error("no membership event");
-    const [a, b] = await Promise.all([deliver(app, secret, first), deliver(app, secret, first)]);
+    const [a, b] = await Promise.all([deliver(h.app, secret, first), deliver(h.app, secret, first)]);
     expect([a.status, b.status]).toEqual([200, 200]);
     const outcomes = [((await a.json()) as { outcome: string }).outcome, ((await b.json()) as { outcome: string }).outcome];
     expect(outcomes.sort()).toEqual(["applied", "duplicate"]);
-    expect(await db.db.select().from(webhookEvents).where(eq(webhookEvents.svixId, first.msgId))).toHaveLength(1);
+    expect(await h.db.db.select().from(webhookEvents).where(eq(webhookEvents.svixId, first.msgId))).toHaveLength(1);
     expect((await snapshot(ns)).members).toHaveLength(1);
   });
 
   test("a whole history delivered at once (every event concurrently, twice) still converges", async () => {
     const ns = `c${runId}burst`;
     const events = history(ns);
-    const responses = await Promise.all([...events, ...events].map((d) => deliver(app, secret, d)));
+    const responses = await Promise.all([...events, ...events].map((d) => deliver(h.app, secret, d)));
     expect(responses.map((r) => r.status).every((s) => s === 200)).toBe(true);
     expect(await snapshot(ns)).toEqual(await expectedRows());
   });
@@ -312,14 +302,14 @@ describe("concurrency", () => {
     });
     const responses = await Promise.all(
       pairs.flatMap(([p, c]) => [
-        deliver(app, secret, delivery("organization.created", clerkOrgData(c), T0)),
-        deliver(app, secret, delivery("organization.created", clerkOrgData(p), T0)),
+        deliver(h.app, secret, delivery("organization.created", clerkOrgData(c), T0)),
+        deliver(h.app, secret, delivery("organization.created", clerkOrgData(p), T0)),
       ]),
     );
     expect(responses.every((r) => r.status === 200)).toBe(true);
     for (const [p, c] of pairs) {
-      const [parentRow] = await db.db.select().from(groups).where(eq(groups.clerkOrgId, p.id));
-      const [childRow] = await db.db.select().from(groups).where(eq(groups.clerkOrgId, c.id));
+      const [parentRow] = await h.db.db.select().from(groups).where(eq(groups.clerkOrgId, p.id));
+      const [childRow] = await h.db.db.select().from(groups).where(eq(groups.clerkOrgId, c.id));
       expect(childRow?.parentId).toBe(parentRow?.id ?? "missing");
       expect(childRow?.path).toBe(`${parentRow?.path}.${childRow?.id.replaceAll("-", "_")}`);
     }

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type DbHandle, groupMembers, groups, users } from "@raptscallions/db";
+import { describe, expect, test } from "bun:test";
+import { groupMembers, groups, users } from "@raptscallions/db";
 import { makeGroup, unique } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
-import type { createApp } from "../src/app.ts";
-import { createTestDb } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import {
   clerkMembershipData,
   clerkOrgData,
@@ -12,22 +11,13 @@ import {
   delivery,
   makeWebhookSecret,
   type OrgState,
-  webhookApp,
+  webhookDeps,
 } from "./helpers/webhooks.ts";
 
-let db: DbHandle;
-let app: ReturnType<typeof createApp>;
 const secret = makeWebhookSecret();
+const h = useHarness({ deps: webhookDeps(secret) });
 const HOUR = 3_600_000;
 const base = Date.now() - 24 * HOUR;
-
-beforeAll(async () => {
-  db = await createTestDb();
-  app = await webhookApp(db, secret);
-}, 120_000);
-afterAll(async () => {
-  await db.close();
-});
 
 const ids = (p: string) => `${p}_${unique("d").replaceAll("-", "")}`;
 
@@ -39,16 +29,16 @@ function permutations<T>(items: T[]): T[][] {
 
 async function deliverAll(list: Delivery[]) {
   for (const d of list) {
-    const res = await deliver(app, secret, d);
+    const res = await deliver(h.app, secret, d);
     if (res.status !== 200) throw new Error(`${d.type} → ${res.status} ${await res.text()}`);
   }
 }
 async function group(clerkOrgId: string) {
-  const [row] = await db.db.select().from(groups).where(eq(groups.clerkOrgId, clerkOrgId));
+  const [row] = await h.db.db.select().from(groups).where(eq(groups.clerkOrgId, clerkOrgId));
   return row;
 }
 async function membership(clerkOrgId: string, clerkUserId: string) {
-  const [row] = await db.db
+  const [row] = await h.db.db
     .select({ deletedAt: groupMembers.deletedAt, role: groupMembers.role })
     .from(groupMembers)
     .innerJoin(groups, eq(groups.id, groupMembers.groupId))
@@ -130,7 +120,7 @@ describe("a deleted organisation releases its slug", () => {
   test("a group deleted before slugs were released gives its slug up on its next snapshot", async () => {
     const slug = `legacy-${unique("s").toLowerCase()}`;
     const legacy: OrgState = { id: ids("org_legacy"), name: "Legacy", slug, updatedAt: base };
-    await makeGroup(db.db, { clerkOrgId: legacy.id, slug, clerkUpdatedAt: new Date(base), deletedAt: new Date(base + HOUR) });
+    await makeGroup(h.db.db, { clerkOrgId: legacy.id, slug, clerkUpdatedAt: new Date(base), deletedAt: new Date(base + HOUR) });
     const live: OrgState = { id: ids("org_live"), name: "Live", slug, updatedAt: base + 2 * HOUR };
     await deliverAll([delivery("organization.created", clerkOrgData(live), base + 2 * HOUR)]);
     expect((await group(live.id))?.slug).not.toBe(slug);

@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type DbHandle, groups, users, webhookEvents } from "@raptscallions/db";
+import { describe, expect, test } from "bun:test";
+import { groups, users, webhookEvents } from "@raptscallions/db";
 import { addGroupMember, makeGroup, makeUser, unique } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
-import type { createApp } from "../src/app.ts";
-import { createTestDb } from "./helpers/deps.ts";
-import { call } from "./helpers/security.ts";
+import { useHarness } from "./helpers/harness.ts";
 import {
   clerkMembershipData,
   clerkOrgData,
@@ -14,7 +12,7 @@ import {
   delivery,
   makeWebhookSecret,
   svixId,
-  webhookApp,
+  webhookDeps,
 } from "./helpers/webhooks.ts";
 
 /**
@@ -24,19 +22,10 @@ import {
  * text) or recorded as rejected and answered 4xx with `webhook-delivery: abort-message`.
  */
 
-let db: DbHandle;
-let app: ReturnType<typeof createApp>;
 const secret = makeWebhookSecret();
+// Production's default body limit, so 50,000 levels of nesting reach the receiver.
+const h = useHarness({ deps: webhookDeps(secret, undefined, { bodyLimitBytes: 1024 * 1024 }) });
 const now = Date.now();
-
-beforeAll(async () => {
-  db = await createTestDb();
-  // Production's default body limit, so 50,000 levels of nesting reach the receiver.
-  app = await webhookApp(db, secret, undefined, { bodyLimitBytes: 1024 * 1024 });
-}, 120_000);
-afterAll(async () => {
-  await db.close();
-});
 
 const id = (p: string) => `${p}_${unique("h").replaceAll("-", "")}`;
 const KB4 = "x".repeat(4096);
@@ -123,12 +112,12 @@ describe("a sweep of hostile signed deliveries", () => {
     for (let i = 0; i < list.length; i += 8) {
       await Promise.all(
         list.slice(i, i + 8).map(async (d) => {
-          const res = await deliver(app, secret, d);
+          const res = await deliver(h.app, secret, d);
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
           const body = (await res.json()) as { outcome?: string; error?: { code: string; details?: { reason?: string } } };
           if (res.status >= 500) failures.push(`${d.label} → ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
           else if (res.status !== 200) {
-            const [row] = await db.db.select().from(webhookEvents).where(eq(webhookEvents.svixId, d.msgId));
+            const [row] = await h.db.db.select().from(webhookEvents).where(eq(webhookEvents.svixId, d.msgId));
             if (res.headers.get("webhook-delivery") !== "abort-message" || row?.outcome !== "rejected" || !row.reason) {
               failures.push(`${d.label} → ${res.status} without abort-message or rejected record`);
             }
@@ -146,7 +135,7 @@ describe("a sweep of hostile signed deliveries", () => {
 describe("the cases named in the issue", () => {
   async function send(type: string, data: unknown, timestamp = now - 1000) {
     const d = delivery(type, data, timestamp);
-    const res = await deliver(app, secret, d);
+    const res = await deliver(h.app, secret, d);
     const body = (await res.json()) as { outcome?: string; error?: { code: string; details?: { reason?: string } } };
     return { d, status: res.status, body, abort: res.headers.get("webhook-delivery") };
   }
@@ -155,14 +144,14 @@ describe("the cases named in the issue", () => {
     const u = id("user");
     const r = await send("user.created", clerkUserData({ id: u, first: "A", last: "B", email: `a\u0000b@x.test`, updatedAt: now - 1000 }));
     expect([r.status, r.body.error?.details?.reason, r.abort]).toEqual([422, "invalid-payload", "abort-message"]);
-    expect(await db.db.select().from(users).where(eq(users.clerkUserId, u))).toHaveLength(0);
+    expect(await h.db.db.select().from(users).where(eq(users.clerkUserId, u))).toHaveLength(0);
   });
 
   test("a NUL in an organisation's name is removed and the organisation applies", async () => {
     const o = id("org");
     const r = await send("organization.created", clerkOrgData({ id: o, name: "Nul\u0000Org", slug: `s-${o.toLowerCase()}`, updatedAt: now - 1000 }));
     expect(r.body.outcome).toBe("applied");
-    const [g] = await db.db.select().from(groups).where(eq(groups.clerkOrgId, o));
+    const [g] = await h.db.db.select().from(groups).where(eq(groups.clerkOrgId, o));
     expect(g?.name).toBe("NulOrg");
   });
 
@@ -170,7 +159,7 @@ describe("the cases named in the issue", () => {
     const u = id("user");
     const r = await send("user.created", clerkUserData({ id: u, first: "Sur\ud800", last: "B", email: `${u}@x.test`, updatedAt: now - 1000 }));
     expect(r.body.outcome).toBe("applied");
-    const [row] = await db.db.select().from(users).where(eq(users.clerkUserId, u));
+    const [row] = await h.db.db.select().from(users).where(eq(users.clerkUserId, u));
     expect(row?.givenName).toBe("Sur\ufffd");
   });
 
@@ -191,12 +180,12 @@ describe("the cases named in the issue", () => {
     const u = id("user");
     const r = await send("user.created", clerkUserData({ id: u, first: "A", last: "B", email: `${KB4}@x.test`, updatedAt: now - 1000 }));
     expect([r.status, r.body.error?.details?.reason]).toEqual([422, "invalid-payload"]);
-    expect(await db.db.select().from(users).where(eq(users.clerkUserId, u))).toHaveLength(0);
+    expect(await h.db.db.select().from(users).where(eq(users.clerkUserId, u))).toHaveLength(0);
   });
 
   test("50,000 levels of nesting → 422 too-deeply-nested, the process survives", async () => {
     const d = { msgId: svixId(), type: "?", body: `${"[".repeat(DEEP)}${"]".repeat(DEEP)}` };
-    const res = await deliver(app, secret, d);
+    const res = await deliver(h.app, secret, d);
     expect(res.status).toBe(422);
     expect(((await res.json()) as { error: { details: { reason: string } } }).error.details.reason).toBe("too-deeply-nested");
   });
@@ -204,21 +193,19 @@ describe("the cases named in the issue", () => {
 
 describe("rejections are visible to admins", () => {
   test("GET /api/audit lists each rejection once for system admins (with its reason), not for group admins", async () => {
-    const sysAdmin = await makeUser(db.db, { isSystemAdmin: true });
-    const groupAdmin = await makeUser(db.db);
-    await addGroupMember(db.db, (await makeGroup(db.db)).id, groupAdmin.id, "admin");
+    const sysAdmin = await makeUser(h.db.db, { isSystemAdmin: true });
+    const groupAdmin = await makeUser(h.db.db);
+    await addGroupMember(h.db.db, (await makeGroup(h.db.db)).id, groupAdmin.id, "admin");
     const u = id("user");
     const d = delivery("user.created", clerkUserData({ id: u, first: "A", last: "B", email: `${KB4}@x.test`, updatedAt: now - 1000 }), now);
-    expect((await deliver(app, secret, d)).status).toBe(422);
-    expect((await deliver(app, secret, d)).status).toBe(422);
+    expect((await deliver(h.app, secret, d)).status).toBe(422);
+    expect((await deliver(h.app, secret, d)).status).toBe(422);
     const path = `/api/audit?action=webhook.clerk.reject&targetType=webhook_delivery&targetId=${d.msgId}`;
-    const seen = await call<{ items: { targetId: string; actorId: string | null; details: { reason: string; type: string } }[] }>(app, "GET", path, {
-      as: sysAdmin,
-    });
+    const seen = await h.as(sysAdmin).get<{ items: { targetId: string; actorId: string | null; details: { reason: string; type: string } }[] }>(path);
     expect(seen.status).toBe(200);
     expect(seen.body.items).toHaveLength(1);
     expect(seen.body.items[0]).toMatchObject({ targetId: d.msgId, actorId: null, details: { reason: "invalid-payload", type: "user.created" } });
-    const hidden = await call<{ items: unknown[] }>(app, "GET", path, { as: groupAdmin });
+    const hidden = await h.as(groupAdmin).get<{ items: unknown[] }>(path);
     expect(hidden.status).toBe(200);
     expect(hidden.body.items).toHaveLength(0);
   });

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Db, DbHandle } from "@raptscallions/db";
+import { describe, expect, test } from "bun:test";
+import type { Db, } from "@raptscallions/db";
 import { unique } from "@raptscallions/db/testing";
-import { createApp } from "../src/app.ts";
 import { createSemaphore } from "../src/lib/semaphore.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import { clerkUserData, deliver, delivery, makeWebhookSecret } from "./helpers/webhooks.ts";
 
 describe("createSemaphore", () => {
@@ -41,19 +40,13 @@ describe("createSemaphore", () => {
 });
 
 describe("webhook transaction slots", () => {
-  let db: DbHandle;
-  beforeAll(async () => {
-    db = await createTestDb();
-  }, 120_000);
-  afterAll(async () => {
-    await db.close();
-  });
+  const h = useHarness();
 
   test("a burst of deliveries never runs more webhook transactions at once than configured", async () => {
     let open = 0;
     let peak = 0;
     // The same database, seen through a drizzle handle that counts transactions in progress.
-    const counting = new Proxy(db.db, {
+    const counting = new Proxy(h.db.db, {
       get(target, prop, receiver) {
         if (prop !== "transaction") return Reflect.get(target, prop, receiver);
         return async (...args: Parameters<Db["transaction"]>) => {
@@ -68,9 +61,10 @@ describe("webhook transaction slots", () => {
       },
     });
     const secret = makeWebhookSecret();
-    const deps = await testDeps({ ...db, db: counting });
-    Object.assign(deps.config, { clerkWebhookSecret: secret, clerkWebhookConcurrency: 2 });
-    const app = createApp(deps);
+    const { app } = await h.withApp({
+      db: { ...h.db, db: counting },
+      deps: (base) => ({ config: { ...base.config, clerkWebhookSecret: secret, clerkWebhookConcurrency: 2 } }),
+    });
     const at = Date.now() - 60_000;
     const list = Array.from({ length: 16 }, () => {
       const id = `user_${unique("slot").replaceAll("-", "")}`;

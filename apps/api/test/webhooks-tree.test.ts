@@ -1,23 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type DbHandle, groups, idsFromPath } from "@raptscallions/db";
+import { describe, expect, test } from "bun:test";
+import { groups, idsFromPath } from "@raptscallions/db";
 import { makeGroup, unique } from "@raptscallions/db/testing";
 import { eq, sql } from "drizzle-orm";
-import { createApp } from "../src/app.ts";
-import { createTestDb } from "./helpers/deps.ts";
-import { clerkOrgData, deliver, delivery, makeWebhookSecret, type OrgState, webhookApp } from "./helpers/webhooks.ts";
+import { useHarness } from "./helpers/harness.ts";
+import { clerkOrgData, deliver, delivery, makeWebhookSecret, type OrgState, webhookDeps } from "./helpers/webhooks.ts";
 
-let db: DbHandle;
-let app: ReturnType<typeof createApp>;
 const secret = makeWebhookSecret();
+const h = useHarness({ deps: webhookDeps(secret) });
 const base = Date.now() - 86_400_000;
-
-beforeAll(async () => {
-  db = await createTestDb();
-  app = await webhookApp(db, secret);
-}, 120_000);
-afterAll(async () => {
-  await db.close();
-});
 
 const ids = (p: string) => `${p}_${unique("t").replaceAll("-", "")}`;
 function org(over: Partial<OrgState> = {}): OrgState {
@@ -25,11 +15,11 @@ function org(over: Partial<OrgState> = {}): OrgState {
   return { id, name: `Org ${id}`, slug: `slug-${id.toLowerCase()}`, updatedAt: base, ...over };
 }
 async function send(type: string, o: OrgState) {
-  const res = await deliver(app, secret, delivery(type, clerkOrgData(o), o.updatedAt));
+  const res = await deliver(h.app, secret, delivery(type, clerkOrgData(o), o.updatedAt));
   expect(res.status).toBe(200);
 }
 async function group(clerkOrgId: string) {
-  const [row] = await db.db.select().from(groups).where(eq(groups.clerkOrgId, clerkOrgId));
+  const [row] = await h.db.db.select().from(groups).where(eq(groups.clerkOrgId, clerkOrgId));
   if (!row) throw new Error(`no group for ${clerkOrgId}`);
   return row;
 }
@@ -38,7 +28,7 @@ async function chain(clerkOrgId: string) {
   const g = await group(clerkOrgId);
   const out: string[] = [];
   for (const id of idsFromPath(g.path)) {
-    const [row] = await db.db.select({ clerkOrgId: groups.clerkOrgId, slug: groups.slug }).from(groups).where(eq(groups.id, id));
+    const [row] = await h.db.db.select({ clerkOrgId: groups.clerkOrgId, slug: groups.slug }).from(groups).where(eq(groups.id, id));
     out.push(row?.clerkOrgId ?? `local:${row?.slug}`);
   }
   return out;
@@ -48,7 +38,7 @@ async function assertPathsConsistent(clerkOrgIds: string[]) {
   for (const id of clerkOrgIds) {
     const g = await group(id);
     if (g.parentId) {
-      const [p] = await db.db.select().from(groups).where(eq(groups.id, g.parentId));
+      const [p] = await h.db.db.select().from(groups).where(eq(groups.id, g.parentId));
       expect(g.path).toBe(`${p?.path}.${g.id.replaceAll("-", "_")}`);
     } else {
       expect(g.path).toBe(g.id.replaceAll("-", "_"));
@@ -82,17 +72,17 @@ describe("organisation hierarchy", () => {
     await send("organization.created", school);
     // A local (non-Clerk) group created under the school while the district is unknown.
     const schoolRow = await group(school.id);
-    const local = await makeGroup(db.db, { parent: schoolRow });
+    const local = await makeGroup(h.db.db, { parent: schoolRow });
     expect(schoolRow.parentId).toBeNull();
     expect(await chain(dept.id)).toEqual([school.id, dept.id]);
 
     await send("organization.created", district);
     expect(await chain(dept.id)).toEqual([district.id, school.id, dept.id]);
-    const [movedLocal] = await db.db.select().from(groups).where(eq(groups.id, local.id));
+    const [movedLocal] = await h.db.db.select().from(groups).where(eq(groups.id, local.id));
     expect(movedLocal?.path).toBe(`${(await group(school.id)).path}.${local.id.replaceAll("-", "_")}`);
     await assertPathsConsistent([district.id, school.id, dept.id]);
     // The subtree query the access policy relies on sees the whole tree.
-    const under = await db.db
+    const under = await h.db.db
       .select({ id: groups.id })
       .from(groups)
       .where(sql`${groups.path} <@ ${(await group(district.id)).path}::ltree`);
@@ -155,7 +145,7 @@ describe("organisation hierarchy", () => {
   test("a parent that is deleted before its child arrives still anchors the child", async () => {
     const parent = org();
     const child = org({ parent: parent.id });
-    await deliver(app, secret, delivery("organization.deleted", { object: "organization", id: parent.id, deleted: true }, base + 5));
+    await deliver(h.app, secret, delivery("organization.deleted", { object: "organization", id: parent.id, deleted: true }, base + 5));
     await send("organization.created", child);
     expect(await chain(child.id)).toEqual([parent.id, child.id]);
   });

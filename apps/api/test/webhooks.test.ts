@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type DbHandle, groupMembers, groups, messages, sessions, users, webhookEvents } from "@raptscallions/db";
+import { describe, expect, test } from "bun:test";
+import { groupMembers, groups, messages, sessions, users, webhookEvents } from "@raptscallions/db";
 import { makeClass, makeGroup, makeMessage, makeSession, makeTool, unique } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
-import { createApp } from "../src/app.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { useHarness } from "./helpers/harness.ts";
 import {
   clerkMembershipData,
   clerkOrgData,
@@ -15,26 +14,17 @@ import {
   signedHeaders,
   svixId,
   type UserState,
-  webhookApp,
+  webhookDeps,
 } from "./helpers/webhooks.ts";
 
-let db: DbHandle;
-let app: ReturnType<typeof createApp>;
 const secret = makeWebhookSecret();
+const h = useHarness({ deps: webhookDeps(secret, "org:teacher=teacher,org:head=admin") });
 const HOUR = 3_600_000;
-
-beforeAll(async () => {
-  db = await createTestDb();
-  app = await webhookApp(db, secret, "org:teacher=teacher,org:head=admin");
-}, 120_000);
-afterAll(async () => {
-  await db.close();
-});
 
 type Json = Record<string, unknown> & { error?: { code: string; details?: { reason?: string } } };
 
 async function send(d: ReturnType<typeof delivery>, opts: { timestamp?: Date } = {}) {
-  const res = await deliver(app, secret, d, opts);
+  const res = await deliver(h.app, secret, d, opts);
   return { status: res.status, body: (await res.json()) as Json };
 }
 
@@ -53,30 +43,30 @@ const userEvent = (type: string, u: UserState, ts = u.updatedAt) => delivery(typ
 const orgEvent = (type: string, o: OrgState, ts = o.updatedAt) => delivery(type, clerkOrgData(o), ts);
 
 async function userRow(clerkUserId: string) {
-  const [row] = await db.db.select().from(users).where(eq(users.clerkUserId, clerkUserId));
+  const [row] = await h.db.db.select().from(users).where(eq(users.clerkUserId, clerkUserId));
   return row;
 }
 async function groupRow(clerkOrgId: string) {
-  const [row] = await db.db.select().from(groups).where(eq(groups.clerkOrgId, clerkOrgId));
+  const [row] = await h.db.db.select().from(groups).where(eq(groups.clerkOrgId, clerkOrgId));
   return row;
 }
 async function memberRow(clerkOrgId: string, clerkUserId: string) {
   const g = await groupRow(clerkOrgId);
   const u = await userRow(clerkUserId);
   if (!g || !u) return undefined;
-  const [row] = await db.db
+  const [row] = await h.db.db
     .select()
     .from(groupMembers)
     .where(and(eq(groupMembers.groupId, g.id), eq(groupMembers.userId, u.id)));
   return row;
 }
 async function recorded(msgId: string) {
-  return db.db.select().from(webhookEvents).where(eq(webhookEvents.svixId, msgId));
+  return h.db.db.select().from(webhookEvents).where(eq(webhookEvents.svixId, msgId));
 }
 
 describe("signature verification", () => {
   async function expectRejected(headers: Record<string, string>, body: string, reason: string) {
-    const res = await app.request("/api/webhooks/clerk", { method: "POST", headers, body });
+    const res = await h.app.request("/api/webhooks/clerk", { method: "POST", headers, body });
     expect(res.status).toBe(401);
     const json = (await res.json()) as Json;
     expect(json.error?.code).toBe("UNAUTHENTICATED");
@@ -135,17 +125,15 @@ describe("signature verification", () => {
   });
 
   test("without a configured secret the endpoint is not enabled → 404", async () => {
-    const deps = await testDeps(db);
-    deps.config.clerkWebhookSecret = undefined;
-    const res = await deliver(createApp(deps), secret, userEvent("user.created", user()));
+    const { app } = await h.withApp({ deps: (base) => ({ config: { ...base.config, clerkWebhookSecret: undefined } }) });
+    const res = await deliver(app, secret, userEvent("user.created", user()));
     expect(res.status).toBe(404);
     expect(((await res.json()) as Json).error?.code).toBe("NOT_FOUND");
   });
 
   test("a secret that is not valid base64 → 503 (our misconfiguration, Svix retries), logged", async () => {
-    const deps = await testDeps(db);
-    deps.config.clerkWebhookSecret = "whsec_%%%not-base64%%%";
-    const res = await deliver(createApp(deps), secret, userEvent("user.created", user()));
+    const { app, deps } = await h.withApp({ deps: (base) => ({ config: { ...base.config, clerkWebhookSecret: "whsec_%%%not-base64%%%" } }) });
+    const res = await deliver(app, secret, userEvent("user.created", user()));
     expect(res.status).toBe(503);
     expect(((await res.json()) as Json).error?.code).toBe("SERVICE_UNAVAILABLE");
     expect(deps.logger.lines.some((l) => l.level === "error")).toBe(true);
@@ -153,7 +141,7 @@ describe("signature verification", () => {
 
   test("a body over the global limit → 413 in the error shape", async () => {
     const u = user({ first: "x".repeat(70 * 1024) });
-    const res = await deliver(app, secret, userEvent("user.created", u));
+    const res = await deliver(h.app, secret, userEvent("user.created", u));
     expect(res.status).toBe(413);
     expect(((await res.json()) as Json).error?.code).toBe("PAYLOAD_TOO_LARGE");
     // It can never fit, so Svix is asked to stop retrying (it cannot be recorded: unverified).
@@ -164,7 +152,7 @@ describe("signature verification", () => {
 
 describe("documentation", () => {
   test("the route is in the OpenAPI document with who may call it", async () => {
-    const res = await app.request("/openapi.json");
+    const res = await h.app.request("/openapi.json");
     expect(res.status).toBe(200);
     const doc = (await res.json()) as { paths: Record<string, Record<string, { "x-access"?: string }>> };
     expect(doc.paths["/api/webhooks/clerk"]?.post?.["x-access"]).toContain("Svix signature");
@@ -173,7 +161,7 @@ describe("documentation", () => {
 
 describe("payload validation: signed but never applicable → recorded as rejected, retries stopped", () => {
   async function expectRejected(d: { msgId: string; body: string; type: string }, status: number, code: string, reason: string) {
-    const res = await deliver(app, secret, d);
+    const res = await deliver(h.app, secret, d);
     expect(res.status).toBe(status);
     expect(res.headers.get("webhook-delivery")).toBe("abort-message");
     const body = (await res.json()) as Json & { error?: { details?: { reason?: string } } };
@@ -315,10 +303,10 @@ describe("users", () => {
     const g = await groupRow(o.id);
     const before = await userRow(u.id);
     if (!g || !before) throw new Error("setup failed");
-    const cls = await makeClass(db.db, g.id);
-    const tool = await makeTool(db.db, g.id);
-    const session = await makeSession(db.db, { toolId: tool.id, studentId: before.id, groupId: g.id, classId: cls.id });
-    await makeMessage(db.db, { sessionId: session.id, seq: 1, content: "what is 2+2?" });
+    const cls = await makeClass(h.db.db, g.id);
+    const tool = await makeTool(h.db.db, g.id);
+    const session = await makeSession(h.db.db, { toolId: tool.id, studentId: before.id, groupId: g.id, classId: cls.id });
+    await makeMessage(h.db.db, { sessionId: session.id, seq: 1, content: "what is 2+2?" });
 
     const deletedAt = base + HOUR;
     const res = await send(delivery("user.deleted", { object: "user", id: u.id, deleted: true }, deletedAt));
@@ -335,9 +323,9 @@ describe("users", () => {
     });
     expect(row?.deletedAt?.getTime()).toBe(deletedAt);
     expect((await memberRow(o.id, u.id))?.deletedAt?.getTime()).toBe(deletedAt);
-    const [kept] = await db.db.select().from(sessions).where(eq(sessions.id, session.id));
+    const [kept] = await h.db.db.select().from(sessions).where(eq(sessions.id, session.id));
     expect(kept?.studentId).toBe(before.id);
-    expect(await db.db.select().from(messages).where(eq(messages.sessionId, session.id))).toHaveLength(1);
+    expect(await h.db.db.select().from(messages).where(eq(messages.sessionId, session.id))).toHaveLength(1);
   });
 
   test("deleted, then a late update (older or newer) → no resurrection", async () => {
@@ -463,7 +451,7 @@ describe("organisations", () => {
     await send(orgEvent("organization.created", o));
     const g = await groupRow(o.id);
     if (!g) throw new Error("setup failed");
-    const cls = await makeClass(db.db, g.id);
+    const cls = await makeClass(h.db.db, g.id);
     await send(delivery("organization.deleted", { object: "organization", id: o.id, slug: o.slug, deleted: true }, base + HOUR));
     expect((await groupRow(o.id))?.deletedAt?.getTime()).toBe(base + HOUR);
     await send(orgEvent("organization.updated", { ...o, name: "Renamed", updatedAt: base + 10 }));
@@ -485,7 +473,7 @@ describe("organisations", () => {
 
   test("a slug held by another group gets a deterministic suffix, never a 500", async () => {
     const taken = `taken-${unique("s")}`;
-    await makeGroup(db.db, { slug: taken });
+    await makeGroup(h.db.db, { slug: taken });
     const o = org({ slug: taken });
     const { status } = await send(orgEvent("organization.created", o));
     expect(status).toBe(200);

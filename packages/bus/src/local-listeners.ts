@@ -26,7 +26,7 @@ export class LocalListeners {
   /** Returns true when the room's last local listener just left. */
   remove(room: string, listener: BusListener): boolean {
     const set = this.byRoom.get(room);
-    if (!set || !set.delete(listener)) return false;
+    if (!set?.delete(listener)) return false;
     if (set.size > 0) return false;
     this.byRoom.delete(room);
     return true;

@@ -141,14 +141,20 @@ export async function subscribeWithResume(
 
   const onSignal = (signal: BusSignal): void => {
     if (closed) return;
-    if (signal.kind === "resync") return requestCatchUp();
+    if (signal.kind === "resync") {
+      requestCatchUp();
+      return;
+    }
     const event = signal.event;
     if (catchingUp) {
       pending.push(event);
       return;
     }
     if (inEpoch(event) && event.offset <= delivered) return;
-    if (inEpoch(event) && event.offset === delivered + 1) return deliver(event);
+    if (inEpoch(event) && event.offset === delivered + 1) {
+      deliver(event);
+      return;
+    }
     pending.push(event);
     requestCatchUp();
   };

@@ -119,7 +119,7 @@ export function createConnection(opts: ConnectionOptions) {
   }
 
   function sendFrame(frame: Record<string, unknown>): boolean {
-    if (!ws || ws.readyState !== 1 || !helloed) return false;
+    if (ws?.readyState !== 1 || !helloed) return false;
     ws.send(JSON.stringify(frame));
     return true;
   }

@@ -1,5 +1,5 @@
 export { backoffDelay, type BackoffOptions, DEFAULT_BACKOFF } from "./backoff.ts";
-export { type Observable } from "./observable.ts";
+export type { Observable } from "./observable.ts";
 export {
   type ClientOptions,
   type ConnectionState,

@@ -48,8 +48,14 @@ export class SendQueue {
       // The same message sent again before its ack: one frame, both callers get the answer.
       return new Promise((resolve, reject) => {
         const prev = { resolve: existing.resolve, reject: existing.reject };
-        existing.resolve = (r) => (prev.resolve(r), resolve(r));
-        existing.reject = (e) => (prev.reject(e), reject(e));
+        existing.resolve = (r) => {
+          prev.resolve(r);
+          resolve(r);
+        };
+        existing.reject = (e) => {
+          prev.reject(e);
+          reject(e);
+        };
       });
     }
     return new Promise((resolve, reject) => {

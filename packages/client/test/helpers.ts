@@ -41,6 +41,7 @@ export function routed(alive: () => Instance) {
 export interface SocketTap {
   sockets: WebSocket[];
   /** "swallow": the client never sees this frame (as if the connection died while it was in flight). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a tap that returns nothing lets the frame through
   onMessage?: (ws: WebSocket, data: string) => void | "swallow";
   onSend?: (ws: WebSocket, data: string) => "pass" | "drop" | "pass-then-close";
 }

@@ -1,29 +1,25 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createMemoryBus, createMemoryKeyValueStore, createMemoryPresence } from "@raptscallions/bus";
-import { type DbHandle, messages } from "@raptscallions/db";
+import { messages } from "@raptscallions/db";
 import { makeExtraction, makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import { MemoryLimitStore } from "@raptscallions/gateway";
 import { and, eq } from "drizzle-orm";
-import { createTestDb } from "../../../apps/api/test/helpers/deps.ts";
+import { useHarness } from "../../../apps/api/test/helpers/harness.ts";
 import { ensureDevModels, type Instance, startDevModel, startInstance, transports } from "../../../apps/api/test/helpers/live.ts";
 import { alertIdOf, type RealtimeClient } from "../src/index.ts";
 import { clientFor, eventually, onlyOnce, routed, seeded, type SocketTap, tappedWebSocket } from "./helpers.ts";
 
-let db: DbHandle;
+const h = useHarness();
 let dev: ReturnType<typeof startDevModel>;
 beforeAll(async () => {
-  db = await createTestDb();
-  await ensureDevModels(db);
+  await ensureDevModels(h.db);
   dev = startDevModel(150);
 }, 60_000);
-afterAll(async () => {
-  dev.stop();
-  await db.close();
-});
+h.beforeClose(() => dev.stop());
 
 async function finalRow(answerId: string) {
   return eventually(async () => {
-    const [row] = await db.db.select().from(messages).where(eq(messages.id, answerId));
+    const [row] = await h.db.db.select().from(messages).where(eq(messages.id, answerId));
     return row && row.state !== "streaming" ? row : undefined;
   }, "the answer to be finalised");
 }
@@ -50,9 +46,9 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`cli
 
   beforeAll(async () => {
     shared = makeShared();
-    a = await startInstance(db, shared);
-    b = await startInstance(db, shared);
-    scene = await makeSchoolScene(db.db);
+    a = await startInstance(h.db, shared);
+    b = await startInstance(h.db, shared);
+    scene = await makeSchoolScene(h.db.db);
   }, 30_000);
   afterAll(async () => {
     for (const c of clients) c.disconnect();
@@ -157,14 +153,14 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`cli
     expect(sends).toBe(3);
     expect(sent.duplicate).toBe(true);
     expect(student.pendingSends()).toBe(0);
-    const rows = await db.db
+    const rows = await h.db.db
       .select()
       .from(messages)
       .where(and(eq(messages.sessionId, sessionId), eq(messages.clientMessageId, "repeat-1")));
     expect(rows.length).toBe(1);
     expect(rows[0]?.id).toBe(sent.messageId);
     // The duplicate starts nothing: one answer, the original send's.
-    const answers = await db.db.select().from(messages).where(and(eq(messages.sessionId, sessionId), eq(messages.role, "assistant")));
+    const answers = await h.db.db.select().from(messages).where(and(eq(messages.sessionId, sessionId), eq(messages.role, "assistant")));
     expect(answers.length).toBe(1);
     await expectStoredAnswer(student, sessionId, answers[0]?.id ?? "");
     const held = student.session(sessionId).get().messages;
@@ -172,7 +168,7 @@ for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`cli
   }, 60_000);
 
   test("an instance restarted mid-answer: the watcher resumes on another and ends with the stored text", async () => {
-    const doomed = await startInstance(db, shared);
+    const doomed = await startInstance(h.db, shared);
     let alive = doomed;
     const route = routed(() => alive);
     const tap: SocketTap = { sockets: [] };
@@ -215,8 +211,8 @@ describe("client: the reset path", () => {
   let scene: SchoolScene;
   const clients: RealtimeClient[] = [];
   beforeAll(async () => {
-    a = await startInstance(db, { ...shared, gatewayUrl: dev.url });
-    scene = await makeSchoolScene(db.db);
+    a = await startInstance(h.db, { ...shared, gatewayUrl: dev.url });
+    scene = await makeSchoolScene(h.db.db);
   }, 30_000);
   afterAll(async () => {
     for (const c of clients) c.disconnect();
@@ -257,7 +253,7 @@ describe("client: the reset path", () => {
     const frames: string[] = [];
     const tap: SocketTap = { sockets: [], onMessage: (_ws, data) => void frames.push(data) };
     const teacher = createClientTracked(clientFor(scene.teacher, { baseUrl: a.baseUrl, WebSocket: tappedWebSocket(tap) }));
-    const before = await makeExtraction(db.db, { sessionId: (await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id })).id, classId: scene.cls.id, groupId: scene.department.id });
+    const before = await makeExtraction(h.db.db, { sessionId: (await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id })).id, classId: scene.cls.id, groupId: scene.department.id });
     teacher.connect();
     const live = teacher.classRoom(scene.cls.id);
     // First join: the open alert raised before the teacher came is there, from REST.
@@ -274,7 +270,7 @@ describe("client: the reset path", () => {
     student.session(session.id);
     const sent = await student.sendMessage({ sessionId: session.id, content: "What is osmosis?", clientMessageId: "cls-1" });
     await finalRow(sent.answerId ?? "");
-    const during = await makeExtraction(db.db, { sessionId: session.id, classId: scene.cls.id, groupId: scene.department.id });
+    const during = await makeExtraction(h.db.db, { sessionId: session.id, classId: scene.cls.id, groupId: scene.department.id });
     const resetsBefore = frames.filter((f) => f.includes('"type":"reset"')).length;
     teacher.connect();
     await eventually(() => frames.filter((f) => f.includes('"type":"reset"')).length > resetsBefore, "a reset frame for the class room");

@@ -118,7 +118,7 @@ class ChatStreamImpl implements ChatStream {
    * delta a promise hop (see bench/gateway.bench.ts).
    */
   async *#run(): AsyncGenerator<GatewayEvent, void, undefined> {
-    const { request, opts, clock } = this;
+    const { request, clock } = this;
     const signal = request.signal;
     this.#startedAt = clock.now();
     this.#outcome = "streaming";

@@ -116,7 +116,7 @@ export function createModerationClient(opts: ModerationClientOptions): Moderatio
     }
     try {
       return await res.json();
-    } catch (err) {
+    } catch {
       if (signal?.aborted) throw signal.reason;
       throw malformed(model, "not JSON");
     }

@@ -50,7 +50,7 @@ export function resolveModelChoice(input: ResolveModelInput): ModelChoice {
   }
 
   const entry = input.catalogue.get(choice.model);
-  if (!entry || !entry.active) {
+  if (!entry?.active) {
     const reason = entry ? "inactive" : "unknown";
     throw new AppError(
       "MODEL_UNAVAILABLE",

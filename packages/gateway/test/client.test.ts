@@ -32,7 +32,13 @@ function recordingClock(): { clock: Clock; sleeps: number[] } {
   const sleeps: number[] = [];
   return {
     sleeps,
-    clock: { now: () => Date.now(), sleep: (ms, signal) => (sleeps.push(ms), systemClock.sleep(0, signal)) },
+    clock: {
+      now: () => Date.now(),
+      sleep: (ms, signal) => {
+        sleeps.push(ms);
+        return systemClock.sleep(0, signal);
+      },
+    },
   };
 }
 

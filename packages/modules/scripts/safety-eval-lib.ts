@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { type SafetyCategory } from "../src/index.ts";
+import type { SafetyCategory } from "../src/index.ts";
 
 export const EVAL_CATEGORIES = ["self_harm", "eating_disorder", "abuse_grooming", "violence", "bullying"] as const;
 export type EvalCategory = (typeof EVAL_CATEGORIES)[number];

@@ -147,7 +147,7 @@ function parseOrFail(module: ContentModule, settings: Record<string, unknown>, l
     message: issue.message,
   }));
   const first = issues[0];
-  const where = first && first.path ? ` (${first.path}: ${first.message})` : first ? ` (${first.message})` : "";
+  const where = first?.path ? ` (${first.path}: ${first.message})` : first ? ` (${first.message})` : "";
   fail(`Invalid settings for content module "${module.id}" at layer ${layer}${where}`, {
     layer,
     module: module.id,

@@ -145,9 +145,9 @@ describe("adversarial input", () => {
     const inputs = [
       "1 ".repeat(20_000),
       "9".repeat(40_000),
-      "a.".repeat(20_000) + "@",
+      `${"a.".repeat(20_000)}@`,
       `${"x".repeat(30_000)}@${"y-".repeat(5_000)}`,
-      "12 ".repeat(5_000) + "Street",
+      `${"12 ".repeat(5_000)}Street`,
       "+1 (".repeat(5_000),
     ];
     for (const input of inputs) {

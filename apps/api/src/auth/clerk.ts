@@ -67,7 +67,7 @@ export function createTokenVerifier(config: AuthConfig) {
     }
 
     const auth = withoutDeprecationBanner(() => getAuth(c));
-    if (!auth || !auth.userId) {
+    if (!auth?.userId) {
       throw new UnauthenticatedError("Invalid or expired session token", { reason: normaliseReason(reason) });
     }
     const claims = (auth.sessionClaims ?? {}) as Record<string, unknown>;

@@ -159,7 +159,11 @@ export class TestClient {
     ws.addEventListener("message", (ev) => {
       const frame = JSON.parse(String(ev.data)) as Frame;
       this.frames.push(frame);
-      this.waiters = this.waiters.filter((w) => (w.pred(frame) ? (w.resolve(frame), false) : true));
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.pred(frame)) return true;
+        w.resolve(frame);
+        return false;
+      });
     });
     ws.addEventListener("close", (ev) => {
       this.closed = { code: ev.code, reason: ev.reason };
@@ -177,7 +181,13 @@ export class TestClient {
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`timed out waiting for a frame; got ${JSON.stringify(this.frames.slice(-5))}`)), timeoutMs);
-      this.waiters.push({ pred, resolve: (f) => (clearTimeout(t), resolve(f)) });
+      this.waiters.push({
+        pred,
+        resolve: (f) => {
+          clearTimeout(t);
+          resolve(f);
+        },
+      });
     });
   }
 
@@ -197,7 +207,10 @@ export class TestClient {
     if (this.closed) return Promise.resolve(this.closed);
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error("socket did not close")), timeoutMs);
-      this.closeWaiters.push((c) => (clearTimeout(t), resolve(c)));
+      this.closeWaiters.push((c) => {
+        clearTimeout(t);
+        resolve(c);
+      });
     });
   }
 

@@ -1,10 +1,7 @@
-import type { DbHandle } from "@raptscallions/db";
 import { Webhook } from "svix";
-import { createApp } from "../../src/app.ts";
 import type { AppConfig } from "../../src/deps.ts";
 import { parseRoleMap } from "../../src/access/roles.ts";
-import { testAuthenticator } from "./auth.ts";
-import { testDeps } from "./deps.ts";
+import type { DepsOverrides } from "./harness.ts";
 
 /** A fresh Svix signing secret, in Clerk's `whsec_<base64>` form. */
 export function makeWebhookSecret(): string {
@@ -181,11 +178,13 @@ export function shuffle<T>(items: T[], rand: () => number): T[] {
 }
 
 /**
- * An app whose webhook route verifies with `secret`, with Clerk role mapping as configured by
- * `roleMap`, and any other settings in `config` (e.g. production's 1 MB body limit).
+ * Harness dependencies for an app whose webhook route verifies with `secret`, with Clerk role
+ * mapping as configured by `roleMap`, and any other settings in `config` (e.g. production's 1 MB
+ * body limit): `useHarness({ deps: webhookDeps(secret) })`.
  */
-export async function webhookApp(db: DbHandle, secret: string, roleMap?: string, config: Partial<AppConfig> = {}) {
-  const deps = await testDeps(db, roleMap ? { auth: { ...(await testAuthenticator()), roleMap: parseRoleMap(roleMap) } } : {});
-  Object.assign(deps.config, config, { clerkWebhookSecret: secret });
-  return createApp(deps);
+export function webhookDeps(secret: string, roleMap?: string, config: Partial<AppConfig> = {}): DepsOverrides {
+  return (base) => ({
+    ...(roleMap ? { auth: { ...base.auth, roleMap: parseRoleMap(roleMap) } } : {}),
+    config: { ...base.config, ...config, clerkWebhookSecret: secret },
+  });
 }

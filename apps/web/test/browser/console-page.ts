@@ -50,7 +50,8 @@ export async function waitStreamingText(page: Page, chars: number, timeoutMs = 2
     (min) => {
       const nodes = document.querySelectorAll('[data-testid="message"][data-role="assistant"]');
       const last = nodes[nodes.length - 1];
-      if (!last || last.getAttribute("data-state") !== "streaming") return null;
+      if (last === undefined) return null;
+      if (last.getAttribute("data-state") !== "streaming") return null;
       const text = (last.querySelector(".body") ?? last).textContent ?? "";
       return text.length >= min ? text : null;
     },

@@ -47,7 +47,7 @@ function ruleHit(rule: SafetyRule, variant: string, excused: { any: boolean }): 
       excused.any = true;
       continue;
     }
-    const severity = rule.demote && rule.demote.when.test(sentence) ? rule.demote.to : rule.severity;
+    const severity = rule.demote?.when.test(sentence) ? rule.demote.to : rule.severity;
     if (!best || atLeast(severity, best)) best = severity;
     if (best === rule.severity) break; // demotion only lowers, so this is the ceiling
   }

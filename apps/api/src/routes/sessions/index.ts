@@ -35,7 +35,7 @@ const viewers = "the student, teachers of the session's class and admins over it
 const staff = "teachers of the session's class and admins over its group";
 
 /** Sessions over REST; the same services the WebSocket protocol calls. Mounted at `/api/sessions`. */
-export function sessionRoutes(runtime: RealtimeRuntime, gate?: StudentMessageGate) {
+export function sessionRoutes(_runtime: RealtimeRuntime, gate?: StudentMessageGate) {
   const app = new Hono<AppEnv>();
 
   app.post(

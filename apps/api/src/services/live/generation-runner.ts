@@ -203,27 +203,25 @@ export class GenerationRunner implements AnswerRunner {
     }
 
     let meta: MessageMeta = { model: model ?? undefined };
-    {
-      try {
-        const result = await generation.finish(status, text);
-        meta = {
-          model: result.model,
-          inputTokens: result.inputTokens,
-          outputTokens: result.outputTokens,
-          costUsd: result.costUsd,
-          ttftMs: result.ttftMs ?? undefined,
-          latencyMs: result.latencyMs,
-          estimated: result.estimated,
-        };
-        if (result.budgetAlerts.length > 0) {
-          await recordBudgetAlerts(
-            { db: this.deps.db, kv: this.deps.kv, logger, now: clock.now() },
-            result.budgetAlerts,
-          ).catch((err) => logger.error("recording budget alerts failed", { err }));
-        }
-      } catch (err) {
-        logger.error("settling usage failed", { messageId: input.messageId, err });
+    try {
+      const result = await generation.finish(status, text);
+      meta = {
+        model: result.model,
+        inputTokens: result.inputTokens,
+        outputTokens: result.outputTokens,
+        costUsd: result.costUsd,
+        ttftMs: result.ttftMs ?? undefined,
+        latencyMs: result.latencyMs,
+        estimated: result.estimated,
+      };
+      if (result.budgetAlerts.length > 0) {
+        await recordBudgetAlerts(
+          { db: this.deps.db, kv: this.deps.kv, logger, now: clock.now() },
+          result.budgetAlerts,
+        ).catch((err) => logger.error("recording budget alerts failed", { err }));
       }
+    } catch (err) {
+      logger.error("settling usage failed", { messageId: input.messageId, err });
     }
     if (error) meta.error = error;
     await this.finalize(input, status, text, meta);

@@ -1,7 +1,6 @@
 import { AppError } from "@raptscallions/core";
 import type { ModerationClient } from "@raptscallions/gateway";
 import {
-  applyModeration,
   builtInModules,
   type CombinedBeforeGatewayResult,
   type ContentModule,

@@ -1,5 +1,5 @@
 import { NotFoundError, type ToolDto, type ToolVersionDto } from "@raptscallions/core";
-import { type DbOrTx, groups, toolVersions, tools } from "@raptscallions/db";
+import { type DbOrTx, groups, type toolVersions, tools } from "@raptscallions/db";
 import { eq } from "drizzle-orm";
 import type { Actor } from "../../access/actor.ts";
 import { policy, type ToolRef } from "../../access/policy.ts";
