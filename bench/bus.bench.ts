@@ -33,12 +33,7 @@ function summarise(name: string, latencies: number[], elapsedMs: number): Row {
 }
 
 /** Generic driver: `send(i)` publishes message i, `onReceive` is wired by the caller to `received(i)`. */
-async function measure(
-  name: string,
-  send: (i: number) => Promise<unknown>,
-  wire: (received: (i: number) => void) => void,
-  inFlight: number,
-): Promise<Row> {
+async function measure(name: string, send: (i: number) => Promise<unknown>, wire: (received: (i: number) => void) => void, inFlight: number): Promise<Row> {
   const sentAt = new Map<number, number>();
   const waiters = new Map<number, () => void>();
   const latencies: number[] = [];
@@ -72,7 +67,12 @@ async function benchBus(label: string, a: Bus, b: Bus, inFlight: number): Promis
   const stop = await b.subscribe(room, (signal) => {
     if (signal.kind === "event") wired(signal.event.payload as number);
   });
-  const row = await measure(label, (i) => a.publish(room, { type: "bench", payload: i }), (r) => (wired = r), inFlight);
+  const row = await measure(
+    label,
+    (i) => a.publish(room, { type: "bench", payload: i }),
+    (r) => (wired = r),
+    inFlight,
+  );
   stop();
   return row;
 }
@@ -85,7 +85,12 @@ async function benchRawRedis(redisUrl: string, inFlight: number): Promise<Row> {
   let wired: (i: number) => void = () => undefined;
   sub.on("message", (_channel: string, message: string) => wired(Number(message)));
   await sub.subscribe(channel);
-  const row = await measure(`raw ioredis pub/sub${inFlight > 1 ? ` (${inFlight} in flight)` : ""}`, (i) => pub.publish(channel, String(i)), (r) => (wired = r), inFlight);
+  const row = await measure(
+    `raw ioredis pub/sub${inFlight > 1 ? ` (${inFlight} in flight)` : ""}`,
+    (i) => pub.publish(channel, String(i)),
+    (r) => (wired = r),
+    inFlight,
+  );
   pub.disconnect();
   sub.disconnect();
   return row;

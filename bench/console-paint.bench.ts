@@ -54,7 +54,10 @@ const TTI_RUNS = num("BENCH_TTI_RUNS", 8);
 const ONLY = process.env.BENCH_CONSOLE_ONLY ?? "";
 const ROOT = join(import.meta.dir, "..");
 const log = (msg: string) => console.log(`[console] ${msg}`);
-const load = () => loadavg().map((n) => n.toFixed(2)).join(" ");
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(" ");
 const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : "n/a");
 
 interface PaintResult {
@@ -96,7 +99,15 @@ async function measurePaint(browser: Browser, logDir: string): Promise<PaintResu
     if (!teacher || !seededTool) throw new Error("the seeded scene is missing");
     await db.db
       .insert(aiModels)
-      .values({ id: "bench-stamped", provider: "bench", displayName: "Stamped words", inputPricePer1k: 0, outputPricePer1k: 0, contextWindow: 16_384, maxOutputTokens: 4096 })
+      .values({
+        id: "bench-stamped",
+        provider: "bench",
+        displayName: "Stamped words",
+        inputPricePer1k: 0,
+        outputPricePer1k: 0,
+        contextWindow: 16_384,
+        maxOutputTokens: 4096,
+      })
       .onConflictDoNothing();
     const tool = await makeTool(db.db, seededTool.groupId, { createdBy: teacher.id, definition: { systemPrompt: "Bench.", model: "bench-stamped" } });
     const assignment = await makeAssignment(db.db, scene.classId, tool.id, { title: "Paint bench", createdBy: teacher.id });
@@ -257,14 +268,18 @@ try {
   if (ONLY !== "paint") {
     const interactive = await measureInteractive(browser, logDir);
     results.interactive = interactive;
-    log(`class view interactive (embedded): cold p50 ${ms(interactive.coldP50)} max ${ms(interactive.coldMax)}; warm p50 ${ms(interactive.warmP50)} max ${ms(interactive.warmMax)}`);
+    log(
+      `class view interactive (embedded): cold p50 ${ms(interactive.coldP50)} max ${ms(interactive.coldMax)}; warm p50 ${ms(interactive.warmP50)} max ${ms(interactive.warmMax)}`,
+    );
   }
   const paint = ONLY === "interactive" ? "BENCH_CONSOLE_ONLY=interactive" : await measurePaint(browser, logDir);
   if (typeof paint === "string") {
     console.log(`SKIP paint latency across instances: ${paint}`);
   } else {
     results.paint = paint;
-    log(`paint latency, model → teacher's page on B: ${paint.words} words over ${paint.answers} answers (${paint.missing} not seen); DOM p50 ${ms(paint.domP50)}; painted p50 ${ms(paint.p50)} p99 ${ms(paint.p99)} max ${ms(paint.max)}`);
+    log(
+      `paint latency, model → teacher's page on B: ${paint.words} words over ${paint.answers} answers (${paint.missing} not seen); DOM p50 ${ms(paint.domP50)}; painted p50 ${ms(paint.p50)} p99 ${ms(paint.p99)} max ${ms(paint.max)}`,
+    );
   }
   results.loadAfter = load();
   mkdirSync(join(ROOT, "bench/results"), { recursive: true });

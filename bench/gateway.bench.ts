@@ -19,7 +19,9 @@ const WRITE = 4096;
 
 const lines: string[] = [];
 for (let i = 0; i < DELTAS; i++) {
-  lines.push(`data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "bench", choices: [{ index: 0, delta: { content: ` tok${i}` }, finish_reason: null }] })}\n\n`);
+  lines.push(
+    `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "bench", choices: [{ index: 0, delta: { content: ` tok${i}` }, finish_reason: null }] })}\n\n`,
+  );
 }
 lines.push(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n`);
 lines.push(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 10, completion_tokens: DELTAS, total_tokens: DELTAS + 10 } })}\n\n`);
@@ -46,8 +48,7 @@ const server = Bun.serve({
   },
 });
 const baseUrl = `http://127.0.0.1:${server.port}/v1`;
-const request = (): Promise<Response> =>
-  fetch(`${baseUrl}/chat/completions`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+const request = (): Promise<Response> => fetch(`${baseUrl}/chat/completions`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
 
 async function raw(): Promise<number> {
   const res = await request();

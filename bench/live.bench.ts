@@ -50,14 +50,20 @@ const WATCHERS = Math.max(1, num("BENCH_LIVE_WATCHERS", 4));
 const WARMUP = num("BENCH_LIVE_WARMUP_SESSIONS", 20);
 const IDLE = num("BENCH_LIVE_IDLE", 1000);
 const TPS = num("BENCH_LIVE_TPS", 50);
-const SAT_TPS = (process.env.BENCH_LIVE_SAT_TPS ?? "50,100,200").split(",").map(Number).filter((n) => Number.isInteger(n) && n > 0);
+const SAT_TPS = (process.env.BENCH_LIVE_SAT_TPS ?? "50,100,200")
+  .split(",")
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
 const SAT_COALESCE = num("BENCH_LIVE_SAT_COALESCE_MS", 0);
 const TIMEOUT = num("BENCH_LIVE_TIMEOUT_MS", 120_000);
 /** `embedded` (default): each instance serves the dev model itself; `external`: one separate process. */
 const DEV_MODEL = process.env.BENCH_LIVE_DEV_MODEL === "external" ? "external" : "embedded";
 const MAIN = `main ${SESSIONS}×${WATCHERS}`;
 
-const load = () => loadavg().map((n) => n.toFixed(2)).join(" ");
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(" ");
 const log = (msg: string) => console.log(`[live] ${msg}`);
 
 /** Creates `n` sessions (REST on A) for the first `n` students with `toolId`. */
@@ -99,7 +105,9 @@ async function appRun(app: Target, scene: Scene, scenario: string, n: number, to
       return acks.filter((a) => a.type !== "ack").map((a) => `message.send: ${JSON.stringify(a).slice(0, 300)}`);
     },
   });
-  log(`${scenario} app: ${run.result.events} events, ${run.result.eventsPerSecond.toFixed(0)}/s (peak ${run.result.peakEventsPerSecond.toFixed(0)}/s), p50 ${run.result.p50Ms} ms, p99 ${run.result.p99Ms} ms, CPU A ${run.result.cpuMsA} ms B ${run.result.cpuMsB} ms${run.result.errors.length ? `, errors: ${run.result.errors[0]}` : ""}`);
+  log(
+    `${scenario} app: ${run.result.events} events, ${run.result.eventsPerSecond.toFixed(0)}/s (peak ${run.result.peakEventsPerSecond.toFixed(0)}/s), p50 ${run.result.p50Ms} ms, p99 ${run.result.p99Ms} ms, CPU A ${run.result.cpuMsA} ms B ${run.result.cpuMsB} ms${run.result.errors.length ? `, errors: ${run.result.errors[0]}` : ""}`,
+  );
   return { ...run, rooms };
 }
 
@@ -120,7 +128,9 @@ async function relayRun(relay: Awaited<ReturnType<typeof startRelay>>, scenario:
       return r.published === plan.rooms.reduce((a, x) => a + x.events.length, 0) ? [] : [`published ${r.published}`];
     },
   });
-  log(`${scenario} relay: ${run.result.events} events, ${run.result.eventsPerSecond.toFixed(0)}/s (peak ${run.result.peakEventsPerSecond.toFixed(0)}/s), p50 ${run.result.p50Ms} ms, p99 ${run.result.p99Ms} ms, CPU A ${run.result.cpuMsA} ms B ${run.result.cpuMsB} ms`);
+  log(
+    `${scenario} relay: ${run.result.events} events, ${run.result.eventsPerSecond.toFixed(0)}/s (peak ${run.result.peakEventsPerSecond.toFixed(0)}/s), p50 ${run.result.p50Ms} ms, p99 ${run.result.p99Ms} ms, CPU A ${run.result.cpuMsA} ms B ${run.result.cpuMsB} ms`,
+  );
   return run.result;
 }
 
@@ -166,7 +176,9 @@ async function main(): Promise<number> {
         idle.push(await measureIdle(app, idleUsers, IDLE));
         idle.push(await measureIdle(relay, idleUsers, IDLE));
         for (const i of idle) {
-          log(`idle ${i.target}: RSS ${i.rssBeforeKb} → ${i.rssAfterKb} KB with ${i.connections} sockets (${i.perConnectionKb.toFixed(1)} KB each), ${i.rssAfterCloseKb} KB after closing them, ${i.perConnectionKbSecondRound.toFixed(1)} KB each when opened again`);
+          log(
+            `idle ${i.target}: RSS ${i.rssBeforeKb} → ${i.rssAfterKb} KB with ${i.connections} sockets (${i.perConnectionKb.toFixed(1)} KB each), ${i.rssAfterCloseKb} KB after closing them, ${i.perConnectionKbSecondRound.toFixed(1)} KB each when opened again`,
+          );
         }
       }
       if (WARMUP > 0) {
@@ -244,10 +256,13 @@ async function main(): Promise<number> {
   }
 }
 
-const hardLimit = setTimeout(() => {
-  console.error("live bench: hard time limit reached, stopping");
-  process.exit(1);
-}, num("BENCH_LIVE_HARD_LIMIT_MS", 20 * 60_000));
+const hardLimit = setTimeout(
+  () => {
+    console.error("live bench: hard time limit reached, stopping");
+    process.exit(1);
+  },
+  num("BENCH_LIVE_HARD_LIMIT_MS", 20 * 60_000),
+);
 try {
   const code = await main();
   clearTimeout(hardLimit);

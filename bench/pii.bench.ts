@@ -67,7 +67,10 @@ function measure(messages: readonly string[]): { p50: number; p99: number; max: 
 
 const [load1] = (await import("node:os")).loadavg();
 console.log(`redactPii cost per message (µs), ${ROUNDS} rounds, load average ${load1?.toFixed(1)}`);
-for (const [name, messages] of [["typical", typical], ["4000-char", long]] as const) {
+for (const [name, messages] of [
+  ["typical", typical],
+  ["4000-char", long],
+] as const) {
   const r = measure(messages);
   console.log(
     `  ${name.padEnd(10)} n=${String(r.n).padStart(5)}  p50 ${r.p50.toFixed(0).padStart(6)}  p99 ${r.p99.toFixed(0).padStart(6)}  max ${r.max.toFixed(0).padStart(6)}  cpu/msg ${r.cpu.toFixed(0).padStart(6)}`,

@@ -46,7 +46,10 @@ const IDLE = num("BENCH_REVOKE_IDLE", 200);
 const WAIT_MS = num("BENCH_REVOKE_WAIT_MS", 30_000);
 const maxOf = (xs: number[]) => (xs.length > 0 ? Math.max(...xs) : Number.NaN);
 const log = (msg: string) => console.log(`[revocation] ${msg}`);
-const load = () => loadavg().map((n) => n.toFixed(2)).join(" ");
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(" ");
 
 type Frame = { type: string; code?: unknown; details?: { room?: string } };
 
@@ -203,7 +206,11 @@ async function main(): Promise<number> {
         name: "Clerk user.updated banned → socket closed (4001)",
         watcher: (s) => ({ user: s.teacher, room: `class:${s.cls.id}` }),
         revoke: (s, a) =>
-          webhook(a, "user.updated", clerkUserData({ id: clerkId(s.teacher), first: "T", last: "B", email: `${clerkId(s.teacher)}@bench.test`, banned: true, updatedAt: Date.now() })),
+          webhook(
+            a,
+            "user.updated",
+            clerkUserData({ id: clerkId(s.teacher), first: "T", last: "B", email: `${clerkId(s.teacher)}@bench.test`, banned: true, updatedAt: Date.now() }),
+          ),
         expectStatus: 200,
       },
       {
@@ -273,7 +280,9 @@ async function main(): Promise<number> {
         results.push({ scenario: scenario.name, trials, missed });
         const tot = trials.map((t) => t.totalMs);
         const aft = trials.map((t) => t.afterResponseMs);
-        log(`${scenario.name}: total p50 ${percentile(tot, 0.5).toFixed(1)} ms, p95 ${percentile(tot, 0.95).toFixed(1)} ms, max ${maxOf(tot).toFixed(1)} ms; after response p50 ${percentile(aft, 0.5).toFixed(1)} ms, max ${maxOf(aft).toFixed(1)} ms (${trials[0]?.what ?? "none"}); missed ${missed}`);
+        log(
+          `${scenario.name}: total p50 ${percentile(tot, 0.5).toFixed(1)} ms, p95 ${percentile(tot, 0.95).toFixed(1)} ms, max ${maxOf(tot).toFixed(1)} ms; after response p50 ${percentile(aft, 0.5).toFixed(1)} ms, max ${maxOf(aft).toFixed(1)} ms (${trials[0]?.what ?? "none"}); missed ${missed}`,
+        );
       }
       for (const w of idle) w.close();
     } finally {
@@ -298,11 +307,16 @@ async function main(): Promise<number> {
     console.log(`| scenario | trials | missed (> ${WAIT_MS} ms) | total p50 | total p95 | total max | after response p50 | after response max |`);
     console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
     for (const r of rows) {
-      console.log(`| ${r.scenario} | ${r.trials} | ${r.missed} | ${r.totalP50Ms} ms | ${r.totalP95Ms} ms | ${r.totalMaxMs} ms | ${r.afterResponseP50Ms} ms | ${r.afterResponseMaxMs} ms |`);
+      console.log(
+        `| ${r.scenario} | ${r.trials} | ${r.missed} | ${r.totalP50Ms} ms | ${r.totalP95Ms} ms | ${r.totalMaxMs} ms | ${r.afterResponseP50Ms} ms | ${r.afterResponseMaxMs} ms |`,
+      );
     }
     const stamp = new Date().toISOString().replace(/[:.]/g, "-");
     const file = join(import.meta.dir, "results", `revocation-${stamp}.json`);
-    await Bun.write(file, `${JSON.stringify({ machine: { cpus: cpus().length, loadBefore, loadAfter: load(), bun: Bun.version }, config: { trials: TRIALS, idle: IDLE, waitMs: WAIT_MS }, rows }, null, 2)}\n`);
+    await Bun.write(
+      file,
+      `${JSON.stringify({ machine: { cpus: cpus().length, loadBefore, loadAfter: load(), bun: Bun.version }, config: { trials: TRIALS, idle: IDLE, waitMs: WAIT_MS }, rows }, null, 2)}\n`,
+    );
     console.log(`\nwritten ${file}`);
     return 0;
   } finally {

@@ -51,7 +51,10 @@ async function runOne(file: string): Promise<Outcome> {
   }
   const code = await proc.exited;
   clearTimeout(timer);
-  const lines = output.split("\n").map((l) => l.trimEnd()).filter(Boolean);
+  const lines = output
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter(Boolean);
   const skipped = lines.some((l) => l.startsWith("SKIP"));
   const marked = lines.filter((l) => /^(MET|MISS|SKIP)\b/.test(l));
   return {

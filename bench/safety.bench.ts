@@ -66,7 +66,9 @@ const r = quantiles(short);
 const l = quantiles(long);
 const intrinsic = quantiles(texts.filter((t) => t.length <= 280).map((t) => best.get(t) ?? 0));
 console.log(`rules, chat-sized messages (<= 280 chars), wall clock: ${short.length}, p50 ${r.p50.toFixed(0)} µs, p99 ${r.p99.toFixed(0)} µs, max ${r.max.toFixed(0)} µs`);
-console.log(`rules, chat-sized messages, each text's best of ${ROUNDS}: p50 ${intrinsic.p50.toFixed(0)} µs, p99 ${intrinsic.p99.toFixed(0)} µs, max ${intrinsic.max.toFixed(0)} µs`);
+console.log(
+  `rules, chat-sized messages, each text's best of ${ROUNDS}: p50 ${intrinsic.p50.toFixed(0)} µs, p99 ${intrinsic.p99.toFixed(0)} µs, max ${intrinsic.max.toFixed(0)} µs`,
+);
 console.log(`rules, a 2 kB run-on: ${long.length}, p50 ${(l.p50 / 1000).toFixed(1)} ms, max ${(l.max / 1000).toFixed(1)} ms`);
 console.log(`${intrinsic.p99 < 1000 ? "MET" : "MISS"} rules under 1 ms per chat-sized message (p99 of best-of-${ROUNDS}: ${intrinsic.p99.toFixed(0)} µs)`);
 
@@ -89,7 +91,9 @@ function bestOf(fn: (t: string) => unknown): { p50: number; p99: number; max: nu
 }
 const cls = bestOf((t) => classifyText(model, t));
 const fast = bestOf((t) => assessFastPath(t));
-console.log(`classifier alone, chat-sized messages, each text's best of ${ROUNDS}: p50 ${cls.p50.toFixed(0)} µs, p99 ${cls.p99.toFixed(0)} µs, max ${cls.max.toFixed(0)} µs`);
+console.log(
+  `classifier alone, chat-sized messages, each text's best of ${ROUNDS}: p50 ${cls.p50.toFixed(0)} µs, p99 ${cls.p99.toFixed(0)} µs, max ${cls.max.toFixed(0)} µs`,
+);
 console.log(`fast path (rules + classifier), each text's best of ${ROUNDS}: p50 ${fast.p50.toFixed(0)} µs, p99 ${fast.p99.toFixed(0)} µs, max ${fast.max.toFixed(0)} µs`);
 console.log(`${fast.p99 < 1000 ? "MET" : "MISS"} fast path under 1 ms per chat-sized message (p99 of best-of-${ROUNDS}: ${fast.p99.toFixed(0)} µs)`);
 
@@ -110,7 +114,9 @@ try {
     }
   }
   const m = quantiles(stage);
-  console.log(`fast path + moderation stage (dev model over loopback HTTP): ${stage.length} turns, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, max ${m.max.toFixed(2)} ms`);
+  console.log(
+    `fast path + moderation stage (dev model over loopback HTTP): ${stage.length} turns, p50 ${m.p50.toFixed(2)} ms, p99 ${m.p99.toFixed(2)} ms, max ${m.max.toFixed(2)} ms`,
+  );
 } finally {
   server.stop(true);
 }

@@ -58,8 +58,7 @@ function workload(ns: string, count: number): Delivery[] {
   const orgs: OrgState[] = [];
   const now = Date.now();
   const pick = <T>(xs: T[], i: number) => xs[(i * 7919) % xs.length] as T;
-  const user = (id: string, at: number, first = "Bench") =>
-    clerkUserData({ id, first, last: "User", email: `${id}@bench.test`, updatedAt: at });
+  const user = (id: string, at: number, first = "Bench") => clerkUserData({ id, first, last: "User", email: `${id}@bench.test`, updatedAt: at });
   for (let i = 0; out.length < count; i++) {
     const at = now - 60_000 + i;
     const kind = i < 4 ? i % 2 : i % 5;
@@ -174,7 +173,14 @@ results.push(await burst);
 results.push(await deliverAll("duplicates, 8 in flight", eight, 8));
 await db.close();
 
-const load = (await Bun.file("/proc/loadavg").text().catch(() => "")).split(" ").slice(0, 3).join(" ");
+const load = (
+  await Bun.file("/proc/loadavg")
+    .text()
+    .catch(() => "")
+)
+  .split(" ")
+  .slice(0, 3)
+  .join(" ");
 console.log(`\nClerk webhook deliveries on Postgres (pool ${POOL}), ${N} per run, Bun ${Bun.version}, load ${load}`);
 console.table(
   results.map((r) => ({
@@ -203,7 +209,17 @@ const file = join(dir, `webhooks-${new Date().toISOString().replaceAll(/[:.]/g, 
 writeFileSync(
   file,
   JSON.stringify(
-    { label: process.env.BENCH_LABEL ?? null, at: new Date().toISOString(), bun: Bun.version, load, pool: POOL, slots: slots ?? "default", results, readyIdle, readyBurst },
+    {
+      label: process.env.BENCH_LABEL ?? null,
+      at: new Date().toISOString(),
+      bun: Bun.version,
+      load,
+      pool: POOL,
+      slots: slots ?? "default",
+      results,
+      readyIdle,
+      readyBurst,
+    },
     null,
     2,
   ),

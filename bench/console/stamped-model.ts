@@ -65,7 +65,16 @@ export function startStampedModel(opts: { tokens: number; tokensPerSecond: numbe
               out.enqueue(sse(chunk({ content: ` ${stampWord(answer, i)}` }, null)));
             }
             out.enqueue(sse(chunk({}, "stop")));
-            out.enqueue(sse({ id, object: "chat.completion.chunk", created: 0, model: body.model, choices: [], usage: { prompt_tokens: 20, completion_tokens: opts.tokens * 2, total_tokens: 20 + opts.tokens * 2, cost: 0 } }));
+            out.enqueue(
+              sse({
+                id,
+                object: "chat.completion.chunk",
+                created: 0,
+                model: body.model,
+                choices: [],
+                usage: { prompt_tokens: 20, completion_tokens: opts.tokens * 2, total_tokens: 20 + opts.tokens * 2, cost: 0 },
+              }),
+            );
             out.enqueue(enc.encode("data: [DONE]\n\n"));
             out.close();
           } catch {

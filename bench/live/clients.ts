@@ -231,7 +231,14 @@ export function peakRate(times: readonly number[], windowMs: number): number {
 /** Resolves when every promise settled or `timeoutMs` passed; returns how many settled. */
 export async function settleWithin(promises: Promise<unknown>[], timeoutMs: number): Promise<number> {
   let settled = 0;
-  const all = Promise.all(promises.map((p) => p.then(() => settled++, () => settled++)));
+  const all = Promise.all(
+    promises.map((p) =>
+      p.then(
+        () => settled++,
+        () => settled++,
+      ),
+    ),
+  );
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([all, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
   clearTimeout(timer);

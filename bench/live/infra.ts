@@ -57,11 +57,7 @@ export async function ensureRedis(logDir: string): Promise<RedisHandle | null> {
   const url = `redis://127.0.0.1:${DEFAULT_REDIS_PORT}`;
   if (await redisAnswers(url, 500)) return { url, child: null };
   if (!Bun.which("redis-server")) return null;
-  const child = spawnChild(
-    "redis",
-    ["redis-server", "--port", String(DEFAULT_REDIS_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    { logDir },
-  );
+  const child = spawnChild("redis", ["redis-server", "--port", String(DEFAULT_REDIS_PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { logDir });
   if (await redisAnswers(url, 5000)) return { url, child };
   await child.stop();
   return null;

@@ -34,7 +34,13 @@ export function aims(idle: IdleResult[], runs: RunResult[], mainScenario: string
     out.push({ name: `p99 fan-out latency, ${mainScenario} (app/relay)`, ratio, aim: "≤ 2", met: ratio <= 2 });
   }
   const best = (t: "app" | "relay") =>
-    Math.max(0, ...runs.filter((r) => r.target === t && r.scenario.startsWith("saturation")).map((r) => r.peakEventsPerSecond).filter(Number.isFinite));
+    Math.max(
+      0,
+      ...runs
+        .filter((r) => r.target === t && r.scenario.startsWith("saturation"))
+        .map((r) => r.peakEventsPerSecond)
+        .filter(Number.isFinite),
+    );
   const appSat = best("app");
   const relaySat = best("relay");
   if (appSat > 0 && relaySat > 0) {
@@ -54,7 +60,20 @@ export function table(report: LiveReport): string {
   const head = ["scenario", "target", "sessions×watchers", "events", "events/s", "peak/s", "p50 ms", "p99 ms", "max ms", "incomplete", "CPU A/B ms", "RSS/idle conn KB"];
   const rows: string[][] = [];
   for (const i of report.idle) {
-    rows.push([`idle ×${i.connections}`, i.target, "—", "—", "—", "—", "—", "—", "—", "—", "—", `${f(i.perConnectionKb, 1)} (again: ${f(i.perConnectionKbSecondRound, 1)})`]);
+    rows.push([
+      `idle ×${i.connections}`,
+      i.target,
+      "—",
+      "—",
+      "—",
+      "—",
+      "—",
+      "—",
+      "—",
+      "—",
+      "—",
+      `${f(i.perConnectionKb, 1)} (again: ${f(i.perConnectionKbSecondRound, 1)})`,
+    ]);
   }
   for (const r of report.runs) {
     rows.push([

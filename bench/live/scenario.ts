@@ -111,9 +111,7 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
   const sockets: BenchSocket[] = [];
   const errors: string[] = [];
   try {
-    const watchers = await pool(pairs, CONNECT_CONCURRENCY, (p) =>
-      target.watch(target.b, p.user, p.room, recorder, p.first ? new Set([p.room]) : undefined),
-    );
+    const watchers = await pool(pairs, CONNECT_CONCURRENCY, (p) => target.watch(target.b, p.user, p.room, recorder, p.first ? new Set([p.room]) : undefined));
     sockets.push(...watchers);
     const students = await pool(setup.rooms, CONNECT_CONCURRENCY, async (room, i) => {
       const user = setup.studentOf(i);

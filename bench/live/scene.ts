@@ -5,14 +5,7 @@
  * tools, the dev models in the catalogue and system AI settings without limits.
  */
 import { aiModels, aiSettings, createDb } from "../../packages/db/src/index.ts";
-import {
-  addClassMember,
-  addGroupMember,
-  makeClass,
-  makeGroup,
-  makeTool,
-  makeUser,
-} from "../../packages/db/src/testing/index.ts";
+import { addClassMember, addGroupMember, makeClass, makeGroup, makeTool, makeUser } from "../../packages/db/src/testing/index.ts";
 import { type DevKeyPair, mintSessionToken } from "../../apps/api/src/auth/dev-keys.ts";
 
 const CLASS_SIZE = 25;
@@ -40,23 +33,14 @@ export interface Scene {
 }
 
 /** Migrates the database and seeds `students` students with `watchersPerSession` teachers per class. */
-export async function seedScene(opts: {
-  databaseUrl: string;
-  keys: DevKeyPair;
-  students: number;
-  watchersPerSession: number;
-  rates: number[];
-}): Promise<Scene> {
+export async function seedScene(opts: { databaseUrl: string; keys: DevKeyPair; students: number; watchersPerSession: number; rates: number[] }): Promise<Scene> {
   const handle = await createDb({ url: opts.databaseUrl, maxConnections: 4 });
   try {
     await handle.migrate();
     const db = handle.db;
     const models = ["dev-tutor", ...opts.rates.map((r) => `dev-tutor@${r}tps`)];
     for (const id of models) {
-      await db
-        .insert(aiModels)
-        .values({ id, provider: "dev", displayName: id, contextWindow: 16384, maxOutputTokens: 1024 })
-        .onConflictDoNothing();
+      await db.insert(aiModels).values({ id, provider: "dev", displayName: id, contextWindow: 16384, maxOutputTokens: 1024 }).onConflictDoNothing();
     }
     // No per-user limits and no budget: the bench measures fan-out, not the limiter.
     await db.insert(aiSettings).values({ isSystem: true, defaultModel: "dev-tutor" });
@@ -64,8 +48,7 @@ export async function seedScene(opts: {
     const district = await makeGroup(db, { kind: "district" });
     const school = await makeGroup(db, { kind: "school", parent: district });
     const department = await makeGroup(db, { kind: "department", parent: school });
-    const token = (clerkUserId: string) =>
-      mintSessionToken(opts.keys, { userId: clerkUserId, expiresInSeconds: 6 * 3600 });
+    const token = (clerkUserId: string) => mintSessionToken(opts.keys, { userId: clerkUserId, expiresInSeconds: 6 * 3600 });
     const asBench = async (row: { id: string; clerkUserId: string | null }): Promise<BenchUser> => {
       if (!row.clerkUserId) throw new Error("factory user without a Clerk id");
       return { id: row.id, clerkUserId: row.clerkUserId, token: await token(row.clerkUserId) };

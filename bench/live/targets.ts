@@ -107,7 +107,10 @@ export async function startDevModel(opts: { tokensPerSecond: number; logDir: str
 }
 
 /** Starts relay processes `a` and `b` on the same Redis. */
-export async function startRelay(opts: { redisUrl: string; logDir: string }): Promise<Target & { publish(plan: PublishPlan): Promise<{ published: number; ms: number }> }> {
+export async function startRelay(opts: {
+  redisUrl: string;
+  logDir: string;
+}): Promise<Target & { publish(plan: PublishPlan): Promise<{ published: number; ms: number }> }> {
   const start = async (name: string): Promise<Instance> => {
     const port = freePort();
     const child = spawnChild(`relay-${name}`, [process.execPath, join(ROOT, "bench/live/relay.ts")], {

@@ -77,9 +77,7 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   });
   // Theme asset uploads enforce their own uploadLimitBytes while streaming (routes/themes).
   // The embedded dev model caps its own (larger) chat bodies (routes/dev-model).
-  app.use("*", (c, next) =>
-    isThemeAssetUpload(c.req.method, c.req.path) || isDevModelRequest(deps.config, c.req.path) ? next() : jsonBodyLimit(c, next),
-  );
+  app.use("*", (c, next) => (isThemeAssetUpload(c.req.method, c.req.path) || isDevModelRequest(deps.config, c.req.path) ? next() : jsonBodyLimit(c, next)));
   // Bodies are checked by each route's jsonBody; URLs here, once for every route.
   app.use("*", refuseUnstorableUrlText);
 
@@ -96,7 +94,10 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   app.route("/api/groups", groupRoutes());
   // The console's static pages are not API operations: they stay out of the document.
   const isConsole = (path: string) => path === CONSOLE_PREFIX || path.startsWith(`${CONSOLE_PREFIX}/`);
-  app.route("/", docsRoutes(() => app.routes.filter((r) => !isConsole(r.path))));
+  app.route(
+    "/",
+    docsRoutes(() => app.routes.filter((r) => !isConsole(r.path))),
+  );
   app.route("/api/classes", classRoutes());
   app.route("/api/tools", toolRoutes());
   app.route("/api/alerts", alertRoutes());
@@ -113,9 +114,16 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   app.notFound((c) => {
     const allowed = allowedMethods(c.req.path);
     if (allowed.length > 0 && !allowed.includes(c.req.method)) {
-      return errorResponse(c, 405, "METHOD_NOT_ALLOWED", `${c.req.method} is not allowed here`, { allowed }, {
-        allow: allowed.join(", "),
-      });
+      return errorResponse(
+        c,
+        405,
+        "METHOD_NOT_ALLOWED",
+        `${c.req.method} is not allowed here`,
+        { allowed },
+        {
+          allow: allowed.join(", "),
+        },
+      );
     }
     return errorResponse(c, 404, "NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`);
   });

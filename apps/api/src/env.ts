@@ -33,7 +33,14 @@ const boolish = z
 const list = z
   .string()
   .optional()
-  .transform((v) => (v ? v.split(",").map((s) => s.trim()).filter(Boolean) : []));
+  .transform((v) =>
+    v
+      ? v
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [],
+  );
 
 /**
  * Every variable the server reads, parsed once at start-up. Unset means the embedded default
@@ -56,7 +63,10 @@ export const envSchema = z.object({
   // Unset: seed an empty embedded database only; true/false: seed an empty one of either kind, or never.
   SEED_ON_EMPTY: z.preprocess(
     (v) => (v === "" ? undefined : v),
-    z.enum(["true", "false"]).optional().transform((v) => (v === undefined ? undefined : v === "true")),
+    z
+      .enum(["true", "false"])
+      .optional()
+      .transform((v) => (v === undefined ? undefined : v === "true")),
   ),
   REDIS_URL: optionalUrl,
   S3_ENDPOINT: optionalUrl,
@@ -83,8 +93,18 @@ export const envSchema = z.object({
   CLERK_ROLE_MAP: optionalString,
   CLERK_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   CORS_ORIGINS: list,
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
-  UPLOAD_LIMIT_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(2 * 1024 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(1024 * 1024),
+  UPLOAD_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(2 * 1024 * 1024),
   METRICS_TOKEN: optionalString,
   LIVE_REPLAY_LIMIT: z.coerce.number().int().min(100).max(100_000).default(2000),
   LIVE_COALESCE_MS: z.coerce.number().int().min(0).max(1000).default(40),
@@ -92,23 +112,31 @@ export const envSchema = z.object({
   LIVE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   LIVE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   LIVE_PRESENCE_TTL_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
-  LIVE_MAX_BUFFERED_BYTES: z.coerce.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  LIVE_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16 * 1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
   // Unset: message contents are kept unless a group sets settings.retention.days.
   RETENTION_DAYS: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(1).max(36_500).optional()),
   RETENTION_MODE: z
     .enum(["anonymise", "anonymize", "delete"])
     .default("anonymise")
     .transform((v) => (v === "delete" ? "delete" : "anonymise")),
-  RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).max(7 * 86_400_000).default(3_600_000),
+  RETENTION_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(7 * 86_400_000)
+    .default(3_600_000),
   RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
 });
 
 export type Env = z.infer<typeof envSchema>;
 
 /** Parses the environment or returns the list of bad keys with reasons. */
-export function parseEnv(
-  source: Record<string, string | undefined>,
-): { ok: true; env: Env } | { ok: false; problems: string[] } {
+export function parseEnv(source: Record<string, string | undefined>): { ok: true; env: Env } | { ok: false; problems: string[] } {
   const result = envSchema.safeParse(source);
   if (result.success) return { ok: true, env: result.data };
   return {

@@ -90,8 +90,7 @@ export async function main(options: { env?: Record<string, string | undefined> }
       idleInTransactionTimeoutMs: env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
       // PGlite runs in a child process: a stuck statement is killed by the watchdog, never the API's event loop.
       embedded: "process",
-      onEmbeddedEvent: (event) =>
-        event.type === "restarted" ? logger.info("embedded database restarted", event) : logger.error("embedded database stopped", event),
+      onEmbeddedEvent: (event) => (event.type === "restarted" ? logger.info("embedded database restarted", event) : logger.error("embedded database stopped", event)),
     });
     opened.push(() => db.close());
     await db.migrate();

@@ -45,7 +45,9 @@ const longConversation = Array.from({ length: 40 }, (_, i) => ({
 
 describe("the embedded dev model at /v1", () => {
   test("is served to its key's holder when configured, and absent otherwise (a remote gateway)", async () => {
-    const { app } = await embeddedApp(() => createGatewayClient({ baseUrl: "http://unused/v1", firstTokenTimeoutMs: 1000, idleTimeoutMs: 1000, maxRetries: 0, retryBaseMs: 1 }));
+    const { app } = await embeddedApp(() =>
+      createGatewayClient({ baseUrl: "http://unused/v1", firstTokenTimeoutMs: 1000, idleTimeoutMs: 1000, maxRetries: 0, retryBaseMs: 1 }),
+    );
     const models = await app.request("/v1/models", { headers: { authorization: `Bearer ${DEV_MODEL_KEY}` } });
     expect(models.status).toBe(200);
     expect(((await models.json()) as { data: { id: string }[] }).data.map((m) => m.id)).toContain("dev-tutor");
@@ -61,7 +63,9 @@ describe("the embedded dev model at /v1", () => {
   });
 
   test("without its key (none, wrong, another scheme) /v1 answers 401 and streams nothing", async () => {
-    const { app } = await embeddedApp(() => createGatewayClient({ baseUrl: "http://unused/v1", firstTokenTimeoutMs: 1000, idleTimeoutMs: 1000, maxRetries: 0, retryBaseMs: 1 }));
+    const { app } = await embeddedApp(() =>
+      createGatewayClient({ baseUrl: "http://unused/v1", firstTokenTimeoutMs: 1000, idleTimeoutMs: 1000, maxRetries: 0, retryBaseMs: 1 }),
+    );
     const body = JSON.stringify({ model: "dev-tutor@0tps", stream: true, messages: [{ role: "user", content: "hi" }] });
     for (const authorization of [undefined, "Bearer wrong-key", `Basic ${DEV_MODEL_KEY}`, `Bearer ${DEV_MODEL_KEY}x`]) {
       const headers: Record<string, string> = { "content-type": "application/json", ...(authorization ? { authorization } : {}) };

@@ -59,7 +59,10 @@ export async function rejection(p: Promise<unknown>): Promise<Error & { code?: s
 }
 
 export async function settingsFor(db: DbOrTx, groupId: string, values: Partial<typeof aiSettings.$inferInsert>) {
-  await db.insert(aiSettings).values({ groupId, ...values }).onConflictDoUpdate({ target: aiSettings.groupId, set: values });
+  await db
+    .insert(aiSettings)
+    .values({ groupId, ...values })
+    .onConflictDoUpdate({ target: aiSettings.groupId, set: values });
 }
 
 export async function usageRowsFor(db: DbOrTx, userId: string) {

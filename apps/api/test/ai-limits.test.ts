@@ -90,9 +90,7 @@ describe("group budgets (every ancestor's monthly budget, the strictest refuses)
     const { text } = await drain(gen);
     const result = await gen.finish("complete", text);
     expect(result.costUsd).toBeGreaterThanOrEqual(0.0001);
-    expect(result.budgetAlerts).toEqual([
-      { groupId: scene.district.id, usedUsd: result.costUsd, budgetUsd: 0.001, threshold: expect.closeTo(0.1, 5) },
-    ]);
+    expect(result.budgetAlerts).toEqual([{ groupId: scene.district.id, usedUsd: result.costUsd, budgetUsd: 0.001, threshold: expect.closeTo(0.1, 5) }]);
   });
 });
 
@@ -158,8 +156,7 @@ for (const [name, makeStores, skip] of stores) {
 
       const store = storeFor(0);
       const now = Date.now();
-      const reserved = (await store.usage({ userId: students[0]?.id ?? "", groupIds: [scene.school.id], now }))
-        .spentThisMonthMicros[scene.school.id];
+      const reserved = (await store.usage({ userId: students[0]?.id ?? "", groupIds: [scene.school.id], now })).spentThisMonthMicros[scene.school.id];
       // Atomic admission: the sum of admitted estimates stays within the budget...
       expect(reserved).toBeLessThanOrEqual(budgetMicros);
       // ...and is not refused early: one more estimate would not have fitted.
@@ -173,8 +170,7 @@ for (const [name, makeStores, skip] of stores) {
           return gen.finish("complete", text);
         }),
       );
-      const spent = (await store.usage({ userId: students[0]?.id ?? "", groupIds: [scene.school.id], now }))
-        .spentThisMonthMicros[scene.school.id];
+      const spent = (await store.usage({ userId: students[0]?.id ?? "", groupIds: [scene.school.id], now })).spentThisMonthMicros[scene.school.id];
       const recorded = results.reduce((sum, r) => sum + Math.round(r.costUsd * 1e6), 0);
       expect(spent).toBe(recorded);
       expect(spent).toBeLessThanOrEqual(budgetMicros);

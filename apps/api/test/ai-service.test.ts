@@ -2,15 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { AppError } from "@raptscallions/core";
 import { aiSettings, aiUsage } from "@raptscallions/db";
 import { makeMessage, makeSchoolScene, makeSession } from "@raptscallions/db/testing";
-import {
-  costOf,
-  createDevModelApp,
-  createGatewayClient,
-  estimateMessagesTokens,
-  estimateTokens,
-  GatewayError,
-  MemoryLimitStore,
-} from "@raptscallions/gateway";
+import { costOf, createDevModelApp, createGatewayClient, estimateMessagesTokens, estimateTokens, GatewayError, MemoryLimitStore } from "@raptscallions/gateway";
 import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { systemClock } from "../src/lib/clock.ts";
@@ -211,9 +203,7 @@ describe("model resolution: tool → nearest group → system → AI_DEFAULT_MOD
     const inactive = await makeDevModel(h.db.db, { active: false });
     const fallback = await makeDevModel(h.db.db, { inputPricePer1k: 0.25, outputPricePer1k: 0.75 });
     const { ai } = createTestAiService(h.db, { maxRetries: 0 });
-    const gen = await ai.start(
-      generationRequest(scene, { definition: { model: primary.id, fallbackModels: [inactive.id, fallback.id] } }),
-    );
+    const gen = await ai.start(generationRequest(scene, { definition: { model: primary.id, fallbackModels: [inactive.id, fallback.id] } }));
     expect(gen.model).toBe(primary.id);
     const { events, text, error } = await drain(gen);
     expect(error).toBeUndefined();

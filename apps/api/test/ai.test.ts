@@ -68,7 +68,10 @@ describe("AI models", () => {
     const encoded = await h.as(sysAdmin).patch<Model>(`/api/ai/models/${encodeURIComponent(id)}`, { active: true });
     expect(encoded.status).toBe(200);
     expect(encoded.body.active).toBe(true);
-    const audits = await h.db.db.select().from(auditLog).where(and(eq(auditLog.targetType, "ai_model"), eq(auditLog.targetId, id)));
+    const audits = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.targetType, "ai_model"), eq(auditLog.targetId, id)));
     expect(audits.map((a) => a.action).sort()).toEqual(["ai.model.create", "ai.model.update", "ai.model.update"]);
   });
 
@@ -141,7 +144,10 @@ describe("group AI settings", () => {
     expect((await h.as(s.schoolAdmin).delete(base)).status).toBe(204);
     expect((await h.as(s.schoolAdmin).get<Settings>(base)).body.configured).toBe(false);
     expect((await h.as(s.schoolAdmin).delete(base)).status).toBe(204);
-    const actions = await h.db.db.select({ action: auditLog.action }).from(auditLog).where(and(eq(auditLog.targetType, "ai_settings"), eq(auditLog.targetId, s.school.id)));
+    const actions = await h.db.db
+      .select({ action: auditLog.action })
+      .from(auditLog)
+      .where(and(eq(auditLog.targetType, "ai_settings"), eq(auditLog.targetId, s.school.id)));
     expect(actions.map((a) => a.action).sort()).toEqual(["ai.settings.group.delete", "ai.settings.group.update", "ai.settings.group.update"]);
   });
 
@@ -160,34 +166,55 @@ securityTests("ai", () => h.app, [
     route: "/api/ai/models",
     path: () => "/api/ai/models",
     body: () => ({ id: unique("sec"), provider: "p", displayName: "d" }),
-    denied: () => [{ who: s.districtAdmin, status: 403 }, { who: s.student, status: 403 }],
+    denied: () => [
+      { who: s.districtAdmin, status: 403 },
+      { who: s.student, status: 403 },
+    ],
   },
   {
     method: "PATCH",
     route: "/api/ai/models/:id",
     path: () => `/api/ai/models/${active.id}`,
     body: () => ({ active: false }),
-    denied: () => [{ who: s.districtAdmin, status: 403 }, { who: s.teacher, status: 403 }],
+    denied: () => [
+      { who: s.districtAdmin, status: 403 },
+      { who: s.teacher, status: 403 },
+    ],
   },
   { method: "GET", route: "/api/ai/settings/system", path: () => "/api/ai/settings/system", denied: () => [{ who: s.districtAdmin, status: 403 }] },
-  { method: "PUT", route: "/api/ai/settings/system", path: () => "/api/ai/settings/system", body: () => ({ requestsPerMinute: 1 }), denied: () => [{ who: s.districtAdmin, status: 403 }] },
+  {
+    method: "PUT",
+    route: "/api/ai/settings/system",
+    path: () => "/api/ai/settings/system",
+    body: () => ({ requestsPerMinute: 1 }),
+    denied: () => [{ who: s.districtAdmin, status: 403 }],
+  },
   {
     method: "GET",
     route: "/api/groups/:id/ai-settings",
     path: () => `/api/groups/${s.school.id}/ai-settings`,
-    denied: () => [{ who: siblingAdmin, status: 404 }, { who: s.teacher, status: 403 }],
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: s.teacher, status: 403 },
+    ],
   },
   {
     method: "PUT",
     route: "/api/groups/:id/ai-settings",
     path: () => `/api/groups/${s.school.id}/ai-settings`,
     body: () => ({ requestsPerMinute: 1 }),
-    denied: () => [{ who: siblingAdmin, status: 404 }, { who: s.teacher, status: 403 }],
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: s.teacher, status: 403 },
+    ],
   },
   {
     method: "DELETE",
     route: "/api/groups/:id/ai-settings",
     path: () => `/api/groups/${s.school.id}/ai-settings`,
-    denied: () => [{ who: siblingAdmin, status: 404 }, { who: s.teacher, status: 403 }],
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: s.teacher, status: 403 },
+    ],
   },
 ]);

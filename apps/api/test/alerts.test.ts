@@ -136,7 +136,10 @@ describe("acknowledge and dismiss", () => {
     expect(conflict.status).toBe(409);
     expect((conflict.body.error as { code: string }).code).toBe("CONFLICT");
 
-    const audit = await h.db.db.select().from(auditLog).where(and(eq(auditLog.targetType, "alert"), eq(auditLog.targetId, id)));
+    const audit = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.targetType, "alert"), eq(auditLog.targetId, id)));
     expect(audit.map((r) => [r.action, r.actorId])).toEqual(
       expect.arrayContaining([
         ["alert.acknowledge", scene.teacher.id],

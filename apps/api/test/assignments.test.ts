@@ -60,17 +60,33 @@ describe("GET /api/classes/:id/assignments", () => {
 
 describe("POST /api/classes/:id/assignments", () => {
   test("defaults to the latest version; an explicit version is kept; audited", async () => {
-    const res = await h.as(s.teacher).post<Asg>(`/api/classes/${s.cls.id}/assignments`, { title: "Essay", toolId: s.tool.id, availableAt: at(0), dueAt: at(hour), closeAt: at(2 * hour), maxAttempts: 2, timeLimitMinutes: 30 });
+    const res = await h.as(s.teacher).post<Asg>(`/api/classes/${s.cls.id}/assignments`, {
+      title: "Essay",
+      toolId: s.tool.id,
+      availableAt: at(0),
+      dueAt: at(hour),
+      closeAt: at(2 * hour),
+      maxAttempts: 2,
+      timeLimitMinutes: 30,
+    });
     expect(res.status).toBe(201);
     expect(assignmentSchema.parse(res.body)).toMatchObject({ toolVersion: 1, maxAttempts: 2, timeLimitMinutes: 30, createdBy: s.teacher.id });
-    const [entry] = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, "assignment.create"), eq(auditLog.targetId, res.body.id)));
+    const [entry] = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, "assignment.create"), eq(auditLog.targetId, res.body.id)));
     expect(entry).toMatchObject({ groupId: s.department.id, details: { toolVersion: 1 } });
     const explicit = await h.as(s.schoolAdmin).post<Asg>(`/api/classes/${s.cls.id}/assignments`, { title: "V1", toolId: s.tool.id, toolVersion: 1 });
     expect(explicit.status).toBe(201);
   });
 
   test("dates out of order → 422 with the offending field", async () => {
-    const res = await h.as(s.teacher).post<{ error: { details: { path: string }[] } }>(`/api/classes/${s.cls.id}/assignments`, { title: "Bad", toolId: s.tool.id, dueAt: at(2 * hour), closeAt: at(hour) });
+    const res = await h.as(s.teacher).post<{ error: { details: { path: string }[] } }>(`/api/classes/${s.cls.id}/assignments`, {
+      title: "Bad",
+      toolId: s.tool.id,
+      dueAt: at(2 * hour),
+      closeAt: at(hour),
+    });
     expect(res.status).toBe(422);
     expect(res.body.error.details.map((d) => d.path)).toEqual(["closeAt"]);
     const bad = await h.as(s.teacher).post(`/api/classes/${s.cls.id}/assignments`, { title: "Bad", toolId: s.tool.id, dueAt: "tomorrow" });
@@ -132,32 +148,47 @@ securityTests("assignments", () => h.app, [
     method: "GET",
     route: "/api/classes/:id/assignments",
     path: () => `/api/classes/${s.cls.id}/assignments`,
-    denied: () => [{ who: teacherB, status: 404 }, { who: siblingAdmin, status: 404 }],
+    denied: () => [
+      { who: teacherB, status: 404 },
+      { who: siblingAdmin, status: 404 },
+    ],
   },
   {
     method: "POST",
     route: "/api/classes/:id/assignments",
     path: () => `/api/classes/${s.cls.id}/assignments`,
     body: () => ({ title: "Sec", toolId: s.tool.id }),
-    denied: () => [{ who: teacherB, status: 404 }, { who: s.student, status: 403 }],
+    denied: () => [
+      { who: teacherB, status: 404 },
+      { who: s.student, status: 403 },
+    ],
   },
   {
     method: "GET",
     route: "/api/assignments/:id",
     path: () => `/api/assignments/${open.id}`,
-    denied: () => [{ who: teacherB, status: 404 }, { who: siblingAdmin, status: 404 }],
+    denied: () => [
+      { who: teacherB, status: 404 },
+      { who: siblingAdmin, status: 404 },
+    ],
   },
   {
     method: "PATCH",
     route: "/api/assignments/:id",
     path: () => `/api/assignments/${open.id}`,
     body: () => ({ title: "Hijacked" }),
-    denied: () => [{ who: teacherB, status: 404 }, { who: s.student, status: 403 }],
+    denied: () => [
+      { who: teacherB, status: 404 },
+      { who: s.student, status: 403 },
+    ],
   },
   {
     method: "DELETE",
     route: "/api/assignments/:id",
     path: () => `/api/assignments/${open.id}`,
-    denied: () => [{ who: teacherB, status: 404 }, { who: s.student, status: 403 }],
+    denied: () => [
+      { who: teacherB, status: 404 },
+      { who: s.student, status: 403 },
+    ],
   },
 ]);

@@ -72,5 +72,13 @@ describe("GET /api/audit", () => {
 });
 
 securityTests("audit", () => h.app, [
-  { method: "GET", route: "/api/audit", path: () => "/api/audit", denied: () => [{ who: s.teacher, status: 403 }, { who: s.student, status: 403 }] },
+  {
+    method: "GET",
+    route: "/api/audit",
+    path: () => "/api/audit",
+    denied: () => [
+      { who: s.teacher, status: 403 },
+      { who: s.student, status: 403 },
+    ],
+  },
 ]);

@@ -80,7 +80,10 @@ describe("POST /api/classes", () => {
     expect(classSchema.parse(res.body)).toMatchObject({ groupId: s.department.id, name: "Biology", term: "2025" });
     const members = await h.as(s.teacher).get<Page<{ userId: string; role: string }>>(`/api/classes/${res.body.id}/members`);
     expect(members.body.items).toEqual([expect.objectContaining({ userId: s.teacher.id, role: "teacher" })]);
-    const [entry] = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, "class.create"), eq(auditLog.targetId, res.body.id)));
+    const [entry] = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, "class.create"), eq(auditLog.targetId, res.body.id)));
     expect(entry).toMatchObject({ actorId: s.teacher.id, groupId: s.department.id });
   });
 
@@ -119,7 +122,10 @@ describe("PATCH and archive", () => {
     expect(ids((await h.as(s.teacher).get<Page<Cls>>("/api/classes?archived=true")).body)).toEqual([cls.id]);
     const add = await h.as(s.teacher).post(`/api/classes/${cls.id}/members`, { userId: outsider.id, role: "student" });
     expect(add.status).toBe(409);
-    const audits = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, "class.archive"), eq(auditLog.targetId, cls.id)));
+    const audits = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, "class.archive"), eq(auditLog.targetId, cls.id)));
     expect(audits).toHaveLength(1);
   });
 });
@@ -187,44 +193,66 @@ securityTests("classes", () => h.app, [
     route: "/api/classes",
     path: () => "/api/classes",
     body: () => ({ groupId: s.department.id, name: "Sec" }),
-    denied: () => [{ who: siblingAdmin, status: 404 }, { who: s.student, status: 403 }],
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: s.student, status: 403 },
+    ],
   },
   {
     method: "GET",
     route: "/api/classes/:id",
     path: () => `/api/classes/${s.cls.id}`,
-    denied: () => [{ who: teacherB, status: 404 }, { who: siblingAdmin, status: 404 }, { who: outsider, status: 404 }],
+    denied: () => [
+      { who: teacherB, status: 404 },
+      { who: siblingAdmin, status: 404 },
+      { who: outsider, status: 404 },
+    ],
   },
   {
     method: "PATCH",
     route: "/api/classes/:id",
     path: () => `/api/classes/${s.cls.id}`,
     body: () => ({ name: "Hijacked" }),
-    denied: () => [{ who: teacherB, status: 404 }, { who: s.student, status: 403 }],
+    denied: () => [
+      { who: teacherB, status: 404 },
+      { who: s.student, status: 403 },
+    ],
   },
   {
     method: "POST",
     route: "/api/classes/:id/archive",
     path: () => `/api/classes/${s.cls.id}/archive`,
-    denied: () => [{ who: teacherB, status: 404 }, { who: s.student, status: 403 }],
+    denied: () => [
+      { who: teacherB, status: 404 },
+      { who: s.student, status: 403 },
+    ],
   },
   {
     method: "GET",
     route: "/api/classes/:id/members",
     path: () => `/api/classes/${s.cls.id}/members`,
-    denied: () => [{ who: teacherB, status: 404 }, { who: s.student, status: 403 }],
+    denied: () => [
+      { who: teacherB, status: 404 },
+      { who: s.student, status: 403 },
+    ],
   },
   {
     method: "POST",
     route: "/api/classes/:id/members",
     path: () => `/api/classes/${s.cls.id}/members`,
     body: () => ({ userId: outsider.id, role: "teacher" }),
-    denied: () => [{ who: teacherB, status: 404 }, { who: s.student, status: 403 }],
+    denied: () => [
+      { who: teacherB, status: 404 },
+      { who: s.student, status: 403 },
+    ],
   },
   {
     method: "DELETE",
     route: "/api/classes/:id/members/:userId",
     path: () => `/api/classes/${s.cls.id}/members/${s.otherStudent.id}`,
-    denied: () => [{ who: teacherB, status: 404 }, { who: s.student, status: 403 }],
+    denied: () => [
+      { who: teacherB, status: 404 },
+      { who: s.student, status: 403 },
+    ],
   },
 ]);

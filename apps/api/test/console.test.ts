@@ -86,13 +86,17 @@ describe("/app serving", () => {
 
   test("a failed build answers 503 SERVICE_UNAVAILABLE (logged) and is retried on the next request", async () => {
     let calls = 0;
-    const { app, deps } = await h.withApp({ deps: { console: {
-        load: async () => {
-          calls += 1;
-          if (calls === 1) throw new Error("syntax error in main.tsx");
-          return fakeBundle();
+    const { app, deps } = await h.withApp({
+      deps: {
+        console: {
+          load: async () => {
+            calls += 1;
+            if (calls === 1) throw new Error("syntax error in main.tsx");
+            return fakeBundle();
+          },
         },
-      } } });
+      },
+    });
     const first = await app.request("/app/");
     expect(first.status).toBe(503);
     expect(await errorCode(first)).toBe("SERVICE_UNAVAILABLE");
@@ -109,7 +113,9 @@ describe("/app serving", () => {
     expect(clerkFrontendApi(pk)).toBe("fine-cat-12.clerk.accounts.dev");
     expect(clerkFrontendApi("pk_test_!!")).toBeNull();
     expect(clerkFrontendApi(`pk_test_${btoa("evil.example/x$")}`)).toBeNull();
-    const { app: clerk } = await h.withApp({ deps: (deps) => ({ auth: { ...deps.auth, mode: "clerk" }, console: { load: async () => fakeBundle(), clerkPublishableKey: pk } }) });
+    const { app: clerk } = await h.withApp({
+      deps: (deps) => ({ auth: { ...deps.auth, mode: "clerk" }, console: { load: async () => fakeBundle(), clerkPublishableKey: pk } }),
+    });
     expect(await (await clerk.request("/app/config.json")).json()).toEqual({
       auth: "clerk",
       devSignIn: false,
@@ -148,7 +154,9 @@ describe("route listing", () => {
   };
 
   test("every mounted route is in the OpenAPI document or listed here with a reason", async () => {
-    const { app } = await h.withApp({ deps: (deps) => ({ console: { load: async () => fakeBundle() }, config: { ...deps.config, devModel: { tokensPerSecond: 1000, apiKey: "k" } } }) });
+    const { app } = await h.withApp({
+      deps: (deps) => ({ console: { load: async () => fakeBundle() }, config: { ...deps.config, devModel: { tokensPerSecond: 1000, apiKey: "k" } } }),
+    });
     const doc = (await (await app.request("/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
     const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
     const toDoc = (path: string) => path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?\??/g, "{$1}");

@@ -49,8 +49,15 @@ describe("dev sign-in", () => {
     const keys = await testKeys();
     const clerkAuth = createAuthenticator({ mode: "clerk", secretKey: "sk_test_x", publishableKey: `pk_test_${btoa("x.clerk.accounts.dev$")}`, jwtKey: keys.publicPem });
     const { app } = await h.withApp({ deps: { auth: clerkAuth, devSignIn: createDevSignIn({ keys, nodeEnv: "development" }) } });
-    for (const [method, path] of [["POST", "/api/dev/token"], ["GET", "/api/dev/users"]] as const) {
-      const res = await app.request(path, { method, headers: { "content-type": "application/json" }, body: method === "POST" ? JSON.stringify({ user: "admin" }) : undefined });
+    for (const [method, path] of [
+      ["POST", "/api/dev/token"],
+      ["GET", "/api/dev/users"],
+    ] as const) {
+      const res = await app.request(path, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: method === "POST" ? JSON.stringify({ user: "admin" }) : undefined,
+      });
       expect({ path, status: res.status }).toEqual({ path, status: 404 });
     }
   });
@@ -61,6 +68,8 @@ describe("dev sign-in", () => {
     expect(createDevSignIn({ keys: null, nodeEnv: "development" })).toBeUndefined();
     expect(createDevSignIn({ keys, nodeEnv: "development" })?.users).toBe(DEV_USERS);
     const { app } = await h.withApp({ deps: { devSignIn: undefined } });
-    expect((await app.request("/api/dev/token", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user: "admin" }) })).status).toBe(404);
+    expect(
+      (await app.request("/api/dev/token", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user: "admin" }) })).status,
+    ).toBe(404);
   });
 });

@@ -28,7 +28,7 @@ const BODIES: { type?: string; body?: BodyInit }[] = [
   { type: "application/json", body: JSON.stringify({ name: 5, settings: "x", definition: [], content: { a: 1 }, clientMessageId: "../..", toolId: "no", limit: 1e308 }) },
   { type: "application/json", body: `${"[".repeat(5000)}${"]".repeat(5000)}` },
   { type: "text/plain", body: "hello" },
-  { type: "multipart/form-data; boundary=zzz", body: "--zzz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../x.png\"\r\n\r\nnot an image\r\n--zzz--\r\n" },
+  { type: "multipart/form-data; boundary=zzz", body: '--zzz\r\nContent-Disposition: form-data; name="file"; filename="../../x.png"\r\n\r\nnot an image\r\n--zzz--\r\n' },
 ];
 
 describe("no client mistake reaches a 5xx", () => {

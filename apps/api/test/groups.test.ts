@@ -31,7 +31,9 @@ async function allPages(path: string, as: { clerkUserId: string | null }, limit:
   let cursor: string | null = null;
   for (let i = 0; i < 50; i += 1) {
     const sep = path.includes("?") ? "&" : "?";
-    const res: { status: number; body: Page<{ id: string }> } = await h.as(as).get<Page<{ id: string }>>(`${path}${sep}limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`);
+    const res: { status: number; body: Page<{ id: string }> } = await h
+      .as(as)
+      .get<Page<{ id: string }>>(`${path}${sep}limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`);
     expect(res.status).toBe(200);
     seen.push(...ids(res.body));
     cursor = res.body.nextCursor;
@@ -127,12 +129,17 @@ describe("GET /api/groups/:id and the tree", () => {
 describe("POST /api/groups", () => {
   test("an admin creates a child under their group, audited in the same request", async () => {
     const slug = unique("dept");
-    const res = await h.as(s.schoolAdmin).post<Group>("/api/groups", { parentId: s.school.id, name: "Science", slug, kind: "department" }, { headers: { "x-request-id": `req-${slug}` } });
+    const res = await h
+      .as(s.schoolAdmin)
+      .post<Group>("/api/groups", { parentId: s.school.id, name: "Science", slug, kind: "department" }, { headers: { "x-request-id": `req-${slug}` } });
     expect(res.status).toBe(201);
     expect(groupSchema.parse(res.body)).toMatchObject({ parentId: s.school.id, slug, kind: "department", depth: 2 });
     const [row] = await h.db.db.select().from(groups).where(eq(groups.id, res.body.id));
     expect(row?.path.startsWith(`${s.school.path}.`)).toBe(true);
-    const audit = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, "group.create"), eq(auditLog.targetId, res.body.id)));
+    const audit = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, "group.create"), eq(auditLog.targetId, res.body.id)));
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actorId: s.schoolAdmin.id, groupId: res.body.id, requestId: `req-${slug}`, targetType: "group" });
   });
@@ -179,7 +186,10 @@ describe("PATCH /api/groups/:id", () => {
     const res = await h.as(s.schoolAdmin).patch<Group>(`/api/groups/${g.id}`, { name: "Renamed", slug, settings: { a: 1 } });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ name: "Renamed", slug });
-    const [entry] = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, "group.update"), eq(auditLog.targetId, g.id)));
+    const [entry] = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, "group.update"), eq(auditLog.targetId, g.id)));
     expect(entry?.details).toMatchObject({ name: { to: "Renamed" }, settings: { keys: ["a"] } });
   });
 
@@ -223,7 +233,10 @@ describe("group members", () => {
     expect(after.body.items.map((m) => m.userId)).not.toContain(user.id);
     const readd = await h.as(s.schoolAdmin).post(base, { userId: user.id, role: "member" });
     expect(readd.status).toBe(201);
-    const actions = await h.db.db.select({ action: auditLog.action }).from(auditLog).where(eq(auditLog.targetId, `${s.school.id}:${user.id}`));
+    const actions = await h.db.db
+      .select({ action: auditLog.action })
+      .from(auditLog)
+      .where(eq(auditLog.targetId, `${s.school.id}:${user.id}`));
     expect(actions.map((a) => a.action).sort()).toEqual(["group.member.add", "group.member.add", "group.member.remove", "group.member.update"]);
   });
 
@@ -242,7 +255,10 @@ describe("who a group may enrol", () => {
     const other = await makeSchoolScene(h.db.db);
     const stranger = other.student;
     const [row] = await h.db.db.select({ name: users.name, email: users.email }).from(users).where(eq(users.id, stranger.id));
-    for (const [as, group] of [[s.schoolAdmin, s.school], [s.districtAdmin, s.department]] as const) {
+    for (const [as, group] of [
+      [s.schoolAdmin, s.school],
+      [s.districtAdmin, s.department],
+    ] as const) {
       const res = await h.as(as).post(`/api/groups/${group.id}/members`, { userId: stranger.id, role: "member" });
       expect(res.status).toBe(422);
       expect(errorCode(res.body)).toBe("USER_NOT_IN_REACH");
@@ -262,7 +278,10 @@ describe("who a group may enrol", () => {
     // A tombstoned membership is no longer a way in.
     const left = await makeUser(h.db.db);
     await addGroupMember(h.db.db, sibling.id, left.id, "member");
-    await h.db.db.update(groupMembers).set({ deletedAt: new Date() }).where(and(eq(groupMembers.groupId, sibling.id), eq(groupMembers.userId, left.id)));
+    await h.db.db
+      .update(groupMembers)
+      .set({ deletedAt: new Date() })
+      .where(and(eq(groupMembers.groupId, sibling.id), eq(groupMembers.userId, left.id)));
     const gone = await h.as(s.schoolAdmin).post(`/api/groups/${s.school.id}/members`, { userId: left.id, role: "member" });
     expect(errorCode(gone.body)).toBe("USER_NOT_IN_REACH");
     const unaffiliated = await makeUser(h.db.db);
@@ -273,7 +292,15 @@ describe("who a group may enrol", () => {
 
 securityTests("groups", () => h.app, [
   { method: "GET", route: "/api/groups", path: () => "/api/groups" },
-  { method: "GET", route: "/api/groups/:id", path: () => `/api/groups/${s.school.id}`, denied: () => [{ who: siblingAdmin, status: 404 }, { who: outsider, status: 404 }] },
+  {
+    method: "GET",
+    route: "/api/groups/:id",
+    path: () => `/api/groups/${s.school.id}`,
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: outsider, status: 404 },
+    ],
+  },
   { method: "GET", route: "/api/groups/:id/children", path: () => `/api/groups/${s.school.id}/children`, denied: () => [{ who: siblingAdmin, status: 404 }] },
   { method: "GET", route: "/api/groups/:id/ancestors", path: () => `/api/groups/${s.school.id}/ancestors`, denied: () => [{ who: siblingAdmin, status: 404 }] },
   { method: "GET", route: "/api/groups/:id/subtree", path: () => `/api/groups/${s.school.id}/subtree`, denied: () => [{ who: siblingAdmin, status: 404 }] },
@@ -282,34 +309,57 @@ securityTests("groups", () => h.app, [
     route: "/api/groups",
     path: () => "/api/groups",
     body: () => ({ parentId: s.school.id, name: "X", slug: unique("sec") }),
-    denied: () => [{ who: siblingAdmin, status: 404 }, { who: s.teacher, status: 403 }],
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: s.teacher, status: 403 },
+    ],
   },
   {
     method: "PATCH",
     route: "/api/groups/:id",
     path: () => `/api/groups/${s.school.id}`,
     body: () => ({ name: "Hijacked" }),
-    denied: () => [{ who: siblingAdmin, status: 404 }, { who: s.teacher, status: 403 }],
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: s.teacher, status: 403 },
+    ],
   },
-  { method: "GET", route: "/api/groups/:id/members", path: () => `/api/groups/${s.school.id}/members`, denied: () => [{ who: siblingAdmin, status: 404 }, { who: s.teacher, status: 403 }] },
+  {
+    method: "GET",
+    route: "/api/groups/:id/members",
+    path: () => `/api/groups/${s.school.id}/members`,
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: s.teacher, status: 403 },
+    ],
+  },
   {
     method: "POST",
     route: "/api/groups/:id/members",
     path: () => `/api/groups/${s.school.id}/members`,
     body: () => ({ userId: outsider.id, role: "admin" }),
-    denied: () => [{ who: siblingAdmin, status: 404 }, { who: s.teacher, status: 403 }],
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: s.teacher, status: 403 },
+    ],
   },
   {
     method: "PATCH",
     route: "/api/groups/:id/members/:userId",
     path: () => `/api/groups/${s.school.id}/members/${s.schoolAdmin.id}`,
     body: () => ({ role: "member" }),
-    denied: () => [{ who: siblingAdmin, status: 404 }, { who: s.teacher, status: 403 }],
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: s.teacher, status: 403 },
+    ],
   },
   {
     method: "DELETE",
     route: "/api/groups/:id/members/:userId",
     path: () => `/api/groups/${s.school.id}/members/${s.schoolAdmin.id}`,
-    denied: () => [{ who: siblingAdmin, status: 404 }, { who: s.teacher, status: 403 }],
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: s.teacher, status: 403 },
+    ],
   },
 ]);

@@ -122,16 +122,25 @@ describe("job registry: one runner at a time", () => {
     const namespace = unique("takeover");
     let runs = 0;
     const b = await registry(otherDb, namespace, "instance-b");
-    b.jobs.register(defineJob({ name: "takeover", intervalMs: 60_000, run: async () => {
-      runs += 1;
-    } }));
+    b.jobs.register(
+      defineJob({
+        name: "takeover",
+        intervalMs: 60_000,
+        run: async () => {
+          runs += 1;
+        },
+      }),
+    );
     // What a crashed holder leaves: a due job, leased for a little while longer, never renewed.
     await db.db.insert(jobLeases).values({ name: `${namespace}:takeover`, holder: "dead-instance", leasedUntil: sql`now() + interval '300 milliseconds'` });
     expect(await b.jobs.runOnce("takeover")).toBe("not-claimed");
     expect(runs).toBe(0);
     await eventually(async () => (await b.jobs.runOnce("takeover")) === "ok", "b to take the expired lease");
     expect(runs).toBe(1);
-    const [lease] = await db.db.select().from(jobLeases).where(eq(jobLeases.name, `${namespace}:takeover`));
+    const [lease] = await db.db
+      .select()
+      .from(jobLeases)
+      .where(eq(jobLeases.name, `${namespace}:takeover`));
     expect(lease).toMatchObject({ holder: null, leasedUntil: null, lastOutcome: "ok" });
   });
 
@@ -201,7 +210,16 @@ describe("job registry: stopping and failing", () => {
     });
     jobs.register(defineJob({ name: "stuck", intervalMs: 60_000, run: () => stuck }));
     const run = jobs.runOnce("stuck", { force: true });
-    await eventually(async () => (await db.db.select().from(jobLeases).where(eq(jobLeases.name, `${namespace}:stuck`)))[0]?.holder, "the claim");
+    await eventually(
+      async () =>
+        (
+          await db.db
+            .select()
+            .from(jobLeases)
+            .where(eq(jobLeases.name, `${namespace}:stuck`))
+        )[0]?.holder,
+      "the claim",
+    );
     const stopping = Date.now();
     await jobs.stop(100);
     // Returned without the job: it is still pending until released below.
@@ -233,7 +251,10 @@ describe("job registry: stopping and failing", () => {
     const failure = logger.lines.find((l) => l.msg === "job failed; it runs again next interval");
     expect(failure).toMatchObject({ level: "error", job: "flaky" });
     expect(JSON.stringify(failure)).toContain("upstream said no");
-    const [lease] = await db.db.select().from(jobLeases).where(eq(jobLeases.name, `${namespace}:flaky`));
+    const [lease] = await db.db
+      .select()
+      .from(jobLeases)
+      .where(eq(jobLeases.name, `${namespace}:flaky`));
     expect(lease).toMatchObject({ lastOutcome: "ok", holder: null, leasedUntil: null });
   });
 

@@ -55,96 +55,99 @@ async function startServer(env: Record<string, string>): Promise<ServerProcess> 
 
 // Reported as skipped without TEST_DATABASE_URL and TEST_REDIS_URL.
 describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two processes, one Redis)", () => {
-    // Postgres (TEST_DATABASE_URL): the server processes share it with this test.
-    const h = useHarness();
-    let scene: SchoolScene;
-    let dataDir: string;
-    let a: ServerProcess;
-    let b: ServerProcess;
+  // Postgres (TEST_DATABASE_URL): the server processes share it with this test.
+  const h = useHarness();
+  let scene: SchoolScene;
+  let dataDir: string;
+  let a: ServerProcess;
+  let b: ServerProcess;
 
-    beforeAll(async () => {
-      await ensureDevModels(h.db);
-      scene = await makeSchoolScene(h.db.db);
-      dataDir = mkdtempSync(join(tmpdir(), "rapt-crash-"));
-      await loadOrCreateDevKeys(dataDir);
-      const env = {
-        PORT: "0",
-        HOST: "127.0.0.1",
-        DATA_DIR: dataDir,
-        DATABASE_URL: databaseUrl,
-        REDIS_URL: redisUrl,
-        LOG_LEVEL: "info",
-        // Slow enough that the answer is still streaming when the kill lands, even under load.
-        AI_DEV_TOKENS_PER_SECOND: "10",
-        // Checkpoints (every heartbeat and every second) trail the published deltas by up to a
-        // second, so a kill lands with deltas watchers saw that no checkpoint holds.
-        LIVE_HEARTBEAT_MS: "1000",
-        LIVE_STALE_AFTER_MS: "3000",
-        LIVE_SWEEP_INTERVAL_MS: "250",
-        LIVE_PRESENCE_TTL_MS: "1500",
-      };
-      a = await startServer({ ...env, INSTANCE_ID: "crash-a" });
-      b = await startServer({ ...env, INSTANCE_ID: "crash-b" });
-    }, 90_000);
+  beforeAll(async () => {
+    await ensureDevModels(h.db);
+    scene = await makeSchoolScene(h.db.db);
+    dataDir = mkdtempSync(join(tmpdir(), "rapt-crash-"));
+    await loadOrCreateDevKeys(dataDir);
+    const env = {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      LOG_LEVEL: "info",
+      // Slow enough that the answer is still streaming when the kill lands, even under load.
+      AI_DEV_TOKENS_PER_SECOND: "10",
+      // Checkpoints (every heartbeat and every second) trail the published deltas by up to a
+      // second, so a kill lands with deltas watchers saw that no checkpoint holds.
+      LIVE_HEARTBEAT_MS: "1000",
+      LIVE_STALE_AFTER_MS: "3000",
+      LIVE_SWEEP_INTERVAL_MS: "250",
+      LIVE_PRESENCE_TTL_MS: "1500",
+    };
+    a = await startServer({ ...env, INSTANCE_ID: "crash-a" });
+    b = await startServer({ ...env, INSTANCE_ID: "crash-b" });
+  }, 90_000);
 
-    h.beforeClose(async () => {
-      a?.proc.kill("SIGKILL");
-      b?.proc.kill("SIGTERM");
-      await b?.proc.exited;
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  h.beforeClose(async () => {
+    a?.proc.kill("SIGKILL");
+    b?.proc.kill("SIGTERM");
+    await b?.proc.exited;
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function clientFor(server: ServerProcess, clerkUserId: string | null) {
+    const token = await mintSessionToken(await loadOrCreateDevKeys(dataDir), { userId: clerkUserId ?? "" });
+    const res = await fetch(`${server.baseUrl}/api/realtime/tickets`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(201);
+    const { ticket } = (await res.json()) as { ticket: string };
+    const client = new TestClient(new WebSocket(`${server.wsUrl}/ws?ticket=${ticket}`));
+    await client.next((f) => f.type === "hello", 10_000);
+    return client;
+  }
+
+  test("the answer ends interrupted holding every delta watchers saw, watchers on the survivor are told, and the student drops out of presence", async () => {
+    const session = await makeSession(h.db.db, {
+      toolId: scene.tool.id,
+      studentId: scene.student.id,
+      groupId: scene.department.id,
+      classId: scene.cls.id,
     });
-
-    async function clientFor(server: ServerProcess, clerkUserId: string | null) {
-      const token = await mintSessionToken(await loadOrCreateDevKeys(dataDir), { userId: clerkUserId ?? "" });
-      const res = await fetch(`${server.baseUrl}/api/realtime/tickets`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
-      expect(res.status).toBe(201);
-      const { ticket } = (await res.json()) as { ticket: string };
-      const client = new TestClient(new WebSocket(`${server.wsUrl}/ws?ticket=${ticket}`));
-      await client.next((f) => f.type === "hello", 10_000);
-      return client;
+    const room = `session:${session.id}`;
+    const watcher = await clientFor(b, scene.teacher.clerkUserId);
+    await watcher.request({ type: "subscribe", room, lastOffset: 0 });
+    await watcher.request({ type: "subscribe", room: `class:${scene.cls.id}` });
+    const student = await clientFor(a, scene.student.clerkUserId);
+    await student.request({ type: "subscribe", room, lastOffset: 0 });
+    const isStudentPresence = (online: boolean) => (f: { type: string; event?: unknown; payload?: unknown }) =>
+      f.type === "event" &&
+      f.event === "presence.changed" &&
+      (f.payload as { userId: string; online: boolean }).userId === scene.student.id &&
+      (f.payload as { online: boolean }).online === online;
+    await watcher.next(isStudentPresence(true), 10_000);
+    const ack = await student.request({ type: "message.send", sessionId: session.id, clientMessageId: "k1", content: "Explain osmosis slowly" });
+    expect(ack.type).toBe("ack");
+    const answerId = (ack.result as { answerId: string }).answerId;
+    // Let some text stream and be checkpointed, then kill the instance running the answer.
+    for (let i = 0; i < 6; i++) {
+      await watcher.next((f) => f.type === "event" && f.event === "message.delta" && watcher.events(room).filter((e) => e.event === "message.delta").length > i, 10_000);
     }
+    // Past the first checkpoint (about a second in), and before the next one.
+    await Bun.sleep(1300);
+    a.proc.kill("SIGKILL");
+    await a.proc.exited;
 
-    test("the answer ends interrupted holding every delta watchers saw, watchers on the survivor are told, and the student drops out of presence", async () => {
-      const session = await makeSession(h.db.db, {
-        toolId: scene.tool.id,
-        studentId: scene.student.id,
-        groupId: scene.department.id,
-        classId: scene.cls.id,
-      });
-      const room = `session:${session.id}`;
-      const watcher = await clientFor(b, scene.teacher.clerkUserId);
-      await watcher.request({ type: "subscribe", room, lastOffset: 0 });
-      await watcher.request({ type: "subscribe", room: `class:${scene.cls.id}` });
-      const student = await clientFor(a, scene.student.clerkUserId);
-      await student.request({ type: "subscribe", room, lastOffset: 0 });
-      const isStudentPresence = (online: boolean) => (f: { type: string; event?: unknown; payload?: unknown }) =>
-        f.type === "event" && f.event === "presence.changed" && (f.payload as { userId: string; online: boolean }).userId === scene.student.id && (f.payload as { online: boolean }).online === online;
-      await watcher.next(isStudentPresence(true), 10_000);
-      const ack = await student.request({ type: "message.send", sessionId: session.id, clientMessageId: "k1", content: "Explain osmosis slowly" });
-      expect(ack.type).toBe("ack");
-      const answerId = (ack.result as { answerId: string }).answerId;
-      // Let some text stream and be checkpointed, then kill the instance running the answer.
-      for (let i = 0; i < 6; i++) {
-        await watcher.next((f) => f.type === "event" && f.event === "message.delta" && watcher.events(room).filter((e) => e.event === "message.delta").length > i, 10_000);
-      }
-      // Past the first checkpoint (about a second in), and before the next one.
-      await Bun.sleep(1300);
-      a.proc.kill("SIGKILL");
-      await a.proc.exited;
-
-      const told = await watcher.next((f) => f.type === "event" && f.event === "message.completed", 15_000);
-      const message = (told.payload as { message: { id: string; state: string; content: string } }).message;
-      expect(message.id).toBe(answerId);
-      expect(message.state).toBe("interrupted");
-      expect(message.content.length).toBeGreaterThan(0);
-      const [row] = await h.db.db.select().from(messages).where(eq(messages.id, answerId));
-      expect(row?.state).toBe("interrupted");
-      expect(row?.content).toBe(message.content);
-      // The stored text is everything watchers saw streaming (rebuilt from the room's replay
-      // buffer), not just the dead instance's last checkpoint.
-      expect(message.content).toBe(textFromDeltas(watcher.frames, answerId));
-      // The dead instance never said goodbye for its student: presence drops them by TTL.
-      await watcher.next(isStudentPresence(false), 10_000);
-      watcher.close();
-    }, 60_000);
+    const told = await watcher.next((f) => f.type === "event" && f.event === "message.completed", 15_000);
+    const message = (told.payload as { message: { id: string; state: string; content: string } }).message;
+    expect(message.id).toBe(answerId);
+    expect(message.state).toBe("interrupted");
+    expect(message.content.length).toBeGreaterThan(0);
+    const [row] = await h.db.db.select().from(messages).where(eq(messages.id, answerId));
+    expect(row?.state).toBe("interrupted");
+    expect(row?.content).toBe(message.content);
+    // The stored text is everything watchers saw streaming (rebuilt from the room's replay
+    // buffer), not just the dead instance's last checkpoint.
+    expect(message.content).toBe(textFromDeltas(watcher.frames, answerId));
+    // The dead instance never said goodbye for its student: presence drops them by TTL.
+    await watcher.next(isStudentPresence(false), 10_000);
+    watcher.close();
+  }, 60_000);
 });

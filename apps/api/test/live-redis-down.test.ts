@@ -79,7 +79,10 @@ describe("Redis unreachable", () => {
       expect(again.status).toBe(201);
       expect(again.body).toMatchObject({ duplicate: false, retried: false });
       await healthy.app.realtime.runner.settled((again.body.answer as { id: string }).id);
-      const [answer] = await h.db.db.select().from(messages).where(and(eq(messages.sessionId, session.id), eq(messages.role, "assistant")));
+      const [answer] = await h.db.db
+        .select()
+        .from(messages)
+        .where(and(eq(messages.sessionId, session.id), eq(messages.role, "assistant")));
       expect(answer?.state).toBe("complete");
     } finally {
       await healthy.stop();

@@ -60,7 +60,11 @@ describe("the room's numbering restarts mid-answer", () => {
     const snapshot = reloaded.body as unknown as { epoch: string | null; offset: number; payload: { messages: { id: string; state: string; content: string }[] } };
     const resumedAt = watcher.frames.length;
     expect((await watcher.request({ type: "subscribe", room, lastOffset: snapshot.offset, epoch: snapshot.epoch })).type).toBe("ack");
-    const done = await watcher.next((f) => f.type === "event" && f.event === "message.completed" && (f.payload as { message: { id: string } }).message.id === answerId, 15_000, resumedAt);
+    const done = await watcher.next(
+      (f) => f.type === "event" && f.event === "message.completed" && (f.payload as { message: { id: string } }).message.id === answerId,
+      15_000,
+      resumedAt,
+    );
     const final = (done.payload as { message: { state: string; content: string } }).message;
     expect(final.state).toBe("complete");
     const followed = followAnswer(snapshot, watcher.frames.slice(resumedAt), room, answerId);

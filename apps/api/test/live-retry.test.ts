@@ -48,7 +48,10 @@ describe("retrying a failed answer", () => {
     const first = await send(scene, sessionId, "q1", "Why is the sky blue?");
     expect(first.status).toBe(201);
     const failedId = first.answer?.id ?? "";
-    expect((await rowsOf(sessionId)).map((m) => [m.role, m.state])).toEqual([["user", null], ["assistant", "failed"]]);
+    expect((await rowsOf(sessionId)).map((m) => [m.role, m.state])).toEqual([
+      ["user", null],
+      ["assistant", "failed"],
+    ]);
 
     await pinDevModel(h.db.db, scene.district.id);
     const student = await connect(a, scene.student);
@@ -58,7 +61,10 @@ describe("retrying a failed answer", () => {
     const result = ack.result as { messageId: string; answerId: string; duplicate: boolean; retried: boolean };
     expect(result).toMatchObject({ messageId: (await rowsOf(sessionId))[0]?.id, duplicate: true, retried: true });
     expect(result.answerId).not.toBe(failedId);
-    const done = await student.next((f) => f.type === "event" && f.event === "message.completed" && (f.payload as { message: { id: string } }).message.id === result.answerId, 15_000);
+    const done = await student.next(
+      (f) => f.type === "event" && f.event === "message.completed" && (f.payload as { message: { id: string } }).message.id === result.answerId,
+      15_000,
+    );
     const answer = (done.payload as { message: { state: string; content: string; meta: Record<string, unknown> } }).message;
     expect(answer.state).toBe("complete");
     // The model answered the stored question, and the new row says which failure it retries.

@@ -28,9 +28,7 @@ describe("failed queries in the log", () => {
   test("a unique violation logs the SQL and the database's code, never the values it carried", async () => {
     const existing = await makeUser(h.db.db);
     const email = `private.person.${crypto.randomUUID().slice(0, 8)}@example.org`;
-    const err = await failure(() =>
-      h.db.db.insert(users).values({ clerkUserId: existing.clerkUserId, email, name: "Private Person Secretname" }),
-    );
+    const err = await failure(() => h.db.db.insert(users).values({ clerkUserId: existing.clerkUserId, email, name: "Private Person Secretname" }));
     // The thrown error itself does carry them: that is what must not reach the log.
     expect(String((err as Error).message)).toContain(email);
 

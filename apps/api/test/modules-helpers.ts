@@ -80,8 +80,6 @@ export async function findingsOf(db: DbHandle, sessionId: string) {
   return db.db.select().from(extractions).where(eq(extractions.sessionId, sessionId));
 }
 
-
-
 /**
  * A student's chat over REST against a running instance: `start()` opens a session on the scene's
  * tool and class, `say()` sends one message and waits until its answer is final.

@@ -51,59 +51,59 @@ async function send(scene: SchoolScene, sessionId: string, content: string, on: 
   return { messageId: message.id, stored: message.content, answer: final };
 }
 
-for (const [name, makeShared, skip] of transports(() => upstream.url)) describe.skipIf(skip)(`alerts across instances (${name})`, () => {
-  let shared: ReturnType<typeof makeShared>;
-  let one: Instance;
-  let two: Instance;
-  beforeAll(async () => {
-    shared = makeShared();
-    one = await startInstance(h.db, shared);
-    two = await startInstance(h.db, shared);
+for (const [name, makeShared, skip] of transports(() => upstream.url))
+  describe.skipIf(skip)(`alerts across instances (${name})`, () => {
+    let shared: ReturnType<typeof makeShared>;
+    let one: Instance;
+    let two: Instance;
+    beforeAll(async () => {
+      shared = makeShared();
+      one = await startInstance(h.db, shared);
+      two = await startInstance(h.db, shared);
+    });
+    afterAll(async () => {
+      await one.stop();
+      await two.stop();
+      await shared.close();
+    });
+
+    test("a blocked turn never reaches the gateway; its alert reaches a teacher on another instance with the escalation list", async () => {
+      const scene = await newScene();
+      // Escalation lists accumulate down the layers: the school's lead and the tool's counsellor.
+      await h.db.db
+        .update(groups)
+        .set({ settings: { modules: { "safety-filter": { escalation: [scene.schoolAdmin.id] } } } })
+        .where(eq(groups.id, scene.school.id));
+      await h.db.db
+        .update(toolVersions)
+        .set({ definition: { systemPrompt: "Tutor", modules: { "safety-filter": { escalation: [scene.districtAdmin.id] } } } })
+        .where(eq(toolVersions.toolId, scene.tool.id));
+      const sessionId = await startSession(scene, one);
+      const teacher = await connect(two, scene.teacher);
+      expect((await teacher.request({ type: "subscribe", room: `class:${scene.cls.id}` })).type).toBe("ack");
+
+      const before = upstream.requests.length;
+      const turn = await send(scene, sessionId, "I want to kill myself", one);
+      const alert = await teacher.next((f) => f.type === "event" && f.event === "alert");
+      const payload = (alert.payload as { alert: Record<string, unknown> }).alert;
+
+      expect(upstream.requests.length).toBe(before);
+      expect(await h.db.db.select().from(aiUsage).where(eq(aiUsage.sessionId, sessionId))).toHaveLength(0);
+      expect(turn.answer.state).toBe("complete");
+      expect(turn.answer.content).toBe(DEFAULT_SELF_HARM_REPLY);
+      expect(turn.answer.meta.flags).toContain("blocked");
+
+      expect(payload).toMatchObject({ sessionId, classId: scene.cls.id, messageId: turn.messageId, severity: "critical", escalate: true, status: "open" });
+      expect(payload.escalateTo).toEqual(expect.arrayContaining([scene.schoolAdmin.id, scene.districtAdmin.id]));
+      expect(String(payload.message)).not.toContain("kill myself");
+
+      const rows = await findingsOf(h.db, sessionId);
+      const safety = rows.find((r) => r.module === "safety-filter");
+      expect(safety).toMatchObject({ messageId: turn.messageId, classId: scene.cls.id, groupId: scene.department.id, isAlert: true, kind: "self-harm" });
+      expect(safety?.data.escalateTo).toEqual(expect.arrayContaining([scene.schoolAdmin.id, scene.districtAdmin.id]));
+      teacher.close();
+    });
   });
-  afterAll(async () => {
-    await one.stop();
-    await two.stop();
-    await shared.close();
-  });
-
-  test("a blocked turn never reaches the gateway; its alert reaches a teacher on another instance with the escalation list", async () => {
-    const scene = await newScene();
-    // Escalation lists accumulate down the layers: the school's lead and the tool's counsellor.
-    await h.db.db
-      .update(groups)
-      .set({ settings: { modules: { "safety-filter": { escalation: [scene.schoolAdmin.id] } } } })
-      .where(eq(groups.id, scene.school.id));
-    await h.db.db
-      .update(toolVersions)
-      .set({ definition: { systemPrompt: "Tutor", modules: { "safety-filter": { escalation: [scene.districtAdmin.id] } } } })
-      .where(eq(toolVersions.toolId, scene.tool.id));
-    const sessionId = await startSession(scene, one);
-    const teacher = await connect(two, scene.teacher);
-    expect((await teacher.request({ type: "subscribe", room: `class:${scene.cls.id}` })).type).toBe("ack");
-
-    const before = upstream.requests.length;
-    const turn = await send(scene, sessionId, "I want to kill myself", one);
-    const alert = await teacher.next((f) => f.type === "event" && f.event === "alert");
-    const payload = (alert.payload as { alert: Record<string, unknown> }).alert;
-
-    expect(upstream.requests.length).toBe(before);
-    expect(await h.db.db.select().from(aiUsage).where(eq(aiUsage.sessionId, sessionId))).toHaveLength(0);
-    expect(turn.answer.state).toBe("complete");
-    expect(turn.answer.content).toBe(DEFAULT_SELF_HARM_REPLY);
-    expect(turn.answer.meta.flags).toContain("blocked");
-
-    expect(payload).toMatchObject({ sessionId, classId: scene.cls.id, messageId: turn.messageId, severity: "critical", escalate: true, status: "open" });
-    expect(payload.escalateTo).toEqual(expect.arrayContaining([scene.schoolAdmin.id, scene.districtAdmin.id]));
-    expect(String(payload.message)).not.toContain("kill myself");
-
-    const rows = await findingsOf(h.db, sessionId);
-    const safety = rows.find((r) => r.module === "safety-filter");
-    expect(safety).toMatchObject({ messageId: turn.messageId, classId: scene.cls.id, groupId: scene.department.id, isAlert: true, kind: "self-harm" });
-    expect(safety?.data.escalateTo).toEqual(expect.arrayContaining([scene.schoolAdmin.id, scene.districtAdmin.id]));
-    teacher.close();
-  });
-
-});
 
 describe("content modules on the live path", () => {
   test("the gateway never receives classmates' names, handles, student ids or street addresses", async () => {
@@ -115,9 +115,7 @@ describe("content modules on the live path", () => {
     expect(request).toBeDefined();
     const wire = JSON.stringify(request);
     for (const raw of ["tyler", "lupita", "ty_rex09", "20481733", "maple", "austin", "78745"]) expect(wire).not.toContain(raw);
-    expect(request?.messages.at(-1)?.content).toBe(
-      "my friend [name] and my mom [name] say hi, my snap is [handle], student id [student id], we live at [address]",
-    );
+    expect(request?.messages.at(-1)?.content).toBe("my friend [name] and my mom [name] say hi, my snap is [handle], student id [student id], we live at [address]");
   });
 
   test("the gateway receives redacted text: the student's own name and email never leave", async () => {

@@ -43,8 +43,7 @@ const PUBLIC = ["/health", "/ready", "/metrics", "/openapi.json", "/docs", "/ws"
 const NOT_JSON = ["/metrics", "/docs", "/openapi.json", "/api/theme-assets/", "/v1/"];
 const isPublic = (path: string) => PUBLIC.some((p) => path === p || (p.endsWith("/") ? path.startsWith(p) : path.startsWith(`${p}/`)));
 
-const operations = () =>
-  Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, op })));
+const operations = () => Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, op })));
 const stripMeta = (s: Record<string, unknown>) => {
   const { $schema: _drop, ...rest } = s;
   return rest;
@@ -95,7 +94,8 @@ describe("GET /openapi.json", () => {
         continue;
       }
       const documented = Boolean(op.requestBody?.content["application/json"].schema);
-      if (Boolean(fx.body) !== documented) problems.push(`${label}: takes ${fx.body ? "a JSON body" : "no JSON body"}, documented ${documented ? "with" : "without"} one`);
+      if (Boolean(fx.body) !== documented)
+        problems.push(`${label}: takes ${fx.body ? "a JSON body" : "no JSON body"}, documented ${documented ? "with" : "without"} one`);
     }
     expect(problems).toEqual([]);
     // Every REST operation has a valid call to check it against (webhooks: signed by Svix, in their own tests).
@@ -135,7 +135,13 @@ describe("GET /openapi.json", () => {
         }
         if (!documented.schema) continue;
         const parsed = documented.schema.safeParse(JSON.parse(text));
-        if (!parsed.success) problems.push(`${label} ${res.status}: body does not match its schema: ${parsed.error.issues.slice(0, 2).map((i) => `${i.path.join(".")} ${i.message}`).join("; ")}`);
+        if (!parsed.success)
+          problems.push(
+            `${label} ${res.status}: body does not match its schema: ${parsed.error.issues
+              .slice(0, 2)
+              .map((i) => `${i.path.join(".")} ${i.message}`)
+              .join("; ")}`,
+          );
       }
     }
     expect(problems).toEqual([]);
@@ -203,7 +209,14 @@ describe("GET /docs", () => {
 describe("buildOpenApiDocument", () => {
   test("documents any mounted route, and marks one without describeRoute by leaving out who may call it", () => {
     const sub = new Hono();
-    sub.get("/:id", describeRoute({ summary: "A thing", access: "anyone", responses: { 200: { description: "ok", schema: groupSchema } }, errors: [409] }), requireUser, pathParams(idParamSchema), queryParams(pageQuerySchema), (c) => c.json({}));
+    sub.get(
+      "/:id",
+      describeRoute({ summary: "A thing", access: "anyone", responses: { 200: { description: "ok", schema: groupSchema } }, errors: [409] }),
+      requireUser,
+      pathParams(idParamSchema),
+      queryParams(pageQuerySchema),
+      (c) => c.json({}),
+    );
     sub.post("/", jsonBody(createGroupBodySchema), (c) => c.json({}, 201));
     sub.get("/plain/:slug{[a-z]+}", (c) => c.text("x"));
     const root = new Hono();

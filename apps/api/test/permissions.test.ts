@@ -1,16 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { aiSettings, submissions } from "@raptscallions/db";
-import {
-  addClassMember,
-  addGroupMember,
-  makeAssignment,
-  makeClass,
-  makeGroup,
-  makeModel,
-  makeTool,
-  makeUser,
-  unique,
-} from "@raptscallions/db/testing";
+import { addClassMember, addGroupMember, makeAssignment, makeClass, makeGroup, makeModel, makeTool, makeUser, unique } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
 import { useHarness } from "./helpers/harness.ts";
 import { type Caller, errorCode, type Method } from "./helpers/security.ts";
@@ -93,7 +83,12 @@ function expectFor(status: number, ok: readonly Role[], forbidden: readonly Role
   return Object.fromEntries(ROLES.map((r) => [r, ok.includes(r) ? status : forbidden.includes(r) ? 403 : 404])) as Record<Role, number>;
 }
 const everyone = (status: number) => expectFor(status, ROLES);
-const sysOnly = (status: number) => expectFor(status, ["sys"], ROLES.filter((r) => r !== "sys"));
+const sysOnly = (status: number) =>
+  expectFor(
+    status,
+    ["sys"],
+    ROLES.filter((r) => r !== "sys"),
+  );
 
 // Who may do what on S1 (and things in it).
 const S1_ADMINS: Role[] = ["sys", "dAdmin", "s1Admin"];
@@ -173,14 +168,24 @@ const cells: Cell[] = [
   {
     name: "GET /api/groups/:district/children",
     request: () => ({ method: "GET", path: `/api/groups/${S.district.id}/children?limit=200` }),
-    expect: expectFor(200, ROLES.filter((r) => r !== "outsider")),
+    expect: expectFor(
+      200,
+      ROLES.filter((r) => r !== "outsider"),
+    ),
     list: { universe: () => [S.s1.id, S.s2.id], visible: (r) => groupsVisible[r]().filter((id) => id === S.s1.id || id === S.s2.id) },
   },
-  { name: "GET /api/groups/:dept/ancestors", request: () => ({ method: "GET", path: `/api/groups/${S.dept.id}/ancestors` }), expect: expectFor(200, [...S1_ADMINS, "teacherA", "studentA1", "studentA2"]) },
+  {
+    name: "GET /api/groups/:dept/ancestors",
+    request: () => ({ method: "GET", path: `/api/groups/${S.dept.id}/ancestors` }),
+    expect: expectFor(200, [...S1_ADMINS, "teacherA", "studentA1", "studentA2"]),
+  },
   {
     name: "GET /api/groups/:district/subtree",
     request: () => ({ method: "GET", path: `/api/groups/${S.district.id}/subtree?limit=200` }),
-    expect: expectFor(200, ROLES.filter((r) => r !== "outsider")),
+    expect: expectFor(
+      200,
+      ROLES.filter((r) => r !== "outsider"),
+    ),
     list: { universe: () => groupsVisible.sys(), visible: (r) => groupsVisible[r]() },
   },
   {
@@ -193,12 +198,20 @@ const cells: Cell[] = [
     request: () => ({ method: "POST", path: "/api/groups", body: { parentId: null, name: "Root", slug: unique("root") } }),
     expect: sysOnly(201),
   },
-  { name: "PATCH /api/groups/:S1", request: () => ({ method: "PATCH", path: `/api/groups/${S.s1.id}`, body: { name: "School one" } }), expect: expectFor(200, S1_ADMINS, S1_VIEWERS) },
+  {
+    name: "PATCH /api/groups/:S1",
+    request: () => ({ method: "PATCH", path: `/api/groups/${S.s1.id}`, body: { name: "School one" } }),
+    expect: expectFor(200, S1_ADMINS, S1_VIEWERS),
+  },
   {
     name: "GET /api/groups/:S1/members",
     request: () => ({ method: "GET", path: `/api/groups/${S.s1.id}/members?limit=200` }),
     expect: expectFor(200, S1_ADMINS, S1_VIEWERS),
-    list: { universe: () => [S.s1Member.id, who.s1Admin.id, who.s2Admin.id, who.dAdmin.id], visible: () => [S.s1Member.id, who.s1Admin.id], idOf: (m) => String(m.userId) },
+    list: {
+      universe: () => [S.s1Member.id, who.s1Admin.id, who.s2Admin.id, who.dAdmin.id],
+      visible: () => [S.s1Member.id, who.s1Admin.id],
+      idOf: (m) => String(m.userId),
+    },
   },
   {
     name: "POST /api/groups/:S1/members",
@@ -226,13 +239,21 @@ const cells: Cell[] = [
     expect: everyone(200),
     list: { universe: () => classesVisible.sys(), visible: (r) => classesVisible[r]() },
   },
-  { name: "GET /api/classes/:A", request: () => ({ method: "GET", path: `/api/classes/${S.classA.id}` }), expect: expectFor(200, [...CLASS_A_STAFF, ...CLASS_A_STUDENTS]) },
+  {
+    name: "GET /api/classes/:A",
+    request: () => ({ method: "GET", path: `/api/classes/${S.classA.id}` }),
+    expect: expectFor(200, [...CLASS_A_STAFF, ...CLASS_A_STUDENTS]),
+  },
   {
     name: "POST /api/classes (in the department)",
     request: () => ({ method: "POST", path: "/api/classes", body: { groupId: S.dept.id, name: "Matrix class" } }),
     expect: expectFor(201, [...S1_ADMINS, "teacherA"], CLASS_A_STUDENTS),
   },
-  { name: "PATCH /api/classes/:A", request: () => ({ method: "PATCH", path: `/api/classes/${S.classA.id}`, body: { term: "2025" } }), expect: expectFor(200, CLASS_A_STAFF, CLASS_A_STUDENTS) },
+  {
+    name: "PATCH /api/classes/:A",
+    request: () => ({ method: "PATCH", path: `/api/classes/${S.classA.id}`, body: { term: "2025" } }),
+    expect: expectFor(200, CLASS_A_STAFF, CLASS_A_STUDENTS),
+  },
   {
     name: "POST /api/classes/:id/archive (a class like A)",
     request: async () => {
@@ -248,7 +269,11 @@ const cells: Cell[] = [
     name: "GET /api/classes/:A/members",
     request: () => ({ method: "GET", path: `/api/classes/${S.classA.id}/members?limit=200` }),
     expect: expectFor(200, CLASS_A_STAFF, CLASS_A_STUDENTS),
-    list: { universe: () => [who.teacherA.id, who.studentA1.id, who.studentA2.id, who.teacherB.id, who.studentC.id], visible: () => [who.teacherA.id, who.studentA1.id, who.studentA2.id], idOf: (m) => String(m.userId) },
+    list: {
+      universe: () => [who.teacherA.id, who.studentA1.id, who.studentA2.id, who.teacherB.id, who.studentC.id],
+      visible: () => [who.teacherA.id, who.studentA1.id, who.studentA2.id],
+      idOf: (m) => String(m.userId),
+    },
   },
   {
     name: "POST /api/classes/:A/members",
@@ -272,7 +297,11 @@ const cells: Cell[] = [
     list: { universe: () => toolsVisible.sys(), visible: (r) => toolsVisible[r]() },
   },
   { name: "GET /api/tools/:S1tool", request: () => ({ method: "GET", path: `/api/tools/${S.toolS1.id}` }), expect: expectFor(200, [...S1_ADMINS, ...S1_VIEWERS]) },
-  { name: "GET /api/tools/:S2tool", request: () => ({ method: "GET", path: `/api/tools/${S.toolS2.id}` }), expect: expectFor(200, ["sys", "dAdmin", "s2Admin", "studentC"]) },
+  {
+    name: "GET /api/tools/:S2tool",
+    request: () => ({ method: "GET", path: `/api/tools/${S.toolS2.id}` }),
+    expect: expectFor(200, ["sys", "dAdmin", "s2Admin", "studentC"]),
+  },
   {
     name: "POST /api/tools (in S1)",
     request: () => ({ method: "POST", path: "/api/tools", body: { groupId: S.s1.id, name: "Matrix tool", definition: { systemPrompt: "Hi" } } }),
@@ -283,8 +312,16 @@ const cells: Cell[] = [
     request: () => ({ method: "POST", path: `/api/tools/${S.toolS1.id}/versions`, body: { definition: { systemPrompt: "Next" } } }),
     expect: expectFor(201, [...S1_ADMINS, "teacherA"], ["teacherB", ...CLASS_A_STUDENTS]),
   },
-  { name: "GET /api/tools/:S1tool/versions", request: () => ({ method: "GET", path: `/api/tools/${S.toolS1.id}/versions` }), expect: expectFor(200, [...S1_ADMINS, "teacherA", "teacherB"], CLASS_A_STUDENTS) },
-  { name: "GET /api/tools/:S1tool/versions/1", request: () => ({ method: "GET", path: `/api/tools/${S.toolS1.id}/versions/1` }), expect: expectFor(200, [...S1_ADMINS, "teacherA", "teacherB"], CLASS_A_STUDENTS) },
+  {
+    name: "GET /api/tools/:S1tool/versions",
+    request: () => ({ method: "GET", path: `/api/tools/${S.toolS1.id}/versions` }),
+    expect: expectFor(200, [...S1_ADMINS, "teacherA", "teacherB"], CLASS_A_STUDENTS),
+  },
+  {
+    name: "GET /api/tools/:S1tool/versions/1",
+    request: () => ({ method: "GET", path: `/api/tools/${S.toolS1.id}/versions/1` }),
+    expect: expectFor(200, [...S1_ADMINS, "teacherA", "teacherB"], CLASS_A_STUDENTS),
+  },
   {
     name: "POST /api/tools/:id/archive (teacherA's S1 tool)",
     request: async () => ({ method: "POST", path: `/api/tools/${(await makeTool(h.db.db, S.s1.id, { createdBy: who.teacherA.id })).id}/archive` }),
@@ -302,9 +339,21 @@ const cells: Cell[] = [
     request: () => ({ method: "POST", path: `/api/classes/${S.classA.id}/assignments`, body: { title: "Matrix", toolId: S.toolD.id } }),
     expect: expectFor(201, CLASS_A_STAFF, CLASS_A_STUDENTS),
   },
-  { name: "GET /api/assignments/:A", request: () => ({ method: "GET", path: `/api/assignments/${S.asgA.id}` }), expect: expectFor(200, [...CLASS_A_STAFF, ...CLASS_A_STUDENTS]) },
-  { name: "GET /api/assignments/:C", request: () => ({ method: "GET", path: `/api/assignments/${S.asgC.id}` }), expect: expectFor(200, ["sys", "dAdmin", "s2Admin", "studentC"]) },
-  { name: "PATCH /api/assignments/:A", request: () => ({ method: "PATCH", path: `/api/assignments/${S.asgA.id}`, body: { instructions: "Read chapter 1" } }), expect: expectFor(200, CLASS_A_STAFF, CLASS_A_STUDENTS) },
+  {
+    name: "GET /api/assignments/:A",
+    request: () => ({ method: "GET", path: `/api/assignments/${S.asgA.id}` }),
+    expect: expectFor(200, [...CLASS_A_STAFF, ...CLASS_A_STUDENTS]),
+  },
+  {
+    name: "GET /api/assignments/:C",
+    request: () => ({ method: "GET", path: `/api/assignments/${S.asgC.id}` }),
+    expect: expectFor(200, ["sys", "dAdmin", "s2Admin", "studentC"]),
+  },
+  {
+    name: "PATCH /api/assignments/:A",
+    request: () => ({ method: "PATCH", path: `/api/assignments/${S.asgA.id}`, body: { instructions: "Read chapter 1" } }),
+    expect: expectFor(200, CLASS_A_STAFF, CLASS_A_STUDENTS),
+  },
   {
     name: "DELETE /api/assignments/:id (in A)",
     request: async () => ({ method: "DELETE", path: `/api/assignments/${(await makeAssignment(h.db.db, S.classA.id, S.toolS1.id)).id}` }),
@@ -320,12 +369,28 @@ const cells: Cell[] = [
       visible: (r) => (r === "studentA1" ? [S.subA1.id] : r === "studentA2" ? [S.subA2.id] : [S.subA1.id, S.subA2.id]),
     },
   },
-  { name: "GET /api/submissions/:A2", request: () => ({ method: "GET", path: `/api/submissions/${S.subA2.id}` }), expect: expectFor(200, [...CLASS_A_STAFF, "studentA2"]) },
-  { name: "PATCH /api/submissions/:A2", request: () => ({ method: "PATCH", path: `/api/submissions/${S.subA2.id}`, body: { grade: "A", feedback: "Well argued" } }), expect: expectFor(200, CLASS_A_STAFF, ["studentA2"]) },
+  {
+    name: "GET /api/submissions/:A2",
+    request: () => ({ method: "GET", path: `/api/submissions/${S.subA2.id}` }),
+    expect: expectFor(200, [...CLASS_A_STAFF, "studentA2"]),
+  },
+  {
+    name: "PATCH /api/submissions/:A2",
+    request: () => ({ method: "PATCH", path: `/api/submissions/${S.subA2.id}`, body: { grade: "A", feedback: "Well argued" } }),
+    expect: expectFor(200, CLASS_A_STAFF, ["studentA2"]),
+  },
   // ── AI ──────────────────────────────────────────────────────────────────
   { name: "GET /api/ai/models", request: () => ({ method: "GET", path: "/api/ai/models" }), expect: everyone(200) },
-  { name: "POST /api/ai/models", request: () => ({ method: "POST", path: "/api/ai/models", body: { id: unique("matrix-model"), provider: "p", displayName: "d" } }), expect: sysOnly(201) },
-  { name: "PATCH /api/ai/models/:id", request: () => ({ method: "PATCH", path: `/api/ai/models/${S.model.id}`, body: { displayName: "Renamed" } }), expect: sysOnly(200) },
+  {
+    name: "POST /api/ai/models",
+    request: () => ({ method: "POST", path: "/api/ai/models", body: { id: unique("matrix-model"), provider: "p", displayName: "d" } }),
+    expect: sysOnly(201),
+  },
+  {
+    name: "PATCH /api/ai/models/:id",
+    request: () => ({ method: "PATCH", path: `/api/ai/models/${S.model.id}`, body: { displayName: "Renamed" } }),
+    expect: sysOnly(200),
+  },
   { name: "GET /api/ai/settings/system", request: () => ({ method: "GET", path: "/api/ai/settings/system" }), expect: sysOnly(200) },
   {
     name: "PUT /api/ai/settings/system",
@@ -347,11 +412,27 @@ const cells: Cell[] = [
     },
     expect: sysOnly(200),
   },
-  { name: "GET /api/groups/:S1/ai-settings", request: () => ({ method: "GET", path: `/api/groups/${S.s1.id}/ai-settings` }), expect: expectFor(200, S1_ADMINS, S1_VIEWERS) },
-  { name: "PUT /api/groups/:S1/ai-settings", request: () => ({ method: "PUT", path: `/api/groups/${S.s1.id}/ai-settings`, body: { requestsPerMinute: 30 } }), expect: expectFor(200, S1_ADMINS, S1_VIEWERS) },
-  { name: "DELETE /api/groups/:S1/ai-settings", request: () => ({ method: "DELETE", path: `/api/groups/${S.s1.id}/ai-settings` }), expect: expectFor(204, S1_ADMINS, S1_VIEWERS) },
+  {
+    name: "GET /api/groups/:S1/ai-settings",
+    request: () => ({ method: "GET", path: `/api/groups/${S.s1.id}/ai-settings` }),
+    expect: expectFor(200, S1_ADMINS, S1_VIEWERS),
+  },
+  {
+    name: "PUT /api/groups/:S1/ai-settings",
+    request: () => ({ method: "PUT", path: `/api/groups/${S.s1.id}/ai-settings`, body: { requestsPerMinute: 30 } }),
+    expect: expectFor(200, S1_ADMINS, S1_VIEWERS),
+  },
+  {
+    name: "DELETE /api/groups/:S1/ai-settings",
+    request: () => ({ method: "DELETE", path: `/api/groups/${S.s1.id}/ai-settings` }),
+    expect: expectFor(204, S1_ADMINS, S1_VIEWERS),
+  },
   // ── audit ───────────────────────────────────────────────────────────────
-  { name: "GET /api/audit", request: () => ({ method: "GET", path: "/api/audit?limit=200&targetType=group" }), expect: expectFor(200, ["sys", "dAdmin", "s1Admin", "s2Admin"], ["teacherA", "teacherB", "studentA1", "studentA2", "studentC", "outsider"]) },
+  {
+    name: "GET /api/audit",
+    request: () => ({ method: "GET", path: "/api/audit?limit=200&targetType=group" }),
+    expect: expectFor(200, ["sys", "dAdmin", "s1Admin", "s2Admin"], ["teacherA", "teacherB", "studentA1", "studentA2", "studentC", "outsider"]),
+  },
 ];
 
 for (const cell of cells) {

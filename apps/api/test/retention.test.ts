@@ -45,7 +45,17 @@ describe("retention", () => {
     const { session, rows } = await sessionWith(scene, [400, 400, 10, 10]);
     const [usage] = await h.db.db
       .insert(aiUsage)
-      .values({ sessionId: session.id, messageId: rows[1]?.id, groupId: scene.department.id, model: "m", inputTokens: 10, outputTokens: 20, costUsd: 0.5, status: "complete", createdAt: daysAgo(400) })
+      .values({
+        sessionId: session.id,
+        messageId: rows[1]?.id,
+        groupId: scene.department.id,
+        model: "m",
+        inputTokens: 10,
+        outputTokens: 20,
+        costUsd: 0.5,
+        status: "complete",
+        createdAt: daysAgo(400),
+      })
       .returning();
 
     const run = await runRetention(deps(), defaultRetentionConfig({ defaultDays: 365 }), { scopeGroupId: scene.district.id });
@@ -56,18 +66,27 @@ describe("retention", () => {
     expect(after[1]?.meta.error).toBeUndefined();
     expect(after[1]?.meta.note).toBeUndefined();
     expect(after[3]?.meta.note).toBe("free text");
-    const [kept] = await h.db.db.select().from(aiUsage).where(eq(aiUsage.id, usage?.id ?? ""));
+    const [kept] = await h.db.db
+      .select()
+      .from(aiUsage)
+      .where(eq(aiUsage.id, usage?.id ?? ""));
     expect(kept).toEqual(usage);
     // Already scrubbed rows are not touched again.
     expect((await runRetention(deps(), defaultRetentionConfig({ defaultDays: 365 }), { scopeGroupId: scene.district.id })).scrubbed).toBe(0);
-    const audits = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, "retention.scrub"), sql`${auditLog.details}->>'scopeGroupId' = ${scene.district.id}`));
+    const audits = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, "retention.scrub"), sql`${auditLog.details}->>'scopeGroupId' = ${scene.district.id}`));
     expect(audits).toHaveLength(1);
     expect(audits[0]?.details).toMatchObject({ count: 2, mode: "anonymise" });
   });
 
   test("the nearest group's settings.retention.days wins over ancestors and the default", async () => {
     const scene = await makeSchoolScene(h.db.db);
-    await h.db.db.update(groups).set({ settings: { retention: { days: 30 } } }).where(eq(groups.id, scene.school.id));
+    await h.db.db
+      .update(groups)
+      .set({ settings: { retention: { days: 30 } } })
+      .where(eq(groups.id, scene.school.id));
     const { session } = await sessionWith(scene, [40, 20]);
     const off = defaultRetentionConfig({ defaultDays: null });
     expect((await runRetention(deps(), off, { scopeGroupId: scene.district.id })).scrubbed).toBe(1);
@@ -75,11 +94,17 @@ describe("retention", () => {
     expect(rows.map((m) => m.content === "")).toEqual([true, false]);
 
     // A department that keeps 90 days overrides its school's 30 for its own sessions.
-    await h.db.db.update(groups).set({ settings: { retention: { days: 90 } } }).where(eq(groups.id, scene.department.id));
+    await h.db.db
+      .update(groups)
+      .set({ settings: { retention: { days: 90 } } })
+      .where(eq(groups.id, scene.department.id));
     const longer = await sessionWith(scene, [40, 100]);
     expect((await runRetention(deps(), off, { scopeGroupId: scene.district.id })).messageIds).toEqual([longer.rows[1]?.id ?? "missing"]);
     // Junk settings are ignored, not fatal.
-    await h.db.db.update(groups).set({ settings: { retention: { days: "forever" } } }).where(eq(groups.id, scene.department.id));
+    await h.db.db
+      .update(groups)
+      .set({ settings: { retention: { days: "forever" } } })
+      .where(eq(groups.id, scene.department.id));
     expect((await runRetention(deps(), off, { scopeGroupId: scene.district.id })).messageIds).toEqual([longer.rows[0]?.id ?? "missing"]);
   });
 
@@ -95,13 +120,19 @@ describe("retention", () => {
     expect(run.scrubbed).toBe(2);
     const left = await h.db.db.select().from(messages).where(eq(messages.sessionId, session.id));
     expect(left.map((m) => m.state)).toEqual(["streaming"]);
-    const [kept] = await h.db.db.select().from(aiUsage).where(eq(aiUsage.id, usage?.id ?? ""));
+    const [kept] = await h.db.db
+      .select()
+      .from(aiUsage)
+      .where(eq(aiUsage.id, usage?.id ?? ""));
     expect(kept).toMatchObject({ inputTokens: 1, outputTokens: 2, costUsd: 0.25, messageId: null });
   });
 
   test("two jobs running at once scrub each row exactly once", async () => {
     const scene = await makeSchoolScene(h.db.db);
-    const { rows } = await sessionWith(scene, Array.from({ length: 30 }, () => 400));
+    const { rows } = await sessionWith(
+      scene,
+      Array.from({ length: 30 }, () => 400),
+    );
     const config = defaultRetentionConfig({ defaultDays: 365, batchSize: 4 });
     const [one, two] = await Promise.all([
       runRetention(deps(), config, { scopeGroupId: scene.district.id }),
@@ -116,7 +147,10 @@ describe("retention", () => {
 
   test("the scheduled job runs on its own and stops", async () => {
     const scene = await makeSchoolScene(h.db.db);
-    await h.db.db.update(groups).set({ settings: { retention: { days: 7 } } }).where(eq(groups.id, scene.department.id));
+    await h.db.db
+      .update(groups)
+      .set({ settings: { retention: { days: 7 } } })
+      .where(eq(groups.id, scene.department.id));
     const { session } = await sessionWith(scene, [8]);
     const { app, deps: appDeps } = await h.withApp();
     const jobs = createJobRegistry({ deps: appDeps, runner: app.realtime.runner }, { namespace: unique("retention-test"), random: () => 0 });

@@ -27,7 +27,10 @@ describe("main()", () => {
       expect((await fetch(`${handle.url}/ready`)).status).toBe(200);
       expect(handle.jobs.names().toSorted()).toEqual(["retention", "sweeper"]);
       expect(await handle.jobs.runOnce("sweeper", { force: true })).toBe("ok");
-      const leases = await handle.deps.db.db.select().from(jobLeases).where(inArray(jobLeases.name, ["sweeper"]));
+      const leases = await handle.deps.db.db
+        .select()
+        .from(jobLeases)
+        .where(inArray(jobLeases.name, ["sweeper"]));
       expect(leases[0]).toMatchObject({ holder: null, lastOutcome: "ok" });
     } finally {
       await handle.stop();

@@ -45,7 +45,9 @@ describe("sessions over REST", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { status: number; body: { items: { id: string }[]; nextCursor: string | null } } = await h.as(s.teacher).get(`/api/sessions?classId=${s.cls.id}&limit=1${cursor ? `&cursor=${cursor}` : ""}`);
+      const page: { status: number; body: { items: { id: string }[]; nextCursor: string | null } } = await h
+        .as(s.teacher)
+        .get(`/api/sessions?classId=${s.cls.id}&limit=1${cursor ? `&cursor=${cursor}` : ""}`);
       expect(page.status).toBe(200);
       seen.push(...page.body.items.map((x) => x.id));
       cursor = page.body.nextCursor;
@@ -74,7 +76,9 @@ describe("sessions over REST", () => {
     expect(one.body.room.name).toBe(`session:${sessionId}`);
     const first = await h.as(s.student).get<{ items: { seq: number }[]; nextCursor: string }>(`/api/sessions/${sessionId}/messages?limit=2`);
     expect(first.body.items.map((m) => m.seq)).toEqual([1, 2]);
-    const second = await h.as(s.student).get<{ items: { seq: number }[]; nextCursor: string | null }>(`/api/sessions/${sessionId}/messages?limit=10&cursor=${first.body.nextCursor}`);
+    const second = await h
+      .as(s.student)
+      .get<{ items: { seq: number }[]; nextCursor: string | null }>(`/api/sessions/${sessionId}/messages?limit=10&cursor=${first.body.nextCursor}`);
     expect(second.body.items.map((m) => m.seq)).toEqual([3, 4, 5]);
     expect(second.body.nextCursor).toBeNull();
     expect((await h.as(s.student).get("/api/sessions/not-a-uuid")).status).toBe(404);
@@ -114,14 +118,56 @@ describe("sessions over REST", () => {
 securityTests("sessions", () => h.app, [
   { method: "GET", route: "/api/sessions", path: () => "/api/sessions" },
   { method: "POST", route: "/api/sessions", path: () => "/api/sessions", body: () => ({ toolId: s.tool.id }), denied: () => [{ who: outsider, status: 404 }] },
-  { method: "GET", route: "/api/sessions/:id", path: () => `/api/sessions/${sessionId}`, denied: () => [{ who: s.otherStudent, status: 404 }, { who: outsider, status: 404 }] },
+  {
+    method: "GET",
+    route: "/api/sessions/:id",
+    path: () => `/api/sessions/${sessionId}`,
+    denied: () => [
+      { who: s.otherStudent, status: 404 },
+      { who: outsider, status: 404 },
+    ],
+  },
   { method: "GET", route: "/api/sessions/:id/messages", path: () => `/api/sessions/${sessionId}/messages`, denied: () => [{ who: s.otherStudent, status: 404 }] },
-  { method: "POST", route: "/api/sessions/:id/messages", path: () => `/api/sessions/${sessionId}/messages`, body: () => ({ clientMessageId: "x", content: "hi" }), denied: () => [{ who: s.otherStudent, status: 404 }, { who: s.teacher, status: 403 }] },
-  { method: "POST", route: "/api/sessions/:id/teacher-messages", path: () => `/api/sessions/${sessionId}/teacher-messages`, body: () => ({ clientMessageId: "y", content: "hi" }), denied: () => [{ who: s.student, status: 403 }, { who: outsider, status: 404 }] },
-  { method: "POST", route: "/api/sessions/:id/pause", path: () => `/api/sessions/${sessionId}/pause`, denied: () => [{ who: s.student, status: 403 }, { who: s.otherStudent, status: 404 }] },
+  {
+    method: "POST",
+    route: "/api/sessions/:id/messages",
+    path: () => `/api/sessions/${sessionId}/messages`,
+    body: () => ({ clientMessageId: "x", content: "hi" }),
+    denied: () => [
+      { who: s.otherStudent, status: 404 },
+      { who: s.teacher, status: 403 },
+    ],
+  },
+  {
+    method: "POST",
+    route: "/api/sessions/:id/teacher-messages",
+    path: () => `/api/sessions/${sessionId}/teacher-messages`,
+    body: () => ({ clientMessageId: "y", content: "hi" }),
+    denied: () => [
+      { who: s.student, status: 403 },
+      { who: outsider, status: 404 },
+    ],
+  },
+  {
+    method: "POST",
+    route: "/api/sessions/:id/pause",
+    path: () => `/api/sessions/${sessionId}/pause`,
+    denied: () => [
+      { who: s.student, status: 403 },
+      { who: s.otherStudent, status: 404 },
+    ],
+  },
   { method: "POST", route: "/api/sessions/:id/resume", path: () => `/api/sessions/${sessionId}/resume`, denied: () => [{ who: s.student, status: 403 }] },
   { method: "POST", route: "/api/sessions/:id/end", path: () => `/api/sessions/${sessionId}/end`, denied: () => [{ who: s.otherStudent, status: 404 }] },
   { method: "POST", route: "/api/sessions/:id/stop", path: () => `/api/sessions/${sessionId}/stop`, denied: () => [{ who: s.otherStudent, status: 404 }] },
-  { method: "POST", route: "/api/sessions/:id/submit", path: () => `/api/sessions/${sessionId}/submit`, denied: () => [{ who: s.teacher, status: 403 }, { who: outsider, status: 404 }] },
+  {
+    method: "POST",
+    route: "/api/sessions/:id/submit",
+    path: () => `/api/sessions/${sessionId}/submit`,
+    denied: () => [
+      { who: s.teacher, status: 403 },
+      { who: outsider, status: 404 },
+    ],
+  },
   { method: "POST", route: "/api/realtime/tickets", path: () => "/api/realtime/tickets" },
 ]);

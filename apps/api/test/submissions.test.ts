@@ -41,7 +41,10 @@ describe("createSubmissionAttempt (for the live-sessions work)", () => {
     expect((await attempt(a.id, s.otherStudent)).attempt).toBe(1);
     expect((await attempt(a.id, s.student)).attempt).toBe(2);
     await expect(attempt(a.id, s.student)).rejects.toMatchObject({ code: "ATTEMPTS_EXHAUSTED" });
-    const [entry] = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, "submission.start"), eq(auditLog.actorId, s.otherStudent.id)));
+    const [entry] = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, "submission.start"), eq(auditLog.actorId, s.otherStudent.id)));
     expect(entry?.groupId).toBe(s.department.id);
   });
 
@@ -103,7 +106,10 @@ describe("PATCH /api/submissions/:id", () => {
     expect(submissionSchema.parse(graded.body)).toMatchObject({ grade: "B+", state: "graded" });
     const cleared = await h.as(s.teacher).patch<Sub>(`/api/submissions/${sub.id}`, { grade: null });
     expect(cleared.body).toMatchObject({ grade: null, state: "submitted" });
-    const audits = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, "submission.grade"), eq(auditLog.targetId, sub.id)));
+    const audits = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, "submission.grade"), eq(auditLog.targetId, sub.id)));
     expect(audits).toHaveLength(3);
   });
 
@@ -126,13 +132,20 @@ securityTests("submissions", () => h.app, [
     method: "GET",
     route: "/api/submissions/:id",
     path: () => `/api/submissions/${mine.id}`,
-    denied: () => [{ who: s.otherStudent, status: 404 }, { who: teacherB, status: 404 }],
+    denied: () => [
+      { who: s.otherStudent, status: 404 },
+      { who: teacherB, status: 404 },
+    ],
   },
   {
     method: "PATCH",
     route: "/api/submissions/:id",
     path: () => `/api/submissions/${mine.id}`,
     body: () => ({ feedback: "hijack" }),
-    denied: () => [{ who: s.otherStudent, status: 404 }, { who: teacherB, status: 404 }, { who: s.student, status: 403 }],
+    denied: () => [
+      { who: s.otherStudent, status: 404 },
+      { who: teacherB, status: 404 },
+      { who: s.student, status: 403 },
+    ],
   },
 ]);

@@ -9,17 +9,7 @@ import { join } from "node:path";
 import { ascii, exifWithGps, jpegSegment, jpegWith, png as pngWith, pngChunk } from "@raptscallions/blob/testing";
 import { authHeader } from "./helpers/auth.ts";
 import { type TestApp, useHarness } from "./helpers/harness.ts";
-import {
-  concatBytes,
-  fileForm,
-  gif,
-  makeFourLevelTree,
-  png,
-  pngZipPolyglot,
-  rawMultipart,
-  storedObjectFiles,
-  SVG_WITH_SCRIPT,
-} from "./themes-fixtures.ts";
+import { concatBytes, fileForm, gif, makeFourLevelTree, png, pngZipPolyglot, rawMultipart, storedObjectFiles, SVG_WITH_SCRIPT } from "./themes-fixtures.ts";
 
 const h = useHarness();
 
@@ -37,13 +27,7 @@ async function setup(uploadLimitBytes = UPLOAD_LIMIT) {
 
 type User = { clerkUserId: string | null };
 
-async function upload(
-  app: TestApp,
-  user: User | null,
-  groupId: string,
-  body: BodyInit,
-  contentType?: string,
-) {
+async function upload(app: TestApp, user: User | null, groupId: string, body: BodyInit, contentType?: string) {
   const headers: Record<string, string> = user ? await authHeader(user) : {};
   if (contentType) headers["content-type"] = contentType;
   return await app.request(`/api/groups/${groupId}/theme/assets`, { method: "POST", headers, body });
@@ -228,8 +212,7 @@ describe("POST /api/groups/:id/theme/assets", () => {
         body: () => {
           const raw = rawMultipart([
             {
-              headers:
-                'Content-Disposition: form-data; name="file"; filename="../../../etc/logo.png"\r\nContent-Type: image/png',
+              headers: 'Content-Disposition: form-data; name="file"; filename="../../../etc/logo.png"\r\nContent-Type: image/png',
               body: png(),
             },
           ]);
@@ -242,9 +225,7 @@ describe("POST /api/groups/:id/theme/assets", () => {
         code: "VALIDATION_FAILED",
         reason: "bad_file_name",
         body: () => {
-          const raw = rawMultipart([
-            { headers: 'Content-Disposition: form-data; name="file"; filename="..\\\\..\\\\logo.png"', body: png() },
-          ]);
+          const raw = rawMultipart([{ headers: 'Content-Disposition: form-data; name="file"; filename="..\\\\..\\\\logo.png"', body: png() }]);
           return { body: raw.body as Uint8Array<ArrayBuffer>, contentType: raw.contentType };
         },
       },
@@ -311,12 +292,7 @@ describe("POST /api/groups/:id/theme/assets", () => {
       test(c.name, async () => {
         const { app, root, tree } = await setup();
         const { body, contentType } = c.body();
-        await expectError(
-          await upload(app, tree.schoolAdmin, tree.school.id, body, contentType),
-          c.status,
-          c.code,
-          c.reason,
-        );
+        await expectError(await upload(app, tree.schoolAdmin, tree.school.id, body, contentType), c.status, c.code, c.reason);
         expect(storedObjectFiles(root)).toEqual([]);
         expect(await rowsFor(tree.school.id)).toEqual([]);
       });
@@ -354,9 +330,7 @@ describe("POST /api/groups/:id/theme/assets", () => {
       const chunk = 8 * 1024;
       let sent = 0;
       let cancelled = false;
-      const prefix = new TextEncoder().encode(
-        '--b\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n',
-      );
+      const prefix = new TextEncoder().encode('--b\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n');
       const body = new ReadableStream<Uint8Array>({
         pull(controller) {
           if (sent >= total) return controller.close();
@@ -390,9 +364,7 @@ describe("POST /api/groups/:id/theme/assets", () => {
     try {
       const total = 200 * 1024 * 1024;
       let sent = 0;
-      const prefix = new TextEncoder().encode(
-        '--b\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n\r\n',
-      );
+      const prefix = new TextEncoder().encode('--b\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n\r\n');
       const body = new ReadableStream<Uint8Array>({
         pull(controller) {
           if (sent >= total) return controller.close();
@@ -419,22 +391,14 @@ describe("POST /api/groups/:id/theme/assets", () => {
   describe("who may upload", () => {
     test("a member who can see the group: 403, body never stored", async () => {
       const { app, root, tree } = await setup();
-      await expectError(
-        await upload(app, tree.teacher, tree.subDepartment.id, fileForm(png(), "logo.png")),
-        403,
-        "FORBIDDEN",
-      );
+      await expectError(await upload(app, tree.teacher, tree.subDepartment.id, fileForm(png(), "logo.png")), 403, "FORBIDDEN");
       expect(storedObjectFiles(root)).toEqual([]);
       expect(await rowsFor(tree.subDepartment.id)).toEqual([]);
     });
 
     test("an admin of another tree: 404; no token: 401; bad token: 401; unknown group: 404", async () => {
       const { app, root, tree } = await setup();
-      await expectError(
-        await upload(app, tree.outsider, tree.school.id, fileForm(png(), "logo.png")),
-        404,
-        "NOT_FOUND",
-      );
+      await expectError(await upload(app, tree.outsider, tree.school.id, fileForm(png(), "logo.png")), 404, "NOT_FOUND");
       await expectError(await upload(app, null, tree.school.id, fileForm(png(), "logo.png")), 401, "UNAUTHENTICATED");
       const bad = await app.request(`/api/groups/${tree.school.id}/theme/assets`, {
         method: "POST",
@@ -442,24 +406,14 @@ describe("POST /api/groups/:id/theme/assets", () => {
         body: fileForm(png(), "logo.png"),
       });
       await expectError(bad, 401, "UNAUTHENTICATED");
-      await expectError(
-        await upload(app, tree.schoolAdmin, crypto.randomUUID(), fileForm(png(), "logo.png")),
-        404,
-        "NOT_FOUND",
-      );
+      await expectError(await upload(app, tree.schoolAdmin, crypto.randomUUID(), fileForm(png(), "logo.png")), 404, "NOT_FOUND");
       expect(storedObjectFiles(root)).toEqual([]);
       expect(await rowsFor(tree.school.id)).toEqual([]);
     });
   });
 });
 
-async function uploaded(
-  app: TestApp,
-  user: User,
-  groupId: string,
-  bytes: Uint8Array,
-  name = "logo.png",
-): Promise<ThemeAsset> {
+async function uploaded(app: TestApp, user: User, groupId: string, bytes: Uint8Array, name = "logo.png"): Promise<ThemeAsset> {
   const res = await upload(app, user, groupId, fileForm(bytes, name));
   expect(res.status).toBe(201);
   return ((await res.json()) as ThemeAssetUploadResponse).asset;
@@ -594,9 +548,7 @@ describe("assets in themes", () => {
       expect(error.details).toEqual([expect.objectContaining({ path: "assets.background", code })]);
     }
     // The department inherits the school's logo.
-    const dept = (await (
-      await app.request(`/api/groups/${tree.department.id}/theme`, { headers: await authHeader(tree.teacher) })
-    ).json()) as ResolvedTheme;
+    const dept = (await (await app.request(`/api/groups/${tree.department.id}/theme`, { headers: await authHeader(tree.teacher) })).json()) as ResolvedTheme;
     expect(dept.theme.assets.logo?.id).toBe(districtLogo.id);
   });
 
@@ -604,8 +556,7 @@ describe("assets in themes", () => {
     const { app, tree } = await setup();
     const a = await uploaded(app, tree.districtAdmin, tree.district.id, png(3, 3, { seed: 31 }));
     const b = await uploaded(app, tree.schoolAdmin, tree.school.id, png(3, 3, { seed: 32 }));
-    const list = async (user: User, groupId: string, query = "") =>
-      await app.request(`/api/groups/${groupId}/theme/assets${query}`, { headers: await authHeader(user) });
+    const list = async (user: User, groupId: string, query = "") => await app.request(`/api/groups/${groupId}/theme/assets${query}`, { headers: await authHeader(user) });
     const own = (await (await list(tree.schoolAdmin, tree.school.id)).json()) as { items: ThemeAsset[] };
     expect(own.items.map((i) => i.id)).toEqual([b.id]);
     const inherited = (await (await list(tree.schoolAdmin, tree.school.id, "?inherited=true")).json()) as {
@@ -630,9 +581,7 @@ describe("assets in themes", () => {
       ).status,
     ).toBe(200);
     // Warm the cache of a group that inherits it.
-    const before = (await (
-      await app.request(`/api/groups/${tree.department.id}/theme`, { headers: await authHeader(tree.teacher) })
-    ).json()) as ResolvedTheme;
+    const before = (await (await app.request(`/api/groups/${tree.department.id}/theme`, { headers: await authHeader(tree.teacher) })).json()) as ResolvedTheme;
     expect(before.theme.assets.logo?.id).toBe(logo.id);
 
     const del = async (query = "") =>
@@ -661,9 +610,7 @@ describe("assets in themes", () => {
     await expectError(await app.request(logo.url), 404, "NOT_FOUND");
     const [sub] = await h.db.db.select({ theme: groups.theme }).from(groups).where(eq(groups.id, tree.subDepartment.id));
     expect(sub?.theme).toBeNull();
-    const after = (await (
-      await app.request(`/api/groups/${tree.department.id}/theme`, { headers: await authHeader(tree.teacher) })
-    ).json()) as ResolvedTheme;
+    const after = (await (await app.request(`/api/groups/${tree.department.id}/theme`, { headers: await authHeader(tree.teacher) })).json()) as ResolvedTheme;
     expect(after.theme.assets.logo).toBeNull();
   });
 

@@ -46,11 +46,42 @@ export function gif(): Uint8Array {
   // prettier-ignore
   return Uint8Array.from([
     ...ascii("GIF89a"),
-    0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, // 1x1 screen, 2-entry global colour table
-    0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
-    0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, // graphic control extension
-    0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, // image descriptor
-    0x02, 0x02, 0x44, 0x01, 0x00, // LZW data
+    0x01,
+    0x00,
+    0x01,
+    0x00,
+    0x80,
+    0x00,
+    0x00, // 1x1 screen, 2-entry global colour table
+    0x00,
+    0x00,
+    0x00,
+    0xff,
+    0xff,
+    0xff,
+    0x21,
+    0xf9,
+    0x04,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    0x00, // graphic control extension
+    0x2c,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x01,
+    0x00,
+    0x01,
+    0x00,
+    0x00, // image descriptor
+    0x02,
+    0x02,
+    0x44,
+    0x01,
+    0x00, // LZW data
     0x3b, // trailer
   ]);
 }
@@ -62,9 +93,7 @@ export function pngZipPolyglot(): Uint8Array {
   return concatBytes(png(2, 2, { seed: 7 }), localHeader, ascii("<?php system($_GET['c']); ?>"), eocd);
 }
 
-export const SVG_WITH_SCRIPT = ascii(
-  '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(document.cookie)</script></svg>',
-);
+export const SVG_WITH_SCRIPT = ascii('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(document.cookie)</script></svg>');
 
 /** A multipart form with one file part (through the runtime's FormData: a real boundary). */
 export function fileForm(bytes: Uint8Array, fileName: string, type = "", field = "file"): FormData {

@@ -1,10 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-  connectRedis,
-  createMemoryKeyValueStore,
-  createRedisKeyValueStore,
-  type KeyValueStore,
-} from "@raptscallions/bus";
+import { connectRedis, createMemoryKeyValueStore, createRedisKeyValueStore, type KeyValueStore } from "@raptscallions/bus";
 import { DEFAULT_THEME, type ResolvedTheme, THEME_TEMPLATES } from "@raptscallions/core";
 import { auditLog, groups } from "@raptscallions/db";
 import { addClassMember, makeClass, makeUser } from "@raptscallions/db/testing";
@@ -26,13 +21,7 @@ async function appWith(kv: KeyValueStore = createMemoryKeyValueStore()): Promise
   return (await h.withApp({ deps: { kv } })).app;
 }
 
-async function call(
-  app: App,
-  user: { clerkUserId: string | null } | null,
-  method: string,
-  path: string,
-  body?: unknown,
-) {
+async function call(app: App, user: { clerkUserId: string | null } | null, method: string, path: string, body?: unknown) {
   const headers: Record<string, string> = user ? await authHeader(user) : {};
   if (body !== undefined) headers["content-type"] = "application/json";
   return await app.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -117,11 +106,7 @@ describe("GET /api/groups/:id/theme", () => {
       headers: { authorization: "Bearer not.a.token" },
     });
     await expectError(bad, 401, "UNAUTHENTICATED");
-    await expectError(
-      await call(app, t.districtAdmin, "GET", `/api/groups/${crypto.randomUUID()}/theme`),
-      404,
-      "NOT_FOUND",
-    );
+    await expectError(await call(app, t.districtAdmin, "GET", `/api/groups/${crypto.randomUUID()}/theme`), 404, "NOT_FOUND");
     await expectError(await call(app, t.districtAdmin, "GET", "/api/groups/not-a-uuid/theme"), 404, "NOT_FOUND");
   });
 
@@ -170,11 +155,7 @@ describe("PATCH / DELETE /api/groups/:id/theme", () => {
       { unknown: 1 },
       { assets: { logo: "../../etc/passwd" } },
     ]) {
-      const error = await expectError(
-        await call(app, t.schoolAdmin, "PATCH", `/api/groups/${t.school.id}/theme`, body),
-        422,
-        "VALIDATION_FAILED",
-      );
+      const error = await expectError(await call(app, t.schoolAdmin, "PATCH", `/api/groups/${t.school.id}/theme`, body), 422, "VALIDATION_FAILED");
       expect(Array.isArray(error.details)).toBe(true);
     }
     const [row] = await h.db.db.select({ theme: groups.theme }).from(groups).where(eq(groups.id, t.school.id));
@@ -202,32 +183,12 @@ describe("PATCH / DELETE /api/groups/:id/theme", () => {
   test("only admins over the group may write: a viewer gets 403, an outsider 404, no token 401", async () => {
     const t = await makeFourLevelTree(h.db.db);
     const app = await appWith();
-    await expectError(
-      await call(app, t.teacher, "PATCH", `/api/groups/${t.subDepartment.id}/theme`, { font: "lato" }),
-      403,
-      "FORBIDDEN",
-    );
+    await expectError(await call(app, t.teacher, "PATCH", `/api/groups/${t.subDepartment.id}/theme`, { font: "lato" }), 403, "FORBIDDEN");
     // The school admin can see the district (an ancestor) but does not administer it.
-    await expectError(
-      await call(app, t.schoolAdmin, "PATCH", `/api/groups/${t.district.id}/theme`, { font: "lato" }),
-      403,
-      "FORBIDDEN",
-    );
-    await expectError(
-      await call(app, t.outsider, "PATCH", `/api/groups/${t.school.id}/theme`, { font: "lato" }),
-      404,
-      "NOT_FOUND",
-    );
-    await expectError(
-      await call(app, null, "PATCH", `/api/groups/${t.school.id}/theme`, { font: "lato" }),
-      401,
-      "UNAUTHENTICATED",
-    );
-    await expectError(
-      await call(app, t.teacher, "DELETE", `/api/groups/${t.subDepartment.id}/theme`),
-      403,
-      "FORBIDDEN",
-    );
+    await expectError(await call(app, t.schoolAdmin, "PATCH", `/api/groups/${t.district.id}/theme`, { font: "lato" }), 403, "FORBIDDEN");
+    await expectError(await call(app, t.outsider, "PATCH", `/api/groups/${t.school.id}/theme`, { font: "lato" }), 404, "NOT_FOUND");
+    await expectError(await call(app, null, "PATCH", `/api/groups/${t.school.id}/theme`, { font: "lato" }), 401, "UNAUTHENTICATED");
+    await expectError(await call(app, t.teacher, "DELETE", `/api/groups/${t.subDepartment.id}/theme`), 403, "FORBIDDEN");
     const [row] = await h.db.db.select({ theme: groups.theme }).from(groups).where(eq(groups.id, t.school.id));
     expect(row?.theme).toBeNull();
   });
@@ -288,11 +249,7 @@ describe("templates", () => {
   test("an unknown template is 422; a non-admin 403", async () => {
     const t = await makeFourLevelTree(h.db.db);
     const app = await appWith();
-    await expectError(
-      await call(app, t.schoolAdmin, "POST", `/api/groups/${t.school.id}/theme/apply-template`, { templateId: "neon" }),
-      422,
-      "VALIDATION_FAILED",
-    );
+    await expectError(await call(app, t.schoolAdmin, "POST", `/api/groups/${t.school.id}/theme/apply-template`, { templateId: "neon" }), 422, "VALIDATION_FAILED");
     await expectError(
       await call(app, t.teacher, "POST", `/api/groups/${t.subDepartment.id}/theme/apply-template`, {
         templateId: "dark",
@@ -380,12 +337,8 @@ for (const kind of kvKinds) {
       const [kvA, kvB] = await kind.pair();
       const appA = await appWith(kvA);
       const appB = await appWith(kvB);
-      expect((await themeOf(appB, t.teacher, t.subDepartment.id)).theme.colors.accent).toBe(
-        DEFAULT_THEME.colors.accent,
-      );
-      expect((await themeOf(appA, t.teacher, t.subDepartment.id)).theme.colors.accent).toBe(
-        DEFAULT_THEME.colors.accent,
-      );
+      expect((await themeOf(appB, t.teacher, t.subDepartment.id)).theme.colors.accent).toBe(DEFAULT_THEME.colors.accent);
+      expect((await themeOf(appA, t.teacher, t.subDepartment.id)).theme.colors.accent).toBe(DEFAULT_THEME.colors.accent);
 
       const res = await call(appA, t.districtAdmin, "PATCH", `/api/groups/${t.district.id}/theme`, {
         colors: { accent: "#fedcba" },
@@ -404,11 +357,7 @@ for (const kind of kvKinds) {
       const [kv] = await kind.pair();
       const app = await appWith(kv);
       await themeOf(app, t.teacher, t.subDepartment.id);
-      await expectError(
-        await call(app, t.outsider, "GET", `/api/groups/${t.subDepartment.id}/theme`),
-        404,
-        "NOT_FOUND",
-      );
+      await expectError(await call(app, t.outsider, "GET", `/api/groups/${t.subDepartment.id}/theme`), 404, "NOT_FOUND");
     });
   });
 }

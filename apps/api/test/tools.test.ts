@@ -78,12 +78,17 @@ describe("GET /api/tools/:id", () => {
 
 describe("POST /api/tools", () => {
   test("a teacher creates a tool with version 1; module shorthand is stored long-form", async () => {
-    const res = await h.as(s.teacher).post<Tool>("/api/tools", { groupId: s.department.id, name: "Essay coach", definition: { ...definition, model: model.id, modules: { "pii-filter": true } } });
+    const res = await h
+      .as(s.teacher)
+      .post<Tool>("/api/tools", { groupId: s.department.id, name: "Essay coach", definition: { ...definition, model: model.id, modules: { "pii-filter": true } } });
     expect(res.status).toBe(201);
     const tool = toolDetailSchema.parse(res.body);
     expect(tool).toMatchObject({ latestVersion: 1, createdBy: s.teacher.id, latest: { version: 1, name: "Essay coach" } });
     expect(tool.latest.definition).toMatchObject({ model: model.id, modules: { "pii-filter": { enabled: true } } });
-    const [entry] = await h.db.db.select().from(auditLog).where(and(eq(auditLog.action, "tool.create"), eq(auditLog.targetId, tool.id)));
+    const [entry] = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.action, "tool.create"), eq(auditLog.targetId, tool.id)));
     expect(entry?.groupId).toBe(s.department.id);
   });
 
@@ -103,7 +108,9 @@ describe("POST /api/tools", () => {
       expect(res.status).toBe(422);
       expect(errorCode(res.body)).toBe("VALIDATION_FAILED");
     }
-    const ok = await h.as(s.teacher).post("/api/tools", { groupId: s.department.id, name: "X", definition: { ...definition, modules: { "pii-filter": { enabled: true } } } });
+    const ok = await h
+      .as(s.teacher)
+      .post("/api/tools", { groupId: s.department.id, name: "X", definition: { ...definition, modules: { "pii-filter": { enabled: true } } } });
     expect(ok.status).toBe(201);
   });
 });
@@ -115,7 +122,10 @@ describe("versions", () => {
     const asg = await h.as(s.teacher).post<{ id: string; toolVersion: number }>(`/api/classes/${s.cls.id}/assignments`, { title: "Week 1", toolId });
     expect(asg.status).toBe(201);
     expect(asg.body.toolVersion).toBe(1);
-    const [v1Before] = await h.db.db.select().from(toolVersions).where(and(eq(toolVersions.toolId, toolId), eq(toolVersions.version, 1)));
+    const [v1Before] = await h.db.db
+      .select()
+      .from(toolVersions)
+      .where(and(eq(toolVersions.toolId, toolId), eq(toolVersions.version, 1)));
 
     const v2 = await h.as(s.teacher).post<Tool>(`/api/tools/${toolId}/versions`, { name: "Pinned II", definition: { systemPrompt: "Be terse." } });
     expect(v2.status).toBe(201);
@@ -125,7 +135,10 @@ describe("versions", () => {
     expect(pinned?.toolVersion).toBe(1);
     const fetched = await h.as(s.student).get<{ toolVersion: number }>(`/api/assignments/${asg.body.id}`);
     expect(fetched.body.toolVersion).toBe(1);
-    const [v1After] = await h.db.db.select().from(toolVersions).where(and(eq(toolVersions.toolId, toolId), eq(toolVersions.version, 1)));
+    const [v1After] = await h.db.db
+      .select()
+      .from(toolVersions)
+      .where(and(eq(toolVersions.toolId, toolId), eq(toolVersions.version, 1)));
     expect(v1After).toEqual(v1Before);
     const v1 = await h.as(s.teacher).get<Version>(`/api/tools/${toolId}/versions/1`);
     expect(v1.body.definition).toMatchObject({ systemPrompt: "Be Socratic." });
@@ -136,9 +149,7 @@ describe("versions", () => {
 
   test("concurrent new versions get distinct numbers", async () => {
     const tool = await makeTool(h.db.db, s.department.id, { createdBy: s.teacher.id });
-    const results = await Promise.all(
-      [1, 2, 3].map((i) => h.as(s.teacher).post<Tool>(`/api/tools/${tool.id}/versions`, { definition: { systemPrompt: `v${i}` } })),
-    );
+    const results = await Promise.all([1, 2, 3].map((i) => h.as(s.teacher).post<Tool>(`/api/tools/${tool.id}/versions`, { definition: { systemPrompt: `v${i}` } })));
     expect(results.map((r) => r.status)).toEqual([201, 201, 201]);
     expect(results.map((r) => r.body.latest.version).sort()).toEqual([2, 3, 4]);
   });
@@ -208,17 +219,56 @@ securityTests("tools", () => h.app, [
     route: "/api/tools",
     path: () => "/api/tools",
     body: () => ({ groupId: s.department.id, name: "Sec", definition }),
-    denied: () => [{ who: siblingAdmin, status: 404 }, { who: s.student, status: 403 }],
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: s.student, status: 403 },
+    ],
   },
-  { method: "GET", route: "/api/tools/:id", path: () => `/api/tools/${s.tool.id}`, denied: () => [{ who: siblingAdmin, status: 404 }, { who: outsider, status: 404 }] },
+  {
+    method: "GET",
+    route: "/api/tools/:id",
+    path: () => `/api/tools/${s.tool.id}`,
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: outsider, status: 404 },
+    ],
+  },
   {
     method: "POST",
     route: "/api/tools/:id/versions",
     path: () => `/api/tools/${s.tool.id}/versions`,
     body: () => ({ definition }),
-    denied: () => [{ who: siblingAdmin, status: 404 }, { who: s.student, status: 403 }, { who: otherTeacher, status: 403 }],
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: s.student, status: 403 },
+      { who: otherTeacher, status: 403 },
+    ],
   },
-  { method: "GET", route: "/api/tools/:id/versions", path: () => `/api/tools/${s.tool.id}/versions`, denied: () => [{ who: siblingAdmin, status: 404 }, { who: s.student, status: 403 }] },
-  { method: "GET", route: "/api/tools/:id/versions/:version", path: () => `/api/tools/${s.tool.id}/versions/1`, denied: () => [{ who: siblingAdmin, status: 404 }, { who: s.student, status: 403 }] },
-  { method: "POST", route: "/api/tools/:id/archive", path: () => `/api/tools/${s.tool.id}/archive`, denied: () => [{ who: siblingAdmin, status: 404 }, { who: otherTeacher, status: 403 }] },
+  {
+    method: "GET",
+    route: "/api/tools/:id/versions",
+    path: () => `/api/tools/${s.tool.id}/versions`,
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: s.student, status: 403 },
+    ],
+  },
+  {
+    method: "GET",
+    route: "/api/tools/:id/versions/:version",
+    path: () => `/api/tools/${s.tool.id}/versions/1`,
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: s.student, status: 403 },
+    ],
+  },
+  {
+    method: "POST",
+    route: "/api/tools/:id/archive",
+    path: () => `/api/tools/${s.tool.id}/archive`,
+    denied: () => [
+      { who: siblingAdmin, status: 404 },
+      { who: otherTeacher, status: 403 },
+    ],
+  },
 ]);

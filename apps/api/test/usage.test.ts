@@ -1,16 +1,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import type { UsageSummary } from "@raptscallions/core";
 import { aiUsage } from "@raptscallions/db";
-import {
-  addClassMember,
-  addGroupMember,
-  makeClass,
-  makeGroup,
-  makeModel,
-  makeSchoolScene,
-  makeUser,
-  type SchoolScene,
-} from "@raptscallions/db/testing";
+import { addClassMember, addGroupMember, makeClass, makeGroup, makeModel, makeSchoolScene, makeUser, type SchoolScene } from "@raptscallions/db/testing";
 import { authHeader } from "./helpers/auth.ts";
 import { useHarness } from "./helpers/harness.ts";
 
@@ -56,7 +47,15 @@ beforeAll(async () => {
     groupId: string,
     model: { id: string },
     at: string,
-    v: { in: number; out: number; usd: number; latency: number | null; ttft: number | null; status: "complete" | "stopped" | "failed" | "interrupted"; estimated?: boolean },
+    v: {
+      in: number;
+      out: number;
+      usd: number;
+      latency: number | null;
+      ttft: number | null;
+      status: "complete" | "stopped" | "failed" | "interrupted";
+      estimated?: boolean;
+    },
   ) => ({
     userId: user.id,
     classId: cls.id,
@@ -181,13 +180,7 @@ describe("GET /api/usage/summary", () => {
   });
 
   test("bad parameters are 400 BAD_REQUEST", async () => {
-    for (const query of [
-      "from=2024-03-05&to=2024-03-01",
-      "groupBy=week",
-      "groupId=not-a-uuid",
-      "from=yesterday",
-      "from=2020-01-01&to=2024-01-01",
-    ]) {
+    for (const query of ["from=2024-03-05&to=2024-03-01", "groupBy=week", "groupId=not-a-uuid", "from=yesterday", "from=2020-01-01&to=2024-01-01"]) {
       const { status, body } = await summary(scene.districtAdmin, query);
       expect([query, status, body.error?.code]).toEqual([query, 400, "BAD_REQUEST"]);
     }

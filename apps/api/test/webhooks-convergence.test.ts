@@ -60,11 +60,7 @@ function history(ns: string): TimedDelivery[] {
     emit(type, clerkUserData(u), u.updatedAt);
   };
   const memEvent = (type: string, id: string, orgId: string, userId: string, role: string, updatedAt: number, at = updatedAt) =>
-    emit(
-      type,
-      clerkMembershipData({ id, role, org: orgAt(orgId, at), user: userAt(userId, at), updatedAt }),
-      at,
-    );
+    emit(type, clerkMembershipData({ id, role, org: orgAt(orgId, at), user: userAt(userId, at), updatedAt }), at);
   const t = (minutes: number) => T0 + minutes * MIN;
   const id = (s: string) => `${ns}_${s}`;
   const [D, S, F, K, E, W] = ["org_district", "org_school", "org_district2", "org_dept", "org_doomed", "org_waiting"].map(id) as [
@@ -123,9 +119,15 @@ function history(ns: string): TimedDelivery[] {
 async function snapshot(ns: string) {
   const norm = (v: string | null) => (v === null ? null : v.replaceAll(ns, "NS"));
   const ms = (d: Date | null) => (d ? d.getTime() - T0 : null);
-  const groupRows = await h.db.db.select().from(groups).where(like(groups.clerkOrgId, `${ns}_%`));
+  const groupRows = await h.db.db
+    .select()
+    .from(groups)
+    .where(like(groups.clerkOrgId, `${ns}_%`));
   const byId = new Map(groupRows.map((g) => [g.id, g]));
-  const userRows = await h.db.db.select().from(users).where(like(users.clerkUserId, `${ns}_%`));
+  const userRows = await h.db.db
+    .select()
+    .from(users)
+    .where(like(users.clerkUserId, `${ns}_%`));
   const userById = new Map(userRows.map((u) => [u.id, u]));
   const memberRows = await h.db.db
     .select({ m: groupMembers, clerkOrgId: groups.clerkOrgId, clerkUserId: users.clerkUserId })
@@ -222,51 +224,50 @@ describe("convergence: any arrival order ends in the in-order rows", () => {
     expect(await snapshot(ns)).toEqual(await expectedRows());
   });
 
-  test(
-    "50 seeded permutations with duplicates and hours-late redeliveries all converge",
-    async () => {
-      const expected = await expectedRows();
-      const PERMUTATIONS = 50;
-      const BATCH = 5;
-      for (let start = 0; start < PERMUTATIONS; start += BATCH) {
-        // A few namespaces at a time, concurrently, as several API instances would see them.
-        await Promise.all(
-          Array.from({ length: Math.min(BATCH, PERMUTATIONS - start) }, async (_, k) => {
-            const seed = 1000 + start + k;
-            const rand = prng(seed);
-            const ns = `c${runId}p${seed}`;
-            const events = history(ns);
-            const order = shuffle(events, rand);
-            // Svix retries: the same svix-id again, somewhere later.
-            const withDuplicates: Delivery[] = [];
-            for (const d of order) {
-              withDuplicates.push(d);
-              if (rand() < 0.25) withDuplicates.splice(withDuplicates.length + Math.floor(rand() * 5), 0, d);
-            }
-            // Hours later: old events again, half as retries (same id), half re-sent (a new id).
-            for (let i = 0; i < 8; i++) {
-              const old = events[Math.floor(rand() * events.length)];
-              if (!old) continue;
-              withDuplicates.push(rand() < 0.5 ? old : { ...old, msgId: svixId(`${ns}_resent`) });
-            }
-            try {
-              await deliverAll(withDuplicates);
-              expect(await snapshot(ns)).toEqual(expected);
-            } catch (err) {
-              throw new Error(`permutation seed ${seed} diverged: ${String(err)}`);
-            }
-          }),
-        );
-      }
-    },
-    600_000,
-  );
+  test("50 seeded permutations with duplicates and hours-late redeliveries all converge", async () => {
+    const expected = await expectedRows();
+    const PERMUTATIONS = 50;
+    const BATCH = 5;
+    for (let start = 0; start < PERMUTATIONS; start += BATCH) {
+      // A few namespaces at a time, concurrently, as several API instances would see them.
+      await Promise.all(
+        Array.from({ length: Math.min(BATCH, PERMUTATIONS - start) }, async (_, k) => {
+          const seed = 1000 + start + k;
+          const rand = prng(seed);
+          const ns = `c${runId}p${seed}`;
+          const events = history(ns);
+          const order = shuffle(events, rand);
+          // Svix retries: the same svix-id again, somewhere later.
+          const withDuplicates: Delivery[] = [];
+          for (const d of order) {
+            withDuplicates.push(d);
+            if (rand() < 0.25) withDuplicates.splice(withDuplicates.length + Math.floor(rand() * 5), 0, d);
+          }
+          // Hours later: old events again, half as retries (same id), half re-sent (a new id).
+          for (let i = 0; i < 8; i++) {
+            const old = events[Math.floor(rand() * events.length)];
+            if (!old) continue;
+            withDuplicates.push(rand() < 0.5 ? old : { ...old, msgId: svixId(`${ns}_resent`) });
+          }
+          try {
+            await deliverAll(withDuplicates);
+            expect(await snapshot(ns)).toEqual(expected);
+          } catch (err) {
+            throw new Error(`permutation seed ${seed} diverged: ${String(err)}`);
+          }
+        }),
+      );
+    }
+  }, 600_000);
 
   test("every delivery is recorded once, whatever the duplicates", async () => {
     const ns = `c${runId}rec`;
     const events = history(ns);
     await deliverAll([...events, ...events.slice(0, 10)]);
-    const rows = await h.db.db.select().from(webhookEvents).where(like(webhookEvents.svixId, `${ns}_msg_%`));
+    const rows = await h.db.db
+      .select()
+      .from(webhookEvents)
+      .where(like(webhookEvents.svixId, `${ns}_msg_%`));
     expect(rows).toHaveLength(events.length);
     expect(rows.every((r) => r.processedAt !== null && (r.outcome === "applied" || r.outcome === "stale"))).toBe(true);
   });

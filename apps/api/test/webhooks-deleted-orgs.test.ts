@@ -3,16 +3,7 @@ import { groupMembers, groups, users } from "@raptscallions/db";
 import { makeGroup, unique } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
 import { useHarness } from "./helpers/harness.ts";
-import {
-  clerkMembershipData,
-  clerkOrgData,
-  type Delivery,
-  deliver,
-  delivery,
-  makeWebhookSecret,
-  type OrgState,
-  webhookDeps,
-} from "./helpers/webhooks.ts";
+import { clerkMembershipData, clerkOrgData, type Delivery, deliver, delivery, makeWebhookSecret, type OrgState, webhookDeps } from "./helpers/webhooks.ts";
 
 const secret = makeWebhookSecret();
 const h = useHarness({ deps: webhookDeps(secret) });

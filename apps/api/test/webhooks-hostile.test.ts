@@ -3,17 +3,7 @@ import { groups, users, webhookEvents } from "@raptscallions/db";
 import { addGroupMember, makeGroup, makeUser, unique } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
 import { useHarness } from "./helpers/harness.ts";
-import {
-  clerkMembershipData,
-  clerkOrgData,
-  clerkUserData,
-  type Delivery,
-  deliver,
-  delivery,
-  makeWebhookSecret,
-  svixId,
-  webhookDeps,
-} from "./helpers/webhooks.ts";
+import { clerkMembershipData, clerkOrgData, clerkUserData, type Delivery, deliver, delivery, makeWebhookSecret, svixId, webhookDeps } from "./helpers/webhooks.ts";
 
 /**
  * Hostile but correctly signed deliveries: NUL bytes, lone surrogates, 50,000-level nesting,
@@ -80,8 +70,7 @@ function hostileDeliveries(): (Delivery & { label: string })[] {
   const out: (Delivery & { label: string })[] = [];
   for (const t of templates()) {
     for (const leaf of leaves(t.data)) {
-      const values =
-        typeof leaf.value === "string" ? hostileStrings(leaf.value) : typeof leaf.value === "number" ? hostileNumbers : [`\u0000`, KB4];
+      const values = typeof leaf.value === "string" ? hostileStrings(leaf.value) : typeof leaf.value === "number" ? hostileNumbers : [`\u0000`, KB4];
       for (const value of values) {
         out.push({ ...delivery(t.type, replaced(t.data, leaf.path, value), now - 1000), label: `${t.type} ${leaf.path.join(".")}` });
       }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { Db, } from "@raptscallions/db";
+import type { Db } from "@raptscallions/db";
 import { unique } from "@raptscallions/db/testing";
 import { createSemaphore } from "../src/lib/semaphore.ts";
 import { useHarness } from "./helpers/harness.ts";

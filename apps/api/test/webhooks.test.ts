@@ -294,11 +294,7 @@ describe("users", () => {
     await send(orgEvent("organization.created", o));
     await send(userEvent("user.created", u));
     await send(
-      delivery(
-        "organizationMembership.created",
-        clerkMembershipData({ id: ids("orgmem"), role: "basic_member", org: o, user: u, updatedAt: base + 10 }),
-        base + 10,
-      ),
+      delivery("organizationMembership.created", clerkMembershipData({ id: ids("orgmem"), role: "basic_member", org: o, user: u, updatedAt: base + 10 }), base + 10),
     );
     const g = await groupRow(o.id);
     const before = await userRow(u.id);
@@ -332,12 +328,8 @@ describe("users", () => {
     const u = user();
     await send(userEvent("user.created", u));
     await send(delivery("user.deleted", { object: "user", id: u.id, deleted: true }, base + HOUR));
-    expect((await send(userEvent("user.updated", { ...u, first: "Back", updatedAt: base + 30 * 60_000 }))).body.outcome).toBe(
-      "stale",
-    );
-    expect((await send(userEvent("user.updated", { ...u, first: "Back", updatedAt: base + 2 * HOUR }))).body.outcome).toBe(
-      "stale",
-    );
+    expect((await send(userEvent("user.updated", { ...u, first: "Back", updatedAt: base + 30 * 60_000 }))).body.outcome).toBe("stale");
+    expect((await send(userEvent("user.updated", { ...u, first: "Back", updatedAt: base + 2 * HOUR }))).body.outcome).toBe("stale");
     const row = await userRow(u.id);
     expect(row?.status).toBe("deleted");
     expect(row?.givenName).toBeNull();
@@ -362,8 +354,7 @@ describe("users", () => {
 });
 
 describe("memberships", () => {
-  const membership = (o: OrgState, u: UserState, role: string, at: number, id = ids("orgmem")) =>
-    clerkMembershipData({ id, role, org: o, user: u, updatedAt: at });
+  const membership = (o: OrgState, u: UserState, role: string, at: number, id = ids("orgmem")) => clerkMembershipData({ id, role, org: o, user: u, updatedAt: at });
 
   test("roles are normalised: org:admin, admin, org:member, basic_member, mapped custom, unknown", async () => {
     const o = org();
@@ -393,9 +384,7 @@ describe("memberships", () => {
     expect((await memberRow(o.id, u.id))?.role).toBe("admin");
 
     // The organisation's own (older) created event changes nothing; a newer update wins.
-    expect((await send(orgEvent("organization.created", { ...o, name: "Old name", updatedAt: base }))).body.outcome).toBe(
-      "stale",
-    );
+    expect((await send(orgEvent("organization.created", { ...o, name: "Old name", updatedAt: base }))).body.outcome).toBe("stale");
     expect((await groupRow(o.id))?.name).toBe("Springfield Elementary");
     await send(orgEvent("organization.updated", { ...o, name: "Springfield Primary", updatedAt: base + 20 }));
     expect(await groupRow(o.id)).toMatchObject({ id: g?.id, name: "Springfield Primary" });

@@ -56,10 +56,7 @@ function App() {
     setPhase({ kind: "signed-out", config, reason });
   }
 
-  const signed = useMemo(
-    () => (phase.kind === "signed-in" ? { client: phase.client, me: phase.me, signOut: () => void leave() } : null),
-    [phase],
-  );
+  const signed = useMemo(() => (phase.kind === "signed-in" ? { client: phase.client, me: phase.me, signOut: () => void leave() } : null), [phase]);
 
   if (phase.kind === "loading") {
     return (

@@ -12,7 +12,10 @@ const theme = (colors: ResolvedThemeValues["colors"]): ResolvedThemeValues => ({
 function colours(seed: number) {
   let s = seed;
   const next = () => ((s = (s * 1103515245 + 12345) % 2 ** 31), s / 2 ** 31);
-  const hex = () => `#${Math.floor(next() * 0xffffff).toString(16).padStart(6, "0")}`;
+  const hex = () =>
+    `#${Math.floor(next() * 0xffffff)
+      .toString(16)
+      .padStart(6, "0")}`;
   return { primary: hex(), secondary: hex(), accent: hex(), background: hex(), surface: hex(), text: hex() };
 }
 

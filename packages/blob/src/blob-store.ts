@@ -50,11 +50,7 @@ export interface PresignedPost {
  */
 export interface BlobStore {
   /** Stores `body` under `key`, replacing any previous object. Readers never see a partial object. */
-  put(
-    key: string,
-    body: Uint8Array | ReadableStream<Uint8Array>,
-    options: BlobPutOptions,
-  ): Promise<void>;
+  put(key: string, body: Uint8Array | ReadableStream<Uint8Array>, options: BlobPutOptions): Promise<void>;
   get(key: string): Promise<BlobObject | null>;
   head(key: string): Promise<BlobHead | null>;
   delete(key: string): Promise<void>;

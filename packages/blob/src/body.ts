@@ -8,11 +8,7 @@ export const MAX_PRESIGN_TTL_SECONDS = 7 * 24 * 60 * 60;
  * Collects a put body into memory, enforcing the store's size cap and the declared length.
  * Shared by stores so both refuse the same bodies with the same errors.
  */
-export async function toBytes(
-  body: Uint8Array | ReadableStream<Uint8Array>,
-  contentLength: number | undefined,
-  maxObjectBytes: number,
-): Promise<Uint8Array> {
+export async function toBytes(body: Uint8Array | ReadableStream<Uint8Array>, contentLength: number | undefined, maxObjectBytes: number): Promise<Uint8Array> {
   try {
     assertContentLength(contentLength, maxObjectBytes);
   } catch (err) {
@@ -51,11 +47,7 @@ export function assertContentLength(contentLength: number | undefined, maxObject
 }
 
 /** Refuses a body whose final size breaks the cap or its declared length. */
-export function checkLength(
-  actual: number,
-  contentLength: number | undefined,
-  maxObjectBytes: number,
-): void {
+export function checkLength(actual: number, contentLength: number | undefined, maxObjectBytes: number): void {
   if (actual > maxObjectBytes) throw tooLarge(maxObjectBytes);
   if (contentLength !== undefined && actual !== contentLength) throw lengthMismatch(contentLength);
 }

@@ -247,10 +247,7 @@ function fileStream(fh: FileHandle, length: number): ReadableStream<Uint8Array> 
   });
 }
 
-async function pump(
-  stream: ReadableStream<Uint8Array>,
-  write: (chunk: Uint8Array) => Promise<void>,
-): Promise<void> {
+async function pump(stream: ReadableStream<Uint8Array>, write: (chunk: Uint8Array) => Promise<void>): Promise<void> {
   const reader = stream.getReader();
   try {
     for (;;) {

@@ -1,12 +1,4 @@
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { S3ClientConfig } from "@aws-sdk/client-s3";
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
@@ -167,9 +159,7 @@ export function createS3BlobStore(config: S3BlobStoreConfig): BlobStore {
       // `starts-with` on their common prefix. Either way the bytes are sniffed after upload.
       const only = contentTypes.length === 1 ? contentTypes[0] : undefined;
       const typeCondition: ["eq" | "starts-with", string, string] =
-        only !== undefined
-          ? ["eq", "$Content-Type", only]
-          : ["starts-with", "$Content-Type", commonPrefix(contentTypes)];
+        only !== undefined ? ["eq", "$Content-Type", only] : ["starts-with", "$Content-Type", commonPrefix(contentTypes)];
       const post = await createPresignedPost(client, {
         Bucket: bucket,
         Key: key,

@@ -23,10 +23,7 @@ export interface ServeBlobHeadersOptions {
  * `sandbox` means that even if something were rendered as a document it could run no script and
  * reach nothing. Caching is immutable because keys are content-addressed.
  */
-export function serveBlobHeaders(
-  contentType: string,
-  options: ServeBlobHeadersOptions = {},
-): Record<string, string> {
+export function serveBlobHeaders(contentType: string, options: ServeBlobHeadersOptions = {}): Record<string, string> {
   const type = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
   const format = lookup(CONTENT_TYPE_FORMAT, type);
   const safeType = format ? IMAGE_FORMATS[format].contentType : "application/octet-stream";

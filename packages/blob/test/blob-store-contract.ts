@@ -3,14 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AppError } from "@raptscallions/core";
 import type { ErrorCode } from "@raptscallions/core";
 import type { BlobStore } from "../src/index.ts";
-import {
-  endlessStream,
-  everyByteValue,
-  firstDifference,
-  randomBytes,
-  readAll,
-  streamOf,
-} from "./stream-helpers.ts";
+import { endlessStream, everyByteValue, firstDifference, randomBytes, readAll, streamOf } from "./stream-helpers.ts";
 
 export interface ContractBackend {
   /** A store over the shared backend; a small `maxObjectBytes` lets size caps be tested. */
@@ -37,23 +30,7 @@ async function expectAppError(promise: Promise<unknown>, code: ErrorCode): Promi
   return err as AppError;
 }
 
-const BAD_KEYS = [
-  "",
-  "/abs",
-  "../escape",
-  "a/../b",
-  "a/./b",
-  "a//b",
-  "a/",
-  ".hidden",
-  "a\\b",
-  "a b",
-  "a\u0000b",
-  "a\nb",
-  "ключ",
-  "a%2F..",
-  "x".repeat(1025),
-];
+const BAD_KEYS = ["", "/abs", "../escape", "a/../b", "a/./b", "a//b", "a/", ".hidden", "a\\b", "a b", "a\u0000b", "a\nb", "ключ", "a%2F..", "x".repeat(1025)];
 
 export function runBlobStoreContract(name: string, start: () => Promise<ContractBackend>): void {
   describe(`BlobStore contract: ${name}`, () => {
@@ -149,10 +126,7 @@ export function runBlobStoreContract(name: string, start: () => Promise<Contract
       const k = key("race");
       const a = randomBytes(1024 * 1024);
       const b = randomBytes(1024 * 1024);
-      await Promise.all([
-        store.put(k, streamOf(a), { contentType: "application/octet-stream" }),
-        store.put(k, streamOf(b), { contentType: "application/octet-stream" }),
-      ]);
+      await Promise.all([store.put(k, streamOf(a), { contentType: "application/octet-stream" }), store.put(k, streamOf(b), { contentType: "application/octet-stream" })]);
       const got = await readAll((await store.get(k))?.body ?? streamOf(new Uint8Array()));
       expect(got.byteLength).toBe(a.byteLength);
       if (backend.atomicPut) {
@@ -201,14 +175,8 @@ export function runBlobStoreContract(name: string, start: () => Promise<Contract
       // 16 chunks fill the cap exactly; the 17th crosses it. One spare pull for read-ahead.
       expect(stats.pulls).toBeLessThanOrEqual(18);
       expect(await small.exists(k)).toBe(false);
-      await expectAppError(
-        small.put(k, new Uint8Array(256 * 1024 + 1), { contentType: "x/y" }),
-        "PAYLOAD_TOO_LARGE",
-      );
-      await expectAppError(
-        small.put(k, endlessStream(1).stream, { contentType: "x/y", contentLength: 256 * 1024 + 1 }),
-        "PAYLOAD_TOO_LARGE",
-      );
+      await expectAppError(small.put(k, new Uint8Array(256 * 1024 + 1), { contentType: "x/y" }), "PAYLOAD_TOO_LARGE");
+      await expectAppError(small.put(k, endlessStream(1).stream, { contentType: "x/y", contentLength: 256 * 1024 + 1 }), "PAYLOAD_TOO_LARGE");
     });
 
     test("presigned GET is offered and works over real HTTP when supported, absent otherwise", async () => {
@@ -276,8 +244,7 @@ export function runBlobStoreContract(name: string, start: () => Promise<Contract
         conditions: unknown[];
       };
       expect(severalPolicy.conditions).toContainEqual(["starts-with", "$Content-Type", "image/"]);
-      await expect(presignPost.call(store, { keyPrefix: "../", maxBytes: 10, contentTypes: ["image/png"], ttlSeconds: 60 }))
-        .rejects.toThrow(AppError);
+      await expect(presignPost.call(store, { keyPrefix: "../", maxBytes: 10, contentTypes: ["image/png"], ttlSeconds: 60 })).rejects.toThrow(AppError);
     });
   });
 }

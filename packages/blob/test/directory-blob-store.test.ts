@@ -62,7 +62,9 @@ describe("createDirectoryBlobStore", () => {
     const parent = await freshRoot();
     const file = join(parent, "not-a-dir");
     await writeFile(file, "x");
-    const err = await createDirectoryBlobStore({ root: file }).ping().catch((e: unknown) => e);
+    const err = await createDirectoryBlobStore({ root: file })
+      .ping()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe("SERVICE_UNAVAILABLE");
   });

@@ -46,12 +46,42 @@ export function png(width = 1, height = 1, extraChunks: Uint8Array[] = []): Uint
 export function gif(): Uint8Array {
   return Uint8Array.from([
     ...ascii("GIF89a"),
-    0x01, 0x00, 0x01, 0x00, // logical screen 1x1
-    0x80, 0x00, 0x00, // global colour table of 2 entries
-    0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
-    0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, // graphic control extension
-    0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, // image descriptor
-    0x02, 0x02, 0x44, 0x01, 0x00, // LZW: min code size 2, one 2-byte block, terminator
+    0x01,
+    0x00,
+    0x01,
+    0x00, // logical screen 1x1
+    0x80,
+    0x00,
+    0x00, // global colour table of 2 entries
+    0x00,
+    0x00,
+    0x00,
+    0xff,
+    0xff,
+    0xff,
+    0x21,
+    0xf9,
+    0x04,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    0x00, // graphic control extension
+    0x2c,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x01,
+    0x00,
+    0x01,
+    0x00,
+    0x00, // image descriptor
+    0x02,
+    0x02,
+    0x44,
+    0x01,
+    0x00, // LZW: min code size 2, one 2-byte block, terminator
     0x3b, // trailer
   ]);
 }
@@ -61,9 +91,7 @@ export function gif(): Uint8Array {
  * coefficients, so with one-symbol Huffman tables each block is the two bits "00".
  */
 export function jpeg(width = 8, height = 8): Uint8Array {
-  const segment = (marker: number, data: number[]): number[] => [
-    0xff, marker, ((data.length + 2) >> 8) & 0xff, (data.length + 2) & 0xff, ...data,
-  ];
+  const segment = (marker: number, data: number[]): number[] => [0xff, marker, ((data.length + 2) >> 8) & 0xff, (data.length + 2) & 0xff, ...data];
   const counts = (lengthOneCount: number): number[] => [lengthOneCount, ...new Array<number>(15).fill(0)];
   const blocks = Math.ceil(width / 8) * Math.ceil(height / 8);
   const bits = blocks * 2;
@@ -72,14 +100,16 @@ export function jpeg(width = 8, height = 8): Uint8Array {
   const padBits = scan.length * 8 - bits;
   if (padBits > 0) scan[scan.length - 1] = (1 << padBits) - 1;
   return Uint8Array.from([
-    0xff, 0xd8,
+    0xff,
+    0xd8,
     ...segment(0xdb, [0x00, ...new Array<number>(64).fill(1)]), // DQT: table 0, all ones
     ...segment(0xc0, [8, height >> 8, height & 0xff, width >> 8, width & 0xff, 1, 1, 0x11, 0]), // SOF0
     ...segment(0xc4, [0x00, ...counts(1), 0x00]), // DHT DC0: symbol 0 (category 0) = "0"
     ...segment(0xc4, [0x10, ...counts(1), 0x00]), // DHT AC0: symbol 0 (EOB) = "0"
     ...segment(0xda, [1, 1, 0x00, 0, 63, 0]), // SOS
     ...scan,
-    0xff, 0xd9,
+    0xff,
+    0xd9,
   ]);
 }
 
@@ -95,13 +125,48 @@ export function zip(): Uint8Array {
   const crc = crc32(data);
   const le16 = (n: number) => [n & 0xff, (n >> 8) & 0xff];
   const le32 = (n: number) => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff];
-  const local = [0x50, 0x4b, 0x03, 0x04, ...le16(10), ...le16(0), ...le16(0), ...le16(0), ...le16(0),
-    ...le32(crc), ...le32(data.length), ...le32(data.length), ...le16(name.length), ...le16(0), ...name, ...data];
-  const central = [0x50, 0x4b, 0x01, 0x02, ...le16(20), ...le16(10), ...le16(0), ...le16(0), ...le16(0), ...le16(0),
-    ...le32(crc), ...le32(data.length), ...le32(data.length), ...le16(name.length), ...le16(0), ...le16(0),
-    ...le16(0), ...le16(0), ...le32(0), ...le32(0), ...name];
-  const end = [0x50, 0x4b, 0x05, 0x06, ...le16(0), ...le16(0), ...le16(1), ...le16(1),
-    ...le32(central.length), ...le32(local.length), ...le16(0)];
+  const local = [
+    0x50,
+    0x4b,
+    0x03,
+    0x04,
+    ...le16(10),
+    ...le16(0),
+    ...le16(0),
+    ...le16(0),
+    ...le16(0),
+    ...le32(crc),
+    ...le32(data.length),
+    ...le32(data.length),
+    ...le16(name.length),
+    ...le16(0),
+    ...name,
+    ...data,
+  ];
+  const central = [
+    0x50,
+    0x4b,
+    0x01,
+    0x02,
+    ...le16(20),
+    ...le16(10),
+    ...le16(0),
+    ...le16(0),
+    ...le16(0),
+    ...le16(0),
+    ...le32(crc),
+    ...le32(data.length),
+    ...le32(data.length),
+    ...le16(name.length),
+    ...le16(0),
+    ...le16(0),
+    ...le16(0),
+    ...le16(0),
+    ...le32(0),
+    ...le32(0),
+    ...name,
+  ];
+  const end = [0x50, 0x4b, 0x05, 0x06, ...le16(0), ...le16(0), ...le16(1), ...le16(1), ...le32(central.length), ...le32(local.length), ...le16(0)];
   return Uint8Array.from([...local, ...central, ...end]);
 }
 

@@ -13,10 +13,7 @@ function opts(fileName: string, declaredType?: string): InspectImageOptions {
   return { fileName, declaredType, ...LIMITS };
 }
 
-async function refusal(
-  bytes: Uint8Array,
-  options: InspectImageOptions,
-): Promise<{ code: string; status: number; reason: unknown; message: string }> {
+async function refusal(bytes: Uint8Array, options: InspectImageOptions): Promise<{ code: string; status: number; reason: unknown; message: string }> {
   const err = await inspectImage(bytes, options).then(
     () => undefined,
     (e: unknown) => e,

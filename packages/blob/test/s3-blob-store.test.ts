@@ -46,9 +46,7 @@ describe("createS3BlobStore", () => {
   });
 
   test("refuses half a credential pair", () => {
-    expect(() =>
-      createS3BlobStore({ region: REGION, bucket: "b-b-b", accessKeyId: "only-the-id" }),
-    ).toThrow(/together/);
+    expect(() => createS3BlobStore({ region: REGION, bucket: "b-b-b", accessKeyId: "only-the-id" })).toThrow(/together/);
   });
 
   test("an unreachable endpoint surfaces as SERVICE_UNAVAILABLE, not a raw SDK error", async () => {

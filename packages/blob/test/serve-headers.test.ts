@@ -40,7 +40,6 @@ describe("serveBlobHeaders", () => {
   });
 
   test("the embedding policy can be widened for an app on another site", () => {
-    expect(serveBlobHeaders("image/webp", { crossOriginResourcePolicy: "cross-origin" })["Cross-Origin-Resource-Policy"])
-      .toBe("cross-origin");
+    expect(serveBlobHeaders("image/webp", { crossOriginResourcePolicy: "cross-origin" })["Cross-Origin-Resource-Policy"]).toBe("cross-origin");
   });
 });

@@ -4,18 +4,7 @@ import { deflateSync } from "node:zlib";
 import { inspectImage } from "../src/index.ts";
 import type { ImageFormat } from "../src/index.ts";
 import { imageParts } from "../src/images/structure.ts";
-import {
-  ascii,
-  concatBytes,
-  exifWithGps,
-  gifExtension,
-  gifWith,
-  jpegSegment,
-  jpegWith,
-  png,
-  pngChunk,
-  webpWithMetadata,
-} from "./fixtures.ts";
+import { ascii, concatBytes, exifWithGps, gifExtension, gifWith, jpegSegment, jpegWith, png, pngChunk, webpWithMetadata } from "./fixtures.ts";
 
 const LIMITS = { maxWidth: 4096, maxHeight: 4096 };
 const PAYLOADS = ["<svg onload=alert(1)>", "<img src=x onerror=alert(1)>", '<meta http-equiv="refresh" content="0;url=https://evil.example">'];

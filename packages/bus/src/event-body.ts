@@ -14,11 +14,7 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
  * Serialises once, up front, so both implementations hand listeners the same JSON round-tripped
  * value (no shared mutable objects, no Dates that turn into strings only in production).
  */
-export function encodeBody(
-  input: BusEventInput,
-  nowMs: number,
-  maxBytes: number,
-): { json: string; body: EventBody } {
+export function encodeBody(input: BusEventInput, nowMs: number, maxBytes: number): { json: string; body: EventBody } {
   if (typeof input.type !== "string" || input.type.length === 0 || input.type.length > 100) {
     throw new AppError("BAD_REQUEST", "Event type must be a non-empty string of at most 100 characters");
   }

@@ -6,16 +6,7 @@ import { closeQuietly, connectRedis, isUnavailable, runScript, whenReady } from 
 import { PUBLISH, ROTATE, parseEntries, parseHead, parseMessage, parsePublishReply } from "./redis-wire.ts";
 import { assertKeyPrefix, assertOffset, assertRoom, roomKeys } from "./room.ts";
 import { RoomLog, resolveReplay } from "./room-log.ts";
-import type {
-  Bus,
-  BusErrorHandler,
-  BusEvent,
-  BusEventInput,
-  BusListener,
-  ReplayResult,
-  RoomHead,
-  Unsubscribe,
-} from "./types.ts";
+import type { Bus, BusErrorHandler, BusEvent, BusEventInput, BusListener, ReplayResult, RoomHead, Unsubscribe } from "./types.ts";
 
 export interface RedisBusOptions {
   /** Creates and owns both connections. Alternatively pass `publisher` and `subscriber`. */
@@ -130,13 +121,7 @@ class RedisBusNode implements RedisBus {
     if (this.canUseRedis()) {
       const keys = roomKeys(this.prefix, room);
       try {
-        const reply = await runScript(this.pub, PUBLISH, [keys.meta, keys.log], [
-          crypto.randomUUID(),
-          json,
-          this.replayLimit,
-          this.roomTtlMs,
-          keys.channel,
-        ]);
+        const reply = await runScript(this.pub, PUBLISH, [keys.meta, keys.log], [crypto.randomUUID(), json, this.replayLimit, this.roomTtlMs, keys.channel]);
         const [epoch, offset] = parsePublishReply(reply);
         const event: BusEvent = rememberWireBody({ room, epoch, offset, ...body }, json);
         // Our own listeners normally hear the event back through the subscriber connection; while

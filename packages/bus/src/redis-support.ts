@@ -12,12 +12,7 @@ export function defineScript(source: string): LuaScript {
   return { source, sha: createHash("sha1").update(source).digest("hex") };
 }
 
-export async function runScript(
-  redis: Redis,
-  script: LuaScript,
-  keys: readonly string[],
-  args: ReadonlyArray<string | number>,
-): Promise<unknown> {
+export async function runScript(redis: Redis, script: LuaScript, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
   try {
     return await redis.evalsha(script.sha, keys.length, ...keys, ...args);
   } catch (error) {
@@ -57,11 +52,7 @@ export async function orUnavailable<T>(what: string, call: () => Promise<T>): Pr
  * Both retry the connection forever with capped back-off. Share one `commands` connection
  * between the bus, presence and the key-value store; the `subscriber` is the bus' alone.
  */
-export function connectRedis(
-  url: string,
-  role: "commands" | "subscriber",
-  options: { connectionName?: string; commandTimeoutMs?: number } = {},
-): Redis {
+export function connectRedis(url: string, role: "commands" | "subscriber", options: { connectionName?: string; commandTimeoutMs?: number } = {}): Redis {
   return new Redis(url, {
     connectionName: options.connectionName,
     enableOfflineQueue: false,

@@ -16,9 +16,7 @@ export interface ResumeFrom {
  * reset meaning "what you hold is stale: reload over REST; events after `latestOffset` of `epoch`
  * follow".
  */
-export type ResumeMessage =
-  | { kind: "event"; event: BusEvent }
-  | { kind: "reset"; room: string; epoch: string | null; latestOffset: number; reason: ResetReason };
+export type ResumeMessage = { kind: "event"; event: BusEvent } | { kind: "reset"; room: string; epoch: string | null; latestOffset: number; reason: ResetReason };
 
 export interface ResumeOptions {
   onError?: BusErrorHandler;
@@ -68,8 +66,7 @@ export async function subscribeWithResume(
   };
 
   // An unknown epoch at offset 0 accepts the first event of whatever numbering starts next.
-  const inEpoch = (event: BusEvent): boolean =>
-    event.epoch === epoch || (epoch === null && delivered === 0 && event.offset === 1);
+  const inEpoch = (event: BusEvent): boolean => event.epoch === epoch || (epoch === null && delivered === 0 && event.offset === 1);
 
   /** Delivers what follows `delivered` from the buffer; returns false if another catch-up is needed. */
   const drainPending = (): boolean => {

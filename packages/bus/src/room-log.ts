@@ -5,12 +5,7 @@ import type { BusEvent, ReplayResult, RoomHead } from "./types.ts";
  * offset > `afterOffset` (ascending). Anything short of the complete range becomes a reset,
  * because a partial replay would look to the client like an exact one.
  */
-export function resolveReplay(
-  head: RoomHead,
-  afterOffset: number,
-  epoch: string | null | undefined,
-  tail: readonly BusEvent[],
-): ReplayResult {
+export function resolveReplay(head: RoomHead, afterOffset: number, epoch: string | null | undefined, tail: readonly BusEvent[]): ReplayResult {
   const reset = (reason: "trimmed" | "epoch-changed" | "unknown-offset"): ReplayResult => ({
     kind: "reset",
     epoch: head.epoch,

@@ -51,9 +51,7 @@ export type ReplayResult =
 export type ResyncReason = "reconnected" | "recovered" | "epoch-rotated";
 
 /** What a raw `subscribe` listener receives. */
-export type BusSignal =
-  | { kind: "event"; event: BusEvent }
-  | { kind: "resync"; room: string; reason: ResyncReason };
+export type BusSignal = { kind: "event"; event: BusEvent } | { kind: "resync"; room: string; reason: ResyncReason };
 
 export type BusListener = (signal: BusSignal) => void;
 

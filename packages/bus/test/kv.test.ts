@@ -51,7 +51,9 @@ for (const flavour of flavours) {
     });
 
     test("get, set, overwrite and expiry", async () => {
-      const { stores: [kv] } = setup();
+      const {
+        stores: [kv],
+      } = setup();
       expect(await kv.get("missing")).toBeNull();
       await kv.set("theme:g1", '{"accent":"#123"}');
       expect(await kv.get("theme:g1")).toBe('{"accent":"#123"}');
@@ -63,7 +65,9 @@ for (const flavour of flavours) {
     });
 
     test("getDel is single-use: of many concurrent claims across instances exactly one wins", async () => {
-      const { stores: [one, two] } = setup();
+      const {
+        stores: [one, two],
+      } = setup();
       for (const round of range(1, 20)) {
         await one.set(`ticket:${round}`, `payload-${round}`, 30_000);
         const claims = await Promise.all(range(1, 10).map((i) => (i % 2 ? one : two).getDel(`ticket:${round}`)));
@@ -73,7 +77,9 @@ for (const flavour of flavours) {
     });
 
     test("del by key, by list and by prefix", async () => {
-      const { stores: [kv] } = setup();
+      const {
+        stores: [kv],
+      } = setup();
       for (const key of ["theme:a", "theme:b", "theme:c", "themes", "other:*"]) await kv.set(key, "1");
       expect(await kv.del("theme:a")).toBe(1);
       expect(await kv.del(["theme:b", "nope"])).toBe(1);
@@ -86,7 +92,10 @@ for (const flavour of flavours) {
     });
 
     test("incr counts atomically and sets the TTL only on creation", async () => {
-      const { stores: [one, two], pttl } = setup();
+      const {
+        stores: [one, two],
+        pttl,
+      } = setup();
       const results = await Promise.all(range(1, 50).map((i) => (i % 2 ? one : two).incr("rate:u1", 1, 60_000)));
       expect(results.sort((a, b) => a - b)).toEqual(range(1, 50));
       expect(await one.incr("rate:u1", 5)).toBe(55);

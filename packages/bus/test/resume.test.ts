@@ -84,11 +84,7 @@ for (const { name, skip, make: makeFlavour } of busFlavours()) {
         ]);
       })();
       const clients = [0, 3, 7, 10].map((after) => ({ after, ...recorder() }));
-      const stops = await Promise.all(
-        clients.map((client, i) =>
-          subscribeWithResume(i % 2 === 0 ? a : b, room, { afterOffset: client.after, epoch }, client.listener),
-        ),
-      );
+      const stops = await Promise.all(clients.map((client, i) => subscribeWithResume(i % 2 === 0 ? a : b, room, { afterOffset: client.after, epoch }, client.listener)));
       await publishing;
       await waitFor("every client at the head", () => clients.every((c) => c.offsets.at(-1) === total));
       for (const client of clients) {

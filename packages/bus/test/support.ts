@@ -63,9 +63,7 @@ function redisFlavour(url: string): BusFlavour {
     async nodes(count, options = {}) {
       const keyPrefix = `test:bus:${crypto.randomUUID()}:`;
       prefixes.push(keyPrefix);
-      const nodes = Array.from({ length: count }, () =>
-        createRedisBus({ url, keyPrefix, replayLimit: options.replayLimit, onError: () => undefined }),
-      );
+      const nodes = Array.from({ length: count }, () => createRedisBus({ url, keyPrefix, replayLimit: options.replayLimit, onError: () => undefined }));
       created.push(...nodes);
       await Promise.all(nodes.map((node) => node.ready()));
       return nodes;
@@ -98,8 +96,7 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
   }
 }
 
-export const range = (from: number, to: number): number[] =>
-  Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+export const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 
 /**
  * A TCP proxy in front of Redis that the test can cut and restore: a deterministic way to take

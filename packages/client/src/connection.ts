@@ -198,11 +198,14 @@ export function createConnection(opts: ConnectionOptions) {
         helloed = true;
         set({ userId: frame.userId });
         const gen = generation;
-        keepAlive = setInterval(() => {
-          const quiet = opts.now() - lastFrameAt;
-          if (quiet > 2 * opts.keepAliveMs) closed(gen, 4000, "keep-alive timed out");
-          else if (quiet >= opts.keepAliveMs) sendFrame({ type: "ping" });
-        }, Math.max(50, opts.keepAliveMs / 2));
+        keepAlive = setInterval(
+          () => {
+            const quiet = opts.now() - lastFrameAt;
+            if (quiet > 2 * opts.keepAliveMs) closed(gen, 4000, "keep-alive timed out");
+            else if (quiet >= opts.keepAliveMs) sendFrame({ type: "ping" });
+          },
+          Math.max(50, opts.keepAliveMs / 2),
+        );
         return opts.onHello(gen);
       }
       case "ack": {

@@ -240,8 +240,7 @@ export class RoomStore {
     // A late `message.started` must not wipe text that deltas already grew.
     if (existing && message.state === "streaming" && existing.content.length > message.content.length) return;
     const messages = existing ? this.state.messages.map((m) => (m.id === message.id ? message : m)) : sortBySeq([...this.state.messages, message]);
-    const streamingMessageId =
-      message.state === "streaming" ? message.id : this.state.streamingMessageId === message.id ? null : this.state.streamingMessageId;
+    const streamingMessageId = message.state === "streaming" ? message.id : this.state.streamingMessageId === message.id ? null : this.state.streamingMessageId;
     this.update({ messages, streamingMessageId });
   }
 

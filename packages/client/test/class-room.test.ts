@@ -27,7 +27,9 @@ describe("RoomStore: what a class room keeps for a live view", () => {
     const store = new RoomStore(`class:${CLASS}`);
     expect(store.apply(ev("message.created", { sessionId: SESSION, messageId: "m1", role: "user", studentId: STUDENT, preview: "Why?" }))).toBe("ok");
     expect(store.get().activity[SESSION]).toMatchObject({ messageId: "m1", role: "user", studentId: STUDENT, preview: "Why?" });
-    expect(store.apply(ev("message.completed", { sessionId: SESSION, messageId: "m2", role: "assistant", state: "stopped", preview: "Because" }, "2026-11-30T10:00:09.000Z"))).toBe("ok");
+    expect(
+      store.apply(ev("message.completed", { sessionId: SESSION, messageId: "m2", role: "assistant", state: "stopped", preview: "Because" }, "2026-11-30T10:00:09.000Z")),
+    ).toBe("ok");
     expect(store.get().activity[SESSION]).toMatchObject({ messageId: "m2", role: "assistant", state: "stopped", preview: "Because", at: "2026-11-30T10:00:09.000Z" });
     expect(store.get().messages).toEqual([]);
     expect(store.apply(ev("message.created", { sessionId: SESSION }))).toBe("invalid");
@@ -44,7 +46,17 @@ describe("RoomStore: what a class room keeps for a live view", () => {
   test("a presence change that lists the members replaces the presence held", () => {
     const store = new RoomStore(`class:${CLASS}`);
     store.apply(ev("presence.changed", { userId: "gone", online: true, role: "student" }));
-    store.apply(ev("presence.changed", { userId: TEACHER, online: true, role: "teacher", members: [{ userId: STUDENT, role: "student" }, { userId: TEACHER, role: "teacher" }] }));
+    store.apply(
+      ev("presence.changed", {
+        userId: TEACHER,
+        online: true,
+        role: "teacher",
+        members: [
+          { userId: STUDENT, role: "student" },
+          { userId: TEACHER, role: "teacher" },
+        ],
+      }),
+    );
     expect(store.get().presence).toEqual({ [STUDENT]: { online: true, role: "student" }, [TEACHER]: { online: true, role: "teacher" } });
     store.apply(ev("presence.changed", { userId: STUDENT, online: false }));
     expect(store.get().presence[STUDENT]?.online).toBe(false);

@@ -32,8 +32,7 @@ export async function eventually<T>(check: () => T | undefined | false | Promise
  */
 export function routed(alive: () => Instance) {
   const origin = "http://api.invalid";
-  const doFetch = ((input: RequestInfo | URL, init?: RequestInit) =>
-    fetch(String(input).replace(origin, alive().baseUrl), init)) as typeof fetch;
+  const doFetch = ((input: RequestInfo | URL, init?: RequestInit) => fetch(String(input).replace(origin, alive().baseUrl), init)) as typeof fetch;
   return { baseUrl: origin, fetch: doFetch, rewriteWs: (url: string) => url.replace("ws://api.invalid", alive().wsUrl) };
 }
 

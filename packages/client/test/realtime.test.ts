@@ -37,164 +37,168 @@ async function expectStoredAnswer(client: RealtimeClient, sessionId: string, ans
 
 const allTransports = transports(() => dev.url);
 
-for (const [name, makeShared, skip] of allTransports) describe.skipIf(skip)(`client over real sockets (${name})`, () => {
-  let shared: ReturnType<(typeof allTransports)[number][1]>;
-  let a: Instance;
-  let b: Instance;
-  let scene: SchoolScene;
-  const clients: RealtimeClient[] = [];
+for (const [name, makeShared, skip] of allTransports)
+  describe.skipIf(skip)(`client over real sockets (${name})`, () => {
+    let shared: ReturnType<(typeof allTransports)[number][1]>;
+    let a: Instance;
+    let b: Instance;
+    let scene: SchoolScene;
+    const clients: RealtimeClient[] = [];
 
-  beforeAll(async () => {
-    shared = makeShared();
-    a = await startInstance(h.db, shared);
-    b = await startInstance(h.db, shared);
-    scene = await makeSchoolScene(h.db.db);
-  }, 30_000);
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    await a.stop();
-    await b.stop();
-    await shared.close();
-  });
-
-  function track(c: RealtimeClient) {
-    clients.push(c);
-    return c;
-  }
-
-  async function newSession(student: RealtimeClient) {
-    const { session } = await student.rest("startSession", { body: { toolId: scene.tool.id, classId: scene.cls.id } });
-    return session.id;
-  }
-
-  test("a watcher cut at random points during answers ends with exactly the stored text, once", async () => {
-    const random = seeded(0x5eed);
-    const tap: SocketTap = { sockets: [] };
-    let cuts = 0;
-    let deltasUntilCut = 1 + Math.floor(random() * 6);
-    tap.onMessage = (ws, data) => {
-      if (!data.includes('"message.delta"')) return;
-      if (--deltasUntilCut > 0) return;
-      deltasUntilCut = 1 + Math.floor(random() * 6);
-      cuts++;
-      ws.close();
-    };
-    const student = track(clientFor(scene.student, { baseUrl: a.baseUrl }));
-    const teacher = track(clientFor(scene.teacher, { baseUrl: b.baseUrl, WebSocket: tappedWebSocket(tap), random }));
-    student.connect();
-    teacher.connect();
-    const sessionId = await newSession(student);
-    const watched = teacher.session(sessionId);
-    student.session(sessionId);
-    // Every state the UI sees holds the answer's text as a prefix of the final text: it grows in place, never doubled.
-    const seen: { id: string; content: string }[] = [];
-    watched.subscribe((s) => {
-      for (const m of s.messages) if (m.role === "assistant") seen.push({ id: m.id, content: m.content });
+    beforeAll(async () => {
+      shared = makeShared();
+      a = await startInstance(h.db, shared);
+      b = await startInstance(h.db, shared);
+      scene = await makeSchoolScene(h.db.db);
+    }, 30_000);
+    afterAll(async () => {
+      for (const c of clients) c.disconnect();
+      await a.stop();
+      await b.stop();
+      await shared.close();
     });
-    await eventually(() => watched.get().status === "live", "the watcher to join");
 
-    const questions = [
-      "What is photosynthesis?",
-      "Why do leaves change colour?",
-      "How do roots take up water?",
-      "What do stomata do?",
-      "Where does the oxygen come from?",
-      "Why do plants need light?",
-      "What is chlorophyll made of?",
-      "How do seeds store energy?",
-    ];
-    // Answers until the socket has been cut at least 30 times (about four cuts per answer with
-    // this seed; fewer when the machine is slow and deltas coalesce into fewer frames).
-    const asked: string[] = [];
-    for (let i = 0; cuts < 30; i++) {
-      if (i >= 24) throw new Error(`only ${cuts} cuts in ${i} answers`);
-      const content = `${questions[i % questions.length]} (${i + 1})`;
-      asked.push(content);
-      const sent = await student.sendMessage({ sessionId, content, clientMessageId: `q-${i}` });
-      expect(sent.duplicate).toBe(false);
-      const answerId = sent.answerId;
-      if (!answerId) throw new Error("no answer started");
-      const row = await expectStoredAnswer(teacher, sessionId, answerId);
-      expect(row.state).toBe("complete");
-      for (const s of seen.filter((x) => x.id === answerId)) expect(row.content.startsWith(s.content)).toBe(true);
+    function track(c: RealtimeClient) {
+      clients.push(c);
+      return c;
     }
-    expect(cuts).toBeGreaterThanOrEqual(30);
-    const held = watched.get().messages;
-    expect(new Set(held.map((m) => m.id)).size).toBe(held.length);
-    expect(held.filter((m) => m.role === "user").map((m) => m.content)).toEqual(asked);
-    expect(held.map((m) => m.seq)).toEqual([...held.map((m) => m.seq)].sort((x, y) => x - y));
-  }, 180_000);
 
-  test("a send repeated across a reconnect stores one message", async () => {
-    const tap: SocketTap = { sockets: [] };
-    let ackSwallowed = false;
-    let sends = 0;
-    // The server stores the first send, but its ack dies with the socket; the second copy never leaves.
-    tap.onMessage = (ws, data) => {
-      if (ackSwallowed || !data.includes('"for":"message.send"')) return;
-      ackSwallowed = true;
-      ws.close();
-      return "swallow";
-    };
-    tap.onSend = (ws, data) => {
-      if (!data.includes('"message.send"')) return "pass";
-      sends++;
-      if (sends !== 2) return "pass";
-      ws.close();
-      return "drop";
-    };
-    const student = track(clientFor(scene.student, { baseUrl: a.baseUrl, WebSocket: tappedWebSocket(tap) }));
-    student.connect();
-    const sessionId = await newSession(student);
-    student.session(sessionId);
-    const sending = student.sendMessage({ sessionId, content: "Is a virus alive?", clientMessageId: "repeat-1" });
-    const sent = await sending;
-    expect(ackSwallowed).toBe(true);
-    expect(sends).toBe(3);
-    expect(sent.duplicate).toBe(true);
-    expect(student.pendingSends()).toBe(0);
-    const rows = await h.db.db
-      .select()
-      .from(messages)
-      .where(and(eq(messages.sessionId, sessionId), eq(messages.clientMessageId, "repeat-1")));
-    expect(rows.length).toBe(1);
-    expect(rows[0]?.id).toBe(sent.messageId);
-    // The duplicate starts nothing: one answer, the original send's.
-    const answers = await h.db.db.select().from(messages).where(and(eq(messages.sessionId, sessionId), eq(messages.role, "assistant")));
-    expect(answers.length).toBe(1);
-    await expectStoredAnswer(student, sessionId, answers[0]?.id ?? "");
-    const held = student.session(sessionId).get().messages;
-    expect(held.filter((m) => m.clientMessageId === "repeat-1").length).toBe(1);
-  }, 60_000);
+    async function newSession(student: RealtimeClient) {
+      const { session } = await student.rest("startSession", { body: { toolId: scene.tool.id, classId: scene.cls.id } });
+      return session.id;
+    }
 
-  test("an instance restarted mid-answer: the watcher resumes on another and ends with the stored text", async () => {
-    const doomed = await startInstance(h.db, shared);
-    let alive = doomed;
-    const route = routed(() => alive);
-    const tap: SocketTap = { sockets: [] };
-    const student = track(clientFor(scene.student, { baseUrl: route.baseUrl, fetch: route.fetch, WebSocket: tappedWebSocket(tap, route.rewriteWs) }));
-    const teacher = track(clientFor(scene.teacher, { baseUrl: route.baseUrl, fetch: route.fetch, WebSocket: tappedWebSocket(tap, route.rewriteWs) }));
-    student.connect();
-    teacher.connect();
-    const sessionId = await newSession(student);
-    const watched = teacher.session(sessionId);
-    await eventually(() => watched.get().status === "live", "the watcher to join");
-    const sent = await student.sendMessage({ sessionId, content: "Explain the water cycle step by step", clientMessageId: "r-1" });
-    const answerId = sent.answerId ?? "";
-    await eventually(() => (watched.message(answerId)?.content.length ?? 0) > 20, "part of the answer to arrive");
-    const statuses: string[] = [];
-    teacher.connection.subscribe((s) => statuses.push(s.status));
-    alive = b;
-    await doomed.stop();
-    const row = await expectStoredAnswer(teacher, sessionId, answerId);
-    expect(["complete", "interrupted"]).toContain(String(row.state));
-    expect(statuses).toContain("offline");
-    await eventually(() => teacher.connection.get().status === "live", "the watcher to be live again");
-    // The student's next message goes through the surviving instance.
-    const next = await student.sendMessage({ sessionId, content: "And then what happens?", clientMessageId: "r-2" });
-    await expectStoredAnswer(teacher, sessionId, next.answerId ?? "");
-  }, 60_000);
-});
+    test("a watcher cut at random points during answers ends with exactly the stored text, once", async () => {
+      const random = seeded(0x5eed);
+      const tap: SocketTap = { sockets: [] };
+      let cuts = 0;
+      let deltasUntilCut = 1 + Math.floor(random() * 6);
+      tap.onMessage = (ws, data) => {
+        if (!data.includes('"message.delta"')) return;
+        if (--deltasUntilCut > 0) return;
+        deltasUntilCut = 1 + Math.floor(random() * 6);
+        cuts++;
+        ws.close();
+      };
+      const student = track(clientFor(scene.student, { baseUrl: a.baseUrl }));
+      const teacher = track(clientFor(scene.teacher, { baseUrl: b.baseUrl, WebSocket: tappedWebSocket(tap), random }));
+      student.connect();
+      teacher.connect();
+      const sessionId = await newSession(student);
+      const watched = teacher.session(sessionId);
+      student.session(sessionId);
+      // Every state the UI sees holds the answer's text as a prefix of the final text: it grows in place, never doubled.
+      const seen: { id: string; content: string }[] = [];
+      watched.subscribe((s) => {
+        for (const m of s.messages) if (m.role === "assistant") seen.push({ id: m.id, content: m.content });
+      });
+      await eventually(() => watched.get().status === "live", "the watcher to join");
+
+      const questions = [
+        "What is photosynthesis?",
+        "Why do leaves change colour?",
+        "How do roots take up water?",
+        "What do stomata do?",
+        "Where does the oxygen come from?",
+        "Why do plants need light?",
+        "What is chlorophyll made of?",
+        "How do seeds store energy?",
+      ];
+      // Answers until the socket has been cut at least 30 times (about four cuts per answer with
+      // this seed; fewer when the machine is slow and deltas coalesce into fewer frames).
+      const asked: string[] = [];
+      for (let i = 0; cuts < 30; i++) {
+        if (i >= 24) throw new Error(`only ${cuts} cuts in ${i} answers`);
+        const content = `${questions[i % questions.length]} (${i + 1})`;
+        asked.push(content);
+        const sent = await student.sendMessage({ sessionId, content, clientMessageId: `q-${i}` });
+        expect(sent.duplicate).toBe(false);
+        const answerId = sent.answerId;
+        if (!answerId) throw new Error("no answer started");
+        const row = await expectStoredAnswer(teacher, sessionId, answerId);
+        expect(row.state).toBe("complete");
+        for (const s of seen.filter((x) => x.id === answerId)) expect(row.content.startsWith(s.content)).toBe(true);
+      }
+      expect(cuts).toBeGreaterThanOrEqual(30);
+      const held = watched.get().messages;
+      expect(new Set(held.map((m) => m.id)).size).toBe(held.length);
+      expect(held.filter((m) => m.role === "user").map((m) => m.content)).toEqual(asked);
+      expect(held.map((m) => m.seq)).toEqual([...held.map((m) => m.seq)].sort((x, y) => x - y));
+    }, 180_000);
+
+    test("a send repeated across a reconnect stores one message", async () => {
+      const tap: SocketTap = { sockets: [] };
+      let ackSwallowed = false;
+      let sends = 0;
+      // The server stores the first send, but its ack dies with the socket; the second copy never leaves.
+      tap.onMessage = (ws, data) => {
+        if (ackSwallowed || !data.includes('"for":"message.send"')) return;
+        ackSwallowed = true;
+        ws.close();
+        return "swallow";
+      };
+      tap.onSend = (ws, data) => {
+        if (!data.includes('"message.send"')) return "pass";
+        sends++;
+        if (sends !== 2) return "pass";
+        ws.close();
+        return "drop";
+      };
+      const student = track(clientFor(scene.student, { baseUrl: a.baseUrl, WebSocket: tappedWebSocket(tap) }));
+      student.connect();
+      const sessionId = await newSession(student);
+      student.session(sessionId);
+      const sending = student.sendMessage({ sessionId, content: "Is a virus alive?", clientMessageId: "repeat-1" });
+      const sent = await sending;
+      expect(ackSwallowed).toBe(true);
+      expect(sends).toBe(3);
+      expect(sent.duplicate).toBe(true);
+      expect(student.pendingSends()).toBe(0);
+      const rows = await h.db.db
+        .select()
+        .from(messages)
+        .where(and(eq(messages.sessionId, sessionId), eq(messages.clientMessageId, "repeat-1")));
+      expect(rows.length).toBe(1);
+      expect(rows[0]?.id).toBe(sent.messageId);
+      // The duplicate starts nothing: one answer, the original send's.
+      const answers = await h.db.db
+        .select()
+        .from(messages)
+        .where(and(eq(messages.sessionId, sessionId), eq(messages.role, "assistant")));
+      expect(answers.length).toBe(1);
+      await expectStoredAnswer(student, sessionId, answers[0]?.id ?? "");
+      const held = student.session(sessionId).get().messages;
+      expect(held.filter((m) => m.clientMessageId === "repeat-1").length).toBe(1);
+    }, 60_000);
+
+    test("an instance restarted mid-answer: the watcher resumes on another and ends with the stored text", async () => {
+      const doomed = await startInstance(h.db, shared);
+      let alive = doomed;
+      const route = routed(() => alive);
+      const tap: SocketTap = { sockets: [] };
+      const student = track(clientFor(scene.student, { baseUrl: route.baseUrl, fetch: route.fetch, WebSocket: tappedWebSocket(tap, route.rewriteWs) }));
+      const teacher = track(clientFor(scene.teacher, { baseUrl: route.baseUrl, fetch: route.fetch, WebSocket: tappedWebSocket(tap, route.rewriteWs) }));
+      student.connect();
+      teacher.connect();
+      const sessionId = await newSession(student);
+      const watched = teacher.session(sessionId);
+      await eventually(() => watched.get().status === "live", "the watcher to join");
+      const sent = await student.sendMessage({ sessionId, content: "Explain the water cycle step by step", clientMessageId: "r-1" });
+      const answerId = sent.answerId ?? "";
+      await eventually(() => (watched.message(answerId)?.content.length ?? 0) > 20, "part of the answer to arrive");
+      const statuses: string[] = [];
+      teacher.connection.subscribe((s) => statuses.push(s.status));
+      alive = b;
+      await doomed.stop();
+      const row = await expectStoredAnswer(teacher, sessionId, answerId);
+      expect(["complete", "interrupted"]).toContain(String(row.state));
+      expect(statuses).toContain("offline");
+      await eventually(() => teacher.connection.get().status === "live", "the watcher to be live again");
+      // The student's next message goes through the surviving instance.
+      const next = await student.sendMessage({ sessionId, content: "And then what happens?", clientMessageId: "r-2" });
+      await expectStoredAnswer(teacher, sessionId, next.answerId ?? "");
+    }, 60_000);
+  });
 
 describe("client: the reset path", () => {
   // A replay buffer of two events: a watcher away for a whole answer cannot be replayed to, so
@@ -253,7 +257,11 @@ describe("client: the reset path", () => {
     const frames: string[] = [];
     const tap: SocketTap = { sockets: [], onMessage: (_ws, data) => void frames.push(data) };
     const teacher = createClientTracked(clientFor(scene.teacher, { baseUrl: a.baseUrl, WebSocket: tappedWebSocket(tap) }));
-    const before = await makeExtraction(h.db.db, { sessionId: (await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id })).id, classId: scene.cls.id, groupId: scene.department.id });
+    const before = await makeExtraction(h.db.db, {
+      sessionId: (await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id })).id,
+      classId: scene.cls.id,
+      groupId: scene.department.id,
+    });
     teacher.connect();
     const live = teacher.classRoom(scene.cls.id);
     // First join: the open alert raised before the teacher came is there, from REST.

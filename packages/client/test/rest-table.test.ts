@@ -42,7 +42,10 @@ describe("the client's REST table against /openapi.json", () => {
         problems.push(`${name}: ${row.method} ${row.path} is not an operation of the API`);
         continue;
       }
-      const documented = Object.keys(op.responses).filter((s) => s.startsWith("2")).map(Number).sort();
+      const documented = Object.keys(op.responses)
+        .filter((s) => s.startsWith("2"))
+        .map(Number)
+        .sort();
       if (JSON.stringify([...row.status].sort()) !== JSON.stringify(documented)) problems.push(`${name}: statuses ${row.status} vs documented ${documented}`);
       const body = "body" in row ? row.body : undefined;
       const docBody = op.requestBody?.content["application/json"].schema;
@@ -51,7 +54,8 @@ describe("the client's REST table against /openapi.json", () => {
       for (const status of row.status) {
         const docResponse = op.responses[String(status)]?.content?.["application/json"]?.schema;
         if (status === 204) continue;
-        if (JSON.stringify(json(row.response, "output")) !== JSON.stringify(docResponse)) problems.push(`${name}: ${status} response schema differs from the documented one`);
+        if (JSON.stringify(json(row.response, "output")) !== JSON.stringify(docResponse))
+          problems.push(`${name}: ${status} response schema differs from the documented one`);
       }
       const params = (op.parameters ?? []).filter((p) => p.in === "path").map((p) => p.name);
       const rowParams = [...row.path.matchAll(/:(\w+)/g)].map((m) => m[1]);

@@ -1,12 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  connectRedis,
-  createMemoryBus,
-  createMemoryKeyValueStore,
-  createMemoryPresence,
-  createRedisKeyValueStore,
-  type KeyValueStore,
-} from "@raptscallions/bus";
+import { connectRedis, createMemoryBus, createMemoryKeyValueStore, createMemoryPresence, createRedisKeyValueStore, type KeyValueStore } from "@raptscallions/bus";
 import { type DbHandle, messages } from "@raptscallions/db";
 import { makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";

@@ -97,11 +97,7 @@ export class AppError extends Error {
   readonly status: number;
   readonly details: unknown;
   readonly retryAfterSeconds: number | undefined;
-  constructor(
-    code: ErrorCode,
-    message: string,
-    opts: { details?: unknown; status?: number; retryAfterSeconds?: number; cause?: unknown } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, opts: { details?: unknown; status?: number; retryAfterSeconds?: number; cause?: unknown } = {}) {
     super(message, { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
@@ -137,10 +133,7 @@ export class ValidationError extends AppError {
   }
 }
 export class LimitExceededError extends AppError {
-  constructor(
-    message: string,
-    opts: { retryAfterSeconds: number; details?: unknown; code?: ErrorCode },
-  ) {
+  constructor(message: string, opts: { retryAfterSeconds: number; details?: unknown; code?: ErrorCode }) {
     super(opts.code ?? "RATE_LIMITED", message, {
       retryAfterSeconds: opts.retryAfterSeconds,
       details: opts.details,

@@ -70,7 +70,8 @@ export function jsonComplexityProblem(text: string, limits = INPUT_LIMITS): stri
   for (let i = 0; i < text.length; i += 1) {
     const ch = text.charCodeAt(i);
     if (inString) {
-      if (ch === 0x5c) i += 1; // backslash: the next character is escaped
+      if (ch === 0x5c)
+        i += 1; // backslash: the next character is escaped
       else if (ch === 0x22) inString = false;
       continue;
     }

@@ -30,7 +30,9 @@ export function databaseErrorFrom(err: unknown): AppError | undefined {
     if (e instanceof AppError) return e.code === "DATABASE_TIMEOUT" || e.code === "DATABASE_UNAVAILABLE" ? e : undefined;
     const code = "code" in e && typeof e.code === "string" ? e.code : undefined;
     if (code && TIMEOUT_STATES.has(code)) {
-      return new DatabaseTimeoutError(code === "55P03" ? "A database lock was not granted in time" : "The database statement took too long and was cancelled", { cause: err });
+      return new DatabaseTimeoutError(code === "55P03" ? "A database lock was not granted in time" : "The database statement took too long and was cancelled", {
+        cause: err,
+      });
     }
     if (code && (UNAVAILABLE_STATES.has(code) || code.startsWith("08") || UNAVAILABLE_CLIENT_CODES.has(code))) {
       return new DatabaseUnavailableError("The database connection was lost", { cause: err });

@@ -1,18 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db, DbOrTx } from "./client.ts";
 import { groupPath } from "./paths.ts";
-import {
-  aiModels,
-  aiSettings,
-  assignments,
-  classMembers,
-  classes,
-  groupMembers,
-  groups,
-  toolVersions,
-  tools,
-  users,
-} from "./schema/index.ts";
+import { aiModels, aiSettings, assignments, classMembers, classes, groupMembers, groups, toolVersions, tools, users } from "./schema/index.ts";
 
 /** Stable handles of the seeded scene, so the README and `bun run token` can name them. */
 export const SEED = {
@@ -48,9 +37,7 @@ function splitName(name: string) {
 
 /** True when the database has no users and no groups (a fresh embedded database). */
 export async function isEmpty(db: DbOrTx): Promise<boolean> {
-  const rows = await db.execute<{ n: number }>(
-    sql`select (select count(*) from users) + (select count(*) from groups) as n`,
-  );
+  const rows = await db.execute<{ n: number }>(sql`select (select count(*) from users) + (select count(*) from groups) as n`);
   const first = (rows as unknown as { rows?: { n: number }[] }).rows?.[0] ?? (rows as unknown as { n: number }[])[0];
   return Number(first?.n ?? 0) === 0;
 }
@@ -97,7 +84,10 @@ export async function seedIfEmpty(db: Db): Promise<SeededScene | null> {
 
 async function seedScene(tx: DbOrTx): Promise<SeededScene> {
   for (const m of SEED.models) {
-    await tx.insert(aiModels).values({ ...m, contextWindow: 16384, maxOutputTokens: 1024 }).onConflictDoNothing();
+    await tx
+      .insert(aiModels)
+      .values({ ...m, contextWindow: 16384, maxOutputTokens: 1024 })
+      .onConflictDoNothing();
   }
   const existingSystem = await tx.select().from(aiSettings).where(sql`${aiSettings.isSystem}`);
   if (existingSystem.length === 0) {
@@ -164,19 +154,13 @@ async function seedScene(tx: DbOrTx): Promise<SeededScene> {
   if (!cls) throw new Error("seed: class insert returned nothing");
   await tx
     .insert(classMembers)
-    .values([
-      { classId: cls.id, userId: teacher.id, role: "teacher" },
-      ...students.map((s) => ({ classId: cls.id, userId: s.id, role: "student" as const })),
-    ])
+    .values([{ classId: cls.id, userId: teacher.id, role: "teacher" }, ...students.map((s) => ({ classId: cls.id, userId: s.id, role: "student" as const }))])
     .onConflictDoNothing();
 
   const existingTool = await tx.select().from(tools).where(sql`${tools.groupId} = ${school.id}`);
   let tool = existingTool[0];
   if (!tool) {
-    [tool] = await tx
-      .insert(tools)
-      .values({ groupId: school.id, kind: "chat", name: "Socratic biology tutor", createdBy: teacher.id })
-      .returning();
+    [tool] = await tx.insert(tools).values({ groupId: school.id, kind: "chat", name: "Socratic biology tutor", createdBy: teacher.id }).returning();
     if (!tool) throw new Error("seed: tool insert returned nothing");
     await tx.insert(toolVersions).values({
       toolId: tool.id,
@@ -184,8 +168,7 @@ async function seedScene(tx: DbOrTx): Promise<SeededScene> {
       name: tool.name,
       createdBy: teacher.id,
       definition: {
-        systemPrompt:
-          "You are a patient biology tutor for 14-year-olds. Guide with questions; never just give the answer.",
+        systemPrompt: "You are a patient biology tutor for 14-year-olds. Guide with questions; never just give the answer.",
         model: null,
         modules: { "pii-filter": { enabled: true }, "safety-filter": { enabled: true }, "struggle-detector": { enabled: true } },
       },

@@ -34,17 +34,10 @@ describe("schema", () => {
     const child = await makeGroup(handle.db, { parent: root });
     const grandchild = await makeGroup(handle.db, { parent: child });
     const sibling = await makeGroup(handle.db);
-    const subtree = await handle.db
-      .select({ id: groups.id })
-      .from(groups)
-      .where(sql`${groups.path} <@ ${root.path}::ltree`);
+    const subtree = await handle.db.select({ id: groups.id }).from(groups).where(sql`${groups.path} <@ ${root.path}::ltree`);
     expect(subtree.map((r) => r.id).sort()).toEqual([root.id, child.id, grandchild.id].sort());
     expect(subtree.map((r) => r.id)).not.toContain(sibling.id);
-    const ancestors = await handle.db
-      .select({ id: groups.id })
-      .from(groups)
-      .where(sql`${groups.path} @> ${grandchild.path}::ltree`)
-      .orderBy(sql`nlevel(${groups.path})`);
+    const ancestors = await handle.db.select({ id: groups.id }).from(groups).where(sql`${groups.path} @> ${grandchild.path}::ltree`).orderBy(sql`nlevel(${groups.path})`);
     expect(ancestors.map((r) => r.id)).toEqual([root.id, child.id, grandchild.id]);
   });
 
@@ -76,7 +69,13 @@ describe("factories", () => {
     const f = await import("../src/testing/index.ts");
     const scene = await f.makeSchoolScene(handle.db);
     const assignment = await f.makeAssignment(handle.db, scene.cls.id, scene.tool.id);
-    const session = await f.makeSession(handle.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id, assignmentId: assignment.id });
+    const session = await f.makeSession(handle.db, {
+      toolId: scene.tool.id,
+      studentId: scene.student.id,
+      groupId: scene.department.id,
+      classId: scene.cls.id,
+      assignmentId: assignment.id,
+    });
     const message = await f.makeMessage(handle.db, { sessionId: session.id, seq: 1 });
     const run = await f.makeRun(handle.db, { toolId: scene.tool.id, userId: scene.student.id, groupId: scene.department.id });
     const submission = await f.makeSubmission(handle.db, { assignmentId: assignment.id, studentId: scene.student.id, sessionId: session.id });

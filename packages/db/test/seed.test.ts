@@ -20,7 +20,10 @@ describe("seedIfEmpty", () => {
     expect(seeded).toHaveLength(1);
     const districts = await handle.db.select().from(groups).where(eq(groups.slug, SEED.groups.district.slug));
     expect(districts).toHaveLength(1);
-    const cls = await handle.db.select().from(classes).where(sql`${classes.id} = ${seeded[0]?.classId ?? null}`);
+    const cls = await handle.db
+      .select()
+      .from(classes)
+      .where(sql`${classes.id} = ${seeded[0]?.classId ?? null}`);
     expect(cls).toHaveLength(1);
   });
 

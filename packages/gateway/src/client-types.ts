@@ -52,11 +52,7 @@ export interface ChatRequest {
  * first token arrives, so retries and fallbacks before it are invisible), any number of `delta`,
  * at most one `usage` (absent when the upstream sent none), and a final `finish`.
  */
-export type GatewayEvent =
-  | { type: "start"; model: string }
-  | { type: "delta"; text: string }
-  | ({ type: "usage" } & GatewayUsage)
-  | { type: "finish"; reason: string };
+export type GatewayEvent = { type: "start"; model: string } | { type: "delta"; text: string } | ({ type: "usage" } & GatewayUsage) | { type: "finish"; reason: string };
 
 /** State of a stream: `pending` until iterated, then `streaming`, then one terminal state. */
 export type ChatOutcome = "pending" | "streaming" | "complete" | "failed" | "aborted";

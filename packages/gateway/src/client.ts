@@ -2,23 +2,8 @@ import { createParser } from "eventsource-parser";
 import { systemClock, type Clock } from "./clock.ts";
 import { estimateMessagesTokens, estimateTokens } from "./cost.ts";
 import { GatewayError, type AttemptRecord } from "./errors.ts";
-import {
-  AttemptFailure,
-  failureFromJsonBody,
-  failureFromResponse,
-  parseChunk,
-  type GatewayUsage,
-} from "./upstream.ts";
-import type {
-  FetchLike,
-  GatewayClientOptions,
-  ChatRequest,
-  GatewayEvent,
-  ChatOutcome,
-  ChatSummary,
-  ChatStream,
-  GatewayClient,
-} from "./client-types.ts";
+import { AttemptFailure, failureFromJsonBody, failureFromResponse, parseChunk, type GatewayUsage } from "./upstream.ts";
+import type { FetchLike, GatewayClientOptions, ChatRequest, GatewayEvent, ChatOutcome, ChatSummary, ChatStream, GatewayClient } from "./client-types.ts";
 import { Watchdog } from "./watchdog.ts";
 
 export type {
@@ -175,8 +160,7 @@ class ChatStreamImpl implements ChatStream {
   /** The error once every model and retry failed: the last failure, with all attempts in details. */
   #exhausted(last: AttemptFailure | null): GatewayError {
     const final = last ?? new AttemptFailure("UPSTREAM_ERROR", "No attempt was made", "fallback");
-    const retryAfterSeconds =
-      final.code === "RATE_LIMITED" ? Math.max(1, Math.ceil((final.retryAfterMs ?? 1000) / 1000)) : undefined;
+    const retryAfterSeconds = final.code === "RATE_LIMITED" ? Math.max(1, Math.ceil((final.retryAfterMs ?? 1000) / 1000)) : undefined;
     return new GatewayError(final.code, final.message, {
       model: this.#model,
       upstreamStatus: final.status,
@@ -304,7 +288,14 @@ class ChatStreamImpl implements ChatStream {
       } else if (watchdog.fired === "idle") {
         failure = new AttemptFailure("UPSTREAM_TIMEOUT", `Model ${model} went silent for ${opts.idleTimeoutMs} ms`, "retry");
       } else {
-        failure = new AttemptFailure("UPSTREAM_ERROR", `Could not reach the AI service for model ${model}`, "retry", null, null, err instanceof Error ? err.message : String(err));
+        failure = new AttemptFailure(
+          "UPSTREAM_ERROR",
+          `Could not reach the AI service for model ${model}`,
+          "retry",
+          null,
+          null,
+          err instanceof Error ? err.message : String(err),
+        );
       }
       if (!this.#committed) return failure;
       // Part of the answer is out: another attempt would repeat it, so the failure is final.

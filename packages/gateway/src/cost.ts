@@ -29,8 +29,7 @@ function price(value: number | string, name: string): number {
 export function costOf(usage: TokenUsage, prices: ModelPrice): number {
   const perInputToken = price(prices.inputPricePer1k, "inputPricePer1k") * 1000; // micro-USD
   const perOutputToken = price(prices.outputPricePer1k, "outputPricePer1k") * 1000;
-  const micros =
-    Math.max(0, usage.inputTokens) * perInputToken + Math.max(0, usage.outputTokens) * perOutputToken;
+  const micros = Math.max(0, usage.inputTokens) * perInputToken + Math.max(0, usage.outputTokens) * perOutputToken;
   // Round to 6 decimals first so float noise (1851.0000000000002) does not round up a whole unit.
   return Math.ceil(Math.round(micros * 1e6) / 1e6);
 }

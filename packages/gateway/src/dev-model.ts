@@ -50,16 +50,10 @@ export interface DevModelOptions {
   onStreamEnd?: (end: DevStreamEnd) => void;
 }
 
-const contentSchema = z.union([
-  z.string(),
-  z.array(z.object({ type: z.string(), text: z.string().optional() })),
-  z.null(),
-]);
+const contentSchema = z.union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() })), z.null()]);
 const bodySchema = z.object({
   model: z.string().min(1),
-  messages: z
-    .array(z.object({ role: z.enum(["system", "developer", "user", "assistant", "tool"]), content: contentSchema.optional() }))
-    .min(1),
+  messages: z.array(z.object({ role: z.enum(["system", "developer", "user", "assistant", "tool"]), content: contentSchema.optional() })).min(1),
   stream: z.boolean().nullish(),
   max_tokens: z.number().int().positive().nullish(),
   max_completion_tokens: z.number().int().positive().nullish(),

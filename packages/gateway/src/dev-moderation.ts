@@ -100,7 +100,13 @@ export function devModerationScript(text: string): DevModerationScript {
 /** The `dev-guard` chat reply for a text: "safe", "unsafe\nS1,S11", or nonsense for `[mod:malformed]`. */
 export function devGuardReply(script: DevModerationScript): string {
   if (script.behaviour === "malformed") return "I am not sure about that one.";
-  const codes = [...new Set(Object.entries(script.scores).filter(([, s]) => s >= 0.5).map(([k]) => GUARD_FOR[k] ?? "S1"))];
+  const codes = [
+    ...new Set(
+      Object.entries(script.scores)
+        .filter(([, s]) => s >= 0.5)
+        .map(([k]) => GUARD_FOR[k] ?? "S1"),
+    ),
+  ];
   return codes.length === 0 ? "safe" : `unsafe\n${codes.join(",")}`;
 }
 

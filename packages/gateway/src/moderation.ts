@@ -73,11 +73,18 @@ export function parseModerationBody(body: unknown, model: string): ModerationRes
 
 /** Reads a guard model's reply: "safe", or "unsafe" then a line of comma-separated S-codes. */
 export function parseGuardReply(text: string, model: string): ModerationResponse {
-  const lines = text.trim().split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .trim()
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   const verdict = lines[0]?.toLowerCase();
   if (verdict === "safe") return { model, flagged: false, categories: {}, scores: {} };
   if (verdict !== "unsafe") throw malformed(model, "neither safe nor unsafe");
-  const codes = (lines[1] ?? "").split(/[\s,]+/).map((c) => c.toUpperCase()).filter((c) => /^S\d{1,2}$/.test(c));
+  const codes = (lines[1] ?? "")
+    .split(/[\s,]+/)
+    .map((c) => c.toUpperCase())
+    .filter((c) => /^S\d{1,2}$/.test(c));
   const categories: Record<string, boolean> = {};
   const scores: Record<string, number> = {};
   // "unsafe" without a code is still unsafe: it must not read as clean.
@@ -125,12 +132,7 @@ export function createModerationClient(opts: ModerationClientOptions): Moderatio
   return {
     async moderate({ model, mode, input, signal }) {
       if (mode === "moderations") return parseModerationBody(await post("/moderations", { model, input }, model, signal), model);
-      const body = await post(
-        "/chat/completions",
-        { model, messages: [{ role: "user", content: input }], stream: false, temperature: 0, max_tokens: 20 },
-        model,
-        signal,
-      );
+      const body = await post("/chat/completions", { model, messages: [{ role: "user", content: input }], stream: false, temperature: 0, max_tokens: 20 }, model, signal);
       const choice = isRecord(body) && Array.isArray(body.choices) ? body.choices[0] : undefined;
       const content = isRecord(choice) && isRecord(choice.message) ? choice.message.content : undefined;
       if (typeof content !== "string") throw malformed(model, "no message content");

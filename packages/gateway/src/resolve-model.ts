@@ -1,11 +1,7 @@
 import { AppError } from "@raptscallions/core";
 
 /** Where a resolved model id came from. */
-export type ModelSource =
-  | { level: "tool" }
-  | { level: "group"; /** 0 = the nearest group, 1 its parent, … */ depth: number }
-  | { level: "system" }
-  | { level: "env" };
+export type ModelSource = { level: "tool" } | { level: "group" /** 0 = the nearest group, 1 its parent, … */; depth: number } | { level: "system" } | { level: "env" };
 
 /** Inputs of {@link resolveModel}; plain values so the caller decides how to load them. */
 export interface ResolveModelInput {
@@ -54,9 +50,7 @@ export function resolveModelChoice(input: ResolveModelInput): ModelChoice {
     const reason = entry ? "inactive" : "unknown";
     throw new AppError(
       "MODEL_UNAVAILABLE",
-      `Model "${choice.model}" (chosen by the ${choice.source.level} setting) is ${
-        reason === "unknown" ? "not in the model catalogue" : "not active"
-      }`,
+      `Model "${choice.model}" (chosen by the ${choice.source.level} setting) is ${reason === "unknown" ? "not in the model catalogue" : "not active"}`,
       { details: { model: choice.model, reason, source: choice.source } },
     );
   }

@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AppError } from "@raptscallions/core";
-import {
-  createGatewayClient,
-  GatewayError,
-  systemClock,
-  type ChatStream,
-  type Clock,
-  type GatewayClientOptions,
-  type GatewayEvent,
-} from "../src/index.ts";
+import { createGatewayClient, GatewayError, systemClock, type ChatStream, type Clock, type GatewayClientOptions, type GatewayEvent } from "../src/index.ts";
 import { DONE, deltaLine, finishLine, startScriptedUpstream, usageLine, type ScriptedUpstream } from "./scripted-upstream.ts";
 
 const enc = new TextEncoder();
@@ -279,12 +271,7 @@ describe("streamChat against a scripted upstream", () => {
     expect(upstream.hits(b)).toBe(1);
     // Exponential backoff between same-model retries, none before the fallback.
     expect(sleeps).toEqual([100, 200]);
-    expect(stream.attempts.map((x) => `${x.model}:${x.status}:${x.next}`)).toEqual([
-      `${a}:503:retry`,
-      `${a}:503:retry`,
-      `${a}:503:fallback`,
-      `${b}:200:stop`,
-    ]);
+    expect(stream.attempts.map((x) => `${x.model}:${x.status}:${x.next}`)).toEqual([`${a}:503:retry`, `${a}:503:retry`, `${a}:503:fallback`, `${b}:200:stop`]);
     expect(stream.model).toBe(b);
   });
 

@@ -1,16 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
 import OpenAI, { RateLimitError } from "openai";
-import {
-  createDevModelApp,
-  createGatewayClient,
-  estimateTokens,
-  GatewayError,
-  tutorReply,
-  type Clock,
-  type DevModelOptions,
-  type DevStreamEnd,
-} from "../src/index.ts";
+import { createDevModelApp, createGatewayClient, estimateTokens, GatewayError, tutorReply, type Clock, type DevModelOptions, type DevStreamEnd } from "../src/index.ts";
 
 /** The dev app mounted the way the API will mount it. */
 function mounted(opts: DevModelOptions = {}): Hono {
@@ -74,15 +65,7 @@ describe("dev model", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { object: string; data: { id: string }[] };
     expect(body.object).toBe("list");
-    expect(body.data.map((m) => m.id)).toEqual([
-      "dev-tutor",
-      "dev-fail-before",
-      "dev-fail-mid",
-      "dev-stall",
-      "dev-crawl",
-      "dev-rate-limited",
-      "dev-guard",
-    ]);
+    expect(body.data.map((m) => m.id)).toEqual(["dev-tutor", "dev-fail-before", "dev-fail-mid", "dev-stall", "dev-crawl", "dev-rate-limited", "dev-guard"]);
   });
 
   test("dev-tutor answers deterministically, Socratically, about the last question", async () => {
@@ -269,9 +252,7 @@ describe("dev model", () => {
       const models = await openai.models.list();
       expect(models.data.map((m) => m.id)).toContain("dev-tutor");
 
-      const limited = await openai.chat.completions
-        .create({ model: "dev-rate-limited", messages: [{ role: "user", content: "hi" }] })
-        .catch((err: unknown) => err);
+      const limited = await openai.chat.completions.create({ model: "dev-rate-limited", messages: [{ role: "user", content: "hi" }] }).catch((err: unknown) => err);
       expect(limited).toBeInstanceOf(RateLimitError);
     } finally {
       await server.stop(true);

@@ -157,9 +157,7 @@ for (const [name, makeStores, skip] of implementations) {
       const stores = makeStores();
       const groupId = id("school");
       const userId = id("u");
-      const reservation = await stores(0).reserve(
-        input({ userId, groups: [{ groupId, monthlyBudgetMicros: 100_000 }], estimate: { tokens: 2_000, costMicros: 5_000 } }),
-      );
+      const reservation = await stores(0).reserve(input({ userId, groups: [{ groupId, monthlyBudgetMicros: 100_000 }], estimate: { tokens: 2_000, costMicros: 5_000 } }));
       // Plain JSON: another instance (or a sweeper) can settle it.
       const copy = JSON.parse(JSON.stringify(reservation)) as typeof reservation;
       expect((await stores(1).settle(copy, { tokens: 300, costMicros: 1_000 })).settled).toBe(true);
@@ -183,9 +181,7 @@ for (const [name, makeStores, skip] of implementations) {
       const estimate = 1_000;
       const groups = [{ groupId, monthlyBudgetMicros: budget }];
       const results = await Promise.allSettled(
-        Array.from({ length: 60 }, (_, i) =>
-          stores(i).reserve(input({ userId: id("u"), groups, estimate: { tokens: 1, costMicros: estimate } })),
-        ),
+        Array.from({ length: 60 }, (_, i) => stores(i).reserve(input({ userId: id("u"), groups, estimate: { tokens: 1, costMicros: estimate } }))),
       );
       const admitted = results.filter((r) => r.status === "fulfilled");
       const refused = results.filter((r) => r.status === "rejected");
@@ -198,9 +194,7 @@ for (const [name, makeStores, skip] of implementations) {
       expect(admitted.length).toBe(10);
 
       const userId = id("user");
-      const rpmResults = await Promise.allSettled(
-        Array.from({ length: 40 }, (_, i) => stores(i).reserve(input({ userId, limits: { requestsPerMinute: 5 } }))),
-      );
+      const rpmResults = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => stores(i).reserve(input({ userId, limits: { requestsPerMinute: 5 } }))));
       expect(rpmResults.filter((r) => r.status === "fulfilled").length).toBe(5);
       expect((await stores(0).usage({ userId, groupIds: [], now: T0 })).requestsLastMinute).toBe(5);
     });

@@ -1,12 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
-import {
-  createDevModelApp,
-  createModerationClient,
-  GatewayError,
-  parseGuardReply,
-  type ModerationMode,
-} from "../src/index.ts";
+import { createDevModelApp, createModerationClient, GatewayError, parseGuardReply, type ModerationMode } from "../src/index.ts";
 
 const devApp = new Hono().route("/v1", createDevModelApp({ tokensPerSecond: 0 }));
 const client = createModerationClient({
@@ -85,7 +79,7 @@ describe("moderation parsing", () => {
   });
 
   test("the dev endpoint refuses a bad body with OpenAI's 400", async () => {
-    const res = await devApp.request("/v1/moderations", { method: "POST", body: "{\"model\":1}" });
+    const res = await devApp.request("/v1/moderations", { method: "POST", body: '{"model":1}' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { type: string } }).error.type).toBe("invalid_request_error");
   });

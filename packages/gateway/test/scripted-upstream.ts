@@ -7,9 +7,7 @@
 /** A piece of a scripted body: bytes/text to write, a pause, or "hang until the client leaves". */
 export type Piece = string | Uint8Array | { pause: number } | { hang: true; keepAliveMs?: number };
 
-export type Script =
-  | { status: number; headers?: Record<string, string>; body?: string }
-  | { stream: Piece[]; status?: number; headers?: Record<string, string> };
+export type Script = { status: number; headers?: Record<string, string>; body?: string } | { stream: Piece[]; status?: number; headers?: Record<string, string> };
 
 export interface UpstreamRequest {
   model: string;

@@ -31,15 +31,7 @@ import {
   type SafetyConfig,
   safetyFilter,
 } from "../src/index.ts";
-import {
-  CATEGORY_MAP,
-  type EvalLine,
-  type EvalSplit,
-  formatEvaluation,
-  loadEvaluationSet,
-  type Prediction,
-  scoreEvaluation,
-} from "./safety-eval-lib.ts";
+import { CATEGORY_MAP, type EvalLine, type EvalSplit, formatEvaluation, loadEvaluationSet, type Prediction, scoreEvaluation } from "./safety-eval-lib.ts";
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -59,9 +51,7 @@ const turn = { student: { id: "evaluation" }, recentStudentMessages: [], now: ne
 
 const alertsOf = (findings: { module: string; kind: string; isAlert: boolean }[]): Set<SafetyCategory> =>
   new Set(
-    findings
-      .filter((f) => f.module === SAFETY_FILTER_ID && f.isAlert && (SAFETY_CATEGORIES as readonly string[]).includes(f.kind))
-      .map((f) => f.kind as SafetyCategory),
+    findings.filter((f) => f.module === SAFETY_FILTER_ID && f.isAlert && (SAFETY_CATEGORIES as readonly string[]).includes(f.kind)).map((f) => f.kind as SafetyCategory),
   );
 
 /**

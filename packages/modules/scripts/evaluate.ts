@@ -36,7 +36,9 @@ for (const split of ["dev", "holdout"] as Split[]) {
   // Misses are listed for the dev split only: the held-out split stays unseen while tuning.
   if (showMisses && split === "dev") {
     for (const m of [...p.misses, ...s.misses]) {
-      console.log(`  MISS ${JSON.stringify(m.text)} expected=${m.expected.join(",") || "-"} got=${m.predicted.join(",") || "-"}${m.output ? ` -> ${JSON.stringify(m.output)}` : ""}`);
+      console.log(
+        `  MISS ${JSON.stringify(m.text)} expected=${m.expected.join(",") || "-"} got=${m.predicted.join(",") || "-"}${m.output ? ` -> ${JSON.stringify(m.output)}` : ""}`,
+      );
     }
   }
 }

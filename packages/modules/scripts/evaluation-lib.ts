@@ -39,10 +39,7 @@ const piiLineSchema = z.strictObject({
 });
 export type PiiFixture = z.infer<typeof piiLineSchema>;
 
-const safetyLabel = z.union([
-  z.literal("none"),
-  z.string().regex(new RegExp(`^(?:${SAFETY_CATEGORIES.join("|")}):(?:${SEVERITIES.join("|")})$`)),
-]);
+const safetyLabel = z.union([z.literal("none"), z.string().regex(new RegExp(`^(?:${SAFETY_CATEGORIES.join("|")}):(?:${SEVERITIES.join("|")})$`))]);
 const safetyLineSchema = z.strictObject({ split: splitSchema, text: z.string(), labels: z.array(safetyLabel).min(1) });
 export type SafetyFixture = z.infer<typeof safetyLineSchema>;
 
@@ -187,11 +184,13 @@ export function evaluateSafety(fixtures: readonly SafetyFixture[]): SafetyReport
     else if (wantBlock) block.fn++;
     const exp = fx.labels.filter((l) => l !== "none");
     const got = [...predicted].map(([c, s]) => `${c}:${s}`);
-    const ok = exp.length === got.length && exp.every((l) => {
-      const [c, s] = l.split(":") as [SafetyCategory, Severity];
-      const g = predicted.get(c);
-      return g !== undefined && atLeast(g, s);
-    });
+    const ok =
+      exp.length === got.length &&
+      exp.every((l) => {
+        const [c, s] = l.split(":") as [SafetyCategory, Severity];
+        const g = predicted.get(c);
+        return g !== undefined && atLeast(g, s);
+      });
     if (!ok) misses.push({ text: fx.text, expected: exp.length ? exp : ["none"], predicted: got.length ? got : ["none"] });
   }
   const perCategory = Object.fromEntries(SAFETY_CATEGORIES.map((c) => [c, score(counts[c].tp, counts[c].fp, counts[c].fn)])) as Record<SafetyCategory, Score>;

@@ -23,17 +23,7 @@ import { PII_KINDS, redactPii, type PiiKind, type StudentInfo } from "../src/ind
 /** Fixed "now" so the age arithmetic for dates of birth does not drift. */
 export const PII_EVALUATION_NOW = new Date("2026-01-15T12:00:00Z");
 
-export const GOLD_KINDS = [
-  "own_name",
-  "family_name",
-  "other_person_name",
-  "email",
-  "phone",
-  "date_of_birth",
-  "address",
-  "student_id",
-  "social_handle",
-] as const;
+export const GOLD_KINDS = ["own_name", "family_name", "other_person_name", "email", "phone", "date_of_birth", "address", "student_id", "social_handle"] as const;
 export type GoldKind = (typeof GOLD_KINDS)[number];
 
 /** Which module kind is meant to withhold each labelled kind. */
@@ -151,10 +141,12 @@ export function evaluatePiiLines(lines: readonly PiiEvalLine[]): PiiEvaluation {
       cell.gold++;
       const occ = occurrences(line.text, span.value);
       for (const o of occ) goldChars.fill(1, o.start, o.end);
-      const leaked = occ.length === 0 || occ.some((o) => {
-        for (let i = o.start; i < o.end; i++) if (!covered[i] && /[\p{L}\p{N}]/u.test(line.text[i] ?? "")) return true;
-        return false;
-      });
+      const leaked =
+        occ.length === 0 ||
+        occ.some((o) => {
+          for (let i = o.start; i < o.end; i++) if (!covered[i] && /[\p{L}\p{N}]/u.test(line.text[i] ?? "")) return true;
+          return false;
+        });
       if (leaked) result.leaked.push(span);
       else cell.withheld++;
     }
@@ -230,9 +222,7 @@ export function formatPiiEvaluation(ev: PiiEvaluation, title: string): string {
     return `chars ${pct(c.charsInGold, c.chars)}`.padStart(18);
   });
   out.push(`[PII] ${"all (chars)".padEnd(18)}${charCols.join("")}`);
-  out.push(
-    `[PII] lines without spans: ${ev.spanlessLines}, with a false redaction: ${ev.falseRedactionLines} (${ev.falseRedactions} redactions)`,
-  );
+  out.push(`[PII] lines without spans: ${ev.spanlessLines}, with a false redaction: ${ev.falseRedactionLines} (${ev.falseRedactions} redactions)`);
   return out.join("\n");
 }
 

@@ -44,15 +44,16 @@ const trainLineSchema = z.object({
   text: z.string().min(1),
 });
 
-const target = (l: { category: EvalCategory; label: "alert" | "lookalike" }): ClassifierClass =>
-  l.label === "alert" ? CLASS_OF[l.category] : "none";
+const target = (l: { category: EvalCategory; label: "alert" | "lookalike" }): ClassifierClass => (l.label === "alert" ? CLASS_OF[l.category] : "none");
 
 /** The dev split of `<evalDir>` plus every `*.jsonl` under `<evalDir>/train/`. */
 export function loadTrainingLines(evalDir: string): TrainingLine[] {
   const out: TrainingLine[] = loadEvaluationSet(evalDir, "dev").map((l) => ({ ...l, source: "dev", target: target(l) }));
   const trainDir = join(evalDir, "train");
   if (!existsSync(trainDir)) return out;
-  for (const name of readdirSync(trainDir).filter((n) => n.endsWith(".jsonl")).sort()) {
+  for (const name of readdirSync(trainDir)
+    .filter((n) => n.endsWith(".jsonl"))
+    .sort()) {
     const file = join(trainDir, name);
     readFileSync(file, "utf8")
       .split("\n")

@@ -66,11 +66,16 @@ for (const s of ["all", ...sources]) {
   const idx = lines.flatMap((l, i) => (s === "all" || l.source === s ? [i] : []));
   const pick = <T>(xs: readonly T[]) => idx.map((i) => xs[i] as T);
   console.log(`\nOut-of-fold, ${s} lines — classifier alone:\n${formatEvaluation(scoreEvaluation(pick(asEval), pick(classifierOnly)))}`);
-  console.log(`\nOut-of-fold, ${s} lines — fast path (rules + classifier; the rules were written on the dev lines, so on those they flatter):\n${formatEvaluation(scoreEvaluation(pick(asEval), pick(fastPath)))}`);
+  console.log(
+    `\nOut-of-fold, ${s} lines — fast path (rules + classifier; the rules were written on the dev lines, so on those they flatter):\n${formatEvaluation(scoreEvaluation(pick(asEval), pick(fastPath)))}`,
+  );
 }
 
 if (!process.argv.includes("--cv-only")) {
-  const model = trainClassifier(lines.map((l) => ({ text: l.text, label: l.target })), DEFAULT_TRAIN_OPTIONS);
+  const model = trainClassifier(
+    lines.map((l) => ({ text: l.text, label: l.target })),
+    DEFAULT_TRAIN_OPTIONS,
+  );
   const serialised = toSerialised(model, {
     trainedOn: { lines: lines.length, sources },
     options: { ...DEFAULT_TRAIN_OPTIONS },

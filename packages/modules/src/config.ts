@@ -14,12 +14,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function mergeSettings(
-  base: Record<string, unknown>,
-  over: Record<string, unknown>,
-  unionKeys: ReadonlySet<string>,
-  topLevel: boolean,
-): Record<string, unknown> {
+function mergeSettings(base: Record<string, unknown>, over: Record<string, unknown>, unionKeys: ReadonlySet<string>, topLevel: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     if (value === undefined) continue;
@@ -54,11 +49,7 @@ function fail(message: string, details: Record<string, unknown>): never {
  * each value a settings object (or a boolean as shorthand for `{ enabled }`). Call this when an
  * admin saves settings so a typo is refused at write time rather than breaking every chat turn.
  */
-export function validateModuleConfigLayer(
-  layer: unknown,
-  modules: readonly ContentModule[] = builtInModules,
-  layerIndex = 0,
-): ModuleConfigLayer | undefined {
+export function validateModuleConfigLayer(layer: unknown, modules: readonly ContentModule[] = builtInModules, layerIndex = 0): ModuleConfigLayer | undefined {
   if (layer === undefined || layer === null) return undefined;
   if (!isPlainObject(layer)) {
     fail(`Module settings at layer ${layerIndex} must be an object keyed by module id`, {

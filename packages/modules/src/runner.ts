@@ -1,13 +1,4 @@
-import type {
-  BeforeGatewayResult,
-  ContentModule,
-  Finding,
-  GatewayAction,
-  ModuleContext,
-  ResolvedModuleConfig,
-  ResolvedModuleConfigs,
-  TurnContext,
-} from "./types.ts";
+import type { BeforeGatewayResult, ContentModule, Finding, GatewayAction, ModuleContext, ResolvedModuleConfig, ResolvedModuleConfigs, TurnContext } from "./types.ts";
 
 /**
  * The fixed run order. Safety goes first so it always sees the student's ORIGINAL words: a risk
@@ -59,10 +50,7 @@ function configFor(module: ContentModule, configs: ResolvedModuleConfigs): Resol
   return configs[module.id] ?? { enabled: true, config: module.configSchema.parse({}) };
 }
 
-function enabledWithConfig(
-  modules: readonly ContentModule[],
-  configs: ResolvedModuleConfigs,
-): Array<{ module: ContentModule; config: unknown }> {
+function enabledWithConfig(modules: readonly ContentModule[], configs: ResolvedModuleConfigs): Array<{ module: ContentModule; config: unknown }> {
   return orderModules(modules)
     .map((module) => ({ module, resolved: configFor(module, configs) }))
     .filter((entry) => entry.resolved.enabled)
@@ -80,12 +68,7 @@ function contextFor(ctx: TurnContext, config: unknown): ModuleContext<unknown> {
  * after a block so the findings and the text to store are complete. A module that throws is not
  * caught: failing the turn is safer than sending unredacted or unchecked text.
  */
-export function runBeforeGateway(
-  modules: readonly ContentModule[],
-  configs: ResolvedModuleConfigs,
-  ctx: TurnContext,
-  text: string,
-): CombinedBeforeGatewayResult {
+export function runBeforeGateway(modules: readonly ContentModule[], configs: ResolvedModuleConfigs, ctx: TurnContext, text: string): CombinedBeforeGatewayResult {
   let current = text;
   let blocked: { by: string; reply: string | undefined } | undefined;
   let storeRedacted = false;
@@ -115,12 +98,7 @@ export function runBeforeGateway(
 }
 
 /** Runs every enabled module's `afterAnswer` on a finished AI answer and concatenates findings. */
-export function runAfterAnswer(
-  modules: readonly ContentModule[],
-  configs: ResolvedModuleConfigs,
-  ctx: TurnContext,
-  text: string,
-): Finding[] {
+export function runAfterAnswer(modules: readonly ContentModule[], configs: ResolvedModuleConfigs, ctx: TurnContext, text: string): Finding[] {
   const findings: Finding[] = [];
   for (const { module, config } of enabledWithConfig(modules, configs)) {
     if (module.afterAnswer) findings.push(...module.afterAnswer(contextFor(ctx, config), text));
@@ -129,11 +107,7 @@ export function runAfterAnswer(
 }
 
 /** Runs every enabled module's `onSessionEnd` and concatenates findings. */
-export function runOnSessionEnd(
-  modules: readonly ContentModule[],
-  configs: ResolvedModuleConfigs,
-  ctx: TurnContext,
-): Finding[] {
+export function runOnSessionEnd(modules: readonly ContentModule[], configs: ResolvedModuleConfigs, ctx: TurnContext): Finding[] {
   const findings: Finding[] = [];
   for (const { module, config } of enabledWithConfig(modules, configs)) {
     if (module.onSessionEnd) findings.push(...module.onSessionEnd(contextFor(ctx, config)));

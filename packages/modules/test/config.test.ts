@@ -23,7 +23,12 @@ describe("resolveModuleConfig", () => {
     expect(Object.keys(resolved).sort()).toEqual(["pii-filter", "safety-filter", "struggle-detector"]);
     expect(resolved["pii-filter"]).toEqual({
       enabled: true,
-      config: { storeOriginal: false, kinds: { email: true, phone: true, address: true, dob: true, name: true, person: true, student_id: true, handle: true }, childAgeMin: 4, childAgeMax: 19 },
+      config: {
+        storeOriginal: false,
+        kinds: { email: true, phone: true, address: true, dob: true, name: true, person: true, student_id: true, handle: true },
+        childAgeMin: 4,
+        childAgeMax: 19,
+      },
     });
     expect(resolved["safety-filter"]?.config).toMatchObject({ blockAt: "high", alertAt: "medium", escalation: [], crisisResources: null });
     expect(resolved["struggle-detector"]?.config).toMatchObject({ windowSize: 8, idleMinutes: 5, similarityThreshold: 0.6 });
@@ -82,7 +87,7 @@ describe("resolveModuleConfig", () => {
   });
 
   test("unknown modules, non-objects, bad enabled and reserved keys are refused", () => {
-    expectValidationError(() => resolveModuleConfig([{ "pii_filter": { enabled: false } }]), 'Unknown content module "pii_filter"');
+    expectValidationError(() => resolveModuleConfig([{ pii_filter: { enabled: false } }]), 'Unknown content module "pii_filter"');
     expectValidationError(() => resolveModuleConfig([{ "pii-filter": "off" }]), "must be an object");
     expectValidationError(() => resolveModuleConfig([{ "pii-filter": { enabled: "no" } }]), '"enabled"');
     expectValidationError(() => resolveModuleConfig([JSON.parse('{"pii-filter": {"__proto__": {"storeOriginal": true}}}') as Record<string, unknown>]), "reserved key");

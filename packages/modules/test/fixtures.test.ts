@@ -5,14 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { PII_KINDS, SAFETY_CATEGORIES } from "../src/index.ts";
-import {
-  evaluatePii,
-  evaluateSafety,
-  formatTable,
-  loadPiiFixtures,
-  loadSafetyFixtures,
-  type Score,
-} from "../scripts/evaluation-lib.ts";
+import { evaluatePii, evaluateSafety, formatTable, loadPiiFixtures, loadSafetyFixtures, type Score } from "../scripts/evaluation-lib.ts";
 
 const pii = loadPiiFixtures();
 const safety = loadSafetyFixtures();

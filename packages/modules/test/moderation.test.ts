@@ -15,10 +15,11 @@ import {
 } from "../src/index.ts";
 import { turn } from "./helpers.ts";
 
-const config = (moderation: Record<string, unknown> = {}): SafetyConfig =>
-  safetyConfigSchema.parse({ moderation: { enabled: true, budgetMs: 100, ...moderation } });
+const config = (moderation: Record<string, unknown> = {}): SafetyConfig => safetyConfigSchema.parse({ moderation: { enabled: true, budgetMs: 100, ...moderation } });
 const rules = (text: string) => runBeforeGateway([safetyFilter], {}, turn(), text);
-const answer = (scores: Record<string, number>): ModerationClassifier => async () => ({ model: "m", categories: {}, scores });
+const answer =
+  (scores: Record<string, number>): ModerationClassifier =>
+  async () => ({ model: "m", categories: {}, scores });
 
 describe("moderation config", () => {
   test("off by default, with thresholds for every category", () => {

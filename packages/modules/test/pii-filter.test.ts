@@ -32,12 +32,7 @@ describe("redactPii: exact output", () => {
     const result = redactPii(text, { student: MAYA, now: NOW });
     expect(result.text).toBe("Hi I'm [name], email [email], call [phone]. I live at [address].");
     expect(result.counts).toEqual({ name: 1, email: 1, phone: 1, address: 1 });
-    expect(result.spans.map((s) => text.slice(s.start, s.end))).toEqual([
-      "Maya Okafor",
-      "maya.okafor@gmail.com",
-      "07911 123456",
-      "9 Cedar Road",
-    ]);
+    expect(result.spans.map((s) => text.slice(s.start, s.end))).toEqual(["Maya Okafor", "maya.okafor@gmail.com", "07911 123456", "9 Cedar Road"]);
   });
 });
 

@@ -36,10 +36,7 @@ describe("PII evaluation scoring", () => {
   });
 
   test("precision is per redaction, and redactions on span-less lines are counted", () => {
-    const ev = evaluatePiiLines([
-      line("i'm Maya, i was born on 14 March 2012", [{ kind: "own_name", value: "Maya" }]),
-      line("my phone is 07700 900123", []),
-    ]);
+    const ev = evaluatePiiLines([line("i'm Maya, i was born on 14 March 2012", [{ kind: "own_name", value: "Maya" }]), line("my phone is 07700 900123", [])]);
     // The date of birth was not labelled, so that redaction is wrong; the name is right.
     expect(ev.precision.get("name|en")).toMatchObject({ redactions: 1, correct: 1 });
     expect(ev.precision.get("dob|en")).toMatchObject({ redactions: 1, correct: 0 });

@@ -53,14 +53,26 @@ describe("runBeforeGateway", () => {
   test("redaction: the provider gets redacted text; the store gets what the policy says", () => {
     const text = "my email is maya@example.org, how do I write a formal letter?";
     const redactStore = runBeforeGateway(builtInModules, defaults, turn(), text);
-    expect(redactStore).toMatchObject({ action: "redact", text: "my email is [email], how do I write a formal letter?", textToStore: "my email is [email], how do I write a formal letter?" });
+    expect(redactStore).toMatchObject({
+      action: "redact",
+      text: "my email is [email], how do I write a formal letter?",
+      textToStore: "my email is [email], how do I write a formal letter?",
+    });
     const keep = resolveModuleConfig([{ "pii-filter": { storeOriginal: true } }]);
     expect(runBeforeGateway(builtInModules, keep, turn(), text).textToStore).toBe(text);
   });
 
   test("clean text is allowed unchanged", () => {
     const result = runBeforeGateway(builtInModules, defaults, turn(), "why is the sky blue?");
-    expect(result).toEqual({ action: "allow", text: "why is the sky blue?", originalText: "why is the sky blue?", textToStore: "why is the sky blue?", findings: [], reply: undefined, blockedBy: undefined });
+    expect(result).toEqual({
+      action: "allow",
+      text: "why is the sky blue?",
+      originalText: "why is the sky blue?",
+      textToStore: "why is the sky blue?",
+      findings: [],
+      reply: undefined,
+      blockedBy: undefined,
+    });
   });
 
   test("disabled modules do not run", () => {
@@ -93,7 +105,13 @@ describe("runBeforeGateway", () => {
 
   test("struggle detection runs on the turn and its finding is returned", () => {
     const start = new Date(NOW.getTime() - 10 * 60_000);
-    const ctx = turn({ recentStudentMessages: timeline(start, [[0, "how do I find the area of a circle?"], [2, "how do you find the area of a circle"], [4, "I don't get it"]]) });
+    const ctx = turn({
+      recentStudentMessages: timeline(start, [
+        [0, "how do I find the area of a circle?"],
+        [2, "how do you find the area of a circle"],
+        [4, "I don't get it"],
+      ]),
+    });
     const result = runBeforeGateway(builtInModules, defaults, ctx, "how do i find the area of a circle");
     expect(result.action).toBe("allow");
     expect(result.findings).toHaveLength(1);
@@ -110,7 +128,12 @@ describe("runAfterAnswer and runOnSessionEnd", () => {
 
   test("session end collects the struggle summary", () => {
     const start = new Date(NOW.getTime() - 10 * 60_000);
-    const ctx = turn({ recentStudentMessages: timeline(start, [[0, "I don't get it"], [1, "this is stupid"]]) });
+    const ctx = turn({
+      recentStudentMessages: timeline(start, [
+        [0, "I don't get it"],
+        [1, "this is stupid"],
+      ]),
+    });
     expect(runOnSessionEnd(builtInModules, defaults, ctx).map((f) => `${f.module}/${f.data.level}`)).toEqual(["struggle-detector/struggling"]);
     expect(runOnSessionEnd(builtInModules, resolveModuleConfig([{ "struggle-detector": false }]), ctx)).toEqual([]);
   });

@@ -43,7 +43,10 @@ const alerted = (text: string, config: SafetyConfig = defaults): SafetyCategory[
     .map((f) => f.kind as SafetyCategory);
 
 const TINY: TrainingExample[] = [
-  ...["i will kill him tomorrow", "gonna kill that kid at recess", "i want to kill him so bad", "i'll kill them all"].map((text) => ({ text, label: "violence" as const })),
+  ...["i will kill him tomorrow", "gonna kill that kid at recess", "i want to kill him so bad", "i'll kill them all"].map((text) => ({
+    text,
+    label: "violence" as const,
+  })),
   ...["what is photosynthesis", "help me with fractions", "who wrote hamlet", "how do volcanoes form"].map((text) => ({ text, label: "none" as const })),
 ];
 

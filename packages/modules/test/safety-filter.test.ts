@@ -177,7 +177,10 @@ describe("adversarial input", () => {
 });
 
 describe("categories added for issue 16, and Spanish and Vietnamese", () => {
-  const categoriesOf = (text: string) => assessStudentMessage(text).filter((a) => a.severity !== "low" && a.severity !== "info").map((a) => a.category);
+  const categoriesOf = (text: string) =>
+    assessStudentMessage(text)
+      .filter((a) => a.severity !== "low" && a.severity !== "info")
+      .map((a) => a.category);
   test.each([
     ["i make myself throw up after dinner most nights", "eating-disorder"],
     ["i only let myself have 400 calories a day now", "eating-disorder"],

@@ -35,9 +35,16 @@ describe("scoreStruggle", () => {
   });
 
   test("one frustration phrase is mild; two are struggling", () => {
-    const one = timeline(START, [[0, "how do I solve 2x + 3 = 11"], [2, "I don't get it"]]);
+    const one = timeline(START, [
+      [0, "how do I solve 2x + 3 = 11"],
+      [2, "I don't get it"],
+    ]);
     expect(scoreStruggle(one, config)).toMatchObject({ level: "mild", score: 0.3 });
-    const two = timeline(START, [[0, "how do I solve 2x + 3 = 11"], [2, "I don't get it"], [3, "this is stupid, I give up"]]);
+    const two = timeline(START, [
+      [0, "how do I solve 2x + 3 = 11"],
+      [2, "I don't get it"],
+      [3, "this is stupid, I give up"],
+    ]);
     const signal = scoreStruggle(two, config);
     expect(signal.level).toBe("struggling");
     expect(signal.reasons.map((r) => r.code)).toEqual(["frustration"]);
@@ -68,8 +75,14 @@ describe("scoreStruggle", () => {
   });
 
   test("only the last windowSize messages count", () => {
-    const old = timeline(START, [[0, "I don't get it"], [1, "I give up"]]);
-    const recent = timeline(START, DISTINCT_QUESTIONS.map((q, i): [number, string] => [i + 2, q]));
+    const old = timeline(START, [
+      [0, "I don't get it"],
+      [1, "I give up"],
+    ]);
+    const recent = timeline(
+      START,
+      DISTINCT_QUESTIONS.map((q, i): [number, string] => [i + 2, q]),
+    );
     expect(scoreStruggle([...old, ...recent], config).level).toBe("none");
     expect(scoreStruggle([...old, ...recent], struggleConfigSchema.parse({ windowSize: 10 })).level).toBe("struggling");
   });
@@ -114,18 +127,17 @@ describe("struggle-detector module over a synthetic session", () => {
   });
 
   test("recovery is recorded without an alert", () => {
-    const session = timeline(START, [
-      [0, "I don't get it"],
-      [1, "I give up"],
-      ...DISTINCT_QUESTIONS.map((q, i): [number, string] => [i + 2, q]),
-    ]);
+    const session = timeline(START, [[0, "I don't get it"], [1, "I give up"], ...DISTINCT_QUESTIONS.map((q, i): [number, string] => [i + 2, q])]);
     const findings = run(session).flat();
     expect(findings.filter((f) => f.isAlert)).toHaveLength(1);
     expect(findings.at(-1)).toMatchObject({ isAlert: false, data: { level: "none", previousLevel: "mild" } });
   });
 
   test("onSessionEnd reports the final signal unless it is none", () => {
-    const struggling = timeline(START, [[0, "I don't get it"], [1, "I give up"]]);
+    const struggling = timeline(START, [
+      [0, "I don't get it"],
+      [1, "I give up"],
+    ]);
     const end = struggleDetector.onSessionEnd?.({ ...turn({ recentStudentMessages: struggling }), config }) ?? [];
     expect(end).toHaveLength(1);
     expect(end[0]).toMatchObject({ kind: "struggle", isAlert: false, data: { level: "struggling", phase: "session-end" } });

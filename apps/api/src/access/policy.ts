@@ -53,10 +53,7 @@ export const policy = {
   canViewGroup(actor: Actor, group: GroupRef): boolean {
     if (isAdminOver(actor, group.path)) return true;
     const inGroupTree = (p: string) => isWithin(p, group.path);
-    return (
-      actor.groupRoles.some((r) => inGroupTree(r.path)) ||
-      [...actor.classRoles.values()].some((c) => inGroupTree(c.groupPath))
-    );
+    return actor.groupRoles.some((r) => inGroupTree(r.path)) || [...actor.classRoles.values()].some((c) => inGroupTree(c.groupPath));
   },
   canManageGroup(actor: Actor, group: GroupRef): boolean {
     return isAdminOver(actor, group.path);
@@ -74,10 +71,7 @@ export const policy = {
   },
   /** Teachers create classes in groups where they hold the teacher role; admins anywhere in their subtree. */
   canCreateClassIn(actor: Actor, group: GroupRef): boolean {
-    return (
-      isAdminOver(actor, group.path) ||
-      actor.groupRoles.some((r) => r.groupId === group.id && r.role === "teacher")
-    );
+    return isAdminOver(actor, group.path) || actor.groupRoles.some((r) => r.groupId === group.id && r.role === "teacher");
   },
   isStudentOf(actor: Actor, classId: string): boolean {
     return actor.classRoles.get(classId)?.role === "student";
@@ -100,10 +94,7 @@ export const policy = {
   /** A tool is usable by anyone in its group's subtree (members or class members there). */
   canUseTool(actor: Actor, tool: ToolRef): boolean {
     if (isAdminOver(actor, tool.groupPath)) return true;
-    return (
-      actor.groupRoles.some((r) => isWithin(r.path, tool.groupPath)) ||
-      [...actor.classRoles.values()].some((c) => isWithin(c.groupPath, tool.groupPath))
-    );
+    return actor.groupRoles.some((r) => isWithin(r.path, tool.groupPath)) || [...actor.classRoles.values()].some((c) => isWithin(c.groupPath, tool.groupPath));
   },
   /**
    * Admins over the tool's group, and its author while the author still holds a staff role
@@ -132,10 +123,7 @@ export const policy = {
    */
   canViewToolDefinition(actor: Actor, tool: ToolRef): boolean {
     if (policy.canManageTool(actor, tool)) return true;
-    return (
-      isStaffWithin(actor, tool.groupPath) ||
-      [...actor.classRoles.values()].some((c) => c.role === "teacher" && isWithin(c.groupPath, tool.groupPath))
-    );
+    return isStaffWithin(actor, tool.groupPath) || [...actor.classRoles.values()].some((c) => c.role === "teacher" && isWithin(c.groupPath, tool.groupPath));
   },
   /** A class may only use tools of its own group or the groups above it. */
   isToolUsableInGroup(tool: ToolRef, groupPath: string): boolean {

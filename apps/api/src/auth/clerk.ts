@@ -15,7 +15,6 @@ export interface AuthConfig {
   mode: "clerk" | "dev";
 }
 
-
 // Only a compact JWS reaches the SDK: other bearer shapes (API keys, machine tokens) would make it
 // call Clerk's API, and garbage in the signature segment makes it throw (SyntaxError: Unexpected end of data).
 const JWT_SHAPE = /^[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}$/;
@@ -33,14 +32,14 @@ function bearerToken(c: Context): string | null {
  */
 export function createTokenVerifier(config: AuthConfig) {
   // Passing options stops the middleware reading env, so every key is passed explicitly.
-  const middleware = withoutDeprecationBanner(() => clerkMiddleware({
-    secretKey: config.secretKey,
-    publishableKey: config.publishableKey,
-    ...(config.jwtKey ? { jwtKey: config.jwtKey } : {}),
-    ...(config.authorizedParties && config.authorizedParties.length > 0
-      ? { authorizedParties: config.authorizedParties }
-      : {}),
-  })) as unknown as MiddlewareHandler;
+  const middleware = withoutDeprecationBanner(() =>
+    clerkMiddleware({
+      secretKey: config.secretKey,
+      publishableKey: config.publishableKey,
+      ...(config.jwtKey ? { jwtKey: config.jwtKey } : {}),
+      ...(config.authorizedParties && config.authorizedParties.length > 0 ? { authorizedParties: config.authorizedParties } : {}),
+    }),
+  ) as unknown as MiddlewareHandler;
 
   return async function verify(c: Context): Promise<TokenIdentity> {
     const token = bearerToken(c);

@@ -5,14 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../deps.ts";
 
 /** Builds the one error envelope; every error response of the API goes through here. */
-export function errorResponse(
-  c: Context<AppEnv>,
-  status: number,
-  code: ErrorCode,
-  message: string,
-  details?: unknown,
-  headers?: Record<string, string>,
-): Response {
+export function errorResponse(c: Context<AppEnv>, status: number, code: ErrorCode, message: string, details?: unknown, headers?: Record<string, string>): Response {
   const body: ErrorBody = { error: { code, message, requestId: c.get("requestId") ?? "unknown" } };
   if (details !== undefined) body.error.details = details;
   return new Response(JSON.stringify(body), {
@@ -65,8 +58,7 @@ export function mapError(thrown: unknown, c: Context<AppEnv>, extraHeaders?: Rec
   }
   const err = thrown;
   if (err instanceof HTTPException && err.status < 500) {
-    const code =
-      err.status === 400 && /json/i.test(err.message) ? "INVALID_JSON" : (HTTP_EXCEPTION_CODES[err.status] ?? "BAD_REQUEST");
+    const code = err.status === 400 && /json/i.test(err.message) ? "INVALID_JSON" : (HTTP_EXCEPTION_CODES[err.status] ?? "BAD_REQUEST");
     return errorResponse(c, err.status, code, err.message || code);
   }
   // A malformed request body surfaces from Bun/undici as a SyntaxError or TypeError while reading;

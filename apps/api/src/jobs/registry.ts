@@ -79,10 +79,13 @@ export function createJobRegistry({ deps, runner }: JobRegistryDeps, options: Jo
 
   function schedule(state: JobState, waitMs: number) {
     if (stopped) return;
-    state.timer = setTimeout(() => {
-      state.timer = null;
-      void tick(state).catch((err: unknown) => logger.error("job scheduling failed", { job: state.job.name, err }));
-    }, Math.max(MIN_WAIT_MS, waitMs));
+    state.timer = setTimeout(
+      () => {
+        state.timer = null;
+        void tick(state).catch((err: unknown) => logger.error("job scheduling failed", { job: state.job.name, err }));
+      },
+      Math.max(MIN_WAIT_MS, waitMs),
+    );
   }
 
   async function tick(state: JobState) {
@@ -123,15 +126,18 @@ export function createJobRegistry({ deps, runner }: JobRegistryDeps, options: Jo
       runId,
       signal: controller.signal,
     };
-    const renewal = setInterval(() => {
-      renewLease(deps.db.db, { name: state.key, holder, leaseMs: state.leaseMs })
-        .then((held) => {
-          if (held) return;
-          ctx.logger.warn("job lost its lease; asking it to stop");
-          controller.abort(new Error("lease lost"));
-        })
-        .catch((err: unknown) => ctx.logger.warn("job lease renewal failed", { err }));
-    }, Math.max(MIN_WAIT_MS, Math.floor(state.leaseMs / 3)));
+    const renewal = setInterval(
+      () => {
+        renewLease(deps.db.db, { name: state.key, holder, leaseMs: state.leaseMs })
+          .then((held) => {
+            if (held) return;
+            ctx.logger.warn("job lost its lease; asking it to stop");
+            controller.abort(new Error("lease lost"));
+          })
+          .catch((err: unknown) => ctx.logger.warn("job lease renewal failed", { err }));
+      },
+      Math.max(MIN_WAIT_MS, Math.floor(state.leaseMs / 3)),
+    );
     const startedAt = performance.now();
     let outcome: "ok" | "failed" = "ok";
     let error: string | null = null;

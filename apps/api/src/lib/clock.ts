@@ -13,6 +13,9 @@ export const cryptoIds: IdGenerator = {
   uuid: () => crypto.randomUUID(),
   token: (bytes = 24) => {
     const buf = crypto.getRandomValues(new Uint8Array(bytes));
-    return btoa(String.fromCharCode(...buf)).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+    return btoa(String.fromCharCode(...buf))
+      .replaceAll("+", "-")
+      .replaceAll("/", "_")
+      .replaceAll("=", "");
   },
 };

@@ -10,9 +10,7 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-export function createLogger(
-  opts: { level?: LogLevel; sink?: (line: string) => void; base?: Record<string, unknown> } = {},
-): Logger {
+export function createLogger(opts: { level?: LogLevel; sink?: (line: string) => void; base?: Record<string, unknown> } = {}): Logger {
   const min = LEVELS[opts.level ?? "info"];
   const sink = opts.sink ?? ((line: string) => process.stdout.write(`${line}\n`));
   const base = opts.base ?? {};
@@ -52,7 +50,10 @@ function describeError(err: Error): Record<string, unknown> {
     paramCount: failed.params.length,
     ...(cause ? { cause: { name: cause.name, code, message: maskParams(cause.message, failed.params) } } : {}),
     // Only the frames: the first lines of a stack repeat the message with its parameters.
-    stack: err.stack?.split("\n").filter((line) => /^\s+at /.test(line)).join("\n"),
+    stack: err.stack
+      ?.split("\n")
+      .filter((line) => /^\s+at /.test(line))
+      .join("\n"),
   };
 }
 

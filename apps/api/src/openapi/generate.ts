@@ -77,14 +77,7 @@ function pathParamNames(path: string): string[] {
   return [...toOpenApiPath(path).matchAll(/\{([^}]+)\}/g)].map((m) => m[1] ?? "");
 }
 
-function buildOperation(
-  method: string,
-  path: string,
-  doc: RouteDoc | undefined,
-  inputs: InputDoc[],
-  authenticated: boolean,
-  usedErrors: Set<number>,
-): Operation {
+function buildOperation(method: string, path: string, doc: RouteDoc | undefined, inputs: InputDoc[], authenticated: boolean, usedErrors: Set<number>): Operation {
   const segments = path.split("/").filter(Boolean);
   const tag = (segments[0] === "api" ? segments[1] : segments[0]) ?? "api";
   const op: Operation = {

@@ -1,7 +1,6 @@
 import type { OpenApiDocument } from "./generate.ts";
 
-const escapeHtml = (s: string) =>
-  s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
+const escapeHtml = (s: string) => s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
 
 const pretty = (value: unknown) => `<pre>${escapeHtml(JSON.stringify(value, null, 2))}</pre>`;
 
@@ -18,7 +17,10 @@ function renderOperation(method: string, path: string, op: Op): string {
   if (typeof op["x-access"] === "string") parts.push(`<p><strong>Access:</strong> ${escapeHtml(op["x-access"])}</p>`);
   if (Array.isArray(op.parameters) && op.parameters.length > 0) {
     const rows = (op.parameters as Op[])
-      .map((p) => `<tr><td><code>${escapeHtml(text(p.name))}</code></td><td>${escapeHtml(text(p.in))}</td><td>${p.required ? "yes" : "no"}</td><td><code>${escapeHtml(JSON.stringify(p.schema))}</code></td></tr>`)
+      .map(
+        (p) =>
+          `<tr><td><code>${escapeHtml(text(p.name))}</code></td><td>${escapeHtml(text(p.in))}</td><td>${p.required ? "yes" : "no"}</td><td><code>${escapeHtml(JSON.stringify(p.schema))}</code></td></tr>`,
+      )
       .join("");
     parts.push(`<table><thead><tr><th>Parameter</th><th>In</th><th>Required</th><th>Schema</th></tr></thead><tbody>${rows}</tbody></table>`);
   }
@@ -35,7 +37,10 @@ function renderOperation(method: string, path: string, op: Op): string {
 export function renderDocsHtml(doc: OpenApiDocument): string {
   const ops = Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ method, path, op })));
   const toc = ops
-    .map(({ method, path, op }) => `<li><a href="#${anchor(method, path)}"><code>${method.toUpperCase()} ${escapeHtml(path)}</code></a> — ${escapeHtml(text(op.summary))}</li>`)
+    .map(
+      ({ method, path, op }) =>
+        `<li><a href="#${anchor(method, path)}"><code>${method.toUpperCase()} ${escapeHtml(path)}</code></a> — ${escapeHtml(text(op.summary))}</li>`,
+    )
     .join("\n");
   return `<!doctype html>
 <html lang="en">

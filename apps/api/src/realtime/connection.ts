@@ -49,10 +49,9 @@ export function eventFrame(e: { room: string; epoch: string; offset: number; typ
   let data = serializedEvents.get(e);
   if (data === undefined) {
     const wire = wireBodyOf(e);
-    data =
-      wire?.startsWith(BODY_PREFIX)
-        ? `{"type":"event","room":${JSON.stringify(e.room)},"epoch":${JSON.stringify(e.epoch)},"offset":${e.offset},"event":${wire.slice(BODY_PREFIX.length)}`
-        : JSON.stringify({ type: "event", room: e.room, epoch: e.epoch, offset: e.offset, event: e.type, payload: e.payload, at: e.at });
+    data = wire?.startsWith(BODY_PREFIX)
+      ? `{"type":"event","room":${JSON.stringify(e.room)},"epoch":${JSON.stringify(e.epoch)},"offset":${e.offset},"event":${wire.slice(BODY_PREFIX.length)}`
+      : JSON.stringify({ type: "event", room: e.room, epoch: e.epoch, offset: e.offset, event: e.type, payload: e.payload, at: e.at });
     serializedEvents.set(e, data);
   }
   return data;

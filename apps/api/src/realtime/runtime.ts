@@ -21,11 +21,7 @@ export interface RealtimeRuntime {
   shutdown(graceMs?: number): Promise<void>;
 }
 
-export function createRealtimeRuntime(
-  deps: AppDeps,
-  gate?: StudentMessageGate,
-  hooks: Pick<RunnerDeps, "onAnswerFinished"> = {},
-): RealtimeRuntime {
+export function createRealtimeRuntime(deps: AppDeps, gate?: StudentMessageGate, hooks: Pick<RunnerDeps, "onAnswerFinished"> = {}): RealtimeRuntime {
   const runner = new GenerationRunner({
     db: deps.db.db,
     bus: deps.bus,

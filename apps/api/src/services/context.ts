@@ -51,11 +51,7 @@ export interface ServiceContext<A extends Principal | null = Actor> {
 }
 
 /** The one builder: everything but who acts comes from the app's dependencies. */
-export function buildServiceContext<A extends Principal | null>(
-  deps: AppDeps,
-  runner: AnswerRunner,
-  who: { actor: A; requestId: string },
-): ServiceContext<A> {
+export function buildServiceContext<A extends Principal | null>(deps: AppDeps, runner: AnswerRunner, who: { actor: A; requestId: string }): ServiceContext<A> {
   return {
     actor: who.actor,
     requestId: who.requestId,

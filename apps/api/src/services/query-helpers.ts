@@ -43,8 +43,7 @@ function pgConstraint(err: unknown): string | undefined {
 }
 
 /** A unique violation, optionally of one named constraint (index). */
-export const isUniqueViolation = (err: unknown, constraint?: string) =>
-  pgErrorCode(err) === "23505" && (constraint === undefined || pgConstraint(err) === constraint);
+export const isUniqueViolation = (err: unknown, constraint?: string) => pgErrorCode(err) === "23505" && (constraint === undefined || pgConstraint(err) === constraint);
 export const isForeignKeyViolation = (err: unknown) => pgErrorCode(err) === "23503";
 
 /** `Date` → ISO string for DTOs (null stays null). */

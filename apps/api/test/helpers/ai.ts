@@ -47,10 +47,7 @@ export function createTestAiService(
 ): TestAi {
   const streamEnds: DevStreamEnd[] = [];
   // Mounted at /v1 like the app's embedded dev model, so URLs are the same as over HTTP.
-  const devApp = new Hono().route(
-    "/v1",
-    createDevModelApp({ tokensPerSecond: opts.tokensPerSecond ?? 0, onStreamEnd: (e) => streamEnds.push(e) }),
-  );
+  const devApp = new Hono().route("/v1", createDevModelApp({ tokensPerSecond: opts.tokensPerSecond ?? 0, onStreamEnd: (e) => streamEnds.push(e) }));
   const client = createGatewayClient({
     baseUrl: "http://dev-model.test/v1",
     fetch: (url, init) => Promise.resolve(devApp.request(url, init)),
@@ -80,10 +77,7 @@ let devModelCounter = 0;
  * disturb) shared rows such as `dev-tutor`: `<behaviour>@<pace>.<unique>tps` — the dev model
  * reads the suffix as its pace. `tokensPerSecond: 0` (default) means effectively unpaced.
  */
-export async function makeDevModel(
-  db: DbOrTx,
-  opts: { behaviour?: DevModelId; tokensPerSecond?: number } & Partial<typeof aiModels.$inferInsert> = {},
-) {
+export async function makeDevModel(db: DbOrTx, opts: { behaviour?: DevModelId; tokensPerSecond?: number } & Partial<typeof aiModels.$inferInsert> = {}) {
   const { behaviour = "dev-tutor", tokensPerSecond = 0, ...over } = opts;
   devModelCounter += 1;
   const unique = `${devModelCounter}${Math.floor(Math.random() * 1e9)}`;

@@ -22,10 +22,7 @@ export async function testAuthenticator(opts: { authorizedParties?: string[] } =
 }
 
 /** A session token for a user row (or a Clerk user id). */
-export async function tokenFor(
-  user: { clerkUserId: string | null } | string,
-  opts: Omit<SessionTokenInput, "userId"> = {},
-): Promise<string> {
+export async function tokenFor(user: { clerkUserId: string | null } | string, opts: Omit<SessionTokenInput, "userId"> = {}): Promise<string> {
   const userId = typeof user === "string" ? user : user.clerkUserId;
   if (!userId) throw new Error("tokenFor: user has no Clerk id");
   return mintSessionToken(await testKeys(), { userId, ...opts });

@@ -18,10 +18,7 @@ import { createTestAiService } from "./ai.ts";
  * Dependencies for an app under test: the given database (PGlite, or Postgres when
  * TEST_DATABASE_URL is set), a memory logger, fresh metrics. Override any part.
  */
-export async function testDeps(
-  db: DbHandle,
-  overrides: Partial<AppDeps> = {},
-): Promise<AppDeps & { logger: ReturnType<typeof createMemoryLogger> }> {
+export async function testDeps(db: DbHandle, overrides: Partial<AppDeps> = {}): Promise<AppDeps & { logger: ReturnType<typeof createMemoryLogger> }> {
   const logger = createMemoryLogger();
   const auth = overrides.auth ?? (await testAuthenticator());
   const testAi = createTestAiService(db, { logger });

@@ -19,13 +19,7 @@ export const deepArray = (levels = DEEP_LEVELS) => `${"[".repeat(levels)}${"]".r
 export const deepObject = (levels = DEEP_LEVELS) => `${'{"a":'.repeat(levels)}1${"}".repeat(levels)}`;
 
 /** Timestamps of the right shape naming no real instant, or one no column holds. */
-export const IMPOSSIBLE_INSTANTS = [
-  "2026-13-45T25:61:61Z",
-  "2026-02-30T10:00:00Z",
-  "0000-01-01T00:00:00Z",
-  "9999-12-31T23:59:59-05:00",
-  "275760-09-13T00:00:00Z",
-];
+export const IMPOSSIBLE_INSTANTS = ["2026-13-45T25:61:61Z", "2026-02-30T10:00:00Z", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59-05:00", "275760-09-13T00:00:00Z"];
 export const IMPOSSIBLE_DATES = ["0000-01-01", "2026-02-30", "2026-13-45", "9999-12-31", "+275760-09-13"];
 
 /** Integers past what an `integer` column, a safe JS integer or any column holds. */

@@ -35,10 +35,7 @@ const DEV_MODELS = ["dev-tutor", "dev-fail-before", "dev-fail-mid", "dev-stall",
 /** The dev models in the catalogue (idempotent; files may share one Postgres). */
 export async function ensureDevModels(db: DbHandle) {
   for (const id of DEV_MODELS) {
-    await db.db
-      .insert(aiModels)
-      .values({ id, provider: "dev", displayName: id, inputPricePer1k: 0.001, outputPricePer1k: 0.002 })
-      .onConflictDoNothing();
+    await db.db.insert(aiModels).values({ id, provider: "dev", displayName: id, inputPricePer1k: 0.001, outputPricePer1k: 0.002 }).onConflictDoNothing();
   }
 }
 

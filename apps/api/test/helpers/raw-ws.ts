@@ -72,10 +72,7 @@ export async function rawWebSocket(port: number, path: string) {
     sendText(text: string) {
       const payload = Buffer.from(text);
       const mask = crypto.getRandomValues(new Uint8Array(4));
-      const header =
-        payload.length < 126
-          ? Buffer.from([0x81, 0x80 | payload.length])
-          : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+      const header = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
       const masked = Buffer.alloc(payload.length);
       for (let i = 0; i < payload.length; i++) masked[i] = (payload[i] ?? 0) ^ (mask[i % 4] ?? 0);
       sock.write(Buffer.concat([header, Buffer.from(mask), masked]));

@@ -56,9 +56,19 @@ export async function makeRestFixtures(db: DbHandle, app: Pick<Hono, "request">)
   const submission = await makeSubmission(db.db, { assignmentId: assignment.id, studentId: s.student.id, sessionId: session.id });
   const alert = await makeExtraction(db.db, { sessionId: session.id, classId: s.cls.id, groupId: s.department.id });
   const form = upload('="logo.png"');
-  const uploaded = await app.request(`/api/groups/${s.school.id}/theme/assets`, { method: "POST", headers: { ...headersOf.admin, "content-type": form.contentType }, body: form.body as BodyInit });
+  const uploaded = await app.request(`/api/groups/${s.school.id}/theme/assets`, {
+    method: "POST",
+    headers: { ...headersOf.admin, "content-type": form.contentType },
+    body: form.body as BodyInit,
+  });
   const asset = ((await uploaded.json()) as { asset: { id: string } }).asset;
-  const [patched, removed, classLeaver, newMember, newStudent] = [await makeUser(db.db), await makeUser(db.db), await makeUser(db.db), await makeUser(db.db), await makeUser(db.db)];
+  const [patched, removed, classLeaver, newMember, newStudent] = [
+    await makeUser(db.db),
+    await makeUser(db.db),
+    await makeUser(db.db),
+    await makeUser(db.db),
+    await makeUser(db.db),
+  ];
   await addGroupMember(db.db, s.school.id, patched.id, "member");
   await addGroupMember(db.db, s.school.id, removed.id, "member");
   await addClassMember(db.db, s.cls.id, classLeaver.id, "student");
@@ -67,25 +77,57 @@ export async function makeRestFixtures(db: DbHandle, app: Pick<Hono, "request">)
 
   const page = { limit: "10" };
   const schedule = { availableAt: "2026-01-01T00:00:00Z", dueAt: "2026-06-01T00:00:00+02:00", closeAt: "2026-07-01T00:00:00Z" };
-  const assignmentBody = { title: "Photosynthesis", instructions: "Explain it.", ...schedule, maxAttempts: 3, timeLimitMinutes: 60, settings: { rubric: { levels: ["good", "great"] }, note: "n" } };
+  const assignmentBody = {
+    title: "Photosynthesis",
+    instructions: "Explain it.",
+    ...schedule,
+    maxAttempts: 3,
+    timeLimitMinutes: 60,
+    settings: { rubric: { levels: ["good", "great"] }, note: "n" },
+  };
   const definition = { systemPrompt: "Be kind.", model: model.id, temperature: 0.5, maxOutputTokens: 100, modules: { "pii-filter": true } };
   const aiSettings = { defaultModel: model.id, requestsPerMinute: 10, requestsPerHour: 100, tokensPerDay: 10_000, monthlyBudgetUsd: 50, alertThreshold: 0.5 };
   const g = { id: s.school.id };
   const fixtures: Record<string, Fixture> = {
     "GET /api/ai/models": { as: "admin", params: {}, query: { ...page, includeInactive: "true" } },
-    "POST /api/ai/models": { as: "admin", params: {}, body: { id: unique("sweep-model"), provider: "test", displayName: "Sweep", inputPricePer1k: 0.001, outputPricePer1k: 0.002, contextWindow: 8192, maxOutputTokens: 1024, active: true } },
-    "PATCH /api/ai/models/{id}": { as: "admin", params: { id: model.id }, body: { provider: "test", displayName: "Renamed", inputPricePer1k: 0.001, outputPricePer1k: 0.002, contextWindow: 8192, maxOutputTokens: 1024, active: true } },
+    "POST /api/ai/models": {
+      as: "admin",
+      params: {},
+      body: {
+        id: unique("sweep-model"),
+        provider: "test",
+        displayName: "Sweep",
+        inputPricePer1k: 0.001,
+        outputPricePer1k: 0.002,
+        contextWindow: 8192,
+        maxOutputTokens: 1024,
+        active: true,
+      },
+    },
+    "PATCH /api/ai/models/{id}": {
+      as: "admin",
+      params: { id: model.id },
+      body: { provider: "test", displayName: "Renamed", inputPricePer1k: 0.001, outputPricePer1k: 0.002, contextWindow: 8192, maxOutputTokens: 1024, active: true },
+    },
     "GET /api/ai/settings/system": { as: "admin", params: {} },
     // Postgres runs share one database: the system scope is left as other files expect it.
     "PUT /api/ai/settings/system": { as: "admin", params: {}, body: aiSettings, baseline: false },
-    "GET /api/alerts": { as: "admin", params: {}, query: { ...page, classId: s.cls.id, sessionId: session.id, groupId: s.department.id, status: "open", minSeverity: "low" } },
+    "GET /api/alerts": {
+      as: "admin",
+      params: {},
+      query: { ...page, classId: s.cls.id, sessionId: session.id, groupId: s.department.id, status: "open", minSeverity: "low" },
+    },
     "POST /api/alerts/{id}/acknowledge": { as: "teacher", params: { id: alert.id } },
     "POST /api/alerts/{id}/dismiss": { as: "teacher", params: { id: alert.id } },
     "DELETE /api/assignments/{id}": { as: "teacher", params: { id: assignment.id } },
     "GET /api/assignments/{id}": { as: "teacher", params: { id: assignment.id } },
     "PATCH /api/assignments/{id}": { as: "teacher", params: { id: assignment.id }, body: { ...assignmentBody, toolVersion: 1 } },
     "GET /api/assignments/{id}/submissions": { as: "teacher", params: { id: assignment.id }, query: { ...page, studentId: s.student.id, state: "in_progress" } },
-    "GET /api/audit": { as: "admin", params: {}, query: { ...page, targetType: "group", targetId: s.school.id, groupId: s.school.id, actorId: admin.id, action: "group.create" } },
+    "GET /api/audit": {
+      as: "admin",
+      params: {},
+      query: { ...page, targetType: "group", targetId: s.school.id, groupId: s.school.id, actorId: admin.id, action: "group.create" },
+    },
     "GET /api/classes": { as: "teacher", params: {}, query: { ...page, groupId: s.department.id, archived: "all" } },
     "POST /api/classes": { as: "teacher", params: {}, body: { groupId: s.department.id, name: "Biology", term: "2026 spring" } },
     "GET /api/classes/{id}": { as: "teacher", params: { id: s.cls.id } },
@@ -101,7 +143,11 @@ export async function makeRestFixtures(db: DbHandle, app: Pick<Hono, "request">)
     "GET /api/dev/users": { as: "student", params: {} },
     "POST /api/dev/token": { as: "student", params: {}, body: { user: "student1" } },
     "GET /api/groups": { as: "admin", params: {}, query: { ...page, kind: "school" } },
-    "POST /api/groups": { as: "admin", params: {}, body: { parentId: s.school.id, name: "Science", slug: unique("sweep"), kind: "department", settings: { grading: { scale: ["a", "b"] }, motto: "m" } } },
+    "POST /api/groups": {
+      as: "admin",
+      params: {},
+      body: { parentId: s.school.id, name: "Science", slug: unique("sweep"), kind: "department", settings: { grading: { scale: ["a", "b"] }, motto: "m" } },
+    },
     "GET /api/groups/{id}": { as: "admin", params: g },
     "PATCH /api/groups/{id}": { as: "admin", params: g, body: { name: "School", slug: unique("sweep"), settings: { grading: { scale: ["a", "b"] }, motto: "m" } } },
     "DELETE /api/groups/{id}/ai-settings": { as: "admin", params: g },
@@ -116,7 +162,11 @@ export async function makeRestFixtures(db: DbHandle, app: Pick<Hono, "request">)
     "GET /api/groups/{id}/subtree": { as: "admin", params: { id: s.district.id }, query: page },
     "DELETE /api/groups/{id}/theme": { as: "admin", params: g },
     "GET /api/groups/{id}/theme": { as: "admin", params: g },
-    "PATCH /api/groups/{id}/theme": { as: "admin", params: g, body: { colors: { primary: "#112233" }, font: "inter", layout: { density: "compact" }, assets: { logo: asset.id } } },
+    "PATCH /api/groups/{id}/theme": {
+      as: "admin",
+      params: g,
+      body: { colors: { primary: "#112233" }, font: "inter", layout: { density: "compact" }, assets: { logo: asset.id } },
+    },
     "POST /api/groups/{id}/theme/apply-template": { as: "admin", params: g, body: { templateId: "classic" } },
     "GET /api/groups/{id}/theme/assets": { as: "admin", params: g, query: { inherited: "true" } },
     "POST /api/groups/{id}/theme/assets": { as: "admin", params: g, multipart: true },
@@ -146,7 +196,11 @@ export async function makeRestFixtures(db: DbHandle, app: Pick<Hono, "request">)
     "GET /api/tools/{id}/versions": { as: "teacher", params: { id: s.tool.id }, query: page },
     "POST /api/tools/{id}/versions": { as: "admin", params: { id: s.tool.id }, body: { name: "Tutor v2", definition } },
     "GET /api/tools/{id}/versions/{version}": { as: "teacher", params: { id: s.tool.id, version: "1" } },
-    "GET /api/usage/summary": { as: "admin", params: {}, query: { groupId: s.school.id, classId: s.cls.id, userId: s.student.id, from: "2026-01-01", to: "2026-02-01T00:00:00Z", groupBy: "model" } },
+    "GET /api/usage/summary": {
+      as: "admin",
+      params: {},
+      query: { groupId: s.school.id, classId: s.cls.id, userId: s.student.id, from: "2026-01-01", to: "2026-02-01T00:00:00Z", groupBy: "model" },
+    },
   };
   return { fixtures, headersOf };
 }

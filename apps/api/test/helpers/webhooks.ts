@@ -17,11 +17,7 @@ export function svixId(prefix = "msg"): string {
 }
 
 /** Svix headers for `payload` signed with `secret` (a real signature, as Svix computes it). */
-export function signedHeaders(
-  secret: string,
-  payload: string,
-  opts: { msgId?: string; timestamp?: Date } = {},
-): Record<string, string> {
+export function signedHeaders(secret: string, payload: string, opts: { msgId?: string; timestamp?: Date } = {}): Record<string, string> {
   const msgId = opts.msgId ?? svixId();
   const timestamp = opts.timestamp ?? new Date();
   return {

@@ -2,12 +2,7 @@
 import type { AlertDto } from "@raptscallions/core";
 
 /** Module alerts for review, newest first; open ones can be acknowledged or dismissed. */
-export function AlertList(props: {
-  alerts: AlertDto[];
-  names: Record<string, string>;
-  onAcknowledge(a: AlertDto): void;
-  onDismiss(a: AlertDto): void;
-}) {
+export function AlertList(props: { alerts: AlertDto[]; names: Record<string, string>; onAcknowledge(a: AlertDto): void; onDismiss(a: AlertDto): void }) {
   return (
     <section aria-labelledby="alerts-heading">
       <h2 id="alerts-heading">Alerts</h2>

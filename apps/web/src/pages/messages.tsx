@@ -39,12 +39,12 @@ function Message(props: { m: MessageDto; mine: boolean }) {
     >
       <p class="who">{who}</p>
       {caring ? <p class="caring-note">This reply comes from your school's safety settings, not the tutor. A teacher may check in with you.</p> : null}
-      {markdown ? (
-        <div class="body md" dangerouslySetInnerHTML={{ __html: renderMarkdown(m.content) }} />
-      ) : (
-        <div class="body plain">{m.content}</div>
-      )}
-      {state === "streaming" ? <p class="muted streaming" aria-hidden="true">…</p> : null}
+      {markdown ? <div class="body md" dangerouslySetInnerHTML={{ __html: renderMarkdown(m.content) }} /> : <div class="body plain">{m.content}</div>}
+      {state === "streaming" ? (
+        <p class="muted streaming" aria-hidden="true">
+          …
+        </p>
+      ) : null}
       {ENDED[state] ? <p class="ended">{ENDED[state]}</p> : null}
       {role === "student" && flagsOf(m).includes("blocked") ? <p class="muted">Not sent to the tutor.</p> : null}
     </li>

@@ -69,7 +69,12 @@ export function ThemeEditor(props: { groupId: string; groupName: string }) {
             {THEME_COLOUR_SLOTS.map((slot) => (
               <div class="field" key={slot}>
                 <label for={`colour-${slot}`}>{slot}</label>
-                <input id={`colour-${slot}`} type="color" value={parseHex(draft.colors[slot]) ? expand(draft.colors[slot]) : "#000000"} onInput={(e) => setColour(slot, e.currentTarget.value)} />
+                <input
+                  id={`colour-${slot}`}
+                  type="color"
+                  value={parseHex(draft.colors[slot]) ? expand(draft.colors[slot]) : "#000000"}
+                  onInput={(e) => setColour(slot, e.currentTarget.value)}
+                />
                 <input aria-label={`${slot} (hex)`} type="text" value={draft.colors[slot]} size={8} onInput={(e) => setColour(slot, e.currentTarget.value)} />
               </div>
             ))}
@@ -86,7 +91,11 @@ export function ThemeEditor(props: { groupId: string; groupName: string }) {
           </div>
           <div class="field">
             <label for="theme-density">Density</label>
-            <select id="theme-density" value={draft.layout.density} onChange={(e) => setDraft({ ...draft, layout: { ...draft.layout, density: e.currentTarget.value as (typeof DENSITIES)[number] } })}>
+            <select
+              id="theme-density"
+              value={draft.layout.density}
+              onChange={(e) => setDraft({ ...draft, layout: { ...draft.layout, density: e.currentTarget.value as (typeof DENSITIES)[number] } })}
+            >
               {DENSITIES.map((d) => (
                 <option key={d}>{d}</option>
               ))}
@@ -94,7 +103,11 @@ export function ThemeEditor(props: { groupId: string; groupName: string }) {
           </div>
           <div class="field">
             <label for="theme-radius">Corners</label>
-            <select id="theme-radius" value={draft.layout.cornerRadius} onChange={(e) => setDraft({ ...draft, layout: { ...draft.layout, cornerRadius: e.currentTarget.value as (typeof RADII)[number] } })}>
+            <select
+              id="theme-radius"
+              value={draft.layout.cornerRadius}
+              onChange={(e) => setDraft({ ...draft, layout: { ...draft.layout, cornerRadius: e.currentTarget.value as (typeof RADII)[number] } })}
+            >
               {RADII.map((d) => (
                 <option key={d}>{d}</option>
               ))}
@@ -141,8 +154,8 @@ function ThemePreview(props: { theme: ResolvedThemeValues; weak: [string, number
       </div>
       {props.weak.length > 0 ? (
         <p class="muted">
-          Low contrast ({props.weak.map(([what, r]) => `${what} ${r.toFixed(1)}:1`).join(", ")}): the console shows black or white text instead where the ratio is
-          under 4.5:1.
+          Low contrast ({props.weak.map(([what, r]) => `${what} ${r.toFixed(1)}:1`).join(", ")}): the console shows black or white text instead where the ratio is under
+          4.5:1.
         </p>
       ) : null}
     </div>

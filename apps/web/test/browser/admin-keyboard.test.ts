@@ -56,7 +56,10 @@ describe.skipIf(!hasChromium)("console in Chromium: admin pages, and a chat by k
       await principal.getByRole("button", { name: new RegExp(`^${name}`) }).click();
       await principal.getByRole("heading", { name: `Theme of ${name}` }).waitFor();
       await principal.getByRole("heading", { name: "AI usage, last 30 days" }).waitFor();
-      await principal.locator("section", { has: principal.getByRole("heading", { name: "Classes" }) }).getByRole("status").waitFor({ state: "detached" });
+      await principal
+        .locator("section", { has: principal.getByRole("heading", { name: "Classes" }) })
+        .getByRole("status")
+        .waitFor({ state: "detached" });
       expect(await checkPage(principal, shot)).toEqual([]);
     }
 

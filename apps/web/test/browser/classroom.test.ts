@@ -64,7 +64,11 @@ describe.skipIf(!hasChromium)("console in Chromium: a student chats, the teacher
     await row.locator('[data-testid="latest-message"][data-state="streaming"]').waitFor();
     const early = (await latest.textContent()) ?? "";
     // The row shows the tail of a streaming answer, so "growing" means the text moves on.
-    await waitUntil("the row's answer to grow", async () => (await latest.textContent()) ?? "", (text) => text !== early && text.length >= Math.min(early.length + 10, 160));
+    await waitUntil(
+      "the row's answer to grow",
+      async () => (await latest.textContent()) ?? "",
+      (text) => text !== early && text.length >= Math.min(early.length + 10, 160),
+    );
     expect(await checkPage(teacher, "teacher-class-streaming")).toEqual([]);
 
     await answerIn(student, "complete", 30_000);
@@ -109,7 +113,10 @@ describe.skipIf(!hasChromium)("console in Chromium: a student chats, the teacher
   }, 90_000);
 
   test("the teacher opens the session, stops an answer mid-stream, and the student's page shows it stopped", async () => {
-    await teacher.locator(`[data-testid="student-row"][data-user-id="${room.studentId}"]`).getByRole("link", { name: /session/ }).click();
+    await teacher
+      .locator(`[data-testid="student-row"][data-user-id="${room.studentId}"]`)
+      .getByRole("link", { name: /session/ })
+      .click();
     await teacher.waitForURL(new RegExp(`/app/sessions/${sessionId}$`));
     await waitLive(teacher);
     await sendMessage(student, "Is chlorophyll the green part of the leaf?");

@@ -19,7 +19,11 @@ export const sessionPath = (sessionId: string) => `/app/sessions/${sessionId}`;
 
 /** Waits until the page's live connection says `live`. */
 export async function waitLive(page: Page, timeoutMs = 15_000): Promise<void> {
-  await page.getByTestId("connection-state").filter({ hasText: /^\s*live\s*$/i }).first().waitFor({ timeout: timeoutMs });
+  await page
+    .getByTestId("connection-state")
+    .filter({ hasText: /^\s*live\s*$/i })
+    .first()
+    .waitFor({ timeout: timeoutMs });
 }
 
 /** The assistant messages as the page shows them, in order: id, state, text. */

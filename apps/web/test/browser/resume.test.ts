@@ -43,9 +43,7 @@ describe.skipIf(!hasChromium)("console in Chromium: offline mid-answer, joining 
     const shown = await page.$$eval('[data-testid="message"]', (nodes) => nodes.map((n) => n.getAttribute("data-message-id")));
     expect(shown).toEqual(stored.map((m) => m.id));
     const answers = await assistantMessages(page);
-    expect(answers.map((m) => [m.id, m.state, readable(m.text)])).toEqual(
-      stored.filter((m) => m.role === "assistant").map((m) => [m.id, m.state, readable(m.content)]),
-    );
+    expect(answers.map((m) => [m.id, m.state, readable(m.text)])).toEqual(stored.filter((m) => m.role === "assistant").map((m) => [m.id, m.state, readable(m.content)]));
   }
 
   test("the student goes offline mid-answer and comes back to exactly the stored answer, once", async () => {
@@ -55,7 +53,12 @@ describe.skipIf(!hasChromium)("console in Chromium: offline mid-answer, joining 
     // The link drops: the socket is closed under the page, then the browser is offline too.
     proxy.cut();
     expect(proxy.cutConnections).toBeGreaterThan(0);
-    const seen = await waitUntil("the page to notice", () => student.getByTestId("connection-state").getAttribute("data-state"), (s) => s !== "live", 15_000);
+    const seen = await waitUntil(
+      "the page to notice",
+      () => student.getByTestId("connection-state").getAttribute("data-state"),
+      (s) => s !== "live",
+      15_000,
+    );
     expect(["connecting", "resyncing", "offline"]).toContain(seen ?? "");
     await studentContext.setOffline(true);
     expect(await student.evaluate(() => navigator.onLine)).toBe(false);

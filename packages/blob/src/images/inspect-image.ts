@@ -3,15 +3,7 @@ import { AppError } from "@raptscallions/core";
 import { fileTypeFromBuffer } from "file-type";
 import { imageSize } from "image-size";
 import { fileNameExtension } from "./file-name.ts";
-import {
-  CONTENT_TYPE_FORMAT,
-  DETECTED_MIME_FORMAT,
-  EXTENSION_FORMAT,
-  IMAGE_FORMATS,
-  lookup,
-  SVG_CONTENT_TYPE,
-  SVG_EXTENSIONS,
-} from "./formats.ts";
+import { CONTENT_TYPE_FORMAT, DETECTED_MIME_FORMAT, EXTENSION_FORMAT, IMAGE_FORMATS, lookup, SVG_CONTENT_TYPE, SVG_EXTENSIONS } from "./formats.ts";
 import type { ImageFormat } from "./formats.ts";
 import { containsZip, findMarkup, looksLikeSvg } from "./polyglot.ts";
 import { stripMetadata } from "./strip-metadata.ts";
@@ -55,10 +47,7 @@ export interface InspectedImage {
  * Metadata (text chunks, comments, EXIF with its GPS location, XMP, unknown chunks) is removed,
  * not judged: the returned `bytes` are what gets stored.
  */
-export async function inspectImage(
-  bytes: Uint8Array,
-  options: InspectImageOptions,
-): Promise<InspectedImage> {
+export async function inspectImage(bytes: Uint8Array, options: InspectImageOptions): Promise<InspectedImage> {
   const extension = fileNameExtension(options.fileName);
   if (SVG_EXTENSIONS.has(extension)) throw svgRefused();
   const formatByName = lookup(EXTENSION_FORMAT, extension);
@@ -85,18 +74,14 @@ export async function inspectImage(
     });
   }
   if (format !== formatByName) {
-    throw unsupported(
-      `The file is a ${format.toUpperCase()} image but its name ends in .${extension}`,
-      "extension_mismatch",
-      { detected: IMAGE_FORMATS[format].contentType },
-    );
+    throw unsupported(`The file is a ${format.toUpperCase()} image but its name ends in .${extension}`, "extension_mismatch", {
+      detected: IMAGE_FORMATS[format].contentType,
+    });
   }
   if (formatByDeclaration !== undefined && format !== formatByDeclaration) {
-    throw unsupported(
-      `The file is a ${format.toUpperCase()} image but was sent as ${declared}`,
-      "content_type_mismatch",
-      { detected: IMAGE_FORMATS[format].contentType },
-    );
+    throw unsupported(`The file is a ${format.toUpperCase()} image but was sent as ${declared}`, "content_type_mismatch", {
+      detected: IMAGE_FORMATS[format].contentType,
+    });
   }
 
   assertWellFormed(format, bytes);
@@ -130,10 +115,7 @@ function assertWellFormed(format: ImageFormat, bytes: Uint8Array): void {
     if (containsZip(trailing, { wholeFile: true })) {
       throw invalid("The image has a ZIP archive appended to it", "embedded_zip");
     }
-    throw invalid(
-      `The image has ${trailing.byteLength} bytes of data after its end marker`,
-      "trailing_data",
-    );
+    throw invalid(`The image has ${trailing.byteLength} bytes of data after its end marker`, "trailing_data");
   }
 }
 
@@ -151,10 +133,7 @@ function assertNoHiddenPayload(bytes: Uint8Array): void {
   }
 }
 
-function readDimensions(
-  bytes: Uint8Array,
-  { maxWidth, maxHeight }: InspectImageOptions,
-): { width: number; height: number } {
+function readDimensions(bytes: Uint8Array, { maxWidth, maxHeight }: InspectImageOptions): { width: number; height: number } {
   let width: number | undefined;
   let height: number | undefined;
   try {
@@ -166,11 +145,7 @@ function readDimensions(
     throw invalid("The image's dimensions cannot be read", "unreadable_dimensions");
   }
   if (width > maxWidth || height > maxHeight) {
-    throw invalid(
-      `The image is ${width}x${height}; the limit is ${maxWidth}x${maxHeight}`,
-      "dimensions_too_large",
-      { width, height, maxWidth, maxHeight },
-    );
+    throw invalid(`The image is ${width}x${height}; the limit is ${maxWidth}x${maxHeight}`, "dimensions_too_large", { width, height, maxWidth, maxHeight });
   }
   return { width, height };
 }
@@ -186,21 +161,13 @@ function normaliseContentType(value: string | undefined): string | undefined {
 }
 
 function svgRefused(): AppError {
-  return unsupported(
-    "SVG images are not accepted because they can carry scripts; upload a PNG, JPEG, GIF or WebP instead",
-    "svg_not_accepted",
-  );
+  return unsupported("SVG images are not accepted because they can carry scripts; upload a PNG, JPEG, GIF or WebP instead", "svg_not_accepted");
 }
 
 function unsupported(message: string, reason: string, extra?: Record<string, unknown>): AppError {
   return new AppError("UNSUPPORTED_MEDIA_TYPE", message, { details: { reason, ...extra } });
 }
 
-function invalid(
-  message: string,
-  reason: string,
-  extra?: Record<string, unknown>,
-  cause?: unknown,
-): AppError {
+function invalid(message: string, reason: string, extra?: Record<string, unknown>, cause?: unknown): AppError {
   return new AppError("VALIDATION_FAILED", message, { details: { reason, ...extra }, cause });
 }

@@ -35,11 +35,7 @@ export function findMarkup(bytes: Uint8Array): string | undefined {
 /** True when `bytes` holds a ZIP signature a zip reader would act on. */
 export function containsZip(bytes: Uint8Array, { wholeFile }: { wholeFile: boolean }): boolean {
   if (wholeFile) {
-    return (
-      indexOfSequence(bytes, ZIP_LOCAL_HEADER, 0) >= 0 ||
-      indexOfSequence(bytes, ZIP_CENTRAL_HEADER, 0) >= 0 ||
-      indexOfSequence(bytes, ZIP_END_OF_DIRECTORY, 0) >= 0
-    );
+    return indexOfSequence(bytes, ZIP_LOCAL_HEADER, 0) >= 0 || indexOfSequence(bytes, ZIP_CENTRAL_HEADER, 0) >= 0 || indexOfSequence(bytes, ZIP_END_OF_DIRECTORY, 0) >= 0;
   }
   const from = Math.max(0, bytes.length - ZIP_EOCD_WINDOW);
   return indexOfSequence(bytes, ZIP_END_OF_DIRECTORY, from) >= 0;

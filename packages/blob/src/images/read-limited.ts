@@ -6,10 +6,7 @@ import { AppError } from "@raptscallions/core";
  * crossed the limit are ever held; the stream is then cancelled so the producer (an upload
  * body) stops being read instead of being drained into memory.
  */
-export async function readLimited(
-  stream: ReadableStream<Uint8Array>,
-  maxBytes: number,
-): Promise<Uint8Array> {
+export async function readLimited(stream: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
     throw new RangeError(`maxBytes must be a non-negative integer, got ${maxBytes}`);
   }

@@ -78,7 +78,10 @@ const WEBP_KEEP = new Set(["VP8 ", "VP8L", "VP8X", "ALPH", "ANIM", "ANMF", "ICCP
 const VP8X_METADATA_FLAGS = 0x08 | 0x04;
 
 function rebuildWebp(b: Uint8Array, parts: ImagePart[]): Uint8Array {
-  const kept = parts.slice(1).filter((p) => WEBP_KEEP.has(p.name)).map((p) => b.slice(p.start, p.end));
+  const kept = parts
+    .slice(1)
+    .filter((p) => WEBP_KEEP.has(p.name))
+    .map((p) => b.slice(p.start, p.end));
   for (const chunk of kept) {
     if (ascii(chunk, 0, 4) === "VP8X" && chunk.length > 8) chunk[8] = (chunk[8] ?? 0) & ~VP8X_METADATA_FLAGS;
   }

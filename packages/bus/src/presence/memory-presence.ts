@@ -36,8 +36,7 @@ export function createMemoryPresence(options: { now?: () => number } = {}): Pres
   };
 
   /** Announces the user offline if this removal left them with no live connection. */
-  const settle = (state: RoomPresence, userId: string, at: number): boolean =>
-    !isLive(state, userId, at) && state.announced.delete(userId);
+  const settle = (state: RoomPresence, userId: string, at: number): boolean => !isLive(state, userId, at) && state.announced.delete(userId);
 
   const upsert = async (room: string, member: PresenceMember, ttlMs: number): Promise<PresenceChange> => {
     assertPresenceInput(member, ttlMs);
@@ -103,8 +102,14 @@ export function dedupe(entries: ReadonlyArray<{ member: PresenceMember; expiresA
 /** Rejects members and TTLs that would corrupt the store (shared by both implementations). */
 export function assertPresenceInput(member: PresenceMember, ttlMs: number): void {
   const ok =
-    typeof member.userId === "string" && member.userId.length > 0 && member.userId.length <= 200 &&
-    typeof member.connectionId === "string" && member.connectionId.length > 0 && member.connectionId.length <= 200 &&
-    typeof member.role === "string" && Number.isSafeInteger(ttlMs) && ttlMs > 0;
+    typeof member.userId === "string" &&
+    member.userId.length > 0 &&
+    member.userId.length <= 200 &&
+    typeof member.connectionId === "string" &&
+    member.connectionId.length > 0 &&
+    member.connectionId.length <= 200 &&
+    typeof member.role === "string" &&
+    Number.isSafeInteger(ttlMs) &&
+    ttlMs > 0;
   if (!ok) throw new AppError("BAD_REQUEST", "Invalid presence member or TTL");
 }

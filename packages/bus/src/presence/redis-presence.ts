@@ -102,13 +102,7 @@ export function createRedisPresence(options: RedisPresenceOptions): Presence {
     assertPresenceInput(member, ttlMs);
     const stored: PresenceMember = { userId: member.userId, connectionId: member.connectionId, role: member.role };
     if (member.name !== undefined) stored.name = member.name;
-    const changed = await run(JOIN, keysOf(room), [
-      now() + ttlMs,
-      member.connectionId,
-      member.userId,
-      JSON.stringify(stored),
-      ttlMs + keyGraceMs,
-    ]);
+    const changed = await run(JOIN, keysOf(room), [now() + ttlMs, member.connectionId, member.userId, JSON.stringify(stored), ttlMs + keyGraceMs]);
     return { userId: member.userId, online: true, changed: changed === 1 };
   };
 

@@ -33,7 +33,12 @@ const fields = {
   /** No new attempts after this time (null: never closes). */
   closeAt: instantInput.nullable(),
   maxAttempts: z.number().int().min(1).max(100).nullable(),
-  timeLimitMinutes: z.number().int().min(1).max(24 * 60).nullable(),
+  timeLimitMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .nullable(),
   settings: z.record(z.string(), z.unknown()),
   toolVersion: z.number().int().min(1).max(2_147_483_647),
 };

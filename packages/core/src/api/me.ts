@@ -19,9 +19,7 @@ export type User = z.infer<typeof userSchema>;
 export const meResponseSchema = z.object({
   user: userSchema,
   activeGroupId: z.uuid().nullable(),
-  groups: z.array(
-    z.object({ id: z.uuid(), name: z.string(), slug: z.string(), parentId: z.uuid().nullable(), role: groupRoleSchema }),
-  ),
+  groups: z.array(z.object({ id: z.uuid(), name: z.string(), slug: z.string(), parentId: z.uuid().nullable(), role: groupRoleSchema })),
   classes: z.array(z.object({ id: z.uuid(), name: z.string(), groupId: z.uuid(), role: classRoleSchema })),
 });
 export type MeResponse = z.infer<typeof meResponseSchema>;

@@ -83,14 +83,25 @@ export const cursorParts = {
   text: z.string().max(400),
   uuid: z.uuid(),
   /** A Postgres `integer` column. */
-  int4: z.number().int().min(-INT4).max(INT4 - 1),
+  int4: z
+    .number()
+    .int()
+    .min(-INT4)
+    .max(INT4 - 1),
   /** A `bigint` column read as a JS number (exact up to 2^53). */
-  int8: z.number().int().min(-(2 ** 53)).max(2 ** 53),
+  int8: z
+    .number()
+    .int()
+    .min(-(2 ** 53))
+    .max(2 ** 53),
   /** Milliseconds since the epoch, within the accepted instant range. */
   epochMs: z.number().int().refine(inInstantRange, "Instant out of range"),
   timestamp: z.string().refine(isCursorTimestamp, "Not a timestamp"),
   /** A group's ltree path (deep trees give long paths). */
-  ltreePath: z.string().max(37 * 256).regex(LTREE_PATH),
+  ltreePath: z
+    .string()
+    .max(37 * 256)
+    .regex(LTREE_PATH),
 };
 
 /** `?flag=true|false` in a query string (z.coerce.boolean would read "false" as true). */

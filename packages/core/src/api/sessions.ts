@@ -29,7 +29,11 @@ export const sessionDtoSchema = z.object({
 });
 
 export const sendMessageBodySchema = z.object({
-  clientMessageId: z.string().min(1).max(100).regex(/^[\w.:-]+$/),
+  clientMessageId: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[\w.:-]+$/),
   content: z.string().trim().min(1).max(REALTIME_LIMITS.maxMessageChars),
 });
 

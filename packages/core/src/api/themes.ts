@@ -13,17 +13,7 @@ export const hexColourSchema = z
   .transform((v) => v.toLowerCase());
 
 /** Fonts the web app ships (self-hosted); anything else would fall back unpredictably. */
-export const THEME_FONTS = [
-  "system",
-  "inter",
-  "roboto",
-  "open-sans",
-  "lato",
-  "source-sans-3",
-  "merriweather",
-  "atkinson-hyperlegible",
-  "opendyslexic",
-] as const;
+export const THEME_FONTS = ["system", "inter", "roboto", "open-sans", "lato", "source-sans-3", "merriweather", "atkinson-hyperlegible", "opendyslexic"] as const;
 export const themeFontSchema = z.enum(THEME_FONTS);
 
 export const THEME_COLOUR_SLOTS = ["primary", "secondary", "accent", "background", "surface", "text"] as const;

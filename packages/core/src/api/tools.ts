@@ -13,7 +13,11 @@ export const modelIdSchema = z
 
 /** Per-module settings keyed by module id; `true`/`false` is shorthand for `{ enabled }`. */
 export const moduleConfigSchema = z.record(
-  z.string().min(1).max(64).regex(/^[a-z0-9-]+$/),
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[a-z0-9-]+$/),
   z.union([z.boolean(), z.record(z.string(), z.unknown())]),
 );
 

@@ -58,10 +58,7 @@ export type ClerkEventEnvelope = z.infer<typeof clerkEventEnvelopeSchema>;
 
 export const clerkEmailAddressSchema = z.looseObject({
   id: z.string().nullish(),
-  email_address: z
-    .string()
-    .max(CLERK_EMAIL_MAX)
-    .refine(isCleanText, "must not contain control characters or lone surrogates"),
+  email_address: z.string().max(CLERK_EMAIL_MAX).refine(isCleanText, "must not contain control characters or lone surrogates"),
 });
 
 /** `user.created` / `user.updated`. */

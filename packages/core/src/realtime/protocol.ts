@@ -37,7 +37,11 @@ export const CLOSE_CODES = {
 
 export const roomSchema = z.string().regex(/^(session|class):[0-9a-f-]{36}$/i, "room must be session:<uuid> or class:<uuid>");
 const requestId = z.string().min(1).max(64).optional();
-const clientMessageId = z.string().min(1).max(100).regex(/^[\w.:-]+$/, "letters, digits and _ . : - only");
+const clientMessageId = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[\w.:-]+$/, "letters, digits and _ . : - only");
 const content = z.string().trim().min(1).max(REALTIME_LIMITS.maxMessageChars);
 
 export const clientFrameSchema = z.discriminatedUnion("type", [

@@ -57,7 +57,8 @@ export class GuardedPGlite extends PGlite {
     const mod = this.Module as unknown as Partial<BackendModule> | undefined;
     const step = mod?._PostgresMainLoopOnce;
     // Fail loudly if a PGlite upgrade renamed the hook, rather than run unguarded.
-    if (!mod || typeof step !== "function") throw new Error("PGlite crash guard: _PostgresMainLoopOnce not found; re-check packages/db/src/pglite/guarded.ts against this PGlite version");
+    if (!mod || typeof step !== "function")
+      throw new Error("PGlite crash guard: _PostgresMainLoopOnce not found; re-check packages/db/src/pglite/guarded.ts against this PGlite version");
     mod._PostgresMainLoopOnce = () => {
       try {
         step();

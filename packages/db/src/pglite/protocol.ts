@@ -3,9 +3,7 @@
  * (host.ts), over Bun's IPC channel with structured-clone ("advanced") serialisation.
  */
 
-export type HostRequest =
-  | { type: "init"; dataDir?: string | undefined; loadDataDir?: ArrayBuffer | undefined }
-  | { type: "call"; id: number; call: HostCall };
+export type HostRequest = { type: "init"; dataDir?: string | undefined; loadDataDir?: ArrayBuffer | undefined } | { type: "call"; id: number; call: HostCall };
 
 export type HostCall =
   | { op: "query"; sql: string; params: unknown[]; rowMode: "array" | "object"; rawTypes: number[] }

@@ -1,15 +1,5 @@
 import { sql } from "drizzle-orm";
-import {
-  boolean,
-  index,
-  integer,
-  numeric,
-  pgTable,
-  real,
-  text,
-  uniqueIndex,
-  uuid,
-} from "drizzle-orm/pg-core";
+import { boolean, index, integer, numeric, pgTable, real, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamps } from "./columns.ts";
 import { classes } from "./classes.ts";
 import { groups, users } from "./identity.ts";
@@ -47,10 +37,7 @@ export const aiSettings = pgTable(
     alertThreshold: real("alert_threshold").notNull().default(0.8),
     ...timestamps(),
   },
-  (t) => [
-    uniqueIndex("ai_settings_group_key").on(t.groupId),
-    uniqueIndex("ai_settings_system_key").on(t.isSystem).where(sql`${t.isSystem}`),
-  ],
+  (t) => [uniqueIndex("ai_settings_group_key").on(t.groupId), uniqueIndex("ai_settings_system_key").on(t.isSystem).where(sql`${t.isSystem}`)],
 );
 
 export const USAGE_STATUSES = ["complete", "stopped", "failed", "interrupted"] as const;

@@ -102,8 +102,6 @@ export const assignments = pgTable(
   },
   (t) => [
     index("assignments_class_idx").on(t.classId),
-    foreignKey({ columns: [t.toolId, t.toolVersion], foreignColumns: [toolVersions.toolId, toolVersions.version] }).onDelete(
-      "restrict",
-    ),
+    foreignKey({ columns: [t.toolId, t.toolVersion], foreignColumns: [toolVersions.toolId, toolVersions.version] }).onDelete("restrict"),
   ],
 );

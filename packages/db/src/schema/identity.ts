@@ -1,15 +1,5 @@
 import { sql } from "drizzle-orm";
-import {
-  boolean,
-  index,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-  uniqueIndex,
-  uuid,
-  type AnyPgColumn,
-} from "drizzle-orm/pg-core";
+import { boolean, index, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid, type AnyPgColumn } from "drizzle-orm/pg-core";
 import { createdAt, id, ltree, timestamps, tstz } from "./columns.ts";
 
 export const USER_STATUSES = ["active", "pending", "suspended", "deleted"] as const;
@@ -89,8 +79,5 @@ export const groupMembers = pgTable(
     deletedAt: tstz("deleted_at"),
     createdAt: createdAt(),
   },
-  (t) => [
-    primaryKey({ columns: [t.groupId, t.userId] }),
-    index("group_members_user_idx").on(t.userId).where(sql`${t.deletedAt} is null`),
-  ],
+  (t) => [primaryKey({ columns: [t.groupId, t.userId] }), index("group_members_user_idx").on(t.userId).where(sql`${t.deletedAt} is null`)],
 );

@@ -1,15 +1,5 @@
 import { sql } from "drizzle-orm";
-import {
-  boolean,
-  foreignKey,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  text,
-  uniqueIndex,
-  uuid,
-} from "drizzle-orm/pg-core";
+import { boolean, foreignKey, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, timestamps, tstz } from "./columns.ts";
 import { assignments, classes, toolVersions } from "./classes.ts";
 import { groups, users } from "./identity.ts";
@@ -70,9 +60,7 @@ export const sessions = pgTable(
     index("sessions_class_state_idx").on(t.classId, t.state, t.startedAt),
     index("sessions_student_idx").on(t.studentId, t.startedAt),
     index("sessions_assignment_idx").on(t.assignmentId, t.studentId),
-    foreignKey({ columns: [t.toolId, t.toolVersion], foreignColumns: [toolVersions.toolId, toolVersions.version] }).onDelete(
-      "restrict",
-    ),
+    foreignKey({ columns: [t.toolId, t.toolVersion], foreignColumns: [toolVersions.toolId, toolVersions.version] }).onDelete("restrict"),
   ],
 );
 
@@ -134,9 +122,7 @@ export const runs = pgTable(
   },
   (t) => [
     index("runs_user_idx").on(t.userId, t.createdAt),
-    foreignKey({ columns: [t.toolId, t.toolVersion], foreignColumns: [toolVersions.toolId, toolVersions.version] }).onDelete(
-      "restrict",
-    ),
+    foreignKey({ columns: [t.toolId, t.toolVersion], foreignColumns: [toolVersions.toolId, toolVersions.version] }).onDelete("restrict"),
   ],
 );
 
@@ -159,10 +145,7 @@ export const submissions = pgTable(
     feedback: text("feedback"),
     ...timestamps(),
   },
-  (t) => [
-    uniqueIndex("submissions_attempt_key").on(t.assignmentId, t.studentId, t.attempt),
-    index("submissions_student_idx").on(t.studentId),
-  ],
+  (t) => [uniqueIndex("submissions_attempt_key").on(t.assignmentId, t.studentId, t.attempt), index("submissions_student_idx").on(t.studentId)],
 );
 
 export const EXTRACTION_STATUSES = ["open", "acknowledged", "dismissed"] as const;
@@ -188,8 +171,5 @@ export const extractions = pgTable(
     resolvedAt: tstz("resolved_at"),
     createdAt: createdAt(),
   },
-  (t) => [
-    index("extractions_session_idx").on(t.sessionId, t.createdAt),
-    index("extractions_class_alert_idx").on(t.classId, t.status, t.createdAt),
-  ],
+  (t) => [index("extractions_session_idx").on(t.sessionId, t.createdAt), index("extractions_class_alert_idx").on(t.classId, t.status, t.createdAt)],
 );

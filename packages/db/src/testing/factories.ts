@@ -58,10 +58,7 @@ export async function makeUser(db: DbOrTx, over: Partial<typeof users.$inferInse
   );
 }
 
-export async function makeGroup(
-  db: DbOrTx,
-  over: Partial<typeof groups.$inferInsert> & { parent?: GroupRow } = {},
-) {
+export async function makeGroup(db: DbOrTx, over: Partial<typeof groups.$inferInsert> & { parent?: GroupRow } = {}) {
   const { parent, ...rest } = over;
   const id = rest.id ?? crypto.randomUUID();
   const slug = unique("group");
@@ -85,20 +82,26 @@ export async function addGroupMember(db: DbOrTx, groupId: string, userId: string
 }
 
 export async function makeClass(db: DbOrTx, groupId: string, over: Partial<typeof classes.$inferInsert> = {}) {
-  return one(await db.insert(classes).values({ groupId, name: unique("class"), ...over }).returning());
+  return one(
+    await db
+      .insert(classes)
+      .values({ groupId, name: unique("class"), ...over })
+      .returning(),
+  );
 }
 
 export async function addClassMember(db: DbOrTx, classId: string, userId: string, role: ClassRole) {
   return one(await db.insert(classMembers).values({ classId, userId, role }).returning());
 }
 
-export async function makeTool(
-  db: DbOrTx,
-  groupId: string,
-  over: Partial<typeof tools.$inferInsert> & { definition?: Partial<ToolDefinition> } = {},
-) {
+export async function makeTool(db: DbOrTx, groupId: string, over: Partial<typeof tools.$inferInsert> & { definition?: Partial<ToolDefinition> } = {}) {
   const { definition, ...rest } = over;
-  const tool = one(await db.insert(tools).values({ groupId, kind: "chat", name: unique("tool"), ...rest }).returning());
+  const tool = one(
+    await db
+      .insert(tools)
+      .values({ groupId, kind: "chat", name: unique("tool"), ...rest })
+      .returning(),
+  );
   const version = one(
     await db
       .insert(toolVersions)
@@ -114,12 +117,7 @@ export async function makeTool(
   return { ...tool, version };
 }
 
-export async function makeAssignment(
-  db: DbOrTx,
-  classId: string,
-  toolId: string,
-  over: Partial<typeof assignments.$inferInsert> = {},
-) {
+export async function makeAssignment(db: DbOrTx, classId: string, toolId: string, over: Partial<typeof assignments.$inferInsert> = {}) {
   return one(
     await db
       .insert(assignments)
@@ -130,18 +128,23 @@ export async function makeAssignment(
 
 export async function makeSession(
   db: DbOrTx,
-  input: { toolId: string; studentId: string; groupId: string; classId?: string | null } & Partial<
-    typeof sessions.$inferInsert
-  >,
+  input: { toolId: string; studentId: string; groupId: string; classId?: string | null } & Partial<typeof sessions.$inferInsert>,
 ) {
-  return one(await db.insert(sessions).values({ toolVersion: 1, ...input }).returning());
+  return one(
+    await db
+      .insert(sessions)
+      .values({ toolVersion: 1, ...input })
+      .returning(),
+  );
 }
 
-export async function makeMessage(
-  db: DbOrTx,
-  input: { sessionId: string; seq: number } & Partial<typeof messages.$inferInsert>,
-) {
-  return one(await db.insert(messages).values({ role: "user", content: unique("message"), ...input }).returning());
+export async function makeMessage(db: DbOrTx, input: { sessionId: string; seq: number } & Partial<typeof messages.$inferInsert>) {
+  return one(
+    await db
+      .insert(messages)
+      .values({ role: "user", content: unique("message"), ...input })
+      .returning(),
+  );
 }
 
 export async function makeModel(db: DbOrTx, over: Partial<typeof aiModels.$inferInsert> = {}) {
@@ -182,24 +185,25 @@ export async function makeSchoolScene(db: DbOrTx) {
 }
 export type SchoolScene = Awaited<ReturnType<typeof makeSchoolScene>>;
 
-export async function makeSubmission(
-  db: DbOrTx,
-  input: { assignmentId: string; studentId: string } & Partial<typeof submissions.$inferInsert>,
-) {
-  return one(await db.insert(submissions).values({ attempt: 1, ...input }).returning());
+export async function makeSubmission(db: DbOrTx, input: { assignmentId: string; studentId: string } & Partial<typeof submissions.$inferInsert>) {
+  return one(
+    await db
+      .insert(submissions)
+      .values({ attempt: 1, ...input })
+      .returning(),
+  );
 }
 
-export async function makeRun(
-  db: DbOrTx,
-  input: { toolId: string; userId: string; groupId: string } & Partial<typeof runs.$inferInsert>,
-) {
-  return one(await db.insert(runs).values({ toolVersion: 1, input: { prompt: unique("run") }, ...input }).returning());
+export async function makeRun(db: DbOrTx, input: { toolId: string; userId: string; groupId: string } & Partial<typeof runs.$inferInsert>) {
+  return one(
+    await db
+      .insert(runs)
+      .values({ toolVersion: 1, input: { prompt: unique("run") }, ...input })
+      .returning(),
+  );
 }
 
-export async function makeExtraction(
-  db: DbOrTx,
-  input: { sessionId: string } & Partial<typeof extractions.$inferInsert>,
-) {
+export async function makeExtraction(db: DbOrTx, input: { sessionId: string } & Partial<typeof extractions.$inferInsert>) {
   return one(
     await db
       .insert(extractions)
@@ -228,9 +232,19 @@ export async function makeAiUsage(db: DbOrTx, input: { model: string } & Partial
 }
 
 export async function makeAuditEntry(db: DbOrTx, over: Partial<typeof auditLog.$inferInsert> = {}) {
-  return one(await db.insert(auditLog).values({ action: "test.action", targetType: "test", targetId: unique("target"), ...over }).returning());
+  return one(
+    await db
+      .insert(auditLog)
+      .values({ action: "test.action", targetType: "test", targetId: unique("target"), ...over })
+      .returning(),
+  );
 }
 
 export async function makeWebhookEvent(db: DbOrTx, over: Partial<typeof webhookEvents.$inferInsert> = {}) {
-  return one(await db.insert(webhookEvents).values({ svixId: `msg_${unique("svix")}`, type: "user.created", ...over }).returning());
+  return one(
+    await db
+      .insert(webhookEvents)
+      .values({ svixId: `msg_${unique("svix")}`, type: "user.created", ...over })
+      .returning(),
+  );
 }

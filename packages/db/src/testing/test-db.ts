@@ -47,10 +47,7 @@ export async function createTestDb(): Promise<DbHandle> {
  * Embedded: the server's mode — PGlite in its own process, in a fresh data directory seeded with
  * a copy of `source` (so it restarts like the server's after its watchdog fires).
  */
-export async function createLimitedTestDb(
-  source: DbHandle,
-  limits: { statementTimeoutMs: number; lockTimeoutMs?: number },
-): Promise<DbHandle> {
+export async function createLimitedTestDb(source: DbHandle, limits: { statementTimeoutMs: number; lockTimeoutMs?: number }): Promise<DbHandle> {
   const url = process.env.TEST_DATABASE_URL || undefined;
   if (url) return createDb({ url, maxConnections: 1, statementTimeoutMs: limits.statementTimeoutMs, lockTimeoutMs: limits.lockTimeoutMs ?? 0 });
   if (!source.dump) throw new Error("the source database cannot be copied");

@@ -100,9 +100,7 @@ export class MemoryLimitStore implements LimitStore {
     this.#add(limitKeys.day(userId, utcDay(now)), input.tokens, now + TTL.day, now);
     const month = utcMonth(now);
     const after = input.groups.map((g) => this.#add(limitKeys.month(g.groupId, month), input.costMicros, now + TTL.month, now));
-    const crossed = input.groups.map(
-      (g, i) => g.alertAtMicros !== null && (after[i] ?? 0) - input.costMicros < g.alertAtMicros && (after[i] ?? 0) >= g.alertAtMicros,
-    );
+    const crossed = input.groups.map((g, i) => g.alertAtMicros !== null && (after[i] ?? 0) - input.costMicros < g.alertAtMicros && (after[i] ?? 0) >= g.alertAtMicros);
     return reservationOf(input, crypto.randomUUID(), after, crossed);
   }
 
@@ -115,9 +113,7 @@ export class MemoryLimitStore implements LimitStore {
     const tokenDelta = actual.tokens - reservation.estimate.tokens;
     const costDelta = actual.costMicros - reservation.estimate.costMicros;
     this.#add(limitKeys.day(reservation.userId, reservation.day), tokenDelta, now + TTL.day, now);
-    const after = reservation.groups.map((g) =>
-      this.#add(limitKeys.month(g.groupId, reservation.month), costDelta, now + TTL.month, now),
-    );
+    const after = reservation.groups.map((g) => this.#add(limitKeys.month(g.groupId, reservation.month), costDelta, now + TTL.month, now));
     return { settled: true, alerts: settleAlerts(reservation, costDelta, after) };
   }
 
@@ -127,20 +123,10 @@ export class MemoryLimitStore implements LimitStore {
     const h = windowAt(now, HOUR_MS);
     const month = utcMonth(now);
     return {
-      requestsLastMinute: slidingCount(
-        this.#get(limitKeys.minute(userId, m.index), now),
-        this.#get(limitKeys.minute(userId, m.index - 1), now),
-        m.prevWeight,
-      ),
-      requestsLastHour: slidingCount(
-        this.#get(limitKeys.hour(userId, h.index), now),
-        this.#get(limitKeys.hour(userId, h.index - 1), now),
-        h.prevWeight,
-      ),
+      requestsLastMinute: slidingCount(this.#get(limitKeys.minute(userId, m.index), now), this.#get(limitKeys.minute(userId, m.index - 1), now), m.prevWeight),
+      requestsLastHour: slidingCount(this.#get(limitKeys.hour(userId, h.index), now), this.#get(limitKeys.hour(userId, h.index - 1), now), h.prevWeight),
       tokensToday: this.#get(limitKeys.day(userId, utcDay(now)), now),
-      spentThisMonthMicros: Object.fromEntries(
-        input.groupIds.map((id) => [id, this.#get(limitKeys.month(id, month), now)]),
-      ),
+      spentThisMonthMicros: Object.fromEntries(input.groupIds.map((id) => [id, this.#get(limitKeys.month(id, month), now)])),
     };
   }
 }

@@ -98,7 +98,11 @@ export class RedisLimitStore implements LimitStore {
 
   async reserve(raw: ReserveInput): Promise<Reservation> {
     const input = normaliseReserve(raw);
-    const { keys, m, h } = this.#windowKeys(input.userId, input.groups.map((g) => g.groupId), input.now);
+    const { keys, m, h } = this.#windowKeys(
+      input.userId,
+      input.groups.map((g) => g.groupId),
+      input.now,
+    );
     const args = [
       input.rpm ?? -1,
       m.remaining,
@@ -124,9 +128,7 @@ export class RedisLimitStore implements LimitStore {
       throw limitError(input, refusal);
     }
     const after = reply.slice(1).map(toNumber);
-    const crossed = input.groups.map(
-      (g, i) => g.alertAtMicros !== null && (after[i] ?? 0) - input.costMicros < g.alertAtMicros && (after[i] ?? 0) >= g.alertAtMicros,
-    );
+    const crossed = input.groups.map((g, i) => g.alertAtMicros !== null && (after[i] ?? 0) - input.costMicros < g.alertAtMicros && (after[i] ?? 0) >= g.alertAtMicros);
     return reservationOf(input, crypto.randomUUID(), after, crossed);
   }
 

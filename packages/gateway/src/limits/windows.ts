@@ -17,10 +17,7 @@ export const TTL = {
  * Position of `now` in fixed windows of `size`: index, time into it, time left in it, and the
  * weight of the previous window (`remaining / size`, the share of it still in the sliding window).
  */
-export function windowAt(
-  now: number,
-  size: number,
-): { index: number; elapsed: number; remaining: number; prevWeight: number } {
+export function windowAt(now: number, size: number): { index: number; elapsed: number; remaining: number; prevWeight: number } {
   const index = Math.floor(now / size);
   const elapsed = now - index * size;
   return { index, elapsed, remaining: size - elapsed, prevWeight: (size - elapsed) / size };
@@ -107,10 +104,7 @@ export function normaliseReserve(input: ReserveInput): NormalisedReserve {
     groups: input.groups.map((g) => {
       const budget = limit(g.monthlyBudgetMicros, `monthlyBudgetMicros of ${g.groupId}`);
       const fraction = g.alertThreshold;
-      const alertAt =
-        budget !== null && fraction !== null && fraction !== undefined && fraction > 0 && fraction <= 1
-          ? Math.ceil(budget * fraction)
-          : null;
+      const alertAt = budget !== null && fraction !== null && fraction !== undefined && fraction > 0 && fraction <= 1 ? Math.ceil(budget * fraction) : null;
       return { groupId: g.groupId, budgetMicros: budget, alertAtMicros: alertAt };
     }),
     now: input.now,
@@ -172,12 +166,7 @@ export function limitError(input: NormalisedReserve, refusal: Refusal): LimitExc
 }
 
 /** Builds the reservation handle returned by both stores. */
-export function reservationOf(
-  input: NormalisedReserve,
-  id: string,
-  spentAfter: readonly number[],
-  crossed: readonly boolean[],
-): Reservation {
+export function reservationOf(input: NormalisedReserve, id: string, spentAfter: readonly number[], crossed: readonly boolean[]): Reservation {
   const alerts: BudgetAlert[] = [];
   input.groups.forEach((g, i) => {
     if (crossed[i] && g.budgetMicros !== null && g.alertAtMicros !== null) {
@@ -197,11 +186,7 @@ export function reservationOf(
 }
 
 /** Alerts of a settle: groups whose spend went from below the threshold to at or above it. */
-export function settleAlerts(
-  reservation: Reservation,
-  costDelta: number,
-  spentAfter: readonly number[],
-): BudgetAlert[] {
+export function settleAlerts(reservation: Reservation, costDelta: number, spentAfter: readonly number[]): BudgetAlert[] {
   const alerts: BudgetAlert[] = [];
   if (costDelta <= 0) return alerts;
   reservation.groups.forEach((g, i) => {

@@ -52,16 +52,55 @@ const PLATFORM = String.raw`(?:snap(?:chat)?|sc|insta(?:gram)?|ig|tik\s?tok|tt|t
 // Words that may sit between the platform and the handle: "my snap is", "snap me", "el mío es",
 // "của t là", "add me on discord".
 const HANDLE_FILLER = new Set([
-  "is", "it's", "its", "me", "at", "on", "name", "user", "username", "handle", "account", "id", "=",
-  "es", "el", "mio", "mío", "mi", "tu", "la", "de", "cuenta", "usuario", "como",
-  "là", "của", "cua", "t", "tôi", "toi", "mình", "minh", "em", "tao", "tớ", "nha", "nhé", "ne", "nè",
+  "is",
+  "it's",
+  "its",
+  "me",
+  "at",
+  "on",
+  "name",
+  "user",
+  "username",
+  "handle",
+  "account",
+  "id",
+  "=",
+  "es",
+  "el",
+  "mio",
+  "mío",
+  "mi",
+  "tu",
+  "la",
+  "de",
+  "cuenta",
+  "usuario",
+  "como",
+  "là",
+  "của",
+  "cua",
+  "t",
+  "tôi",
+  "toi",
+  "mình",
+  "minh",
+  "em",
+  "tao",
+  "tớ",
+  "nha",
+  "nhé",
+  "ne",
+  "nè",
 ]);
 const HANDLE_TOKEN = /^@?[\p{L}\p{N}._#-]{2,32}$/u;
 const URL_HANDLE = /(?<![\w.])(?:https?:\/\/)?(?:www\.)?(?:fb|facebook|instagram|tiktok|twitter|x|youtube|twitch|snapchat)\.com\/@?[\w.-]{2,40}/giu;
 const AT_HANDLE = /(?<![\p{L}\p{N}._@-])@[\p{L}\p{N}_](?:[\p{L}\p{N}._]{0,29}[\p{L}\p{N}_])?(?![\p{L}\p{N}@(])/gu;
 const DISCORD_TAG = /(?<![\p{L}\p{N}._#-])[\p{L}\p{N}._]{2,32}#\d{4}(?![\p{L}\p{N}])/gu;
 const PLATFORM_WORD = new RegExp(String.raw`(?<![\p{L}\p{N}@.])${PLATFORM}(?![\p{L}\p{N}])`, "giu");
-const HANDLE_BEFORE_PLATFORM = new RegExp(String.raw`(?<![\p{L}\p{N}._@#-])([\p{L}\p{N}._]{3,30}[\p{L}\p{N}_])(?=\s+(?:on|en|trên)\s+${PLATFORM}(?![\p{L}\p{N}]))`, "giu");
+const HANDLE_BEFORE_PLATFORM = new RegExp(
+  String.raw`(?<![\p{L}\p{N}._@#-])([\p{L}\p{N}._]{3,30}[\p{L}\p{N}_])(?=\s+(?:on|en|trên)\s+${PLATFORM}(?![\p{L}\p{N}]))`,
+  "giu",
+);
 const SOCIAL_CUE = new RegExp(String.raw`(?<![\p{L}])(?:${PLATFORM}|follow|add me|dm|message me|account|acc|profile)(?![\p{L}])`, "iu");
 
 function looksLikeHandle(token: string, lang: MessageLanguage): boolean {

@@ -1,10 +1,7 @@
 import type { PiiSpan } from "./types.ts";
 
 const LABEL = String.raw`[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?`;
-const EMAIL = new RegExp(
-  String.raw`(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]{1,64}@${LABEL}(?:\.${LABEL}){0,5}\.\p{L}{2,24}(?![\p{L}\p{N}])`,
-  "gu",
-);
+const EMAIL = new RegExp(String.raw`(?<![\p{L}\p{N}._%+-])[\p{L}\p{N}._%+-]{1,64}@${LABEL}(?:\.${LABEL}){0,5}\.\p{L}{2,24}(?![\p{L}\p{N}])`, "gu");
 // "name at gmail dot com", "jdoe[at]school[dot]edu": spelled-out separators need a known
 // top-level domain at the end, or ordinary sentences ("meet me at lunch dot") would match.
 const SPELLED_AT = String.raw`(?:\s*[[({]\s*at\s*[\])}]\s*|\s+at\s+)`;
@@ -40,7 +37,10 @@ function digitGroups(candidate: string): string[] {
 // Separators between digit groups must look like phone punctuation: one space, dot or hyphen,
 // optionally around a parenthesis. Long gaps mean separate numbers ("in 1914 1918 1939").
 function separatorsLookLikePhone(candidate: string): boolean {
-  const seps = candidate.replace(/^[+(\s]+/, "").split(/\d+/).slice(1, -1);
+  const seps = candidate
+    .replace(/^[+(\s]+/, "")
+    .split(/\d+/)
+    .slice(1, -1);
   return seps.every((s) => /^(?:[ .\t-]|\)\s?|\s?\(|\)[-.])$/.test(s));
 }
 

@@ -3,19 +3,77 @@ import type { StudentInfo } from "../types.ts";
 import { ENGLISH_WORD_NAMES, isFirstName, isLastName, isOrdinaryWord, type MessageLanguage } from "./lexicon.ts";
 import type { PiiSpan } from "./types.ts";
 
-
 /**
  * Spanish given and family names that are everyday words: "la luna tiene fases", "la palabra
  * paz", "abril es mi mes favorito", "el primer mercedes benz".
  */
 const SPANISH_WORD_NAMES = new Set([
-  "luz", "paz", "rosa", "luna", "sol", "abril", "esperanza", "mercedes", "dolores", "soledad",
-  "consuelo", "pilar", "rocio", "rocío", "alegria", "alegría", "victoria", "gloria", "cielo",
-  "estrella", "perla", "azucena", "flor", "blanca", "clara", "fe", "amparo", "socorro", "angeles",
-  "ángeles", "milagros", "reyes", "cruz", "leon", "león", "santos", "flores", "rios", "ríos",
-  "vega", "torres", "campos", "prado", "serrano", "bravo", "moreno", "rubio", "blanco", "delgado",
-  "salas", "rojas", "castillo", "montes", "cano", "leal", "bueno", "real", "nieves", "marina",
-  "aurora", "primavera", "paloma", "celeste", "alba", "ella", "mar",
+  "luz",
+  "paz",
+  "rosa",
+  "luna",
+  "sol",
+  "abril",
+  "esperanza",
+  "mercedes",
+  "dolores",
+  "soledad",
+  "consuelo",
+  "pilar",
+  "rocio",
+  "rocío",
+  "alegria",
+  "alegría",
+  "victoria",
+  "gloria",
+  "cielo",
+  "estrella",
+  "perla",
+  "azucena",
+  "flor",
+  "blanca",
+  "clara",
+  "fe",
+  "amparo",
+  "socorro",
+  "angeles",
+  "ángeles",
+  "milagros",
+  "reyes",
+  "cruz",
+  "leon",
+  "león",
+  "santos",
+  "flores",
+  "rios",
+  "ríos",
+  "vega",
+  "torres",
+  "campos",
+  "prado",
+  "serrano",
+  "bravo",
+  "moreno",
+  "rubio",
+  "blanco",
+  "delgado",
+  "salas",
+  "rojas",
+  "castillo",
+  "montes",
+  "cano",
+  "leal",
+  "bueno",
+  "real",
+  "nieves",
+  "marina",
+  "aurora",
+  "primavera",
+  "paloma",
+  "celeste",
+  "alba",
+  "ella",
+  "mar",
 ]);
 
 // Words that introduce the writer's own name, in English, Spanish and Vietnamese.
@@ -36,11 +94,13 @@ function nameParts(student: StudentInfo): { full: string[]; parts: NamePart[] } 
   const given = student.givenName?.trim() ?? "";
   const family = student.familyName?.trim() ?? "";
   const display = student.displayName?.trim() ?? "";
-  const full = [given && family ? `${given} ${family}` : "", display.includes(" ") ? display : ""].filter(
-    (n) => n.length > 0,
-  );
+  const full = [given && family ? `${given} ${family}` : "", display.includes(" ") ? display : ""].filter((n) => n.length > 0);
   const parts = new Map<string, NamePart>();
-  for (const [source, isGiven] of [[given, true], [family, false], [display, true]] as const) {
+  for (const [source, isGiven] of [
+    [given, true],
+    [family, false],
+    [display, true],
+  ] as const) {
     for (const part of source.split(/\s+/)) {
       const clean = part.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, "");
       // One-letter initials ("Maya O.") would redact every "o" and "a".
@@ -179,7 +239,11 @@ export function findStudentName(text: string, student: StudentInfo, lang: Messag
   const publicContext = PUBLIC_PERSON_CONTEXT.test(text);
   for (const match of matches) {
     const others = matches.filter((o) => o !== match);
-    const adjacent = nextTo(text, match, others.filter((o) => !o.nickname));
+    const adjacent = nextTo(
+      text,
+      match,
+      others.filter((o) => !o.nickname),
+    );
     if (match.nickname) {
       if (namingCueBefore(text, match.start) || adjacent) spans.push({ kind: "name", start: match.start, end: match.end });
       continue;

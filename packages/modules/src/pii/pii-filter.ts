@@ -83,9 +83,7 @@ function trimAddresses(spans: PiiSpan[], text: string): PiiSpan[] {
 // Longest span wins where two detectors overlap ("maya.okafor@gmail.com" is one email, not an
 // email plus a name); ties go to the kind listed first in PII_KINDS.
 function resolveOverlaps(spans: PiiSpan[]): PiiSpan[] {
-  const sorted = [...spans].sort(
-    (a, b) => b.end - b.start - (a.end - a.start) || PII_KINDS.indexOf(a.kind) - PII_KINDS.indexOf(b.kind) || a.start - b.start,
-  );
+  const sorted = [...spans].sort((a, b) => b.end - b.start - (a.end - a.start) || PII_KINDS.indexOf(a.kind) - PII_KINDS.indexOf(b.kind) || a.start - b.start);
   const kept: PiiSpan[] = [];
   for (const span of sorted) {
     if (!kept.some((k) => span.start < k.end && k.start < span.end)) kept.push(span);
@@ -97,10 +95,7 @@ function resolveOverlaps(spans: PiiSpan[]): PiiSpan[] {
  * Finds and replaces personal information in `text`. Pure; used by the module and usable on
  * its own (e.g. to redact stored history before it is sent to a provider).
  */
-export function redactPii(
-  text: string,
-  opts: { student?: StudentInfo | undefined; now: Date; config?: Partial<PiiConfig> | undefined },
-): PiiRedaction {
+export function redactPii(text: string, opts: { student?: StudentInfo | undefined; now: Date; config?: Partial<PiiConfig> | undefined }): PiiRedaction {
   const config = piiConfigSchema.parse(opts.config ?? {});
   const found: PiiSpan[] = [];
   const lang = guessLanguage(text);

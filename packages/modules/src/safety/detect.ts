@@ -40,10 +40,7 @@ function ruleHit(rule: SafetyRule, variant: string, excused: { any: boolean }): 
   for (const m of variant.matchAll(rule.pattern)) {
     const bounds = sentenceBounds(variant, m.index);
     const sentence = variant.slice(bounds.start, bounds.end);
-    if (
-      rule.unless?.test(clauseAround(sentence, m.index - bounds.start, m[0].length)) ||
-      (rule.firstPerson && !FIRST_PERSON.test(sentence))
-    ) {
+    if (rule.unless?.test(clauseAround(sentence, m.index - bounds.start, m[0].length)) || (rule.firstPerson && !FIRST_PERSON.test(sentence))) {
       excused.any = true;
       continue;
     }
@@ -63,12 +60,7 @@ function ruleHit(rule: SafetyRule, variant: string, excused: { any: boolean }): 
  * guard (`unless`, `firstPerson`) excused them: "my dad will kill me when he sees this grade".
  * The classifier stage honours those guards.
  */
-export function assessText(
-  text: string,
-  rules: readonly SafetyRule[],
-  categories: ReadonlySet<SafetyCategory>,
-  excused?: Set<SafetyCategory>,
-): CategoryAssessment[] {
+export function assessText(text: string, rules: readonly SafetyRule[], categories: ReadonlySet<SafetyCategory>, excused?: Set<SafetyCategory>): CategoryAssessment[] {
   const variants = safetyVariants(text);
   const byRule = new Map<string, { rule: SafetyRule; severity: Severity }>();
   const guarded = new Set<SafetyCategory>();

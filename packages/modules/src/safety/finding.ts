@@ -28,13 +28,7 @@ export function stageData(a: CategoryAssessment): { stages: SafetyStage[]; class
 }
 
 /** A teacher-facing safety finding for one category; never contains the student's words. */
-export function toFinding(
-  a: CategoryAssessment,
-  config: SafetyConfig,
-  source: "student" | "answer",
-  blocked: boolean,
-  extra: Record<string, unknown> = {},
-): Finding {
+export function toFinding(a: CategoryAssessment, config: SafetyConfig, source: "student" | "answer", blocked: boolean, extra: Record<string, unknown> = {}): Finding {
   const escalate = atLeast(a.severity, config.blockAt);
   const what = CATEGORY_LABELS[a.category];
   const where = source === "student" ? "a student message" : "an AI answer";
@@ -68,4 +62,3 @@ export function replyFor(categories: SafetyCategory[], config: SafetyConfig): st
   if (!categories.includes("self-harm")) return config.reply;
   return config.crisisResources ? `${config.selfHarmReply} ${config.crisisResources}` : config.selfHarmReply;
 }
-

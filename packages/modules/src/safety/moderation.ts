@@ -26,10 +26,7 @@ export type ModerationOutcome =
  * Calls the model. Resolves with scores, or with a failure reason (the caller knows whether a
  * body was malformed); may also throw, which counts as "error". Must honour `signal`.
  */
-export type ModerationClassifier = (
-  input: string,
-  signal: AbortSignal,
-) => Promise<ModerationScores | { failure: Exclude<ModerationFailure, "timeout"> }>;
+export type ModerationClassifier = (input: string, signal: AbortSignal) => Promise<ModerationScores | { failure: Exclude<ModerationFailure, "timeout"> }>;
 
 // OpenAI's moderation categories (and our own ids, for endpoints that speak them) → ours.
 // "sexual/minors" on a student's message is someone sexualising a child: grooming, not content.
@@ -142,11 +139,7 @@ function unavailableFinding(outcome: Extract<ModerationOutcome, { status: "unava
  * When the model is unavailable the rules' verdict stands, a `moderation-unavailable` alert is
  * added, and with `failClosed` the message is held (`held: true`, no provider call).
  */
-export function applyModeration(
-  result: CombinedBeforeGatewayResult,
-  outcome: ModerationOutcome,
-  config: SafetyConfig,
-): CombinedBeforeGatewayResult {
+export function applyModeration(result: CombinedBeforeGatewayResult, outcome: ModerationOutcome, config: SafetyConfig): CombinedBeforeGatewayResult {
   const m = config.moderation;
   if (outcome.status === "unavailable") {
     const hold = m.failClosed && result.action !== "block";

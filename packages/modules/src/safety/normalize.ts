@@ -29,7 +29,10 @@ function squeeze(text: string, keep: 1 | 2): string {
 // "muốn chết" → "muon chet", "suicidarme" stays, "đ" → "d": Spanish and Vietnamese rules are
 // written without diacritics so one pattern covers students who type with and without them.
 function foldDiacritics(text: string): string {
-  return text.normalize("NFD").replace(/\p{M}+/gu, "").replace(/đ/g, "d");
+  return text
+    .normalize("NFD")
+    .replace(/\p{M}+/gu, "")
+    .replace(/đ/g, "d");
 }
 
 /**

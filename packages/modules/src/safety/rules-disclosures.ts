@@ -31,7 +31,8 @@ export const DISCLOSURE_RULES: SafetyRule[] = [
       String.raw`\b(?:won'?t|wont|will not|not gonna|not going to|no longer)\s+be (?:here|around|alive)\b.{0,25}\b(?:much longer|anymore|for (?:much|long|them|it|finals|the \w+)|by (?:then|next)|soon|anyway)\b|\b(?:stop|quit) existing\b|\b(?:tired|sick) of (?:being alive|living|life|existing)\b|\bthink(?:ing)? about (?:not (?:coming back(?: up)?|waking up|being here|existing)|dying|death|ending it|killing myself|disappearing forever)\b|\b(?:should|gonna|going to|want to|wanna|ready to|thinking (?:about|of)|voices\b.{0,30}\bsay\w*) (?:i should )?(?:just )?end (?:it|it all|everything|my life)\b`,
     ),
     firstPerson: true,
-    unless: /\b(?:vacation|trip|appointment|dentist|doctor|absent|holiday|visiting|out of town|moving|relationship|boyfriend|girlfriend|bf|gf|break ?up|friendship|the call|the game|the stream|the meeting|essay|story|book|character)\b/,
+    unless:
+      /\b(?:vacation|trip|appointment|dentist|doctor|absent|holiday|visiting|out of town|moving|relationship|boyfriend|girlfriend|bf|gf|break ?up|friendship|the call|the game|the stream|the meeting|essay|story|book|character)\b/,
   },
   {
     id: "sh.hurting",
@@ -41,7 +42,8 @@ export const DISCLOSURE_RULES: SafetyRule[] = [
       String.raw`\b(?:hide|cover|covering|hiding) (?:my |the |these |all my )?(?:cuts|scars|marks|burns|bruises)\b|\b(?:days?|weeks?) (?:of |without )?cutting\b|\bcutting (?:again|every day|in a row)\b|\bi (?:relapsed|cut again|started cutting)\b|\b(?:scratch|scratching|scratched|carve|carving|carved|cut|cutting|burn|burning)\b.{0,12}\bmy ${BODY}\b|\b(?:punch|punching|punched|hit|hitting|bang|banging)\b.{0,10}\b(?:walls?|my head)\b.{0,30}\b(?:bleed|bleeding|bruised?|hurt myself|until)\b|\bi hate myself (?:so much|more|every day)\b`,
     ),
     firstPerson: true,
-    unless: /\b(?:on (?:a|the|some) \w+|by accident|accidentally|by mistake|paper|shaving|cooking|fell|playing|acne|surgery|makeup for|theater|theatre|halloween|costume|tattoo|sunburn|the oven|hot pan|stove)\b/,
+    unless:
+      /\b(?:on (?:a|the|some) \w+|by accident|accidentally|by mistake|paper|shaving|cooking|fell|playing|acne|surgery|makeup for|theater|theatre|halloween|costume|tattoo|sunburn|the oven|hot pan|stove)\b/,
   },
   {
     id: "sh.jump-plan",
@@ -96,7 +98,8 @@ export const DISCLOSURE_RULES: SafetyRule[] = [
     pattern: r(
       String.raw`\b(?:shoot(?:ing)? up|shooting at|bomb(?:ing)?|blow(?:ing)? up|attack(?:ing)?)\s+(?:the |our |my |this )?(?:school|class|classroom|building|cafeteria|gym|lunchroom)\b|\b(?:gonna|going to|will) be (?:a )?(?:shooting|bomb)\b|\b(?:kill|killing|shoot|shooting|stab|stabbing|hurt|hurting)\s+(?:everyone|everybody|all of them|them all|my classmates|classmates|people|someone|somebody)\b|\b(?:least|not) guarded\b|\bwhen (?:does|do|will) (?:the )?(?:security|resource officer|sro|guards?|police|cops?) (?:leave|go home)\b|\bsee (?:them|him|her) bleed\b|\bmake (?:them|him|her) bleed\b`,
     ),
-    unless: /\b(?:drill|lockdown drill|statistics|essay|report|news|history|documentary|game|fortnite|minecraft|roblox|call of duty|zombies?|in the (?:book|novel|story|movie)|character|don'?t want to|never want to|photos?|movie|film|bugs?|germs|blood drive|nosebleed)\b/,
+    unless:
+      /\b(?:drill|lockdown drill|statistics|essay|report|news|history|documentary|game|fortnite|minecraft|roblox|call of duty|zombies?|in the (?:book|novel|story|movie)|character|don'?t want to|never want to|photos?|movie|film|bugs?|germs|blood drive|nosebleed)\b/,
   },
   {
     id: "v.weapon-present",
@@ -105,7 +108,8 @@ export const DISCLOSURE_RULES: SafetyRule[] = [
     pattern: r(
       String.raw`\b(?:has|had|have|got|brought|bringing|bring|carrying|carries|showed me|is holding)\b.{0,25}\b(?:gun|knife|knives|weapon|brass knuckles|pistol|rifle|machete|bat|crowbar)\b.{0,40}\b(?:backpack|bag|locker|school|class|bathroom|right now|rn|fight|courtyard|lunch|bus|outside|parking lot)\b|\bwith (?:a |my )(?:bat|knife|gun|crowbar|hammer|brick|pipe|machete)\b.{0,40}\b(?:after (?:school|class|\w+ period)|wait\w*|bus stop|tomorrow|tonight|outside)\b|\b(?:wait(?:ing)? for|get|catch|find)\s+(?:him|her|them|\w+)\b.{0,30}\bwith (?:a |my )(?:bat|knife|gun|crowbar|hammer|brick|pipe)\b|\bpic(?:ture)? of a gun\b.{0,40}\b(?:see (?:u|you)|caption|monday|tomorrow)\b|\b(?:buy|get|sells?|selling)\b.{0,10}\b(?:a |some )?(?:gun|guns|pistol|rifle|ammo|bullets)\b.{0,25}\b(?:from (?:someone|a kid|a guy|school)|at school|sells them|without)\b`,
     ),
-    unless: /\b(?:baseball|softball|cricket|practice|kitchen|cooking|chef|nerf|toy|water gun|glue gun|airsoft|paintball|fortnite|minecraft|roblox|game|play|musical|props?|cake|butter)\b/,
+    unless:
+      /\b(?:baseball|softball|cricket|practice|kitchen|cooking|chef|nerf|toy|water gun|glue gun|airsoft|paintball|fortnite|minecraft|roblox|game|play|musical|props?|cake|butter)\b/,
   },
   {
     id: "v.harm-plan",
@@ -114,7 +118,8 @@ export const DISCLOSURE_RULES: SafetyRule[] = [
     pattern: r(
       String.raw`\b(?:burn(?:ing)? down|set (?:fire to|on fire)|torch)\b.{0,20}\b(?:house|home|school|car)\b|\bpoison(?:ing|ed)?\b.{0,25}\b(?:his|her|their|my \w+'?s?|someone'?s?)\b.{0,10}\b(?:coffee|drink|food|water|lunch|tea|soda)\b|\b(?:bleach|antifreeze|rat poison|eye ?drops|laxatives?)\b.{0,30}\b(?:someone'?s?|his|her|their)\b.{0,10}\b(?:drink|coffee|food|water|tea|soda)\b|\b(?:where|best place|best spot|how) to (?:hit|punch|stab|hurt|knock out)\s+(?:someone|somebody|a person|a guy|him|her|them)\b|\b(?:i'?m|im) (?:gonna|going to) (?:explode|snap) and (?:hurt|kill|hit) (?:someone|somebody|people|him|her|them)\b|\brob(?:bing)?\s+(?:someone|somebody|a (?:store|house|person|guy))\b.{0,30}\bor else\b|\b(?:gonna|going to|will|i'?ll|want to|wanna)\s+(?:break|smash|bash|cave in)\s+(?:his|her|their|your|ur)\s+(?:face|jaw|nose|legs?|arms?|skull|head|teeth)\b|\bbeat the (?:crap|shit|hell|life|living daylights) out of (?:him|her|them|you|u|\w+)\b|\bi know where (?:he|she|they|you|u) lives?\b|\bhow (?:do i|to|can i|do you|would i|do u)\s+(?:make|build)\s+(?:a |an )?(?:molotov|pipe bomb|napalm|thermite|zip gun|ghost gun)\b`,
     ),
-    unless: /\b(?:birthday|party|sleepover|visit|dinner|study|ww2|world war|project|plants?|rats?|mice|mushrooms?|berries|snakes?|history|essay|book|novel|hamlet|romeo|story|frogs?|darts?|boxing|self[- ]defen[cs]e|martial arts|karate|mma|game|character|chemistry|science)\b/,
+    unless:
+      /\b(?:birthday|party|sleepover|visit|dinner|study|ww2|world war|project|plants?|rats?|mice|mushrooms?|berries|snakes?|history|essay|book|novel|hamlet|romeo|story|frogs?|darts?|boxing|self[- ]defen[cs]e|martial arts|karate|mma|game|character|chemistry|science)\b/,
   },
   {
     id: "v.target-list",
@@ -123,7 +128,8 @@ export const DISCLOSURE_RULES: SafetyRule[] = [
     pattern: r(
       String.raw`\b(?:hit|kill|death|shoot) list\b|\blist of (?:people|kids|names|everyone)\b.{0,40}\b(?:deserve|die|pay|hurt|kill|shoot|regret)\b|\b(?:bring|bringing|take|taking)\s+(?:my |a |his |her )?(?:\w+'?s\s+)?(?:gun|pistol|rifle|knife)\b(?=.{0,40}\b(?:tomorrow|monday|tuesday|wednesday|thursday|friday|tonight|pay|regret|class|school)\b)`,
     ),
-    unless: /\b(?:bucket list|reading list|shopping list|video ?game|fortnite|minecraft|roblox|hunting|range|nerf|water gun|glue gun|toy|movie|book|story|cooking|cake|knife skills|camping|fishing)\b/,
+    unless:
+      /\b(?:bucket list|reading list|shopping list|video ?game|fortnite|minecraft|roblox|hunting|range|nerf|water gun|glue gun|toy|movie|book|story|cooking|cake|knife skills|camping|fishing)\b/,
   },
   // ── abuse and grooming ─────────────────────────────────────────────────────
   {

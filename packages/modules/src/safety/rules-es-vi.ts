@@ -17,7 +17,8 @@ const VI_NOT = String.raw`(?:khong|ko|k|hong|hok)`;
 const VI_CARER = String.raw`(?:bo|ba|cha|me|ma|duong|bo duong|me ke|chu|bac|cau|di|ong|ba noi|anh trai|anh ho|thay|co giao)`;
 const ES_STUDY = /\b(?:ensayo|informe|proyecto|novela|libro|personaje|poema|historia de|clase de|tarea sobre|que es|definicion|estadisticas?)\b/;
 // "bài tập hóa này hành t muốn chết luôn á": homework hyperbole; "=))" is a laugh.
-const VI_HYPERBOLE = /\b(?:bai tap|bai kiem tra|kiem tra|de thi|thi cu|mon (?:hoa|toan|ly|van|anh)|chet mat|chet luon|luon a|haha\w*|kkk+|hihi\w*|hehe\w*)\b|=\)\)|:\)\)|😂|🤣/u;
+const VI_HYPERBOLE =
+  /\b(?:bai tap|bai kiem tra|kiem tra|de thi|thi cu|mon (?:hoa|toan|ly|van|anh)|chet mat|chet luon|luon a|haha\w*|kkk+|hihi\w*|hehe\w*)\b|=\)\)|:\)\)|😂|🤣/u;
 const VI_STUDY = /\b(?:bai van|bai luan|tieu thuyet|nhan vat|truyen|bai tho|sach|dinh nghia|thong ke|lich su|mon sinh|bai tap ve)\b/;
 
 export const SPANISH_RULES: SafetyRule[] = [

@@ -71,11 +71,7 @@ export function enabledCategories(config: SafetyConfig): Set<SafetyCategory> {
 }
 
 /** Assesses a student's message with the student rules alone. Exposed for evaluation and tooling. */
-export function assessStudentMessage(
-  text: string,
-  config: SafetyConfig = safetyConfigSchema.parse({}),
-  excused?: Set<SafetyCategory>,
-): CategoryAssessment[] {
+export function assessStudentMessage(text: string, config: SafetyConfig = safetyConfigSchema.parse({}), excused?: Set<SafetyCategory>): CategoryAssessment[] {
   return assessText(text, STUDENT_RULES, enabledCategories(config), excused);
 }
 
@@ -127,11 +123,18 @@ export const safetyFilter: ContentModule<typeof safetyConfigSchema> = {
     const blocked = blocking.length > 0;
     const findings = assessments.map((a) => toFinding(a, ctx.config, "student", blocked));
     if (!blocked) return { action: "allow", text, findings };
-    return { action: "block", text, findings, reply: replyFor(blocking.map((a) => a.category), ctx.config) };
+    return {
+      action: "block",
+      text,
+      findings,
+      reply: replyFor(
+        blocking.map((a) => a.category),
+        ctx.config,
+      ),
+    };
   },
   afterAnswer(ctx, text) {
     if (!ctx.config.checkAnswers) return [];
     return assessAnswer(text, ctx.config).map((a) => toFinding(a, ctx.config, "answer", false));
   },
 };
-

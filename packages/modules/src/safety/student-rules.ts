@@ -5,4 +5,12 @@ import { SPANISH_DISCLOSURE_RULES, SPANISH_RULES, VIETNAMESE_DISCLOSURE_RULES, V
 import { WELLBEING_RULES } from "./rules-wellbeing.ts";
 
 /** Every rule tried on a student message: English, then Spanish and Vietnamese. */
-export const STUDENT_RULES: readonly SafetyRule[] = [...ENGLISH_RULES, ...DISCLOSURE_RULES, ...WELLBEING_RULES, ...SPANISH_RULES, ...SPANISH_DISCLOSURE_RULES, ...VIETNAMESE_RULES, ...VIETNAMESE_DISCLOSURE_RULES];
+export const STUDENT_RULES: readonly SafetyRule[] = [
+  ...ENGLISH_RULES,
+  ...DISCLOSURE_RULES,
+  ...WELLBEING_RULES,
+  ...SPANISH_RULES,
+  ...SPANISH_DISCLOSURE_RULES,
+  ...VIETNAMESE_RULES,
+  ...VIETNAMESE_DISCLOSURE_RULES,
+];

@@ -14,13 +14,7 @@ import { requireUser } from "../../auth/middleware.ts";
 import type { AppEnv } from "../../deps.ts";
 import { describeRoute, jsonBody, pathParams, queryParams } from "../../openapi/index.ts";
 import { createAiModel, listAiModels, updateAiModel } from "../../services/ai/admin-models.ts";
-import {
-  deleteGroupAiSettings,
-  getGroupAiSettings,
-  getSystemAiSettings,
-  putGroupAiSettings,
-  putSystemAiSettings,
-} from "../../services/ai/admin-settings.ts";
+import { deleteGroupAiSettings, getGroupAiSettings, getSystemAiSettings, putGroupAiSettings, putSystemAiSettings } from "../../services/ai/admin-settings.ts";
 import { serviceContext } from "../../services/context.ts";
 
 const tags = ["ai"];
@@ -36,7 +30,13 @@ export function aiAdminRoutes() {
 
   app.get(
     "/ai/models",
-    describeRoute({ summary: "AI models", description: "Active models for everyone; `includeInactive=true` adds the rest for system admins.", tags, access: "any signed-in user", responses: { 200: { description: "A page of models", schema: pageOf(aiModelSchema) } } }),
+    describeRoute({
+      summary: "AI models",
+      description: "Active models for everyone; `includeInactive=true` adds the rest for system admins.",
+      tags,
+      access: "any signed-in user",
+      responses: { 200: { description: "A page of models", schema: pageOf(aiModelSchema) } },
+    }),
     requireUser,
     queryParams(listAiModelsQuerySchema),
     async (c) => c.json(await listAiModels({ ctx: serviceContext(c), input: c.req.valid("query") }), 200),
@@ -53,7 +53,12 @@ export function aiAdminRoutes() {
   // Model ids contain slashes (`openai/gpt-4o-mini`): the id is the rest of the path.
   app.patch(
     "/ai/models/:id{.+}",
-    describeRoute({ summary: "Update a model (prices, limits, active)", tags, access: sysadmin, responses: { 200: { description: "The model", schema: aiModelSchema } } }),
+    describeRoute({
+      summary: "Update a model (prices, limits, active)",
+      tags,
+      access: sysadmin,
+      responses: { 200: { description: "The model", schema: aiModelSchema } },
+    }),
     requireUser,
     pathParams(aiModelParamsSchema),
     jsonBody(updateAiModelBodySchema),
@@ -72,7 +77,12 @@ export function aiAdminRoutes() {
 
   app.put(
     "/ai/settings/system",
-    describeRoute({ summary: "Replace the system-wide AI settings", tags, access: sysadmin, responses: { 200: { description: "The settings", schema: aiSettingsSchema } } }),
+    describeRoute({
+      summary: "Replace the system-wide AI settings",
+      tags,
+      access: sysadmin,
+      responses: { 200: { description: "The settings", schema: aiSettingsSchema } },
+    }),
     requireUser,
     jsonBody(aiSettingsBodySchema),
     async (c) => c.json(await putSystemAiSettings({ ctx: serviceContext(c), input: c.req.valid("json") }), 200),
@@ -80,7 +90,13 @@ export function aiAdminRoutes() {
 
   app.get(
     "/groups/:id/ai-settings",
-    describeRoute({ summary: "A group's own AI settings", description: "`configured: false` when the group inherits everything.", tags, access: groupAdmins, responses: { 200: { description: "The settings", schema: aiSettingsSchema } } }),
+    describeRoute({
+      summary: "A group's own AI settings",
+      description: "`configured: false` when the group inherits everything.",
+      tags,
+      access: groupAdmins,
+      responses: { 200: { description: "The settings", schema: aiSettingsSchema } },
+    }),
     requireUser,
     pathParams(idParamSchema),
     async (c) => c.json(await getGroupAiSettings({ ctx: serviceContext(c), input: c.req.valid("param") }), 200),

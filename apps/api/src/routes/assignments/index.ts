@@ -1,11 +1,4 @@
-import {
-  assignmentSchema,
-  createAssignmentBodySchema,
-  idParamSchema,
-  listAssignmentsQuerySchema,
-  pageOf,
-  updateAssignmentBodySchema,
-} from "@raptscallions/core";
+import { assignmentSchema, createAssignmentBodySchema, idParamSchema, listAssignmentsQuerySchema, pageOf, updateAssignmentBodySchema } from "@raptscallions/core";
 import { Hono } from "hono";
 import { requireUser } from "../../auth/middleware.ts";
 import type { AppEnv } from "../../deps.ts";
@@ -26,7 +19,13 @@ export function assignmentRoutes() {
 
   app.get(
     "/classes/:id/assignments",
-    describeRoute({ summary: "A class's assignments", description: "Students see only assignments that are available.", tags, access: "the class's members and admins over its group", responses: { 200: { description: "A page of assignments", schema: pageOf(assignmentSchema) } } }),
+    describeRoute({
+      summary: "A class's assignments",
+      description: "Students see only assignments that are available.",
+      tags,
+      access: "the class's members and admins over its group",
+      responses: { 200: { description: "A page of assignments", schema: pageOf(assignmentSchema) } },
+    }),
     requireUser,
     pathParams(idParamSchema),
     queryParams(listAssignmentsQuerySchema),
@@ -38,7 +37,14 @@ export function assignmentRoutes() {
 
   app.post(
     "/classes/:id/assignments",
-    describeRoute({ summary: "Create an assignment pinned to a tool version", description: "`toolVersion` defaults to the tool's latest version; the tool must belong to the class's group or one above it.", tags, access: manage, responses: { 201: { description: "The assignment", schema: assignmentSchema } }, errors: [409] }),
+    describeRoute({
+      summary: "Create an assignment pinned to a tool version",
+      description: "`toolVersion` defaults to the tool's latest version; the tool must belong to the class's group or one above it.",
+      tags,
+      access: manage,
+      responses: { 201: { description: "The assignment", schema: assignmentSchema } },
+      errors: [409],
+    }),
     requireUser,
     pathParams(idParamSchema),
     jsonBody(createAssignmentBodySchema),
@@ -50,7 +56,12 @@ export function assignmentRoutes() {
 
   app.get(
     "/assignments/:id",
-    describeRoute({ summary: "An assignment", tags, access: "the class's staff; its students once it is available", responses: { 200: { description: "The assignment", schema: assignmentSchema } } }),
+    describeRoute({
+      summary: "An assignment",
+      tags,
+      access: "the class's staff; its students once it is available",
+      responses: { 200: { description: "The assignment", schema: assignmentSchema } },
+    }),
     requireUser,
     pathParams(idParamSchema),
     async (c) => c.json(await getAssignment({ ctx: serviceContext(c), input: c.req.valid("param") }), 200),
@@ -58,7 +69,13 @@ export function assignmentRoutes() {
 
   app.patch(
     "/assignments/:id",
-    describeRoute({ summary: "Update an assignment", description: "`toolVersion` re-pins to another version of the same tool, explicitly.", tags, access: manage, responses: { 200: { description: "The assignment", schema: assignmentSchema } } }),
+    describeRoute({
+      summary: "Update an assignment",
+      description: "`toolVersion` re-pins to another version of the same tool, explicitly.",
+      tags,
+      access: manage,
+      responses: { 200: { description: "The assignment", schema: assignmentSchema } },
+    }),
     requireUser,
     pathParams(idParamSchema),
     jsonBody(updateAssignmentBodySchema),

@@ -30,7 +30,13 @@ export function classRoutes() {
 
   app.get(
     "/",
-    describeRoute({ summary: "Classes the caller can see", description: "`groupId` narrows to classes in that group or below it.", tags, access: "signed-in users: admins see classes in their subtrees, teachers and students their own", responses: { 200: { description: "A page of classes", schema: pageOf(classSchema) } } }),
+    describeRoute({
+      summary: "Classes the caller can see",
+      description: "`groupId` narrows to classes in that group or below it.",
+      tags,
+      access: "signed-in users: admins see classes in their subtrees, teachers and students their own",
+      responses: { 200: { description: "A page of classes", schema: pageOf(classSchema) } },
+    }),
     requireUser,
     queryParams(listClassesQuerySchema),
     async (c) => c.json(await listClasses({ ctx: serviceContext(c), input: c.req.valid("query") }), 200),
@@ -38,7 +44,13 @@ export function classRoutes() {
 
   app.post(
     "/",
-    describeRoute({ summary: "Create a class", description: "A teacher who creates a class becomes its teacher.", tags, access: "admins over the group, teachers of the group", responses: { 201: { description: "The class", schema: classSchema } } }),
+    describeRoute({
+      summary: "Create a class",
+      description: "A teacher who creates a class becomes its teacher.",
+      tags,
+      access: "admins over the group, teachers of the group",
+      responses: { 201: { description: "The class", schema: classSchema } },
+    }),
     requireUser,
     jsonBody(createClassBodySchema),
     async (c) => c.json(await createClass({ ctx: serviceContext(c), input: c.req.valid("json") }), 201),
@@ -85,7 +97,8 @@ export function classRoutes() {
     "/:id/presence",
     describeRoute({
       summary: "Who is in the class room now",
-      description: "Students with a session of the class open and staff watching it. Live changes arrive as `presence.changed` events in `class:<id>`; load this after a `reset`.",
+      description:
+        "Students with a session of the class open and staff watching it. Live changes arrive as `presence.changed` events in `class:<id>`; load this after a `reset`.",
       tags,
       access: manage,
       responses: { 200: { description: "Everyone online, once per user", schema: classPresenceSchema } },
@@ -97,7 +110,13 @@ export function classRoutes() {
 
   app.post(
     "/:id/members",
-    describeRoute({ summary: "Add a teacher or student to a class", tags, access: manage, responses: { 201: { description: "The membership", schema: classMemberSchema } }, errors: [409] }),
+    describeRoute({
+      summary: "Add a teacher or student to a class",
+      tags,
+      access: manage,
+      responses: { 201: { description: "The membership", schema: classMemberSchema } },
+      errors: [409],
+    }),
     requireUser,
     pathParams(idParamSchema),
     jsonBody(addClassMemberBodySchema),

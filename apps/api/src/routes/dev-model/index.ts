@@ -30,10 +30,7 @@ export function devModelRoutes(opts: { tokensPerSecond: number; apiKey: string }
     const header = c.req.header("authorization") ?? "";
     const presented = /^Bearer (\S+)$/i.exec(header)?.[1];
     if (!presented || !(await timingSafeEqual(presented, opts.apiKey))) {
-      return c.json(
-        openAIError("The dev model is for this server's own AI service; it needs the key it was started with", "invalid_api_key"),
-        401,
-      );
+      return c.json(openAIError("The dev model is for this server's own AI service; it needs the key it was started with", "invalid_api_key"), 401);
     }
     await next();
   });
@@ -53,10 +50,19 @@ export function devModelRoutes(opts: { tokensPerSecond: number; apiKey: string }
   app.get("/models", describeRoute({ summary: "The dev models (OpenAI-compatible)", tags, access, responses: { 200: { description: "OpenAI model list" } } }), forward);
   app.post(
     "/chat/completions",
-    describeRoute({ summary: "A chat completion from the dev model (OpenAI-compatible, streams with `stream: true`)", tags, access, responses: { 200: { description: "OpenAI chat completion or SSE stream" } } }),
+    describeRoute({
+      summary: "A chat completion from the dev model (OpenAI-compatible, streams with `stream: true`)",
+      tags,
+      access,
+      responses: { 200: { description: "OpenAI chat completion or SSE stream" } },
+    }),
     forward,
   );
-  app.post("/moderations", describeRoute({ summary: "Moderation by the dev model (OpenAI-compatible)", tags, access, responses: { 200: { description: "OpenAI moderation result" } } }), forward);
+  app.post(
+    "/moderations",
+    describeRoute({ summary: "Moderation by the dev model (OpenAI-compatible)", tags, access, responses: { 200: { description: "OpenAI moderation result" } } }),
+    forward,
+  );
   return app;
 }
 

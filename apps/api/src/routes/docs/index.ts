@@ -27,15 +27,11 @@ export function docsRoutes(routes: () => readonly MountedRoute[]) {
   };
 
   const app = new Hono<AppEnv>();
-  app.get(
-    "/openapi.json",
-    describeRoute({ summary: "This document (OpenAPI 3.1)", tags, access, responses: { 200: { description: "The OpenAPI document" } } }),
-    (c) => c.json(build().doc, 200, { "cache-control": "no-cache" }),
+  app.get("/openapi.json", describeRoute({ summary: "This document (OpenAPI 3.1)", tags, access, responses: { 200: { description: "The OpenAPI document" } } }), (c) =>
+    c.json(build().doc, 200, { "cache-control": "no-cache" }),
   );
-  app.get(
-    "/docs",
-    describeRoute({ summary: "The API reference as one HTML page", tags, access, responses: { 200: { description: "HTML" } } }),
-    (c) => c.html(build().html, 200, { "content-security-policy": DOCS_CSP, "cache-control": "no-cache" }),
+  app.get("/docs", describeRoute({ summary: "The API reference as one HTML page", tags, access, responses: { 200: { description: "HTML" } } }), (c) =>
+    c.html(build().html, 200, { "content-security-policy": DOCS_CSP, "cache-control": "no-cache" }),
   );
   return app;
 }

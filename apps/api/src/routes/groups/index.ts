@@ -1,12 +1,4 @@
-import {
-  createGroupBodySchema,
-  groupSchema,
-  idParamSchema,
-  listGroupsQuerySchema,
-  pageOf,
-  pageQuerySchema,
-  updateGroupBodySchema,
-} from "@raptscallions/core";
+import { createGroupBodySchema, groupSchema, idParamSchema, listGroupsQuerySchema, pageOf, pageQuerySchema, updateGroupBodySchema } from "@raptscallions/core";
 import { Hono } from "hono";
 import { requireUser } from "../../auth/middleware.ts";
 import type { AppEnv } from "../../deps.ts";
@@ -25,7 +17,12 @@ export function groupRoutes() {
 
   app.get(
     "/",
-    describeRoute({ summary: "Groups the caller can see", tags, access: "signed-in users (their groups, those groups' ancestors, subtrees they administer)", responses: { 200: { description: "A page of groups", schema: groupPage } } }),
+    describeRoute({
+      summary: "Groups the caller can see",
+      tags,
+      access: "signed-in users (their groups, those groups' ancestors, subtrees they administer)",
+      responses: { 200: { description: "A page of groups", schema: groupPage } },
+    }),
     requireUser,
     queryParams(listGroupsQuerySchema),
     async (c) => c.json(await listGroups({ ctx: serviceContext(c), input: c.req.valid("query") }), 200),
@@ -33,7 +30,13 @@ export function groupRoutes() {
 
   app.post(
     "/",
-    describeRoute({ summary: "Create a group", tags, access: "admins of the parent group; system admins for a root", responses: { 201: { description: "The new group", schema: groupSchema } }, errors: [409] }),
+    describeRoute({
+      summary: "Create a group",
+      tags,
+      access: "admins of the parent group; system admins for a root",
+      responses: { 201: { description: "The new group", schema: groupSchema } },
+      errors: [409],
+    }),
     requireUser,
     jsonBody(createGroupBodySchema),
     async (c) => c.json(await createGroup({ ctx: serviceContext(c), input: c.req.valid("json") }), 201),
@@ -49,7 +52,13 @@ export function groupRoutes() {
 
   app.patch(
     "/:id",
-    describeRoute({ summary: "Update a group's name, slug or settings", tags, access: "admins of the group (or above it)", responses: { 200: { description: "The updated group", schema: groupSchema } }, errors: [409] }),
+    describeRoute({
+      summary: "Update a group's name, slug or settings",
+      tags,
+      access: "admins of the group (or above it)",
+      responses: { 200: { description: "The updated group", schema: groupSchema } },
+      errors: [409],
+    }),
     requireUser,
     pathParams(idParamSchema),
     jsonBody(updateGroupBodySchema),
@@ -61,7 +70,12 @@ export function groupRoutes() {
 
   app.get(
     "/:id/children",
-    describeRoute({ summary: "Direct children of a group", tags, access: "anyone who can see the group (children they can see)", responses: { 200: { description: "A page of groups", schema: groupPage } } }),
+    describeRoute({
+      summary: "Direct children of a group",
+      tags,
+      access: "anyone who can see the group (children they can see)",
+      responses: { 200: { description: "A page of groups", schema: groupPage } },
+    }),
     requireUser,
     pathParams(idParamSchema),
     queryParams(pageQuerySchema),
@@ -70,7 +84,12 @@ export function groupRoutes() {
 
   app.get(
     "/:id/ancestors",
-    describeRoute({ summary: "Ancestors of a group, root first", tags, access: "anyone who can see the group", responses: { 200: { description: "All ancestors in one page (nextCursor is null)", schema: groupPage } } }),
+    describeRoute({
+      summary: "Ancestors of a group, root first",
+      tags,
+      access: "anyone who can see the group",
+      responses: { 200: { description: "All ancestors in one page (nextCursor is null)", schema: groupPage } },
+    }),
     requireUser,
     pathParams(idParamSchema),
     async (c) => c.json(await listGroupAncestors({ ctx: serviceContext(c), input: c.req.valid("param") }), 200),
@@ -78,7 +97,12 @@ export function groupRoutes() {
 
   app.get(
     "/:id/subtree",
-    describeRoute({ summary: "A group and its descendants, in tree order", tags, access: "anyone who can see the group (descendants they can see)", responses: { 200: { description: "A page of groups", schema: groupPage } } }),
+    describeRoute({
+      summary: "A group and its descendants, in tree order",
+      tags,
+      access: "anyone who can see the group (descendants they can see)",
+      responses: { 200: { description: "A page of groups", schema: groupPage } },
+    }),
     requireUser,
     pathParams(idParamSchema),
     queryParams(pageQuerySchema),

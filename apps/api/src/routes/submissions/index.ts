@@ -1,10 +1,4 @@
-import {
-  gradeSubmissionBodySchema,
-  idParamSchema,
-  listSubmissionsQuerySchema,
-  pageOf,
-  submissionSchema,
-} from "@raptscallions/core";
+import { gradeSubmissionBodySchema, idParamSchema, listSubmissionsQuerySchema, pageOf, submissionSchema } from "@raptscallions/core";
 import { Hono } from "hono";
 import { requireUser } from "../../auth/middleware.ts";
 import type { AppEnv } from "../../deps.ts";
@@ -24,7 +18,13 @@ export function submissionRoutes() {
 
   app.get(
     "/assignments/:id/submissions",
-    describeRoute({ summary: "Submissions for an assignment", description: "Staff see every student's (filter with `studentId`); a student only their own.", tags, access: "the class's teachers and admins; its students (own only)", responses: { 200: { description: "A page of submissions", schema: pageOf(submissionSchema) } } }),
+    describeRoute({
+      summary: "Submissions for an assignment",
+      description: "Staff see every student's (filter with `studentId`); a student only their own.",
+      tags,
+      access: "the class's teachers and admins; its students (own only)",
+      responses: { 200: { description: "A page of submissions", schema: pageOf(submissionSchema) } },
+    }),
     requireUser,
     pathParams(idParamSchema),
     queryParams(listSubmissionsQuerySchema),
@@ -36,7 +36,12 @@ export function submissionRoutes() {
 
   app.get(
     "/submissions/:id",
-    describeRoute({ summary: "A submission", tags, access: "its student, the class's teachers and admins over its group", responses: { 200: { description: "The submission", schema: submissionSchema } } }),
+    describeRoute({
+      summary: "A submission",
+      tags,
+      access: "its student, the class's teachers and admins over its group",
+      responses: { 200: { description: "The submission", schema: submissionSchema } },
+    }),
     requireUser,
     pathParams(idParamSchema),
     async (c) => c.json(await getSubmission({ ctx: serviceContext(c), input: c.req.valid("param") }), 200),
@@ -44,7 +49,14 @@ export function submissionRoutes() {
 
   app.patch(
     "/submissions/:id",
-    describeRoute({ summary: "Grade a submission or give feedback", description: "A grade needs a submitted attempt (409 otherwise) and marks it graded; a null grade reverts to submitted.", tags, access: "the class's teachers and admins over its group", responses: { 200: { description: "The submission", schema: submissionSchema } }, errors: [409] }),
+    describeRoute({
+      summary: "Grade a submission or give feedback",
+      description: "A grade needs a submitted attempt (409 otherwise) and marks it graded; a null grade reverts to submitted.",
+      tags,
+      access: "the class's teachers and admins over its group",
+      responses: { 200: { description: "The submission", schema: submissionSchema } },
+      errors: [409],
+    }),
     requireUser,
     pathParams(idParamSchema),
     jsonBody(gradeSubmissionBodySchema),

@@ -77,8 +77,7 @@ export function registerThemeAssetRoutes(app: Hono<AppEnv>): void {
     "/groups/:id/theme/assets/:assetId",
     describeRoute({
       summary: "Delete a theme image",
-      description:
-        "409 with `details.usedBy` while a theme (the group's or a descendant's) uses it, unless `force=true`, which also removes it from those themes.",
+      description: "409 with `details.usedBy` while a theme (the group's or a descendant's) uses it, unless `force=true`, which also removes it from those themes.",
       tags,
       access: admins,
       responses: {
@@ -109,8 +108,7 @@ export function registerThemeAssetRoutes(app: Hono<AppEnv>): void {
     "/theme-assets/:assetId",
     describeRoute({
       summary: "A theme image's bytes",
-      description:
-        "Public and immutable (Cache-Control: immutable, ETag = sha256, If-None-Match → 304); nosniff and a restrictive CSP.",
+      description: "Public and immutable (Cache-Control: immutable, ETag = sha256, If-None-Match → 304); nosniff and a restrictive CSP.",
       tags,
       access: "public (logos appear on sign-in pages)",
       responses: { 200: { description: "The image" }, 304: { description: "Not modified" } },

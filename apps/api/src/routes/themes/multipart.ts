@@ -113,8 +113,7 @@ export async function readUploadedFile(request: Request, fileLimitBytes: number)
 
 function asClientError(err: unknown, fileLimitBytes: number): unknown {
   if (err instanceof AppError) return err;
-  if (err instanceof MaxFileSizeExceededError || err instanceof MaxTotalSizeExceededError)
-    return tooLarge(fileLimitBytes);
+  if (err instanceof MaxFileSizeExceededError || err instanceof MaxTotalSizeExceededError) return tooLarge(fileLimitBytes);
   if (err instanceof MultipartParseError) return malformed(`The multipart body is malformed: ${err.message}`);
   // Anything else while reading is the client's stream failing (aborted upload, bad framing).
   return malformed("The request body could not be read");

@@ -61,8 +61,7 @@ export function registerThemeRoutes(app: Hono<AppEnv>): void {
     "/groups/:id/theme",
     describeRoute({
       summary: "Change a group's own theme",
-      description:
-        "JSON merge patch of the group's own overrides: a value sets, null removes (inherit again), absent leaves alone.",
+      description: "JSON merge patch of the group's own overrides: a value sets, null removes (inherit again), absent leaves alone.",
       tags,
       access: admins,
       responses: resolved,

@@ -29,7 +29,12 @@ export function toolRoutes() {
 
   app.get(
     "/",
-    describeRoute({ summary: "Tools the caller can use", tags, access: "signed-in users: tools of the groups on their ancestor chain (admins: also their subtrees)", responses: { 200: { description: "A page of tools", schema: pageOf(toolSchema) } } }),
+    describeRoute({
+      summary: "Tools the caller can use",
+      tags,
+      access: "signed-in users: tools of the groups on their ancestor chain (admins: also their subtrees)",
+      responses: { 200: { description: "A page of tools", schema: pageOf(toolSchema) } },
+    }),
     requireUser,
     queryParams(listToolsQuerySchema),
     async (c) => c.json(await listTools({ ctx: serviceContext(c), input: c.req.valid("query") }), 200),
@@ -37,7 +42,12 @@ export function toolRoutes() {
 
   app.post(
     "/",
-    describeRoute({ summary: "Create a tool (version 1)", tags, access: "admins over the group, teachers of the group", responses: { 201: { description: "The tool with version 1", schema: toolDetailSchema } } }),
+    describeRoute({
+      summary: "Create a tool (version 1)",
+      tags,
+      access: "admins over the group, teachers of the group",
+      responses: { 201: { description: "The tool with version 1", schema: toolDetailSchema } },
+    }),
     requireUser,
     jsonBody(createToolBodySchema),
     async (c) => c.json(await createTool({ ctx: serviceContext(c), input: c.req.valid("json") }), 201),
@@ -45,7 +55,13 @@ export function toolRoutes() {
 
   app.get(
     "/:id",
-    describeRoute({ summary: "A tool with its latest version", description: "`latest.definition` is null for callers who may use but not read the tool (students).", tags, access: users, responses: { 200: { description: "The tool", schema: toolDetailSchema } } }),
+    describeRoute({
+      summary: "A tool with its latest version",
+      description: "`latest.definition` is null for callers who may use but not read the tool (students).",
+      tags,
+      access: users,
+      responses: { 200: { description: "The tool", schema: toolDetailSchema } },
+    }),
     requireUser,
     pathParams(idParamSchema),
     async (c) => c.json(await getTool({ ctx: serviceContext(c), input: c.req.valid("param") }), 200),
@@ -53,7 +69,14 @@ export function toolRoutes() {
 
   app.post(
     "/:id/versions",
-    describeRoute({ summary: "Publish a new immutable version", description: "Assignments and sessions stay pinned to the version they were created with.", tags, access: managers, responses: { 201: { description: "The tool with its new latest version", schema: toolDetailSchema } }, errors: [409] }),
+    describeRoute({
+      summary: "Publish a new immutable version",
+      description: "Assignments and sessions stay pinned to the version they were created with.",
+      tags,
+      access: managers,
+      responses: { 201: { description: "The tool with its new latest version", schema: toolDetailSchema } },
+      errors: [409],
+    }),
     requireUser,
     pathParams(idParamSchema),
     jsonBody(createToolVersionBodySchema),
@@ -65,7 +88,12 @@ export function toolRoutes() {
 
   app.get(
     "/:id/versions",
-    describeRoute({ summary: "Versions of a tool, newest first", tags, access: staff, responses: { 200: { description: "A page of versions", schema: pageOf(toolVersionSchema) } } }),
+    describeRoute({
+      summary: "Versions of a tool, newest first",
+      tags,
+      access: staff,
+      responses: { 200: { description: "A page of versions", schema: pageOf(toolVersionSchema) } },
+    }),
     requireUser,
     pathParams(idParamSchema),
     queryParams(pageQuerySchema),

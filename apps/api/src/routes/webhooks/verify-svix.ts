@@ -21,11 +21,7 @@ function reasonOf(err: WebhookVerificationError): string {
  * match). Svix enforces the 5-minute timestamp tolerance. Every failure is a 401 carrying a
  * `reason`, before anything is parsed or written.
  */
-export function verifySvixDelivery(
-  secret: string,
-  rawBody: string,
-  header: (name: string) => string | undefined,
-): VerifiedDelivery {
+export function verifySvixDelivery(secret: string, rawBody: string, header: (name: string) => string | undefined): VerifiedDelivery {
   const svixId = header("svix-id");
   const timestamp = header("svix-timestamp");
   const signature = header("svix-signature");

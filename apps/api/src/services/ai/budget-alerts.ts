@@ -12,10 +12,7 @@ const RETAIN_MS = 40 * 24 * 60 * 60 * 1000;
  * admins read through `/api/audit`, and a warning in the logs. Settling below an estimate can
  * cross the same threshold twice in a month; the counter keeps that to one record.
  */
-export async function recordBudgetAlerts(
-  deps: { db: Db; kv: KeyValueStore; logger: Logger; now: Date },
-  alerts: GenerationResult["budgetAlerts"],
-): Promise<number> {
+export async function recordBudgetAlerts(deps: { db: Db; kv: KeyValueStore; logger: Logger; now: Date }, alerts: GenerationResult["budgetAlerts"]): Promise<number> {
   let recorded = 0;
   const month = deps.now.toISOString().slice(0, 7);
   for (const alert of alerts) {
@@ -23,13 +20,17 @@ export async function recordBudgetAlerts(
     if (!first) continue;
     recorded += 1;
     deps.logger.warn("monthly AI budget alert threshold crossed", { ...alert, month });
-    await recordAudit(deps.db, { actor: { kind: "system", name: "budget-alerts" }, requestId: null }, {
-      action: "ai.budget.threshold",
-      targetType: "group",
-      targetId: alert.groupId,
-      groupId: alert.groupId,
-      details: { month, usedUsd: alert.usedUsd, budgetUsd: alert.budgetUsd, threshold: alert.threshold },
-    });
+    await recordAudit(
+      deps.db,
+      { actor: { kind: "system", name: "budget-alerts" }, requestId: null },
+      {
+        action: "ai.budget.threshold",
+        targetType: "group",
+        targetId: alert.groupId,
+        groupId: alert.groupId,
+        details: { month, usedUsd: alert.usedUsd, budgetUsd: alert.budgetUsd, threshold: alert.threshold },
+      },
+    );
   }
   return recorded;
 }

@@ -1,13 +1,6 @@
 import { AppError, ServiceUnavailableError } from "@raptscallions/core";
 import type { DbOrTx } from "@raptscallions/db";
-import {
-  costOf,
-  estimateMessagesTokens,
-  type ChatMessage,
-  type GatewayClient,
-  type LimitStore,
-  type Reservation,
-} from "@raptscallions/gateway";
+import { costOf, estimateMessagesTokens, type ChatMessage, type GatewayClient, type LimitStore, type Reservation } from "@raptscallions/gateway";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Metrics } from "../../lib/metrics.ts";
@@ -33,11 +26,8 @@ export interface AiServiceOptions {
 /** Extra, optional fields of a tool definition this service reads (see README.md). */
 function definitionFields(definition: GenerationRequest["definition"]) {
   const positiveInt = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v > 0 ? v : undefined);
-  const fallbacks = Array.isArray(definition.fallbackModels)
-    ? definition.fallbackModels.filter((m): m is string => typeof m === "string" && m.trim() !== "")
-    : [];
-  const temperature =
-    typeof definition.temperature === "number" && Number.isFinite(definition.temperature) ? definition.temperature : undefined;
+  const fallbacks = Array.isArray(definition.fallbackModels) ? definition.fallbackModels.filter((m): m is string => typeof m === "string" && m.trim() !== "") : [];
+  const temperature = typeof definition.temperature === "number" && Number.isFinite(definition.temperature) ? definition.temperature : undefined;
   return {
     model: typeof definition.model === "string" ? definition.model : null,
     fallbackModels: fallbacks,
@@ -115,13 +105,7 @@ function planCall(plan: AiPlan, def: ReturnType<typeof definitionFields>, histor
 }
 
 /** Reserves the estimate against every limit and budget at once; a refusal throws before any upstream call. */
-async function reserveFor(
-  opts: AiServiceOptions,
-  request: GenerationRequest,
-  plan: AiPlan,
-  call: PlannedCall,
-  count: CountCall,
-): Promise<Reservation> {
+async function reserveFor(opts: AiServiceOptions, request: GenerationRequest, plan: AiPlan, call: PlannedCall, count: CountCall): Promise<Reservation> {
   try {
     return await opts.limits.reserve({
       userId: request.scope.userId,

@@ -1,13 +1,6 @@
 import { AppError, NotFoundError } from "@raptscallions/core";
 import { aiModels, aiSettings, groups, type DbOrTx } from "@raptscallions/db";
-import {
-  resolveModelChoice,
-  usdToMicros,
-  type ChatMessage,
-  type GroupBudget,
-  type ModelChoice,
-  type UserLimits,
-} from "@raptscallions/gateway";
+import { resolveModelChoice, usdToMicros, type ChatMessage, type GroupBudget, type ModelChoice, type UserLimits } from "@raptscallions/gateway";
 import { desc, eq, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 
@@ -110,11 +103,7 @@ function nearest(
  * and `NotFoundError` when the scope's group does not exist.
  */
 export async function loadAiPlan(db: DbOrTx, input: LoadPlanInput): Promise<AiPlan> {
-  const [chain, system, catalogueRows] = await Promise.all([
-    loadChain(db, input.groupId),
-    loadSystem(db),
-    db.select().from(aiModels),
-  ]);
+  const [chain, system, catalogueRows] = await Promise.all([loadChain(db, input.groupId), loadSystem(db), db.select().from(aiModels)]);
   if (chain.length === 0) throw new NotFoundError("Group", { groupId: input.groupId });
 
   const catalogue = new Map<string, ModelInfo>(catalogueRows.map((m) => [m.id, m]));

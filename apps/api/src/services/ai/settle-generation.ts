@@ -1,13 +1,5 @@
 import { aiUsage, type DbOrTx } from "@raptscallions/db";
-import {
-  type BudgetAlert,
-  type ChatSummary,
-  costOf,
-  estimateTokens,
-  type LimitStore,
-  microsToUsd,
-  type Reservation,
-} from "@raptscallions/gateway";
+import { type BudgetAlert, type ChatSummary, costOf, estimateTokens, type LimitStore, microsToUsd, type Reservation } from "@raptscallions/gateway";
 import type { GenerationResult, GenerationScope, GenerationStatus } from "../../lib/ai-service.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
@@ -37,12 +29,7 @@ export interface EndedGeneration {
  * usage chunk came), writes the one ai_usage row and reports the budget alerts crossed. Neither a
  * failed settle nor a failed row fails the answer: both are logged.
  */
-export async function settleGeneration(
-  deps: SettleDeps,
-  ended: EndedGeneration,
-  status: GenerationStatus,
-  callerText: string,
-): Promise<GenerationResult> {
+export async function settleGeneration(deps: SettleDeps, ended: EndedGeneration, status: GenerationStatus, callerText: string): Promise<GenerationResult> {
   const s = ended.summary;
   const modelId = s.model ?? ended.plan.model.id;
   const info: ModelInfo = ended.call.candidates.find((m) => m.id === modelId) ?? ended.plan.model;
@@ -86,11 +73,7 @@ export async function settleGeneration(
 }
 
 /** Tokens to charge: the upstream's usage when it came, else what was plausibly consumed. */
-function consumedTokens(
-  s: ChatSummary,
-  callerText: string,
-  inputEstimate: number,
-): { inputTokens: number; outputTokens: number; estimated: boolean } {
+function consumedTokens(s: ChatSummary, callerText: string, inputEstimate: number): { inputTokens: number; outputTokens: number; estimated: boolean } {
   if (s.usage) return { inputTokens: s.usage.inputTokens, outputTokens: s.usage.outputTokens, estimated: false };
   if (s.outcome === "pending" || (s.outcome === "failed" && !s.firstTokenReceived)) {
     // Nothing was sent, or every attempt was refused before generating: providers bill nothing.
@@ -100,12 +83,7 @@ function consumedTokens(
   return { inputTokens: inputEstimate, outputTokens: estimateTokens(s.text || callerText), estimated: true };
 }
 
-async function settleReservation(
-  deps: SettleDeps,
-  reservation: Reservation,
-  tokens: number,
-  costMicros: number,
-): Promise<readonly BudgetAlert[]> {
+async function settleReservation(deps: SettleDeps, reservation: Reservation, tokens: number, costMicros: number): Promise<readonly BudgetAlert[]> {
   try {
     return (await deps.limits.settle(reservation, { tokens, costMicros })).alerts;
   } catch (err) {

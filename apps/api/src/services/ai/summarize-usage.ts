@@ -132,11 +132,7 @@ export async function summarizeUsage({ ctx, input }: { ctx: ServiceContext; inpu
   if (input.userId) where.push(eq(aiUsage.userId, input.userId));
   const condition = and(...where);
 
-  const [totalsRow] = await db
-    .select(aggregates)
-    .from(aiUsage)
-    .leftJoin(groups, eq(groups.id, aiUsage.groupId))
-    .where(condition);
+  const [totalsRow] = await db.select(aggregates).from(aiUsage).leftJoin(groups, eq(groups.id, aiUsage.groupId)).where(condition);
 
   let buckets: UsageBucket[] = [];
   let truncated = false;

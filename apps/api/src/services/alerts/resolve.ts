@@ -18,13 +18,7 @@ const FROM: Record<"acknowledged" | "dismissed", readonly AlertStatus[]> = {
  * alert. Records who and when, audits it in the same transaction, and tells the class's other
  * teachers live. Repeating the same action is a no-op; acknowledging a dismissed alert is a 409.
  */
-export async function resolveAlert({
-  ctx,
-  input,
-}: {
-  ctx: ServiceContext;
-  input: { id: string; to: "acknowledged" | "dismissed" };
-}): Promise<AlertDto> {
+export async function resolveAlert({ ctx, input }: { ctx: ServiceContext; input: { id: string; to: "acknowledged" | "dismissed" } }): Promise<AlertDto> {
   const { dto, changed } = await ctx.db.transaction(async (tx) => {
     const [found] = await tx
       .select({ row: extractions, groupPath: groups.path, studentId: sessions.studentId })

@@ -28,11 +28,7 @@ export async function requireVisibleAssignment(ctx: { db: DbOrTx; actor: Actor; 
   const found = await loadAssignment(ctx.db, id);
   const visible =
     found !== undefined &&
-    policy.canViewAssignment(
-      ctx.actor,
-      { classId: found.assignment.classId, groupPath: found.groupPath, availableAt: found.assignment.availableAt },
-      ctx.clock.now(),
-    );
+    policy.canViewAssignment(ctx.actor, { classId: found.assignment.classId, groupPath: found.groupPath, availableAt: found.assignment.availableAt }, ctx.clock.now());
   if (!visible || !found) throw new NotFoundError("Assignment");
   return found;
 }

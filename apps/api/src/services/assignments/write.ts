@@ -1,11 +1,4 @@
-import {
-  type AssignmentDto,
-  ConflictError,
-  type CreateAssignmentBody,
-  NotFoundError,
-  type UpdateAssignmentBody,
-  ValidationError,
-} from "@raptscallions/core";
+import { type AssignmentDto, ConflictError, type CreateAssignmentBody, NotFoundError, type UpdateAssignmentBody, ValidationError } from "@raptscallions/core";
 import { assignments, type DbOrTx, submissions, toolVersions } from "@raptscallions/db";
 import { and, count, eq } from "drizzle-orm";
 import { assertAllowed, policy } from "../../access/policy.ts";
@@ -42,7 +35,9 @@ export async function createAssignment({ ctx, input }: { ctx: ServiceContext; in
     if (cls.archivedAt) throw new ConflictError("This class is archived");
     const found = await requireUsableTool({ db: tx, actor: ctx.actor }, body.toolId);
     if (!policy.isToolUsableInGroup(toolRef(found), groupPath)) {
-      throw new ValidationError("This tool belongs to a group outside this class's chain", [{ path: "toolId", message: "Tool not usable in this class", code: "tool_out_of_scope" }]);
+      throw new ValidationError("This tool belongs to a group outside this class's chain", [
+        { path: "toolId", message: "Tool not usable in this class", code: "tool_out_of_scope" },
+      ]);
     }
     if (found.tool.archivedAt) throw new ValidationError("This tool is archived", [{ path: "toolId", message: "Tool is archived", code: "tool_archived" }]);
     const toolVersion = body.toolVersion ?? found.tool.latestVersion;
@@ -116,7 +111,11 @@ export async function updateAssignment({ ctx, input }: { ctx: ServiceContext; in
       targetType: "assignment",
       targetId: row.id,
       groupId,
-      details: { classId: row.classId, fields: Object.keys(body), toolVersion: body.toolVersion === undefined ? undefined : { from: before.toolVersion, to: row.toolVersion } },
+      details: {
+        classId: row.classId,
+        fields: Object.keys(body),
+        toolVersion: body.toolVersion === undefined ? undefined : { from: before.toolVersion, to: row.toolVersion },
+      },
     });
     return toAssignmentDto(row);
   });

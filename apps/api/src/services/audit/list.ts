@@ -46,10 +46,7 @@ export async function listAudit({ ctx, input }: { ctx: ServiceContext; input: Li
     where.push(
       inArray(
         auditLog.groupId,
-        ctx.db
-          .select({ id: groups.id })
-          .from(groups)
-          .where(sql`${groups.path} <@ (select g.path from ${groups} g where g.id = ${input.groupId})`),
+        ctx.db.select({ id: groups.id }).from(groups).where(sql`${groups.path} <@ (select g.path from ${groups} g where g.id = ${input.groupId})`),
       ),
     );
   }

@@ -23,7 +23,10 @@ export async function createClassCore(
 ) {
   const group = await loadGroup(tx, input.groupId);
   if (!group) throw new NotFoundError("Group");
-  const [row] = await tx.insert(classes).values({ groupId: group.id, name: input.name, term: input.term ?? null }).returning();
+  const [row] = await tx
+    .insert(classes)
+    .values({ groupId: group.id, name: input.name, term: input.term ?? null })
+    .returning();
   if (!row) throw new Error("insert returned no row");
   const teacherId = input.teacherId ?? null;
   if (teacherId) await tx.insert(classMembers).values({ classId: row.id, userId: teacherId, role: "teacher" });
@@ -76,7 +79,10 @@ export async function enrolClassMemberCore(tx: DbOrTx, ctx: ServiceContext<Princ
   if (!found) throw new NotFoundError("Class");
   const { cls } = found;
   if (cls.archivedAt) throw new ConflictError("This class is archived");
-  const [user] = await tx.select().from(users).where(and(eq(users.id, input.userId), isNull(users.deletedAt)));
+  const [user] = await tx
+    .select()
+    .from(users)
+    .where(and(eq(users.id, input.userId), isNull(users.deletedAt)));
   if (!user) throw new NotFoundError("User");
   const [existing] = await tx
     .select()

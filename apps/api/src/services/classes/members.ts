@@ -1,13 +1,4 @@
-import {
-  type AddClassMemberBody,
-  type ClassMemberDto,
-  ConflictError,
-  cursorParts,
-  decodeCursor,
-  type Page,
-  type PageQuery,
-  toPage,
-} from "@raptscallions/core";
+import { type AddClassMemberBody, type ClassMemberDto, ConflictError, cursorParts, decodeCursor, type Page, type PageQuery, toPage } from "@raptscallions/core";
 import { classMembers, users } from "@raptscallions/db";
 import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";

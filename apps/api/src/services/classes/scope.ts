@@ -17,11 +17,7 @@ export function classVisibleSql(actor: Actor): SQL {
 
 /** A class with its group's path, or undefined. */
 export async function loadClass(db: DbOrTx, id: string): Promise<{ cls: ClassRow; groupPath: string } | undefined> {
-  const [row] = await db
-    .select({ cls: classes, groupPath: groups.path })
-    .from(classes)
-    .innerJoin(groups, eq(groups.id, classes.groupId))
-    .where(eq(classes.id, id));
+  const [row] = await db.select({ cls: classes, groupPath: groups.path }).from(classes).innerJoin(groups, eq(groups.id, classes.groupId)).where(eq(classes.id, id));
   return row;
 }
 

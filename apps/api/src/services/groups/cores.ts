@@ -86,7 +86,10 @@ async function liveMembership(tx: DbOrTx, groupId: string, userId: string) {
 export async function addGroupMemberCore(tx: DbOrTx, ctx: ServiceContext<Principal>, input: { groupId: string; userId: string; role: GroupRole }) {
   const group = await loadGroup(tx, input.groupId);
   if (!group) throw new NotFoundError("Group");
-  const [user] = await tx.select().from(users).where(and(eq(users.id, input.userId), isNull(users.deletedAt)));
+  const [user] = await tx
+    .select()
+    .from(users)
+    .where(and(eq(users.id, input.userId), isNull(users.deletedAt)));
   if (!user) throw new NotFoundError("User");
   const [existing] = await tx
     .select()

@@ -1,13 +1,4 @@
-import {
-  type AddGroupMemberBody,
-  ConflictError,
-  cursorParts,
-  decodeCursor,
-  type GroupMemberDto,
-  type Page,
-  type PageQuery,
-  toPage,
-} from "@raptscallions/core";
+import { type AddGroupMemberBody, ConflictError, cursorParts, decodeCursor, type GroupMemberDto, type Page, type PageQuery, toPage } from "@raptscallions/core";
 import { type DbOrTx, type GroupRole, groupMembers, users } from "@raptscallions/db";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
@@ -63,13 +54,7 @@ export async function addGroupMember({ ctx, input }: { ctx: ServiceContext; inpu
   }
 }
 
-export async function updateGroupMemberRole({
-  ctx,
-  input,
-}: {
-  ctx: ServiceContext;
-  input: { id: string; userId: string; role: GroupRole };
-}): Promise<GroupMemberDto> {
+export async function updateGroupMemberRole({ ctx, input }: { ctx: ServiceContext; input: { id: string; userId: string; role: GroupRole } }): Promise<GroupMemberDto> {
   const updated = await ctx.db.transaction(async (tx) => {
     const group = await managedGroup(ctx, tx, input.id);
     return updateGroupMemberRoleCore(tx, ctx, { groupId: group.id, userId: input.userId, role: input.role });

@@ -9,11 +9,7 @@ function rootOf(groupPath: string): string {
 }
 
 function notInReach(userId: string): AppError {
-  return new AppError(
-    "USER_NOT_IN_REACH",
-    "Only people who already belong somewhere in this group's district can be enrolled",
-    { details: { userId } },
-  );
+  return new AppError("USER_NOT_IN_REACH", "Only people who already belong somewhere in this group's district can be enrolled", { details: { userId } });
 }
 
 /**
@@ -25,7 +21,10 @@ function notInReach(userId: string): AppError {
  * caller nothing about who the id belongs to.
  */
 export async function requireUserInReach(db: DbOrTx, actor: Actor, userId: string, groupPath: string) {
-  const [user] = await db.select().from(users).where(and(eq(users.id, userId), isNull(users.deletedAt)));
+  const [user] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, userId), isNull(users.deletedAt)));
   if (!user) throw notInReach(userId);
   if (actor.isSystemAdmin) return user;
   const inTree = sql`${groups.path} <@ ${rootOf(groupPath)}::ltree`;

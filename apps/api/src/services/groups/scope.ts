@@ -8,7 +8,10 @@ export type GroupRow = typeof groups.$inferSelect;
 
 /** A live (not deleted) group, or undefined. */
 export async function loadGroup(db: DbOrTx, id: string): Promise<GroupRow | undefined> {
-  const [row] = await db.select().from(groups).where(and(eq(groups.id, id), isNull(groups.deletedAt)));
+  const [row] = await db
+    .select()
+    .from(groups)
+    .where(and(eq(groups.id, id), isNull(groups.deletedAt)));
   return row;
 }
 

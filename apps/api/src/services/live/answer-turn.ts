@@ -125,13 +125,7 @@ export async function latestAnswerFor(db: DbOrTx, sessionId: string, user: { id:
   const [answer] = await db
     .select()
     .from(messages)
-    .where(
-      and(
-        eq(messages.sessionId, sessionId),
-        eq(messages.role, "assistant"),
-        or(eq(messages.seq, user.seq + 1), sql`${messages.meta}->>'replyTo' = ${user.id}`),
-      ),
-    )
+    .where(and(eq(messages.sessionId, sessionId), eq(messages.role, "assistant"), or(eq(messages.seq, user.seq + 1), sql`${messages.meta}->>'replyTo' = ${user.id}`)))
     .orderBy(desc(messages.seq))
     .limit(1);
   return answer;

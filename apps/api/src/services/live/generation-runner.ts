@@ -188,10 +188,7 @@ export class GenerationRunner implements AnswerRunner {
       else if (entry.abort.signal.aborted) status = "interrupted";
       else {
         status = "failed";
-        error =
-          err instanceof AppError
-            ? { code: err.code, message: err.message }
-            : { code: "UPSTREAM_ERROR", message: "The AI service failed" };
+        error = err instanceof AppError ? { code: err.code, message: err.message } : { code: "UPSTREAM_ERROR", message: "The AI service failed" };
         if (!(err instanceof AppError)) logger.error("generation failed", { messageId: input.messageId, err });
       }
     } finally {
@@ -215,10 +212,9 @@ export class GenerationRunner implements AnswerRunner {
         estimated: result.estimated,
       };
       if (result.budgetAlerts.length > 0) {
-        await recordBudgetAlerts(
-          { db: this.deps.db, kv: this.deps.kv, logger, now: clock.now() },
-          result.budgetAlerts,
-        ).catch((err) => logger.error("recording budget alerts failed", { err }));
+        await recordBudgetAlerts({ db: this.deps.db, kv: this.deps.kv, logger, now: clock.now() }, result.budgetAlerts).catch((err) =>
+          logger.error("recording budget alerts failed", { err }),
+        );
       }
     } catch (err) {
       logger.error("settling usage failed", { messageId: input.messageId, err });

@@ -15,13 +15,7 @@ import { publishAnswerFinalised } from "./answer-events.ts";
  * checkpoint interval past its last write). Run as the `sweeper` job (one instance at a time);
  * the conditional update would still let only one of two overlapping sweeps finalise a row.
  */
-export async function sweepInterruptedMessages(deps: {
-  db: Db;
-  bus: Bus;
-  clock: Clock;
-  logger: Logger;
-  staleAfterMs: number;
-}): Promise<number> {
+export async function sweepInterruptedMessages(deps: { db: Db; bus: Bus; clock: Clock; logger: Logger; staleAfterMs: number }): Promise<number> {
   const { db, bus, clock, logger } = deps;
   const cutoff = new Date(clock.now().getTime() - deps.staleAfterMs);
   const stale = await db
@@ -43,14 +37,7 @@ export async function sweepInterruptedMessages(deps: {
       .set({ state: "interrupted", content, finalizedAt: clock.now(), streamOwner: null })
       // The checkpoint must still be the one the text was rebuilt from: a live owner that wrote
       // since then is not dead (its heartbeat moved too), and its own finalisation wins.
-      .where(
-        and(
-          eq(messages.id, candidate.id),
-          eq(messages.state, "streaming"),
-          lt(messages.heartbeatAt, cutoff),
-          eq(messages.content, candidate.content),
-        ),
-      )
+      .where(and(eq(messages.id, candidate.id), eq(messages.state, "streaming"), lt(messages.heartbeatAt, cutoff), eq(messages.content, candidate.content)))
       .returning();
     if (!row) continue;
     finalised += 1;
@@ -97,12 +84,7 @@ async function textShown(
  * The dead instance could not write its usage row: record one, estimated from the text the row
  * holds and the conversation before it, so reports still count what the provider produced.
  */
-async function recordInterruptedUsage(
-  db: Db,
-  logger: Logger,
-  row: typeof messages.$inferSelect,
-  session: typeof sessions.$inferSelect,
-): Promise<void> {
+async function recordInterruptedUsage(db: Db, logger: Logger, row: typeof messages.$inferSelect, session: typeof sessions.$inferSelect): Promise<void> {
   const model = typeof row.meta.model === "string" ? row.meta.model : null;
   // No model recorded: the answer never started streaming, so nothing was billed.
   if (!model) return;

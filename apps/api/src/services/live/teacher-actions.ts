@@ -13,13 +13,7 @@ import { classRoom, publishBestEffort, sessionRoom } from "../rooms.ts";
 type SessionState = "active" | "paused" | "completed";
 
 /** Pause / resume by a teacher or admin; ending is also open to the student. */
-export async function changeSessionState({
-  ctx,
-  input,
-}: {
-  ctx: ServiceContext;
-  input: { sessionId: string; to: SessionState };
-}) {
+export async function changeSessionState({ ctx, input }: { ctx: ServiceContext; input: { sessionId: string; to: SessionState } }) {
   const session = await loadVisibleSession(ctx.db, ctx.actor, input.sessionId);
   const steering = policy.canSteerSession(ctx.actor, session.ref);
   if (input.to === "completed") {
@@ -115,10 +109,7 @@ export async function postTeacherMessage({
  */
 export async function stopGeneration({ ctx, input }: { ctx: ServiceContext; input: { sessionId: string } }) {
   const session = await loadVisibleSession(ctx.db, ctx.actor, input.sessionId);
-  assertAllowed(
-    policy.canSendAsStudent(ctx.actor, session.ref) || policy.canSteerSession(ctx.actor, session.ref),
-    "You may not stop this answer",
-  );
+  assertAllowed(policy.canSendAsStudent(ctx.actor, session.ref) || policy.canSteerSession(ctx.actor, session.ref), "You may not stop this answer");
   const messageId = await requestStop(ctx, session.id);
   return { messageId };
 }
@@ -137,4 +128,3 @@ async function requestStop(ctx: ServiceContext, sessionId: string): Promise<stri
   }
   return streaming.id;
 }
-

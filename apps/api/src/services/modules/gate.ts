@@ -47,9 +47,7 @@ export function createModuleGate(options: ModuleGateOptions = {}): StudentMessag
       ]);
       const rules = runBeforeGateway(modules, configs, turn, input.content);
       const safety = configs[SAFETY_FILTER_ID];
-      const result = safety?.enabled
-        ? await moderate(rules, safety.config as SafetyConfig, options.moderation, ctx.logger, input.sessionId)
-        : rules;
+      const result = safety?.enabled ? await moderate(rules, safety.config as SafetyConfig, options.moderation, ctx.logger, input.sessionId) : rules;
       const blocked = result.action === "block";
       const withheld = result.held ? "held" : "blocked";
       const flags = [...(blocked ? [withheld] : []), ...(result.textToStore !== result.originalText ? ["redacted"] : [])];
@@ -91,9 +89,7 @@ export function createModuleGate(options: ModuleGateOptions = {}): StudentMessag
       if (pii?.enabled) {
         const config = pii.config as PiiConfig;
         decision.toProvider = (history) =>
-          history.map((m) =>
-            m.role === "assistant" ? m : { ...m, content: redactPii(m.content, { student: turn.student, now: turn.now, config }).text },
-          );
+          history.map((m) => (m.role === "assistant" ? m : { ...m, content: redactPii(m.content, { student: turn.student, now: turn.now, config }).text }));
       }
       return decision;
     },

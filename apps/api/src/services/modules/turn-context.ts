@@ -8,10 +8,7 @@ export const SESSION_END_STUDENT_MESSAGES = 500;
 
 /** The student's names as the PII filter needs them (own-name redaction). */
 export async function loadStudentInfo(db: DbOrTx, studentId: string): Promise<StudentInfo> {
-  const [row] = await db
-    .select({ name: users.name, givenName: users.givenName, familyName: users.familyName })
-    .from(users)
-    .where(eq(users.id, studentId));
+  const [row] = await db.select({ name: users.name, givenName: users.givenName, familyName: users.familyName }).from(users).where(eq(users.id, studentId));
   return {
     id: studentId,
     displayName: row?.name ?? undefined,
@@ -24,10 +21,7 @@ export async function loadStudentInfo(db: DbOrTx, studentId: string): Promise<St
  * What the modules know about a turn: the student and their latest messages in this session,
  * oldest first. Called before the current message is stored, so it is never among them.
  */
-export async function loadTurnContext(
-  db: DbOrTx,
-  input: { sessionId: string; studentId: string; now: Date; limit?: number },
-): Promise<TurnContext> {
+export async function loadTurnContext(db: DbOrTx, input: { sessionId: string; studentId: string; now: Date; limit?: number }): Promise<TurnContext> {
   const rows = await db
     .select({ content: messages.content, createdAt: messages.createdAt })
     .from(messages)

@@ -9,14 +9,7 @@ import type { Logger } from "../../lib/logger.ts";
 export const ACCESS_ROOM = "system:access";
 export const REVOCATION_EVENT = "access.revoked";
 
-export const REVOCATION_REASONS = [
-  "user-suspended",
-  "user-deleted",
-  "membership-removed",
-  "membership-changed",
-  "role-changed",
-  "class-member-removed",
-] as const;
+export const REVOCATION_REASONS = ["user-suspended", "user-deleted", "membership-removed", "membership-changed", "role-changed", "class-member-removed"] as const;
 
 const id = z.string().min(1).max(200);
 

@@ -40,9 +40,6 @@ export async function redeemTicket(deps: { kv: KeyValueStore; db: Db }, ticket: 
   const raw = await deps.kv.getDel(PREFIX + ticket);
   const claim = raw ? parseClaim(raw) : null;
   if (!claim) return null;
-  const [user] = await deps.db
-    .select({ deletedAt: users.deletedAt, status: users.status })
-    .from(users)
-    .where(eq(users.id, claim.userId));
+  const [user] = await deps.db.select({ deletedAt: users.deletedAt, status: users.status }).from(users).where(eq(users.id, claim.userId));
   return user && isActiveUser(user) ? claim : null;
 }

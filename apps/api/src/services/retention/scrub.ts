@@ -39,11 +39,7 @@ const ownDays = (settings: SQL | typeof groups.settings) =>
  * scrubbed no longer matches when re-checked under its lock. ai_usage rows are never touched
  * (deleting a message only clears their `message_id`). `scopeGroupId` limits a run to a subtree.
  */
-export async function runRetention(
-  deps: RetentionDeps,
-  config: RetentionConfig,
-  opts: { scopeGroupId?: string; signal?: AbortSignal } = {},
-): Promise<RetentionRun> {
+export async function runRetention(deps: RetentionDeps, config: RetentionConfig, opts: { scopeGroupId?: string; signal?: AbortSignal } = {}): Promise<RetentionRun> {
   const now = deps.clock.now();
   const [row] = await deps.db
     .select({ min: sql<string | null>`min(${ownDays(groups.settings)})` })
@@ -71,9 +67,7 @@ export async function runRetention(
   ];
   if (config.mode === "anonymise") where.push(sql`${candidate.meta} -> 'retention' is null`);
   if (opts.scopeGroupId) {
-    where.push(
-      sql`${sessions.groupId} in (select s.id from ${groups} s where s.path <@ (select r.path from ${groups} r where r.id = ${opts.scopeGroupId}))`,
-    );
+    where.push(sql`${sessions.groupId} in (select s.id from ${groups} s where s.path <@ (select r.path from ${groups} r where r.id = ${opts.scopeGroupId}))`);
   }
 
   const messageIds: string[] = [];
@@ -113,11 +107,15 @@ export async function runRetention(
   }
 
   if (messageIds.length > 0) {
-    await recordAudit(deps.db, { actor: RETENTION_ACTOR, requestId: deps.runId ?? null }, {
-      action: "retention.scrub",
-      targetType: "messages",
-      details: { count: messageIds.length, mode: config.mode, defaultDays: config.defaultDays, scopeGroupId: opts.scopeGroupId ?? null },
-    });
+    await recordAudit(
+      deps.db,
+      { actor: RETENTION_ACTOR, requestId: deps.runId ?? null },
+      {
+        action: "retention.scrub",
+        targetType: "messages",
+        details: { count: messageIds.length, mode: config.mode, defaultDays: config.defaultDays, scopeGroupId: opts.scopeGroupId ?? null },
+      },
+    );
     deps.logger.info("retention scrubbed messages", { count: messageIds.length, mode: config.mode });
   }
   return { scrubbed: messageIds.length, messageIds };

@@ -9,11 +9,7 @@ export type LoadedSession = SessionRow & { groupPath: string; ref: SessionRef };
 
 /** Loads a session with its group path; 404 when missing or not visible to the actor. */
 export async function loadVisibleSession(db: DbOrTx, actor: Actor, sessionId: string, opts: { forUpdate?: boolean } = {}) {
-  const q = db
-    .select({ session: sessions, groupPath: groups.path })
-    .from(sessions)
-    .innerJoin(groups, eq(groups.id, sessions.groupId))
-    .where(eq(sessions.id, sessionId));
+  const q = db.select({ session: sessions, groupPath: groups.path }).from(sessions).innerJoin(groups, eq(groups.id, sessions.groupId)).where(eq(sessions.id, sessionId));
   const [row] = opts.forUpdate ? await q.for("update", { of: sessions }) : await q;
   if (!row) throw new NotFoundError("Session");
   const ref: SessionRef = { studentId: row.session.studentId, classId: row.session.classId, groupPath: row.groupPath };

@@ -1,4 +1,3 @@
-
 import { cursorParts, decodeCursor, toPage } from "@raptscallions/core";
 import { classes, groups, messages, sessions } from "@raptscallions/db";
 import { z } from "zod";
@@ -58,11 +57,7 @@ export async function listSessions({ ctx, input }: { ctx: ServiceContext; input:
 }
 
 async function classGroupPath(ctx: ServiceContext, classId: string): Promise<string | null> {
-  const [row] = await ctx.db
-    .select({ path: groups.path })
-    .from(classes)
-    .innerJoin(groups, eq(groups.id, classes.groupId))
-    .where(eq(classes.id, classId));
+  const [row] = await ctx.db.select({ path: groups.path }).from(classes).innerJoin(groups, eq(groups.id, classes.groupId)).where(eq(classes.id, classId));
   return row?.path ?? null;
 }
 
@@ -75,13 +70,7 @@ export async function getSession({ ctx, input }: { ctx: ServiceContext; input: {
 }
 
 /** Messages in seq order, keyset-paginated by seq (`after` for the next page). */
-export async function listMessages({
-  ctx,
-  input,
-}: {
-  ctx: ServiceContext;
-  input: { sessionId: string; limit: number; cursor?: string | undefined };
-}) {
+export async function listMessages({ ctx, input }: { ctx: ServiceContext; input: { sessionId: string; limit: number; cursor?: string | undefined } }) {
   const session = await loadVisibleSession(ctx.db, ctx.actor, input.sessionId);
   const after = input.cursor ? decodeCursor(input.cursor, MESSAGE_CURSOR)[0] : 0;
   const rows = await ctx.db
@@ -109,4 +98,3 @@ export async function recordView(ctx: ServiceContext, session: { id: string; stu
     details: { studentId: session.studentId },
   });
 }
-

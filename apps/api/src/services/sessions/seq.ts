@@ -14,6 +14,9 @@ export async function lockSessionForAppend(tx: DbOrTx, sessionId: string) {
 
 /** Claims `count` consecutive message seqs of a locked session; returns the first. Seqs stay dense. */
 export async function claimSeqs(tx: DbOrTx, locked: { id: string; lastSeq: number }, count: number): Promise<number> {
-  await tx.update(sessions).set({ lastSeq: locked.lastSeq + count }).where(eq(sessions.id, locked.id));
+  await tx
+    .update(sessions)
+    .set({ lastSeq: locked.lastSeq + count })
+    .where(eq(sessions.id, locked.id));
   return locked.lastSeq + 1;
 }

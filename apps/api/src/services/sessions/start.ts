@@ -52,11 +52,7 @@ export async function startSession({ ctx, input }: { ctx: ServiceContext; input:
 
     const toolId = input.toolId;
     if (!toolId) throw new AppError("VALIDATION_FAILED", "toolId or assignmentId is required");
-    const [tool] = await tx
-      .select({ t: tools, groupPath: groups.path })
-      .from(tools)
-      .innerJoin(groups, eq(groups.id, tools.groupId))
-      .where(eq(tools.id, toolId));
+    const [tool] = await tx.select({ t: tools, groupPath: groups.path }).from(tools).innerJoin(groups, eq(groups.id, tools.groupId)).where(eq(tools.id, toolId));
     if (!tool || tool.t.archivedAt) throw new NotFoundError("Tool");
     assertVisible(policy.canUseTool(ctx.actor, { groupPath: tool.groupPath, createdBy: tool.t.createdBy }), "Tool");
     if (tool.t.kind !== "chat") throw new AppError("VALIDATION_FAILED", "Only chat tools start sessions");

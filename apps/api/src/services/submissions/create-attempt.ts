@@ -20,11 +20,7 @@ export interface CreateAttemptInput {
  * `maxAttempts` (ATTEMPTS_EXHAUSTED). It always opens a new attempt: resuming an in-progress
  * one is the caller's choice.
  */
-export async function createSubmissionAttempt(
-  tx: DbOrTx,
-  ctx: { actor: Actor; requestId: string },
-  input: CreateAttemptInput,
-): Promise<SubmissionDto> {
+export async function createSubmissionAttempt(tx: DbOrTx, ctx: { actor: Actor; requestId: string }, input: CreateAttemptInput): Promise<SubmissionDto> {
   // The assignment row lock serialises concurrent starts (and deletion), so attempts can never
   // exceed the maximum or collide on their number.
   const [a] = await tx.select().from(assignments).where(eq(assignments.id, input.assignmentId)).for("update");

@@ -21,11 +21,7 @@ export async function gradeSubmission({ ctx, input }: { ctx: ServiceContext; inp
       if (before.state === "in_progress") throw new ConflictError("This attempt has not been submitted yet");
       state = body.grade === null ? "submitted" : "graded";
     }
-    const [row] = await tx
-      .update(submissions)
-      .set({ grade: body.grade, feedback: body.feedback, state })
-      .where(eq(submissions.id, before.id))
-      .returning();
+    const [row] = await tx.update(submissions).set({ grade: body.grade, feedback: body.feedback, state }).where(eq(submissions.id, before.id)).returning();
     if (!row) throw new NotFoundError("Submission");
     await recordAudit(tx, ctx, {
       action: "submission.grade",

@@ -11,13 +11,7 @@ import { requireVisibleSubmission, toSubmissionDto } from "./scope.ts";
 const byCreated = z.tuple([cursorParts.timestamp, cursorParts.uuid]);
 
 /** An assignment's submissions: every student's for its class's staff, only their own for a student. */
-export async function listSubmissions({
-  ctx,
-  input,
-}: {
-  ctx: ServiceContext;
-  input: { assignmentId: string } & ListSubmissionsQuery;
-}): Promise<Page<SubmissionDto>> {
+export async function listSubmissions({ ctx, input }: { ctx: ServiceContext; input: { assignmentId: string } & ListSubmissionsQuery }): Promise<Page<SubmissionDto>> {
   const { assignment, groupPath } = await requireVisibleAssignment(ctx, input.assignmentId);
   const where: SQL[] = [eq(submissions.assignmentId, assignment.id)];
   const staff = policy.canManageClass(ctx.actor, { id: assignment.classId, groupPath });

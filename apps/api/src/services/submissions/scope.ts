@@ -21,10 +21,7 @@ export async function loadSubmission(db: DbOrTx, id: string) {
 /** The submission if it is the actor's own or they teach/administer its class; otherwise 404. */
 export async function requireVisibleSubmission(ctx: { db: DbOrTx; actor: Actor }, id: string) {
   const found = await loadSubmission(ctx.db, id);
-  if (
-    !found ||
-    !policy.canViewSubmission(ctx.actor, { studentId: found.submission.studentId, classId: found.classId, groupPath: found.groupPath })
-  ) {
+  if (!found || !policy.canViewSubmission(ctx.actor, { studentId: found.submission.studentId, classId: found.classId, groupPath: found.groupPath })) {
     throw new NotFoundError("Submission");
   }
   return found;

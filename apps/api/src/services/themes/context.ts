@@ -19,12 +19,7 @@ const groupColumns = { id: groups.id, name: groups.name, path: groups.path, them
  * actor must also administer it (403 when visible but not theirs). `forUpdate` locks the row
  * so read-modify-write of its theme cannot lose a concurrent change.
  */
-export async function loadGroupFor(
-  db: DbOrTx,
-  actor: Actor,
-  groupId: string,
-  opts: { manage?: boolean; forUpdate?: boolean } = {},
-): Promise<ThemeGroup> {
+export async function loadGroupFor(db: DbOrTx, actor: Actor, groupId: string, opts: { manage?: boolean; forUpdate?: boolean } = {}): Promise<ThemeGroup> {
   const query = db
     .select(groupColumns)
     .from(groups)
@@ -32,16 +27,11 @@ export async function loadGroupFor(
   const [group] = opts.forUpdate ? await query.for("update") : await query;
   if (!group) throw new NotFoundError("Group");
   assertVisible(policy.canViewGroup(actor, group), "Group");
-  if (opts.manage)
-    assertAllowed(policy.canManageGroup(actor, group), "Only an administrator of this group can change its theme");
+  if (opts.manage) assertAllowed(policy.canManageGroup(actor, group), "Only an administrator of this group can change its theme");
   return group;
 }
 
 /** The group and its ancestors, root first (ltree `@>`: ancestor-or-self). */
 export async function loadChain(db: DbOrTx, path: string): Promise<ThemeGroup[]> {
-  return await db
-    .select(groupColumns)
-    .from(groups)
-    .where(sql`${groups.path} @> ${path}::ltree`)
-    .orderBy(sql`nlevel(${groups.path})`);
+  return await db.select(groupColumns).from(groups).where(sql`${groups.path} @> ${path}::ltree`).orderBy(sql`nlevel(${groups.path})`);
 }

@@ -31,9 +31,7 @@ export async function deleteThemeAsset({
       .returning();
     if (!deleted) throw new NotFoundError("Theme asset");
 
-    const usesAsset = or(
-      ...THEME_ASSET_SLOTS.map((slot) => sql`${groups.theme} -> 'assets' ->> ${slot} = ${deleted.id}`),
-    );
+    const usesAsset = or(...THEME_ASSET_SLOTS.map((slot) => sql`${groups.theme} -> 'assets' ->> ${slot} = ${deleted.id}`));
     const users = await tx
       .select({ id: groups.id, name: groups.name, theme: groups.theme })
       .from(groups)
@@ -72,10 +70,7 @@ export async function deleteThemeAsset({
   // The object goes after the commit (a rollback must not lose bytes a row still names), and
   // only if no new row took the same content-addressed key in the meantime.
   try {
-    const [again] = await ctx.db
-      .select({ id: themeAssets.id })
-      .from(themeAssets)
-      .where(eq(themeAssets.key, deleted.key));
+    const [again] = await ctx.db.select({ id: themeAssets.id }).from(themeAssets).where(eq(themeAssets.key, deleted.key));
     if (!again) await ctx.blob.delete(deleted.key);
   } catch (err) {
     ctx.logger.warn("theme asset row deleted but its object could not be removed", { key: deleted.key, err });

@@ -1,10 +1,4 @@
-import {
-  type ResolvedTheme,
-  type ResolvedThemeValues,
-  THEME_ASSET_SLOTS,
-  THEME_COLOUR_SLOTS,
-  type ThemeAsset,
-} from "@raptscallions/core";
+import { type ResolvedTheme, type ResolvedThemeValues, THEME_ASSET_SLOTS, THEME_COLOUR_SLOTS, type ThemeAsset } from "@raptscallions/core";
 import { type DbOrTx, themeAssets } from "@raptscallions/db";
 import { inArray } from "drizzle-orm";
 import type { Logger } from "../../lib/logger.ts";
@@ -18,13 +12,7 @@ import { assetRefs, type ChainLink, flattenOverrides, nestOverrides, resolveChai
  * `GET /api/groups/:id/theme`: the resolved theme of a group anyone who can view it may read.
  * Access is checked against the database on every call; only the resolution is cached.
  */
-export async function getGroupTheme({
-  ctx,
-  input,
-}: {
-  ctx: ServiceContext;
-  input: { groupId: string };
-}): Promise<ResolvedTheme> {
+export async function getGroupTheme({ ctx, input }: { ctx: ServiceContext; input: { groupId: string } }): Promise<ResolvedTheme> {
   const group = await loadGroupFor(ctx.db, ctx.actor, input.groupId);
   // The cache key (generations) is read before the database: see theme-cache.ts.
   const cache = themeCache(ctx.kv, ctx.logger);
@@ -83,9 +71,7 @@ export async function resolveGroupTheme(db: DbOrTx, group: ThemeGroup, logger: L
   }
 
   const theme: ResolvedThemeValues = {
-    colors: Object.fromEntries(
-      THEME_COLOUR_SLOTS.map((slot) => [slot, values[`colors.${slot}`] ?? ""]),
-    ) as ResolvedThemeValues["colors"],
+    colors: Object.fromEntries(THEME_COLOUR_SLOTS.map((slot) => [slot, values[`colors.${slot}`] ?? ""])) as ResolvedThemeValues["colors"],
     font: values.font as ResolvedThemeValues["font"],
     layout: {
       density: values["layout.density"] as ResolvedThemeValues["layout"]["density"],

@@ -9,21 +9,9 @@ import type { ServiceContext } from "../context.ts";
  * `GET /api/groups/:id/theme/assets`: the group's own assets, or with `inherited` also its
  * ancestors' (everything this group's theme may point at). For the group's administrators.
  */
-export async function listThemeAssets({
-  ctx,
-  input,
-}: {
-  ctx: ServiceContext;
-  input: { groupId: string; inherited: boolean };
-}): Promise<ThemeAssetListResponse> {
+export async function listThemeAssets({ ctx, input }: { ctx: ServiceContext; input: { groupId: string; inherited: boolean } }): Promise<ThemeAssetListResponse> {
   const group = await loadGroupFor(ctx.db, ctx.actor, input.groupId, { manage: true });
-  const owners = input.inherited
-    ? inArray(themeAssets.groupId, idsFromPath(group.path))
-    : eq(themeAssets.groupId, group.id);
-  const rows = await ctx.db
-    .select()
-    .from(themeAssets)
-    .where(owners)
-    .orderBy(desc(themeAssets.createdAt), desc(themeAssets.id));
+  const owners = input.inherited ? inArray(themeAssets.groupId, idsFromPath(group.path)) : eq(themeAssets.groupId, group.id);
+  const rows = await ctx.db.select().from(themeAssets).where(owners).orderBy(desc(themeAssets.createdAt), desc(themeAssets.id));
   return { items: rows.map(toThemeAssetDto) };
 }

@@ -6,9 +6,7 @@ import type { Logger } from "../../lib/logger.ts";
 import type { Principal, ServiceContext } from "../context.ts";
 
 /** What the HTTP layer sends: 304 with headers only, or 200 with the object's bytes. */
-export type ServedAsset =
-  | { status: 304; headers: Record<string, string> }
-  | { status: 200; headers: Record<string, string>; body: ReadableStream<Uint8Array> | null };
+export type ServedAsset = { status: 304; headers: Record<string, string> } | { status: 200; headers: Record<string, string>; body: ReadableStream<Uint8Array> | null };
 
 /**
  * `GET /api/theme-assets/:assetId` — public (logos appear on sign-in pages, before anyone is

@@ -1,11 +1,4 @@
-import {
-  type ApplyThemeTemplateInput,
-  type ResolvedTheme,
-  THEME_ASSET_SLOTS,
-  THEME_TEMPLATES,
-  type ThemePatch,
-  ValidationError,
-} from "@raptscallions/core";
+import { type ApplyThemeTemplateInput, type ResolvedTheme, THEME_ASSET_SLOTS, THEME_TEMPLATES, type ThemePatch, ValidationError } from "@raptscallions/core";
 import { type DbOrTx, groups, idsFromPath, themeAssets } from "@raptscallions/db";
 import { eq, inArray } from "drizzle-orm";
 import { recordAudit } from "../audit/record.ts";
@@ -65,8 +58,7 @@ async function assertAssetsUsable(tx: DbOrTx, group: ThemeGroup, current: FlatTh
   const allowedOwners = new Set(idsFromPath(group.path));
   const problems = added.flatMap(({ slot, assetId }) => {
     const owner = owners.get(assetId);
-    if (owner === undefined)
-      return [{ path: `assets.${slot}`, message: "No such theme asset", code: "asset_not_found" }];
+    if (owner === undefined) return [{ path: `assets.${slot}`, message: "No such theme asset", code: "asset_not_found" }];
     if (!allowedOwners.has(owner)) {
       return [
         {
@@ -82,26 +74,14 @@ async function assertAssetsUsable(tx: DbOrTx, group: ThemeGroup, current: FlatTh
 }
 
 /** `PATCH /api/groups/:id/theme` (merge-patch of the group's own overrides). */
-export async function updateGroupTheme({
-  ctx,
-  input,
-}: {
-  ctx: ServiceContext;
-  input: { groupId: string; patch: ThemePatch };
-}): Promise<ResolvedTheme> {
+export async function updateGroupTheme({ ctx, input }: { ctx: ServiceContext; input: { groupId: string; patch: ThemePatch } }): Promise<ResolvedTheme> {
   return await writeTheme(ctx, input.groupId, "theme.update", (current) => applyPatch(current, input.patch), {
     patch: input.patch,
   });
 }
 
 /** `DELETE /api/groups/:id/theme`: drop every own override; the inherited theme applies. */
-export async function resetGroupTheme({
-  ctx,
-  input,
-}: {
-  ctx: ServiceContext;
-  input: { groupId: string };
-}): Promise<ResolvedTheme> {
+export async function resetGroupTheme({ ctx, input }: { ctx: ServiceContext; input: { groupId: string } }): Promise<ResolvedTheme> {
   return await writeTheme(ctx, input.groupId, "theme.reset", () => ({}), {});
 }
 
@@ -109,13 +89,7 @@ export async function resetGroupTheme({
  * `POST /api/groups/:id/theme/apply-template`: the template's colours, font and layout replace
  * the group's own; its asset overrides (a logo, say) stay, since templates carry none.
  */
-export async function applyThemeTemplate({
-  ctx,
-  input,
-}: {
-  ctx: ServiceContext;
-  input: { groupId: string } & ApplyThemeTemplateInput;
-}): Promise<ResolvedTheme> {
+export async function applyThemeTemplate({ ctx, input }: { ctx: ServiceContext; input: { groupId: string } & ApplyThemeTemplateInput }): Promise<ResolvedTheme> {
   const template = THEME_TEMPLATES.find((t) => t.id === input.templateId);
   if (!template) {
     throw new ValidationError("Unknown theme template", [

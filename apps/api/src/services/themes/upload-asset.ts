@@ -104,11 +104,7 @@ export async function uploadThemeAsset({
   return { asset: toThemeAssetDto(winner), created: false };
 }
 
-async function findBySha(
-  ctx: ServiceContext,
-  groupId: string,
-  sha256: string,
-): Promise<ThemeAssetRow | undefined> {
+async function findBySha(ctx: ServiceContext, groupId: string, sha256: string): Promise<ThemeAssetRow | undefined> {
   const [row] = await ctx.db
     .select()
     .from(themeAssets)

@@ -9,11 +9,7 @@ export type ToolRow = typeof tools.$inferSelect;
 export type ToolVersionRow = typeof toolVersions.$inferSelect;
 
 export async function loadTool(db: DbOrTx, id: string): Promise<{ tool: ToolRow; groupPath: string } | undefined> {
-  const [row] = await db
-    .select({ tool: tools, groupPath: groups.path })
-    .from(tools)
-    .innerJoin(groups, eq(groups.id, tools.groupId))
-    .where(eq(tools.id, id));
+  const [row] = await db.select({ tool: tools, groupPath: groups.path }).from(tools).innerJoin(groups, eq(groups.id, tools.groupId)).where(eq(tools.id, id));
   return row;
 }
 

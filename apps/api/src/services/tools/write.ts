@@ -22,9 +22,7 @@ async function checkDefinition(tx: DbOrTx, def: ToolDefinitionInput): Promise<To
   const { modules, ...rest } = def;
   if (!modules) return rest;
   // Stored in the long form so readers of tool_versions see one shape: `true` → `{ enabled: true }`.
-  const expanded = Object.fromEntries(
-    Object.entries(modules).map(([id, cfg]) => [id, typeof cfg === "boolean" ? { enabled: cfg } : cfg]),
-  );
+  const expanded = Object.fromEntries(Object.entries(modules).map(([id, cfg]) => [id, typeof cfg === "boolean" ? { enabled: cfg } : cfg]));
   // Refused now (422) rather than skipped on every chat turn later: unknown modules, bad keys.
   assertValidModuleSettings(expanded);
   return { ...rest, modules: expanded };
@@ -36,15 +34,9 @@ export async function createTool({ ctx, input }: { ctx: ServiceContext; input: C
     const group = await requireVisibleGroup({ db: tx, actor: ctx.actor }, input.groupId);
     assertAllowed(policy.canCreateToolIn(ctx.actor, group), "Only admins and teachers of this group may create tools in it");
     const definition = await checkDefinition(tx, input.definition);
-    const [tool] = await tx
-      .insert(tools)
-      .values({ groupId: group.id, kind: input.kind, name: input.name, latestVersion: 1, createdBy: ctx.actor.userId })
-      .returning();
+    const [tool] = await tx.insert(tools).values({ groupId: group.id, kind: input.kind, name: input.name, latestVersion: 1, createdBy: ctx.actor.userId }).returning();
     if (!tool) throw new Error("insert returned no row");
-    const [version] = await tx
-      .insert(toolVersions)
-      .values({ toolId: tool.id, version: 1, name: tool.name, definition, createdBy: ctx.actor.userId })
-      .returning();
+    const [version] = await tx.insert(toolVersions).values({ toolId: tool.id, version: 1, name: tool.name, definition, createdBy: ctx.actor.userId }).returning();
     if (!version) throw new Error("insert returned no row");
     await recordAudit(tx, ctx, {
       action: "tool.create",

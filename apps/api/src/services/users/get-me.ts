@@ -24,9 +24,7 @@ export async function getMe({ ctx }: { ctx: ServiceContext }): Promise<MeRespons
   const [user] = await db.select().from(users).where(eq(users.id, actor.userId));
   if (!user) throw new NotFoundError("User");
   const groupIds = actor.groupRoles.map((r) => r.groupId);
-  const groupRows = groupIds.length
-    ? await db.select().from(groups).where(inArray(groups.id, groupIds))
-    : [];
+  const groupRows = groupIds.length ? await db.select().from(groups).where(inArray(groups.id, groupIds)) : [];
   const byId = new Map(groupRows.map((g) => [g.id, g]));
   const classIds = [...actor.classRoles.keys()];
   const classRows = classIds.length ? await db.select().from(classes).where(inArray(classes.id, classIds)) : [];

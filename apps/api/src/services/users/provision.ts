@@ -16,11 +16,7 @@ function claimString(claims: Record<string, unknown>, key: string): string | nul
  * `updated_at`). The token's organisation resolves to its group; a membership the token proves
  * is recorded when none is known, never overriding or resurrecting what webhooks wrote.
  */
-export async function provisionFromToken(
-  db: Db,
-  identity: TokenIdentity,
-  roleMap: RoleMap,
-): Promise<{ userId: string; activeGroupId: string | null }> {
+export async function provisionFromToken(db: Db, identity: TokenIdentity, roleMap: RoleMap): Promise<{ userId: string; activeGroupId: string | null }> {
   let [user] = await db.select().from(users).where(eq(users.clerkUserId, identity.clerkUserId));
   if (!user) {
     const c = identity.claims;

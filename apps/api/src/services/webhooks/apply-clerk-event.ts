@@ -55,11 +55,7 @@ class AlreadyProcessed extends Error {}
  * indexed read, no lock, so redeliveries never queue behind new work.
  */
 export async function alreadyProcessed(ctx: WebhookContext, svixId: string): Promise<boolean> {
-  const [row] = await ctx.db
-    .select({ outcome: webhookEvents.outcome })
-    .from(webhookEvents)
-    .where(eq(webhookEvents.svixId, svixId))
-    .limit(1);
+  const [row] = await ctx.db.select({ outcome: webhookEvents.outcome }).from(webhookEvents).where(eq(webhookEvents.svixId, svixId)).limit(1);
   return row !== undefined && row.outcome !== "rejected";
 }
 
@@ -74,13 +70,7 @@ export async function alreadyProcessed(ctx: WebhookContext, svixId: string): Pro
  * `duplicate`. A failed effect rolls the record back too, so Svix's retry applies it. A rejected
  * record (the payload could not be applied before) does not block a later attempt.
  */
-export async function applyClerkEvent({
-  ctx,
-  input,
-}: {
-  ctx: WebhookContext;
-  input: { svixId: string; event: ClerkSyncEvent };
-}): Promise<ClerkWebhookOutcome> {
+export async function applyClerkEvent({ ctx, input }: { ctx: WebhookContext; input: { svixId: string; event: ClerkSyncEvent } }): Promise<ClerkWebhookOutcome> {
   const { svixId, event } = input;
   return ctx.slots.run(async () => {
     for (let attempt = 1; ; attempt++) {

@@ -24,13 +24,7 @@ function earliest(a: Date | null, b: Date | null): Date | null {
  * since the first deletion tombstones the live membership and the second finds it tombstoned —
  * and a late membership event cannot resurrect it.
  */
-export async function applyMembership(
-  ctx: WebhookContext,
-  tx: Tx,
-  m: ClerkMembership,
-  tombstone: boolean,
-  version: Date,
-): Promise<boolean> {
+export async function applyMembership(ctx: WebhookContext, tx: Tx, m: ClerkMembership, tombstone: boolean, version: Date): Promise<boolean> {
   const { changed: orgChanged, group } = await applyOrgSnapshot(ctx, tx, orgSnapshot(m.organization));
   const user = await ensureMembershipUser(tx, m.public_user_data);
 

@@ -53,7 +53,13 @@ export function orgSnapshot(o: ClerkOrganization): OrgSnapshot {
 }
 
 function slugTag(clerkOrgId: string): string {
-  return clerkOrgId.replace(/^org_/, "").slice(-8).toLowerCase().replace(/[^a-z0-9]/g, "") || "org";
+  return (
+    clerkOrgId
+      .replace(/^org_/, "")
+      .slice(-8)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, "") || "org"
+  );
 }
 
 /**
@@ -109,11 +115,7 @@ async function handOverSlug(tx: Tx, slug: string): Promise<void> {
  * The organisation's entity lock (locks.ts) serialises every writer of its row; the structure
  * lock is taken before the first write only when the tree or the slugs can change.
  */
-export async function applyOrgSnapshot(
-  ctx: WebhookContext,
-  tx: Tx,
-  snap: OrgSnapshot,
-): Promise<{ changed: boolean; group: { id: string; deletedAt: Date | null } }> {
+export async function applyOrgSnapshot(ctx: WebhookContext, tx: Tx, snap: OrgSnapshot): Promise<{ changed: boolean; group: { id: string; deletedAt: Date | null } }> {
   const [existing] = await tx.select().from(groups).where(eq(groups.clerkOrgId, snap.clerkOrgId));
   if (existing?.clerkUpdatedAt && existing.clerkUpdatedAt.getTime() >= snap.version.getTime()) {
     return { changed: false, group: existing };
@@ -140,7 +142,10 @@ export async function applyOrgSnapshot(
   if (parentChanged || slugChanged) await lockStructure(tx);
   let slug = existing.slug;
   if (slugChanged) slug = existing.deletedAt ? released : await chooseSlug(tx, snap.slug, snap.clerkOrgId, existing.id);
-  await tx.update(groups).set({ ...fields, slug }).where(eq(groups.id, existing.id));
+  await tx
+    .update(groups)
+    .set({ ...fields, slug })
+    .where(eq(groups.id, existing.id));
   if (slug !== existing.slug) await handOverSlug(tx, existing.slug);
   if (parentChanged) await reconcileOrgTree(tx, snap.clerkOrgId, existing.clerkParentOrgId);
   return { changed: true, group: existing };
@@ -153,16 +158,8 @@ export async function applyOrgSnapshot(
  * late snapshots fill in its data but can never make it live. The first deletion applied dates
  * the tombstone.
  */
-export async function deleteClerkOrg(
-  ctx: WebhookContext,
-  tx: Tx,
-  deleted: { id: string; slug?: string | null | undefined },
-  at: Date,
-): Promise<boolean> {
-  const [existing] = await tx
-    .select({ id: groups.id, slug: groups.slug, deletedAt: groups.deletedAt })
-    .from(groups)
-    .where(eq(groups.clerkOrgId, deleted.id));
+export async function deleteClerkOrg(ctx: WebhookContext, tx: Tx, deleted: { id: string; slug?: string | null | undefined }, at: Date): Promise<boolean> {
+  const [existing] = await tx.select({ id: groups.id, slug: groups.slug, deletedAt: groups.deletedAt }).from(groups).where(eq(groups.clerkOrgId, deleted.id));
   if (existing?.deletedAt) return false;
   await lockStructure(tx);
   const slug = releasedSlug(deleted.id);

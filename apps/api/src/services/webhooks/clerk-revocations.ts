@@ -29,11 +29,7 @@ export function revocationForClerkEvent(event: ClerkSyncEvent): Revocation | nul
  * Tells every instance to re-check the user an applied Clerk event changed. Call it once the
  * delivery's transaction has committed; a duplicate, stale or ignored delivery changed nothing.
  */
-export async function publishClerkRevocation(
-  deps: { bus: Bus; logger: Logger },
-  event: ClerkSyncEvent,
-  outcome: ClerkWebhookOutcome,
-): Promise<void> {
+export async function publishClerkRevocation(deps: { bus: Bus; logger: Logger }, event: ClerkSyncEvent, outcome: ClerkWebhookOutcome): Promise<void> {
   if (outcome !== "applied") return;
   const revocation = revocationForClerkEvent(event);
   if (revocation) await publishRevocation(deps, revocation);

@@ -103,10 +103,7 @@ export async function reconcileOrgTree(tx: Tx, clerkOrgId: string, previousWante
   const cache = new Map<string, OrgNode | null>();
   const self = await node(tx, clerkOrgId, cache);
   if (!self) return false;
-  const waiting = await tx
-    .select({ clerkOrgId: groups.clerkOrgId })
-    .from(groups)
-    .where(eq(groups.clerkParentOrgId, clerkOrgId));
+  const waiting = await tx.select({ clerkOrgId: groups.clerkOrgId }).from(groups).where(eq(groups.clerkParentOrgId, clerkOrgId));
   const affected = new Set<string>([
     clerkOrgId,
     ...(await wantedChain(tx, previousWanted, cache)),

@@ -86,10 +86,7 @@ export async function deleteClerkUser(tx: Tx, clerkUserId: string, at: Date): Pr
  * user.* webhook has not arrived yet. The placeholder has no `clerkUpdatedAt`, so the first
  * user.* event replaces it whole; an existing row is never touched from here.
  */
-export async function ensureMembershipUser(
-  tx: Tx,
-  data: ClerkMembership["public_user_data"],
-): Promise<{ id: string; deletedAt: Date | null; created: boolean }> {
+export async function ensureMembershipUser(tx: Tx, data: ClerkMembership["public_user_data"]): Promise<{ id: string; deletedAt: Date | null; created: boolean }> {
   const givenName = text(data.first_name);
   const familyName = text(data.last_name);
   const identifier = text(data.identifier);
@@ -106,10 +103,7 @@ export async function ensureMembershipUser(
     })
     .onConflictDoNothing({ target: users.clerkUserId })
     .returning({ id: users.id });
-  const [row] = await tx
-    .select({ id: users.id, deletedAt: users.deletedAt })
-    .from(users)
-    .where(eq(users.clerkUserId, data.user_id));
+  const [row] = await tx.select({ id: users.id, deletedAt: users.deletedAt }).from(users).where(eq(users.clerkUserId, data.user_id));
   if (!row) throw new Error(`user ${data.user_id} vanished inside the webhook transaction`);
   return { ...row, created: inserted.length > 0 };
 }

@@ -52,7 +52,8 @@ export function jsonDepthExceeds(raw: string, limit: number): boolean {
   for (let i = 0; i < raw.length; i++) {
     const ch = raw.charCodeAt(i);
     if (inString) {
-      if (ch === 0x5c) i++; // backslash: skip the escaped character
+      if (ch === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (ch === 0x22) inString = false;
     } else if (ch === 0x22) inString = true;
     else if (ch === 0x5b || ch === 0x7b) {
@@ -151,9 +152,7 @@ export function parseClerkEvent(raw: string, signedAtMs: number): ClerkSyncEvent
       const tombstone = type === "organizationMembership.deleted";
       // A delete carries the membership as it was, so its updated_at equals the last update's:
       // dating it by the event time (never earlier) makes it win over that update on any arrival order.
-      const version = tombstone
-        ? new Date(Math.max(membership.updated_at, eventTime.getTime()))
-        : new Date(membership.updated_at);
+      const version = tombstone ? new Date(Math.max(membership.updated_at, eventTime.getTime())) : new Date(membership.updated_at);
       return { kind: "membership", type, membership, tombstone, version };
     }
   }

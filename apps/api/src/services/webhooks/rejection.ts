@@ -46,13 +46,7 @@ export function safeRejection(r: RejectionDetails): RejectionDetails {
  * A redelivery of the same message finds the row and adds nothing. An applied delivery's row is
  * never overwritten.
  */
-export async function recordRejectedDelivery({
-  ctx,
-  input,
-}: {
-  ctx: WebhookContext;
-  input: { svixId: string; rejection: RejectionDetails };
-}): Promise<void> {
+export async function recordRejectedDelivery({ ctx, input }: { ctx: WebhookContext; input: { svixId: string; rejection: RejectionDetails } }): Promise<void> {
   const r = safeRejection(input.rejection);
   await ctx.db.transaction(async (tx) => {
     const now = ctx.clock.now();

@@ -37,7 +37,11 @@ const WORD = /[\p{L}\p{N}']+/gu;
  */
 export function extractFeatures(text: string): FeatureVector {
   const form = classifierForm(text);
-  const words = form.match(WORD)?.map((w) => w.replace(/^'+|'+$/g, "")).filter((w) => w.length > 0) ?? [];
+  const words =
+    form
+      .match(WORD)
+      ?.map((w) => w.replace(/^'+|'+$/g, ""))
+      .filter((w) => w.length > 0) ?? [];
   const features = new Map<number, number>();
   for (let i = 0; i < words.length; i++) {
     const w = words[i] ?? "";
