@@ -19,13 +19,6 @@ const REDECLARED = [/^\s*(?:export\s+)?(?:type|interface)\s+Page\s*</m];
  * server process wrote, to read what that process stored.
  */
 const EXEMPT = ["packages/db/test/", "apps/api/test/shutdown.test.ts"];
-/** Suites that landed while the others moved to the harness; to convert, then remove from here. */
-const NOT_YET = [
-  "apps/api/test/class-presence.test.ts",
-  "apps/api/test/jobs.test.ts",
-  "packages/client/test/rest-table.test.ts",
-  "packages/client/test/ticket-outage.test.ts",
-];
 
 function testFiles(dir: string): string[] {
   const out: string[] = [];
@@ -64,7 +57,7 @@ describe("test harness usage", () => {
   });
 
   test("no suite builds its database or app by hand", () => {
-    const files = suites().filter((f) => ![...EXEMPT, ...NOT_YET].some((e) => relative(root, f).startsWith(e)));
+    const files = suites().filter((f) => !EXEMPT.some((e) => relative(root, f).startsWith(e)));
     expect(files.length).toBeGreaterThan(40);
     const offenders = files
       .map((f) => ({ file: relative(root, f), found: findings(readFileSync(f, "utf8")) }))

@@ -1,15 +1,14 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { auditEntrySchema, pageOf } from "@raptscallions/core";
-import { auditLog, type DbHandle, jobLeases } from "@raptscallions/db";
+import { auditLog, jobLeases } from "@raptscallions/db";
 import { makeSchoolScene, makeUser, unique } from "@raptscallions/db/testing";
 import { eq, sql } from "drizzle-orm";
-import { createApp } from "../src/app.ts";
 import { createJobRegistry, defineJob, type JobRegistry } from "../src/jobs/index.ts";
 import type { Metrics } from "../src/lib/metrics.ts";
 import { createClassCore, enrolClassMemberCore, unenrolClassMemberCore } from "../src/services/classes/cores.ts";
 import { buildServiceContext } from "../src/services/context.ts";
 import { addGroupMemberCore, createGroupCore } from "../src/services/groups/cores.ts";
-import { createTestDb, testDeps } from "./helpers/deps.ts";
+import { type Harness, harness, testDatabaseUrl, useHarness } from "./helpers/harness.ts";
 import { call } from "./helpers/security.ts";
 import { eventually } from "./modules-helpers.ts";
 
@@ -19,29 +18,24 @@ import { eventually } from "./modules-helpers.ts";
  * separate connection pool per registry, as two instances would have.
  */
 
-let db: DbHandle;
-let otherDb: DbHandle;
+const h = useHarness({}, 60_000);
+/** The second instance's harness on Postgres: another pool on the same database. */
+let second: Harness | undefined;
+const other = (): Harness => second ?? h;
 const opened: JobRegistry[] = [];
 
 beforeAll(async () => {
-  db = await createTestDb();
-  otherDb = process.env.TEST_DATABASE_URL ? await createTestDb() : db;
+  if (testDatabaseUrl) second = await harness();
 }, 60_000);
-afterAll(async () => {
+// Registries stop before the apps and databases they run on go.
+h.beforeClose(async () => {
   await Promise.all(opened.map((r) => r.stop(1000)));
-  await Promise.all(apps.map((a) => a.realtime.shutdown(0)));
-  if (otherDb !== db) await otherDb.close();
-  await db.close();
+  await second?.close();
 });
 
-const apps: ReturnType<typeof createApp>[] = [];
-
 /** A registry as one instance would have it: its own app (for the answer runner), logger and metrics. */
-async function registry(handle: DbHandle, namespace: string, instanceId: string) {
-  const deps = await testDeps(handle);
-  deps.config.instanceId = instanceId;
-  const app = createApp(deps);
-  apps.push(app);
+async function registry(on: Harness, namespace: string, instanceId: string) {
+  const { deps, app } = await on.withApp({ deps: (base) => ({ config: { ...base.config, instanceId } }) });
   const jobs = createJobRegistry({ deps, runner: app.realtime.runner }, { namespace });
   opened.push(jobs);
   return { jobs, logger: deps.logger, metrics: deps.metrics, deps, app };
@@ -70,8 +64,8 @@ describe("job registry: one runner at a time", () => {
         });
       },
     });
-    const a = await registry(db, namespace, "instance-a");
-    const b = await registry(otherDb, namespace, "instance-b");
+    const a = await registry(h, namespace, "instance-a");
+    const b = await registry(other(), namespace, "instance-b");
     a.jobs.register(job);
     b.jobs.register(job);
     for (let round = 1; round <= 5; round++) {
@@ -102,8 +96,8 @@ describe("job registry: one runner at a time", () => {
         running -= 1;
       },
     });
-    const a = await registry(db, namespace, "instance-a");
-    const b = await registry(otherDb, namespace, "instance-b");
+    const a = await registry(h, namespace, "instance-a");
+    const b = await registry(other(), namespace, "instance-b");
     a.jobs.register(job);
     b.jobs.register(job);
     const started = Date.now();
@@ -121,7 +115,7 @@ describe("job registry: one runner at a time", () => {
   test("a lease left by an instance that died is taken over once it expires", async () => {
     const namespace = unique("takeover");
     let runs = 0;
-    const b = await registry(otherDb, namespace, "instance-b");
+    const b = await registry(other(), namespace, "instance-b");
     b.jobs.register(
       defineJob({
         name: "takeover",
@@ -132,12 +126,12 @@ describe("job registry: one runner at a time", () => {
       }),
     );
     // What a crashed holder leaves: a due job, leased for a little while longer, never renewed.
-    await db.db.insert(jobLeases).values({ name: `${namespace}:takeover`, holder: "dead-instance", leasedUntil: sql`now() + interval '300 milliseconds'` });
+    await h.db.db.insert(jobLeases).values({ name: `${namespace}:takeover`, holder: "dead-instance", leasedUntil: sql`now() + interval '300 milliseconds'` });
     expect(await b.jobs.runOnce("takeover")).toBe("not-claimed");
     expect(runs).toBe(0);
     await eventually(async () => (await b.jobs.runOnce("takeover")) === "ok", "b to take the expired lease");
     expect(runs).toBe(1);
-    const [lease] = await db.db
+    const [lease] = await h.db.db
       .select()
       .from(jobLeases)
       .where(eq(jobLeases.name, `${namespace}:takeover`));
@@ -146,7 +140,7 @@ describe("job registry: one runner at a time", () => {
 
   test("a run whose lease is taken from it is asked to stop, and does not free the new holder's lease", async () => {
     const namespace = unique("lost");
-    const a = await registry(db, namespace, "instance-a");
+    const a = await registry(h, namespace, "instance-a");
     let reason = "";
     a.jobs.register(
       defineJob({
@@ -164,19 +158,19 @@ describe("job registry: one runner at a time", () => {
     );
     const run = a.jobs.runOnce("lost", { force: true });
     const key = `${namespace}:lost`;
-    await eventually(async () => (await db.db.select().from(jobLeases).where(eq(jobLeases.name, key)))[0]?.holder?.startsWith("instance-a"), "a's claim");
-    await db.db.update(jobLeases).set({ holder: "intruder" }).where(eq(jobLeases.name, key));
+    await eventually(async () => (await h.db.db.select().from(jobLeases).where(eq(jobLeases.name, key)))[0]?.holder?.startsWith("instance-a"), "a's claim");
+    await h.db.db.update(jobLeases).set({ holder: "intruder" }).where(eq(jobLeases.name, key));
     expect(await run).toBe("ok");
     expect(reason).toBe("lease lost");
     expect(a.logger.lines.some((l) => l.msg === "job finished after its lease was lost")).toBe(true);
-    const [lease] = await db.db.select().from(jobLeases).where(eq(jobLeases.name, key));
+    const [lease] = await h.db.db.select().from(jobLeases).where(eq(jobLeases.name, key));
     expect(lease?.holder).toBe("intruder");
   });
 });
 
 describe("job registry: stopping and failing", () => {
   test("stop aborts the signal and waits for the running job to finish", async () => {
-    const { jobs } = await registry(db, unique("stop"), "instance-a");
+    const { jobs } = await registry(h, unique("stop"), "instance-a");
     let started = false;
     let finished = false;
     let sawAbort = false;
@@ -203,7 +197,7 @@ describe("job registry: stopping and failing", () => {
 
   test("stop gives up after its timeout on a job that ignores the signal, and says so", async () => {
     const namespace = unique("stuck");
-    const { jobs, logger } = await registry(db, namespace, "instance-a");
+    const { jobs, logger } = await registry(h, namespace, "instance-a");
     let release: () => void = () => {};
     const stuck = new Promise<void>((resolve) => {
       release = resolve;
@@ -213,7 +207,7 @@ describe("job registry: stopping and failing", () => {
     await eventually(
       async () =>
         (
-          await db.db
+          await h.db.db
             .select()
             .from(jobLeases)
             .where(eq(jobLeases.name, `${namespace}:stuck`))
@@ -231,7 +225,7 @@ describe("job registry: stopping and failing", () => {
 
   test("a throwing job is logged, counted, recorded on its lease and run again next interval", async () => {
     const namespace = unique("throws");
-    const { jobs, logger, metrics } = await registry(db, namespace, "instance-a");
+    const { jobs, logger, metrics } = await registry(h, namespace, "instance-a");
     let attempts = 0;
     jobs.register(
       defineJob({
@@ -251,7 +245,7 @@ describe("job registry: stopping and failing", () => {
     const failure = logger.lines.find((l) => l.msg === "job failed; it runs again next interval");
     expect(failure).toMatchObject({ level: "error", job: "flaky" });
     expect(JSON.stringify(failure)).toContain("upstream said no");
-    const [lease] = await db.db
+    const [lease] = await h.db.db
       .select()
       .from(jobLeases)
       .where(eq(jobLeases.name, `${namespace}:flaky`));
@@ -266,8 +260,8 @@ describe("job registry: stopping and failing", () => {
 
 describe("system actor", () => {
   test("a job creating a class through the core is audited as the system, and /api/audit shows it", async () => {
-    const scene = await makeSchoolScene(db.db);
-    const { jobs, deps } = await registry(db, unique("system-audit"), "instance-a");
+    const scene = await makeSchoolScene(h.db.db);
+    const { jobs, app } = await registry(h, unique("system-audit"), "instance-a");
     let classId = "";
     let runId = "";
     jobs.register(
@@ -282,11 +276,10 @@ describe("system actor", () => {
       }),
     );
     expect(await jobs.runOnce("roster-demo", { force: true })).toBe("ok");
-    const [entry] = await db.db.select().from(auditLog).where(eq(auditLog.targetId, classId));
+    const [entry] = await h.db.db.select().from(auditLog).where(eq(auditLog.targetId, classId));
     expect(entry).toMatchObject({ action: "class.create", actorKind: "system", actorName: "roster-demo", actorId: null, requestId: runId, groupId: scene.department.id });
 
-    const admin = await makeUser(db.db, { isSystemAdmin: true });
-    const app = createApp(deps);
+    const admin = await makeUser(h.db.db, { isSystemAdmin: true });
     const res = await call<{ items: unknown[] }>(app, "GET", `/api/audit?targetId=${classId}&actorKind=system`, { as: admin });
     expect(res.status).toBe(200);
     const page = pageOf(auditEntrySchema).parse(res.body);
@@ -303,13 +296,13 @@ describe("system actor", () => {
   });
 
   test("an integration's writes through the cores keep the domain rules and are audited as the integration", async () => {
-    const scene = await makeSchoolScene(db.db);
-    const { deps, app } = await registry(db, unique("integration"), "instance-a");
+    const scene = await makeSchoolScene(h.db.db);
+    const { deps, app } = await registry(h, unique("integration"), "instance-a");
     const ctx = buildServiceContext(deps, app.realtime.runner, {
       actor: { kind: "integration", id: "conn-42", name: "OneRoster" },
       requestId: `sync:${unique("run")}`,
     });
-    const student = await makeUser(db.db);
+    const student = await makeUser(h.db.db);
     const { school, cls } = await ctx.db.transaction(async (tx) => {
       const school = await createGroupCore(tx, ctx, { parentId: scene.district.id, name: "Synced school", slug: unique("synced"), kind: "school" });
       await addGroupMemberCore(tx, ctx, { groupId: school.id, userId: student.id, role: "member" });
@@ -322,14 +315,14 @@ describe("system actor", () => {
     const again = await ctx.db.transaction((tx) => enrolClassMemberCore(tx, ctx, { classId: cls.id, userId: student.id, role: "student" })).catch((e: unknown) => e);
     expect((again as { code?: string }).code).toBe("CONFLICT");
     await ctx.db.transaction((tx) => unenrolClassMemberCore(tx, ctx, { classId: cls.id, userId: student.id }));
-    const entries = await db.db.select().from(auditLog).where(eq(auditLog.requestId, ctx.requestId));
+    const entries = await h.db.db.select().from(auditLog).where(eq(auditLog.requestId, ctx.requestId));
     expect(entries.map((e) => e.action).toSorted()).toEqual(["class.create", "class.member.add", "class.member.remove", "group.create", "group.member.add"]);
     for (const e of entries) expect(e).toMatchObject({ actorKind: "integration", actorName: "OneRoster", actorIntegrationId: "conn-42", actorId: null });
   });
 
   test("the database refuses a system or integration entry without a name", async () => {
     const insert = async (values: Partial<typeof auditLog.$inferInsert>) => {
-      await db.db.insert(auditLog).values({ action: "test.write", targetType: "test", ...values });
+      await h.db.db.insert(auditLog).values({ action: "test.write", targetType: "test", ...values });
     };
     await expect(insert({ actorKind: "system", actorName: null })).rejects.toThrow();
     await expect(insert({ actorKind: "integration", actorName: "Roster", actorIntegrationId: null })).rejects.toThrow();

@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { DbHandle } from "@raptscallions/db";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { z } from "zod";
-import { createApp } from "../../../apps/api/src/app.ts";
 import { toOpenApiPath } from "../../../apps/api/src/openapi/index.ts";
-import { createTestDb, testDeps } from "../../../apps/api/test/helpers/deps.ts";
+import { useHarness } from "../../../apps/api/test/helpers/harness.ts";
 import { operations } from "../src/rest.ts";
 
 /**
@@ -16,17 +14,12 @@ type Op = {
   responses: Record<string, { content?: { "application/json"?: { schema: unknown } } }>;
   parameters?: { name: string; in: string }[];
 };
-let db: DbHandle;
+const h = useHarness();
 let doc: { paths: Record<string, Record<string, Op>> };
 
 beforeAll(async () => {
-  db = await createTestDb();
-  const app = createApp(await testDeps(db));
-  doc = (await (await app.request("/openapi.json")).json()) as typeof doc;
+  doc = (await (await h.app.request("/openapi.json")).json()) as typeof doc;
 }, 120_000);
-afterAll(async () => {
-  await db.close();
-});
 
 const json = (schema: z.ZodType, io: "input" | "output") => {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" }) as Record<string, unknown>;

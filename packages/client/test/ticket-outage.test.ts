@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { connectRedis, createMemoryBus, createMemoryKeyValueStore, createMemoryPresence, createRedisKeyValueStore, type KeyValueStore } from "@raptscallions/bus";
-import { type DbHandle, messages } from "@raptscallions/db";
+import { messages } from "@raptscallions/db";
 import { makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
-import { createTestDb } from "../../../apps/api/test/helpers/deps.ts";
+import { useHarness } from "../../../apps/api/test/helpers/harness.ts";
 import { ensureDevModels, type Instance, startDevModel, startInstance, unreachableRedisUrl } from "../../../apps/api/test/helpers/live.ts";
 import type { RealtimeClient } from "../src/index.ts";
 import { clientFor, eventually, seeded } from "./helpers.ts";
@@ -15,7 +15,7 @@ import { clientFor, eventually, seeded } from "./helpers.ts";
  * (never throw), and go live once the store answers again — here, when the deployment's store is
  * switched to a working one (Redis itself when TEST_REDIS_URL is set).
  */
-let db: DbHandle;
+const h = useHarness();
 let dev: ReturnType<typeof startDevModel>;
 let instance: Instance;
 let scene: SchoolScene;
@@ -34,8 +34,7 @@ function switchable(down: KeyValueStore, up: KeyValueStore, state: { down: boole
 }
 
 beforeAll(async () => {
-  db = await createTestDb();
-  await ensureDevModels(db);
+  await ensureDevModels(h.db);
   dev = startDevModel(300);
   const dead = connectRedis(await unreachableRedisUrl(), "commands");
   dead.on("error", () => {});
@@ -48,20 +47,19 @@ beforeAll(async () => {
     up = createRedisKeyValueStore({ redis: live, keyPrefix: `t${crypto.randomUUID().slice(0, 8)}:kv:` });
   }
   store = { down: true };
-  instance = await startInstance(db, {
+  instance = await startInstance(h.db, {
     bus: () => createMemoryBus().node(),
     presence: createMemoryPresence(),
     kv: switchable(createRedisKeyValueStore({ redis: dead }), up, store),
     gatewayUrl: dev.url,
   });
-  scene = await makeSchoolScene(db.db);
+  scene = await makeSchoolScene(h.db.db);
 }, 60_000);
 
-afterAll(async () => {
+h.beforeClose(async () => {
   await instance.stop();
   for (const c of cleanups) c();
   dev.stop();
-  await db.close();
 });
 
 describe("client: tickets refused during a Redis outage", () => {
@@ -101,7 +99,7 @@ describe("client: tickets refused during a Redis outage", () => {
       client.session(session.id);
       const sent = await client.sendMessage({ sessionId: session.id, content: "Is it back?", clientMessageId: "after-outage" });
       expect(sent.duplicate).toBe(false);
-      const rows = await db.db.select().from(messages).where(eq(messages.clientMessageId, "after-outage"));
+      const rows = await h.db.db.select().from(messages).where(eq(messages.clientMessageId, "after-outage"));
       expect(rows.filter((r) => r.sessionId === session.id)).toHaveLength(1);
     } finally {
       client.disconnect();
