@@ -7,6 +7,10 @@ export function sweeperJob(live: Pick<LiveConfig, "sweepIntervalMs" | "staleAfte
   return defineJob({
     name: "sweeper",
     intervalMs: live.sweepIntervalMs,
+    // Recovery after a crash is this job's whole point: if the dead instance held the lease, the
+    // survivors must not wait longer for it than an answer takes to count as stale. The holder
+    // renews every third of it while a sweep runs, so a live sweep never loses it.
+    leaseMs: Math.max(1_000, live.staleAfterMs),
     run: (ctx) => sweepInterruptedMessages({ db: ctx.db, bus: ctx.bus, clock: ctx.clock, logger: ctx.logger, staleAfterMs: live.staleAfterMs }),
   });
 }
