@@ -195,6 +195,30 @@ describe("job registry: stopping and failing", () => {
     expect(await jobs.runOnce("slow", { force: true })).toBe("stopped");
   });
 
+  test("stop while a claim is in flight waits for it, and the job never starts", async () => {
+    const namespace = unique("claiming");
+    const { jobs } = await registry(h, namespace, "instance-a");
+    let ran = 0;
+    jobs.register(
+      defineJob({
+        name: "late",
+        intervalMs: 60_000,
+        run: async () => {
+          ran += 1;
+        },
+      }),
+    );
+    const run = jobs.runOnce("late", { force: true }); // its claim is now on its way to the database
+    await jobs.stop(5_000);
+    expect(await run).toBe("stopped");
+    expect(ran).toBe(0);
+    const [lease] = await h.db.db
+      .select()
+      .from(jobLeases)
+      .where(eq(jobLeases.name, `${namespace}:late`));
+    expect(lease?.holder ?? null).toBeNull();
+  });
+
   test("stop gives up after its timeout on a job that ignores the signal, and says so", async () => {
     const namespace = unique("stuck");
     const { jobs, logger } = await registry(h, namespace, "instance-a");

@@ -66,6 +66,14 @@ export async function releaseLease(
   return rows.length > 0;
 }
 
+/** Frees a held lease without running the job: its schedule (`next_run_at`) stays as it was. */
+export async function dropLease(db: Db, input: { name: string; holder: string }): Promise<void> {
+  await db
+    .update(jobLeases)
+    .set({ holder: null, leasedUntil: null })
+    .where(and(eq(jobLeases.name, input.name), eq(jobLeases.holder, input.holder)));
+}
+
 /**
  * How long until `name` may next be claimed, by the database's clock: 0 when due and free; the
  * time to its next run when free; `null` when another holder has it (its release reschedules it).

@@ -3,7 +3,7 @@ import type { AppDeps } from "../deps.ts";
 import type { AnswerRunner } from "../lib/ai-service.ts";
 import { buildServiceContext } from "../services/context.ts";
 import type { JobContext, JobDefinition } from "./define-job.ts";
-import { claimLease, releaseLease, renewLease, untilClaimable } from "./lease.ts";
+import { claimLease, dropLease, releaseLease, renewLease, untilClaimable } from "./lease.ts";
 
 /**
  * What jobs run with: the app's dependencies and this instance's answer runner, from which each
@@ -51,7 +51,8 @@ interface JobState {
   key: string;
   leaseMs: number;
   timer: ReturnType<typeof setTimeout> | null;
-  running: Promise<"ok" | "failed"> | null;
+  /** The attempt in flight, from the claim on: `stop` waits for it even before the claim answers. */
+  running: Promise<JobAttempt> | null;
   controller: AbortController | null;
 }
 
@@ -104,15 +105,28 @@ export function createJobRegistry({ deps, runner }: JobRegistryDeps, options: Jo
     if (stopped) return "stopped";
     // Never overlapped on one instance, whatever the lease says.
     if (state.running) return "busy";
-    const claimed = await claimLease(deps.db.db, { name: state.key, holder, leaseMs: state.leaseMs, force });
-    if (!claimed) return "not-claimed";
-    const run = execute(state);
-    state.running = run;
+    // Marked running before the claim is sent: a `stop` while the claim is in flight must wait
+    // for it, or the job would start after the registry stopped.
+    const attempt = claimAndExecute(state, force);
+    state.running = attempt;
     try {
-      return await run;
+      return await attempt;
     } finally {
       state.running = null;
     }
+  }
+
+  async function claimAndExecute(state: JobState, force: boolean): Promise<JobAttempt> {
+    const claimed = await claimLease(deps.db.db, { name: state.key, holder, leaseMs: state.leaseMs, force });
+    if (!claimed) return "not-claimed";
+    if (stopped) {
+      // Stopped while claiming: hand the lease back unused, leaving the schedule as it was.
+      await dropLease(deps.db.db, { name: state.key, holder }).catch((err: unknown) =>
+        deps.logger.warn("could not hand back a job lease at stop; it expires on its own", { job: state.job.name, err }),
+      );
+      return "stopped";
+    }
+    return execute(state);
   }
 
   async function execute(state: JobState): Promise<"ok" | "failed"> {
