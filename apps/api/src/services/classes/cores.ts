@@ -1,8 +1,9 @@
 import { ConflictError, NotFoundError } from "@raptscallions/core";
-import { type ClassRole, classMembers, classes, type DbOrTx, users } from "@raptscallions/db";
-import { and, eq, isNull } from "drizzle-orm";
+import { type ClassRole, classMembers, classes, type DbOrTx } from "@raptscallions/db";
+import { and, eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record.ts";
 import type { Principal, ServiceContext } from "../context.ts";
+import { loadLiveUser } from "../users/live-user.ts";
 import { loadGroup } from "../groups/scope.ts";
 import { loadClass } from "./scope.ts";
 
@@ -79,11 +80,7 @@ export async function enrolClassMemberCore(tx: DbOrTx, ctx: ServiceContext<Princ
   if (!found) throw new NotFoundError("Class");
   const { cls } = found;
   if (cls.archivedAt) throw new ConflictError("This class is archived");
-  const [user] = await tx
-    .select()
-    .from(users)
-    .where(and(eq(users.id, input.userId), isNull(users.deletedAt)));
-  if (!user) throw new NotFoundError("User");
+  const user = await loadLiveUser(tx, input.userId);
   const [existing] = await tx
     .select()
     .from(classMembers)

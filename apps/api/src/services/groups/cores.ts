@@ -3,6 +3,7 @@ import { type DbOrTx, type GroupRole, groupMembers, groupPath, groups, users } f
 import { and, eq, isNull } from "drizzle-orm";
 import { recordAudit } from "../audit/record.ts";
 import type { Principal, ServiceContext } from "../context.ts";
+import { loadLiveUser } from "../users/live-user.ts";
 import { assertValidModuleSettings } from "../module-settings.ts";
 import { loadGroup } from "./scope.ts";
 
@@ -86,11 +87,7 @@ async function liveMembership(tx: DbOrTx, groupId: string, userId: string) {
 export async function addGroupMemberCore(tx: DbOrTx, ctx: ServiceContext<Principal>, input: { groupId: string; userId: string; role: GroupRole }) {
   const group = await loadGroup(tx, input.groupId);
   if (!group) throw new NotFoundError("Group");
-  const [user] = await tx
-    .select()
-    .from(users)
-    .where(and(eq(users.id, input.userId), isNull(users.deletedAt)));
-  if (!user) throw new NotFoundError("User");
+  const user = await loadLiveUser(tx, input.userId);
   const [existing] = await tx
     .select()
     .from(groupMembers)
