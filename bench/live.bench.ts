@@ -24,7 +24,7 @@
  *   bun bench/live.bench.ts            (or `bun run bench`)
  * Knobs: BENCH_LIVE_SESSIONS=200 BENCH_LIVE_WATCHERS=4 BENCH_LIVE_WARMUP_SESSIONS=20
  *        BENCH_LIVE_IDLE=1000 BENCH_LIVE_TPS=50 BENCH_LIVE_SAT_TPS=50,100,200
- *        BENCH_LIVE_SAT_COALESCE_MS=0 BENCH_LIVE_TIMEOUT_MS=120000
+ *        BENCH_LIVE_SAT_COALESCE_MS=0 BENCH_LIVE_TIMEOUT_MS=120000 BENCH_LIVE_BASELINES=relay,socket.io
  *        BENCH_LIVE_DEV_MODEL=external  (the dev model in its own process instead of inside each
  *        instance, so the instances' CPU is the app's own, as behind a remote gateway)
  */
@@ -33,7 +33,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateDevKeys } from "../apps/api/src/auth/dev-keys.ts";
 import { type LiveSocket, pool } from "./live/clients.ts";
-import { goalRows } from "./live/goals.ts";
+import { type GoalInputs, goalRows } from "./live/goals.ts";
 import { type BenchDatabase, createBenchDatabase, ensureRedis, type RedisHandle } from "./live/infra.ts";
 import { type Child, logLevels, stopAll } from "./live/procs.ts";
 import { type LiveReport, table, writeReport } from "./live/report.ts";
@@ -61,6 +61,9 @@ const TIMEOUT = num("BENCH_LIVE_TIMEOUT_MS", 120_000);
 /** `embedded` (default): each instance serves the dev model itself; `external`: one separate process. */
 const DEV_MODEL = process.env.BENCH_LIVE_DEV_MODEL === "external" ? "external" : "embedded";
 const MAIN = `main ${SESSIONS}×${WATCHERS}`;
+/** Which baselines replay the app's runs (both by default; one alone makes a quicker run while developing). */
+const BASELINES = new Set((process.env.BENCH_LIVE_BASELINES ?? "relay,socket.io").split(",").map((b) => b.trim()));
+for (const b of BASELINES) if (b !== "relay" && b !== "socket.io") throw new Error(`BENCH_LIVE_BASELINES: unknown baseline ${b} (relay, socket.io)`);
 
 const load = () =>
   loadavg()
@@ -108,7 +111,7 @@ async function appRun(app: Target, scene: Scene, scenario: string, n: number, to
     },
   });
   log(
-    `${scenario} app: ${run.result.events} events, ${run.result.eventsPerSecond.toFixed(0)}/s (peak ${run.result.peakEventsPerSecond.toFixed(0)}/s), p50 ${run.result.p50Ms} ms, p99 ${run.result.p99Ms} ms, CPU A ${run.result.cpuMsA} ms B ${run.result.cpuMsB} ms${run.result.errors.length ? `, errors: ${run.result.errors[0]}` : ""}`,
+    `${scenario} app: ${run.result.events} events, ${run.result.eventsPerSecond.toFixed(0)}/s (peak ${run.result.peakEventsPerSecond.toFixed(0)}/s), p50 ${run.result.p50Ms} ms, p99 ${run.result.p99Ms} ms, CPU A ${run.result.cpuMsA} ms B ${run.result.cpuMsB} ms client ${run.result.cpuMsClient} ms${run.result.errors.length ? `, errors: ${run.result.errors[0]}` : ""}`,
   );
   return { ...run, rooms };
 }
@@ -143,10 +146,10 @@ async function baselineRuns(baselines: Baseline[], scenario: string, app: Awaite
   return out;
 }
 
-/** "socket.io 4.8.4, @socket.io/redis-adapter 8.3.0, socket.io-client 4.8.4, ioredis 5.11.1", as installed. */
+/** "socket.io 4.8.4, @socket.io/redis-adapter 8.3.0, …", as installed. */
 function socketIoVersions(): string {
   const root = join(import.meta.dir, "..");
-  return ["socket.io", "@socket.io/redis-adapter", "socket.io-client", "ioredis"]
+  return ["socket.io", "@socket.io/redis-adapter", "socket.io-client", "engine.io-client", "ioredis"]
     .map((pkg) => `${pkg} ${(JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version}`)
     .join(", ");
 }
@@ -183,11 +186,14 @@ async function main(): Promise<number> {
     const idleUsers = scene.classes.flatMap((c) => [...c.teachers, ...c.students]);
     const idle: IdleResult[] = [];
     const runs: RunResult[] = [];
-    const relay = await startRelay({ redisUrl: redis.url, logDir });
-    const socketIo = await startSocketIo({ redisUrl: redis.url, logDir, workDir });
-    const baselines = [relay, socketIo];
-    const nodeVersion = Bun.spawnSync(["node", "--version"]).stdout.toString().trim();
-    log(`Socket.IO baseline: ${socketIoVersions()} on node ${nodeVersion}`);
+    const baselines: Baseline[] = [];
+    if (BASELINES.has("relay")) baselines.push(await startRelay({ redisUrl: redis.url, logDir }));
+    let socketIo: string | undefined;
+    if (BASELINES.has("socket.io")) {
+      baselines.push(await startSocketIo({ redisUrl: redis.url, logDir, workDir }));
+      socketIo = `${socketIoVersions()} on node ${Bun.spawnSync(["node", "--version"]).stdout.toString().trim()}`;
+      log(`Socket.IO baseline: ${socketIo}`);
+    }
     const appChildren: Child[] = [];
     const gatewayUrl = DEV_MODEL === "external" ? (await startDevModel({ tokensPerSecond: TPS, logDir })).url : undefined;
     let app = await startApp({ tag: "paced", gatewayUrl, databaseUrl: db.url, redisUrl: redis.url, dataDir, logDir, env: { AI_DEV_TOKENS_PER_SECOND: String(TPS) } });
@@ -244,11 +250,11 @@ async function main(): Promise<number> {
       "`at` has millisecond resolution, so latencies are whole milliseconds and ratios of small p99s are coarse.",
       `Saturation: the app with LIVE_COALESCE_MS=${SAT_COALESCE} publishes as fast as it keeps up; each baseline publishes the same events (count, frame size) back to back, each room in order. Throughput includes the client's own limit; the client's CPU per run is in the tables (Socket.IO's client parses every frame, the others only scan it).`,
     );
-    const inputs = { mainScenario: MAIN, idle, runs, socketIo: `${socketIoVersions()} on node ${nodeVersion}` };
+    const inputs: GoalInputs = { mainScenario: MAIN, idle, runs, socketIo };
     const report: LiveReport = {
       ...inputs,
       startedAt,
-      machine: { cpus: cpus().length, loadBefore, loadAfter: load(), bun: Bun.version, node: nodeVersion },
+      machine: { cpus: cpus().length, loadBefore, loadAfter: load(), bun: Bun.version },
       config: {
         sessions: SESSIONS,
         watchersPerSession: WATCHERS,

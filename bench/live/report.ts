@@ -11,7 +11,7 @@ import type { TargetKind } from "./targets.ts";
 
 export interface LiveReport extends GoalInputs {
   startedAt: string;
-  machine: { cpus: number; loadBefore: string; loadAfter: string; bun: string; node?: string };
+  machine: { cpus: number; loadBefore: string; loadAfter: string; bun: string };
   config: Record<string, string | number>;
   goals: GoalRow[];
   notes: string[];
@@ -139,6 +139,7 @@ export function table(report: LiveReport): string {
     "The issue's aims",
     "",
     goalTable(report.goals),
+    ...(report.socketIo ? ["", `Socket.IO baseline: ${report.socketIo}`] : []),
   ].join("\n");
 }
 

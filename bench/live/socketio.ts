@@ -4,9 +4,16 @@
  * and the `socket.io-client` sockets the bench's client process opens to them — WebSocket only,
  * one connection per socket (no multiplexing, no reconnection), so each watcher costs the server
  * what a browser tab would.
+ *
+ * The client's transport is engine.io-client's browser `WebSocket` transport, over Bun's native
+ * WebSocket: under Bun, `transports: ["websocket"]` picks the Node transport built on the `ws`
+ * package's API, which Bun emulates so slowly that the client, not Socket.IO, set the pace
+ * (80 watchers × 1,000 frames did not finish in 40 s; natively ~17 µs of client CPU a frame, about
+ * 1.5× what the other clients spend scanning a frame without parsing it).
  */
 import { symlinkSync } from "node:fs";
 import { join } from "node:path";
+import { WebSocket as NativeWebSocketTransport } from "engine.io-client";
 import { io, type Socket } from "socket.io-client";
 import { EventTally, type Frame, type LiveSocket, type Recorder } from "./clients.ts";
 import type { EventFrame } from "./frames.ts";
@@ -63,7 +70,7 @@ class SocketIoSocket implements LiveSocket {
 
 /** Connects one socket.io-client socket (its own WebSocket) and resolves once Socket.IO connected. */
 function connect(on: Instance, recorder: Recorder | null, timelineRooms?: Set<string>, timeoutMs = 30_000): Promise<SocketIoSocket> {
-  const socket = io(on.baseUrl, { transports: ["websocket"], forceNew: true, reconnection: false, timeout: timeoutMs });
+  const socket = io(on.baseUrl, { transports: [NativeWebSocketTransport], forceNew: true, reconnection: false, timeout: timeoutMs });
   const wrapped = new SocketIoSocket(socket, recorder, timelineRooms);
   return new Promise((resolve, reject) => {
     socket.once("connect", () => resolve(wrapped));
