@@ -25,6 +25,7 @@
  * Knobs: BENCH_LIVE_SESSIONS=200 BENCH_LIVE_WATCHERS=4 BENCH_LIVE_WARMUP_SESSIONS=20
  *        BENCH_LIVE_IDLE=1000 BENCH_LIVE_TPS=50 BENCH_LIVE_SAT_TPS=50,100,200
  *        BENCH_LIVE_SAT_COALESCE_MS=0 BENCH_LIVE_TIMEOUT_MS=120000 BENCH_LIVE_BASELINES=relay,socket.io
+ *        BENCH_LIVE_SIO_CLIENT=wire|socket.io-client
  *        BENCH_LIVE_DEV_MODEL=external  (the dev model in its own process instead of inside each
  *        instance, so the instances' CPU is the app's own, as behind a remote gateway)
  */
@@ -39,7 +40,7 @@ import { type Child, logLevels, stopAll } from "./live/procs.ts";
 import { type LiveReport, table, writeReport } from "./live/report.ts";
 import { type IdleResult, measureIdle, planFromTimelines, type RunResult, runStreaming } from "./live/scenario.ts";
 import { type Scene, seedScene } from "./live/scene.ts";
-import { startSocketIo } from "./live/socketio.ts";
+import { type SocketIoClient, startSocketIo } from "./live/socketio.ts";
 import { type Baseline, startApp, startDevModel, startRelay, type Target } from "./live/targets.ts";
 
 const num = (name: string, fallback: number) => {
@@ -64,6 +65,8 @@ const MAIN = `main ${SESSIONS}×${WATCHERS}`;
 /** Which baselines replay the app's runs (both by default; one alone makes a quicker run while developing). */
 const BASELINES = new Set((process.env.BENCH_LIVE_BASELINES ?? "relay,socket.io").split(",").map((b) => b.trim()));
 for (const b of BASELINES) if (b !== "relay" && b !== "socket.io") throw new Error(`BENCH_LIVE_BASELINES: unknown baseline ${b} (relay, socket.io)`);
+/** How the bench's client speaks to Socket.IO: `wire` (default) or the `socket.io-client` library (see live/socketio.ts). */
+const SIO_CLIENT: SocketIoClient = process.env.BENCH_LIVE_SIO_CLIENT === "socket.io-client" ? "socket.io-client" : "wire";
 
 const load = () =>
   loadavg()
@@ -190,8 +193,8 @@ async function main(): Promise<number> {
     if (BASELINES.has("relay")) baselines.push(await startRelay({ redisUrl: redis.url, logDir }));
     let socketIo: string | undefined;
     if (BASELINES.has("socket.io")) {
-      baselines.push(await startSocketIo({ redisUrl: redis.url, logDir, workDir }));
-      socketIo = `${socketIoVersions()} on node ${Bun.spawnSync(["node", "--version"]).stdout.toString().trim()}`;
+      baselines.push(await startSocketIo({ redisUrl: redis.url, logDir, workDir, client: SIO_CLIENT }));
+      socketIo = `${socketIoVersions()} on node ${Bun.spawnSync(["node", "--version"]).stdout.toString().trim()}; client: ${SIO_CLIENT}`;
       log(`Socket.IO baseline: ${socketIo}`);
     }
     const appChildren: Child[] = [];
@@ -265,6 +268,8 @@ async function main(): Promise<number> {
         liveCoalesceMs: process.env.LIVE_COALESCE_MS ?? "default (40)",
         saturationTokensPerSecond: SAT_TPS.join(","),
         saturationCoalesceMs: SAT_COALESCE,
+        baselines: [...BASELINES].join(","),
+        socketIoClient: SIO_CLIENT,
       },
       goals: goalRows(inputs),
       notes,

@@ -32,7 +32,7 @@ const EVENT_KEY = '"event":"';
  * Event frames are picked apart without JSON.parse: `at` is their last key and `event` a plain
  * word, and both runs pay the same (small) client cost, so the client saturates as late as possible.
  */
-function inspectEvent(data: string): { at: number; event: string } {
+export function inspectEvent(data: string): { at: number; event: string } {
   const a = data.lastIndexOf(AT_KEY);
   const at = Date.parse(data.slice(a + AT_KEY.length, a + AT_KEY.length + 24));
   const e = data.indexOf(EVENT_KEY);
@@ -200,7 +200,7 @@ export class BenchSocket implements LiveSocket {
   }
 }
 
-function roomOf(data: string): string {
+export function roomOf(data: string): string {
   const k = data.indexOf('"room":"');
   return data.slice(k + 8, data.indexOf('"', k + 8));
 }
