@@ -293,7 +293,7 @@ const hardLimit = setTimeout(
     console.error("live bench: hard time limit reached, stopping");
     process.exit(1);
   },
-  num("BENCH_LIVE_HARD_LIMIT_MS", 20 * 60_000),
+  num("BENCH_LIVE_HARD_LIMIT_MS", 30 * 60_000),
 );
 try {
   const code = await main();
