@@ -1,17 +1,18 @@
 /**
  * Live fan-out: N streaming sessions × K watchers over two API instances with real Redis,
- * Postgres and the built-in dev model, against a bare Bun + Redis relay doing the same fan-out
- * with no app logic, in the same run. Students are on instance A, watchers (teachers) on B.
+ * Postgres and the built-in dev model, against two baselines doing the same fan-out with no app
+ * logic, in the same run: a bare Bun + Redis relay, and Socket.IO 4.8 on Node with its Redis
+ * adapter. Students are on instance A, watchers (teachers) on B.
  *
  * Reported per scenario: event frames delivered to the watchers, events/s (first to last frame),
  * fan-out latency p50/p99 of `message.delta` frames (received on B − `at` stamped by the publisher
- * on A; one machine, one clock) and RSS per idle connection on B. Then the app/relay ratios
- * against the aims: p99 ≤ 2× at the main scenario, saturation throughput ≥ 0.8×, idle RSS ≤ 2×.
+ * on A; one machine, one clock), CPU of A, B and the client, and RSS per idle connection on B;
+ * each figure as app/relay and app/Socket.IO; then the issue's seven aims, met or missed.
  *
  * Scenarios: idle sockets (RSS of B before/after, and after closing them); warm-up; main (paced:
  * AI_DEV_TOKENS_PER_SECOND, default coalescing); saturation (servers restarted with
  * LIVE_COALESCE_MS=BENCH_LIVE_SAT_COALESCE_MS and the dev model at each BENCH_LIVE_SAT_TPS rate
- * through `dev-tutor@<n>tps`, so the app publishes as fast as it keeps up). The relay replays each
+ * through `dev-tutor@<n>tps`, so the app publishes as fast as it keeps up). Each baseline replays each
  * app run: as many rooms, the same event counts and frame sizes, paced at the app's timing — or,
  * for saturation, back to back. Saturation compares the best peak rate over any 500 ms window
  * (a whole-run average would be diluted by the app's turns starting one by one).
@@ -23,22 +24,24 @@
  *   bun bench/live.bench.ts            (or `bun run bench`)
  * Knobs: BENCH_LIVE_SESSIONS=200 BENCH_LIVE_WATCHERS=4 BENCH_LIVE_WARMUP_SESSIONS=20
  *        BENCH_LIVE_IDLE=1000 BENCH_LIVE_TPS=50 BENCH_LIVE_SAT_TPS=50,100,200
- *        BENCH_LIVE_SAT_COALESCE_MS=0 BENCH_LIVE_TIMEOUT_MS=120000
+ *        BENCH_LIVE_SAT_COALESCE_MS=0 BENCH_LIVE_TIMEOUT_MS=120000 BENCH_LIVE_BASELINES=relay,socket.io
+ *        BENCH_LIVE_SIO_CLIENT=wire|socket.io-client
  *        BENCH_LIVE_DEV_MODEL=external  (the dev model in its own process instead of inside each
  *        instance, so the instances' CPU is the app's own, as behind a remote gateway)
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateDevKeys } from "../apps/api/src/auth/dev-keys.ts";
-import type { BenchSocket } from "./live/clients.ts";
-import { pool } from "./live/clients.ts";
+import { type LiveSocket, pool } from "./live/clients.ts";
+import { type GoalInputs, goalRows } from "./live/goals.ts";
 import { type BenchDatabase, createBenchDatabase, ensureRedis, type RedisHandle } from "./live/infra.ts";
 import { type Child, logLevels, stopAll } from "./live/procs.ts";
-import { aims, type LiveReport, table, writeReport } from "./live/report.ts";
+import { type LiveReport, table, writeReport } from "./live/report.ts";
 import { type IdleResult, measureIdle, planFromTimelines, type RunResult, runStreaming } from "./live/scenario.ts";
 import { type Scene, seedScene } from "./live/scene.ts";
-import { startApp, startDevModel, startRelay, type Target } from "./live/targets.ts";
+import { type SocketIoClient, startSocketIo } from "./live/socketio.ts";
+import { type Baseline, startApp, startDevModel, startRelay, type Target } from "./live/targets.ts";
 
 const num = (name: string, fallback: number) => {
   const v = Number(process.env[name] ?? fallback);
@@ -59,6 +62,11 @@ const TIMEOUT = num("BENCH_LIVE_TIMEOUT_MS", 120_000);
 /** `embedded` (default): each instance serves the dev model itself; `external`: one separate process. */
 const DEV_MODEL = process.env.BENCH_LIVE_DEV_MODEL === "external" ? "external" : "embedded";
 const MAIN = `main ${SESSIONS}×${WATCHERS}`;
+/** Which baselines replay the app's runs (both by default; one alone makes a quicker run while developing). */
+const BASELINES = new Set((process.env.BENCH_LIVE_BASELINES ?? "relay,socket.io").split(",").map((b) => b.trim()));
+for (const b of BASELINES) if (b !== "relay" && b !== "socket.io") throw new Error(`BENCH_LIVE_BASELINES: unknown baseline ${b} (relay, socket.io)`);
+/** How the bench's client speaks to Socket.IO: `wire` (default) or the `socket.io-client` library (see live/socketio.ts). */
+const SIO_CLIENT: SocketIoClient = process.env.BENCH_LIVE_SIO_CLIENT === "socket.io-client" ? "socket.io-client" : "wire";
 
 const load = () =>
   loadavg()
@@ -89,7 +97,7 @@ async function appRun(app: Target, scene: Scene, scenario: string, n: number, to
     watchersOf: (i) => scene.students[i]?.teachers.slice(0, WATCHERS) ?? [],
     studentOf: (i) => scene.students[i]?.user ?? null,
     timeoutMs: TIMEOUT,
-    async fire(students: (BenchSocket | null)[]) {
+    async fire(students: (LiveSocket | null)[]) {
       const acks = await Promise.all(
         students.map((s, i) =>
           s
@@ -106,32 +114,47 @@ async function appRun(app: Target, scene: Scene, scenario: string, n: number, to
     },
   });
   log(
-    `${scenario} app: ${run.result.events} events, ${run.result.eventsPerSecond.toFixed(0)}/s (peak ${run.result.peakEventsPerSecond.toFixed(0)}/s), p50 ${run.result.p50Ms} ms, p99 ${run.result.p99Ms} ms, CPU A ${run.result.cpuMsA} ms B ${run.result.cpuMsB} ms${run.result.errors.length ? `, errors: ${run.result.errors[0]}` : ""}`,
+    `${scenario} app: ${run.result.events} events, ${run.result.eventsPerSecond.toFixed(0)}/s (peak ${run.result.peakEventsPerSecond.toFixed(0)}/s), p50 ${run.result.p50Ms} ms, p99 ${run.result.p99Ms} ms, CPU A ${run.result.cpuMsA} ms B ${run.result.cpuMsB} ms client ${run.result.cpuMsClient} ms${run.result.errors.length ? `, errors: ${run.result.errors[0]}` : ""}`,
   );
   return { ...run, rooms };
 }
 
-/** The relay's replay of an app run (same rooms count, events, sizes; paced or not). */
-async function relayRun(relay: Awaited<ReturnType<typeof startRelay>>, scenario: string, app: Awaited<ReturnType<typeof appRun>>, paced: boolean) {
-  const relayRooms = app.rooms.map(() => `session:${crypto.randomUUID()}`);
-  const plan = planFromTimelines(app.recorder, app.rooms, relayRooms, paced);
+/** A baseline's replay of an app run (same rooms count, events, sizes; paced or not). */
+async function baselineRun(baseline: Baseline, scenario: string, app: Awaited<ReturnType<typeof appRun>>, paced: boolean) {
+  const baselineRooms = app.rooms.map(() => `session:${crypto.randomUUID()}`);
+  const plan = planFromTimelines(app.recorder, app.rooms, baselineRooms, paced);
   const planned = new Set(plan.rooms.map((r) => r.room));
-  const rooms = relayRooms.filter((r) => planned.has(r));
-  const run = await runStreaming(relay, {
+  const rooms = baselineRooms.filter((r) => planned.has(r));
+  const run = await runStreaming(baseline, {
     scenario,
     rooms,
     watchersOf: () => Array.from({ length: WATCHERS }, () => null),
     studentOf: () => null,
     timeoutMs: TIMEOUT,
     async fire() {
-      const r = await relay.publish(plan);
+      const r = await baseline.publish(plan);
       return r.published === plan.rooms.reduce((a, x) => a + x.events.length, 0) ? [] : [`published ${r.published}`];
     },
   });
   log(
-    `${scenario} relay: ${run.result.events} events, ${run.result.eventsPerSecond.toFixed(0)}/s (peak ${run.result.peakEventsPerSecond.toFixed(0)}/s), p50 ${run.result.p50Ms} ms, p99 ${run.result.p99Ms} ms, CPU A ${run.result.cpuMsA} ms B ${run.result.cpuMsB} ms`,
+    `${scenario} ${baseline.kind}: ${run.result.events} events, ${run.result.eventsPerSecond.toFixed(0)}/s (peak ${run.result.peakEventsPerSecond.toFixed(0)}/s), p50 ${run.result.p50Ms} ms, p99 ${run.result.p99Ms} ms, CPU A ${run.result.cpuMsA} ms B ${run.result.cpuMsB} ms client ${run.result.cpuMsClient} ms`,
   );
   return run.result;
+}
+
+/** Each baseline replays the app run, one after the other. */
+async function baselineRuns(baselines: Baseline[], scenario: string, app: Awaited<ReturnType<typeof appRun>>, paced: boolean): Promise<RunResult[]> {
+  const out: RunResult[] = [];
+  for (const b of baselines) out.push(await baselineRun(b, scenario, app, paced));
+  return out;
+}
+
+/** "socket.io 4.8.4, @socket.io/redis-adapter 8.3.0, …", as installed. */
+function socketIoVersions(): string {
+  const root = join(import.meta.dir, "..");
+  return ["socket.io", "@socket.io/redis-adapter", "socket.io-client", "engine.io-client", "ioredis"]
+    .map((pkg) => `${pkg} ${(JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version}`)
+    .join(", ");
 }
 
 async function main(): Promise<number> {
@@ -166,7 +189,14 @@ async function main(): Promise<number> {
     const idleUsers = scene.classes.flatMap((c) => [...c.teachers, ...c.students]);
     const idle: IdleResult[] = [];
     const runs: RunResult[] = [];
-    const relay = await startRelay({ redisUrl: redis.url, logDir });
+    const baselines: Baseline[] = [];
+    if (BASELINES.has("relay")) baselines.push(await startRelay({ redisUrl: redis.url, logDir }));
+    let socketIo: string | undefined;
+    if (BASELINES.has("socket.io")) {
+      baselines.push(await startSocketIo({ redisUrl: redis.url, logDir, workDir, client: SIO_CLIENT }));
+      socketIo = `${socketIoVersions()} on node ${Bun.spawnSync(["node", "--version"]).stdout.toString().trim()}; client: ${SIO_CLIENT}`;
+      log(`Socket.IO baseline: ${socketIo}`);
+    }
     const appChildren: Child[] = [];
     const gatewayUrl = DEV_MODEL === "external" ? (await startDevModel({ tokensPerSecond: TPS, logDir })).url : undefined;
     let app = await startApp({ tag: "paced", gatewayUrl, databaseUrl: db.url, redisUrl: redis.url, dataDir, logDir, env: { AI_DEV_TOKENS_PER_SECOND: String(TPS) } });
@@ -174,7 +204,7 @@ async function main(): Promise<number> {
     try {
       if (IDLE > 0) {
         idle.push(await measureIdle(app, idleUsers, IDLE));
-        idle.push(await measureIdle(relay, idleUsers, IDLE));
+        for (const b of baselines) idle.push(await measureIdle(b, idleUsers, IDLE));
         for (const i of idle) {
           log(
             `idle ${i.target}: RSS ${i.rssBeforeKb} → ${i.rssAfterKb} KB with ${i.connections} sockets (${i.perConnectionKb.toFixed(1)} KB each), ${i.rssAfterCloseKb} KB after closing them, ${i.perConnectionKbSecondRound.toFixed(1)} KB each when opened again`,
@@ -183,10 +213,10 @@ async function main(): Promise<number> {
       }
       if (WARMUP > 0) {
         const w = await appRun(app, scene, `warm-up ${WARMUP}×${WATCHERS}`, WARMUP, scene.toolId);
-        runs.push(w.result, await relayRun(relay, w.result.scenario, w, true));
+        runs.push(w.result, ...(await baselineRuns(baselines, w.result.scenario, w, true)));
       }
       const m = await appRun(app, scene, MAIN, SESSIONS, scene.toolId);
-      runs.push(m.result, await relayRun(relay, MAIN, m, true));
+      runs.push(m.result, ...(await baselineRuns(baselines, MAIN, m, true)));
       if (m.result.latencySamples === 0) notes.push("The app delivered no message.delta to the watchers: see the errors of its run.");
 
       if (SAT_TPS.length > 0) {
@@ -206,24 +236,26 @@ async function main(): Promise<number> {
           if (!toolId) continue;
           const name = `saturation ${rate} tok/s`;
           const s = await appRun(app, scene, name, SESSIONS, toolId);
-          runs.push(s.result, await relayRun(relay, name, s, false));
+          runs.push(s.result, ...(await baselineRuns(baselines, name, s, false)));
         }
       }
     } finally {
       await app.stop();
-      await relay.stop();
+      for (const b of baselines) await b.stop();
     }
-    for (const child of [...appChildren, relay.a.child, relay.b.child]) {
+    for (const child of [...appChildren, ...baselines.flatMap((b) => [b.a.child, b.b.child])]) {
       const counts = logLevels(child);
       if (Object.keys(counts).length > 0) notes.push(`${child.name} logged ${JSON.stringify(counts)}`);
     }
 
     notes.push(
-      `Same machine for everything (${cpus().length} CPUs): both API instances, both relays, Redis, Postgres and the one client process measuring all watchers; other work on the machine shows in the load averages.`,
+      `Same machine for everything (${cpus().length} CPUs): both API instances, both relays, both Socket.IO servers, Redis, Postgres and the one client process measuring all watchers; other work on the machine shows in the load averages.`,
       "`at` has millisecond resolution, so latencies are whole milliseconds and ratios of small p99s are coarse.",
-      `Saturation: the app with LIVE_COALESCE_MS=${SAT_COALESCE} publishes as fast as it keeps up; the relay publishes the same events (count, frame size) back to back, each room in order. Throughput includes the client's own limit, the same for both.`,
+      `Saturation: the app with LIVE_COALESCE_MS=${SAT_COALESCE} publishes as fast as it keeps up; each baseline publishes the same events (count, frame size) back to back, each room in order. Throughput includes the client's own limit; the client's CPU per run is in the tables (Socket.IO's client parses every frame, the others only scan it).`,
     );
+    const inputs: GoalInputs = { mainScenario: MAIN, idle, runs, socketIo };
     const report: LiveReport = {
+      ...inputs,
       startedAt,
       machine: { cpus: cpus().length, loadBefore, loadAfter: load(), bun: Bun.version },
       config: {
@@ -236,10 +268,10 @@ async function main(): Promise<number> {
         liveCoalesceMs: process.env.LIVE_COALESCE_MS ?? "default (40)",
         saturationTokensPerSecond: SAT_TPS.join(","),
         saturationCoalesceMs: SAT_COALESCE,
+        baselines: [...BASELINES].join(","),
+        socketIoClient: SIO_CLIENT,
       },
-      idle,
-      runs,
-      aims: aims(idle, runs, MAIN),
+      goals: goalRows(inputs),
       notes,
     };
     console.log(`\nLive fan-out (load ${loadBefore} → ${report.machine.loadAfter}, ${cpus().length} CPUs)\n`);
@@ -261,7 +293,7 @@ const hardLimit = setTimeout(
     console.error("live bench: hard time limit reached, stopping");
     process.exit(1);
   },
-  num("BENCH_LIVE_HARD_LIMIT_MS", 20 * 60_000),
+  num("BENCH_LIVE_HARD_LIMIT_MS", 30 * 60_000),
 );
 try {
   const code = await main();

@@ -4,7 +4,7 @@
  * event frame a watcher receives (fan-out latency = receive time − the frame's `at`).
  */
 
-type Frame = { type: string; id?: string; [k: string]: unknown };
+export type Frame = { type: string; id?: string; [k: string]: unknown };
 
 /** What the watchers of one run saw. */
 export interface Recorder {
@@ -32,7 +32,7 @@ const EVENT_KEY = '"event":"';
  * Event frames are picked apart without JSON.parse: `at` is their last key and `event` a plain
  * word, and both runs pay the same (small) client cost, so the client saturates as late as possible.
  */
-function inspectEvent(data: string): { at: number; event: string } {
+export function inspectEvent(data: string): { at: number; event: string } {
   const a = data.lastIndexOf(AT_KEY);
   const at = Date.parse(data.slice(a + AT_KEY.length, a + AT_KEY.length + 24));
   const e = data.indexOf(EVENT_KEY);
@@ -40,58 +40,104 @@ function inspectEvent(data: string): { at: number; event: string } {
   return { at, event: data.slice(e + EVENT_KEY.length, end) };
 }
 
-export class BenchSocket {
+/** What the scenarios need of a client socket, whichever protocol it speaks. */
+export interface LiveSocket {
+  readonly done: Set<string>;
+  readonly closed: { code: number; reason: string } | null;
+  readonly errors: Frame[];
+  /** Sends a request; resolves with its ack or error frame. */
+  request(frame: Record<string, unknown>, timeoutMs?: number): Promise<Frame>;
+  /** Resolves when `message.completed` arrived in `room` (or the socket closed). */
+  completed(room: string): Promise<void>;
+  close(): void;
+}
+
+/**
+ * Counts one event frame a watcher received, and tracks which rooms completed. Shared by every
+ * client so the app and both baselines are timed by the same code; `room` is read only when needed.
+ */
+export class EventTally {
+  readonly done = new Set<string>();
+  private readonly doneWaiters = new Map<string, () => void>();
+
+  constructor(
+    private readonly recorder: Recorder | null,
+    /** Rooms whose timeline this socket records (it is their first watcher). */
+    private readonly timelineRooms: Set<string> = new Set(),
+  ) {}
+
+  event(at: number, event: string, room: () => string, bytes: number) {
+    const r = this.recorder;
+    if (r) {
+      const now = Date.now();
+      r.events++;
+      r.times.push(now);
+      if (now < r.firstMs) r.firstMs = now;
+      if (now > r.lastMs) r.lastMs = now;
+      if (event === "message.delta") r.latencies.push(now - at);
+      if (this.timelineRooms.size > 0) {
+        const name = room();
+        if (this.timelineRooms.has(name)) {
+          const t = r.timelines.get(name) ?? [];
+          r.timelines.set(name, t);
+          t.push({ at, bytes, event });
+        }
+      }
+    }
+    if (event === "message.completed") {
+      const name = room();
+      this.done.add(name);
+      this.doneWaiters.get(name)?.();
+      this.doneWaiters.delete(name);
+    }
+  }
+
+  completed(room: string, closed: boolean): Promise<void> {
+    if (this.done.has(room) || closed) return Promise.resolve();
+    return new Promise((resolve) => this.doneWaiters.set(room, resolve));
+  }
+
+  /** The socket closed: nobody waits for a room any more. */
+  closeAll() {
+    for (const d of this.doneWaiters.values()) d();
+    this.doneWaiters.clear();
+  }
+}
+
+/** A plain WebSocket speaking the app's (and the Bun relay's) JSON frames. */
+export class BenchSocket implements LiveSocket {
   private readonly waiters = new Map<string, (f: Frame) => void>();
   private readonly typeWaiters: { type: string; resolve: (f: Frame) => void }[] = [];
   // Frames nobody waited for yet (`hello` can arrive before its waiter is registered).
   private readonly unclaimed: Frame[] = [];
-  private readonly doneWaiters = new Map<string, () => void>();
-  readonly done = new Set<string>();
+  private readonly tally: EventTally;
   closed: { code: number; reason: string } | null = null;
   private nextId = 0;
   errors: Frame[] = [];
 
   constructor(
     readonly ws: WebSocket,
-    private readonly recorder: Recorder | null,
-    /** Rooms whose timeline this socket records (it is their first watcher). */
-    private readonly timelineRooms: Set<string> = new Set(),
+    recorder: Recorder | null,
+    timelineRooms?: Set<string>,
   ) {
+    this.tally = new EventTally(recorder, timelineRooms);
     ws.addEventListener("message", (ev) => this.onMessage(typeof ev.data === "string" ? ev.data : String(ev.data)));
     ws.addEventListener("close", (ev) => {
       this.closed = { code: ev.code, reason: ev.reason };
       for (const w of this.waiters.values()) w({ type: "error", code: "CLOSED", message: `closed ${ev.code} ${ev.reason}` });
       this.waiters.clear();
-      for (const d of this.doneWaiters.values()) d();
+      this.tally.closeAll();
     });
+  }
+
+  get done(): Set<string> {
+    return this.tally.done;
   }
 
   private onMessage(data: string) {
     if (data.startsWith(EVENT_PREFIX)) {
       const { at, event } = inspectEvent(data);
-      const r = this.recorder;
-      if (r) {
-        const now = Date.now();
-        r.events++;
-        r.times.push(now);
-        if (now < r.firstMs) r.firstMs = now;
-        if (now > r.lastMs) r.lastMs = now;
-        if (event === "message.delta") r.latencies.push(now - at);
-        if (this.timelineRooms.size > 0) {
-          const room = roomOf(data);
-          if (this.timelineRooms.has(room)) {
-            const t = r.timelines.get(room) ?? [];
-            r.timelines.set(room, t);
-            t.push({ at, bytes: data.length, event });
-          }
-        }
-      }
-      if (event === "message.completed") {
-        const room = roomOf(data);
-        this.done.add(room);
-        this.doneWaiters.get(room)?.();
-        this.doneWaiters.delete(room);
-      }
+      this.tally.event(at, event, () => roomOf(data), data.length);
       return;
     }
     const frame = JSON.parse(data) as Frame;
@@ -141,10 +187,8 @@ export class BenchSocket {
     });
   }
 
-  /** Resolves when `message.completed` arrived in `room` (or the socket closed). */
   completed(room: string): Promise<void> {
-    if (this.done.has(room) || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.doneWaiters.set(room, resolve));
+    return this.tally.completed(room, this.closed !== null);
   }
 
   close() {
@@ -156,7 +200,7 @@ export class BenchSocket {
   }
 }
 
-function roomOf(data: string): string {
+export function roomOf(data: string): string {
   const k = data.indexOf('"room":"');
   return data.slice(k + 8, data.indexOf('"', k + 8));
 }

@@ -12,11 +12,9 @@
  */
 import type { ServerWebSocket } from "bun";
 import { connectRedis } from "../../packages/bus/src/index.ts";
+import { eventFrame, type PublishPlan } from "./frames.ts";
 
-export interface PublishPlan {
-  paced: boolean;
-  rooms: { room: string; events: { delayMs: number; bytes: number; event: string }[] }[];
-}
+export type { PublishPlan } from "./frames.ts";
 
 const port = Number(process.env.RELAY_PORT ?? 0);
 const redisUrl = process.env.RELAY_REDIS_URL ?? "redis://127.0.0.1:6396";
@@ -53,22 +51,6 @@ function unwatch(room: string) {
   }
 }
 
-/** A frame shaped like the app's `message.delta` event frame, padded to `bytes`. */
-function frame(room: string, epoch: string, offset: number, event: string, charOffset: number, bytes: number, messageId: string) {
-  const make = (text: string) =>
-    JSON.stringify({
-      type: "event",
-      room,
-      epoch,
-      offset,
-      event,
-      payload: { messageId, charOffset, text },
-      at: new Date().toISOString(),
-    });
-  const bare = make("").length;
-  return make(" word".repeat(Math.ceil(Math.max(0, bytes - bare) / 5)).slice(0, Math.max(0, bytes - bare)));
-}
-
 async function publishRoom(room: string, events: PublishPlan["rooms"][number]["events"], paced: boolean, start: number) {
   const epoch = crypto.randomUUID();
   const messageId = crypto.randomUUID();
@@ -79,7 +61,7 @@ async function publishRoom(room: string, events: PublishPlan["rooms"][number]["e
       const wait = start + e.delayMs - performance.now();
       if (wait > 0) await Bun.sleep(wait);
     }
-    await pub.publish(channel, frame(room, epoch, i + 1, e.event, charOffset, e.bytes, messageId));
+    await pub.publish(channel, JSON.stringify(eventFrame(room, epoch, i + 1, e.event, charOffset, e.bytes, messageId)));
     charOffset += 10;
   }
   return events.length;

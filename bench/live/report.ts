@@ -1,81 +1,56 @@
-/** The live bench's table, ratios against the aims, and the JSON written to bench/results/. */
+/**
+ * The live bench's output: every run's raw figures, each figure of the app next to both baselines
+ * (app/relay and app/Socket.IO), the seven aims of the issue (goals.ts), and the JSON written to
+ * bench/results/.
+ */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { cpuPerFrameUs, type GoalInputs, type GoalRow, goalTable } from "./goals.ts";
 import type { IdleResult, RunResult } from "./scenario.ts";
+import type { TargetKind } from "./targets.ts";
 
-export interface Aim {
-  name: string;
-  ratio: number;
-  aim: string;
-  met: boolean;
-}
-
-export interface LiveReport {
+export interface LiveReport extends GoalInputs {
   startedAt: string;
   machine: { cpus: number; loadBefore: string; loadAfter: string; bun: string };
   config: Record<string, string | number>;
-  idle: IdleResult[];
-  runs: RunResult[];
-  aims: Aim[];
+  goals: GoalRow[];
   notes: string[];
 }
 
 const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "—");
 
-/** Ratios of the app to the relay for the three aims of the issue. */
-export function aims(idle: IdleResult[], runs: RunResult[], mainScenario: string): Aim[] {
-  const out: Aim[] = [];
-  const main = (t: "app" | "relay") => runs.find((r) => r.scenario === mainScenario && r.target === t);
-  const appMain = main("app");
-  const relayMain = main("relay");
-  if (appMain && relayMain) {
-    // Millisecond timestamps: a relay p99 of 0 would make any ratio infinite, so floor it at 1 ms.
-    const ratio = appMain.p99Ms / Math.max(1, relayMain.p99Ms);
-    out.push({ name: `p99 fan-out latency, ${mainScenario} (app/relay)`, ratio, aim: "≤ 2", met: ratio <= 2 });
-  }
-  const best = (t: "app" | "relay") =>
-    Math.max(
-      0,
-      ...runs
-        .filter((r) => r.target === t && r.scenario.startsWith("saturation"))
-        .map((r) => r.peakEventsPerSecond)
-        .filter(Number.isFinite),
-    );
-  const appSat = best("app");
-  const relaySat = best("relay");
-  if (appSat > 0 && relaySat > 0) {
-    const ratio = appSat / relaySat;
-    out.push({ name: "saturation throughput, best peak events/s (app/relay)", ratio, aim: "≥ 0.8", met: ratio >= 0.8 });
-  }
-  const appIdle = idle.find((i) => i.target === "app");
-  const relayIdle = idle.find((i) => i.target === "relay");
-  if (appIdle && relayIdle && relayIdle.perConnectionKb > 0) {
-    const ratio = appIdle.perConnectionKb / relayIdle.perConnectionKb;
-    out.push({ name: "RSS per idle connection (app/relay)", ratio, aim: "≤ 2", met: ratio <= 2 });
-  }
-  return out;
+function layout(head: string[], rows: string[][]): string {
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
-export function table(report: LiveReport): string {
-  const head = ["scenario", "target", "sessions×watchers", "events", "events/s", "peak/s", "p50 ms", "p99 ms", "max ms", "incomplete", "CPU A/B ms", "RSS/idle conn KB"];
+/** One row per idle measurement and per run, as measured. */
+export function runsTable(idle: IdleResult[], runs: RunResult[]): string {
+  const head = [
+    "scenario",
+    "target",
+    "sessions×watchers",
+    "events",
+    "events/s",
+    "peak/s",
+    "p50 ms",
+    "p99 ms",
+    "max ms",
+    "incomplete",
+    "CPU A/B/client ms",
+    "RSS/idle conn KB",
+  ];
   const rows: string[][] = [];
-  for (const i of report.idle) {
-    rows.push([
-      `idle ×${i.connections}`,
-      i.target,
-      "—",
-      "—",
-      "—",
-      "—",
-      "—",
-      "—",
-      "—",
-      "—",
-      "—",
-      `${f(i.perConnectionKb, 1)} (again: ${f(i.perConnectionKbSecondRound, 1)})`,
-    ]);
+  for (const i of idle) {
+    const dash = Array.from({ length: 9 }, () => "—");
+    rows.push([`idle ×${i.connections}`, i.target, ...dash, `${f(i.perConnectionKb, 1)} (again: ${f(i.perConnectionKbSecondRound, 1)})`]);
   }
-  for (const r of report.runs) {
+  for (const r of runs) {
     rows.push([
       r.scenario,
       r.target,
@@ -87,20 +62,85 @@ export function table(report: LiveReport): string {
       f(r.p99Ms),
       f(r.maxMs),
       String(r.incompleteWatchers),
-      `${r.cpuMsA}/${r.cpuMsB}`,
+      `${r.cpuMsA}/${r.cpuMsB}/${r.cpuMsClient}`,
       "—",
     ]);
   }
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
-  const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join("  ");
-  const out = [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
-  out.push("");
-  for (const r of report.runs) {
-    if (r.events > 0) out.push(`      ${r.scenario} ${r.target}: B spent ${f((r.cpuMsB * 1000) / r.events, 1)} µs CPU per delivered frame`);
+  return layout(head, rows);
+}
+
+interface Figure {
+  name: string;
+  value: (r: RunResult) => number;
+  digits?: number;
+}
+
+const FIGURES: Figure[] = [
+  { name: "p50 fan-out latency, ms", value: (r) => r.p50Ms },
+  { name: "p99 fan-out latency, ms", value: (r) => r.p99Ms },
+  { name: "events/s (first to last frame)", value: (r) => r.eventsPerSecond },
+  { name: "peak events/s", value: (r) => r.peakEventsPerSecond },
+  { name: "CPU of A, ms", value: (r) => r.cpuMsA },
+  { name: "CPU of B, ms", value: (r) => r.cpuMsB },
+  { name: "CPU of B per delivered frame, µs", value: (r) => (r.events > 0 ? (r.cpuMsB * 1000) / r.events : Number.NaN), digits: 1 },
+  { name: "CPU of the client process, ms", value: (r) => r.cpuMsClient },
+];
+
+/**
+ * Every figure of every scenario for the app and both baselines, with app/relay and app/Socket.IO.
+ * A ratio above 1 means the app's number is larger: worse for latency, CPU and memory, better for
+ * events/s. Latency ratios floor the baseline at 1 ms (timestamps are whole milliseconds).
+ */
+export function comparisonTable(idle: IdleResult[], runs: RunResult[]): string {
+  const head = ["scenario", "figure", "app", "relay", "Socket.IO", "app/relay", "app/Socket.IO"];
+  const rows: string[][] = [];
+  const ratio = (app: number, base: number, floor: number) => (Number.isFinite(app) && Number.isFinite(base) ? f(app / Math.max(floor, base), 2) : "—");
+  const idleOf = (t: TargetKind) => idle.find((i) => i.target === t);
+  const idleApp = idleOf("app");
+  if (idleApp) {
+    const kb = (t: TargetKind, second: boolean) => {
+      const i = idleOf(t);
+      return i ? (second ? i.perConnectionKbSecondRound : i.perConnectionKb) : Number.NaN;
+    };
+    for (const [name, second] of [
+      ["RSS per idle connection, KB", false],
+      ["… opened again, KB", true],
+    ] as const) {
+      const [a, r, s] = [kb("app", second), kb("relay", second), kb("socket.io", second)];
+      rows.push([`idle ×${idleApp.connections}`, name, f(a, 1), f(r, 1), f(s, 1), ratio(a, r, 0), ratio(a, s, 0)]);
+    }
   }
-  out.push("");
-  for (const a of report.aims) out.push(`${a.met ? "MET " : "MISS"}  ${a.name}: ${f(a.ratio, 2)} (aim ${a.aim})`);
-  return out.join("\n");
+  const scenarios = [...new Set(runs.map((r) => r.scenario))];
+  for (const scenario of scenarios) {
+    const of = (t: TargetKind) => runs.find((r) => r.scenario === scenario && r.target === t);
+    const [app, relay, sio] = [of("app"), of("relay"), of("socket.io")];
+    for (const fig of FIGURES) {
+      const [a, r, s] = [app, relay, sio].map((x) => (x ? fig.value(x) : Number.NaN)) as [number, number, number];
+      const floor = fig.name.includes("latency") ? 1 : 0;
+      rows.push([scenario, fig.name, f(a, fig.digits), f(r, fig.digits), f(s, fig.digits), ratio(a, r, floor), ratio(a, s, floor)]);
+    }
+  }
+  const sat = (["app", "relay", "socket.io"] as const).map((t) => cpuPerFrameUs(runs, t)) as [number, number, number];
+  if (sat.some(Number.isFinite)) {
+    rows.push(["all saturation runs", "CPU of B per delivered frame, µs", f(sat[0], 1), f(sat[1], 1), f(sat[2], 1), ratio(sat[0], sat[1], 0), ratio(sat[0], sat[2], 0)]);
+  }
+  return layout(head, rows);
+}
+
+/** The whole printed report: raw runs, the comparison, and the aims. */
+export function table(report: LiveReport): string {
+  return [
+    runsTable(report.idle, report.runs),
+    "",
+    "Each figure against both baselines (ratio > 1: the app's number is larger)",
+    "",
+    comparisonTable(report.idle, report.runs),
+    "",
+    "The issue's aims",
+    "",
+    goalTable(report.goals),
+    ...(report.socketIo ? ["", `Socket.IO baseline: ${report.socketIo}`] : []),
+  ].join("\n");
 }
 
 /** Writes bench/results/live-<timestamp>.json and returns its path. */

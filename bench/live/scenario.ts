@@ -1,21 +1,21 @@
 /**
- * The measured steps, identical for the app and the relay: idle-connection memory, and a streaming
- * run — watchers on B subscribed to every room, students on A, then `fire()` makes the events flow
- * (app: students send `message.send`; relay: A publishes a plan) until every watcher has seen its
- * room's `message.completed` or the time-out passes.
+ * The measured steps, identical for the app and the baselines: idle-connection memory, and a
+ * streaming run — watchers on B subscribed to every room, students on A, then `fire()` makes the
+ * events flow (app: students send `message.send`; relay and Socket.IO: A publishes a plan) until
+ * every watcher has seen its room's `message.completed` or the time-out passes.
  */
-import { type BenchSocket, newRecorder, peakRate, percentile, pool, type Recorder, settleWithin } from "./clients.ts";
+import { type LiveSocket, newRecorder, peakRate, percentile, pool, type Recorder, settleWithin } from "./clients.ts";
+import type { PublishPlan } from "./frames.ts";
 import { cpuMs, settledRssKb } from "./procs.ts";
-import type { PublishPlan } from "./relay.ts";
 import type { BenchUser } from "./scene.ts";
-import type { Target } from "./targets.ts";
+import type { Target, TargetKind } from "./targets.ts";
 
 const CONNECT_CONCURRENCY = 24;
 /** Window of the peak delivery rate. */
 export const PEAK_WINDOW_MS = 500;
 
 export interface IdleResult {
-  target: "app" | "relay";
+  target: TargetKind;
   connections: number;
   rssBeforeKb: number;
   rssAfterKb: number;
@@ -67,7 +67,7 @@ export async function measureIdle(target: Target, users: BenchUser[], count: num
 
 export interface RunResult {
   scenario: string;
-  target: "app" | "relay";
+  target: TargetKind;
   sessions: number;
   watchersPerSession: number;
   /** Event frames received by the watchers on B. */
@@ -85,6 +85,11 @@ export interface RunResult {
   /** CPU time used by instance A (students, publishing) and B (watchers) during the run, ms. */
   cpuMsA: number;
   cpuMsB: number;
+  /**
+   * CPU time of the bench's own client process (every watcher and student socket) during the run,
+   * ms: next to the run's length it shows whether the client, not the server, set the pace.
+   */
+  cpuMsClient: number;
   /** Watchers that never saw their room's `message.completed`. */
   incompleteWatchers: number;
   /** Watchers closed by the server (slow consumer…). */
@@ -100,7 +105,7 @@ export interface StreamingSetup {
   /** The student of room i (a socket on A subscribed to its room), or null for none. */
   studentOf: (i: number) => BenchUser | null;
   /** Starts the events; `students[i]` is room i's student socket (or null). */
-  fire: (students: (BenchSocket | null)[]) => Promise<string[]>;
+  fire: (students: (LiveSocket | null)[]) => Promise<string[]>;
   timeoutMs: number;
 }
 
@@ -108,7 +113,7 @@ export interface StreamingSetup {
 export async function runStreaming(target: Target, setup: StreamingSetup): Promise<{ result: RunResult; recorder: Recorder }> {
   const recorder = newRecorder();
   const pairs = setup.rooms.flatMap((room, i) => setup.watchersOf(i).map((user, k) => ({ room, user, first: k === 0 })));
-  const sockets: BenchSocket[] = [];
+  const sockets: LiveSocket[] = [];
   const errors: string[] = [];
   try {
     const watchers = await pool(pairs, CONNECT_CONCURRENCY, (p) => target.watch(target.b, p.user, p.room, recorder, p.first ? new Set([p.room]) : undefined));
@@ -123,11 +128,13 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
     const pidA = target.a.child.proc.pid;
     const pidB = target.b.child.proc.pid;
     const cpuBefore = [cpuMs(pidA), cpuMs(pidB)];
+    const clientBefore = process.cpuUsage();
     errors.push(...(await setup.fire(students)));
     const waits = watchers.map((w, j) => w.completed(pairs[j]?.room ?? ""));
     await settleWithin(waits, setup.timeoutMs);
     const cpuA = cpuMs(pidA) - (cpuBefore[0] ?? 0);
     const cpuB = cpuMs(pidB) - (cpuBefore[1] ?? 0);
+    const client = process.cpuUsage(clientBefore);
     const incomplete = watchers.filter((w, j) => !w.done.has(pairs[j]?.room ?? "")).length;
     const closed = watchers.filter((w) => w.closed !== null).length;
     for (const w of watchers) for (const e of w.errors.slice(0, 3)) errors.push(JSON.stringify(e).slice(0, 300));
@@ -149,6 +156,7 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
         maxMs: percentile(recorder.latencies, 1),
         cpuMsA: cpuA,
         cpuMsB: cpuB,
+        cpuMsClient: Math.round((client.user + client.system) / 1000),
         incompleteWatchers: incomplete,
         closedWatchers: closed,
         errors: [...new Set(errors)].slice(0, 20),
@@ -161,23 +169,23 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
 }
 
 /**
- * The relay's copy of an app run: for each app room, the same number of events of the same frame
+ * A baseline's copy of an app run: for each app room, the same number of events of the same frame
  * sizes, published at the same offsets from the first event (paced) or back to back (unpaced).
  * The last event of each room is `message.completed` so the watchers know they are done.
  */
-export function planFromTimelines(recorder: Recorder, appRooms: string[], relayRooms: string[], paced: boolean): PublishPlan {
+export function planFromTimelines(recorder: Recorder, appRooms: string[], baselineRooms: string[], paced: boolean): PublishPlan {
   const all = appRooms.flatMap((r) => recorder.timelines.get(r) ?? []);
   const t0 = Math.min(...all.map((e) => e.at));
   const rooms: PublishPlan["rooms"] = [];
   appRooms.forEach((appRoom, i) => {
     const events = [...(recorder.timelines.get(appRoom) ?? [])].sort((x, y) => x.at - y.at);
-    const room = relayRooms[i];
+    const room = baselineRooms[i];
     if (events.length === 0 || !room) return;
     rooms.push({
       room,
       events: events.map((e, j) => ({
         delayMs: e.at - t0,
-        // The relay's frames carry a differently-sized room name; keep the total frame size.
+        // A baseline's frames carry a differently-sized room name; keep the total frame size.
         bytes: e.bytes,
         event: j === events.length - 1 ? "message.completed" : "message.delta",
       })),

@@ -1,12 +1,13 @@
 /**
- * The two systems under test, behind one shape so the scenario code is shared: the app (two real
- * `apps/api/src/server.ts` processes) and the bare relay (two `bench/live/relay.ts` processes).
- * Instance A hosts the students (and, for the relay, the publisher); instance B the watchers.
+ * The systems under test, behind one shape so the scenario code is shared: the app (two real
+ * `apps/api/src/server.ts` processes), the bare relay (two `bench/live/relay.ts` processes) and
+ * Socket.IO (two Node processes, `bench/live/socketio.ts`). Instance A hosts the students (and, for
+ * the baselines, the publisher); instance B the watchers.
  */
 import { join } from "node:path";
-import { type BenchSocket, openSocket, type Recorder } from "./clients.ts";
+import { type LiveSocket, openSocket, type Recorder } from "./clients.ts";
+import type { PublishPlan } from "./frames.ts";
 import { type Child, freePort, spawnChild, waitHttp } from "./procs.ts";
-import type { PublishPlan } from "./relay.ts";
 import type { BenchUser } from "./scene.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -18,15 +19,30 @@ export interface Instance {
   child: Child;
 }
 
+export type TargetKind = "app" | "relay" | "socket.io";
+
 export interface Target {
-  kind: "app" | "relay";
+  kind: TargetKind;
   a: Instance;
   b: Instance;
   /** An authenticated (app) socket on `on`, subscribed to `room`; resolves after the ack. */
-  watch(on: Instance, user: BenchUser | null, room: string, recorder: Recorder | null, timelineRooms?: Set<string>): Promise<BenchSocket>;
+  watch(on: Instance, user: BenchUser | null, room: string, recorder: Recorder | null, timelineRooms?: Set<string>): Promise<LiveSocket>;
   /** A connected socket that subscribes to nothing (idle-memory runs). */
-  idle(on: Instance, user: BenchUser | null): Promise<BenchSocket>;
+  idle(on: Instance, user: BenchUser | null): Promise<LiveSocket>;
   stop(): Promise<void>;
+}
+
+/** A baseline replays an app run: instance A publishes a plan of events to the rooms. */
+export interface Baseline extends Target {
+  kind: Exclude<TargetKind, "app">;
+  publish(plan: PublishPlan): Promise<{ published: number; ms: number }>;
+}
+
+/** Sends a plan to a baseline's instance A (`POST /publish`, answered once all is published). */
+export async function publishPlan(a: Instance, plan: PublishPlan): Promise<{ published: number; ms: number }> {
+  const res = await fetch(`${a.baseUrl}/publish`, { method: "POST", body: JSON.stringify(plan), headers: { "content-type": "application/json" } });
+  if (!res.ok) throw new Error(`${a.child.name} publish: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { published: number; ms: number };
 }
 
 /** Variables that would switch a server away from the embedded dev model and dev auth. */
@@ -107,10 +123,7 @@ export async function startDevModel(opts: { tokensPerSecond: number; logDir: str
 }
 
 /** Starts relay processes `a` and `b` on the same Redis. */
-export async function startRelay(opts: {
-  redisUrl: string;
-  logDir: string;
-}): Promise<Target & { publish(plan: PublishPlan): Promise<{ published: number; ms: number }> }> {
+export async function startRelay(opts: { redisUrl: string; logDir: string }): Promise<Baseline> {
   const start = async (name: string): Promise<Instance> => {
     const port = freePort();
     const child = spawnChild(`relay-${name}`, [process.execPath, join(ROOT, "bench/live/relay.ts")], {
@@ -135,11 +148,7 @@ export async function startRelay(opts: {
       if (ack.type !== "ack") throw new Error(`relay subscribe ${room}: ${JSON.stringify(ack)}`);
       return socket;
     },
-    async publish(plan) {
-      const res = await fetch(`${a.baseUrl}/publish`, { method: "POST", body: JSON.stringify(plan), headers: { "content-type": "application/json" } });
-      if (!res.ok) throw new Error(`relay publish: ${res.status} ${await res.text()}`);
-      return (await res.json()) as { published: number; ms: number };
-    },
+    publish: (plan) => publishPlan(a, plan),
     async stop() {
       await Promise.all([a.child.stop(), b.child.stop()]);
     },

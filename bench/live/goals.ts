@@ -1,0 +1,212 @@
+/**
+ * The seven aims of the live path's issue, one row each (some aims have two or three rows), judged
+ * from one bench run. Goals whose scenario did not run in this run print "not measured in this run":
+ * a scenario plugs in by filling its slot of `GoalInputs` (the typed optional fields below) and, if
+ * its aim needs more than the row here reads, by editing that one row.
+ */
+import type { IdleResult, RunResult } from "./scenario.ts";
+import type { TargetKind } from "./targets.ts";
+
+/** Goal 2: a chat turn's CPU on the generating instance (A), the model's own stream excluded. */
+export interface ChatTurnResult {
+  turns: number;
+  /** CPU of A per turn, ms. */
+  cpuMsPerTurn: number;
+  /** Turns per second one instance sustains with the dev model. */
+  turnsPerSecond: number;
+  /** Database round trips per turn, when counted. */
+  dbRoundTripsPerTurn?: number;
+}
+
+/** Goal 5: the clients of a killed instance reconnect to the survivor and resume by offset. */
+export interface ReconnectStormResult {
+  clients: number;
+  /** From the kill until the last client is caught up, s. */
+  seconds: number;
+  /** Rooms answered with `reset` although their replay buffer still reached the client's offset. */
+  unneededResets: number;
+  /** Connection setups (ticket + upgrade + subscribe) per second on one instance. */
+  setupsPerSecond: number;
+}
+
+/** Goal 6: a late joiner's snapshot of a long session. */
+export interface LateJoinerResult {
+  sessionMessages: number;
+  /** Messages the snapshot sends. */
+  sentMessages: number;
+  /** Message rows the snapshot reads from the database. */
+  rowsRead: number;
+  p50Ms?: number;
+}
+
+/** Goal 7: the live path on a Redis Cluster. */
+export interface ClusterResult {
+  primaries: number;
+  replicas: number;
+  /** Fan-out p99 of the main scenario on the cluster, ms. */
+  p99Ms: number;
+  /** A primary killed mid-answer: stored messages lost (aim 0) and rooms reset. */
+  failover?: { lostMessages: number; roomsReset: number };
+}
+
+/** Everything the rows are judged from; `idle` and `runs` come from the fan-out scenarios. */
+export interface GoalInputs {
+  mainScenario: string;
+  idle: IdleResult[];
+  runs: RunResult[];
+  chatTurn?: ChatTurnResult;
+  reconnectStorm?: ReconnectStormResult;
+  lateJoiner?: LateJoinerResult;
+  cluster?: ClusterResult;
+  /** Versions of the Socket.IO baseline, when it ran. */
+  socketIo?: string;
+}
+
+export interface GoalRow {
+  goal: number;
+  aim: string;
+  measured: string;
+  /** null: not measured in this run. */
+  met: boolean | null;
+}
+
+const f = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : "—");
+const x = (n: number) => `${f(n, 2)}×`;
+const NOT_MEASURED = "not measured in this run";
+
+/** CPU of B per frame its watchers received, µs, over every saturation run of `target`. */
+export function cpuPerFrameUs(runs: RunResult[], target: TargetKind): number {
+  const sat = runs.filter((r) => r.target === target && r.scenario.startsWith("saturation"));
+  const events = sat.reduce((a, r) => a + r.events, 0);
+  return events > 0 ? (sat.reduce((a, r) => a + r.cpuMsB, 0) * 1000) / events : Number.NaN;
+}
+
+/** Best peak delivery rate (events/s over the peak window) of `target`'s saturation runs. */
+export function bestSaturationPeak(runs: RunResult[], target: TargetKind): number {
+  const peaks = runs
+    .filter((r) => r.target === target && r.scenario.startsWith("saturation"))
+    .map((r) => r.peakEventsPerSecond)
+    .filter(Number.isFinite);
+  return peaks.length > 0 ? Math.max(...peaks) : Number.NaN;
+}
+
+export function goalRows(input: GoalInputs): GoalRow[] {
+  const rows: GoalRow[] = [];
+  const main = (t: TargetKind) => input.runs.find((r) => r.scenario === input.mainScenario && r.target === t);
+  const idle = (t: TargetKind) => input.idle.find((i) => i.target === t);
+  const appMain = main("app");
+  const relayMain = main("relay");
+  const sioMain = main("socket.io");
+
+  const sioRuns = input.runs.filter((r) => r.target === "socket.io");
+  const sioComplete = sioRuns.length > 0 && sioRuns.every((r) => r.events > 0 && r.incompleteWatchers === 0);
+  rows.push({
+    goal: 1,
+    aim: "Socket.IO 4.8 + Redis adapter on Node replays the same events in the same run",
+    measured: input.socketIo
+      ? `${sioRuns.length} runs${idle("socket.io") ? " + idle RSS" : ""}, ${sioComplete ? "every watcher complete" : "some watchers incomplete"} (versions below)`
+      : NOT_MEASURED,
+    met: input.socketIo ? sioComplete && sioMain !== undefined : null,
+  });
+
+  const turn = input.chatTurn;
+  rows.push({
+    goal: 2,
+    aim: "chat turn ≤ 3.5 ms CPU on A (model stream excluded); turns/s of one instance",
+    measured: turn
+      ? `${f(turn.cpuMsPerTurn, 2)} ms/turn over ${turn.turns} turns, ${f(turn.turnsPerSecond, 1)} turns/s${turn.dbRoundTripsPerTurn === undefined ? "" : `, ${f(turn.dbRoundTripsPerTurn, 1)} DB round trips/turn`}`
+      : NOT_MEASURED,
+    met: turn ? turn.cpuMsPerTurn <= 3.5 : null,
+  });
+
+  // Millisecond timestamps: a baseline p99 of 0 would make any ratio infinite, so floor it at 1 ms.
+  const p99Ratio = appMain && relayMain ? appMain.p99Ms / Math.max(1, relayMain.p99Ms) : Number.NaN;
+  rows.push({
+    goal: 3,
+    aim: `fan-out p99 at ${input.mainScenario.replace(/^main /, "")} ≤ 2× the relay's`,
+    measured: appMain && relayMain ? `app ${f(appMain.p99Ms)} ms, relay ${f(relayMain.p99Ms)} ms: ${x(p99Ratio)}` : NOT_MEASURED,
+    met: Number.isFinite(p99Ratio) ? p99Ratio <= 2 : null,
+  });
+  rows.push({
+    goal: 3,
+    aim: "… and below Socket.IO's",
+    measured: appMain && sioMain ? `app ${f(appMain.p99Ms)} ms, Socket.IO ${f(sioMain.p99Ms)} ms: ${x(appMain.p99Ms / Math.max(1, sioMain.p99Ms))}` : NOT_MEASURED,
+    met: appMain && sioMain && Number.isFinite(appMain.p99Ms) && Number.isFinite(sioMain.p99Ms) ? appMain.p99Ms < sioMain.p99Ms : null,
+  });
+  const [appUs, relayUs, sioUs] = (["app", "relay", "socket.io"] as const).map((t) => cpuPerFrameUs(input.runs, t)) as [number, number, number];
+  const usRatio = appUs / relayUs;
+  rows.push({
+    goal: 3,
+    aim: "B's CPU per delivered frame at saturation ≤ 1.5× the relay's",
+    measured: Number.isFinite(usRatio) ? `app ${f(appUs, 1)} µs, relay ${f(relayUs, 1)} µs (${x(usRatio)}), Socket.IO ${f(sioUs, 1)} µs` : NOT_MEASURED,
+    met: Number.isFinite(usRatio) ? usRatio <= 1.5 : null,
+  });
+  const [appPeak, relayPeak, sioPeak] = (["app", "relay", "socket.io"] as const).map((t) => bestSaturationPeak(input.runs, t)) as [number, number, number];
+  const peakRatio = appPeak / relayPeak;
+  rows.push({
+    goal: 3,
+    aim: "saturation, best peak events/s ≥ 0.8× the relay's (earlier aim)",
+    measured: Number.isFinite(peakRatio) ? `app ${f(appPeak)}/s, relay ${f(relayPeak)}/s (${x(peakRatio)}), Socket.IO ${f(sioPeak)}/s` : NOT_MEASURED,
+    met: Number.isFinite(peakRatio) ? peakRatio >= 0.8 : null,
+  });
+
+  const appIdle = idle("app");
+  const sioIdle = idle("socket.io");
+  rows.push({
+    goal: 4,
+    aim: "RSS per idle authenticated connection ≤ 4 KB and below Socket.IO's",
+    measured: appIdle
+      ? `app ${f(appIdle.perConnectionKb, 1)} KB, Socket.IO ${sioIdle ? f(sioIdle.perConnectionKb, 1) : "—"} KB, relay ${f(idle("relay")?.perConnectionKb ?? Number.NaN, 1)} KB`
+      : NOT_MEASURED,
+    met: appIdle && sioIdle ? appIdle.perConnectionKb <= 4 && appIdle.perConnectionKb < sioIdle.perConnectionKb : null,
+  });
+
+  const storm = input.reconnectStorm;
+  rows.push({
+    goal: 5,
+    aim: "reconnect storm: 5,000 clients resumed and caught up ≤ 10 s, no needless reset",
+    measured: storm ? `${storm.clients} clients in ${f(storm.seconds, 1)} s, ${storm.unneededResets} needless resets` : NOT_MEASURED,
+    met: storm ? storm.clients >= 5000 && storm.seconds <= 10 && storm.unneededResets === 0 : null,
+  });
+  rows.push({
+    goal: 5,
+    aim: "connection setup (ticket + upgrade + subscribe) ≥ 1,000/s per instance",
+    measured: storm ? `${f(storm.setupsPerSecond)}/s` : NOT_MEASURED,
+    met: storm ? storm.setupsPerSecond >= 1000 : null,
+  });
+
+  const late = input.lateJoiner;
+  rows.push({
+    goal: 6,
+    aim: "late joiner's snapshot reads only what it sends",
+    measured: late
+      ? `session of ${late.sessionMessages} messages: ${late.rowsRead} rows read, ${late.sentMessages} sent${late.p50Ms === undefined ? "" : `, p50 ${f(late.p50Ms, 1)} ms`}`
+      : NOT_MEASURED,
+    met: late ? late.rowsRead <= late.sentMessages : null,
+  });
+
+  const cluster = input.cluster;
+  rows.push({
+    goal: 7,
+    aim: "live path on Redis Cluster; a primary killed mid-answer loses nothing stored",
+    measured: cluster
+      ? `${cluster.primaries} primaries + ${cluster.replicas} replicas, p99 ${f(cluster.p99Ms)} ms${cluster.failover ? `, failover: ${cluster.failover.lostMessages} lost, ${cluster.failover.roomsReset} rooms reset` : ", no failover run"}`
+      : NOT_MEASURED,
+    met: cluster ? cluster.failover !== undefined && cluster.failover.lostMessages === 0 : null,
+  });
+  return rows;
+}
+
+/** The rows as a text table: goal, aim, measured, verdict. */
+export function goalTable(rows: GoalRow[]): string {
+  const verdict = (m: boolean | null) => (m === null ? "not measured in this run" : m ? "met" : "MISSED");
+  const cells = rows.map((r) => [String(r.goal), r.aim, r.measured, verdict(r.met)]);
+  const head = ["goal", "aim", "measured", "met or MISSED"];
+  const widths = head.map((h, c) => Math.max(h.length, ...cells.map((r) => (r[c] ?? "").length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
+}
