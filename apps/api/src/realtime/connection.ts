@@ -13,6 +13,7 @@ import {
 import type { Actor } from "../access/actor.ts";
 import { loadActor } from "../access/actor.ts";
 import type { AppDeps } from "../deps.ts";
+import type { AuditBatch } from "../services/audit/batch.ts";
 import { domainError, publicMessage } from "../http/errors.ts";
 import { buildServiceContext, type ServiceContext } from "../services/context.ts";
 import type { GenerationRunner } from "../services/live/generation-runner.ts";
@@ -30,6 +31,8 @@ interface Subscription {
 }
 
 export interface ConnectionHooks {
+  /** Where subscriptions' `session.view` rows go (batched off the subscribe path). */
+  viewAudit?: AuditBatch;
   onPresenceJoin(conn: Connection, classId: string, role: string): Promise<void>;
   onPresenceLeave(conn: Connection, classId: string): Promise<void>;
   onClosed(conn: Connection): void;
@@ -71,6 +74,8 @@ function requestIdOf(json: unknown): { id?: string } {
 export class Connection {
   readonly id: string;
   actor: Actor;
+  /** Set when `actor` came from the actor cache: a refused subscription reloads it once. */
+  actorCached = false;
   private readonly subs = new Map<string, Subscription>();
   private readonly bucket = new TokenBucket(REALTIME_LIMITS.framesPerSecond, REALTIME_LIMITS.burstFrames);
   private queue: Promise<void> = Promise.resolve();
@@ -258,9 +263,27 @@ export class Connection {
     }
   }
 
-  private async subscribe(room: string, lastOffset: number | undefined, epoch: string | undefined) {
+  /**
+   * Authorises a subscription. A cached actor may predate a grant (grants publish nothing), so a
+   * refusal on one is confirmed once against fresh rows (the full re-check) before it stands.
+   */
+  private async authorize(room: string): Promise<{ ctx: ServiceContext; access: RoomAccess }> {
+    const opts = { recordView: true, viewAudit: this.hooks.viewAudit };
     const ctx = this.ctx();
-    const access = await authorizeRoom(ctx, room, { recordView: true });
+    try {
+      return { ctx, access: await authorizeRoom(ctx, room, opts) };
+    } catch (err) {
+      if (!this.actorCached || !(err instanceof AppError)) throw err;
+      this.actorCached = false;
+      await this.recheck();
+      if (this.closed) throw err;
+      const again = this.ctx();
+      return { ctx: again, access: await authorizeRoom(again, room, opts) };
+    }
+  }
+
+  private async subscribe(room: string, lastOffset: number | undefined, epoch: string | undefined) {
+    const { ctx, access } = await this.authorize(room);
     this.unsubscribe(room);
     const bus = this.deps.bus;
     const listener = (m: ResumeMessage) => {
@@ -328,6 +351,7 @@ export class Connection {
       return;
     }
     this.actor = actor;
+    this.actorCached = false;
     for (const room of [...this.subs.keys()]) await this.revalidate(room);
   }
 

@@ -1,6 +1,7 @@
 import type { BusSignal, Unsubscribe } from "@raptscallions/bus";
 import { CLOSE_CODES } from "@raptscallions/core";
-import { loadActor } from "../access/actor.ts";
+import type { ActorCache } from "../access/actor-cache.ts";
+import type { AuditBatch } from "../services/audit/batch.ts";
 import type { AppDeps } from "../deps.ts";
 import type { GenerationRunner } from "../services/live/generation-runner.ts";
 import { classRoom, publishBestEffort } from "../services/rooms.ts";
@@ -33,7 +34,8 @@ export class RealtimeHub {
   constructor(
     private readonly deps: AppDeps,
     private readonly runner: GenerationRunner,
-    private readonly gate?: StudentMessageGate,
+    private readonly gate: StudentMessageGate | undefined,
+    private readonly setup: { actors: ActorCache; viewAudit: AuditBatch },
   ) {}
 
   /** Presence heartbeats and access re-checks run only while this instance holds sockets. */
@@ -92,12 +94,14 @@ export class RealtimeHub {
   async open(socket: RealtimeSocket, data: ConnectionData): Promise<Connection | null> {
     await this.listenForRevocations();
     const heard = this.accessSignals;
-    const actor = await loadActor(this.deps.db.db, data.userId, data.activeGroupId);
+    // Usually a hit: redeeming the ticket loaded this user a moment ago.
+    const { actor, cached } = await this.setup.actors.actor(this.deps.db.db, data.userId, data.activeGroupId);
     if (!actor) {
       socket.close(CLOSE_CODES.unauthenticated, "user no longer active");
       return null;
     }
     const conn = new Connection(socket, data, actor, this.deps, this.runner, this.gate, {
+      viewAudit: this.setup.viewAudit,
       onPresenceJoin: (c, classId, role) => this.join(c, classId, role),
       onPresenceLeave: (c, classId) => this.leave(c, classId),
       onClosed: (c) => {
@@ -106,6 +110,7 @@ export class RealtimeHub {
         if (this.connections.size === 0) this.stopTimers();
       },
     });
+    conn.actorCached = cached;
     this.connections.set(conn.id, conn);
     this.startTimers();
     this.deps.metrics.wsConnections.set(this.connections.size);
