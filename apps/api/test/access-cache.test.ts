@@ -4,7 +4,7 @@ import { auditLog, users } from "@raptscallions/db";
 import { addClassMember, makeClass, makeSchoolScene, makeSession } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
 import { loadActor } from "../src/access/actor.ts";
-import { ActorCache } from "../src/access/actor-cache.ts";
+import { ActorCache } from "../src/services/realtime/actor-cache.ts";
 import { createMemoryLogger } from "../src/lib/logger.ts";
 import { AuditBatch } from "../src/services/audit/batch.ts";
 import { publishRevocation } from "../src/services/realtime/revocation.ts";

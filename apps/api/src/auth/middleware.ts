@@ -1,6 +1,6 @@
 import { UnauthenticatedError } from "@raptscallions/core";
 import type { Context, MiddlewareHandler } from "hono";
-import type { ActorCache } from "../access/actor-cache.ts";
+import type { ActorCache } from "../services/realtime/actor-cache.ts";
 import { loadActor } from "../access/actor.ts";
 import type { AppEnv } from "../deps.ts";
 import { provisionFromToken } from "../services/users/provision.ts";
@@ -28,16 +28,26 @@ export async function authenticate(c: Context<AppEnv>, actors?: ActorCache) {
   return actor;
 }
 
+const authenticating = new WeakSet<MiddlewareHandler<AppEnv>>();
+
+/** Whether `handler` is one of the middlewares below (the OpenAPI document marks such routes as secured). */
+export function isAuthenticating(handler: unknown): boolean {
+  return typeof handler === "function" && authenticating.has(handler as MiddlewareHandler<AppEnv>);
+}
+
 /** Every protected route mounts this: no actor, no entry (401 in the error shape). */
 export const requireUser: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set("actor", await authenticate(c));
   await next();
 };
+authenticating.add(requireUser);
 
 /** `requireUser` for connection setup: the actor may come from `actors` (see `authenticate`). */
 export function requireUserCached(actors: ActorCache): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+  const handler: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.set("actor", await authenticate(c, actors));
     await next();
   };
+  authenticating.add(handler);
+  return handler;
 }

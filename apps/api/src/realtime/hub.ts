@@ -1,6 +1,6 @@
 import type { BusSignal, Unsubscribe } from "@raptscallions/bus";
 import { CLOSE_CODES } from "@raptscallions/core";
-import type { ActorCache } from "../access/actor-cache.ts";
+import type { ActorCache } from "../services/realtime/actor-cache.ts";
 import type { AuditBatch } from "../services/audit/batch.ts";
 import type { AppDeps } from "../deps.ts";
 import type { GenerationRunner } from "../services/live/generation-runner.ts";

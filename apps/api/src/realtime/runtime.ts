@@ -1,4 +1,4 @@
-import { ActorCache } from "../access/actor-cache.ts";
+import { ActorCache } from "../services/realtime/actor-cache.ts";
 import type { AppDeps } from "../deps.ts";
 import { AuditBatch } from "../services/audit/batch.ts";
 import { GenerationRunner, type RunnerDeps } from "../services/live/generation-runner.ts";

@@ -1,7 +1,7 @@
 import type { KeyValueStore } from "@raptscallions/bus";
 import type { Db } from "@raptscallions/db";
 import type { Actor } from "../../access/actor.ts";
-import type { ActorCache } from "../../access/actor-cache.ts";
+import type { ActorCache } from "./actor-cache.ts";
 import type { Clock, IdGenerator } from "../../lib/clock.ts";
 
 const PREFIX = "ws-ticket:";

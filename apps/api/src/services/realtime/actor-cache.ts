@@ -1,9 +1,9 @@
 import type { Bus, BusSignal, Unsubscribe } from "@raptscallions/bus";
 import type { Db } from "@raptscallions/db";
 import { LRUCache } from "lru-cache";
-import type { Logger } from "../lib/logger.ts";
-import { ACCESS_ROOM, onLocalRevocation, type Revocation, revocationOf } from "../services/realtime/revocation.ts";
-import { type Actor, loadActor } from "./actor.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { ACCESS_ROOM, onLocalRevocation, type Revocation, revocationOf } from "./revocation.ts";
+import { type Actor, loadActor } from "../../access/actor.ts";
 
 /** A verified token's user as provisioning resolved it. */
 export interface ResolvedPrincipal {
