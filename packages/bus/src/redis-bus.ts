@@ -1,20 +1,32 @@
 import { AppError } from "@raptscallions/core";
-import type { Redis } from "ioredis";
+import { Cluster } from "ioredis";
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodeBody, rememberWireBody } from "./event-body.ts";
 import { LocalListeners, logBusError } from "./local-listeners.ts";
-import { closeQuietly, connectRedis, isUnavailable, runScript, whenReady } from "./redis-support.ts";
-import { PUBLISH, ROTATE, parseEntries, parseHead, parseMessage, parsePublishReply } from "./redis-wire.ts";
+import { closeQuietly, connectRedis, connectRedisCluster, isUnavailable, type RedisClient, type RedisClusterConfig, runScript, whenReady } from "./redis-support.ts";
+import { parseEntries, parseHead, parseMessage, parsePublishReply, type RoomScripts, roomScripts } from "./redis-wire.ts";
 import { assertKeyPrefix, assertOffset, assertRoom, roomKeys } from "./room.ts";
 import { RoomLog, resolveReplay } from "./room-log.ts";
 import type { Bus, BusErrorHandler, BusEvent, BusEventInput, BusListener, ReplayResult, RoomHead, Unsubscribe } from "./types.ts";
 
 export interface RedisBusOptions {
-  /** Creates and owns both connections. Alternatively pass `publisher` and `subscriber`. */
+  /** Creates and owns both connections. Alternatively pass `cluster`, or `publisher` and `subscriber`. */
   url?: string;
-  /** Commands connection (may be shared with KV and presence); see `connectRedis`. Not closed by `close()`. */
-  publisher?: Redis;
-  /** Dedicated connection for SUBSCRIBE; must not be used for anything else. Not closed by `close()`. */
-  subscriber?: Redis;
+  /**
+   * A Redis Cluster instead of one Redis: the node creates and owns a commands connection and a
+   * sharded subscriber (SSUBSCRIBE), and publishes with SPUBLISH. A room's counter, log and
+   * channel share the `{room}` hash tag, so each room lives on one shard.
+   */
+  cluster?: RedisClusterConfig;
+  /**
+   * Commands connection (may be shared with KV and presence); see `connectRedis` and
+   * `connectRedisCluster`. Not closed by `close()`.
+   */
+  publisher?: RedisClient;
+  /**
+   * Dedicated connection for SUBSCRIBE; must not be used for anything else. A `Cluster` here
+   * must have `shardedSubscribers` on and switches the node to sharded pub/sub. Not closed by `close()`.
+   */
+  subscriber?: RedisClient;
   /** Events kept per room for replay (Redis keeps at least this many: `MAXLEN ~`). Default 1000. */
   replayLimit?: number;
   /** A room's counter and log expire this long after its last publish. Default 24 h. */
@@ -50,9 +62,12 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
 
 class RedisBusNode implements RedisBus {
   readonly nodeId: string;
-  private readonly pub: Redis;
-  private readonly sub: Redis;
+  private readonly pub: RedisClient;
+  private readonly sub: RedisClient;
   private readonly owned: boolean;
+  // Redis Cluster: sharded pub/sub (SSUBSCRIBE/SPUBLISH, one channel per call) instead of PUBLISH.
+  private readonly sharded: boolean;
+  private readonly scripts: RoomScripts;
   private readonly replayLimit: number;
   private readonly roomTtlMs: number;
   private readonly prefix: string;
@@ -91,18 +106,27 @@ class RedisBusNode implements RedisBus {
       this.pub = options.publisher;
       this.sub = options.subscriber;
       this.owned = false;
+    } else if (options.cluster) {
+      this.pub = connectRedisCluster(options.cluster, "commands", { connectionName: `rapt-bus-pub-${this.nodeId}` });
+      this.sub = connectRedisCluster(options.cluster, "subscriber", { connectionName: `rapt-bus-sub-${this.nodeId}` });
+      this.owned = true;
     } else if (options.url) {
       this.pub = connectRedis(options.url, "commands", { connectionName: `rapt-bus-pub-${this.nodeId}` });
       this.sub = connectRedis(options.url, "subscriber", { connectionName: `rapt-bus-sub-${this.nodeId}` });
       this.owned = true;
     } else {
-      throw new Error("createRedisBus needs a url or both publisher and subscriber connections");
+      throw new Error("createRedisBus needs a url, a cluster, or both publisher and subscriber connections");
     }
+    this.sharded = this.sub instanceof Cluster;
+    this.scripts = roomScripts(this.sharded);
     this.pub.on("error", this.onPublisherError);
     this.pub.on("ready", this.onPublisherReady);
     this.sub.on("error", this.onSubscriberError);
     this.sub.on("ready", this.onSubscriberReady);
-    this.sub.on("message", this.onMessage);
+    this.sub.on(this.sharded ? "smessage" : "message", this.onMessage);
+    // A shard's subscriber connection is replaced after a failover or a slot move; ioredis says
+    // so once the new set of shard subscribers is connected.
+    if (this.sharded) this.sub.on("subscribersReady", this.onSubscriberReady);
     if (this.sub.status === "ready") void this.resubscribeAll();
   }
 
@@ -121,7 +145,7 @@ class RedisBusNode implements RedisBus {
     if (this.canUseRedis()) {
       const keys = roomKeys(this.prefix, room);
       try {
-        const reply = await runScript(this.pub, PUBLISH, [keys.meta, keys.log], [crypto.randomUUID(), json, this.replayLimit, this.roomTtlMs, keys.channel]);
+        const reply = await runScript(this.pub, this.scripts.publish, [keys.meta, keys.log], [crypto.randomUUID(), json, this.replayLimit, this.roomTtlMs, keys.channel]);
         const [epoch, offset] = parsePublishReply(reply);
         const event: BusEvent = rememberWireBody({ room, epoch, offset, ...body }, json);
         // Our own listeners normally hear the event back through the subscriber connection; while
@@ -148,7 +172,7 @@ class RedisBusNode implements RedisBus {
       // While the subscriber is down the channel is subscribed (and listeners told to resync) on
       // its next 'ready'; waiting here would block callers for the whole outage.
       if (this.sub.status === "ready") {
-        const subscribed = this.sub.subscribe(channel).then(
+        const subscribed = this.subscribeChannels([channel]).then(
           () => undefined,
           (error: unknown) => this.onError(error, `subscribe ${room} failed; retried on reconnect`),
         );
@@ -166,7 +190,7 @@ class RedisBusNode implements RedisBus {
       this.channelRooms.delete(channel);
       this.roomReady.delete(room);
       if (this.sub.status === "ready") {
-        this.sub.unsubscribe(channel).catch((error: unknown) => this.onError(error, `unsubscribe ${room} failed`));
+        this.unsubscribeChannels([channel]).catch((error: unknown) => this.onError(error, `unsubscribe ${room} failed`));
       }
     };
   }
@@ -237,7 +261,8 @@ class RedisBusNode implements RedisBus {
     this.channelRooms.clear();
     this.pub.off("ready", this.onPublisherReady);
     this.sub.off("ready", this.onSubscriberReady);
-    this.sub.off("message", this.onMessage);
+    this.sub.off(this.sharded ? "smessage" : "message", this.onMessage);
+    this.sub.off("subscribersReady", this.onSubscriberReady);
     if (this.owned) {
       // Our 'error' handlers stay attached (and silent once closed): a late socket error on a
       // closing connection must not become an unhandled 'error' event.
@@ -245,10 +270,22 @@ class RedisBusNode implements RedisBus {
       return;
     }
     if (channels.length > 0 && this.sub.status === "ready") {
-      await this.sub.unsubscribe(...channels).catch(() => undefined);
+      await this.unsubscribeChannels(channels).catch(() => undefined);
     }
     this.pub.off("error", this.onPublisherError);
     this.sub.off("error", this.onSubscriberError);
+  }
+
+  // SSUBSCRIBE takes channels of one slot per call; every room is its own hash tag, so one call
+  // per channel. Re-subscribing a channel the connection already holds is a no-op on the server.
+  private subscribeChannels(channels: string[]): Promise<unknown> {
+    if (!this.sharded) return this.sub.subscribe(...channels);
+    return Promise.all(channels.map((channel) => this.sub.ssubscribe(channel)));
+  }
+
+  private unsubscribeChannels(channels: string[]): Promise<unknown> {
+    if (!this.sharded) return this.sub.unsubscribe(...channels);
+    return Promise.all(channels.map((channel) => this.sub.sunsubscribe(channel)));
   }
 
   private assertOpen(): void {
@@ -293,7 +330,7 @@ class RedisBusNode implements RedisBus {
       while (this.publishedLocally.size > 0) {
         for (const room of [...this.publishedLocally]) {
           const keys = roomKeys(this.prefix, room);
-          await runScript(this.pub, ROTATE, [keys.meta, keys.log], [crypto.randomUUID(), this.roomTtlMs, keys.channel]);
+          await runScript(this.pub, this.scripts.rotate, [keys.meta, keys.log], [crypto.randomUUID(), this.roomTtlMs, keys.channel]);
           this.publishedLocally.delete(room);
         }
       }
@@ -316,7 +353,7 @@ class RedisBusNode implements RedisBus {
     const rooms = this.listeners.rooms();
     if (rooms.length > 0) {
       try {
-        await this.sub.subscribe(...rooms.map((room) => roomKeys(this.prefix, room).channel));
+        await this.subscribeChannels(rooms.map((room) => roomKeys(this.prefix, room).channel));
       } catch (error) {
         // The connection dropped again; its next 'ready' retries.
         this.onError(error, "resubscribe failed");

@@ -1,6 +1,19 @@
 import { createHash } from "node:crypto";
 import { isRedisUnavailable, ServiceUnavailableError } from "@raptscallions/core";
-import { Redis } from "ioredis";
+import { Cluster, type ClusterOptions, Redis } from "ioredis";
+
+/** A connection that runs commands: one Redis server, or a Redis Cluster (keys routed by slot). */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * Where a Redis Cluster is: some of its nodes (the client discovers the rest) and the
+ * credentials every node shares.
+ */
+export interface RedisClusterConfig {
+  nodes: ReadonlyArray<{ host: string; port: number }>;
+  username?: string;
+  password?: string;
+}
 
 /** A Lua script run by SHA, loading it only when Redis answers NOSCRIPT (e.g. after a restart). */
 export interface LuaScript {
@@ -12,7 +25,7 @@ export function defineScript(source: string): LuaScript {
   return { source, sha: createHash("sha1").update(source).digest("hex") };
 }
 
-export async function runScript(redis: Redis, script: LuaScript, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+export async function runScript(redis: RedisClient, script: LuaScript, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
   try {
     return await redis.evalsha(script.sha, keys.length, ...keys, ...args);
   } catch (error) {
@@ -64,8 +77,47 @@ export function connectRedis(url: string, role: "commands" | "subscriber", optio
   });
 }
 
+/**
+ * `connectRedis` for a Redis Cluster, with the same failure behaviour. Commands are routed to the
+ * primary of their key's slot, so every multi-key command or script must name keys of one slot
+ * (the callers hash-tag them). A `subscriber` uses sharded pub/sub: one subscriber connection per
+ * primary, SSUBSCRIBE/SMESSAGE, so a message only travels inside the shard that owns its channel.
+ */
+export function connectRedisCluster(
+  config: RedisClusterConfig,
+  role: "commands" | "subscriber",
+  options: { connectionName?: string; commandTimeoutMs?: number } = {},
+): Cluster {
+  const clusterOptions: ClusterOptions = {
+    // Subscriptions wait for the shard's connection; commands fail at once while it is down.
+    enableOfflineQueue: role === "subscriber",
+    shardedSubscribers: role === "subscriber",
+    clusterRetryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
+    // A primary that died answers CLUSTERDOWN until its replica is promoted (about the node
+    // timeout): give up quickly and let the caller degrade, rather than retrying for seconds.
+    maxRedirections: 4,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnTryAgain: 100,
+    slotsRefreshTimeout: 1000,
+    redisOptions: {
+      connectionName: options.connectionName,
+      username: config.username,
+      password: config.password,
+      autoResendUnfulfilledCommands: false,
+      autoResubscribe: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: role === "commands" ? (options.commandTimeoutMs ?? 2000) : undefined,
+    },
+  };
+  return new Cluster(
+    config.nodes.map((node) => ({ host: node.host, port: node.port })),
+    clusterOptions,
+  );
+}
+
 /** Resolves when the connection is ready, rejects after `timeoutMs`. */
-export function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
+export function whenReady(redis: RedisClient, timeoutMs: number): Promise<void> {
   if (redis.status === "ready") return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -81,7 +133,7 @@ export function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
 }
 
 /** Closes a connection we own without throwing, whatever state it is in. */
-export async function closeQuietly(redis: Redis): Promise<void> {
+export async function closeQuietly(redis: RedisClient): Promise<void> {
   if (redis.status === "end") return;
   if (redis.status !== "ready") {
     redis.disconnect();
@@ -92,4 +144,22 @@ export async function closeQuietly(redis: Redis): Promise<void> {
   } catch {
     redis.disconnect();
   }
+}
+
+/**
+ * Parses `host:port,host:port` (the form of `REDIS_CLUSTER_NODES`) into cluster nodes; throws a
+ * RangeError naming the first bad entry. IPv6 hosts go in brackets: `[::1]:7000`.
+ */
+export function parseClusterNodes(text: string): Array<{ host: string; port: number }> {
+  const entries = text
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  if (entries.length === 0) throw new RangeError("no cluster nodes given");
+  return entries.map((entry) => {
+    const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[2]);
+    if (!match?.[1] || !Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`"${entry.slice(0, 100)}" is not host:port`);
+    return { host: match[1].replace(/^\[|\]$/g, ""), port };
+  });
 }

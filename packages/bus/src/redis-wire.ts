@@ -1,14 +1,28 @@
 // What the Redis bus keeps and sends in Redis: the Lua scripts that number, store and fan out a
 // room's events, and the parsers of their replies and of pub/sub messages.
 import { decodeBody, rememberWireBody } from "./event-body.ts";
-import { defineScript } from "./redis-support.ts";
+import { defineScript, type LuaScript } from "./redis-support.ts";
 import type { BusEvent, RoomHead } from "./types.ts";
+
+/**
+ * The scripts of one pub/sub flavour: PUBLISH on a single Redis, SPUBLISH (sharded pub/sub) on a
+ * Redis Cluster. SPUBLISH inside a script is allowed because the channel carries the room's hash
+ * tag, so it lives in the slot of the keys the script declares.
+ */
+export interface RoomScripts {
+  publish: LuaScript;
+  rotate: LuaScript;
+}
+
+export function roomScripts(sharded: boolean): RoomScripts {
+  return sharded ? SHARDED : PLAIN;
+}
 
 // Counter, log append and fan-out in one atomic step: offsets are dense, the stream id *is* the
 // offset (`<offset>-0`), and because PUBLISH runs inside the script every subscriber receives a
 // room's messages in offset order. A missing counter next to an existing log means the counter
 // was lost (eviction, partial flush): the log is dropped so the new epoch starts clean.
-export const PUBLISH = defineScript(`
+const PUBLISH = `
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
   epoch = ARGV[1]
@@ -22,17 +36,21 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 redis.call('PUBLISH', ARGV[5], 'e\\n' .. epoch .. '\\n' .. n .. '\\n' .. ARGV[2])
 return {epoch, n}
-`);
+`;
 
 // Starts a new numbering for a room and tells every subscribed node to resync. Used after this
 // node delivered events locally that the other nodes never saw.
-export const ROTATE = defineScript(`
+const ROTATE = `
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'seq', 0)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PUBLISH', ARGV[3], 'r\\n' .. ARGV[1])
 return 1
-`);
+`;
+
+const withCommand = (source: string, command: "PUBLISH" | "SPUBLISH") => defineScript(source.replace("redis.call('PUBLISH'", `redis.call('${command}'`));
+const PLAIN: RoomScripts = { publish: defineScript(PUBLISH), rotate: defineScript(ROTATE) };
+const SHARDED: RoomScripts = { publish: withCommand(PUBLISH, "SPUBLISH"), rotate: withCommand(ROTATE, "SPUBLISH") };
 
 export function parsePublishReply(reply: unknown): [string, number] {
   if (Array.isArray(reply) && typeof reply[0] === "string" && reply[1] !== undefined) {

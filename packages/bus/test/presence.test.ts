@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { AppError } from "@raptscallions/core";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import { createMemoryPresence, createRedisPresence, type Presence } from "../src/index.ts";
 import { REDIS_URL, deleteKeys, newRoom, requireRedisUrl } from "./support.ts";
+import { CLUSTER, deleteClusterKeys, requireCluster } from "./cluster.ts";
 
 interface PresenceFlavour {
   name: string;
@@ -33,6 +34,23 @@ const flavours: PresenceFlavour[] = [
         async cleanup() {
           for (const client of clients) client.disconnect();
           await deleteKeys(redisUrl, [keyPrefix]);
+        },
+      };
+    },
+  },
+  {
+    name: "redis-cluster",
+    skip: CLUSTER === undefined,
+    make(clock) {
+      const { nodes } = requireCluster();
+      const keyPrefix = `test:presence:${crypto.randomUUID()}:`;
+      const clients = [new Cluster([...nodes]), new Cluster([...nodes])];
+      const instances = clients.map((redis) => createRedisPresence({ redis, keyPrefix, now: () => clock.now })) as [Presence, Presence];
+      return {
+        instances,
+        async cleanup() {
+          for (const client of clients) client.disconnect();
+          await deleteClusterKeys([keyPrefix]);
         },
       };
     },

@@ -1,6 +1,7 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { Redis } from "ioredis";
 import { createMemoryBus, createRedisBus, type Bus, type RedisBus } from "../src/index.ts";
+import { CLUSTER, deleteClusterKeys, requireCluster } from "./cluster.ts";
 
 /** Set in CI: every contract test then runs against real Redis as well. */
 // An empty value (CI's embedded pass) means "no Redis", like an unset one.
@@ -30,6 +31,7 @@ export function busFlavours(): Array<{ name: string; skip: boolean; make: () => 
   return [
     { name: "memory", skip: false, make: memoryFlavour },
     { name: "redis", skip: REDIS_URL === undefined, make: () => redisFlavour(requireRedisUrl()) },
+    { name: "redis-cluster", skip: CLUSTER === undefined, make: clusterFlavour },
   ];
 }
 
@@ -71,6 +73,27 @@ function redisFlavour(url: string): BusFlavour {
     async cleanup() {
       await Promise.all(created.map((bus) => bus.close()));
       await deleteKeys(url, prefixes);
+    },
+  };
+}
+
+function clusterFlavour(): BusFlavour {
+  const created: RedisBus[] = [];
+  const prefixes: string[] = [];
+  return {
+    name: "redis-cluster",
+    async nodes(count, options = {}) {
+      const keyPrefix = `test:bus:${crypto.randomUUID()}:`;
+      prefixes.push(keyPrefix);
+      const cluster = requireCluster();
+      const nodes = Array.from({ length: count }, () => createRedisBus({ cluster, keyPrefix, replayLimit: options.replayLimit, onError: () => undefined }));
+      created.push(...nodes);
+      await Promise.all(nodes.map((node) => node.ready()));
+      return nodes;
+    },
+    async cleanup() {
+      await Promise.all(created.map((bus) => bus.close()));
+      await deleteClusterKeys(prefixes);
     },
   };
 }

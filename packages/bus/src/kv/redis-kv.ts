@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
-import { defineScript, orUnavailable, runScript } from "../redis-support.ts";
+import { Cluster, type Redis } from "ioredis";
+import { defineScript, orUnavailable, type RedisClient, runScript } from "../redis-support.ts";
 import { assertKeyPrefix } from "../room.ts";
 import { assertKvInput } from "./validate.ts";
 import type { KeySelector, KeyValueStore } from "./types.ts";
@@ -16,8 +16,8 @@ return value
 const WHAT = "The shared key-value store (Redis)";
 
 export interface RedisKeyValueStoreOptions {
-  /** A commands connection (can be the bus publisher). Not closed by this store. */
-  redis: Redis;
+  /** A commands connection (can be the bus publisher), to one Redis or a Cluster. Not closed by this store. */
+  redis: RedisClient;
   /** Prepended to every key. Default `rapt:kv:`. */
   keyPrefix?: string;
 }
@@ -49,7 +49,12 @@ export function createRedisKeyValueStore(options: RedisKeyValueStoreOptions): Ke
       const keys = typeof selector === "string" ? [selector] : [...selector];
       for (const key of keys) assertKvInput(key);
       if (keys.length === 0) return 0;
-      return await orUnavailable(WHAT, () => redis.del(...keys.map((key) => prefix + key)));
+      return await orUnavailable(WHAT, () =>
+        deleteKeys(
+          redis,
+          keys.map((key) => prefix + key),
+        ),
+      );
     },
     async incr(key, by = 1, ttlMs) {
       assertKvInput(key, ttlMs);
@@ -59,15 +64,33 @@ export function createRedisKeyValueStore(options: RedisKeyValueStoreOptions): Ke
   };
 }
 
-/** SCAN + UNLINK in batches: never KEYS, which blocks Redis on a large keyspace. */
-async function deleteByPrefix(redis: Redis, fullPrefix: string): Promise<number> {
+// On a Cluster a multi-key DEL must stay inside one slot (CROSSSLOT otherwise), and the keys of a
+// selector are unrelated: delete them one by one (ioredis pipelines the calls per node).
+async function deleteKeys(redis: RedisClient, keys: string[]): Promise<number> {
+  if (!(redis instanceof Cluster)) return await redis.del(...keys);
+  const counts = await Promise.all(keys.map((key) => redis.del(key)));
+  return counts.reduce((sum, n) => sum + n, 0);
+}
+
+/** SCAN + UNLINK in batches: never KEYS, which blocks Redis on a large keyspace. On a Cluster, every primary in turn. */
+async function deleteByPrefix(redis: RedisClient, fullPrefix: string): Promise<number> {
   const pattern = `${fullPrefix.replace(/[*?[\]\\]/g, "\\$&")}*`;
+  if (!(redis instanceof Cluster)) return await scanAndUnlink(redis, pattern, false);
+  let removed = 0;
+  for (const primary of redis.nodes("master")) removed += await scanAndUnlink(primary, pattern, true);
+  return removed;
+}
+
+async function scanAndUnlink(redis: Redis, pattern: string, clusterNode: boolean): Promise<number> {
   let cursor = "0";
   let removed = 0;
   do {
     const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
     cursor = next;
-    if (keys.length > 0) removed += await redis.unlink(...keys);
+    if (keys.length === 0) continue;
+    // A cluster node refuses a multi-key UNLINK across slots (CROSSSLOT): one key per call there.
+    if (clusterNode) removed += (await Promise.all(keys.map((key) => redis.unlink(key)))).reduce((sum, n) => sum + n, 0);
+    else removed += await redis.unlink(...keys);
   } while (cursor !== "0");
   return removed;
 }

@@ -1,5 +1,4 @@
-import type { Redis } from "ioredis";
-import { defineScript, orUnavailable, runScript } from "../redis-support.ts";
+import { defineScript, orUnavailable, type RedisClient, runScript } from "../redis-support.ts";
 import { assertKeyPrefix, assertRoom } from "../room.ts";
 import { assertPresenceInput, dedupe } from "./memory-presence.ts";
 import type { Presence, PresenceChange, PresenceMember, PresenceSnapshot } from "./types.ts";
@@ -72,7 +71,7 @@ return {expired, members}
 
 export interface RedisPresenceOptions {
   /** A commands connection (can be the bus publisher). Not closed by this store. */
-  redis: Redis;
+  redis: RedisClient;
   /** Default `rapt:presence:`. */
   keyPrefix?: string;
   now?: () => number;
