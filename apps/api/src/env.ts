@@ -1,3 +1,4 @@
+import { parseClusterNodes } from "@raptscallions/bus";
 import { z } from "zod";
 
 const optionalUrl = z.preprocess((v) => (v === "" ? undefined : v), z.url().optional());
@@ -26,6 +27,22 @@ function normalisePem(value: string): string {
     .filter(Boolean)
     .join("\n");
 }
+// `host:port,host:port` → cluster nodes; unset or empty → none (single Redis or in-process).
+const clusterNodes = z.preprocess(
+  (v) => (v === "" ? undefined : v),
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      try {
+        return parseClusterNodes(v);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `must be host:port,host:port (${error instanceof Error ? error.message : "invalid"})` });
+        return z.NEVER;
+      }
+    }),
+);
 const boolish = z
   .enum(["true", "false", "1", "0", "yes", "no"])
   .optional()
@@ -47,93 +64,103 @@ const list = z
  * (see README): no DATABASE_URL → PGlite in DATA_DIR, no REDIS_URL → in-process bus, no S3_* →
  * a directory, no AI_GATEWAY_URL → the built-in dev model, no CLERK_* → dev auth.
  */
-export const envSchema = z.object({
-  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default("0.0.0.0"),
-  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
-  INSTANCE_ID: optionalString,
-  DATA_DIR: z.string().default("./.data"),
-  DATABASE_URL: optionalUrl,
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  // 0 switches a limit off. The embedded database honours the statement limit only (a watchdog).
-  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
-  DATABASE_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
-  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
-  // Unset: seed an empty embedded database only; true/false: seed an empty one of either kind, or never.
-  SEED_ON_EMPTY: z.preprocess(
-    (v) => (v === "" ? undefined : v),
-    z
-      .enum(["true", "false"])
-      .optional()
-      .transform((v) => (v === undefined ? undefined : v === "true")),
-  ),
-  REDIS_URL: optionalUrl,
-  S3_ENDPOINT: optionalUrl,
-  S3_BUCKET: optionalString,
-  S3_REGION: z.string().default("us-east-1"),
-  S3_ACCESS_KEY_ID: optionalString,
-  S3_SECRET_ACCESS_KEY: optionalString,
-  S3_FORCE_PATH_STYLE: boolish,
-  S3_CREATE_BUCKET: boolish,
-  AI_GATEWAY_URL: optionalUrl,
-  AI_API_KEY: optionalString,
-  AI_DEFAULT_MODEL: z.string().default("dev-tutor"),
-  AI_DEV_TOKENS_PER_SECOND: z.coerce.number().positive().max(100_000).default(40),
-  AI_FIRST_TOKEN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
-  AI_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
-  AI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
-  CLERK_SECRET_KEY: optionalString,
-  CLERK_PUBLISHABLE_KEY: optionalString,
-  CLERK_JWT_KEY: pemPublicKey,
-  CLERK_AUTHORIZED_PARTIES: list,
-  CLERK_WEBHOOK_SIGNING_SECRET: optionalString.refine((v) => v === undefined || v.startsWith("whsec_"), {
-    message: "must start with whsec_",
-  }),
-  CLERK_ROLE_MAP: optionalString,
-  CLERK_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
-  CORS_ORIGINS: list,
-  BODY_LIMIT_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(100 * 1024 * 1024)
-    .default(1024 * 1024),
-  UPLOAD_LIMIT_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(100 * 1024 * 1024)
-    .default(2 * 1024 * 1024),
-  METRICS_TOKEN: optionalString,
-  LIVE_REPLAY_LIMIT: z.coerce.number().int().min(100).max(100_000).default(2000),
-  LIVE_COALESCE_MS: z.coerce.number().int().min(0).max(1000).default(40),
-  LIVE_STALE_AFTER_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
-  LIVE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
-  LIVE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
-  LIVE_PRESENCE_TTL_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
-  LIVE_ACCESS_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
-  LIVE_VIEW_AUDIT_FLUSH_MS: z.coerce.number().int().min(10).max(10_000).default(250),
-  LIVE_MAX_BUFFERED_BYTES: z.coerce
-    .number()
-    .int()
-    .min(16 * 1024)
-    .max(64 * 1024 * 1024)
-    .default(1024 * 1024),
-  // Unset: message contents are kept unless a group sets settings.retention.days.
-  RETENTION_DAYS: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(1).max(36_500).optional()),
-  RETENTION_MODE: z
-    .enum(["anonymise", "anonymize", "delete"])
-    .default("anonymise")
-    .transform((v) => (v === "delete" ? "delete" : "anonymise")),
-  RETENTION_INTERVAL_MS: z.coerce
-    .number()
-    .int()
-    .min(1000)
-    .max(7 * 86_400_000)
-    .default(3_600_000),
-  RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
-});
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().default("0.0.0.0"),
+    LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    INSTANCE_ID: optionalString,
+    DATA_DIR: z.string().default("./.data"),
+    DATABASE_URL: optionalUrl,
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+    // 0 switches a limit off. The embedded database honours the statement limit only (a watchdog).
+    DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),
+    DATABASE_LOCK_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+    // Unset: seed an empty embedded database only; true/false: seed an empty one of either kind, or never.
+    SEED_ON_EMPTY: z.preprocess(
+      (v) => (v === "" ? undefined : v),
+      z
+        .enum(["true", "false"])
+        .optional()
+        .transform((v) => (v === undefined ? undefined : v === "true")),
+    ),
+    REDIS_URL: optionalUrl,
+    // Redis Cluster instead of one Redis (see README): some nodes, the rest are discovered.
+    REDIS_CLUSTER_NODES: clusterNodes,
+    REDIS_CLUSTER_USERNAME: optionalString,
+    REDIS_CLUSTER_PASSWORD: optionalString,
+    S3_ENDPOINT: optionalUrl,
+    S3_BUCKET: optionalString,
+    S3_REGION: z.string().default("us-east-1"),
+    S3_ACCESS_KEY_ID: optionalString,
+    S3_SECRET_ACCESS_KEY: optionalString,
+    S3_FORCE_PATH_STYLE: boolish,
+    S3_CREATE_BUCKET: boolish,
+    AI_GATEWAY_URL: optionalUrl,
+    AI_API_KEY: optionalString,
+    AI_DEFAULT_MODEL: z.string().default("dev-tutor"),
+    AI_DEV_TOKENS_PER_SECOND: z.coerce.number().positive().max(100_000).default(40),
+    AI_FIRST_TOKEN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
+    AI_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+    AI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    CLERK_SECRET_KEY: optionalString,
+    CLERK_PUBLISHABLE_KEY: optionalString,
+    CLERK_JWT_KEY: pemPublicKey,
+    CLERK_AUTHORIZED_PARTIES: list,
+    CLERK_WEBHOOK_SIGNING_SECRET: optionalString.refine((v) => v === undefined || v.startsWith("whsec_"), {
+      message: "must start with whsec_",
+    }),
+    CLERK_ROLE_MAP: optionalString,
+    CLERK_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    CORS_ORIGINS: list,
+    BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(100 * 1024 * 1024)
+      .default(1024 * 1024),
+    UPLOAD_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(100 * 1024 * 1024)
+      .default(2 * 1024 * 1024),
+    METRICS_TOKEN: optionalString,
+    LIVE_REPLAY_LIMIT: z.coerce.number().int().min(100).max(100_000).default(2000),
+    LIVE_COALESCE_MS: z.coerce.number().int().min(0).max(1000).default(40),
+    LIVE_STALE_AFTER_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
+    LIVE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+    LIVE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+    LIVE_PRESENCE_TTL_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
+    LIVE_ACCESS_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+    LIVE_VIEW_AUDIT_FLUSH_MS: z.coerce.number().int().min(10).max(10_000).default(250),
+    LIVE_MAX_BUFFERED_BYTES: z.coerce
+      .number()
+      .int()
+      .min(16 * 1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
+    // Unset: message contents are kept unless a group sets settings.retention.days.
+    RETENTION_DAYS: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(1).max(36_500).optional()),
+    RETENTION_MODE: z
+      .enum(["anonymise", "anonymize", "delete"])
+      .default("anonymise")
+      .transform((v) => (v === "delete" ? "delete" : "anonymise")),
+    RETENTION_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .min(1000)
+      .max(7 * 86_400_000)
+      .default(3_600_000),
+    RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  })
+  .superRefine((env, ctx) => {
+    if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) {
+      ctx.addIssue({ code: "custom", path: ["REDIS_CLUSTER_NODES"], message: "set either REDIS_URL or REDIS_CLUSTER_NODES, not both" });
+    }
+  });
 
 export type Env = z.infer<typeof envSchema>;
 

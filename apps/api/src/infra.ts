@@ -2,6 +2,7 @@ import { type BlobStore, createDirectoryBlobStore, createS3BlobStore } from "@ra
 import {
   type Bus,
   connectRedis,
+  connectRedisCluster,
   createMemoryBus,
   createMemoryKeyValueStore,
   createMemoryPresence,
@@ -10,8 +11,8 @@ import {
   createRedisPresence,
   type KeyValueStore,
   type Presence,
+  type RedisClient,
 } from "@raptscallions/bus";
-import type { Redis } from "ioredis";
 import { join } from "node:path";
 import type { ReadinessCheck } from "./deps.ts";
 import type { Env } from "./env.ts";
@@ -23,7 +24,10 @@ export interface Infrastructure {
   bus: Bus;
   presence: Presence;
   blob: BlobStore;
-  redis: Redis | null;
+  /** The shared commands connection (one Redis or a Cluster); null on the embedded defaults. */
+  redis: RedisClient | null;
+  /** True when `redis` is a Redis Cluster: multi-key scripts then need hash-tagged keys. */
+  redisCluster: boolean;
   readiness: ReadinessCheck[];
   describe: Record<string, string>;
   close(): Promise<void>;
@@ -33,12 +37,14 @@ export async function buildInfrastructure(env: Env, logger: Logger, instanceId: 
   const readiness: ReadinessCheck[] = [];
   const closers: (() => Promise<unknown>)[] = [];
 
-  let redis: Redis | null = null;
+  let redis: RedisClient | null = null;
   let kv: KeyValueStore;
   let bus: Bus;
   let presence: Presence;
-  if (env.REDIS_URL) {
-    redis = connectRedis(env.REDIS_URL, "commands", { connectionName: `${instanceId}:commands` });
+  const cluster = env.REDIS_CLUSTER_NODES ? { nodes: env.REDIS_CLUSTER_NODES, username: env.REDIS_CLUSTER_USERNAME, password: env.REDIS_CLUSTER_PASSWORD } : undefined;
+  if (env.REDIS_URL || cluster) {
+    const connectionName = `${instanceId}:commands`;
+    redis = cluster ? connectRedisCluster(cluster, "commands", { connectionName }) : connectRedis(env.REDIS_URL ?? "", "commands", { connectionName });
     // ioredis emits 'error' on every failed reconnect; unhandled it would crash the process.
     redis.on("error", (err) => logger.warn("redis error", { err: err.message }));
     const client = redis;
@@ -46,7 +52,7 @@ export async function buildInfrastructure(env: Env, logger: Logger, instanceId: 
     presence = createRedisPresence({ redis: client });
     // The bus owns its publisher and its dedicated subscriber connection.
     const redisBus = createRedisBus({
-      url: env.REDIS_URL,
+      ...(cluster ? { cluster } : { url: env.REDIS_URL }),
       nodeId: instanceId,
       replayLimit: env.LIVE_REPLAY_LIMIT,
       onError: (err, where) => logger.warn("bus", { where, err }),
@@ -86,8 +92,9 @@ export async function buildInfrastructure(env: Env, logger: Logger, instanceId: 
     presence,
     blob,
     redis,
+    redisCluster: cluster !== undefined,
     readiness,
-    describe: { redis: redis ? "redis" : "in-process", blob: env.S3_BUCKET ? "s3" : "directory" },
+    describe: { redis: cluster ? "redis-cluster" : redis ? "redis" : "in-process", blob: env.S3_BUCKET ? "s3" : "directory" },
     async close() {
       await Promise.allSettled(closers.map((f) => f()));
     },

@@ -148,7 +148,9 @@ export async function main(options: { env?: Record<string, string | undefined> }
     const ai = createAiService({
       db: db.db,
       client: gateway,
-      limits: infra.redis ? new RedisLimitStore(infra.redis, { keyPrefix: "rapt:limits:" }) : new MemoryLimitStore(),
+      // One reserve touches the user's and every group's counters in one script: on a Cluster
+      // they share a hash tag (one slot). A turn runs one script, so one slot carries the load.
+      limits: infra.redis ? new RedisLimitStore(infra.redis, { keyPrefix: infra.redisCluster ? "rapt:{limits}:" : "rapt:limits:" }) : new MemoryLimitStore(),
       defaultModel: env.AI_DEFAULT_MODEL,
       clock: systemClock,
       logger,

@@ -81,7 +81,9 @@ export async function killPrimaryOf(key: string): Promise<{ port: number; waitFo
     slot = Number(await admin.call("CLUSTER", "KEYSLOT", key));
     victim = (await clusterNodes(admin)).find((node) => node.primary && node.slots.some(([from, to]) => slot >= from && slot <= to));
     if (!victim) throw new Error(`no primary owns slot ${slot}`);
-    const direct = new Redis(victim.port, victim.host);
+    // No reconnect after the shutdown: it would only report the refused connections.
+    const direct = new Redis(victim.port, victim.host, { retryStrategy: () => null });
+    direct.on("error", () => undefined);
     try {
       dir = ((await direct.config("GET", "dir")) as string[])[1] ?? "";
       logfile = ((await direct.config("GET", "logfile")) as string[])[1] ?? "";
@@ -128,8 +130,9 @@ export async function killPrimaryOf(key: string): Promise<{ port: number; waitFo
         try {
           await probe.connect();
           const info = (await probe.call("CLUSTER", "INFO")) as string;
-          const role = (await probe.call("ROLE")) as [string, ...unknown[]];
-          if (info.includes("cluster_state:ok") && role[0] === "slave") return;
+          // Back as a replica with its data in sync, so it can take over in a later failover.
+          const replication = await probe.info("replication");
+          if (info.includes("cluster_state:ok") && replication.includes("role:slave") && replication.includes("master_link_status:up")) return;
         } catch {
           // Still starting.
         } finally {

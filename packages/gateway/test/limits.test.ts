@@ -1,10 +1,15 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { LimitExceededError, ServiceUnavailableError } from "@raptscallions/core";
-import Redis from "ioredis";
+import Redis, { Cluster } from "ioredis";
 import { MemoryLimitStore, RedisLimitStore, type LimitStore, type ReserveInput } from "../src/index.ts";
 
 const redisUrl = process.env.TEST_REDIS_URL;
-const connections: Redis[] = [];
+// `host:port,…` of a Redis Cluster (CI's cluster pass): the same suite on it.
+const clusterNodes = (process.env.TEST_REDIS_CLUSTER_NODES || "")
+  .split(",")
+  .filter(Boolean)
+  .map((entry) => ({ host: entry.slice(0, entry.lastIndexOf(":")), port: Number(entry.slice(entry.lastIndexOf(":") + 1)) }));
+const connections: Array<Redis | Cluster> = [];
 afterAll(async () => {
   await Promise.all(connections.map((c) => c.quit()));
 });
@@ -39,7 +44,31 @@ const implementations: [string, () => (instance: number) => LimitStore, boolean]
     },
     !redisUrl,
   ],
+  [
+    "redis-cluster",
+    () => {
+      // The hash tag keeps a reservation's user and group counters in one slot.
+      const prefix = `test:{${crypto.randomUUID()}}:`;
+      const stores = [0, 1, 2].map(() => {
+        const cluster = new Cluster(clusterNodes, { redisOptions: { maxRetriesPerRequest: 1 } });
+        connections.push(cluster);
+        return new RedisLimitStore(cluster, { keyPrefix: prefix });
+      });
+      return (instance) => stores[instance % stores.length] as LimitStore;
+    },
+    clusterNodes.length === 0,
+  ],
 ];
+
+describe.skipIf(clusterNodes.length === 0)("RedisLimitStore on a cluster", () => {
+  test("refuses a prefix without a hash tag, whose keys would span slots", () => {
+    const cluster = new Cluster(clusterNodes, { lazyConnect: true });
+    expect(() => new RedisLimitStore(cluster, { keyPrefix: "rapt:limits:" })).toThrow(/hash-tagged/);
+    expect(() => new RedisLimitStore(cluster)).toThrow(/hash-tagged/);
+    expect(new RedisLimitStore(cluster, { keyPrefix: "rapt:{limits}:" })).toBeInstanceOf(RedisLimitStore);
+    cluster.disconnect();
+  });
+});
 
 const T0 = Date.UTC(2031, 4, 14, 10, 0, 0); // start of a minute and of an hour
 const id = (what: string) => `${what}-${crypto.randomUUID()}`;

@@ -1,7 +1,8 @@
 /**
  * Lua scripts of the Redis limit store. Each runs atomically on the Redis server, which is what
  * makes check-then-charge safe across API instances. Both read only the keys passed in KEYS, so
- * they are valid on Redis Cluster when all keys hash to one slot (see RedisLimitStore keyPrefix).
+ * they are valid on Redis Cluster when all keys hash to one slot: the store's prefix carries one
+ * hash tag (see RedisLimitStore keyPrefix), so every limit key lives in that slot.
  */
 
 /**

@@ -1,6 +1,7 @@
 import { isRedisUnavailable, ServiceUnavailableError } from "@raptscallions/core";
 import { createHash } from "node:crypto";
 import type Redis from "ioredis";
+import { Cluster } from "ioredis";
 import { RESERVE_SCRIPT, SETTLE_SCRIPT, USAGE_SCRIPT } from "./lua.ts";
 import { limitKeys } from "./memory.ts";
 import type { LimitStore, Reservation, ReserveInput, SettleResult, UsageSnapshot } from "./types.ts";
@@ -21,13 +22,14 @@ import {
 } from "./windows.ts";
 
 /** The ioredis client methods the store uses (a `Redis` or `Cluster` instance). */
-export type RedisScriptClient = Pick<Redis, "evalsha" | "eval"> & Partial<Pick<Redis, "status">>;
+export type RedisScriptClient = Pick<Redis, "evalsha" | "eval"> & { readonly status?: string };
 
 /** Options of {@link RedisLimitStore}. */
 export interface RedisLimitStoreOptions {
   /**
    * Prefix of every key (default `rapt:limits:`). A script touches the user's and all the groups'
-   * keys at once, so on Redis Cluster put a hash tag here (e.g. `{limits}:`) to keep them in one slot.
+   * keys at once, so on Redis Cluster the prefix must carry a hash tag (e.g. `rapt:{limits}:`) that
+   * keeps them in one slot; a `Cluster` client with an untagged prefix is refused.
    */
   keyPrefix?: string;
 }
@@ -48,6 +50,9 @@ export class RedisLimitStore implements LimitStore {
   constructor(redis: RedisScriptClient, opts: RedisLimitStoreOptions = {}) {
     this.#redis = redis;
     this.#prefix = opts.keyPrefix ?? "rapt:limits:";
+    if (redis instanceof Cluster && !/\{[^{}]+\}/.test(this.#prefix)) {
+      throw new Error(`RedisLimitStore on a Redis Cluster needs a hash-tagged keyPrefix such as "rapt:{limits}:" (got "${this.#prefix}")`);
+    }
   }
 
   async #run(script: string, keys: string[], args: (string | number)[]): Promise<unknown[]> {

@@ -1,0 +1,122 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { Redis } from "ioredis";
+import { createRedisBus, type RedisBus, type ResumeMessage, roomKeys, subscribeWithResume } from "../src/index.ts";
+import { CLUSTER, deleteClusterKeys, killPrimaryOf, requireCluster } from "./cluster.ts";
+import { newRoom, range, waitFor } from "./support.ts";
+
+// Behaviour only a real Redis Cluster has: sharded channels owned by one primary each, and a
+// primary dying with its replica taking over. Runs when TEST_REDIS_CLUSTER_NODES is set.
+describe.skipIf(CLUSTER === undefined)("redis bus on a cluster", () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const node = (keyPrefix: string) => {
+    const bus = createRedisBus({ cluster: requireCluster(), keyPrefix, onError: () => undefined, recoveryIntervalMs: 50 });
+    cleanups.unshift(() => bus.close());
+    return bus;
+  };
+  const prefix = () => {
+    const keyPrefix = `test:bus:${crypto.randomUUID()}:`;
+    cleanups.push(() => deleteClusterKeys([keyPrefix]));
+    return keyPrefix;
+  };
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  /** Which primary (port) holds the key's slot, and how many shard subscribers its channel has there. */
+  const shardOf = async (channel: string): Promise<{ port: number; subscribers: number }> => {
+    const seed = requireCluster().nodes[0];
+    const admin = new Redis(seed?.port ?? 0, seed?.host ?? "");
+    try {
+      const slot = Number(await admin.call("CLUSTER", "KEYSLOT", channel));
+      const shards = (await admin.call("CLUSTER", "SLOTS")) as Array<[number, number, [string, number, ...unknown[]], ...unknown[]]>;
+      const owner = shards.find(([from, to]) => slot >= from && slot <= to);
+      const port = owner?.[2][1] ?? 0;
+      const direct = new Redis(port, "127.0.0.1");
+      try {
+        const reply = (await direct.call("PUBSUB", "SHARDNUMSUB", channel)) as [string, number];
+        return { port, subscribers: Number(reply[1]) };
+      } finally {
+        direct.disconnect();
+      }
+    } finally {
+      admin.disconnect();
+    }
+  };
+
+  test("rooms on every shard are delivered through sharded channels (SSUBSCRIBE on the owning primary only)", async () => {
+    const keyPrefix = prefix();
+    const [a, b] = [node(keyPrefix), node(keyPrefix)];
+    await Promise.all([a.ready(), b.ready()]);
+    // Enough rooms that all three primaries own some.
+    const rooms = range(1, 12).map(() => newRoom());
+    const seen = new Map<string, number[]>(rooms.map((room) => [room, []]));
+    for (const room of rooms) await b.subscribe(room, (s) => s.kind === "event" && seen.get(room)?.push(s.event.offset));
+    const ports = new Set<number>();
+    for (const room of rooms) {
+      const shard = await shardOf(roomKeys(keyPrefix, room).channel);
+      expect(shard.subscribers).toBe(1);
+      ports.add(shard.port);
+    }
+    expect(ports.size).toBe(3);
+    for (const room of rooms) for (const i of range(1, 5)) await a.publish(room, { type: "n", payload: i });
+    await waitFor("every room's events on the other node", () => rooms.every((room) => seen.get(room)?.length === 5));
+    for (const room of rooms) expect(seen.get(room)).toEqual(range(1, 5));
+  });
+
+  test("a primary killed mid-stream: its replica takes over, publishing never throws, listeners reset to the new numbering and then follow live", async () => {
+    const keyPrefix = prefix();
+    const [a, b] = [node(keyPrefix), node(keyPrefix)];
+    await Promise.all([a.ready(), b.ready()]);
+    const room = newRoom();
+    const onA: ResumeMessage[] = [];
+    const onB: ResumeMessage[] = [];
+    await subscribeWithResume(a, room, { afterOffset: 0 }, (m) => onA.push(m));
+    await subscribeWithResume(b, room, { afterOffset: 0 }, (m) => onB.push(m));
+    for (const i of range(1, 10)) await a.publish(room, { type: "n", payload: i });
+    await waitFor("first events on both", () => onA.length === 10 && onB.length === 10);
+    const before = await a.head(room);
+
+    const killed = await killPrimaryOf(roomKeys(keyPrefix, room).meta);
+    cleanups.push(() => killed.restart());
+    // Keep publishing through the outage and the promotion, as a streaming answer would.
+    let stop = false;
+    let published = 0;
+    const publisher = (async () => {
+      while (!stop) {
+        await a.publish(room, { type: "n", payload: `during-${published}` });
+        published += 1;
+        await Bun.sleep(20);
+      }
+    })();
+    await killed.waitForFailover();
+    await waitFor("a back on the shared numbering", () => !a.degraded, 15_000);
+    stop = true;
+    await publisher;
+
+    const head = await b.head(room);
+    expect(head.epoch).not.toBeNull();
+    const last = await a.publish(room, { type: "n", payload: "after" });
+    expect(last.epoch).toBe(head.epoch ?? "");
+    const followed = (messages: ResumeMessage[]) => messages.some((m) => m.kind === "event" && m.event.epoch === last.epoch && m.event.offset === last.offset);
+    await waitFor("both listeners live on the promoted replica", () => followed(onA) && followed(onB), 15_000);
+    expect(published).toBeGreaterThan(0);
+    // Publishes during the outage went to a's local numbering, so the shared one restarted.
+    expect(onA.some((m) => m.kind === "reset")).toBe(true);
+    for (const messages of [onA, onB]) {
+      // Never a silent gap: within an epoch offsets are dense, and every change of epoch is
+      // announced by a reset before the first event of the new numbering.
+      let epoch = before.epoch;
+      let offset = 0;
+      for (const m of messages) {
+        if (m.kind === "reset") {
+          epoch = m.epoch;
+          offset = m.latestOffset;
+          continue;
+        }
+        expect(m.event.epoch).toBe(epoch ?? "");
+        expect(m.event.offset).toBe(offset + 1);
+        offset = m.event.offset;
+      }
+    }
+  }, 60_000);
+});
