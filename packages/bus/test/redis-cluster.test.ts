@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Redis } from "ioredis";
-import { createRedisBus, type RedisBus, type ResumeMessage, roomKeys, subscribeWithResume } from "../src/index.ts";
+import { createRedisBus, type ResumeMessage, roomKeys, subscribeWithResume } from "../src/index.ts";
 import { CLUSTER, deleteClusterKeys, killPrimaryOf, requireCluster } from "./cluster.ts";
 import { newRoom, range, waitFor } from "./support.ts";
 
