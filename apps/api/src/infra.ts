@@ -12,6 +12,7 @@ import {
   type KeyValueStore,
   type Presence,
   type RedisClient,
+  whenReady,
 } from "@raptscallions/bus";
 import { join } from "node:path";
 import type { ReadinessCheck } from "./deps.ts";
@@ -58,6 +59,9 @@ export async function buildInfrastructure(env: Env, logger: Logger, instanceId: 
       onError: (err, where) => logger.warn("bus", { where, err }),
     });
     bus = redisBus;
+    // Commands fail fast while a connection is not ready (a Cluster first loads its slot map):
+    // wait for it so the first tickets and presence calls are not 503s.
+    await whenReady(client, 5000).catch((err) => logger.warn("redis not ready yet; shared state answers 503 until it is", { err }));
     // Serving before the bus is ready would number early events locally and rotate them later.
     await redisBus.ready(5000).catch((err) => logger.warn("redis bus not ready; delivering locally until it is", { err }));
     readiness.push({ name: "redis", check: async () => void (await client.ping()) });

@@ -2,14 +2,15 @@ import { describe, expect, test } from "bun:test";
 import { LimitExceededError } from "@raptscallions/core";
 import { addClassMember, makeSchoolScene, makeUser } from "@raptscallions/db/testing";
 import { MemoryLimitStore, RedisLimitStore, type LimitStore } from "@raptscallions/gateway";
-import Redis from "ioredis";
+import Redis, { Cluster } from "ioredis";
+import { CLUSTER } from "../../../packages/bus/test/cluster.ts";
 import { drain, generationRequest, rejection, settingsFor, usageRowsFor } from "./ai-fixtures.ts";
 import { createTestAiService, pinDevModel } from "./helpers/ai.ts";
 import { useHarness } from "./helpers/harness.ts";
 
 const h = useHarness();
 const redisUrl = process.env.TEST_REDIS_URL;
-const connections: Redis[] = [];
+const connections: Array<Redis | Cluster> = [];
 // PGlite boots and migrates in seconds; more on a busy machine than bun's 5 s hook default.
 h.beforeClose(async () => {
   await Promise.all(connections.map((c) => c.quit()));
@@ -117,6 +118,19 @@ const stores: [string, () => (instance: number) => LimitStore, boolean][] = [
       return (instance) => list[instance % list.length] as LimitStore;
     },
     !redisUrl,
+  ],
+  [
+    "redis-cluster",
+    () => {
+      const prefix = `test:{ai-${crypto.randomUUID()}}:`;
+      const list = [0, 1, 2].map(() => {
+        const connection = new Cluster([...(CLUSTER?.nodes ?? [])], { redisOptions: { maxRetriesPerRequest: 1 } });
+        connections.push(connection);
+        return new RedisLimitStore(connection, { keyPrefix: prefix });
+      });
+      return (instance) => list[instance % list.length] as LimitStore;
+    },
+    CLUSTER === undefined,
   ],
 ];
 

@@ -4,13 +4,14 @@ import { DEFAULT_THEME, type ResolvedTheme, THEME_TEMPLATES } from "@raptscallio
 import { auditLog, groups } from "@raptscallions/db";
 import { addClassMember, makeClass, makeUser } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
-import type { Redis } from "ioredis";
+import { Cluster, type Redis } from "ioredis";
+import { CLUSTER } from "../../../packages/bus/test/cluster.ts";
 import { authHeader } from "./helpers/auth.ts";
 import { type TestApp, useHarness } from "./helpers/harness.ts";
 import { makeFourLevelTree } from "./themes-fixtures.ts";
 
 const h = useHarness();
-const redisConnections: Redis[] = [];
+const redisConnections: Array<Redis | Cluster> = [];
 h.beforeClose(async () => {
   await Promise.all(redisConnections.map((r) => r.quit().catch(() => r.disconnect())));
 });
@@ -281,6 +282,20 @@ const kvKinds: { name: string; skip?: boolean; pair: () => Promise<[KeyValueStor
     pair: async () => {
       const shared = createMemoryKeyValueStore();
       return [shared, shared];
+    },
+  },
+  {
+    name: "Redis Cluster kv",
+    skip: CLUSTER === undefined,
+    // A theme's entries and its subtree's generation tokens land on different shards.
+    pair: async () => {
+      const prefix = `rapt:test:themes:${crypto.randomUUID()}:`;
+      const pair = [0, 1].map(() => {
+        const redis = new Cluster([...(CLUSTER?.nodes ?? [])]);
+        redisConnections.push(redis);
+        return createRedisKeyValueStore({ redis, keyPrefix: prefix });
+      });
+      return pair as [KeyValueStore, KeyValueStore];
     },
   },
   {

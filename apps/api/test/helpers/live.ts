@@ -1,6 +1,7 @@
 import {
   type Bus,
   connectRedis,
+  connectRedisCluster,
   createMemoryBus,
   createMemoryKeyValueStore,
   createMemoryPresence,
@@ -9,11 +10,13 @@ import {
   createRedisPresence,
   type KeyValueStore,
   type Presence,
+  type RedisBus,
 } from "@raptscallions/bus";
 import { aiModels, type DbHandle } from "@raptscallions/db";
 import { createDevModelApp, createGatewayClient, createModerationClient, type DevStreamEnd, type LimitStore, MemoryLimitStore } from "@raptscallions/gateway";
 import type { Server } from "bun";
 import { Hono } from "hono";
+import { CLUSTER } from "../../../../packages/bus/test/cluster.ts";
 import { createApp } from "../../src/app.ts";
 import { type AppDeps, defaultLiveConfig, type LiveConfig } from "../../src/deps.ts";
 import { attachServer, bunWebSocket } from "../../src/realtime/bun.ts";
@@ -51,9 +54,13 @@ export interface Instance {
 /** One API instance on a real socket (`Bun.serve({ port: 0 })`), sharing bus/presence/kv with its peers. */
 export async function startInstance(
   db: DbHandle,
-  shared: { bus: () => Bus; presence: Presence; kv: KeyValueStore; gatewayUrl: string; limits?: LimitStore },
+  shared: { bus: () => Bus; presence: Presence; kv: KeyValueStore; gatewayUrl: string; limits?: LimitStore; ready?: () => Promise<void> },
   opts: { live?: Partial<LiveConfig>; gate?: StudentMessageGate; overrides?: Partial<AppDeps> } = {},
 ): Promise<Instance> {
+  // As the server does before serving: shared connections first (a Cluster needs its slot map).
+  await shared.ready?.();
+  const bus = shared.bus();
+  if ("ready" in bus && typeof bus.ready === "function") await (bus as RedisBus).ready(10_000);
   const base = await testDeps(db);
   const client = createGatewayClient({
     baseUrl: shared.gatewayUrl,
@@ -65,7 +72,7 @@ export async function startInstance(
   const deps = {
     ...base,
     config: { ...base.config, live: defaultLiveConfig({ coalesceMs: 20, checkpointMs: 100, heartbeatMs: 200, ...opts.live }) },
-    bus: shared.bus(),
+    bus,
     presence: shared.presence,
     kv: shared.kv,
     ai: createAiService({
@@ -106,12 +113,13 @@ export function memoryShared(gatewayUrl: string) {
   return { bus: () => hub.node(), presence: createMemoryPresence(), kv: createMemoryKeyValueStore(), gatewayUrl, limits: new MemoryLimitStore() };
 }
 
-type Shared = ReturnType<typeof memoryShared> & { close(): Promise<void> };
+type Shared = ReturnType<typeof memoryShared> & { close(): Promise<void>; ready?: () => Promise<void> };
 
 /**
- * The deployments a cross-instance test runs on: the in-process bus, and real Redis (keys under a
- * random prefix, so runs never collide), whose third element — skip — is true unless
- * TEST_REDIS_URL is set, so its suites are reported as skipped rather than left out.
+ * The deployments a cross-instance test runs on: the in-process bus, real Redis and a Redis Cluster
+ * (keys under a random prefix, so runs never collide). The third element — skip — is true unless
+ * TEST_REDIS_URL (TEST_REDIS_CLUSTER_NODES for the cluster) is set, so those suites are reported as
+ * skipped rather than left out.
  */
 export function transports(gatewayUrl: () => string): [string, () => Shared, boolean][] {
   const list: [string, () => Shared, boolean][] = [["in-process bus", () => ({ ...memoryShared(gatewayUrl()), close: async () => {} }), false]];
@@ -139,6 +147,33 @@ export function transports(gatewayUrl: () => string): [string, () => Shared, boo
       };
     },
     url === "",
+  ]);
+  list.push([
+    "redis-cluster",
+    () => {
+      const cluster = CLUSTER ?? { nodes: [] };
+      const commands = connectRedisCluster(cluster, "commands");
+      commands.on("error", () => undefined);
+      const prefix = `t${crypto.randomUUID().slice(0, 8)}:`;
+      const nodes: ReturnType<typeof createRedisBus>[] = [];
+      return {
+        bus: () => {
+          const node = createRedisBus({ cluster, keyPrefix: `${prefix}bus:`, replayLimit: 2000 });
+          nodes.push(node);
+          return node;
+        },
+        presence: createRedisPresence({ redis: commands, keyPrefix: `${prefix}presence:` }),
+        kv: createRedisKeyValueStore({ redis: commands, keyPrefix: `${prefix}kv:` }),
+        gatewayUrl: gatewayUrl(),
+        limits: new MemoryLimitStore(),
+        ready: () => (commands.status === "ready" ? Promise.resolve() : new Promise<void>((resolve) => void commands.once("ready", () => resolve()))),
+        async close() {
+          await Promise.all(nodes.map((n) => n.close()));
+          commands.disconnect();
+        },
+      };
+    },
+    CLUSTER === undefined,
   ]);
   return list;
 }
