@@ -115,7 +115,7 @@ describe.skipIf(CLUSTER === undefined)("Redis Cluster primary killed mid-answer"
         expect(stored.content).toBe(row?.content ?? "");
       }
     } else {
-      expect((completedLive?.payload as { message: MessageDto }).message.content).toBe(row?.content ?? "");
+      expect((completedLive?.payload as { message?: MessageDto } | undefined)?.message?.content).toBe(row?.content ?? "");
     }
 
     // Nothing stored is lost: both exchanges, in order, both answers final and non-empty.
