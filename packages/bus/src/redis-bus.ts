@@ -1,4 +1,5 @@
 import { AppError } from "@raptscallions/core";
+import calculateSlot from "cluster-key-slot";
 import { Cluster } from "ioredis";
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodeBody, rememberWireBody } from "./event-body.ts";
 import { LocalListeners, logBusError } from "./local-listeners.ts";
@@ -77,6 +78,10 @@ class RedisBusNode implements RedisBus {
   private readonly recoveryIntervalMs: number;
   private readonly listeners: LocalListeners;
   private readonly channelRooms = new Map<string, string>();
+  // Cluster: the primary that served each subscribed room when last seen. Replication is
+  // asynchronous, so a promoted replica may lack a room's last events; a room whose primary
+  // changed gets a new epoch, which turns a possible silent gap into an explicit reset.
+  private readonly roomPrimary = new Map<string, string>();
   private readonly roomReady = new Map<string, Promise<void>>();
   // Local-only state while degraded: per-room logs under a node-local epoch, and the rooms whose
   // numbering must be restarted in Redis because other nodes missed what we delivered here.
@@ -169,6 +174,7 @@ class RedisBusNode implements RedisBus {
     const { channel } = roomKeys(this.prefix, room);
     if (this.listeners.add(room, listener)) {
       this.channelRooms.set(channel, room);
+      this.notePrimary(room, channel);
       // While the subscriber is down the channel is subscribed (and listeners told to resync) on
       // its next 'ready'; waiting here would block callers for the whole outage.
       if (this.sub.status === "ready") {
@@ -188,6 +194,7 @@ class RedisBusNode implements RedisBus {
       active = false;
       if (!this.listeners.remove(room, listener)) return;
       this.channelRooms.delete(channel);
+      this.roomPrimary.delete(room);
       this.roomReady.delete(room);
       if (this.sub.status === "ready") {
         this.unsubscribeChannels([channel]).catch((error: unknown) => this.onError(error, `unsubscribe ${room} failed`));
@@ -349,7 +356,36 @@ class RedisBusNode implements RedisBus {
     }
   }
 
+  private primaryOf(channel: string): string | undefined {
+    return this.sub instanceof Cluster ? this.sub.slots[calculateSlot(channel)]?.[0] : undefined;
+  }
+
+  private notePrimary(room: string, channel: string): void {
+    const primary = this.primaryOf(channel);
+    if (primary) this.roomPrimary.set(room, primary);
+  }
+
+  /** Starts a new epoch for every subscribed room whose shard has a new primary (see roomPrimary). */
+  private async renumberFailedOverRooms(): Promise<void> {
+    for (const [channel, room] of this.channelRooms) {
+      const before = this.roomPrimary.get(room);
+      const now = this.primaryOf(channel);
+      if (!now || now === before) continue;
+      this.roomPrimary.set(room, now);
+      if (!before) continue;
+      const keys = roomKeys(this.prefix, room);
+      try {
+        await runScript(this.pub, this.scripts.rotate, [keys.meta, keys.log], [crypto.randomUUID(), this.roomTtlMs, keys.channel]);
+      } catch (error) {
+        // Still failing over: the room is renumbered by the next 'subscribersReady'.
+        this.roomPrimary.set(room, before);
+        this.onError(error, `renumbering ${room} after a failover failed`);
+      }
+    }
+  }
+
   private async resubscribeAll(): Promise<void> {
+    if (this.sharded) await this.renumberFailedOverRooms();
     const rooms = this.listeners.rooms();
     if (rooms.length > 0) {
       try {

@@ -119,4 +119,28 @@ describe.skipIf(CLUSTER === undefined)("redis bus on a cluster", () => {
       }
     }
   }, 60_000);
+
+  test("a room whose primary failed over starts a new epoch, so events the replica never got cannot leave a silent gap", async () => {
+    const keyPrefix = prefix();
+    const [a, b] = [node(keyPrefix), node(keyPrefix)];
+    await Promise.all([a.ready(), b.ready()]);
+    const room = newRoom();
+    const onB: ResumeMessage[] = [];
+    await subscribeWithResume(b, room, { afterOffset: 0 }, (m) => onB.push(m));
+    for (const i of range(1, 5)) await a.publish(room, { type: "n", payload: i });
+    await waitFor("events on b", () => onB.length === 5);
+    const before = await a.head(room);
+
+    // Nothing is published during the outage: only the failover itself renumbers the room.
+    const killed = await killPrimaryOf(roomKeys(keyPrefix, room).meta);
+    cleanups.push(() => killed.restart());
+    await killed.waitForFailover();
+    await waitFor("b reset into a new epoch", () => onB.some((m) => m.kind === "reset"), 20_000);
+    const head = await a.head(room);
+    expect(head.epoch).not.toBe(before.epoch);
+    expect(onB.find((m) => m.kind === "reset")).toMatchObject({ kind: "reset", room, epoch: head.epoch });
+    const next = await a.publish(room, { type: "n", payload: "next" });
+    expect(next.epoch).toBe(head.epoch ?? "");
+    await waitFor("live after the failover", () => onB.some((m) => m.kind === "event" && m.event.epoch === next.epoch));
+  }, 60_000);
 });
