@@ -19,6 +19,26 @@ describe("env", () => {
     expect(keys).toEqual(expect.arrayContaining(["PORT", "DATABASE_URL", "CLERK_WEBHOOK_SIGNING_SECRET"]));
   });
 
+  test("REDIS_CLUSTER_NODES: a host:port list, refused when malformed or next to REDIS_URL", () => {
+    const r = parseEnv({ REDIS_CLUSTER_NODES: " 10.0.0.1:7000, redis-b:7001 ,[::1]:7002", REDIS_CLUSTER_PASSWORD: "s3cret" });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.env.REDIS_CLUSTER_NODES).toEqual([
+      { host: "10.0.0.1", port: 7000 },
+      { host: "redis-b", port: 7001 },
+      { host: "::1", port: 7002 },
+    ]);
+    expect(parseEnv({ REDIS_CLUSTER_NODES: "" })).toMatchObject({ ok: true, env: { REDIS_CLUSTER_NODES: undefined } });
+    for (const bad of ["10.0.0.1", "host:0", "host:70000", "redis://host:7000", ","]) {
+      const refused = parseEnv({ REDIS_CLUSTER_NODES: bad });
+      expect(refused.ok).toBe(false);
+      if (!refused.ok) expect(refused.problems[0]).toStartWith("REDIS_CLUSTER_NODES:");
+    }
+    const both = parseEnv({ REDIS_URL: "redis://127.0.0.1:6379", REDIS_CLUSTER_NODES: "127.0.0.1:7000" });
+    expect(both.ok).toBe(false);
+    if (!both.ok) expect(both.problems).toEqual(["REDIS_CLUSTER_NODES: set either REDIS_URL or REDIS_CLUSTER_NODES, not both"]);
+  });
+
   test("the server exits non-zero listing bad keys", async () => {
     const proc = Bun.spawn(["bun", "src/server.ts"], {
       cwd: new URL("..", import.meta.url).pathname,

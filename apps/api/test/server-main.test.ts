@@ -64,6 +64,31 @@ describe("main()", () => {
     60_000,
   );
 
+  test.if(Boolean(process.env.TEST_REDIS_CLUSTER_NODES))(
+    "starts on a Redis Cluster: /ready checks it, the bus and key-value store run on it (and the limit store takes its tagged prefix)",
+    async () => {
+      const database = process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : {};
+      const handle = await main({
+        env: { ...quiet, DATA_DIR: join(dataDir, "cluster"), ...database, REDIS_CLUSTER_NODES: process.env.TEST_REDIS_CLUSTER_NODES },
+      });
+      try {
+        const ready = await fetch(`${handle.url}/ready`);
+        expect(ready.status).toBe(200);
+        expect(JSON.stringify(await ready.json())).toContain("redis");
+        const key = `main-test:${crypto.randomUUID()}`;
+        await handle.deps.kv.set(key, "v", 10_000);
+        expect(await handle.deps.kv.getDel(key)).toBe("v");
+        const room = `session:${crypto.randomUUID()}`;
+        const event = await handle.deps.bus.publish(room, { type: "probe", payload: 1 });
+        expect(event.epoch.startsWith("local:")).toBe(false);
+        expect(await handle.deps.bus.head(room)).toEqual({ epoch: event.epoch, offset: 1 });
+      } finally {
+        await handle.stop();
+      }
+    },
+    60_000,
+  );
+
   test("a bad environment is a StartupError naming the keys, before anything is opened", async () => {
     const failed = await main({ env: { ...quiet, DATA_DIR: join(dataDir, "never"), PORT: "not-a-port", RETENTION_MODE: "shred" } }).catch((err: unknown) => err);
     expect(failed).toBeInstanceOf(StartupError);
