@@ -16,7 +16,7 @@
  *
  *   bun bench/turn.bench.ts            (or `bun run bench -- turn`)
  * Knobs: BENCH_TURN_SEQUENTIAL=60 BENCH_TURN_CONCURRENT=50 BENCH_TURN_ROUNDS=3
- *        BENCH_TURN_WARMUP=30 BENCH_TURN_TPS=50 BENCH_TURN_IDLE_SECONDS=10 BENCH_TURN_PROFILE=0
+ *        BENCH_TURN_WARMUP=200 BENCH_TURN_TPS=50 BENCH_TURN_IDLE_SECONDS=10 BENCH_TURN_PROFILE=0
  *        BENCH_TURN_TIMEOUT_MS=60000
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -40,7 +40,7 @@ const num = (name: string, fallback: number) => {
 const SEQUENTIAL = num("BENCH_TURN_SEQUENTIAL", 60);
 const CONCURRENT = num("BENCH_TURN_CONCURRENT", 50);
 const ROUNDS = num("BENCH_TURN_ROUNDS", 3);
-const WARMUP = num("BENCH_TURN_WARMUP", 30);
+const WARMUP = num("BENCH_TURN_WARMUP", 200);
 const TPS = num("BENCH_TURN_TPS", 50);
 const TIMEOUT = num("BENCH_TURN_TIMEOUT_MS", 60_000);
 const PROFILE = process.env.BENCH_TURN_PROFILE === "1";
@@ -225,7 +225,7 @@ async function main(): Promise<number> {
   redis.on("error", () => {});
   const students: Student[] = [];
   try {
-    const sessions = Math.max(CONCURRENT, SEQ_SESSIONS, WARMUP);
+    const sessions = Math.max(CONCURRENT, SEQ_SESSIONS, Math.min(WARMUP, 50));
     const keys = await loadOrCreateDevKeys(dataDir);
     const scene = await seedScene({ databaseUrl: db.url, keys, students: sessions, watchersPerSession: 1, rates: [] });
     const pgUrl = new URL(db.url);
@@ -246,8 +246,13 @@ async function main(): Promise<number> {
     const pid = api.child.proc.pid;
     const ctx: MeasureContext = { pid, counter, redis, idleCpuPerSecond: 0 };
 
-    // Warm-up: JIT, prepared statements on every pooled connection, caches.
-    await pool(students.slice(0, WARMUP), 10, (s) => turn(s, TIMEOUT));
+    // Warm-up: JIT (its compiler threads show up as CPU for several hundred turns), prepared
+    // statements on every pooled connection. 10 in flight over all sessions, never two in one.
+    await pool(
+      Array.from({ length: WARMUP }, (_, i) => students[i % students.length] as Student),
+      10,
+      (s) => turn(s, TIMEOUT),
+    );
     const idle = await measureIdle(ctx, IDLE_SECONDS);
     ctx.idleCpuPerSecond = idle.cpuMsPerSecond;
     log(
