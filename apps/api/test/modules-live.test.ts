@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { aiUsage, groups, messages, toolVersions, users } from "@raptscallions/db";
-import { makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
+import { aiUsage, groups, messages, users } from "@raptscallions/db";
+import { makeSchoolScene, makeTool, type SchoolScene } from "@raptscallions/db/testing";
 import { DEFAULT_SELF_HARM_REPLY } from "@raptscallions/modules";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { useHarness } from "./helpers/harness.ts";
 import { connect, ensureDevModels, type Instance, memoryShared, startInstance } from "./helpers/live.ts";
 import { eventually, findingsOf, rest, startScriptedUpstream, transports } from "./modules-helpers.ts";
@@ -32,8 +32,8 @@ async function newScene(): Promise<SchoolScene> {
   return scene;
 }
 
-async function startSession(scene: SchoolScene, on: Instance = a) {
-  const res = await rest(on, scene.student, "POST", "/api/sessions", { toolId: scene.tool.id, classId: scene.cls.id });
+async function startSession(scene: SchoolScene, on: Instance = a, toolId = scene.tool.id) {
+  const res = await rest(on, scene.student, "POST", "/api/sessions", { toolId, classId: scene.cls.id });
   expect(res.status).toBe(201);
   return (res.body.session as { id: string }).id;
 }
@@ -74,11 +74,10 @@ for (const [name, makeShared, skip] of transports(() => upstream.url))
         .update(groups)
         .set({ settings: { modules: { "safety-filter": { escalation: [scene.schoolAdmin.id] } } } })
         .where(eq(groups.id, scene.school.id));
-      await h.db.db
-        .update(toolVersions)
-        .set({ definition: { systemPrompt: "Tutor", modules: { "safety-filter": { escalation: [scene.districtAdmin.id] } } } })
-        .where(eq(toolVersions.toolId, scene.tool.id));
-      const sessionId = await startSession(scene, one);
+      const tool = await makeTool(h.db.db, scene.tool.groupId, {
+        definition: { systemPrompt: "Tutor", modules: { "safety-filter": { escalation: [scene.districtAdmin.id] } } },
+      });
+      const sessionId = await startSession(scene, one, tool.id);
       const teacher = await connect(two, scene.teacher);
       expect((await teacher.request({ type: "subscribe", room: `class:${scene.cls.id}` })).type).toBe("ack");
 
@@ -252,11 +251,9 @@ describe("module settings", () => {
     const off = await send(scene, await startSession(scene), "write to me at maya.okafor@example.com");
     expect(off.stored).toContain("maya.okafor@example.com");
 
-    await h.db.db
-      .update(toolVersions)
-      .set({ definition: { systemPrompt: "Tutor", modules: { "pii-filter": { enabled: true } } } })
-      .where(and(eq(toolVersions.toolId, scene.tool.id), eq(toolVersions.version, 1)));
-    const on = await send(scene, await startSession(scene), "write to me at maya.okafor@example.com");
+    // A tool version is never edited (a change is a new version): a tool whose definition turns it back on.
+    const piiTool = await makeTool(h.db.db, scene.tool.groupId, { definition: { systemPrompt: "Tutor", modules: { "pii-filter": { enabled: true } } } });
+    const on = await send(scene, await startSession(scene, a, piiTool.id), "write to me at maya.okafor@example.com");
     expect(on.stored).toContain("[email]");
   });
 

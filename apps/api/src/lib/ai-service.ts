@@ -79,6 +79,10 @@ export interface StartGenerationInput {
   messageId: string;
   /** Epoch of the answer's `message.started` event, when it was published. */
   epoch?: string | null;
+  /** Offset of that event: the answer's first checkpoint, written by the runner before any delta. */
+  offset?: number | null;
+  /** This answer's own finished-answer check, used instead of the runner's app-wide one. */
+  afterAnswer?: ((answer: { sessionId: string; classId: string | null; messageId: string; state: GenerationStatus; content: string }) => Promise<void>) | undefined;
 }
 
 /** A generation already admitted by the gateway service (model resolved, limits reserved). */

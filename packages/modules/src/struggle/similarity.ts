@@ -57,16 +57,34 @@ export function contentTokens(text: string): string[] {
 
 function jaccard<T>(a: ReadonlySet<T>, b: ReadonlySet<T>): number {
   if (a.size === 0 && b.size === 0) return 0;
+  // Iterate the smaller set: the count is the same either way.
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
   let inter = 0;
-  for (const x of a) if (b.has(x)) inter++;
+  for (const x of small) if (large.has(x)) inter++;
   return inter / (a.size + b.size - inter);
 }
 
-function trigrams(text: string): Set<string> {
-  const s = ` ${normalizeForSimilarity(text)} `;
-  const grams = new Set<string>();
-  for (let i = 0; i + 3 <= s.length; i++) grams.add(s.slice(i, i + 3));
-  return grams;
+/** What similarity needs of one message, computed once however many messages it is compared with. */
+export interface SimilarityFeatures {
+  normalized: string;
+  /** Content words, with repeats (their count decides whether a message is substantive). */
+  tokenCount: number;
+  tokens: ReadonlySet<string>;
+  trigrams: ReadonlySet<string>;
+}
+
+export function similarityFeatures(text: string): SimilarityFeatures {
+  const normalized = normalizeForSimilarity(text);
+  const tokens = normalized.split(" ").filter((t) => t.length > 0 && !STOPWORDS.has(t));
+  const padded = ` ${normalized} `;
+  const trigrams = new Set<string>();
+  for (let i = 0; i + 3 <= padded.length; i++) trigrams.add(padded.slice(i, i + 3));
+  return { normalized, tokenCount: tokens.length, tokens: new Set(tokens), trigrams };
+}
+
+/** {@link messageSimilarity} of two messages' precomputed features. */
+export function featureSimilarity(a: SimilarityFeatures, b: SimilarityFeatures): number {
+  return Math.max(jaccard(a.tokens, b.tokens), jaccard(a.trigrams, b.trigrams));
 }
 
 /**
@@ -74,5 +92,5 @@ function trigrams(text: string): Set<string> {
  * order) and character-trigram Jaccard (same words, small typos).
  */
 export function messageSimilarity(a: string, b: string): number {
-  return Math.max(jaccard(new Set(contentTokens(a)), new Set(contentTokens(b))), jaccard(trigrams(a), trigrams(b)));
+  return featureSimilarity(similarityFeatures(a), similarityFeatures(b));
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ContentModule, Finding, HistoryMessage, ModuleContext, Severity } from "../types.ts";
-import { contentTokens, messageSimilarity, normalizeForSimilarity } from "./similarity.ts";
+import { featureSimilarity, type SimilarityFeatures, similarityFeatures } from "./similarity.ts";
 
 export const STRUGGLE_DETECTOR_ID = "struggle-detector";
 
@@ -84,18 +84,32 @@ function times(n: number): string {
  * near-duplicate questions, frustration phrases, long idle gaps between messages and runs of
  * very short turns.
  */
-export function scoreStruggle(messages: readonly HistoryMessage[], config: StruggleConfig): StruggleSignal {
+export function scoreStruggle(
+  messages: readonly HistoryMessage[],
+  config: StruggleConfig,
+  /** Features by text, shared by calls that score overlapping windows (a turn scores two). */
+  features: Map<string, SimilarityFeatures> = new Map(),
+): StruggleSignal {
   const window = [...messages].sort((a, b) => a.at.getTime() - b.at.getTime()).slice(-config.windowSize);
   const reasons: StruggleReason[] = [];
 
   // A message "repeats" when it closely matches any earlier substantive message in the window.
-  const substantive = window.map((m) => contentTokens(m.text).length >= 2 && normalizeForSimilarity(m.text).length >= 8);
+  const featuresOf = (text: string) => {
+    let f = features.get(text);
+    if (!f) {
+      f = similarityFeatures(text);
+      features.set(text, f);
+    }
+    return f;
+  };
+  const windowFeatures = window.map((m) => featuresOf(m.text));
+  const substantive = windowFeatures.map((f) => f.tokenCount >= 2 && f.normalized.length >= 8);
   let repeats = 0;
-  window.forEach((m, i) => {
+  windowFeatures.forEach((f, i) => {
     if (!substantive[i]) return;
     for (let j = 0; j < i; j++) {
-      const earlier = window[j];
-      if (earlier && substantive[j] && messageSimilarity(m.text, earlier.text) >= config.similarityThreshold) {
+      const earlier = windowFeatures[j];
+      if (earlier && substantive[j] && featureSimilarity(f, earlier) >= config.similarityThreshold) {
         repeats++;
         return;
       }
@@ -176,8 +190,9 @@ export const struggleDetector: ContentModule<typeof struggleConfigSchema> = {
   description: "Notices when a student keeps asking the same thing, gets frustrated or stalls.",
   configSchema: struggleConfigSchema,
   beforeGateway(ctx, text) {
-    const before = scoreStruggle(history(ctx), ctx.config);
-    const after = scoreStruggle([...history(ctx), { text, at: ctx.now }], ctx.config);
+    const features = new Map<string, SimilarityFeatures>();
+    const before = scoreStruggle(history(ctx), ctx.config, features);
+    const after = scoreStruggle([...history(ctx), { text, at: ctx.now }], ctx.config, features);
     const findings = after.level === before.level ? [] : [finding(after, before.level, "turn")];
     return { action: "allow", text, findings };
   },

@@ -1,8 +1,7 @@
 import { AppError, NotFoundError } from "@raptscallions/core";
 import { aiModels, aiSettings, groups, type DbOrTx } from "@raptscallions/db";
 import { resolveModelChoice, usdToMicros, type ChatMessage, type GroupBudget, type ModelChoice, type UserLimits } from "@raptscallions/gateway";
-import { desc, eq, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
 
 /**
  * The pseudo-group id under which the system-wide monthly budget (the `isSystem` settings row) is
@@ -55,34 +54,89 @@ interface SettingsRow {
   alertThreshold: number | null;
 }
 
-const settingsColumns = {
-  defaultModel: aiSettings.defaultModel,
-  requestsPerMinute: aiSettings.requestsPerMinute,
-  requestsPerHour: aiSettings.requestsPerHour,
-  tokensPerDay: aiSettings.tokensPerDay,
-  monthlyBudgetUsd: aiSettings.monthlyBudgetUsd,
-  alertThreshold: aiSettings.alertThreshold,
-};
-
-/** The group and each ancestor (nearest first) with its settings row, if any. */
-async function loadChain(db: DbOrTx, groupId: string): Promise<SettingsRow[]> {
-  const target = alias(groups, "target");
-  return db
-    .select({ groupId: groups.id, ...settingsColumns })
-    .from(target)
-    .innerJoin(groups, sql`${groups.path} @> ${target.path}`)
-    .leftJoin(aiSettings, eq(aiSettings.groupId, groups.id))
-    .where(eq(target.id, groupId))
-    .orderBy(desc(sql`nlevel(${groups.path})`));
+/** A settings row as the statement below returns it (json: snake_case keys). */
+interface SettingsJson {
+  group_id: string | null;
+  default_model: string | null;
+  requests_per_minute: number | null;
+  requests_per_hour: number | null;
+  tokens_per_day: number | null;
+  monthly_budget_usd: number | string | null;
+  alert_threshold: number | null;
 }
 
-async function loadSystem(db: DbOrTx): Promise<SettingsRow | null> {
+interface ModelJson {
+  id: string;
+  input_price_per_1k: number | string;
+  output_price_per_1k: number | string;
+  context_window: number;
+  max_output_tokens: number;
+  active: boolean;
+}
+
+const toNumber = (v: number | string) => (typeof v === "number" ? v : Number(v));
+
+function settingsRow(j: SettingsJson): SettingsRow {
+  return {
+    groupId: j.group_id,
+    defaultModel: j.default_model,
+    requestsPerMinute: j.requests_per_minute,
+    requestsPerHour: j.requests_per_hour,
+    tokensPerDay: j.tokens_per_day,
+    monthlyBudgetUsd: j.monthly_budget_usd === null ? null : toNumber(j.monthly_budget_usd),
+    alertThreshold: j.alert_threshold,
+  };
+}
+
+/**
+ * The group and each ancestor (nearest first) with its settings row if any, the system settings,
+ * and the catalogue rows any of them (or the tool, its fallbacks, the environment default) name:
+ * one statement per turn, and only the models that can be chosen, however large the catalogue.
+ */
+async function loadSettingsAndModels(db: DbOrTx, input: LoadPlanInput): Promise<{ chain: SettingsRow[]; system: SettingsRow | null; models: ModelInfo[] }> {
+  const named = [input.toolModel, ...(input.fallbackModels ?? []), input.envDefault].filter((m): m is string => typeof m === "string");
   const [row] = await db
-    .select({ groupId: aiSettings.groupId, ...settingsColumns })
-    .from(aiSettings)
-    .where(eq(aiSettings.isSystem, true))
-    .limit(1);
-  return row ?? null;
+    .select({
+      chain: sql<SettingsJson[] | null>`(
+        select json_agg(json_build_object(
+          'group_id', g.id, 'default_model', s.default_model, 'requests_per_minute', s.requests_per_minute,
+          'requests_per_hour', s.requests_per_hour, 'tokens_per_day', s.tokens_per_day,
+          'monthly_budget_usd', s.monthly_budget_usd, 'alert_threshold', s.alert_threshold
+        ) order by nlevel(g.path) desc)
+        from ${groups} target join ${groups} g on g.path @> target.path left join ${aiSettings} s on s.group_id = g.id
+        where target.id = ${input.groupId})`,
+      system: sql<SettingsJson | null>`(
+        select json_build_object(
+          'group_id', s.group_id, 'default_model', s.default_model, 'requests_per_minute', s.requests_per_minute,
+          'requests_per_hour', s.requests_per_hour, 'tokens_per_day', s.tokens_per_day,
+          'monthly_budget_usd', s.monthly_budget_usd, 'alert_threshold', s.alert_threshold
+        ) from ${aiSettings} s where s.is_system limit 1)`,
+      models: sql<ModelJson[] | null>`(
+        select json_agg(json_build_object(
+          'id', m.id, 'input_price_per_1k', m.input_price_per_1k, 'output_price_per_1k', m.output_price_per_1k,
+          'context_window', m.context_window, 'max_output_tokens', m.max_output_tokens, 'active', m.active
+        ))
+        from ${aiModels} m
+        where m.id in (${sql.join(
+          named.map((m) => sql`${m}`),
+          sql`, `,
+        )})
+           or m.id in (select s.default_model from ${aiSettings} s where s.is_system
+                       or s.group_id in (select g.id from ${groups} target join ${groups} g on g.path @> target.path where target.id = ${input.groupId})))`,
+    })
+    .from(sql`(select 1) as one`);
+  return {
+    chain: (row?.chain ?? []).map(settingsRow),
+    system: row?.system ? settingsRow(row.system) : null,
+    models: (row?.models ?? []).map((m) => ({
+      id: m.id,
+      inputPricePer1k: toNumber(m.input_price_per_1k),
+      outputPricePer1k: toNumber(m.output_price_per_1k),
+      contextWindow: m.context_window,
+      maxOutputTokens: m.max_output_tokens,
+      active: m.active,
+    })),
+  };
 }
 
 /** First non-null value of `field` from the nearest level up; per-user limits: nearest wins. */
@@ -103,10 +157,10 @@ function nearest(
  * and `NotFoundError` when the scope's group does not exist.
  */
 export async function loadAiPlan(db: DbOrTx, input: LoadPlanInput): Promise<AiPlan> {
-  const [chain, system, catalogueRows] = await Promise.all([loadChain(db, input.groupId), loadSystem(db), db.select().from(aiModels)]);
+  const { chain, system, models } = await loadSettingsAndModels(db, input);
   if (chain.length === 0) throw new NotFoundError("Group", { groupId: input.groupId });
 
-  const catalogue = new Map<string, ModelInfo>(catalogueRows.map((m) => [m.id, m]));
+  const catalogue = new Map<string, ModelInfo>(models.map((m) => [m.id, m]));
   const choice = resolveModelChoice({
     toolModel: input.toolModel,
     groupChainDefaults: chain.map((r) => r.defaultModel),

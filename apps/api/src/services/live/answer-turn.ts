@@ -33,7 +33,7 @@ export function assertOpen(state: string) {
  * The start of every student turn, first send or retry alike: the session must be open, and the
  * text passes the gate with the modules of the session's tool version.
  */
-export async function gateTurn(ctx: ServiceContext, gate: StudentMessageGate, session: SessionRow, content: string) {
+export async function gateTurn(ctx: ServiceContext, gate: StudentMessageGate, session: SessionRow, content: string, opts: { alreadyStored?: boolean } = {}) {
   assertOpen(session.state);
   const tool = await loadToolDefinition(ctx.db, session.toolId, session.toolVersion);
   const gated = await gate.beforeGateway({
@@ -44,6 +44,7 @@ export async function gateTurn(ctx: ServiceContext, gate: StudentMessageGate, se
     studentId: session.studentId,
     content,
     modulesConfig: tool.definition.modules,
+    alreadyStored: opts.alreadyStored,
   });
   return { definition: tool.definition, gated };
 }
@@ -53,12 +54,18 @@ export function assertCanAnswer(ctx: ServiceContext) {
   ctx.ai.assertAvailable();
 }
 
-export async function assertNotStreaming(tx: DbOrTx, sessionId: string) {
-  const [streaming] = await tx
+/** The id of the session's answer streaming right now, if any. */
+export async function streamingAnswerOf(db: DbOrTx, sessionId: string): Promise<string | null> {
+  const [streaming] = await db
     .select({ id: messages.id })
     .from(messages)
     .where(and(eq(messages.sessionId, sessionId), eq(messages.state, "streaming")));
-  if (streaming) throw new ConflictError("An answer is still streaming in this session", { messageId: streaming.id }, "SESSION_BUSY");
+  return streaming?.id ?? null;
+}
+
+export async function assertNotStreaming(tx: DbOrTx, sessionId: string) {
+  const streaming = await streamingAnswerOf(tx, sessionId);
+  if (streaming) throw new ConflictError("An answer is still streaming in this session", { messageId: streaming }, "SESSION_BUSY");
 }
 
 /**
@@ -67,20 +74,19 @@ export async function assertNotStreaming(tx: DbOrTx, sessionId: string) {
  */
 export async function startAnswer(
   ctx: ServiceContext,
-  turn: { session: SessionRow; definition: ToolDefinition; answer: MessageRow; gated: Pick<GateDecision, "sent" | "toProvider"> },
+  turn: { session: SessionRow; definition: ToolDefinition; answer: MessageRow; gated: Pick<GateDecision, "sent" | "toProvider" | "afterAnswer"> },
 ) {
   const { session, answer, gated } = turn;
   const room = sessionRoom(session.id);
   // The started event's offset is the answer's first checkpoint: a watcher joining before any
-  // text was checkpointed resumes right after it and misses no delta.
+  // text was checkpointed resumes right after it and misses no delta. The runner writes it with
+  // its first update, before it publishes any delta.
   let epoch: string | null = null;
+  let offset: number | null = null;
   try {
     const started = await publish(ctx.bus, room, "message.started", { message: toMessageDto(answer) });
     epoch = started.epoch;
-    await ctx.db
-      .update(messages)
-      .set({ checkpointOffset: started.offset, checkpointEpoch: started.epoch })
-      .where(and(eq(messages.id, answer.id), sql`${messages.checkpointOffset} is null`));
+    offset = started.offset;
   } catch (err) {
     ctx.logger.warn("publish failed", { room, err });
   }
@@ -89,7 +95,7 @@ export async function startAnswer(
   // The model sees what the modules let through (e.g. redacted), whatever the school stores.
   const last = history[history.length - 1];
   if (last && last.role === "user") last.content = gated.sent;
-  const target = { sessionId: session.id, classId: session.classId, messageId: answer.id, epoch };
+  const target = { sessionId: session.id, classId: session.classId, messageId: answer.id, epoch, offset, afterAnswer: gated.afterAnswer };
   const abort = new AbortController();
   let generation: Generation;
   try {

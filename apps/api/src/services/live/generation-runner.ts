@@ -105,7 +105,7 @@ export class GenerationRunner implements AnswerRunner {
     const room = sessionRoom(input.sessionId);
     let text = "";
     let pending = "";
-    let lastOffset: number | null = null;
+    let lastOffset: number | null = input.offset ?? null;
     let lastEpoch: string | null = input.epoch ?? null;
     let lastCheckpoint = clock.now().getTime();
     let flushTimer: ReturnType<typeof setTimeout> | undefined;
@@ -166,11 +166,14 @@ export class GenerationRunner implements AnswerRunner {
       });
     }, live.heartbeatMs);
 
-    // Recorded before the first token, so an answer cut off by a crash is still accounted for.
+    // Recorded before the first token, so an answer cut off by a crash is still accounted for;
+    // with the `message.started` offset as the first checkpoint, written before any delta is
+    // published (every flush is chained after this).
+    const started = input.offset !== undefined && input.offset !== null ? { checkpointOffset: input.offset, checkpointEpoch: input.epoch ?? null } : {};
     chain = chain.then(async () => {
       await this.deps.db
         .update(messages)
-        .set({ meta: mergeMeta({ model: generation.model }) })
+        .set({ meta: mergeMeta({ model: generation.model }), ...started })
         .where(and(eq(messages.id, input.messageId), eq(messages.state, "streaming")))
         .catch((err) => logger.warn("recording the model failed", { err }));
     });
@@ -273,9 +276,10 @@ export class GenerationRunner implements AnswerRunner {
       .returning();
     if (!row) return;
     await publishAnswerFinalised(bus, logger, row, input.classId);
-    if (this.deps.onAnswerFinished) {
+    const hook = input.afterAnswer ?? this.deps.onAnswerFinished;
+    if (hook) {
       try {
-        await this.deps.onAnswerFinished({ sessionId: input.sessionId, classId: input.classId, messageId: row.id, state, content });
+        await hook({ sessionId: input.sessionId, classId: input.classId, messageId: row.id, state, content });
       } catch (err) {
         logger.error("answer hook failed", { messageId: row.id, err });
       }

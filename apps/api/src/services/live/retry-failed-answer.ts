@@ -40,7 +40,7 @@ export async function retryFailedAnswer({
 }): Promise<SendResult> {
   const failed = existing.answer;
   if (!failed) return existing;
-  const { definition, gated } = await gateTurn(ctx, gate, session, existing.message.content);
+  const { definition, gated } = await gateTurn(ctx, gate, session, existing.message.content, { alreadyStored: true });
   // The turn was let through the first time; if the gate would now withhold it (a rule changed,
   // moderation fails closed), nothing is sent and the stored pair stays as it is.
   if (gated.blockedReply !== null) return existing;

@@ -3,11 +3,10 @@ import { type DbOrTx, messages } from "@raptscallions/db";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import { isUniqueViolation } from "../query-helpers.ts";
 import { toMessageDto } from "../sessions/dto.ts";
-import { claimSeqs, lockSessionForAppend } from "../sessions/seq.ts";
-import { loadVisibleSession } from "../sessions/load.ts";
+import { lockAndClaimSeqs } from "../sessions/seq.ts";
+import { loadVisibleSessionForSend } from "../sessions/load.ts";
 import {
   assertCanAnswer,
-  assertNotStreaming,
   assertOpen,
   findByClientId,
   gateTurn,
@@ -15,6 +14,7 @@ import {
   type SendResult,
   type SessionRow,
   startAnswer,
+  streamingAnswerOf,
 } from "./answer-turn.ts";
 import type { ServiceContext } from "../context.ts";
 import type { GateDecision, StudentMessageGate } from "../modules/hooks.ts";
@@ -49,10 +49,10 @@ export async function sendStudentMessage({
   input: SendStudentMessageInput;
   gate?: StudentMessageGate;
 }): Promise<SendResult> {
-  const session = await loadVisibleSession(ctx.db, ctx.actor, input.sessionId);
+  const { session, existingMessageId } = await loadVisibleSessionForSend(ctx.db, ctx.actor, input.sessionId, input.clientMessageId);
   assertAllowed(policy.canSendAsStudent(ctx.actor, session.ref), "Only the session's student can send messages");
 
-  const existing = await findByClientId(ctx, input.sessionId, input.clientMessageId);
+  const existing = existingMessageId ? await findByClientId(ctx, input.sessionId, input.clientMessageId) : null;
   if (existing) {
     if (existing.answer?.state !== "failed") return existing;
     return retryFailedAnswer({ ctx, session, existing, gate });
@@ -96,12 +96,12 @@ async function storeTurn(
   try {
     const rows = await ctx.db.transaction(async (tx) => {
       // Locking the session row serialises seq allocation and re-checks state under the lock.
-      const locked = await lockSessionForAppend(tx, session.id);
-      assertOpen(locked.state);
-      // A turn the modules block needs no gateway, so it is never refused as busy: a student in
-      // crisis is answered and their teachers alerted even while another answer streams.
-      if (gated.blockedReply === null) await assertNotStreaming(tx, session.id);
-      const seq = await claimSeqs(tx, locked, 2);
+      const { seq, state } = await lockAndClaimSeqs(tx, session.id, 2);
+      assertOpen(state);
+      // One streaming answer per session is the partial unique index's to enforce (the insert
+      // below fails on it). A turn the modules block stores a complete reply, so it is never
+      // refused as busy: a student in crisis is answered and their teachers alerted even while
+      // another answer streams.
       const created = await insertTurnRows(tx, ctx, { sessionId: session.id, seq, clientMessageId: input.clientMessageId, gated });
       await gated.persist?.(tx, { messageId: created.user.id, answerId: created.answer.id });
       return created;
@@ -113,7 +113,8 @@ async function storeTurn(
       if (again) return { raced: again };
     }
     if (isUniqueViolation(err, "messages_one_streaming_key")) {
-      throw new ConflictError("An answer is still streaming in this session", undefined, "SESSION_BUSY");
+      const streaming = await streamingAnswerOf(ctx.db, session.id);
+      throw new ConflictError("An answer is still streaming in this session", streaming ? { messageId: streaming } : undefined, "SESSION_BUSY");
     }
     throw err;
   }
@@ -127,34 +128,36 @@ async function insertTurnRows(
   const { gated } = turn;
   const blocked = gated.blockedReply !== null;
   const now = ctx.clock.now();
-  const [user] = await tx
+  // Both rows in one statement: one round trip, and the pair exists or neither does.
+  const rows = await tx
     .insert(messages)
-    .values({
-      sessionId: turn.sessionId,
-      seq: turn.seq,
-      role: "user",
-      authorId: ctx.actor.userId,
-      content: gated.stored,
-      clientMessageId: turn.clientMessageId,
-      meta: blocked ? withheldMeta(gated.meta) : gated.meta,
-      createdAt: now,
-    })
+    .values([
+      {
+        sessionId: turn.sessionId,
+        seq: turn.seq,
+        role: "user",
+        authorId: ctx.actor.userId,
+        content: gated.stored,
+        clientMessageId: turn.clientMessageId,
+        meta: blocked ? withheldMeta(gated.meta) : gated.meta,
+        createdAt: now,
+      },
+      {
+        sessionId: turn.sessionId,
+        seq: turn.seq + 1,
+        role: "assistant",
+        content: blocked ? (gated.blockedReply ?? "") : "",
+        state: blocked ? "complete" : "streaming",
+        streamOwner: blocked ? null : ctx.instanceId,
+        heartbeatAt: now,
+        finalizedAt: blocked ? now : null,
+        meta: blocked ? { flags: gated.replyFlags ?? ["blocked"], model: "modules" } : {},
+        createdAt: now,
+      },
+    ])
     .returning();
-  const [answer] = await tx
-    .insert(messages)
-    .values({
-      sessionId: turn.sessionId,
-      seq: turn.seq + 1,
-      role: "assistant",
-      content: blocked ? (gated.blockedReply ?? "") : "",
-      state: blocked ? "complete" : "streaming",
-      streamOwner: blocked ? null : ctx.instanceId,
-      heartbeatAt: now,
-      finalizedAt: blocked ? now : null,
-      meta: blocked ? { flags: gated.replyFlags ?? ["blocked"], model: "modules" } : {},
-      createdAt: now,
-    })
-    .returning();
+  const user = rows.find((r) => r.seq === turn.seq);
+  const answer = rows.find((r) => r.seq === turn.seq + 1);
   if (!user || !answer) throw new AppError("INTERNAL", "insert returned nothing");
   return { user, answer };
 }

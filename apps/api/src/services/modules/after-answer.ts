@@ -1,6 +1,6 @@
 import type { Bus } from "@raptscallions/bus";
-import { type Db, sessions } from "@raptscallions/db";
-import { builtInModules, type ContentModule, type ModuleConfigLayer, runAfterAnswer } from "@raptscallions/modules";
+import { type Db, type DbOrTx, sessions } from "@raptscallions/db";
+import { builtInModules, type ContentModule, type ModuleConfigLayer, type ResolvedModuleConfigs, runAfterAnswer, type TurnContext } from "@raptscallions/modules";
 import { eq } from "drizzle-orm";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
@@ -38,16 +38,28 @@ export function createAnswerHook(deps: AnswerHookDeps): (answer: FinishedAnswer)
       }),
       loadTurnContext(deps.db, { sessionId: session.id, studentId: session.studentId, now }),
     ]);
-    const findings = runAfterAnswer(modules, configs, turn, answer.content);
-    if (findings.length === 0) return;
-    const target = {
-      sessionId: session.id,
-      classId: session.classId,
-      groupId: session.groupId,
-      studentId: session.studentId,
-      messageId: answer.messageId,
-    };
-    const rows = await persistFindings(deps.db, target, findings, now);
-    await publishFindings(deps.bus, deps.logger, target, rows);
+    await checkAnswer({ ...deps, modules }, { configs, turn, session }, answer);
   };
+}
+
+/** What a turn's modules were resolved to, kept to check its answer without loading it all again. */
+export interface AnswerCheckContext {
+  configs: ResolvedModuleConfigs;
+  turn: TurnContext;
+  session: { id: string; classId: string | null; groupId: string; studentId: string };
+}
+
+/** Runs the modules' answer checks and stores and publishes what they find. */
+export async function checkAnswer(
+  deps: { db: DbOrTx; bus: Bus; logger: Logger; modules: readonly ContentModule[] },
+  context: AnswerCheckContext,
+  answer: FinishedAnswer,
+): Promise<void> {
+  if (answer.content.trim() === "") return;
+  const findings = runAfterAnswer(deps.modules, context.configs, context.turn, answer.content);
+  if (findings.length === 0) return;
+  const { session } = context;
+  const target = { sessionId: session.id, classId: session.classId, groupId: session.groupId, studentId: session.studentId, messageId: answer.messageId };
+  const rows = await persistFindings(deps.db, target, findings, context.turn.now);
+  await publishFindings(deps.bus, deps.logger, target, rows);
 }

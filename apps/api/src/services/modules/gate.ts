@@ -18,7 +18,8 @@ import type { Logger } from "../../lib/logger.ts";
 import type { GateDecision, StudentMessageGate } from "./hooks.ts";
 import { resolveSessionModules } from "./config.ts";
 import { type FindingTarget, persistFindings, publishFindings } from "./findings.ts";
-import { loadTurnContext } from "./turn-context.ts";
+import { checkAnswer } from "./after-answer.ts";
+import { loadTurnContext, RECENT_STUDENT_MESSAGES } from "./turn-context.ts";
 
 /** Options of {@link createModuleGate}; the defaults are what production runs. */
 export interface ModuleGateOptions {
@@ -45,6 +46,7 @@ export function createModuleGate(options: ModuleGateOptions = {}): StudentMessag
         resolveSessionModules(ctx.db, ctx.logger, { groupId: input.groupId, toolModules: input.modulesConfig, system: options.system }),
         loadTurnContext(ctx.db, { sessionId: input.sessionId, studentId: input.studentId, now: ctx.clock.now() }),
       ]);
+      const session = { id: input.sessionId, classId: input.classId, groupId: input.groupId, studentId: input.studentId };
       const rules = runBeforeGateway(modules, configs, turn, input.content);
       const safety = configs[SAFETY_FILTER_ID];
       const result = safety?.enabled ? await moderate(rules, safety.config as SafetyConfig, options.moderation, ctx.logger, input.sessionId) : rules;
@@ -76,6 +78,18 @@ export function createModuleGate(options: ModuleGateOptions = {}): StudentMessag
             messageId: ids.messageId,
           };
           rows = await persistFindings(tx, target, result.findings, turn.now);
+        },
+        // The answer is checked with what this turn was judged with: nothing is loaded again.
+        // Its history holds the student's message, as it does once the message is stored.
+        afterAnswer(answer) {
+          const history = input.alreadyStored
+            ? turn.recentStudentMessages
+            : [...turn.recentStudentMessages, { text: result.textToStore, at: turn.now }].slice(-RECENT_STUDENT_MESSAGES);
+          return checkAnswer(
+            { db: ctx.db, bus: ctx.bus, logger: ctx.logger, modules },
+            { configs, session, turn: { ...turn, recentStudentMessages: history, now: ctx.clock.now() } },
+            answer,
+          );
         },
         async notify() {
           if (!target || rows.length === 0) return;

@@ -20,6 +20,11 @@ export interface GateDecision {
   replyFlags?: string[] | undefined;
   /** What the provider may see of the stored conversation (e.g. originals a school keeps, redacted). */
   toProvider?(history: ProviderMessage[]): ProviderMessage[];
+  /**
+   * Checks this turn's finished answer with the settings the gate resolved (the runner calls it
+   * instead of the app-wide answer hook, which would load them all again). Must not throw.
+   */
+  afterAnswer?(answer: FinishedAnswer): Promise<void>;
 }
 
 type ProviderMessage = { role: "user" | "assistant" | "system"; content: string };
@@ -34,6 +39,8 @@ export interface StudentMessageGate {
     studentId: string;
     content: string;
     modulesConfig: Record<string, unknown> | undefined;
+    /** A retry of a stored message's answer: the message is already in the session's history. */
+    alreadyStored?: boolean;
   }): Promise<GateDecision>;
 }
 

@@ -1,6 +1,6 @@
 import { NotFoundError } from "@raptscallions/core";
-import { type DbOrTx, groups, sessions, toolVersions } from "@raptscallions/db";
-import { and, eq } from "drizzle-orm";
+import { type DbOrTx, groups, messages, sessions, toolVersions } from "@raptscallions/db";
+import { and, eq, sql } from "drizzle-orm";
 import type { Actor } from "../../access/actor.ts";
 import { assertVisible, policy, type SessionRef } from "../../access/policy.ts";
 
@@ -11,17 +11,56 @@ export type LoadedSession = SessionRow & { groupPath: string; ref: SessionRef };
 export async function loadVisibleSession(db: DbOrTx, actor: Actor, sessionId: string, opts: { forUpdate?: boolean } = {}) {
   const q = db.select({ session: sessions, groupPath: groups.path }).from(sessions).innerJoin(groups, eq(groups.id, sessions.groupId)).where(eq(sessions.id, sessionId));
   const [row] = opts.forUpdate ? await q.for("update", { of: sessions }) : await q;
+  return visibleSession(actor, row);
+}
+
+/**
+ * {@link loadVisibleSession} and, in the same statement, the id of the session's message with
+ * `clientMessageId` (null when there is none): a chat turn's idempotency check costs no round trip.
+ */
+export async function loadVisibleSessionForSend(db: DbOrTx, actor: Actor, sessionId: string, clientMessageId: string) {
+  const [row] = await db
+    .select({
+      session: sessions,
+      groupPath: groups.path,
+      existingMessageId: sql<
+        string | null
+      >`(select ${messages.id} from ${messages} where ${messages.sessionId} = ${sessions.id} and ${messages.clientMessageId} = ${clientMessageId})`,
+    })
+    .from(sessions)
+    .innerJoin(groups, eq(groups.id, sessions.groupId))
+    .where(eq(sessions.id, sessionId));
+  return { session: visibleSession(actor, row), existingMessageId: row?.existingMessageId ?? null };
+}
+
+function visibleSession(actor: Actor, row: { session: SessionRow; groupPath: string } | undefined): LoadedSession {
   if (!row) throw new NotFoundError("Session");
   const ref: SessionRef = { studentId: row.session.studentId, classId: row.session.classId, groupPath: row.groupPath };
   assertVisible(policy.canViewSession(actor, ref), "Session");
-  return { ...row.session, groupPath: row.groupPath, ref } satisfies LoadedSession;
+  return { ...row.session, groupPath: row.groupPath, ref };
 }
 
-export async function loadToolDefinition(db: DbOrTx, toolId: string, version: number) {
+type ToolVersionRow = typeof toolVersions.$inferSelect;
+
+// A tool version is never changed once written (editing a tool makes a new version), so a row read
+// once serves every later turn on it. Keyed by tool id (a uuid) and version; bounded, oldest out.
+const toolVersionCache = new Map<string, Readonly<ToolVersionRow>>();
+const TOOL_VERSION_CACHE_SIZE = 500;
+
+/** A tool version (immutable, so read through a small in-process cache); 404 when missing. */
+export async function loadToolDefinition(db: DbOrTx, toolId: string, version: number): Promise<Readonly<ToolVersionRow>> {
+  const key = `${toolId}@${version}`;
+  const cached = toolVersionCache.get(key);
+  if (cached) return cached;
   const [row] = await db
     .select()
     .from(toolVersions)
     .where(and(eq(toolVersions.toolId, toolId), eq(toolVersions.version, version)));
   if (!row) throw new NotFoundError("Tool version");
+  if (toolVersionCache.size >= TOOL_VERSION_CACHE_SIZE) {
+    const oldest = toolVersionCache.keys().next().value;
+    if (oldest !== undefined) toolVersionCache.delete(oldest);
+  }
+  toolVersionCache.set(key, row);
   return row;
 }

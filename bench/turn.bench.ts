@@ -1,0 +1,343 @@
+/**
+ * The cost of one chat turn on the instance that generates it: a student's `message.send` over a
+ * real WebSocket → stored, modules, gateway admission, the streamed answer's coalesced publishes,
+ * checkpoints, finalisation, usage settle and rows, answer hooks. One API process on Postgres and
+ * Redis; the dev model runs in its own process (as a remote gateway would), so the API's CPU is
+ * the app's own.
+ *
+ * Reported per phase (sequential turns, then rounds of concurrent turns): CPU ms per turn of the
+ * API process (/proc, user + system, all its threads), Postgres round trips, statements and
+ * writes per turn and per streamed delta (counted on the wire by a proxy in front of Postgres:
+ * bench/turn/pg-counter.ts), Redis commands per turn (INFO commandstats), and turns/s.
+ * BENCH_TURN_PROFILE=1 runs the API under `bun --cpu-prof` and keeps the profile.
+ *
+ * Needs Postgres (BENCH_DATABASE_URL; a fresh database per run, dropped after) and Redis
+ * (BENCH_REDIS_URL, else one is started on 6396); skipped with a message when either is missing.
+ *
+ *   bun bench/turn.bench.ts            (or `bun run bench -- turn`)
+ * Knobs: BENCH_TURN_SEQUENTIAL=60 BENCH_TURN_CONCURRENT=50 BENCH_TURN_ROUNDS=3
+ *        BENCH_TURN_WARMUP=200 BENCH_TURN_TPS=50 BENCH_TURN_IDLE_SECONDS=10 BENCH_TURN_PROFILE=0
+ *        BENCH_TURN_TIMEOUT_MS=60000
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { connectRedis } from "../packages/bus/src/index.ts";
+import { loadOrCreateDevKeys } from "../apps/api/src/auth/dev-keys.ts";
+import { pool } from "./live/clients.ts";
+import { createBenchDatabase, ensureRedis } from "./live/infra.ts";
+import { cpuMs, stopAll } from "./live/procs.ts";
+import { seedScene } from "./live/scene.ts";
+import { startDevModel } from "./live/targets.ts";
+import { openStudent, startApi, type Student, turn } from "./turn/instance.ts";
+import { type PgCounts, startPgCounter } from "./turn/pg-counter.ts";
+
+const num = (name: string, fallback: number) => {
+  const v = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`${name} must be a non-negative number`);
+  return v;
+};
+const SEQUENTIAL = num("BENCH_TURN_SEQUENTIAL", 60);
+const CONCURRENT = num("BENCH_TURN_CONCURRENT", 50);
+const ROUNDS = num("BENCH_TURN_ROUNDS", 3);
+const WARMUP = num("BENCH_TURN_WARMUP", 200);
+const TPS = num("BENCH_TURN_TPS", 50);
+const TIMEOUT = num("BENCH_TURN_TIMEOUT_MS", 60_000);
+const PROFILE = process.env.BENCH_TURN_PROFILE === "1";
+const IDLE_SECONDS = num("BENCH_TURN_IDLE_SECONDS", 10);
+/** Sessions the sequential turns rotate over, so each session's history grows as in a real chat. */
+const SEQ_SESSIONS = 10;
+
+const log = (msg: string) => console.log(`[turn] ${msg}`);
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(" ");
+
+type Redis = ReturnType<typeof connectRedis>;
+
+/** CPU ms (user, system) of each thread of `pid`, summed by thread name (Linux, 100 ticks/s). */
+function threadCpu(pid: number): Map<string, { user: number; system: number }> {
+  const out = new Map<string, { user: number; system: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const prev = out.get(name) ?? { user: 0, system: 0 };
+    out.set(name, { user: prev.user + Number(fields[11]) * 10, system: prev.system + Number(fields[12]) * 10 });
+  }
+  return out;
+}
+
+/** Per thread name: CPU ms used between two `threadCpu` reads (threads that came and went are partial). */
+function threadDelta(before: ReturnType<typeof threadCpu>, after: ReturnType<typeof threadCpu>): Record<string, { user: number; system: number }> {
+  const out: Record<string, { user: number; system: number }> = {};
+  for (const [name, a] of after) {
+    const b = before.get(name) ?? { user: 0, system: 0 };
+    const d = { user: a.user - b.user, system: a.system - b.system };
+    if (d.user + d.system > 0) out[name] = d;
+  }
+  return out;
+}
+
+async function redisCalls(redis: Redis): Promise<Map<string, number>> {
+  const info = await redis.info("commandstats");
+  const out = new Map<string, number>();
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1] ?? "", Number(m[2]));
+  return out;
+}
+
+interface PhaseResult {
+  phase: string;
+  turns: number;
+  deltas: number;
+  wallMs: number;
+  cpuMs: number;
+  cpuMsPerTurn: number;
+  /** CPU per turn less what the instance burns idle over the same wall time (sockets open, no turns). */
+  cpuMsPerTurnAboveIdle: number;
+  turnsPerSecond: number;
+  /** API CPU time / wall time during the phase (1 = one core busy). */
+  cpuUtilisation: number;
+  pg: { roundTripsPerTurn: number; statementsPerTurn: number; writesPerTurn: number; writesPerDelta: number };
+  redisCommandsPerTurn: number;
+  redisByCommand: Record<string, number>;
+  /** CPU ms by thread name over the phase (the JS thread is named after the process). */
+  threads: Record<string, { user: number; system: number }>;
+  statementsByText: { perTurn: number; text: string }[];
+}
+
+interface MeasureContext {
+  pid: number;
+  counter: Awaited<ReturnType<typeof startPgCounter>>;
+  redis: Redis;
+  /** Idle CPU of the instance, ms per wall second. */
+  idleCpuPerSecond: number;
+}
+
+/** CPU the instance spends with every socket open and no turn running (timers, jobs, presence). */
+async function measureIdle(
+  ctx: MeasureContext,
+  seconds: number,
+): Promise<{ cpuMsPerSecond: number; redisCommandsPerSecond: number; pgStatementsPerSecond: number; threads: ReturnType<typeof threadDelta> }> {
+  await Bun.sleep(1000);
+  ctx.counter.reset();
+  const redisBefore = await redisCalls(ctx.redis);
+  const cpuBefore = cpuMs(ctx.pid);
+  const threadsBefore = threadCpu(ctx.pid);
+  const started = performance.now();
+  await Bun.sleep(seconds * 1000);
+  const threads = threadDelta(threadsBefore, threadCpu(ctx.pid));
+  const wall = (performance.now() - started) / 1000;
+  const cpu = cpuMs(ctx.pid) - cpuBefore;
+  const redisAfter = await redisCalls(ctx.redis);
+  let redis = 0;
+  for (const [cmd, calls] of redisAfter) if (cmd !== "info") redis += calls - (redisBefore.get(cmd) ?? 0);
+  return {
+    cpuMsPerSecond: Number((cpu / wall).toFixed(1)),
+    redisCommandsPerSecond: Number((redis / wall).toFixed(1)),
+    pgStatementsPerSecond: Number((ctx.counter.snapshot().statements / wall).toFixed(1)),
+    threads,
+  };
+}
+
+async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ turns: number; deltas: number }>): Promise<PhaseResult> {
+  // Let the previous phase's trailing work (answer hooks, timers) finish before counting.
+  await Bun.sleep(500);
+  ctx.counter.reset();
+  const redisBefore = await redisCalls(ctx.redis);
+  const cpuBefore = cpuMs(ctx.pid);
+  const threadsBefore = threadCpu(ctx.pid);
+  const started = performance.now();
+  const { turns, deltas } = await run();
+  const wallMs = performance.now() - started;
+  // The finalisation's trailing writes (answer hook) land just after the last `completed`.
+  await Bun.sleep(300);
+  const cpu = cpuMs(ctx.pid) - cpuBefore;
+  const threads = threadDelta(threadsBefore, threadCpu(ctx.pid));
+  const pg: PgCounts = ctx.counter.snapshot();
+  const redisAfter = await redisCalls(ctx.redis);
+  const redisByCommand: Record<string, number> = {};
+  let redisTotal = 0;
+  for (const [cmd, calls] of redisAfter) {
+    // INFO itself is the bench's own probe.
+    if (cmd === "info") continue;
+    const d = calls - (redisBefore.get(cmd) ?? 0);
+    if (d > 0) {
+      redisByCommand[cmd] = Number((d / turns).toFixed(2));
+      redisTotal += d;
+    }
+  }
+  const statementsByText = [...pg.byText.entries()]
+    .map(([text, count]) => ({ perTurn: Number((count / turns).toFixed(2)), text: text.length > 160 ? `${text.slice(0, 157)}…` : text }))
+    .sort((a, b) => b.perTurn - a.perTurn);
+  return {
+    phase,
+    turns,
+    deltas,
+    wallMs: Math.round(wallMs),
+    cpuMs: cpu,
+    cpuMsPerTurn: Number((cpu / turns).toFixed(2)),
+    cpuMsPerTurnAboveIdle: Number(((cpu - (ctx.idleCpuPerSecond * wallMs) / 1000) / turns).toFixed(2)),
+    turnsPerSecond: Number(((turns / wallMs) * 1000).toFixed(1)),
+    cpuUtilisation: Number((cpu / wallMs).toFixed(2)),
+    pg: {
+      roundTripsPerTurn: Number((pg.roundTrips / turns).toFixed(2)),
+      statementsPerTurn: Number((pg.statements / turns).toFixed(2)),
+      writesPerTurn: Number((pg.writes / turns).toFixed(2)),
+      writesPerDelta: Number((pg.writes / Math.max(1, deltas)).toFixed(3)),
+    },
+    redisCommandsPerTurn: Number((redisTotal / turns).toFixed(2)),
+    redisByCommand,
+    threads,
+    statementsByText,
+  };
+}
+
+function print(r: PhaseResult) {
+  log(
+    `${r.phase}: ${r.turns} turns, ${(r.deltas / r.turns).toFixed(1)} deltas/turn, CPU ${r.cpuMs} ms = ${r.cpuMsPerTurn} ms/turn (${r.cpuMsPerTurnAboveIdle} above idle), ${r.turnsPerSecond} turns/s (API CPU ${r.cpuUtilisation} cores), ` +
+      `Postgres ${r.pg.roundTripsPerTurn} round trips / ${r.pg.statementsPerTurn} statements / ${r.pg.writesPerTurn} writes per turn (${r.pg.writesPerDelta} writes per delta), Redis ${r.redisCommandsPerTurn} commands/turn`,
+  );
+}
+
+async function main(): Promise<number> {
+  const workDir = mkdtempSync(join(tmpdir(), "rapt-turn-bench-"));
+  const dataDir = join(workDir, "data");
+  const profileDir = join(workDir, "profile");
+  const loadBefore = load();
+  const redisHandle = await ensureRedis(workDir);
+  if (!redisHandle) {
+    console.log("SKIP turn bench: no Redis (set BENCH_REDIS_URL, or install redis-server so one can be started on 6396)");
+    return 0;
+  }
+  const db = await createBenchDatabase();
+  if ("error" in db) {
+    console.log(`SKIP turn bench: ${db.error} (set BENCH_DATABASE_URL)`);
+    return 0;
+  }
+  const redis = connectRedis(redisHandle.url, "commands", { connectionName: "bench-turn-stats" });
+  redis.on("error", () => {});
+  const students: Student[] = [];
+  try {
+    const sessions = Math.max(CONCURRENT, SEQ_SESSIONS, Math.min(WARMUP, 50));
+    const keys = await loadOrCreateDevKeys(dataDir);
+    const scene = await seedScene({ databaseUrl: db.url, keys, students: sessions, watchersPerSession: 1, rates: [] });
+    const pgUrl = new URL(db.url);
+    const counter = await startPgCounter({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
+    pgUrl.port = String(counter.port);
+    const model = await startDevModel({ tokensPerSecond: TPS, logDir: workDir });
+    if (PROFILE) mkdirSync(profileDir, { recursive: true });
+    const api = await startApi({
+      databaseUrl: pgUrl.toString(),
+      redisUrl: redisHandle.url,
+      gatewayUrl: model.url,
+      dataDir,
+      logDir: workDir,
+      profileDir: PROFILE ? profileDir : undefined,
+    });
+    log(`load ${loadBefore} on ${cpus().length} CPUs; database ${db.name}; redis ${redisHandle.url}; dev model at ${TPS} tok/s; logs in ${workDir}`);
+    students.push(...(await pool(scene.students.slice(0, sessions), 16, (s) => openStudent(api, s.user, s.classId, scene.toolId))));
+    const pid = api.child.proc.pid;
+    const ctx: MeasureContext = { pid, counter, redis, idleCpuPerSecond: 0 };
+
+    // Warm-up: JIT (its compiler threads show up as CPU for several hundred turns), prepared
+    // statements on every pooled connection. 10 in flight over all sessions, never two in one.
+    await pool(
+      Array.from({ length: WARMUP }, (_, i) => students[i % students.length] as Student),
+      10,
+      (s) => turn(s, TIMEOUT),
+    );
+    const idle = await measureIdle(ctx, IDLE_SECONDS);
+    ctx.idleCpuPerSecond = idle.cpuMsPerSecond;
+    log(
+      `idle with ${students.length} sockets open: ${idle.cpuMsPerSecond} ms CPU/s, ${idle.redisCommandsPerSecond} Redis commands/s, ${idle.pgStatementsPerSecond} Postgres statements/s; CPU ms by thread ${JSON.stringify(idle.threads)}`,
+    );
+
+    const results: PhaseResult[] = [];
+    if (SEQUENTIAL > 0) {
+      results.push(
+        await measure(`sequential ×${SEQUENTIAL}`, ctx, async () => {
+          let deltas = 0;
+          for (let i = 0; i < SEQUENTIAL; i++) deltas += (await turn(students[i % SEQ_SESSIONS] as Student, TIMEOUT)).deltas;
+          return { turns: SEQUENTIAL, deltas };
+        }),
+      );
+      print(results[results.length - 1] as PhaseResult);
+    }
+    if (CONCURRENT > 0 && ROUNDS > 0) {
+      results.push(
+        await measure(`concurrent ${CONCURRENT} × ${ROUNDS} rounds`, ctx, async () => {
+          let deltas = 0;
+          for (let r = 0; r < ROUNDS; r++) {
+            const done = await Promise.all(students.slice(0, CONCURRENT).map((s) => turn(s, TIMEOUT)));
+            deltas += done.reduce((a, d) => a + d.deltas, 0);
+          }
+          return { turns: CONCURRENT * ROUNDS, deltas };
+        }),
+      );
+      print(results[results.length - 1] as PhaseResult);
+    }
+
+    for (const s of students) s.socket.close();
+    await api.child.stop(15_000);
+    await model.child.stop();
+    await counter.close();
+    let profile: string | null = null;
+    if (PROFILE) {
+      const md = readdirSync(profileDir).find((f) => f.endsWith(".md"));
+      profile = md ? join(profileDir, md) : null;
+      log(profile ? `CPU profile (whole process life, start-up included): ${profileDir}` : `no CPU profile written in ${profileDir}`);
+    }
+
+    for (const r of results) {
+      console.log(`\n${r.phase}: statements per turn`);
+      for (const s of r.statementsByText.slice(0, 25)) console.log(`  ${s.perTurn.toFixed(2).padStart(6)}  ${s.text}`);
+      console.log(`  Redis per turn: ${JSON.stringify(r.redisByCommand)}`);
+      console.log(`  CPU ms by thread: ${JSON.stringify(r.threads)}`);
+    }
+    const report = {
+      startedAt: new Date().toISOString(),
+      machine: { cpus: cpus().length, loadBefore, loadAfter: load(), bun: Bun.version },
+      config: { sequential: SEQUENTIAL, concurrent: CONCURRENT, rounds: ROUNDS, warmup: WARMUP, devTokensPerSecond: TPS, profile: PROFILE },
+      aim: "CPU per turn on the generating instance ≤ 3.5 ms",
+      idle,
+      results,
+      verdict: results.map((r) => `${r.cpuMsPerTurn <= 3.5 ? "MET" : "MISS"} ${r.phase}: ${r.cpuMsPerTurn} ms CPU per turn (aim ≤ 3.5)`),
+    };
+    console.log("");
+    for (const v of report.verdict) console.log(v);
+    const resultsDir = join(import.meta.dir, "results");
+    mkdirSync(resultsDir, { recursive: true });
+    const file = join(resultsDir, `turn-${report.startedAt.replace(/[:.]/g, "-")}.json`);
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\nwritten ${file}`);
+    return 0;
+  } finally {
+    for (const s of students) s.socket.close();
+    redis.disconnect();
+    await stopAll();
+    await db.drop().catch((err: Error) => console.error(`could not drop ${db.name}: ${err.message}`));
+    if (!PROFILE && !process.env.BENCH_KEEP_LOGS) rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+const hardLimit = setTimeout(() => {
+  console.error("turn bench: hard time limit reached, stopping");
+  process.exit(1);
+}, 15 * 60_000);
+try {
+  const code = await main();
+  clearTimeout(hardLimit);
+  process.exit(code);
+} catch (err) {
+  console.error("turn bench failed:", err);
+  clearTimeout(hardLimit);
+  await stopAll();
+  process.exit(1);
+}
