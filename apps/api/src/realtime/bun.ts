@@ -39,7 +39,8 @@ export function bunWebSocket(runtime: RealtimeRuntime, deps: AppDeps): WebSocket
   };
 }
 
-/** Wires a started Bun server into the runtime so `/ws` can upgrade. */
+/** Wires a started Bun server into the runtime so `/ws` can upgrade and rooms publish to its topics. */
 export function attachServer(runtime: RealtimeRuntime, server: Server<SocketData>) {
   runtime.setUpgrader((request, data) => server.upgrade(request, { data }));
+  runtime.setPublisher({ publish: (topic, data) => server.publish(topic, data) });
 }

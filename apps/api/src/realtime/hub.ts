@@ -6,8 +6,9 @@ import type { GenerationRunner } from "../services/live/generation-runner.ts";
 import { classRoom, publishBestEffort } from "../services/rooms.ts";
 import type { StudentMessageGate } from "../services/modules/hooks.ts";
 import { ACCESS_ROOM, revocationOf } from "../services/realtime/revocation.ts";
-import { Connection } from "./connection.ts";
-import type { ConnectionData, RealtimeSocket } from "./socket.ts";
+import { Connection, type ConnectionHost } from "./connection.ts";
+import { RoomFeeds } from "./room-feed.ts";
+import type { ConnectionData, RealtimeSocket, TopicPublisher } from "./socket.ts";
 
 interface PresenceEntry {
   classId: string;
@@ -22,7 +23,9 @@ interface PresenceEntry {
  * backstop), and closes everything with 4012 on shutdown so clients reconnect elsewhere and
  * resume by offset.
  */
-export class RealtimeHub {
+export class RealtimeHub implements ConnectionHost {
+  /** One bus subscription and one topic per room on this instance, shared by its sockets. */
+  readonly feeds: RoomFeeds;
   private readonly connections = new Map<string, Connection>();
   private readonly presence = new Map<string, PresenceEntry>();
   private timers: ReturnType<typeof setInterval>[] = [];
@@ -31,10 +34,31 @@ export class RealtimeHub {
   private accessSignals = 0;
 
   constructor(
-    private readonly deps: AppDeps,
-    private readonly runner: GenerationRunner,
-    private readonly gate?: StudentMessageGate,
-  ) {}
+    readonly deps: AppDeps,
+    readonly runner: GenerationRunner,
+    readonly gate?: StudentMessageGate,
+  ) {
+    this.feeds = new RoomFeeds(deps.bus, deps.logger);
+  }
+
+  /** Where room frames are published: the server's topics (attached once the server exists). */
+  setPublisher(publisher: TopicPublisher) {
+    this.feeds.setPublisher(publisher);
+  }
+
+  presenceJoin(conn: Connection, classId: string, role: string): Promise<void> {
+    return this.join(conn, classId, role);
+  }
+
+  presenceLeave(conn: Connection, classId: string): Promise<void> {
+    return this.leave(conn, classId);
+  }
+
+  closed(conn: Connection): void {
+    this.connections.delete(conn.id);
+    this.deps.metrics.wsConnections.set(this.connections.size);
+    if (this.connections.size === 0) this.stopTimers();
+  }
 
   /** Presence heartbeats and access re-checks run only while this instance holds sockets. */
   private startTimers() {
@@ -97,15 +121,7 @@ export class RealtimeHub {
       socket.close(CLOSE_CODES.unauthenticated, "user no longer active");
       return null;
     }
-    const conn = new Connection(socket, data, actor, this.deps, this.runner, this.gate, {
-      onPresenceJoin: (c, classId, role) => this.join(c, classId, role),
-      onPresenceLeave: (c, classId) => this.leave(c, classId),
-      onClosed: (c) => {
-        this.connections.delete(c.id);
-        this.deps.metrics.wsConnections.set(this.connections.size);
-        if (this.connections.size === 0) this.stopTimers();
-      },
-    });
+    const conn = new Connection(socket, data, actor, this);
     this.connections.set(conn.id, conn);
     this.startTimers();
     this.deps.metrics.wsConnections.set(this.connections.size);
@@ -203,5 +219,6 @@ export class RealtimeHub {
     this.revocations = null;
     (await listening)?.();
     for (const conn of [...this.connections.values()]) conn.close(CLOSE_CODES.serverRestart, "server restarting");
+    this.feeds.close();
   }
 }
