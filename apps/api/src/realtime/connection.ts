@@ -21,7 +21,7 @@ import { changeSessionState, postTeacherMessage, stopGeneration } from "../servi
 import { sessionSnapshot } from "../services/sessions/snapshot.ts";
 import { authorizeRoom, type RoomAccess } from "../services/live/room-access.ts";
 import type { FeedMember, RoomFeeds } from "./room-feed.ts";
-import type { ConnectionData, RealtimeSocket } from "./socket.ts";
+import type { RealtimeSocket } from "./socket.ts";
 
 export { eventFrame } from "./room-feed.ts";
 
@@ -37,6 +37,8 @@ export interface ConnectionHost {
   presenceJoin(conn: Connection, classId: string, role: string): Promise<void>;
   presenceLeave(conn: Connection, classId: string): Promise<void>;
   closed(conn: Connection): void;
+  /** The actor object to hold for a fresh load (equal loads of one user share one object). */
+  shareActor(actor: Actor, previous?: Actor): Actor;
 }
 
 const decoder = new TextDecoder();
@@ -70,15 +72,11 @@ export class Connection implements FeedMember {
 
   constructor(
     readonly socket: RealtimeSocket,
-    readonly data: ConnectionData,
+    readonly id: string,
     actor: Actor,
     private readonly host: ConnectionHost,
   ) {
     this.actor = actor;
-  }
-
-  get id(): string {
-    return this.data.connectionId;
   }
 
   get isClosed() {
@@ -320,7 +318,7 @@ export class Connection implements FeedMember {
       this.close(CLOSE_CODES.unauthenticated, "user no longer active");
       return;
     }
-    this.actor = actor;
+    this.actor = this.host.shareActor(actor, this.actor);
     for (const room of this.rooms()) await this.revalidate(room);
   }
 

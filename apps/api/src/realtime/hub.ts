@@ -1,6 +1,6 @@
 import type { BusSignal, Unsubscribe } from "@raptscallions/bus";
 import { CLOSE_CODES } from "@raptscallions/core";
-import { loadActor } from "../access/actor.ts";
+import { type Actor, loadActor } from "../access/actor.ts";
 import type { AppDeps } from "../deps.ts";
 import type { GenerationRunner } from "../services/live/generation-runner.ts";
 import { classRoom, publishBestEffort } from "../services/rooms.ts";
@@ -8,6 +8,7 @@ import type { StudentMessageGate } from "../services/modules/hooks.ts";
 import { ACCESS_ROOM, revocationOf } from "../services/realtime/revocation.ts";
 import { Connection, type ConnectionHost } from "./connection.ts";
 import { RoomFeeds } from "./room-feed.ts";
+import { SharedActors } from "./shared-actors.ts";
 import type { ConnectionData, RealtimeSocket, TopicPublisher } from "./socket.ts";
 
 interface PresenceEntry {
@@ -27,6 +28,7 @@ export class RealtimeHub implements ConnectionHost {
   /** One bus subscription and one topic per room on this instance, shared by its sockets. */
   readonly feeds: RoomFeeds;
   private readonly connections = new Map<string, Connection>();
+  private readonly actors = new SharedActors();
   private readonly presence = new Map<string, PresenceEntry>();
   private timers: ReturnType<typeof setInterval>[] = [];
   private revocations: Promise<Unsubscribe | null> | null = null;
@@ -54,7 +56,12 @@ export class RealtimeHub implements ConnectionHost {
     return this.leave(conn, classId);
   }
 
+  shareActor(actor: Actor, previous?: Actor): Actor {
+    return this.actors.adopt(actor, previous);
+  }
+
   closed(conn: Connection): void {
+    this.actors.release(conn.actor);
     this.connections.delete(conn.id);
     this.deps.metrics.wsConnections.set(this.connections.size);
     if (this.connections.size === 0) this.stopTimers();
@@ -121,7 +128,7 @@ export class RealtimeHub implements ConnectionHost {
       socket.close(CLOSE_CODES.unauthenticated, "user no longer active");
       return null;
     }
-    const conn = new Connection(socket, data, actor, this);
+    const conn = new Connection(socket, data.connectionId, this.actors.adopt(actor), this);
     this.connections.set(conn.id, conn);
     this.startTimers();
     this.deps.metrics.wsConnections.set(this.connections.size);
