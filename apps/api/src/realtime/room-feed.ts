@@ -40,8 +40,11 @@ export interface RoomFeedOptions {
   waitMs?: number;
 }
 
-// Replays and waits one join may take before giving up (the client subscribes again).
-const MAX_JOIN_STEPS = 20;
+// Replays one join may take, and how long it may wait for the feed, before giving up (the client
+// subscribes again). Each replay brings the joiner to the head of the moment, so more than a few
+// means events arrive faster than one replay takes.
+const MAX_JOIN_REPLAYS = 10;
+const MAX_JOIN_WAIT_MS = 10_000;
 
 /**
  * One room on this instance: ONE bus subscription, however many local sockets watch the room.
@@ -267,17 +270,20 @@ export class RoomFeeds {
       // A position the bus has vouched for (from a replay) may be waited for; one a client sent
       // is checked by a replay first, so a made-up offset ends in a reset, not a wait.
       let confirmed = false;
-      for (let step = 0; step < MAX_JOIN_STEPS; step++) {
+      let replays = 0;
+      const waitUntil = Date.now() + MAX_JOIN_WAIT_MS;
+      for (;;) {
         if (member.isClosed || feed.stopped) return null;
         const placed = feed.place(member, pos);
         if (placed === "joined") {
           joined = !member.isClosed;
           return joined ? from : null;
         }
-        if (placed === "ahead" && confirmed) {
+        if (placed === "ahead" && confirmed && Date.now() < waitUntil) {
           await feed.changed(this.options.waitMs);
           continue;
         }
+        if (++replays > MAX_JOIN_REPLAYS || Date.now() >= waitUntil) break;
         const result = await this.bus.replay(room, pos.offset, pos.epoch);
         if (member.isClosed) return null;
         if (result.kind === "reset") {
