@@ -41,6 +41,9 @@ export interface ConnectionHost {
   shareActor(actor: Actor, previous?: Actor): Actor;
 }
 
+/** Loads a user's actor for a re-check; the hub shares one load among a user's connections. */
+export type ActorLoader = (userId: string, activeGroupId: string | null) => Promise<Actor | null>;
+
 const decoder = new TextDecoder();
 const RATE = REALTIME_LIMITS.framesPerSecond / 1000;
 const BURST = REALTIME_LIMITS.burstFrames;
@@ -307,10 +310,10 @@ export class Connection implements FeedMember {
    * frame naming it. Runs on every revocation published for the user and periodically as the
    * backstop.
    */
-  async recheck(): Promise<void> {
+  async recheck(load: ActorLoader = (userId, groupId) => loadActor(this.deps.db.db, userId, groupId)): Promise<void> {
     if (this.closed) return;
     const n = ++this.rechecks;
-    const actor = await loadActor(this.deps.db.db, this.actor.userId, this.actor.activeGroupId);
+    const actor = await load(this.actor.userId, this.actor.activeGroupId);
     // A re-check that started later read rows at least as new as these: it decides, so an older
     // read finishing last can never restore rights a revocation removed.
     if (this.closed || n !== this.rechecks) return;

@@ -6,7 +6,7 @@ import type { GenerationRunner } from "../services/live/generation-runner.ts";
 import { classRoom, publishBestEffort } from "../services/rooms.ts";
 import type { StudentMessageGate } from "../services/modules/hooks.ts";
 import { ACCESS_ROOM, revocationOf } from "../services/realtime/revocation.ts";
-import { Connection, type ConnectionHost } from "./connection.ts";
+import { type ActorLoader, Connection, type ConnectionHost } from "./connection.ts";
 import { RoomFeeds } from "./room-feed.ts";
 import { SharedActors } from "./shared-actors.ts";
 import type { ConnectionData, RealtimeSocket, TopicPublisher } from "./socket.ts";
@@ -111,10 +111,11 @@ export class RealtimeHub implements ConnectionHost {
     const revocation = revocationOf(signal.event);
     if (!revocation) return;
     const { userId, clerkUserId } = revocation;
+    const load = this.sharedLoads();
     for (const conn of this.connections.values()) {
       const actor = conn.actor;
       if (actor.userId === userId || (clerkUserId !== undefined && actor.clerkUserId === clerkUserId)) {
-        void this.recheckOne(conn);
+        void this.recheckOne(conn, load);
       }
     }
   }
@@ -207,16 +208,35 @@ export class RealtimeHub implements ConnectionHost {
     }
   }
 
-  private async recheckOne(conn: Connection) {
+  /**
+   * One load per user for one round of re-checks (a teacher watching thirty sessions from thirty
+   * sockets is read once, not thirty times). A load is shared only while no access signal arrived
+   * after it started: a connection re-checked after a revocation always reads rows newer than it.
+   */
+  private sharedLoads(): ActorLoader {
+    const loads = new Map<string, { signals: number; load: Promise<Actor | null> }>();
+    return (userId, activeGroupId) => {
+      const key = `${userId}|${activeGroupId ?? ""}`;
+      let entry = loads.get(key);
+      if (!entry || entry.signals !== this.accessSignals) {
+        entry = { signals: this.accessSignals, load: loadActor(this.deps.db.db, userId, activeGroupId) };
+        loads.set(key, entry);
+      }
+      return entry.load;
+    };
+  }
+
+  private async recheckOne(conn: Connection, load?: ActorLoader) {
     try {
-      await conn.recheck();
+      await conn.recheck(load);
     } catch (err) {
       this.deps.logger.warn("recheck failed", { connectionId: conn.id, err });
     }
   }
 
   private async recheckAll() {
-    for (const conn of [...this.connections.values()]) await this.recheckOne(conn);
+    const load = this.sharedLoads();
+    for (const conn of [...this.connections.values()]) await this.recheckOne(conn, load);
   }
 
   /** Closes every socket with 4012 so clients reconnect to another instance and resume. */
