@@ -16,7 +16,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateDevKeys } from "../apps/api/src/auth/dev-keys.ts";
 import { connectRedis, createRedisBus } from "../packages/bus/src/index.ts";
-import { type BenchSocket, newRecorder, percentile, pool, settleWithin } from "./live/clients.ts";
+import { type LiveSocket, newRecorder, percentile, pool, settleWithin } from "./live/clients.ts";
 import { createBenchDatabase, ensureRedis } from "./live/infra.ts";
 import { cpuMs, stopAll } from "./live/procs.ts";
 import { seedScene } from "./live/scene.ts";
@@ -49,7 +49,7 @@ async function run(
 ): Promise<Result> {
   const recorder = newRecorder();
   const pairs = rooms.flatMap((room, i) => watchersOf(i).map((user) => ({ room, user })));
-  const sockets: BenchSocket[] = await pool(pairs, 24, (p) => target.watch(target.b, p.user, p.room, recorder));
+  const sockets: LiveSocket[] = await pool(pairs, 24, (p) => target.watch(target.b, p.user, p.room, recorder));
   try {
     await Bun.sleep(500);
     const pid = target.b.child.proc.pid;
