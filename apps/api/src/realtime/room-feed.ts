@@ -34,7 +34,7 @@ function resetFrame(room: string, m: { epoch: string | null; latestOffset: numbe
 export interface RoomFeedOptions {
   /** Recent frames kept per room, so a joiner a few events behind needs no replay. Default 64. */
   tailEvents?: number;
-  /** …and at most this many characters of them. Default 256 Ki. */
+  /** …and at most this many characters of them. Default 64 Ki. */
   tailChars?: number;
   /** How long a joiner ahead of the feed waits for it before looking again. Default 500 ms. */
   waitMs?: number;
@@ -207,7 +207,7 @@ export class RoomFeeds {
     private readonly logger: Logger,
     options: RoomFeedOptions = {},
   ) {
-    this.options = { tailEvents: 64, tailChars: 256 * 1024, waitMs: 500, ...options };
+    this.options = { tailEvents: 64, tailChars: 64 * 1024, waitMs: 500, ...options };
   }
 
   /** Where frames are published: the server, once it exists (Bun's `server.publish`). */
