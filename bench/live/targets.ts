@@ -58,6 +58,8 @@ export async function startApp(opts: {
   dataDir: string;
   logDir: string;
   env: Record<string, string>;
+  /** Extra flags for the `bun` running each instance (e.g. `--cpu-prof`). */
+  bunArgs?: string[];
 }): Promise<Target> {
   const start = async (name: string): Promise<Instance> => {
     const port = freePort();
@@ -75,7 +77,11 @@ export async function startApp(opts: {
       ...(opts.gatewayUrl ? { AI_GATEWAY_URL: opts.gatewayUrl } : {}),
       ...opts.env,
     };
-    const child = spawnChild(`app-${opts.tag}-${name}`, [process.execPath, join(ROOT, "apps/api/src/server.ts")], { env, logDir: opts.logDir, cwd: ROOT });
+    const child = spawnChild(`app-${opts.tag}-${name}`, [process.execPath, ...(opts.bunArgs ?? []), join(ROOT, "apps/api/src/server.ts")], {
+      env,
+      logDir: opts.logDir,
+      cwd: ROOT,
+    });
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitHttp(`${baseUrl}/ready`, child, 60_000);
     return { name, baseUrl, wsUrl: `ws://127.0.0.1:${port}`, child };

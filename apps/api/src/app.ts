@@ -85,7 +85,7 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   app.route("/api/me", meRoutes());
   // ROUTES: one app.route() line per resource, in this block.
   app.route("/api/sessions", sessionRoutes(realtime, gate));
-  app.route("/api/realtime", ticketRoutes());
+  app.route("/api/realtime", ticketRoutes(realtime));
   app.route("/", websocketRoute(realtime));
   if (deps.config.devModel) app.route(DEV_MODEL_PREFIX, devModelRoutes(deps.config.devModel));
   app.route("/api/usage", usageRoutes());

@@ -55,6 +55,13 @@ export interface LiveConfig {
   maxBufferedBytes: number;
   /** How often a long-lived connection re-checks its user and each room's access. */
   recheckIntervalMs: number;
+  /**
+   * How long connection setup may reuse a loaded user and roles (dropped at once by revocations;
+   * this bounds staleness only if a revocation is lost). 0 turns the cache off.
+   */
+  accessCacheMs: number;
+  /** Socket subscriptions' `session.view` audit rows are written in batches this often. */
+  viewAuditFlushMs: number;
 }
 
 export function defaultLiveConfig(overrides: Partial<LiveConfig> = {}): LiveConfig {
@@ -68,6 +75,8 @@ export function defaultLiveConfig(overrides: Partial<LiveConfig> = {}): LiveConf
     ticketTtlMs: 30_000,
     maxBufferedBytes: 1024 * 1024,
     recheckIntervalMs: 60_000,
+    accessCacheMs: 5_000,
+    viewAuditFlushMs: 250,
     ...overrides,
   };
 }

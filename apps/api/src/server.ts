@@ -178,6 +178,8 @@ export async function main(options: { env?: Record<string, string | undefined> }
           heartbeatMs: env.LIVE_HEARTBEAT_MS,
           maxBufferedBytes: env.LIVE_MAX_BUFFERED_BYTES,
           presenceTtlMs: env.LIVE_PRESENCE_TTL_MS,
+          accessCacheMs: env.LIVE_ACCESS_CACHE_MS,
+          viewAuditFlushMs: env.LIVE_VIEW_AUDIT_FLUSH_MS,
         }),
       },
       db,

@@ -208,7 +208,12 @@ describe("content modules on the live path", () => {
     expect((await rest(a, scene.student, "GET", `/api/sessions/${sessionId}`)).status).toBe(200);
 
     const trail = `/api/audit?targetType=session&targetId=${sessionId}&action=session.view`;
-    const log = await rest(a, scene.schoolAdmin, "GET", trail);
+    // The socket's row is written with the next audit batch (LIVE_VIEW_AUDIT_FLUSH_MS), not before the ack.
+    let log = await rest(a, scene.schoolAdmin, "GET", trail);
+    for (let i = 0; i < 50 && (log.body.items as unknown[]).length < 3; i++) {
+      await Bun.sleep(50);
+      log = await rest(a, scene.schoolAdmin, "GET", trail);
+    }
     expect(log.status).toBe(200);
     const items = log.body.items as { actorId: string; action: string; targetId: string; groupId: string; details: { studentId: string } }[];
     expect(items).toHaveLength(3);

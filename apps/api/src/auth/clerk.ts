@@ -1,6 +1,7 @@
 import { UnauthenticatedError } from "@raptscallions/core";
 import { clerkMiddleware, getAuth } from "@hono/clerk-auth";
 import type { Context, MiddlewareHandler } from "hono";
+import { LRUCache } from "lru-cache";
 import type { TokenIdentity } from "../access/identity.ts";
 
 export type { TokenIdentity } from "../access/identity.ts";
@@ -26,11 +27,22 @@ function bearerToken(c: Context): string | null {
   return match?.[1] ?? "";
 }
 
+/** Verified tokens remembered at most this long, and never past their own `exp`. */
+const VERIFIED_TTL_MS = 10 * 60_000;
+const VERIFIED_MAX = 10_000;
+
 /**
  * Verifies the bearer token with @hono/clerk-auth and returns the identity, or throws 401.
  * Isolated here: the rest of the app only ever sees `TokenIdentity`.
+ *
+ * A token that verified is remembered until its `exp` (keyed by the whole token string, so only
+ * the very same token hits): verification depends on nothing but the token, the configured keys
+ * and the time, and a client reconnecting presents the same token again and again. Whether its
+ * user may still act is not part of this; every caller asks the database (or the actor cache,
+ * which revocations clear) for that.
  */
 export function createTokenVerifier(config: AuthConfig) {
+  const verified = new LRUCache<string, TokenIdentity>({ max: VERIFIED_MAX, ttl: VERIFIED_TTL_MS, ttlAutopurge: false });
   // Passing options stops the middleware reading env, so every key is passed explicitly.
   const middleware = withoutDeprecationBanner(() =>
     clerkMiddleware({
@@ -46,6 +58,12 @@ export function createTokenVerifier(config: AuthConfig) {
     if (token === null) throw new UnauthenticatedError("Missing Authorization: Bearer <session token>");
     if (!JWT_SHAPE.test(token)) throw new UnauthenticatedError("Malformed session token", { reason: "token-malformed" });
     if (!hasSaneHeader(token)) throw new UnauthenticatedError("Unsupported session token", { reason: "token-invalid-algorithm" });
+    const known = verified.get(token);
+    if (known) {
+      const exp = known.claims.exp;
+      if (typeof exp === "number" && exp * 1000 > Date.now()) return known;
+      verified.delete(token);
+    }
 
     // The API authenticates by bearer token only; cookies are ignored (no CSRF surface, no
     // handshake redirects), so the SDK sees a request carrying nothing but the header.
@@ -77,12 +95,15 @@ export function createTokenVerifier(config: AuthConfig) {
         reason: "token-invalid-authorized-parties",
       });
     }
-    return {
+    const identity: TokenIdentity = {
       clerkUserId: auth.userId,
       sessionId: auth.sessionId ?? null,
       org: auth.orgId ? { id: auth.orgId, slug: auth.orgSlug ?? null, role: auth.orgRole ?? null } : null,
       claims,
     };
+    const untilExpiry = typeof claims.exp === "number" ? claims.exp * 1000 - Date.now() : 0;
+    if (untilExpiry > 0) verified.set(token, identity, { ttl: Math.min(untilExpiry, VERIFIED_TTL_MS) });
+    return identity;
   };
 }
 

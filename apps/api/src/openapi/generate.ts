@@ -1,6 +1,6 @@
 import { errorBodySchema } from "@raptscallions/core";
 import { z, type ZodType } from "zod";
-import { requireUser } from "../auth/middleware.ts";
+import { isAuthenticating } from "../auth/middleware.ts";
 import { type InputDoc, inputDocOf, type RouteDoc, routeDocOf } from "./describe.ts";
 
 /** A mounted route as Hono lists it in `app.routes`. */
@@ -134,7 +134,7 @@ function buildOperation(method: string, path: string, doc: RouteDoc | undefined,
 /**
  * Builds the OpenAPI 3.1 document of every mounted route from the routes themselves:
  * request schemas from the validators in each chain, responses and access from `describeRoute`,
- * authentication from the presence of `requireUser`. A route without `describeRoute` still
+ * authentication from the presence of `requireUser` (or another middleware `isAuthenticating` knows). A route without `describeRoute` still
  * appears (with a placeholder summary and no `x-access`), and the OpenAPI test fails on it.
  */
 export function buildOpenApiDocument(routes: readonly MountedRoute[], info: OpenApiDocument["info"]): OpenApiDocument {
@@ -154,7 +154,7 @@ export function buildOpenApiDocument(routes: readonly MountedRoute[], info: Open
   for (const { method, path, handlers } of sorted) {
     const doc = handlers.map(routeDocOf).find((d) => d !== undefined);
     const inputs = handlers.map(inputDocOf).filter((d) => d !== undefined);
-    const authenticated = handlers.includes(requireUser);
+    const authenticated = handlers.some(isAuthenticating);
     const openPath = toOpenApiPath(path);
     paths[openPath] ??= {};
     const item = paths[openPath];

@@ -12,6 +12,7 @@ import {
 import type { Actor } from "../access/actor.ts";
 import { loadActor } from "../access/actor.ts";
 import type { AppDeps } from "../deps.ts";
+import type { AuditBatch } from "../services/audit/batch.ts";
 import { domainError, publicMessage } from "../http/errors.ts";
 import { buildServiceContext, type ServiceContext } from "../services/context.ts";
 import type { GenerationRunner } from "../services/live/generation-runner.ts";
@@ -37,6 +38,8 @@ export interface ConnectionHost {
   presenceJoin(conn: Connection, classId: string, role: string): Promise<void>;
   presenceLeave(conn: Connection, classId: string): Promise<void>;
   closed(conn: Connection): void;
+  /** Where subscriptions' `session.view` rows go (batched off the subscribe path). */
+  readonly viewAudit?: AuditBatch | undefined;
   /** The actor object to hold for a fresh load (equal loads of one user share one object). */
   shareActor(actor: Actor, previous?: Actor): Actor;
 }
@@ -65,6 +68,8 @@ function requestIdOf(json: unknown): { id?: string } {
  */
 export class Connection implements FeedMember {
   actor: Actor;
+  /** Set when `actor` came from the actor cache: a refused subscription reloads it once. */
+  actorCached = false;
   private subs: Map<string, RoomAccess> | null = null;
   // Token bucket: sustained `framesPerSecond`, bursts up to `burstFrames`.
   private tokens: number = BURST;
@@ -267,9 +272,27 @@ export class Connection implements FeedMember {
     }
   }
 
-  private async subscribe(room: string, lastOffset: number | undefined, epoch: string | undefined) {
+  /**
+   * Authorises a subscription. A cached actor may predate a grant (grants publish nothing), so a
+   * refusal on one is confirmed once against fresh rows (the full re-check) before it stands.
+   */
+  private async authorize(room: string): Promise<{ ctx: ServiceContext; access: RoomAccess }> {
+    const opts = { recordView: true, viewAudit: this.host.viewAudit };
     const ctx = this.ctx();
-    const access = await authorizeRoom(ctx, room, { recordView: true });
+    try {
+      return { ctx, access: await authorizeRoom(ctx, room, opts) };
+    } catch (err) {
+      if (!this.actorCached || !(err instanceof AppError)) throw err;
+      this.actorCached = false;
+      await this.recheck();
+      if (this.closed) throw err;
+      const again = this.ctx();
+      return { ctx: again, access: await authorizeRoom(again, room, opts) };
+    }
+  }
+
+  private async subscribe(room: string, lastOffset: number | undefined, epoch: string | undefined) {
+    const { ctx, access } = await this.authorize(room);
     this.unsubscribe(room);
     let from: { epoch: string | null; offset: number } | null = null;
     if (lastOffset !== undefined) {
@@ -322,6 +345,7 @@ export class Connection implements FeedMember {
       return;
     }
     this.actor = this.host.shareActor(actor, this.actor);
+    this.actorCached = false;
     for (const room of this.rooms()) await this.revalidate(room);
   }
 

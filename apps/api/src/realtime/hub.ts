@@ -1,6 +1,8 @@
 import type { BusSignal, Unsubscribe } from "@raptscallions/bus";
 import { CLOSE_CODES } from "@raptscallions/core";
 import { type Actor, loadActor } from "../access/actor.ts";
+import type { ActorCache } from "../services/realtime/actor-cache.ts";
+import type { AuditBatch } from "../services/audit/batch.ts";
 import type { AppDeps } from "../deps.ts";
 import type { GenerationRunner } from "../services/live/generation-runner.ts";
 import { classRoom, publishBestEffort } from "../services/rooms.ts";
@@ -38,9 +40,14 @@ export class RealtimeHub implements ConnectionHost {
   constructor(
     readonly deps: AppDeps,
     readonly runner: GenerationRunner,
-    readonly gate?: StudentMessageGate,
+    readonly gate: StudentMessageGate | undefined,
+    private readonly setup: { actors: ActorCache; viewAudit: AuditBatch },
   ) {
     this.feeds = new RoomFeeds(deps.bus, deps.logger);
+  }
+
+  get viewAudit(): AuditBatch {
+    return this.setup.viewAudit;
   }
 
   /** Where room frames are published: the server's topics (attached once the server exists). */
@@ -124,12 +131,14 @@ export class RealtimeHub implements ConnectionHost {
   async open(socket: RealtimeSocket, data: ConnectionData): Promise<Connection | null> {
     await this.listenForRevocations();
     const heard = this.accessSignals;
-    const actor = await loadActor(this.deps.db.db, data.userId, data.activeGroupId);
+    // Usually a hit: redeeming the ticket loaded this user a moment ago.
+    const { actor, cached } = await this.setup.actors.actor(this.deps.db.db, data.userId, data.activeGroupId);
     if (!actor) {
       socket.close(CLOSE_CODES.unauthenticated, "user no longer active");
       return null;
     }
     const conn = new Connection(socket, data.connectionId, this.actors.adopt(actor), this);
+    conn.actorCached = cached;
     this.connections.set(conn.id, conn);
     this.startTimers();
     this.deps.metrics.wsConnections.set(this.connections.size);

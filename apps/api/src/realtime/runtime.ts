@@ -1,4 +1,6 @@
+import { ActorCache } from "../services/realtime/actor-cache.ts";
 import type { AppDeps } from "../deps.ts";
+import { AuditBatch } from "../services/audit/batch.ts";
 import { GenerationRunner, type RunnerDeps } from "../services/live/generation-runner.ts";
 import type { StudentMessageGate } from "../services/modules/hooks.ts";
 import { RealtimeHub } from "./hub.ts";
@@ -15,6 +17,8 @@ export type Upgrader = (request: Request, data: ConnectionData) => boolean;
 export interface RealtimeRuntime {
   runner: GenerationRunner;
   hub: RealtimeHub;
+  /** Actors for connection setup (tickets, socket open), dropped on revocations. */
+  actors: ActorCache;
   upgrade: Upgrader;
   setUpgrader(upgrader: Upgrader): void;
   /** Where room frames fan out to local sockets: the server's topics (Bun's `server.publish`). */
@@ -35,11 +39,14 @@ export function createRealtimeRuntime(deps: AppDeps, gate?: StudentMessageGate, 
     instanceId: deps.config.instanceId,
     onAnswerFinished: hooks.onAnswerFinished,
   });
-  const hub = new RealtimeHub(deps, runner, gate);
+  const actors = new ActorCache({ bus: deps.bus, logger: deps.logger }, deps.config.live.accessCacheMs);
+  const viewAudit = new AuditBatch({ db: deps.db.db, logger: deps.logger, clock: deps.clock }, deps.config.live.viewAuditFlushMs);
+  const hub = new RealtimeHub(deps, runner, gate, { actors, viewAudit });
   let upgrader: Upgrader | null = null;
   return {
     runner,
     hub,
+    actors,
     upgrade: (request, data) => (upgrader ? upgrader(request, data) : false),
     setUpgrader(u) {
       upgrader = u;
@@ -50,6 +57,8 @@ export function createRealtimeRuntime(deps: AppDeps, gate?: StudentMessageGate, 
     async shutdown(graceMs = 10_000) {
       await hub.shutdown();
       await runner.shutdown(graceMs);
+      await viewAudit.close();
+      await actors.close();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { AppError, ticketResponseSchema } from "@raptscallions/core";
 import { Hono } from "hono";
 import { z } from "zod";
-import { requireUser } from "../../auth/middleware.ts";
+import { requireUserCached } from "../../auth/middleware.ts";
 import type { AppEnv } from "../../deps.ts";
 import { describeRoute } from "../../openapi/index.ts";
 import type { RealtimeRuntime } from "../../realtime/runtime.ts";
@@ -9,8 +9,12 @@ import { issueTicket, redeemTicket } from "../../services/realtime/tickets.ts";
 
 const tags = ["realtime"];
 
-/** `POST /api/realtime/tickets`: a short-lived single-use ticket for opening `/ws`. */
-export function ticketRoutes() {
+/**
+ * `POST /api/realtime/tickets`: a short-lived single-use ticket for opening `/ws`. The caller's
+ * user and roles may come from the runtime's actor cache: a client (re)connecting asks for a
+ * ticket and opens the socket within a second, and a reconnect storm asks for thousands at once.
+ */
+export function ticketRoutes(runtime: RealtimeRuntime) {
   const app = new Hono<AppEnv>();
   app.post(
     "/tickets",
@@ -23,7 +27,7 @@ export function ticketRoutes() {
       responses: { 201: { description: "The ticket and the socket URL to open with it", schema: ticketResponseSchema } },
       errors: [503],
     }),
-    requireUser,
+    requireUserCached(runtime.actors),
     async (c) => {
       const deps = c.var.deps;
       const ticket = await issueTicket({ kv: deps.kv, ids: deps.ids, clock: deps.clock, ttlMs: deps.config.live.ticketTtlMs }, c.var.actor);
@@ -59,7 +63,7 @@ export function websocketRoute(runtime: RealtimeRuntime) {
       const raw = c.req.query("ticket");
       if (!raw || raw.length > 200) throw new AppError("TICKET_INVALID", "A ticket from POST /api/realtime/tickets is required");
       const deps = c.var.deps;
-      const claim = await redeemTicket({ kv: deps.kv, db: deps.db.db }, raw);
+      const claim = await redeemTicket({ kv: deps.kv, db: deps.db.db, actors: runtime.actors }, raw);
       if (!claim) throw new AppError("TICKET_INVALID", "The ticket is unknown, used or expired, or its user is no longer active");
       const ok = runtime.upgrade(c.req.raw, { connectionId: deps.ids.uuid(), userId: claim.userId, activeGroupId: claim.activeGroupId });
       if (!ok) throw new AppError("BAD_REQUEST", "WebSocket upgrade failed");

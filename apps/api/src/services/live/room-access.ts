@@ -2,6 +2,7 @@ import { AppError, NotFoundError, uuidSchema } from "@raptscallions/core";
 import { classes, groups } from "@raptscallions/db";
 import { eq } from "drizzle-orm";
 import { assertVisible, policy } from "../../access/policy.ts";
+import type { AuditBatch } from "../audit/batch.ts";
 import type { ServiceContext } from "../context.ts";
 import { loadVisibleSession } from "../sessions/load.ts";
 import { recordView } from "../sessions/read.ts";
@@ -19,14 +20,15 @@ export interface RoomAccess {
  * The WebSocket transport asks this before it subscribes a socket to a room, and again on every
  * re-check. Subscribing is authorised by the same policy as REST: a session room for its student, the
  * class's teachers and admins over its group; a class room for the class's teachers and admins.
+ * A granted session room records the view (`session.view`), through `viewAudit` when given.
  */
-export async function authorizeRoom(ctx: ServiceContext, room: string, opts: { recordView: boolean }): Promise<RoomAccess> {
+export async function authorizeRoom(ctx: ServiceContext, room: string, opts: { recordView: boolean; viewAudit?: AuditBatch | undefined }): Promise<RoomAccess> {
   const [kind, id] = room.split(":") as ["session" | "class", string];
   // A room named by anything but a UUID cannot exist; asking the database would be an error.
   if (!uuidSchema.safeParse(id).success) throw new NotFoundError("Room");
   if (kind === "session") {
     const session = await loadVisibleSession(ctx.db, ctx.actor, id);
-    if (opts.recordView) await recordView(ctx, session);
+    if (opts.recordView) await recordView(ctx, session, opts.viewAudit);
     const isStudent = session.studentId === ctx.actor.userId;
     return {
       kind,

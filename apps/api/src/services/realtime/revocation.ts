@@ -37,6 +37,7 @@ export type Revocation = z.infer<typeof revocationSchema>;
  * periodic re-check (every minute) applies it.
  */
 export async function publishRevocation(deps: { bus: Bus; logger: Logger }, revocation: Revocation): Promise<void> {
+  for (const hook of localHooks.get(deps.bus) ?? []) hook(revocation);
   try {
     await deps.bus.publish(ACCESS_ROOM, { type: REVOCATION_EVENT, payload: revocation });
   } catch (err) {
@@ -49,4 +50,21 @@ export function revocationOf(event: BusEvent): Revocation | null {
   if (event.type !== REVOCATION_EVENT) return null;
   const parsed = revocationSchema.safeParse(event.payload);
   return parsed.success ? parsed.data : null;
+}
+
+const localHooks = new WeakMap<Bus, Set<(revocation: Revocation) => void>>();
+
+/**
+ * Runs `hook` for every revocation published through `bus` by this instance, before the publish
+ * goes out: caches of this instance drop the user at once instead of when the bus echoes the
+ * event back (a Redis round trip later). Returns the function that removes the hook.
+ */
+export function onLocalRevocation(bus: Bus, hook: (revocation: Revocation) => void): () => void {
+  let hooks = localHooks.get(bus);
+  if (!hooks) {
+    hooks = new Set();
+    localHooks.set(bus, hooks);
+  }
+  hooks.add(hook);
+  return () => hooks.delete(hook);
 }

@@ -1,7 +1,7 @@
 import type { KeyValueStore } from "@raptscallions/bus";
-import { type Db, users } from "@raptscallions/db";
-import { eq } from "drizzle-orm";
-import { type Actor, isActiveUser } from "../../access/actor.ts";
+import type { Db } from "@raptscallions/db";
+import type { Actor } from "../../access/actor.ts";
+import type { ActorCache } from "./actor-cache.ts";
 import type { Clock, IdGenerator } from "../../lib/clock.ts";
 
 const PREFIX = "ws-ticket:";
@@ -33,13 +33,15 @@ function parseClaim(raw: string): TicketClaim | null {
 
 /**
  * Single use: of two concurrent redemptions exactly one gets the claim. A ticket outlives nothing
- * about its user: one issued before a ban or deletion is refused (and spent) when redeemed after.
+ * about its user: one issued before a ban or deletion is refused (and spent) when redeemed after
+ * (the actor cache drops a user on the revocation such a change publishes). The actor loaded here
+ * is the one the socket opens with.
  */
-export async function redeemTicket(deps: { kv: KeyValueStore; db: Db }, ticket: string): Promise<TicketClaim | null> {
+export async function redeemTicket(deps: { kv: KeyValueStore; db: Db; actors: ActorCache }, ticket: string): Promise<TicketClaim | null> {
   if (!TICKET_SHAPE.test(ticket)) return null;
   const raw = await deps.kv.getDel(PREFIX + ticket);
   const claim = raw ? parseClaim(raw) : null;
   if (!claim) return null;
-  const [user] = await deps.db.select({ deletedAt: users.deletedAt, status: users.status }).from(users).where(eq(users.id, claim.userId));
-  return user && isActiveUser(user) ? claim : null;
+  const { actor } = await deps.actors.actor(deps.db, claim.userId, claim.activeGroupId);
+  return actor ? claim : null;
 }

@@ -1,6 +1,7 @@
 import { cursorParts, decodeCursor, toPage } from "@raptscallions/core";
 import { classes, groups, messages, sessions } from "@raptscallions/db";
 import { z } from "zod";
+import type { AuditBatch } from "../audit/batch.ts";
 import { recordAudit } from "../audit/record.ts";
 import { and, asc, desc, eq, gt, lt, or, type SQL } from "drizzle-orm";
 import { assertVisible, policy } from "../../access/policy.ts";
@@ -86,15 +87,18 @@ export async function listMessages({ ctx, input }: { ctx: ServiceContext; input:
 
 /**
  * The access trail student-privacy law expects: who (other than the student) read which
- * student's session and when.
+ * student's session and when. With `batch`, the row is written with the batch's next flush
+ * (socket subscriptions: see AuditBatch) instead of before the read returns.
  */
-export async function recordView(ctx: ServiceContext, session: { id: string; studentId: string; groupId: string }) {
+export async function recordView(ctx: ServiceContext, session: { id: string; studentId: string; groupId: string }, batch?: AuditBatch) {
   if (session.studentId === ctx.actor.userId) return;
-  await recordAudit(ctx.db, ctx, {
+  const entry = {
     action: "session.view",
     targetType: "session",
     targetId: session.id,
     groupId: session.groupId,
     details: { studentId: session.studentId },
-  });
+  };
+  if (batch) batch.add(ctx, entry);
+  else await recordAudit(ctx.db, ctx, entry);
 }

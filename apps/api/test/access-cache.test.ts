@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createMemoryBus } from "@raptscallions/bus";
+import { auditLog, users } from "@raptscallions/db";
+import { addClassMember, makeClass, makeSchoolScene, makeSession } from "@raptscallions/db/testing";
+import { and, eq } from "drizzle-orm";
+import { loadActor } from "../src/access/actor.ts";
+import { ActorCache } from "../src/services/realtime/actor-cache.ts";
+import { createMemoryLogger } from "../src/lib/logger.ts";
+import { AuditBatch } from "../src/services/audit/batch.ts";
+import { publishRevocation } from "../src/services/realtime/revocation.ts";
+import { authHeader } from "./helpers/auth.ts";
+import { useHarness } from "./helpers/harness.ts";
+import { connect, ensureDevModels, type Instance, startDevModel, startInstance, transports } from "./helpers/live.ts";
+
+/**
+ * Connection setup reuses a user's loaded roles for a few seconds (LIVE_ACCESS_CACHE_MS), and a
+ * revocation published anywhere drops them on every instance: a revoked user never gets a ticket
+ * or a socket through the cache.
+ */
+
+const h = useHarness();
+let dev: ReturnType<typeof startDevModel>;
+beforeAll(async () => {
+  await ensureDevModels(h.db);
+  dev = startDevModel(150);
+}, 60_000);
+h.beforeClose(() => dev.stop());
+
+const LIVENESS_MS = 5000;
+
+async function ticketStatus(instance: Instance, user: { clerkUserId: string | null }) {
+  const res = await fetch(`${instance.baseUrl}/api/realtime/tickets`, { method: "POST", headers: await authHeader(user) });
+  await res.body?.cancel();
+  return res.status;
+}
+
+async function eventually(check: () => Promise<boolean>, ms = LIVENESS_MS) {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
+    await Bun.sleep(25);
+  }
+}
+
+const allTransports = transports(() => dev.url);
+
+for (const [name, makeShared, skip] of allTransports)
+  describe.skipIf(skip)(`actor cache across instances (${name})`, () => {
+    let shared: ReturnType<(typeof allTransports)[number][1]>;
+    let a: Instance;
+    let b: Instance;
+    let short: Instance;
+
+    beforeAll(async () => {
+      shared = makeShared();
+      // A long TTL: only revocations can make the first tests pass.
+      a = await startInstance(h.db, shared, { live: { accessCacheMs: 60_000 } });
+      b = await startInstance(h.db, shared, { live: { accessCacheMs: 60_000 } });
+      short = await startInstance(h.db, shared, { live: { accessCacheMs: 300 } });
+    }, 30_000);
+    afterAll(async () => {
+      await a.stop();
+      await b.stop();
+      await short.stop();
+      await shared.close();
+    });
+
+    test("a revocation published on one instance drops the cached user there at once and on the others through the bus", async () => {
+      const scene = await makeSchoolScene(h.db.db);
+      expect(await ticketStatus(a, scene.teacher)).toBe(201);
+      expect(await ticketStatus(b, scene.teacher)).toBe(201);
+      // Suspended behind the cache's back: both instances still hold the loaded user.
+      await h.db.db.update(users).set({ status: "suspended" }).where(eq(users.id, scene.teacher.id));
+      expect(await ticketStatus(b, scene.teacher)).toBe(201);
+
+      await publishRevocation(a.deps, { userId: scene.teacher.id, reason: "user-suspended" });
+      // The publishing instance dropped the user before the publish returned.
+      expect(await ticketStatus(a, scene.teacher)).toBe(401);
+      await eventually(async () => (await ticketStatus(b, scene.teacher)) === 401);
+    });
+
+    test("a revocation naming only the Clerk id drops the user too; a socket cannot open on a ticket issued before it", async () => {
+      const scene = await makeSchoolScene(h.db.db);
+      const res = await fetch(`${b.baseUrl}/api/realtime/tickets`, { method: "POST", headers: await authHeader(scene.teacher) });
+      const { ticket } = (await res.json()) as { ticket: string };
+      await h.db.db.update(users).set({ status: "suspended" }).where(eq(users.id, scene.teacher.id));
+      await publishRevocation(b.deps, { clerkUserId: scene.teacher.clerkUserId ?? "x", reason: "user-suspended" });
+      const late = await fetch(`${b.wsUrl.replace("ws:", "http:")}/ws?ticket=${ticket}`, {
+        headers: { upgrade: "websocket", connection: "upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" },
+      });
+      expect(late.status).toBe(401);
+      expect(((await late.json()) as { error: { code: string } }).error.code).toBe("TICKET_INVALID");
+    });
+
+    test("entries expire after LIVE_ACCESS_CACHE_MS even when no revocation is heard", async () => {
+      const scene = await makeSchoolScene(h.db.db);
+      expect(await ticketStatus(short, scene.teacher)).toBe(201);
+      await h.db.db.update(users).set({ status: "suspended" }).where(eq(users.id, scene.teacher.id));
+      await Bun.sleep(400);
+      expect(await ticketStatus(short, scene.teacher)).toBe(401);
+    });
+
+    test("a class granted after the roles were cached is reachable: a refused subscribe re-checks against fresh rows", async () => {
+      const scene = await makeSchoolScene(h.db.db);
+      const first = await connect(b, scene.teacher);
+      first.close();
+      const other = await makeClass(h.db.db, scene.department.id);
+      const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: other.id });
+      await addClassMember(h.db.db, other.id, scene.teacher.id, "teacher");
+      // No revocation is published for a grant: this socket opens with the cached roles.
+      const teacher = await connect(b, scene.teacher);
+      const ack = await teacher.request({ type: "subscribe", room: `session:${session.id}` });
+      expect(ack.type).toBe("ack");
+      // A room the teacher really may not see is still refused after the re-check.
+      const foreign = await makeSchoolScene(h.db.db);
+      const theirs = await makeSession(h.db.db, { toolId: foreign.tool.id, studentId: foreign.student.id, groupId: foreign.department.id, classId: foreign.cls.id });
+      const refused = await teacher.request({ type: "subscribe", room: `session:${theirs.id}` });
+      expect(refused).toMatchObject({ type: "error", code: "NOT_FOUND" });
+      expect(teacher.closed).toBeNull();
+      teacher.close();
+    });
+  });
+
+describe("actor cache", () => {
+  test("a load that overlapped a revocation is returned but not kept", async () => {
+    const scene = await makeSchoolScene(h.db.db);
+    const bus = createMemoryBus().node();
+    const logger = createMemoryLogger();
+    const cache = new ActorCache({ bus, logger }, 60_000);
+    // Subscribes to the access room; the cache is used from the next call on.
+    await cache.actor(h.db.db, scene.teacher.id, null);
+    await Bun.sleep(10);
+    const loading = cache.actor(h.db.db, scene.teacher.id, null);
+    await publishRevocation({ bus, logger }, { userId: scene.teacher.id, reason: "role-changed" });
+    expect((await loading).actor?.userId).toBe(scene.teacher.id);
+    await h.db.db.update(users).set({ status: "suspended" }).where(eq(users.id, scene.teacher.id));
+    expect((await cache.actor(h.db.db, scene.teacher.id, null)).actor).toBeNull();
+    await cache.close();
+  });
+
+  test("holds nothing while it cannot listen to the access room", async () => {
+    const scene = await makeSchoolScene(h.db.db);
+    const node = createMemoryBus().node();
+    const bus = { ...node, subscribe: () => Promise.reject(new Error("bus down")) } as typeof node;
+    const logger = createMemoryLogger();
+    const cache = new ActorCache({ bus, logger }, 60_000);
+    expect((await cache.actor(h.db.db, scene.teacher.id, null)).cached).toBe(false);
+    await Bun.sleep(10);
+    expect((await cache.actor(h.db.db, scene.teacher.id, null)).cached).toBe(false);
+    expect(logger.lines.some((l) => String(l.msg).startsWith("actor cache: access room unavailable"))).toBe(true);
+    await cache.close();
+  });
+
+  test("a second load within the TTL is a hit", async () => {
+    const scene = await makeSchoolScene(h.db.db);
+    const bus = createMemoryBus().node();
+    const cache = new ActorCache({ bus, logger: createMemoryLogger() }, 60_000);
+    await cache.actor(h.db.db, scene.teacher.id, null);
+    await Bun.sleep(10);
+    await cache.actor(h.db.db, scene.teacher.id, null);
+    const hit = await cache.actor(h.db.db, scene.teacher.id, null);
+    expect(hit.cached).toBe(true);
+    expect(hit.actor?.classRoles.get(scene.cls.id)?.role).toBe("teacher");
+    await cache.close();
+  });
+});
+
+describe("view audit batch", () => {
+  test("rows land with the next flush, stamped with the time of the view; close writes what is pending", async () => {
+    const scene = await makeSchoolScene(h.db.db);
+    const logger = createMemoryLogger();
+    let now = new Date("2026-11-30T12:00:00.000Z");
+    const batch = new AuditBatch({ db: h.db.db, logger, clock: { now: () => now } }, 60_000);
+    const rowsFor = (targetId: string) =>
+      h.db.db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.action, "session.view"), eq(auditLog.targetId, targetId)));
+    const actor = await loadActor(h.db.db, scene.teacher.id);
+    if (!actor) throw new Error("the scene's teacher is active");
+    const target = crypto.randomUUID();
+    batch.add({ actor, requestId: "r1" }, { action: "session.view", targetType: "session", targetId: target, groupId: scene.department.id });
+    now = new Date("2026-11-30T12:00:05.000Z");
+    batch.add({ actor, requestId: "r2" }, { action: "session.view", targetType: "session", targetId: target, groupId: scene.department.id });
+    expect(await rowsFor(target)).toHaveLength(0);
+    await batch.flush();
+    const rows = await rowsFor(target);
+    expect(rows.map((r) => r.createdAt.toISOString()).sort()).toEqual(["2026-11-30T12:00:00.000Z", "2026-11-30T12:00:05.000Z"]);
+    expect(rows.every((r) => r.actorId === scene.teacher.id)).toBe(true);
+
+    const pending = crypto.randomUUID();
+    batch.add({ actor, requestId: "r3" }, { action: "session.view", targetType: "session", targetId: pending });
+    await batch.close();
+    expect(await rowsFor(pending)).toHaveLength(1);
+  });
+});
