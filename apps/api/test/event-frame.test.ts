@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createMemoryBus } from "@raptscallions/bus";
 import { serverFrameSchema } from "@raptscallions/core";
-import { eventFrame } from "../src/realtime/connection.ts";
+import { eventFrame } from "../src/realtime/room-feed.ts";
 
 describe("event frames", () => {
   test("a bus event's frame splices its body JSON and equals the frame built field by field", async () => {

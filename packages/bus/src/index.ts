@@ -13,7 +13,7 @@ export type {
 } from "./types.ts";
 export { createMemoryBus, type MemoryBusHub, type MemoryBusOptions } from "./memory-bus.ts";
 export { createRedisBus, type RedisBus, type RedisBusOptions } from "./redis-bus.ts";
-export { subscribeWithResume, type ResumeFrom, type ResumeMessage, type ResumeOptions } from "./resume.ts";
+export { followRoom, type RoomFollower, subscribeWithResume, type ResumeFrom, type ResumeMessage, type ResumeOptions } from "./resume.ts";
 export { connectRedis, connectRedisCluster, parseClusterNodes, type RedisClient, type RedisClusterConfig, whenReady } from "./redis-support.ts";
 export { wireBodyOf } from "./event-body.ts";
 export { assertRoom, roomKeys } from "./room.ts";

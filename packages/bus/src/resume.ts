@@ -1,5 +1,5 @@
 import { logBusError } from "./local-listeners.ts";
-import type { Bus, BusErrorHandler, BusEvent, BusSignal, ResetReason, Unsubscribe } from "./types.ts";
+import type { Bus, BusErrorHandler, BusEvent, BusSignal, ResetReason, RoomHead, Unsubscribe } from "./types.ts";
 
 /**
  * Where a listener resumes. `afterOffset` omitted: start at the live tail (nothing replayed).
@@ -24,6 +24,18 @@ export interface ResumeOptions {
   retryDelayMs?: number;
 }
 
+/** A resuming subscription that can say where it stands. */
+export interface RoomFollower {
+  /**
+   * The position of the last message handed to the listener: the last event's `(epoch, offset)`,
+   * or a reset's `(epoch, latestOffset)`; before any, where the subscription started. Whatever the
+   * listener receives next follows it exactly, so a caller can line other readers up with it.
+   */
+  position(): RoomHead;
+  /** Stops the subscription. Idempotent. */
+  close: Unsubscribe;
+}
+
 /**
  * Subscribes with exactly-once, in-order delivery from a resume point: missed events (replay)
  * then the live tail with no gap, duplicate or reordering, even while events are published
@@ -40,6 +52,17 @@ export async function subscribeWithResume(
   listener: (message: ResumeMessage) => void,
   options: ResumeOptions = {},
 ): Promise<Unsubscribe> {
+  return (await followRoom(bus, room, from, listener, options)).close;
+}
+
+/** `subscribeWithResume`, also exposing the position the listener has reached. */
+export async function followRoom(
+  bus: Bus,
+  room: string,
+  from: ResumeFrom,
+  listener: (message: ResumeMessage) => void,
+  options: ResumeOptions = {},
+): Promise<RoomFollower> {
   const onError = options.onError ?? logBusError;
   const retryDelayMs = options.retryDelayMs ?? 250;
   let epoch: string | null = from.epoch ?? null;
@@ -164,9 +187,12 @@ export async function subscribeWithResume(
     unsubscribe();
     throw error;
   }
-  return () => {
-    closed = true;
-    if (retryTimer) clearTimeout(retryTimer);
-    unsubscribe();
+  return {
+    position: () => ({ epoch, offset: delivered }),
+    close: () => {
+      closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      unsubscribe();
+    },
   };
 }

@@ -1,4 +1,3 @@
-import { type ResumeMessage, subscribeWithResume, type Unsubscribe, wireBodyOf } from "@raptscallions/bus";
 import {
   AppError,
   CLOSE_CODES,
@@ -20,45 +19,37 @@ import type { GenerationRunner } from "../services/live/generation-runner.ts";
 import type { StudentMessageGate } from "../services/modules/hooks.ts";
 import { sendStudentMessage } from "../services/live/send-student-message.ts";
 import { changeSessionState, postTeacherMessage, stopGeneration } from "../services/live/teacher-actions.ts";
-import { TokenBucket } from "./rate.ts";
 import { sessionSnapshot } from "../services/sessions/snapshot.ts";
 import { authorizeRoom, type RoomAccess } from "../services/live/room-access.ts";
-import type { ConnectionData, RealtimeSocket } from "./socket.ts";
+import type { FeedMember, RoomFeeds } from "./room-feed.ts";
+import type { RealtimeSocket } from "./socket.ts";
 
-interface Subscription {
-  unsubscribe: Unsubscribe;
-  access: RoomAccess;
-}
+export { eventFrame } from "./room-feed.ts";
 
-export interface ConnectionHooks {
+/**
+ * What every connection of an instance shares, held once by the hub rather than per connection
+ * (an idle connection's memory is what this layer is sized by).
+ */
+export interface ConnectionHost {
+  readonly deps: AppDeps;
+  readonly runner: GenerationRunner;
+  readonly gate?: StudentMessageGate | undefined;
+  readonly feeds: RoomFeeds;
+  presenceJoin(conn: Connection, classId: string, role: string): Promise<void>;
+  presenceLeave(conn: Connection, classId: string): Promise<void>;
+  closed(conn: Connection): void;
   /** Where subscriptions' `session.view` rows go (batched off the subscribe path). */
-  viewAudit?: AuditBatch;
-  onPresenceJoin(conn: Connection, classId: string, role: string): Promise<void>;
-  onPresenceLeave(conn: Connection, classId: string): Promise<void>;
-  onClosed(conn: Connection): void;
+  readonly viewAudit?: AuditBatch | undefined;
+  /** The actor object to hold for a fresh load (equal loads of one user share one object). */
+  shareActor(actor: Actor, previous?: Actor): Actor;
 }
+
+/** Loads a user's actor for a re-check; the hub shares one load among a user's connections. */
+export type ActorLoader = (userId: string, activeGroupId: string | null) => Promise<Actor | null>;
 
 const decoder = new TextDecoder();
-
-// Every local watcher of a room receives the same event object from the bus: its frame is built
-// once and the same string sent to each socket. The bus keeps the body JSON it decoded
-// (`{"type":T,"payload":P,"at":A}`), so the frame is that body with the room fields spliced in
-// front, never the payload stringified again.
-const serializedEvents = new WeakMap<object, string>();
-const BODY_PREFIX = '{"type":';
-
-/** The `event` frame of a bus event, as sent on the wire. */
-export function eventFrame(e: { room: string; epoch: string; offset: number; type: string; payload: unknown; at: string }): string {
-  let data = serializedEvents.get(e);
-  if (data === undefined) {
-    const wire = wireBodyOf(e);
-    data = wire?.startsWith(BODY_PREFIX)
-      ? `{"type":"event","room":${JSON.stringify(e.room)},"epoch":${JSON.stringify(e.epoch)},"offset":${e.offset},"event":${wire.slice(BODY_PREFIX.length)}`
-      : JSON.stringify({ type: "event", room: e.room, epoch: e.epoch, offset: e.offset, event: e.type, payload: e.payload, at: e.at });
-    serializedEvents.set(e, data);
-  }
-  return data;
-}
+const RATE = REALTIME_LIMITS.framesPerSecond / 1000;
+const BURST = REALTIME_LIMITS.burstFrames;
 
 /** The `id` of a refused frame, echoed so the client can match the error to its request. */
 function requestIdOf(json: unknown): { id?: string } {
@@ -69,29 +60,30 @@ function requestIdOf(json: unknown): { id?: string } {
 /**
  * One WebSocket: validates every frame against the protocol schema, answers a bad frame with an
  * error frame (the connection lives), closes on abuse, and keeps its send queue bounded — a
- * consumer that falls behind is closed with 4008 rather than growing memory.
+ * consumer that falls behind is closed with 4008 rather than growing memory. Room events reach
+ * it through its rooms' topics (see room-feed.ts), not through per-connection listeners.
+ *
+ * Sized for many idle sockets: everything shared lives on the host, the rate limit is two numbers,
+ * and the room map and frame queue exist only once used.
  */
-export class Connection {
-  readonly id: string;
+export class Connection implements FeedMember {
   actor: Actor;
   /** Set when `actor` came from the actor cache: a refused subscription reloads it once. */
   actorCached = false;
-  private readonly subs = new Map<string, Subscription>();
-  private readonly bucket = new TokenBucket(REALTIME_LIMITS.framesPerSecond, REALTIME_LIMITS.burstFrames);
-  private queue: Promise<void> = Promise.resolve();
+  private subs: Map<string, RoomAccess> | null = null;
+  // Token bucket: sustained `framesPerSecond`, bursts up to `burstFrames`.
+  private tokens: number = BURST;
+  private refilledAt = performance.now();
+  private queue: Promise<void> | null = null;
   private closed = false;
   private rechecks = 0;
 
   constructor(
-    private readonly socket: RealtimeSocket,
-    readonly data: ConnectionData,
+    readonly socket: RealtimeSocket,
+    readonly id: string,
     actor: Actor,
-    private readonly deps: AppDeps,
-    private readonly runner: GenerationRunner,
-    private readonly gate: StudentMessageGate | undefined,
-    private readonly hooks: ConnectionHooks,
+    private readonly host: ConnectionHost,
   ) {
-    this.id = data.connectionId;
     this.actor = actor;
   }
 
@@ -99,8 +91,12 @@ export class Connection {
     return this.closed;
   }
 
+  private get deps(): AppDeps {
+    return this.host.deps;
+  }
+
   rooms(): string[] {
-    return [...this.subs.keys()];
+    return this.subs ? [...this.subs.keys()] : [];
   }
 
   hello() {
@@ -118,7 +114,7 @@ export class Connection {
     this.sendRaw(JSON.stringify(frame));
   }
 
-  private sendRaw(data: string): void {
+  sendRaw(data: string): void {
     if (this.closed) return;
     const sent = this.socket.send(data);
     // Bytes sent: nothing is queued for this socket (a queue would have made this send queue too).
@@ -126,10 +122,18 @@ export class Connection {
     // 0 also means "dropped because the socket is already closing": that is no slow consumer.
     if (sent === 0 && this.socket.readyState !== 1) return;
     // -1: queued under backpressure; past the bound the consumer is too slow to keep.
-    if (sent === 0 || this.socket.getBufferedAmount() > this.deps.config.live.maxBufferedBytes) {
-      this.deps.logger.warn("closing slow consumer", { connectionId: this.id, buffered: this.socket.getBufferedAmount() });
-      this.close(CLOSE_CODES.slowConsumer, "slow consumer: reconnect and resume by offset");
-    }
+    if (sent === 0) this.closeSlow();
+    else this.checkBackpressure();
+  }
+
+  /** Called when a room's topic publish met backpressure: this socket may be the slow one. */
+  checkBackpressure(): void {
+    if (!this.closed && this.socket.getBufferedAmount() > this.deps.config.live.maxBufferedBytes) this.closeSlow();
+  }
+
+  private closeSlow() {
+    this.deps.logger.warn("closing slow consumer", { connectionId: this.id, buffered: this.socket.getBufferedAmount() });
+    this.close(CLOSE_CODES.slowConsumer, "slow consumer: reconnect and resume by offset");
   }
 
   close(code: number, reason: string) {
@@ -146,18 +150,23 @@ export class Connection {
   teardown() {
     if (this.closed) return;
     this.closed = true;
-    for (const [room, sub] of this.subs) {
-      sub.unsubscribe();
-      if (sub.access.presenceClassId) void this.hooks.onPresenceLeave(this, sub.access.presenceClassId);
-      this.subs.delete(room);
-    }
-    this.hooks.onClosed(this);
+    if (this.subs) for (const room of [...this.subs.keys()]) this.unsubscribe(room);
+    this.host.closed(this);
+  }
+
+  private takeToken(): boolean {
+    const now = performance.now();
+    this.tokens = Math.min(BURST, this.tokens + (now - this.refilledAt) * RATE);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 
   /** Entry point for every inbound frame; frames of one connection are handled in order. */
   receive(raw: string | Uint8Array) {
     if (this.closed) return;
-    if (!this.bucket.take()) {
+    if (!this.takeToken()) {
       this.close(CLOSE_CODES.policyViolation, "rate limit: too many frames");
       return;
     }
@@ -194,12 +203,12 @@ export class Connection {
       return;
     }
     const frame = parsed.data;
-    this.queue = this.queue.then(() => this.handle(frame)).catch(() => {});
+    this.queue = (this.queue ?? Promise.resolve()).then(() => this.handle(frame)).catch(() => {});
   }
 
   /** One context per frame: its request id joins the frame's log lines and audit rows. */
   private ctx(): ServiceContext {
-    return buildServiceContext(this.deps, this.runner, {
+    return buildServiceContext(this.deps, this.host.runner, {
       actor: this.actor,
       requestId: `${this.id}:${crypto.randomUUID().slice(0, 8)}`,
     });
@@ -245,7 +254,7 @@ export class Connection {
       case "unsubscribe":
         return this.unsubscribe(frame.room);
       case "message.send": {
-        const r = await sendStudentMessage({ ctx, input: frame, gate: this.gate });
+        const r = await sendStudentMessage({ ctx, input: frame, gate: this.host.gate });
         return { messageId: r.message.id, answerId: r.answer?.id ?? null, duplicate: r.duplicate, retried: r.retried };
       }
       case "generation.stop":
@@ -268,7 +277,7 @@ export class Connection {
    * refusal on one is confirmed once against fresh rows (the full re-check) before it stands.
    */
   private async authorize(room: string): Promise<{ ctx: ServiceContext; access: RoomAccess }> {
-    const opts = { recordView: true, viewAudit: this.hooks.viewAudit };
+    const opts = { recordView: true, viewAudit: this.host.viewAudit };
     const ctx = this.ctx();
     try {
       return { ctx, access: await authorizeRoom(ctx, room, opts) };
@@ -285,51 +294,36 @@ export class Connection {
   private async subscribe(room: string, lastOffset: number | undefined, epoch: string | undefined) {
     const { ctx, access } = await this.authorize(room);
     this.unsubscribe(room);
-    const bus = this.deps.bus;
-    const listener = (m: ResumeMessage) => {
-      if (m.kind === "event") {
-        this.sendRaw(eventFrame(m.event));
-      } else {
-        this.send({ type: "reset", room: m.room, epoch: m.epoch, latestOffset: m.latestOffset, reason: m.reason });
-      }
-    };
-    let from: { afterOffset?: number; epoch?: string | null } = {};
-    let position: { epoch: string | null; offset: number };
+    let from: { epoch: string | null; offset: number } | null = null;
     if (lastOffset !== undefined) {
-      from = { afterOffset: lastOffset, epoch: epoch ?? null };
-      position = { epoch: epoch ?? null, offset: lastOffset };
+      from = { epoch: epoch ?? null, offset: lastOffset };
     } else if (access.kind === "session") {
       const snapshot = await sessionSnapshot(ctx, access.id);
       this.send({ type: "snapshot", room, epoch: snapshot.epoch, offset: snapshot.offset, payload: snapshot.payload });
-      from = { afterOffset: snapshot.offset, epoch: snapshot.epoch };
-      position = { epoch: snapshot.epoch, offset: snapshot.offset };
-    } else {
-      const head = await bus.head(room);
-      position = head;
+      from = { epoch: snapshot.epoch, offset: snapshot.offset };
     }
-    const unsubscribe = await subscribeWithResume(bus, room, from, listener, {
-      onError: (err, where) => this.deps.logger.warn("resume error", { room, where, err }),
-    });
-    if (this.closed) {
-      unsubscribe();
+    const position = await this.host.feeds.join(this, room, from);
+    if (position === null || this.closed) {
+      this.host.feeds.leave(this, room);
       return undefined;
     }
-    this.subs.set(room, { unsubscribe, access });
+    this.subs ??= new Map();
+    this.subs.set(room, access);
     // A re-check that reloaded the user while this was being authorised missed this room.
     if (this.actor !== ctx.actor) {
       await this.revalidate(room);
       if (!this.subs.has(room)) return { room, subscribed: false };
     }
-    if (access.presenceClassId) await this.hooks.onPresenceJoin(this, access.presenceClassId, access.presenceRole);
+    if (access.presenceClassId) await this.host.presenceJoin(this, access.presenceClassId, access.presenceRole);
     return { room, ...position };
   }
 
   private unsubscribe(room: string) {
-    const sub = this.subs.get(room);
-    if (!sub) return { room, subscribed: false };
-    sub.unsubscribe();
-    this.subs.delete(room);
-    if (sub.access.presenceClassId) void this.hooks.onPresenceLeave(this, sub.access.presenceClassId);
+    const access = this.subs?.get(room);
+    if (!access) return { room, subscribed: false };
+    this.subs?.delete(room);
+    this.host.feeds.leave(this, room);
+    if (access.presenceClassId) void this.host.presenceLeave(this, access.presenceClassId);
     return { room, subscribed: false };
   }
 
@@ -339,10 +333,10 @@ export class Connection {
    * frame naming it. Runs on every revocation published for the user and periodically as the
    * backstop.
    */
-  async recheck(): Promise<void> {
+  async recheck(load: ActorLoader = (userId, groupId) => loadActor(this.deps.db.db, userId, groupId)): Promise<void> {
     if (this.closed) return;
     const n = ++this.rechecks;
-    const actor = await loadActor(this.deps.db.db, this.actor.userId, this.actor.activeGroupId);
+    const actor = await load(this.actor.userId, this.actor.activeGroupId);
     // A re-check that started later read rows at least as new as these: it decides, so an older
     // read finishing last can never restore rights a revocation removed.
     if (this.closed || n !== this.rechecks) return;
@@ -350,9 +344,9 @@ export class Connection {
       this.close(CLOSE_CODES.unauthenticated, "user no longer active");
       return;
     }
-    this.actor = actor;
+    this.actor = this.host.shareActor(actor, this.actor);
     this.actorCached = false;
-    for (const room of [...this.subs.keys()]) await this.revalidate(room);
+    for (const room of this.rooms()) await this.revalidate(room);
   }
 
   private async revalidate(room: string): Promise<void> {
@@ -364,7 +358,7 @@ export class Connection {
         this.deps.logger.warn("room re-check failed", { connectionId: this.id, room, err });
         return;
       }
-      if (this.closed || !this.subs.has(room)) return;
+      if (this.closed || !this.subs?.has(room)) return;
       this.unsubscribe(room);
       this.send({ type: "error", code: err.code, message: "Access to this room was revoked", details: { room } });
     }

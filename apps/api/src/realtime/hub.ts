@@ -1,5 +1,6 @@
 import type { BusSignal, Unsubscribe } from "@raptscallions/bus";
 import { CLOSE_CODES } from "@raptscallions/core";
+import { type Actor, loadActor } from "../access/actor.ts";
 import type { ActorCache } from "../services/realtime/actor-cache.ts";
 import type { AuditBatch } from "../services/audit/batch.ts";
 import type { AppDeps } from "../deps.ts";
@@ -7,8 +8,10 @@ import type { GenerationRunner } from "../services/live/generation-runner.ts";
 import { classRoom, publishBestEffort } from "../services/rooms.ts";
 import type { StudentMessageGate } from "../services/modules/hooks.ts";
 import { ACCESS_ROOM, revocationOf } from "../services/realtime/revocation.ts";
-import { Connection } from "./connection.ts";
-import type { ConnectionData, RealtimeSocket } from "./socket.ts";
+import { type ActorLoader, Connection, type ConnectionHost } from "./connection.ts";
+import { RoomFeeds } from "./room-feed.ts";
+import { SharedActors } from "./shared-actors.ts";
+import type { ConnectionData, RealtimeSocket, TopicPublisher } from "./socket.ts";
 
 interface PresenceEntry {
   classId: string;
@@ -23,8 +26,11 @@ interface PresenceEntry {
  * backstop), and closes everything with 4012 on shutdown so clients reconnect elsewhere and
  * resume by offset.
  */
-export class RealtimeHub {
+export class RealtimeHub implements ConnectionHost {
+  /** One bus subscription and one topic per room on this instance, shared by its sockets. */
+  readonly feeds: RoomFeeds;
   private readonly connections = new Map<string, Connection>();
+  private readonly actors = new SharedActors();
   private readonly presence = new Map<string, PresenceEntry>();
   private timers: ReturnType<typeof setInterval>[] = [];
   private revocations: Promise<Unsubscribe | null> | null = null;
@@ -32,11 +38,41 @@ export class RealtimeHub {
   private accessSignals = 0;
 
   constructor(
-    private readonly deps: AppDeps,
-    private readonly runner: GenerationRunner,
-    private readonly gate: StudentMessageGate | undefined,
+    readonly deps: AppDeps,
+    readonly runner: GenerationRunner,
+    readonly gate: StudentMessageGate | undefined,
     private readonly setup: { actors: ActorCache; viewAudit: AuditBatch },
-  ) {}
+  ) {
+    this.feeds = new RoomFeeds(deps.bus, deps.logger);
+  }
+
+  get viewAudit(): AuditBatch {
+    return this.setup.viewAudit;
+  }
+
+  /** Where room frames are published: the server's topics (attached once the server exists). */
+  setPublisher(publisher: TopicPublisher) {
+    this.feeds.setPublisher(publisher);
+  }
+
+  presenceJoin(conn: Connection, classId: string, role: string): Promise<void> {
+    return this.join(conn, classId, role);
+  }
+
+  presenceLeave(conn: Connection, classId: string): Promise<void> {
+    return this.leave(conn, classId);
+  }
+
+  shareActor(actor: Actor, previous?: Actor): Actor {
+    return this.actors.adopt(actor, previous);
+  }
+
+  closed(conn: Connection): void {
+    this.actors.release(conn.actor);
+    this.connections.delete(conn.id);
+    this.deps.metrics.wsConnections.set(this.connections.size);
+    if (this.connections.size === 0) this.stopTimers();
+  }
 
   /** Presence heartbeats and access re-checks run only while this instance holds sockets. */
   private startTimers() {
@@ -82,10 +118,11 @@ export class RealtimeHub {
     const revocation = revocationOf(signal.event);
     if (!revocation) return;
     const { userId, clerkUserId } = revocation;
+    const load = this.sharedLoads();
     for (const conn of this.connections.values()) {
       const actor = conn.actor;
       if (actor.userId === userId || (clerkUserId !== undefined && actor.clerkUserId === clerkUserId)) {
-        void this.recheckOne(conn);
+        void this.recheckOne(conn, load);
       }
     }
   }
@@ -100,16 +137,7 @@ export class RealtimeHub {
       socket.close(CLOSE_CODES.unauthenticated, "user no longer active");
       return null;
     }
-    const conn = new Connection(socket, data, actor, this.deps, this.runner, this.gate, {
-      viewAudit: this.setup.viewAudit,
-      onPresenceJoin: (c, classId, role) => this.join(c, classId, role),
-      onPresenceLeave: (c, classId) => this.leave(c, classId),
-      onClosed: (c) => {
-        this.connections.delete(c.id);
-        this.deps.metrics.wsConnections.set(this.connections.size);
-        if (this.connections.size === 0) this.stopTimers();
-      },
-    });
+    const conn = new Connection(socket, data.connectionId, this.actors.adopt(actor), this);
     conn.actorCached = cached;
     this.connections.set(conn.id, conn);
     this.startTimers();
@@ -189,16 +217,35 @@ export class RealtimeHub {
     }
   }
 
-  private async recheckOne(conn: Connection) {
+  /**
+   * One load per user for one round of re-checks (a teacher watching thirty sessions from thirty
+   * sockets is read once, not thirty times). A load is shared only while no access signal arrived
+   * after it started: a connection re-checked after a revocation always reads rows newer than it.
+   */
+  private sharedLoads(): ActorLoader {
+    const loads = new Map<string, { signals: number; load: Promise<Actor | null> }>();
+    return (userId, activeGroupId) => {
+      const key = `${userId}|${activeGroupId ?? ""}`;
+      let entry = loads.get(key);
+      if (!entry || entry.signals !== this.accessSignals) {
+        entry = { signals: this.accessSignals, load: loadActor(this.deps.db.db, userId, activeGroupId) };
+        loads.set(key, entry);
+      }
+      return entry.load;
+    };
+  }
+
+  private async recheckOne(conn: Connection, load?: ActorLoader) {
     try {
-      await conn.recheck();
+      await conn.recheck(load);
     } catch (err) {
       this.deps.logger.warn("recheck failed", { connectionId: conn.id, err });
     }
   }
 
   private async recheckAll() {
-    for (const conn of [...this.connections.values()]) await this.recheckOne(conn);
+    const load = this.sharedLoads();
+    for (const conn of [...this.connections.values()]) await this.recheckOne(conn, load);
   }
 
   /** Closes every socket with 4012 so clients reconnect to another instance and resume. */
@@ -208,5 +255,6 @@ export class RealtimeHub {
     this.revocations = null;
     (await listening)?.();
     for (const conn of [...this.connections.values()]) conn.close(CLOSE_CODES.serverRestart, "server restarting");
+    this.feeds.close();
   }
 }

@@ -4,7 +4,7 @@ import { AuditBatch } from "../services/audit/batch.ts";
 import { GenerationRunner, type RunnerDeps } from "../services/live/generation-runner.ts";
 import type { StudentMessageGate } from "../services/modules/hooks.ts";
 import { RealtimeHub } from "./hub.ts";
-import type { ConnectionData } from "./socket.ts";
+import type { ConnectionData, TopicPublisher } from "./socket.ts";
 
 /** Upgrades a request to a WebSocket carrying `data`; provided by the server binding (Bun). */
 export type Upgrader = (request: Request, data: ConnectionData) => boolean;
@@ -21,6 +21,8 @@ export interface RealtimeRuntime {
   actors: ActorCache;
   upgrade: Upgrader;
   setUpgrader(upgrader: Upgrader): void;
+  /** Where room frames fan out to local sockets: the server's topics (Bun's `server.publish`). */
+  setPublisher(publisher: TopicPublisher): void;
   /** Stops timers, closes sockets with 4012, lets answers finish for `graceMs`, then interrupts them. */
   shutdown(graceMs?: number): Promise<void>;
 }
@@ -48,6 +50,9 @@ export function createRealtimeRuntime(deps: AppDeps, gate?: StudentMessageGate, 
     upgrade: (request, data) => (upgrader ? upgrader(request, data) : false),
     setUpgrader(u) {
       upgrader = u;
+    },
+    setPublisher(publisher) {
+      hub.setPublisher(publisher);
     },
     async shutdown(graceMs = 10_000) {
       await hub.shutdown();
