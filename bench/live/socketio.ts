@@ -221,7 +221,13 @@ function connectWire(on: Instance, recorder: Recorder | null, timelineRooms?: Se
  * Bundles the server for Node into `workDir` (packages stay external and resolve through a link to
  * the repository's node_modules) and starts instances `a` and `b` on the same Redis.
  */
-export async function startSocketIo(opts: { redisUrl: string; logDir: string; workDir: string; client: SocketIoClient }): Promise<Baseline> {
+export async function startSocketIo(opts: {
+  /** Empty: no Redis, Socket.IO's in-memory adapter (a and b then do not see each other's rooms). */
+  redisUrl: string;
+  logDir: string;
+  workDir: string;
+  client: SocketIoClient;
+}): Promise<Baseline> {
   const connect = opts.client === "wire" ? connectWire : connectLibrary;
   const outdir = join(opts.workDir, "socketio");
   const built = await Bun.build({
