@@ -19,7 +19,8 @@
  *
  * Needs Postgres (BENCH_DATABASE_URL, default postgres://rapt:rapt@127.0.0.1:5432/rapt; a fresh
  * database per run, dropped after) and Redis (BENCH_REDIS_URL, else one is started on 6396);
- * skipped with a message when either is missing. Loopback only; every process is killed at the end.
+ * skipped with a message when either is missing. The Socket.IO baseline runs on the `node` on PATH
+ * (BENCH_LIVE_BASELINES=relay leaves it out). Loopback only; every process is killed at the end.
  *
  *   bun bench/live.bench.ts            (or `bun run bench`)
  * Knobs: BENCH_LIVE_SESSIONS=200 BENCH_LIVE_WATCHERS=4 BENCH_LIVE_WARMUP_SESSIONS=20

@@ -10,6 +10,7 @@
  * packages left external) and starts it with `node`.
  *
  *   SIO_PORT=… SIO_REDIS_URL=redis://127.0.0.1:6396 node socketio-server.mjs
+ * (SIO_REDIS_URL empty: the in-memory adapter, one instance alone.)
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -23,12 +24,16 @@ const port = Number(process.env.SIO_PORT ?? 0);
 const redisUrl = process.env.SIO_REDIS_URL ?? "redis://127.0.0.1:6396";
 const key = process.env.SIO_KEY ?? "bench-sio";
 
-const pub = new Redis(redisUrl, { connectionName: "bench-sio-pub" });
-const sub = pub.duplicate({ connectionName: "bench-sio-sub" });
-pub.on("error", (err: Error) => console.error("socket.io pub", err.message));
-sub.on("error", (err: Error) => console.error("socket.io sub", err.message));
-// Listen only once both connections are up, so /health means "ready to relay".
-await Promise.all([pub, sub].map((c) => (c.status === "ready" ? Promise.resolve() : new Promise<void>((r) => c.once("ready", () => r())))));
+async function redisAdapter(url: string) {
+  const pub = new Redis(url, { connectionName: "bench-sio-pub" });
+  const sub = pub.duplicate({ connectionName: "bench-sio-sub" });
+  pub.on("error", (err: Error) => console.error("socket.io pub", err.message));
+  sub.on("error", (err: Error) => console.error("socket.io sub", err.message));
+  // Listen only once both connections are up, so /health means "ready to relay".
+  await Promise.all([pub, sub].map((c) => (c.status === "ready" ? Promise.resolve() : new Promise<void>((r) => c.once("ready", () => r())))));
+  return createAdapter(pub, sub, { key });
+}
+const adapter = redisUrl ? await redisAdapter(redisUrl) : undefined;
 
 const http = createServer((req, res) => {
   handle(req, res).catch((err: Error) => {
@@ -41,7 +46,7 @@ const io = new Server(http, {
   // WebSocket only, as the clients connect: no long-polling handshake or upgrade.
   transports: ["websocket"],
   serveClient: false,
-  adapter: createAdapter(pub, sub, { key }),
+  ...(adapter ? { adapter } : {}),
 });
 
 io.on("connection", (socket) => {

@@ -12,9 +12,10 @@
  * - `socket.io-client`: the library, over engine.io-client's browser `WebSocket` transport (under
  *   Bun, `transports: ["websocket"]` picks the transport built on the `ws` package's API, which Bun
  *   emulates so slowly that 80 watchers × 1,000 frames did not finish in 40 s). Even natively it
- *   parses and dispatches every frame: on this 2-core machine under load it spent ~1.4× the CPU a
- *   frame and its watchers saw p50 latencies of 70–135 ms where the wire client saw 2–6 ms from the
- *   same servers, so on a busy machine the library, not the servers, sets the pace.
+ *   parses and dispatches every frame: on this 2-core machine at a load of 17 (800 watchers, 4,000
+ *   frames/s) it spent 1.4–2× the client CPU a frame of a plain WebSocket client, and its watchers
+ *   saw p50 latencies of 69 and 690 ms in two runs where the plain client saw 2–51 ms from the same
+ *   servers: on a busy machine the library, not the servers, sets the pace.
  */
 import { symlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -221,7 +222,13 @@ function connectWire(on: Instance, recorder: Recorder | null, timelineRooms?: Se
  * Bundles the server for Node into `workDir` (packages stay external and resolve through a link to
  * the repository's node_modules) and starts instances `a` and `b` on the same Redis.
  */
-export async function startSocketIo(opts: { redisUrl: string; logDir: string; workDir: string; client: SocketIoClient }): Promise<Baseline> {
+export async function startSocketIo(opts: {
+  /** Empty: no Redis, Socket.IO's in-memory adapter (a and b then do not see each other's rooms). */
+  redisUrl: string;
+  logDir: string;
+  workDir: string;
+  client: SocketIoClient;
+}): Promise<Baseline> {
   const connect = opts.client === "wire" ? connectWire : connectLibrary;
   const outdir = join(opts.workDir, "socketio");
   const built = await Bun.build({
