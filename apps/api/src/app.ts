@@ -22,6 +22,7 @@ import { docsRoutes } from "./routes/docs/index.ts";
 import { classRoutes } from "./routes/classes/index.ts";
 import { toolRoutes } from "./routes/tools/index.ts";
 import { alertRoutes } from "./routes/alerts/index.ts";
+import { notificationRoutes } from "./routes/notifications/index.ts";
 import { createAnswerHook, createModuleGate } from "./services/modules/index.ts";
 import { assignmentRoutes } from "./routes/assignments/index.ts";
 import { submissionRoutes } from "./routes/submissions/index.ts";
@@ -101,6 +102,7 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   app.route("/api/classes", classRoutes());
   app.route("/api/tools", toolRoutes());
   app.route("/api/alerts", alertRoutes());
+  app.route("/api/notifications", notificationRoutes());
   app.route("/api", assignmentRoutes());
   app.route("/api", submissionRoutes());
   app.route("/api", aiAdminRoutes());

@@ -11,6 +11,7 @@ import type { RetentionConfig } from "./lib/retention-config.ts";
 import type { Clock, IdGenerator } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
 import type { Metrics } from "./lib/metrics.ts";
+import type { NotificationSettings } from "./services/notifications/settings.ts";
 
 /** Static settings of one app instance, already parsed and validated (see env.ts). */
 export interface AppConfig {
@@ -115,6 +116,11 @@ export interface AppDeps {
    * Absent: such groups get the fail-safe policy on every turn (never a silent "safe").
    */
   moderation?: ModerationClient | undefined;
+  /**
+   * How alerts reach people: the mail transport (SMTP, or the dev outbox) and the dispatcher's
+   * timings. Absent: outbox rows are written but nothing on this instance sends them.
+   */
+  notifications?: NotificationSettings | undefined;
   /** Dev auth outside production only: mounts `/api/dev` (see routes/dev). */
   devSignIn?: DevSignIn | undefined;
   /** Serves the web console at `/app`; absent, `/app` is not mounted. */

@@ -154,6 +154,14 @@ export const envSchema = z
       .min(1000)
       .max(7 * 86_400_000)
       .default(3_600_000),
+    // Unset: alert emails are rendered, logged and kept in the dev outbox (GET /api/notifications/outbox).
+    SMTP_URL: z.preprocess((v) => (v === "" ? undefined : v), z.url({ protocol: /^smtps?$/ }).optional()),
+    MAIL_FROM: z.string().min(3).max(320).default("raptscallions <alerts@localhost>"),
+    // Where the console is reached from outside, for links in emails.
+    PUBLIC_URL: optionalUrl,
+    NOTIFY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
+    NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+    NOTIFY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   })
   .superRefine((env, ctx) => {

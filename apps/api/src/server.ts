@@ -19,6 +19,9 @@ import { createMetrics } from "./lib/metrics.ts";
 import { attachServer } from "./realtime/bun.ts";
 import { buildGatewayClient, buildModerationClient, createAiService, embeddedGatewayUrl } from "./services/ai/index.ts";
 import { defaultRetentionConfig } from "./services/retention/index.ts";
+import { createNotificationDispatcher } from "./services/notifications/dispatcher.ts";
+import { createDevOutbox, createSmtpTransport } from "./services/notifications/mail.ts";
+import { defaultNotificationSettings } from "./services/notifications/settings.ts";
 
 /** A configuration the server refuses to start with; the entry point prints it and exits 1. */
 export class StartupError extends Error {}
@@ -157,6 +160,9 @@ export async function main(options: { env?: Record<string, string | undefined> }
       metrics,
     });
 
+    const mail = env.SMTP_URL ? createSmtpTransport(env.SMTP_URL) : createDevOutbox(logger);
+    opened.push(() => mail.close());
+
     const deps: AppDeps = {
       config: {
         instanceId,
@@ -197,6 +203,13 @@ export async function main(options: { env?: Record<string, string | undefined> }
       presence: infra.presence,
       ai,
       moderation,
+      notifications: defaultNotificationSettings(mail, {
+        from: env.MAIL_FROM,
+        publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ""),
+        pollMs: env.NOTIFY_POLL_MS,
+        maxAttempts: env.NOTIFY_MAX_ATTEMPTS,
+        webhookTimeoutMs: env.NOTIFY_WEBHOOK_TIMEOUT_MS,
+      }),
       devSignIn: createDevSignIn({ keys: devKeys, nodeEnv: env.NODE_ENV }),
       // Built by Bun's bundler on the first request to /app unless `bun apps/web/build.ts` prebuilt it.
       console: { load: () => loadConsole(), clerkPublishableKey: env.CLERK_PUBLISHABLE_KEY },
@@ -212,6 +225,8 @@ export async function main(options: { env?: Record<string, string | undefined> }
     const jobs = createJobRegistry({ deps, runner: app.realtime.runner });
     for (const job of appJobs(deps.config)) jobs.register(job);
     jobs.start();
+    const notifications = deps.notifications ? createNotificationDispatcher(deps, deps.notifications) : null;
+    notifications?.start();
 
     const url = `http://${env.HOST}:${boundPort}`;
     logger.info("listening", {
@@ -219,6 +234,7 @@ export async function main(options: { env?: Record<string, string | undefined> }
       database: db.driver,
       ai: env.AI_GATEWAY_URL ? "gateway" : "embedded dev model at /v1",
       jobs: jobs.names(),
+      mail: mail.kind,
       ...infra.describe,
     });
 
@@ -226,12 +242,13 @@ export async function main(options: { env?: Record<string, string | undefined> }
     const stop = () => {
       stopping ??= (async () => {
         // A job mid-run gets its signal aborted and a few seconds to reach a safe point.
-        await jobs.stop(5_000);
+        await Promise.all([jobs.stop(5_000), notifications?.stop(5_000)]);
         // Sockets get 4012 (reconnect elsewhere, resume by offset); answers get a grace period, then
         // are finalised as interrupted so no row stays streaming.
         await app.realtime.shutdown(10_000);
         // stop(false): refuse new connections, let in-flight requests finish, then close pools.
         await server.stop(false);
+        await mail.close();
         await infra.close();
         await db.close();
         logger.info("stopped");

@@ -16,3 +16,4 @@ export * from "./api/audit.ts";
 export * from "./api/sessions.ts";
 export * from "./api/usage.ts";
 export * from "./api/alerts.ts";
+export * from "./api/notifications.ts";

@@ -12,6 +12,8 @@ import { createMemoryLogger } from "../../src/lib/logger.ts";
 import { createMetrics } from "../../src/lib/metrics.ts";
 import { createDevSignIn } from "../../src/auth/dev-sign-in.ts";
 import { testAuthenticator, testKeys } from "./auth.ts";
+import { createDevOutbox } from "../../src/services/notifications/mail.ts";
+import { defaultNotificationSettings } from "../../src/services/notifications/settings.ts";
 import { createTestAiService } from "./ai.ts";
 
 /**
@@ -48,6 +50,8 @@ export async function testDeps(db: DbHandle, overrides: Partial<AppDeps> = {}): 
     moderation: createModerationClient({ baseUrl: "http://dev-model.test/v1", fetch: (url, init) => Promise.resolve(testAi.devApp.request(url, init)) }),
     // Dev auth's sign-in routes (/api/dev), as a server on dev auth mounts them, so every sweep covers them.
     devSignIn: createDevSignIn({ keys: await testKeys(), nodeEnv: "test" }),
+    // The embedded mail default; suites that send for real pass their own (a test SMTP server).
+    notifications: defaultNotificationSettings(createDevOutbox(logger)),
     ...overrides,
   } as AppDeps & { logger: ReturnType<typeof createMemoryLogger> };
 }

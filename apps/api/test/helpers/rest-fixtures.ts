@@ -119,6 +119,8 @@ export async function makeRestFixtures(db: DbHandle, app: Pick<Hono, "request">)
     },
     "POST /api/alerts/{id}/acknowledge": { as: "teacher", params: { id: alert.id } },
     "POST /api/alerts/{id}/dismiss": { as: "teacher", params: { id: alert.id } },
+    "GET /api/alerts/{id}/deliveries": { as: "admin", params: { id: alert.id } },
+    "GET /api/notifications/outbox": { as: "admin", params: {} },
     "DELETE /api/assignments/{id}": { as: "teacher", params: { id: assignment.id } },
     "GET /api/assignments/{id}": { as: "teacher", params: { id: assignment.id } },
     "PATCH /api/assignments/{id}": { as: "teacher", params: { id: assignment.id }, body: { ...assignmentBody, toolVersion: 1 } },

@@ -4,3 +4,4 @@ export * from "./sessions.ts";
 export * from "./ai.ts";
 export * from "./system.ts";
 export { ltree } from "./columns.ts";
+export * from "./notifications.ts";

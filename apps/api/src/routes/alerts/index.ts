@@ -1,10 +1,11 @@
-import { alertSchema, idParamSchema, listAlertsQuerySchema, pageOf } from "@raptscallions/core";
+import { alertDeliveriesSchema, alertSchema, idParamSchema, listAlertsQuerySchema, pageOf } from "@raptscallions/core";
 import { Hono } from "hono";
 import { requireUser } from "../../auth/middleware.ts";
 import type { AppEnv } from "../../deps.ts";
 import { describeRoute, pathParams, queryParams } from "../../openapi/index.ts";
 import { listAlerts } from "../../services/alerts/list.ts";
 import { resolveAlert } from "../../services/alerts/resolve.ts";
+import { listAlertDeliveries } from "../../services/notifications/deliveries.ts";
 import { serviceContext } from "../../services/context.ts";
 
 const tags = ["alerts"];
@@ -47,6 +48,20 @@ export function alertRoutes() {
       async (c) => c.json(await resolveAlert({ ctx: serviceContext(c), input: { id: c.req.valid("param").id, to } }), 200),
     );
   }
+
+  app.get(
+    "/:id/deliveries",
+    describeRoute({
+      summary: "An alert's delivery log",
+      description: "Every email and webhook sent (or being retried, or dead-lettered) for the alert and its escalation steps, with each attempt's outcome and error.",
+      tags,
+      access: "admins over the alert's group",
+      responses: { 200: { description: "The deliveries", schema: alertDeliveriesSchema } },
+    }),
+    requireUser,
+    pathParams(idParamSchema),
+    async (c) => c.json(await listAlertDeliveries({ ctx: serviceContext(c), input: { id: c.req.valid("param").id } }), 200),
+  );
 
   return app;
 }

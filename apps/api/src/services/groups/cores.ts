@@ -5,6 +5,7 @@ import { recordAudit } from "../audit/record.ts";
 import type { Principal, ServiceContext } from "../context.ts";
 import { loadLiveUser } from "../users/live-user.ts";
 import { assertValidModuleSettings } from "../module-settings.ts";
+import { assertValidNotificationSettings, restoreNotificationSecrets } from "../notifications/config.ts";
 import { loadGroup } from "./scope.ts";
 
 /*
@@ -15,9 +16,10 @@ import { loadGroup } from "./scope.ts";
  * transaction — callers translate it (`isUniqueViolation`) once the transaction has ended.
  */
 
-/** Module settings inherited down the tree are checked when saved, not when a chat turn reads them. */
-export function checkModuleSettings(settings: Record<string, unknown> | undefined) {
+/** Module and notification settings inherited down the tree are checked when saved, not when a chat turn reads them. */
+export function checkModuleSettings(settings: Record<string, unknown> | undefined, opts: { allowRedacted?: boolean } = {}) {
   if (settings && "modules" in settings) assertValidModuleSettings(settings.modules);
+  if (settings && "notifications" in settings) assertValidNotificationSettings(settings.notifications, opts);
 }
 
 /** A group under a live parent, or a root when `parentId` is null. */
@@ -55,10 +57,11 @@ export async function updateGroupCore(
   ctx: ServiceContext<Principal>,
   input: { id: string; name?: string | undefined; slug?: string | undefined; settings?: Record<string, unknown> | undefined },
 ) {
-  checkModuleSettings(input.settings);
   const group = await loadGroup(tx, input.id);
   if (!group) throw new NotFoundError("Group");
-  const [row] = await tx.update(groups).set({ name: input.name, slug: input.slug, settings: input.settings }).where(eq(groups.id, group.id)).returning();
+  const settings = restoreNotificationSecrets(input.settings, group.settings);
+  checkModuleSettings(settings);
+  const [row] = await tx.update(groups).set({ name: input.name, slug: input.slug, settings }).where(eq(groups.id, group.id)).returning();
   // Groups are never deleted (tombstones), and this one was just read in this transaction: an
   // UPDATE that returns no row is a database fault, never "not found" (a 404 here once hid an
   // embedded-database crash and dropped the change silently).

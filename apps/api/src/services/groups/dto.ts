@@ -1,5 +1,6 @@
 import type { GroupDto, GroupMemberDto } from "@raptscallions/core";
 import type { groupMembers, users } from "@raptscallions/db";
+import { redactNotificationSecrets } from "../notifications/config.ts";
 import { iso } from "../query-helpers.ts";
 import type { GroupRow } from "./scope.ts";
 
@@ -11,7 +12,7 @@ export function toGroupDto(g: GroupRow): GroupDto {
     slug: g.slug,
     kind: g.kind,
     clerkOrgId: g.clerkOrgId,
-    settings: g.settings,
+    settings: redactNotificationSecrets(g.settings),
     depth: g.path.split(".").length - 1,
     createdAt: iso(g.createdAt),
     updatedAt: iso(g.updatedAt),

@@ -38,7 +38,7 @@ export async function createGroup({ ctx, input }: { ctx: ServiceContext; input: 
 /** Renames, re-slugs or replaces the settings of a group the actor administers. */
 export async function updateGroup({ ctx, input }: { ctx: ServiceContext; input: { id: string; body: UpdateGroupBody } }): Promise<GroupDto> {
   const { body } = input;
-  checkModuleSettings(body.settings);
+  checkModuleSettings(body.settings, { allowRedacted: true });
   try {
     return await ctx.db.transaction(async (tx) => {
       const group = await requireVisibleGroup({ db: tx, actor: ctx.actor }, input.id);

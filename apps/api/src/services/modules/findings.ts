@@ -3,6 +3,7 @@ import { type DbOrTx, extractions } from "@raptscallions/db";
 import { type Finding, STRUGGLE_DETECTOR_ID } from "@raptscallions/modules";
 import type { Logger } from "../../lib/logger.ts";
 import { type ExtractionRow, toAlertDto } from "../alerts/dto.ts";
+import { enqueueAlertNotifications } from "../notifications/enqueue.ts";
 import { classRoom, publishBestEffort } from "../rooms.ts";
 
 /** The session (and message, when known) a finding is about. */
@@ -16,10 +17,21 @@ export interface FindingTarget {
 
 /**
  * Stores every finding as an `extractions` row — alerts and quiet ones alike (a redaction count
- * is part of the record). Pass the message's own transaction so findings exist iff it does.
+ * is part of the record) — and, in the same transaction, the notification outbox rows of the
+ * alerts among them: an alert exists iff its notifications are queued. Pass the message's own
+ * transaction so findings exist iff it does.
  */
 export async function persistFindings(db: DbOrTx, target: FindingTarget, findings: Finding[], now: Date): Promise<ExtractionRow[]> {
   if (findings.length === 0) return [];
+  if (!findings.some((f) => f.isAlert)) return insertFindings(db, target, findings, now);
+  return db.transaction(async (tx) => {
+    const rows = await insertFindings(tx, target, findings, now);
+    await enqueueAlertNotifications(tx, rows, target.studentId, now);
+    return rows;
+  });
+}
+
+function insertFindings(db: DbOrTx, target: FindingTarget, findings: Finding[], now: Date): Promise<ExtractionRow[]> {
   return db
     .insert(extractions)
     .values(

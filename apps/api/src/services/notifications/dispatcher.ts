@@ -1,0 +1,195 @@
+import { type NotificationDeliveryRow, notificationAttempts, notificationDeliveries } from "@raptscallions/db";
+import { and, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
+import type { AppDeps } from "../../deps.ts";
+import { recordAudit } from "../audit/record.ts";
+import type { SystemActor } from "../context.ts";
+import { loadNotificationConfig } from "./config.ts";
+import { redactedExcerpt, renderMail } from "./render.ts";
+import type { NotificationSettings } from "./settings.ts";
+import { postWebhook } from "./webhook.ts";
+
+const ACTOR: SystemActor = { kind: "system", name: "notifications" };
+
+export interface NotificationDispatcher {
+  /** Polls every `pollMs` until stopped. Idempotent. */
+  start(): void;
+  /** Claims and sends one batch of due rows; returns how many it claimed. */
+  drainOnce(): Promise<number>;
+  /** Stops polling and waits (bounded) for sends in flight; what is left is retried after its lease. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * The outbox's sender. Every instance runs one: each round claims due rows (pending and due, or
+ * `sending` with an expired lease — a sender that died) with `FOR UPDATE SKIP LOCKED`, marks them
+ * `sending` with a lease and commits before any I/O, so two instances never hold the same row and
+ * a slow endpoint holds no database lock. Each outcome is written back only while the claim is
+ * still ours (same attempt number), logged per attempt, and audited when final (sent or dead).
+ * A failure never stops the other rows of the batch.
+ */
+export function createNotificationDispatcher(deps: AppDeps, settings: NotificationSettings): NotificationDispatcher {
+  const db = deps.db.db;
+  const logger = deps.logger.child({ component: "notifications" });
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let running: Promise<number> | null = null;
+  let stopped = false;
+
+  async function claim(): Promise<NotificationDeliveryRow[]> {
+    const now = deps.clock.now();
+    return db.transaction(async (tx) => {
+      const due = await tx
+        .select({ id: notificationDeliveries.id })
+        .from(notificationDeliveries)
+        .where(
+          or(
+            and(eq(notificationDeliveries.status, "pending"), lte(notificationDeliveries.nextAttemptAt, now)),
+            and(eq(notificationDeliveries.status, "sending"), lt(notificationDeliveries.leaseUntil, now)),
+          ),
+        )
+        .orderBy(notificationDeliveries.nextAttemptAt)
+        .limit(settings.batchSize)
+        .for("update", { skipLocked: true });
+      if (due.length === 0) return [];
+      return tx
+        .update(notificationDeliveries)
+        .set({ status: "sending", attempts: sql`${notificationDeliveries.attempts} + 1`, leaseUntil: new Date(now.getTime() + settings.leaseMs) })
+        .where(
+          inArray(
+            notificationDeliveries.id,
+            due.map((d) => d.id),
+          ),
+        )
+        .returning();
+    });
+  }
+
+  async function send(row: NotificationDeliveryRow): Promise<void> {
+    if (row.channel === "webhook") {
+      if (!row.signingSecret) throw new Error("webhook delivery without a signing secret");
+      await postWebhook({
+        url: row.recipient,
+        secret: row.signingSecret,
+        messageId: `msg_${row.id}`,
+        event: { type: row.purpose === "escalation" ? "alert.escalated" : "alert.created", timestamp: deps.clock.now().toISOString(), data: webhookData(row.payload) },
+        at: deps.clock.now(),
+        timeoutMs: settings.webhookTimeoutMs,
+        fetch: settings.fetch,
+      });
+      return;
+    }
+    let excerpt: string | null = null;
+    if (row.purpose !== "digest" && row.groupId) {
+      const config = await loadNotificationConfig(db, row.groupId, logger);
+      const messageId = typeof row.payload.messageId === "string" ? row.payload.messageId : null;
+      if (config.includeExcerpt) excerpt = await redactedExcerpt(db, messageId, deps.clock.now());
+    }
+    const mail = renderMail(row, { publicUrl: settings.publicUrl, excerpt });
+    await settings.mail.send({ from: settings.from, to: row.recipient, deliveryId: row.id, ...mail });
+  }
+
+  async function deliver(row: NotificationDeliveryRow): Promise<void> {
+    const started = performance.now();
+    let error: string | null = null;
+    try {
+      await send(row);
+    } catch (err) {
+      error = (err instanceof Error ? err.message : String(err)).slice(0, 500);
+    }
+    const durationMs = Math.round(performance.now() - started);
+    const now = deps.clock.now();
+    const outcome = error === null ? "sent" : row.attempts >= settings.maxAttempts ? "dead" : "failed";
+    const backoff = settings.backoffMs[Math.min(row.attempts - 1, settings.backoffMs.length - 1)] ?? 60_000;
+    // Up to a fifth more, so rows that failed together do not retry together.
+    const retryAt = new Date(now.getTime() + backoff * (1 + Math.random() / 5));
+    await db.transaction(async (tx) => {
+      const mine = and(eq(notificationDeliveries.id, row.id), eq(notificationDeliveries.status, "sending"), eq(notificationDeliveries.attempts, row.attempts));
+      const updated = await tx
+        .update(notificationDeliveries)
+        .set(
+          outcome === "sent"
+            ? { status: "sent", sentAt: now, leaseUntil: null, lastError: null }
+            : outcome === "dead"
+              ? { status: "dead", leaseUntil: null, lastError: error }
+              : { status: "pending", leaseUntil: null, lastError: error, nextAttemptAt: retryAt },
+        )
+        .where(mine)
+        .returning({ id: notificationDeliveries.id });
+      await tx
+        .insert(notificationAttempts)
+        .values({ deliveryId: row.id, attempt: row.attempts, outcome, error, durationMs, instanceId: deps.config.instanceId, createdAt: now });
+      if (updated.length === 0) {
+        logger.warn("notification finished after its claim expired", { deliveryId: row.id, outcome });
+        return;
+      }
+      if (outcome !== "failed") {
+        await recordAudit(
+          tx,
+          { actor: ACTOR, requestId: null },
+          {
+            action: outcome === "sent" ? "notification.sent" : "notification.dead",
+            targetType: row.alertId ? "alert" : "notification",
+            targetId: row.alertId ?? row.id,
+            groupId: row.groupId,
+            details: { deliveryId: row.id, purpose: row.purpose, step: row.step, channel: row.channel, recipient: row.recipient, attempts: row.attempts, error },
+          },
+        );
+      }
+    });
+    if (outcome === "sent") logger.info("notification sent", { deliveryId: row.id, channel: row.channel, purpose: row.purpose, attempt: row.attempts, durationMs });
+    else
+      logger.warn(outcome === "dead" ? "notification dead-lettered" : "notification failed; retrying", {
+        deliveryId: row.id,
+        channel: row.channel,
+        attempt: row.attempts,
+        error,
+      });
+  }
+
+  async function drain(): Promise<number> {
+    const rows = await claim();
+    await Promise.all(
+      rows.map((row) => deliver(row).catch((err: unknown) => logger.error("notification bookkeeping failed; retried after its lease", { deliveryId: row.id, err }))),
+    );
+    return rows.length;
+  }
+
+  function schedule(ms: number) {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      timer = null;
+      const round = drain();
+      running = round;
+      round
+        .then((n) => schedule(n >= settings.batchSize ? 0 : settings.pollMs))
+        .catch((err: unknown) => {
+          logger.error("notification round failed", { err });
+          schedule(settings.pollMs);
+        })
+        .finally(() => {
+          if (running === round) running = null;
+        });
+    }, ms);
+  }
+
+  return {
+    start() {
+      if (timer || running || stopped) return;
+      schedule(Math.random() * settings.pollMs);
+    },
+    async drainOnce() {
+      return drain();
+    },
+    async stop(timeoutMs = 5_000) {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      if (running) await Promise.race([running.catch(() => 0), new Promise((r) => setTimeout(r, timeoutMs))]);
+    },
+  };
+}
+
+/** Webhook payloads carry ids, category and severity; the receiver fetches details itself. */
+function webhookData(p: Record<string, unknown>): Record<string, unknown> {
+  const { summary: _summary, ...rest } = p;
+  return rest;
+}

@@ -1,0 +1,55 @@
+import { type DbOrTx, messages } from "@raptscallions/db";
+import { redactPii } from "@raptscallions/modules";
+import { eq } from "drizzle-orm";
+import type { NotificationDeliveryRow } from "@raptscallions/db";
+
+const str = (v: unknown) => (typeof v === "string" ? v : "");
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const EXCERPT_CHARS = 280;
+
+/** A PII-redacted excerpt of the alert's message, for groups that opted in; never the raw text. */
+export async function redactedExcerpt(db: DbOrTx, messageId: string | null, now: Date): Promise<string | null> {
+  if (!messageId) return null;
+  const [row] = await db.select({ content: messages.content }).from(messages).where(eq(messages.id, messageId));
+  if (!row?.content) return null;
+  const redacted = redactPii(row.content, { now }).text;
+  return redacted.length > EXCERPT_CHARS ? `${redacted.slice(0, EXCERPT_CHARS)}…` : redacted;
+}
+
+/** Subject and bodies of one email. Links point at the console; the console checks access. */
+export function renderMail(delivery: NotificationDeliveryRow, opts: { publicUrl: string; excerpt: string | null }): { subject: string; text: string; html: string } {
+  const p = delivery.payload;
+  if (delivery.purpose === "digest") return renderDigest(p, opts.publicUrl);
+  const severity = str(p.severity);
+  const category = str(p.category) || str(p.kind);
+  const link = `${opts.publicUrl}/app/sessions/${str(p.sessionId)}`;
+  const escalated = delivery.purpose === "escalation";
+  const subject = `${escalated ? "[Escalated] " : ""}${severity.toUpperCase()} safety alert: ${category}`;
+  const lines = [
+    escalated ? `Nobody has acknowledged this ${severity} alert yet, so it is escalated to you (step ${delivery.step}).` : `A ${severity} safety alert was raised.`,
+    "",
+    `Category: ${category}`,
+    `Severity: ${severity}`,
+    `Summary: ${str(p.summary)}`,
+    `Raised at: ${str(p.createdAt)}`,
+    ...(opts.excerpt ? ["", `Excerpt (personal details removed): ${opts.excerpt}`] : []),
+    "",
+    `Open the session: ${link}`,
+    `Acknowledge it in the console (Alerts) to stop escalation.`,
+  ];
+  const text = lines.join("\n");
+  const html = `<p>${lines.filter(Boolean).map(escapeHtml).join("<br>")}</p><p><a href="${escapeHtml(link)}">Open the session</a></p>`;
+  return { subject, text, html };
+}
+
+function renderDigest(p: Record<string, unknown>, publicUrl: string): { subject: string; text: string; html: string } {
+  const items = Array.isArray(p.items) ? (p.items as Record<string, unknown>[]) : [];
+  const subject = `Daily summary for ${str(p.date)}: ${items.length} item${items.length === 1 ? "" : "s"}`;
+  const lines = [
+    `Low-severity findings and struggle signals in your classes, ${str(p.date)} (${str(p.timeZone)}):`,
+    "",
+    ...items.map((i) => `- ${str(i.createdAt)} ${str(i.severity)} ${str(i.kind)}: ${str(i.summary)} ${publicUrl}/app/sessions/${str(i.sessionId)}`),
+  ];
+  const text = lines.join("\n");
+  return { subject, text, html: `<pre>${escapeHtml(text)}</pre>` };
+}

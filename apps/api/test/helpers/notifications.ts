@@ -1,0 +1,90 @@
+import { simpleParser } from "mailparser";
+import { SMTPServer } from "smtp-server";
+import { Webhook } from "svix";
+
+/** A mail as the test SMTP server received it: the SMTP envelope and the parsed message. */
+export interface ReceivedMail {
+  envelopeFrom: string;
+  envelopeTo: string[];
+  subject: string;
+  text: string;
+  deliveryId: string;
+}
+
+/** A real SMTP server on a free port, keeping what it accepts. */
+export async function startSmtpServer(): Promise<{ url: string; received: ReceivedMail[]; close(): Promise<void> }> {
+  const received: ReceivedMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ["STARTTLS"],
+    logger: false,
+    onData(stream, session, callback) {
+      simpleParser(stream)
+        .then((parsed) => {
+          const header = parsed.headers.get("x-rapt-delivery");
+          received.push({
+            envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+            envelopeTo: session.envelope.rcptTo.map((r) => r.address),
+            subject: parsed.subject ?? "",
+            text: parsed.text ?? "",
+            deliveryId: typeof header === "string" ? header : "",
+          });
+          callback();
+        })
+        .catch((err: Error) => callback(err));
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const address = server.server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface ReceivedWebhook {
+  id: string;
+  payload: { type: string; data: Record<string, unknown> };
+}
+
+/**
+ * A school's webhook endpoint on a free port: verifies each delivery with the `svix` library and
+ * keeps the verified ones. `mode` makes it misbehave: answer 500, redirect to itself, or hang.
+ */
+export function startWebhookEndpoint(secret: string) {
+  const received: ReceivedWebhook[] = [];
+  const rejected: string[] = [];
+  let mode: "ok" | "fail" | "redirect" | "hang" = "ok";
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      const url = new URL(req.url);
+      if (mode === "redirect") return new Response(null, { status: 302, headers: { location: url.toString() } });
+      if (mode === "fail") return new Response("boom", { status: 500 });
+      if (mode === "hang") await new Promise((r) => setTimeout(r, 2_000));
+      const body = await req.text();
+      try {
+        // Throws unless the signature and timestamp check out; the body is only trusted after.
+        new Webhook(secret).verify(body, Object.fromEntries(req.headers));
+        const payload = JSON.parse(body) as ReceivedWebhook["payload"];
+        received.push({ id: req.headers.get("webhook-id") ?? "", payload });
+        return new Response(null, { status: 204 });
+      } catch (err) {
+        rejected.push(err instanceof Error ? err.message : String(err));
+        return new Response("bad signature", { status: 400 });
+      }
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}/hooks/rapt`,
+    received,
+    rejected,
+    setMode(m: typeof mode) {
+      mode = m;
+    },
+    close: () => server.stop(true),
+  };
+}
