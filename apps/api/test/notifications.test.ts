@@ -7,7 +7,8 @@ import { createNotificationDispatcher } from "../src/services/notifications/disp
 import { createDevOutbox, createSmtpTransport } from "../src/services/notifications/mail.ts";
 import { defaultNotificationSettings, type NotificationSettings } from "../src/services/notifications/settings.ts";
 import { persistFindings } from "../src/services/modules/findings.ts";
-import { useHarness } from "./helpers/harness.ts";
+import { createDb } from "@raptscallions/db";
+import { testDatabaseUrl, useHarness } from "./helpers/harness.ts";
 import { startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
 
 const h = useHarness();
@@ -183,6 +184,40 @@ describe("alert outbox → SMTP and signed webhooks", () => {
     expect(await survivor.drainOnce()).toBe(3);
     const rows = await deliveriesOf(alert.id);
     expect(rows.every((d) => d.status === "sent" && d.attempts === 2)).toBe(true);
+  });
+});
+
+describe("two instances racing the outbox", () => {
+  test("every delivery is sent exactly once", async () => {
+    // On Postgres the second instance has its own connection pool, as a second process would.
+    const secondDb = testDatabaseUrl ? await createDb({ url: testDatabaseUrl, maxConnections: 4 }) : h.db;
+    try {
+      const second = await h.withApp({ db: secondDb });
+      const alerts = [];
+      for (let i = 0; i < 8; i++) alerts.push(await raise(crisis()));
+      const ids = new Set<string>();
+      for (const a of alerts) for (const d of await deliveriesOf(a.id)) ids.add(d.id);
+      expect(ids.size).toBe(24);
+      const small = { ...settings, batchSize: 3 };
+      const a = createNotificationDispatcher(h.deps, small);
+      const b = createNotificationDispatcher(second.deps, small);
+      const drainAll = async (d: typeof a) => {
+        let total = 0;
+        for (let n = await d.drainOnce(); n > 0; n = await d.drainOnce()) total += n;
+        return total;
+      };
+      const [fromA, fromB] = await Promise.all([drainAll(a), drainAll(b)]);
+      expect(fromA + fromB).toBe(24);
+      const mails = smtp.received.filter((m) => ids.has(m.deliveryId)).map((m) => m.deliveryId);
+      const hooks = hook.received.filter((w) => ids.has(w.id.replace(/^msg_/, ""))).map((w) => w.id);
+      expect(mails.length).toBe(16);
+      expect(new Set(mails).size).toBe(16);
+      expect(hooks.length).toBe(8);
+      expect(new Set(hooks).size).toBe(8);
+      for (const al of alerts) expect((await deliveriesOf(al.id)).every((d) => d.status === "sent" && d.attempts === 1)).toBe(true);
+    } finally {
+      if (secondDb !== h.db) await secondDb.close();
+    }
   });
 });
 

@@ -36,31 +36,26 @@ export function createNotificationDispatcher(deps: AppDeps, settings: Notificati
 
   async function claim(): Promise<NotificationDeliveryRow[]> {
     const now = deps.clock.now();
-    return db.transaction(async (tx) => {
-      const due = await tx
-        .select({ id: notificationDeliveries.id })
-        .from(notificationDeliveries)
-        .where(
-          or(
-            and(eq(notificationDeliveries.status, "pending"), lte(notificationDeliveries.nextAttemptAt, now)),
-            and(eq(notificationDeliveries.status, "sending"), lt(notificationDeliveries.leaseUntil, now)),
-          ),
-        )
-        .orderBy(notificationDeliveries.nextAttemptAt)
-        .limit(settings.batchSize)
-        .for("update", { skipLocked: true });
-      if (due.length === 0) return [];
-      return tx
-        .update(notificationDeliveries)
-        .set({ status: "sending", attempts: sql`${notificationDeliveries.attempts} + 1`, leaseUntil: new Date(now.getTime() + settings.leaseMs) })
-        .where(
-          inArray(
-            notificationDeliveries.id,
-            due.map((d) => d.id),
-          ),
-        )
-        .returning();
-    });
+    const claimable = or(
+      and(eq(notificationDeliveries.status, "pending"), lte(notificationDeliveries.nextAttemptAt, now)),
+      and(eq(notificationDeliveries.status, "sending"), lt(notificationDeliveries.leaseUntil, now)),
+    );
+    // One statement, so the claim is atomic on every driver (the embedded database shares one
+    // session between callers, where a separate SELECT and UPDATE could interleave). On Postgres
+    // a row another dispatcher claimed meanwhile is skipped while locked and fails the re-checked
+    // condition once committed.
+    const due = db
+      .select({ id: notificationDeliveries.id })
+      .from(notificationDeliveries)
+      .where(claimable)
+      .orderBy(notificationDeliveries.nextAttemptAt)
+      .limit(settings.batchSize)
+      .for("update", { skipLocked: true });
+    return db
+      .update(notificationDeliveries)
+      .set({ status: "sending", attempts: sql`${notificationDeliveries.attempts} + 1`, leaseUntil: new Date(now.getTime() + settings.leaseMs) })
+      .where(and(inArray(notificationDeliveries.id, due), claimable))
+      .returning();
   }
 
   async function send(row: NotificationDeliveryRow): Promise<void> {
