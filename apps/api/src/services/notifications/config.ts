@@ -28,7 +28,7 @@ const audiences = z.array(z.enum(AUDIENCES)).min(1).max(3);
  */
 export const notificationLayerSchema = z
   .object({
-    /** The group's local time zone: quiet hours and the digest hour are read in it. */
+    /** The group's local time zone: quiet hours are read in it. */
     timeZone: timeZone.optional(),
     /** Non-critical alert notifications wait until `end`; critical alerts are never held. */
     quietHours: z.object({ start: clockTime, end: clockTime }).strict().nullable().optional(),
@@ -70,12 +70,6 @@ export const notificationLayerSchema = z
       .strict()
       .nullable()
       .optional(),
-    /** A daily email per teacher of low-severity findings and struggle signals, at `hour` local time. */
-    digest: z
-      .object({ enabled: z.boolean().default(true), hour: z.number().int().min(0).max(23).default(17) })
-      .strict()
-      .nullable()
-      .optional(),
     /** Opt-in: alert emails carry a PII-redacted excerpt of the message. Off: no chat text in email. */
     includeExcerpt: z.boolean().optional(),
   })
@@ -91,7 +85,6 @@ export interface NotificationConfig {
   safeguardingList: string[];
   webhooks: { url: string; secret: string; minSeverity: Severity }[];
   escalation: { minSeverity: Severity; afterMinutes: number; steps: Audience[][] } | null;
-  digest: { enabled: boolean; hour: number } | null;
   includeExcerpt: boolean;
 }
 
@@ -102,7 +95,6 @@ export const DEFAULT_NOTIFICATION_CONFIG: NotificationConfig = {
   safeguardingList: [],
   webhooks: [],
   escalation: { minSeverity: "critical", afterMinutes: 15, steps: [["escalation"], ["safeguarding"]] },
-  digest: null,
   includeExcerpt: false,
 };
 
@@ -140,7 +132,6 @@ export function resolveNotificationConfig(layers: { id: string; layer: unknown }
     if (l.safeguardingList !== undefined) config.safeguardingList = l.safeguardingList;
     if (l.webhooks !== undefined) config.webhooks = l.webhooks;
     if (l.escalation !== undefined) config.escalation = l.escalation;
-    if (l.digest !== undefined) config.digest = l.digest;
     if (l.includeExcerpt !== undefined) config.includeExcerpt = l.includeExcerpt;
   }
   return config;
