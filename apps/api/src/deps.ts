@@ -11,7 +11,7 @@ import type { RetentionConfig } from "./lib/retention-config.ts";
 import type { Clock, IdGenerator } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
 import type { Metrics } from "./lib/metrics.ts";
-import type { NotificationSettings } from "./services/notifications/settings.ts";
+import type { NotificationSettings } from "./lib/notify/settings.ts";
 
 /** Static settings of one app instance, already parsed and validated (see env.ts). */
 export interface AppConfig {

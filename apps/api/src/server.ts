@@ -20,8 +20,8 @@ import { attachServer } from "./realtime/bun.ts";
 import { buildGatewayClient, buildModerationClient, createAiService, embeddedGatewayUrl } from "./services/ai/index.ts";
 import { defaultRetentionConfig } from "./services/retention/index.ts";
 import { createNotificationDispatcher } from "./services/notifications/dispatcher.ts";
-import { createDevOutbox, createSmtpTransport } from "./services/notifications/mail.ts";
-import { defaultNotificationSettings } from "./services/notifications/settings.ts";
+import { createDevOutbox, createSmtpTransport } from "./lib/notify/mail.ts";
+import { defaultNotificationSettings } from "./lib/notify/settings.ts";
 
 /** A configuration the server refuses to start with; the entry point prints it and exits 1. */
 export class StartupError extends Error {}

@@ -6,8 +6,8 @@ import { and, eq } from "drizzle-orm";
 import type { Clock } from "../src/lib/clock.ts";
 import { createNotificationDispatcher } from "../src/services/notifications/dispatcher.ts";
 import { escalateAlerts } from "../src/services/notifications/escalation.ts";
-import { createDevOutbox } from "../src/services/notifications/mail.ts";
-import { defaultNotificationSettings } from "../src/services/notifications/settings.ts";
+import { createDevOutbox } from "../src/lib/notify/mail.ts";
+import { defaultNotificationSettings } from "../src/lib/notify/settings.ts";
 import { persistFindings } from "../src/services/modules/findings.ts";
 import { useHarness } from "./helpers/harness.ts";
 

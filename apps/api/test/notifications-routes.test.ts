@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { makeSchoolScene, makeSession, makeUser, type SchoolScene } from "@raptscallions/db/testing";
 import { createNotificationDispatcher } from "../src/services/notifications/dispatcher.ts";
-import { createDevOutbox } from "../src/services/notifications/mail.ts";
-import { defaultNotificationSettings } from "../src/services/notifications/settings.ts";
+import { createDevOutbox } from "../src/lib/notify/mail.ts";
+import { defaultNotificationSettings } from "../src/lib/notify/settings.ts";
 import { persistFindings } from "../src/services/modules/findings.ts";
 import { useHarness } from "./helpers/harness.ts";
 import { errorCode, securityTests } from "./helpers/security.ts";

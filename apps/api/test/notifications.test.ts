@@ -4,11 +4,10 @@ import { makeSchoolScene, makeSession, makeUser, type SchoolScene } from "@rapts
 import type { Finding } from "@raptscallions/modules";
 import { and, eq } from "drizzle-orm";
 import { createNotificationDispatcher } from "../src/services/notifications/dispatcher.ts";
-import { createDevOutbox, createSmtpTransport } from "../src/services/notifications/mail.ts";
-import { defaultNotificationSettings, type NotificationSettings } from "../src/services/notifications/settings.ts";
+import { createDevOutbox, createSmtpTransport } from "../src/lib/notify/mail.ts";
+import { defaultNotificationSettings, type NotificationSettings } from "../src/lib/notify/settings.ts";
 import { persistFindings } from "../src/services/modules/findings.ts";
-import { createDb } from "@raptscallions/db";
-import { testDatabaseUrl, useHarness } from "./helpers/harness.ts";
+import { useHarness } from "./helpers/harness.ts";
 import { startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
 
 const h = useHarness();
@@ -190,8 +189,8 @@ describe("alert outbox → SMTP and signed webhooks", () => {
 describe("two instances racing the outbox", () => {
   test("every delivery is sent exactly once", async () => {
     // On Postgres the second instance has its own connection pool, as a second process would.
-    const secondDb = testDatabaseUrl ? await createDb({ url: testDatabaseUrl, maxConnections: 4 }) : h.db;
-    try {
+    const secondDb = await h.otherPool(4);
+    {
       const second = await h.withApp({ db: secondDb });
       const alerts = [];
       for (let i = 0; i < 8; i++) alerts.push(await raise(crisis()));
@@ -215,8 +214,6 @@ describe("two instances racing the outbox", () => {
       expect(hooks.length).toBe(8);
       expect(new Set(hooks).size).toBe(8);
       for (const al of alerts) expect((await deliveriesOf(al.id)).every((d) => d.status === "sent" && d.attempts === 1)).toBe(true);
-    } finally {
-      if (secondDb !== h.db) await secondDb.close();
     }
   });
 });

@@ -12,8 +12,8 @@ import { createMemoryLogger } from "../../src/lib/logger.ts";
 import { createMetrics } from "../../src/lib/metrics.ts";
 import { createDevSignIn } from "../../src/auth/dev-sign-in.ts";
 import { testAuthenticator, testKeys } from "./auth.ts";
-import { createDevOutbox } from "../../src/services/notifications/mail.ts";
-import { defaultNotificationSettings } from "../../src/services/notifications/settings.ts";
+import { createDevOutbox } from "../../src/lib/notify/mail.ts";
+import { defaultNotificationSettings } from "../../src/lib/notify/settings.ts";
 import { createTestAiService } from "./ai.ts";
 
 /**

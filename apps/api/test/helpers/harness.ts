@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from "bun:test";
-import type { DbHandle } from "@raptscallions/db";
+import { createDb, type DbHandle } from "@raptscallions/db";
 import { createApp } from "../../src/app.ts";
 import type { AppDeps } from "../../src/deps.ts";
 import type { StudentMessageGate } from "../../src/services/modules/hooks.ts";
@@ -55,6 +55,12 @@ export interface Harness {
   /** Another app on the same database with other dependencies (auth modes, config, stores). */
   withApp(opts?: AppOptions): Promise<{ app: TestApp; deps: TestDeps }>;
   /**
+   * The same data through a connection pool of its own, as a second process holds it (on
+   * Postgres a new pool of `maxConnections`; PGlite lives in this process, so its one handle).
+   * Closed with the harness. Pass it to `withApp({ db })` to race two instances.
+   */
+  otherPool(maxConnections?: number): Promise<DbHandle>;
+  /**
    * Registers a step to run when the harness closes, before its apps and database go (last
    * registered first): stopping instances, servers and connections a suite started on it. Use it
    * instead of a suite-level `afterAll`, which bun runs after the harness's own (hooks run in the
@@ -103,6 +109,7 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
   // Every app built here has a realtime hub with timers; close() stops them before the database.
   const apps: TestApp[] = [];
   const steps: (() => unknown)[] = [];
+  const pools: DbHandle[] = [];
   const build = async (more: AppOptions) => {
     const built = await buildApp(more.db ?? db, more);
     apps.push(built.app);
@@ -117,12 +124,20 @@ export async function harness(opts: HarnessOptions = {}): Promise<Harness> {
       as: (user) => requester(app, user),
       anonymous: requester(app),
       withApp: (more = {}) => build(more),
+      async otherPool(maxConnections = 4) {
+        if (!testDatabaseUrl || !ownsDb) return db;
+        const pool = await createDb({ url: testDatabaseUrl, maxConnections });
+        // Closed after the apps built on it shut down (steps run before them, in reverse).
+        pools.push(pool);
+        return pool;
+      },
       beforeClose: (step) => {
         steps.push(step);
       },
       async close() {
         for (const step of steps.splice(0).reverse()) await step();
         for (const a of apps) await a.realtime.shutdown(0);
+        for (const p of pools.splice(0)) await p.close();
         if (ownsDb) await db.close();
       },
     };
@@ -169,6 +184,7 @@ export function useHarness(opts: HarnessOptions | (() => HarnessOptions) = {}, t
     },
     as: (user) => get().as(user),
     withApp: (more) => get().withApp(more),
+    otherPool: (maxConnections) => get().otherPool(maxConnections),
     beforeClose: (step) => (current ? current.beforeClose(step) : early.push(step)),
     close: () => get().close(),
   };

@@ -5,7 +5,7 @@ import { recordAudit } from "../audit/record.ts";
 import type { Principal, ServiceContext } from "../context.ts";
 import { loadLiveUser } from "../users/live-user.ts";
 import { assertValidModuleSettings } from "../module-settings.ts";
-import { assertValidNotificationSettings, restoreNotificationSecrets } from "../notifications/config.ts";
+import { assertValidNotificationSettings, restoreNotificationSecrets } from "./notification-config.ts";
 import { loadGroup } from "./scope.ts";
 
 /*

@@ -1,6 +1,6 @@
 import type { GroupDto, GroupMemberDto } from "@raptscallions/core";
 import type { groupMembers, users } from "@raptscallions/db";
-import { redactNotificationSecrets } from "../notifications/config.ts";
+import { redactNotificationSecrets } from "./notification-config.ts";
 import { iso } from "../query-helpers.ts";
 import type { GroupRow } from "./scope.ts";
 

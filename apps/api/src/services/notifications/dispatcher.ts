@@ -3,10 +3,10 @@ import { and, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import type { AppDeps } from "../../deps.ts";
 import { recordAudit } from "../audit/record.ts";
 import type { SystemActor } from "../context.ts";
-import { loadNotificationConfig } from "./config.ts";
+import { loadNotificationConfig } from "../groups/notification-config.ts";
 import { redactedExcerpt, renderMail } from "./render.ts";
-import type { NotificationSettings } from "./settings.ts";
-import { postWebhook } from "./webhook.ts";
+import type { NotificationSettings } from "../../lib/notify/settings.ts";
+import { postWebhook } from "../../lib/notify/webhook.ts";
 
 const ACTOR: SystemActor = { kind: "system", name: "notifications" };
 

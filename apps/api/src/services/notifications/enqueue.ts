@@ -2,7 +2,7 @@ import type { DbOrTx } from "@raptscallions/db";
 import { notificationDeliveries } from "@raptscallions/db";
 import type { Logger } from "../../lib/logger.ts";
 import type { ExtractionRow } from "../alerts/dto.ts";
-import { type Audience, atLeast, loadNotificationConfig, type NotificationConfig, type Severity } from "./config.ts";
+import { type Audience, atLeast, loadNotificationConfig, type NotificationConfig, type Severity } from "../groups/notification-config.ts";
 import { releaseAfterQuietHours } from "./local-time.ts";
 import { resolveAudiences } from "./recipients.ts";
 

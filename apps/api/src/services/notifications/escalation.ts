@@ -5,7 +5,7 @@ import type { Clock } from "../../lib/clock.ts";
 import { recordAudit } from "../audit/record.ts";
 import type { Principal } from "../context.ts";
 import type { Db } from "@raptscallions/db";
-import { atLeast, loadNotificationConfig, type NotificationConfig, type Severity } from "./config.ts";
+import { atLeast, loadNotificationConfig, type NotificationConfig, type Severity } from "../groups/notification-config.ts";
 import { enqueueAlertStep } from "./enqueue.ts";
 
 /** Alerts older than this are no longer escalated (an alert left open for days needs a person, not mail). */

@@ -1,6 +1,6 @@
 import { type DevOutboxDto, ForbiddenError, NotFoundError } from "@raptscallions/core";
 import type { ServiceContext } from "../context.ts";
-import type { MailTransport } from "./mail.ts";
+import type { MailTransport } from "../../lib/notify/mail.ts";
 
 /**
  * The mails the embedded dev outbox kept (no SMTP_URL), newest first: system admins only, and

@@ -1,6 +1,6 @@
 import { classMembers, type DbOrTx, users } from "@raptscallions/db";
 import { and, eq, inArray, isNotNull, isNull } from "drizzle-orm";
-import type { Audience, NotificationConfig } from "./config.ts";
+import type { Audience, NotificationConfig } from "../groups/notification-config.ts";
 
 /** One person (or list address) a notification goes to. */
 export interface EmailRecipient {

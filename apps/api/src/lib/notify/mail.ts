@@ -1,5 +1,5 @@
 import { createTransport } from "nodemailer";
-import type { Logger } from "../../lib/logger.ts";
+import type { Logger } from "../logger.ts";
 
 /** One rendered email, ready for a transport. */
 export interface OutgoingMail {
