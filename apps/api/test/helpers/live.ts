@@ -11,6 +11,8 @@ import {
   type KeyValueStore,
   type Presence,
   type RedisBus,
+  type RedisBusOptions,
+  type RedisClient,
 } from "@raptscallions/bus";
 import { aiModels, type DbHandle } from "@raptscallions/db";
 import { createDevModelApp, createGatewayClient, createModerationClient, type DevStreamEnd, type LimitStore, MemoryLimitStore } from "@raptscallions/gateway";
@@ -115,6 +117,27 @@ export function memoryShared(gatewayUrl: string) {
 
 type Shared = ReturnType<typeof memoryShared> & { close(): Promise<void>; ready?: () => Promise<void> };
 
+/** Bus nodes, presence and key-value store on one Redis deployment (single or cluster), under a random prefix. */
+function redisShared(commands: RedisClient, target: Pick<RedisBusOptions, "url" | "cluster">, gatewayUrl: string): Shared {
+  const prefix = `t${crypto.randomUUID().slice(0, 8)}:`;
+  const nodes: RedisBus[] = [];
+  return {
+    bus: () => {
+      const node = createRedisBus({ ...target, keyPrefix: `${prefix}bus:`, replayLimit: 2000 });
+      nodes.push(node);
+      return node;
+    },
+    presence: createRedisPresence({ redis: commands, keyPrefix: `${prefix}presence:` }),
+    kv: createRedisKeyValueStore({ redis: commands, keyPrefix: `${prefix}kv:` }),
+    gatewayUrl,
+    limits: new MemoryLimitStore(),
+    async close() {
+      await Promise.all(nodes.map((n) => n.close()));
+      commands.disconnect();
+    },
+  };
+}
+
 /**
  * The deployments a cross-instance test runs on: the in-process bus, real Redis and a Redis Cluster
  * (keys under a random prefix, so runs never collide). The third element — skip — is true unless
@@ -124,54 +147,15 @@ type Shared = ReturnType<typeof memoryShared> & { close(): Promise<void>; ready?
 export function transports(gatewayUrl: () => string): [string, () => Shared, boolean][] {
   const list: [string, () => Shared, boolean][] = [["in-process bus", () => ({ ...memoryShared(gatewayUrl()), close: async () => {} }), false]];
   const url = process.env.TEST_REDIS_URL ?? "";
-  list.push([
-    "redis",
-    () => {
-      const commands = connectRedis(url, "commands");
-      const prefix = `t${crypto.randomUUID().slice(0, 8)}:`;
-      const nodes: ReturnType<typeof createRedisBus>[] = [];
-      return {
-        bus: () => {
-          const node = createRedisBus({ url, keyPrefix: `${prefix}bus:`, replayLimit: 2000 });
-          nodes.push(node);
-          return node;
-        },
-        presence: createRedisPresence({ redis: commands, keyPrefix: `${prefix}presence:` }),
-        kv: createRedisKeyValueStore({ redis: commands, keyPrefix: `${prefix}kv:` }),
-        gatewayUrl: gatewayUrl(),
-        limits: new MemoryLimitStore(),
-        async close() {
-          await Promise.all(nodes.map((n) => n.close()));
-          commands.disconnect();
-        },
-      };
-    },
-    url === "",
-  ]);
+  list.push(["redis", () => redisShared(connectRedis(url, "commands"), { url }, gatewayUrl()), url === ""]);
   list.push([
     "redis-cluster",
     () => {
       const cluster = CLUSTER ?? { nodes: [] };
       const commands = connectRedisCluster(cluster, "commands");
       commands.on("error", () => undefined);
-      const prefix = `t${crypto.randomUUID().slice(0, 8)}:`;
-      const nodes: ReturnType<typeof createRedisBus>[] = [];
-      return {
-        bus: () => {
-          const node = createRedisBus({ cluster, keyPrefix: `${prefix}bus:`, replayLimit: 2000 });
-          nodes.push(node);
-          return node;
-        },
-        presence: createRedisPresence({ redis: commands, keyPrefix: `${prefix}presence:` }),
-        kv: createRedisKeyValueStore({ redis: commands, keyPrefix: `${prefix}kv:` }),
-        gatewayUrl: gatewayUrl(),
-        limits: new MemoryLimitStore(),
-        ready: () => (commands.status === "ready" ? Promise.resolve() : new Promise<void>((resolve) => void commands.once("ready", () => resolve()))),
-        async close() {
-          await Promise.all(nodes.map((n) => n.close()));
-          commands.disconnect();
-        },
-      };
+      const ready = () => (commands.status === "ready" ? Promise.resolve() : new Promise<void>((resolve) => void commands.once("ready", () => resolve())));
+      return { ...redisShared(commands, { cluster }, gatewayUrl()), ready };
     },
     CLUSTER === undefined,
   ]);

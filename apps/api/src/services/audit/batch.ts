@@ -3,7 +3,7 @@ import { auditLog } from "@raptscallions/db";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Principal } from "../context.ts";
-import { type AuditEntry, auditActorColumns } from "./record.ts";
+import { type AuditEntry, auditRow } from "./record.ts";
 
 type AuditRow = typeof auditLog.$inferInsert;
 
@@ -33,16 +33,7 @@ export class AuditBatch {
   ) {}
 
   add(ctx: { actor: Principal; requestId: string | null }, entry: AuditEntry): void {
-    this.pending.push({
-      ...auditActorColumns(ctx.actor),
-      action: entry.action,
-      targetType: entry.targetType,
-      targetId: entry.targetId ?? null,
-      groupId: entry.groupId ?? null,
-      requestId: ctx.requestId,
-      details: entry.details ?? {},
-      createdAt: this.deps.clock.now(),
-    });
+    this.pending.push({ ...auditRow(ctx, entry), createdAt: this.deps.clock.now() });
     if (this.pending.length > MAX_PENDING) {
       const dropped = this.pending.splice(0, this.pending.length - MAX_PENDING);
       this.deps.logger.error("audit batch overflow: oldest rows dropped", { dropped: dropped.length });

@@ -29,7 +29,12 @@ export function auditActorColumns(actor: Principal) {
  * only if the change committed. `requestId` is the request's id, or a job run's id.
  */
 export async function recordAudit(tx: DbOrTx, ctx: { actor: Principal; requestId: string | null }, entry: AuditEntry): Promise<void> {
-  await tx.insert(auditLog).values({
+  await tx.insert(auditLog).values(auditRow(ctx, entry));
+}
+
+/** The `audit_log` row of an entry (without its time: the database's default, unless the caller stamps one). */
+export function auditRow(ctx: { actor: Principal; requestId: string | null }, entry: AuditEntry) {
+  return {
     ...auditActorColumns(ctx.actor),
     action: entry.action,
     targetType: entry.targetType,
@@ -37,5 +42,5 @@ export async function recordAudit(tx: DbOrTx, ctx: { actor: Principal; requestId
     groupId: entry.groupId ?? null,
     requestId: ctx.requestId,
     details: entry.details ?? {},
-  });
+  };
 }
