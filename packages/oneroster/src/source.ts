@@ -9,7 +9,9 @@ export interface RejectedRecord {
   entity: RosterEntity;
   /** When the bad record still had one. */
   sourcedId?: string;
-  /** 1-based line in the CSV file (the header is line 1). */
+  /** The CSV file the row came from (`users.csv`, or `roles.csv` for a user's role row). */
+  file?: string;
+  /** 1-based line in that CSV file (the header is line 1). */
   line?: number;
   reason: string;
 }
