@@ -33,3 +33,8 @@ export function parseInstant(value: string): Date | null | "invalid" {
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? "invalid" : date;
 }
+
+/** A calendar day; servers that send a full date-time for a date field keep its day part. */
+export function isoDay(value: string): string {
+  return /^\d{4}-\d{2}-\d{2}T/.test(value) ? value.slice(0, 10) : value;
+}

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { strToU8, zipSync } from "fflate";
-import { createCsvBundleSource, type RosterEntity, type RosterPage, type RosterSource, RosterSourceError } from "../src/index.ts";
+import { createCsvBundleSource, RosterSourceError } from "../src/index.ts";
+import { readAll } from "./helpers.ts";
 
 const MANIFEST_ALL_BULK = [
   "propertyName,value",
@@ -59,12 +60,6 @@ function zip(files: Record<string, string | Uint8Array>): Uint8Array {
     entries[name] = typeof content === "string" ? strToU8(content) : content;
   }
   return zipSync(entries);
-}
-
-async function readAll<E extends RosterEntity>(source: RosterSource, entity: E) {
-  const pages: RosterPage<E>[] = [];
-  for await (const page of source.read(entity)) pages.push(page);
-  return { records: pages.flatMap((page) => page.records), rejected: pages.flatMap((page) => page.rejected), pages };
 }
 
 function badBundle(run: () => unknown): RosterSourceError {

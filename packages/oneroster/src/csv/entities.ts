@@ -100,7 +100,7 @@ export const CSV_CANDIDATES: { [E in RosterEntity]: (row: CsvRow) => Record<stri
     givenName: row.get("givenName"),
     familyName: row.get("familyName"),
     middleName: nullable(row.get("middleName")),
-    preferredGivenName: nullable(row.get("preferredGivenName")),
+    preferredGivenName: nullable(row.get("preferredGivenName") || row.get("preferredFirstName")),
     email: normaliseEmail(row.get("email")),
     identifier: nullable(row.get("identifier")),
     userIds: parseUserIds(row.get("userIds")),
