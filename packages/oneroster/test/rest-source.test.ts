@@ -84,8 +84,20 @@ describe("createOneRosterRestSource", () => {
     expect((await pages.next()).value?.records).toHaveLength(20);
     server.expireTokens();
     expect((await pages.next()).value?.records).toHaveLength(20);
+    // Pages 2 and 3 were in flight together: both refused, one new token for both.
     expect(tokenRequests(server)).toHaveLength(2);
-    expect(resourceRequests(server).map((r) => r.status)).toEqual([200, 401, 200]);
+    expect(resourceRequests(server).map((r) => r.status)).toEqual([200, 401, 401, 200, 200]);
+  });
+
+  test("pages fetched in parallel and answered out of order are handed on in offset order", async () => {
+    const server = serve({ pageSize: 5, faults: { latencyMs: [0, 30] } });
+    const { records, pages } = await readAll(sourceFor(server, { concurrency: 4 }), "users");
+    expect(records).toEqual(district.users);
+    expect(pages).toHaveLength(12);
+    const offsets = resourceRequests(server).map((r) => Number(r.params.offset));
+    // The server saw them finish in another order than they were asked for.
+    expect(offsets).not.toEqual([...offsets].sort((a, b) => a - b));
+    expect(new Set(offsets).size).toBe(12);
   });
 
   test("a token is cached until shortly before it expires, then fetched anew", async () => {

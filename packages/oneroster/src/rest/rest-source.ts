@@ -19,6 +19,8 @@ export interface OneRosterRestOptions {
   fetch?: FetchLike;
   /** `limit` asked for per page. Default 500. */
   pageSize?: number;
+  /** Pages fetched at once when the server sends `X-Total-Count`. Default 4. */
+  concurrency?: number;
   retry?: Partial<RetryPolicy>;
   /** Milliseconds since the epoch, for token expiry. */
   now?: () => number;
@@ -34,6 +36,7 @@ export function createOneRosterRestSource(options: OneRosterRestOptions): Roster
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const pageSize = options.pageSize ?? 500;
+  const concurrency = Math.max(1, options.concurrency ?? 4);
   const root = options.baseUrl.replace(/\/+$/, "");
   const rostering = root.endsWith(ROSTERING_PATH) ? root : `${root}${ROSTERING_PATH}`;
   const tokens = new TokenCache(
@@ -65,26 +68,86 @@ export function createOneRosterRestSource(options: OneRosterRestOptions): Roster
       return readOptions?.since ? "delta" : "bulk";
     },
     async *read<E extends RosterEntity>(entity: E, readOptions: ReadOptions = {}): AsyncIterable<RosterPage<E>> {
-      let offset = 0;
-      let previousFirst: string | null = null;
-      for (;;) {
-        const query = new URLSearchParams({ limit: String(pageSize), offset: String(offset) });
+      // Stops the pages still in flight when the reader leaves early or one page fails.
+      const stop = new AbortController();
+      const signal = readOptions.signal ? AbortSignal.any([readOptions.signal, stop.signal]) : stop.signal;
+      const load = (offset: number, limit: number) => {
+        const query = new URLSearchParams({ limit: String(limit), offset: String(offset) });
         if (readOptions.since) query.set("filter", `dateLastModified>'${readOptions.since.toISOString()}'`);
-        const response = await getPage(`${rostering}/${entity}?${query}`, readOptions.signal);
-        const items = await pageItems(entity, response);
-        const first = isObject(items[0]) && typeof items[0].sourcedId === "string" ? items[0].sourcedId : null;
-        if (first !== null && first === previousFirst) {
-          throw new RosterSourceError("bad_response", `${entity}: the server answered the same page for offset ${offset}`);
+        return fetchPage(entity, `${rostering}/${entity}?${query}`, signal);
+      };
+      const pages = new SamePageGuard(entity);
+      try {
+        let page = await load(0, pageSize);
+        pages.check(page);
+        yield toPage(entity, page.items);
+        if (page.total !== null) {
+          // The server said how many there are: fetch the other pages a few at a time and hand
+          // them on in order. The first page's length is the stride, in case the server grants
+          // smaller pages than asked.
+          const stride = page.items.length;
+          const offsets: number[] = [];
+          for (let offset = stride; stride > 0 && offset < page.total; offset += stride) offsets.push(offset);
+          const inFlight: Promise<FetchedPage>[] = [];
+          const startNext = () => {
+            const offset = offsets.shift();
+            if (offset === undefined) return;
+            const pending = load(offset, stride);
+            pending.catch(() => undefined); // awaited in order below; not unhandled meanwhile
+            inFlight.push(pending);
+          };
+          while (offsets.length > 0 && inFlight.length < concurrency) startNext();
+          for (let pending = inFlight.shift(); pending; pending = inFlight.shift()) {
+            const next = await pending;
+            startNext();
+            pages.check(next);
+            yield toPage(entity, next.items);
+          }
+          return;
         }
-        previousFirst = first;
-        yield toPage(entity, items);
-        offset += items.length;
-        const total = Number.parseInt(response.headers.get("x-total-count") ?? "", 10);
-        const more = Number.isFinite(total) ? offset < total : items.length >= pageSize || /rel="?next"?/.test(response.headers.get("link") ?? "");
-        if (!more || items.length === 0) return;
+        let offset = page.items.length;
+        while (page.more && page.items.length > 0) {
+          page = await load(offset, pageSize);
+          pages.check(page);
+          yield toPage(entity, page.items);
+          offset += page.items.length;
+        }
+      } finally {
+        stop.abort();
       }
     },
   };
+
+  interface FetchedPage {
+    items: unknown[];
+    /** `X-Total-Count`, when the server sent it. */
+    total: number | null;
+    /** Without a total: a full page or a `Link: rel="next"` says there may be more. */
+    more: boolean;
+  }
+
+  async function fetchPage(entity: RosterEntity, url: string, signal: AbortSignal): Promise<FetchedPage> {
+    const response = await getPage(url, signal);
+    const items = await pageItems(entity, response);
+    const total = Number.parseInt(response.headers.get("x-total-count") ?? "", 10);
+    const more = items.length >= pageSize || /rel="?next"?/.test(response.headers.get("link") ?? "");
+    return { items, total: Number.isFinite(total) && total >= 0 ? total : null, more };
+  }
+}
+
+/** A server that ignores `offset` answers the same page forever: caught instead of read forever. */
+class SamePageGuard {
+  private previous: string | null = null;
+  constructor(private readonly entity: RosterEntity) {}
+
+  check(page: { items: unknown[] }): void {
+    const head = page.items[0];
+    const first = isObject(head) && typeof head.sourcedId === "string" ? head.sourcedId : null;
+    if (first !== null && first === this.previous) {
+      throw new RosterSourceError("bad_response", `${this.entity}: the server answered the same page twice`);
+    }
+    this.previous = first;
+  }
 }
 
 async function pageItems(entity: RosterEntity, response: Response): Promise<unknown[]> {
