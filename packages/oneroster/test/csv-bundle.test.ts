@@ -197,7 +197,7 @@ describe("createCsvBundleSource: encodings and layout", () => {
 
   test("files inside one zipped folder are found; entities the manifest leaves out are absent", async () => {
     const source = createCsvBundleSource(
-      zip({ "export/manifest.csv": "propertyName,value\noneroster.version,1.2\nfile.orgs,delta", "export/orgs.csv": FILES["orgs.csv"] ?? "" }),
+      zip({ "export/manifest.csv": "propertyName,value\noneroster.version,1.2\nfile.ORGS,Delta", "export/orgs.csv": FILES["orgs.csv"] ?? "" }),
     );
     expect(await source.mode("orgs")).toBe("delta");
     expect(await source.mode("users")).toBe("absent");

@@ -57,7 +57,8 @@ function readManifest(files: Map<string, Uint8Array>): Map<string, string> {
   if (!bytes) throw new RosterSourceError("bad_bundle", "the zip has no manifest.csv");
   const table = readCsvTable("manifest.csv", bytes, ["propertyName", "value"]);
   const manifest = new Map<string, string>();
-  for (const row of table.rows) manifest.set(row.get("propertyName"), row.get("value"));
+  // Keys compared case-insensitively: exports differ on `file.academicSessions` vs `…sessions`.
+  for (const row of table.rows) manifest.set(row.get("propertyName").toLowerCase(), row.get("value"));
   const version = manifest.get("oneroster.version");
   if (version !== "1.2") {
     throw new RosterSourceError("bad_bundle", version === undefined ? "manifest.csv has no oneroster.version" : `oneroster.version ${version} is not 1.2`);
@@ -66,7 +67,7 @@ function readManifest(files: Map<string, Uint8Array>): Map<string, string> {
 }
 
 function manifestMode(manifest: Map<string, string>, entity: BundleFile): ReadMode {
-  const value = (manifest.get(`file.${entity}`) ?? "absent").toLowerCase();
+  const value = (manifest.get(`file.${entity}`.toLowerCase()) ?? "absent").toLowerCase();
   if (!MODES.includes(value)) {
     throw new RosterSourceError("bad_bundle", `file.${entity} is "${value}", not bulk, delta or absent`);
   }

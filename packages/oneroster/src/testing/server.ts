@@ -105,10 +105,14 @@ export function startOneRosterServer(options: OneRosterServerOptions): OneRoster
     let clientSecret = form.get("client_secret");
     const basic = /^Basic (.+)$/i.exec(request.headers.get("authorization") ?? "");
     if (basic?.[1]) {
-      const decoded = atob(basic[1]);
-      const colon = decoded.indexOf(":");
-      clientId = decodeURIComponent(decoded.slice(0, colon));
-      clientSecret = decodeURIComponent(decoded.slice(colon + 1));
+      try {
+        const decoded = atob(basic[1]);
+        const colon = decoded.indexOf(":");
+        clientId = decodeURIComponent(decoded.slice(0, colon));
+        clientSecret = decodeURIComponent(decoded.slice(colon + 1));
+      } catch {
+        return oauthError(401, "invalid_client");
+      }
     }
     if (form.get("grant_type") !== "client_credentials") return oauthError(400, "unsupported_grant_type");
     const known = options.clients.some((c) => c.clientId === clientId && c.clientSecret === clientSecret);
