@@ -183,6 +183,25 @@ describe("createOneRosterRestSource", () => {
     expect((hung as RosterSourceError).message).toContain("100 ms");
   });
 
+  test("a body that stalls half-way is timed out and fetched again", async () => {
+    const server = serve();
+    let stalled = 0;
+    const fetchImpl = async (input: string, init: RequestInit) => {
+      if (!input.includes("/rostering/") || stalled > 0) return fetch(input, init);
+      stalled += 1;
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"orgs": [{"sourcedId": '));
+          init.signal?.addEventListener("abort", () => controller.error(init.signal?.reason));
+        },
+      });
+      return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
+    };
+    const source = sourceFor(server, { fetch: fetchImpl, retry: { ...noWait, timeoutMs: 100 } });
+    expect((await readAll(source, "orgs")).records).toEqual(district.orgs);
+    expect(stalled).toBe(1);
+  });
+
   test("the caller's abort stops the read at once", async () => {
     const server = serve({ faults: { latencyMs: 2000 } });
     const controller = new AbortController();

@@ -48,7 +48,14 @@ export async function fetchWithRetry(fetchImpl: FetchLike, url: string, init: Re
     const timeout = AbortSignal.timeout(policy.timeoutMs);
     try {
       response = await fetchImpl(url, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      if (response.ok) {
+        // The body is read inside the attempt: a connection that drops or stalls mid-body is
+        // retried like one that never answered, not mistaken for a malformed page.
+        const body = await response.arrayBuffer();
+        return new Response(body, { status: response.status, headers: response.headers });
+      }
     } catch (error) {
+      response = null;
       if (signal?.aborted) throw signal.reason;
       lastProblem = timeout.aborted ? `no answer within ${policy.timeoutMs} ms` : describeNetworkError(error);
     }
