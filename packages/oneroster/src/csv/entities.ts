@@ -2,7 +2,7 @@
  * OneRoster 1.2 CSV rows → candidate records. Blank means null (or the spec's default), lists are
  * comma-separated inside one quoted field, references are the `…SourcedId` columns.
  */
-import type { RosterEntity, UserRoleRecord } from "../records.ts";
+import type { RosterEntity } from "../records.ts";
 import { normaliseEmail, parseInstant } from "../validate.ts";
 import type { CsvRow } from "./table.ts";
 
@@ -127,7 +127,7 @@ const LEGACY_ROLES: Record<string, string> = { administrator: "siteAdministrator
  * Without roles.csv, a users.csv in the 1.1 layout still says who someone is: its `role` column at
  * each of its `orgSourcedIds` (primary at `primaryOrgSourcedId`, or at the first org).
  */
-function legacyRoles(row: CsvRow): UserRoleRecord[] | Record<string, unknown>[] {
+function legacyRoles(row: CsvRow): Record<string, unknown>[] {
   const role = row.get("role");
   if (role === "") return [];
   const orgs = csvList(row.get("orgSourcedIds"));

@@ -11,7 +11,7 @@ type Json = Record<string, unknown>;
 /** A field the binding defines but whose value is unusable: the record is rejected with this. */
 export class JsonRecordError extends Error {}
 
-const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
+export const isObject = (value: unknown): value is Json => typeof value === "object" && value !== null && !Array.isArray(value);
 
 const text = (value: unknown): string | null => (typeof value === "string" && value.trim() !== "" ? value : null);
 
@@ -125,5 +125,3 @@ function userId(value: unknown): unknown {
 function userRole(value: unknown): unknown {
   return isObject(value) ? { roleType: value.roleType, role: value.role, orgSourcedId: ref(value.org) } : value;
 }
-
-export { isObject };
