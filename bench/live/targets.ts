@@ -58,8 +58,11 @@ export async function startApp(opts: {
   dataDir: string;
   logDir: string;
   env: Record<string, string>;
-  /** Extra flags for the `bun` running each instance (e.g. `--cpu-prof`). */
-  bunArgs?: string[];
+  /**
+   * Runs each instance under `bun --cpu-prof --cpu-prof-md`, its profile written on exit into
+   * `<cpuProfDir>/<child name>` (see profiles.ts).
+   */
+  cpuProfDir?: string | undefined;
 }): Promise<Target> {
   const start = async (name: string): Promise<Instance> => {
     const port = freePort();
@@ -77,7 +80,9 @@ export async function startApp(opts: {
       ...(opts.gatewayUrl ? { AI_GATEWAY_URL: opts.gatewayUrl } : {}),
       ...opts.env,
     };
-    const child = spawnChild(`app-${opts.tag}-${name}`, [process.execPath, ...(opts.bunArgs ?? []), join(ROOT, "apps/api/src/server.ts")], {
+    const childName = `app-${opts.tag}-${name}`;
+    const profile = opts.cpuProfDir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${join(opts.cpuProfDir, childName)}`] : [];
+    const child = spawnChild(childName, [process.execPath, ...profile, join(ROOT, "apps/api/src/server.ts")], {
       env,
       logDir: opts.logDir,
       cwd: ROOT,
