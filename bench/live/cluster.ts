@@ -13,6 +13,7 @@ import { parseClusterNodes } from "../../packages/bus/src/index.ts";
 import { killPrimaryOf } from "../../packages/bus/test/cluster.ts";
 import { StormClient, type StormTally } from "../storm/client.ts";
 import { pool } from "./clients.ts";
+import { createSessions } from "./fanout-runs.ts";
 import { atExit } from "./procs.ts";
 import type { Scene } from "./scene.ts";
 import type { Target } from "./targets.ts";
@@ -86,15 +87,7 @@ export async function failover(opts: {
 }): Promise<FailoverRun> {
   const { app } = opts;
   const students = opts.scene.students.slice(0, opts.sessions);
-  const sessionIds = await pool(students, 8, async (s) => {
-    const res = await fetch(`${app.a.baseUrl}/api/sessions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${s.user.token}`, "content-type": "application/json" },
-      body: JSON.stringify({ toolId: opts.toolId, classId: s.classId }),
-    });
-    if (res.status !== 201) throw new Error(`start session: ${res.status} ${await res.text()}`);
-    return ((await res.json()) as { session: { id: string } }).session.id;
-  });
+  const sessionIds = await createSessions(app.a, students, opts.toolId);
   const rooms = sessionIds.map((id) => `session:${id}`);
   const tallies = rooms.map(() => newTally());
   const watchers = students.flatMap((s, i) => s.teachers.slice(0, opts.watchers).map((t) => new StormClient(t.token, rooms[i] ?? "", tallies[i] ?? newTally())));

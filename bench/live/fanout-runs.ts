@@ -6,7 +6,7 @@
 import { type LiveSocket, pool, type Recorder } from "./clients.ts";
 import { planFromTimelines, type RunResult, runStreaming } from "./scenario.ts";
 import type { Scene } from "./scene.ts";
-import type { Baseline, Target } from "./targets.ts";
+import type { Baseline, Instance, Target } from "./targets.ts";
 
 export interface FanoutOptions {
   watchers: number;
@@ -23,10 +23,10 @@ export interface AppRun {
   toMs: number;
 }
 
-/** Creates `n` sessions (REST on A) for the first `n` students with `toolId`. */
-export async function createSessions(app: Target, scene: Scene, n: number, toolId: string): Promise<string[]> {
-  return pool(scene.students.slice(0, n), 16, async (s) => {
-    const res = await fetch(`${app.a.baseUrl}/api/sessions`, {
+/** Starts one session per student (REST on `on`) with `toolId`; returns their ids in order. */
+export async function createSessions(on: Instance, students: Scene["students"], toolId: string): Promise<string[]> {
+  return pool(students, 16, async (s) => {
+    const res = await fetch(`${on.baseUrl}/api/sessions`, {
       method: "POST",
       headers: { authorization: `Bearer ${s.user.token}`, "content-type": "application/json" },
       body: JSON.stringify({ toolId, classId: s.classId }),
@@ -41,7 +41,7 @@ const describe = (target: string, r: RunResult) =>
 
 /** An app run: sessions on A, K teachers of the class watching each on B, one message per student. */
 export async function appRun(app: Target, scene: Scene, scenario: string, n: number, toolId: string, opts: FanoutOptions): Promise<AppRun> {
-  const sessionIds = await createSessions(app, scene, n, toolId);
+  const sessionIds = await createSessions(app.a, scene.students.slice(0, n), toolId);
   const rooms = sessionIds.map((id) => `session:${id}`);
   const fromMs = Date.now();
   const run = await runStreaming(app, {

@@ -11,6 +11,7 @@ import { SQL } from "bun";
 import { openAppSocket } from "../storm/client.ts";
 import type { PgCounter } from "../turn/pg-counter.ts";
 import { closeQuietly, percentile } from "./clients.ts";
+import { createSessions } from "./fanout-runs.ts";
 import type { LateJoinerResult } from "./goals.ts";
 import type { Scene } from "./scene.ts";
 import type { Target } from "./targets.ts";
@@ -92,13 +93,7 @@ export async function measureLateJoiner(opts: {
 }): Promise<LateJoinerRun> {
   const student = opts.scene.students[0];
   if (!student || student.teachers.length === 0) throw new Error("late joiner: the scene has no student with a teacher");
-  const res = await fetch(`${opts.app.a.baseUrl}/api/sessions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${student.user.token}`, "content-type": "application/json" },
-    body: JSON.stringify({ toolId: opts.scene.toolId, classId: student.classId }),
-  });
-  if (res.status !== 201) throw new Error(`start session: ${res.status} ${await res.text()}`);
-  const sessionId = ((await res.json()) as { session: { id: string } }).session.id;
+  const [sessionId = ""] = await createSessions(opts.app.a, [student], opts.scene.toolId);
   await fillSession(opts.directDatabaseUrl, sessionId, opts.messages);
   const room = `session:${sessionId}`;
   const teachers = student.teachers;

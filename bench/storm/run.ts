@@ -4,6 +4,7 @@
  * one run; the callers start the instances and read the results.
  */
 import { percentile, pool } from "../live/clients.ts";
+import { createSessions } from "../live/fanout-runs.ts";
 import { cpuMs } from "../live/procs.ts";
 import type { Scene } from "../live/scene.ts";
 import type { Target } from "../live/targets.ts";
@@ -92,15 +93,7 @@ function limiter(limit: number) {
  */
 export async function stormScene(app: Target, scene: Scene, rooms: number, watchers: number, toolId: string): Promise<{ watchers: StormWatcher[]; rooms: StormRoom[] }> {
   const students = scene.students.slice(0, rooms);
-  const sessions = await pool(students, 16, async (s) => {
-    const res = await fetch(`${app.b.baseUrl}/api/sessions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${s.user.token}`, "content-type": "application/json" },
-      body: JSON.stringify({ toolId, classId: s.classId }),
-    });
-    if (res.status !== 201) throw new Error(`start session: ${res.status} ${await res.text()}`);
-    return ((await res.json()) as { session: { id: string } }).session.id;
-  });
+  const sessions = await createSessions(app.b, students, toolId);
   const out: StormWatcher[] = [];
   const roomList: StormRoom[] = [];
   students.forEach((s, i) => {
