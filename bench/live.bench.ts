@@ -286,7 +286,10 @@ async function main(): Promise<number> {
       DEV_MODEL === "external" && mainApp && mainApp.sessions > 0
         ? { turns: mainApp.sessions, cpuMsPerTurn: mainApp.cpuMsA / mainApp.sessions, turnsPerSecond: mainApp.sessions / mainApp.seconds }
         : undefined;
-    if (fanout && !chatTurn) notes.push("Goal 2 (CPU per chat turn on A) is measured only with the dev model in its own process (BENCH_LIVE_DEV_MODEL=external, the default); see also bench/turn.bench.ts.");
+    if (fanout && !chatTurn)
+      notes.push(
+        "Goal 2 (CPU per chat turn on A) is measured only with the dev model in its own process (BENCH_LIVE_DEV_MODEL=external, the default); see also bench/turn.bench.ts.",
+      );
     if (cluster) runs.push(cluster.detail.run);
     const inputs: GoalInputs = {
       mainScenario: MAIN,
