@@ -51,6 +51,9 @@ export interface FailoverRun {
   states: Record<string, number>;
   /** Watchers whose socket B closed and that resumed on a new one. */
   reconnected: number;
+  /** Watchers that could not resume (their reconnect failed). */
+  unresumed: number;
+  errors: string[];
   /** Kill → replica promoted, ms. */
   failoverMs: number;
   fromMs: number;
@@ -118,10 +121,15 @@ export async function failover(opts: {
     await until(answersFinal, opts.timeoutMs);
     // Sockets B closed resume on a new one from where they were (as clients do).
     let reconnected = 0;
+    const errors: string[] = [];
     for (const w of watchers) {
       if (w.ws) continue;
-      reconnected++;
-      await w.connect(app.b.baseUrl, app.b.wsUrl, opts.timeoutMs).catch((err: Error) => tallies[0]?.errors.push(err.message));
+      try {
+        await w.connect(app.b.baseUrl, app.b.wsUrl, opts.timeoutMs);
+        reconnected++;
+      } catch (err) {
+        errors.push((err as Error).message);
+      }
     }
     // Watchers settle once no one's position moved for two seconds.
     let last = "";
@@ -153,6 +161,8 @@ export async function failover(opts: {
       silentGaps: tallies.reduce((a, t) => a + t.gaps + t.duplicates, 0),
       states,
       reconnected,
+      unresumed: errors.length,
+      errors: [...new Set([...errors, ...tallies.flatMap((t) => t.errors)])].slice(0, 10),
       failoverMs,
       fromMs,
       toMs,

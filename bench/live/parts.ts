@@ -141,7 +141,7 @@ export async function clusterPart(
           log: ctx.log,
         });
         ctx.log(
-          `cluster failover: ${fo.answers} answers, ${fo.lostMessages} lost, states ${JSON.stringify(fo.states)}, ${fo.roomsReset} rooms reset, ${fo.silentGaps} silent gaps, ${fo.reconnected} watchers reconnected`,
+          `cluster failover: ${fo.answers} answers, ${fo.lostMessages} lost, states ${JSON.stringify(fo.states)}, ${fo.roomsReset} rooms reset, ${fo.silentGaps} silent gaps, ${fo.reconnected} watchers reconnected, ${fo.unresumed} could not${fo.errors.length ? ` (${fo.errors.join("; ")})` : ""}`,
         );
         windows["cluster-failover"] = { instance: app.a.child.name, fromMs: fo.fromMs, toMs: fo.toMs };
       }
@@ -152,7 +152,9 @@ export async function clusterPart(
           scenario,
           p99Ms: fan.result.p99Ms,
           incompleteWatchers: fan.result.incompleteWatchers,
-          ...(fo ? { failover: { answers: fo.answers, lostMessages: fo.lostMessages, roomsReset: fo.roomsReset, silentGaps: fo.silentGaps } } : {}),
+          ...(fo
+            ? { failover: { answers: fo.answers, lostMessages: fo.lostMessages, roomsReset: fo.roomsReset, silentGaps: fo.silentGaps, unresumedWatchers: fo.unresumed } }
+            : {}),
         },
         detail: { run: fan.result, failover: fo },
         windows,

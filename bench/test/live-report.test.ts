@@ -194,6 +194,11 @@ describe("live bench aims", () => {
     expect(row(rows, "live path on a Redis Cluster").met).toBe(true);
     expect(row(rows, "… a primary killed").met).toBeNull();
     expect(row(rows, "… a primary killed").measured).toBe("no failover run");
+    const failover = { answers: 20, lostMessages: 0, roomsReset: 20, silentGaps: 0 };
+    expect(row(goalRows(filled({ cluster: { primaries: 3, replicas: 3, p99Ms: 20, incompleteWatchers: 0, failover } })), "… a primary killed").met).toBe(true);
+    const stranded = goalRows(filled({ cluster: { primaries: 3, replicas: 3, p99Ms: 20, incompleteWatchers: 0, failover: { ...failover, unresumedWatchers: 2 } } }));
+    expect(row(stranded, "… a primary killed").met).toBe(false);
+    expect(row(stranded, "… a primary killed").measured).toContain("2 watchers could not resume");
   });
 });
 
