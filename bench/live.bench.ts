@@ -9,7 +9,18 @@
  * on A; one machine, one clock), CPU of A, B and the client, and RSS per idle connection on B;
  * each figure as app/relay and app/Socket.IO; then the issue's seven aims, met or missed.
  *
- * Scenarios: idle sockets (RSS of B before/after, and after closing them); warm-up; main (paced:
+ * Parts (BENCH_LIVE_PARTS, all by default; each on API instances of its own):
+ * - fanout: the scenarios below, with both baselines (goals 1–4);
+ * - storm: connection setups against one instance, then 5,000 clients of a killed instance
+ *   resuming on the survivor (goal 5, bench/storm/run.ts);
+ * - late-joiner: late joiners' snapshots of a 5,000-message session, rows read counted on the
+ *   Postgres wire (goal 6);
+ * - cluster: a local six-node Redis Cluster, the main fan-out scenario on it, and a primary killed
+ *   mid-answer (goal 7).
+ * BENCH_LIVE_CPU_PROF_DIR=<dir> runs every instance under `bun --cpu-prof`; a missed aim then comes
+ * with the top self-time entries of the instance that explains it, over the window it was measured.
+ *
+ * Scenarios of the fanout part: idle sockets (RSS of B before/after, and after closing them); warm-up; main (paced:
  * AI_DEV_TOKENS_PER_SECOND, default coalescing); saturation (servers restarted with
  * LIVE_COALESCE_MS=BENCH_LIVE_SAT_COALESCE_MS and the dev model at each BENCH_LIVE_SAT_TPS rate
  * through `dev-tutor@<n>tps`, so the app publishes as fast as it keeps up). Each baseline replays each
@@ -27,22 +38,30 @@
  *        BENCH_LIVE_IDLE=1000 BENCH_LIVE_TPS=50 BENCH_LIVE_SAT_TPS=50,100,200
  *        BENCH_LIVE_SAT_COALESCE_MS=0 BENCH_LIVE_TIMEOUT_MS=120000 BENCH_LIVE_BASELINES=relay,socket.io
  *        BENCH_LIVE_SIO_CLIENT=wire|socket.io-client
- *        BENCH_LIVE_DEV_MODEL=external  (the dev model in its own process instead of inside each
- *        instance, so the instances' CPU is the app's own, as behind a remote gateway)
+ *        BENCH_LIVE_DEV_MODEL=external|embedded  (default external: the dev model in its own process
+ *        instead of inside each instance, so the instances' CPU is the app's own, as behind a
+ *        remote gateway, and goal 2 is measured)
+ *        BENCH_LIVE_PARTS=fanout,storm,late-joiner,cluster BENCH_LIVE_CPU_PROF_DIR=<dir>
+ *        BENCH_LIVE_STORM_ROOMS=1000 BENCH_LIVE_STORM_WATCHERS=4 BENCH_LIVE_STORM_STREAMING=50
+ *        BENCH_LIVE_STORM_SETUPS=2000 BENCH_LIVE_STORM_TPS=8
+ *        BENCH_LIVE_LATE_MESSAGES=5000 BENCH_LIVE_LATE_JOINERS=30
+ *        BENCH_LIVE_CLUSTER_PORT=7300 BENCH_LIVE_CLUSTER_SESSIONS=200 BENCH_LIVE_FAILOVER_SESSIONS=20
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateDevKeys } from "../apps/api/src/auth/dev-keys.ts";
-import { type LiveSocket, pool } from "./live/clients.ts";
-import { type GoalInputs, goalRows } from "./live/goals.ts";
+import { appRun, baselineRuns, type FanoutOptions } from "./live/fanout-runs.ts";
+import { attachProfiles, type GoalInputs, goalRows, type ProfileWindows } from "./live/goals.ts";
 import { type BenchDatabase, createBenchDatabase, ensureRedis, type RedisHandle } from "./live/infra.ts";
+import { clusterPart, lateJoinerPart, type PartContext, stormPart } from "./live/parts.ts";
 import { type Child, logLevels, stopAll } from "./live/procs.ts";
+import { profileWindow } from "./live/profiles.ts";
 import { type LiveReport, table, writeReport } from "./live/report.ts";
-import { type IdleResult, measureIdle, planFromTimelines, type RunResult, runStreaming } from "./live/scenario.ts";
-import { type Scene, seedScene } from "./live/scene.ts";
+import { type IdleResult, measureIdle, type RunResult } from "./live/scenario.ts";
+import { seedScene } from "./live/scene.ts";
 import { type SocketIoClient, startSocketIo } from "./live/socketio.ts";
-import { type Baseline, startApp, startDevModel, startRelay, type Target } from "./live/targets.ts";
+import { type Baseline, startApp, startDevModel, startRelay } from "./live/targets.ts";
 
 const num = (name: string, fallback: number) => {
   const v = Number(process.env[name] ?? fallback);
@@ -60,95 +79,44 @@ const SAT_TPS = (process.env.BENCH_LIVE_SAT_TPS ?? "50,100,200")
   .filter((n) => Number.isInteger(n) && n > 0);
 const SAT_COALESCE = num("BENCH_LIVE_SAT_COALESCE_MS", 0);
 const TIMEOUT = num("BENCH_LIVE_TIMEOUT_MS", 120_000);
-/** `embedded` (default): each instance serves the dev model itself; `external`: one separate process. */
-const DEV_MODEL = process.env.BENCH_LIVE_DEV_MODEL === "external" ? "external" : "embedded";
+/**
+ * `external` (default): the dev model in one process of its own, so A's CPU is the app's alone and
+ * goal 2 is measured; `embedded`: each instance serves the dev model itself (as the README's start does).
+ */
+const DEV_MODEL = process.env.BENCH_LIVE_DEV_MODEL === "embedded" ? "embedded" : "external";
 const MAIN = `main ${SESSIONS}×${WATCHERS}`;
 /** Which baselines replay the app's runs (both by default; one alone makes a quicker run while developing). */
 const BASELINES = new Set((process.env.BENCH_LIVE_BASELINES ?? "relay,socket.io").split(",").map((b) => b.trim()));
 for (const b of BASELINES) if (b !== "relay" && b !== "socket.io") throw new Error(`BENCH_LIVE_BASELINES: unknown baseline ${b} (relay, socket.io)`);
 /** How the bench's client speaks to Socket.IO: `wire` (default) or the `socket.io-client` library (see live/socketio.ts). */
 const SIO_CLIENT: SocketIoClient = process.env.BENCH_LIVE_SIO_CLIENT === "socket.io-client" ? "socket.io-client" : "wire";
+const ALL_PARTS = ["fanout", "storm", "late-joiner", "cluster"] as const;
+type Part = (typeof ALL_PARTS)[number];
+const PARTS = new Set((process.env.BENCH_LIVE_PARTS ?? ALL_PARTS.join(",")).split(",").map((p) => p.trim()));
+for (const p of PARTS) if (!(ALL_PARTS as readonly string[]).includes(p)) throw new Error(`BENCH_LIVE_PARTS: unknown part ${p} (${ALL_PARTS.join(", ")})`);
+const enabled = (p: Part) => PARTS.has(p);
+const STORM = {
+  rooms: Math.max(1, num("BENCH_LIVE_STORM_ROOMS", 1000)),
+  watchers: num("BENCH_LIVE_STORM_WATCHERS", 4),
+  streaming: num("BENCH_LIVE_STORM_STREAMING", 50),
+  setups: num("BENCH_LIVE_STORM_SETUPS", 2000),
+  tps: Math.max(1, num("BENCH_LIVE_STORM_TPS", 8)),
+};
+const LATE = { messages: Math.max(1, num("BENCH_LIVE_LATE_MESSAGES", 5000)), joiners: Math.max(1, num("BENCH_LIVE_LATE_JOINERS", 30)) };
+const CLUSTER = {
+  firstPort: num("BENCH_LIVE_CLUSTER_PORT", 7300),
+  sessions: Math.max(1, num("BENCH_LIVE_CLUSTER_SESSIONS", SESSIONS)),
+  failoverSessions: num("BENCH_LIVE_FAILOVER_SESSIONS", 20),
+};
+/** A directory: every API instance runs under `bun --cpu-prof` and writes its profile there on exit. */
+const CPU_PROF_DIR = process.env.BENCH_LIVE_CPU_PROF_DIR || undefined;
 
 const load = () =>
   loadavg()
     .map((n) => n.toFixed(2))
     .join(" ");
 const log = (msg: string) => console.log(`[live] ${msg}`);
-
-/** Creates `n` sessions (REST on A) for the first `n` students with `toolId`. */
-async function createSessions(app: Target, scene: Scene, n: number, toolId: string): Promise<string[]> {
-  return pool(scene.students.slice(0, n), 16, async (s) => {
-    const res = await fetch(`${app.a.baseUrl}/api/sessions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${s.user.token}`, "content-type": "application/json" },
-      body: JSON.stringify({ toolId, classId: s.classId }),
-    });
-    if (res.status !== 201) throw new Error(`start session: ${res.status} ${await res.text()}`);
-    return ((await res.json()) as { session: { id: string } }).session.id;
-  });
-}
-
-/** An app run: sessions on A, K teachers of the class watching each on B, one message per student. */
-async function appRun(app: Target, scene: Scene, scenario: string, n: number, toolId: string) {
-  const sessionIds = await createSessions(app, scene, n, toolId);
-  const rooms = sessionIds.map((id) => `session:${id}`);
-  const run = await runStreaming(app, {
-    scenario,
-    rooms,
-    watchersOf: (i) => scene.students[i]?.teachers.slice(0, WATCHERS) ?? [],
-    studentOf: (i) => scene.students[i]?.user ?? null,
-    timeoutMs: TIMEOUT,
-    async fire(students: (LiveSocket | null)[]) {
-      const acks = await Promise.all(
-        students.map((s, i) =>
-          s
-            ? s
-                .request(
-                  { type: "message.send", sessionId: sessionIds[i], clientMessageId: `bench-${i}`, content: `How do fractions work? Question ${i} of ${scenario}.` },
-                  TIMEOUT,
-                )
-                .catch((err: Error) => ({ type: "error", message: err.message }))
-            : { type: "error", message: "no student socket" },
-        ),
-      );
-      return acks.filter((a) => a.type !== "ack").map((a) => `message.send: ${JSON.stringify(a).slice(0, 300)}`);
-    },
-  });
-  log(
-    `${scenario} app: ${run.result.events} events, ${run.result.eventsPerSecond.toFixed(0)}/s (peak ${run.result.peakEventsPerSecond.toFixed(0)}/s), p50 ${run.result.p50Ms} ms, p99 ${run.result.p99Ms} ms, CPU A ${run.result.cpuMsA} ms B ${run.result.cpuMsB} ms client ${run.result.cpuMsClient} ms${run.result.errors.length ? `, errors: ${run.result.errors[0]}` : ""}`,
-  );
-  return { ...run, rooms };
-}
-
-/** A baseline's replay of an app run (same rooms count, events, sizes; paced or not). */
-async function baselineRun(baseline: Baseline, scenario: string, app: Awaited<ReturnType<typeof appRun>>, paced: boolean) {
-  const baselineRooms = app.rooms.map(() => `session:${crypto.randomUUID()}`);
-  const plan = planFromTimelines(app.recorder, app.rooms, baselineRooms, paced);
-  const planned = new Set(plan.rooms.map((r) => r.room));
-  const rooms = baselineRooms.filter((r) => planned.has(r));
-  const run = await runStreaming(baseline, {
-    scenario,
-    rooms,
-    watchersOf: () => Array.from({ length: WATCHERS }, () => null),
-    studentOf: () => null,
-    timeoutMs: TIMEOUT,
-    async fire() {
-      const r = await baseline.publish(plan);
-      return r.published === plan.rooms.reduce((a, x) => a + x.events.length, 0) ? [] : [`published ${r.published}`];
-    },
-  });
-  log(
-    `${scenario} ${baseline.kind}: ${run.result.events} events, ${run.result.eventsPerSecond.toFixed(0)}/s (peak ${run.result.peakEventsPerSecond.toFixed(0)}/s), p50 ${run.result.p50Ms} ms, p99 ${run.result.p99Ms} ms, CPU A ${run.result.cpuMsA} ms B ${run.result.cpuMsB} ms client ${run.result.cpuMsClient} ms`,
-  );
-  return run.result;
-}
-
-/** Each baseline replays the app run, one after the other. */
-async function baselineRuns(baselines: Baseline[], scenario: string, app: Awaited<ReturnType<typeof appRun>>, paced: boolean): Promise<RunResult[]> {
-  const out: RunResult[] = [];
-  for (const b of baselines) out.push(await baselineRun(b, scenario, app, paced));
-  return out;
-}
+const FANOUT: FanoutOptions = { watchers: WATCHERS, timeoutMs: TIMEOUT, log };
 
 /** "socket.io 4.8.4, @socket.io/redis-adapter 8.3.0, …", as installed. */
 function socketIoVersions(): string {
@@ -158,8 +126,82 @@ function socketIoVersions(): string {
     .join(", ");
 }
 
+interface FanoutOutcome {
+  idle: IdleResult[];
+  runs: RunResult[];
+  socketIo: string | undefined;
+  children: Child[];
+  windows: ProfileWindows;
+}
+
+/** Goals 1–4: idle memory, warm-up, main and saturation runs, each replayed by the baselines. */
+async function fanoutPart(ctx: PartContext, redisUrl: string, workDir: string, notes: string[]): Promise<FanoutOutcome> {
+  const { scene } = ctx;
+  const idleUsers = scene.classes.flatMap((c) => [...c.teachers, ...c.students]);
+  const idle: IdleResult[] = [];
+  const runs: RunResult[] = [];
+  const windows: ProfileWindows = {};
+  const baselines: Baseline[] = [];
+  if (BASELINES.has("relay")) baselines.push(await startRelay({ redisUrl, logDir: ctx.logDir }));
+  let socketIo: string | undefined;
+  if (BASELINES.has("socket.io")) {
+    baselines.push(await startSocketIo({ redisUrl, logDir: ctx.logDir, workDir, client: SIO_CLIENT }));
+    socketIo = `${socketIoVersions()} on node ${Bun.spawnSync(["node", "--version"]).stdout.toString().trim()}; client: ${SIO_CLIENT}`;
+    log(`Socket.IO baseline: ${socketIo}`);
+  }
+  const appChildren: Child[] = [];
+  const gatewayUrl = DEV_MODEL === "external" ? (await startDevModel({ tokensPerSecond: TPS, logDir: ctx.logDir })).url : undefined;
+  const common = { gatewayUrl, databaseUrl: ctx.databaseUrl, redisUrl, dataDir: ctx.dataDir, logDir: ctx.logDir, cpuProfDir: ctx.cpuProfDir };
+  let app = await startApp({ ...common, tag: "paced", env: { AI_DEV_TOKENS_PER_SECOND: String(TPS) } });
+  appChildren.push(app.a.child, app.b.child);
+  try {
+    if (IDLE > 0) {
+      idle.push(await measureIdle(app, idleUsers, IDLE));
+      for (const b of baselines) idle.push(await measureIdle(b, idleUsers, IDLE));
+      for (const i of idle) {
+        log(
+          `idle ${i.target}: RSS ${i.rssBeforeKb} → ${i.rssAfterKb} KB with ${i.connections} sockets (${i.perConnectionKb.toFixed(1)} KB each), ${i.rssAfterCloseKb} KB after closing them, ${i.perConnectionKbSecondRound.toFixed(1)} KB each when opened again`,
+        );
+      }
+    }
+    if (WARMUP > 0) {
+      const w = await appRun(app, scene, `warm-up ${WARMUP}×${WATCHERS}`, WARMUP, scene.toolId, FANOUT);
+      runs.push(w.result, ...(await baselineRuns(baselines, w.result.scenario, w, true, FANOUT)));
+    }
+    const m = await appRun(app, scene, MAIN, SESSIONS, scene.toolId, FANOUT);
+    runs.push(m.result, ...(await baselineRuns(baselines, MAIN, m, true, FANOUT)));
+    if (m.result.latencySamples === 0) notes.push("The app delivered no message.delta to the watchers: see the errors of its run.");
+    const mainWindow = { fromMs: m.fromMs, toMs: m.toMs };
+    windows["turn-cpu"] = { instance: app.a.child.name, ...mainWindow };
+    windows["p99-relay"] = { instance: app.b.child.name, ...mainWindow };
+    windows["p99-socket.io"] = windows["p99-relay"];
+
+    if (SAT_TPS.length > 0) {
+      await app.stop();
+      app = await startApp({ ...common, tag: "saturation", env: { AI_DEV_TOKENS_PER_SECOND: String(TPS), LIVE_COALESCE_MS: String(SAT_COALESCE) } });
+      appChildren.push(app.a.child, app.b.child);
+      const satFrom = Date.now();
+      for (const rate of SAT_TPS) {
+        const toolId = scene.toolsByRate.get(rate);
+        if (!toolId) continue;
+        const name = `saturation ${rate} tok/s`;
+        const s = await appRun(app, scene, name, SESSIONS, toolId, FANOUT);
+        runs.push(s.result, ...(await baselineRuns(baselines, name, s, false, FANOUT)));
+      }
+      // The app's share of the saturation part: its runs and the baselines' replays in between, when B idles.
+      windows["frame-cpu"] = { instance: app.b.child.name, fromMs: satFrom, toMs: Date.now() };
+      windows.saturation = windows["frame-cpu"];
+    }
+  } finally {
+    await app.stop();
+    for (const b of baselines) await b.stop();
+  }
+  return { idle, runs, socketIo, children: [...appChildren, ...baselines.flatMap((b) => [b.a.child, b.b.child])], windows };
+}
+
 async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
+  const started = performance.now();
   const loadBefore = load();
   const workDir = mkdtempSync(join(tmpdir(), "rapt-live-bench-"));
   const logDir = workDir;
@@ -180,80 +222,63 @@ async function main(): Promise<number> {
       return 0;
     }
     db = created;
-    log(`load before: ${loadBefore} on ${cpus().length} CPUs; logs in ${logDir}; database ${db.name}; redis ${redis.url}`);
+    log(`load before: ${loadBefore} on ${cpus().length} CPUs; parts: ${[...PARTS].join(", ")}; logs in ${logDir}; database ${db.name}; redis ${redis.url}`);
 
     const keys = await loadOrCreateDevKeys(dataDir);
-    const students = Math.max(SESSIONS, WARMUP);
-    const scene = await seedScene({ databaseUrl: db.url, keys, students, watchersPerSession: WATCHERS, rates: SAT_TPS });
-    log(`seeded ${scene.students.length} students in ${scene.classes.length} classes, ${WATCHERS} teachers each`);
+    const students = Math.max(
+      1,
+      enabled("fanout") ? Math.max(SESSIONS, WARMUP) : 1,
+      enabled("storm") ? STORM.rooms : 1,
+      enabled("cluster") ? Math.max(CLUSTER.sessions, CLUSTER.failoverSessions) : 1,
+    );
+    const scene = await seedScene({
+      databaseUrl: db.url,
+      keys,
+      students,
+      watchersPerSession: Math.max(WATCHERS, enabled("storm") ? STORM.watchers : 0),
+      rates: [...new Set([...SAT_TPS, STORM.tps])],
+    });
+    log(`seeded ${scene.students.length} students in ${scene.classes.length} classes`);
+    const ctx: PartContext = { databaseUrl: db.url, redisUrl: redis.url, dataDir, logDir, cpuProfDir: CPU_PROF_DIR, scene, log };
+    const slowToolId = scene.toolsByRate.get(STORM.tps) ?? scene.toolId;
+    const timings: Record<string, number> = {};
+    const timed = async <T>(part: Part, fn: () => Promise<T>): Promise<T | undefined> => {
+      if (!enabled(part)) return undefined;
+      const t = performance.now();
+      try {
+        return await fn();
+      } finally {
+        timings[part] = Math.round((performance.now() - t) / 1000);
+      }
+    };
 
-    const idleUsers = scene.classes.flatMap((c) => [...c.teachers, ...c.students]);
-    const idle: IdleResult[] = [];
-    const runs: RunResult[] = [];
-    const baselines: Baseline[] = [];
-    if (BASELINES.has("relay")) baselines.push(await startRelay({ redisUrl: redis.url, logDir }));
-    let socketIo: string | undefined;
-    if (BASELINES.has("socket.io")) {
-      baselines.push(await startSocketIo({ redisUrl: redis.url, logDir, workDir, client: SIO_CLIENT }));
-      socketIo = `${socketIoVersions()} on node ${Bun.spawnSync(["node", "--version"]).stdout.toString().trim()}; client: ${SIO_CLIENT}`;
-      log(`Socket.IO baseline: ${socketIo}`);
-    }
-    const appChildren: Child[] = [];
-    const gatewayUrl = DEV_MODEL === "external" ? (await startDevModel({ tokensPerSecond: TPS, logDir })).url : undefined;
-    let app = await startApp({ tag: "paced", gatewayUrl, databaseUrl: db.url, redisUrl: redis.url, dataDir, logDir, env: { AI_DEV_TOKENS_PER_SECOND: String(TPS) } });
-    appChildren.push(app.a.child, app.b.child);
-    try {
-      if (IDLE > 0) {
-        idle.push(await measureIdle(app, idleUsers, IDLE));
-        for (const b of baselines) idle.push(await measureIdle(b, idleUsers, IDLE));
-        for (const i of idle) {
-          log(
-            `idle ${i.target}: RSS ${i.rssBeforeKb} → ${i.rssAfterKb} KB with ${i.connections} sockets (${i.perConnectionKb.toFixed(1)} KB each), ${i.rssAfterCloseKb} KB after closing them, ${i.perConnectionKbSecondRound.toFixed(1)} KB each when opened again`,
-          );
-        }
-      }
-      if (WARMUP > 0) {
-        const w = await appRun(app, scene, `warm-up ${WARMUP}×${WATCHERS}`, WARMUP, scene.toolId);
-        runs.push(w.result, ...(await baselineRuns(baselines, w.result.scenario, w, true)));
-      }
-      const m = await appRun(app, scene, MAIN, SESSIONS, scene.toolId);
-      runs.push(m.result, ...(await baselineRuns(baselines, MAIN, m, true)));
-      if (m.result.latencySamples === 0) notes.push("The app delivered no message.delta to the watchers: see the errors of its run.");
+    const fanout = await timed("fanout", () => fanoutPart(ctx, redis?.url ?? "", workDir, notes));
+    const storm = await timed("storm", () =>
+      stormPart(ctx, {
+        ...STORM,
+        streaming: Math.min(STORM.rooms, STORM.streaming),
+        toolId: slowToolId,
+        setupConcurrency: 32,
+        jitterMs: 1000,
+        inflight: 256,
+        timeoutMs: Math.min(TIMEOUT, 60_000),
+      }),
+    );
+    const late = await timed("late-joiner", () => lateJoinerPart(ctx, { ...LATE, timeoutMs: TIMEOUT }));
+    const cluster = await timed("cluster", () => clusterPart(ctx, { ...FANOUT, ...CLUSTER, tokensPerSecond: TPS, slowToolId }));
 
-      if (SAT_TPS.length > 0) {
-        await app.stop();
-        app = await startApp({
-          tag: "saturation",
-          gatewayUrl,
-          databaseUrl: db.url,
-          redisUrl: redis.url,
-          dataDir,
-          logDir,
-          env: { AI_DEV_TOKENS_PER_SECOND: String(TPS), LIVE_COALESCE_MS: String(SAT_COALESCE) },
-        });
-        appChildren.push(app.a.child, app.b.child);
-        for (const rate of SAT_TPS) {
-          const toolId = scene.toolsByRate.get(rate);
-          if (!toolId) continue;
-          const name = `saturation ${rate} tok/s`;
-          const s = await appRun(app, scene, name, SESSIONS, toolId);
-          runs.push(s.result, ...(await baselineRuns(baselines, name, s, false)));
-        }
-      }
-    } finally {
-      await app.stop();
-      for (const b of baselines) await b.stop();
-    }
-    for (const child of [...appChildren, ...baselines.flatMap((b) => [b.a.child, b.b.child])]) {
+    for (const child of fanout?.children ?? []) {
       const counts = logLevels(child);
       if (Object.keys(counts).length > 0) notes.push(`${child.name} logged ${JSON.stringify(counts)}`);
     }
-
-    notes.push(
-      `Same machine for everything (${cpus().length} CPUs): both API instances, both relays, both Socket.IO servers, Redis, Postgres and the one client process measuring all watchers; other work on the machine shows in the load averages.`,
-      "`at` has millisecond resolution, so latencies are whole milliseconds and ratios of small p99s are coarse.",
-      `Saturation: the app with LIVE_COALESCE_MS=${SAT_COALESCE} publishes as fast as it keeps up; each baseline publishes the same events (count, frame size) back to back, each room in order. Throughput includes the client's own limit; the client's CPU per run is in the tables (Socket.IO's client parses every frame, the others only scan it).`,
-    );
+    if (fanout) {
+      notes.push(
+        `Same machine for everything (${cpus().length} CPUs): both API instances, both relays, both Socket.IO servers, Redis, Postgres and the one client process measuring all watchers; other work on the machine shows in the load averages.`,
+        "`at` has millisecond resolution, so latencies are whole milliseconds and ratios of small p99s are coarse.",
+        `Saturation: the app with LIVE_COALESCE_MS=${SAT_COALESCE} publishes as fast as it keeps up; each baseline publishes the same events (count, frame size) back to back, each room in order. Throughput includes the client's own limit; the client's CPU per run is in the tables (Socket.IO's client parses every frame, the others only scan it).`,
+      );
+    }
+    const runs = fanout?.runs ?? [];
     // Goal 2 from the main run: A's CPU over its turns, only when the dev model runs in its own
     // process (else A's CPU includes the model's stream). bench/turn.bench.ts breaks a turn down.
     const mainApp = runs.find((r) => r.target === "app" && r.scenario === MAIN);
@@ -261,13 +286,31 @@ async function main(): Promise<number> {
       DEV_MODEL === "external" && mainApp && mainApp.sessions > 0
         ? { turns: mainApp.sessions, cpuMsPerTurn: mainApp.cpuMsA / mainApp.sessions, turnsPerSecond: mainApp.sessions / mainApp.seconds }
         : undefined;
-    if (!chatTurn) notes.push("Goal 2 (CPU per chat turn on A) is measured only with BENCH_LIVE_DEV_MODEL=external; see also bench/turn.bench.ts.");
-    const inputs: GoalInputs = { mainScenario: MAIN, idle, runs, socketIo, chatTurn };
+    if (fanout && !chatTurn)
+      notes.push(
+        "Goal 2 (CPU per chat turn on A) is measured only with the dev model in its own process (BENCH_LIVE_DEV_MODEL=external, the default); see also bench/turn.bench.ts.",
+      );
+    if (cluster) runs.push(cluster.detail.run);
+    const inputs: GoalInputs = {
+      mainScenario: MAIN,
+      idle: fanout?.idle ?? [],
+      runs,
+      socketIo: fanout?.socketIo,
+      chatTurn,
+      reconnectStorm: storm?.slot,
+      lateJoiner: late?.slot,
+      cluster: cluster?.slot,
+    };
+    const windows: ProfileWindows = { ...fanout?.windows, ...storm?.windows, ...late?.windows, ...cluster?.windows };
+    const root = join(import.meta.dir, "..");
+    const goals = attachProfiles(goalRows(inputs), windows, (w) => (CPU_PROF_DIR ? profileWindow(CPU_PROF_DIR, w, root) : null));
+    const totalSeconds = Math.round((performance.now() - started) / 1000);
     const report: LiveReport = {
       ...inputs,
       startedAt,
       machine: { cpus: cpus().length, loadBefore, loadAfter: load(), bun: Bun.version },
       config: {
+        parts: [...PARTS].join(","),
         sessions: SESSIONS,
         watchersPerSession: WATCHERS,
         warmupSessions: WARMUP,
@@ -279,12 +322,17 @@ async function main(): Promise<number> {
         saturationCoalesceMs: SAT_COALESCE,
         baselines: [...BASELINES].join(","),
         socketIoClient: SIO_CLIENT,
+        storm: JSON.stringify(STORM),
+        lateJoiner: JSON.stringify(LATE),
+        cluster: JSON.stringify(CLUSTER),
+        cpuProfDir: CPU_PROF_DIR ?? "",
       },
-      goals: goalRows(inputs),
+      parts: { seconds: timings, totalSeconds, storm: storm?.detail, lateJoiner: late?.detail, cluster: cluster?.detail.failover ?? undefined },
+      goals,
       notes,
     };
-    console.log(`\nLive fan-out (load ${loadBefore} → ${report.machine.loadAfter}, ${cpus().length} CPUs)\n`);
-    console.log(table(report));
+    console.log(`\nLive path (load ${loadBefore} → ${report.machine.loadAfter}, ${cpus().length} CPUs; ${totalSeconds} s: ${JSON.stringify(timings)})\n`);
+    console.log(table(report, CPU_PROF_DIR !== undefined));
     const file = writeReport(report, join(import.meta.dir, "results"));
     console.log(`\nwritten ${file}`);
     finished = true;

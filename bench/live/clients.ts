@@ -192,11 +192,16 @@ export class BenchSocket implements LiveSocket {
   }
 
   close() {
-    try {
-      this.ws.close(1000, "bench done");
-    } catch {
-      // already closed
-    }
+    closeQuietly(this.ws);
+  }
+}
+
+/** Closes a socket normally; one that is already closed is left alone. */
+export function closeQuietly(ws: WebSocket): void {
+  try {
+    ws.close(1000, "bench done");
+  } catch {
+    // already closed
   }
 }
 

@@ -69,9 +69,8 @@ export interface BenchDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates `rapt_bench_<stamp>` on the server of BENCH_DATABASE_URL; null when Postgres is not there. */
-export async function createBenchDatabase(): Promise<BenchDatabase | { error: string }> {
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_DATABASE_URL;
+/** Creates `rapt_bench_<stamp>` on the server of `adminUrl` (BENCH_DATABASE_URL); an error when Postgres is not there. */
+export async function createBenchDatabase(adminUrl = process.env.BENCH_DATABASE_URL ?? DEFAULT_DATABASE_URL): Promise<BenchDatabase | { error: string }> {
   assertLoopback(adminUrl, "BENCH_DATABASE_URL");
   const name = `rapt_bench_${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}_${crypto.randomUUID().slice(0, 6)}`;
   const admin = new SQL(adminUrl, { max: 1, connectionTimeout: 3 });

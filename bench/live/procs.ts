@@ -17,8 +17,22 @@ export interface Child {
 }
 
 const children = new Set<Child>();
+const exitHooks = new Set<() => void>();
+
+/** Runs `fn` (synchronously) when the bench process exits, however it ends. */
+export function atExit(fn: () => void): void {
+  exitHooks.add(fn);
+}
 
 function killAllNow() {
+  for (const hook of exitHooks) {
+    try {
+      hook();
+    } catch {
+      // best effort on the way out
+    }
+  }
+  exitHooks.clear();
   for (const c of children) {
     try {
       c.proc.kill("SIGKILL");

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cpuPerFrameUs, type GoalInputs, type GoalRow, goalTable } from "./goals.ts";
+import { formatProfile } from "./profiles.ts";
 import type { IdleResult, RunResult } from "./scenario.ts";
 import type { TargetKind } from "./targets.ts";
 
@@ -14,6 +15,8 @@ export interface LiveReport extends GoalInputs {
   machine: { cpus: number; loadBefore: string; loadAfter: string; bun: string };
   config: Record<string, string | number>;
   goals: GoalRow[];
+  /** How long each part took (s), and each part's own figures beyond its aims' slot. */
+  parts?: { seconds: Record<string, number>; totalSeconds: number; [part: string]: unknown };
   notes: string[];
 }
 
@@ -127,18 +130,42 @@ export function comparisonTable(idle: IdleResult[], runs: RunResult[]): string {
   return layout(head, rows);
 }
 
-/** The whole printed report: raw runs, the comparison, and the aims. */
-export function table(report: LiveReport): string {
+/**
+ * Under the aims: for each missed aim, what the instance that explains it spent its CPU on while
+ * it was measured; without profiles, how to get them.
+ */
+export function missProfiles(rows: GoalRow[], profiled: boolean): string[] {
+  const missed = rows.filter((r) => r.met === false);
+  if (missed.length === 0) return [];
+  const out = ["", "Profiles of the missed aims (top self time of the instance, over the measured window)"];
+  for (const r of missed) {
+    out.push("", `goal ${r.goal}: ${r.aim}`);
+    if (r.profile) out.push(formatProfile(r.profile));
+    else if (!profiled) out.push("  no profile: run with BENCH_LIVE_CPU_PROF_DIR=<dir>");
+    else out.push("  no profile for this aim (memory, or no instance's CPU explains it)");
+  }
+  return out;
+}
+
+/** The whole printed report: raw runs, the comparison, the aims, and the profiles of the misses. */
+export function table(report: LiveReport, profiled = false): string {
+  const fanout =
+    report.runs.length + report.idle.length > 0
+      ? [
+          runsTable(report.idle, report.runs),
+          "",
+          "Each figure against both baselines (ratio > 1: the app's number is larger)",
+          "",
+          comparisonTable(report.idle, report.runs),
+          "",
+        ]
+      : [];
   return [
-    runsTable(report.idle, report.runs),
-    "",
-    "Each figure against both baselines (ratio > 1: the app's number is larger)",
-    "",
-    comparisonTable(report.idle, report.runs),
-    "",
+    ...fanout,
     "The issue's aims",
     "",
     goalTable(report.goals),
+    ...missProfiles(report.goals, profiled),
     ...(report.socketIo ? ["", `Socket.IO baseline: ${report.socketIo}`] : []),
   ].join("\n");
 }

@@ -21,10 +21,9 @@ import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { WebSocket as NativeWebSocketTransport } from "engine.io-client";
 import { io, type Socket } from "socket.io-client";
-import { EventTally, type Frame, inspectEvent, type LiveSocket, type Recorder, roomOf } from "./clients.ts";
+import { closeQuietly, EventTally, type Frame, inspectEvent, type LiveSocket, type Recorder, roomOf } from "./clients.ts";
 import type { EventFrame } from "./frames.ts";
-import { freePort, spawnChild, waitHttp } from "./procs.ts";
-import { type Baseline, type Instance, publishPlan } from "./targets.ts";
+import { type Baseline, type Instance, startBaseline } from "./targets.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
@@ -189,11 +188,7 @@ class SocketIoWireSocket implements LiveSocket {
   }
 
   close() {
-    try {
-      this.ws.close(1000, "bench done");
-    } catch {
-      // already closed
-    }
+    closeQuietly(this.ws);
   }
 }
 
@@ -245,33 +240,11 @@ export async function startSocketIo(opts: {
   const node = Bun.which("node");
   if (!node) throw new Error("node is not on PATH (the Socket.IO baseline runs on Node)");
 
-  const start = async (name: string): Promise<Instance> => {
-    const port = freePort();
-    const child = spawnChild(`socketio-${name}`, [node, entry], {
-      env: { SIO_PORT: String(port), SIO_REDIS_URL: opts.redisUrl },
-      logDir: opts.logDir,
-      cwd: outdir,
-    });
-    const baseUrl = `http://127.0.0.1:${port}`;
-    await waitHttp(`${baseUrl}/health`, child, 30_000);
-    return { name, baseUrl, wsUrl: `ws://127.0.0.1:${port}`, child };
-  };
-  const a = await start("a");
-  const b = await start("b");
-  return {
+  return startBaseline({
     kind: "socket.io",
-    a,
-    b,
-    idle: (on) => connect(on, null),
-    async watch(on, _user, room, recorder, timelineRooms) {
-      const socket = await connect(on, recorder, timelineRooms);
-      const ack = await socket.request({ type: "subscribe", room });
-      if (ack.type !== "ack") throw new Error(`Socket.IO subscribe ${room}: ${JSON.stringify(ack)}`);
-      return socket;
-    },
-    publish: (plan) => publishPlan(a, plan),
-    async stop() {
-      await Promise.all([a.child.stop(), b.child.stop()]);
-    },
-  };
+    logDir: opts.logDir,
+    cwd: outdir,
+    command: (port) => ({ cmd: [node, entry], env: { SIO_PORT: String(port), SIO_REDIS_URL: opts.redisUrl } }),
+    connect,
+  });
 }

@@ -58,8 +58,11 @@ export async function startApp(opts: {
   dataDir: string;
   logDir: string;
   env: Record<string, string>;
-  /** Extra flags for the `bun` running each instance (e.g. `--cpu-prof`). */
-  bunArgs?: string[];
+  /**
+   * Runs each instance under `bun --cpu-prof --cpu-prof-md`, its profile written on exit into
+   * `<cpuProfDir>/<child name>` (see profiles.ts).
+   */
+  cpuProfDir?: string | undefined;
 }): Promise<Target> {
   const start = async (name: string): Promise<Instance> => {
     const port = freePort();
@@ -77,7 +80,9 @@ export async function startApp(opts: {
       ...(opts.gatewayUrl ? { AI_GATEWAY_URL: opts.gatewayUrl } : {}),
       ...opts.env,
     };
-    const child = spawnChild(`app-${opts.tag}-${name}`, [process.execPath, ...(opts.bunArgs ?? []), join(ROOT, "apps/api/src/server.ts")], {
+    const childName = `app-${opts.tag}-${name}`;
+    const profile = opts.cpuProfDir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${join(opts.cpuProfDir, childName)}`] : [];
+    const child = spawnChild(childName, [process.execPath, ...profile, join(ROOT, "apps/api/src/server.ts")], {
       env,
       logDir: opts.logDir,
       cwd: ROOT,
@@ -128,15 +133,24 @@ export async function startDevModel(opts: { tokensPerSecond: number; logDir: str
   return { url: `http://127.0.0.1:${port}/v1`, child };
 }
 
-/** Starts relay processes `a` and `b` on the same Redis. */
-export async function startRelay(opts: { redisUrl: string; logDir: string }): Promise<Baseline> {
+/** How a baseline's client opens one socket on an instance (resolves once it can subscribe). */
+export type BaselineConnect = (on: Instance, recorder: Recorder | null, timelineRooms?: Set<string>) => Promise<LiveSocket>;
+
+/**
+ * Starts a baseline's instances `a` and `b` (`command(port)` each, answering `GET /health`) and
+ * wraps them as a target whose sockets subscribe with one acked `subscribe` and whose A publishes plans.
+ */
+export async function startBaseline(opts: {
+  kind: Baseline["kind"];
+  logDir: string;
+  cwd?: string;
+  command: (port: number) => { cmd: string[]; env: Record<string, string> };
+  connect: BaselineConnect;
+}): Promise<Baseline> {
   const start = async (name: string): Promise<Instance> => {
     const port = freePort();
-    const child = spawnChild(`relay-${name}`, [process.execPath, join(ROOT, "bench/live/relay.ts")], {
-      env: { RELAY_PORT: String(port), RELAY_REDIS_URL: opts.redisUrl },
-      logDir: opts.logDir,
-      cwd: ROOT,
-    });
+    const { cmd, env } = opts.command(port);
+    const child = spawnChild(`${opts.kind.replace(".", "")}-${name}`, cmd, { env, logDir: opts.logDir, cwd: opts.cwd ?? ROOT });
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitHttp(`${baseUrl}/health`, child, 30_000);
     return { name, baseUrl, wsUrl: `ws://127.0.0.1:${port}`, child };
@@ -144,14 +158,14 @@ export async function startRelay(opts: { redisUrl: string; logDir: string }): Pr
   const a = await start("a");
   const b = await start("b");
   return {
-    kind: "relay",
+    kind: opts.kind,
     a,
     b,
-    idle: (on) => openSocket(`${on.wsUrl}/ws`, null),
+    idle: (on) => opts.connect(on, null),
     async watch(on, _user, room, recorder, timelineRooms) {
-      const socket = await openSocket(`${on.wsUrl}/ws`, recorder, timelineRooms);
+      const socket = await opts.connect(on, recorder, timelineRooms);
       const ack = await socket.request({ type: "subscribe", room });
-      if (ack.type !== "ack") throw new Error(`relay subscribe ${room}: ${JSON.stringify(ack)}`);
+      if (ack.type !== "ack") throw new Error(`${opts.kind} subscribe ${room} on ${on.name}: ${JSON.stringify(ack)}`);
       return socket;
     },
     publish: (plan) => publishPlan(a, plan),
@@ -159,4 +173,14 @@ export async function startRelay(opts: { redisUrl: string; logDir: string }): Pr
       await Promise.all([a.child.stop(), b.child.stop()]);
     },
   };
+}
+
+/** Starts relay processes `a` and `b` on the same Redis. */
+export function startRelay(opts: { redisUrl: string; logDir: string }): Promise<Baseline> {
+  return startBaseline({
+    kind: "relay",
+    logDir: opts.logDir,
+    command: (port) => ({ cmd: [process.execPath, join(ROOT, "bench/live/relay.ts")], env: { RELAY_PORT: String(port), RELAY_REDIS_URL: opts.redisUrl } }),
+    connect: (on, recorder, timelineRooms) => openSocket(`${on.wsUrl}/ws`, recorder, timelineRooms),
+  });
 }

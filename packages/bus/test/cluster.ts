@@ -68,9 +68,13 @@ async function clusterNodes(admin: Redis): Promise<ClusterNode[]> {
  * Kills (SIGKILL-like: SHUTDOWN NOSAVE, no failover handshake) the primary that owns `key`, and
  * returns how to wait for its replica's promotion and how to bring the old primary back (it
  * rejoins as a replica, so later tests find three primaries with a replica each again).
+ * `cluster` defaults to the test cluster (the bench passes the one it started).
  */
-export async function killPrimaryOf(key: string): Promise<{ port: number; waitForFailover(timeoutMs?: number): Promise<void>; restart(): Promise<void> }> {
-  const seed = requireCluster().nodes[0];
+export async function killPrimaryOf(
+  key: string,
+  cluster: RedisClusterConfig = requireCluster(),
+): Promise<{ port: number; waitForFailover(timeoutMs?: number): Promise<void>; restart(): Promise<void> }> {
+  const seed = cluster.nodes[0];
   if (!seed) throw new Error("no cluster node");
   const admin = new Redis(seed.port, seed.host);
   let victim: ClusterNode | undefined;
@@ -99,7 +103,7 @@ export async function killPrimaryOf(key: string): Promise<{ port: number; waitFo
     port: killed.port,
     async waitForFailover(timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
-      const other = requireCluster().nodes.find((node) => node.port !== killed.port) ?? seed;
+      const other = cluster.nodes.find((node) => node.port !== killed.port) ?? seed;
       for (;;) {
         const probe = new Redis(other.port, other.host, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
         probe.on("error", () => undefined);

@@ -121,12 +121,23 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
 
 export const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 
+/** Sees the bytes of one proxied connection each way (e.g. to read a wire protocol), without changing them. */
+export interface ProxyTap {
+  fromClient?(chunk: Buffer): void;
+  fromServer?(chunk: Buffer): void;
+}
+
 /**
  * A TCP proxy in front of Redis that the test can cut and restore: a deterministic way to take
- * Redis away from one node while the others keep it.
+ * Redis away from one node while the others keep it. `tap` (called once per connection) lets a
+ * caller read what passes, e.g. the bench's Postgres wire counter.
  */
-export async function startCuttableProxy(target: string): Promise<{
+export async function startCuttableProxy(
+  target: string,
+  options: { tap?: () => ProxyTap } = {},
+): Promise<{
   url: string;
+  port: number;
   cut(): void;
   restore(): void;
   close(): Promise<void>;
@@ -142,6 +153,9 @@ export async function startCuttableProxy(target: string): Promise<{
     const remote = connect(Number(upstream.port || 6379), upstream.hostname);
     sockets.add(client);
     sockets.add(remote);
+    const tap = options.tap?.();
+    if (tap?.fromClient) client.on("data", tap.fromClient);
+    if (tap?.fromServer) remote.on("data", tap.fromServer);
     client.pipe(remote);
     remote.pipe(client);
     const drop = () => {
@@ -161,6 +175,7 @@ export async function startCuttableProxy(target: string): Promise<{
   const auth = upstream.password ? `${upstream.username}:${upstream.password}@` : "";
   return {
     url: `redis://${auth}127.0.0.1:${address.port}${upstream.pathname}`,
+    port: address.port,
     cut() {
       open = false;
       for (const socket of sockets) socket.destroy();

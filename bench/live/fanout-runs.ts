@@ -1,0 +1,99 @@
+/**
+ * The fan-out runs of the live bench: an app run (sessions on A, teachers watching on B, one
+ * `message.send` per student) and each baseline's replay of it. Used for the single-Redis
+ * scenarios and again on the Redis Cluster.
+ */
+import { type LiveSocket, pool, type Recorder } from "./clients.ts";
+import { planFromTimelines, type RunResult, runStreaming } from "./scenario.ts";
+import type { Scene } from "./scene.ts";
+import type { Baseline, Instance, Target } from "./targets.ts";
+
+export interface FanoutOptions {
+  watchers: number;
+  timeoutMs: number;
+  log: (msg: string) => void;
+}
+
+export interface AppRun {
+  result: RunResult;
+  recorder: Recorder;
+  rooms: string[];
+  /** Epoch ms of the run (for profiles). */
+  fromMs: number;
+  toMs: number;
+}
+
+/** Starts one session per student (REST on `on`) with `toolId`; returns their ids in order. */
+export async function createSessions(on: Instance, students: Scene["students"], toolId: string): Promise<string[]> {
+  return pool(students, 16, async (s) => {
+    const res = await fetch(`${on.baseUrl}/api/sessions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${s.user.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ toolId, classId: s.classId }),
+    });
+    if (res.status !== 201) throw new Error(`start session: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { session: { id: string } }).session.id;
+  });
+}
+
+const describe = (target: string, r: RunResult) =>
+  `${r.scenario} ${target}: ${r.events} events, ${r.eventsPerSecond.toFixed(0)}/s (peak ${r.peakEventsPerSecond.toFixed(0)}/s), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, CPU A ${r.cpuMsA} ms B ${r.cpuMsB} ms client ${r.cpuMsClient} ms`;
+
+/** An app run: sessions on A, K teachers of the class watching each on B, one message per student. */
+export async function appRun(app: Target, scene: Scene, scenario: string, n: number, toolId: string, opts: FanoutOptions): Promise<AppRun> {
+  const sessionIds = await createSessions(app.a, scene.students.slice(0, n), toolId);
+  const rooms = sessionIds.map((id) => `session:${id}`);
+  const fromMs = Date.now();
+  const run = await runStreaming(app, {
+    scenario,
+    rooms,
+    watchersOf: (i) => scene.students[i]?.teachers.slice(0, opts.watchers) ?? [],
+    studentOf: (i) => scene.students[i]?.user ?? null,
+    timeoutMs: opts.timeoutMs,
+    async fire(students: (LiveSocket | null)[]) {
+      const acks = await Promise.all(
+        students.map((s, i) =>
+          s
+            ? s
+                .request(
+                  { type: "message.send", sessionId: sessionIds[i], clientMessageId: `bench-${i}`, content: `How do fractions work? Question ${i} of ${scenario}.` },
+                  opts.timeoutMs,
+                )
+                .catch((err: Error) => ({ type: "error", message: err.message }))
+            : { type: "error", message: "no student socket" },
+        ),
+      );
+      return acks.filter((a) => a.type !== "ack").map((a) => `message.send: ${JSON.stringify(a).slice(0, 300)}`);
+    },
+  });
+  opts.log(`${describe("app", run.result)}${run.result.errors.length ? `, errors: ${run.result.errors[0]}` : ""}`);
+  return { ...run, rooms, fromMs, toMs: Date.now() };
+}
+
+/** A baseline's replay of an app run (same rooms count, events, sizes; paced or not). */
+async function baselineRun(baseline: Baseline, scenario: string, app: AppRun, paced: boolean, opts: FanoutOptions): Promise<RunResult> {
+  const baselineRooms = app.rooms.map(() => `session:${crypto.randomUUID()}`);
+  const plan = planFromTimelines(app.recorder, app.rooms, baselineRooms, paced);
+  const planned = new Set(plan.rooms.map((r) => r.room));
+  const rooms = baselineRooms.filter((r) => planned.has(r));
+  const run = await runStreaming(baseline, {
+    scenario,
+    rooms,
+    watchersOf: () => Array.from({ length: opts.watchers }, () => null),
+    studentOf: () => null,
+    timeoutMs: opts.timeoutMs,
+    async fire() {
+      const r = await baseline.publish(plan);
+      return r.published === plan.rooms.reduce((a, x) => a + x.events.length, 0) ? [] : [`published ${r.published}`];
+    },
+  });
+  opts.log(describe(baseline.kind, run.result));
+  return run.result;
+}
+
+/** Each baseline replays the app run, one after the other. */
+export async function baselineRuns(baselines: Baseline[], scenario: string, app: AppRun, paced: boolean, opts: FanoutOptions): Promise<RunResult[]> {
+  const out: RunResult[] = [];
+  for (const b of baselines) out.push(await baselineRun(b, scenario, app, paced, opts));
+  return out;
+}
