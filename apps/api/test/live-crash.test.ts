@@ -100,6 +100,9 @@ describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two pro
       LIVE_STALE_AFTER_MS: "3000",
       LIVE_SWEEP_INTERVAL_MS: "250",
       LIVE_PRESENCE_TTL_MS: "1500",
+      // The sweeper this test waits for runs on its own schedule: another suite's servers on the
+      // same database (two-instances sweeps every 10 minutes) must not push its next run out.
+      JOBS_NAMESPACE: `crash-${crypto.randomUUID()}`,
     };
     // Side by side: each start (migrations already applied, module load, connections) takes
     // seconds under load, and nothing orders them.
