@@ -34,7 +34,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateDevKeys } from "../apps/api/src/auth/dev-keys.ts";
-import { type LiveSocket, pool } from "./live/clients.ts";
+import { type LiveSocket, percentile, pool } from "./live/clients.ts";
 import { type GoalInputs, goalRows } from "./live/goals.ts";
 import { type BenchDatabase, createBenchDatabase, ensureRedis, type RedisHandle } from "./live/infra.ts";
 import { type Child, logLevels, stopAll } from "./live/procs.ts";
@@ -42,6 +42,7 @@ import { type LiveReport, table, writeReport } from "./live/report.ts";
 import { type IdleResult, measureIdle, planFromTimelines, type RunResult, runStreaming } from "./live/scenario.ts";
 import { type Scene, seedScene } from "./live/scene.ts";
 import { type SocketIoClient, startSocketIo } from "./live/socketio.ts";
+import { tapRoomChannels } from "./live/tap.ts";
 import { type Baseline, startApp, startDevModel, startRelay, type Target } from "./live/targets.ts";
 
 const num = (name: string, fallback: number) => {
@@ -62,6 +63,9 @@ const SAT_COALESCE = num("BENCH_LIVE_SAT_COALESCE_MS", 0);
 const TIMEOUT = num("BENCH_LIVE_TIMEOUT_MS", 120_000);
 /** `embedded` (default): each instance serves the dev model itself; `external`: one separate process. */
 const DEV_MODEL = process.env.BENCH_LIVE_DEV_MODEL === "external" ? "external" : "embedded";
+/** A directory: both app instances run under `bun --cpu-prof` and write their profiles there on exit. */
+const CPU_PROF_DIR = process.env.BENCH_LIVE_CPU_PROF_DIR;
+const bunArgs = CPU_PROF_DIR ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${CPU_PROF_DIR}`] : [];
 const MAIN = `main ${SESSIONS}×${WATCHERS}`;
 /** Which baselines replay the app's runs (both by default; one alone makes a quicker run while developing). */
 const BASELINES = new Set((process.env.BENCH_LIVE_BASELINES ?? "relay,socket.io").split(",").map((b) => b.trim()));
@@ -88,10 +92,15 @@ async function createSessions(app: Target, scene: Scene, n: number, toolId: stri
   });
 }
 
+/** Each app run's latency by stage (see bench/live/tap.ts), for the notes. */
+const stages: string[] = [];
+let tapUrl: string | null = null;
+
 /** An app run: sessions on A, K teachers of the class watching each on B, one message per student. */
 async function appRun(app: Target, scene: Scene, scenario: string, n: number, toolId: string) {
   const sessionIds = await createSessions(app, scene, n, toolId);
   const rooms = sessionIds.map((id) => `session:${id}`);
+  const tap = tapUrl ? await tapRoomChannels(tapUrl) : null;
   const run = await runStreaming(app, {
     scenario,
     rooms,
@@ -114,6 +123,13 @@ async function appRun(app: Target, scene: Scene, scenario: string, n: number, to
       return acks.filter((a) => a.type !== "ack").map((a) => `message.send: ${JSON.stringify(a).slice(0, 300)}`);
     },
   });
+  await tap?.stop();
+  if (tap) {
+    const r = run.result;
+    const line = `${scenario}, app, message.delta latency by stage: \`at\` (A, before its publish script) → Redis hands it to a bare subscriber p50 ${percentile(tap.latencies, 0.5)} / p99 ${percentile(tap.latencies, 0.99)} ms; → a watcher on B p50 ${r.p50Ms} / p99 ${r.p99Ms} ms`;
+    stages.push(line);
+    log(line);
+  }
   log(
     `${scenario} app: ${run.result.events} events, ${run.result.eventsPerSecond.toFixed(0)}/s (peak ${run.result.peakEventsPerSecond.toFixed(0)}/s), p50 ${run.result.p50Ms} ms, p99 ${run.result.p99Ms} ms, CPU A ${run.result.cpuMsA} ms B ${run.result.cpuMsB} ms client ${run.result.cpuMsClient} ms${run.result.errors.length ? `, errors: ${run.result.errors[0]}` : ""}`,
   );
@@ -174,6 +190,7 @@ async function main(): Promise<number> {
       console.log("SKIP live bench: no Redis (set BENCH_REDIS_URL, or install redis-server so one can be started on 6396)");
       return 0;
     }
+    tapUrl = redis.url;
     const created = await createBenchDatabase();
     if ("error" in created) {
       console.log(`SKIP live bench: ${created.error} (set BENCH_DATABASE_URL)`);
@@ -200,7 +217,16 @@ async function main(): Promise<number> {
     }
     const appChildren: Child[] = [];
     const gatewayUrl = DEV_MODEL === "external" ? (await startDevModel({ tokensPerSecond: TPS, logDir })).url : undefined;
-    let app = await startApp({ tag: "paced", gatewayUrl, databaseUrl: db.url, redisUrl: redis.url, dataDir, logDir, env: { AI_DEV_TOKENS_PER_SECOND: String(TPS) } });
+    let app = await startApp({
+      tag: "paced",
+      gatewayUrl,
+      databaseUrl: db.url,
+      redisUrl: redis.url,
+      dataDir,
+      logDir,
+      bunArgs,
+      env: { AI_DEV_TOKENS_PER_SECOND: String(TPS) },
+    });
     appChildren.push(app.a.child, app.b.child);
     try {
       if (IDLE > 0) {
@@ -225,6 +251,7 @@ async function main(): Promise<number> {
         app = await startApp({
           tag: "saturation",
           gatewayUrl,
+          bunArgs,
           databaseUrl: db.url,
           redisUrl: redis.url,
           dataDir,
@@ -249,6 +276,7 @@ async function main(): Promise<number> {
       if (Object.keys(counts).length > 0) notes.push(`${child.name} logged ${JSON.stringify(counts)}`);
     }
 
+    notes.push(...stages);
     notes.push(
       `Same machine for everything (${cpus().length} CPUs): both API instances, both relays, both Socket.IO servers, Redis, Postgres and the one client process measuring all watchers; other work on the machine shows in the load averages.`,
       "`at` has millisecond resolution, so latencies are whole milliseconds and ratios of small p99s are coarse.",
