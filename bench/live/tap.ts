@@ -4,7 +4,7 @@
  * instance A before its publish script, → a watcher on B) splits into "A's publish path + Redis"
  * (`at` → here) and "B + the socket + the client" (the rest).
  */
-import { connectRedis } from "../../packages/bus/src/index.ts";
+import { connectRedis, whenReady } from "../../packages/bus/src/index.ts";
 
 const AT_KEY = '"at":"';
 const DELTA = '"event":"message.delta"';
@@ -25,6 +25,7 @@ export async function tapRoomChannels(redisUrl: string, pattern = "rapt:bus:{ses
     const a = message.lastIndexOf(AT_KEY);
     latencies.push(now - Date.parse(message.slice(a + AT_KEY.length, a + AT_KEY.length + 24)));
   });
+  await whenReady(sub, 10_000);
   await sub.psubscribe(pattern);
   return {
     latencies,
