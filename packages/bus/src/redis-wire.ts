@@ -103,16 +103,6 @@ function digitsAt(text: string, from: number, to: number): number {
   return value;
 }
 
-export function parseMessage(room: string, message: string): BusEvent {
-  const first = message.indexOf("\n", 2);
-  const second = message.indexOf("\n", first + 1);
-  if (!message.startsWith("e\n") || first < 0 || second < 0) throw new Error("not an event message");
-  const offset = Number(message.slice(first + 1, second));
-  if (!Number.isSafeInteger(offset) || offset < 1) throw new Error("bad offset");
-  const json = message.slice(second + 1);
-  return rememberWireBody({ room, epoch: message.slice(2, first), offset, ...decodeBody(json) }, json);
-}
-
 export type ExecEntry = [Error | null, unknown] | undefined;
 
 export function parseHead(entry: ExecEntry): RoomHead {
