@@ -116,7 +116,7 @@ const load = () =>
     .map((n) => n.toFixed(2))
     .join(" ");
 const log = (msg: string) => console.log(`[live] ${msg}`);
-const FANOUT: FanoutOptions = { watchers: WATCHERS, timeoutMs: TIMEOUT, log };
+const FANOUT_BASE: FanoutOptions = { watchers: WATCHERS, timeoutMs: TIMEOUT, log };
 
 /** "socket.io 4.8.4, @socket.io/redis-adapter 8.3.0, …", as installed. */
 function socketIoVersions(): string {
@@ -137,6 +137,7 @@ interface FanoutOutcome {
 /** Goals 1–4: idle memory, warm-up, main and saturation runs, each replayed by the baselines. */
 async function fanoutPart(ctx: PartContext, redisUrl: string, workDir: string, notes: string[]): Promise<FanoutOutcome> {
   const { scene } = ctx;
+  const FANOUT: FanoutOptions = { ...FANOUT_BASE, tap: { redisUrl, stages: notes } };
   const idleUsers = scene.classes.flatMap((c) => [...c.teachers, ...c.students]);
   const idle: IdleResult[] = [];
   const runs: RunResult[] = [];
@@ -265,7 +266,7 @@ async function main(): Promise<number> {
       }),
     );
     const late = await timed("late-joiner", () => lateJoinerPart(ctx, { ...LATE, timeoutMs: TIMEOUT }));
-    const cluster = await timed("cluster", () => clusterPart(ctx, { ...FANOUT, ...CLUSTER, tokensPerSecond: TPS, slowToolId }));
+    const cluster = await timed("cluster", () => clusterPart(ctx, { ...FANOUT_BASE, ...CLUSTER, tokensPerSecond: TPS, slowToolId }));
 
     for (const child of fanout?.children ?? []) {
       const counts = logLevels(child);

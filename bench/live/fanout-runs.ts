@@ -3,15 +3,22 @@
  * `message.send` per student) and each baseline's replay of it. Used for the single-Redis
  * scenarios and again on the Redis Cluster.
  */
-import { type LiveSocket, pool, type Recorder } from "./clients.ts";
+import { type LiveSocket, percentile, pool, type Recorder } from "./clients.ts";
 import { planFromTimelines, type RunResult, runStreaming } from "./scenario.ts";
 import type { Scene } from "./scene.ts";
+import { tapRoomChannels } from "./tap.ts";
 import type { Baseline, Instance, Target } from "./targets.ts";
 
 export interface FanoutOptions {
   watchers: number;
   timeoutMs: number;
   log: (msg: string) => void;
+  /**
+   * A single Redis's URL: each app run also times its deltas at a bare subscriber on the room
+   * channels (bench/live/tap.ts) and adds the split by stage to `stages`. Not on a cluster
+   * (sharded channels are not pattern-subscribable).
+   */
+  tap?: { redisUrl: string; stages: string[] };
 }
 
 export interface AppRun {
@@ -43,6 +50,7 @@ const describe = (target: string, r: RunResult) =>
 export async function appRun(app: Target, scene: Scene, scenario: string, n: number, toolId: string, opts: FanoutOptions): Promise<AppRun> {
   const sessionIds = await createSessions(app.a, scene.students.slice(0, n), toolId);
   const rooms = sessionIds.map((id) => `session:${id}`);
+  const tap = opts.tap ? await tapRoomChannels(opts.tap.redisUrl) : null;
   const fromMs = Date.now();
   const run = await runStreaming(app, {
     scenario,
@@ -66,8 +74,16 @@ export async function appRun(app: Target, scene: Scene, scenario: string, n: num
       return acks.filter((a) => a.type !== "ack").map((a) => `message.send: ${JSON.stringify(a).slice(0, 300)}`);
     },
   });
+  const toMs = Date.now();
+  await tap?.stop();
+  if (tap && opts.tap) {
+    const r = run.result;
+    const line = `${scenario}, app, message.delta latency by stage: \`at\` (A, before its publish script) → Redis hands it to a bare subscriber p50 ${percentile(tap.latencies, 0.5)} / p99 ${percentile(tap.latencies, 0.99)} ms; → a watcher on B p50 ${r.p50Ms} / p99 ${r.p99Ms} ms`;
+    opts.tap.stages.push(line);
+    opts.log(line);
+  }
   opts.log(`${describe("app", run.result)}${run.result.errors.length ? `, errors: ${run.result.errors[0]}` : ""}`);
-  return { ...run, rooms, fromMs, toMs: Date.now() };
+  return { ...run, rooms, fromMs, toMs };
 }
 
 /** A baseline's replay of an app run (same rooms count, events, sizes; paced or not). */

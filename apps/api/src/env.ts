@@ -71,6 +71,7 @@ export const envSchema = z
     HOST: z.string().default("0.0.0.0"),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
     INSTANCE_ID: optionalString,
+    JOBS_NAMESPACE: optionalString,
     DATA_DIR: z.string().default("./.data"),
     DATABASE_URL: optionalUrl,
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),

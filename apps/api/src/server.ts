@@ -222,7 +222,7 @@ export async function main(options: { env?: Record<string, string | undefined> }
     attachServer(app.realtime, server);
     opened.push(() => app.realtime.shutdown(0));
 
-    const jobs = createJobRegistry({ deps, runner: app.realtime.runner });
+    const jobs = createJobRegistry({ deps, runner: app.realtime.runner }, { namespace: env.JOBS_NAMESPACE });
     for (const job of appJobs(deps.config)) jobs.register(job);
     jobs.start();
     const notifications = deps.notifications ? createNotificationDispatcher(deps, deps.notifications) : null;

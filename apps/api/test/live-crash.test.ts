@@ -36,21 +36,39 @@ async function startServer(env: Record<string, string>): Promise<ServerProcess> 
   const reader = proc.stdout.getReader();
   const decoder = new TextDecoder();
   let buffered = "";
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffered += decoder.decode(value);
-    const match = /"msg":"listening".*?"url":"http:\/\/[^:]+:(\d+)"/.exec(buffered);
-    if (match) {
-      reader.releaseLock();
-      // Keep draining stdout so the child never blocks on a full pipe.
-      void proc.stdout.pipeTo(new WritableStream()).catch(() => {});
-      return { proc, baseUrl: `http://127.0.0.1:${match[1]}`, wsUrl: `ws://127.0.0.1:${match[1]}` };
+  // The "listening" line is the event waited for; the deadline only bounds a server that hangs
+  // without printing (a pending read does not look at the clock by itself).
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    deadline = setTimeout(() => resolve("timeout"), 60_000);
+  });
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), timedOut]);
+      if (next === "timeout" || next.done) break;
+      buffered += decoder.decode(next.value);
+      const match = /"msg":"listening".*?"url":"http:\/\/[^:]+:(\d+)"/.exec(buffered);
+      if (match) {
+        reader.releaseLock();
+        // Keep draining stdout so the child never blocks on a full pipe.
+        void proc.stdout.pipeTo(new WritableStream()).catch(() => {});
+        return { proc, baseUrl: `http://127.0.0.1:${match[1]}`, wsUrl: `ws://127.0.0.1:${match[1]}` };
+      }
     }
+  } finally {
+    clearTimeout(deadline);
   }
   proc.kill();
   throw new Error(`server did not start: ${buffered.slice(-2000)} ${await new Response(proc.stderr).text()}`);
+}
+
+/** Resolves once `check` holds, looking again every `everyMs` (a state the test cannot subscribe to). */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(everyMs);
+  }
 }
 
 // Reported as skipped without TEST_DATABASE_URL and TEST_REDIS_URL.
@@ -82,9 +100,13 @@ describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two pro
       LIVE_STALE_AFTER_MS: "3000",
       LIVE_SWEEP_INTERVAL_MS: "250",
       LIVE_PRESENCE_TTL_MS: "1500",
+      // The sweeper this test waits for runs on its own schedule: another suite's servers on the
+      // same database (two-instances sweeps every 10 minutes) must not push its next run out.
+      JOBS_NAMESPACE: `crash-${crypto.randomUUID()}`,
     };
-    a = await startServer({ ...env, INSTANCE_ID: "crash-a" });
-    b = await startServer({ ...env, INSTANCE_ID: "crash-b" });
+    // Side by side: each start (migrations already applied, module load, connections) takes
+    // seconds under load, and nothing orders them.
+    [a, b] = await Promise.all([startServer({ ...env, INSTANCE_ID: "crash-a" }), startServer({ ...env, INSTANCE_ID: "crash-b" })]);
   }, 90_000);
 
   h.beforeClose(async () => {
@@ -130,8 +152,14 @@ describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two pro
     for (let i = 0; i < 6; i++) {
       await watcher.next((f) => f.type === "event" && f.event === "message.delta" && watcher.events(room).filter((e) => e.event === "message.delta").length > i, 10_000);
     }
-    // Past the first checkpoint (about a second in), and before the next one.
-    await Bun.sleep(1300);
+    // Kill once a checkpoint holds text and watchers have seen deltas past it, so the stored answer
+    // can only be whole if it is rebuilt from the replay buffer (however slow the machine is).
+    const sawPastCheckpoint = async () => {
+      const [row] = await h.db.db.select({ content: messages.content }).from(messages).where(eq(messages.id, answerId));
+      const seen = textFromDeltas(watcher.frames, answerId);
+      return (row?.content.length ?? 0) > 0 && seen.length > (row?.content.length ?? 0);
+    };
+    await until("a checkpoint behind what watchers saw", sawPastCheckpoint, 20_000);
     a.proc.kill("SIGKILL");
     await a.proc.exited;
 

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { type Bus, type BusListener, createMemoryBus, createRedisBus } from "@raptscallions/bus";
+import { type Bus, type BusListener, createMemoryBus, createRedisBus, type FrameListener } from "@raptscallions/bus";
 import { createMemoryLogger } from "../src/lib/logger.ts";
 import { RoomFeeds } from "../src/realtime/room-feed.ts";
 import { FakeTopics, fakeMember } from "./helpers/fake-socket.ts";
@@ -48,6 +48,18 @@ function delayed(bus: Bus, opts: { replayMs?: number; liveMs?: number }): Bus & 
       let chain = Promise.resolve();
       return bus.subscribe(room, (signal) => {
         chain = chain.then(() => Bun.sleep(opts.liveMs ?? 0)).then(() => listener(signal));
+      });
+    },
+    async subscribeFrames(room: string, listener: FrameListener) {
+      wrapped.subscribes += 1;
+      if (!opts.liveMs) return bus.subscribeFrames(room, listener);
+      let chain = Promise.resolve();
+      const later = (deliver: () => void) => {
+        chain = chain.then(() => Bun.sleep(opts.liveMs ?? 0)).then(deliver);
+      };
+      return bus.subscribeFrames(room, {
+        frame: (epoch, offset, frame) => later(() => listener.frame(epoch, offset, frame)),
+        resync: (reason) => later(() => listener.resync(reason)),
       });
     },
   };

@@ -31,6 +31,8 @@ describe.skipIf(!databaseUrl || !redisUrl)("two instances on one Postgres, Redis
       REDIS_URL: redisUrl ?? "",
       SEED_ON_EMPTY: "true",
       LIVE_SWEEP_INTERVAL_MS: "600000",
+      // A schedule of its own: a 10-minute sweep must not delay other suites' sweepers on this database.
+      JOBS_NAMESPACE: `two-instances-${crypto.randomUUID()}`,
     };
     servers.push(...(await Promise.all([startServerProcess({ ...env, INSTANCE_ID: "recipe-a" }), startServerProcess({ ...env, INSTANCE_ID: "recipe-b" })])));
     expect(readdirSync(join(dataDir, "dev-auth"))).toEqual(["keys.json"]);

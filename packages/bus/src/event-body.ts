@@ -1,5 +1,5 @@
-import { AppError } from "@raptscallions/core";
-import type { BusEventInput } from "./types.ts";
+import { AppError, encodeEventFrame } from "@raptscallions/core";
+import type { BusEvent, BusEventInput } from "./types.ts";
 
 /** The part of an event that is stored and sent as JSON; room, epoch and offset travel beside it. */
 export interface EventBody {
@@ -50,4 +50,22 @@ export function rememberWireBody<T extends object>(event: T, json: string): T {
 /** The body JSON of an event, when it came through a bus; `undefined` otherwise. */
 export function wireBodyOf(event: object): string | undefined {
   return wireBodies.get(event);
+}
+
+/**
+ * The protocol's `event` frame of an event (`encodeEventFrame`): its body JSON spliced when the
+ * event came through a bus, else its fields stringified.
+ */
+export function eventFrame(e: BusEvent): string {
+  const body = wireBodies.get(e) ?? JSON.stringify({ type: e.type, payload: e.payload, at: e.at });
+  return encodeEventFrame(e.room, e.epoch, e.offset, body);
+}
+
+/** The event an `event` frame carries, for listeners that want it decoded; throws on anything else. */
+export function decodeEventFrame(room: string, epoch: string, offset: number, frame: string): BusEvent {
+  const value: unknown = JSON.parse(frame);
+  if (typeof value !== "object" || value === null) throw new Error("event frame is not an object");
+  const { event, payload, at } = value as Record<string, unknown>;
+  if (typeof event !== "string" || typeof at !== "string") throw new Error("event frame lacks event or at");
+  return { room, epoch, offset, type: event, payload, at };
 }

@@ -3,7 +3,7 @@ import { DEFAULT_MAX_PAYLOAD_BYTES, encodeBody, rememberWireBody } from "./event
 import { LocalListeners, logBusError } from "./local-listeners.ts";
 import { assertOffset, assertRoom } from "./room.ts";
 import { RoomLog, resolveReplay } from "./room-log.ts";
-import type { Bus, BusErrorHandler, BusEvent, BusEventInput, BusSignal, ReplayResult, RoomHead, Unsubscribe } from "./types.ts";
+import type { Bus, BusErrorHandler, BusEvent, BusEventInput, BusListener, BusSignal, FrameListener, ReplayResult, RoomHead, Unsubscribe } from "./types.ts";
 
 export interface MemoryBusOptions {
   /** Events kept per room for replay (at least this many). Default 1000. */
@@ -106,30 +106,33 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBusHub {
       if (closed) throw new AppError("SERVICE_UNAVAILABLE", "Bus node is closed");
     };
 
+    async function listen(room: string, listener: BusListener | FrameListener): Promise<Unsubscribe> {
+      assertOpen();
+      assertRoom(room);
+      if (listeners.add(room, listener)) {
+        const set = subscribers.get(room) ?? new Set<MemoryNodeSink>();
+        set.add(sink);
+        subscribers.set(room, set);
+      }
+      let active = true;
+      return () => {
+        if (!active) return;
+        active = false;
+        if (!listeners.remove(room, listener)) return;
+        const set = subscribers.get(room);
+        set?.delete(sink);
+        if (set?.size === 0) subscribers.delete(room);
+      };
+    }
+
     return {
       nodeId,
       async publish<P>(room: string, input: BusEventInput<P>) {
         assertOpen();
         return publish(room, input) as BusEvent<P>;
       },
-      async subscribe(room, listener): Promise<Unsubscribe> {
-        assertOpen();
-        assertRoom(room);
-        if (listeners.add(room, listener)) {
-          const set = subscribers.get(room) ?? new Set<MemoryNodeSink>();
-          set.add(sink);
-          subscribers.set(room, set);
-        }
-        let active = true;
-        return () => {
-          if (!active) return;
-          active = false;
-          if (!listeners.remove(room, listener)) return;
-          const set = subscribers.get(room);
-          set?.delete(sink);
-          if (set?.size === 0) subscribers.delete(room);
-        };
-      },
+      subscribe: (room, listener) => listen(room, listener),
+      subscribeFrames: (room, listener) => listen(room, listener),
       async replay(room, afterOffset, epoch) {
         assertOpen();
         return replay(room, afterOffset, epoch);

@@ -1,13 +1,13 @@
-import { AppError } from "@raptscallions/core";
+import { AppError, eventFrameHead } from "@raptscallions/core";
 import calculateSlot from "cluster-key-slot";
 import { Cluster } from "ioredis";
-import { DEFAULT_MAX_PAYLOAD_BYTES, encodeBody, rememberWireBody } from "./event-body.ts";
+import { DEFAULT_MAX_PAYLOAD_BYTES, decodeEventFrame, encodeBody, rememberWireBody } from "./event-body.ts";
 import { LocalListeners, logBusError } from "./local-listeners.ts";
 import { closeQuietly, connectRedis, connectRedisCluster, isUnavailable, type RedisClient, type RedisClusterConfig, runScript, whenReady } from "./redis-support.ts";
-import { parseEntries, parseHead, parseMessage, parsePublishReply, type RoomScripts, roomScripts } from "./redis-wire.ts";
+import { parseEntries, parseFrameMessage, parseHead, parsePublishReply, type RoomScripts, roomScripts } from "./redis-wire.ts";
 import { assertKeyPrefix, assertOffset, assertRoom, roomKeys } from "./room.ts";
 import { RoomLog, resolveReplay } from "./room-log.ts";
-import type { Bus, BusErrorHandler, BusEvent, BusEventInput, BusListener, ReplayResult, RoomHead, Unsubscribe } from "./types.ts";
+import type { Bus, BusErrorHandler, BusEvent, BusEventInput, BusListener, FrameListener, ReplayResult, RoomHead, Unsubscribe } from "./types.ts";
 
 export interface RedisBusOptions {
   /** Creates and owns both connections. Alternatively pass `cluster`, or `publisher` and `subscriber`. */
@@ -150,7 +150,12 @@ class RedisBusNode implements RedisBus {
     if (this.canUseRedis()) {
       const keys = roomKeys(this.prefix, room);
       try {
-        const reply = await runScript(this.pub, this.scripts.publish, [keys.meta, keys.log], [crypto.randomUUID(), json, this.replayLimit, this.roomTtlMs, keys.channel]);
+        const reply = await runScript(
+          this.pub,
+          this.scripts.publish,
+          [keys.meta, keys.log],
+          [crypto.randomUUID(), json, this.replayLimit, this.roomTtlMs, keys.channel, eventFrameHead(room)],
+        );
         const [epoch, offset] = parsePublishReply(reply);
         const event: BusEvent = rememberWireBody({ room, epoch, offset, ...body }, json);
         // Our own listeners normally hear the event back through the subscriber connection; while
@@ -168,7 +173,15 @@ class RedisBusNode implements RedisBus {
     return event as BusEvent<P>;
   }
 
-  async subscribe(room: string, listener: BusListener): Promise<Unsubscribe> {
+  subscribe(room: string, listener: BusListener): Promise<Unsubscribe> {
+    return this.listen(room, listener);
+  }
+
+  subscribeFrames(room: string, listener: FrameListener): Promise<Unsubscribe> {
+    return this.listen(room, listener);
+  }
+
+  private async listen(room: string, listener: BusListener | FrameListener): Promise<Unsubscribe> {
     this.assertOpen();
     assertRoom(room);
     const { channel } = roomKeys(this.prefix, room);
@@ -432,10 +445,15 @@ class RedisBusNode implements RedisBus {
       this.listeners.dispatch(room, { kind: "resync", room, reason: "epoch-rotated" });
       return;
     }
+    // The hot path of every watching instance: the position comes from the header, the frame
+    // goes to frame listeners as it arrived; JSON is parsed only for signal listeners.
+    let parsed: ReturnType<typeof parseFrameMessage>;
     try {
-      this.listeners.dispatch(room, { kind: "event", event: parseMessage(room, message) });
+      parsed = parseFrameMessage(room, message);
     } catch (error) {
       this.onError(error, `malformed message on ${channel}`);
+      return;
     }
+    this.listeners.dispatchFrame(room, parsed.epoch, parsed.offset, parsed.frame, decodeEventFrame);
   };
 }

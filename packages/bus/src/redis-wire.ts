@@ -1,5 +1,6 @@
 // What the Redis bus keeps and sends in Redis: the Lua scripts that number, store and fan out a
 // room's events, and the parsers of their replies and of pub/sub messages.
+import { encodeEventFrame } from "@raptscallions/core";
 import { decodeBody, rememberWireBody } from "./event-body.ts";
 import { defineScript, type LuaScript } from "./redis-support.ts";
 import type { BusEvent, RoomHead } from "./types.ts";
@@ -22,6 +23,13 @@ export function roomScripts(sharded: boolean): RoomScripts {
 // offset (`<offset>-0`), and because PUBLISH runs inside the script every subscriber receives a
 // room's messages in offset order. A missing counter next to an existing log means the counter
 // was lost (eviction, partial flush): the log is dropped so the new epoch starts clean.
+//
+// The log keeps the body; the message carries the protocol's `event` frame, built here because
+// only here are epoch and offset known: ARGV[6] is the frame's head up to the epoch
+// (`eventFrameHead`), the body's `{"type":` (8 characters) becomes `"event":`. This is
+// `encodeEventFrame` byte for byte (epochs are UUIDs: their JSON is the text in quotes). In front,
+// `f\n<epoch>\n<offset>\n`: a subscriber reads the position without parsing JSON and hands the
+// rest to sockets as it is.
 const PUBLISH = `
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
@@ -34,7 +42,7 @@ local n = string.format('%d', offset)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], n .. '-0', 'e', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
-redis.call('PUBLISH', ARGV[5], 'e\\n' .. epoch .. '\\n' .. n .. '\\n' .. ARGV[2])
+redis.call('PUBLISH', ARGV[5], 'f\\n' .. epoch .. '\\n' .. n .. '\\n' .. ARGV[6] .. '"' .. epoch .. '","offset":' .. n .. ',"event":' .. string.sub(ARGV[2], 9))
 return {epoch, n}
 `;
 
@@ -60,14 +68,39 @@ export function parsePublishReply(reply: unknown): [string, number] {
   throw new Error("unexpected reply from publish script");
 }
 
-export function parseMessage(room: string, message: string): BusEvent {
+/** Where a pub/sub event message's frame starts, with its position; null if it is not a frame message. */
+export interface FrameMessage {
+  epoch: string;
+  offset: number;
+  frame: string;
+}
+
+/**
+ * Reads a pub/sub event message: `f\n<epoch>\n<offset>\n<frame>` (what the publish script sends),
+ * or `e\n<epoch>\n<offset>\n<body>` from a node of the previous version (its frame is built here).
+ * Throws on anything else.
+ */
+export function parseFrameMessage(room: string, message: string): FrameMessage {
+  const frameMessage = message.startsWith("f\n");
+  if (!frameMessage && !message.startsWith("e\n")) throw new Error("not an event message");
   const first = message.indexOf("\n", 2);
-  const second = message.indexOf("\n", first + 1);
-  if (!message.startsWith("e\n") || first < 0 || second < 0) throw new Error("not an event message");
-  const offset = Number(message.slice(first + 1, second));
-  if (!Number.isSafeInteger(offset) || offset < 1) throw new Error("bad offset");
-  const json = message.slice(second + 1);
-  return rememberWireBody({ room, epoch: message.slice(2, first), offset, ...decodeBody(json) }, json);
+  const second = first < 0 ? -1 : message.indexOf("\n", first + 1);
+  if (second < 0) throw new Error("not an event message");
+  const offset = digitsAt(message, first + 1, second);
+  const epoch = message.slice(2, first);
+  return { epoch, offset, frame: frameMessage ? message.slice(second + 1) : encodeEventFrame(room, epoch, offset, message.slice(second + 1)) };
+}
+
+/** A positive decimal integer from `text[from, to)`, without slicing it out. */
+function digitsAt(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) throw new Error("bad offset");
+    value = value * 10 + digit;
+  }
+  if (to === from || to - from > 15 || value < 1) throw new Error("bad offset");
+  return value;
 }
 
 export type ExecEntry = [Error | null, unknown] | undefined;

@@ -1,5 +1,6 @@
+import { eventFrame } from "./event-body.ts";
 import { logBusError } from "./local-listeners.ts";
-import type { Bus, BusErrorHandler, BusEvent, BusSignal, ResetReason, RoomHead, Unsubscribe } from "./types.ts";
+import type { Bus, BusErrorHandler, BusEvent, ResetReason, RoomHead, Unsubscribe } from "./types.ts";
 
 /**
  * Where a listener resumes. `afterOffset` omitted: start at the live tail (nothing replayed).
@@ -16,7 +17,17 @@ export interface ResumeFrom {
  * reset meaning "what you hold is stale: reload over REST; events after `latestOffset` of `epoch`
  * follow".
  */
-export type ResumeMessage = { kind: "event"; event: BusEvent } | { kind: "reset"; room: string; epoch: string | null; latestOffset: number; reason: ResetReason };
+export type ResumeMessage = { kind: "event"; event: BusEvent } | ResetMessage;
+
+/** See `ResumeMessage`. */
+export type ResetMessage = { kind: "reset"; room: string; epoch: string | null; latestOffset: number; reason: ResetReason };
+
+/** What `followRoomFrames` delivers, with the same ordering guarantees as `ResumeMessage`. */
+export interface FrameFollowListener {
+  /** The next event (offset `last + 1` of the current epoch) as its `event` wire frame. */
+  frame(offset: number, frame: string): void;
+  reset(message: ResetMessage): void;
+}
 
 export interface ResumeOptions {
   onError?: BusErrorHandler;
@@ -56,59 +67,113 @@ export async function subscribeWithResume(
 }
 
 /** `subscribeWithResume`, also exposing the position the listener has reached. */
-export async function followRoom(
-  bus: Bus,
-  room: string,
-  from: ResumeFrom,
-  listener: (message: ResumeMessage) => void,
-  options: ResumeOptions = {},
-): Promise<RoomFollower> {
+export function followRoom(bus: Bus, room: string, from: ResumeFrom, listener: (message: ResumeMessage) => void, options: ResumeOptions = {}): Promise<RoomFollower> {
+  return follow<BusEvent>(
+    bus,
+    room,
+    from,
+    {
+      live: (push, resync) =>
+        bus.subscribe(room, (signal) => {
+          if (signal.kind === "resync") resync();
+          else push(signal.event.epoch, signal.event.offset, signal.event);
+        }),
+      fromEvent: (event) => event,
+      deliver: (_offset, event) => listener({ kind: "event", event }),
+      reset: listener,
+    },
+    options,
+  );
+}
+
+/**
+ * `followRoom` for a socket layer: the same exact, in-order delivery, each event as its `event`
+ * wire frame. Live events arrive as the frames the bus carries (`Bus.subscribeFrames`), so nothing
+ * is decoded or encoded per event; only replayed events are turned into frames.
+ */
+export function followRoomFrames(bus: Bus, room: string, from: ResumeFrom, listener: FrameFollowListener, options: ResumeOptions = {}): Promise<RoomFollower> {
+  return follow<string>(
+    bus,
+    room,
+    from,
+    {
+      live: (push, resync) => bus.subscribeFrames(room, { frame: push, resync: () => resync() }),
+      fromEvent: eventFrame,
+      deliver: (offset, frame) => listener.frame(offset, frame),
+      reset: (message) => listener.reset(message),
+    },
+    options,
+  );
+}
+
+/** An event held back while catching up. */
+interface Held<V> {
+  epoch: string;
+  offset: number;
+  value: V;
+}
+
+/** How `follow` reads a room and hands events of one representation (`V`) on. */
+interface FollowSource<V> {
+  /** Subscribes to the live feed: `push` for each event in arrival order, `resync` when some may be lost. */
+  live(push: (epoch: string, offset: number, value: V) => void, resync: () => void): Promise<Unsubscribe>;
+  /** A replayed event in the listener's representation. */
+  fromEvent(event: BusEvent): V;
+  deliver(offset: number, value: V): void;
+  reset(message: ResetMessage): void;
+}
+
+async function follow<V>(bus: Bus, room: string, from: ResumeFrom, source: FollowSource<V>, options: ResumeOptions): Promise<RoomFollower> {
   const onError = options.onError ?? logBusError;
   const retryDelayMs = options.retryDelayMs ?? 250;
   let epoch: string | null = from.epoch ?? null;
   // -1: position not known yet (start from the live tail once the head is read).
   let delivered = from.afterOffset ?? -1;
-  let pending: BusEvent[] = [];
+  let pending: Held<V>[] = [];
   let catchingUp = true;
   let again = false;
   let closed = false;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
-  const emit = (message: ResumeMessage): void => {
+  const deliver = (eventEpoch: string, offset: number, value: V): void => {
+    delivered = offset;
+    epoch = eventEpoch;
     try {
-      listener(message);
+      source.deliver(offset, value);
     } catch (error) {
       onError(error, `resume listener for ${room} threw`);
     }
   };
 
-  const deliver = (event: BusEvent): void => {
-    delivered = event.offset;
-    epoch = event.epoch;
-    emit({ kind: "event", event });
+  const emitReset = (message: ResetMessage): void => {
+    try {
+      source.reset(message);
+    } catch (error) {
+      onError(error, `resume listener for ${room} threw`);
+    }
   };
 
   // An unknown epoch at offset 0 accepts the first event of whatever numbering starts next.
-  const inEpoch = (event: BusEvent): boolean => event.epoch === epoch || (epoch === null && delivered === 0 && event.offset === 1);
+  const inEpoch = (eventEpoch: string, offset: number): boolean => eventEpoch === epoch || (epoch === null && delivered === 0 && offset === 1);
 
   /** Delivers what follows `delivered` from the buffer; returns false if another catch-up is needed. */
   const drainPending = (): boolean => {
     const buffered = pending.sort((a, b) => a.offset - b.offset);
     pending = [];
     let complete = true;
-    for (const [index, event] of buffered.entries()) {
-      if (!inEpoch(event)) {
+    for (const [index, held] of buffered.entries()) {
+      if (!inEpoch(held.epoch, held.offset)) {
         // Either stale (from before a reset) or from a numbering newer than our last look. Drop
         // it and look again: a newer epoch shows up as a reset, a stale one as nothing new.
         complete = false;
         continue;
       }
-      if (event.offset <= delivered) continue;
-      if (event.offset === delivered + 1) {
-        deliver(event);
+      if (held.offset <= delivered) continue;
+      if (held.offset === delivered + 1) {
+        deliver(held.epoch, held.offset, held.value);
         continue;
       }
-      pending = buffered.slice(index).filter(inEpoch);
+      pending = buffered.slice(index).filter((h) => inEpoch(h.epoch, h.offset));
       return false;
     }
     return complete;
@@ -126,11 +191,11 @@ export async function followRoom(
     if (result.kind === "reset") {
       epoch = result.epoch;
       delivered = result.latestOffset;
-      emit({ kind: "reset", room, epoch: result.epoch, latestOffset: result.latestOffset, reason: result.reason });
+      emitReset({ kind: "reset", room, epoch: result.epoch, latestOffset: result.latestOffset, reason: result.reason });
       return;
     }
     if (result.epoch !== null) epoch = result.epoch;
-    for (const event of result.events) if (event.offset === delivered + 1) deliver(event);
+    for (const event of result.events) if (event.offset === delivered + 1) deliver(event.epoch, event.offset, source.fromEvent(event));
   };
 
   const catchUp = async (): Promise<void> => {
@@ -159,27 +224,29 @@ export async function followRoom(
     });
   };
 
-  const onSignal = (signal: BusSignal): void => {
+  // The live path: an event in sequence is delivered with no allocation of its own.
+  const onLive = (eventEpoch: string, offset: number, value: V): void => {
     if (closed) return;
-    if (signal.kind === "resync") {
-      requestCatchUp();
-      return;
-    }
-    const event = signal.event;
     if (catchingUp) {
-      pending.push(event);
+      pending.push({ epoch: eventEpoch, offset, value });
       return;
     }
-    if (inEpoch(event) && event.offset <= delivered) return;
-    if (inEpoch(event) && event.offset === delivered + 1) {
-      deliver(event);
-      return;
+    if (inEpoch(eventEpoch, offset)) {
+      if (offset <= delivered) return;
+      if (offset === delivered + 1) {
+        deliver(eventEpoch, offset, value);
+        return;
+      }
     }
-    pending.push(event);
+    pending.push({ epoch: eventEpoch, offset, value });
     requestCatchUp();
   };
 
-  const unsubscribe = await bus.subscribe(room, onSignal);
+  const onResync = (): void => {
+    if (!closed) requestCatchUp();
+  };
+
+  const unsubscribe = await source.live(onLive, onResync);
   try {
     await catchUp();
   } catch (error) {

@@ -55,6 +55,16 @@ export type BusSignal = { kind: "event"; event: BusEvent } | { kind: "resync"; r
 
 export type BusListener = (signal: BusSignal) => void;
 
+/**
+ * A listener for a socket layer: each event arrives as the protocol's `event` frame (JSON text,
+ * `encodeEventFrame`), ready to write to sockets, with its position read from a fixed header
+ * rather than from the JSON. Nothing is decoded for it. Called in offset order per room.
+ */
+export interface FrameListener {
+  frame(epoch: string, offset: number, frame: string): void;
+  resync(reason: ResyncReason): void;
+}
+
 /** Stops one subscription. Idempotent. */
 export type Unsubscribe = () => void;
 
@@ -75,6 +85,8 @@ export interface Bus {
    * published after that reaches the listener (unless a `resync` says otherwise).
    */
   subscribe(room: string, listener: BusListener): Promise<Unsubscribe>;
+  /** `subscribe` for frame listeners: the same events, delivered as wire frames. */
+  subscribeFrames(room: string, listener: FrameListener): Promise<Unsubscribe>;
   /** Exactly the events with offset > `afterOffset`, or a reset. `epoch` is checked when given. */
   replay(room: string, afterOffset: number, epoch?: string | null): Promise<ReplayResult>;
   head(room: string): Promise<RoomHead>;

@@ -4,6 +4,7 @@ export * from "./api/common.ts";
 export * from "./api/me.ts";
 export * from "./api/themes.ts";
 export * from "./realtime/protocol.ts";
+export * from "./realtime/event-frame.ts";
 export * from "./api/webhooks.ts";
 export * from "./api/pagination.ts";
 export * from "./api/groups.ts";

@@ -1,4 +1,4 @@
-import { type Bus, type BusEvent, followRoom, type ResumeMessage, type RoomFollower, type RoomHead, wireBodyOf } from "@raptscallions/bus";
+import { type Bus, eventFrame, followRoomFrames, type ResetMessage, type RoomFollower, type RoomHead } from "@raptscallions/bus";
 import { AppError } from "@raptscallions/core";
 import type { Logger } from "../lib/logger.ts";
 import type { RealtimeSocket, TopicPublisher } from "./socket.ts";
@@ -13,19 +13,8 @@ export interface FeedMember {
   checkBackpressure(): void;
 }
 
-const BODY_PREFIX = '{"type":';
-
-/**
- * The `event` frame of a bus event, as sent on the wire. The bus keeps the body JSON it decoded
- * (`{"type":T,"payload":P,"at":A}`), so the frame is that body with the room fields spliced in
- * front, never the payload stringified again.
- */
-export function eventFrame(e: BusEvent): string {
-  const wire = wireBodyOf(e);
-  return wire?.startsWith(BODY_PREFIX)
-    ? `{"type":"event","room":${JSON.stringify(e.room)},"epoch":${JSON.stringify(e.epoch)},"offset":${e.offset},"event":${wire.slice(BODY_PREFIX.length)}`
-    : JSON.stringify({ type: "event", room: e.room, epoch: e.epoch, offset: e.offset, event: e.type, payload: e.payload, at: e.at });
-}
+/** The `event` frame of a bus event, as sent on the wire (see `encodeEventFrame`). */
+export { eventFrame };
 
 function resetFrame(room: string, m: { epoch: string | null; latestOffset: number; reason: string }): string {
   return JSON.stringify({ type: "reset", room, epoch: m.epoch, latestOffset: m.latestOffset, reason: m.reason });
@@ -75,7 +64,8 @@ class RoomFeed {
     private readonly options: Required<RoomFeedOptions>,
     logger: Logger,
   ) {
-    this.ready = followRoom(bus, room, {}, (m) => this.onMessage(m), {
+    const listener = { frame: (offset: number, frame: string) => this.onFrame(offset, frame), reset: (m: ResetMessage) => this.onReset(m) };
+    this.ready = followRoomFrames(bus, room, {}, listener, {
       onError: (err, where) => logger.warn("room feed error", { room, where, err }),
     }).then((follower) => {
       if (this.stopped) follower.close();
@@ -101,18 +91,20 @@ class RoomFeed {
     return this.tail.length - this.tailHead;
   }
 
-  private onMessage(m: ResumeMessage) {
-    if (m.kind === "event") {
-      const frame = eventFrame(m.event);
-      this.remember(m.event.offset, frame);
-      this.broadcast(frame);
-    } else {
-      this.tail = [];
-      this.tailHead = 0;
-      this.tailChars = 0;
-      this.tailFirst = m.latestOffset + 1;
-      this.broadcast(resetFrame(this.room, m));
-    }
+  // Per event and room on this instance: the frame the bus carried goes into the tail and to the
+  // topic as it is (one native publish for every local watcher).
+  private onFrame(offset: number, frame: string) {
+    this.remember(offset, frame);
+    this.broadcast(frame);
+    this.wake();
+  }
+
+  private onReset(m: ResetMessage) {
+    this.tail = [];
+    this.tailHead = 0;
+    this.tailChars = 0;
+    this.tailFirst = m.latestOffset + 1;
+    this.broadcast(resetFrame(this.room, m));
     this.wake();
   }
 
