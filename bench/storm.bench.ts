@@ -33,6 +33,10 @@ import { cpuMs, stopAll } from "./live/procs.ts";
 import { seedScene } from "./live/scene.ts";
 import { startApp, type Target } from "./live/targets.ts";
 import { StormClient, type StormTally } from "./storm/client.ts";
+import { startPgCounter, type PgCounter } from "./turn/pg-counter.ts";
+import { connectRedis } from "../packages/bus/src/index.ts";
+
+type Redis = ReturnType<typeof connectRedis>;
 
 const num = (name: string, fallback: number) => {
   const v = Number(process.env[name] ?? fallback);
@@ -81,7 +85,32 @@ interface Watcher {
   room: string;
 }
 
-async function measureSetups(app: Target, watchers: Watcher[]) {
+/** Calls per command since Redis started (commands inside scripts count too). */
+async function redisCalls(redis: Redis): Promise<Map<string, number>> {
+  const info = await redis.info("commandstats");
+  const out = new Map<string, number>();
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1] ?? "", Number(m[2]));
+  return out;
+}
+
+/** What the setups sent to Postgres and Redis, per setup (both instances; A is idle meanwhile). */
+function perSetup(pg: PgCounter, redisBefore: Map<string, number>, redisAfter: Map<string, number>, n: number) {
+  const counts = pg.snapshot();
+  const round = (x: number) => Number((x / n).toFixed(2));
+  const redisByCommand: Record<string, number> = {};
+  for (const [name, calls] of redisAfter) {
+    const d = calls - (redisBefore.get(name) ?? 0);
+    // INFO itself, and anything below one call in a hundred setups, is not the setup's.
+    if (name !== "info" && d >= n / 100) redisByCommand[name] = round(d);
+  }
+  const statements = [...counts.byText]
+    .filter(([, c]) => c >= n / 100)
+    .sort((a, b) => b[1] - a[1])
+    .map(([text, c]) => ({ perSetup: round(c), text: text.slice(0, 160) }));
+  return { pgRoundTrips: round(counts.roundTrips), pgStatements: round(counts.statements), pgWrites: round(counts.writes), statements, redisByCommand };
+}
+
+async function measureSetups(app: Target, watchers: Watcher[], pg: PgCounter, redis: Redis) {
   const pid = app.b.child.proc.pid;
   const tally = newTally();
   // Warm-up: JIT, pools, prepared statements.
@@ -91,6 +120,8 @@ async function measureSetups(app: Target, watchers: Watcher[]) {
     c.close();
   });
   await Bun.sleep(500);
+  const redisBefore = await redisCalls(redis);
+  pg.reset();
   const cpuBefore = cpuMs(pid);
   const started = performance.now();
   const items = Array.from({ length: SETUPS }, (_, i) => watchers[i % watchers.length] as Watcher);
@@ -103,7 +134,8 @@ async function measureSetups(app: Target, watchers: Watcher[]) {
   // Let the closes and any deferred writes land before reading the CPU.
   await Bun.sleep(1000);
   const cpu = cpuMs(pid) - cpuBefore;
-  return { setups: SETUPS, concurrency: SETUP_CONCURRENCY, seconds, perSecond: SETUPS / seconds, cpuMsPerSetup: cpu / SETUPS, errors: tally.errors.length };
+  const wire = perSetup(pg, redisBefore, await redisCalls(redis), SETUPS);
+  return { ...wire, setups: SETUPS, concurrency: SETUP_CONCURRENCY, seconds, perSecond: SETUPS / seconds, cpuMsPerSetup: cpu / SETUPS, errors: tally.errors.length };
 }
 
 async function storm(app: Target, watchers: Watcher[], streamingRooms: { room: string; sessionId: string; studentToken: string }[]) {
@@ -212,9 +244,15 @@ async function main(): Promise<number> {
     log(`load before: ${load()} on ${cpus().length} CPUs; logs in ${workDir}`);
     const keys = await loadOrCreateDevKeys(dataDir);
     const scene = await seedScene({ databaseUrl: db.url, keys, students: ROOMS, watchersPerSession: WATCHERS, rates: [TPS] });
+    // Both instances reach Postgres through a counting proxy: round trips per setup.
+    const pgUrl = new URL(db.url);
+    const pgCounter = await startPgCounter({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
+    pgUrl.port = String(pgCounter.port);
+    const redisInfo = connectRedis(redis.url, "commands", { connectionName: "bench-storm-stats" });
+    redisInfo.on("error", () => {});
     const app = await startApp({
       tag: "storm",
-      databaseUrl: db.url,
+      databaseUrl: pgUrl.toString(),
       redisUrl: redis.url,
       dataDir,
       logDir: workDir,
@@ -239,8 +277,10 @@ async function main(): Promise<number> {
     });
     log(`seeded ${ROOMS} sessions, ${watchers.length} watchers (${ROOMS} students, ${scene.classes.length * WATCHERS} teachers)`);
 
-    const setup = SETUPS > 0 && PHASES.has("setup") ? await measureSetups(app, watchers) : null;
+    const setup = SETUPS > 0 && PHASES.has("setup") ? await measureSetups(app, watchers, pgCounter, redisInfo) : null;
     if (setup) {
+      log(`setup wire, per setup: Postgres ${setup.pgRoundTrips} round trips (${setup.pgStatements} statements, ${setup.pgWrites} writes); Redis ${JSON.stringify(setup.redisByCommand)}`);
+      for (const st of setup.statements) log(`  ${st.perSetup.toFixed(2)}× ${st.text}`);
       log(
         `setup: ${setup.setups} × (ticket + upgrade + subscribe by snapshot + close), ${setup.concurrency} at a time: ${setup.perSecond.toFixed(0)}/s wall, B ${setup.cpuMsPerSetup.toFixed(2)} ms CPU each (≈ ${(1000 / setup.cpuMsPerSetup).toFixed(0)}/s per core), errors ${setup.errors}`,
       );
@@ -250,6 +290,8 @@ async function main(): Promise<number> {
       .map((s, i) => ({ room: `session:${sessions[i]}`, sessionId: sessions[i] as string, studentToken: s.user.token }));
     const result = PHASES.has("storm") ? await storm(app, watchers, streamingRooms) : null;
     await app.stop();
+    redisInfo.disconnect();
+    await pgCounter.close();
     if (!result) {
       if (setup) reportSetup(setup);
       return 0;
