@@ -279,7 +279,9 @@ async function main(): Promise<number> {
 
     const setup = SETUPS > 0 && PHASES.has("setup") ? await measureSetups(app, watchers, pgCounter, redisInfo) : null;
     if (setup) {
-      log(`setup wire, per setup: Postgres ${setup.pgRoundTrips} round trips (${setup.pgStatements} statements, ${setup.pgWrites} writes); Redis ${JSON.stringify(setup.redisByCommand)}`);
+      log(
+        `setup wire, per setup: Postgres ${setup.pgRoundTrips} round trips (${setup.pgStatements} statements, ${setup.pgWrites} writes); Redis ${JSON.stringify(setup.redisByCommand)}`,
+      );
       for (const st of setup.statements) log(`  ${st.perSetup.toFixed(2)}× ${st.text}`);
       log(
         `setup: ${setup.setups} × (ticket + upgrade + subscribe by snapshot + close), ${setup.concurrency} at a time: ${setup.perSecond.toFixed(0)}/s wall, B ${setup.cpuMsPerSetup.toFixed(2)} ms CPU each (≈ ${(1000 / setup.cpuMsPerSetup).toFixed(0)}/s per core), errors ${setup.errors}`,
