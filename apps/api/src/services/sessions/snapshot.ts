@@ -31,11 +31,7 @@ export const SNAPSHOT_MESSAGES = 200;
  * `read` is a head and a session row the caller already read, in that order (the socket's
  * subscription check loads the session anyway): the snapshot then costs one query.
  */
-export async function sessionSnapshot(
-  ctx: ServiceContext,
-  sessionId: string,
-  opts: { recordView?: boolean; read?: { head: RoomHead; session: LoadedSession } } = {},
-) {
+export async function sessionSnapshot(ctx: ServiceContext, sessionId: string, opts: { recordView?: boolean; read?: { head: RoomHead; session: LoadedSession } } = {}) {
   // The head is read before the rows: every event after it then applies to rows at least this new.
   const head = opts.read?.head ?? (await ctx.bus.head(sessionRoom(sessionId)));
   const session = opts.read?.session ?? (await loadVisibleSession(ctx.db, ctx.actor, sessionId));
