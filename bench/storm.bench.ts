@@ -31,6 +31,8 @@ import { createBenchDatabase, ensureRedis } from "./live/infra.ts";
 import { stopAll } from "./live/procs.ts";
 import { seedScene } from "./live/scene.ts";
 import { startApp } from "./live/targets.ts";
+import { startPgCounter } from "./turn/pg-counter.ts";
+import { connectRedis } from "../packages/bus/src/index.ts";
 import { describeSetup, describeStorm, measureSetups, runStorm, type SetupResult, type StormOptions, stormScene } from "./storm/run.ts";
 
 const num = (name: string, fallback: number) => {
@@ -86,9 +88,15 @@ async function main(): Promise<number> {
     log(`load before: ${load()} on ${cpus().length} CPUs; logs in ${workDir}`);
     const keys = await loadOrCreateDevKeys(dataDir);
     const scene = await seedScene({ databaseUrl: db.url, keys, students: ROOMS, watchersPerSession: OPTIONS.watchers, rates: [TPS] });
+    // Both instances reach Postgres through a counting proxy: round trips per setup.
+    const pgUrl = new URL(db.url);
+    const pg = await startPgCounter({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
+    pgUrl.port = String(pg.port);
+    const redisStats = connectRedis(redis.url, "commands", { connectionName: "bench-storm-stats" });
+    redisStats.on("error", () => undefined);
     const app = await startApp({
       tag: "storm",
-      databaseUrl: db.url,
+      databaseUrl: pgUrl.toString(),
       redisUrl: redis.url,
       dataDir,
       logDir: workDir,
@@ -98,10 +106,13 @@ async function main(): Promise<number> {
     const { watchers, rooms } = await stormScene(app, scene, ROOMS, OPTIONS.watchers, scene.toolsByRate.get(TPS) ?? scene.toolId);
     log(`seeded ${ROOMS} sessions, ${watchers.length} watchers (${ROOMS} students, ${scene.classes.length * OPTIONS.watchers} teachers)`);
 
-    const setup = OPTIONS.setups > 0 && PHASES.has("setup") ? await measureSetups(app, watchers, OPTIONS) : null;
+    const setup =
+      OPTIONS.setups > 0 && PHASES.has("setup") ? await measureSetups(app, watchers, OPTIONS, { pg, redisInfo: () => redisStats.info("commandstats") }) : null;
     if (setup) log(describeSetup(setup));
     const result = PHASES.has("storm") ? await runStorm(app, watchers, rooms.slice(0, OPTIONS.streaming), OPTIONS, log) : null;
     await app.stop();
+    redisStats.disconnect();
+    await pg.close();
     if (!result) {
       if (setup) reportSetup(setup);
       return 0;

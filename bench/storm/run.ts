@@ -8,6 +8,7 @@ import { createSessions } from "../live/fanout-runs.ts";
 import { cpuMs } from "../live/procs.ts";
 import type { Scene } from "../live/scene.ts";
 import type { Target } from "../live/targets.ts";
+import type { PgCounter } from "../turn/pg-counter.ts";
 import { StormClient, type StormTally } from "./client.ts";
 
 export interface StormOptions {
@@ -47,6 +48,47 @@ export interface SetupResult {
   /** Epoch ms of the measured window (for profiles). */
   fromMs: number;
   toMs: number;
+  /** What the setups sent to Postgres and Redis, per setup, when `measureSetups` was given counters. */
+  wire?: SetupWire;
+}
+
+/** Postgres through a counting proxy, Redis from `INFO commandstats` (both instances; A is idle). */
+export interface WireCounters {
+  pg: PgCounter;
+  /** `INFO commandstats` of the Redis both instances use. */
+  redisInfo(): Promise<string>;
+}
+
+export interface SetupWire {
+  pgRoundTrips: number;
+  pgStatements: number;
+  pgWrites: number;
+  /** The statements run at least once per hundred setups, most frequent first. */
+  statements: { perSetup: number; text: string }[];
+  /** Calls per setup by command (commands inside scripts count too). */
+  redisByCommand: Record<string, number>;
+}
+
+function commandCalls(info: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1] ?? "", Number(m[2]));
+  return out;
+}
+
+function perSetup(pg: PgCounter, redisBefore: Map<string, number>, redisAfter: Map<string, number>, n: number): SetupWire {
+  const counts = pg.snapshot();
+  const round = (x: number) => Number((x / n).toFixed(2));
+  const redisByCommand: Record<string, number> = {};
+  for (const [name, calls] of redisAfter) {
+    const d = calls - (redisBefore.get(name) ?? 0);
+    // INFO itself, and anything below one call in a hundred setups, is not the setup's.
+    if (name !== "info" && d >= n / 100) redisByCommand[name] = round(d);
+  }
+  const statements = [...counts.byText]
+    .filter(([, c]) => c >= n / 100)
+    .sort((a, b) => b[1] - a[1])
+    .map(([text, c]) => ({ perSetup: round(c), text: text.slice(0, 160) }));
+  return { pgRoundTrips: round(counts.roundTrips), pgStatements: round(counts.statements), pgWrites: round(counts.writes), statements, redisByCommand };
 }
 
 export interface StormResult {
@@ -107,7 +149,7 @@ export async function stormScene(app: Target, scene: Scene, rooms: number, watch
 }
 
 /** `setups` × (ticket + upgrade + `hello` + subscribe by snapshot + close) against B. */
-export async function measureSetups(app: Target, watchers: StormWatcher[], opts: StormOptions): Promise<SetupResult> {
+export async function measureSetups(app: Target, watchers: StormWatcher[], opts: StormOptions, counters?: WireCounters): Promise<SetupResult> {
   const pid = app.b.child.proc.pid;
   const tally = newTally();
   const once = async (w: StormWatcher) => {
@@ -118,6 +160,8 @@ export async function measureSetups(app: Target, watchers: StormWatcher[], opts:
   // Warm-up: JIT, pools, prepared statements.
   await pool(watchers.slice(0, 100), opts.setupConcurrency, once);
   await Bun.sleep(500);
+  const redisBefore = counters ? commandCalls(await counters.redisInfo()) : null;
+  counters?.pg.reset();
   const cpuBefore = cpuMs(pid);
   const fromMs = Date.now();
   const started = performance.now();
@@ -127,7 +171,9 @@ export async function measureSetups(app: Target, watchers: StormWatcher[], opts:
   // Let the closes and any deferred writes land before reading the CPU.
   await Bun.sleep(1000);
   const cpu = cpuMs(pid) - cpuBefore;
+  const wire = counters && redisBefore ? perSetup(counters.pg, redisBefore, commandCalls(await counters.redisInfo()), opts.setups) : undefined;
   return {
+    ...(wire ? { wire } : {}),
     setups: opts.setups,
     concurrency: opts.setupConcurrency,
     seconds,
@@ -229,7 +275,11 @@ export async function runStorm(app: Target, watchers: StormWatcher[], streamingR
 
 /** The setup line of a run, as both benches print it. */
 export function describeSetup(setup: SetupResult): string {
-  return `setup: ${setup.setups} × (ticket + upgrade + subscribe by snapshot + close), ${setup.concurrency} at a time: ${setup.perSecond.toFixed(0)}/s wall, B ${setup.cpuMsPerSetup.toFixed(2)} ms CPU each (≈ ${(1000 / setup.cpuMsPerSetup).toFixed(0)}/s per core), errors ${setup.errors}`;
+  const w = setup.wire;
+  const wire = w
+    ? `\n  per setup: Postgres ${w.pgRoundTrips} round trips (${w.pgStatements} statements, ${w.pgWrites} writes); Redis ${JSON.stringify(w.redisByCommand)}${w.statements.map((st) => `\n    ${st.perSetup.toFixed(2)}× ${st.text}`).join("")}`
+    : "";
+  return `setup: ${setup.setups} × (ticket + upgrade + subscribe by snapshot + close), ${setup.concurrency} at a time: ${setup.perSecond.toFixed(0)}/s wall, B ${setup.cpuMsPerSetup.toFixed(2)} ms CPU each (≈ ${(1000 / setup.cpuMsPerSetup).toFixed(0)}/s per core), errors ${setup.errors}${wire}`;
 }
 
 /** The storm line of a run, as both benches print it. */

@@ -76,7 +76,12 @@ for (const flavour of flavours) {
     test("join and leave report the user's status change once, across instances and tabs", async () => {
       const [one, two] = setup();
       const room = newRoom("class");
-      expect(await one.join(room, teacher, 30_000)).toEqual({ userId: "u-teacher", online: true, changed: true });
+      expect(await one.join(room, teacher, 30_000)).toEqual({
+        userId: "u-teacher",
+        online: true,
+        changed: true,
+        snapshot: { members: [{ userId: "u-teacher", role: "teacher", name: "Ms Frizzle", connections: 1 }], expired: [] },
+      });
       // A second tab, handled by another instance: same user, no status change.
       expect(await two.join(room, { ...teacher, connectionId: "c-t2" }, 30_000)).toEqual({ userId: "u-teacher", online: true, changed: false });
       expect(await two.join(room, student, 30_000)).toMatchObject({ changed: true });
@@ -91,7 +96,12 @@ for (const flavour of flavours) {
       });
 
       expect(await one.leave(room, "c-t2")).toEqual({ userId: "u-teacher", online: true, changed: false });
-      expect(await two.leave(room, "c-t1")).toEqual({ userId: "u-teacher", online: false, changed: true });
+      expect(await two.leave(room, "c-t1")).toEqual({
+        userId: "u-teacher",
+        online: false,
+        changed: true,
+        snapshot: { members: [{ userId: "u-student", role: "student", connections: 1 }], expired: [] },
+      });
       expect(await two.leave(room, "c-t1")).toBeNull();
       expect((await one.list(room)).members.map((m) => m.userId)).toEqual(["u-student"]);
     });
@@ -125,6 +135,22 @@ for (const flavour of flavours) {
       expect(await one.list(room)).toEqual({ members: [{ userId: "u-student", role: "student", connections: 1 }], expired: [] });
       clock.now += 5_000;
       expect(await one.list(room)).toEqual({ members: [], expired: ["u-student"] });
+    });
+
+    test("a status change carries the room's listing, with users who expired meanwhile reported once", async () => {
+      const [one, two] = setup();
+      const room = newRoom("class");
+      await one.join(room, student, 10_000);
+      clock.now += 11_000; // the student's instance died
+      // The teacher's join is the read that finds the student gone: it reports them, and only it.
+      const joined = await two.join(room, teacher, 30_000);
+      expect(joined.snapshot).toEqual({ members: [{ userId: "u-teacher", role: "teacher", name: "Ms Frizzle", connections: 1 }], expired: ["u-student"] });
+      expect((await one.list(room)).expired).toEqual([]);
+      // No change, no listing: a second tab and a heartbeat cost one step and carry none.
+      expect((await one.join(room, { ...teacher, connectionId: "c-t2" }, 30_000)).snapshot).toBeUndefined();
+      expect((await two.heartbeat(room, teacher, 30_000)).snapshot).toBeUndefined();
+      expect((await one.leave(room, "c-t2"))?.snapshot).toBeUndefined();
+      expect((await two.leave(room, "c-t1"))?.snapshot).toEqual({ members: [], expired: [] });
     });
 
     test("invalid members and TTLs are refused", async () => {

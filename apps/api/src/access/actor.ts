@@ -1,6 +1,6 @@
 import type { ClassRole, Db, GroupRole } from "@raptscallions/db";
-import { classMembers, classes, groupMembers, groups, users } from "@raptscallions/db";
-import { and, eq, isNull } from "drizzle-orm";
+import { users } from "@raptscallions/db";
+import { eq, sql } from "drizzle-orm";
 
 /** The signed-in user with every role they hold, loaded once per request or connection. */
 export interface Actor {
@@ -25,27 +25,47 @@ export function isActiveUser(user: { deletedAt: Date | null; status: string }): 
   return user.deletedAt === null && user.status !== "deleted" && user.status !== "suspended";
 }
 
-/** The user's roles, or null when the user is unknown, deleted or suspended. */
+type GroupRoleRow = Actor["groupRoles"][number];
+type ClassRoleRow = { classId: string; role: ClassRole; groupId: string; groupPath: string };
+
+/** A json column as the driver hands it back (postgres-js parses json, other drivers may not). */
+function jsonRows<T>(value: unknown): T[] {
+  const parsed: unknown = typeof value === "string" ? JSON.parse(value) : value;
+  return Array.isArray(parsed) ? (parsed as T[]) : [];
+}
+
+/**
+ * The user's roles, or null when the user is unknown, deleted or suspended. One statement: the
+ * user row with their group and class memberships aggregated beside it (every socket opened by a
+ * user not in the actor cache pays for this, so it is one round trip, not three).
+ */
 export async function loadActor(db: Db, userId: string, activeGroupId: string | null = null): Promise<Actor | null> {
-  const [user] = await db.select().from(users).where(eq(users.id, userId));
+  const [user] = await db
+    .select({
+      id: users.id,
+      clerkUserId: users.clerkUserId,
+      isSystemAdmin: users.isSystemAdmin,
+      status: users.status,
+      deletedAt: users.deletedAt,
+      // Written out with aliases: drizzle leaves a single-table select's columns unqualified,
+      // which the subqueries' own tables would make ambiguous.
+      groupRoles: sql<unknown>`(select coalesce(json_agg(json_build_object('groupId', gm.group_id, 'role', gm.role, 'path', g.path::text)), '[]'::json)
+        from group_members gm inner join groups g on g.id = gm.group_id
+        where gm.user_id = "users"."id" and gm.deleted_at is null and g.deleted_at is null)`,
+      classRoles: sql<unknown>`(select coalesce(json_agg(json_build_object('classId', cm.class_id, 'role', cm.role, 'groupId', c.group_id, 'groupPath', g.path::text)), '[]'::json)
+        from class_members cm inner join classes c on c.id = cm.class_id inner join groups g on g.id = c.group_id
+        where cm.user_id = "users"."id")`,
+    })
+    .from(users)
+    .where(eq(users.id, userId));
   if (!user || !isActiveUser(user)) return null;
-  const memberships = await db
-    .select({ groupId: groupMembers.groupId, role: groupMembers.role, path: groups.path })
-    .from(groupMembers)
-    .innerJoin(groups, eq(groups.id, groupMembers.groupId))
-    .where(and(eq(groupMembers.userId, userId), isNull(groupMembers.deletedAt), isNull(groups.deletedAt)));
-  const classRows = await db
-    .select({ classId: classMembers.classId, role: classMembers.role, groupId: classes.groupId, groupPath: groups.path })
-    .from(classMembers)
-    .innerJoin(classes, eq(classes.id, classMembers.classId))
-    .innerJoin(groups, eq(groups.id, classes.groupId))
-    .where(eq(classMembers.userId, userId));
+  const classRows = jsonRows<ClassRoleRow>(user.classRoles);
   return {
     kind: "user",
     userId: user.id,
     clerkUserId: user.clerkUserId,
     isSystemAdmin: user.isSystemAdmin,
-    groupRoles: memberships,
+    groupRoles: jsonRows<GroupRoleRow>(user.groupRoles).map((g) => ({ groupId: g.groupId, path: g.path, role: g.role })),
     classRoles: new Map(classRows.map((r) => [r.classId, { role: r.role, groupId: r.groupId, groupPath: r.groupPath }])),
     activeGroupId,
   };

@@ -3,6 +3,7 @@ import { clerkMiddleware, getAuth } from "@hono/clerk-auth";
 import type { Context, MiddlewareHandler } from "hono";
 import { LRUCache } from "lru-cache";
 import type { TokenIdentity } from "../access/identity.ts";
+import { createOfflineVerifier, orgOfClaims } from "./offline-verify.ts";
 
 export type { TokenIdentity } from "../access/identity.ts";
 
@@ -43,15 +44,20 @@ const VERIFIED_MAX = 10_000;
  */
 export function createTokenVerifier(config: AuthConfig) {
   const verified = new LRUCache<string, TokenIdentity>({ max: VERIFIED_MAX, ttl: VERIFIED_TTL_MS, ttlAutopurge: false });
+  const parties = config.authorizedParties ?? [];
+  // With a PEM key (production's CLERK_JWT_KEY, or the dev key) tokens are checked offline with
+  // the key imported once; without one, the SDK fetches Clerk's JWKS.
+  const offline = config.jwtKey ? createOfflineVerifier(config.jwtKey, parties) : null;
   // Passing options stops the middleware reading env, so every key is passed explicitly.
-  const middleware = withoutDeprecationBanner(() =>
-    clerkMiddleware({
-      secretKey: config.secretKey,
-      publishableKey: config.publishableKey,
-      ...(config.jwtKey ? { jwtKey: config.jwtKey } : {}),
-      ...(config.authorizedParties && config.authorizedParties.length > 0 ? { authorizedParties: config.authorizedParties } : {}),
-    }),
-  ) as unknown as MiddlewareHandler;
+  const middleware = offline
+    ? null
+    : (withoutDeprecationBanner(() =>
+        clerkMiddleware({
+          secretKey: config.secretKey,
+          publishableKey: config.publishableKey,
+          ...(parties.length > 0 ? { authorizedParties: parties } : {}),
+        }),
+      ) as unknown as MiddlewareHandler);
 
   return async function verify(c: Context): Promise<TokenIdentity> {
     const token = bearerToken(c);
@@ -64,7 +70,34 @@ export function createTokenVerifier(config: AuthConfig) {
       if (typeof exp === "number" && exp * 1000 > Date.now()) return known;
       verified.delete(token);
     }
+    const identity = offline ? await verifyWithKey(offline, token) : await verifyWithSdk(c, token, middleware);
+    // The SDK only checks `azp` when the token carries one; a configured list means it must.
+    const azp = identity.claims.azp;
+    if (parties.length > 0 && (typeof azp !== "string" || !parties.includes(azp))) {
+      throw new UnauthenticatedError("Token was not issued for an authorized party", {
+        reason: "token-invalid-authorized-parties",
+      });
+    }
+    const exp = identity.claims.exp;
+    const untilExpiry = typeof exp === "number" ? exp * 1000 - Date.now() : 0;
+    if (untilExpiry > 0) verified.set(token, identity, { ttl: Math.min(untilExpiry, VERIFIED_TTL_MS) });
+    return identity;
+  };
 
+  async function verifyWithKey(verifyOffline: ReturnType<typeof createOfflineVerifier>, token: string): Promise<TokenIdentity> {
+    const result = await verifyOffline(token);
+    if (!result.ok) throw new UnauthenticatedError("Invalid or expired session token", { reason: normaliseReason(result.reason) });
+    const { claims } = result;
+    return {
+      clerkUserId: result.subject,
+      sessionId: typeof claims.sid === "string" ? claims.sid : null,
+      org: orgOfClaims(claims),
+      claims,
+    };
+  }
+
+  async function verifyWithSdk(c: Context, token: string, middleware: MiddlewareHandler | null): Promise<TokenIdentity> {
+    if (!middleware) throw new UnauthenticatedError("Invalid session token", { reason: "token-invalid" });
     // The API authenticates by bearer token only; cookies are ignored (no CSRF surface, no
     // handshake redirects), so the SDK sees a request carrying nothing but the header.
     const original = c.req.raw;
@@ -87,24 +120,13 @@ export function createTokenVerifier(config: AuthConfig) {
     if (!auth?.userId) {
       throw new UnauthenticatedError("Invalid or expired session token", { reason: normaliseReason(reason) });
     }
-    const claims = (auth.sessionClaims ?? {}) as Record<string, unknown>;
-    // The SDK only checks `azp` when the token carries one; a configured list means it must.
-    const parties = config.authorizedParties ?? [];
-    if (parties.length > 0 && (typeof claims.azp !== "string" || !parties.includes(claims.azp))) {
-      throw new UnauthenticatedError("Token was not issued for an authorized party", {
-        reason: "token-invalid-authorized-parties",
-      });
-    }
-    const identity: TokenIdentity = {
+    return {
       clerkUserId: auth.userId,
       sessionId: auth.sessionId ?? null,
       org: auth.orgId ? { id: auth.orgId, slug: auth.orgSlug ?? null, role: auth.orgRole ?? null } : null,
-      claims,
+      claims: (auth.sessionClaims ?? {}) as Record<string, unknown>,
     };
-    const untilExpiry = typeof claims.exp === "number" ? claims.exp * 1000 - Date.now() : 0;
-    if (untilExpiry > 0) verified.set(token, identity, { ttl: Math.min(untilExpiry, VERIFIED_TTL_MS) });
-    return identity;
-  };
+  }
 }
 
 const DEPRECATION_BANNER = 'Clerk - DEPRECATION WARNING: "@hono/clerk-auth"';

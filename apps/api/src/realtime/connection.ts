@@ -20,7 +20,7 @@ import type { StudentMessageGate } from "../services/modules/hooks.ts";
 import { sendStudentMessage } from "../services/live/send-student-message.ts";
 import { changeSessionState, postTeacherMessage, stopGeneration } from "../services/live/teacher-actions.ts";
 import { sessionSnapshot } from "../services/sessions/snapshot.ts";
-import { authorizeRoom, type RoomAccess } from "../services/live/room-access.ts";
+import { authorizeRoom, type RoomAccess, type RoomGrant } from "../services/live/room-access.ts";
 import type { FeedMember, RoomFeeds } from "./room-feed.ts";
 import type { RealtimeSocket } from "./socket.ts";
 
@@ -48,6 +48,7 @@ export interface ConnectionHost {
 export type ActorLoader = (userId: string, activeGroupId: string | null) => Promise<Actor | null>;
 
 const decoder = new TextDecoder();
+const SESSION_ROOM = /^session:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RATE = REALTIME_LIMITS.framesPerSecond / 1000;
 const BURST = REALTIME_LIMITS.burstFrames;
 
@@ -276,29 +277,32 @@ export class Connection implements FeedMember {
    * Authorises a subscription. A cached actor may predate a grant (grants publish nothing), so a
    * refusal on one is confirmed once against fresh rows (the full re-check) before it stands.
    */
-  private async authorize(room: string): Promise<{ ctx: ServiceContext; access: RoomAccess }> {
+  private async authorize(room: string): Promise<{ ctx: ServiceContext } & RoomGrant> {
     const opts = { recordView: true, viewAudit: this.host.viewAudit };
     const ctx = this.ctx();
     try {
-      return { ctx, access: await authorizeRoom(ctx, room, opts) };
+      return { ctx, ...(await authorizeRoom(ctx, room, opts)) };
     } catch (err) {
       if (!this.actorCached || !(err instanceof AppError)) throw err;
       this.actorCached = false;
       await this.recheck();
       if (this.closed) throw err;
       const again = this.ctx();
-      return { ctx: again, access: await authorizeRoom(again, room, opts) };
+      return { ctx: again, ...(await authorizeRoom(again, room, opts)) };
     }
   }
 
   private async subscribe(room: string, lastOffset: number | undefined, epoch: string | undefined) {
-    const { ctx, access } = await this.authorize(room);
+    // A late joiner's snapshot needs the room's head read before the session row; the access check
+    // loads that row, so the head comes first and the snapshot reuses the row (one query, not two).
+    const head = lastOffset === undefined && SESSION_ROOM.test(room) ? await this.deps.bus.head(room) : null;
+    const { ctx, access, session } = await this.authorize(room);
     this.unsubscribe(room);
     let from: { epoch: string | null; offset: number } | null = null;
     if (lastOffset !== undefined) {
       from = { epoch: epoch ?? null, offset: lastOffset };
     } else if (access.kind === "session") {
-      const snapshot = await sessionSnapshot(ctx, access.id);
+      const snapshot = await sessionSnapshot(ctx, access.id, head && session ? { read: { head, session } } : {});
       this.send({ type: "snapshot", room, epoch: snapshot.epoch, offset: snapshot.offset, payload: snapshot.payload });
       from = { epoch: snapshot.epoch, offset: snapshot.offset };
     }

@@ -1,4 +1,4 @@
-import type { BusSignal, Unsubscribe } from "@raptscallions/bus";
+import type { BusSignal, PresenceSnapshot, Unsubscribe } from "@raptscallions/bus";
 import { CLOSE_CODES } from "@raptscallions/core";
 import { type Actor, loadActor } from "../access/actor.ts";
 import type { ActorCache } from "../services/realtime/actor-cache.ts";
@@ -156,7 +156,7 @@ export class RealtimeHub implements ConnectionHost {
     this.presence.set(this.key(conn, classId), { classId, conn, role });
     try {
       const change = await this.deps.presence.join(classRoom(classId), conn.presenceMember(role), this.deps.config.live.presenceTtlMs);
-      if (change.changed) await this.announce(classId, conn.actor.userId, true, role);
+      if (change.changed) await this.announce(classId, conn.actor.userId, true, role, change.snapshot);
     } catch (err) {
       this.deps.logger.warn("presence join failed", { classId, err });
     }
@@ -169,14 +169,15 @@ export class RealtimeHub implements ConnectionHost {
     for (const p of this.presence.values()) if (p.conn === conn && p.classId === classId) return;
     try {
       const change = await this.deps.presence.leave(classRoom(classId), conn.id);
-      if (change?.changed) await this.announce(classId, conn.actor.userId, false);
+      if (change?.changed) await this.announce(classId, conn.actor.userId, false, undefined, change.snapshot);
     } catch (err) {
       this.deps.logger.warn("presence leave failed", { classId, err });
     }
   }
 
-  private async announce(classId: string, userId: string, online: boolean, role?: string) {
-    const snapshot = await this.deps.presence.list(classRoom(classId));
+  /** Publishes a user's presence change with the room's members (`listed` when the change carried them). */
+  private async announce(classId: string, userId: string, online: boolean, role?: string, listed?: PresenceSnapshot) {
+    const snapshot = listed ?? (await this.deps.presence.list(classRoom(classId)));
     for (const gone of snapshot.expired) {
       await publishBestEffort(this.deps.bus, this.deps.logger, classRoom(classId), "presence.changed", { userId: gone, online: false, expired: true });
     }
@@ -196,7 +197,7 @@ export class RealtimeHub implements ConnectionHost {
       classes.add(p.classId);
       try {
         const change = await this.deps.presence.heartbeat(classRoom(p.classId), p.conn.presenceMember(p.role), ttl);
-        if (change.changed) await this.announce(p.classId, p.conn.actor.userId, true, p.role);
+        if (change.changed) await this.announce(p.classId, p.conn.actor.userId, true, p.role, change.snapshot);
       } catch (err) {
         this.deps.logger.warn("presence heartbeat failed", { err });
       }

@@ -38,13 +38,28 @@ export function createMemoryPresence(options: { now?: () => number } = {}): Pres
   /** Announces the user offline if this removal left them with no live connection. */
   const settle = (state: RoomPresence, userId: string, at: number): boolean => !isLive(state, userId, at) && state.announced.delete(userId);
 
+  const list = (room: string): PresenceSnapshot => {
+    const state = roomOf(room);
+    const at = now();
+    const dropped = new Set<string>();
+    for (const [connectionId, entry] of state.connections) {
+      if (entry.expiresAt > at) continue;
+      state.connections.delete(connectionId);
+      dropped.add(entry.member.userId);
+    }
+    const expired = [...dropped].filter((userId) => settle(state, userId, at)).sort();
+    const members = dedupe([...state.connections.values()]);
+    if (state.connections.size === 0 && state.announced.size === 0) rooms.delete(room);
+    return { members, expired };
+  };
+
   const upsert = async (room: string, member: PresenceMember, ttlMs: number): Promise<PresenceChange> => {
     assertPresenceInput(member, ttlMs);
     const state = roomOf(room);
     state.connections.set(member.connectionId, { member: { ...member }, expiresAt: now() + ttlMs });
-    const changed = !state.announced.has(member.userId);
+    if (state.announced.has(member.userId)) return { userId: member.userId, online: true, changed: false };
     state.announced.add(member.userId);
-    return { userId: member.userId, online: true, changed };
+    return { userId: member.userId, online: true, changed: true, snapshot: list(room) };
   };
 
   return {
@@ -58,22 +73,12 @@ export function createMemoryPresence(options: { now?: () => number } = {}): Pres
       const at = now();
       const changed = settle(state, entry.member.userId, at);
       const online = isLive(state, entry.member.userId, at);
+      if (changed) return { userId: entry.member.userId, online, changed, snapshot: list(room) };
       if (state.connections.size === 0 && state.announced.size === 0) rooms.delete(room);
       return { userId: entry.member.userId, online, changed };
     },
     async list(room): Promise<PresenceSnapshot> {
-      const state = roomOf(room);
-      const at = now();
-      const dropped = new Set<string>();
-      for (const [connectionId, entry] of state.connections) {
-        if (entry.expiresAt > at) continue;
-        state.connections.delete(connectionId);
-        dropped.add(entry.member.userId);
-      }
-      const expired = [...dropped].filter((userId) => settle(state, userId, at));
-      const members = dedupe([...state.connections.values()]);
-      if (state.connections.size === 0 && state.announced.size === 0) rooms.delete(room);
-      return { members, expired };
+      return list(room);
     },
   };
 }

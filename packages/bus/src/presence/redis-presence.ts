@@ -16,6 +16,32 @@ local function liveUsers(now)
   end
   return users
 end
+-- Prunes expired connections (reporting users left with none, once) and lists the live ones:
+-- {expiredUserIds, flat [json, expiry, json, expiry, …]}.
+local function listRoom(now)
+  local dropped = {}
+  for _, conn in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
+    local raw = redis.call('HGET', KEYS[2], conn)
+    if raw then dropped[cjson.decode(raw).userId] = true end
+    redis.call('ZREM', KEYS[1], conn)
+    redis.call('HDEL', KEYS[2], conn)
+  end
+  local live = liveUsers(now)
+  local expired = {}
+  for userId in pairs(dropped) do
+    if not live[userId] and redis.call('HDEL', KEYS[3], userId) == 1 then table.insert(expired, userId) end
+  end
+  local members = {}
+  local entries = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
+  for i = 1, #entries, 2 do
+    local raw = redis.call('HGET', KEYS[2], entries[i])
+    if raw then
+      table.insert(members, raw)
+      table.insert(members, entries[i + 1])
+    end
+  end
+  return {expired, members}
+end
 local function keepKeys(ttl)
   for i = 1, 3 do
     if redis.call('PTTL', KEYS[i]) < ttl then redis.call('PEXPIRE', KEYS[i], ttl) end
@@ -23,16 +49,18 @@ local function keepKeys(ttl)
 end
 `;
 
-// ARGV: expiresAt, connectionId, userId, member JSON, key TTL → 1 if the user came online.
+// ARGV: expiresAt, connectionId, userId, member JSON, key TTL, now → {1, listing} if the user came
+// online (the listing is what announcing it needs, read in the same step), else {0}.
 const JOIN = defineScript(`${LIVE_USERS}
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
 local changed = redis.call('HSETNX', KEYS[3], ARGV[3], '1')
 keepKeys(tonumber(ARGV[5]))
-return changed
+if changed == 1 then return {1, listRoom(ARGV[6])} end
+return {0}
 `);
 
-// ARGV: now, connectionId → nil, or {userId, changed, stillOnline}.
+// ARGV: now, connectionId → nil, or {userId, changed, stillOnline, listing when changed}.
 const LEAVE = defineScript(`${LIVE_USERS}
 local raw = redis.call('HGET', KEYS[2], ARGV[2])
 redis.call('ZREM', KEYS[1], ARGV[2])
@@ -40,33 +68,27 @@ redis.call('HDEL', KEYS[2], ARGV[2])
 if not raw then return nil end
 local userId = cjson.decode(raw).userId
 if liveUsers(ARGV[1])[userId] then return {userId, 0, 1} end
-return {userId, redis.call('HDEL', KEYS[3], userId), 0}
+local changed = redis.call('HDEL', KEYS[3], userId)
+if changed == 1 then return {userId, 1, 0, listRoom(ARGV[1])} end
+return {userId, 0, 0}
 `);
+
+type Listing = [string[], string[]];
+
+function snapshotOf([expired, flat]: Listing): PresenceSnapshot {
+  const entries: Array<{ member: PresenceMember; expiresAt: number }> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const raw = flat[i];
+    const score = flat[i + 1];
+    if (raw === undefined || score === undefined) continue;
+    entries.push({ member: JSON.parse(raw) as PresenceMember, expiresAt: Number(score) });
+  }
+  return { members: dedupe(entries), expired: [...expired].sort() };
+}
 
 // ARGV: now → {expiredUserIds, flat [json, expiry, json, expiry, …] of live connections}.
 const LIST = defineScript(`${LIVE_USERS}
-local dropped = {}
-for _, conn in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])) do
-  local raw = redis.call('HGET', KEYS[2], conn)
-  if raw then dropped[cjson.decode(raw).userId] = true end
-  redis.call('ZREM', KEYS[1], conn)
-  redis.call('HDEL', KEYS[2], conn)
-end
-local live = liveUsers(ARGV[1])
-local expired = {}
-for userId in pairs(dropped) do
-  if not live[userId] and redis.call('HDEL', KEYS[3], userId) == 1 then table.insert(expired, userId) end
-end
-local members = {}
-local entries = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES')
-for i = 1, #entries, 2 do
-  local raw = redis.call('HGET', KEYS[2], entries[i])
-  if raw then
-    table.insert(members, raw)
-    table.insert(members, entries[i + 1])
-  end
-end
-return {expired, members}
+return listRoom(ARGV[1])
 `);
 
 export interface RedisPresenceOptions {
@@ -101,8 +123,13 @@ export function createRedisPresence(options: RedisPresenceOptions): Presence {
     assertPresenceInput(member, ttlMs);
     const stored: PresenceMember = { userId: member.userId, connectionId: member.connectionId, role: member.role };
     if (member.name !== undefined) stored.name = member.name;
-    const changed = await run(JOIN, keysOf(room), [now() + ttlMs, member.connectionId, member.userId, JSON.stringify(stored), ttlMs + keyGraceMs]);
-    return { userId: member.userId, online: true, changed: changed === 1 };
+    const at = now();
+    const [changed, listing] = (await run(JOIN, keysOf(room), [at + ttlMs, member.connectionId, member.userId, JSON.stringify(stored), ttlMs + keyGraceMs, at])) as [
+      number,
+      Listing | undefined,
+    ];
+    if (changed !== 1 || !listing) return { userId: member.userId, online: true, changed: false };
+    return { userId: member.userId, online: true, changed: true, snapshot: snapshotOf(listing) };
   };
 
   return {
@@ -111,20 +138,12 @@ export function createRedisPresence(options: RedisPresenceOptions): Presence {
     async leave(room, connectionId) {
       const reply = await run(LEAVE, keysOf(room), [now(), connectionId]);
       if (!Array.isArray(reply)) return null;
-      const [userId, changed, stillOnline] = reply as [string, number, number];
-      return { userId, online: stillOnline === 1, changed: changed === 1 };
+      const [userId, changed, stillOnline, listing] = reply as [string, number, number, Listing | undefined];
+      if (changed !== 1 || !listing) return { userId, online: stillOnline === 1, changed: false };
+      return { userId, online: false, changed: true, snapshot: snapshotOf(listing) };
     },
     async list(room): Promise<PresenceSnapshot> {
-      const reply = (await run(LIST, keysOf(room), [now()])) as [string[], string[]];
-      const [expired, flat] = reply;
-      const entries: Array<{ member: PresenceMember; expiresAt: number }> = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) {
-        const raw = flat[i];
-        const score = flat[i + 1];
-        if (raw === undefined || score === undefined) continue;
-        entries.push({ member: JSON.parse(raw) as PresenceMember, expiresAt: Number(score) });
-      }
-      return { members: dedupe(entries), expired: [...expired].sort() };
+      return snapshotOf((await run(LIST, keysOf(room), [now()])) as Listing);
     },
   };
 }

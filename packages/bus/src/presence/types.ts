@@ -26,6 +26,12 @@ export interface PresenceChange {
   userId: string;
   online: boolean;
   changed: boolean;
+  /**
+   * When `changed`: the room as `list` would give it right after this call (expired connections
+   * pruned and reported), read in the same atomic step, so announcing the change needs no second
+   * round trip.
+   */
+  snapshot?: PresenceSnapshot;
 }
 
 export interface PresenceSnapshot {

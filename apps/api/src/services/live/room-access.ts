@@ -4,7 +4,7 @@ import { eq } from "drizzle-orm";
 import { assertVisible, policy } from "../../access/policy.ts";
 import type { AuditBatch } from "../audit/batch.ts";
 import type { ServiceContext } from "../context.ts";
-import { loadVisibleSession } from "../sessions/load.ts";
+import { type LoadedSession, loadVisibleSession } from "../sessions/load.ts";
 import { recordView } from "../sessions/read.ts";
 
 /** What a granted subscription is, for presence and the re-check. */
@@ -16,13 +16,19 @@ export interface RoomAccess {
   presenceRole: string;
 }
 
+/** A granted subscription, with the session row the check read (a snapshot reuses it). */
+export interface RoomGrant {
+  access: RoomAccess;
+  session: LoadedSession | null;
+}
+
 /**
  * The WebSocket transport asks this before it subscribes a socket to a room, and again on every
  * re-check. Subscribing is authorised by the same policy as REST: a session room for its student, the
  * class's teachers and admins over its group; a class room for the class's teachers and admins.
  * A granted session room records the view (`session.view`), through `viewAudit` when given.
  */
-export async function authorizeRoom(ctx: ServiceContext, room: string, opts: { recordView: boolean; viewAudit?: AuditBatch | undefined }): Promise<RoomAccess> {
+export async function authorizeRoom(ctx: ServiceContext, room: string, opts: { recordView: boolean; viewAudit?: AuditBatch | undefined }): Promise<RoomGrant> {
   const [kind, id] = room.split(":") as ["session" | "class", string];
   // A room named by anything but a UUID cannot exist; asking the database would be an error.
   if (!uuidSchema.safeParse(id).success) throw new NotFoundError("Room");
@@ -31,10 +37,8 @@ export async function authorizeRoom(ctx: ServiceContext, room: string, opts: { r
     if (opts.recordView) await recordView(ctx, session, opts.viewAudit);
     const isStudent = session.studentId === ctx.actor.userId;
     return {
-      kind,
-      id,
-      presenceClassId: isStudent ? session.classId : null,
-      presenceRole: "student",
+      access: { kind, id, presenceClassId: isStudent ? session.classId : null, presenceRole: "student" },
+      session,
     };
   }
   if (kind === "class") {
@@ -49,7 +53,7 @@ export async function authorizeRoom(ctx: ServiceContext, room: string, opts: { r
     if (!policy.canManageClass(ctx.actor, ref)) {
       throw new AppError("FORBIDDEN", "Only the class's teachers and admins can watch the class room");
     }
-    return { kind, id, presenceClassId: id, presenceRole: policy.isTeacherOf(ctx.actor, id) ? "teacher" : "admin" };
+    return { access: { kind, id, presenceClassId: id, presenceRole: policy.isTeacherOf(ctx.actor, id) ? "teacher" : "admin" }, session: null };
   }
   throw new AppError("VALIDATION_FAILED", "Unknown room kind");
 }

@@ -1,9 +1,10 @@
+import type { RoomHead } from "@raptscallions/bus";
 import { messages } from "@raptscallions/db";
 import { desc, eq } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { sessionRoom } from "../rooms.ts";
 import { toMessageDto, toSessionDto } from "./dto.ts";
-import { loadVisibleSession } from "./load.ts";
+import { type LoadedSession, loadVisibleSession } from "./load.ts";
 import { recordView } from "./read.ts";
 
 /** How many of a session's newest messages a snapshot carries; older ones are paged over REST. */
@@ -26,11 +27,14 @@ export const SNAPSHOT_MESSAGES = 200;
  * mid-answer and the runner has not checkpointed in the new one yet), no offset of the current
  * numbering matches that text: the position is then the start of the current numbering, whose
  * events include the runner's re-announcement of the answer with its whole text so far.
+ *
+ * `read` is a head and a session row the caller already read, in that order (the socket's
+ * subscription check loads the session anyway): the snapshot then costs one query.
  */
-export async function sessionSnapshot(ctx: ServiceContext, sessionId: string, opts: { recordView?: boolean } = {}) {
+export async function sessionSnapshot(ctx: ServiceContext, sessionId: string, opts: { recordView?: boolean; read?: { head: RoomHead; session: LoadedSession } } = {}) {
   // The head is read before the rows: every event after it then applies to rows at least this new.
-  const head = await ctx.bus.head(sessionRoom(sessionId));
-  const session = await loadVisibleSession(ctx.db, ctx.actor, sessionId);
+  const head = opts.read?.head ?? (await ctx.bus.head(sessionRoom(sessionId)));
+  const session = opts.read?.session ?? (await loadVisibleSession(ctx.db, ctx.actor, sessionId));
   if (opts.recordView) await recordView(ctx, session);
   const newestFirst = await ctx.db
     .select()
