@@ -9,7 +9,7 @@ import {
   PII_FILTER_ID,
   type PiiConfig,
   moderateTurn,
-  redactPii,
+  createHistoryRedactor,
   runBeforeGateway,
   SAFETY_FILTER_ID,
   type SafetyConfig,
@@ -101,9 +101,8 @@ export function createModuleGate(options: ModuleGateOptions = {}): StudentMessag
       // Earlier turns are stored redacted by default; a school that keeps originals still never
       // sends them (nor a teacher's note naming the student) to the provider.
       if (pii?.enabled) {
-        const config = pii.config as PiiConfig;
-        decision.toProvider = (history) =>
-          history.map((m) => (m.role === "assistant" ? m : { ...m, content: redactPii(m.content, { student: turn.student, now: turn.now, config }).text }));
+        const redact = createHistoryRedactor({ student: turn.student, now: turn.now, config: pii.config as PiiConfig });
+        decision.toProvider = (history) => history.map((m) => (m.role === "assistant" ? m : { ...m, content: redact(m.content) }));
       }
       return decision;
     },
