@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createHistoryRedactor, redactPii } from "../src/index.ts";
+import { createHistoryRedactor, piiConfigSchema, redactPii } from "../src/index.ts";
 import { MAYA, NOW } from "./helpers.ts";
 
 const TEXTS = [
@@ -21,7 +21,7 @@ describe("createHistoryRedactor", () => {
   test("a remembered result is never reused under another config, student or year", () => {
     const text = "I'm Maya, born on 14 March 2012, mail maya.k12@gmail.com";
     expect(createHistoryRedactor({ student: MAYA, now: NOW })(text)).toBe(redactPii(text, { student: MAYA, now: NOW }).text);
-    const noEmail = { kinds: { email: false } };
+    const noEmail = piiConfigSchema.parse({ kinds: { email: false } });
     expect(createHistoryRedactor({ student: MAYA, now: NOW, config: noEmail })(text)).toBe(redactPii(text, { student: MAYA, now: NOW, config: noEmail }).text);
     expect(createHistoryRedactor({ student: MAYA, now: NOW })("mail tigerfan99@gmail.com")).toBe("mail [email]");
     expect(createHistoryRedactor({ student: MAYA, now: NOW, config: noEmail })("mail tigerfan99@gmail.com")).toBe("mail tigerfan99@gmail.com");

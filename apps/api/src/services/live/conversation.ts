@@ -1,4 +1,4 @@
-import { type DbOrTx, type MessageMeta, messages } from "@raptscallions/db";
+import { type Db, type DbOrTx, type MessageMeta, messages, preparedOn } from "@raptscallions/db";
 import { and, asc, desc, eq, lte, sql } from "drizzle-orm";
 
 /** How many earlier messages the model sees; older context is dropped first. */
@@ -34,6 +34,25 @@ function keptForProvider(m: HistoryRow, upToSeq: number): boolean {
 
 const historyColumns = { seq: messages.seq, role: messages.role, content: messages.content, state: messages.state, meta: messages.meta };
 
+// The newest rows that can be history, in SQL; prepared once per database (every turn runs it).
+function prepareNewestKept(db: Db) {
+  return db
+    .select(historyColumns)
+    .from(messages)
+    .where(
+      and(
+        eq(messages.sessionId, sql.placeholder("sessionId")),
+        lte(messages.seq, sql.placeholder("upToSeq")),
+        sql`${messages.content} ~ '[^[:space:]]'`,
+        sql`not (${messages.role} = 'assistant' and ${messages.state} is not distinct from 'failed')`,
+        sql`not coalesce(jsonb_typeof(${messages.meta}->'flags') = 'array' and ${messages.meta}->'flags' ?| ${sql.raw(`array[${WITHHELD_FLAGS.map((f) => `'${f}'`).join(",")}]`)}, false)`,
+      ),
+    )
+    .orderBy(desc(messages.seq))
+    .limit(sql.placeholder("limit"))
+    .prepare("provider_history");
+}
+
 /**
  * The conversation as the model sees it: student and assistant turns, teacher interventions as
  * system notes (the tutor should know a teacher stepped in), failed/empty answers left out, and
@@ -44,20 +63,7 @@ const historyColumns = { seq: messages.seq, role: messages.role, content: messag
  * rare case that drops a row from a full page, the whole session is read as before.
  */
 export async function conversationFor(db: DbOrTx, sessionId: string, upToSeq: number) {
-  const newest = await db
-    .select(historyColumns)
-    .from(messages)
-    .where(
-      and(
-        eq(messages.sessionId, sessionId),
-        lte(messages.seq, upToSeq),
-        sql`${messages.content} ~ '[^[:space:]]'`,
-        sql`not (${messages.role} = 'assistant' and ${messages.state} is not distinct from 'failed')`,
-        sql`not coalesce(jsonb_typeof(${messages.meta}->'flags') = 'array' and ${messages.meta}->'flags' ?| ${sql.raw(`array[${WITHHELD_FLAGS.map((f) => `'${f}'`).join(",")}]`)}, false)`,
-      ),
-    )
-    .orderBy(desc(messages.seq))
-    .limit(MAX_CONTEXT_MESSAGES);
+  const newest = await preparedOn(db, "provider_history", prepareNewestKept).execute({ sessionId, upToSeq, limit: MAX_CONTEXT_MESSAGES });
   let kept = newest.filter((m) => keptForProvider(m, upToSeq)).reverse();
   if (kept.length < newest.length && newest.length === MAX_CONTEXT_MESSAGES) {
     const all = await db.select(historyColumns).from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.seq));
