@@ -116,7 +116,9 @@ class RedisBusNode implements RedisBus {
       this.sub = connectRedisCluster(options.cluster, "subscriber", { connectionName: `rapt-bus-sub-${this.nodeId}` });
       this.owned = true;
     } else if (options.url) {
-      this.pub = connectRedis(options.url, "commands", { connectionName: `rapt-bus-pub-${this.nodeId}` });
+      // Not on a Cluster: ioredis routes an auto-pipelined command by its slot's node list and
+      // throws while a slot has none (mid-failover), where a plain command fails cleanly.
+      this.pub = connectRedis(options.url, "commands", { connectionName: `rapt-bus-pub-${this.nodeId}`, autoPipelining: true });
       this.sub = connectRedis(options.url, "subscriber", { connectionName: `rapt-bus-sub-${this.nodeId}` });
       this.owned = true;
     } else {

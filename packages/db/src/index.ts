@@ -5,3 +5,4 @@ export * as schema from "./schema/index.ts";
 export * from "./schema/index.ts";
 export * from "./errors.ts";
 export type { EmbeddedState } from "./pglite/host-client.ts";
+export * from "./prepared.ts";

@@ -33,6 +33,7 @@ export {
   type PiiConfig,
   type PiiRedaction,
 } from "./pii/pii-filter.ts";
+export { createHistoryRedactor } from "./pii/history-redactor.ts";
 export { PII_KINDS, type PiiKind, type PiiSpan } from "./pii/types.ts";
 export {
   DEFAULT_BLOCK_REPLY,

@@ -1,5 +1,5 @@
 import { AppError, NotFoundError } from "@raptscallions/core";
-import { aiModels, aiSettings, groups, type DbOrTx } from "@raptscallions/db";
+import { aiModels, aiSettings, type Db, type DbOrTx, groups, preparedOn } from "@raptscallions/db";
 import { resolveModelChoice, usdToMicros, type ChatMessage, type GroupBudget, type ModelChoice, type UserLimits } from "@raptscallions/gateway";
 import { sql } from "drizzle-orm";
 
@@ -88,14 +88,12 @@ function settingsRow(j: SettingsJson): SettingsRow {
   };
 }
 
-/**
- * The group and each ancestor (nearest first) with its settings row if any, the system settings,
- * and the catalogue rows any of them (or the tool, its fallbacks, the environment default) name:
- * one statement per turn, and only the models that can be chosen, however large the catalogue.
- */
-async function loadSettingsAndModels(db: DbOrTx, input: LoadPlanInput): Promise<{ chain: SettingsRow[]; system: SettingsRow | null; models: ModelInfo[] }> {
-  const named = [input.toolModel, ...(input.fallbackModels ?? []), input.envDefault].filter((m): m is string => typeof m === "string");
-  const [row] = await db
+// The group and each ancestor (nearest first) with its settings row if any, the system settings,
+// and the catalogue rows any of them (or the tool, its fallbacks, the environment default) name.
+// Prepared once per database: the named models travel as one JSON array parameter.
+function prepareSettingsAndModels(db: Db) {
+  const groupId = sql.placeholder("groupId");
+  return db
     .select({
       chain: sql<SettingsJson[] | null>`(
         select json_agg(json_build_object(
@@ -104,7 +102,7 @@ async function loadSettingsAndModels(db: DbOrTx, input: LoadPlanInput): Promise<
           'monthly_budget_usd', s.monthly_budget_usd, 'alert_threshold', s.alert_threshold
         ) order by nlevel(g.path) desc)
         from ${groups} target join ${groups} g on g.path @> target.path left join ${aiSettings} s on s.group_id = g.id
-        where target.id = ${input.groupId})`,
+        where target.id = ${groupId})`,
       system: sql<SettingsJson | null>`(
         select json_build_object(
           'group_id', s.group_id, 'default_model', s.default_model, 'requests_per_minute', s.requests_per_minute,
@@ -117,14 +115,18 @@ async function loadSettingsAndModels(db: DbOrTx, input: LoadPlanInput): Promise<
           'context_window', m.context_window, 'max_output_tokens', m.max_output_tokens, 'active', m.active
         ))
         from ${aiModels} m
-        where m.id in (${sql.join(
-          named.map((m) => sql`${m}`),
-          sql`, `,
-        )})
+        where m.id in (select jsonb_array_elements_text(${sql.placeholder("named")}::jsonb))
            or m.id in (select s.default_model from ${aiSettings} s where s.is_system
-                       or s.group_id in (select g.id from ${groups} target join ${groups} g on g.path @> target.path where target.id = ${input.groupId})))`,
+                       or s.group_id in (select g.id from ${groups} target join ${groups} g on g.path @> target.path where target.id = ${groupId})))`,
     })
-    .from(sql`(select 1) as one`);
+    .from(sql`(select 1) as one`)
+    .prepare("ai_settings_and_models");
+}
+
+/** One statement per turn, reading only the models that can be chosen, however large the catalogue. */
+async function loadSettingsAndModels(db: DbOrTx, input: LoadPlanInput): Promise<{ chain: SettingsRow[]; system: SettingsRow | null; models: ModelInfo[] }> {
+  const named = [input.toolModel, ...(input.fallbackModels ?? []), input.envDefault].filter((m): m is string => typeof m === "string");
+  const [row] = await preparedOn(db, "ai_settings_and_models", prepareSettingsAndModels).execute({ groupId: input.groupId, named: JSON.stringify(named) });
   return {
     chain: (row?.chain ?? []).map(settingsRow),
     system: row?.system ? settingsRow(row.system) : null,

@@ -1,5 +1,5 @@
-import { type DbOrTx, type MessageMeta, messages } from "@raptscallions/db";
-import { asc, eq } from "drizzle-orm";
+import { type Db, type DbOrTx, type MessageMeta, messages, preparedOn } from "@raptscallions/db";
+import { and, asc, desc, eq, lte, sql } from "drizzle-orm";
 
 /** How many earlier messages the model sees; older context is dropped first. */
 const MAX_CONTEXT_MESSAGES = 40;
@@ -24,25 +24,54 @@ export function withheldMeta(meta: Record<string, unknown>): Record<string, unkn
   return { ...meta, flags: [...flags, "blocked"] };
 }
 
+type HistoryRow = { seq: number; role: string; content: string; state: string | null; meta: MessageMeta };
+
+// What the model may see of a stored message; the SQL below filters the same way so that only
+// the last MAX_CONTEXT_MESSAGES rows are read, and this stays the one exact definition.
+function keptForProvider(m: HistoryRow, upToSeq: number): boolean {
+  return m.seq <= upToSeq && m.content.trim().length > 0 && (m.role !== "assistant" || m.state !== "failed") && !isWithheld(m.meta);
+}
+
+const historyColumns = { seq: messages.seq, role: messages.role, content: messages.content, state: messages.state, meta: messages.meta };
+
+// The newest rows that can be history, in SQL; prepared once per database (every turn runs it).
+function prepareNewestKept(db: Db) {
+  return db
+    .select(historyColumns)
+    .from(messages)
+    .where(
+      and(
+        eq(messages.sessionId, sql.placeholder("sessionId")),
+        lte(messages.seq, sql.placeholder("upToSeq")),
+        sql`${messages.content} ~ '[^[:space:]]'`,
+        sql`not (${messages.role} = 'assistant' and ${messages.state} is not distinct from 'failed')`,
+        sql`not coalesce(jsonb_typeof(${messages.meta}->'flags') = 'array' and ${messages.meta}->'flags' ?| ${sql.raw(`array[${WITHHELD_FLAGS.map((f) => `'${f}'`).join(",")}]`)}, false)`,
+      ),
+    )
+    .orderBy(desc(messages.seq))
+    .limit(sql.placeholder("limit"))
+    .prepare("provider_history");
+}
+
 /**
  * The conversation as the model sees it: student and assistant turns, teacher interventions as
  * system notes (the tutor should know a teacher stepped in), failed/empty answers left out, and
  * turns the module gate withheld left out. This is the one place provider history is built.
+ *
+ * Reads only the newest MAX_CONTEXT_MESSAGES rows that pass the filters in SQL. Postgres' notion
+ * of whitespace is narrower than JavaScript's `trim`, so the rows are filtered again here; in the
+ * rare case that drops a row from a full page, the whole session is read as before.
  */
 export async function conversationFor(db: DbOrTx, sessionId: string, upToSeq: number) {
-  const rows = await db
-    .select({ seq: messages.seq, role: messages.role, content: messages.content, state: messages.state, meta: messages.meta })
-    .from(messages)
-    .where(eq(messages.sessionId, sessionId))
-    .orderBy(asc(messages.seq));
-  return rows
-    .filter((m) => m.seq <= upToSeq && m.content.trim().length > 0)
-    .filter((m) => m.role !== "assistant" || m.state !== "failed")
-    .filter((m) => !isWithheld(m.meta))
-    .slice(-MAX_CONTEXT_MESSAGES)
-    .map((m) =>
-      m.role === "teacher"
-        ? { role: "system" as const, content: `The student's teacher wrote to the student: ${m.content}` }
-        : { role: m.role === "assistant" ? ("assistant" as const) : m.role === "system" ? ("system" as const) : ("user" as const), content: m.content },
-    );
+  const newest = await preparedOn(db, "provider_history", prepareNewestKept).execute({ sessionId, upToSeq, limit: MAX_CONTEXT_MESSAGES });
+  let kept = newest.filter((m) => keptForProvider(m, upToSeq)).reverse();
+  if (kept.length < newest.length && newest.length === MAX_CONTEXT_MESSAGES) {
+    const all = await db.select(historyColumns).from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.seq));
+    kept = all.filter((m) => keptForProvider(m, upToSeq)).slice(-MAX_CONTEXT_MESSAGES);
+  }
+  return kept.map((m) =>
+    m.role === "teacher"
+      ? { role: "system" as const, content: `The student's teacher wrote to the student: ${m.content}` }
+      : { role: m.role === "assistant" ? ("assistant" as const) : m.role === "system" ? ("system" as const) : ("user" as const), content: m.content },
+  );
 }

@@ -1,6 +1,6 @@
 import type { Bus, BusSignal, KeyValueStore, Unsubscribe } from "@raptscallions/bus";
 import { AppError } from "@raptscallions/core";
-import { type Db, type MessageMeta, messages } from "@raptscallions/db";
+import { type Db, type MessageMeta, messages, preparedOn } from "@raptscallions/db";
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { LiveConfig } from "../../deps.ts";
 import type { Clock } from "../../lib/clock.ts";
@@ -171,11 +171,19 @@ export class GenerationRunner implements AnswerRunner {
     // published (every flush is chained after this).
     const started = input.offset !== undefined && input.offset !== null ? { checkpointOffset: input.offset, checkpointEpoch: input.epoch ?? null } : {};
     chain = chain.then(async () => {
-      await this.deps.db
-        .update(messages)
-        .set({ meta: mergeMeta({ model: generation.model }), ...started })
-        .where(and(eq(messages.id, input.messageId), eq(messages.state, "streaming")))
-        .catch((err) => logger.warn("recording the model failed", { err }));
+      const recorded =
+        "checkpointOffset" in started
+          ? preparedOn(this.deps.db, "answer_started", prepareStarted).execute({
+              id: input.messageId,
+              meta: JSON.stringify({ model: generation.model }),
+              offset: started.checkpointOffset,
+              epoch: started.checkpointEpoch,
+            })
+          : this.deps.db
+              .update(messages)
+              .set({ meta: mergeMeta({ model: generation.model }) })
+              .where(and(eq(messages.id, input.messageId), eq(messages.state, "streaming")));
+      await recorded.catch((err: unknown) => logger.warn("recording the model failed", { err }));
     });
     try {
       model = generation.model;
@@ -248,17 +256,14 @@ export class GenerationRunner implements AnswerRunner {
   /** The model is recorded too, so a sweeper finalising this row after a crash can account for it. */
   private async checkpoint(messageId: string, text: string, offset: number | null, epoch: string | null, model: string | null) {
     try {
-      const [row] = await this.deps.db
-        .update(messages)
-        .set({
-          content: text,
-          checkpointOffset: offset,
-          checkpointEpoch: epoch,
-          heartbeatAt: this.deps.clock.now(),
-          ...(model ? { meta: mergeMeta({ model }) } : {}),
-        })
-        .where(and(eq(messages.id, messageId), eq(messages.state, "streaming")))
-        .returning();
+      const [row] = await preparedOn(this.deps.db, "answer_checkpoint", prepareCheckpoint).execute({
+        id: messageId,
+        content: text,
+        offset,
+        epoch,
+        heartbeatAt: this.deps.clock.now().toISOString(),
+        meta: JSON.stringify(model ? { model } : {}),
+      });
       return row ?? null;
     } catch (err) {
       this.deps.logger.warn("checkpoint failed", { messageId, err });
@@ -269,11 +274,13 @@ export class GenerationRunner implements AnswerRunner {
   /** Finalises once: only a row still `streaming` is updated, so a sweeper that got there first wins. */
   private async finalize(input: StartGenerationInput, state: GenerationStatus, content: string, meta: MessageMeta) {
     const { db, bus, logger, clock } = this.deps;
-    const [row] = await db
-      .update(messages)
-      .set({ state, content, meta: mergeMeta(meta), finalizedAt: clock.now(), streamOwner: null, heartbeatAt: clock.now() })
-      .where(and(eq(messages.id, input.messageId), eq(messages.state, "streaming")))
-      .returning();
+    const [row] = await preparedOn(db, "answer_finalize", prepareFinalize).execute({
+      id: input.messageId,
+      state,
+      content,
+      meta: JSON.stringify(meta),
+      now: clock.now().toISOString(),
+    });
     if (!row) return;
     await publishAnswerFinalised(bus, logger, row, input.classId);
     const hook = input.afterAnswer ?? this.deps.onAnswerFinished;
@@ -290,4 +297,51 @@ export class GenerationRunner implements AnswerRunner {
 /** Adds to the row's meta instead of replacing it: what the answer was created with (a retry's links) stays. */
 function mergeMeta(meta: MessageMeta): SQL {
   return sql`${messages.meta} || ${JSON.stringify(meta)}::jsonb`;
+}
+
+// The runner's updates run once or more per answer: prepared once per database (values as
+// placeholders), each conditional on the row still streaming so a sweeper that finalised it wins.
+const streamingRow = and(eq(messages.id, sql.placeholder("id")), eq(messages.state, "streaming"));
+// Values in `set` go through `sql` (drizzle takes no bare placeholder there), so nothing maps
+// them by column: timestamps are passed as ISO strings, as drizzle would send them.
+const value = (name: string) => sql`${sql.placeholder(name)}`;
+const mergePlaceholder = sql`${messages.meta} || ${sql.placeholder("meta")}::jsonb`;
+
+function prepareStarted(db: Db) {
+  return db
+    .update(messages)
+    .set({ meta: mergePlaceholder, checkpointOffset: value("offset"), checkpointEpoch: value("epoch") })
+    .where(streamingRow)
+    .prepare("answer_started");
+}
+
+function prepareCheckpoint(db: Db) {
+  return db
+    .update(messages)
+    .set({
+      content: value("content"),
+      checkpointOffset: value("offset"),
+      checkpointEpoch: value("epoch"),
+      heartbeatAt: value("heartbeatAt"),
+      meta: mergePlaceholder,
+    })
+    .where(streamingRow)
+    .returning()
+    .prepare("answer_checkpoint");
+}
+
+function prepareFinalize(db: Db) {
+  return db
+    .update(messages)
+    .set({
+      state: value("state"),
+      content: value("content"),
+      meta: mergePlaceholder,
+      finalizedAt: value("now"),
+      streamOwner: null,
+      heartbeatAt: value("now"),
+    })
+    .where(streamingRow)
+    .returning()
+    .prepare("answer_finalize");
 }

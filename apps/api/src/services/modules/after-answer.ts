@@ -5,9 +5,9 @@ import { eq } from "drizzle-orm";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { FinishedAnswer } from "./hooks.ts";
-import { resolveSessionModules, toolModulesOf } from "./config.ts";
+import { toolModulesOf } from "./config.ts";
 import { persistFindings, publishFindings } from "./findings.ts";
-import { loadTurnContext } from "./turn-context.ts";
+import { loadTurnInputs } from "./turn-inputs.ts";
 
 export interface AnswerHookDeps {
   db: Db;
@@ -30,14 +30,14 @@ export function createAnswerHook(deps: AnswerHookDeps): (answer: FinishedAnswer)
     const [session] = await deps.db.select().from(sessions).where(eq(sessions.id, answer.sessionId));
     if (!session) return;
     const now = deps.clock.now();
-    const [configs, turn] = await Promise.all([
-      resolveSessionModules(deps.db, deps.logger, {
-        groupId: session.groupId,
-        toolModules: await toolModulesOf(deps.db, session.toolId, session.toolVersion),
-        system: deps.system,
-      }),
-      loadTurnContext(deps.db, { sessionId: session.id, studentId: session.studentId, now }),
-    ]);
+    const { configs, turn } = await loadTurnInputs(deps.db, deps.logger, {
+      groupId: session.groupId,
+      toolModules: await toolModulesOf(deps.db, session.toolId, session.toolVersion),
+      system: deps.system,
+      sessionId: session.id,
+      studentId: session.studentId,
+      now,
+    });
     await checkAnswer({ ...deps, modules }, { configs, turn, session }, answer);
   };
 }

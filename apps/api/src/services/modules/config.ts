@@ -19,6 +19,18 @@ function asLayer(value: unknown): ModuleConfigLayer | undefined {
  * each group from the root down to the session's group (`settings.modules`) → the tool version's
  * `definition.modules`.
  */
+export function layersOf(
+  chain: ReadonlyArray<{ id: string; settings: { modules?: unknown } }>,
+  input: { toolModules: unknown; system?: ModuleConfigLayer | undefined },
+): ModuleLayerSource[] {
+  return [
+    { source: "system", id: null, layer: input.system },
+    ...chain.map((g) => ({ source: "group" as const, id: g.id, layer: asLayer(g.settings.modules) })),
+    { source: "tool", id: null, layer: asLayer(input.toolModules) },
+  ];
+}
+
+/** Reads the group chain of {@link layersOf} (root first). */
 export async function loadModuleLayers(
   db: DbOrTx,
   input: { groupId: string; toolModules: unknown; system?: ModuleConfigLayer | undefined },
@@ -28,11 +40,21 @@ export async function loadModuleLayers(
     .from(groups)
     .where(sql`${groups.path} @> (select g.path from ${groups} g where g.id = ${input.groupId})`)
     .orderBy(asc(sql`nlevel(${groups.path})`));
-  return [
-    { source: "system", id: null, layer: input.system },
-    ...chain.map((g) => ({ source: "group" as const, id: g.id, layer: asLayer(g.settings.modules) })),
-    { source: "tool", id: null, layer: asLayer(input.toolModules) },
-  ];
+  return layersOf(chain, input);
+}
+
+// Resolving validates every layer with the modules' schemas; the same few setting combinations
+// come back on every turn, so valid resolutions are remembered by the layers' JSON (bounded, least
+// recently used dropped first) and handed out frozen, so no caller can change a shared one.
+const MAX_RESOLVED = 500;
+const resolved = new Map<string, ResolvedModuleConfigs>();
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
 
 /**
@@ -43,8 +65,21 @@ export async function loadModuleLayers(
  */
 export function resolveLayers(layers: ModuleLayerSource[], logger: Logger): ResolvedModuleConfigs {
   const present = layers.filter((l) => l.layer !== undefined);
+  const key = JSON.stringify(present.map((l) => l.layer));
+  const known = resolved.get(key);
+  if (known) {
+    resolved.delete(key);
+    resolved.set(key, known);
+    return known;
+  }
   try {
-    return resolveModuleConfig(present.map((l) => l.layer));
+    const configs = deepFreeze(resolveModuleConfig(present.map((l) => l.layer)));
+    resolved.set(key, configs);
+    if (resolved.size > MAX_RESOLVED) {
+      const oldest = resolved.keys().next();
+      if (!oldest.done) resolved.delete(oldest.value);
+    }
+    return configs;
   } catch {
     // Fall through to find the culprit(s) layer by layer.
   }

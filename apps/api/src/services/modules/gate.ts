@@ -9,17 +9,17 @@ import {
   PII_FILTER_ID,
   type PiiConfig,
   moderateTurn,
-  redactPii,
+  createHistoryRedactor,
   runBeforeGateway,
   SAFETY_FILTER_ID,
   type SafetyConfig,
 } from "@raptscallions/modules";
 import type { Logger } from "../../lib/logger.ts";
 import type { GateDecision, StudentMessageGate } from "./hooks.ts";
-import { resolveSessionModules } from "./config.ts";
 import { type FindingTarget, persistFindings, publishFindings } from "./findings.ts";
 import { checkAnswer } from "./after-answer.ts";
-import { loadTurnContext, RECENT_STUDENT_MESSAGES } from "./turn-context.ts";
+import { RECENT_STUDENT_MESSAGES } from "./turn-context.ts";
+import { loadTurnInputs } from "./turn-inputs.ts";
 
 /** Options of {@link createModuleGate}; the defaults are what production runs. */
 export interface ModuleGateOptions {
@@ -42,10 +42,14 @@ export function createModuleGate(options: ModuleGateOptions = {}): StudentMessag
   return {
     async beforeGateway(input): Promise<GateDecision> {
       const { ctx } = input;
-      const [configs, turn] = await Promise.all([
-        resolveSessionModules(ctx.db, ctx.logger, { groupId: input.groupId, toolModules: input.modulesConfig, system: options.system }),
-        loadTurnContext(ctx.db, { sessionId: input.sessionId, studentId: input.studentId, now: ctx.clock.now() }),
-      ]);
+      const { configs, turn } = await loadTurnInputs(ctx.db, ctx.logger, {
+        groupId: input.groupId,
+        toolModules: input.modulesConfig,
+        system: options.system,
+        sessionId: input.sessionId,
+        studentId: input.studentId,
+        now: ctx.clock.now(),
+      });
       const session = { id: input.sessionId, classId: input.classId, groupId: input.groupId, studentId: input.studentId };
       const rules = runBeforeGateway(modules, configs, turn, input.content);
       const safety = configs[SAFETY_FILTER_ID];
@@ -101,9 +105,8 @@ export function createModuleGate(options: ModuleGateOptions = {}): StudentMessag
       // Earlier turns are stored redacted by default; a school that keeps originals still never
       // sends them (nor a teacher's note naming the student) to the provider.
       if (pii?.enabled) {
-        const config = pii.config as PiiConfig;
-        decision.toProvider = (history) =>
-          history.map((m) => (m.role === "assistant" ? m : { ...m, content: redactPii(m.content, { student: turn.student, now: turn.now, config }).text }));
+        const redact = createHistoryRedactor({ student: turn.student, now: turn.now, config: pii.config as PiiConfig });
+        decision.toProvider = (history) => history.map((m) => (m.role === "assistant" ? m : { ...m, content: redact(m.content) }));
       }
       return decision;
     },

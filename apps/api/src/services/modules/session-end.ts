@@ -1,8 +1,9 @@
 import { builtInModules, type ContentModule, type ModuleConfigLayer, runOnSessionEnd } from "@raptscallions/modules";
 import type { ServiceContext } from "../context.ts";
-import { resolveSessionModules, toolModulesOf } from "./config.ts";
+import { toolModulesOf } from "./config.ts";
 import { persistFindings, publishFindings } from "./findings.ts";
-import { loadTurnContext, SESSION_END_STUDENT_MESSAGES } from "./turn-context.ts";
+import { SESSION_END_STUDENT_MESSAGES } from "./turn-context.ts";
+import { loadTurnInputs } from "./turn-inputs.ts";
 
 /** The session that just ended, as `changeSessionState` has it. */
 export interface EndedSession {
@@ -25,14 +26,15 @@ export async function runSessionEndModules(
 ): Promise<void> {
   try {
     const now = ctx.clock.now();
-    const [configs, turn] = await Promise.all([
-      resolveSessionModules(ctx.db, ctx.logger, {
-        groupId: session.groupId,
-        toolModules: await toolModulesOf(ctx.db, session.toolId, session.toolVersion),
-        system: options.system,
-      }),
-      loadTurnContext(ctx.db, { sessionId: session.id, studentId: session.studentId, now, limit: SESSION_END_STUDENT_MESSAGES }),
-    ]);
+    const { configs, turn } = await loadTurnInputs(ctx.db, ctx.logger, {
+      groupId: session.groupId,
+      toolModules: await toolModulesOf(ctx.db, session.toolId, session.toolVersion),
+      system: options.system,
+      sessionId: session.id,
+      studentId: session.studentId,
+      now,
+      limit: SESSION_END_STUDENT_MESSAGES,
+    });
     const findings = runOnSessionEnd(options.modules ?? builtInModules, configs, turn);
     const target = { sessionId: session.id, classId: session.classId, groupId: session.groupId, studentId: session.studentId, messageId: null };
     const rows = await persistFindings(ctx.db, target, findings, now);

@@ -1,5 +1,5 @@
 import { NotFoundError } from "@raptscallions/core";
-import { type DbOrTx, groups, messages, sessions, toolVersions } from "@raptscallions/db";
+import { type Db, type DbOrTx, groups, messages, preparedOn, sessions, toolVersions } from "@raptscallions/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { Actor } from "../../access/actor.ts";
 import { assertVisible, policy, type SessionRef } from "../../access/policy.ts";
@@ -19,18 +19,24 @@ export async function loadVisibleSession(db: DbOrTx, actor: Actor, sessionId: st
  * `clientMessageId` (null when there is none): a chat turn's idempotency check costs no round trip.
  */
 export async function loadVisibleSessionForSend(db: DbOrTx, actor: Actor, sessionId: string, clientMessageId: string) {
-  const [row] = await db
+  const [row] = await preparedOn(db, "session_for_send", prepareSessionForSend).execute({ sessionId, clientMessageId });
+  return { session: visibleSession(actor, row), existingMessageId: row?.existingMessageId ?? null };
+}
+
+// Every chat turn starts here: prepared once per database.
+function prepareSessionForSend(db: Db) {
+  return db
     .select({
       session: sessions,
       groupPath: groups.path,
       existingMessageId: sql<
         string | null
-      >`(select ${messages.id} from ${messages} where ${messages.sessionId} = ${sessions.id} and ${messages.clientMessageId} = ${clientMessageId})`,
+      >`(select ${messages.id} from ${messages} where ${messages.sessionId} = ${sessions.id} and ${messages.clientMessageId} = ${sql.placeholder("clientMessageId")})`,
     })
     .from(sessions)
     .innerJoin(groups, eq(groups.id, sessions.groupId))
-    .where(eq(sessions.id, sessionId));
-  return { session: visibleSession(actor, row), existingMessageId: row?.existingMessageId ?? null };
+    .where(eq(sessions.id, sql.placeholder("sessionId")))
+    .prepare("session_for_send");
 }
 
 function visibleSession(actor: Actor, row: { session: SessionRow; groupPath: string } | undefined): LoadedSession {

@@ -1,0 +1,83 @@
+/**
+ * Provider history (`conversationFor`) reads only the newest rows it sends: checked against the
+ * definition it must keep — the whole session filtered in JavaScript, last 40 — on sessions
+ * longer than the window, with rows of every kind it leaves out.
+ */
+import { describe, expect, test } from "bun:test";
+import { type MessageMeta, messages } from "@raptscallions/db";
+import { makeMessage, makeSchoolScene, makeSession } from "@raptscallions/db/testing";
+import { asc, eq } from "drizzle-orm";
+import { conversationFor, isWithheld } from "../src/services/live/conversation.ts";
+import { useHarness } from "./helpers/harness.ts";
+
+const h = useHarness();
+
+type Role = "user" | "assistant" | "teacher" | "system";
+type State = "complete" | "failed" | "stopped" | null;
+
+/** The definition before the query was bounded: every row, filtered here, the last 40. */
+async function reference(sessionId: string, upToSeq: number) {
+  const rows = await h.db.db.select().from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.seq));
+  return rows
+    .filter((m) => m.seq <= upToSeq && m.content.trim().length > 0)
+    .filter((m) => m.role !== "assistant" || m.state !== "failed")
+    .filter((m) => !isWithheld(m.meta))
+    .slice(-40)
+    .map((m) => (m.role === "teacher" ? `system:The student's teacher wrote to the student: ${m.content}` : `${m.role}:${m.content}`));
+}
+
+async function sessionWith(rows: { role: Role; content: string; state?: State; meta?: MessageMeta }[]) {
+  const scene = await makeSchoolScene(h.db.db);
+  const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.school.id, classId: scene.cls.id });
+  let seq = 0;
+  for (const row of rows) {
+    seq += 1;
+    await makeMessage(h.db.db, { sessionId: session.id, seq, role: row.role, content: row.content, state: row.state ?? null, meta: row.meta ?? {} });
+  }
+  return { sessionId: session.id, last: seq };
+}
+
+const asText = (history: { role: string; content: string }[]) => history.map((m) => `${m.role}:${m.content}`);
+
+describe("conversationFor", () => {
+  test("a long session: the last 40 kept messages, oldest first, whatever is left out between them", async () => {
+    const rows: { role: Role; content: string; state?: State; meta?: MessageMeta }[] = [];
+    for (let i = 0; i < 70; i++) {
+      rows.push({ role: "user", content: `question ${i}` });
+      if (i % 7 === 3) rows.push({ role: "assistant", content: `broken ${i}`, state: "failed" });
+      else if (i % 11 === 5) rows.push({ role: "assistant", content: `withheld reply ${i}`, state: "complete", meta: { flags: ["blocked"] } });
+      else if (i % 13 === 6) rows.push({ role: "user", content: `held ${i}`, meta: { flags: ["redacted", "held"] } });
+      else if (i % 9 === 2) rows.push({ role: "teacher", content: `note ${i}` });
+      else if (i % 10 === 4) rows.push({ role: "assistant", content: "   ", state: "stopped" });
+      else rows.push({ role: "assistant", content: `answer ${i}`, state: "complete", meta: { flags: ["redacted"] } });
+    }
+    const { sessionId, last } = await sessionWith(rows);
+    for (const upTo of [last, last - 1, last - 20, 30, 3]) {
+      const got = asText(await conversationFor(h.db.db, sessionId, upTo));
+      expect(got).toEqual(await reference(sessionId, upTo));
+    }
+    expect((await conversationFor(h.db.db, sessionId, last)).length).toBe(40);
+  });
+
+  test("whitespace Postgres does not count as space (no-break, zero-width no-break) still leaves a message out", async () => {
+    const rows: { role: Role; content: string; state?: State }[] = [];
+    for (let i = 0; i < 45; i++) rows.push({ role: "user", content: `line ${i}` });
+    for (let i = 0; i < 5; i++) rows.push({ role: "assistant", content: "\u00a0\ufeff\u2028", state: "complete" });
+    const { sessionId, last } = await sessionWith(rows);
+    const got = asText(await conversationFor(h.db.db, sessionId, last));
+    expect(got).toEqual(await reference(sessionId, last));
+    expect(got.length).toBe(40);
+    expect(got.at(-1)).toBe("user:line 44");
+  });
+
+  test("a short session and an empty one", async () => {
+    const { sessionId, last } = await sessionWith([
+      { role: "user", content: "hi" },
+      { role: "assistant", content: "hello", state: "complete" },
+      { role: "system", content: "a system note" },
+    ]);
+    expect(asText(await conversationFor(h.db.db, sessionId, last))).toEqual(["user:hi", "assistant:hello", "system:a system note"]);
+    const empty = await sessionWith([]);
+    expect(await conversationFor(h.db.db, empty.sessionId, 10)).toEqual([]);
+  });
+});
