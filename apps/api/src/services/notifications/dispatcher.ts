@@ -5,6 +5,7 @@ import { recordAudit } from "../audit/record.ts";
 import type { SystemActor } from "../context.ts";
 import { loadNotificationConfig } from "../groups/notification-config.ts";
 import { cancelDeliveries, escalationStopReason } from "./cancel.ts";
+import { digestExcerpts } from "./digest.ts";
 import { redactedExcerpt, renderMail } from "./render.ts";
 import type { NotificationSettings } from "../../lib/notify/settings.ts";
 import { postWebhook } from "../../lib/notify/webhook.ts";
@@ -75,12 +76,15 @@ export function createNotificationDispatcher(deps: AppDeps, settings: Notificati
       return;
     }
     let excerpt: string | null = null;
-    if (row.purpose !== "digest" && row.groupId) {
+    let excerpts: Map<string, string> | undefined;
+    if (row.purpose === "digest") {
+      excerpts = await digestExcerpts(db, row.payload, deps.clock.now(), logger);
+    } else if (row.groupId) {
       const config = await loadNotificationConfig(db, row.groupId, logger);
       const messageId = typeof row.payload.messageId === "string" ? row.payload.messageId : null;
       if (config.includeExcerpt) excerpt = await redactedExcerpt(db, messageId, deps.clock.now());
     }
-    const mail = renderMail(row, { publicUrl: settings.publicUrl, excerpt });
+    const mail = renderMail(row, { publicUrl: settings.publicUrl, excerpt, excerpts });
     await settings.mail.send({ from: settings.from, to: row.recipient, deliveryId: row.id, ...mail });
   }
 
