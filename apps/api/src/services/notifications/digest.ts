@@ -70,7 +70,15 @@ export async function queueDailyDigests(ctx: { db: Db; clock: Clock; logger: Log
   const candidates = await ctx.db
     .selectDistinct({ classId: extractions.classId })
     .from(extractions)
-    .where(and(gte(extractions.createdAt, since), lte(extractions.createdAt, now), isNotNull(extractions.classId), ne(extractions.severity, "info"), ne(extractions.status, "dismissed")));
+    .where(
+      and(
+        gte(extractions.createdAt, since),
+        lte(extractions.createdAt, now),
+        isNotNull(extractions.classId),
+        ne(extractions.severity, "info"),
+        ne(extractions.status, "dismissed"),
+      ),
+    );
   const classIds = candidates.map((c) => c.classId).filter((id): id is string => id !== null);
   if (classIds.length === 0) return 0;
 
