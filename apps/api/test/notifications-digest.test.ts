@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { extractions, groups, notificationDeliveries } from "@raptscallions/db";
+import { type extractions, groups, notificationDeliveries } from "@raptscallions/db";
 import { makeExtraction, makeMessage, makeSchoolScene, makeSession, type SchoolScene, unique } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
 import { createJobRegistry } from "../src/jobs/index.ts";
