@@ -105,6 +105,7 @@ try {
   const streamers = scene.students.slice(0, SESSIONS);
   let streaming = true;
   let turns = 0;
+  const loadErrors: string[] = [];
   const sockets: BenchSocket[] = [];
   const loops = await pool(streamers, 20, async (s, i) => {
     const on = instances[i % 2] ?? app.a;
@@ -118,9 +119,13 @@ try {
     await socket.request({ type: "subscribe", room, lastOffset: 0 });
     return async () => {
       for (let k = 0; streaming && !socket.closed; k++) {
-        const ack = await socket.request({ type: "message.send", sessionId, clientMessageId: `turn-${k}`, content: "Can you explain how photosynthesis works, step by step?" });
+        const content = "Can you explain how photosynthesis works, step by step?";
+        const ack = await socket
+          .request({ type: "message.send", sessionId, clientMessageId: `turn-${k}`, content }, 120_000)
+          .catch((err: Error): Record<string, unknown> => ({ type: "timeout", message: err.message }));
         if (ack.type !== "ack") {
-          await Bun.sleep(200);
+          loadErrors.push(`${ack.type} ${String(ack.code ?? ack.message ?? "")}`);
+          await Bun.sleep(500);
           continue;
         }
         await socket.completed(room);
@@ -178,7 +183,9 @@ try {
   const fmt = (q: number) => percentile(latencies, q).toFixed(0);
   if (process.env.BENCH_ALERTS_VERBOSE)
     for (const [id, t0] of sent)
-      log(`${id}: REST ${answered.get(id)?.toFixed(0)} ms, mail +${((mailAt.get(id) ?? Number.NaN) - t0).toFixed(0)} ms, webhook +${((hookAt.get(id) ?? Number.NaN) - t0).toFixed(0)} ms`);
+      log(
+        `${id}: REST ${answered.get(id)?.toFixed(0)} ms, mail +${((mailAt.get(id) ?? Number.NaN) - t0).toFixed(0)} ms, webhook +${((hookAt.get(id) ?? Number.NaN) - t0).toFixed(0)} ms`,
+      );
   log(
     `crisis message → mail accepted + webhook acknowledged (postgres + redis, 2 instances, poll ${POLL_MS} ms, ${SESSIONS} sessions streaming, n=${latencies.length}): ` +
       `p50 ${fmt(0.5)} ms  p99 ${fmt(0.99)} ms  max ${fmt(1)} ms; not delivered within 30 s: ${lost}; send failures: ${failures.length}`,
@@ -187,6 +194,7 @@ try {
     `load while sampling (${seconds.toFixed(1)} s): ${turnsDuring} answers completed (${(turnsDuring / seconds).toFixed(1)}/s), API CPU ${cpu.map((c) => `${c} ms`).join(" + ")} (${((cpu.reduce((a, b) => a + b, 0) / 1000 / seconds) * 100).toFixed(0)}% of one core); load average ${loadavg()[0]?.toFixed(2)}`,
   );
   if (failures.length > 0) log(`failures: ${[...new Set(failures)].slice(0, 3).join(" | ")}`);
+  if (loadErrors.length > 0) log(`streaming load: ${loadErrors.length} refused or unanswered sends (${[...new Set(loadErrors)].slice(0, 3).join(" | ")})`);
   if (lost > 0 || failures.length > 0) exitCode = 1;
   for (const s of sockets) s.close();
   await Promise.race([Promise.allSettled(running), Bun.sleep(15_000)]);
