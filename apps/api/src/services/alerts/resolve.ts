@@ -2,7 +2,7 @@ import { type AlertDto, type AlertStatus, ConflictError, NotFoundError } from "@
 import { extractions, groups, sessions } from "@raptscallions/db";
 import { and, eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record.ts";
-import { cancelDeliveries, escalationStopReason, pendingEscalationsOf } from "../notifications/cancel.ts";
+import { cancelDeliveries, escalationStopReason, pendingEscalationsOf } from "./escalation-stop.ts";
 import { classRoom, publishBestEffort } from "../rooms.ts";
 import { toAlertDto } from "./dto.ts";
 import type { ServiceContext } from "../context.ts";

@@ -4,7 +4,7 @@ import type { AppDeps } from "../../deps.ts";
 import { recordAudit } from "../audit/record.ts";
 import type { SystemActor } from "../context.ts";
 import { loadNotificationConfig } from "../groups/notification-config.ts";
-import { cancelDeliveries, escalationStopReason } from "./cancel.ts";
+import { cancelDeliveries, escalationStopReason } from "../alerts/escalation-stop.ts";
 import { digestExcerpts } from "./digest.ts";
 import { redactedExcerpt, renderMail } from "./render.ts";
 import type { NotificationSettings } from "../../lib/notify/settings.ts";
