@@ -8,8 +8,9 @@ import { redactedExcerpt } from "./render.ts";
 
 /** A digest lists at most this many findings; the rest are counted ("and N more"). */
 const MAX_ITEMS = 50;
-// The longest window is 25 hours (a day that falls back); a little more covers a late run.
-const LOOKBACK_MS = 26 * 60 * 60 * 1000;
+// A window is at most 25 hours (a day that falls back) and ends at most a day before a run that
+// comes late in the local day: findings older than this cannot be in any due digest.
+const LOOKBACK_MS = 50 * 60 * 60 * 1000;
 
 /** One line of a digest: what was found, where, when (local), and a link target; never chat text. */
 export interface DigestItem {
@@ -149,8 +150,8 @@ export async function queueDailyDigests(ctx: { db: Db; clock: Clock; logger: Log
     .where(
       and(
         inArray(extractions.classId, [...new Set(pending.flatMap((d) => d.classes.map((c) => c.classId)))]),
-        gt(extractions.createdAt, since),
-        lte(extractions.createdAt, now),
+        gt(extractions.createdAt, new Date(Math.min(...pending.map((d) => d.from.getTime())))),
+        lte(extractions.createdAt, new Date(Math.max(...pending.map((d) => d.to.getTime())))),
         ne(extractions.severity, "info"),
         ne(extractions.status, "dismissed"),
       ),
