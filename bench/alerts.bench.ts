@@ -1,77 +1,214 @@
 /**
- * From a student's crisis message to the alert reaching people: the time from sending the message
- * over REST (the real chat turn: safety blocks it, the alert and its outbox rows commit together)
- * until the test SMTP server has accepted the teacher's mail AND a school's webhook endpoint has
- * verified (svix) and acknowledged its delivery. The dispatcher polls every NOTIFY_POLL_MS
- * (default 500, the production default), which sets the floor of these numbers.
- * Runs on PGlite; on Postgres with BENCH_DATABASE_URL. No streaming load runs alongside.
+ * From a student's crisis message to the alert reaching people, while other sessions stream: two
+ * API instances (`apps/api/src/server.ts`, each with its notification dispatcher) on Postgres and
+ * Redis, the dev model in its own process, BENCH_ALERTS_SESSIONS students (default 200) chatting
+ * over WebSockets — each sends a question, waits for the answer to complete, sends the next, so
+ * every session streams for the whole run. Meanwhile BENCH_ALERTS_SAMPLES other students (default
+ * 40, one every BENCH_ALERTS_GAP_MS) send "I want to kill myself" over REST; a sample's latency is
+ * from sending it until BOTH the SMTP server inside this bench accepted the teacher's mail and a
+ * school's webhook endpoint verified (svix) and acknowledged its delivery. The dispatchers poll
+ * every NOTIFY_POLL_MS (default 500, the production default), which sets the floor.
  *
- *   bun bench/alerts.bench.ts            (BENCH_SAMPLES=40 by default)
+ *   BENCH_DATABASE_URL=postgres://… BENCH_REDIS_URL=redis://… bun bench/alerts.bench.ts
+ *   knobs: BENCH_ALERTS_SESSIONS=200 BENCH_ALERTS_SAMPLES=40 BENCH_ALERTS_GAP_MS=300 BENCH_ALERTS_TPS=40
  */
-import { groups } from "../packages/db/src/index.ts";
-import { eq } from "../packages/db/node_modules/drizzle-orm";
-import { makeSchoolScene, makeSession } from "../packages/db/src/testing/index.ts";
-import { createNotificationDispatcher } from "../apps/api/src/services/notifications/dispatcher.ts";
-import { createSmtpTransport } from "../apps/api/src/lib/notify/mail.ts";
-import { defaultNotificationSettings } from "../apps/api/src/lib/notify/settings.ts";
-import { authHeader } from "../apps/api/test/helpers/auth.ts";
-import { createTestDb } from "../apps/api/test/helpers/deps.ts";
-import { harness } from "../apps/api/test/helpers/harness.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadOrCreateDevKeys } from "../apps/api/src/auth/dev-keys.ts";
 import { startSmtpServer, startWebhookEndpoint } from "../apps/api/test/helpers/notifications.ts";
-import { createDb } from "../packages/db/src/index.ts";
+import { createDb, groups } from "../packages/db/src/index.ts";
+import { eq } from "../packages/db/node_modules/drizzle-orm";
+import { type BenchSocket, openSocket, percentile, pool } from "./live/clients.ts";
+import { createBenchDatabase, ensureRedis } from "./live/infra.ts";
+import { cpuMs, stopAll } from "./live/procs.ts";
+import { type BenchUser, seedScene } from "./live/scene.ts";
+import { startApp, startDevModel } from "./live/targets.ts";
 
-const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 40);
-const POLL_MS = Number(process.env.NOTIFY_POLL_MS ?? 500);
+const num = (name: string, fallback: number) => {
+  const v = Number(process.env[name] ?? fallback);
+  return Number.isFinite(v) && v >= 0 ? v : fallback;
+};
+const SESSIONS = num("BENCH_ALERTS_SESSIONS", 200);
+const SAMPLES = num("BENCH_ALERTS_SAMPLES", 40);
+const GAP_MS = num("BENCH_ALERTS_GAP_MS", 300);
+const TPS = num("BENCH_ALERTS_TPS", 40);
+const POLL_MS = num("NOTIFY_POLL_MS", 500);
+const WARMUP = 3;
 const secret = `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64")}`;
+const log = (s: string) => console.log(`[alerts bench] ${s}`);
 
-const db = process.env.BENCH_DATABASE_URL ? await createDb({ url: process.env.BENCH_DATABASE_URL }) : await createTestDb();
-await db.migrate();
+const workDir = mkdtempSync(join(tmpdir(), "rapt-alerts-bench-"));
 const smtp = await startSmtpServer();
 const hook = startWebhookEndpoint(secret);
-const h = await harness({ db });
-const settings = defaultNotificationSettings(createSmtpTransport(smtp.url), { pollMs: POLL_MS });
-const dispatcher = createNotificationDispatcher(h.deps, settings);
-dispatcher.start();
+const redis = await ensureRedis(workDir);
+const created = await createBenchDatabase();
+if (!redis || "error" in created) {
+  console.log(`SKIP alerts bench: ${!redis ? "no Redis (BENCH_REDIS_URL)" : "error" in created ? created.error : ""}`);
+  process.exit(0);
+}
+const database = created;
 
-const scene = await makeSchoolScene(db.db);
-await db.db
-  .update(groups)
-  .set({ settings: { notifications: { email: { minSeverity: "high", to: ["teachers"] }, webhooks: [{ url: hook.url, secret, minSeverity: "high" }] } } })
-  .where(eq(groups.id, scene.district.id));
-const student = await authHeader(scene.student);
-
-async function until(check: () => boolean, timeoutMs = 20_000) {
-  const end = performance.now() + timeoutMs;
-  while (!check()) {
-    if (performance.now() > end) throw new Error("timed out waiting for delivery");
-    await Bun.sleep(2);
+// Stamped when first seen: the SMTP server and the endpoint run in this process.
+const mailAt = new Map<string, number>();
+const hookAt = new Map<string, number>();
+const sessionOfLink = /\/app\/sessions\/([0-9a-f-]{36})/;
+let seenMails = 0;
+let seenHooks = 0;
+function collect() {
+  const now = performance.now();
+  for (; seenMails < smtp.received.length; seenMails++) {
+    const id = smtp.received[seenMails]?.text.match(sessionOfLink)?.[1];
+    if (id && !mailAt.has(id)) mailAt.set(id, now);
+  }
+  for (; seenHooks < hook.received.length; seenHooks++) {
+    const id = hook.received[seenHooks]?.payload.data.sessionId;
+    if (typeof id === "string" && !hookAt.has(id)) hookAt.set(id, now);
   }
 }
+const collector = setInterval(collect, 2);
 
-const latencies: number[] = [];
-for (let i = 0; i < SAMPLES + 3; i++) {
-  const session = await makeSession(db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
-  const mails = smtp.received.length;
-  const hooks = hook.received.length;
-  const t0 = performance.now();
-  const res = await h.app.request(`/api/sessions/${session.id}/messages`, {
-    method: "POST",
-    headers: { ...student, "content-type": "application/json" },
-    body: JSON.stringify({ clientMessageId: `bench-${i}`, content: "I want to kill myself" }),
+let exitCode = 0;
+try {
+  const keys = await loadOrCreateDevKeys(join(workDir, "data"));
+  const scene = await seedScene({ databaseUrl: database.url, keys, students: SESSIONS + SAMPLES + WARMUP, watchersPerSession: 1, rates: [] });
+  {
+    const handle = await createDb({ url: database.url, maxConnections: 1 });
+    const settings = { notifications: { email: { minSeverity: "high", to: ["teachers"] }, webhooks: [{ url: hook.url, secret, minSeverity: "high" }] } };
+    await handle.db.update(groups).set({ settings }).where(eq(groups.kind, "district"));
+    await handle.close();
+  }
+  const dev = await startDevModel({ tokensPerSecond: TPS, logDir: workDir });
+  const app = await startApp({
+    tag: "alerts",
+    gatewayUrl: dev.url,
+    databaseUrl: database.url,
+    redisUrl: redis.url,
+    dataDir: join(workDir, "data"),
+    logDir: workDir,
+    env: { SMTP_URL: smtp.url, NOTIFY_POLL_MS: String(POLL_MS), PUBLIC_URL: "https://rapt.example.test" },
   });
-  if (res.status !== 201) throw new Error(`send failed: ${res.status} ${await res.text()}`);
-  await until(() => smtp.received.length > mails && hook.received.length > hooks);
-  if (i >= 3) latencies.push(performance.now() - t0);
-}
+  const instances = [app.a, app.b];
+  log(`load before: ${loadavg()[0]?.toFixed(2)} on ${cpus().length} CPUs; database ${database.name}; redis ${redis.url}; logs ${workDir}`);
 
-const sorted = latencies.toSorted((a, b) => a - b);
-const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-console.log(
-  `crisis message → mail accepted + webhook acknowledged (${db.driver}, poll ${POLL_MS} ms, n=${sorted.length}): p50 ${at(0.5).toFixed(0)} ms  p99 ${at(0.99).toFixed(0)} ms  max ${at(1).toFixed(0)} ms`,
-);
-await dispatcher.stop();
-await h.close();
-await db.close();
-hook.close();
-await smtp.close();
-process.exit(0);
+  const openSession = async (user: BenchUser, on = app.a) => {
+    const res = await fetch(`${on.baseUrl}/api/sessions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${user.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ toolId: scene.toolId, classId: scene.students.find((s) => s.user.id === user.id)?.classId }),
+    });
+    if (res.status !== 201) throw new Error(`session: ${res.status} ${await res.text()}`);
+    return ((await res.json()) as { session: { id: string } }).session.id;
+  };
+
+  // The streaming load: each student alternates between instances, chatting until told to stop.
+  const streamers = scene.students.slice(0, SESSIONS);
+  let streaming = true;
+  let turns = 0;
+  const loadErrors: string[] = [];
+  const sockets: BenchSocket[] = [];
+  const loops = await pool(streamers, 20, async (s, i) => {
+    const on = instances[i % 2] ?? app.a;
+    const sessionId = await openSession(s.user, on);
+    const t = await fetch(`${on.baseUrl}/api/realtime/tickets`, { method: "POST", headers: { authorization: `Bearer ${s.user.token}` } });
+    const { ticket } = (await t.json()) as { ticket: string };
+    const socket = await openSocket(`${on.wsUrl}/ws?ticket=${encodeURIComponent(ticket)}`, null);
+    sockets.push(socket);
+    await socket.nextOfType("hello");
+    const room = `session:${sessionId}`;
+    await socket.request({ type: "subscribe", room, lastOffset: 0 });
+    return async () => {
+      for (let k = 0; streaming && !socket.closed; k++) {
+        const content = "Can you explain how photosynthesis works, step by step?";
+        const ack = await socket
+          .request({ type: "message.send", sessionId, clientMessageId: `turn-${k}`, content }, 120_000)
+          .catch((err: Error): Record<string, unknown> => ({ type: "timeout", message: err.message }));
+        if (ack.type !== "ack") {
+          loadErrors.push(`${ack.type} ${String(ack.code ?? ack.message ?? "")}`);
+          await Bun.sleep(500);
+          continue;
+        }
+        await socket.completed(room);
+        socket.done.delete(room);
+        turns++;
+      }
+    };
+  });
+  const running = loops.map((loop) => loop());
+  // Every session streaming before the first sample.
+  await Bun.sleep(2_000);
+  log(`${SESSIONS} sessions streaming (dev model ${TPS} tokens/s per answer, 2 instances)`);
+
+  const samplers = scene.students.slice(SESSIONS);
+  const crisisSessions = await pool(samplers, 10, (s, i) => openSession(s.user, instances[i % 2] ?? app.a));
+  const cpuBefore = instances.map((x) => cpuMs(x.child.proc.pid));
+  const turnsBefore = turns;
+  const startedAt = performance.now();
+  const sent = new Map<string, number>();
+  const answered = new Map<string, number>();
+  const failures: string[] = [];
+  await Promise.all(
+    samplers.map(async (s, i) => {
+      await Bun.sleep(i * GAP_MS);
+      const sessionId = crisisSessions[i] ?? "";
+      const on = instances[i % 2] ?? app.a;
+      const t0 = performance.now();
+      const res = await fetch(`${on.baseUrl}/api/sessions/${sessionId}/messages`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${s.user.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ clientMessageId: `crisis-${i}`, content: "I want to kill myself" }),
+      });
+      if (res.status !== 201) failures.push(`send ${res.status} ${(await res.text()).slice(0, 200)}`);
+      else {
+        sent.set(sessionId, t0);
+        answered.set(sessionId, performance.now() - t0);
+      }
+    }),
+  );
+  const deadline = performance.now() + 30_000;
+  while ([...sent.keys()].some((id) => !mailAt.has(id) || !hookAt.has(id)) && performance.now() < deadline) await Bun.sleep(20);
+  const seconds = (performance.now() - startedAt) / 1000;
+  const cpu = instances.map((x, k) => cpuMs(x.child.proc.pid) - (cpuBefore[k] ?? 0));
+  const turnsDuring = turns - turnsBefore;
+  streaming = false;
+
+  const latencies: number[] = [];
+  let lost = 0;
+  [...sent.entries()].forEach(([id, t0], k) => {
+    const mail = mailAt.get(id);
+    const webhook = hookAt.get(id);
+    if (mail === undefined || webhook === undefined) lost++;
+    else if (k >= WARMUP) latencies.push(Math.max(mail, webhook) - t0);
+  });
+  const fmt = (q: number) => percentile(latencies, q).toFixed(0);
+  if (process.env.BENCH_ALERTS_VERBOSE)
+    for (const [id, t0] of sent)
+      log(
+        `${id}: REST ${answered.get(id)?.toFixed(0)} ms, mail +${((mailAt.get(id) ?? Number.NaN) - t0).toFixed(0)} ms, webhook +${((hookAt.get(id) ?? Number.NaN) - t0).toFixed(0)} ms`,
+      );
+  log(
+    `crisis message → mail accepted + webhook acknowledged (postgres + redis, 2 instances, poll ${POLL_MS} ms, ${SESSIONS} sessions streaming, n=${latencies.length}): ` +
+      `p50 ${fmt(0.5)} ms  p99 ${fmt(0.99)} ms  max ${fmt(1)} ms; not delivered within 30 s: ${lost}; send failures: ${failures.length}`,
+  );
+  log(
+    `load while sampling (${seconds.toFixed(1)} s): ${turnsDuring} answers completed (${(turnsDuring / seconds).toFixed(1)}/s), API CPU ${cpu.map((c) => `${c} ms`).join(" + ")} (${((cpu.reduce((a, b) => a + b, 0) / 1000 / seconds) * 100).toFixed(0)}% of one core); load average ${loadavg()[0]?.toFixed(2)}`,
+  );
+  if (failures.length > 0) log(`failures: ${[...new Set(failures)].slice(0, 3).join(" | ")}`);
+  if (loadErrors.length > 0) log(`streaming load: ${loadErrors.length} refused or unanswered sends (${[...new Set(loadErrors)].slice(0, 3).join(" | ")})`);
+  if (lost > 0 || failures.length > 0) exitCode = 1;
+  for (const s of sockets) s.close();
+  await Promise.race([Promise.allSettled(running), Bun.sleep(15_000)]);
+  await app.stop();
+  await dev.child.stop(5_000);
+} catch (err) {
+  console.error(err);
+  exitCode = 1;
+} finally {
+  clearInterval(collector);
+  await stopAll();
+  await database.drop().catch((err: unknown) => console.error("could not drop the bench database", err));
+  hook.close();
+  await smtp.close();
+  rmSync(workDir, { recursive: true, force: true });
+}
+process.exit(exitCode);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ClientFrame, REALTIME_LIMITS } from "@raptscallions/core";
 import { messages } from "@raptscallions/db";
-import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
+import { makeExtraction, makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import { and, eq, like } from "drizzle-orm";
 import { authHeader } from "./helpers/auth.ts";
 import { useHarness } from "./helpers/harness.ts";
@@ -24,6 +24,7 @@ const FRAME_TYPES: ClientFrame["type"][] = [
   "session.resume",
   "session.end",
   "teacher.message",
+  "alert.ack",
   "ping",
 ];
 // 5,000 levels (10 KB) fit one frame; the frame limit (16 KiB) stops anything bigger first.
@@ -47,12 +48,14 @@ for (const [name, makeShared, skip] of allTransports)
     let api: Instance;
     let s: SchoolScene;
     let sessionId: string;
+    let alertId: string;
 
     beforeAll(async () => {
       shared = makeShared();
       api = await startInstance(h.db, shared);
       s = await makeSchoolScene(h.db.db);
       sessionId = (await makeSession(h.db.db, { toolId: s.tool.id, studentId: s.student.id, groupId: s.department.id, classId: s.cls.id })).id;
+      alertId = (await makeExtraction(h.db.db, { sessionId, classId: s.cls.id, groupId: s.department.id })).id;
     }, 30_000);
     afterAll(async () => {
       await api.stop();
@@ -70,6 +73,8 @@ for (const [name, makeShared, skip] of allTransports)
           return { frame: { type, id, sessionId, clientMessageId: "c-1", content: "Why are leaves green?" }, as: "student" };
         case "teacher.message":
           return { frame: { type, id, sessionId, clientMessageId: "t-1", content: "Look at figure 3." }, as: "teacher" };
+        case "alert.ack":
+          return { frame: { type, id, alertId }, as: "teacher" };
         case "ping":
           return { frame: { type, id }, as: "student" };
         default:

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { auditLog, groups, notificationDeliveries } from "@raptscallions/db";
+import { auditLog, groups, notificationAttempts, notificationDeliveries } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import type { Finding } from "@raptscallions/modules";
 import { and, eq } from "drizzle-orm";
@@ -103,6 +103,91 @@ describe("escalation on silence", () => {
     now = at(30);
     await run();
     expect(await stepsOf(alert.id)).toEqual([`0:${scene.teacher.email}`]);
+  });
+
+  test("an acknowledgement cancels the steps already queued, with the reason in the delivery log", async () => {
+    now = t0;
+    const alert = await raise();
+    now = at(11);
+    await run();
+    // Step 1 is queued but not yet sent (no dispatcher ran) when the teacher acknowledges.
+    const [queued] = (await h.db.db.select().from(notificationDeliveries).where(eq(notificationDeliveries.alertId, alert.id))).filter((d) => d.step === 1);
+    expect(queued?.status).toBe("pending");
+    now = at(12);
+    expect((await h.as(scene.teacher).post(`/api/alerts/${alert.id}/acknowledge`)).status).toBe(200);
+
+    const log = await h
+      .as(scene.schoolAdmin)
+      .get<{ items: { step: number; status: string; lastError: string | null; log: { outcome: string; error: string | null }[] }[] }>(
+        `/api/alerts/${alert.id}/deliveries`,
+      );
+    expect(log.status).toBe(200);
+    const step1 = log.body.items.find((d) => d.step === 1);
+    expect(step1?.status).toBe("cancelled");
+    expect(step1?.lastError).toBe(`escalation stopped: the alert was acknowledged at ${at(12).toISOString()}`);
+    expect(step1?.log).toEqual([expect.objectContaining({ outcome: "cancelled", error: step1?.lastError })]);
+    // The step-0 notification is not an escalation: it stays as it was.
+    expect(log.body.items.find((d) => d.step === 0)?.status).toBe("pending");
+    const [ackAudit] = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.targetId, alert.id), eq(auditLog.action, "alert.acknowledge")));
+    expect(ackAudit?.details.cancelledDeliveries).toEqual([queued?.id]);
+
+    // Neither the dispatcher nor a later escalation run sends anything more to the escalation lists.
+    const outbox = createDevOutbox(h.deps.logger);
+    const dispatcher = createNotificationDispatcher(h.deps, defaultNotificationSettings(outbox));
+    await dispatcher.drainOnce();
+    now = at(25);
+    await run();
+    await dispatcher.drainOnce();
+    expect(await stepsOf(alert.id)).toEqual([`0:${scene.teacher.email}`, `1:${scene.schoolAdmin.email}`]);
+    expect(outbox.list().filter((m) => m.deliveryId === queued?.id)).toEqual([]);
+    expect(outbox.list().some((m) => m.to === scene.teacher.email)).toBe(true);
+  });
+
+  test("a step claimed before the acknowledgement is stopped by the dispatcher's re-check before the send", async () => {
+    now = t0;
+    const alert = await raise();
+    now = at(11);
+    await run();
+    // A dispatcher claimed step 1 and died before sending: the row is `sending` with a lease.
+    const [step1] = await h.db.db
+      .update(notificationDeliveries)
+      .set({ status: "sending", attempts: 1, leaseUntil: at(11.5) })
+      .where(and(eq(notificationDeliveries.alertId, alert.id), eq(notificationDeliveries.step, 1)))
+      .returning();
+    expect(step1).toBeDefined();
+    now = at(12);
+    expect((await h.as(scene.teacher).post(`/api/alerts/${alert.id}/dismiss`)).status).toBe(200);
+    // The acknowledgement cannot cancel a claimed row; the next claim (after the lease) re-checks.
+    const [still] = await h.db.db
+      .select()
+      .from(notificationDeliveries)
+      .where(eq(notificationDeliveries.id, step1?.id ?? ""));
+    expect(still?.status).toBe("sending");
+
+    now = at(13);
+    const outbox = createDevOutbox(h.deps.logger);
+    await createNotificationDispatcher(h.deps, defaultNotificationSettings(outbox)).drainOnce();
+    expect(outbox.list().filter((m) => m.deliveryId === step1?.id)).toEqual([]);
+    const [after] = await h.db.db
+      .select()
+      .from(notificationDeliveries)
+      .where(eq(notificationDeliveries.id, step1?.id ?? ""));
+    expect(after?.status).toBe("cancelled");
+    expect(after?.lastError).toBe(`escalation stopped: the alert was dismissed at ${at(12).toISOString()}`);
+    const attempts = await h.db.db
+      .select()
+      .from(notificationAttempts)
+      .where(eq(notificationAttempts.deliveryId, step1?.id ?? ""));
+    expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([[2, "cancelled"]]);
+    const audits = await h.db.db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.targetId, alert.id), eq(auditLog.action, "notification.cancel")));
+    expect(audits).toHaveLength(1);
+    expect(audits[0]?.actorName).toBe("notifications");
   });
 
   test("quiet hours hold a non-critical alert until they end, in the group's time zone", async () => {

@@ -3,6 +3,7 @@ import { defaultRetentionConfig } from "../services/retention/index.ts";
 import type { JobDefinition } from "./define-job.ts";
 import { retentionJob } from "./retention.ts";
 import { alertEscalationJob } from "./alert-escalation.ts";
+import { notificationDigestJob } from "./notification-digest.ts";
 import { sweeperJob } from "./sweeper.ts";
 
 export { defineJob, type JobContext, type JobDefinition } from "./define-job.ts";
@@ -10,5 +11,5 @@ export { createJobRegistry, type JobAttempt, type JobRegistry, type JobRegistryD
 
 /** Every job the server runs. A new job: a file in this folder, and one line here. */
 export function appJobs(config: AppConfig): JobDefinition[] {
-  return [sweeperJob(config.live), retentionJob(config.retention ?? defaultRetentionConfig()), alertEscalationJob()];
+  return [sweeperJob(config.live), retentionJob(config.retention ?? defaultRetentionConfig()), alertEscalationJob(), notificationDigestJob()];
 }

@@ -20,6 +20,7 @@ import type { StudentMessageGate } from "../services/modules/hooks.ts";
 import { sendStudentMessage } from "../services/live/send-student-message.ts";
 import { changeSessionState, postTeacherMessage, stopGeneration } from "../services/live/teacher-actions.ts";
 import { sessionSnapshot } from "../services/sessions/snapshot.ts";
+import { resolveAlert } from "../services/alerts/resolve.ts";
 import { authorizeRoom, type RoomAccess, type RoomGrant } from "../services/live/room-access.ts";
 import type { FeedMember, RoomFeeds } from "./room-feed.ts";
 import type { RealtimeSocket } from "./socket.ts";
@@ -270,6 +271,8 @@ export class Connection implements FeedMember {
         const r = await postTeacherMessage({ ctx, input: frame });
         return { messageId: r.message.id, duplicate: r.duplicate };
       }
+      case "alert.ack":
+        return { alert: await resolveAlert({ ctx, input: { id: frame.alertId, to: "acknowledged" } }) };
     }
   }
 

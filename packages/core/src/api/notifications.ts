@@ -4,7 +4,7 @@ import { isoDateTime } from "./common.ts";
 /** One attempt to deliver a notification: when, how it ended, why it failed. */
 export const notificationAttemptSchema = z.object({
   attempt: z.number().int(),
-  outcome: z.enum(["sent", "failed", "dead"]),
+  outcome: z.enum(["sent", "failed", "dead", "cancelled"]),
   error: z.string().nullable(),
   durationMs: z.number().int(),
   at: isoDateTime,
@@ -12,7 +12,9 @@ export const notificationAttemptSchema = z.object({
 
 /**
  * One outbox row of an alert: a recipient on a channel, for the alert itself (step 0) or an
- * escalation step. `dead` means every attempt failed; `lastError` says why. Secrets never appear.
+ * escalation step. `dead` means every attempt failed; `cancelled`, that it was not sent because it
+ * was no longer wanted (an escalation step after an acknowledgement); `lastError` says why.
+ * Secrets never appear.
  */
 export const notificationDeliverySchema = z.object({
   id: z.uuid(),
@@ -21,7 +23,7 @@ export const notificationDeliverySchema = z.object({
   step: z.number().int(),
   channel: z.enum(["email", "webhook"]),
   recipient: z.string(),
-  status: z.enum(["pending", "sending", "sent", "dead"]),
+  status: z.enum(["pending", "sending", "sent", "dead", "cancelled"]),
   attempts: z.number().int(),
   nextAttemptAt: isoDateTime,
   lastError: z.string().nullable(),

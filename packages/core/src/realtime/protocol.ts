@@ -60,6 +60,8 @@ export const clientFrameSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("session.resume"), id: requestId, sessionId: z.uuid() }),
   z.object({ type: z.literal("session.end"), id: requestId, sessionId: z.uuid() }),
   z.object({ type: z.literal("teacher.message"), id: requestId, sessionId: z.uuid(), clientMessageId, content }),
+  /** Acknowledges an alert, as `POST /api/alerts/:id/acknowledge` does (stops its escalation). */
+  z.object({ type: z.literal("alert.ack"), id: requestId, alertId: z.uuid() }),
   z.object({ type: z.literal("ping"), id: requestId }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrameSchema>;

@@ -8,8 +8,12 @@ export const NOTIFICATION_CHANNELS = ["email", "webhook"] as const;
 export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
 export const NOTIFICATION_PURPOSES = ["alert", "escalation", "digest"] as const;
 export type NotificationPurpose = (typeof NOTIFICATION_PURPOSES)[number];
-/** `pending` → `sending` (claimed, leased) → `sent`, or back to `pending` to retry, or `dead` when out of attempts. */
-export const DELIVERY_STATUSES = ["pending", "sending", "sent", "dead"] as const;
+/**
+ * `pending` → `sending` (claimed, leased) → `sent`, or back to `pending` to retry, or `dead` when out
+ * of attempts; `cancelled` when it is no longer wanted (an escalation step of an alert someone
+ * acknowledged). A text column: adding a state needs no migration.
+ */
+export const DELIVERY_STATUSES = ["pending", "sending", "sent", "dead", "cancelled"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /**
@@ -62,8 +66,8 @@ export const notificationAttempts = pgTable(
       .notNull()
       .references(() => notificationDeliveries.id, { onDelete: "cascade" }),
     attempt: integer("attempt").notNull(),
-    /** `sent`, `failed` (retried later) or `dead` (no attempts left). */
-    outcome: text("outcome", { enum: ["sent", "failed", "dead"] }).notNull(),
+    /** `sent`, `failed` (retried later), `dead` (no attempts left) or `cancelled` (not sent: `error` says why). */
+    outcome: text("outcome", { enum: ["sent", "failed", "dead", "cancelled"] }).notNull(),
     error: text("error"),
     durationMs: integer("duration_ms").notNull(),
     instanceId: text("instance_id"),

@@ -2,6 +2,7 @@ import { type AlertDto, type AlertStatus, ConflictError, NotFoundError } from "@
 import { extractions, groups, sessions } from "@raptscallions/db";
 import { and, eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record.ts";
+import { cancelDeliveries, escalationStopReason, pendingEscalationsOf } from "./escalation-stop.ts";
 import { classRoom, publishBestEffort } from "../rooms.ts";
 import { toAlertDto } from "./dto.ts";
 import type { ServiceContext } from "../context.ts";
@@ -16,7 +17,10 @@ const FROM: Record<"acknowledged" | "dismissed", readonly AlertStatus[]> = {
 /**
  * A teacher or admin acknowledges ("I'm looking into it") or dismisses ("not a concern") an
  * alert. Records who and when, audits it in the same transaction, and tells the class's other
- * teachers live. Repeating the same action is a no-op; acknowledging a dismissed alert is a 409.
+ * teachers live. Either stops escalation: the steps already queued and not yet sent are cancelled
+ * in the same transaction (a step claimed by a dispatcher meanwhile is stopped by its re-check
+ * before the send). Repeating the same action is a no-op; acknowledging a dismissed alert is a 409.
+ * REST and the WebSocket's `alert.ack` both call this.
  */
 export async function resolveAlert({ ctx, input }: { ctx: ServiceContext; input: { id: string; to: "acknowledged" | "dismissed" } }): Promise<AlertDto> {
   const { dto, changed } = await ctx.db.transaction(async (tx) => {
@@ -41,12 +45,26 @@ export async function resolveAlert({ ctx, input }: { ctx: ServiceContext; input:
       .where(eq(extractions.id, input.id))
       .returning();
     if (!updated) throw new NotFoundError("Alert");
+    const now = ctx.clock.now();
+    const stopped = await cancelDeliveries(tx, pendingEscalationsOf(updated.id), {
+      reason: escalationStopReason({ status: updated.status, resolvedAt: updated.resolvedAt }),
+      now,
+      instanceId: ctx.instanceId,
+      claimed: false,
+    });
     await recordAudit(tx, ctx, {
       action: input.to === "acknowledged" ? "alert.acknowledge" : "alert.dismiss",
       targetType: "alert",
       targetId: updated.id,
       groupId: updated.groupId,
-      details: { from: found.row.status, sessionId: updated.sessionId, module: updated.module, kind: updated.kind, severity: updated.severity },
+      details: {
+        from: found.row.status,
+        sessionId: updated.sessionId,
+        module: updated.module,
+        kind: updated.kind,
+        severity: updated.severity,
+        ...(stopped.length > 0 ? { cancelledDeliveries: stopped } : {}),
+      },
     });
     return { dto: toAlertDto(updated, studentId), changed: true };
   });

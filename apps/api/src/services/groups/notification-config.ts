@@ -72,6 +72,18 @@ export const notificationLayerSchema = z
       .optional(),
     /** Opt-in: alert emails carry a PII-redacted excerpt of the message. Off: no chat text in email. */
     includeExcerpt: z.boolean().optional(),
+    /**
+     * The daily digest to each teacher: findings at or above `minSeverity` that were not mailed on
+     * their own (struggle signals among them), sent at `hour` local time when there is any.
+     */
+    digest: z
+      .object({
+        enabled: z.boolean().default(true),
+        hour: z.number().int().min(0).max(23).default(16),
+        minSeverity: severity.default("low"),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -86,6 +98,7 @@ export interface NotificationConfig {
   webhooks: { url: string; secret: string; minSeverity: Severity }[];
   escalation: { minSeverity: Severity; afterMinutes: number; steps: Audience[][] } | null;
   includeExcerpt: boolean;
+  digest: { enabled: boolean; hour: number; minSeverity: Severity };
 }
 
 export const DEFAULT_NOTIFICATION_CONFIG: NotificationConfig = {
@@ -96,6 +109,7 @@ export const DEFAULT_NOTIFICATION_CONFIG: NotificationConfig = {
   webhooks: [],
   escalation: { minSeverity: "critical", afterMinutes: 15, steps: [["escalation"], ["safeguarding"]] },
   includeExcerpt: false,
+  digest: { enabled: true, hour: 16, minSeverity: "low" },
 };
 
 /** Checks `settings.notifications` when an admin saves a group: a bad layer is a 422 now. */
@@ -133,6 +147,7 @@ export function resolveNotificationConfig(layers: { id: string; layer: unknown }
     if (l.webhooks !== undefined) config.webhooks = l.webhooks;
     if (l.escalation !== undefined) config.escalation = l.escalation;
     if (l.includeExcerpt !== undefined) config.includeExcerpt = l.includeExcerpt;
+    if (l.digest !== undefined) config.digest = l.digest;
   }
   return config;
 }

@@ -1,9 +1,11 @@
-import { type NotificationDeliveryRow, notificationAttempts, notificationDeliveries } from "@raptscallions/db";
+import { extractions, type NotificationDeliveryRow, notificationAttempts, notificationDeliveries } from "@raptscallions/db";
 import { and, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import type { AppDeps } from "../../deps.ts";
 import { recordAudit } from "../audit/record.ts";
 import type { SystemActor } from "../context.ts";
 import { loadNotificationConfig } from "../groups/notification-config.ts";
+import { cancelDeliveries, escalationStopReason } from "../alerts/escalation-stop.ts";
+import { digestExcerpts } from "./digest.ts";
 import { redactedExcerpt, renderMail } from "./render.ts";
 import type { NotificationSettings } from "../../lib/notify/settings.ts";
 import { postWebhook } from "../../lib/notify/webhook.ts";
@@ -25,7 +27,8 @@ export interface NotificationDispatcher {
  * `sending` with a lease and commits before any I/O, so two instances never hold the same row and
  * a slow endpoint holds no database lock. Each outcome is written back only while the claim is
  * still ours (same attempt number), logged per attempt, and audited when final (sent or dead).
- * A failure never stops the other rows of the batch.
+ * A failure never stops the other rows of the batch. An escalation step whose alert is no longer
+ * `open` is cancelled, not sent: the alert's state is read after the claim, right before the send.
  */
 export function createNotificationDispatcher(deps: AppDeps, settings: NotificationSettings): NotificationDispatcher {
   const db = deps.db.db;
@@ -73,16 +76,49 @@ export function createNotificationDispatcher(deps: AppDeps, settings: Notificati
       return;
     }
     let excerpt: string | null = null;
-    if (row.purpose !== "digest" && row.groupId) {
+    let excerpts: Map<string, string> | undefined;
+    if (row.purpose === "digest") {
+      excerpts = await digestExcerpts(db, row.payload, deps.clock.now(), logger);
+    } else if (row.groupId) {
       const config = await loadNotificationConfig(db, row.groupId, logger);
       const messageId = typeof row.payload.messageId === "string" ? row.payload.messageId : null;
       if (config.includeExcerpt) excerpt = await redactedExcerpt(db, messageId, deps.clock.now());
     }
-    const mail = renderMail(row, { publicUrl: settings.publicUrl, excerpt });
+    const mail = renderMail(row, { publicUrl: settings.publicUrl, excerpt, excerpts });
     await settings.mail.send({ from: settings.from, to: row.recipient, deliveryId: row.id, ...mail });
   }
 
+  /**
+   * An acknowledgement or dismissal committed before this read stops the step (the one that
+   * commits during the send cannot: the mail is already on its way). Returns whether it stopped.
+   */
+  async function stopIfAcknowledged(row: NotificationDeliveryRow): Promise<boolean> {
+    if (row.purpose !== "escalation" || !row.alertId) return false;
+    const [alert] = await db.select({ status: extractions.status, resolvedAt: extractions.resolvedAt }).from(extractions).where(eq(extractions.id, row.alertId));
+    if (!alert || alert.status === "open") return false;
+    const reason = escalationStopReason(alert);
+    await db.transaction(async (tx) => {
+      const mine = and(eq(notificationDeliveries.id, row.id), eq(notificationDeliveries.status, "sending"), eq(notificationDeliveries.attempts, row.attempts));
+      const cancelled = await cancelDeliveries(tx, mine, { reason, now: deps.clock.now(), instanceId: deps.config.instanceId, claimed: true });
+      if (cancelled.length === 0) return;
+      await recordAudit(
+        tx,
+        { actor: ACTOR, requestId: null },
+        {
+          action: "notification.cancel",
+          targetType: "alert",
+          targetId: row.alertId,
+          groupId: row.groupId,
+          details: { deliveryId: row.id, purpose: row.purpose, step: row.step, channel: row.channel, recipient: row.recipient, reason },
+        },
+      );
+    });
+    logger.info("escalation step cancelled: the alert is no longer open", { deliveryId: row.id, alertId: row.alertId, step: row.step });
+    return true;
+  }
+
   async function deliver(row: NotificationDeliveryRow): Promise<void> {
+    if (await stopIfAcknowledged(row)) return;
     const started = performance.now();
     let error: string | null = null;
     try {

@@ -34,3 +34,42 @@ export function releaseAfterQuietHours(at: Date, timeZone: string, quiet: { star
   release.setUTCSeconds(0, 0);
   return release;
 }
+
+/** The calendar date `days` after `date` (YYYY-MM-DD; negative goes back). */
+export function addDays(date: string, days: number): string {
+  const [y, m, d] = date.split("-").map(Number);
+  return new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1, (d ?? 1) + days)).toISOString().slice(0, 10);
+}
+
+/** How far `timeZone`'s wall clock is ahead of UTC at `at`, in milliseconds. */
+function offsetMs(at: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(new Date(at));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? "0");
+  const wall = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+  return wall - (at - (at % 1000));
+}
+
+/**
+ * The instant the wall clock in `timeZone` shows `hour`:00 on `date`: the offset to use is the one
+ * in force at the answer, which a DST change that day makes differ from the day's other one. An
+ * hour that does not exist that day (skipped by a spring-forward change) maps to the instant the
+ * clock jumps to; one that happens twice (fall back), to its first occurrence.
+ */
+export function zonedHour(date: string, hour: number, timeZone: string): Date {
+  const [y, m, d] = date.split("-").map(Number);
+  const wall = Date.UTC(y ?? 1970, (m ?? 1) - 1, d ?? 1, hour);
+  const halfDay = 12 * 60 * 60 * 1000;
+  // The offsets in force half a day either side: a transition near `hour` lies between them.
+  const candidates = [wall - offsetMs(wall - halfDay, timeZone), wall - offsetMs(wall + halfDay, timeZone)];
+  const exact = candidates.filter((t) => localParts(new Date(t), timeZone).hour === hour);
+  return new Date(exact.length > 0 ? Math.min(...exact) : Math.max(...candidates));
+}

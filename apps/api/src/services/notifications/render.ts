@@ -17,9 +17,12 @@ export async function redactedExcerpt(db: DbOrTx, messageId: string | null, now:
 }
 
 /** Subject and bodies of one email. Links point at the console; the console checks access. */
-export function renderMail(delivery: NotificationDeliveryRow, opts: { publicUrl: string; excerpt: string | null }): { subject: string; text: string; html: string } {
+export function renderMail(
+  delivery: NotificationDeliveryRow,
+  opts: { publicUrl: string; excerpt: string | null; excerpts?: ReadonlyMap<string, string> },
+): { subject: string; text: string; html: string } {
   const p = delivery.payload;
-  if (delivery.purpose === "digest") return renderDigest(p, opts.publicUrl);
+  if (delivery.purpose === "digest") return renderDigest(p, opts.publicUrl, opts.excerpts ?? new Map());
   const severity = str(p.severity);
   const category = str(p.category) || str(p.kind);
   const link = `${opts.publicUrl}/app/sessions/${str(p.sessionId)}`;
@@ -42,13 +45,25 @@ export function renderMail(delivery: NotificationDeliveryRow, opts: { publicUrl:
   return { subject, text, html };
 }
 
-function renderDigest(p: Record<string, unknown>, publicUrl: string): { subject: string; text: string; html: string } {
+/** A teacher's daily digest: one line per finding (local time, class, severity, summary, link). */
+function renderDigest(p: Record<string, unknown>, publicUrl: string, excerpts: ReadonlyMap<string, string>): { subject: string; text: string; html: string } {
   const items = Array.isArray(p.items) ? (p.items as Record<string, unknown>[]) : [];
-  const subject = `Daily summary for ${str(p.date)}: ${items.length} item${items.length === 1 ? "" : "s"}`;
+  const total = typeof p.total === "number" ? p.total : items.length;
+  const subject = `Daily summary for ${str(p.date)}: ${total} item${total === 1 ? "" : "s"} in your classes`;
   const lines = [
-    `Low-severity findings and struggle signals in your classes, ${str(p.date)} (${str(p.timeZone)}):`,
+    `Findings in your classes that were not emailed on their own (low-severity safety findings, struggle signals), ${str(p.date)} (times in ${str(p.timeZone)}):`,
     "",
-    ...items.map((i) => `- ${str(i.createdAt)} ${str(i.severity)} ${str(i.kind)}: ${str(i.summary)} ${publicUrl}/app/sessions/${str(i.sessionId)}`),
+    ...items.flatMap((i) => {
+      const excerpt = excerpts.get(str(i.findingId));
+      return [
+        `- ${str(i.localTime)} · ${str(i.className)} · ${str(i.severity)} ${str(i.kind)}: ${str(i.summary)}`,
+        ...(excerpt ? [`  Excerpt (personal details removed): ${excerpt}`] : []),
+        ...(str(i.sessionId) ? [`  ${publicUrl}/app/sessions/${str(i.sessionId)}`] : []),
+      ];
+    }),
+    ...(total > items.length ? ["", `…and ${total - items.length} more: see Alerts in the console.`] : []),
+    "",
+    `Open the console: ${publicUrl}/app`,
   ];
   const text = lines.join("\n");
   return { subject, text, html: `<pre>${escapeHtml(text)}</pre>` };
