@@ -43,7 +43,10 @@ export const rosterConnections = pgTable(
     createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
     ...timestamps(),
   },
-  (t) => [index("roster_connections_group_idx").on(t.groupId), check("roster_connections_interval_check", sql`${t.intervalMinutes} is null or ${t.intervalMinutes} >= 5`)],
+  (t) => [
+    index("roster_connections_group_idx").on(t.groupId),
+    check("roster_connections_interval_check", sql`${t.intervalMinutes} is null or ${t.intervalMinutes} >= 5`),
+  ],
 );
 
 /**
