@@ -12,7 +12,7 @@ export function clerkIdOf(record: UserRecord): string | null {
 }
 
 function displayName(r: UserRecord): string {
-  return [r.preferredGivenName ?? r.givenName, r.familyName].filter((s) => s && s.trim()).join(" ") || r.username;
+  return [r.preferredGivenName ?? r.givenName, r.familyName].filter((s) => s?.trim()).join(" ") || r.username;
 }
 
 async function select(scope: SyncScope, where: (part: string[]) => ReturnType<typeof sql>, values: string[]): Promise<UserRow[]> {
