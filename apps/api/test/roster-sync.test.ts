@@ -5,6 +5,7 @@ import { RosterSourceError } from "@raptscallions/oneroster";
 import { and, eq, sql } from "drizzle-orm";
 import { buildServiceContext } from "../src/services/context.ts";
 import { syncRoster } from "../src/services/roster/sync.ts";
+import { provisionFromToken } from "../src/services/users/provision.ts";
 import { useHarness } from "./helpers/harness.ts";
 import { memorySource, type RosterData, roster } from "./helpers/roster.ts";
 
@@ -228,5 +229,24 @@ describe("roster sync", () => {
     const now = await rosterOf(connection.id);
     expect(now).toContain("Biology|Spring 2027|s1@sis.example|student");
     expect(now).not.toContain("Algebra|Spring 2027|s1@sis.example|student");
+  });
+
+  test("a pending SIS user becomes the person who signs in through Clerk with that email, enrolments and all", async () => {
+    const { connection, sync, data: fresh } = await district();
+    await sync(memorySource(fresh()));
+    const [pending] = await h.db.db
+      .select()
+      .from(users)
+      .where(sql`${users.email} like 's2.%' and ${users.id} in (select user_id from class_members where roster_connection_id = ${connection.id})`);
+    if (!pending?.email) throw new Error("no pending user");
+    const clerkUserId = `user_${crypto.randomUUID().replaceAll("-", "")}`;
+    const signedIn = await provisionFromToken(h.db.db, { clerkUserId, sessionId: null, org: null, claims: { email: pending.email.toUpperCase() } }, {});
+    expect(signedIn.userId).toBe(pending.id);
+    const [after] = await h.db.db.select().from(users).where(eq(users.id, pending.id));
+    expect(after?.clerkUserId).toBe(clerkUserId);
+    // A later sync keeps the link and does not make a second account.
+    await sync(memorySource(fresh()));
+    const same = await h.db.db.select().from(users).where(sql`lower(${users.email}) = ${pending.email}`);
+    expect(same.map((u) => u.id)).toEqual([pending.id]);
   });
 });
