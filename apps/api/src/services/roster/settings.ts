@@ -1,6 +1,6 @@
-import { RosterSourceError } from "@raptscallions/oneroster";
+import { type RosterSource, RosterSourceError } from "@raptscallions/oneroster";
 import type { AppConfig } from "../../deps.ts";
-import { defaultRosterConfig, type RosterConfig } from "../../lib/roster-config.ts";
+import { defaultRosterConfig, type RestConnectionSettings, type RosterConfig } from "../../lib/roster-config.ts";
 
 const defaults = new WeakMap<AppConfig, RosterConfig>();
 
@@ -10,11 +10,14 @@ export function rosterConfigOf(config: AppConfig): RosterConfig {
   let found = defaults.get(config);
   if (!found) {
     found = defaultRosterConfig({
-      openRestSource: () => {
-        throw new RosterSourceError("unreachable", "no OneRoster REST client is configured");
-      },
+      openRestSource: openOneRosterRestSource,
     });
     defaults.set(config, found);
   }
   return found;
+}
+
+/** A OneRoster 1.2 REST server as a source. */
+export function openOneRosterRestSource(_settings: RestConnectionSettings): RosterSource {
+  throw new RosterSourceError("unreachable", "the OneRoster REST client is not part of this build yet");
 }
