@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { classes, classMembers, rosterConnections } from "@raptscallions/db";
+import { classes, classMembers, groups, rosterConnections } from "@raptscallions/db";
+import { SEED, seed } from "@raptscallions/db";
 import { makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
 import { defaultRosterConfig } from "../src/lib/roster-config.ts";
@@ -64,6 +65,37 @@ beforeAll(async () => {
 }, 60_000);
 
 describe("roster connections", () => {
+  test("the seeded district takes a CSV bundle: its school, classes and enrolments appear under it", async () => {
+    await seed(h.db.db);
+    const [district] = await h.db.db.select().from(groups).where(eq(groups.slug, SEED.groups.district.slug));
+    const admin = { clerkUserId: "user_dev_admin" };
+    const conn = await h.as(admin).post<{ id: string }>(`/api/groups/${district?.id}/roster-connections`, { kind: "csv", name: "Northwind SIS" });
+    expect(conn.status).toBe(201);
+    const tag = crypto.randomUUID().slice(0, 8);
+    const res = await h.app.request(`/api/roster-connections/${conn.body.id}/bundles`, {
+      method: "POST",
+      headers: { ...(await authHeader(admin)), "content-type": "application/zip" },
+      body: smallCsvBundle(tag) as BodyInit,
+    });
+    expect(res.status).toBe(202);
+    const run = (await res.json()) as Run;
+    let done: Run | undefined;
+    for (let i = 0; i < 200 && !(done && done.status !== "queued" && done.status !== "running"); i++) {
+      if (i > 0) await Bun.sleep(50);
+      done = (await h.as(admin).get<Run>(`/api/roster-connections/${conn.body.id}/runs/${run.id}`)).body;
+    }
+    expect(done).toMatchObject({ status: "succeeded", rejected: [] });
+    const [cls] = await h.db.db
+      .select()
+      .from(classes)
+      .where(eq(classes.name, `Algebra ${tag}`));
+    const members = await h.db.db
+      .select()
+      .from(classMembers)
+      .where(eq(classMembers.classId, cls?.id ?? ""));
+    expect(members.map((m) => m.role).sort()).toEqual(["student", "student", "teacher"]);
+  });
+
   test("a REST connection stores its secret encrypted and only ever shows that it is set and its last 4", async () => {
     const created = await h.as(scene.districtAdmin).post<Record<string, unknown>>(`/api/groups/${scene.school.id}/roster-connections`, {
       kind: "oneroster_rest",
