@@ -2,7 +2,7 @@ import { ConflictError, ValidationError } from "@raptscallions/core";
 import { type RosterRejection, rosterConnections, rosterRuns } from "@raptscallions/db";
 import { type RosterSource, RosterSourceError } from "@raptscallions/oneroster";
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { claimLease, releaseLease, renewLease } from "../../jobs/lease.ts";
+import { claimLease, releaseLease, renewLease } from "../../lib/lease.ts";
 import type { RosterConfig } from "../../lib/roster-config.ts";
 import { CredentialKeyError, decryptSecret } from "../../lib/roster-credentials.ts";
 import type { Principal, ServiceContext, SystemActor } from "../context.ts";
