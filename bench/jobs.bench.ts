@@ -11,7 +11,7 @@
  */
 import { createDb, type DbHandle, jobLeases } from "../packages/db/src/index.ts";
 import { sql } from "../packages/db/node_modules/drizzle-orm";
-import { claimLease, releaseLease, untilClaimable } from "../apps/api/src/jobs/lease.ts";
+import { claimLease, releaseLease, untilClaimable } from "../apps/api/src/lib/lease.ts";
 import { cryptoIds } from "../apps/api/src/lib/clock.ts";
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 1000);

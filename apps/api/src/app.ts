@@ -16,6 +16,8 @@ import { sessionRoutes } from "./routes/sessions/index.ts";
 import { createRealtimeRuntime } from "./realtime/runtime.ts";
 import type { StudentMessageGate } from "./services/modules/hooks.ts";
 import { isThemeAssetUpload, themeRoutes } from "./routes/themes/index.ts";
+import { isRosterBundleUpload } from "./routes/roster/bundle-body.ts";
+import { rosterRoutes } from "./routes/roster/index.ts";
 import { ABORT_RETRIES, isWebhookDelivery, webhookRoutes } from "./routes/webhooks/index.ts";
 import { groupRoutes } from "./routes/groups/index.ts";
 import { docsRoutes } from "./routes/docs/index.ts";
@@ -76,9 +78,14 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
         isWebhookDelivery(c.req.path) ? ABORT_RETRIES : undefined,
       ),
   });
-  // Theme asset uploads enforce their own uploadLimitBytes while streaming (routes/themes).
+  // Theme asset uploads enforce their own uploadLimitBytes while streaming (routes/themes), roster
+  // bundle uploads their own limit (routes/roster).
   // The embedded dev model caps its own (larger) chat bodies (routes/dev-model).
-  app.use("*", (c, next) => (isThemeAssetUpload(c.req.method, c.req.path) || isDevModelRequest(deps.config, c.req.path) ? next() : jsonBodyLimit(c, next)));
+  app.use("*", (c, next) =>
+    isThemeAssetUpload(c.req.method, c.req.path) || isRosterBundleUpload(c.req.method, c.req.path) || isDevModelRequest(deps.config, c.req.path)
+      ? next()
+      : jsonBodyLimit(c, next),
+  );
   // Bodies are checked by each route's jsonBody; URLs here, once for every route.
   app.use("*", refuseUnstorableUrlText);
 
@@ -107,6 +114,7 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   app.route("/api", submissionRoutes());
   app.route("/api", aiAdminRoutes());
   app.route("/api/audit", auditRoutes());
+  app.route("/api", rosterRoutes());
   // Never with Clerk: dev sign-in mints tokens only the dev key verifies.
   const devSignIn = deps.devSignIn && deps.auth.mode === "dev" ? deps.devSignIn : undefined;
   if (devSignIn) app.route("/api/dev", devRoutes(devSignIn));

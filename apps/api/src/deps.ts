@@ -8,6 +8,7 @@ import type { TokenIdentity } from "./access/identity.ts";
 import type { RoleMap } from "./access/roles.ts";
 import type { AiService, AnswerRunner } from "./lib/ai-service.ts";
 import type { RetentionConfig } from "./lib/retention-config.ts";
+import type { RosterConfig } from "./lib/roster-config.ts";
 import type { Clock, IdGenerator } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
 import type { Metrics } from "./lib/metrics.ts";
@@ -37,6 +38,8 @@ export interface AppConfig {
   devModel?: { tokensPerSecond: number; apiKey: string } | undefined;
   /** Message retention (server.ts runs the job); absent: contents are kept. */
   retention?: RetentionConfig | undefined;
+  /** Roster sync (keys of connection secrets, upload limit, the REST client); absent: development defaults. */
+  roster?: RosterConfig | undefined;
 }
 
 /** Timings and bounds of the live path; tests shrink them, production keeps the defaults. */

@@ -1,6 +1,8 @@
 import { parseClusterNodes } from "@raptscallions/bus";
 import { z } from "zod";
 
+import { isRosterKey } from "./lib/roster-credentials.ts";
+
 const optionalUrl = z.preprocess((v) => (v === "" ? undefined : v), z.url().optional());
 const optionalString = z.preprocess((v) => (v === "" ? undefined : v), z.string().min(1).optional());
 /**
@@ -164,6 +166,26 @@ export const envSchema = z
     NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
     NOTIFY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+    // Unset: a public development key encrypts roster connection secrets (never in production).
+    ROSTER_CREDENTIALS_KEY: optionalString.refine((v) => v === undefined || isRosterKey(v), "must be 32 random bytes, base64-encoded"),
+    // Keys that encrypted secrets before the current one (comma-separated): they still decrypt.
+    ROSTER_CREDENTIALS_PREVIOUS_KEYS: z
+      .string()
+      .default("")
+      .transform((v) =>
+        v
+          .split(",")
+          .map((k) => k.trim())
+          .filter(Boolean),
+      )
+      .refine((keys) => keys.every(isRosterKey), "each key must be 32 random bytes, base64-encoded"),
+    ROSTER_UPLOAD_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024)
+      .default(50 * 1024 * 1024),
+    ROSTER_POLL_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
   })
   .superRefine((env, ctx) => {
     if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) {

@@ -19,6 +19,8 @@ import { createMetrics } from "./lib/metrics.ts";
 import { attachServer } from "./realtime/bun.ts";
 import { buildGatewayClient, buildModerationClient, createAiService, embeddedGatewayUrl } from "./services/ai/index.ts";
 import { defaultRetentionConfig } from "./services/retention/index.ts";
+import { defaultRosterConfig } from "./lib/roster-config.ts";
+import { openOneRosterRestSource } from "./services/roster/settings.ts";
 import { createNotificationDispatcher } from "./services/notifications/dispatcher.ts";
 import { createDevOutbox, createSmtpTransport } from "./lib/notify/mail.ts";
 import { defaultNotificationSettings } from "./lib/notify/settings.ts";
@@ -179,6 +181,13 @@ export async function main(options: { env?: Record<string, string | undefined> }
           intervalMs: env.RETENTION_INTERVAL_MS,
           batchSize: env.RETENTION_BATCH_SIZE,
         }),
+        roster: defaultRosterConfig({
+          key: env.ROSTER_CREDENTIALS_KEY,
+          previousKeys: env.ROSTER_CREDENTIALS_PREVIOUS_KEYS,
+          uploadLimitBytes: env.ROSTER_UPLOAD_LIMIT_BYTES,
+          pollIntervalMs: env.ROSTER_POLL_INTERVAL_MS,
+          openRestSource: openOneRosterRestSource,
+        }),
         live: defaultLiveConfig({
           coalesceMs: env.LIVE_COALESCE_MS,
           staleAfterMs: env.LIVE_STALE_AFTER_MS,
@@ -215,6 +224,9 @@ export async function main(options: { env?: Record<string, string | undefined> }
       console: { load: () => loadConsole(), clerkPublishableKey: env.CLERK_PUBLISHABLE_KEY },
     };
 
+    if (deps.config.roster?.devKey) {
+      logger.warn("ROSTER_CREDENTIALS_KEY is unset: roster connection secrets are encrypted with the public development key");
+    }
     const app = createApp(deps);
     const server = Bun.serve({ port: env.PORT, hostname: env.HOST, ...bunServeOptions(app, deps) });
     boundPort = server.port ?? env.PORT;

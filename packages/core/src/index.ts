@@ -18,3 +18,4 @@ export * from "./api/sessions.ts";
 export * from "./api/usage.ts";
 export * from "./api/alerts.ts";
 export * from "./api/notifications.ts";
+export * from "./api/roster.ts";

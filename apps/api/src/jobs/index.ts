@@ -5,11 +5,19 @@ import { retentionJob } from "./retention.ts";
 import { alertEscalationJob } from "./alert-escalation.ts";
 import { notificationDigestJob } from "./notification-digest.ts";
 import { sweeperJob } from "./sweeper.ts";
+import { rosterSyncJob } from "./roster-sync.ts";
+import { rosterConfigOf } from "../services/roster/settings.ts";
 
 export { defineJob, type JobContext, type JobDefinition } from "./define-job.ts";
 export { createJobRegistry, type JobAttempt, type JobRegistry, type JobRegistryDeps, type JobRegistryOptions } from "./registry.ts";
 
 /** Every job the server runs. A new job: a file in this folder, and one line here. */
 export function appJobs(config: AppConfig): JobDefinition[] {
-  return [sweeperJob(config.live), retentionJob(config.retention ?? defaultRetentionConfig()), alertEscalationJob(), notificationDigestJob()];
+  return [
+    sweeperJob(config.live),
+    retentionJob(config.retention ?? defaultRetentionConfig()),
+    alertEscalationJob(),
+    notificationDigestJob(),
+    rosterSyncJob(rosterConfigOf(config)),
+  ];
 }

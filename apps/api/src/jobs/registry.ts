@@ -3,7 +3,7 @@ import type { AppDeps } from "../deps.ts";
 import type { AnswerRunner } from "../lib/ai-service.ts";
 import { buildServiceContext } from "../services/context.ts";
 import type { JobContext, JobDefinition } from "./define-job.ts";
-import { claimLease, dropLease, releaseLease, renewLease, untilClaimable } from "./lease.ts";
+import { claimLease, dropLease, releaseLease, renewLease, untilClaimable } from "../lib/lease.ts";
 
 /**
  * What jobs run with: the app's dependencies and this instance's answer runner, from which each

@@ -13,7 +13,9 @@ import {
   unique,
 } from "@raptscallions/db/testing";
 import type { Hono } from "hono";
+import { rosterConnections, rosterRuns } from "@raptscallions/db";
 import { png, rawMultipart } from "../themes-fixtures.ts";
+import { smallCsvBundle } from "./csv-bundle.ts";
 import { authHeader } from "./auth.ts";
 
 export type Actor = "admin" | "teacher" | "student";
@@ -26,6 +28,8 @@ export interface Fixture {
   query?: Record<string, string>;
   body?: Record<string, unknown>;
   multipart?: boolean;
+  /** A raw (non-JSON) body, e.g. a zip upload. */
+  raw?: { bytes: Uint8Array; type: string };
   /** false: the fixture is not sent as is (it would change what other test files see). */
   baseline?: false;
 }
@@ -74,6 +78,18 @@ export async function makeRestFixtures(db: DbHandle, app: Pick<Hono, "request">)
   await addClassMember(db.db, s.cls.id, classLeaver.id, "student");
   // Enrolment needs someone already in the district.
   await addGroupMember(db.db, s.school.id, newStudent.id, "member");
+
+  const [csvConnection, restConnection, doomedConnection] = await db.db
+    .insert(rosterConnections)
+    .values([
+      { groupId: s.school.id, name: "Bundles", kind: "csv" as const },
+      { groupId: s.school.id, name: "SIS", kind: "oneroster_rest" as const, baseUrl: "https://sis.invalid/", tokenUrl: "https://sis.invalid/token", clientId: "c" },
+      { groupId: s.school.id, name: "Old", kind: "csv" as const },
+    ])
+    .returning();
+  if (!csvConnection || !restConnection || !doomedConnection) throw new Error("no roster connections");
+  const [rosterRun] = await db.db.insert(rosterRuns).values({ connectionId: csvConnection.id, trigger: "upload", status: "succeeded" }).returning();
+  const rosterTag = unique("bundle").slice(-8);
 
   const page = { limit: "10" };
   const schedule = { availableAt: "2026-01-01T00:00:00Z", dueAt: "2026-06-01T00:00:00+02:00", closeAt: "2026-07-01T00:00:00Z" };
@@ -174,6 +190,15 @@ export async function makeRestFixtures(db: DbHandle, app: Pick<Hono, "request">)
     "POST /api/groups/{id}/theme/assets": { as: "admin", params: g, multipart: true },
     "DELETE /api/groups/{id}/theme/assets/{assetId}": { as: "admin", params: { id: s.school.id, assetId: asset.id }, query: { force: "true" } },
     "GET /api/me": { as: "student", params: {} },
+    "POST /api/groups/{id}/roster-connections": { as: "admin", params: g, body: { kind: "csv", name: "District SIS" } },
+    "GET /api/groups/{id}/roster-connections": { as: "admin", params: g },
+    "GET /api/roster-connections/{id}": { as: "admin", params: { id: csvConnection.id } },
+    "PATCH /api/roster-connections/{id}": { as: "admin", params: { id: csvConnection.id }, body: { name: "Bundles (renamed)" } },
+    "DELETE /api/roster-connections/{id}": { as: "admin", params: { id: doomedConnection.id } },
+    "POST /api/roster-connections/{id}/runs": { as: "admin", params: { id: restConnection.id }, body: { mode: "full" } },
+    "POST /api/roster-connections/{id}/bundles": { as: "admin", params: { id: csvConnection.id }, raw: { bytes: smallCsvBundle(rosterTag), type: "application/zip" } },
+    "GET /api/roster-connections/{id}/runs": { as: "admin", params: { id: csvConnection.id }, query: page },
+    "GET /api/roster-connections/{id}/runs/{runId}": { as: "admin", params: { id: csvConnection.id, runId: rosterRun?.id ?? "" } },
     "POST /api/realtime/tickets": { as: "student", params: {} },
     "GET /api/sessions": { as: "teacher", params: {}, query: { ...page, classId: s.cls.id, assignmentId: assignment.id, state: "active" } },
     "POST /api/sessions": { as: "student", params: {}, body: { toolId: s.tool.id, classId: s.cls.id, title: "My chat" } },
@@ -220,5 +245,6 @@ export function fixtureBody(fx: Fixture): { text: string | Uint8Array; type: str
     const form = upload('="logo.png"');
     return { text: form.body, type: form.contentType };
   }
+  if (fx.raw) return { text: fx.raw.bytes, type: fx.raw.type };
   return fx.body ? { text: JSON.stringify(fx.body), type: "application/json" } : undefined;
 }

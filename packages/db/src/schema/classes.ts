@@ -16,6 +16,8 @@ export const classes = pgTable(
     name: text("name").notNull(),
     term: text("term"),
     archivedAt: tstz("archived_at"),
+    /** The roster connection that made (and owns) the class; null for classes made by hand. */
+    rosterConnectionId: uuid("roster_connection_id"),
     ...timestamps(),
   },
   (t) => [index("classes_group_idx").on(t.groupId)],
@@ -31,6 +33,8 @@ export const classMembers = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     role: text("role", { enum: CLASS_ROLES }).notNull(),
+    /** The roster connection that enrolled the member: its syncs may remove the row; null for hand-made enrolments. */
+    rosterConnectionId: uuid("roster_connection_id"),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.classId, t.userId] }), index("class_members_user_idx").on(t.userId)],

@@ -23,9 +23,11 @@ export const users = pgTable(
     clerkUpdatedAt: tstz("clerk_updated_at"),
     /** Tombstone: set by user.deleted; personal data is anonymised, learning records stay. */
     deletedAt: tstz("deleted_at"),
+    /** The student information system's id for the person (OneRoster `identifier`), set by a roster sync. */
+    sisId: text("sis_id"),
     ...timestamps(),
   },
-  (t) => [index("users_email_idx").on(t.email)],
+  (t) => [index("users_email_idx").on(t.email), index("users_email_lower_idx").on(sql`lower(${t.email})`), index("users_sis_id_idx").on(t.sisId)],
 );
 
 export const groups = pgTable(
@@ -50,6 +52,14 @@ export const groups = pgTable(
     clerkSlug: text("clerk_slug"),
     clerkUpdatedAt: tstz("clerk_updated_at"),
     deletedAt: tstz("deleted_at"),
+    /**
+     * The OneRoster org this group stands for: set by a roster sync on groups it creates, or from
+     * the Clerk organisation's `public_metadata.sourcedId`, so a sync matches that group instead of
+     * creating a second one.
+     */
+    sisSourcedId: text("sis_sourced_id"),
+    /** The roster connection that created the group (null: Clerk or a person made it). */
+    rosterConnectionId: uuid("roster_connection_id"),
     settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
     theme: jsonb("theme").$type<Record<string, unknown> | null>(),
     ...timestamps(),
@@ -60,6 +70,7 @@ export const groups = pgTable(
     index("groups_clerk_parent_idx").on(t.clerkParentOrgId),
     index("groups_clerk_slug_idx").on(t.clerkSlug),
     index("groups_path_gist").using("gist", t.path),
+    index("groups_sis_sourced_idx").on(t.sisSourcedId),
   ],
 );
 

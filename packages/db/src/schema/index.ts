@@ -5,3 +5,4 @@ export * from "./ai.ts";
 export * from "./system.ts";
 export { ltree } from "./columns.ts";
 export * from "./notifications.ts";
+export * from "./roster.ts";

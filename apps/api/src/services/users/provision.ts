@@ -4,6 +4,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import { isActiveUser } from "../../access/actor.ts";
 import type { TokenIdentity } from "../../access/identity.ts";
 import { normaliseOrgRole, type RoleMap } from "../../access/roles.ts";
+import { adoptRosterUser } from "./adopt-roster-user.ts";
 
 function claimString(claims: Record<string, unknown>, key: string): string | null {
   const v = claims[key];
@@ -18,6 +19,9 @@ function claimString(claims: Record<string, unknown>, key: string): string | nul
  */
 export async function provisionFromToken(db: Db, identity: TokenIdentity, roleMap: RoleMap): Promise<{ userId: string; activeGroupId: string | null }> {
   let [user] = await db.select().from(users).where(eq(users.clerkUserId, identity.clerkUserId));
+  if (!user && (await adoptRosterUser(db, { clerkUserId: identity.clerkUserId, email: claimString(identity.claims, "email") }))) {
+    [user] = await db.select().from(users).where(eq(users.clerkUserId, identity.clerkUserId));
+  }
   if (!user) {
     const c = identity.claims;
     const given = claimString(c, "given_name") ?? claimString(c, "first_name");

@@ -1,6 +1,7 @@
 import type { ClerkMembership, ClerkUser } from "@raptscallions/core";
 import { groupMembers, users } from "@raptscallions/db";
 import { and, eq, isNull, sql } from "drizzle-orm";
+import { adoptRosterUser } from "../users/adopt-roster-user.ts";
 import type { Tx } from "./context.ts";
 
 /** What a deleted user's row shows instead of their name. */
@@ -36,6 +37,8 @@ export function userProfile(u: ClerkUser) {
 export async function upsertClerkUser(tx: Tx, u: ClerkUser): Promise<boolean> {
   const profile = userProfile(u);
   const version = new Date(u.updated_at);
+  // A person the SIS rostered before they ever signed in: this event makes that row theirs.
+  await adoptRosterUser(tx, { clerkUserId: u.id, email: profile.email });
   const rows = await tx
     .insert(users)
     .values({ clerkUserId: u.id, ...profile, clerkUpdatedAt: version })
@@ -90,6 +93,7 @@ export async function ensureMembershipUser(tx: Tx, data: ClerkMembership["public
   const givenName = text(data.first_name);
   const familyName = text(data.last_name);
   const identifier = text(data.identifier);
+  if (identifier?.includes("@")) await adoptRosterUser(tx, { clerkUserId: data.user_id, email: identifier });
   const inserted = await tx
     .insert(users)
     .values({
