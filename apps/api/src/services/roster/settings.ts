@@ -1,4 +1,4 @@
-import { type RosterSource, RosterSourceError } from "@raptscallions/oneroster";
+import { createOneRosterRestSource, type RosterSource } from "@raptscallions/oneroster";
 import type { AppConfig } from "../../deps.ts";
 import { defaultRosterConfig, type RestConnectionSettings, type RosterConfig } from "../../lib/roster-config.ts";
 
@@ -18,6 +18,6 @@ export function rosterConfigOf(config: AppConfig): RosterConfig {
 }
 
 /** A OneRoster 1.2 REST server as a source. */
-export function openOneRosterRestSource(_settings: RestConnectionSettings): RosterSource {
-  throw new RosterSourceError("unreachable", "the OneRoster REST client is not part of this build yet");
+export function openOneRosterRestSource(settings: RestConnectionSettings): RosterSource {
+  return createOneRosterRestSource(settings);
 }
