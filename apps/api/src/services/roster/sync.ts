@@ -130,11 +130,14 @@ export async function syncRoster(
     };
     return withUnchanged(await applyClasses(scope, d.changes, d.removals, lookups), d.unchanged);
   });
+  // Enrolments of people the SIS removed go with them; the run log counts them under enrollments.
+  let enrolmentsDroppedWithUsers = 0;
   await apply("users", async (scope) => {
     const d = await diffed(scope, "users");
     const result = await applyUsers(scope, d.changes, d.removals);
     const removedUsers = d.removals.map((r) => (r.link && !r.link.removedAt ? r.link.localId : null)).filter((v): v is string => !!v);
     const dropped = await dropEnrolmentsOfUsers(scope, removedUsers);
+    enrolmentsDroppedWithUsers = dropped.counts.removed;
     result.audits.push(...dropped.audits);
     result.revocations.push(...dropped.revocations);
     return withUnchanged(result, d.unchanged);
@@ -142,7 +145,9 @@ export async function syncRoster(
   await apply("enrollments", async (scope) => {
     const d = await diffed(scope, "enrollments");
     const lookups = { classLinks: await loadLinks(scope.tx, input.connection.id, "classes"), userLinks: await loadLinks(scope.tx, input.connection.id, "users") };
-    return withUnchanged(await applyEnrollments(scope, d.changes, d.removals, lookups), d.unchanged);
+    const result = await applyEnrollments(scope, d.changes, d.removals, lookups);
+    result.counts.removed += enrolmentsDroppedWithUsers;
+    return withUnchanged(result, d.unchanged);
   });
   return report;
 }
