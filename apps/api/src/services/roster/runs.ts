@@ -120,7 +120,8 @@ async function execute(
     if (report.latestModified) {
       await ctx.db
         .update(rosterConnections)
-        .set({ deltaSince: sql`greatest(${rosterConnections.deltaSince}, ${report.latestModified})` })
+        // A Date inside raw sql reaches postgres-js untyped (it refuses it): send the ISO text, cast.
+        .set({ deltaSince: sql`greatest(${rosterConnections.deltaSince}, ${report.latestModified.toISOString()}::timestamptz)` })
         .where(eq(rosterConnections.id, connection.id));
     }
   } catch (err) {
