@@ -87,8 +87,13 @@ export const policy = {
   canSteerSession(actor: Actor, s: SessionRef): boolean {
     return policy.isTeacherOf(actor, s.classId) || isAdminOver(actor, s.groupPath);
   },
+  /**
+   * The session's student, while they are still a student of its class (a session outside any
+   * class stays theirs). A student taken out of the class (by hand or by a roster sync) keeps
+   * reading their history over REST but no longer works in, or watches, the class's sessions.
+   */
   canSendAsStudent(actor: Actor, s: SessionRef): boolean {
-    return s.studentId === actor.userId;
+    return s.studentId === actor.userId && (s.classId === null || policy.isStudentOf(actor, s.classId));
   },
 
   /** A tool is usable by anyone in its group's subtree (members or class members there). */

@@ -24,8 +24,8 @@ export interface RoomGrant {
 
 /**
  * The WebSocket transport asks this before it subscribes a socket to a room, and again on every
- * re-check. Subscribing is authorised by the same policy as REST: a session room for its student, the
- * class's teachers and admins over its group; a class room for the class's teachers and admins.
+ * re-check. Subscribing is authorised by the same policy as REST: a session room for its student
+ * (while still a student of the session's class), the class's teachers and admins over its group; a class room for the class's teachers and admins.
  * A granted session room records the view (`session.view`), through `viewAudit` when given.
  */
 export async function authorizeRoom(ctx: ServiceContext, room: string, opts: { recordView: boolean; viewAudit?: AuditBatch | undefined }): Promise<RoomGrant> {
@@ -36,6 +36,10 @@ export async function authorizeRoom(ctx: ServiceContext, room: string, opts: { r
     const session = await loadVisibleSession(ctx.db, ctx.actor, id);
     if (opts.recordView) await recordView(ctx, session, opts.viewAudit);
     const isStudent = session.studentId === ctx.actor.userId;
+    // Reading a session is the student's forever; its live room only while they are in its class.
+    if (!policy.canSteerSession(ctx.actor, session.ref) && !policy.canSendAsStudent(ctx.actor, session.ref)) {
+      throw new AppError("FORBIDDEN", "Only the class's students, teachers and admins can watch its sessions");
+    }
     return {
       access: { kind, id, presenceClassId: isStudent ? session.classId : null, presenceRole: "student" },
       session,
