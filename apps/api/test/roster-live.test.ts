@@ -156,4 +156,14 @@ for (const [name, makeShared, skip] of allTransports)
       expect(report.counts.enrollments).toMatchObject({ created: 1, removed: 1 });
       await expectEvictedWithRecordsKept(scene);
     });
+
+    test("a student the SIS no longer lists", async () => {
+      const scene = await syncedClassWithLiveSession();
+      const data = scene.data();
+      data.users = data.users.filter((u) => u.sourcedId !== "s1");
+      data.enrollments = data.enrollments.filter((e) => e.sourcedId !== "e-s1-c1");
+      const report = await scene.sync(memorySource(data));
+      expect(report.counts.enrollments).toMatchObject({ removed: 1 });
+      await expectEvictedWithRecordsKept(scene);
+    });
   });
