@@ -1,17 +1,33 @@
+/**
+ * One formatter per time zone (building an `Intl.DateTimeFormat` costs far more than using it, and
+ * the digest job and quiet hours ask for the same few zones every minute). A wall clock's parts of
+ * an instant, in `timeZone`, as numbers.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function wallClock(at: Date, timeZone: string) {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-CA", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+    });
+    formatters.set(timeZone, f);
+  }
+  const parts = f.formatToParts(at);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "00";
+  return { year: get("year"), month: get("month"), day: get("day"), hour: Number(get("hour")), minute: Number(get("minute")), second: Number(get("second")) };
+}
+
 /** Wall-clock parts of `at` in `timeZone`: the date (YYYY-MM-DD) and minutes since local midnight. */
 export function localParts(at: Date, timeZone: string): { date: string; minuteOfDay: number; hour: number } {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(at);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "00";
-  const hour = Number(get("hour"));
-  return { date: `${get("year")}-${get("month")}-${get("day")}`, minuteOfDay: hour * 60 + Number(get("minute")), hour };
+  const w = wallClock(at, timeZone);
+  return { date: `${w.year}-${w.month}-${w.day}`, minuteOfDay: w.hour * 60 + w.minute, hour: w.hour };
 }
 
 const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
@@ -43,18 +59,8 @@ export function addDays(date: string, days: number): string {
 
 /** How far `timeZone`'s wall clock is ahead of UTC at `at`, in milliseconds. */
 function offsetMs(at: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(new Date(at));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? "0");
-  const wall = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+  const w = wallClock(new Date(at), timeZone);
+  const wall = Date.UTC(Number(w.year), Number(w.month) - 1, Number(w.day), w.hour, w.minute, w.second);
   return wall - (at - (at % 1000));
 }
 
