@@ -3,7 +3,8 @@
 # consecutive ports, in-memory only. Used by CI and by anyone running the cluster tests locally:
 #   .ci/redis-cluster.sh start [FIRST_PORT] [DIR]   → prints TEST_REDIS_CLUSTER_NODES=127.0.0.1:P,…
 #   .ci/redis-cluster.sh stop  [FIRST_PORT] [DIR]
-# A short cluster-node-timeout makes a killed primary fail over in about a second (tests do that).
+# A short cluster-node-timeout makes a killed primary fail over in about a second (tests do that);
+# cluster-require-full-coverage no keeps the other shards serving meanwhile (docs/protocol.md).
 set -euo pipefail
 ACTION=${1:-start}
 FIRST=${2:-7100}
@@ -22,7 +23,7 @@ stop
 mkdir -p "$DIR"
 for p in $PORTS; do
   redis-server --port "$p" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file "nodes-$p.conf" \
-    --cluster-node-timeout 1000 --save '' --appendonly no --daemonize yes --dir "$DIR" \
+    --cluster-node-timeout 1000 --cluster-require-full-coverage no --save '' --appendonly no --daemonize yes --dir "$DIR" \
     --logfile "$DIR/redis-$p.log" >/dev/null
 done
 for p in $PORTS; do

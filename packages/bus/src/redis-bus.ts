@@ -2,11 +2,12 @@ import { AppError, eventFrameHead } from "@raptscallions/core";
 import calculateSlot from "cluster-key-slot";
 import { Cluster } from "ioredis";
 import { DEFAULT_MAX_PAYLOAD_BYTES, decodeEventFrame, encodeBody, rememberWireBody } from "./event-body.ts";
+import { LocalFallback } from "./local-fallback.ts";
 import { LocalListeners, logBusError } from "./local-listeners.ts";
 import { closeQuietly, connectRedis, connectRedisCluster, isUnavailable, type RedisClient, type RedisClusterConfig, runScript, whenReady } from "./redis-support.ts";
 import { parseEntries, parseFrameMessage, parseHead, parsePublishReply, type RoomScripts, roomScripts } from "./redis-wire.ts";
 import { assertKeyPrefix, assertOffset, assertRoom, roomKeys } from "./room.ts";
-import { RoomLog, resolveReplay } from "./room-log.ts";
+import { resolveReplay } from "./room-log.ts";
 import type { Bus, BusErrorHandler, BusEvent, BusEventInput, BusListener, FrameListener, ReplayResult, RoomHead, Unsubscribe } from "./types.ts";
 
 export interface RedisBusOptions {
@@ -44,7 +45,7 @@ export interface RedisBusOptions {
 
 /** A bus node backed by Redis, with a view of its connection state. */
 export interface RedisBus extends Bus {
-  /** True while this node delivers locally because Redis is unreachable. */
+  /** True while this node delivers some room locally because Redis (or its shard) is unreachable. */
   readonly degraded: boolean;
   /** Resolves once both connections are ready (use before serving traffic). */
   ready(timeoutMs?: number): Promise<void>;
@@ -55,7 +56,8 @@ export interface RedisBus extends Bus {
  * room); the node subscribes to a room's channel on its dedicated subscriber connection only
  * while it has local listeners. If Redis is unreachable the node keeps delivering to its own
  * listeners under a node-local epoch and, once Redis answers again, restarts the numbering of
- * every room it published to locally and asks all listeners to resync (see README).
+ * every room it published to locally and asks all listeners to resync (see README). On a cluster
+ * only the rooms of an unreachable shard fall back (local-fallback.ts).
  */
 export function createRedisBus(options: RedisBusOptions): RedisBus {
   return new RedisBusNode(options);
@@ -75,7 +77,6 @@ class RedisBusNode implements RedisBus {
   private readonly maxPayloadBytes: number;
   private readonly now: () => number;
   private readonly onError: BusErrorHandler;
-  private readonly recoveryIntervalMs: number;
   private readonly listeners: LocalListeners;
   private readonly channelRooms = new Map<string, string>();
   // Cluster: the primary that served each subscribed room when last seen. Replication is
@@ -83,13 +84,7 @@ class RedisBusNode implements RedisBus {
   // changed gets a new epoch, which turns a possible silent gap into an explicit reset.
   private readonly roomPrimary = new Map<string, string>();
   private readonly roomReady = new Map<string, Promise<void>>();
-  // Local-only state while degraded: per-room logs under a node-local epoch, and the rooms whose
-  // numbering must be restarted in Redis because other nodes missed what we delivered here.
-  private readonly localLogs = new Map<string, RoomLog>();
-  private readonly publishedLocally = new Set<string>();
-  private isDegraded = false;
-  private recovering = false;
-  private recoveryTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly fallback: LocalFallback;
   private closed = false;
   private readonly quiet = { publisher: false, subscriber: false };
 
@@ -101,7 +96,6 @@ class RedisBusNode implements RedisBus {
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.now = options.now ?? Date.now;
     this.onError = options.onError ?? logBusError;
-    this.recoveryIntervalMs = options.recoveryIntervalMs ?? 500;
     assertKeyPrefix(this.prefix);
     if (!Number.isSafeInteger(this.replayLimit) || this.replayLimit < 1) throw new RangeError("replayLimit must be >= 1");
     this.listeners = new LocalListeners(this.onError);
@@ -126,6 +120,19 @@ class RedisBusNode implements RedisBus {
     }
     this.sharded = this.sub instanceof Cluster;
     this.scripts = roomScripts(this.sharded);
+    this.fallback = new LocalFallback(this.nodeId, this.replayLimit, options.recoveryIntervalMs ?? 500, {
+      connected: () => this.pub.status === "ready",
+      ping: () => this.pub.ping(),
+      probe: (room) => this.pub.exists(roomKeys(this.prefix, room).meta),
+      rotate: (room) => {
+        const keys = roomKeys(this.prefix, room);
+        return runScript(this.pub, this.scripts.rotate, [keys.meta, keys.log], [crypto.randomUUID(), this.roomTtlMs, keys.channel]);
+      },
+      resync: (room) => this.listeners.dispatch(room, { kind: "resync", room, reason: "recovered" }),
+      listenedRooms: () => this.listeners.rooms(),
+      isUnavailable,
+      onError: this.onError,
+    });
     this.pub.on("error", this.onPublisherError);
     this.pub.on("ready", this.onPublisherReady);
     this.sub.on("error", this.onSubscriberError);
@@ -138,7 +145,7 @@ class RedisBusNode implements RedisBus {
   }
 
   get degraded(): boolean {
-    return this.isDegraded;
+    return this.fallback.active;
   }
 
   async ready(timeoutMs = 5000): Promise<void> {
@@ -149,7 +156,7 @@ class RedisBusNode implements RedisBus {
     this.assertOpen();
     assertRoom(room);
     const { json, body } = encodeBody(input, this.now(), this.maxPayloadBytes);
-    if (this.canUseRedis()) {
+    if (this.canUseRedis(room)) {
       const keys = roomKeys(this.prefix, room);
       try {
         const reply = await runScript(
@@ -166,11 +173,11 @@ class RedisBusNode implements RedisBus {
         return event as BusEvent<P>;
       } catch (error) {
         if (!isUnavailable(error)) throw error;
-        this.enterDegraded(error);
+        this.fallBack(room, error);
       }
     }
-    const event = rememberWireBody(this.localLog(room).append(room, body.type, body.payload, body.at), json);
-    this.publishedLocally.add(room);
+    const event = rememberWireBody(this.fallback.log(room).append(room, body.type, body.payload, body.at), json);
+    this.fallback.published(room);
     this.listeners.dispatch(room, { kind: "event", event });
     return event as BusEvent<P>;
   }
@@ -221,7 +228,7 @@ class RedisBusNode implements RedisBus {
     this.assertOpen();
     assertRoom(room);
     assertOffset(afterOffset);
-    if (this.canUseRedis()) {
+    if (this.canUseRedis(room)) {
       const keys = roomKeys(this.prefix, room);
       try {
         // MULTI makes head and tail one snapshot, so a concurrent publish or trim cannot make
@@ -236,25 +243,25 @@ class RedisBusNode implements RedisBus {
         return resolveReplay(head, afterOffset, epoch, tail);
       } catch (error) {
         if (!isUnavailable(error)) throw error;
-        this.enterDegraded(error);
+        this.fallBack(room, error);
       }
     }
-    return this.localLog(room).replay(afterOffset, epoch);
+    return this.fallback.log(room).replay(afterOffset, epoch);
   }
 
   async head(room: string): Promise<RoomHead> {
     this.assertOpen();
     assertRoom(room);
-    if (this.canUseRedis()) {
+    if (this.canUseRedis(room)) {
       try {
         const [epoch, seq] = await this.pub.hmget(roomKeys(this.prefix, room).meta, "epoch", "seq");
         return { epoch: epoch ?? null, offset: epoch ? Number(seq ?? 0) : 0 };
       } catch (error) {
         if (!isUnavailable(error)) throw error;
-        this.enterDegraded(error);
+        this.fallBack(room, error);
       }
     }
-    return this.localLog(room).head();
+    return this.fallback.log(room).head();
   }
 
   async latestOffset(room: string): Promise<number> {
@@ -277,7 +284,7 @@ class RedisBusNode implements RedisBus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.stopRecovery();
+    this.fallback.close();
     const channels = [...this.channelRooms.keys()];
     this.listeners.clear();
     this.channelRooms.clear();
@@ -314,61 +321,18 @@ class RedisBusNode implements RedisBus {
     if (this.closed) throw new AppError("SERVICE_UNAVAILABLE", "Bus node is closed");
   }
 
-  private canUseRedis(): boolean {
-    if (!this.isDegraded && this.pub.status === "ready") return true;
-    this.enterDegraded(new Error(`publisher connection is ${this.pub.status}`));
-    return false;
-  }
-
-  private localLog(room: string): RoomLog {
-    let log = this.localLogs.get(room);
-    if (!log) {
-      log = new RoomLog(`local:${this.nodeId}:${crypto.randomUUID()}`, this.replayLimit);
-      this.localLogs.set(room, log);
+  private canUseRedis(room: string): boolean {
+    if (this.pub.status !== "ready") {
+      this.fallback.enterAll(new Error(`publisher connection is ${this.pub.status}`));
+      return false;
     }
-    return log;
+    return !this.fallback.covers(room);
   }
 
-  private enterDegraded(cause: unknown): void {
-    if (this.isDegraded || this.closed) return;
-    this.isDegraded = true;
-    this.onError(cause, "redis unavailable; delivering locally until it returns");
-    this.recoveryTimer = setInterval(() => void this.tryRecover(), this.recoveryIntervalMs);
-    this.recoveryTimer.unref?.();
-  }
-
-  private stopRecovery(): void {
-    if (this.recoveryTimer) clearInterval(this.recoveryTimer);
-    this.recoveryTimer = undefined;
-  }
-
-  private async tryRecover(): Promise<void> {
-    if (!this.isDegraded || this.recovering || this.closed || this.pub.status !== "ready") return;
-    this.recovering = true;
-    try {
-      await this.pub.ping();
-      // Rooms published to while we rotate are picked up by the next pass; leaving degraded mode
-      // happens synchronously after the last check, so no local publish can slip through.
-      while (this.publishedLocally.size > 0) {
-        for (const room of [...this.publishedLocally]) {
-          const keys = roomKeys(this.prefix, room);
-          await runScript(this.pub, this.scripts.rotate, [keys.meta, keys.log], [crypto.randomUUID(), this.roomTtlMs, keys.channel]);
-          this.publishedLocally.delete(room);
-        }
-      }
-      if (this.closed) return;
-      this.isDegraded = false;
-      this.localLogs.clear();
-      this.stopRecovery();
-      this.onError(new Error("redis reachable again"), "leaving local delivery; listeners resync");
-      for (const room of this.listeners.rooms()) {
-        this.listeners.dispatch(room, { kind: "resync", room, reason: "recovered" });
-      }
-    } catch (error) {
-      if (!isUnavailable(error)) this.onError(error, "bus recovery failed");
-    } finally {
-      this.recovering = false;
-    }
+  /** One Redis: the whole node delivers locally. A cluster: only this room, whose shard failed. */
+  private fallBack(room: string, cause: unknown): void {
+    if (this.sharded) this.fallback.enterRoom(room, cause);
+    else this.fallback.enterAll(cause);
   }
 
   private primaryOf(channel: string): string | undefined {
@@ -418,7 +382,7 @@ class RedisBusNode implements RedisBus {
 
   private readonly onPublisherReady = (): void => {
     this.quiet.publisher = false;
-    if (this.isDegraded) void this.tryRecover();
+    if (this.fallback.active) this.fallback.recover();
   };
 
   private readonly onSubscriberReady = (): void => {

@@ -123,7 +123,7 @@ export async function killPrimaryOf(
     },
     async restart() {
       const args = ["--port", String(killed.port), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--cluster-config-file", `nodes-${killed.port}.conf`];
-      args.push("--cluster-node-timeout", "1000", "--save", "", "--appendonly", "no", "--daemonize", "yes", "--dir", dir);
+      args.push("--cluster-node-timeout", "1000", "--cluster-require-full-coverage", "no", "--save", "", "--appendonly", "no", "--daemonize", "yes", "--dir", dir);
       if (logfile) args.push("--logfile", logfile);
       const started = spawnSync("redis-server", args, { stdio: "ignore" });
       if (started.status !== 0) throw new Error(`redis-server on ${killed.port} did not start`);

@@ -128,6 +128,60 @@ describe.skipIf(CLUSTER === undefined)("redis bus on a cluster", () => {
     }
   }, 60_000);
 
+  test("a primary killed while every shard streams: only its rooms are renumbered, rooms on the other shards keep their numbering", async () => {
+    const keyPrefix = prefix();
+    const [a, b] = [node(keyPrefix), node(keyPrefix)];
+    await Promise.all([a.ready(), b.ready()]);
+    // Enough rooms that every primary owns some; the first room's primary is killed.
+    const rooms = range(1, 12).map(() => newRoom());
+    const seen = new Map<string, ResumeMessage[]>(rooms.map((room) => [room, []]));
+    for (const room of rooms) {
+      await subscribeWithResume(b, room, { afterOffset: 0 }, (m) => seen.get(room)?.push(m));
+      await a.publish(room, { type: "n", payload: "first" });
+    }
+    const epochsBefore = new Map<string, string | null>();
+    for (const room of rooms) epochsBefore.set(room, (await a.head(room)).epoch);
+    const killedRoom = rooms[0] ?? "";
+    const killedPort = (await shardOf(roomKeys(keyPrefix, killedRoom).channel)).port;
+    const onKilledShard = new Set<string>();
+    for (const room of rooms) if ((await shardOf(roomKeys(keyPrefix, room).channel)).port === killedPort) onKilledShard.add(room);
+    expect(onKilledShard.size).toBeLessThan(rooms.length);
+
+    const killed = await killPrimaryOf(roomKeys(keyPrefix, killedRoom).meta);
+    cleanups.push(() => killed.restart());
+    // Every room keeps streaming through the outage and the promotion.
+    let stop = false;
+    const streams = rooms.map(async (room) => {
+      let i = 0;
+      while (!stop) {
+        await a.publish(room, { type: "n", payload: i++ });
+        await Bun.sleep(25);
+      }
+    });
+    await killed.waitForFailover();
+    await waitFor("a back on the shared numbering", () => !a.degraded, 15_000);
+    await Bun.sleep(300);
+    stop = true;
+    await Promise.all(streams);
+    const last = new Map<string, { epoch: string; offset: number }>();
+    for (const room of rooms) last.set(room, await a.publish(room, { type: "n", payload: "last" }));
+    await waitFor("every room's last event on b", () =>
+      rooms.every((room) =>
+        (seen.get(room) ?? []).some((m) => m.kind === "event" && m.event.offset === last.get(room)?.offset && m.event.epoch === last.get(room)?.epoch),
+      ),
+    );
+
+    for (const room of rooms) {
+      const messages = seen.get(room) ?? [];
+      if (onKilledShard.has(room)) continue;
+      // Untouched: the same epoch from the first event to the last, every offset once, no reset.
+      expect(messages.filter((m) => m.kind === "reset")).toEqual([]);
+      expect(last.get(room)?.epoch).toBe(epochsBefore.get(room) ?? "");
+      const offsets = messages.flatMap((m) => (m.kind === "event" ? [m.event.offset] : []));
+      expect(offsets).toEqual(range(1, offsets.length));
+    }
+  }, 60_000);
+
   test("a room whose primary failed over starts a new epoch, so events the replica never got cannot leave a silent gap", async () => {
     const keyPrefix = prefix();
     const [a, b] = [node(keyPrefix), node(keyPrefix)];
