@@ -9,6 +9,7 @@
  */
 import { join } from "node:path";
 import { SQL } from "bun";
+import { Redis } from "ioredis";
 import { parseClusterNodes } from "../../packages/bus/src/index.ts";
 import { killPrimaryOf } from "../../packages/bus/test/cluster.ts";
 import { StormClient, type StormTally } from "../storm/client.ts";
@@ -46,6 +47,9 @@ export interface FailoverRun {
   answers: number;
   lostMessages: number;
   roomsReset: number;
+  /** Rooms whose slot the killed primary owned; resets of the other rooms are needless. */
+  roomsOnKilledShard: number;
+  roomsResetElsewhere: number;
   silentGaps: number;
   /** Assistant rows by state after the failover. */
   states: Record<string, number>;
@@ -61,6 +65,24 @@ export interface FailoverRun {
 }
 
 const newTally = (): StormTally => ({ events: 0, duplicates: 0, gaps: 0, resets: 0, errors: [] });
+
+/** The port of the primary that owns each room's slot (the bus hash-tags a room's keys `{room}`). */
+async function ownerPorts(nodes: string, rooms: string[]): Promise<number[]> {
+  const [seed] = parseClusterNodes(nodes);
+  if (!seed) throw new Error("no cluster node");
+  const admin = new Redis(seed.port, seed.host);
+  try {
+    const shards = (await admin.call("CLUSTER", "SLOTS")) as Array<[number, number, [string, number, ...unknown[]], ...unknown[]]>;
+    const owners: number[] = [];
+    for (const room of rooms) {
+      const slot = Number(await admin.call("CLUSTER", "KEYSLOT", `{${room}}`));
+      owners.push(shards.find(([from, to]) => slot >= from && slot <= to)?.[2][1] ?? 0);
+    }
+    return owners;
+  } finally {
+    admin.disconnect();
+  }
+}
 
 /** Waits until `check` holds or `timeoutMs` passed; returns whether it held. */
 async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
@@ -107,6 +129,7 @@ export async function failover(opts: {
   // Mid-answer: every room has streamed a few events to its watchers.
   await until(() => tallies.every((t) => t.events >= 3 * opts.watchers), opts.timeoutMs);
 
+  const owners = await ownerPorts(opts.nodes, rooms);
   const killedAt = Date.now();
   const killed = await killPrimaryOf(`{${rooms[0]}}`, { nodes: parseClusterNodes(opts.nodes) });
   await killed.waitForFailover(30_000);
@@ -158,6 +181,8 @@ export async function failover(opts: {
       answers: sessionIds.length,
       lostMessages: lost,
       roomsReset: tallies.filter((t) => t.resets > 0).length,
+      roomsOnKilledShard: owners.filter((port) => port === killed.port).length,
+      roomsResetElsewhere: tallies.filter((t, i) => t.resets > 0 && owners[i] !== killed.port).length,
       silentGaps: tallies.reduce((a, t) => a + t.gaps + t.duplicates, 0),
       states,
       reconnected,

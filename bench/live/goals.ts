@@ -65,7 +65,16 @@ export interface ClusterResult {
    * A primary killed mid-answer: stored messages lost (aim 0), rooms reset (allowed, as the
    * protocol documents), and watchers that saw a gap or a repeat without a reset (aim 0).
    */
-  failover?: { answers: number; lostMessages: number; roomsReset: number; silentGaps: number; unresumedWatchers?: number };
+  failover?: {
+    answers: number;
+    lostMessages: number;
+    roomsReset: number;
+    silentGaps: number;
+    unresumedWatchers?: number;
+    /** Rooms whose slot was on the killed primary, and resets of rooms that were not (needless). */
+    roomsOnKilledShard?: number;
+    roomsResetElsewhere?: number;
+  };
 }
 
 /** Everything the rows are judged from; `idle` and `runs` come from the fan-out scenarios. */
@@ -251,11 +260,11 @@ export function goalRows(input: GoalInputs): GoalRow[] {
     goal: 7,
     aim: "… a primary killed mid-answer: nothing stored lost, rooms resume or reset (no silent gap)",
     measured: fo
-      ? `${fo.answers} answers streaming: ${fo.lostMessages} messages lost, ${fo.roomsReset} rooms reset, ${fo.silentGaps} silent gaps${fo.unresumedWatchers ? `, ${fo.unresumedWatchers} watchers could not resume` : ""}`
+      ? `${fo.answers} answers streaming: ${fo.lostMessages} messages lost, ${fo.roomsReset} rooms reset${fo.roomsOnKilledShard === undefined ? "" : ` (${fo.roomsOnKilledShard} rooms on the killed shard; ${fo.roomsResetElsewhere ?? 0} reset elsewhere)`}, ${fo.silentGaps} silent gaps${fo.unresumedWatchers ? `, ${fo.unresumedWatchers} watchers could not resume` : ""}`
       : cluster
         ? "no failover run"
         : NOT_MEASURED,
-    met: fo ? fo.lostMessages === 0 && fo.silentGaps === 0 && !fo.unresumedWatchers : null,
+    met: fo ? fo.lostMessages === 0 && fo.silentGaps === 0 && !fo.unresumedWatchers && !fo.roomsResetElsewhere : null,
   });
   return rows;
 }

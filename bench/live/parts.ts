@@ -141,7 +141,7 @@ export async function clusterPart(
           log: ctx.log,
         });
         ctx.log(
-          `cluster failover: ${fo.answers} answers, ${fo.lostMessages} lost, states ${JSON.stringify(fo.states)}, ${fo.roomsReset} rooms reset, ${fo.silentGaps} silent gaps, ${fo.reconnected} watchers reconnected, ${fo.unresumed} could not${fo.errors.length ? ` (${fo.errors.join("; ")})` : ""}`,
+          `cluster failover: ${fo.answers} answers, ${fo.lostMessages} lost, states ${JSON.stringify(fo.states)}, ${fo.roomsReset} rooms reset (${fo.roomsOnKilledShard} on the killed shard, ${fo.roomsResetElsewhere} reset elsewhere), ${fo.silentGaps} silent gaps, ${fo.reconnected} watchers reconnected, ${fo.unresumed} could not${fo.errors.length ? ` (${fo.errors.join("; ")})` : ""}`,
         );
         windows["cluster-failover"] = { instance: app.a.child.name, fromMs: fo.fromMs, toMs: fo.toMs };
       }
@@ -153,7 +153,17 @@ export async function clusterPart(
           p99Ms: fan.result.p99Ms,
           incompleteWatchers: fan.result.incompleteWatchers,
           ...(fo
-            ? { failover: { answers: fo.answers, lostMessages: fo.lostMessages, roomsReset: fo.roomsReset, silentGaps: fo.silentGaps, unresumedWatchers: fo.unresumed } }
+            ? {
+                failover: {
+                  answers: fo.answers,
+                  lostMessages: fo.lostMessages,
+                  roomsReset: fo.roomsReset,
+                  roomsOnKilledShard: fo.roomsOnKilledShard,
+                  roomsResetElsewhere: fo.roomsResetElsewhere,
+                  silentGaps: fo.silentGaps,
+                  unresumedWatchers: fo.unresumed,
+                },
+              }
             : {}),
         },
         detail: { run: fan.result, failover: fo },

@@ -199,6 +199,18 @@ describe("live bench aims", () => {
     const stranded = goalRows(filled({ cluster: { primaries: 3, replicas: 3, p99Ms: 20, incompleteWatchers: 0, failover: { ...failover, unresumedWatchers: 2 } } }));
     expect(row(stranded, "… a primary killed").met).toBe(false);
     expect(row(stranded, "… a primary killed").measured).toContain("2 watchers could not resume");
+    // Rooms on the shards that kept their primary must not be reset.
+    const spread = goalRows(
+      filled({ cluster: { primaries: 3, replicas: 3, p99Ms: 20, incompleteWatchers: 0, failover: { ...failover, roomsOnKilledShard: 7, roomsResetElsewhere: 13 } } }),
+    );
+    expect(row(spread, "… a primary killed").met).toBe(false);
+    expect(row(spread, "… a primary killed").measured).toContain("(7 rooms on the killed shard; 13 reset elsewhere)");
+    const contained = goalRows(
+      filled({
+        cluster: { primaries: 3, replicas: 3, p99Ms: 20, incompleteWatchers: 0, failover: { ...failover, roomsReset: 7, roomsOnKilledShard: 7, roomsResetElsewhere: 0 } },
+      }),
+    );
+    expect(row(contained, "… a primary killed").met).toBe(true);
   });
 });
 
