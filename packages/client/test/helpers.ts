@@ -1,19 +1,10 @@
-import type { MessageDto } from "@raptscallions/core";
+import { type MessageDto, seededRandom } from "@raptscallions/core";
 import { type ClientOptions, createClient, type RealtimeClient } from "../src/index.ts";
 import { tokenFor } from "../../../apps/api/test/helpers/auth.ts";
 import type { Instance } from "../../../apps/api/test/helpers/live.ts";
 
-/** A deterministic PRNG (mulberry32), so a failing run of the random cuts can be replayed by seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG, so a failing run of the random cuts can be replayed by seed. */
+export const seeded = seededRandom;
 
 /** Resolves once `check` returns a value other than undefined/false; polls a condition, never a fixed sleep. */
 export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {

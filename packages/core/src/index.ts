@@ -19,3 +19,4 @@ export * from "./api/usage.ts";
 export * from "./api/alerts.ts";
 export * from "./api/notifications.ts";
 export * from "./api/roster.ts";
+export * from "./random.ts";

@@ -1,3 +1,4 @@
+import { seededRandom } from "@raptscallions/core";
 import { Webhook } from "svix";
 import type { AppConfig } from "../../src/deps.ts";
 import { parseRoleMap } from "../../src/access/roles.ts";
@@ -152,17 +153,8 @@ export function clerkMembershipData(m: MembershipState) {
   };
 }
 
-/** Deterministic PRNG (mulberry32) so a failing permutation can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so a failing permutation can be replayed from its seed. */
+export const prng = seededRandom;
 
 export function shuffle<T>(items: T[], rand: () => number): T[] {
   const out = [...items];

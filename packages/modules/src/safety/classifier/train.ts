@@ -1,3 +1,4 @@
+import { seededRandom } from "@raptscallions/core";
 import { extractFeatures, type FeatureVector } from "./features.ts";
 import { CLASSIFIER_CLASSES, type ClassifierClass, type ClassifierModel, predictVector } from "./model.ts";
 
@@ -17,18 +18,6 @@ export interface TrainOptions {
 
 export const DEFAULT_TRAIN_OPTIONS: TrainOptions = { epochs: 30, learningRate: 0.5, l2: 1e-3, seed: 16 };
 
-// mulberry32: a seeded generator, so the same data and seed give the same weights on every run.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Multinomial logistic regression (softmax) trained by stochastic gradient descent with
  * AdaGrad step sizes and L2 shrinkage on the weights each example touches. Deterministic: the
@@ -41,7 +30,7 @@ export function trainClassifier(examples: readonly TrainingExample[], options: P
   const model: ClassifierModel = { bias: new Float64Array(K), weights: new Map() };
   const g2 = new Map<number, Float64Array>();
   const biasG2 = new Float64Array(K);
-  const random = rng(o.seed);
+  const random = seededRandom(o.seed);
   const order = data.map((_, i) => i);
   for (let epoch = 0; epoch < o.epochs; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
