@@ -19,6 +19,7 @@
  * Needs Postgres (BENCH_DATABASE_URL; a fresh database per run, dropped after) and Redis
  * (BENCH_REDIS_URL, else one on 6396); skipped with a message when either is missing.
  *   bun bench/storm.bench.ts           (or `bun run bench -- storm`)
+ * `BENCH_STORM_PHASES=idle,setup` adds the idle-socket memory of the live bench (BENCH_STORM_IDLE sockets).
  * Knobs: BENCH_STORM_ROOMS=1000 BENCH_STORM_WATCHERS=4 BENCH_STORM_STREAMING=50 BENCH_STORM_TPS=8
  *        BENCH_STORM_SETUPS=2000 BENCH_STORM_SETUP_CONCURRENCY=32 BENCH_STORM_JITTER_MS=1000
  *        BENCH_STORM_INFLIGHT=256 BENCH_STORM_TIMEOUT_MS=60000
@@ -29,9 +30,11 @@ import { join } from "node:path";
 import { loadOrCreateDevKeys } from "../apps/api/src/auth/dev-keys.ts";
 import { createBenchDatabase, ensureRedis } from "./live/infra.ts";
 import { stopAll } from "./live/procs.ts";
-import { seedScene } from "./live/scene.ts";
+import { type BenchUser, seedScene } from "./live/scene.ts";
+import { measureIdle } from "./live/scenario.ts";
 import { startApp } from "./live/targets.ts";
 import { startPgCounter } from "./turn/pg-counter.ts";
+import { formatProfile, profileWindow } from "./live/profiles.ts";
 import { connectRedis } from "../packages/bus/src/index.ts";
 import { describeSetup, describeStorm, measureSetups, runStorm, type SetupResult, type StormOptions, stormScene } from "./storm/run.ts";
 
@@ -52,7 +55,9 @@ const OPTIONS: StormOptions = {
   timeoutMs: num("BENCH_STORM_TIMEOUT_MS", 60_000),
 };
 const AIM_MS = 10_000;
+/** `idle` (RSS per idle authenticated socket on B, as the live bench measures it) is opt-in. */
 const PHASES = new Set((process.env.BENCH_STORM_PHASES ?? "setup,storm").split(","));
+const IDLE = Math.max(1, num("BENCH_STORM_IDLE", 1000));
 /** A directory: both instances run with `bun --cpu-prof` and write their profiles there on exit. */
 const CPU_PROF_DIR = process.env.BENCH_STORM_CPU_PROF_DIR;
 
@@ -106,6 +111,13 @@ async function main(): Promise<number> {
     const { watchers, rooms } = await stormScene(app, scene, ROOMS, OPTIONS.watchers, scene.toolsByRate.get(TPS) ?? scene.toolId);
     log(`seeded ${ROOMS} sessions, ${watchers.length} watchers (${ROOMS} students, ${scene.classes.length * OPTIONS.watchers} teachers)`);
 
+    if (PHASES.has("idle")) {
+      const users: BenchUser[] = [...new Map(scene.classes.flatMap((c) => [...c.students, ...c.teachers]).map((u) => [u.id, u])).values()];
+      const idle = await measureIdle(app, users, IDLE);
+      log(
+        `idle: ${idle.connections} sockets over ${Math.min(IDLE, users.length)} users on B: ${idle.perConnectionKb.toFixed(1)} KB RSS each, ${idle.perConnectionKbSecondRound.toFixed(1)} KB opened again (RSS ${idle.rssBeforeKb} → ${idle.rssAfterKb} → ${idle.rssAfterCloseKb} KB)`,
+      );
+    }
     const setup =
       OPTIONS.setups > 0 && PHASES.has("setup") ? await measureSetups(app, watchers, OPTIONS, { pg, redisInfo: () => redisStats.info("commandstats") }) : null;
     if (setup) log(describeSetup(setup));
@@ -113,6 +125,9 @@ async function main(): Promise<number> {
     await app.stop();
     redisStats.disconnect();
     await pg.close();
+    // B's profile is written when it stops: what it spent the setup window on.
+    const setupProfile = setup && CPU_PROF_DIR ? profileWindow(CPU_PROF_DIR, { instance: "app-storm-b", fromMs: setup.fromMs, toMs: setup.toMs }, join(import.meta.dir, "..")) : null;
+    if (setupProfile) log(`setup window ${setup?.fromMs}–${setup?.toMs}, B's samples by self time:\n${formatProfile(setupProfile)}`);
     if (!result) {
       if (setup) reportSetup(setup);
       return 0;
