@@ -66,6 +66,8 @@ export interface LiveConfig {
   accessCacheMs: number;
   /** Socket subscriptions' `session.view` audit rows are written in batches this often. */
   viewAuditFlushMs: number;
+  /** How long a room's feed on an instance outlives its last local watcher (0: not at all). */
+  feedLingerMs: number;
 }
 
 export function defaultLiveConfig(overrides: Partial<LiveConfig> = {}): LiveConfig {
@@ -81,6 +83,7 @@ export function defaultLiveConfig(overrides: Partial<LiveConfig> = {}): LiveConf
     recheckIntervalMs: 60_000,
     accessCacheMs: 5_000,
     viewAuditFlushMs: 250,
+    feedLingerMs: 5_000,
     ...overrides,
   };
 }

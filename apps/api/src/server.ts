@@ -197,6 +197,7 @@ export async function main(options: { env?: Record<string, string | undefined> }
           presenceTtlMs: env.LIVE_PRESENCE_TTL_MS,
           accessCacheMs: env.LIVE_ACCESS_CACHE_MS,
           viewAuditFlushMs: env.LIVE_VIEW_AUDIT_FLUSH_MS,
+          feedLingerMs: env.LIVE_FEED_LINGER_MS,
         }),
       },
       db,

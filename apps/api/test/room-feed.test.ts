@@ -167,5 +167,66 @@ for (const kind of ["memory", "redis"] as const) {
       expect(feeds.rooms()).toEqual([]);
       expect(sub.subscribedRooms()).not.toContain(room);
     });
+
+    test("a feed outlives its last watcher for the grace period: a watcher back within it resumes exactly with no new subscription", async () => {
+      const { pub, sub } = await nodes(kind);
+      const bus = delayed(sub, {});
+      const topics = new FakeTopics();
+      const feeds = new RoomFeeds(bus, createMemoryLogger(), { lingerMs: 60_000 });
+      feeds.setPublisher(topics);
+      const room = `session:${crypto.randomUUID()}`;
+      try {
+        const first = fakeMember(topics);
+        await feeds.join(first, room, null);
+        await publishN(pub, room, 3);
+        const deadline = Date.now() + 3000;
+        while (first.socket.offsets(room).length < 3 && Date.now() < deadline) await Bun.sleep(10);
+        expectExact(first.socket.offsets(room), 0, 3);
+        feeds.leave(first, room);
+        expect(topics.topics.get(room)?.size ?? 0).toBe(0);
+        expect(feeds.lingering()).toEqual([room]);
+        expect(sub.subscribedRooms()).toContain(room);
+
+        // Events while nobody watches: the lingering feed keeps following them.
+        await publishN(pub, room, 4);
+        await Bun.sleep(100);
+        const back = fakeMember(topics);
+        const epoch = first.socket.frames.find((f) => f.type === "event")?.epoch ?? null;
+        const at = await feeds.join(back, room, { epoch, offset: 3 });
+        expect(at?.offset).toBe(3);
+        expect(bus.subscribes).toBe(1);
+        expect(feeds.lingering()).toEqual([]);
+        await publishN(pub, room, 2);
+        while (back.socket.offsets(room).length < 6 && Date.now() < deadline + 3000) await Bun.sleep(10);
+        expectExact(back.socket.offsets(room), 3, 9);
+      } finally {
+        feeds.close();
+      }
+      expect(feeds.rooms()).toEqual([]);
+    });
+
+    test("a lingering feed is torn down once its grace period passes with no watcher", async () => {
+      const { pub, sub } = await nodes(kind);
+      const bus = delayed(sub, {});
+      const topics = new FakeTopics();
+      const feeds = new RoomFeeds(bus, createMemoryLogger(), { lingerMs: 150 });
+      feeds.setPublisher(topics);
+      const room = `session:${crypto.randomUUID()}`;
+      const member = fakeMember(topics);
+      await feeds.join(member, room, null);
+      await publishN(pub, room, 1);
+      feeds.leave(member, room);
+      expect(feeds.rooms()).toEqual([room]);
+      const deadline = Date.now() + 5000;
+      while (feeds.rooms().length > 0 && Date.now() < deadline) await Bun.sleep(20);
+      expect(feeds.rooms()).toEqual([]);
+      expect(sub.subscribedRooms()).not.toContain(room);
+      // The next watcher starts a fresh feed: a new subscription, placed at the room's head.
+      const next = fakeMember(topics);
+      const head = await feeds.join(next, room, null);
+      expect(bus.subscribes).toBe(2);
+      expect(head?.offset).toBe(1);
+      feeds.close();
+    });
   });
 }

@@ -43,7 +43,7 @@ export class RealtimeHub implements ConnectionHost {
     readonly gate: StudentMessageGate | undefined,
     private readonly setup: { actors: ActorCache; viewAudit: AuditBatch },
   ) {
-    this.feeds = new RoomFeeds(deps.bus, deps.logger);
+    this.feeds = new RoomFeeds(deps.bus, deps.logger, { lingerMs: deps.config.live.feedLingerMs });
   }
 
   get viewAudit(): AuditBatch {

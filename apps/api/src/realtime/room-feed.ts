@@ -27,6 +27,13 @@ export interface RoomFeedOptions {
   tailChars?: number;
   /** How long a joiner ahead of the feed waits for it before looking again. Default 500 ms. */
   waitMs?: number;
+  /**
+   * How long a feed outlives its last local watcher. Default 0 (it stops with them). Watchers come
+   * and go (a tab reloads, a client reconnects, a teacher flips between sessions); a feed kept for
+   * a few seconds spares the bus subscription, the catch-up read and the unsubscription each time,
+   * and a joiner within the tail needs no replay.
+   */
+  lingerMs?: number;
 }
 
 // Replays one join may take, and how long it may wait for the feed, before giving up (the client
@@ -46,6 +53,8 @@ class RoomFeed {
   /** Pending joins plus members: the feed stops when it drops to 0. */
   refs = 0;
   stopped = false;
+  /** Set while the feed has no watcher left and waits `lingerMs` before stopping. */
+  lingering: ReturnType<typeof setTimeout> | null = null;
   readonly ready: Promise<void>;
   private follower: RoomFollower | null = null;
   // The tail: frames of offsets tailFirst … tailFirst + count - 1 of the current epoch, stored
@@ -80,6 +89,8 @@ class RoomFeed {
   }
 
   stop() {
+    if (this.lingering) clearTimeout(this.lingering);
+    this.lingering = null;
     this.stopped = true;
     this.follower?.close();
     this.follower = null;
@@ -199,7 +210,7 @@ export class RoomFeeds {
     private readonly logger: Logger,
     options: RoomFeedOptions = {},
   ) {
-    this.options = { tailEvents: 64, tailChars: 64 * 1024, waitMs: 500, ...options };
+    this.options = { tailEvents: 64, tailChars: 64 * 1024, waitMs: 500, lingerMs: 0, ...options };
   }
 
   /** Where frames are published: the server, once it exists (Bun's `server.publish`). */
@@ -207,9 +218,14 @@ export class RoomFeeds {
     this.publisher = publisher;
   }
 
-  /** Rooms with a live feed on this instance. */
+  /** Rooms with a live feed on this instance (lingering ones included). */
   rooms(): string[] {
     return [...this.feeds.keys()];
+  }
+
+  /** Rooms whose feed has no watcher left and is waiting out `lingerMs`. */
+  lingering(): string[] {
+    return [...this.feeds.values()].filter((f) => f.lingering !== null).map((f) => f.room);
   }
 
   private readonly publish = (): TopicPublisher => {
@@ -224,12 +240,30 @@ export class RoomFeeds {
       this.feeds.set(room, feed);
     }
     feed.refs += 1;
+    if (feed.lingering) {
+      clearTimeout(feed.lingering);
+      feed.lingering = null;
+    }
     return feed;
   }
 
   private release(feed: RoomFeed) {
     feed.refs -= 1;
     if (feed.refs > 0 || feed.stopped) return;
+    if (this.options.lingerMs <= 0) {
+      this.end(feed);
+      return;
+    }
+    // The follower keeps the feed's position and tail exact meanwhile (it sees every event,
+    // gap or reset as before), so a joiner within the grace period is placed as if it never left.
+    feed.lingering = setTimeout(() => {
+      feed.lingering = null;
+      if (feed.refs === 0) this.end(feed);
+    }, this.options.lingerMs);
+    feed.lingering.unref?.();
+  }
+
+  private end(feed: RoomFeed) {
     feed.stop();
     if (this.feeds.get(feed.room) === feed) this.feeds.delete(feed.room);
   }
@@ -293,7 +327,7 @@ export class RoomFeeds {
     }
   }
 
-  /** Unsubscribes `member` from `room`'s topic; the feed stops with its last member. */
+  /** Unsubscribes `member` from `room`'s topic; the feed stops with its last member (after `lingerMs`). */
   leave(member: FeedMember, room: string) {
     const feed = this.feeds.get(room);
     if (!feed?.members.delete(member)) return;
