@@ -126,7 +126,8 @@ async function main(): Promise<number> {
     redisStats.disconnect();
     await pg.close();
     // B's profile is written when it stops: what it spent the setup window on.
-    const setupProfile = setup && CPU_PROF_DIR ? profileWindow(CPU_PROF_DIR, { instance: "app-storm-b", fromMs: setup.fromMs, toMs: setup.toMs }, join(import.meta.dir, "..")) : null;
+    const setupProfile =
+      setup && CPU_PROF_DIR ? profileWindow(CPU_PROF_DIR, { instance: "app-storm-b", fromMs: setup.fromMs, toMs: setup.toMs }, join(import.meta.dir, "..")) : null;
     if (setupProfile) log(`setup window ${setup?.fromMs}–${setup?.toMs}, B's samples by self time:\n${formatProfile(setupProfile)}`);
     if (!result) {
       if (setup) reportSetup(setup);
