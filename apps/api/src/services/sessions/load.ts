@@ -9,9 +9,27 @@ export type LoadedSession = SessionRow & { groupPath: string; ref: SessionRef };
 
 /** Loads a session with its group path; 404 when missing or not visible to the actor. */
 export async function loadVisibleSession(db: DbOrTx, actor: Actor, sessionId: string, opts: { forUpdate?: boolean } = {}) {
-  const q = db.select({ session: sessions, groupPath: groups.path }).from(sessions).innerJoin(groups, eq(groups.id, sessions.groupId)).where(eq(sessions.id, sessionId));
-  const [row] = opts.forUpdate ? await q.for("update", { of: sessions }) : await q;
+  if (opts.forUpdate) {
+    const [row] = await db
+      .select({ session: sessions, groupPath: groups.path })
+      .from(sessions)
+      .innerJoin(groups, eq(groups.id, sessions.groupId))
+      .where(eq(sessions.id, sessionId))
+      .for("update", { of: sessions });
+    return visibleSession(actor, row);
+  }
+  const [row] = await preparedOn(db, "session_visible", prepareSession).execute({ sessionId });
   return visibleSession(actor, row);
+}
+
+// Every socket subscription to a session room and most session reads start here: prepared once.
+function prepareSession(db: Db) {
+  return db
+    .select({ session: sessions, groupPath: groups.path })
+    .from(sessions)
+    .innerJoin(groups, eq(groups.id, sessions.groupId))
+    .where(eq(sessions.id, sql.placeholder("sessionId")))
+    .prepare("session_visible");
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { RoomHead } from "@raptscallions/bus";
-import { messages } from "@raptscallions/db";
-import { desc, eq } from "drizzle-orm";
+import { type Db, messages, preparedOn } from "@raptscallions/db";
+import { desc, eq, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
 import { sessionRoom } from "../rooms.ts";
 import { toMessageDto, toSessionDto } from "./dto.ts";
@@ -9,6 +9,17 @@ import { recordView } from "./read.ts";
 
 /** How many of a session's newest messages a snapshot carries; older ones are paged over REST. */
 export const SNAPSHOT_MESSAGES = 200;
+
+// Every late joiner's snapshot runs it: prepared once per database.
+function prepareNewestMessages(db: Db) {
+  return db
+    .select()
+    .from(messages)
+    .where(eq(messages.sessionId, sql.placeholder("sessionId")))
+    .orderBy(desc(messages.seq))
+    .limit(SNAPSHOT_MESSAGES + 1)
+    .prepare("snapshot_messages");
+}
 
 /**
  * A session's state and the room position it corresponds to: the `snapshot` frame of a watcher
@@ -36,12 +47,7 @@ export async function sessionSnapshot(ctx: ServiceContext, sessionId: string, op
   const head = opts.read?.head ?? (await ctx.bus.head(sessionRoom(sessionId)));
   const session = opts.read?.session ?? (await loadVisibleSession(ctx.db, ctx.actor, sessionId));
   if (opts.recordView) await recordView(ctx, session);
-  const newestFirst = await ctx.db
-    .select()
-    .from(messages)
-    .where(eq(messages.sessionId, sessionId))
-    .orderBy(desc(messages.seq))
-    .limit(SNAPSHOT_MESSAGES + 1);
+  const newestFirst = await preparedOn(ctx.db, "snapshot_messages", prepareNewestMessages).execute({ sessionId });
   const truncated = newestFirst.length > SNAPSHOT_MESSAGES;
   const recent = newestFirst.slice(0, SNAPSHOT_MESSAGES).reverse();
   const streaming = recent.find((m) => m.state === "streaming");
