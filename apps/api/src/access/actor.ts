@@ -1,5 +1,5 @@
 import type { ClassRole, Db, GroupRole } from "@raptscallions/db";
-import { users } from "@raptscallions/db";
+import { preparedOn, users } from "@raptscallions/db";
 import { eq, sql } from "drizzle-orm";
 
 /** The signed-in user with every role they hold, loaded once per request or connection. */
@@ -40,7 +40,23 @@ function jsonRows<T>(value: unknown): T[] {
  * user not in the actor cache pays for this, so it is one round trip, not three).
  */
 export async function loadActor(db: Db, userId: string, activeGroupId: string | null = null): Promise<Actor | null> {
-  const [user] = await db
+  const [user] = await preparedOn(db, "actor_load", prepareActor).execute({ userId });
+  if (!user || !isActiveUser(user)) return null;
+  const classRows = jsonRows<ClassRoleRow>(user.classRoles);
+  return {
+    kind: "user",
+    userId: user.id,
+    clerkUserId: user.clerkUserId,
+    isSystemAdmin: user.isSystemAdmin,
+    groupRoles: jsonRows<GroupRoleRow>(user.groupRoles).map((g) => ({ groupId: g.groupId, path: g.path, role: g.role })),
+    classRoles: new Map(classRows.map((r) => [r.classId, { role: r.role, groupId: r.groupId, groupPath: r.groupPath }])),
+    activeGroupId,
+  };
+}
+
+// Every authenticated request and socket whose user is not cached runs it: prepared once.
+function prepareActor(db: Db) {
+  return db
     .select({
       id: users.id,
       clerkUserId: users.clerkUserId,
@@ -57,16 +73,6 @@ export async function loadActor(db: Db, userId: string, activeGroupId: string | 
         where cm.user_id = "users"."id")`,
     })
     .from(users)
-    .where(eq(users.id, userId));
-  if (!user || !isActiveUser(user)) return null;
-  const classRows = jsonRows<ClassRoleRow>(user.classRoles);
-  return {
-    kind: "user",
-    userId: user.id,
-    clerkUserId: user.clerkUserId,
-    isSystemAdmin: user.isSystemAdmin,
-    groupRoles: jsonRows<GroupRoleRow>(user.groupRoles).map((g) => ({ groupId: g.groupId, path: g.path, role: g.role })),
-    classRoles: new Map(classRows.map((r) => [r.classId, { role: r.role, groupId: r.groupId, groupPath: r.groupPath }])),
-    activeGroupId,
-  };
+    .where(eq(users.id, sql.placeholder("userId")))
+    .prepare("actor_load");
 }

@@ -1,6 +1,6 @@
 import { UnauthenticatedError } from "@raptscallions/core";
-import { type Db, groupMembers, groups, users } from "@raptscallions/db";
-import { and, eq, isNull } from "drizzle-orm";
+import { type Db, groupMembers, groups, preparedOn, users } from "@raptscallions/db";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { isActiveUser } from "../../access/actor.ts";
 import type { TokenIdentity } from "../../access/identity.ts";
 import { normaliseOrgRole, type RoleMap } from "../../access/roles.ts";
@@ -11,6 +11,19 @@ function claimString(claims: Record<string, unknown>, key: string): string | nul
   return typeof v === "string" && v.length > 0 && v.length <= 320 ? v : null;
 }
 
+// Every authenticated request whose identity is not cached starts here: prepared once.
+function prepareUserByClerkId(db: Db) {
+  return db
+    .select()
+    .from(users)
+    .where(eq(users.clerkUserId, sql.placeholder("clerkUserId")))
+    .prepare("user_by_clerk_id");
+}
+
+function userByClerkId(db: Db, clerkUserId: string) {
+  return preparedOn(db, "user_by_clerk_id", prepareUserByClerkId).execute({ clerkUserId });
+}
+
 /**
  * Finds the database user for a verified token, creating a `pending` one when Clerk knows the
  * user but the webhook has not arrived yet; the webhook later fills in the profile (it wins by
@@ -18,9 +31,9 @@ function claimString(claims: Record<string, unknown>, key: string): string | nul
  * is recorded when none is known, never overriding or resurrecting what webhooks wrote.
  */
 export async function provisionFromToken(db: Db, identity: TokenIdentity, roleMap: RoleMap): Promise<{ userId: string; activeGroupId: string | null }> {
-  let [user] = await db.select().from(users).where(eq(users.clerkUserId, identity.clerkUserId));
+  let [user] = await userByClerkId(db, identity.clerkUserId);
   if (!user && (await adoptRosterUser(db, { clerkUserId: identity.clerkUserId, email: claimString(identity.claims, "email") }))) {
-    [user] = await db.select().from(users).where(eq(users.clerkUserId, identity.clerkUserId));
+    [user] = await userByClerkId(db, identity.clerkUserId);
   }
   if (!user) {
     const c = identity.claims;
@@ -38,7 +51,7 @@ export async function provisionFromToken(db: Db, identity: TokenIdentity, roleMa
         imageUrl: claimString(c, "picture") ?? claimString(c, "image_url"),
       })
       .onConflictDoNothing({ target: users.clerkUserId });
-    [user] = await db.select().from(users).where(eq(users.clerkUserId, identity.clerkUserId));
+    [user] = await userByClerkId(db, identity.clerkUserId);
   }
   if (!user) throw new UnauthenticatedError("Could not resolve the signed-in user");
   if (!isActiveUser(user)) {
