@@ -66,6 +66,25 @@ for (const [name, makeShared, skip] of allTransports)
       throw new Error("answer never finalised");
     }
 
+    test("a ticket works once across instances: issued on A, racing upgrades on A and B open exactly one socket", async () => {
+      const upgrade = (on: Instance, ticket: string) =>
+        fetch(`${on.baseUrl}/ws?ticket=${ticket}`, {
+          headers: { upgrade: "websocket", connection: "upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" },
+        });
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`${a.baseUrl}/api/realtime/tickets`, { method: "POST", headers: await authHeader(scene.student) });
+        const { ticket } = (await res.json()) as { ticket: string };
+        const answers = await Promise.all([upgrade(a, ticket), upgrade(b, ticket)]);
+        const statuses = answers.map((r) => r.status).sort();
+        expect(statuses).toEqual([101, 401]);
+        const refused = answers.find((r) => r.status === 401);
+        expect(((await refused?.json()) as { error: { code: string } }).error.code).toBe("TICKET_INVALID");
+        // Spent on one instance means spent on every instance.
+        expect((await upgrade(b, ticket)).status).toBe(401);
+        expect((await upgrade(a, ticket)).status).toBe(401);
+      }
+    });
+
     test("a teacher on another instance receives every delta in order, matching the stored answer", async () => {
       const sessionId = await newSession();
       const room = `session:${sessionId}`;
