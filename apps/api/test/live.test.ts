@@ -77,8 +77,8 @@ for (const [name, makeShared, skip] of allTransports)
         const answers = await Promise.all([upgrade(a, ticket), upgrade(b, ticket)]);
         const statuses = answers.map((r) => r.status).sort();
         expect(statuses).toEqual([101, 401]);
-        const refused = answers.find((r) => r.status === 401);
-        expect(((await refused?.json()) as { error: { code: string } }).error.code).toBe("TICKET_INVALID");
+        const refused = answers.find((r) => r.status === 401) ?? answers[1];
+        expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("TICKET_INVALID");
         // Spent on one instance means spent on every instance.
         expect((await upgrade(b, ticket)).status).toBe(401);
         expect((await upgrade(a, ticket)).status).toBe(401);
