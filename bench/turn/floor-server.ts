@@ -91,7 +91,8 @@ async function answer(room: string, sessionId: string, answerId: string, content
     },
   });
   const decoder = new TextDecoder();
-  for await (const bytes of res.body) parser.feed(decoder.decode(bytes, { stream: true }));
+  const reader = res.body.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) parser.feed(decoder.decode(r.value, { stream: true }));
   if (timer) clearTimeout(timer);
   flush();
   await chain;
