@@ -17,7 +17,7 @@
  *   bun bench/turn.bench.ts            (or `bun run bench -- turn`)
  * Knobs: BENCH_TURN_SEQUENTIAL=60 BENCH_TURN_CONCURRENT=50 BENCH_TURN_ROUNDS=3
  *        BENCH_TURN_WARMUP=200 BENCH_TURN_TPS=50 BENCH_TURN_IDLE_SECONDS=10 BENCH_TURN_PROFILE=0
- *        BENCH_TURN_TIMEOUT_MS=60000
+ *        BENCH_TURN_TIMEOUT_MS=60000 BENCH_TURN_TARGET=app (or floor: bench/turn/floor-server.ts)
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -29,7 +29,7 @@ import { createBenchDatabase, ensureRedis } from "./live/infra.ts";
 import { cpuMs, stopAll } from "./live/procs.ts";
 import { seedScene } from "./live/scene.ts";
 import { startDevModel } from "./live/targets.ts";
-import { openStudent, startApi, type Student, turn } from "./turn/instance.ts";
+import { openFloorStudent, openStudent, startApi, startFloor, type Student, turn } from "./turn/instance.ts";
 import { type PgCounts, startPgCounter } from "./turn/pg-counter.ts";
 
 const num = (name: string, fallback: number) => {
@@ -45,6 +45,9 @@ const TPS = num("BENCH_TURN_TPS", 50);
 const TIMEOUT = num("BENCH_TURN_TIMEOUT_MS", 60_000);
 const PROFILE = process.env.BENCH_TURN_PROFILE === "1";
 const IDLE_SECONDS = num("BENCH_TURN_IDLE_SECONDS", 10);
+/** `app` (the API) or `floor` (bench/turn/floor-server.ts: the least a turn can cost, same libraries). */
+const TARGET = process.env.BENCH_TURN_TARGET ?? "app";
+if (TARGET !== "app" && TARGET !== "floor") throw new Error("BENCH_TURN_TARGET must be app or floor");
 /** Sessions the sequential turns rotate over, so each session's history grows as in a real chat. */
 const SEQ_SESSIONS = 10;
 
@@ -227,22 +230,17 @@ async function main(): Promise<number> {
   try {
     const sessions = Math.max(CONCURRENT, SEQ_SESSIONS, Math.min(WARMUP, 50));
     const keys = await loadOrCreateDevKeys(dataDir);
-    const scene = await seedScene({ databaseUrl: db.url, keys, students: sessions, watchersPerSession: 1, rates: [] });
+    const scene = TARGET === "app" ? await seedScene({ databaseUrl: db.url, keys, students: sessions, watchersPerSession: 1, rates: [] }) : null;
     const pgUrl = new URL(db.url);
     const counter = await startPgCounter({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
     pgUrl.port = String(counter.port);
     const model = await startDevModel({ tokensPerSecond: TPS, logDir: workDir });
     if (PROFILE) mkdirSync(profileDir, { recursive: true });
-    const api = await startApi({
-      databaseUrl: pgUrl.toString(),
-      redisUrl: redisHandle.url,
-      gatewayUrl: model.url,
-      dataDir,
-      logDir: workDir,
-      profileDir: PROFILE ? profileDir : undefined,
-    });
-    log(`load ${loadBefore} on ${cpus().length} CPUs; database ${db.name}; redis ${redisHandle.url}; dev model at ${TPS} tok/s; logs in ${workDir}`);
-    students.push(...(await pool(scene.students.slice(0, sessions), 16, (s) => openStudent(api, s.user, s.classId, scene.toolId))));
+    const target = { databaseUrl: pgUrl.toString(), redisUrl: redisHandle.url, gatewayUrl: model.url, logDir: workDir, profileDir: PROFILE ? profileDir : undefined };
+    const api = scene ? await startApi({ ...target, dataDir }) : await startFloor(target);
+    log(`${TARGET}: load ${loadBefore} on ${cpus().length} CPUs; database ${db.name}; redis ${redisHandle.url}; dev model at ${TPS} tok/s; logs in ${workDir}`);
+    if (scene) students.push(...(await pool(scene.students.slice(0, sessions), 16, (s) => openStudent(api, s.user, s.classId, scene.toolId))));
+    else students.push(...(await pool(Array.from({ length: sessions }), 16, () => openFloorStudent(api))));
     const pid = api.child.proc.pid;
     const ctx: MeasureContext = { pid, counter, redis, idleCpuPerSecond: 0 };
 
@@ -304,7 +302,7 @@ async function main(): Promise<number> {
     const report = {
       startedAt: new Date().toISOString(),
       machine: { cpus: cpus().length, loadBefore, loadAfter: load(), bun: Bun.version },
-      config: { sequential: SEQUENTIAL, concurrent: CONCURRENT, rounds: ROUNDS, warmup: WARMUP, devTokensPerSecond: TPS, profile: PROFILE },
+      config: { target: TARGET, sequential: SEQUENTIAL, concurrent: CONCURRENT, rounds: ROUNDS, warmup: WARMUP, devTokensPerSecond: TPS, profile: PROFILE },
       aim: "CPU per turn on the generating instance ≤ 3.5 ms",
       idle,
       results,
@@ -314,7 +312,7 @@ async function main(): Promise<number> {
     for (const v of report.verdict) console.log(v);
     const resultsDir = join(import.meta.dir, "results");
     mkdirSync(resultsDir, { recursive: true });
-    const file = join(resultsDir, `turn-${report.startedAt.replace(/[:.]/g, "-")}.json`);
+    const file = join(resultsDir, `turn-${TARGET === "floor" ? "floor-" : ""}${report.startedAt.replace(/[:.]/g, "-")}.json`);
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nwritten ${file}`);
     return 0;

@@ -47,6 +47,43 @@ export async function startApi(opts: {
   return { baseUrl, wsUrl: `ws://127.0.0.1:${port}`, child };
 }
 
+/**
+ * The floor (bench/turn/floor-server.ts) in place of the API: the least a turn can cost with the
+ * same libraries, measured by the same phases. No REST, no tickets: students subscribe at once.
+ */
+export async function startFloor(opts: {
+  databaseUrl: string;
+  redisUrl: string;
+  gatewayUrl: string;
+  logDir: string;
+  profileDir?: string | undefined;
+}): Promise<ApiInstance> {
+  const port = freePort();
+  const env: Record<string, string> = {
+    FLOOR_PORT: String(port),
+    FLOOR_DATABASE_URL: opts.databaseUrl,
+    FLOOR_REDIS_URL: opts.redisUrl,
+    FLOOR_GATEWAY_URL: opts.gatewayUrl,
+  };
+  const profile = opts.profileDir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${opts.profileDir}`] : [];
+  const child = spawnChild("floor", [process.execPath, ...profile, join(ROOT, "bench/turn/floor-server.ts")], { env, logDir: opts.logDir, cwd: ROOT });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitHttp(`${baseUrl}/ready`, child, 60_000);
+  return { baseUrl, wsUrl: `ws://127.0.0.1:${port}`, child };
+}
+
+/** A floor student: a socket subscribed to a room of its own. */
+export async function openFloorStudent(api: ApiInstance): Promise<Student> {
+  const sessionId = crypto.randomUUID();
+  const recorder = newRecorder();
+  const socket = await openSocket(`${api.wsUrl}/ws`, recorder);
+  await socket.nextOfType("hello");
+  const room = `session:${sessionId}`;
+  const ack = await socket.request({ type: "subscribe", room });
+  if (ack.type !== "ack") throw new Error(`subscribe: ${JSON.stringify(ack)}`);
+  return { sessionId, room, socket, recorder, turns: 0 };
+}
+
 /** A student with an open session and a socket subscribed to its room. */
 export interface Student {
   sessionId: string;

@@ -20,7 +20,38 @@ import {
   trainClassifier,
   type TrainingExample,
 } from "../src/index.ts";
+import { classifierForm } from "../src/safety/normalize.ts";
 import { turn } from "./helpers.ts";
+
+/**
+ * The feature definition the committed weights were trained with, spelled out the slow way: each
+ * n-gram's text (`c:`/`w:`/`b:`/`t:` + the n-gram) hashed with 32-bit FNV-1a into 2^20 buckets,
+ * character n-grams at 0.3 and word n-grams at 1 (a word's weight wins a shared bucket), the
+ * vector scaled to unit length in that insertion order.
+ */
+function referenceFeatures(text: string): { ids: number[]; values: number[] } {
+  const hash = (feature: string) => {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < feature.length; i++) h = Math.imul(h ^ feature.charCodeAt(i), 0x01000193);
+    return (h >>> 0) % (1 << 20);
+  };
+  const words = (classifierForm(text).match(/[\p{L}\p{N}']+/gu) ?? []).map((w) => w.replace(/^'+|'+$/g, "")).filter((w) => w.length > 0);
+  const features = new Map<number, number>();
+  for (const w of words) {
+    const padded = ` ${w} `;
+    for (let n = 3; n <= 5; n++) for (let j = 0; j + n <= padded.length; j++) features.set(hash(`c:${padded.slice(j, j + n)}`), 0.3);
+  }
+  words.forEach((w, i) => {
+    features.set(hash(`w:${w}`), 1);
+    if (i + 1 < words.length) features.set(hash(`b:${w} ${words[i + 1]}`), 1);
+    if (i + 2 < words.length) features.set(hash(`t:${w} ${words[i + 1]} ${words[i + 2]}`), 1);
+  });
+  const ids = [...features.keys()].sort((a, b) => a - b);
+  let norm = 0;
+  for (const v of features.values()) norm += v * v;
+  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  return { ids, values: ids.map((id) => (features.get(id) ?? 0) * scale) };
+}
 
 // Written for this test, not taken from the evaluation or training files.
 const CRISIS_NO_RULE = "i dont see the point of waking up tomorrow tbh";
@@ -54,6 +85,14 @@ describe("bundled classifier", () => {
   test("the same text gives the same features and the same scores, every time", () => {
     expect(Array.from(extractFeatures(CRISIS_NO_RULE).ids)).toEqual(Array.from(extractFeatures(CRISIS_NO_RULE).ids));
     expect(classifyText(bundledClassifier(), CRISIS_NO_RULE)).toEqual(classifyText(bundledClassifier(), CRISIS_NO_RULE));
+  });
+
+  test("features are exactly those the weights were trained on (hashed in place, no n-gram strings built)", () => {
+    const texts = [CRISIS_NO_RULE, ...IDIOMS, "", "a", "I'm", "'''", "muốn chết 😭 tôi", "k.y.s kiiiill m3", `${"x".repeat(300)} y`, "no como nada desde el lunes"];
+    for (const text of texts) {
+      const got = extractFeatures(text);
+      expect({ ids: Array.from(got.ids), values: Array.from(got.values) }).toEqual(referenceFeatures(text));
+    }
   });
 
   test("training is deterministic: the same lines give byte-identical weights", () => {

@@ -1,4 +1,7 @@
-import type { ToolDefinition } from "@raptscallions/db";
+import type { aiUsage, ToolDefinition } from "@raptscallions/db";
+
+/** The ai_usage row a generation records (one per call). */
+export type UsageRow = typeof aiUsage.$inferInsert;
 
 /** Who and what a generation is for: drives model resolution, limits, budgets and the usage row. */
 export interface GenerationScope {
@@ -43,6 +46,18 @@ export interface GenerationResult {
   latencyMs: number;
   /** Budget alert thresholds crossed by this call (group ids), for the caller to publish. */
   budgetAlerts: { groupId: string; usedUsd: number; budgetUsd: number; threshold: number }[];
+  /** The call's ai_usage row: already written, unless `finish` was told the caller writes it. */
+  usageRow: UsageRow;
+}
+
+/** Options of {@link Generation.finish}. */
+export interface FinishOptions {
+  /**
+   * The caller writes `usageRow` itself, in a statement it makes anyway (the answer runner's
+   * finalisation): `finish` then settles the limits but writes no row. The caller must write it,
+   * whatever happens to its own statement.
+   */
+  deferUsageRow?: boolean;
 }
 
 /** A started generation: iterate `events` (throws an AppError on upstream failure), then `finish` once. */
@@ -54,7 +69,7 @@ export interface Generation {
    * Settles the limit reservation to actual usage (estimating when no usage chunk came) and
    * records one ai_usage row. Call exactly once, whatever the outcome; idempotent if called again.
    */
-  finish(status: GenerationStatus, text: string): Promise<GenerationResult>;
+  finish(status: GenerationStatus, text: string, options?: FinishOptions): Promise<GenerationResult>;
 }
 
 /**

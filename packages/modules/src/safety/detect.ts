@@ -35,9 +35,28 @@ export interface CategoryAssessment {
 }
 
 function ruleHit(rule: SafetyRule, variant: string, excused: { any: boolean }): Severity | undefined {
+  // `exec` on the rule's own global pattern, not `matchAll`: matchAll clones the RegExp on every
+  // call, and a student message is tried against every rule on every turn (most never match).
+  const pattern = rule.pattern;
+  pattern.lastIndex = 0;
+  try {
+    return hitsIn(rule, pattern, variant, excused);
+  } finally {
+    pattern.lastIndex = 0;
+  }
+}
+
+function nextIndex(text: string, index: number, unicode: boolean): number {
+  if (!unicode || index + 1 >= text.length) return index + 1;
+  const unit = text.charCodeAt(index);
+  return unit >= 0xd800 && unit <= 0xdbff ? index + 2 : index + 1;
+}
+
+function hitsIn(rule: SafetyRule, pattern: RegExp, variant: string, excused: { any: boolean }): Severity | undefined {
   let best: Severity | undefined;
-  rule.pattern.lastIndex = 0;
-  for (const m of variant.matchAll(rule.pattern)) {
+  for (let m = pattern.exec(variant); m !== null; m = pattern.exec(variant)) {
+    // As matchAll does: an empty match moves on (by a code point in a `u` pattern), so the loop ends.
+    if (m[0].length === 0) pattern.lastIndex = nextIndex(variant, pattern.lastIndex, pattern.unicode);
     const bounds = sentenceBounds(variant, m.index);
     const sentence = variant.slice(bounds.start, bounds.end);
     if (rule.unless?.test(clauseAround(sentence, m.index - bounds.start, m[0].length)) || (rule.firstPerson && !FIRST_PERSON.test(sentence))) {

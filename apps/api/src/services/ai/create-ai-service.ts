@@ -159,7 +159,7 @@ function streamGeneration(input: {
   return {
     model: plan.model.id,
     events: events(),
-    finish(status, text) {
+    finish(status, text, options) {
       finishing ??= (() => {
         if (!sawFinish && stream.outcome === "streaming") {
           internal.abort(new DOMException("The generation was finished by the caller", "AbortError"));
@@ -169,6 +169,7 @@ function streamGeneration(input: {
           { scope: request.scope, plan, call, reservation: input.reservation, summary: stream.summary(), startedAt },
           status,
           text,
+          options,
         );
       })();
       return finishing;

@@ -1,6 +1,6 @@
 import { aiUsage, type DbOrTx } from "@raptscallions/db";
 import { type BudgetAlert, type ChatSummary, costOf, estimateTokens, type LimitStore, microsToUsd, type Reservation } from "@raptscallions/gateway";
-import type { GenerationResult, GenerationScope, GenerationStatus } from "../../lib/ai-service.ts";
+import type { FinishOptions, GenerationResult, GenerationScope, GenerationStatus, UsageRow } from "../../lib/ai-service.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { type AiPlan, type ModelInfo, type PlannedCall, SYSTEM_BUDGET_ID } from "./load-plan.ts";
@@ -26,10 +26,17 @@ export interface EndedGeneration {
 
 /**
  * `Generation.finish`: settles the reservation to the usage actually consumed (estimated when no
- * usage chunk came), writes the one ai_usage row and reports the budget alerts crossed. Neither a
- * failed settle nor a failed row fails the answer: both are logged.
+ * usage chunk came), writes the one ai_usage row (unless the caller writes it: `deferUsageRow`)
+ * and reports the budget alerts crossed. Neither a failed settle nor a failed row fails the
+ * answer: both are logged.
  */
-export async function settleGeneration(deps: SettleDeps, ended: EndedGeneration, status: GenerationStatus, callerText: string): Promise<GenerationResult> {
+export async function settleGeneration(
+  deps: SettleDeps,
+  ended: EndedGeneration,
+  status: GenerationStatus,
+  callerText: string,
+  options: FinishOptions = {},
+): Promise<GenerationResult> {
   const s = ended.summary;
   const modelId = s.model ?? ended.plan.model.id;
   const info: ModelInfo = ended.call.candidates.find((m) => m.id === modelId) ?? ended.plan.model;
@@ -38,7 +45,7 @@ export async function settleGeneration(deps: SettleDeps, ended: EndedGeneration,
   const latencyMs = s.latencyMs ?? Math.max(0, deps.clock.now().getTime() - ended.startedAt);
 
   const settleAlerts = await settleReservation(deps, ended.reservation, inputTokens + outputTokens, costMicros);
-  await recordUsageRow(deps, ended.scope, {
+  const usageRow = usageRowOf(ended.scope, {
     model: info.id,
     inputTokens,
     outputTokens,
@@ -48,6 +55,7 @@ export async function settleGeneration(deps: SettleDeps, ended: EndedGeneration,
     status,
     estimated,
   });
+  if (!options.deferUsageRow) await recordUsageRow(deps, usageRow);
   deps.count(info.id, status);
 
   const alerts = dedupeAlerts([...(await confirmedReserveAlerts(deps.limits, ended.reservation, deps.logger)), ...settleAlerts]);
@@ -69,6 +77,7 @@ export async function settleGeneration(deps: SettleDeps, ended: EndedGeneration,
         budgetUsd: microsToUsd(a.budgetMicros),
         threshold: ended.plan.budgets.find((b) => b.groupId === a.groupId)?.alertThreshold ?? a.thresholdMicros / a.budgetMicros,
       })),
+    usageRow,
   };
 }
 
@@ -93,26 +102,26 @@ async function settleReservation(deps: SettleDeps, reservation: Reservation, tok
   }
 }
 
-async function recordUsageRow(
-  deps: SettleDeps,
-  scope: GenerationScope,
-  row: Omit<typeof aiUsage.$inferInsert, keyof GenerationScope | "id" | "createdAt">,
-): Promise<void> {
+function usageRowOf(scope: GenerationScope, row: Omit<UsageRow, keyof GenerationScope | "id" | "createdAt">): UsageRow {
+  return {
+    userId: scope.userId,
+    groupId: scope.groupId,
+    classId: scope.classId,
+    toolId: scope.toolId,
+    sessionId: scope.sessionId,
+    assignmentId: scope.assignmentId,
+    runId: scope.runId,
+    messageId: scope.messageId,
+    ...row,
+  };
+}
+
+async function recordUsageRow(deps: SettleDeps, row: UsageRow): Promise<void> {
   try {
-    await deps.db.insert(aiUsage).values({
-      userId: scope.userId,
-      groupId: scope.groupId,
-      classId: scope.classId,
-      toolId: scope.toolId,
-      sessionId: scope.sessionId,
-      assignmentId: scope.assignmentId,
-      runId: scope.runId,
-      messageId: scope.messageId,
-      ...row,
-    });
+    await deps.db.insert(aiUsage).values(row);
   } catch (err) {
     // Usage rows feed reports; limits were already settled, so losing one must not fail the answer.
-    deps.logger.error("writing the ai_usage row failed", { err, messageId: scope.messageId, model: row.model });
+    deps.logger.error("writing the ai_usage row failed", { err, messageId: row.messageId, model: row.model });
   }
 }
 

@@ -1,13 +1,13 @@
 import type { Bus, BusSignal, KeyValueStore, Unsubscribe } from "@raptscallions/bus";
 import { AppError } from "@raptscallions/core";
-import { type Db, type MessageMeta, messages, preparedOn } from "@raptscallions/db";
-import { and, eq, type SQL, sql } from "drizzle-orm";
+import { aiUsage, type Db, type MessageMeta, messages, preparedOn } from "@raptscallions/db";
+import { and, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { LiveConfig } from "../../deps.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Metrics } from "../../lib/metrics.ts";
 import { recordBudgetAlerts } from "../ai/budget-alerts.ts";
-import type { AdmittedGeneration, AnswerRunner, Generation, GenerationStatus, StartGenerationInput } from "../../lib/ai-service.ts";
+import type { AdmittedGeneration, AnswerRunner, Generation, GenerationStatus, StartGenerationInput, UsageRow } from "../../lib/ai-service.ts";
 import type { FinishedAnswer } from "../modules/hooks.ts";
 import { toMessageDto } from "../sessions/dto.ts";
 import { sessionRoom } from "../rooms.ts";
@@ -211,8 +211,11 @@ export class GenerationRunner implements AnswerRunner {
     }
 
     let meta: MessageMeta = { model: model ?? undefined };
+    let usage: UsageRow | undefined;
     try {
-      const result = await generation.finish(status, text);
+      // The usage row is written by the finalisation below, in the same statement.
+      const result = await generation.finish(status, text, { deferUsageRow: true });
+      usage = result.usageRow;
       meta = {
         model: result.model,
         inputTokens: result.inputTokens,
@@ -231,7 +234,7 @@ export class GenerationRunner implements AnswerRunner {
       logger.error("settling usage failed", { messageId: input.messageId, err });
     }
     if (error) meta.error = error;
-    await this.finalize(input, status, text, meta);
+    await this.finalize(input, status, text, meta, usage);
   }
 
   /**
@@ -271,16 +274,15 @@ export class GenerationRunner implements AnswerRunner {
     }
   }
 
-  /** Finalises once: only a row still `streaming` is updated, so a sweeper that got there first wins. */
-  private async finalize(input: StartGenerationInput, state: GenerationStatus, content: string, meta: MessageMeta) {
+  /**
+   * Finalises once: only a row still `streaming` is updated, so a sweeper that got there first
+   * wins. The generation's usage row, when there is one, is written by the same statement (and
+   * written whether or not the update still found the row: the call was made either way).
+   */
+  private async finalize(input: StartGenerationInput, state: GenerationStatus, content: string, meta: MessageMeta, usage?: UsageRow) {
     const { db, bus, logger, clock } = this.deps;
-    const [row] = await preparedOn(db, "answer_finalize", prepareFinalize).execute({
-      id: input.messageId,
-      state,
-      content,
-      meta: JSON.stringify(meta),
-      now: clock.now().toISOString(),
-    });
+    const values = { id: input.messageId, state, content, meta: JSON.stringify(meta), now: clock.now().toISOString() };
+    const [row] = usage ? await this.finalizeWithUsage(values, usage) : await preparedOn(db, "answer_finalize", prepareFinalize).execute(values);
     if (!row) return;
     await publishAnswerFinalised(bus, logger, row, input.classId);
     const hook = input.afterAnswer ?? this.deps.onAnswerFinished;
@@ -291,6 +293,21 @@ export class GenerationRunner implements AnswerRunner {
         logger.error("answer hook failed", { messageId: row.id, err });
       }
     }
+  }
+
+  /** The finalisation and the usage row in one statement; apart if that fails (a lost usage row must not leave the answer streaming). */
+  private async finalizeWithUsage(values: { id: string; state: GenerationStatus; content: string; meta: string; now: string }, usage: UsageRow) {
+    const { db, logger } = this.deps;
+    try {
+      return await preparedOn(db, "answer_finalize_usage", prepareFinalizeWithUsage).execute({ ...values, usage: usageJson(usage) });
+    } catch (err) {
+      logger.warn("finalising with the usage row failed; writing them apart", { messageId: values.id, err });
+    }
+    await db
+      .insert(aiUsage)
+      .values(usage)
+      .catch((err: unknown) => logger.error("writing the ai_usage row failed", { err, messageId: usage.messageId, model: usage.model }));
+    return preparedOn(db, "answer_finalize", prepareFinalize).execute(values);
   }
 }
 
@@ -344,4 +361,35 @@ function prepareFinalize(db: Db) {
     .where(streamingRow)
     .returning()
     .prepare("answer_finalize");
+}
+
+// The usage row travels as one JSON parameter (column names as keys) and is inserted by a
+// data-modifying WITH, which Postgres runs to completion whether or not the update matched.
+const usageColumns = Object.entries(getTableColumns(aiUsage)).filter(([key]) => key !== "id" && key !== "createdAt");
+const usageColumnList = sql.raw(usageColumns.map(([, c]) => `"${c.name}"`).join(", "));
+
+function usageJson(row: UsageRow): string {
+  const out: Record<string, unknown> = {};
+  for (const [key, column] of usageColumns) out[column.name] = row[key as keyof UsageRow] ?? null;
+  return JSON.stringify(out);
+}
+
+function prepareFinalizeWithUsage(db: Db) {
+  const usage = db
+    .$with("usage", {})
+    .as(sql`insert into ${aiUsage} (${usageColumnList}) select ${usageColumnList} from jsonb_populate_record(null::${aiUsage}, ${sql.placeholder("usage")}::jsonb)`);
+  return db
+    .with(usage)
+    .update(messages)
+    .set({
+      state: value("state"),
+      content: value("content"),
+      meta: mergePlaceholder,
+      finalizedAt: value("now"),
+      streamOwner: null,
+      heartbeatAt: value("now"),
+    })
+    .where(streamingRow)
+    .returning()
+    .prepare("answer_finalize_usage");
 }

@@ -73,16 +73,21 @@ export function createModuleGate(options: ModuleGateOptions = {}): StudentMessag
         blockedReply: blocked ? (result.reply ?? DEFAULT_BLOCK_REPLY) : null,
         replyFlags: blocked ? [withheld] : undefined,
         meta,
-        async persist(tx, ids) {
-          target = {
-            sessionId: input.sessionId,
-            classId: input.classId,
-            groupId: input.groupId,
-            studentId: input.studentId,
-            messageId: ids.messageId,
-          };
-          rows = await persistFindings(tx, target, result.findings, turn.now);
-        },
+        // Only a turn with findings has anything to store with it (the turn is stored in one
+        // statement when there is none).
+        persist:
+          result.findings.length === 0
+            ? undefined
+            : async (tx, ids) => {
+                target = {
+                  sessionId: input.sessionId,
+                  classId: input.classId,
+                  groupId: input.groupId,
+                  studentId: input.studentId,
+                  messageId: ids.messageId,
+                };
+                rows = await persistFindings(tx, target, result.findings, turn.now);
+              },
         // The answer is checked with what this turn was judged with: nothing is loaded again.
         // Its history holds the student's message, as it does once the message is stored.
         afterAnswer(answer) {

@@ -12,7 +12,11 @@ export interface GateDecision {
   sent: string;
   blockedReply: string | null;
   meta: Record<string, unknown>;
-  /** Runs inside the insert's transaction with the new rows' ids: findings commit iff the message does. */
+  /**
+   * Runs inside the insert's transaction with the new rows' ids: findings commit iff the message
+   * does. Absent when there is nothing to store with the message (the turn is then stored in one
+   * statement, no transaction).
+   */
   persist?(tx: DbOrTx, ids: { messageId: string; answerId: string }): Promise<void>;
   /** Runs after commit, before any answer starts (publishes alerts); must not throw. */
   notify?(): Promise<void>;

@@ -18,14 +18,27 @@ export interface FeatureVector {
 }
 
 // FNV-1a over UTF-16 units: tiny, deterministic across runs and platforms, good enough spread.
-function hash(feature: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < feature.length; i++) {
-    h ^= feature.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % FEATURE_BUCKETS;
+// A feature's id is the hash of its text (`c:`/`w:`/`b:`/`t:` + the n-gram); the hash is folded
+// in place over the words instead of building each feature's string, which the message's few
+// hundred n-grams per turn would otherwise allocate.
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+function fold(h: number, text: string, from = 0, to = text.length): number {
+  let out = h;
+  for (let i = from; i < to; i++) out = Math.imul(out ^ text.charCodeAt(i), FNV_PRIME);
+  return out;
 }
+
+const bucket = (h: number) => (h >>> 0) % FEATURE_BUCKETS;
+const SPACE = 0x20;
+const PREFIX_C = fold(FNV_OFFSET, "c:");
+const PREFIX_W = fold(FNV_OFFSET, "w:");
+const PREFIX_B = fold(FNV_OFFSET, "b:");
+const PREFIX_T = fold(FNV_OFFSET, "t:");
+
+// Reused across calls (a message is handled synchronously): three rows of n-gram buckets per word.
+let scratch = new Uint32Array(256);
 
 const WORD = /[\p{L}\p{N}']+/gu;
 
@@ -43,21 +56,38 @@ export function extractFeatures(text: string): FeatureVector {
       ?.map((w) => w.replace(/^'+|'+$/g, ""))
       .filter((w) => w.length > 0) ?? [];
   const features = new Map<number, number>();
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i] ?? "";
-    const padded = ` ${w} `;
+  for (const w of words) {
+    // The word padded with a space each side (` ${w} `): its 3- to 5-grams from every start,
+    // hashed incrementally, then entered n by n as the training code enters them (the order
+    // of the map decides the order of the norm's sum below).
+    const padded = w.length + 2;
+    const unit = (k: number) => (k === 0 || k === padded - 1 ? SPACE : w.charCodeAt(k - 1));
+    if (scratch.length < padded * 3) scratch = new Uint32Array(padded * 6);
+    for (let j = 0; j + 3 <= padded; j++) {
+      let h = PREFIX_C;
+      for (let k = j; k < j + 5 && k < padded; k++) {
+        h = Math.imul(h ^ unit(k), FNV_PRIME);
+        if (k - j >= 2) scratch[(k - j - 2) * padded + j] = bucket(h);
+      }
+    }
     for (let n = 3; n <= 5; n++) {
-      for (let j = 0; j + n <= padded.length; j++) features.set(hash(`c:${padded.slice(j, j + n)}`), CHAR_WEIGHT);
+      for (let j = 0; j + n <= padded; j++) features.set(scratch[(n - 3) * padded + j] ?? 0, CHAR_WEIGHT);
     }
   }
   // Word features second: a bucket shared with a character n-gram keeps the word's weight.
   for (let i = 0; i < words.length; i++) {
     const w = words[i] ?? "";
-    features.set(hash(`w:${w}`), 1);
-    if (i + 1 < words.length) features.set(hash(`b:${w} ${words[i + 1]}`), 1);
-    if (i + 2 < words.length) features.set(hash(`t:${w} ${words[i + 1]} ${words[i + 2]}`), 1);
+    features.set(bucket(fold(PREFIX_W, w)), 1);
+    const next = words[i + 1];
+    if (next === undefined) continue;
+    const bigram = fold(Math.imul(fold(PREFIX_B, w) ^ SPACE, FNV_PRIME), next);
+    features.set(bucket(bigram), 1);
+    const third = words[i + 2];
+    if (third === undefined) continue;
+    const trigramHead = fold(Math.imul(fold(PREFIX_T, w) ^ SPACE, FNV_PRIME), next);
+    features.set(bucket(fold(Math.imul(trigramHead ^ SPACE, FNV_PRIME), third)), 1);
   }
-  const ids = Uint32Array.from([...features.keys()].sort((a, b) => a - b));
+  const ids = Uint32Array.from(features.keys()).sort();
   let norm = 0;
   for (const v of features.values()) norm += v * v;
   const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;

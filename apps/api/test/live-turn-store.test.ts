@@ -1,0 +1,137 @@
+// How a chat turn is written: the message pair in one statement (seq claim + both rows), the
+// answer's finalisation with its ai_usage row in one statement. What must not change with it:
+// dense seqs, SESSION_BUSY, one usage row per answer matching the answer's own accounting.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { aiUsage, messages, sessions } from "@raptscallions/db";
+import { makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
+import { asc, eq } from "drizzle-orm";
+import { authHeader } from "./helpers/auth.ts";
+import { useHarness } from "./helpers/harness.ts";
+import { connect, ensureDevModels, type Instance, memoryShared, startDevModel, startInstance } from "./helpers/live.ts";
+
+const h = useHarness();
+let dev: ReturnType<typeof startDevModel>;
+let shared: ReturnType<typeof memoryShared>;
+let a: Instance;
+let scene: SchoolScene;
+
+beforeAll(async () => {
+  await ensureDevModels(h.db);
+  // Slow enough (an answer takes seconds) that every concurrent send below meets it streaming.
+  dev = startDevModel(15);
+  shared = memoryShared(dev.url);
+  a = await startInstance(h.db, shared);
+  scene = await makeSchoolScene(h.db.db);
+}, 60_000);
+afterAll(async () => {
+  await a.stop();
+  dev.stop();
+});
+
+async function newSession(): Promise<string> {
+  const res = await fetch(`${a.baseUrl}/api/sessions`, {
+    method: "POST",
+    headers: { ...(await authHeader(scene.student)), "content-type": "application/json" },
+    body: JSON.stringify({ toolId: scene.tool.id, classId: scene.cls.id }),
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { session: { id: string } }).session.id;
+}
+
+async function finalised(answerId: string) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const [row] = await h.db.db.select().from(messages).where(eq(messages.id, answerId));
+    if (row && row.state !== "streaming") return row;
+    await Bun.sleep(25);
+  }
+  throw new Error("answer never finalised");
+}
+
+const answerIdOf = (ack: { type: string; [k: string]: unknown }) => (ack.result as { answerId: string }).answerId;
+
+describe("storing a chat turn", () => {
+  test("concurrent sends to one session: one is stored, the others are SESSION_BUSY and claim no seq", async () => {
+    const sessionId = await newSession();
+    const student = await connect(a, scene.student);
+    const sends = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => student.request({ type: "message.send", sessionId, clientMessageId: `c${i}`, content: `Question number ${i} about cells` })),
+    );
+    const acks = sends.filter((f) => f.type === "ack");
+    expect(acks).toHaveLength(1);
+    for (const f of sends.filter((s) => s.type !== "ack")) expect(f).toMatchObject({ type: "error", code: "SESSION_BUSY" });
+    await finalised(answerIdOf(acks[0] ?? { type: "none" }));
+    // A refused send rolled its claim back with its statement: the next turn continues at 3.
+    const next = await student.request({ type: "message.send", sessionId, clientMessageId: "after", content: "And what about plants?" });
+    expect(next.type).toBe("ack");
+    await finalised(answerIdOf(next));
+    const rows = await h.db.db.select({ seq: messages.seq, role: messages.role }).from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.seq));
+    expect(rows).toEqual([
+      { seq: 1, role: "user" },
+      { seq: 2, role: "assistant" },
+      { seq: 3, role: "user" },
+      { seq: 4, role: "assistant" },
+    ]);
+    const [session] = await h.db.db.select({ lastSeq: sessions.lastSeq }).from(sessions).where(eq(sessions.id, sessionId));
+    expect(session?.lastSeq).toBe(4);
+    student.close();
+  });
+
+  test("a send to an ended session is refused as ended and stores nothing", async () => {
+    const sessionId = await newSession();
+    await h.db.db.update(sessions).set({ state: "completed" }).where(eq(sessions.id, sessionId));
+    const student = await connect(a, scene.student);
+    const refused = await student.request({ type: "message.send", sessionId, clientMessageId: "late", content: "Is anyone there?" });
+    expect(refused).toMatchObject({ type: "error", code: "SESSION_ENDED" });
+    expect(await h.db.db.select().from(messages).where(eq(messages.sessionId, sessionId))).toHaveLength(0);
+    student.close();
+  });
+});
+
+describe("finalising an answer", () => {
+  test("writes exactly one ai_usage row with the answer, matching the answer's own accounting", async () => {
+    const sessionId = await newSession();
+    const student = await connect(a, scene.student);
+    const ack = await student.request({ type: "message.send", sessionId, clientMessageId: "u1", content: "Explain osmosis to me" });
+    expect(ack.type).toBe("ack");
+    const answerId = answerIdOf(ack);
+    const answer = await finalised(answerId);
+    await a.app.realtime.runner.settled(answerId);
+    expect(answer.state).toBe("complete");
+    const usage = await h.db.db.select().from(aiUsage).where(eq(aiUsage.messageId, answerId));
+    expect(usage).toHaveLength(1);
+    expect(usage[0]).toMatchObject({
+      sessionId,
+      userId: scene.student.id,
+      groupId: scene.department.id,
+      classId: scene.cls.id,
+      toolId: scene.tool.id,
+      status: "complete",
+      estimated: false,
+      model: answer.meta.model,
+      inputTokens: answer.meta.inputTokens,
+      outputTokens: answer.meta.outputTokens,
+      costUsd: answer.meta.costUsd,
+    });
+    expect(usage[0]?.outputTokens).toBeGreaterThan(0);
+    student.close();
+  });
+
+  test("an answer someone else finalised first keeps their state, and its usage row is still written", async () => {
+    const sessionId = await newSession();
+    const student = await connect(a, scene.student);
+    await student.request({ type: "subscribe", room: `session:${sessionId}`, lastOffset: 0 });
+    const ack = await student.request({ type: "message.send", sessionId, clientMessageId: "u1", content: "Tell me everything about mitochondria" });
+    const answerId = answerIdOf(ack);
+    await student.next((f) => f.type === "event" && f.event === "message.delta");
+    // As the sweeper does for an answer it believes orphaned.
+    await h.db.db.update(messages).set({ state: "interrupted", finalizedAt: new Date(), streamOwner: null }).where(eq(messages.id, answerId));
+    await a.app.realtime.runner.settled(answerId);
+    const [row] = await h.db.db.select().from(messages).where(eq(messages.id, answerId));
+    expect(row?.state).toBe("interrupted");
+    const usage = await h.db.db.select().from(aiUsage).where(eq(aiUsage.messageId, answerId));
+    expect(usage).toHaveLength(1);
+    expect(usage[0]?.outputTokens).toBeGreaterThan(0);
+    student.close();
+  });
+});
