@@ -31,6 +31,7 @@ import { seedScene } from "./live/scene.ts";
 import { startDevModel } from "./live/targets.ts";
 import { openStudent, startApi, type Student, turn } from "./turn/instance.ts";
 import { type PgCounts, startPgCounter } from "./turn/pg-counter.ts";
+import { formatPhaseProfile, type PhaseProfile, phaseProfile } from "./turn/window-profile.ts";
 
 const num = (name: string, fallback: number) => {
   const v = Number(process.env[name] ?? fallback);
@@ -110,6 +111,10 @@ interface PhaseResult {
   /** CPU ms by thread name over the phase (the JS thread is named after the process). */
   threads: Record<string, { user: number; system: number }>;
   statementsByText: { perTurn: number; text: string }[];
+  /** The phase's window (epoch ms), for reading a CPU profile back. */
+  window: { fromMs: number; toMs: number };
+  /** With BENCH_TURN_PROFILE=1: the JavaScript thread's samples in the window. */
+  profile?: PhaseProfile;
 }
 
 interface MeasureContext {
@@ -154,7 +159,9 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
   const cpuBefore = cpuMs(ctx.pid);
   const threadsBefore = threadCpu(ctx.pid);
   const started = performance.now();
+  const fromMs = Date.now();
   const { turns, deltas } = await run();
+  const toMs = Date.now();
   const wallMs = performance.now() - started;
   // The finalisation's trailing writes (answer hook) land just after the last `completed`.
   await Bun.sleep(300);
@@ -196,6 +203,7 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
     redisByCommand,
     threads,
     statementsByText,
+    window: { fromMs, toMs },
   };
 }
 
@@ -288,11 +296,13 @@ async function main(): Promise<number> {
     await api.child.stop(15_000);
     await model.child.stop();
     await counter.close();
-    let profile: string | null = null;
     if (PROFILE) {
-      const md = readdirSync(profileDir).find((f) => f.endsWith(".md"));
-      profile = md ? join(profileDir, md) : null;
-      log(profile ? `CPU profile (whole process life, start-up included): ${profileDir}` : `no CPU profile written in ${profileDir}`);
+      const cpuprofile = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
+      log(cpuprofile ? `CPU profile (whole process life, start-up included): ${profileDir}` : `no CPU profile written in ${profileDir}`);
+      if (cpuprofile) {
+        const root = join(import.meta.dir, "..");
+        for (const r of results) r.profile = phaseProfile(join(profileDir, cpuprofile), { ...r.window, deltas: r.deltas, turns: r.turns }, root);
+      }
     }
 
     for (const r of results) {
@@ -300,6 +310,7 @@ async function main(): Promise<number> {
       for (const s of r.statementsByText.slice(0, 25)) console.log(`  ${s.perTurn.toFixed(2).padStart(6)}  ${s.text}`);
       console.log(`  Redis per turn: ${JSON.stringify(r.redisByCommand)}`);
       console.log(`  CPU ms by thread: ${JSON.stringify(r.threads)}`);
+      if (r.profile) console.log(`  CPU profile of the phase:\n${formatPhaseProfile(r.profile)}`);
     }
     const report = {
       startedAt: new Date().toISOString(),

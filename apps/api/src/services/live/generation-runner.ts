@@ -1,5 +1,5 @@
-import type { Bus, BusSignal, KeyValueStore, Unsubscribe } from "@raptscallions/bus";
-import { AppError } from "@raptscallions/core";
+import { type Bus, decodeEventFrame, type KeyValueStore, type Unsubscribe } from "@raptscallions/bus";
+import { AppError, isEventFrameOfType } from "@raptscallions/core";
 import { type Db, type MessageMeta, messages, preparedOn } from "@raptscallions/db";
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { LiveConfig } from "../../deps.ts";
@@ -12,6 +12,9 @@ import type { FinishedAnswer } from "../modules/hooks.ts";
 import { toMessageDto } from "../sessions/dto.ts";
 import { sessionRoom } from "../rooms.ts";
 import { publishAnswerFinalised } from "./answer-events.ts";
+import { FlushClock } from "./flush-clock.ts";
+
+const STOP_REQUESTED = "generation.stop-requested";
 
 export interface RunnerDeps {
   db: Db;
@@ -43,8 +46,12 @@ interface Running {
 export class GenerationRunner implements AnswerRunner {
   private readonly running = new Map<string, Running>();
   private closed = false;
+  // Shared by every answer here, so their publishes of one window leave together.
+  private readonly flushClock: FlushClock;
 
-  constructor(private readonly deps: RunnerDeps) {}
+  constructor(private readonly deps: RunnerDeps) {
+    this.flushClock = new FlushClock(deps.live.coalesceMs, (err) => deps.logger.warn("delta flush failed", { err }));
+  }
 
   /** Message ids of answers streaming on this instance. */
   active(): string[] {
@@ -108,7 +115,6 @@ export class GenerationRunner implements AnswerRunner {
     let lastOffset: number | null = input.offset ?? null;
     let lastEpoch: string | null = input.epoch ?? null;
     let lastCheckpoint = clock.now().getTime();
-    let flushTimer: ReturnType<typeof setTimeout> | undefined;
     let chain: Promise<void> = Promise.resolve();
     let model: string | null = null;
     let status: GenerationStatus = "complete";
@@ -117,17 +123,21 @@ export class GenerationRunner implements AnswerRunner {
     // The owner learns of stop requests made on other instances through the session room.
     let unsubscribe: Unsubscribe | undefined;
     try {
-      unsubscribe = await bus.subscribe(room, (signal: BusSignal) => {
-        if (signal.kind !== "event" || signal.event.type !== "generation.stop-requested") return;
-        const p = signal.event.payload as { messageId?: string };
-        if (p.messageId === input.messageId) this.stopLocal(input.messageId);
+      // Every frame of the room passes here (the answer's own deltas too): only a stop request
+      // is decoded, the rest is skipped by its type.
+      unsubscribe = await bus.subscribeFrames(room, {
+        frame: (epoch, offset, frame) => {
+          if (!isEventFrameOfType(frame, STOP_REQUESTED)) return;
+          const p = decodeEventFrame(room, epoch, offset, frame).payload as { messageId?: string } | null;
+          if (p?.messageId === input.messageId) this.stopLocal(input.messageId);
+        },
+        resync: () => {},
       });
     } catch (err) {
       logger.warn("stop listener unavailable", { room, err });
     }
 
     const flush = (): Promise<void> => {
-      flushTimer = undefined;
       chain = chain.then(async () => {
         if (!pending) return;
         const chunk = pending;
@@ -160,6 +170,8 @@ export class GenerationRunner implements AnswerRunner {
       return chain;
     };
 
+    const requestedFlush = () => void flush();
+
     const heartbeat = setInterval(() => {
       chain = chain.then(async () => {
         await this.checkpoint(input.messageId, text, lastOffset, lastEpoch, model);
@@ -191,7 +203,7 @@ export class GenerationRunner implements AnswerRunner {
         if (ev.type === "start") model = ev.model;
         if (ev.type === "delta" && ev.text) {
           pending += ev.text;
-          flushTimer ??= setTimeout(() => void flush(), live.coalesceMs);
+          this.flushClock.request(requestedFlush);
         }
       }
     } catch (err) {
@@ -204,7 +216,7 @@ export class GenerationRunner implements AnswerRunner {
       }
     } finally {
       clearInterval(heartbeat);
-      if (flushTimer) clearTimeout(flushTimer);
+      this.flushClock.cancel(requestedFlush);
       await flush();
       await chain.catch(() => {});
       unsubscribe?.();
