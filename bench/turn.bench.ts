@@ -31,6 +31,7 @@ import { seedScene } from "./live/scene.ts";
 import { startDevModel } from "./live/targets.ts";
 import { openStudent, startApi, type Student, turn } from "./turn/instance.ts";
 import { type PgCounts, startPgCounter } from "./turn/pg-counter.ts";
+import { countSyscalls, type SyscallCounts } from "./turn/syscalls.ts";
 import { formatPhaseProfile, type PhaseProfile, phaseProfile } from "./turn/window-profile.ts";
 
 const num = (name: string, fallback: number) => {
@@ -111,6 +112,8 @@ interface PhaseResult {
   /** CPU ms by thread name over the phase (the JS thread is named after the process). */
   threads: Record<string, { user: number; system: number }>;
   statementsByText: { perTurn: number; text: string }[];
+  /** System calls of the instance over the phase, per delta (`perf stat`; absent without perf). */
+  syscallsPerDelta?: SyscallCounts;
   /** The phase's window (epoch ms), for reading a CPU profile back. */
   window: { fromMs: number; toMs: number };
   /** With BENCH_TURN_PROFILE=1: the JavaScript thread's samples in the window. */
@@ -154,6 +157,7 @@ async function measureIdle(
 async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ turns: number; deltas: number }>): Promise<PhaseResult> {
   // Let the previous phase's trailing work (answer hooks, timers) finish before counting.
   await Bun.sleep(500);
+  const syscalls = await countSyscalls(ctx.pid);
   ctx.counter.reset();
   const redisBefore = await redisCalls(ctx.redis);
   const cpuBefore = cpuMs(ctx.pid);
@@ -167,6 +171,11 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
   await Bun.sleep(300);
   const cpu = cpuMs(ctx.pid) - cpuBefore;
   const threads = threadDelta(threadsBefore, threadCpu(ctx.pid));
+  const sys = await syscalls.stop();
+  const perDelta = (n: number) => Number((n / Math.max(1, deltas)).toFixed(2));
+  const syscallsPerDelta = sys
+    ? { all: perDelta(sys.all), sendto: perDelta(sys.sendto), recvfrom: perDelta(sys.recvfrom), write: perDelta(sys.write), read: perDelta(sys.read) }
+    : undefined;
   const pg: PgCounts = ctx.counter.snapshot();
   const redisAfter = await redisCalls(ctx.redis);
   const redisByCommand: Record<string, number> = {};
@@ -204,6 +213,7 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
     threads,
     statementsByText,
     window: { fromMs, toMs },
+    ...(syscallsPerDelta ? { syscallsPerDelta } : {}),
   };
 }
 
@@ -310,6 +320,7 @@ async function main(): Promise<number> {
       for (const s of r.statementsByText.slice(0, 25)) console.log(`  ${s.perTurn.toFixed(2).padStart(6)}  ${s.text}`);
       console.log(`  Redis per turn: ${JSON.stringify(r.redisByCommand)}`);
       console.log(`  CPU ms by thread: ${JSON.stringify(r.threads)}`);
+      console.log(`  system calls per delta: ${r.syscallsPerDelta ? JSON.stringify(r.syscallsPerDelta) : "not counted (no perf)"}`);
       if (r.profile) console.log(`  CPU profile of the phase:\n${formatPhaseProfile(r.profile)}`);
     }
     const report = {

@@ -25,9 +25,30 @@ export interface PhaseProfile {
   /** Non-idle samples of the JavaScript thread in the window. */
   samples: number;
   intervalUs: number;
+  /** Samples by stage of the turn (`STAGES`, first match on the stack), with their share of all samples. */
+  stages: { stage: string; samples: number; percent: number; usPerDelta: number; usPerTurn: number }[];
   self: WindowEntry[];
   total: WindowEntry[];
 }
+
+/**
+ * Stages of a turn, told apart by what is on a sample's stack (the first stage that matches any
+ * frame, in this order). The first three run per delta; the rest per turn.
+ */
+const STAGES: { stage: string; match: RegExp }[] = [
+  { stage: "per delta: upstream stream (gateway client, SSE parse)", match: /packages\/gateway\/src|eventsource-parser/ },
+  {
+    stage: "per delta: publish (runner flush, bus publish, ioredis pipeline out)",
+    match: /flush-clock\.ts|redis-bus\.ts:(publish)|event-body\.ts:encodeBody|autoPipelining\.js|Pipeline\.js|generation-runner\.ts:(flush|requestedFlush)/,
+  },
+  {
+    stage: "per delta: Redis replies and messages in, fan-out to sockets",
+    match: /ioredis\/built\/(DataHandler|redis)|redis-parser|local-listeners\.ts|room-feed\.ts|redis-bus\.ts:onMessage|resume\.ts/,
+  },
+  { stage: "Postgres (drizzle, postgres-js)", match: /drizzle-orm|postgres@|\/postgres\/src/ },
+  { stage: "modules (PII, safety, struggle)", match: /packages\/modules\/src/ },
+  { stage: "other ioredis (limits, presence, kv)", match: /ioredis/ },
+];
 
 const IDLE = new Set(["(idle)", "(root)", "(program)", "(garbage collector)"]);
 
@@ -46,6 +67,7 @@ export function phaseProfile(file: string, window: { fromMs: number; toMs: numbe
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const key = (n: Node) => `${n.callFrame.functionName || "(anonymous)"}\u0000${where(n.callFrame, root)}`;
   const self = new Map<string, number>();
+  const stages = new Map<string, number>();
   const total = new Map<string, number>();
   const deltas: number[] = [];
   let samples = 0;
@@ -60,12 +82,16 @@ export function phaseProfile(file: string, window: { fromMs: number; toMs: numbe
     samples++;
     self.set(key(leaf), (self.get(key(leaf)) ?? 0) + 1);
     const seen = new Set<string>();
+    const stack: string[] = [];
     for (let n: Node | undefined = leaf; n; n = byId.get(parent.get(n.id) ?? -1)) {
       const k = key(n);
+      stack.push(`${where(n.callFrame, root).replace(/:\d+$/, "")}:${n.callFrame.functionName}`);
       if (seen.has(k) || IDLE.has(n.callFrame.functionName)) continue;
       seen.add(k);
       total.set(k, (total.get(k) ?? 0) + 1);
     }
+    const stage = STAGES.find((st) => stack.some((f) => st.match.test(f)))?.stage ?? "other";
+    stages.set(stage, (stages.get(stage) ?? 0) + 1);
   });
   deltas.sort((a, b) => a - b);
   const intervalUs = deltas[Math.floor(deltas.length / 2)] ?? 1000;
@@ -83,13 +109,28 @@ export function phaseProfile(file: string, window: { fromMs: number; toMs: numbe
           usPerTurn: Math.round((n * intervalUs) / Math.max(1, window.turns)),
         };
       });
-  return { samples, intervalUs, self: rank(self), total: rank(total) };
+  const perDelta = (n: number) => Math.round((n * intervalUs) / Math.max(1, window.deltas));
+  const perTurn = (n: number) => Math.round((n * intervalUs) / Math.max(1, window.turns));
+  return {
+    samples,
+    intervalUs,
+    stages: [...STAGES.map((st) => st.stage), "other"].map((stage) => {
+      const n = stages.get(stage) ?? 0;
+      return { stage, samples: n, percent: Number(((n * 100) / Math.max(1, samples)).toFixed(1)), usPerDelta: perDelta(n), usPerTurn: perTurn(n) };
+    }),
+    self: rank(self),
+    total: rank(total),
+  };
 }
 
 export function formatPhaseProfile(p: PhaseProfile): string {
   const line = (e: WindowEntry) => `    ${String(e.usPerDelta).padStart(6)} µs/delta ${String(e.usPerTurn).padStart(7)} µs/turn  ${e.function}  ${e.location}`;
   return [
-    `  JavaScript thread: ${p.samples} samples of ${p.intervalUs} µs in the window`,
+    `  JavaScript thread: ${p.samples} samples of ${p.intervalUs} µs in the window (sampled time; the thread's CPU is less under load)`,
+    "  by stage:",
+    ...p.stages.map(
+      (st) => `    ${st.percent.toFixed(1).padStart(5)}%  ${String(st.usPerDelta).padStart(6)} µs/delta ${String(st.usPerTurn).padStart(7)} µs/turn  ${st.stage}`,
+    ),
     "  by self time:",
     ...p.self.map(line),
     "  by total time (on the stack):",
