@@ -121,8 +121,10 @@ async function main() {
   }
   const bus = createRedisBus({ url, keyPrefix: `bench:delta:${crypto.randomUUID().slice(0, 8)}:`, roomTtlMs: 60_000 });
   await bus.ready();
-  const loadBefore = loadavg().map((n) => n.toFixed(2));
-  console.log(`[delta] ${ANSWERS} answers × ${DELTAS} deltas, window ${WINDOW_MS} ms, load ${loadBefore.join(" ")} on ${cpus().length} CPUs`);
+  const loadBefore = loadavg()
+    .map((n) => n.toFixed(2))
+    .join(" ");
+  console.log(`[delta] ${ANSWERS} answers × ${DELTAS} deltas, window ${WINDOW_MS} ms, load ${loadBefore} on ${cpus().length} CPUs`);
   // Warm-up: JIT, scripts loaded.
   await run(bus, "own", "decode");
   await run(bus, "shared", "peek");
@@ -158,7 +160,14 @@ async function main() {
     console.log(`  timers ${s.timers.padEnd(6)} listener ${s.listener.padEnd(6)}: ${s.cpuUsPerDelta} µs CPU/delta, ${s.socketSyscallsPerDelta} socket syscalls/delta`);
   const report = {
     startedAt: new Date().toISOString(),
-    machine: { cpus: cpus().length, loadBefore, loadAfter: loadavg().map((n) => n.toFixed(2)), bun: Bun.version },
+    machine: {
+      cpus: cpus().length,
+      loadBefore,
+      loadAfter: loadavg()
+        .map((n) => n.toFixed(2))
+        .join(" "),
+      bun: Bun.version,
+    },
     config: { answers: ANSWERS, deltas: DELTAS, windowMs: WINDOW_MS, repeats: REPEATS },
     runs,
     summary,
