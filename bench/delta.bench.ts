@@ -20,7 +20,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { FlushClock } from "../apps/api/src/services/live/flush-clock.ts";
+import { FlushClock } from "./turn/flush-clock.ts";
 import { type Bus, createRedisBus, decodeEventFrame } from "../packages/bus/src/index.ts";
 import { isEventFrameOfType } from "../packages/core/src/index.ts";
 import { countSyscalls } from "./turn/syscalls.ts";

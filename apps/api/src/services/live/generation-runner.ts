@@ -12,7 +12,6 @@ import type { FinishedAnswer } from "../modules/hooks.ts";
 import { toMessageDto } from "../sessions/dto.ts";
 import { sessionRoom } from "../rooms.ts";
 import { publishAnswerFinalised } from "./answer-events.ts";
-import { FlushClock } from "./flush-clock.ts";
 
 const STOP_REQUESTED = "generation.stop-requested";
 
@@ -46,12 +45,8 @@ interface Running {
 export class GenerationRunner implements AnswerRunner {
   private readonly running = new Map<string, Running>();
   private closed = false;
-  // Shared by every answer here, so their publishes of one window leave together.
-  private readonly flushClock: FlushClock;
 
-  constructor(private readonly deps: RunnerDeps) {
-    this.flushClock = new FlushClock(deps.live.coalesceMs, (err) => deps.logger.warn("delta flush failed", { err }));
-  }
+  constructor(private readonly deps: RunnerDeps) {}
 
   /** Message ids of answers streaming on this instance. */
   active(): string[] {
@@ -115,6 +110,7 @@ export class GenerationRunner implements AnswerRunner {
     let lastOffset: number | null = input.offset ?? null;
     let lastEpoch: string | null = input.epoch ?? null;
     let lastCheckpoint = clock.now().getTime();
+    let flushTimer: ReturnType<typeof setTimeout> | undefined;
     let chain: Promise<void> = Promise.resolve();
     let model: string | null = null;
     let status: GenerationStatus = "complete";
@@ -138,6 +134,7 @@ export class GenerationRunner implements AnswerRunner {
     }
 
     const flush = (): Promise<void> => {
+      flushTimer = undefined;
       chain = chain.then(async () => {
         if (!pending) return;
         const chunk = pending;
@@ -170,8 +167,6 @@ export class GenerationRunner implements AnswerRunner {
       return chain;
     };
 
-    const requestedFlush = () => void flush();
-
     const heartbeat = setInterval(() => {
       chain = chain.then(async () => {
         await this.checkpoint(input.messageId, text, lastOffset, lastEpoch, model);
@@ -203,7 +198,7 @@ export class GenerationRunner implements AnswerRunner {
         if (ev.type === "start") model = ev.model;
         if (ev.type === "delta" && ev.text) {
           pending += ev.text;
-          this.flushClock.request(requestedFlush);
+          flushTimer ??= setTimeout(() => void flush(), live.coalesceMs);
         }
       }
     } catch (err) {
@@ -216,7 +211,7 @@ export class GenerationRunner implements AnswerRunner {
       }
     } finally {
       clearInterval(heartbeat);
-      this.flushClock.cancel(requestedFlush);
+      if (flushTimer) clearTimeout(flushTimer);
       await flush();
       await chain.catch(() => {});
       unsubscribe?.();

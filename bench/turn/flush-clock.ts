@@ -1,5 +1,6 @@
 /**
- * One coalescing window for every answer streaming on this instance. An answer with new text
+ * One coalescing window for every answer streaming on an instance (measured in delta.bench.ts
+ * against a timer per answer; not what the runner does: see bench/README.md). An answer with new text
  * asks for a flush; the first request arms one timer for `windowMs`, and when it fires every
  * answer that asked meanwhile flushes in the same callback. So a delta still waits at most one
  * window, and the publishes of all answers leave in one event-loop turn: the bus's publisher
