@@ -31,6 +31,8 @@ import { seedScene } from "./live/scene.ts";
 import { startDevModel } from "./live/targets.ts";
 import { openFloorStudent, openStudent, startApi, startFloor, type Student, turn } from "./turn/instance.ts";
 import { type PgCounts, startPgCounter } from "./turn/pg-counter.ts";
+import { countSyscalls, type SyscallCounts } from "./turn/syscalls.ts";
+import { formatPhaseProfile, type PhaseProfile, phaseProfile } from "./turn/window-profile.ts";
 
 const num = (name: string, fallback: number) => {
   const v = Number(process.env[name] ?? fallback);
@@ -113,6 +115,12 @@ interface PhaseResult {
   /** CPU ms by thread name over the phase (the JS thread is named after the process). */
   threads: Record<string, { user: number; system: number }>;
   statementsByText: { perTurn: number; text: string }[];
+  /** System calls of the instance over the phase, per delta (`perf stat`; absent without perf). */
+  syscallsPerDelta?: SyscallCounts;
+  /** The phase's window (epoch ms), for reading a CPU profile back. */
+  window: { fromMs: number; toMs: number };
+  /** With BENCH_TURN_PROFILE=1: the JavaScript thread's samples in the window. */
+  profile?: PhaseProfile;
 }
 
 interface MeasureContext {
@@ -152,17 +160,25 @@ async function measureIdle(
 async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ turns: number; deltas: number }>): Promise<PhaseResult> {
   // Let the previous phase's trailing work (answer hooks, timers) finish before counting.
   await Bun.sleep(500);
+  const syscalls = await countSyscalls(ctx.pid);
   ctx.counter.reset();
   const redisBefore = await redisCalls(ctx.redis);
   const cpuBefore = cpuMs(ctx.pid);
   const threadsBefore = threadCpu(ctx.pid);
   const started = performance.now();
+  const fromMs = Date.now();
   const { turns, deltas } = await run();
+  const toMs = Date.now();
   const wallMs = performance.now() - started;
   // The finalisation's trailing writes (answer hook) land just after the last `completed`.
   await Bun.sleep(300);
   const cpu = cpuMs(ctx.pid) - cpuBefore;
   const threads = threadDelta(threadsBefore, threadCpu(ctx.pid));
+  const sys = await syscalls.stop();
+  const perDelta = (n: number) => Number((n / Math.max(1, deltas)).toFixed(2));
+  const syscallsPerDelta = sys
+    ? { all: perDelta(sys.all), sendto: perDelta(sys.sendto), recvfrom: perDelta(sys.recvfrom), write: perDelta(sys.write), read: perDelta(sys.read) }
+    : undefined;
   const pg: PgCounts = ctx.counter.snapshot();
   const redisAfter = await redisCalls(ctx.redis);
   const redisByCommand: Record<string, number> = {};
@@ -199,6 +215,8 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
     redisByCommand,
     threads,
     statementsByText,
+    window: { fromMs, toMs },
+    ...(syscallsPerDelta ? { syscallsPerDelta } : {}),
   };
 }
 
@@ -286,11 +304,13 @@ async function main(): Promise<number> {
     await api.child.stop(15_000);
     await model.child.stop();
     await counter.close();
-    let profile: string | null = null;
     if (PROFILE) {
-      const md = readdirSync(profileDir).find((f) => f.endsWith(".md"));
-      profile = md ? join(profileDir, md) : null;
-      log(profile ? `CPU profile (whole process life, start-up included): ${profileDir}` : `no CPU profile written in ${profileDir}`);
+      const cpuprofile = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
+      log(cpuprofile ? `CPU profile (whole process life, start-up included): ${profileDir}` : `no CPU profile written in ${profileDir}`);
+      if (cpuprofile) {
+        const root = join(import.meta.dir, "..");
+        for (const r of results) r.profile = phaseProfile(join(profileDir, cpuprofile), { ...r.window, deltas: r.deltas, turns: r.turns }, root);
+      }
     }
 
     for (const r of results) {
@@ -298,6 +318,8 @@ async function main(): Promise<number> {
       for (const s of r.statementsByText.slice(0, 25)) console.log(`  ${s.perTurn.toFixed(2).padStart(6)}  ${s.text}`);
       console.log(`  Redis per turn: ${JSON.stringify(r.redisByCommand)}`);
       console.log(`  CPU ms by thread: ${JSON.stringify(r.threads)}`);
+      console.log(`  system calls per delta: ${r.syscallsPerDelta ? JSON.stringify(r.syscallsPerDelta) : "not counted (no perf)"}`);
+      if (r.profile) console.log(`  CPU profile of the phase:\n${formatPhaseProfile(r.profile)}`);
     }
     const report = {
       startedAt: new Date().toISOString(),

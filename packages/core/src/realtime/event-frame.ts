@@ -17,3 +17,18 @@ export const EVENT_BODY_PREFIX = '{"type":';
 export function eventFrameHead(room: string): string {
   return `{"type":"event","room":${JSON.stringify(room)},"epoch":`;
 }
+
+const EVENT_KEY = ',"event":"';
+
+/**
+ * True when `frame` (an `event` frame) carries an event of `type`, read without parsing the
+ * frame: a listener that wants one kind of event skips the rest for the price of an `indexOf`.
+ * The first `,"event":"` is the event's own: the room and epoch before it are JSON strings, in
+ * which a quote is always escaped, so the sequence cannot occur inside them.
+ */
+export function isEventFrameOfType(frame: string, type: string): boolean {
+  const at = frame.indexOf(EVENT_KEY);
+  if (at < 0) return false;
+  const start = at + EVENT_KEY.length;
+  return frame.startsWith(type, start) && frame.charCodeAt(start + type.length) === 34;
+}

@@ -1,5 +1,5 @@
-import type { Bus, BusSignal, KeyValueStore, Unsubscribe } from "@raptscallions/bus";
-import { AppError } from "@raptscallions/core";
+import { type Bus, decodeEventFrame, type KeyValueStore, type Unsubscribe } from "@raptscallions/bus";
+import { AppError, isEventFrameOfType } from "@raptscallions/core";
 import { aiUsage, type Db, type MessageMeta, messages, preparedOn } from "@raptscallions/db";
 import { and, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { LiveConfig } from "../../deps.ts";
@@ -12,6 +12,8 @@ import type { FinishedAnswer } from "../modules/hooks.ts";
 import { toMessageDto } from "../sessions/dto.ts";
 import { sessionRoom } from "../rooms.ts";
 import { publishAnswerFinalised } from "./answer-events.ts";
+
+const STOP_REQUESTED = "generation.stop-requested";
 
 export interface RunnerDeps {
   db: Db;
@@ -117,10 +119,15 @@ export class GenerationRunner implements AnswerRunner {
     // The owner learns of stop requests made on other instances through the session room.
     let unsubscribe: Unsubscribe | undefined;
     try {
-      unsubscribe = await bus.subscribe(room, (signal: BusSignal) => {
-        if (signal.kind !== "event" || signal.event.type !== "generation.stop-requested") return;
-        const p = signal.event.payload as { messageId?: string };
-        if (p.messageId === input.messageId) this.stopLocal(input.messageId);
+      // Every frame of the room passes here (the answer's own deltas too): only a stop request
+      // is decoded, the rest is skipped by its type.
+      unsubscribe = await bus.subscribeFrames(room, {
+        frame: (epoch, offset, frame) => {
+          if (!isEventFrameOfType(frame, STOP_REQUESTED)) return;
+          const p = decodeEventFrame(room, epoch, offset, frame).payload as { messageId?: string } | null;
+          if (p?.messageId === input.messageId) this.stopLocal(input.messageId);
+        },
+        resync: () => {},
       });
     } catch (err) {
       logger.warn("stop listener unavailable", { room, err });
