@@ -117,8 +117,9 @@ export function createNotificationDispatcher(deps: AppDeps, settings: Notificati
     return true;
   }
 
-  async function deliver(row: NotificationDeliveryRow): Promise<void> {
+  async function deliver(row: NotificationDeliveryRow, claimedAt: Date): Promise<void> {
     if (await stopIfAcknowledged(row)) return;
+    const startedAt = deps.clock.now();
     const started = performance.now();
     let error: string | null = null;
     try {
@@ -166,7 +167,20 @@ export function createNotificationDispatcher(deps: AppDeps, settings: Notificati
         );
       }
     });
-    if (outcome === "sent") logger.info("notification sent", { deliveryId: row.id, channel: row.channel, purpose: row.purpose, attempt: row.attempts, durationMs });
+    // queuedMs (queued → claimed) is the outbox's wait; the timestamps let the alerts bench split a
+    // delivery's latency into its stages.
+    if (outcome === "sent")
+      logger.info("notification sent", {
+        deliveryId: row.id,
+        alertId: row.alertId,
+        channel: row.channel,
+        purpose: row.purpose,
+        attempt: row.attempts,
+        queuedMs: claimedAt.getTime() - row.nextAttemptAt.getTime(),
+        durationMs,
+        claimedAt: claimedAt.toISOString(),
+        startedAt: startedAt.toISOString(),
+      });
     else
       logger.warn(outcome === "dead" ? "notification dead-lettered" : "notification failed; retrying", {
         deliveryId: row.id,
@@ -178,8 +192,11 @@ export function createNotificationDispatcher(deps: AppDeps, settings: Notificati
 
   async function drain(): Promise<number> {
     const rows = await claim();
+    const claimedAt = deps.clock.now();
     await Promise.all(
-      rows.map((row) => deliver(row).catch((err: unknown) => logger.error("notification bookkeeping failed; retried after its lease", { deliveryId: row.id, err }))),
+      rows.map((row) =>
+        deliver(row, claimedAt).catch((err: unknown) => logger.error("notification bookkeeping failed; retried after its lease", { deliveryId: row.id, err })),
+      ),
     );
     return rows.length;
   }
