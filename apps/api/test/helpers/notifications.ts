@@ -17,16 +17,32 @@ export interface ReceivedMail {
 
 const epochMs = () => performance.timeOrigin + performance.now();
 
-/** A real SMTP server on a free port, keeping what it accepts. */
-export async function startSmtpServer(): Promise<{ url: string; received: ReceivedMail[]; close(): Promise<void> }> {
+export interface TestSmtpServer {
+  url: string;
+  received: ReceivedMail[];
+  /** Connections opened so far, and how many are open now (a pooled client keeps them). */
+  connections(): { opened: number; open: number };
+  /** Ends every open connection, as a server restarting (or timing out idle clients) does. */
+  dropConnections(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A real SMTP server on a free port, keeping what it accepts. Closing it ends the connections a
+ * pooled client still holds (after 100 ms, with a 421), instead of waiting for the client.
+ */
+export async function startSmtpServer(): Promise<TestSmtpServer> {
   const received: ReceivedMail[] = [];
   // Per SMTP session: when it connected and when its current transaction began.
   const stamps = new Map<string, { connectedAt: number; mailFromAt: number }>();
+  let opened = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS"],
     logger: false,
+    closeTimeout: 100,
     onConnect(session, callback) {
+      opened++;
       stamps.set(session.id, { connectedAt: epochMs(), mailFromAt: 0 });
       callback();
     },
@@ -64,6 +80,10 @@ export async function startSmtpServer(): Promise<{ url: string; received: Receiv
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
+    connections: () => ({ opened, open: server.connections.size }),
+    dropConnections() {
+      for (const connection of server.connections) connection.close();
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
