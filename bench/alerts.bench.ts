@@ -105,26 +105,61 @@ try {
   log(`load before: ${loadavg()[0]?.toFixed(2)} on ${cpus().length} CPUs; database ${database.name}; redis ${redis.url}; logs ${workDir}`);
 
   const openSession = async (user: BenchUser, on = app.a) => {
-    const res = await fetch(`${on.baseUrl}/api/sessions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${user.token}`, "content-type": "application/json" },
-      body: JSON.stringify({ toolId: scene.toolId, classId: scene.students.find((s) => s.user.id === user.id)?.classId }),
-    });
+    const post = () =>
+      fetch(`${on.baseUrl}/api/sessions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${user.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ toolId: scene.toolId, classId: scene.students.find((s) => s.user.id === user.id)?.classId }),
+      });
+    // A loaded instance may drop a kept-alive connection: retried once.
+    const res = await post().catch(() => post());
     if (res.status !== 201) throw new Error(`session: ${res.status} ${await res.text()}`);
     return ((await res.json()) as { session: { id: string } }).session.id;
   };
+
+  // A loaded instance may drop a kept-alive connection: a ticket request is retried.
+  const ticketFor = async (user: BenchUser, on: typeof app.a): Promise<string> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const t = await fetch(`${on.baseUrl}/api/realtime/tickets`, { method: "POST", headers: { authorization: `Bearer ${user.token}` } });
+        return ((await t.json()) as { ticket: string }).ticket;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        await Bun.sleep(200);
+      }
+    }
+  };
+  const sockets: BenchSocket[] = [];
+  // A teacher of each crisis class watches its class room: the `alert` event's `at` is stamped by
+  // the instance that committed the alert, right after the commit.
+  const alertAt = new Map<string, number>();
+  const classTeachers = new Map(scene.students.slice(SESSIONS).map((s) => [s.classId, s.teachers[0]]));
+  for (const [classId, teacher] of classTeachers) {
+    if (!teacher) continue;
+    const ticket = await ticketFor(teacher, app.b);
+    const socket = await openSocket(`${app.b.wsUrl}/ws?ticket=${encodeURIComponent(ticket)}`, null);
+    sockets.push(socket);
+    socket.ws.addEventListener("message", (ev) => {
+      const data = String(ev.data);
+      if (!data.includes('"event":"alert"')) return;
+      const frame = JSON.parse(data) as { at?: string; payload?: { alert?: { sessionId?: string } } };
+      const sessionId = frame.payload?.alert?.sessionId;
+      if (sessionId && frame.at && !alertAt.has(sessionId)) alertAt.set(sessionId, Date.parse(frame.at));
+    });
+    await socket.nextOfType("hello");
+    const ack = await socket.request({ type: "subscribe", room: `class:${classId}` });
+    if (ack.type !== "ack") throw new Error(`teacher subscribe: ${JSON.stringify(ack)}`);
+  }
 
   // The streaming load: each student alternates between instances, chatting until told to stop.
   const streamers = scene.students.slice(0, SESSIONS);
   let streaming = true;
   let turns = 0;
   const loadErrors: string[] = [];
-  const sockets: BenchSocket[] = [];
   const loops = await pool(streamers, 20, async (s, i) => {
     const on = instances[i % 2] ?? app.a;
     const sessionId = await openSession(s.user, on);
-    const t = await fetch(`${on.baseUrl}/api/realtime/tickets`, { method: "POST", headers: { authorization: `Bearer ${s.user.token}` } });
-    const { ticket } = (await t.json()) as { ticket: string };
+    const ticket = await ticketFor(s.user, on);
     const socket = await openSocket(`${on.wsUrl}/ws?ticket=${encodeURIComponent(ticket)}`, null);
     sockets.push(socket);
     await socket.nextOfType("hello");
@@ -154,27 +189,6 @@ try {
 
   const samplers = scene.students.slice(SESSIONS);
   const crisisSessions = await pool(samplers, 10, (s, i) => openSession(s.user, instances[i % 2] ?? app.a));
-  // A teacher of each crisis class watches its class room: the `alert` event's `at` is stamped by
-  // the instance that committed the alert, right after the commit.
-  const alertAt = new Map<string, number>();
-  const classTeachers = new Map(samplers.map((s) => [s.classId, s.teachers[0]]));
-  for (const [classId, teacher] of classTeachers) {
-    if (!teacher) continue;
-    const t = await fetch(`${app.b.baseUrl}/api/realtime/tickets`, { method: "POST", headers: { authorization: `Bearer ${teacher.token}` } });
-    const { ticket } = (await t.json()) as { ticket: string };
-    const socket = await openSocket(`${app.b.wsUrl}/ws?ticket=${encodeURIComponent(ticket)}`, null);
-    sockets.push(socket);
-    socket.ws.addEventListener("message", (ev) => {
-      const data = String(ev.data);
-      if (!data.includes('"event":"alert"')) return;
-      const frame = JSON.parse(data) as { at?: string; payload?: { alert?: { sessionId?: string } } };
-      const sessionId = frame.payload?.alert?.sessionId;
-      if (sessionId && frame.at && !alertAt.has(sessionId)) alertAt.set(sessionId, Date.parse(frame.at));
-    });
-    await socket.nextOfType("hello");
-    const ack = await socket.request({ type: "subscribe", room: `class:${classId}` });
-    if (ack.type !== "ack") throw new Error(`teacher subscribe: ${JSON.stringify(ack)}`);
-  }
   const cpuBefore = instances.map((x) => cpuMs(x.child.proc.pid));
   const turnsBefore = turns;
   const startedAt = performance.now();
@@ -191,7 +205,7 @@ try {
         method: "POST",
         headers: { authorization: `Bearer ${s.user.token}`, "content-type": "application/json" },
         body: JSON.stringify({ clientMessageId: `crisis-${i}`, content: "I want to kill myself" }),
-      });
+      }).catch((err: Error) => new Response(err.message, { status: 599 }));
       if (res.status !== 201) failures.push(`send ${res.status} ${(await res.text()).slice(0, 200)}`);
       else {
         sent.set(sessionId, t0);
