@@ -19,6 +19,7 @@ import { loadOrCreateDevKeys } from "../apps/api/src/auth/dev-keys.ts";
 import { startSmtpServer, startWebhookEndpoint } from "../apps/api/test/helpers/notifications.ts";
 import { createDb, groups } from "../packages/db/src/index.ts";
 import { eq } from "../packages/db/node_modules/drizzle-orm";
+import { readDispatchStamps, type SampleStamps, stageTable } from "./alerts/stages.ts";
 import { type BenchSocket, openSocket, percentile, pool } from "./live/clients.ts";
 import { createBenchDatabase, ensureRedis } from "./live/infra.ts";
 import { cpuMs, stopAll } from "./live/procs.ts";
@@ -37,6 +38,8 @@ const POLL_MS = num("NOTIFY_POLL_MS", 500);
 const WARMUP = 3;
 const secret = `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64")}`;
 const log = (s: string) => console.log(`[alerts bench] ${s}`);
+// Epoch ms with sub-ms precision: comparable with the instances' stamps (same machine clock).
+const epochMs = () => performance.timeOrigin + performance.now();
 
 const workDir = mkdtempSync(join(tmpdir(), "rapt-alerts-bench-"));
 const smtp = await startSmtpServer();
@@ -49,21 +52,30 @@ if (!redis || "error" in created) {
 }
 const database = created;
 
-// Stamped when first seen: the SMTP server and the endpoint run in this process.
+// By session: the SMTP server and the endpoint run in this process and stamp what they accept.
+const mailOf = new Map<string, (typeof smtp.received)[number]>();
+const hookOf = new Map<string, (typeof hook.received)[number]>();
 const mailAt = new Map<string, number>();
 const hookAt = new Map<string, number>();
 const sessionOfLink = /\/app\/sessions\/([0-9a-f-]{36})/;
 let seenMails = 0;
 let seenHooks = 0;
 function collect() {
-  const now = performance.now();
   for (; seenMails < smtp.received.length; seenMails++) {
-    const id = smtp.received[seenMails]?.text.match(sessionOfLink)?.[1];
-    if (id && !mailAt.has(id)) mailAt.set(id, now);
+    const mail = smtp.received[seenMails];
+    const id = mail?.text.match(sessionOfLink)?.[1];
+    if (mail && id && !mailAt.has(id)) {
+      mailAt.set(id, mail.acceptedAt);
+      mailOf.set(id, mail);
+    }
   }
   for (; seenHooks < hook.received.length; seenHooks++) {
-    const id = hook.received[seenHooks]?.payload.data.sessionId;
-    if (typeof id === "string" && !hookAt.has(id)) hookAt.set(id, now);
+    const received = hook.received[seenHooks];
+    const id = received?.payload.data.sessionId;
+    if (received && typeof id === "string" && !hookAt.has(id)) {
+      hookAt.set(id, received.receivedAt);
+      hookOf.set(id, received);
+    }
   }
 }
 const collector = setInterval(collect, 2);
@@ -86,32 +98,68 @@ try {
     redisUrl: redis.url,
     dataDir: join(workDir, "data"),
     logDir: workDir,
-    env: { SMTP_URL: smtp.url, NOTIFY_POLL_MS: String(POLL_MS), PUBLIC_URL: "https://rapt.example.test" },
+    // info: the dispatchers' `notification sent` lines carry their claim and send stamps.
+    env: { SMTP_URL: smtp.url, NOTIFY_POLL_MS: String(POLL_MS), PUBLIC_URL: "https://rapt.example.test", LOG_LEVEL: "info" },
   });
   const instances = [app.a, app.b];
   log(`load before: ${loadavg()[0]?.toFixed(2)} on ${cpus().length} CPUs; database ${database.name}; redis ${redis.url}; logs ${workDir}`);
 
   const openSession = async (user: BenchUser, on = app.a) => {
-    const res = await fetch(`${on.baseUrl}/api/sessions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${user.token}`, "content-type": "application/json" },
-      body: JSON.stringify({ toolId: scene.toolId, classId: scene.students.find((s) => s.user.id === user.id)?.classId }),
-    });
+    const post = () =>
+      fetch(`${on.baseUrl}/api/sessions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${user.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ toolId: scene.toolId, classId: scene.students.find((s) => s.user.id === user.id)?.classId }),
+      });
+    // A loaded instance may drop a kept-alive connection: retried once.
+    const res = await post().catch(() => post());
     if (res.status !== 201) throw new Error(`session: ${res.status} ${await res.text()}`);
     return ((await res.json()) as { session: { id: string } }).session.id;
   };
+
+  // A loaded instance may drop a kept-alive connection: a ticket request is retried.
+  const ticketFor = async (user: BenchUser, on: typeof app.a): Promise<string> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const t = await fetch(`${on.baseUrl}/api/realtime/tickets`, { method: "POST", headers: { authorization: `Bearer ${user.token}` } });
+        return ((await t.json()) as { ticket: string }).ticket;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        await Bun.sleep(200);
+      }
+    }
+  };
+  const sockets: BenchSocket[] = [];
+  // A teacher of each crisis class watches its class room: the `alert` event's `at` is stamped by
+  // the instance that committed the alert, right after the commit.
+  const alertAt = new Map<string, number>();
+  const classTeachers = new Map(scene.students.slice(SESSIONS).map((s) => [s.classId, s.teachers[0]]));
+  for (const [classId, teacher] of classTeachers) {
+    if (!teacher) continue;
+    const ticket = await ticketFor(teacher, app.b);
+    const socket = await openSocket(`${app.b.wsUrl}/ws?ticket=${encodeURIComponent(ticket)}`, null);
+    sockets.push(socket);
+    socket.ws.addEventListener("message", (ev) => {
+      const data = String(ev.data);
+      if (!data.includes('"event":"alert"')) return;
+      const frame = JSON.parse(data) as { at?: string; payload?: { alert?: { sessionId?: string } } };
+      const sessionId = frame.payload?.alert?.sessionId;
+      if (sessionId && frame.at && !alertAt.has(sessionId)) alertAt.set(sessionId, Date.parse(frame.at));
+    });
+    await socket.nextOfType("hello");
+    const ack = await socket.request({ type: "subscribe", room: `class:${classId}` });
+    if (ack.type !== "ack") throw new Error(`teacher subscribe: ${JSON.stringify(ack)}`);
+  }
 
   // The streaming load: each student alternates between instances, chatting until told to stop.
   const streamers = scene.students.slice(0, SESSIONS);
   let streaming = true;
   let turns = 0;
   const loadErrors: string[] = [];
-  const sockets: BenchSocket[] = [];
   const loops = await pool(streamers, 20, async (s, i) => {
     const on = instances[i % 2] ?? app.a;
     const sessionId = await openSession(s.user, on);
-    const t = await fetch(`${on.baseUrl}/api/realtime/tickets`, { method: "POST", headers: { authorization: `Bearer ${s.user.token}` } });
-    const { ticket } = (await t.json()) as { ticket: string };
+    const ticket = await ticketFor(s.user, on);
     const socket = await openSocket(`${on.wsUrl}/ws?ticket=${encodeURIComponent(ticket)}`, null);
     sockets.push(socket);
     await socket.nextOfType("hello");
@@ -152,16 +200,16 @@ try {
       await Bun.sleep(i * GAP_MS);
       const sessionId = crisisSessions[i] ?? "";
       const on = instances[i % 2] ?? app.a;
-      const t0 = performance.now();
+      const t0 = epochMs();
       const res = await fetch(`${on.baseUrl}/api/sessions/${sessionId}/messages`, {
         method: "POST",
         headers: { authorization: `Bearer ${s.user.token}`, "content-type": "application/json" },
         body: JSON.stringify({ clientMessageId: `crisis-${i}`, content: "I want to kill myself" }),
-      });
+      }).catch((err: Error) => new Response(err.message, { status: 599 }));
       if (res.status !== 201) failures.push(`send ${res.status} ${(await res.text()).slice(0, 200)}`);
       else {
         sent.set(sessionId, t0);
-        answered.set(sessionId, performance.now() - t0);
+        answered.set(sessionId, epochMs());
       }
     }),
   );
@@ -184,7 +232,7 @@ try {
   if (process.env.BENCH_ALERTS_VERBOSE)
     for (const [id, t0] of sent)
       log(
-        `${id}: REST ${answered.get(id)?.toFixed(0)} ms, mail +${((mailAt.get(id) ?? Number.NaN) - t0).toFixed(0)} ms, webhook +${((hookAt.get(id) ?? Number.NaN) - t0).toFixed(0)} ms`,
+        `${id}: REST ${((answered.get(id) ?? Number.NaN) - t0).toFixed(0)} ms, mail +${((mailAt.get(id) ?? Number.NaN) - t0).toFixed(0)} ms, webhook +${((hookAt.get(id) ?? Number.NaN) - t0).toFixed(0)} ms`,
       );
   log(
     `crisis message → mail accepted + webhook acknowledged (postgres + redis, 2 instances, poll ${POLL_MS} ms, ${SESSIONS} sessions streaming, n=${latencies.length}): ` +
@@ -193,6 +241,25 @@ try {
   log(
     `load while sampling (${seconds.toFixed(1)} s): ${turnsDuring} answers completed (${(turnsDuring / seconds).toFixed(1)}/s), API CPU ${cpu.map((c) => `${c} ms`).join(" + ")} (${((cpu.reduce((a, b) => a + b, 0) / 1000 / seconds) * 100).toFixed(0)}% of one core); load average ${loadavg()[0]?.toFixed(2)}`,
   );
+  // Where the time went: per stage, since the message was sent and since the stage before.
+  await Bun.sleep(1_000); // the dispatchers log a send once its bookkeeping committed
+  const dispatched = readDispatchStamps(instances.map((x) => x.child.logFile));
+  log(`dispatch log lines: ${[...dispatched.values()].map((d) => d.channel).join(",")}`);
+  const stamps: SampleStamps[] = [...sent.entries()].slice(WARMUP).map(([id, t0]) => {
+    const mail = mailOf.get(id);
+    const received = hookOf.get(id);
+    const mailRow = mail ? dispatched.get(mail.deliveryId) : undefined;
+    const hookRow = received ? dispatched.get(received.id.replace(/^msg_/, "")) : undefined;
+    return {
+      sentAt: t0,
+      restAt: answered.get(id),
+      alertPublishedAt: alertAt.get(id),
+      hook: { claimedAt: hookRow?.claimedAt, startedAt: hookRow?.startedAt, receivedAt: received?.receivedAt },
+      mail: { claimedAt: mailRow?.claimedAt, startedAt: mailRow?.startedAt, connectedAt: mail?.connectedAt, mailFromAt: mail?.mailFromAt, acceptedAt: mail?.acceptedAt },
+    };
+  });
+  log("stages (ms):");
+  for (const line of stageTable(stamps)) log(`  ${line}`);
   if (failures.length > 0) log(`failures: ${[...new Set(failures)].slice(0, 3).join(" | ")}`);
   if (loadErrors.length > 0) log(`streaming load: ${loadErrors.length} refused or unanswered sends (${[...new Set(loadErrors)].slice(0, 3).join(" | ")})`);
   if (lost > 0 || failures.length > 0) exitCode = 1;

@@ -239,7 +239,8 @@ export async function main(options: { env?: Record<string, string | undefined> }
     for (const job of appJobs(deps.config)) jobs.register(job);
     jobs.start();
     const notifications = deps.notifications ? createNotificationDispatcher(deps, deps.notifications) : null;
-    notifications?.start();
+    // Never rejects (failures are logged and retried); the server does not wait for the first claim.
+    void notifications?.start();
 
     const url = `http://${env.HOST}:${boundPort}`;
     logger.info("listening", {

@@ -1,3 +1,4 @@
+import { type AlertDto, alertEventPayloadSchema } from "@raptscallions/core";
 import { type BackoffOptions, DEFAULT_BACKOFF } from "./backoff.ts";
 import { type ConnectionState, type ConnectionStatus, createConnection, type WebSocketConstructor } from "./connection.ts";
 import type { Observable } from "./observable.ts";
@@ -111,6 +112,24 @@ export function createClient(opts: ClientOptions) {
     /** Stops the streaming answer over REST (works while the socket is reconnecting). */
     stopGeneration(sessionId: string) {
       return rest("stopGeneration", { params: { id: sessionId } });
+    },
+
+    /**
+     * Acknowledges an alert (stops its escalation) and returns it as it now stands: over the
+     * socket while it is live, over REST otherwise or when the socket drops mid-request
+     * (acknowledging twice is harmless: the alert stays acknowledged).
+     */
+    async ackAlert(alertId: string): Promise<AlertDto> {
+      if (connection.helloed()) {
+        try {
+          const parsed = alertEventPayloadSchema.safeParse(await connection.request({ type: "alert.ack", alertId }));
+          if (parsed.success) return parsed.data.alert;
+          report({ reason: "alert.ack answered without the alert" });
+        } catch (err) {
+          if (!(err instanceof RealtimeError) || err.code !== "DISCONNECTED") throw err;
+        }
+      }
+      return rest("acknowledgeAlert", { params: { id: alertId } });
     },
 
     /** Sends still waiting for an acknowledgement. */

@@ -1,4 +1,5 @@
 import { queueDailyDigests } from "../services/notifications/digest.ts";
+import { wakeDispatchers } from "../services/notifications/wake.ts";
 import { defineJob } from "./define-job.ts";
 
 /**
@@ -10,6 +11,10 @@ export function notificationDigestJob(intervalMs = 60_000) {
   return defineJob({
     name: "notification-digest",
     intervalMs,
-    run: (ctx) => queueDailyDigests(ctx, { signal: ctx.signal }),
+    run: async (ctx) => {
+      const queued = await queueDailyDigests(ctx, { signal: ctx.signal });
+      if (queued > 0) await wakeDispatchers(ctx.bus, ctx.logger);
+      return queued;
+    },
   });
 }

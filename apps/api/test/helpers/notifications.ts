@@ -9,20 +9,60 @@ export interface ReceivedMail {
   subject: string;
   text: string;
   deliveryId: string;
+  /** Epoch ms (fractional): when the SMTP connection carrying the mail opened, its `MAIL FROM`, and acceptance. */
+  connectedAt: number;
+  mailFromAt: number;
+  acceptedAt: number;
 }
 
-/** A real SMTP server on a free port, keeping what it accepts. */
-export async function startSmtpServer(): Promise<{ url: string; received: ReceivedMail[]; close(): Promise<void> }> {
+const epochMs = () => performance.timeOrigin + performance.now();
+
+export interface TestSmtpServer {
+  url: string;
+  received: ReceivedMail[];
+  /** Connections opened so far, and how many are open now (a pooled client keeps them). */
+  connections(): { opened: number; open: number };
+  /** Ends every open connection, as a server restarting (or timing out idle clients) does. */
+  dropConnections(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A real SMTP server on a free port, keeping what it accepts. Closing it ends the connections a
+ * pooled client still holds (after 100 ms, with a 421), instead of waiting for the client.
+ */
+export async function startSmtpServer(): Promise<TestSmtpServer> {
   const received: ReceivedMail[] = [];
+  // Per SMTP session: when it connected and when its current transaction began.
+  const stamps = new Map<string, { connectedAt: number; mailFromAt: number }>();
+  let opened = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS"],
     logger: false,
+    closeTimeout: 100,
+    onConnect(session, callback) {
+      opened++;
+      stamps.set(session.id, { connectedAt: epochMs(), mailFromAt: 0 });
+      callback();
+    },
+    onClose(session) {
+      stamps.delete(session.id);
+    },
+    onMailFrom(_address, session, callback) {
+      const s = stamps.get(session.id);
+      if (s) s.mailFromAt = epochMs();
+      callback();
+    },
     onData(stream, session, callback) {
+      const s = stamps.get(session.id);
       simpleParser(stream)
         .then((parsed) => {
           const header = parsed.headers.get("x-rapt-delivery");
           received.push({
+            connectedAt: s?.connectedAt ?? 0,
+            mailFromAt: s?.mailFromAt ?? 0,
+            acceptedAt: epochMs(),
             envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
             envelopeTo: session.envelope.rcptTo.map((r) => r.address),
             subject: parsed.subject ?? "",
@@ -40,13 +80,19 @@ export async function startSmtpServer(): Promise<{ url: string; received: Receiv
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
+    connections: () => ({ opened, open: server.connections.size }),
+    dropConnections() {
+      for (const connection of server.connections) connection.close();
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
 export interface ReceivedWebhook {
   id: string;
-  payload: { type: string; data: Record<string, unknown> };
+  payload: { type: string; timestamp?: string; data: Record<string, unknown> };
+  /** Epoch ms (fractional) when it was verified, just before the 204. */
+  receivedAt: number;
 }
 
 /**
@@ -70,7 +116,7 @@ export function startWebhookEndpoint(secret: string) {
         // Throws unless the signature and timestamp check out; the body is only trusted after.
         new Webhook(secret).verify(body, Object.fromEntries(req.headers));
         const payload = JSON.parse(body) as ReceivedWebhook["payload"];
-        received.push({ id: req.headers.get("webhook-id") ?? "", payload });
+        received.push({ id: req.headers.get("webhook-id") ?? "", payload, receivedAt: epochMs() });
         return new Response(null, { status: 204 });
       } catch (err) {
         rejected.push(err instanceof Error ? err.message : String(err));

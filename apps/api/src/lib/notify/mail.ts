@@ -36,14 +36,43 @@ export interface DevOutbox extends MailTransport {
   list(): DevOutboxMail[];
 }
 
+/** How the SMTP transport holds its connections (see {@link createSmtpTransport}). */
+export interface SmtpPoolOptions {
+  /** Connections open at once to the server; more mails than that wait for a free one. */
+  maxConnections?: number;
+  /** A connection idle this long is closed (default 4 min: under the 5 min RFC 5321 asks servers to wait). */
+  idleTimeoutMs?: number;
+  /** Time-out of opening a connection and of its greeting. */
+  timeoutMs?: number;
+  /** A mail not accepted within this (waiting for a free connection included) fails its attempt; default 2 × `timeoutMs`. */
+  sendTimeoutMs?: number;
+}
+
 /**
- * SMTP through nodemailer (`smtp://user:pass@host:587`, `smtps://…` for implicit TLS). Time-outs
- * are short so an unreachable server fails the attempt (and it is retried) instead of holding a
- * dispatcher slot for minutes.
+ * SMTP through nodemailer (`smtp://user:pass@host:587`, `smtps://…` for implicit TLS), one pool
+ * of connections per transport (per SMTP URL): a mail goes over an open connection, so an alert
+ * does not pay for a new connection, greeting and EHLO. Time-outs are short so an unreachable or
+ * stalling server fails the attempt (and the outbox retries it) instead of holding a dispatcher
+ * slot for minutes. A connection that fails mid-mail is dropped from the pool and the mail fails,
+ * to be retried by the outbox like any failure; a mail whose reused connection the server had
+ * closed before a byte of it was sent goes out at once over a fresh one (nodemailer's requeue).
  */
-export function createSmtpTransport(url: string, opts: { timeoutMs?: number } = {}): MailTransport {
+export function createSmtpTransport(url: string, opts: SmtpPoolOptions = {}): MailTransport {
   const timeout = opts.timeoutMs ?? 15_000;
-  const transport = createTransport({ url, connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout });
+  const idleTimeout = opts.idleTimeoutMs ?? 4 * 60_000;
+  const sendTimeout = opts.sendTimeoutMs ?? 2 * timeout;
+  const transport = createTransport({
+    url,
+    pool: true,
+    maxConnections: opts.maxConnections ?? 5,
+    idleTimeout,
+    maxRequeues: 1,
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    // Inactivity: longer than the idle close, so the pool (not a time-out error) ends an idle
+    // connection; a stalled mail is bounded by its own deadline (the signal below).
+    socketTimeout: idleTimeout + timeout,
+  });
   return {
     kind: "smtp",
     async send(mail) {
@@ -54,6 +83,7 @@ export function createSmtpTransport(url: string, opts: { timeoutMs?: number } = 
         text: mail.text,
         html: mail.html,
         headers: { "X-Rapt-Delivery": mail.deliveryId },
+        signal: AbortSignal.timeout(sendTimeout),
       });
       return { messageId: info.messageId };
     },

@@ -56,8 +56,10 @@ export async function sendStudentMessage({
   if (stored.raced) return stored.raced;
   const userDto = toMessageDto(stored.rows.user);
   const answerDto = toMessageDto(stored.rows.answer);
-  await announceStudentMessage(ctx, session, userDto);
+  // Alerts first: a crisis message's notifications leave and its teachers hear of it before the
+  // message itself is announced.
   await gated.notify?.();
+  await announceStudentMessage(ctx, session, userDto);
 
   if (blocked) {
     await publishBestEffort(ctx.bus, ctx.logger, sessionRoom(session.id), "message.completed", { message: answerDto });

@@ -4,6 +4,7 @@ import { type Finding, STRUGGLE_DETECTOR_ID } from "@raptscallions/modules";
 import type { Logger } from "../../lib/logger.ts";
 import { type ExtractionRow, toAlertDto } from "../alerts/dto.ts";
 import { enqueueAlertNotifications } from "../notifications/enqueue.ts";
+import { wakeDispatchers } from "../notifications/wake.ts";
 import { classRoom, publishBestEffort } from "../rooms.ts";
 
 /** The session (and message, when known) a finding is about. */
@@ -53,12 +54,16 @@ function insertFindings(db: DbOrTx, target: FindingTarget, findings: Finding[], 
 }
 
 /**
- * Tells the class's teachers, live and across instances: struggle transitions as `struggle`
- * events, every other alert as an `alert` event carrying the alert as REST returns it. Alerts are
- * never published to the session room: the student watches that room too. Sessions outside a
- * class have no live audience; their alerts wait in `GET /api/alerts` for the group's admins.
+ * Call after the findings' transaction committed. First wakes every instance's notification
+ * dispatcher when an alert was stored (its outbox rows committed with it), so mail and webhooks
+ * leave now rather than at the next poll. Then tells the class's teachers, live and across
+ * instances: struggle transitions as `struggle` events, every other alert as an `alert` event
+ * carrying the alert as REST returns it. Alerts are never published to the session room: the
+ * student watches that room too. Sessions outside a class have no live audience; their alerts
+ * wait in `GET /api/alerts` for the group's admins.
  */
 export async function publishFindings(bus: Bus, logger: Logger, target: FindingTarget, rows: ExtractionRow[]): Promise<void> {
+  if (rows.some((r) => r.isAlert)) await wakeDispatchers(bus, logger);
   for (const row of rows) {
     const dto = toAlertDto(row, target.studentId);
     if (dto.escalate) {

@@ -1,5 +1,6 @@
 import { extractions, type NotificationDeliveryRow, notificationAttempts, notificationDeliveries } from "@raptscallions/db";
 import { and, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
+import type { Unsubscribe } from "@raptscallions/bus";
 import type { AppDeps } from "../../deps.ts";
 import { recordAudit } from "../audit/record.ts";
 import type { SystemActor } from "../context.ts";
@@ -9,35 +10,38 @@ import { digestExcerpts } from "./digest.ts";
 import { redactedExcerpt, renderMail } from "./render.ts";
 import type { NotificationSettings } from "../../lib/notify/settings.ts";
 import { postWebhook } from "../../lib/notify/webhook.ts";
+import { listenForWakeUps } from "./wake.ts";
 
 const ACTOR: SystemActor = { kind: "system", name: "notifications" };
 
 export interface NotificationDispatcher {
-  /** Polls every `pollMs` until stopped. Idempotent. */
-  start(): void;
-  /** Claims and sends one batch of due rows; returns how many it claimed. */
+  /**
+   * Listens for wake-ups on the bus (an alert committed: claim now), claims what is already due,
+   * then polls every `pollMs` as the fallback for a lost wake-up. Resolves once the first claim is
+   * made; a bus it cannot subscribe to is retried at each poll. Idempotent.
+   */
+  start(): Promise<void>;
+  /** Claims and sends one batch of due rows, waiting for the sends; returns how many it claimed. */
   drainOnce(): Promise<number>;
-  /** Stops polling and waits (bounded) for sends in flight; what is left is retried after its lease. */
+  /** Stops listening and polling, and waits (bounded) for sends in flight; what is left is retried after its lease. */
   stop(timeoutMs?: number): Promise<void>;
 }
 
 /**
- * The outbox's sender. Every instance runs one: each round claims due rows (pending and due, or
+ * The outbox's sender. Every instance runs one: each claim takes due rows (pending and due, or
  * `sending` with an expired lease — a sender that died) with `FOR UPDATE SKIP LOCKED`, marks them
  * `sending` with a lease and commits before any I/O, so two instances never hold the same row and
- * a slow endpoint holds no database lock. Each outcome is written back only while the claim is
- * still ours (same attempt number), logged per attempt, and audited when final (sent or dead).
- * A failure never stops the other rows of the batch. An escalation step whose alert is no longer
- * `open` is cancelled, not sent: the alert's state is read after the claim, right before the send.
+ * a slow endpoint holds no database lock. Up to `batchSize` rows are in flight at once, each on its
+ * own: a slow endpoint holds its slot, never the next alert's claim. Each outcome is written back
+ * only while the claim is still ours (same attempt number), logged per attempt, and audited when
+ * final (sent or dead). An escalation step whose alert is no longer `open` is cancelled, not sent:
+ * the alert's state is read after the claim, right before the send.
  */
 export function createNotificationDispatcher(deps: AppDeps, settings: NotificationSettings): NotificationDispatcher {
   const db = deps.db.db;
   const logger = deps.logger.child({ component: "notifications" });
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let running: Promise<number> | null = null;
-  let stopped = false;
 
-  async function claim(): Promise<NotificationDeliveryRow[]> {
+  async function claim(limit: number): Promise<NotificationDeliveryRow[]> {
     const now = deps.clock.now();
     const claimable = or(
       and(eq(notificationDeliveries.status, "pending"), lte(notificationDeliveries.nextAttemptAt, now)),
@@ -52,7 +56,7 @@ export function createNotificationDispatcher(deps: AppDeps, settings: Notificati
       .from(notificationDeliveries)
       .where(claimable)
       .orderBy(notificationDeliveries.nextAttemptAt)
-      .limit(settings.batchSize)
+      .limit(limit)
       .for("update", { skipLocked: true });
     return db
       .update(notificationDeliveries)
@@ -117,8 +121,9 @@ export function createNotificationDispatcher(deps: AppDeps, settings: Notificati
     return true;
   }
 
-  async function deliver(row: NotificationDeliveryRow): Promise<void> {
+  async function deliver(row: NotificationDeliveryRow, claimedAt: Date): Promise<void> {
     if (await stopIfAcknowledged(row)) return;
+    const startedAt = deps.clock.now();
     const started = performance.now();
     let error: string | null = null;
     try {
@@ -166,7 +171,20 @@ export function createNotificationDispatcher(deps: AppDeps, settings: Notificati
         );
       }
     });
-    if (outcome === "sent") logger.info("notification sent", { deliveryId: row.id, channel: row.channel, purpose: row.purpose, attempt: row.attempts, durationMs });
+    // queuedMs (queued → claimed) is the outbox's wait; the timestamps let the alerts bench split a
+    // delivery's latency into its stages.
+    if (outcome === "sent")
+      logger.info("notification sent", {
+        deliveryId: row.id,
+        alertId: row.alertId,
+        channel: row.channel,
+        purpose: row.purpose,
+        attempt: row.attempts,
+        queuedMs: claimedAt.getTime() - row.nextAttemptAt.getTime(),
+        durationMs,
+        claimedAt: claimedAt.toISOString(),
+        startedAt: startedAt.toISOString(),
+      });
     else
       logger.warn(outcome === "dead" ? "notification dead-lettered" : "notification failed; retrying", {
         deliveryId: row.id,
@@ -176,45 +194,99 @@ export function createNotificationDispatcher(deps: AppDeps, settings: Notificati
       });
   }
 
-  async function drain(): Promise<number> {
-    const rows = await claim();
-    await Promise.all(
-      rows.map((row) => deliver(row).catch((err: unknown) => logger.error("notification bookkeeping failed; retried after its lease", { deliveryId: row.id, err }))),
-    );
-    return rows.length;
+  const settle = (row: NotificationDeliveryRow, claimedAt: Date) =>
+    deliver(row, claimedAt).catch((err: unknown) => logger.error("notification bookkeeping failed; retried after its lease", { deliveryId: row.id, err }));
+
+  let started = false;
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let unsubscribe: Unsubscribe | null = null;
+  let subscribing: Promise<void> | null = null;
+  let claiming: Promise<void> | null = null;
+  const inFlight = new Set<Promise<void>>();
+  // Set by a wake-up, a poll or a full claim: claim (again) as soon as no claim runs and a slot is free.
+  let wanted = false;
+
+  function pump(): void {
+    if (stopped) return;
+    wanted = true;
+    const free = settings.batchSize - inFlight.size;
+    // A running claim re-pumps when it ends (a wake-up during it may be for rows it did not see);
+    // with every slot taken, the next send to finish does.
+    if (claiming || free <= 0) return;
+    wanted = false;
+    claiming = (async () => {
+      const rows = await claim(free);
+      const claimedAt = deps.clock.now();
+      if (rows.length === free) wanted = true;
+      for (const row of rows) {
+        const sending: Promise<void> = settle(row, claimedAt).finally(() => {
+          inFlight.delete(sending);
+          if (wanted) pump();
+        });
+        inFlight.add(sending);
+      }
+    })()
+      .catch((err: unknown) => logger.error("notification claim failed; retried at the next poll", { err }))
+      .finally(() => {
+        claiming = null;
+        if (wanted) pump();
+      });
   }
 
-  function schedule(ms: number) {
+  function listen(): Promise<void> {
+    if (unsubscribe || stopped) return Promise.resolve();
+    subscribing ??= listenForWakeUps(deps.bus, pump)
+      .then((off) => {
+        if (stopped) off();
+        else unsubscribe = off;
+      })
+      .catch((err: unknown) => logger.warn("no outbox wake-ups (the bus is unavailable); polling until it is back", { err }))
+      .finally(() => {
+        subscribing = null;
+      });
+    return subscribing;
+  }
+
+  function schedulePoll() {
     if (stopped) return;
-    timer = setTimeout(() => {
-      timer = null;
-      const round = drain();
-      running = round;
-      round
-        .then((n) => schedule(n >= settings.batchSize ? 0 : settings.pollMs))
-        .catch((err: unknown) => {
-          logger.error("notification round failed", { err });
-          schedule(settings.pollMs);
-        })
-        .finally(() => {
-          if (running === round) running = null;
-        });
-    }, ms);
+    // ±10 %, so instances started together do not poll together.
+    timer = setTimeout(
+      () => {
+        timer = null;
+        void listen();
+        pump();
+        schedulePoll();
+      },
+      settings.pollMs * (0.9 + Math.random() / 5),
+    );
   }
 
   return {
-    start() {
-      if (timer || running || stopped) return;
-      schedule(Math.random() * settings.pollMs);
+    async start() {
+      if (started || stopped) return;
+      started = true;
+      // Listening first: an alert committed after the first claim's snapshot still wakes us.
+      await listen();
+      pump();
+      schedulePoll();
+      await claiming;
     },
     async drainOnce() {
-      return drain();
+      const rows = await claim(settings.batchSize);
+      const claimedAt = deps.clock.now();
+      await Promise.all(rows.map((row) => settle(row, claimedAt)));
+      return rows.length;
     },
     async stop(timeoutMs = 5_000) {
       stopped = true;
       if (timer) clearTimeout(timer);
       timer = null;
-      if (running) await Promise.race([running.catch(() => 0), new Promise((r) => setTimeout(r, timeoutMs))]);
+      // A subscription still being made is dropped when it resolves (see listen).
+      unsubscribe?.();
+      unsubscribe = null;
+      const busy = Promise.allSettled([subscribing, claiming, ...inFlight]);
+      await Promise.race([busy, new Promise((r) => setTimeout(r, timeoutMs))]);
     },
   };
 }
