@@ -30,7 +30,7 @@ export function identityRedactor(who: Identity, now: Date): { text(value: string
       : new RegExp(
           `(?<![\\p{L}\\p{N}])(?:${[...new Set(words)]
             .sort((a, b) => b.length - a.length)
-            .map(escape)
+            .map(escapeRegExp)
             .join("|")})(?![\\p{L}\\p{N}])`,
           "giu",
         );
