@@ -33,7 +33,10 @@ async function recordsOf(scene: SchoolScene, age: number) {
     meta: { model: "m", inputTokens: 3, outputTokens: 4, costUsd: 0.5, note: "words" },
     createdAt: daysAgo(age),
   });
-  const [usage] = await h.db.db.insert(aiUsage).values({ runId: run.id, groupId: scene.department.id, model: "m", inputTokens: 3, outputTokens: 4, costUsd: 0.5, status: "complete" }).returning();
+  const [usage] = await h.db.db
+    .insert(aiUsage)
+    .values({ runId: run.id, groupId: scene.department.id, model: "m", inputTokens: 3, outputTokens: 4, costUsd: 0.5, status: "complete" })
+    .returning();
   return { session, message, run, usage };
 }
 
@@ -53,7 +56,14 @@ describe("retention of runs and session titles", () => {
     expect((await row(h.db.db.select().from(sessions).where(eq(sessions.id, old.session.id))))?.title).toBeNull();
     expect((await row(h.db.db.select().from(runs).where(eq(runs.id, recent.run.id))))?.output).toBe("A fine essay");
     expect((await row(h.db.db.select().from(sessions).where(eq(sessions.id, recent.session.id))))?.title).toBe("my essay about my dog");
-    expect(await row(h.db.db.select().from(aiUsage).where(eq(aiUsage.id, old.usage?.id ?? "")))).toEqual(old.usage);
+    expect(
+      await row(
+        h.db.db
+          .select()
+          .from(aiUsage)
+          .where(eq(aiUsage.id, old.usage?.id ?? "")),
+      ),
+    ).toEqual(old.usage);
     // Done once: a second run finds nothing.
     const again = await runRetention(deps(), defaultRetentionConfig({ defaultDays: 365 }), { scopeGroupId: scene.district.id });
     expect([again.runIds, again.titledSessionIds]).toEqual([[], []]);
@@ -65,7 +75,14 @@ describe("retention of runs and session titles", () => {
     const result = await runRetention(deps(), defaultRetentionConfig({ defaultDays: 365, mode: "delete" }), { scopeGroupId: scene.district.id });
     expect(result.runIds).toEqual([old.run.id]);
     expect(await h.db.db.select().from(runs).where(eq(runs.id, old.run.id))).toEqual([]);
-    expect(await row(h.db.db.select().from(aiUsage).where(eq(aiUsage.id, old.usage?.id ?? "")))).toMatchObject({ runId: null, costUsd: 0.5 });
+    expect(
+      await row(
+        h.db.db
+          .select()
+          .from(aiUsage)
+          .where(eq(aiUsage.id, old.usage?.id ?? "")),
+      ),
+    ).toMatchObject({ runId: null, costUsd: 0.5 });
     // Sessions are learning records: only their title goes.
     expect(await row(h.db.db.select().from(sessions).where(eq(sessions.id, old.session.id)))).toMatchObject({ title: null });
   });
