@@ -50,7 +50,7 @@ export function privacyRoutes() {
         "One JSON file per table (profile, memberships, sessions, messages, runs, submissions, findings, notifications, AI usage, audit entries, roster links) and a README.txt. Audited.",
       tags,
       access,
-      responses: { 200: { description: "application/zip" } },
+      responses: { 200: { description: "The archive", mediaType: "application/zip" } },
       errors: [409],
     }),
     requireUser,
