@@ -7,7 +7,7 @@ import { loadLiveUser } from "../users/live-user.ts";
 import { assertValidModuleSettings } from "../module-settings.ts";
 import { assertValidNotificationSettings, restoreNotificationSecrets } from "./notification-config.ts";
 import { loadGroup } from "./scope.ts";
-import { assertValidPrivacySettings } from "../privacy/settings.ts";
+import { assertValidPrivacySettings } from "./privacy-config.ts";
 
 /*
  * Group and group-membership writes without a person's permission check (see classes/cores.ts

@@ -10,17 +10,6 @@ import { asc, sql } from "drizzle-orm";
  */
 export const DEFAULT_ERASURE_MODE: ErasureMode = "anonymise";
 
-/** Checks a group's `settings.privacy` when an admin saves it: a bad value is a 422 now, not at erasure time. */
-export function assertValidPrivacySettings(layer: unknown): void {
-  const parsed = privacyLayerSchema.safeParse(layer);
-  if (!parsed.success) {
-    throw new ValidationError(
-      "Invalid privacy settings",
-      parsed.error.issues.map((i) => ({ path: ["settings", "privacy", ...i.path.map(String)].join("."), message: i.message })),
-    );
-  }
-}
-
 /**
  * The privacy layers of a group and its ancestors folded root first (the nearest group wins per
  * key). A stored layer that does not parse (written before validation existed) is refused with a
