@@ -148,6 +148,8 @@ export const envSchema = z
       .default(1024 * 1024),
     // Unset: message contents are kept unless a group sets settings.retention.days.
     RETENTION_DAYS: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(1).max(36_500).optional()),
+    // An under-13 student's records are never kept longer than this (groups: settings.privacy.under13RetentionDays).
+    RETENTION_UNDER13_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
     RETENTION_MODE: z
       .enum(["anonymise", "anonymize", "delete"])
       .default("anonymise")

@@ -177,6 +177,7 @@ export async function main(options: { env?: Record<string, string | undefined> }
         devModel: embeddedDevModel,
         retention: defaultRetentionConfig({
           defaultDays: env.RETENTION_DAYS ?? null,
+          under13Days: env.RETENTION_UNDER13_DAYS,
           mode: env.RETENTION_MODE,
           intervalMs: env.RETENTION_INTERVAL_MS,
           batchSize: env.RETENTION_BATCH_SIZE,

@@ -77,7 +77,8 @@ describe("GET /openapi.json", () => {
       }
       if (path.includes("{") && !statuses.includes("404")) problems.push(`${label}: no 404`);
       for (const [status, r] of Object.entries(op.responses)) {
-        const jsonAnswer = /^2\d\d$/.test(status) && status !== "204" && !NOT_JSON.some((p) => path.startsWith(p));
+        const download = Object.keys(r.content ?? {}).some((type) => type !== "application/json");
+        const jsonAnswer = /^2\d\d$/.test(status) && status !== "204" && !download && !NOT_JSON.some((p) => path.startsWith(p));
         if (jsonAnswer && !r.content?.["application/json"]?.schema) problems.push(`${label}: ${status} has no body schema`);
       }
     }

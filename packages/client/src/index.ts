@@ -10,5 +10,5 @@ export {
   type SendResult,
   type WebSocketConstructor,
 } from "./realtime.ts";
-export { createRest, type OperationName, operations, type RestCall, RestError, type RestInput, type RestResult } from "./rest.ts";
+export { createDownload, createRest, type OperationName, operations, type RestCall, RestError, type RestInput, type RestResult } from "./rest.ts";
 export { alertIdOf, type PresenceEntry, type RoomAlert, type RoomPosition, type RoomState, RoomStore, type SessionActivity, type SessionDto } from "./room.ts";

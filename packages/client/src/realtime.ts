@@ -2,7 +2,7 @@ import { type AlertDto, alertEventPayloadSchema } from "@raptscallions/core";
 import { type BackoffOptions, DEFAULT_BACKOFF } from "./backoff.ts";
 import { type ConnectionState, type ConnectionStatus, createConnection, type WebSocketConstructor } from "./connection.ts";
 import type { Observable } from "./observable.ts";
-import { createRest, type RestCall } from "./rest.ts";
+import { createDownload, createRest, type RestCall } from "./rest.ts";
 import type { RoomStore } from "./room.ts";
 import { RealtimeError, SendQueue, type SendResult } from "./sends.ts";
 import { createSubscriptions } from "./subscriptions.ts";
@@ -64,6 +64,8 @@ export function createClient(opts: ClientOptions) {
   return {
     /** Typed REST calls by operation name (see `operations`). */
     rest,
+    /** Downloads a file the API streams (not JSON), with the bearer token. */
+    download: createDownload({ baseUrl: opts.baseUrl, getToken: opts.getToken, fetch: opts.fetch }),
     /** Connection status for a UI: connecting / resyncing / live / offline / signed-out. */
     connection: connection.state as Observable<ConnectionState>,
 

@@ -38,6 +38,10 @@ import {
   toolSchema,
   usageSummaryQuerySchema,
   usageSummarySchema,
+  listPrivacyStudentsQuerySchema,
+  privacyStudentSummarySchema,
+  privacyStudentSchema,
+  erasureResultSchema,
 } from "@raptscallions/core";
 import { z } from "zod";
 
@@ -111,6 +115,15 @@ export const operations = {
     status: [200],
     response: resolvedThemeSchema,
   },
+  listPrivacyStudents: {
+    method: "GET",
+    path: "/api/privacy/students",
+    query: listPrivacyStudentsQuerySchema.partial(),
+    status: [200],
+    response: pageOf(privacyStudentSummarySchema),
+  },
+  getPrivacyStudent: { method: "GET", path: "/api/privacy/students/:id", params: byId, status: [200], response: privacyStudentSchema },
+  eraseStudent: { method: "POST", path: "/api/privacy/students/:id/erase", params: byId, status: [200], response: erasureResultSchema },
   listThemeTemplates: { method: "GET", path: "/api/themes/templates", status: [200], response: themeTemplatesResponseSchema },
   listThemeAssets: {
     method: "GET",
@@ -211,3 +224,24 @@ export function createRest(opts: RestOptions) {
 }
 
 export type RestCall = ReturnType<typeof createRest>;
+
+/** A file the API streams (a student's export): the bytes and the name the server suggests. */
+export function createDownload(opts: RestOptions) {
+  const doFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  return async function download(path: string): Promise<{ blob: Blob; fileName: string | null }> {
+    const token = await opts.getToken();
+    let res: Response;
+    try {
+      res = await doFetch(new URL(path, opts.baseUrl), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    } catch (err) {
+      throw new RestError(0, "NETWORK", err instanceof Error ? err.message : "network error");
+    }
+    if (!res.ok) {
+      const env = errorEnvelope.safeParse(await res.json().catch(() => null));
+      if (env.success) throw new RestError(res.status, env.data.error.code, env.data.error.message, env.data.error.details);
+      throw new RestError(res.status, "HTTP_ERROR", `GET ${path}: HTTP ${res.status}`);
+    }
+    const fileName = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1] ?? null;
+    return { blob: await res.blob(), fileName };
+  };
+}

@@ -143,6 +143,17 @@ export const policy = {
   canGradeSubmission(actor: Actor, sub: { classId: string; groupPath: string }): boolean {
     return policy.canManageClass(actor, { id: sub.classId, groupPath: sub.groupPath });
   },
+  /**
+   * Everything held about a student leaves the app only to an admin over a group they have data
+   * in (district or school admins, system admins), never to their teachers. For a student under 13
+   * this is the rule COPPA asks for, and it must stay so even if exports are ever opened to other
+   * roles for older students: widen the second branch, never the first.
+   */
+  canExportStudent(actor: Actor, student: { under13: boolean; groupPaths: readonly string[] }): boolean {
+    const admin = actor.isSystemAdmin || student.groupPaths.some((p) => isAdminOver(actor, p));
+    if (student.under13) return admin;
+    return admin;
+  },
   /** The audit trail: system admins, and group admins for their subtrees. */
   canReadAudit(actor: Actor): boolean {
     return actor.isSystemAdmin || adminRoots(actor).length > 0;

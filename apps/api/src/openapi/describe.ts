@@ -6,6 +6,8 @@ import * as validate from "../http/validate.ts";
 export interface ResponseDoc {
   description: string;
   schema?: ZodType;
+  /** A body that is not JSON (a file download): its media type, documented as binary. */
+  mediaType?: string;
 }
 
 /** What the OpenAPI document says about one route beyond what its validators already tell. */

@@ -115,7 +115,9 @@ function buildOperation(method: string, path: string, doc: RouteDoc | undefined,
   for (const [status, r] of Object.entries(doc?.responses ?? { 200: { description: "Success" } })) {
     responses[status] = r.schema
       ? { description: r.description, content: { "application/json": { schema: toJsonSchema(r.schema, "output") } } }
-      : { description: r.description };
+      : r.mediaType
+        ? { description: r.description, content: { [r.mediaType]: { schema: { type: "string", format: "binary" } } } }
+        : { description: r.description };
   }
   const errors = new Set<number>(doc?.errors ?? []);
   if (authenticated) errors.add(401).add(403);

@@ -78,6 +78,9 @@ export async function makeRestFixtures(db: DbHandle, app: Pick<Hono, "request">)
   await addClassMember(db.db, s.cls.id, classLeaver.id, "student");
   // Enrolment needs someone already in the district.
   await addGroupMember(db.db, s.school.id, newStudent.id, "member");
+  // A student of their own to erase, so no other operation loses its student.
+  const erasable = await makeUser(db.db);
+  await addClassMember(db.db, s.cls.id, erasable.id, "student");
 
   const [csvConnection, restConnection, doomedConnection] = await db.db
     .insert(rosterConnections)
@@ -105,6 +108,10 @@ export async function makeRestFixtures(db: DbHandle, app: Pick<Hono, "request">)
   const aiSettings = { defaultModel: model.id, requestsPerMinute: 10, requestsPerHour: 100, tokensPerDay: 10_000, monthlyBudgetUsd: 50, alertThreshold: 0.5 };
   const g = { id: s.school.id };
   const fixtures: Record<string, Fixture> = {
+    "GET /api/privacy/students": { as: "admin", params: {}, query: { ...page, q: "a" } },
+    "GET /api/privacy/students/{id}": { as: "admin", params: { id: s.student.id } },
+    "GET /api/privacy/students/{id}/export": { as: "admin", params: { id: s.student.id } },
+    "POST /api/privacy/students/{id}/erase": { as: "admin", params: { id: erasable.id } },
     "GET /api/ai/models": { as: "admin", params: {}, query: { ...page, includeInactive: "true" } },
     "POST /api/ai/models": {
       as: "admin",

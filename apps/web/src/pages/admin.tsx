@@ -4,6 +4,7 @@ import { useState } from "preact/hooks";
 import { useSigned } from "../context.ts";
 import { useLoad } from "../hooks.ts";
 import { Link } from "../router.tsx";
+import { StudentData } from "./student-data.tsx";
 import { ThemeEditor } from "./theme-editor.tsx";
 
 interface Node {
@@ -58,6 +59,7 @@ export function AdminPage() {
               <h2>{chosen.name}</h2>
               <GroupClasses groupId={chosen.id} />
               <Usage groupId={chosen.id} />
+              <StudentData />
               <ThemeEditor key={chosen.id} groupId={chosen.id} groupName={chosen.name} />
             </>
           ) : (

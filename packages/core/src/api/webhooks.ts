@@ -73,6 +73,8 @@ export const clerkUserSchema = z.looseObject({
   primary_email_address_id: optionalText,
   email_addresses: z.array(clerkEmailAddressSchema).nullish(),
   banned: z.boolean().nullish(),
+  /** `under13: true` marks a child under 13 (docs/privacy.md); other keys are ignored. */
+  public_metadata: z.record(z.string(), z.unknown()).nullish(),
   updated_at: epochMs,
 });
 export type ClerkUser = z.infer<typeof clerkUserSchema>;

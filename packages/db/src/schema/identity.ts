@@ -25,6 +25,14 @@ export const users = pgTable(
     deletedAt: tstz("deleted_at"),
     /** The student information system's id for the person (OneRoster `identifier`), set by a roster sync. */
     sisId: text("sis_id"),
+    /** Under 13 according to Clerk (`public_metadata.under13`); null when Clerk has not said. */
+    under13Clerk: boolean("under13_clerk"),
+    /** Under 13 according to a roster sync (the OneRoster user's grades); null when no roster said. */
+    under13Roster: boolean("under13_roster"),
+    /** Either source says under 13: no chat text leaves the app, and stricter retention applies. */
+    under13: boolean("under13").notNull().generatedAlwaysAs(sql`coalesce(under13_clerk, false) or coalesce(under13_roster, false)`),
+    /** Set when an admin erased the person (see docs/privacy.md): the row is a nameless tombstone. */
+    erasedAt: tstz("erased_at"),
     ...timestamps(),
   },
   (t) => [index("users_email_idx").on(t.email), index("users_email_lower_idx").on(sql`lower(${t.email})`), index("users_sis_id_idx").on(t.sisId)],

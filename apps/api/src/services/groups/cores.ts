@@ -7,6 +7,7 @@ import { loadLiveUser } from "../users/live-user.ts";
 import { assertValidModuleSettings } from "../module-settings.ts";
 import { assertValidNotificationSettings, restoreNotificationSecrets } from "./notification-config.ts";
 import { loadGroup } from "./scope.ts";
+import { assertValidPrivacySettings } from "./privacy-config.ts";
 
 /*
  * Group and group-membership writes without a person's permission check (see classes/cores.ts
@@ -16,10 +17,11 @@ import { loadGroup } from "./scope.ts";
  * transaction — callers translate it (`isUniqueViolation`) once the transaction has ended.
  */
 
-/** Module and notification settings inherited down the tree are checked when saved, not when a chat turn reads them. */
+/** Module, notification and privacy settings inherited down the tree are checked when saved, not when a chat turn reads them. */
 export function checkModuleSettings(settings: Record<string, unknown> | undefined, opts: { allowRedacted?: boolean } = {}) {
   if (settings && "modules" in settings) assertValidModuleSettings(settings.modules);
   if (settings && "notifications" in settings) assertValidNotificationSettings(settings.notifications, opts);
+  if (settings && "privacy" in settings) assertValidPrivacySettings(settings.privacy);
 }
 
 /** A group under a live parent, or a root when `parentId` is null. */

@@ -1,4 +1,4 @@
-import { type DbOrTx, messages } from "@raptscallions/db";
+import { type DbOrTx, messages, sessions, users } from "@raptscallions/db";
 import { redactPii } from "@raptscallions/modules";
 import { eq } from "drizzle-orm";
 import type { NotificationDeliveryRow } from "@raptscallions/db";
@@ -7,11 +7,20 @@ const str = (v: unknown) => (typeof v === "string" ? v : "");
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const EXCERPT_CHARS = 280;
 
-/** A PII-redacted excerpt of the alert's message, for groups that opted in; never the raw text. */
+/**
+ * A PII-redacted excerpt of the alert's message, for groups that opted in; never the raw text.
+ * Never for a student under 13: their words do not leave the app, redacted or not, whatever the
+ * group opted into (alert mails and digests both come through here; webhooks carry no text).
+ */
 export async function redactedExcerpt(db: DbOrTx, messageId: string | null, now: Date): Promise<string | null> {
   if (!messageId) return null;
-  const [row] = await db.select({ content: messages.content }).from(messages).where(eq(messages.id, messageId));
-  if (!row?.content) return null;
+  const [row] = await db
+    .select({ content: messages.content, under13: users.under13 })
+    .from(messages)
+    .innerJoin(sessions, eq(sessions.id, messages.sessionId))
+    .innerJoin(users, eq(users.id, sessions.studentId))
+    .where(eq(messages.id, messageId));
+  if (!row?.content || row.under13) return null;
   const redacted = redactPii(row.content, { now }).text;
   return redacted.length > EXCERPT_CHARS ? `${redacted.slice(0, EXCERPT_CHARS)}…` : redacted;
 }

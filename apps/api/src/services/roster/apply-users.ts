@@ -11,6 +11,20 @@ export function clerkIdOf(record: UserRecord): string | null {
   return record.userIds.find((u) => u.type.toLowerCase() === "clerk")?.identifier ?? null;
 }
 
+const EARLY_YEARS = new Set(["IT", "PR", "PK", "TK", "KG", "PS"]);
+
+/**
+ * Whether a OneRoster user is under 13, from their grades (CEDS codes): every grade they are in is
+ * grade 7 or below (or before kindergarten). Grade 7 counts as under 13, the stricter reading: a
+ * seventh grader is 12 for most of the year. Null when the record gives no grade to go by (staff,
+ * ungraded). OneRoster keeps birth dates in its demographics endpoint, which the sync does not read.
+ */
+export function under13FromGrades(grades: readonly string[]): boolean | null {
+  const known = grades.map((g) => g.trim().toUpperCase()).filter((g) => EARLY_YEARS.has(g) || /^\d{1,2}$/.test(g));
+  if (known.length === 0) return null;
+  return known.every((g) => EARLY_YEARS.has(g) || Number(g) <= 7);
+}
+
 function displayName(r: UserRecord): string {
   return [r.preferredGivenName ?? r.givenName, r.familyName].filter((s) => s?.trim()).join(" ") || r.username;
 }
@@ -97,6 +111,7 @@ export async function applyUsers(scope: SyncScope, changes: Change<UserRecord>[]
       givenName: record.preferredGivenName ?? record.givenName,
       familyName: record.familyName,
       sisId: record.identifier ?? existing?.sisId ?? null,
+      under13Roster: under13FromGrades(record.grades),
     });
     const isNew = !existing && !link?.localId;
     result.counts[isNew ? "created" : "updated"] += 1;
@@ -124,6 +139,7 @@ export async function applyUsers(scope: SyncScope, changes: Change<UserRecord>[]
           name: sql`case when ${sisOwned} then excluded.name else ${users.name} end`,
           givenName: sql`case when ${sisOwned} then excluded.given_name else ${users.givenName} end`,
           familyName: sql`case when ${sisOwned} then excluded.family_name else ${users.familyName} end`,
+          under13Roster: sql`excluded.under13_roster`,
           updatedAt: now,
         },
       });

@@ -26,6 +26,8 @@ export function userProfile(u: ClerkUser) {
     imageUrl: text(u.image_url) ?? text(u.profile_image_url),
     // Clerk's ban is the only suspension Clerk can tell us about; `locked` is a temporary lockout.
     status: u.banned ? ("suspended" as const) : ("active" as const),
+    // Only an explicit `true` marks a child: the district's sign-up flow sets it (docs/privacy.md).
+    under13Clerk: u.public_metadata?.under13 === true,
   };
 }
 
