@@ -83,8 +83,26 @@ describe("end-of-session summary on the dev model", () => {
   test("ending queues it at once; the job writes topics, struggle and alerts from the transcript, charged like any call", async () => {
     const session = await sessionWith(h.db.db, scene, photosynthesis);
     await h.db.db.insert(extractions).values([
-      { sessionId: session.id, classId: scene.cls.id, groupId: scene.department.id, module: "struggle-detector", kind: "struggle", severity: "medium", isAlert: true, data: { level: "struggling", score: 0.7, reasons: [] } },
-      { sessionId: session.id, classId: scene.cls.id, groupId: scene.department.id, module: "safety-filter", kind: "bullying", severity: "medium", isAlert: true, data: { category: "bullying" } },
+      {
+        sessionId: session.id,
+        classId: scene.cls.id,
+        groupId: scene.department.id,
+        module: "struggle-detector",
+        kind: "struggle",
+        severity: "medium",
+        isAlert: true,
+        data: { level: "struggling", score: 0.7, reasons: [] },
+      },
+      {
+        sessionId: session.id,
+        classId: scene.cls.id,
+        groupId: scene.department.id,
+        module: "safety-filter",
+        kind: "bullying",
+        severity: "medium",
+        isAlert: true,
+        data: { category: "bullying" },
+      },
     ]);
 
     const ended = await h.as(scene.teacher).post(`/api/sessions/${session.id}/end`);
@@ -121,7 +139,9 @@ describe("end-of-session summary on the dev model", () => {
     // Pushed to the class room for its teachers (never to the session room the student watches).
     const replay = await h.deps.bus.replay(`class:${scene.cls.id}`, 0);
     const events = replay.kind === "events" ? replay.events.filter((e) => e.type === "summary") : [];
-    expect(events.map((e) => (e.payload as { summary: { id: string; state: string } }).summary)).toContainEqual(expect.objectContaining({ id: summary?.id, state: "ready" }));
+    expect(events.map((e) => (e.payload as { summary: { id: string; state: string } }).summary)).toContainEqual(
+      expect.objectContaining({ id: summary?.id, state: "ready" }),
+    );
     const sessionReplay = await h.deps.bus.replay(`session:${session.id}`, 0);
     expect(sessionReplay.kind === "events" ? sessionReplay.events.filter((e) => e.type === "summary") : []).toEqual([]);
   });
@@ -233,7 +253,8 @@ describe("limits and budgets apply", () => {
     expect((await summaryRows(h.db.db, session.id))[0]?.data.attempts).toBe(1);
     // The class room hears that it was refused, so the console can say so.
     const replay = await h.deps.bus.replay(`class:${scene.cls.id}`, 0);
-    const states = replay.kind === "events" ? replay.events.filter((e) => e.type === "summary").map((e) => (e.payload as { summary: { state: string } }).summary.state) : [];
+    const states =
+      replay.kind === "events" ? replay.events.filter((e) => e.type === "summary").map((e) => (e.payload as { summary: { state: string } }).summary.state) : [];
     expect(states).toEqual(["refused"]);
 
     const live = await sessionWith(h.db.db, scene, photosynthesis.slice(0, 2));

@@ -146,6 +146,10 @@ export async function computeClassAttention(db: Db, classId: string, now: Date, 
 
 // Per live session, the latest student message and whether an answer (or a teacher) followed it,
 // and the latest struggle level: each a lookup on (session_id, seq) or the extractions index.
+// Spelled out: inside a selected expression drizzle names a column without its table, which the
+// subqueries' own tables would capture.
+const SESSION_ID = sql.raw('"sessions"."id"');
+
 async function loadLiveSessions(db: Db, classId: string): Promise<(LiveSessionFacts & { startedAt: number })[]> {
   const rows = await db
     .select({
@@ -153,12 +157,12 @@ async function loadLiveSessions(db: Db, classId: string): Promise<(LiveSessionFa
       studentId: sessions.studentId,
       startedAt: sql<number>`(extract(epoch from ${sessions.startedAt}) * 1000)::float8`,
       lastStudentAt: sql<number | null>`(select (extract(epoch from u.created_at) * 1000)::float8 from messages u
-        where u.session_id = ${sessions.id} and u.role = 'user' order by u.seq desc limit 1)`,
+        where u.session_id = ${SESSION_ID} and u.role = 'user' order by u.seq desc limit 1)`,
       waiting: sql<boolean | null>`(select not exists (select 1 from messages a where a.session_id = u.session_id and a.seq > u.seq
           and ((a.role = 'assistant' and a.state in ('complete', 'stopped')) or a.role = 'teacher'))
-        from messages u where u.session_id = ${sessions.id} and u.role = 'user' order by u.seq desc limit 1)`,
+        from messages u where u.session_id = ${SESSION_ID} and u.role = 'user' order by u.seq desc limit 1)`,
       struggle: sql<string | null>`(select e.data->>'level' from extractions e
-        where e.session_id = ${sessions.id} and e.module = ${STRUGGLE_DETECTOR_ID} order by e.created_at desc limit 1)`,
+        where e.session_id = ${SESSION_ID} and e.module = ${STRUGGLE_DETECTOR_ID} order by e.created_at desc limit 1)`,
     })
     .from(sessions)
     .where(and(eq(sessions.classId, classId), inArray(sessions.state, ["active", "paused"])));
