@@ -114,7 +114,7 @@ export function AttentionList(props: { classId: string; live: ClassAttentionDto 
             ))}
         </ol>
       ) : null}
-      {list && list.students.every((s) => s.flags.length === 0) ? <p class="muted">Nobody needs attention right now.</p> : null}
+      {list?.students.every((s) => s.flags.length === 0) ? <p class="muted">Nobody needs attention right now.</p> : null}
     </section>
   );
 }
