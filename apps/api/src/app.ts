@@ -13,7 +13,7 @@ import { usageRoutes } from "./routes/usage/index.ts";
 import { meRoutes } from "./routes/me/index.ts";
 import { ticketRoutes, websocketRoute } from "./routes/realtime/index.ts";
 import { sessionRoutes } from "./routes/sessions/index.ts";
-import { createRealtimeRuntime } from "./realtime/runtime.ts";
+import { createRealtimeRuntime, type RealtimeRuntime } from "./realtime/runtime.ts";
 import type { StudentMessageGate } from "./services/modules/hooks.ts";
 import { isThemeAssetUpload, themeRoutes } from "./routes/themes/index.ts";
 import { isRosterBundleUpload } from "./routes/roster/bundle-body.ts";
@@ -33,6 +33,9 @@ import { auditRoutes } from "./routes/audit/index.ts";
 import { privacyRoutes } from "./routes/privacy/index.ts";
 import { CONSOLE_PREFIX, consoleRoutes } from "./routes/console/index.ts";
 import { devRoutes } from "./routes/dev/index.ts";
+import { insightRoutes } from "./routes/insights/index.ts";
+import { insightsConfigOf } from "./lib/insights-config.ts";
+import { createAttentionTracker, observeClassEvents } from "./services/insights/attention-tracker.ts";
 
 export type { AppDeps, AppEnv } from "./deps.ts";
 
@@ -40,12 +43,27 @@ export type { AppDeps, AppEnv } from "./deps.ts";
  * Builds the API from injected dependencies. Web-standard only: it never starts a server and
  * never reads the environment (server.ts does both).
  */
-export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } = {}) {
+export function createApp(baseDeps: AppDeps, options: { gate?: StudentMessageGate } = {}) {
   const app = new Hono<AppEnv>();
+  // The attention list is recomputed on the class-room events that can change it, heard on the
+  // way out of the bus; it publishes on the plain bus (its own event triggers nothing).
+  const attention = createAttentionTracker(
+    { db: baseDeps.db.db, bus: baseDeps.bus, kv: baseDeps.kv, logger: baseDeps.logger, clock: baseDeps.clock },
+    insightsConfigOf(baseDeps.config),
+  );
+  const deps: AppDeps = { ...baseDeps, bus: observeClassEvents(baseDeps.bus, (classId) => attention.touch(classId)) };
   // Content modules are on by default; tests may pass their own gate.
   const gate = options.gate ?? createModuleGate({ moderation: deps.moderation });
   const onAnswerFinished = createAnswerHook({ db: deps.db.db, bus: deps.bus, logger: deps.logger, clock: deps.clock });
-  const realtime = createRealtimeRuntime(deps, gate, { onAnswerFinished });
+  const runtime = createRealtimeRuntime(deps, gate, { onAnswerFinished });
+  const realtime: RealtimeRuntime = {
+    ...runtime,
+    async shutdown(graceMs?: number) {
+      attention.stop();
+      await runtime.shutdown(graceMs);
+      await attention.settle();
+    },
+  };
 
   app.use("*", requestContext(deps, realtime.runner));
   app.use(
@@ -117,6 +135,7 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   app.route("/api/audit", auditRoutes());
   app.route("/api/privacy", privacyRoutes());
   app.route("/api", rosterRoutes());
+  app.route("/api", insightRoutes());
   // Never with Clerk: dev sign-in mints tokens only the dev key verifies.
   const devSignIn = deps.devSignIn && deps.auth.mode === "dev" ? deps.devSignIn : undefined;
   if (devSignIn) app.route("/api/dev", devRoutes(devSignIn));
@@ -141,7 +160,7 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   });
   app.onError((err, c) => mapError(err, c));
 
-  return Object.assign(app, { realtime });
+  return Object.assign(app, { realtime, attention });
 }
 
 export type App = ReturnType<typeof createApp>;

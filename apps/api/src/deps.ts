@@ -7,6 +7,7 @@ import type { Actor } from "./access/actor.ts";
 import type { TokenIdentity } from "./access/identity.ts";
 import type { RoleMap } from "./access/roles.ts";
 import type { AiService, AnswerRunner } from "./lib/ai-service.ts";
+import type { InsightsConfig } from "./lib/insights-config.ts";
 import type { RetentionConfig } from "./lib/retention-config.ts";
 import type { RosterConfig } from "./lib/roster-config.ts";
 import type { Clock, IdGenerator } from "./lib/clock.ts";
@@ -40,6 +41,8 @@ export interface AppConfig {
   retention?: RetentionConfig | undefined;
   /** Roster sync (keys of connection secrets, upload limit, the REST client); absent: development defaults. */
   roster?: RosterConfig | undefined;
+  /** Session summaries and the attention list; absent: the defaults (`defaultInsightsConfig`). */
+  insights?: InsightsConfig | undefined;
 }
 
 /** Timings and bounds of the live path; tests shrink them, production keeps the defaults. */

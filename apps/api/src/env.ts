@@ -169,6 +169,12 @@ export const envSchema = z
     NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
     NOTIFY_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
     RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+    // Teacher insights (docs/insights.md): the summary job's pace, the attention list's thresholds.
+    SUMMARY_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(3_000),
+    SUMMARY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+    ATTENTION_STUCK_AFTER_SECONDS: z.coerce.number().int().min(5).max(3_600).default(60),
+    ATTENTION_SILENT_AFTER_SECONDS: z.coerce.number().int().min(30).max(86_400).default(300),
+    ATTENTION_DEBOUNCE_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
     // Unset: a public development key encrypts roster connection secrets (never in production).
     ROSTER_CREDENTIALS_KEY: optionalString.refine((v) => v === undefined || isRosterKey(v), "must be 32 random bytes, base64-encoded"),
     // Keys that encrypted secrets before the current one (comma-separated): they still decrypt.

@@ -20,6 +20,7 @@ import { attachServer } from "./realtime/bun.ts";
 import { buildGatewayClient, buildModerationClient, createAiService, embeddedGatewayUrl } from "./services/ai/index.ts";
 import { defaultRetentionConfig } from "./services/retention/index.ts";
 import { defaultRosterConfig } from "./lib/roster-config.ts";
+import { defaultInsightsConfig } from "./lib/insights-config.ts";
 import { openOneRosterRestSource } from "./services/roster/settings.ts";
 import { createNotificationDispatcher } from "./services/notifications/dispatcher.ts";
 import { createDevOutbox, createSmtpTransport } from "./lib/notify/mail.ts";
@@ -188,6 +189,13 @@ export async function main(options: { env?: Record<string, string | undefined> }
           uploadLimitBytes: env.ROSTER_UPLOAD_LIMIT_BYTES,
           pollIntervalMs: env.ROSTER_POLL_INTERVAL_MS,
           openRestSource: openOneRosterRestSource,
+        }),
+        insights: defaultInsightsConfig({
+          summaryIntervalMs: env.SUMMARY_INTERVAL_MS,
+          summaryMaxAttempts: env.SUMMARY_MAX_ATTEMPTS,
+          stuckAfterSeconds: env.ATTENTION_STUCK_AFTER_SECONDS,
+          silentAfterSeconds: env.ATTENTION_SILENT_AFTER_SECONDS,
+          attentionDebounceMs: env.ATTENTION_DEBOUNCE_MS,
         }),
         live: defaultLiveConfig({
           coalesceMs: env.LIVE_COALESCE_MS,

@@ -3,6 +3,7 @@ import {
   alertSchema,
   applyThemeTemplateSchema,
   assignmentSchema,
+  classAttentionSchema,
   classMemberParamsSchema,
   classMemberSchema,
   classPresenceSchema,
@@ -25,6 +26,8 @@ import {
   sessionDtoSchema,
   sessionResponseSchema,
   sessionSnapshotResponseSchema,
+  sessionSummaryListSchema,
+  sessionSummarySchema,
   sessionWithRoomSchema,
   startSessionBodySchema,
   stopGenerationResponseSchema,
@@ -96,6 +99,11 @@ export const operations = {
   listAlerts: { method: "GET", path: "/api/alerts", query: listAlertsQuerySchema.partial(), status: [200], response: pageOf(alertSchema) },
   acknowledgeAlert: { method: "POST", path: "/api/alerts/:id/acknowledge", params: byId, status: [200], response: alertSchema },
   dismissAlert: { method: "POST", path: "/api/alerts/:id/dismiss", params: byId, status: [200], response: alertSchema },
+
+  // Teacher insights: session summaries and who needs attention.
+  listSessionSummaries: { method: "GET", path: "/api/sessions/:id/summaries", params: byId, status: [200], response: sessionSummaryListSchema },
+  requestSessionSummary: { method: "POST", path: "/api/sessions/:id/summaries", params: byId, status: [200, 201], response: z.object({ summary: sessionSummarySchema }) },
+  getClassAttention: { method: "GET", path: "/api/classes/:id/attention", params: byId, status: [200], response: classAttentionSchema },
 
   // The group tree, usage and themes (admins).
   listGroups: { method: "GET", path: "/api/groups", query: listGroupsQuerySchema.partial(), status: [200], response: pageOf(groupSchema) },

@@ -1,4 +1,14 @@
-import { type AlertDto, type MessageDto, messageDtoSchema, sessionDtoSchema, sessionSnapshotPayloadSchema } from "@raptscallions/core";
+import {
+  type AlertDto,
+  attentionEventPayloadSchema,
+  type ClassAttentionDto,
+  type MessageDto,
+  messageDtoSchema,
+  type SessionSummaryDto,
+  sessionDtoSchema,
+  sessionSnapshotPayloadSchema,
+  summaryEventPayloadSchema,
+} from "@raptscallions/core";
 import { z } from "zod";
 
 export type SessionDto = z.infer<typeof sessionDtoSchema>;
@@ -56,6 +66,10 @@ export interface RoomState {
   sessions: Record<string, SessionDto>;
   /** Class rooms: each session's latest message summary, by session id. */
   activity: Record<string, SessionActivity>;
+  /** Class rooms: the latest attention list (`attention.changed`); null until one arrives. */
+  attention: ClassAttentionDto | null;
+  /** Class rooms: each session's latest summary as announced (`summary`), by session id. */
+  summaries: Record<string, SessionSummaryDto>;
 }
 
 const MAX_ALERTS = 200;
@@ -110,6 +124,8 @@ export class RoomStore {
       alerts: [],
       sessions: {},
       activity: {},
+      attention: null,
+      summaries: {},
     };
   }
 
@@ -208,6 +224,19 @@ export class RoomStore {
       case "alert":
       case "struggle": {
         this.upsertAlert({ event: ev.event, offset: ev.offset, at: ev.at, payload: ev.payload });
+        return "ok";
+      }
+      case "attention.changed": {
+        const p = attentionEventPayloadSchema.safeParse(ev.payload);
+        if (!p.success) return "invalid";
+        const { changed: _changed, ...attention } = p.data;
+        this.update({ attention });
+        return "ok";
+      }
+      case "summary": {
+        const p = summaryEventPayloadSchema.safeParse(ev.payload);
+        if (!p.success) return "invalid";
+        this.update({ summaries: { ...this.state.summaries, [p.data.summary.sessionId]: p.data.summary } });
         return "ok";
       }
       default:

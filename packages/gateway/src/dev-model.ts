@@ -3,13 +3,15 @@ import { z } from "zod";
 import { systemClock, type Clock } from "./clock.ts";
 import { estimateMessagesTokens, estimateTokens } from "./cost.ts";
 import { devGuardReply, devModerationDelay, devModerationScript, mountDevModeration } from "./dev-moderation.ts";
+import { devSummaryReply, isSummaryRequest } from "./session-summary.ts";
 import { streamUnits, tutorReply, type DevMessage } from "./tutor-reply.ts";
 
 /**
  * The built-in OpenAI-compatible dev model, used when no AI gateway is configured and by tests.
  *
  * Models:
- * - `dev-tutor`: a deterministic Socratic tutor reply built from the conversation.
+ * - `dev-tutor`: a deterministic Socratic tutor reply built from the conversation; a session-summary
+ *   request (see session-summary.ts) gets a summary computed from the transcript it carries.
  * - `dev-fail-before`: HTTP 503 with `Retry-After: 1` before any token.
  * - `dev-fail-mid`: a few tokens, then an OpenRouter-style `data: {"error": …}` and the stream closes.
  * - `dev-stall`: a few tokens, then only `: OPENROUTER PROCESSING` keep-alive comments, forever.
@@ -143,7 +145,7 @@ export function createDevModelApp(opts: DevModelOptions = {}): Hono {
       }
       reply = devGuardReply(script);
     } else {
-      reply = tutorReply(messages);
+      reply = isSummaryRequest(messages) ? devSummaryReply(messages) : tutorReply(messages);
     }
     let units = streamUnits(reply);
     let finishReason = "stop";

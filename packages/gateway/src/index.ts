@@ -52,6 +52,14 @@ export {
 } from "./dev-model.ts";
 export { streamUnits, tutorReply, type DevMessage } from "./tutor-reply.ts";
 export {
+  SUMMARY_SYSTEM_PROMPT,
+  buildSummaryPrompt,
+  devSummaryReply,
+  isSummaryRequest,
+  type SummaryFacts,
+  type SummaryTurn,
+} from "./session-summary.ts";
+export {
   createModerationClient,
   parseGuardReply,
   parseModerationBody,

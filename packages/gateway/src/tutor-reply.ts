@@ -31,7 +31,7 @@ function pick<T>(options: readonly [T, ...T[]], seed: number, slot: number): T {
 }
 
 /** The most telling word of a question: the longest word that is not a stopword. */
-function keywordOf(question: string): string | null {
+export function keywordOf(question: string): string | null {
   let best: string | null = null;
   for (const raw of question.toLowerCase().split(/[^\p{L}\p{N}'-]+/u)) {
     const word = raw.replace(/^['-]+|['-]+$/g, "");

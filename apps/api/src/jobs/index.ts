@@ -7,6 +7,8 @@ import { notificationDigestJob } from "./notification-digest.ts";
 import { sweeperJob } from "./sweeper.ts";
 import { rosterSyncJob } from "./roster-sync.ts";
 import { rosterConfigOf } from "../services/roster/settings.ts";
+import { sessionSummariesJob } from "./session-summaries.ts";
+import { insightsConfigOf } from "../lib/insights-config.ts";
 
 export { defineJob, type JobContext, type JobDefinition } from "./define-job.ts";
 export { createJobRegistry, type JobAttempt, type JobRegistry, type JobRegistryDeps, type JobRegistryOptions } from "./registry.ts";
@@ -19,5 +21,6 @@ export function appJobs(config: AppConfig): JobDefinition[] {
     alertEscalationJob(),
     notificationDigestJob(),
     rosterSyncJob(rosterConfigOf(config)),
+    sessionSummariesJob(insightsConfigOf(config)),
   ];
 }

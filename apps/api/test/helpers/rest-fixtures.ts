@@ -16,6 +16,7 @@ import type { Hono } from "hono";
 import { rosterConnections, rosterRuns } from "@raptscallions/db";
 import { png, rawMultipart } from "../themes-fixtures.ts";
 import { smallCsvBundle } from "./csv-bundle.ts";
+import { pinDevModel } from "./ai.ts";
 import { authHeader } from "./auth.ts";
 
 export type Actor = "admin" | "teacher" | "student";
@@ -51,6 +52,10 @@ export async function makeRestFixtures(db: DbHandle, app: Pick<Hono, "request">)
   headersOf.teacher = await authHeader(s.teacher);
   headersOf.student = await authHeader(s.student);
   const model = await makeModel(db.db);
+  // The department answers AI calls with a dev model of its own (nearest settings win over the
+  // school's, which a fixture below points at a model no upstream serves), so calls that need an
+  // answer in the request (a session summary) succeed.
+  await pinDevModel(db.db, s.department.id);
   const assignment = await makeAssignment(db.db, s.cls.id, s.tool.id);
   const session = await makeSession(db.db, { toolId: s.tool.id, studentId: s.student.id, groupId: s.department.id, classId: s.cls.id, assignmentId: assignment.id });
   await makeMessage(db.db, { sessionId: session.id, seq: 1 });
@@ -213,6 +218,9 @@ export async function makeRestFixtures(db: DbHandle, app: Pick<Hono, "request">)
     "GET /api/sessions/{id}/snapshot": { as: "teacher", params: { id: session.id } },
     "POST /api/sessions/{id}/end": { as: "teacher", params: { id: ending.id } },
     "GET /api/sessions/{id}/messages": { as: "teacher", params: { id: session.id }, query: page },
+    "GET /api/sessions/{id}/summaries": { as: "teacher", params: { id: session.id } },
+    "POST /api/sessions/{id}/summaries": { as: "teacher", params: { id: session.id } },
+    "GET /api/classes/{id}/attention": { as: "teacher", params: { id: s.cls.id } },
     "POST /api/sessions/{id}/messages": { as: "student", params: { id: chat.id }, body: { clientMessageId: "c-1", content: "Why are leaves green?" } },
     "POST /api/sessions/{id}/pause": { as: "teacher", params: { id: chat.id } },
     "POST /api/sessions/{id}/resume": { as: "teacher", params: { id: chat.id } },

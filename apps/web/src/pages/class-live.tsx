@@ -6,8 +6,10 @@ import { errorText, useSigned } from "../context.ts";
 import { useLoad, useRoom } from "../hooks.ts";
 import { Link } from "../router.tsx";
 import { AlertList } from "./alerts.tsx";
+import { AttentionList } from "./insights.tsx";
 
 interface ClassData {
+  id: string;
   name: string;
   students: { id: string; name: string }[];
   sessions: SessionDto[];
@@ -30,7 +32,7 @@ export function ClassLive(props: { classId: string }) {
       client.rest("listAlerts", { query: { classId: id, limit: 100 } }),
     ]);
     const students = members.items.filter((m) => m.role === "student").map((m) => ({ id: m.userId, name: m.user.name ?? m.user.email ?? m.userId }));
-    return { name: cls.name, students, sessions: sessions.items, alerts: alerts.items };
+    return { id, name: cls.name, students, sessions: sessions.items, alerts: alerts.items };
   }, [id]);
   const room = useRoom(client, `class:${id}`);
 
@@ -102,6 +104,7 @@ function ClassView(props: { data: ClassData; room: ReturnType<typeof useRoom> })
       <h1 tabIndex={-1}>{data.name} — live</h1>
       {room?.status === "error" ? <p role="alert">{room.error?.message}</p> : null}
       {error ? <p role="alert">{error}</p> : null}
+      <AttentionList classId={data.id} live={room?.attention ?? null} />
       <section aria-labelledby="students-heading">
         <h2 id="students-heading">Students</h2>
         <table class="students">

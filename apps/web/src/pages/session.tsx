@@ -3,6 +3,7 @@ import { useState } from "preact/hooks";
 import { errorText, useSigned } from "../context.ts";
 import { useObservable, useRoom } from "../hooks.ts";
 import { Link } from "../router.tsx";
+import { SummaryPanel } from "./insights.tsx";
 import { Announcer, MessageList } from "./messages.tsx";
 
 /**
@@ -81,6 +82,7 @@ export function SessionPage(props: { sessionId: string }) {
         onStop={() => void act(() => client.stopGeneration(id))}
         onError={setError}
       />
+      {!isStudent && session ? <SummaryPanel sessionId={id} ended={ended} /> : null}
     </div>
   );
 }

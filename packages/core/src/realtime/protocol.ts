@@ -79,6 +79,8 @@ export const ROOM_EVENT_TYPES = [
   "alert",
   "struggle",
   "presence.changed",
+  "summary",
+  "attention.changed",
 ] as const;
 export type RoomEventType = (typeof ROOM_EVENT_TYPES)[number];
 

@@ -171,5 +171,12 @@ export const extractions = pgTable(
     resolvedAt: tstz("resolved_at"),
     createdAt: createdAt(),
   },
-  (t) => [index("extractions_session_idx").on(t.sessionId, t.createdAt), index("extractions_class_alert_idx").on(t.classId, t.status, t.createdAt)],
+  (t) => [
+    index("extractions_session_idx").on(t.sessionId, t.createdAt),
+    index("extractions_class_alert_idx").on(t.classId, t.status, t.createdAt),
+    // Session summaries waiting for the summary job: the job's poll reads only these.
+    index("extractions_summary_pending_idx").on(t.createdAt).where(sql`${t.module} = 'summary' and ${t.data}->>'state' = 'pending'`),
+    // One end-of-session summary per session, however often the end is retried.
+    uniqueIndex("extractions_summary_end_key").on(t.sessionId).where(sql`${t.module} = 'summary' and ${t.kind} = 'session-end'`),
+  ],
 );

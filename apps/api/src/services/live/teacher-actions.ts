@@ -7,6 +7,7 @@ import { toMessageDto, toSessionDto } from "../sessions/dto.ts";
 import { loadVisibleSession } from "../sessions/load.ts";
 import { claimSeqs, lockSessionForAppend } from "../sessions/seq.ts";
 import { runSessionEndModules } from "../modules/session-end.ts";
+import { queueEndSummary } from "../insights/summary-queue.ts";
 import type { ServiceContext } from "../context.ts";
 import { classRoom, publishBestEffort, sessionRoom } from "../rooms.ts";
 
@@ -35,6 +36,8 @@ export async function changeSessionState({ ctx, input }: { ctx: ServiceContext; 
       .where(and(eq(sessions.id, session.id), eq(sessions.state, session.state)))
       .returning();
     if (!row) throw new ConflictError("The session changed meanwhile; reload and retry");
+    // The teacher's summary is queued with the end itself; the summary job writes it later.
+    if (input.to === "completed") await queueEndSummary(tx, row, now);
     await recordAudit(tx, ctx, {
       action: `session.${input.to === "completed" ? "end" : input.to === "paused" ? "pause" : "resume"}`,
       targetType: "session",

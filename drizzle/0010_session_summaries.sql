@@ -1,0 +1,2 @@
+CREATE INDEX "extractions_summary_pending_idx" ON "extractions" USING btree ("created_at") WHERE "extractions"."module" = 'summary' and "extractions"."data"->>'state' = 'pending';--> statement-breakpoint
+CREATE UNIQUE INDEX "extractions_summary_end_key" ON "extractions" USING btree ("session_id") WHERE "extractions"."module" = 'summary' and "extractions"."kind" = 'session-end';
