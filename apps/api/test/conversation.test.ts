@@ -7,7 +7,8 @@ import { describe, expect, test } from "bun:test";
 import { type MessageMeta, messages } from "@raptscallions/db";
 import { makeMessage, makeSchoolScene, makeSession } from "@raptscallions/db/testing";
 import { asc, eq } from "drizzle-orm";
-import { conversationFor, isWithheld } from "../src/services/live/conversation.ts";
+import { conversationFor } from "../src/services/live/conversation.ts";
+import { isWithheld } from "../src/services/sessions/withheld.ts";
 import { useHarness } from "./helpers/harness.ts";
 
 const h = useHarness();

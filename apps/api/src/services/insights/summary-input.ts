@@ -3,7 +3,7 @@ import { buildSummaryPrompt, type SummaryFacts, type SummaryTurn } from "@raptsc
 import { createHistoryRedactor, PII_FILTER_ID, type PiiConfig, STRUGGLE_DETECTOR_ID } from "@raptscallions/modules";
 import { and, desc, eq, lte, sql } from "drizzle-orm";
 import type { Logger } from "../../lib/logger.ts";
-import { isWithheld } from "../live/conversation.ts";
+import { isWithheld } from "../sessions/withheld.ts";
 import { toolModulesOf } from "../modules/config.ts";
 import { loadTurnInputs } from "../modules/turn-inputs.ts";
 

@@ -6,7 +6,7 @@ import type { GateDecision } from "../modules/hooks.ts";
 import { isUniqueViolation } from "../query-helpers.ts";
 import { lockAndClaimSeqs } from "../sessions/seq.ts";
 import { assertOpen, findByClientId, type MessageRow, type SendResult, type SessionRow, streamingAnswerOf } from "./answer-turn.ts";
-import { withheldMeta } from "./conversation.ts";
+import { withheldMeta } from "../sessions/withheld.ts";
 
 /** The stored student message and its answer row. */
 export type TurnRows = { user: MessageRow; answer: MessageRow };
