@@ -289,6 +289,40 @@ describe("client: the reset path", () => {
     await eventually(() => teacher.connection.get().status === "live", "the connection to be live");
   }, 60_000);
 
+  test("ackAlert goes over the socket while it is live, over REST when it is not", async () => {
+    const sent: string[] = [];
+    const tap: SocketTap = {
+      sockets: [],
+      onSend: (_ws, data) => {
+        sent.push(data);
+        return "pass";
+      },
+    };
+    const teacher = createClientTracked(clientFor(scene.teacher, { baseUrl: a.baseUrl, WebSocket: tappedWebSocket(tap) }));
+    const raise = async () =>
+      makeExtraction(h.db.db, {
+        sessionId: (await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id })).id,
+        classId: scene.cls.id,
+        groupId: scene.department.id,
+      });
+
+    const overSocket = await raise();
+    teacher.connect();
+    await eventually(() => teacher.connection.get().status === "live", "the connection to be live");
+    const acked = await teacher.ackAlert(overSocket.id);
+    expect(acked).toMatchObject({ id: overSocket.id, status: "acknowledged", resolvedBy: scene.teacher.id });
+    expect(sent.filter((f) => f.includes('"alert.ack"') && f.includes(overSocket.id))).toHaveLength(1);
+
+    teacher.disconnect();
+    const overRest = await raise();
+    const before = sent.length;
+    const ackedByRest = await teacher.ackAlert(overRest.id);
+    expect(ackedByRest).toMatchObject({ id: overRest.id, status: "acknowledged", resolvedBy: scene.teacher.id });
+    expect(sent.length).toBe(before);
+    // An alert that does not exist is refused the same way on either path.
+    await expect(teacher.ackAlert(crypto.randomUUID())).rejects.toMatchObject({ code: "NOT_FOUND" });
+  }, 60_000);
+
   function createClientTracked(c: RealtimeClient) {
     clients.push(c);
     return c;
