@@ -25,7 +25,7 @@ describe("main()", () => {
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: "ok" });
       expect((await fetch(`${handle.url}/ready`)).status).toBe(200);
-      expect(handle.jobs.names().toSorted()).toEqual(["alert-escalation", "notification-digest", "retention", "roster-sync", "sweeper"]);
+      expect(handle.jobs.names().toSorted()).toEqual(["alert-escalation", "notification-digest", "retention", "roster-sync", "session-summaries", "sweeper"]);
       expect(await handle.jobs.runOnce("sweeper", { force: true })).toBe("ok");
       const leases = await handle.deps.db.db
         .select()
