@@ -20,3 +20,4 @@ export * from "./api/alerts.ts";
 export * from "./api/notifications.ts";
 export * from "./api/roster.ts";
 export * from "./random.ts";
+export * from "./api/transcripts.ts";
