@@ -31,6 +31,7 @@ import { submissionRoutes } from "./routes/submissions/index.ts";
 import { aiAdminRoutes } from "./routes/ai/index.ts";
 import { auditRoutes } from "./routes/audit/index.ts";
 import { transcriptRoutes } from "./routes/transcripts/index.ts";
+import { runRoutes } from "./routes/runs/index.ts";
 import { CONSOLE_PREFIX, consoleRoutes } from "./routes/console/index.ts";
 import { devRoutes } from "./routes/dev/index.ts";
 
@@ -116,6 +117,7 @@ export function createApp(deps: AppDeps, options: { gate?: StudentMessageGate } 
   app.route("/api", aiAdminRoutes());
   app.route("/api/audit", auditRoutes());
   app.route("/api/transcripts", transcriptRoutes());
+  app.route("/api/runs", runRoutes());
   app.route("/api", rosterRoutes());
   // Never with Clerk: dev sign-in mints tokens only the dev key verifies.
   const devSignIn = deps.devSignIn && deps.auth.mode === "dev" ? deps.devSignIn : undefined;

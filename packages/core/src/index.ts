@@ -21,3 +21,4 @@ export * from "./api/notifications.ts";
 export * from "./api/roster.ts";
 export * from "./random.ts";
 export * from "./api/transcripts.ts";
+export * from "./api/product-tools.ts";

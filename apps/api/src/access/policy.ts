@@ -105,6 +105,11 @@ export const policy = {
     return s.studentId === actor.userId || isAdminOver(actor, s.groupPath);
   },
 
+  /** A product tool's run: whoever ran it, the teachers of its class, admins over its group. */
+  canViewRun(actor: Actor, r: { userId: string; classId: string | null; groupPath: string }): boolean {
+    return r.userId === actor.userId || policy.isTeacherOf(actor, r.classId) || isAdminOver(actor, r.groupPath);
+  },
+
   /** A tool is usable by anyone in its group's subtree (members or class members there). */
   canUseTool(actor: Actor, tool: ToolRef): boolean {
     if (isAdminOver(actor, tool.groupPath)) return true;
