@@ -31,6 +31,8 @@ import { submissionRoutes } from "./routes/submissions/index.ts";
 import { aiAdminRoutes } from "./routes/ai/index.ts";
 import { auditRoutes } from "./routes/audit/index.ts";
 import { privacyRoutes } from "./routes/privacy/index.ts";
+import { transcriptRoutes } from "./routes/transcripts/index.ts";
+import { runRoutes } from "./routes/runs/index.ts";
 import { CONSOLE_PREFIX, consoleRoutes } from "./routes/console/index.ts";
 import { devRoutes } from "./routes/dev/index.ts";
 import { insightRoutes } from "./routes/insights/index.ts";
@@ -134,6 +136,8 @@ export function createApp(baseDeps: AppDeps, options: { gate?: StudentMessageGat
   app.route("/api", aiAdminRoutes());
   app.route("/api/audit", auditRoutes());
   app.route("/api/privacy", privacyRoutes());
+  app.route("/api/transcripts", transcriptRoutes());
+  app.route("/api/runs", runRoutes());
   app.route("/api", rosterRoutes());
   app.route("/api", insightRoutes());
   // Never with Clerk: dev sign-in mints tokens only the dev key verifies.

@@ -22,3 +22,5 @@ export * from "./api/roster.ts";
 export * from "./random.ts";
 export * from "./api/privacy.ts";
 export * from "./api/insights.ts";
+export * from "./api/transcripts.ts";
+export * from "./api/product-tools.ts";

@@ -96,6 +96,20 @@ export const policy = {
     return s.studentId === actor.userId && (s.classId === null || policy.isStudentOf(actor, s.classId));
   },
 
+  /**
+   * Who may read a student's personal details in a transcript export (a file that leaves the
+   * platform): the student themself and admins over the session's group. Teachers read the
+   * session live as stored, but their exports are redacted.
+   */
+  canExportStudentPii(actor: Actor, s: SessionRef): boolean {
+    return s.studentId === actor.userId || isAdminOver(actor, s.groupPath);
+  },
+
+  /** A product tool's run: whoever ran it, the teachers of its class, admins over its group. */
+  canViewRun(actor: Actor, r: { userId: string; classId: string | null; groupPath: string }): boolean {
+    return r.userId === actor.userId || policy.isTeacherOf(actor, r.classId) || isAdminOver(actor, r.groupPath);
+  },
+
   /** A tool is usable by anyone in its group's subtree (members or class members there). */
   canUseTool(actor: Actor, tool: ToolRef): boolean {
     if (isAdminOver(actor, tool.groupPath)) return true;

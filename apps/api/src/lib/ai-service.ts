@@ -1,4 +1,5 @@
-import type { aiUsage, ToolDefinition } from "@raptscallions/db";
+import type { RoomEventType } from "@raptscallions/core";
+import type { aiUsage, MessageMeta, ToolDefinition } from "@raptscallions/db";
 
 /** The ai_usage row a generation records (one per call). */
 export type UsageRow = typeof aiUsage.$inferInsert;
@@ -118,4 +119,42 @@ export interface AnswerRunner {
   failBeforeStart(input: StartGenerationInput, err: unknown): Promise<void>;
   /** Aborts an answer running on this instance; false when it runs elsewhere (or not at all). */
   stopLocal(messageId: string): boolean;
+  /** Streams an admitted generation into a target of its own (a product tool's run). */
+  startTarget(target: StreamTarget, admitted: AdmittedGeneration): void;
+}
+
+/** A room event to publish. */
+export interface TargetEvent {
+  type: RoomEventType;
+  payload: unknown;
+}
+
+/**
+ * Where the runner streams a generation: a chat answer's message row (here) or a product tool's
+ * run row (services/runs/run-target.ts). The runner owns the timing — coalescing, checkpoints, heartbeats,
+ * renumbering, the one finalisation — and a target owns its row, its room and its events. Every
+ * write is conditional on the row still streaming, so a sweeper that finalised it first wins.
+ */
+export interface StreamTarget {
+  /** The row's id: what stop requests name. */
+  readonly id: string;
+  readonly room: string;
+  /** The started event's position: the row's first checkpoint. */
+  readonly epoch: string | null;
+  readonly offset: number | null;
+  /** The delta event of this target. */
+  delta(charOffset: number, text: string): TargetEvent;
+  /** The event type of this target's stop requests: other frames are skipped unread. */
+  readonly stopType: RoomEventType;
+  /** True when a room event asks this row's generation to stop (sent by another instance). */
+  isStopRequest(event: { type: string; payload: unknown }): boolean;
+  /** Records the model (and the first checkpoint, when the started event was published). */
+  recordStarted(model: string): Promise<void>;
+  /** Checkpoints the text; returns the started event announcing the row as it now stands (null: the row is no longer streaming). */
+  checkpoint(text: string, offset: number | null, epoch: string | null, model: string | null, at: Date): Promise<TargetEvent | null>;
+  /**
+   * Finalises once (a no-op when something else did) and tells the room. `usage`: the generation's
+   * ai_usage row, written whether or not the row was still streaming (the call was made either way).
+   */
+  finalize(state: GenerationStatus, content: string, meta: MessageMeta, at: Date, usage?: UsageRow): Promise<void>;
 }

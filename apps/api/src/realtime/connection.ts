@@ -20,6 +20,7 @@ import type { StudentMessageGate } from "../services/modules/hooks.ts";
 import { sendStudentMessage } from "../services/live/send-student-message.ts";
 import { changeSessionState, postTeacherMessage, stopGeneration } from "../services/live/teacher-actions.ts";
 import { sessionSnapshot } from "../services/sessions/snapshot.ts";
+import { runSnapshot } from "../services/runs/read.ts";
 import { resolveAlert } from "../services/alerts/resolve.ts";
 import { authorizeRoom, type RoomAccess, type RoomGrant } from "../services/live/room-access.ts";
 import type { FeedMember, RoomFeeds } from "./room-feed.ts";
@@ -306,6 +307,10 @@ export class Connection implements FeedMember {
       from = { epoch: epoch ?? null, offset: lastOffset };
     } else if (access.kind === "session") {
       const snapshot = await sessionSnapshot(ctx, access.id, head && session ? { read: { head, session } } : {});
+      this.send({ type: "snapshot", room, epoch: snapshot.epoch, offset: snapshot.offset, payload: snapshot.payload });
+      from = { epoch: snapshot.epoch, offset: snapshot.offset };
+    } else if (access.kind === "run") {
+      const snapshot = await runSnapshot(ctx, access.id);
       this.send({ type: "snapshot", room, epoch: snapshot.epoch, offset: snapshot.offset, payload: snapshot.payload });
       from = { epoch: snapshot.epoch, offset: snapshot.offset };
     }

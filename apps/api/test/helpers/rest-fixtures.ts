@@ -7,8 +7,10 @@ import {
   makeMessage,
   makeModel,
   makeSchoolScene,
+  makeRun,
   makeSession,
   makeSubmission,
+  makeTool,
   makeUser,
   unique,
 } from "@raptscallions/db/testing";
@@ -62,6 +64,12 @@ export async function makeRestFixtures(db: DbHandle, app: Pick<Hono, "request">)
   // Sessions of their own for chatting and for ending, so no operation's state blocks another's.
   const chat = await makeSession(db.db, { toolId: s.tool.id, studentId: s.student.id, groupId: s.department.id, classId: s.cls.id });
   const ending = await makeSession(db.db, { toolId: s.tool.id, studentId: s.student.id, groupId: s.department.id, classId: s.cls.id });
+  const productTool = await makeTool(db.db, s.school.id, {
+    kind: "product",
+    createdBy: s.teacher.id,
+    definition: { form: [{ type: "text", name: "topic", label: "Topic", required: true, maxLength: 200 }], promptTemplate: "Write a quiz about {{topic}}." },
+  });
+  const run = await makeRun(db.db, { toolId: productTool.id, userId: s.teacher.id, groupId: s.department.id, classId: s.cls.id, state: "complete", output: "done" });
   const submission = await makeSubmission(db.db, { assignmentId: assignment.id, studentId: s.student.id, sessionId: session.id });
   const alert = await makeExtraction(db.db, { sessionId: session.id, classId: s.cls.id, groupId: s.department.id });
   const form = upload('="logo.png"');
@@ -221,6 +229,13 @@ export async function makeRestFixtures(db: DbHandle, app: Pick<Hono, "request">)
     "GET /api/sessions/{id}/summaries": { as: "teacher", params: { id: session.id } },
     "POST /api/sessions/{id}/summaries": { as: "teacher", params: { id: session.id } },
     "GET /api/classes/{id}/attention": { as: "teacher", params: { id: s.cls.id } },
+    "GET /api/transcripts/sessions/{id}": { as: "teacher", params: { id: session.id }, query: { format: "json" } },
+    "GET /api/transcripts/classes/{id}": { as: "teacher", params: { id: s.cls.id }, query: { format: "json" } },
+    "GET /api/transcripts/assignments/{id}": { as: "teacher", params: { id: assignment.id }, query: { format: "json" } },
+    "POST /api/runs": { as: "teacher", params: {}, body: { toolId: productTool.id, classId: s.cls.id, input: { topic: "fractions" } } },
+    "GET /api/runs": { as: "teacher", params: {}, query: { classId: s.cls.id, limit: "10" } },
+    "GET /api/runs/{id}": { as: "teacher", params: { id: run.id } },
+    "POST /api/runs/{id}/stop": { as: "teacher", params: { id: run.id } },
     "POST /api/sessions/{id}/messages": { as: "student", params: { id: chat.id }, body: { clientMessageId: "c-1", content: "Why are leaves green?" } },
     "POST /api/sessions/{id}/pause": { as: "teacher", params: { id: chat.id } },
     "POST /api/sessions/{id}/resume": { as: "teacher", params: { id: chat.id } },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isoDateTime, pageQuerySchema } from "./common.ts";
+import { formFieldSchema } from "./product-tools.ts";
 
 export const TOOL_KIND_VALUES = ["chat", "product"] as const;
 export const toolKindSchema = z.enum(TOOL_KIND_VALUES);
@@ -29,6 +30,10 @@ export const toolDefinitionInputSchema = z.strictObject({
   temperature: z.number().min(0).max(2).optional(),
   maxOutputTokens: z.number().int().min(1).max(32_000).optional(),
   modules: moduleConfigSchema.optional(),
+  /** Product tools only (required there): the form a run fills in… */
+  form: z.array(formFieldSchema).min(1).max(30).optional(),
+  /** …and the prompt its inputs are put into (`{{fieldName}}`). */
+  promptTemplate: z.string().trim().min(1).max(20_000).optional(),
 });
 export type ToolDefinitionInput = z.infer<typeof toolDefinitionInputSchema>;
 
@@ -39,6 +44,8 @@ export const toolDefinitionSchema = z.looseObject({
   temperature: z.number().optional(),
   maxOutputTokens: z.number().optional(),
   modules: z.record(z.string(), z.unknown()).optional(),
+  form: z.array(z.looseObject({ type: z.string(), name: z.string(), label: z.string() })).optional(),
+  promptTemplate: z.string().optional(),
 });
 
 export const toolVersionSchema = z.object({

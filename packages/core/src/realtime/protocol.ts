@@ -35,7 +35,7 @@ export const CLOSE_CODES = {
   serverRestart: 4012,
 } as const;
 
-export const roomSchema = z.string().regex(/^(session|class):[0-9a-f-]{36}$/i, "room must be session:<uuid> or class:<uuid>");
+export const roomSchema = z.string().regex(/^(session|class|run):[0-9a-f-]{36}$/i, "room must be session:<uuid>, class:<uuid> or run:<uuid>");
 const requestId = z.string().min(1).max(64).optional();
 const clientMessageId = z
   .string()
@@ -81,6 +81,11 @@ export const ROOM_EVENT_TYPES = [
   "presence.changed",
   "summary",
   "attention.changed",
+  /** Run rooms (product tools): the run with its output so far, its output growing, the run finished. */
+  "run.started",
+  "run.delta",
+  "run.completed",
+  "run.stop-requested",
 ] as const;
 export type RoomEventType = (typeof ROOM_EVENT_TYPES)[number];
 

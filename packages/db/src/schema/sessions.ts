@@ -7,7 +7,7 @@ import { groups, users } from "./identity.ts";
 export const SESSION_STATES = ["active", "paused", "completed"] as const;
 export const MESSAGE_ROLES = ["user", "assistant", "system", "teacher"] as const;
 export const ASSISTANT_STATES = ["streaming", "complete", "stopped", "failed", "interrupted"] as const;
-export const RUN_STATES = ["running", "complete", "failed", "stopped"] as const;
+export const RUN_STATES = ["running", "complete", "failed", "stopped", "interrupted"] as const;
 export const SUBMISSION_STATES = ["in_progress", "submitted", "graded"] as const;
 
 export type SessionState = (typeof SESSION_STATES)[number];
@@ -117,11 +117,18 @@ export const runs = pgTable(
     output: text("output"),
     state: text("state", { enum: RUN_STATES }).notNull().default("running"),
     meta: jsonb("meta").$type<MessageMeta>().notNull().default({}),
+    /** As on messages: the instance streaming the run, its last checkpoint and the room offset it reached. */
+    streamOwner: text("stream_owner"),
+    heartbeatAt: tstz("heartbeat_at"),
+    checkpointOffset: integer("checkpoint_offset"),
+    checkpointEpoch: text("checkpoint_epoch"),
     createdAt: createdAt(),
     finishedAt: tstz("finished_at"),
   },
   (t) => [
     index("runs_user_idx").on(t.userId, t.createdAt),
+    index("runs_class_idx").on(t.classId, t.createdAt),
+    index("runs_running_idx").on(t.heartbeatAt).where(sql`${t.state} = 'running'`),
     foreignKey({ columns: [t.toolId, t.toolVersion], foreignColumns: [toolVersions.toolId, toolVersions.version] }).onDelete("restrict"),
   ],
 );

@@ -6,10 +6,11 @@ import type { AuditBatch } from "../audit/batch.ts";
 import type { ServiceContext } from "../context.ts";
 import { type LoadedSession, loadVisibleSession } from "../sessions/load.ts";
 import { recordView } from "../sessions/read.ts";
+import { loadVisibleRun } from "../runs/read.ts";
 
 /** What a granted subscription is, for presence and the re-check. */
 export interface RoomAccess {
-  kind: "session" | "class";
+  kind: "session" | "class" | "run";
   id: string;
   /** The class whose presence this subscription counts towards, if any. */
   presenceClassId: string | null;
@@ -29,7 +30,7 @@ export interface RoomGrant {
  * A granted session room records the view (`session.view`), through `viewAudit` when given.
  */
 export async function authorizeRoom(ctx: ServiceContext, room: string, opts: { recordView: boolean; viewAudit?: AuditBatch | undefined }): Promise<RoomGrant> {
-  const [kind, id] = room.split(":") as ["session" | "class", string];
+  const [kind, id] = room.split(":") as ["session" | "class" | "run", string];
   // A room named by anything but a UUID cannot exist; asking the database would be an error.
   if (!uuidSchema.safeParse(id).success) throw new NotFoundError("Room");
   if (kind === "session") {
@@ -58,6 +59,11 @@ export async function authorizeRoom(ctx: ServiceContext, room: string, opts: { r
       throw new AppError("FORBIDDEN", "Only the class's teachers and admins can watch the class room");
     }
     return { access: { kind, id, presenceClassId: id, presenceRole: policy.isTeacherOf(ctx.actor, id) ? "teacher" : "admin" }, session: null };
+  }
+  if (kind === "run") {
+    // A product tool's run: whoever ran it, the teachers of its class and admins over its group.
+    await loadVisibleRun(ctx.db, ctx.actor, id);
+    return { access: { kind, id, presenceClassId: null, presenceRole: "viewer" }, session: null };
   }
   throw new AppError("VALIDATION_FAILED", "Unknown room kind");
 }

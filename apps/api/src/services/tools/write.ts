@@ -1,8 +1,10 @@
 import {
+  AppError,
   ConflictError,
   type CreateToolBody,
   type CreateToolVersionBody,
   NotFoundError,
+  productFormSchema,
   type ToolDefinitionInput,
   type ToolDetailDto,
   type ToolDto,
@@ -17,7 +19,8 @@ import { assertValidModuleSettings } from "../module-settings.ts";
 import { requireVisibleGroup } from "../groups/scope.ts";
 import { requireUsableTool, toolRef, toToolDto, toToolVersionDto } from "./scope.ts";
 
-async function checkDefinition(tx: DbOrTx, def: ToolDefinitionInput): Promise<ToolDefinition> {
+async function checkDefinition(tx: DbOrTx, def: ToolDefinitionInput, kind: "chat" | "product"): Promise<ToolDefinition> {
+  assertFormFitsKind(def, kind);
   if (def.model) await requireActiveModel(tx, def.model, "definition.model");
   const { modules, ...rest } = def;
   if (!modules) return rest;
@@ -28,12 +31,33 @@ async function checkDefinition(tx: DbOrTx, def: ToolDefinitionInput): Promise<To
   return { ...rest, modules: expanded };
 }
 
+/**
+ * A product tool declares its form and prompt template (the template naming only declared
+ * fields); a chat tool declares neither. Refused as 422 with the offending paths.
+ */
+function assertFormFitsKind(def: ToolDefinitionInput, kind: "chat" | "product") {
+  if (kind === "chat") {
+    if (def.form !== undefined || def.promptTemplate !== undefined) {
+      throw new AppError("VALIDATION_FAILED", "Only product tools have a form and a prompt template", {
+        details: [{ path: `definition.${def.form !== undefined ? "form" : "promptTemplate"}`, message: "Not allowed on a chat tool", code: "custom" }],
+      });
+    }
+    return;
+  }
+  const parsed = productFormSchema.safeParse({ form: def.form, promptTemplate: def.promptTemplate });
+  if (!parsed.success) {
+    throw new AppError("VALIDATION_FAILED", "A product tool needs a valid form and prompt template", {
+      details: parsed.error.issues.map((i) => ({ path: ["definition", ...i.path.map(String)].join("."), message: i.message, code: i.code })),
+    });
+  }
+}
+
 /** A tool and its version 1. */
 export async function createTool({ ctx, input }: { ctx: ServiceContext; input: CreateToolBody }): Promise<ToolDetailDto> {
   return ctx.db.transaction(async (tx) => {
     const group = await requireVisibleGroup({ db: tx, actor: ctx.actor }, input.groupId);
     assertAllowed(policy.canCreateToolIn(ctx.actor, group), "Only admins and teachers of this group may create tools in it");
-    const definition = await checkDefinition(tx, input.definition);
+    const definition = await checkDefinition(tx, input.definition, input.kind);
     const [tool] = await tx.insert(tools).values({ groupId: group.id, kind: input.kind, name: input.name, latestVersion: 1, createdBy: ctx.actor.userId }).returning();
     if (!tool) throw new Error("insert returned no row");
     const [version] = await tx.insert(toolVersions).values({ toolId: tool.id, version: 1, name: tool.name, definition, createdBy: ctx.actor.userId }).returning();
@@ -63,7 +87,7 @@ export async function createToolVersion({ ctx, input }: { ctx: ServiceContext; i
   return ctx.db.transaction(async (tx) => {
     const { tool } = await managedTool(ctx, tx, input.id);
     if (tool.archivedAt) throw new ConflictError("This tool is archived");
-    const definition = await checkDefinition(tx, input.body.definition);
+    const definition = await checkDefinition(tx, input.body.definition, tool.kind);
     // Bumping the counter first takes the tool's row lock, so concurrent authors get 2 and 3, never 2 twice.
     const [bumped] = await tx
       .update(tools)
