@@ -108,20 +108,13 @@ function prepareCheckpoint(db: Db) {
     .prepare("answer_checkpoint");
 }
 
+/** What finalising writes, with or without the usage row beside it. */
+function finalizedValues() {
+  return { state: value("state"), content: value("content"), meta: mergePlaceholder, finalizedAt: value("now"), streamOwner: null, heartbeatAt: value("now") };
+}
+
 function prepareFinalize(db: Db) {
-  return db
-    .update(messages)
-    .set({
-      state: value("state"),
-      content: value("content"),
-      meta: mergePlaceholder,
-      finalizedAt: value("now"),
-      streamOwner: null,
-      heartbeatAt: value("now"),
-    })
-    .where(streamingRow)
-    .returning()
-    .prepare("answer_finalize");
+  return db.update(messages).set(finalizedValues()).where(streamingRow).returning().prepare("answer_finalize");
 }
 
 /** The finalisation and the usage row in one statement; apart if that fails (a lost usage row must not leave the answer streaming). */
@@ -153,18 +146,5 @@ function prepareFinalizeWithUsage(db: Db) {
   const usage = db
     .$with("usage", {})
     .as(sql`insert into ${aiUsage} (${usageColumnList}) select ${usageColumnList} from jsonb_populate_record(null::${aiUsage}, ${sql.placeholder("usage")}::jsonb)`);
-  return db
-    .with(usage)
-    .update(messages)
-    .set({
-      state: value("state"),
-      content: value("content"),
-      meta: mergePlaceholder,
-      finalizedAt: value("now"),
-      streamOwner: null,
-      heartbeatAt: value("now"),
-    })
-    .where(streamingRow)
-    .returning()
-    .prepare("answer_finalize_usage");
+  return db.with(usage).update(messages).set(finalizedValues()).where(streamingRow).returning().prepare("answer_finalize_usage");
 }
