@@ -163,6 +163,8 @@ export const envSchema = z
     // Unset: alert emails are rendered, logged and kept in the dev outbox (GET /api/notifications/outbox).
     SMTP_URL: z.preprocess((v) => (v === "" ? undefined : v), z.url({ protocol: /^smtps?$/ }).optional()),
     MAIL_FROM: z.string().min(3).max(320).default("raptscallions <alerts@localhost>"),
+    // Open SMTP connections per instance (pooled: an alert mail does not wait for connect + EHLO).
+    SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(5),
     // Where the console is reached from outside, for links in emails.
     PUBLIC_URL: optionalUrl,
     NOTIFY_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(500),

@@ -163,7 +163,7 @@ export async function main(options: { env?: Record<string, string | undefined> }
       metrics,
     });
 
-    const mail = env.SMTP_URL ? createSmtpTransport(env.SMTP_URL) : createDevOutbox(logger);
+    const mail = env.SMTP_URL ? createSmtpTransport(env.SMTP_URL, { maxConnections: env.SMTP_POOL_SIZE }) : createDevOutbox(logger);
     opened.push(() => mail.close());
 
     const deps: AppDeps = {

@@ -9,6 +9,17 @@ describe("env", () => {
     expect(r.env.PORT).toBe(3000);
     expect(r.env.DATABASE_URL).toBeUndefined();
     expect(r.env.DATA_DIR).toBe("./.data");
+    expect(r.env.SMTP_POOL_SIZE).toBe(5);
+  });
+
+  test("SMTP_POOL_SIZE: a whole number from 1 to 100", () => {
+    const ok = parseEnv({ SMTP_POOL_SIZE: "12" });
+    expect(ok.ok && ok.env.SMTP_POOL_SIZE).toBe(12);
+    for (const bad of ["0", "101", "2.5", "many"]) {
+      const r = parseEnv({ SMTP_POOL_SIZE: bad });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.problems.map((p) => p.split(":")[0])).toEqual(["SMTP_POOL_SIZE"]);
+    }
   });
 
   test("bad values are listed by key", () => {
