@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isoDateTime } from "./common.ts";
 import { messageDtoSchema } from "../realtime/protocol.ts";
+import { sessionDtoSchema } from "./sessions.ts";
 
 export const TRANSCRIPT_FORMATS = ["json", "csv"] as const;
 
@@ -17,19 +18,7 @@ export const transcriptScopeSchema = z.object({
 });
 
 export const transcriptSessionSchema = z.object({
-  session: z.object({
-    id: z.uuid(),
-    toolId: z.uuid(),
-    toolVersion: z.number().int(),
-    studentId: z.uuid(),
-    groupId: z.uuid(),
-    classId: z.uuid().nullable(),
-    assignmentId: z.uuid().nullable(),
-    state: z.enum(["active", "paused", "completed"]),
-    title: z.string().nullable(),
-    startedAt: isoDateTime,
-    endedAt: isoDateTime.nullable(),
-  }),
+  session: sessionDtoSchema,
   /** True when the export redacted the student's personal details from this session's texts. */
   redacted: z.boolean(),
   messages: z.array(messageDtoSchema),
