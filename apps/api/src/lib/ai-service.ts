@@ -19,6 +19,24 @@ export interface GenerationScope {
   messageId: string | null;
 }
 
+/** The scope of a call made for a session: its group, class, tool version and assignment. */
+export function sessionGenerationScope(
+  session: { id: string; groupId: string; classId: string | null; toolId: string; toolVersion: number; assignmentId: string | null },
+  who: { userId: string; messageId: string | null },
+): GenerationScope {
+  return {
+    userId: who.userId,
+    groupId: session.groupId,
+    classId: session.classId,
+    toolId: session.toolId,
+    toolVersion: session.toolVersion,
+    sessionId: session.id,
+    assignmentId: session.assignmentId,
+    runId: null,
+    messageId: who.messageId,
+  };
+}
+
 export interface GenerationRequest {
   scope: GenerationScope;
   definition: ToolDefinition;

@@ -2,6 +2,7 @@ import { AppError } from "@raptscallions/core";
 import { type DbOrTx, extractions, sessions } from "@raptscallions/db";
 import { SUMMARY_SYSTEM_PROMPT } from "@raptscallions/gateway";
 import { and, eq, sql } from "drizzle-orm";
+import { sessionGenerationScope } from "../../lib/ai-service.ts";
 import type { ExtractionRow } from "../alerts/dto.ts";
 import type { ServiceContext, Principal } from "../context.ts";
 import { classRoom, publishBestEffort } from "../rooms.ts";
@@ -69,17 +70,7 @@ export async function writeSummary(ctx: WriteContext, row: ExtractionRow, opts: 
 /** The gateway call: the group's model (no tool model), the summary instructions, one user turn. */
 async function generate(ctx: WriteContext, session: SummarySession & { assignmentId: string | null }, prompt: string, userId: string, signal?: AbortSignal) {
   const generation = await ctx.ai.start({
-    scope: {
-      userId,
-      groupId: session.groupId,
-      classId: session.classId,
-      toolId: session.toolId,
-      toolVersion: session.toolVersion,
-      sessionId: session.id,
-      assignmentId: session.assignmentId,
-      runId: null,
-      messageId: null,
-    },
+    scope: sessionGenerationScope(session, { userId, messageId: null }),
     definition: { systemPrompt: SUMMARY_SYSTEM_PROMPT, maxOutputTokens: SUMMARY_MAX_TOKENS, temperature: 0.2 },
     messages: [{ role: "user", content: prompt }],
     signal: signal ?? new AbortController().signal,

@@ -2,7 +2,7 @@
 import { ConflictError, type MessageDto } from "@raptscallions/core";
 import { type DbOrTx, messages } from "@raptscallions/db";
 import { and, desc, eq, or, sql } from "drizzle-orm";
-import type { Generation } from "../../lib/ai-service.ts";
+import { type Generation, sessionGenerationScope } from "../../lib/ai-service.ts";
 import { toMessageDto } from "../sessions/dto.ts";
 import { loadToolDefinition, type loadVisibleSession } from "../sessions/load.ts";
 import type { ServiceContext } from "../context.ts";
@@ -102,17 +102,7 @@ export async function startAnswer(
     ctx.runner.assertAccepting();
     generation = await ctx.ai.start({
       signal: abort.signal,
-      scope: {
-        userId: session.studentId,
-        groupId: session.groupId,
-        classId: session.classId,
-        toolId: session.toolId,
-        toolVersion: session.toolVersion,
-        sessionId: session.id,
-        assignmentId: session.assignmentId,
-        runId: null,
-        messageId: answer.id,
-      },
+      scope: sessionGenerationScope(session, { userId: session.studentId, messageId: answer.id }),
       definition: turn.definition,
       messages: history,
     });
