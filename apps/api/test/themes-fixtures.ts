@@ -5,10 +5,10 @@ import type { DbOrTx } from "@raptscallions/db";
 import { readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
-import { ascii, concatBytes, pngChunk } from "@raptscallions/blob/testing";
+import { ascii, concatBytes, gif, pngChunk } from "@raptscallions/blob/testing";
 
 // Byte builders shared with the blob package's own tests (one PNG chunk writer, one CRC).
-export { concatBytes };
+export { concatBytes, gif };
 
 function u32be(n: number): Uint8Array {
   const b = new Uint8Array(4);
@@ -39,51 +39,6 @@ export function png(width = 2, height = 2, opts: { seed?: number; noise?: boolea
     pngChunk("IDAT", new Uint8Array(deflateSync(raw))),
     pngChunk("IEND", new Uint8Array()),
   );
-}
-
-/** A 1x1 GIF89a. */
-export function gif(): Uint8Array {
-  // prettier-ignore
-  return Uint8Array.from([
-    ...ascii("GIF89a"),
-    0x01,
-    0x00,
-    0x01,
-    0x00,
-    0x80,
-    0x00,
-    0x00, // 1x1 screen, 2-entry global colour table
-    0x00,
-    0x00,
-    0x00,
-    0xff,
-    0xff,
-    0xff,
-    0x21,
-    0xf9,
-    0x04,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    0x00, // graphic control extension
-    0x2c,
-    0x00,
-    0x00,
-    0x00,
-    0x00,
-    0x01,
-    0x00,
-    0x01,
-    0x00,
-    0x00, // image descriptor
-    0x02,
-    0x02,
-    0x44,
-    0x01,
-    0x00, // LZW data
-    0x3b, // trailer
-  ]);
 }
 
 /** A PNG with a ZIP archive (local header + end-of-central-directory) appended: a polyglot. */
