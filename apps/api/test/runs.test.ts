@@ -257,6 +257,27 @@ describe("product tool runs: forms, budgets, versions", () => {
     expect((await h.db.db.select().from(runs).where(eq(runs.toolId, toolId))).length).toBe(before);
   });
 
+  test("a student who may run a product tool reads its form but not its prompt; a chat tool has no form", async () => {
+    const got = await rest<{ kind: string; latest: { definition: unknown; form: { name: string; required: boolean; maxLength?: number }[] | null } }>(
+      a,
+      s.student,
+      "GET",
+      `/api/tools/${toolId}`,
+    );
+    expect(got.status).toBe(200);
+    expect(got.body.kind).toBe("product");
+    expect(got.body.latest.definition).toBeNull();
+    expect(got.body.latest.form?.map((f) => f.name)).toEqual(["topic", "count", "level"]);
+    expect(got.body.latest.form?.[0]).toMatchObject({ required: true, maxLength: 100 });
+    const teacher = await rest<{ latest: { definition: { promptTemplate?: string } | null; form: unknown[] | null } }>(a, s.teacher, "GET", `/api/tools/${toolId}`);
+    expect(teacher.body.latest.definition?.promptTemplate).toBe(TEMPLATE);
+    expect(teacher.body.latest.form).toHaveLength(3);
+    const chat = await rest<{ latest: { form: unknown } }>(a, s.student, "GET", `/api/tools/${s.tool.id}`);
+    expect(chat.body.latest.form).toBeNull();
+    const stranger = await makeSchoolScene(h.db.db);
+    expect((await rest(a, stranger.student, "GET", `/api/tools/${toolId}`)).status).toBe(404);
+  });
+
   test("a product tool's form is checked when the tool is written", async () => {
     const bad = await rest<{ error: { code: string; details: { path: string }[] } }>(a, s.teacher, "POST", "/api/tools", {
       groupId: s.department.id,
