@@ -33,7 +33,9 @@ for (const [name, makeShared, skip] of transports(() => upstream.url).slice(0, 2
       a = await startInstance(h.db, shared);
       b = await startInstance(h.db, shared);
       s = await makeSchoolScene(h.db.db);
-      toolId = (await makeTool(h.db.db, s.school.id, { kind: "product", createdBy: s.teacher.id, definition: { model: "dev-tutor", form: FORM, promptTemplate: TEMPLATE } })).id;
+      toolId = (
+        await makeTool(h.db.db, s.school.id, { kind: "product", createdBy: s.teacher.id, definition: { model: "dev-tutor", form: FORM, promptTemplate: TEMPLATE } })
+      ).id;
     }, 60_000);
     afterAll(async () => {
       await a.stop();
@@ -52,10 +54,21 @@ for (const [name, makeShared, skip] of transports(() => upstream.url).slice(0, 2
 
       const event = await teacher.next((f) => f.type === "event" && f.event === "alert", 10_000);
       const alert = (event.payload as { alert: AlertDto }).alert;
-      expect(alert).toMatchObject({ sessionId: null, messageId: null, classId: s.cls.id, studentId: s.student.id, severity: "critical", kind: "self-harm", status: "open" });
+      expect(alert).toMatchObject({
+        sessionId: null,
+        messageId: null,
+        classId: s.cls.id,
+        studentId: s.student.id,
+        severity: "critical",
+        kind: "self-harm",
+        status: "open",
+      });
       expect(alert.runId).not.toBeNull();
       expect(alert.message).not.toContain("kill myself");
-      const [run] = await h.db.db.select().from(runs).where(eq(runs.id, alert.runId ?? ""));
+      const [run] = await h.db.db
+        .select()
+        .from(runs)
+        .where(eq(runs.id, alert.runId ?? ""));
       expect(run).toMatchObject({ state: "failed", userId: s.student.id, classId: s.cls.id, output: "" });
       expect(run?.meta.error?.code).toBe("VALIDATION_FAILED");
 
@@ -97,11 +110,14 @@ for (const [name, makeShared, skip] of transports(() => upstream.url).slice(0, 2
       const res = await rest(a, s.student, "POST", "/api/runs", { toolId, classId: s.cls.id, input: { topic: "volcanoes" } });
       expect(res.status).toBe(201);
       const runId = (res.body.run as { id: string }).id;
-      const flagged = await teacher.next(
-        (f) => f.type === "event" && f.event === "alert" && (f.payload as { alert: AlertDto }).alert.runId === runId,
-        10_000,
-      );
-      expect((flagged.payload as { alert: AlertDto }).alert).toMatchObject({ module: "safety-filter", kind: "abuse", isAlert: true, sessionId: null, studentId: s.student.id });
+      const flagged = await teacher.next((f) => f.type === "event" && f.event === "alert" && (f.payload as { alert: AlertDto }).alert.runId === runId, 10_000);
+      expect((flagged.payload as { alert: AlertDto }).alert).toMatchObject({
+        module: "safety-filter",
+        kind: "abuse",
+        isAlert: true,
+        sessionId: null,
+        studentId: s.student.id,
+      });
       const rows = await eventually(async () => {
         const found = await h.db.db.select().from(extractions).where(eq(extractions.runId, runId));
         return found.length > 0 ? found : undefined;

@@ -193,7 +193,9 @@ for (const [name, makeShared, skip] of allTransports)
 
       const swept = await sweepInterruptedStreams({ db: a.deps.db.db, bus: a.deps.bus, clock: a.deps.clock, logger: a.deps.logger, staleAfterMs: 30_000 });
       expect(swept).toBeGreaterThanOrEqual(1);
-      const told = (await watcher.next((f) => f.type === "event" && f.event === "run.completed", 10_000)) as Frame & { payload: { run: { id: string; state: string; output: string } } };
+      const told = (await watcher.next((f) => f.type === "event" && f.event === "run.completed", 10_000)) as Frame & {
+        payload: { run: { id: string; state: string; output: string } };
+      };
       const shown = deltaText(watcher.frames, room, runId);
       expect(shown).toBe("Question 1: what is a glacier? Question 2");
       expect(told.payload.run).toMatchObject({ id: runId, state: "interrupted", output: shown });

@@ -115,7 +115,10 @@ for (const [name, makeShared, skip] of transports(() => dev.url).slice(0, 2))
     let toolId: string;
     let crawlId: string;
     const clients: RealtimeClient[] = [];
-    const track = (c: RealtimeClient) => (clients.push(c), c);
+    function track(c: RealtimeClient) {
+      clients.push(c);
+      return c;
+    }
 
     beforeAll(async () => {
       shared = makeShared();
@@ -196,7 +199,11 @@ describe("client run rooms: the reset path", () => {
   test("a reset reloads the run over REST and the client ends with the stored output", async () => {
     const frames: string[] = [];
     const tap: SocketTap = { sockets: [], onMessage: (_ws, data) => void frames.push(data) };
-    const tool = await makeTool(h.db.db, scene.school.id, { kind: "product", createdBy: scene.teacher.id, definition: { form: FORM, promptTemplate: TEMPLATE, model: "dev-crawl" } });
+    const tool = await makeTool(h.db.db, scene.school.id, {
+      kind: "product",
+      createdBy: scene.teacher.id,
+      definition: { form: FORM, promptTemplate: TEMPLATE, model: "dev-crawl" },
+    });
     const teacher = clientFor(scene.teacher, { baseUrl: a.baseUrl, WebSocket: tappedWebSocket(tap) });
     clients.push(teacher);
     teacher.connect();

@@ -221,4 +221,3 @@ async function seedQuizMaker(tx: DbOrTx, schoolId: string, teacherId: string) {
     },
   });
 }
-

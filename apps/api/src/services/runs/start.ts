@@ -1,6 +1,15 @@
 import { AppError, ConflictError, type FormField, formFieldSchema, formInputSchema, renderPrompt, type StartRunBody } from "@raptscallions/core";
 import { runs } from "@raptscallions/db";
-import { builtInModules, createHistoryRedactor, type Finding, PII_FILTER_ID, type PiiConfig, runAfterAnswer, runBeforeGateway, STRUGGLE_DETECTOR_ID } from "@raptscallions/modules";
+import {
+  builtInModules,
+  createHistoryRedactor,
+  type Finding,
+  PII_FILTER_ID,
+  type PiiConfig,
+  runAfterAnswer,
+  runBeforeGateway,
+  STRUGGLE_DETECTOR_ID,
+} from "@raptscallions/modules";
 import { z } from "zod";
 import { assertAllowed, assertVisible, policy } from "../../access/policy.ts";
 import type { Generation } from "../../lib/ai-service.ts";
@@ -99,9 +108,7 @@ export async function startRun({ ctx, input }: { ctx: ServiceContext; input: Sta
     // The inputs' findings (and their alerts' notifications) commit with the run, or not at all.
     return { row: inserted, findings: await persistFindings(tx, subject(inserted.id), inputFindings, now) };
   });
-  await publishFindings(ctx.bus, ctx.logger, subject(row.id), findings).catch((err: unknown) =>
-    ctx.logger.warn("publishing findings failed", { runId: row.id, err }),
-  );
+  await publishFindings(ctx.bus, ctx.logger, subject(row.id), findings).catch((err: unknown) => ctx.logger.warn("publishing findings failed", { runId: row.id, err }));
   if (blocked) throw refused(gated.reply);
 
   let epoch: string | null = null;
