@@ -88,6 +88,19 @@ for (const [name, makeShared, skip] of transports(() => upstream.url).slice(0, 2
       expect(rendered.text).toContain(`https://console.example/app/runs/${alert.runId}`);
       expect(rendered.text).toContain("Open the run");
       expect(rendered.text).not.toContain("/app/sessions/");
+      // The teacher's digest links a run's finding to the run too.
+      const digest = renderMail(
+        {
+          ...(mail as NonNullable<typeof mail>),
+          purpose: "digest",
+          payload: { date: "2026-12-01", timeZone: "UTC", total: 1, items: [{ ...mail?.payload, findingId: alert.id, summary: "s" }] },
+        },
+        {
+          publicUrl: "https://console.example",
+          excerpt: null,
+        },
+      );
+      expect(digest.text).toContain(`https://console.example/app/runs/${alert.runId}`);
 
       // The attention list counts it for the student who started the run.
       const attention = await rest(a, s.teacher, "GET", `/api/classes/${s.cls.id}/attention`);

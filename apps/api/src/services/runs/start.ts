@@ -1,5 +1,5 @@
 import { AppError, ConflictError, type FormField, formFieldSchema, formInputSchema, renderPrompt, type StartRunBody } from "@raptscallions/core";
-import { runs } from "@raptscallions/db";
+import { type DbOrTx, runs } from "@raptscallions/db";
 import {
   builtInModules,
   createHistoryRedactor,
@@ -85,8 +85,8 @@ export async function startRun({ ctx, input }: { ctx: ServiceContext; input: Sta
   if (blocked && !inputFindings.some((f) => f.isAlert)) throw refused(gated.reply);
 
   const redacted = gated.textToStore !== gated.originalText ? { redacted: true } : {};
-  const { row, findings } = await ctx.db.transaction(async (tx) => {
-    const [inserted] = await tx
+  const insertRun = async (db: DbOrTx) => {
+    const [inserted] = await db
       .insert(runs)
       .values({
         toolId: tool.id,
@@ -105,9 +105,17 @@ export async function startRun({ ctx, input }: { ctx: ServiceContext; input: Sta
       })
       .returning();
     if (!inserted) throw new AppError("INTERNAL", "insert returned nothing");
-    // The inputs' findings (and their alerts' notifications) commit with the run, or not at all.
-    return { row: inserted, findings: await persistFindings(tx, subject(inserted.id), inputFindings, now) };
-  });
+    return inserted;
+  };
+  // The inputs' findings (and their alerts' notifications) commit with the run, or not at all;
+  // without findings the run is one statement.
+  const { row, findings } =
+    inputFindings.length === 0
+      ? { row: await insertRun(ctx.db), findings: [] }
+      : await ctx.db.transaction(async (tx) => {
+          const inserted = await insertRun(tx);
+          return { row: inserted, findings: await persistFindings(tx, subject(inserted.id), inputFindings, now) };
+        });
   await publishFindings(ctx.bus, ctx.logger, subject(row.id), findings).catch((err: unknown) => ctx.logger.warn("publishing findings failed", { runId: row.id, err }));
   if (blocked) throw refused(gated.reply);
 
