@@ -153,11 +153,20 @@ describe.skipIf(!hasChromium)("console in Chromium: product tools", () => {
     await student.locator(`[data-testid="past-run"][data-run-id="${runId}"][data-state="complete"]`).waitFor();
   }, 120_000);
 
-  test("a second run is stopped from the page and ends stopped, as stored", async () => {
-    await student.getByLabel("Topic").fill("tides");
-    await student.getByLabel("Number of questions").fill("5");
-    await student.getByLabel("Level").selectOption("beginner");
-    await student.getByTestId("run-start").click();
+  test("a second run, started and stopped by keyboard alone, ends stopped, as stored", async () => {
+    // Tab order follows the form; Enter in a field submits it.
+    await student.getByLabel("Topic").focus();
+    await student.keyboard.press("ControlOrMeta+a");
+    await student.keyboard.type("tides");
+    await student.keyboard.press("Tab");
+    await student.keyboard.press("ControlOrMeta+a");
+    await student.keyboard.type("5");
+    await student.keyboard.press("Tab");
+    expect(await student.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("level");
+    await student.keyboard.press("ArrowDown");
+    expect(await student.getByLabel("Level").inputValue()).not.toBe("");
+    await student.keyboard.press("Shift+Tab");
+    await student.keyboard.press("Enter");
     await student.locator(`[data-testid="run"]:not([data-run-id="${started[0]}"])`).waitFor();
     const runId = (await student.getByTestId("run").getAttribute("data-run-id")) ?? "";
     started.push(runId);
@@ -166,7 +175,8 @@ describe.skipIf(!hasChromium)("console in Chromium: product tools", () => {
       () => runOutput(student),
       (t) => t.length > 0,
     );
-    await student.getByTestId("run-stop").click();
+    await student.getByTestId("run-stop").focus();
+    await student.keyboard.press("Enter");
     await waitUntil(
       "the run to stop",
       () => runState(student),
@@ -175,6 +185,7 @@ describe.skipIf(!hasChromium)("console in Chromium: product tools", () => {
     );
     const row = await storedRun(runId);
     expect(row.state).toBe("stopped");
+    expect(row.input).toMatchObject({ topic: "tides", questions: 5 });
     expect(readable(row.output ?? "").length).toBeGreaterThan(0);
     expect(readable(await runOutput(student))).toBe(readable(row.output ?? ""));
     expect(await student.getByTestId("run-stop").count()).toBe(0);
