@@ -2,7 +2,7 @@
 import type { RunDto, ToolDto } from "@raptscallions/core";
 import { useState } from "preact/hooks";
 import { rolesOf, useSigned } from "../context.ts";
-import { useLoad } from "../hooks.ts";
+import { useLoad, useRoom } from "../hooks.ts";
 import { Link } from "../router.tsx";
 import { RunForm } from "./run-form.tsx";
 import { RunView } from "./run-view.tsx";
@@ -92,7 +92,10 @@ function PastRuns(props: { tick: number; tools: ToolDto[] }) {
   const { client, me } = useSigned();
   const teaching = rolesOf(me).teaching;
   const [scope, setScope] = useState("");
-  const [runs, reload] = useLoad(() => client.rest("listRuns", { query: { limit: 20, ...(scope ? { classId: scope } : {}) } }), [scope, props.tick]);
+  // A class's runs: its room announces each run that finishes (`run.completed`), which reloads the list.
+  const classRoom = useRoom(client, scope ? `class:${scope}` : null);
+  const finished = Object.keys(classRoom?.runs ?? {}).length;
+  const [runs, reload] = useLoad(() => client.rest("listRuns", { query: { limit: 20, ...(scope ? { classId: scope } : {}) } }), [scope, props.tick, finished]);
   const names = new Map(props.tools.map((t) => [t.id, t.name]));
   return (
     <section aria-labelledby="past-runs-heading" data-testid="past-runs">

@@ -4,6 +4,7 @@ import { makeTool, unique } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { makeDevModel } from "../../../api/test/helpers/ai.ts";
+import { restCall } from "../../../api/test/helpers/live.ts";
 import { type Classroom, startClassroom } from "./classroom.ts";
 import { productsPath, runOutput, runState, signIn, waitLive } from "./console-page.ts";
 import { checkPage, hasChromium, launchBrowser, newContext, pageProblems, readable, waitUntil } from "./harness.ts";
@@ -200,6 +201,12 @@ describe.skipIf(!hasChromium)("console in Chromium: product tools", () => {
     await teacher.getByLabel("Show").selectOption({ label: `Runs in ${room.className}` });
     for (const id of started) await teacher.locator(`[data-testid="past-run"][data-run-id="${id}"]`).waitFor();
     expect(await checkPage(teacher, "teacher-product-runs")).toEqual([]);
+    // A run that finishes in the class shows up in the open list by itself (the class room says so).
+    const other = await restCall(room.a, room.student, "POST", "/api/runs", { toolId, classId: room.classId, input: { topic: "moon", questions: 1, level: "beginner" } });
+    expect(other.status).toBe(201);
+    const otherId = (other.body as { run: { id: string } }).run.id;
+    expect((await restCall(room.a, room.student, "POST", `/api/runs/${otherId}/stop`)).status).toBe(202);
+    await teacher.locator(`[data-testid="past-run"][data-run-id="${otherId}"][data-state="stopped"]`).waitFor();
     await teacher.locator(`[data-testid="past-run"][data-run-id="${started[0]}"] a`).click();
     await teacher.waitForURL(new RegExp(`/app/runs/${started[0]}$`));
     await waitUntil(
