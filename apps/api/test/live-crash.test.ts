@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { messages } from "@raptscallions/db";
-import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
+import { aiUsage, messages, runs } from "@raptscallions/db";
+import { makeSchoolScene, makeSession, makeTool, type SchoolScene } from "@raptscallions/db/testing";
 import type { Subprocess } from "bun";
 import { eq } from "drizzle-orm";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -79,13 +79,15 @@ describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two pro
   let dataDir: string;
   let a: ServerProcess;
   let b: ServerProcess;
+  let c: ServerProcess | undefined;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     await ensureDevModels(h.db);
     scene = await makeSchoolScene(h.db.db);
     dataDir = mkdtempSync(join(tmpdir(), "rapt-crash-"));
     await loadOrCreateDevKeys(dataDir);
-    const env = {
+    env = {
       PORT: "0",
       HOST: "127.0.0.1",
       DATA_DIR: dataDir,
@@ -111,6 +113,7 @@ describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two pro
 
   h.beforeClose(async () => {
     a?.proc.kill("SIGKILL");
+    c?.proc.kill("SIGKILL");
     b?.proc.kill("SIGTERM");
     await b?.proc.exited;
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -178,4 +181,54 @@ describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two pro
     await watcher.next(isStudentPresence(false), 10_000);
     watcher.close();
   }, 60_000);
+
+  test("a product tool run on a killed instance ends interrupted holding every delta the watcher saw; the watcher on the survivor is told", async () => {
+    c = await startServer({ ...env, INSTANCE_ID: "crash-c" });
+    const tool = await makeTool(h.db.db, scene.school.id, {
+      kind: "product",
+      createdBy: scene.teacher.id,
+      definition: { model: "dev-tutor", form: [{ type: "text", name: "topic", label: "Topic" }], promptTemplate: "Write a long worksheet about {{topic}}." },
+    });
+    const token = await mintSessionToken(await loadOrCreateDevKeys(dataDir), { userId: scene.student.clerkUserId ?? "" });
+    const res = await fetch(`${c.baseUrl}/api/runs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ toolId: tool.id, classId: scene.cls.id, input: { topic: "osmosis" } }),
+    });
+    expect(res.status).toBe(201);
+    const { run, room } = (await res.json()) as { run: { id: string }; room: { name: string; epoch: string | null; offset: number } };
+    const watcher = await clientFor(b, scene.teacher.clerkUserId);
+    await watcher.request({ type: "subscribe", room: room.name, lastOffset: room.offset, ...(room.epoch ? { epoch: room.epoch } : {}) });
+    const seen = () => {
+      let text = "";
+      for (const f of watcher.frames) {
+        if (f.type !== "event" || f.event !== "run.delta") continue;
+        const d = f.payload as { runId: string; charOffset: number; text: string };
+        if (d.runId === run.id && d.charOffset === text.length) text += d.text;
+      }
+      return text;
+    };
+    const sawPastCheckpoint = async () => {
+      const [row] = await h.db.db.select({ output: runs.output }).from(runs).where(eq(runs.id, run.id));
+      return (row?.output?.length ?? 0) > 0 && seen().length > (row?.output?.length ?? 0);
+    };
+    await until("a run checkpoint behind what the watcher saw", sawPastCheckpoint, 20_000);
+    c.proc.kill("SIGKILL");
+    await c.proc.exited;
+
+    const told = await watcher.next((f) => f.type === "event" && f.event === "run.completed", 15_000);
+    const final = (told.payload as { run: { id: string; state: string; output: string } }).run;
+    expect(final.id).toBe(run.id);
+    expect(final.state).toBe("interrupted");
+    expect(final.output).toBe(seen());
+    const [row] = await h.db.db.select().from(runs).where(eq(runs.id, run.id));
+    expect(row?.state).toBe("interrupted");
+    expect(row?.output).toBe(final.output);
+    // Recorded by the sweep just after it told the watchers.
+    await until("the estimated usage row", async () => (await h.db.db.select().from(aiUsage).where(eq(aiUsage.runId, run.id))).length > 0, 5_000);
+    const usage = await h.db.db.select().from(aiUsage).where(eq(aiUsage.runId, run.id));
+    expect(usage).toHaveLength(1);
+    expect(usage[0]).toMatchObject({ status: "interrupted", estimated: true });
+    watcher.close();
+  }, 90_000);
 });

@@ -4,6 +4,7 @@ import { makeSchoolScene, makeTool, type SchoolScene } from "@raptscallions/db/t
 import { renderPrompt } from "@raptscallions/core";
 import { tutorReply } from "@raptscallions/gateway";
 import { eq } from "drizzle-orm";
+import { sweepInterruptedStreams } from "../src/services/live/sweeper.ts";
 import { authHeader } from "./helpers/auth.ts";
 import { useHarness } from "./helpers/harness.ts";
 import { connect, ensureDevModels, type Instance, startDevModel, startInstance, transports } from "./helpers/live.ts";
@@ -151,6 +152,72 @@ for (const [name, makeShared, skip] of allTransports)
       again.close();
     }, 60_000);
 
+    test("a run whose instance died mid-stream is finalised interrupted by the sweeper: watchers are told, usage is estimated", async () => {
+      const input = { topic: "glaciers", count: 2, level: "beginner" };
+      // What a dead instance leaves: a run row still `running` with a stale heartbeat, a checkpoint,
+      // and deltas it published past that checkpoint before it died.
+      const [orphan] = await h.db.db
+        .insert(runs)
+        .values({
+          toolId,
+          toolVersion: 1,
+          userId: s.student.id,
+          groupId: s.department.id,
+          classId: s.cls.id,
+          input,
+          output: "",
+          state: "running",
+          streamOwner: "dead-instance",
+          heartbeatAt: new Date(Date.now() - 60_000),
+          meta: { model: "dev-tutor" },
+        })
+        .returning();
+      const runId = orphan?.id ?? "";
+      const room = `run:${runId}`;
+      const watcher = await connect(b, s.teacher);
+      await watcher.request({ type: "subscribe", room, lastOffset: 0 });
+      const classWatcher = await connect(b, s.teacher);
+      await classWatcher.request({ type: "subscribe", room: `class:${s.cls.id}` });
+      const delta = (charOffset: number, text: string, id = runId) => a.deps.bus.publish(room, { type: "run.delta", payload: { runId: id, charOffset, text } });
+      const checkpointed = await delta(0, "Question 1: what ");
+      await h.db.db
+        .update(runs)
+        .set({ output: "Question 1: what ", checkpointOffset: checkpointed.offset, checkpointEpoch: checkpointed.epoch })
+        .where(eq(runs.id, runId));
+      await delta(17, "is a glacier?");
+      await delta(0, "not this run's text", crypto.randomUUID());
+      await delta(30, " Question 2");
+      // A run still heart-beating is left alone by the same sweep.
+      const live = await rest<RunBody>(a, s.teacher, "POST", "/api/runs", { toolId, input: { topic: "lakes", count: 1, level: "beginner" } });
+      expect(live.status).toBe(201);
+
+      const swept = await sweepInterruptedStreams({ db: a.deps.db.db, bus: a.deps.bus, clock: a.deps.clock, logger: a.deps.logger, staleAfterMs: 30_000 });
+      expect(swept).toBeGreaterThanOrEqual(1);
+      const told = (await watcher.next((f) => f.type === "event" && f.event === "run.completed", 10_000)) as Frame & {
+        payload: { run: { id: string; state: string; output: string } };
+      };
+      const shown = deltaText(watcher.frames, room, runId);
+      expect(shown).toBe("Question 1: what is a glacier? Question 2");
+      expect(told.payload.run).toMatchObject({ id: runId, state: "interrupted", output: shown });
+      const classNote = await classWatcher.next((f) => f.type === "event" && f.event === "run.completed" && (f.payload as { runId: string }).runId === runId, 10_000);
+      expect(classNote.payload).toMatchObject({ state: "interrupted", userId: s.student.id });
+      const [row] = await h.db.db.select().from(runs).where(eq(runs.id, runId));
+      expect(row).toMatchObject({ state: "interrupted", output: shown, streamOwner: null });
+      expect(row?.finishedAt).not.toBeNull();
+      const usage = await h.db.db.select().from(aiUsage).where(eq(aiUsage.runId, runId));
+      expect(usage).toHaveLength(1);
+      expect(usage[0]).toMatchObject({ status: "interrupted", estimated: true, model: "dev-tutor", userId: s.student.id, classId: s.cls.id });
+      expect(usage[0]?.inputTokens).toBeGreaterThan(0);
+      expect(usage[0]?.outputTokens).toBeGreaterThan(0);
+      // Sweeping again finds nothing more to do for it.
+      await sweepInterruptedStreams({ db: a.deps.db.db, bus: a.deps.bus, clock: a.deps.clock, logger: a.deps.logger, staleAfterMs: 30_000 });
+      expect(await h.db.db.select().from(aiUsage).where(eq(aiUsage.runId, runId))).toHaveLength(1);
+      const other = await finished(live.body.run.id);
+      expect(other.state).toBe("complete");
+      watcher.close();
+      classWatcher.close();
+    }, 60_000);
+
     test("a late joiner without an offset gets the run so far as a snapshot", async () => {
       const started = await rest<RunBody>(a, s.teacher, "POST", "/api/runs", { toolId, input: { topic: "maps", count: 1, level: "beginner" } });
       const late = await connect(b, s.teacher);
@@ -190,6 +257,27 @@ describe("product tool runs: forms, budgets, versions", () => {
     expect((await rest(a, s.teacher, "POST", "/api/runs", { toolId })).status).toBe(422);
     expect((await rest(a, s.teacher, "POST", "/api/runs", { toolId: crypto.randomUUID(), input: {} })).status).toBe(404);
     expect((await h.db.db.select().from(runs).where(eq(runs.toolId, toolId))).length).toBe(before);
+  });
+
+  test("a student who may run a product tool reads its form but not its prompt; a chat tool has no form", async () => {
+    const got = await rest<{ kind: string; latest: { definition: unknown; form: { name: string; required: boolean; maxLength?: number }[] | null } }>(
+      a,
+      s.student,
+      "GET",
+      `/api/tools/${toolId}`,
+    );
+    expect(got.status).toBe(200);
+    expect(got.body.kind).toBe("product");
+    expect(got.body.latest.definition).toBeNull();
+    expect(got.body.latest.form?.map((f) => f.name)).toEqual(["topic", "count", "level"]);
+    expect(got.body.latest.form?.[0]).toMatchObject({ required: true, maxLength: 100 });
+    const teacher = await rest<{ latest: { definition: { promptTemplate?: string } | null; form: unknown[] | null } }>(a, s.teacher, "GET", `/api/tools/${toolId}`);
+    expect(teacher.body.latest.definition?.promptTemplate).toBe(TEMPLATE);
+    expect(teacher.body.latest.form).toHaveLength(3);
+    const chat = await rest<{ latest: { form: unknown } }>(a, s.student, "GET", `/api/tools/${s.tool.id}`);
+    expect(chat.body.latest.form).toBeNull();
+    const stranger = await makeSchoolScene(h.db.db);
+    expect((await rest(a, stranger.student, "GET", `/api/tools/${toolId}`)).status).toBe(404);
   });
 
   test("a product tool's form is checked when the tool is written", async () => {

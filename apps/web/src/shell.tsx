@@ -6,6 +6,8 @@ import { useObservable } from "./hooks.ts";
 import { AdminPage } from "./pages/admin.tsx";
 import { ClassLive } from "./pages/class-live.tsx";
 import { Home } from "./pages/home.tsx";
+import { ProductsPage } from "./pages/products.tsx";
+import { RunPage } from "./pages/run-view.tsx";
 import { SessionPage } from "./pages/session.tsx";
 import { Link, match, usePath } from "./router.tsx";
 import { applyTheme } from "./theme.ts";
@@ -59,6 +61,8 @@ export function Shell() {
   let params: Record<string, string> | null;
   if ((params = match("/sessions/:id", path))) page = <SessionPage key={params.id} sessionId={params.id ?? ""} />;
   else if ((params = match("/classes/:id", path))) page = <ClassLive key={params.id} classId={params.id ?? ""} />;
+  else if ((params = match("/runs/:id", path))) page = <RunPage key={params.id} runId={params.id ?? ""} />;
+  else if (match("/products", path)) page = <ProductsPage />;
   else if (match("/admin", path)) page = <AdminPage />;
   else page = <Home />;
 
@@ -79,6 +83,13 @@ export function Shell() {
                 Home
               </Link>
             </li>
+            {me.classes.length > 0 || roles.isAdmin ? (
+              <li>
+                <Link to="/products" aria-current={path === "/products" ? "page" : undefined}>
+                  Product tools
+                </Link>
+              </li>
+            ) : null}
             {roles.isAdmin ? (
               <li>
                 <Link to="/admin" aria-current={path === "/admin" ? "page" : undefined}>

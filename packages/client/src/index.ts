@@ -11,4 +11,14 @@ export {
   type WebSocketConstructor,
 } from "./realtime.ts";
 export { createDownload, createRest, type OperationName, operations, type RestCall, RestError, type RestInput, type RestResult } from "./rest.ts";
-export { alertIdOf, type PresenceEntry, type RoomAlert, type RoomPosition, type RoomState, RoomStore, type SessionActivity, type SessionDto } from "./room.ts";
+export {
+  alertIdOf,
+  type PresenceEntry,
+  type RoomAlert,
+  type RoomPosition,
+  type RoomState,
+  RoomStore,
+  type RunActivity,
+  type SessionActivity,
+  type SessionDto,
+} from "./room.ts";

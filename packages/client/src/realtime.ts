@@ -79,7 +79,7 @@ export function createClient(opts: ClientOptions) {
       connection.stop("idle");
     },
 
-    /** Joins a room (`session:<id>` or `class:<id>`) and returns its store; joining twice returns the same store. */
+    /** Joins a room (`session:<id>`, `class:<id>` or `run:<id>`) and returns its store; joining twice returns the same store. */
     room(room: string): RoomStore {
       return rooms.join(room);
     },
@@ -91,6 +91,11 @@ export function createClient(opts: ClientOptions) {
     /** A class's live view: session activity, presence and alerts (loaded over REST on join and after `reset`). */
     classRoom(classId: string): RoomStore {
       return rooms.join(`class:${classId}`);
+    },
+
+    /** A product tool run as it streams: `run` holds it, its output growing until it is final (snapshot on join, reload after `reset`). */
+    runRoom(runId: string): RoomStore {
+      return rooms.join(`run:${runId}`);
     },
 
     /** Leaves a room; its store stops changing. */
@@ -109,6 +114,11 @@ export function createClient(opts: ClientOptions) {
     /** A teacher's message into a session; resent across reconnects like `sendMessage`. */
     teacherMessage(input: { sessionId: string; content: string; clientMessageId?: string }): Promise<SendResult> {
       return sends.add("teacher.message", input);
+    },
+
+    /** Stops a running product tool run over REST (works while the socket is reconnecting). */
+    stopRun(runId: string) {
+      return rest("stopRun", { params: { id: runId } });
     },
 
     /** Stops the streaming answer over REST (works while the socket is reconnecting). */

@@ -4,6 +4,10 @@ import {
   type ClassAttentionDto,
   type MessageDto,
   messageDtoSchema,
+  type RunDto,
+  RUN_STATE_VALUES,
+  runDtoSchema,
+  runSnapshotPayloadSchema,
   type SessionSummaryDto,
   sessionDtoSchema,
   sessionSnapshotPayloadSchema,
@@ -39,6 +43,16 @@ export interface SessionActivity {
   at: string;
 }
 
+/** Class rooms: a product tool run that finished in the class, as the class room summarises it. */
+export interface RunActivity {
+  runId: string;
+  toolId: string;
+  userId: string;
+  state: RunDto["state"];
+  preview: string;
+  at: string;
+}
+
 export interface PresenceEntry {
   online: boolean;
   role?: string | undefined;
@@ -70,6 +84,10 @@ export interface RoomState {
   attention: ClassAttentionDto | null;
   /** Class rooms: each session's latest summary as announced (`summary`), by session id. */
   summaries: Record<string, SessionSummaryDto>;
+  /** Run rooms (`run:<id>`): the run, its output growing in place while it is `running`; null until loaded. */
+  run: RunDto | null;
+  /** Class rooms: runs that finished in the class (`run.completed`), by run id. */
+  runs: Record<string, RunActivity>;
 }
 
 const MAX_ALERTS = 200;
@@ -92,8 +110,13 @@ const activityPayload = z.object({
   studentId: z.string().nullish(),
   preview: z.string(),
 });
+const runPayload = z.object({ run: runDtoSchema });
+const runDeltaPayload = z.object({ runId: z.string(), charOffset: z.number().int().min(0), text: z.string() });
+const runActivityPayload = z.object({ runId: z.string(), toolId: z.string(), userId: z.string(), state: z.enum(RUN_STATE_VALUES), preview: z.string() });
 /** What a `snapshot` frame carries (the same schema the server documents for the REST snapshot). */
 export const snapshotPayloadSchema = sessionSnapshotPayloadSchema;
+/** What a run room's `snapshot` frame carries: the run with its output as of the snapshot's offset. */
+export const runSnapshotSchema = runSnapshotPayloadSchema;
 
 export type ApplyResult = "ok" | "invalid" | "hole";
 
@@ -126,6 +149,8 @@ export class RoomStore {
       activity: {},
       attention: null,
       summaries: {},
+      run: null,
+      runs: {},
     };
   }
 
@@ -157,6 +182,11 @@ export class RoomStore {
       streamingMessageId: input.streamingMessageId,
       position: input.position,
     });
+  }
+
+  /** A run room's snapshot or REST reload replaces the run and the position wholesale. */
+  rebuildRun(input: { run: RunDto; position: RoomPosition }) {
+    this.update({ run: input.run, position: input.position });
   }
 
   /**
@@ -239,8 +269,26 @@ export class RoomStore {
         this.update({ summaries: { ...this.state.summaries, [p.data.summary.sessionId]: p.data.summary } });
         return "ok";
       }
+      case "run.started":
+      case "run.completed": {
+        if (this.state.room.startsWith("class:")) {
+          const p = runActivityPayload.safeParse(ev.payload);
+          if (!p.success) return "invalid";
+          this.update({ runs: { ...this.state.runs, [p.data.runId]: { ...p.data, at: ev.at } } });
+          return "ok";
+        }
+        const p = runPayload.safeParse(ev.payload);
+        if (!p.success) return "invalid";
+        this.upsertRun(p.data.run);
+        return "ok";
+      }
+      case "run.delta": {
+        const p = runDeltaPayload.safeParse(ev.payload);
+        if (!p.success) return "invalid";
+        return this.applyRunDelta(p.data);
+      }
       default:
-        // generation.stop-requested and events newer than this client: nothing to hold.
+        // generation.stop-requested, run.stop-requested and events newer than this client: nothing to hold.
         return "ok";
     }
   }
@@ -271,6 +319,25 @@ export class RoomStore {
     const messages = existing ? this.state.messages.map((m) => (m.id === message.id ? message : m)) : sortBySeq([...this.state.messages, message]);
     const streamingMessageId = message.state === "streaming" ? message.id : this.state.streamingMessageId === message.id ? null : this.state.streamingMessageId;
     this.update({ messages, streamingMessageId });
+  }
+
+  /** As for a message: a final run always wins; a late `run.started` must not wipe output that deltas grew. */
+  private upsertRun(run: RunDto) {
+    const held = this.state.run;
+    if (held && held.id === run.id && run.state === "running" && (held.state !== "running" || held.output.length > run.output.length)) return;
+    this.update({ run });
+  }
+
+  /** The same rule as a message's delta, on the run's output (see {@link applyDelta}). */
+  private applyRunDelta(d: { runId: string; charOffset: number; text: string }): ApplyResult {
+    const run = this.state.run;
+    if (!run || run.id !== d.runId) return "hole";
+    if (run.state !== "running") return "ok";
+    const held = run.output.length;
+    if (d.charOffset > held) return "hole";
+    if (d.charOffset + d.text.length <= held) return "ok";
+    this.update({ run: { ...run, output: run.output + d.text.slice(held - d.charOffset) } });
+    return "ok";
   }
 
   /**

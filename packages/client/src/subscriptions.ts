@@ -2,7 +2,7 @@ import type { ServerFrame } from "@raptscallions/core";
 import { backoffDelay, type BackoffOptions } from "./backoff.ts";
 import type { Connection, RoomFrame } from "./connection.ts";
 import { RestError, type RestCall } from "./rest.ts";
-import { type RoomEvent, RoomStore, snapshotPayloadSchema } from "./room.ts";
+import { type RoomEvent, RoomStore, runSnapshotSchema, snapshotPayloadSchema } from "./room.ts";
 import { RealtimeError } from "./sends.ts";
 
 interface RoomSync {
@@ -25,7 +25,7 @@ export interface SubscriptionOptions {
  * The rooms the client has joined, each kept exact by the protocol's rules: resubscribe with
  * `(epoch, offset)` after every `hello`; apply events in order and resubscribe on a gap or a new
  * epoch; rebuild on `snapshot`; on `reset`, reload over REST (events buffered meanwhile) and go on
- * after `latestOffset`. Class rooms also load who is present and the open alerts over REST when
+ * after `latestOffset` (a run room reloads its run). Class rooms also load who is present and the open alerts over REST when
  * first joined and after a `reset`, since those events are not replayed.
  */
 export function createSubscriptions(opts: SubscriptionOptions) {
@@ -101,6 +101,11 @@ export function createSubscriptions(opts: SubscriptionOptions) {
   function onSnapshot(frame: Extract<ServerFrame, { type: "snapshot" }>) {
     const store = rooms.get(frame.room);
     if (!store) return;
+    if (frame.room.startsWith("run:")) {
+      const r = runSnapshotSchema.safeParse(frame.payload);
+      if (!r.success) return opts.report({ reason: "invalid snapshot payload", frame });
+      return store.rebuildRun({ run: r.data.run, position: { epoch: frame.epoch, offset: frame.offset } });
+    }
     const p = snapshotPayloadSchema.safeParse(frame.payload);
     if (!p.success) return opts.report({ reason: "invalid snapshot payload", frame });
     store.rebuild({ ...p.data, position: { epoch: frame.epoch, offset: frame.offset } });
@@ -125,6 +130,10 @@ export function createSubscriptions(opts: SubscriptionOptions) {
           if (gen !== connection.generation()) return;
           const streaming = messages.find((m) => m.state === "streaming");
           store.rebuild({ session, messages, streamingMessageId: streaming?.id ?? null, position });
+        } else if (room.startsWith("run:")) {
+          const { run } = await rest("getRun", { params: { id: room.slice("run:".length) } });
+          if (gen !== connection.generation()) return;
+          store.rebuildRun({ run, position });
         } else {
           const classId = room.slice("class:".length);
           const [presence, alerts] = await Promise.all([

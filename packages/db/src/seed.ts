@@ -157,7 +157,7 @@ async function seedScene(tx: DbOrTx): Promise<SeededScene> {
     .values([{ classId: cls.id, userId: teacher.id, role: "teacher" }, ...students.map((s) => ({ classId: cls.id, userId: s.id, role: "student" as const }))])
     .onConflictDoNothing();
 
-  const existingTool = await tx.select().from(tools).where(sql`${tools.groupId} = ${school.id}`);
+  const existingTool = await tx.select().from(tools).where(sql`${tools.groupId} = ${school.id} and ${tools.kind} = 'chat'`);
   let tool = existingTool[0];
   if (!tool) {
     [tool] = await tx.insert(tools).values({ groupId: school.id, kind: "chat", name: "Socratic biology tutor", createdBy: teacher.id }).returning();
@@ -174,6 +174,7 @@ async function seedScene(tx: DbOrTx): Promise<SeededScene> {
       },
     });
   }
+  await seedQuizMaker(tx, school.id, teacher.id);
   const existingAssignment = await tx.select().from(assignments).where(sql`${assignments.classId} = ${cls.id}`);
   let assignment = existingAssignment[0];
   if (!assignment) {
@@ -192,4 +193,31 @@ async function seedScene(tx: DbOrTx): Promise<SeededScene> {
   }
   if (!assignment) throw new Error("seed: assignment insert returned nothing");
   return { classId: cls.id, toolId: tool.id, assignmentId: assignment.id };
+}
+
+/** A product tool, so the console's product tools page has a form to fill on a fresh database. */
+async function seedQuizMaker(tx: DbOrTx, schoolId: string, teacherId: string) {
+  const [existing] = await tx.select().from(tools).where(sql`${tools.groupId} = ${schoolId} and ${tools.kind} = 'product'`);
+  if (existing) return;
+  const [tool] = await tx.insert(tools).values({ groupId: schoolId, kind: "product", name: "Quiz maker", createdBy: teacherId }).returning();
+  if (!tool) throw new Error("seed: tool insert returned nothing");
+  await tx.insert(toolVersions).values({
+    toolId: tool.id,
+    version: 1,
+    name: tool.name,
+    createdBy: teacherId,
+    definition: {
+      systemPrompt: "You write short, accurate practice quizzes for secondary-school students, with an answer key at the end.",
+      model: null,
+      modules: { "pii-filter": { enabled: true }, "safety-filter": { enabled: true } },
+      form: [
+        { type: "text", name: "topic", label: "Topic", required: true, minLength: 3, maxLength: 200 },
+        { type: "number", name: "questions", label: "Number of questions", required: true, min: 1, max: 20, integer: true },
+        { type: "select", name: "level", label: "Level", required: true, options: ["beginner", "intermediate", "advanced"] },
+        { type: "boolean", name: "answerKey", label: "Include an answer key", required: false },
+        { type: "text", name: "notes", label: "Anything else", required: false, maxLength: 1000, multiline: true },
+      ],
+      promptTemplate: "Write a {{level}} quiz of {{questions}} questions about {{topic}}. Answer key: {{answerKey}}. Notes: {{notes}}",
+    },
+  });
 }

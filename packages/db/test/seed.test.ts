@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
-import { classes, createDb, type DbHandle, groups, isEmpty, SEED, seedIfEmpty } from "../src/index.ts";
+import { productFormSchema } from "@raptscallions/core";
+import { classes, createDb, type DbHandle, groups, isEmpty, SEED, seed, seedIfEmpty, tools, toolVersions } from "../src/index.ts";
 
 // A database of its own: it must start empty, which a shared test database never is.
 let handle: DbHandle;
@@ -30,5 +31,20 @@ describe("seedIfEmpty", () => {
   test("a database that holds anything is left alone", async () => {
     expect(await isEmpty(handle.db)).toBe(false);
     expect(await seedIfEmpty(handle.db)).toBeNull();
+  });
+
+  test("the scene holds one product tool, the Quiz maker, whose form and prompt are valid; seeding again adds none", async () => {
+    await seed(handle.db);
+    const products = await handle.db.select().from(tools).where(eq(tools.kind, "product"));
+    expect(products.map((t) => t.name)).toEqual(["Quiz maker"]);
+    const [version] = await handle.db
+      .select()
+      .from(toolVersions)
+      .where(eq(toolVersions.toolId, products[0]?.id ?? ""));
+    const checked = productFormSchema.safeParse(version?.definition);
+    expect(checked.success).toBe(true);
+    expect(checked.data?.form.map((f) => f.type)).toEqual(["text", "number", "select", "boolean", "text"]);
+    // The chat tutor is still the scene's tool (its assignment's).
+    expect((await handle.db.select().from(tools).where(eq(tools.kind, "chat"))).map((t) => t.name)).toEqual(["Socratic biology tutor"]);
   });
 });

@@ -1,8 +1,8 @@
 import type { LiveConfig } from "../deps.ts";
-import { sweepInterruptedMessages } from "../services/live/sweeper.ts";
+import { sweepInterruptedStreams } from "../services/live/sweeper.ts";
 import { defineJob } from "./define-job.ts";
 
-/** Finalises answers a dead instance left `streaming` (see `sweepInterruptedMessages`). */
+/** Finalises answers and runs a dead instance left streaming (see `sweepInterruptedStreams`). */
 export function sweeperJob(live: Pick<LiveConfig, "sweepIntervalMs" | "staleAfterMs">) {
   return defineJob({
     name: "sweeper",
@@ -11,6 +11,6 @@ export function sweeperJob(live: Pick<LiveConfig, "sweepIntervalMs" | "staleAfte
     // survivors must not wait longer for it than an answer takes to count as stale. The holder
     // renews every third of it while a sweep runs, so a live sweep never loses it.
     leaseMs: Math.max(1_000, live.staleAfterMs),
-    run: (ctx) => sweepInterruptedMessages({ db: ctx.db, bus: ctx.bus, clock: ctx.clock, logger: ctx.logger, staleAfterMs: live.staleAfterMs }),
+    run: (ctx) => sweepInterruptedStreams({ db: ctx.db, bus: ctx.bus, clock: ctx.clock, logger: ctx.logger, staleAfterMs: live.staleAfterMs }),
   });
 }

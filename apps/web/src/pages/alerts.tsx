@@ -1,5 +1,6 @@
 /** @jsxImportSource preact */
 import type { AlertDto } from "@raptscallions/core";
+import { Link } from "../router.tsx";
 
 /** Module alerts for review, newest first; open ones can be acknowledged or dismissed. */
 export function AlertList(props: { alerts: AlertDto[]; names: Record<string, string>; onAcknowledge(a: AlertDto): void; onDismiss(a: AlertDto): void }) {
@@ -15,6 +16,15 @@ export function AlertList(props: { alerts: AlertDto[]; names: Record<string, str
               <time dateTime={a.createdAt}>{new Date(a.createdAt).toLocaleTimeString()}</time>
             </p>
             <p>{a.message}</p>
+            {a.runId ? (
+              <p>
+                <Link to={`/runs/${a.runId}`}>Open the run it was raised on</Link>
+              </p>
+            ) : a.sessionId ? (
+              <p>
+                <Link to={`/sessions/${a.sessionId}`}>Open the session</Link>
+              </p>
+            ) : null}
             <p class="muted">Status: {a.status}</p>
             {a.status === "open" ? (
               <div class="actions">

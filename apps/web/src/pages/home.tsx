@@ -80,14 +80,16 @@ function StudentHome() {
         {tools.status === "error" ? <p role="alert">{tools.message}</p> : null}
         {tools.status === "ok" ? (
           <ul class="cards">
-            {tools.value.items.map((t) => (
-              <li key={t.id}>
-                <span>{t.name}</span>{" "}
-                <button type="button" disabled={busy} onClick={() => void start({ toolId: t.id, ...(classes[0] ? { classId: classes[0].id } : {}) })}>
-                  Start a chat with {t.name}
-                </button>
-              </li>
-            ))}
+            {tools.value.items
+              .filter((t) => t.kind === "chat")
+              .map((t) => (
+                <li key={t.id}>
+                  <span>{t.name}</span>{" "}
+                  <button type="button" disabled={busy} onClick={() => void start({ toolId: t.id, ...(classes[0] ? { classId: classes[0].id } : {}) })}>
+                    Start a chat with {t.name}
+                  </button>
+                </li>
+              ))}
           </ul>
         ) : null}
       </section>

@@ -76,3 +76,16 @@ export async function answerIn(page: Page, state: string, timeoutMs = 30_000): P
     { timeout: timeoutMs },
   );
 }
+
+export const productsPath = "/app/products";
+export const runPath = (runId: string) => `/app/runs/${runId}`;
+
+/** The shown run's output text (`run-output`), or "" when no run is shown. */
+export function runOutput(page: Page): Promise<string> {
+  return page.evaluate(() => document.querySelector('[data-testid="run-output"]')?.textContent ?? "");
+}
+
+/** The shown run's state (`run-state`'s `data-state`), or null. */
+export function runState(page: Page): Promise<string | null> {
+  return page.evaluate(() => document.querySelector('[data-testid="run-state"]')?.getAttribute("data-state") ?? null);
+}

@@ -16,7 +16,9 @@ export type AlertStatus = (typeof ALERT_STATUSES)[number];
  */
 export const alertSchema = z.object({
   id: z.uuid(),
+  /** What the alert is about: a chat session (and message), or a product tool's run. */
   sessionId: z.uuid().nullable(),
+  runId: z.uuid().nullable(),
   messageId: z.uuid().nullable(),
   classId: z.uuid().nullable(),
   groupId: z.uuid().nullable(),

@@ -54,6 +54,8 @@ export const toolVersionSchema = z.object({
   name: z.string(),
   /** null when the caller may use the tool but not read its prompt (students). */
   definition: toolDefinitionSchema.nullable(),
+  /** A product tool's form, for everyone who may run it (students too: the form is not the prompt); null for chat tools. */
+  form: z.array(formFieldSchema).nullable(),
   createdBy: z.uuid().nullable(),
   createdAt: isoDateTime,
 });

@@ -1,8 +1,15 @@
 import type { AlertDto } from "@raptscallions/core";
-import type { extractions } from "@raptscallions/db";
+import { type extractions, runs, sessions } from "@raptscallions/db";
+import { sql } from "drizzle-orm";
 import { iso } from "../query-helpers.ts";
 
 export type ExtractionRow = typeof extractions.$inferSelect;
+
+/**
+ * Who an alert is about: the session's student, or whoever started the run. Select it over
+ * `extractions` left-joined to `sessions` and `runs` (on `extractions.session_id` and `extractions.run_id`).
+ */
+export const alertStudentIdSql = sql<string | null>`coalesce(${sessions.studentId}, ${runs.userId})`;
 
 /**
  * An extractions row as the API shows it. The teacher-facing `message` is stored inside `data`
@@ -14,6 +21,7 @@ export function toAlertDto(row: ExtractionRow, studentId: string | null): AlertD
   return {
     id: row.id,
     sessionId: row.sessionId,
+    runId: row.runId,
     messageId: row.messageId,
     classId: row.classId,
     groupId: row.groupId,

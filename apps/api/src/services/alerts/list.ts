@@ -1,5 +1,5 @@
 import { type AlertDto, cursorParts, decodeCursor, type ListAlertsQuery, NotFoundError, type Page, toPage } from "@raptscallions/core";
-import { extractions, groups, SEVERITIES, sessions } from "@raptscallions/db";
+import { extractions, groups, runs, SEVERITIES, sessions } from "@raptscallions/db";
 import { and, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { assertVisible, isAdminOver, policy } from "../../access/policy.ts";
@@ -8,7 +8,7 @@ import { requireVisibleGroup } from "../groups/scope.ts";
 import { loadClass } from "../classes/scope.ts";
 import { loadVisibleSession } from "../sessions/load.ts";
 import { afterCursor, timestampKey } from "../query-helpers.ts";
-import { toAlertDto } from "./dto.ts";
+import { alertStudentIdSql, toAlertDto } from "./dto.ts";
 import { alertVisibleSql } from "./scope.ts";
 
 const byNewest = z.tuple([cursorParts.timestamp, cursorParts.uuid]);
@@ -44,10 +44,11 @@ export async function listAlerts({ ctx, input }: { ctx: ServiceContext; input: L
   if (input.cursor) where.push(afterCursor([timestampKey(extractions.createdAt), extractions.id], decodeCursor(input.cursor, byNewest), "desc"));
 
   const rows = await ctx.db
-    .select({ row: extractions, studentId: sessions.studentId, createdKey: timestampKey(extractions.createdAt) })
+    .select({ row: extractions, studentId: alertStudentIdSql, createdKey: timestampKey(extractions.createdAt) })
     .from(extractions)
     .innerJoin(groups, eq(groups.id, extractions.groupId))
     .leftJoin(sessions, eq(sessions.id, extractions.sessionId))
+    .leftJoin(runs, eq(runs.id, extractions.runId))
     .where(and(...where))
     .orderBy(desc(extractions.createdAt), desc(extractions.id))
     .limit(input.limit + 1);

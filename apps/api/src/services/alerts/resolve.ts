@@ -1,10 +1,10 @@
 import { type AlertDto, type AlertStatus, ConflictError, NotFoundError } from "@raptscallions/core";
-import { extractions, groups, sessions } from "@raptscallions/db";
+import { extractions, groups, runs, sessions } from "@raptscallions/db";
 import { and, eq } from "drizzle-orm";
 import { recordAudit } from "../audit/record.ts";
 import { cancelDeliveries, escalationStopReason, pendingEscalationsOf } from "./escalation-stop.ts";
 import { classRoom, publishBestEffort } from "../rooms.ts";
-import { toAlertDto } from "./dto.ts";
+import { alertStudentIdSql, toAlertDto } from "./dto.ts";
 import type { ServiceContext } from "../context.ts";
 import { canReviewAlert } from "./scope.ts";
 
@@ -25,10 +25,11 @@ const FROM: Record<"acknowledged" | "dismissed", readonly AlertStatus[]> = {
 export async function resolveAlert({ ctx, input }: { ctx: ServiceContext; input: { id: string; to: "acknowledged" | "dismissed" } }): Promise<AlertDto> {
   const { dto, changed } = await ctx.db.transaction(async (tx) => {
     const [found] = await tx
-      .select({ row: extractions, groupPath: groups.path, studentId: sessions.studentId })
+      .select({ row: extractions, groupPath: groups.path, studentId: alertStudentIdSql })
       .from(extractions)
       .innerJoin(groups, eq(groups.id, extractions.groupId))
       .leftJoin(sessions, eq(sessions.id, extractions.sessionId))
+      .leftJoin(runs, eq(runs.id, extractions.runId))
       .where(and(eq(extractions.id, input.id), eq(extractions.isAlert, true)))
       .for("update", { of: extractions });
     if (!found || !canReviewAlert(ctx.actor, { classId: found.row.classId, groupPath: found.groupPath })) {
@@ -60,6 +61,7 @@ export async function resolveAlert({ ctx, input }: { ctx: ServiceContext; input:
       details: {
         from: found.row.status,
         sessionId: updated.sessionId,
+        ...(updated.runId ? { runId: updated.runId } : {}),
         module: updated.module,
         kind: updated.kind,
         severity: updated.severity,

@@ -1,9 +1,10 @@
 import { AppError, type AttentionEntry, type AttentionFlag, type ClassAttentionDto, NotFoundError } from "@raptscallions/core";
-import { classes, classMembers, type Db, extractions, groups, sessions, users } from "@raptscallions/db";
+import { classes, classMembers, type Db, extractions, groups, runs, sessions, users } from "@raptscallions/db";
 import { STRUGGLE_DETECTOR_ID } from "@raptscallions/modules";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { assertVisible, policy } from "../../access/policy.ts";
 import type { InsightsConfig } from "../../lib/insights-config.ts";
+import { alertStudentIdSql } from "../alerts/dto.ts";
 import type { ServiceContext } from "../context.ts";
 
 /**
@@ -55,9 +56,11 @@ export async function computeClassAttention(db: Db, classId: string, now: Date, 
       .innerJoin(users, eq(users.id, classMembers.userId))
       .where(and(eq(classMembers.classId, classId), eq(classMembers.role, "student"))),
     db
-      .select({ studentId: sessions.studentId, severity: extractions.severity, count: sql<number>`count(*)::int` })
+      .select({ studentId: alertStudentIdSql, severity: extractions.severity, count: sql<number>`count(*)::int` })
       .from(extractions)
-      .innerJoin(sessions, eq(sessions.id, extractions.sessionId))
+      // A run's alerts count for whoever started it, as a session's for its student.
+      .leftJoin(sessions, eq(sessions.id, extractions.sessionId))
+      .leftJoin(runs, eq(runs.id, extractions.runId))
       .where(
         and(
           eq(extractions.classId, classId),
@@ -67,7 +70,7 @@ export async function computeClassAttention(db: Db, classId: string, now: Date, 
           sql`${extractions.kind} <> 'moderation-unavailable'`,
         ),
       )
-      .groupBy(sessions.studentId, extractions.severity),
+      .groupBy(alertStudentIdSql, extractions.severity),
     loadLiveSessions(db, classId),
   ]);
 

@@ -7,9 +7,10 @@ import { enqueueAlertNotifications } from "../notifications/enqueue.ts";
 import { wakeDispatchers } from "../notifications/wake.ts";
 import { classRoom, publishBestEffort } from "../rooms.ts";
 
-/** The session (and message, when known) a finding is about. */
+/** What a finding is about: a session (and message, when known), or a product tool's run. */
 export interface FindingTarget {
-  sessionId: string;
+  sessionId: string | null;
+  runId?: string | null;
   classId: string | null;
   groupId: string;
   studentId: string;
@@ -38,6 +39,7 @@ function insertFindings(db: DbOrTx, target: FindingTarget, findings: Finding[], 
     .values(
       findings.map((f) => ({
         sessionId: target.sessionId,
+        runId: target.runId ?? null,
         messageId: target.messageId,
         classId: target.classId,
         groupId: target.groupId,
@@ -68,11 +70,13 @@ export async function publishFindings(bus: Bus, logger: Logger, target: FindingT
     const dto = toAlertDto(row, target.studentId);
     if (dto.escalate) {
       // Operators see escalations in the logs too; the rows are the durable record.
-      logger.warn("safety escalation", { alertId: row.id, sessionId: target.sessionId, severity: row.severity, escalateTo: dto.escalateTo });
+      logger.warn("safety escalation", { alertId: row.id, sessionId: target.sessionId, runId: target.runId, severity: row.severity, escalateTo: dto.escalateTo });
     }
     if (!target.classId) continue;
     const room = classRoom(target.classId);
     if (row.module === STRUGGLE_DETECTOR_ID) {
+      // Struggle is a trend across a session's turns; a run has none to show.
+      if (!target.sessionId) continue;
       const level = row.data.level;
       await publishBestEffort(bus, logger, room, "struggle", {
         sessionId: target.sessionId,

@@ -16,6 +16,7 @@ const LOOKBACK_MS = 50 * 60 * 60 * 1000;
 export interface DigestItem {
   findingId: string;
   sessionId: string | null;
+  runId: string | null;
   messageId: string | null;
   classId: string;
   className: string;
@@ -172,6 +173,7 @@ export async function queueDailyDigests(ctx: { db: Db; clock: Clock; logger: Log
       items.push({
         findingId: f.id,
         sessionId: f.sessionId,
+        runId: f.runId,
         messageId: f.messageId,
         classId: f.classId,
         className: names.get(f.classId) ?? "",

@@ -14,6 +14,7 @@ export function alertPayload(row: ExtractionRow, studentId: string | null): Reco
   return {
     alertId: row.id,
     sessionId: row.sessionId,
+    runId: row.runId,
     messageId: row.messageId,
     classId: row.classId,
     groupId: row.groupId,

@@ -1,4 +1,5 @@
-import { extractions, notificationDeliveries, sessions } from "@raptscallions/db";
+import { extractions, notificationDeliveries, runs, sessions } from "@raptscallions/db";
+import { alertStudentIdSql } from "../alerts/dto.ts";
 import { and, desc, eq, gte, inArray, sql } from "drizzle-orm";
 import type { Logger } from "../../lib/logger.ts";
 import type { Clock } from "../../lib/clock.ts";
@@ -25,9 +26,10 @@ export async function escalateAlerts(
 ): Promise<number> {
   const now = ctx.clock.now();
   const open = await ctx.db
-    .select({ row: extractions, studentId: sessions.studentId })
+    .select({ row: extractions, studentId: alertStudentIdSql })
     .from(extractions)
     .leftJoin(sessions, eq(sessions.id, extractions.sessionId))
+    .leftJoin(runs, eq(runs.id, extractions.runId))
     .where(and(eq(extractions.isAlert, true), eq(extractions.status, "open"), gte(extractions.createdAt, new Date(now.getTime() - LOOKBACK_MS))))
     .orderBy(desc(extractions.createdAt))
     .limit(BATCH);

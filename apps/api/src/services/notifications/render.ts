@@ -25,6 +25,12 @@ export async function redactedExcerpt(db: DbOrTx, messageId: string | null, now:
   return redacted.length > EXCERPT_CHARS ? `${redacted.slice(0, EXCERPT_CHARS)}…` : redacted;
 }
 
+/** Where the console shows what an alert is about: its session, or the product tool run it was raised on. */
+function subjectLink(publicUrl: string, p: Record<string, unknown>): [string, "session" | "run"] {
+  if (!str(p.sessionId) && str(p.runId)) return [`${publicUrl}/app/runs/${str(p.runId)}`, "run"];
+  return [`${publicUrl}/app/sessions/${str(p.sessionId)}`, "session"];
+}
+
 /** Subject and bodies of one email. Links point at the console; the console checks access. */
 export function renderMail(
   delivery: NotificationDeliveryRow,
@@ -34,7 +40,7 @@ export function renderMail(
   if (delivery.purpose === "digest") return renderDigest(p, opts.publicUrl, opts.excerpts ?? new Map());
   const severity = str(p.severity);
   const category = str(p.category) || str(p.kind);
-  const link = `${opts.publicUrl}/app/sessions/${str(p.sessionId)}`;
+  const [link, what] = subjectLink(opts.publicUrl, p);
   const escalated = delivery.purpose === "escalation";
   const subject = `${escalated ? "[Escalated] " : ""}${severity.toUpperCase()} safety alert: ${category}`;
   const lines = [
@@ -46,11 +52,11 @@ export function renderMail(
     `Raised at: ${str(p.createdAt)}`,
     ...(opts.excerpt ? ["", `Excerpt (personal details removed): ${opts.excerpt}`] : []),
     "",
-    `Open the session: ${link}`,
+    `Open the ${what}: ${link}`,
     `Acknowledge it in the console (Alerts) to stop escalation.`,
   ];
   const text = lines.join("\n");
-  const html = `<p>${lines.filter(Boolean).map(escapeHtml).join("<br>")}</p><p><a href="${escapeHtml(link)}">Open the session</a></p>`;
+  const html = `<p>${lines.filter(Boolean).map(escapeHtml).join("<br>")}</p><p><a href="${escapeHtml(link)}">Open the ${what}</a></p>`;
   return { subject, text, html };
 }
 
@@ -67,7 +73,7 @@ function renderDigest(p: Record<string, unknown>, publicUrl: string, excerpts: R
       return [
         `- ${str(i.localTime)} · ${str(i.className)} · ${str(i.severity)} ${str(i.kind)}: ${str(i.summary)}`,
         ...(excerpt ? [`  Excerpt (personal details removed): ${excerpt}`] : []),
-        ...(str(i.sessionId) ? [`  ${publicUrl}/app/sessions/${str(i.sessionId)}`] : []),
+        ...(str(i.sessionId) || str(i.runId) ? [`  ${subjectLink(publicUrl, i)[0]}`] : []),
       ];
     }),
     ...(total > items.length ? ["", `…and ${total - items.length} more: see Alerts in the console.`] : []),

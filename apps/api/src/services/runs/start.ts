@@ -1,12 +1,21 @@
 import { AppError, ConflictError, type FormField, formFieldSchema, formInputSchema, renderPrompt, type StartRunBody } from "@raptscallions/core";
-import { runs } from "@raptscallions/db";
-import { builtInModules, createHistoryRedactor, PII_FILTER_ID, type PiiConfig, runAfterAnswer, runBeforeGateway } from "@raptscallions/modules";
-import { eq } from "drizzle-orm";
+import { type DbOrTx, runs } from "@raptscallions/db";
+import {
+  builtInModules,
+  createHistoryRedactor,
+  type Finding,
+  PII_FILTER_ID,
+  type PiiConfig,
+  runAfterAnswer,
+  runBeforeGateway,
+  STRUGGLE_DETECTOR_ID,
+} from "@raptscallions/modules";
 import { z } from "zod";
 import { assertAllowed, assertVisible, policy } from "../../access/policy.ts";
 import type { Generation } from "../../lib/ai-service.ts";
 import { requireVisibleClass } from "../classes/scope.ts";
 import type { ServiceContext } from "../context.ts";
+import { type FindingTarget, persistFindings, publishFindings } from "../modules/findings.ts";
 import { loadTurnInputs } from "../modules/turn-inputs.ts";
 import { publish } from "../rooms.ts";
 import { loadToolDefinition } from "../sessions/load.ts";
@@ -62,33 +71,53 @@ export async function startRun({ ctx, input }: { ctx: ServiceContext; input: Sta
     limit: 0,
   });
   const gated = runBeforeGateway(builtInModules, configs, turn, renderPrompt(definition.promptTemplate, values));
-  if (gated.action === "block") {
-    throw new AppError("VALIDATION_FAILED", "The school's safety settings refuse these inputs", {
-      details: [{ path: "input", message: gated.reply ?? "Refused by the safety settings", code: "blocked" }],
-    });
+  const blocked = gated.action === "block";
+  if (!blocked) {
+    ctx.runner.assertAccepting();
+    ctx.ai.assertAvailable();
   }
-  ctx.runner.assertAccepting();
-  ctx.ai.assertAvailable();
   const stored = storedInputs(form.data, values, configs[PII_FILTER_ID], turn, now);
+  const subject = (runId: string): FindingTarget => ({ sessionId: null, runId, classId, groupId, studentId: ctx.actor.userId, messageId: null });
+  // Struggle is a trend across a session's turns: one form says nothing about it.
+  const inputFindings = runFindings(gated.findings);
+  // A refused run with alerts is kept (failed, nothing streamed) so its alerts have a subject the
+  // teacher can open; a refusal without any, like a form error, leaves nothing behind.
+  if (blocked && !inputFindings.some((f) => f.isAlert)) throw refused(gated.reply);
 
-  const [row] = await ctx.db
-    .insert(runs)
-    .values({
-      toolId: tool.id,
-      toolVersion: version.version,
-      userId: ctx.actor.userId,
-      groupId,
-      classId,
-      input: stored,
-      output: "",
-      state: "running",
-      streamOwner: ctx.instanceId,
-      heartbeatAt: now,
-      meta: gated.textToStore !== gated.originalText ? { redacted: true } : {},
-      createdAt: now,
-    })
-    .returning();
-  if (!row) throw new AppError("INTERNAL", "insert returned nothing");
+  const redacted = gated.textToStore !== gated.originalText ? { redacted: true } : {};
+  const insertRun = async (db: DbOrTx) => {
+    const [inserted] = await db
+      .insert(runs)
+      .values({
+        toolId: tool.id,
+        toolVersion: version.version,
+        userId: ctx.actor.userId,
+        groupId,
+        classId,
+        input: stored,
+        output: "",
+        state: blocked ? "failed" : "running",
+        streamOwner: blocked ? null : ctx.instanceId,
+        heartbeatAt: now,
+        meta: blocked ? { ...redacted, error: { code: "VALIDATION_FAILED", message: "Refused by the safety settings" } } : redacted,
+        createdAt: now,
+        finishedAt: blocked ? now : null,
+      })
+      .returning();
+    if (!inserted) throw new AppError("INTERNAL", "insert returned nothing");
+    return inserted;
+  };
+  // The inputs' findings (and their alerts' notifications) commit with the run, or not at all;
+  // without findings the run is one statement.
+  const { row, findings } =
+    inputFindings.length === 0
+      ? { row: await insertRun(ctx.db), findings: [] }
+      : await ctx.db.transaction(async (tx) => {
+          const inserted = await insertRun(tx);
+          return { row: inserted, findings: await persistFindings(tx, subject(inserted.id), inputFindings, now) };
+        });
+  await publishFindings(ctx.bus, ctx.logger, subject(row.id), findings).catch((err: unknown) => ctx.logger.warn("publishing findings failed", { runId: row.id, err }));
+  if (blocked) throw refused(gated.reply);
 
   let epoch: string | null = null;
   let offset: number | null = null;
@@ -104,15 +133,12 @@ export async function startRun({ ctx, input }: { ctx: ServiceContext; input: Sta
       db: ctx.db,
       bus: ctx.bus,
       logger: ctx.logger,
-      // The output is checked as an answer is: findings are kept on the run (it has no session to alert in).
+      // The output is checked as an answer is (what was shown cannot be unshown: findings alert, never block).
       afterRun: async (done: RunRow) => {
-        const findings = runAfterAnswer(builtInModules, configs, turn, done.output ?? "");
-        if (findings.length === 0) return;
-        const kept = findings.map((f) => ({ module: f.module, kind: f.kind, severity: f.severity, isAlert: f.isAlert }));
-        await ctx.db
-          .update(runs)
-          .set({ meta: { ...done.meta, findings: kept } })
-          .where(eqId(done.id));
+        if ((done.output ?? "").trim() === "") return;
+        const found = runFindings(runAfterAnswer(builtInModules, configs, turn, done.output ?? ""));
+        const rows = await persistFindings(ctx.db, subject(done.id), found, ctx.clock.now());
+        await publishFindings(ctx.bus, ctx.logger, subject(done.id), rows);
       },
     },
     { id: row.id, classId, epoch, offset },
@@ -168,6 +194,12 @@ function storedInputs(
   return out;
 }
 
-function eqId(id: string) {
-  return eq(runs.id, id);
+function runFindings(findings: Finding[]): Finding[] {
+  return findings.filter((f) => f.module !== STRUGGLE_DETECTOR_ID);
+}
+
+function refused(reply: string | undefined) {
+  return new AppError("VALIDATION_FAILED", "The school's safety settings refuse these inputs", {
+    details: [{ path: "input", message: reply ?? "Refused by the safety settings", code: "blocked" }],
+  });
 }

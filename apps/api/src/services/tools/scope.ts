@@ -1,4 +1,5 @@
-import { NotFoundError, type ToolDto, type ToolVersionDto } from "@raptscallions/core";
+import { formFieldSchema, NotFoundError, type ToolDto, type ToolVersionDto } from "@raptscallions/core";
+import { z } from "zod";
 import { type DbOrTx, groups, type toolVersions, tools } from "@raptscallions/db";
 import { eq } from "drizzle-orm";
 import type { Actor } from "../../access/actor.ts";
@@ -45,7 +46,16 @@ export function toToolVersionDto(v: ToolVersionRow, withDefinition: boolean): To
     version: v.version,
     name: v.name,
     definition: withDefinition ? v.definition : null,
+    form: formOf(v.definition),
     createdBy: v.createdBy,
     createdAt: iso(v.createdAt),
   };
+}
+
+const storedForm = z.array(formFieldSchema).min(1);
+
+/** The declared form, as written (it was checked then); null for a chat tool's version. */
+function formOf(definition: ToolVersionRow["definition"]) {
+  const parsed = storedForm.safeParse(definition.form);
+  return parsed.success ? parsed.data : null;
 }
