@@ -187,6 +187,11 @@ async function fanoutPart(ctx: PartContext, redisUrl: string, workDir: string, n
       await app.stop();
       app = await startApp({ ...common, tag: "saturation", env: { AI_DEV_TOKENS_PER_SECOND: String(TPS), LIVE_COALESCE_MS: String(SAT_COALESCE) } });
       appChildren.push(app.a.child, app.b.child);
+      // The restarted instances run a warm-up first, unmeasured, as the paced ones did: the relay's
+      // processes live through the whole part, so without it only the app would pay for compiling
+      // its hot paths (JSC's optimising tiers) inside the measured saturation runs.
+      const warmTool = scene.toolsByRate.get(SAT_TPS[0] ?? 0);
+      if (WARMUP > 0 && warmTool) await appRun(app, scene, `saturation warm-up ${WARMUP}×${WATCHERS}`, WARMUP, warmTool, FANOUT);
       const satFrom = Date.now();
       const spans: { fromMs: number; toMs: number }[] = [];
       const relay = baselines.filter((b) => b.kind === "relay");
