@@ -52,7 +52,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateDevKeys } from "../apps/api/src/auth/dev-keys.ts";
 import { appRun, baselineRuns, type FanoutOptions } from "./live/fanout-runs.ts";
-import { attachProfiles, type GoalInputs, goalRows, type ProfileWindows } from "./live/goals.ts";
+import { AT_APP_PACE, attachProfiles, type GoalInputs, goalRows, type ProfileWindows } from "./live/goals.ts";
 import { type BenchDatabase, createBenchDatabase, ensureRedis, type RedisHandle } from "./live/infra.ts";
 import { clusterPart, lateJoinerPart, type PartContext, stormPart } from "./live/parts.ts";
 import { type Child, logLevels, stopAll } from "./live/procs.ts";
@@ -108,6 +108,12 @@ const CLUSTER = {
   sessions: Math.max(1, num("BENCH_LIVE_CLUSTER_SESSIONS", SESSIONS)),
   failoverSessions: num("BENCH_LIVE_FAILOVER_SESSIONS", 20),
 };
+/**
+ * The relay also replays each saturation run at the app's own pace (its events at the times the
+ * app's watchers got them) — `1` (default) or `0`. How many frames share one socket write depends on
+ * how many arrive together, so this separates B's own cost per frame from the publisher's pace.
+ */
+const SAT_AT_APP_PACE = process.env.BENCH_LIVE_SAT_APP_PACE !== "0";
 /** A directory: every API instance runs under `bun --cpu-prof` and writes its profile there on exit. */
 const CPU_PROF_DIR = process.env.BENCH_LIVE_CPU_PROF_DIR || undefined;
 
@@ -172,7 +178,7 @@ async function fanoutPart(ctx: PartContext, redisUrl: string, workDir: string, n
     const m = await appRun(app, scene, MAIN, SESSIONS, scene.toolId, FANOUT);
     runs.push(m.result, ...(await baselineRuns(baselines, MAIN, m, true, FANOUT)));
     if (m.result.latencySamples === 0) notes.push("The app delivered no message.delta to the watchers: see the errors of its run.");
-    const mainWindow = { fromMs: m.fromMs, toMs: m.toMs };
+    const mainWindow = { fromMs: m.fromMs, toMs: m.toMs, spans: [{ fromMs: m.result.cpuFromMs, toMs: m.result.cpuToMs }] };
     windows["turn-cpu"] = { instance: app.a.child.name, ...mainWindow };
     windows["p99-relay"] = { instance: app.b.child.name, ...mainWindow };
     windows["p99-socket.io"] = windows["p99-relay"];
@@ -181,16 +187,25 @@ async function fanoutPart(ctx: PartContext, redisUrl: string, workDir: string, n
       await app.stop();
       app = await startApp({ ...common, tag: "saturation", env: { AI_DEV_TOKENS_PER_SECOND: String(TPS), LIVE_COALESCE_MS: String(SAT_COALESCE) } });
       appChildren.push(app.a.child, app.b.child);
+      // The restarted instances run a warm-up first, unmeasured, as the paced ones did: the relay's
+      // processes live through the whole part, so without it only the app would pay for compiling
+      // its hot paths (JSC's optimising tiers) inside the measured saturation runs.
+      const warmTool = scene.toolsByRate.get(SAT_TPS[0] ?? 0);
+      if (WARMUP > 0 && warmTool) await appRun(app, scene, `saturation warm-up ${WARMUP}×${WATCHERS}`, WARMUP, warmTool, FANOUT);
       const satFrom = Date.now();
+      const spans: { fromMs: number; toMs: number }[] = [];
+      const relay = baselines.filter((b) => b.kind === "relay");
       for (const rate of SAT_TPS) {
         const toolId = scene.toolsByRate.get(rate);
         if (!toolId) continue;
         const name = `saturation ${rate} tok/s`;
         const s = await appRun(app, scene, name, SESSIONS, toolId, FANOUT);
+        spans.push({ fromMs: s.result.cpuFromMs, toMs: s.result.cpuToMs });
         runs.push(s.result, ...(await baselineRuns(baselines, name, s, false, FANOUT)));
+        if (SAT_AT_APP_PACE) runs.push(...(await baselineRuns(relay, `${AT_APP_PACE}${name}`, s, true, FANOUT)));
       }
-      // The app's share of the saturation part: its runs and the baselines' replays in between, when B idles.
-      windows["frame-cpu"] = { instance: app.b.child.name, fromMs: satFrom, toMs: Date.now() };
+      // The app's saturation runs as their CPU was counted: each from its start to its last frame.
+      windows["frame-cpu"] = { instance: app.b.child.name, fromMs: satFrom, toMs: Date.now(), spans };
       windows.saturation = windows["frame-cpu"];
     }
   } finally {

@@ -125,6 +125,19 @@ export function cpuPerFrameUs(runs: RunResult[], target: TargetKind): number {
   return events > 0 ? (sat.reduce((a, r) => a + r.cpuMsB, 0) * 1000) / events : Number.NaN;
 }
 
+/** Scenario prefix of the relay's replays of the saturation runs at the app's own pace. */
+export const AT_APP_PACE = "at the app's pace, ";
+
+/**
+ * CPU of the relay's B per frame over its replays of the saturation runs at the app's pace: what
+ * the relay costs when frames arrive as the app's publisher sends them (fewer share a write).
+ */
+export function relayAtAppPaceUs(runs: RunResult[]): number {
+  const paced = runs.filter((r) => r.target === "relay" && r.scenario.startsWith(`${AT_APP_PACE}saturation`));
+  const events = paced.reduce((a, r) => a + r.events, 0);
+  return events > 0 ? (paced.reduce((a, r) => a + r.cpuMsB, 0) * 1000) / events : Number.NaN;
+}
+
 /** Best peak delivery rate (events/s over the peak window) of `target`'s saturation runs. */
 export function bestSaturationPeak(runs: RunResult[], target: TargetKind): number {
   const peaks = runs
@@ -183,11 +196,13 @@ export function goalRows(input: GoalInputs): GoalRow[] {
   });
   const [appUs, relayUs, sioUs] = (["app", "relay", "socket.io"] as const).map((t) => cpuPerFrameUs(input.runs, t)) as [number, number, number];
   const usRatio = appUs / relayUs;
+  const pacedUs = relayAtAppPaceUs(input.runs);
+  const atPace = Number.isFinite(pacedUs) ? `; relay at the app's pace ${f(pacedUs, 1)} µs (${x(appUs / pacedUs)})` : "";
   rows.push({
     id: "frame-cpu",
     goal: 3,
     aim: "B's CPU per delivered frame at saturation ≤ 1.5× the relay's",
-    measured: Number.isFinite(usRatio) ? `app ${f(appUs, 1)} µs, relay ${f(relayUs, 1)} µs (${x(usRatio)}), Socket.IO ${f(sioUs, 1)} µs` : NOT_MEASURED,
+    measured: Number.isFinite(usRatio) ? `app ${f(appUs, 1)} µs, relay ${f(relayUs, 1)} µs (${x(usRatio)}), Socket.IO ${f(sioUs, 1)} µs${atPace}` : NOT_MEASURED,
     met: Number.isFinite(usRatio) ? usRatio <= 1.5 : null,
   });
   const [appPeak, relayPeak, sioPeak] = (["app", "relay", "socket.io"] as const).map((t) => bestSaturationPeak(input.runs, t)) as [number, number, number];

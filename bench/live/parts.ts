@@ -126,7 +126,9 @@ export async function clusterPart(
     try {
       const scenario = `cluster ${opts.sessions}×${opts.watchers}`;
       const fan = await appRun(app, ctx.scene, scenario, opts.sessions, ctx.scene.toolId, opts);
-      const windows: ProfileWindows = { "cluster-fanout": { instance: app.b.child.name, fromMs: fan.fromMs, toMs: fan.toMs } };
+      const windows: ProfileWindows = {
+        "cluster-fanout": { instance: app.b.child.name, fromMs: fan.fromMs, toMs: fan.toMs, spans: [{ fromMs: fan.result.cpuFromMs, toMs: fan.result.cpuToMs }] },
+      };
       let fo: FailoverRun | null = null;
       if (opts.failoverSessions > 0) {
         fo = await failover({

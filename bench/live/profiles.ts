@@ -42,6 +42,7 @@ export interface WindowProfile {
   instance: string;
   fromMs: number;
   toMs: number;
+  spans?: { fromMs: number; toMs: number }[];
   /** Non-idle samples in the window. */
   samples: number;
   top: ProfileEntry[];
@@ -54,6 +55,12 @@ export interface ProfileWindow {
   instance: string;
   fromMs: number;
   toMs: number;
+  /**
+   * Only these parts of the window (epoch ms), when the aim's figure was measured over several
+   * runs with other work in between: the saturation runs' CPU is counted from each run's start to
+   * its last frame, not over the watchers' setups before each run or the baselines' replays.
+   */
+  spans?: { fromMs: number; toMs: number }[];
 }
 
 const IDLE = new Set(["(idle)", "(root)", "(program)"]);
@@ -80,15 +87,15 @@ function location(frame: CallFrame, root: string): string {
 export function topSelf(profile: CpuProfile, window: ProfileWindow, root: string, top = 10): Omit<WindowProfile, "file"> {
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const counts = new Map<string, { function: string; location: string; samples: number }>();
-  const from = window.fromMs * 1000;
-  const to = window.toMs * 1000;
+  const spans = (window.spans ?? [{ fromMs: window.fromMs, toMs: window.toMs }]).map((w) => [w.fromMs * 1000, w.toMs * 1000] as const);
+  const inWindow = (t: number) => spans.some(([from, to]) => t >= from && t <= to);
   const deltas: number[] = [];
   let t = profile.startTime;
   let total = 0;
   profile.samples.forEach((id, i) => {
     const delta = profile.timeDeltas[i] ?? 0;
     t += delta;
-    if (t < from || t > to) return;
+    if (!inWindow(t)) return;
     deltas.push(delta);
     const frame = byId.get(id);
     if (!frame || IDLE.has(frame.functionName)) return;
@@ -106,7 +113,7 @@ export function topSelf(profile: CpuProfile, window: ProfileWindow, root: string
     .sort((a, b) => b.samples - a.samples)
     .slice(0, top)
     .map((e) => ({ ...e, percent: total > 0 ? (e.samples * 100) / total : 0, ms: e.samples * intervalMs }));
-  return { instance: window.instance, fromMs: window.fromMs, toMs: window.toMs, samples: total, top: entries };
+  return { instance: window.instance, fromMs: window.fromMs, toMs: window.toMs, ...(window.spans ? { spans: window.spans } : {}), samples: total, top: entries };
 }
 
 /** Reads `window.instance`'s profile from `dir` and ranks the window; null when there is none. */
@@ -119,7 +126,9 @@ export function profileWindow(dir: string, window: ProfileWindow, root: string, 
 
 /** A profile as indented lines under the aims table. */
 export function formatProfile(p: WindowProfile): string {
-  const head = `  ${p.instance}, ${((p.toMs - p.fromMs) / 1000).toFixed(1)} s window, ${p.samples} samples (${p.file})`;
+  const seconds = (p.spans ?? [p]).reduce((a, w) => a + (w.toMs - w.fromMs) / 1000, 0);
+  const spans = p.spans ? ` in ${p.spans.length} spans` : "";
+  const head = `  ${p.instance}, ${seconds.toFixed(1)} s window${spans}, ${p.samples} samples (${p.file})`;
   const lines = p.top.map((e) => `    ${e.percent.toFixed(1).padStart(5)}%  ${e.ms.toFixed(0).padStart(6)} ms  ${e.function}  ${e.location}`);
   return [head, ...lines].join("\n");
 }

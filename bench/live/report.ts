@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cpuPerFrameUs, type GoalInputs, type GoalRow, goalTable } from "./goals.ts";
+import { cpuPerFrameUs, type GoalInputs, type GoalRow, goalTable, relayAtAppPaceUs } from "./goals.ts";
 import { formatProfile } from "./profiles.ts";
 import type { IdleResult, RunResult } from "./scenario.ts";
 import type { TargetKind } from "./targets.ts";
@@ -126,6 +126,10 @@ export function comparisonTable(idle: IdleResult[], runs: RunResult[]): string {
   const sat = (["app", "relay", "socket.io"] as const).map((t) => cpuPerFrameUs(runs, t)) as [number, number, number];
   if (sat.some(Number.isFinite)) {
     rows.push(["all saturation runs", "CPU of B per delivered frame, µs", f(sat[0], 1), f(sat[1], 1), f(sat[2], 1), ratio(sat[0], sat[1], 0), ratio(sat[0], sat[2], 0)]);
+  }
+  const paced = relayAtAppPaceUs(runs);
+  if (Number.isFinite(paced)) {
+    rows.push(["… relay at the app's pace", "CPU of B per delivered frame, µs", f(sat[0], 1), f(paced, 1), "—", ratio(sat[0], paced, 0), "—"]);
   }
   return layout(head, rows);
 }

@@ -90,6 +90,13 @@ export interface RunResult {
    * ms: next to the run's length it shows whether the client, not the server, set the pace.
    */
   cpuMsClient: number;
+  /**
+   * Epoch ms over which the CPU columns were measured: from just before the events were started
+   * (every socket connected and subscribed) until the last watcher completed. Profiles of a run
+   * are read over this span, so they show what the CPU figures count, not the setups around them.
+   */
+  cpuFromMs: number;
+  cpuToMs: number;
   /** Watchers that never saw their room's `message.completed`. */
   incompleteWatchers: number;
   /** Watchers closed by the server (slow consumer…). */
@@ -129,12 +136,14 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
     const pidB = target.b.child.proc.pid;
     const cpuBefore = [cpuMs(pidA), cpuMs(pidB)];
     const clientBefore = process.cpuUsage();
+    const cpuFromMs = Date.now();
     errors.push(...(await setup.fire(students)));
     const waits = watchers.map((w, j) => w.completed(pairs[j]?.room ?? ""));
     await settleWithin(waits, setup.timeoutMs);
     const cpuA = cpuMs(pidA) - (cpuBefore[0] ?? 0);
     const cpuB = cpuMs(pidB) - (cpuBefore[1] ?? 0);
     const client = process.cpuUsage(clientBefore);
+    const cpuToMs = Date.now();
     const incomplete = watchers.filter((w, j) => !w.done.has(pairs[j]?.room ?? "")).length;
     const closed = watchers.filter((w) => w.closed !== null).length;
     for (const w of watchers) for (const e of w.errors.slice(0, 3)) errors.push(JSON.stringify(e).slice(0, 300));
@@ -157,6 +166,8 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
         cpuMsA: cpuA,
         cpuMsB: cpuB,
         cpuMsClient: Math.round((client.user + client.system) / 1000),
+        cpuFromMs,
+        cpuToMs,
         incompleteWatchers: incomplete,
         closedWatchers: closed,
         errors: [...new Set(errors)].slice(0, 20),

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { attachProfiles, bestSaturationPeak, cpuPerFrameUs, type GoalInputs, goalRows, goalTable } from "../live/goals.ts";
-import { type CpuProfile, type ProfileWindow, topSelf, type WindowProfile } from "../live/profiles.ts";
+import { AT_APP_PACE, attachProfiles, bestSaturationPeak, cpuPerFrameUs, type GoalInputs, goalRows, goalTable, relayAtAppPaceUs } from "../live/goals.ts";
+import { type CpuProfile, formatProfile, type ProfileWindow, topSelf, type WindowProfile } from "../live/profiles.ts";
 import { comparisonTable, missProfiles } from "../live/report.ts";
 import type { IdleResult, RunResult } from "../live/scenario.ts";
 import type { TargetKind } from "../live/targets.ts";
@@ -25,6 +25,8 @@ function run(scenario: string, target: TargetKind, over: Partial<RunResult> = {}
     cpuMsA: 100,
     cpuMsB: 100,
     cpuMsClient: 50,
+    cpuFromMs: 0,
+    cpuToMs: 1000,
     incompleteWatchers: 0,
     closedWatchers: 0,
     errors: [],
@@ -118,6 +120,25 @@ describe("live bench aims", () => {
     expect(row(rows, "saturation, best peak").measured).toContain("0.75×");
     expect(row(rows, "RSS per idle").met).toBe(true);
     expect(goalTable(rows)).toContain("MISSED");
+  });
+
+  test("the relay's replays at the app's pace are shown beside the aim, never counted in it", () => {
+    const paced = [
+      run(`${AT_APP_PACE}saturation 50 tok/s`, "relay", { cpuMsB: 20, events: 1000 }),
+      run(`${AT_APP_PACE}saturation 100 tok/s`, "relay", { cpuMsB: 10, events: 1000 }),
+    ];
+    const runs = [...inputs().runs, ...paced];
+    // The aim still compares with the unpaced replays: app 20 µs, relay 10 µs.
+    expect(cpuPerFrameUs(runs, "relay")).toBeCloseTo(10);
+    expect(relayAtAppPaceUs(runs)).toBeCloseTo(15);
+    expect(relayAtAppPaceUs(inputs().runs)).toBeNaN();
+    const aim = row(goalRows(inputs({ runs })), "B's CPU per delivered frame");
+    expect(aim.met).toBe(false);
+    expect(aim.measured).toContain("relay at the app's pace 15.0 µs (1.33×)");
+    const line = comparisonTable([], runs)
+      .split("\n")
+      .find((l) => l.startsWith("… relay at the app's pace"));
+    expect(line?.split(/\s{2,}/).slice(-2)).toEqual(["1.33", "—"]);
   });
 
   test("equal p99s are not below Socket.IO's, and an app above 4 KB per idle connection misses", () => {
@@ -241,6 +262,21 @@ describe("profiles of the missed aims", () => {
     expect(p.top[0]?.ms).toBe(3);
     const later = topSelf(profile, { instance: "app-paced-b", fromMs: 1007, toMs: 1010 }, ROOT);
     expect(later.top.map((e) => [e.function, e.samples])).toEqual([["parse", 4]]);
+  });
+
+  test("a window of several spans counts only the samples inside them", () => {
+    // 1001–1002 holds sendFrame ×2; 1009–1010 holds parse ×2; what lies between is left out.
+    const spans = [
+      { fromMs: 1001, toMs: 1002 },
+      { fromMs: 1009, toMs: 1010 },
+    ];
+    const p = topSelf(profile, { instance: "app-saturation-b", fromMs: 1001, toMs: 1010, spans }, ROOT);
+    expect(p.samples).toBe(4);
+    expect(p.top.map((e) => [e.function, e.samples])).toEqual([
+      ["sendFrame", 2],
+      ["parse", 2],
+    ]);
+    expect(formatProfile({ ...p, file: "/tmp/p.cpuprofile" })).toContain("app-saturation-b, 0.0 s window in 2 spans, 4 samples");
   });
 
   test("only missed rows get a profile, and it is printed under the aims", () => {

@@ -18,9 +18,11 @@ describe.skipIf(CLUSTER === undefined)("redis bus on a cluster", () => {
     cleanups.push(() => deleteClusterKeys([keyPrefix]));
     return keyPrefix;
   };
+  // A killed node's restart waits up to 15 s for it to rejoin as a synced replica (cluster.ts):
+  // the hook must outlast that, not Bun's 5 s default, or a slow rejoin fails the next test.
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0)) await cleanup();
-  });
+  }, 30_000);
 
   /** Which primary (port) holds the key's slot, and how many shard subscribers its channel has there. */
   const shardOf = async (channel: string): Promise<{ port: number; subscribers: number }> => {
