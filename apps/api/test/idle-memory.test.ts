@@ -60,11 +60,15 @@ describe("shared actors", () => {
 
   test("sameRights reads every field an access decision reads, groups as a multiset", () => {
     const a = actor();
+    const [g1, g2] = [
+      { groupId: "g1", path: "a.b", role: "teacher" as const },
+      { groupId: "g2", path: "a.c", role: "admin" as const },
+    ];
     expect(sameRights(a, actor())).toBe(true);
     expect(sameRights(a, actor({ isSystemAdmin: true }))).toBe(false);
     expect(sameRights(a, actor({ clerkUserId: "user_2" }))).toBe(false);
-    expect(sameRights(a, actor({ groupRoles: [a.groupRoles[0]!, a.groupRoles[0]!] }))).toBe(false);
-    expect(sameRights(a, actor({ groupRoles: [{ ...a.groupRoles[0]!, path: "a.x" }, a.groupRoles[1]!] }))).toBe(false);
+    expect(sameRights(a, actor({ groupRoles: [g1, g1] }))).toBe(false);
+    expect(sameRights(a, actor({ groupRoles: [{ ...g1, path: "a.x" }, g2] }))).toBe(false);
     expect(sameRights(a, actor({ classRoles: new Map([["c2", { role: "teacher", groupId: "g1", groupPath: "a.b" }]]) }))).toBe(false);
     expect(sameRights(a, actor({ classRoles: new Map() }))).toBe(false);
   });
