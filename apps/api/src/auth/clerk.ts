@@ -77,7 +77,8 @@ export function createTokenVerifier(config: AuthConfig) {
     const token = bearerToken(c);
     if (token === null) throw new UnauthenticatedError("Missing Authorization: Bearer <session token>");
     if (!JWT_SHAPE.test(token)) throw new UnauthenticatedError("Malformed session token", { reason: "token-malformed" });
-    if (!hasSaneHeader(token)) throw new UnauthenticatedError("Unsupported session token", { reason: "token-invalid-algorithm" });
+    // A remembered token passed every check below when it was verified: the very same token
+    // (same digest) needs none of them again.
     const key = tokenKey(token);
     const known = verified.get(key);
     if (known) {
@@ -85,6 +86,7 @@ export function createTokenVerifier(config: AuthConfig) {
       if (typeof exp === "number" && exp * 1000 > Date.now()) return known;
       verified.delete(key);
     }
+    if (!hasSaneHeader(token)) throw new UnauthenticatedError("Unsupported session token", { reason: "token-invalid-algorithm" });
     const identity = offline ? await verifyWithKey(offline, token) : await verifyWithSdk(c, token, middleware);
     // The SDK only checks `azp` when the token carries one; a configured list means it must.
     const azp = identity.claims.azp;
