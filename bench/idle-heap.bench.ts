@@ -1,10 +1,14 @@
 /**
  * What an idle authenticated socket keeps on the server's heap, counted with `bun:jsc`'s
- * `heapStats` after a full collection: the app runs in this process (PGlite, in-process bus: no
+ * `heapStats` after full collections: the app runs in this process (PGlite, in-process bus: no
  * servers needed), the sockets are opened by a client in another process (bench/idle/heap-client.ts)
- * so only the server's objects are counted. Prints live objects and heap bytes per socket, the
- * object types that grew, and RSS per socket, for `BENCH_IDLE_SOCKETS` sockets over
- * `BENCH_IDLE_USERS` users, opened twice (the second round after closing the first).
+ * so only the server's objects are counted. `BENCH_IDLE_SOCKETS` sockets, each of its own user (as
+ * a class of students connects), in three rounds after a warm-up: `first` (users this instance has
+ * not seen: their setup caches count), `again` (the same users reconnecting), and `swept` (the
+ * `again` sockets still open once the setup caches' entries expired: what an idle socket keeps for
+ * as long as it is idle). Prints live objects, heap bytes and RSS per socket, the object types that
+ * grew, and the RSS growth without a forced collection (as the live bench reads it).
+ * `bench/idle/items.ts` prices each kept item on its own.
  *   bun bench/idle-heap.bench.ts
  */
 import { heapStats } from "bun:jsc";
@@ -20,7 +24,7 @@ import { testDeps } from "../apps/api/test/helpers/deps.ts";
 import { tokenFor } from "../apps/api/test/helpers/auth.ts";
 
 const SOCKETS = Number(process.env.BENCH_IDLE_SOCKETS ?? 1000);
-const USERS = Number(process.env.BENCH_IDLE_USERS ?? 250);
+const WARM = Math.max(100, Math.ceil(SOCKETS / 10));
 
 function settled() {
   for (let i = 0; i < 3; i++) Bun.gc(true);
@@ -28,10 +32,21 @@ function settled() {
   return { objects: h.objectCount, heapBytes: h.heapSize, types: h.objectTypeCounts as Record<string, number>, rssKb: process.memoryUsage().rss / 1024 };
 }
 
+/** RSS read the way the live bench reads B's: after a pause, the median of five reads, no collection forced. */
+async function uncollectedRssKb(pauseMs: number) {
+  await Bun.sleep(pauseMs);
+  const reads: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    reads.push(process.memoryUsage().rss / 1024);
+    await Bun.sleep(100);
+  }
+  return reads.sort((a, b) => a - b)[2] ?? 0;
+}
+
 function grown(before: Record<string, number>, after: Record<string, number>, n: number): string {
   return Object.entries(after)
     .map(([type, count]) => [type, (count - (before[type] ?? 0)) / n] as const)
-    .filter(([, d]) => d >= 0.05)
+    .filter(([, d]) => Math.abs(d) >= 0.05)
     .sort((a, b) => b[1] - a[1])
     .slice(0, 12)
     .map(([type, d]) => `${type} ${d.toFixed(2)}`)
@@ -45,45 +60,56 @@ const deps = await testDeps(db, { logger: createLogger({ level: "error", sink: (
 const app = createApp(deps);
 const server = Bun.serve({ port: 0, hostname: "127.0.0.1", ...bunServeOptions(app, deps) });
 attachServer(app.realtime, server as never);
+const sweepMs = 2 * deps.config.live.accessCacheMs + 1000;
 try {
-  const users = await Promise.all(Array.from({ length: USERS }, () => makeUser(db.db, { status: "active" })));
-  const tokens = await Promise.all(
-    Array.from({ length: SOCKETS }, (_, i) => tokenFor(users[i % users.length] as { clerkUserId: string | null }, { expiresInSeconds: 3600 })),
-  );
-  const file = join(dir, "tokens.txt");
-  writeFileSync(file, tokens.join("\n"));
-  const client = Bun.spawn([process.execPath, join(import.meta.dir, "idle/heap-client.ts"), `http://127.0.0.1:${server.port}`, `ws://127.0.0.1:${server.port}`, file], {
-    stdin: "pipe",
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const lines = client.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const ask = async (cmd: string, answer: string) => {
-    client.stdin.write(`${cmd}\n`);
-    client.stdin.flush();
-    let buffered = "";
-    while (!buffered.includes(answer)) {
-      const { value, done } = await lines.read();
-      if (done) throw new Error(`client exited before "${answer}"`);
-      buffered += value;
-    }
+  const users = await Promise.all(Array.from({ length: WARM + SOCKETS }, () => makeUser(db.db, { status: "active" })));
+  const tokens = await Promise.all(users.map((u) => tokenFor(u, { expiresInSeconds: 3600 })));
+  const client = (from: number, to: number) => {
+    const file = join(dir, `tokens-${from}.txt`);
+    writeFileSync(file, tokens.slice(from, to).join("\n"));
+    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "idle/heap-client.ts"), `http://127.0.0.1:${server.port}`, `ws://127.0.0.1:${server.port}`, file], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    const lines = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const ask = async (cmd: string, answer: string) => {
+      proc.stdin.write(`${cmd}\n`);
+      proc.stdin.flush();
+      let buffered = "";
+      while (!buffered.includes(answer)) {
+        const { value, done } = await lines.read();
+        if (done) throw new Error(`client exited before "${answer}"`);
+        buffered += value;
+      }
+    };
+    return { proc, ask };
   };
-  // Warm-up round: JIT, pools, prepared statements, caches.
-  await ask("open", "opened");
-  await ask("close", "closed");
-  await Bun.sleep(6000); // the actor cache and lingering state expire
+  // Warm-up round on users of its own: JIT, pools, prepared statements, caches.
+  const warm = client(0, WARM);
+  await warm.ask("open", "opened");
+  await warm.ask("close", "closed");
+  warm.proc.kill();
+  await Bun.sleep(sweepMs);
+  const measured = client(WARM, WARM + SOCKETS);
+  const line = (round: string, before: ReturnType<typeof settled>, after: ReturnType<typeof settled>, extra = "") =>
+    console.log(
+      `[idle-heap] ${round}: ${SOCKETS} sockets of ${SOCKETS} users: ${((after.objects - before.objects) / SOCKETS).toFixed(2)} live objects and ${((after.heapBytes - before.heapBytes) / SOCKETS).toFixed(0)} B of heap each, RSS ${((after.rssKb - before.rssKb) / SOCKETS).toFixed(2)} KB each after full collections${extra}; grew per socket: ${grown(before.types, after.types, SOCKETS)}`,
+    );
   for (const round of ["first", "again"]) {
     const before = settled();
-    await ask("open", "opened");
-    await Bun.sleep(1000);
+    await measured.ask("open", "opened");
+    const uncollected = await uncollectedRssKb(2500);
     const after = settled();
-    console.log(
-      `[idle-heap] ${round}: ${SOCKETS} sockets over ${USERS} users: ${((after.objects - before.objects) / SOCKETS).toFixed(2)} live objects and ${((after.heapBytes - before.heapBytes) / SOCKETS / 1024).toFixed(2)} KB of heap each, RSS ${((after.rssKb - before.rssKb) / SOCKETS).toFixed(1)} KB each after a full GC; grew per socket: ${grown(before.types, after.types, SOCKETS)}`,
-    );
-    await ask("close", "closed");
-    await Bun.sleep(6000);
+    line(round, before, after, ` (${((uncollected - before.rssKb) / SOCKETS).toFixed(1)} KB each without a forced collection)`);
+    if (round === "again") {
+      await Bun.sleep(sweepMs);
+      line("swept", before, settled());
+    }
+    await measured.ask("close", "closed");
+    await Bun.sleep(1000);
   }
-  client.kill();
+  measured.proc.kill();
 } finally {
   await app.realtime.shutdown(100);
   server.stop(true);

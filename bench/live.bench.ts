@@ -241,9 +241,11 @@ async function main(): Promise<number> {
     log(`load before: ${loadBefore} on ${cpus().length} CPUs; parts: ${[...PARTS].join(", ")}; logs in ${logDir}; database ${db.name}; redis ${redis.url}`);
 
     const keys = await loadOrCreateDevKeys(dataDir);
+    // The idle sockets are one per user where the scene allows (as a class of students is), in a
+    // fan-out-only run as much as in the whole one: a user's first socket costs more than their next.
     const students = Math.max(
       1,
-      enabled("fanout") ? Math.max(SESSIONS, WARMUP) : 1,
+      enabled("fanout") ? Math.max(SESSIONS, WARMUP, IDLE) : 1,
       enabled("storm") ? STORM.rooms : 1,
       enabled("cluster") ? Math.max(CLUSTER.sessions, CLUSTER.failoverSessions) : 1,
     );

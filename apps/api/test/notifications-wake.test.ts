@@ -127,7 +127,7 @@ for (const [name, makeShared, skip] of transports(() => upstream.url))
       const ids = new Set(rows.map((d) => d.id));
       const mails = smtp.received.filter((m) => ids.has(m.deliveryId));
       const hooks = hook.received.filter((w) => ids.has(w.id.replace(/^msg_/, "")));
-      expect(mails.map((m) => m.envelopeTo).flat()).toEqual(sessions.map(() => scene.teacher.email ?? ""));
+      expect(mails.flatMap((m) => m.envelopeTo)).toEqual(sessions.map(() => scene.teacher.email ?? ""));
       expect(new Set(mails.map((m) => m.deliveryId)).size).toBe(sessions.length);
       expect(hooks.map((w) => w.payload.data.sessionId).sort()).toEqual([...sessions].sort());
       expect(new Set(hooks.map((w) => w.id)).size).toBe(sessions.length);

@@ -1,8 +1,10 @@
 import { UnauthenticatedError } from "@raptscallions/core";
 import { clerkMiddleware, getAuth } from "@hono/clerk-auth";
 import type { Context, MiddlewareHandler } from "hono";
+import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import type { TokenIdentity } from "../access/identity.ts";
+import { staleSweep } from "../lib/stale-sweep.ts";
 import { createOfflineVerifier, orgOfClaims } from "./offline-verify.ts";
 
 export type { TokenIdentity } from "../access/identity.ts";
@@ -31,12 +33,23 @@ function bearerToken(c: Context): string | null {
 /** Verified tokens remembered at most this long, and never past their own `exp`. */
 const VERIFIED_TTL_MS = 10 * 60_000;
 const VERIFIED_MAX = 10_000;
+/** How often expired tokens are dropped (Clerk's session tokens live a minute). */
+const VERIFIED_SWEEP_MS = 60_000;
+
+/**
+ * The cache key of a token: its SHA-256, not the token (a session token is 600–1,000 characters,
+ * held for as long as it is remembered, once per connected user). A cryptographic digest, so no
+ * token can be made to hit another one's entry.
+ */
+function tokenKey(token: string): string {
+  return createHash("sha256").update(token).digest("base64");
+}
 
 /**
  * Verifies the bearer token with @hono/clerk-auth and returns the identity, or throws 401.
  * Isolated here: the rest of the app only ever sees `TokenIdentity`.
  *
- * A token that verified is remembered until its `exp` (keyed by the whole token string, so only
+ * A token that verified is remembered until its `exp` (keyed by the whole token's digest, so only
  * the very same token hits): verification depends on nothing but the token, the configured keys
  * and the time, and a client reconnecting presents the same token again and again. Whether its
  * user may still act is not part of this; every caller asks the database (or the actor cache,
@@ -44,6 +57,7 @@ const VERIFIED_MAX = 10_000;
  */
 export function createTokenVerifier(config: AuthConfig) {
   const verified = new LRUCache<string, TokenIdentity>({ max: VERIFIED_MAX, ttl: VERIFIED_TTL_MS, ttlAutopurge: false });
+  const sweep = staleSweep(verified, VERIFIED_SWEEP_MS);
   const parties = config.authorizedParties ?? [];
   // With a PEM key (production's CLERK_JWT_KEY, or the dev key) tokens are checked offline with
   // the key imported once; without one, the SDK fetches Clerk's JWKS.
@@ -63,13 +77,16 @@ export function createTokenVerifier(config: AuthConfig) {
     const token = bearerToken(c);
     if (token === null) throw new UnauthenticatedError("Missing Authorization: Bearer <session token>");
     if (!JWT_SHAPE.test(token)) throw new UnauthenticatedError("Malformed session token", { reason: "token-malformed" });
-    if (!hasSaneHeader(token)) throw new UnauthenticatedError("Unsupported session token", { reason: "token-invalid-algorithm" });
-    const known = verified.get(token);
+    // A remembered token passed every check below when it was verified: the very same token
+    // (same digest) needs none of them again.
+    const key = tokenKey(token);
+    const known = verified.get(key);
     if (known) {
       const exp = known.claims.exp;
       if (typeof exp === "number" && exp * 1000 > Date.now()) return known;
-      verified.delete(token);
+      verified.delete(key);
     }
+    if (!hasSaneHeader(token)) throw new UnauthenticatedError("Unsupported session token", { reason: "token-invalid-algorithm" });
     const identity = offline ? await verifyWithKey(offline, token) : await verifyWithSdk(c, token, middleware);
     // The SDK only checks `azp` when the token carries one; a configured list means it must.
     const azp = identity.claims.azp;
@@ -80,7 +97,10 @@ export function createTokenVerifier(config: AuthConfig) {
     }
     const exp = identity.claims.exp;
     const untilExpiry = typeof exp === "number" ? exp * 1000 - Date.now() : 0;
-    if (untilExpiry > 0) verified.set(token, identity, { ttl: Math.min(untilExpiry, VERIFIED_TTL_MS) });
+    if (untilExpiry > 0) {
+      verified.set(key, identity, { ttl: Math.min(untilExpiry, VERIFIED_TTL_MS) });
+      sweep.armed();
+    }
     return identity;
   };
 

@@ -27,6 +27,9 @@ export function bunWebSocket(runtime: RealtimeRuntime, deps: AppDeps): WebSocket
     closeOnBackpressureLimit: true,
     idleTimeout: 120,
     sendPings: true,
+    // Bun's default, said out loud: a deflate context is per socket (tens of KB of zlib state
+    // for each idle connection), while frames are small JSON already coalesced per room.
+    perMessageDeflate: false,
     async open(ws: ServerWebSocket<SocketData>) {
       const data = ws.data;
       if (data instanceof Connection) return;

@@ -1,10 +1,26 @@
 import type { Actor } from "../access/actor.ts";
 
-/** Everything an access decision reads from an actor, in a stable order. */
-function signature(actor: Actor): string {
-  const groups = actor.groupRoles.map((g) => `${g.groupId}:${g.role}:${g.path}`).sort();
-  const classes = [...actor.classRoles].map(([id, c]) => `${id}:${c.role}:${c.groupId}:${c.groupPath}`).sort();
-  return JSON.stringify([actor.clerkUserId, actor.isSystemAdmin, actor.activeGroupId, groups, classes]);
+/** Whether two loads of one user grant exactly the same rights: everything an access decision reads. */
+export function sameRights(a: Actor, b: Actor): boolean {
+  if (a.userId !== b.userId || a.clerkUserId !== b.clerkUserId || a.isSystemAdmin !== b.isSystemAdmin || a.activeGroupId !== b.activeGroupId) return false;
+  if (a.groupRoles.length !== b.groupRoles.length || a.classRoles.size !== b.classRoles.size) return false;
+  // Compared as multisets, without building keys: a user has a handful of groups.
+  const same = (x: Actor["groupRoles"][number], y: Actor["groupRoles"][number]) => x.groupId === y.groupId && x.role === y.role && x.path === y.path;
+  for (const g of a.groupRoles) {
+    if (a.groupRoles.filter((x) => same(x, g)).length !== b.groupRoles.filter((y) => same(y, g)).length) return false;
+  }
+  for (const [id, c] of a.classRoles) {
+    const d = b.classRoles.get(id);
+    if (!d || d.role !== c.role || d.groupId !== c.groupId || d.groupPath !== c.groupPath) return false;
+  }
+  return true;
+}
+
+/** One shared object, and the next entry of the same user (another active group), if any. */
+interface Entry {
+  actor: Actor;
+  holders: number;
+  next: Entry | null;
 }
 
 /**
@@ -12,23 +28,31 @@ function signature(actor: Actor): string {
  * Every connection still loads its own (so a revocation re-check decides from fresh rows); an
  * equal result is swapped for the object already held, so a teacher with a dozen tabs costs one
  * set of roles, not twelve. A connection's rights are always exactly what it loaded.
+ *
+ * Held per connected user for as long as they are connected, so an entry is one small object keyed
+ * by the user id string the actor already holds: loads are compared field by field rather than by
+ * a kept signature string.
  */
 export class SharedActors {
-  private readonly byUser = new Map<string, { actor: Actor; signature: string; holders: number }>();
+  private readonly byUser = new Map<string, Entry>();
+
+  private find(actor: Actor): Entry | null {
+    for (let e = this.byUser.get(actor.userId) ?? null; e; e = e.next) if (e.actor.activeGroupId === actor.activeGroupId) return e;
+    return null;
+  }
 
   /** The object to hold for a freshly loaded `actor`; `previous` (if any) is given up. */
   adopt(actor: Actor, previous?: Actor): Actor {
-    const key = `${actor.userId}|${actor.activeGroupId ?? ""}`;
-    const sig = signature(actor);
-    let entry = this.byUser.get(key);
-    if (entry && entry.signature !== sig) {
+    let entry = this.find(actor);
+    if (entry && entry.actor !== actor && !sameRights(entry.actor, actor)) {
       // Rights changed: the newest load becomes the one later equal loads share. Holders of the
       // older object keep it until their own re-check replaces it.
-      entry = undefined;
+      this.unlink(entry);
+      entry = null;
     }
     if (!entry) {
-      entry = { actor, signature: sig, holders: 0 };
-      this.byUser.set(key, entry);
+      entry = { actor, holders: 0, next: this.byUser.get(actor.userId) ?? null };
+      this.byUser.set(actor.userId, entry);
     }
     entry.holders += 1;
     if (previous) this.release(previous);
@@ -37,11 +61,26 @@ export class SharedActors {
 
   /** Gives up one hold of `actor` (a connection closed or re-loaded). */
   release(actor: Actor): void {
-    const key = `${actor.userId}|${actor.activeGroupId ?? ""}`;
-    const entry = this.byUser.get(key);
+    const entry = this.find(actor);
     if (!entry || entry.actor !== actor) return;
     entry.holders -= 1;
-    if (entry.holders <= 0) this.byUser.delete(key);
+    if (entry.holders <= 0) this.unlink(entry);
+  }
+
+  private unlink(entry: Entry) {
+    const userId = entry.actor.userId;
+    const head = this.byUser.get(userId) ?? null;
+    if (head === entry) {
+      if (entry.next) this.byUser.set(userId, entry.next);
+      else this.byUser.delete(userId);
+      return;
+    }
+    for (let e = head; e; e = e.next) {
+      if (e.next === entry) {
+        e.next = entry.next;
+        return;
+      }
+    }
   }
 
   /** Users with a shared entry (for tests). */

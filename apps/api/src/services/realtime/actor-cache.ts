@@ -2,6 +2,7 @@ import type { Bus, BusSignal, Unsubscribe } from "@raptscallions/bus";
 import type { Db } from "@raptscallions/db";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "../../lib/logger.ts";
+import { staleSweep } from "../../lib/stale-sweep.ts";
 import { ACCESS_ROOM, onLocalRevocation, type Revocation, revocationOf } from "./revocation.ts";
 import { type Actor, loadActor } from "../../access/actor.ts";
 
@@ -26,6 +27,8 @@ const RELISTEN_AFTER_MS = 5_000;
  * cache holds nothing unless it is subscribed to the access room. A load that overlapped any
  * revocation is returned but not kept, so a read older than a revocation is never cached after it.
  * Entries also expire after `ttlMs`: the bound on staleness should a revocation be lost entirely.
+ * Expired entries are swept every `ttlMs`, so an instance holds the users of its last few seconds
+ * of connection setups, not of every setup since it started.
  *
  * Grants are not announced, so a cached actor can lack a role given in the last `ttlMs`: callers
  * that refuse on a cached actor reload it once (see `fresh`) before saying no.
@@ -39,6 +42,7 @@ export class ActorCache {
   private ready = false;
   private retryAt = 0;
   private readonly offLocal: () => void;
+  private readonly sweeps: ReturnType<typeof staleSweep>[];
 
   constructor(
     private readonly deps: { bus: Bus; logger: Logger },
@@ -47,6 +51,7 @@ export class ActorCache {
     const opts = { max: MAX_USERS, ttl: Math.max(1, ttlMs), ttlAutopurge: false } as const;
     this.actors = new LRUCache(opts);
     this.principals = new LRUCache(opts);
+    this.sweeps = [staleSweep(this.actors, opts.ttl), staleSweep(this.principals, opts.ttl)];
     this.offLocal = onLocalRevocation(deps.bus, (r) => this.revoke(r));
   }
 
@@ -127,6 +132,7 @@ export class ActorCache {
       const byGroup = this.actors.get(userId) ?? new Map<string, Actor>();
       byGroup.set(groupKey, actor);
       this.actors.set(userId, byGroup);
+      this.sweeps[0]?.armed();
     }
     return { actor, cached: false };
   }
@@ -146,12 +152,16 @@ export class ActorCache {
     }
     const seen = this.generation;
     const resolved = await resolve();
-    if (this.usable() && seen === this.generation) this.principals.set(cacheKey, { ...resolved, clerkUserId: key.clerkUserId });
+    if (this.usable() && seen === this.generation) {
+      this.principals.set(cacheKey, { ...resolved, clerkUserId: key.clerkUserId });
+      this.sweeps[1]?.armed();
+    }
     return resolved;
   }
 
   async close() {
     this.offLocal();
+    for (const sweep of this.sweeps) sweep.stop();
     this.ready = false;
     const listening = this.listening;
     this.listening = null;

@@ -1,0 +1,145 @@
+import { describe, expect, test } from "bun:test";
+import { Hono } from "hono";
+import { LRUCache } from "lru-cache";
+import type { Actor } from "../src/access/actor.ts";
+import { createAuthenticator, DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, mintSessionToken } from "../src/auth/index.ts";
+import { generateDevKeyPair } from "../src/auth/dev-keys.ts";
+import { staleSweep } from "../src/lib/stale-sweep.ts";
+import { SharedActors, sameRights } from "../src/realtime/shared-actors.ts";
+
+/**
+ * What an idle connection keeps: one Actor per user shared by their sockets (compared by value, no
+ * kept signature), setup caches that drop expired entries on their own, and verified tokens
+ * remembered by digest — so the very same token hits and no other token does.
+ */
+
+function actor(overrides: Partial<Actor> = {}): Actor {
+  return {
+    kind: "user",
+    userId: "u1",
+    clerkUserId: "user_1",
+    isSystemAdmin: false,
+    groupRoles: [
+      { groupId: "g1", path: "a.b", role: "teacher" },
+      { groupId: "g2", path: "a.c", role: "admin" },
+    ],
+    classRoles: new Map([["c1", { role: "teacher", groupId: "g1", groupPath: "a.b" }]]),
+    activeGroupId: null,
+    ...overrides,
+  };
+}
+
+describe("shared actors", () => {
+  test("equal loads share the first object; a load with other rights is not merged", () => {
+    const shared = new SharedActors();
+    const first = shared.adopt(actor());
+    // Same rights, groups in another order: one object.
+    expect(shared.adopt(actor({ groupRoles: [...actor().groupRoles].reverse() }))).toBe(first);
+    const changed = actor({ classRoles: new Map([["c1", { role: "student", groupId: "g1", groupPath: "a.b" }]]) });
+    expect(shared.adopt(changed)).toBe(changed);
+    // Later equal loads share the newest object.
+    expect(shared.adopt(actor({ classRoles: new Map([["c1", { role: "student", groupId: "g1", groupPath: "a.b" }]]) }))).toBe(changed);
+    expect(shared.size()).toBe(1);
+  });
+
+  test("another active group is another entry; the last release drops the user", () => {
+    const shared = new SharedActors();
+    const plain = shared.adopt(actor());
+    const inGroup = shared.adopt(actor({ activeGroupId: "g2" }));
+    expect(inGroup).not.toBe(plain);
+    expect(shared.adopt(actor({ activeGroupId: "g2" }))).toBe(inGroup);
+    shared.release(plain);
+    expect(shared.size()).toBe(1);
+    // A re-load that gives up the previous hold.
+    expect(shared.adopt(actor({ activeGroupId: "g2" }), inGroup)).toBe(inGroup);
+    shared.release(inGroup);
+    expect(shared.size()).toBe(1);
+    shared.release(inGroup);
+    expect(shared.size()).toBe(0);
+  });
+
+  test("sameRights reads every field an access decision reads, groups as a multiset", () => {
+    const a = actor();
+    const [g1, g2] = [
+      { groupId: "g1", path: "a.b", role: "teacher" as const },
+      { groupId: "g2", path: "a.c", role: "admin" as const },
+    ];
+    expect(sameRights(a, actor())).toBe(true);
+    expect(sameRights(a, actor({ isSystemAdmin: true }))).toBe(false);
+    expect(sameRights(a, actor({ clerkUserId: "user_2" }))).toBe(false);
+    expect(sameRights(a, actor({ groupRoles: [g1, g1] }))).toBe(false);
+    expect(sameRights(a, actor({ groupRoles: [{ ...g1, path: "a.x" }, g2] }))).toBe(false);
+    expect(sameRights(a, actor({ classRoles: new Map([["c2", { role: "teacher", groupId: "g1", groupPath: "a.b" }]]) }))).toBe(false);
+    expect(sameRights(a, actor({ classRoles: new Map() }))).toBe(false);
+  });
+});
+
+describe("stale sweep", () => {
+  test("expired entries go without being read, and the timer stops once the cache is empty", async () => {
+    const cache = new LRUCache<string, number>({ max: 100, ttl: 40, ttlAutopurge: false });
+    let sweeps = 0;
+    const counted = {
+      get size() {
+        return cache.size;
+      },
+      purgeStale: () => {
+        sweeps += 1;
+        return cache.purgeStale();
+      },
+    };
+    const sweep = staleSweep(counted, 30);
+    for (let i = 0; i < 10; i++) cache.set(`k${i}`, i);
+    sweep.armed();
+    sweep.armed();
+    expect(cache.size).toBe(10);
+    const deadline = Date.now() + 2000;
+    while (cache.size > 0 && Date.now() < deadline) await Bun.sleep(10);
+    expect(cache.size).toBe(0);
+    const after = sweeps;
+    await Bun.sleep(120);
+    expect(sweeps).toBe(after);
+    sweep.stop();
+  });
+
+  test("a stopped sweep never runs", async () => {
+    const cache = new LRUCache<string, number>({ max: 10, ttl: 10, ttlAutopurge: false });
+    const sweep = staleSweep(cache, 10);
+    cache.set("k", 1);
+    sweep.armed();
+    sweep.stop();
+    sweep.armed();
+    await Bun.sleep(60);
+    // Expired but never purged: only a read would drop it now.
+    expect(cache.size).toBe(1);
+  });
+});
+
+describe("verified tokens remembered by digest", () => {
+  test("the same token is remembered; a token carrying its signature over other claims is refused", async () => {
+    const keys = await generateDevKeyPair(`idle-${crypto.randomUUID().slice(0, 8)}`);
+    const auth = createAuthenticator({ mode: "dev", secretKey: DEV_SECRET_KEY, publishableKey: DEV_PUBLISHABLE_KEY, jwtKey: keys.publicPem });
+    const app = new Hono();
+    app.get("/", async (c) => {
+      try {
+        const identity = await auth.verify(c);
+        return c.json({ clerkUserId: identity.clerkUserId });
+      } catch (err) {
+        return c.json({ refused: (err as { details?: { reason?: string } }).details?.reason ?? "refused" }, 401);
+      }
+    });
+    const ask = (token: string) => app.request("/", { headers: { authorization: `Bearer ${token}` } });
+    const token = await mintSessionToken(keys, { userId: "user_a", expiresInSeconds: 600 });
+    for (let i = 0; i < 2; i++) {
+      const res = await ask(token);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { clerkUserId: string }).clerkUserId).toBe("user_a");
+    }
+    const [header, , signature] = token.split(".");
+    const other = await mintSessionToken(keys, { userId: "user_b", expiresInSeconds: 600 });
+    const forged = `${header}.${other.split(".")[1]}.${signature}`;
+    expect((await ask(forged)).status).toBe(401);
+    const res = await ask(other);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { clerkUserId: string }).clerkUserId).toBe("user_b");
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * RSS per idle socket of the real server (`apps/api/src/server.ts`'s `main`) in this process, on
+ * Postgres and Redis as the live bench's instance B runs: `BENCH_IDLE_WARM` warm-up setups (users
+ * of their own, closed again), then `BENCH_IDLE_SOCKETS` sockets of users not seen before, opened
+ * by a client in another process (bench/idle/heap-client.ts). Prints the growth read the live
+ * bench's way (2.5 s later, no collection forced), then after a full collection, and the JSC heap
+ * and its external memory at each point: what part of the live bench's figure is garbage.
+ *   BENCH_DATABASE_URL=postgres://… [BENCH_REDIS_URL=redis://…] bun bench/idle/server-rss.ts
+ */
+import { fullGC, heapStats } from "bun:jsc";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadOrCreateDevKeys } from "../../apps/api/src/auth/dev-keys.ts";
+import { main } from "../../apps/api/src/server.ts";
+import { createBenchDatabase } from "../live/infra.ts";
+import { seedScene } from "../live/scene.ts";
+
+const SOCKETS = Number(process.env.BENCH_IDLE_SOCKETS ?? 1000);
+const WARM = Number(process.env.BENCH_IDLE_WARM ?? 1000);
+const REDIS = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6396";
+
+const dir = mkdtempSync(join(tmpdir(), "rapt-idle-rss-"));
+const db = await createBenchDatabase();
+if ("error" in db) {
+  console.log(`SKIP idle server RSS: ${db.error}`);
+  process.exit(0);
+}
+const rssKb = () => process.memoryUsage().rss / 1024;
+async function settledRssKb(ms: number) {
+  await Bun.sleep(ms);
+  const reads: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    reads.push(rssKb());
+    await Bun.sleep(100);
+  }
+  return reads.sort((a, b) => a - b)[2] ?? 0;
+}
+const heap = () => {
+  const h = heapStats();
+  return `heap ${Math.round(h.heapSize / 1024)} KB (capacity ${Math.round(h.heapCapacity / 1024)} KB), external ${Math.round(h.extraMemorySize / 1024)} KB`;
+};
+
+let stop: (() => Promise<void>) | null = null;
+try {
+  const keys = await loadOrCreateDevKeys(join(dir, "data"));
+  const scene = await seedScene({ databaseUrl: db.url, keys, students: WARM + SOCKETS, watchersPerSession: 1, rates: [] });
+  const tokens = scene.students.map((s) => s.user.token);
+  const server = await main({
+    env: {
+      ...process.env,
+      NODE_ENV: "development",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      LOG_LEVEL: "warn",
+      DATA_DIR: join(dir, "data"),
+      DATABASE_URL: db.url,
+      REDIS_URL: REDIS,
+      SEED_ON_EMPTY: "false",
+    },
+  });
+  stop = () => server.stop();
+  const client = (list: string[]) => {
+    const file = join(dir, `tokens-${Math.random()}.txt`);
+    writeFileSync(file, list.join("\n"));
+    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "heap-client.ts"), server.url, server.url.replace("http", "ws"), file], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    const lines = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const ask = async (cmd: string, answer: string) => {
+      proc.stdin.write(`${cmd}\n`);
+      proc.stdin.flush();
+      let buffered = "";
+      while (!buffered.includes(answer)) {
+        const { value, done } = await lines.read();
+        if (done) throw new Error(`client exited before "${answer}"`);
+        buffered += value;
+      }
+    };
+    return { proc, ask };
+  };
+  if (WARM > 0) {
+    const warm = client(tokens.slice(0, WARM));
+    await warm.ask("open", "opened");
+    await warm.ask("close", "closed");
+    warm.proc.kill();
+  }
+  const measured = client(tokens.slice(WARM, WARM + SOCKETS));
+  const before = await settledRssKb(1500);
+  console.log(`[idle-rss] before: RSS ${Math.round(before)} KB, ${heap()}`);
+  await measured.ask("open", "opened");
+  const after = await settledRssKb(2500);
+  console.log(
+    `[idle-rss] ${SOCKETS} sockets after ${WARM} warm-up setups: RSS +${((after - before) / SOCKETS).toFixed(1)} KB each 2.5 s later (the live bench's reading), ${heap()}`,
+  );
+  fullGC();
+  const collected = await settledRssKb(1000);
+  console.log(`[idle-rss] after a full collection: RSS +${((collected - before) / SOCKETS).toFixed(1)} KB each, ${heap()}`);
+  await measured.ask("close", "closed");
+  measured.proc.kill();
+} finally {
+  await stop?.();
+  await db.drop();
+  rmSync(dir, { recursive: true, force: true });
+}
