@@ -52,8 +52,9 @@ describe("graceful shutdown on the embedded defaults", () => {
     const keys = await loadOrCreateDevKeys(dataDir);
     const auth = { authorization: `Bearer ${await mintSessionToken(keys, { userId: "user_dev_student1" })}` };
     const first = await start();
-    const tools = (await (await fetch(`${first.base}/api/tools`, { headers: auth })).json()) as { items: { id: string }[] };
-    const toolId = tools.items[0]?.id;
+    const tools = (await (await fetch(`${first.base}/api/tools`, { headers: auth })).json()) as { items: { id: string; kind: string }[] };
+    // The seed holds a product tool too; a session needs a chat tool.
+    const toolId = tools.items.find((t) => t.kind === "chat")?.id;
     expect(toolId).toBeDefined();
     const started = await fetch(`${first.base}/api/sessions`, {
       method: "POST",
