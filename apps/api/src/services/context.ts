@@ -1,6 +1,6 @@
 import type { BlobStore } from "@raptscallions/blob";
 import type { Bus, KeyValueStore } from "@raptscallions/bus";
-import type { Db } from "@raptscallions/db";
+import { type Db, type DbHandle, idsFromPath } from "@raptscallions/db";
 import type { Context } from "hono";
 import type { Actor } from "../access/actor.ts";
 import type { AppDeps, AppEnv, LiveConfig } from "../deps.ts";
@@ -55,7 +55,7 @@ export function buildServiceContext<A extends Principal | null>(deps: AppDeps, r
   return {
     actor: who.actor,
     requestId: who.requestId,
-    db: deps.db.db,
+    db: dbFor(deps.db, who.actor),
     clock: deps.clock,
     ids: deps.ids,
     logger: deps.logger,
@@ -67,6 +67,32 @@ export function buildServiceContext<A extends Principal | null>(deps: AppDeps, r
     live: deps.config.live,
     instanceId: deps.config.instanceId,
   };
+}
+
+/**
+ * The database as the one acting may see it (row-level security, docs/privacy.md): a person gets
+ * the districts of every group and class they belong to (a system admin: every district); the
+ * system, an integration and a public request (which reads only what is public by design, such
+ * as a theme asset) get the system scope.
+ */
+export function dbFor(db: DbHandle, actor: Principal | null): Db {
+  if (actor === null || actor.kind !== "user" || actor.isSystemAdmin) return db.db;
+  return db.scoped(reachOf(actor));
+}
+
+/** The person's districts: the roots of their groups' and classes' paths. */
+export function reachOf(actor: Actor): { tenantIds: string[]; userId: string } {
+  const roots = new Set<string>();
+  const rootOf = (path: string) => idsFromPath(path)[0];
+  for (const g of actor.groupRoles) {
+    const root = rootOf(g.path);
+    if (root) roots.add(root);
+  }
+  for (const c of actor.classRoles.values()) {
+    const root = rootOf(c.groupPath);
+    if (root) roots.add(root);
+  }
+  return { tenantIds: [...roots], userId: actor.userId };
 }
 
 /** The context of an authenticated request (after `requireUser`). */

@@ -1,0 +1,124 @@
+import type { PGlite } from "@electric-sql/pglite";
+import type { Sql, TransactionSql } from "postgres";
+
+/**
+ * Whose rows a tenant-scoped statement may see and write (row-level security, see
+ * docs/privacy.md): the districts (root group ids) a person belongs to, and the person
+ * themselves (their own `users` row is visible even before they belong anywhere). The system
+ * scope is not a `TenantScope`: it is the handle's plain `db`.
+ */
+export interface TenantScope {
+  tenantIds: readonly string[];
+  userId: string | null;
+}
+
+/** The Postgres role every app connection acts as; created and granted by the `rls` migration. */
+export const APP_ROLE = "rapt_app";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The two settings the policies read, as values for `set_config`. Refuses anything but uuids. */
+export function scopeSettings(scope: TenantScope): { reach: string; user: string } {
+  for (const id of scope.tenantIds) if (!UUID.test(id)) throw new Error("tenant scope: not a uuid");
+  if (scope.userId !== null && !UUID.test(scope.userId)) throw new Error("tenant scope: not a uuid");
+  return { reach: `{${[...new Set(scope.tenantIds)].sort().join(",")}}`, user: scope.userId ?? "" };
+}
+
+/** A stable key for caching one drizzle instance per scope. */
+export function scopeKey(scope: TenantScope): string {
+  const { reach, user } = scopeSettings(scope);
+  return `${reach}|${user}`;
+}
+
+const SET_SCOPE = "select set_config('rapt.reach', $1, true), set_config('rapt.user', $2, true)";
+
+/**
+ * A postgres-js client, as drizzle's postgres-js driver uses it (`unsafe`, `begin`, `options`),
+ * that runs everything inside a transaction whose first statement sets the scope
+ * (`set_config(..., true)`: it ends with the transaction, so a pooled connection never carries
+ * one request's scope into the next).
+ *
+ * - A transaction the code opens itself (`db.transaction`) gets one extra statement, sent without
+ *   waiting for its answer, so it costs no round trip.
+ * - A standalone statement becomes `begin; set_config; <statement>; commit`, all four pipelined on
+ *   one reserved connection: one round trip, three extra statements. Hot paths therefore run
+ *   their statements in a transaction, or on the system scope where the work is the system's.
+ */
+export function scopedPostgresClient(pool: Sql, scope: TenantScope): Sql {
+  const { reach, user } = scopeSettings(scope);
+  const standalone = async (query: string, params: unknown[] | undefined, options: unknown, values: boolean): Promise<unknown> => {
+    const conn = await pool.reserve();
+    try {
+      // Every query below is sent before any answer is read: postgres-js pipelines them.
+      const begin = conn.unsafe("begin");
+      const set = conn.unsafe(SET_SCOPE, [reach, user]);
+      const pending = conn.unsafe(query, params as never[], options as never);
+      const statement = values ? pending.values() : pending;
+      // After a failed statement the transaction is aborted and `commit` rolls it back.
+      const commit = conn.unsafe("commit");
+      const [b, s, result, c] = await Promise.allSettled([begin, set, statement, commit]);
+      for (const step of [b, s, result, c]) if (step.status === "rejected") throw step.reason;
+      return (result as PromiseFulfilledResult<unknown>).value;
+    } finally {
+      conn.release();
+    }
+  };
+  const client = {
+    options: pool.options,
+    unsafe(query: string, params?: unknown[], options?: unknown) {
+      // drizzle either awaits the query or calls `.values()` on it (array rows).
+      let run: Promise<unknown> | undefined;
+      const objects = () => {
+        run ??= standalone(query, params, options, false);
+        return run;
+      };
+      return {
+        // biome-ignore lint/suspicious/noThenProperty: drizzle awaits what `unsafe` returns.
+        then: (ok: (v: unknown) => unknown, fail?: (e: unknown) => unknown) => objects().then(ok, fail),
+        values: () => standalone(query, params, options, true),
+      };
+    },
+    begin(fn: (sql: TransactionSql) => Promise<unknown>) {
+      return pool.begin(async (sql) => {
+        const set = sql.unsafe(SET_SCOPE, [reach, user]);
+        // Its failure aborts the transaction, so the first real statement fails too; the
+        // rejection is read below, not left unhandled.
+        set.catch(() => {});
+        const result = await fn(sql);
+        await set;
+        return result;
+      });
+    },
+  };
+  return client as unknown as Sql;
+}
+
+/** The slice of a PGlite client (in-thread or host process) drizzle's pglite driver calls. */
+type PgliteLike = Pick<PGlite, "query" | "transaction">;
+
+/**
+ * A PGlite client that runs every statement in a transaction under the app role (PGlite is a
+ * superuser, and a superuser bypasses row-level security) with the scope set: the embedded
+ * database enforces the same policies as Postgres.
+ */
+export function scopedPgliteClient(client: PgliteLike, scope: TenantScope): PGlite {
+  const { reach, user } = scopeSettings(scope);
+  // uuids and braces only (checked above), so inlining the values is safe.
+  const enter = `set local role ${APP_ROLE}; select set_config('rapt.reach', '${reach}', true), set_config('rapt.user', '${user}', true)`;
+  type Tx = Parameters<Parameters<PGlite["transaction"]>[0]>[0];
+  const scoped = {
+    query(query: string, params?: unknown[], options?: unknown) {
+      return client.transaction(async (tx: Tx) => {
+        await tx.exec(enter);
+        return tx.query(query, params, options as never);
+      });
+    },
+    transaction(fn: (tx: Tx) => Promise<unknown>) {
+      return client.transaction(async (tx: Tx) => {
+        await tx.exec(enter);
+        return fn(tx);
+      });
+    },
+  };
+  return scoped as unknown as PGlite;
+}
