@@ -240,23 +240,23 @@ BEGIN
   RETURN NULL;
 END $$;
 --> statement-breakpoint
-CREATE TRIGGER rapt_push_tenant AFTER UPDATE OF tenant_id ON "groups" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('group_members', 'group_id', 'classes', 'group_id', 'tools', 'group_id', 'sessions', 'group_id', 'runs', 'group_id', 'extractions', 'group_id', 'ai_settings', 'group_id', 'ai_usage', 'group_id', 'notification_deliveries', 'group_id', 'roster_connections', 'group_id', 'theme_assets', 'group_id', 'audit_log', 'group_id');
+CREATE TRIGGER rapt_push_tenant AFTER UPDATE ON "groups" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('group_members', 'group_id', 'classes', 'group_id', 'tools', 'group_id', 'sessions', 'group_id', 'runs', 'group_id', 'extractions', 'group_id', 'ai_settings', 'group_id', 'ai_usage', 'group_id', 'notification_deliveries', 'group_id', 'roster_connections', 'group_id', 'theme_assets', 'group_id', 'audit_log', 'group_id');
 --> statement-breakpoint
-CREATE TRIGGER rapt_push_tenant AFTER UPDATE OF tenant_id ON "classes" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('class_members', 'class_id', 'assignments', 'class_id', 'ai_usage', 'class_id');
+CREATE TRIGGER rapt_push_tenant AFTER UPDATE ON "classes" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('class_members', 'class_id', 'assignments', 'class_id', 'ai_usage', 'class_id');
 --> statement-breakpoint
-CREATE TRIGGER rapt_push_tenant AFTER UPDATE OF tenant_id ON "tools" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('tool_versions', 'tool_id');
+CREATE TRIGGER rapt_push_tenant AFTER UPDATE ON "tools" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('tool_versions', 'tool_id');
 --> statement-breakpoint
-CREATE TRIGGER rapt_push_tenant AFTER UPDATE OF tenant_id ON "sessions" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('messages', 'session_id', 'extractions', 'session_id', 'ai_usage', 'session_id');
+CREATE TRIGGER rapt_push_tenant AFTER UPDATE ON "sessions" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('messages', 'session_id', 'extractions', 'session_id', 'ai_usage', 'session_id');
 --> statement-breakpoint
-CREATE TRIGGER rapt_push_tenant AFTER UPDATE OF tenant_id ON "assignments" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('submissions', 'assignment_id');
+CREATE TRIGGER rapt_push_tenant AFTER UPDATE ON "assignments" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('submissions', 'assignment_id');
 --> statement-breakpoint
-CREATE TRIGGER rapt_push_tenant AFTER UPDATE OF tenant_id ON "runs" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('extractions', 'run_id', 'ai_usage', 'run_id');
+CREATE TRIGGER rapt_push_tenant AFTER UPDATE ON "runs" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('extractions', 'run_id', 'ai_usage', 'run_id');
 --> statement-breakpoint
-CREATE TRIGGER rapt_push_tenant AFTER UPDATE OF tenant_id ON "extractions" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('notification_deliveries', 'alert_id');
+CREATE TRIGGER rapt_push_tenant AFTER UPDATE ON "extractions" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('notification_deliveries', 'alert_id');
 --> statement-breakpoint
-CREATE TRIGGER rapt_push_tenant AFTER UPDATE OF tenant_id ON "notification_deliveries" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('notification_attempts', 'delivery_id');
+CREATE TRIGGER rapt_push_tenant AFTER UPDATE ON "notification_deliveries" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('notification_attempts', 'delivery_id');
 --> statement-breakpoint
-CREATE TRIGGER rapt_push_tenant AFTER UPDATE OF tenant_id ON "roster_connections" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('roster_links', 'connection_id', 'roster_runs', 'connection_id');
+CREATE TRIGGER rapt_push_tenant AFTER UPDATE ON "roster_connections" FOR EACH ROW WHEN (OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION rapt_push_tenant('roster_links', 'connection_id', 'roster_runs', 'connection_id');
 --> statement-breakpoint
 ALTER TABLE "groups" ENABLE ROW LEVEL SECURITY;
 --> statement-breakpoint
