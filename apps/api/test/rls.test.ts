@@ -1,7 +1,7 @@
 // Row-level security, the second layer of tenant isolation: a statement that forgets every app-level
 // filter, run through the app's role with one teacher's scope, still sees and writes only that
 // teacher's district. Runs on PGlite (which switches to the app role) and on Postgres.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import {
   APP_ROLE,
   type DbHandle,
@@ -16,7 +16,6 @@ import {
 } from "@raptscallions/db";
 import {
   addClassMember,
-  createTestDb,
   makeAiSettings,
   makeAiUsage,
   makeAssignment,
@@ -37,10 +36,12 @@ import {
 import { eq, sql } from "drizzle-orm";
 import { loadActor } from "../src/access/actor.ts";
 import { reachOf } from "../src/services/context.ts";
+import { useHarness } from "./helpers/harness.ts";
 
 // Tables the system alone uses: no tenant data, so no policy (docs/privacy.md says why).
 const SYSTEM_TABLES = ["ai_models", "job_leases", "webhook_events"];
 
+const h = useHarness();
 let handle: DbHandle;
 
 /** Raw rows from either driver (postgres-js returns an array, PGlite `{ rows }`). */
@@ -92,12 +93,9 @@ async function tenantTables(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  handle = await createTestDb();
+  handle = h.db;
   a = await makeDistrict(handle.db);
   b = await makeDistrict(handle.db);
-});
-afterAll(async () => {
-  await handle.close();
 });
 
 describe("row-level security", () => {

@@ -31,7 +31,14 @@ export interface ServiceContext<A extends Principal | null = Actor> {
   actor: A;
   /** Joins log lines and audit rows of one request (or one socket frame). */
   requestId: string;
+  /** The database as the actor may see it: row-level security keeps it to their districts. */
   db: Db;
+  /**
+   * The system scope, every district's rows. Only for what must look past the actor's reach:
+   * a refusal that depends on rows outside it (erasure needs the person's whole footprint) and
+   * work the server carries on for itself after the request. Each use says why.
+   */
+  systemDb: Db;
   clock: Clock;
   ids: IdGenerator;
   logger: Logger;
@@ -56,6 +63,7 @@ export function buildServiceContext<A extends Principal | null>(deps: AppDeps, r
     actor: who.actor,
     requestId: who.requestId,
     db: dbFor(deps.db, who.actor),
+    systemDb: deps.db.db,
     clock: deps.clock,
     ids: deps.ids,
     logger: deps.logger,
@@ -80,7 +88,11 @@ export function dbFor(db: DbHandle, actor: Principal | null): Db {
   return db.scoped(reachOf(actor));
 }
 
-/** The person's districts: the roots of their groups' and classes' paths. */
+/**
+ * The person's districts: the roots of their groups' and classes' paths, and the districts where
+ * they own sessions or runs (a student who left still reads their own transcripts; the access
+ * policy decides which of that district's rows they get, as everywhere).
+ */
 export function reachOf(actor: Actor): { tenantIds: string[]; userId: string } {
   const roots = new Set<string>();
   const rootOf = (path: string) => idsFromPath(path)[0];
@@ -92,6 +104,7 @@ export function reachOf(actor: Actor): { tenantIds: string[]; userId: string } {
     const root = rootOf(c.groupPath);
     if (root) roots.add(root);
   }
+  for (const district of actor.recordDistricts ?? []) roots.add(district);
   return { tenantIds: [...roots], userId: actor.userId };
 }
 
