@@ -16,6 +16,11 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO rapt_app;
 --> statement-breakpoint
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO rapt_app;
 --> statement-breakpoint
+-- Read-only: which migrations ran (readiness checks and tests ask).
+GRANT USAGE ON SCHEMA drizzle TO rapt_app;
+--> statement-breakpoint
+GRANT SELECT ON drizzle.__drizzle_migrations TO rapt_app;
+--> statement-breakpoint
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO rapt_app;
 --> statement-breakpoint
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO rapt_app;

@@ -4,7 +4,8 @@ import type { Actor } from "../access/actor.ts";
 function signature(actor: Actor): string {
   const groups = actor.groupRoles.map((g) => `${g.groupId}:${g.role}:${g.path}`).sort();
   const classes = [...actor.classRoles].map(([id, c]) => `${id}:${c.role}:${c.groupId}:${c.groupPath}`).sort();
-  return JSON.stringify([actor.clerkUserId, actor.isSystemAdmin, actor.activeGroupId, groups, classes]);
+  const districts = [...(actor.recordDistricts ?? [])].sort();
+  return JSON.stringify([actor.clerkUserId, actor.isSystemAdmin, actor.activeGroupId, groups, classes, districts]);
 }
 
 /**
