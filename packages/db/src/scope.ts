@@ -31,34 +31,36 @@ export function scopeKey(scope: TenantScope): string {
 }
 
 const SET_SCOPE = "select set_config('rapt.reach', $1, true), set_config('rapt.user', $2, true)";
+const SET_SCOPE_SESSION = "select set_config('rapt.reach', $1, false), set_config('rapt.user', $2, false)";
 
 /**
  * A postgres-js client, as drizzle's postgres-js driver uses it (`unsafe`, `begin`, `options`),
- * that runs everything inside a transaction whose first statement sets the scope
- * (`set_config(..., true)`: it ends with the transaction, so a pooled connection never carries
- * one request's scope into the next).
+ * on the tenant pool, that sets the scope before every statement it runs. One extra statement
+ * either way, never an extra round trip (it is sent without waiting for its answer):
  *
- * - A transaction the code opens itself (`db.transaction`) gets one extra statement, sent without
- *   waiting for its answer, so it costs no round trip.
- * - A standalone statement becomes `begin; set_config; <statement>; commit`, all four pipelined on
- *   one reserved connection: one round trip, three extra statements. Hot paths therefore run
- *   their statements in a transaction, or on the system scope where the work is the system's.
+ * - A transaction the code opens (`db.transaction`) starts with `set_config(..., true)`, which
+ *   ends with the transaction.
+ * - A standalone statement is its own (implicit) transaction, and postgres-js closes every
+ *   statement with a Sync, so a transaction-local setting would end before the statement ran.
+ *   It is preceded instead, on the same reserved connection, by `set_config(..., false)`: the
+ *   connection keeps that reach until the next statement sent through this wrapper replaces it.
+ *   Nothing else uses the tenant pool, so no statement ever runs there without setting its own
+ *   reach first (and a fresh connection has none: it sees no tenant row).
  */
 export function scopedPostgresClient(pool: Sql, scope: TenantScope): Sql {
   const { reach, user } = scopeSettings(scope);
   const standalone = async (query: string, params: unknown[] | undefined, options: unknown, values: boolean): Promise<unknown> => {
     const conn = await pool.reserve();
     try {
-      // Every query below is sent before any answer is read: postgres-js pipelines them.
-      const begin = conn.unsafe("begin");
-      const set = conn.unsafe(SET_SCOPE, [reach, user]);
+      // Both are written before either answer is read: postgres-js pipelines them.
+      const set = conn.unsafe(SET_SCOPE_SESSION, [reach, user]);
       const pending = conn.unsafe(query, params as never[], options as never);
-      const statement = values ? pending.values() : pending;
-      // After a failed statement the transaction is aborted and `commit` rolls it back.
-      const commit = conn.unsafe("commit");
-      const [b, s, result, c] = await Promise.allSettled([begin, set, statement, commit]);
-      for (const step of [b, s, result, c]) if (step.status === "rejected") throw step.reason;
-      return (result as PromiseFulfilledResult<unknown>).value;
+      const [s, result] = await Promise.allSettled([set, values ? pending.values() : pending]);
+      // Setting the reach cannot fail short of a lost connection, which fails the statement too;
+      // if it ever did, whatever the statement returned was read under another reach: refuse it.
+      if (s.status === "rejected") throw s.reason;
+      if (result.status === "rejected") throw result.reason;
+      return result.value;
     } finally {
       conn.release();
     }
