@@ -48,11 +48,7 @@ const STATEMENTS: { name: string; run: (db: Db, t: Target) => Promise<unknown> }
   {
     name: "session for send (sessions ⋈ groups)",
     run: (db, t) =>
-      db
-        .select({ session: sessions, groupPath: groups.path })
-        .from(sessions)
-        .innerJoin(groups, eq(groups.id, sessions.groupId))
-        .where(eq(sessions.id, t.sessionId)),
+      db.select({ session: sessions, groupPath: groups.path }).from(sessions).innerJoin(groups, eq(groups.id, sessions.groupId)).where(eq(sessions.id, t.sessionId)),
   },
   {
     name: "modules settings up the group chain",
@@ -89,16 +85,21 @@ const STATEMENTS: { name: string; run: (db: Db, t: Target) => Promise<unknown> }
   {
     name: "usage (insert ai_usage)",
     run: (db, t) =>
-      db.insert(aiUsage).values({ userId: t.studentId, groupId: t.groupId, sessionId: t.sessionId, model: t.model, inputTokens: 10, outputTokens: 20, costUsd: 0.0001, status: "complete" }),
+      db.insert(aiUsage).values({
+        userId: t.studentId,
+        groupId: t.groupId,
+        sessionId: t.sessionId,
+        model: t.model,
+        inputTokens: 10,
+        outputTokens: 20,
+        costUsd: 0.0001,
+        status: "complete",
+      }),
   },
   {
     name: "claim seqs (update sessions returning)",
     run: (db, t) =>
-      db
-        .update(sessions)
-        .set({ updatedAt: new Date() })
-        .where(eq(sessions.id, t.sessionId))
-        .returning({ lastSeq: sessions.lastSeq, state: sessions.state }),
+      db.update(sessions).set({ updatedAt: new Date() }).where(eq(sessions.id, t.sessionId)).returning({ lastSeq: sessions.lastSeq, state: sessions.state }),
   },
   {
     name: "answer row (insert messages)",
@@ -165,7 +166,9 @@ async function main(): Promise<number> {
     console.log(`SKIP rls bench: ${bench.error} (set BENCH_DATABASE_URL)`);
     return 0;
   }
-  const loadBefore = loadavg().map((l) => l.toFixed(2)).join(" ");
+  const loadBefore = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
   const handle = await createDb({ url: bench.url, maxConnections: 2 });
   const ownerSql = postgres(bench.url, { max: 2, onnotice: () => {} });
   const owner = drizzle(ownerSql) as unknown as Db;
@@ -216,7 +219,9 @@ async function main(): Promise<number> {
       );
       return { statement: s.name, ...cells };
     });
-    const loadAfter = loadavg().map((l) => l.toFixed(2)).join(" ");
+    const loadAfter = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ");
     console.log(`\nms per statement, p50 / p99 (load before ${loadBefore}, after ${loadAfter})`);
     console.log(`| statement | ${WAYS.join(" | ")} |`);
     console.log(`|---|${WAYS.map(() => "---").join("|")}|`);
@@ -230,7 +235,10 @@ async function main(): Promise<number> {
     const dir = join(import.meta.dir, "results");
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `rls-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-    writeFileSync(file, `${JSON.stringify({ startedAt: new Date().toISOString(), load: { before: loadBefore, after: loadAfter }, config: { ROUNDS, DISTRICTS, SESSIONS, MESSAGES }, rows }, null, 2)}\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ startedAt: new Date().toISOString(), load: { before: loadBefore, after: loadAfter }, config: { ROUNDS, DISTRICTS, SESSIONS, MESSAGES }, rows }, null, 2)}\n`,
+    );
     console.log(`\nwrote ${file}`);
     return 0;
   } finally {

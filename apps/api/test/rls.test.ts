@@ -59,7 +59,7 @@ async function makeDistrict(db: DbHandle["db"]) {
   const assignment = await makeAssignment(db, scene.cls.id, scene.tool.id);
   const session = await makeSession(db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
   await makeMessage(db, { sessionId: session.id, seq: 1 });
-  const run = await makeRun(db, { toolId: scene.tool.id, userId: scene.student.id, groupId: scene.department.id });
+  await makeRun(db, { toolId: scene.tool.id, userId: scene.student.id, groupId: scene.department.id });
   await makeSubmission(db, { assignmentId: assignment.id, studentId: scene.student.id, sessionId: session.id });
   const alert = await makeExtraction(db, { sessionId: session.id });
   await makeAiSettings(db, { groupId: scene.school.id });
@@ -70,7 +70,10 @@ async function makeDistrict(db: DbHandle["db"]) {
     .returning();
   if (!delivery) throw new Error("no delivery");
   await db.insert(notificationAttempts).values({ deliveryId: delivery.id, attempt: 1, outcome: "sent", durationMs: 1 });
-  const [connection] = await db.insert(rosterConnections).values({ groupId: scene.district.id, name: unique("sis"), kind: "csv" }).returning();
+  const [connection] = await db
+    .insert(rosterConnections)
+    .values({ groupId: scene.district.id, name: unique("sis"), kind: "csv" })
+    .returning();
   if (!connection) throw new Error("no connection");
   await db.insert(rosterLinks).values({ connectionId: connection.id, entity: "user", sourcedId: unique("s"), localId: scene.student.id, contentHash: "h" });
   await db.insert(rosterRuns).values({ connectionId: connection.id, trigger: "manual" });
@@ -87,7 +90,9 @@ async function teacherDb(scene: Scene) {
 
 async function tenantTables(): Promise<string[]> {
   const tables = await rows<{ name: string }>(
-    handle.db.execute(sql`select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind = 'r' order by 1`),
+    handle.db.execute(
+      sql`select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind = 'r' order by 1`,
+    ),
   );
   return tables.filter((r) => !SYSTEM_TABLES.includes(r.name)).map((r) => r.name);
 }
