@@ -356,15 +356,17 @@ CREATE POLICY tenant_reach ON "ai_settings" USING (rapt_in_reach(tenant_id)) WIT
 -- The system-wide row (no group) is every district's default: readable from any scope.
 CREATE POLICY tenant_reach_read_system ON "ai_settings" FOR SELECT USING (tenant_id IS NULL);
 --> statement-breakpoint
+-- Per row, two index lookups (a policy's EXISTS would be planned as a hash of every membership).
+-- SECURITY DEFINER: it checks the district itself, without the memberships' own policies.
+CREATE FUNCTION rapt_person_in_reach(person uuid) RETURNS boolean LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  RETURN EXISTS (SELECT 1 FROM group_members gm WHERE gm.user_id = person AND gm.tenant_id = ANY (rapt_reach()))
+    OR EXISTS (SELECT 1 FROM class_members cm WHERE cm.user_id = person AND cm.tenant_id = ANY (rapt_reach()));
+END $$;
+--> statement-breakpoint
 ALTER TABLE "users" ENABLE ROW LEVEL SECURITY;
 --> statement-breakpoint
 -- A person is visible to the districts they belong (or belonged) to, and to themselves.
-CREATE POLICY tenant_reach ON "users" USING (
-  rapt_reach_all() OR id = rapt_user()
-  OR EXISTS (SELECT 1 FROM group_members gm WHERE gm.user_id = users.id AND gm.tenant_id = ANY (rapt_reach()))
-  OR EXISTS (SELECT 1 FROM class_members cm WHERE cm.user_id = users.id AND cm.tenant_id = ANY (rapt_reach()))
-) WITH CHECK (
-  rapt_reach_all() OR id = rapt_user()
-  OR EXISTS (SELECT 1 FROM group_members gm WHERE gm.user_id = users.id AND gm.tenant_id = ANY (rapt_reach()))
-  OR EXISTS (SELECT 1 FROM class_members cm WHERE cm.user_id = users.id AND cm.tenant_id = ANY (rapt_reach()))
-);
+CREATE POLICY tenant_reach ON "users"
+  USING (rapt_reach_all() OR id = rapt_user() OR rapt_person_in_reach(id))
+  WITH CHECK (rapt_reach_all() OR id = rapt_user() OR rapt_person_in_reach(id));
