@@ -35,7 +35,7 @@ import {
 } from "@raptscallions/db/testing";
 import { eq, sql } from "drizzle-orm";
 import { loadActor } from "../src/access/actor.ts";
-import { reachOf } from "../src/services/context.ts";
+import { dbFor, reachOf } from "../src/services/context.ts";
 import { useHarness } from "./helpers/harness.ts";
 
 // Tables the system alone uses: no tenant data, so no policy (docs/privacy.md says why).
@@ -183,5 +183,19 @@ describe("row-level security", () => {
     expect((await db.select({ id: classes.id }).from(classes).where(eq(classes.id, cls.id))).map((c) => c.id)).toEqual([cls.id]);
     const [member] = await rows<{ tenant_id: string }>(handle.db.execute(sql`select tenant_id from class_members where class_id = ${cls.id}`));
     expect(member?.tenant_id).toBe(a.district.id);
+  });
+
+  test("the context builder: a person gets their reach, the system and public requests the system scope", async () => {
+    const teacher = await loadActor(handle.db, a.teacher.id);
+    if (!teacher) throw new Error("no actor");
+    expect(dbFor(handle, { kind: "system", name: "retention" })).toBe(handle.db);
+    expect(dbFor(handle, { kind: "integration", id: "clerk", name: "Clerk" })).toBe(handle.db);
+    expect(dbFor(handle, null)).toBe(handle.db);
+    expect(dbFor(handle, { ...teacher, isSystemAdmin: true })).toBe(handle.db);
+    const scoped = dbFor(handle, teacher);
+    expect(scoped).not.toBe(handle.db);
+    const seen = await scoped.select({ id: groups.id }).from(groups).where(eq(groups.id, b.district.id));
+    expect(seen).toEqual([]);
+    expect(reachOf(teacher).tenantIds).toEqual([a.district.id]);
   });
 });
