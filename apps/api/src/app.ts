@@ -56,6 +56,7 @@ export function createApp(baseDeps: AppDeps, options: { gate?: StudentMessageGat
   const deps: AppDeps = { ...baseDeps, bus: observeClassEvents(baseDeps.bus, (classId) => attention.touch(classId)) };
   // Content modules are on by default; tests may pass their own gate.
   const gate = options.gate ?? createModuleGate({ moderation: deps.moderation });
+  // The system scope (row-level security): the hook runs for the runner, after the request.
   const onAnswerFinished = createAnswerHook({ db: deps.db.db, bus: deps.bus, logger: deps.logger, clock: deps.clock });
   const runtime = createRealtimeRuntime(deps, gate, { onAnswerFinished });
   const realtime: RealtimeRuntime = {

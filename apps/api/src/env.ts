@@ -76,6 +76,8 @@ export const envSchema = z
     JOBS_NAMESPACE: optionalString,
     DATA_DIR: z.string().default("./.data"),
     DATABASE_URL: optionalUrl,
+    // The tables' owner, for migrations only; unset: DATABASE_URL's role migrates (and must own them).
+    DATABASE_MIGRATION_URL: optionalUrl,
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
     // 0 switches a limit off. The embedded database honours the statement limit only (a watchdog).
     DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(15_000),

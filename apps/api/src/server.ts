@@ -89,6 +89,7 @@ export async function main(options: { env?: Record<string, string | undefined> }
     mkdirSync(env.DATA_DIR, { recursive: true });
     const db = await createDb({
       url: env.DATABASE_URL,
+      migrationUrl: env.DATABASE_MIGRATION_URL,
       dataDir: env.DATABASE_URL ? undefined : join(env.DATA_DIR, "pg"),
       maxConnections: env.DATABASE_POOL_SIZE,
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,

@@ -10,6 +10,7 @@ import postgres from "postgres";
 import { openGuardedPglite } from "./pglite/guarded.ts";
 import { type EmbeddedState, PgliteHostClient, type PgliteHostOptions } from "./pglite/host-client.ts";
 import * as schema from "./schema/index.ts";
+import { APP_ROLE, scopedPgliteClient, scopedPostgresClient, scopeKey, type TenantScope } from "./scope.ts";
 
 export type Schema = typeof schema;
 /** The drizzle database both drivers produce; services only ever see this type. */
@@ -20,6 +21,11 @@ export type DbOrTx = Parameters<Parameters<Db["transaction"]>[0]>[0] | Db;
 export interface DbConfig {
   /** postgres:// URL; when absent an embedded PGlite is used. */
   url?: string | undefined;
+  /**
+   * Postgres only: the URL migrations run on, as the tables' owner. Absent: `url` itself (whose
+   * role must then own the tables). Either way the app's own connections act as `rapt_app`.
+   */
+  migrationUrl?: string | undefined;
   /** PGlite data directory; absent = in memory (tests). */
   dataDir?: string | undefined;
   /** Pool size for postgres-js. */
@@ -47,7 +53,16 @@ export interface DbConfig {
 }
 
 export interface DbHandle {
+  /**
+   * The system scope: every district's rows. For work no person asked for (jobs, webhooks,
+   * syncs, the answer runner) and for resolving who a person is before their reach is known.
+   */
   db: Db;
+  /**
+   * The database as seen by one person's reach: row-level security shows and accepts only rows
+   * of their districts. Instances are cached per scope, so prepared statements are reused.
+   */
+  scoped(scope: TenantScope): Db;
   driver: "postgres" | "pglite";
   /** Apply the committed migrations in drizzle/ (safe to call from several instances at once). */
   migrate(): Promise<void>;
@@ -78,6 +93,7 @@ export async function createDb(config: DbConfig = {}): Promise<DbHandle> {
       statementTimeoutMs: config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
       lockTimeoutMs: config.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
       idleInTransactionTimeoutMs: config.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      migrationUrl: config.migrationUrl,
     });
   }
   if (config.embedded === "in-thread") return createPgliteInThread(config.dataDir, config.loadDataDir);
@@ -94,6 +110,7 @@ async function createPgliteInThread(dataDir: string | undefined, loadDataDir: Bl
   const db = drizzlePglite({ client, schema }) as unknown as Db;
   return {
     db,
+    scoped: scopeCache((scope) => drizzlePglite({ client: scopedPgliteClient(client, scope), schema }) as unknown as Db),
     driver: "pglite",
     async migrate() {
       await migratePglite(drizzlePglite({ client, schema }), { migrationsFolder: MIGRATIONS_FOLDER });
@@ -117,6 +134,7 @@ async function createPgliteProcess(options: PgliteHostOptions): Promise<DbHandle
   const db = drizzlePglite({ client: asPglite, schema }) as unknown as Db;
   return {
     db,
+    scoped: scopeCache((scope) => drizzlePglite({ client: scopedPgliteClient(asPglite, scope), schema }) as unknown as Db),
     driver: "pglite",
     async migrate() {
       await migratePglite(drizzlePglite({ client: asPglite, schema }), { migrationsFolder: MIGRATIONS_FOLDER });
@@ -133,30 +151,42 @@ interface PostgresLimits {
   statementTimeoutMs: number;
   lockTimeoutMs: number;
   idleInTransactionTimeoutMs: number;
+  migrationUrl: string | undefined;
 }
 
 async function createPostgres(url: string, limits: PostgresLimits): Promise<DbHandle> {
-  const client = postgres(url, {
-    max: limits.max,
-    onnotice: () => {},
-    connect_timeout: 5,
-    // Sent in the startup packet, so every pooled connection has them before its first statement.
-    connection: {
-      statement_timeout: limits.statementTimeoutMs,
-      lock_timeout: limits.lockTimeoutMs,
-      idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
-    },
-  });
+  // Two pools, both acting as the app role (`role` is a setting like any other: SET ROLE before
+  // the first statement, so the owner's rights are never used by app code). The system pool's
+  // connections carry the system reach for their whole life; the tenant pool's carry none, so a
+  // statement that reaches it without a scope sees no tenant row at all.
+  const pool = (reach: string | undefined) =>
+    postgres(url, {
+      max: limits.max,
+      onnotice: () => {},
+      connect_timeout: 5,
+      // Sent in the startup packet, so every pooled connection has them before its first statement.
+      connection: {
+        statement_timeout: limits.statementTimeoutMs,
+        lock_timeout: limits.lockTimeoutMs,
+        idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
+        role: APP_ROLE,
+        ...(reach === undefined ? {} : { "rapt.reach": reach }),
+      } as Record<string, string | number>,
+    });
+  const client = pool("*");
+  const tenantPool = pool(undefined);
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const migrationUrl = limits.migrationUrl ?? url;
   return {
     db,
+    scoped: scopeCache((scope) => drizzlePostgres(scopedPostgresClient(tenantPool, scope), { schema }) as unknown as Db),
     driver: "postgres",
     async migrate() {
       // A session-level advisory lock on a single dedicated connection serialises instances that
       // start together; the migrator itself runs all pending files in one transaction. This
       // connection keeps the server's default limits: waiting for the lock and building indexes
       // may rightly take longer than a request's statement.
-      const lockClient = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+      const lockClient = postgres(migrationUrl, { max: 1, onnotice: () => {}, connect_timeout: 5 });
       try {
         await lockClient`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
         await migratePostgres(drizzlePostgres(lockClient, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
@@ -169,7 +199,30 @@ async function createPostgres(url: string, limits: PostgresLimits): Promise<DbHa
       await db.execute(sql`select 1`);
     },
     async close() {
-      await client.end({ timeout: 5 });
+      await Promise.all([client.end({ timeout: 5 }), tenantPool.end({ timeout: 5 })]);
     },
+  };
+}
+
+// Bounded: one entry per distinct reach (a person, or everyone of one district set).
+const SCOPE_CACHE_SIZE = 512;
+
+/** One drizzle instance per scope, least recently used dropped first. */
+function scopeCache(build: (scope: TenantScope) => Db): (scope: TenantScope) => Db {
+  const cache = new Map<string, Db>();
+  return (scope) => {
+    const key = scopeKey(scope);
+    let db = cache.get(key);
+    if (db) {
+      cache.delete(key);
+    } else {
+      db = build(scope);
+      if (cache.size >= SCOPE_CACHE_SIZE) {
+        const oldest = cache.keys().next().value;
+        if (oldest !== undefined) cache.delete(oldest);
+      }
+    }
+    cache.set(key, db);
+    return db;
   };
 }

@@ -6,3 +6,4 @@ export * from "./schema/index.ts";
 export * from "./errors.ts";
 export type { EmbeddedState } from "./pglite/host-client.ts";
 export * from "./prepared.ts";
+export * from "./scope.ts";

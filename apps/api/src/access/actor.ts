@@ -15,6 +15,12 @@ export interface Actor {
   classRoles: Map<string, { role: ClassRole; groupId: string; groupPath: string }>;
   /** The group of the organisation active in the token, if any. */
   activeGroupId: string | null;
+  /**
+   * Districts (root group ids) where the person owns sessions or runs: they keep reading their
+   * own records after leaving a district, so row-level security lets them reach it (see
+   * `reachOf` in services/context.ts). Absent: none.
+   */
+  recordDistricts?: string[];
 }
 
 /**
@@ -51,6 +57,7 @@ export async function loadActor(db: Db, userId: string, activeGroupId: string | 
     groupRoles: jsonRows<GroupRoleRow>(user.groupRoles).map((g) => ({ groupId: g.groupId, path: g.path, role: g.role })),
     classRoles: new Map(classRows.map((r) => [r.classId, { role: r.role, groupId: r.groupId, groupPath: r.groupPath }])),
     activeGroupId,
+    recordDistricts: jsonRows<string>(user.recordDistricts),
   };
 }
 
@@ -71,6 +78,10 @@ function prepareActor(db: Db) {
       classRoles: sql<unknown>`(select coalesce(json_agg(json_build_object('classId', cm.class_id, 'role', cm.role, 'groupId', c.group_id, 'groupPath', g.path::text)), '[]'::json)
         from class_members cm inner join classes c on c.id = cm.class_id inner join groups g on g.id = c.group_id
         where cm.user_id = "users"."id")`,
+      // tenant_id is kept by the database (row-level security), not declared in the schema.
+      recordDistricts: sql<unknown>`(select coalesce(json_agg(distinct r.tenant_id), '[]'::json) from (
+          select s.tenant_id from sessions s where s.student_id = "users"."id"
+          union select u.tenant_id from runs u where u.user_id = "users"."id") r where r.tenant_id is not null)`,
     })
     .from(users)
     .where(eq(users.id, sql.placeholder("userId")))

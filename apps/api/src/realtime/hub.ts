@@ -132,6 +132,7 @@ export class RealtimeHub implements ConnectionHost {
     await this.listenForRevocations();
     const heard = this.accessSignals;
     // Usually a hit: redeeming the ticket loaded this user a moment ago.
+    // The system scope: who the person is decides their reach, so it is read before there is one.
     const { actor, cached } = await this.setup.actors.actor(this.deps.db.db, data.userId, data.activeGroupId);
     if (!actor) {
       socket.close(CLOSE_CODES.unauthenticated, "user no longer active");

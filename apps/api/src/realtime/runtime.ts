@@ -29,6 +29,7 @@ export interface RealtimeRuntime {
 
 export function createRealtimeRuntime(deps: AppDeps, gate?: StudentMessageGate, hooks: Pick<RunnerDeps, "onAnswerFinished"> = {}): RealtimeRuntime {
   const runner = new GenerationRunner({
+    // The system scope (row-level security): answers outlive the request that authorised them.
     db: deps.db.db,
     bus: deps.bus,
     kv: deps.kv,
@@ -40,6 +41,7 @@ export function createRealtimeRuntime(deps: AppDeps, gate?: StudentMessageGate, 
     onAnswerFinished: hooks.onAnswerFinished,
   });
   const actors = new ActorCache({ bus: deps.bus, logger: deps.logger }, deps.config.live.accessCacheMs);
+  // The system scope: one batch carries the views of many people.
   const viewAudit = new AuditBatch({ db: deps.db.db, logger: deps.logger, clock: deps.clock }, deps.config.live.viewAuditFlushMs);
   const hub = new RealtimeHub(deps, runner, gate, { actors, viewAudit });
   let upgrader: Upgrader | null = null;

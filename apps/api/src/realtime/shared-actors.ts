@@ -9,6 +9,10 @@ export function sameRights(a: Actor, b: Actor): boolean {
   for (const g of a.groupRoles) {
     if (a.groupRoles.filter((x) => same(x, g)).length !== b.groupRoles.filter((y) => same(y, g)).length) return false;
   }
+  // The districts of the user's own records bound their row-level-security reach (docs/privacy.md).
+  const da = a.recordDistricts ?? [];
+  const db = b.recordDistricts ?? [];
+  if (da.length !== db.length || da.some((d) => !db.includes(d))) return false;
   for (const [id, c] of a.classRoles) {
     const d = b.classRoles.get(id);
     if (!d || d.role !== c.role || d.groupId !== c.groupId || d.groupPath !== c.groupPath) return false;

@@ -1,6 +1,6 @@
 import type { BlobStore } from "@raptscallions/blob";
 import type { Bus, KeyValueStore } from "@raptscallions/bus";
-import type { Db } from "@raptscallions/db";
+import { type Db, type DbHandle, idsFromPath } from "@raptscallions/db";
 import type { Context } from "hono";
 import type { Actor } from "../access/actor.ts";
 import type { AppDeps, AppEnv, LiveConfig } from "../deps.ts";
@@ -31,7 +31,14 @@ export interface ServiceContext<A extends Principal | null = Actor> {
   actor: A;
   /** Joins log lines and audit rows of one request (or one socket frame). */
   requestId: string;
+  /** The database as the actor may see it: row-level security keeps it to their districts. */
   db: Db;
+  /**
+   * The system scope, every district's rows. Only for what must look past the actor's reach:
+   * a refusal that depends on rows outside it (erasure needs the person's whole footprint) and
+   * work the server carries on for itself after the request. Each use says why.
+   */
+  systemDb: Db;
   clock: Clock;
   ids: IdGenerator;
   logger: Logger;
@@ -55,7 +62,8 @@ export function buildServiceContext<A extends Principal | null>(deps: AppDeps, r
   return {
     actor: who.actor,
     requestId: who.requestId,
-    db: deps.db.db,
+    db: dbFor(deps.db, who.actor),
+    systemDb: deps.db.db,
     clock: deps.clock,
     ids: deps.ids,
     logger: deps.logger,
@@ -67,6 +75,37 @@ export function buildServiceContext<A extends Principal | null>(deps: AppDeps, r
     live: deps.config.live,
     instanceId: deps.config.instanceId,
   };
+}
+
+/**
+ * The database as the one acting may see it (row-level security, docs/privacy.md): a person gets
+ * the districts of every group and class they belong to (a system admin: every district); the
+ * system, an integration and a public request (which reads only what is public by design, such
+ * as a theme asset) get the system scope.
+ */
+export function dbFor(db: DbHandle, actor: Principal | null): Db {
+  if (actor === null || actor.kind !== "user" || actor.isSystemAdmin) return db.db;
+  return db.scoped(reachOf(actor));
+}
+
+/**
+ * The person's districts: the roots of their groups' and classes' paths, and the districts where
+ * they own sessions or runs (a student who left still reads their own transcripts; the access
+ * policy decides which of that district's rows they get, as everywhere).
+ */
+export function reachOf(actor: Actor): { tenantIds: string[]; userId: string } {
+  const roots = new Set<string>();
+  const rootOf = (path: string) => idsFromPath(path)[0];
+  for (const g of actor.groupRoles) {
+    const root = rootOf(g.path);
+    if (root) roots.add(root);
+  }
+  for (const c of actor.classRoles.values()) {
+    const root = rootOf(c.groupPath);
+    if (root) roots.add(root);
+  }
+  for (const district of actor.recordDistricts ?? []) roots.add(district);
+  return { tenantIds: [...roots], userId: actor.userId };
 }
 
 /** The context of an authenticated request (after `requireUser`). */

@@ -98,5 +98,10 @@ export const groupMembers = pgTable(
     deletedAt: tstz("deleted_at"),
     createdAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.groupId, t.userId] }), index("group_members_user_idx").on(t.userId).where(sql`${t.deletedAt} is null`)],
+  (t) => [
+    primaryKey({ columns: [t.groupId, t.userId] }),
+    index("group_members_user_idx").on(t.userId).where(sql`${t.deletedAt} is null`),
+    // Row-level security asks per person whether they belong (or belonged) to a district.
+    index("group_members_user_all_idx").on(t.userId),
+  ],
 );

@@ -63,6 +63,7 @@ export function websocketRoute(runtime: RealtimeRuntime) {
       const raw = c.req.query("ticket");
       if (!raw || raw.length > 200) throw new AppError("TICKET_INVALID", "A ticket from POST /api/realtime/tickets is required");
       const deps = c.var.deps;
+      // The system scope: redeeming resolves who the person is, before their reach is known.
       const claim = await redeemTicket({ kv: deps.kv, db: deps.db.db, actors: runtime.actors }, raw);
       if (!claim) throw new AppError("TICKET_INVALID", "The ticket is unknown, used or expired, or its user is no longer active");
       const ok = runtime.upgrade(c.req.raw, { connectionId: deps.ids.uuid(), userId: claim.userId, activeGroupId: claim.activeGroupId });

@@ -53,10 +53,12 @@ export async function erasureTargetId(userId: string): Promise<string> {
 export async function eraseStudent({ ctx, input }: { ctx: ServiceContext; input: { userId: string } }): Promise<ErasureResultDto> {
   const already = await alreadyErased(ctx, input.userId);
   if (already) return already;
-  const scope = await requireStudentInReach(ctx.db, ctx.actor, input.userId);
+  // The system scope: the refusal below must see every group the person has records in, also
+  // those outside the admin's districts, which row-level security would hide from `ctx.db`.
+  const scope = await requireStudentInReach(ctx.systemDb, ctx.actor, input.userId);
   assertWholeReach(ctx.actor, scope);
   const mode = await resolveErasureMode(
-    ctx.db,
+    ctx.systemDb,
     scope.touched.map((g) => g.id),
   );
 
@@ -68,7 +70,10 @@ export async function eraseStudent({ ctx, input }: { ctx: ServiceContext; input:
   await waitForStreamsToSettle(ctx, scope.user.id);
 
   const erasedAt = ctx.clock.now();
-  const result = await ctx.db.transaction(async (tx) => {
+  // Still the system scope: the memberships go before the user row is anonymised, and without
+  // them the admin's districts would no longer see that row. The admin was proved above to
+  // administer every group the person touched.
+  const result = await ctx.systemDb.transaction(async (tx) => {
     const [locked] = await tx.select().from(users).where(eq(users.id, scope.user.id)).for("update");
     if (!locked) throw new NotFoundError("Student");
     if (locked.erasedAt) return null;

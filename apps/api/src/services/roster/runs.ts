@@ -113,7 +113,9 @@ async function execute(
     await ctx.db.update(rosterRuns).set({ status: "running", startedAt: ctx.clock.now() }).where(eq(rosterRuns.id, run.id));
     const source = input.source ?? (await openSource(roster, connection));
     const since = input.mode === "delta" ? (connection.deltaSince ?? undefined) : undefined;
-    const syncCtx = { ...ctx, actor: connectionActor(connection), requestId: `roster-run:${run.id}`, logger };
+    // The sync acts as the integration, so on the system scope: a roster may create districts
+    // and people no one's reach covers yet.
+    const syncCtx = { ...ctx, db: ctx.systemDb, actor: connectionActor(connection), requestId: `roster-run:${run.id}`, logger };
     const report = await syncRoster(syncCtx, { connection, source, since, signal: controller.signal });
     const rejected: RosterRejection[] = report.rejected.slice(0, MAX_LOGGED_REJECTIONS);
     final = { status: "succeeded", counts: report.counts, rejected, rejectedCount: report.rejected.length };
