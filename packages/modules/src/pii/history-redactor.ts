@@ -1,5 +1,5 @@
 import type { StudentInfo } from "../types.ts";
-import { type PiiConfig, piiConfigSchema, redactPii } from "./pii-filter.ts";
+import { checkedPiiConfig, type PiiConfig, redactChecked } from "./pii-filter.ts";
 
 // Redaction is a pure function of the text, the config, the student's names and the year (birth
 // dates are judged by age). A chat turn redacts every earlier student message it sends to the
@@ -14,7 +14,7 @@ const memo = new Map<string, string>();
  * recently used dropped first), so history sent again on every turn is not scanned again.
  */
 export function createHistoryRedactor(opts: { student?: StudentInfo | undefined; now: Date; config?: Partial<PiiConfig> | undefined }): (text: string) => string {
-  const config = piiConfigSchema.parse(opts.config ?? {});
+  const config = checkedPiiConfig(opts.config);
   const student = opts.student;
   const scope = JSON.stringify([
     config,
@@ -22,7 +22,7 @@ export function createHistoryRedactor(opts: { student?: StudentInfo | undefined;
     student ? [student.id, student.displayName ?? null, student.givenName ?? null, student.familyName ?? null] : null,
   ]);
   return (text) => {
-    if (text.length > MAX_TEXT_CHARS) return redactPii(text, { student, now: opts.now, config }).text;
+    if (text.length > MAX_TEXT_CHARS) return redactChecked(text, student, opts.now, config).text;
     const key = `${scope}\u0000${text}`;
     const known = memo.get(key);
     if (known !== undefined) {
@@ -30,7 +30,7 @@ export function createHistoryRedactor(opts: { student?: StudentInfo | undefined;
       memo.set(key, known);
       return known;
     }
-    const redacted = redactPii(text, { student, now: opts.now, config }).text;
+    const redacted = redactChecked(text, student, opts.now, config).text;
     memo.set(key, redacted);
     if (memo.size > MAX_ENTRIES) {
       const oldest = memo.keys().next();

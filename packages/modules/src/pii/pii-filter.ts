@@ -95,8 +95,29 @@ function resolveOverlaps(spans: PiiSpan[]): PiiSpan[] {
  * Finds and replaces personal information in `text`. Pure; used by the module and usable on
  * its own (e.g. to redact stored history before it is sent to a provider).
  */
+// The live path passes the resolved config, deep-frozen and shared by every turn under the same
+// settings: checking it again on each message (the schema's parse) would give the same object.
+const checkedConfigs = new WeakMap<object, PiiConfig>();
+const DEFAULT_CONFIG: PiiConfig = piiConfigSchema.parse({});
+
+/** The config as the schema makes it (defaults filled in); remembered for frozen configs. */
+export function checkedPiiConfig(config: Partial<PiiConfig> | undefined): PiiConfig {
+  if (config === undefined) return DEFAULT_CONFIG;
+  if (!Object.isFrozen(config)) return piiConfigSchema.parse(config);
+  let checked = checkedConfigs.get(config);
+  if (!checked) {
+    checked = piiConfigSchema.parse(config);
+    checkedConfigs.set(config, checked);
+  }
+  return checked;
+}
+
 export function redactPii(text: string, opts: { student?: StudentInfo | undefined; now: Date; config?: Partial<PiiConfig> | undefined }): PiiRedaction {
-  const config = piiConfigSchema.parse(opts.config ?? {});
+  return redactChecked(text, opts.student, opts.now, checkedPiiConfig(opts.config));
+}
+
+/** {@link redactPii} with a config already checked by {@link checkedPiiConfig}. */
+export function redactChecked(text: string, student: StudentInfo | undefined, now: Date, config: PiiConfig): PiiRedaction {
   const found: PiiSpan[] = [];
   const lang = guessLanguage(text);
   if (config.kinds.email) found.push(...findEmails(text));
@@ -107,14 +128,14 @@ export function redactPii(text: string, opts: { student?: StudentInfo | undefine
   if (config.kinds.dob) {
     found.push(
       ...findDatesOfBirth(text, {
-        currentYear: opts.now.getUTCFullYear(),
+        currentYear: now.getUTCFullYear(),
         childAgeMin: config.childAgeMin,
         childAgeMax: config.childAgeMax,
         maxAgeYears: 100,
       }),
     );
   }
-  if (config.kinds.name && opts.student) found.push(...findStudentName(text, opts.student, lang));
+  if (config.kinds.name && student) found.push(...findStudentName(text, student, lang));
   if (config.kinds.person) found.push(...findOtherPeople(text, lang));
   const spans = resolveOverlaps(trimAddresses(found, text));
   let out = "";

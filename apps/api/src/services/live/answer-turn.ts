@@ -91,10 +91,12 @@ export async function startAnswer(
     ctx.logger.warn("publish failed", { room, err });
   }
   const conversation = await conversationFor(ctx.db, session.id, answer.seq - 1);
+  // The model sees what the modules let through (e.g. redacted), whatever the school stores: the
+  // turn's own message is the gate's text, so only the messages before it go through `toProvider`
+  // (redacting the stored copy as well would only be thrown away).
+  const current = conversation[conversation.length - 1]?.role === "user" ? conversation.pop() : undefined;
   const history = gated.toProvider ? gated.toProvider(conversation) : conversation;
-  // The model sees what the modules let through (e.g. redacted), whatever the school stores.
-  const last = history[history.length - 1];
-  if (last && last.role === "user") last.content = gated.sent;
+  if (current) history.push({ ...current, content: gated.sent });
   const target = { sessionId: session.id, classId: session.classId, messageId: answer.id, epoch, offset, afterAnswer: gated.afterAnswer };
   const abort = new AbortController();
   let generation: Generation;
