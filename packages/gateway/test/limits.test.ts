@@ -317,5 +317,12 @@ for (const [name, connect, prefix, skip] of ttlTargets) {
     expect(await redis.get(keys.tokens)).toBe("0");
     t = await ttls();
     for (const v of Object.values(t)) expect(v).toBeGreaterThan(0);
+    // A free call charges nothing: no counter is created for it (absent reads as zero).
+    const freeGroup = id("g");
+    const free = await store.reserve({ userId, limits: {}, groups: [{ groupId: freeGroup, monthlyBudgetMicros: 10 }], estimate: { tokens: 5, costMicros: 0 }, now });
+    expect(await redis.exists(`${prefix}g:${freeGroup}:spend:${month}`)).toBe(0);
+    expect((await store.settle(free, { tokens: 5, costMicros: 0 })).settled).toBe(true);
+    expect(await redis.exists(`${prefix}g:${freeGroup}:spend:${month}`)).toBe(0);
+    expect((await store.usage({ userId, groupIds: [freeGroup, groupId], now })).spentThisMonthMicros).toEqual({ [freeGroup]: 0, [groupId]: 0 });
   });
 }

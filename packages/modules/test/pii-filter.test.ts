@@ -128,13 +128,13 @@ describe("pii-filter module", () => {
   });
 
   test("a frozen config (as the live path resolves them) is checked once and still decides; an unfrozen one is read on every call", () => {
-    const frozen = Object.freeze({ kinds: Object.freeze({ phone: false }) });
+    const frozen = Object.freeze(piiConfigSchema.parse({ kinds: { phone: false } }));
     const text = "I'm Maya, call 07700 900123";
     expect(redactPii(text, { student: MAYA, now: NOW, config: frozen }).text).toBe("I'm [name], call 07700 900123");
     expect(redactPii(text, { student: MAYA, now: NOW, config: frozen }).text).toBe("I'm [name], call 07700 900123");
-    const mutable: { kinds: { phone?: boolean; name?: boolean } } = { kinds: { phone: false } };
+    const mutable = piiConfigSchema.parse({ kinds: { phone: false } });
     expect(redactPii(text, { student: MAYA, now: NOW, config: mutable }).text).toBe("I'm [name], call 07700 900123");
-    mutable.kinds = { name: false };
+    mutable.kinds = { ...mutable.kinds, phone: true, name: false };
     expect(redactPii(text, { student: MAYA, now: NOW, config: mutable }).text).toBe("I'm Maya, call [phone]");
     expect(redactPii(text, { student: MAYA, now: NOW }).text).toBe("I'm [name], call [phone]");
     // A frozen config the schema refuses is refused every time, not remembered as valid.

@@ -15,6 +15,8 @@
  */
 const CHARGE = `
 local function charge(key, amount, ttl)
+  -- Charging nothing (a free model) changes nothing: read, and leave an absent counter absent.
+  if amount == 0 then return tonumber(redis.call('GET', key) or '0') end
   local after = redis.call('INCRBY', key, amount)
   if after == amount then redis.call('PEXPIRE', key, ttl) end
   return after
@@ -73,11 +75,13 @@ return out
  * KEYS: 1 settled marker of the reservation, 2 tokens of the day, 3.. spend of each group.
  * ARGV: 1 marker ttl ms, 2 token delta, 3 micro-USD delta, 4 day ttl ms, 5 month ttl ms.
  * Returns {0} when already settled, else {1, spentAfter1, …}. A counter that expired since its
- * reservation is created again, with its TTL; one the correction takes below zero is reset to zero.
+ * reservation is created again, with its TTL; one the correction takes below zero is reset to zero;
+ * a correction of zero only reads.
  */
 export const SETTLE_SCRIPT = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return {0} end
 local function adjust(key, delta, ttl)
+  if delta == 0 then return tonumber(redis.call('GET', key) or '0') end
   local after = redis.call('INCRBY', key, delta)
   if after < 0 then
     redis.call('SET', key, '0', 'PX', ttl)

@@ -9,6 +9,7 @@ import type { ServiceContext } from "../context.ts";
 import { conversationFor } from "./conversation.ts";
 import { publish, sessionRoom } from "../rooms.ts";
 import type { GateDecision, StudentMessageGate } from "../modules/hooks.ts";
+import type { TurnInputsRow } from "../modules/turn-inputs.ts";
 
 /** What sending a student message (or retrying its answer) returns. */
 export interface SendResult {
@@ -33,7 +34,13 @@ export function assertOpen(state: string) {
  * The start of every student turn, first send or retry alike: the session must be open, and the
  * text passes the gate with the modules of the session's tool version.
  */
-export async function gateTurn(ctx: ServiceContext, gate: StudentMessageGate, session: SessionRow, content: string, opts: { alreadyStored?: boolean } = {}) {
+export async function gateTurn(
+  ctx: ServiceContext,
+  gate: StudentMessageGate,
+  session: SessionRow,
+  content: string,
+  opts: { alreadyStored?: boolean; turnInputs?: TurnInputsRow | undefined } = {},
+) {
   assertOpen(session.state);
   const tool = await loadToolDefinition(ctx.db, session.toolId, session.toolVersion);
   const gated = await gate.beforeGateway({
@@ -45,6 +52,7 @@ export async function gateTurn(ctx: ServiceContext, gate: StudentMessageGate, se
     content,
     modulesConfig: tool.definition.modules,
     alreadyStored: opts.alreadyStored,
+    turnInputs: opts.turnInputs,
   });
   return { definition: tool.definition, gated };
 }
