@@ -6,7 +6,7 @@ import type { Generation } from "../../lib/ai-service.ts";
 import { toMessageDto } from "../sessions/dto.ts";
 import { loadToolDefinition, type loadVisibleSession } from "../sessions/load.ts";
 import type { ServiceContext } from "../context.ts";
-import { conversationFor } from "./conversation.ts";
+import { type Conversation, conversationFor } from "./conversation.ts";
 import { publish, sessionRoom } from "../rooms.ts";
 import type { GateDecision, StudentMessageGate } from "../modules/hooks.ts";
 import type { TurnInputsRow } from "../modules/turn-inputs.ts";
@@ -82,7 +82,14 @@ export async function assertNotStreaming(tx: DbOrTx, sessionId: string) {
  */
 export async function startAnswer(
   ctx: ServiceContext,
-  turn: { session: SessionRow; definition: ToolDefinition; answer: MessageRow; gated: Pick<GateDecision, "sent" | "toProvider" | "afterAnswer"> },
+  turn: {
+    session: SessionRow;
+    definition: ToolDefinition;
+    answer: MessageRow;
+    gated: Pick<GateDecision, "sent" | "toProvider" | "afterAnswer">;
+    /** The provider history through the student's message, when the caller already has it (`conversationAfter`). */
+    conversation?: Conversation | null | undefined;
+  },
 ) {
   const { session, answer, gated } = turn;
   const room = sessionRoom(session.id);
@@ -98,7 +105,7 @@ export async function startAnswer(
   } catch (err) {
     ctx.logger.warn("publish failed", { room, err });
   }
-  const conversation = await conversationFor(ctx.db, session.id, answer.seq - 1);
+  const conversation = turn.conversation ?? (await conversationFor(ctx.db, session.id, answer.seq - 1));
   // The model sees what the modules let through (e.g. redacted), whatever the school stores: the
   // turn's own message is the gate's text, so only the messages before it go through `toProvider`
   // (redacting the stored copy as well would only be thrown away).

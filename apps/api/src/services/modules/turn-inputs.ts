@@ -1,7 +1,8 @@
 import { type Db, groups, messages, preparedOn, users } from "@raptscallions/db";
 import type { ModuleConfigLayer, ResolvedModuleConfigs, TurnContext } from "@raptscallions/modules";
-import { type AnyColumn, type Placeholder, type SQL, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Logger } from "../../lib/logger.ts";
+import { type QueryKey, qualified } from "../query-helpers.ts";
 import { layersOf, resolveLayers } from "./config.ts";
 import { RECENT_STUDENT_MESSAGES } from "./turn-context.ts";
 
@@ -25,9 +26,8 @@ export interface TurnInputsRow {
  * session, as columns of a select keyed by the given expressions (placeholders, or another
  * table's columns: a chat turn reads them in the statement that loads its session).
  */
-type Key = AnyColumn | Placeholder | SQL;
-
-export function turnInputFields(keys: { sessionId: Key; groupId: Key; studentId: Key; limit: Key }) {
+export function turnInputFields(byKey: { sessionId: QueryKey; groupId: QueryKey; studentId: QueryKey; limit: QueryKey }) {
+  const keys = qualified(byKey);
   return {
     chain: sql<TurnInputsRow["chain"]>`(select json_agg(json_build_object('id', g.id, 'modules', g.settings->'modules') order by nlevel(g.path))
       from ${groups} g where g.path @> (select t.path from ${groups} t where t.id = ${keys.groupId}))`,
