@@ -255,3 +255,74 @@ test("with Redis unreachable the store says so up front, and refuses with a 503 
     redis.disconnect();
   }
 });
+
+// Counters get their TTL when created (not on every charge): every key a reserve or a settle
+// leaves behind must still expire, also one a settle creates again after it expired.
+const ttlTargets: [string, () => Redis | Cluster, string, boolean][] = [
+  ["redis", () => redisConnection(redisUrl ?? ""), `test:${crypto.randomUUID()}:`, !redisUrl],
+  [
+    "redis-cluster",
+    () => {
+      const cluster = new Cluster(clusterNodes, { redisOptions: { maxRetriesPerRequest: 1 } });
+      connections.push(cluster);
+      return cluster;
+    },
+    `test:{${crypto.randomUUID()}}:`,
+    clusterNodes.length === 0,
+  ],
+];
+for (const [name, connect, prefix, skip] of ttlTargets) {
+  test.skipIf(skip)(`${name}: every counter a reserve or settle writes expires, none lives on`, async () => {
+    const redis = connect();
+    const store = new RedisLimitStore(redis, { keyPrefix: prefix });
+    const userId = id("u");
+    const groupId = id("g");
+    const now = Date.now();
+    const minute = Math.floor(now / 60_000);
+    const hour = Math.floor(now / 3_600_000);
+    const day = new Date(now).toISOString().slice(0, 10);
+    const month = day.slice(0, 7);
+    const keys = {
+      rpm: `${prefix}u:${userId}:rpm:${minute}`,
+      rph: `${prefix}u:${userId}:rph:${hour}`,
+      tokens: `${prefix}u:${userId}:tokens:${day}`,
+      spend: `${prefix}g:${groupId}:spend:${month}`,
+    };
+    const ttls = async () => Object.fromEntries(await Promise.all(Object.entries(keys).map(async ([k, key]) => [k, await redis.pttl(key)] as const)));
+    const estimate = { tokens: 1_000, costMicros: 2_000 };
+    const first = await store.reserve({ userId, limits: { requestsPerMinute: 100 }, groups: [{ groupId, monthlyBudgetMicros: 1_000_000 }], estimate, now });
+    let t = await ttls();
+    expect(t.rpm).toBeGreaterThan(60_000);
+    expect(t.rpm).toBeLessThanOrEqual(120_000);
+    expect(t.rph).toBeGreaterThan(3_600_000);
+    expect(t.rph).toBeLessThanOrEqual(7_200_000);
+    expect(t.tokens).toBeGreaterThan(0);
+    expect(t.spend).toBeGreaterThan(0);
+    // A second charge keeps the counters and their TTLs (it does not create them again).
+    const second = await store.reserve({ userId, limits: {}, groups: [{ groupId, monthlyBudgetMicros: null }], estimate, now });
+    expect(await redis.get(keys.rpm)).toBe("2");
+    expect(await redis.get(keys.spend)).toBe("4000");
+    t = await ttls();
+    for (const v of Object.values(t)) expect(v).toBeGreaterThan(0);
+    // The day and month counters expired before the settle: it writes them again, with a TTL,
+    // and a correction below zero leaves zero (with a TTL), not a negative or an immortal key.
+    await redis.del(keys.tokens, keys.spend);
+    expect((await store.settle(first, { tokens: 1_500, costMicros: 500 })).settled).toBe(true);
+    expect(await redis.get(keys.tokens)).toBe("500");
+    expect(await redis.get(keys.spend)).toBe("0");
+    t = await ttls();
+    expect(t.tokens).toBeGreaterThan(0);
+    expect(t.spend).toBeGreaterThan(0);
+    expect((await store.settle(second, { tokens: 0, costMicros: 0 })).settled).toBe(true);
+    expect(await redis.get(keys.tokens)).toBe("0");
+    t = await ttls();
+    for (const v of Object.values(t)) expect(v).toBeGreaterThan(0);
+    // A free call charges nothing: no counter is created for it (absent reads as zero).
+    const freeGroup = id("g");
+    const free = await store.reserve({ userId, limits: {}, groups: [{ groupId: freeGroup, monthlyBudgetMicros: 10 }], estimate: { tokens: 5, costMicros: 0 }, now });
+    expect(await redis.exists(`${prefix}g:${freeGroup}:spend:${month}`)).toBe(0);
+    expect((await store.settle(free, { tokens: 5, costMicros: 0 })).settled).toBe(true);
+    expect(await redis.exists(`${prefix}g:${freeGroup}:spend:${month}`)).toBe(0);
+    expect((await store.usage({ userId, groupIds: [freeGroup, groupId], now })).spentThisMonthMicros).toEqual({ [freeGroup]: 0, [groupId]: 0 });
+  });
+}

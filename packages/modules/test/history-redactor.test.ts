@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createHistoryRedactor, piiConfigSchema, redactPii } from "../src/index.ts";
+import { createHistoryRedactor, piiConfigSchema, piiFilter, redactPii } from "../src/index.ts";
 import { MAYA, NOW } from "./helpers.ts";
 
 const TEXTS = [
@@ -29,6 +29,16 @@ describe("createHistoryRedactor", () => {
     expect(createHistoryRedactor({ student: other, now: NOW })(text)).toBe(redactPii(text, { student: other, now: NOW }).text);
     const later = new Date(Date.UTC(NOW.getUTCFullYear() + 40, 0, 1));
     expect(createHistoryRedactor({ student: MAYA, now: later })(text)).toBe(redactPii(text, { student: MAYA, now: later }).text);
+  });
+
+  test("the module's redaction of a turn's message is what the history redactor gives for it later, under the same config only", () => {
+    const text = `I'm Maya, mail tiger${crypto.randomUUID().slice(0, 6)}@gmail.com`;
+    const noEmail = Object.freeze(piiConfigSchema.parse({ kinds: { email: false } }));
+    const fromModule = piiFilter.beforeGateway?.({ sessionId: "s", student: MAYA, recentStudentMessages: [], now: NOW, config: noEmail }, text);
+    expect(fromModule?.text).toBe(redactPii(text, { student: MAYA, now: NOW, config: noEmail }).text);
+    expect(createHistoryRedactor({ student: MAYA, now: NOW, config: noEmail })(text)).toBe(fromModule?.text ?? "x");
+    expect(createHistoryRedactor({ student: MAYA, now: NOW })(text)).toBe(redactPii(text, { student: MAYA, now: NOW }).text);
+    expect(createHistoryRedactor({ student: MAYA, now: NOW })(text)).not.toBe(fromModule?.text);
   });
 
   test("refuses a bad config up front, like redactPii", () => {

@@ -127,6 +127,22 @@ describe("pii-filter module", () => {
     expect(result?.findings[0]?.severity).toBe("info");
   });
 
+  test("a frozen config (as the live path resolves them) is checked once and still decides; an unfrozen one is read on every call", () => {
+    const frozen = Object.freeze(piiConfigSchema.parse({ kinds: { phone: false } }));
+    const text = "I'm Maya, call 07700 900123";
+    expect(redactPii(text, { student: MAYA, now: NOW, config: frozen }).text).toBe("I'm [name], call 07700 900123");
+    expect(redactPii(text, { student: MAYA, now: NOW, config: frozen }).text).toBe("I'm [name], call 07700 900123");
+    const mutable = piiConfigSchema.parse({ kinds: { phone: false } });
+    expect(redactPii(text, { student: MAYA, now: NOW, config: mutable }).text).toBe("I'm [name], call 07700 900123");
+    mutable.kinds = { ...mutable.kinds, phone: true, name: false };
+    expect(redactPii(text, { student: MAYA, now: NOW, config: mutable }).text).toBe("I'm Maya, call [phone]");
+    expect(redactPii(text, { student: MAYA, now: NOW }).text).toBe("I'm [name], call [phone]");
+    // A frozen config the schema refuses is refused every time, not remembered as valid.
+    const bad = Object.freeze({ childAgeMin: -1 });
+    expect(() => redactPii(text, { now: NOW, config: bad })).toThrow();
+    expect(() => redactPii(text, { now: NOW, config: bad })).toThrow();
+  });
+
   test("storeOriginal is passed through", () => {
     const keep = piiConfigSchema.parse({ storeOriginal: true });
     expect(piiFilter.beforeGateway?.({ ...turn(), config: keep }, "maya@x.org")?.storeOriginal).toBe(true);

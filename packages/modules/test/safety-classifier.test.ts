@@ -20,7 +20,7 @@ import {
   trainClassifier,
   type TrainingExample,
 } from "../src/index.ts";
-import { classifierForm } from "../src/safety/normalize.ts";
+import { classifierForm, safetyForms, safetyVariants } from "../src/safety/normalize.ts";
 import { turn } from "./helpers.ts";
 
 /**
@@ -80,6 +80,25 @@ const TINY: TrainingExample[] = [
   })),
   ...["what is photosynthesis", "help me with fractions", "who wrote hamlet", "how do volcanoes form"].map((text) => ({ text, label: "none" as const })),
 ];
+
+describe("the fast path's shared normalisation", () => {
+  test("safetyForms gives exactly the rules' variants and the classifier's form", () => {
+    for (const text of [
+      "I w4nt to d!e",
+      "s u i c i d e a lot",
+      "k.y.s now!!",
+      "kiiiiill meeee",
+      "Tôi muốn chết",
+      "Ｉ　ｗａｎｔ　to die\u200b today",
+      "it’s fine, 2 + 3 = 5 at 11:00",
+      "",
+    ]) {
+      const forms = safetyForms(text);
+      expect(forms.variants).toEqual(safetyVariants(text));
+      expect(forms.classifier).toBe(classifierForm(text));
+    }
+  });
+});
 
 describe("bundled classifier", () => {
   test("the same text gives the same features and the same scores, every time", () => {

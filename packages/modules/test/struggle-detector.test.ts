@@ -94,6 +94,48 @@ describe("scoreStruggle", () => {
   });
 });
 
+describe("remembered texts (facts and similarities are kept per process across turns)", () => {
+  test("a school's own phrases count for a text first scored under a config without them", () => {
+    const text = `meh honestly ${crypto.randomUUID()}`;
+    const one = timeline(START, [[0, text]]);
+    expect(scoreStruggle(one, config).level).toBe("none");
+    expect(scoreStruggle(one, struggleConfigSchema.parse({ extraFrustrationPhrases: ["MEH"] })).level).toBe("mild");
+    expect(scoreStruggle(one, config).level).toBe("none");
+  });
+
+  test("scoring the same window again, or with a higher threshold, gives what a first scoring gives", () => {
+    const words = crypto.randomUUID().slice(0, 8);
+    const window = timeline(START, [
+      [0, `how do I find the area of a ${words} circle?`],
+      [1, `how do i find the area of a ${words} circle`],
+    ]);
+    const first = scoreStruggle(window, config);
+    expect(first.reasons.map((r) => r.code)).toEqual(["repetition"]);
+    expect(scoreStruggle(window, config)).toEqual(first);
+    // The similarity (1) is remembered; the threshold is applied per call.
+    expect(scoreStruggle(window, struggleConfigSchema.parse({ similarityThreshold: 1 })).reasons.map((r) => r.code)).toEqual(["repetition"]);
+    const typo = timeline(START, [
+      [0, `what is the capital of ${words} france`],
+      [1, `what is the captial of ${words} frnace`],
+    ]);
+    expect(scoreStruggle(typo, config).reasons.map((r) => r.code)).toEqual(["repetition"]);
+    expect(scoreStruggle(typo, struggleConfigSchema.parse({ similarityThreshold: 0.95 })).reasons).toEqual([]);
+  });
+
+  test("texts too long to remember are scored the same way", () => {
+    const long = `i still dont get it ${"and the fractions again ".repeat(60)}`;
+    expect(long.length).toBeGreaterThan(1000);
+    const signal = scoreStruggle(
+      timeline(START, [
+        [0, long],
+        [1, long],
+      ]),
+      config,
+    );
+    expect(signal.reasons.map((r) => r.code).sort()).toEqual(["frustration", "repetition"]);
+  });
+});
+
 describe("struggle-detector module over a synthetic session", () => {
   // Feeds messages one at a time, as the chat turn would, and collects the findings per turn.
   function run(messages: HistoryMessage[]) {

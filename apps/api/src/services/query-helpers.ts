@@ -1,5 +1,5 @@
 import type { CursorValue } from "@raptscallions/core";
-import { type AnyColumn, type SQL, sql } from "drizzle-orm";
+import { type AnyColumn, type Placeholder, type SQL, sql } from "drizzle-orm";
 
 /**
  * Keyset condition for the page after a cursor: `(k1, k2) > (v1, v2)` (or `<` when sorting
@@ -51,4 +51,16 @@ export function iso(d: Date): string;
 export function iso(d: Date | null): string | null;
 export function iso(d: Date | null): string | null {
   return d ? d.toISOString() : null;
+}
+
+/** A value a shared SQL fragment is keyed by: another table's column, a placeholder, or SQL. */
+export type QueryKey = AnyColumn | Placeholder | SQL;
+
+/**
+ * Each key wrapped in its own SQL: in a select from one table drizzle writes the columns of a
+ * field's own SQL without their table, and an outer `sessions.id` would then read as the inner
+ * table's `id`. Wrapped, a column keeps its table.
+ */
+export function qualified<K extends Record<string, QueryKey>>(keys: K): { [P in keyof K]: SQL } {
+  return Object.fromEntries(Object.entries(keys).map(([name, key]) => [name, sql`${key}`])) as { [P in keyof K]: SQL };
 }

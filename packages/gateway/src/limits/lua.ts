@@ -6,6 +6,24 @@
  */
 
 /**
+ * Counters get their time to live when they are created, not on every charge: a charge leaves a
+ * counter at exactly its amount only when the counter was absent (or at zero), and every counter
+ * that exists was given its TTL by the script that created it (`charge` here, `adjust` below), so
+ * each charge is one INCRBY where it used to be an INCRBY and a PEXPIRE (a settle, an INCRBY and a
+ * PTTL). A window's TTL counts from its first charge, which lies inside the window: twice the
+ * window from there still covers the next window, where it is read as the previous one.
+ */
+const CHARGE = `
+local function charge(key, amount, ttl)
+  -- Charging nothing (a free model) changes nothing: read, and leave an absent counter absent.
+  if amount == 0 then return tonumber(redis.call('GET', key) or '0') end
+  local after = redis.call('INCRBY', key, amount)
+  if after == amount then redis.call('PEXPIRE', key, ttl) end
+  return after
+end
+`;
+
+/**
  * KEYS: 1 rpm current, 2 rpm previous, 3 rph current, 4 rph previous, 5 tokens of the day,
  *       6.. spend of each group this month.
  * ARGV: 1 rpm limit (-1 none), 2 ms left in the current minute window, 3 minute window ms,
@@ -13,8 +31,9 @@
  *       9 estimated tokens, 10 estimated micro-USD, 11 month ttl ms, 11+g budget of group g (-1 none).
  * Returns {'ok', spentAfter1, …} or the refusal: {'rpm'|'rph', cur, prev},
  * {'tokens_per_day', used}, {'monthly_budget', groupIndex (1-based), spent}.
+ * Only limits that are set are read (a counter without a limit is charged, never compared).
  */
-export const RESERVE_SCRIPT = `
+export const RESERVE_SCRIPT = `${CHARGE}
 local function get(key) return tonumber(redis.call('GET', key) or '0') end
 -- Sliding window counter, multiplied out to stay in exact integers (see slidingRefuses).
 local function refused(curKey, prevKey, limit, remaining, size)
@@ -29,25 +48,25 @@ r = refused(KEYS[3], KEYS[4], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARG
 if r then return {'rph', r[1], r[2]} end
 local tokens = tonumber(ARGV[9])
 local tokensLimit = tonumber(ARGV[7])
-local usedTokens = get(KEYS[5])
-if tokensLimit >= 0 and usedTokens + tokens > tokensLimit then return {'tokens_per_day', usedTokens} end
+if tokensLimit >= 0 then
+  local usedTokens = get(KEYS[5])
+  if usedTokens + tokens > tokensLimit then return {'tokens_per_day', usedTokens} end
+end
 local cost = tonumber(ARGV[10])
 for i = 6, #KEYS do
   local budget = tonumber(ARGV[6 + i])
-  local spent = get(KEYS[i])
-  if budget >= 0 and spent + cost > budget then return {'monthly_budget', i - 5, spent} end
+  if budget >= 0 then
+    local spent = get(KEYS[i])
+    if spent + cost > budget then return {'monthly_budget', i - 5, spent} end
+  end
 end
-redis.call('INCR', KEYS[1])
 -- A window's count is still needed as the previous window during the next one.
-redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[3]))
-redis.call('INCR', KEYS[3])
-redis.call('PEXPIRE', KEYS[3], 2 * tonumber(ARGV[6]))
-redis.call('INCRBY', KEYS[5], tokens)
-redis.call('PEXPIRE', KEYS[5], ARGV[8])
+charge(KEYS[1], 1, 2 * tonumber(ARGV[3]))
+charge(KEYS[3], 1, 2 * tonumber(ARGV[6]))
+charge(KEYS[5], tokens, ARGV[8])
 local out = {'ok'}
 for i = 6, #KEYS do
-  out[#out + 1] = redis.call('INCRBY', KEYS[i], cost)
-  redis.call('PEXPIRE', KEYS[i], ARGV[11])
+  out[#out + 1] = charge(KEYS[i], cost, ARGV[11])
 end
 return out
 `;
@@ -55,17 +74,20 @@ return out
 /**
  * KEYS: 1 settled marker of the reservation, 2 tokens of the day, 3.. spend of each group.
  * ARGV: 1 marker ttl ms, 2 token delta, 3 micro-USD delta, 4 day ttl ms, 5 month ttl ms.
- * Returns {0} when already settled, else {1, spentAfter1, …}.
+ * Returns {0} when already settled, else {1, spentAfter1, …}. A counter that expired since its
+ * reservation is created again, with its TTL; one the correction takes below zero is reset to zero;
+ * a correction of zero only reads.
  */
 export const SETTLE_SCRIPT = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return {0} end
 local function adjust(key, delta, ttl)
+  if delta == 0 then return tonumber(redis.call('GET', key) or '0') end
   local after = redis.call('INCRBY', key, delta)
   if after < 0 then
-    redis.call('SET', key, '0')
-    after = 0
+    redis.call('SET', key, '0', 'PX', ttl)
+    return 0
   end
-  if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, ttl) end
+  if after == delta then redis.call('PEXPIRE', key, ttl) end
   return after
 end
 adjust(KEYS[2], tonumber(ARGV[2]), ARGV[4])

@@ -1,12 +1,59 @@
 import type { StudentInfo } from "../types.ts";
-import { type PiiConfig, piiConfigSchema, redactPii } from "./pii-filter.ts";
+import { checkedPiiConfig, type PiiConfig, type PiiRedaction, redactChecked } from "./redact.ts";
 
 // Redaction is a pure function of the text, the config, the student's names and the year (birth
 // dates are judged by age). A chat turn redacts every earlier student message it sends to the
 // provider, the same texts turn after turn; remembering the results makes that once per text.
+// The module redacting the turn's own message goes through the same memory, so the message is
+// not redacted again when it comes back as history on the next turn (if the school stores it as
+// written, or nothing was found in it).
 const MAX_ENTRIES = 2000;
 const MAX_TEXT_CHARS = 4000;
-const memo = new Map<string, string>();
+const memo = new Map<string, PiiRedaction>();
+const configJson = new WeakMap<PiiConfig, string>();
+
+/** One student's redaction under one config and date: `redact` gives `redactPii`'s result, remembered. */
+export interface RememberedRedactor {
+  redact(text: string): PiiRedaction;
+}
+
+/**
+ * `redactPii` under one config, student and date, the config checked once and results remembered
+ * per process (bounded, least recently used dropped first). The results are shared: never change one.
+ */
+export function rememberedRedactor(opts: { student?: StudentInfo | undefined; now: Date; config?: Partial<PiiConfig> | undefined }): RememberedRedactor {
+  const config = checkedPiiConfig(opts.config);
+  const student = opts.student;
+  let json = configJson.get(config);
+  if (json === undefined) {
+    json = JSON.stringify(config);
+    configJson.set(config, json);
+  }
+  const scope = JSON.stringify([
+    json,
+    opts.now.getUTCFullYear(),
+    student ? [student.id, student.displayName ?? null, student.givenName ?? null, student.familyName ?? null] : null,
+  ]);
+  return {
+    redact(text) {
+      if (text.length > MAX_TEXT_CHARS) return redactChecked(text, student, opts.now, config);
+      const key = `${scope}\u0000${text}`;
+      const known = memo.get(key);
+      if (known !== undefined) {
+        memo.delete(key);
+        memo.set(key, known);
+        return known;
+      }
+      const redaction = redactChecked(text, student, opts.now, config);
+      memo.set(key, redaction);
+      if (memo.size > MAX_ENTRIES) {
+        const oldest = memo.keys().next();
+        if (!oldest.done) memo.delete(oldest.value);
+      }
+      return redaction;
+    },
+  };
+}
 
 /**
  * A `redactPii` for many texts under one config, student and date, returning only the redacted
@@ -14,28 +61,6 @@ const memo = new Map<string, string>();
  * recently used dropped first), so history sent again on every turn is not scanned again.
  */
 export function createHistoryRedactor(opts: { student?: StudentInfo | undefined; now: Date; config?: Partial<PiiConfig> | undefined }): (text: string) => string {
-  const config = piiConfigSchema.parse(opts.config ?? {});
-  const student = opts.student;
-  const scope = JSON.stringify([
-    config,
-    opts.now.getUTCFullYear(),
-    student ? [student.id, student.displayName ?? null, student.givenName ?? null, student.familyName ?? null] : null,
-  ]);
-  return (text) => {
-    if (text.length > MAX_TEXT_CHARS) return redactPii(text, { student, now: opts.now, config }).text;
-    const key = `${scope}\u0000${text}`;
-    const known = memo.get(key);
-    if (known !== undefined) {
-      memo.delete(key);
-      memo.set(key, known);
-      return known;
-    }
-    const redacted = redactPii(text, { student, now: opts.now, config }).text;
-    memo.set(key, redacted);
-    if (memo.size > MAX_ENTRIES) {
-      const oldest = memo.keys().next();
-      if (!oldest.done) memo.delete(oldest.value);
-    }
-    return redacted;
-  };
+  const redactor = rememberedRedactor(opts);
+  return (text) => redactor.redact(text).text;
 }

@@ -79,8 +79,14 @@ function hitsIn(rule: SafetyRule, pattern: RegExp, variant: string, excused: { a
  * guard (`unless`, `firstPerson`) excused them: "my dad will kill me when he sees this grade".
  * The classifier stage honours those guards.
  */
-export function assessText(text: string, rules: readonly SafetyRule[], categories: ReadonlySet<SafetyCategory>, excused?: Set<SafetyCategory>): CategoryAssessment[] {
-  const variants = safetyVariants(text);
+export function assessText(
+  text: string,
+  rules: readonly SafetyRule[],
+  categories: ReadonlySet<SafetyCategory>,
+  excused?: Set<SafetyCategory>,
+  /** `safetyVariants(text)`, when the caller has them already. */
+  variants: readonly string[] = safetyVariants(text),
+): CategoryAssessment[] {
   const byRule = new Map<string, { rule: SafetyRule; severity: Severity }>();
   const guarded = new Set<SafetyCategory>();
   for (const rule of rules) {

@@ -47,6 +47,18 @@ export function safetyVariants(text: string): string[] {
   return [...new Set([base, cleaned, squeeze(cleaned, 1), squeeze(cleaned, 2), foldDiacritics(cleaned)])];
 }
 
+/** Every form the fast path reads, the steps they share worked out once: the rules' variants and the classifier's form. */
+export function safetyForms(text: string): { variants: string[]; classifier: string } {
+  const base = lowerPlain(text);
+  const cleaned = joinSpelledOut(deleet(base));
+  const squeezedToTwo = squeeze(cleaned, 2);
+  return {
+    variants: [...new Set([base, cleaned, squeeze(cleaned, 1), squeezedToTwo, foldDiacritics(cleaned)])],
+    // = classifierForm(text)
+    classifier: foldDiacritics(squeezedToTwo),
+  };
+}
+
 function lowerPlain(text: string): string {
   return text
     .normalize("NFKC")

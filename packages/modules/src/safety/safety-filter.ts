@@ -2,9 +2,10 @@ import { z } from "zod";
 import { SEVERITIES, atLeast, type ContentModule } from "../types.ts";
 import { bundledClassifier } from "./classifier/bundled.ts";
 import { classifierConfigSchema } from "./classifier/config.ts";
-import { classifyText, type ClassifierModel, type ClassifierScores } from "./classifier/model.ts";
+import { classifyForm, type ClassifierModel, type ClassifierScores } from "./classifier/model.ts";
 import { foldClassifier } from "./classifier/stage.ts";
 import { assessText, type CategoryAssessment } from "./detect.ts";
+import { safetyForms } from "./normalize.ts";
 import { SAFETY_FILTER_ID, replyFor, toFinding } from "./finding.ts";
 import { moderationConfigSchema } from "./moderation-config.ts";
 import { ANSWER_RULES, SAFETY_CATEGORIES, type SafetyCategory } from "./rules.ts";
@@ -92,9 +93,11 @@ export function assessFastPath(
 ): FastPathAssessment {
   const enabled = enabledCategories(config);
   const excused = new Set<SafetyCategory>();
-  const rules = assessStudentMessage(text, config, excused);
+  // The rules and the classifier read forms of the text that share their first steps.
+  const forms = safetyForms(text);
+  const rules = assessText(text, STUDENT_RULES, enabled, excused, forms.variants);
   if (!model || !config.classifier.enabled) return { assessments: rules, classified: null };
-  const classified = classifyText(model, text);
+  const classified = classifyForm(model, forms.classifier);
   return { assessments: foldClassifier(rules, classified, config.classifier, enabled, excused), classified };
 }
 

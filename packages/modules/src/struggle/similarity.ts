@@ -70,15 +70,20 @@ export interface SimilarityFeatures {
   /** Content words, with repeats (their count decides whether a message is substantive). */
   tokenCount: number;
   tokens: ReadonlySet<string>;
-  trigrams: ReadonlySet<string>;
+  /** Character trigrams of the normalised text padded with a space, each as its three UTF-16 units packed in one number. */
+  trigrams: ReadonlySet<number>;
 }
 
 export function similarityFeatures(text: string): SimilarityFeatures {
   const normalized = normalizeForSimilarity(text);
   const tokens = normalized.split(" ").filter((t) => t.length > 0 && !STOPWORDS.has(t));
   const padded = ` ${normalized} `;
-  const trigrams = new Set<string>();
-  for (let i = 0; i + 3 <= padded.length; i++) trigrams.add(padded.slice(i, i + 3));
+  // Numbers, not three-character strings: no string per trigram, and cheaper to hash. A trigram
+  // is three 16-bit units, so the packing (< 2^48) is exact and one-to-one.
+  const trigrams = new Set<number>();
+  for (let i = 0; i + 3 <= padded.length; i++) {
+    trigrams.add(padded.charCodeAt(i) * 0x100000000 + padded.charCodeAt(i + 1) * 0x10000 + padded.charCodeAt(i + 2));
+  }
   return { normalized, tokenCount: tokens.length, tokens: new Set(tokens), trigrams };
 }
 

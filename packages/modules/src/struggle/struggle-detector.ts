@@ -60,10 +60,54 @@ const FRUSTRATION_PATTERNS: RegExp[] = [
   /\bthat doesn'?t help\b/,
 ];
 
-function isFrustrated(text: string, extra: readonly string[]): boolean {
-  const normalized = text.toLowerCase().replace(/[’]/g, "'");
-  if (FRUSTRATION_PATTERNS.some((re) => re.test(normalized))) return true;
-  return extra.some((p) => normalized.includes(p.toLowerCase()));
+function lowerForPhrases(text: string): string {
+  return text.toLowerCase().replace(/[’]/g, "'");
+}
+
+/** What scoring needs of one message's text, worked out once (see `factsOf`). */
+export interface StruggleTextFacts {
+  features: SimilarityFeatures;
+  /** The text as the frustration phrases are matched against it. */
+  lower: string;
+  /** Whether a built-in frustration pattern matches (a school's extra phrases are checked per config). */
+  frustrated: boolean;
+  /** Similarity to messages this one was compared with (as the later message of the pair). */
+  similar: WeakMap<StruggleTextFacts, number>;
+}
+
+// A student's recent messages are scored again on every turn, twice (without and with the new
+// message), so each text's facts and each pair's similarity are remembered per process, bounded;
+// the first remembered is the first dropped. Longer texts are worked out per call.
+const MEMO_TEXTS = 2000;
+const MEMO_MAX_CHARS = 1000;
+const memo = new Map<string, StruggleTextFacts>();
+
+function factsOf(text: string, local: Map<string, StruggleTextFacts>): StruggleTextFacts {
+  const store = text.length <= MEMO_MAX_CHARS ? memo : local;
+  let facts = store.get(text);
+  if (!facts) {
+    const lower = lowerForPhrases(text);
+    facts = { features: similarityFeatures(text), lower, frustrated: FRUSTRATION_PATTERNS.some((re) => re.test(lower)), similar: new WeakMap() };
+    store.set(text, facts);
+    if (store === memo && memo.size > MEMO_TEXTS) {
+      const oldest = memo.keys().next();
+      if (!oldest.done) memo.delete(oldest.value);
+    }
+  }
+  return facts;
+}
+
+function similarity(later: StruggleTextFacts, earlier: StruggleTextFacts): number {
+  let s = later.similar.get(earlier);
+  if (s === undefined) {
+    s = featureSimilarity(later.features, earlier.features);
+    later.similar.set(earlier, s);
+  }
+  return s;
+}
+
+function isFrustrated(facts: StruggleTextFacts, extra: readonly string[]): boolean {
+  return facts.frustrated || extra.some((p) => facts.lower.includes(p.toLowerCase()));
 }
 
 // Weights of a noisy-OR: score = 1 − Π(1 − weight × strength). One strong signal alone reaches
@@ -87,29 +131,21 @@ function times(n: number): string {
 export function scoreStruggle(
   messages: readonly HistoryMessage[],
   config: StruggleConfig,
-  /** Features by text, shared by calls that score overlapping windows (a turn scores two). */
-  features: Map<string, SimilarityFeatures> = new Map(),
+  /** Facts of texts too long to remember per process, shared by calls that score overlapping windows (a turn scores two). */
+  local: Map<string, StruggleTextFacts> = new Map(),
 ): StruggleSignal {
   const window = [...messages].sort((a, b) => a.at.getTime() - b.at.getTime()).slice(-config.windowSize);
   const reasons: StruggleReason[] = [];
 
   // A message "repeats" when it closely matches any earlier substantive message in the window.
-  const featuresOf = (text: string) => {
-    let f = features.get(text);
-    if (!f) {
-      f = similarityFeatures(text);
-      features.set(text, f);
-    }
-    return f;
-  };
-  const windowFeatures = window.map((m) => featuresOf(m.text));
-  const substantive = windowFeatures.map((f) => f.tokenCount >= 2 && f.normalized.length >= 8);
+  const windowFacts = window.map((m) => factsOf(m.text, local));
+  const substantive = windowFacts.map(({ features: f }) => f.tokenCount >= 2 && f.normalized.length >= 8);
   let repeats = 0;
-  windowFeatures.forEach((f, i) => {
+  windowFacts.forEach((f, i) => {
     if (!substantive[i]) return;
     for (let j = 0; j < i; j++) {
-      const earlier = windowFeatures[j];
-      if (earlier && substantive[j] && featureSimilarity(f, earlier) >= config.similarityThreshold) {
+      const earlier = windowFacts[j];
+      if (earlier && substantive[j] && similarity(f, earlier) >= config.similarityThreshold) {
         repeats++;
         return;
       }
@@ -119,7 +155,7 @@ export function scoreStruggle(
     reasons.push({ code: "repetition", strength: Math.min(1, repeats / 2), detail: `Asked nearly the same question again ${times(repeats)}` });
   }
 
-  const frustrated = window.filter((m) => isFrustrated(m.text, config.extraFrustrationPhrases)).length;
+  const frustrated = windowFacts.filter((f) => isFrustrated(f, config.extraFrustrationPhrases)).length;
   if (frustrated > 0) {
     reasons.push({ code: "frustration", strength: Math.min(1, frustrated / 2), detail: `Expressed frustration or confusion ${times(frustrated)}` });
   }
@@ -190,9 +226,9 @@ export const struggleDetector: ContentModule<typeof struggleConfigSchema> = {
   description: "Notices when a student keeps asking the same thing, gets frustrated or stalls.",
   configSchema: struggleConfigSchema,
   beforeGateway(ctx, text) {
-    const features = new Map<string, SimilarityFeatures>();
-    const before = scoreStruggle(history(ctx), ctx.config, features);
-    const after = scoreStruggle([...history(ctx), { text, at: ctx.now }], ctx.config, features);
+    const local = new Map<string, StruggleTextFacts>();
+    const before = scoreStruggle(history(ctx), ctx.config, local);
+    const after = scoreStruggle([...history(ctx), { text, at: ctx.now }], ctx.config, local);
     const findings = after.level === before.level ? [] : [finding(after, before.level, "turn")];
     return { action: "allow", text, findings };
   },

@@ -6,9 +6,10 @@ import { type Generation, sessionGenerationScope } from "../../lib/ai-service.ts
 import { toMessageDto } from "../sessions/dto.ts";
 import { loadToolDefinition, type loadVisibleSession } from "../sessions/load.ts";
 import type { ServiceContext } from "../context.ts";
-import { conversationFor } from "./conversation.ts";
+import { type Conversation, conversationFor } from "./conversation.ts";
 import { publish, sessionRoom } from "../rooms.ts";
 import type { GateDecision, StudentMessageGate } from "../modules/hooks.ts";
+import type { TurnInputsRow } from "../modules/turn-inputs.ts";
 
 /** What sending a student message (or retrying its answer) returns. */
 export interface SendResult {
@@ -33,7 +34,13 @@ export function assertOpen(state: string) {
  * The start of every student turn, first send or retry alike: the session must be open, and the
  * text passes the gate with the modules of the session's tool version.
  */
-export async function gateTurn(ctx: ServiceContext, gate: StudentMessageGate, session: SessionRow, content: string, opts: { alreadyStored?: boolean } = {}) {
+export async function gateTurn(
+  ctx: ServiceContext,
+  gate: StudentMessageGate,
+  session: SessionRow,
+  content: string,
+  opts: { alreadyStored?: boolean; turnInputs?: TurnInputsRow | undefined } = {},
+) {
   assertOpen(session.state);
   const tool = await loadToolDefinition(ctx.db, session.toolId, session.toolVersion);
   const gated = await gate.beforeGateway({
@@ -45,6 +52,7 @@ export async function gateTurn(ctx: ServiceContext, gate: StudentMessageGate, se
     content,
     modulesConfig: tool.definition.modules,
     alreadyStored: opts.alreadyStored,
+    turnInputs: opts.turnInputs,
   });
   return { definition: tool.definition, gated };
 }
@@ -74,7 +82,14 @@ export async function assertNotStreaming(tx: DbOrTx, sessionId: string) {
  */
 export async function startAnswer(
   ctx: ServiceContext,
-  turn: { session: SessionRow; definition: ToolDefinition; answer: MessageRow; gated: Pick<GateDecision, "sent" | "toProvider" | "afterAnswer"> },
+  turn: {
+    session: SessionRow;
+    definition: ToolDefinition;
+    answer: MessageRow;
+    gated: Pick<GateDecision, "sent" | "toProvider" | "afterAnswer">;
+    /** The provider history through the student's message, when the caller already has it (`conversationAfter`). */
+    conversation?: Conversation | null | undefined;
+  },
 ) {
   const { session, answer, gated } = turn;
   const room = sessionRoom(session.id);
@@ -90,11 +105,13 @@ export async function startAnswer(
   } catch (err) {
     ctx.logger.warn("publish failed", { room, err });
   }
-  const conversation = await conversationFor(ctx.db, session.id, answer.seq - 1);
+  const conversation = turn.conversation ?? (await conversationFor(ctx.db, session.id, answer.seq - 1));
+  // The model sees what the modules let through (e.g. redacted), whatever the school stores: the
+  // turn's own message is the gate's text, so only the messages before it go through `toProvider`
+  // (redacting the stored copy as well would only be thrown away).
+  const current = conversation[conversation.length - 1]?.role === "user" ? conversation.pop() : undefined;
   const history = gated.toProvider ? gated.toProvider(conversation) : conversation;
-  // The model sees what the modules let through (e.g. redacted), whatever the school stores.
-  const last = history[history.length - 1];
-  if (last && last.role === "user") last.content = gated.sent;
+  if (current) history.push({ ...current, content: gated.sent });
   const target = { sessionId: session.id, classId: session.classId, messageId: answer.id, epoch, offset, afterAnswer: gated.afterAnswer };
   const abort = new AbortController();
   let generation: Generation;

@@ -1,11 +1,12 @@
 import type { MessageDto } from "@raptscallions/core";
 import { assertAllowed, policy } from "../../access/policy.ts";
 import { toMessageDto } from "../sessions/dto.ts";
-import { loadVisibleSessionForSend } from "../sessions/load.ts";
 import { assertCanAnswer, findByClientId, gateTurn, type SendResult, type SessionRow, startAnswer } from "./answer-turn.ts";
 import type { ServiceContext } from "../context.ts";
 import type { StudentMessageGate } from "../modules/hooks.ts";
 import { retryFailedAnswer } from "./retry-failed-answer.ts";
+import { conversationAfter } from "./conversation.ts";
+import { loadSessionForSend } from "./session-for-send.ts";
 import { storeTurn } from "./store-turn.ts";
 import { classRoom, publishBestEffort, sessionRoom } from "../rooms.ts";
 
@@ -36,7 +37,7 @@ export async function sendStudentMessage({
   input: SendStudentMessageInput;
   gate?: StudentMessageGate;
 }): Promise<SendResult> {
-  const { session, existingMessageId } = await loadVisibleSessionForSend(ctx.db, ctx.actor, input.sessionId, input.clientMessageId);
+  const { session, existingMessageId, turnInputs, history } = await loadSessionForSend(ctx.db, ctx.actor, input.sessionId, input.clientMessageId);
   assertAllowed(policy.canSendAsStudent(ctx.actor, session.ref), "Only the session's student can send messages");
 
   const existing = existingMessageId ? await findByClientId(ctx, input.sessionId, input.clientMessageId) : null;
@@ -45,7 +46,7 @@ export async function sendStudentMessage({
     return retryFailedAnswer({ ctx, session, existing, gate });
   }
 
-  const { definition, gated } = await gateTurn(ctx, gate, session, input.content);
+  const { definition, gated } = await gateTurn(ctx, gate, session, input.content, { turnInputs });
   const blocked = gated.blockedReply !== null;
   // A turn that would need the gateway is refused before anything is stored when this instance
   // already knows it cannot be admitted (shutting down, limit store unreachable): a clean 503
@@ -64,7 +65,9 @@ export async function sendStudentMessage({
   if (blocked) {
     await publishBestEffort(ctx.bus, ctx.logger, sessionRoom(session.id), "message.completed", { message: answerDto });
   } else {
-    await startAnswer(ctx, { session, definition, answer: stored.rows.answer, gated });
+    const user = stored.rows.user;
+    const conversation = history ? conversationAfter(history.rows, history.throughSeq, user) : null;
+    await startAnswer(ctx, { session, definition, answer: stored.rows.answer, gated, conversation });
   }
   return { message: userDto, answer: answerDto, duplicate: false, retried: false };
 }

@@ -19,7 +19,7 @@ import type { GateDecision, StudentMessageGate } from "./hooks.ts";
 import { type FindingTarget, persistFindings, publishFindings } from "./findings.ts";
 import { checkAnswer } from "./after-answer.ts";
 import { RECENT_STUDENT_MESSAGES } from "./turn-context.ts";
-import { loadTurnInputs } from "./turn-inputs.ts";
+import { loadTurnInputs, turnInputsOf } from "./turn-inputs.ts";
 
 /** Options of {@link createModuleGate}; the defaults are what production runs. */
 export interface ModuleGateOptions {
@@ -42,14 +42,15 @@ export function createModuleGate(options: ModuleGateOptions = {}): StudentMessag
   return {
     async beforeGateway(input): Promise<GateDecision> {
       const { ctx } = input;
-      const { configs, turn } = await loadTurnInputs(ctx.db, ctx.logger, {
+      const keys = {
         groupId: input.groupId,
         toolModules: input.modulesConfig,
         system: options.system,
         sessionId: input.sessionId,
         studentId: input.studentId,
         now: ctx.clock.now(),
-      });
+      };
+      const { configs, turn } = input.turnInputs ? turnInputsOf(input.turnInputs, keys, ctx.logger) : await loadTurnInputs(ctx.db, ctx.logger, keys);
       const session = { id: input.sessionId, classId: input.classId, groupId: input.groupId, studentId: input.studentId };
       const rules = runBeforeGateway(modules, configs, turn, input.content);
       const safety = configs[SAFETY_FILTER_ID];

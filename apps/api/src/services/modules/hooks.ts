@@ -1,6 +1,7 @@
 import type { DbOrTx } from "@raptscallions/db";
 import type { GenerationStatus } from "../../lib/ai-service.ts";
 import type { ServiceContext } from "../context.ts";
+import type { TurnInputsRow } from "./turn-inputs.ts";
 
 // How the live path calls the content modules. The live path depends on these types and the
 // modules implement them (gate.ts, after-answer.ts), so neither folder imports the other's files
@@ -45,6 +46,8 @@ export interface StudentMessageGate {
     modulesConfig: Record<string, unknown> | undefined;
     /** A retry of a stored message's answer: the message is already in the session's history. */
     alreadyStored?: boolean;
+    /** The modules' inputs, read with the session (`turnInputFields`); absent, the gate reads them. */
+    turnInputs?: TurnInputsRow | undefined;
   }): Promise<GateDecision>;
 }
 

@@ -1,5 +1,5 @@
 import { NotFoundError } from "@raptscallions/core";
-import { type Db, type DbOrTx, groups, messages, preparedOn, sessions, toolVersions } from "@raptscallions/db";
+import { type Db, type DbOrTx, groups, preparedOn, sessions, toolVersions } from "@raptscallions/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { Actor } from "../../access/actor.ts";
 import { assertVisible, policy, type SessionRef } from "../../access/policy.ts";
@@ -32,32 +32,8 @@ function prepareSession(db: Db) {
     .prepare("session_visible");
 }
 
-/**
- * {@link loadVisibleSession} and, in the same statement, the id of the session's message with
- * `clientMessageId` (null when there is none): a chat turn's idempotency check costs no round trip.
- */
-export async function loadVisibleSessionForSend(db: DbOrTx, actor: Actor, sessionId: string, clientMessageId: string) {
-  const [row] = await preparedOn(db, "session_for_send", prepareSessionForSend).execute({ sessionId, clientMessageId });
-  return { session: visibleSession(actor, row), existingMessageId: row?.existingMessageId ?? null };
-}
-
-// Every chat turn starts here: prepared once per database.
-function prepareSessionForSend(db: Db) {
-  return db
-    .select({
-      session: sessions,
-      groupPath: groups.path,
-      existingMessageId: sql<
-        string | null
-      >`(select ${messages.id} from ${messages} where ${messages.sessionId} = ${sessions.id} and ${messages.clientMessageId} = ${sql.placeholder("clientMessageId")})`,
-    })
-    .from(sessions)
-    .innerJoin(groups, eq(groups.id, sessions.groupId))
-    .where(eq(sessions.id, sql.placeholder("sessionId")))
-    .prepare("session_for_send");
-}
-
-function visibleSession(actor: Actor, row: { session: SessionRow; groupPath: string } | undefined): LoadedSession {
+/** A loaded session row for `actor`: 404 when missing or not visible (to callers that load it in their own statement). */
+export function visibleSession(actor: Actor, row: { session: SessionRow; groupPath: string } | undefined): LoadedSession {
   if (!row) throw new NotFoundError("Session");
   const ref: SessionRef = { studentId: row.session.studentId, classId: row.session.classId, groupPath: row.groupPath };
   assertVisible(policy.canViewSession(actor, ref), "Session");

@@ -49,7 +49,11 @@ const WORD = /[\p{L}\p{N}']+/gu;
  * length, so a long run-on does not outweigh a short line by sheer volume.
  */
 export function extractFeatures(text: string): FeatureVector {
-  const form = classifierForm(text);
+  return featuresOfForm(classifierForm(text));
+}
+
+/** {@link extractFeatures} of a text already in its classifier form (`classifierForm`). */
+export function featuresOfForm(form: string): FeatureVector {
   const words =
     form
       .match(WORD)

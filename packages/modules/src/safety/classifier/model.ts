@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { extractFeatures, type FeatureVector } from "./features.ts";
+import { extractFeatures, type FeatureVector, featuresOfForm } from "./features.ts";
 
 /**
  * The classes the classifier tells apart: nothing to alert on, and the five categories the
@@ -98,6 +98,11 @@ export function scoresFrom(p: ArrayLike<number>): ClassifierScores {
 /** How likely `text` is a message a teacher should be alerted to, per category. */
 export function classifyText(model: ClassifierModel, text: string): ClassifierScores {
   return scoresFrom(predictVector(model, extractFeatures(text)));
+}
+
+/** {@link classifyText} of a text already in its classifier form (`classifierForm`). */
+export function classifyForm(model: ClassifierModel, form: string): ClassifierScores {
+  return scoresFrom(predictVector(model, featuresOfForm(form)));
 }
 
 /**

@@ -1,0 +1,40 @@
+import { type Db, type DbOrTx, groups, messages, preparedOn, sessions } from "@raptscallions/db";
+import { eq, sql } from "drizzle-orm";
+import type { Actor } from "../../access/actor.ts";
+import { RECENT_STUDENT_MESSAGES } from "../modules/turn-context.ts";
+import { type TurnInputsRow, turnInputFields } from "../modules/turn-inputs.ts";
+import { visibleSession } from "../sessions/load.ts";
+import { type HistoryRow, newestHistoryField } from "./conversation.ts";
+
+/**
+ * The first read of a chat turn, one statement: the session (404 unless visible to the actor),
+ * the id of its message with `clientMessageId` (null when there is none: the idempotency check),
+ * what the content modules read for the turn (the group chain's module settings, the student's
+ * names and latest messages), so the gate does not read them again, and the newest rows of the
+ * provider history through the session's last seq (`conversationAfter` completes them with the
+ * turn's own message).
+ */
+export async function loadSessionForSend(db: DbOrTx, actor: Actor, sessionId: string, clientMessageId: string) {
+  const [row] = await preparedOn(db, "session_for_send", prepareSessionForSend).execute({ sessionId, clientMessageId, limit: RECENT_STUDENT_MESSAGES });
+  const turnInputs: TurnInputsRow | undefined = row?.turnInputs;
+  const history: { rows: HistoryRow[]; throughSeq: number } | undefined = row ? { rows: row.history ?? [], throughSeq: row.session.lastSeq } : undefined;
+  return { session: visibleSession(actor, row), existingMessageId: row?.existingMessageId ?? null, turnInputs, history };
+}
+
+// Every chat turn starts here: prepared once per database.
+function prepareSessionForSend(db: Db) {
+  return db
+    .select({
+      session: sessions,
+      groupPath: groups.path,
+      existingMessageId: sql<
+        string | null
+      >`(select ${messages.id} from ${messages} where ${messages.sessionId} = ${sessions.id} and ${messages.clientMessageId} = ${sql.placeholder("clientMessageId")})`,
+      turnInputs: turnInputFields({ sessionId: sessions.id, groupId: sessions.groupId, studentId: sessions.studentId, limit: sql.placeholder("limit") }),
+      history: newestHistoryField({ sessionId: sessions.id, throughSeq: sessions.lastSeq }),
+    })
+    .from(sessions)
+    .innerJoin(groups, eq(groups.id, sessions.groupId))
+    .where(eq(sessions.id, sql.placeholder("sessionId")))
+    .prepare("session_for_send");
+}
