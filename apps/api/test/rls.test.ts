@@ -8,6 +8,7 @@ import {
   classes,
   groupPath,
   groups,
+  users,
   notificationAttempts,
   notificationDeliveries,
   rosterConnections,
@@ -197,5 +198,23 @@ describe("row-level security", () => {
     const seen = await scoped.select({ id: groups.id }).from(groups).where(eq(groups.id, b.district.id));
     expect(seen).toEqual([]);
     expect(reachOf(teacher).tenantIds).toEqual([a.district.id]);
+  });
+
+  test("members of the same districts share one scoped handle and still see themselves; someone with no membership gets their own", async () => {
+    const teacher = await loadActor(handle.db, a.teacher.id);
+    const student = await loadActor(handle.db, a.student.id);
+    if (!teacher || !student) throw new Error("no actor");
+    expect(reachOf(teacher)).toEqual({ tenantIds: [a.district.id], userId: null });
+    expect(dbFor(handle, student)).toBe(dbFor(handle, teacher));
+    for (const who of [teacher, student]) {
+      const own = await dbFor(handle, who).select({ id: users.id }).from(users).where(eq(users.id, who.userId));
+      expect(own).toEqual([{ id: who.userId }]);
+    }
+    const loner = await makeUser(handle.db);
+    const lonerActor = await loadActor(handle.db, loner.id);
+    if (!lonerActor) throw new Error("no actor");
+    expect(reachOf(lonerActor)).toEqual({ tenantIds: [], userId: loner.id });
+    const own = await dbFor(handle, lonerActor).select({ id: users.id }).from(users);
+    expect(own).toEqual([{ id: loner.id }]);
   });
 });

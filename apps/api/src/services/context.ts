@@ -93,7 +93,7 @@ export function dbFor(db: DbHandle, actor: Principal | null): Db {
  * they own sessions or runs (a student who left still reads their own transcripts; the access
  * policy decides which of that district's rows they get, as everywhere).
  */
-export function reachOf(actor: Actor): { tenantIds: string[]; userId: string } {
+export function reachOf(actor: Actor): { tenantIds: string[]; userId: string | null } {
   const roots = new Set<string>();
   const rootOf = (path: string) => idsFromPath(path)[0];
   for (const g of actor.groupRoles) {
@@ -105,7 +105,12 @@ export function reachOf(actor: Actor): { tenantIds: string[]; userId: string } {
     if (root) roots.add(root);
   }
   for (const district of actor.recordDistricts ?? []) roots.add(district);
-  return { tenantIds: [...roots], userId: actor.userId };
+  // The person's own `users` row is visible through a membership in their reach whenever they
+  // have one, so only someone without any needs the own-row setting. Leaving it out otherwise
+  // lets every member of the same districts share one scoped handle and its prepared statements:
+  // per person, a new student's first statements paid for building them.
+  const member = actor.groupRoles.length > 0 || actor.classRoles.size > 0;
+  return { tenantIds: [...roots], userId: member ? null : actor.userId };
 }
 
 /** The context of an authenticated request (after `requireUser`). */
