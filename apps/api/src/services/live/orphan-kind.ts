@@ -1,5 +1,7 @@
 import type { Bus } from "@raptscallions/bus";
-import type { Db } from "@raptscallions/db";
+import { aiModels, aiUsage, type Db } from "@raptscallions/db";
+import { costOf, microsToUsd } from "@raptscallions/gateway";
+import { eq } from "drizzle-orm";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 
@@ -45,4 +47,18 @@ export function deltaReader(type: string, idKey: string): OrphanKind["deltaOf"] 
     if (!delta || delta[idKey] !== id || typeof delta.charOffset !== "number" || typeof delta.text !== "string") return null;
     return { charOffset: delta.charOffset, text: delta.text };
   };
+}
+
+/** Who an estimated usage row is charged to: the orphan's user, group, class, tool and subject. */
+export type EstimatedUsageScope = Pick<typeof aiUsage.$inferInsert, "userId" | "groupId" | "classId" | "toolId" | "sessionId" | "runId" | "assignmentId" | "messageId">;
+
+/**
+ * The usage row a dead instance could not write, estimated from token counts and priced at the
+ * model's current price (0 for a model no longer listed), so budgets and reports still count what
+ * the provider produced.
+ */
+export async function insertEstimatedUsage(db: Db, scope: EstimatedUsageScope, model: string, tokens: { inputTokens: number; outputTokens: number }): Promise<void> {
+  const [price] = await db.select().from(aiModels).where(eq(aiModels.id, model));
+  const costUsd = price ? microsToUsd(costOf(tokens, price)) : 0;
+  await db.insert(aiUsage).values({ ...scope, model, ...tokens, costUsd, status: "interrupted", estimated: true });
 }

@@ -1,10 +1,10 @@
-import { aiModels, aiUsage, type Db, messages, sessions } from "@raptscallions/db";
-import { costOf, estimateTokens, microsToUsd } from "@raptscallions/gateway";
+import { type Db, messages, sessions } from "@raptscallions/db";
+import { estimateTokens } from "@raptscallions/gateway";
 import { and, eq, lt, sql } from "drizzle-orm";
 import type { Logger } from "../../lib/logger.ts";
 import { sessionRoom } from "../rooms.ts";
 import { publishAnswerFinalised } from "./answer-events.ts";
-import { deltaReader, type OrphanKind } from "./orphan-kind.ts";
+import { deltaReader, insertEstimatedUsage, type OrphanKind } from "./orphan-kind.ts";
 
 /** Chat answers (`messages` rows) a dead instance left `streaming`. */
 export const orphanedAnswers: OrphanKind = {
@@ -53,22 +53,19 @@ async function recordInterruptedUsage(db: Db, logger: Logger, row: typeof messag
     .where(and(eq(messages.sessionId, row.sessionId), lt(messages.seq, row.seq)));
   const inputTokens = Math.ceil(Number(prior?.chars ?? 0) / 4);
   const outputTokens = estimateTokens(row.content);
-  const [price] = await db.select().from(aiModels).where(eq(aiModels.id, model));
-  const costUsd = price ? microsToUsd(costOf({ inputTokens, outputTokens }, price)) : 0;
-  await db.insert(aiUsage).values({
-    userId: session.studentId,
-    groupId: session.groupId,
-    classId: session.classId,
-    toolId: session.toolId,
-    sessionId: session.id,
-    assignmentId: session.assignmentId,
-    messageId: row.id,
+  await insertEstimatedUsage(
+    db,
+    {
+      userId: session.studentId,
+      groupId: session.groupId,
+      classId: session.classId,
+      toolId: session.toolId,
+      sessionId: session.id,
+      assignmentId: session.assignmentId,
+      messageId: row.id,
+    },
     model,
-    inputTokens,
-    outputTokens,
-    costUsd,
-    status: "interrupted",
-    estimated: true,
-  });
+    { inputTokens, outputTokens },
+  );
   logger.info("recorded estimated usage for an interrupted answer", { messageId: row.id, model, inputTokens, outputTokens });
 }

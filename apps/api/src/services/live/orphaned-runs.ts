@@ -1,11 +1,11 @@
 import { renderPrompt } from "@raptscallions/core";
-import { aiModels, aiUsage, type Db, runs, toolVersions } from "@raptscallions/db";
-import { costOf, estimateTokens, microsToUsd } from "@raptscallions/gateway";
+import { type Db, runs, toolVersions } from "@raptscallions/db";
+import { estimateTokens } from "@raptscallions/gateway";
 import { and, eq, lt, sql } from "drizzle-orm";
 import type { Logger } from "../../lib/logger.ts";
 import { type RunRow, runRoom } from "../runs/dto.ts";
 import { publishRunFinished } from "../runs/run-target.ts";
-import { deltaReader, type OrphanKind } from "./orphan-kind.ts";
+import { deltaReader, insertEstimatedUsage, type OrphanKind } from "./orphan-kind.ts";
 
 /** Product tool runs a dead instance left `running`. */
 export const orphanedRuns: OrphanKind = {
@@ -50,21 +50,11 @@ async function recordInterruptedUsage(db: Db, logger: Logger, row: RunRow): Prom
   const prompt = typeof template === "string" ? renderPrompt(template, row.input) : JSON.stringify(row.input);
   const inputTokens = estimateTokens(prompt);
   const outputTokens = estimateTokens(row.output ?? "");
-  const [price] = await db.select().from(aiModels).where(eq(aiModels.id, model));
-  const costUsd = price ? microsToUsd(costOf({ inputTokens, outputTokens }, price)) : 0;
-  await db.insert(aiUsage).values({
-    userId: row.userId,
-    groupId: row.groupId,
-    classId: row.classId,
-    toolId: row.toolId,
-    runId: row.id,
-    assignmentId: row.assignmentId,
+  await insertEstimatedUsage(
+    db,
+    { userId: row.userId, groupId: row.groupId, classId: row.classId, toolId: row.toolId, runId: row.id, assignmentId: row.assignmentId },
     model,
-    inputTokens,
-    outputTokens,
-    costUsd,
-    status: "interrupted",
-    estimated: true,
-  });
+    { inputTokens, outputTokens },
+  );
   logger.info("recorded estimated usage for an interrupted run", { runId: row.id, model, inputTokens, outputTokens });
 }
