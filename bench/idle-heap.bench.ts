@@ -12,7 +12,7 @@
  *   bun bench/idle-heap.bench.ts
  */
 import { heapStats } from "bun:jsc";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestDb, makeUser } from "../packages/db/src/testing/index.ts";
@@ -22,6 +22,7 @@ import { attachServer } from "../apps/api/src/realtime/bun.ts";
 import { createLogger } from "../apps/api/src/lib/logger.ts";
 import { testDeps } from "../apps/api/test/helpers/deps.ts";
 import { tokenFor } from "../apps/api/test/helpers/auth.ts";
+import { spawnHeapClient } from "./idle/drive-client.ts";
 
 const SOCKETS = Number(process.env.BENCH_IDLE_SOCKETS ?? 1000);
 const WARM = Math.max(100, Math.ceil(SOCKETS / 10));
@@ -64,27 +65,7 @@ const sweepMs = 2 * deps.config.live.accessCacheMs + 1000;
 try {
   const users = await Promise.all(Array.from({ length: WARM + SOCKETS }, () => makeUser(db.db, { status: "active" })));
   const tokens = await Promise.all(users.map((u) => tokenFor(u, { expiresInSeconds: 3600 })));
-  const client = (from: number, to: number) => {
-    const file = join(dir, `tokens-${from}.txt`);
-    writeFileSync(file, tokens.slice(from, to).join("\n"));
-    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "idle/heap-client.ts"), `http://127.0.0.1:${server.port}`, `ws://127.0.0.1:${server.port}`, file], {
-      stdin: "pipe",
-      stdout: "pipe",
-      stderr: "inherit",
-    });
-    const lines = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const ask = async (cmd: string, answer: string) => {
-      proc.stdin.write(`${cmd}\n`);
-      proc.stdin.flush();
-      let buffered = "";
-      while (!buffered.includes(answer)) {
-        const { value, done } = await lines.read();
-        if (done) throw new Error(`client exited before "${answer}"`);
-        buffered += value;
-      }
-    };
-    return { proc, ask };
-  };
+  const client = (from: number, to: number) => spawnHeapClient(dir, `http://127.0.0.1:${server.port}`, `ws://127.0.0.1:${server.port}`, tokens.slice(from, to));
   // Warm-up round on users of its own: JIT, pools, prepared statements, caches.
   const warm = client(0, WARM);
   await warm.ask("open", "opened");

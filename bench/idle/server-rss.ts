@@ -8,13 +8,14 @@
  *   BENCH_DATABASE_URL=postgres://… [BENCH_REDIS_URL=redis://…] bun bench/idle/server-rss.ts
  */
 import { fullGC, heapStats } from "bun:jsc";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateDevKeys } from "../../apps/api/src/auth/dev-keys.ts";
 import { main } from "../../apps/api/src/server.ts";
 import { createBenchDatabase } from "../live/infra.ts";
 import { seedScene } from "../live/scene.ts";
+import { spawnHeapClient } from "./drive-client.ts";
 
 const SOCKETS = Number(process.env.BENCH_IDLE_SOCKETS ?? 1000);
 const WARM = Number(process.env.BENCH_IDLE_WARM ?? 1000);
@@ -60,27 +61,7 @@ try {
     },
   });
   stop = () => server.stop();
-  const client = (list: string[]) => {
-    const file = join(dir, `tokens-${Math.random()}.txt`);
-    writeFileSync(file, list.join("\n"));
-    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "heap-client.ts"), server.url, server.url.replace("http", "ws"), file], {
-      stdin: "pipe",
-      stdout: "pipe",
-      stderr: "inherit",
-    });
-    const lines = proc.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const ask = async (cmd: string, answer: string) => {
-      proc.stdin.write(`${cmd}\n`);
-      proc.stdin.flush();
-      let buffered = "";
-      while (!buffered.includes(answer)) {
-        const { value, done } = await lines.read();
-        if (done) throw new Error(`client exited before "${answer}"`);
-        buffered += value;
-      }
-    };
-    return { proc, ask };
-  };
+  const client = (list: string[]) => spawnHeapClient(dir, server.url, server.url.replace("http", "ws"), list);
   if (WARM > 0) {
     const warm = client(tokens.slice(0, WARM));
     await warm.ask("open", "opened");
