@@ -302,7 +302,13 @@ async function main(): Promise<number> {
     const mainApp = runs.find((r) => r.target === "app" && r.scenario === MAIN);
     const chatTurn =
       DEV_MODEL === "external" && mainApp && mainApp.sessions > 0
-        ? { turns: mainApp.sessions, cpuMsPerTurn: mainApp.cpuMsA / mainApp.sessions, turnsPerSecond: mainApp.sessions / mainApp.seconds }
+        ? {
+            turns: mainApp.sessions,
+            cpuMsPerTurn: mainApp.cpuMsA / mainApp.sessions,
+            turnsPerSecond: mainApp.sessions / mainApp.seconds,
+            jsThreadMsPerTurn: (mainApp.cpuMsAByThread["bun.exe"] ?? mainApp.cpuMsAByThread.bun ?? 0) / mainApp.sessions,
+            jitMsPerTurn: (mainApp.cpuMsAByThread.JITWorker ?? 0) / mainApp.sessions,
+          }
         : undefined;
     if (fanout && !chatTurn)
       notes.push(

@@ -19,14 +19,14 @@
  *        BENCH_TURN_WARMUP=200 BENCH_TURN_TPS=50 BENCH_TURN_IDLE_SECONDS=10 BENCH_TURN_PROFILE=0
  *        BENCH_TURN_TIMEOUT_MS=60000 BENCH_TURN_TARGET=app (or floor: bench/turn/floor-server.ts)
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectRedis } from "../packages/bus/src/index.ts";
 import { loadOrCreateDevKeys } from "../apps/api/src/auth/dev-keys.ts";
 import { pool } from "./live/clients.ts";
 import { createBenchDatabase, ensureRedis } from "./live/infra.ts";
-import { cpuMs, stopAll } from "./live/procs.ts";
+import { cpuMs, stopAll, threadCpu, threadDelta } from "./live/procs.ts";
 import { seedScene } from "./live/scene.ts";
 import { startDevModel } from "./live/targets.ts";
 import { openFloorStudent, openStudent, startApi, startFloor, type Student, turn } from "./turn/instance.ts";
@@ -60,35 +60,6 @@ const load = () =>
     .join(" ");
 
 type Redis = ReturnType<typeof connectRedis>;
-
-/** CPU ms (user, system) of each thread of `pid`, summed by thread name (Linux, 100 ticks/s). */
-function threadCpu(pid: number): Map<string, { user: number; system: number }> {
-  const out = new Map<string, { user: number; system: number }>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const prev = out.get(name) ?? { user: 0, system: 0 };
-    out.set(name, { user: prev.user + Number(fields[11]) * 10, system: prev.system + Number(fields[12]) * 10 });
-  }
-  return out;
-}
-
-/** Per thread name: CPU ms used between two `threadCpu` reads (threads that came and went are partial). */
-function threadDelta(before: ReturnType<typeof threadCpu>, after: ReturnType<typeof threadCpu>): Record<string, { user: number; system: number }> {
-  const out: Record<string, { user: number; system: number }> = {};
-  for (const [name, a] of after) {
-    const b = before.get(name) ?? { user: 0, system: 0 };
-    const d = { user: a.user - b.user, system: a.system - b.system };
-    if (d.user + d.system > 0) out[name] = d;
-  }
-  return out;
-}
 
 async function redisCalls(redis: Redis): Promise<Map<string, number>> {
   const info = await redis.info("commandstats");

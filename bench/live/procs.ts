@@ -3,7 +3,7 @@
  * one of them is killed when the bench ends — normally, on an error, or on Ctrl-C.
  */
 import type { Subprocess } from "bun";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface Child {
@@ -167,4 +167,33 @@ export async function settledRssKb(pid: number, settleMs = 1500): Promise<number
   }
   reads.sort((a, b) => a - b);
   return reads[2] ?? reads[0] ?? 0;
+}
+
+/** CPU ms (user, system) of each thread of `pid`, summed by thread name (Linux, 100 ticks/s). */
+export function threadCpu(pid: number): Map<string, { user: number; system: number }> {
+  const out = new Map<string, { user: number; system: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const prev = out.get(name) ?? { user: 0, system: 0 };
+    out.set(name, { user: prev.user + Number(fields[11]) * 10, system: prev.system + Number(fields[12]) * 10 });
+  }
+  return out;
+}
+
+/** Per thread name: CPU ms used between two `threadCpu` reads (threads that came and went are partial). */
+export function threadDelta(before: ReturnType<typeof threadCpu>, after: ReturnType<typeof threadCpu>): Record<string, { user: number; system: number }> {
+  const out: Record<string, { user: number; system: number }> = {};
+  for (const [name, a] of after) {
+    const b = before.get(name) ?? { user: 0, system: 0 };
+    const d = { user: a.user - b.user, system: a.system - b.system };
+    if (d.user + d.system > 0) out[name] = d;
+  }
+  return out;
 }

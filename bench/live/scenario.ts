@@ -6,7 +6,7 @@
  */
 import { type LiveSocket, newRecorder, peakRate, percentile, pool, type Recorder, settleWithin } from "./clients.ts";
 import type { PublishPlan } from "./frames.ts";
-import { cpuMs, settledRssKb } from "./procs.ts";
+import { cpuMs, settledRssKb, threadCpu, threadDelta } from "./procs.ts";
 import type { BenchUser } from "./scene.ts";
 import type { Target, TargetKind } from "./targets.ts";
 
@@ -85,6 +85,8 @@ export interface RunResult {
   /** CPU time used by instance A (students, publishing) and B (watchers) during the run, ms. */
   cpuMsA: number;
   cpuMsB: number;
+  /** A's CPU during the run by thread name (`bun.exe` is the JavaScript thread, `JITWorker` the JIT's), ms. */
+  cpuMsAByThread: Record<string, number>;
   /**
    * CPU time of the bench's own client process (every watcher and student socket) during the run,
    * ms: next to the run's length it shows whether the client, not the server, set the pace.
@@ -135,12 +137,14 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
     const pidA = target.a.child.proc.pid;
     const pidB = target.b.child.proc.pid;
     const cpuBefore = [cpuMs(pidA), cpuMs(pidB)];
+    const threadsBeforeA = threadCpu(pidA);
     const clientBefore = process.cpuUsage();
     const cpuFromMs = Date.now();
     errors.push(...(await setup.fire(students)));
     const waits = watchers.map((w, j) => w.completed(pairs[j]?.room ?? ""));
     await settleWithin(waits, setup.timeoutMs);
     const cpuA = cpuMs(pidA) - (cpuBefore[0] ?? 0);
+    const threadsA = threadDelta(threadsBeforeA, threadCpu(pidA));
     const cpuB = cpuMs(pidB) - (cpuBefore[1] ?? 0);
     const client = process.cpuUsage(clientBefore);
     const cpuToMs = Date.now();
@@ -165,6 +169,7 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
         maxMs: percentile(recorder.latencies, 1),
         cpuMsA: cpuA,
         cpuMsB: cpuB,
+        cpuMsAByThread: Object.fromEntries(Object.entries(threadsA).map(([name, t]) => [name, t.user + t.system])),
         cpuMsClient: Math.round((client.user + client.system) / 1000),
         cpuFromMs,
         cpuToMs,
