@@ -59,7 +59,7 @@ import { type Child, logLevels, stopAll } from "./live/procs.ts";
 import { profileWindow } from "./live/profiles.ts";
 import { type LiveReport, table, writeReport } from "./live/report.ts";
 import { type IdleResult, measureIdle, type RunResult } from "./live/scenario.ts";
-import { seedScene } from "./live/scene.ts";
+import { type Scene, seedScene } from "./live/scene.ts";
 import { type SocketIoClient, startSocketIo } from "./live/socketio.ts";
 import { type Baseline, startApp, startDevModel, startRelay } from "./live/targets.ts";
 
@@ -140,6 +140,9 @@ interface FanoutOutcome {
   windows: ProfileWindows;
 }
 
+/** The warm-up's students: the scene's last ones when there are enough, so the main run's are new to A. */
+const warmupFrom = (scene: Scene): number => (scene.students.length - WARMUP >= SESSIONS ? scene.students.length - WARMUP : 0);
+
 /** Goals 1–4: idle memory, warm-up, main and saturation runs, each replayed by the baselines. */
 async function fanoutPart(ctx: PartContext, redisUrl: string, workDir: string, notes: string[]): Promise<FanoutOutcome> {
   const { scene } = ctx;
@@ -172,7 +175,7 @@ async function fanoutPart(ctx: PartContext, redisUrl: string, workDir: string, n
       }
     }
     if (WARMUP > 0) {
-      const w = await appRun(app, scene, `warm-up ${WARMUP}×${WATCHERS}`, WARMUP, scene.toolId, FANOUT);
+      const w = await appRun(app, scene, `warm-up ${WARMUP}×${WATCHERS}`, WARMUP, scene.toolId, FANOUT, warmupFrom(scene));
       runs.push(w.result, ...(await baselineRuns(baselines, w.result.scenario, w, true, FANOUT)));
     }
     const m = await appRun(app, scene, MAIN, SESSIONS, scene.toolId, FANOUT);
@@ -191,7 +194,7 @@ async function fanoutPart(ctx: PartContext, redisUrl: string, workDir: string, n
       // processes live through the whole part, so without it only the app would pay for compiling
       // its hot paths (JSC's optimising tiers) inside the measured saturation runs.
       const warmTool = scene.toolsByRate.get(SAT_TPS[0] ?? 0);
-      if (WARMUP > 0 && warmTool) await appRun(app, scene, `saturation warm-up ${WARMUP}×${WATCHERS}`, WARMUP, warmTool, FANOUT);
+      if (WARMUP > 0 && warmTool) await appRun(app, scene, `saturation warm-up ${WARMUP}×${WATCHERS}`, WARMUP, warmTool, FANOUT, warmupFrom(scene));
       const satFrom = Date.now();
       const spans: { fromMs: number; toMs: number }[] = [];
       const relay = baselines.filter((b) => b.kind === "relay");

@@ -47,16 +47,21 @@ const describe = (target: string, r: RunResult) =>
   `${r.scenario} ${target}: ${r.events} events, ${r.eventsPerSecond.toFixed(0)}/s (peak ${r.peakEventsPerSecond.toFixed(0)}/s), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, CPU A ${r.cpuMsA} ms B ${r.cpuMsB} ms client ${r.cpuMsClient} ms`;
 
 /** An app run: sessions on A, K teachers of the class watching each on B, one message per student. */
-export async function appRun(app: Target, scene: Scene, scenario: string, n: number, toolId: string, opts: FanoutOptions): Promise<AppRun> {
-  const sessionIds = await createSessions(app.a, scene.students.slice(0, n), toolId);
+/**
+ * `n` sessions, one per student from `scene.students[from]` on, each making one turn. Warm-ups
+ * pass the last students of the scene, so the measured runs' students are still new to A.
+ */
+export async function appRun(app: Target, scene: Scene, scenario: string, n: number, toolId: string, opts: FanoutOptions, from = 0): Promise<AppRun> {
+  const students = scene.students.slice(from, from + n);
+  const sessionIds = await createSessions(app.a, students, toolId);
   const rooms = sessionIds.map((id) => `session:${id}`);
   const tap = opts.tap ? await tapRoomChannels(opts.tap.redisUrl) : null;
   const fromMs = Date.now();
   const run = await runStreaming(app, {
     scenario,
     rooms,
-    watchersOf: (i) => scene.students[i]?.teachers.slice(0, opts.watchers) ?? [],
-    studentOf: (i) => scene.students[i]?.user ?? null,
+    watchersOf: (i) => students[i]?.teachers.slice(0, opts.watchers) ?? [],
+    studentOf: (i) => students[i]?.user ?? null,
     timeoutMs: opts.timeoutMs,
     async fire(students: (LiveSocket | null)[]) {
       const acks = await Promise.all(
