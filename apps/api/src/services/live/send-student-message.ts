@@ -37,7 +37,9 @@ export async function sendStudentMessage({
   input: SendStudentMessageInput;
   gate?: StudentMessageGate;
 }): Promise<SendResult> {
-  const { session, existingMessageId, turnInputs, history } = await loadSessionForSend(ctx.db, ctx.actor, input.sessionId, input.clientMessageId);
+  const { session, existingMessageId, turnInputs, history, aiPlanRows } = await loadSessionForSend(ctx.db, ctx.actor, input.sessionId, input.clientMessageId, {
+    defaultModel: ctx.ai.defaultModel,
+  });
   assertAllowed(policy.canSendAsStudent(ctx.actor, session.ref), "Only the session's student can send messages");
 
   const existing = existingMessageId ? await findByClientId(ctx, input.sessionId, input.clientMessageId) : null;
@@ -70,7 +72,7 @@ export async function sendStudentMessage({
     } else {
       const user = stored.rows.user;
       const conversation = history ? conversationAfter(history.rows, history.throughSeq, user) : null;
-      await startAnswer(ctx, { session, definition, answer: stored.rows.answer, gated, conversation });
+      await startAnswer(ctx, { session, definition, answer: stored.rows.answer, gated, conversation, aiPlanRows });
     }
   } finally {
     await announced;
