@@ -8,6 +8,8 @@
  * replace (`namePatternSource`, `nicknamePatternSource`), which stay the definition.
  */
 
+import { escapeRegExp } from "../text.ts";
+
 const WORD_CHAR = /^[\p{L}\p{N}]$/u;
 const LETTER = /^\p{L}$/u;
 const SEPARATOR = /^[\s._-]$/u;
@@ -125,16 +127,14 @@ export function scanNickname(folded: string, foldedName: string): NameHit[] {
 
 /** The name pattern these scanners replace, kept as their definition (tests compare the two). */
 export function namePatternSource(foldedName: string): string {
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const body = foldedName
     .split(/\s+/)
-    .map((w) => escape(w).replace(/['’]/g, "['’]"))
+    .map((w) => escapeRegExp(w).replace(/['’]/g, "['’]"))
     .join(String.raw`[\s._-]+`);
   return String.raw`(?<![\p{L}\p{N}])${body}(?![\p{L}\p{N}])`;
 }
 
 /** The nickname pattern {@link scanNickname} replaces. */
 export function nicknamePatternSource(foldedName: string): string {
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return String.raw`(?<![\p{L}\p{N}])(${escape(foldedName.slice(0, 3))}[\p{L}]{0,${foldedName.length - 4}})(?![\p{L}\p{N}])`;
+  return String.raw`(?<![\p{L}\p{N}])(${escapeRegExp(foldedName.slice(0, 3))}[\p{L}]{0,${foldedName.length - 4}})(?![\p{L}\p{N}])`;
 }

@@ -2,7 +2,7 @@ import { AppError, NotFoundError } from "@raptscallions/core";
 import { aiModels, aiSettings, type Db, type DbOrTx, groups, preparedOn } from "@raptscallions/db";
 import { resolveModelChoice, usdToMicros, type ChatMessage, type GroupBudget, type ModelChoice, type UserLimits } from "@raptscallions/gateway";
 import { sql } from "drizzle-orm";
-import type { AiPlanModelJson as ModelJson, AiPlanRows, AiPlanSettingsJson as SettingsJson } from "../../lib/ai-service.ts";
+import type { AiPlanRows, AiPlanSettingsJson as SettingsJson } from "../../lib/ai-service.ts";
 import { type QueryKey, qualified } from "../query-helpers.ts";
 
 /**
