@@ -52,7 +52,24 @@ for (let i = 0; i < LONG_MESSAGES; i++) {
 }
 
 const GIVEN = ["Amara", "Bilal", "Carmen", "Dmitri", "Esther", "Farid", "Greta", "Hiroshi", "Ingrid", "Javier", "Keanu", "Leila", "Mateo", "Nadia", "Oskar", "Priya"];
-const FAMILY = ["Abernathy", "Bergstrom", "Castellano", "Dubois", "Eriksen", "Fonseca", "Gallagher", "Haddad", "Ivanova", "Jablonski", "Kowalczyk", "Lindqvist", "Moreau", "Nakamura", "Okonkwo", "Petrovic"];
+const FAMILY = [
+  "Abernathy",
+  "Bergstrom",
+  "Castellano",
+  "Dubois",
+  "Eriksen",
+  "Fonseca",
+  "Gallagher",
+  "Haddad",
+  "Ivanova",
+  "Jablonski",
+  "Kowalczyk",
+  "Lindqvist",
+  "Moreau",
+  "Nakamura",
+  "Okonkwo",
+  "Petrovic",
+];
 const SUFFIX = ["", "son", "ez", "ini", "ova", "berg", "stein", "ley"];
 let newStudents = 0;
 /** A student whose names were never seen by this process. */
