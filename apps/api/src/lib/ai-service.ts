@@ -4,6 +4,40 @@ import type { aiUsage, MessageMeta, ToolDefinition } from "@raptscallions/db";
 /** The ai_usage row a generation records (one per call). */
 export type UsageRow = typeof aiUsage.$inferInsert;
 
+/** An `ai_settings` row as the plan's statement returns it (json: snake_case keys). */
+export interface AiPlanSettingsJson {
+  group_id: string | null;
+  default_model: string | null;
+  requests_per_minute: number | null;
+  requests_per_hour: number | null;
+  tokens_per_day: number | null;
+  monthly_budget_usd: number | string | null;
+  alert_threshold: number | null;
+}
+
+/** A model catalogue row as the plan's statement returns it. */
+export interface AiPlanModelJson {
+  id: string;
+  input_price_per_1k: number | string;
+  output_price_per_1k: number | string;
+  context_window: number;
+  max_output_tokens: number;
+  active: boolean;
+}
+
+/**
+ * What `aiPlanFields` (services/ai/load-plan.ts) reads, as one JSON value: the group and each ancestor (nearest first)
+ * with its settings row if any, the system settings, the catalogue rows any of them (or the named
+ * models) name, and the named models themselves (so a plan built from a read elsewhere can tell
+ * whether that read looked for every model its tool names).
+ */
+export interface AiPlanRows {
+  chain: AiPlanSettingsJson[] | null;
+  system: AiPlanSettingsJson | null;
+  models: AiPlanModelJson[] | null;
+  named: string[] | null;
+}
+
 /** Who and what a generation is for: drives model resolution, limits, budgets and the usage row. */
 export interface GenerationScope {
   userId: string;
@@ -44,6 +78,12 @@ export interface GenerationRequest {
   messages: { role: "user" | "assistant" | "system"; content: string }[];
   /** Aborting cancels the upstream request (which stops provider billing). */
   signal: AbortSignal;
+  /**
+   * The settings chain and catalogue rows for this call, already read by the caller with
+   * `aiPlanFields` (a chat turn reads them with its session); the service reads them itself when
+   * absent or when they were read for other models.
+   */
+  planRows?: AiPlanRows | undefined;
 }
 
 export type GenerationEvent =
@@ -98,6 +138,11 @@ export interface Generation {
  */
 export interface AiService {
   start(request: GenerationRequest): Promise<Generation>;
+  /**
+   * AI_DEFAULT_MODEL, the last level of model resolution, when the service resolves models from
+   * the database: a caller reading the plan's rows in its own statement (`planRows`) names it.
+   */
+  readonly defaultModel?: string;
   /**
    * Throws `ServiceUnavailableError` (503 + retryAfterSeconds) when a call could not be admitted
    * right now because the shared limit store is known to be down. A local check, no round trip:

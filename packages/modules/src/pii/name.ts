@@ -1,6 +1,7 @@
-import { escapeRegExp, foldForMatch } from "../text.ts";
+import { foldForMatch } from "../text.ts";
 import type { StudentInfo } from "../types.ts";
 import { ENGLISH_WORD_NAMES, isFirstName, isLastName, isOrdinaryWord, type MessageLanguage } from "./lexicon.ts";
+import { scanName, scanNickname } from "./name-scan.ts";
 import type { PiiSpan } from "./types.ts";
 
 /**
@@ -110,30 +111,6 @@ function nameParts(student: StudentInfo): { full: string[]; parts: NamePart[] } 
   return { full, parts: [...parts.values()] };
 }
 
-// Compiling a pattern per name part per message shows up on the live path; students repeat.
-const patternCache = new Map<string, RegExp>();
-function cached(key: string, make: () => RegExp): RegExp {
-  const hit = patternCache.get(key);
-  if (hit) return hit;
-  if (patternCache.size >= 2000) patternCache.clear();
-  const made = make();
-  patternCache.set(key, made);
-  return made;
-}
-
-function namePattern(name: string): RegExp {
-  return cached(`n:${name}`, () => buildNamePattern(name));
-}
-
-function buildNamePattern(name: string): RegExp {
-  const folded = foldForMatch(name);
-  const body = folded
-    .split(/\s+/)
-    .map((w) => escapeRegExp(w).replace(/['’]/g, "['’]"))
-    .join(String.raw`[\s._-]+`);
-  return new RegExp(String.raw`(?<![\p{L}\p{N}])${body}(?![\p{L}\p{N}])`, "gu");
-}
-
 /**
  * Accent-insensitive only one way: "siobhan" matches "Siobhán" (accents left out), but "hùng"
  * does not match "Hưng" and "đó" does not match "Đỗ" — in Vietnamese the marks are the word.
@@ -213,27 +190,23 @@ export function findStudentName(text: string, student: StudentInfo, lang: Messag
   const folded = foldForMatch(text);
   const spans: PiiSpan[] = [];
   for (const name of full) {
-    for (const m of folded.matchAll(namePattern(name))) {
-      if (accentsCompatible(text.slice(m.index, m.index + m[0].length), name) || m[0].includes(" ")) {
-        spans.push({ kind: "name", start: m.index, end: m.index + m[0].length });
+    for (const m of scanName(folded, foldForMatch(name))) {
+      if (accentsCompatible(text.slice(m.index, m.index + m.text.length), name) || m.text.includes(" ")) {
+        spans.push({ kind: "name", start: m.index, end: m.index + m.text.length });
       }
     }
   }
   const matches: PartMatch[] = [];
   for (const part of parts) {
-    for (const m of folded.matchAll(namePattern(part.name))) {
-      const written = text.slice(m.index, m.index + m[0].length);
-      if (accentsCompatible(written, part.name)) matches.push({ start: m.index, end: m.index + m[0].length, part, nickname: false });
+    const foldedName = foldForMatch(part.name);
+    for (const m of scanName(folded, foldedName)) {
+      const written = text.slice(m.index, m.index + m.text.length);
+      if (accentsCompatible(written, part.name)) matches.push({ start: m.index, end: m.index + m.text.length, part, nickname: false });
     }
     // Nicknames: "sofi" for Sofía, "caro" for Carolina — three letters or more, given names only.
-    const foldedName = foldForMatch(part.name);
     if (!part.given || foldedName.length < 5) continue;
-    const nick = cached(
-      `k:${foldedName}`,
-      () => new RegExp(String.raw`(?<![\p{L}\p{N}])(${escapeRegExp(foldedName.slice(0, 3))}[\p{L}]{0,${foldedName.length - 4}})(?![\p{L}\p{N}])`, "gu"),
-    );
-    for (const m of folded.matchAll(nick)) {
-      if (foldedName.startsWith(m[0]) && m[0] !== foldedName) matches.push({ start: m.index, end: m.index + m[0].length, part, nickname: true });
+    for (const m of scanNickname(folded, foldedName)) {
+      if (foldedName.startsWith(m.text) && m.text !== foldedName) matches.push({ start: m.index, end: m.index + m.text.length, part, nickname: true });
     }
   }
   const publicContext = PUBLIC_PERSON_CONTEXT.test(text);

@@ -4,7 +4,7 @@ import { costOf, estimateMessagesTokens, type ChatMessage, type GatewayClient, t
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Metrics } from "../../lib/metrics.ts";
-import { loadAiPlan, type AiPlan, type PlannedCall } from "./load-plan.ts";
+import { loadAiPlan, planFromRows, planRowsCover, type AiPlan, type PlannedCall } from "./load-plan.ts";
 import { settleGeneration } from "./settle-generation.ts";
 import type { AiService, Generation, GenerationEvent, GenerationRequest, GenerationResult } from "../../lib/ai-service.ts";
 
@@ -47,6 +47,7 @@ export function createAiService(opts: AiServiceOptions): AiService {
   const count = (model: string, outcome: string) => opts.metrics?.gatewayCalls.inc({ model, outcome });
 
   return {
+    defaultModel: opts.defaultModel,
     assertAvailable() {
       if (opts.limits.available?.() === false) {
         throw new ServiceUnavailableError("Rate limits and budgets cannot be checked right now; retry shortly");
@@ -73,13 +74,11 @@ async function resolvePlan(
   logger: Logger,
 ): Promise<AiPlan> {
   let plan: AiPlan;
+  const input = { groupId: request.scope.groupId, toolModel: def.model, fallbackModels: def.fallbackModels, envDefault: opts.defaultModel };
   try {
-    plan = await loadAiPlan(opts.db, {
-      groupId: request.scope.groupId,
-      toolModel: def.model,
-      fallbackModels: def.fallbackModels,
-      envDefault: opts.defaultModel,
-    });
+    // A chat turn reads the plan's rows with its session; used only when that read looked for
+    // every model this call may name (same tool version, same environment default).
+    plan = request.planRows && planRowsCover(request.planRows, input) ? planFromRows(request.planRows, input) : await loadAiPlan(opts.db, input);
   } catch (err) {
     if (err instanceof AppError && err.code === "MODEL_UNAVAILABLE") {
       const details = err.details as { model?: unknown } | undefined;

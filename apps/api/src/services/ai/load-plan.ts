@@ -2,6 +2,8 @@ import { AppError, NotFoundError } from "@raptscallions/core";
 import { aiModels, aiSettings, type Db, type DbOrTx, groups, preparedOn } from "@raptscallions/db";
 import { resolveModelChoice, usdToMicros, type ChatMessage, type GroupBudget, type ModelChoice, type UserLimits } from "@raptscallions/gateway";
 import { sql } from "drizzle-orm";
+import type { AiPlanRows, AiPlanSettingsJson as SettingsJson } from "../../lib/ai-service.ts";
+import { type QueryKey, qualified } from "../query-helpers.ts";
 
 /**
  * The pseudo-group id under which the system-wide monthly budget (the `isSystem` settings row) is
@@ -54,26 +56,6 @@ interface SettingsRow {
   alertThreshold: number | null;
 }
 
-/** A settings row as the statement below returns it (json: snake_case keys). */
-interface SettingsJson {
-  group_id: string | null;
-  default_model: string | null;
-  requests_per_minute: number | null;
-  requests_per_hour: number | null;
-  tokens_per_day: number | null;
-  monthly_budget_usd: number | string | null;
-  alert_threshold: number | null;
-}
-
-interface ModelJson {
-  id: string;
-  input_price_per_1k: number | string;
-  output_price_per_1k: number | string;
-  context_window: number;
-  max_output_tokens: number;
-  active: boolean;
-}
-
 const toNumber = (v: number | string) => (typeof v === "number" ? v : Number(v));
 
 function settingsRow(j: SettingsJson): SettingsRow {
@@ -88,45 +70,57 @@ function settingsRow(j: SettingsJson): SettingsRow {
   };
 }
 
-// The group and each ancestor (nearest first) with its settings row if any, the system settings,
-// and the catalogue rows any of them (or the tool, its fallbacks, the environment default) name.
-// Prepared once per database: the named models travel as one JSON array parameter.
-function prepareSettingsAndModels(db: Db) {
-  const groupId = sql.placeholder("groupId");
-  return db
-    .select({
-      chain: sql<SettingsJson[] | null>`(
-        select json_agg(json_build_object(
-          'group_id', g.id, 'default_model', s.default_model, 'requests_per_minute', s.requests_per_minute,
-          'requests_per_hour', s.requests_per_hour, 'tokens_per_day', s.tokens_per_day,
-          'monthly_budget_usd', s.monthly_budget_usd, 'alert_threshold', s.alert_threshold
-        ) order by nlevel(g.path) desc)
+const settingsJson = (s: string) => `json_build_object(
+  'group_id', ${s}.group_id, 'default_model', ${s}.default_model, 'requests_per_minute', ${s}.requests_per_minute,
+  'requests_per_hour', ${s}.requests_per_hour, 'tokens_per_day', ${s}.tokens_per_day,
+  'monthly_budget_usd', ${s}.monthly_budget_usd, 'alert_threshold', ${s}.alert_threshold)`;
+
+/**
+ * The plan's rows as one column of a select, keyed by the group and the named models (a jsonb
+ * array of model ids): a placeholder each in the plan's own statement, or another table's values
+ * when a chat turn reads them with its session (`session-for-send.ts`). Only the catalogue rows
+ * that can be chosen are read, however large the catalogue.
+ */
+export function aiPlanFields(byKey: { groupId: QueryKey; named: QueryKey }) {
+  const keys = qualified(byKey);
+  const chainSettings = sql.raw(settingsJson("s").replace("'group_id', s.group_id", "'group_id', g.id"));
+  return sql<AiPlanRows>`(select json_build_object(
+      'chain', (select json_agg(${chainSettings} order by nlevel(g.path) desc)
         from ${groups} target join ${groups} g on g.path @> target.path left join ${aiSettings} s on s.group_id = g.id
-        where target.id = ${groupId})`,
-      system: sql<SettingsJson | null>`(
-        select json_build_object(
-          'group_id', s.group_id, 'default_model', s.default_model, 'requests_per_minute', s.requests_per_minute,
-          'requests_per_hour', s.requests_per_hour, 'tokens_per_day', s.tokens_per_day,
-          'monthly_budget_usd', s.monthly_budget_usd, 'alert_threshold', s.alert_threshold
-        ) from ${aiSettings} s where s.is_system limit 1)`,
-      models: sql<ModelJson[] | null>`(
-        select json_agg(json_build_object(
+        where target.id = ${keys.groupId}),
+      'system', (select ${sql.raw(settingsJson("s"))} from ${aiSettings} s where s.is_system limit 1),
+      'models', (select json_agg(json_build_object(
           'id', m.id, 'input_price_per_1k', m.input_price_per_1k, 'output_price_per_1k', m.output_price_per_1k,
-          'context_window', m.context_window, 'max_output_tokens', m.max_output_tokens, 'active', m.active
-        ))
+          'context_window', m.context_window, 'max_output_tokens', m.max_output_tokens, 'active', m.active))
         from ${aiModels} m
-        where m.id in (select jsonb_array_elements_text(${sql.placeholder("named")}::jsonb))
+        where m.id in (select jsonb_array_elements_text(n.named))
            or m.id in (select s.default_model from ${aiSettings} s where s.is_system
-                       or s.group_id in (select g.id from ${groups} target join ${groups} g on g.path @> target.path where target.id = ${groupId})))`,
-    })
+                       or s.group_id in (select g.id from ${groups} target join ${groups} g on g.path @> target.path where target.id = ${keys.groupId}))),
+      'named', n.named)
+    from (select ${keys.named}::jsonb as named) n)`;
+}
+
+// The plan's own statement, prepared once per database: the named models travel as one JSON
+// array parameter.
+function prepareSettingsAndModels(db: Db) {
+  return db
+    .select({ plan: aiPlanFields({ groupId: sql.placeholder("groupId"), named: sql.placeholder("named") }) })
     .from(sql`(select 1) as one`)
     .prepare("ai_settings_and_models");
 }
 
-/** One statement per turn, reading only the models that can be chosen, however large the catalogue. */
-async function loadSettingsAndModels(db: DbOrTx, input: LoadPlanInput): Promise<{ chain: SettingsRow[]; system: SettingsRow | null; models: ModelInfo[] }> {
-  const named = [input.toolModel, ...(input.fallbackModels ?? []), input.envDefault].filter((m): m is string => typeof m === "string");
-  const [row] = await preparedOn(db, "ai_settings_and_models", prepareSettingsAndModels).execute({ groupId: input.groupId, named: JSON.stringify(named) });
+/** The model ids a plan must find in the catalogue read: the tool's, its fallbacks, the environment default. */
+function namedModels(input: LoadPlanInput): string[] {
+  return [input.toolModel, ...(input.fallbackModels ?? []), input.envDefault].filter((m): m is string => typeof m === "string");
+}
+
+/** Whether rows read elsewhere can decide this plan: they looked for every model it may name. */
+export function planRowsCover(rows: AiPlanRows, input: LoadPlanInput): boolean {
+  const named = new Set(rows.named ?? []);
+  return namedModels(input).every((m) => named.has(m));
+}
+
+function parsePlanRows(row: AiPlanRows | null | undefined): { chain: SettingsRow[]; system: SettingsRow | null; models: ModelInfo[] } {
   return {
     chain: (row?.chain ?? []).map(settingsRow),
     system: row?.system ? settingsRow(row.system) : null,
@@ -139,6 +133,12 @@ async function loadSettingsAndModels(db: DbOrTx, input: LoadPlanInput): Promise<
       active: m.active,
     })),
   };
+}
+
+/** One statement per turn (none when the turn read the rows with its session: {@link planFromRows}). */
+async function loadSettingsAndModels(db: DbOrTx, input: LoadPlanInput): Promise<AiPlanRows | undefined> {
+  const [row] = await preparedOn(db, "ai_settings_and_models", prepareSettingsAndModels).execute({ groupId: input.groupId, named: JSON.stringify(namedModels(input)) });
+  return row?.plan;
 }
 
 /** First non-null value of `field` from the nearest level up; per-user limits: nearest wins. */
@@ -159,7 +159,12 @@ function nearest(
  * and `NotFoundError` when the scope's group does not exist.
  */
 export async function loadAiPlan(db: DbOrTx, input: LoadPlanInput): Promise<AiPlan> {
-  const { chain, system, models } = await loadSettingsAndModels(db, input);
+  return planFromRows(await loadSettingsAndModels(db, input), input);
+}
+
+/** {@link loadAiPlan} from rows already read with {@link aiPlanFields} (check {@link planRowsCover} first). */
+export function planFromRows(rows: AiPlanRows | null | undefined, input: LoadPlanInput): AiPlan {
+  const { chain, system, models } = parsePlanRows(rows);
   if (chain.length === 0) throw new NotFoundError("Group", { groupId: input.groupId });
 
   const catalogue = new Map<string, ModelInfo>(models.map((m) => [m.id, m]));

@@ -2,7 +2,7 @@
 import { ConflictError, type MessageDto } from "@raptscallions/core";
 import { type DbOrTx, messages } from "@raptscallions/db";
 import { and, desc, eq, or, sql } from "drizzle-orm";
-import { type Generation, sessionGenerationScope } from "../../lib/ai-service.ts";
+import { type AiPlanRows, type Generation, sessionGenerationScope } from "../../lib/ai-service.ts";
 import { toMessageDto } from "../sessions/dto.ts";
 import { loadToolDefinition, type loadVisibleSession } from "../sessions/load.ts";
 import type { ServiceContext } from "../context.ts";
@@ -89,6 +89,8 @@ export async function startAnswer(
     gated: Pick<GateDecision, "sent" | "toProvider" | "afterAnswer">;
     /** The provider history through the student's message, when the caller already has it (`conversationAfter`). */
     conversation?: Conversation | null | undefined;
+    /** The AI plan's rows, when the caller read them with the session (`loadSessionForSend`). */
+    aiPlanRows?: AiPlanRows | undefined;
   },
 ) {
   const { session, answer, gated } = turn;
@@ -122,6 +124,7 @@ export async function startAnswer(
       scope: sessionGenerationScope(session, { userId: session.studentId, messageId: answer.id }),
       definition: turn.definition,
       messages: history,
+      planRows: turn.aiPlanRows,
     });
   } catch (err) {
     // Refused before any token (limits, budget, model, or Redis lost since the check above): the

@@ -37,7 +37,9 @@ export async function sendStudentMessage({
   input: SendStudentMessageInput;
   gate?: StudentMessageGate;
 }): Promise<SendResult> {
-  const { session, existingMessageId, turnInputs, history } = await loadSessionForSend(ctx.db, ctx.actor, input.sessionId, input.clientMessageId);
+  const { session, existingMessageId, turnInputs, history, aiPlanRows } = await loadSessionForSend(ctx.db, ctx.actor, input.sessionId, input.clientMessageId, {
+    defaultModel: ctx.ai.defaultModel,
+  });
   assertAllowed(policy.canSendAsStudent(ctx.actor, session.ref), "Only the session's student can send messages");
 
   const existing = existingMessageId ? await findByClientId(ctx, input.sessionId, input.clientMessageId) : null;
@@ -60,28 +62,35 @@ export async function sendStudentMessage({
   // Alerts first: a crisis message's notifications leave and its teachers hear of it before the
   // message itself is announced.
   await gated.notify?.();
-  await announceStudentMessage(ctx, session, userDto);
-
-  if (blocked) {
-    await publishBestEffort(ctx.bus, ctx.logger, sessionRoom(session.id), "message.completed", { message: answerDto });
-  } else {
-    const user = stored.rows.user;
-    const conversation = history ? conversationAfter(history.rows, history.throughSeq, user) : null;
-    await startAnswer(ctx, { session, definition, answer: stored.rows.answer, gated, conversation });
+  // The announcements and the answer's first event are published without waiting for each other:
+  // the bus hands each publish to its connection as it is called, so they leave in one write and
+  // a room still gets them in the order they were called (message.created before what follows).
+  const announced = announceStudentMessage(ctx, session, userDto);
+  try {
+    if (blocked) {
+      await publishBestEffort(ctx.bus, ctx.logger, sessionRoom(session.id), "message.completed", { message: answerDto });
+    } else {
+      const user = stored.rows.user;
+      const conversation = history ? conversationAfter(history.rows, history.throughSeq, user) : null;
+      await startAnswer(ctx, { session, definition, answer: stored.rows.answer, gated, conversation, aiPlanRows });
+    }
+  } finally {
+    await announced;
   }
   return { message: userDto, answer: answerDto, duplicate: false, retried: false };
 }
 
-/** The stored message to the session room, and a short summary to the class room. */
+/** The stored message to the session room, and a short summary to the class room (best effort: never rejects). */
 async function announceStudentMessage(ctx: ServiceContext, session: SessionRow, message: MessageDto): Promise<void> {
-  await publishBestEffort(ctx.bus, ctx.logger, sessionRoom(session.id), "message.created", { message });
-  if (session.classId) {
-    await publishBestEffort(ctx.bus, ctx.logger, classRoom(session.classId), "message.created", {
-      sessionId: session.id,
-      messageId: message.id,
-      role: "user",
-      studentId: session.studentId,
-      preview: message.content.slice(0, 280),
-    });
-  }
+  const toSession = publishBestEffort(ctx.bus, ctx.logger, sessionRoom(session.id), "message.created", { message });
+  const toClass = session.classId
+    ? publishBestEffort(ctx.bus, ctx.logger, classRoom(session.classId), "message.created", {
+        sessionId: session.id,
+        messageId: message.id,
+        role: "user",
+        studentId: session.studentId,
+        preview: message.content.slice(0, 280),
+      })
+    : undefined;
+  await Promise.all([toSession, toClass]);
 }
