@@ -51,6 +51,8 @@ interface Lane {
   token: ReachToken | null;
   inFlight: number;
   transactions: number;
+  /** The event-loop turn in which a statement was last handed to it (its write goes out then). */
+  turn: number;
 }
 
 /** A statement whose reach could not be confirmed: reported like a lost connection (a 503). */
@@ -65,6 +67,8 @@ export class ReachLostError extends Error {
 // A lane in a transaction holds its connection across the app's awaits: a standalone statement
 // goes there only when every lane is in one.
 const TRANSACTION_WEIGHT = 1_000;
+// How many statements may be in flight on a lane that a statement of the same turn still joins.
+const JOIN_DEPTH = 16;
 
 /** Opens the tenant pool's lanes (lazily: a lane connects on its first statement). */
 export function openTenantLanes(url: string, size: number, options: Options<Record<string, PostgresType>>): TenantLanes {
@@ -74,24 +78,48 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
     lane.token = null;
   };
   const first = postgres(url, { ...options, max: 1, onclose: () => forget(lanes[0] as Lane) });
-  lanes.push({ sql: first, reach: null, token: null, inFlight: 0, transactions: 0 });
+  lanes.push({ sql: first, reach: null, token: null, inFlight: 0, transactions: 0, turn: -1 });
   for (let i = 1; i < size; i += 1) {
     // A parsed options object is taken as is, so every lane shares the first one's parsers and
     // serializers (drizzle adjusts them on the object it is given) and its fetched array types.
     const parsed = { ...first.options, onclose: () => forget(lanes[i] as Lane) };
-    lanes.push({ sql: postgres(parsed as unknown as Options<Record<string, PostgresType>>), reach: null, token: null, inFlight: 0, transactions: 0 });
+    lanes.push({ sql: postgres(parsed as unknown as Options<Record<string, PostgresType>>), reach: null, token: null, inFlight: 0, transactions: 0, turn: -1 });
   }
 
-  // Cheapest lane for a statement under `reach`: what is in flight there, one more if the reach
-  // must be set first (ties go to the lane already set, so its statements share one write).
+  // postgres-js writes what a connection was handed during one event-loop turn in one socket
+  // write (at setImmediate). Statements of concurrent requests that arrive in the same turn
+  // therefore join the lane that already has a write going out, up to JOIN_DEPTH in flight: one
+  // write (one syscall, and on loopback the server's receive path) for all of them.
+  let turn = 0;
+  let turnEnding = false;
+  const endTurn = () => {
+    turn += 1;
+    turnEnding = false;
+  };
+  const handedTo = (lane: Lane) => {
+    lane.turn = turn;
+    if (!turnEnding) {
+      turnEnding = true;
+      setImmediate(endTurn);
+    }
+  };
+
+  // Cheapest lane for a statement under `reach`: what is in flight there (nothing, if it joins
+  // this turn's write), one more if the reach must be set first. Ties go to the lane joined this
+  // turn, then to the lane already set.
   const pick = (reach: string): Lane => {
     let best = lanes[0] as Lane;
     let bestCost = Number.POSITIVE_INFINITY;
+    let bestRank = -1;
     for (const lane of lanes) {
-      const cost = lane.inFlight + lane.transactions * TRANSACTION_WEIGHT + (lane.reach === reach ? 0 : 1);
-      if (cost < bestCost || (cost === bestCost && lane.reach === reach && best.reach !== reach)) {
+      const joins = lane.turn === turn && lane.transactions === 0 && lane.inFlight < JOIN_DEPTH;
+      const matches = lane.reach === reach;
+      const cost = (joins ? 0 : lane.inFlight + lane.transactions * TRANSACTION_WEIGHT) + (matches ? 0 : 1);
+      const rank = (joins ? 2 : 0) + (matches ? 1 : 0);
+      if (cost < bestCost || (cost === bestCost && rank > bestRank)) {
         best = lane;
         bestCost = cost;
+        bestRank = rank;
       }
     }
     return best;
@@ -125,6 +153,7 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
     options: first.options,
     async run(reach, setReach, query, params, options, values) {
       const lane = pick(reach);
+      handedTo(lane);
       const token = lane.reach === reach && lane.token ? lane.token : sendReach(lane, reach, setReach);
       lane.inFlight += 1;
       const pending = lane.sql.unsafe(query, params as never[], options as never);
