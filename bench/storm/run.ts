@@ -90,7 +90,14 @@ function perSetup(pg: PgCounter, redisBefore: Map<string, number>, redisAfter: M
     .filter(([, c]) => c >= n / 100)
     .sort((a, b) => b[1] - a[1])
     .map(([text, c]) => ({ perSetup: round(c), text: text.slice(0, 160) }));
-  return { pgRoundTrips: round(counts.roundTrips), pgStatements: round(counts.statements), pgWrites: round(counts.writes), pgPackets: round(counts.packets), statements, redisByCommand };
+  return {
+    pgRoundTrips: round(counts.roundTrips),
+    pgStatements: round(counts.statements),
+    pgWrites: round(counts.writes),
+    pgPackets: round(counts.packets),
+    statements,
+    redisByCommand,
+  };
 }
 
 export interface StormResult {

@@ -176,10 +176,16 @@ describe.skipIf(!url)("a lane of the tenant pool (Postgres)", () => {
     const queuedB = reachOn(b);
     await Bun.sleep(300);
     await admin`select pg_terminate_backend(${pid})`;
-    const sleepErr = await sleeping.then(() => undefined, (e: unknown) => e);
+    const sleepErr = await sleeping.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(databaseErrorFrom(sleepErr)?.code).toBe("DATABASE_UNAVAILABLE");
     // Ran on the new connection, which has no reach: refused, never an empty answer.
-    const queuedErr = await queuedA.then((r) => r, (e: unknown) => e);
+    const queuedErr = await queuedA.then(
+      (r) => r,
+      (e: unknown) => e,
+    );
     expect(queuedErr).toBeInstanceOf(ReachLostError);
     expect(databaseErrorFrom(queuedErr)?.code).toBe("DATABASE_UNAVAILABLE");
     // Its own set_config went along with it to the new connection.
