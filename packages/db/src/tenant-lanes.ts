@@ -53,6 +53,8 @@ interface Lane {
   transactions: number;
   /** The event-loop turn in which a statement was last handed to it (its write goes out then). */
   turn: number;
+  /** When a statement last finished on it, or it last went from idle to busy (performance.now()). */
+  progressAt: number;
 }
 
 /** A statement whose reach could not be confirmed: reported like a lost connection (a 503). */
@@ -69,6 +71,10 @@ export class ReachLostError extends Error {
 const TRANSACTION_WEIGHT = 1_000;
 // How many statements may be in flight on a lane that a statement of the same turn still joins.
 const JOIN_DEPTH = 16;
+// A busy lane that finished nothing for this long is stalled (a slow statement, or one waiting
+// for a lock, perhaps held by a transaction that itself waits for a statement): new statements
+// go elsewhere, as they avoid a lane in a transaction, so they do not queue behind it.
+const STALL_MS = 10;
 
 /** Opens the tenant pool's lanes (lazily: a lane connects on its first statement). */
 export function openTenantLanes(url: string, size: number, options: Options<Record<string, PostgresType>>): TenantLanes {
@@ -78,12 +84,20 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
     lane.token = null;
   };
   const first = postgres(url, { ...options, max: 1, onclose: () => forget(lanes[0] as Lane) });
-  lanes.push({ sql: first, reach: null, token: null, inFlight: 0, transactions: 0, turn: -1 });
+  lanes.push({ sql: first, reach: null, token: null, inFlight: 0, transactions: 0, turn: -1, progressAt: 0 });
   for (let i = 1; i < size; i += 1) {
     // A parsed options object is taken as is, so every lane shares the first one's parsers and
     // serializers (drizzle adjusts them on the object it is given) and its fetched array types.
     const parsed = { ...first.options, onclose: () => forget(lanes[i] as Lane) };
-    lanes.push({ sql: postgres(parsed as unknown as Options<Record<string, PostgresType>>), reach: null, token: null, inFlight: 0, transactions: 0, turn: -1 });
+    lanes.push({
+      sql: postgres(parsed as unknown as Options<Record<string, PostgresType>>),
+      reach: null,
+      token: null,
+      inFlight: 0,
+      transactions: 0,
+      turn: -1,
+      progressAt: 0,
+    });
   }
 
   // postgres-js writes what a connection was handed during one event-loop turn in one socket
@@ -107,14 +121,17 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
   // Cheapest lane for a statement under `reach`: what is in flight there (nothing, if it joins
   // this turn's write), one more if the reach must be set first. Ties go to the lane joined this
   // turn, then to the lane already set.
+  const held = (lane: Lane, now: number) => lane.transactions * TRANSACTION_WEIGHT + (lane.inFlight > 0 && now - lane.progressAt > STALL_MS ? TRANSACTION_WEIGHT : 0);
   const pick = (reach: string): Lane => {
+    const now = performance.now();
     let best = lanes[0] as Lane;
     let bestCost = Number.POSITIVE_INFINITY;
     let bestRank = -1;
     for (const lane of lanes) {
-      const joins = lane.turn === turn && lane.transactions === 0 && lane.inFlight < JOIN_DEPTH;
+      const busy = held(lane, now);
+      const joins = lane.turn === turn && busy === 0 && lane.inFlight < JOIN_DEPTH;
       const matches = lane.reach === reach;
-      const cost = (joins ? 0 : lane.inFlight + lane.transactions * TRANSACTION_WEIGHT) + (matches ? 0 : 1);
+      const cost = (joins ? 0 : lane.inFlight + busy) + (matches ? 0 : 1);
       const rank = (joins ? 2 : 0) + (matches ? 1 : 0);
       if (cost < bestCost || (cost === bestCost && rank > bestRank)) {
         best = lane;
@@ -125,11 +142,20 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
     return best;
   };
 
+  const sent = (lane: Lane) => {
+    if (lane.inFlight === 0) lane.progressAt = performance.now();
+    lane.inFlight += 1;
+  };
+  const done = (lane: Lane) => {
+    lane.inFlight -= 1;
+    lane.progressAt = performance.now();
+  };
+
   const sendReach = (lane: Lane, reach: string, setReach: string): ReachToken => {
     const token: ReachToken = { settled: Promise.resolve(), ok: false, error: undefined, pid: null, secret: null };
     lane.reach = reach;
     lane.token = token;
-    lane.inFlight += 1;
+    sent(lane);
     // No parameters: sent as a simple query, which needs no describe round trip and pipelines.
     const set = lane.sql.unsafe(setReach);
     token.settled = set.then(
@@ -142,9 +168,7 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
         if (lane.token === token) forget(lane);
       },
     );
-    void token.settled.finally(() => {
-      lane.inFlight -= 1;
-    });
+    void token.settled.finally(() => done(lane));
     set.execute();
     return token;
   };
@@ -155,7 +179,7 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
       const lane = pick(reach);
       handedTo(lane);
       const token = lane.reach === reach && lane.token ? lane.token : sendReach(lane, reach, setReach);
-      lane.inFlight += 1;
+      sent(lane);
       const pending = lane.sql.unsafe(query, params as never[], options as never);
       // Handed to the lane now, after its set_config: postgres-js keeps that order on the wire.
       (values ? pending.values() : pending).execute();
@@ -166,7 +190,7 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
       } catch (error) {
         failure = { error };
       } finally {
-        lane.inFlight -= 1;
+        done(lane);
       }
       await token.settled;
       const backend = backendOf(pending);
@@ -185,8 +209,9 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
       return result;
     },
     async begin(fn) {
+      const now = performance.now();
       let lane = lanes[0] as Lane;
-      for (const l of lanes) if (l.transactions * TRANSACTION_WEIGHT + l.inFlight < lane.transactions * TRANSACTION_WEIGHT + lane.inFlight) lane = l;
+      for (const l of lanes) if (held(l, now) + l.inFlight < held(lane, now) + lane.inFlight) lane = l;
       lane.transactions += 1;
       try {
         // The transaction sets its reach locally: when it ends the lane's own reach is back,

@@ -204,4 +204,27 @@ describe.skipIf(!url)("a lane of the tenant pool (Postgres)", () => {
     expect(again).toEqual({ reach: reachOf(a) as string, pid: again.pid });
     expect(again.pid).not.toBe(pid);
   }, 30_000);
+
+  test("a lane stuck behind a lock is avoided: the next statements go to another lane and finish meanwhile", async () => {
+    const two = openTenantLanes(url as string, 2, { onnotice: () => {}, connection: { role: APP_ROLE } });
+    const holder = postgres(url as string, { max: 1, onnotice: () => {} });
+    try {
+      await holder`select pg_advisory_lock(727274102)`;
+      let blockedDone = false;
+      const blocked = two.run("a", a.set, "select pg_advisory_xact_lock(727274102)", [], {}, false).finally(() => {
+        blockedDone = true;
+      });
+      // Longer than a lane may go without finishing anything before it counts as stalled.
+      await Bun.sleep(50);
+      const [row] = (await two.run("a", a.set, "select current_setting('rapt.reach', true) as reach", [], {}, false)) as { reach: string }[];
+      expect(row?.reach).toBe(reachOf(a) as string);
+      expect(blockedDone).toBe(false);
+      expect(two.snapshot().map((l) => l.inFlight)).toEqual([1, 0]);
+      await holder`select pg_advisory_unlock(727274102)`;
+      await blocked;
+    } finally {
+      await two.end({ timeout: 5 });
+      await holder.end({ timeout: 5 });
+    }
+  }, 30_000);
 });
