@@ -74,7 +74,7 @@ const JOIN_DEPTH = 16;
 // A busy lane that finished nothing for this long is stalled (a slow statement, or one waiting
 // for a lock, perhaps held by a transaction that itself waits for a statement): new statements
 // go elsewhere, as they avoid a lane in a transaction, so they do not queue behind it.
-const STALL_MS = 10;
+const STALL_MS = 25;
 
 /** Opens the tenant pool's lanes (lazily: a lane connects on its first statement). */
 export function openTenantLanes(url: string, size: number, options: Options<Record<string, PostgresType>>): TenantLanes {

@@ -215,7 +215,7 @@ describe.skipIf(!url)("a lane of the tenant pool (Postgres)", () => {
         blockedDone = true;
       });
       // Longer than a lane may go without finishing anything before it counts as stalled.
-      await Bun.sleep(50);
+      await Bun.sleep(100);
       const [row] = (await two.run("a", a.set, "select current_setting('rapt.reach', true) as reach", [], {}, false)) as { reach: string }[];
       expect(row?.reach).toBe(reachOf(a) as string);
       expect(blockedDone).toBe(false);
