@@ -7,9 +7,11 @@
  *
  * - `owner`: the tables' owner, standalone: no policy at all (the app before row-level security).
  * - `system`: the app role with the system reach on its connection (jobs, webhooks, the runner).
- * - `scoped`: a person's scope, standalone: `begin; set_config; <statement>; commit` pipelined.
+ * - `scoped`: a person's scope, standalone, on the tenant pool's lanes: a `set_config` in the same
+ *   write only when the lane held another reach (here the district changes every fourth round).
  * - `owner tx`: the owner inside `begin … commit` (code that already runs a transaction).
- * - `scoped tx`: a person's scope inside a transaction: one `set_config` more, sent unawaited.
+ * - `scoped tx`: a person's scope inside a transaction: one `set_config` more (a simple query),
+ *   sent unawaited.
  *
  * Needs Postgres (BENCH_DATABASE_URL; a fresh database, dropped after). Knobs: BENCH_RLS_ROUNDS=300,
  * BENCH_RLS_DISTRICTS=5, BENCH_RLS_SESSIONS=40 (per district), BENCH_RLS_MESSAGES=40 (per session).

@@ -80,7 +80,7 @@ interface PhaseResult {
   turnsPerSecond: number;
   /** API CPU time / wall time during the phase (1 = one core busy). */
   cpuUtilisation: number;
-  pg: { roundTripsPerTurn: number; statementsPerTurn: number; writesPerTurn: number; writesPerDelta: number };
+  pg: { roundTripsPerTurn: number; statementsPerTurn: number; writesPerTurn: number; writesPerDelta: number; socketWritesPerTurn: number };
   redisCommandsPerTurn: number;
   redisByCommand: Record<string, number>;
   /** CPU ms by thread name over the phase (the JS thread is named after the process). */
@@ -181,6 +181,7 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
       statementsPerTurn: Number((pg.statements / turns).toFixed(2)),
       writesPerTurn: Number((pg.writes / turns).toFixed(2)),
       writesPerDelta: Number((pg.writes / Math.max(1, deltas)).toFixed(3)),
+      socketWritesPerTurn: Number((pg.packets / turns).toFixed(2)),
     },
     redisCommandsPerTurn: Number((redisTotal / turns).toFixed(2)),
     redisByCommand,
@@ -194,7 +195,7 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
 function print(r: PhaseResult) {
   log(
     `${r.phase}: ${r.turns} turns, ${(r.deltas / r.turns).toFixed(1)} deltas/turn, CPU ${r.cpuMs} ms = ${r.cpuMsPerTurn} ms/turn (${r.cpuMsPerTurnAboveIdle} above idle), ${r.turnsPerSecond} turns/s (API CPU ${r.cpuUtilisation} cores), ` +
-      `Postgres ${r.pg.roundTripsPerTurn} round trips / ${r.pg.statementsPerTurn} statements / ${r.pg.writesPerTurn} writes per turn (${r.pg.writesPerDelta} writes per delta), Redis ${r.redisCommandsPerTurn} commands/turn`,
+      `Postgres ${r.pg.roundTripsPerTurn} round trips / ${r.pg.statementsPerTurn} statements / ${r.pg.writesPerTurn} writes per turn (${r.pg.writesPerDelta} writes per delta, ${r.pg.socketWritesPerTurn} socket writes from A), Redis ${r.redisCommandsPerTurn} commands/turn`,
   );
 }
 

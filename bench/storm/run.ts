@@ -63,6 +63,8 @@ export interface SetupWire {
   pgRoundTrips: number;
   pgStatements: number;
   pgWrites: number;
+  /** The app's socket writes to Postgres, as the counting proxy read them. */
+  pgPackets: number;
   /** The statements run at least once per hundred setups, most frequent first. */
   statements: { perSetup: number; text: string }[];
   /** Calls per setup by command (commands inside scripts count too). */
@@ -88,7 +90,14 @@ function perSetup(pg: PgCounter, redisBefore: Map<string, number>, redisAfter: M
     .filter(([, c]) => c >= n / 100)
     .sort((a, b) => b[1] - a[1])
     .map(([text, c]) => ({ perSetup: round(c), text: text.slice(0, 160) }));
-  return { pgRoundTrips: round(counts.roundTrips), pgStatements: round(counts.statements), pgWrites: round(counts.writes), statements, redisByCommand };
+  return {
+    pgRoundTrips: round(counts.roundTrips),
+    pgStatements: round(counts.statements),
+    pgWrites: round(counts.writes),
+    pgPackets: round(counts.packets),
+    statements,
+    redisByCommand,
+  };
 }
 
 export interface StormResult {
@@ -277,7 +286,7 @@ export async function runStorm(app: Target, watchers: StormWatcher[], streamingR
 export function describeSetup(setup: SetupResult): string {
   const w = setup.wire;
   const wire = w
-    ? `\n  per setup: Postgres ${w.pgRoundTrips} round trips (${w.pgStatements} statements, ${w.pgWrites} writes); Redis ${JSON.stringify(w.redisByCommand)}${w.statements.map((st) => `\n    ${st.perSetup.toFixed(2)}× ${st.text}`).join("")}`
+    ? `\n  per setup: Postgres ${w.pgRoundTrips} round trips (${w.pgStatements} statements, ${w.pgWrites} writes, ${w.pgPackets} socket writes from the app); Redis ${JSON.stringify(w.redisByCommand)}${w.statements.map((st) => `\n    ${st.perSetup.toFixed(2)}× ${st.text}`).join("")}`
     : "";
   return `setup: ${setup.setups} × (ticket + upgrade + subscribe by snapshot + close), ${setup.concurrency} at a time: ${setup.perSecond.toFixed(0)}/s wall, B ${setup.cpuMsPerSetup.toFixed(2)} ms CPU each (≈ ${(1000 / setup.cpuMsPerSetup).toFixed(0)}/s per core), errors ${setup.errors}${wire}`;
 }

@@ -16,6 +16,11 @@ export interface PgCounts {
   writes: number;
   /** Rows returned to the app, all statements. */
   rows: number;
+  /**
+   * Chunks the proxy read from the app: about the app's socket writes to Postgres (the kernel may
+   * merge writes the proxy had not read yet, so a floor when the proxy lags).
+   */
+  packets: number;
   byText: Map<string, number>;
   rowsByText: Map<string, number>;
 }
@@ -86,7 +91,7 @@ function framer(onMessage: (type: string, body: Buffer) => void, opts: { untyped
 
 /** Starts the counter on a free loopback port, forwarding to `target` (host:port of Postgres). */
 export async function startPgCounter(target: { host: string; port: number }): Promise<PgCounter> {
-  const empty = (): PgCounts => ({ roundTrips: 0, statements: 0, writes: 0, rows: 0, byText: new Map(), rowsByText: new Map() });
+  const empty = (): PgCounts => ({ roundTrips: 0, statements: 0, writes: 0, rows: 0, packets: 0, byText: new Map(), rowsByText: new Map() });
   let counts = empty();
 
   const tap = () => {
@@ -142,7 +147,13 @@ export async function startPgCounter(target: { host: string; port: number }): Pr
       },
       { untypedStartup: true },
     );
-    return { fromClient: client.feed, fromServer: server.feed };
+    return {
+      fromClient: (chunk: Buffer) => {
+        counts.packets++;
+        client.feed(chunk);
+      },
+      fromServer: server.feed,
+    };
   };
 
   const proxy = await startCuttableProxy(`postgres://${target.host}:${target.port}`, { tap });

@@ -11,6 +11,7 @@ import { openGuardedPglite } from "./pglite/guarded.ts";
 import { type EmbeddedState, PgliteHostClient, type PgliteHostOptions } from "./pglite/host-client.ts";
 import * as schema from "./schema/index.ts";
 import { APP_ROLE, scopedPgliteClient, scopedPostgresClient, scopeKey, type TenantScope } from "./scope.ts";
+import { openTenantLanes } from "./tenant-lanes.ts";
 
 export type Schema = typeof schema;
 /** The drizzle database both drivers produce; services only ever see this type. */
@@ -159,27 +160,25 @@ async function createPostgres(url: string, limits: PostgresLimits): Promise<DbHa
   // the first statement, so the owner's rights are never used by app code). The system pool's
   // connections carry the system reach for their whole life; the tenant pool's carry none, so a
   // statement that reaches it without a scope sees no tenant row at all.
-  const pool = (reach: string | undefined) =>
-    postgres(url, {
-      max: limits.max,
-      onnotice: () => {},
-      connect_timeout: 5,
-      // Sent in the startup packet, so every pooled connection has them before its first statement.
-      connection: {
-        statement_timeout: limits.statementTimeoutMs,
-        lock_timeout: limits.lockTimeoutMs,
-        idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
-        role: APP_ROLE,
-        ...(reach === undefined ? {} : { "rapt.reach": reach }),
-      } as Record<string, string | number>,
-    });
-  const client = pool("*");
-  const tenantPool = pool(undefined);
+  const connectionOptions = (reach: string | undefined) => ({
+    onnotice: () => {},
+    connect_timeout: 5,
+    // Sent in the startup packet, so every pooled connection has them before its first statement.
+    connection: {
+      statement_timeout: limits.statementTimeoutMs,
+      lock_timeout: limits.lockTimeoutMs,
+      idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs,
+      role: APP_ROLE,
+      ...(reach === undefined ? {} : { "rapt.reach": reach }),
+    } as Record<string, string | number>,
+  });
+  const client = postgres(url, { max: limits.max, ...connectionOptions("*") });
+  const tenantLanes = openTenantLanes(url, limits.max, connectionOptions(undefined));
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   const migrationUrl = limits.migrationUrl ?? url;
   return {
     db,
-    scoped: scopeCache((scope) => drizzlePostgres(scopedPostgresClient(tenantPool, scope), { schema }) as unknown as Db),
+    scoped: scopeCache((scope) => drizzlePostgres(scopedPostgresClient(tenantLanes, scope), { schema }) as unknown as Db),
     driver: "postgres",
     async migrate() {
       // A session-level advisory lock on a single dedicated connection serialises instances that
@@ -199,7 +198,7 @@ async function createPostgres(url: string, limits: PostgresLimits): Promise<DbHa
       await db.execute(sql`select 1`);
     },
     async close() {
-      await Promise.all([client.end({ timeout: 5 }), tenantPool.end({ timeout: 5 })]);
+      await Promise.all([client.end({ timeout: 5 }), tenantLanes.end({ timeout: 5 })]);
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { PGlite } from "@electric-sql/pglite";
 import type { Sql, TransactionSql } from "postgres";
+import type { TenantLanes } from "./tenant-lanes.ts";
 
 /**
  * Whose rows a tenant-scoped statement may see and write (row-level security, see
@@ -30,59 +31,51 @@ export function scopeKey(scope: TenantScope): string {
   return `${reach}|${user}`;
 }
 
-const SET_SCOPE = "select set_config('rapt.reach', $1, true), set_config('rapt.user', $2, true)";
-const SET_SCOPE_SESSION = "select set_config('rapt.reach', $1, false), set_config('rapt.user', $2, false)";
+/** The statement that sets a scope's two settings; `local` for a transaction's own. */
+function setScopeStatement(scope: TenantScope, local: boolean): string {
+  const { reach, user } = scopeSettings(scope);
+  // uuids, commas and braces only (checked by scopeSettings), so inlining the values is safe, and
+  // a statement without parameters goes as a simple query: no describe round trip, pipelined.
+  return `select set_config('rapt.reach', '${reach}', ${local}), set_config('rapt.user', '${user}', ${local})`;
+}
 
 /**
  * A postgres-js client, as drizzle's postgres-js driver uses it (`unsafe`, `begin`, `options`),
- * on the tenant pool, that sets the scope before every statement it runs. One extra statement
- * either way, never an extra round trip (it is sent without waiting for its answer):
+ * on the tenant pool's lanes (tenant-lanes.ts), that runs every statement under the scope:
  *
+ * - A standalone statement is its own implicit transaction (postgres-js closes every statement
+ *   with a Sync), so a transaction-local setting would end before it ran. It goes to a lane that
+ *   already holds this reach, session-level, or is preceded there by `set_config(..., false)` in
+ *   the same write: at most one extra statement, never an extra round trip, and statements of
+ *   concurrent requests pipelined on one connection as on a plain pool.
  * - A transaction the code opens (`db.transaction`) starts with `set_config(..., true)`, which
- *   ends with the transaction.
- * - A standalone statement is its own (implicit) transaction, and postgres-js closes every
- *   statement with a Sync, so a transaction-local setting would end before the statement ran.
- *   It is preceded instead, on the same reserved connection, by `set_config(..., false)`: the
- *   connection keeps that reach until the next statement sent through this wrapper replaces it.
- *   Nothing else uses the tenant pool, so no statement ever runs there without setting its own
- *   reach first (and a fresh connection has none: it sees no tenant row).
+ *   ends with the transaction: the lane's session-level reach is back afterwards.
+ *
+ * Nothing else uses the tenant pool, so no statement runs there without its reach set first (and
+ * a fresh connection has none: it sees no tenant row).
  */
-export function scopedPostgresClient(pool: Sql, scope: TenantScope): Sql {
-  const { reach, user } = scopeSettings(scope);
-  const standalone = async (query: string, params: unknown[] | undefined, options: unknown, values: boolean): Promise<unknown> => {
-    const conn = await pool.reserve();
-    try {
-      // Both are written before either answer is read: postgres-js pipelines them.
-      const set = conn.unsafe(SET_SCOPE_SESSION, [reach, user]);
-      const pending = conn.unsafe(query, params as never[], options as never);
-      const [s, result] = await Promise.allSettled([set, values ? pending.values() : pending]);
-      // Setting the reach cannot fail short of a lost connection, which fails the statement too;
-      // if it ever did, whatever the statement returned was read under another reach: refuse it.
-      if (s.status === "rejected") throw s.reason;
-      if (result.status === "rejected") throw result.reason;
-      return result.value;
-    } finally {
-      conn.release();
-    }
-  };
+export function scopedPostgresClient(lanes: TenantLanes, scope: TenantScope): Sql {
+  const key = scopeKey(scope);
+  const setSession = setScopeStatement(scope, false);
+  const setLocal = setScopeStatement(scope, true);
   const client = {
-    options: pool.options,
+    options: lanes.options,
     unsafe(query: string, params?: unknown[], options?: unknown) {
       // drizzle either awaits the query or calls `.values()` on it (array rows).
       let run: Promise<unknown> | undefined;
       const objects = () => {
-        run ??= standalone(query, params, options, false);
+        run ??= lanes.run(key, setSession, query, params, options, false);
         return run;
       };
       return {
         // biome-ignore lint/suspicious/noThenProperty: drizzle awaits what `unsafe` returns.
         then: (ok: (v: unknown) => unknown, fail?: (e: unknown) => unknown) => objects().then(ok, fail),
-        values: () => standalone(query, params, options, true),
+        values: () => lanes.run(key, setSession, query, params, options, true),
       };
     },
     begin(fn: (sql: TransactionSql) => Promise<unknown>) {
-      return pool.begin(async (sql) => {
-        const set = sql.unsafe(SET_SCOPE, [reach, user]);
+      return lanes.begin(async (sql) => {
+        const set = sql.unsafe(setLocal);
         // Its failure aborts the transaction, so the first real statement fails too; the
         // rejection is read below, not left unhandled.
         set.catch(() => {});
