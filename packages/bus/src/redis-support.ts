@@ -12,7 +12,9 @@ if (!("hasSubscribers" in tracingChannelPrototype)) {
   Object.defineProperty(tracingChannelPrototype, "hasSubscribers", {
     configurable: true,
     get(this: Partial<Record<"start" | "end" | "asyncStart" | "asyncEnd" | "error", { hasSubscribers: boolean }>>) {
-      return Boolean(this.start?.hasSubscribers || this.end?.hasSubscribers || this.asyncStart?.hasSubscribers || this.asyncEnd?.hasSubscribers || this.error?.hasSubscribers);
+      return Boolean(
+        this.start?.hasSubscribers || this.end?.hasSubscribers || this.asyncStart?.hasSubscribers || this.asyncEnd?.hasSubscribers || this.error?.hasSubscribers,
+      );
     },
   });
 }
