@@ -6,7 +6,7 @@ import type { Logger } from "../../lib/logger.ts";
 import type { Metrics } from "../../lib/metrics.ts";
 import { loadAiPlan, type AiPlan, type PlannedCall } from "./load-plan.ts";
 import { settleGeneration } from "./settle-generation.ts";
-import type { AiService, Generation, GenerationEvent, GenerationRequest, GenerationResult } from "../../lib/ai-service.ts";
+import type { AiService, Generation, GenerationRequest, GenerationResult } from "../../lib/ai-service.ts";
 
 /** Dependencies of {@link createAiService}. */
 export interface AiServiceOptions {
