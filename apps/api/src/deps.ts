@@ -49,8 +49,16 @@ export interface AppConfig {
 export interface LiveConfig {
   /** Deltas arriving within this window go out as one frame and one publish. */
   coalesceMs: number;
-  /** How often a streaming answer's text is written to its row (late joiners resume from it). */
+  /**
+   * How often a streaming answer's text is written to its row at most (late joiners and the
+   * sweeper start from it and replay the room's buffer after it).
+   */
   checkpointMs: number;
+  /**
+   * A checkpoint is written sooner once the room moved this many events past the last one, so the
+   * replay buffer (`LIVE_REPLAY_LIMIT` events) always reaches back to it with room to spare.
+   */
+  checkpointEvents: number;
   /** How often a generating instance proves it is alive, even while upstream stalls. */
   heartbeatMs: number;
   /** A streaming message whose heartbeat is older than this is finalised as interrupted. */
@@ -76,7 +84,8 @@ export interface LiveConfig {
 export function defaultLiveConfig(overrides: Partial<LiveConfig> = {}): LiveConfig {
   return {
     coalesceMs: 40,
-    checkpointMs: 1000,
+    checkpointMs: 5000,
+    checkpointEvents: 250,
     heartbeatMs: 5000,
     staleAfterMs: 30_000,
     sweepIntervalMs: 10_000,

@@ -1,4 +1,4 @@
-import { AppError, eventFrameHead } from "@raptscallions/core";
+import { AppError } from "@raptscallions/core";
 import calculateSlot from "cluster-key-slot";
 import { Cluster } from "ioredis";
 import { DEFAULT_MAX_PAYLOAD_BYTES, decodeEventFrame, encodeBody, rememberWireBody } from "./event-body.ts";
@@ -59,6 +59,9 @@ export interface RedisBus extends Bus {
  * every room it published to locally and asks all listeners to resync (see README). On a cluster
  * only the rooms of an unreachable shard fall back (local-fallback.ts).
  */
+/** Rooms whose epoch a node remembers for its publishes (a few hundred bytes each). */
+const PUBLISHED_EPOCHS_KEPT = 10_000;
+
 export function createRedisBus(options: RedisBusOptions): RedisBus {
   return new RedisBusNode(options);
 }
@@ -84,6 +87,9 @@ class RedisBusNode implements RedisBus {
   // changed gets a new epoch, which turns a possible silent gap into an explicit reset.
   private readonly roomPrimary = new Map<string, string>();
   private readonly roomReady = new Map<string, Promise<void>>();
+  // The epoch each room had at this node's last publish to it: sent with the next publish, whose
+  // reply is then the offset alone. Bounded; a room missing here only costs a longer reply.
+  private readonly publishedEpochs = new Map<string, string>();
   private readonly fallback: LocalFallback;
   private closed = false;
   private readonly quiet = { publisher: false, subscriber: false };
@@ -159,13 +165,10 @@ class RedisBusNode implements RedisBus {
     if (this.canUseRedis(room)) {
       const keys = roomKeys(this.prefix, room);
       try {
-        const reply = await runScript(
-          this.pub,
-          this.scripts.publish,
-          [keys.meta, keys.log],
-          [crypto.randomUUID(), json, this.replayLimit, this.roomTtlMs, keys.channel, eventFrameHead(room)],
-        );
-        const [epoch, offset] = parsePublishReply(reply);
+        const known = this.publishedEpochs.get(room);
+        const reply = await runScript(this.pub, this.scripts.publish, [keys.meta, keys.log], [crypto.randomUUID(), json, this.replayLimit, this.roomTtlMs, known ?? ""]);
+        const [epoch, offset] = parsePublishReply(reply, known);
+        if (epoch !== known) this.rememberEpoch(room, epoch);
         const event: BusEvent = rememberWireBody({ room, epoch, offset, ...body }, json);
         // Our own listeners normally hear the event back through the subscriber connection; while
         // that connection is down, hand it over directly (the later resync covers the rest).
@@ -315,6 +318,15 @@ class RedisBusNode implements RedisBus {
   private unsubscribeChannels(channels: string[]): Promise<unknown> {
     if (!this.sharded) return this.sub.unsubscribe(...channels);
     return Promise.all(channels.map((channel) => this.sub.sunsubscribe(channel)));
+  }
+
+  private rememberEpoch(room: string, epoch: string): void {
+    this.publishedEpochs.delete(room);
+    if (this.publishedEpochs.size >= PUBLISHED_EPOCHS_KEPT) {
+      const oldest = this.publishedEpochs.keys().next().value;
+      if (oldest !== undefined) this.publishedEpochs.delete(oldest);
+    }
+    this.publishedEpochs.set(room, epoch);
   }
 
   private assertOpen(): void {

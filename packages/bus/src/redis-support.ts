@@ -1,6 +1,23 @@
 import { createHash } from "node:crypto";
+import diagnosticsChannel from "node:diagnostics_channel";
 import { isRedisUnavailable, ServiceUnavailableError } from "@raptscallions/core";
 import { Cluster, type ClusterOptions, Redis } from "ioredis";
+
+// ioredis traces a command unless its tracing channel says `hasSubscribers === false`. Node's
+// TracingChannel has that getter; Bun 1.4's has not (undefined), so without it every command on
+// every connection was wrapped in a traced promise and had its arguments copied into a context
+// nobody reads. The getter as Node defines it: any of the five channels has a subscriber.
+const tracingChannelPrototype = Object.getPrototypeOf(diagnosticsChannel.tracingChannel("rapt:probe")) as object;
+if (!("hasSubscribers" in tracingChannelPrototype)) {
+  Object.defineProperty(tracingChannelPrototype, "hasSubscribers", {
+    configurable: true,
+    get(this: Partial<Record<"start" | "end" | "asyncStart" | "asyncEnd" | "error", { hasSubscribers: boolean }>>) {
+      return Boolean(
+        this.start?.hasSubscribers || this.end?.hasSubscribers || this.asyncStart?.hasSubscribers || this.asyncEnd?.hasSubscribers || this.error?.hasSubscribers,
+      );
+    },
+  });
+}
 
 /** A connection that runs commands: one Redis server, or a Redis Cluster (keys routed by slot). */
 export type RedisClient = Redis | Cluster;

@@ -25,11 +25,17 @@ export function roomScripts(sharded: boolean): RoomScripts {
 // was lost (eviction, partial flush): the log is dropped so the new epoch starts clean.
 //
 // The log keeps the body; the message carries the protocol's `event` frame, built here because
-// only here are epoch and offset known: ARGV[6] is the frame's head up to the epoch
-// (`eventFrameHead`), the body's `{"type":` (8 characters) becomes `"event":`. This is
-// `encodeEventFrame` byte for byte (epochs are UUIDs: their JSON is the text in quotes). In front,
-// `f\n<epoch>\n<offset>\n`: a subscriber reads the position without parsing JSON and hands the
-// rest to sockets as it is.
+// only here are epoch and offset known. The room and its channel are read off KEYS[1]
+// (`<prefix>{<room>}:meta`, see `roomKeys`), so the caller sends neither: a room name needs no JSON
+// escaping (`assertRoom`), so `"<room>"` is its JSON. The body's `{"type":` (8 characters) becomes
+// `"event":`. This is `encodeEventFrame` byte for byte (epochs are UUIDs: their JSON is the text
+// in quotes). In front, `f\n<epoch>\n<offset>\n`: a subscriber reads the position without parsing
+// JSON and hands the rest to sockets as it is.
+//
+// ARGV: a fresh epoch (used only if the room has none), the body, MAXLEN, the TTL, and the epoch
+// the caller last saw for the room ('' for none). The reply is the offset alone when that epoch is
+// still the room's (every publish but a room's first on this node and after a renumbering), else
+// `{epoch, offset}`.
 const PUBLISH = `
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
@@ -42,7 +48,10 @@ local n = string.format('%d', offset)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], n .. '-0', 'e', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
-redis.call('PUBLISH', ARGV[5], 'f\\n' .. epoch .. '\\n' .. n .. '\\n' .. ARGV[6] .. '"' .. epoch .. '","offset":' .. n .. ',"event":' .. string.sub(ARGV[2], 9))
+local tag = string.sub(KEYS[1], 1, -6)
+local room = string.match(tag, '{([^{}]*)}$')
+redis.call('PUBLISH', tag .. ':ch', 'f\\n' .. epoch .. '\\n' .. n .. '\\n' .. '{"type":"event","room":"' .. room .. '","epoch":"' .. epoch .. '","offset":' .. n .. ',"event":' .. string.sub(ARGV[2], 9))
+if epoch == ARGV[5] then return offset end
 return {epoch, n}
 `;
 
@@ -60,7 +69,9 @@ const withCommand = (source: string, command: "PUBLISH" | "SPUBLISH") => defineS
 const PLAIN: RoomScripts = { publish: defineScript(PUBLISH), rotate: defineScript(ROTATE) };
 const SHARDED: RoomScripts = { publish: withCommand(PUBLISH, "SPUBLISH"), rotate: withCommand(ROTATE, "SPUBLISH") };
 
-export function parsePublishReply(reply: unknown): [string, number] {
+/** The publish script's reply: the offset alone means the room is still in `knownEpoch`. */
+export function parsePublishReply(reply: unknown, knownEpoch: string | undefined): [string, number] {
+  if (typeof reply === "number" && knownEpoch !== undefined && Number.isSafeInteger(reply) && reply > 0) return [knownEpoch, reply];
   if (Array.isArray(reply) && typeof reply[0] === "string" && reply[1] !== undefined) {
     const offset = Number(reply[1]);
     if (Number.isSafeInteger(offset)) return [reply[0], offset];

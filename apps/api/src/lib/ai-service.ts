@@ -213,8 +213,13 @@ export interface StreamTarget {
   isStopRequest(event: { type: string; payload: unknown }): boolean;
   /** Records the model (and the first checkpoint, when the started event was published). */
   recordStarted(model: string): Promise<void>;
-  /** Checkpoints the text; returns the started event announcing the row as it now stands (null: the row is no longer streaming). */
-  checkpoint(text: string, offset: number | null, epoch: string | null, model: string | null, at: Date): Promise<TargetEvent | null>;
+  /** Checkpoints the text (and proves the instance alive); reads nothing back. */
+  checkpoint(text: string, offset: number | null, epoch: string | null, model: string | null, at: Date): Promise<void>;
+  /**
+   * Checkpoints the text and returns the started event announcing the row as it now stands (null:
+   * the row is no longer streaming): what the runner publishes after the room was renumbered.
+   */
+  checkpointForAnnounce(text: string, offset: number | null, epoch: string | null, model: string | null, at: Date): Promise<TargetEvent | null>;
   /**
    * Finalises once (a no-op when something else did) and tells the room. `usage`: the generation's
    * ai_usage row, written whether or not the row was still streaming (the call was made either way).

@@ -6,7 +6,7 @@ import type { Logger } from "../../lib/logger.ts";
 import type { Metrics } from "../../lib/metrics.ts";
 import { loadAiPlan, planFromRows, planRowsCover, type AiPlan, type PlannedCall } from "./load-plan.ts";
 import { settleGeneration } from "./settle-generation.ts";
-import type { AiService, Generation, GenerationEvent, GenerationRequest, GenerationResult } from "../../lib/ai-service.ts";
+import type { AiService, Generation, GenerationRequest, GenerationResult } from "../../lib/ai-service.ts";
 
 /** Dependencies of {@link createAiService}. */
 export interface AiServiceOptions {
@@ -142,25 +142,17 @@ function streamGeneration(input: {
     user: request.scope.userId,
   });
   const startedAt = opts.clock.now().getTime();
-  let sawFinish = false;
-
-  async function* events(): AsyncGenerator<GenerationEvent, void, undefined> {
-    for await (const ev of stream) {
-      if (ev.type === "usage") yield { type: "usage", inputTokens: ev.inputTokens, outputTokens: ev.outputTokens };
-      else {
-        if (ev.type === "finish") sawFinish = true;
-        yield ev;
-      }
-    }
-  }
 
   let finishing: Promise<GenerationResult> | null = null;
   return {
     model: plan.model.id,
-    events: events(),
+    // The gateway's events as they are (a usage event's `cost` rides along): a wrapping generator
+    // would cost every token another promise hop.
+    events: stream,
     finish(status, text, options) {
       finishing ??= (() => {
-        if (!sawFinish && stream.outcome === "streaming") {
+        // Still open and no finish reason read: the caller stopped reading early.
+        if (stream.outcome === "streaming" && stream.summary().finishReason === null) {
           internal.abort(new DOMException("The generation was finished by the caller", "AbortError"));
         }
         return settleGeneration(

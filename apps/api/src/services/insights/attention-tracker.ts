@@ -125,10 +125,14 @@ export function observeClassEvents(bus: Bus, onClassEvent: (classId: string) => 
     get nodeId() {
       return bus.nodeId;
     },
-    async publish<P>(room: string, input: BusEventInput<P>): Promise<BusEvent<P>> {
-      const event = await bus.publish(room, input);
-      if (room.startsWith("class:") && TRIGGERS.has(input.type)) onClassEvent(room.slice("class:".length));
-      return event;
+    // Every delta passes here: a session room's publish is handed through without a promise hop.
+    publish<P>(room: string, input: BusEventInput<P>): Promise<BusEvent<P>> {
+      const published = bus.publish(room, input);
+      if (!room.startsWith("class:") || !TRIGGERS.has(input.type)) return published;
+      return published.then((event) => {
+        onClassEvent(room.slice("class:".length));
+        return event;
+      });
     },
     subscribe: (room, listener) => bus.subscribe(room, listener),
     subscribeFrames: (room, listener) => bus.subscribeFrames(room, listener),

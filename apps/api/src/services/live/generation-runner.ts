@@ -106,11 +106,24 @@ export class GenerationRunner implements AnswerRunner {
     let lastOffset: number | null = target.offset;
     let lastEpoch: string | null = target.epoch;
     let lastCheckpoint = clock.now().getTime();
+    // The room offset the row's text was last checkpointed at (the started event's at first).
+    let checkpointedOffset: number | null = target.offset;
     let flushTimer: ReturnType<typeof setTimeout> | undefined;
     let chain: Promise<void> = Promise.resolve();
     let model: string | null = null;
     let status: GenerationStatus = "complete";
     let error: MessageMeta["error"] | undefined;
+
+    const checkpoint = async (): Promise<void> => {
+      lastCheckpoint = clock.now().getTime();
+      checkpointedOffset = lastOffset;
+      await this.checkpoint(target, text, lastOffset, lastEpoch, model);
+    };
+    // Text is written every `checkpointMs`, or sooner once the room moved `checkpointEvents` past
+    // the last checkpoint: a crashed answer is rebuilt from its checkpoint plus the replay buffer,
+    // and a late joiner replays from it, so it only has to stay within the buffer's reach.
+    const checkpointDue = (now: number): boolean =>
+      now - lastCheckpoint >= live.checkpointMs || (lastOffset !== null && checkpointedOffset !== null && lastOffset - checkpointedOffset >= live.checkpointEvents);
 
     // The owner learns of stop requests made on other instances through the row's room.
     let unsubscribe: Unsubscribe | undefined;
@@ -143,6 +156,7 @@ export class GenerationRunner implements AnswerRunner {
           lastEpoch = ev.epoch;
           if (renumbered) {
             lastCheckpoint = clock.now().getTime();
+            checkpointedOffset = ev.offset;
             const announced = await this.reannounce(target, text, ev.offset, ev.epoch, model);
             if (announced) lastOffset = announced.offset;
             return;
@@ -150,18 +164,17 @@ export class GenerationRunner implements AnswerRunner {
         } catch (err) {
           logger.warn("delta publish failed", { room, err });
         }
-        const now = clock.now().getTime();
-        if (now - lastCheckpoint >= live.checkpointMs) {
-          lastCheckpoint = now;
-          await this.checkpoint(target, text, lastOffset, lastEpoch, model);
-        }
+        if (checkpointDue(clock.now().getTime())) await checkpoint();
       });
       return chain;
     };
 
+    // The heartbeat proves this instance alive while upstream stalls; a checkpoint written in the
+    // last half interval already did (it sets the heartbeat too).
     const heartbeat = setInterval(() => {
       chain = chain.then(async () => {
-        await this.checkpoint(target, text, lastOffset, lastEpoch, model);
+        if (clock.now().getTime() - lastCheckpoint < live.heartbeatMs / 2) return;
+        await checkpoint();
       });
     }, live.heartbeatMs);
 
@@ -232,7 +245,13 @@ export class GenerationRunner implements AnswerRunner {
    * per token.
    */
   private async reannounce(target: StreamTarget, text: string, offset: number, epoch: string, model: string | null) {
-    const started = await this.checkpoint(target, text, offset, epoch, model);
+    let started: Awaited<ReturnType<StreamTarget["checkpointForAnnounce"]>>;
+    try {
+      started = await target.checkpointForAnnounce(text, offset, epoch, model, this.deps.clock.now());
+    } catch (err) {
+      this.deps.logger.warn("checkpoint failed", { id: target.id, err });
+      return null;
+    }
     if (!started) return null;
     try {
       return await this.deps.bus.publish(target.room, started);
@@ -243,12 +262,11 @@ export class GenerationRunner implements AnswerRunner {
   }
 
   /** The model is recorded too, so a sweeper finalising this row after a crash can account for it. */
-  private async checkpoint(target: StreamTarget, text: string, offset: number | null, epoch: string | null, model: string | null) {
+  private async checkpoint(target: StreamTarget, text: string, offset: number | null, epoch: string | null, model: string | null): Promise<void> {
     try {
-      return await target.checkpoint(text, offset, epoch, model, this.deps.clock.now());
+      await target.checkpoint(text, offset, epoch, model, this.deps.clock.now());
     } catch (err) {
       this.deps.logger.warn("checkpoint failed", { id: target.id, err });
-      return null;
     }
   }
 }

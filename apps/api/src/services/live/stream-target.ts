@@ -45,14 +45,12 @@ export function answerTarget(deps: AnswerTargetDeps, input: StartGenerationInput
       await recorded;
     },
     async checkpoint(text, offset, epoch, model, at) {
-      const [row] = await preparedOn(deps.db, "answer_checkpoint", prepareCheckpoint).execute({
-        id: input.messageId,
-        content: text,
-        offset,
-        epoch,
-        heartbeatAt: at.toISOString(),
-        meta: JSON.stringify(model ? { model } : {}),
-      });
+      await preparedOn(deps.db, "answer_checkpoint", prepareCheckpoint).execute(checkpointValues(input.messageId, text, offset, epoch, model, at));
+    },
+    async checkpointForAnnounce(text, offset, epoch, model, at) {
+      const [row] = await preparedOn(deps.db, "answer_checkpoint_row", prepareCheckpointReturningRow).execute(
+        checkpointValues(input.messageId, text, offset, epoch, model, at),
+      );
       return row ? { type: "message.started", payload: { message: toMessageDto(row) } } : null;
     },
     async finalize(state, content, meta, at, usage) {
@@ -93,7 +91,11 @@ function prepareStarted(db: Db) {
     .prepare("answer_started");
 }
 
-function prepareCheckpoint(db: Db) {
+function checkpointValues(id: string, text: string, offset: number | null, epoch: string | null, model: string | null, at: Date) {
+  return { id, content: text, offset, epoch, heartbeatAt: at.toISOString(), meta: JSON.stringify(model ? { model } : {}) };
+}
+
+function checkpointUpdate(db: Db) {
   return db
     .update(messages)
     .set({
@@ -103,9 +105,17 @@ function prepareCheckpoint(db: Db) {
       heartbeatAt: value("heartbeatAt"),
       meta: mergePlaceholder,
     })
-    .where(streamingRow)
-    .returning()
-    .prepare("answer_checkpoint");
+    .where(streamingRow);
+}
+
+// A routine checkpoint reads nothing back: the whole row (its text too) is returned only when the
+// runner must announce the answer again after a renumbering.
+function prepareCheckpoint(db: Db) {
+  return checkpointUpdate(db).prepare("answer_checkpoint");
+}
+
+function prepareCheckpointReturningRow(db: Db) {
+  return checkpointUpdate(db).returning().prepare("answer_checkpoint_row");
 }
 
 /** What finalising writes, with or without the usage row beside it. */

@@ -33,6 +33,12 @@ export function runTarget(
         .where(running);
     },
     async checkpoint(text, offset, epoch, model, at) {
+      await deps.db
+        .update(runs)
+        .set({ output: text, checkpointOffset: offset, checkpointEpoch: epoch, heartbeatAt: at, meta: merge(model ? { model } : {}) })
+        .where(running);
+    },
+    async checkpointForAnnounce(text, offset, epoch, model, at) {
       const [row] = await deps.db
         .update(runs)
         .set({ output: text, checkpointOffset: offset, checkpointEpoch: epoch, heartbeatAt: at, meta: merge(model ? { model } : {}) })
