@@ -71,10 +71,16 @@ try {
   const measured = client(tokens.slice(WARM, WARM + SOCKETS));
   const before = await settledRssKb(1500);
   console.log(`[idle-rss] before: RSS ${Math.round(before)} KB, ${heap()}`);
+  // The reducer's collections of the start-up and warm-up are not the burst's.
+  const reducedBefore = { ...server.memory };
   await measured.ask("open", "opened");
   const after = await settledRssKb(2500);
   console.log(
     `[idle-rss] ${SOCKETS} sockets after ${WARM} warm-up setups: RSS +${((after - before) / SOCKETS).toFixed(1)} KB each 2.5 s later (the live bench's reading), ${heap()}`,
+  );
+  const m = server.memory;
+  console.log(
+    `[idle-rss] memory reducer (MEMORY_REDUCER_QUIET_MS=${process.env.MEMORY_REDUCER_QUIET_MS ?? "default"}) since the burst began: ${m.collections - reducedBefore.collections} collections, pause ${(m.pauseMs - reducedBefore.pauseMs).toFixed(1)} ms, CPU ${(m.cpuMs - reducedBefore.cpuMs).toFixed(1)} ms; ${reducedBefore.collections} before it`,
   );
   fullGC();
   const collected = await settledRssKb(1000);
