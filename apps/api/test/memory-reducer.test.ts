@@ -68,6 +68,31 @@ describe("memory reducer", () => {
     }
   });
 
+  test("work done since the last collection (sockets closed: no growth) is collected once it is ten times that collection's cost", async () => {
+    const { state, probe } = fakeProcess({ rss: 100 * MB });
+    const reducer = startMemoryReducer({ quietMs: 80, growthBytes: 8 * MB }, logger, probe);
+    try {
+      state.rss = 120 * MB;
+      state.rssAfterCollect = 104 * MB;
+      await Bun.sleep(300);
+      expect(state.collections).toBe(1);
+      // The fake collection costs nothing measurable, so the floor (10 ms) sets the bar: 100 ms of work.
+      state.busy = true;
+      await Bun.sleep(40);
+      state.busy = false;
+      await Bun.sleep(300);
+      expect(state.collections).toBe(1);
+      state.busy = true;
+      await Bun.sleep(150);
+      state.busy = false;
+      await Bun.sleep(300);
+      expect(state.collections).toBe(2);
+      expect(state.rss).toBe(104 * MB);
+    } finally {
+      reducer.stop();
+    }
+  });
+
   test("growth below the threshold is never collected", async () => {
     const { state, probe } = fakeProcess({ rss: 100 * MB });
     const reducer = startMemoryReducer({ quietMs: 50, growthBytes: 8 * MB }, logger, probe);

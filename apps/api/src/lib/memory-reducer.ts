@@ -28,6 +28,15 @@ export interface MemoryReducerStats {
   cpuMs: number;
 }
 
+/**
+ * Besides growth, a quiet process is collected once it has done this many times the last
+ * collection's CPU in work since (closing a thousand sockets frees their objects without growing
+ * RSS): the collections then cost at most a tenth of the work that made their garbage.
+ */
+const WORK_PER_COLLECTION = 10;
+/** A floor on a collection's measured cost, so a cheap one on a small heap does not re-arm at once. */
+const MIN_COLLECTION_CPU_MS = 10;
+
 /** Bun's process: `Bun.gc(true)` is a full collection that also frees the emptied heap blocks. */
 export const processMemoryProbe: MemoryProbe = {
   cpuMicros: () => {
@@ -50,8 +59,8 @@ export const processMemoryProbe: MemoryProbe = {
  * `quietCpuShare` of a core over the last `quietMs` (the process's own CPU time, so other
  * processes on the machine do not count). A frame or request that arrives during the collection
  * waits for it (tens of ms on a heap of tens of MB: see bench/README.md), so it runs at most once
- * per `growthBytes` of growth, and a steady instance that only holds more sockets is collected once,
- * not on every quiet spell.
+ * per `growthBytes` of growth (or per ten times its own cost in work done since, below), and a
+ * steady instance that only holds more sockets is collected once, not on every quiet spell.
  */
 export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, probe: MemoryProbe = processMemoryProbe) {
   const stats: MemoryReducerStats = { collections: 0, pauseMs: 0, maxPauseMs: 0, cpuMs: 0 };
@@ -61,6 +70,10 @@ export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, 
   // CPU readings of the last `quietMs` (one per tick), oldest first.
   const window: { at: number; cpu: number }[] = [{ at: probe.now(), cpu: probe.cpuMicros() }];
   let baseline = probe.rssBytes();
+  // CPU time at the last collection, and what that collection cost: work done since (sockets
+  // closed, requests answered) left garbage even when RSS did not grow.
+  let cpuAtCollection = window[0]?.cpu ?? 0;
+  let collectionCpuMs = 0;
 
   const tick = () => {
     const at = probe.now();
@@ -72,7 +85,9 @@ export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, 
     const busyMs = (cpu - first.cpu) / 1000;
     if (busyMs > share * (at - first.at)) return;
     const rss = probe.rssBytes();
-    if (rss - baseline < config.growthBytes) {
+    const workMs = (cpu - cpuAtCollection) / 1000;
+    const worked = collectionCpuMs > 0 && workMs >= WORK_PER_COLLECTION * collectionCpuMs;
+    if (rss - baseline < config.growthBytes && !worked) {
       // Memory given back since (by the allocator or the runtime) lowers the bar for the next time.
       baseline = Math.min(baseline, rss);
       return;
@@ -86,9 +101,11 @@ export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, 
     stats.maxPauseMs = Math.max(stats.maxPauseMs, pauseMs);
     stats.cpuMs += cpuMs;
     baseline = probe.rssBytes();
+    collectionCpuMs = Math.max(cpuMs, MIN_COLLECTION_CPU_MS);
     // The collection's own CPU must not make the next window look busy, nor this one quiet twice.
     window.length = 0;
     window.push({ at: probe.now(), cpu: probe.cpuMicros() });
+    cpuAtCollection = window[0]?.cpu ?? 0;
     logger.info("memory reducer: collected after a quiet spell", {
       pauseMs: Math.round(pauseMs),
       cpuMs: Math.round(cpuMs),
