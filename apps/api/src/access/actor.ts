@@ -1,6 +1,7 @@
 import type { ClassRole, Db, GroupRole } from "@raptscallions/db";
 import { preparedOn, users } from "@raptscallions/db";
 import { eq, sql } from "drizzle-orm";
+import { type ClassRoleEntry, classRoleMap } from "./class-roles.ts";
 
 /** The signed-in user with every role they hold, loaded once per request or connection. */
 export interface Actor {
@@ -12,7 +13,7 @@ export interface Actor {
   /** Live group memberships with the group's ltree path. */
   groupRoles: { groupId: string; path: string; role: GroupRole }[];
   /** Class memberships with the class's group path. */
-  classRoles: Map<string, { role: ClassRole; groupId: string; groupPath: string }>;
+  classRoles: ReadonlyMap<string, ClassRoleEntry>;
   /** The group of the organisation active in the token, if any. */
   activeGroupId: string | null;
   /**
@@ -51,7 +52,7 @@ function toActor(user: ActorRow | undefined, activeGroupId: string | null): Acto
     clerkUserId: user.clerkUserId,
     isSystemAdmin: user.isSystemAdmin,
     groupRoles: jsonRows<GroupRoleRow>(user.groupRoles).map((g) => ({ groupId: g.groupId, path: g.path, role: g.role })),
-    classRoles: new Map(classRows.map((r) => [r.classId, { role: r.role, groupId: r.groupId, groupPath: r.groupPath }])),
+    classRoles: classRoleMap(classRows),
     activeGroupId,
     recordDistricts: jsonRows<string>(user.recordDistricts),
   };
