@@ -46,7 +46,9 @@ describe("class roles", () => {
     expect([...one.keys()]).toEqual(["c1"]);
     expect([...one.values()]).toEqual([...map.values()]);
     const seen: unknown[] = [];
-    one.forEach((v, k, m) => seen.push([k, v, m === one]));
+    one.forEach((v, k, m) => {
+      seen.push([k, v, m === one]);
+    });
     expect(seen).toEqual([["c1", map.get("c1"), true]]);
   });
 
