@@ -4,7 +4,7 @@ import { LRUCache } from "lru-cache";
 import type { Actor } from "../src/access/actor.ts";
 import { createAuthenticator, DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, mintSessionToken } from "../src/auth/index.ts";
 import { generateDevKeyPair } from "../src/auth/dev-keys.ts";
-import { classRoleMap } from "../src/access/class-roles.ts";
+import { type ClassRoleEntry, classRoleMap } from "../src/access/class-roles.ts";
 import { staleSweep } from "../src/lib/stale-sweep.ts";
 import { SharedActors, sameRights } from "../src/realtime/shared-actors.ts";
 
@@ -36,7 +36,7 @@ describe("class roles", () => {
   test("one membership (a student's) answers every read a Map does, without a Map", () => {
     const one = classRoleMap([row("c1")]);
     expect(one).not.toBeInstanceOf(Map);
-    const map = new Map([["c1", { role: "student", groupId: "g-c1", groupPath: "d.s.c1" }]]);
+    const map = new Map<string, ClassRoleEntry>([["c1", { role: "student", groupId: "g-c1", groupPath: "d.s.c1" }]]);
     expect(one.size).toBe(1);
     expect(one.get("c1")).toEqual(map.get("c1"));
     expect(one.get("c2")).toBeUndefined();
