@@ -273,8 +273,8 @@ export async function main(options: { env?: Record<string, string | undefined> }
     let stopping: Promise<void> | null = null;
     const stop = () => {
       stopping ??= (async () => {
-        // A job mid-run gets its signal aborted and a few seconds to reach a safe point.
         reducer.stop();
+        // A job mid-run gets its signal aborted and a few seconds to reach a safe point.
         await Promise.all([jobs.stop(5_000), notifications?.stop(5_000)]);
         // Sockets get 4012 (reconnect elsewhere, resume by offset); answers get a grace period, then
         // are finalised as interrupted so no row stays streaming.
