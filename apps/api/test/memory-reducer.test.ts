@@ -26,7 +26,19 @@ function fakeProcess(start: { rss: number }) {
     },
     now: () => performance.now(),
   };
-  return { state, probe };
+  // CPU is counted from the moment the process turns busy, however late the next reading comes.
+  const setBusy = (busy: boolean) => {
+    probe.cpuMicros();
+    state.busy = busy;
+  };
+  return { state, probe, setBusy };
+}
+
+/** Waits (up to 5 s: timers run late on a loaded machine) until `count()` reaches `n`. */
+async function reaches(count: () => number, n: number) {
+  const deadline = Date.now() + 5_000;
+  while (count() < n && Date.now() < deadline) await Bun.sleep(20);
+  return count();
 }
 
 describe("memory reducer", () => {
@@ -36,8 +48,7 @@ describe("memory reducer", () => {
     try {
       state.rss = 120 * MB;
       state.rssAfterCollect = 104 * MB;
-      await Bun.sleep(300);
-      expect(state.collections).toBe(1);
+      expect(await reaches(() => state.collections, 1)).toBe(1);
       expect(reducer.stats.collections).toBe(1);
       // Quiet still, grown by less than the threshold since the collection: left alone.
       state.rss = 110 * MB;
@@ -45,48 +56,44 @@ describe("memory reducer", () => {
       expect(state.collections).toBe(1);
       // Grown again past it: one more.
       state.rss = 113 * MB;
-      await Bun.sleep(300);
-      expect(state.collections).toBe(2);
+      expect(await reaches(() => state.collections, 2)).toBe(2);
     } finally {
       reducer.stop();
     }
   });
 
   test("never collects while the process is busy, however much it grew; collects once it goes quiet", async () => {
-    const { state, probe } = fakeProcess({ rss: 100 * MB });
+    const { state, probe, setBusy } = fakeProcess({ rss: 100 * MB });
     const reducer = startMemoryReducer({ quietMs: 80, growthBytes: 8 * MB }, logger, probe);
     try {
-      state.busy = true;
+      setBusy(true);
       state.rss = 200 * MB;
       await Bun.sleep(400);
       expect(state.collections).toBe(0);
-      state.busy = false;
-      await Bun.sleep(300);
-      expect(state.collections).toBe(1);
+      setBusy(false);
+      expect(await reaches(() => state.collections, 1)).toBe(1);
     } finally {
       reducer.stop();
     }
   });
 
   test("work done since the last collection (sockets closed: no growth) is collected once it is ten times that collection's cost", async () => {
-    const { state, probe } = fakeProcess({ rss: 100 * MB });
+    const { state, probe, setBusy } = fakeProcess({ rss: 100 * MB });
     const reducer = startMemoryReducer({ quietMs: 80, growthBytes: 8 * MB }, logger, probe);
     try {
       state.rss = 120 * MB;
       state.rssAfterCollect = 104 * MB;
-      await Bun.sleep(300);
-      expect(state.collections).toBe(1);
+      expect(await reaches(() => state.collections, 1)).toBe(1);
       // The fake collection costs nothing measurable, so the floor (10 ms) sets the bar: 100 ms of work.
-      state.busy = true;
+      setBusy(true);
       await Bun.sleep(40);
-      state.busy = false;
+      setBusy(false);
       await Bun.sleep(300);
       expect(state.collections).toBe(1);
-      state.busy = true;
+      setBusy(true);
       await Bun.sleep(150);
-      state.busy = false;
-      await Bun.sleep(300);
-      expect(state.collections).toBe(2);
+      setBusy(false);
+      expect(await reaches(() => state.collections, 2)).toBe(2);
       expect(state.rss).toBe(104 * MB);
     } finally {
       reducer.stop();
