@@ -46,6 +46,8 @@
  *        BENCH_LIVE_STORM_SETUPS=2000 BENCH_LIVE_STORM_TPS=8
  *        BENCH_LIVE_LATE_MESSAGES=5000 BENCH_LIVE_LATE_JOINERS=30
  *        BENCH_LIVE_CLUSTER_PORT=7300 BENCH_LIVE_CLUSTER_SESSIONS=200 BENCH_LIVE_FAILOVER_SESSIONS=20
+ *        BENCH_LIVE_APP_ENV=K=V,K=V (settings for every app instance, e.g. MEMORY_REDUCER_QUIET_MS=0 or
+ *        LOG_LEVEL=info; with BENCH_KEEP_LOGS=1 the instances' logs stay in the work directory)
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";

@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { Actor } from "../../apps/api/src/access/actor.ts";
+import { classRoleMap } from "../../apps/api/src/access/class-roles.ts";
 import { generateDevKeyPair, mintSessionToken } from "../../apps/api/src/auth/dev-keys.ts";
 import { Connection, type ConnectionHost } from "../../apps/api/src/realtime/connection.ts";
 import { SharedActors } from "../../apps/api/src/realtime/shared-actors.ts";
@@ -59,7 +60,7 @@ function studentActor(i: number): Actor {
     clerkUserId: row.clerkUserId,
     isSystemAdmin: i < 0,
     groupRoles: [],
-    classRoles: new Map(row.classRoles.map((r) => [r.classId, { role: r.role, groupId: r.groupId, groupPath: r.groupPath }])),
+    classRoles: classRoleMap(row.classRoles),
     activeGroupId: null,
   };
 }
@@ -81,6 +82,17 @@ const rows = [
     return r;
   })(),
   measure("Actor of a student (one class role), per user", (i) => studentActor(i)),
+  (() => {
+    const rows = Array.from({ length: N }, () => ({ classId: uuid(), role: "student" as const, groupId: uuid(), groupPath: "d1.s1.dep1" }));
+    return measure("a student's class roles as a Map (before)", (i) => {
+      const r = rows[i] as (typeof rows)[number];
+      return new Map([[r.classId, { role: r.role, groupId: r.groupId, groupPath: r.groupPath }]]);
+    });
+  })(),
+  (() => {
+    const rows = Array.from({ length: N }, () => ({ classId: uuid(), role: "student" as const, groupId: uuid(), groupPath: "d1.s1.dep1" }));
+    return measure("a student's class roles, one entry (after)", (i) => classRoleMap([rows[i] as (typeof rows)[number]]));
+  })(),
   (() => {
     const shared = new SharedActors();
     const actors = Array.from({ length: N }, (_, i) => studentActor(i));

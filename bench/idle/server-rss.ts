@@ -3,7 +3,7 @@
  * Postgres and Redis as the live bench's instance B runs: `BENCH_IDLE_WARM` warm-up setups (users
  * of their own, closed again), then `BENCH_IDLE_SOCKETS` sockets of users not seen before, opened
  * by a client in another process (bench/idle/heap-client.ts). Prints the growth read the live
- * bench's way (2.5 s later, no collection forced), then after a full collection, and the JSC heap
+ * bench's way (2.5 s later, no collection forced), again 2 s after they close, then after a full collection, and the JSC heap
  * and its external memory at each point: what part of the live bench's figure is garbage.
  *   BENCH_DATABASE_URL=postgres://… [BENCH_REDIS_URL=redis://…] bun bench/idle/server-rss.ts
  */
@@ -71,15 +71,26 @@ try {
   const measured = client(tokens.slice(WARM, WARM + SOCKETS));
   const before = await settledRssKb(1500);
   console.log(`[idle-rss] before: RSS ${Math.round(before)} KB, ${heap()}`);
+  // The reducer's collections of the start-up and warm-up are not the burst's.
+  const reducedBefore = { ...server.memory };
   await measured.ask("open", "opened");
   const after = await settledRssKb(2500);
   console.log(
     `[idle-rss] ${SOCKETS} sockets after ${WARM} warm-up setups: RSS +${((after - before) / SOCKETS).toFixed(1)} KB each 2.5 s later (the live bench's reading), ${heap()}`,
   );
+  const m = server.memory;
+  console.log(
+    `[idle-rss] memory reducer (MEMORY_REDUCER_QUIET_MS=${process.env.MEMORY_REDUCER_QUIET_MS ?? "default"}) since the burst began: ${m.collections - reducedBefore.collections} collections, pause ${(m.pauseMs - reducedBefore.pauseMs).toFixed(1)} ms, CPU ${(m.cpuMs - reducedBefore.cpuMs).toFixed(1)} ms; ${reducedBefore.collections} before it`,
+  );
+  await measured.ask("close", "closed");
+  const closed = await settledRssKb(2000);
+  const r = server.memory;
+  console.log(
+    `[idle-rss] closed, 2 s later (the live bench's reading): RSS +${((closed - before) / SOCKETS).toFixed(1)} KB per socket above before, ${heap()}; reducer ${r.collections - reducedBefore.collections} collections since the burst`,
+  );
   fullGC();
   const collected = await settledRssKb(1000);
   console.log(`[idle-rss] after a full collection: RSS +${((collected - before) / SOCKETS).toFixed(1)} KB each, ${heap()}`);
-  await measured.ask("close", "closed");
   measured.proc.kill();
 } finally {
   await stop?.();

@@ -46,6 +46,17 @@ export async function publishPlan(a: Instance, plan: PublishPlan): Promise<{ pub
 }
 
 /** Variables that would switch a server away from the embedded dev model and dev auth. */
+/**
+ * `BENCH_LIVE_APP_ENV=K=V,K=V`: settings for every app instance, for a run with a knob turned
+ * (e.g. `MEMORY_REDUCER_QUIET_MS=0` against the default, back to back).
+ */
+const APP_ENV: Record<string, string> = Object.fromEntries(
+  (process.env.BENCH_LIVE_APP_ENV ?? "")
+    .split(",")
+    .map((kv) => kv.trim())
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+);
 const CLEARED = ["AI_GATEWAY_URL", "AI_API_KEY", "CLERK_SECRET_KEY", "CLERK_PUBLISHABLE_KEY", "CLERK_JWT_KEY", "S3_ENDPOINT", "S3_BUCKET", "METRICS_TOKEN"];
 
 /** Starts API instances `a` and `b` sharing Postgres, Redis and the dev-auth key pair in `dataDir`. */
@@ -78,6 +89,7 @@ export async function startApp(opts: {
       SEED_ON_EMPTY: "false",
       ...Object.fromEntries(CLEARED.map((k) => [k, ""])),
       ...(opts.gatewayUrl ? { AI_GATEWAY_URL: opts.gatewayUrl } : {}),
+      ...APP_ENV,
       ...opts.env,
     };
     const childName = `app-${opts.tag}-${name}`;

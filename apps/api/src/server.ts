@@ -15,6 +15,7 @@ import { buildInfrastructure } from "./infra.ts";
 import { appJobs, createJobRegistry, type JobRegistry } from "./jobs/index.ts";
 import { cryptoIds, systemClock } from "./lib/clock.ts";
 import { createLogger, type Logger } from "./lib/logger.ts";
+import { type MemoryReducerStats, startMemoryReducer } from "./lib/memory-reducer.ts";
 import { createMetrics } from "./lib/metrics.ts";
 import { attachServer } from "./realtime/bun.ts";
 import { buildGatewayClient, buildModerationClient, createAiService, embeddedGatewayUrl } from "./services/ai/index.ts";
@@ -37,6 +38,8 @@ export interface ServerHandle {
   deps: AppDeps;
   jobs: JobRegistry;
   logger: Logger;
+  /** The memory reducer's collections so far (see lib/memory-reducer.ts). */
+  memory: MemoryReducerStats;
   /**
    * Stops in order: jobs (awaited, bounded), live sockets and answers (4012, then a grace period),
    * the HTTP server (in-flight requests finish), then Redis, S3 and the database. Idempotent.
@@ -254,6 +257,11 @@ export async function main(options: { env?: Record<string, string | undefined> }
     // Never rejects (failures are logged and retried); the server does not wait for the first claim.
     void notifications?.start();
 
+    // After a burst (a reconnect storm, a class arriving) the setups' garbage would otherwise keep
+    // RSS at the burst's peak until the next one; collected only once the instance is quiet.
+    const reducer = startMemoryReducer({ quietMs: env.MEMORY_REDUCER_QUIET_MS, growthBytes: env.MEMORY_REDUCER_GROWTH_MB * 1048576 }, logger);
+    opened.push(async () => reducer.stop());
+
     const url = `http://${env.HOST}:${boundPort}`;
     logger.info("listening", {
       url,
@@ -267,6 +275,7 @@ export async function main(options: { env?: Record<string, string | undefined> }
     let stopping: Promise<void> | null = null;
     const stop = () => {
       stopping ??= (async () => {
+        reducer.stop();
         // A job mid-run gets its signal aborted and a few seconds to reach a safe point.
         await Promise.all([jobs.stop(5_000), notifications?.stop(5_000)]);
         // Sockets get 4012 (reconnect elsewhere, resume by offset); answers get a grace period, then
@@ -281,7 +290,7 @@ export async function main(options: { env?: Record<string, string | undefined> }
       })();
       return stopping;
     };
-    return { url, port: boundPort, deps, jobs, logger, stop };
+    return { url, port: boundPort, deps, jobs, logger, memory: reducer.stats, stop };
   } catch (err) {
     await closeOpened();
     throw err;

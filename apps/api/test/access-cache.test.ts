@@ -3,7 +3,7 @@ import { createMemoryBus } from "@raptscallions/bus";
 import { auditLog, users } from "@raptscallions/db";
 import { addClassMember, makeClass, makeSchoolScene, makeSession } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
-import { loadActor } from "../src/access/actor.ts";
+import { loadActor, loadActorByClerkId } from "../src/access/actor.ts";
 import { ActorCache } from "../src/services/realtime/actor-cache.ts";
 import { createMemoryLogger } from "../src/lib/logger.ts";
 import { AuditBatch } from "../src/services/audit/batch.ts";
@@ -148,6 +148,31 @@ describe("actor cache", () => {
     await Bun.sleep(10);
     expect((await cache.actor(h.db.db, scene.teacher.id, null)).cached).toBe(false);
     expect(logger.lines.some((l) => String(l.msg).startsWith("actor cache: access room unavailable"))).toBe(true);
+    await cache.close();
+  });
+
+  test("by Clerk id: the same roles as by user id, kept for the setup that follows; unknown and inactive users are not", async () => {
+    const scene = await makeSchoolScene(h.db.db);
+    const clerkUserId = scene.teacher.clerkUserId ?? "";
+    expect(clerkUserId).not.toBe("");
+    expect(await loadActorByClerkId(h.db.db, clerkUserId)).toEqual(await loadActor(h.db.db, scene.teacher.id, null));
+    expect(await loadActorByClerkId(h.db.db, `user_unknown_${crypto.randomUUID()}`)).toBeNull();
+
+    const bus = createMemoryBus().node();
+    const cache = new ActorCache({ bus, logger: createMemoryLogger() }, 60_000);
+    // Subscribes to the access room; the cache keeps loads from the next call on.
+    await cache.actor(h.db.db, scene.student.id, null);
+    await Bun.sleep(10);
+    const known = await cache.byClerkId(h.db.db, clerkUserId);
+    expect(known?.userId).toBe(scene.teacher.id);
+    const hit = await cache.actor(h.db.db, scene.teacher.id, null);
+    expect(hit.cached).toBe(true);
+    expect(hit.actor).toBe(known);
+
+    await h.db.db.update(users).set({ status: "suspended" }).where(eq(users.id, scene.teacher.id));
+    await publishRevocation({ bus, logger: createMemoryLogger() }, { userId: scene.teacher.id, reason: "user-suspended" });
+    expect(await cache.byClerkId(h.db.db, clerkUserId)).toBeNull();
+    expect((await cache.actor(h.db.db, scene.teacher.id, null)).cached).toBe(false);
     await cache.close();
   });
 

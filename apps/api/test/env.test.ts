@@ -22,6 +22,23 @@ describe("env", () => {
     }
   });
 
+  test("MEMORY_REDUCER_*: on by default, 0 switches it off, bad values are listed by key", () => {
+    const defaults = parseEnv({});
+    expect(defaults.ok && [defaults.env.MEMORY_REDUCER_QUIET_MS, defaults.env.MEMORY_REDUCER_GROWTH_MB]).toEqual([1000, 8]);
+    const off = parseEnv({ MEMORY_REDUCER_QUIET_MS: "0" });
+    expect(off.ok && off.env.MEMORY_REDUCER_QUIET_MS).toBe(0);
+    for (const [key, bad] of [
+      ["MEMORY_REDUCER_QUIET_MS", "-1"],
+      ["MEMORY_REDUCER_QUIET_MS", "soon"],
+      ["MEMORY_REDUCER_GROWTH_MB", "0"],
+      ["MEMORY_REDUCER_GROWTH_MB", "1.5"],
+    ] as const) {
+      const r = parseEnv({ [key]: bad });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.problems.map((p) => p.split(":")[0])).toEqual([key]);
+    }
+  });
+
   test("bad values are listed by key", () => {
     const r = parseEnv({ PORT: "eighty", DATABASE_URL: "not a url", CLERK_WEBHOOK_SIGNING_SECRET: "plain" });
     expect(r.ok).toBe(false);

@@ -4,6 +4,7 @@ import { LRUCache } from "lru-cache";
 import type { Actor } from "../src/access/actor.ts";
 import { createAuthenticator, DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, mintSessionToken } from "../src/auth/index.ts";
 import { generateDevKeyPair } from "../src/auth/dev-keys.ts";
+import { type ClassRoleEntry, classRoleMap } from "../src/access/class-roles.ts";
 import { staleSweep } from "../src/lib/stale-sweep.ts";
 import { SharedActors, sameRights } from "../src/realtime/shared-actors.ts";
 
@@ -28,6 +29,47 @@ function actor(overrides: Partial<Actor> = {}): Actor {
     ...overrides,
   };
 }
+
+describe("class roles", () => {
+  const row = (classId: string, role: "student" | "teacher" = "student") => ({ classId, role, groupId: `g-${classId}`, groupPath: `d.s.${classId}` });
+
+  test("one membership (a student's) answers every read a Map does, without a Map", () => {
+    const one = classRoleMap([row("c1")]);
+    expect(one).not.toBeInstanceOf(Map);
+    const map = new Map<string, ClassRoleEntry>([["c1", { role: "student", groupId: "g-c1", groupPath: "d.s.c1" }]]);
+    expect(one.size).toBe(1);
+    expect(one.get("c1")).toEqual(map.get("c1"));
+    expect(one.get("c2")).toBeUndefined();
+    expect([one.has("c1"), one.has("c2")]).toEqual([true, false]);
+    expect([...one]).toEqual([...map]);
+    expect([...one.entries()]).toEqual([...map.entries()]);
+    expect([...one.keys()]).toEqual(["c1"]);
+    expect([...one.values()]).toEqual([...map.values()]);
+    const seen: unknown[] = [];
+    one.forEach((v, k, m) => {
+      seen.push([k, v, m === one]);
+    });
+    expect(seen).toEqual([["c1", map.get("c1"), true]]);
+  });
+
+  test("none is one shared empty map; several are a Map", () => {
+    expect(classRoleMap([])).toBe(classRoleMap([]));
+    expect(classRoleMap([]).size).toBe(0);
+    expect([...classRoleMap([])]).toEqual([]);
+    const many = classRoleMap([row("c1"), row("c2", "teacher")]);
+    expect(many).toBeInstanceOf(Map);
+    expect(many.get("c2")?.role).toBe("teacher");
+    expect(many.size).toBe(2);
+  });
+
+  test("actors with one membership compare by rights as before", () => {
+    const a = actor({ classRoles: classRoleMap([row("c1")]) });
+    expect(sameRights(a, actor({ classRoles: classRoleMap([row("c1")]) }))).toBe(true);
+    expect(sameRights(a, actor({ classRoles: new Map([["c1", { role: "student", groupId: "g-c1", groupPath: "d.s.c1" }]]) }))).toBe(true);
+    expect(sameRights(a, actor({ classRoles: classRoleMap([row("c1", "teacher")]) }))).toBe(false);
+    expect(sameRights(a, actor({ classRoles: classRoleMap([row("c2")]) }))).toBe(false);
+  });
+});
 
 describe("shared actors", () => {
   test("equal loads share the first object; a load with other rights is not merged", () => {

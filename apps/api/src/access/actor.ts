@@ -1,6 +1,7 @@
 import type { ClassRole, Db, GroupRole } from "@raptscallions/db";
 import { preparedOn, users } from "@raptscallions/db";
 import { eq, sql } from "drizzle-orm";
+import { type ClassRoleEntry, classRoleMap } from "./class-roles.ts";
 
 /** The signed-in user with every role they hold, loaded once per request or connection. */
 export interface Actor {
@@ -12,7 +13,7 @@ export interface Actor {
   /** Live group memberships with the group's ltree path. */
   groupRoles: { groupId: string; path: string; role: GroupRole }[];
   /** Class memberships with the class's group path. */
-  classRoles: Map<string, { role: ClassRole; groupId: string; groupPath: string }>;
+  classRoles: ReadonlyMap<string, ClassRoleEntry>;
   /** The group of the organisation active in the token, if any. */
   activeGroupId: string | null;
   /**
@@ -40,13 +41,9 @@ function jsonRows<T>(value: unknown): T[] {
   return Array.isArray(parsed) ? (parsed as T[]) : [];
 }
 
-/**
- * The user's roles, or null when the user is unknown, deleted or suspended. One statement: the
- * user row with their group and class memberships aggregated beside it (every socket opened by a
- * user not in the actor cache pays for this, so it is one round trip, not three).
- */
-export async function loadActor(db: Db, userId: string, activeGroupId: string | null = null): Promise<Actor | null> {
-  const [user] = await preparedOn(db, "actor_load", prepareActor).execute({ userId });
+type ActorRow = Awaited<ReturnType<ReturnType<typeof prepareActor>["execute"]>>[number];
+
+function toActor(user: ActorRow | undefined, activeGroupId: string | null): Actor | null {
   if (!user || !isActiveUser(user)) return null;
   const classRows = jsonRows<ClassRoleRow>(user.classRoles);
   return {
@@ -55,14 +52,37 @@ export async function loadActor(db: Db, userId: string, activeGroupId: string | 
     clerkUserId: user.clerkUserId,
     isSystemAdmin: user.isSystemAdmin,
     groupRoles: jsonRows<GroupRoleRow>(user.groupRoles).map((g) => ({ groupId: g.groupId, path: g.path, role: g.role })),
-    classRoles: new Map(classRows.map((r) => [r.classId, { role: r.role, groupId: r.groupId, groupPath: r.groupPath }])),
+    classRoles: classRoleMap(classRows),
     activeGroupId,
     recordDistricts: jsonRows<string>(user.recordDistricts),
   };
 }
 
-// Every authenticated request and socket whose user is not cached runs it: prepared once.
-function prepareActor(db: Db) {
+/**
+ * The user's roles, or null when the user is unknown, deleted or suspended. One statement: the
+ * user row with their group and class memberships aggregated beside it (every socket opened by a
+ * user not in the actor cache pays for this, so it is one round trip, not three).
+ */
+export async function loadActor(db: Db, userId: string, activeGroupId: string | null = null): Promise<Actor | null> {
+  const [user] = await preparedOn(db, "actor_load", prepareById).execute({ key: userId });
+  return toActor(user, activeGroupId);
+}
+
+/**
+ * `loadActor` by the token's Clerk user id, for a token whose user is already provisioned (no
+ * organisation in it to record): one statement where provisioning and then loading the actor
+ * would read the user row twice. Null also when the user is unknown: then provision.
+ */
+export async function loadActorByClerkId(db: Db, clerkUserId: string): Promise<Actor | null> {
+  const [user] = await preparedOn(db, "actor_load_by_clerk_id", prepareByClerkId).execute({ key: clerkUserId });
+  return toActor(user, null);
+}
+
+const prepareById = (db: Db) => prepareActor(db, "actor_load", users.id);
+const prepareByClerkId = (db: Db) => prepareActor(db, "actor_load_by_clerk_id", users.clerkUserId);
+
+// Every authenticated request and socket whose user is not cached runs one: prepared once each.
+function prepareActor(db: Db, name: string, key: typeof users.id | typeof users.clerkUserId) {
   return db
     .select({
       id: users.id,
@@ -84,6 +104,6 @@ function prepareActor(db: Db) {
           union select u.tenant_id from runs u where u.user_id = "users"."id") r where r.tenant_id is not null)`,
     })
     .from(users)
-    .where(eq(users.id, sql.placeholder("userId")))
-    .prepare("actor_load");
+    .where(eq(key, sql.placeholder("key")))
+    .prepare(name);
 }

@@ -16,9 +16,12 @@ export async function authenticate(c: Context<AppEnv>, actors?: ActorCache) {
   let actor: Awaited<ReturnType<typeof loadActor>>;
   if (actors) {
     const org = identity.org;
-    const principal = await actors.principal({ clerkUserId: identity.clerkUserId, orgId: org?.id ?? null, orgRole: org?.role ?? null }, () =>
-      provisionFromToken(db.db, identity, auth.roleMap),
-    );
+    const principal = await actors.principal({ clerkUserId: identity.clerkUserId, orgId: org?.id ?? null, orgRole: org?.role ?? null }, async () => {
+      // Without an organisation to record, a known user needs nothing from provisioning but their
+      // id: their actor, loaded by Clerk id, is one statement where the two steps would be two.
+      const known = org ? null : await actors.byClerkId(db.db, identity.clerkUserId);
+      return known ? { userId: known.userId, activeGroupId: null } : provisionFromToken(db.db, identity, auth.roleMap);
+    });
     actor = (await actors.actor(db.db, principal.userId, principal.activeGroupId)).actor;
   } else {
     const { userId, activeGroupId } = await provisionFromToken(db.db, identity, auth.roleMap);

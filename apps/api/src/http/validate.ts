@@ -69,7 +69,12 @@ function decodeOrRaw(text: string): string {
  * whose query a validator does not describe.
  */
 export const refuseUnstorableUrlText: MiddlewareHandler = async (c, next) => {
-  const url = new URL(c.req.url);
+  const href = c.req.url;
+  // A request's URL arrives serialised: control characters and non-ASCII are percent-encoded, so
+  // without a `%` there is nothing to decode and nothing to refuse. That is nearly every request,
+  // which then parses no URL and builds no query object here.
+  if (!href.includes("%")) return next();
+  const url = new URL(href);
   for (const segment of url.pathname.split("/")) {
     const issue = findTextIssue(decodeOrRaw(segment));
     if (issue) throw new AppError("NOT_FOUND", "No such resource", { details: [{ ...issue, path: "path" }] });

@@ -4,7 +4,7 @@ import { LRUCache } from "lru-cache";
 import type { Logger } from "../../lib/logger.ts";
 import { staleSweep } from "../../lib/stale-sweep.ts";
 import { ACCESS_ROOM, onLocalRevocation, type Revocation, revocationOf } from "./revocation.ts";
-import { type Actor, loadActor } from "../../access/actor.ts";
+import { type Actor, loadActor, loadActorByClerkId } from "../../access/actor.ts";
 
 /** A verified token's user as provisioning resolved it. */
 export interface ResolvedPrincipal {
@@ -127,14 +127,29 @@ export class ActorCache {
     }
     const seen = this.generation;
     const actor = await loadActor(db, userId, activeGroupId);
-    // Inactive users are not cached: the next attempt asks the database again.
-    if (actor && this.usable() && seen === this.generation) {
-      const byGroup = this.actors.get(userId) ?? new Map<string, Actor>();
-      byGroup.set(groupKey, actor);
-      this.actors.set(userId, byGroup);
-      this.sweeps[0]?.armed();
-    }
+    this.keep(actor, seen);
     return { actor, cached: false };
+  }
+
+  /**
+   * The actor of a provisioned user by their Clerk id, with no active group, loaded (one
+   * statement) and kept like `actor`'s: for a token without an organisation, whose principal is
+   * then this user. Null when unknown or inactive (provisioning decides then).
+   */
+  async byClerkId(db: Db, clerkUserId: string): Promise<Actor | null> {
+    const seen = this.generation;
+    const actor = await loadActorByClerkId(db, clerkUserId);
+    this.keep(actor, seen);
+    return actor;
+  }
+
+  private keep(actor: Actor | null, seen: number) {
+    // Inactive users are not cached: the next attempt asks the database again.
+    if (!actor || !this.usable() || seen !== this.generation) return;
+    const byGroup = this.actors.get(actor.userId) ?? new Map<string, Actor>();
+    byGroup.set(actor.activeGroupId ?? "", actor);
+    this.actors.set(actor.userId, byGroup);
+    this.sweeps[0]?.armed();
   }
 
   /** Loads the actor from the database and replaces the cached one (after a refusal on a cached actor). */

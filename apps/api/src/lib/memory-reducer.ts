@@ -1,0 +1,122 @@
+import type { Logger } from "./logger.ts";
+
+/** What the reducer reads and does; the real ones are the process's, tests pass their own. */
+export interface MemoryProbe {
+  /** CPU time the process has used so far (user + system), µs. */
+  cpuMicros(): number;
+  rssBytes(): number;
+  /** A full, synchronous collection. */
+  collect(): void;
+  now(): number;
+}
+
+export interface MemoryReducerConfig {
+  /** How long the process must have been quiet before a collection, ms; 0 switches the reducer off. */
+  quietMs: number;
+  /** RSS growth since the last collection (or start) that makes one worth its pause, bytes. */
+  growthBytes: number;
+  /** The share of one core the process may use over `quietMs` and still count as quiet. */
+  quietCpuShare?: number;
+}
+
+export interface MemoryReducerStats {
+  collections: number;
+  /** Wall-clock time the event loop stood still in collections, ms (sum and the longest). */
+  pauseMs: number;
+  maxPauseMs: number;
+  /** CPU time the collections used, ms (the collector's helper threads included). */
+  cpuMs: number;
+}
+
+/**
+ * Besides growth, a quiet process is collected once it has done this many times the last
+ * collection's CPU in work since (closing a thousand sockets frees their objects without growing
+ * RSS): the collections then cost at most a tenth of the work that made their garbage.
+ */
+const WORK_PER_COLLECTION = 10;
+/** A floor on a collection's measured cost, so a cheap one on a small heap does not re-arm at once. */
+const MIN_COLLECTION_CPU_MS = 10;
+
+/** Bun's process: `Bun.gc(true)` is a full collection that also frees the emptied heap blocks. */
+export const processMemoryProbe: MemoryProbe = {
+  cpuMicros: () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  },
+  rssBytes: () => process.memoryUsage.rss(),
+  collect: () => Bun.gc(true),
+  now: () => performance.now(),
+};
+
+/**
+ * Gives memory back after a burst, the way V8's memory reducer does for Node: one full collection
+ * once the process has gone quiet after its RSS grew by `growthBytes`. JavaScriptCore collects
+ * when allocation asks it to, so the garbage of a burst of connection setups (tokens, statements,
+ * Redis replies) stays in the heap's blocks, and in RSS, until the next burst, however long the
+ * instance then idles; Bun's own timer runs young-generation collections, which leave it there.
+ *
+ * Never while traffic flows: "quiet" is measured, not guessed — the process used at most
+ * `quietCpuShare` of a core over the last `quietMs` (the process's own CPU time, so other
+ * processes on the machine do not count). A frame or request that arrives during the collection
+ * waits for it (tens of ms on a heap of tens of MB: see bench/README.md), so it runs at most once
+ * per `growthBytes` of growth (or per ten times its own cost in work done since, below), and a
+ * steady instance that only holds more sockets is collected once, not on every quiet spell.
+ */
+export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, probe: MemoryProbe = processMemoryProbe) {
+  const stats: MemoryReducerStats = { collections: 0, pauseMs: 0, maxPauseMs: 0, cpuMs: 0 };
+  if (config.quietMs <= 0) return { stats, stop: () => {} };
+  const share = config.quietCpuShare ?? 0.03;
+  const tickMs = Math.max(25, Math.round(config.quietMs / 4));
+  // CPU readings of the last `quietMs` (one per tick), oldest first.
+  const window: { at: number; cpu: number }[] = [{ at: probe.now(), cpu: probe.cpuMicros() }];
+  let baseline = probe.rssBytes();
+  // CPU time at the last collection, and what that collection cost: work done since (sockets
+  // closed, requests answered) left garbage even when RSS did not grow.
+  let cpuAtCollection = window[0]?.cpu ?? 0;
+  let collectionCpuMs = 0;
+
+  const tick = () => {
+    const at = probe.now();
+    const cpu = probe.cpuMicros();
+    window.push({ at, cpu });
+    while (window.length > 2 && at - (window[1]?.at ?? at) >= config.quietMs) window.shift();
+    const first = window[0];
+    if (!first || at - first.at < config.quietMs) return;
+    const busyMs = (cpu - first.cpu) / 1000;
+    if (busyMs > share * (at - first.at)) return;
+    const rss = probe.rssBytes();
+    const workMs = (cpu - cpuAtCollection) / 1000;
+    const worked = collectionCpuMs > 0 && workMs >= WORK_PER_COLLECTION * collectionCpuMs;
+    if (rss - baseline < config.growthBytes && !worked) {
+      // Memory given back since (by the allocator or the runtime) lowers the bar for the next time.
+      baseline = Math.min(baseline, rss);
+      return;
+    }
+    const started = probe.now();
+    probe.collect();
+    const pauseMs = probe.now() - started;
+    const cpuMs = (probe.cpuMicros() - cpu) / 1000;
+    stats.collections += 1;
+    stats.pauseMs += pauseMs;
+    stats.maxPauseMs = Math.max(stats.maxPauseMs, pauseMs);
+    stats.cpuMs += cpuMs;
+    baseline = probe.rssBytes();
+    collectionCpuMs = Math.max(cpuMs, MIN_COLLECTION_CPU_MS);
+    // The collection's own CPU must not make the next window look busy, nor this one quiet twice.
+    window.length = 0;
+    window.push({ at: probe.now(), cpu: probe.cpuMicros() });
+    cpuAtCollection = window[0]?.cpu ?? 0;
+    logger.info("memory reducer: collected after a quiet spell", {
+      pauseMs: Math.round(pauseMs),
+      cpuMs: Math.round(cpuMs),
+      rssBeforeMb: Math.round(rss / 1048576),
+      rssAfterMb: Math.round(baseline / 1048576),
+    });
+  };
+  const timer = setInterval(tick, tickMs);
+  timer.unref?.();
+  return {
+    stats,
+    stop: () => clearInterval(timer),
+  };
+}

@@ -1,0 +1,145 @@
+import { describe, expect, test } from "bun:test";
+import { heapStats } from "bun:jsc";
+import { createLogger } from "../src/lib/logger.ts";
+import { type MemoryProbe, processMemoryProbe, startMemoryReducer } from "../src/lib/memory-reducer.ts";
+
+const logger = createLogger({ level: "error" });
+const MB = 1048576;
+
+/**
+ * A process whose CPU use and RSS the test sets; time is real (the reducer's own timer), and
+ * `busy` makes every reading of the CPU look like the process was running flat out.
+ */
+function fakeProcess(start: { rss: number }) {
+  const state = { rss: start.rss, busy: false, cpu: 0, lastRead: performance.now(), collections: 0, rssAfterCollect: start.rss };
+  const probe: MemoryProbe = {
+    cpuMicros: () => {
+      const now = performance.now();
+      if (state.busy) state.cpu += (now - state.lastRead) * 1000;
+      state.lastRead = now;
+      return state.cpu;
+    },
+    rssBytes: () => state.rss,
+    collect: () => {
+      state.collections += 1;
+      state.rss = state.rssAfterCollect;
+    },
+    now: () => performance.now(),
+  };
+  // CPU is counted from the moment the process turns busy, however late the next reading comes.
+  const setBusy = (busy: boolean) => {
+    probe.cpuMicros();
+    state.busy = busy;
+  };
+  return { state, probe, setBusy };
+}
+
+/** Waits (up to 5 s: timers run late on a loaded machine) until `count()` reaches `n`. */
+async function reaches(count: () => number, n: number) {
+  const deadline = Date.now() + 5_000;
+  while (count() < n && Date.now() < deadline) await Bun.sleep(20);
+  return count();
+}
+
+describe("memory reducer", () => {
+  test("collects once the process is quiet after growing, and not again without new growth", async () => {
+    const { state, probe } = fakeProcess({ rss: 100 * MB });
+    const reducer = startMemoryReducer({ quietMs: 80, growthBytes: 8 * MB }, logger, probe);
+    try {
+      state.rss = 120 * MB;
+      state.rssAfterCollect = 104 * MB;
+      expect(await reaches(() => state.collections, 1)).toBe(1);
+      expect(reducer.stats.collections).toBe(1);
+      // Quiet still, grown by less than the threshold since the collection: left alone.
+      state.rss = 110 * MB;
+      await Bun.sleep(300);
+      expect(state.collections).toBe(1);
+      // Grown again past it: one more.
+      state.rss = 113 * MB;
+      expect(await reaches(() => state.collections, 2)).toBe(2);
+    } finally {
+      reducer.stop();
+    }
+  });
+
+  test("never collects while the process is busy, however much it grew; collects once it goes quiet", async () => {
+    const { state, probe, setBusy } = fakeProcess({ rss: 100 * MB });
+    const reducer = startMemoryReducer({ quietMs: 80, growthBytes: 8 * MB }, logger, probe);
+    try {
+      setBusy(true);
+      state.rss = 200 * MB;
+      await Bun.sleep(400);
+      expect(state.collections).toBe(0);
+      setBusy(false);
+      expect(await reaches(() => state.collections, 1)).toBe(1);
+    } finally {
+      reducer.stop();
+    }
+  });
+
+  test("work done since the last collection (sockets closed: no growth) is collected once it is ten times that collection's cost", async () => {
+    const { state, probe, setBusy } = fakeProcess({ rss: 100 * MB });
+    const reducer = startMemoryReducer({ quietMs: 80, growthBytes: 8 * MB }, logger, probe);
+    try {
+      state.rss = 120 * MB;
+      state.rssAfterCollect = 104 * MB;
+      expect(await reaches(() => state.collections, 1)).toBe(1);
+      // The fake collection costs nothing measurable, so the floor (10 ms) sets the bar: 100 ms of work.
+      setBusy(true);
+      await Bun.sleep(40);
+      setBusy(false);
+      await Bun.sleep(300);
+      expect(state.collections).toBe(1);
+      setBusy(true);
+      await Bun.sleep(150);
+      setBusy(false);
+      expect(await reaches(() => state.collections, 2)).toBe(2);
+      expect(state.rss).toBe(104 * MB);
+    } finally {
+      reducer.stop();
+    }
+  });
+
+  test("growth below the threshold is never collected", async () => {
+    const { state, probe } = fakeProcess({ rss: 100 * MB });
+    const reducer = startMemoryReducer({ quietMs: 50, growthBytes: 8 * MB }, logger, probe);
+    try {
+      state.rss = 107 * MB;
+      await Bun.sleep(250);
+      expect(state.collections).toBe(0);
+    } finally {
+      reducer.stop();
+    }
+  });
+
+  test("quietMs 0 switches it off", async () => {
+    const { state, probe } = fakeProcess({ rss: 100 * MB });
+    const reducer = startMemoryReducer({ quietMs: 0, growthBytes: 1 }, logger, probe);
+    state.rss = 500 * MB;
+    await Bun.sleep(100);
+    reducer.stop();
+    expect(state.collections).toBe(0);
+  });
+
+  test("on the real process: a burst's garbage is collected once it goes quiet, and the pause is counted", async () => {
+    // Garbage with a few survivors, as a burst of setups leaves it; then nothing runs.
+    const kept: object[] = [];
+    for (let i = 0; i < 300_000; i++) {
+      const o = { id: `user-${i}-${"x".repeat(40)}`, roles: [i, i + 1], at: new Date() };
+      if (i % 1000 === 0) kept.push(o);
+    }
+    const heapBefore = heapStats().heapSize;
+    const reducer = startMemoryReducer({ quietMs: 100, growthBytes: 1 }, logger, processMemoryProbe);
+    try {
+      const deadline = Date.now() + 15_000;
+      while (reducer.stats.collections === 0 && Date.now() < deadline) await Bun.sleep(50);
+      expect(reducer.stats.collections).toBe(1);
+      expect(reducer.stats.pauseMs).toBeGreaterThan(0);
+      expect(reducer.stats.maxPauseMs).toBe(reducer.stats.pauseMs);
+      expect(heapStats().heapSize).toBeLessThan(heapBefore);
+      expect(kept.length).toBe(300);
+    } finally {
+      reducer.stop();
+    }
+  });
+});
