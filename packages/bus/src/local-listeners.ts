@@ -81,7 +81,13 @@ export class LocalListeners {
   dispatchFrame(room: string, epoch: string, offset: number, frame: string, decode: (room: string, epoch: string, offset: number, frame: string) => BusEvent): void {
     const entry = this.byRoom.get(room);
     if (!entry) return;
-    for (const listener of entry.frames) this.callFrame(room, listener, epoch, offset, frame);
+    for (const listener of entry.frames) {
+      try {
+        listener.frame(epoch, offset, frame);
+      } catch (error) {
+        this.onError(error, `bus listener for ${room} threw`);
+      }
+    }
     if (entry.signals.length === 0) return;
     let event: BusEvent;
     try {
