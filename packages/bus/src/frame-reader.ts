@@ -22,7 +22,8 @@ export class FrameReader {
   epoch = "";
   offset = 0;
   frame = "";
-  private readonly epochs = new Map<string, string>();
+  // Per room: the last epoch as the string handed on, and as the bytes it is compared with.
+  private readonly epochs = new Map<string, { text: string; bytes: Buffer }>();
 
   /** Reads one message of `room`'s channel: "frame" (fields set) or "resync"; throws on anything else. */
   read(room: string, message: Buffer): "frame" | "resync" {
@@ -44,23 +45,16 @@ export class FrameReader {
     this.epochs.delete(room);
   }
 
+  // One native comparison rather than a loop over the bytes: this runs in every instance from its
+  // first event, long before the JIT has optimised a loop.
   private epochAt(room: string, message: Buffer, end: number): string {
     const last = this.epochs.get(room);
-    if (last !== undefined && sameAscii(message, 2, end, last)) return last;
-    const epoch = message.toString("utf8", 2, end);
-    this.epochs.set(room, epoch);
-    return epoch;
+    if (last !== undefined && last.bytes.length === end - 2 && message.compare(last.bytes, 0, last.bytes.length, 2, end) === 0) return last.text;
+    const bytes = Buffer.from(message.subarray(2, end));
+    const text = bytes.toString("utf8");
+    this.epochs.set(room, { text, bytes });
+    return text;
   }
-}
-
-/** True when bytes `[from, to)` are `text`, an ASCII string (a non-ASCII `text` never matches). */
-function sameAscii(bytes: Uint8Array, from: number, to: number, text: string): boolean {
-  if (to - from !== text.length) return false;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code > 127 || bytes[from + i] !== code) return false;
-  }
-  return true;
 }
 
 /** A positive decimal integer from `bytes[from, to)`. */
