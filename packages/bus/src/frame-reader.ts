@@ -45,8 +45,8 @@ export class FrameReader {
     this.epochs.delete(room);
   }
 
-  // One native comparison rather than a loop over the bytes: this runs in every instance from its
-  // first event, long before the JIT has optimised a loop.
+  // Compared in place with one native call, so an epoch already seen makes no string; a copy of
+  // its bytes is kept, not a view into the read buffer ioredis sliced the message from.
   private epochAt(room: string, message: Buffer, end: number): string {
     const last = this.epochs.get(room);
     if (last !== undefined && last.bytes.length === end - 2 && message.compare(last.bytes, 0, last.bytes.length, 2, end) === 0) return last.text;
