@@ -118,6 +118,8 @@ export interface StreamingSetup {
   timeoutMs: number;
 }
 
+const SETTLE_MS = Number(process.env.BENCH_LIVE_SETTLE_MS ?? 0);
+
 /** One streaming run; returns its result and the recorder (its timelines feed the relay's plan). */
 export async function runStreaming(target: Target, setup: StreamingSetup): Promise<{ result: RunResult; recorder: Recorder }> {
   const recorder = newRecorder();
@@ -134,6 +136,9 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
       sockets.push(s);
       return s;
     });
+    // A pause between the watchers' setups and the run (every target alike), so the run's CPU is
+    // not also the setups' aftermath (their garbage collected, audit rows flushed): 0 by default.
+    if (SETTLE_MS > 0) await Bun.sleep(SETTLE_MS);
     const pidA = target.a.child.proc.pid;
     const pidB = target.b.child.proc.pid;
     const cpuBefore = [cpuMs(pidA), cpuMs(pidB)];

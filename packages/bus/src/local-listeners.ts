@@ -81,7 +81,16 @@ export class LocalListeners {
   dispatchFrame(room: string, epoch: string, offset: number, frame: string, decode: (room: string, epoch: string, offset: number, frame: string) => BusEvent): void {
     const entry = this.byRoom.get(room);
     if (!entry) return;
-    for (const listener of entry.frames) this.callFrame(room, listener, epoch, offset, frame);
+    // Indexed, not for…of: this runs per event from an instance's first event, before the
+    // optimising tiers have compiled away the iterator.
+    const frames = entry.frames;
+    for (let i = 0; i < frames.length; i++) {
+      try {
+        (frames[i] as FrameListener).frame(epoch, offset, frame);
+      } catch (error) {
+        this.onError(error, `bus listener for ${room} threw`);
+      }
+    }
     if (entry.signals.length === 0) return;
     let event: BusEvent;
     try {

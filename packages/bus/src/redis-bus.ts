@@ -2,10 +2,11 @@ import { AppError } from "@raptscallions/core";
 import calculateSlot from "cluster-key-slot";
 import { Cluster } from "ioredis";
 import { DEFAULT_MAX_PAYLOAD_BYTES, decodeEventFrame, encodeBody, rememberWireBody } from "./event-body.ts";
+import { FrameReader } from "./frame-reader.ts";
 import { LocalFallback } from "./local-fallback.ts";
 import { LocalListeners, logBusError } from "./local-listeners.ts";
 import { closeQuietly, connectRedis, connectRedisCluster, isUnavailable, type RedisClient, type RedisClusterConfig, runScript, whenReady } from "./redis-support.ts";
-import { parseEntries, parseFrameMessage, parseHead, parsePublishReply, type RoomScripts, roomScripts } from "./redis-wire.ts";
+import { parseEntries, parseHead, parsePublishReply, type RoomScripts, roomScripts } from "./redis-wire.ts";
 import { assertKeyPrefix, assertOffset, assertRoom, roomKeys } from "./room.ts";
 import { resolveReplay } from "./room-log.ts";
 import type { Bus, BusErrorHandler, BusEvent, BusEventInput, BusListener, FrameListener, ReplayResult, RoomHead, Unsubscribe } from "./types.ts";
@@ -82,6 +83,7 @@ class RedisBusNode implements RedisBus {
   private readonly onError: BusErrorHandler;
   private readonly listeners: LocalListeners;
   private readonly channelRooms = new Map<string, string>();
+  private readonly reader = new FrameReader();
   // Cluster: the primary that served each subscribed room when last seen. Replication is
   // asynchronous, so a promoted replica may lack a room's last events; a room whose primary
   // changed gets a new epoch, which turns a possible silent gap into an explicit reset.
@@ -143,7 +145,7 @@ class RedisBusNode implements RedisBus {
     this.pub.on("ready", this.onPublisherReady);
     this.sub.on("error", this.onSubscriberError);
     this.sub.on("ready", this.onSubscriberReady);
-    this.sub.on(this.sharded ? "smessage" : "message", this.onMessage);
+    this.sub.on(this.sharded ? "smessageBuffer" : "messageBuffer", this.onMessage);
     // A shard's subscriber connection is replaced after a failover or a slot move; ioredis says
     // so once the new set of shard subscribers is connected.
     if (this.sharded) this.sub.on("subscribersReady", this.onSubscriberReady);
@@ -219,6 +221,7 @@ class RedisBusNode implements RedisBus {
       active = false;
       if (!this.listeners.remove(room, listener)) return;
       this.channelRooms.delete(channel);
+      this.reader.forget(room);
       this.roomPrimary.delete(room);
       this.roomReady.delete(room);
       if (this.sub.status === "ready") {
@@ -293,7 +296,7 @@ class RedisBusNode implements RedisBus {
     this.channelRooms.clear();
     this.pub.off("ready", this.onPublisherReady);
     this.sub.off("ready", this.onSubscriberReady);
-    this.sub.off(this.sharded ? "smessage" : "message", this.onMessage);
+    this.sub.off(this.sharded ? "smessageBuffer" : "messageBuffer", this.onMessage);
     this.sub.off("subscribersReady", this.onSubscriberReady);
     if (this.owned) {
       // Our 'error' handlers stay attached (and silent once closed): a late socket error on a
@@ -416,22 +419,23 @@ class RedisBusNode implements RedisBus {
     this.onError(error, "redis subscriber connection error");
   };
 
-  private readonly onMessage = (channel: string, message: string): void => {
-    const room = this.channelRooms.get(channel);
+  // The hot path of every watching instance, once per event and room: ioredis hands the message
+  // over as bytes (the `…Buffer` events: no string of the whole message is made), the position is
+  // read from its header and the frame goes to frame listeners as it arrived; JSON is parsed only
+  // for signal listeners.
+  private readonly onMessage = (channel: Buffer, message: Buffer): void => {
+    const room = this.channelRooms.get(channel.toString());
     if (room === undefined) return;
-    if (message.startsWith("r\n")) {
-      this.listeners.dispatch(room, { kind: "resync", room, reason: "epoch-rotated" });
-      return;
-    }
-    // The hot path of every watching instance: the position comes from the header, the frame
-    // goes to frame listeners as it arrived; JSON is parsed only for signal listeners.
-    let parsed: ReturnType<typeof parseFrameMessage>;
+    const reader = this.reader;
     try {
-      parsed = parseFrameMessage(room, message);
+      if (reader.read(room, message) === "resync") {
+        this.listeners.dispatch(room, { kind: "resync", room, reason: "epoch-rotated" });
+        return;
+      }
     } catch (error) {
-      this.onError(error, `malformed message on ${channel}`);
+      this.onError(error, `malformed message on ${room}`);
       return;
     }
-    this.listeners.dispatchFrame(room, parsed.epoch, parsed.offset, parsed.frame, decodeEventFrame);
+    this.listeners.dispatchFrame(room, reader.epoch, reader.offset, reader.frame, decodeEventFrame);
   };
 }

@@ -1,6 +1,5 @@
 // What the Redis bus keeps and sends in Redis: the Lua scripts that number, store and fan out a
-// room's events, and the parsers of their replies and of pub/sub messages.
-import { encodeEventFrame } from "@raptscallions/core";
+// room's events, and the parsers of their replies (pub/sub messages are read by frame-reader.ts).
 import { decodeBody, rememberWireBody } from "./event-body.ts";
 import { defineScript, type LuaScript } from "./redis-support.ts";
 import type { BusEvent, RoomHead } from "./types.ts";
@@ -77,41 +76,6 @@ export function parsePublishReply(reply: unknown, knownEpoch: string | undefined
     if (Number.isSafeInteger(offset)) return [reply[0], offset];
   }
   throw new Error("unexpected reply from publish script");
-}
-
-/** Where a pub/sub event message's frame starts, with its position; null if it is not a frame message. */
-export interface FrameMessage {
-  epoch: string;
-  offset: number;
-  frame: string;
-}
-
-/**
- * Reads a pub/sub event message: `f\n<epoch>\n<offset>\n<frame>` (what the publish script sends),
- * or `e\n<epoch>\n<offset>\n<body>` from a node of the previous version (its frame is built here).
- * Throws on anything else.
- */
-export function parseFrameMessage(room: string, message: string): FrameMessage {
-  const frameMessage = message.startsWith("f\n");
-  if (!frameMessage && !message.startsWith("e\n")) throw new Error("not an event message");
-  const first = message.indexOf("\n", 2);
-  const second = first < 0 ? -1 : message.indexOf("\n", first + 1);
-  if (second < 0) throw new Error("not an event message");
-  const offset = digitsAt(message, first + 1, second);
-  const epoch = message.slice(2, first);
-  return { epoch, offset, frame: frameMessage ? message.slice(second + 1) : encodeEventFrame(room, epoch, offset, message.slice(second + 1)) };
-}
-
-/** A positive decimal integer from `text[from, to)`, without slicing it out. */
-function digitsAt(text: string, from: number, to: number): number {
-  let value = 0;
-  for (let i = from; i < to; i++) {
-    const digit = text.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) throw new Error("bad offset");
-    value = value * 10 + digit;
-  }
-  if (to === from || to - from > 15 || value < 1) throw new Error("bad offset");
-  return value;
 }
 
 export type ExecEntry = [Error | null, unknown] | undefined;

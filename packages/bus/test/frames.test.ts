@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { encodeEventFrame, serverFrameSchema } from "@raptscallions/core";
 import { type BusEvent, eventFrame } from "../src/index.ts";
-import { parseFrameMessage } from "../src/redis-wire.ts";
+import { FrameReader } from "../src/frame-reader.ts";
 import { type BusFlavour, busFlavours, newRoom, waitFor } from "./support.ts";
 
 const tricky = { text: 'quotes " and \\ and ünïcödé 🌱\n and "offset":9 and }', n: [1, 2.5, null], nested: { at: "x" } };
@@ -49,19 +49,64 @@ for (const { name, skip, make } of busFlavours()) {
 describe("pub/sub event messages", () => {
   const room = newRoom();
   const body = JSON.stringify({ type: "message.delta", payload: tricky, at: new Date().toISOString() });
+  const epoch = crypto.randomUUID();
+  const bytes = (text: string) => Buffer.from(text, "utf8");
 
-  test("a frame message gives its position from the header and its frame untouched", () => {
-    const frame = encodeEventFrame(room, "e-1", 42, body);
-    expect(parseFrameMessage(room, `f\ne-1\n42\n${frame}`)).toEqual({ epoch: "e-1", offset: 42, frame });
+  test("a frame message gives its position from the header and its frame untouched (non-ASCII included)", () => {
+    const reader = new FrameReader();
+    const frame = encodeEventFrame(room, epoch, 42, body);
+    expect(reader.read(room, bytes(`f\n${epoch}\n42\n${frame}`))).toBe("frame");
+    expect({ epoch: reader.epoch, offset: reader.offset, frame: reader.frame }).toEqual({ epoch, offset: 42, frame });
   });
 
   test("a body message from a node of the previous version becomes the same frame", () => {
-    expect(parseFrameMessage(room, `e\ne-1\n42\n${body}`)).toEqual({ epoch: "e-1", offset: 42, frame: encodeEventFrame(room, "e-1", 42, body) });
+    const reader = new FrameReader();
+    expect(reader.read(room, bytes(`e\n${epoch}\n42\n${body}`))).toBe("frame");
+    expect({ epoch: reader.epoch, offset: reader.offset, frame: reader.frame }).toEqual({ epoch, offset: 42, frame: encodeEventFrame(room, epoch, 42, body) });
+  });
+
+  test("a room's epoch is read right when its numbering changes, in another room and after forget", () => {
+    const reader = new FrameReader();
+    const message = (e: string, offset: number) => bytes(`f\n${e}\n${offset}\n${encodeEventFrame(room, e, offset, body)}`);
+    reader.read(room, message(epoch, 1));
+    const first = reader.epoch;
+    reader.read(room, message(epoch, 2));
+    expect(reader.epoch).toBe(first);
+    const other = crypto.randomUUID();
+    reader.read(room, message(other, 1));
+    expect(reader.epoch).toBe(other);
+    // Another room with the first epoch's text is read as that text, not as the other room's epoch.
+    const elsewhere = newRoom();
+    reader.read(elsewhere, bytes(`f\n${epoch}\n7\n${encodeEventFrame(elsewhere, epoch, 7, body)}`));
+    expect(reader.epoch).toBe(epoch);
+    reader.forget(room);
+    reader.read(room, message(other, 2));
+    expect(reader.epoch).toBe(other);
+    // Same length, one byte different: a new epoch, not the cached one.
+    const near = `${other.slice(0, -1)}${other.endsWith("0") ? "1" : "0"}`;
+    reader.read(room, message(near, 1));
+    expect(reader.epoch).toBe(near);
+  });
+
+  test("a restarted numbering is a resync", () => {
+    expect(new FrameReader().read(room, bytes(`r\n${epoch}`))).toBe("resync");
   });
 
   test("anything else is refused", () => {
-    for (const bad of ["", "x\ne\n1\n{}", "f\ne-1\n", "f\ne-1\n0\n{}", "f\ne-1\n-3\n{}", "f\ne-1\n1x\n{}", "f\ne-1\n\n{}", `f\ne\n${"9".repeat(16)}\n{}`]) {
-      expect(() => parseFrameMessage(room, bad)).toThrow();
+    const reader = new FrameReader();
+    for (const bad of [
+      "",
+      "f",
+      "x\ne\n1\n{}",
+      "f\ne-1\n",
+      "f\ne-1\n0\n{}",
+      "f\ne-1\n-3\n{}",
+      "f\ne-1\n1x\n{}",
+      "f\ne-1\n\n{}",
+      `f\ne\n${"9".repeat(16)}\n{}`,
+      "fxe-1\n1\n{}",
+    ]) {
+      expect(() => reader.read(room, bytes(bad))).toThrow();
     }
   });
 });

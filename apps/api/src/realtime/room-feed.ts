@@ -1,4 +1,4 @@
-import { type Bus, eventFrame, followRoomFrames, type ResetMessage, type RoomFollower, type RoomHead } from "@raptscallions/bus";
+import { type Bus, eventFrame, type FrameFollowListener, followRoomFrames, type ResetMessage, type RoomFollower, type RoomHead } from "@raptscallions/bus";
 import { AppError } from "@raptscallions/core";
 import type { Logger } from "../lib/logger.ts";
 import type { RealtimeSocket, TopicPublisher } from "./socket.ts";
@@ -48,7 +48,7 @@ const MAX_JOIN_WAIT_MS = 10_000;
  * to the subscribed sockets in native code. Keeps the last frames (the tail) so a joiner can be
  * lined up with the topic without a replay.
  */
-class RoomFeed {
+class RoomFeed implements FrameFollowListener {
   readonly members = new Set<FeedMember>();
   /** Pending joins plus members: the feed stops when it drops to 0. */
   refs = 0;
@@ -73,8 +73,7 @@ class RoomFeed {
     private readonly options: Required<RoomFeedOptions>,
     logger: Logger,
   ) {
-    const listener = { frame: (offset: number, frame: string) => this.onFrame(offset, frame), reset: (m: ResetMessage) => this.onReset(m) };
-    this.ready = followRoomFrames(bus, room, {}, listener, {
+    this.ready = followRoomFrames(bus, room, {}, this, {
       onError: (err, where) => logger.warn("room feed error", { room, where, err }),
     }).then((follower) => {
       if (this.stopped) follower.close();
@@ -102,15 +101,19 @@ class RoomFeed {
     return this.tail.length - this.tailHead;
   }
 
-  // Per event and room on this instance: the frame the bus carried goes into the tail and to the
-  // topic as it is (one native publish for every local watcher).
-  private onFrame(offset: number, frame: string) {
+  /**
+   * The follower's listener (`FrameFollowListener`), called once per event and room on this
+   * instance: the frame the bus carried goes into the tail and to the topic as it is (one native
+   * publish for every local watcher).
+   */
+  frame(offset: number, frame: string) {
     this.remember(offset, frame);
     this.broadcast(frame);
-    this.wake();
+    if (this.notify) this.wake();
   }
 
-  private onReset(m: ResetMessage) {
+  /** The follower's listener for a reset (`FrameFollowListener`). */
+  reset(m: ResetMessage) {
     this.tail = [];
     this.tailHead = 0;
     this.tailChars = 0;
