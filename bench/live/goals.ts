@@ -20,6 +20,9 @@ export interface ChatTurnResult {
   /** The JavaScript thread's and the JIT compiler's share of `cpuMsPerTurn`, ms (the rest is Bun's other threads). */
   jsThreadMsPerTurn?: number;
   jitMsPerTurn?: number;
+  /** The same instance's warm-up turns, its first after start (JIT compiling included). */
+  coldTurns?: number;
+  coldCpuMsPerTurn?: number;
 }
 
 /** Goal 5: the clients of a killed instance reconnect to the survivor and resume by offset. */
@@ -176,7 +179,7 @@ export function goalRows(input: GoalInputs): GoalRow[] {
     goal: 2,
     aim: "chat turn ≤ 3.5 ms CPU on A (model stream excluded); turns/s of one instance",
     measured: turn
-      ? `${f(turn.cpuMsPerTurn, 2)} ms/turn over ${turn.turns} turns, ${f(turn.turnsPerSecond, 1)} turns/s${turn.dbRoundTripsPerTurn === undefined ? "" : `, ${f(turn.dbRoundTripsPerTurn, 1)} DB round trips/turn`}${turn.jsThreadMsPerTurn === undefined ? "" : ` (JavaScript thread ${f(turn.jsThreadMsPerTurn, 2)}, JIT ${f(turn.jitMsPerTurn ?? 0, 2)})`}`
+      ? `${f(turn.cpuMsPerTurn, 2)} ms/turn over ${turn.turns} turns, ${f(turn.turnsPerSecond, 1)} turns/s${turn.dbRoundTripsPerTurn === undefined ? "" : `, ${f(turn.dbRoundTripsPerTurn, 1)} DB round trips/turn`}${turn.jsThreadMsPerTurn === undefined ? "" : ` (JavaScript thread ${f(turn.jsThreadMsPerTurn, 2)}, JIT ${f(turn.jitMsPerTurn ?? 0, 2)})`}${turn.coldCpuMsPerTurn === undefined ? "" : `; the instance's first ${turn.coldTurns} turns ${f(turn.coldCpuMsPerTurn, 2)} ms`}`
       : NOT_MEASURED,
     met: turn ? turn.cpuMsPerTurn <= 3.5 : null,
   });
