@@ -188,7 +188,9 @@ describe("live bench aims", () => {
     for (const aim of ["chat turn", "reconnect storm", "connection setup", "late joiner", "live path on a Redis Cluster", "… a primary killed"]) {
       expect(row(rows, aim).met).toBe(false);
     }
-    expect(row(rows, "chat turn").measured).toBe("11.70 ms/turn over 200 turns, 80.0 turns/s (JavaScript thread 7.25, JIT 3.50); the instance's first 800 turns 14.25 ms");
+    expect(row(rows, "chat turn").measured).toBe(
+      "11.70 ms/turn over 200 turns, 80.0 turns/s (JavaScript thread 7.25, JIT 3.50); the instance's first 800 turns 14.25 ms",
+    );
     expect(row(rows, "reconnect storm").measured).toBe("4990/5000 clients caught up, 3 needless resets, 1 gaps/duplicates");
     expect(row(rows, "… a primary killed").measured).toBe("20 answers streaming: 1 messages lost, 5 rooms reset, 2 silent gaps");
     expect(
