@@ -2,10 +2,15 @@
  * RSS per idle socket of the real server (`apps/api/src/server.ts`'s `main`) in this process, on
  * Postgres and Redis as the live bench's instance B runs: `BENCH_IDLE_WARM` warm-up setups (users
  * of their own, closed again), then `BENCH_IDLE_SOCKETS` sockets of users not seen before, opened
- * by a client in another process (bench/idle/heap-client.ts). Prints the growth read the live
- * bench's way (2.5 s later, no collection forced), again 2 s after they close, then after a full collection, and the JSC heap
- * and its external memory at each point: what part of the live bench's figure is garbage.
+ * by a client in another process (bench/idle/heap-client.ts). The scene is seeded by a child
+ * process, so this one is as fresh as B. Prints the growth read the live bench's way (2.5 s later,
+ * no collection forced), again 2 s after they close, then after a full collection; then a table of
+ * stages (the same users again, then a second round of new users on the grown process), each with
+ * RSS split by mapping kind (JIT code, other anonymous memory, files), the JavaScript heap, its
+ * capacity (blocks) and external memory, live objects, and the server's Postgres and Redis
+ * connections: what part of the live bench's first-round figure is one-off growth.
  *   BENCH_DATABASE_URL=postgres://… [BENCH_REDIS_URL=redis://…] bun bench/idle/server-rss.ts
+ *   BENCH_IDLE_LATER=1: also 12.5 s after the burst (setup caches swept), then a full collection.
  */
 import { fullGC, heapStats } from "bun:jsc";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -86,7 +91,9 @@ async function residentByKind() {
 async function stage(name: string) {
   const h = heapStats();
   const [pg]: { n: number }[] = await probeSql`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
-  const clients = String(await probeRedis.client("LIST")).split("\n").filter((l) => l.includes("cmd=") && !l.includes("name=idle-rss-probe"));
+  const clients = String(await probeRedis.client("LIST"))
+    .split("\n")
+    .filter((l) => l.includes("cmd=") && !l.includes("name=idle-rss-probe"));
   stages.push({
     name,
     rss: process.memoryUsage.rss(),
@@ -101,7 +108,9 @@ async function stage(name: string) {
 }
 function printStages() {
   const kb = (b: number) => (b / 1024).toFixed(1);
-  console.log("[idle-rss] stage | RSS MB | Δ RSS | Δ JIT code | Δ other anonymous | Δ files | Δ heap | Δ heap capacity | Δ external | Δ objects | pg conns | redis conns (Δ: KB per measured socket)");
+  console.log(
+    "[idle-rss] stage | RSS MB | Δ RSS | Δ JIT code | Δ other anonymous | Δ files | Δ heap | Δ heap capacity | Δ external | Δ objects | pg conns | redis conns (Δ: KB per measured socket)",
+  );
   let prev: Stage | undefined;
   for (const s of stages) {
     const d = (k: keyof Stage) => (prev ? kb(((s[k] as number) - (prev[k] as number)) / SOCKETS) : "—");
@@ -160,11 +169,14 @@ try {
   console.log(
     `[idle-rss] memory reducer (MEMORY_REDUCER_QUIET_MS=${process.env.MEMORY_REDUCER_QUIET_MS ?? "default"}) since the burst began: ${m.collections - reducedBefore.collections} collections, pause ${(m.pauseMs - reducedBefore.pauseMs).toFixed(1)} ms, CPU ${(m.cpuMs - reducedBefore.cpuMs).toFixed(1)} ms; ${reducedBefore.collections} before it`,
   );
-  if (process.env.BENCH_IDLE_COLLECT_OPEN === "1") {
-    // What a second full collection, with the sockets still open, gives back after the reducer's.
+  if (process.env.BENCH_IDLE_LATER === "1") {
+    // Once the setup caches' entries have been swept (5–10 s after the burst): what the process
+    // gave back by itself, then what a full collection with the sockets still open gives back.
+    await settledRssKb(10_000);
+    await stage("12.5 s later, open");
     fullGC();
     await settledRssKb(1000);
-    await stage("full collection, open");
+    await stage("then a full collection");
   }
   await measured.ask("close", "closed");
   const closed = await settledRssKb(2000);
