@@ -2,10 +2,15 @@
  * RSS per idle socket of the real server (`apps/api/src/server.ts`'s `main`) in this process, on
  * Postgres and Redis as the live bench's instance B runs: `BENCH_IDLE_WARM` warm-up setups (users
  * of their own, closed again), then `BENCH_IDLE_SOCKETS` sockets of users not seen before, opened
- * by a client in another process (bench/idle/heap-client.ts). Prints the growth read the live
- * bench's way (2.5 s later, no collection forced), again 2 s after they close, then after a full collection, and the JSC heap
- * and its external memory at each point: what part of the live bench's figure is garbage.
+ * by a client in another process (bench/idle/heap-client.ts). The scene is seeded by a child
+ * process, so this one is as fresh as B. Prints the growth read the live bench's way (2.5 s later,
+ * no collection forced), again 2 s after they close, then after a full collection; then a table of
+ * stages (the same users again, then a second round of new users on the grown process), each with
+ * RSS split by mapping kind (JIT code, other anonymous memory, files), the JavaScript heap, its
+ * capacity (blocks) and external memory, live objects, and the server's Postgres and Redis
+ * connections: what part of the live bench's first-round figure is one-off growth.
  *   BENCH_DATABASE_URL=postgres://… [BENCH_REDIS_URL=redis://…] bun bench/idle/server-rss.ts
+ *   BENCH_IDLE_LATER=1: also 12.5 s after the burst (setup caches swept), then a full collection.
  */
 import { fullGC, heapStats } from "bun:jsc";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,11 +20,20 @@ import { loadOrCreateDevKeys } from "../../apps/api/src/auth/dev-keys.ts";
 import { main } from "../../apps/api/src/server.ts";
 import { createBenchDatabase } from "../live/infra.ts";
 import { seedScene } from "../live/scene.ts";
+import { connectRedis } from "../../packages/bus/src/index.ts";
 import { spawnHeapClient } from "./drive-client.ts";
 
 const SOCKETS = Number(process.env.BENCH_IDLE_SOCKETS ?? 1000);
 const WARM = Number(process.env.BENCH_IDLE_WARM ?? 1000);
 const REDIS = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6396";
+
+if (process.argv[2] === "--seed") {
+  const [seedDir, url] = [process.argv[3] ?? "", process.argv[4] ?? ""];
+  const keys = await loadOrCreateDevKeys(join(seedDir, "data"));
+  const scene = await seedScene({ databaseUrl: url, keys, students: WARM + 2 * SOCKETS, watchersPerSession: 1, rates: [] });
+  await Bun.write(join(seedDir, "tokens.txt"), scene.students.map((s) => s.user.token).join("\n"));
+  process.exit(0);
+}
 
 const dir = mkdtempSync(join(tmpdir(), "rapt-idle-rss-"));
 const db = await createBenchDatabase();
@@ -42,11 +56,78 @@ const heap = () => {
   return `heap ${Math.round(h.heapSize / 1024)} KB (capacity ${Math.round(h.heapCapacity / 1024)} KB), external ${Math.round(h.extraMemorySize / 1024)} KB`;
 };
 
+// One row per stage: what grew between stages, per measured socket (bytes), and the connections
+// the server holds to Postgres and Redis (its own client names), to tell a fresh process's one-off
+// growth from what a socket keeps.
+const probeSql = new Bun.SQL(db.url, { max: 1 });
+const probeRedis = connectRedis(REDIS, "commands", { connectionName: "idle-rss-probe" });
+interface Stage {
+  name: string;
+  rss: number;
+  heap: number;
+  capacity: number;
+  external: number;
+  jit: number;
+  anon: number;
+  files: number;
+  objects: number;
+  pg: number;
+  redis: number;
+}
+const stages: Stage[] = [];
+/** Resident bytes by mapping kind (/proc/self/smaps): JIT code (anonymous and executable), other anonymous memory (the allocator's and the JavaScript heap's), files (the binary, libraries). */
+async function residentByKind() {
+  const kinds = { jit: 0, anon: 0, files: 0 };
+  let kind: keyof typeof kinds = "anon";
+  for (const line of (await Bun.file("/proc/self/smaps").text()).split("\n")) {
+    const map = /^[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (map) {
+      const [perms, name] = [map[1] ?? "", map[2] ?? ""];
+      kind = name.startsWith("/") ? "files" : perms.includes("x") ? "jit" : "anon";
+    } else if (line.startsWith("Rss:")) kinds[kind] += Number(line.split(/\s+/)[1]) * 1024;
+  }
+  return kinds;
+}
+async function stage(name: string) {
+  const h = heapStats();
+  const [pg]: { n: number }[] = await probeSql`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
+  const clients = String(await probeRedis.client("LIST"))
+    .split("\n")
+    .filter((l) => l.includes("cmd=") && !l.includes("name=idle-rss-probe"));
+  stages.push({
+    name,
+    rss: process.memoryUsage.rss(),
+    heap: h.heapSize,
+    capacity: h.heapCapacity,
+    external: h.extraMemorySize,
+    ...(await residentByKind()),
+    objects: h.objectCount,
+    pg: pg?.n ?? -1,
+    redis: clients.length,
+  });
+}
+function printStages() {
+  const kb = (b: number) => (b / 1024).toFixed(1);
+  console.log(
+    "[idle-rss] stage | RSS MB | Δ RSS | Δ JIT code | Δ other anonymous | Δ files | Δ heap | Δ heap capacity | Δ external | Δ objects | pg conns | redis conns (Δ: KB per measured socket)",
+  );
+  let prev: Stage | undefined;
+  for (const s of stages) {
+    const d = (k: keyof Stage) => (prev ? kb(((s[k] as number) - (prev[k] as number)) / SOCKETS) : "—");
+    console.log(
+      `[idle-rss] ${s.name} | ${(s.rss / 1048576).toFixed(1)} | ${d("rss")} | ${d("jit")} | ${d("anon")} | ${d("files")} | ${d("heap")} | ${d("capacity")} | ${d("external")} | ${prev ? ((s.objects - prev.objects) / SOCKETS).toFixed(1) : "—"} | ${s.pg} | ${s.redis}`,
+    );
+    prev = s;
+  }
+}
+
 let stop: (() => Promise<void>) | null = null;
 try {
-  const keys = await loadOrCreateDevKeys(join(dir, "data"));
-  const scene = await seedScene({ databaseUrl: db.url, keys, students: WARM + SOCKETS, watchersPerSession: 1, rates: [] });
-  const tokens = scene.students.map((s) => s.user.token);
+  // Seeded by a child process, so this one holds only the server, as the live bench's B does:
+  // seeding here would compile and grow what the measured burst then finds ready.
+  const seeder = Bun.spawn([process.execPath, import.meta.path, "--seed", dir, db.url], { stdout: "inherit", stderr: "inherit" });
+  if ((await seeder.exited) !== 0) throw new Error("seeding failed");
+  const tokens = (await Bun.file(join(dir, "tokens.txt")).text()).split("\n");
   const server = await main({
     env: {
       ...process.env,
@@ -61,20 +142,26 @@ try {
     },
   });
   stop = () => server.stop();
+  await Bun.sleep(1500);
+  await stage("started");
   const client = (list: string[]) => spawnHeapClient(dir, server.url, server.url.replace("http", "ws"), list);
   if (WARM > 0) {
     const warm = client(tokens.slice(0, WARM));
     await warm.ask("open", "opened");
     await warm.ask("close", "closed");
     warm.proc.kill();
+    await stage("warmed");
   }
   const measured = client(tokens.slice(WARM, WARM + SOCKETS));
   const before = await settledRssKb(1500);
+  await stage("before");
   console.log(`[idle-rss] before: RSS ${Math.round(before)} KB, ${heap()}`);
   // The reducer's collections of the start-up and warm-up are not the burst's.
   const reducedBefore = { ...server.memory };
   await measured.ask("open", "opened");
+  await stage("opened");
   const after = await settledRssKb(2500);
+  await stage("2.5 s later");
   console.log(
     `[idle-rss] ${SOCKETS} sockets after ${WARM} warm-up setups: RSS +${((after - before) / SOCKETS).toFixed(1)} KB each 2.5 s later (the live bench's reading), ${heap()}`,
   );
@@ -82,18 +169,49 @@ try {
   console.log(
     `[idle-rss] memory reducer (MEMORY_REDUCER_QUIET_MS=${process.env.MEMORY_REDUCER_QUIET_MS ?? "default"}) since the burst began: ${m.collections - reducedBefore.collections} collections, pause ${(m.pauseMs - reducedBefore.pauseMs).toFixed(1)} ms, CPU ${(m.cpuMs - reducedBefore.cpuMs).toFixed(1)} ms; ${reducedBefore.collections} before it`,
   );
+  if (process.env.BENCH_IDLE_LATER === "1") {
+    // Once the setup caches' entries have been swept (5–10 s after the burst): what the process
+    // gave back by itself, then what a full collection with the sockets still open gives back.
+    await settledRssKb(10_000);
+    await stage("12.5 s later, open");
+    fullGC();
+    await settledRssKb(1000);
+    await stage("then a full collection");
+  }
   await measured.ask("close", "closed");
   const closed = await settledRssKb(2000);
+  await stage("closed, 2 s");
   const r = server.memory;
   console.log(
     `[idle-rss] closed, 2 s later (the live bench's reading): RSS +${((closed - before) / SOCKETS).toFixed(1)} KB per socket above before, ${heap()}; reducer ${r.collections - reducedBefore.collections} collections since the burst`,
   );
   fullGC();
   const collected = await settledRssKb(1000);
+  await stage("full collection");
+  if (process.env.BENCH_IDLE_AGAIN !== "0") {
+    await measured.ask("open", "opened");
+    await settledRssKb(2500);
+    await stage("again, 2.5 s");
+    await measured.ask("close", "closed");
+    fullGC();
+    await settledRssKb(1000);
+    await stage("again closed, collected");
+  }
+  // A second round of users not seen before, on the grown process: what a fresh process's first
+  // round adds once only.
+  const fresh = client(tokens.slice(WARM + SOCKETS, WARM + 2 * SOCKETS));
+  await fresh.ask("open", "opened");
+  await settledRssKb(2500);
+  await stage("new users, 2.5 s");
+  await fresh.ask("close", "closed");
+  fresh.proc.kill();
+  printStages();
   console.log(`[idle-rss] after a full collection: RSS +${((collected - before) / SOCKETS).toFixed(1)} KB each, ${heap()}`);
   measured.proc.kill();
 } finally {
   await stop?.();
+  await probeSql.close();
+  probeRedis.disconnect();
   await db.drop();
   rmSync(dir, { recursive: true, force: true });
 }
