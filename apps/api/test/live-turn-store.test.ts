@@ -115,7 +115,7 @@ describe("a turn's quiet findings", () => {
     const row = rows[0];
     expect(row).toMatchObject({ module: "struggle-detector", isAlert: false, messageId: user?.id, classId: quiet.cls.id, groupId: quiet.cls.groupId, status: "open" });
     expect(row?.createdAt).toBeInstanceOf(Date);
-    expect(typeof (row?.data as { message?: unknown }).message).toBe("string");
+    expect(typeof row?.data.message).toBe("string");
     expect(event.payload).toMatchObject({ sessionId, studentId: quiet.student.id, isAlert: false, findingId: row?.id });
     student.close();
     teacher.close();
