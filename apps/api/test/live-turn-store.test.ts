@@ -2,7 +2,7 @@
 // answer's finalisation with its ai_usage row in one statement. What must not change with it:
 // dense seqs, SESSION_BUSY, one usage row per answer matching the answer's own accounting.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { aiUsage, messages, sessions } from "@raptscallions/db";
+import { aiUsage, extractions, groups, messages, sessions } from "@raptscallions/db";
 import { makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
 import { asc, eq } from "drizzle-orm";
 import { authHeader } from "./helpers/auth.ts";
@@ -28,11 +28,11 @@ afterAll(async () => {
   dev.stop();
 });
 
-async function newSession(): Promise<string> {
+async function newSession(on: SchoolScene = scene): Promise<string> {
   const res = await fetch(`${a.baseUrl}/api/sessions`, {
     method: "POST",
-    headers: { ...(await authHeader(scene.student)), "content-type": "application/json" },
-    body: JSON.stringify({ toolId: scene.tool.id, classId: scene.cls.id }),
+    headers: { ...(await authHeader(on.student)), "content-type": "application/json" },
+    body: JSON.stringify({ toolId: on.tool.id, classId: on.cls.id }),
   });
   expect(res.status).toBe(201);
   return ((await res.json()) as { session: { id: string } }).session.id;
@@ -84,6 +84,56 @@ describe("storing a chat turn", () => {
     const refused = await student.request({ type: "message.send", sessionId, clientMessageId: "late", content: "Is anyone there?" });
     expect(refused).toMatchObject({ type: "error", code: "SESSION_ENDED" });
     expect(await h.db.db.select().from(messages).where(eq(messages.sessionId, sessionId))).toHaveLength(0);
+    student.close();
+  });
+});
+
+describe("a turn's quiet findings", () => {
+  // Only the struggle detector speaks here (its findings are never alerts on a first "I don't
+  // get it"): the safety filter, whose alerts take the transaction, is off for this school.
+  let quiet: SchoolScene;
+  beforeAll(async () => {
+    quiet = await makeSchoolScene(h.db.db);
+    await h.db.db
+      .update(groups)
+      .set({ settings: { modules: { "safety-filter": { enabled: false } } } })
+      .where(eq(groups.id, quiet.school.id));
+  });
+
+  test("are stored by the turn's statement on the student's message, and their event names the row", async () => {
+    const sessionId = await newSession(quiet);
+    const student = await connect(a, quiet.student);
+    const teacher = await connect(a, quiet.teacher);
+    await teacher.request({ type: "subscribe", room: `class:${quiet.cls.id}` });
+    const ack = await student.request({ type: "message.send", sessionId, clientMessageId: "lost", content: "I don't get it" });
+    expect(ack.type).toBe("ack");
+    const event = await teacher.next((f) => f.type === "event" && f.event === "struggle");
+    await finalised(answerIdOf(ack));
+    const [user] = await h.db.db.select().from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.seq));
+    const rows = await h.db.db.select().from(extractions).where(eq(extractions.sessionId, sessionId));
+    expect(rows).toHaveLength(1);
+    const row = rows[0];
+    expect(row).toMatchObject({ module: "struggle-detector", isAlert: false, messageId: user?.id, classId: quiet.cls.id, groupId: quiet.cls.groupId, status: "open" });
+    expect(row?.createdAt).toBeInstanceOf(Date);
+    expect(typeof row?.data.message).toBe("string");
+    expect(event.payload).toMatchObject({ sessionId, studentId: quiet.student.id, isAlert: false, findingId: row?.id });
+    student.close();
+    teacher.close();
+  });
+
+  test("a send refused as SESSION_BUSY stores none of its findings", async () => {
+    const sessionId = await newSession(quiet);
+    const student = await connect(a, quiet.student);
+    const sends = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => student.request({ type: "message.send", sessionId, clientMessageId: `q${i}`, content: "I don't get it" })),
+    );
+    const acks = sends.filter((f) => f.type === "ack");
+    expect(acks).toHaveLength(1);
+    for (const f of sends.filter((s) => s.type !== "ack")) expect(f).toMatchObject({ type: "error", code: "SESSION_BUSY" });
+    await finalised(answerIdOf(acks[0] ?? { type: "none" }));
+    const rows = await h.db.db.select({ messageId: extractions.messageId }).from(extractions).where(eq(extractions.sessionId, sessionId));
+    const [user] = await h.db.db.select().from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.seq));
+    expect(rows).toEqual([{ messageId: user?.id ?? "none" }]);
     student.close();
   });
 });

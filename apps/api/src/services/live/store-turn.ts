@@ -1,7 +1,8 @@
 import { AppError, ConflictError } from "@raptscallions/core";
-import { type Db, type DbOrTx, messages, preparedOn, sessions } from "@raptscallions/db";
+import { type Db, type DbOrTx, extractions, messages, preparedOn, sessions } from "@raptscallions/db";
 import { getTableColumns, sql } from "drizzle-orm";
 import type { ServiceContext } from "../context.ts";
+import { extractionRowsFromJson } from "../modules/findings.ts";
 import type { GateDecision } from "../modules/hooks.ts";
 import { isUniqueViolation } from "../query-helpers.ts";
 import { lockAndClaimSeqs } from "../sessions/seq.ts";
@@ -19,8 +20,9 @@ interface TurnInput {
 /**
  * Stores the student's message and its answer row: the answer streams, or (a turn the modules
  * withheld) is already the complete reply. One statement claims the two seqs and inserts both
- * rows; a turn whose findings must commit with it (the gate's `persist`), or a session that
- * refused the claim (paused, ended, gone), takes the transaction below, which says why. A
+ * rows, and the gate's quiet findings with them; a turn with an alert (its outbox rows commit
+ * with the message: the gate's `persist`), or a session that refused the claim (paused, ended,
+ * gone), takes the transaction below, which says why. A
  * concurrent send of the same clientMessageId that won the race is returned as `raced`.
  */
 export async function storeTurn(
@@ -30,7 +32,8 @@ export async function storeTurn(
   gated: GateDecision,
 ): Promise<{ rows: TurnRows; raced?: undefined } | { raced: SendResult; rows?: undefined }> {
   try {
-    const rows = (!gated.persist && (await storeInOneStatement(ctx, session.id, input, gated))) || (await storeInTransaction(ctx, session, input, gated));
+    const oneStatement = !gated.persist || gated.inlineFindings !== undefined;
+    const rows = (oneStatement && (await storeInOneStatement(ctx, session.id, input, gated))) || (await storeInTransaction(ctx, session, input, gated));
     return { rows };
   } catch (err) {
     if (isUniqueViolation(err, "messages_session_client_id_key")) {
@@ -84,11 +87,16 @@ async function storeInOneStatement(ctx: ServiceContext, sessionId: string, input
     streamOwner: v.streamOwner,
     finalizedAt: v.finalizedAt?.toISOString() ?? null,
     answerMeta: JSON.stringify(v.answerMeta),
+    findings: JSON.stringify(gated.inlineFindings?.values ?? []),
   });
   if (rows.length === 0) return null;
   const seq = Math.min(...rows.map((r) => r.seq));
-  const stored = pair(rows, seq);
+  const stored = pair(
+    rows.map(({ findings: _, ...row }) => row as MessageRow),
+    seq,
+  );
   if (!stored) throw new AppError("INTERNAL", "insert returned nothing");
+  gated.inlineFindings?.stored(extractionRowsFromJson(rows[0]?.findings ?? []), stored.user.id);
   return stored;
 }
 
@@ -113,7 +121,21 @@ function prepareStoreTurn(db: Db) {
                ${p("streamOwner")}::text, ${p("now")}::timestamptz, ${p("finalizedAt")}::timestamptz, ${p("answerMeta")}::jsonb, ${p("now")}::timestamptz from claimed
         returning *`,
   );
-  return db.with(claimed, inserted).select().from(inserted).prepare("store_turn");
+  // The gate's quiet findings (none when the array is empty), on the user message's row.
+  const found = db.$with("found", { id: sql<string>`id` }).as(
+    sql`insert into ${extractions} ("session_id", "message_id", "class_id", "group_id", "module", "kind", "severity", "is_alert", "data", "created_at")
+        select m."session_id", m."id", f.class_id, f.group_id, f.module, f.kind, f.severity, false, f.data, f.created_at
+        from inserted m cross join jsonb_to_recordset(${p("findings")}::jsonb)
+          as f(class_id uuid, group_id uuid, module text, kind text, severity text, data jsonb, created_at timestamptz)
+        where m."role" = 'user'
+        returning *`,
+  );
+  const fields = Object.fromEntries(Object.keys(getTableColumns(messages)).map((key) => [key, inserted[key as keyof typeof inserted]]));
+  return db
+    .with(claimed, inserted, found)
+    .select({ ...(fields as typeof inserted._.selectedFields), findings: sql<unknown>`(select coalesce(json_agg(x), '[]'::json) from found x)` })
+    .from(inserted)
+    .prepare("store_turn");
 }
 
 /** Locks the session, claims the seqs and checks it is open, inserts both rows and the gate's findings. */

@@ -1,5 +1,6 @@
 import type { Bus } from "@raptscallions/bus";
 import { type DbOrTx, extractions } from "@raptscallions/db";
+import { getTableColumns } from "drizzle-orm";
 import { type Finding, STRUGGLE_DETECTOR_ID } from "@raptscallions/modules";
 import type { Logger } from "../../lib/logger.ts";
 import { type ExtractionRow, toAlertDto } from "../alerts/dto.ts";
@@ -30,6 +31,54 @@ export async function persistFindings(db: DbOrTx, target: FindingTarget, finding
     const rows = await insertFindings(tx, target, findings, now);
     await enqueueAlertNotifications(tx, rows, target.studentId, now);
     return rows;
+  });
+}
+
+/**
+ * One finding's `extractions` values as the turn's own store statement inserts them (it adds the
+ * session, the stored message's id and the time). Only quiet findings go that way: an alert's
+ * outbox rows are written by `persistFindings`, in the message's transaction.
+ */
+export interface InlineFinding {
+  class_id: string | null;
+  group_id: string;
+  module: string;
+  kind: string;
+  severity: string;
+  data: Record<string, unknown>;
+  created_at: string;
+}
+
+/** The findings as values for the store statement, or null when one is an alert (the transaction path). */
+export function inlineFindingValues(target: Pick<FindingTarget, "classId" | "groupId">, findings: Finding[], now: Date): InlineFinding[] | null {
+  if (findings.some((f) => f.isAlert)) return null;
+  return findings.map((f) => ({
+    class_id: target.classId,
+    group_id: target.groupId,
+    module: f.module,
+    kind: f.kind,
+    severity: f.severity,
+    data: { ...f.data, message: f.message },
+    created_at: now.toISOString(),
+  }));
+}
+
+const extractionColumns = Object.entries(getTableColumns(extractions));
+
+/**
+ * Extraction rows a statement returned as JSON (`json_agg` of the inserted rows: column names as
+ * keys, timestamps as text), decoded by each column's own driver mapping, as a `returning()` would.
+ */
+export function extractionRowsFromJson(json: unknown): ExtractionRow[] {
+  const list: unknown = typeof json === "string" ? JSON.parse(json) : json;
+  if (!Array.isArray(list)) throw new Error("extraction rows are not a JSON array");
+  return list.map((raw: Record<string, unknown>) => {
+    const row: Record<string, unknown> = {};
+    for (const [key, column] of extractionColumns) {
+      const value = raw[column.name];
+      row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+    }
+    return row as ExtractionRow;
   });
 }
 

@@ -16,7 +16,7 @@ import {
 } from "@raptscallions/modules";
 import type { Logger } from "../../lib/logger.ts";
 import type { GateDecision, StudentMessageGate } from "./hooks.ts";
-import { type FindingTarget, persistFindings, publishFindings } from "./findings.ts";
+import { type FindingTarget, inlineFindingValues, persistFindings, publishFindings } from "./findings.ts";
 import { checkAnswer } from "./after-answer.ts";
 import { RECENT_STUDENT_MESSAGES } from "./turn-context.ts";
 import { loadTurnInputs, turnInputsOf } from "./turn-inputs.ts";
@@ -68,25 +68,31 @@ export function createModuleGate(options: ModuleGateOptions = {}): StudentMessag
       let target: FindingTarget | null = null;
       let rows: Awaited<ReturnType<typeof persistFindings>> = [];
       const pii = configs[PII_FILTER_ID];
+      const findingTarget = { sessionId: input.sessionId, classId: input.classId, groupId: input.groupId, studentId: input.studentId };
+      const inline = result.findings.length === 0 ? null : inlineFindingValues(findingTarget, result.findings, turn.now);
       const decision: GateDecision = {
         stored: result.textToStore,
         sent: result.text,
         blockedReply: blocked ? (result.reply ?? DEFAULT_BLOCK_REPLY) : null,
         replyFlags: blocked ? [withheld] : undefined,
         meta,
-        // Only a turn with findings has anything to store with it (the turn is stored in one
-        // statement when there is none).
+        // Quiet findings ride the turn's one store statement; alerts (their outbox rows) take the
+        // transaction and `persist`, which is also the fallback when that statement cannot store.
+        inlineFindings:
+          inline === null
+            ? undefined
+            : {
+                values: inline,
+                stored(stored, messageId) {
+                  target = { ...findingTarget, messageId };
+                  rows = stored;
+                },
+              },
         persist:
           result.findings.length === 0
             ? undefined
             : async (tx, ids) => {
-                target = {
-                  sessionId: input.sessionId,
-                  classId: input.classId,
-                  groupId: input.groupId,
-                  studentId: input.studentId,
-                  messageId: ids.messageId,
-                };
+                target = { ...findingTarget, messageId: ids.messageId };
                 rows = await persistFindings(tx, target, result.findings, turn.now);
               },
         // The answer is checked with what this turn was judged with: nothing is loaded again.

@@ -1,6 +1,8 @@
 import type { DbOrTx } from "@raptscallions/db";
 import type { GenerationStatus } from "../../lib/ai-service.ts";
 import type { ServiceContext } from "../context.ts";
+import type { ExtractionRow } from "../alerts/dto.ts";
+import type { InlineFinding } from "./findings.ts";
 import type { TurnInputsRow } from "./turn-inputs.ts";
 
 // How the live path calls the content modules. The live path depends on these types and the
@@ -19,6 +21,12 @@ export interface GateDecision {
    * statement, no transaction).
    */
   persist?(tx: DbOrTx, ids: { messageId: string; answerId: string }): Promise<void>;
+  /**
+   * Findings the turn's own store statement may insert beside the message (none is an alert, so
+   * there are no outbox rows): one statement instead of the transaction, still all or nothing.
+   * `stored` hands back their rows and the message's id. `persist` stays the transaction's way.
+   */
+  inlineFindings?: { values: InlineFinding[]; stored(rows: ExtractionRow[], messageId: string): void } | undefined;
   /** Runs after commit, before any answer starts (publishes alerts); must not throw. */
   notify?(): Promise<void>;
   /** Flags of the reply stored for a withheld turn (default `["blocked"]`); they keep it out of provider history. */
