@@ -225,17 +225,11 @@ async function follow<V>(bus: Bus, room: string, from: ResumeFrom, source: Follo
   };
 
   // The live path, once per event: the next offset of the current epoch goes straight to the
-  // listener, with no allocation and no call of its own (the bus hands a room's epoch on as one
-  // string, so the comparison is usually of a string with itself).
+  // listener, with no allocation (the bus hands a room's epoch on as one string, so the comparison
+  // is usually of a string with itself).
   const onLive = (eventEpoch: string, offset: number, value: V): void => {
     if (offset === delivered + 1 && eventEpoch === epoch && !catchingUp && !closed) {
-      delivered = offset;
-      epoch = eventEpoch;
-      try {
-        source.deliver(offset, value);
-      } catch (error) {
-        onError(error, `resume listener for ${room} threw`);
-      }
+      deliver(eventEpoch, offset, value);
       return;
     }
     if (closed) return;
