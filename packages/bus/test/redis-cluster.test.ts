@@ -161,16 +161,21 @@ describe.skipIf(CLUSTER === undefined)("redis bus on a cluster", () => {
       }
     });
     await killed.waitForFailover();
-    await waitFor("a back on the shared numbering", () => !a.degraded, 15_000);
+    // Both nodes: b's shard subscriber may reconnect to the promoted replica after a is back
+    // (under load, seconds later), and b catches up only once it has.
+    await waitFor("both nodes back on the shared numbering", () => !a.degraded && !b.degraded, 20_000);
     await Bun.sleep(300);
     stop = true;
     await Promise.all(streams);
     const last = new Map<string, { epoch: string; offset: number }>();
     for (const room of rooms) last.set(room, await a.publish(room, { type: "n", payload: "last" }));
-    await waitFor("every room's last event on b", () =>
-      rooms.every((room) =>
-        (seen.get(room) ?? []).some((m) => m.kind === "event" && m.event.offset === last.get(room)?.offset && m.event.epoch === last.get(room)?.epoch),
-      ),
+    await waitFor(
+      "every room's last event on b",
+      () =>
+        rooms.every((room) =>
+          (seen.get(room) ?? []).some((m) => m.kind === "event" && m.event.offset === last.get(room)?.offset && m.event.epoch === last.get(room)?.epoch),
+        ),
+      20_000,
     );
 
     for (const room of rooms) {
