@@ -83,10 +83,12 @@ export async function recordInterruptedCall(deps: SweepDeps, subject: string | u
     const tokens = { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens };
     const [price] = await deps.db.select().from(aiModels).where(eq(aiModels.id, usage.model));
     costMicros = price ? costOf(tokens, price) : 0;
-    await deps.db
-      .insert(aiUsage)
-      .values({ ...usage.scope, model: usage.model, ...tokens, costUsd: microsToUsd(costMicros), status: "interrupted", estimated: true })
-      .catch((err: unknown) => deps.logger.warn("usage for an interrupted call failed", { subject, err }));
+    try {
+      await deps.db.insert(aiUsage).values({ ...usage.scope, model: usage.model, ...tokens, costUsd: microsToUsd(costMicros), status: "interrupted", estimated: true });
+      deps.logger.info("recorded estimated usage for an interrupted call", { subject, model: usage.model, ...tokens });
+    } catch (err) {
+      deps.logger.warn("usage for an interrupted call failed", { subject, err });
+    }
   }
   if (!subject) return;
   const actual = usage ? { tokens: usage.inputTokens + usage.outputTokens, costMicros } : { tokens: 0, costMicros: 0 };

@@ -36,7 +36,8 @@ export const orphanedAnswers: OrphanKind = {
     const [session] = await db.select().from(sessions).where(eq(sessions.id, row.sessionId));
     await publishAnswerFinalised(bus, logger, row, session?.classId ?? null);
     try {
-      await recordInterruptedCall(deps, reservationSubject({ messageId: row.id }), session ? await interruptedUsage(db, row, session) : null);
+      // The session is always there (the answer references it); without it nothing is known to settle to.
+      if (session) await recordInterruptedCall(deps, reservationSubject({ messageId: row.id }), await interruptedUsage(db, row, session));
     } catch (err) {
       logger.warn("usage for interrupted answer failed", { messageId: row.id, err });
     }
