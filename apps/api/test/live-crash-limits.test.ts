@@ -155,6 +155,51 @@ for (const [name, makeShared, skip] of transports(() => dev.url))
       watcher.close();
     }, 60_000);
 
+    test("an answer whose instance died between reserving and its first write: the whole estimate is given back; a call that ended keeps nothing", async () => {
+      const scene = await makeSchoolScene(h.db.db);
+      await pinDevModel(h.db.db, scene.district.id);
+      const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
+      await h.db.db.insert(messages).values({ sessionId: session.id, seq: 1, role: "user", content: "What is a cell wall?" });
+      // What such an instance leaves: its answer row, streaming, no model recorded, a stale heartbeat…
+      const [orphan] = await h.db.db
+        .insert(messages)
+        .values({ sessionId: session.id, seq: 2, role: "assistant", state: "streaming", content: "", streamOwner: "dead", heartbeatAt: new Date(Date.now() - 60_000) })
+        .returning();
+      const answerId = orphan?.id ?? "";
+      // …and the reservation its AI service made for it (the call is admitted, then never read nor finished).
+      const scope = { userId: scene.student.id, groupId: session.groupId, classId: scene.cls.id, toolId: scene.tool.id, toolVersion: 1 };
+      await b.deps.ai.start({
+        scope: { ...scope, sessionId: session.id, assignmentId: null, runId: null, messageId: answerId },
+        definition: { systemPrompt: "You are a helpful tutor." },
+        messages: [{ role: "user", content: "What is a cell wall?" }],
+        signal: new AbortController().signal,
+      });
+      expect((await figures(scene)).tokensToday).toBeGreaterThan(512);
+
+      await sweepTwice();
+      const [row] = await h.db.db.select().from(messages).where(eq(messages.id, answerId));
+      expect(row?.state).toBe("interrupted");
+      // Nothing was sent upstream, so nothing is counted: no usage row, and the day and month are back at zero.
+      expect(await h.db.db.select().from(aiUsage).where(eq(aiUsage.messageId, answerId))).toHaveLength(0);
+      expect(await figures(scene)).toMatchObject({ tokensToday: 0, spentThisMonthMicros: { [scene.school.id]: 0, [scene.district.id]: 0 } });
+
+      // A call that ends normally drops what it kept: there is nothing for a sweeper to find.
+      const messageId = crypto.randomUUID();
+      const done = await c.deps.ai.start({
+        scope: { ...scope, sessionId: session.id, assignmentId: null, runId: null, messageId },
+        definition: { systemPrompt: "You are a helpful tutor." },
+        messages: [{ role: "user", content: "Thanks!" }],
+        signal: new AbortController().signal,
+      });
+      expect(await limits.unsettled(reservationSubject({ messageId }) ?? "")).not.toBeNull();
+      let text = "";
+      for await (const ev of done.events) if (ev.type === "delta") text += ev.text;
+      const result = await done.finish("complete", text);
+      expect(await limits.unsettled(reservationSubject({ messageId }) ?? "")).toBeNull();
+      expect(await b.deps.ai.settleAbandoned(reservationSubject({ messageId }) ?? "", { tokens: 0, costMicros: 0 })).toBeNull();
+      expect((await figures(scene)).tokensToday).toBe(result.inputTokens + result.outputTokens);
+    }, 60_000);
+
     test("a product tool run: its estimate is given back down to what it streamed, once", async () => {
       const scene = await makeSchoolScene(h.db.db);
       await pinDevModel(h.db.db, scene.district.id, { model: { behaviour: "dev-stall" } });
