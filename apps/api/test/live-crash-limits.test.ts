@@ -8,7 +8,8 @@ import Redis, { Cluster } from "ioredis";
 import { CLUSTER } from "../../../packages/bus/test/cluster.ts";
 import { reservationSubject } from "../src/lib/ai-service.ts";
 import { sweepInterruptedStreams } from "../src/services/live/sweeper.ts";
-import { pinDevModel } from "./helpers/ai.ts";
+import { generationRequest, settingsFor } from "./ai-fixtures.ts";
+import { createTestAiService, pinDevModel } from "./helpers/ai.ts";
 import { useHarness } from "./helpers/harness.ts";
 import { connect, ensureDevModels, type Instance, restCall, startDevModel, startInstance, textFromDeltas, transports } from "./helpers/live.ts";
 
@@ -235,3 +236,21 @@ for (const [name, makeShared, skip] of transports(() => dev.url))
       watcher.close();
     }, 60_000);
   });
+
+describe("settling an abandoned reservation above its estimate", () => {
+  test("reports the budget alert the correction crosses, in the form the runner records", async () => {
+    const scene = await makeSchoolScene(h.db.db);
+    await pinDevModel(h.db.db, scene.district.id);
+    // $1 a month for the school, alert at half: the estimate stays under it, the correction crosses it.
+    await settingsFor(h.db.db, scene.school.id, { monthlyBudgetUsd: 1, alertThreshold: 0.5 });
+    const { ai, limits } = createTestAiService(h.db);
+    const messageId = crypto.randomUUID();
+    await ai.start(generationRequest(scene, { scope: { messageId } }));
+    const subject = reservationSubject({ messageId }) ?? "";
+    const kept = await limits.unsettled(subject);
+    expect(kept?.estimate.costMicros).toBeLessThan(500_000);
+    const settled = await ai.settleAbandoned(subject, { tokens: 1_000, costMicros: 600_000 });
+    expect(settled?.budgetAlerts).toEqual([{ groupId: scene.school.id, usedUsd: 0.6, budgetUsd: 1, threshold: 0.5 }]);
+    expect(await ai.settleAbandoned(subject, { tokens: 1_000, costMicros: 600_000 })).toBeNull();
+  });
+});
