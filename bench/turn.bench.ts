@@ -204,7 +204,9 @@ function print(r: PhaseResult) {
   log(
     `${r.phase}: ${r.turns} turns, ${(r.deltas / r.turns).toFixed(1)} deltas/turn, CPU ${r.cpuMs} ms = ${r.cpuMsPerTurn} ms/turn (${r.cpuMsPerTurnAboveIdle} above idle), ${r.turnsPerSecond} turns/s (API CPU ${r.cpuUtilisation} cores), ` +
       `Postgres ${r.pg.roundTripsPerTurn} round trips / ${r.pg.statementsPerTurn} statements / ${r.pg.writesPerTurn} writes per turn (${r.pg.writesPerDelta} writes per delta, ${r.pg.socketWritesPerTurn} socket writes from A), Redis ${r.redisCommandsPerTurn} commands/turn` +
-      (r.loopStops ? `, longest loop stops ${r.loopStops.longest.join(" / ")} ms (${r.loopStops.over50} intervals over 50 ms)` : ""),
+      (r.loopStops
+        ? `, longest loop stops ${r.loopStops.longest.join(" / ")} ms wall (${r.loopStops.over50} intervals over 50 ms), ${r.loopStops.longestCpu.join(" / ")} ms CPU`
+        : ""),
   );
 }
 
