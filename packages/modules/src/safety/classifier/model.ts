@@ -89,13 +89,14 @@ export function predictVector(model: ClassifierModel, x: FeatureVector): Float64
       const at = row * K;
       for (let k = 0; k < K; k++) z[k] = (z[k] ?? 0) + (flat[at + k] ?? 0) * v;
     }
-  } else
+  } else {
     for (let i = 0; i < x.ids.length; i++) {
       const w = model.weights.get(x.ids[i] ?? 0);
       if (!w) continue;
       const v = x.values[i] ?? 0;
       for (let k = 0; k < K; k++) z[k] = (z[k] ?? 0) + (w[k] ?? 0) * v;
     }
+  }
   let max = Number.NEGATIVE_INFINITY;
   for (const v of z) max = Math.max(max, v);
   let sum = 0;
