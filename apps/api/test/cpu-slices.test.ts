@@ -67,6 +67,27 @@ describe("cpu slices", () => {
     expect(await good).toBe(2);
   });
 
+  test("a budget of 0 runs every step where it was queued, none waiting for another task", async () => {
+    let clock = 0;
+    const tasks: (() => void)[] = [];
+    const slices = createCpuSlices({ budgetMs: 0, now: () => clock, nextTask: (run) => tasks.push(run) });
+    const results = await Promise.all(
+      [1, 2, 3].map((id) =>
+        slices.run(() => {
+          clock += 10;
+          return id;
+        }),
+      ),
+    );
+    expect(results).toEqual([1, 2, 3]);
+    expect(tasks).toHaveLength(0);
+    await expect(
+      slices.run(() => {
+        throw new Error("module failed");
+      }),
+    ).rejects.toThrow("module failed");
+  });
+
   test("on the real event loop a slow burst leaves room for timers between slices", async () => {
     const slices = createCpuSlices({ budgetMs: 5 });
     const busy = (ms: number) => () => {

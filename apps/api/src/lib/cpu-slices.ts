@@ -28,7 +28,19 @@ export interface CpuSlicesOptions {
   nextTask?: (run: () => void) => void;
 }
 
+/** Slices of `budgetMs`; 0: every step runs where it is queued (one microtask later), none waits. */
 export function createCpuSlices(opts: CpuSlicesOptions): CpuSlices {
+  if (opts.budgetMs <= 0) {
+    return {
+      run<T>(fn: () => T): Promise<T> {
+        try {
+          return Promise.resolve(fn());
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      },
+    };
+  }
   const now = opts.now ?? (() => performance.now());
   const nextTask = opts.nextTask ?? ((run: () => void) => void setImmediate(run));
   let queue: Job[] = [];
@@ -79,8 +91,9 @@ export function createCpuSlices(opts: CpuSlicesOptions): CpuSlices {
 }
 
 /**
- * The instance's slices for turn starts: one per process, like the event loop they share. 4 ms
- * keeps a burst's stop of the loop to a few milliseconds at a time (a turn's modules take
- * 0.1–0.5 ms), yet lets a slice's turns store and publish in the same writes.
+ * Turn-start slices with the default budget (`LIVE_TURN_SLICE_MS`), for a module gate built
+ * without its own (the app passes one from its live config). 4 ms keeps a burst's stop of the loop
+ * to a few milliseconds at a time (a turn's modules take 0.1–0.5 ms), yet lets a slice's turns
+ * store and publish in the same writes.
  */
 export const turnStartSlices: CpuSlices = createCpuSlices({ budgetMs: 4 });
