@@ -10,6 +10,8 @@
  * writes per turn and per streamed delta (counted on the wire by a proxy in front of Postgres:
  * bench/turn/pg-counter.ts), Redis commands per turn (INFO commandstats), and turns/s.
  * BENCH_TURN_PROFILE=1 runs the API under `bun --cpu-prof` and keeps the profile.
+ * BENCH_TURN_LOOP_PROBE=1 preloads bench/turn/loop-probe.ts into the API and reports each phase's
+ * longest event-loop stop (a concurrent round's sends all arrive at once).
  *
  * Needs Postgres (BENCH_DATABASE_URL; a fresh database per run, dropped after) and Redis
  * (BENCH_REDIS_URL, else one is started on 6396); skipped with a message when either is missing.
@@ -17,7 +19,7 @@
  *   bun bench/turn.bench.ts            (or `bun run bench -- turn`)
  * Knobs: BENCH_TURN_SEQUENTIAL=60 BENCH_TURN_CONCURRENT=50 BENCH_TURN_ROUNDS=3
  *        BENCH_TURN_WARMUP=200 BENCH_TURN_TPS=50 BENCH_TURN_IDLE_SECONDS=10 BENCH_TURN_PROFILE=0
- *        BENCH_TURN_TIMEOUT_MS=60000 BENCH_TURN_TARGET=app (or floor: bench/turn/floor-server.ts)
+ *        BENCH_TURN_LOOP_PROBE=0 BENCH_TURN_TIMEOUT_MS=60000 BENCH_TURN_TARGET=app (or floor: bench/turn/floor-server.ts)
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -31,6 +33,7 @@ import { seedScene } from "./live/scene.ts";
 import { startDevModel } from "./live/targets.ts";
 import { openFloorStudent, openStudent, startApi, startFloor, type Student, turn } from "./turn/instance.ts";
 import { type PgCounts, startPgCounter } from "./turn/pg-counter.ts";
+import { type LoopStops, loopStops } from "./turn/loop-stops.ts";
 import { countSyscalls, type SyscallCounts } from "./turn/syscalls.ts";
 import { formatPhaseProfile, type PhaseProfile, phaseProfile } from "./turn/window-profile.ts";
 
@@ -46,6 +49,7 @@ const WARMUP = num("BENCH_TURN_WARMUP", 200);
 const TPS = num("BENCH_TURN_TPS", 50);
 const TIMEOUT = num("BENCH_TURN_TIMEOUT_MS", 60_000);
 const PROFILE = process.env.BENCH_TURN_PROFILE === "1";
+const LOOP_PROBE = process.env.BENCH_TURN_LOOP_PROBE === "1";
 const IDLE_SECONDS = num("BENCH_TURN_IDLE_SECONDS", 10);
 /** `app` (the API) or `floor` (bench/turn/floor-server.ts: the least a turn can cost, same libraries). */
 const TARGET = process.env.BENCH_TURN_TARGET ?? "app";
@@ -92,10 +96,13 @@ interface PhaseResult {
   window: { fromMs: number; toMs: number };
   /** With BENCH_TURN_PROFILE=1: the JavaScript thread's samples in the window. */
   profile?: PhaseProfile;
+  /** With BENCH_TURN_LOOP_PROBE=1: the API's longest event-loop stops in the window. */
+  loopStops?: LoopStops;
 }
 
 interface MeasureContext {
   pid: number;
+  loopProbeFile?: string | undefined;
   counter: Awaited<ReturnType<typeof startPgCounter>>;
   redis: Redis;
   /** Idle CPU of the instance, ms per wall second. */
@@ -188,6 +195,7 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
     threads,
     statementsByText,
     window: { fromMs, toMs },
+    ...(ctx.loopProbeFile ? { loopStops: loopStops(ctx.loopProbeFile, { fromMs, toMs }) } : {}),
     ...(syscallsPerDelta ? { syscallsPerDelta } : {}),
   };
 }
@@ -195,7 +203,10 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
 function print(r: PhaseResult) {
   log(
     `${r.phase}: ${r.turns} turns, ${(r.deltas / r.turns).toFixed(1)} deltas/turn, CPU ${r.cpuMs} ms = ${r.cpuMsPerTurn} ms/turn (${r.cpuMsPerTurnAboveIdle} above idle), ${r.turnsPerSecond} turns/s (API CPU ${r.cpuUtilisation} cores), ` +
-      `Postgres ${r.pg.roundTripsPerTurn} round trips / ${r.pg.statementsPerTurn} statements / ${r.pg.writesPerTurn} writes per turn (${r.pg.writesPerDelta} writes per delta, ${r.pg.socketWritesPerTurn} socket writes from A), Redis ${r.redisCommandsPerTurn} commands/turn`,
+      `Postgres ${r.pg.roundTripsPerTurn} round trips / ${r.pg.statementsPerTurn} statements / ${r.pg.writesPerTurn} writes per turn (${r.pg.writesPerDelta} writes per delta, ${r.pg.socketWritesPerTurn} socket writes from A), Redis ${r.redisCommandsPerTurn} commands/turn` +
+      (r.loopStops
+        ? `, longest loop stops ${r.loopStops.longest.join(" / ")} ms wall (${r.loopStops.over50} intervals over 50 ms), ${r.loopStops.longestCpu.join(" / ")} ms CPU`
+        : ""),
   );
 }
 
@@ -227,12 +238,13 @@ async function main(): Promise<number> {
     const model = await startDevModel({ tokensPerSecond: TPS, logDir: workDir });
     if (PROFILE) mkdirSync(profileDir, { recursive: true });
     const target = { databaseUrl: pgUrl.toString(), redisUrl: redisHandle.url, gatewayUrl: model.url, logDir: workDir, profileDir: PROFILE ? profileDir : undefined };
-    const api = scene ? await startApi({ ...target, dataDir }) : await startFloor(target);
+    const loopProbeFile = LOOP_PROBE && scene ? join(workDir, "loop-stops.txt") : undefined;
+    const api = scene ? await startApi({ ...target, dataDir, loopProbeFile }) : await startFloor(target);
     log(`${TARGET}: load ${loadBefore} on ${cpus().length} CPUs; database ${db.name}; redis ${redisHandle.url}; dev model at ${TPS} tok/s; logs in ${workDir}`);
     if (scene) students.push(...(await pool(scene.students.slice(0, sessions), 16, (s) => openStudent(api, s.user, s.classId, scene.toolId))));
     else students.push(...(await pool(Array.from({ length: sessions }), 16, () => openFloorStudent(api))));
     const pid = api.child.proc.pid;
-    const ctx: MeasureContext = { pid, counter, redis, idleCpuPerSecond: 0 };
+    const ctx: MeasureContext = { pid, counter, redis, idleCpuPerSecond: 0, loopProbeFile };
 
     // Warm-up: JIT (its compiler threads show up as CPU for several hundred turns), prepared
     // statements on every pooled connection. 10 in flight over all sessions, never two in one.
@@ -296,7 +308,16 @@ async function main(): Promise<number> {
     const report = {
       startedAt: new Date().toISOString(),
       machine: { cpus: cpus().length, loadBefore, loadAfter: load(), bun: Bun.version },
-      config: { target: TARGET, sequential: SEQUENTIAL, concurrent: CONCURRENT, rounds: ROUNDS, warmup: WARMUP, devTokensPerSecond: TPS, profile: PROFILE },
+      config: {
+        target: TARGET,
+        sequential: SEQUENTIAL,
+        concurrent: CONCURRENT,
+        rounds: ROUNDS,
+        warmup: WARMUP,
+        devTokensPerSecond: TPS,
+        profile: PROFILE,
+        loopProbe: LOOP_PROBE,
+      },
       aim: "CPU per turn on the generating instance ≤ 3.5 ms",
       idle,
       results,

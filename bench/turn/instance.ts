@@ -25,6 +25,8 @@ export async function startApi(opts: {
   dataDir: string;
   logDir: string;
   profileDir?: string | undefined;
+  /** Preloads bench/turn/loop-probe.ts, writing the loop's stops to this file. */
+  loopProbeFile?: string | undefined;
 }): Promise<ApiInstance> {
   const port = freePort();
   const env: Record<string, string> = {
@@ -39,8 +41,10 @@ export async function startApi(opts: {
     SEED_ON_EMPTY: "false",
     ...Object.fromEntries(CLEARED.map((k) => [k, ""])),
     AI_GATEWAY_URL: opts.gatewayUrl,
+    ...(opts.loopProbeFile ? { LOOP_PROBE_FILE: opts.loopProbeFile } : {}),
   };
   const profile = opts.profileDir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${opts.profileDir}`] : [];
+  if (opts.loopProbeFile) profile.push("--preload", join(ROOT, "bench/turn/loop-probe.ts"));
   const child = spawnChild("api", [process.execPath, ...profile, join(ROOT, "apps/api/src/server.ts")], { env, logDir: opts.logDir, cwd: ROOT });
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitHttp(`${baseUrl}/ready`, child, 60_000);

@@ -38,6 +38,7 @@ import { devRoutes } from "./routes/dev/index.ts";
 import { insightRoutes } from "./routes/insights/index.ts";
 import { insightsConfigOf } from "./lib/insights-config.ts";
 import { createAttentionTracker, observeClassEvents } from "./services/insights/attention-tracker.ts";
+import { createCpuSlices } from "./lib/cpu-slices.ts";
 
 export type { AppDeps, AppEnv } from "./deps.ts";
 
@@ -55,7 +56,7 @@ export function createApp(baseDeps: AppDeps, options: { gate?: StudentMessageGat
   );
   const deps: AppDeps = { ...baseDeps, bus: observeClassEvents(baseDeps.bus, (classId) => attention.touch(classId)) };
   // Content modules are on by default; tests may pass their own gate.
-  const gate = options.gate ?? createModuleGate({ moderation: deps.moderation });
+  const gate = options.gate ?? createModuleGate({ moderation: deps.moderation, slices: createCpuSlices({ budgetMs: deps.config.live.turnSliceMs }) });
   // The system scope (row-level security): the hook runs for the runner, after the request.
   const onAnswerFinished = createAnswerHook({ db: deps.db.db, bus: deps.bus, logger: deps.logger, clock: deps.clock });
   const runtime = createRealtimeRuntime(deps, gate, { onAnswerFinished });

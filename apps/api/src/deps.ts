@@ -79,6 +79,12 @@ export interface LiveConfig {
   viewAuditFlushMs: number;
   /** How long a room's feed on an instance outlives its last local watcher (0: not at all). */
   feedLingerMs: number;
+  /**
+   * The turn starts' slices (`lib/cpu-slices.ts`): how long one event-loop task may spend on queued
+   * turns' content modules before the rest wait for the next task. 0 runs each turn's modules
+   * where it stands, however many arrive at once.
+   */
+  turnSliceMs: number;
 }
 
 export function defaultLiveConfig(overrides: Partial<LiveConfig> = {}): LiveConfig {
@@ -96,6 +102,7 @@ export function defaultLiveConfig(overrides: Partial<LiveConfig> = {}): LiveConf
     accessCacheMs: 5_000,
     viewAuditFlushMs: 250,
     feedLingerMs: 5_000,
+    turnSliceMs: 4,
     ...overrides,
   };
 }

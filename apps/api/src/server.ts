@@ -213,6 +213,7 @@ export async function main(options: { env?: Record<string, string | undefined> }
           accessCacheMs: env.LIVE_ACCESS_CACHE_MS,
           viewAuditFlushMs: env.LIVE_VIEW_AUDIT_FLUSH_MS,
           feedLingerMs: env.LIVE_FEED_LINGER_MS,
+          turnSliceMs: env.LIVE_TURN_SLICE_MS,
         }),
       },
       db,

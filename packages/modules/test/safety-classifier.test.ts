@@ -10,6 +10,7 @@ import {
   DEFAULT_SELF_HARM_REPLY,
   extractFeatures,
   fromSerialised,
+  predictVector,
   resolveModuleConfig,
   runBeforeGateway,
   safetyConfigSchema,
@@ -107,7 +108,25 @@ describe("bundled classifier", () => {
   });
 
   test("features are exactly those the weights were trained on (hashed in place, no n-gram strings built)", () => {
-    const texts = [CRISIS_NO_RULE, ...IDIOMS, "", "a", "I'm", "'''", "muốn chết 😭 tôi", "k.y.s kiiiill m3", `${"x".repeat(300)} y`, "no como nada desde el lunes"];
+    // A long run of distinct words (thousands of features: the reused table grows), then short
+    // messages again (what the long one left behind must not leak into them).
+    const many = Array.from({ length: 600 }, (_, i) => `w${i}q${(i * 7919) % 1009}`).join(" ");
+    const texts = [
+      CRISIS_NO_RULE,
+      many,
+      ...IDIOMS,
+      "",
+      "a",
+      "I'm",
+      "'''",
+      "''it's''",
+      "muốn chết 😭 tôi",
+      "k.y.s kiiiill m3",
+      `${"x".repeat(300)} y`,
+      "no como nada desde el lunes",
+      many,
+      "a",
+    ];
     for (const text of texts) {
       const got = extractFeatures(text);
       expect({ ids: Array.from(got.ids), values: Array.from(got.values) }).toEqual(referenceFeatures(text));
@@ -120,6 +139,16 @@ describe("bundled classifier", () => {
     const b = JSON.stringify(toSerialised(trainClassifier(TINY, { epochs: 5 }), meta));
     expect(a).toBe(b);
     expect(JSON.stringify(toSerialised(trainClassifier(TINY, { epochs: 5, seed: 99 }), meta))).not.toBe(a);
+  });
+
+  test("a loaded model scores through its row index exactly as through its weights map", () => {
+    const loaded = bundledClassifier();
+    expect(loaded.rows).toBeDefined();
+    const byMap = { bias: loaded.bias, weights: loaded.weights };
+    for (const text of [CRISIS_NO_RULE, ...IDIOMS, "i want to kill myself", "", "zzzz qqqq unseen words"]) {
+      const x = extractFeatures(text);
+      expect(Array.from(predictVector(loaded, x))).toEqual(Array.from(predictVector(byMap, x)));
+    }
   });
 
   test("the committed weights reload to the scores they were saved with", () => {

@@ -14,6 +14,7 @@ import {
   SAFETY_FILTER_ID,
   type SafetyConfig,
 } from "@raptscallions/modules";
+import { type CpuSlices, turnStartSlices } from "../../lib/cpu-slices.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { GateDecision, StudentMessageGate } from "./hooks.ts";
 import { type FindingTarget, inlineFindingValues, persistFindings, publishFindings } from "./findings.ts";
@@ -28,6 +29,8 @@ export interface ModuleGateOptions {
   system?: ModuleConfigLayer | undefined;
   /** The gateway's moderation client; a group that enables moderation without one gets the fail-safe policy. */
   moderation?: ModerationClient | undefined;
+  /** Where the modules' synchronous work runs (the instance's turn-start slices by default). */
+  slices?: CpuSlices | undefined;
 }
 
 /**
@@ -39,6 +42,7 @@ export interface ModuleGateOptions {
  */
 export function createModuleGate(options: ModuleGateOptions = {}): StudentMessageGate {
   const modules = options.modules ?? builtInModules;
+  const slices = options.slices ?? turnStartSlices;
   return {
     async beforeGateway(input): Promise<GateDecision> {
       const { ctx } = input;
@@ -52,7 +56,8 @@ export function createModuleGate(options: ModuleGateOptions = {}): StudentMessag
       };
       const { configs, turn } = input.turnInputs ? turnInputsOf(input.turnInputs, keys, ctx.logger) : await loadTurnInputs(ctx.db, ctx.logger, keys);
       const session = { id: input.sessionId, classId: input.classId, groupId: input.groupId, studentId: input.studentId };
-      const rules = runBeforeGateway(modules, configs, turn, input.content);
+      // In the instance's slices: a burst of turns does not run every turn's modules in one stop of the loop.
+      const rules = await slices.run(() => runBeforeGateway(modules, configs, turn, input.content));
       const safety = configs[SAFETY_FILTER_ID];
       const result = safety?.enabled ? await moderate(rules, safety.config as SafetyConfig, options.moderation, ctx.logger, input.sessionId) : rules;
       const blocked = result.action === "block";

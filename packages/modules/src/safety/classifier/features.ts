@@ -40,7 +40,79 @@ const PREFIX_T = fold(FNV_OFFSET, "t:");
 // Reused across calls (a message is handled synchronously): three rows of n-gram buckets per word.
 let scratch = new Uint32Array(256);
 
+// The message's distinct buckets in first-insertion order with their weights, and an
+// open-addressing table from bucket to that order (a bucket is < 2^20, so -1 marks a free slot).
+// Reused across calls for the same reason: a Map and two typed-array copies of it per message
+// were most of the classifier's time on the live path. The table is kept at most half full
+// (short probes), so the order holds half its size.
+let table = new Int32Array(2048).fill(-1);
+let order = new Uint32Array(table.length / 2);
+let weight = new Float64Array(table.length / 2);
+let count = 0;
+
+function slotOf(id: number): number {
+  const mask = table.length - 1;
+  let slot = (Math.imul(id, 0x9e3779b1) >>> 0) & mask;
+  for (;;) {
+    const at = table[slot] ?? -1;
+    if (at === -1 || order[at] === id) return slot;
+    slot = (slot + 1) & mask;
+  }
+}
+
+/** As `Map.set`: a new bucket takes the next place in the order, a known one keeps its place. */
+function put(id: number, value: number): void {
+  let slot = slotOf(id);
+  const at = table[slot] ?? -1;
+  if (at !== -1) {
+    weight[at] = value;
+    return;
+  }
+  if (count === order.length) {
+    grow();
+    slot = slotOf(id);
+  }
+  table[slot] = count;
+  order[count] = id;
+  weight[count] = value;
+  count++;
+}
+
+function grow(): void {
+  const size = table.length * 2;
+  const nextOrder = new Uint32Array(size / 2);
+  nextOrder.set(order.subarray(0, count));
+  const nextWeight = new Float64Array(size / 2);
+  nextWeight.set(weight.subarray(0, count));
+  order = nextOrder;
+  weight = nextWeight;
+  table = new Int32Array(size).fill(-1);
+  for (let i = 0; i < count; i++) table[slotOf(order[i] ?? 0)] = i;
+}
+
+// Newest first: undoing linear-probing inserts in reverse leaves every remaining probe chain whole.
+function clear(): void {
+  for (let i = count - 1; i >= 0; i--) table[slotOf(order[i] ?? 0)] = -1;
+  count = 0;
+}
+
 const WORD = /[\p{L}\p{N}']+/gu;
+const QUOTE = 0x27;
+
+/** The message's words with their leading and trailing apostrophes dropped, empty ones left out. */
+function wordsOf(form: string): string[] {
+  const words: string[] = [];
+  WORD.lastIndex = 0;
+  for (let m = WORD.exec(form); m !== null; m = WORD.exec(form)) {
+    const w = m[0];
+    let from = 0;
+    let to = w.length;
+    while (from < to && w.charCodeAt(from) === QUOTE) from++;
+    while (to > from && w.charCodeAt(to - 1) === QUOTE) to--;
+    if (to > from) words.push(from === 0 && to === w.length ? w : w.slice(from, to));
+  }
+  return words;
+}
 
 /**
  * What the classifier sees in a message: word uni-, bi- and trigrams (phrasing: "end it all",
@@ -54,46 +126,43 @@ export function extractFeatures(text: string): FeatureVector {
 
 /** {@link extractFeatures} of a text already in its classifier form (`classifierForm`). */
 export function featuresOfForm(form: string): FeatureVector {
-  const words =
-    form
-      .match(WORD)
-      ?.map((w) => w.replace(/^'+|'+$/g, ""))
-      .filter((w) => w.length > 0) ?? [];
-  const features = new Map<number, number>();
+  const words = wordsOf(form);
+  clear();
   for (const w of words) {
     // The word padded with a space each side (` ${w} `): its 3- to 5-grams from every start,
     // hashed incrementally, then entered n by n as the training code enters them (the order
-    // of the map decides the order of the norm's sum below).
+    // of entry decides the order of the norm's sum below).
     const padded = w.length + 2;
-    const unit = (k: number) => (k === 0 || k === padded - 1 ? SPACE : w.charCodeAt(k - 1));
     if (scratch.length < padded * 3) scratch = new Uint32Array(padded * 6);
     for (let j = 0; j + 3 <= padded; j++) {
       let h = PREFIX_C;
       for (let k = j; k < j + 5 && k < padded; k++) {
-        h = Math.imul(h ^ unit(k), FNV_PRIME);
+        h = Math.imul(h ^ (k === 0 || k === padded - 1 ? SPACE : w.charCodeAt(k - 1)), FNV_PRIME);
         if (k - j >= 2) scratch[(k - j - 2) * padded + j] = bucket(h);
       }
     }
     for (let n = 3; n <= 5; n++) {
-      for (let j = 0; j + n <= padded; j++) features.set(scratch[(n - 3) * padded + j] ?? 0, CHAR_WEIGHT);
+      for (let j = 0; j + n <= padded; j++) put(scratch[(n - 3) * padded + j] ?? 0, CHAR_WEIGHT);
     }
   }
   // Word features second: a bucket shared with a character n-gram keeps the word's weight.
   for (let i = 0; i < words.length; i++) {
     const w = words[i] ?? "";
-    features.set(bucket(fold(PREFIX_W, w)), 1);
+    put(bucket(fold(PREFIX_W, w)), 1);
     const next = words[i + 1];
     if (next === undefined) continue;
     const bigram = fold(Math.imul(fold(PREFIX_B, w) ^ SPACE, FNV_PRIME), next);
-    features.set(bucket(bigram), 1);
+    put(bucket(bigram), 1);
     const third = words[i + 2];
     if (third === undefined) continue;
     const trigramHead = fold(Math.imul(fold(PREFIX_T, w) ^ SPACE, FNV_PRIME), next);
-    features.set(bucket(fold(Math.imul(trigramHead ^ SPACE, FNV_PRIME), third)), 1);
+    put(bucket(fold(Math.imul(trigramHead ^ SPACE, FNV_PRIME), third)), 1);
   }
-  const ids = Uint32Array.from(features.keys()).sort();
   let norm = 0;
-  for (const v of features.values()) norm += v * v;
+  for (let i = 0; i < count; i++) norm += (weight[i] ?? 0) * (weight[i] ?? 0);
   const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-  return { ids, values: Float64Array.from(ids, (id) => (features.get(id) ?? 0) * scale) };
+  const ids = order.slice(0, count).sort();
+  const values = new Float64Array(count);
+  for (let i = 0; i < count; i++) values[i] = (weight[table[slotOf(ids[i] ?? 0)] ?? 0] ?? 0) * scale;
+  return { ids, values };
 }

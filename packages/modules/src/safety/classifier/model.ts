@@ -15,6 +15,42 @@ export const CLASSIFIER_CATEGORIES = CLASSIFIER_CLASSES.filter((c): c is Classif
 export interface ClassifierModel {
   bias: Float64Array;
   weights: Map<number, Float64Array>;
+  /**
+   * A loaded (read-only) model's rows for scoring: the weights of row r at `flat[r*K…]`, found
+   * through an open-addressing table of feature ids (no Map entry or typed-array view per read).
+   * Training models, whose weights change, have none.
+   */
+  rows?: RowIndex;
+}
+
+interface RowIndex {
+  ids: Uint32Array;
+  /** Slot → row + 1 (0 = free); a power of two at least twice the row count. */
+  slots: Int32Array;
+  flat: Float64Array;
+}
+
+const slotHash = (id: number, mask: number) => (Math.imul(id, 0x9e3779b1) >>> 0) & mask;
+
+function rowOf(index: RowIndex, id: number): number {
+  const mask = index.slots.length - 1;
+  for (let slot = slotHash(id, mask); ; slot = (slot + 1) & mask) {
+    const row = (index.slots[slot] ?? 0) - 1;
+    if (row < 0 || index.ids[row] === id) return row;
+  }
+}
+
+function rowIndex(ids: readonly number[], flat: Float64Array): RowIndex {
+  let size = 2;
+  while (size < ids.length * 2) size *= 2;
+  const index: RowIndex = { ids: Uint32Array.from(ids), slots: new Int32Array(size), flat };
+  const mask = size - 1;
+  ids.forEach((id, row) => {
+    let slot = slotHash(id, mask);
+    while ((index.slots[slot] ?? 0) !== 0) slot = (slot + 1) & mask;
+    index.slots[slot] = row + 1;
+  });
+  return index;
 }
 
 /** The committed JSON form: integer weights (÷ `scale`), row-major per feature id. */
@@ -40,12 +76,26 @@ const K = CLASSIFIER_CLASSES.length;
 
 /** Softmax probabilities per class for an already extracted vector. */
 export function predictVector(model: ClassifierModel, x: FeatureVector): Float64Array {
-  const z = Float64Array.from(model.bias);
-  for (let i = 0; i < x.ids.length; i++) {
-    const w = model.weights.get(x.ids[i] ?? 0);
-    if (!w) continue;
-    const v = x.values[i] ?? 0;
-    for (let k = 0; k < K; k++) z[k] = (z[k] ?? 0) + (w[k] ?? 0) * v;
+  const z = new Float64Array(K);
+  z.set(model.bias);
+  const rows = model.rows;
+  if (rows) {
+    // The same sums in the same order as below, rows read from the flat array.
+    const flat = rows.flat;
+    for (let i = 0; i < x.ids.length; i++) {
+      const row = rowOf(rows, x.ids[i] ?? 0);
+      if (row < 0) continue;
+      const v = x.values[i] ?? 0;
+      const at = row * K;
+      for (let k = 0; k < K; k++) z[k] = (z[k] ?? 0) + (flat[at + k] ?? 0) * v;
+    }
+  } else {
+    for (let i = 0; i < x.ids.length; i++) {
+      const w = model.weights.get(x.ids[i] ?? 0);
+      if (!w) continue;
+      const v = x.values[i] ?? 0;
+      for (let k = 0; k < K; k++) z[k] = (z[k] ?? 0) + (w[k] ?? 0) * v;
+    }
   }
   let max = Number.NEGATIVE_INFINITY;
   for (const v of z) max = Math.max(max, v);
@@ -134,5 +184,5 @@ export function fromSerialised(data: unknown): ClassifierModel {
   for (let i = 0; i < all.length; i++) all[i] = (m.weights[i] ?? 0) / m.scale;
   const weights = new Map<number, Float64Array>();
   m.ids.forEach((id, i) => weights.set(id, all.subarray(i * K, (i + 1) * K)));
-  return { bias: Float64Array.from(m.bias, (v) => v / m.scale), weights };
+  return { bias: Float64Array.from(m.bias, (v) => v / m.scale), weights, rows: rowIndex(m.ids, all) };
 }
