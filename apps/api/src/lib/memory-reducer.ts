@@ -130,6 +130,8 @@ export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, 
       cpuMs: Math.round(cpuMs),
       rssBeforeMb: Math.round(rss / 1048576),
       rssAfterMb: Math.round(baseline / 1048576),
+      youngCollections: stats.youngCollections,
+      youngCpuMs: Math.round(stats.youngCpuMs),
     });
   };
   const timer = setInterval(tick, tickMs);
