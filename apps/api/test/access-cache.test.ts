@@ -176,6 +176,33 @@ describe("actor cache", () => {
     await cache.close();
   });
 
+  test("one user in two active groups: each load is kept beside the other, and a revocation by Clerk id drops both", async () => {
+    const scene = await makeSchoolScene(h.db.db);
+    const bus = createMemoryBus().node();
+    const logger = createMemoryLogger();
+    const cache = new ActorCache({ bus, logger }, 60_000);
+    await cache.actor(h.db.db, scene.student.id, null);
+    await Bun.sleep(10);
+    const groups = [null, scene.department.id, scene.school.id];
+    for (const g of groups) expect((await cache.actor(h.db.db, scene.teacher.id, g)).cached).toBe(false);
+    for (const g of groups) {
+      const hit = await cache.actor(h.db.db, scene.teacher.id, g);
+      expect(hit.cached).toBe(true);
+      expect(hit.actor?.activeGroupId).toBe(g);
+    }
+    // A fresh load (after a refusal) drops the user's other groups too, and keeps its own.
+    const fresh = await cache.fresh(h.db.db, scene.teacher.id, scene.school.id);
+    expect((await cache.actor(h.db.db, scene.teacher.id, scene.school.id)).actor).toBe(fresh);
+    expect((await cache.actor(h.db.db, scene.teacher.id, scene.department.id)).cached).toBe(false);
+    expect((await cache.actor(h.db.db, scene.teacher.id, null)).cached).toBe(false);
+    for (const g of groups) expect((await cache.actor(h.db.db, scene.teacher.id, g)).cached).toBe(true);
+    await publishRevocation({ bus, logger }, { clerkUserId: scene.teacher.clerkUserId ?? "", reason: "user-suspended" });
+    for (const g of groups) expect((await cache.actor(h.db.db, scene.teacher.id, g)).cached).toBe(false);
+    // Another user's entry is untouched.
+    expect((await cache.actor(h.db.db, scene.student.id, null)).cached).toBe(true);
+    await cache.close();
+  });
+
   test("a second load within the TTL is a hit", async () => {
     const scene = await makeSchoolScene(h.db.db);
     const bus = createMemoryBus().node();
