@@ -21,6 +21,7 @@ function fakeProcess(start: { rss: number }) {
     blocks: 50 * MB,
     young: 0,
     blocksAfterYoung: 50 * MB,
+    youngCpuMicros: 0,
   };
   const probe: MemoryProbe = {
     cpuMicros: () => {
@@ -38,6 +39,7 @@ function fakeProcess(start: { rss: number }) {
     collectYoung: () => {
       state.young += 1;
       state.blocks = state.blocksAfterYoung;
+      state.cpu += state.youngCpuMicros;
     },
     now: () => performance.now(),
   };
@@ -162,6 +164,31 @@ describe("memory reducer", () => {
       expect(await reaches(() => state.young, 3)).toBe(3);
       // The full collection is not run while busy, and not at all with quietMs 0.
       expect(state.collections).toBe(0);
+    } finally {
+      reducer.stop();
+    }
+  });
+
+  test("young collections spend from a CPU budget that the process's own work refills", async () => {
+    const { state, probe, setBusy } = fakeProcess({ rss: 100 * MB });
+    // Each collection costs 20 ms; 50 ms saved up at most, refilled by 10% of the work done.
+    state.youngCpuMicros = 20_000;
+    const reducer = startMemoryReducer({ quietMs: 0, growthBytes: 8 * MB, youngGrowthBytes: MB, youngCheckMs: 10, youngCpuShare: 0.1, youngBudgetMs: 50 }, logger, probe);
+    try {
+      // A heap that keeps growing (live data: nothing to free) while the process does no work.
+      for (let i = 1; i <= 5; i++) {
+        state.blocks = (50 + 2 * i) * MB;
+        state.blocksAfterYoung = state.blocks;
+        await Bun.sleep(60);
+      }
+      // 50 → 30 → 10 → −10: three, then the budget is spent.
+      expect(state.young).toBe(3);
+      expect(reducer.stats.youngDeferred).toBeGreaterThan(0);
+      expect(reducer.stats.youngCpuMs).toBe(60);
+      // 200 ms of work refills 20 ms: one more (the growth was still counted).
+      setBusy(true);
+      expect(await reaches(() => state.young, 4)).toBe(4);
+      setBusy(false);
     } finally {
       reducer.stop();
     }

@@ -29,6 +29,13 @@ export interface MemoryReducerConfig {
   youngGrowthBytes?: number;
   /** How often the heap's blocks are read for `youngGrowthBytes`, ms. */
   youngCheckMs?: number;
+  /**
+   * The young collections' CPU budget: they may use this share of the process's CPU time (3%),
+   * with at most `youngBudgetMs` (50) saved up, so a heap that grows with live data (which they
+   * cannot free) is not collected over and over.
+   */
+  youngCpuShare?: number;
+  youngBudgetMs?: number;
 }
 
 export interface MemoryReducerStats {
@@ -41,6 +48,8 @@ export interface MemoryReducerStats {
   /** Young-generation collections run because the heap took new blocks, and their CPU time, ms. */
   youngCollections: number;
   youngCpuMs: number;
+  /** Checks that found the heap grown but the budget spent (the collection waited). */
+  youngDeferred: number;
 }
 
 /**
@@ -81,7 +90,7 @@ export const processMemoryProbe: MemoryProbe = {
  * steady instance that only holds more sockets is collected once, not on every quiet spell.
  */
 export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, probe: MemoryProbe = processMemoryProbe) {
-  const stats: MemoryReducerStats = { collections: 0, pauseMs: 0, maxPauseMs: 0, cpuMs: 0, youngCollections: 0, youngCpuMs: 0 };
+  const stats: MemoryReducerStats = { collections: 0, pauseMs: 0, maxPauseMs: 0, cpuMs: 0, youngCollections: 0, youngCpuMs: 0, youngDeferred: 0 };
   const young = startYoungPacer(config, probe, stats);
   if (config.quietMs <= 0) return { stats, stop: young };
   const share = config.quietCpuShare ?? 0.03;
@@ -132,6 +141,7 @@ export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, 
       rssAfterMb: Math.round(baseline / 1048576),
       youngCollections: stats.youngCollections,
       youngCpuMs: Math.round(stats.youngCpuMs),
+      youngDeferred: stats.youngDeferred,
     });
   };
   const timer = setInterval(tick, tickMs);
@@ -156,24 +166,42 @@ export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, 
  * frees the garbage where it lies, and the burst goes on in the blocks it freed. It costs a few
  * ms of CPU for each `youngGrowthBytes` the heap would otherwise have grown (bench/README.md);
  * once the heap has the blocks a workload needs it takes no new ones, and this does nothing.
- * Returns the function that stops it.
+ * A heap that grows with live data (an instance starting hundreds of answers: each collection
+ * then finds little garbage and costs more) would be collected again and again, so the
+ * collections spend from a CPU budget refilled by the process's own work. Returns the function
+ * that stops it.
  */
 function startYoungPacer(config: MemoryReducerConfig, probe: MemoryProbe, stats: MemoryReducerStats): () => void {
   const growth = config.youngGrowthBytes ?? 0;
   if (growth <= 0) return () => {};
+  const share = config.youngCpuShare ?? 0.03;
+  const capMs = config.youngBudgetMs ?? 50;
+  let budgetMs = capMs;
+  let lastCpu = probe.cpuMicros();
   let base = probe.heapBlockBytes();
   const timer = setInterval(
     () => {
+      const cpu = probe.cpuMicros();
+      budgetMs = Math.min(capMs, budgetMs + (share * (cpu - lastCpu)) / 1000);
+      lastCpu = cpu;
       const blocks = probe.heapBlockBytes();
       // Blocks given back (a full collection) lower the mark: growth is counted from the lowest.
       if (blocks - base < growth) {
         base = Math.min(base, blocks);
         return;
       }
-      const cpu = probe.cpuMicros();
+      // Over budget: the growth stays counted, and a later check collects once work refilled it.
+      if (budgetMs <= 0) {
+        stats.youngDeferred += 1;
+        return;
+      }
       probe.collectYoung();
+      // The collection's own CPU is spent from the budget, not added to it.
+      lastCpu = probe.cpuMicros();
+      const spentMs = (lastCpu - cpu) / 1000;
+      budgetMs -= spentMs;
       stats.youngCollections += 1;
-      stats.youngCpuMs += (probe.cpuMicros() - cpu) / 1000;
+      stats.youngCpuMs += spentMs;
       base = probe.heapBlockBytes();
     },
     Math.max(5, config.youngCheckMs ?? 50),
