@@ -30,8 +30,8 @@ export interface MemoryReducerConfig {
   /** How often the heap's blocks are read for `youngGrowthBytes`, ms. */
   youngCheckMs?: number;
   /**
-   * The young collections' CPU budget: they may use this share of the process's CPU time (3%),
-   * with at most `youngBudgetMs` (50) saved up, so a heap that grows with live data (which they
+   * The young collections' CPU budget: they may use this share of the process's CPU time (1%),
+   * with at most `youngBudgetMs` (25) saved up, so a heap that grows with live data (which they
    * cannot free) is not collected over and over.
    */
   youngCpuShare?: number;
@@ -174,8 +174,8 @@ export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, 
 function startYoungPacer(config: MemoryReducerConfig, probe: MemoryProbe, stats: MemoryReducerStats): () => void {
   const growth = config.youngGrowthBytes ?? 0;
   if (growth <= 0) return () => {};
-  const share = config.youngCpuShare ?? 0.03;
-  const capMs = config.youngBudgetMs ?? 50;
+  const share = config.youngCpuShare ?? 0.01;
+  const capMs = config.youngBudgetMs ?? 25;
   let budgetMs = capMs;
   let lastCpu = probe.cpuMicros();
   let base = probe.heapBlockBytes();
