@@ -2,7 +2,7 @@
  * The heap probe's client, in its own process so its objects are not counted: reads tokens (one
  * per line) from the file in argv, and on each "open" line on stdin opens one idle socket per
  * token (ticket + upgrade, until `hello`), then prints "opened"; on "close" closes them all and
- * prints "closed".
+ * prints "closed"; on "tickets" only asks for one ticket per token, then prints "ticketed".
  */
 import { readFileSync } from "node:fs";
 
@@ -33,8 +33,18 @@ async function openOnce(token: string): Promise<WebSocket> {
   return ws;
 }
 
+async function ticketOnly(token: string): Promise<void> {
+  const res = await fetch(`${baseUrl}/api/realtime/tickets`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+  if (res.status !== 201) throw new Error(`ticket: ${res.status}`);
+  await res.json();
+}
+
 for await (const line of console) {
-  if (line === "open") {
+  if (line === "tickets") {
+    // Tickets only (never redeemed): the ticket route's share of a setup, for bench/idle/setup-alloc.ts.
+    for (let i = 0; i < tokens.length; i += 24) await Promise.all(tokens.slice(i, i + 24).map((t) => ticketOnly(t)));
+    console.log("ticketed");
+  } else if (line === "open") {
     for (let i = 0; i < tokens.length; i += 24) open.push(...(await Promise.all(tokens.slice(i, i + 24).map(openOne))));
     console.log("opened");
   } else if (line === "close") {

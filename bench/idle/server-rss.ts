@@ -167,7 +167,7 @@ try {
   );
   const m = server.memory;
   console.log(
-    `[idle-rss] memory reducer (MEMORY_REDUCER_QUIET_MS=${process.env.MEMORY_REDUCER_QUIET_MS ?? "default"}) since the burst began: ${m.collections - reducedBefore.collections} collections, pause ${(m.pauseMs - reducedBefore.pauseMs).toFixed(1)} ms, CPU ${(m.cpuMs - reducedBefore.cpuMs).toFixed(1)} ms; ${reducedBefore.collections} before it`,
+    `[idle-rss] memory reducer (MEMORY_REDUCER_QUIET_MS=${process.env.MEMORY_REDUCER_QUIET_MS ?? "default"}) since the burst began: ${m.collections - reducedBefore.collections} collections, pause ${(m.pauseMs - reducedBefore.pauseMs).toFixed(1)} ms, CPU ${(m.cpuMs - reducedBefore.cpuMs).toFixed(1)} ms; ${reducedBefore.collections} before it; young-generation collections on new heap blocks (MEMORY_REDUCER_YOUNG_KB=${process.env.MEMORY_REDUCER_YOUNG_KB ?? "default"}): ${m.youngCollections - reducedBefore.youngCollections}, CPU ${(m.youngCpuMs - reducedBefore.youngCpuMs).toFixed(1)} ms, ${m.youngDeferred - reducedBefore.youngDeferred} deferred by their CPU budget`,
   );
   if (process.env.BENCH_IDLE_LATER === "1") {
     // Once the setup caches' entries have been swept (5–10 s after the burst): what the process

@@ -152,6 +152,8 @@ export const envSchema = z
     // A full collection once the process is quiet after growing (lib/memory-reducer.ts); 0: off.
     MEMORY_REDUCER_QUIET_MS: z.coerce.number().int().min(0).max(600_000).default(1_000),
     MEMORY_REDUCER_GROWTH_MB: z.coerce.number().int().min(1).max(65_536).default(8),
+    // A young-generation collection whenever the heap took this many KB of new blocks (0: off).
+    MEMORY_REDUCER_YOUNG_KB: z.coerce.number().int().min(0).max(1_048_576).default(1024),
     // Unset: message contents are kept unless a group sets settings.retention.days.
     RETENTION_DAYS: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(1).max(36_500).optional()),
     // An under-13 student's records are never kept longer than this (groups: settings.privacy.under13RetentionDays).

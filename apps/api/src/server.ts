@@ -260,7 +260,14 @@ export async function main(options: { env?: Record<string, string | undefined> }
 
     // After a burst (a reconnect storm, a class arriving) the setups' garbage would otherwise keep
     // RSS at the burst's peak until the next one; collected only once the instance is quiet.
-    const reducer = startMemoryReducer({ quietMs: env.MEMORY_REDUCER_QUIET_MS, growthBytes: env.MEMORY_REDUCER_GROWTH_MB * 1048576 }, logger);
+    const reducer = startMemoryReducer(
+      {
+        quietMs: env.MEMORY_REDUCER_QUIET_MS,
+        growthBytes: env.MEMORY_REDUCER_GROWTH_MB * 1048576,
+        youngGrowthBytes: env.MEMORY_REDUCER_YOUNG_KB * 1024,
+      },
+      logger,
+    );
     opened.push(async () => reducer.stop());
 
     const url = `http://${env.HOST}:${boundPort}`;

@@ -57,6 +57,11 @@ for (const [name, makeShared, skip] of allTransports)
       a = await startInstance(h.db, shared, { live: { accessCacheMs: 60_000 } });
       b = await startInstance(h.db, shared, { live: { accessCacheMs: 60_000 } });
       short = await startInstance(h.db, shared, { live: { accessCacheMs: 300 } });
+      // A cache keeps nothing until it has subscribed to the access room, which its first use
+      // starts: on Redis that can outlast the first setup, and the tests count on what it keeps.
+      const warm = await makeSchoolScene(h.db.db);
+      for (const instance of [a, b, short]) expect(await ticketStatus(instance, warm.student)).toBe(201);
+      await Bun.sleep(200);
     }, 30_000);
     afterAll(async () => {
       await a.stop();
@@ -173,6 +178,33 @@ describe("actor cache", () => {
     await publishRevocation({ bus, logger: createMemoryLogger() }, { userId: scene.teacher.id, reason: "user-suspended" });
     expect(await cache.byClerkId(h.db.db, clerkUserId)).toBeNull();
     expect((await cache.actor(h.db.db, scene.teacher.id, null)).cached).toBe(false);
+    await cache.close();
+  });
+
+  test("one user in two active groups: each load is kept beside the other, and a revocation by Clerk id drops both", async () => {
+    const scene = await makeSchoolScene(h.db.db);
+    const bus = createMemoryBus().node();
+    const logger = createMemoryLogger();
+    const cache = new ActorCache({ bus, logger }, 60_000);
+    await cache.actor(h.db.db, scene.student.id, null);
+    await Bun.sleep(10);
+    const groups = [null, scene.department.id, scene.school.id];
+    for (const g of groups) expect((await cache.actor(h.db.db, scene.teacher.id, g)).cached).toBe(false);
+    for (const g of groups) {
+      const hit = await cache.actor(h.db.db, scene.teacher.id, g);
+      expect(hit.cached).toBe(true);
+      expect(hit.actor?.activeGroupId).toBe(g);
+    }
+    // A fresh load (after a refusal) drops the user's other groups too, and keeps its own.
+    const fresh = await cache.fresh(h.db.db, scene.teacher.id, scene.school.id);
+    expect((await cache.actor(h.db.db, scene.teacher.id, scene.school.id)).actor).toBe(fresh);
+    expect((await cache.actor(h.db.db, scene.teacher.id, scene.department.id)).cached).toBe(false);
+    expect((await cache.actor(h.db.db, scene.teacher.id, null)).cached).toBe(false);
+    for (const g of groups) expect((await cache.actor(h.db.db, scene.teacher.id, g)).cached).toBe(true);
+    await publishRevocation({ bus, logger }, { clerkUserId: scene.teacher.clerkUserId ?? "", reason: "user-suspended" });
+    for (const g of groups) expect((await cache.actor(h.db.db, scene.teacher.id, g)).cached).toBe(false);
+    // Another user's entry is untouched.
+    expect((await cache.actor(h.db.db, scene.student.id, null)).cached).toBe(true);
     await cache.close();
   });
 

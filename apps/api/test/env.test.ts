@@ -24,14 +24,17 @@ describe("env", () => {
 
   test("MEMORY_REDUCER_*: on by default, 0 switches it off, bad values are listed by key", () => {
     const defaults = parseEnv({});
-    expect(defaults.ok && [defaults.env.MEMORY_REDUCER_QUIET_MS, defaults.env.MEMORY_REDUCER_GROWTH_MB]).toEqual([1000, 8]);
-    const off = parseEnv({ MEMORY_REDUCER_QUIET_MS: "0" });
-    expect(off.ok && off.env.MEMORY_REDUCER_QUIET_MS).toBe(0);
+    expect(defaults.ok && [defaults.env.MEMORY_REDUCER_QUIET_MS, defaults.env.MEMORY_REDUCER_GROWTH_MB, defaults.env.MEMORY_REDUCER_YOUNG_KB]).toEqual([1000, 8, 1024]);
+    const off = parseEnv({ MEMORY_REDUCER_QUIET_MS: "0", MEMORY_REDUCER_YOUNG_KB: "0" });
+    expect(off.ok && [off.env.MEMORY_REDUCER_QUIET_MS, off.env.MEMORY_REDUCER_YOUNG_KB]).toEqual([0, 0]);
     for (const [key, bad] of [
       ["MEMORY_REDUCER_QUIET_MS", "-1"],
       ["MEMORY_REDUCER_QUIET_MS", "soon"],
       ["MEMORY_REDUCER_GROWTH_MB", "0"],
       ["MEMORY_REDUCER_GROWTH_MB", "1.5"],
+      ["MEMORY_REDUCER_YOUNG_KB", "-1"],
+      ["MEMORY_REDUCER_YOUNG_KB", "0.5"],
+      ["MEMORY_REDUCER_YOUNG_KB", "a lot"],
     ] as const) {
       const r = parseEnv({ [key]: bad });
       expect(r.ok).toBe(false);

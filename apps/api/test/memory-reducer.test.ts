@@ -11,7 +11,18 @@ const MB = 1048576;
  * `busy` makes every reading of the CPU look like the process was running flat out.
  */
 function fakeProcess(start: { rss: number }) {
-  const state = { rss: start.rss, busy: false, cpu: 0, lastRead: performance.now(), collections: 0, rssAfterCollect: start.rss };
+  const state = {
+    rss: start.rss,
+    busy: false,
+    cpu: 0,
+    lastRead: performance.now(),
+    collections: 0,
+    rssAfterCollect: start.rss,
+    blocks: 50 * MB,
+    young: 0,
+    blocksAfterYoung: 50 * MB,
+    youngCpuMicros: 0,
+  };
   const probe: MemoryProbe = {
     cpuMicros: () => {
       const now = performance.now();
@@ -23,6 +34,12 @@ function fakeProcess(start: { rss: number }) {
     collect: () => {
       state.collections += 1;
       state.rss = state.rssAfterCollect;
+    },
+    heapBlockBytes: () => state.blocks,
+    collectYoung: () => {
+      state.young += 1;
+      state.blocks = state.blocksAfterYoung;
+      state.cpu += state.youngCpuMicros;
     },
     now: () => performance.now(),
   };
@@ -121,6 +138,74 @@ describe("memory reducer", () => {
     expect(state.collections).toBe(0);
   });
 
+  test("a young-generation collection each time the heap took youngGrowthBytes of new blocks, busy or not", async () => {
+    const { state, probe, setBusy } = fakeProcess({ rss: 100 * MB });
+    const reducer = startMemoryReducer({ quietMs: 0, growthBytes: 8 * MB, youngGrowthBytes: 2 * MB, youngCheckMs: 10 }, logger, probe);
+    try {
+      setBusy(true);
+      state.blocks = 51.5 * MB;
+      state.blocksAfterYoung = 51.5 * MB;
+      await Bun.sleep(100);
+      expect(state.young).toBe(0);
+      state.blocks = 52 * MB;
+      expect(await reaches(() => state.young, 1)).toBe(1);
+      // Counted from after that collection: the same growth again makes another, no less.
+      state.blocks = 53 * MB;
+      await Bun.sleep(100);
+      expect(state.young).toBe(1);
+      state.blocks = 53.6 * MB;
+      expect(await reaches(() => state.young, 2)).toBe(2);
+      expect(reducer.stats.youngCollections).toBe(2);
+      // Blocks given back (a full collection) lower the mark.
+      state.blocks = 40 * MB;
+      state.blocksAfterYoung = 42 * MB;
+      await Bun.sleep(100);
+      state.blocks = 42 * MB;
+      expect(await reaches(() => state.young, 3)).toBe(3);
+      // The full collection is not run while busy, and not at all with quietMs 0.
+      expect(state.collections).toBe(0);
+    } finally {
+      reducer.stop();
+    }
+  });
+
+  test("young collections spend from a CPU budget that the process's own work refills", async () => {
+    const { state, probe, setBusy } = fakeProcess({ rss: 100 * MB });
+    // Each collection costs 20 ms; 50 ms saved up at most, refilled by 10% of the work done.
+    state.youngCpuMicros = 20_000;
+    const reducer = startMemoryReducer({ quietMs: 0, growthBytes: 8 * MB, youngGrowthBytes: MB, youngCheckMs: 10, youngCpuShare: 0.1, youngBudgetMs: 50 }, logger, probe);
+    try {
+      // A heap that keeps growing (live data: nothing to free) while the process does no work.
+      for (let i = 1; i <= 5; i++) {
+        state.blocks = (50 + 2 * i) * MB;
+        state.blocksAfterYoung = state.blocks;
+        await Bun.sleep(60);
+      }
+      // 50 → 30 → 10 → −10: three, then the budget is spent.
+      expect(state.young).toBe(3);
+      expect(reducer.stats.youngDeferred).toBeGreaterThan(0);
+      expect(reducer.stats.youngCpuMs).toBe(60);
+      // 200 ms of work refills 20 ms: one more (the growth was still counted).
+      setBusy(true);
+      expect(await reaches(() => state.young, 4)).toBe(4);
+      setBusy(false);
+    } finally {
+      reducer.stop();
+    }
+  });
+
+  test("youngGrowthBytes 0 (or unset) runs no young-generation collections", async () => {
+    const { state, probe } = fakeProcess({ rss: 100 * MB });
+    const reducer = startMemoryReducer({ quietMs: 50, growthBytes: 8 * MB, youngCheckMs: 10 }, logger, probe);
+    try {
+      state.blocks = 500 * MB;
+      await Bun.sleep(150);
+      expect(state.young).toBe(0);
+    } finally {
+      reducer.stop();
+    }
+  });
+
   test("on the real process: a burst's garbage is collected once it goes quiet, and the pause is counted", async () => {
     // Garbage with a few survivors, as a burst of setups leaves it; then nothing runs.
     const kept: object[] = [];
@@ -145,5 +230,41 @@ describe("memory reducer", () => {
     } finally {
       reducer.stop();
     }
-  });
+    // Its own deadline (15 s) decides, not the runner's default 5 s: RSS still shrinking after the
+    // tests before it means waiting for growth again.
+  }, 20_000);
+
+  // Last: its ballast, freed afterwards, shrinks RSS for a while (which the test above would wait out).
+  test("on the real process: a burst that keeps a few objects grows the heap's blocks less with young collections", async () => {
+    // The heap's blocks a burst of garbage with survivors takes, with and without the pacer; each
+    // burst runs after a full collection, with its own survivors kept to the end. The ballast makes
+    // the heap a server's size, so JavaScriptCore's own young-generation budget is a server's too.
+    const ballast = Array.from({ length: 400_000 }, (_, i) => ({ i, name: `ballast-${i}` }));
+    const burst = async (youngGrowthBytes: number) => {
+      Bun.gc(true);
+      const reducer = startMemoryReducer({ quietMs: 0, growthBytes: 1, youngGrowthBytes, youngCheckMs: 5 }, logger);
+      const start = process.memoryUsage().heapTotal;
+      const kept: object[] = [];
+      try {
+        for (let round = 0; round < 100; round++) {
+          for (let i = 0; i < 2_000; i++) {
+            const o = { id: `user-${round}-${i}-${"x".repeat(40)}`, roles: [i, i + 1], at: new Date() };
+            if (i % 100 === 0) kept.push(o);
+          }
+          // Lets the pacer's timer run between rounds, as it runs between a burst's requests.
+          await Bun.sleep(6);
+        }
+        return { grown: process.memoryUsage().heapTotal - start, young: reducer.stats.youngCollections, kept: kept.length };
+      } finally {
+        reducer.stop();
+      }
+    };
+    const without = await burst(0);
+    const paced = await burst(MB);
+    expect(without.young).toBe(0);
+    expect(paced.young).toBeGreaterThan(0);
+    expect(paced.kept).toBe(2_000);
+    expect(ballast.length).toBe(400_000);
+    expect(paced.grown).toBeLessThan(without.grown / 2);
+  }, 20_000);
 });

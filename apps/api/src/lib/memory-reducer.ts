@@ -1,3 +1,4 @@
+import { edenGC } from "bun:jsc";
 import type { Logger } from "./logger.ts";
 
 /** What the reducer reads and does; the real ones are the process's, tests pass their own. */
@@ -7,6 +8,10 @@ export interface MemoryProbe {
   rssBytes(): number;
   /** A full, synchronous collection. */
   collect(): void;
+  /** Bytes of the JavaScript heap's blocks (its capacity: what new blocks grow, not what is live). */
+  heapBlockBytes(): number;
+  /** A young-generation collection: the garbage allocated since the last one, not the whole heap. */
+  collectYoung(): void;
   now(): number;
 }
 
@@ -17,6 +22,20 @@ export interface MemoryReducerConfig {
   growthBytes: number;
   /** The share of one core the process may use over `quietMs` and still count as quiet. */
   quietCpuShare?: number;
+  /**
+   * New heap blocks (bytes) after which a young-generation collection runs, busy or not, so a
+   * burst reuses the blocks its garbage freed instead of taking new ones; 0 switches it off.
+   */
+  youngGrowthBytes?: number;
+  /** How often the heap's blocks are read for `youngGrowthBytes`, ms. */
+  youngCheckMs?: number;
+  /**
+   * The young collections' CPU budget: they may use this share of the process's CPU time (1%),
+   * with at most `youngBudgetMs` (25) saved up, so a heap that grows with live data (which they
+   * cannot free) is not collected over and over.
+   */
+  youngCpuShare?: number;
+  youngBudgetMs?: number;
 }
 
 export interface MemoryReducerStats {
@@ -26,6 +45,11 @@ export interface MemoryReducerStats {
   maxPauseMs: number;
   /** CPU time the collections used, ms (the collector's helper threads included). */
   cpuMs: number;
+  /** Young-generation collections run because the heap took new blocks, and their CPU time, ms. */
+  youngCollections: number;
+  youngCpuMs: number;
+  /** Checks that found the heap grown but the budget spent (the collection waited). */
+  youngDeferred: number;
 }
 
 /**
@@ -45,6 +69,9 @@ export const processMemoryProbe: MemoryProbe = {
   },
   rssBytes: () => process.memoryUsage.rss(),
   collect: () => Bun.gc(true),
+  // Bun's heapTotal is JavaScriptCore's heap capacity, read without walking the objects.
+  heapBlockBytes: () => process.memoryUsage().heapTotal,
+  collectYoung: () => edenGC(),
   now: () => performance.now(),
 };
 
@@ -63,8 +90,9 @@ export const processMemoryProbe: MemoryProbe = {
  * steady instance that only holds more sockets is collected once, not on every quiet spell.
  */
 export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, probe: MemoryProbe = processMemoryProbe) {
-  const stats: MemoryReducerStats = { collections: 0, pauseMs: 0, maxPauseMs: 0, cpuMs: 0 };
-  if (config.quietMs <= 0) return { stats, stop: () => {} };
+  const stats: MemoryReducerStats = { collections: 0, pauseMs: 0, maxPauseMs: 0, cpuMs: 0, youngCollections: 0, youngCpuMs: 0, youngDeferred: 0 };
+  const young = startYoungPacer(config, probe, stats);
+  if (config.quietMs <= 0) return { stats, stop: young };
   const share = config.quietCpuShare ?? 0.03;
   const tickMs = Math.max(25, Math.round(config.quietMs / 4));
   // CPU readings of the last `quietMs` (one per tick), oldest first.
@@ -111,12 +139,73 @@ export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, 
       cpuMs: Math.round(cpuMs),
       rssBeforeMb: Math.round(rss / 1048576),
       rssAfterMb: Math.round(baseline / 1048576),
+      youngCollections: stats.youngCollections,
+      youngCpuMs: Math.round(stats.youngCpuMs),
+      youngDeferred: stats.youngDeferred,
     });
   };
   const timer = setInterval(tick, tickMs);
   timer.unref?.();
   return {
     stats,
-    stop: () => clearInterval(timer),
+    stop: () => {
+      clearInterval(timer);
+      young();
+    },
   };
+}
+
+/**
+ * Keeps a burst's garbage in the blocks it already has. JavaScriptCore collects the young
+ * generation only after allocating a share of the heap's size since the last collection (about
+ * 28 MB for this server's heap), so a burst of a thousand connection setups (tens of KB of
+ * garbage each) takes that much in new blocks, and the few objects that outlive each setup (its
+ * socket's, the caches') are spread over all of them: no collection can give those blocks back
+ * (it does not move objects), and RSS stays there for as long as the sockets are open. A
+ * young-generation collection as soon as the heap has taken `youngGrowthBytes` of new blocks
+ * frees the garbage where it lies, and the burst goes on in the blocks it freed. It costs a few
+ * ms of CPU for each `youngGrowthBytes` the heap would otherwise have grown (bench/README.md);
+ * once the heap has the blocks a workload needs it takes no new ones, and this does nothing.
+ * A heap that grows with live data (an instance starting hundreds of answers: each collection
+ * then finds little garbage and costs more) would be collected again and again, so the
+ * collections spend from a CPU budget refilled by the process's own work. Returns the function
+ * that stops it.
+ */
+function startYoungPacer(config: MemoryReducerConfig, probe: MemoryProbe, stats: MemoryReducerStats): () => void {
+  const growth = config.youngGrowthBytes ?? 0;
+  if (growth <= 0) return () => {};
+  const share = config.youngCpuShare ?? 0.01;
+  const capMs = config.youngBudgetMs ?? 25;
+  let budgetMs = capMs;
+  let lastCpu = probe.cpuMicros();
+  let base = probe.heapBlockBytes();
+  const timer = setInterval(
+    () => {
+      const cpu = probe.cpuMicros();
+      budgetMs = Math.min(capMs, budgetMs + (share * (cpu - lastCpu)) / 1000);
+      lastCpu = cpu;
+      const blocks = probe.heapBlockBytes();
+      // Blocks given back (a full collection) lower the mark: growth is counted from the lowest.
+      if (blocks - base < growth) {
+        base = Math.min(base, blocks);
+        return;
+      }
+      // Over budget: the growth stays counted, and a later check collects once work refilled it.
+      if (budgetMs <= 0) {
+        stats.youngDeferred += 1;
+        return;
+      }
+      probe.collectYoung();
+      // The collection's own CPU is spent from the budget, not added to it.
+      lastCpu = probe.cpuMicros();
+      const spentMs = (lastCpu - cpu) / 1000;
+      budgetMs -= spentMs;
+      stats.youngCollections += 1;
+      stats.youngCpuMs += spentMs;
+      base = probe.heapBlockBytes();
+    },
+    Math.max(5, config.youngCheckMs ?? 50),
+  );
+  timer.unref?.();
+  return () => clearInterval(timer);
 }

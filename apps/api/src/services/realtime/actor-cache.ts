@@ -34,7 +34,11 @@ const RELISTEN_AFTER_MS = 5_000;
  * that refuse on a cached actor reload it once (see `fresh`) before saying no.
  */
 export class ActorCache {
-  private readonly actors: LRUCache<string, Map<string, Actor>>;
+  /**
+   * By user id: the actor of the user's one active group (nearly everyone), or those of several.
+   * An actor carries its active group, so no `Map` per user (its own hash table) is needed.
+   */
+  private readonly actors: LRUCache<string, Actor | Actor[]>;
   private readonly principals: LRUCache<string, ResolvedPrincipal & { clerkUserId: string }>;
   /** Bumped by every access signal; a load that saw it change is not stored. */
   private generation = 0;
@@ -97,8 +101,9 @@ export class ActorCache {
           this.principals.delete(key);
         }
       }
-      for (const [userId, byGroup] of this.actors.entries()) {
-        for (const a of byGroup.values()) if (a.clerkUserId === r.clerkUserId) userIds.add(userId);
+      for (const [userId, held] of this.actors.entries()) {
+        const list = Array.isArray(held) ? held : [held];
+        if (list.some((a) => a.clerkUserId === r.clerkUserId)) userIds.add(userId);
       }
     }
     for (const userId of userIds) this.actors.delete(userId);
@@ -120,9 +125,8 @@ export class ActorCache {
 
   /** The user's actor, from the cache when a live entry exists; null when the user may not act. */
   async actor(db: Db, userId: string, activeGroupId: string | null): Promise<{ actor: Actor | null; cached: boolean }> {
-    const groupKey = activeGroupId ?? "";
     if (this.usable()) {
-      const hit = this.actors.get(userId)?.get(groupKey);
+      const hit = inGroup(this.actors.get(userId), activeGroupId);
       if (hit) return { actor: hit, cached: true };
     }
     const seen = this.generation;
@@ -146,9 +150,9 @@ export class ActorCache {
   private keep(actor: Actor | null, seen: number) {
     // Inactive users are not cached: the next attempt asks the database again.
     if (!actor || !this.usable() || seen !== this.generation) return;
-    const byGroup = this.actors.get(actor.userId) ?? new Map<string, Actor>();
-    byGroup.set(actor.activeGroupId ?? "", actor);
-    this.actors.set(actor.userId, byGroup);
+    const held = this.actors.get(actor.userId);
+    const others = (held === undefined ? [] : Array.isArray(held) ? held : [held]).filter((a) => a.activeGroupId !== actor.activeGroupId);
+    this.actors.set(actor.userId, others.length === 0 ? actor : [...others, actor]);
     this.sweeps[0]?.armed();
   }
 
@@ -160,7 +164,8 @@ export class ActorCache {
 
   /** Which user a verified Clerk identity is, from the cache or by `resolve` (provisioning). */
   async principal(key: { clerkUserId: string; orgId: string | null; orgRole: string | null }, resolve: () => Promise<ResolvedPrincipal>): Promise<ResolvedPrincipal> {
-    const cacheKey = `${key.clerkUserId}\u0000${key.orgId ?? ""}\u0000${key.orgRole ?? ""}`;
+    // A token without an organisation (most) is keyed by the Clerk id string it already holds.
+    const cacheKey = key.orgId === null && key.orgRole === null ? key.clerkUserId : `${key.clerkUserId}\u0000${key.orgId ?? ""}\u0000${key.orgRole ?? ""}`;
     if (this.usable()) {
       const hit = this.principals.get(cacheKey);
       if (hit) return { userId: hit.userId, activeGroupId: hit.activeGroupId };
@@ -183,4 +188,11 @@ export class ActorCache {
     (await listening)?.();
     this.clear();
   }
+}
+
+/** The held actor of `activeGroupId` among a user's cached ones, if any. */
+function inGroup(held: Actor | Actor[] | undefined, activeGroupId: string | null): Actor | undefined {
+  if (held === undefined) return undefined;
+  if (!Array.isArray(held)) return held.activeGroupId === activeGroupId ? held : undefined;
+  return held.find((a) => a.activeGroupId === activeGroupId);
 }
