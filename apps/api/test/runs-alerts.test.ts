@@ -6,8 +6,8 @@ import { eq } from "drizzle-orm";
 import { renderMail } from "../src/services/notifications/render.ts";
 import { useHarness } from "./helpers/harness.ts";
 import { deploymentTransports, useDeployment, useUpstream } from "./helpers/deployment.ts";
-import { connect, type Instance } from "./helpers/live.ts";
-import { eventually, rest, startScriptedUpstream } from "./modules-helpers.ts";
+import { connect, type Instance, restCall as rest } from "./helpers/live.ts";
+import { eventually, startScriptedUpstream } from "./modules-helpers.ts";
 
 /** A product tool run's findings are raised as class alerts, with the run as their subject. */
 const h = useHarness();

@@ -109,10 +109,15 @@ export function startDeployment(
   };
 }
 
-/** A deployment for the enclosing `describe`, closed in its `afterAll` (one transport; the in-process bus by default). */
+/**
+ * A deployment on one transport (the in-process bus by default) for the enclosing `describe`,
+ * closed in its `afterAll`. Declared at a file's top level it closes with the harness instead, as
+ * a file-level `afterAll` would run after the database is gone (closing twice is a no-op).
+ */
 export function useDeployment(h: Harness, upstream: { url: string }, transport: TransportName = "in-process bus", opts: SharedOptions = {}): Deployment {
   const deployment = startDeployment(() => h.db, upstream, transport, opts);
   afterAll(() => deployment.close(), 60_000);
+  h.beforeClose(() => deployment.close());
   return deployment;
 }
 
