@@ -1,17 +1,11 @@
 import { afterAll, beforeAll } from "bun:test";
+import { createMemoryBus, createMemoryKeyValueStore, createMemoryPresence, type RedisBus, whenReady } from "@raptscallions/bus";
 import type { DbHandle } from "@raptscallions/db";
+import { MemoryLimitStore } from "@raptscallions/gateway";
+import { CLUSTER } from "../../../../packages/bus/test/cluster.ts";
+import { connectSharedState, type RedisTarget } from "../../src/infra.ts";
 import type { Harness } from "./harness.ts";
-import {
-  ensureDevModels,
-  type Instance,
-  type InstanceOptions,
-  type Shared,
-  type SharedOptions,
-  startDevModel,
-  startInstance,
-  type TransportName,
-  transports,
-} from "./live.ts";
+import { ensureDevModels, type Instance, type InstanceOptions, startDevModel, startInstance } from "./live.ts";
 
 /**
  * Several API instances acting as one deployment, set up the same way in every suite: on the
@@ -20,6 +14,62 @@ import {
  * the model server the file started. Instances stop, and the shared parts close, when the
  * deployment does — at the end of the `describe` that declared it.
  */
+
+/** What the parts instances share keep of each room: events for resume (the server's LIVE_REPLAY_LIMIT). */
+export interface SharedOptions {
+  replayLimit?: number;
+}
+
+/** Shared parts for instances that act as one deployment on the in-process bus. */
+function memoryShared(gatewayUrl: string, opts: SharedOptions = {}) {
+  const hub = createMemoryBus({ replayLimit: opts.replayLimit ?? 2000 });
+  return { bus: () => hub.node(), presence: createMemoryPresence(), kv: createMemoryKeyValueStore(), gatewayUrl, limits: new MemoryLimitStore() };
+}
+
+/** The parts a deployment's instances share, and how to close them. */
+export type Shared = ReturnType<typeof memoryShared> & { close(): Promise<void>; ready?: () => Promise<void> };
+/** The deployments a cross-instance suite runs on. */
+export type TransportName = "in-process bus" | "redis" | "redis-cluster";
+
+/**
+ * Bus nodes, presence and key-value store on one Redis deployment (single or cluster), wired as the
+ * server wires them (connectSharedState) under a namespace of their own, so runs never collide.
+ */
+function redisShared(target: RedisTarget, gatewayUrl: string, opts: SharedOptions): Shared {
+  const state = connectSharedState(target, { namespace: `t${crypto.randomUUID().slice(0, 8)}:` });
+  const nodes: RedisBus[] = [];
+  return {
+    bus: () => {
+      const node = state.bus({ replayLimit: opts.replayLimit ?? 2000 });
+      nodes.push(node);
+      return node;
+    },
+    presence: state.presence,
+    kv: state.kv,
+    gatewayUrl,
+    limits: new MemoryLimitStore(),
+    // As the server does before serving: a Cluster must load its slot map before commands work.
+    ready: () => whenReady(state.redis, 10_000),
+    async close() {
+      await Promise.all(nodes.map((n) => n.close()));
+      state.redis.disconnect();
+    },
+  };
+}
+
+/**
+ * The deployments a cross-instance test runs on: the in-process bus, real Redis and a Redis
+ * Cluster. The third element — skip — is true unless TEST_REDIS_URL (TEST_REDIS_CLUSTER_NODES for
+ * the cluster) is set, so those suites are reported as skipped rather than left out.
+ */
+function transports(gatewayUrl: () => string, opts: SharedOptions = {}): [TransportName, () => Shared, boolean][] {
+  const url = process.env.TEST_REDIS_URL ?? "";
+  return [
+    ["in-process bus", () => ({ ...memoryShared(gatewayUrl(), opts), close: async () => {} }), false],
+    ["redis", () => redisShared({ url }, gatewayUrl(), opts), url === ""],
+    ["redis-cluster", () => redisShared({ cluster: CLUSTER ?? { nodes: [] } }, gatewayUrl(), opts), CLUSTER === undefined],
+  ];
+}
 
 /** A model server on its own port (`url`, `stop()`): the dev model, or a suite's scripted upstream. */
 export interface Upstream {

@@ -1,24 +1,8 @@
-import {
-  type Bus,
-  connectRedis,
-  connectRedisCluster,
-  createMemoryBus,
-  createMemoryKeyValueStore,
-  createMemoryPresence,
-  createRedisBus,
-  createRedisKeyValueStore,
-  createRedisPresence,
-  type KeyValueStore,
-  type Presence,
-  type RedisBus,
-  type RedisBusOptions,
-  type RedisClient,
-} from "@raptscallions/bus";
+import type { Bus, KeyValueStore, Presence, RedisBus } from "@raptscallions/bus";
 import { aiModels, type DbHandle } from "@raptscallions/db";
 import { createDevModelApp, createGatewayClient, createModerationClient, type DevStreamEnd, type LimitStore, MemoryLimitStore } from "@raptscallions/gateway";
 import type { Server } from "bun";
 import { Hono } from "hono";
-import { CLUSTER } from "../../../../packages/bus/test/cluster.ts";
 import { createApp } from "../../src/app.ts";
 import { type AppDeps, defaultLiveConfig, type LiveConfig } from "../../src/deps.ts";
 import { attachServer, bunWebSocket } from "../../src/realtime/bun.ts";
@@ -116,69 +100,8 @@ export async function startInstance(
   };
 }
 
-/** What the parts instances share keep of each room: events for resume (the server's LIVE_REPLAY_LIMIT). */
-export interface SharedOptions {
-  replayLimit?: number;
-}
-
-/** Shared parts for instances that act as one deployment on the in-process bus. */
-export function memoryShared(gatewayUrl: string, opts: SharedOptions = {}) {
-  const hub = createMemoryBus({ replayLimit: opts.replayLimit ?? 2000 });
-  return { bus: () => hub.node(), presence: createMemoryPresence(), kv: createMemoryKeyValueStore(), gatewayUrl, limits: new MemoryLimitStore() };
-}
-
-/** The parts a deployment's instances share, and how to close them. */
-export type Shared = ReturnType<typeof memoryShared> & { close(): Promise<void>; ready?: () => Promise<void> };
-/** The deployments a cross-instance suite runs on. */
-export type TransportName = "in-process bus" | "redis" | "redis-cluster";
-
-/** Bus nodes, presence and key-value store on one Redis deployment (single or cluster), under a random prefix. */
-function redisShared(commands: RedisClient, target: Pick<RedisBusOptions, "url" | "cluster">, gatewayUrl: string, opts: SharedOptions): Shared {
-  const prefix = `t${crypto.randomUUID().slice(0, 8)}:`;
-  const nodes: RedisBus[] = [];
-  return {
-    bus: () => {
-      const node = createRedisBus({ ...target, keyPrefix: `${prefix}bus:`, replayLimit: opts.replayLimit ?? 2000 });
-      nodes.push(node);
-      return node;
-    },
-    presence: createRedisPresence({ redis: commands, keyPrefix: `${prefix}presence:` }),
-    kv: createRedisKeyValueStore({ redis: commands, keyPrefix: `${prefix}kv:` }),
-    gatewayUrl,
-    limits: new MemoryLimitStore(),
-    async close() {
-      await Promise.all(nodes.map((n) => n.close()));
-      commands.disconnect();
-    },
-  };
-}
-
-/**
- * The deployments a cross-instance test runs on: the in-process bus, real Redis and a Redis Cluster
- * (keys under a random prefix, so runs never collide). The third element — skip — is true unless
- * TEST_REDIS_URL (TEST_REDIS_CLUSTER_NODES for the cluster) is set, so those suites are reported as
- * skipped rather than left out.
- */
-export function transports(gatewayUrl: () => string, opts: SharedOptions = {}): [TransportName, () => Shared, boolean][] {
-  const list: [TransportName, () => Shared, boolean][] = [["in-process bus", () => ({ ...memoryShared(gatewayUrl(), opts), close: async () => {} }), false]];
-  const url = process.env.TEST_REDIS_URL ?? "";
-  list.push(["redis", () => redisShared(connectRedis(url, "commands"), { url }, gatewayUrl(), opts), url === ""]);
-  list.push([
-    "redis-cluster",
-    () => {
-      const cluster = CLUSTER ?? { nodes: [] };
-      const commands = connectRedisCluster(cluster, "commands");
-      commands.on("error", () => undefined);
-      const ready = () => (commands.status === "ready" ? Promise.resolve() : new Promise<void>((resolve) => void commands.once("ready", () => resolve())));
-      return { ...redisShared(commands, { cluster }, gatewayUrl(), opts), ready };
-    },
-    CLUSTER === undefined,
-  ]);
-  return list;
-}
-
 // Sockets are opened one way (socket.ts); these re-exports keep the suites' imports in one place.
-export { connect, type Frame, openSocket, requestTicket, TestClient, upgradeRequest } from "./socket.ts";
+export { connect, type Frame, openSocket, requestTicket, TestClient } from "./socket.ts";
 import type { Frame } from "./socket.ts";
 
 /** Reassembles an answer's text from delta events, checking they arrive contiguous and in order. */

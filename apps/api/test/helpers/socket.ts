@@ -98,16 +98,6 @@ export async function requestTicket(instance: { baseUrl: string }, who: TicketCa
   return { status: res.status, ticket, body };
 }
 
-/**
- * A WebSocket upgrade request made with `fetch` rather than a client: the status says whether the
- * instance accepted the ticket (101) or refused it (401 with the error body), without a socket.
- */
-export function upgradeRequest(instance: { baseUrl: string }, ticket: string): Promise<Response> {
-  return fetch(`${instance.baseUrl}/ws?ticket=${ticket}`, {
-    headers: { upgrade: "websocket", connection: "upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" },
-  });
-}
-
 /** Opens `/ws?ticket=` and waits for the server's `hello`. */
 export async function openSocket(instance: { wsUrl: string }, ticket: string, helloTimeoutMs = 5000): Promise<TestClient> {
   const client = new TestClient(new WebSocket(`${instance.wsUrl}/ws?ticket=${ticket}`));
