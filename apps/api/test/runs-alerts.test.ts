@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import type { AlertDto, ClassAttentionDto } from "@raptscallions/core";
 import { extractions, notificationDeliveries, runs } from "@raptscallions/db";
-import { makeSchoolScene, makeTool, type SchoolScene } from "@raptscallions/db/testing";
+import { makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
+import { productToolScene } from "./helpers/ai.ts";
 import { eq } from "drizzle-orm";
 import { renderMail } from "../src/services/notifications/render.ts";
 import { useHarness } from "./helpers/harness.ts";
@@ -27,10 +28,7 @@ for (const [name, skip] of deploymentTransports(["in-process bus", "redis"]))
     beforeAll(async () => {
       a = await d.start();
       b = await d.start();
-      s = await makeSchoolScene(h.db.db);
-      toolId = (
-        await makeTool(h.db.db, s.school.id, { kind: "product", createdBy: s.teacher.id, definition: { model: "dev-tutor", form: FORM, promptTemplate: TEMPLATE } })
-      ).id;
+      ({ scene: s, toolId } = await productToolScene(h.db.db, { form: FORM, promptTemplate: TEMPLATE }));
     }, 60_000);
 
     test("a crisis in a run's inputs: 422, nothing sent upstream, a failed run holding a critical alert the class's teachers see live, list, get mailed about and see in the attention list", async () => {

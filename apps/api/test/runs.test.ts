@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { aiSettings, aiUsage, runs, toolVersions, tools } from "@raptscallions/db";
 import { makeSchoolScene, makeTool, type SchoolScene } from "@raptscallions/db/testing";
+import { productToolScene } from "./helpers/ai.ts";
 import { renderPrompt } from "@raptscallions/core";
 import { tutorReply } from "@raptscallions/gateway";
 import { eq } from "drizzle-orm";
@@ -57,10 +58,7 @@ for (const [name, skip] of deploymentTransports(["in-process bus", "redis"]))
     beforeAll(async () => {
       a = await d.start();
       b = await d.start();
-      s = await makeSchoolScene(h.db.db);
-      toolId = (
-        await makeTool(h.db.db, s.school.id, { kind: "product", createdBy: s.teacher.id, definition: { model: "dev-tutor", form: FORM, promptTemplate: TEMPLATE } })
-      ).id;
+      ({ scene: s, toolId } = await productToolScene(h.db.db, { form: FORM, promptTemplate: TEMPLATE }));
     }, 60_000);
 
     test("a run streams to a teacher watching on another instance; stored with output and usage; content from the dev model", async () => {
@@ -213,10 +211,7 @@ describe("product tool runs: forms, budgets, versions", () => {
   let toolId: string;
   beforeAll(async () => {
     a = await d.start();
-    s = await makeSchoolScene(h.db.db);
-    toolId = (
-      await makeTool(h.db.db, s.school.id, { kind: "product", createdBy: s.teacher.id, definition: { model: "dev-tutor", form: FORM, promptTemplate: TEMPLATE } })
-    ).id;
+    ({ scene: s, toolId } = await productToolScene(h.db.db, { form: FORM, promptTemplate: TEMPLATE }));
   }, 60_000);
 
   test("bad inputs are 422 with a detail per field; nothing is stored", async () => {
