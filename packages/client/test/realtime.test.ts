@@ -6,7 +6,7 @@ import { useHarness } from "../../../apps/api/test/helpers/harness.ts";
 import { deploymentTransports, useDeployment, useDevModel } from "../../../apps/api/test/helpers/deployment.ts";
 import type { Instance } from "../../../apps/api/test/helpers/live.ts";
 import { alertIdOf, type RealtimeClient } from "../src/index.ts";
-import { clientFor, eventually, onlyOnce, routed, seeded, type SocketTap, tappedWebSocket } from "./helpers.ts";
+import { clientFor, eventually, onlyOnce, routed, seeded, type SocketTap, tappedWebSocket, trackClients } from "./helpers.ts";
 
 const h = useHarness();
 const dev = useDevModel(h, 150);
@@ -35,21 +35,13 @@ for (const [name, skip] of deploymentTransports())
     let a: Instance;
     let b: Instance;
     let scene: SchoolScene;
-    const clients: RealtimeClient[] = [];
+    const track = trackClients(d);
 
     beforeAll(async () => {
       a = await d.start();
       b = await d.start();
       scene = await makeSchoolScene(h.db.db);
     }, 30_000);
-    d.beforeStop(() => {
-      for (const c of clients) c.disconnect();
-    });
-
-    function track(c: RealtimeClient) {
-      clients.push(c);
-      return c;
-    }
 
     async function newSession(student: RealtimeClient) {
       const { session } = await student.rest("startSession", { body: { toolId: scene.tool.id, classId: scene.cls.id } });
@@ -194,15 +186,12 @@ describe("client: the reset path", () => {
   const d = useDeployment(h, dev, "in-process bus", { replayLimit: 2 });
   let a: Instance;
   let scene: SchoolScene;
-  const clients: RealtimeClient[] = [];
+  const createClientTracked = trackClients(d);
   beforeAll(async () => {
     // No lingering room feed: a watcher away for a whole answer must meet the trimmed buffer.
     a = await d.start({ live: { feedLingerMs: 0 } });
     scene = await makeSchoolScene(h.db.db);
   }, 30_000);
-  d.beforeStop(() => {
-    for (const c of clients) c.disconnect();
-  });
 
   test("reset reloads over REST and continues after latestOffset", async () => {
     const frames: string[] = [];
@@ -303,9 +292,4 @@ describe("client: the reset path", () => {
     // An alert that does not exist is refused the same way on either path.
     await expect(teacher.ackAlert(crypto.randomUUID())).rejects.toMatchObject({ code: "NOT_FOUND" });
   }, 60_000);
-
-  function createClientTracked(c: RealtimeClient) {
-    clients.push(c);
-    return c;
-  }
 });

@@ -8,7 +8,7 @@ import { deploymentTransports, useDeployment, useDevModel } from "../../../apps/
 import type { Instance } from "../../../apps/api/test/helpers/live.ts";
 import type { RealtimeClient } from "../src/index.ts";
 import { RoomStore } from "../src/room.ts";
-import { clientFor, eventually, type SocketTap, tappedWebSocket } from "./helpers.ts";
+import { clientFor, eventually, type SocketTap, tappedWebSocket, trackClients } from "./helpers.ts";
 
 const RUN = "7b5b2d0e-0000-4000-8000-0000000000c1";
 const FORM = [
@@ -108,11 +108,7 @@ for (const [name, skip] of deploymentTransports(["in-process bus", "redis"]))
     let scene: SchoolScene;
     let toolId: string;
     let crawlId: string;
-    const clients: RealtimeClient[] = [];
-    function track(c: RealtimeClient) {
-      clients.push(c);
-      return c;
-    }
+    const track = trackClients(d);
 
     beforeAll(async () => {
       a = await d.start();
@@ -122,9 +118,6 @@ for (const [name, skip] of deploymentTransports(["in-process bus", "redis"]))
       toolId = (await makeTool(h.db.db, scene.school.id, { kind: "product", createdBy: scene.teacher.id, definition: { ...definition, model: "dev-tutor" } })).id;
       crawlId = (await makeTool(h.db.db, scene.school.id, { kind: "product", createdBy: scene.teacher.id, definition: { ...definition, model: "dev-crawl" } })).id;
     }, 60_000);
-    d.beforeStop(() => {
-      for (const c of clients) c.disconnect();
-    });
 
     test("a teacher on another instance, cut twice mid-run, ends with exactly the stored output", async () => {
       const tap: SocketTap = { sockets: [] };
@@ -175,14 +168,11 @@ describe("client run rooms: the reset path", () => {
   const d = useDeployment(h, dev, "in-process bus", { replayLimit: 2 });
   let a: Instance;
   let scene: SchoolScene;
-  const clients: RealtimeClient[] = [];
+  const track = trackClients(d);
   beforeAll(async () => {
     a = await d.start({ live: { feedLingerMs: 0 } });
     scene = await makeSchoolScene(h.db.db);
   }, 60_000);
-  d.beforeStop(() => {
-    for (const c of clients) c.disconnect();
-  });
 
   test("a reset reloads the run over REST and the client ends with the stored output", async () => {
     const frames: string[] = [];
@@ -193,7 +183,7 @@ describe("client run rooms: the reset path", () => {
       definition: { form: FORM, promptTemplate: TEMPLATE, model: "dev-crawl" },
     });
     const teacher = clientFor(scene.teacher, { baseUrl: a.baseUrl, WebSocket: tappedWebSocket(tap) });
-    clients.push(teacher);
+    track(teacher);
     teacher.connect();
     const { run: started } = await teacher.rest("startRun", { body: { toolId: tool.id, input: { topic: "deserts", count: 1 } } });
     const room = teacher.runRoom(started.id);
