@@ -11,8 +11,9 @@
  * - listener: `decode` (a signal listener: every frame parsed back into an event) or `peek` (a
  *   frame listener that reads the type with `isEventFrameOfType` and decodes only stop requests).
  *
- * Per run: process CPU per delta (`process.cpuUsage`, every thread), and, with `perf`, socket
- * system calls per delta (sendto + recvfrom), the cost batching takes out.
+ * Per run: process CPU per delta (`process.cpuUsage`, every thread), Redis commands per delta (from
+ * `INFO commandstats`, so the Redis must be this bench's alone while it runs) and, with `perf`,
+ * socket system calls per delta (sendto + recvfrom), the cost batching takes out.
  *
  *   BENCH_REDIS_URL=redis://127.0.0.1:6379 bun bench/delta.bench.ts
  * Knobs: BENCH_DELTA_ANSWERS=50 BENCH_DELTA_DELTAS=40 BENCH_DELTA_WINDOW_MS=40 BENCH_DELTA_REPEATS=3
@@ -21,7 +22,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { FlushClock } from "./turn/flush-clock.ts";
-import { type Bus, createRedisBus, decodeEventFrame } from "../packages/bus/src/index.ts";
+import { type Bus, connectRedis, createRedisBus, decodeEventFrame, type RedisClient } from "../packages/bus/src/index.ts";
 import { isEventFrameOfType } from "../packages/core/src/index.ts";
 import { countSyscalls } from "./turn/syscalls.ts";
 
@@ -42,10 +43,28 @@ interface Run {
   wallMs: number;
   cpuUsPerDelta: number;
   socketSyscallsPerDelta: number | null;
+  redisCommandsPerDelta: number;
+  scriptCallsPerDelta: number;
+}
+
+/**
+ * What Redis has run so far (`INFO commandstats`): every command (those a script runs included;
+ * the INFO calls themselves left out) and the script calls (`EVALSHA`/`EVAL`) among them.
+ */
+async function commandsRun(admin: RedisClient): Promise<{ all: number; scripts: number }> {
+  const stats = await admin.info("commandstats");
+  let all = 0;
+  let scripts = 0;
+  for (const [, name, n] of stats.matchAll(/cmdstat_([a-z|]+):calls=(\d+)/g)) {
+    if (name === "info") continue;
+    all += Number(n);
+    if (name === "evalsha" || name === "eval") scripts += Number(n);
+  }
+  return { all, scripts };
 }
 
 /** Streams DELTAS deltas in each of ANSWERS rooms; resolves when every room heard its last one. */
-async function run(bus: Bus, timers: Timers, listener: Listener): Promise<Run> {
+async function run(bus: Bus, admin: RedisClient, timers: Timers, listener: Listener): Promise<Run> {
   const clock = new FlushClock(WINDOW_MS, (err) => console.error(err));
   const rooms = Array.from({ length: ANSWERS }, () => `session:${crypto.randomUUID()}`);
   let heard = 0;
@@ -82,6 +101,7 @@ async function run(bus: Bus, timers: Timers, listener: Listener): Promise<Run> {
   );
   const messageId = crypto.randomUUID();
   const syscalls = await countSyscalls(process.pid);
+  const commands0 = await commandsRun(admin);
   const cpu0 = process.cpuUsage();
   const started = performance.now();
   for (const [i, room] of rooms.entries()) {
@@ -101,6 +121,7 @@ async function run(bus: Bus, timers: Timers, listener: Listener): Promise<Run> {
   await done;
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpu0);
+  const commands1 = await commandsRun(admin);
   const sys = await syscalls.stop();
   for (const u of unsubs) u();
   if (stops !== 0) throw new Error("a stop request was heard where none was published");
@@ -111,6 +132,8 @@ async function run(bus: Bus, timers: Timers, listener: Listener): Promise<Run> {
     wallMs: Math.round(wallMs),
     cpuUsPerDelta: Number(((cpu.user + cpu.system) / total).toFixed(1)),
     socketSyscallsPerDelta: sys ? Number(((sys.sendto + sys.recvfrom) / total).toFixed(2)) : null,
+    redisCommandsPerDelta: Number(((commands1.all - commands0.all) / total).toFixed(3)),
+    scriptCallsPerDelta: Number(((commands1.scripts - commands0.scripts) / total).toFixed(3)),
   };
 }
 
@@ -121,13 +144,14 @@ async function main() {
   }
   const bus = createRedisBus({ url, keyPrefix: `bench:delta:${crypto.randomUUID().slice(0, 8)}:`, roomTtlMs: 60_000 });
   await bus.ready();
+  const admin = connectRedis(url, "commands", { connectionName: "bench-delta-admin" });
   const loadBefore = loadavg()
     .map((n) => n.toFixed(2))
     .join(" ");
   console.log(`[delta] ${ANSWERS} answers × ${DELTAS} deltas, window ${WINDOW_MS} ms, load ${loadBefore} on ${cpus().length} CPUs`);
   // Warm-up: JIT, scripts loaded.
-  await run(bus, "own", "decode");
-  await run(bus, "shared", "peek");
+  await run(bus, admin, "own", "decode");
+  await run(bus, admin, "shared", "peek");
   const runs: Run[] = [];
   const modes: Array<[Timers, Listener]> = [
     ["own", "decode"],
@@ -137,14 +161,15 @@ async function main() {
   ];
   for (let r = 0; r < REPEATS; r++) {
     for (const [timers, listener] of modes) {
-      const result = await run(bus, timers, listener);
+      const result = await run(bus, admin, timers, listener);
       runs.push(result);
       console.log(
-        `[delta] timers ${timers.padEnd(6)} listener ${listener.padEnd(6)}: ${result.cpuUsPerDelta} µs CPU/delta, ${result.socketSyscallsPerDelta ?? "–"} socket syscalls/delta, ${result.wallMs} ms`,
+        `[delta] timers ${timers.padEnd(6)} listener ${listener.padEnd(6)}: ${result.cpuUsPerDelta} µs CPU/delta, ${result.socketSyscallsPerDelta ?? "–"} socket syscalls/delta, ${result.redisCommandsPerDelta} Redis commands/delta (${result.scriptCallsPerDelta} script calls), ${result.wallMs} ms`,
       );
     }
   }
   await bus.close();
+  admin.disconnect();
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
   const summary = modes.map(([timers, listener]) => {
     const mine = runs.filter((x) => x.timers === timers && x.listener === listener);
@@ -153,11 +178,15 @@ async function main() {
       listener,
       cpuUsPerDelta: median(mine.map((x) => x.cpuUsPerDelta)),
       socketSyscallsPerDelta: median(mine.map((x) => x.socketSyscallsPerDelta ?? Number.NaN)),
+      redisCommandsPerDelta: median(mine.map((x) => x.redisCommandsPerDelta)),
+      scriptCallsPerDelta: median(mine.map((x) => x.scriptCallsPerDelta)),
     };
   });
   console.log("\nmedians:");
   for (const s of summary)
-    console.log(`  timers ${s.timers.padEnd(6)} listener ${s.listener.padEnd(6)}: ${s.cpuUsPerDelta} µs CPU/delta, ${s.socketSyscallsPerDelta} socket syscalls/delta`);
+    console.log(
+      `  timers ${s.timers.padEnd(6)} listener ${s.listener.padEnd(6)}: ${s.cpuUsPerDelta} µs CPU/delta, ${s.socketSyscallsPerDelta} socket syscalls/delta, ${s.redisCommandsPerDelta} Redis commands/delta (${s.scriptCallsPerDelta} script calls)`,
+    );
   const report = {
     startedAt: new Date().toISOString(),
     machine: {

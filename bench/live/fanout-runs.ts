@@ -43,8 +43,16 @@ export async function createSessions(on: Instance, students: Scene["students"], 
   });
 }
 
+/** B's busiest threads, e.g. ` (bun.exe 150, JITWorker 30, HeapHelper 10)`. */
+const bThreads = (r: RunResult) => {
+  const top = Object.entries(r.cpuMsBByThread ?? {})
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3);
+  return top.length > 0 ? ` (${top.map(([name, ms]) => `${name} ${ms}`).join(", ")})` : "";
+};
+
 const describe = (target: string, r: RunResult) =>
-  `${r.scenario} ${target}: ${r.events} events, ${r.eventsPerSecond.toFixed(0)}/s (peak ${r.peakEventsPerSecond.toFixed(0)}/s), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, CPU A ${r.cpuMsA} ms B ${r.cpuMsB} ms client ${r.cpuMsClient} ms`;
+  `${r.scenario} ${target}: ${r.events} events, ${r.eventsPerSecond.toFixed(0)}/s (peak ${r.peakEventsPerSecond.toFixed(0)}/s), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, CPU A ${r.cpuMsA} ms B ${r.cpuMsB} ms${bThreads(r)} client ${r.cpuMsClient} ms`;
 
 /** An app run: sessions on A, K teachers of the class watching each on B, one message per student. */
 /**

@@ -87,6 +87,8 @@ export interface RunResult {
   cpuMsB: number;
   /** A's CPU during the run by thread name (`bun.exe` is the JavaScript thread, `JITWorker` the JIT's), ms. */
   cpuMsAByThread: Record<string, number>;
+  /** B's CPU during the run by thread name, ms: how much of B's figure is its JavaScript thread (the frames' path) and how much the JIT, the collector and Bun's other threads. */
+  cpuMsBByThread?: Record<string, number>;
   /**
    * CPU time of the bench's own client process (every watcher and student socket) during the run,
    * ms: next to the run's length it shows whether the client, not the server, set the pace.
@@ -143,6 +145,7 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
     const pidB = target.b.child.proc.pid;
     const cpuBefore = [cpuMs(pidA), cpuMs(pidB)];
     const threadsBeforeA = threadCpu(pidA);
+    const threadsBeforeB = threadCpu(pidB);
     const clientBefore = process.cpuUsage();
     const cpuFromMs = Date.now();
     errors.push(...(await setup.fire(students)));
@@ -151,6 +154,7 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
     const cpuA = cpuMs(pidA) - (cpuBefore[0] ?? 0);
     const threadsA = threadDelta(threadsBeforeA, threadCpu(pidA));
     const cpuB = cpuMs(pidB) - (cpuBefore[1] ?? 0);
+    const threadsB = threadDelta(threadsBeforeB, threadCpu(pidB));
     const client = process.cpuUsage(clientBefore);
     const cpuToMs = Date.now();
     const incomplete = watchers.filter((w, j) => !w.done.has(pairs[j]?.room ?? "")).length;
@@ -175,6 +179,7 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
         cpuMsA: cpuA,
         cpuMsB: cpuB,
         cpuMsAByThread: Object.fromEntries(Object.entries(threadsA).map(([name, t]) => [name, t.user + t.system])),
+        cpuMsBByThread: Object.fromEntries(Object.entries(threadsB).map(([name, t]) => [name, t.user + t.system])),
         cpuMsClient: Math.round((client.user + client.system) / 1000),
         cpuFromMs,
         cpuToMs,

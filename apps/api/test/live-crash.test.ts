@@ -1,8 +1,10 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { aiUsage, messages, runs } from "@raptscallions/db";
+import { RedisLimitStore } from "@raptscallions/gateway";
 import { makeSchoolScene, makeSession, makeTool, type SchoolScene } from "@raptscallions/db/testing";
 import type { Subprocess } from "bun";
 import { eq } from "drizzle-orm";
+import Redis from "ioredis";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -111,7 +113,15 @@ describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two pro
     [a, b] = await Promise.all([startServer({ ...env, INSTANCE_ID: "crash-a" }), startServer({ ...env, INSTANCE_ID: "crash-b" })]);
   }, 90_000);
 
+  // The limits every server process charges (REDIS_URL, its default key prefix), read as they see them.
+  let redis: Redis | undefined;
+  const figures = () => {
+    redis ??= new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    return new RedisLimitStore(redis, { keyPrefix: "rapt:limits:" }).usage({ userId: scene.student.id, groupIds: [scene.district.id], now: Date.now() });
+  };
+
   h.beforeClose(async () => {
+    await redis?.quit();
     a?.proc.kill("SIGKILL");
     c?.proc.kill("SIGKILL");
     b?.proc.kill("SIGTERM");
@@ -124,7 +134,7 @@ describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two pro
     return connect(server, { token }, 10_000);
   }
 
-  test("the answer ends interrupted holding every delta watchers saw, watchers on the survivor are told, and the student drops out of presence", async () => {
+  test("the answer ends interrupted holding every delta watchers saw, watchers on the survivor are told, its reservation is settled to what it used, and the student drops out of presence", async () => {
     const session = await makeSession(h.db.db, {
       toolId: scene.tool.id,
       studentId: scene.student.id,
@@ -158,6 +168,8 @@ describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two pro
       return (row?.content.length ?? 0) > 0 && seen.length > (row?.content.length ?? 0);
     };
     await until("a checkpoint behind what watchers saw", sawPastCheckpoint, 20_000);
+    // The estimate (prompt + the whole output allowance) is charged while the answer streams.
+    const reserved = await figures();
     a.proc.kill("SIGKILL");
     await a.proc.exited;
 
@@ -172,13 +184,23 @@ describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two pro
     // The stored text is everything watchers saw streaming (rebuilt from the room's replay
     // buffer), not just the dead instance's last checkpoint.
     expect(message.content).toBe(textFromDeltas(watcher.frames, answerId));
+    // The dead instance's reservation is settled by the survivor to the usage it recorded: the
+    // student's day and the district's month hold what the call consumed, not the estimate.
+    await until("the estimated usage row", async () => (await h.db.db.select().from(aiUsage).where(eq(aiUsage.messageId, answerId))).length > 0, 5_000);
+    const [usage] = await h.db.db.select().from(aiUsage).where(eq(aiUsage.messageId, answerId));
+    const consumed = (usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0);
+    expect(consumed).toBeGreaterThan(0);
+    expect(consumed).toBeLessThan(reserved.tokensToday);
+    await until("the reservation settled", async () => (await figures()).tokensToday === consumed, 5_000);
+    expect((await figures()).spentThisMonthMicros[scene.district.id]).toBe(Math.round((usage?.costUsd ?? 0) * 1e6));
     // The dead instance never said goodbye for its student: presence drops them by TTL.
     await watcher.next(isStudentPresence(false), 10_000);
     watcher.close();
   }, 60_000);
 
-  test("a product tool run on a killed instance ends interrupted holding every delta the watcher saw; the watcher on the survivor is told", async () => {
+  test("a product tool run on a killed instance ends interrupted holding every delta the watcher saw; the watcher on the survivor is told; its reservation is settled", async () => {
     c = await startServer({ ...env, INSTANCE_ID: "crash-c" });
+    const beforeRun = (await figures()).tokensToday;
     const tool = await makeTool(h.db.db, scene.school.id, {
       kind: "product",
       createdBy: scene.teacher.id,
@@ -208,6 +230,7 @@ describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two pro
       return (row?.output?.length ?? 0) > 0 && seen().length > (row?.output?.length ?? 0);
     };
     await until("a run checkpoint behind what the watcher saw", sawPastCheckpoint, 20_000);
+    const reserved = await figures();
     c.proc.kill("SIGKILL");
     await c.proc.exited;
 
@@ -224,6 +247,10 @@ describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two pro
     const usage = await h.db.db.select().from(aiUsage).where(eq(aiUsage.runId, run.id));
     expect(usage).toHaveLength(1);
     expect(usage[0]).toMatchObject({ status: "interrupted", estimated: true });
+    // The run's estimate is given back down to what it consumed (the answer's settle came before).
+    const consumed = (usage[0]?.inputTokens ?? 0) + (usage[0]?.outputTokens ?? 0);
+    expect(reserved.tokensToday).toBeGreaterThan(beforeRun + consumed);
+    await until("the run's reservation settled", async () => (await figures()).tokensToday === beforeRun + consumed, 5_000);
     watcher.close();
   }, 90_000);
 });

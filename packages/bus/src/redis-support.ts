@@ -82,18 +82,20 @@ export async function orUnavailable<T>(what: string, call: () => Promise<T>): Pr
  * Both retry the connection forever with capped back-off. Share one `commands` connection
  * between the bus, presence and the key-value store; the `subscriber` is the bus' alone.
  * `autoPipelining` batches a `commands` connection's writes per event-loop turn (the bus
- * publisher turns it on: many answers stream at once, each publishing every few tens of ms).
+ * publisher turns it on: many answers stream at once, each publishing every few tens of ms);
+ * `autoPipeliningIgnoredCommands` are sent at once instead (commands the caller batches itself).
  */
 export function connectRedis(
   url: string,
   role: "commands" | "subscriber",
-  options: { connectionName?: string; commandTimeoutMs?: number; autoPipelining?: boolean } = {},
+  options: { connectionName?: string; commandTimeoutMs?: number; autoPipelining?: boolean; autoPipeliningIgnoredCommands?: string[] } = {},
 ): Redis {
   return new Redis(url, {
     connectionName: options.connectionName,
     // Commands issued in one turn of the event loop leave in one write (one syscall) instead of
     // one each; replies still resolve each command on its own, in order.
     enableAutoPipelining: options.autoPipelining === true && role === "commands",
+    autoPipeliningIgnoredCommands: options.autoPipeliningIgnoredCommands ?? [],
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     autoResubscribe: false,

@@ -18,40 +18,59 @@ export function roomScripts(sharded: boolean): RoomScripts {
   return sharded ? SHARDED : PLAIN;
 }
 
-// Counter, log append and fan-out in one atomic step: offsets are dense, the stream id *is* the
-// offset (`<offset>-0`), and because PUBLISH runs inside the script every subscriber receives a
-// room's messages in offset order. A missing counter next to an existing log means the counter
-// was lost (eviction, partial flush): the log is dropped so the new epoch starts clean.
+// Counter, log append and fan-out in one atomic step per room: offsets are dense, the stream id
+// *is* the offset (`<offset>-0`), and because PUBLISH runs inside the script every subscriber
+// receives a room's messages in offset order. A missing counter next to an existing log means the
+// counter was lost (eviction, partial flush): the log is dropped so the new epoch starts clean.
 //
 // The log keeps the body; the message carries the protocol's `event` frame, built here because
-// only here are epoch and offset known. The room and its channel are read off KEYS[1]
+// only here are epoch and offset known. The room and its channel are read off the room's meta key
 // (`<prefix>{<room>}:meta`, see `roomKeys`), so the caller sends neither: a room name needs no JSON
 // escaping (`assertRoom`), so `"<room>"` is its JSON. The body's `{"type":` (8 characters) becomes
 // `"event":`. This is `encodeEventFrame` byte for byte (epochs are UUIDs: their JSON is the text
 // in quotes). In front, `f\n<epoch>\n<offset>\n`: a subscriber reads the position without parsing
 // JSON and hands the rest to sockets as it is.
 //
-// ARGV: a fresh epoch (used only if the room has none), the body, MAXLEN, the TTL, and the epoch
-// the caller last saw for the room ('' for none). The reply is the offset alone when that epoch is
-// still the room's (every publish but a room's first on this node and after a renumbering), else
-// `{epoch, offset}`.
+// One call publishes to any number of rooms (a node sends the publishes of one event-loop turn
+// together; on a Cluster always one room, as a script's keys must share a slot). KEYS: each room's
+// meta and log. ARGV: MAXLEN and the TTL, then per room a fresh epoch (used only if the room has
+// none), the body, and the epoch the caller last saw for the room ('' for none). The reply has one
+// entry per room, in order: the offset alone when that epoch is still the room's (every publish
+// but a room's first on this node and after a renumbering), else `{epoch, offset}`, or the error
+// that room's commands raised. Each room runs under its own pcall, so one room's failure (a key of
+// the wrong type) neither stops nor undoes the others'.
 const PUBLISH = `
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
+local function publish(meta, log, fresh, body, known)
+  local epoch = redis.call('HGET', meta, 'epoch')
+  if not epoch then
+    epoch = fresh
+    redis.call('DEL', log)
+    redis.call('HSET', meta, 'epoch', epoch, 'seq', 0)
+  end
+  local offset = redis.call('HINCRBY', meta, 'seq', 1)
+  local n = string.format('%d', offset)
+  redis.call('XADD', log, 'MAXLEN', '~', ARGV[1], n .. '-0', 'e', body)
+  redis.call('PEXPIRE', meta, ARGV[2])
+  redis.call('PEXPIRE', log, ARGV[2])
+  local tag = string.sub(meta, 1, -6)
+  local room = string.match(tag, '{([^{}]*)}$')
+  redis.call('PUBLISH', tag .. ':ch', 'f\\n' .. epoch .. '\\n' .. n .. '\\n' .. '{"type":"event","room":"' .. room .. '","epoch":"' .. epoch .. '","offset":' .. n .. ',"event":' .. string.sub(body, 9))
+  if epoch == known then return offset end
+  return {epoch, n}
 end
-local offset = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local n = string.format('%d', offset)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], n .. '-0', 'e', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-local tag = string.sub(KEYS[1], 1, -6)
-local room = string.match(tag, '{([^{}]*)}$')
-redis.call('PUBLISH', tag .. ':ch', 'f\\n' .. epoch .. '\\n' .. n .. '\\n' .. '{"type":"event","room":"' .. room .. '","epoch":"' .. epoch .. '","offset":' .. n .. ',"event":' .. string.sub(ARGV[2], 9))
-if epoch == ARGV[5] then return offset end
-return {epoch, n}
+local replies = {}
+for i = 1, #KEYS / 2 do
+  local a = 3 * i
+  local ok, reply = pcall(publish, KEYS[2 * i - 1], KEYS[2 * i], ARGV[a], ARGV[a + 1], ARGV[a + 2])
+  if ok then
+    replies[i] = reply
+  elseif type(reply) == 'table' and reply.err then
+    replies[i] = reply
+  else
+    replies[i] = redis.error_reply(tostring(reply))
+  end
+end
+return replies
 `;
 
 // Starts a new numbering for a room and tells every subscribed node to resync. Used after this
@@ -68,13 +87,17 @@ const withCommand = (source: string, command: "PUBLISH" | "SPUBLISH") => defineS
 const PLAIN: RoomScripts = { publish: defineScript(PUBLISH), rotate: defineScript(ROTATE) };
 const SHARDED: RoomScripts = { publish: withCommand(PUBLISH, "SPUBLISH"), rotate: withCommand(ROTATE, "SPUBLISH") };
 
-/** The publish script's reply: the offset alone means the room is still in `knownEpoch`. */
+/**
+ * One room's entry in the publish script's reply: the offset alone means the room is still in
+ * `knownEpoch`; an error is that room's failure.
+ */
 export function parsePublishReply(reply: unknown, knownEpoch: string | undefined): [string, number] {
   if (typeof reply === "number" && knownEpoch !== undefined && Number.isSafeInteger(reply) && reply > 0) return [knownEpoch, reply];
   if (Array.isArray(reply) && typeof reply[0] === "string" && reply[1] !== undefined) {
     const offset = Number(reply[1]);
     if (Number.isSafeInteger(offset)) return [reply[0], offset];
   }
+  if (reply instanceof Error) throw reply;
   throw new Error("unexpected reply from publish script");
 }
 

@@ -53,47 +53,51 @@ describe("pub/sub event messages", () => {
   const bytes = (text: string) => Buffer.from(text, "utf8");
 
   test("a frame message gives its position from the header and its frame untouched (non-ASCII included)", () => {
-    const reader = new FrameReader();
+    const reader = new FrameReader(room);
     const frame = encodeEventFrame(room, epoch, 42, body);
-    expect(reader.read(room, bytes(`f\n${epoch}\n42\n${frame}`))).toBe("frame");
+    expect(reader.read(bytes(`f\n${epoch}\n42\n${frame}`))).toBe("frame");
     expect({ epoch: reader.epoch, offset: reader.offset, frame: reader.frame }).toEqual({ epoch, offset: 42, frame });
   });
 
   test("a body message from a node of the previous version becomes the same frame", () => {
-    const reader = new FrameReader();
-    expect(reader.read(room, bytes(`e\n${epoch}\n42\n${body}`))).toBe("frame");
+    const reader = new FrameReader(room);
+    expect(reader.read(bytes(`e\n${epoch}\n42\n${body}`))).toBe("frame");
     expect({ epoch: reader.epoch, offset: reader.offset, frame: reader.frame }).toEqual({ epoch, offset: 42, frame: encodeEventFrame(room, epoch, 42, body) });
   });
 
-  test("a room's epoch is read right when its numbering changes, in another room and after forget", () => {
-    const reader = new FrameReader();
+  test("a room's epoch is read right when its numbering changes, and each room's reader keeps its own", () => {
+    const reader = new FrameReader(room);
     const message = (e: string, offset: number) => bytes(`f\n${e}\n${offset}\n${encodeEventFrame(room, e, offset, body)}`);
-    reader.read(room, message(epoch, 1));
+    reader.read(message(epoch, 1));
     const first = reader.epoch;
-    reader.read(room, message(epoch, 2));
+    reader.read(message(epoch, 2));
     expect(reader.epoch).toBe(first);
     const other = crypto.randomUUID();
-    reader.read(room, message(other, 1));
+    reader.read(message(other, 1));
     expect(reader.epoch).toBe(other);
-    // Another room with the first epoch's text is read as that text, not as the other room's epoch.
+    // Another room's reader with the first epoch's text reads that text, not this room's epoch.
     const elsewhere = newRoom();
-    reader.read(elsewhere, bytes(`f\n${epoch}\n7\n${encodeEventFrame(elsewhere, epoch, 7, body)}`));
-    expect(reader.epoch).toBe(epoch);
-    reader.forget(room);
-    reader.read(room, message(other, 2));
+    const second = new FrameReader(elsewhere);
+    second.read(bytes(`f\n${epoch}\n7\n${encodeEventFrame(elsewhere, epoch, 7, body)}`));
+    expect(second.epoch).toBe(epoch);
+    reader.read(message(other, 2));
     expect(reader.epoch).toBe(other);
     // Same length, one byte different: a new epoch, not the cached one.
     const near = `${other.slice(0, -1)}${other.endsWith("0") ? "1" : "0"}`;
-    reader.read(room, message(near, 1));
+    reader.read(message(near, 1));
+    expect(reader.epoch).toBe(near);
+    // A bad message leaves the epoch as it was.
+    expect(() => reader.read(bytes(`f\n${epoch}\nx\n{}`))).toThrow();
+    reader.read(message(near, 2));
     expect(reader.epoch).toBe(near);
   });
 
   test("a restarted numbering is a resync", () => {
-    expect(new FrameReader().read(room, bytes(`r\n${epoch}`))).toBe("resync");
+    expect(new FrameReader(room).read(bytes(`r\n${epoch}`))).toBe("resync");
   });
 
   test("anything else is refused", () => {
-    const reader = new FrameReader();
+    const reader = new FrameReader(room);
     for (const bad of [
       "",
       "f",
@@ -106,7 +110,7 @@ describe("pub/sub event messages", () => {
       `f\ne\n${"9".repeat(16)}\n{}`,
       "fxe-1\n1\n{}",
     ]) {
-      expect(() => reader.read(room, bytes(bad))).toThrow();
+      expect(() => reader.read(bytes(bad))).toThrow();
     }
   });
 });

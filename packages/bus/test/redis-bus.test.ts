@@ -57,6 +57,42 @@ describe.skipIf(REDIS_URL === undefined)("redis bus", () => {
     expect([a.subscribedRooms(), b.subscribedRooms()]).toEqual([[], []]);
   });
 
+  test("the publishes of one loop turn leave as one script call; each resolves with its room's position, and one room's failure leaves the others published", async () => {
+    const keyPrefix = prefix();
+    const bus = node({ keyPrefix });
+    await bus.ready();
+    const redis = admin();
+    const evalshaCalls = async () => Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info("commandstats"))?.[1] ?? 0);
+    const [a, broken, c] = [newRoom(), newRoom(), newRoom()];
+    await redis.set(roomKeys(keyPrefix, broken).meta, "not a hash");
+    const heard: Array<{ room: string; offset: number }> = [];
+    for (const room of [a, broken, c]) await bus.subscribeFrames(room, { frame: (_epoch, offset) => heard.push({ room, offset }), resync: () => undefined });
+    await bus.publish(a, { type: "warm", payload: null }); // loads the script (NOSCRIPT → EVAL) outside the count
+    const before = await evalshaCalls();
+    const settled = await Promise.allSettled([
+      bus.publish(a, { type: "t", payload: 1 }),
+      bus.publish(broken, { type: "t", payload: 2 }),
+      bus.publish(c, { type: "t", payload: 3 }),
+      bus.publish(a, { type: "t", payload: 4 }),
+    ]);
+    expect((await evalshaCalls()) - before).toBe(1);
+    const [first, failed, third, fourth] = settled;
+    expect(first?.status === "fulfilled" && first.value.offset).toBe(2);
+    expect(fourth?.status === "fulfilled" && fourth.value.offset).toBe(3);
+    expect(third?.status === "fulfilled" && third.value.offset).toBe(1);
+    expect(failed?.status === "rejected" && String(failed.reason)).toContain("WRONGTYPE");
+    expect(bus.degraded).toBe(false);
+    await waitFor("the published rooms' frames", () => heard.length === 4);
+    expect(heard).toEqual([
+      { room: a, offset: 1 },
+      { room: a, offset: 2 },
+      { room: c, offset: 1 },
+      { room: a, offset: 3 },
+    ]);
+    const replay = await bus.replay(a, 0);
+    expect(replay.kind === "events" && replay.events.map((e) => e.payload)).toEqual([null, 1, 4]);
+  });
+
   test("a killed subscriber connection resubscribes, signals resync, and resuming listeners lose nothing", async () => {
     const keyPrefix = prefix();
     const [a, b] = [node({ keyPrefix }), node({ keyPrefix })];

@@ -197,6 +197,49 @@ for (const [name, makeStores, skip] of implementations) {
       expect(usage.spentThisMonthMicros[groupId]).toBe(1_000);
     });
 
+    test("a reservation with a subject is kept until settled: another instance finds it and settles it once, however many try", async () => {
+      const stores = makeStores();
+      const groupId = id("school");
+      const userId = id("u");
+      const subject = id("answer");
+      const reservation = await stores(0).reserve(
+        input({ userId, groups: [{ groupId, monthlyBudgetMicros: 100_000, alertThreshold: 0.01 }], estimate: { tokens: 2_000, costMicros: 5_000 }, subject }),
+      );
+      expect(reservation.subject).toBe(subject);
+      // The instance that reserved is gone; what the others find is the handle, without its alerts.
+      const kept = await stores(1).unsettled(subject);
+      expect(kept).toEqual({ ...reservation, alerts: [] });
+      expect(await stores(1).unsettled(id("answer"))).toBeNull();
+      // Two recoverers at once, and the original instance coming back late: one settle counts.
+      const found = await Promise.all([stores(1).unsettled(subject), stores(2).unsettled(subject)]);
+      const settles = await Promise.all(found.map((r, i) => (r ? stores(i + 1).settle(r, { tokens: 400, costMicros: 900 }) : null)));
+      expect(settles.filter((s) => s?.settled)).toHaveLength(1);
+      expect((await stores(0).settle(reservation, { tokens: 1_900, costMicros: 4_900 })).settled).toBe(false);
+      expect(await stores(2).unsettled(subject)).toBeNull();
+      const usage = await stores(0).usage({ userId, groupIds: [groupId], now: T0 });
+      expect(usage.tokensToday).toBe(400);
+      expect(usage.spentThisMonthMicros[groupId]).toBe(900);
+    });
+
+    test("a normal settle forgets the kept reservation; a reservation without a subject keeps nothing; a stale settle leaves a newer one kept", async () => {
+      const stores = makeStores();
+      const userId = id("u");
+      const subject = id("run");
+      const first = await stores(0).reserve(input({ userId, subject }));
+      expect((await stores(0).settle(first, { tokens: 10, costMicros: 10 })).settled).toBe(true);
+      expect(await stores(1).unsettled(subject)).toBeNull();
+      // Same subject again (one unsettled reservation per subject): the newer one replaces it.
+      const older = await stores(0).reserve(input({ userId, subject: id("run") }));
+      const again = await stores(0).reserve(input({ userId, subject: older.subject }));
+      expect((await stores(1).unsettled(older.subject ?? ""))?.id).toBe(again.id);
+      // The older one's settle (its marker is its own) must not drop the newer one's record.
+      expect((await stores(0).settle(older, { tokens: 0, costMicros: 0 })).settled).toBe(true);
+      expect((await stores(1).unsettled(older.subject ?? ""))?.id).toBe(again.id);
+      const plain = await stores(0).reserve(input({ userId }));
+      expect(plain.subject).toBeUndefined();
+      expect((await stores(1).settle(plain, { tokens: 0, costMicros: 0 })).settled).toBe(true);
+    });
+
     test("bad numbers are refused before touching any counter", async () => {
       const store = makeStores()(0);
       await expect(store.reserve(input({ userId: id("u"), estimate: { tokens: -1, costMicros: 0 } }))).rejects.toThrow(RangeError);
@@ -317,6 +360,14 @@ for (const [name, connect, prefix, skip] of ttlTargets) {
     expect(await redis.get(keys.tokens)).toBe("0");
     t = await ttls();
     for (const v of Object.values(t)) expect(v).toBeGreaterThan(0);
+    // A kept reservation expires with the month it charged, and goes when it is settled.
+    const subject = id("answer");
+    const keptReservation = await store.reserve({ userId, limits: {}, groups: [], estimate, now, subject });
+    const keptTtl = await redis.pttl(`${prefix}kept:${subject}`);
+    expect(keptTtl).toBeGreaterThan(61 * 86_400_000);
+    expect(keptTtl).toBeLessThanOrEqual(62 * 86_400_000);
+    expect((await store.settle(keptReservation, { tokens: 0, costMicros: 0 })).settled).toBe(true);
+    expect(await redis.exists(`${prefix}kept:${subject}`)).toBe(0);
     // A free call charges nothing: no counter is created for it (absent reads as zero).
     const freeGroup = id("g");
     const free = await store.reserve({ userId, limits: {}, groups: [{ groupId: freeGroup, monthlyBudgetMicros: 10 }], estimate: { tokens: 5, costMicros: 0 }, now });

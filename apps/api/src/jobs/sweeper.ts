@@ -11,6 +11,6 @@ export function sweeperJob(live: Pick<LiveConfig, "sweepIntervalMs" | "staleAfte
     // survivors must not wait longer for it than an answer takes to count as stale. The holder
     // renews every third of it while a sweep runs, so a live sweep never loses it.
     leaseMs: Math.max(1_000, live.staleAfterMs),
-    run: (ctx) => sweepInterruptedStreams({ db: ctx.db, bus: ctx.bus, clock: ctx.clock, logger: ctx.logger, staleAfterMs: live.staleAfterMs }),
+    run: (ctx) => sweepInterruptedStreams({ db: ctx.db, bus: ctx.bus, clock: ctx.clock, logger: ctx.logger, ai: ctx.ai, kv: ctx.kv, staleAfterMs: live.staleAfterMs }),
   });
 }

@@ -71,6 +71,17 @@ export function sessionGenerationScope(
   };
 }
 
+/**
+ * The name a generation's limit reservation is kept under until it is settled (its answer's or its
+ * run's id), so that a sweeper can settle it when the instance streaming it died. Calls with
+ * neither (a summary written in its request) keep nothing: they end with their request.
+ */
+export function reservationSubject(of: { messageId?: string | null; runId?: string | null }): string | undefined {
+  if (of.messageId) return `answer:${of.messageId}`;
+  if (of.runId) return `run:${of.runId}`;
+  return undefined;
+}
+
 export interface GenerationRequest {
   scope: GenerationScope;
   definition: ToolDefinition;
@@ -149,6 +160,13 @@ export interface AiService {
    * lets the live path refuse a turn before storing anything.
    */
   assertAvailable(): void;
+  /**
+   * Settles the reservation a crashed instance left behind for `subject` ({@link reservationSubject})
+   * to `actual`, as `finish` would have: once, whoever asks (two sweepers, or the instance itself
+   * coming back, find it settled). Null when nothing was left to settle. Throws when the limit
+   * store is unreachable (the reservation stays kept; a later sweep cannot retry it, see README).
+   */
+  settleAbandoned(subject: string, actual: { tokens: number; costMicros: number }): Promise<{ budgetAlerts: GenerationResult["budgetAlerts"] } | null>;
 }
 
 /** Which answer a generation fills: its session (and class room) and the assistant message row. */

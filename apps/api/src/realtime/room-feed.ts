@@ -1,6 +1,7 @@
 import { type Bus, eventFrame, type FrameFollowListener, followRoomFrames, type ResetMessage, type RoomFollower, type RoomHead } from "@raptscallions/bus";
 import { AppError } from "@raptscallions/core";
 import type { Logger } from "../lib/logger.ts";
+import { FrameTail } from "./frame-tail.ts";
 import type { RealtimeSocket, TopicPublisher } from "./socket.ts";
 
 /** A local subscriber of rooms (a connection), as the room feeds see it. */
@@ -57,12 +58,8 @@ class RoomFeed implements FrameFollowListener {
   lingering: ReturnType<typeof setTimeout> | null = null;
   readonly ready: Promise<void>;
   private follower: RoomFollower | null = null;
-  // The tail: frames of offsets tailFirst … tailFirst + count - 1 of the current epoch, stored
-  // from index `tailHead` on (the front is compacted in chunks, not shifted per event).
-  private tail: string[] = [];
-  private tailHead = 0;
-  private tailFirst = 0;
-  private tailChars = 0;
+  // The last frames of the current epoch (see FrameTail).
+  private readonly tail: FrameTail;
   private notify: (() => void) | null = null;
   private change: Promise<void> | null = null;
 
@@ -70,15 +67,16 @@ class RoomFeed implements FrameFollowListener {
     readonly room: string,
     bus: Bus,
     private readonly publisher: () => TopicPublisher,
-    private readonly options: Required<RoomFeedOptions>,
+    options: Required<RoomFeedOptions>,
     logger: Logger,
   ) {
+    this.tail = new FrameTail(options.tailEvents, options.tailChars);
     this.ready = followRoomFrames(bus, room, {}, this, {
       onError: (err, where) => logger.warn("room feed error", { room, where, err }),
     }).then((follower) => {
       if (this.stopped) follower.close();
       else this.follower = follower;
-      if (this.count() === 0) this.tailFirst = follower.position().offset + 1;
+      if (this.tail.count === 0) this.tail.clear(follower.position().offset + 1);
     });
   }
 
@@ -93,12 +91,8 @@ class RoomFeed implements FrameFollowListener {
     this.stopped = true;
     this.follower?.close();
     this.follower = null;
-    this.tail = [];
+    this.tail.clear(0);
     this.wake();
-  }
-
-  private count() {
-    return this.tail.length - this.tailHead;
   }
 
   /**
@@ -107,39 +101,16 @@ class RoomFeed implements FrameFollowListener {
    * publish for every local watcher).
    */
   frame(offset: number, frame: string) {
-    this.remember(offset, frame);
+    this.tail.push(offset, frame);
     this.broadcast(frame);
     if (this.notify) this.wake();
   }
 
   /** The follower's listener for a reset (`FrameFollowListener`). */
   reset(m: ResetMessage) {
-    this.tail = [];
-    this.tailHead = 0;
-    this.tailChars = 0;
-    this.tailFirst = m.latestOffset + 1;
+    this.tail.clear(m.latestOffset + 1);
     this.broadcast(resetFrame(this.room, m));
     this.wake();
-  }
-
-  private remember(offset: number, frame: string) {
-    if (this.count() === 0 || offset !== this.tailFirst + this.count()) {
-      this.tail = [];
-      this.tailHead = 0;
-      this.tailChars = 0;
-      this.tailFirst = offset;
-    }
-    this.tail.push(frame);
-    this.tailChars += frame.length;
-    while (this.count() > 1 && (this.count() > this.options.tailEvents || this.tailChars > this.options.tailChars)) {
-      this.tailChars -= this.tail[this.tailHead]?.length ?? 0;
-      this.tailHead += 1;
-      this.tailFirst += 1;
-    }
-    if (this.tailHead >= this.options.tailEvents) {
-      this.tail = this.tail.slice(this.tailHead);
-      this.tailHead = 0;
-    }
   }
 
   private broadcast(frame: string) {
@@ -163,9 +134,8 @@ class RoomFeed implements FrameFollowListener {
     if (!sameEpoch) return head.epoch === null && head.offset === 0 ? "ahead" : "replay";
     if (pos.offset > head.offset) return "ahead";
     if (pos.offset < head.offset) {
-      const complete = this.tailFirst + this.count() - 1 === head.offset;
-      if (!complete || pos.offset + 1 < this.tailFirst) return "replay";
-      for (let i = this.tailHead + (pos.offset + 1 - this.tailFirst); i < this.tail.length; i++) member.sendRaw(this.tail[i] ?? "");
+      if (!this.tail.reaches(pos.offset, head.offset)) return "replay";
+      this.tail.sendAfter(pos.offset, (frame) => member.sendRaw(frame));
     }
     if (member.isClosed) return "joined";
     member.socket.subscribe(this.room);

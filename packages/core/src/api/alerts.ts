@@ -47,6 +47,8 @@ export type AlertDto = z.infer<typeof alertSchema>;
 export const listAlertsQuerySchema = pageQuerySchema.extend({
   classId: z.uuid().optional(),
   sessionId: z.uuid().optional(),
+  /** A product tool run's alerts (its class's teachers, admins over its group). */
+  runId: z.uuid().optional(),
   /** Admins: alerts of sessions in this group or below it. */
   groupId: z.uuid().optional(),
   status: z.enum(ALERT_STATUSES).optional(),

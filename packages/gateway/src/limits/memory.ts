@@ -6,6 +6,7 @@ import {
   limitError,
   normaliseActual,
   normaliseReserve,
+  reservationBefore,
   reservationOf,
   settleAlerts,
   slidingCount,
@@ -29,6 +30,8 @@ export const limitKeys = {
   day: (userId: string, day: string) => `u:${userId}:tokens:${day}`,
   month: (groupId: string, month: string) => `g:${groupId}:spend:${month}`,
   settled: (reservationId: string) => `settled:${reservationId}`,
+  /** A reservation kept until settled, under its subject (an answer's or a run's id). */
+  kept: (subject: string) => `kept:${subject}`,
 };
 
 /**
@@ -37,6 +40,8 @@ export const limitKeys = {
  */
 export class MemoryLimitStore implements LimitStore {
   readonly #counters = new Map<string, Counter>();
+  /** Unsettled reservations by subject, for recovery after their caller died. */
+  readonly #kept = new Map<string, { reservation: Reservation; expiresAt: number }>();
   #operations = 0;
 
   #get(key: string, now: number): number {
@@ -60,6 +65,7 @@ export class MemoryLimitStore implements LimitStore {
   #sweep(now: number): void {
     if (++this.#operations % 1024 !== 0) return;
     for (const [key, c] of this.#counters) if (c.expiresAt <= now) this.#counters.delete(key);
+    for (const [subject, k] of this.#kept) if (k.expiresAt <= now) this.#kept.delete(subject);
   }
 
   #refusal(input: NormalisedReserve): Refusal | null {
@@ -100,8 +106,13 @@ export class MemoryLimitStore implements LimitStore {
     this.#add(limitKeys.day(userId, utcDay(now)), input.tokens, now + TTL.day, now);
     const month = utcMonth(now);
     const after = input.groups.map((g) => this.#add(limitKeys.month(g.groupId, month), input.costMicros, now + TTL.month, now));
-    const crossed = input.groups.map((g, i) => g.alertAtMicros !== null && (after[i] ?? 0) - input.costMicros < g.alertAtMicros && (after[i] ?? 0) >= g.alertAtMicros);
-    return reservationOf(input, crypto.randomUUID(), after, crossed);
+    const before = reservationBefore(input, crypto.randomUUID());
+    if (input.subject !== undefined) this.#kept.set(input.subject, { reservation: before, expiresAt: now + TTL.kept });
+    return reservationOf(input, before, after);
+  }
+
+  async unsettled(subject: string): Promise<Reservation | null> {
+    return this.#kept.get(subject)?.reservation ?? null;
   }
 
   async settle(reservation: Reservation, rawActual: { tokens: number; costMicros: number }): Promise<SettleResult> {
@@ -110,6 +121,8 @@ export class MemoryLimitStore implements LimitStore {
     const marker = limitKeys.settled(reservation.id);
     if (this.#counters.has(marker)) return { settled: false, alerts: [] };
     this.#counters.set(marker, { value: 1, expiresAt: now + TTL.settledMarker });
+    // Only its own entry: a later reservation under the same subject stays kept.
+    if (reservation.subject !== undefined && this.#kept.get(reservation.subject)?.reservation.id === reservation.id) this.#kept.delete(reservation.subject);
     const tokenDelta = actual.tokens - reservation.estimate.tokens;
     const costDelta = actual.costMicros - reservation.estimate.costMicros;
     this.#add(limitKeys.day(reservation.userId, reservation.day), tokenDelta, now + TTL.day, now);

@@ -2,7 +2,7 @@ import { isRedisUnavailable, ServiceUnavailableError } from "@raptscallions/core
 import { createHash } from "node:crypto";
 import type Redis from "ioredis";
 import { Cluster } from "ioredis";
-import { RESERVE_SCRIPT, SETTLE_SCRIPT, USAGE_SCRIPT } from "./lua.ts";
+import { RESERVE_SCRIPT, SETTLE_SCRIPT, UNSETTLED_SCRIPT, USAGE_SCRIPT } from "./lua.ts";
 import { limitKeys } from "./memory.ts";
 import type { LimitStore, Reservation, ReserveInput, SettleResult, UsageSnapshot } from "./types.ts";
 import {
@@ -12,6 +12,8 @@ import {
   limitError,
   normaliseActual,
   normaliseReserve,
+  parseKeptReservation,
+  reservationBefore,
   reservationOf,
   settleAlerts,
   slidingCount,
@@ -108,6 +110,9 @@ export class RedisLimitStore implements LimitStore {
       input.groups.map((g) => g.groupId),
       input.now,
     );
+    const before = reservationBefore(input, crypto.randomUUID());
+    // The kept reservation's key sits between the user's keys and the groups' (see RESERVE_SCRIPT).
+    keys.splice(5, 0, this.#key(limitKeys.kept(input.subject ?? "")));
     const args = [
       input.rpm ?? -1,
       m.remaining,
@@ -120,6 +125,8 @@ export class RedisLimitStore implements LimitStore {
       input.tokens,
       input.costMicros,
       TTL.month,
+      input.subject === undefined ? "" : JSON.stringify(before),
+      TTL.kept,
       ...input.groups.map((g) => g.budgetMicros ?? -1),
     ];
     const reply = await this.#run(RESERVE_SCRIPT, keys, args);
@@ -132,9 +139,7 @@ export class RedisLimitStore implements LimitStore {
       else throw new Error(`Unexpected reply from the limit script: ${String(status)}`);
       throw limitError(input, refusal);
     }
-    const after = reply.slice(1).map(toNumber);
-    const crossed = input.groups.map((g, i) => g.alertAtMicros !== null && (after[i] ?? 0) - input.costMicros < g.alertAtMicros && (after[i] ?? 0) >= g.alertAtMicros);
-    return reservationOf(input, crypto.randomUUID(), after, crossed);
+    return reservationOf(input, before, reply.slice(1).map(toNumber));
   }
 
   async settle(reservation: Reservation, rawActual: { tokens: number; costMicros: number }): Promise<SettleResult> {
@@ -143,12 +148,19 @@ export class RedisLimitStore implements LimitStore {
     const costDelta = actual.costMicros - reservation.estimate.costMicros;
     const keys = [
       limitKeys.settled(reservation.id),
+      limitKeys.kept(reservation.subject ?? ""),
       limitKeys.day(reservation.userId, reservation.day),
       ...reservation.groups.map((g) => limitKeys.month(g.groupId, reservation.month)),
     ].map((k) => this.#key(k));
-    const reply = await this.#run(SETTLE_SCRIPT, keys, [TTL.settledMarker, tokenDelta, costDelta, TTL.day, TTL.month]);
+    const keptId = reservation.subject === undefined ? "" : reservation.id;
+    const reply = await this.#run(SETTLE_SCRIPT, keys, [TTL.settledMarker, tokenDelta, costDelta, TTL.day, TTL.month, keptId]);
     if (toNumber(reply[0]) === 0) return { settled: false, alerts: [] };
     return { settled: true, alerts: settleAlerts(reservation, costDelta, reply.slice(1).map(toNumber)) };
+  }
+
+  async unsettled(subject: string): Promise<Reservation | null> {
+    const [json] = await this.#run(UNSETTLED_SCRIPT, [this.#key(limitKeys.kept(subject))], []);
+    return typeof json === "string" && json !== "" ? parseKeptReservation(json) : null;
   }
 
   async usage(input: { userId: string; groupIds: readonly string[]; now: number }): Promise<UsageSnapshot> {

@@ -43,6 +43,13 @@ export interface ReserveInput {
   estimate: { tokens: number; costMicros: number };
   /** Epoch milliseconds; decides the windows, day and month charged. */
   now: number;
+  /**
+   * What the call is for (e.g. `answer:<messageId>`), when another instance may have to settle it
+   * after the one that made it died: until settled, the store keeps the reservation under this
+   * name, written in the same atomic step as the charge ({@link LimitStore.unsettled}). One
+   * unsettled reservation per subject: a second one under the same name replaces the first.
+   */
+  subject?: string | undefined;
 }
 
 /** A group's spend crossed its alert threshold (report it; dedupe per group and month). */
@@ -68,6 +75,8 @@ export interface Reservation {
   /** Groups whose alert threshold this reservation crossed. */
   alerts: readonly BudgetAlert[];
   reservedAt: number;
+  /** The subject it is kept under until settled (see {@link ReserveInput.subject}). */
+  subject?: string | undefined;
 }
 
 /** Result of {@link LimitStore.settle}. */
@@ -96,8 +105,17 @@ export interface LimitStore {
    * a `ServiceUnavailableError` (503) when the shared store is unreachable.
    */
   reserve(input: ReserveInput): Promise<Reservation>;
-  /** Replaces the estimate by the actual usage. Idempotent per reservation id. */
+  /**
+   * Replaces the estimate by the actual usage, and forgets the reservation kept under its subject.
+   * Idempotent per reservation id: only the first settle (on any instance) changes the counters.
+   */
   settle(reservation: Reservation, actual: { tokens: number; costMicros: number }): Promise<SettleResult>;
+  /**
+   * The reservation kept under `subject` that nobody has settled yet (its instance died), for
+   * another instance to settle; null when there is none (settled, never made with that subject,
+   * or expired: kept for 62 days, as long as the month it charged). Alerts are not kept: `alerts` is empty.
+   */
+  unsettled(subject: string): Promise<Reservation | null>;
   /** Usage at `now` of a user and some groups. */
   usage(input: { userId: string; groupIds: readonly string[]; now: number }): Promise<UsageSnapshot>;
   /**

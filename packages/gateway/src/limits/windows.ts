@@ -11,6 +11,8 @@ export const TTL = {
   day: 2 * DAY_MS,
   month: 62 * DAY_MS,
   settledMarker: 2 * DAY_MS,
+  /** An unsettled reservation is worth recovering as long as the month it charged still counts. */
+  kept: 62 * DAY_MS,
 } as const;
 
 /**
@@ -90,6 +92,7 @@ export interface NormalisedReserve {
   costMicros: number;
   groups: { groupId: string; budgetMicros: number | null; alertAtMicros: number | null }[];
   now: number;
+  subject: string | undefined;
 }
 
 export function normaliseReserve(input: ReserveInput): NormalisedReserve {
@@ -108,6 +111,7 @@ export function normaliseReserve(input: ReserveInput): NormalisedReserve {
       return { groupId: g.groupId, budgetMicros: budget, alertAtMicros: alertAt };
     }),
     now: input.now,
+    subject: input.subject === undefined || input.subject === "" ? undefined : input.subject,
   };
 }
 
@@ -165,14 +169,8 @@ export function limitError(input: NormalisedReserve, refusal: Refusal): LimitExc
   });
 }
 
-/** Builds the reservation handle returned by both stores. */
-export function reservationOf(input: NormalisedReserve, id: string, spentAfter: readonly number[], crossed: readonly boolean[]): Reservation {
-  const alerts: BudgetAlert[] = [];
-  input.groups.forEach((g, i) => {
-    if (crossed[i] && g.budgetMicros !== null && g.alertAtMicros !== null) {
-      alerts.push({ groupId: g.groupId, budgetMicros: g.budgetMicros, thresholdMicros: g.alertAtMicros, spentMicros: spentAfter[i] ?? 0 });
-    }
-  });
+/** The reservation handle before the charge: what a store keeps under its subject (no alerts yet). */
+export function reservationBefore(input: NormalisedReserve, id: string): Reservation {
   return {
     id,
     userId: input.userId,
@@ -180,9 +178,43 @@ export function reservationOf(input: NormalisedReserve, id: string, spentAfter: 
     month: utcMonth(input.now),
     estimate: { tokens: input.tokens, costMicros: input.costMicros },
     groups: input.groups,
-    alerts,
+    alerts: [],
     reservedAt: input.now,
+    ...(input.subject !== undefined ? { subject: input.subject } : {}),
   };
+}
+
+/** The reservation handle returned by both stores: `reservationBefore` with the alerts the charge crossed. */
+export function reservationOf(input: NormalisedReserve, before: Reservation, spentAfter: readonly number[]): Reservation {
+  const alerts: BudgetAlert[] = [];
+  input.groups.forEach((g, i) => {
+    const after = spentAfter[i] ?? 0;
+    const crossed = g.alertAtMicros !== null && after - input.costMicros < g.alertAtMicros && after >= g.alertAtMicros;
+    if (crossed && g.budgetMicros !== null && g.alertAtMicros !== null) {
+      alerts.push({ groupId: g.groupId, budgetMicros: g.budgetMicros, thresholdMicros: g.alertAtMicros, spentMicros: after });
+    }
+  });
+  return { ...before, alerts };
+}
+
+/**
+ * A kept reservation read back from a store (its own JSON, written by `reserve`); null for anything
+ * that does not have the handle's shape, so a damaged entry is skipped rather than settled wrongly.
+ */
+export function parseKeptReservation(json: string): Reservation | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (!value || typeof value !== "object") return null;
+  const r = value as Partial<Reservation>;
+  const isCount = (n: unknown) => typeof n === "number" && Number.isFinite(n) && n >= 0;
+  if (typeof r.id !== "string" || typeof r.userId !== "string" || typeof r.day !== "string" || typeof r.month !== "string") return null;
+  if (!r.estimate || !isCount(r.estimate.tokens) || !isCount(r.estimate.costMicros) || !Array.isArray(r.groups) || !isCount(r.reservedAt)) return null;
+  if (!r.groups.every((g) => g && typeof g.groupId === "string")) return null;
+  return { ...(r as Reservation), alerts: [] };
 }
 
 /** Alerts of a settle: groups whose spend went from below the threshold to at or above it. */

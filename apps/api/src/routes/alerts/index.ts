@@ -19,10 +19,12 @@ export function alertRoutes() {
     "/",
     describeRoute({
       summary: "Alerts the caller may review",
-      description: "Newest first. `classId`, `sessionId` (teachers and admins) and `groupId` (admins: that subtree) narrow the list.",
+      description:
+        "Newest first. `classId`, `sessionId`, `runId` (a product tool run's alerts; teachers of its class and admins over its group) and `groupId` (admins: that subtree) narrow the list. A filter naming something the caller may not review is a 404.",
       tags,
       access: reviewers,
       responses: { 200: { description: "A page of alerts", schema: pageOf(alertSchema) } },
+      errors: [404],
     }),
     requireUser,
     queryParams(listAlertsQuerySchema),

@@ -5,8 +5,9 @@ import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { Metrics } from "../../lib/metrics.ts";
 import { loadAiPlan, planFromRows, planRowsCover, type AiPlan, type PlannedCall } from "./load-plan.ts";
+import { settleAbandonedReservation } from "./settle-abandoned.ts";
 import { settleGeneration } from "./settle-generation.ts";
-import type { AiService, Generation, GenerationRequest, GenerationResult } from "../../lib/ai-service.ts";
+import { type AiService, type Generation, type GenerationRequest, type GenerationResult, reservationSubject } from "../../lib/ai-service.ts";
 
 /** Dependencies of {@link createAiService}. */
 export interface AiServiceOptions {
@@ -60,6 +61,9 @@ export function createAiService(opts: AiServiceOptions): AiService {
       const reservation = await reserveFor(opts, request, plan, call, count);
       return streamGeneration({ opts, logger, count, request, plan, call, reservation, temperature: def.temperature });
     },
+    settleAbandoned(subject, actual) {
+      return settleAbandonedReservation({ limits: opts.limits, logger }, subject, actual);
+    },
   };
 }
 
@@ -112,6 +116,8 @@ async function reserveFor(opts: AiServiceOptions, request: GenerationRequest, pl
       groups: plan.budgets,
       estimate: { tokens: call.inputEstimate + call.maxTokens, costMicros: call.costEstimate },
       now: opts.clock.now().getTime(),
+      // Kept by the store until settled, so a sweeper can settle it if this instance dies mid-call.
+      subject: reservationSubject(request.scope),
     });
   } catch (err) {
     if (err instanceof AppError) count(plan.model.id, "refused");

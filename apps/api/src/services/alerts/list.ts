@@ -9,14 +9,15 @@ import { loadClass } from "../classes/scope.ts";
 import { loadVisibleSession } from "../sessions/load.ts";
 import { afterCursor, timestampKey } from "../query-helpers.ts";
 import { alertStudentIdSql, toAlertDto } from "./dto.ts";
-import { alertVisibleSql } from "./scope.ts";
+import { alertVisibleSql, canReviewAlert } from "./scope.ts";
 
 const byNewest = z.tuple([cursorParts.timestamp, cursorParts.uuid]);
 
 /**
  * Alerts the caller may review, newest first: teachers see their classes', admins their
- * subtrees'. A filter naming a class, session or group the caller may not review is a 404, so a
- * student or a teacher of another class learns nothing, not even that it exists.
+ * subtrees'. A filter naming a class, session, run or group the caller may not review is a 404, so
+ * a student (even the one who started the run) or a teacher of another class learns nothing, not
+ * even that it exists.
  */
 export async function listAlerts({ ctx, input }: { ctx: ServiceContext; input: ListAlertsQuery }): Promise<Page<AlertDto>> {
   const where: SQL[] = [eq(extractions.isAlert, true), alertVisibleSql(ctx.actor)];
@@ -29,6 +30,16 @@ export async function listAlerts({ ctx, input }: { ctx: ServiceContext; input: L
     const session = await loadVisibleSession(ctx.db, ctx.actor, input.sessionId);
     assertVisible(policy.canSteerSession(ctx.actor, session.ref), "Session");
     where.push(eq(extractions.sessionId, input.sessionId));
+  }
+  if (input.runId) {
+    const [run] = await ctx.db
+      .select({ classId: runs.classId, groupPath: groups.path })
+      .from(runs)
+      .innerJoin(groups, eq(groups.id, runs.groupId))
+      .where(eq(runs.id, input.runId));
+    // The student who started the run may see it, never its alerts: a 404 as for anyone else.
+    assertVisible(run !== undefined && canReviewAlert(ctx.actor, run), "Run");
+    where.push(eq(extractions.runId, input.runId));
   }
   if (input.groupId) {
     // Only "not visible" collapses into the 404 below; a database failure stays a failure.

@@ -1,10 +1,10 @@
 import { type Db, messages, sessions } from "@raptscallions/db";
 import { estimateTokens } from "@raptscallions/gateway";
 import { and, eq, lt, sql } from "drizzle-orm";
-import type { Logger } from "../../lib/logger.ts";
+import { reservationSubject } from "../../lib/ai-service.ts";
 import { sessionRoom } from "../rooms.ts";
 import { publishAnswerFinalised } from "./answer-events.ts";
-import { deltaReader, insertEstimatedUsage, type OrphanKind } from "./orphan-kind.ts";
+import { deltaReader, type InterruptedUsage, type OrphanKind, recordInterruptedCall } from "./orphan-kind.ts";
 
 /** Chat answers (`messages` rows) a dead instance left `streaming`. */
 export const orphanedAnswers: OrphanKind = {
@@ -24,7 +24,8 @@ export const orphanedAnswers: OrphanKind = {
     return rows.map((r) => ({ ...r, room: sessionRoom(r.sessionId) }));
   },
   deltaOf: deltaReader("message.delta", "messageId"),
-  async finalise({ db, bus, clock, logger }, orphan, content, cutoff) {
+  async finalise(deps, orphan, content, cutoff) {
+    const { db, bus, clock, logger } = deps;
     const [row] = await db
       .update(messages)
       .set({ state: "interrupted", content, finalizedAt: clock.now(), streamOwner: null })
@@ -34,28 +35,29 @@ export const orphanedAnswers: OrphanKind = {
     logger.warn("finalised an interrupted answer", { messageId: row.id, sessionId: row.sessionId });
     const [session] = await db.select().from(sessions).where(eq(sessions.id, row.sessionId));
     await publishAnswerFinalised(bus, logger, row, session?.classId ?? null);
-    if (session) await recordInterruptedUsage(db, logger, row, session).catch((err) => logger.warn("usage for interrupted answer failed", { err }));
+    try {
+      // The session is always there (the answer references it); without it nothing is known to settle to.
+      if (session) await recordInterruptedCall(deps, reservationSubject({ messageId: row.id }), await interruptedUsage(db, row, session));
+    } catch (err) {
+      logger.warn("usage for interrupted answer failed", { messageId: row.id, err });
+    }
     return true;
   },
 };
 
 /**
- * The dead instance could not write its usage row: record one, estimated from the text the row
- * holds and the conversation before it, so reports still count what the provider produced.
+ * What the answer consumed, estimated from the text the row holds and the conversation before it;
+ * null when no model was recorded (it never started streaming, so nothing was billed).
  */
-async function recordInterruptedUsage(db: Db, logger: Logger, row: typeof messages.$inferSelect, session: typeof sessions.$inferSelect): Promise<void> {
+async function interruptedUsage(db: Db, row: typeof messages.$inferSelect, session: typeof sessions.$inferSelect): Promise<InterruptedUsage | null> {
   const model = typeof row.meta.model === "string" ? row.meta.model : null;
-  // No model recorded: the answer never started streaming, so nothing was billed.
-  if (!model) return;
+  if (!model) return null;
   const [prior] = await db
     .select({ chars: sql<number>`coalesce(sum(length(${messages.content})), 0)::int` })
     .from(messages)
     .where(and(eq(messages.sessionId, row.sessionId), lt(messages.seq, row.seq)));
-  const inputTokens = Math.ceil(Number(prior?.chars ?? 0) / 4);
-  const outputTokens = estimateTokens(row.content);
-  await insertEstimatedUsage(
-    db,
-    {
+  return {
+    scope: {
       userId: session.studentId,
       groupId: session.groupId,
       classId: session.classId,
@@ -65,7 +67,7 @@ async function recordInterruptedUsage(db: Db, logger: Logger, row: typeof messag
       messageId: row.id,
     },
     model,
-    { inputTokens, outputTokens },
-  );
-  logger.info("recorded estimated usage for an interrupted answer", { messageId: row.id, model, inputTokens, outputTokens });
+    inputTokens: Math.ceil(Number(prior?.chars ?? 0) / 4),
+    outputTokens: estimateTokens(row.content),
+  };
 }

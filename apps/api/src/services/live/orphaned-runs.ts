@@ -2,10 +2,10 @@ import { renderPrompt } from "@raptscallions/core";
 import { type Db, runs, toolVersions } from "@raptscallions/db";
 import { estimateTokens } from "@raptscallions/gateway";
 import { and, eq, lt, sql } from "drizzle-orm";
-import type { Logger } from "../../lib/logger.ts";
+import { reservationSubject } from "../../lib/ai-service.ts";
 import { type RunRow, runRoom } from "../runs/dto.ts";
 import { publishRunFinished } from "../runs/run-target.ts";
-import { deltaReader, insertEstimatedUsage, type OrphanKind } from "./orphan-kind.ts";
+import { deltaReader, type InterruptedUsage, type OrphanKind, recordInterruptedCall } from "./orphan-kind.ts";
 
 /** Product tool runs a dead instance left `running`. */
 export const orphanedRuns: OrphanKind = {
@@ -19,7 +19,8 @@ export const orphanedRuns: OrphanKind = {
     return rows.map((r) => ({ ...r, content: r.content ?? "", room: runRoom(r.id) }));
   },
   deltaOf: deltaReader("run.delta", "runId"),
-  async finalise({ db, bus, clock, logger }, orphan, content, cutoff) {
+  async finalise(deps, orphan, content, cutoff) {
+    const { db, bus, clock, logger } = deps;
     const now = clock.now();
     const [row] = await db
       .update(runs)
@@ -29,32 +30,32 @@ export const orphanedRuns: OrphanKind = {
     if (!row) return false;
     logger.warn("finalised an interrupted run", { runId: row.id });
     await publishRunFinished(bus, logger, row);
-    await recordInterruptedUsage(db, logger, row).catch((err) => logger.warn("usage for interrupted run failed", { runId: row.id, err }));
+    try {
+      await recordInterruptedCall(deps, reservationSubject({ runId: row.id }), await interruptedUsage(db, row));
+    } catch (err) {
+      logger.warn("usage for interrupted run failed", { runId: row.id, err });
+    }
     return true;
   },
 };
 
 /**
- * As for an interrupted answer: an estimated usage row, from the prompt the run's pinned version
- * renders from its stored inputs and the output it holds, so budgets and reports count it.
+ * As for an interrupted answer: estimated from the prompt the run's pinned version renders from its
+ * stored inputs and the output it holds; null when it never started streaming.
  */
-async function recordInterruptedUsage(db: Db, logger: Logger, row: RunRow): Promise<void> {
+async function interruptedUsage(db: Db, row: RunRow): Promise<InterruptedUsage | null> {
   const model = typeof row.meta.model === "string" ? row.meta.model : null;
-  // No model recorded: the run never started streaming, so nothing was billed.
-  if (!model) return;
+  if (!model) return null;
   const [version] = await db
     .select({ definition: toolVersions.definition })
     .from(toolVersions)
     .where(and(eq(toolVersions.toolId, row.toolId), eq(toolVersions.version, row.toolVersion)));
   const template = version?.definition.promptTemplate;
   const prompt = typeof template === "string" ? renderPrompt(template, row.input) : JSON.stringify(row.input);
-  const inputTokens = estimateTokens(prompt);
-  const outputTokens = estimateTokens(row.output ?? "");
-  await insertEstimatedUsage(
-    db,
-    { userId: row.userId, groupId: row.groupId, classId: row.classId, toolId: row.toolId, runId: row.id, assignmentId: row.assignmentId },
+  return {
+    scope: { userId: row.userId, groupId: row.groupId, classId: row.classId, toolId: row.toolId, runId: row.id, assignmentId: row.assignmentId },
     model,
-    { inputTokens, outputTokens },
-  );
-  logger.info("recorded estimated usage for an interrupted run", { runId: row.id, model, inputTokens, outputTokens });
+    inputTokens: estimateTokens(prompt),
+    outputTokens: estimateTokens(row.output ?? ""),
+  };
 }
