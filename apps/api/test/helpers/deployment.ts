@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from "bun:test";
 import { createMemoryBus, createMemoryKeyValueStore, createMemoryPresence, type RedisBus, whenReady } from "@raptscallions/bus";
 import type { DbHandle } from "@raptscallions/db";
-import { MemoryLimitStore } from "@raptscallions/gateway";
+import { type LimitStore, MemoryLimitStore } from "@raptscallions/gateway";
 import { CLUSTER } from "../../../../packages/bus/test/cluster.ts";
 import { connectSharedState, type RedisTarget } from "../../src/infra.ts";
 import type { Harness } from "./harness.ts";
@@ -15,15 +15,20 @@ import { ensureDevModels, type Instance, type InstanceOptions, startDevModel, st
  * deployment does — at the end of the `describe` that declared it.
  */
 
-/** What the parts instances share keep of each room: events for resume (the server's LIVE_REPLAY_LIMIT). */
 export interface SharedOptions {
+  /** Events kept per room for resume (the server's LIVE_REPLAY_LIMIT); 2000. */
   replayLimit?: number;
+  /**
+   * The AI limits store every instance shares, made with the other shared parts (so a skipped
+   * transport never connects): an in-process one by default.
+   */
+  limits?: () => LimitStore;
 }
 
 /** Shared parts for instances that act as one deployment on the in-process bus. */
 function memoryShared(gatewayUrl: string, opts: SharedOptions = {}) {
   const hub = createMemoryBus({ replayLimit: opts.replayLimit ?? 2000 });
-  return { bus: () => hub.node(), presence: createMemoryPresence(), kv: createMemoryKeyValueStore(), gatewayUrl, limits: new MemoryLimitStore() };
+  return { bus: () => hub.node(), presence: createMemoryPresence(), kv: createMemoryKeyValueStore(), gatewayUrl, limits: opts.limits?.() ?? new MemoryLimitStore() };
 }
 
 /** The parts a deployment's instances share, and how to close them. */
@@ -47,7 +52,7 @@ function redisShared(target: RedisTarget, gatewayUrl: string, opts: SharedOption
     presence: state.presence,
     kv: state.kv,
     gatewayUrl,
-    limits: new MemoryLimitStore(),
+    limits: opts.limits?.() ?? new MemoryLimitStore(),
     // As the server does before serving: a Cluster must load its slot map before commands work.
     ready: () => whenReady(state.redis, 10_000),
     async close() {
