@@ -11,7 +11,9 @@ import {
   createRedisPresence,
   type KeyValueStore,
   type Presence,
+  type RedisBusOptions,
   type RedisClient,
+  type RedisClusterConfig,
   whenReady,
 } from "@raptscallions/bus";
 import { join } from "node:path";
@@ -34,6 +36,37 @@ export interface Infrastructure {
   close(): Promise<void>;
 }
 
+/** Where instances share their state: one Redis (`url`) or a Redis Cluster (`cluster`). */
+export type RedisTarget = { url: string; cluster?: undefined } | { cluster: RedisClusterConfig; url?: undefined };
+
+/**
+ * The state instances share on one Redis deployment: a commands connection carrying the key-value
+ * store and presence, and `bus()` for each instance's bus (a bus owns its publisher and its
+ * subscriber connection). `namespace` prefixes every key ("rapt:" by default; a test run uses its
+ * own so runs sharing a Redis never meet).
+ */
+export function connectSharedState(
+  target: RedisTarget,
+  opts: { connectionName?: string; namespace?: string; onError?: (err: Error) => void } = {},
+): {
+  redis: RedisClient;
+  kv: KeyValueStore;
+  presence: Presence;
+  bus(options?: Omit<RedisBusOptions, "url" | "cluster" | "keyPrefix">): ReturnType<typeof createRedisBus>;
+} {
+  const { connectionName, namespace } = opts;
+  const redis = target.cluster ? connectRedisCluster(target.cluster, "commands", { connectionName }) : connectRedis(target.url, "commands", { connectionName });
+  // ioredis emits 'error' on every failed reconnect; unhandled it would crash the process.
+  redis.on("error", opts.onError ?? (() => undefined));
+  const keyPrefix = (part: string) => (namespace === undefined ? {} : { keyPrefix: `${namespace}${part}:` });
+  return {
+    redis,
+    kv: createRedisKeyValueStore({ redis, ...keyPrefix("kv") }),
+    presence: createRedisPresence({ redis, ...keyPrefix("presence") }),
+    bus: (options = {}) => createRedisBus({ ...(target.cluster ? { cluster: target.cluster } : { url: target.url }), ...keyPrefix("bus"), ...options }),
+  };
+}
+
 export async function buildInfrastructure(env: Env, logger: Logger, instanceId: string): Promise<Infrastructure> {
   const readiness: ReadinessCheck[] = [];
   const closers: (() => Promise<unknown>)[] = [];
@@ -44,16 +77,15 @@ export async function buildInfrastructure(env: Env, logger: Logger, instanceId: 
   let presence: Presence;
   const cluster = env.REDIS_CLUSTER_NODES ? { nodes: env.REDIS_CLUSTER_NODES, username: env.REDIS_CLUSTER_USERNAME, password: env.REDIS_CLUSTER_PASSWORD } : undefined;
   if (env.REDIS_URL || cluster) {
-    const connectionName = `${instanceId}:commands`;
-    redis = cluster ? connectRedisCluster(cluster, "commands", { connectionName }) : connectRedis(env.REDIS_URL ?? "", "commands", { connectionName });
-    // ioredis emits 'error' on every failed reconnect; unhandled it would crash the process.
-    redis.on("error", (err) => logger.warn("redis error", { err: err.message }));
+    const state = connectSharedState(cluster ? { cluster } : { url: env.REDIS_URL ?? "" }, {
+      connectionName: `${instanceId}:commands`,
+      onError: (err) => logger.warn("redis error", { err: err.message }),
+    });
+    redis = state.redis;
     const client = redis;
-    kv = createRedisKeyValueStore({ redis: client });
-    presence = createRedisPresence({ redis: client });
-    // The bus owns its publisher and its dedicated subscriber connection.
-    const redisBus = createRedisBus({
-      ...(cluster ? { cluster } : { url: env.REDIS_URL }),
+    kv = state.kv;
+    presence = state.presence;
+    const redisBus = state.bus({
       nodeId: instanceId,
       replayLimit: env.LIVE_REPLAY_LIMIT,
       onError: (err, where) => logger.warn("bus", { where, err }),

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { createMemoryBus } from "@raptscallions/bus";
 import { auditLog, users } from "@raptscallions/db";
 import { addClassMember, makeClass, makeSchoolScene, makeSession } from "@raptscallions/db/testing";
@@ -10,7 +10,8 @@ import { AuditBatch } from "../src/services/audit/batch.ts";
 import { publishRevocation } from "../src/services/realtime/revocation.ts";
 import { authHeader } from "./helpers/auth.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { connect, ensureDevModels, type Instance, startDevModel, startInstance, transports } from "./helpers/live.ts";
+import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
+import { connect, type Instance, requestTicket } from "./helpers/live.ts";
 
 /**
  * Connection setup reuses a user's loaded roles for a few seconds (LIVE_ACCESS_CACHE_MS), and a
@@ -19,19 +20,12 @@ import { connect, ensureDevModels, type Instance, startDevModel, startInstance, 
  */
 
 const h = useHarness();
-let dev: ReturnType<typeof startDevModel>;
-beforeAll(async () => {
-  await ensureDevModels(h.db);
-  dev = startDevModel(150);
-}, 60_000);
-h.beforeClose(() => dev.stop());
+const dev = useDevModel(h, 150);
 
 const LIVENESS_MS = 5000;
 
 async function ticketStatus(instance: Instance, user: { clerkUserId: string | null }) {
-  const res = await fetch(`${instance.baseUrl}/api/realtime/tickets`, { method: "POST", headers: await authHeader(user) });
-  await res.body?.cancel();
-  return res.status;
+  return (await requestTicket(instance, user)).status;
 }
 
 async function eventually(check: () => Promise<boolean>, ms = LIVENESS_MS) {
@@ -42,33 +36,24 @@ async function eventually(check: () => Promise<boolean>, ms = LIVENESS_MS) {
   }
 }
 
-const allTransports = transports(() => dev.url);
-
-for (const [name, makeShared, skip] of allTransports)
+for (const [name, skip] of deploymentTransports())
   describe.skipIf(skip)(`actor cache across instances (${name})`, () => {
-    let shared: ReturnType<(typeof allTransports)[number][1]>;
+    const d = useDeployment(h, dev, name);
     let a: Instance;
     let b: Instance;
     let short: Instance;
 
     beforeAll(async () => {
-      shared = makeShared();
       // A long TTL: only revocations can make the first tests pass.
-      a = await startInstance(h.db, shared, { live: { accessCacheMs: 60_000 } });
-      b = await startInstance(h.db, shared, { live: { accessCacheMs: 60_000 } });
-      short = await startInstance(h.db, shared, { live: { accessCacheMs: 300 } });
+      a = await d.start({ live: { accessCacheMs: 60_000 } });
+      b = await d.start({ live: { accessCacheMs: 60_000 } });
+      short = await d.start({ live: { accessCacheMs: 300 } });
       // A cache keeps nothing until it has subscribed to the access room, which its first use
       // starts: on Redis that can outlast the first setup, and the tests count on what it keeps.
       const warm = await makeSchoolScene(h.db.db);
       for (const instance of [a, b, short]) expect(await ticketStatus(instance, warm.student)).toBe(201);
       await Bun.sleep(200);
     }, 30_000);
-    afterAll(async () => {
-      await a.stop();
-      await b.stop();
-      await short.stop();
-      await shared.close();
-    });
 
     test("a revocation published on one instance drops the cached user there at once and on the others through the bus", async () => {
       const scene = await makeSchoolScene(h.db.db);

@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { auditLog, extractions, notificationDeliveries } from "@raptscallions/db";
 import { makeExtraction, makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
 import { useHarness } from "./helpers/harness.ts";
-import { connect, ensureDevModels, type Instance, startDevModel, startInstance, transports } from "./helpers/live.ts";
+import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
+import { connect, type Instance } from "./helpers/live.ts";
 
 /**
  * `alert.ack` over real sockets: the same service as `POST /api/alerts/:id/acknowledge` (who may,
@@ -11,20 +12,11 @@ import { connect, ensureDevModels, type Instance, startDevModel, startInstance, 
  * every client frame; refusals and bad frames are error frames and the socket stays usable.
  */
 const h = useHarness();
-let dev: ReturnType<typeof startDevModel>;
-beforeAll(async () => {
-  await ensureDevModels(h.db);
-  dev = startDevModel(200);
-}, 60_000);
-h.beforeClose(async () => {
-  dev.stop();
-});
+const dev = useDevModel(h, 200);
 
-const allTransports = transports(() => dev.url);
-
-for (const [name, makeShared, skip] of allTransports)
+for (const [name, skip] of deploymentTransports())
   describe.skipIf(skip)(`alert.ack over the WebSocket (${name})`, () => {
-    let shared: ReturnType<(typeof allTransports)[number][1]>;
+    const d = useDeployment(h, dev, name);
     let a: Instance;
     let b: Instance;
     let scene: SchoolScene;
@@ -32,18 +24,12 @@ for (const [name, makeShared, skip] of allTransports)
     let sessionId: string;
 
     beforeAll(async () => {
-      shared = makeShared();
-      a = await startInstance(h.db, shared);
-      b = await startInstance(h.db, shared);
+      a = await d.start();
+      b = await d.start();
       scene = await makeSchoolScene(h.db.db);
       other = await makeSchoolScene(h.db.db);
       sessionId = (await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id })).id;
     }, 30_000);
-    afterAll(async () => {
-      await a.stop();
-      await b.stop();
-      await shared.close();
-    });
 
     const raise = () =>
       makeExtraction(h.db.db, { sessionId, classId: scene.cls.id, groupId: scene.department.id, severity: "critical", data: { message: "Possible self-harm." } });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { type ClientFrame, REALTIME_LIMITS } from "@raptscallions/core";
 import { messages } from "@raptscallions/db";
 import { makeExtraction, makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
@@ -6,7 +6,8 @@ import { and, eq, like } from "drizzle-orm";
 import { authHeader } from "./helpers/auth.ts";
 import { useHarness } from "./helpers/harness.ts";
 import { BAD_STRINGS, bodyVariants } from "./helpers/hostile.ts";
-import { connect, ensureDevModels, type Instance, startDevModel, startInstance, transports } from "./helpers/live.ts";
+import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
+import { connect, type Instance } from "./helpers/live.ts";
 
 /**
  * Every client frame type over a real socket, each valid frame mutated with each hostile class
@@ -31,36 +32,22 @@ const FRAME_TYPES: ClientFrame["type"][] = [
 const DEEP = 5_000;
 
 const h = useHarness();
-let dev: ReturnType<typeof startDevModel>;
-beforeAll(async () => {
-  await ensureDevModels(h.db);
-  dev = startDevModel(200);
-}, 60_000);
-h.beforeClose(async () => {
-  dev.stop();
-});
+const dev = useDevModel(h, 200);
 
-const allTransports = transports(() => dev.url);
-
-for (const [name, makeShared, skip] of allTransports)
+for (const [name, skip] of deploymentTransports())
   describe.skipIf(skip)(`hostile frames get error frames and the connection lives (${name})`, () => {
-    let shared: ReturnType<(typeof allTransports)[number][1]>;
+    const d = useDeployment(h, dev, name);
     let api: Instance;
     let s: SchoolScene;
     let sessionId: string;
     let alertId: string;
 
     beforeAll(async () => {
-      shared = makeShared();
-      api = await startInstance(h.db, shared);
+      api = await d.start();
       s = await makeSchoolScene(h.db.db);
       sessionId = (await makeSession(h.db.db, { toolId: s.tool.id, studentId: s.student.id, groupId: s.department.id, classId: s.cls.id })).id;
       alertId = (await makeExtraction(h.db.db, { sessionId, classId: s.cls.id, groupId: s.department.id })).id;
     }, 30_000);
-    afterAll(async () => {
-      await api.stop();
-      await shared.close();
-    });
 
     function validFrame(type: ClientFrame["type"]): { frame: Record<string, unknown>; as: "student" | "teacher" } {
       const id = "req-1";

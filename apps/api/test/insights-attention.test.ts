@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import type { ClassAttentionDto } from "@raptscallions/core";
 import { type DbOrTx, messages, sessions } from "@raptscallions/db";
 import { addClassMember, makeExtraction, makeSchoolScene, makeSession, makeUser, type SchoolScene } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
 import { useHarness } from "./helpers/harness.ts";
-import { connect, ensureDevModels, type Instance, restCall, startDevModel, startInstance, transports } from "./helpers/live.ts";
+import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
+import { connect, type Instance, restCall } from "./helpers/live.ts";
 import { errorCode, securityTests } from "./helpers/security.ts";
 
 /**
@@ -14,12 +15,7 @@ import { errorCode, securityTests } from "./helpers/security.ts";
  */
 const h = useHarness();
 
-let dev: ReturnType<typeof startDevModel>;
-beforeAll(async () => {
-  await ensureDevModels(h.db);
-  dev = startDevModel(200);
-}, 60_000);
-h.beforeClose(() => dev?.stop());
+const dev = useDevModel(h, 200);
 
 const ago = (seconds: number) => new Date(Date.now() - seconds * 1000);
 
@@ -163,22 +159,15 @@ describe("attention.changed is debounced per class", () => {
   });
 });
 
-const allTransports = transports(() => dev.url);
-for (const [name, makeShared, skip] of allTransports)
+for (const [name, skip] of deploymentTransports())
   describe.skipIf(skip)(`attention.changed reaches a teacher's socket (${name})`, () => {
-    let shared: ReturnType<(typeof allTransports)[number][1]>;
+    const d = useDeployment(h, dev, name);
     let a: Instance;
     let b: Instance;
     beforeAll(async () => {
-      shared = makeShared();
-      a = await startInstance(h.db, shared);
-      b = await startInstance(h.db, shared);
+      a = await d.start();
+      b = await d.start();
     }, 30_000);
-    afterAll(async () => {
-      await a.stop();
-      await b.stop();
-      await shared.close();
-    });
 
     test("an acknowledgement on one instance moves the student on the list a teacher watches on another; time alone makes a session stuck", async () => {
       const built = await buildScene(h.db.db);

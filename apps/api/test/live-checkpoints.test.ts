@@ -1,51 +1,36 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { messages } from "@raptscallions/db";
 import { makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
 import { pinDevModel } from "./helpers/ai.ts";
 import { authHeader } from "./helpers/auth.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { assertContiguous, connect, ensureDevModels, type Instance, startDevModel, startInstance, textFromDeltas, transports } from "./helpers/live.ts";
+import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
+import { assertContiguous, connect, type Instance, textFromDeltas } from "./helpers/live.ts";
 
 // How often an answer's text is written to its row: by time (`checkpointMs`, here too long to
 // matter) or once the room moved `checkpointEvents` past the last checkpoint. Late joiners resume
 // from the newest checkpoint and replay the buffer after it, so either way they get every word.
 const h = useHarness();
-let dev: ReturnType<typeof startDevModel>;
-beforeAll(async () => {
-  await ensureDevModels(h.db);
-  dev = startDevModel(150);
-}, 60_000);
-h.beforeClose(async () => {
-  dev.stop();
-});
-
-const allTransports = transports(() => dev.url);
+const dev = useDevModel(h, 150);
 const EVERY_EVENTS = 4;
 
-for (const [name, makeShared, skip] of allTransports)
+for (const [name, skip] of deploymentTransports())
   describe.skipIf(skip)(`answer checkpoints (${name})`, () => {
-    let shared: ReturnType<(typeof allTransports)[number][1]>;
+    const d = useDeployment(h, dev, name);
     let byEvents: Instance;
     let never: Instance;
     let watching: Instance;
     let scene: SchoolScene;
 
     beforeAll(async () => {
-      shared = makeShared();
-      byEvents = await startInstance(h.db, shared, { live: { checkpointMs: 600_000, heartbeatMs: 600_000, checkpointEvents: EVERY_EVENTS } });
-      never = await startInstance(h.db, shared, { live: { checkpointMs: 600_000, heartbeatMs: 600_000, checkpointEvents: 100_000 } });
-      watching = await startInstance(h.db, shared);
+      byEvents = await d.start({ live: { checkpointMs: 600_000, heartbeatMs: 600_000, checkpointEvents: EVERY_EVENTS } });
+      never = await d.start({ live: { checkpointMs: 600_000, heartbeatMs: 600_000, checkpointEvents: 100_000 } });
+      watching = await d.start();
       // Paced at 30 tokens/s: the answer streams for seconds, so the checks below land mid-answer.
       scene = await makeSchoolScene(h.db.db);
       await pinDevModel(h.db.db, scene.district.id, { model: { tokensPerSecond: 30 } });
     }, 30_000);
-    afterAll(async () => {
-      await byEvents.stop();
-      await never.stop();
-      await watching.stop();
-      await shared.close();
-    });
 
     async function startAnswer(on: Instance, clientMessageId: string) {
       const res = await fetch(`${on.baseUrl}/api/sessions`, {

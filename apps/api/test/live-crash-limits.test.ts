@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import type { UsageSummary } from "@raptscallions/core";
 import { aiUsage, messages, runs } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, makeTool, type SchoolScene } from "@raptscallions/db/testing";
-import { type LimitStore, RedisLimitStore } from "@raptscallions/gateway";
+import { type LimitStore, MemoryLimitStore, RedisLimitStore } from "@raptscallions/gateway";
 import { eq } from "drizzle-orm";
 import Redis, { Cluster } from "ioredis";
 import { CLUSTER } from "../../../packages/bus/test/cluster.ts";
@@ -11,7 +11,8 @@ import { sweepInterruptedStreams } from "../src/services/live/sweeper.ts";
 import { generationRequest, settingsFor } from "./ai-fixtures.ts";
 import { createTestAiService, pinDevModel } from "./helpers/ai.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { connect, ensureDevModels, type Instance, restCall, startDevModel, startInstance, textFromDeltas, transports } from "./helpers/live.ts";
+import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
+import { connect, type Instance, restCall, textFromDeltas } from "./helpers/live.ts";
 
 /**
  * An instance dies mid-answer (or mid-run) holding a limits reservation: the estimate, with the
@@ -26,19 +27,15 @@ import { connect, ensureDevModels, type Instance, restCall, startDevModel, start
  * is in live-crash.test.ts (Postgres + Redis).
  */
 const h = useHarness();
-const dev = startDevModel(200);
+const dev = useDevModel(h, 200);
 const redisUrl = process.env.TEST_REDIS_URL ?? "";
 const connections: Array<Redis | Cluster> = [];
-beforeAll(async () => {
-  await ensureDevModels(h.db);
-});
 h.beforeClose(async () => {
-  dev.stop();
   await Promise.all(connections.map((c) => c.quit()));
 });
 
 /** The limit store every instance of a flavour shares: the in-process one, or one on its Redis. */
-function limitStoreFor(name: string, inProcess: LimitStore): LimitStore {
+function limitStoreFor(name: string): LimitStore {
   const prefix = `t${crypto.randomUUID().slice(0, 8)}:{limits}:`;
   if (name === "redis") {
     const connection = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
@@ -50,38 +47,28 @@ function limitStoreFor(name: string, inProcess: LimitStore): LimitStore {
     connections.push(connection);
     return new RedisLimitStore(connection, { keyPrefix: prefix });
   }
-  return inProcess;
+  return new MemoryLimitStore();
 }
 
 // Never heart-beats nor checkpoints after its answer started: to every other instance it is dead.
 const FROZEN = { heartbeatMs: 3_600_000, checkpointMs: 3_600_000, checkpointEvents: 1_000_000 };
 const STALE_AFTER_MS = 300;
 
-for (const [name, makeShared, skip] of transports(() => dev.url))
+for (const [name, skip] of deploymentTransports())
   describe.skipIf(skip)(`a crashed call's reservation is settled by the sweeper (${name})`, () => {
-    let shared: Omit<ReturnType<typeof makeShared>, "limits"> & { limits: LimitStore };
     let limits: LimitStore;
+    const d = useDeployment(h, dev, name, { limits: () => (limits = limitStoreFor(name)) });
     let b: Instance;
     let c: Instance;
-    const started: Instance[] = [];
 
     beforeAll(async () => {
-      const base = makeShared();
-      limits = limitStoreFor(name, base.limits);
-      shared = { ...base, limits };
-      b = await startInstance(h.db, shared);
-      c = await startInstance(h.db, shared);
+      b = await d.start();
+      c = await d.start();
     }, 60_000);
-    afterAll(async () => {
-      for (const i of [...started, b, c]) await i.stop();
-      await shared.close();
-    });
 
     /** An instance that will stop heart-beating once its call streams (see FROZEN). */
-    async function frozenInstance() {
-      const a = await startInstance(h.db, shared, { live: FROZEN });
-      started.push(a);
-      return a;
+    function frozenInstance() {
+      return d.start({ live: FROZEN });
     }
 
     /** Two sweepers at once on two instances, as overlapping job runs would (only one may finalise). */

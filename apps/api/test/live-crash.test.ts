@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateDevKeys, mintSessionToken } from "../src/auth/dev-keys.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { ensureDevModels, TestClient, textFromDeltas } from "./helpers/live.ts";
+import { connect, ensureDevModels, textFromDeltas } from "./helpers/live.ts";
 
 /**
  * Two real server processes on one Postgres and one redis-server; one is SIGKILLed mid-answer.
@@ -131,12 +131,7 @@ describe.skipIf(!databaseUrl || !redisUrl)("an instance dies mid-answer (two pro
 
   async function clientFor(server: ServerProcess, clerkUserId: string | null) {
     const token = await mintSessionToken(await loadOrCreateDevKeys(dataDir), { userId: clerkUserId ?? "" });
-    const res = await fetch(`${server.baseUrl}/api/realtime/tickets`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
-    expect(res.status).toBe(201);
-    const { ticket } = (await res.json()) as { ticket: string };
-    const client = new TestClient(new WebSocket(`${server.wsUrl}/ws?ticket=${ticket}`));
-    await client.next((f) => f.type === "hello", 10_000);
-    return client;
+    return connect(server, { token }, 10_000);
   }
 
   test("the answer ends interrupted holding every delta watchers saw, watchers on the survivor are told, its reservation is settled to what it used, and the student drops out of presence", async () => {

@@ -6,7 +6,8 @@ import { RedisLimitStore } from "@raptscallions/gateway";
 import { and, eq } from "drizzle-orm";
 import { authHeader } from "./helpers/auth.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { connect, ensureDevModels, type Instance, restCall, startDevModel, startInstance, unreachableRedisUrl } from "./helpers/live.ts";
+import { useDevModel } from "./helpers/deployment.ts";
+import { connect, type Instance, restCall, startInstance, unreachableRedisUrl } from "./helpers/live.ts";
 
 /**
  * Redis unreachable for an instance's shared state (key-value store, presence, limits): every
@@ -16,14 +17,12 @@ import { connect, ensureDevModels, type Instance, restCall, startDevModel, start
  * live-redis-loss.test.ts).
  */
 const h = useHarness();
-let dev: ReturnType<typeof startDevModel>;
+const dev = useDevModel(h, 300);
 let a: Instance;
 let scene: SchoolScene;
 const connections: ReturnType<typeof connectRedis>[] = [];
 
 beforeAll(async () => {
-  await ensureDevModels(h.db);
-  dev = startDevModel(300);
   const down = await unreachableRedisUrl();
   const redis = connectRedis(down, "commands");
   redis.on("error", () => {});
@@ -41,7 +40,6 @@ beforeAll(async () => {
 h.beforeClose(async () => {
   await a.stop();
   for (const c of connections) c.disconnect();
-  dev.stop();
 });
 
 function expectUnavailable(res: { status: number; headers: Headers; body: Record<string, unknown> }) {

@@ -4,7 +4,8 @@ import { messages } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
 import { useHarness } from "./helpers/harness.ts";
-import { connect, ensureDevModels, followAnswer, type Instance, restCall, startDevModel, startInstance, type TestClient } from "./helpers/live.ts";
+import { useDevModel } from "./helpers/deployment.ts";
+import { connect, followAnswer, type Instance, restCall, startInstance, type TestClient } from "./helpers/live.ts";
 
 /**
  * A room's numbering restarts while an answer streams (on Redis: the instance lost or regained
@@ -16,14 +17,12 @@ import { connect, ensureDevModels, followAnswer, type Instance, restCall, startD
 type Frame = Awaited<ReturnType<TestClient["next"]>>;
 
 const h = useHarness();
-let dev: ReturnType<typeof startDevModel>;
+const dev = useDevModel(h, 30);
 let a: Instance;
 let scene: SchoolScene;
 let skewMs = 0;
 
 beforeAll(async () => {
-  await ensureDevModels(h.db);
-  dev = startDevModel(30);
   const hub = createMemoryBus({ roomTtlMs: 60_000, now: () => Date.now() + skewMs, onError: () => {} });
   a = await startInstance(
     h.db,
@@ -35,7 +34,6 @@ beforeAll(async () => {
 
 h.beforeClose(async () => {
   await a.stop();
-  dev.stop();
 });
 
 describe("the room's numbering restarts mid-answer", () => {

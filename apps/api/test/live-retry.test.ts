@@ -4,7 +4,8 @@ import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/d
 import { asc, eq } from "drizzle-orm";
 import { pinDevModel } from "./helpers/ai.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { connect, ensureDevModels, type Instance, memoryShared, restCall, startDevModel, startInstance } from "./helpers/live.ts";
+import { useDeployment, useDevModel } from "./helpers/deployment.ts";
+import { connect, type Instance, restCall } from "./helpers/live.ts";
 
 /**
  * A failed answer is retried by resending its clientMessageId: a new answer for the stored
@@ -12,19 +13,13 @@ import { connect, ensureDevModels, type Instance, memoryShared, restCall, startD
  * once the student has moved on.
  */
 const h = useHarness();
-let dev: ReturnType<typeof startDevModel>;
+const dev = useDevModel(h, 300);
+const local = useDeployment(h, dev);
 let a: Instance;
 
 beforeAll(async () => {
-  await ensureDevModels(h.db);
-  dev = startDevModel(300);
-  a = await startInstance(h.db, memoryShared(dev.url));
+  a = await local.start();
 }, 60_000);
-
-h.beforeClose(async () => {
-  await a.stop();
-  dev.stop();
-});
 
 async function failingScene(): Promise<{ scene: SchoolScene; sessionId: string }> {
   const scene = await makeSchoolScene(h.db.db);

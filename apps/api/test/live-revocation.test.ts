@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { type Bus, createMemoryBus } from "@raptscallions/bus";
 import { classMembers, groups, users } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
 import { authHeader } from "./helpers/auth.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { connect, ensureDevModels, type Instance, memoryShared, startDevModel, type TestClient, transports, startInstance } from "./helpers/live.ts";
+import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
+import { connect, type Instance, restCall as rest, type TestClient } from "./helpers/live.ts";
 import { call } from "./helpers/security.ts";
 import { clerkMembershipData, clerkUserData, deliver, delivery, makeWebhookSecret } from "./helpers/webhooks.ts";
 
@@ -18,24 +19,9 @@ import { clerkMembershipData, clerkUserData, deliver, delivery, makeWebhookSecre
  */
 
 const h = useHarness();
-let dev: ReturnType<typeof startDevModel>;
-beforeAll(async () => {
-  await ensureDevModels(h.db);
-  dev = startDevModel(150);
-}, 60_000);
-h.beforeClose(() => dev.stop());
+const dev = useDevModel(h, 150);
 
 const LIVENESS_MS = 5000;
-
-async function rest(instance: Instance, user: { clerkUserId: string | null }, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${instance.baseUrl}${path}`, {
-    method,
-    headers: { ...(await authHeader(user)), ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as Record<string, unknown> | null };
-}
 
 function roomRevoked(client: TestClient, room: string) {
   return client.next((f) => f.type === "error" && (f.details as { room?: string } | undefined)?.room === room, LIVENESS_MS);
@@ -46,26 +32,18 @@ function clerkId(user: { clerkUserId: string | null }): string {
   return user.clerkUserId;
 }
 
-const allTransports = transports(() => dev.url);
-
-for (const [name, makeShared, skip] of allTransports)
+for (const [name, skip] of deploymentTransports())
   describe.skipIf(skip)(`revocation across instances (${name})`, () => {
-    let shared: ReturnType<(typeof allTransports)[number][1]>;
+    const d = useDeployment(h, dev, name);
     let a: Instance;
     let b: Instance;
     const secret = makeWebhookSecret();
 
     beforeAll(async () => {
-      shared = makeShared();
-      a = await startInstance(h.db, shared);
-      b = await startInstance(h.db, shared);
+      a = await d.start();
+      b = await d.start();
       a.deps.config.clerkWebhookSecret = secret;
     }, 30_000);
-    afterAll(async () => {
-      await a.stop();
-      await b.stop();
-      await shared.close();
-    });
 
     async function sceneWithSession(): Promise<{ scene: SchoolScene; sessionRoom: string; sessionId: string; classRoom: string }> {
       const scene = await makeSchoolScene(h.db.db);
@@ -196,16 +174,12 @@ describe("a revocation the bus cannot take", () => {
 });
 
 describe("the periodic re-check is the backstop", () => {
-  let shared: ReturnType<typeof memoryShared>;
+  const d = useDeployment(h, dev);
   let quick: Instance;
   let scene: SchoolScene;
   beforeAll(async () => {
-    shared = memoryShared(dev.url);
-    quick = await startInstance(h.db, shared, { live: { recheckIntervalMs: 150 } });
+    quick = await d.start({ live: { recheckIntervalMs: 150 } });
     scene = await makeSchoolScene(h.db.db);
-  });
-  afterAll(async () => {
-    await quick.stop();
   });
 
   test("a user suspended without any published revocation is still disconnected by the re-check", async () => {

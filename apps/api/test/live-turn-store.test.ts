@@ -1,32 +1,26 @@
 // How a chat turn is written: the message pair in one statement (seq claim + both rows), the
 // answer's finalisation with its ai_usage row in one statement. What must not change with it:
 // dense seqs, SESSION_BUSY, one usage row per answer matching the answer's own accounting.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { aiUsage, extractions, groups, messages, sessions } from "@raptscallions/db";
 import { makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
 import { asc, eq } from "drizzle-orm";
 import { authHeader } from "./helpers/auth.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { connect, ensureDevModels, type Instance, memoryShared, startDevModel, startInstance } from "./helpers/live.ts";
+import { useDeployment, useDevModel } from "./helpers/deployment.ts";
+import { connect, type Instance } from "./helpers/live.ts";
 
 const h = useHarness();
-let dev: ReturnType<typeof startDevModel>;
-let shared: ReturnType<typeof memoryShared>;
+// Slow enough (an answer takes seconds) that every concurrent send below meets it streaming.
+const dev = useDevModel(h, 15);
+const local = useDeployment(h, dev);
 let a: Instance;
 let scene: SchoolScene;
 
 beforeAll(async () => {
-  await ensureDevModels(h.db);
-  // Slow enough (an answer takes seconds) that every concurrent send below meets it streaming.
-  dev = startDevModel(15);
-  shared = memoryShared(dev.url);
-  a = await startInstance(h.db, shared);
+  a = await local.start();
   scene = await makeSchoolScene(h.db.db);
 }, 60_000);
-afterAll(async () => {
-  await a.stop();
-  dev.stop();
-});
 
 async function newSession(on: SchoolScene = scene): Promise<string> {
   const res = await fetch(`${a.baseUrl}/api/sessions`, {

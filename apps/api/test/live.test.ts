@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { aiSettings, aiUsage, auditLog, classMembers, extractions, messages, submissions, users } from "@raptscallions/db";
 import { makeAssignment, makeSchoolScene, makeSession, makeUser, type SchoolScene, unique } from "@raptscallions/db/testing";
 import { createJobRegistry } from "../src/jobs/index.ts";
@@ -8,47 +8,24 @@ import { pinDevModel } from "./helpers/ai.ts";
 import { authHeader } from "./helpers/auth.ts";
 import { rawWebSocket } from "./helpers/raw-ws.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { assertContiguous, connect, ensureDevModels, type Instance, memoryShared, startDevModel, transports, startInstance, textFromDeltas } from "./helpers/live.ts";
+import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
+import { assertContiguous, connect, type Instance, restCall as rest, textFromDeltas } from "./helpers/live.ts";
 
 const h = useHarness();
-let dev: ReturnType<typeof startDevModel>;
-beforeAll(async () => {
-  await ensureDevModels(h.db);
-  dev = startDevModel(150);
-}, 60_000);
-h.beforeClose(async () => {
-  dev.stop();
-});
+const dev = useDevModel(h, 150);
 
-async function rest(instance: Instance, user: { clerkUserId: string | null }, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${instance.baseUrl}${path}`, {
-    method,
-    headers: { ...(await authHeader(user)), ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-const allTransports = transports(() => dev.url);
-
-for (const [name, makeShared, skip] of allTransports)
+for (const [name, skip] of deploymentTransports())
   describe.skipIf(skip)(`live sessions over real sockets (${name})`, () => {
-    let shared: ReturnType<(typeof allTransports)[number][1]>;
+    const d = useDeployment(h, dev, name);
     let a: Instance;
     let b: Instance;
     let scene: SchoolScene;
 
     beforeAll(async () => {
-      shared = makeShared();
-      a = await startInstance(h.db, shared);
-      b = await startInstance(h.db, shared);
+      a = await d.start();
+      b = await d.start();
       scene = await makeSchoolScene(h.db.db);
     }, 30_000);
-    afterAll(async () => {
-      await a.stop();
-      await b.stop();
-      await shared.close();
-    });
 
     async function newSession(studentKey: "student" | "otherStudent" = "student") {
       const res = await rest(a, scene[studentKey], "POST", "/api/sessions", { toolId: scene.tool.id, classId: scene.cls.id });
@@ -341,16 +318,12 @@ for (const [name, makeShared, skip] of allTransports)
   });
 
 describe("tickets, abuse and the sweeper", () => {
-  let shared: ReturnType<typeof memoryShared>;
+  const d = useDeployment(h, dev);
   let a: Instance;
   let scene: SchoolScene;
   beforeAll(async () => {
-    shared = memoryShared(dev.url);
-    a = await startInstance(h.db, shared, { live: { staleAfterMs: 300, sweepIntervalMs: 100, maxBufferedBytes: 256 * 1024 } });
+    a = await d.start({ live: { staleAfterMs: 300, sweepIntervalMs: 100, maxBufferedBytes: 256 * 1024 } });
     scene = await makeSchoolScene(h.db.db);
-  });
-  afterAll(async () => {
-    await a.stop();
   });
 
   test("a ticket is single-use, and a bad ticket is a 401 in the error shape", async () => {
@@ -427,7 +400,7 @@ describe("tickets, abuse and the sweeper", () => {
   });
 
   test("a long-lived connection loses a room it may no longer see, and is closed when its user is deleted", async () => {
-    const quick = await startInstance(h.db, shared, { live: { recheckIntervalMs: 150 } });
+    const quick = await d.start({ live: { recheckIntervalMs: 150 } });
     const local = await makeSchoolScene(h.db.db);
     const room = `class:${local.cls.id}`;
     const teacher = await connect(quick, local.teacher);

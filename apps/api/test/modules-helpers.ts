@@ -3,10 +3,7 @@ import type { SchoolScene } from "@raptscallions/db/testing";
 import { createDevModelApp } from "@raptscallions/gateway";
 import { Hono } from "hono";
 import { eq } from "drizzle-orm";
-import { type Instance, transports } from "./helpers/live.ts";
-
-export { transports };
-import { authHeader } from "./helpers/auth.ts";
+import { type Instance, restCall } from "./helpers/live.ts";
 
 export interface UpstreamRequest {
   model: string;
@@ -55,16 +52,6 @@ export function startScriptedUpstream() {
   return { url: `http://127.0.0.1:${server.port}/v1`, requests, moderationRequests, script, stop: () => server.stop(true) };
 }
 
-/** JSON REST call against a running instance. */
-export async function rest(instance: Instance, user: { clerkUserId: string | null } | null, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${instance.baseUrl}${path}`, {
-    method,
-    headers: { ...(user ? await authHeader(user) : {}), ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
 /** Polls until `check` returns a value (rows are written by background work). */
 export async function eventually<T>(check: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -91,13 +78,13 @@ export function studentChat(db: DbHandle, instance: Instance, scene: SchoolScene
       return sessionId;
     },
     async start() {
-      const res = await rest(instance, scene.student, "POST", "/api/sessions", { toolId: scene.tool.id, classId: scene.cls.id });
+      const res = await restCall(instance, scene.student, "POST", "/api/sessions", { toolId: scene.tool.id, classId: scene.cls.id });
       if (res.status !== 201) throw new Error(`session: ${res.status} ${JSON.stringify(res.body)}`);
       sessionId = (res.body.session as { id: string }).id;
       return sessionId;
     },
     async say(content: string) {
-      const res = await rest(instance, scene.student, "POST", `/api/sessions/${sessionId}/messages`, { clientMessageId: crypto.randomUUID(), content });
+      const res = await restCall(instance, scene.student, "POST", `/api/sessions/${sessionId}/messages`, { clientMessageId: crypto.randomUUID(), content });
       if (res.status !== 201) throw new Error(`send: ${res.status} ${JSON.stringify(res.body)}`);
       const { message, answer } = res.body as { message: { id: string }; answer: { id: string } };
       const final = await eventually(async () => {

@@ -1,30 +1,24 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { aiUsage, groups, messages, users } from "@raptscallions/db";
 import { makeSchoolScene, makeTool, type SchoolScene } from "@raptscallions/db/testing";
 import { DEFAULT_SELF_HARM_REPLY } from "@raptscallions/modules";
 import { eq } from "drizzle-orm";
 import { useHarness } from "./helpers/harness.ts";
-import { connect, ensureDevModels, type Instance, memoryShared, startInstance } from "./helpers/live.ts";
-import { eventually, findingsOf, rest, startScriptedUpstream, transports } from "./modules-helpers.ts";
+import { deploymentTransports, useDeployment, useUpstream } from "./helpers/deployment.ts";
+import { connect, type Instance, restCall as rest } from "./helpers/live.ts";
+import { eventually, findingsOf, startScriptedUpstream } from "./modules-helpers.ts";
 
 const h = useHarness();
-let upstream: ReturnType<typeof startScriptedUpstream>;
+const upstream = useUpstream(h, startScriptedUpstream());
+// Two instances sharing one in-process bus: a teacher on B must see what happens on A.
+const local = useDeployment(h, upstream);
 let a: Instance;
 let b: Instance;
 
 beforeAll(async () => {
-  await ensureDevModels(h.db);
-  upstream = startScriptedUpstream();
-  // Two instances sharing one in-process bus: a teacher on B must see what happens on A.
-  const shared = memoryShared(upstream.url);
-  a = await startInstance(h.db, shared);
-  b = await startInstance(h.db, shared);
+  a = await local.start();
+  b = await local.start();
 }, 60_000);
-h.beforeClose(async () => {
-  await a.stop();
-  await b.stop();
-  upstream.stop();
-});
 
 async function newScene(): Promise<SchoolScene> {
   const scene = await makeSchoolScene(h.db.db);
@@ -51,20 +45,14 @@ async function send(scene: SchoolScene, sessionId: string, content: string, on: 
   return { messageId: message.id, stored: message.content, answer: final };
 }
 
-for (const [name, makeShared, skip] of transports(() => upstream.url))
+for (const [name, skip] of deploymentTransports())
   describe.skipIf(skip)(`alerts across instances (${name})`, () => {
-    let shared: ReturnType<typeof makeShared>;
+    const d = useDeployment(h, upstream, name);
     let one: Instance;
     let two: Instance;
     beforeAll(async () => {
-      shared = makeShared();
-      one = await startInstance(h.db, shared);
-      two = await startInstance(h.db, shared);
-    });
-    afterAll(async () => {
-      await one.stop();
-      await two.stop();
-      await shared.close();
+      one = await d.start();
+      two = await d.start();
     });
 
     test("a blocked turn never reaches the gateway; its alert reaches a teacher on another instance with the escalation list", async () => {

@@ -10,26 +10,20 @@ import { makeSchoolScene } from "@raptscallions/db/testing";
 import { DEFAULT_BLOCK_REPLY, DEFAULT_HOLD_REPLY, DEFAULT_SELF_HARM_REPLY } from "@raptscallions/modules";
 import { eq } from "drizzle-orm";
 import { useHarness } from "./helpers/harness.ts";
-import { ensureDevModels, type Instance, memoryShared, startInstance } from "./helpers/live.ts";
+import { useDeployment, useUpstream } from "./helpers/deployment.ts";
+import type { Instance } from "./helpers/live.ts";
 import { findingsOf, startScriptedUpstream, studentChat } from "./modules-helpers.ts";
 
 const h = useHarness();
-let upstream: ReturnType<typeof startScriptedUpstream>;
+const upstream = useUpstream(h, startScriptedUpstream());
+const local = useDeployment(h, upstream);
 let api: Instance;
 let noClient: Instance;
 
 beforeAll(async () => {
-  await ensureDevModels(h.db);
-  upstream = startScriptedUpstream();
-  const shared = memoryShared(upstream.url);
-  api = await startInstance(h.db, shared);
-  noClient = await startInstance(h.db, shared, { overrides: { moderation: undefined } });
+  api = await local.start();
+  noClient = await local.start({ overrides: { moderation: undefined } });
 }, 60_000);
-h.beforeClose(async () => {
-  await api.stop();
-  await noClient.stop();
-  upstream.stop();
-});
 
 /** A fresh school whose settings turn the moderation stage on with `moderation` on top of the defaults. */
 async function chatWith(moderation: Record<string, unknown>, on: Instance = api) {

@@ -9,22 +9,18 @@ import { groups, messages, users } from "@raptscallions/db";
 import { makeSchoolScene } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
 import { useHarness } from "./helpers/harness.ts";
-import { ensureDevModels, type Instance, memoryShared, startInstance } from "./helpers/live.ts";
+import { useDeployment, useUpstream } from "./helpers/deployment.ts";
+import type { Instance } from "./helpers/live.ts";
 import { startScriptedUpstream, studentChat } from "./modules-helpers.ts";
 
 const h = useHarness();
-let upstream: ReturnType<typeof startScriptedUpstream>;
+const upstream = useUpstream(h, startScriptedUpstream());
+const local = useDeployment(h, upstream);
 let api: Instance;
 
 beforeAll(async () => {
-  await ensureDevModels(h.db);
-  upstream = startScriptedUpstream();
-  api = await startInstance(h.db, memoryShared(upstream.url));
+  api = await local.start();
 }, 60_000);
-h.beforeClose(async () => {
-  await api.stop();
-  upstream.stop();
-});
 
 const MODERATION_ON = { enabled: true, model: "dev-moderation", budgetMs: 2000 };
 

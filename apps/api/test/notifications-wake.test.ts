@@ -7,9 +7,10 @@ import { defaultNotificationSettings, type NotificationSettings } from "../src/l
 import { persistFindings } from "../src/services/modules/findings.ts";
 import { createNotificationDispatcher, type NotificationDispatcher } from "../src/services/notifications/dispatcher.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { ensureDevModels, type Instance, startInstance } from "./helpers/live.ts";
+import { deploymentTransports, useDeployment, useUpstream } from "./helpers/deployment.ts";
+import { type Instance, restCall as rest } from "./helpers/live.ts";
 import { startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
-import { eventually, rest, startScriptedUpstream, transports } from "./modules-helpers.ts";
+import { eventually, startScriptedUpstream } from "./modules-helpers.ts";
 
 /**
  * Dispatchers are woken through the bus when an alert commits: with the poll set to a minute, a
@@ -18,14 +19,12 @@ import { eventually, rest, startScriptedUpstream, transports } from "./modules-h
  */
 const h = useHarness();
 const secret = `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64")}`;
-let upstream: ReturnType<typeof startScriptedUpstream>;
+const upstream = useUpstream(h, startScriptedUpstream());
 let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 let hook: ReturnType<typeof startWebhookEndpoint>;
 const transportsMade: MailTransport[] = [];
 
 beforeAll(async () => {
-  await ensureDevModels(h.db);
-  upstream = startScriptedUpstream();
   smtp = await startSmtpServer();
   hook = startWebhookEndpoint(secret);
 }, 60_000);
@@ -33,7 +32,6 @@ afterAll(async () => {
   for (const t of transportsMade) await t.close();
   hook.close();
   await smtp.close();
-  upstream.stop();
 });
 
 /** One instance's settings: its own SMTP pool, as a separate process has. */
@@ -69,29 +67,25 @@ const deliveriesOfSession = async (sessionId: string) => {
     );
 };
 
-for (const [name, makeShared, skip] of transports(() => upstream.url))
+for (const [name, skip] of deploymentTransports())
   describe.skipIf(skip)(`dispatchers woken when an alert commits (${name})`, () => {
-    let shared: ReturnType<typeof makeShared>;
+    const deployment = useDeployment(h, upstream, name);
     let one: Instance;
     let two: Instance;
     const dispatchers: NotificationDispatcher[] = [];
     beforeAll(async () => {
-      shared = makeShared();
       // A minute between polls (±10 %): anything delivered within seconds was woken.
       const s1 = settingsFor(60_000);
       const s2 = settingsFor(60_000);
-      one = await startInstance(h.db, shared, { overrides: { notifications: s1 } });
+      one = await deployment.start({ overrides: { notifications: s1 } });
       // On Postgres the second instance has a pool of its own, as a second process would.
-      two = await startInstance(await h.otherPool(4), shared, { overrides: { notifications: s2 } });
+      two = await deployment.start({ db: await h.otherPool(4), overrides: { notifications: s2 } });
       dispatchers.push(createNotificationDispatcher(one.deps, s1), createNotificationDispatcher(two.deps, s2));
       // Each resolves after its first claim: from here on, only a wake-up claims within the minute.
       await Promise.all(dispatchers.map((d) => d.start()));
     });
-    afterAll(async () => {
-      for (const d of dispatchers) await d.stop();
-      await one.stop();
-      await two.stop();
-      await shared.close();
+    deployment.beforeStop(async () => {
+      for (const dispatcher of dispatchers) await dispatcher.stop();
     });
 
     test("crisis messages on either instance reach SMTP and the webhook without waiting for the poll, each delivery exactly once", async () => {

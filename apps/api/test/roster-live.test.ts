@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { classes, messages, rosterConnections, sessions } from "@raptscallions/db";
 import { makeGroup, makeTool, makeUser } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
 import { buildServiceContext } from "../src/services/context.ts";
 import { syncRoster } from "../src/services/roster/sync.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { connect, ensureDevModels, type Instance, restCall, startDevModel, type TestClient, transports, startInstance } from "./helpers/live.ts";
+import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
+import { connect, type Instance, restCall, type TestClient } from "./helpers/live.ts";
 import { memorySource, type RosterData, roster } from "./helpers/roster.ts";
 
 /**
@@ -16,12 +17,7 @@ import { memorySource, type RosterData, roster } from "./helpers/roster.ts";
  */
 
 const h = useHarness();
-let dev: ReturnType<typeof startDevModel>;
-beforeAll(async () => {
-  await ensureDevModels(h.db);
-  dev = startDevModel(400);
-}, 60_000);
-h.beforeClose(() => dev.stop());
+const dev = useDevModel(h, 400);
 
 const LIVENESS_MS = 5000;
 
@@ -29,24 +25,16 @@ function roomRevoked(client: TestClient, room: string) {
   return client.next((f) => f.type === "error" && (f.details as { room?: string } | undefined)?.room === room, LIVENESS_MS);
 }
 
-const allTransports = transports(() => dev.url);
-
-for (const [name, makeShared, skip] of allTransports)
+for (const [name, skip] of deploymentTransports())
   describe.skipIf(skip)(`a roster sync evicts a removed enrolment from live rooms (${name})`, () => {
-    let shared: ReturnType<(typeof allTransports)[number][1]>;
+    const d = useDeployment(h, dev, name);
     let a: Instance;
     let b: Instance;
 
     beforeAll(async () => {
-      shared = makeShared();
-      a = await startInstance(h.db, shared);
-      b = await startInstance(h.db, shared);
+      a = await d.start();
+      b = await d.start();
     }, 30_000);
-    afterAll(async () => {
-      await a.stop();
-      await b.stop();
-      await shared.close();
-    });
 
     /**
      * A district synced from the SIS: a teacher and two students (Clerk users, matched by the

@@ -1,47 +1,35 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import type { AlertDto, ClassAttentionDto } from "@raptscallions/core";
 import { extractions, notificationDeliveries, runs } from "@raptscallions/db";
-import { makeSchoolScene, makeTool, type SchoolScene } from "@raptscallions/db/testing";
+import { makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
+import { productToolScene } from "./helpers/ai.ts";
 import { eq } from "drizzle-orm";
 import { renderMail } from "../src/services/notifications/render.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { connect, ensureDevModels, type Instance, startInstance } from "./helpers/live.ts";
-import { eventually, rest, startScriptedUpstream, transports } from "./modules-helpers.ts";
+import { deploymentTransports, useDeployment, useUpstream } from "./helpers/deployment.ts";
+import { connect, type Instance, restCall as rest } from "./helpers/live.ts";
+import { eventually, startScriptedUpstream } from "./modules-helpers.ts";
 
 /** A product tool run's findings are raised as class alerts, with the run as their subject. */
 const h = useHarness();
-let upstream: ReturnType<typeof startScriptedUpstream>;
-beforeAll(async () => {
-  await ensureDevModels(h.db);
-  upstream = startScriptedUpstream();
-}, 60_000);
-h.beforeClose(() => upstream.stop());
+const upstream = useUpstream(h, startScriptedUpstream());
 
 const FORM = [{ type: "text", name: "topic", label: "Topic", required: true, maxLength: 200 }];
 const TEMPLATE = "Write a short worksheet about {{topic}}.";
 
-for (const [name, makeShared, skip] of transports(() => upstream.url).slice(0, 2))
+for (const [name, skip] of deploymentTransports(["in-process bus", "redis"]))
   describe.skipIf(skip)(`run findings raise class alerts (${name})`, () => {
-    let shared: ReturnType<typeof makeShared>;
+    const d = useDeployment(h, upstream, name);
     let a: Instance;
     let b: Instance;
     let s: SchoolScene;
     let toolId: string;
 
     beforeAll(async () => {
-      shared = makeShared();
-      a = await startInstance(h.db, shared);
-      b = await startInstance(h.db, shared);
-      s = await makeSchoolScene(h.db.db);
-      toolId = (
-        await makeTool(h.db.db, s.school.id, { kind: "product", createdBy: s.teacher.id, definition: { model: "dev-tutor", form: FORM, promptTemplate: TEMPLATE } })
-      ).id;
+      a = await d.start();
+      b = await d.start();
+      ({ scene: s, toolId } = await productToolScene(h.db.db, { form: FORM, promptTemplate: TEMPLATE }));
     }, 60_000);
-    afterAll(async () => {
-      await a.stop();
-      await b.stop();
-      await shared.close();
-    });
 
     test("a crisis in a run's inputs: 422, nothing sent upstream, a failed run holding a critical alert the class's teachers see live, list, get mailed about and see in the attention list", async () => {
       const teacher = await connect(b, s.teacher);

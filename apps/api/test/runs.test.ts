@@ -1,21 +1,17 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { aiSettings, aiUsage, runs, toolVersions, tools } from "@raptscallions/db";
 import { makeSchoolScene, makeTool, type SchoolScene } from "@raptscallions/db/testing";
+import { productToolScene } from "./helpers/ai.ts";
 import { renderPrompt } from "@raptscallions/core";
 import { tutorReply } from "@raptscallions/gateway";
 import { eq } from "drizzle-orm";
 import { sweepInterruptedStreams } from "../src/services/live/sweeper.ts";
-import { authHeader } from "./helpers/auth.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { connect, ensureDevModels, type Instance, startDevModel, startInstance, transports } from "./helpers/live.ts";
+import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
+import { connect, type Frame, type Instance, restCall as rest } from "./helpers/live.ts";
 
 const h = useHarness();
-let dev: ReturnType<typeof startDevModel>;
-beforeAll(async () => {
-  await ensureDevModels(h.db);
-  dev = startDevModel(150);
-}, 60_000);
-h.beforeClose(() => dev.stop());
+const dev = useDevModel(h, 150);
 
 const TEMPLATE = "Write a {{count}}-question quiz about {{topic}} for {{level}} learners.";
 const FORM = [
@@ -24,20 +20,10 @@ const FORM = [
   { type: "select", name: "level", label: "Level", required: true, options: ["beginner", "advanced"] },
 ];
 
-type Frame = { type: string; [k: string]: unknown };
 type RunBody = {
   run: { id: string; state: string; output: string; toolVersion: number; meta: Record<string, unknown> };
   room: { name: string; epoch: string | null; offset: number };
 };
-
-async function rest<T = Record<string, unknown>>(instance: Instance, user: { clerkUserId: string | null }, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${instance.baseUrl}${path}`, {
-    method,
-    headers: { ...(await authHeader(user)), ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as T };
-}
 
 function deltaText(frames: Frame[], room: string, runId: string, from = "") {
   let text = from;
@@ -61,30 +47,19 @@ async function finished(runId: string, timeoutMs = 15_000) {
   }
 }
 
-const allTransports = transports(() => dev.url).slice(0, 2);
-
-for (const [name, makeShared, skip] of allTransports)
+for (const [name, skip] of deploymentTransports(["in-process bus", "redis"]))
   describe.skipIf(skip)(`product tool runs (${name})`, () => {
-    let shared: ReturnType<(typeof allTransports)[number][1]>;
+    const d = useDeployment(h, dev, name);
     let a: Instance;
     let b: Instance;
     let s: SchoolScene;
     let toolId: string;
 
     beforeAll(async () => {
-      shared = makeShared();
-      a = await startInstance(h.db, shared);
-      b = await startInstance(h.db, shared);
-      s = await makeSchoolScene(h.db.db);
-      toolId = (
-        await makeTool(h.db.db, s.school.id, { kind: "product", createdBy: s.teacher.id, definition: { model: "dev-tutor", form: FORM, promptTemplate: TEMPLATE } })
-      ).id;
+      a = await d.start();
+      b = await d.start();
+      ({ scene: s, toolId } = await productToolScene(h.db.db, { form: FORM, promptTemplate: TEMPLATE }));
     }, 60_000);
-    afterAll(async () => {
-      await a.stop();
-      await b.stop();
-      await shared.close();
-    });
 
     test("a run streams to a teacher watching on another instance; stored with output and usage; content from the dev model", async () => {
       const input = { topic: "photosynthesis", count: 3, level: "beginner" };
@@ -246,17 +221,14 @@ for (const [name, makeShared, skip] of allTransports)
   });
 
 describe("product tool runs: forms, budgets, versions", () => {
+  const d = useDeployment(h, dev);
   let a: Instance;
   let s: SchoolScene;
   let toolId: string;
   beforeAll(async () => {
-    a = await startInstance(h.db, { ...(await import("./helpers/live.ts")).memoryShared(dev.url) });
-    s = await makeSchoolScene(h.db.db);
-    toolId = (
-      await makeTool(h.db.db, s.school.id, { kind: "product", createdBy: s.teacher.id, definition: { model: "dev-tutor", form: FORM, promptTemplate: TEMPLATE } })
-    ).id;
+    a = await d.start();
+    ({ scene: s, toolId } = await productToolScene(h.db.db, { form: FORM, promptTemplate: TEMPLATE }));
   }, 60_000);
-  afterAll(() => a.stop());
 
   test("bad inputs are 422 with a detail per field; nothing is stored", async () => {
     const before = (await h.db.db.select().from(runs).where(eq(runs.toolId, toolId))).length;

@@ -1,6 +1,7 @@
 import { type MessageDto, seededRandom } from "@raptscallions/core";
 import { type ClientOptions, createClient, type RealtimeClient } from "../src/index.ts";
 import { tokenFor } from "../../../apps/api/test/helpers/auth.ts";
+import type { Deployment } from "../../../apps/api/test/helpers/deployment.ts";
 import type { Instance } from "../../../apps/api/test/helpers/live.ts";
 
 /** A deterministic PRNG, so a failing run of the random cuts can be replayed by seed. */
@@ -53,6 +54,21 @@ export function tappedWebSocket(tap: SocketTap, rewrite: (url: string) => string
       super.send(data);
       if (verdict === "pass-then-close") this.close();
     }
+  };
+}
+
+/**
+ * Returns `track(client)`: the clients it is given are disconnected before the deployment's
+ * instances stop, so no client is left reconnecting to a stopped instance.
+ */
+export function trackClients(d: Deployment): (client: RealtimeClient) => RealtimeClient {
+  const clients: RealtimeClient[] = [];
+  d.beforeStop(() => {
+    for (const c of clients) c.disconnect();
+  });
+  return (client) => {
+    clients.push(client);
+    return client;
   };
 }
 

@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createMemoryBus, createMemoryKeyValueStore, createMemoryPresence } from "@raptscallions/bus";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { messages } from "@raptscallions/db";
 import { makeExtraction, makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
-import { MemoryLimitStore } from "@raptscallions/gateway";
 import { and, eq } from "drizzle-orm";
 import { useHarness } from "../../../apps/api/test/helpers/harness.ts";
-import { ensureDevModels, type Instance, startDevModel, startInstance, transports } from "../../../apps/api/test/helpers/live.ts";
+import { deploymentTransports, useDeployment, useDevModel } from "../../../apps/api/test/helpers/deployment.ts";
+import type { Instance } from "../../../apps/api/test/helpers/live.ts";
 import { alertIdOf, type RealtimeClient } from "../src/index.ts";
-import { clientFor, eventually, onlyOnce, routed, seeded, type SocketTap, tappedWebSocket } from "./helpers.ts";
+import { clientFor, eventually, onlyOnce, routed, seeded, type SocketTap, tappedWebSocket, trackClients } from "./helpers.ts";
 
 const h = useHarness();
-let dev: ReturnType<typeof startDevModel>;
-beforeAll(async () => {
-  await ensureDevModels(h.db);
-  dev = startDevModel(150);
-}, 60_000);
-h.beforeClose(() => dev.stop());
+const dev = useDevModel(h, 150);
 
 async function finalRow(answerId: string) {
   return eventually(async () => {
@@ -35,33 +29,19 @@ async function expectStoredAnswer(client: RealtimeClient, sessionId: string, ans
   return row;
 }
 
-const allTransports = transports(() => dev.url);
-
-for (const [name, makeShared, skip] of allTransports)
+for (const [name, skip] of deploymentTransports())
   describe.skipIf(skip)(`client over real sockets (${name})`, () => {
-    let shared: ReturnType<(typeof allTransports)[number][1]>;
+    const d = useDeployment(h, dev, name);
     let a: Instance;
     let b: Instance;
     let scene: SchoolScene;
-    const clients: RealtimeClient[] = [];
+    const track = trackClients(d);
 
     beforeAll(async () => {
-      shared = makeShared();
-      a = await startInstance(h.db, shared);
-      b = await startInstance(h.db, shared);
+      a = await d.start();
+      b = await d.start();
       scene = await makeSchoolScene(h.db.db);
     }, 30_000);
-    afterAll(async () => {
-      for (const c of clients) c.disconnect();
-      await a.stop();
-      await b.stop();
-      await shared.close();
-    });
-
-    function track(c: RealtimeClient) {
-      clients.push(c);
-      return c;
-    }
 
     async function newSession(student: RealtimeClient) {
       const { session } = await student.rest("startSession", { body: { toolId: scene.tool.id, classId: scene.cls.id } });
@@ -172,7 +152,7 @@ for (const [name, makeShared, skip] of allTransports)
     }, 60_000);
 
     test("an instance restarted mid-answer: the watcher resumes on another and ends with the stored text", async () => {
-      const doomed = await startInstance(h.db, shared);
+      const doomed = await d.start();
       let alive = doomed;
       const route = routed(() => alive);
       const tap: SocketTap = { sockets: [] };
@@ -203,26 +183,15 @@ for (const [name, makeShared, skip] of allTransports)
 describe("client: the reset path", () => {
   // A replay buffer of two events: a watcher away for a whole answer cannot be replayed to, so
   // the server answers `reset` and the client reloads over REST.
-  const hub = createMemoryBus({ replayLimit: 2 });
-  const shared = {
-    bus: () => hub.node(),
-    presence: createMemoryPresence(),
-    kv: createMemoryKeyValueStore(),
-    gatewayUrl: "",
-    limits: new MemoryLimitStore(),
-  };
+  const d = useDeployment(h, dev, "in-process bus", { replayLimit: 2 });
   let a: Instance;
   let scene: SchoolScene;
-  const clients: RealtimeClient[] = [];
+  const createClientTracked = trackClients(d);
   beforeAll(async () => {
     // No lingering room feed: a watcher away for a whole answer must meet the trimmed buffer.
-    a = await startInstance(h.db, { ...shared, gatewayUrl: dev.url }, { live: { feedLingerMs: 0 } });
+    a = await d.start({ live: { feedLingerMs: 0 } });
     scene = await makeSchoolScene(h.db.db);
   }, 30_000);
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    await a.stop();
-  });
 
   test("reset reloads over REST and continues after latestOffset", async () => {
     const frames: string[] = [];
@@ -323,9 +292,4 @@ describe("client: the reset path", () => {
     // An alert that does not exist is refused the same way on either path.
     await expect(teacher.ackAlert(crypto.randomUUID())).rejects.toMatchObject({ code: "NOT_FOUND" });
   }, 60_000);
-
-  function createClientTracked(c: RealtimeClient) {
-    clients.push(c);
-    return c;
-  }
 });

@@ -1,15 +1,14 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createMemoryBus, createMemoryKeyValueStore, createMemoryPresence } from "@raptscallions/bus";
+import { beforeAll, describe, expect, test } from "bun:test";
 import type { RunDto } from "@raptscallions/core";
 import { runs } from "@raptscallions/db";
 import { makeSchoolScene, makeTool, type SchoolScene } from "@raptscallions/db/testing";
-import { MemoryLimitStore } from "@raptscallions/gateway";
 import { eq } from "drizzle-orm";
 import { useHarness } from "../../../apps/api/test/helpers/harness.ts";
-import { ensureDevModels, type Instance, startDevModel, startInstance, transports } from "../../../apps/api/test/helpers/live.ts";
+import { deploymentTransports, useDeployment, useDevModel } from "../../../apps/api/test/helpers/deployment.ts";
+import type { Instance } from "../../../apps/api/test/helpers/live.ts";
 import type { RealtimeClient } from "../src/index.ts";
 import { RoomStore } from "../src/room.ts";
-import { clientFor, eventually, type SocketTap, tappedWebSocket } from "./helpers.ts";
+import { clientFor, eventually, type SocketTap, tappedWebSocket, trackClients } from "./helpers.ts";
 
 const RUN = "7b5b2d0e-0000-4000-8000-0000000000c1";
 const FORM = [
@@ -82,12 +81,7 @@ describe("RoomStore: a run room", () => {
 });
 
 const h = useHarness();
-let dev: ReturnType<typeof startDevModel>;
-beforeAll(async () => {
-  await ensureDevModels(h.db);
-  dev = startDevModel(150);
-}, 60_000);
-h.beforeClose(() => dev.stop());
+const dev = useDevModel(h, 150);
 
 async function finalRun(runId: string) {
   return eventually(async () => {
@@ -106,35 +100,24 @@ async function expectStoredRun(client: RealtimeClient, runId: string) {
   return row;
 }
 
-for (const [name, makeShared, skip] of transports(() => dev.url).slice(0, 2))
+for (const [name, skip] of deploymentTransports(["in-process bus", "redis"]))
   describe.skipIf(skip)(`client run rooms over real sockets (${name})`, () => {
-    let shared: ReturnType<typeof makeShared>;
+    const d = useDeployment(h, dev, name);
     let a: Instance;
     let b: Instance;
     let scene: SchoolScene;
     let toolId: string;
     let crawlId: string;
-    const clients: RealtimeClient[] = [];
-    function track(c: RealtimeClient) {
-      clients.push(c);
-      return c;
-    }
+    const track = trackClients(d);
 
     beforeAll(async () => {
-      shared = makeShared();
-      a = await startInstance(h.db, shared);
-      b = await startInstance(h.db, shared);
+      a = await d.start();
+      b = await d.start();
       scene = await makeSchoolScene(h.db.db);
       const definition = { form: FORM, promptTemplate: TEMPLATE };
       toolId = (await makeTool(h.db.db, scene.school.id, { kind: "product", createdBy: scene.teacher.id, definition: { ...definition, model: "dev-tutor" } })).id;
       crawlId = (await makeTool(h.db.db, scene.school.id, { kind: "product", createdBy: scene.teacher.id, definition: { ...definition, model: "dev-crawl" } })).id;
     }, 60_000);
-    afterAll(async () => {
-      for (const c of clients) c.disconnect();
-      await a.stop();
-      await b.stop();
-      await shared.close();
-    });
 
     test("a teacher on another instance, cut twice mid-run, ends with exactly the stored output", async () => {
       const tap: SocketTap = { sockets: [] };
@@ -182,19 +165,14 @@ for (const [name, makeShared, skip] of transports(() => dev.url).slice(0, 2))
 
 describe("client run rooms: the reset path", () => {
   // A replay buffer of two events: a watcher away for most of a run is told `reset` and reloads it over REST.
-  const hub = createMemoryBus({ replayLimit: 2 });
+  const d = useDeployment(h, dev, "in-process bus", { replayLimit: 2 });
   let a: Instance;
   let scene: SchoolScene;
-  const clients: RealtimeClient[] = [];
+  const track = trackClients(d);
   beforeAll(async () => {
-    const shared = { bus: () => hub.node(), presence: createMemoryPresence(), kv: createMemoryKeyValueStore(), gatewayUrl: dev.url, limits: new MemoryLimitStore() };
-    a = await startInstance(h.db, shared, { live: { feedLingerMs: 0 } });
+    a = await d.start({ live: { feedLingerMs: 0 } });
     scene = await makeSchoolScene(h.db.db);
   }, 60_000);
-  afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    await a.stop();
-  });
 
   test("a reset reloads the run over REST and the client ends with the stored output", async () => {
     const frames: string[] = [];
@@ -205,7 +183,7 @@ describe("client run rooms: the reset path", () => {
       definition: { form: FORM, promptTemplate: TEMPLATE, model: "dev-crawl" },
     });
     const teacher = clientFor(scene.teacher, { baseUrl: a.baseUrl, WebSocket: tappedWebSocket(tap) });
-    clients.push(teacher);
+    track(teacher);
     teacher.connect();
     const { run: started } = await teacher.rest("startRun", { body: { toolId: tool.id, input: { topic: "deserts", count: 1 } } });
     const room = teacher.runRoom(started.id);

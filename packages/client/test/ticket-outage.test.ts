@@ -4,7 +4,8 @@ import { messages } from "@raptscallions/db";
 import { makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
 import { useHarness } from "../../../apps/api/test/helpers/harness.ts";
-import { ensureDevModels, type Instance, startDevModel, startInstance, unreachableRedisUrl } from "../../../apps/api/test/helpers/live.ts";
+import { useDevModel } from "../../../apps/api/test/helpers/deployment.ts";
+import { type Instance, startInstance, unreachableRedisUrl } from "../../../apps/api/test/helpers/live.ts";
 import type { RealtimeClient } from "../src/index.ts";
 import { clientFor, eventually, seeded } from "./helpers.ts";
 
@@ -16,7 +17,7 @@ import { clientFor, eventually, seeded } from "./helpers.ts";
  * switched to a working one (Redis itself when TEST_REDIS_URL is set).
  */
 const h = useHarness();
-let dev: ReturnType<typeof startDevModel>;
+const dev = useDevModel(h, 300);
 let instance: Instance;
 let scene: SchoolScene;
 let store: { down: boolean } = { down: true };
@@ -34,8 +35,6 @@ function switchable(down: KeyValueStore, up: KeyValueStore, state: { down: boole
 }
 
 beforeAll(async () => {
-  await ensureDevModels(h.db);
-  dev = startDevModel(300);
   const dead = connectRedis(await unreachableRedisUrl(), "commands");
   dead.on("error", () => {});
   cleanups.push(() => dead.disconnect());
@@ -59,7 +58,6 @@ beforeAll(async () => {
 h.beforeClose(async () => {
   await instance.stop();
   for (const c of cleanups) c();
-  dev.stop();
 });
 
 describe("client: tickets refused during a Redis outage", () => {

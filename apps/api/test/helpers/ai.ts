@@ -8,6 +8,7 @@ import {
   type GatewayClient,
   type LimitStore,
 } from "@raptscallions/gateway";
+import { makeSchoolScene, makeTool, type SchoolScene } from "@raptscallions/db/testing";
 import { Hono } from "hono";
 import { systemClock, type Clock } from "../../src/lib/clock.ts";
 import { createMemoryLogger, type Logger } from "../../src/lib/logger.ts";
@@ -123,4 +124,16 @@ export async function pinDevModel(
     .values({ groupId, ...values })
     .onConflictDoUpdate({ target: aiSettings.groupId, set: values });
   return model;
+}
+
+type ToolDefinitionInput = NonNullable<NonNullable<Parameters<typeof makeTool>[2]>["definition"]>;
+
+/**
+ * A school scene with a product tool in the school, made by the scene's teacher, on `model` (the
+ * dev tutor by default): the form and prompt template are the suite's.
+ */
+export async function productToolScene(db: DbOrTx, definition: ToolDefinitionInput): Promise<{ scene: SchoolScene; toolId: string }> {
+  const scene = await makeSchoolScene(db);
+  const tool = await makeTool(db, scene.school.id, { kind: "product", createdBy: scene.teacher.id, definition: { model: "dev-tutor", ...definition } });
+  return { scene, toolId: tool.id };
 }

@@ -1,24 +1,8 @@
-import {
-  type Bus,
-  connectRedis,
-  connectRedisCluster,
-  createMemoryBus,
-  createMemoryKeyValueStore,
-  createMemoryPresence,
-  createRedisBus,
-  createRedisKeyValueStore,
-  createRedisPresence,
-  type KeyValueStore,
-  type Presence,
-  type RedisBus,
-  type RedisBusOptions,
-  type RedisClient,
-} from "@raptscallions/bus";
+import type { Bus, KeyValueStore, Presence, RedisBus } from "@raptscallions/bus";
 import { aiModels, type DbHandle } from "@raptscallions/db";
 import { createDevModelApp, createGatewayClient, createModerationClient, type DevStreamEnd, type LimitStore, MemoryLimitStore } from "@raptscallions/gateway";
 import type { Server } from "bun";
 import { Hono } from "hono";
-import { CLUSTER } from "../../../../packages/bus/test/cluster.ts";
 import { createApp } from "../../src/app.ts";
 import { type AppDeps, defaultLiveConfig, type LiveConfig } from "../../src/deps.ts";
 import { attachServer, bunWebSocket } from "../../src/realtime/bun.ts";
@@ -53,11 +37,18 @@ export interface Instance {
   stop(): Promise<void>;
 }
 
+/** How one instance differs from its peers: live-path tuning, the content gate, any dependency. */
+export interface InstanceOptions {
+  live?: Partial<LiveConfig>;
+  gate?: StudentMessageGate;
+  overrides?: Partial<AppDeps>;
+}
+
 /** One API instance on a real socket (`Bun.serve({ port: 0 })`), sharing bus/presence/kv with its peers. */
 export async function startInstance(
   db: DbHandle,
   shared: { bus: () => Bus; presence: Presence; kv: KeyValueStore; gatewayUrl: string; limits?: LimitStore; ready?: () => Promise<void> },
-  opts: { live?: Partial<LiveConfig>; gate?: StudentMessageGate; overrides?: Partial<AppDeps> } = {},
+  opts: InstanceOptions = {},
 ): Promise<Instance> {
   // As the server does before serving: shared connections first (a Cluster needs its slot map).
   await shared.ready?.();
@@ -109,142 +100,9 @@ export async function startInstance(
   };
 }
 
-/** Shared parts for instances that act as one deployment on the in-process bus. */
-export function memoryShared(gatewayUrl: string) {
-  const hub = createMemoryBus({ replayLimit: 2000 });
-  return { bus: () => hub.node(), presence: createMemoryPresence(), kv: createMemoryKeyValueStore(), gatewayUrl, limits: new MemoryLimitStore() };
-}
-
-type Shared = ReturnType<typeof memoryShared> & { close(): Promise<void>; ready?: () => Promise<void> };
-
-/** Bus nodes, presence and key-value store on one Redis deployment (single or cluster), under a random prefix. */
-function redisShared(commands: RedisClient, target: Pick<RedisBusOptions, "url" | "cluster">, gatewayUrl: string): Shared {
-  const prefix = `t${crypto.randomUUID().slice(0, 8)}:`;
-  const nodes: RedisBus[] = [];
-  return {
-    bus: () => {
-      const node = createRedisBus({ ...target, keyPrefix: `${prefix}bus:`, replayLimit: 2000 });
-      nodes.push(node);
-      return node;
-    },
-    presence: createRedisPresence({ redis: commands, keyPrefix: `${prefix}presence:` }),
-    kv: createRedisKeyValueStore({ redis: commands, keyPrefix: `${prefix}kv:` }),
-    gatewayUrl,
-    limits: new MemoryLimitStore(),
-    async close() {
-      await Promise.all(nodes.map((n) => n.close()));
-      commands.disconnect();
-    },
-  };
-}
-
-/**
- * The deployments a cross-instance test runs on: the in-process bus, real Redis and a Redis Cluster
- * (keys under a random prefix, so runs never collide). The third element — skip — is true unless
- * TEST_REDIS_URL (TEST_REDIS_CLUSTER_NODES for the cluster) is set, so those suites are reported as
- * skipped rather than left out.
- */
-export function transports(gatewayUrl: () => string): [string, () => Shared, boolean][] {
-  const list: [string, () => Shared, boolean][] = [["in-process bus", () => ({ ...memoryShared(gatewayUrl()), close: async () => {} }), false]];
-  const url = process.env.TEST_REDIS_URL ?? "";
-  list.push(["redis", () => redisShared(connectRedis(url, "commands"), { url }, gatewayUrl()), url === ""]);
-  list.push([
-    "redis-cluster",
-    () => {
-      const cluster = CLUSTER ?? { nodes: [] };
-      const commands = connectRedisCluster(cluster, "commands");
-      commands.on("error", () => undefined);
-      const ready = () => (commands.status === "ready" ? Promise.resolve() : new Promise<void>((resolve) => void commands.once("ready", () => resolve())));
-      return { ...redisShared(commands, { cluster }, gatewayUrl()), ready };
-    },
-    CLUSTER === undefined,
-  ]);
-  return list;
-}
-
-type Frame = { type: string; [k: string]: unknown };
-
-/** A WebSocket client that records every frame and can wait for one matching a predicate. */
-export class TestClient {
-  readonly frames: Frame[] = [];
-  private waiters: { pred: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
-  closed: { code: number; reason: string } | null = null;
-  private closeWaiters: ((c: { code: number; reason: string }) => void)[] = [];
-
-  constructor(readonly ws: WebSocket) {
-    ws.addEventListener("message", (ev) => {
-      const frame = JSON.parse(String(ev.data)) as Frame;
-      this.frames.push(frame);
-      this.waiters = this.waiters.filter((w) => {
-        if (!w.pred(frame)) return true;
-        w.resolve(frame);
-        return false;
-      });
-    });
-    ws.addEventListener("close", (ev) => {
-      this.closed = { code: ev.code, reason: ev.reason };
-      for (const w of this.closeWaiters) w(this.closed);
-    });
-  }
-
-  send(frame: Record<string, unknown>) {
-    this.ws.send(JSON.stringify(frame));
-  }
-
-  /** Resolves with the first frame (already received or future) matching `pred`. */
-  next(pred: (f: Frame) => boolean, timeoutMs = 5000, from = 0): Promise<Frame> {
-    const found = this.frames.slice(from).find(pred);
-    if (found) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`timed out waiting for a frame; got ${JSON.stringify(this.frames.slice(-5))}`)), timeoutMs);
-      this.waiters.push({
-        pred,
-        resolve: (f) => {
-          clearTimeout(t);
-          resolve(f);
-        },
-      });
-    });
-  }
-
-  /** Sends a frame with an id and waits for its ack or error. */
-  async request(frame: Record<string, unknown>, timeoutMs = 5000): Promise<Frame> {
-    const id = crypto.randomUUID().slice(0, 12);
-    const start = this.frames.length;
-    this.send({ ...frame, id });
-    return this.next((f) => (f.type === "ack" || f.type === "error" || f.type === "pong") && f.id === id, timeoutMs, start);
-  }
-
-  events(room?: string): Frame[] {
-    return this.frames.filter((f) => f.type === "event" && (!room || f.room === room));
-  }
-
-  waitClosed(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
-    if (this.closed) return Promise.resolve(this.closed);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error("socket did not close")), timeoutMs);
-      this.closeWaiters.push((c) => {
-        clearTimeout(t);
-        resolve(c);
-      });
-    });
-  }
-
-  close() {
-    this.ws.close();
-  }
-}
-
-/** Gets a ticket over authenticated REST and opens `/ws?ticket=` on the instance. */
-export async function connect(instance: { baseUrl: string; wsUrl: string }, user: { clerkUserId: string | null }): Promise<TestClient> {
-  const res = await fetch(`${instance.baseUrl}/api/realtime/tickets`, { method: "POST", headers: await authHeader(user) });
-  if (res.status !== 201) throw new Error(`ticket: ${res.status} ${await res.text()}`);
-  const { ticket } = (await res.json()) as { ticket: string };
-  const ws = new WebSocket(`${instance.wsUrl}/ws?ticket=${ticket}`);
-  const client = new TestClient(ws);
-  await client.next((f) => f.type === "hello");
-  return client;
-}
+// Sockets are opened one way (socket.ts); these re-exports keep the suites' imports in one place.
+export { connect, type Frame, openSocket, requestTicket, TestClient } from "./socket.ts";
+import type { Frame } from "./socket.ts";
 
 /** Reassembles an answer's text from delta events, checking they arrive contiguous and in order. */
 export function textFromDeltas(frames: Frame[], messageId: string, startText = ""): string {
@@ -269,14 +127,24 @@ export function assertContiguous(frames: Frame[], room: string) {
   return offsets;
 }
 
-/** An authenticated REST call to a running instance; the parsed JSON body, status and headers. */
-export async function restCall(instance: { baseUrl: string }, user: { clerkUserId: string | null }, method: string, path: string, body?: unknown) {
+/**
+ * A REST call to a running instance as `user` (anonymous when null): status, headers and the
+ * parsed JSON body; an empty body (204) reads as null.
+ */
+export async function restCall<T = Record<string, unknown>>(
+  instance: { baseUrl: string },
+  user: { clerkUserId: string | null } | null,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; headers: Headers; body: T }> {
   const res = await fetch(`${instance.baseUrl}${path}`, {
     method,
-    headers: { ...(await authHeader(user)), ...(body ? { "content-type": "application/json" } : {}) },
+    headers: { ...(user ? await authHeader(user) : {}), ...(body ? { "content-type": "application/json" } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : null) as T };
 }
 
 /** A Redis URL nobody listens on: every command fails like it does during an outage. */

@@ -4,15 +4,17 @@ import { eq } from "drizzle-orm";
 import { createDevSignIn } from "../../../api/src/auth/dev-sign-in.ts";
 import { makeDevModel } from "../../../api/test/helpers/ai.ts";
 import { testKeys } from "../../../api/test/helpers/auth.ts";
-import { createTestDb } from "../../../api/test/helpers/deps.ts";
-import { type Instance, restCall, startDevModel, startInstance, transports } from "../../../api/test/helpers/live.ts";
+import { backendTransport, startDeployment } from "../../../api/test/helpers/deployment.ts";
+import { harness } from "../../../api/test/helpers/harness.ts";
+import { type Instance, restCall, startDevModel } from "../../../api/test/helpers/live.ts";
 import { buildConsole } from "../../build.ts";
 
 /**
  * The seeded classroom (admin, principal, teacher, student1…3 in Biology 9A — the people the dev
  * sign-in picker offers) served by two API instances with the console at /app: A for students,
- * B for the teacher. They share the test database and, when TEST_REDIS_URL is set, Redis (the real
- * pass: Postgres + Redis, two instances); otherwise the in-process bus on embedded PGlite.
+ * B for the teacher. They share the test harness's database and the transport the run configures
+ * (backendTransport: Redis in the real pass, Postgres + Redis; otherwise the in-process bus on
+ * embedded PGlite).
  *
  * Every scene adds its own tool and assignment (unique titles) whose model is a paced dev model,
  * so answers stream long enough to be watched, stopped and cut, and runs on one shared Postgres
@@ -37,7 +39,8 @@ export interface Classroom {
 }
 
 export async function startClassroom(opts: { tokensPerSecond: number }): Promise<Classroom> {
-  const db = await createTestDb();
+  const h = await harness();
+  const db = h.db;
   const scene = await seed(db.db);
   const [teacher] = await db.db.select().from(users).where(eq(users.clerkUserId, SEED.users.teacher.clerkUserId));
   const [student] = await db.db.select().from(users).where(eq(users.clerkUserId, SEED.users.students[0].clerkUserId));
@@ -59,17 +62,17 @@ export async function startClassroom(opts: { tokensPerSecond: number }): Promise
   const assignment = await makeAssignment(db.db, cls.id, tool.id, { title, instructions: "Explain photosynthesis back to the tutor.", createdBy: teacher.id });
 
   const devModel = startDevModel();
-  const available = transports(() => devModel.url);
-  const [transport, makeShared] = (process.env.TEST_REDIS_URL ? available.find(([name]) => name === "redis") : available[0]) ?? available[0] ?? [];
-  if (!transport || !makeShared) throw new Error("no transport");
-  const shared = makeShared();
+  h.beforeClose(() => devModel.stop());
+  const transport = backendTransport();
+  const deployment = startDeployment(db, devModel, transport);
+  h.beforeClose(() => deployment.close());
   // One build for both instances (Bun's bundler, as /app does on its first request).
   const bundle = buildConsole();
   const overrides = { console: { load: () => bundle }, devSignIn: createDevSignIn({ keys: await testKeys(), nodeEnv: "test" }) };
-  const a = await startInstance(db, shared, { overrides });
-  const b = await startInstance(db, shared, { overrides });
+  const a = await deployment.start({ overrides });
+  const b = await deployment.start({ overrides });
   await bundle;
-  console.log(`classroom: two instances on ${transport === "redis" ? "Redis" : "the in-process bus"}, ${process.env.TEST_DATABASE_URL ? "Postgres" : "embedded PGlite"}`);
+  console.log(`classroom: two instances on ${transport}, ${process.env.TEST_DATABASE_URL ? "Postgres" : "embedded PGlite"}`);
 
   return {
     db,
@@ -88,11 +91,6 @@ export async function startClassroom(opts: { tokensPerSecond: number }): Promise
       if (res.status !== 200) throw new Error(`messages: ${res.status} ${JSON.stringify(res.body)}`);
       return (res.body as { items: { id: string; role: string; state: string | null; content: string }[] }).items;
     },
-    async stop() {
-      await Promise.all([a.stop(), b.stop()]);
-      await shared.close();
-      devModel.stop();
-      await db.close();
-    },
+    stop: () => h.close(),
   };
 }

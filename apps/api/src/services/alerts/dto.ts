@@ -11,13 +11,18 @@ export type ExtractionRow = typeof extractions.$inferSelect;
  */
 export const alertStudentIdSql = sql<string | null>`coalesce(${sessions.studentId}, ${runs.userId})`;
 
+/** The user ids an alert's module named to escalate to (`data.escalateTo`), ignoring anything else stored there. */
+export function escalateToOf(row: Pick<ExtractionRow, "data">): string[] {
+  return Array.isArray(row.data.escalateTo) ? row.data.escalateTo.filter((v): v is string => typeof v === "string") : [];
+}
+
 /**
  * An extractions row as the API shows it. The teacher-facing `message` is stored inside `data`
  * (the table has no column for it) and lifted out here, as are the escalation fields.
  */
 export function toAlertDto(row: ExtractionRow, studentId: string | null): AlertDto {
   const { message, ...data } = row.data;
-  const escalateTo = Array.isArray(data.escalateTo) ? data.escalateTo.filter((v): v is string => typeof v === "string") : [];
+  const escalateTo = escalateToOf(row);
   return {
     id: row.id,
     sessionId: row.sessionId,

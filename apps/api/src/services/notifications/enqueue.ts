@@ -1,7 +1,7 @@
 import type { DbOrTx } from "@raptscallions/db";
 import { notificationDeliveries } from "@raptscallions/db";
 import type { Logger } from "../../lib/logger.ts";
-import type { ExtractionRow } from "../alerts/dto.ts";
+import { type ExtractionRow, escalateToOf } from "../alerts/dto.ts";
 import { type Audience, atLeast, loadNotificationConfig, type NotificationConfig, type Severity } from "../groups/notification-config.ts";
 import { releaseAfterQuietHours } from "./local-time.ts";
 import { resolveAudiences } from "./recipients.ts";
@@ -26,10 +26,6 @@ export function alertPayload(row: ExtractionRow, studentId: string | null): Reco
     summary: typeof row.data.message === "string" ? row.data.message : "",
     createdAt: row.createdAt.toISOString(),
   };
-}
-
-function escalateToOf(row: ExtractionRow): string[] {
-  return Array.isArray(row.data.escalateTo) ? row.data.escalateTo.filter((v): v is string => typeof v === "string") : [];
 }
 
 /**
