@@ -102,7 +102,7 @@ export function defaultLiveConfig(overrides: Partial<LiveConfig> = {}): LiveConf
     accessCacheMs: 5_000,
     viewAuditFlushMs: 250,
     feedLingerMs: 5_000,
-    turnSliceMs: 4,
+    turnSliceMs: 0,
     ...overrides,
   };
 }

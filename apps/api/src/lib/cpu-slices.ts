@@ -91,9 +91,10 @@ export function createCpuSlices(opts: CpuSlicesOptions): CpuSlices {
 }
 
 /**
- * Turn-start slices with the default budget (`LIVE_TURN_SLICE_MS`), for a module gate built
- * without its own (the app passes one from its live config). 4 ms keeps a burst's stop of the loop
- * to a few milliseconds at a time (a turn's modules take 0.1–0.5 ms), yet lets a slice's turns
- * store and publish in the same writes.
+ * Turn-start slices with the default budget (`LIVE_TURN_SLICE_MS`, 0: off), for a module gate built
+ * without its own (the app passes one from its live config). Off by default: in the live bench
+ * (200 new students sending at once, bench/README.md) a 4 ms budget cut the loop's longest stop
+ * but cost 0.3–0.8 ms of CPU per turn and a higher fan-out p99, since the turns' writes no longer
+ * leave together. An instance whose classes send in bursts while others stream can turn it on.
  */
-export const turnStartSlices: CpuSlices = createCpuSlices({ budgetMs: 4 });
+export const turnStartSlices: CpuSlices = createCpuSlices({ budgetMs: 0 });
