@@ -7,12 +7,11 @@ import { eq } from "drizzle-orm";
 import Redis, { Cluster } from "ioredis";
 import { CLUSTER } from "../../../packages/bus/test/cluster.ts";
 import { reservationSubject } from "../src/lib/ai-service.ts";
-import { sweepInterruptedStreams } from "../src/services/live/sweeper.ts";
 import { generationRequest, settingsFor } from "./ai-fixtures.ts";
 import { createTestAiService, pinDevModel } from "./helpers/ai.ts";
 import { useHarness } from "./helpers/harness.ts";
 import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
-import { connect, type Instance, restCall, textFromDeltas } from "./helpers/live.ts";
+import { connect, type Instance, restCall, sweepOn, textFromDeltas } from "./helpers/live.ts";
 
 /**
  * An instance dies mid-answer (or mid-run) holding a limits reservation: the estimate, with the
@@ -74,8 +73,7 @@ for (const [name, skip] of deploymentTransports())
     /** Two sweepers at once on two instances, as overlapping job runs would (only one may finalise). */
     async function sweepTwice() {
       await Bun.sleep(STALE_AFTER_MS + 100);
-      const sweep = (i: Instance) =>
-        sweepInterruptedStreams({ db: h.db.db, bus: i.deps.bus, clock: i.deps.clock, logger: i.deps.logger, ai: i.deps.ai, kv: i.deps.kv, staleAfterMs: STALE_AFTER_MS });
+      const sweep = (i: Instance) => sweepOn(i, STALE_AFTER_MS);
       await Promise.all([sweep(b), sweep(c)]);
     }
 

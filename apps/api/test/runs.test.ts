@@ -5,10 +5,9 @@ import { productToolScene } from "./helpers/ai.ts";
 import { renderPrompt } from "@raptscallions/core";
 import { tutorReply } from "@raptscallions/gateway";
 import { eq } from "drizzle-orm";
-import { sweepInterruptedStreams } from "../src/services/live/sweeper.ts";
 import { useHarness } from "./helpers/harness.ts";
 import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
-import { connect, type Frame, type Instance, restCall as rest } from "./helpers/live.ts";
+import { connect, type Frame, type Instance, restCall as rest, sweepOn } from "./helpers/live.ts";
 
 const h = useHarness();
 const dev = useDevModel(h, 150);
@@ -166,15 +165,7 @@ for (const [name, skip] of deploymentTransports(["in-process bus", "redis"]))
       const live = await rest<RunBody>(a, s.teacher, "POST", "/api/runs", { toolId, input: { topic: "lakes", count: 1, level: "beginner" } });
       expect(live.status).toBe(201);
 
-      const swept = await sweepInterruptedStreams({
-        db: a.deps.db.db,
-        bus: a.deps.bus,
-        clock: a.deps.clock,
-        logger: a.deps.logger,
-        ai: a.deps.ai,
-        kv: a.deps.kv,
-        staleAfterMs: 30_000,
-      });
+      const swept = await sweepOn(a, 30_000);
       expect(swept).toBeGreaterThanOrEqual(1);
       const told = (await watcher.next((f) => f.type === "event" && f.event === "run.completed", 10_000)) as Frame & {
         payload: { run: { id: string; state: string; output: string } };
@@ -193,15 +184,7 @@ for (const [name, skip] of deploymentTransports(["in-process bus", "redis"]))
       expect(usage[0]?.inputTokens).toBeGreaterThan(0);
       expect(usage[0]?.outputTokens).toBeGreaterThan(0);
       // Sweeping again finds nothing more to do for it.
-      await sweepInterruptedStreams({
-        db: a.deps.db.db,
-        bus: a.deps.bus,
-        clock: a.deps.clock,
-        logger: a.deps.logger,
-        ai: a.deps.ai,
-        kv: a.deps.kv,
-        staleAfterMs: 30_000,
-      });
+      await sweepOn(a, 30_000);
       expect(await h.db.db.select().from(aiUsage).where(eq(aiUsage.runId, runId))).toHaveLength(1);
       const other = await finished(live.body.run.id);
       expect(other.state).toBe("complete");

@@ -8,6 +8,7 @@ import { type AppDeps, defaultLiveConfig, type LiveConfig } from "../../src/deps
 import { attachServer, bunWebSocket } from "../../src/realtime/bun.ts";
 import { createAiService } from "../../src/services/ai/index.ts";
 import type { StudentMessageGate } from "../../src/services/modules/hooks.ts";
+import { sweepInterruptedStreams } from "../../src/services/live/sweeper.ts";
 import { authHeader } from "./auth.ts";
 import { testDeps } from "./deps.ts";
 
@@ -105,6 +106,12 @@ export { connect, type Frame, openSocket, requestTicket, TestClient } from "./so
 import type { Frame } from "./socket.ts";
 
 /** Reassembles an answer's text from delta events, checking they arrive contiguous and in order. */
+/** One pass of the stale-stream sweeper, as `instance` runs it: orphans older than `staleAfterMs` are finalised. */
+export function sweepOn(instance: Instance, staleAfterMs: number): Promise<number> {
+  const { db, bus, clock, logger, ai, kv } = instance.deps;
+  return sweepInterruptedStreams({ db: db.db, bus, clock, logger, ai, kv, staleAfterMs });
+}
+
 export function textFromDeltas(frames: Frame[], messageId: string, startText = ""): string {
   let text = startText;
   for (const f of frames) {
