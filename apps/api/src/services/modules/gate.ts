@@ -29,7 +29,7 @@ export interface ModuleGateOptions {
   system?: ModuleConfigLayer | undefined;
   /** The gateway's moderation client; a group that enables moderation without one gets the fail-safe policy. */
   moderation?: ModerationClient | undefined;
-  /** Where the modules' synchronous work runs (the instance's turn-start slices by default). */
+  /** Where the modules' synchronous work runs (the instance's turn-start slices; budget 0, the default, runs it in place). */
   slices?: CpuSlices | undefined;
 }
 
@@ -56,7 +56,7 @@ export function createModuleGate(options: ModuleGateOptions = {}): StudentMessag
       };
       const { configs, turn } = input.turnInputs ? turnInputsOf(input.turnInputs, keys, ctx.logger) : await loadTurnInputs(ctx.db, ctx.logger, keys);
       const session = { id: input.sessionId, classId: input.classId, groupId: input.groupId, studentId: input.studentId };
-      // In the instance's slices: a burst of turns does not run every turn's modules in one stop of the loop.
+      // In the instance's slices when a budget is set: a burst of turns then does not run every turn's modules in one stop of the loop.
       const rules = await slices.run(() => runBeforeGateway(modules, configs, turn, input.content));
       const safety = configs[SAFETY_FILTER_ID];
       const result = safety?.enabled ? await moderate(rules, safety.config as SafetyConfig, options.moderation, ctx.logger, input.sessionId) : rules;
