@@ -132,6 +132,8 @@ for (const [name, skip] of deploymentTransports())
       expect(await c.deps.ai.settleAbandoned(reservationSubject({ messageId: answerId }) ?? "", { tokens: 0, costMicros: 0 })).toBeNull();
       await a.stop();
       expect(await figures(scene)).toMatchObject({ tokensToday: recovered.tokensToday, spentThisMonthMicros: recovered.spentThisMonthMicros });
+      // …nor does its late finalisation add a second usage row: the sweeper's is the call's one.
+      expect(await h.db.db.select().from(aiUsage).where(eq(aiUsage.messageId, answerId))).toHaveLength(1);
 
       // The student is admitted again (a model that answers, under the same daily allowance).
       await pinDevModel(h.db.db, scene.district.id, { settings: { tokensPerDay: 900 } });
@@ -218,6 +220,7 @@ for (const [name, skip] of deploymentTransports())
 
       await a.stop();
       expect(await figures(scene)).toMatchObject({ tokensToday: recovered.tokensToday, spentThisMonthMicros: recovered.spentThisMonthMicros });
+      expect(await h.db.db.select().from(aiUsage).where(eq(aiUsage.runId, runId))).toHaveLength(1);
       watcher.close();
     }, 60_000);
   });

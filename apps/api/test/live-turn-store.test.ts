@@ -161,7 +161,7 @@ describe("finalising an answer", () => {
     student.close();
   });
 
-  test("an answer someone else finalised first keeps their state, and its usage row is still written", async () => {
+  test("an answer someone else finalised first keeps their state, and this instance adds no usage row (the finaliser that won writes the call's one)", async () => {
     const sessionId = await newSession();
     const student = await connect(a, scene.student);
     await student.request({ type: "subscribe", room: `session:${sessionId}`, lastOffset: 0 });
@@ -173,9 +173,9 @@ describe("finalising an answer", () => {
     await a.app.realtime.runner.settled(answerId);
     const [row] = await h.db.db.select().from(messages).where(eq(messages.id, answerId));
     expect(row?.state).toBe("interrupted");
-    const usage = await h.db.db.select().from(aiUsage).where(eq(aiUsage.messageId, answerId));
-    expect(usage).toHaveLength(1);
-    expect(usage[0]?.outputTokens).toBeGreaterThan(0);
+    // The sweeper writes its estimated row when it finalises (live-crash-limits.test.ts); this
+    // stand-in did not, so a row here could only be the late runner's second one.
+    expect(await h.db.db.select().from(aiUsage).where(eq(aiUsage.messageId, answerId))).toHaveLength(0);
     student.close();
   });
 });

@@ -127,22 +127,34 @@ function prepareFinalize(db: Db) {
   return db.update(messages).set(finalizedValues()).where(streamingRow).returning().prepare("answer_finalize");
 }
 
-/** The finalisation and the usage row in one statement; apart if that fails (a lost usage row must not leave the answer streaming). */
+/**
+ * The finalisation and the usage row in one statement; apart if that fails (a lost usage row must
+ * not leave the answer streaming). Either way the row is written only by the finaliser that wins
+ * the answer: when a sweeper finalised it first (this instance stalled past the stale limit and
+ * came back), the sweeper's estimated row is the call's one and the limits were settled to it.
+ */
 async function finalizeWithUsage(deps: AnswerTargetDeps, values: { id: string; state: GenerationStatus; content: string; meta: string; now: string }, usage: UsageRow) {
   try {
     return await preparedOn(deps.db, "answer_finalize_usage", prepareFinalizeWithUsage).execute({ ...values, usage: usageJson(usage) });
   } catch (err) {
     deps.logger.warn("finalising with the usage row failed; writing them apart", { messageId: values.id, err });
   }
-  await deps.db
-    .insert(aiUsage)
-    .values(usage)
-    .catch((err: unknown) => deps.logger.error("writing the ai_usage row failed", { err, messageId: usage.messageId, model: usage.model }));
-  return preparedOn(deps.db, "answer_finalize", prepareFinalize).execute(values);
+  const rows = await preparedOn(deps.db, "answer_finalize", prepareFinalize).execute(values);
+  if (rows.length > 0) {
+    await deps.db
+      .insert(aiUsage)
+      .values(usage)
+      .catch((err: unknown) => deps.logger.error("writing the ai_usage row failed", { err, messageId: usage.messageId, model: usage.model }));
+  }
+  return rows;
 }
 
 // The usage row travels as one JSON parameter (column names as keys) and is inserted by a
-// data-modifying WITH, which Postgres runs to completion whether or not the update matched.
+// data-modifying WITH beside the update. Both read the statement's one snapshot, so the insert's
+// condition (the answer still streaming) is the update's: a sweeper that finalised the answer
+// first leaves neither to do. (A sweeper committing in the very instant between this statement's
+// snapshot and its row lock is the one case left: the update then matches nothing, the insert
+// still runs.)
 const usageColumns = Object.entries(getTableColumns(aiUsage)).filter(([key]) => key !== "id" && key !== "createdAt");
 const usageColumnList = sql.raw(usageColumns.map(([, c]) => `"${c.name}"`).join(", "));
 
@@ -155,6 +167,8 @@ function usageJson(row: UsageRow): string {
 function prepareFinalizeWithUsage(db: Db) {
   const usage = db
     .$with("usage", {})
-    .as(sql`insert into ${aiUsage} (${usageColumnList}) select ${usageColumnList} from jsonb_populate_record(null::${aiUsage}, ${sql.placeholder("usage")}::jsonb)`);
+    .as(
+      sql`insert into ${aiUsage} (${usageColumnList}) select ${usageColumnList} from jsonb_populate_record(null::${aiUsage}, ${sql.placeholder("usage")}::jsonb) where exists (select 1 from ${messages} where ${streamingRow})`,
+    );
   return db.with(usage).update(messages).set(finalizedValues()).where(streamingRow).returning().prepare("answer_finalize_usage");
 }

@@ -47,18 +47,20 @@ export function runTarget(
       return row ? { type: "run.started", payload: { run: toRunDto(row) } } : null;
     },
     async finalize(state, content, meta, at, usage) {
+      const [row] = await deps.db
+        .update(runs)
+        .set({ state, output: content, meta: merge(meta), finishedAt: at, streamOwner: null, heartbeatAt: at })
+        .where(running)
+        .returning();
+      // A sweeper that finalised the run first (this instance stalled and came back) wrote the
+      // call's usage row and settled its limits to it: no second row.
+      if (!row) return;
       if (usage) {
         await deps.db
           .insert(aiUsage)
           .values(usage)
           .catch((err: unknown) => deps.logger.error("writing the ai_usage row failed", { err, runId: run.id, model: usage.model }));
       }
-      const [row] = await deps.db
-        .update(runs)
-        .set({ state, output: content, meta: merge(meta), finishedAt: at, streamOwner: null, heartbeatAt: at })
-        .where(running)
-        .returning();
-      if (!row) return;
       await publishRunFinished(deps.bus, deps.logger, row);
       if (deps.afterRun) {
         try {
