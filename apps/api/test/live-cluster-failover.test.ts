@@ -118,8 +118,8 @@ describe.skipIf(CLUSTER === undefined)("Redis Cluster primary killed mid-answer"
       expect((completedLive?.payload as { message?: MessageDto } | undefined)?.message?.content).toBe(row?.content ?? "");
     }
 
-    // Nothing stored is lost: both exchanges, in order, both answers final and non-empty.
-    const rows = await h.db.db.select().from(messages).where(eq(messages.sessionId, session.id)).orderBy(asc(messages.createdAt));
+    // Nothing stored is lost: both exchanges, in order (by seq: a turn stores its question and answer in one statement, so their createdAt ties), both answers final and non-empty.
+    const rows = await h.db.db.select().from(messages).where(eq(messages.sessionId, session.id)).orderBy(asc(messages.seq));
     expect(rows.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
     expect(rows.filter((m) => m.role === "assistant").map((m) => [m.state, m.content.length > 0])).toEqual([
       ["complete", true],
