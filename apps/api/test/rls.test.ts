@@ -40,7 +40,7 @@ import { dbFor, reachOf } from "../src/services/context.ts";
 import { useHarness } from "./helpers/harness.ts";
 
 // Tables the system alone uses: no tenant data, so no policy (docs/privacy.md says why).
-const SYSTEM_TABLES = ["ai_models", "job_leases", "webhook_events"];
+const SYSTEM_TABLES = ["ai_models", "job_leases", "limit_settle_retries", "webhook_events"];
 
 const h = useHarness();
 let handle: DbHandle;

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import { boolean, index, integer, numeric, pgTable, real, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { createdAt, id, timestamps } from "./columns.ts";
+import { bigint, boolean, index, integer, numeric, pgTable, real, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { createdAt, id, timestamps, tstz } from "./columns.ts";
 import { classes } from "./classes.ts";
 import { groups, users } from "./identity.ts";
 import { messages, runs, sessions } from "./sessions.ts";
@@ -73,3 +73,21 @@ export const aiUsage = pgTable(
     index("ai_usage_model_time_idx").on(t.model, t.createdAt),
   ],
 );
+
+/**
+ * Limit settles of crashed calls that the sweeper could not make (the limit store unreachable):
+ * the call's reservation stays charged at its estimate until one succeeds, so every sweep retries
+ * these, with the figures the first attempt had, and drops a row once its subject has nothing left
+ * to settle. The limit store's settled marker keeps a retry from counting twice. The system's own
+ * table: a subject (`answer:<id>`, `run:<id>`) and two numbers, no tenant data.
+ */
+export const limitSettleRetries = pgTable("limit_settle_retries", {
+  /** The reservation's subject in the limit store. */
+  subject: text("subject").primaryKey(),
+  tokens: integer("tokens").notNull(),
+  costMicros: bigint("cost_micros", { mode: "number" }).notNull(),
+  /** Failed attempts so far, the sweep's first included. */
+  attempts: integer("attempts").notNull().default(1),
+  createdAt: createdAt(),
+  lastTriedAt: tstz("last_tried_at").notNull().defaultNow(),
+});

@@ -5,7 +5,7 @@ import { eq } from "drizzle-orm";
 import type { AiService } from "../../lib/ai-service.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
-import { recordBudgetAlerts } from "../ai/budget-alerts.ts";
+import { settleInterruptedCall } from "./settle-retry.ts";
 
 /** A row a dead instance left streaming: where its text was last checkpointed, and its room. */
 export interface Orphan {
@@ -74,8 +74,8 @@ export interface InterruptedUsage {
  * limit reservation it made before calling (the estimate with the whole output allowance, still
  * charged to the student's day and every group's month) settled to those same figures — or to zero
  * when the call never started streaming (`usage` null: no model recorded, nothing billed). The limit
- * store counts the settle once, whoever makes it. A failure is logged and the rest still runs: a
- * reservation left unsettled stays at its estimate (errs safe) until its day and month end.
+ * store counts the settle once, whoever makes it. A failure is logged and the rest still runs; a
+ * settle the limit store could not take is retried by the next sweeps ({@link settleInterruptedCall}).
  */
 export async function recordInterruptedCall(deps: SweepDeps, subject: string | undefined, usage: InterruptedUsage | null): Promise<void> {
   let costMicros = 0;
@@ -92,12 +92,5 @@ export async function recordInterruptedCall(deps: SweepDeps, subject: string | u
   }
   if (!subject) return;
   const actual = usage ? { tokens: usage.inputTokens + usage.outputTokens, costMicros } : { tokens: 0, costMicros: 0 };
-  try {
-    const settled = await deps.ai.settleAbandoned(subject, actual);
-    if (settled && settled.budgetAlerts.length > 0) {
-      await recordBudgetAlerts({ db: deps.db, kv: deps.kv, logger: deps.logger, now: deps.clock.now() }, settled.budgetAlerts);
-    }
-  } catch (err) {
-    deps.logger.error("settling an interrupted call's reservation failed", { subject, err });
-  }
+  await settleInterruptedCall(deps, subject, actual);
 }

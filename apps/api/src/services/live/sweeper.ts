@@ -3,6 +3,7 @@ import type { Logger } from "../../lib/logger.ts";
 import type { Orphan, OrphanKind, SweepDeps } from "./orphan-kind.ts";
 import { orphanedAnswers } from "./orphaned-answers.ts";
 import { orphanedRuns } from "./orphaned-runs.ts";
+import { retryFailedSettles } from "./settle-retry.ts";
 
 const KINDS: readonly OrphanKind[] = [orphanedAnswers, orphanedRuns];
 
@@ -13,8 +14,14 @@ const KINDS: readonly OrphanKind[] = [orphanedAnswers, orphanedRuns];
  * the stored text holds everything any watcher was shown (the dead instance may have published for
  * up to a checkpoint interval past its last write). Run as the `sweeper` job (one instance at a
  * time); the conditional updates would still let only one of two overlapping sweeps finalise a row.
+ * Each sweep first retries the limit settles earlier sweeps could not make (settle-retry.ts).
  */
 export async function sweepInterruptedStreams(deps: SweepDeps & { staleAfterMs: number }): Promise<number> {
+  try {
+    await retryFailedSettles(deps);
+  } catch (err) {
+    deps.logger.warn("retrying failed settles failed; the next sweep tries again", { err });
+  }
   const cutoff = new Date(deps.clock.now().getTime() - deps.staleAfterMs);
   let finalised = 0;
   for (const kind of KINDS) {
