@@ -150,11 +150,11 @@ async function finalizeWithUsage(deps: AnswerTargetDeps, values: { id: string; s
 }
 
 // The usage row travels as one JSON parameter (column names as keys) and is inserted by a
-// data-modifying WITH beside the update. Both read the statement's one snapshot, so the insert's
-// condition (the answer still streaming) is the update's: a sweeper that finalised the answer
-// first leaves neither to do. (A sweeper committing in the very instant between this statement's
-// snapshot and its row lock is the one case left: the update then matches nothing, the insert
-// still runs.)
+// data-modifying WITH only when the update, a WITH of its own, returned the row: a sweeper that
+// finalised the answer first leaves neither to do. The update's row lock re-checks the committed
+// row, where a condition read from the statement's snapshot would not: a sweeper committing
+// between this statement's snapshot and its row lock makes both match nothing
+// (live-finalise-race.test.ts).
 const usageColumns = Object.entries(getTableColumns(aiUsage)).filter(([key]) => key !== "id" && key !== "createdAt");
 const usageColumnList = sql.raw(usageColumns.map(([, c]) => `"${c.name}"`).join(", "));
 
@@ -165,10 +165,11 @@ function usageJson(row: UsageRow): string {
 }
 
 function prepareFinalizeWithUsage(db: Db) {
+  const finalized = db.$with("finalized").as(db.update(messages).set(finalizedValues()).where(streamingRow).returning());
   const usage = db
     .$with("usage", {})
     .as(
-      sql`insert into ${aiUsage} (${usageColumnList}) select ${usageColumnList} from jsonb_populate_record(null::${aiUsage}, ${sql.placeholder("usage")}::jsonb) where exists (select 1 from ${messages} where ${streamingRow})`,
+      sql`insert into ${aiUsage} (${usageColumnList}) select ${usageColumnList} from jsonb_populate_record(null::${aiUsage}, ${sql.placeholder("usage")}::jsonb) where exists (select 1 from ${finalized})`,
     );
-  return db.with(usage).update(messages).set(finalizedValues()).where(streamingRow).returning().prepare("answer_finalize_usage");
+  return db.with(finalized, usage).select().from(finalized).prepare("answer_finalize_usage");
 }
