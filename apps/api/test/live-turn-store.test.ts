@@ -54,11 +54,14 @@ describe("storing a chat turn", () => {
     const acks = sends.filter((f) => f.type === "ack");
     expect(acks).toHaveLength(1);
     for (const f of sends.filter((s) => s.type !== "ack")) expect(f).toMatchObject({ type: "error", code: "SESSION_BUSY" });
-    await finalised(answerIdOf(acks[0] ?? { type: "none" }));
+    // The answer is stopped rather than waited for: at the model's slow pace it would stream for seconds.
+    await student.request({ type: "generation.stop", sessionId });
+    expect(await finalised(answerIdOf(acks[0] ?? { type: "none" }))).toMatchObject({ state: "stopped" });
     // A refused send rolled its claim back with its statement: the next turn continues at 3.
     const next = await student.request({ type: "message.send", sessionId, clientMessageId: "after", content: "And what about plants?" });
     expect(next.type).toBe("ack");
-    await finalised(answerIdOf(next));
+    await student.request({ type: "generation.stop", sessionId });
+    expect(await finalised(answerIdOf(next))).toMatchObject({ state: "stopped" });
     const rows = await h.db.db.select({ seq: messages.seq, role: messages.role }).from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.seq));
     expect(rows).toEqual([
       { seq: 1, role: "user" },
