@@ -51,14 +51,7 @@ export function createS3BlobStore(config: S3BlobStoreConfig): BlobStore {
 
   const headObject = async (key: string): Promise<BlobHead | null> => {
     try {
-      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return {
-        contentType: out.ContentType ?? "application/octet-stream",
-        contentLength: out.ContentLength ?? 0,
-        etag: out.ETag,
-        cacheControl: out.CacheControl,
-        lastModified: out.LastModified,
-      };
+      return headOf(await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
     } catch (err) {
       if (isNotFound(err)) return null;
       throw unavailable("head", err);
@@ -92,14 +85,7 @@ export function createS3BlobStore(config: S3BlobStoreConfig): BlobStore {
       try {
         const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         if (!out.Body) throw new Error("GetObject returned no body");
-        return {
-          body: out.Body.transformToWebStream() as ReadableStream<Uint8Array>,
-          contentType: out.ContentType ?? "application/octet-stream",
-          contentLength: out.ContentLength ?? 0,
-          etag: out.ETag,
-          cacheControl: out.CacheControl,
-          lastModified: out.LastModified,
-        };
+        return { body: out.Body.transformToWebStream() as ReadableStream<Uint8Array>, ...headOf(out) };
       } catch (err) {
         if (isNotFound(err)) return null;
         throw unavailable("get", err);
@@ -232,4 +218,15 @@ function isNotFound(err: unknown): boolean {
 function unavailable(operation: string, cause: unknown): AppError {
   if (cause instanceof AppError) return cause;
   return new AppError("SERVICE_UNAVAILABLE", `Blob store ${operation} failed`, { cause });
+}
+
+/** A HEAD's or GET's object metadata, with the defaults S3-protocol servers may leave out. */
+function headOf(out: { ContentType?: string; ContentLength?: number; ETag?: string; CacheControl?: string; LastModified?: Date }): BlobHead {
+  return {
+    contentType: out.ContentType ?? "application/octet-stream",
+    contentLength: out.ContentLength ?? 0,
+    etag: out.ETag,
+    cacheControl: out.CacheControl,
+    lastModified: out.LastModified,
+  };
 }

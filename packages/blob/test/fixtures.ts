@@ -2,17 +2,12 @@
 // (Each builder's output was checked once with libjpeg-turbo's djpeg / libwebp's dwebp.)
 import { deflateSync } from "node:zlib";
 import { crc32 } from "../src/images/crc32.ts";
+import { concat } from "../src/images/read-limited.ts";
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return concat(parts);
 }
 
 function u32be(n: number): Uint8Array {
@@ -125,47 +120,13 @@ export function zip(): Uint8Array {
   const crc = crc32(data);
   const le16 = (n: number) => [n & 0xff, (n >> 8) & 0xff];
   const le32 = (n: number) => [n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff];
-  const local = [
-    0x50,
-    0x4b,
-    0x03,
-    0x04,
-    ...le16(10),
-    ...le16(0),
-    ...le16(0),
-    ...le16(0),
-    ...le16(0),
-    ...le32(crc),
-    ...le32(data.length),
-    ...le32(data.length),
-    ...le16(name.length),
-    ...le16(0),
-    ...name,
-    ...data,
-  ];
-  const central = [
-    0x50,
-    0x4b,
-    0x01,
-    0x02,
-    ...le16(20),
-    ...le16(10),
-    ...le16(0),
-    ...le16(0),
-    ...le16(0),
-    ...le16(0),
-    ...le32(crc),
-    ...le32(data.length),
-    ...le32(data.length),
-    ...le16(name.length),
-    ...le16(0),
-    ...le16(0),
-    ...le16(0),
-    ...le16(0),
-    ...le32(0),
-    ...le32(0),
-    ...name,
-  ];
+  // What the local header and the central directory record both say of the file: flags, method
+  // (stored), time, date, CRC, compressed and uncompressed size, name length.
+  const file = [...le16(0), ...le16(0), ...le16(0), ...le16(0), ...le32(crc), ...le32(data.length), ...le32(data.length), ...le16(name.length)];
+  // Signature, version needed, the file, extra length.
+  const local = [0x50, 0x4b, 0x03, 0x04, ...le16(10), ...file, ...le16(0), ...name, ...data];
+  // Signature, version made by and needed, the file, extra and comment lengths, disk, attributes, offset.
+  const central = [0x50, 0x4b, 0x01, 0x02, ...le16(20), ...le16(10), ...file, ...le16(0), ...le16(0), ...le16(0), ...le16(0), ...le32(0), ...le32(0), ...name];
   const end = [0x50, 0x4b, 0x05, 0x06, ...le16(0), ...le16(0), ...le16(1), ...le16(1), ...le32(central.length), ...le32(local.length), ...le16(0)];
   return Uint8Array.from([...local, ...central, ...end]);
 }

@@ -41,8 +41,8 @@ export async function readLimited(stream: ReadableStream<Uint8Array>, maxBytes: 
   return concat(chunks, total);
 }
 
-/** Concatenates chunks whose total length is already known. */
-export function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
+/** Concatenates chunks (`total`: their length, when already known); one whole chunk is returned as it is. */
+export function concat(chunks: readonly Uint8Array[], total = chunks.reduce((n, c) => n + c.byteLength, 0)): Uint8Array {
   if (chunks.length === 1 && chunks[0] !== undefined && chunks[0].byteLength === total) {
     return chunks[0];
   }

@@ -1,4 +1,5 @@
 import { crc32 } from "./crc32.ts";
+import { concat } from "./read-limited.ts";
 import type { ImageFormat } from "./formats.ts";
 import { ascii, type ImagePart, imageParts } from "./structure.ts";
 
@@ -89,14 +90,4 @@ function rebuildWebp(b: Uint8Array, parts: ImagePart[]): Uint8Array {
   const header = b.slice(0, 12);
   new DataView(header.buffer).setUint32(4, 4 + body.byteLength, true);
   return concat([header, body]);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }
