@@ -48,24 +48,17 @@ async function buildScene(db: DbOrTx) {
   await makeExtraction(db, { sessionId: a.id, classId: scene.cls.id, groupId: scene.department.id, severity: "high", status: "acknowledged" });
   await makeExtraction(db, { sessionId: a.id, classId: scene.cls.id, groupId: scene.department.id, severity: "low", kind: "moderation-unavailable" });
   const bSession = await liveSession(db, scene, b.id, [{ secondsAgo: 30, answered: true }]);
-  await makeExtraction(db, {
-    sessionId: bSession.id,
-    classId: scene.cls.id,
-    groupId: scene.department.id,
-    module: "struggle-detector",
-    kind: "struggle",
-    severity: "medium",
-    data: { level: "mild" },
-  });
-  await makeExtraction(db, {
-    sessionId: bSession.id,
-    classId: scene.cls.id,
-    groupId: scene.department.id,
-    module: "struggle-detector",
-    kind: "struggle",
-    severity: "medium",
-    data: { level: "struggling" },
-  });
+  for (const level of ["mild", "struggling"]) {
+    await makeExtraction(db, {
+      sessionId: bSession.id,
+      classId: scene.cls.id,
+      groupId: scene.department.id,
+      module: "struggle-detector",
+      kind: "struggle",
+      severity: "medium",
+      data: { level },
+    });
+  }
   const cSession = await liveSession(db, scene, c.id, [
     { secondsAgo: 400, answered: true },
     { secondsAgo: 120, answered: false },

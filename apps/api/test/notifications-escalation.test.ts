@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { auditLog, groups, notificationAttempts, notificationDeliveries } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
-import type { Finding } from "@raptscallions/modules";
 import { and, eq } from "drizzle-orm";
 import type { Clock } from "../src/lib/clock.ts";
 import { createNotificationDispatcher } from "../src/services/notifications/dispatcher.ts";
@@ -10,6 +9,7 @@ import { createDevOutbox } from "../src/lib/notify/mail.ts";
 import { defaultNotificationSettings } from "../src/lib/notify/settings.ts";
 import { persistFindings } from "../src/services/modules/findings.ts";
 import { useHarness } from "./helpers/harness.ts";
+import { crisisFinding } from "./helpers/notifications.ts";
 
 // A clock the test moves: minutes pass in microseconds.
 let now = new Date("2026-03-02T21:00:00Z");
@@ -21,14 +21,7 @@ const lead = "lead@district.example.test";
 const t0 = now;
 const at = (minutes: number) => new Date(t0.getTime() + minutes * 60_000);
 
-const crisis = (escalateTo: string[]): Finding => ({
-  module: "safety-filter",
-  kind: "self-harm",
-  severity: "critical",
-  isAlert: true,
-  message: "Possible self-harm (critical) in a student message.",
-  data: { category: "self-harm", escalate: true, escalateTo },
-});
+const crisis = (escalateTo: string[]) => crisisFinding({ data: { category: "self-harm", escalate: true, escalateTo } });
 
 async function raise() {
   const target = { sessionId, classId: scene.cls.id, groupId: scene.department.id, studentId: scene.student.id, messageId: null };

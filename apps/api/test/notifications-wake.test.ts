@@ -9,7 +9,7 @@ import { createNotificationDispatcher, type NotificationDispatcher } from "../sr
 import { useHarness } from "./helpers/harness.ts";
 import { deploymentTransports, useDeployment, useUpstream } from "./helpers/deployment.ts";
 import { type Instance, restCall as rest } from "./helpers/live.ts";
-import { startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
+import { crisisFinding, startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
 import { eventually, startScriptedUpstream } from "./modules-helpers.ts";
 
 /**
@@ -141,16 +141,7 @@ describe("the poll as the fallback", () => {
       await persistFindings(
         h.db.db,
         { sessionId: session.id, classId: scene.cls.id, groupId: scene.department.id, studentId: scene.student.id, messageId: null },
-        [
-          {
-            module: "safety-filter",
-            kind: "self-harm",
-            severity: "critical",
-            isAlert: true,
-            message: "Possible self-harm (critical) in a student message.",
-            data: { category: "self-harm" },
-          },
-        ],
+        [crisisFinding({ data: { category: "self-harm" } })],
         new Date(),
       );
       const rows = await eventually(async () => {

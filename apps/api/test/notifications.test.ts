@@ -8,7 +8,7 @@ import { createDevOutbox, createSmtpTransport } from "../src/lib/notify/mail.ts"
 import { defaultNotificationSettings, type NotificationSettings } from "../src/lib/notify/settings.ts";
 import { persistFindings } from "../src/services/modules/findings.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
+import { crisisFinding, startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
 
 const h = useHarness();
 const secret = `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64")}`;
@@ -19,16 +19,6 @@ let sessionId: string;
 let settings: NotificationSettings;
 let teacherEmail: string;
 const lead = "safeguarding-lead@district.example.test";
-
-const crisis = (over: Partial<Finding> = {}): Finding => ({
-  module: "safety-filter",
-  kind: "self-harm",
-  severity: "critical",
-  isAlert: true,
-  message: "Possible self-harm (critical) in a student message.",
-  data: { category: "self-harm", source: "student", rules: ["r1"], blocked: true, escalate: true, escalateTo: [] },
-  ...over,
-});
 
 async function raise(finding: Finding) {
   const target = { sessionId, classId: scene.cls.id, groupId: scene.department.id, studentId: scene.student.id, messageId: null };
@@ -74,7 +64,7 @@ afterAll(async () => {
 
 describe("alert outbox → SMTP and signed webhooks", () => {
   test("a critical alert is queued in its own transaction and delivered by SMTP and webhook", async () => {
-    const alert = await raise(crisis());
+    const alert = await raise(crisisFinding());
     const queued = await deliveriesOf(alert.id);
     expect(queued.map((d) => `${d.channel}:${d.recipient}`).sort()).toEqual([`email:${lead}`, `email:${teacherEmail}`, `webhook:${hook.url}`].sort());
     expect(queued.every((d) => d.status === "pending")).toBe(true);
@@ -111,14 +101,14 @@ describe("alert outbox → SMTP and signed webhooks", () => {
   });
 
   test("below the group's threshold nothing is queued", async () => {
-    const alert = await raise(crisis({ severity: "medium", kind: "bullying", data: { category: "bullying" } }));
+    const alert = await raise(crisisFinding({ severity: "medium", kind: "bullying", data: { category: "bullying" } }));
     expect(await deliveriesOf(alert.id)).toEqual([]);
   });
 
   test("a webhook answering 500 is retried, then dead-lettered, without holding back the emails", async () => {
     hook.setMode("fail");
     try {
-      const alert = await raise(crisis());
+      const alert = await raise(crisisFinding());
       const dispatcher = createNotificationDispatcher(h.deps, settings);
       for (let i = 0; i < 4; i++) await dispatcher.drainOnce();
       const rows = await deliveriesOf(alert.id);
@@ -144,7 +134,7 @@ describe("alert outbox → SMTP and signed webhooks", () => {
   });
 
   test("a redirect, a time-out and an unreachable SMTP server are failures, recorded with their reason", async () => {
-    const alert = await raise(crisis());
+    const alert = await raise(crisisFinding());
     const broken = { ...settings, mail: createSmtpTransport("smtp://127.0.0.1:1", { timeoutMs: 500 }), maxAttempts: 5 };
     const dispatcher = createNotificationDispatcher(h.deps, broken);
     hook.setMode("redirect");
@@ -168,7 +158,7 @@ describe("alert outbox → SMTP and signed webhooks", () => {
   });
 
   test("a dispatcher that dies mid-send leaves the row to another, after its lease", async () => {
-    const alert = await raise(crisis({ data: { category: "self-harm" } }));
+    const alert = await raise(crisisFinding({ data: { category: "self-harm" } }));
     const stuck = createNotificationDispatcher(h.deps, {
       ...settings,
       leaseMs: 200,
@@ -194,7 +184,7 @@ describe("two instances racing the outbox", () => {
     {
       const second = await h.withApp({ db: secondDb });
       const alerts = [];
-      for (let i = 0; i < 8; i++) alerts.push(await raise(crisis()));
+      for (let i = 0; i < 8; i++) alerts.push(await raise(crisisFinding()));
       const ids = new Set<string>();
       for (const a of alerts) for (const d of await deliveriesOf(a.id)) ids.add(d.id);
       expect(ids.size).toBe(24);
@@ -223,7 +213,7 @@ describe("the dev outbox (no SMTP_URL)", () => {
   test("keeps the rendered mail; system admins read it over REST", async () => {
     const outbox = createDevOutbox(h.deps.logger);
     const { app, deps } = await h.withApp({ deps: (base) => ({ notifications: { ...base.notifications, ...defaultNotificationSettings(outbox) } }) });
-    const alert = await raise(crisis());
+    const alert = await raise(crisisFinding());
     await createNotificationDispatcher(deps, defaultNotificationSettings(outbox)).drainOnce();
     const admin = await makeUser(h.db.db, { isSystemAdmin: true });
     const { authHeader } = await import("./helpers/auth.ts");

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { groups, notificationDeliveries, users } from "@raptscallions/db";
 import { makeMessage, makeSchoolScene, makeSession, type SchoolScene, unique } from "@raptscallions/db/testing";
-import type { Finding } from "@raptscallions/modules";
 import { eq } from "drizzle-orm";
 import { createSmtpTransport } from "../src/lib/notify/mail.ts";
 import { defaultNotificationSettings } from "../src/lib/notify/settings.ts";
@@ -9,7 +8,7 @@ import { persistFindings } from "../src/services/modules/findings.ts";
 import { createNotificationDispatcher } from "../src/services/notifications/dispatcher.ts";
 import { under13FromGrades } from "../src/services/roster/apply-users.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
+import { crisisFinding, startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
 import { clerkUserData, deliver, delivery, makeWebhookSecret, webhookDeps } from "./helpers/webhooks.ts";
 
 const clerkSecret = makeWebhookSecret();
@@ -27,15 +26,6 @@ afterAll(async () => {
   await smtp.close();
 });
 
-const crisis: Finding = {
-  module: "safety-filter",
-  kind: "self-harm",
-  severity: "critical",
-  isAlert: true,
-  message: "Possible self-harm (critical) in a student message.",
-  data: { category: "self-harm", source: "student", rules: ["r1"], blocked: true, escalate: true, escalateTo: [] },
-};
-
 /** A crisis alert on a message of the scene's student, in a district that opted in to excerpts and a webhook. */
 async function alertOn(scene: SchoolScene, words: string) {
   await h.db.db
@@ -49,7 +39,7 @@ async function alertOn(scene: SchoolScene, words: string) {
   const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
   const message = await makeMessage(h.db.db, { sessionId: session.id, seq: 1, role: "user", content: words, authorId: scene.student.id });
   const target = { sessionId: session.id, classId: scene.cls.id, groupId: scene.department.id, studentId: scene.student.id, messageId: message.id };
-  const [alert] = await persistFindings(h.db.db, target, [crisis], new Date());
+  const [alert] = await persistFindings(h.db.db, target, [crisisFinding()], new Date());
   if (!alert) throw new Error("no alert stored");
   const settings = defaultNotificationSettings(createSmtpTransport(smtp.url, { timeoutMs: 2_000 }), {
     from: "alerts@school.example.test",

@@ -27,10 +27,11 @@ async function setup(uploadLimitBytes = UPLOAD_LIMIT) {
 
 type User = { clerkUserId: string | null };
 
-async function upload(app: TestApp, user: User | null, groupId: string, body: BodyInit, contentType?: string) {
-  const headers: Record<string, string> = user ? await authHeader(user) : {};
+/** POSTs `body` to the group's theme assets as `user`; a streamed body is sent as it is pulled (`duplex`). */
+async function upload(app: TestApp, user: User | null, groupId: string, body: BodyInit, contentType?: string, moreHeaders: Record<string, string> = {}) {
+  const headers: Record<string, string> = { ...(user ? await authHeader(user) : {}), ...moreHeaders };
   if (contentType) headers["content-type"] = contentType;
-  return await app.request(`/api/groups/${groupId}/theme/assets`, { method: "POST", headers, body });
+  return await app.request(`/api/groups/${groupId}/theme/assets`, { method: "POST", headers, body, duplex: "half" } as RequestInit);
 }
 
 async function expectError(res: Response, status: number, code: string, reason?: string) {
@@ -307,17 +308,7 @@ describe("POST /api/groups/:id/theme/assets", () => {
           controller.enqueue(new Uint8Array(1024));
         },
       });
-      const headers = {
-        ...(await authHeader(tree.schoolAdmin)),
-        "content-type": "multipart/form-data; boundary=b",
-        "content-length": String(10 * 1024 * 1024),
-      };
-      const res = await app.request(`/api/groups/${tree.school.id}/theme/assets`, {
-        method: "POST",
-        headers,
-        body,
-        duplex: "half",
-      } as RequestInit);
+      const res = await upload(app, tree.schoolAdmin, tree.school.id, body, "multipart/form-data; boundary=b", { "content-length": String(10 * 1024 * 1024) });
       await expectError(res, 413, "PAYLOAD_TOO_LARGE");
       // A ReadableStream pulls once to fill its queue on construction; nothing beyond that was read.
       expect(pulled).toBeLessThanOrEqual(1);
@@ -342,13 +333,7 @@ describe("POST /api/groups/:id/theme/assets", () => {
           cancelled = true;
         },
       });
-      const headers = { ...(await authHeader(tree.schoolAdmin)), "content-type": "multipart/form-data; boundary=b" };
-      const res = await app.request(`/api/groups/${tree.school.id}/theme/assets`, {
-        method: "POST",
-        headers,
-        body,
-        duplex: "half",
-      } as RequestInit);
+      const res = await upload(app, tree.schoolAdmin, tree.school.id, body, "multipart/form-data; boundary=b");
       await expectError(res, 413, "PAYLOAD_TOO_LARGE");
       expect(cancelled).toBe(true);
       // Read up to the limit plus framing and a chunk or two of read-ahead: nowhere near 50 MB.
@@ -400,12 +385,7 @@ describe("POST /api/groups/:id/theme/assets", () => {
       const { app, root, tree } = await setup();
       await expectError(await upload(app, tree.outsider, tree.school.id, fileForm(png(), "logo.png")), 404, "NOT_FOUND");
       await expectError(await upload(app, null, tree.school.id, fileForm(png(), "logo.png")), 401, "UNAUTHENTICATED");
-      const bad = await app.request(`/api/groups/${tree.school.id}/theme/assets`, {
-        method: "POST",
-        headers: { authorization: "Bearer x.y.z" },
-        body: fileForm(png(), "logo.png"),
-      });
-      await expectError(bad, 401, "UNAUTHENTICATED");
+      await expectError(await upload(app, null, tree.school.id, fileForm(png(), "logo.png"), undefined, { authorization: "Bearer x.y.z" }), 401, "UNAUTHENTICATED");
       await expectError(await upload(app, tree.schoolAdmin, crypto.randomUUID(), fileForm(png(), "logo.png")), 404, "NOT_FOUND");
       expect(storedObjectFiles(root)).toEqual([]);
       expect(await rowsFor(tree.school.id)).toEqual([]);

@@ -1,3 +1,4 @@
+import type { Finding } from "@raptscallions/modules";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { Webhook } from "svix";
@@ -132,5 +133,21 @@ export function startWebhookEndpoint(secret: string) {
       mode = m;
     },
     close: () => server.stop(true),
+  };
+}
+
+/**
+ * A critical self-harm alert of the safety filter on a student's message, blocked and escalated;
+ * `over` replaces fields (its `data` replaces the whole of `data`).
+ */
+export function crisisFinding(over: Partial<Finding> = {}): Finding {
+  return {
+    module: "safety-filter",
+    kind: "self-harm",
+    severity: "critical",
+    isAlert: true,
+    message: "Possible self-harm (critical) in a student message.",
+    data: { category: "self-harm", source: "student", rules: ["r1"], blocked: true, escalate: true, escalateTo: [] },
+    ...over,
   };
 }
