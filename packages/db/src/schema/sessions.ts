@@ -29,21 +29,41 @@ export interface MessageMeta {
   [key: string]: unknown;
 }
 
+/**
+ * A use of a tool (a chat session, a product tool's run): the tool version it is pinned to, the group
+ * whose limits, budget and modules apply (the class's group, else the tool's), and its class and
+ * assignment when it has them.
+ */
+const toolUseColumns = () => ({
+  toolId: uuid("tool_id").notNull(),
+  toolVersion: integer("tool_version").notNull(),
+  groupId: uuid("group_id")
+    .notNull()
+    .references(() => groups.id, { onDelete: "restrict" }),
+  classId: uuid("class_id").references(() => classes.id, { onDelete: "set null" }),
+  assignmentId: uuid("assignment_id").references(() => assignments.id, { onDelete: "set null" }),
+});
+
+/**
+ * A streamed row (an answer, a run), for the sweeper: the instance streaming it and when it last
+ * checkpointed, and the room position of the last delta its stored text includes (late joiners
+ * resume there).
+ */
+const streamingColumns = () => ({
+  streamOwner: text("stream_owner"),
+  heartbeatAt: tstz("heartbeat_at"),
+  checkpointOffset: integer("checkpoint_offset"),
+  checkpointEpoch: text("checkpoint_epoch"),
+});
+
 export const sessions = pgTable(
   "sessions",
   {
     id: id(),
-    toolId: uuid("tool_id").notNull(),
-    toolVersion: integer("tool_version").notNull(),
     studentId: uuid("student_id")
       .notNull()
       .references(() => users.id, { onDelete: "restrict" }),
-    /** The group whose limits, budget and modules apply (the class's group, else the tool's). */
-    groupId: uuid("group_id")
-      .notNull()
-      .references(() => groups.id, { onDelete: "restrict" }),
-    classId: uuid("class_id").references(() => classes.id, { onDelete: "set null" }),
-    assignmentId: uuid("assignment_id").references(() => assignments.id, { onDelete: "set null" }),
+    ...toolUseColumns(),
     state: text("state", { enum: SESSION_STATES }).notNull().default("active"),
     /** Highest message seq allocated; bumped in the insert's transaction so seqs are dense. */
     lastSeq: integer("last_seq").notNull().default(0),
@@ -78,12 +98,7 @@ export const messages = pgTable(
     /** Only assistant messages have a state; the others are complete when written. */
     state: text("state", { enum: ASSISTANT_STATES }),
     clientMessageId: text("client_message_id"),
-    /** The instance streaming this message and when it last checkpointed, for the sweeper. */
-    streamOwner: text("stream_owner"),
-    heartbeatAt: tstz("heartbeat_at"),
-    /** Room offset of the last delta included in `content` while streaming (late joiners resume there). */
-    checkpointOffset: integer("checkpoint_offset"),
-    checkpointEpoch: text("checkpoint_epoch"),
+    ...streamingColumns(),
     meta: jsonb("meta").$type<MessageMeta>().notNull().default({}),
     createdAt: createdAt(),
     finalizedAt: tstz("finalized_at"),
@@ -103,25 +118,15 @@ export const runs = pgTable(
   "runs",
   {
     id: id(),
-    toolId: uuid("tool_id").notNull(),
-    toolVersion: integer("tool_version").notNull(),
     userId: uuid("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "restrict" }),
-    groupId: uuid("group_id")
-      .notNull()
-      .references(() => groups.id, { onDelete: "restrict" }),
-    classId: uuid("class_id").references(() => classes.id, { onDelete: "set null" }),
-    assignmentId: uuid("assignment_id").references(() => assignments.id, { onDelete: "set null" }),
+    ...toolUseColumns(),
     input: jsonb("input").$type<Record<string, unknown>>().notNull().default({}),
     output: text("output"),
     state: text("state", { enum: RUN_STATES }).notNull().default("running"),
     meta: jsonb("meta").$type<MessageMeta>().notNull().default({}),
-    /** As on messages: the instance streaming the run, its last checkpoint and the room offset it reached. */
-    streamOwner: text("stream_owner"),
-    heartbeatAt: tstz("heartbeat_at"),
-    checkpointOffset: integer("checkpoint_offset"),
-    checkpointEpoch: text("checkpoint_epoch"),
+    ...streamingColumns(),
     createdAt: createdAt(),
     finishedAt: tstz("finished_at"),
   },
