@@ -11,7 +11,7 @@ import { generationRequest, settingsFor } from "./ai-fixtures.ts";
 import { createTestAiService, pinDevModel } from "./helpers/ai.ts";
 import { useHarness } from "./helpers/harness.ts";
 import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
-import { connect, type Instance, restCall, sweepOn, textFromDeltas } from "./helpers/live.ts";
+import { connect, type Instance, makeStaleAnswer, restCall, sweepOn, textFromDeltas } from "./helpers/live.ts";
 
 /**
  * An instance dies mid-answer (or mid-run) holding a limits reservation: the estimate, with the
@@ -149,11 +149,7 @@ for (const [name, skip] of deploymentTransports())
       const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
       await h.db.db.insert(messages).values({ sessionId: session.id, seq: 1, role: "user", content: "What is a cell wall?" });
       // What such an instance leaves: its answer row, streaming, no model recorded, a stale heartbeat…
-      const [orphan] = await h.db.db
-        .insert(messages)
-        .values({ sessionId: session.id, seq: 2, role: "assistant", state: "streaming", content: "", streamOwner: "dead", heartbeatAt: new Date(Date.now() - 60_000) })
-        .returning();
-      const answerId = orphan?.id ?? "";
+      const answerId = (await makeStaleAnswer(h.db.db, { sessionId: session.id, seq: 2 })).id;
       // …and the reservation its AI service made for it (the call is admitted, then never read nor finished).
       const scope = { userId: scene.student.id, groupId: session.groupId, classId: scene.cls.id, toolId: scene.tool.id, toolVersion: 1 };
       await b.deps.ai.start({

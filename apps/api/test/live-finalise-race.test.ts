@@ -6,6 +6,7 @@ import type { UsageRow } from "../src/lib/ai-service.ts";
 import { createMemoryLogger } from "../src/lib/logger.ts";
 import { answerTarget } from "../src/services/live/stream-target.ts";
 import { testDatabaseUrl, useHarness } from "./helpers/harness.ts";
+import { makeStaleAnswer } from "./helpers/live.ts";
 
 /**
  * A finaliser that comes back late (its instance stalled past the stale limit) while the sweeper
@@ -22,19 +23,7 @@ const MSG = "finalising with the usage row failed; writing them apart";
 async function stalledAnswer() {
   const scene = await makeSchoolScene(h.db.db);
   const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
-  const [answer] = await h.db.db
-    .insert(messages)
-    .values({
-      sessionId: session.id,
-      seq: 2,
-      role: "assistant",
-      state: "streaming",
-      content: "Partial",
-      streamOwner: "stalled",
-      heartbeatAt: new Date(Date.now() - 60_000),
-    })
-    .returning();
-  const messageId = answer?.id ?? "";
+  const messageId = (await makeStaleAnswer(h.db.db, { sessionId: session.id, seq: 2, content: "Partial", streamOwner: "stalled" })).id;
   const scope = { userId: scene.student.id, groupId: session.groupId, classId: scene.cls.id, sessionId: session.id, messageId, model: "dev-tutor" };
   const logger = createMemoryLogger();
   const target = answerTarget({ db: h.db.db, bus: h.deps.bus, logger }, { sessionId: session.id, classId: scene.cls.id, messageId });

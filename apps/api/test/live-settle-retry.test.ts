@@ -9,6 +9,7 @@ import { sweepInterruptedStreams } from "../src/services/live/sweeper.ts";
 import { generationRequest } from "./ai-fixtures.ts";
 import { createTestAiService, pinDevModel } from "./helpers/ai.ts";
 import { testRedisUrl, useHarness } from "./helpers/harness.ts";
+import { makeStaleAnswer } from "./helpers/live.ts";
 
 /**
  * The limit store is out of reach when a sweep finalises a crashed answer (Redis down): the settle
@@ -61,20 +62,9 @@ describe(`a crashed call's settle that fails during a sweep (${testRedisUrl ? "r
     // What a dead instance leaves: an answer that streamed a little, stale, and the reservation it made.
     const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
     await h.db.db.insert(messages).values({ sessionId: session.id, seq: 1, role: "user", content: "What is a cell wall?" });
-    const [orphan] = await h.db.db
-      .insert(messages)
-      .values({
-        sessionId: session.id,
-        seq: 2,
-        role: "assistant",
-        state: "streaming",
-        content: "A cell wall is a rigid layer outside the membrane",
-        meta: { model: model.id },
-        streamOwner: "dead",
-        heartbeatAt: new Date(Date.now() - 60_000),
-      })
-      .returning();
-    const answerId = orphan?.id ?? "";
+    const answerId = (
+      await makeStaleAnswer(h.db.db, { sessionId: session.id, seq: 2, content: "A cell wall is a rigid layer outside the membrane", meta: { model: model.id } })
+    ).id;
     const subject = reservationSubject({ messageId: answerId }) ?? "";
     await first.ai.start(generationRequest(scene, { scope: { sessionId: session.id, messageId: answerId } }));
     const reserved = await figures();

@@ -9,7 +9,7 @@ import { authHeader } from "./helpers/auth.ts";
 import { rawWebSocket } from "./helpers/raw-ws.ts";
 import { useHarness } from "./helpers/harness.ts";
 import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
-import { assertContiguous, connect, type Instance, restCall as rest, textFromDeltas } from "./helpers/live.ts";
+import { assertContiguous, connect, type Instance, makeStaleAnswer, restCall as rest, textFromDeltas } from "./helpers/live.ts";
 
 const h = useHarness();
 const dev = useDevModel(h, 150);
@@ -439,20 +439,7 @@ describe("tickets, abuse and the sweeper", () => {
     const watcher = await connect(a, scene.teacher);
     await watcher.request({ type: "subscribe", room: `session:${session.id}`, lastOffset: 0 });
     await h.db.db.insert(messages).values({ sessionId: session.id, seq: 1, role: "user", content: "Tell me about enzymes please" });
-    const [orphan] = await h.db.db
-      .insert(messages)
-      .values({
-        sessionId: session.id,
-        seq: 2,
-        role: "assistant",
-        state: "streaming",
-        content: "",
-        streamOwner: "dead-instance",
-        heartbeatAt: new Date(Date.now() - 60_000),
-        meta: { model: "dev-tutor" },
-      })
-      .returning();
-    const orphanId = orphan?.id ?? "";
+    const orphanId = (await makeStaleAnswer(h.db.db, { sessionId: session.id, seq: 2, meta: { model: "dev-tutor" } })).id;
     // What the dead instance published: a checkpointed delta, then more it never checkpointed.
     const room = `session:${session.id}`;
     const delta = (charOffset: number, text: string, messageId = orphanId) =>
@@ -476,16 +463,10 @@ describe("tickets, abuse and the sweeper", () => {
     expect((await h.db.db.select().from(messages).where(eq(messages.id, orphanId)))[0]?.content).toBe(shown);
     // The dead instance never wrote its usage row: the sweeper records an estimate.
     const deadline = Date.now() + 3000;
-    let usage = await h.db.db
-      .select()
-      .from(aiUsage)
-      .where(eq(aiUsage.messageId, orphan?.id ?? ""));
+    let usage = await h.db.db.select().from(aiUsage).where(eq(aiUsage.messageId, orphanId));
     while (usage.length === 0 && Date.now() < deadline) {
       await Bun.sleep(25);
-      usage = await h.db.db
-        .select()
-        .from(aiUsage)
-        .where(eq(aiUsage.messageId, orphan?.id ?? ""));
+      usage = await h.db.db.select().from(aiUsage).where(eq(aiUsage.messageId, orphanId));
     }
     expect(usage).toHaveLength(1);
     expect(usage[0]).toMatchObject({ status: "interrupted", estimated: true, model: "dev-tutor", outputTokens: 8, inputTokens: 7 });

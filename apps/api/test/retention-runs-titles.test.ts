@@ -41,6 +41,13 @@ async function recordsOf(scene: SchoolScene, age: number) {
 }
 
 const row = async <T>(rows: Promise<T[]>) => (await rows)[0];
+const usageRow = (id: string | undefined) =>
+  row(
+    h.db.db
+      .select()
+      .from(aiUsage)
+      .where(eq(aiUsage.id, id ?? "")),
+  );
 
 describe("retention of runs and session titles", () => {
   test("anonymise: a run's input and output go, its usage numbers stay; the title goes", async () => {
@@ -56,14 +63,7 @@ describe("retention of runs and session titles", () => {
     expect((await row(h.db.db.select().from(sessions).where(eq(sessions.id, old.session.id))))?.title).toBeNull();
     expect((await row(h.db.db.select().from(runs).where(eq(runs.id, recent.run.id))))?.output).toBe("A fine essay");
     expect((await row(h.db.db.select().from(sessions).where(eq(sessions.id, recent.session.id))))?.title).toBe("my essay about my dog");
-    expect(
-      await row(
-        h.db.db
-          .select()
-          .from(aiUsage)
-          .where(eq(aiUsage.id, old.usage?.id ?? "")),
-      ),
-    ).toEqual(old.usage);
+    expect(await usageRow(old.usage?.id)).toEqual(old.usage);
     // Done once: a second run finds nothing.
     const again = await runRetention(deps(), defaultRetentionConfig({ defaultDays: 365 }), { scopeGroupId: scene.district.id });
     expect([again.runIds, again.titledSessionIds]).toEqual([[], []]);
@@ -75,14 +75,7 @@ describe("retention of runs and session titles", () => {
     const result = await runRetention(deps(), defaultRetentionConfig({ defaultDays: 365, mode: "delete" }), { scopeGroupId: scene.district.id });
     expect(result.runIds).toEqual([old.run.id]);
     expect(await h.db.db.select().from(runs).where(eq(runs.id, old.run.id))).toEqual([]);
-    expect(
-      await row(
-        h.db.db
-          .select()
-          .from(aiUsage)
-          .where(eq(aiUsage.id, old.usage?.id ?? "")),
-      ),
-    ).toMatchObject({ runId: null, costUsd: 0.5 });
+    expect(await usageRow(old.usage?.id)).toMatchObject({ runId: null, costUsd: 0.5 });
     // Sessions are learning records: only their title goes.
     expect(await row(h.db.db.select().from(sessions).where(eq(sessions.id, old.session.id)))).toMatchObject({ title: null });
   });

@@ -1,5 +1,5 @@
 import type { Bus, KeyValueStore, Presence, RedisBus } from "@raptscallions/bus";
-import { aiModels, type DbHandle } from "@raptscallions/db";
+import { aiModels, type DbHandle, type DbOrTx, messages } from "@raptscallions/db";
 import { createDevModelApp, createGatewayClient, createModerationClient, type DevStreamEnd, type LimitStore, MemoryLimitStore } from "@raptscallions/gateway";
 import type { Server } from "bun";
 import { Hono } from "hono";
@@ -106,6 +106,19 @@ export { connect, type Frame, openSocket, requestTicket, TestClient } from "./so
 import type { Frame } from "./socket.ts";
 
 /** Reassembles an answer's text from delta events, checking they arrive contiguous and in order. */
+/**
+ * An answer a dead instance left streaming (its heartbeat a minute old, so any sweep finds it
+ * stale), with `values` over those defaults.
+ */
+export async function makeStaleAnswer(db: DbOrTx, values: { sessionId: string; seq: number } & Partial<typeof messages.$inferInsert>) {
+  const [row] = await db
+    .insert(messages)
+    .values({ role: "assistant", state: "streaming", content: "", streamOwner: "dead-instance", heartbeatAt: new Date(Date.now() - 60_000), ...values })
+    .returning();
+  if (!row) throw new Error("no answer row");
+  return row;
+}
+
 /** One pass of the stale-stream sweeper, as `instance` runs it: orphans older than `staleAfterMs` are finalised. */
 export function sweepOn(instance: Instance, staleAfterMs: number): Promise<number> {
   const { db, bus, clock, logger, ai, kv } = instance.deps;
