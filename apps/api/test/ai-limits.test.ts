@@ -1,20 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { LimitExceededError } from "@raptscallions/core";
 import { addClassMember, makeSchoolScene, makeUser } from "@raptscallions/db/testing";
-import { MemoryLimitStore, RedisLimitStore, type LimitStore } from "@raptscallions/gateway";
-import Redis, { Cluster } from "ioredis";
-import { CLUSTER } from "../../../packages/bus/test/cluster.ts";
+import { closeLimitStoreConnections, limitStoreFlavours } from "../../../packages/gateway/test/limit-store-flavours.ts";
 import { drain, generationRequest, rejection, settingsFor, usageRowsFor } from "./ai-fixtures.ts";
 import { createTestAiService, pinDevModel } from "./helpers/ai.ts";
 import { useHarness } from "./helpers/harness.ts";
 
 const h = useHarness();
-const redisUrl = process.env.TEST_REDIS_URL;
-const connections: Array<Redis | Cluster> = [];
-// PGlite boots and migrates in seconds; more on a busy machine than bun's 5 s hook default.
-h.beforeClose(async () => {
-  await Promise.all(connections.map((c) => c.quit()));
-});
+h.beforeClose(closeLimitStoreConnections);
 
 describe("per-user limits from ai_settings (nearest setting wins, per limit)", () => {
   test("the (N+1)th start within a minute is refused: 429 RATE_LIMITED with Retry-After and the limit", async () => {
@@ -95,46 +88,7 @@ describe("group budgets (every ancestor's monthly budget, the strictest refuses)
   });
 });
 
-/** Stores under test: each "instance" is one API process's store (Redis: its own connection). */
-// The third element skips Redis without TEST_REDIS_URL (reported as skipped, not left out).
-const stores: [string, () => (instance: number) => LimitStore, boolean][] = [
-  [
-    "memory",
-    () => {
-      const store = new MemoryLimitStore();
-      return () => store;
-    },
-    false,
-  ],
-  [
-    "redis",
-    () => {
-      const prefix = `test:{ai-${crypto.randomUUID()}}:`;
-      const list = [0, 1, 2].map(() => {
-        const connection = new Redis(redisUrl ?? "", { maxRetriesPerRequest: 1 });
-        connections.push(connection);
-        return new RedisLimitStore(connection, { keyPrefix: prefix });
-      });
-      return (instance) => list[instance % list.length] as LimitStore;
-    },
-    !redisUrl,
-  ],
-  [
-    "redis-cluster",
-    () => {
-      const prefix = `test:{ai-${crypto.randomUUID()}}:`;
-      const list = [0, 1, 2].map(() => {
-        const connection = new Cluster([...(CLUSTER?.nodes ?? [])], { redisOptions: { maxRetriesPerRequest: 1 } });
-        connections.push(connection);
-        return new RedisLimitStore(connection, { keyPrefix: prefix });
-      });
-      return (instance) => list[instance % list.length] as LimitStore;
-    },
-    CLUSTER === undefined,
-  ],
-];
-
-for (const [name, makeStores, skip] of stores) {
+for (const { name, instances: makeStores, skip } of limitStoreFlavours()) {
   describe.skipIf(skip)(`concurrency (${name} limit store)`, () => {
     test("many simultaneous starts against a small budget never overshoot it", async () => {
       const scene = await makeSchoolScene(h.db.db);

@@ -2,63 +2,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { LimitExceededError, ServiceUnavailableError } from "@raptscallions/core";
 import Redis, { Cluster } from "ioredis";
 import { MemoryLimitStore, RedisLimitStore, type LimitStore, type ReserveInput } from "../src/index.ts";
+import { closeLimitStoreConnections, clusterConnection, clusterNodes, limitStoreFlavours, redisConnection, redisUrl } from "./limit-store-flavours.ts";
 
-const redisUrl = process.env.TEST_REDIS_URL;
-// `host:port,…` of a Redis Cluster (CI's cluster pass): the same suite on it.
-const clusterNodes = (process.env.TEST_REDIS_CLUSTER_NODES || "")
-  .split(",")
-  .filter(Boolean)
-  .map((entry) => ({ host: entry.slice(0, entry.lastIndexOf(":")), port: Number(entry.slice(entry.lastIndexOf(":") + 1)) }));
-const connections: Array<Redis | Cluster> = [];
-afterAll(async () => {
-  await Promise.all(connections.map((c) => c.quit()));
-});
-
-function redisConnection(url: string): Redis {
-  const r = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 });
-  connections.push(r);
-  return r;
-}
-
-/**
- * Each implementation under test, as a factory of "instances" sharing one backing store: the
- * in-process store is one object; Redis gets one connection per instance, as separate API
- * processes would.
- */
-// The third element skips Redis without TEST_REDIS_URL (reported as skipped, not left out).
-const implementations: [string, () => (instance: number) => LimitStore, boolean][] = [
-  [
-    "memory",
-    () => {
-      const store = new MemoryLimitStore();
-      return () => store;
-    },
-    false,
-  ],
-  [
-    "redis",
-    () => {
-      const prefix = `test:${crypto.randomUUID()}:`;
-      const stores = [0, 1, 2].map(() => new RedisLimitStore(redisConnection(redisUrl ?? ""), { keyPrefix: prefix }));
-      return (instance) => stores[instance % stores.length] as LimitStore;
-    },
-    !redisUrl,
-  ],
-  [
-    "redis-cluster",
-    () => {
-      // The hash tag keeps a reservation's user and group counters in one slot.
-      const prefix = `test:{${crypto.randomUUID()}}:`;
-      const stores = [0, 1, 2].map(() => {
-        const cluster = new Cluster(clusterNodes, { redisOptions: { maxRetriesPerRequest: 1 } });
-        connections.push(cluster);
-        return new RedisLimitStore(cluster, { keyPrefix: prefix });
-      });
-      return (instance) => stores[instance % stores.length] as LimitStore;
-    },
-    clusterNodes.length === 0,
-  ],
-];
+afterAll(closeLimitStoreConnections);
 
 describe.skipIf(clusterNodes.length === 0)("RedisLimitStore on a cluster", () => {
   test("refuses a prefix without a hash tag, whose keys would span slots", () => {
@@ -87,7 +33,7 @@ async function refusal(p: Promise<unknown>): Promise<LimitExceededError> {
   throw new Error("expected the reservation to be refused");
 }
 
-for (const [name, makeStores, skip] of implementations) {
+for (const { name, instances: makeStores, skip } of limitStoreFlavours()) {
   describe.skipIf(skip)(`${name} limit store`, () => {
     test("requests per minute: the limit holds, then RATE_LIMITED naming rpm and the user", async () => {
       const store = makeStores()(0);
@@ -274,7 +220,7 @@ for (const [name, makeStores, skip] of implementations) {
 }
 
 test.skipIf(!redisUrl)("the Redis store reloads its scripts after SCRIPT FLUSH (restart or failover)", async () => {
-  const redis = redisConnection(redisUrl ?? "");
+  const redis = redisConnection();
   const store = new RedisLimitStore(redis, { keyPrefix: `test:${crypto.randomUUID()}:` });
   await store.reserve(input({ userId: "u" }));
   await redis.script("FLUSH");
@@ -302,17 +248,8 @@ test("with Redis unreachable the store says so up front, and refuses with a 503 
 // Counters get their TTL when created (not on every charge): every key a reserve or a settle
 // leaves behind must still expire, also one a settle creates again after it expired.
 const ttlTargets: [string, () => Redis | Cluster, string, boolean][] = [
-  ["redis", () => redisConnection(redisUrl ?? ""), `test:${crypto.randomUUID()}:`, !redisUrl],
-  [
-    "redis-cluster",
-    () => {
-      const cluster = new Cluster(clusterNodes, { redisOptions: { maxRetriesPerRequest: 1 } });
-      connections.push(cluster);
-      return cluster;
-    },
-    `test:{${crypto.randomUUID()}}:`,
-    clusterNodes.length === 0,
-  ],
+  ["redis", () => redisConnection(), `test:${crypto.randomUUID()}:`, !redisUrl],
+  ["redis-cluster", clusterConnection, `test:{${crypto.randomUUID()}}:`, clusterNodes.length === 0],
 ];
 for (const [name, connect, prefix, skip] of ttlTargets) {
   test.skipIf(skip)(`${name}: every counter a reserve or settle writes expires, none lives on`, async () => {
