@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type extractions, groups, notificationDeliveries } from "@raptscallions/db";
-import { makeExtraction, makeMessage, makeSchoolScene, makeSession, type SchoolScene, unique } from "@raptscallions/db/testing";
+import { type extractions, notificationDeliveries } from "@raptscallions/db";
+import { makeExtraction, makeMessage, type SchoolScene, unique } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
 import { createJobRegistry } from "../src/jobs/index.ts";
 import { notificationDigestJob } from "../src/jobs/notification-digest.ts";
@@ -10,7 +10,7 @@ import { defaultNotificationSettings } from "../src/lib/notify/settings.ts";
 import { createNotificationDispatcher } from "../src/services/notifications/dispatcher.ts";
 import { queueDailyDigests } from "../src/services/notifications/digest.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { startSmtpServer } from "./helpers/notifications.ts";
+import { notificationScene, setNotifications, startSmtpServer } from "./helpers/notifications.ts";
 
 // A clock the test moves across days (and a DST change: New York springs forward on 2026-03-08).
 let now = new Date("2026-03-08T12:00:00Z");
@@ -21,12 +21,7 @@ let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 const run = () => queueDailyDigests({ db: h.db.db, clock, logger: h.deps.logger });
 const digestsOf = (teacherId: string) => h.db.db.select().from(notificationDeliveries).where(eq(notificationDeliveries.recipientUserId, teacherId));
 
-async function sceneIn(notifications: Record<string, unknown>) {
-  const scene = await makeSchoolScene(h.db.db);
-  await h.db.db.update(groups).set({ settings: { notifications } }).where(eq(groups.id, scene.district.id));
-  const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
-  return { scene, sessionId: session.id };
-}
+const sceneIn = (notifications: Record<string, unknown>) => notificationScene(h.db.db, notifications);
 
 function finding(s: { scene: SchoolScene; sessionId: string }, at: string, over: Omit<Partial<typeof extractions.$inferInsert>, "sessionId"> = {}) {
   return makeExtraction(h.db.db, {
@@ -120,10 +115,7 @@ describe("the daily digest", () => {
     expect(mail?.text).not.toContain("Excerpt");
 
     // The next day, with excerpts switched on: PII-redacted, never the raw message.
-    await h.db.db
-      .update(groups)
-      .set({ settings: { notifications: { timeZone: "America/New_York", digest: { hour: 16 }, includeExcerpt: true } } })
-      .where(eq(groups.id, ny.scene.district.id));
+    await setNotifications(h.db.db, ny.scene.district.id, { timeZone: "America/New_York", digest: { hour: 16 }, includeExcerpt: true });
     await finding(ny, "2026-03-09T14:00:00Z", { messageId: message.id });
     now = new Date("2026-03-09T20:00:00Z");
     await run();

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { auditLog, groups, notificationAttempts, notificationDeliveries } from "@raptscallions/db";
-import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
+import { auditLog, notificationAttempts, notificationDeliveries } from "@raptscallions/db";
+import type { SchoolScene } from "@raptscallions/db/testing";
 import { and, eq } from "drizzle-orm";
 import type { Clock } from "../src/lib/clock.ts";
 import { createNotificationDispatcher } from "../src/services/notifications/dispatcher.ts";
@@ -9,7 +9,7 @@ import { createDevOutbox } from "../src/lib/notify/mail.ts";
 import { defaultNotificationSettings } from "../src/lib/notify/settings.ts";
 import { persistFindings } from "../src/services/modules/findings.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { crisisFinding } from "./helpers/notifications.ts";
+import { crisisFinding, notificationScene, setNotifications } from "./helpers/notifications.ts";
 
 // A clock the test moves: minutes pass in microseconds.
 let now = new Date("2026-03-02T21:00:00Z");
@@ -34,20 +34,11 @@ const stepsOf = async (alertId: string) =>
   (await h.db.db.select().from(notificationDeliveries).where(eq(notificationDeliveries.alertId, alertId))).map((d) => `${d.step}:${d.recipient}`).sort();
 
 beforeAll(async () => {
-  scene = await makeSchoolScene(h.db.db);
-  sessionId = (await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id })).id;
-  await h.db.db
-    .update(groups)
-    .set({
-      settings: {
-        notifications: {
-          safeguardingList: [lead],
-          email: { minSeverity: "high", to: ["teachers"] },
-          escalation: { minSeverity: "high", afterMinutes: 10, steps: [["escalation"], ["safeguarding"]] },
-        },
-      },
-    })
-    .where(eq(groups.id, scene.district.id));
+  ({ scene, sessionId } = await notificationScene(h.db.db, {
+    safeguardingList: [lead],
+    email: { minSeverity: "high", to: ["teachers"] },
+    escalation: { minSeverity: "high", afterMinutes: 10, steps: [["escalation"], ["safeguarding"]] },
+  }));
 }, 60_000);
 
 describe("escalation on silence", () => {
@@ -184,12 +175,11 @@ describe("escalation on silence", () => {
   });
 
   test("quiet hours hold a non-critical alert until they end, in the group's time zone", async () => {
-    await h.db.db
-      .update(groups)
-      .set({
-        settings: { notifications: { timeZone: "America/New_York", quietHours: { start: "20:00", end: "07:00" }, email: { minSeverity: "high", to: ["teachers"] } } },
-      })
-      .where(eq(groups.id, scene.school.id));
+    await setNotifications(h.db.db, scene.school.id, {
+      timeZone: "America/New_York",
+      quietHours: { start: "20:00", end: "07:00" },
+      email: { minSeverity: "high", to: ["teachers"] },
+    });
     // 21:00 UTC is 16:00 in New York (EST): not quiet. 02:00 UTC is 21:00 there: quiet until 07:00 EST = 12:00 UTC.
     const target = { sessionId, classId: scene.cls.id, groupId: scene.department.id, studentId: scene.student.id, messageId: null };
     const high = { ...crisis([]), severity: "high" as const };

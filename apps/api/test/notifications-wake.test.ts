@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { extractions, groups, notificationDeliveries } from "@raptscallions/db";
+import { extractions, notificationDeliveries } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import { and, eq, inArray } from "drizzle-orm";
 import { createSmtpTransport, type MailTransport } from "../src/lib/notify/mail.ts";
@@ -9,7 +9,7 @@ import { createNotificationDispatcher, type NotificationDispatcher } from "../sr
 import { useHarness } from "./helpers/harness.ts";
 import { deploymentTransports, useDeployment, useUpstream } from "./helpers/deployment.ts";
 import { type Instance, restCall as rest } from "./helpers/live.ts";
-import { crisisFinding, startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
+import { crisisFinding, setNotifications, startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
 import { eventually, startScriptedUpstream } from "./modules-helpers.ts";
 
 /**
@@ -43,10 +43,7 @@ function settingsFor(pollMs: number): NotificationSettings {
 
 async function crisisScene(): Promise<SchoolScene> {
   const scene = await makeSchoolScene(h.db.db);
-  await h.db.db
-    .update(groups)
-    .set({ settings: { notifications: { email: { minSeverity: "high", to: ["teachers"] }, webhooks: [{ url: hook.url, secret, minSeverity: "high" }] } } })
-    .where(eq(groups.id, scene.district.id));
+  await setNotifications(h.db.db, scene.district.id, { email: { minSeverity: "high", to: ["teachers"] }, webhooks: [{ url: hook.url, secret, minSeverity: "high" }] });
   return scene;
 }
 

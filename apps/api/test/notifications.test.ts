@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { auditLog, groups, notificationAttempts, notificationDeliveries } from "@raptscallions/db";
-import { makeSchoolScene, makeSession, makeUser, type SchoolScene } from "@raptscallions/db/testing";
+import { auditLog, notificationAttempts, notificationDeliveries } from "@raptscallions/db";
+import { makeUser, type SchoolScene } from "@raptscallions/db/testing";
 import type { Finding } from "@raptscallions/modules";
 import { and, eq } from "drizzle-orm";
 import { createNotificationDispatcher } from "../src/services/notifications/dispatcher.ts";
@@ -8,7 +8,7 @@ import { createDevOutbox, createSmtpTransport } from "../src/lib/notify/mail.ts"
 import { defaultNotificationSettings, type NotificationSettings } from "../src/lib/notify/settings.ts";
 import { persistFindings } from "../src/services/modules/findings.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { crisisFinding, startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
+import { crisisFinding, notificationScene, startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
 
 const h = useHarness();
 const secret = `whsec_${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64")}`;
@@ -32,22 +32,13 @@ const deliveriesOf = (alertId: string) => h.db.db.select().from(notificationDeli
 beforeAll(async () => {
   smtp = await startSmtpServer();
   hook = startWebhookEndpoint(secret);
-  scene = await makeSchoolScene(h.db.db);
-  teacherEmail = scene.teacher.email ?? "";
-  sessionId = (await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id })).id;
   // The district sets the safeguarding list and the webhook; the school inherits both.
-  await h.db.db
-    .update(groups)
-    .set({
-      settings: {
-        notifications: {
-          safeguardingList: [lead],
-          email: { minSeverity: "high", to: ["teachers", "safeguarding"] },
-          webhooks: [{ url: hook.url, secret, minSeverity: "high" }],
-        },
-      },
-    })
-    .where(eq(groups.id, scene.district.id));
+  ({ scene, sessionId } = await notificationScene(h.db.db, {
+    safeguardingList: [lead],
+    email: { minSeverity: "high", to: ["teachers", "safeguarding"] },
+    webhooks: [{ url: hook.url, secret, minSeverity: "high" }],
+  }));
+  teacherEmail = scene.teacher.email ?? "";
   settings = defaultNotificationSettings(createSmtpTransport(smtp.url, { timeoutMs: 2_000 }), {
     from: "alerts@school.example.test",
     publicUrl: "https://rapt.example.test",

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { groups, notificationDeliveries, users } from "@raptscallions/db";
+import { notificationDeliveries, users } from "@raptscallions/db";
 import { makeMessage, makeSchoolScene, makeSession, type SchoolScene, unique } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
 import { createSmtpTransport } from "../src/lib/notify/mail.ts";
@@ -8,7 +8,7 @@ import { persistFindings } from "../src/services/modules/findings.ts";
 import { createNotificationDispatcher } from "../src/services/notifications/dispatcher.ts";
 import { under13FromGrades } from "../src/services/roster/apply-users.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { crisisFinding, startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
+import { crisisFinding, setNotifications, startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
 import { clerkUserData, deliver, delivery, makeWebhookSecret, webhookDeps } from "./helpers/webhooks.ts";
 
 const clerkSecret = makeWebhookSecret();
@@ -28,14 +28,11 @@ afterAll(async () => {
 
 /** A crisis alert on a message of the scene's student, in a district that opted in to excerpts and a webhook. */
 async function alertOn(scene: SchoolScene, words: string) {
-  await h.db.db
-    .update(groups)
-    .set({
-      settings: {
-        notifications: { includeExcerpt: true, email: { minSeverity: "high", to: ["teachers"] }, webhooks: [{ url: hook.url, secret: hookSecret, minSeverity: "high" }] },
-      },
-    })
-    .where(eq(groups.id, scene.district.id));
+  await setNotifications(h.db.db, scene.district.id, {
+    includeExcerpt: true,
+    email: { minSeverity: "high", to: ["teachers"] },
+    webhooks: [{ url: hook.url, secret: hookSecret, minSeverity: "high" }],
+  });
   const session = await makeSession(h.db.db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
   const message = await makeMessage(h.db.db, { sessionId: session.id, seq: 1, role: "user", content: words, authorId: scene.student.id });
   const target = { sessionId: session.id, classId: scene.cls.id, groupId: scene.department.id, studentId: scene.student.id, messageId: message.id };

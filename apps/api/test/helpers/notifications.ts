@@ -1,4 +1,7 @@
+import { type DbOrTx, groups } from "@raptscallions/db";
+import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import type { Finding } from "@raptscallions/modules";
+import { eq } from "drizzle-orm";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { Webhook } from "svix";
@@ -150,4 +153,17 @@ export function crisisFinding(over: Partial<Finding> = {}): Finding {
     data: { category: "self-harm", source: "student", rules: ["r1"], blocked: true, escalate: true, escalateTo: [] },
     ...over,
   };
+}
+
+/** Sets a group's notification settings, replacing its settings (a district's are its schools' too). */
+export async function setNotifications(db: DbOrTx, groupId: string, notifications: Record<string, unknown>): Promise<void> {
+  await db.update(groups).set({ settings: { notifications } }).where(eq(groups.id, groupId));
+}
+
+/** A school scene whose district has `notifications`, and a session of its student in its class. */
+export async function notificationScene(db: DbOrTx, notifications: Record<string, unknown>): Promise<{ scene: SchoolScene; sessionId: string }> {
+  const scene = await makeSchoolScene(db);
+  await setNotifications(db, scene.district.id, notifications);
+  const session = await makeSession(db, { toolId: scene.tool.id, studentId: scene.student.id, groupId: scene.department.id, classId: scene.cls.id });
+  return { scene, sessionId: session.id };
 }
