@@ -1,35 +1,25 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { type Classroom, startClassroom } from "./classroom.ts";
+import { describe, expect, test } from "bun:test";
+import type { BrowserContext, Page } from "playwright-core";
+import { useClassroomInBrowser } from "./classroom.ts";
 import { answerIn, signIn } from "./console-page.ts";
-import { checkPage, hasChromium, launchBrowser, newContext, pageProblems } from "./harness.ts";
+import { checkPage, hasChromium, newContext, pageProblems } from "./harness.ts";
 
 /**
  * The rest of the console's pages under axe (the admins' views: group tree, classes, usage, the
  * theme editor and its live preview), and the student's path through it by keyboard alone.
  */
 describe.skipIf(!hasChromium)("console in Chromium: admin pages, and a chat by keyboard alone", () => {
-  let room: Classroom;
-  let browser: Browser;
+  const lesson = useClassroomInBrowser({ tokensPerSecond: 40 });
   const contexts: BrowserContext[] = [];
 
-  beforeAll(async () => {
-    room = await startClassroom({ tokensPerSecond: 40 });
-    browser = await launchBrowser();
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await room?.stop();
-  }, 180_000);
-
   async function pageOn(baseUrl: string): Promise<Page> {
-    const context = await newContext(browser, baseUrl);
+    const context = await newContext(lesson.browser, baseUrl);
     contexts.push(context);
     return context.newPage();
   }
 
   test("the system admin: home and the admin page", async () => {
-    const admin = await pageOn(room.a.baseUrl);
+    const admin = await pageOn(lesson.room.a.baseUrl);
     await signIn(admin, "admin");
     await admin.getByRole("link", { name: "Groups, classes, usage and themes" }).waitFor();
     expect(await checkPage(admin, "admin-home")).toEqual([]);
@@ -43,7 +33,7 @@ describe.skipIf(!hasChromium)("console in Chromium: admin pages, and a chat by k
   // The principal's tree is the seeded school and its department alone (a system admin's spans
   // every group in a shared test database).
   test("the school's principal: each level of their group tree, and the theme preview following an edit", async () => {
-    const principal = await pageOn(room.b.baseUrl);
+    const principal = await pageOn(lesson.room.b.baseUrl);
     await signIn(principal, "principal");
     await principal.getByRole("heading", { level: 1 }).waitFor();
     expect(await checkPage(principal, "principal-home")).toEqual([]);
@@ -75,7 +65,7 @@ describe.skipIf(!hasChromium)("console in Chromium: admin pages, and a chat by k
   }, 120_000);
 
   test("a student signs in, starts the assignment, sends a message and reads the answer with the keyboard alone", async () => {
-    const student = await pageOn(room.a.baseUrl);
+    const student = await pageOn(lesson.room.a.baseUrl);
     await student.goto("/app/");
     await student.getByTestId("signin-student2").waitFor();
 
@@ -97,7 +87,7 @@ describe.skipIf(!hasChromium)("console in Chromium: admin pages, and a chat by k
     }
 
     await tabTo({ testid: "signin-student2" });
-    const start = `Start “${room.assignment.title}”`;
+    const start = `Start “${lesson.room.assignment.title}”`;
     await student.getByRole("button", { name: start }).waitFor();
     await tabTo({ text: start });
     await student.waitForURL(/\/app\/sessions\//);

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import { beforeAll, describe, expect, test } from "bun:test";
+import type { BrowserContext, Page } from "playwright-core";
 import { restCall } from "../../../api/test/helpers/live.ts";
-import { type Classroom, startClassroom } from "./classroom.ts";
+import { useClassroomInBrowser } from "./classroom.ts";
 import { answerIn, assistantMessages, classPath, sendMessage, signIn, startAssignment, waitLive, waitStreamingText } from "./console-page.ts";
-import { checkPage, hasChromium, launchBrowser, newContext, pageProblems, readable, waitUntil } from "./harness.ts";
+import { checkPage, hasChromium, openPage, pageProblems, readable, waitUntil } from "./harness.ts";
 
 /**
  * A lesson in two browser contexts: student1 chats on instance A; the teacher, on instance B,
@@ -12,8 +12,8 @@ import { checkPage, hasChromium, launchBrowser, newContext, pageProblems, readab
  * Every page reached is screenshotted and checked with axe.
  */
 describe.skipIf(!hasChromium)("console in Chromium: a student chats, the teacher on another instance watches", () => {
-  let room: Classroom;
-  let browser: Browser;
+  // About 50 words per answer at 6 words/s: long enough to watch and stop mid-way.
+  const lesson = useClassroomInBrowser({ tokensPerSecond: 6 });
   let studentContext: BrowserContext;
   let teacherContext: BrowserContext;
   let student: Page;
@@ -21,40 +21,31 @@ describe.skipIf(!hasChromium)("console in Chromium: a student chats, the teacher
   let sessionId = "";
 
   beforeAll(async () => {
-    // About 50 words per answer at 6 words/s: long enough to watch and stop mid-way.
-    room = await startClassroom({ tokensPerSecond: 6 });
-    browser = await launchBrowser();
-    studentContext = await newContext(browser, room.a.baseUrl);
-    teacherContext = await newContext(browser, room.b.baseUrl);
-    student = await studentContext.newPage();
-    teacher = await teacherContext.newPage();
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await room?.stop();
-  }, 180_000);
+    ({ context: studentContext, page: student } = await openPage(lesson.browser, lesson.room.a.baseUrl));
+    ({ context: teacherContext, page: teacher } = await openPage(lesson.browser, lesson.room.b.baseUrl));
+  }, 60_000);
 
   test("sign-in picker, then each person's home", async () => {
     await student.goto("/app/");
     await student.getByTestId("signin-student1").waitFor();
     expect(await checkPage(student, "sign-in")).toEqual([]);
     await signIn(student, "student1");
-    await student.getByRole("button", { name: `Start “${room.assignment.title}”` }).waitFor();
+    await student.getByRole("button", { name: `Start “${lesson.room.assignment.title}”` }).waitFor();
     expect(await checkPage(student, "student-home")).toEqual([]);
 
     await signIn(teacher, "teacher");
-    await teacher.getByRole("link", { name: `${room.className} — live view` }).waitFor();
+    await teacher.getByRole("link", { name: `${lesson.room.className} — live view` }).waitFor();
     expect(await checkPage(teacher, "teacher-home")).toEqual([]);
   }, 90_000);
 
   test("the teacher's class view shows the student online and the answer streaming into their row", async () => {
-    sessionId = await startAssignment(student, room.assignment.title);
+    sessionId = await startAssignment(student, lesson.room.assignment.title);
     await waitLive(student);
     expect(await checkPage(student, "student-session-new")).toEqual([]);
 
-    await teacher.goto(classPath(room.classId));
+    await teacher.goto(classPath(lesson.room.classId));
     await teacher.getByTestId("class-live").waitFor();
-    const row = teacher.locator(`[data-testid="student-row"][data-user-id="${room.studentId}"]`);
+    const row = teacher.locator(`[data-testid="student-row"][data-user-id="${lesson.room.studentId}"]`);
     await row.locator('[data-testid="presence"][data-online="true"]').waitFor();
     await waitLive(teacher);
 
@@ -72,7 +63,7 @@ describe.skipIf(!hasChromium)("console in Chromium: a student chats, the teacher
     expect(await checkPage(teacher, "teacher-class-streaming")).toEqual([]);
 
     await answerIn(student, "complete", 30_000);
-    const stored = (await room.storedMessages(sessionId)).filter((m) => m.role === "assistant");
+    const stored = (await lesson.room.storedMessages(sessionId)).filter((m) => m.role === "assistant");
     expect(stored).toHaveLength(1);
     expect(stored[0]?.state).toBe("complete");
     const shown = await assistantMessages(student);
@@ -84,7 +75,7 @@ describe.skipIf(!hasChromium)("console in Chromium: a student chats, the teacher
   }, 120_000);
 
   test("a crisis message gets the caring reply on the student's page and a live alert on the teacher's", async () => {
-    const before = await restCall(room.b, room.teacher, "GET", `/api/alerts?classId=${room.classId}&limit=200`);
+    const before = await restCall(lesson.room.b, lesson.room.teacher, "GET", `/api/alerts?classId=${lesson.room.classId}&limit=200`);
     expect(before.status).toBe(200);
     const known = new Set((before.body.items as { id: string }[]).map((a) => a.id));
 
@@ -93,7 +84,7 @@ describe.skipIf(!hasChromium)("console in Chromium: a student chats, the teacher
     expect(await checkPage(student, "student-session-caring-reply")).toEqual([]);
 
     // Arrives on the open class view without a reload.
-    const fresh = teacher.locator('[data-testid="alert"][data-status="open"]').filter({ hasText: room.studentName }).filter({ hasText: "safety-filter" });
+    const fresh = teacher.locator('[data-testid="alert"][data-status="open"]').filter({ hasText: lesson.room.studentName }).filter({ hasText: "safety-filter" });
     const newIds = await waitUntil(
       "a new open alert about the student",
       async () => (await fresh.evaluateAll((els) => els.map((e) => e.getAttribute("data-alert-id") ?? ""))).filter((id) => !known.has(id)),
@@ -108,13 +99,13 @@ describe.skipIf(!hasChromium)("console in Chromium: a student chats, the teacher
 
     await alert.getByTestId("alert-ack").click();
     await teacher.locator(`[data-testid="alert"][data-alert-id="${alertId}"][data-status="acknowledged"]`).waitFor();
-    const after = await restCall(room.b, room.teacher, "GET", `/api/alerts?classId=${room.classId}&limit=200`);
+    const after = await restCall(lesson.room.b, lesson.room.teacher, "GET", `/api/alerts?classId=${lesson.room.classId}&limit=200`);
     expect((after.body.items as { id: string; status: string }[]).find((a) => a.id === alertId)?.status).toBe("acknowledged");
   }, 90_000);
 
   test("the teacher opens the session, stops an answer mid-stream, and the student's page shows it stopped", async () => {
     await teacher
-      .locator(`[data-testid="student-row"][data-user-id="${room.studentId}"]`)
+      .locator(`[data-testid="student-row"][data-user-id="${lesson.room.studentId}"]`)
       .getByRole("link", { name: /session/ })
       .click();
     await teacher.waitForURL(new RegExp(`/app/sessions/${sessionId}$`));
@@ -126,7 +117,7 @@ describe.skipIf(!hasChromium)("console in Chromium: a student chats, the teacher
 
     await answerIn(student, "stopped", 15_000);
     await answerIn(teacher, "stopped", 15_000);
-    const stored = (await room.storedMessages(sessionId)).filter((m) => m.role === "assistant");
+    const stored = (await lesson.room.storedMessages(sessionId)).filter((m) => m.role === "assistant");
     const last = stored.at(-1);
     expect(last?.state).toBe("stopped");
     const studentView = await assistantMessages(student);

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "bun:test";
 import { classes, type DbHandle, SEED, seed, tools, users } from "@raptscallions/db";
 import { makeAssignment, makeTool, unique } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
@@ -7,7 +8,9 @@ import { testKeys } from "../../../api/test/helpers/auth.ts";
 import { backendTransport, startDeployment } from "../../../api/test/helpers/deployment.ts";
 import { harness } from "../../../api/test/helpers/harness.ts";
 import { type Instance, restCall, startDevModel } from "../../../api/test/helpers/live.ts";
+import type { Browser } from "playwright-core";
 import { buildConsole } from "../../build.ts";
+import { launchBrowser } from "./harness.ts";
 
 /**
  * The seeded classroom (admin, principal, teacher, student1…3 in Biology 9A — the people the dev
@@ -92,5 +95,32 @@ export async function startClassroom(opts: { tokensPerSecond: number }): Promise
       return (res.body as { items: { id: string; role: string; state: string | null; content: string }[] }).items;
     },
     stop: () => h.close(),
+  };
+}
+
+/**
+ * A classroom ({@link startClassroom}) and a Chromium for the enclosing `describe`: started in its
+ * first `beforeAll` (a suite's own hooks run after, and may use both), closed in its `afterAll`.
+ */
+export function useClassroomInBrowser(opts: { tokensPerSecond: number }): { readonly room: Classroom; readonly browser: Browser } {
+  let room: Classroom | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    room = await startClassroom(opts);
+    browser = await launchBrowser();
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await room?.stop();
+  }, 180_000);
+  return {
+    get room() {
+      if (!room) throw new Error("the classroom has not started (read it in a hook or test)");
+      return room;
+    },
+    get browser() {
+      if (!browser) throw new Error("the browser has not started (read it in a hook or test)");
+      return browser;
+    },
   };
 }

@@ -55,6 +55,12 @@ export async function newContext(browser: Browser, baseURL: string): Promise<Bro
   return context;
 }
 
+/** A page in a browser context of its own (its own cookies and storage) on `baseURL`. */
+export async function openPage(browser: Browser, baseURL: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await newContext(browser, baseURL);
+  return { context, page: await context.newPage() };
+}
+
 /** Uncaught errors and content-security-policy violations seen in the context's pages so far. */
 export function pageProblems(context: BrowserContext): string[] {
   return [...(problems.get(context) ?? [])];

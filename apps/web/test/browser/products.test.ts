@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { runs, SEED, tools, toolVersions, users } from "@raptscallions/db";
 import { makeTool, unique } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { makeDevModel } from "../../../api/test/helpers/ai.ts";
 import { restCall } from "../../../api/test/helpers/live.ts";
-import { type Classroom, startClassroom } from "./classroom.ts";
+import { useClassroomInBrowser } from "./classroom.ts";
 import { productsPath, runOutput, runState, signIn, waitLive } from "./console-page.ts";
-import { checkPage, hasChromium, launchBrowser, newContext, pageProblems, readable, waitUntil } from "./harness.ts";
+import { checkPage, hasChromium, openPage, pageProblems, readable, waitUntil } from "./harness.ts";
 
 const FORM = [
   { type: "text", name: "topic", label: "Topic", required: true, minLength: 3, maxLength: 200 },
@@ -24,8 +24,7 @@ const TEMPLATE = "Write a {{level}} quiz of {{questions}} questions about {{topi
  * the class's runs and opens one. Every page passes axe; each page's text equals what REST stores.
  */
 describe.skipIf(!hasChromium)("console in Chromium: product tools", () => {
-  let room: Classroom;
-  let browser: Browser;
+  const lesson = useClassroomInBrowser({ tokensPerSecond: 200 });
   let studentContext: BrowserContext;
   let teacherContext: BrowserContext;
   let student: Page;
@@ -36,29 +35,21 @@ describe.skipIf(!hasChromium)("console in Chromium: product tools", () => {
   const started: string[] = [];
 
   beforeAll(async () => {
-    room = await startClassroom({ tokensPerSecond: 200 });
-    const [teacherRow] = await room.db.db.select().from(users).where(eq(users.clerkUserId, SEED.users.teacher.clerkUserId));
-    const [seededQuiz] = await room.db.db.select().from(tools).where(eq(tools.name, "Quiz maker"));
+    const [teacherRow] = await lesson.room.db.db.select().from(users).where(eq(users.clerkUserId, SEED.users.teacher.clerkUserId));
+    const [seededQuiz] = await lesson.room.db.db.select().from(tools).where(eq(tools.name, "Quiz maker"));
     if (!teacherRow || !seededQuiz) throw new Error("the seed has no Quiz maker");
     // Paced, so a run streams for seconds: long enough to watch and to stop.
-    model = (await makeDevModel(room.db.db, { tokensPerSecond: 6 })).id;
+    model = (await makeDevModel(lesson.room.db.db, { tokensPerSecond: 6 })).id;
     toolName = unique("Quiz");
-    const tool = await makeTool(room.db.db, seededQuiz.groupId, {
+    const tool = await makeTool(lesson.room.db.db, seededQuiz.groupId, {
       kind: "product",
       name: toolName,
       createdBy: teacherRow.id,
       definition: { systemPrompt: "You write quizzes.", model, form: FORM, promptTemplate: TEMPLATE },
     });
     toolId = tool.id;
-    browser = await launchBrowser();
-    studentContext = await newContext(browser, room.a.baseUrl);
-    teacherContext = await newContext(browser, room.b.baseUrl);
-    student = await studentContext.newPage();
-    teacher = await teacherContext.newPage();
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await room?.stop();
+    ({ context: studentContext, page: student } = await openPage(lesson.browser, lesson.room.a.baseUrl));
+    ({ context: teacherContext, page: teacher } = await openPage(lesson.browser, lesson.room.b.baseUrl));
   }, 180_000);
 
   /** Picks the test's tool and waits for its own form (the first tool's form shows until then). */
@@ -68,7 +59,7 @@ describe.skipIf(!hasChromium)("console in Chromium: product tools", () => {
   }
 
   async function storedRun(id: string) {
-    const [row] = await room.db.db.select().from(runs).where(eq(runs.id, id));
+    const [row] = await lesson.room.db.db.select().from(runs).where(eq(runs.id, id));
     if (!row) throw new Error(`run ${id} not stored`);
     return row;
   }
@@ -85,7 +76,7 @@ describe.skipIf(!hasChromium)("console in Chromium: product tools", () => {
     expect(await student.getByLabel("Level").evaluate((n) => n.tagName)).toBe("SELECT");
     expect(await student.getByLabel("Include an answer key").getAttribute("type")).toBe("checkbox");
 
-    const runsBefore = (await room.db.db.select().from(runs).where(eq(runs.toolId, toolId))).length;
+    const runsBefore = (await lesson.room.db.db.select().from(runs).where(eq(runs.toolId, toolId))).length;
     await student.getByLabel("Topic").fill("ab");
     await student.getByLabel("Number of questions").fill("50");
     await student.getByTestId("run-start").click();
@@ -95,24 +86,24 @@ describe.skipIf(!hasChromium)("console in Chromium: product tools", () => {
     expect(await student.getByLabel("Topic").getAttribute("aria-invalid")).toBe("true");
     // Focus goes to the first field in error, for keyboard and screen-reader users.
     expect(await student.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("topic");
-    expect((await room.db.db.select().from(runs).where(eq(runs.toolId, toolId))).length).toBe(runsBefore);
+    expect((await lesson.room.db.db.select().from(runs).where(eq(runs.toolId, toolId))).length).toBe(runsBefore);
     expect(await checkPage(student, "student-product-form-errors")).toEqual([]);
 
     // The tool's form changes under the open page: what the page allows, the server now refuses.
-    await room.db.db.insert(toolVersions).values({
+    await lesson.room.db.db.insert(toolVersions).values({
       toolId,
       version: 2,
       name: toolName,
       definition: { systemPrompt: "You write quizzes.", model, form: FORM.map((f) => (f.name === "topic" ? { ...f, maxLength: 8 } : f)), promptTemplate: TEMPLATE },
     });
-    await room.db.db.update(tools).set({ latestVersion: 2 }).where(eq(tools.id, toolId));
+    await lesson.room.db.db.update(tools).set({ latestVersion: 2 }).where(eq(tools.id, toolId));
     await student.getByLabel("Topic").fill("photosynthesis");
     await student.getByLabel("Number of questions").fill("3");
     await student.getByLabel("Level").selectOption("beginner");
     await student.getByTestId("run-start").click();
     await student.getByTestId("run-field-error-topic").filter({ hasText: /8/ }).waitFor();
     expect(await student.getByTestId("run-field-error-questions").count()).toBe(0);
-    expect((await room.db.db.select().from(runs).where(eq(runs.toolId, toolId))).length).toBe(runsBefore);
+    expect((await lesson.room.db.db.select().from(runs).where(eq(runs.toolId, toolId))).length).toBe(runsBefore);
     expect(await checkPage(student, "student-product-form-server-error")).toEqual([]);
   }, 120_000);
 
@@ -198,14 +189,18 @@ describe.skipIf(!hasChromium)("console in Chromium: product tools", () => {
     await signIn(teacher, "teacher");
     await teacher.goto(productsPath);
     await waitLive(teacher);
-    await teacher.getByLabel("Show").selectOption({ label: `Runs in ${room.className}` });
+    await teacher.getByLabel("Show").selectOption({ label: `Runs in ${lesson.room.className}` });
     for (const id of started) await teacher.locator(`[data-testid="past-run"][data-run-id="${id}"]`).waitFor();
     expect(await checkPage(teacher, "teacher-product-runs")).toEqual([]);
     // A run that finishes in the class shows up in the open list by itself (the class room says so).
-    const other = await restCall(room.a, room.student, "POST", "/api/runs", { toolId, classId: room.classId, input: { topic: "moon", questions: 1, level: "beginner" } });
+    const other = await restCall(lesson.room.a, lesson.room.student, "POST", "/api/runs", {
+      toolId,
+      classId: lesson.room.classId,
+      input: { topic: "moon", questions: 1, level: "beginner" },
+    });
     expect(other.status).toBe(201);
     const otherId = (other.body as { run: { id: string } }).run.id;
-    expect((await restCall(room.a, room.student, "POST", `/api/runs/${otherId}/stop`)).status).toBe(202);
+    expect((await restCall(lesson.room.a, lesson.room.student, "POST", `/api/runs/${otherId}/stop`)).status).toBe(202);
     await teacher.locator(`[data-testid="past-run"][data-run-id="${otherId}"][data-state="stopped"]`).waitFor();
     await teacher.locator(`[data-testid="past-run"][data-run-id="${started[0]}"] a`).click();
     await teacher.waitForURL(new RegExp(`/app/runs/${started[0]}$`));

@@ -1,28 +1,17 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { SEED, users } from "@raptscallions/db";
 import { eq } from "drizzle-orm";
-import type { Browser } from "playwright-core";
-import { type Classroom, startClassroom } from "./classroom.ts";
+import { useClassroomInBrowser } from "./classroom.ts";
 import { signIn } from "./console-page.ts";
-import { checkPage, hasChromium, launchBrowser, newContext } from "./harness.ts";
+import { checkPage, hasChromium, newContext } from "./harness.ts";
 
 /** The admin page's Student data section: find a student, download their export, erase them after confirming. */
 describe.skipIf(!hasChromium)("console in Chromium: a student's data", () => {
-  let room: Classroom;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    room = await startClassroom({ tokensPerSecond: 40 });
-    browser = await launchBrowser();
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await room?.stop();
-  }, 180_000);
+  const lesson = useClassroomInBrowser({ tokensPerSecond: 40 });
 
   test("the principal exports a student's data as a zip and erases them", async () => {
     const seeded = SEED.users.students[2];
-    const context = await newContext(browser, room.a.baseUrl);
+    const context = await newContext(lesson.browser, lesson.room.a.baseUrl);
     const page = await context.newPage();
     await signIn(page, "principal");
     await page.getByRole("heading", { level: 1 }).waitFor();
@@ -41,7 +30,7 @@ describe.skipIf(!hasChromium)("console in Chromium: a student's data", () => {
     await page.getByRole("button", { name: "Erase…" }).click();
     await page.getByRole("button", { name: `Yes, erase ${seeded.name}` }).click();
     await page.getByRole("status").filter({ hasText: "Erased (anonymise)" }).waitFor();
-    const [row] = await room.db.db.select().from(users).where(eq(users.clerkUserId, seeded.clerkUserId));
+    const [row] = await lesson.room.db.db.select().from(users).where(eq(users.clerkUserId, seeded.clerkUserId));
     // The Clerk id went with the identity: no row carries it any more.
     expect(row).toBeUndefined();
     await context.close();
