@@ -68,13 +68,13 @@ export class ReachLostError extends Error {
 
 // A lane in a transaction holds its connection across the app's awaits: a standalone statement
 // goes there only when every lane is in one.
-const TRANSACTION_WEIGHT = 1_000;
+export const TRANSACTION_WEIGHT = 1_000;
 // How many statements may be in flight on a lane that a statement of the same turn still joins.
-const JOIN_DEPTH = 16;
+export const JOIN_DEPTH = 16;
 // A busy lane that finished nothing for this long is stalled (a slow statement, or one waiting
 // for a lock, perhaps held by a transaction that itself waits for a statement): new statements
 // go elsewhere, as they avoid a lane in a transaction, so they do not queue behind it.
-const STALL_MS = 25;
+export const STALL_MS = 25;
 
 /** Opens the tenant pool's lanes (lazily: a lane connects on its first statement). */
 export function openTenantLanes(url: string, size: number, options: Options<Record<string, PostgresType>>): TenantLanes {
