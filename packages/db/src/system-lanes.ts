@@ -1,4 +1,5 @@
 import postgres, { type Options, type PostgresType, type Sql, type TransactionSql } from "postgres";
+import { type LaneReset, laneReset } from "./lane-reset.ts";
 import { JOIN_DEPTH, STALL_MS, TRANSACTION_WEIGHT } from "./tenant-lanes.ts";
 
 /**
@@ -12,7 +13,8 @@ import { JOIN_DEPTH, STALL_MS, TRANSACTION_WEIGHT } from "./tenant-lanes.ts";
  * answers, which arrive together) leave in as many socket writes as there are idle connections.
  * Here they join the lane that already has a write going out in this turn (up to JOIN_DEPTH in
  * flight): one write, one system call and one wake-up of the server for all of them. A lane in a
- * transaction, or stalled, is avoided as on the tenant pool.
+ * transaction, stalled, or whose connection just failed (lane-reset.ts) is avoided as on the
+ * tenant pool.
  *
  * The result is what drizzle's postgres-js driver uses of a client (`options`, `unsafe`, `begin`,
  * `end`); nothing else of postgres-js' `Sql` is offered.
@@ -33,37 +35,15 @@ interface Lane {
   turn: number;
   /** When a statement last finished on it, or it last went from idle to busy (performance.now()). */
   progressAt: number;
-  /** Set from a connection error until its connection has closed (or RESET_WAIT_MS passed). */
-  resetting: Promise<void> | null;
-  resetDone: () => void;
-}
-
-// postgres-js under Bun: a statement handed to a connection between its socket's `error` and
-// `close` events is neither sent nor failed (its close handler fails the queue only on a clean
-// close), so it would wait forever. A lane whose statement failed on the connection is therefore
-// given no statement until its connection has closed (postgres-js then reconnects for the next),
-// or this long, should the close have come before the error reached us.
-const RESET_WAIT_MS = 250;
-
-/**
- * A failure of the connection rather than of a statement: postgres-js' own connection errors
- * (`CONNECTION_CLOSED`, `CONNECT_TIMEOUT`…), the socket's (`ECONNRESET`, `EPIPE`…), or a FATAL
- * from the server (its backend ended). Looked for under drizzle's wrapper too.
- */
-function connectionFailed(error: unknown): boolean {
-  for (let e = error, depth = 0; e && typeof e === "object" && depth < 3; e = (e as { cause?: unknown }).cause, depth += 1) {
-    if (e instanceof postgres.PostgresError) return e.severity === "FATAL" || e.severity === "PANIC";
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && (code.startsWith("CONNECT") || /^E[A-Z]+$/.test(code))) return true;
-  }
-  return false;
+  /** Set from a connection failure until its connection has closed. */
+  reset: LaneReset;
 }
 
 /** Opens the system pool's lanes (lazily: a lane connects on its first statement). */
 export function openSystemLanes(url: string, size: number, options: Options<Record<string, PostgresType>>): SystemLanes {
   const lanes: Lane[] = [];
-  const closed = (i: number) => () => lanes[i]?.resetDone();
-  const lane = (sql: Sql): Lane => ({ sql, inFlight: 0, transactions: 0, turn: -1, progressAt: 0, resetting: null, resetDone: () => {} });
+  const closed = (i: number) => () => lanes[i]?.reset.closed();
+  const lane = (sql: Sql): Lane => ({ sql, inFlight: 0, transactions: 0, turn: -1, progressAt: 0, reset: laneReset() });
   const first = postgres(url, { ...options, max: 1, onclose: closed(0) });
   lanes.push(lane(first));
   for (let i = 1; i < size; i += 1) {
@@ -72,19 +52,6 @@ export function openSystemLanes(url: string, size: number, options: Options<Reco
     const parsed = { ...first.options, onclose: closed(i) };
     lanes.push(lane(postgres(parsed as unknown as Options<Record<string, PostgresType>>)));
   }
-  const startReset = (lane: Lane) => {
-    if (lane.resetting) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    lane.resetting = new Promise<void>((resolve) => {
-      lane.resetDone = () => {
-        clearTimeout(timer);
-        lane.resetting = null;
-        lane.resetDone = () => {};
-        resolve();
-      };
-    });
-    timer = setTimeout(lane.resetDone, RESET_WAIT_MS);
-  };
 
   let turn = 0;
   let turnEnding = false;
@@ -94,7 +61,7 @@ export function openSystemLanes(url: string, size: number, options: Options<Reco
   };
 
   const held = (lane: Lane, now: number) =>
-    (lane.transactions + (lane.resetting ? 1 : 0)) * TRANSACTION_WEIGHT + (lane.inFlight > 0 && now - lane.progressAt > STALL_MS ? TRANSACTION_WEIGHT : 0);
+    (lane.transactions + (lane.reset.pending ? 1 : 0)) * TRANSACTION_WEIGHT + (lane.inFlight > 0 && now - lane.progressAt > STALL_MS ? TRANSACTION_WEIGHT : 0);
   // The lane joined this turn if it can take one more, else the least loaded.
   const pick = (): Lane => {
     const now = performance.now();
@@ -114,8 +81,9 @@ export function openSystemLanes(url: string, size: number, options: Options<Reco
 
   const run = (query: string, params: unknown[] | undefined, queryOptions: unknown, values: boolean): Promise<unknown> => {
     const lane = pick();
-    // Every lane is resetting: this one's statement waits until its connection has closed.
-    if (lane.resetting) return lane.resetting.then(() => run(query, params, queryOptions, values));
+    // Every lane is being reset (lane-reset.ts): this one's statement waits for its connection's close.
+    const resetting = lane.reset.pending;
+    if (resetting) return resetting.then(() => run(query, params, queryOptions, values));
     lane.turn = turn;
     if (!turnEnding) {
       turnEnding = true;
@@ -137,7 +105,7 @@ export function openSystemLanes(url: string, size: number, options: Options<Reco
       },
       (error: unknown) => {
         done();
-        if (connectionFailed(error)) startReset(lane);
+        lane.reset.failed(error);
         throw error;
       },
     );
@@ -161,12 +129,12 @@ export function openSystemLanes(url: string, size: number, options: Options<Reco
       const now = performance.now();
       let lane = lanes[0] as Lane;
       for (const l of lanes) if (held(l, now) + l.inFlight < held(lane, now) + lane.inFlight) lane = l;
-      if (lane.resetting) await lane.resetting;
+      await lane.reset.pending;
       lane.transactions += 1;
       try {
         return await lane.sql.begin(fn);
       } catch (error) {
-        if (connectionFailed(error)) startReset(lane);
+        lane.reset.failed(error);
         throw error;
       } finally {
         lane.transactions -= 1;
