@@ -6,7 +6,8 @@ import postgres from "postgres";
  * handler fails the queue only on a clean close), so it would wait forever. A lane whose statement
  * failed on the connection is therefore given no statement until its connection has closed
  * (postgres-js then reconnects for the next one), or RESET_WAIT_MS passed, should the close have
- * come before the error reached the lane.
+ * come before the error reached the lane. This narrows the hang, it does not close it: a statement
+ * still hangs now and then in the reconnect after such a close (docs/database.md).
  */
 export interface LaneReset {
   /** Pending while the lane's connection is being reset; null otherwise. */

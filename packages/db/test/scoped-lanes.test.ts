@@ -195,38 +195,6 @@ describe.skipIf(!url)("a lane of the tenant pool (Postgres)", () => {
     expect((await reachOn(a)).reach).toBe(reachOf(a) as string);
   }, 30_000);
 
-  test("statements right after the connection failed: each fails or runs under its reach, none hangs", async () => {
-    // Under Bun, a statement handed to postgres-js between its socket's error and close events
-    // was neither sent nor failed; the lane now holds statements off until the close (lane-reset.ts).
-    const outcomes: string[] = [];
-    for (let round = 0; round < 12; round += 1) {
-      const fresh = openTenantLanes(url as string, 1, { onnotice: () => {}, connection: { role: APP_ROLE } });
-      const run = () =>
-        fresh.run(a.key, a.set, "select current_setting('rapt.reach', true) as reach, pg_backend_pid() as pid", [], {}, false) as Promise<
-          { reach: string; pid: number }[]
-        >;
-      try {
-        const [first] = await run();
-        await admin`select pg_terminate_backend(${first?.pid ?? 0})`;
-        for (let i = 0; i < 3; i += 1) {
-          const outcome = await Promise.race([
-            run().then(
-              (rows) => rows[0]?.reach ?? "none",
-              () => "failed",
-            ),
-            Bun.sleep(3_000).then(() => "hung"),
-          ]);
-          outcomes.push(outcome);
-          if (outcome !== "failed") break;
-        }
-      } finally {
-        await fresh.end({ timeout: 0.1 }).catch(() => {});
-      }
-    }
-    expect(outcomes).not.toContain("hung");
-    expect(outcomes.filter((o) => o !== "failed").every((o) => o === reachOf(a))).toBe(true);
-  }, 120_000);
-
   test("a connection closed while idle is forgotten, so the next statement sets its reach again", async () => {
     const { pid } = await reachOn(a);
     await admin`select pg_terminate_backend(${pid})`;
