@@ -81,6 +81,9 @@ describe("cpu slices", () => {
     );
     expect(results).toEqual([1, 2, 3]);
     expect(tasks).toHaveLength(0);
+    // Callers may run their step in place instead (the module gate does): nothing is ever queued.
+    expect(slices.inline).toBe(true);
+    expect(createCpuSlices({ budgetMs: 4 }).inline).toBe(false);
     await expect(
       slices.run(() => {
         throw new Error("module failed");

@@ -11,6 +11,7 @@ import { openGuardedPglite } from "./pglite/guarded.ts";
 import { type EmbeddedState, PgliteHostClient, type PgliteHostOptions } from "./pglite/host-client.ts";
 import * as schema from "./schema/index.ts";
 import { APP_ROLE, scopedPgliteClient, scopedPostgresClient, scopeKey, type TenantScope } from "./scope.ts";
+import { openSystemLanes } from "./system-lanes.ts";
 import { openTenantLanes } from "./tenant-lanes.ts";
 
 export type Schema = typeof schema;
@@ -172,9 +173,11 @@ async function createPostgres(url: string, limits: PostgresLimits): Promise<DbHa
       ...(reach === undefined ? {} : { "rapt.reach": reach }),
     } as Record<string, string | number>,
   });
-  const client = postgres(url, { max: limits.max, ...connectionOptions("*") });
+  // Both pools are lanes of one connection each, so the statements of one event-loop turn share a
+  // socket write instead of spreading over every idle connection (system-lanes.ts).
+  const systemLanes = openSystemLanes(url, limits.max, connectionOptions("*"));
   const tenantLanes = openTenantLanes(url, limits.max, connectionOptions(undefined));
-  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const db = drizzlePostgres(systemLanes.sql, { schema }) as unknown as Db;
   const migrationUrl = limits.migrationUrl ?? url;
   return {
     db,
@@ -198,7 +201,7 @@ async function createPostgres(url: string, limits: PostgresLimits): Promise<DbHa
       await db.execute(sql`select 1`);
     },
     async close() {
-      await Promise.all([client.end({ timeout: 5 }), tenantLanes.end({ timeout: 5 })]);
+      await Promise.all([systemLanes.end({ timeout: 5 }), tenantLanes.end({ timeout: 5 })]);
     },
   };
 }

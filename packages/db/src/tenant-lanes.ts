@@ -1,4 +1,5 @@
 import postgres, { type Options, type PostgresType, type Sql, type TransactionSql } from "postgres";
+import { type LaneReset, laneReset } from "./lane-reset.ts";
 
 /**
  * The tenant pool: `size` connections, each its own postgres-js client of one connection (a
@@ -17,7 +18,8 @@ import postgres, { type Options, type PostgresType, type Sql, type TransactionSq
  * - it must have run on the same backend as the statement (postgres-js reconnects a lost
  *   connection and runs what was still queued on the new one, which has no reach): else refused;
  * - any failure, and any close of the connection, makes the lane forget its reach, so the next
- *   statement sets it again.
+ *   statement sets it again; a failure of the connection itself also holds new statements off the
+ *   lane until its connection has closed (lane-reset.ts: one handed over before that would hang).
  */
 export interface TenantLanes {
   /** The options drizzle reads and adjusts (parsers, serializers): one object shared by every lane. */
@@ -55,6 +57,8 @@ interface Lane {
   turn: number;
   /** When a statement last finished on it, or it last went from idle to busy (performance.now()). */
   progressAt: number;
+  /** Set from a connection failure until its connection has closed (lane-reset.ts). */
+  reset: LaneReset;
 }
 
 /** A statement whose reach could not be confirmed: reported like a lost connection (a 503). */
@@ -68,13 +72,13 @@ export class ReachLostError extends Error {
 
 // A lane in a transaction holds its connection across the app's awaits: a standalone statement
 // goes there only when every lane is in one.
-const TRANSACTION_WEIGHT = 1_000;
+export const TRANSACTION_WEIGHT = 1_000;
 // How many statements may be in flight on a lane that a statement of the same turn still joins.
-const JOIN_DEPTH = 16;
+export const JOIN_DEPTH = 16;
 // A busy lane that finished nothing for this long is stalled (a slow statement, or one waiting
 // for a lock, perhaps held by a transaction that itself waits for a statement): new statements
 // go elsewhere, as they avoid a lane in a transaction, so they do not queue behind it.
-const STALL_MS = 25;
+export const STALL_MS = 25;
 
 /** Opens the tenant pool's lanes (lazily: a lane connects on its first statement). */
 export function openTenantLanes(url: string, size: number, options: Options<Record<string, PostgresType>>): TenantLanes {
@@ -83,12 +87,16 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
     lane.reach = null;
     lane.token = null;
   };
-  const first = postgres(url, { ...options, max: 1, onclose: () => forget(lanes[0] as Lane) });
-  lanes.push({ sql: first, reach: null, token: null, inFlight: 0, transactions: 0, turn: -1, progressAt: 0 });
+  const closed = (lane: Lane) => {
+    forget(lane);
+    lane.reset.closed();
+  };
+  const first = postgres(url, { ...options, max: 1, onclose: () => closed(lanes[0] as Lane) });
+  lanes.push({ sql: first, reach: null, token: null, inFlight: 0, transactions: 0, turn: -1, progressAt: 0, reset: laneReset() });
   for (let i = 1; i < size; i += 1) {
     // A parsed options object is taken as is, so every lane shares the first one's parsers and
     // serializers (drizzle adjusts them on the object it is given) and its fetched array types.
-    const parsed = { ...first.options, onclose: () => forget(lanes[i] as Lane) };
+    const parsed = { ...first.options, onclose: () => closed(lanes[i] as Lane) };
     lanes.push({
       sql: postgres(parsed as unknown as Options<Record<string, PostgresType>>),
       reach: null,
@@ -97,6 +105,7 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
       transactions: 0,
       turn: -1,
       progressAt: 0,
+      reset: laneReset(),
     });
   }
 
@@ -121,7 +130,8 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
   // Cheapest lane for a statement under `reach`: what is in flight there (nothing, if it joins
   // this turn's write), one more if the reach must be set first. Ties go to the lane joined this
   // turn, then to the lane already set.
-  const held = (lane: Lane, now: number) => lane.transactions * TRANSACTION_WEIGHT + (lane.inFlight > 0 && now - lane.progressAt > STALL_MS ? TRANSACTION_WEIGHT : 0);
+  const held = (lane: Lane, now: number) =>
+    (lane.transactions + (lane.reset.pending ? 1 : 0)) * TRANSACTION_WEIGHT + (lane.inFlight > 0 && now - lane.progressAt > STALL_MS ? TRANSACTION_WEIGHT : 0);
   const pick = (reach: string): Lane => {
     const now = performance.now();
     let best = lanes[0] as Lane;
@@ -165,6 +175,7 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
       },
       (error: unknown) => {
         token.error = error;
+        lane.reset.failed(error);
         if (lane.token === token) forget(lane);
       },
     );
@@ -173,10 +184,16 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
     return token;
   };
 
-  return {
+  const lanesApi: TenantLanes = {
     options: first.options,
     async run(reach, setReach, query, params, options, values) {
       const lane = pick(reach);
+      // Every lane is being reset (lane-reset.ts): the statement waits for this one's close.
+      const resetting = lane.reset.pending;
+      if (resetting) {
+        await resetting;
+        return lanesApi.run(reach, setReach, query, params, options, values);
+      }
       handedTo(lane);
       const token = lane.reach === reach && lane.token ? lane.token : sendReach(lane, reach, setReach);
       sent(lane);
@@ -189,6 +206,7 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
         result = await pending;
       } catch (error) {
         failure = { error };
+        lane.reset.failed(error);
       } finally {
         done(lane);
       }
@@ -212,11 +230,15 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
       const now = performance.now();
       let lane = lanes[0] as Lane;
       for (const l of lanes) if (held(l, now) + l.inFlight < held(lane, now) + lane.inFlight) lane = l;
+      await lane.reset.pending;
       lane.transactions += 1;
       try {
         // The transaction sets its reach locally: when it ends the lane's own reach is back,
         // so what the lane remembers stays true.
         return (await lane.sql.begin(fn)) as Awaited<ReturnType<typeof fn>>;
+      } catch (error) {
+        lane.reset.failed(error);
+        throw error;
       } finally {
         lane.transactions -= 1;
       }
@@ -228,6 +250,7 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
       return lanes.map((l) => ({ reach: l.reach, inFlight: l.inFlight, transactions: l.transactions }));
     },
   };
+  return lanesApi;
 }
 
 // postgres-js sets a query's `state` to its connection's backend key (pid and secret), an object

@@ -10,6 +10,11 @@
  * in one slice still leave their writes together.
  */
 export interface CpuSlices {
+  /**
+   * True when there is no budget: nothing is queued, so a caller may run its step where it
+   * stands (synchronously) instead of through `run`, which would only add a promise and a hop.
+   */
+  readonly inline: boolean;
   /** Runs `fn` in its turn; resolves with its result or rejects with what it threw. */
   run<T>(fn: () => T): Promise<T>;
 }
@@ -32,6 +37,7 @@ export interface CpuSlicesOptions {
 export function createCpuSlices(opts: CpuSlicesOptions): CpuSlices {
   if (opts.budgetMs <= 0) {
     return {
+      inline: true,
       run<T>(fn: () => T): Promise<T> {
         try {
           return Promise.resolve(fn());
@@ -76,6 +82,7 @@ export function createCpuSlices(opts: CpuSlicesOptions): CpuSlices {
   };
 
   return {
+    inline: false,
     run<T>(fn: () => T): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });

@@ -57,9 +57,15 @@ export function createModuleGate(options: ModuleGateOptions = {}): StudentMessag
       const { configs, turn } = input.turnInputs ? turnInputsOf(input.turnInputs, keys, ctx.logger) : await loadTurnInputs(ctx.db, ctx.logger, keys);
       const session = { id: input.sessionId, classId: input.classId, groupId: input.groupId, studentId: input.studentId };
       // In the instance's slices when a budget is set: a burst of turns then does not run every turn's modules in one stop of the loop.
-      const rules = await slices.run(() => runBeforeGateway(modules, configs, turn, input.content));
+      // Without one (the default) they run here, with no promise or hop around them.
+      const rules = slices.inline
+        ? runBeforeGateway(modules, configs, turn, input.content)
+        : await slices.run(() => runBeforeGateway(modules, configs, turn, input.content));
       const safety = configs[SAFETY_FILTER_ID];
-      const result = safety?.enabled ? await moderate(rules, safety.config as SafetyConfig, options.moderation, ctx.logger, input.sessionId) : rules;
+      const safetyConfig = safety?.enabled ? (safety.config as SafetyConfig) : null;
+      // Only a turn the moderation stage can change goes through it (and its awaits).
+      const result =
+        safetyConfig?.moderation.enabled && rules.action !== "block" ? await moderate(rules, safetyConfig, options.moderation, ctx.logger, input.sessionId) : rules;
       const blocked = result.action === "block";
       const withheld = result.held ? "held" : "blocked";
       const flags = [...(blocked ? [withheld] : []), ...(result.textToStore !== result.originalText ? ["redacted"] : [])];
