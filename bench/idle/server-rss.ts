@@ -11,6 +11,7 @@
  * connections: what part of the live bench's first-round figure is one-off growth.
  *   BENCH_DATABASE_URL=postgres://… [BENCH_REDIS_URL=redis://…] bun bench/idle/server-rss.ts
  *   BENCH_IDLE_LATER=1: also 12.5 s after the burst (setup caches swept), then a full collection.
+ *   BENCH_IDLE_TYPES=1: also the cell types the sockets keep (full collections around the burst).
  */
 import { fullGC, heapStats } from "bun:jsc";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -26,6 +27,7 @@ import { spawnHeapClient } from "./drive-client.ts";
 const SOCKETS = Number(process.env.BENCH_IDLE_SOCKETS ?? 1000);
 const WARM = Number(process.env.BENCH_IDLE_WARM ?? 1000);
 const REDIS = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6396";
+const TYPES = process.env.BENCH_IDLE_TYPES === "1";
 
 if (process.argv[2] === "--seed") {
   const [seedDir, url] = [process.argv[3] ?? "", process.argv[4] ?? ""];
@@ -153,6 +155,10 @@ try {
     await stage("warmed");
   }
   const measured = client(tokens.slice(WARM, WARM + SOCKETS));
+  // BENCH_IDLE_TYPES=1: the cell types the measured sockets keep, read after full collections
+  // (one before the burst too, which the default run does not take: it changes what "before" holds).
+  if (TYPES) fullGC();
+  const typesBefore = TYPES ? heapStats().objectTypeCounts : {};
   const before = await settledRssKb(1500);
   await stage("before");
   console.log(`[idle-rss] before: RSS ${Math.round(before)} KB, ${heap()}`);
@@ -169,6 +175,15 @@ try {
   console.log(
     `[idle-rss] memory reducer (MEMORY_REDUCER_QUIET_MS=${process.env.MEMORY_REDUCER_QUIET_MS ?? "default"}) since the burst began: ${m.collections - reducedBefore.collections} collections, pause ${(m.pauseMs - reducedBefore.pauseMs).toFixed(1)} ms, CPU ${(m.cpuMs - reducedBefore.cpuMs).toFixed(1)} ms; ${reducedBefore.collections} before it; young-generation collections on new heap blocks (MEMORY_REDUCER_YOUNG_KB=${process.env.MEMORY_REDUCER_YOUNG_KB ?? "default"}): ${m.youngCollections - reducedBefore.youngCollections}, CPU ${(m.youngCpuMs - reducedBefore.youngCpuMs).toFixed(1)} ms, ${m.youngDeferred - reducedBefore.youngDeferred} deferred by their CPU budget`,
   );
+  if (TYPES) {
+    fullGC();
+    const after = heapStats().objectTypeCounts;
+    const grown = [...new Set([...Object.keys(typesBefore), ...Object.keys(after)])]
+      .map((k): [string, number] => [k, ((after[k] ?? 0) - (typesBefore[k] ?? 0)) / SOCKETS])
+      .filter(([, n]) => Math.abs(n) >= 0.05)
+      .sort((a, b) => b[1] - a[1]);
+    console.log(`[idle-rss] cells kept per socket at 2.5 s, after a full collection: ${grown.map(([k, n]) => `${k} ${n.toFixed(2)}`).join(", ")}`);
+  }
   if (process.env.BENCH_IDLE_LATER === "1") {
     // Once the setup caches' entries have been swept (5–10 s after the burst): what the process
     // gave back by itself, then what a full collection with the sockets still open gives back.
