@@ -45,7 +45,9 @@ function measure(name: string, build: (i: number) => unknown): { name: string; h
 const uuid = () => crypto.randomUUID();
 // The claims object a verification yields (the payload segment decoded and parsed).
 const claimsOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
-// An actor as loadActor builds it from its one row (strings parsed out of JSON, as the driver hands them).
+// An actor as loadActor builds it from its one row (strings parsed out of JSON, as the driver hands
+// them): a student has no group roles (one shared frozen list) and no record districts (absent).
+const NO_GROUP_ROLES = Object.freeze([]) as unknown as Actor["groupRoles"];
 function studentActor(i: number): Actor {
   const row = JSON.parse(
     JSON.stringify({
@@ -59,10 +61,25 @@ function studentActor(i: number): Actor {
     userId: row.id,
     clerkUserId: row.clerkUserId,
     isSystemAdmin: i < 0,
-    groupRoles: [],
+    groupRoles: NO_GROUP_ROLES,
     classRoles: classRoleMap(row.classRoles),
     activeGroupId: null,
   };
+}
+// Its fields as they were (the methods, on the prototype, cost nothing per object).
+class OneClassRoleBefore {
+  constructor(
+    readonly classId: string,
+    readonly entry: object,
+  ) {}
+}
+// The same before 2026-12-01 evening: empty arrays of its own, and its class role's entry an object of its own.
+function studentActorBefore(i: number): Actor {
+  const a = studentActor(i);
+  const [[classId, e]] = [...a.classRoles] as [[string, { role: "student"; groupId: string; groupPath: string }]];
+  const entry = { role: e.role, groupId: `${e.groupId}`, groupPath: e.groupPath };
+  const classRoles = new OneClassRoleBefore(classId, entry) as unknown as Actor["classRoles"];
+  return { ...a, groupRoles: [], classRoles, recordDistricts: [] };
 }
 
 const socket: RealtimeSocket = { send: () => 1, close: () => {}, getBufferedAmount: () => 0, readyState: 1, subscribe: () => {}, unsubscribe: () => {} };
@@ -81,7 +98,8 @@ const rows = [
     const r = measure("hub's connections Map entry", (i) => map.set(ids[i] as string, value));
     return r;
   })(),
-  measure("Actor of a student (one class role), per user", (i) => studentActor(i)),
+  measure("Actor of a student (one class role), per user (before)", (i) => studentActorBefore(i)),
+  measure("Actor of a student (one class role), per user (after)", (i) => studentActor(i)),
   (() => {
     const rows = Array.from({ length: N }, () => ({ classId: uuid(), role: "student" as const, groupId: uuid(), groupPath: "d1.s1.dep1" }));
     return measure("a student's class roles as a Map (before)", (i) => {
@@ -113,13 +131,36 @@ const rows = [
     });
   })(),
   (() => {
-    const cache = new LRUCache<unknown>({ max: N + 1, ttl: 5_000, ttlAutopurge: false });
-    const byUser = new LRUCache<Map<string, Actor>>({ max: N + 1, ttl: 5_000, ttlAutopurge: false });
+    const cache = new LRUCache<unknown>({ max: N + 1, ttl: 600_000, ttlAutopurge: false });
+    return measure("verified-token entry: exp and profile claims only (after)", (i) => {
+      const claims = claimsOf(token);
+      const kept = { exp: claims.exp };
+      cache.set(createHash("sha256").update(`${token}${i}`).digest("base64"), {
+        clerkUserId: String(claims.sub),
+        sessionId: String(claims.sid),
+        org: null,
+        claims: kept,
+      });
+    });
+  })(),
+  (() => {
+    const principals = new LRUCache<unknown>({ max: N + 1, ttl: 5_000, ttlAutopurge: false });
+    const byUser = new LRUCache<unknown>({ max: N + 1, ttl: 5_000, ttlAutopurge: false });
     const actors = Array.from({ length: N }, (_, i) => studentActor(i));
-    return measure("setup caches' entries, per user (swept after 5–10 s)", (i) => {
+    return measure("setup caches' entries, per user (before; swept after 5–10 s)", (i) => {
       const a = actors[i] as Actor;
-      cache.set(`${a.clerkUserId}\u0000\u0000`, { userId: a.userId, activeGroupId: null, clerkUserId: a.clerkUserId });
-      byUser.set(a.userId, new Map([["", a]]));
+      principals.set(String(a.clerkUserId), { userId: a.userId, activeGroupId: null, clerkUserId: a.clerkUserId });
+      byUser.set(a.userId, a);
+    });
+  })(),
+  (() => {
+    const principals = new LRUCache<unknown>({ max: N + 1, ttl: 5_000, ttlAutopurge: false });
+    const byUser = new LRUCache<unknown>({ max: N + 1, ttl: 5_000, ttlAutopurge: false });
+    const actors = Array.from({ length: N }, (_, i) => studentActor(i));
+    return measure("setup caches' entries, per user (after: the principal is the actor)", (i) => {
+      const a = actors[i] as Actor;
+      principals.set(String(a.clerkUserId), a);
+      byUser.set(a.userId, a);
     });
   })(),
 ];

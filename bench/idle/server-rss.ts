@@ -3,7 +3,7 @@
  * Postgres and Redis as the live bench's instance B runs: `BENCH_IDLE_WARM` warm-up setups (users
  * of their own, closed again), then `BENCH_IDLE_SOCKETS` sockets of users not seen before, opened
  * by a client in another process (bench/idle/heap-client.ts). The scene is seeded by a child
- * process, so this one is as fresh as B. Prints the growth read the live bench's way (2.5 s later,
+ * process (bench/idle/start-server.ts, shared with setup-alloc.ts), so this one is as fresh as B. Prints the growth read the live bench's way (2.5 s later,
  * no collection forced), again 2 s after they close, then after a full collection; then a table of
  * stages (the same users again, then a second round of new users on the grown process), each with
  * RSS split by mapping kind (JIT code, other anonymous memory, files), the JavaScript heap, its
@@ -11,36 +11,18 @@
  * connections: what part of the live bench's first-round figure is one-off growth.
  *   BENCH_DATABASE_URL=postgres://… [BENCH_REDIS_URL=redis://…] bun bench/idle/server-rss.ts
  *   BENCH_IDLE_LATER=1: also 12.5 s after the burst (setup caches swept), then a full collection.
+ *   BENCH_IDLE_TYPES=1: also the cell types the sockets keep (full collections around the burst).
  */
 import { fullGC, heapStats } from "bun:jsc";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { loadOrCreateDevKeys } from "../../apps/api/src/auth/dev-keys.ts";
-import { main } from "../../apps/api/src/server.ts";
-import { createBenchDatabase } from "../live/infra.ts";
-import { seedScene } from "../live/scene.ts";
 import { connectRedis } from "../../packages/bus/src/index.ts";
-import { spawnHeapClient } from "./drive-client.ts";
+import { BENCH_REDIS, startIdleServer } from "./start-server.ts";
 
 const SOCKETS = Number(process.env.BENCH_IDLE_SOCKETS ?? 1000);
 const WARM = Number(process.env.BENCH_IDLE_WARM ?? 1000);
-const REDIS = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6396";
+const TYPES = process.env.BENCH_IDLE_TYPES === "1";
 
-if (process.argv[2] === "--seed") {
-  const [seedDir, url] = [process.argv[3] ?? "", process.argv[4] ?? ""];
-  const keys = await loadOrCreateDevKeys(join(seedDir, "data"));
-  const scene = await seedScene({ databaseUrl: url, keys, students: WARM + 2 * SOCKETS, watchersPerSession: 1, rates: [] });
-  await Bun.write(join(seedDir, "tokens.txt"), scene.students.map((s) => s.user.token).join("\n"));
-  process.exit(0);
-}
-
-const dir = mkdtempSync(join(tmpdir(), "rapt-idle-rss-"));
-const db = await createBenchDatabase();
-if ("error" in db) {
-  console.log(`SKIP idle server RSS: ${db.error}`);
-  process.exit(0);
-}
+const idle = await startIdleServer("idle server RSS", WARM + 2 * SOCKETS);
+if (!idle) process.exit(0);
 const rssKb = () => process.memoryUsage().rss / 1024;
 async function settledRssKb(ms: number) {
   await Bun.sleep(ms);
@@ -59,8 +41,8 @@ const heap = () => {
 // One row per stage: what grew between stages, per measured socket (bytes), and the connections
 // the server holds to Postgres and Redis (its own client names), to tell a fresh process's one-off
 // growth from what a socket keeps.
-const probeSql = new Bun.SQL(db.url, { max: 1 });
-const probeRedis = connectRedis(REDIS, "commands", { connectionName: "idle-rss-probe" });
+const probeSql = new Bun.SQL(idle.databaseUrl, { max: 1 });
+const probeRedis = connectRedis(BENCH_REDIS, "commands", { connectionName: "idle-rss-probe" });
 interface Stage {
   name: string;
   rss: number;
@@ -121,30 +103,10 @@ function printStages() {
   }
 }
 
-let stop: (() => Promise<void>) | null = null;
 try {
-  // Seeded by a child process, so this one holds only the server, as the live bench's B does:
-  // seeding here would compile and grow what the measured burst then finds ready.
-  const seeder = Bun.spawn([process.execPath, import.meta.path, "--seed", dir, db.url], { stdout: "inherit", stderr: "inherit" });
-  if ((await seeder.exited) !== 0) throw new Error("seeding failed");
-  const tokens = (await Bun.file(join(dir, "tokens.txt")).text()).split("\n");
-  const server = await main({
-    env: {
-      ...process.env,
-      NODE_ENV: "development",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      LOG_LEVEL: "warn",
-      DATA_DIR: join(dir, "data"),
-      DATABASE_URL: db.url,
-      REDIS_URL: REDIS,
-      SEED_ON_EMPTY: "false",
-    },
-  });
-  stop = () => server.stop();
+  const { server, tokens, client } = idle;
   await Bun.sleep(1500);
   await stage("started");
-  const client = (list: string[]) => spawnHeapClient(dir, server.url, server.url.replace("http", "ws"), list);
   if (WARM > 0) {
     const warm = client(tokens.slice(0, WARM));
     await warm.ask("open", "opened");
@@ -153,6 +115,10 @@ try {
     await stage("warmed");
   }
   const measured = client(tokens.slice(WARM, WARM + SOCKETS));
+  // BENCH_IDLE_TYPES=1: the cell types the measured sockets keep, read after full collections
+  // (one before the burst too, which the default run does not take: it changes what "before" holds).
+  if (TYPES) fullGC();
+  const typesBefore = TYPES ? heapStats().objectTypeCounts : {};
   const before = await settledRssKb(1500);
   await stage("before");
   console.log(`[idle-rss] before: RSS ${Math.round(before)} KB, ${heap()}`);
@@ -169,6 +135,15 @@ try {
   console.log(
     `[idle-rss] memory reducer (MEMORY_REDUCER_QUIET_MS=${process.env.MEMORY_REDUCER_QUIET_MS ?? "default"}) since the burst began: ${m.collections - reducedBefore.collections} collections, pause ${(m.pauseMs - reducedBefore.pauseMs).toFixed(1)} ms, CPU ${(m.cpuMs - reducedBefore.cpuMs).toFixed(1)} ms; ${reducedBefore.collections} before it; young-generation collections on new heap blocks (MEMORY_REDUCER_YOUNG_KB=${process.env.MEMORY_REDUCER_YOUNG_KB ?? "default"}): ${m.youngCollections - reducedBefore.youngCollections}, CPU ${(m.youngCpuMs - reducedBefore.youngCpuMs).toFixed(1)} ms, ${m.youngDeferred - reducedBefore.youngDeferred} deferred by their CPU budget`,
   );
+  if (TYPES) {
+    fullGC();
+    const after = heapStats().objectTypeCounts;
+    const grown = [...new Set([...Object.keys(typesBefore), ...Object.keys(after)])]
+      .map((k): [string, number] => [k, ((after[k] ?? 0) - (typesBefore[k] ?? 0)) / SOCKETS])
+      .filter(([, n]) => Math.abs(n) >= 0.05)
+      .sort((a, b) => b[1] - a[1]);
+    console.log(`[idle-rss] cells kept per socket at 2.5 s, after a full collection: ${grown.map(([k, n]) => `${k} ${n.toFixed(2)}`).join(", ")}`);
+  }
   if (process.env.BENCH_IDLE_LATER === "1") {
     // Once the setup caches' entries have been swept (5–10 s after the burst): what the process
     // gave back by itself, then what a full collection with the sockets still open gives back.
@@ -209,9 +184,7 @@ try {
   console.log(`[idle-rss] after a full collection: RSS +${((collected - before) / SOCKETS).toFixed(1)} KB each, ${heap()}`);
   measured.proc.kill();
 } finally {
-  await stop?.();
+  await idle.close();
   await probeSql.close();
   probeRedis.disconnect();
-  await db.drop();
-  rmSync(dir, { recursive: true, force: true });
 }

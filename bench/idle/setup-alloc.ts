@@ -2,30 +2,18 @@
  * What a connection setup allocates on the server, by cell type: the real server (`server.ts`'s
  * `main`) in this process on Postgres and Redis, as server-rss.ts runs it; a client process asks
  * for `BENCH_ALLOC_SETUPS` tickets of users not seen before (the ticket route alone), then opens
- * sockets for as many other new users (ticket, upgrade, `hello`). Between a young-generation
+ * sockets for as many other new users (ticket, upgrade, `hello`); the set-up is server-rss.ts's
+ * (bench/idle/start-server.ts). Between a young-generation
  * collection and the reading no collection may run (checked with a WeakRef; the round is
  * repeated if one did), so JavaScriptCore's live-cell counts grow by everything allocated —
  * garbage and survivors alike. Per setup, the types that grew most, and the heap's new blocks.
  *   BENCH_DATABASE_URL=postgres://… [BENCH_REDIS_URL=redis://…] bun bench/idle/setup-alloc.ts
  */
 import { edenGC, heapStats } from "bun:jsc";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { main } from "../../apps/api/src/server.ts";
-import { createBenchDatabase } from "../live/infra.ts";
-import { spawnHeapClient } from "./drive-client.ts";
+import { startIdleServer } from "./start-server.ts";
 
 const SETUPS = Number(process.env.BENCH_ALLOC_SETUPS ?? 100);
 const WARM = 300;
-const REDIS = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6396";
-
-const dir = mkdtempSync(join(tmpdir(), "rapt-setup-alloc-"));
-const db = await createBenchDatabase();
-if ("error" in db) {
-  console.log(`SKIP setup allocations: ${db.error}`);
-  process.exit(0);
-}
 
 type Counts = Record<string, number>;
 function diff(a: Counts, b: Counts): [string, number][] {
@@ -33,33 +21,15 @@ function diff(a: Counts, b: Counts): [string, number][] {
   return [...keys].map((k): [string, number] => [k, ((b[k] ?? 0) - (a[k] ?? 0)) / SETUPS]).sort((x, y) => y[1] - x[1]);
 }
 
-let stop: (() => Promise<void>) | null = null;
+// Up to four attempts at each of the two rounds, each with users of its own.
+const idle = await startIdleServer("setup allocations", WARM + 8 * SETUPS, {
+  // Its young-generation collections would clear the counts this reads.
+  MEMORY_REDUCER_YOUNG_KB: "0",
+  MEMORY_REDUCER_QUIET_MS: "0",
+});
+if (!idle) process.exit(0);
 try {
-  const seeder = Bun.spawn([process.execPath, join(import.meta.dir, "server-rss.ts"), "--seed", dir, db.url], {
-    stdout: "inherit",
-    stderr: "inherit",
-    env: { ...process.env, BENCH_IDLE_WARM: String(WARM), BENCH_IDLE_SOCKETS: String(4 * SETUPS) },
-  });
-  if ((await seeder.exited) !== 0) throw new Error("seeding failed");
-  const tokens = (await Bun.file(join(dir, "tokens.txt")).text()).split("\n");
-  const server = await main({
-    env: {
-      ...process.env,
-      NODE_ENV: "development",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      LOG_LEVEL: "warn",
-      DATA_DIR: join(dir, "data"),
-      DATABASE_URL: db.url,
-      REDIS_URL: REDIS,
-      SEED_ON_EMPTY: "false",
-      // Its young-generation collections would clear the counts this reads.
-      MEMORY_REDUCER_YOUNG_KB: "0",
-      MEMORY_REDUCER_QUIET_MS: "0",
-    },
-  });
-  stop = () => server.stop();
-  const client = (list: string[]) => spawnHeapClient(dir, server.url, server.url.replace("http", "ws"), list);
+  const { tokens, client } = idle;
   const warm = client(tokens.slice(0, WARM));
   await warm.ask("open", "opened");
   await warm.ask("close", "closed");
@@ -103,7 +73,5 @@ try {
   await round("ticket route only", "tickets", "ticketed");
   await round("ticket, upgrade, hello (whole setup)", "open", "opened");
 } finally {
-  await stop?.();
-  await db.drop();
-  rmSync(dir, { recursive: true, force: true });
+  await idle.close();
 }

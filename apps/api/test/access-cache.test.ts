@@ -193,6 +193,22 @@ describe("actor cache", () => {
     await cache.close();
   });
 
+  test("an idle student's actor holds no empty lists of its own; its class role reads as before", async () => {
+    const scene = await makeSchoolScene(h.db.db);
+    const [one, two] = [await loadActor(h.db.db, scene.student.id, null), await loadActor(h.db.db, scene.student.id, null)];
+    expect(one).not.toBe(two);
+    // No group roles: one frozen list shared by every such actor (a push would throw, not leak).
+    expect(one?.groupRoles).toEqual([]);
+    expect(one?.groupRoles).toBe(two?.groupRoles as NonNullable<typeof one>["groupRoles"]);
+    expect(Object.isFrozen(one?.groupRoles)).toBe(true);
+    // No record districts: the field is absent (none), as the reach computation reads it.
+    expect(one && "recordDistricts" in one).toBe(false);
+    expect(one?.classRoles.get(scene.cls.id)).toEqual({ role: "student", groupId: scene.cls.groupId, groupPath: expect.any(String) });
+    // A teacher's group roles still load in full.
+    const teacher = await loadActor(h.db.db, scene.teacher.id, null);
+    expect(teacher?.groupRoles.length).toBeGreaterThan(0);
+  });
+
   test("a second load within the TTL is a hit", async () => {
     const scene = await makeSchoolScene(h.db.db);
     const bus = createMemoryBus().node();

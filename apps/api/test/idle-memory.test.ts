@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { Hono } from "hono";
 import { LRUCache } from "lru-cache";
 import type { Actor } from "../src/access/actor.ts";
+import type { TokenIdentity } from "../src/access/identity.ts";
 import { createAuthenticator, DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, mintSessionToken } from "../src/auth/index.ts";
 import { generateDevKeyPair } from "../src/auth/dev-keys.ts";
 import { type ClassRoleEntry, classRoleMap } from "../src/access/class-roles.ts";
@@ -50,6 +51,12 @@ describe("class roles", () => {
       seen.push([k, v, m === one]);
     });
     expect(seen).toEqual([["c1", map.get("c1"), true]]);
+  });
+
+  test("the one membership is its own entry: no object beside it", () => {
+    const one = classRoleMap([row("c1")]);
+    expect(one.get("c1") as unknown).toBe(one);
+    expect(Object.keys(one.get("c1") ?? {}).sort()).toEqual(["groupId", "groupPath", "role"]);
   });
 
   test("none is one shared empty map; several are a Map", () => {
@@ -183,5 +190,36 @@ describe("verified tokens remembered by digest", () => {
     const res = await ask(other);
     expect(res.status).toBe(200);
     expect(((await res.json()) as { clerkUserId: string }).clerkUserId).toBe("user_b");
+  });
+});
+
+describe("a remembered token keeps what its readers need", () => {
+  test("the identity, exp and the profile claims provisioning reads; no other claim", async () => {
+    const keys = await generateDevKeyPair(`idle-${crypto.randomUUID().slice(0, 8)}`);
+    const auth = createAuthenticator({ mode: "dev", secretKey: DEV_SECRET_KEY, publishableKey: DEV_PUBLISHABLE_KEY, jwtKey: keys.publicPem });
+    const seen: TokenIdentity[] = [];
+    const app = new Hono();
+    app.get("/", async (c) => {
+      seen.push(await auth.verify(c));
+      return c.json({});
+    });
+    const token = await mintSessionToken(keys, {
+      userId: "user_p",
+      sessionId: "sess_p",
+      org: { id: "org_p", slug: "p", role: "admin" },
+      expiresInSeconds: 600,
+      claims: { email: "p@example.test", name: "P Person", favourite: "tea" },
+    });
+    for (let i = 0; i < 2; i++) expect((await app.request("/", { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    const [first, again] = seen;
+    expect(first?.claims.favourite).toBe("tea");
+    expect(first?.claims.iss).toBeDefined();
+    expect(again).not.toBe(first);
+    expect({ clerkUserId: again?.clerkUserId, sessionId: again?.sessionId, org: again?.org }).toEqual({
+      clerkUserId: "user_p",
+      sessionId: "sess_p",
+      org: first?.org ?? null,
+    });
+    expect(again?.claims).toEqual({ exp: first?.claims.exp, email: "p@example.test", name: "P Person" });
   });
 });

@@ -43,19 +43,29 @@ function jsonRows<T>(value: unknown): T[] {
 
 type ActorRow = Awaited<ReturnType<ReturnType<typeof prepareActor>["execute"]>>[number];
 
+/**
+ * The actor of a user with no group memberships (every student): one frozen list shared by all of
+ * them, where each would hold an empty array of its own for as long as any socket of theirs is open.
+ */
+const NO_GROUP_ROLES: GroupRoleRow[] = Object.freeze([]) as unknown as GroupRoleRow[];
+
 function toActor(user: ActorRow | undefined, activeGroupId: string | null): Actor | null {
   if (!user || !isActiveUser(user)) return null;
   const classRows = jsonRows<ClassRoleRow>(user.classRoles);
-  return {
+  const groupRows = jsonRows<GroupRoleRow>(user.groupRoles);
+  const districts = jsonRows<string>(user.recordDistricts);
+  const actor: Actor = {
     kind: "user",
     userId: user.id,
     clerkUserId: user.clerkUserId,
     isSystemAdmin: user.isSystemAdmin,
-    groupRoles: jsonRows<GroupRoleRow>(user.groupRoles).map((g) => ({ groupId: g.groupId, path: g.path, role: g.role })),
+    groupRoles: groupRows.length === 0 ? NO_GROUP_ROLES : groupRows.map((g) => ({ groupId: g.groupId, path: g.path, role: g.role })),
     classRoles: classRoleMap(classRows),
     activeGroupId,
-    recordDistricts: jsonRows<string>(user.recordDistricts),
   };
+  // Absent means none (see `recordDistricts`): no empty array per connected user.
+  if (districts.length > 0) actor.recordDistricts = districts;
+  return actor;
 }
 
 /**

@@ -2,9 +2,9 @@ import type { ClassRole } from "@raptscallions/db";
 
 /** A class membership as an actor holds it: the role and where the class sits in the group tree. */
 export interface ClassRoleEntry {
-  role: ClassRole;
-  groupId: string;
-  groupPath: string;
+  readonly role: ClassRole;
+  readonly groupId: string;
+  readonly groupPath: string;
 }
 
 const NONE: ReadonlyMap<string, ClassRoleEntry> = new Map();
@@ -12,40 +12,48 @@ const NONE: ReadonlyMap<string, ClassRoleEntry> = new Map();
 /**
  * One class membership as a read-only map: a student holds exactly one, for as long as any of their
  * sockets is open, and a `Map` carries a hash table of its own (about 700 bytes of RSS) for it.
- * This is two fields.
+ * This is one object: the map is its own (only) entry, so a student's actor holds no entry object
+ * beside it. Read-only, like every entry an actor holds.
  */
-class OneClassRole implements ReadonlyMap<string, ClassRoleEntry> {
+class OneClassRole implements ReadonlyMap<string, ClassRoleEntry>, ClassRoleEntry {
+  // A private slot, not a property: as an entry it reads exactly as the fields of one.
+  readonly #classId: string;
+
   constructor(
-    private readonly classId: string,
-    private readonly entry: ClassRoleEntry,
-  ) {}
+    classId: string,
+    readonly role: ClassRole,
+    readonly groupId: string,
+    readonly groupPath: string,
+  ) {
+    this.#classId = classId;
+  }
 
   get size() {
     return 1;
   }
 
   get(key: string): ClassRoleEntry | undefined {
-    return key === this.classId ? this.entry : undefined;
+    return key === this.#classId ? this : undefined;
   }
 
   has(key: string): boolean {
-    return key === this.classId;
+    return key === this.#classId;
   }
 
   forEach(callback: (value: ClassRoleEntry, key: string, map: ReadonlyMap<string, ClassRoleEntry>) => void, thisArg?: unknown): void {
-    callback.call(thisArg, this.entry, this.classId, this);
+    callback.call(thisArg, this, this.#classId, this);
   }
 
   *entries(): MapIterator<[string, ClassRoleEntry]> {
-    yield [this.classId, this.entry];
+    yield [this.#classId, this];
   }
 
   *keys(): MapIterator<string> {
-    yield this.classId;
+    yield this.#classId;
   }
 
   *values(): MapIterator<ClassRoleEntry> {
-    yield this.entry;
+    yield this;
   }
 
   [Symbol.iterator](): MapIterator<[string, ClassRoleEntry]> {
@@ -57,6 +65,6 @@ class OneClassRole implements ReadonlyMap<string, ClassRoleEntry> {
 export function classRoleMap(rows: readonly { classId: string; role: ClassRole; groupId: string; groupPath: string }[]): ReadonlyMap<string, ClassRoleEntry> {
   if (rows.length === 0) return NONE;
   const [only] = rows;
-  if (rows.length === 1 && only) return new OneClassRole(only.classId, { role: only.role, groupId: only.groupId, groupPath: only.groupPath });
+  if (rows.length === 1 && only) return new OneClassRole(only.classId, only.role, only.groupId, only.groupPath);
   return new Map(rows.map((r) => [r.classId, { role: r.role, groupId: r.groupId, groupPath: r.groupPath }]));
 }

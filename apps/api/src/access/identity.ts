@@ -9,3 +9,10 @@ export interface TokenIdentity {
   org: { id: string; slug: string | null; role: string | null } | null;
   claims: Record<string, unknown>;
 }
+
+/**
+ * The claims user provisioning reads (a pending user's profile, until the webhook fills it in).
+ * A remembered token keeps only these and `exp` (auth/clerk.ts); provisioning may read no other.
+ */
+export const PROFILE_CLAIMS = ["email", "given_name", "first_name", "family_name", "last_name", "name", "picture", "image_url"] as const;
+export type ProfileClaim = (typeof PROFILE_CLAIMS)[number];

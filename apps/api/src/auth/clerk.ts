@@ -3,7 +3,7 @@ import { clerkMiddleware, getAuth } from "@hono/clerk-auth";
 import type { Context, MiddlewareHandler } from "hono";
 import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
-import type { TokenIdentity } from "../access/identity.ts";
+import { PROFILE_CLAIMS, type TokenIdentity } from "../access/identity.ts";
 import { staleSweep } from "../lib/stale-sweep.ts";
 import { createOfflineVerifier, orgOfClaims } from "./offline-verify.ts";
 
@@ -98,7 +98,7 @@ export function createTokenVerifier(config: AuthConfig) {
     const exp = identity.claims.exp;
     const untilExpiry = typeof exp === "number" ? exp * 1000 - Date.now() : 0;
     if (untilExpiry > 0) {
-      verified.set(key, identity, { ttl: Math.min(untilExpiry, VERIFIED_TTL_MS) });
+      verified.set(key, remembered(identity, exp as number), { ttl: Math.min(untilExpiry, VERIFIED_TTL_MS) });
       sweep.armed();
     }
     return identity;
@@ -176,6 +176,17 @@ function normaliseReason(reason: string | null): string {
   if (reason.includes("expired")) return "token-expired";
   if (reason.includes("not-active") || reason.includes("iat-in-the-future")) return "token-not-active-yet";
   return reason.startsWith("token-") ? reason : "token-invalid";
+}
+
+/**
+ * What a remembered token keeps: its identity and, of its claims, `exp` and the profile claims
+ * provisioning reads, not the whole decoded payload (issuer, times, session and version fields: an
+ * object and strings held once per connected user for up to 10 min, allocated amid a setup's garbage).
+ */
+function remembered(identity: TokenIdentity, exp: number): TokenIdentity {
+  const claims: Record<string, unknown> = { exp };
+  for (const name of PROFILE_CLAIMS) if (identity.claims[name] !== undefined) claims[name] = identity.claims[name];
+  return { clerkUserId: identity.clerkUserId, sessionId: identity.sessionId, org: identity.org, claims };
 }
 
 /** Rejects `alg: none` and symmetric algorithms before the SDK sees them. */

@@ -19,8 +19,9 @@ export async function authenticate(c: Context<AppEnv>, actors?: ActorCache) {
     const principal = await actors.principal({ clerkUserId: identity.clerkUserId, orgId: org?.id ?? null, orgRole: org?.role ?? null }, async () => {
       // Without an organisation to record, a known user needs nothing from provisioning but their
       // id: their actor, loaded by Clerk id, is one statement where the two steps would be two.
+      // The actor (no active group) is the principal itself: the cache keeps it as it is.
       const known = org ? null : await actors.byClerkId(db.db, identity.clerkUserId);
-      return known ? { userId: known.userId, activeGroupId: null } : provisionFromToken(db.db, identity, auth.roleMap);
+      return known ?? provisionFromToken(db.db, identity, auth.roleMap);
     });
     actor = (await actors.actor(db.db, principal.userId, principal.activeGroupId)).actor;
   } else {

@@ -173,7 +173,10 @@ export class ActorCache {
     const seen = this.generation;
     const resolved = await resolve();
     if (this.usable() && seen === this.generation) {
-      this.principals.set(cacheKey, { ...resolved, clerkUserId: key.clerkUserId });
+      // A principal resolved as an actor (a known user's, by their Clerk id) is kept as itself: the
+      // actor entry holds that object already, so no second object per user while it is remembered.
+      const held = (resolved as { clerkUserId?: unknown }).clerkUserId === key.clerkUserId;
+      this.principals.set(cacheKey, held ? (resolved as ResolvedPrincipal & { clerkUserId: string }) : { ...resolved, clerkUserId: key.clerkUserId });
       this.sweeps[1]?.armed();
     }
     return resolved;

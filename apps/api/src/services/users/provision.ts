@@ -2,11 +2,12 @@ import { UnauthenticatedError } from "@raptscallions/core";
 import { type Db, groupMembers, groups, preparedOn, users } from "@raptscallions/db";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { isActiveUser } from "../../access/actor.ts";
-import type { TokenIdentity } from "../../access/identity.ts";
+import type { ProfileClaim, TokenIdentity } from "../../access/identity.ts";
 import { normaliseOrgRole, type RoleMap } from "../../access/roles.ts";
 import { adoptRosterUser } from "./adopt-roster-user.ts";
 
-function claimString(claims: Record<string, unknown>, key: string): string | null {
+// Only the profile claims: a remembered token keeps no others (access/identity.ts).
+function claimString(claims: Record<string, unknown>, key: ProfileClaim): string | null {
   const v = claims[key];
   return typeof v === "string" && v.length > 0 && v.length <= 320 ? v : null;
 }
