@@ -8,6 +8,7 @@ import type { Metrics } from "../../lib/metrics.ts";
 import { recordBudgetAlerts } from "../ai/budget-alerts.ts";
 import type { AdmittedGeneration, AnswerRunner, Generation, GenerationStatus, StartGenerationInput, UsageRow } from "../../lib/ai-service.ts";
 import type { FinishedAnswer } from "../modules/hooks.ts";
+import { flushDelay } from "./flush-grid.ts";
 import { answerTarget, type StreamTarget } from "./stream-target.ts";
 
 export interface RunnerDeps {
@@ -190,7 +191,7 @@ export class GenerationRunner implements AnswerRunner {
         if (ev.type === "start") model = ev.model;
         if (ev.type === "delta" && ev.text) {
           pending += ev.text;
-          flushTimer ??= setTimeout(() => void flush(), live.coalesceMs);
+          flushTimer ??= setTimeout(() => void flush(), flushDelay(live.coalesceMs, live.coalesceGridMs));
         }
       }
     } catch (err) {
