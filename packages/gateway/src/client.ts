@@ -237,12 +237,24 @@ class ChatStreamImpl implements ChatStream {
         }
         if (datas.length === 0) continue;
         watchdog.busy = true;
+        // The tokens of one read leave as one delta, when the read is done: the consumer has them
+        // at the same moment as it would have the last of them, for one hop through the
+        // generators instead of one per token (several arrive together when this loop was busy).
+        let text = "";
+        let broken: unknown = null;
         for (const data of datas) {
           if (data === "[DONE]") {
             sawDone = true;
             break;
           }
-          const parsed = parseChunk(data, model);
+          let parsed: ReturnType<typeof parseChunk>;
+          try {
+            parsed = parseChunk(data, model);
+          } catch (err) {
+            // The tokens before the broken chunk are still delivered, as they were read.
+            broken = err;
+            break;
+          }
           if (parsed.model !== null) this.#upstreamModel = parsed.model;
           if (parsed.usage !== null) usage = parsed.usage;
           if (parsed.finishReason !== null) finishReason = parsed.finishReason;
@@ -253,11 +265,15 @@ class ChatStreamImpl implements ChatStream {
               watchdog.touch(clock.now());
               yield { type: "start", model };
             }
-            this.#text += parsed.content;
-            yield { type: "delta", text: parsed.content };
+            text += parsed.content;
           }
         }
         datas.length = 0;
+        if (text !== "") {
+          this.#text += text;
+          yield { type: "delta", text };
+        }
+        if (broken !== null) throw broken;
         watchdog.busy = false;
         // Measured after the consumer took the deltas, so a slow consumer is not an idle upstream.
         if (this.#committed) watchdog.touch(clock.now());
