@@ -7,8 +7,8 @@
  *
  * Compared, interleaved and repeated in one run:
  * - timers: `own` (each answer its own `setTimeout` per window, as the runner did), `grid` (each
- *   its own timer, due on the instance's grid of BENCH_DELTA_GRID_MS, as the runner does:
- *   `flush-grid.ts`) or `shared` (one `FlushClock` for all answers: every answer with text
+ *   window ends on the instance's grid of BENCH_DELTA_GRID_MS, one timer per step, as the
+ *   runner does: `flush-grid.ts`) or `shared` (one `FlushClock` for all answers: every answer with text
  *   flushes in the same callback);
  * - listener: `decode` (a signal listener: every frame parsed back into an event) or `peek` (a
  *   frame listener that reads the type with `isEventFrameOfType` and decodes only stop requests).
@@ -24,7 +24,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { flushDelay } from "../apps/api/src/services/live/flush-grid.ts";
+import { FlushGrid } from "../apps/api/src/services/live/flush-grid.ts";
 import { FlushClock } from "./turn/flush-clock.ts";
 import { type Bus, connectRedis, createRedisBus, decodeEventFrame, type RedisClient } from "../packages/bus/src/index.ts";
 import { isEventFrameOfType } from "../packages/core/src/index.ts";
@@ -73,6 +73,7 @@ async function commandsRun(admin: RedisClient): Promise<{ all: number; scripts: 
 /** Streams DELTAS deltas in each of ANSWERS rooms; resolves when every room heard its last one. */
 async function run(bus: Bus, admin: RedisClient, timers: Timers, listener: Listener): Promise<Run> {
   const clock = new FlushClock(WINDOW_MS, (err) => console.error(err));
+  const grid = new FlushGrid(WINDOW_MS, GRID_MS, (err) => console.error(err));
   const rooms = Array.from({ length: ANSWERS }, () => `session:${crypto.randomUUID()}`);
   let heard = 0;
   let stops = 0;
@@ -121,8 +122,7 @@ async function run(bus: Bus, admin: RedisClient, timers: Timers, listener: Liste
       });
       if (sent < DELTAS) schedule();
     };
-    const schedule = () =>
-      timers === "shared" ? clock.request(flush) : setTimeout(flush, timers === "grid" ? flushDelay(WINDOW_MS, GRID_MS) : WINDOW_MS);
+    const schedule = () => (timers === "shared" ? clock.request(flush) : timers === "grid" ? grid.request(flush) : setTimeout(flush, WINDOW_MS));
     // Answers start spread over one window, as turns arriving at different times do.
     setTimeout(schedule, (i * WINDOW_MS) / ANSWERS);
   }
