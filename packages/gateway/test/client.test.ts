@@ -430,7 +430,8 @@ describe("streamChat against a scripted upstream", () => {
   });
 
   test("tokens read together with a broken chunk are delivered before its error", async () => {
-    const reads = [deltaLine("Kept ") + deltaLine("too") + "data: {not json\n\n" + deltaLine(" never")];
+    const broken = "data: {not json\n\n";
+    const reads = [[deltaLine("Kept "), deltaLine("too"), broken, deltaLine(" never")].join("")];
     const stream = client({ fetch: readsFetch(reads) }).streamChat({ models: ["x"], messages });
     const { events, error } = await collect(stream);
     expect(events).toEqual([
