@@ -6,8 +6,10 @@
  * No database, no model, no sockets: the CPU here is the bus, ioredis and the listeners per delta.
  *
  * Compared, interleaved and repeated in one run:
- * - timers: `own` (each answer its own `setTimeout` per window, as the runner did) or `shared`
- *   (one `FlushClock` for all answers: every answer with text flushes in the same callback);
+ * - timers: `own` (each answer its own `setTimeout` per window, as the runner did), `grid` (each
+ *   window ends on the instance's grid of BENCH_DELTA_GRID_MS, one timer per step, as the
+ *   runner does: `flush-grid.ts`) or `shared` (one `FlushClock` for all answers: every answer with text
+ *   flushes in the same callback);
  * - listener: `decode` (a signal listener: every frame parsed back into an event) or `peek` (a
  *   frame listener that reads the type with `isEventFrameOfType` and decodes only stop requests).
  *
@@ -17,10 +19,12 @@
  *
  *   BENCH_REDIS_URL=redis://127.0.0.1:6379 bun bench/delta.bench.ts
  * Knobs: BENCH_DELTA_ANSWERS=50 BENCH_DELTA_DELTAS=40 BENCH_DELTA_WINDOW_MS=40 BENCH_DELTA_REPEATS=3
+ * BENCH_DELTA_GRID_MS=5 BENCH_DELTA_MODES=own/peek,grid/peek (the pairs to run; all five by default)
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
+import { FlushGrid } from "../apps/api/src/services/live/flush-grid.ts";
 import { FlushClock } from "./turn/flush-clock.ts";
 import { type Bus, connectRedis, createRedisBus, decodeEventFrame, type RedisClient } from "../packages/bus/src/index.ts";
 import { isEventFrameOfType } from "../packages/core/src/index.ts";
@@ -32,8 +36,11 @@ const DELTAS = Number(process.env.BENCH_DELTA_DELTAS ?? 40);
 const WINDOW_MS = Number(process.env.BENCH_DELTA_WINDOW_MS ?? 40);
 const REPEATS = Number(process.env.BENCH_DELTA_REPEATS ?? 3);
 const TEXT = "a few words of an answer, ";
+const GRID_MS = Number(process.env.BENCH_DELTA_GRID_MS ?? 5);
+// Only these `timers/listener` pairs (comma-separated, e.g. `own/peek`); all four by default.
+const MODES = process.env.BENCH_DELTA_MODES ? process.env.BENCH_DELTA_MODES.split(",") : null;
 
-type Timers = "own" | "shared";
+type Timers = "own" | "grid" | "shared";
 type Listener = "decode" | "peek";
 
 interface Run {
@@ -66,6 +73,7 @@ async function commandsRun(admin: RedisClient): Promise<{ all: number; scripts: 
 /** Streams DELTAS deltas in each of ANSWERS rooms; resolves when every room heard its last one. */
 async function run(bus: Bus, admin: RedisClient, timers: Timers, listener: Listener): Promise<Run> {
   const clock = new FlushClock(WINDOW_MS, (err) => console.error(err));
+  const grid = new FlushGrid(WINDOW_MS, GRID_MS, (err) => console.error(err));
   const rooms = Array.from({ length: ANSWERS }, () => `session:${crypto.randomUUID()}`);
   let heard = 0;
   let stops = 0;
@@ -114,7 +122,7 @@ async function run(bus: Bus, admin: RedisClient, timers: Timers, listener: Liste
       });
       if (sent < DELTAS) schedule();
     };
-    const schedule = () => (timers === "shared" ? clock.request(flush) : setTimeout(flush, WINDOW_MS));
+    const schedule = () => (timers === "shared" ? clock.request(flush) : timers === "grid" ? grid.request(flush) : setTimeout(flush, WINDOW_MS));
     // Answers start spread over one window, as turns arriving at different times do.
     setTimeout(schedule, (i * WINDOW_MS) / ANSWERS);
   }
@@ -153,12 +161,15 @@ async function main() {
   await run(bus, admin, "own", "decode");
   await run(bus, admin, "shared", "peek");
   const runs: Run[] = [];
-  const modes: Array<[Timers, Listener]> = [
-    ["own", "decode"],
-    ["own", "peek"],
-    ["shared", "decode"],
-    ["shared", "peek"],
-  ];
+  const modes: Array<[Timers, Listener]> = (
+    [
+      ["own", "decode"],
+      ["own", "peek"],
+      ["grid", "peek"],
+      ["shared", "decode"],
+      ["shared", "peek"],
+    ] as Array<[Timers, Listener]>
+  ).filter(([timers, listener]) => MODES === null || MODES.includes(`${timers}/${listener}`));
   for (let r = 0; r < REPEATS; r++) {
     for (const [timers, listener] of modes) {
       const result = await run(bus, admin, timers, listener);

@@ -50,6 +50,12 @@ export interface LiveConfig {
   /** Deltas arriving within this window go out as one frame and one publish. */
   coalesceMs: number;
   /**
+   * The coalescing timers of all answers are due on a grid this fine (`flush-grid.ts`), so the
+   * answers whose windows end together publish in one bus call; never longer than `coalesceMs`.
+   * 0: each window ends exactly `coalesceMs` after its first token.
+   */
+  coalesceGridMs: number;
+  /**
    * How often a streaming answer's text is written to its row at most (late joiners and the
    * sweeper start from it and replay the room's buffer after it).
    */
@@ -90,6 +96,7 @@ export interface LiveConfig {
 export function defaultLiveConfig(overrides: Partial<LiveConfig> = {}): LiveConfig {
   return {
     coalesceMs: 40,
+    coalesceGridMs: 5,
     checkpointMs: 5000,
     checkpointEvents: 250,
     heartbeatMs: 5000,

@@ -135,6 +135,7 @@ export const envSchema = z
     METRICS_TOKEN: optionalString,
     LIVE_REPLAY_LIMIT: z.coerce.number().int().min(100).max(100_000).default(2000),
     LIVE_COALESCE_MS: z.coerce.number().int().min(0).max(1000).default(40),
+    LIVE_COALESCE_GRID_MS: z.coerce.number().int().min(0).max(1000).default(5),
     LIVE_STALE_AFTER_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
     LIVE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
     LIVE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),

@@ -203,6 +203,7 @@ export async function main(options: { env?: Record<string, string | undefined> }
         }),
         live: defaultLiveConfig({
           coalesceMs: env.LIVE_COALESCE_MS,
+          coalesceGridMs: env.LIVE_COALESCE_GRID_MS,
           // An eighth of the replay buffer: late joiners and the sweeper replay from a checkpoint.
           checkpointEvents: Math.min(250, Math.floor(env.LIVE_REPLAY_LIMIT / 8)),
           staleAfterMs: env.LIVE_STALE_AFTER_MS,

@@ -10,21 +10,69 @@ export interface EventBody {
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
 
+/** An event body as sent: its JSON, and the two fields a node needs without parsing it back. */
+export interface EncodedBody {
+  json: string;
+  type: string;
+  at: string;
+}
+
+// The last `at` made, for the publishes of the same millisecond (a flush of many answers).
+let lastAtMs = Number.NaN;
+let lastAt = "";
+
 /**
- * Serialises once, up front, so both implementations hand listeners the same JSON round-tripped
- * value (no shared mutable objects, no Dates that turn into strings only in production).
+ * Serialises once, up front. Listeners get a JSON round-tripped value (no shared mutable objects,
+ * no Dates that turn into strings only in production): `decodeBody` of the JSON, made only where
+ * a listener or caller reads the payload (`publishedEvent`), not on every publish.
  */
-export function encodeBody(input: BusEventInput, nowMs: number, maxBytes: number): { json: string; body: EventBody } {
+export function encodeBody(input: BusEventInput, nowMs: number, maxBytes: number): EncodedBody {
   if (typeof input.type !== "string" || input.type.length === 0 || input.type.length > 100) {
     throw new AppError("BAD_REQUEST", "Event type must be a non-empty string of at most 100 characters");
   }
-  const json = JSON.stringify({ type: input.type, payload: input.payload ?? null, at: new Date(nowMs).toISOString() });
-  // Byte length, not string length: the limit protects Redis memory and socket frames.
-  const bytes = Buffer.byteLength(json, "utf8");
-  if (bytes > maxBytes) {
-    throw new AppError("PAYLOAD_TOO_LARGE", "Event payload too large", { details: { bytes, maxBytes } });
+  if (nowMs !== lastAtMs) {
+    lastAt = new Date(nowMs).toISOString();
+    lastAtMs = nowMs;
   }
-  return { json, body: decodeBody(json) };
+  const at = lastAt;
+  const json = JSON.stringify({ type: input.type, payload: input.payload ?? null, at });
+  // Byte length, not string length: the limit protects Redis memory and socket frames. A UTF-16
+  // code unit is at most 3 bytes of UTF-8, so only a body that long can pass the limit.
+  if (json.length * 3 > maxBytes) {
+    const bytes = Buffer.byteLength(json, "utf8");
+    if (bytes > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", "Event payload too large", { details: { bytes, maxBytes } });
+  }
+  return { json, type: input.type, at };
+}
+
+/**
+ * The event a publish resolves with, numbered: its payload is decoded from the body's JSON the
+ * first time it is read (a copy, as listeners get), so a caller that wants only the position (a
+ * streaming answer's runner, per delta) costs no parse. The body JSON is remembered for frames.
+ */
+export function publishedEvent(room: string, epoch: string, offset: number, encoded: EncodedBody): BusEvent {
+  const json = encoded.json;
+  let payload: unknown;
+  let decoded = false;
+  const event = {
+    room,
+    epoch,
+    offset,
+    type: encoded.type,
+    at: encoded.at,
+    get payload(): unknown {
+      if (!decoded) {
+        payload = decodeBody(json).payload;
+        decoded = true;
+      }
+      return payload;
+    },
+    set payload(value: unknown) {
+      payload = value;
+      decoded = true;
+    },
+  };
+  return rememberWireBody(event, json);
 }
 
 /** Parses a stored body; throws on anything that is not one. */

@@ -1,5 +1,5 @@
 import { AppError } from "@raptscallions/core";
-import { DEFAULT_MAX_PAYLOAD_BYTES, encodeBody, rememberWireBody } from "./event-body.ts";
+import { DEFAULT_MAX_PAYLOAD_BYTES, decodeBody, encodeBody, rememberWireBody } from "./event-body.ts";
 import { LocalListeners, logBusError } from "./local-listeners.ts";
 import { assertOffset, assertRoom } from "./room.ts";
 import { RoomLog, resolveReplay } from "./room-log.ts";
@@ -67,7 +67,8 @@ export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBusHub {
   function publish(room: string, input: BusEventInput): BusEvent {
     assertRoom(room);
     const nowMs = now();
-    const { json, body } = encodeBody(input, nowMs, maxPayloadBytes);
+    const { json } = encodeBody(input, nowMs, maxPayloadBytes);
+    const body = decodeBody(json);
     evictIdle(nowMs);
     let log = logs.get(room);
     if (log) logs.delete(room);

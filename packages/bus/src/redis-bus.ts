@@ -1,6 +1,6 @@
 import { AppError } from "@raptscallions/core";
 import { Cluster } from "ioredis";
-import { DEFAULT_MAX_PAYLOAD_BYTES, encodeBody, rememberWireBody } from "./event-body.ts";
+import { DEFAULT_MAX_PAYLOAD_BYTES, decodeBody, encodeBody, publishedEvent, rememberWireBody } from "./event-body.ts";
 import { LocalFallback } from "./local-fallback.ts";
 import { LocalListeners, logBusError } from "./local-listeners.ts";
 import { RedisPublisher } from "./redis-publisher.ts";
@@ -146,11 +146,12 @@ class RedisBusNode implements RedisBus {
   async publish<P>(room: string, input: BusEventInput<P>): Promise<BusEvent<P>> {
     this.assertOpen();
     assertRoom(room);
-    const { json, body } = encodeBody(input, this.now(), this.maxPayloadBytes);
+    const encoded = encodeBody(input, this.now(), this.maxPayloadBytes);
+    const json = encoded.json;
     if (this.canUseRedis(room)) {
       try {
         const [epoch, offset] = await this.publisher.publish(room, json);
-        const event: BusEvent = rememberWireBody({ room, epoch, offset, ...body }, json);
+        const event = publishedEvent(room, epoch, offset, encoded);
         // Our own listeners normally hear the event back through the subscriber connection; while
         // that connection is down, hand it over directly (the later resync covers the rest).
         if (!this.subscriber.connected) this.listeners.dispatch(room, { kind: "event", event });
@@ -160,6 +161,7 @@ class RedisBusNode implements RedisBus {
         this.fallBack(room, error);
       }
     }
+    const body = decodeBody(json);
     const event = rememberWireBody(this.fallback.log(room).append(room, body.type, body.payload, body.at), json);
     this.fallback.published(room);
     this.listeners.dispatch(room, { kind: "event", event });

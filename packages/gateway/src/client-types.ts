@@ -49,7 +49,8 @@ export interface ChatRequest {
 
 /**
  * Events of a stream, in order: exactly one `start` (the model that answers, announced when its
- * first token arrives, so retries and fallbacks before it are invisible), any number of `delta`,
+ * first token arrives, so retries and fallbacks before it are invisible), any number of `delta`
+ * (the tokens of one read of the upstream's stream in one),
  * at most one `usage` (absent when the upstream sent none), and a final `finish`.
  */
 export type GatewayEvent = { type: "start"; model: string } | { type: "delta"; text: string } | ({ type: "usage" } & GatewayUsage) | { type: "finish"; reason: string };

@@ -237,27 +237,28 @@ class ChatStreamImpl implements ChatStream {
         }
         if (datas.length === 0) continue;
         watchdog.busy = true;
-        for (const data of datas) {
-          if (data === "[DONE]") {
-            sawDone = true;
-            break;
-          }
-          const parsed = parseChunk(data, model);
-          if (parsed.model !== null) this.#upstreamModel = parsed.model;
-          if (parsed.usage !== null) usage = parsed.usage;
-          if (parsed.finishReason !== null) finishReason = parsed.finishReason;
-          if (parsed.content !== null) {
-            if (!this.#committed) {
-              this.#commit(model, attemptStart);
-              // From here on only the idle window applies, even while the consumer is busy.
-              watchdog.touch(clock.now());
-              yield { type: "start", model };
-            }
-            this.#text += parsed.content;
-            yield { type: "delta", text: parsed.content };
-          }
-        }
+        // The tokens of one read leave as one delta, when the read is done: the consumer has them
+        // at the same moment as it would have the last of them, for one hop through the
+        // generators instead of one per token (several arrive together when this loop was busy).
+        // The read is parsed outside the generator, which yields at most twice per read.
+        const read = readChunks(datas, model);
         datas.length = 0;
+        if (read.done) sawDone = true;
+        if (read.model !== null) this.#upstreamModel = read.model;
+        if (read.usage !== null) usage = read.usage;
+        if (read.finishReason !== null) finishReason = read.finishReason;
+        if (read.text !== "") {
+          if (!this.#committed) {
+            this.#commit(model, attemptStart);
+            // From here on only the idle window applies, even while the consumer is busy.
+            watchdog.touch(clock.now());
+            yield { type: "start", model };
+          }
+          this.#text += read.text;
+          yield { type: "delta", text: read.text };
+        }
+        // The tokens before a broken chunk were still delivered, as they were read.
+        if (read.broken !== null) throw read.broken;
         watchdog.busy = false;
         // Measured after the consumer took the deltas, so a slow consumer is not an idle upstream.
         if (this.#committed) watchdog.touch(clock.now());
@@ -322,6 +323,40 @@ class ChatStreamImpl implements ChatStream {
     this.#firstTokenAt = now;
     this.#upstreamTtftMs = now - attemptStart;
   }
+}
+
+/** What the `data:` lines of one read carry: their text joined, and the stream's other fields. */
+interface ReadChunks {
+  text: string;
+  /** `[DONE]` was read (the lines after it are ignored). */
+  done: boolean;
+  /** The error of a malformed or error chunk; the lines after it are ignored. */
+  broken: unknown;
+  model: string | null;
+  usage: GatewayUsage | null;
+  finishReason: string | null;
+}
+
+function readChunks(datas: readonly string[], model: string): ReadChunks {
+  const read: ReadChunks = { text: "", done: false, broken: null, model: null, usage: null, finishReason: null };
+  for (const data of datas) {
+    if (data === "[DONE]") {
+      read.done = true;
+      break;
+    }
+    let parsed: ReturnType<typeof parseChunk>;
+    try {
+      parsed = parseChunk(data, model);
+    } catch (err) {
+      read.broken = err;
+      break;
+    }
+    if (parsed.model !== null) read.model = parsed.model;
+    if (parsed.usage !== null) read.usage = parsed.usage;
+    if (parsed.finishReason !== null) read.finishReason = parsed.finishReason;
+    if (parsed.content !== null) read.text += parsed.content;
+  }
+  return read;
 }
 
 /** Creates the OpenAI-compatible gateway client. */

@@ -47,6 +47,35 @@ function client(overrides: Partial<GatewayClientOptions> = {}) {
   });
 }
 
+/**
+ * The events with consecutive deltas joined: the tokens of one read of the stream leave as one
+ * delta, and over a real socket which tokens share a read is the network's choice.
+ */
+function joinDeltas(events: GatewayEvent[]): GatewayEvent[] {
+  const out: GatewayEvent[] = [];
+  for (const event of events) {
+    const last = out.at(-1);
+    if (event.type === "delta" && last?.type === "delta") out[out.length - 1] = { type: "delta", text: last.text + event.text };
+    else out.push(event);
+  }
+  return out;
+}
+
+/** An injected fetch whose body is exactly these reads. */
+function readsFetch(reads: string[]): GatewayClientOptions["fetch"] {
+  return async () => {
+    let i = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const read = reads[i++];
+        if (read !== undefined) controller.enqueue(enc.encode(read));
+        else controller.close();
+      },
+    });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  };
+}
+
 async function collect(stream: ChatStream): Promise<{ events: GatewayEvent[]; error: unknown }> {
   const events: GatewayEvent[] = [];
   try {
@@ -90,10 +119,10 @@ function splitHappyBytes(): Uint8Array[] {
   return pieces;
 }
 
+// Both tokens complete in the same read of the split bytes, so they leave as one delta.
 const happyEvents = (model: string): GatewayEvent[] => [
   { type: "start", model },
-  { type: "delta", text: "Hé🦊llo" },
-  { type: "delta", text: " world" },
+  { type: "delta", text: "Hé🦊llo world" },
   { type: "usage", inputTokens: 12, outputTokens: 3, cost: 0.00042 },
   { type: "finish", reason: "stop" },
 ];
@@ -106,7 +135,7 @@ describe("streamChat against a scripted upstream", () => {
     expect(stream.outcome).toBe("pending");
     const { events, error } = await collect(stream);
     expect(error).toBeNull();
-    expect(events).toEqual(happyEvents(a));
+    expect(joinDeltas(events)).toEqual(happyEvents(a));
     const summary = stream.summary();
     expect(summary.outcome).toBe("complete");
     expect(summary.text).toBe("Hé🦊llo world");
@@ -182,10 +211,9 @@ describe("streamChat against a scripted upstream", () => {
     upstream.script(b, { stream: [deltaLine("other"), finishLine(), DONE] });
     const stream = client({ maxRetries: 3 }).streamChat({ models: [a, b], messages });
     const { events, error } = await collect(stream);
-    expect(events).toEqual([
+    expect(joinDeltas(events)).toEqual([
       { type: "start", model: a },
-      { type: "delta", text: "Partial " },
-      { type: "delta", text: "answer" },
+      { type: "delta", text: "Partial answer" },
     ]);
     expect(error).toBeInstanceOf(GatewayError);
     expect(error).toBeInstanceOf(AppError);
@@ -384,6 +412,35 @@ describe("streamChat against a scripted upstream", () => {
     const { error } = await collect(client().streamChat({ models: [a], messages, signal: AbortSignal.abort() }));
     expect((error as Error).name).toBe("AbortError");
     expect(upstream.hits(a)).toBe(0);
+  });
+
+  test("the tokens of one read leave as one delta; tokens of separate reads stay apart", async () => {
+    const reads = [deltaLine("One ") + deltaLine("read, "), deltaLine("another"), deltaLine(" and") + deltaLine(" a third") + finishLine(), DONE];
+    const stream = client({ fetch: readsFetch(reads) }).streamChat({ models: ["x"], messages });
+    const { events, error } = await collect(stream);
+    expect(error).toBeNull();
+    expect(events).toEqual([
+      { type: "start", model: "x" },
+      { type: "delta", text: "One read, " },
+      { type: "delta", text: "another" },
+      { type: "delta", text: " and a third" },
+      { type: "finish", reason: "stop" },
+    ]);
+    expect(stream.text).toBe("One read, another and a third");
+  });
+
+  test("tokens read together with a broken chunk are delivered before its error", async () => {
+    const broken = "data: {not json\n\n";
+    const reads = [[deltaLine("Kept "), deltaLine("too"), broken, deltaLine(" never")].join("")];
+    const stream = client({ fetch: readsFetch(reads) }).streamChat({ models: ["x"], messages });
+    const { events, error } = await collect(stream);
+    expect(events).toEqual([
+      { type: "start", model: "x" },
+      { type: "delta", text: "Kept too" },
+    ]);
+    expect((error as GatewayError).code).toBe("UPSTREAM_ERROR");
+    expect((error as GatewayError).afterFirstToken).toBe(true);
+    expect(stream.text).toBe("Kept too");
   });
 
   test("a malformed chunk before the first token is an UPSTREAM_ERROR", async () => {

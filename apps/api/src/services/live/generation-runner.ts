@@ -8,6 +8,7 @@ import type { Metrics } from "../../lib/metrics.ts";
 import { recordBudgetAlerts } from "../ai/budget-alerts.ts";
 import type { AdmittedGeneration, AnswerRunner, Generation, GenerationStatus, StartGenerationInput, UsageRow } from "../../lib/ai-service.ts";
 import type { FinishedAnswer } from "../modules/hooks.ts";
+import { type CancelFlush, FlushGrid } from "./flush-grid.ts";
 import { answerTarget, type StreamTarget } from "./stream-target.ts";
 
 export interface RunnerDeps {
@@ -41,7 +42,12 @@ export class GenerationRunner implements AnswerRunner {
   private readonly running = new Map<string, Running>();
   private closed = false;
 
-  constructor(private readonly deps: RunnerDeps) {}
+  // The coalescing windows of every answer on this instance end on one grid (`flush-grid.ts`).
+  private readonly grid: FlushGrid;
+
+  constructor(private readonly deps: RunnerDeps) {
+    this.grid = new FlushGrid(deps.live.coalesceMs, deps.live.coalesceGridMs, (err) => deps.logger.error("delta flush failed", { err }));
+  }
 
   /** Ids of the answers (message ids) and runs streaming on this instance. */
   active(): string[] {
@@ -108,7 +114,7 @@ export class GenerationRunner implements AnswerRunner {
     let lastCheckpoint = clock.now().getTime();
     // The room offset the row's text was last checkpointed at (the started event's at first).
     let checkpointedOffset: number | null = target.offset;
-    let flushTimer: ReturnType<typeof setTimeout> | undefined;
+    let cancelFlush: CancelFlush | undefined;
     let chain: Promise<void> = Promise.resolve();
     let model: string | null = null;
     let status: GenerationStatus = "complete";
@@ -142,7 +148,7 @@ export class GenerationRunner implements AnswerRunner {
     }
 
     const flush = (): Promise<void> => {
-      flushTimer = undefined;
+      cancelFlush = undefined;
       chain = chain.then(async () => {
         if (!pending) return;
         const chunk = pending;
@@ -190,7 +196,7 @@ export class GenerationRunner implements AnswerRunner {
         if (ev.type === "start") model = ev.model;
         if (ev.type === "delta" && ev.text) {
           pending += ev.text;
-          flushTimer ??= setTimeout(() => void flush(), live.coalesceMs);
+          cancelFlush ??= this.grid.request(() => void flush());
         }
       }
     } catch (err) {
@@ -203,7 +209,7 @@ export class GenerationRunner implements AnswerRunner {
       }
     } finally {
       clearInterval(heartbeat);
-      if (flushTimer) clearTimeout(flushTimer);
+      cancelFlush?.();
       await flush();
       await chain.catch(() => {});
       unsubscribe?.();
