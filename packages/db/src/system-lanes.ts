@@ -1,6 +1,6 @@
 import postgres, { type Options, type PostgresType, type Sql, type TransactionSql } from "postgres";
-import { type LaneReset, laneReset } from "./lane-reset.ts";
-import { JOIN_DEPTH, STALL_MS, TRANSACTION_WEIGHT } from "./tenant-lanes.ts";
+import { heldWeight, JOIN_DEPTH, type LaneLoad, leastLoaded } from "./lane-load.ts";
+import { laneReset } from "./lane-reset.ts";
 
 /**
  * The system pool as lanes: `size` connections, each its own postgres-js client of one
@@ -27,16 +27,10 @@ export interface SystemLanes {
   snapshot(): { inFlight: number; transactions: number }[];
 }
 
-interface Lane {
+interface Lane extends LaneLoad {
   sql: Sql;
-  inFlight: number;
-  transactions: number;
   /** The event-loop turn in which a statement was last handed to it (its write goes out then). */
   turn: number;
-  /** When a statement last finished on it, or it last went from idle to busy (performance.now()). */
-  progressAt: number;
-  /** Set from a connection failure until its connection has closed. */
-  reset: LaneReset;
 }
 
 /** Opens the system pool's lanes (lazily: a lane connects on its first statement). */
@@ -60,15 +54,13 @@ export function openSystemLanes(url: string, size: number, options: Options<Reco
     turnEnding = false;
   };
 
-  const held = (lane: Lane, now: number) =>
-    (lane.transactions + (lane.reset.pending ? 1 : 0)) * TRANSACTION_WEIGHT + (lane.inFlight > 0 && now - lane.progressAt > STALL_MS ? TRANSACTION_WEIGHT : 0);
   // The lane joined this turn if it can take one more, else the least loaded.
   const pick = (): Lane => {
     const now = performance.now();
     let best = lanes[0] as Lane;
     let bestCost = Number.POSITIVE_INFINITY;
     for (const lane of lanes) {
-      const busy = held(lane, now);
+      const busy = heldWeight(lane, now);
       if (lane.turn === turn && busy === 0 && lane.inFlight < JOIN_DEPTH) return lane;
       const cost = lane.inFlight + busy;
       if (cost < bestCost) {
@@ -126,9 +118,7 @@ export function openSystemLanes(url: string, size: number, options: Options<Reco
       };
     },
     async begin(fn: (sql: TransactionSql) => Promise<unknown>) {
-      const now = performance.now();
-      let lane = lanes[0] as Lane;
-      for (const l of lanes) if (held(l, now) + l.inFlight < held(lane, now) + lane.inFlight) lane = l;
+      const lane = leastLoaded(lanes);
       await lane.reset.pending;
       lane.transactions += 1;
       try {

@@ -1,5 +1,6 @@
 import postgres, { type Options, type PostgresType, type Sql, type TransactionSql } from "postgres";
-import { type LaneReset, laneReset } from "./lane-reset.ts";
+import { heldWeight, JOIN_DEPTH, type LaneLoad, leastLoaded } from "./lane-load.ts";
+import { laneReset } from "./lane-reset.ts";
 
 /**
  * The tenant pool: `size` connections, each its own postgres-js client of one connection (a
@@ -47,18 +48,12 @@ interface ReachToken {
   secret: number | null;
 }
 
-interface Lane {
+interface Lane extends LaneLoad {
   sql: Sql;
   reach: string | null;
   token: ReachToken | null;
-  inFlight: number;
-  transactions: number;
   /** The event-loop turn in which a statement was last handed to it (its write goes out then). */
   turn: number;
-  /** When a statement last finished on it, or it last went from idle to busy (performance.now()). */
-  progressAt: number;
-  /** Set from a connection failure until its connection has closed (lane-reset.ts). */
-  reset: LaneReset;
 }
 
 /** A statement whose reach could not be confirmed: reported like a lost connection (a 503). */
@@ -69,16 +64,6 @@ export class ReachLostError extends Error {
     this.name = "ReachLostError";
   }
 }
-
-// A lane in a transaction holds its connection across the app's awaits: a standalone statement
-// goes there only when every lane is in one.
-export const TRANSACTION_WEIGHT = 1_000;
-// How many statements may be in flight on a lane that a statement of the same turn still joins.
-export const JOIN_DEPTH = 16;
-// A busy lane that finished nothing for this long is stalled (a slow statement, or one waiting
-// for a lock, perhaps held by a transaction that itself waits for a statement): new statements
-// go elsewhere, as they avoid a lane in a transaction, so they do not queue behind it.
-export const STALL_MS = 25;
 
 /** Opens the tenant pool's lanes (lazily: a lane connects on its first statement). */
 export function openTenantLanes(url: string, size: number, options: Options<Record<string, PostgresType>>): TenantLanes {
@@ -130,15 +115,13 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
   // Cheapest lane for a statement under `reach`: what is in flight there (nothing, if it joins
   // this turn's write), one more if the reach must be set first. Ties go to the lane joined this
   // turn, then to the lane already set.
-  const held = (lane: Lane, now: number) =>
-    (lane.transactions + (lane.reset.pending ? 1 : 0)) * TRANSACTION_WEIGHT + (lane.inFlight > 0 && now - lane.progressAt > STALL_MS ? TRANSACTION_WEIGHT : 0);
   const pick = (reach: string): Lane => {
     const now = performance.now();
     let best = lanes[0] as Lane;
     let bestCost = Number.POSITIVE_INFINITY;
     let bestRank = -1;
     for (const lane of lanes) {
-      const busy = held(lane, now);
+      const busy = heldWeight(lane, now);
       const joins = lane.turn === turn && busy === 0 && lane.inFlight < JOIN_DEPTH;
       const matches = lane.reach === reach;
       const cost = (joins ? 0 : lane.inFlight + busy) + (matches ? 0 : 1);
@@ -227,9 +210,7 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
       return result;
     },
     async begin(fn) {
-      const now = performance.now();
-      let lane = lanes[0] as Lane;
-      for (const l of lanes) if (held(l, now) + l.inFlight < held(lane, now) + lane.inFlight) lane = l;
+      const lane = leastLoaded(lanes);
       await lane.reset.pending;
       lane.transactions += 1;
       try {

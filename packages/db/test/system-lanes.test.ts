@@ -9,7 +9,7 @@ import { createDb, type DbHandle } from "../src/client.ts";
 import { groups } from "../src/schema/index.ts";
 import { APP_ROLE } from "../src/scope.ts";
 import { openSystemLanes, type SystemLanes } from "../src/system-lanes.ts";
-import { JOIN_DEPTH } from "../src/tenant-lanes.ts";
+import { JOIN_DEPTH } from "../src/lane-load.ts";
 import { makeGroup } from "../src/testing/factories.ts";
 
 const url = process.env.TEST_DATABASE_URL || undefined;
