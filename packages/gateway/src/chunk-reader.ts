@@ -40,7 +40,8 @@ export class ChunkReader {
       const suffix = this.#suffix;
       if (data.length >= prefix.length + suffix.length && data.startsWith(prefix) && data.endsWith(suffix)) {
         const text = decodeLiteral(data.slice(prefix.length, data.length - suffix.length));
-        if (text !== null) return { ...this.#template, content: text === "" ? null : text };
+        // A literal object, not a spread of the template: the spread is an object clone per token.
+        if (text !== null) return { content: text === "" ? null : text, finishReason: null, usage: null, model: this.#template.model };
       }
     }
     const parsed = parseChunk(data, this.#model);
