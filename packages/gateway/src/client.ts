@@ -235,7 +235,7 @@ class ChatStreamImpl implements ChatStream {
           // Per the SSE spec an event without its closing blank line at EOF is discarded.
           parser.feed(decoder.decode());
         } else {
-          parser.feed(decoder.decode(chunk.value, { stream: true }));
+          parser.feed(decoder.decode(chunk.value, STREAM));
         }
         if (datas.length === 0) continue;
         watchdog.busy = true;
@@ -326,6 +326,9 @@ class ChatStreamImpl implements ChatStream {
     this.#upstreamTtftMs = now - attemptStart;
   }
 }
+
+// The decoder's options for every read but the last: one object, not one per read.
+const STREAM = { stream: true } as const;
 
 /** What the `data:` lines of one read carry: their text joined, and the stream's other fields. */
 interface ReadChunks {
