@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { LimitExceededError, ServiceUnavailableError } from "@raptscallions/core";
 import Redis, { Cluster } from "ioredis";
-import { MemoryLimitStore, RedisLimitStore, type LimitStore, type RedisScriptClient, type Reservation, type ReserveInput } from "../src/index.ts";
+import { MemoryLimitStore, RedisLimitStore, type LimitStore, type ReserveInput } from "../src/index.ts";
 import { closeLimitStoreConnections, clusterConnection, clusterNodes, limitStoreFlavours, redisConnection, redisUrl } from "./limit-store-flavours.ts";
 
 afterAll(closeLimitStoreConnections);
@@ -226,46 +226,6 @@ test.skipIf(!redisUrl)("the Redis store reloads its scripts after SCRIPT FLUSH (
   await redis.script("FLUSH");
   await store.reserve(input({ userId: "u" }));
   expect((await store.usage({ userId: "u", groupIds: [], now: T0 })).requestsLastMinute).toBe(2);
-});
-
-test.skipIf(!redisUrl)("the calls of one event-loop turn leave as one pipeline, each with its own answer, also after SCRIPT FLUSH", async () => {
-  const redis = redisConnection();
-  let pipelines = 0;
-  // The store's client, counting the pipelines it opens (commands still go to the real Redis).
-  const client = {
-    evalsha: redis.evalsha.bind(redis),
-    eval: redis.eval.bind(redis),
-    pipeline: () => {
-      pipelines++;
-      return redis.pipeline();
-    },
-    get status() {
-      return redis.status;
-    },
-  } as RedisScriptClient;
-  const store = new RedisLimitStore(client, { keyPrefix: `test:${crypto.randomUUID()}:` });
-  const users = Array.from({ length: 12 }, (_, i) => `u${i}`);
-  const once = async () => {
-    const results = await Promise.allSettled(users.flatMap((userId) => [0, 1, 2].map(() => store.reserve(input({ userId, limits: { requestsPerMinute: 2 } })))));
-    // Per user, two reserves pass and the third is refused: each call got its own script's answer.
-    for (let u = 0; u < users.length; u++) {
-      const mine = results.slice(u * 3, u * 3 + 3);
-      expect(mine.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
-      expect((mine[2] as PromiseRejectedResult).reason).toMatchObject({ code: "RATE_LIMITED" });
-    }
-    return results.filter((r) => r.status === "fulfilled").map((r) => (r as PromiseFulfilledResult<Reservation>).value);
-  };
-  const reserved = await once();
-  expect(pipelines).toBe(1);
-  const settled = await Promise.all(reserved.map((r) => store.settle(r, { tokens: 1, costMicros: 1 })));
-  expect(settled.every((r) => r.settled)).toBe(true);
-  expect(pipelines).toBe(2);
-  // Scripts forgotten (a restart or failover): every call of the pipeline is run again in full.
-  await redis.script("FLUSH");
-  users.splice(0, users.length, ...users.map((u) => `${u}-again`));
-  await once();
-  expect(pipelines).toBe(3);
-  expect((await store.usage({ userId: "u0-again", groupIds: [], now: T0 })).requestsLastMinute).toBe(2);
 });
 
 test("with Redis unreachable the store says so up front, and refuses with a 503 rather than a connection error", async () => {

@@ -24,16 +24,7 @@ import {
 } from "./windows.ts";
 
 /** The ioredis client methods the store uses (a `Redis` or `Cluster` instance). */
-export type RedisScriptClient = Pick<Redis, "evalsha" | "eval"> & Partial<Pick<Redis, "pipeline">> & { readonly status?: string };
-
-/** One script call waiting for the end of the event-loop turn. */
-interface QueuedCall {
-  script: string;
-  keys: string[];
-  args: (string | number)[];
-  resolve: (reply: unknown) => void;
-  reject: (error: unknown) => void;
-}
+export type RedisScriptClient = Pick<Redis, "evalsha" | "eval"> & { readonly status?: string };
 
 /** Options of {@link RedisLimitStore}. */
 export interface RedisLimitStoreOptions {
@@ -58,7 +49,6 @@ function toNumber(value: unknown): number {
 export class RedisLimitStore implements LimitStore {
   readonly #redis: RedisScriptClient;
   readonly #prefix: string;
-  #queue: QueuedCall[] = [];
   constructor(redis: RedisScriptClient, opts: RedisLimitStoreOptions = {}) {
     this.#redis = redis;
     this.#prefix = opts.keyPrefix ?? "rapt:limits:";
@@ -68,9 +58,15 @@ export class RedisLimitStore implements LimitStore {
   }
 
   async #run(script: string, keys: string[], args: (string | number)[]): Promise<unknown[]> {
+    const sha = shaOf(script);
     let reply: unknown;
     try {
-      reply = await this.#call(script, keys, args);
+      try {
+        reply = await this.#redis.evalsha(sha, keys.length, ...keys, ...args);
+      } catch (err) {
+        if (!(err instanceof Error) || !err.message.includes("NOSCRIPT")) throw err;
+        reply = await this.#redis.eval(script, keys.length, ...keys, ...args);
+      }
     } catch (err) {
       // No local stand-in can enforce limits shared across instances (a fresh counter would let
       // every instance spend a whole budget), so an outage refuses the call: a 503 with a retry hint.
@@ -79,56 +75,6 @@ export class RedisLimitStore implements LimitStore {
     }
     if (!Array.isArray(reply)) throw new Error("Unexpected reply from the limit script");
     return reply;
-  }
-
-  /**
-   * One script call. The calls of one event-loop turn (the reserves of turns that start together,
-   * the settles of answers that end together) leave as one pipeline: one socket write and one read
-   * of the replies instead of one each. Each script still runs atomically on its own, in the order
-   * called, as separate commands on the connection would; all the keys of a call share the
-   * prefix's hash tag, so on a Cluster the pipeline goes to one node.
-   */
-  #call(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
-    if (typeof this.#redis.pipeline !== "function") return this.#single(script, keys, args);
-    return new Promise((resolve, reject) => {
-      if (this.#queue.length === 0) setImmediate(this.#flush);
-      this.#queue.push({ script, keys, args, resolve, reject });
-    });
-  }
-
-  readonly #flush = (): void => {
-    const batch = this.#queue;
-    this.#queue = [];
-    const only = batch.length === 1 ? batch[0] : undefined;
-    if (only) {
-      this.#single(only.script, only.keys, only.args).then(only.resolve, only.reject);
-      return;
-    }
-    const pipeline = (this.#redis as Pick<Redis, "pipeline">).pipeline();
-    for (const q of batch) pipeline.evalsha(shaOf(q.script), q.keys.length, ...q.keys, ...q.args);
-    pipeline.exec().then(
-      (results) => {
-        for (const [i, q] of batch.entries()) {
-          const [err, reply] = results?.[i] ?? [new Error("Unexpected reply from the limit script pipeline"), null];
-          if (err === null) q.resolve(reply);
-          // A Redis restarted or failed over forgot the scripts: that call is sent again in full.
-          else if (err instanceof Error && err.message.includes("NOSCRIPT")) this.#redis.eval(q.script, q.keys.length, ...q.keys, ...q.args).then(q.resolve, q.reject);
-          else q.reject(err);
-        }
-      },
-      (err: unknown) => {
-        for (const q of batch) q.reject(err);
-      },
-    );
-  };
-
-  async #single(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await this.#redis.evalsha(shaOf(script), keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.includes("NOSCRIPT")) throw err;
-      return await this.#redis.eval(script, keys.length, ...keys, ...args);
-    }
   }
 
   /** False while the connection is known to be down (a reserve would fail without trying). */
