@@ -2,7 +2,8 @@ import { createParser } from "eventsource-parser";
 import { systemClock, type Clock } from "./clock.ts";
 import { estimateMessagesTokens, estimateTokens } from "./cost.ts";
 import { GatewayError, type AttemptRecord } from "./errors.ts";
-import { AttemptFailure, failureFromJsonBody, failureFromResponse, parseChunk, type GatewayUsage } from "./upstream.ts";
+import { ChunkReader } from "./chunk-reader.ts";
+import { AttemptFailure, failureFromJsonBody, failureFromResponse, type GatewayUsage } from "./upstream.ts";
 import type { FetchLike, GatewayClientOptions, ChatRequest, GatewayEvent, ChatOutcome, ChatSummary, ChatStream, GatewayClient } from "./client-types.ts";
 import { Watchdog } from "./watchdog.ts";
 
@@ -222,6 +223,7 @@ class ChatStreamImpl implements ChatStream {
       const decoder = new TextDecoder();
       const datas: string[] = [];
       const parser = createParser({ onEvent: (event) => datas.push(event.data) });
+      const chunks = new ChunkReader(model);
       let finishReason: string | null = null;
       let usage: GatewayUsage | null = null;
       let sawDone = false;
@@ -233,7 +235,7 @@ class ChatStreamImpl implements ChatStream {
           // Per the SSE spec an event without its closing blank line at EOF is discarded.
           parser.feed(decoder.decode());
         } else {
-          parser.feed(decoder.decode(chunk.value, { stream: true }));
+          parser.feed(decoder.decode(chunk.value, STREAM));
         }
         if (datas.length === 0) continue;
         watchdog.busy = true;
@@ -241,7 +243,7 @@ class ChatStreamImpl implements ChatStream {
         // at the same moment as it would have the last of them, for one hop through the
         // generators instead of one per token (several arrive together when this loop was busy).
         // The read is parsed outside the generator, which yields at most twice per read.
-        const read = readChunks(datas, model);
+        const read = readChunks(datas, chunks);
         datas.length = 0;
         if (read.done) sawDone = true;
         if (read.model !== null) this.#upstreamModel = read.model;
@@ -325,6 +327,9 @@ class ChatStreamImpl implements ChatStream {
   }
 }
 
+// The decoder's options for every read but the last: one object, not one per read.
+const STREAM = { stream: true } as const;
+
 /** What the `data:` lines of one read carry: their text joined, and the stream's other fields. */
 interface ReadChunks {
   text: string;
@@ -337,16 +342,16 @@ interface ReadChunks {
   finishReason: string | null;
 }
 
-function readChunks(datas: readonly string[], model: string): ReadChunks {
+function readChunks(datas: readonly string[], chunks: ChunkReader): ReadChunks {
   const read: ReadChunks = { text: "", done: false, broken: null, model: null, usage: null, finishReason: null };
   for (const data of datas) {
     if (data === "[DONE]") {
       read.done = true;
       break;
     }
-    let parsed: ReturnType<typeof parseChunk>;
+    let parsed: ReturnType<ChunkReader["read"]>;
     try {
-      parsed = parseChunk(data, model);
+      parsed = chunks.read(data);
     } catch (err) {
       read.broken = err;
       break;
