@@ -4,6 +4,7 @@ import { messages } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import { asc, eq } from "drizzle-orm";
 import { CLUSTER, killPrimaryOf, requireCluster } from "../../../packages/bus/test/cluster.ts";
+import { eventually } from "./helpers/eventually.ts";
 import { useHarness } from "./helpers/harness.ts";
 import { connect, ensureDevModels, followAnswer, type Instance, restCall, startDevModel, startInstance, type TestClient } from "./helpers/live.ts";
 
@@ -89,7 +90,7 @@ describe.skipIf(CLUSTER === undefined)("Redis Cluster primary killed mid-answer"
     }
     expect(row?.state).toBe("complete");
     expect(row?.content.length).toBeGreaterThan(0);
-    await waitUntil(() => !busA.degraded && !busB.degraded, 15_000);
+    await eventually(() => !busA.degraded && !busB.degraded, "both buses back on Redis", 15_000);
 
     // The watcher on the other instance either saw the answer end in the numbering it followed,
     // or was told to reload. After a reset it reloads over REST and resumes from the snapshot.
@@ -158,11 +159,3 @@ describe.skipIf(CLUSTER === undefined)("Redis Cluster primary killed mid-answer"
     }
   }
 });
-
-async function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await Bun.sleep(50);
-  }
-}
