@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { auditLog, notificationAttempts, notificationDeliveries } from "@raptscallions/db";
+import { auditLog, extractions, notificationAttempts, notificationDeliveries } from "@raptscallions/db";
 import type { SchoolScene } from "@raptscallions/db/testing";
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Clock } from "../src/lib/clock.ts";
 import { createNotificationDispatcher } from "../src/services/notifications/dispatcher.ts";
 import { escalateAlerts } from "../src/services/notifications/escalation.ts";
@@ -81,6 +81,30 @@ describe("escalation on silence", () => {
     const toAdmin = outbox.list().find((m) => m.to === scene.schoolAdmin.email);
     expect(toAdmin?.subject).toBe("[Escalated] CRITICAL safety alert: self-harm");
     expect(toAdmin?.text).toContain("Nobody has acknowledged");
+  });
+
+  test("a flood of newer open alerts does not hide an older one that is due", async () => {
+    now = t0;
+    const alert = await raise();
+    // 500 alerts raised since (one scan's worth), none due yet: the due one is the oldest of 501.
+    const { id: _id, createdAt: _createdAt, ...copy } = alert;
+    const flood = await h.db.db
+      .insert(extractions)
+      .values(Array.from({ length: 500 }, (_, i) => ({ ...copy, createdAt: at(10 + i / 1000) })))
+      .returning({ id: extractions.id });
+    now = at(11);
+    await run();
+    expect(await stepsOf(alert.id)).toEqual([`0:${scene.teacher.email}`, `1:${scene.schoolAdmin.email}`]);
+    // Closed, so the later tests' runs do not escalate the flood too.
+    await h.db.db
+      .update(extractions)
+      .set({ status: "dismissed" })
+      .where(
+        inArray(
+          extractions.id,
+          flood.map((f) => f.id),
+        ),
+      );
   });
 
   test("acknowledging through REST stops it", async () => {
