@@ -227,37 +227,37 @@ describe("convergence: any arrival order ends in the in-order rows", () => {
   test("50 seeded permutations with duplicates and hours-late redeliveries all converge", async () => {
     const expected = await expectedRows();
     const PERMUTATIONS = 50;
-    const IN_FLIGHT = 5;
-    let next = 0;
-    // A few namespaces at a time, concurrently, as several API instances would see them: each of
-    // IN_FLIGHT workers takes the next seed as soon as its own is done (no batch waits for its slowest).
-    const worker = async () => {
-      for (let seed = 1000 + next++; seed < 1000 + PERMUTATIONS; seed = 1000 + next++) {
-        const rand = prng(seed);
-        const ns = `c${runId}p${seed}`;
-        const events = history(ns);
-        const order = shuffle(events, rand);
-        // Svix retries: the same svix-id again, somewhere later.
-        const withDuplicates: Delivery[] = [];
-        for (const d of order) {
-          withDuplicates.push(d);
-          if (rand() < 0.25) withDuplicates.splice(withDuplicates.length + Math.floor(rand() * 5), 0, d);
-        }
-        // Hours later: old events again, half as retries (same id), half re-sent (a new id).
-        for (let i = 0; i < 8; i++) {
-          const old = events[Math.floor(rand() * events.length)];
-          if (!old) continue;
-          withDuplicates.push(rand() < 0.5 ? old : { ...old, msgId: svixId(`${ns}_resent`) });
-        }
-        try {
-          await deliverAll(withDuplicates);
-          expect(await snapshot(ns)).toEqual(expected);
-        } catch (err) {
-          throw new Error(`permutation seed ${seed} diverged: ${String(err)}`);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    const BATCH = 5;
+    for (let start = 0; start < PERMUTATIONS; start += BATCH) {
+      // A few namespaces at a time, concurrently, as several API instances would see them.
+      await Promise.all(
+        Array.from({ length: Math.min(BATCH, PERMUTATIONS - start) }, async (_, k) => {
+          const seed = 1000 + start + k;
+          const rand = prng(seed);
+          const ns = `c${runId}p${seed}`;
+          const events = history(ns);
+          const order = shuffle(events, rand);
+          // Svix retries: the same svix-id again, somewhere later.
+          const withDuplicates: Delivery[] = [];
+          for (const d of order) {
+            withDuplicates.push(d);
+            if (rand() < 0.25) withDuplicates.splice(withDuplicates.length + Math.floor(rand() * 5), 0, d);
+          }
+          // Hours later: old events again, half as retries (same id), half re-sent (a new id).
+          for (let i = 0; i < 8; i++) {
+            const old = events[Math.floor(rand() * events.length)];
+            if (!old) continue;
+            withDuplicates.push(rand() < 0.5 ? old : { ...old, msgId: svixId(`${ns}_resent`) });
+          }
+          try {
+            await deliverAll(withDuplicates);
+            expect(await snapshot(ns)).toEqual(expected);
+          } catch (err) {
+            throw new Error(`permutation seed ${seed} diverged: ${String(err)}`);
+          }
+        }),
+      );
+    }
   }, 600_000);
 
   test("every delivery is recorded once, whatever the duplicates", async () => {
