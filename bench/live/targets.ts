@@ -57,7 +57,45 @@ const APP_ENV: Record<string, string> = Object.fromEntries(
     .filter(Boolean)
     .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
 );
+/** Settings a bench's API process never inherits from the shell: real keys, S3, metrics, a gateway. */
 const CLEARED = ["AI_GATEWAY_URL", "AI_API_KEY", "CLERK_SECRET_KEY", "CLERK_PUBLISHABLE_KEY", "CLERK_JWT_KEY", "S3_ENDPOINT", "S3_BUCKET", "METRICS_TOKEN"];
+
+/**
+ * One real `apps/api/src/server.ts` process on a free port, in development mode with quiet logs and
+ * no seeding, resolved once its `/ready` answers. `gatewayUrl`: a dev model process as its
+ * AI_GATEWAY_URL (else the one it embeds); `env` on top; `bunArgs` before the entry (a profiler).
+ */
+export async function startApiProcess(opts: {
+  childName: string;
+  instanceId: string;
+  databaseUrl: string;
+  redisUrl: string;
+  dataDir: string;
+  logDir: string;
+  gatewayUrl?: string | undefined;
+  env?: Record<string, string>;
+  bunArgs?: string[];
+}): Promise<{ baseUrl: string; wsUrl: string; child: Child }> {
+  const port = freePort();
+  const env: Record<string, string> = {
+    NODE_ENV: "development",
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    LOG_LEVEL: "warn",
+    INSTANCE_ID: opts.instanceId,
+    DATA_DIR: opts.dataDir,
+    DATABASE_URL: opts.databaseUrl,
+    REDIS_URL: opts.redisUrl,
+    SEED_ON_EMPTY: "false",
+    ...Object.fromEntries(CLEARED.map((k) => [k, ""])),
+    ...(opts.gatewayUrl ? { AI_GATEWAY_URL: opts.gatewayUrl } : {}),
+    ...opts.env,
+  };
+  const child = spawnChild(opts.childName, [process.execPath, ...(opts.bunArgs ?? []), join(ROOT, "apps/api/src/server.ts")], { env, logDir: opts.logDir, cwd: ROOT });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitHttp(`${baseUrl}/ready`, child, 60_000);
+  return { baseUrl, wsUrl: `ws://127.0.0.1:${port}`, child };
+}
 
 /** Starts API instances `a` and `b` sharing Postgres, Redis and the dev-auth key pair in `dataDir`. */
 export async function startApp(opts: {
@@ -76,32 +114,19 @@ export async function startApp(opts: {
   cpuProfDir?: string | undefined;
 }): Promise<Target> {
   const start = async (name: string): Promise<Instance> => {
-    const port = freePort();
-    const env: Record<string, string> = {
-      NODE_ENV: "development",
-      HOST: "127.0.0.1",
-      PORT: String(port),
-      LOG_LEVEL: "warn",
-      INSTANCE_ID: `bench-${opts.tag}-${name}`,
-      DATA_DIR: opts.dataDir,
-      DATABASE_URL: opts.databaseUrl,
-      REDIS_URL: opts.redisUrl,
-      SEED_ON_EMPTY: "false",
-      ...Object.fromEntries(CLEARED.map((k) => [k, ""])),
-      ...(opts.gatewayUrl ? { AI_GATEWAY_URL: opts.gatewayUrl } : {}),
-      ...APP_ENV,
-      ...opts.env,
-    };
     const childName = `app-${opts.tag}-${name}`;
-    const profile = opts.cpuProfDir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${join(opts.cpuProfDir, childName)}`] : [];
-    const child = spawnChild(childName, [process.execPath, ...profile, join(ROOT, "apps/api/src/server.ts")], {
-      env,
+    const api = await startApiProcess({
+      childName,
+      instanceId: `bench-${opts.tag}-${name}`,
+      databaseUrl: opts.databaseUrl,
+      redisUrl: opts.redisUrl,
+      dataDir: opts.dataDir,
       logDir: opts.logDir,
-      cwd: ROOT,
+      gatewayUrl: opts.gatewayUrl,
+      env: { ...APP_ENV, ...opts.env },
+      bunArgs: opts.cpuProfDir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${join(opts.cpuProfDir, childName)}`] : [],
     });
-    const baseUrl = `http://127.0.0.1:${port}`;
-    await waitHttp(`${baseUrl}/ready`, child, 60_000);
-    return { name, baseUrl, wsUrl: `ws://127.0.0.1:${port}`, child };
+    return { name, ...api };
   };
   // One after the other: both run the migrator on start (it serialises on an advisory lock anyway).
   const a = await start("a");

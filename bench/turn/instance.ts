@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { type BenchSocket, newRecorder, openSocket, type Recorder } from "../live/clients.ts";
 import { type Child, freePort, spawnChild, waitHttp } from "../live/procs.ts";
 import type { BenchUser } from "../live/scene.ts";
+import { startApiProcess } from "../live/targets.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
-const CLEARED = ["AI_API_KEY", "CLERK_SECRET_KEY", "CLERK_PUBLISHABLE_KEY", "CLERK_JWT_KEY", "S3_ENDPOINT", "S3_BUCKET", "METRICS_TOKEN"];
 
 export interface ApiInstance {
   baseUrl: string;
@@ -28,27 +28,19 @@ export async function startApi(opts: {
   /** Preloads bench/turn/loop-probe.ts, writing the loop's stops to this file. */
   loopProbeFile?: string | undefined;
 }): Promise<ApiInstance> {
-  const port = freePort();
-  const env: Record<string, string> = {
-    NODE_ENV: "development",
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    LOG_LEVEL: "warn",
-    INSTANCE_ID: "bench-turn",
-    DATA_DIR: opts.dataDir,
-    DATABASE_URL: opts.databaseUrl,
-    REDIS_URL: opts.redisUrl,
-    SEED_ON_EMPTY: "false",
-    ...Object.fromEntries(CLEARED.map((k) => [k, ""])),
-    AI_GATEWAY_URL: opts.gatewayUrl,
-    ...(opts.loopProbeFile ? { LOOP_PROBE_FILE: opts.loopProbeFile } : {}),
-  };
   const profile = opts.profileDir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${opts.profileDir}`] : [];
   if (opts.loopProbeFile) profile.push("--preload", join(ROOT, "bench/turn/loop-probe.ts"));
-  const child = spawnChild("api", [process.execPath, ...profile, join(ROOT, "apps/api/src/server.ts")], { env, logDir: opts.logDir, cwd: ROOT });
-  const baseUrl = `http://127.0.0.1:${port}`;
-  await waitHttp(`${baseUrl}/ready`, child, 60_000);
-  return { baseUrl, wsUrl: `ws://127.0.0.1:${port}`, child };
+  return startApiProcess({
+    childName: "api",
+    instanceId: "bench-turn",
+    databaseUrl: opts.databaseUrl,
+    redisUrl: opts.redisUrl,
+    dataDir: opts.dataDir,
+    logDir: opts.logDir,
+    gatewayUrl: opts.gatewayUrl,
+    env: opts.loopProbeFile ? { LOOP_PROBE_FILE: opts.loopProbeFile } : {},
+    bunArgs: profile,
+  });
 }
 
 /**

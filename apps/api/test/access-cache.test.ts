@@ -9,6 +9,7 @@ import { createMemoryLogger } from "../src/lib/logger.ts";
 import { AuditBatch } from "../src/services/audit/batch.ts";
 import { publishRevocation } from "../src/services/realtime/revocation.ts";
 import { authHeader } from "./helpers/auth.ts";
+import { eventually } from "./helpers/eventually.ts";
 import { useHarness } from "./helpers/harness.ts";
 import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
 import { connect, type Instance, requestTicket } from "./helpers/live.ts";
@@ -26,14 +27,6 @@ const LIVENESS_MS = 5000;
 
 async function ticketStatus(instance: Instance, user: { clerkUserId: string | null }) {
   return (await requestTicket(instance, user)).status;
-}
-
-async function eventually(check: () => Promise<boolean>, ms = LIVENESS_MS) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await Bun.sleep(25);
-  }
 }
 
 for (const [name, skip] of deploymentTransports())
@@ -66,7 +59,7 @@ for (const [name, skip] of deploymentTransports())
       await publishRevocation(a.deps, { userId: scene.teacher.id, reason: "user-suspended" });
       // The publishing instance dropped the user before the publish returned.
       expect(await ticketStatus(a, scene.teacher)).toBe(401);
-      await eventually(async () => (await ticketStatus(b, scene.teacher)) === 401);
+      await eventually(async () => (await ticketStatus(b, scene.teacher)) === 401, "b to refuse the teacher's ticket", LIVENESS_MS);
     });
 
     test("a revocation naming only the Clerk id drops the user too; a socket cannot open on a ticket issued before it", async () => {

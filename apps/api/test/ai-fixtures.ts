@@ -68,12 +68,3 @@ export async function settingsFor(db: DbOrTx, groupId: string, values: Partial<t
 export async function usageRowsFor(db: DbOrTx, userId: string) {
   return db.select().from(aiUsage).where(eq(aiUsage.userId, userId));
 }
-
-/** Polls until `check` passes (for effects that land after a stream is torn down). */
-export async function eventually(check: () => boolean, what: string, tries = 200): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`never happened: ${what}`);
-}

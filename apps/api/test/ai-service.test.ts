@@ -9,7 +9,8 @@ import { systemClock } from "../src/lib/clock.ts";
 import { createMemoryLogger } from "../src/lib/logger.ts";
 import { createMetrics } from "../src/lib/metrics.ts";
 import { createAiService } from "../src/services/ai/create-ai-service.ts";
-import { drain, eventually, generationRequest, rejection, settingsFor, usageRowsFor } from "./ai-fixtures.ts";
+import { drain, generationRequest, rejection, settingsFor, usageRowsFor } from "./ai-fixtures.ts";
+import { eventually } from "./helpers/eventually.ts";
 import { createTestAiService, makeDevModel, pinDevModel } from "./helpers/ai.ts";
 import { useHarness } from "./helpers/harness.ts";
 

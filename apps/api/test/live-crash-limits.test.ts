@@ -2,15 +2,14 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import type { UsageSummary } from "@raptscallions/core";
 import { aiUsage, messages, runs } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, makeTool, type SchoolScene } from "@raptscallions/db/testing";
-import { type LimitStore, MemoryLimitStore, RedisLimitStore } from "@raptscallions/gateway";
+import type { LimitStore } from "@raptscallions/gateway";
 import { eq } from "drizzle-orm";
-import Redis, { Cluster } from "ioredis";
-import { CLUSTER } from "../../../packages/bus/test/cluster.ts";
+import { closeLimitStoreConnections, limitStoreFlavours } from "../../../packages/gateway/test/limit-store-flavours.ts";
 import { reservationSubject } from "../src/lib/ai-service.ts";
 import { generationRequest, settingsFor } from "./ai-fixtures.ts";
 import { createTestAiService, pinDevModel } from "./helpers/ai.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
+import { deploymentTransports, type TransportName, useDeployment, useDevModel } from "./helpers/deployment.ts";
 import { connect, type Instance, makeStaleAnswer, restCall, sweepOn, textFromDeltas } from "./helpers/live.ts";
 
 /**
@@ -27,26 +26,16 @@ import { connect, type Instance, makeStaleAnswer, restCall, sweepOn, textFromDel
  */
 const h = useHarness();
 const dev = useDevModel(h, 200);
-const redisUrl = process.env.TEST_REDIS_URL ?? "";
-const connections: Array<Redis | Cluster> = [];
-h.beforeClose(async () => {
-  await Promise.all(connections.map((c) => c.quit()));
-});
+h.beforeClose(closeLimitStoreConnections);
 
-/** The limit store every instance of a flavour shares: the in-process one, or one on its Redis. */
-function limitStoreFor(name: string): LimitStore {
-  const prefix = `t${crypto.randomUUID().slice(0, 8)}:{limits}:`;
-  if (name === "redis") {
-    const connection = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-    connections.push(connection);
-    return new RedisLimitStore(connection, { keyPrefix: prefix });
-  }
-  if (name === "redis-cluster") {
-    const connection = new Cluster([...(CLUSTER?.nodes ?? [])], { redisOptions: { maxRetriesPerRequest: 1 } });
-    connections.push(connection);
-    return new RedisLimitStore(connection, { keyPrefix: prefix });
-  }
-  return new MemoryLimitStore();
+/**
+ * The limit store every instance of a deployment shares: the in-process one, or one on the
+ * deployment's Redis or Redis Cluster (the same flavours the gateway's limits suite runs on).
+ */
+function limitStoreFor(transport: TransportName): LimitStore {
+  const flavour = limitStoreFlavours().find((f) => f.name === (transport === "in-process bus" ? "memory" : transport));
+  if (!flavour) throw new Error(`no limit store for ${transport}`);
+  return flavour.instances()(0);
 }
 
 // Never heart-beats nor checkpoints after its answer started: to every other instance it is dead.

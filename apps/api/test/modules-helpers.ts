@@ -3,7 +3,7 @@ import type { SchoolScene } from "@raptscallions/db/testing";
 import { createDevModelApp } from "@raptscallions/gateway";
 import { Hono } from "hono";
 import { eq } from "drizzle-orm";
-import { type Instance, restCall } from "./helpers/live.ts";
+import { finishedAnswer, type Instance, restCall } from "./helpers/live.ts";
 
 export interface UpstreamRequest {
   model: string;
@@ -52,17 +52,6 @@ export function startScriptedUpstream() {
   return { url: `http://127.0.0.1:${server.port}/v1`, requests, moderationRequests, script, stop: () => server.stop(true) };
 }
 
-/** Polls until `check` returns a value (rows are written by background work). */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(25);
-  }
-}
-
 export async function findingsOf(db: DbHandle, sessionId: string) {
   return db.db.select().from(extractions).where(eq(extractions.sessionId, sessionId));
 }
@@ -87,10 +76,7 @@ export function studentChat(db: DbHandle, instance: Instance, scene: SchoolScene
       const res = await restCall(instance, scene.student, "POST", `/api/sessions/${sessionId}/messages`, { clientMessageId: crypto.randomUUID(), content });
       if (res.status !== 201) throw new Error(`send: ${res.status} ${JSON.stringify(res.body)}`);
       const { message, answer } = res.body as { message: { id: string }; answer: { id: string } };
-      const final = await eventually(async () => {
-        const [row] = await db.db.select().from(messages).where(eq(messages.id, answer.id));
-        return row && row.state !== "streaming" ? row : undefined;
-      }, "the answer to finish");
+      const final = await finishedAnswer(db.db, answer.id);
       const [stored] = await db.db.select().from(messages).where(eq(messages.id, message.id));
       if (!stored) throw new Error("the student's message was not stored");
       return { message: stored, answer: final };

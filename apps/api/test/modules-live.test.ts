@@ -5,8 +5,8 @@ import { DEFAULT_SELF_HARM_REPLY } from "@raptscallions/modules";
 import { eq } from "drizzle-orm";
 import { useHarness } from "./helpers/harness.ts";
 import { deploymentTransports, useDeployment, useUpstream } from "./helpers/deployment.ts";
-import { connect, type Instance, restCall as rest } from "./helpers/live.ts";
-import { eventually, findingsOf, startScriptedUpstream } from "./modules-helpers.ts";
+import { connect, finishedAnswer, type Instance, restCall as rest } from "./helpers/live.ts";
+import { findingsOf, startScriptedUpstream } from "./modules-helpers.ts";
 
 const h = useHarness();
 const upstream = useUpstream(h, startScriptedUpstream());
@@ -38,10 +38,7 @@ async function send(scene: SchoolScene, sessionId: string, content: string, on: 
   const res = await rest(on, scene.student, "POST", `/api/sessions/${sessionId}/messages`, { clientMessageId: `m${sent}`, content });
   expect(res.status).toBe(201);
   const { message, answer } = res.body as { message: { id: string; content: string }; answer: { id: string } };
-  const final = await eventually(async () => {
-    const [row] = await h.db.db.select().from(messages).where(eq(messages.id, answer.id));
-    return row && row.state !== "streaming" ? row : undefined;
-  }, "the answer to finish");
+  const final = await finishedAnswer(h.db.db, answer.id);
   return { messageId: message.id, stored: message.content, answer: final };
 }
 

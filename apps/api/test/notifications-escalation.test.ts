@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { auditLog, notificationAttempts, notificationDeliveries } from "@raptscallions/db";
+import { auditLog, extractions, notificationAttempts, notificationDeliveries } from "@raptscallions/db";
 import type { SchoolScene } from "@raptscallions/db/testing";
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Clock } from "../src/lib/clock.ts";
 import { createNotificationDispatcher } from "../src/services/notifications/dispatcher.ts";
 import { escalateAlerts } from "../src/services/notifications/escalation.ts";
@@ -11,8 +11,13 @@ import { persistFindings } from "../src/services/modules/findings.ts";
 import { useHarness } from "./helpers/harness.ts";
 import { crisisFinding, notificationScene, setNotifications } from "./helpers/notifications.ts";
 
-// A clock the test moves: minutes pass in microseconds.
-let now = new Date("2026-03-02T21:00:00Z");
+// A clock the test moves: minutes pass in microseconds. The job scans every open alert raised in
+// the three days before its clock (and the dispatcher claims every delivery due by it), so each run
+// starts on a day of its own, a whole number of days after 2000-01-03 21:00 UTC and before 2025: on
+// a Postgres kept between runs, the alerts earlier runs left open are then outside the window
+// instead of piling up in it (each scan loading each one's group), and the other suites' rows,
+// stamped with today's clock or fixed 2026 dates, are never due.
+let now = new Date(Date.parse("2000-01-03T21:00:00Z") + Math.floor(Math.random() * 9_000) * 86_400_000);
 const clock: Clock = { now: () => now };
 const h = useHarness({ deps: { clock } });
 let scene: SchoolScene;
@@ -76,6 +81,30 @@ describe("escalation on silence", () => {
     const toAdmin = outbox.list().find((m) => m.to === scene.schoolAdmin.email);
     expect(toAdmin?.subject).toBe("[Escalated] CRITICAL safety alert: self-harm");
     expect(toAdmin?.text).toContain("Nobody has acknowledged");
+  });
+
+  test("a flood of newer open alerts does not hide an older one that is due", async () => {
+    now = t0;
+    const alert = await raise();
+    // 500 alerts raised since (one scan's worth), none due yet: the due one is the oldest of 501.
+    const { id: _id, createdAt: _createdAt, ...copy } = alert;
+    const flood = await h.db.db
+      .insert(extractions)
+      .values(Array.from({ length: 500 }, (_, i) => ({ ...copy, createdAt: at(10 + i / 1000) })))
+      .returning({ id: extractions.id });
+    now = at(11);
+    await run();
+    expect(await stepsOf(alert.id)).toEqual([`0:${scene.teacher.email}`, `1:${scene.schoolAdmin.email}`]);
+    // Closed, so the later tests' runs do not escalate the flood too.
+    await h.db.db
+      .update(extractions)
+      .set({ status: "dismissed" })
+      .where(
+        inArray(
+          extractions.id,
+          flood.map((f) => f.id),
+        ),
+      );
   });
 
   test("acknowledging through REST stops it", async () => {

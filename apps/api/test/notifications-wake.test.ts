@@ -10,7 +10,8 @@ import { useHarness } from "./helpers/harness.ts";
 import { deploymentTransports, useDeployment, useUpstream } from "./helpers/deployment.ts";
 import { type Instance, restCall as rest } from "./helpers/live.ts";
 import { crisisFinding, setNotifications, startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
-import { eventually, startScriptedUpstream } from "./modules-helpers.ts";
+import { eventually } from "./helpers/eventually.ts";
+import { startScriptedUpstream } from "./modules-helpers.ts";
 
 /**
  * Dispatchers are woken through the bus when an alert commits: with the poll set to a minute, a

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Redis } from "ioredis";
-import { createRedisBus, roomKeys, subscribeWithResume, type BusSignal, type RedisBus, type ResumeMessage } from "../src/index.ts";
-import { REDIS_URL, deleteKeys, errorSink, newRoom, range, startCuttableProxy, waitFor } from "./support.ts";
+import { createRedisBus, roomKeys, subscribeWithResume, type BusSignal, type RedisBus } from "../src/index.ts";
+import { REDIS_URL, deleteKeys, errorSink, followFromStart, newRoom, range, startCuttableProxy, waitFor } from "./support.ts";
 
 // Behaviour only real Redis has: channel subscriptions on a connection, dropped connections,
 // outages. Runs when TEST_REDIS_URL is set (CI sets it); reported as skipped otherwise.
@@ -134,10 +134,8 @@ describe.skipIf(REDIS_URL === undefined)("redis bus", () => {
     const b: RedisBus = node({ keyPrefix, url: proxy.url, onError: sinkB.onError });
     await Promise.all([a.ready(), b.ready()]);
     const room = newRoom();
-    const onA: ResumeMessage[] = [];
-    const onB: ResumeMessage[] = [];
-    await subscribeWithResume(a, room, { afterOffset: 0 }, (m) => onA.push(m));
-    await subscribeWithResume(b, room, { afterOffset: 0 }, (m) => onB.push(m));
+    const onA = await followFromStart(a, room);
+    const onB = await followFromStart(b, room);
     const first = await a.publish(room, { type: "n", payload: "shared" });
     await waitFor("shared event on both", () => onA.length === 1 && onB.length === 1);
 
@@ -196,8 +194,7 @@ describe.skipIf(REDIS_URL === undefined)("redis bus", () => {
     const redis = admin();
     const room = newRoom();
     for (const i of range(1, 3)) await a.publish(room, { type: "n", payload: i });
-    const messages: ResumeMessage[] = [];
-    await subscribeWithResume(b, room, { afterOffset: 0 }, (m) => messages.push(m));
+    const messages = await followFromStart(b, room);
     const keys = roomKeys(keyPrefix, room);
     await redis.del(keys.meta, keys.log);
 

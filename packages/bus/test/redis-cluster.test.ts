@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { Redis } from "ioredis";
 import { createRedisBus, type ResumeMessage, roomKeys, subscribeWithResume } from "../src/index.ts";
 import { CLUSTER, deleteClusterKeys, killPrimaryOf, requireCluster } from "./cluster.ts";
-import { newRoom, range, waitFor } from "./support.ts";
+import { followFromStart, newRoom, range, waitFor } from "./support.ts";
 
 // Behaviour only a real Redis Cluster has: sharded channels owned by one primary each, and a
 // primary dying with its replica taking over. Runs when TEST_REDIS_CLUSTER_NODES is set.
@@ -71,10 +71,8 @@ describe.skipIf(CLUSTER === undefined)("redis bus on a cluster", () => {
     const [a, b] = [node(keyPrefix), node(keyPrefix)];
     await Promise.all([a.ready(), b.ready()]);
     const room = newRoom();
-    const onA: ResumeMessage[] = [];
-    const onB: ResumeMessage[] = [];
-    await subscribeWithResume(a, room, { afterOffset: 0 }, (m) => onA.push(m));
-    await subscribeWithResume(b, room, { afterOffset: 0 }, (m) => onB.push(m));
+    const onA = await followFromStart(a, room);
+    const onB = await followFromStart(b, room);
     for (const i of range(1, 10)) await a.publish(room, { type: "n", payload: i });
     await waitFor("first events on both", () => onA.length === 10 && onB.length === 10);
     const before = await a.head(room);
@@ -195,8 +193,7 @@ describe.skipIf(CLUSTER === undefined)("redis bus on a cluster", () => {
     const [a, b] = [node(keyPrefix), node(keyPrefix)];
     await Promise.all([a.ready(), b.ready()]);
     const room = newRoom();
-    const onB: ResumeMessage[] = [];
-    await subscribeWithResume(b, room, { afterOffset: 0 }, (m) => onB.push(m));
+    const onB = await followFromStart(b, room);
     for (const i of range(1, 5)) await a.publish(room, { type: "n", payload: i });
     await waitFor("events on b", () => onB.length === 5);
     const before = await a.head(room);

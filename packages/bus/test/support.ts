@@ -1,6 +1,6 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { Redis } from "ioredis";
-import { createMemoryBus, createRedisBus, type Bus, type RedisBus } from "../src/index.ts";
+import { createMemoryBus, createRedisBus, type Bus, type RedisBus, type ResumeMessage, subscribeWithResume } from "../src/index.ts";
 import { CLUSTER, deleteClusterKeys, requireCluster } from "./cluster.ts";
 
 /** Set in CI: every contract test then runs against real Redis as well. */
@@ -111,6 +111,13 @@ export async function deleteKeys(url: string, prefixes: readonly string[]): Prom
 }
 
 /** Polls until `check` holds; fails the test with `what` after `timeoutMs` (a deadline, not a timing assertion). */
+/** Follows `room` on `bus` from its first event (subscribeWithResume); returns what arrives, as it arrives. */
+export async function followFromStart(bus: Bus, room: string): Promise<ResumeMessage[]> {
+  const messages: ResumeMessage[] = [];
+  await subscribeWithResume(bus, room, { afterOffset: 0 }, (m) => messages.push(m));
+  return messages;
+}
+
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {

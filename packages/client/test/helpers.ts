@@ -2,20 +2,15 @@ import { type MessageDto, seededRandom } from "@raptscallions/core";
 import { type ClientOptions, createClient, type RealtimeClient } from "../src/index.ts";
 import { tokenFor } from "../../../apps/api/test/helpers/auth.ts";
 import type { Deployment } from "../../../apps/api/test/helpers/deployment.ts";
+import { eventually as pollUntil } from "../../../apps/api/test/helpers/eventually.ts";
 import type { Instance } from "../../../apps/api/test/helpers/live.ts";
 
 /** A deterministic PRNG, so a failing run of the random cuts can be replayed by seed. */
 export const seeded = seededRandom;
 
-/** Resolves once `check` returns a value other than undefined/false; polls a condition, never a fixed sleep. */
-export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(10);
-  }
+/** The API tests' `eventually`, with the client suites' longer default (reconnects under load take seconds). */
+export function eventually<T>(check: () => T | undefined | null | false | Promise<T | undefined | null | false>, what: string, timeoutMs = 15_000): Promise<T> {
+  return pollUntil(check, what, timeoutMs);
 }
 
 /**

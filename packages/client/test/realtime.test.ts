@@ -4,19 +4,14 @@ import { makeExtraction, makeSchoolScene, makeSession, type SchoolScene } from "
 import { and, eq } from "drizzle-orm";
 import { useHarness } from "../../../apps/api/test/helpers/harness.ts";
 import { deploymentTransports, useDeployment, useDevModel } from "../../../apps/api/test/helpers/deployment.ts";
-import type { Instance } from "../../../apps/api/test/helpers/live.ts";
+import { finishedAnswer, type Instance } from "../../../apps/api/test/helpers/live.ts";
 import { alertIdOf, type RealtimeClient } from "../src/index.ts";
 import { clientFor, eventually, onlyOnce, routed, seeded, type SocketTap, tappedWebSocket, trackClients } from "./helpers.ts";
 
 const h = useHarness();
 const dev = useDevModel(h, 150);
 
-async function finalRow(answerId: string) {
-  return eventually(async () => {
-    const [row] = await h.db.db.select().from(messages).where(eq(messages.id, answerId));
-    return row && row.state !== "streaming" ? row : undefined;
-  }, "the answer to be finalised");
-}
+const finalRow = (answerId: string) => finishedAnswer(h.db.db, answerId, 15_000);
 
 /** Waits until the client holds the answer as final, then checks it against the stored row. */
 async function expectStoredAnswer(client: RealtimeClient, sessionId: string, answerId: string) {

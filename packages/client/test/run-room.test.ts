@@ -3,6 +3,7 @@ import type { RunDto } from "@raptscallions/core";
 import { runs } from "@raptscallions/db";
 import { makeSchoolScene, makeTool, type SchoolScene } from "@raptscallions/db/testing";
 import { eq } from "drizzle-orm";
+import { makeDevModel } from "../../../apps/api/test/helpers/ai.ts";
 import { useHarness } from "../../../apps/api/test/helpers/harness.ts";
 import { deploymentTransports, useDeployment, useDevModel } from "../../../apps/api/test/helpers/deployment.ts";
 import type { Instance } from "../../../apps/api/test/helpers/live.ts";
@@ -106,8 +107,8 @@ for (const [name, skip] of deploymentTransports(["in-process bus", "redis"]))
     let a: Instance;
     let b: Instance;
     let scene: SchoolScene;
-    let toolId: string;
     let crawlId: string;
+    let paceId: string;
     const track = trackClients(d);
 
     beforeAll(async () => {
@@ -115,8 +116,12 @@ for (const [name, skip] of deploymentTransports(["in-process bus", "redis"]))
       b = await d.start();
       scene = await makeSchoolScene(h.db.db);
       const definition = { form: FORM, promptTemplate: TEMPLATE };
-      toolId = (await makeTool(h.db.db, scene.school.id, { kind: "product", createdBy: scene.teacher.id, definition: { ...definition, model: "dev-tutor" } })).id;
       crawlId = (await makeTool(h.db.db, scene.school.id, { kind: "product", createdBy: scene.teacher.id, definition: { ...definition, model: "dev-crawl" } })).id;
+      // Slow enough that the run still streams while the teacher connects, subscribes and is cut
+      // twice, even on a loaded machine (at the file's 150 tokens/s it could end before the teacher
+      // saw six deltas live, and was then followed from a snapshot with no cut at all).
+      const paced = await makeDevModel(h.db.db, { tokensPerSecond: 30 });
+      paceId = (await makeTool(h.db.db, scene.school.id, { kind: "product", createdBy: scene.teacher.id, definition: { ...definition, model: paced.id } })).id;
     }, 60_000);
 
     test("a teacher on another instance, cut twice mid-run, ends with exactly the stored output", async () => {
@@ -135,7 +140,7 @@ for (const [name, skip] of deploymentTransports(["in-process bus", "redis"]))
       const student = track(clientFor(scene.student, { baseUrl: a.baseUrl }));
       const teacher = track(clientFor(scene.teacher, { baseUrl: b.baseUrl, WebSocket: tappedWebSocket(tap) }));
       teacher.connect();
-      const { run: started } = await student.rest("startRun", { body: { toolId, classId: scene.cls.id, input: { topic: "rivers", count: 3 } } });
+      const { run: started } = await student.rest("startRun", { body: { toolId: paceId, classId: scene.cls.id, input: { topic: "rivers", count: 3 } } });
       const room = teacher.runRoom(started.id);
       await expectStoredRun(teacher, started.id);
       expect(cuts).toBe(2);

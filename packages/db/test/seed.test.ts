@@ -2,11 +2,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
 import { productFormSchema } from "@raptscallions/core";
 import { classes, createDb, type DbHandle, groups, isEmpty, SEED, seed, seedIfEmpty, tools, toolVersions } from "../src/index.ts";
+import { embeddedTemplate } from "../src/testing/index.ts";
 
-// A database of its own: it must start empty, which a shared test database never is.
+// A database of its own: it must start empty, which a shared test database never is. The default
+// embedded server, loaded from the migrated template the other files' databases are cloned from
+// (migrating a fresh PGlite again took most of this file's time).
 let handle: DbHandle;
 beforeAll(async () => {
-  handle = await createDb({});
+  handle = await createDb({ loadDataDir: await embeddedTemplate() });
   await handle.migrate();
 }, 60_000);
 afterAll(async () => {

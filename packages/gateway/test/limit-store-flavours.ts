@@ -33,15 +33,16 @@ export async function closeLimitStoreConnections(): Promise<void> {
 /**
  * The limit stores a suite runs on, each as a factory of "instances" sharing one backing store: the
  * in-process store is one object; Redis and a Redis Cluster get one connection per instance, as
- * separate API processes would, under a fresh hash-tagged prefix (a reservation's user and group
+ * separate API processes would (up to three, made on first use), under a fresh hash-tagged prefix (a reservation's user and group
  * counters in one cluster slot). `skip` is set for a server the environment does not name, so the
  * run reports the flavour as skipped rather than leaving it out.
  */
 export function limitStoreFlavours(): { name: string; instances: () => (instance: number) => LimitStore; skip: boolean }[] {
   const shared = (connect: () => Redis | Cluster) => () => {
     const prefix = `test:{${crypto.randomUUID()}}:`;
-    const stores = [0, 1, 2].map(() => new RedisLimitStore(connect(), { keyPrefix: prefix }));
-    return (instance: number) => stores[instance % stores.length] as LimitStore;
+    // Connected on first use, so a suite that needs one instance opens one connection.
+    const stores: LimitStore[] = [];
+    return (instance: number) => (stores[instance % 3] ??= new RedisLimitStore(connect(), { keyPrefix: prefix }));
   };
   return [
     {

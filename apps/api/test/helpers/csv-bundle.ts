@@ -1,12 +1,11 @@
 import { buildCsvBundle, type RosterData } from "@raptscallions/oneroster/testing";
 import { strToU8, zipSync } from "fflate";
+import { roster } from "./roster.ts";
 
 /** A zip of `files`, stored without compression (all a OneRoster CSV bundle needs). */
 export function zipStored(files: Record<string, string>): Uint8Array {
   return zipSync(Object.fromEntries(Object.entries(files).map(([name, text]) => [name, strToU8(text)])), { level: 0 });
 }
-
-const fields = { status: "active", dateLastModified: null } as const;
 
 /**
  * A small OneRoster 1.2 CSV bundle: one school under a district, a term, a class, a teacher and
@@ -18,63 +17,16 @@ export function smallCsvBundle(tag: string, opts: { students?: number; extraEnro
   const students = Array.from({ length: opts.students ?? 2 }, (_, i) => `s${i + 1}-${tag}`);
   const people = [`t1-${tag}`, ...students];
   const school = `school-${tag}`;
+  const course = `course-${tag}`;
+  const klass = `class-${tag}`;
+  const term = `term-${tag}`;
   const data: RosterData = {
-    orgs: [
-      { ...fields, sourcedId: `district-${tag}`, name: "District", type: "district", identifier: null, parentSourcedId: null },
-      { ...fields, sourcedId: school, name: `School ${tag}`, type: "school", identifier: null, parentSourcedId: `district-${tag}` },
-    ],
-    academicSessions: [
-      {
-        ...fields,
-        sourcedId: `term-${tag}`,
-        title: "Fall 2027",
-        type: "term",
-        startDate: "2027-08-20",
-        endDate: "2027-12-20",
-        parentSourcedId: null,
-        schoolYear: "2028",
-      },
-    ],
-    courses: [{ ...fields, sourcedId: `course-${tag}`, title: "Algebra", courseCode: "ALG", orgSourcedId: school, schoolYearSourcedId: null }],
-    classes: [
-      {
-        ...fields,
-        sourcedId: `class-${tag}`,
-        title: `Algebra ${tag}`,
-        classCode: "ALG-1",
-        classType: "scheduled",
-        courseSourcedId: `course-${tag}`,
-        schoolSourcedId: school,
-        termSourcedIds: [`term-${tag}`],
-      },
-    ],
-    users: people.map((p) => ({
-      ...fields,
-      sourcedId: p,
-      enabledUser: true,
-      username: p,
-      givenName: "Given",
-      familyName: p,
-      middleName: null,
-      preferredGivenName: null,
-      email: `${p}@bundle.example`,
-      identifier: `SIS-${p}`,
-      userIds: [],
-      roles: [],
-      primaryOrgSourcedId: school,
-      grades: [],
-    })),
-    enrollments: people.map((p, i) => ({
-      ...fields,
-      sourcedId: `enr-${p}`,
-      classSourcedId: `class-${tag}`,
-      schoolSourcedId: school,
-      userSourcedId: p,
-      role: i === 0 ? "teacher" : "student",
-      primary: false,
-      beginDate: null,
-      endDate: null,
-    })),
+    orgs: [roster.org(`district-${tag}`, { name: "District", type: "district" }), roster.org(school, { name: `School ${tag}`, parentSourcedId: `district-${tag}` })],
+    academicSessions: [roster.term(term, { title: "Fall 2027", startDate: "2027-08-20", endDate: "2027-12-20", schoolYear: "2028" })],
+    courses: [roster.course(course, school, { title: "Algebra", courseCode: "ALG" })],
+    classes: [roster.class(klass, school, { title: `Algebra ${tag}`, classCode: "ALG-1", courseSourcedId: course, termSourcedIds: [term] })],
+    users: people.map((p) => roster.user(p, { email: `${p}@bundle.example`, primaryOrgSourcedId: school })),
+    enrollments: people.map((p, i) => roster.enrollment(`enr-${p}`, klass, p, i === 0 ? "teacher" : "student", { schoolSourcedId: school })),
   };
   return buildCsvBundle(data, { manifest: { roles: "absent" }, extraLines: { enrollments: (opts.extraEnrollmentRows ?? []).map((row) => row.join(",")) } });
 }

@@ -2,6 +2,7 @@ import type { Bus, KeyValueStore, Presence, RedisBus } from "@raptscallions/bus"
 import { aiModels, type DbHandle, type DbOrTx, messages } from "@raptscallions/db";
 import { createDevModelApp, createGatewayClient, createModerationClient, type DevStreamEnd, type LimitStore, MemoryLimitStore } from "@raptscallions/gateway";
 import type { Server } from "bun";
+import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { createApp } from "../../src/app.ts";
 import { type AppDeps, defaultLiveConfig, type LiveConfig } from "../../src/deps.ts";
@@ -10,6 +11,7 @@ import { createAiService } from "../../src/services/ai/index.ts";
 import type { StudentMessageGate } from "../../src/services/modules/hooks.ts";
 import { sweepInterruptedStreams } from "../../src/services/live/sweeper.ts";
 import { authHeader } from "./auth.ts";
+import { eventually } from "./eventually.ts";
 import { testDeps } from "./deps.ts";
 
 /** A dev model on its own port, recording how each stream ended (to prove aborts reach upstream). */
@@ -204,4 +206,16 @@ export function followAnswer(snapshot: { epoch: string | null; offset: number; p
     if (f.event === "message.completed" && payload.message?.id === answerId) break;
   }
   return { text, unapplied };
+}
+
+/** The answer's row once it is no longer streaming (completed, failed, stopped or interrupted). */
+export function finishedAnswer(db: DbOrTx, answerId: string, timeoutMs?: number): Promise<typeof messages.$inferSelect> {
+  return eventually(
+    async () => {
+      const [row] = await db.select().from(messages).where(eq(messages.id, answerId));
+      return row && row.state !== "streaming" ? row : undefined;
+    },
+    "the answer to finish",
+    timeoutMs,
+  );
 }

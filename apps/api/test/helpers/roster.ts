@@ -1,6 +1,7 @@
 import type {
   AcademicSessionRecord,
   ClassRecord,
+  CourseRecord,
   EnrollmentRecord,
   OrgRecord,
   ReadMode,
@@ -87,6 +88,9 @@ export const roster = {
       schoolYear: "2027",
       ...over,
     };
+  },
+  course(sourcedId: string, orgSourcedId: string, over: Partial<CourseRecord> = {}): CourseRecord {
+    return { ...base(sourcedId, null), title: `Course ${sourcedId}`, courseCode: null, orgSourcedId, schoolYearSourcedId: null, ...over };
   },
   class(sourcedId: string, schoolSourcedId: string, over: Partial<ClassRecord> = {}): ClassRecord {
     return {

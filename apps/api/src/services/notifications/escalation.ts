@@ -1,6 +1,6 @@
 import { extractions, notificationDeliveries, runs, sessions } from "@raptscallions/db";
 import { alertStudentIdSql } from "../alerts/dto.ts";
-import { and, desc, eq, gte, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import type { Logger } from "../../lib/logger.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { recordAudit } from "../audit/record.ts";
@@ -25,14 +25,48 @@ export async function escalateAlerts(
   opts: { signal?: AbortSignal } = {},
 ): Promise<number> {
   const now = ctx.clock.now();
-  const open = await ctx.db
-    .select({ row: extractions, studentId: alertStudentIdSql })
-    .from(extractions)
-    .leftJoin(sessions, eq(sessions.id, extractions.sessionId))
-    .leftJoin(runs, eq(runs.id, extractions.runId))
-    .where(and(eq(extractions.isAlert, true), eq(extractions.status, "open"), gte(extractions.createdAt, new Date(now.getTime() - LOOKBACK_MS))))
-    .orderBy(desc(extractions.createdAt))
-    .limit(BATCH);
+  const configs = new Map<string, NotificationConfig>();
+  let steps = 0;
+  // Page by (createdAt, id), newest first, through every open alert in the window: a flood of new
+  // alerts must not hide an older one that is due. Alerts raised after `now` are not due yet.
+  // The cursor compares in the database: its timestamps are finer than a JS Date.
+  let after: string | undefined;
+  for (;;) {
+    if (opts.signal?.aborted) break;
+    const open = await ctx.db
+      .select({ row: extractions, studentId: alertStudentIdSql })
+      .from(extractions)
+      .leftJoin(sessions, eq(sessions.id, extractions.sessionId))
+      .leftJoin(runs, eq(runs.id, extractions.runId))
+      .where(
+        and(
+          eq(extractions.isAlert, true),
+          eq(extractions.status, "open"),
+          gte(extractions.createdAt, new Date(now.getTime() - LOOKBACK_MS)),
+          lte(extractions.createdAt, now),
+          after
+            ? sql`(${extractions.createdAt}, ${extractions.id}) < (select ${extractions.createdAt}, ${extractions.id} from ${extractions} where ${extractions.id} = ${after})`
+            : undefined,
+        ),
+      )
+      .orderBy(desc(extractions.createdAt), desc(extractions.id))
+      .limit(BATCH);
+    steps += await escalatePage(ctx, open, now, configs, opts.signal);
+    const last = open.at(-1);
+    if (!last || open.length < BATCH) break;
+    after = last.row.id;
+  }
+  return steps;
+}
+
+/** Takes the due steps of one page of open alerts; returns how many it took. */
+async function escalatePage(
+  ctx: { db: Db; clock: Clock; logger: Logger; actor: Principal; requestId: string },
+  open: { row: typeof extractions.$inferSelect; studentId: string | null }[],
+  now: Date,
+  configs: Map<string, NotificationConfig>,
+  signal: AbortSignal | undefined,
+): Promise<number> {
   if (open.length === 0) return 0;
   const taken = await ctx.db
     .select({ alertId: notificationDeliveries.alertId, step: sql<number>`max(${notificationDeliveries.step})` })
@@ -45,10 +79,9 @@ export async function escalateAlerts(
     )
     .groupBy(notificationDeliveries.alertId);
   const lastStep = new Map(taken.map((t) => [t.alertId, Number(t.step)]));
-  const configs = new Map<string, NotificationConfig>();
   let steps = 0;
   for (const { row, studentId } of open) {
-    if (opts.signal?.aborted) break;
+    if (signal?.aborted) break;
     if (!row.groupId) continue;
     let config = configs.get(row.groupId);
     if (!config) {
