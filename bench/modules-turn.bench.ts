@@ -87,19 +87,19 @@ if (PHASE === "hot" || PHASE === "both") hotPhase();
 if (PHASE === "rotating" || PHASE === "both") runRotating(Number(process.env.BENCH_MODULES_MESSAGES ?? 6000));
 
 function hotPhase(): void {
-const rows = [
-  measure("safety-filter beforeGateway (rules + classifier)", (i) => runBeforeGateway(only("safety-filter"), configs, turn, message(i))),
-  measure("pii-filter beforeGateway", (i) => runBeforeGateway(only("pii-filter"), configs, turn, message(i))),
-  measure("struggle-detector beforeGateway", (i) => runBeforeGateway(only("struggle-detector"), configs, turn, message(i))),
-  measure("all modules beforeGateway", (i) => runBeforeGateway(builtInModules, configs, turn, message(i))),
-  measure("provider history redaction (18 messages, new redactor)", (i) => {
-    const redact = createHistoryRedactor({ student: turn.student, now: turn.now, config: configs["pii-filter"]?.config as PiiConfig });
-    return history.map((m) => (m.role === "assistant" ? m : { ...m, content: redact(`${m.content}${i % 2 === 0 ? "" : " "}`) }));
-  }),
-  measure("all modules afterAnswer", (i) => runAfterAnswer(builtInModules, configs, turn, `${ANSWER} ${i}`)),
-];
-const total = rows[3] && rows[4] && rows[5] ? rows[3].usPerTurn + rows[4].usPerTurn + rows[5].usPerTurn : 0;
-console.log(`[modules-turn] ${ROUNDS} turns after ${WARMUP} warm-up, CPU µs per turn (process.cpuUsage):`);
-for (const r of rows) console.log(`  ${r.usPerTurn.toFixed(1).padStart(8)}  ${r.name}`);
-console.log(`  ${total.toFixed(1).padStart(8)}  a turn's modules in all (before + history + after)`);
+  const rows = [
+    measure("safety-filter beforeGateway (rules + classifier)", (i) => runBeforeGateway(only("safety-filter"), configs, turn, message(i))),
+    measure("pii-filter beforeGateway", (i) => runBeforeGateway(only("pii-filter"), configs, turn, message(i))),
+    measure("struggle-detector beforeGateway", (i) => runBeforeGateway(only("struggle-detector"), configs, turn, message(i))),
+    measure("all modules beforeGateway", (i) => runBeforeGateway(builtInModules, configs, turn, message(i))),
+    measure("provider history redaction (18 messages, new redactor)", (i) => {
+      const redact = createHistoryRedactor({ student: turn.student, now: turn.now, config: configs["pii-filter"]?.config as PiiConfig });
+      return history.map((m) => (m.role === "assistant" ? m : { ...m, content: redact(`${m.content}${i % 2 === 0 ? "" : " "}`) }));
+    }),
+    measure("all modules afterAnswer", (i) => runAfterAnswer(builtInModules, configs, turn, `${ANSWER} ${i}`)),
+  ];
+  const total = rows[3] && rows[4] && rows[5] ? rows[3].usPerTurn + rows[4].usPerTurn + rows[5].usPerTurn : 0;
+  console.log(`[modules-turn] ${ROUNDS} turns after ${WARMUP} warm-up, CPU µs per turn (process.cpuUsage):`);
+  for (const r of rows) console.log(`  ${r.usPerTurn.toFixed(1).padStart(8)}  ${r.name}`);
+  console.log(`  ${total.toFixed(1).padStart(8)}  a turn's modules in all (before + history + after)`);
 }

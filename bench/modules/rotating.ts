@@ -83,7 +83,10 @@ export function runRotating(messages: number): void {
     { name: "safety-filter beforeGateway (rules + classifier)", run: (ctx, c) => runBeforeGateway(only("safety-filter"), configs, ctx, c.text) },
     { name: "pii-filter beforeGateway", run: (ctx, c) => runBeforeGateway(only("pii-filter"), configs, ctx, c.text) },
     { name: "struggle-detector beforeGateway", run: (ctx, c) => runBeforeGateway(only("struggle-detector"), configs, ctx, c.text) },
-    { name: "all modules afterAnswer (another corpus text as the answer)", run: (ctx, _c, i) => runAfterAnswer(builtInModules, configs, ctx, corpus[(i + 7) % corpus.length]?.text ?? "") },
+    {
+      name: "all modules afterAnswer (another corpus text as the answer)",
+      run: (ctx, _c, i) => runAfterAnswer(builtInModules, configs, ctx, corpus[(i + 7) % corpus.length]?.text ?? ""),
+    },
   ];
   const context = (c: CorpusText, i: number): TurnContext => {
     const [given, family] = NAMES[i % NAMES.length] ?? ["Maya", "Okafor"];
@@ -141,7 +144,9 @@ export function runRotating(messages: number): void {
 
   const measured = Math.max(0, corpus.length - warm);
   const churnUs = churnCost(measured * parts.length);
-  console.log(`[modules-turn] rotating corpus: ${corpus.length} messages (${base.length} from the data sets, the rest generated), each new, churn between calls; ${measured} measured after ${warm}`);
+  console.log(
+    `[modules-turn] rotating corpus: ${corpus.length} messages (${base.length} from the data sets, the rest generated), each new, churn between calls; ${measured} measured after ${warm}`,
+  );
   console.log("   mean µs   median µs   p90 µs   cells/msg  part");
   let total = 0;
   parts.forEach((part, p) => {
@@ -155,5 +160,7 @@ export function runRotating(messages: number): void {
     console.log(`  ${mean.toFixed(1).padStart(8)}  ${median(xs).toFixed(1).padStart(9)}  ${p90.toFixed(0).padStart(7)}  ${perMsg.toFixed(0).padStart(9)}  ${part.name}`);
   });
   console.log(`  ${total.toFixed(1).padStart(8)}  a message's modules in all (before + after), wall inside the calls`);
-  console.log(`  ${((cpu - churnUs) / measured).toFixed(1).padStart(8)}  the same by the thread's CPU clock (the loop's CPU less the churn's alone: ${(churnUs / measured).toFixed(1)} µs a message; wall inside the calls ${(wall / measured).toFixed(1)})`);
+  console.log(
+    `  ${((cpu - churnUs) / measured).toFixed(1).padStart(8)}  the same by the thread's CPU clock (the loop's CPU less the churn's alone: ${(churnUs / measured).toFixed(1)} µs a message; wall inside the calls ${(wall / measured).toFixed(1)})`,
+  );
 }

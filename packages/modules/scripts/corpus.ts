@@ -63,8 +63,14 @@ export function generatedCorpus(base: readonly CorpusText[], count: number, seed
   const words = (t: string): string[] => t.split(" ");
   const edits: Array<(t: string) => string> = [
     (t) => t.replace(/[aeiost]/g, (c) => (rnd() < 0.4 ? (LEET[c] ?? c) : c)),
-    (t) => words(t).map((w) => (rnd() < 0.2 && w.length > 2 ? w.replace(/([a-z])/, "$1$1$1$1") : w)).join(" "),
-    (t) => words(t).map((w) => (rnd() < 0.15 && /^[a-z]{3,8}$/.test(w) ? w.split("").join(rnd() < 0.5 ? " " : ".") : w)).join(" "),
+    (t) =>
+      words(t)
+        .map((w) => (rnd() < 0.2 && w.length > 2 ? w.replace(/([a-z])/, "$1$1$1$1") : w))
+        .join(" "),
+    (t) =>
+      words(t)
+        .map((w) => (rnd() < 0.15 && /^[a-z]{3,8}$/.test(w) ? w.split("").join(rnd() < 0.5 ? " " : ".") : w))
+        .join(" "),
     (t) => t.toUpperCase(),
     (t) => t.normalize("NFD").replace(/\p{M}+/gu, ""),
     (t) => t.replace(/ /g, () => (rnd() < 0.1 ? " \u200b" : " ")).replace(/'/g, "’"),

@@ -181,7 +181,7 @@ export function requiredLiterals(pattern: RegExp): Required {
     const parsed = reader.alternation();
     if (reader.i !== pattern.source.length) return null;
     // A one-character requirement filters almost nothing; not worth a look-up.
-    return parsed.req && parsed.req.every((s) => s.length >= 2) ? parsed.req : null;
+    return parsed.req?.every((s) => s.length >= 2) ? parsed.req : null;
   } catch {
     return null;
   }
