@@ -187,47 +187,60 @@ export function requiredLiterals(pattern: RegExp): Required {
   }
 }
 
-// A text's two-character pairs, hashed into a bit table: a literal is looked for in the text only
-// when its first pair is there, so most of a rule's literals cost one array read.
+// Literals are filed under the hash of their first two characters; a text looks up only the
+// buckets of the pairs it holds, so a rule's literals cost nothing unless their opening pair is
+// there, and only then is the text searched for the whole literal.
 const BUCKETS = 4096;
 const pairHash = (a: number, b: number): number => (a * 31 + b) & (BUCKETS - 1);
 
 /** The rules' requirements compiled for one rule list (compiled once per list). */
 export interface RulePrefilter {
-  /** For each rule: its literals, with each literal's first-pair hash; null = always run. */
-  readonly literals: ReadonlyArray<ReadonlyArray<{ text: string; pair: number }> | null>;
+  /** Rules with no requirement known: they always run. */
+  readonly always: readonly number[];
+  /** Per first-pair hash: the literals filed there and the rule each belongs to. */
+  readonly buckets: ReadonlyArray<ReadonlyArray<{ text: string; rule: number }> | undefined>;
 }
 
 export function compilePrefilter(patterns: readonly RegExp[]): RulePrefilter {
-  return {
-    literals: patterns.map((p) => {
-      const req = requiredLiterals(p);
-      return req === null ? null : req.map((text) => ({ text, pair: pairHash(text.charCodeAt(0), text.charCodeAt(1)) }));
-    }),
-  };
+  const always: number[] = [];
+  const buckets: Array<Array<{ text: string; rule: number }> | undefined> = new Array(BUCKETS);
+  patterns.forEach((p, rule) => {
+    const req = requiredLiterals(p);
+    if (req === null) {
+      always.push(rule);
+      return;
+    }
+    for (const text of req) {
+      const h = pairHash(text.charCodeAt(0), text.charCodeAt(1));
+      let bucket = buckets[h];
+      if (!bucket) {
+        bucket = [];
+        buckets[h] = bucket;
+      }
+      bucket.push({ text, rule });
+    }
+  });
+  return { always, buckets };
 }
 
-/** The pairs present in one text (a reused table: valid until the next call). */
-const table = new Uint8Array(BUCKETS);
+// Which buckets one text has already looked at (a reused table, cleared after each text).
+const seen = new Uint8Array(BUCKETS);
 const touched: number[] = [];
-export function markPairs(text: string): void {
-  for (const h of touched) table[h] = 0;
-  touched.length = 0;
+
+/** `may[r]` = 1 when rule `r` may match `text`: it has no requirement, or one of its literals is in the text. */
+export function markCandidates(prefilter: RulePrefilter, text: string, may: Uint8Array): void {
+  for (const r of prefilter.always) may[r] = 1;
   for (let k = 0; k + 1 < text.length; k++) {
     const h = pairHash(text.charCodeAt(k), text.charCodeAt(k + 1));
-    if (table[h] === 0) {
-      table[h] = 1;
-      touched.push(h);
-    }
+    if (seen[h] === 1) continue;
+    seen[h] = 1;
+    touched.push(h);
+    const bucket = prefilter.buckets[h];
+    if (!bucket) continue;
+    for (const lit of bucket) if (may[lit.rule] === 0 && text.includes(lit.text)) may[lit.rule] = 1;
   }
-}
-
-/** True when rule `index` can match `text` (the text whose pairs {@link markPairs} marked last). */
-export function mayMatch(prefilter: RulePrefilter, index: number, text: string): boolean {
-  const lits = prefilter.literals[index];
-  if (lits === null || lits === undefined) return true;
-  for (const lit of lits) if (table[lit.pair] === 1 && text.includes(lit.text)) return true;
-  return false;
+  for (const h of touched) seen[h] = 0;
+  touched.length = 0;
 }
 
 const compiled = new WeakMap<readonly { pattern: RegExp }[], RulePrefilter>();
@@ -244,9 +257,8 @@ export function candidateRules(rules: readonly { pattern: RegExp }[], texts: rea
   }
   const out: Uint8Array[] = [];
   for (const text of texts) {
-    markPairs(text);
     const may = new Uint8Array(rules.length);
-    for (let r = 0; r < rules.length; r++) may[r] = mayMatch(prefilter, r, text) ? 1 : 0;
+    markCandidates(prefilter, text, may);
     out.push(may);
   }
   return out;
