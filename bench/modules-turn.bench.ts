@@ -8,6 +8,14 @@
  * Reported: CPU µs per turn for each part (process CPU time over ROUNDS turns, after a warm-up),
  * which is steadier than wall time on a shared machine; and the whole modules share of a turn.
  * Needs nothing. Run: bun bench/modules-turn.bench.ts   Knobs: BENCH_MODULES_ROUNDS=2000
+ *
+ * `BENCH_MODULES_CORPUS=rotating` (default `hot`, the loop above; `both` runs the two) adds the
+ * phase that reads as the live process does: every message a new one (each text of the modules'
+ * data sets, three languages, then variations of them: packages/modules/scripts/corpus.ts) from a
+ * new student, with other allocation and a walk over 2 MB between the modules so their code and
+ * data are not hot in the caches. Reported per message and module: thread CPU µs
+ * (`process.threadCpuUsage` around each call), and JavaScriptCore cells allocated (live-cell count
+ * after a young collection, in batches no collection ran through). `BENCH_MODULES_MESSAGES=6000`.
  */
 import {
   builtInModules,
@@ -20,7 +28,10 @@ import {
   type TurnContext,
 } from "../packages/modules/src/index.ts";
 
+import { runRotating } from "./modules/rotating.ts";
+
 const ROUNDS = Number(process.env.BENCH_MODULES_ROUNDS ?? 2000);
+const PHASE = process.env.BENCH_MODULES_CORPUS ?? "hot";
 const WARMUP = Math.min(500, ROUNDS);
 
 const QUESTIONS = [
@@ -72,18 +83,23 @@ function measure(name: string, fn: (i: number) => unknown): { name: string; usPe
 const only = (id: string): ContentModule[] => builtInModules.filter((m) => m.id === id);
 const message = (i: number) => `${QUESTIONS[i % QUESTIONS.length]} (turn ${i})`;
 
-const rows = [
-  measure("safety-filter beforeGateway (rules + classifier)", (i) => runBeforeGateway(only("safety-filter"), configs, turn, message(i))),
-  measure("pii-filter beforeGateway", (i) => runBeforeGateway(only("pii-filter"), configs, turn, message(i))),
-  measure("struggle-detector beforeGateway", (i) => runBeforeGateway(only("struggle-detector"), configs, turn, message(i))),
-  measure("all modules beforeGateway", (i) => runBeforeGateway(builtInModules, configs, turn, message(i))),
-  measure("provider history redaction (18 messages, new redactor)", (i) => {
-    const redact = createHistoryRedactor({ student: turn.student, now: turn.now, config: configs["pii-filter"]?.config as PiiConfig });
-    return history.map((m) => (m.role === "assistant" ? m : { ...m, content: redact(`${m.content}${i % 2 === 0 ? "" : " "}`) }));
-  }),
-  measure("all modules afterAnswer", (i) => runAfterAnswer(builtInModules, configs, turn, `${ANSWER} ${i}`)),
-];
-const total = rows[3] && rows[4] && rows[5] ? rows[3].usPerTurn + rows[4].usPerTurn + rows[5].usPerTurn : 0;
-console.log(`[modules-turn] ${ROUNDS} turns after ${WARMUP} warm-up, CPU µs per turn (process.cpuUsage):`);
-for (const r of rows) console.log(`  ${r.usPerTurn.toFixed(1).padStart(8)}  ${r.name}`);
-console.log(`  ${total.toFixed(1).padStart(8)}  a turn's modules in all (before + history + after)`);
+if (PHASE === "hot" || PHASE === "both") hotPhase();
+if (PHASE === "rotating" || PHASE === "both") runRotating(Number(process.env.BENCH_MODULES_MESSAGES ?? 6000));
+
+function hotPhase(): void {
+  const rows = [
+    measure("safety-filter beforeGateway (rules + classifier)", (i) => runBeforeGateway(only("safety-filter"), configs, turn, message(i))),
+    measure("pii-filter beforeGateway", (i) => runBeforeGateway(only("pii-filter"), configs, turn, message(i))),
+    measure("struggle-detector beforeGateway", (i) => runBeforeGateway(only("struggle-detector"), configs, turn, message(i))),
+    measure("all modules beforeGateway", (i) => runBeforeGateway(builtInModules, configs, turn, message(i))),
+    measure("provider history redaction (18 messages, new redactor)", (i) => {
+      const redact = createHistoryRedactor({ student: turn.student, now: turn.now, config: configs["pii-filter"]?.config as PiiConfig });
+      return history.map((m) => (m.role === "assistant" ? m : { ...m, content: redact(`${m.content}${i % 2 === 0 ? "" : " "}`) }));
+    }),
+    measure("all modules afterAnswer", (i) => runAfterAnswer(builtInModules, configs, turn, `${ANSWER} ${i}`)),
+  ];
+  const total = rows[3] && rows[4] && rows[5] ? rows[3].usPerTurn + rows[4].usPerTurn + rows[5].usPerTurn : 0;
+  console.log(`[modules-turn] ${ROUNDS} turns after ${WARMUP} warm-up, CPU µs per turn (process.cpuUsage):`);
+  for (const r of rows) console.log(`  ${r.usPerTurn.toFixed(1).padStart(8)}  ${r.name}`);
+  console.log(`  ${total.toFixed(1).padStart(8)}  a turn's modules in all (before + history + after)`);
+}

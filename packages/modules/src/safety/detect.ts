@@ -1,6 +1,7 @@
 import { sentenceBounds } from "../text.ts";
 import { atLeast, type Severity } from "../types.ts";
 import { safetyVariants } from "./normalize.ts";
+import { candidateRules } from "./prefilter.ts";
 import type { SafetyCategory, SafetyRule } from "./rules.ts";
 
 // Students run homework and disclosures together ("help w my essay also i haven't eaten in 3
@@ -86,13 +87,22 @@ export function assessText(
   excused?: Set<SafetyCategory>,
   /** `safetyVariants(text)`, when the caller has them already. */
   variants: readonly string[] = safetyVariants(text),
+  /** false runs every rule on every form (the definition the prefilter is checked against). */
+  prefilter = true,
 ): CategoryAssessment[] {
   const byRule = new Map<string, { rule: SafetyRule; severity: Severity }>();
   const guarded = new Set<SafetyCategory>();
-  for (const rule of rules) {
+  // A rule runs only on the forms that hold one of the strings its every match contains
+  // (prefilter.ts): most rules on most messages never run. Skipping a form the rule cannot match
+  // changes nothing below (no hit, no excuse).
+  const may = prefilter ? candidateRules(rules, variants) : [];
+  for (let r = 0; r < rules.length; r++) {
+    const rule = rules[r] as SafetyRule;
     if (!categories.has(rule.category)) continue;
     const excuse = { any: false };
-    for (const variant of variants) {
+    for (let v = 0; v < variants.length; v++) {
+      if (may[v]?.[r] === 0) continue;
+      const variant = variants[v] as string;
       const severity = ruleHit(rule, variant, excuse);
       if (!severity) continue;
       const prev = byRule.get(rule.id);

@@ -2,6 +2,8 @@ const LEET: Record<string, string> = { "0": "o", "1": "i", "3": "e", "4": "a", "
 
 // Only inside words that already contain a letter, so "2 + 3" and "11:00" stay numbers.
 function deleet(text: string): string {
+  // Only a word holding one of these is changed: without any, the text comes back as it is.
+  if (!/[\d@$!]/.test(text)) return text;
   return text.replace(/[\p{L}\d@$!]+/gu, (word) => {
     if (!/\p{L}/u.test(word) || !/[\d@$!]/.test(word)) return word;
     // A trailing "!" is punctuation, not an "i".
@@ -29,6 +31,8 @@ function squeeze(text: string, keep: 1 | 2): string {
 // "muốn chết" → "muon chet", "suicidarme" stays, "đ" → "d": Spanish and Vietnamese rules are
 // written without diacritics so one pattern covers students who type with and without them.
 function foldDiacritics(text: string): string {
+  // Plain ASCII has no marks to take off, no "đ", and is its own NFD.
+  if (ASCII.test(text)) return text;
   return text
     .normalize("NFD")
     .replace(/\p{M}+/gu, "")
@@ -59,7 +63,11 @@ export function safetyForms(text: string): { variants: string[]; classifier: str
   };
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 function lowerPlain(text: string): string {
+  // Plain ASCII (most messages) is its own NFKC and holds no zero-width characters or curly quotes.
+  if (ASCII.test(text)) return (text.includes("`") ? text.replaceAll("`", "'") : text).toLowerCase();
   return text
     .normalize("NFKC")
     .replace(/[\u200B-\u200D\u2060\uFEFF]/g, "")
