@@ -99,9 +99,13 @@ export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, 
   const window: { at: number; cpu: number }[] = [{ at: probe.now(), cpu: probe.cpuMicros() }];
   let baseline = probe.rssBytes();
   // CPU time at the last collection, and what that collection cost: work done since (sockets
-  // closed, requests answered) left garbage even when RSS did not grow.
+  // closed, requests answered) left garbage even when RSS did not grow. A fresh process counts
+  // from its start as if it had just collected at the floor's cost: the baseline above is its RSS
+  // at start, which still holds the start-up's garbage (151–164 MB for the API, run to run), so
+  // growth alone could miss the first burst after it (a thousand setups: +10–14 MB) and leave
+  // RSS at the burst's peak until the next one (bench/README.md, idle-heap.bench.ts).
   let cpuAtCollection = window[0]?.cpu ?? 0;
-  let collectionCpuMs = 0;
+  let collectionCpuMs = MIN_COLLECTION_CPU_MS;
 
   const tick = () => {
     const at = probe.now();
@@ -114,7 +118,7 @@ export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, 
     if (busyMs > share * (at - first.at)) return;
     const rss = probe.rssBytes();
     const workMs = (cpu - cpuAtCollection) / 1000;
-    const worked = collectionCpuMs > 0 && workMs >= WORK_PER_COLLECTION * collectionCpuMs;
+    const worked = workMs >= WORK_PER_COLLECTION * collectionCpuMs;
     if (rss - baseline < config.growthBytes && !worked) {
       // Memory given back since (by the allocator or the runtime) lowers the bar for the next time.
       baseline = Math.min(baseline, rss);
