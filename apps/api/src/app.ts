@@ -104,9 +104,14 @@ export function createApp(baseDeps: AppDeps, options: { gate?: StudentMessageGat
   });
   // Theme asset uploads enforce their own uploadLimitBytes while streaming (routes/themes), roster
   // bundle uploads their own limit (routes/roster).
-  // The embedded dev model caps its own (larger) chat bodies (routes/dev-model).
+  // The embedded dev model caps its own (larger) chat bodies (routes/dev-model). A request without
+  // a body (every GET, a ticket request) has nothing to limit: bodyLimit would pass it on too, from
+  // an async frame of its own.
   app.use("*", (c, next) =>
-    isThemeAssetUpload(c.req.method, c.req.path) || isRosterBundleUpload(c.req.method, c.req.path) || isDevModelRequest(deps.config, c.req.path)
+    isThemeAssetUpload(c.req.method, c.req.path) ||
+    isRosterBundleUpload(c.req.method, c.req.path) ||
+    isDevModelRequest(deps.config, c.req.path) ||
+    !c.req.raw.body
       ? next()
       : jsonBodyLimit(c, next),
   );
