@@ -108,10 +108,7 @@ export function createApp(baseDeps: AppDeps, options: { gate?: StudentMessageGat
   // a body (every GET, a ticket request) has nothing to limit: bodyLimit would pass it on too, from
   // an async frame of its own.
   app.use("*", (c, next) =>
-    isThemeAssetUpload(c.req.method, c.req.path) ||
-    isRosterBundleUpload(c.req.method, c.req.path) ||
-    isDevModelRequest(deps.config, c.req.path) ||
-    !c.req.raw.body
+    isThemeAssetUpload(c.req.method, c.req.path) || isRosterBundleUpload(c.req.method, c.req.path) || isDevModelRequest(deps.config, c.req.path) || !c.req.raw.body
       ? next()
       : jsonBodyLimit(c, next),
   );

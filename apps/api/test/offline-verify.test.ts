@@ -78,7 +78,10 @@ describe("offline token verification (the key imported once) agrees with Clerk's
         if (i % 4 !== 1) return { token, sub: `user_${i}`, ok: true };
         // The payload swapped for another's: the signature no longer matches the text.
         const [h, , s] = token.split(".");
-        const forged = `${h}.${btoa(JSON.stringify({ ...base(), sub: "user_admin" })).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_")}.${s}`;
+        const forged = `${h}.${btoa(JSON.stringify({ ...base(), sub: "user_admin" }))
+          .replace(/=+$/, "")
+          .replace(/\+/g, "-")
+          .replace(/\//g, "_")}.${s}`;
         return { token: forged, sub: null, ok: false };
       }),
     );
