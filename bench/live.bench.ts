@@ -48,6 +48,8 @@
  *        BENCH_LIVE_CLUSTER_PORT=7300 BENCH_LIVE_CLUSTER_SESSIONS=200 BENCH_LIVE_FAILOVER_SESSIONS=20
  *        BENCH_LIVE_APP_ENV=K=V,K=V (settings for every app instance, e.g. MEMORY_REDUCER_QUIET_MS=0 or
  *        LOG_LEVEL=info; with BENCH_KEEP_LOGS=1 the instances' logs stay in the work directory)
+ *        BENCH_LIVE_IDLE_TRACE=1 (B's RSS and CPU every 100 ms through each idle part, steps marked:
+ *        whether a collection came before the reading; it changes nothing that is measured)
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";

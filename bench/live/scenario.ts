@@ -6,7 +6,7 @@
  */
 import { type LiveSocket, newRecorder, peakRate, percentile, pool, type Recorder, settleWithin } from "./clients.ts";
 import type { PublishPlan } from "./frames.ts";
-import { cpuMs, settledRssKb, threadCpu, threadDelta } from "./procs.ts";
+import { cpuMs, rssKb, settledRssKb, threadCpu, threadDelta } from "./procs.ts";
 import type { BenchUser } from "./scene.ts";
 import type { Target, TargetKind } from "./targets.ts";
 
@@ -29,6 +29,7 @@ export interface IdleResult {
 /** RSS of B before and after `count` idle (authenticated, for the app) sockets, per socket. */
 export async function measureIdle(target: Target, users: BenchUser[], count: number): Promise<IdleResult> {
   const pid = target.b.child.proc.pid;
+  const trace = process.env.BENCH_LIVE_IDLE_TRACE === "1" ? idleTrace(pid) : null;
   // Warm the code paths (ticket route, JWT check, upgrade, actor load) first so their one-off
   // allocations (JIT, pools) are not charged to the measured connections.
   const warm = await pool(
@@ -37,13 +38,17 @@ export async function measureIdle(target: Target, users: BenchUser[], count: num
     (user) => target.idle(target.b, user),
   );
   for (const s of warm) s.close();
+  trace?.mark("warm");
   const before = await settledRssKb(pid);
+  trace?.mark("before");
   const sockets = await pool(
     Array.from({ length: count }, (_, i) => users[i % users.length] ?? null),
     CONNECT_CONCURRENCY,
     (user) => target.idle(target.b, user),
   );
+  trace?.mark("opened");
   const after = await settledRssKb(pid, 2500);
+  trace?.mark("after");
   for (const s of sockets) s.close();
   const afterClose = await settledRssKb(pid, 2000);
   const again = await pool(
@@ -54,6 +59,7 @@ export async function measureIdle(target: Target, users: BenchUser[], count: num
   const afterAgain = await settledRssKb(pid, 2500);
   for (const s of again) s.close();
   await Bun.sleep(1000);
+  trace?.stop(target.kind);
   return {
     target: target.kind,
     connections: count,
@@ -62,6 +68,21 @@ export async function measureIdle(target: Target, users: BenchUser[], count: num
     rssAfterCloseKb: afterClose,
     perConnectionKb: (after - before) / count,
     perConnectionKbSecondRound: (afterAgain - afterClose) / count,
+  };
+}
+
+/** BENCH_LIVE_IDLE_TRACE=1: B's RSS and CPU every 100 ms through the idle part, with its steps marked. */
+function idleTrace(pid: number) {
+  const t0 = performance.now();
+  const cpu0 = cpuMs(pid);
+  const rows: string[] = [];
+  const timer = setInterval(() => rows.push(`${Math.round(performance.now() - t0)}:${rssKb(pid)}:${cpuMs(pid) - cpu0}`), 100);
+  return {
+    mark: (name: string) => rows.push(`#${name}@${Math.round(performance.now() - t0)}`),
+    stop(kind: string) {
+      clearInterval(timer);
+      console.log(`[live] idle trace ${kind} (ms:RSS KB:CPU ms): ${rows.join(" ")}`);
+    },
   };
 }
 

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { cors } from "hono/cors";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppDeps, AppEnv } from "./deps.ts";
 import { errorResponse, mapError } from "./http/errors.ts";
 import { refuseUnstorableUrlText } from "./http/validate.ts";
+import { apiCors } from "./middleware/cors.ts";
 import { allowedMethodsIndex } from "./middleware/method-not-allowed.ts";
 import { requestContext } from "./middleware/request-context.ts";
 import { DEV_MODEL_PREFIX, devModelRoutes, isDevModelRequest } from "./routes/dev-model/index.ts";
@@ -80,14 +80,15 @@ export function createApp(baseDeps: AppDeps, options: { gate?: StudentMessageGat
     }),
   );
   // CORS rewrites headers, which throws on a WebSocket upgrade response ("immutable headers"), so /ws is left out.
-  const corsMiddleware = cors({
-    origin: deps.config.corsOrigins,
-    credentials: true,
-    allowHeaders: ["authorization", "content-type", "x-request-id"],
-    exposeHeaders: ["x-request-id", "retry-after"],
-    maxAge: 600,
-  });
-  app.use("/api/*", corsMiddleware);
+  app.use(
+    "/api/*",
+    apiCors({
+      origins: deps.config.corsOrigins,
+      allowHeaders: ["authorization", "content-type", "x-request-id"],
+      exposeHeaders: ["x-request-id", "retry-after"],
+      maxAgeSeconds: 600,
+    }),
+  );
   const jsonBodyLimit = bodyLimit({
     maxSize: deps.config.bodyLimitBytes,
     // Svix would retry an oversize delivery for days, and it can never fit: ask it to stop.
@@ -103,9 +104,11 @@ export function createApp(baseDeps: AppDeps, options: { gate?: StudentMessageGat
   });
   // Theme asset uploads enforce their own uploadLimitBytes while streaming (routes/themes), roster
   // bundle uploads their own limit (routes/roster).
-  // The embedded dev model caps its own (larger) chat bodies (routes/dev-model).
+  // The embedded dev model caps its own (larger) chat bodies (routes/dev-model). A request without
+  // a body (every GET, a ticket request) has nothing to limit: bodyLimit would pass it on too, from
+  // an async frame of its own.
   app.use("*", (c, next) =>
-    isThemeAssetUpload(c.req.method, c.req.path) || isRosterBundleUpload(c.req.method, c.req.path) || isDevModelRequest(deps.config, c.req.path)
+    isThemeAssetUpload(c.req.method, c.req.path) || isRosterBundleUpload(c.req.method, c.req.path) || isDevModelRequest(deps.config, c.req.path) || !c.req.raw.body
       ? next()
       : jsonBodyLimit(c, next),
   );

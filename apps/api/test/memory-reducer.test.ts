@@ -117,6 +117,29 @@ describe("memory reducer", () => {
     }
   });
 
+  test("growth counts from the lowest RSS since start, read busy or not: memory given back while serving lowers the bar", async () => {
+    // A process starts high (its start-up's garbage), gives some back while it serves its first
+    // requests, then a burst grows it by less than growthBytes above its start but more above that low.
+    const { state, probe, setBusy } = fakeProcess({ rss: 163 * MB });
+    const reducer = startMemoryReducer({ quietMs: 80, growthBytes: 8 * MB }, logger, probe);
+    try {
+      setBusy(true);
+      state.rss = 155 * MB;
+      await Bun.sleep(60);
+      state.rss = 168 * MB;
+      state.rssAfterCollect = 160 * MB;
+      await Bun.sleep(40);
+      setBusy(false);
+      expect(await reaches(() => state.collections, 1)).toBe(1);
+      expect(state.rss).toBe(160 * MB);
+      // Once, not on every quiet spell after it.
+      await Bun.sleep(300);
+      expect(state.collections).toBe(1);
+    } finally {
+      reducer.stop();
+    }
+  });
+
   test("growth below the threshold is never collected", async () => {
     const { state, probe } = fakeProcess({ rss: 100 * MB });
     const reducer = startMemoryReducer({ quietMs: 50, growthBytes: 8 * MB }, logger, probe);

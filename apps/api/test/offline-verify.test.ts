@@ -69,6 +69,31 @@ describe("offline token verification (the key imported once) agrees with Clerk's
     expect((await createOfflineVerifier(keys.publicPem)(await sign({ ...base(), sts: "active" }))).ok).toBe(true);
   });
 
+  test("many verifications at once, long and short, good and tampered, each get their own answer (the signed text's buffer is shared)", async () => {
+    const verify = createOfflineVerifier(keys.publicPem);
+    const tokens = await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        // Every third one is longer than the buffer's first size, so it grows while others verify.
+        const token = await sign({ ...base(), sub: `user_${i}`, ...(i % 3 === 0 ? { note: "x".repeat(900 + i) } : {}) });
+        if (i % 4 !== 1) return { token, sub: `user_${i}`, ok: true };
+        // The payload swapped for another's: the signature no longer matches the text.
+        const [h, , s] = token.split(".");
+        const forged = `${h}.${btoa(JSON.stringify({ ...base(), sub: "user_admin" }))
+          .replace(/=+$/, "")
+          .replace(/\+/g, "-")
+          .replace(/\//g, "_")}.${s}`;
+        return { token: forged, sub: null, ok: false };
+      }),
+    );
+    const results = await Promise.all(tokens.map((t) => verify(t.token)));
+    results.forEach((r, i) => {
+      const want = tokens[i];
+      expect(r.ok).toBe(want?.ok ?? true);
+      if (r.ok) expect(r.subject).toBe(want?.sub ?? "");
+      else expect(r.reason).toBe("token-invalid-signature");
+    });
+  });
+
   test("garbage is refused, never thrown", async () => {
     const verify = createOfflineVerifier(keys.publicPem);
     for (const bad of ["", "a.b", "a.b.c", "eyJhbGciOiJSUzI1NiJ9.e30.!!!", `${btoa('{"alg":"RS256"}')}.${btoa("not json")}.abc`]) {

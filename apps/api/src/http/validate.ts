@@ -1,6 +1,6 @@
 import { AppError, readClientJson, findTextIssue } from "@raptscallions/core";
 import { zValidator } from "@hono/zod-validator";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import type { ZodType } from "zod";
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
@@ -68,12 +68,16 @@ function decodeOrRaw(text: string): string {
  * so), in a query string a 400 naming the parameter. One check for every route, including those
  * whose query a validator does not describe.
  */
-export const refuseUnstorableUrlText: MiddlewareHandler = async (c, next) => {
+export const refuseUnstorableUrlText: MiddlewareHandler = (c, next) => {
   const href = c.req.url;
   // A request's URL arrives serialised: control characters and non-ASCII are percent-encoded, so
   // without a `%` there is nothing to decode and nothing to refuse. That is nearly every request,
-  // which then parses no URL and builds no query object here.
+  // which then parses no URL, builds no query object and enters no async frame here.
   if (!href.includes("%")) return next();
+  return checkEscapedUrlText(c, href, next);
+};
+
+async function checkEscapedUrlText(c: Context, href: string, next: Next): Promise<void> {
   const url = new URL(href);
   for (const segment of url.pathname.split("/")) {
     const issue = findTextIssue(decodeOrRaw(segment));
@@ -88,4 +92,4 @@ export const refuseUnstorableUrlText: MiddlewareHandler = async (c, next) => {
     }
   }
   await next();
-};
+}

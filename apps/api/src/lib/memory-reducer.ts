@@ -97,6 +97,12 @@ export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, 
   const tickMs = Math.max(25, Math.round(config.quietMs / 4));
   // CPU readings of the last `quietMs` (one per tick), oldest first.
   const window: { at: number; cpu: number }[] = [{ at: probe.now(), cpu: probe.cpuMicros() }];
+  // Growth is counted from the lowest RSS read since the last collection (or start), busy or not:
+  // memory given back in between (by the allocator or the runtime) lowers the bar. Read only when
+  // quiet, a process's RSS at start — still holding the start-up's garbage, 151–164 MB for the API
+  // run to run, then given back while it served its first requests — stayed the bar, and a burst
+  // of a thousand setups after it (+10–14 MB) went uncollected whenever the start had been high
+  // (bench/README.md, idle-heap.bench.ts: the live bench read 10–11 KB per idle socket then).
   let baseline = probe.rssBytes();
   // CPU time at the last collection, and what that collection cost: work done since (sockets
   // closed, requests answered) left garbage even when RSS did not grow.
@@ -106,17 +112,14 @@ export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, 
   const tick = () => {
     const at = probe.now();
     const cpu = probe.cpuMicros();
+    const rss = probe.rssBytes();
     window.push({ at, cpu });
     while (window.length > 2 && at - (window[1]?.at ?? at) >= config.quietMs) window.shift();
     const first = window[0];
-    if (!first || at - first.at < config.quietMs) return;
-    const busyMs = (cpu - first.cpu) / 1000;
-    if (busyMs > share * (at - first.at)) return;
-    const rss = probe.rssBytes();
+    const quiet = first !== undefined && at - first.at >= config.quietMs && (cpu - first.cpu) / 1000 <= share * (at - first.at);
     const workMs = (cpu - cpuAtCollection) / 1000;
     const worked = collectionCpuMs > 0 && workMs >= WORK_PER_COLLECTION * collectionCpuMs;
-    if (rss - baseline < config.growthBytes && !worked) {
-      // Memory given back since (by the allocator or the runtime) lowers the bar for the next time.
+    if (!quiet || (rss - baseline < config.growthBytes && !worked)) {
       baseline = Math.min(baseline, rss);
       return;
     }
