@@ -14,7 +14,7 @@
  * sequence is chosen changes the cost, never the answer. test/safety-prefilter.test.ts checks the
  * property itself (every match contains one of its rule's literals) over the data sets' texts.
  */
-import { AST, RegExpParser } from "@eslint-community/regexpp";
+import { type AST, RegExpParser } from "@eslint-community/regexpp";
 
 /** A rule's requirement: a match contains at least one of these strings; `null` = no requirement known. */
 export type Required = readonly string[] | null;
