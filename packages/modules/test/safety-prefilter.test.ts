@@ -21,6 +21,11 @@ describe("required literals", () => {
     expect(requiredLiterals(/\bhaven'?t eaten\b/g)).toEqual(["t eaten"]);
     expect(requiredLiterals(/(?<!not )\bsad\b(?! movie)/g)).toEqual(["sad"]);
     expect(requiredLiterals(/\bab+c\b/g)).toEqual(["ab"]);
+    // Escapes are the characters they stand for; zero-width assertions do not split a literal.
+    expect(requiredLiterals(/\u0111ie|ch\u1EBFt/g)).toEqual(["đie", "chết"]);
+    expect(requiredLiterals(/\x41\/b/g)).toEqual(["A/b"]);
+    expect(requiredLiterals(/kill\b myself/g)).toEqual(["kill myself"]);
+    expect(requiredLiterals(/\bwant (?:to )?die\b/g)).toEqual(["want "]);
   });
 
   test("are not claimed when the pattern cannot be read or a branch holds none", () => {
@@ -28,7 +33,10 @@ describe("required literals", () => {
     expect(requiredLiterals(/\bdie\b|\w+/g)).toBeNull();
     expect(requiredLiterals(/kill/giu)).toBeNull();
     expect(requiredLiterals(/(a)\1/g)).toBeNull();
-    expect(requiredLiterals(/\u0111ie/g)).toBeNull();
+    expect(requiredLiterals(/(?<w>ab)\k<w>/g)).toEqual(["ab"]);
+    expect(requiredLiterals(/(?i:kill)/g)).toBeNull(); // modifiers change how letters match
+    expect(requiredLiterals(/[k]ill|\d+ pills/g)).toEqual(["ill", " pills"]); // a class, even of one, is no literal
+    expect(requiredLiterals(/[a-z]+.\d/g)).toBeNull();
     expect(requiredLiterals(/a.b/g)).toBeNull(); // one-letter literals are not worth a look-up
   });
 

@@ -5,12 +5,16 @@
  * its RegExp is not run. Most messages are homework, and most of the ~100 rules have no literal
  * anywhere in them.
  *
- * Sound by construction rather than by tuning: anything the reader does not understand (a flag
- * other than `g`, a `\p{…}` or `\u…` escape, a back-reference) makes the rule "always run", and
- * only plain characters that the pattern matches literally are ever required. Which literal of a
+ * The pattern is parsed by @eslint-community/regexpp (ESLint's ECMAScript RegExp parser), so
+ * escapes, groups and quantifiers are read as the engine reads them; this file only walks the tree.
+ * Sound by construction rather than by tuning: a flag other than `g`, a group with modifiers
+ * (`(?i:…)`), a node this walk does not know or a pattern the parser refuses makes the rule
+ * "always run", and only characters that the pattern matches literally are ever required (a
+ * class, a set such as `\w` or `.`, a back-reference requires nothing). Which literal of a
  * sequence is chosen changes the cost, never the answer. test/safety-prefilter.test.ts checks the
  * property itself (every match contains one of its rule's literals) over the data sets' texts.
  */
+import { type AST, RegExpParser } from "@eslint-community/regexpp";
 
 /** A rule's requirement: a match contains at least one of these strings; `null` = no requirement known. */
 export type Required = readonly string[] | null;
@@ -18,11 +22,13 @@ export type Required = readonly string[] | null;
 interface Parsed {
   /** Strings one of which every match of this piece contains (null: none known). */
   req: Required;
-  /** The piece is exactly this literal string (so neighbours can join it into a longer one). */
+  /** The piece matches exactly this string (so neighbours can join it into a longer one). */
   literal: string | null;
 }
 
-const QUANTIFIER = /^\{(\d+)(?:,(\d*))?\}\??/;
+const NOTHING: Parsed = { req: null, literal: null };
+// Zero-width: it adds nothing to the match, so the literals on either side of it still touch.
+const EMPTY: Parsed = { req: null, literal: "" };
 
 // Scores a requirement: the shortest string is what a text must hold, so longer is rarer.
 function strength(req: Required): number {
@@ -36,150 +42,85 @@ function better(a: Required, b: Required): Required {
   return strength(b) > strength(a) ? b : a;
 }
 
-class Reader {
-  i = 0;
-  constructor(readonly src: string) {}
-
-  alternation(): Parsed {
-    const branches: Parsed[] = [this.sequence()];
-    while (this.src[this.i] === "|") {
-      this.i++;
-      branches.push(this.sequence());
-    }
-    if (branches.length === 1) return branches[0] as Parsed;
-    const all = new Set<string>();
-    for (const b of branches) {
-      if (b.req === null || b.req.length === 0) return { req: null, literal: null };
-      for (const s of b.req) all.add(s);
-    }
-    return { req: [...all], literal: null };
+/** A match of one of `branches` contains one of the union of their requirements, if each has one. */
+function alternatives(branches: readonly AST.Alternative[]): Parsed {
+  if (branches.length === 1) return sequence(branches[0] as AST.Alternative);
+  const all = new Set<string>();
+  for (const branch of branches) {
+    const b = sequence(branch);
+    if (b.req === null || b.req.length === 0) return NOTHING;
+    for (const s of b.req) all.add(s);
   }
+  return { req: [...all], literal: null };
+}
 
-  sequence(): Parsed {
-    let best: Required = null;
-    let run = "";
-    let pieces = 0;
-    let allLiteral = true;
-    const endRun = () => {
-      if (run.length > 0) best = better(best, [run]);
-      run = "";
-    };
-    while (this.i < this.src.length && this.src[this.i] !== "|" && this.src[this.i] !== ")") {
-      const atom = this.atom();
-      const { min, none } = this.quantifier();
-      pieces++;
-      if (min === 0) {
-        allLiteral = false;
-        endRun();
-        continue;
-      }
-      if (atom.literal !== null && none) {
-        run += atom.literal;
-        continue;
-      }
+function sequence(alt: AST.Alternative): Parsed {
+  let best: Required = null;
+  let run = "";
+  let allLiteral = true;
+  const endRun = () => {
+    if (run.length > 0) best = better(best, [run]);
+    run = "";
+  };
+  for (const element of alt.elements) {
+    const quantified = element.type === "Quantifier";
+    const min = quantified ? element.min : 1;
+    if (min === 0) {
       allLiteral = false;
-      if (atom.literal !== null) {
-        // "a+" or "a{2,}": at least one copy is there, joined to what came before it.
-        run += atom.literal;
-        endRun();
-        continue;
-      }
       endRun();
-      best = better(best, atom.req);
+      continue;
     }
-    const whole = allLiteral && pieces > 0 ? run : null;
+    const piece = atom(quantified ? element.element : element);
+    if (piece.literal !== null && !quantified) {
+      run += piece.literal;
+      continue;
+    }
+    allLiteral = false;
+    if (piece.literal !== null) {
+      // "a+" or "a{2,}": at least one copy is there, joined to what came before it.
+      run += piece.literal;
+      endRun();
+      continue;
+    }
     endRun();
-    return { req: best, literal: whole };
+    best = better(best, piece.req);
   }
+  const whole = allLiteral && alt.elements.length > 0 ? run : null;
+  endRun();
+  return { req: best, literal: whole };
+}
 
-  /** The quantifier after an atom, if any: its least count (`none`: no quantifier, exactly once). */
-  quantifier(): { min: number; none: boolean } {
-    const c = this.src[this.i];
-    if (c === "{") {
-      // Not a quantifier's shape: a literal "{", read as the next atom.
-      const m = QUANTIFIER.exec(this.src.slice(this.i));
-      if (!m) return { min: 1, none: true };
-      this.i += m[0].length;
-      return { min: Number(m[1]), none: false };
-    }
-    if (c !== "*" && c !== "?" && c !== "+") return { min: 1, none: true };
-    this.i++;
-    if (this.src[this.i] === "?") this.i++; // lazy
-    return { min: c === "+" ? 1 : 0, none: false };
-  }
-
-  atom(): Parsed {
-    const c = this.src[this.i] as string;
-    if (c === "(") return this.group();
-    if (c === "[") return this.charClass();
-    if (c === "\\") return this.escape();
-    this.i++;
-    // Zero-width or any-character pieces require nothing and join nothing.
-    if (c === "." || c === "^" || c === "$") return { req: null, literal: null };
-    return { req: [c], literal: c };
-  }
-
-  group(): Parsed {
-    this.i++; // (
-    let lookaround = false;
-    if (this.src[this.i] === "?") {
-      const next = this.src[this.i + 1];
-      if (next === ":") this.i += 2;
-      else if (next === "=" || next === "!") {
-        lookaround = true;
-        this.i += 2;
-      } else if (next === "<" && (this.src[this.i + 2] === "=" || this.src[this.i + 2] === "!")) {
-        lookaround = true;
-        this.i += 3;
-      } else if (next === "<") {
-        const close = this.src.indexOf(">", this.i);
-        if (close === -1) throw new Error("unreadable group");
-        this.i = close + 1;
-      } else throw new Error("unreadable group");
-    }
-    const inner = this.alternation();
-    if (this.src[this.i] !== ")") throw new Error("unbalanced group");
-    this.i++;
-    // A lookaround's text is not part of the match (and a negative one is the opposite of a requirement).
-    if (lookaround) return { req: null, literal: null };
-    return inner;
-  }
-
-  charClass(): Parsed {
-    this.i++; // [
-    if (this.src[this.i] === "^") this.i++;
-    if (this.src[this.i] === "]") this.i++; // a leading "]" is a member
-    while (this.i < this.src.length && this.src[this.i] !== "]") {
-      if (this.src[this.i] === "\\") this.i++;
-      this.i++;
-    }
-    if (this.src[this.i] !== "]") throw new Error("unbalanced class");
-    this.i++;
-    return { req: null, literal: null };
-  }
-
-  escape(): Parsed {
-    const c = this.src[this.i + 1];
-    if (c === undefined) throw new Error("trailing backslash");
-    // Letters and digits after a backslash are classes, boundaries, control characters or
-    // back-references: none of them is a literal this reader may require.
-    if (/[A-Za-z0-9]/.test(c)) {
-      if (c === "u" || c === "x" || c === "p" || c === "P" || c === "c" || c === "k" || /[1-9]/.test(c)) throw new Error("unsupported escape");
-      this.i += 2;
-      return { req: null, literal: null };
-    }
-    this.i += 2;
-    return { req: [c], literal: c };
+function atom(node: AST.Element): Parsed {
+  switch (node.type) {
+    case "Character":
+      return { req: [String.fromCodePoint(node.value)], literal: String.fromCodePoint(node.value) };
+    case "Group":
+      // `(?i:…)` changes how its letters match: not read.
+      if (node.modifiers !== null) throw new Error("group with modifiers");
+      return alternatives(node.alternatives);
+    case "CapturingGroup":
+      return alternatives(node.alternatives);
+    // `^`, `$`, `\b` and lookarounds: a lookaround's text is not part of the match (and a
+    // negative one is the opposite of a requirement).
+    case "Assertion":
+      return EMPTY;
+    case "CharacterClass":
+    case "CharacterSet":
+    case "ExpressionCharacterClass":
+    case "Backreference":
+      return NOTHING;
+    default:
+      throw new Error(`unread node ${node.type}`);
   }
 }
+
+const parser = new RegExpParser();
 
 /** The strings one of which every match of `pattern` contains, or null when that cannot be said. */
 export function requiredLiterals(pattern: RegExp): Required {
   if (pattern.flags.replace("g", "") !== "") return null;
   try {
-    const reader = new Reader(pattern.source);
-    const parsed = reader.alternation();
-    if (reader.i !== pattern.source.length) return null;
+    const parsed = alternatives(parser.parsePattern(pattern.source, 0, pattern.source.length, { unicode: false }).alternatives);
     // A one-character requirement filters almost nothing; not worth a look-up.
     return parsed.req?.every((s) => s.length >= 2) ? parsed.req : null;
   } catch {
