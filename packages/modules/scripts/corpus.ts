@@ -6,6 +6,7 @@
  * corpus of new messages) and test/decisions.test.ts (the decisions over all of them).
  */
 import { readFileSync } from "node:fs";
+import { seededRandom } from "@raptscallions/core";
 import { join } from "node:path";
 import type { StudentInfo } from "../src/index.ts";
 
@@ -38,18 +39,6 @@ export function loadCorpus(): CorpusText[] {
   return out;
 }
 
-// A small deterministic generator (mulberry32), so the generated corpus is the same every run.
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const LEET: Record<string, string> = { a: "4", e: "3", i: "1", o: "0", s: "5", t: "7" };
 
 /**
@@ -58,7 +47,7 @@ const LEET: Record<string, string> = { a: "4", e: "3", i: "1", o: "0", s: "5", t
  * cut short, and punctuation the rules split on.
  */
 export function generatedCorpus(base: readonly CorpusText[], count: number, seed = 11): CorpusText[] {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const pick = (): CorpusText => base[Math.floor(rnd() * base.length)] ?? { text: "" };
   const words = (t: string): string[] => t.split(" ");
   const edits: Array<(t: string) => string> = [
