@@ -18,10 +18,10 @@ import { parseChunk, type ParsedChunk } from "./upstream.ts";
 export class ChunkReader {
   readonly #model: string;
   // The learnt chunk's text up to and including the content literal's opening quote, and from its
-  // closing quote to the end; null until a chunk was learnt.
+  // closing quote to the end, and the model it names; the prefix is null until a chunk was learnt.
   #prefix: string | null = null;
   #suffix = "";
-  #template: ParsedChunk | null = null;
+  #learntModel: string | null = null;
   #tries = 0;
 
   constructor(model: string) {
@@ -30,18 +30,17 @@ export class ChunkReader {
 
   /** Whether a content chunk was learnt, so matching chunks skip the full parse. */
   get templated(): boolean {
-    return this.#template !== null;
+    return this.#prefix !== null;
   }
 
   /** Interprets one `data:` line's JSON; throws as {@link parseChunk} does. */
   read(data: string): ParsedChunk {
     const prefix = this.#prefix;
-    if (prefix !== null && this.#template !== null) {
+    if (prefix !== null) {
       const suffix = this.#suffix;
       if (data.length >= prefix.length + suffix.length && data.startsWith(prefix) && data.endsWith(suffix)) {
         const text = decodeLiteral(data.slice(prefix.length, data.length - suffix.length));
-        // A literal object, not a spread of the template: the spread is an object clone per token.
-        if (text !== null) return { content: text === "" ? null : text, finishReason: null, usage: null, model: this.#template.model };
+        if (text !== null) return { content: text === "" ? null : text, finishReason: null, usage: null, model: this.#learntModel };
       }
     }
     const parsed = parseChunk(data, this.#model);
@@ -75,7 +74,7 @@ export class ChunkReader {
     if (probe.content !== PROBE || probe.finishReason !== null || probe.usage !== null || probe.model !== parsed.model) return;
     this.#prefix = prefix;
     this.#suffix = suffix;
-    this.#template = { content: null, finishReason: null, usage: null, model: parsed.model };
+    this.#learntModel = parsed.model;
   }
 }
 
