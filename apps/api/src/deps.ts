@@ -2,6 +2,7 @@ import type { BlobStore } from "@raptscallions/blob";
 import type { Bus, KeyValueStore, Presence } from "@raptscallions/bus";
 import type { DbHandle } from "@raptscallions/db";
 import type { ModerationClient } from "@raptscallions/gateway";
+import type { ConsoleBundle } from "@raptscallions/web";
 import type { Context } from "hono";
 import type { Actor } from "./access/actor.ts";
 import type { TokenIdentity } from "./access/identity.ts";
@@ -177,17 +178,7 @@ export interface DevSignIn {
   mint(user: DevUser): Promise<{ token: string; expiresAt: string }>;
 }
 
-/** One built file of the web console, served under `/app/assets/`. */
-export interface ConsoleAsset {
-  body: Uint8Array;
-  contentType: string;
-}
-
-/** The built console: its `index.html` and its content-hashed assets by file name. */
-export interface ConsoleBundle {
-  indexHtml: string;
-  assets: ReadonlyMap<string, ConsoleAsset>;
-}
+export type { ConsoleBundle };
 
 /** The web console at `/app`: where its files come from (built on first use) and how it signs in. */
 export interface ConsoleConfig {
