@@ -9,7 +9,7 @@ import { createMemoryLogger } from "../src/lib/logger.ts";
 import { AuditBatch } from "../src/services/audit/batch.ts";
 import { publishRevocation } from "../src/services/realtime/revocation.ts";
 import { authHeader } from "./helpers/auth.ts";
-import { eventually } from "./helpers/eventually.ts";
+import { eventually } from "@raptscallions/core/testing";
 import { useHarness } from "./helpers/harness.ts";
 import { deploymentTransports, useDeployment, useDevModel } from "./helpers/deployment.ts";
 import { connect, type Instance, requestTicket } from "./helpers/live.ts";

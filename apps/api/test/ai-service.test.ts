@@ -10,7 +10,7 @@ import { createMemoryLogger } from "../src/lib/logger.ts";
 import { createMetrics } from "../src/lib/metrics.ts";
 import { createAiService } from "../src/services/ai/create-ai-service.ts";
 import { drain, generationRequest, rejection, settingsFor, usageRowsFor } from "./ai-fixtures.ts";
-import { eventually } from "./helpers/eventually.ts";
+import { eventually } from "@raptscallions/core/testing";
 import { createTestAiService, makeDevModel, pinDevModel } from "./helpers/ai.ts";
 import { useHarness } from "./helpers/harness.ts";
 

@@ -10,7 +10,7 @@ import { buildServiceContext } from "../src/services/context.ts";
 import { addGroupMemberCore, createGroupCore } from "../src/services/groups/cores.ts";
 import { type Harness, harness, testDatabaseUrl, useHarness } from "./helpers/harness.ts";
 import { call } from "./helpers/security.ts";
-import { eventually } from "./helpers/eventually.ts";
+import { eventually } from "@raptscallions/core/testing";
 
 /*
  * The job registry against the test database: PGlite (both registries on one handle, as two

@@ -4,7 +4,7 @@ import { messages } from "@raptscallions/db";
 import { makeSchoolScene, makeSession, type SchoolScene } from "@raptscallions/db/testing";
 import { asc, eq } from "drizzle-orm";
 import { CLUSTER, killPrimaryOf, requireCluster } from "../../../packages/bus/test/cluster.ts";
-import { eventually } from "./helpers/eventually.ts";
+import { eventually } from "@raptscallions/core/testing";
 import { useHarness } from "./helpers/harness.ts";
 import { connect, ensureDevModels, followAnswer, type Instance, restCall, startDevModel, startInstance, type TestClient } from "./helpers/live.ts";
 

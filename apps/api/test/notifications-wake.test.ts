@@ -10,7 +10,7 @@ import { useHarness } from "./helpers/harness.ts";
 import { deploymentTransports, useDeployment, useUpstream } from "./helpers/deployment.ts";
 import { type Instance, restCall as rest } from "./helpers/live.ts";
 import { crisisFinding, setNotifications, startSmtpServer, startWebhookEndpoint } from "./helpers/notifications.ts";
-import { eventually } from "./helpers/eventually.ts";
+import { eventually } from "@raptscallions/core/testing";
 import { startScriptedUpstream } from "./modules-helpers.ts";
 
 /**

@@ -10,7 +10,7 @@ import { createJobRegistry } from "../src/jobs/index.ts";
 import { retentionJob } from "../src/jobs/retention.ts";
 import { defaultRetentionConfig, runRetention } from "../src/services/retention/index.ts";
 import { useHarness } from "./helpers/harness.ts";
-import { eventually } from "./helpers/eventually.ts";
+import { eventually } from "@raptscallions/core/testing";
 
 const h = useHarness();
 const logger = createMemoryLogger();

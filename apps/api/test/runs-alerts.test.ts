@@ -8,7 +8,7 @@ import { renderMail } from "../src/services/notifications/render.ts";
 import { useHarness } from "./helpers/harness.ts";
 import { deploymentTransports, useDeployment, useUpstream } from "./helpers/deployment.ts";
 import { connect, type Instance, restCall as rest } from "./helpers/live.ts";
-import { eventually } from "./helpers/eventually.ts";
+import { eventually } from "@raptscallions/core/testing";
 import { startScriptedUpstream } from "./modules-helpers.ts";
 
 /** A product tool run's findings are raised as class alerts, with the run as their subject. */

@@ -1,5 +1,6 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { Redis } from "ioredis";
+import { eventually } from "@raptscallions/core/testing";
 import { createMemoryBus, createRedisBus, type Bus, type RedisBus, type ResumeMessage, subscribeWithResume } from "../src/index.ts";
 import { CLUSTER, deleteClusterKeys, requireCluster } from "./cluster.ts";
 
@@ -118,12 +119,9 @@ export async function followFromStart(bus: Bus, room: string): Promise<ResumeMes
   return messages;
 }
 
+/** `eventually` for a condition (the bus suites' shorter default, polled every 5 ms). */
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
+  await eventually(check, what, timeoutMs, 5);
 }
 
 export const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);

@@ -2,7 +2,7 @@ import { type MessageDto, seededRandom } from "@raptscallions/core";
 import { type ClientOptions, createClient, type RealtimeClient } from "../src/index.ts";
 import { tokenFor } from "../../../apps/api/test/helpers/auth.ts";
 import type { Deployment } from "../../../apps/api/test/helpers/deployment.ts";
-import { eventually as pollUntil } from "../../../apps/api/test/helpers/eventually.ts";
+import { eventually as pollUntil } from "@raptscallions/core/testing";
 import type { Instance } from "../../../apps/api/test/helpers/live.ts";
 
 /** A deterministic PRNG, so a failing run of the random cuts can be replayed by seed. */

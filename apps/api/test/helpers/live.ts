@@ -11,7 +11,7 @@ import { createAiService } from "../../src/services/ai/index.ts";
 import type { StudentMessageGate } from "../../src/services/modules/hooks.ts";
 import { sweepInterruptedStreams } from "../../src/services/live/sweeper.ts";
 import { authHeader } from "./auth.ts";
-import { eventually } from "./eventually.ts";
+import { eventually } from "@raptscallions/core/testing";
 import { testDeps } from "./deps.ts";
 
 /** A dev model on its own port, recording how each stream ended (to prove aborts reach upstream). */

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { eventually } from "@raptscallions/core/testing";
 
 /**
  * The browser side of the console's tests: Debian's Chromium driven by playwright-core (its own
@@ -125,16 +126,19 @@ export async function checkPage(page: Page, name: string): Promise<AxeFinding[]>
   return seriousA11yViolations(page);
 }
 
-/** Polls `read` until `done(value)` holds; throws with the last value after `timeoutMs`. */
+/** Polls `read` until `done(value)` holds (every 100 ms); the error names the last value read. */
 export async function waitUntil<T>(what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await Bun.sleep(100);
-    value = await read();
-  }
-  return value;
+  let last: T | undefined;
+  const found = await eventually(
+    async () => {
+      last = await read();
+      return done(last) && { value: last };
+    },
+    () => `${what}; last value: ${JSON.stringify(last)}`,
+    timeoutMs,
+    100,
+  );
+  return found.value;
 }
 
 /** Text as a person reads it: runs of whitespace (line breaks between rendered paragraphs) as one space. */
