@@ -1,3 +1,4 @@
+import { eventually } from "@raptscallions/core/testing";
 import { beforeAll, describe, expect, test } from "bun:test";
 import { databaseErrorFrom, type DbHandle } from "@raptscallions/db";
 import { createLimitedTestDb, makeSchoolScene, type SchoolScene } from "@raptscallions/db/testing";
@@ -33,11 +34,7 @@ function answered<T>(p: T | Promise<T>, what: string): Promise<T> {
 }
 
 async function untilReady() {
-  for (let i = 0; i < 240; i += 1) {
-    if ((await app.request("/ready")).status === 200) return;
-    await Bun.sleep(250);
-  }
-  throw new Error("the database did not come back");
+  await eventually(async () => (await app.request("/ready")).status === 200, "the database to come back (/ready 200)", 60_000, 250);
 }
 
 describe("a statement that never finishes", () => {

@@ -82,14 +82,14 @@ describe.skipIf(CLUSTER === undefined)("Redis Cluster primary killed mid-answer"
     await killed.waitForFailover();
 
     // The answer outlives the failover and is stored complete.
-    const deadline = Date.now() + 30_000;
-    let row = (await h.db.db.select().from(messages).where(eq(messages.id, answerId)))[0];
-    while (row?.state === "streaming" && Date.now() < deadline) {
-      await Bun.sleep(100);
-      row = (await h.db.db.select().from(messages).where(eq(messages.id, answerId)))[0];
-    }
-    expect(row?.state).toBe("complete");
-    expect(row?.content.length).toBeGreaterThan(0);
+    const row = await eventually(
+      async () => (await h.db.db.select().from(messages).where(eq(messages.id, answerId))).find((m) => m.state !== "streaming"),
+      "the answer to finish streaming",
+      30_000,
+      100,
+    );
+    expect(row.state).toBe("complete");
+    expect(row.content.length).toBeGreaterThan(0);
     await eventually(() => !busA.degraded && !busB.degraded, "both buses back on Redis", 15_000);
 
     // The watcher on the other instance either saw the answer end in the numbering it followed,
@@ -107,12 +107,12 @@ describe.skipIf(CLUSTER === undefined)("Redis Cluster primary killed mid-answer"
       const stored = snapshot.payload.messages.find((m) => m.id === answerId);
       if (stored?.state !== "complete") {
         await remote.next((f) => f.type === "event" && f.event === "message.completed", 15_000, resumedAt);
-        expect(followAnswer(snapshot, remote.frames.slice(resumedAt), room, answerId).text).toBe(row?.content ?? "");
+        expect(followAnswer(snapshot, remote.frames.slice(resumedAt), room, answerId).text).toBe(row.content);
       } else {
-        expect(stored.content).toBe(row?.content ?? "");
+        expect(stored.content).toBe(row.content);
       }
     } else {
-      expect((completedLive?.payload as { message?: MessageDto } | undefined)?.message?.content).toBe(row?.content ?? "");
+      expect((completedLive?.payload as { message?: MessageDto } | undefined)?.message?.content).toBe(row.content);
     }
 
     // Nothing stored is lost: both exchanges, in order (by seq: a turn stores its question and answer in one statement, so their createdAt ties), both answers final and non-empty.

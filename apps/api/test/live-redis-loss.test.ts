@@ -1,3 +1,4 @@
+import { eventually } from "@raptscallions/core/testing";
 import { beforeAll, describe, expect, test } from "bun:test";
 import { connectRedis, createRedisBus, createRedisKeyValueStore, createRedisPresence, type RedisBus } from "@raptscallions/bus";
 import { messages } from "@raptscallions/db";
@@ -130,9 +131,7 @@ describe.skipIf(!redisUrl)("Redis lost and regained", () => {
     ).toHaveLength(0);
 
     proxy.restore();
-    const back = Date.now();
-    while ((busA.degraded || commandsA.status !== "ready") && Date.now() - back < 10_000) await Bun.sleep(50);
-    expect(busA.degraded).toBe(false);
+    await eventually(() => !busA.degraded && commandsA.status === "ready", "bus A back on Redis", 10_000, 50);
     // The remote watcher missed the answer's events: it is told to reload rather than left with a gap.
     await remote.next((f) => f.type === "reset" && f.room === room, 10_000);
 

@@ -1,3 +1,4 @@
+import { eventually } from "@raptscallions/core/testing";
 import { beforeAll, describe, expect, test } from "bun:test";
 import { aiUsage, groups, messages, users } from "@raptscallions/db";
 import { makeSchoolScene, makeTool, type SchoolScene } from "@raptscallions/db/testing";
@@ -193,11 +194,10 @@ describe("content modules on the live path", () => {
 
     const trail = `/api/audit?targetType=session&targetId=${sessionId}&action=session.view`;
     // The socket's row is written with the next audit batch (LIVE_VIEW_AUDIT_FLUSH_MS), not before the ack.
-    let log = await rest(a, scene.schoolAdmin, "GET", trail);
-    for (let i = 0; i < 50 && (log.body.items as unknown[]).length < 3; i++) {
-      await Bun.sleep(50);
-      log = await rest(a, scene.schoolAdmin, "GET", trail);
-    }
+    const log = await eventually(async () => {
+      const read = await rest(a, scene.schoolAdmin, "GET", trail);
+      return (read.body.items as unknown[] | undefined)?.length === 3 && read;
+    }, "three session.view rows in the audit trail");
     expect(log.status).toBe(200);
     const items = log.body.items as { actorId: string; action: string; targetId: string; groupId: string; details: { studentId: string } }[];
     expect(items).toHaveLength(3);
