@@ -1,7 +1,6 @@
 import { is } from "drizzle-orm";
 import { PgTransaction } from "drizzle-orm/pg-core";
 import type { Db, DbOrTx } from "./client.ts";
-import { compileRowMapper, type MappedQuery } from "./row-mapper.ts";
 
 const byDb = new WeakMap<DbOrTx, Map<string, unknown>>();
 
@@ -10,8 +9,7 @@ const byDb = new WeakMap<DbOrTx, Map<string, unknown>>();
  * (values as `sql.placeholder`), so a hot path runs it with `execute(values)` instead of building
  * its SQL text on every call. Works on postgres-js (which also keeps the server-side statement
  * per connection) and PGlite. Inside a transaction the statement is built for that transaction
- * and not kept: a query prepared on the pool would run outside it. A kept statement's rows are
- * mapped by a mapper worked out once for it (row-mapper.ts), not field by field on every row.
+ * and not kept: a query prepared on the pool would run outside it.
  */
 export function preparedOn<T>(db: DbOrTx, name: string, build: (db: Db) => T): T {
   // A transaction offers the same query builders as the database it runs on.
@@ -24,9 +22,6 @@ export function preparedOn<T>(db: DbOrTx, name: string, build: (db: Db) => T): T
   let statement = statements.get(name) as T | undefined;
   if (statement === undefined) {
     statement = build(db);
-    const mapper = compileRowMapper(statement as MappedQuery);
-    // drizzle's postgres-js and PGlite sessions both hand a query's array rows to this hook.
-    if (mapper) (statement as MappedQuery).customResultMapper = mapper;
     statements.set(name, statement);
   }
   return statement;
