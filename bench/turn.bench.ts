@@ -342,7 +342,8 @@ async function main(): Promise<number> {
       console.log(`  CPU ms by thread: ${JSON.stringify(r.threads)}`);
       console.log(`  system calls per delta: ${r.syscallsPerDelta ? JSON.stringify(r.syscallsPerDelta) : "not counted (no perf)"}`);
       if (r.syscallTrace) console.log(`  read/write system calls per turn by connection (perf record):\n${formatTrace(r.syscallTrace, r.turns).join("\n")}`);
-      if (r.kernelSamples) console.log(`  CPU samples by thread, the kernel's by system call (perf record -g):\n${formatKernelSamples(r.kernelSamples, r.turns).join("\n")}`);
+      if (r.kernelSamples)
+        console.log(`  CPU samples by thread, the kernel's by system call (perf record -g):\n${formatKernelSamples(r.kernelSamples, r.turns).join("\n")}`);
       if (r.profile) console.log(`  CPU profile of the phase:\n${formatPhaseProfile(r.profile)}`);
     }
     const report = {

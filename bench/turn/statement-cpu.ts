@@ -35,7 +35,11 @@ try {
     .set({ meta: sql`${messages.meta} || ${sql.placeholder("meta")}::jsonb`, checkpointOffset: value("offset"), checkpointEpoch: value("epoch") })
     .where(and(eq(messages.id, sql.placeholder("id")), eq(messages.state, "streaming")))
     .prepare("bench_started");
-  const select1 = db.select({ one: sql<number>`1` }).from(messages).where(eq(messages.id, sql.placeholder("id"))).prepare("bench_select");
+  const select1 = db
+    .select({ one: sql<number>`1` })
+    .from(messages)
+    .where(eq(messages.id, sql.placeholder("id")))
+    .prepare("bench_select");
   const startedText = started.getQuery().sql;
   // Wide rows as the turn's read and returning clauses give (a session with its group path and a
   // message row, twice), mapped by drizzle field by field, and the same text's rows unmapped.
@@ -71,7 +75,10 @@ try {
       const t0 = performance.now();
       for (let r = 0; r < ROUNDS; r++) await Promise.all(Array.from({ length: BATCH }, run));
       const n = ROUNDS * BATCH;
-      if (pass === 1) console.log(`${name}: ${(((cpu() - c0) / n) * 1000).toFixed(1)} µs CPU per statement, ${(((performance.now() - t0) / n) * 1000).toFixed(1)} µs wall, ${BATCH} at once`);
+      if (pass === 1)
+        console.log(
+          `${name}: ${(((cpu() - c0) / n) * 1000).toFixed(1)} µs CPU per statement, ${(((performance.now() - t0) / n) * 1000).toFixed(1)} µs wall, ${BATCH} at once`,
+        );
     }
   }
   await raw.end();

@@ -211,7 +211,8 @@ export async function sampleKernel(pid: number, file: string, hz = 997, attachMs
         const lines = block.split("\n").filter((l) => l.trim() !== "");
         const head = lines[0]?.trim();
         if (!head) continue;
-        const thread = (byThread[head] ??= { samples: 0, kernel: 0, bySyscall: {} });
+        const thread = byThread[head] ?? { samples: 0, kernel: 0, bySyscall: {} };
+        byThread[head] = thread;
         thread.samples += 1;
         const frames = lines.slice(1);
         if (!frames[0]?.includes("[kernel.kallsyms]")) continue;
@@ -244,7 +245,9 @@ export function formatKernelSamples(k: KernelSamples, turns: number): string[] {
     rows.push(
       `    ${thread.padEnd(16)} ${t.samples} samples (${((t.samples * msPerSample) / turns).toFixed(2)} ms/turn), in the kernel ${t.kernel} (${((t.kernel * msPerSample) / turns).toFixed(2)} ms/turn)`,
     );
-    for (const [sys, n] of Object.entries(t.bySyscall).sort((a, b) => b[1] - a[1]).slice(0, 8))
+    for (const [sys, n] of Object.entries(t.bySyscall)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 8))
       rows.push(`      ${sys.padEnd(56)} ${n} (${(((n * msPerSample) / turns) * 1000).toFixed(0)} µs/turn)`);
   }
   return rows;
