@@ -20,6 +20,10 @@
  * Knobs: BENCH_TURN_SEQUENTIAL=60 BENCH_TURN_CONCURRENT=50 BENCH_TURN_ROUNDS=3
  *        BENCH_TURN_WARMUP=200 BENCH_TURN_TPS=50 BENCH_TURN_IDLE_SECONDS=10 BENCH_TURN_PROFILE=0
  *        BENCH_TURN_LOOP_PROBE=0 BENCH_TURN_TIMEOUT_MS=60000 BENCH_TURN_TARGET=app (or floor: bench/turn/floor-server.ts)
+ *        BENCH_TURN_SYSCALL_TRACE=0 (1: each phase's socket system calls by connection, thread and
+ *        kind, with their time in the kernel: bench/turn/syscall-trace.ts)
+ *        BENCH_TURN_KERNEL_SAMPLES=0 (1: each phase sampled with kernel stacks, `perf record -g`: the
+ *        system time by thread and by the system call it ran under; not with the trace at once)
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -35,6 +39,16 @@ import { openFloorStudent, openStudent, startApi, startFloor, type Student, turn
 import { type PgCounts, startPgCounter } from "./turn/pg-counter.ts";
 import { type LoopStops, loopStops } from "./turn/loop-stops.ts";
 import { countSyscalls, type SyscallCounts } from "./turn/syscalls.ts";
+import {
+  formatKernelSamples,
+  formatTrace,
+  type KernelSamples,
+  type PortNames,
+  redisClientNames,
+  sampleKernel,
+  type SyscallTrace,
+  traceSyscalls,
+} from "./turn/syscall-trace.ts";
 import { formatPhaseProfile, type PhaseProfile, phaseProfile } from "./turn/window-profile.ts";
 
 const num = (name: string, fallback: number) => {
@@ -51,6 +65,9 @@ const TIMEOUT = num("BENCH_TURN_TIMEOUT_MS", 60_000);
 const PROFILE = process.env.BENCH_TURN_PROFILE === "1";
 const LOOP_PROBE = process.env.BENCH_TURN_LOOP_PROBE === "1";
 const IDLE_SECONDS = num("BENCH_TURN_IDLE_SECONDS", 10);
+const SYSCALL_TRACE = process.env.BENCH_TURN_SYSCALL_TRACE === "1";
+const KERNEL_SAMPLES = process.env.BENCH_TURN_KERNEL_SAMPLES === "1";
+if (SYSCALL_TRACE && KERNEL_SAMPLES) throw new Error("BENCH_TURN_SYSCALL_TRACE and BENCH_TURN_KERNEL_SAMPLES each perturb the other: one at a time");
 /** `app` (the API) or `floor` (bench/turn/floor-server.ts: the least a turn can cost, same libraries). */
 const TARGET = process.env.BENCH_TURN_TARGET ?? "app";
 if (TARGET !== "app" && TARGET !== "floor") throw new Error("BENCH_TURN_TARGET must be app or floor");
@@ -92,6 +109,10 @@ interface PhaseResult {
   statementsByText: { perTurn: number; text: string }[];
   /** System calls of the instance over the phase, per delta (`perf stat`; absent without perf). */
   syscallsPerDelta?: SyscallCounts;
+  /** With BENCH_TURN_SYSCALL_TRACE=1: the phase's read/write system calls by connection, thread and kind. */
+  syscallTrace?: SyscallTrace;
+  /** With BENCH_TURN_KERNEL_SAMPLES=1: the phase's CPU samples by thread, the kernel's by system call. */
+  kernelSamples?: KernelSamples;
   /** The phase's window (epoch ms), for reading a CPU profile back. */
   window: { fromMs: number; toMs: number };
   /** With BENCH_TURN_PROFILE=1: the JavaScript thread's samples in the window. */
@@ -107,6 +128,9 @@ interface MeasureContext {
   redis: Redis;
   /** Idle CPU of the instance, ms per wall second. */
   idleCpuPerSecond: number;
+  /** With BENCH_TURN_SYSCALL_TRACE=1: how the instance's sockets are named. */
+  traceNames?: PortNames | undefined;
+  workDir: string;
 }
 
 /** CPU the instance spends with every socket open and no turn running (timers, jobs, presence). */
@@ -139,6 +163,8 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
   // Let the previous phase's trailing work (answer hooks, timers) finish before counting.
   await Bun.sleep(500);
   const syscalls = await countSyscalls(ctx.pid);
+  const trace = ctx.traceNames ? await traceSyscalls(ctx.pid, join(ctx.workDir, "syscalls.perf.data"), ctx.traceNames) : null;
+  const sampler = KERNEL_SAMPLES ? await sampleKernel(ctx.pid, join(ctx.workDir, "kernel.perf.data")) : null;
   ctx.counter.reset();
   const redisBefore = await redisCalls(ctx.redis);
   const cpuBefore = cpuMs(ctx.pid);
@@ -153,6 +179,8 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
   const cpu = cpuMs(ctx.pid) - cpuBefore;
   const threads = threadDelta(threadsBefore, threadCpu(ctx.pid));
   const sys = await syscalls.stop();
+  const syscallTrace = trace ? await trace.stop() : null;
+  const kernelSamples = sampler ? await sampler.stop() : null;
   const perDelta = (n: number) => Number((n / Math.max(1, deltas)).toFixed(2));
   const syscallsPerDelta = sys
     ? { all: perDelta(sys.all), sendto: perDelta(sys.sendto), recvfrom: perDelta(sys.recvfrom), write: perDelta(sys.write), read: perDelta(sys.read) }
@@ -197,6 +225,8 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
     window: { fromMs, toMs },
     ...(ctx.loopProbeFile ? { loopStops: loopStops(ctx.loopProbeFile, { fromMs, toMs }) } : {}),
     ...(syscallsPerDelta ? { syscallsPerDelta } : {}),
+    ...(syscallTrace ? { syscallTrace } : {}),
+    ...(kernelSamples ? { kernelSamples } : {}),
   };
 }
 
@@ -244,7 +274,15 @@ async function main(): Promise<number> {
     if (scene) students.push(...(await pool(scene.students.slice(0, sessions), 16, (s) => openStudent(api, s.user, s.classId, scene.toolId))));
     else students.push(...(await pool(Array.from({ length: sessions }), 16, () => openFloorStudent(api))));
     const pid = api.child.proc.pid;
-    const ctx: MeasureContext = { pid, counter, redis, idleCpuPerSecond: 0, loopProbeFile };
+    const portOf = (url: string) => Number(new URL(url).port);
+    const traceNames: PortNames | undefined = SYSCALL_TRACE
+      ? {
+          remote: { [counter.port]: "postgres", [portOf(redisHandle.url)]: "redis (unnamed)", [portOf(model.url)]: "upstream model" },
+          local: { [portOf(api.baseUrl)]: "client sockets (students)" },
+          redisNames: async () => redisClientNames(String(await redis.client("LIST"))),
+        }
+      : undefined;
+    const ctx: MeasureContext = { pid, counter, redis, idleCpuPerSecond: 0, loopProbeFile, traceNames, workDir };
 
     // Warm-up: JIT (its compiler threads show up as CPU for several hundred turns), prepared
     // statements on every pooled connection. 10 in flight over all sessions, never two in one.
@@ -303,6 +341,9 @@ async function main(): Promise<number> {
       console.log(`  Redis per turn: ${JSON.stringify(r.redisByCommand)}`);
       console.log(`  CPU ms by thread: ${JSON.stringify(r.threads)}`);
       console.log(`  system calls per delta: ${r.syscallsPerDelta ? JSON.stringify(r.syscallsPerDelta) : "not counted (no perf)"}`);
+      if (r.syscallTrace) console.log(`  read/write system calls per turn by connection (perf record):\n${formatTrace(r.syscallTrace, r.turns).join("\n")}`);
+      if (r.kernelSamples)
+        console.log(`  CPU samples by thread, the kernel's by system call (perf record -g):\n${formatKernelSamples(r.kernelSamples, r.turns).join("\n")}`);
       if (r.profile) console.log(`  CPU profile of the phase:\n${formatPhaseProfile(r.profile)}`);
     }
     const report = {

@@ -9,6 +9,7 @@ import type { PublishPlan } from "./frames.ts";
 import { cpuMs, rssKb, settledRssKb, threadCpu, threadDelta } from "./procs.ts";
 import type { BenchUser } from "./scene.ts";
 import type { Target, TargetKind } from "./targets.ts";
+import { formatTrace, redisClientNames, traceSyscalls } from "../turn/syscall-trace.ts";
 
 const CONNECT_CONCURRENCY = 24;
 /** Window of the peak delivery rate. */
@@ -142,6 +143,28 @@ export interface StreamingSetup {
 }
 
 const SETTLE_MS = Number(process.env.BENCH_LIVE_SETTLE_MS ?? 0);
+/** 1: A's read/write system calls over each app run, by connection (bench/turn/syscall-trace.ts), printed per turn. */
+const SYSCALL_TRACE = process.env.BENCH_LIVE_SYSCALL_TRACE === "1";
+
+/** Traces A's socket calls for an app run: Postgres and Redis by the bench's URLs, the students' sockets by A's port. */
+async function traceA(target: Target) {
+  if (!SYSCALL_TRACE || target.kind !== "app") return null;
+  const portOf = (url: string | undefined) => (url ? Number(new URL(url).port || 0) : 0);
+  const redisUrl = process.env.BENCH_REDIS_URL;
+  return traceSyscalls(target.a.child.proc.pid, `/tmp/live-syscalls-${process.pid}.perf.data`, {
+    remote: { [portOf(process.env.BENCH_DATABASE_URL) || 5432]: "postgres", [portOf(redisUrl)]: "redis (unnamed)" },
+    local: { [portOf(target.a.baseUrl)]: "client sockets (students)" },
+    redisNames: async () => {
+      if (!redisUrl) return {};
+      const client = new Bun.RedisClient(redisUrl);
+      try {
+        return redisClientNames(String(await client.send("CLIENT", ["LIST"])));
+      } finally {
+        client.close();
+      }
+    },
+  });
+}
 
 /** One streaming run; returns its result and the recorder (its timelines feed the relay's plan). */
 export async function runStreaming(target: Target, setup: StreamingSetup): Promise<{ result: RunResult; recorder: Recorder }> {
@@ -162,6 +185,8 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
     // A pause between the watchers' setups and the run (every target alike), so the run's CPU is
     // not also the setups' aftermath (their garbage collected, audit rows flushed): 0 by default.
     if (SETTLE_MS > 0) await Bun.sleep(SETTLE_MS);
+    // Attached before the CPU figures start: perf's attach wait is not the run's.
+    const trace = await traceA(target);
     const pidA = target.a.child.proc.pid;
     const pidB = target.b.child.proc.pid;
     const cpuBefore = [cpuMs(pidA), cpuMs(pidB)];
@@ -178,6 +203,8 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
     const threadsB = threadDelta(threadsBeforeB, threadCpu(pidB));
     const client = process.cpuUsage(clientBefore);
     const cpuToMs = Date.now();
+    const traced = trace ? await trace.stop() : null;
+    if (traced) console.log(`[live] ${setup.scenario}: A's read/write system calls per turn by connection\n${formatTrace(traced, setup.rooms.length).join("\n")}`);
     const incomplete = watchers.filter((w, j) => !w.done.has(pairs[j]?.room ?? "")).length;
     const closed = watchers.filter((w) => w.closed !== null).length;
     for (const w of watchers) for (const e of w.errors.slice(0, 3)) errors.push(JSON.stringify(e).slice(0, 300));
