@@ -49,6 +49,8 @@ interface Run {
   deltas: number;
   wallMs: number;
   cpuUsPerDelta: number;
+  /** Of which system time (kernel: socket writes and reads, the loop's waits). */
+  sysUsPerDelta: number;
   socketSyscallsPerDelta: number | null;
   redisCommandsPerDelta: number;
   scriptCallsPerDelta: number;
@@ -139,6 +141,7 @@ async function run(bus: Bus, admin: RedisClient, timers: Timers, listener: Liste
     deltas: total,
     wallMs: Math.round(wallMs),
     cpuUsPerDelta: Number(((cpu.user + cpu.system) / total).toFixed(1)),
+    sysUsPerDelta: Number((cpu.system / total).toFixed(1)),
     socketSyscallsPerDelta: sys ? Number(((sys.sendto + sys.recvfrom) / total).toFixed(2)) : null,
     redisCommandsPerDelta: Number(((commands1.all - commands0.all) / total).toFixed(3)),
     scriptCallsPerDelta: Number(((commands1.scripts - commands0.scripts) / total).toFixed(3)),
@@ -175,7 +178,7 @@ async function main() {
       const result = await run(bus, admin, timers, listener);
       runs.push(result);
       console.log(
-        `[delta] timers ${timers.padEnd(6)} listener ${listener.padEnd(6)}: ${result.cpuUsPerDelta} µs CPU/delta, ${result.socketSyscallsPerDelta ?? "–"} socket syscalls/delta, ${result.redisCommandsPerDelta} Redis commands/delta (${result.scriptCallsPerDelta} script calls), ${result.wallMs} ms`,
+        `[delta] timers ${timers.padEnd(6)} listener ${listener.padEnd(6)}: ${result.cpuUsPerDelta} µs CPU/delta (system ${result.sysUsPerDelta}), ${result.socketSyscallsPerDelta ?? "–"} socket syscalls/delta, ${result.redisCommandsPerDelta} Redis commands/delta (${result.scriptCallsPerDelta} script calls), ${result.wallMs} ms`,
       );
     }
   }
@@ -188,6 +191,7 @@ async function main() {
       timers,
       listener,
       cpuUsPerDelta: median(mine.map((x) => x.cpuUsPerDelta)),
+      sysUsPerDelta: median(mine.map((x) => x.sysUsPerDelta)),
       socketSyscallsPerDelta: median(mine.map((x) => x.socketSyscallsPerDelta ?? Number.NaN)),
       redisCommandsPerDelta: median(mine.map((x) => x.redisCommandsPerDelta)),
       scriptCallsPerDelta: median(mine.map((x) => x.scriptCallsPerDelta)),
@@ -196,7 +200,7 @@ async function main() {
   console.log("\nmedians:");
   for (const s of summary)
     console.log(
-      `  timers ${s.timers.padEnd(6)} listener ${s.listener.padEnd(6)}: ${s.cpuUsPerDelta} µs CPU/delta, ${s.socketSyscallsPerDelta} socket syscalls/delta, ${s.redisCommandsPerDelta} Redis commands/delta (${s.scriptCallsPerDelta} script calls)`,
+      `  timers ${s.timers.padEnd(6)} listener ${s.listener.padEnd(6)}: ${s.cpuUsPerDelta} µs CPU/delta (system ${s.sysUsPerDelta}), ${s.socketSyscallsPerDelta} socket syscalls/delta, ${s.redisCommandsPerDelta} Redis commands/delta (${s.scriptCallsPerDelta} script calls)`,
     );
   const report = {
     startedAt: new Date().toISOString(),

@@ -14,10 +14,12 @@
  */
 import { createGatewayClient } from "../packages/gateway/src/index.ts";
 
-const DELTAS = 20_000;
-const RUNS = 15;
+const DELTAS = Number(process.env.BENCH_GATEWAY_DELTAS ?? 20_000);
+const RUNS = Number(process.env.BENCH_GATEWAY_RUNS ?? 15);
 const WARMUP = 3;
-const WRITE = 4096;
+// Bytes per upstream write; 0 writes each SSE event on its own (one token a read, as a model at
+// 50 tokens/s arrives), where the per-read machinery dominates instead of the parse.
+const WRITE = Number(process.env.BENCH_GATEWAY_WRITE ?? 4096);
 
 const lines: string[] = [];
 for (let i = 0; i < DELTAS; i++) {
@@ -29,14 +31,22 @@ lines.push(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_rea
 lines.push(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 10, completion_tokens: DELTAS, total_tokens: DELTAS + 10 } })}\n\n`);
 lines.push("data: [DONE]\n\n");
 const body = new TextEncoder().encode(lines.join(""));
+const encodedLines = lines.map((line) => new TextEncoder().encode(line));
 
 const server = Bun.serve({
   port: 0,
   fetch() {
     let offset = 0;
+    let line = 0;
     return new Response(
       new ReadableStream<Uint8Array>({
         pull(controller) {
+          if (WRITE === 0) {
+            const next = encodedLines[line++];
+            if (next === undefined) controller.close();
+            else controller.enqueue(next);
+            return;
+          }
           if (offset >= body.length) {
             controller.close();
             return;
