@@ -12,8 +12,14 @@
  *   BENCH_DATABASE_URL=postgres://… [BENCH_REDIS_URL=redis://…] bun bench/idle/server-rss.ts
  *   BENCH_IDLE_LATER=1: also 12.5 s after the burst (setup caches swept), then a full collection.
  *   BENCH_IDLE_TYPES=1: also the cell types the sockets keep (full collections around the burst).
+ *   BENCH_IDLE_OPEN_LANES=1: open every lane of both database pools before the burst (a diagnostic:
+ *     the lanes a fresh process first opens during the burst are otherwise in its figure).
+ *   BENCH_IDLE_GIVE_BACK=shrink|sweep: after the 2.5 s reading, `Bun.shrink()` (deletes compiled
+ *     code, then collects) or `gcAndSweep()` from bun:jsc, its CPU, and a stage after it; the
+ *     second round of new users then shows what the next burst pays for it.
  */
-import { fullGC, heapStats } from "bun:jsc";
+import { fullGC, gcAndSweep, heapStats } from "bun:jsc";
+import { sql } from "../../packages/db/node_modules/drizzle-orm";
 import { connectRedis } from "../../packages/bus/src/index.ts";
 import { BENCH_REDIS, startIdleServer } from "./start-server.ts";
 
@@ -114,6 +120,13 @@ try {
     warm.proc.kill();
     await stage("warmed");
   }
+  if (process.env.BENCH_IDLE_OPEN_LANES === "1") {
+    // Statements that overlap for 100 ms: each pool spreads them over all its lanes.
+    const scope = { tenantIds: [], userId: null };
+    const sleep = sql`select pg_sleep(0.1)`;
+    await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? server.deps.db.db : server.deps.db.scoped(scope)).execute(sleep)));
+    await stage("lanes opened");
+  }
   const measured = client(tokens.slice(WARM, WARM + SOCKETS));
   // BENCH_IDLE_TYPES=1: the cell types the measured sockets keep, read after full collections
   // (one before the burst too, which the default run does not take: it changes what "before" holds).
@@ -143,6 +156,16 @@ try {
       .filter(([, n]) => Math.abs(n) >= 0.05)
       .sort((a, b) => b[1] - a[1]);
     console.log(`[idle-rss] cells kept per socket at 2.5 s, after a full collection: ${grown.map(([k, n]) => `${k} ${n.toFixed(2)}`).join(", ")}`);
+  }
+  const giveBack = process.env.BENCH_IDLE_GIVE_BACK;
+  if (giveBack === "shrink" || giveBack === "sweep") {
+    const cpu = process.cpuUsage();
+    if (giveBack === "shrink") Bun.shrink();
+    else gcAndSweep();
+    const used = process.cpuUsage(cpu);
+    await settledRssKb(500);
+    await stage(`after ${giveBack}`);
+    console.log(`[idle-rss] ${giveBack}: ${((used.user + used.system) / 1000).toFixed(1)} ms of CPU`);
   }
   if (process.env.BENCH_IDLE_LATER === "1") {
     // Once the setup caches' entries have been swept (5–10 s after the burst): what the process
@@ -175,7 +198,10 @@ try {
   // A second round of users not seen before, on the grown process: what a fresh process's first
   // round adds once only.
   const fresh = client(tokens.slice(WARM + SOCKETS, WARM + 2 * SOCKETS));
+  const freshCpu = process.cpuUsage();
   await fresh.ask("open", "opened");
+  const freshUsed = process.cpuUsage(freshCpu);
+  console.log(`[idle-rss] the second round of new users: ${((freshUsed.user + freshUsed.system) / 1000 / SOCKETS).toFixed(3)} ms of CPU a setup (the server's process)`);
   await settledRssKb(2500);
   await stage("new users, 2.5 s");
   await fresh.ask("close", "closed");

@@ -4,6 +4,7 @@
  * events flow (app: students send `message.send`; relay and Socket.IO: A publishes a plan) until
  * every watcher has seen its room's `message.completed` or the time-out passes.
  */
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { type LiveSocket, newRecorder, peakRate, percentile, pool, type Recorder, settleWithin } from "./clients.ts";
 import type { PublishPlan } from "./frames.ts";
 import { cpuMs, rssKb, settledRssKb, threadCpu, threadDelta } from "./procs.ts";
@@ -72,19 +73,47 @@ export async function measureIdle(target: Target, users: BenchUser[], count: num
   };
 }
 
-/** BENCH_LIVE_IDLE_TRACE=1: B's RSS and CPU every 100 ms through the idle part, with its steps marked. */
+/**
+ * BENCH_LIVE_IDLE_TRACE=1: B's RSS and CPU every 100 ms through the idle part, with its steps
+ * marked, and at each mark B's open connections to Postgres (a pool lane a fresh process first
+ * opens during the burst is a few hundred KB of RSS: bench/README.md).
+ */
 function idleTrace(pid: number) {
   const t0 = performance.now();
   const cpu0 = cpuMs(pid);
   const rows: string[] = [];
   const timer = setInterval(() => rows.push(`${Math.round(performance.now() - t0)}:${rssKb(pid)}:${cpuMs(pid) - cpu0}`), 100);
   return {
-    mark: (name: string) => rows.push(`#${name}@${Math.round(performance.now() - t0)}`),
+    mark: (name: string) => rows.push(`#${name}@${Math.round(performance.now() - t0)}(pg ${postgresConnections(pid)})`),
     stop(kind: string) {
       clearInterval(timer);
       console.log(`[live] idle trace ${kind} (ms:RSS KB:CPU ms): ${rows.join(" ")}`);
     },
   };
+}
+
+/** Established TCP connections of `pid` to port 5432 (its sockets' inodes in /proc/net/tcp{,6}). */
+function postgresConnections(pid: number): number {
+  try {
+    const inodes = new Set<string>();
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m?.[1]) inodes.add(m[1]);
+      } catch {}
+    }
+    let n = 0;
+    for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+      for (const line of readFileSync(file, "utf8").split("\n").slice(1)) {
+        const f = line.trim().split(/\s+/);
+        // remote address :1538 (5432), state 01 (established), inode in column 10
+        if (f[2]?.endsWith(":1538") && f[3] === "01" && inodes.has(f[9] ?? "")) n += 1;
+      }
+    }
+    return n;
+  } catch {
+    return -1;
+  }
 }
 
 export interface RunResult {

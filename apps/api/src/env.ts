@@ -152,7 +152,9 @@ export const envSchema = z
       .default(1024 * 1024),
     // A full collection once the process is quiet after growing (lib/memory-reducer.ts); 0: off.
     MEMORY_REDUCER_QUIET_MS: z.coerce.number().int().min(0).max(600_000).default(1_000),
-    MEMORY_REDUCER_GROWTH_MB: z.coerce.number().int().min(1).max(65_536).default(8),
+    // …after RSS grew by this share of the JavaScript heap's blocks, at least MEMORY_REDUCER_GROWTH_MB.
+    MEMORY_REDUCER_GROWTH_MB: z.coerce.number().int().min(1).max(65_536).default(2),
+    MEMORY_REDUCER_GROWTH_PERCENT: z.coerce.number().min(0).max(1_000).default(6),
     // A young-generation collection whenever the heap took this many KB of new blocks (0: off).
     MEMORY_REDUCER_YOUNG_KB: z.coerce.number().int().min(0).max(1_048_576).default(1024),
     // Unset: message contents are kept unless a group sets settings.retention.days.

@@ -265,6 +265,7 @@ export async function main(options: { env?: Record<string, string | undefined> }
       {
         quietMs: env.MEMORY_REDUCER_QUIET_MS,
         growthBytes: env.MEMORY_REDUCER_GROWTH_MB * 1048576,
+        growthShare: env.MEMORY_REDUCER_GROWTH_PERCENT / 100,
         youngGrowthBytes: env.MEMORY_REDUCER_YOUNG_KB * 1024,
       },
       logger,

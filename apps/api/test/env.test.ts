@@ -24,14 +24,26 @@ describe("env", () => {
 
   test("MEMORY_REDUCER_*: on by default, 0 switches it off, bad values are listed by key", () => {
     const defaults = parseEnv({});
-    expect(defaults.ok && [defaults.env.MEMORY_REDUCER_QUIET_MS, defaults.env.MEMORY_REDUCER_GROWTH_MB, defaults.env.MEMORY_REDUCER_YOUNG_KB]).toEqual([1000, 8, 1024]);
-    const off = parseEnv({ MEMORY_REDUCER_QUIET_MS: "0", MEMORY_REDUCER_YOUNG_KB: "0" });
-    expect(off.ok && [off.env.MEMORY_REDUCER_QUIET_MS, off.env.MEMORY_REDUCER_YOUNG_KB]).toEqual([0, 0]);
+    expect(
+      defaults.ok && [
+        defaults.env.MEMORY_REDUCER_QUIET_MS,
+        defaults.env.MEMORY_REDUCER_GROWTH_MB,
+        defaults.env.MEMORY_REDUCER_GROWTH_PERCENT,
+        defaults.env.MEMORY_REDUCER_YOUNG_KB,
+      ],
+    ).toEqual([1000, 2, 6, 1024]);
+    const off = parseEnv({ MEMORY_REDUCER_QUIET_MS: "0", MEMORY_REDUCER_YOUNG_KB: "0", MEMORY_REDUCER_GROWTH_PERCENT: "0" });
+    expect(off.ok && [off.env.MEMORY_REDUCER_QUIET_MS, off.env.MEMORY_REDUCER_YOUNG_KB, off.env.MEMORY_REDUCER_GROWTH_PERCENT]).toEqual([0, 0, 0]);
+    const share = parseEnv({ MEMORY_REDUCER_GROWTH_PERCENT: "2.5" });
+    expect(share.ok && share.env.MEMORY_REDUCER_GROWTH_PERCENT).toBe(2.5);
     for (const [key, bad] of [
       ["MEMORY_REDUCER_QUIET_MS", "-1"],
       ["MEMORY_REDUCER_QUIET_MS", "soon"],
       ["MEMORY_REDUCER_GROWTH_MB", "0"],
       ["MEMORY_REDUCER_GROWTH_MB", "1.5"],
+      ["MEMORY_REDUCER_GROWTH_PERCENT", "-1"],
+      ["MEMORY_REDUCER_GROWTH_PERCENT", "1001"],
+      ["MEMORY_REDUCER_GROWTH_PERCENT", "half"],
       ["MEMORY_REDUCER_YOUNG_KB", "-1"],
       ["MEMORY_REDUCER_YOUNG_KB", "0.5"],
       ["MEMORY_REDUCER_YOUNG_KB", "a lot"],

@@ -7,7 +7,9 @@ import { createAuthenticator, DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, mintSessionTo
 import { generateDevKeyPair } from "../src/auth/dev-keys.ts";
 import { type ClassRoleEntry, classRoleMap } from "../src/access/class-roles.ts";
 import { staleSweep } from "../src/lib/stale-sweep.ts";
+import { Connection, type ConnectionHost } from "../src/realtime/connection.ts";
 import { SharedActors, sameRights } from "../src/realtime/shared-actors.ts";
+import type { RealtimeSocket } from "../src/realtime/socket.ts";
 
 /**
  * What an idle connection keeps: one Actor per user shared by their sockets (compared by value, no
@@ -221,5 +223,21 @@ describe("a remembered token keeps what its readers need", () => {
       org: first?.org ?? null,
     });
     expect(again?.claims).toEqual({ exp: first?.claims.exp, email: "p@example.test", name: "P Person" });
+  });
+});
+
+describe("a connection's id", () => {
+  const socket: RealtimeSocket = { send: () => 1, close: () => {}, getBufferedAmount: () => 0, readyState: 1, subscribe: () => {}, unsubscribe: () => {} };
+  const host = {} as ConnectionHost;
+
+  test("is formed when asked for: the same on every read, another for every connection, and no string kept", () => {
+    const conns = Array.from({ length: 300 }, () => new Connection(socket, actor(), host));
+    const ids = conns.map((c) => c.id);
+    expect(new Set(ids).size).toBe(300);
+    for (const [i, c] of conns.entries()) {
+      expect(c.id).toBe(ids[i] as string);
+      expect(c.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(Object.values(c).filter((v) => typeof v === "string")).toEqual([]);
+    }
   });
 });

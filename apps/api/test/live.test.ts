@@ -326,6 +326,16 @@ describe("tickets, abuse and the sweeper", () => {
     scene = await makeSchoolScene(h.db.db);
   });
 
+  test("each socket's hello carries an id of its own, UUID-shaped, two sockets of one user included", async () => {
+    const first = await connect(a, scene.student);
+    const second = await connect(a, scene.student);
+    const other = await connect(a, scene.otherStudent);
+    const ids = [first, second, other].map((c) => String(c.frames.find((f) => f.type === "hello")?.connectionId));
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Set(ids).size).toBe(3);
+    for (const c of [first, second, other]) c.close();
+  });
+
   test("a ticket is single-use, and a bad ticket is a 401 in the error shape", async () => {
     const res = await fetch(`${a.baseUrl}/api/realtime/tickets`, { method: "POST", headers: await authHeader(scene.student) });
     const { ticket } = (await res.json()) as { ticket: string };

@@ -152,6 +152,29 @@ describe("memory reducer", () => {
     }
   });
 
+  test("with growthShare the bar is that share of the heap's blocks, and growthBytes its floor", async () => {
+    const { state, probe } = fakeProcess({ rss: 100 * MB });
+    // 50 MB of blocks × 10% = 5 MB, above the 2 MB floor.
+    const reducer = startMemoryReducer({ quietMs: 50, growthBytes: 2 * MB, growthShare: 0.1 }, logger, probe);
+    try {
+      state.rss = 104 * MB;
+      state.rssAfterCollect = 101 * MB;
+      await Bun.sleep(250);
+      expect(state.collections).toBe(0);
+      state.rss = 106 * MB;
+      expect(await reaches(() => state.collections, 1)).toBe(1);
+      // A small heap (10 MB of blocks: a 1 MB share): the floor holds.
+      state.blocks = 10 * MB;
+      state.rss = 102.5 * MB;
+      await Bun.sleep(250);
+      expect(state.collections).toBe(1);
+      state.rss = 103.5 * MB;
+      expect(await reaches(() => state.collections, 2)).toBe(2);
+    } finally {
+      reducer.stop();
+    }
+  });
+
   test("quietMs 0 switches it off", async () => {
     const { state, probe } = fakeProcess({ rss: 100 * MB });
     const reducer = startMemoryReducer({ quietMs: 0, growthBytes: 1 }, logger, probe);

@@ -18,8 +18,17 @@ export interface MemoryProbe {
 export interface MemoryReducerConfig {
   /** How long the process must have been quiet before a collection, ms; 0 switches the reducer off. */
   quietMs: number;
-  /** RSS growth since the last collection (or start) that makes one worth its pause, bytes. */
+  /**
+   * RSS growth since the last collection (or start) that makes one worth its pause, bytes: the
+   * floor under `growthShare`'s share of the heap.
+   */
   growthBytes: number;
+  /**
+   * The growth that makes a collection worth it as a share of the JavaScript heap's blocks (0, the
+   * default: `growthBytes` alone). A full collection's cost grows with the heap (it marks every
+   * live object: 55–80 ms of CPU for the API's 55–65 MB), so the growth that pays for one does too.
+   */
+  growthShare?: number;
   /** The share of one core the process may use over `quietMs` and still count as quiet. */
   quietCpuShare?: number;
   /**
@@ -86,7 +95,8 @@ export const processMemoryProbe: MemoryProbe = {
  * `quietCpuShare` of a core over the last `quietMs` (the process's own CPU time, so other
  * processes on the machine do not count). A frame or request that arrives during the collection
  * waits for it (tens of ms on a heap of tens of MB: see bench/README.md), so it runs at most once
- * per `growthBytes` of growth (or per ten times its own cost in work done since, below), and a
+ * per `growthBytes` (or `growthShare` of the heap) of growth, or per ten times its own cost in
+ * work done since (below), and a
  * steady instance that only holds more sockets is collected once, not on every quiet spell.
  */
 export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, probe: MemoryProbe = processMemoryProbe) {
@@ -94,6 +104,7 @@ export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, 
   const young = startYoungPacer(config, probe, stats);
   if (config.quietMs <= 0) return { stats, stop: young };
   const share = config.quietCpuShare ?? 0.03;
+  const growthShare = config.growthShare ?? 0;
   const tickMs = Math.max(25, Math.round(config.quietMs / 4));
   // CPU readings of the last `quietMs` (one per tick), oldest first.
   const window: { at: number; cpu: number }[] = [{ at: probe.now(), cpu: probe.cpuMicros() }];
@@ -119,7 +130,8 @@ export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, 
     const quiet = first !== undefined && at - first.at >= config.quietMs && (cpu - first.cpu) / 1000 <= share * (at - first.at);
     const workMs = (cpu - cpuAtCollection) / 1000;
     const worked = collectionCpuMs > 0 && workMs >= WORK_PER_COLLECTION * collectionCpuMs;
-    if (!quiet || (rss - baseline < config.growthBytes && !worked)) {
+    const threshold = Math.max(config.growthBytes, growthShare * probe.heapBlockBytes());
+    if (!quiet || (rss - baseline < threshold && !worked)) {
       baseline = Math.min(baseline, rss);
       return;
     }

@@ -39,7 +39,7 @@ export function bunWebSocket(runtime: RealtimeRuntime, deps: AppDeps): WebSocket
         conn = await runtime.hub.open(ws, data);
       } catch (err) {
         opening.delete(ws);
-        deps.logger.error("opening a socket failed", { connectionId: data.connectionId, err });
+        deps.logger.error("opening a socket failed", { userId: data.userId, err });
         ws.close(1011, "internal error: reconnect");
         return;
       }

@@ -60,6 +60,10 @@ function requestIdOf(json: unknown): { id?: string } {
   return typeof id === "string" && id.length > 0 && textProblem(id) === null ? { id: id.slice(0, 64) } : {};
 }
 
+// Connection ids: this process's random prefix (a UUID's first 28 characters) and a count.
+const ID_PREFIX = crypto.randomUUID().slice(0, 28);
+let opened = 0;
+
 /**
  * One WebSocket: validates every frame against the protocol schema, answers a bad frame with an
  * error frame (the connection lives), closes on abuse, and keeps its send queue bounded — a
@@ -81,13 +85,27 @@ export class Connection implements FeedMember {
   private closed = false;
   private rechecks = 0;
 
+  /** This process's count of connections when this one opened (see `id`). */
+  private readonly seq: number;
+
   constructor(
     readonly socket: RealtimeSocket,
-    readonly id: string,
     actor: Actor,
     private readonly host: ConnectionHost,
   ) {
     this.actor = actor;
+    opened = (opened + 1) >>> 0;
+    this.seq = opened;
+  }
+
+  /**
+   * The connection's id (hello, presence, logs), formed when asked for rather than kept: an idle
+   * socket then holds no string of its own. Each was allocated among its setup's garbage, where
+   * it kept a heap block from being freed (bench/README.md, idle-heap.bench.ts). Shaped like a
+   * random UUID: this process's random first 28 characters, then its count in 8 hex digits.
+   */
+  get id(): string {
+    return ID_PREFIX + this.seq.toString(16).padStart(8, "0");
   }
 
   get isClosed() {

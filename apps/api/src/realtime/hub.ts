@@ -29,7 +29,7 @@ interface PresenceEntry {
 export class RealtimeHub implements ConnectionHost {
   /** One bus subscription and one topic per room on this instance, shared by its sockets. */
   readonly feeds: RoomFeeds;
-  private readonly connections = new Map<string, Connection>();
+  private readonly connections = new Set<Connection>();
   private readonly actors = new SharedActors();
   private readonly presence = new Map<string, PresenceEntry>();
   private timers: ReturnType<typeof setInterval>[] = [];
@@ -69,7 +69,7 @@ export class RealtimeHub implements ConnectionHost {
 
   closed(conn: Connection): void {
     this.actors.release(conn.actor);
-    this.connections.delete(conn.id);
+    this.connections.delete(conn);
     this.deps.metrics.wsConnections.set(this.connections.size);
     if (this.connections.size === 0) this.stopTimers();
   }
@@ -119,7 +119,7 @@ export class RealtimeHub implements ConnectionHost {
     if (!revocation) return;
     const { userId, clerkUserId } = revocation;
     const load = this.sharedLoads();
-    for (const conn of this.connections.values()) {
+    for (const conn of this.connections) {
       const actor = conn.actor;
       if (actor.userId === userId || (clerkUserId !== undefined && actor.clerkUserId === clerkUserId)) {
         void this.recheckOne(conn, load);
@@ -138,9 +138,9 @@ export class RealtimeHub implements ConnectionHost {
       socket.close(CLOSE_CODES.unauthenticated, "user no longer active");
       return null;
     }
-    const conn = new Connection(socket, data.connectionId, this.actors.adopt(actor), this);
+    const conn = new Connection(socket, this.actors.adopt(actor), this);
     conn.actorCached = cached;
-    this.connections.set(conn.id, conn);
+    this.connections.add(conn);
     this.startTimers();
     this.deps.metrics.wsConnections.set(this.connections.size);
     conn.hello();
@@ -247,7 +247,7 @@ export class RealtimeHub implements ConnectionHost {
 
   private async recheckAll() {
     const load = this.sharedLoads();
-    for (const conn of [...this.connections.values()]) await this.recheckOne(conn, load);
+    for (const conn of [...this.connections]) await this.recheckOne(conn, load);
   }
 
   /** Closes every socket with 4012 so clients reconnect to another instance and resume. */
@@ -256,7 +256,7 @@ export class RealtimeHub implements ConnectionHost {
     const listening = this.revocations;
     this.revocations = null;
     (await listening)?.();
-    for (const conn of [...this.connections.values()]) conn.close(CLOSE_CODES.serverRestart, "server restarting");
+    for (const conn of [...this.connections]) conn.close(CLOSE_CODES.serverRestart, "server restarting");
     this.feeds.close();
   }
 }

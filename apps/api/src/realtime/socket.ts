@@ -24,7 +24,6 @@ export interface TopicPublisher {
 
 /** What a redeemed ticket says about the connection being opened. */
 export interface ConnectionData {
-  connectionId: string;
   userId: string;
   activeGroupId: string | null;
 }

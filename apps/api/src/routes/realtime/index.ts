@@ -66,7 +66,7 @@ export function websocketRoute(runtime: RealtimeRuntime) {
       // The system scope: redeeming resolves who the person is, before their reach is known.
       const claim = await redeemTicket({ kv: deps.kv, db: deps.db.db, actors: runtime.actors }, raw);
       if (!claim) throw new AppError("TICKET_INVALID", "The ticket is unknown, used or expired, or its user is no longer active");
-      const ok = runtime.upgrade(c.req.raw, { connectionId: deps.ids.uuid(), userId: claim.userId, activeGroupId: claim.activeGroupId });
+      const ok = runtime.upgrade(c.req.raw, { userId: claim.userId, activeGroupId: claim.activeGroupId });
       if (!ok) throw new AppError("BAD_REQUEST", "WebSocket upgrade failed");
       return new Response(null);
     },
