@@ -13,11 +13,16 @@ const SPELLED_EMAIL = new RegExp(
   "giu",
 );
 
+const SPELLED_AT_ANYWHERE = /\sat\s|[[({]\s*at\s*[\])}]/iu;
+
 /** E-mail addresses, including "name at gmail dot com" spellings. */
 export function findEmails(text: string): PiiSpan[] {
   const spans: PiiSpan[] = [];
   // An address needs its "@"; only the spelled-out form can do without one.
-  for (const re of text.includes("@") ? [EMAIL, SPELLED_EMAIL] : [SPELLED_EMAIL]) {
+  const forms = text.includes("@") ? [EMAIL] : [];
+  // The spelled form's "at" stands between spaces or brackets.
+  if (SPELLED_AT_ANYWHERE.test(text)) forms.push(SPELLED_EMAIL);
+  for (const re of forms) {
     for (const m of text.matchAll(re)) {
       spans.push({ kind: "email", start: m.index, end: m.index + m[0].length });
     }

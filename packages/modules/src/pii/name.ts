@@ -1,7 +1,7 @@
 import { foldForMatch } from "../text.ts";
 import type { StudentInfo } from "../types.ts";
 import { ENGLISH_WORD_NAMES, isFirstName, isLastName, isOrdinaryWord, type MessageLanguage } from "./lexicon.ts";
-import { scanName, scanNickname } from "./name-scan.ts";
+import { nameWords, sameApostrophe, scanNameWords, scanNickname } from "./name-scan.ts";
 import type { PiiSpan } from "./types.ts";
 
 /**
@@ -91,11 +91,13 @@ interface NamePart {
   given: boolean;
   /** `name` folded by foldForMatch. */
   folded: string;
+  /** Its words as the scan looks for them. */
+  words: string[];
 }
 
 /** A student's names as the scan uses them: worked out once per set of names, not per message. */
 interface StudentNames {
-  full: Array<{ name: string; folded: string }>;
+  full: Array<{ name: string; words: string[] }>;
   parts: NamePart[];
   /** Every part, folded. */
   own: Set<string>;
@@ -116,10 +118,10 @@ function nameParts(student: StudentInfo): StudentNames {
       const clean = part.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, "");
       const folded = foldForMatch(clean);
       // One-letter initials ("Maya O.") would redact every "o" and "a".
-      if ([...clean].length >= 2 && !parts.has(folded)) parts.set(folded, { name: clean, given: isGiven, folded });
+      if ([...clean].length >= 2 && !parts.has(folded)) parts.set(folded, { name: clean, given: isGiven, folded, words: nameWords(folded) });
     }
   }
-  return { full: full.map((name) => ({ name, folded: foldForMatch(name) })), parts: [...parts.values()], own: new Set(parts.keys()) };
+  return { full: full.map((name) => ({ name, words: nameWords(foldForMatch(name)) })), parts: [...parts.values()], own: new Set(parts.keys()) };
 }
 
 // A student sends many messages: their names are read once (bounded; the oldest dropped first).
@@ -218,8 +220,9 @@ export function findStudentName(text: string, student: StudentInfo, lang: Messag
   const spans: PiiSpan[] = [];
   if (parts.length === 0 && full.length === 0) return spans;
   const folded = foldForMatch(text);
-  for (const { name, folded: foldedName } of full) {
-    for (const m of scanName(folded, foldedName)) {
+  const hay = sameApostrophe(folded);
+  for (const { name, words } of full) {
+    for (const m of scanNameWords(folded, hay, words)) {
       if (accentsCompatible(text.slice(m.index, m.index + m.text.length), name) || m.text.includes(" ")) {
         spans.push({ kind: "name", start: m.index, end: m.index + m.text.length });
       }
@@ -228,7 +231,7 @@ export function findStudentName(text: string, student: StudentInfo, lang: Messag
   const matches: PartMatch[] = [];
   for (const part of parts) {
     const foldedName = part.folded;
-    for (const m of scanName(folded, foldedName)) {
+    for (const m of scanNameWords(folded, hay, part.words)) {
       const written = text.slice(m.index, m.index + m.text.length);
       if (accentsCompatible(written, part.name)) matches.push({ start: m.index, end: m.index + m.text.length, part, nickname: false });
     }

@@ -118,13 +118,17 @@ export function findOtherPeople(text: string, lang: MessageLanguage): PiiSpan[] 
       after = next;
     }
   }
-  if (lang !== "en" || PUBLIC_PERSON_CONTEXT.test(text)) return spans;
+  if (lang !== "en") return spans;
+  // Asked only once a bare name is found (and before it is kept): most messages have none.
+  let publicContext: boolean | undefined;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
     if (!token || taken.has(i) || EN_STOP.has(token.lower) || !/^\p{L}{3,}$/u.test(token.text)) continue;
     if (!isFirstName(token.text)) {
       // A word the lexicon does not know, right before "said" / "and i": a name it lacks.
       if (!isKnownWord(token.text) && !isLastName(token.text) && EN_NAME_AFTER.test(text.slice(token.end, token.end + 20))) {
+        publicContext ??= PUBLIC_PERSON_CONTEXT.test(text);
+        if (publicContext) break;
         spans.push({ kind: "person", start: token.start, end: token.end });
       }
       continue;
@@ -143,6 +147,8 @@ export function findOtherPeople(text: string, lang: MessageLanguage): PiiSpan[] 
         !EN_STOP.has(next.lower)) ||
       (prev && adjacent(text, prev, token) && isFirstName(prev.text) && !EN_STOP.has(prev.lower));
     if (withSurname) continue;
+    publicContext ??= PUBLIC_PERSON_CONTEXT.test(text);
+    if (publicContext) break;
     spans.push({ kind: "person", start: token.start, end: token.end });
   }
   return spans;

@@ -1,0 +1,77 @@
+export type MessageLanguage = "en" | "es" | "vi";
+
+// Letters only Vietnamese uses, and frequent words in unaccented Vietnamese and in Spanish.
+const VI_LETTERS = /[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]/iu;
+const VI_LIST = "cua|ko|khong|nha|giup|minh|lam|voi|nhung|duoc|bai|cho|hoc|gi|sao|roi|vay|nao|là|và|có|chú|cô|bà|ông|tên|lớp|gì|ai|thì|mà";
+const ES_LIST =
+  "el|la|los|las|de|del|que|q|es|mi|mis|y|en|un|una|por|para|con|se|lo|como|pero|porfa|tengo|soy|estoy|ayudame|ayúdame|cuanto|cuál|cual|quien|quién|qué|tarea";
+const EN_LIST =
+  "the|and|is|my|i|you|to|of|it|in|what|how|can|me|for|with|this|that|im|i'm|help|u|pls|please|said|says|mom|dad|was|are|do|does|why|she|he|we|they|not|have|has|lol|idk|but|so|at|on|is|be|will|just|about";
+const LISTS = [VI_LIST, ES_LIST, EN_LIST];
+
+// The definition: each language's words as whole words, counted by a global match.
+const WORD_PATTERNS = LISTS.map((list) => new RegExp(String.raw`(?<![\p{L}])(?:${list})(?![\p{L}])`, "giu"));
+
+/*
+ * The same count in one pass. A match of a word made only of letters, with no letter on either
+ * side, is exactly a whole run of letters equal to the word (case-insensitively); the one word
+ * with an apostrophe, "i'm", never matches, since "i" comes first in its list and is then followed
+ * by a non-letter. So each run of letters counts once per list that holds it. Runs of ASCII
+ * letters are looked up lower-cased: none of the lists' letters is equal to an ASCII letter under
+ * Unicode case folding. Other runs ("ſo", "Qué") are tested against the list whole, with the
+ * definition's flags, so case folding is the engine's.
+ */
+const WORD_SETS = LISTS.map((list) => new Set(list.split("|")));
+const WHOLE_WORD = LISTS.map((list) => new RegExp(`^(?:${list})$`, "iu"));
+const LETTER_RUN = /\p{L}+/gu;
+const ASCII = /^[\x00-\x7f]*$/;
+
+function countRun(run: string, ascii: boolean, counts: number[]): void {
+  const lower = ascii ? run.toLowerCase() : run;
+  for (let l = 0; l < 3; l++) {
+    if (ascii ? WORD_SETS[l]?.has(lower) : WHOLE_WORD[l]?.test(run)) counts[l] = (counts[l] ?? 0) + 1;
+  }
+}
+
+function isAsciiLetter(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
+}
+
+/** How many of each language's words the text holds: [vi, es, en]. */
+export function languageWordCounts(text: string): number[] {
+  const counts = [0, 0, 0];
+  if (ASCII.test(text)) {
+    // In ASCII text the letters (`\p{L}`) are A–Z and a–z.
+    let start = -1;
+    for (let i = 0; i <= text.length; i++) {
+      const letter = i < text.length && isAsciiLetter(text.charCodeAt(i));
+      if (letter && start < 0) start = i;
+      else if (!letter && start >= 0) {
+        countRun(text.slice(start, i), true, counts);
+        start = -1;
+      }
+    }
+    return counts;
+  }
+  for (const m of text.matchAll(LETTER_RUN)) countRun(m[0], ASCII.test(m[0]), counts);
+  return counts;
+}
+
+function decide(vi: number, es: number, en: number): MessageLanguage {
+  if (vi > es && vi > en) return "vi";
+  return es > en ? "es" : "en";
+}
+
+/** A cheap guess at the message's language (English, Spanish or Vietnamese), for word lists. */
+export function guessLanguage(message: string): MessageLanguage {
+  // The opening of a message tells its language as well as the whole of a long one does.
+  const text = message.length > 600 ? message.slice(0, 600) : message;
+  if (VI_LETTERS.test(text)) return "vi";
+  const [vi = 0, es = 0, en = 0] = languageWordCounts(text);
+  return decide(vi, es, en);
+}
+
+/** {@link languageWordCounts} by its definition, three global matches: kept for tests. */
+export function languageWordCountsByPatterns(text: string): number[] {
+  return WORD_PATTERNS.map((re) => text.match(re)?.length ?? 0);
+}
