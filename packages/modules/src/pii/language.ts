@@ -21,16 +21,26 @@ const WORD_PATTERNS = LISTS.map((list) => new RegExp(String.raw`(?<![\p{L}])(?:$
  * Unicode case folding. Other runs ("ſo", "Qué") are tested against the list whole, with the
  * definition's flags, so case folding is the engine's.
  */
-const WORD_SETS = LISTS.map((list) => new Set(list.split("|")));
+// Per word, the lists that hold it (bit 0 Vietnamese, 1 Spanish, 2 English).
+const WORD_LISTS = new Map<string, number>();
+LISTS.forEach((list, l) => {
+  for (const word of list.split("|")) WORD_LISTS.set(word, (WORD_LISTS.get(word) ?? 0) | (1 << l));
+});
+// A longer run is none of the words (each pattern character matches one BMP character).
+const LONGEST = Math.max(...[...WORD_LISTS.keys()].map((w) => w.length));
 const WHOLE_WORD = LISTS.map((list) => new RegExp(`^(?:${list})$`, "iu"));
 const LETTER_RUN = /\p{L}+/gu;
 const ASCII = /^[\x00-\x7f]*$/;
 
-function countRun(run: string, ascii: boolean, counts: number[]): void {
-  const lower = ascii ? run.toLowerCase() : run;
-  for (let l = 0; l < 3; l++) {
-    if (ascii ? WORD_SETS[l]?.has(lower) : WHOLE_WORD[l]?.test(run)) counts[l] = (counts[l] ?? 0) + 1;
-  }
+function countAsciiRun(run: string, counts: number[]): void {
+  const lists = WORD_LISTS.get(run.toLowerCase()) ?? 0;
+  if (lists === 0) return;
+  for (let l = 0; l < 3; l++) if (lists & (1 << l)) counts[l] = (counts[l] ?? 0) + 1;
+}
+
+function countRun(run: string, counts: number[]): void {
+  if (ASCII.test(run)) countAsciiRun(run, counts);
+  else for (let l = 0; l < 3; l++) if (WHOLE_WORD[l]?.test(run)) counts[l] = (counts[l] ?? 0) + 1;
 }
 
 function isAsciiLetter(c: number): boolean {
@@ -47,13 +57,13 @@ export function languageWordCounts(text: string): number[] {
       const letter = i < text.length && isAsciiLetter(text.charCodeAt(i));
       if (letter && start < 0) start = i;
       else if (!letter && start >= 0) {
-        countRun(text.slice(start, i), true, counts);
+        if (i - start <= LONGEST) countAsciiRun(text.slice(start, i), counts);
         start = -1;
       }
     }
     return counts;
   }
-  for (const m of text.matchAll(LETTER_RUN)) countRun(m[0], ASCII.test(m[0]), counts);
+  for (const m of text.matchAll(LETTER_RUN)) if (m[0].length <= LONGEST) countRun(m[0], counts);
   return counts;
 }
 

@@ -124,14 +124,18 @@ function nameParts(student: StudentInfo): StudentNames {
   return { full: full.map((name) => ({ name, words: nameWords(foldForMatch(name)) })), parts: [...parts.values()], own: new Set(parts.keys()) };
 }
 
-// A student sends many messages: their names are read once (bounded; the oldest dropped first).
+// A student sends many messages: their names are read once (bounded).
 const MAX_STUDENTS = 1000;
 const studentNames = new Map<string, StudentNames>();
 
 function namesOf(student: StudentInfo): StudentNames {
   const key = `${student.givenName ?? ""}\u0000${student.familyName ?? ""}\u0000${student.displayName ?? ""}`;
   let names = studentNames.get(key);
-  if (names === undefined) {
+  if (names !== undefined) {
+    // Least recently used dropped first.
+    studentNames.delete(key);
+    studentNames.set(key, names);
+  } else {
     names = nameParts(student);
     studentNames.set(key, names);
     if (studentNames.size > MAX_STUDENTS) {
