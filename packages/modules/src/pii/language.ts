@@ -32,11 +32,23 @@ const WHOLE_WORD = LISTS.map((list) => new RegExp(`^(?:${list})$`, "iu"));
 const LETTER_RUN = /\p{L}+/gu;
 const ASCII = /^[\x00-\x7f]*$/;
 
-function countAsciiRun(run: string, counts: number[]): void {
-  const lists = WORD_LISTS.get(run.toLowerCase()) ?? 0;
-  if (lists === 0) return;
+function countLists(lists: number, counts: number[]): void {
   for (let l = 0; l < 3; l++) if (lists & (1 << l)) counts[l] = (counts[l] ?? 0) + 1;
 }
+
+function countAsciiRun(run: string, counts: number[]): void {
+  countLists(WORD_LISTS.get(run.toLowerCase()) ?? 0, counts);
+}
+
+// The words of ASCII letters by number: a run of up to seven letters, lower-cased, read in base 27
+// (a = 1 … z = 26), so a run in ASCII text is looked up without making a string of it.
+const asciiKey = (word: string): number => {
+  let key = 0;
+  for (let i = 0; i < word.length; i++) key = key * 27 + ((word.charCodeAt(i) | 0x20) - 0x60);
+  return key;
+};
+const ASCII_WORD_LISTS = new Map<number, number>();
+for (const [word, lists] of WORD_LISTS) if (/^[a-z]+$/.test(word)) ASCII_WORD_LISTS.set(asciiKey(word), lists);
 
 function countRun(run: string, counts: number[]): void {
   if (ASCII.test(run)) countAsciiRun(run, counts);
@@ -53,11 +65,17 @@ export function languageWordCounts(text: string): number[] {
   if (ASCII.test(text)) {
     // In ASCII text the letters (`\p{L}`) are A–Z and a–z.
     let start = -1;
+    let key = 0;
     for (let i = 0; i <= text.length; i++) {
-      const letter = i < text.length && isAsciiLetter(text.charCodeAt(i));
-      if (letter && start < 0) start = i;
-      else if (!letter && start >= 0) {
-        if (i - start <= LONGEST) countAsciiRun(text.slice(start, i), counts);
+      const c = i < text.length ? text.charCodeAt(i) : 0;
+      if (isAsciiLetter(c)) {
+        if (start < 0) {
+          start = i;
+          key = 0;
+        }
+        if (i - start < LONGEST) key = key * 27 + ((c | 0x20) - 0x60);
+      } else if (start >= 0) {
+        if (i - start <= LONGEST) countLists(ASCII_WORD_LISTS.get(key) ?? 0, counts);
         start = -1;
       }
     }

@@ -35,7 +35,8 @@ export interface Token {
 
 function token(raw: string, start: number): Token {
   // "tyler's mom": the possessive is not part of the name.
-  const word = /['’][sS]$/.test(raw) ? raw.slice(0, -2) : raw;
+  const n = raw.length;
+  const word = n >= 2 && (raw.charCodeAt(n - 1) | 0x20) === 0x73 && (raw[n - 2] === "'" || raw[n - 2] === "’") ? raw.slice(0, -2) : raw;
   return { text: word, lower: word.toLowerCase(), start, end: start + word.length, possessive: word !== raw };
 }
 
