@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { generatedCorpus, loadCorpus } from "../scripts/corpus.ts";
 import { guessLanguage, languageWordCounts, languageWordCountsByPatterns } from "../src/pii/language.ts";
 import { tokenize, tokenizeByPattern } from "../src/pii/people.ts";
+import { redactPii } from "../src/pii/redact.ts";
 import { foldForMatch, foldForMatchByCharacter } from "../src/text.ts";
 
 // The PII filter's fast paths each stand in for a definition kept beside them: over every text of
@@ -41,5 +42,17 @@ describe("pii fast paths", () => {
       ["tyler", true],
       ["mom", false],
     ]);
+  });
+
+  // The detectors skip text without the characters their matches need; the forms that need none
+  // of them still run (check-decisions.ts compares every outcome with main's).
+  test("a street with no number and e-mails spelled out are still found without a digit or @", () => {
+    const now = new Date("2026-01-15T10:00:00Z");
+    // `ſ` folds to `s` under the street pattern's `iu` flags, so the gate must fold it too.
+    for (const text of ["vivo en calle hidalgo s/n", "mi casa está en calle morelos S/N, colonia centro", "vivo en calle hidalgo ſ/n"]) {
+      expect(redactPii(text, { now }).counts).toEqual({ address: 1 });
+    }
+    expect(redactPii("email me at jdoe [at] school [dot] edu", { now }).text).toBe("email me at [email]");
+    expect(redactPii("my insta is FB.COM/kira.xo", { now }).counts.handle).toBeGreaterThan(0);
   });
 });
