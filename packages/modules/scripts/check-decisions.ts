@@ -34,7 +34,7 @@ const now = new Date("2026-01-15T10:00:00Z");
 const fallback = { id: "s-default", givenName: "Maya", familyName: "Okafor", displayName: "Maya Okafor" };
 const KINDS = ["email", "phone", "address", "dob", "name", "person", "student_id", "handle"] as const;
 // One config per kind with only that kind on: each detector's findings on their own.
-const kindAlone = KINDS.map((only) => ({ kinds: Object.fromEntries(KINDS.map((k) => [k, k === only])) }));
+const kindAlone = KINDS.map((only) => ({ kinds: Object.fromEntries(KINDS.map((k) => [k, k === only])) as Record<(typeof KINDS)[number], boolean> }));
 
 /** What the modules decide on one text, as one string. */
 export function outcome(c: CorpusText, i: number): string {
