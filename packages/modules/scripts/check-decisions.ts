@@ -8,7 +8,10 @@
  *
  * Each line: a text's index and a SHA-256 of its outcome (runBeforeGateway's whole result under
  * default settings for its student and for an unnamed one, runAfterAnswer on the text as an
- * answer, and redactPii's spans). `--generated N` (default 20000) sets the generated corpus' size.
+ * answer, and redactPii's whole result — redacted text, spans and counts — for its student, for no
+ * student, and with each PII kind alone switched on, so a detector's own findings are compared even
+ * where another detector's longer span would hide them). `--generated N` (default 20000) sets the
+ * generated corpus' size.
  */
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -29,6 +32,9 @@ const corpus: CorpusText[] = [...base, ...generatedCorpus(base, generated)];
 const configs = resolveModuleConfig([]);
 const now = new Date("2026-01-15T10:00:00Z");
 const fallback = { id: "s-default", givenName: "Maya", familyName: "Okafor", displayName: "Maya Okafor" };
+const KINDS = ["email", "phone", "address", "dob", "name", "person", "student_id", "handle"] as const;
+// One config per kind with only that kind on: each detector's findings on their own.
+const kindAlone = KINDS.map((only) => ({ kinds: Object.fromEntries(KINDS.map((k) => [k, k === only])) as Record<(typeof KINDS)[number], boolean> }));
 
 /** What the modules decide on one text, as one string. */
 export function outcome(c: CorpusText, i: number): string {
@@ -44,7 +50,9 @@ export function outcome(c: CorpusText, i: number): string {
     runBeforeGateway(builtInModules, configs, turn(student), c.text),
     runBeforeGateway(builtInModules, configs, turn({ id: "s-unnamed" }), c.text),
     runAfterAnswer(builtInModules, configs, turn(student), c.text),
-    redactPii(c.text, { student, now }).spans,
+    redactPii(c.text, { student, now }),
+    redactPii(c.text, { now }),
+    kindAlone.map((config) => redactPii(c.text, { student, now, config })),
   ]);
 }
 

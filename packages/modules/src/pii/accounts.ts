@@ -1,4 +1,5 @@
 import { isKnownWord, type MessageLanguage } from "./lexicon.ts";
+import { hasNumber } from "./text-shape.ts";
 import type { PiiSpan } from "./types.ts";
 
 // Labels schools put in front of a student's number, in English, Spanish and Vietnamese.
@@ -25,6 +26,8 @@ function digitCount(value: string): number {
  */
 export function findStudentIds(text: string): PiiSpan[] {
   const spans: PiiSpan[] = [];
+  // A labelled value has a number (`\p{N}`), a code an ASCII digit, which is one.
+  if (!hasNumber(text)) return spans;
   for (const m of text.matchAll(LABELLED_ID)) {
     const raw = m[1] ?? "";
     // Lower-case letters before the digits are the sentence ("is 2023…"), not an id prefix.
@@ -101,6 +104,7 @@ const HANDLE_BEFORE_PLATFORM = new RegExp(
   String.raw`(?<![\p{L}\p{N}._@#-])([\p{L}\p{N}._]{3,30}[\p{L}\p{N}_])(?=\s+(?:on|en|trên)\s+${PLATFORM}(?![\p{L}\p{N}]))`,
   "giu",
 );
+const COM_PATH = /\.com\//iu;
 const SOCIAL_CUE = new RegExp(String.raw`(?<![\p{L}])(?:${PLATFORM}|follow|add me|dm|message me|account|acc|profile)(?![\p{L}])`, "iu");
 
 function looksLikeHandle(token: string, lang: MessageLanguage): boolean {
@@ -120,21 +124,27 @@ function looksLikeHandle(token: string, lang: MessageLanguage): boolean {
  */
 export function findHandles(text: string, lang: MessageLanguage): PiiSpan[] {
   const spans: PiiSpan[] = [];
-  const social = SOCIAL_CUE.test(text);
-  for (const m of text.matchAll(AT_HANDLE)) {
+  // Each form is looked for only when the text has the character or word it cannot do without:
+  // "@", the tag's "#", the profile URL's ".com/", a platform's name.
+  let social: boolean | undefined;
+  for (const m of text.includes("@") ? text.matchAll(AT_HANDLE) : []) {
     // Chat-wide mentions, not anyone's account.
     if (/^@(?:everyone|here|channel|all|room)$/i.test(m[0])) continue;
+    social ??= SOCIAL_CUE.test(text);
     if (social || /[._\d]/.test(m[0])) spans.push({ kind: "handle", start: m.index, end: m.index + m[0].length });
   }
-  for (const re of [DISCORD_TAG, URL_HANDLE]) {
-    for (const m of text.matchAll(re)) spans.push({ kind: "handle", start: m.index, end: m.index + m[0].length });
-  }
+  if (text.includes("#")) for (const m of text.matchAll(DISCORD_TAG)) spans.push({ kind: "handle", start: m.index, end: m.index + m[0].length });
+  if (COM_PATH.test(text)) for (const m of text.matchAll(URL_HANDLE)) spans.push({ kind: "handle", start: m.index, end: m.index + m[0].length });
+  // Every platform word before a handle is also a PLATFORM_WORD match (space before it, the same
+  // end): without one there is neither form.
+  const platforms = [...text.matchAll(PLATFORM_WORD)];
+  if (platforms.length === 0) return spans;
   // "add me kira.xo on snap": a handle-shaped word before "on <platform>".
   for (const m of text.matchAll(HANDLE_BEFORE_PLATFORM)) {
     const word = m[1] ?? "";
     if (/[._\d]/.test(word) && /\p{L}/u.test(word) && !/^\d+[.,]\d+$/.test(word)) spans.push({ kind: "handle", start: m.index, end: m.index + word.length });
   }
-  for (const m of text.matchAll(PLATFORM_WORD)) {
+  for (const m of platforms) {
     const tokens = text.slice(m.index + m[0].length, m.index + m[0].length + 80).matchAll(/[^\s,:;!?()"]+/g);
     let skipped = 0;
     for (const t of tokens) {

@@ -193,6 +193,7 @@ export function findZipTailStreets(text: string, tokens: Token[], known: readonl
   const cores: PiiSpan[] = [];
   // Only house numbers shortly before a state + ZIP can start such an address.
   const zips = [...text.matchAll(US_STATE_ZIP_GLOBAL)].map((m) => m.index);
+  if (zips.length === 0) return cores;
   tokens.forEach((token, i) => {
     if (!zips.some((z) => z > token.start && z - token.start < 120)) return;
     if (!HOUSE_NUMBER.test(token.text) || known.some((c) => c.start === token.start) || cores.some((c) => c.start === token.start)) return;

@@ -1,12 +1,14 @@
 import { findPrefixTypeStreets, findSpanishStreets, findVietnameseAddresses, NEIGHBOURHOOD_BEFORE } from "./address-intl.ts";
 import { HOUSE_NUMBER, streetAt, tokenize } from "./address-street.ts";
 import { extendTail, findZipTailStreets, UK_POSTCODE, US_STATE_ZIP } from "./address-tail.ts";
+import { hasDigit } from "./text-shape.ts";
 import type { PiiSpan } from "./types.ts";
 
 // Addresses are recognised in parts: English street lines (address-street.ts), the other
 // languages' street forms (address-intl.ts), and the city/state/ZIP tail and postcodes
 // (address-tail.ts). Here they are put together, landmarks set aside and each line run on to its tail.
 
+const SANS_NUMERO = /s\/n/iu;
 const PO_BOX = /(?<![\p{L}])p\.?\s?o\.?\s+box\s+\d{1,6}(?![\p{N}])/giu;
 
 // Public landmarks used in homework ("1600 pennsylvania avenue", "221b baker street"): not
@@ -18,6 +20,9 @@ const OWN_ADDRESS_CUE =
 
 /** Street addresses (house number + name + street type, with unit, city and zip) and postcodes, in English, Spanish and Vietnamese. */
 export function findAddresses(text: string): PiiSpan[] {
+  // Every form has an ASCII digit (a house number, a box, a ZIP or postcode) but the Spanish
+  // street without a number ("calle x s/n").
+  if (!hasDigit(text)) return SANS_NUMERO.test(text) ? placed(text, findSpanishStreets(text)) : [];
   const cores: PiiSpan[] = [];
   const tokens = tokenize(text);
   tokens.forEach((token, i) => {
@@ -30,6 +35,17 @@ export function findAddresses(text: string): PiiSpan[] {
   cores.push(...findSpanishStreets(text));
   cores.push(...findVietnameseAddresses(text));
   cores.push(...findZipTailStreets(text, tokens, cores));
+  const spans = placed(text, cores);
+  for (const re of [UK_POSTCODE, US_STATE_ZIP]) {
+    for (const m of text.matchAll(re)) {
+      spans.push({ kind: "address", start: m.index, end: m.index + m[0].length });
+    }
+  }
+  return spans;
+}
+
+/** Street lines with landmarks set aside, each run back over a neighbourhood and on to its tail. */
+function placed(text: string, cores: readonly PiiSpan[]): PiiSpan[] {
   const spans: PiiSpan[] = [];
   for (const core of cores) {
     const written = text.slice(core.start, core.end);
@@ -37,11 +53,6 @@ export function findAddresses(text: string): PiiSpan[] {
     const before = NEIGHBOURHOOD_BEFORE.exec(text.slice(Math.max(0, core.start - 45), core.start));
     const start = before ? core.start - before[0].length : core.start;
     spans.push({ kind: "address", start, end: extendTail(text, core.end) });
-  }
-  for (const re of [UK_POSTCODE, US_STATE_ZIP]) {
-    for (const m of text.matchAll(re)) {
-      spans.push({ kind: "address", start: m.index, end: m.index + m[0].length });
-    }
   }
   return spans;
 }

@@ -1,3 +1,4 @@
+import { hasDigit } from "./text-shape.ts";
 import type { PiiSpan } from "./types.ts";
 
 const LABEL = String.raw`[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?`;
@@ -12,10 +13,16 @@ const SPELLED_EMAIL = new RegExp(
   "giu",
 );
 
+const SPELLED_AT_ANYWHERE = /\sat\s|[[({]\s*at\s*[\])}]/iu;
+
 /** E-mail addresses, including "name at gmail dot com" spellings. */
 export function findEmails(text: string): PiiSpan[] {
   const spans: PiiSpan[] = [];
-  for (const re of [EMAIL, SPELLED_EMAIL]) {
+  // An address needs its "@"; only the spelled-out form can do without one.
+  const forms = text.includes("@") ? [EMAIL] : [];
+  // The spelled form's "at" stands between spaces or brackets.
+  if (SPELLED_AT_ANYWHERE.test(text)) forms.push(SPELLED_EMAIL);
+  for (const re of forms) {
     for (const m of text.matchAll(re)) {
       spans.push({ kind: "email", start: m.index, end: m.index + m[0].length });
     }
@@ -73,6 +80,8 @@ function isNumberAfterPhoneWord(candidate: string): boolean {
 /** Phone numbers in US, UK and "+country" international formats; bare 7-digit numbers only after a phone word. */
 export function findPhones(text: string): PiiSpan[] {
   const spans: PiiSpan[] = [];
+  // Both candidates start on a digit.
+  if (!hasDigit(text)) return spans;
   for (const m of text.matchAll(PHONE_CANDIDATE)) {
     let candidate = m[0];
     // The candidate may have swallowed a trailing group that belongs to the next number; retry shorter.

@@ -1,3 +1,4 @@
+import { hasDigit } from "./text-shape.ts";
 import type { PiiSpan } from "./types.ts";
 
 const MONTHS: Record<string, number> = {
@@ -120,6 +121,8 @@ function nearKeyword(keywords: readonly RegExpExecArray[], start: number, end: n
  */
 export function findDatesOfBirth(text: string, policy: DobPolicy): PiiSpan[] {
   const spans: PiiSpan[] = [];
+  // Every date form and "born in <year>" has a digit.
+  if (!hasDigit(text)) return spans;
   const oldest = policy.currentYear - policy.maxAgeYears;
   const childFrom = policy.currentYear - policy.childAgeMax;
   const childTo = policy.currentYear - policy.childAgeMin;

@@ -189,24 +189,4 @@ export const ENGLISH_WORD_NAMES = new Set([
   "aurora",
 ]);
 
-export type MessageLanguage = "en" | "es" | "vi";
-
-// Letters only Vietnamese uses, and frequent words in unaccented Vietnamese and in Spanish.
-const VI_LETTERS = /[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]/iu;
-const VI_WORDS = /(?<![\p{L}])(?:cua|ko|khong|nha|giup|minh|lam|voi|nhung|duoc|bai|cho|hoc|gi|sao|roi|vay|nao|là|và|có|chú|cô|bà|ông|tên|lớp|gì|ai|thì|mà)(?![\p{L}])/giu;
-const ES_WORDS =
-  /(?<![\p{L}])(?:el|la|los|las|de|del|que|q|es|mi|mis|y|en|un|una|por|para|con|se|lo|como|pero|porfa|tengo|soy|estoy|ayudame|ayúdame|cuanto|cuál|cual|quien|quién|qué|tarea)(?![\p{L}])/giu;
-const EN_WORDS =
-  /(?<![\p{L}])(?:the|and|is|my|i|you|to|of|it|in|what|how|can|me|for|with|this|that|im|i'm|help|u|pls|please|said|says|mom|dad|was|are|do|does|why|she|he|we|they|not|have|has|lol|idk|but|so|at|on|is|be|will|just|about)(?![\p{L}])/giu;
-
-/** A cheap guess at the message's language (English, Spanish or Vietnamese), for word lists. */
-export function guessLanguage(message: string): MessageLanguage {
-  // The opening of a message tells its language as well as the whole of a long one does.
-  const text = message.length > 600 ? message.slice(0, 600) : message;
-  if (VI_LETTERS.test(text)) return "vi";
-  const vi = text.match(VI_WORDS)?.length ?? 0;
-  const es = text.match(ES_WORDS)?.length ?? 0;
-  const en = text.match(EN_WORDS)?.length ?? 0;
-  if (vi > es && vi > en) return "vi";
-  return es > en ? "es" : "en";
-}
+export { guessLanguage, type MessageLanguage } from "./language.ts";

@@ -44,10 +44,10 @@ const wordAt = (text: string, index: number) => index < text.length && isWordCod
 const separatorAt = (text: string, index: number) => index < text.length && SEPARATOR.test(text.charAt(index));
 
 // Both apostrophes match either, as the patterns' `['’]` did: compared with one of them.
-const sameApostrophe = (text: string) => (text.includes("’") ? text.replaceAll("’", "'") : text);
+export const sameApostrophe = (text: string) => (text.includes("’") ? text.replaceAll("’", "'") : text);
 
 /** The words of a folded name, as the name pattern joins them. */
-function nameWords(foldedName: string): string[] {
+export function nameWords(foldedName: string): string[] {
   return sameApostrophe(foldedName)
     .split(/\s+/)
     .filter((w) => w.length > 0);
@@ -76,10 +76,16 @@ function restFrom(hay: string, words: readonly string[], w: number, pos: number)
  * overlapping: its words with separators between, on word boundaries ({@link namePatternSource}).
  */
 export function scanName(folded: string, foldedName: string): NameHit[] {
-  const words = nameWords(foldedName);
+  return scanNameWords(folded, sameApostrophe(folded), nameWords(foldedName));
+}
+
+/**
+ * {@link scanName} with its parts prepared by the caller, once per message (`hay` = the folded
+ * text with one apostrophe) and once per name (`words` = {@link nameWords}).
+ */
+export function scanNameWords(folded: string, hay: string, words: readonly string[]): NameHit[] {
   const first = words[0];
   if (!first) return [];
-  const hay = sameApostrophe(folded);
   const hits: NameHit[] = [];
   let from = 0;
   for (;;) {

@@ -1,7 +1,7 @@
 import { foldForMatch } from "../text.ts";
 import type { StudentInfo } from "../types.ts";
 import { ENGLISH_WORD_NAMES, isFirstName, isLastName, isOrdinaryWord, type MessageLanguage } from "./lexicon.ts";
-import { scanName, scanNickname } from "./name-scan.ts";
+import { nameWords, sameApostrophe, scanNameWords, scanNickname } from "./name-scan.ts";
 import type { PiiSpan } from "./types.ts";
 
 /**
@@ -89,9 +89,21 @@ const PUBLIC_PERSON_CONTEXT =
 interface NamePart {
   name: string;
   given: boolean;
+  /** `name` folded by foldForMatch. */
+  folded: string;
+  /** Its words as the scan looks for them. */
+  words: string[];
 }
 
-function nameParts(student: StudentInfo): { full: string[]; parts: NamePart[] } {
+/** A student's names as the scan uses them: worked out once per set of names, not per message. */
+interface StudentNames {
+  full: Array<{ name: string; words: string[] }>;
+  parts: NamePart[];
+  /** Every part, folded. */
+  own: Set<string>;
+}
+
+function nameParts(student: StudentInfo): StudentNames {
   const given = student.givenName?.trim() ?? "";
   const family = student.familyName?.trim() ?? "";
   const display = student.displayName?.trim() ?? "";
@@ -104,11 +116,34 @@ function nameParts(student: StudentInfo): { full: string[]; parts: NamePart[] } 
   ] as const) {
     for (const part of source.split(/\s+/)) {
       const clean = part.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, "");
+      const folded = foldForMatch(clean);
       // One-letter initials ("Maya O.") would redact every "o" and "a".
-      if ([...clean].length >= 2 && !parts.has(foldForMatch(clean))) parts.set(foldForMatch(clean), { name: clean, given: isGiven });
+      if ([...clean].length >= 2 && !parts.has(folded)) parts.set(folded, { name: clean, given: isGiven, folded, words: nameWords(folded) });
     }
   }
-  return { full, parts: [...parts.values()] };
+  return { full: full.map((name) => ({ name, words: nameWords(foldForMatch(name)) })), parts: [...parts.values()], own: new Set(parts.keys()) };
+}
+
+// A student sends many messages: their names are read once (bounded).
+const MAX_STUDENTS = 1000;
+const studentNames = new Map<string, StudentNames>();
+
+function namesOf(student: StudentInfo): StudentNames {
+  const key = `${student.givenName ?? ""}\u0000${student.familyName ?? ""}\u0000${student.displayName ?? ""}`;
+  let names = studentNames.get(key);
+  if (names !== undefined) {
+    // Least recently used dropped first.
+    studentNames.delete(key);
+    studentNames.set(key, names);
+  } else {
+    names = nameParts(student);
+    studentNames.set(key, names);
+    if (studentNames.size > MAX_STUDENTS) {
+      const oldest = studentNames.keys().next();
+      if (!oldest.done) studentNames.delete(oldest.value);
+    }
+  }
+  return names;
 }
 
 /**
@@ -164,8 +199,7 @@ function looksLikeName(text: string, match: PartMatch, others: PartMatch[]): boo
 }
 
 /** "george washington" for a student named Washington: the part belongs to someone else's full name. */
-function partOfAnotherName(text: string, match: PartMatch, parts: NamePart[]): boolean {
-  const own = new Set(parts.map((p) => foldForMatch(p.name)));
+function partOfAnotherName(text: string, match: PartMatch, own: Set<string>): boolean {
   const before = /([\p{L}]+)[ ]$/u.exec(text.slice(Math.max(0, match.start - 30), match.start))?.[1];
   const after = /^[ ]([\p{L}]+)/u.exec(text.slice(match.end, match.end + 30))?.[1];
   if (before && !own.has(foldForMatch(before)) && isFirstName(before)) return true;
@@ -173,7 +207,7 @@ function partOfAnotherName(text: string, match: PartMatch, parts: NamePart[]): b
 }
 
 function isWordName(part: NamePart, lang: MessageLanguage): boolean {
-  const folded = foldForMatch(part.name);
+  const folded = part.folded;
   return ENGLISH_WORD_NAMES.has(folded) || SPANISH_WORD_NAMES.has(folded) || isOrdinaryWord(part.name) || lang === "vi";
 }
 
@@ -186,11 +220,13 @@ function isWordName(part: NamePart, lang: MessageLanguage): boolean {
  * name — count only when written as a name (see `looksLikeName`).
  */
 export function findStudentName(text: string, student: StudentInfo, lang: MessageLanguage = "en"): PiiSpan[] {
-  const { full, parts } = nameParts(student);
-  const folded = foldForMatch(text);
+  const { full, parts, own } = namesOf(student);
   const spans: PiiSpan[] = [];
-  for (const name of full) {
-    for (const m of scanName(folded, foldForMatch(name))) {
+  if (parts.length === 0 && full.length === 0) return spans;
+  const folded = foldForMatch(text);
+  const hay = sameApostrophe(folded);
+  for (const { name, words } of full) {
+    for (const m of scanNameWords(folded, hay, words)) {
       if (accentsCompatible(text.slice(m.index, m.index + m.text.length), name) || m.text.includes(" ")) {
         spans.push({ kind: "name", start: m.index, end: m.index + m.text.length });
       }
@@ -198,8 +234,8 @@ export function findStudentName(text: string, student: StudentInfo, lang: Messag
   }
   const matches: PartMatch[] = [];
   for (const part of parts) {
-    const foldedName = foldForMatch(part.name);
-    for (const m of scanName(folded, foldedName)) {
+    const foldedName = part.folded;
+    for (const m of scanNameWords(folded, hay, part.words)) {
       const written = text.slice(m.index, m.index + m.text.length);
       if (accentsCompatible(written, part.name)) matches.push({ start: m.index, end: m.index + m.text.length, part, nickname: false });
     }
@@ -209,6 +245,7 @@ export function findStudentName(text: string, student: StudentInfo, lang: Messag
       if (foldedName.startsWith(m.text) && m.text !== foldedName) matches.push({ start: m.index, end: m.index + m.text.length, part, nickname: true });
     }
   }
+  if (matches.length === 0) return spans;
   const publicContext = PUBLIC_PERSON_CONTEXT.test(text);
   for (const match of matches) {
     const others = matches.filter((o) => o !== match);
@@ -221,7 +258,7 @@ export function findStudentName(text: string, student: StudentInfo, lang: Messag
       if (namingCueBefore(text, match.start) || adjacent) spans.push({ kind: "name", start: match.start, end: match.end });
       continue;
     }
-    if (!adjacent && (partOfAnotherName(text, match, parts) || (publicContext && !namingCueBefore(text, match.start)))) continue;
+    if (!adjacent && (partOfAnotherName(text, match, own) || (publicContext && !namingCueBefore(text, match.start)))) continue;
     // A Vietnamese family name alone is not how anyone refers to themselves (and "Mai", "Hà",
     // "La" are everyday words); it counts next to the given name.
     if (lang === "vi" && !match.part.given && !adjacent) continue;

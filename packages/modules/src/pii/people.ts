@@ -25,7 +25,7 @@ import type { PiiSpan } from "./types.ts";
 const TOKEN = /[\p{L}\p{M}\p{N}][\p{L}\p{M}\p{N}'’-]*|[^\s\p{L}\p{N}]/gu;
 const WORD = /^\p{L}[\p{L}\p{M}'’-]*$/u;
 
-interface Token {
+export interface Token {
   text: string;
   lower: string;
   start: number;
@@ -33,12 +33,45 @@ interface Token {
   possessive: boolean;
 }
 
-function tokenize(text: string): Token[] {
-  return [...text.matchAll(TOKEN)].map((m) => {
-    // "tyler's mom": the possessive is not part of the name.
-    const word = /['’][sS]$/.test(m[0]) ? m[0].slice(0, -2) : m[0];
-    return { text: word, lower: word.toLowerCase(), start: m.index, end: m.index + word.length, possessive: word !== m[0] };
-  });
+function token(raw: string, start: number): Token {
+  // "tyler's mom": the possessive is not part of the name.
+  const n = raw.length;
+  const word = n >= 2 && (raw.charCodeAt(n - 1) | 0x20) === 0x73 && (raw[n - 2] === "'" || raw[n - 2] === "’") ? raw.slice(0, -2) : raw;
+  return { text: word, lower: word.toLowerCase(), start, end: start + word.length, possessive: word !== raw };
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+const isAsciiAlnum = (c: number): boolean => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
+// `\s` among ASCII characters: tab, line feed, vertical tab, form feed, carriage return, space.
+const isAsciiSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
+
+/** {@link TOKEN}'s matches in a text of ASCII characters, read character by character. */
+function tokenizeAscii(text: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (isAsciiAlnum(c)) {
+      let j = i + 1;
+      for (let d = text.charCodeAt(j); j < text.length && (isAsciiAlnum(d) || d === 0x27 || d === 0x2d); d = text.charCodeAt(++j));
+      tokens.push(token(text.slice(i, j), i));
+      i = j;
+    } else {
+      if (!isAsciiSpace(c)) tokens.push(token(text.charAt(i), i));
+      i++;
+    }
+  }
+  return tokens;
+}
+
+/** The text's tokens ({@link TOKEN}); exported for tests. */
+export function tokenize(text: string): Token[] {
+  return ASCII.test(text) ? tokenizeAscii(text) : tokenizeByPattern(text);
+}
+
+/** {@link tokenize} by its definition, the pattern: kept for tests. */
+export function tokenizeByPattern(text: string): Token[] {
+  return [...text.matchAll(TOKEN)].map((m) => token(m[0], m.index));
 }
 
 // Questions about public people ("hai bà trưng là ai", "quien fue don benito"): a bare title
@@ -118,13 +151,17 @@ export function findOtherPeople(text: string, lang: MessageLanguage): PiiSpan[] 
       after = next;
     }
   }
-  if (lang !== "en" || PUBLIC_PERSON_CONTEXT.test(text)) return spans;
+  if (lang !== "en") return spans;
+  // Asked only once a bare name is found (and before it is kept): most messages have none.
+  let publicContext: boolean | undefined;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
     if (!token || taken.has(i) || EN_STOP.has(token.lower) || !/^\p{L}{3,}$/u.test(token.text)) continue;
     if (!isFirstName(token.text)) {
       // A word the lexicon does not know, right before "said" / "and i": a name it lacks.
       if (!isKnownWord(token.text) && !isLastName(token.text) && EN_NAME_AFTER.test(text.slice(token.end, token.end + 20))) {
+        publicContext ??= PUBLIC_PERSON_CONTEXT.test(text);
+        if (publicContext) break;
         spans.push({ kind: "person", start: token.start, end: token.end });
       }
       continue;
@@ -143,6 +180,8 @@ export function findOtherPeople(text: string, lang: MessageLanguage): PiiSpan[] 
         !EN_STOP.has(next.lower)) ||
       (prev && adjacent(text, prev, token) && isFirstName(prev.text) && !EN_STOP.has(prev.lower));
     if (withSurname) continue;
+    publicContext ??= PUBLIC_PERSON_CONTEXT.test(text);
+    if (publicContext) break;
     spans.push({ kind: "person", start: token.start, end: token.end });
   }
   return spans;
