@@ -20,8 +20,12 @@
  * Knobs: BENCH_TURN_SEQUENTIAL=60 BENCH_TURN_CONCURRENT=50 BENCH_TURN_ROUNDS=3
  *        BENCH_TURN_WARMUP=200 BENCH_TURN_TPS=50 BENCH_TURN_IDLE_SECONDS=10 BENCH_TURN_PROFILE=0
  *        BENCH_TURN_LOOP_PROBE=0 BENCH_TURN_TIMEOUT_MS=60000 BENCH_TURN_TARGET=app (or floor: bench/turn/floor-server.ts)
+ *        BENCH_TURN_APP_ENV=K=V,K=V (settings for the API process only, e.g. JavaScriptCore's options:
+ *        `BUN_JSC_reportCompileTimes=1,BUN_JSC_printEachOSRExit=1` — then the API's stderr is cut at
+ *        each phase's window, kept in the work directory, and read by bench/turn/jit-log.ts: what the
+ *        JIT compiled and which speculations failed, per function, in the warm-up and in each phase)
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectRedis } from "../packages/bus/src/index.ts";
@@ -35,6 +39,7 @@ import { openFloorStudent, openStudent, startApi, startFloor, type Student, turn
 import { type PgCounts, startPgCounter } from "./turn/pg-counter.ts";
 import { type LoopStops, loopStops } from "./turn/loop-stops.ts";
 import { countSyscalls, type SyscallCounts } from "./turn/syscalls.ts";
+import { countJit, formatJit } from "./turn/jit-log.ts";
 import { formatPhaseProfile, type PhaseProfile, phaseProfile } from "./turn/window-profile.ts";
 
 const num = (name: string, fallback: number) => {
@@ -51,6 +56,16 @@ const TIMEOUT = num("BENCH_TURN_TIMEOUT_MS", 60_000);
 const PROFILE = process.env.BENCH_TURN_PROFILE === "1";
 const LOOP_PROBE = process.env.BENCH_TURN_LOOP_PROBE === "1";
 const IDLE_SECONDS = num("BENCH_TURN_IDLE_SECONDS", 10);
+/** Settings for the API process alone (the bench, the dev model and the proxy keep their own). */
+const APP_ENV: Record<string, string> = Object.fromEntries(
+  (process.env.BENCH_TURN_APP_ENV ?? "")
+    .split(",")
+    .map((kv) => kv.trim())
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+);
+/** JavaScriptCore's reports go to stderr: cut it per phase when one is asked for. */
+const JIT_LOG = Object.keys(APP_ENV).some((k) => k.startsWith("BUN_JSC_"));
 /** `app` (the API) or `floor` (bench/turn/floor-server.ts: the least a turn can cost, same libraries). */
 const TARGET = process.env.BENCH_TURN_TARGET ?? "app";
 if (TARGET !== "app" && TARGET !== "floor") throw new Error("BENCH_TURN_TARGET must be app or floor");
@@ -98,11 +113,15 @@ interface PhaseResult {
   profile?: PhaseProfile;
   /** With BENCH_TURN_LOOP_PROBE=1: the API's longest event-loop stops in the window. */
   loopStops?: LoopStops;
+  /** With JavaScriptCore's reports on (BENCH_TURN_APP_ENV=BUN_JSC_…): the phase's stderr slice. */
+  jitLog?: string;
 }
 
 interface MeasureContext {
   pid: number;
   loopProbeFile?: string | undefined;
+  /** The API's stderr and where to keep its per-phase slices, when JavaScriptCore reports there. */
+  jit?: { stderr: string; dir: string } | undefined;
   counter: Awaited<ReturnType<typeof startPgCounter>>;
   redis: Redis;
   /** Idle CPU of the instance, ms per wall second. */
@@ -139,6 +158,7 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
   // Let the previous phase's trailing work (answer hooks, timers) finish before counting.
   await Bun.sleep(500);
   const syscalls = await countSyscalls(ctx.pid);
+  const stderrFrom = ctx.jit ? statSync(ctx.jit.stderr).size : 0;
   ctx.counter.reset();
   const redisBefore = await redisCalls(ctx.redis);
   const cpuBefore = cpuMs(ctx.pid);
@@ -153,6 +173,7 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
   const cpu = cpuMs(ctx.pid) - cpuBefore;
   const threads = threadDelta(threadsBefore, threadCpu(ctx.pid));
   const sys = await syscalls.stop();
+  const jitLog = ctx.jit ? cutStderr(ctx.jit, stderrFrom, phase) : undefined;
   const perDelta = (n: number) => Number((n / Math.max(1, deltas)).toFixed(2));
   const syscallsPerDelta = sys
     ? { all: perDelta(sys.all), sendto: perDelta(sys.sendto), recvfrom: perDelta(sys.recvfrom), write: perDelta(sys.write), read: perDelta(sys.read) }
@@ -197,7 +218,23 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
     window: { fromMs, toMs },
     ...(ctx.loopProbeFile ? { loopStops: loopStops(ctx.loopProbeFile, { fromMs, toMs }) } : {}),
     ...(syscallsPerDelta ? { syscallsPerDelta } : {}),
+    ...(jitLog ? { jitLog } : {}),
   };
+}
+
+/** Copies the API's stderr from `from` to its current end into a file named after the phase. */
+function cutStderr(jit: { stderr: string; dir: string }, from: number, phase: string): string {
+  const to = statSync(jit.stderr).size;
+  const buf = Buffer.alloc(Math.max(0, to - from));
+  const fd = openSync(jit.stderr, "r");
+  try {
+    readSync(fd, buf, 0, buf.length, from);
+  } finally {
+    closeSync(fd);
+  }
+  const file = join(jit.dir, `jit-${phase.replace(/[^a-z0-9]+/gi, "-")}.log`);
+  writeFileSync(file, buf);
+  return file;
 }
 
 function print(r: PhaseResult) {
@@ -239,12 +276,14 @@ async function main(): Promise<number> {
     if (PROFILE) mkdirSync(profileDir, { recursive: true });
     const target = { databaseUrl: pgUrl.toString(), redisUrl: redisHandle.url, gatewayUrl: model.url, logDir: workDir, profileDir: PROFILE ? profileDir : undefined };
     const loopProbeFile = LOOP_PROBE && scene ? join(workDir, "loop-stops.txt") : undefined;
-    const api = scene ? await startApi({ ...target, dataDir, loopProbeFile }) : await startFloor(target);
+    const api = scene ? await startApi({ ...target, dataDir, loopProbeFile, env: APP_ENV }) : await startFloor(target);
     log(`${TARGET}: load ${loadBefore} on ${cpus().length} CPUs; database ${db.name}; redis ${redisHandle.url}; dev model at ${TPS} tok/s; logs in ${workDir}`);
     if (scene) students.push(...(await pool(scene.students.slice(0, sessions), 16, (s) => openStudent(api, s.user, s.classId, scene.toolId))));
     else students.push(...(await pool(Array.from({ length: sessions }), 16, () => openFloorStudent(api))));
     const pid = api.child.proc.pid;
-    const ctx: MeasureContext = { pid, counter, redis, idleCpuPerSecond: 0, loopProbeFile };
+    const jit = JIT_LOG ? { stderr: `${api.child.logFile}.err`, dir: workDir } : undefined;
+    const ctx: MeasureContext = { pid, counter, redis, idleCpuPerSecond: 0, loopProbeFile, jit };
+    const warmupFrom = jit ? statSync(jit.stderr).size : 0;
 
     // Warm-up: JIT (its compiler threads show up as CPU for several hundred turns), prepared
     // statements on every pooled connection. 10 in flight over all sessions, never two in one.
@@ -253,6 +292,7 @@ async function main(): Promise<number> {
       10,
       (s) => turn(s, TIMEOUT),
     );
+    const warmupJit = jit ? cutStderr(jit, warmupFrom, `warm-up ×${WARMUP}`) : undefined;
     const idle = await measureIdle(ctx, IDLE_SECONDS);
     ctx.idleCpuPerSecond = idle.cpuMsPerSecond;
     log(
@@ -305,6 +345,9 @@ async function main(): Promise<number> {
       console.log(`  system calls per delta: ${r.syscallsPerDelta ? JSON.stringify(r.syscallsPerDelta) : "not counted (no perf)"}`);
       if (r.profile) console.log(`  CPU profile of the phase:\n${formatPhaseProfile(r.profile)}`);
     }
+    for (const [phase, file] of [[`warm-up ×${WARMUP}`, warmupJit], ...results.map((r) => [r.phase, r.jitLog])]) {
+      if (file) console.log(`\n${phase}: JavaScriptCore (${file})\n${formatJit(countJit(readFileSync(file, "utf8")))}`);
+    }
     const report = {
       startedAt: new Date().toISOString(),
       machine: { cpus: cpus().length, loadBefore, loadAfter: load(), bun: Bun.version },
@@ -317,6 +360,7 @@ async function main(): Promise<number> {
         devTokensPerSecond: TPS,
         profile: PROFILE,
         loopProbe: LOOP_PROBE,
+        appEnv: APP_ENV,
       },
       aim: "CPU per turn on the generating instance ≤ 3.5 ms",
       idle,
@@ -336,7 +380,7 @@ async function main(): Promise<number> {
     redis.disconnect();
     await stopAll();
     await db.drop().catch((err: Error) => console.error(`could not drop ${db.name}: ${err.message}`));
-    if (!PROFILE && !process.env.BENCH_KEEP_LOGS) rmSync(workDir, { recursive: true, force: true });
+    if (!PROFILE && !JIT_LOG && !process.env.BENCH_KEEP_LOGS) rmSync(workDir, { recursive: true, force: true });
   }
 }
 
