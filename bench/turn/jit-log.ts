@@ -18,15 +18,17 @@ export interface JitCounts {
 }
 
 // `Optimized name#hash:[0x…->0x…, LLIntFunctionCall, 15 (StrictMode)] using DFG with DFG into 416 bytes in 0.41 ms.`
-const OPTIMIZED = /^Optimized (.+?)#\w+:\[[^\]]*?, (\w+), (\d+)[^\]]*\] using (\w+) with \w+ into \d+ bytes in ([\d.]+) ms/;
+const OPTIMIZED = /^Optimized (.*?#\w+):\[[^\]]*?, (\w+), (\d+)[^\]]*\] using (\w+) with \w+ into \d+ bytes in ([\d.]+) ms/;
 // `Speculation failure in name#hash:[…] @ exit #6 (bc#1, BadCache) with …`
-const EXIT = /^Speculation failure in (.+?)#\w+:\[[^\]]*\] @ exit #\d+ \(bc#(\d+), (\w+)\)/;
+const EXIT = /^Speculation failure in (.*?#\w+):\[[^\]]*\] @ exit #\d+ \(bc#(\d+), (\w+)\)/;
 // `Jettisoning name#hash:[…] and counting reoptimization due to …`
-const JETTISON = /^Jettisoning (.+?)#\w+:\[[^\]]*?, (\w+), \d+[^\]]*\](.*?)(?: due to (.+?))?\.?$/;
+const JETTISON = /^Jettisoning (.*?#\w+):\[[^\]]*?, (\w+), \d+[^\]]*\](.*?)(?: due to (.+?))?\.?$/;
 
+// Functions are told apart by JavaScriptCore's source hash (`name#hash`): anonymous functions have
+// no name, and two functions of one name (a method on two classes) are different code blocks.
 const bump = (m: Map<string, Map<string, number>>, key: string, sub: string) => {
-  let inner = m.get(key);
-  if (!inner) m.set(key, (inner = new Map()));
+  const inner = m.get(key) ?? new Map<string, number>();
+  m.set(key, inner);
   inner.set(sub, (inner.get(sub) ?? 0) + 1);
 };
 
