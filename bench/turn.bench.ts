@@ -24,8 +24,12 @@
  *        kind, with their time in the kernel: bench/turn/syscall-trace.ts)
  *        BENCH_TURN_KERNEL_SAMPLES=0 (1: each phase sampled with kernel stacks, `perf record -g`: the
  *        system time by thread and by the system call it ran under; not with the trace at once)
+ *        BENCH_TURN_APP_ENV=K=V,K=V (settings for the API process only, e.g. JavaScriptCore's options:
+ *        `BUN_JSC_reportCompileTimes=1,BUN_JSC_printEachOSRExit=1` — then the API's stderr is cut at
+ *        each phase's window, kept in the work directory, and read by bench/turn/jit-log.ts: what the
+ *        JIT compiled and which speculations failed, per function, in the warm-up and in each phase)
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectRedis } from "../packages/bus/src/index.ts";
@@ -49,6 +53,7 @@ import {
   type SyscallTrace,
   traceSyscalls,
 } from "./turn/syscall-trace.ts";
+import { countJit, formatJit } from "./turn/jit-log.ts";
 import { formatPhaseProfile, type PhaseProfile, phaseProfile } from "./turn/window-profile.ts";
 
 const num = (name: string, fallback: number) => {
@@ -68,6 +73,16 @@ const IDLE_SECONDS = num("BENCH_TURN_IDLE_SECONDS", 10);
 const SYSCALL_TRACE = process.env.BENCH_TURN_SYSCALL_TRACE === "1";
 const KERNEL_SAMPLES = process.env.BENCH_TURN_KERNEL_SAMPLES === "1";
 if (SYSCALL_TRACE && KERNEL_SAMPLES) throw new Error("BENCH_TURN_SYSCALL_TRACE and BENCH_TURN_KERNEL_SAMPLES each perturb the other: one at a time");
+/** Settings for the API process alone (the bench, the dev model and the proxy keep their own). */
+const APP_ENV: Record<string, string> = Object.fromEntries(
+  (process.env.BENCH_TURN_APP_ENV ?? "")
+    .split(",")
+    .map((kv) => kv.trim())
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+);
+/** JavaScriptCore's reports go to stderr: cut it per phase when one is asked for. */
+const JIT_LOG = Object.keys(APP_ENV).some((k) => k.startsWith("BUN_JSC_"));
 /** `app` (the API) or `floor` (bench/turn/floor-server.ts: the least a turn can cost, same libraries). */
 const TARGET = process.env.BENCH_TURN_TARGET ?? "app";
 if (TARGET !== "app" && TARGET !== "floor") throw new Error("BENCH_TURN_TARGET must be app or floor");
@@ -119,11 +134,15 @@ interface PhaseResult {
   profile?: PhaseProfile;
   /** With BENCH_TURN_LOOP_PROBE=1: the API's longest event-loop stops in the window. */
   loopStops?: LoopStops;
+  /** With JavaScriptCore's reports on (BENCH_TURN_APP_ENV=BUN_JSC_…): the phase's stderr slice. */
+  jitLog?: string;
 }
 
 interface MeasureContext {
   pid: number;
   loopProbeFile?: string | undefined;
+  /** The API's stderr and where to keep its per-phase slices, when JavaScriptCore reports there. */
+  jit?: { stderr: string; dir: string } | undefined;
   counter: Awaited<ReturnType<typeof startPgCounter>>;
   redis: Redis;
   /** Idle CPU of the instance, ms per wall second. */
@@ -165,6 +184,7 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
   const syscalls = await countSyscalls(ctx.pid);
   const trace = ctx.traceNames ? await traceSyscalls(ctx.pid, join(ctx.workDir, "syscalls.perf.data"), ctx.traceNames) : null;
   const sampler = KERNEL_SAMPLES ? await sampleKernel(ctx.pid, join(ctx.workDir, "kernel.perf.data")) : null;
+  const stderrFrom = ctx.jit ? statSync(ctx.jit.stderr).size : 0;
   ctx.counter.reset();
   const redisBefore = await redisCalls(ctx.redis);
   const cpuBefore = cpuMs(ctx.pid);
@@ -181,6 +201,7 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
   const sys = await syscalls.stop();
   const syscallTrace = trace ? await trace.stop() : null;
   const kernelSamples = sampler ? await sampler.stop() : null;
+  const jitLog = ctx.jit ? cutStderr(ctx.jit, stderrFrom, phase) : undefined;
   const perDelta = (n: number) => Number((n / Math.max(1, deltas)).toFixed(2));
   const syscallsPerDelta = sys
     ? { all: perDelta(sys.all), sendto: perDelta(sys.sendto), recvfrom: perDelta(sys.recvfrom), write: perDelta(sys.write), read: perDelta(sys.read) }
@@ -227,7 +248,23 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
     ...(syscallsPerDelta ? { syscallsPerDelta } : {}),
     ...(syscallTrace ? { syscallTrace } : {}),
     ...(kernelSamples ? { kernelSamples } : {}),
+    ...(jitLog ? { jitLog } : {}),
   };
+}
+
+/** Copies the API's stderr from `from` to its current end into a file named after the phase. */
+function cutStderr(jit: { stderr: string; dir: string }, from: number, phase: string): string {
+  const to = statSync(jit.stderr).size;
+  const buf = Buffer.alloc(Math.max(0, to - from));
+  const fd = openSync(jit.stderr, "r");
+  try {
+    readSync(fd, buf, 0, buf.length, from);
+  } finally {
+    closeSync(fd);
+  }
+  const file = join(jit.dir, `jit-${phase.replace(/[^a-z0-9]+/gi, "-")}.log`);
+  writeFileSync(file, buf);
+  return file;
 }
 
 function print(r: PhaseResult) {
@@ -269,7 +306,7 @@ async function main(): Promise<number> {
     if (PROFILE) mkdirSync(profileDir, { recursive: true });
     const target = { databaseUrl: pgUrl.toString(), redisUrl: redisHandle.url, gatewayUrl: model.url, logDir: workDir, profileDir: PROFILE ? profileDir : undefined };
     const loopProbeFile = LOOP_PROBE && scene ? join(workDir, "loop-stops.txt") : undefined;
-    const api = scene ? await startApi({ ...target, dataDir, loopProbeFile }) : await startFloor(target);
+    const api = scene ? await startApi({ ...target, dataDir, loopProbeFile, env: APP_ENV }) : await startFloor(target);
     log(`${TARGET}: load ${loadBefore} on ${cpus().length} CPUs; database ${db.name}; redis ${redisHandle.url}; dev model at ${TPS} tok/s; logs in ${workDir}`);
     if (scene) students.push(...(await pool(scene.students.slice(0, sessions), 16, (s) => openStudent(api, s.user, s.classId, scene.toolId))));
     else students.push(...(await pool(Array.from({ length: sessions }), 16, () => openFloorStudent(api))));
@@ -282,7 +319,9 @@ async function main(): Promise<number> {
           redisNames: async () => redisClientNames(String(await redis.client("LIST"))),
         }
       : undefined;
-    const ctx: MeasureContext = { pid, counter, redis, idleCpuPerSecond: 0, loopProbeFile, traceNames, workDir };
+    const jit = JIT_LOG ? { stderr: `${api.child.logFile}.err`, dir: workDir } : undefined;
+    const ctx: MeasureContext = { pid, counter, redis, idleCpuPerSecond: 0, loopProbeFile, traceNames, workDir, jit };
+    const warmupFrom = jit ? statSync(jit.stderr).size : 0;
 
     // Warm-up: JIT (its compiler threads show up as CPU for several hundred turns), prepared
     // statements on every pooled connection. 10 in flight over all sessions, never two in one.
@@ -291,6 +330,7 @@ async function main(): Promise<number> {
       10,
       (s) => turn(s, TIMEOUT),
     );
+    const warmupJit = jit ? cutStderr(jit, warmupFrom, `warm-up ×${WARMUP}`) : undefined;
     const idle = await measureIdle(ctx, IDLE_SECONDS);
     ctx.idleCpuPerSecond = idle.cpuMsPerSecond;
     log(
@@ -346,6 +386,9 @@ async function main(): Promise<number> {
         console.log(`  CPU samples by thread, the kernel's by system call (perf record -g):\n${formatKernelSamples(r.kernelSamples, r.turns).join("\n")}`);
       if (r.profile) console.log(`  CPU profile of the phase:\n${formatPhaseProfile(r.profile)}`);
     }
+    for (const [phase, file] of [[`warm-up ×${WARMUP}`, warmupJit], ...results.map((r) => [r.phase, r.jitLog])]) {
+      if (file) console.log(`\n${phase}: JavaScriptCore (${file})\n${formatJit(countJit(readFileSync(file, "utf8")))}`);
+    }
     const report = {
       startedAt: new Date().toISOString(),
       machine: { cpus: cpus().length, loadBefore, loadAfter: load(), bun: Bun.version },
@@ -358,6 +401,7 @@ async function main(): Promise<number> {
         devTokensPerSecond: TPS,
         profile: PROFILE,
         loopProbe: LOOP_PROBE,
+        appEnv: APP_ENV,
       },
       aim: "CPU per turn on the generating instance ≤ 3.5 ms",
       idle,
@@ -377,7 +421,7 @@ async function main(): Promise<number> {
     redis.disconnect();
     await stopAll();
     await db.drop().catch((err: Error) => console.error(`could not drop ${db.name}: ${err.message}`));
-    if (!PROFILE && !process.env.BENCH_KEEP_LOGS) rmSync(workDir, { recursive: true, force: true });
+    if (!PROFILE && !JIT_LOG && !process.env.BENCH_KEEP_LOGS) rmSync(workDir, { recursive: true, force: true });
   }
 }
 

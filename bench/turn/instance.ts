@@ -27,6 +27,8 @@ export async function startApi(opts: {
   profileDir?: string | undefined;
   /** Preloads bench/turn/loop-probe.ts, writing the loop's stops to this file. */
   loopProbeFile?: string | undefined;
+  /** Settings for the API process alone (BENCH_TURN_APP_ENV). */
+  env?: Record<string, string> | undefined;
 }): Promise<ApiInstance> {
   const profile = opts.profileDir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${opts.profileDir}`] : [];
   if (opts.loopProbeFile) profile.push("--preload", join(ROOT, "bench/turn/loop-probe.ts"));
@@ -38,7 +40,7 @@ export async function startApi(opts: {
     dataDir: opts.dataDir,
     logDir: opts.logDir,
     gatewayUrl: opts.gatewayUrl,
-    env: opts.loopProbeFile ? { LOOP_PROBE_FILE: opts.loopProbeFile } : {},
+    env: { ...opts.env, ...(opts.loopProbeFile ? { LOOP_PROBE_FILE: opts.loopProbeFile } : {}) },
     bunArgs: profile,
   });
 }

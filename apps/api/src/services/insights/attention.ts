@@ -169,10 +169,13 @@ async function loadLiveSessions(db: Db, classId: string): Promise<(LiveSessionFa
     })
     .from(sessions)
     .where(and(eq(sessions.classId, classId), inArray(sessions.state, ["active", "paused"])));
+  // Unary plus, not `Number()`: JavaScriptCore's optimised `Number(x)` on these epoch-ms doubles
+  // (whole on one row, fractional on the next) fails its speculation on every call and is
+  // recompiled again and again (an OSR exit per row; bench/README, "the JIT thread").
   return rows.map((r) => ({
     ...r,
-    startedAt: Number(r.startedAt),
-    lastStudentAt: r.lastStudentAt === null ? null : Number(r.lastStudentAt),
+    startedAt: +r.startedAt,
+    lastStudentAt: r.lastStudentAt === null ? null : +r.lastStudentAt,
     waiting: r.waiting === true,
   }));
 }
