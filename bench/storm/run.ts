@@ -51,7 +51,7 @@ export interface SetupResult {
   toMs: number;
   /** What the setups sent to Postgres and Redis, per setup, when `measureSetups` was given counters. */
   wire?: SetupWire;
-  /** B's system calls per setup over the window (`perf stat`), when given counters and perf works. */
+  /** B's system calls per setup over the window (`perf stat`), when asked for and perf works. */
   syscallsPerSetup?: SyscallCounts;
 }
 
@@ -60,6 +60,8 @@ export interface WireCounters {
   pg: PgCounter;
   /** `INFO commandstats` of the Redis both instances use. */
   redisInfo(): Promise<string>;
+  /** Count B's system calls over the window with `perf stat` (BENCH_STORM_SYSCALLS=1). */
+  syscalls?: boolean;
 }
 
 export interface SetupWire {
@@ -177,8 +179,9 @@ export async function measureSetups(app: Target, watchers: StormWatcher[], opts:
   await pool(watchers.slice(0, 100), opts.setupConcurrency, once);
   await Bun.sleep(500);
   const redisBefore = counters ? commandCalls(await counters.redisInfo()) : null;
-  // Attached before the window opens (perf counts nothing while it attaches).
-  const syscalls = counters ? await countSyscalls(pid) : null;
+  // Attached before the window opens (perf counts nothing while it attaches: 1.5 s more of idle
+  // B before the window, so only on request).
+  const syscalls = counters?.syscalls ? await countSyscalls(pid) : null;
   counters?.pg.reset();
   const cpuBefore = cpuMs(pid);
   const fromMs = Date.now();
