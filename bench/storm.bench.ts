@@ -121,7 +121,13 @@ async function main(): Promise<number> {
       );
     }
     const setup =
-      OPTIONS.setups > 0 && PHASES.has("setup") ? await measureSetups(app, watchers, OPTIONS, { pg, redisInfo: () => redisStats.call("info", "commandstats", "stats") as Promise<string>, syscalls: process.env.BENCH_STORM_SYSCALLS === "1" }) : null;
+      OPTIONS.setups > 0 && PHASES.has("setup")
+        ? await measureSetups(app, watchers, OPTIONS, {
+            pg,
+            redisInfo: () => redisStats.call("info", "commandstats", "stats") as Promise<string>,
+            syscalls: process.env.BENCH_STORM_SYSCALLS === "1",
+          })
+        : null;
     if (setup) log(describeSetup(setup));
     const result = PHASES.has("storm") ? await runStorm(app, watchers, rooms.slice(0, OPTIONS.streaming), OPTIONS, log) : null;
     await app.stop();
