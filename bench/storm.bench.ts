@@ -23,6 +23,8 @@
  * Knobs: BENCH_STORM_ROOMS=1000 BENCH_STORM_WATCHERS=4 BENCH_STORM_STREAMING=50 BENCH_STORM_TPS=8
  *        BENCH_STORM_SETUPS=2000 BENCH_STORM_SETUP_CONCURRENCY=32 BENCH_STORM_JITTER_MS=1000
  *        BENCH_STORM_INFLIGHT=256 BENCH_STORM_TIMEOUT_MS=60000
+ * `BENCH_STORM_SYSCALLS=1` counts B's system calls over the setup window with `perf stat` (attaching
+ * takes 1.5 s of idle B before the window; off by default so the window's surroundings stay as they were).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -119,7 +121,13 @@ async function main(): Promise<number> {
       );
     }
     const setup =
-      OPTIONS.setups > 0 && PHASES.has("setup") ? await measureSetups(app, watchers, OPTIONS, { pg, redisInfo: () => redisStats.info("commandstats") }) : null;
+      OPTIONS.setups > 0 && PHASES.has("setup")
+        ? await measureSetups(app, watchers, OPTIONS, {
+            pg,
+            redisInfo: () => redisStats.call("info", "commandstats", "stats") as Promise<string>,
+            syscalls: process.env.BENCH_STORM_SYSCALLS === "1",
+          })
+        : null;
     if (setup) log(describeSetup(setup));
     const result = PHASES.has("storm") ? await runStorm(app, watchers, rooms.slice(0, OPTIONS.streaming), OPTIONS, log) : null;
     await app.stop();

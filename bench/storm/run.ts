@@ -9,6 +9,7 @@ import { cpuMs } from "../live/procs.ts";
 import type { Scene } from "../live/scene.ts";
 import type { Target } from "../live/targets.ts";
 import type { PgCounter } from "../turn/pg-counter.ts";
+import { countSyscalls, type SyscallCounts } from "../turn/syscalls.ts";
 import { StormClient, type StormTally } from "./client.ts";
 
 export interface StormOptions {
@@ -50,6 +51,8 @@ export interface SetupResult {
   toMs: number;
   /** What the setups sent to Postgres and Redis, per setup, when `measureSetups` was given counters. */
   wire?: SetupWire;
+  /** B's system calls per setup over the window (`perf stat`), when asked for and perf works. */
+  syscallsPerSetup?: SyscallCounts;
 }
 
 /** Postgres through a counting proxy, Redis from `INFO commandstats` (both instances; A is idle). */
@@ -57,6 +60,8 @@ export interface WireCounters {
   pg: PgCounter;
   /** `INFO commandstats` of the Redis both instances use. */
   redisInfo(): Promise<string>;
+  /** Count B's system calls over the window with `perf stat` (BENCH_STORM_SYSCALLS=1). */
+  syscalls?: boolean;
 }
 
 export interface SetupWire {
@@ -67,13 +72,17 @@ export interface SetupWire {
   pgPackets: number;
   /** The statements run at least once per hundred setups, most frequent first. */
   statements: { perSetup: number; text: string }[];
-  /** Calls per setup by command (commands inside scripts count too). */
+  /** Calls per setup by command (commands inside scripts count too), and Redis' read events ("(read events)", all clients). */
   redisByCommand: Record<string, number>;
 }
 
 function commandCalls(info: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1] ?? "", Number(m[2]));
+  // Read events on Redis' client sockets (INFO stats): about the clients' socket writes, since
+  // commands a client pipelined in one write are read in one event.
+  const reads = /^total_reads_processed:(\d+)/m.exec(info);
+  if (reads) out.set("(read events)", Number(reads[1]));
   return out;
 }
 
@@ -170,6 +179,9 @@ export async function measureSetups(app: Target, watchers: StormWatcher[], opts:
   await pool(watchers.slice(0, 100), opts.setupConcurrency, once);
   await Bun.sleep(500);
   const redisBefore = counters ? commandCalls(await counters.redisInfo()) : null;
+  // Attached before the window opens (perf counts nothing while it attaches: 1.5 s more of idle
+  // B before the window, so only on request).
+  const syscalls = counters?.syscalls ? await countSyscalls(pid) : null;
   counters?.pg.reset();
   const cpuBefore = cpuMs(pid);
   const fromMs = Date.now();
@@ -180,9 +192,12 @@ export async function measureSetups(app: Target, watchers: StormWatcher[], opts:
   // Let the closes and any deferred writes land before reading the CPU.
   await Bun.sleep(1000);
   const cpu = cpuMs(pid) - cpuBefore;
+  const sys = syscalls ? await syscalls.stop() : null;
   const wire = counters && redisBefore ? perSetup(counters.pg, redisBefore, commandCalls(await counters.redisInfo()), opts.setups) : undefined;
+  const per = (x: number) => Number((x / opts.setups).toFixed(2));
   return {
     ...(wire ? { wire } : {}),
+    ...(sys ? { syscallsPerSetup: { all: per(sys.all), sendto: per(sys.sendto), recvfrom: per(sys.recvfrom), write: per(sys.write), read: per(sys.read) } } : {}),
     setups: opts.setups,
     concurrency: opts.setupConcurrency,
     seconds,
@@ -288,7 +303,8 @@ export function describeSetup(setup: SetupResult): string {
   const wire = w
     ? `\n  per setup: Postgres ${w.pgRoundTrips} round trips (${w.pgStatements} statements, ${w.pgWrites} writes, ${w.pgPackets} socket writes from the app); Redis ${JSON.stringify(w.redisByCommand)}${w.statements.map((st) => `\n    ${st.perSetup.toFixed(2)}× ${st.text}`).join("")}`
     : "";
-  return `setup: ${setup.setups} × (ticket + upgrade + subscribe by snapshot + close), ${setup.concurrency} at a time: ${setup.perSecond.toFixed(0)}/s wall, B ${setup.cpuMsPerSetup.toFixed(2)} ms CPU each (≈ ${(1000 / setup.cpuMsPerSetup).toFixed(0)}/s per core), errors ${setup.errors}${wire}`;
+  const sys = setup.syscallsPerSetup ? `\n  B's system calls per setup: ${JSON.stringify(setup.syscallsPerSetup)}` : "";
+  return `setup: ${setup.setups} × (ticket + upgrade + subscribe by snapshot + close), ${setup.concurrency} at a time: ${setup.perSecond.toFixed(0)}/s wall, B ${setup.cpuMsPerSetup.toFixed(2)} ms CPU each (≈ ${(1000 / setup.cpuMsPerSetup).toFixed(0)}/s per core), errors ${setup.errors}${wire}${sys}`;
 }
 
 /** The storm line of a run, as both benches print it. */

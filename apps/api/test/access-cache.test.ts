@@ -244,4 +244,45 @@ describe("view audit batch", () => {
     await batch.close();
     expect(await rowsFor(pending)).toHaveLength(1);
   });
+
+  test("batched rows keep every column, for a person and for a named principal", async () => {
+    const scene = await makeSchoolScene(h.db.db);
+    const batch = new AuditBatch({ db: h.db.db, logger: createMemoryLogger(), clock: { now: () => new Date("2026-12-02T01:00:00.000Z") } }, 60_000);
+    const actor = await loadActor(h.db.db, scene.teacher.id);
+    if (!actor) throw new Error("the scene's teacher is active");
+    const target = crypto.randomUUID();
+    const details = { studentId: scene.student.id, note: "quote \" and 'apostrophe', ünïcode, {braces}", nested: { n: 1, list: [true, null] } };
+    batch.add({ actor, requestId: "r-user" }, { action: "session.view", targetType: "session", targetId: target, groupId: scene.department.id, details });
+    batch.add({ actor: { kind: "integration", id: "clerk", name: "Clerk" }, requestId: null }, { action: "session.view", targetType: "session", targetId: target });
+    await batch.flush();
+    const rows = await h.db.db.select().from(auditLog).where(eq(auditLog.targetId, target)).orderBy(auditLog.id);
+    expect(rows.map(({ id: _id, ...r }) => r)).toEqual([
+      {
+        actorId: scene.teacher.id,
+        actorKind: "user",
+        actorName: null,
+        actorIntegrationId: null,
+        action: "session.view",
+        targetType: "session",
+        targetId: target,
+        groupId: scene.department.id,
+        requestId: "r-user",
+        details,
+        createdAt: new Date("2026-12-02T01:00:00.000Z"),
+      },
+      {
+        actorId: null,
+        actorKind: "integration",
+        actorName: "Clerk",
+        actorIntegrationId: "clerk",
+        action: "session.view",
+        targetType: "session",
+        targetId: target,
+        groupId: null,
+        requestId: null,
+        details: {},
+        createdAt: new Date("2026-12-02T01:00:00.000Z"),
+      },
+    ]);
+  });
 });

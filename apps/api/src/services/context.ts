@@ -85,8 +85,24 @@ export function buildServiceContext<A extends Principal | null>(deps: AppDeps, r
  */
 export function dbFor(db: DbHandle, actor: Principal | null): Db {
   if (actor === null || actor.kind !== "user" || actor.isSystemAdmin) return db.db;
-  return db.scoped(reachOf(actor));
+  // An actor is never changed once loaded (a reload or a revocation makes a new one), and the
+  // actor cache hands the same object to every request and socket of its user for a while: its
+  // reach (a path split per membership, uuid checks, a sort) is worked out once per object.
+  // Only a weak map entry per actor is added (no object of its own: every connected user has one).
+  let byActor = scopedByActor.get(db);
+  if (!byActor) {
+    byActor = new WeakMap();
+    scopedByActor.set(db, byActor);
+  }
+  let scoped = byActor.get(actor);
+  if (!scoped) {
+    scoped = db.scoped(reachOf(actor));
+    byActor.set(actor, scoped);
+  }
+  return scoped;
 }
+
+const scopedByActor = new WeakMap<DbHandle, WeakMap<Actor, Db>>();
 
 /**
  * The person's districts: the roots of their groups' and classes' paths, and the districts where
