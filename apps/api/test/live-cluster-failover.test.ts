@@ -6,7 +6,7 @@ import { asc, eq } from "drizzle-orm";
 import { CLUSTER, killPrimaryOf, requireCluster } from "../../../packages/bus/test/cluster.ts";
 import { eventually } from "@raptscallions/core/testing";
 import { useHarness } from "./helpers/harness.ts";
-import { connect, ensureDevModels, followAnswer, type Instance, restCall, startDevModel, startInstance, type TestClient } from "./helpers/live.ts";
+import { connect, ensureDevModels, finishedAnswer, followAnswer, type Instance, restCall, startDevModel, startInstance, type TestClient } from "./helpers/live.ts";
 
 /**
  * A Redis Cluster primary dies while an answer streams: the instance generating it keeps going
@@ -82,12 +82,7 @@ describe.skipIf(CLUSTER === undefined)("Redis Cluster primary killed mid-answer"
     await killed.waitForFailover();
 
     // The answer outlives the failover and is stored complete.
-    const row = await eventually(
-      async () => (await h.db.db.select().from(messages).where(eq(messages.id, answerId))).find((m) => m.state !== "streaming"),
-      "the answer to finish streaming",
-      30_000,
-      100,
-    );
+    const row = await finishedAnswer(h.db.db, answerId, 30_000);
     expect(row.state).toBe("complete");
     expect(row.content.length).toBeGreaterThan(0);
     await eventually(() => !busA.degraded && !busB.degraded, "both buses back on Redis", 15_000);

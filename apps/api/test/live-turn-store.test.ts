@@ -8,7 +8,7 @@ import { asc, eq } from "drizzle-orm";
 import { authHeader } from "./helpers/auth.ts";
 import { useHarness } from "./helpers/harness.ts";
 import { useDeployment, useDevModel } from "./helpers/deployment.ts";
-import { connect, type Instance } from "./helpers/live.ts";
+import { connect, finishedAnswer, type Instance } from "./helpers/live.ts";
 
 const h = useHarness();
 // Slow enough (an answer takes seconds) that every concurrent send below meets it streaming.
@@ -32,16 +32,6 @@ async function newSession(on: SchoolScene = scene): Promise<string> {
   return ((await res.json()) as { session: { id: string } }).session.id;
 }
 
-async function finalised(answerId: string) {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const [row] = await h.db.db.select().from(messages).where(eq(messages.id, answerId));
-    if (row && row.state !== "streaming") return row;
-    await Bun.sleep(25);
-  }
-  throw new Error("answer never finalised");
-}
-
 const answerIdOf = (ack: { type: string; [k: string]: unknown }) => (ack.result as { answerId: string }).answerId;
 
 describe("storing a chat turn", () => {
@@ -56,12 +46,12 @@ describe("storing a chat turn", () => {
     for (const f of sends.filter((s) => s.type !== "ack")) expect(f).toMatchObject({ type: "error", code: "SESSION_BUSY" });
     // The answer is stopped rather than waited for: at the model's slow pace it would stream for seconds.
     await student.request({ type: "generation.stop", sessionId });
-    expect(await finalised(answerIdOf(acks[0] ?? { type: "none" }))).toMatchObject({ state: "stopped" });
+    expect(await finishedAnswer(h.db.db, answerIdOf(acks[0] ?? { type: "none" }), 15_000)).toMatchObject({ state: "stopped" });
     // A refused send rolled its claim back with its statement: the next turn continues at 3.
     const next = await student.request({ type: "message.send", sessionId, clientMessageId: "after", content: "And what about plants?" });
     expect(next.type).toBe("ack");
     await student.request({ type: "generation.stop", sessionId });
-    expect(await finalised(answerIdOf(next))).toMatchObject({ state: "stopped" });
+    expect(await finishedAnswer(h.db.db, answerIdOf(next), 15_000)).toMatchObject({ state: "stopped" });
     const rows = await h.db.db.select({ seq: messages.seq, role: messages.role }).from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.seq));
     expect(rows).toEqual([
       { seq: 1, role: "user" },
@@ -105,7 +95,7 @@ describe("a turn's quiet findings", () => {
     const ack = await student.request({ type: "message.send", sessionId, clientMessageId: "lost", content: "I don't get it" });
     expect(ack.type).toBe("ack");
     const event = await teacher.next((f) => f.type === "event" && f.event === "struggle");
-    await finalised(answerIdOf(ack));
+    await finishedAnswer(h.db.db, answerIdOf(ack), 15_000);
     const [user] = await h.db.db.select().from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.seq));
     const rows = await h.db.db.select().from(extractions).where(eq(extractions.sessionId, sessionId));
     expect(rows).toHaveLength(1);
@@ -127,7 +117,7 @@ describe("a turn's quiet findings", () => {
     const acks = sends.filter((f) => f.type === "ack");
     expect(acks).toHaveLength(1);
     for (const f of sends.filter((s) => s.type !== "ack")) expect(f).toMatchObject({ type: "error", code: "SESSION_BUSY" });
-    await finalised(answerIdOf(acks[0] ?? { type: "none" }));
+    await finishedAnswer(h.db.db, answerIdOf(acks[0] ?? { type: "none" }), 15_000);
     const rows = await h.db.db.select({ messageId: extractions.messageId }).from(extractions).where(eq(extractions.sessionId, sessionId));
     const [user] = await h.db.db.select().from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.seq));
     expect(rows).toEqual([{ messageId: user?.id ?? "none" }]);
@@ -142,7 +132,7 @@ describe("finalising an answer", () => {
     const ack = await student.request({ type: "message.send", sessionId, clientMessageId: "u1", content: "Explain osmosis to me" });
     expect(ack.type).toBe("ack");
     const answerId = answerIdOf(ack);
-    const answer = await finalised(answerId);
+    const answer = await finishedAnswer(h.db.db, answerId, 15_000);
     await a.app.realtime.runner.settled(answerId);
     expect(answer.state).toBe("complete");
     const usage = await h.db.db.select().from(aiUsage).where(eq(aiUsage.messageId, answerId));

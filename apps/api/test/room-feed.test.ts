@@ -1,3 +1,4 @@
+import { eventually } from "@raptscallions/core/testing";
 import { afterAll, describe, expect, test } from "bun:test";
 import { type Bus, type BusListener, createMemoryBus, createRedisBus, type FrameListener } from "@raptscallions/bus";
 import { createMemoryLogger } from "../src/lib/logger.ts";
@@ -100,9 +101,7 @@ for (const kind of ["memory", "redis"] as const) {
         await publishing;
         await pub.publish(room, { type: "message.completed", payload: {} });
         const last = 71;
-        const deadline = Date.now() + 5000;
-        const settled = () => [...joined.map((j) => j.member), live].every((m) => m.socket.offsets(room).at(-1) === last);
-        while (!settled() && Date.now() < deadline) await Bun.sleep(10);
+        await eventually(() => [...joined.map((j) => j.member), live].every((m) => m.socket.offsets(room).at(-1) === last), "every member at the last offset", 5000);
         for (const j of joined) {
           expect(j.at).toEqual({ epoch: first.epoch, offset: j.after });
           expectExact(j.member.socket.offsets(room), j.after, last);
@@ -130,8 +129,7 @@ for (const kind of ["memory", "redis"] as const) {
       await feeds.join(ahead, room, { epoch: head.epoch, offset: 99 });
       await publishN(pub, room, 2);
       for (const member of [stale, ahead]) {
-        const deadline = Date.now() + 3000;
-        while (member.socket.offsets(room).length < 2 && Date.now() < deadline) await Bun.sleep(10);
+        await eventually(() => member.socket.offsets(room).length >= 2, "the reset and the live frame", 3000);
         const [reset] = member.socket.frames;
         expect(reset?.type).toBe("reset");
         expect(reset?.latestOffset).toBe(5);
@@ -155,8 +153,7 @@ for (const kind of ["memory", "redis"] as const) {
       await publishN(pub, room, 3);
       slow.socket.buffered = 101;
       await publishN(pub, room, 3);
-      const deadline = Date.now() + 3000;
-      while (fast.socket.offsets(room).length < 6 && Date.now() < deadline) await Bun.sleep(10);
+      await eventually(() => fast.socket.offsets(room).length >= 6, "six frames on the fast member", 3000);
       expect(slow.socket.closedWith?.code).toBe(4008);
       expect(fast.socket.closedWith).toBeNull();
       expectExact(fast.socket.offsets(room), 0, 6);
@@ -179,8 +176,7 @@ for (const kind of ["memory", "redis"] as const) {
         const first = fakeMember(topics);
         await feeds.join(first, room, null);
         await publishN(pub, room, 3);
-        const deadline = Date.now() + 3000;
-        while (first.socket.offsets(room).length < 3 && Date.now() < deadline) await Bun.sleep(10);
+        await eventually(() => first.socket.offsets(room).length >= 3, "three frames on the first member", 3000);
         expectExact(first.socket.offsets(room), 0, 3);
         feeds.leave(first, room);
         expect(topics.topics.get(room)?.size ?? 0).toBe(0);
@@ -197,7 +193,7 @@ for (const kind of ["memory", "redis"] as const) {
         expect(bus.subscribes).toBe(1);
         expect(feeds.lingering()).toEqual([]);
         await publishN(pub, room, 2);
-        while (back.socket.offsets(room).length < 6 && Date.now() < deadline + 3000) await Bun.sleep(10);
+        await eventually(() => back.socket.offsets(room).length >= 6, "six frames on the member that came back", 6000);
         expectExact(back.socket.offsets(room), 3, 9);
       } finally {
         feeds.close();
@@ -217,8 +213,7 @@ for (const kind of ["memory", "redis"] as const) {
       await publishN(pub, room, 1);
       feeds.leave(member, room);
       expect(feeds.rooms()).toEqual([room]);
-      const deadline = Date.now() + 5000;
-      while (feeds.rooms().length > 0 && Date.now() < deadline) await Bun.sleep(20);
+      await eventually(() => feeds.rooms().length === 0, "the lingering feed to stop", 5000);
       expect(feeds.rooms()).toEqual([]);
       expect(sub.subscribedRooms()).not.toContain(room);
       // The next watcher starts a fresh feed: a new subscription, placed at the room's head.
