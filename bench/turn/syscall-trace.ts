@@ -38,16 +38,24 @@ export interface PortNames {
   redisNames?: () => Promise<Record<number, string>>;
 }
 
-/** Starts tracing `pid`; resolves once perf has had time to attach. */
-export async function traceSyscalls(pid: number, file: string, names: PortNames, attachMs = 1500): Promise<{ stop(): Promise<SyscallTrace | null> }> {
-  const events = CALLS.flatMap((c) => [`syscalls:sys_enter_${c}`, `syscalls:sys_exit_${c}`]);
-  const child = spawn("perf", ["record", "-q", "-o", file, "-e", events.join(","), "-p", String(pid)], { stdio: ["ignore", "ignore", "pipe"] });
-  // perf ends on the SIGINT it is stopped with (an exit by signal, not a failure).
+/**
+ * Starts `perf` with `args` and gives it `attachMs` to attach. `exited` resolves true once it ends
+ * (on the SIGINT it is stopped with: an exit by signal, not a failure), false if it never started.
+ */
+async function startPerf(args: string[], attachMs: number) {
+  const child = spawn("perf", args, { stdio: ["ignore", "ignore", "pipe"] });
   const exited = new Promise<boolean>((resolve) => {
     child.on("error", () => resolve(false));
     child.on("exit", () => resolve(true));
   });
   await Bun.sleep(attachMs);
+  return { child, exited };
+}
+
+/** Starts tracing `pid`; resolves once perf has had time to attach. */
+export async function traceSyscalls(pid: number, file: string, names: PortNames, attachMs = 1500): Promise<{ stop(): Promise<SyscallTrace | null> }> {
+  const events = CALLS.flatMap((c) => [`syscalls:sys_enter_${c}`, `syscalls:sys_exit_${c}`]);
+  const { child, exited } = await startPerf(["record", "-q", "-o", file, "-e", events.join(","), "-p", String(pid)], attachMs);
   return {
     async stop() {
       // Descriptors are named before perf stops, while the window's sockets are still open.
@@ -192,12 +200,7 @@ export interface KernelSamples {
  * sampler in the process itself cannot see. Null when perf cannot sample the kernel.
  */
 export async function sampleKernel(pid: number, file: string, hz = 997, attachMs = 1500): Promise<{ stop(): Promise<KernelSamples | null> }> {
-  const child = spawn("perf", ["record", "-q", "-g", "-F", String(hz), "-o", file, "-p", String(pid)], { stdio: ["ignore", "ignore", "pipe"] });
-  const exited = new Promise<boolean>((resolve) => {
-    child.on("error", () => resolve(false));
-    child.on("exit", () => resolve(true));
-  });
-  await Bun.sleep(attachMs);
+  const { child, exited } = await startPerf(["record", "-q", "-g", "-F", String(hz), "-o", file, "-p", String(pid)], attachMs);
   return {
     async stop() {
       child.kill("SIGINT");
