@@ -1,3 +1,10 @@
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** Whether every character of `text` is ASCII (most messages): the modules' fast paths start here. */
+export function isAscii(text: string): boolean {
+  return ASCII.test(text);
+}
+
 /** The fold of one UTF-16 unit outside a surrogate pair, as `foldForMatch` defines it. */
 function foldUnit(ch: string): string {
   const lower = ch.toLowerCase();
@@ -19,7 +26,7 @@ const units = new Uint16Array(CHUNK);
  */
 export function foldForMatch(text: string): string {
   // Plain ASCII (most messages) needs no per-character work.
-  if (/^[\x00-\x7f]*$/.test(text)) return text.toLowerCase();
+  if (isAscii(text)) return text.toLowerCase();
   let out = "";
   let n = 0;
   for (let i = 0; i < text.length; i++) {
@@ -47,7 +54,7 @@ export function foldForMatch(text: string): string {
 
 /** {@link foldForMatch} as first written, character by character: its definition, kept for tests. */
 export function foldForMatchByCharacter(text: string): string {
-  if (/^[\x00-\x7f]*$/.test(text)) return text.toLowerCase();
+  if (isAscii(text)) return text.toLowerCase();
   let out = "";
   for (const ch of text) out += ch.length === 1 ? foldUnit(ch) : ch;
   return out;

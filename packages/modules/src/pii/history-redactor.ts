@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { StudentInfo } from "../types.ts";
 import { checkedPiiConfig, type PiiConfig, type PiiRedaction, redactChecked } from "./redact.ts";
 
@@ -9,7 +10,7 @@ import { checkedPiiConfig, type PiiConfig, type PiiRedaction, redactChecked } fr
 // written, or nothing was found in it).
 const MAX_ENTRIES = 2000;
 const MAX_TEXT_CHARS = 4000;
-const memo = new Map<string, PiiRedaction>();
+const memo = new LRUCache<string, PiiRedaction>({ max: MAX_ENTRIES });
 const configJson = new WeakMap<PiiConfig, string>();
 
 /** One student's redaction under one config and date: `redact` gives `redactPii`'s result, remembered. */
@@ -39,17 +40,9 @@ export function rememberedRedactor(opts: { student?: StudentInfo | undefined; no
       if (text.length > MAX_TEXT_CHARS) return redactChecked(text, student, opts.now, config);
       const key = `${scope}\u0000${text}`;
       const known = memo.get(key);
-      if (known !== undefined) {
-        memo.delete(key);
-        memo.set(key, known);
-        return known;
-      }
+      if (known !== undefined) return known;
       const redaction = redactChecked(text, student, opts.now, config);
       memo.set(key, redaction);
-      if (memo.size > MAX_ENTRIES) {
-        const oldest = memo.keys().next();
-        if (!oldest.done) memo.delete(oldest.value);
-      }
       return redaction;
     },
   };

@@ -1,3 +1,4 @@
+import { isAscii } from "../text.ts";
 export type MessageLanguage = "en" | "es" | "vi";
 
 // Letters only Vietnamese uses, and frequent words in unaccented Vietnamese and in Spanish.
@@ -30,7 +31,6 @@ LISTS.forEach((list, l) => {
 const LONGEST = Math.max(...[...WORD_LISTS.keys()].map((w) => w.length));
 const WHOLE_WORD = LISTS.map((list) => new RegExp(`^(?:${list})$`, "iu"));
 const LETTER_RUN = /\p{L}+/gu;
-const ASCII = /^[\x00-\x7f]*$/;
 
 function countLists(lists: number, counts: number[]): void {
   for (let l = 0; l < 3; l++) if (lists & (1 << l)) counts[l] = (counts[l] ?? 0) + 1;
@@ -51,7 +51,7 @@ const ASCII_WORD_LISTS = new Map<number, number>();
 for (const [word, lists] of WORD_LISTS) if (/^[a-z]+$/.test(word)) ASCII_WORD_LISTS.set(asciiKey(word), lists);
 
 function countRun(run: string, counts: number[]): void {
-  if (ASCII.test(run)) countAsciiRun(run, counts);
+  if (isAscii(run)) countAsciiRun(run, counts);
   else for (let l = 0; l < 3; l++) if (WHOLE_WORD[l]?.test(run)) counts[l] = (counts[l] ?? 0) + 1;
 }
 
@@ -62,7 +62,7 @@ function isAsciiLetter(c: number): boolean {
 /** How many of each language's words the text holds: [vi, es, en]. */
 export function languageWordCounts(text: string): number[] {
   const counts = [0, 0, 0];
-  if (ASCII.test(text)) {
+  if (isAscii(text)) {
     // In ASCII text the letters (`\p{L}`) are A–Z and a–z.
     let start = -1;
     let key = 0;

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { foldForMatch } from "../text.ts";
 import type { StudentInfo } from "../types.ts";
 import { ENGLISH_WORD_NAMES, isFirstName, isLastName, isOrdinaryWord, type MessageLanguage } from "./lexicon.ts";
@@ -124,24 +125,15 @@ function nameParts(student: StudentInfo): StudentNames {
   return { full: full.map((name) => ({ name, words: nameWords(foldForMatch(name)) })), parts: [...parts.values()], own: new Set(parts.keys()) };
 }
 
-// A student sends many messages: their names are read once (bounded).
-const MAX_STUDENTS = 1000;
-const studentNames = new Map<string, StudentNames>();
+// A student sends many messages: their names are read once (bounded, least recently used dropped first).
+const studentNames = new LRUCache<string, StudentNames>({ max: 1000 });
 
 function namesOf(student: StudentInfo): StudentNames {
   const key = `${student.givenName ?? ""}\u0000${student.familyName ?? ""}\u0000${student.displayName ?? ""}`;
   let names = studentNames.get(key);
-  if (names !== undefined) {
-    // Least recently used dropped first.
-    studentNames.delete(key);
-    studentNames.set(key, names);
-  } else {
+  if (names === undefined) {
     names = nameParts(student);
     studentNames.set(key, names);
-    if (studentNames.size > MAX_STUDENTS) {
-      const oldest = studentNames.keys().next();
-      if (!oldest.done) studentNames.delete(oldest.value);
-    }
   }
   return names;
 }

@@ -1,3 +1,4 @@
+import { isAscii } from "../text.ts";
 import { ENGLISH_WORD_NAMES, isFirstName, isKnownWord, isLastName, isNounOnly, type MessageLanguage } from "./lexicon.ts";
 import { EN_CUE, EN_NAME_AFTER, EN_STOP, PUBLIC_PERSON_CONTEXT } from "./people-en.ts";
 import { ES_CUE, ES_STOP, ES_TITLES } from "./people-es.ts";
@@ -40,7 +41,6 @@ function token(raw: string, start: number): Token {
   return { text: word, lower: word.toLowerCase(), start, end: start + word.length, possessive: word !== raw };
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
 const isAsciiAlnum = (c: number): boolean => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39);
 // `\s` among ASCII characters: tab, line feed, vertical tab, form feed, carriage return, space.
 const isAsciiSpace = (c: number): boolean => c === 0x20 || (c >= 0x09 && c <= 0x0d);
@@ -66,7 +66,7 @@ function tokenizeAscii(text: string): Token[] {
 
 /** The text's tokens ({@link TOKEN}); exported for tests. */
 export function tokenize(text: string): Token[] {
-  return ASCII.test(text) ? tokenizeAscii(text) : tokenizeByPattern(text);
+  return isAscii(text) ? tokenizeAscii(text) : tokenizeByPattern(text);
 }
 
 /** {@link tokenize} by its definition, the pattern: kept for tests. */

@@ -1,3 +1,4 @@
+import { isAscii } from "../text.ts";
 const LEET: Record<string, string> = { "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", $: "s", "!": "i" };
 
 // Only inside words that already contain a letter, so "2 + 3" and "11:00" stay numbers.
@@ -32,7 +33,7 @@ function squeeze(text: string, keep: 1 | 2): string {
 // written without diacritics so one pattern covers students who type with and without them.
 function foldDiacritics(text: string): string {
   // Plain ASCII has no marks to take off, no "đ", and is its own NFD.
-  if (ASCII.test(text)) return text;
+  if (isAscii(text)) return text;
   return text
     .normalize("NFD")
     .replace(/\p{M}+/gu, "")
@@ -63,11 +64,9 @@ export function safetyForms(text: string): { variants: string[]; classifier: str
   };
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
-
 function lowerPlain(text: string): string {
   // Plain ASCII (most messages) is its own NFKC and holds no zero-width characters or curly quotes.
-  if (ASCII.test(text)) return (text.includes("`") ? text.replaceAll("`", "'") : text).toLowerCase();
+  if (isAscii(text)) return (text.includes("`") ? text.replaceAll("`", "'") : text).toLowerCase();
   return text
     .normalize("NFKC")
     .replace(/[\u200B-\u200D\u2060\uFEFF]/g, "")
