@@ -130,8 +130,9 @@ export function startMemoryReducer(config: MemoryReducerConfig, logger: Logger, 
     const quiet = first !== undefined && at - first.at >= config.quietMs && (cpu - first.cpu) / 1000 <= share * (at - first.at);
     const workMs = (cpu - cpuAtCollection) / 1000;
     const worked = collectionCpuMs > 0 && workMs >= WORK_PER_COLLECTION * collectionCpuMs;
-    const threshold = Math.max(config.growthBytes, growthShare * probe.heapBlockBytes());
-    if (!quiet || (rss - baseline < threshold && !worked)) {
+    // The heap's size is read only for a quiet tick whose growth passed the floor.
+    const grown = rss - baseline;
+    if (!quiet || ((grown < config.growthBytes || grown < growthShare * probe.heapBlockBytes()) && !worked)) {
       baseline = Math.min(baseline, rss);
       return;
     }
