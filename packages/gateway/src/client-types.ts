@@ -2,6 +2,7 @@
 import type { Clock } from "./clock.ts";
 import type { ChatMessage, TokenUsage } from "./cost.ts";
 import type { AttemptRecord } from "./errors.ts";
+import type { Http1Agent } from "./http1.ts";
 import type { GatewayUsage } from "./upstream.ts";
 
 /** `fetch`, or anything shaped like it (e.g. `(url, init) => devApp.request(url, init)`). */
@@ -15,6 +16,12 @@ export interface GatewayClientOptions {
   apiKey?: string;
   /** Extra headers on every request (e.g. OpenRouter's `HTTP-Referer`, `X-Title`). */
   headers?: Record<string, string>;
+  /**
+   * The connections to reach the upstream with (default: one pool per origin shared by the
+   * process). Give your own for another certificate authority (`new Http1Agent({ ca })`) or cap.
+   */
+  agent?: Http1Agent;
+  /** An in-process app instead of the network (tests: `(url, init) => devApp.request(url, init)`). */
   fetch?: FetchLike;
   /** Longest wait, per attempt, from sending the request to the first content token. */
   firstTokenTimeoutMs: number;

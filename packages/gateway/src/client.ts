@@ -3,8 +3,10 @@ import { systemClock, type Clock } from "./clock.ts";
 import { estimateMessagesTokens, estimateTokens } from "./cost.ts";
 import { GatewayError, type AttemptRecord } from "./errors.ts";
 import { ChunkReader } from "./chunk-reader.ts";
+import { upstreamTransport } from "./http1.ts";
+import type { UpstreamBody, UpstreamResponse, UpstreamTransport } from "./transport.ts";
 import { AttemptFailure, failureFromJsonBody, failureFromResponse, type GatewayUsage } from "./upstream.ts";
-import type { FetchLike, GatewayClientOptions, ChatRequest, GatewayEvent, ChatOutcome, ChatSummary, ChatStream, GatewayClient } from "./client-types.ts";
+import type { GatewayClientOptions, ChatRequest, GatewayEvent, ChatOutcome, ChatSummary, ChatStream, GatewayClient } from "./client-types.ts";
 import { Watchdog } from "./watchdog.ts";
 
 export type {
@@ -38,7 +40,7 @@ class ChatStreamImpl implements ChatStream {
   constructor(
     private readonly request: ChatRequest,
     private readonly opts: GatewayClientOptions,
-    private readonly fetchImpl: FetchLike,
+    private readonly upstream: Upstream,
     private readonly clock: Clock,
   ) {}
 
@@ -173,7 +175,8 @@ class ChatStreamImpl implements ChatStream {
   /**
    * One upstream request. Returns `null` on success, an {@link AttemptFailure} when it failed
    * before any token (the caller may retry or fall back), and throws when it failed after the
-   * first token or the caller aborted.
+   * first token or the caller aborted. Only the per-read path is here; sending and failures are
+   * functions of their own, so this stays small for the JIT.
    */
   async *#attempt(model: string): AsyncGenerator<GatewayEvent, AttemptFailure | null, undefined> {
     const { request, opts, clock } = this;
@@ -183,59 +186,32 @@ class ChatStreamImpl implements ChatStream {
     const onAbort = (): void => controller.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     const watchdog = new Watchdog(clock, controller, opts.firstTokenTimeoutMs, opts.idleTimeoutMs);
+    let body: UpstreamBody | null = null;
+    // The upstream's answer ended, or `[DONE]` was read: what happens to the connection then.
     let eof = false;
+    let sawDone = false;
     try {
-      const res = await this.fetchImpl(`${opts.baseUrl.replace(/\/+$/, "")}/chat/completions`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "text/event-stream",
-          ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}),
-          ...opts.headers,
-        },
-        body: JSON.stringify({
-          model,
-          messages: request.messages,
-          stream: true,
-          stream_options: { include_usage: true },
-          ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
-          ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-          ...(request.user !== undefined ? { user: request.user } : {}),
-        }),
-        signal: controller.signal,
-      });
-      if (!res.ok) {
-        eof = true;
-        throw await failureFromResponse(res, model, clock.now());
-      }
-      if (res.headers.get("content-type")?.includes("application/json")) {
-        eof = true;
-        throw await failureFromJsonBody(res, model);
-      }
-      if (!res.body) {
-        eof = true;
-        throw new AttemptFailure("UPSTREAM_ERROR", `The AI service sent an empty answer for model ${model}`, "retry", res.status);
-      }
-      const reader = res.body.getReader();
+      const res = await this.#send(model, controller.signal);
+      const stream = res.body as UpstreamBody;
+      body = stream;
       // A fetch that is not a network fetch (e.g. `app.request` of the dev model) may ignore the
-      // signal once the body flows; cancelling the reader reaches the producer either way.
-      controller.signal.addEventListener("abort", () => reader.cancel(controller.signal.reason).catch(() => {}), { once: true });
+      // signal once the body flows; cancelling the body reaches the producer either way.
+      controller.signal.addEventListener("abort", () => stream.cancel(controller.signal.reason), { once: true });
       const decoder = new TextDecoder();
       const datas: string[] = [];
       const parser = createParser({ onEvent: (event) => datas.push(event.data) });
       const chunks = new ChunkReader(model);
       let finishReason: string | null = null;
       let usage: GatewayUsage | null = null;
-      let sawDone = false;
       while (!sawDone && !eof) {
-        const chunk = await reader.read();
+        const bytes = await stream.read();
         if (controller.signal.aborted) throw controller.signal.reason;
-        if (chunk.done) {
+        if (bytes === null) {
           eof = true;
           // Per the SSE spec an event without its closing blank line at EOF is discarded.
           parser.feed(decoder.decode());
         } else {
-          parser.feed(decoder.decode(chunk.value, STREAM));
+          for (const chunk of bytes) parser.feed(decoder.decode(chunk, STREAM));
         }
         if (datas.length === 0) continue;
         watchdog.busy = true;
@@ -282,40 +258,76 @@ class ChatStreamImpl implements ChatStream {
       yield { type: "finish", reason: this.#finishReason };
       return null;
     } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      let failure: AttemptFailure;
-      if (err instanceof AttemptFailure) failure = err;
-      else if (watchdog.fired === "first_token") {
-        // A model that is this slow now is likely slow on a retry too; the user is waiting.
-        failure = new AttemptFailure("UPSTREAM_TIMEOUT", `No token from model ${model} within ${opts.firstTokenTimeoutMs} ms`, "fallback");
-      } else if (watchdog.fired === "idle") {
-        failure = new AttemptFailure("UPSTREAM_TIMEOUT", `Model ${model} went silent for ${opts.idleTimeoutMs} ms`, "retry");
-      } else {
-        failure = new AttemptFailure(
-          "UPSTREAM_ERROR",
-          `Could not reach the AI service for model ${model}`,
-          "retry",
-          null,
-          null,
-          err instanceof Error ? err.message : String(err),
-        );
-      }
-      if (!this.#committed) return failure;
-      // Part of the answer is out: another attempt would repeat it, so the failure is final.
-      this.#attempts.push({ model, status: failure.status, code: failure.code, message: failure.upstreamMessage ?? failure.message, next: "stop" });
-      throw new GatewayError(failure.code, failure.message, {
-        model,
-        upstreamStatus: failure.status,
-        afterFirstToken: true,
-        details: { model, attempts: [...this.#attempts] },
-        cause: err,
-      });
+      return this.#failure(err, model, watchdog);
     } finally {
       watchdog.stop();
       signal?.removeEventListener("abort", onAbort);
-      // Closing the connection is how the upstream learns to stop generating (and billing).
-      if (!eof) controller.abort(new DOMException("Stream no longer needed", "AbortError"));
+      // Closing the connection is how the upstream learns to stop generating (and billing); an
+      // answer read to its `[DONE]` leaves it to finish, so the connection can be kept.
+      if (!eof) {
+        if (sawDone && body !== null && !controller.signal.aborted) body.release();
+        else controller.abort(new DOMException("Stream no longer needed", "AbortError"));
+      }
     }
+  }
+
+  /** Sends the request; the answer when it is an event stream, else throws its {@link AttemptFailure}. */
+  async #send(model: string, signal: AbortSignal): Promise<UpstreamResponse> {
+    const { request } = this;
+    const res = await this.upstream.transport(this.upstream.url, {
+      method: "POST",
+      headers: this.upstream.headers,
+      body: JSON.stringify({
+        model,
+        messages: request.messages,
+        stream: true,
+        stream_options: { include_usage: true },
+        ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+        ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+        ...(request.user !== undefined ? { user: request.user } : {}),
+      }),
+      signal,
+    });
+    if (!res.ok) throw await failureFromResponse(res, model, this.clock.now());
+    if (res.headers.get("content-type")?.includes("application/json")) throw await failureFromJsonBody(res, model);
+    if (!res.body) throw new AttemptFailure("UPSTREAM_ERROR", `The AI service sent an empty answer for model ${model}`, "retry", res.status);
+    return res;
+  }
+
+  /**
+   * What an attempt's error means: the {@link AttemptFailure} to retry or fall back on when no
+   * token went out; thrown as final once one did, or as the caller's reason when it aborted.
+   */
+  #failure(err: unknown, model: string, watchdog: Watchdog): AttemptFailure {
+    const { request, opts } = this;
+    if (request.signal?.aborted) throw request.signal.reason;
+    let failure: AttemptFailure;
+    if (err instanceof AttemptFailure) failure = err;
+    else if (watchdog.fired === "first_token") {
+      // A model that is this slow now is likely slow on a retry too; the user is waiting.
+      failure = new AttemptFailure("UPSTREAM_TIMEOUT", `No token from model ${model} within ${opts.firstTokenTimeoutMs} ms`, "fallback");
+    } else if (watchdog.fired === "idle") {
+      failure = new AttemptFailure("UPSTREAM_TIMEOUT", `Model ${model} went silent for ${opts.idleTimeoutMs} ms`, "retry");
+    } else {
+      failure = new AttemptFailure(
+        "UPSTREAM_ERROR",
+        `Could not reach the AI service for model ${model}`,
+        "retry",
+        null,
+        null,
+        err instanceof Error ? err.message : String(err),
+      );
+    }
+    if (!this.#committed) return failure;
+    // Part of the answer is out: another attempt would repeat it, so the failure is final.
+    this.#attempts.push({ model, status: failure.status, code: failure.code, message: failure.upstreamMessage ?? failure.message, next: "stop" });
+    throw new GatewayError(failure.code, failure.message, {
+      model,
+      upstreamStatus: failure.status,
+      afterFirstToken: true,
+      details: { model, attempts: [...this.#attempts] },
+      cause: err,
+    });
   }
 
   #commit(model: string, attemptStart: number): void {
@@ -364,11 +376,27 @@ function readChunks(datas: readonly string[], chunks: ChunkReader): ReadChunks {
   return read;
 }
 
+/** Where a client's requests go and how: the same for each of its streams. */
+interface Upstream {
+  transport: UpstreamTransport;
+  url: string;
+  headers: Record<string, string>;
+}
+
 /** Creates the OpenAI-compatible gateway client. */
 export function createGatewayClient(opts: GatewayClientOptions): GatewayClient {
-  const fetchImpl: FetchLike = opts.fetch ?? ((input, init) => fetch(input, init));
+  const upstream: Upstream = {
+    transport: upstreamTransport(opts),
+    url: `${opts.baseUrl.replace(/\/+$/, "")}/chat/completions`,
+    headers: {
+      "content-type": "application/json",
+      accept: "text/event-stream",
+      ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}),
+      ...opts.headers,
+    },
+  };
   const clock = opts.clock ?? systemClock;
   return {
-    streamChat: (request) => new ChatStreamImpl(request, opts, fetchImpl, clock),
+    streamChat: (request) => new ChatStreamImpl(request, opts, upstream, clock),
   };
 }

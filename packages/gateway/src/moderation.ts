@@ -1,6 +1,8 @@
 import type { FetchLike } from "./client-types.ts";
 import { GUARD_CODES } from "./dev-moderation.ts";
 import { GatewayError } from "./errors.ts";
+import { upstreamTransport, type Http1Agent } from "./http1.ts";
+import type { UpstreamResponse } from "./transport.ts";
 
 /**
  * How to ask a model whether a text is safe: OpenAI-compatible `POST /moderations`, or a guard
@@ -42,8 +44,14 @@ export interface ModerationClientOptions {
   baseUrl: string;
   apiKey?: string | undefined;
   headers?: Record<string, string>;
+  /** The connections to use (default: the process' shared pool); see `GatewayClientOptions.agent`. */
+  agent?: Http1Agent;
+  /** An in-process app instead of the network (tests). */
   fetch?: FetchLike;
 }
+
+// The signal of a request nobody can abort.
+const NEVER = new AbortController().signal;
 
 function malformed(model: string, why: string): GatewayError {
   return new GatewayError("UPSTREAM_ERROR", `The moderation model ${model} sent a malformed answer (${why})`, {
@@ -98,7 +106,7 @@ export function parseGuardReply(text: string, model: string): ModerationResponse
 
 /** Creates the moderation client (both modes) for an OpenAI-compatible gateway. */
 export function createModerationClient(opts: ModerationClientOptions): ModerationClient {
-  const fetchImpl: FetchLike = opts.fetch ?? ((input, init) => fetch(input, init));
+  const transport = upstreamTransport(opts);
   const base = opts.baseUrl.replace(/\/+$/, "");
   const headers = {
     "content-type": "application/json",
@@ -108,21 +116,22 @@ export function createModerationClient(opts: ModerationClientOptions): Moderatio
   };
 
   async function post(path: string, body: unknown, model: string, signal: AbortSignal | undefined): Promise<unknown> {
-    let res: Response;
+    let res: UpstreamResponse;
     try {
-      res = await fetchImpl(`${base}${path}`, { method: "POST", headers, body: JSON.stringify(body), signal });
+      res = await transport(`${base}${path}`, { method: "POST", headers, body: JSON.stringify(body), signal: signal ?? NEVER });
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       throw new GatewayError("UPSTREAM_ERROR", `Could not reach the moderation model ${model}`, { model, cause: err });
     }
     if (!res.ok) {
-      await res.body?.cancel().catch(() => {});
+      // Read, not cancelled: a read answer leaves its connection for the next request.
+      await res.text().catch(() => "");
       if (signal?.aborted) throw signal.reason;
       const code = res.status === 404 ? "MODEL_UNAVAILABLE" : "UPSTREAM_ERROR";
       throw new GatewayError(code, `The moderation model ${model} answered ${res.status}`, { model, upstreamStatus: res.status });
     }
     try {
-      return await res.json();
+      return JSON.parse(await res.text());
     } catch {
       if (signal?.aborted) throw signal.reason;
       throw malformed(model, "not JSON");

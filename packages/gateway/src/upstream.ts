@@ -1,4 +1,5 @@
 import type { GatewayErrorCode } from "./errors.ts";
+import type { HeaderReader } from "./transport.ts";
 
 /**
  * How one OpenAI-compatible upstream answer is interpreted: status codes, Retry-After, and the
@@ -34,7 +35,7 @@ export class AttemptFailure extends Error {
  * Milliseconds to wait from `Retry-After` (delta-seconds or an HTTP date) or the non-standard
  * `retry-after-ms` some OpenAI-compatible servers send; `null` when absent or unreadable.
  */
-export function parseRetryAfter(headers: Headers, nowMs: number): number | null {
+export function parseRetryAfter(headers: HeaderReader, nowMs: number): number | null {
   const ms = headers.get("retry-after-ms");
   if (ms !== null && /^\d+(\.\d+)?$/.test(ms.trim())) return Math.ceil(Number(ms));
   const value = headers.get("retry-after")?.trim();
@@ -45,6 +46,13 @@ export function parseRetryAfter(headers: Headers, nowMs: number): number | null 
 }
 
 const MAX_ERROR_BODY = 4096;
+
+/** What an error answer is read from: a transport's answer. */
+export interface AnswerHead {
+  status: number;
+  headers: HeaderReader;
+  text(): Promise<string>;
+}
 
 function errorMessageOf(body: unknown): string | null {
   if (typeof body !== "object" || body === null || !("error" in body)) return null;
@@ -57,7 +65,7 @@ function errorMessageOf(body: unknown): string | null {
 }
 
 /** Reads a bounded error body and extracts an OpenAI-style `error.message` if there is one. */
-async function readUpstreamMessage(res: Response): Promise<string | null> {
+async function readUpstreamMessage(res: AnswerHead): Promise<string | null> {
   let text: string;
   try {
     text = (await res.text()).slice(0, MAX_ERROR_BODY);
@@ -72,7 +80,7 @@ async function readUpstreamMessage(res: Response): Promise<string | null> {
 }
 
 /** Turns a non-2xx upstream answer into an attempt failure (consumes the body). */
-export async function failureFromResponse(res: Response, model: string, nowMs: number): Promise<AttemptFailure> {
+export async function failureFromResponse(res: AnswerHead, model: string, nowMs: number): Promise<AttemptFailure> {
   const status = res.status;
   const retryAfterMs = parseRetryAfter(res.headers, nowMs);
   const upstreamMessage = await readUpstreamMessage(res);
@@ -91,7 +99,7 @@ export async function failureFromResponse(res: Response, model: string, nowMs: n
 }
 
 /** A 200 answer that is JSON rather than an event stream (some gateways report errors that way). */
-export async function failureFromJsonBody(res: Response, model: string): Promise<AttemptFailure> {
+export async function failureFromJsonBody(res: AnswerHead, model: string): Promise<AttemptFailure> {
   const upstreamMessage = await readUpstreamMessage(res);
   return new AttemptFailure("UPSTREAM_ERROR", `The AI service sent no event stream for model ${model}`, "retry", res.status, null, upstreamMessage);
 }
