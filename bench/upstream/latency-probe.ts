@@ -5,7 +5,9 @@
  * A model process sends its send time as each token, one every 20 ms (PROBE_TOKENS a answer); a
  * client process per run streams PROBE_STREAMS answers at once, PROBE_ROUNDS measured rounds after
  * one warm-up round, and prints token → reader and first-token latency percentiles. Readers:
- *   client    the gateway client (`createGatewayClient().streamChat()`, its default transport)
+ *   client    the gateway client (`createGatewayClient().streamChat()`) over its own connections
+ *             (`Bun.connect`, http1.ts: the default)
+ *   client-fetch  the same client handed Bun's `fetch` (its `fetch` option): the way it read before
  *   fetch     Bun's `fetch`, `reader.read()` per chunk, the client's SSE parse and chunk reader
  *   connect   `Bun.connect` with a keep-alive socket per answer, http-parser-js for the response,
  *             the same SSE parse and chunk reader, on the JavaScript thread (no second thread)
@@ -13,6 +15,7 @@
  *   bun bench/upstream/latency-probe.ts                      (every reader, idle and busy, 2 runs each)
  *   PROBE_READERS=client,connect PROBE_RUNS=3 bun bench/upstream/latency-probe.ts
  */
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { ChunkReader } from "../../packages/gateway/src/chunk-reader.ts";
 import { createGatewayClient } from "../../packages/gateway/src/index.ts";
@@ -110,14 +113,19 @@ function sseReader(take: (text: string) => void): (bytes: Uint8Array) => void {
   };
 }
 
+let gateway: ReturnType<typeof createGatewayClient> | undefined;
+
 async function viaClient(port: number): Promise<Sample> {
-  const client = ((viaClient as { client?: ReturnType<typeof createGatewayClient> }).client ??= createGatewayClient({
+  gateway ??= createGatewayClient({
     baseUrl: `http://127.0.0.1:${port}/v1`,
     firstTokenTimeoutMs: 30_000,
     idleTimeoutMs: 30_000,
     maxRetries: 0,
     retryBaseMs: 100,
-  }));
+    // The way the client read before: Bun's fetch, handed in through the option kept for in-process apps.
+    ...(process.env.PROBE_READER === "client-fetch" ? { fetch: (url: string, init: RequestInit) => fetch(url, init) } : {}),
+  });
+  const client = gateway;
   const rec = recorder(now());
   for await (const event of client.streamChat({ models: ["probe"], messages: [{ role: "user", content: "time" }] })) {
     if (event.type === "delta") rec.take(event.text);
@@ -129,7 +137,8 @@ async function viaFetch(port: number): Promise<Sample> {
   const rec = recorder(now());
   const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: requestBody });
   const feed = sseReader(rec.take);
-  const reader = res.body!.getReader();
+  if (res.body === null) throw new Error("no body");
+  const reader = res.body.getReader();
   for (;;) {
     const chunk = await reader.read();
     if (chunk.done) break;
@@ -184,12 +193,14 @@ async function viaConnect(port: number): Promise<Sample> {
 }
 
 function pct(sorted: number[], p: number): number {
-  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  return sorted.length === 0 ? Number.NaN : (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number);
 }
 
 async function runClient(): Promise<void> {
   const port = Number(process.env.PROBE_PORT);
-  const read = { client: viaClient, fetch: viaFetch, connect: viaConnect }[process.env.PROBE_READER ?? "client"]!;
+  const readers: Record<string, (port: number) => Promise<Sample>> = { client: viaClient, "client-fetch": viaClient, fetch: viaFetch, connect: viaConnect };
+  const read = readers[process.env.PROBE_READER ?? "client"];
+  if (read === undefined) throw new Error(`unknown reader ${process.env.PROBE_READER}`);
   let busy: ReturnType<typeof setInterval> | undefined;
   if (process.env.PROBE_BUSY === "1") {
     busy = setInterval(() => {
@@ -222,14 +233,14 @@ async function runClient(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const readers = (process.env.PROBE_READERS ?? "client,connect").split(",");
+  const readers = (process.env.PROBE_READERS ?? "client,client-fetch").split(",");
   const runs = Number(process.env.PROBE_RUNS ?? 2);
   const model = Bun.spawn(["bun", import.meta.path], { env: { ...process.env, PROBE_ROLE: "model" }, stdout: "pipe", stderr: "inherit" });
   const first = await model.stdout.getReader().read();
   const port = /listening (\d+)/.exec(new TextDecoder().decode(first.value))?.[1];
   if (!port) throw new Error("model did not start");
-  const load = () => (require("node:os") as typeof import("node:os")).loadavg()[0]!.toFixed(1);
-  console.log("run  loop  reader   token→reader p50 / p90 / p99 ms   first token p50 / p99 ms   tokens   load");
+  const load = () => (loadavg()[0] ?? 0).toFixed(1);
+  console.log("run  loop  reader       token→reader p50 / p90 / p99 ms   first token p50 / p99 ms   tokens   load");
   try {
     for (let run = 0; run < runs; run++) {
       for (const busy of ["0", "1"]) {
@@ -242,7 +253,7 @@ async function main(): Promise<void> {
           const r = JSON.parse(line);
           const f = (x: number) => x.toFixed(1);
           console.log(
-            `${run + 1}    ${busy === "1" ? "busy" : "idle"}  ${reader.padEnd(8)} ${`${f(r.tokenP50)} / ${f(r.tokenP90)} / ${f(r.tokenP99)}`.padEnd(33)} ${`${f(r.firstP50)} / ${f(r.firstP99)}`.padEnd(26)} ${`${r.tokens}/${r.expected}`.padEnd(8)} ${load()}  ${new Date().toISOString().slice(11, 19)}`,
+            `${run + 1}    ${busy === "1" ? "busy" : "idle"}  ${reader.padEnd(12)} ${`${f(r.tokenP50)} / ${f(r.tokenP90)} / ${f(r.tokenP99)}`.padEnd(33)} ${`${f(r.firstP50)} / ${f(r.firstP99)}`.padEnd(26)} ${`${r.tokens}/${r.expected}`.padEnd(8)} ${load()}  ${new Date().toISOString().slice(11, 19)}`,
           );
         }
       }

@@ -103,7 +103,9 @@ let shared: Http1Agent | null = null;
  */
 export function upstreamTransport(opts: { fetch?: FetchLike | undefined; agent?: Http1Agent | undefined }): UpstreamTransport {
   if (opts.fetch) return fetchTransport(opts.fetch);
-  return (opts.agent ?? (shared ??= new Http1Agent())).request;
+  if (opts.agent) return opts.agent.request;
+  if (shared === null) shared = new Http1Agent();
+  return shared.request;
 }
 
 /** The request's bytes, written by us: one buffer, one write when the socket takes it all. */
@@ -120,6 +122,13 @@ function requestBytes(target: Target, init: UpstreamRequestInit): Buffer {
   return Buffer.from(`${head}\r\n${init.body}`);
 }
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** A socket error with its system code in the message ("Failed to connect (ECONNREFUSED)"). */
+function withCode(err: unknown): Error {
+  if (!(err instanceof Error)) return new Error(String(err));
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && !err.message.includes(code) ? new Error(`${err.message} (${code})`, { cause: err }) : err;
+}
 
 /** The reason a kept connection's request is sent again once on a new connection. */
 const STALE = new Error("stale kept connection");
@@ -255,7 +264,7 @@ class Connection {
           conn.socket ??= socket;
           if (conn.#closed) socket.terminate();
         },
-        (err: unknown) => conn.#failOpen(err instanceof Error ? err : new Error(String(err))),
+        (err: unknown) => conn.#failOpen(withCode(err)),
       );
       await opened;
       signal.throwIfAborted();
@@ -366,15 +375,18 @@ class Connection {
   }
 
   onError(error: Error): void {
-    this.#error ??= error;
-    if (this.#opened !== null) this.#failOpen(error);
+    this.#error ??= withCode(error);
+    if (this.#opened !== null) this.#failOpen(this.#error);
   }
 
   onClose(error?: Error): void {
     if (error) this.#error ??= error;
     const answer = this.#answer;
     // A body that runs until the connection closes ends here (http-parser-js's BODY_RAW).
-    if (answer !== null && this.#gotBytes) this.#parser.finish();
+    if (answer !== null && this.#gotBytes) {
+      this.#parser.finish();
+      answer.flush();
+    }
     this.#gone();
     if (this.#opened !== null) {
       this.#failOpen(this.#error ?? new Error("The AI service closed the connection while it was opened"));
