@@ -1,12 +1,15 @@
 /**
  * One client process of upstream-client.bench.ts: streams ROUNDS × STREAMS answers at once from the
- * dev model at PORT through the gateway client, with the given HTTP client, and prints one JSON
+ * dev model at PORT through the gateway client, with the given HTTP client (`connect`: the client's
+ * own connections, the default; `fetch`: Bun's fetch handed in as its `fetch` option, the way it
+ * read before; `node-http`: node:http's body as a web stream behind a fetch), and prints one JSON
  * line: CPU ms per answer by thread (from /proc/self/task), deltas per answer, and how many
  * sockets the measured rounds opened (fd table sampled every 20 ms: a socket not seen before is a
  * new connection).
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createGatewayClient, type FetchLike } from "../../packages/gateway/src/index.ts";
+import { countSyscalls } from "../turn/syscalls.ts";
 
 const VARIANT = process.env.UPSTREAM_VARIANT ?? "fetch";
 const PORT = Number(process.env.UPSTREAM_PORT);
@@ -72,7 +75,8 @@ const client = createGatewayClient({
   idleTimeoutMs: 30_000,
   maxRetries: 0,
   retryBaseMs: 100,
-  ...(VARIANT === "node-http" ? { fetch: await nodeHttpFetch() } : {}),
+  // `connect` is the client's own way (http1.ts); the others hand it a fetch.
+  ...(VARIANT === "node-http" ? { fetch: await nodeHttpFetch() } : VARIANT === "fetch" ? { fetch: (url: string, init: RequestInit) => fetch(url, init) } : {}),
 });
 
 async function answer(i: number): Promise<number> {
@@ -85,10 +89,12 @@ const round = async (r: number) => (await Promise.all(Array.from({ length: STREA
 
 for (let r = 0; r < WARMUP; r++) await round(r);
 const socketsBefore = sockets.size;
+const syscalls = await countSyscalls(process.pid);
 const before = cpuByThread();
 let deltas = 0;
 for (let r = 0; r < ROUNDS; r++) deltas += await round(WARMUP + r);
 const after = cpuByThread();
+const calls = await syscalls.stop();
 clearInterval(sampler);
 const answers = STREAMS * ROUNDS;
 const byThread: Record<string, number> = {};
@@ -107,6 +113,8 @@ console.log(
     cpuMsPerAnswer: Number((total / answers).toFixed(3)),
     byThread,
     newConnections: sockets.size - socketsBefore,
+    // System calls per answer over the measured rounds (every thread; null without perf).
+    syscallsPerAnswer: calls ? Number((calls.all / answers).toFixed(1)) : null,
   }),
 );
 process.exit(0);
