@@ -1,12 +1,15 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { Hono } from "hono";
 import { createDevModelApp, createModerationClient, GatewayError, parseGuardReply, type ModerationMode } from "../src/index.ts";
 
 const devApp = new Hono().route("/v1", createDevModelApp({ tokensPerSecond: 0 }));
-const client = createModerationClient({
-  baseUrl: "http://dev-model.test/v1",
-  fetch: (url, init) => Promise.resolve(devApp.request(url, init)),
-});
+// The dev model in process, and over a real socket (the client's own connections).
+const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: devApp.fetch });
+afterAll(() => server.stop(true));
+const clients = {
+  "in process": createModerationClient({ baseUrl: "http://dev-model.test/v1", fetch: (url, init) => Promise.resolve(devApp.request(url, init)) }),
+  "over a socket": createModerationClient({ baseUrl: `http://127.0.0.1:${server.port}/v1` }),
+};
 const MODEL: Record<ModerationMode, string> = { moderations: "dev-moderation", "chat-guard": "dev-guard" };
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
@@ -18,7 +21,9 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
   throw new Error("expected a failure");
 }
 
-describe.each(["moderations", "chat-guard"] as const)("moderation client, %s mode, against the dev model", (mode) => {
+const suites = (["moderations", "chat-guard"] as const).flatMap((mode) => (["in process", "over a socket"] as const).map((via) => [mode, via] as const));
+describe.each(suites)("moderation client, %s mode, against the dev model %s", (mode, via) => {
+  const client = clients[via];
   const moderate = (input: string, signal?: AbortSignal) => client.moderate({ model: MODEL[mode], mode, input, signal });
 
   test("text without markers is clean", async () => {
@@ -67,7 +72,7 @@ describe.each(["moderations", "chat-guard"] as const)("moderation client, %s mod
 
 describe("moderation parsing", () => {
   test("the dev endpoint honours an explicit score", async () => {
-    const res = await client.moderate({ model: "dev-moderation", mode: "moderations", input: "[mod:violence=0.6]" });
+    const res = await clients["over a socket"].moderate({ model: "dev-moderation", mode: "moderations", input: "[mod:violence=0.6]" });
     expect(res.scores.violence).toBe(0.6);
   });
 
