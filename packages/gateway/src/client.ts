@@ -197,30 +197,20 @@ class ChatStreamImpl implements ChatStream {
       // A fetch that is not a network fetch (e.g. `app.request` of the dev model) may ignore the
       // signal once the body flows; cancelling the body reaches the producer either way.
       controller.signal.addEventListener("abort", () => stream.cancel(controller.signal.reason), { once: true });
-      const decoder = new TextDecoder();
-      const datas: string[] = [];
-      const parser = createParser({ onEvent: (event) => datas.push(event.data) });
-      const chunks = new ChunkReader(model);
+      const events = new EventReader(model);
       let finishReason: string | null = null;
       let usage: GatewayUsage | null = null;
       while (!sawDone && !eof) {
         const bytes = await stream.read();
         if (controller.signal.aborted) throw controller.signal.reason;
-        if (bytes === null) {
-          eof = true;
-          // Per the SSE spec an event without its closing blank line at EOF is discarded.
-          parser.feed(decoder.decode());
-        } else {
-          for (const chunk of bytes) parser.feed(decoder.decode(chunk, STREAM));
-        }
-        if (datas.length === 0) continue;
+        if (bytes === null) eof = true;
+        const read = events.read(bytes);
+        if (read === null) continue;
         watchdog.busy = true;
         // The tokens of one read leave as one delta, when the read is done: the consumer has them
         // at the same moment as it would have the last of them, for one hop through the
         // generators instead of one per token (several arrive together when this loop was busy).
         // The read is parsed outside the generator, which yields at most twice per read.
-        const read = readChunks(datas, chunks);
-        datas.length = 0;
         if (read.done) sawDone = true;
         if (read.model !== null) this.#upstreamModel = read.model;
         if (read.usage !== null) usage = read.usage;
@@ -341,6 +331,27 @@ class ChatStreamImpl implements ChatStream {
 
 // The decoder's options for every read but the last: one object, not one per read.
 const STREAM = { stream: true } as const;
+
+/** The event-stream parse of one attempt's body: the bytes of each read in, what its `data:` lines carry out. */
+class EventReader {
+  readonly #decoder = new TextDecoder();
+  readonly #datas: string[] = [];
+  readonly #parser = createParser({ onEvent: (event) => this.#datas.push(event.data) });
+  readonly #chunks: ChunkReader;
+  constructor(model: string) {
+    this.#chunks = new ChunkReader(model);
+  }
+  /** One read (`null`: the body ended); `null` when it completed no event. */
+  read(bytes: readonly Uint8Array[] | null): ReadChunks | null {
+    // Per the SSE spec an event without its closing blank line at the end is discarded.
+    if (bytes === null) this.#parser.feed(this.#decoder.decode());
+    else for (const chunk of bytes) this.#parser.feed(this.#decoder.decode(chunk, STREAM));
+    if (this.#datas.length === 0) return null;
+    const read = readChunks(this.#datas, this.#chunks);
+    this.#datas.length = 0;
+    return read;
+  }
+}
 
 /** What the `data:` lines of one read carry: their text joined, and the stream's other fields. */
 interface ReadChunks {
