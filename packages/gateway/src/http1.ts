@@ -308,7 +308,9 @@ class Connection {
     this.#parser.initialize(HTTPParser.RESPONSE);
     const answer = new Answer(this, signal);
     this.#answer = answer;
-    this.#write(bytes);
+    // Aborted while the connection was handed over: its listener was added too late to hear it.
+    if (signal.aborted) answer.cancel(signal.reason);
+    else this.#write(bytes);
     return answer.head;
   }
 
