@@ -6,7 +6,9 @@
  *   raw     fetch + read every byte (+ UTF-8 decode) — the floor;
  *   parse   raw + a naive split on blank lines + JSON.parse of each chunk — about the least any
  *           client must do (no comments, CR or multi-line handling, no state);
- *   client  createGatewayClient().streamChat() iterated with for-await (events, watchdog, state).
+ *   client  createGatewayClient().streamChat() iterated with for-await (events, watchdog, state),
+ *           over the client's own connections (http1.ts) since 2026-12-02: its figure includes
+ *           that transport's reads and HTTP parse, where raw and parse read through fetch.
  * Reported: median ns per delta (upstream content chunk) over RUNS interleaved runs, and
  * client/raw, client/parse ratios. The client yields the chunks of one read as one delta event
  * (since 2026-12-01 evening), so with 4 KiB writes its figure is mostly parsing.
