@@ -240,6 +240,11 @@ class Connection {
     parser[HTTPParser.kOnHeadersComplete] = (info) => this.#onHead(info.statusCode, info.headers, info.shouldKeepAlive);
     parser[HTTPParser.kOnBody] = (chunk) => this.#answer?.push(chunk);
     parser[HTTPParser.kOnMessageComplete] = () => this.#onMessageComplete();
+    // Trailers: rare from a model, and what http-parser-js makes of the lines after a chunk size
+    // it cannot read (it takes NaN for the last chunk). Either way the connection is not reused.
+    parser[HTTPParser.kOnHeaders] = () => {
+      this.#keepAlive = false;
+    };
   }
 
   /** Connects (and for https verifies the certificate) before anything is written. */

@@ -150,6 +150,17 @@ describe("Http1Agent: broken answers", () => {
     expect(stream.attempts[0]?.message).toContain("encoded body (gzip)");
   });
 
+  test("an unreadable chunk size ends the answer short (an UPSTREAM_ERROR) and the connection is not kept", async () => {
+    const server = raw((_req, conn) => conn.write(`${SSE_HEAD}${chunk(deltaLine("Half"))}zz\r\n${deltaLine("rest")}\r\n`));
+    const agent = new Http1Agent();
+    const stream = client(server.url, agent).streamChat({ models: ["m"], messages });
+    const { text, error } = await collect(stream);
+    expect(text).toBe("Half");
+    expect((error as GatewayError).code).toBe("UPSTREAM_ERROR");
+    expect((error as GatewayError).afterFirstToken).toBe(true);
+    await until(() => agent.stats(server.url).open === 0);
+  });
+
   test("a kept connection the server dropped without answering is replaced once, unseen", async () => {
     const server = raw((req, conn) => {
       // Every connection answers once, then drops the next request unanswered.
@@ -229,6 +240,30 @@ describe("Http1Agent: the pool", () => {
       await until(() => agent.stats(server.url).idle === 1);
     }
     expect(server.connections).toHaveLength(1);
+  });
+
+  test("an answer read to [DONE] whose body never ends gives its connection up after a second", async () => {
+    const server = raw((_req, conn) => conn.write(SSE_HEAD + chunk(answer("no end"))));
+    const agent = new Http1Agent();
+    expect((await collect(client(server.url, agent).streamChat({ models: ["m"], messages }))).text).toBe("no end");
+    expect(agent.stats(server.url)).toEqual({ open: 1, idle: 0, waiting: 0 });
+    await until(() => agent.stats(server.url).open === 0, 3_000);
+    await server.connections[0]?.closed;
+  });
+
+  test("a request waiting for a connection past its first-token time-out leaves the queue as UPSTREAM_TIMEOUT", async () => {
+    const server = raw((_req, conn) => conn.write(SSE_HEAD + chunk(deltaLine("held"))));
+    const agent = new Http1Agent({ maxConnectionsPerOrigin: 1 });
+    const controller = new AbortController();
+    const holding = collect(client(server.url, agent).streamChat({ models: ["m"], messages, signal: controller.signal }));
+    await until(() => agent.stats(server.url).open === 1);
+    const stream = client(server.url, agent, { firstTokenTimeoutMs: 100 }).streamChat({ models: ["m"], messages });
+    const { error } = await collect(stream);
+    expect((error as GatewayError).code).toBe("UPSTREAM_TIMEOUT");
+    expect(agent.stats(server.url)).toEqual({ open: 1, idle: 0, waiting: 0 });
+    controller.abort();
+    await holding;
+    expect(server.requests).toHaveLength(1);
   });
 
   test("idle connections are closed after idleMs", async () => {
