@@ -26,10 +26,28 @@ export interface IdleResult {
   perConnectionKb: number;
   /** The same count opened again after closing the first ones: the cost once the heap has grown. */
   perConnectionKbSecondRound: number;
+  /**
+   * Sockets of further users opened on top of the first `connections` once those were read (0: not
+   * measured), and B's RSS read the same way 2.5 s after them.
+   */
+  more: number;
+  rssAfterMoreKb: number;
+  /**
+   * (RSS after the further sockets − RSS with the first ones) / `more`: the marginal cost of one more
+   * idle socket on an instance that has already served a burst — its one-off growth (pool lanes, JIT
+   * code, the heap's first blocks) paid by the first round, and a burst's leftover garbage divided
+   * by more sockets. Information beside goal 4's figure (`perConnectionKb`), not its verdict.
+   */
+  perFurtherConnectionKb: number;
 }
 
-/** RSS of B before and after `count` idle (authenticated, for the app) sockets, per socket. */
-export async function measureIdle(target: Target, users: BenchUser[], count: number): Promise<IdleResult> {
+/**
+ * RSS of B before and after `count` idle (authenticated, for the app) sockets, per socket; then
+ * `more` sockets of further users on top of them, per further socket. The first round's users are
+ * `users[0..count)`, the further ones `users[count..count + more)`: each a user the instance has not
+ * held a socket for (wrapping round only when the scene is short of users).
+ */
+export async function measureIdle(target: Target, users: BenchUser[], count: number, more = 0): Promise<IdleResult> {
   const pid = target.b.child.proc.pid;
   const trace = process.env.BENCH_LIVE_IDLE_TRACE === "1" ? idleTrace(pid) : null;
   // Warm the code paths (ticket route, JWT check, upgrade, actor load) first so their one-off
@@ -51,7 +69,14 @@ export async function measureIdle(target: Target, users: BenchUser[], count: num
   trace?.mark("opened");
   const after = await settledRssKb(pid, 2500);
   trace?.mark("after");
-  for (const s of sockets) s.close();
+  const further = await pool(
+    Array.from({ length: more }, (_, i) => users[(count + i) % users.length] ?? null),
+    CONNECT_CONCURRENCY,
+    (user) => target.idle(target.b, user),
+  );
+  const afterMore = more > 0 ? await settledRssKb(pid, 2500) : after;
+  if (more > 0) trace?.mark("more");
+  for (const s of [...sockets, ...further]) s.close();
   const afterClose = await settledRssKb(pid, 2000);
   const again = await pool(
     Array.from({ length: count }, (_, i) => users[i % users.length] ?? null),
@@ -70,6 +95,9 @@ export async function measureIdle(target: Target, users: BenchUser[], count: num
     rssAfterCloseKb: afterClose,
     perConnectionKb: (after - before) / count,
     perConnectionKbSecondRound: (afterAgain - afterClose) / count,
+    more,
+    rssAfterMoreKb: afterMore,
+    perFurtherConnectionKb: more > 0 ? (afterMore - after) / more : Number.NaN,
   };
 }
 
