@@ -21,8 +21,8 @@
  * with the top self-time entries of the instance that explains it, over the window it was measured.
  *
  * Scenarios of the fanout part: idle sockets (RSS of B before/after the first BENCH_LIVE_IDLE — goal 4 —,
- * after BENCH_LIVE_IDLE_MORE further users' sockets on top — KB per further socket —, after closing
- * them all, and with the first ones opened again); warm-up; main (paced:
+ * after closing them, with the same users' sockets opened again, and after BENCH_LIVE_IDLE_MORE
+ * further users' sockets on top of those — KB per further socket); warm-up; main (paced:
  * AI_DEV_TOKENS_PER_SECOND, default coalescing); saturation (servers restarted with
  * LIVE_COALESCE_MS=BENCH_LIVE_SAT_COALESCE_MS and the dev model at each BENCH_LIVE_SAT_TPS rate
  * through `dev-tutor@<n>tps`, so the app publishes as fast as it keeps up). Each baseline replays each
@@ -82,8 +82,8 @@ const WATCHERS = Math.max(1, num("BENCH_LIVE_WATCHERS", 4));
 const WARMUP = num("BENCH_LIVE_WARMUP_SESSIONS", 800);
 const IDLE = num("BENCH_LIVE_IDLE", 1000);
 /**
- * Sockets of further users opened on top of the IDLE ones once those were read: RSS per further
- * socket, a steadier reading than goal 4's first round (information beside it, not its verdict).
+ * Sockets of further users opened on top of the IDLE ones' second round once it was read: RSS per
+ * further socket, a steadier reading than goal 4's first round (information beside it, not its verdict).
  */
 const IDLE_MORE = IDLE > 0 ? num("BENCH_LIVE_IDLE_MORE", 3000) : 0;
 const TPS = num("BENCH_LIVE_TPS", 50);
@@ -183,9 +183,9 @@ async function fanoutPart(ctx: PartContext, redisUrl: string, workDir: string, n
       idle.push(await measureIdle(app, idleUsers, IDLE, IDLE_MORE));
       for (const b of baselines) idle.push(await measureIdle(b, idleUsers, IDLE, IDLE_MORE));
       for (const i of idle) {
-        const further = i.more > 0 ? `, ${i.rssAfterMoreKb} KB with ${i.more} more (${i.perFurtherConnectionKb.toFixed(2)} KB per further socket)` : "";
+        const further = i.more > 0 ? `; ${i.rssAfterMoreKb} KB with ${i.more} more on top (${i.perFurtherConnectionKb.toFixed(2)} KB per further socket)` : "";
         log(
-          `idle ${i.target}: RSS ${i.rssBeforeKb} → ${i.rssAfterKb} KB with ${i.connections} sockets (${i.perConnectionKb.toFixed(1)} KB each)${further}, ${i.rssAfterCloseKb} KB after closing them, ${i.perConnectionKbSecondRound.toFixed(1)} KB each when opened again`,
+          `idle ${i.target}: RSS ${i.rssBeforeKb} → ${i.rssAfterKb} KB with ${i.connections} sockets (${i.perConnectionKb.toFixed(1)} KB each), ${i.rssAfterCloseKb} KB after closing them, ${i.rssAfterAgainKb} KB opened again (${i.perConnectionKbSecondRound.toFixed(1)} KB each)${further}`,
         );
       }
     }

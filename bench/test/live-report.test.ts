@@ -44,6 +44,7 @@ function idle(target: TargetKind, kb: number, furtherKb = kb): IdleResult {
     rssAfterCloseKb: 0,
     perConnectionKb: kb,
     perConnectionKbSecondRound: kb,
+    rssAfterAgainKb: kb * 1000,
     more: 3000,
     rssAfterMoreKb: kb * 1000 + furtherKb * 3000,
     perFurtherConnectionKb: furtherKb,
