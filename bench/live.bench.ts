@@ -184,8 +184,9 @@ async function fanoutPart(ctx: PartContext, redisUrl: string, workDir: string, n
       for (const b of baselines) idle.push(await measureIdle(b, idleUsers, IDLE, IDLE_MORE));
       for (const i of idle) {
         const further = i.more > 0 ? `; ${i.rssAfterMoreKb} KB with ${i.more} more on top (${i.perFurtherConnectionKb.toFixed(2)} KB per further socket)` : "";
+        const lanes = i.postgresConnections.some((n) => n > 0) ? `; Postgres connections at each reading ${i.postgresConnections.join(" → ")}` : "";
         log(
-          `idle ${i.target}: RSS ${i.rssBeforeKb} → ${i.rssAfterKb} KB with ${i.connections} sockets (${i.perConnectionKb.toFixed(1)} KB each), ${i.rssAfterCloseKb} KB after closing them, ${i.rssAfterAgainKb} KB opened again (${i.perConnectionKbSecondRound.toFixed(1)} KB each)${further}`,
+          `idle ${i.target}: RSS ${i.rssBeforeKb} → ${i.rssAfterKb} KB with ${i.connections} sockets (${i.perConnectionKb.toFixed(1)} KB each), ${i.rssAfterCloseKb} KB after closing them, ${i.rssAfterAgainKb} KB opened again (${i.perConnectionKbSecondRound.toFixed(1)} KB each)${further}${lanes}`,
         );
       }
     }

@@ -42,6 +42,12 @@ export interface IdleResult {
    * verdict; the first two rounds are measured exactly as without it.
    */
   perFurtherConnectionKb: number;
+  /**
+   * B's connections to Postgres at each reading (before, with the first round, opened again, with
+   * the further sockets; 0 for a baseline). A pool lane a burst opens is 200–430 KB of RSS: one KB
+   * per socket in the first round's figure for every three or four lanes.
+   */
+  postgresConnections: number[];
 }
 
 /**
@@ -64,6 +70,7 @@ export async function measureIdle(target: Target, users: BenchUser[], count: num
   for (const s of warm) s.close();
   trace?.mark("warm");
   const before = await settledRssKb(pid);
+  const lanes = [postgresConnections(pid)];
   trace?.mark("before");
   const sockets = await pool(
     Array.from({ length: count }, (_, i) => users[i % users.length] ?? null),
@@ -72,6 +79,7 @@ export async function measureIdle(target: Target, users: BenchUser[], count: num
   );
   trace?.mark("opened");
   const after = await settledRssKb(pid, 2500);
+  lanes.push(postgresConnections(pid));
   trace?.mark("after");
   for (const s of sockets) s.close();
   const afterClose = await settledRssKb(pid, 2000);
@@ -81,6 +89,7 @@ export async function measureIdle(target: Target, users: BenchUser[], count: num
     (user) => target.idle(target.b, user),
   );
   const afterAgain = await settledRssKb(pid, 2500);
+  lanes.push(postgresConnections(pid));
   trace?.mark("again");
   const further = await pool(
     Array.from({ length: more }, (_, i) => users[(count + i) % users.length] ?? null),
@@ -88,7 +97,10 @@ export async function measureIdle(target: Target, users: BenchUser[], count: num
     (user) => target.idle(target.b, user),
   );
   const afterMore = more > 0 ? await settledRssKb(pid, 2500) : afterAgain;
-  if (more > 0) trace?.mark("more");
+  if (more > 0) {
+    lanes.push(postgresConnections(pid));
+    trace?.mark("more");
+  }
   for (const s of [...again, ...further]) s.close();
   await Bun.sleep(1000);
   trace?.stop(target.kind);
@@ -104,6 +116,7 @@ export async function measureIdle(target: Target, users: BenchUser[], count: num
     more,
     rssAfterMoreKb: afterMore,
     perFurtherConnectionKb: more > 0 ? (afterMore - afterAgain) / more : Number.NaN,
+    postgresConnections: lanes,
   };
 }
 

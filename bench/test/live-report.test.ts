@@ -48,6 +48,7 @@ function idle(target: TargetKind, kb: number, furtherKb = kb): IdleResult {
     more: 3000,
     rssAfterMoreKb: kb * 1000 + furtherKb * 3000,
     perFurtherConnectionKb: furtherKb,
+    postgresConnections: [],
   };
 }
 
