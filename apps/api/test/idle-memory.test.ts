@@ -112,7 +112,8 @@ describe("shared actors", () => {
 
   test("a user held once is held as their actor itself; a second hold or group makes the counted entry, and the last but one release undoes it", () => {
     const shared = new SharedActors();
-    const held = () => shared["byUser"].get("u1");
+    // What the hub keeps for the user: the actor itself, or an entry object.
+    const held = () => (shared as unknown as { byUser: Map<string, unknown> }).byUser.get("u1");
     const first = shared.adopt(actor());
     expect(held()).toBe(first);
     expect(shared.adopt(actor())).toBe(first);
