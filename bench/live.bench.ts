@@ -37,7 +37,7 @@
  *
  *   bun bench/live.bench.ts            (or `bun run bench`)
  * Knobs: BENCH_LIVE_SESSIONS=200 BENCH_LIVE_WATCHERS=4 BENCH_LIVE_WARMUP_SESSIONS=800
- *        BENCH_LIVE_IDLE=1000 BENCH_LIVE_IDLE_MORE=3000 BENCH_LIVE_TPS=50 BENCH_LIVE_SAT_TPS=50,100,200
+ *        BENCH_LIVE_IDLE=1000 BENCH_LIVE_IDLE_MORE=6000 BENCH_LIVE_TPS=50 BENCH_LIVE_SAT_TPS=50,100,200
  *        BENCH_LIVE_SAT_COALESCE_MS=0 BENCH_LIVE_TIMEOUT_MS=120000 BENCH_LIVE_BASELINES=relay,socket.io
  *        BENCH_LIVE_SIO_CLIENT=wire|socket.io-client
  *        BENCH_LIVE_DEV_MODEL=external|embedded  (default external: the dev model in its own process
@@ -85,7 +85,7 @@ const IDLE = num("BENCH_LIVE_IDLE", 1000);
  * Sockets of further users opened on top of the IDLE ones' second round once it was read: RSS per
  * further socket, a steadier reading than goal 4's first round (information beside it, not its verdict).
  */
-const IDLE_MORE = IDLE > 0 ? num("BENCH_LIVE_IDLE_MORE", 3000) : 0;
+const IDLE_MORE = IDLE > 0 ? num("BENCH_LIVE_IDLE_MORE", 6000) : 0;
 const TPS = num("BENCH_LIVE_TPS", 50);
 const SAT_TPS = (process.env.BENCH_LIVE_SAT_TPS ?? "50,100,200")
   .split(",")
