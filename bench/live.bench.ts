@@ -20,7 +20,9 @@
  * BENCH_LIVE_CPU_PROF_DIR=<dir> runs every instance under `bun --cpu-prof`; a missed aim then comes
  * with the top self-time entries of the instance that explains it, over the window it was measured.
  *
- * Scenarios of the fanout part: idle sockets (RSS of B before/after, and after closing them); warm-up; main (paced:
+ * Scenarios of the fanout part: idle sockets (RSS of B before/after the first BENCH_LIVE_IDLE — goal 4 —,
+ * after closing them, with the same users' sockets opened again, and after BENCH_LIVE_IDLE_MORE
+ * further users' sockets on top of those — KB per further socket); warm-up; main (paced:
  * AI_DEV_TOKENS_PER_SECOND, default coalescing); saturation (servers restarted with
  * LIVE_COALESCE_MS=BENCH_LIVE_SAT_COALESCE_MS and the dev model at each BENCH_LIVE_SAT_TPS rate
  * through `dev-tutor@<n>tps`, so the app publishes as fast as it keeps up). Each baseline replays each
@@ -35,7 +37,7 @@
  *
  *   bun bench/live.bench.ts            (or `bun run bench`)
  * Knobs: BENCH_LIVE_SESSIONS=200 BENCH_LIVE_WATCHERS=4 BENCH_LIVE_WARMUP_SESSIONS=800
- *        BENCH_LIVE_IDLE=1000 BENCH_LIVE_TPS=50 BENCH_LIVE_SAT_TPS=50,100,200
+ *        BENCH_LIVE_IDLE=1000 BENCH_LIVE_IDLE_MORE=6000 BENCH_LIVE_TPS=50 BENCH_LIVE_SAT_TPS=50,100,200
  *        BENCH_LIVE_SAT_COALESCE_MS=0 BENCH_LIVE_TIMEOUT_MS=120000 BENCH_LIVE_BASELINES=relay,socket.io
  *        BENCH_LIVE_SIO_CLIENT=wire|socket.io-client
  *        BENCH_LIVE_DEV_MODEL=external|embedded  (default external: the dev model in its own process
@@ -79,6 +81,11 @@ const WATCHERS = Math.max(1, num("BENCH_LIVE_WATCHERS", 4));
 // measured runs come after as many warm-up turns, and goal 2 also reports the warm-up's own cost.
 const WARMUP = num("BENCH_LIVE_WARMUP_SESSIONS", 800);
 const IDLE = num("BENCH_LIVE_IDLE", 1000);
+/**
+ * Sockets of further users opened on top of the IDLE ones' second round once it was read: RSS per
+ * further socket, a steadier reading than goal 4's first round (information beside it, not its verdict).
+ */
+const IDLE_MORE = IDLE > 0 ? num("BENCH_LIVE_IDLE_MORE", 6000) : 0;
 const TPS = num("BENCH_LIVE_TPS", 50);
 const SAT_TPS = (process.env.BENCH_LIVE_SAT_TPS ?? "50,100,200")
   .split(",")
@@ -173,11 +180,13 @@ async function fanoutPart(ctx: PartContext, redisUrl: string, workDir: string, n
   appChildren.push(app.a.child, app.b.child);
   try {
     if (IDLE > 0) {
-      idle.push(await measureIdle(app, idleUsers, IDLE));
-      for (const b of baselines) idle.push(await measureIdle(b, idleUsers, IDLE));
+      idle.push(await measureIdle(app, idleUsers, IDLE, IDLE_MORE));
+      for (const b of baselines) idle.push(await measureIdle(b, idleUsers, IDLE, IDLE_MORE));
       for (const i of idle) {
+        const further = i.more > 0 ? `; ${i.rssAfterMoreKb} KB with ${i.more} more on top (${i.perFurtherConnectionKb.toFixed(2)} KB per further socket)` : "";
+        const lanes = i.postgresConnections.some((n) => n > 0) ? `; Postgres connections at each reading ${i.postgresConnections.join(" → ")}` : "";
         log(
-          `idle ${i.target}: RSS ${i.rssBeforeKb} → ${i.rssAfterKb} KB with ${i.connections} sockets (${i.perConnectionKb.toFixed(1)} KB each), ${i.rssAfterCloseKb} KB after closing them, ${i.perConnectionKbSecondRound.toFixed(1)} KB each when opened again`,
+          `idle ${i.target}: RSS ${i.rssBeforeKb} → ${i.rssAfterKb} KB with ${i.connections} sockets (${i.perConnectionKb.toFixed(1)} KB each), ${i.rssAfterCloseKb} KB after closing them, ${i.rssAfterAgainKb} KB opened again (${i.perConnectionKbSecondRound.toFixed(1)} KB each)${further}${lanes}`,
         );
       }
     }
@@ -253,9 +262,10 @@ async function main(): Promise<number> {
     const keys = await loadOrCreateDevKeys(dataDir);
     // The idle sockets are one per user where the scene allows (as a class of students is), in a
     // fan-out-only run as much as in the whole one: a user's first socket costs more than their next.
+    // The further sockets too: each is a user B holds no other socket for.
     const students = Math.max(
       1,
-      enabled("fanout") ? Math.max(SESSIONS + WARMUP, IDLE) : 1,
+      enabled("fanout") ? Math.max(SESSIONS + WARMUP, IDLE + IDLE_MORE) : 1,
       enabled("storm") ? STORM.rooms : 1,
       enabled("cluster") ? Math.max(CLUSTER.sessions, CLUSTER.failoverSessions) : 1,
     );
@@ -351,6 +361,7 @@ async function main(): Promise<number> {
         watchersPerSession: WATCHERS,
         warmupSessions: WARMUP,
         idleConnections: IDLE,
+        idleMoreConnections: IDLE_MORE,
         devTokensPerSecond: TPS,
         devModel: DEV_MODEL,
         liveCoalesceMs: process.env.LIVE_COALESCE_MS ?? "default (40)",

@@ -12,6 +12,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { Actor } from "../../apps/api/src/access/actor.ts";
 import { classRoleMap } from "../../apps/api/src/access/class-roles.ts";
+import { remembered } from "../../apps/api/src/auth/clerk.ts";
 import { generateDevKeyPair, mintSessionToken } from "../../apps/api/src/auth/dev-keys.ts";
 import { Connection, type ConnectionHost } from "../../apps/api/src/realtime/connection.ts";
 import { SharedActors } from "../../apps/api/src/realtime/shared-actors.ts";
@@ -113,7 +114,13 @@ const rows = [
   (() => {
     const shared = new SharedActors();
     const actors = Array.from({ length: N }, (_, i) => studentActor(i));
-    return measure("shared-actor entry, per user", (i) => shared.adopt(actors[i] as Actor));
+    return measure("shared-actor entry, a user with one socket", (i) => shared.adopt(actors[i] as Actor));
+  })(),
+  (() => {
+    const shared = new SharedActors();
+    const actors = Array.from({ length: N }, (_, i) => studentActor(i));
+    for (const a of actors) shared.adopt(a);
+    return measure("… its second socket (a counted entry then)", (i) => shared.adopt(actors[i] as Actor));
   })(),
   (() => {
     const cache = new LRUCache<unknown>({ max: N + 1, ttl: 600_000, ttlAutopurge: false });
@@ -140,6 +147,14 @@ const rows = [
         org: null,
         claims: kept,
       });
+    });
+  })(),
+  (() => {
+    const cache = new LRUCache<unknown>({ max: N + 1, ttl: 600_000, ttlAutopurge: false });
+    return measure("verified-token entry: one object, no session id (2026-12-02)", (i) => {
+      const claims = claimsOf(token);
+      const identity = { clerkUserId: String(claims.sub), org: null, claims };
+      cache.set(createHash("sha256").update(`${token}${i}`).digest("base64"), remembered(identity, Number(claims.exp)));
     });
   })(),
   (() => {

@@ -228,7 +228,7 @@ export function goalRows(input: GoalInputs): GoalRow[] {
     goal: 4,
     aim: "RSS per idle authenticated connection ≤ 4 KB and below Socket.IO's",
     measured: appIdle
-      ? `app ${f(appIdle.perConnectionKb, 1)} KB, Socket.IO ${sioIdle ? f(sioIdle.perConnectionKb, 1) : "—"} KB, relay ${f(idle("relay")?.perConnectionKb ?? Number.NaN, 1)} KB`
+      ? `app ${f(appIdle.perConnectionKb, 1)} KB, Socket.IO ${sioIdle ? f(sioIdle.perConnectionKb, 1) : "—"} KB, relay ${f(idle("relay")?.perConnectionKb ?? Number.NaN, 1)} KB${furtherKb(input.idle)}`
       : NOT_MEASURED,
     met: appIdle && sioIdle ? appIdle.perConnectionKb <= 4 && appIdle.perConnectionKb < sioIdle.perConnectionKb : null,
   });
@@ -302,4 +302,15 @@ export function goalTable(rows: GoalRow[]): string {
       .join("  ")
       .trimEnd();
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
+}
+
+/**
+ * The marginal reading beside goal 4's (information, not its verdict): "; per further socket: app
+ * 1.90, relay 0.95, Socket.IO 20.10 KB", or "" when the further sockets were not opened.
+ */
+function furtherKb(idle: IdleResult[]): string {
+  const measured = idle.filter((i) => i.more > 0);
+  if (measured.length === 0) return "";
+  const name = (t: TargetKind) => (t === "socket.io" ? "Socket.IO" : t);
+  return `; per further socket (${measured[0]?.more} more on top, information): ${measured.map((i) => `${name(i.target)} ${f(i.perFurtherConnectionKb, 2)}`).join(", ")} KB`;
 }

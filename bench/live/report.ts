@@ -51,7 +51,8 @@ export function runsTable(idle: IdleResult[], runs: RunResult[]): string {
   const rows: string[][] = [];
   for (const i of idle) {
     const dash = Array.from({ length: 9 }, () => "—");
-    rows.push([`idle ×${i.connections}`, i.target, ...dash, `${f(i.perConnectionKb, 1)} (again: ${f(i.perConnectionKbSecondRound, 1)})`]);
+    const further = i.more > 0 ? `, +${i.more}: ${f(i.perFurtherConnectionKb, 2)} each` : "";
+    rows.push([`idle ×${i.connections}`, i.target, ...dash, `${f(i.perConnectionKb, 1)} (again: ${f(i.perConnectionKbSecondRound, 1)}${further})`]);
   }
   for (const r of runs) {
     rows.push([
@@ -101,16 +102,17 @@ export function comparisonTable(idle: IdleResult[], runs: RunResult[]): string {
   const idleOf = (t: TargetKind) => idle.find((i) => i.target === t);
   const idleApp = idleOf("app");
   if (idleApp) {
-    const kb = (t: TargetKind, second: boolean) => {
-      const i = idleOf(t);
-      return i ? (second ? i.perConnectionKbSecondRound : i.perConnectionKb) : Number.NaN;
-    };
-    for (const [name, second] of [
-      ["RSS per idle connection, KB", false],
-      ["… opened again, KB", true],
-    ] as const) {
-      const [a, r, s] = [kb("app", second), kb("relay", second), kb("socket.io", second)];
-      rows.push([`idle ×${idleApp.connections}`, name, f(a, 1), f(r, 1), f(s, 1), ratio(a, r, 0), ratio(a, s, 0)]);
+    const figures: [string, (i: IdleResult) => number, number][] = [
+      ["RSS per idle connection, KB", (i) => i.perConnectionKb, 1],
+      ["… opened again, KB", (i) => i.perConnectionKbSecondRound, 1],
+    ];
+    if (idleApp.more > 0) figures.push([`… KB per further socket (${idleApp.more} more on top)`, (i) => i.perFurtherConnectionKb, 2]);
+    for (const [name, value, digits] of figures) {
+      const [a, r, s] = (["app", "relay", "socket.io"] as const).map((t) => {
+        const i = idleOf(t);
+        return i ? value(i) : Number.NaN;
+      }) as [number, number, number];
+      rows.push([`idle ×${idleApp.connections}`, name, f(a, digits), f(r, digits), f(s, digits), ratio(a, r, 0), ratio(a, s, 0)]);
     }
   }
   const scenarios = [...new Set(runs.map((r) => r.scenario))];

@@ -26,10 +26,38 @@ export interface IdleResult {
   perConnectionKb: number;
   /** The same count opened again after closing the first ones: the cost once the heap has grown. */
   perConnectionKbSecondRound: number;
+  /** RSS with the second round's `connections` sockets open (the reading of `perConnectionKbSecondRound`). */
+  rssAfterAgainKb: number;
+  /**
+   * Sockets of further users opened on top of the second round's once it was read (0: not
+   * measured), and B's RSS read the same way, 2.5 s after them.
+   */
+  more: number;
+  rssAfterMoreKb: number;
+  /**
+   * (RSS after the further sockets − RSS with the second round's) / `more`: the marginal cost of one
+   * more idle socket of a new user on an instance that has served two bursts already — its one-off
+   * growth (pool lanes, JIT code, the heap's first blocks) paid before, and a burst's leftover
+   * garbage divided by more sockets. Information beside goal 4's figure (`perConnectionKb`), not its
+   * verdict; the first two rounds are measured exactly as without it.
+   */
+  perFurtherConnectionKb: number;
+  /**
+   * B's connections to Postgres at each reading (before, with the first round, opened again, with
+   * the further sockets; 0 for a baseline). A pool lane a burst opens is 200–430 KB of RSS: one KB
+   * per socket in the first round's figure for every three or four lanes.
+   */
+  postgresConnections: number[];
 }
 
-/** RSS of B before and after `count` idle (authenticated, for the app) sockets, per socket. */
-export async function measureIdle(target: Target, users: BenchUser[], count: number): Promise<IdleResult> {
+/**
+ * RSS of B before and after `count` idle (authenticated, for the app) sockets, per socket; after
+ * closing them; the same users' sockets opened again; then `more` sockets of further users on top
+ * of those, per further socket. The rounds' users are `users[0..count)`, the further ones
+ * `users[count..count + more)`: each a user the instance has held no socket for (wrapping round
+ * only when the scene is short of users).
+ */
+export async function measureIdle(target: Target, users: BenchUser[], count: number, more = 0): Promise<IdleResult> {
   const pid = target.b.child.proc.pid;
   const trace = process.env.BENCH_LIVE_IDLE_TRACE === "1" ? idleTrace(pid) : null;
   // Warm the code paths (ticket route, JWT check, upgrade, actor load) first so their one-off
@@ -42,6 +70,7 @@ export async function measureIdle(target: Target, users: BenchUser[], count: num
   for (const s of warm) s.close();
   trace?.mark("warm");
   const before = await settledRssKb(pid);
+  const lanes = [postgresConnections(pid)];
   trace?.mark("before");
   const sockets = await pool(
     Array.from({ length: count }, (_, i) => users[i % users.length] ?? null),
@@ -50,6 +79,7 @@ export async function measureIdle(target: Target, users: BenchUser[], count: num
   );
   trace?.mark("opened");
   const after = await settledRssKb(pid, 2500);
+  lanes.push(postgresConnections(pid));
   trace?.mark("after");
   for (const s of sockets) s.close();
   const afterClose = await settledRssKb(pid, 2000);
@@ -59,7 +89,19 @@ export async function measureIdle(target: Target, users: BenchUser[], count: num
     (user) => target.idle(target.b, user),
   );
   const afterAgain = await settledRssKb(pid, 2500);
-  for (const s of again) s.close();
+  lanes.push(postgresConnections(pid));
+  trace?.mark("again");
+  const further = await pool(
+    Array.from({ length: more }, (_, i) => users[(count + i) % users.length] ?? null),
+    CONNECT_CONCURRENCY,
+    (user) => target.idle(target.b, user),
+  );
+  const afterMore = more > 0 ? await settledRssKb(pid, 2500) : afterAgain;
+  if (more > 0) {
+    lanes.push(postgresConnections(pid));
+    trace?.mark("more");
+  }
+  for (const s of [...again, ...further]) s.close();
   await Bun.sleep(1000);
   trace?.stop(target.kind);
   return {
@@ -70,6 +112,11 @@ export async function measureIdle(target: Target, users: BenchUser[], count: num
     rssAfterCloseKb: afterClose,
     perConnectionKb: (after - before) / count,
     perConnectionKbSecondRound: (afterAgain - afterClose) / count,
+    rssAfterAgainKb: afterAgain,
+    more,
+    rssAfterMoreKb: afterMore,
+    perFurtherConnectionKb: more > 0 ? (afterMore - afterAgain) / more : Number.NaN,
+    postgresConnections: lanes,
   };
 }
 

@@ -65,14 +65,16 @@ export async function seedScene(opts: { databaseUrl: string; keys: DevKeyPair; s
         await addClassMember(db, cls.id, teacher.id, "teacher");
         teachers.push(await asBench(teacher));
       }
-      const members: BenchUser[] = [];
-      for (let s = 0; s < Math.min(CLASS_SIZE, opts.students - made); s++) {
-        const student = await makeUser(db);
-        await addClassMember(db, cls.id, student.id, "student");
-        const user = await asBench(student);
-        members.push(user);
-        students.push({ user, classId: cls.id, teachers });
-      }
+      // A class's students side by side (the handle's four connections): seeding thousands one
+      // statement at a time took ≈ 7 ms a student. Their order stays the seeding order.
+      const members = await Promise.all(
+        Array.from({ length: Math.min(CLASS_SIZE, opts.students - made) }, async () => {
+          const student = await makeUser(db);
+          await addClassMember(db, cls.id, student.id, "student");
+          return asBench(student);
+        }),
+      );
+      for (const user of members) students.push({ user, classId: cls.id, teachers });
       classes.push({ id: cls.id, students: members, teachers });
     }
     const creator = classes[0]?.teachers[0]?.id ?? null;

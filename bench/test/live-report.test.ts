@@ -35,8 +35,21 @@ function run(scenario: string, target: TargetKind, over: Partial<RunResult> = {}
   };
 }
 
-function idle(target: TargetKind, kb: number): IdleResult {
-  return { target, connections: 1000, rssBeforeKb: 0, rssAfterKb: kb * 1000, rssAfterCloseKb: 0, perConnectionKb: kb, perConnectionKbSecondRound: kb };
+function idle(target: TargetKind, kb: number, furtherKb = kb): IdleResult {
+  return {
+    target,
+    connections: 1000,
+    rssBeforeKb: 0,
+    rssAfterKb: kb * 1000,
+    rssAfterCloseKb: 0,
+    perConnectionKb: kb,
+    perConnectionKbSecondRound: kb,
+    rssAfterAgainKb: kb * 1000,
+    more: 3000,
+    rssAfterMoreKb: kb * 1000 + furtherKb * 3000,
+    perFurtherConnectionKb: furtherKb,
+    postgresConnections: [],
+  };
 }
 
 /** A run of all three targets: app 30 ms p99, relay 10 ms, Socket.IO 40 ms; saturation at two rates. */
@@ -140,6 +153,16 @@ describe("live bench aims", () => {
       .split("\n")
       .find((l) => l.startsWith("… relay at the app's pace"));
     expect(line?.split(/\s{2,}/).slice(-2)).toEqual(["1.33", "—"]);
+  });
+
+  test("the KB per further socket is printed beside goal 4's figure and does not decide it", () => {
+    const met = goalRows({ ...inputs(), idle: [idle("app", 3, 5), idle("relay", 1, 0.5), idle("socket.io", 20, 18)] });
+    expect(row(met, "RSS per idle").met).toBe(true);
+    expect(row(met, "RSS per idle").measured).toContain("per further socket (3000 more on top, information): app 5.00, relay 0.50, Socket.IO 18.00 KB");
+    const missed = goalRows({ ...inputs(), idle: [idle("app", 5, 1), idle("relay", 1), idle("socket.io", 20)] });
+    expect(row(missed, "RSS per idle").met).toBe(false);
+    const without = goalRows({ ...inputs(), idle: [{ ...idle("app", 3), more: 0, perFurtherConnectionKb: Number.NaN }] });
+    expect(row(without, "RSS per idle").measured).not.toContain("further");
   });
 
   test("equal p99s are not below Socket.IO's, and an app above 4 KB per idle connection misses", () => {
@@ -310,6 +333,8 @@ describe("live bench comparison table", () => {
     expect(p99?.split(/\s{2,}/).slice(-2)).toEqual(["3.00", "0.75"]);
     const rss = lines.find((l) => l.includes("RSS per idle connection"));
     expect(rss?.split(/\s{2,}/).slice(-2)).toEqual(["3.00", "0.15"]);
+    const further = lines.find((l) => l.includes("KB per further socket (3000 more on top)"));
+    expect(further?.split(/\s{2,}/).slice(-5)).toEqual(["3.00", "1.00", "20.00", "3.00", "0.15"]);
     for (const figure of ["p50 fan-out latency", "events/s", "peak events/s", "CPU of A", "CPU of B, ms", "CPU of B per delivered frame", "CPU of the client"]) {
       expect(lines.some((l) => l.startsWith(MAIN) && l.includes(figure))).toBe(true);
     }

@@ -4,6 +4,7 @@ import { LRUCache } from "lru-cache";
 import type { Actor } from "../src/access/actor.ts";
 import type { TokenIdentity } from "../src/access/identity.ts";
 import { createAuthenticator, DEV_PUBLISHABLE_KEY, DEV_SECRET_KEY, mintSessionToken } from "../src/auth/index.ts";
+import { recalled, remembered } from "../src/auth/clerk.ts";
 import { generateDevKeyPair } from "../src/auth/dev-keys.ts";
 import { type ClassRoleEntry, classRoleMap } from "../src/access/class-roles.ts";
 import { staleSweep } from "../src/lib/stale-sweep.ts";
@@ -106,6 +107,33 @@ describe("shared actors", () => {
     shared.release(inGroup);
     expect(shared.size()).toBe(1);
     shared.release(inGroup);
+    expect(shared.size()).toBe(0);
+  });
+
+  test("a user held once is held as their actor itself; a second hold or group makes the counted entry, and the last but one release undoes it", () => {
+    const shared = new SharedActors();
+    // What the hub keeps for the user: the actor itself, or an entry object.
+    const held = () => (shared as unknown as { byUser: Map<string, unknown> }).byUser.get("u1");
+    const first = shared.adopt(actor());
+    expect(held()).toBe(first);
+    expect(shared.adopt(actor())).toBe(first);
+    expect(held()).not.toBe(first);
+    shared.release(first);
+    expect(held()).toBe(first);
+    const other = shared.adopt(actor({ activeGroupId: "g2" }));
+    expect(held()).not.toBe(other);
+    shared.release(first);
+    expect(held()).toBe(other);
+    // A re-check's equal load keeps the object; one with other rights replaces it, and the old
+    // object's release (by a connection that has not re-checked yet) leaves the new one alone.
+    expect(shared.adopt(actor({ activeGroupId: "g2" }), other)).toBe(other);
+    expect(held()).toBe(other);
+    const changed = actor({ activeGroupId: "g2", isSystemAdmin: true });
+    expect(shared.adopt(changed)).toBe(changed);
+    expect(held()).toBe(changed);
+    shared.release(other);
+    expect(held()).toBe(changed);
+    shared.release(changed);
     expect(shared.size()).toBe(0);
   });
 
@@ -217,12 +245,27 @@ describe("a remembered token keeps what its readers need", () => {
     expect(first?.claims.favourite).toBe("tea");
     expect(first?.claims.iss).toBeDefined();
     expect(again).not.toBe(first);
-    expect({ clerkUserId: again?.clerkUserId, sessionId: again?.sessionId, org: again?.org }).toEqual({
+    expect({ clerkUserId: again?.clerkUserId, org: again?.org }).toEqual({
       clerkUserId: "user_p",
-      sessionId: "sess_p",
       org: first?.org ?? null,
     });
     expect(again?.claims).toEqual({ exp: first?.claims.exp, email: "p@example.test", name: "P Person" });
+  });
+
+  test("kept as one object: no object beside it for a token without profile claims, one for the profile", () => {
+    const identity: TokenIdentity = { clerkUserId: "user_q", org: null, claims: { exp: 2_000_000_000, iss: "x", sid: "sess_q" } };
+    const plain = remembered(identity, 2_000_000_000);
+    expect(Object.values(plain).filter((v) => typeof v === "object" && v !== null)).toEqual([]);
+    expect(recalled(plain)).toEqual({ clerkUserId: "user_q", org: null, claims: { exp: 2_000_000_000 } });
+    // One string of its own (the Clerk id); the session id is not kept (nothing reads it).
+    expect(Object.values(plain).filter((v) => typeof v === "string")).toEqual(["user_q"]);
+    const withProfile = remembered({ ...identity, claims: { ...identity.claims, email: "q@example.test" } }, 2_000_000_000);
+    expect(withProfile.profile).toEqual({ email: "q@example.test" });
+    const identityAgain = recalled(withProfile);
+    expect(identityAgain.claims).toEqual({ email: "q@example.test", exp: 2_000_000_000 });
+    // The request's claims object is its own: a reader changing it changes nothing remembered.
+    identityAgain.claims.email = "changed";
+    expect(recalled(withProfile).claims.email).toBe("q@example.test");
   });
 });
 

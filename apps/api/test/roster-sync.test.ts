@@ -240,7 +240,7 @@ describe("roster sync", () => {
       .where(sql`${users.email} like 's2.%' and ${users.id} in (select user_id from class_members where roster_connection_id = ${connection.id})`);
     if (!pending?.email) throw new Error("no pending user");
     const clerkUserId = `user_${crypto.randomUUID().replaceAll("-", "")}`;
-    const signedIn = await provisionFromToken(h.db.db, { clerkUserId, sessionId: null, org: null, claims: { email: pending.email.toUpperCase() } }, {});
+    const signedIn = await provisionFromToken(h.db.db, { clerkUserId, org: null, claims: { email: pending.email.toUpperCase() } }, {});
     expect(signedIn.userId).toBe(pending.id);
     const [after] = await h.db.db.select().from(users).where(eq(users.id, pending.id));
     expect(after?.clerkUserId).toBe(clerkUserId);

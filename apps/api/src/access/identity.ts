@@ -5,7 +5,6 @@
  */
 export interface TokenIdentity {
   clerkUserId: string;
-  sessionId: string | null;
   org: { id: string; slug: string | null; role: string | null } | null;
   claims: Record<string, unknown>;
 }

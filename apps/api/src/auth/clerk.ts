@@ -56,7 +56,7 @@ function tokenKey(token: string): string {
  * which revocations clear) for that.
  */
 export function createTokenVerifier(config: AuthConfig) {
-  const verified = new LRUCache<string, TokenIdentity>({ max: VERIFIED_MAX, ttl: VERIFIED_TTL_MS, ttlAutopurge: false });
+  const verified = new LRUCache<string, RememberedToken>({ max: VERIFIED_MAX, ttl: VERIFIED_TTL_MS, ttlAutopurge: false });
   const sweep = staleSweep(verified, VERIFIED_SWEEP_MS);
   const parties = config.authorizedParties ?? [];
   // With a PEM key (production's CLERK_JWT_KEY, or the dev key) tokens are checked offline with
@@ -82,8 +82,7 @@ export function createTokenVerifier(config: AuthConfig) {
     const key = tokenKey(token);
     const known = verified.get(key);
     if (known) {
-      const exp = known.claims.exp;
-      if (typeof exp === "number" && exp * 1000 > Date.now()) return known;
+      if (known.exp * 1000 > Date.now()) return recalled(known);
       verified.delete(key);
     }
     if (!hasSaneHeader(token)) throw new UnauthenticatedError("Unsupported session token", { reason: "token-invalid-algorithm" });
@@ -110,7 +109,6 @@ export function createTokenVerifier(config: AuthConfig) {
     const { claims } = result;
     return {
       clerkUserId: result.subject,
-      sessionId: typeof claims.sid === "string" ? claims.sid : null,
       org: orgOfClaims(claims),
       claims,
     };
@@ -142,7 +140,6 @@ export function createTokenVerifier(config: AuthConfig) {
     }
     return {
       clerkUserId: auth.userId,
-      sessionId: auth.sessionId ?? null,
       org: auth.orgId ? { id: auth.orgId, slug: auth.orgSlug ?? null, role: auth.orgRole ?? null } : null,
       claims: (auth.sessionClaims ?? {}) as Record<string, unknown>,
     };
@@ -180,13 +177,33 @@ function normaliseReason(reason: string | null): string {
 
 /**
  * What a remembered token keeps: its identity and, of its claims, `exp` and the profile claims
- * provisioning reads, not the whole decoded payload (issuer, times, session and version fields: an
- * object and strings held once per connected user for up to 10 min, allocated amid a setup's garbage).
+ * provisioning reads, not the whole decoded payload (issuer, times, session and version fields;
+ * the session id `sid` is read by nothing, so no identity carries it apart from the claims),
+ * as one object: held once per connected user for up to 10 min, allocated amid a setup's garbage,
+ * where each object kept keeps a heap block from being freed (bench/README.md, idle-heap.bench.ts).
+ * A token without profile claims (Clerk's default session token) keeps no second object for them.
  */
-function remembered(identity: TokenIdentity, exp: number): TokenIdentity {
-  const claims: Record<string, unknown> = { exp };
-  for (const name of PROFILE_CLAIMS) if (identity.claims[name] !== undefined) claims[name] = identity.claims[name];
-  return { clerkUserId: identity.clerkUserId, sessionId: identity.sessionId, org: identity.org, claims };
+export interface RememberedToken {
+  clerkUserId: string;
+  org: TokenIdentity["org"];
+  exp: number;
+  /** The profile claims the token carried (`PROFILE_CLAIMS`), or null for none. */
+  profile: Record<string, unknown> | null;
+}
+
+export function remembered(identity: TokenIdentity, exp: number): RememberedToken {
+  let profile: Record<string, unknown> | null = null;
+  for (const name of PROFILE_CLAIMS) {
+    if (identity.claims[name] === undefined) continue;
+    profile ??= {};
+    profile[name] = identity.claims[name];
+  }
+  return { clerkUserId: identity.clerkUserId, org: identity.org, exp, profile };
+}
+
+/** A remembered token's identity, built afresh for the request (its claims object is the request's, not kept). */
+export function recalled(known: RememberedToken): TokenIdentity {
+  return { clerkUserId: known.clerkUserId, org: known.org, claims: known.profile ? { ...known.profile, exp: known.exp } : { exp: known.exp } };
 }
 
 /** Rejects `alg: none` and symmetric algorithms before the SDK sees them. */

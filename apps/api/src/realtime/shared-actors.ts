@@ -20,11 +20,16 @@ export function sameRights(a: Actor, b: Actor): boolean {
   return true;
 }
 
-/** One shared object, and the next entry of the same user (another active group), if any. */
-interface Entry {
-  actor: Actor;
-  holders: number;
-  next: Entry | null;
+/**
+ * One shared object held by more than one connection, or beside the user's actor of another active
+ * group, with the next entry of the same user (if any).
+ */
+class Entry {
+  constructor(
+    readonly actor: Actor,
+    public holders: number,
+    public next: Entry | null,
+  ) {}
 }
 
 /**
@@ -33,20 +38,37 @@ interface Entry {
  * equal result is swapped for the object already held, so a teacher with a dozen tabs costs one
  * set of roles, not twelve. A connection's rights are always exactly what it loaded.
  *
- * Held per connected user for as long as they are connected, so an entry is one small object keyed
- * by the user id string the actor already holds: loads are compared field by field rather than by
- * a kept signature string.
+ * Held per connected user for as long as they are connected, keyed by the user id string the actor
+ * already holds, and compared field by field rather than by a kept signature string. A user with
+ * one connection (nearly every student) is held as their actor itself: the entry with its count is
+ * made only for a second hold or a second active group. Each object kept per connected user was
+ * allocated amid a setup's garbage, where it keeps a heap block from being freed (bench/README.md,
+ * idle-heap.bench.ts).
  */
 export class SharedActors {
-  private readonly byUser = new Map<string, Entry>();
+  private readonly byUser = new Map<string, Actor | Entry>();
+
+  /** The user's entries, a lone actor made into one first (so it can be counted or chained). */
+  private head(userId: string): Entry | null {
+    const held = this.byUser.get(userId);
+    if (held === undefined || held instanceof Entry) return held ?? null;
+    const entry = new Entry(held, 1, null);
+    this.byUser.set(userId, entry);
+    return entry;
+  }
 
   private find(actor: Actor): Entry | null {
-    for (let e = this.byUser.get(actor.userId) ?? null; e; e = e.next) if (e.actor.activeGroupId === actor.activeGroupId) return e;
+    for (let e = this.head(actor.userId); e; e = e.next) if (e.actor.activeGroupId === actor.activeGroupId) return e;
     return null;
   }
 
   /** The object to hold for a freshly loaded `actor`; `previous` (if any) is given up. */
   adopt(actor: Actor, previous?: Actor): Actor {
+    if (!this.byUser.has(actor.userId)) {
+      this.byUser.set(actor.userId, actor);
+      if (previous) this.release(previous);
+      return actor;
+    }
     let entry = this.find(actor);
     if (entry && entry.actor !== actor && !sameRights(entry.actor, actor)) {
       // Rights changed: the newest load becomes the one later equal loads share. Holders of the
@@ -55,25 +77,39 @@ export class SharedActors {
       entry = null;
     }
     if (!entry) {
-      entry = { actor, holders: 0, next: this.byUser.get(actor.userId) ?? null };
+      entry = new Entry(actor, 0, this.head(actor.userId));
       this.byUser.set(actor.userId, entry);
     }
     entry.holders += 1;
     if (previous) this.release(previous);
+    this.settle(actor.userId);
     return entry.actor;
   }
 
   /** Gives up one hold of `actor` (a connection closed or re-loaded). */
   release(actor: Actor): void {
+    const held = this.byUser.get(actor.userId);
+    if (held === actor) {
+      this.byUser.delete(actor.userId);
+      return;
+    }
+    if (!(held instanceof Entry)) return;
     const entry = this.find(actor);
     if (!entry || entry.actor !== actor) return;
     entry.holders -= 1;
     if (entry.holders <= 0) this.unlink(entry);
+    this.settle(actor.userId);
+  }
+
+  /** A user down to one entry with one holder is held as that actor again. */
+  private settle(userId: string) {
+    const held = this.byUser.get(userId);
+    if (held instanceof Entry && held.next === null && held.holders === 1) this.byUser.set(userId, held.actor);
   }
 
   private unlink(entry: Entry) {
     const userId = entry.actor.userId;
-    const head = this.byUser.get(userId) ?? null;
+    const head = this.head(userId);
     if (head === entry) {
       if (entry.next) this.byUser.set(userId, entry.next);
       else this.byUser.delete(userId);
