@@ -104,6 +104,9 @@ export async function main(options: { env?: Record<string, string | undefined> }
     });
     opened.push(() => db.close());
     await db.migrate();
+    // Every pooled connection opens now, not inside the first burst of requests (which would wait
+    // for the connects and hold their memory among the sockets they open).
+    await db.warm();
     // Unset: only the embedded database is seeded. A Postgres is seeded only when asked to
     // (SEED_ON_EMPTY=true), and then once however many instances start together.
     if (env.SEED_ON_EMPTY ?? db.driver === "pglite") {

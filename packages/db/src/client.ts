@@ -68,6 +68,12 @@ export interface DbHandle {
   driver: "postgres" | "pglite";
   /** Apply the committed migrations in drizzle/ (safe to call from several instances at once). */
   migrate(): Promise<void>;
+  /**
+   * Opens every pooled connection now. Otherwise a connection opens when a burst first needs it,
+   * and that burst's requests wait for the connect, and its memory (a few hundred KB a
+   * connection) lands among theirs. Postgres only; nothing to open for PGlite.
+   */
+  warm(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
   /** PGlite only: the whole data directory as a tarball, to clone this database. */
@@ -117,6 +123,7 @@ async function createPgliteInThread(dataDir: string | undefined, loadDataDir: Bl
     async migrate() {
       await migratePglite(drizzlePglite({ client, schema }), { migrationsFolder: MIGRATIONS_FOLDER });
     },
+    async warm() {},
     async ping() {
       await client.query("select 1");
     },
@@ -141,6 +148,7 @@ async function createPgliteProcess(options: PgliteHostOptions): Promise<DbHandle
     async migrate() {
       await migratePglite(drizzlePglite({ client: asPglite, schema }), { migrationsFolder: MIGRATIONS_FOLDER });
     },
+    async warm() {},
     ping: () => client.ping(),
     close: () => client.close(),
     dump: () => client.dump(),
@@ -196,6 +204,9 @@ async function createPostgres(url: string, limits: PostgresLimits): Promise<DbHa
       } finally {
         await lockClient.end({ timeout: 5 });
       }
+    },
+    async warm() {
+      await Promise.all([systemLanes.connectAll(), tenantLanes.connectAll()]);
     },
     async ping() {
       await db.execute(sql`select 1`);

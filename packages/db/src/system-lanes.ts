@@ -23,6 +23,8 @@ export interface SystemLanes {
   /** The client drizzle is built on. */
   readonly sql: Sql;
   end(options: { timeout: number }): Promise<void>;
+  /** Connects every lane now (otherwise a lane connects on its first statement). */
+  connectAll(): Promise<void>;
   /** For tests and benches: per lane, what is in flight on it and whether it is in a transaction. */
   snapshot(): { inFlight: number; transactions: number }[];
 }
@@ -136,6 +138,9 @@ export function openSystemLanes(url: string, size: number, options: Options<Reco
     sql: client as unknown as Sql,
     async end({ timeout }) {
       await Promise.all(lanes.map((l) => l.sql.end({ timeout })));
+    },
+    async connectAll() {
+      await Promise.all(lanes.map((l) => l.sql`select 1`));
     },
     snapshot() {
       return lanes.map((l) => ({ inFlight: l.inFlight, transactions: l.transactions }));

@@ -30,6 +30,8 @@ export interface TenantLanes {
   /** A transaction on the lane least in use; `fn` sets its own (transaction-local) reach. */
   begin<T>(fn: (sql: TransactionSql) => Promise<T>): Promise<T>;
   end(options: { timeout: number }): Promise<void>;
+  /** Connects every lane now, with no reach (otherwise a lane connects on its first statement). */
+  connectAll(): Promise<void>;
   /** For tests and benches: per lane, the reach it remembers and what is in flight on it. */
   snapshot(): { reach: string | null; inFlight: number; transactions: number }[];
 }
@@ -226,6 +228,10 @@ export function openTenantLanes(url: string, size: number, options: Options<Reco
     },
     async end({ timeout }) {
       await Promise.all(lanes.map((l) => l.sql.end({ timeout })));
+    },
+    async connectAll() {
+      // `select 1` sets no reach: a lane's bookkeeping (no reach set) stays true.
+      await Promise.all(lanes.map((l) => l.sql`select 1`));
     },
     snapshot() {
       return lanes.map((l) => ({ reach: l.reach, inFlight: l.inFlight, transactions: l.transactions }));

@@ -136,3 +136,23 @@ describe.skipIf(!url)("the system scope on lanes, through drizzle (Postgres)", (
     expect(outcomes.slice(8)).toEqual(Array.from({ length: 16 }, () => "*"));
   }, 30_000);
 });
+
+describe.skipIf(!url)("warming the pools (Postgres)", () => {
+  test("warm() opens every lane of both pools before any statement needs one", async () => {
+    const admin = postgres(url as string, { max: 1, onnotice: () => {} });
+    const name = `warm-${process.pid}-${Date.now()}`;
+    const opened = async () => ((await admin`select count(*)::int as n from pg_stat_activity where application_name = ${name}`) as unknown as { n: number }[])[0]?.n;
+    // postgres-js sends a URL's unknown parameters as connection settings: every lane carries the name.
+    const named = new URL(url as string);
+    named.searchParams.set("application_name", name);
+    const handle = await createDb({ url: named.toString(), maxConnections: 3 });
+    try {
+      expect(await opened()).toBe(0);
+      await handle.warm();
+      expect(await opened()).toBe(6);
+    } finally {
+      await handle.close();
+      await admin.end({ timeout: 5 });
+    }
+  });
+});
