@@ -252,6 +252,10 @@ async function measure(phase: string, ctx: MeasureContext, run: () => Promise<{ 
   };
 }
 
+// Where each phase's slice starts in the API's stderr: what came before it is the slice's history
+// (a compilation at a tier reached before is a recompilation; jit-log.ts).
+const sliceStarts = new Map<string, number>();
+
 /** Copies the API's stderr from `from` to its current end into a file named after the phase. */
 function cutStderr(jit: { stderr: string; dir: string }, from: number, phase: string): string {
   const to = statSync(jit.stderr).size;
@@ -264,6 +268,7 @@ function cutStderr(jit: { stderr: string; dir: string }, from: number, phase: st
   }
   const file = join(jit.dir, `jit-${phase.replace(/[^a-z0-9]+/gi, "-")}.log`);
   writeFileSync(file, buf);
+  sliceStarts.set(file, from);
   return file;
 }
 
@@ -386,8 +391,11 @@ async function main(): Promise<number> {
         console.log(`  CPU samples by thread, the kernel's by system call (perf record -g):\n${formatKernelSamples(r.kernelSamples, r.turns).join("\n")}`);
       if (r.profile) console.log(`  CPU profile of the phase:\n${formatPhaseProfile(r.profile)}`);
     }
+    const stderr = jit ? readFileSync(jit.stderr) : undefined;
     for (const [phase, file] of [[`warm-up ×${WARMUP}`, warmupJit], ...results.map((r) => [r.phase, r.jitLog])]) {
-      if (file) console.log(`\n${phase}: JavaScriptCore (${file})\n${formatJit(countJit(readFileSync(file, "utf8")))}`);
+      if (!file) continue;
+      const history = stderr ? stderr.subarray(0, sliceStarts.get(file) ?? 0).toString("utf8") : "";
+      console.log(`\n${phase}: JavaScriptCore (${file})\n${formatJit(countJit(readFileSync(file, "utf8"), history))}`);
     }
     const report = {
       startedAt: new Date().toISOString(),
