@@ -44,7 +44,7 @@ async function until(check: () => boolean, ms = 2_000): Promise<void> {
 describe("Http1Agent: bodies", () => {
   test("a chunked event stream, split across writes mid-frame, reads as the client's events", async () => {
     const server = raw(async (_req, conn) => {
-      const body = chunk(deltaLine("Hello")) + chunk(deltaLine(" there")) + chunk(finishLine() + DONE) + "0\r\n\r\n";
+      const body = `${chunk(deltaLine("Hello")) + chunk(deltaLine(" there")) + chunk(finishLine() + DONE)}0\r\n\r\n`;
       const bytes = SSE_HEAD + body;
       let sent = 0;
       // Cut inside the head, inside a chunk-size line, inside a frame and inside an event.
@@ -94,7 +94,7 @@ describe("Http1Agent: bodies", () => {
       if (req.onConnection === 1) {
         const body = JSON.stringify({ error: { message: "slow down" } });
         conn.write(`HTTP/1.1 429 Too Many Requests\r\nretry-after: 7\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
-      } else conn.write(SSE_HEAD + chunk(answer("second")) + "0\r\n\r\n");
+      } else conn.write(`${SSE_HEAD + chunk(answer("second"))}0\r\n\r\n`);
     });
     const agent = new Http1Agent();
     const first = await collect(client(server.url, agent).streamChat({ models: ["m"], messages }));
@@ -110,7 +110,7 @@ describe("Http1Agent: bodies", () => {
 describe("Http1Agent: broken answers", () => {
   test("a server closing mid-stream (a truncated chunked body) fails after the first token", async () => {
     const server = raw((_req, conn) => {
-      conn.write(SSE_HEAD + chunk(deltaLine("Half")) + '40\r\ndata: {"choi');
+      conn.write(`${SSE_HEAD + chunk(deltaLine("Half"))}40\r\ndata: {"choi`);
       conn.end();
     });
     const agent = new Http1Agent();
@@ -164,7 +164,7 @@ describe("Http1Agent: broken answers", () => {
   test("a kept connection the server dropped without answering is replaced once, unseen", async () => {
     const server = raw((req, conn) => {
       // Every connection answers once, then drops the next request unanswered.
-      if (req.onConnection === 1) conn.write(SSE_HEAD + chunk(answer("ok")) + "0\r\n\r\n");
+      if (req.onConnection === 1) conn.write(`${SSE_HEAD + chunk(answer("ok"))}0\r\n\r\n`);
       else conn.end();
     });
     const agent = new Http1Agent();
@@ -211,7 +211,7 @@ describe("Http1Agent: the pool", () => {
     const release: Array<() => void> = [];
     const server = raw((_req, conn) => {
       conn.write(SSE_HEAD + chunk(deltaLine("go")));
-      release.push(() => conn.write(chunk(finishLine() + DONE) + "0\r\n\r\n"));
+      release.push(() => conn.write(`${chunk(finishLine() + DONE)}0\r\n\r\n`));
     });
     const agent = new Http1Agent({ maxConnectionsPerOrigin: 2 });
     const c = client(server.url, agent);
@@ -267,7 +267,7 @@ describe("Http1Agent: the pool", () => {
   });
 
   test("idle connections are closed after idleMs", async () => {
-    const server = raw((_req, conn) => conn.write(SSE_HEAD + chunk(answer("x")) + "0\r\n\r\n"));
+    const server = raw((_req, conn) => conn.write(`${SSE_HEAD + chunk(answer("x"))}0\r\n\r\n`));
     const agent = new Http1Agent({ idleMs: 50 });
     await collect(client(server.url, agent).streamChat({ models: ["m"], messages }));
     expect(agent.stats(server.url).idle).toBe(1);
