@@ -20,7 +20,7 @@
  * not write the room's log or counter, as the relay's does not: nobody reads them during the run.
  */
 import { connectRedis, roomKeys, whenReady } from "../../packages/bus/src/index.ts";
-import { openSocket, pool } from "./clients.ts";
+import { closeQuietly, pool } from "./clients.ts";
 import { type AppRun, describe, type FanoutOptions, publishedIn } from "./fanout-runs.ts";
 import type { ReplayPlan } from "./frames.ts";
 import { type RunResult, runStreaming } from "./scenario.ts";
@@ -94,6 +94,36 @@ async function replay(a: Instance, plan: ReplayPlan): Promise<{ published: numbe
   return (await res.json()) as { published: number; ms: number };
 }
 
+/**
+ * A socket on the relay's `a` subscribed to `channel` by name, resolved once acked. What it is
+ * forwarded are bus messages (`f\n…` headers, not JSON frames): it reads nothing after the ack.
+ */
+function forwardedSocket(a: Instance, channel: string, timeoutMs = 30_000): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${a.wsUrl}/ws`);
+    const timer = setTimeout(() => {
+      ws.close();
+      reject(new Error(`relay subscribe ${channel}: no ack within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onMessage = (ev: MessageEvent) => {
+      if (!String(ev.data).startsWith('{"type":"ack"')) return;
+      clearTimeout(timer);
+      ws.removeEventListener("message", onMessage);
+      resolve(ws);
+    };
+    ws.addEventListener("message", onMessage);
+    ws.addEventListener("open", () => ws.send(JSON.stringify({ type: "subscribe", id: "s", room: channel, channel: true })), { once: true });
+    ws.addEventListener(
+      "error",
+      () => {
+        clearTimeout(timer);
+        reject(new Error(`relay socket for ${channel} failed to open`));
+      },
+      { once: true },
+    );
+  });
+}
+
 /** The app's B fed `run`'s own messages again, unpaced, by `relay`'s publisher; see the top. */
 export async function fedRun(app: Target, relay: Baseline, scenario: string, run: AppRun, redisUrl: string, opts: FanoutOptions): Promise<RunResult> {
   const { plan, rooms, errors } = await replayPlanOf(run, redisUrl);
@@ -103,12 +133,7 @@ export async function fedRun(app: Target, relay: Baseline, scenario: string, run
   // The publishing process forwards each replayed room to one socket, as the relay's A forwards
   // its rooms to their student sockets while it publishes its unpaced replay: the two publishers
   // share their event loop alike, so they feed Redis alike. (Hence no student sockets on the app's A.)
-  const forwarded = await pool(plan.rooms, 24, async (r) => {
-    const socket = await openSocket(`${relay.a.wsUrl}/ws`, null);
-    const ack = await socket.request({ type: "subscribe", room: r.channel, channel: true });
-    if (ack.type !== "ack") throw new Error(`relay subscribe ${r.channel}: ${JSON.stringify(ack)}`);
-    return socket;
-  });
+  const forwarded = await pool(plan.rooms, 24, (r) => forwardedSocket(relay.a, r.channel));
   let streamed: Awaited<ReturnType<typeof runStreaming>>;
   try {
     streamed = await runStreaming(app, {
@@ -125,7 +150,7 @@ export async function fedRun(app: Target, relay: Baseline, scenario: string, run
       },
     });
   } finally {
-    for (const s of forwarded) s.close();
+    for (const ws of forwarded) closeQuietly(ws);
   }
   const result: RunResult = publisher ? { ...streamed.result, publisher } : streamed.result;
   const expected = plan.rooms.reduce((a, r, k) => a + r.messages.length * (student(k)?.teachers.slice(0, opts.watchers).length ?? 0), 0);
