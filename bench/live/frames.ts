@@ -14,19 +14,6 @@ export interface ReplayPlan {
   rooms: { channel: string; messages: string[] }[];
 }
 
-const AT_KEY = '"at":"';
-
-/**
- * `message` with the ISO time of its last `"at":"…"` replaced by `iso` (24 characters, as
- * `toISOString` writes it); a message without one is returned as it is.
- */
-export function restampAt(message: string, iso: string): string {
-  const a = message.lastIndexOf(AT_KEY);
-  if (a < 0 || message.charCodeAt(a + AT_KEY.length + 23) !== 90 /* Z */) return message;
-  const from = a + AT_KEY.length;
-  return message.slice(0, from) + iso + message.slice(from + 24);
-}
-
 export interface EventFrame {
   type: "event";
   room: string;

@@ -9,13 +9,13 @@
  * fast as Redis answers), each room's events one after another as the app's runner does.
  * `POST /replay` is the same unpaced loop over messages given verbatim, on channels given by name:
  * the app's own bus messages replayed onto the app's channels ("B fed unpaced", bench/live/fed.ts),
- * each message's `at` stamped as it is published, as the plan's frames are.
+ * each frame stringified and its `at` stamped as it is published, as the plan's frames are.
  *
  *   RELAY_PORT=… RELAY_REDIS_URL=redis://127.0.0.1:6396 bun bench/live/relay.ts
  */
 import type { ServerWebSocket } from "bun";
 import { connectRedis, whenReady } from "../../packages/bus/src/index.ts";
-import { eventFrame, type PublishPlan, type ReplayPlan, restampAt } from "./frames.ts";
+import { eventFrame, type PublishPlan, type ReplayPlan } from "./frames.ts";
 
 export type { PublishPlan, ReplayPlan } from "./frames.ts";
 
@@ -95,9 +95,25 @@ async function publishRoom(room: string, events: PublishPlan["rooms"][number]["e
   return events.length;
 }
 
-/** `publishRoom`'s unpaced loop over messages as they are, `at` stamped now. */
-async function replayRoom(channel: string, messages: string[]) {
-  for (const message of messages) await pub.publish(channel, restampAt(message, new Date().toISOString()));
+/** A bus message as its header (`f\n<epoch>\n<offset>\n`) and its frame, parsed. */
+type Replayed = { header: string; frame: { at?: string } };
+
+function splitMessage(message: string): Replayed {
+  let end = -1;
+  for (let i = 0; i < 3; i++) end = message.indexOf("\n", end + 1);
+  return { header: message.slice(0, end + 1), frame: JSON.parse(message.slice(end + 1)) as { at?: string } };
+}
+
+/**
+ * `publishRoom`'s unpaced loop over bus messages: each frame stringified as it is published, with
+ * `at` stamped then, as `publishRoom` builds each of its frames (an app frame's `at` is its last
+ * key, so the bytes are the app's but for the time).
+ */
+async function replayRoom(channel: string, messages: Replayed[]) {
+  for (const { header, frame } of messages) {
+    if (frame.at !== undefined) frame.at = new Date().toISOString();
+    await pub.publish(channel, header + JSON.stringify(frame));
+  }
   return messages.length;
 }
 
@@ -122,8 +138,9 @@ const server = Bun.serve<Data>({
     }
     if (url.pathname === "/replay" && req.method === "POST") {
       const plan = (await req.json()) as ReplayPlan;
+      const rooms = plan.rooms.map((r) => ({ channel: r.channel, messages: r.messages.map(splitMessage) }));
       const start = performance.now();
-      const counts = await Promise.all(plan.rooms.map((r) => replayRoom(r.channel, r.messages)));
+      const counts = await Promise.all(rooms.map((r) => replayRoom(r.channel, r.messages)));
       return Response.json({ published: counts.reduce((a, b) => a + b, 0), ms: performance.now() - start });
     }
     return new Response("not found", { status: 404 });
