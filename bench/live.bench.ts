@@ -28,7 +28,10 @@
  * through `dev-tutor@<n>tps`, so the app publishes as fast as it keeps up). Each baseline replays each
  * app run: as many rooms, the same event counts and frame sizes, paced at the app's timing — or,
  * for saturation, back to back. Saturation compares the best peak rate over any 500 ms window
- * (a whole-run average would be diluted by the app's turns starting one by one).
+ * (a whole-run average would be diluted by the app's turns starting one by one). With the relay,
+ * each saturation run is also replayed at the app's pace, and its own bus messages are replayed
+ * unpaced onto its rooms by the relay's publisher ("B fed unpaced", bench/live/fed.ts): goal 3's CPU
+ * aim with the app's B fed as densely as the relay's.
  *
  * Needs Postgres (BENCH_DATABASE_URL, default postgres://rapt:rapt@127.0.0.1:5432/rapt; a fresh
  * database per run, dropped after) and Redis (BENCH_REDIS_URL, else one is started on 6396);

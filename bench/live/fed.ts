@@ -6,12 +6,16 @@
  * publisher's density (bench/README.md, live.bench.ts, "Who writes on B at saturation").
  *
  * So after each saturation run, the messages A published on the run's room channels (captured by
- * the tap, bench/live/tap.ts) are published again, verbatim but renumbered, onto the same
- * channels by the relay's publisher loop (relay.ts `POST /replay`: each room's messages one after
- * another, unpaced, all rooms at once — the loop of its unpaced replay), to new watchers of the
- * same rooms on the same app instances (same rooms × watchers, the same frames). B does its whole
- * per-message work: the subscriber's read, the follower's epoch and offset check, the tail, one
- * topic publish per room. The watchers check every frame's offset (no gap, no duplicate).
+ * the tap, bench/live/tap.ts) are published again, renumbered, onto the same channels by the
+ * relay's publisher loop (relay.ts `POST /replay`: each room's messages one after another,
+ * unpaced, all rooms at once, each frame stringified with its `at` as it is published — the loop
+ * of its unpaced replay), to new watchers of the same rooms on the same app instances (same rooms ×
+ * watchers, the same frames). B does its whole per-message work: the subscriber's read, the
+ * follower's epoch and offset check, the tail, one topic publish per room. The watchers check every
+ * frame's offset (no gap, no duplicate). The relay's A forwards each replayed channel to one socket
+ * while it publishes, as it forwards its own rooms to their student sockets in its unpaced replay,
+ * so both publishers share their event loop alike and feed Redis alike (the app's A holds no
+ * student socket in these runs: it takes no part).
  *
  * Valid for B: a watcher's subscribe lines it up at the room's head in Redis (`<room>:meta`'s
  * epoch and seq, which the run left at its last offset); the replayed messages carry that epoch
@@ -67,20 +71,26 @@ export async function replayPlanOf(run: AppRun, redisUrl: string): Promise<{ pla
   try {
     await whenReady(redis, 10_000);
     const heads = await Promise.all(run.rooms.map((room) => redis.hmget(roomKeys(PREFIX, room).meta, "epoch", "seq")));
-    run.rooms.forEach((room, i) => {
+    for (const [i, room] of run.rooms.entries()) {
       const { channel } = roomKeys(PREFIX, room);
       const captured = (run.captured.get(channel) ?? []).filter((m) => m.startsWith("f\n"));
       const last = captured.findLastIndex((m) => m.includes(COMPLETED));
       const [epoch, seq] = heads[i] ?? [];
-      if (last < 0 || !epoch || !seq) return void errors.push(`${room}: ${last < 0 ? "no message.completed captured" : "no head in Redis"}`);
+      if (last < 0 || !epoch || !seq) {
+        errors.push(`${room}: ${last < 0 ? "no message.completed captured" : "no head in Redis"}`);
+        continue;
+      }
       const taken = captured.slice(0, last + 1);
       // The tap saw every message of the room, in order: the offsets it captured run on by one.
       const consecutive = taken.every((m, j) => j === 0 || headerOffset(m) === headerOffset(taken[j - 1] ?? "") + 1);
       const messages = taken.map((m, j) => renumber(m, epoch, Number(seq) + j + 1));
-      if (!consecutive || messages.some((m) => m === null)) return void errors.push(`${room}: captured messages not one epoch's consecutive offsets`);
+      if (!consecutive || messages.some((m) => m === null)) {
+        errors.push(`${room}: captured messages not one epoch's consecutive offsets`);
+        continue;
+      }
       plan.rooms.push({ channel, messages: messages as string[] });
       rooms.push(i);
-    });
+    }
   } finally {
     redis.disconnect();
   }

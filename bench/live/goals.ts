@@ -232,8 +232,13 @@ export function goalRows(input: GoalInputs): GoalRow[] {
   // as the relay's (A's own messages replayed by the relay's publisher loop), every frame checked.
   const fed = fedCpuPerFrameUs(input.runs);
   const fedRatio = fed.app / fed.relay;
-  const fedClean = fed.runs.every((r) => r.incompleteWatchers === 0 && r.offsetChecks !== undefined && r.offsetChecks.gaps + r.offsetChecks.duplicates === 0 && r.errors.length === 0);
-  const fedChecks = fed.runs.reduce((a, r) => ({ gaps: a.gaps + (r.offsetChecks?.gaps ?? 0), duplicates: a.duplicates + (r.offsetChecks?.duplicates ?? 0) }), { gaps: 0, duplicates: 0 });
+  const fedClean = fed.runs.every(
+    (r) => r.incompleteWatchers === 0 && r.offsetChecks !== undefined && r.offsetChecks.gaps + r.offsetChecks.duplicates === 0 && r.errors.length === 0,
+  );
+  const fedChecks = fed.runs.reduce((a, r) => ({ gaps: a.gaps + (r.offsetChecks?.gaps ?? 0), duplicates: a.duplicates + (r.offsetChecks?.duplicates ?? 0) }), {
+    gaps: 0,
+    duplicates: 0,
+  });
   rows.push({
     id: "frame-cpu-fed",
     goal: 3,

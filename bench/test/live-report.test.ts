@@ -1,6 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { AT_APP_PACE, attachProfiles, B_FED, bestSaturationPeak, cpuPerFrameUs, fedCpuPerFrameUs, type GoalInputs, goalRows, goalTable, relayAtAppPaceUs } from "../live/goals.ts";
+import {
+  AT_APP_PACE,
+  attachProfiles,
+  B_FED,
+  bestSaturationPeak,
+  cpuPerFrameUs,
+  fedCpuPerFrameUs,
+  type GoalInputs,
+  goalRows,
+  goalTable,
+  relayAtAppPaceUs,
+} from "../live/goals.ts";
 import { type CpuProfile, formatProfile, type ProfileWindow, topSelf, type WindowProfile } from "../live/profiles.ts";
 import { comparisonTable, missProfiles } from "../live/report.ts";
 import type { IdleResult, RunResult } from "../live/scenario.ts";
