@@ -151,14 +151,22 @@ export const B_FED = "B fed unpaced, ";
  * CPU of B per frame over the app's "B fed unpaced" runs, and the relay's over its unpaced
  * replays of the same saturation runs (those with a fed run), µs.
  */
-export function fedCpuPerFrameUs(runs: RunResult[]): { app: number; relay: number; runs: RunResult[] } {
+export function fedCpuPerFrameUs(runs: RunResult[]): { app: number; relay: number; runs: RunResult[]; relayRuns: RunResult[] } {
   const fed = runs.filter((r) => r.target === "app" && r.scenario.startsWith(B_FED));
   const relay = runs.filter((r) => r.target === "relay" && fed.some((a) => a.scenario === `${B_FED}${r.scenario}`));
-  const perFrame = (xs: RunResult[]) => {
-    const events = xs.reduce((a, r) => a + r.events, 0);
-    return events > 0 ? (xs.reduce((a, r) => a + r.cpuMsB, 0) * 1000) / events : Number.NaN;
-  };
-  return { app: perFrame(fed), relay: perFrame(relay), runs: fed };
+  return { app: perFrameUs(fed, (r) => r.cpuMsB), relay: perFrameUs(relay, (r) => r.cpuMsB), runs: fed, relayRuns: relay };
+}
+
+/** `cpu` of B summed over `runs`, per frame their watchers received, µs. */
+function perFrameUs(runs: RunResult[], cpu: (r: RunResult) => number): number {
+  const events = runs.reduce((a, r) => a + r.events, 0);
+  return events > 0 ? (runs.reduce((a, r) => a + cpu(r), 0) * 1000) / events : Number.NaN;
+}
+
+/** B's JavaScript thread (`bun.exe`) and JIT thread per frame, µs: where a fed run's figure went. */
+function threadsUs(runs: RunResult[]): string {
+  const thread = (name: string) => (r: RunResult) => r.cpuMsBByThread?.[name] ?? 0;
+  return `JavaScript thread ${f(perFrameUs(runs, thread("bun.exe")), 1)}, JIT ${f(perFrameUs(runs, thread("JITWorker")), 1)}`;
 }
 
 /** Best peak delivery rate (events/s over the peak window) of `target`'s saturation runs. */
@@ -244,7 +252,7 @@ export function goalRows(input: GoalInputs): GoalRow[] {
     goal: 3,
     aim: "B's CPU per frame, B fed unpaced (A's messages replayed) ≤ 1.5× relay unpaced",
     measured: Number.isFinite(fedRatio)
-      ? `app ${f(fed.app, 1)} µs, relay unpaced ${f(fed.relay, 1)} µs (${x(fedRatio)}); ${fed.runs.reduce((a, r) => a + r.events, 0)} frames over ${fed.runs.length} runs, ${fedChecks.gaps} gaps, ${fedChecks.duplicates} duplicates${fedClean ? "" : ", some runs incomplete or in error (see the runs)"}`
+      ? `app ${f(fed.app, 1)} µs, relay unpaced ${f(fed.relay, 1)} µs (${x(fedRatio)}); ${fed.runs.reduce((a, r) => a + r.events, 0)} frames over ${fed.runs.length} runs, ${fedChecks.gaps} gaps, ${fedChecks.duplicates} duplicates${fedClean ? "" : ", some runs incomplete or in error (see the runs)"}${fed.runs.some((r) => r.cpuMsBByThread) ? ` (by thread, app ${threadsUs(fed.runs)}; relay ${threadsUs(fed.relayRuns)})` : ""}`
       : NOT_MEASURED,
     met: Number.isFinite(fedRatio) ? fedRatio <= 1.5 && fedClean : null,
   });

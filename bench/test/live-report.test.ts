@@ -183,6 +183,12 @@ describe("live bench aims", () => {
     const met = row(goalRows(inputs({ runs: [...base, ...fed()] })), "B's CPU per frame, B fed unpaced");
     expect(met.met).toBe(true);
     expect(met.measured).toBe("app 15.0 µs, relay unpaced 10.0 µs (1.50×); 2000 frames over 2 runs, 0 gaps, 0 duplicates");
+    // With B's threads read, where each side's CPU went.
+    const threaded = fed().map((r) => ({ ...r, cpuMsBByThread: { "bun.exe": r.cpuMsB - 4, JITWorker: 4 } }));
+    const relayThreads = base.map((r) => (r.target === "relay" ? { ...r, cpuMsBByThread: { "bun.exe": r.cpuMsB } } : r));
+    expect(row(goalRows(inputs({ runs: [...relayThreads, ...threaded] })), "B's CPU per frame, B fed unpaced").measured).toContain(
+      "(by thread, app JavaScript thread 11.0, JIT 4.0; relay JavaScript thread 10.0, JIT 0.0)",
+    );
     // The existing row still compares the app's own saturation runs.
     expect(row(goalRows(inputs({ runs: [...base, ...fed()] })), "B's CPU per delivered frame").met).toBe(false);
     expect(row(goalRows(inputs({ runs: [...base, ...fed({ cpuMsB: 17 })] })), "B's CPU per frame, B fed unpaced").met).toBe(false);
