@@ -63,19 +63,21 @@ const headerOffset = (message: string) => {
  * Each room's captured messages up to its last `message.completed`, renumbered to follow the
  * room's head in Redis; rooms that cannot be replayed exactly are left out and said why.
  */
-export async function replayPlanOf(run: AppRun, redisUrl: string): Promise<{ plan: ReplayPlan; rooms: number[]; errors: string[] }> {
+export async function replayPlanOf(run: AppRun, redisUrl: string): Promise<{ plan: ReplayPlan; rooms: number[]; heads: [string, number][]; errors: string[] }> {
   const redis = connectRedis(redisUrl, "commands", { connectionName: "bench-live-fed" });
   const plan: ReplayPlan = { rooms: [] };
   const rooms: number[] = [];
+  // Each planned room's meta key and the last offset replayed to it.
+  const heads: [string, number][] = [];
   const errors: string[] = [];
   try {
     await whenReady(redis, 10_000);
-    const heads = await Promise.all(run.rooms.map((room) => redis.hmget(roomKeys(PREFIX, room).meta, "epoch", "seq")));
+    const metas = await Promise.all(run.rooms.map((room) => redis.hmget(roomKeys(PREFIX, room).meta, "epoch", "seq")));
     for (const [i, room] of run.rooms.entries()) {
       const { channel } = roomKeys(PREFIX, room);
       const captured = (run.captured.get(channel) ?? []).filter((m) => m.startsWith("f\n"));
       const last = captured.findLastIndex((m) => m.includes(COMPLETED));
-      const [epoch, seq] = heads[i] ?? [];
+      const [epoch, seq] = metas[i] ?? [];
       if (last < 0 || !epoch || !seq) {
         errors.push(`${room}: ${last < 0 ? "no message.completed captured" : "no head in Redis"}`);
         continue;
@@ -90,11 +92,27 @@ export async function replayPlanOf(run: AppRun, redisUrl: string): Promise<{ pla
       }
       plan.rooms.push({ channel, messages: messages as string[] });
       rooms.push(i);
+      heads.push([roomKeys(PREFIX, room).meta, Number(seq) + messages.length]);
     }
   } finally {
     redis.disconnect();
   }
-  return { plan, rooms, errors };
+  return { plan, rooms, heads, errors };
+}
+
+/**
+ * Moves each room's head in Redis to the last offset replayed to it (the publisher, like the
+ * relay's, only PUBLISHes): a later subscribe to the room — another fed run of the same messages —
+ * then lines up where B's feed stands, not behind it.
+ */
+async function advanceHeads(redisUrl: string, heads: [string, number][]): Promise<void> {
+  const redis = connectRedis(redisUrl, "commands", { connectionName: "bench-live-fed" });
+  try {
+    await whenReady(redis, 10_000);
+    await Promise.all(heads.map(([meta, seq]) => redis.hset(meta, "seq", seq)));
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Sends a replay plan to the relay's instance A (`POST /replay`, answered once all is published). */
@@ -136,7 +154,7 @@ function forwardedSocket(a: Instance, channel: string, timeoutMs = 30_000): Prom
 
 /** The app's B fed `run`'s own messages again, unpaced, by `relay`'s publisher; see the top. */
 export async function fedRun(app: Target, relay: Baseline, scenario: string, run: AppRun, redisUrl: string, opts: FanoutOptions): Promise<RunResult> {
-  const { plan, rooms, errors } = await replayPlanOf(run, redisUrl);
+  const { plan, rooms, heads, errors } = await replayPlanOf(run, redisUrl);
   const total = plan.rooms.reduce((a, r) => a + r.messages.length, 0);
   const student = (k: number) => run.students[rooms[k] ?? -1];
   let publisher: RunResult["publisher"];
@@ -161,10 +179,14 @@ export async function fedRun(app: Target, relay: Baseline, scenario: string, run
     });
   } finally {
     for (const ws of forwarded) closeQuietly(ws);
+    await advanceHeads(redisUrl, heads);
   }
   const result: RunResult = publisher ? { ...streamed.result, publisher } : streamed.result;
   const expected = plan.rooms.reduce((a, r, k) => a + r.messages.length * (student(k)?.teachers.slice(0, opts.watchers).length ?? 0), 0);
   if (result.events !== expected) errors.push(`the watchers received ${result.events} event frames of the ${expected} replayed to them`);
+  // Every delta the watchers got was stamped by this run's publisher: one stamped before (a frame
+  // of an earlier replay, from B's tail) would mean B dropped the replayed ones as already seen.
+  if (result.maxMs > result.cpuToMs - result.cpuFromMs) errors.push(`a frame stamped before the run reached a watcher (${result.maxMs} ms old)`);
   const checks = result.offsetChecks;
   if (checks && checks.gaps + checks.duplicates > 0) errors.push(`${checks.gaps} gaps and ${checks.duplicates} duplicates in the offsets the watchers saw`);
   result.errors.unshift(...errors);
