@@ -28,7 +28,10 @@
  * through `dev-tutor@<n>tps`, so the app publishes as fast as it keeps up). Each baseline replays each
  * app run: as many rooms, the same event counts and frame sizes, paced at the app's timing — or,
  * for saturation, back to back. Saturation compares the best peak rate over any 500 ms window
- * (a whole-run average would be diluted by the app's turns starting one by one).
+ * (a whole-run average would be diluted by the app's turns starting one by one). With the relay,
+ * each saturation run is also replayed at the app's pace, and its own bus messages are replayed
+ * unpaced onto its rooms by the relay's publisher ("B fed unpaced", bench/live/fed.ts): goal 3's CPU
+ * aim with the app's B fed as densely as the relay's.
  *
  * Needs Postgres (BENCH_DATABASE_URL, default postgres://rapt:rapt@127.0.0.1:5432/rapt; a fresh
  * database per run, dropped after) and Redis (BENCH_REDIS_URL, else one is started on 6396);
@@ -38,7 +41,7 @@
  *   bun bench/live.bench.ts            (or `bun run bench`)
  * Knobs: BENCH_LIVE_SESSIONS=200 BENCH_LIVE_WATCHERS=4 BENCH_LIVE_WARMUP_SESSIONS=800
  *        BENCH_LIVE_IDLE=1000 BENCH_LIVE_IDLE_MORE=6000 BENCH_LIVE_TPS=50 BENCH_LIVE_SAT_TPS=50,100,200
- *        BENCH_LIVE_SAT_COALESCE_MS=0 BENCH_LIVE_TIMEOUT_MS=120000 BENCH_LIVE_BASELINES=relay,socket.io
+ *        BENCH_LIVE_SAT_COALESCE_MS=0 BENCH_LIVE_SAT_FED=1 BENCH_LIVE_TIMEOUT_MS=120000 BENCH_LIVE_BASELINES=relay,socket.io
  *        BENCH_LIVE_SIO_CLIENT=wire|socket.io-client
  *        BENCH_LIVE_DEV_MODEL=external|embedded  (default external: the dev model in its own process
  *        instead of inside each instance, so the instances' CPU is the app's own, as behind a
@@ -58,7 +61,8 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateDevKeys } from "../apps/api/src/auth/dev-keys.ts";
 import { appRun, baselineRuns, type FanoutOptions } from "./live/fanout-runs.ts";
-import { AT_APP_PACE, attachProfiles, type GoalInputs, goalRows, type ProfileWindows } from "./live/goals.ts";
+import { fedRun } from "./live/fed.ts";
+import { AT_APP_PACE, attachProfiles, B_FED, type GoalInputs, goalRows, type ProfileWindows } from "./live/goals.ts";
 import { type BenchDatabase, createBenchDatabase, ensureRedis, type RedisHandle } from "./live/infra.ts";
 import { clusterPart, lateJoinerPart, type PartContext, stormPart } from "./live/parts.ts";
 import { type Child, logLevels, stopAll } from "./live/procs.ts";
@@ -128,6 +132,13 @@ const CLUSTER = {
  * how many arrive together, so this separates B's own cost per frame from the publisher's pace.
  */
 const SAT_AT_APP_PACE = process.env.BENCH_LIVE_SAT_APP_PACE !== "0";
+/**
+ * With the relay among the baselines, each saturation run's own bus messages are also replayed
+ * unpaced onto its rooms by the relay's publisher loop, to new watchers on the same app instances
+ * ("B fed unpaced", bench/live/fed.ts) — `1` (default) or `0`: goal 3's CPU aim with the app's B fed
+ * as densely as the relay's.
+ */
+const SAT_FED = process.env.BENCH_LIVE_SAT_FED !== "0";
 /** A directory: every API instance runs under `bun --cpu-prof` and writes its profile there on exit. */
 const CPU_PROF_DIR = process.env.BENCH_LIVE_CPU_PROF_DIR || undefined;
 
@@ -213,19 +224,31 @@ async function fanoutPart(ctx: PartContext, redisUrl: string, workDir: string, n
       if (WARMUP > 0 && warmTool) await appRun(app, scene, `saturation warm-up ${WARMUP}×${WATCHERS}`, WARMUP, warmTool, FANOUT, warmupFrom(scene));
       const satFrom = Date.now();
       const spans: { fromMs: number; toMs: number }[] = [];
+      const fedSpans: { fromMs: number; toMs: number }[] = [];
       const relay = baselines.filter((b) => b.kind === "relay");
+      const fedBy = SAT_FED ? relay[0] : undefined;
       for (const rate of SAT_TPS) {
         const toolId = scene.toolsByRate.get(rate);
         if (!toolId) continue;
         const name = `saturation ${rate} tok/s`;
-        const s = await appRun(app, scene, name, SESSIONS, toolId, FANOUT);
+        const s = await appRun(app, scene, name, SESSIONS, toolId, FANOUT, 0, fedBy !== undefined);
         spans.push({ fromMs: s.result.cpuFromMs, toMs: s.result.cpuToMs });
         runs.push(s.result, ...(await baselineRuns(baselines, name, s, false, FANOUT)));
         if (SAT_AT_APP_PACE) runs.push(...(await baselineRuns(relay, `${AT_APP_PACE}${name}`, s, true, FANOUT)));
+        if (fedBy) {
+          // B's first dense feed compiles its hot path (its JIT thread took 10–100 ms in the first
+          // fed run against 0–20 in the later ones): the same messages once more first, unmeasured,
+          // as the instance's warm-up does for its turns.
+          if (rate === SAT_TPS[0] && WARMUP > 0) await fedRun(app, fedBy, `${B_FED}warm-up, ${name}`, s, redisUrl, FANOUT);
+          const fed = await fedRun(app, fedBy, `${B_FED}${name}`, s, redisUrl, FANOUT);
+          fedSpans.push({ fromMs: fed.cpuFromMs, toMs: fed.cpuToMs });
+          runs.push(fed);
+        }
       }
       // The app's saturation runs as their CPU was counted: each from its start to its last frame.
       windows["frame-cpu"] = { instance: app.b.child.name, fromMs: satFrom, toMs: Date.now(), spans };
       windows.saturation = windows["frame-cpu"];
+      if (fedSpans.length > 0) windows["frame-cpu-fed"] = { instance: app.b.child.name, fromMs: satFrom, toMs: Date.now(), spans: fedSpans };
     }
   } finally {
     await app.stop();
@@ -367,6 +390,7 @@ async function main(): Promise<number> {
         liveCoalesceMs: process.env.LIVE_COALESCE_MS ?? "default (40)",
         saturationTokensPerSecond: SAT_TPS.join(","),
         saturationCoalesceMs: SAT_COALESCE,
+        saturationFed: SAT_FED ? 1 : 0,
         baselines: [...BASELINES].join(","),
         socketIoClient: SIO_CLIENT,
         storm: JSON.stringify(STORM),

@@ -18,15 +18,42 @@ export interface Recorder {
   times: number[];
   /** Per room, as seen by its first watcher: `at` (epoch ms), frame bytes and event name of each event. */
   timelines: Map<string, { at: number; bytes: number; event: string }[]>;
+  /**
+   * Set for a run whose watchers check each event frame's offset (the app's frames only): per
+   * watcher and room, a frame whose offset is not the last one's + 1 is a gap, one at or below it
+   * a duplicate. A room's first frame sets the start (count the frames to catch a gap before it).
+   */
+  offsets?: { gaps: number; duplicates: number };
 }
 
-export function newRecorder(): Recorder {
-  return { events: 0, latencies: [], firstMs: Number.POSITIVE_INFINITY, lastMs: 0, times: [], timelines: new Map() };
+export function newRecorder(checkOffsets = false): Recorder {
+  return {
+    events: 0,
+    latencies: [],
+    firstMs: Number.POSITIVE_INFINITY,
+    lastMs: 0,
+    times: [],
+    timelines: new Map(),
+    ...(checkOffsets ? { offsets: { gaps: 0, duplicates: 0 } } : {}),
+  };
 }
 
 const EVENT_PREFIX = '{"type":"event"';
 const AT_KEY = '"at":"';
 const EVENT_KEY = '"event":"';
+const OFFSET_KEY = '"offset":';
+
+/** The `offset` of an app's event frame (its first `"offset":`, before the payload). */
+export function offsetOf(data: string): number {
+  const k = data.indexOf(OFFSET_KEY) + OFFSET_KEY.length;
+  let value = 0;
+  for (let i = k; i < data.length; i++) {
+    const digit = data.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) break;
+    value = value * 10 + digit;
+  }
+  return value;
+}
 
 /**
  * Event frames are picked apart without JSON.parse: `at` is their last key and `event` a plain
@@ -59,12 +86,33 @@ export interface LiveSocket {
 export class EventTally {
   readonly done = new Set<string>();
   private readonly doneWaiters = new Map<string, () => void>();
+  // Room → the last event offset this socket saw, when the run checks offsets.
+  private readonly lastOffsets: Map<string, number> | null;
 
   constructor(
     private readonly recorder: Recorder | null,
     /** Rooms whose timeline this socket records (it is their first watcher). */
     private readonly timelineRooms: Set<string> = new Set(),
-  ) {}
+  ) {
+    this.lastOffsets = recorder?.offsets ? new Map() : null;
+  }
+
+  /** True when the run checks every event frame's offset (`Recorder.offsets`). */
+  get checksOffsets(): boolean {
+    return this.lastOffsets !== null;
+  }
+
+  /** Counts a gap or a duplicate against the last offset this socket saw in `room`. */
+  offset(room: string, offset: number) {
+    const counts = this.recorder?.offsets;
+    if (!this.lastOffsets || !counts) return;
+    const last = this.lastOffsets.get(room);
+    if (last !== undefined) {
+      if (offset <= last) counts.duplicates++;
+      else if (offset !== last + 1) counts.gaps++;
+    }
+    if (last === undefined || offset > last) this.lastOffsets.set(room, offset);
+  }
 
   event(at: number, event: string, room: () => string, bytes: number) {
     const r = this.recorder;
@@ -136,6 +184,7 @@ export class BenchSocket implements LiveSocket {
 
   private onMessage(data: string) {
     if (data.startsWith(EVENT_PREFIX)) {
+      if (this.tally.checksOffsets) this.tally.offset(roomOf(data), offsetOf(data));
       const { at, event } = inspectEvent(data);
       this.tally.event(at, event, () => roomOf(data), data.length);
       return;

@@ -9,6 +9,11 @@ export interface PublishPlan {
   rooms: { room: string; events: { delayMs: number; bytes: number; event: string }[] }[];
 }
 
+/** Messages published verbatim, each room's in order, unpaced: the relay's `POST /replay`. */
+export interface ReplayPlan {
+  rooms: { channel: string; messages: string[] }[];
+}
+
 export interface EventFrame {
   type: "event";
   room: string;

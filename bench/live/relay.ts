@@ -7,14 +7,17 @@
  * `POST /publish` makes this process the publisher too: it PUBLISHes a plan of events — per room,
  * each event's delay from the start, frame size and name — paced (at those delays) or unpaced (as
  * fast as Redis answers), each room's events one after another as the app's runner does.
+ * `POST /replay` is the same unpaced loop over messages given verbatim, on channels given by name:
+ * the app's own bus messages replayed onto the app's channels ("B fed unpaced", bench/live/fed.ts),
+ * each frame stringified and its `at` stamped as it is published, as the plan's frames are.
  *
  *   RELAY_PORT=… RELAY_REDIS_URL=redis://127.0.0.1:6396 bun bench/live/relay.ts
  */
 import type { ServerWebSocket } from "bun";
-import { connectRedis } from "../../packages/bus/src/index.ts";
-import { eventFrame, type PublishPlan } from "./frames.ts";
+import { connectRedis, whenReady } from "../../packages/bus/src/index.ts";
+import { eventFrame, type PublishPlan, type ReplayPlan } from "./frames.ts";
 
-export type { PublishPlan } from "./frames.ts";
+export type { PublishPlan, ReplayPlan } from "./frames.ts";
 
 const port = Number(process.env.RELAY_PORT ?? 0);
 const redisUrl = process.env.RELAY_REDIS_URL ?? "redis://127.0.0.1:6396";
@@ -34,20 +37,45 @@ sub.on("message", (channel: string, message: string) => {
   server.publish(channel.slice(prefix.length), message);
 });
 
-async function watch(ws: ServerWebSocket<Data>, room: string) {
-  ws.subscribe(room);
-  ws.data.rooms.add(room);
-  const n = (watchers.get(room) ?? 0) + 1;
-  watchers.set(room, n);
-  if (n === 1) await sub.subscribe(channelOf(room));
+// Channels named in full (`{"type":"subscribe","room":<channel>,"channel":true}`), each forwarded
+// to the topic of its own name, on a connection of their own so the relay's own path above is
+// untouched: "B fed unpaced" has this process forward the app's channels it replays onto, as its A
+// forwards its own rooms to the student sockets while it publishes (bench/live/fed.ts).
+let subChannels: Promise<ReturnType<typeof connectRedis>> | null = null;
+function channelSubscriber() {
+  subChannels ??= (async () => {
+    const c = connectRedis(redisUrl, "subscriber", { connectionName: "bench-relay-sub-channels" });
+    c.on("error", (err) => console.error("relay sub (channels)", err.message));
+    c.on("message", (channel: string, message: string) => {
+      server.publish(channel, message);
+    });
+    await whenReady(c, 10_000);
+    return c;
+  })();
+  return subChannels;
 }
 
-function unwatch(room: string) {
-  const n = (watchers.get(room) ?? 1) - 1;
-  if (n > 0) watchers.set(room, n);
+// A room watched by its full channel name is kept as `CHANNEL + name`.
+const CHANNEL = "\u0000";
+
+async function watch(ws: ServerWebSocket<Data>, room: string, asChannel = false) {
+  ws.subscribe(room);
+  const key = asChannel ? CHANNEL + room : room;
+  ws.data.rooms.add(key);
+  const n = (watchers.get(key) ?? 0) + 1;
+  watchers.set(key, n);
+  if (n > 1) return;
+  if (asChannel) await (await channelSubscriber()).subscribe(room);
+  else await sub.subscribe(channelOf(room));
+}
+
+function unwatch(key: string) {
+  const n = (watchers.get(key) ?? 1) - 1;
+  if (n > 0) watchers.set(key, n);
   else {
-    watchers.delete(room);
-    void sub.unsubscribe(channelOf(room)).catch(() => {});
+    watchers.delete(key);
+    if (key.startsWith(CHANNEL)) void channelSubscriber().then((c) => c.unsubscribe(key.slice(1)).catch(() => {}));
+    else void sub.unsubscribe(channelOf(key)).catch(() => {});
   }
 }
 
@@ -65,6 +93,28 @@ async function publishRoom(room: string, events: PublishPlan["rooms"][number]["e
     charOffset += 10;
   }
   return events.length;
+}
+
+/** A bus message as its header (`f\n<epoch>\n<offset>\n`) and its frame, parsed. */
+type Replayed = { header: string; frame: { at?: string } };
+
+function splitMessage(message: string): Replayed {
+  let end = -1;
+  for (let i = 0; i < 3; i++) end = message.indexOf("\n", end + 1);
+  return { header: message.slice(0, end + 1), frame: JSON.parse(message.slice(end + 1)) as { at?: string } };
+}
+
+/**
+ * `publishRoom`'s unpaced loop over bus messages: each frame stringified as it is published, with
+ * `at` stamped then, as `publishRoom` builds each of its frames (an app frame's `at` is its last
+ * key, so the bytes are the app's but for the time).
+ */
+async function replayRoom(channel: string, messages: Replayed[]) {
+  for (const { header, frame } of messages) {
+    if (frame.at !== undefined) frame.at = new Date().toISOString();
+    await pub.publish(channel, header + JSON.stringify(frame));
+  }
+  return messages.length;
 }
 
 // Serve only once both connections are up, so /health means "ready to relay".
@@ -86,14 +136,21 @@ const server = Bun.serve<Data>({
       const counts = await Promise.all(plan.rooms.map((r) => publishRoom(r.room, r.events, plan.paced, start)));
       return Response.json({ published: counts.reduce((a, b) => a + b, 0), ms: performance.now() - start });
     }
+    if (url.pathname === "/replay" && req.method === "POST") {
+      const plan = (await req.json()) as ReplayPlan;
+      const rooms = plan.rooms.map((r) => ({ channel: r.channel, messages: r.messages.map(splitMessage) }));
+      const start = performance.now();
+      const counts = await Promise.all(rooms.map((r) => replayRoom(r.channel, r.messages)));
+      return Response.json({ published: counts.reduce((a, b) => a + b, 0), ms: performance.now() - start });
+    }
     return new Response("not found", { status: 404 });
   },
   websocket: {
     idleTimeout: 120,
     async message(ws, message) {
-      const f = JSON.parse(String(message)) as { type?: string; id?: string; room?: string };
+      const f = JSON.parse(String(message)) as { type?: string; id?: string; room?: string; channel?: boolean };
       if (f.type === "subscribe" && typeof f.room === "string") {
-        await watch(ws, f.room);
+        await watch(ws, f.room, f.channel === true);
         ws.send(JSON.stringify({ type: "ack", id: f.id, for: "subscribe" }));
       }
     },

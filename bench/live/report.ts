@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cpuPerFrameUs, type GoalInputs, type GoalRow, goalTable, relayAtAppPaceUs } from "./goals.ts";
+import { B_FED, cpuPerFrameUs, fedCpuPerFrameUs, type GoalInputs, type GoalRow, goalTable, relayAtAppPaceUs } from "./goals.ts";
 import { formatProfile } from "./profiles.ts";
 import type { IdleResult, RunResult } from "./scenario.ts";
 import type { TargetKind } from "./targets.ts";
@@ -46,11 +46,12 @@ export function runsTable(idle: IdleResult[], runs: RunResult[]): string {
     "max ms",
     "incomplete",
     "CPU A/B/client ms",
+    "B µs/frame",
     "RSS/idle conn KB",
   ];
   const rows: string[][] = [];
   for (const i of idle) {
-    const dash = Array.from({ length: 9 }, () => "—");
+    const dash = Array.from({ length: 10 }, () => "—");
     const further = i.more > 0 ? `, +${i.more}: ${f(i.perFurtherConnectionKb, 2)} each` : "";
     rows.push([`idle ×${i.connections}`, i.target, ...dash, `${f(i.perConnectionKb, 1)} (again: ${f(i.perConnectionKbSecondRound, 1)}${further})`]);
   }
@@ -67,6 +68,7 @@ export function runsTable(idle: IdleResult[], runs: RunResult[]): string {
       f(r.maxMs),
       String(r.incompleteWatchers),
       `${r.cpuMsA}/${r.cpuMsB}/${r.cpuMsClient}`,
+      f(r.events > 0 ? (r.cpuMsB * 1000) / r.events : Number.NaN, 1),
       "—",
     ]);
   }
@@ -117,7 +119,9 @@ export function comparisonTable(idle: IdleResult[], runs: RunResult[]): string {
   }
   const scenarios = [...new Set(runs.map((r) => r.scenario))];
   for (const scenario of scenarios) {
-    const of = (t: TargetKind) => runs.find((r) => r.scenario === scenario && r.target === t);
+    // "B fed unpaced, <saturation run>" has the app alone: beside it, the baselines' unpaced replays of that run.
+    const base = scenario.startsWith(B_FED) ? scenario.slice(B_FED.length) : scenario;
+    const of = (t: TargetKind) => runs.find((r) => r.scenario === (t === "app" ? scenario : base) && r.target === t);
     const [app, relay, sio] = [of("app"), of("relay"), of("socket.io")];
     for (const fig of FIGURES) {
       const [a, r, s] = [app, relay, sio].map((x) => (x ? fig.value(x) : Number.NaN)) as [number, number, number];
@@ -132,6 +136,10 @@ export function comparisonTable(idle: IdleResult[], runs: RunResult[]): string {
   const paced = relayAtAppPaceUs(runs);
   if (Number.isFinite(paced)) {
     rows.push(["… relay at the app's pace", "CPU of B per delivered frame, µs", f(sat[0], 1), f(paced, 1), "—", ratio(sat[0], paced, 0), "—"]);
+  }
+  const fed = fedCpuPerFrameUs(runs);
+  if (Number.isFinite(fed.app)) {
+    rows.push(["… B fed unpaced (A's messages replayed)", "CPU of B per delivered frame, µs", f(fed.app, 1), f(fed.relay, 1), "—", ratio(fed.app, fed.relay, 0), "—"]);
   }
   return layout(head, rows);
 }

@@ -203,6 +203,13 @@ export interface RunResult {
   incompleteWatchers: number;
   /** Watchers closed by the server (slow consumer…). */
   closedWatchers: number;
+  /**
+   * A baseline's (or "B fed unpaced"'s) publisher: messages it published and how long it took from
+   * its first publish to its last reply, ms — how densely it fed Redis.
+   */
+  publisher?: { messages: number; ms: number };
+  /** When the watchers checked every frame's offset (`StreamingSetup.checkOffsets`): gaps and duplicates seen. */
+  offsetChecks?: { gaps: number; duplicates: number };
   errors: string[];
 }
 
@@ -216,6 +223,8 @@ export interface StreamingSetup {
   /** Starts the events; `students[i]` is room i's student socket (or null). */
   fire: (students: (LiveSocket | null)[]) => Promise<string[]>;
   timeoutMs: number;
+  /** The watchers check each event frame's offset (the app's frames; see `Recorder.offsets`). */
+  checkOffsets?: boolean;
 }
 
 const SETTLE_MS = Number(process.env.BENCH_LIVE_SETTLE_MS ?? 0);
@@ -244,7 +253,7 @@ async function traceA(target: Target) {
 
 /** One streaming run; returns its result and the recorder (its timelines feed the relay's plan). */
 export async function runStreaming(target: Target, setup: StreamingSetup): Promise<{ result: RunResult; recorder: Recorder }> {
-  const recorder = newRecorder();
+  const recorder = newRecorder(setup.checkOffsets === true);
   const pairs = setup.rooms.flatMap((room, i) => setup.watchersOf(i).map((user, k) => ({ room, user, first: k === 0 })));
   const sockets: LiveSocket[] = [];
   const errors: string[] = [];
@@ -309,6 +318,7 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
         cpuToMs,
         incompleteWatchers: incomplete,
         closedWatchers: closed,
+        ...(recorder.offsets ? { offsetChecks: { ...recorder.offsets } } : {}),
         errors: [...new Set(errors)].slice(0, 20),
       },
     };

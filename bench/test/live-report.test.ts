@@ -1,6 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { AT_APP_PACE, attachProfiles, bestSaturationPeak, cpuPerFrameUs, type GoalInputs, goalRows, goalTable, relayAtAppPaceUs } from "../live/goals.ts";
+import {
+  AT_APP_PACE,
+  attachProfiles,
+  B_FED,
+  bestSaturationPeak,
+  cpuPerFrameUs,
+  fedCpuPerFrameUs,
+  type GoalInputs,
+  goalRows,
+  goalTable,
+  relayAtAppPaceUs,
+} from "../live/goals.ts";
 import { type CpuProfile, formatProfile, type ProfileWindow, topSelf, type WindowProfile } from "../live/profiles.ts";
 import { comparisonTable, missProfiles } from "../live/report.ts";
 import type { IdleResult, RunResult } from "../live/scenario.ts";
@@ -81,8 +92,12 @@ function filled(over: Partial<GoalInputs> = {}): GoalInputs {
     if (r.scenario === MAIN) return { ...r, p99Ms: 15 };
     return { ...r, cpuMsB: 10, peakEventsPerSecond: r.scenario.startsWith("saturation 100") ? 1900 : r.peakEventsPerSecond };
   };
+  const fed = [
+    run(`${B_FED}saturation 50 tok/s`, "app", { cpuMsB: 12, offsetChecks: { gaps: 0, duplicates: 0 } }),
+    run(`${B_FED}saturation 100 tok/s`, "app", { cpuMsB: 12, offsetChecks: { gaps: 0, duplicates: 0 } }),
+  ];
   return inputs({
-    runs: inputs().runs.map(meets),
+    runs: [...inputs().runs.map(meets), ...fed],
     chatTurn: { turns: 200, cpuMsPerTurn: 3.2, turnsPerSecond: 80 },
     reconnectStorm: { clients: 5000, caughtUp: 5000, seconds: 8.5, unneededResets: 0, gapsAndDuplicates: 0, setupsPerSecond: 1200, setupsPerSecondWall: 900 },
     lateJoiner: { sessionMessages: 5000, sentMessages: 200, rowsRead: 201, joiners: 30, p50Ms: 4 },
@@ -153,6 +168,46 @@ describe("live bench aims", () => {
       .split("\n")
       .find((l) => l.startsWith("… relay at the app's pace"));
     expect(line?.split(/\s{2,}/).slice(-2)).toEqual(["1.33", "—"]);
+  });
+
+  test("B fed unpaced is judged against the relay's unpaced replays of the same runs, every frame checked", () => {
+    const fed = (over: Partial<RunResult> = {}) => [
+      run(`${B_FED}saturation 50 tok/s`, "app", { cpuMsB: 14, offsetChecks: { gaps: 0, duplicates: 0 }, ...over }),
+      run(`${B_FED}saturation 100 tok/s`, "app", { cpuMsB: 16, offsetChecks: { gaps: 0, duplicates: 0 } }),
+    ];
+    const base = inputs().runs;
+    // App 30 µs over both fed runs, the relay's unpaced replays 10 µs: 1.5×, within the aim.
+    const within = fedCpuPerFrameUs([...base, ...fed()]);
+    expect(within.app).toBeCloseTo(15);
+    expect(within.relay).toBeCloseTo(10);
+    const met = row(goalRows(inputs({ runs: [...base, ...fed()] })), "B's CPU per frame, B fed unpaced");
+    expect(met.met).toBe(true);
+    expect(met.measured).toBe("app 15.0 µs, relay unpaced 10.0 µs (1.50×); 2000 frames over 2 runs, 0 gaps, 0 duplicates");
+    // With B's threads read, where each side's CPU went.
+    const threaded = fed().map((r) => ({ ...r, cpuMsBByThread: { "bun.exe": r.cpuMsB - 4, JITWorker: 4 } }));
+    const relayThreads = base.map((r) => (r.target === "relay" ? { ...r, cpuMsBByThread: { "bun.exe": r.cpuMsB } } : r));
+    expect(row(goalRows(inputs({ runs: [...relayThreads, ...threaded] })), "B's CPU per frame, B fed unpaced").measured).toContain(
+      "(by thread, app JavaScript thread 11.0, JIT 4.0; relay JavaScript thread 10.0, JIT 0.0)",
+    );
+    // The existing row still compares the app's own saturation runs.
+    expect(row(goalRows(inputs({ runs: [...base, ...fed()] })), "B's CPU per delivered frame").met).toBe(false);
+    expect(row(goalRows(inputs({ runs: [...base, ...fed({ cpuMsB: 17 })] })), "B's CPU per frame, B fed unpaced").met).toBe(false);
+    // A gap, a duplicate, a watcher left incomplete or an error: the figure is not a pass.
+    for (const over of [{ offsetChecks: { gaps: 1, duplicates: 0 } }, { offsetChecks: { gaps: 0, duplicates: 2 } }, { incompleteWatchers: 1 }, { errors: ["x"] }]) {
+      const r = row(goalRows(inputs({ runs: [...base, ...fed(over)] })), "B's CPU per frame, B fed unpaced");
+      expect(r.met).toBe(false);
+      expect(r.measured).toContain("some runs incomplete or in error");
+    }
+    // Only the rates with a fed run count on the relay's side (its 50 tok/s replay alone: 10 µs).
+    const one = [...base.map((r) => (r.scenario === "saturation 100 tok/s" && r.target === "relay" ? { ...r, cpuMsB: 90 } : r)), ...fed().slice(0, 1)];
+    expect(fedCpuPerFrameUs(one).relay).toBeCloseTo(10);
+    expect(row(goalRows(inputs()), "B's CPU per frame, B fed unpaced").met).toBeNull();
+    // In the comparison, the fed scenario stands beside the baselines' unpaced replays of its run.
+    const lines = comparisonTable([], [...base, ...fed()]).split("\n");
+    const perFrame = lines.find((l) => l.startsWith(`${B_FED}saturation 50 tok/s`) && l.includes("CPU of B per delivered frame"));
+    expect(perFrame?.split(/\s{2,}/).slice(2)).toEqual(["14.0", "10.0", "40.0", "1.40", "0.35"]);
+    const total = lines.find((l) => l.startsWith("… B fed unpaced"));
+    expect(total?.split(/\s{2,}/).slice(2)).toEqual(["15.0", "10.0", "—", "1.50", "—"]);
   });
 
   test("the KB per further socket is printed beside goal 4's figure and does not decide it", () => {
