@@ -103,7 +103,11 @@ export function apiProcessEnv(opts: ApiProcessOptions, port: number): Record<str
  */
 export async function startApiProcess(opts: ApiProcessOptions): Promise<{ baseUrl: string; wsUrl: string; child: Child }> {
   const port = freePort();
-  const child = spawnChild(opts.childName, [process.execPath, ...(opts.bunArgs ?? []), join(ROOT, "apps/api/src/server.ts")], { env: apiProcessEnv(opts, port), logDir: opts.logDir, cwd: ROOT });
+  const child = spawnChild(opts.childName, [process.execPath, ...(opts.bunArgs ?? []), join(ROOT, "apps/api/src/server.ts")], {
+    env: apiProcessEnv(opts, port),
+    logDir: opts.logDir,
+    cwd: ROOT,
+  });
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitHttp(`${baseUrl}/ready`, child, 60_000);
   return { baseUrl, wsUrl: `ws://127.0.0.1:${port}`, child };

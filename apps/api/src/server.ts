@@ -324,7 +324,9 @@ if (import.meta.main) {
   // JavaScriptCore reads its options only when the process starts: say so if it was started some other way.
   const mismatched = runtimeEnvMismatches(process.env);
   if (mismatched.length > 0) {
-    running.logger.warn("started without the runtime options of apps/api/src/runtime-options.ts: start it with `bun run start` or the Docker image", { expected: mismatched });
+    running.logger.warn("started without the runtime options of apps/api/src/runtime-options.ts: start it with `bun run start` or the Docker image", {
+      expected: mismatched,
+    });
   }
   const shutdown = async (signal: string) => {
     running.logger.info("shutting down", { signal });
