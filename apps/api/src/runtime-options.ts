@@ -13,7 +13,7 @@
  * turn after 800 turns. The DFG's code is slower on pure computation, but a turn's JavaScript is
  * mostly calls into the runtime and the drivers: measured alternating on the live bench (bench/README.md,
  * turn.bench.ts "Twelfth pass"), the instance spent 2.8 ms of CPU a turn without FTL against 3.8 with
- * it after 800 turns, 3.1–3.3 against 3.7–4.0 over its first 3,200, and less after them too.
+ * it after 800 turns, 3.1–3.3 against 3.7–4.0 over its first 3,200 (after those, too few runs to tell).
  */
 export const JSC_OPTIONS: Readonly<Record<string, string>> = Object.freeze({ useFTLJIT: "false" });
 
