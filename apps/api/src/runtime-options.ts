@@ -11,8 +11,8 @@
  * Node's streams) whose speculations keep failing as turns vary, so FTL code was compiled, thrown
  * away and compiled again for as long as the instance ran: 0.6–1.2 ms of the JIT thread's CPU per
  * turn after 800 turns. The DFG's code is slower: measured alternating (bench/README.md, turn.bench.ts
- * "Twelfth pass"), on the live bench the generating instance spent 2.8 ms of CPU a turn without FTL
- * against 3.8 with it after 800 turns, 3.1–3.3 against 3.7–4.0 over its first 3,200; on the turn bench
+ * "Twelfth pass"), on the live bench the generating instance spent 3.3–3.4 ms of CPU a turn without
+ * FTL against 3.7–4.1 with it after 800 turns, 3.1–3.3 against 3.7–4.0 over its first 3,200; on the turn bench
  * (one instance, no watchers) the JavaScript thread paid back the JIT's saving, net equal.
  */
 export const JSC_OPTIONS: Readonly<Record<string, string>> = Object.freeze({ useFTLJIT: "false" });
