@@ -30,6 +30,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { loadOrCreateDevKeys, mintSessionToken } from "../apps/api/src/auth/dev-keys.ts";
+import { RUNTIME_ENV } from "../apps/api/src/runtime-options.ts";
 import { classPath, sessionPath, signIn, waitLive } from "../apps/web/test/browser/console-page.ts";
 import { hasChromium, launchBrowser, newContext } from "../apps/web/test/browser/harness.ts";
 import { aiModels, createDb, SEED, seed, tools, users } from "../packages/db/src/index.ts";
@@ -189,7 +190,7 @@ async function measureInteractive(browser: Browser, logDir: string): Promise<Int
   const port = freePort();
   const cleared = ["DATABASE_URL", "REDIS_URL", "AI_GATEWAY_URL", "AI_API_KEY", "CLERK_SECRET_KEY", "CLERK_PUBLISHABLE_KEY", "CLERK_JWT_KEY", "S3_ENDPOINT", "S3_BUCKET"];
   const child = spawnChild("embedded", [process.execPath, join(ROOT, "apps/api/src/server.ts")], {
-    env: { ...Object.fromEntries(cleared.map((k) => [k, ""])), HOST: "127.0.0.1", PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "warn" },
+    env: { ...RUNTIME_ENV, ...Object.fromEntries(cleared.map((k) => [k, ""])), HOST: "127.0.0.1", PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: "warn" },
     logDir,
     cwd: ROOT,
   });

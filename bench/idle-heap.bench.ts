@@ -23,7 +23,9 @@ import { createLogger } from "../apps/api/src/lib/logger.ts";
 import { testDeps } from "../apps/api/test/helpers/deps.ts";
 import { tokenFor } from "../apps/api/test/helpers/auth.ts";
 import { spawnHeapClient } from "./idle/drive-client.ts";
+import { rerunWithRuntimeOptions } from "./idle/start-server.ts";
 
+rerunWithRuntimeOptions();
 const SOCKETS = Number(process.env.BENCH_IDLE_SOCKETS ?? 1000);
 const WARM = Math.max(100, Math.ceil(SOCKETS / 10));
 

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateDevKeys } from "../../apps/api/src/auth/dev-keys.ts";
+import { RUNTIME_ENV, runtimeEnvMismatches } from "../../apps/api/src/runtime-options.ts";
 import { main } from "../../apps/api/src/server.ts";
 import { createBenchDatabase } from "../live/infra.ts";
 import { seedScene } from "../live/scene.ts";
@@ -38,8 +39,20 @@ export interface IdleServer {
   close(): Promise<void>;
 }
 
+/**
+ * The server runs in this process, and JavaScriptCore reads its options only at start: a process
+ * started without production's runtime options (apps/api/src/runtime-options.ts) runs itself again
+ * with them and exits with that run's code, so what is measured is the product as it is started.
+ */
+export function rerunWithRuntimeOptions(): void {
+  if (runtimeEnvMismatches(process.env).length === 0) return;
+  const run = Bun.spawnSync([process.execPath, ...process.argv.slice(1)], { env: { ...process.env, ...RUNTIME_ENV }, stdio: ["inherit", "inherit", "inherit"] });
+  process.exit(run.exitCode ?? 1);
+}
+
 /** Null (and the reason printed) when there is no bench database. */
 export async function startIdleServer(name: string, students: number, env: Record<string, string> = {}): Promise<IdleServer | null> {
+  rerunWithRuntimeOptions();
   const db = await createBenchDatabase();
   if ("error" in db) {
     console.log(`SKIP ${name}: ${db.error}`);

@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { type LiveSocket, openSocket, type Recorder } from "./clients.ts";
 import type { PublishPlan } from "./frames.ts";
+import { RUNTIME_ENV } from "../../apps/api/src/runtime-options.ts";
 import { type Child, freePort, spawnChild, waitHttp } from "./procs.ts";
 import type { BenchUser } from "./scene.ts";
 
@@ -60,12 +61,7 @@ const APP_ENV: Record<string, string> = Object.fromEntries(
 /** Settings a bench's API process never inherits from the shell: real keys, S3, metrics, a gateway. */
 const CLEARED = ["AI_GATEWAY_URL", "AI_API_KEY", "CLERK_SECRET_KEY", "CLERK_PUBLISHABLE_KEY", "CLERK_JWT_KEY", "S3_ENDPOINT", "S3_BUCKET", "METRICS_TOKEN"];
 
-/**
- * One real `apps/api/src/server.ts` process on a free port, in development mode with quiet logs and
- * no seeding, resolved once its `/ready` answers. `gatewayUrl`: a dev model process as its
- * AI_GATEWAY_URL (else the one it embeds); `env` on top; `bunArgs` before the entry (a profiler).
- */
-export async function startApiProcess(opts: {
+export interface ApiProcessOptions {
   childName: string;
   instanceId: string;
   databaseUrl: string;
@@ -75,9 +71,16 @@ export async function startApiProcess(opts: {
   gatewayUrl?: string | undefined;
   env?: Record<string, string>;
   bunArgs?: string[];
-}): Promise<{ baseUrl: string; wsUrl: string; child: Child }> {
-  const port = freePort();
-  const env: Record<string, string> = {
+}
+
+/**
+ * The environment of a bench's API process: production's runtime options (package.json's `start`,
+ * the Dockerfile: apps/api/src/runtime-options.ts), so the figures are the product's; development
+ * mode with quiet logs and no seeding; `env` on top (a knob turned, or a runtime option against it).
+ */
+export function apiProcessEnv(opts: ApiProcessOptions, port: number): Record<string, string> {
+  return {
+    ...RUNTIME_ENV,
     NODE_ENV: "development",
     HOST: "127.0.0.1",
     PORT: String(port),
@@ -91,7 +94,20 @@ export async function startApiProcess(opts: {
     ...(opts.gatewayUrl ? { AI_GATEWAY_URL: opts.gatewayUrl } : {}),
     ...opts.env,
   };
-  const child = spawnChild(opts.childName, [process.execPath, ...(opts.bunArgs ?? []), join(ROOT, "apps/api/src/server.ts")], { env, logDir: opts.logDir, cwd: ROOT });
+}
+
+/**
+ * One real `apps/api/src/server.ts` process on a free port ({@link apiProcessEnv}), resolved once its
+ * `/ready` answers. `gatewayUrl`: a dev model process as its AI_GATEWAY_URL (else the one it embeds);
+ * `bunArgs` before the entry (a profiler).
+ */
+export async function startApiProcess(opts: ApiProcessOptions): Promise<{ baseUrl: string; wsUrl: string; child: Child }> {
+  const port = freePort();
+  const child = spawnChild(opts.childName, [process.execPath, ...(opts.bunArgs ?? []), join(ROOT, "apps/api/src/server.ts")], {
+    env: apiProcessEnv(opts, port),
+    logDir: opts.logDir,
+    cwd: ROOT,
+  });
   const baseUrl = `http://127.0.0.1:${port}`;
   await waitHttp(`${baseUrl}/ready`, child, 60_000);
   return { baseUrl, wsUrl: `ws://127.0.0.1:${port}`, child };

@@ -11,6 +11,7 @@ import { parseRoleMap, type RoleMap } from "./access/roles.ts";
 import { bunServeOptions } from "./bun-serve.ts";
 import { type AppDeps, defaultLiveConfig } from "./deps.ts";
 import { parseEnv } from "./env.ts";
+import { runtimeEnvMismatches } from "./runtime-options.ts";
 import { buildInfrastructure } from "./infra.ts";
 import { appJobs, createJobRegistry, type JobRegistry } from "./jobs/index.ts";
 import { cryptoIds, systemClock } from "./lib/clock.ts";
@@ -320,6 +321,13 @@ if (import.meta.main) {
     process.exit(1);
   }
   const running = handle;
+  // JavaScriptCore reads its options only when the process starts: say so if it was started some other way.
+  const mismatched = runtimeEnvMismatches(process.env);
+  if (mismatched.length > 0) {
+    running.logger.warn("started without the runtime options of apps/api/src/runtime-options.ts: start it with `bun run start` or the Docker image", {
+      expected: mismatched,
+    });
+  }
   const shutdown = async (signal: string) => {
     running.logger.info("shutting down", { signal });
     const forced = setTimeout(() => process.exit(1), 15_000);
