@@ -147,33 +147,36 @@ export class GenerationRunner implements AnswerRunner {
       logger.warn("stop listener unavailable", { room, err });
     }
 
+    // Made once per answer, chained once per coalescing window.
+    const publishPending = async (): Promise<void> => {
+      if (!pending) return;
+      const chunk = pending;
+      pending = "";
+      const charOffset = text.length;
+      text += chunk;
+      try {
+        const ev = await bus.publish(room, target.delta(charOffset, chunk));
+        const renumbered = lastEpoch !== null && ev.epoch !== lastEpoch;
+        lastOffset = ev.offset;
+        lastEpoch = ev.epoch;
+        if (renumbered) {
+          lastCheckpoint = clock.now().getTime();
+          checkpointedOffset = ev.offset;
+          const announced = await this.reannounce(target, text, ev.offset, ev.epoch, model);
+          if (announced) lastOffset = announced.offset;
+          return;
+        }
+      } catch (err) {
+        logger.warn("delta publish failed", { room, err });
+      }
+      if (checkpointDue(clock.now().getTime())) await checkpoint();
+    };
     const flush = (): Promise<void> => {
       cancelFlush = undefined;
-      chain = chain.then(async () => {
-        if (!pending) return;
-        const chunk = pending;
-        pending = "";
-        const charOffset = text.length;
-        text += chunk;
-        try {
-          const ev = await bus.publish(room, target.delta(charOffset, chunk));
-          const renumbered = lastEpoch !== null && ev.epoch !== lastEpoch;
-          lastOffset = ev.offset;
-          lastEpoch = ev.epoch;
-          if (renumbered) {
-            lastCheckpoint = clock.now().getTime();
-            checkpointedOffset = ev.offset;
-            const announced = await this.reannounce(target, text, ev.offset, ev.epoch, model);
-            if (announced) lastOffset = announced.offset;
-            return;
-          }
-        } catch (err) {
-          logger.warn("delta publish failed", { room, err });
-        }
-        if (checkpointDue(clock.now().getTime())) await checkpoint();
-      });
+      chain = chain.then(publishPending);
       return chain;
     };
+    const requestedFlush = (): void => void flush();
 
     // The heartbeat proves this instance alive while upstream stalls; a checkpoint written in the
     // last half interval already did (it sets the heartbeat too).
@@ -196,7 +199,7 @@ export class GenerationRunner implements AnswerRunner {
         if (ev.type === "start") model = ev.model;
         if (ev.type === "delta" && ev.text) {
           pending += ev.text;
-          cancelFlush ??= this.grid.request(() => void flush());
+          cancelFlush ??= this.grid.request(requestedFlush);
         }
       }
     } catch (err) {
