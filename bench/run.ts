@@ -1,20 +1,18 @@
 /**
- * `bun run bench [-- <name>…]`: runs every bench/*.bench.ts (or those whose name contains one of
- * the arguments) one after another, each in its own process with a time limit, shows their output
- * as it comes, then prints a summary. Benches decide for themselves what their environment allows
+ * `bun run bench [-- <name>…]`: runs every bench/*.bench.ts (or those the arguments pick, see
+ * select.ts) one after another, each in its own process with a time limit, shows their output as it
+ * comes, then prints a summary. Benches decide for themselves what their environment allows
  * (each one's header says what it needs): bus.bench.ts adds its Redis runs when BENCH_REDIS_URL or
  * TEST_REDIS_URL is set, live.bench.ts skips itself without Postgres or Redis.
  * Exit code: 1 if any bench failed or timed out, else 0.
  */
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { selectBenches } from "./select.ts";
 
 const dir = import.meta.dir;
 const filters = process.argv.slice(2);
-const benches = readdirSync(dir)
-  .filter((f) => f.endsWith(".bench.ts"))
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .sort();
+const benches = selectBenches(readdirSync(dir), filters);
 
 /** Generous limits; live.bench.ts also stops itself (BENCH_LIVE_HARD_LIMIT_MS). */
 const LIMIT_MS: Record<string, number> = { "live.bench.ts": 35 * 60_000, "roster.bench.ts": 20 * 60_000 };
