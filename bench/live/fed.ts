@@ -23,6 +23,7 @@
  * each as the next one (any other offset would send it to Redis for a replay). The publisher does
  * not write the room's log or counter, as the relay's does not: nobody reads them during the run.
  */
+import { FrameReader } from "../../packages/bus/src/frame-reader.ts";
 import { connectRedis, roomKeys, whenReady } from "../../packages/bus/src/index.ts";
 import { closeQuietly, pool } from "./clients.ts";
 import { type AppRun, describe, type FanoutOptions, publishedIn } from "./fanout-runs.ts";
@@ -33,16 +34,26 @@ import type { Baseline, Instance, Target } from "./targets.ts";
 const PREFIX = "rapt:bus:";
 const COMPLETED = '"event":"message.completed"';
 
+/** A captured event message (`f\n<epoch>\n<offset>\n<frame>`) read by the bus's own reader; null if it is none. */
+function readCaptured(message: string): { epoch: string; offset: number; frame: string } | null {
+  if (!message.startsWith("f\n")) return null;
+  const reader = new FrameReader("");
+  try {
+    reader.read(Buffer.from(message));
+  } catch {
+    return null;
+  }
+  return { epoch: reader.epoch, offset: reader.offset, frame: reader.frame };
+}
+
 /**
- * One captured bus message (`f\n<epoch>\n<offset>\n<frame>`) moved to `offset`, in the header and
- * the frame's `"offset":`; null when it is not an event message of `epoch`.
+ * One captured bus message moved to `offset`, in the header and the frame's `"offset":`; null when
+ * it is not an event message of `epoch`.
  */
 export function renumber(message: string, epoch: string, offset: number): string | null {
-  if (!message.startsWith("f\n")) return null;
-  const first = message.indexOf("\n", 2);
-  const second = first < 0 ? -1 : message.indexOf("\n", first + 1);
-  if (second < 0 || message.slice(2, first) !== epoch) return null;
-  const frame = message.slice(second + 1);
+  const read = readCaptured(message);
+  if (read === null || read.epoch !== epoch) return null;
+  const { frame } = read;
   const key = `"epoch":"${epoch}","offset":`;
   const k = frame.indexOf(key);
   if (k < 0) return null;
@@ -54,10 +65,7 @@ export function renumber(message: string, epoch: string, offset: number): string
 }
 
 /** The header offset of a captured event message (NaN if none). */
-const headerOffset = (message: string) => {
-  const first = message.indexOf("\n", 2);
-  return Number(message.slice(first + 1, message.indexOf("\n", first + 1)));
-};
+const headerOffset = (message: string) => readCaptured(message)?.offset ?? Number.NaN;
 
 /**
  * Each room's captured messages up to its last `message.completed`, renumbered to follow the

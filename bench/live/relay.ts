@@ -14,6 +14,7 @@
  *   RELAY_PORT=… RELAY_REDIS_URL=redis://127.0.0.1:6396 bun bench/live/relay.ts
  */
 import type { ServerWebSocket } from "bun";
+import { FrameReader } from "../../packages/bus/src/frame-reader.ts";
 import { connectRedis, whenReady } from "../../packages/bus/src/index.ts";
 import { eventFrame, type PublishPlan, type ReplayPlan } from "./frames.ts";
 
@@ -95,13 +96,13 @@ async function publishRoom(room: string, events: PublishPlan["rooms"][number]["e
   return events.length;
 }
 
-/** A bus message as its header (`f\n<epoch>\n<offset>\n`) and its frame, parsed. */
+/** A bus event message as its header (`f\n<epoch>\n<offset>\n`) and its frame, parsed (the bus's own reader). */
 type Replayed = { header: string; frame: { at?: string } };
 
 function splitMessage(message: string): Replayed {
-  let end = -1;
-  for (let i = 0; i < 3; i++) end = message.indexOf("\n", end + 1);
-  return { header: message.slice(0, end + 1), frame: JSON.parse(message.slice(end + 1)) as { at?: string } };
+  const reader = new FrameReader("");
+  reader.read(Buffer.from(message));
+  return { header: `f\n${reader.epoch}\n${reader.offset}\n`, frame: JSON.parse(reader.frame) as { at?: string } };
 }
 
 /**
