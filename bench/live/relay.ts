@@ -119,8 +119,7 @@ async function replayRoom(channel: string, messages: Replayed[]) {
 }
 
 // Serve only once both connections are up, so /health means "ready to relay".
-const ready = (c: typeof pub) => (c.status === "ready" ? Promise.resolve() : new Promise<void>((r) => c.once("ready", () => r())));
-await Promise.all([ready(pub), ready(sub)]);
+await Promise.all([whenReady(pub, 10_000), whenReady(sub, 10_000)]);
 
 const server = Bun.serve<Data>({
   port,

@@ -48,13 +48,16 @@ class Entry {
 export class SharedActors {
   private readonly byUser = new Map<string, Actor | Entry>();
 
-  /** The user's entries, a lone actor made into one first (so it can be counted or chained). */
+  /** The user's first entry; null when the user is held as a lone actor or not at all. */
   private head(userId: string): Entry | null {
     const held = this.byUser.get(userId);
-    if (held === undefined || held instanceof Entry) return held ?? null;
-    const entry = new Entry(held, 1, null);
-    this.byUser.set(userId, entry);
-    return entry;
+    return held instanceof Entry ? held : null;
+  }
+
+  /** Makes a lone actor into a counted entry, so a second hold can be counted or chained beside it. */
+  private counted(userId: string): void {
+    const held = this.byUser.get(userId);
+    if (held !== undefined && !(held instanceof Entry)) this.byUser.set(userId, new Entry(held, 1, null));
   }
 
   private find(actor: Actor): Entry | null {
@@ -69,6 +72,7 @@ export class SharedActors {
       if (previous) this.release(previous);
       return actor;
     }
+    this.counted(actor.userId);
     let entry = this.find(actor);
     if (entry && entry.actor !== actor && !sameRights(entry.actor, actor)) {
       // Rights changed: the newest load becomes the one later equal loads share. Holders of the
