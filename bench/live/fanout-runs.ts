@@ -3,6 +3,7 @@
  * `message.send` per student) and each baseline's replay of it. Used for the single-Redis
  * scenarios and again on the Redis Cluster.
  */
+import { describeLoopDelay } from "./loop-delay.ts";
 import { type LiveSocket, percentile, pool, type Recorder } from "./clients.ts";
 import { planFromTimelines, type RunResult, runStreaming } from "./scenario.ts";
 import type { Scene } from "./scene.ts";
@@ -56,7 +57,7 @@ const bThreads = (r: RunResult) => {
 };
 
 export const describe = (target: string, r: RunResult) =>
-  `${r.scenario} ${target}: ${r.events} events, ${r.eventsPerSecond.toFixed(0)}/s (peak ${r.peakEventsPerSecond.toFixed(0)}/s), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, CPU A ${r.cpuMsA} ms B ${r.cpuMsB} ms${bThreads(r)} client ${r.cpuMsClient} ms`;
+  `${r.scenario} ${target}: ${r.events} events, ${r.eventsPerSecond.toFixed(0)}/s (peak ${r.peakEventsPerSecond.toFixed(0)}/s), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, CPU A ${r.cpuMsA} ms B ${r.cpuMsB} ms${bThreads(r)} client ${r.cpuMsClient} ms${r.clientLoopDelay ? `, ${describeLoopDelay(r.clientLoopDelay)}` : ""}`;
 
 /** ", published in 120 ms (35,000 messages/s)": how densely a run's publisher fed Redis. */
 export const publishedIn = (r: RunResult) =>
@@ -100,7 +101,7 @@ export async function appRun(app: Target, scene: Scene, scenario: string, n: num
   await tap?.stop();
   if (tap && opts.tap) {
     const r = run.result;
-    const line = `${scenario}, app, message.delta latency by stage: \`at\` (A, before its publish script) → Redis hands it to a bare subscriber p50 ${percentile(tap.latencies, 0.5)} / p99 ${percentile(tap.latencies, 0.99)} ms; → a watcher on B p50 ${r.p50Ms} / p99 ${r.p99Ms} ms`;
+    const line = `${scenario}, app, message.delta latency by stage: \`at\` (A, before its publish script) → Redis hands it to a bare subscriber (${tap.where === "process" ? "in a process of its own" : "in the client process"}) p50 ${percentile(tap.latencies, 0.5)} / p99 ${percentile(tap.latencies, 0.99)} ms; → a watcher on B p50 ${r.p50Ms} / p99 ${r.p99Ms} ms`;
     opts.tap.stages.push(line);
     opts.log(line);
   }

@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { type LiveSocket, newRecorder, peakRate, percentile, pool, type Recorder, settleWithin } from "./clients.ts";
 import type { PublishPlan } from "./frames.ts";
+import { type LoopDelay, watchLoopDelay } from "./loop-delay.ts";
 import { cpuMs, rssKb, settledRssKb, threadCpu, threadDelta } from "./procs.ts";
 import type { BenchUser } from "./scene.ts";
 import type { Target, TargetKind } from "./targets.ts";
@@ -193,6 +194,12 @@ export interface RunResult {
    */
   cpuMsClient: number;
   /**
+   * How late the client's loop ran its callbacks over the same span (bench/live/loop-delay.ts): a
+   * watcher's frame is stamped when that loop gets to it, so this is the reader's own share of
+   * the latency figures, at most.
+   */
+  clientLoopDelay?: LoopDelay;
+  /**
    * Epoch ms over which the CPU columns were measured: from just before the events were started
    * (every socket connected and subscribed) until the last watcher completed. Profiles of a run
    * are read over this span, so they show what the CPU figures count, not the setups around them.
@@ -279,6 +286,7 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
     const threadsBeforeB = threadCpu(pidB);
     const clientBefore = process.cpuUsage();
     const cpuFromMs = Date.now();
+    const loopDelay = watchLoopDelay();
     errors.push(...(await setup.fire(students)));
     const waits = watchers.map((w, j) => w.completed(pairs[j]?.room ?? ""));
     await settleWithin(waits, setup.timeoutMs);
@@ -287,6 +295,7 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
     const cpuB = cpuMs(pidB) - (cpuBefore[1] ?? 0);
     const threadsB = threadDelta(threadsBeforeB, threadCpu(pidB));
     const client = process.cpuUsage(clientBefore);
+    const clientLoopDelay = loopDelay.stop();
     const cpuToMs = Date.now();
     const traced = trace ? await trace.stop() : null;
     if (traced) console.log(`[live] ${setup.scenario}: A's read/write system calls per turn by connection\n${formatTrace(traced, setup.rooms.length).join("\n")}`);
@@ -314,6 +323,7 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
         cpuMsAByThread: Object.fromEntries(Object.entries(threadsA).map(([name, t]) => [name, t.user + t.system])),
         cpuMsBByThread: Object.fromEntries(Object.entries(threadsB).map(([name, t]) => [name, t.user + t.system])),
         cpuMsClient: Math.round((client.user + client.system) / 1000),
+        clientLoopDelay,
         cpuFromMs,
         cpuToMs,
         incompleteWatchers: incomplete,
