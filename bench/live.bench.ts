@@ -46,7 +46,7 @@
  * Knobs: BENCH_LIVE_SESSIONS=200 BENCH_LIVE_WATCHERS=4 BENCH_LIVE_WARMUP_SESSIONS=800
  *        BENCH_LIVE_IDLE=1000 BENCH_LIVE_IDLE_MORE=6000 BENCH_LIVE_TPS=50 BENCH_LIVE_SAT_TPS=50,100,200
  *        BENCH_LIVE_SAT_COALESCE_MS=0 BENCH_LIVE_SAT_FED=1 BENCH_LIVE_TIMEOUT_MS=120000 BENCH_LIVE_BASELINES=relay,socket.io
- *        BENCH_LIVE_SIO_CLIENT=wire|socket.io-client BENCH_LIVE_PROBE_EVERY=10 (0: no probe)
+ *        BENCH_LIVE_SIO_CLIENT=wire|socket.io-client BENCH_LIVE_PROBE_EVERY=5 (0: no probe)
  *        BENCH_LIVE_TAP=process|inline (the Redis tap in its own process, or in the client's as before
  *        2026-12-02: bench/live/tap.ts)
  *        BENCH_LIVE_DEV_MODEL=external|embedded  (default external: the dev model in its own process
@@ -158,7 +158,7 @@ const FANOUT_BASE: FanoutOptions = { watchers: WATCHERS, timeoutMs: TIMEOUT, log
  * The second reader (bench/live/probe.ts) on every n-th room of the paced runs (warm-up and main,
  * where goal 3's latency is read); not in the saturation runs, whose B CPU per frame is a goal.
  */
-const PROBE_EVERY = num("BENCH_LIVE_PROBE_EVERY", 10);
+const PROBE_EVERY = num("BENCH_LIVE_PROBE_EVERY", 5);
 
 /** "socket.io 4.8.4, @socket.io/redis-adapter 8.3.0, …", as installed. */
 function socketIoVersions(): string {
