@@ -318,8 +318,9 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
     const threadsB = threadDelta(threadsBeforeB, threadCpu(pidB));
     const client = process.cpuUsage(clientBefore);
     const clientLoopDelay = loopDelay.stop();
-    const probed = probe ? await probe.stop() : null;
     const cpuToMs = Date.now();
+    // After the CPU window: the probe may still wait for its rooms' last frames.
+    const probed = probe ? await probe.stop() : null;
     const traced = trace ? await trace.stop() : null;
     if (traced) console.log(`[live] ${setup.scenario}: A's read/write system calls per turn by connection\n${formatTrace(traced, setup.rooms.length).join("\n")}`);
     const incomplete = watchers.filter((w, j) => !w.done.has(pairs[j]?.room ?? "")).length;
