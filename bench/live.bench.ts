@@ -10,7 +10,7 @@
  * beside each run's latency, how late the client's own loop ran (it stamps every frame, so that
  * is the reader's share at most, bench/live/loop-delay.ts) and, for the paced runs, a second
  * reader in a process of its own with one more watcher on every BENCH_LIVE_PROBE_EVERY-th room
- * (bench/live/probe.ts; the same for every target; goal 3 still reads the client's figure);
+ * (bench/live/probe.ts; the same for every target; goal 3's p99s are its, the client's beside them);
  * each figure as app/relay and app/Socket.IO; then the issue's seven aims, met or missed.
  *
  * Parts (BENCH_LIVE_PARTS, all by default; each on API instances of its own):
