@@ -7,6 +7,10 @@
  * Reported per scenario: event frames delivered to the watchers, events/s (first to last frame),
  * fan-out latency p50/p99 of `message.delta` frames (received on B − `at` stamped by the publisher
  * on A; one machine, one clock), CPU of A, B and the client, and RSS per idle connection on B;
+ * beside each run's latency, how late the client's own loop ran (it stamps every frame, so that
+ * is the reader's share at most, bench/live/loop-delay.ts) and, for the paced runs, a second
+ * reader in a process of its own with one more watcher on every BENCH_LIVE_PROBE_EVERY-th room
+ * (bench/live/probe.ts; the same for every target; goal 3's p99s are its, the client's beside them);
  * each figure as app/relay and app/Socket.IO; then the issue's seven aims, met or missed.
  *
  * Parts (BENCH_LIVE_PARTS, all by default; each on API instances of its own):
@@ -42,7 +46,9 @@
  * Knobs: BENCH_LIVE_SESSIONS=200 BENCH_LIVE_WATCHERS=4 BENCH_LIVE_WARMUP_SESSIONS=800
  *        BENCH_LIVE_IDLE=1000 BENCH_LIVE_IDLE_MORE=6000 BENCH_LIVE_TPS=50 BENCH_LIVE_SAT_TPS=50,100,200
  *        BENCH_LIVE_SAT_COALESCE_MS=0 BENCH_LIVE_SAT_FED=1 BENCH_LIVE_TIMEOUT_MS=120000 BENCH_LIVE_BASELINES=relay,socket.io
- *        BENCH_LIVE_SIO_CLIENT=wire|socket.io-client
+ *        BENCH_LIVE_SIO_CLIENT=wire|socket.io-client BENCH_LIVE_PROBE_EVERY=5 (0: no probe)
+ *        BENCH_LIVE_TAP=process|inline (the Redis tap in its own process, or in the client's as before
+ *        2026-12-02: bench/live/tap.ts)
  *        BENCH_LIVE_DEV_MODEL=external|embedded  (default external: the dev model in its own process
  *        instead of inside each instance, so the instances' CPU is the app's own, as behind a
  *        remote gateway, and goal 2 is measured)
@@ -148,6 +154,11 @@ const load = () =>
     .join(" ");
 const log = (msg: string) => console.log(`[live] ${msg}`);
 const FANOUT_BASE: FanoutOptions = { watchers: WATCHERS, timeoutMs: TIMEOUT, log };
+/**
+ * The second reader (bench/live/probe.ts) on every n-th room of the paced runs (warm-up and main,
+ * where goal 3's latency is read); not in the saturation runs, whose B CPU per frame is a goal.
+ */
+const PROBE_EVERY = num("BENCH_LIVE_PROBE_EVERY", 5);
 
 /** "socket.io 4.8.4, @socket.io/redis-adapter 8.3.0, …", as installed. */
 function socketIoVersions(): string {
@@ -172,6 +183,7 @@ const warmupFrom = (scene: Scene): number => (scene.students.length - WARMUP >= 
 async function fanoutPart(ctx: PartContext, redisUrl: string, workDir: string, notes: string[]): Promise<FanoutOutcome> {
   const { scene } = ctx;
   const FANOUT: FanoutOptions = { ...FANOUT_BASE, tap: { redisUrl, stages: notes } };
+  const PACED: FanoutOptions = { ...FANOUT, probeEvery: PROBE_EVERY };
   const idleUsers = scene.classes.flatMap((c) => [...c.teachers, ...c.students]);
   const idle: IdleResult[] = [];
   const runs: RunResult[] = [];
@@ -202,11 +214,11 @@ async function fanoutPart(ctx: PartContext, redisUrl: string, workDir: string, n
       }
     }
     if (WARMUP > 0) {
-      const w = await appRun(app, scene, `warm-up ${WARMUP}×${WATCHERS}`, WARMUP, scene.toolId, FANOUT, warmupFrom(scene));
-      runs.push(w.result, ...(await baselineRuns(baselines, w.result.scenario, w, true, FANOUT)));
+      const w = await appRun(app, scene, `warm-up ${WARMUP}×${WATCHERS}`, WARMUP, scene.toolId, PACED, warmupFrom(scene));
+      runs.push(w.result, ...(await baselineRuns(baselines, w.result.scenario, w, true, PACED)));
     }
-    const m = await appRun(app, scene, MAIN, SESSIONS, scene.toolId, FANOUT);
-    runs.push(m.result, ...(await baselineRuns(baselines, MAIN, m, true, FANOUT)));
+    const m = await appRun(app, scene, MAIN, SESSIONS, scene.toolId, PACED);
+    runs.push(m.result, ...(await baselineRuns(baselines, MAIN, m, true, PACED)));
     if (m.result.latencySamples === 0) notes.push("The app delivered no message.delta to the watchers: see the errors of its run.");
     const mainWindow = { fromMs: m.fromMs, toMs: m.toMs, spans: [{ fromMs: m.result.cpuFromMs, toMs: m.result.cpuToMs }] };
     windows["turn-cpu"] = { instance: app.a.child.name, ...mainWindow };

@@ -3,6 +3,7 @@
  * `message.send` per student) and each baseline's replay of it. Used for the single-Redis
  * scenarios and again on the Redis Cluster.
  */
+import { describeLoopDelay } from "./loop-delay.ts";
 import { type LiveSocket, percentile, pool, type Recorder } from "./clients.ts";
 import { planFromTimelines, type RunResult, runStreaming } from "./scenario.ts";
 import type { Scene } from "./scene.ts";
@@ -19,6 +20,8 @@ export interface FanoutOptions {
    * (sharded channels are not pattern-subscribable).
    */
   tap?: { redisUrl: string; stages: string[] };
+  /** A second reader on every n-th room of each app and baseline run (bench/live/probe.ts); 0 or absent: none. */
+  probeEvery?: number;
 }
 
 export interface AppRun {
@@ -55,8 +58,14 @@ const bThreads = (r: RunResult) => {
   return top.length > 0 ? ` (${top.map(([name, ms]) => `${name} ${ms}`).join(", ")})` : "";
 };
 
+/** "; probe (20 sockets, own process): p50 3 / p99 9 ms, its loop delay p99 0.4 ms". */
+export const describeProbe = (r: RunResult) =>
+  r.probe
+    ? `; probe (${r.probe.sockets} sockets, own process): p50 ${r.probe.p50Ms} / p99 ${r.probe.p99Ms} ms over ${r.probe.latencySamples} deltas${r.probe.incomplete ? `, ${r.probe.incomplete} incomplete` : ""}, its loop delay p99 ${r.probe.loopDelay.p99Ms} / max ${r.probe.loopDelay.maxMs} ms`
+    : "";
+
 export const describe = (target: string, r: RunResult) =>
-  `${r.scenario} ${target}: ${r.events} events, ${r.eventsPerSecond.toFixed(0)}/s (peak ${r.peakEventsPerSecond.toFixed(0)}/s), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, CPU A ${r.cpuMsA} ms B ${r.cpuMsB} ms${bThreads(r)} client ${r.cpuMsClient} ms`;
+  `${r.scenario} ${target}: ${r.events} events, ${r.eventsPerSecond.toFixed(0)}/s (peak ${r.peakEventsPerSecond.toFixed(0)}/s), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, CPU A ${r.cpuMsA} ms B ${r.cpuMsB} ms${bThreads(r)} client ${r.cpuMsClient} ms${r.clientLoopDelay ? `, ${describeLoopDelay(r.clientLoopDelay)}` : ""}${describeProbe(r)}`;
 
 /** ", published in 120 ms (35,000 messages/s)": how densely a run's publisher fed Redis. */
 export const publishedIn = (r: RunResult) =>
@@ -80,6 +89,8 @@ export async function appRun(app: Target, scene: Scene, scenario: string, n: num
     watchersOf: (i) => students[i]?.teachers.slice(0, opts.watchers) ?? [],
     studentOf: (i) => students[i]?.user ?? null,
     timeoutMs: opts.timeoutMs,
+    // The probe's socket is another of the room's first teacher's.
+    ...(opts.probeEvery ? { probe: { every: opts.probeEvery, userOf: (i: number) => students[i]?.teachers[0] ?? null } } : {}),
     async fire(students: (LiveSocket | null)[]) {
       const acks = await Promise.all(
         students.map((s, i) =>
@@ -100,7 +111,7 @@ export async function appRun(app: Target, scene: Scene, scenario: string, n: num
   await tap?.stop();
   if (tap && opts.tap) {
     const r = run.result;
-    const line = `${scenario}, app, message.delta latency by stage: \`at\` (A, before its publish script) → Redis hands it to a bare subscriber p50 ${percentile(tap.latencies, 0.5)} / p99 ${percentile(tap.latencies, 0.99)} ms; → a watcher on B p50 ${r.p50Ms} / p99 ${r.p99Ms} ms`;
+    const line = `${scenario}, app, message.delta latency by stage: \`at\` (A, before its publish script) → Redis hands it to a bare subscriber (${tap.where === "process" ? "in a process of its own" : "in the client process"}) p50 ${percentile(tap.latencies, 0.5)} / p99 ${percentile(tap.latencies, 0.99)} ms; → a watcher on B p50 ${r.p50Ms} / p99 ${r.p99Ms} ms`;
     opts.tap.stages.push(line);
     opts.log(line);
   }
@@ -121,6 +132,7 @@ async function baselineRun(baseline: Baseline, scenario: string, app: AppRun, pa
     watchersOf: () => Array.from({ length: opts.watchers }, () => null),
     studentOf: () => null,
     timeoutMs: opts.timeoutMs,
+    ...(opts.probeEvery ? { probe: { every: opts.probeEvery, userOf: () => null } } : {}),
     async fire() {
       const r = await baseline.publish(plan);
       publisher = { messages: r.published, ms: Math.round(r.ms) };

@@ -90,6 +90,9 @@ const FIGURES: Figure[] = [
   { name: "CPU of B, ms", value: (r) => r.cpuMsB },
   { name: "CPU of B per delivered frame, µs", value: (r) => (r.events > 0 ? (r.cpuMsB * 1000) / r.events : Number.NaN), digits: 1 },
   { name: "CPU of the client process, ms", value: (r) => r.cpuMsClient },
+  // The reader's own delay (bench/live/loop-delay.ts): how much of a latency figure can be the client's.
+  { name: "client loop delay p99, ms", value: (r) => r.clientLoopDelay?.p99Ms ?? Number.NaN, digits: 1 },
+  { name: "client loop delay max, ms", value: (r) => r.clientLoopDelay?.maxMs ?? Number.NaN, digits: 1 },
 ];
 
 /**

@@ -7,6 +7,8 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { type LiveSocket, newRecorder, peakRate, percentile, pool, type Recorder, settleWithin } from "./clients.ts";
 import type { PublishPlan } from "./frames.ts";
+import { type LoopDelay, watchLoopDelay } from "./loop-delay.ts";
+import { startProbe } from "./probe.ts";
 import { cpuMs, rssKb, settledRssKb, threadCpu, threadDelta } from "./procs.ts";
 import type { BenchUser } from "./scene.ts";
 import type { Target, TargetKind } from "./targets.ts";
@@ -193,6 +195,18 @@ export interface RunResult {
    */
   cpuMsClient: number;
   /**
+   * How late the client's loop ran its callbacks over the same span (bench/live/loop-delay.ts): a
+   * watcher's frame is stamped when that loop gets to it, so this is the reader's own share of
+   * the latency figures, at most.
+   */
+  clientLoopDelay?: LoopDelay;
+  /**
+   * The second reader's figures (bench/live/probe.ts): one extra watcher on every n-th room in a
+   * process of its own. Its frames are not in `events` (B delivered them too: B's CPU per frame
+   * reads high by their share, the same for every target).
+   */
+  probe?: ProbeFigures;
+  /**
    * Epoch ms over which the CPU columns were measured: from just before the events were started
    * (every socket connected and subscribed) until the last watcher completed. Profiles of a run
    * are read over this span, so they show what the CPU figures count, not the setups around them.
@@ -213,6 +227,18 @@ export interface RunResult {
   errors: string[];
 }
 
+/** The probe's watchers: how many, their frames, their latency percentiles, their loop's delay. */
+export interface ProbeFigures {
+  sockets: number;
+  events: number;
+  incomplete: number;
+  latencySamples: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  loopDelay: LoopDelay;
+}
+
 export interface StreamingSetup {
   scenario: string;
   rooms: string[];
@@ -225,6 +251,8 @@ export interface StreamingSetup {
   timeoutMs: number;
   /** The watchers check each event frame's offset (the app's frames; see `Recorder.offsets`). */
   checkOffsets?: boolean;
+  /** A second reader (bench/live/probe.ts) on every `every`-th room; `userOf(i)` its user in room i (app). */
+  probe?: { every: number; userOf: (i: number) => BenchUser | null };
 }
 
 const SETTLE_MS = Number(process.env.BENCH_LIVE_SETTLE_MS ?? 0);
@@ -270,6 +298,7 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
     // A pause between the watchers' setups and the run (every target alike), so the run's CPU is
     // not also the setups' aftermath (their garbage collected, audit rows flushed): 0 by default.
     if (SETTLE_MS > 0) await Bun.sleep(SETTLE_MS);
+    const probe = setup.probe ? await startProbe(target.kind, target.b, setup.rooms, setup.probe.every, setup.probe.userOf) : null;
     // Attached before the CPU figures start: perf's attach wait is not the run's.
     const trace = await traceA(target);
     const pidA = target.a.child.proc.pid;
@@ -279,6 +308,7 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
     const threadsBeforeB = threadCpu(pidB);
     const clientBefore = process.cpuUsage();
     const cpuFromMs = Date.now();
+    const loopDelay = watchLoopDelay();
     errors.push(...(await setup.fire(students)));
     const waits = watchers.map((w, j) => w.completed(pairs[j]?.room ?? ""));
     await settleWithin(waits, setup.timeoutMs);
@@ -287,7 +317,10 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
     const cpuB = cpuMs(pidB) - (cpuBefore[1] ?? 0);
     const threadsB = threadDelta(threadsBeforeB, threadCpu(pidB));
     const client = process.cpuUsage(clientBefore);
+    const clientLoopDelay = loopDelay.stop();
     const cpuToMs = Date.now();
+    // After the CPU window: the probe may still wait for its rooms' last frames.
+    const probed = probe ? await probe.stop() : null;
     const traced = trace ? await trace.stop() : null;
     if (traced) console.log(`[live] ${setup.scenario}: A's read/write system calls per turn by connection\n${formatTrace(traced, setup.rooms.length).join("\n")}`);
     const incomplete = watchers.filter((w, j) => !w.done.has(pairs[j]?.room ?? "")).length;
@@ -314,6 +347,21 @@ export async function runStreaming(target: Target, setup: StreamingSetup): Promi
         cpuMsAByThread: Object.fromEntries(Object.entries(threadsA).map(([name, t]) => [name, t.user + t.system])),
         cpuMsBByThread: Object.fromEntries(Object.entries(threadsB).map(([name, t]) => [name, t.user + t.system])),
         cpuMsClient: Math.round((client.user + client.system) / 1000),
+        clientLoopDelay,
+        ...(probed
+          ? {
+              probe: {
+                sockets: probed.sockets,
+                events: probed.events,
+                incomplete: probed.incomplete,
+                latencySamples: probed.latencies.length,
+                p50Ms: percentile(probed.latencies, 0.5),
+                p99Ms: percentile(probed.latencies, 0.99),
+                maxMs: percentile(probed.latencies, 1),
+                loopDelay: probed.loopDelay,
+              },
+            }
+          : {}),
         cpuFromMs,
         cpuToMs,
         incompleteWatchers: incomplete,

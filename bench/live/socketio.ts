@@ -23,7 +23,7 @@ import { WebSocket as NativeWebSocketTransport } from "engine.io-client";
 import { io, type Socket } from "socket.io-client";
 import { closeQuietly, EventTally, type Frame, inspectEvent, type LiveSocket, type Recorder, roomOf } from "./clients.ts";
 import type { EventFrame } from "./frames.ts";
-import { type Baseline, type Instance, startBaseline } from "./targets.ts";
+import { type Baseline, type BaselineConnect, type Endpoint, startBaseline } from "./targets.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
@@ -77,7 +77,7 @@ class SocketIoLibrarySocket implements LiveSocket {
 }
 
 /** Connects one socket.io-client socket (its own WebSocket) and resolves once Socket.IO connected. */
-function connectLibrary(on: Instance, recorder: Recorder | null, timelineRooms?: Set<string>, timeoutMs = 30_000): Promise<LiveSocket> {
+function connectLibrary(on: Endpoint, recorder: Recorder | null, timelineRooms?: Set<string>, timeoutMs = 30_000): Promise<LiveSocket> {
   const socket = io(on.baseUrl, { transports: [NativeWebSocketTransport], forceNew: true, reconnection: false, timeout: timeoutMs });
   const wrapped = new SocketIoLibrarySocket(socket, recorder, timelineRooms);
   return new Promise((resolve, reject) => {
@@ -193,7 +193,7 @@ class SocketIoWireSocket implements LiveSocket {
 }
 
 /** Opens a WebSocket at Socket.IO's path and resolves once the main namespace is connected. */
-function connectWire(on: Instance, recorder: Recorder | null, timelineRooms?: Set<string>, timeoutMs = 30_000): Promise<LiveSocket> {
+function connectWire(on: Endpoint, recorder: Recorder | null, timelineRooms?: Set<string>, timeoutMs = 30_000): Promise<LiveSocket> {
   const ws = new WebSocket(`${on.wsUrl}/socket.io/?EIO=4&transport=websocket`);
   const socket = new SocketIoWireSocket(ws, recorder, timelineRooms);
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -213,6 +213,9 @@ function connectWire(on: Instance, recorder: Recorder | null, timelineRooms?: Se
   );
 }
 
+/** How the bench's client opens a Socket.IO socket (`wire` or the `socket.io-client` library). */
+export const socketIoConnect = (client: SocketIoClient): BaselineConnect => (client === "wire" ? connectWire : connectLibrary);
+
 /**
  * Bundles the server for Node into `workDir` (packages stay external and resolve through a link to
  * the repository's node_modules) and starts instances `a` and `b` on the same Redis.
@@ -224,7 +227,7 @@ export async function startSocketIo(opts: {
   workDir: string;
   client: SocketIoClient;
 }): Promise<Baseline> {
-  const connect = opts.client === "wire" ? connectWire : connectLibrary;
+  const connect = socketIoConnect(opts.client);
   const outdir = join(opts.workDir, "socketio");
   const built = await Bun.build({
     entrypoints: [join(ROOT, "bench/live/socketio-server.ts")],

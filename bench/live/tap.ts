@@ -1,28 +1,69 @@
 /**
- * A bare Redis subscriber on the app's room channels, in the bench process: it sees each event
- * when Redis hands it to any subscriber, so a run's fan-out latency (the frame's `at`, stamped by
- * instance A before its publish script, → a watcher on B) splits into "A's publish path + Redis"
- * (`at` → here) and "B + the socket + the client" (the rest).
+ * A bare Redis subscriber on the app's room channels: it sees each event when Redis hands it to any
+ * subscriber, so a run's fan-out latency (the frame's `at`, stamped by instance A before its
+ * publish script, → a watcher on B) splits into "A's publish path + Redis" (`at` → here) and
+ * "B + the socket + the client" (the rest).
+ *
+ * It runs in a process of its own (bench/live/tap-process.ts) by default: in the bench's client
+ * process it shared one loop with the 800 watcher sockets during the app's runs only (the baselines
+ * have no tap), so it slowed the reader of one target and its own stamps waited behind the
+ * watchers' frames. BENCH_LIVE_TAP=inline keeps it in the client process (the figure before
+ * 2026-12-02's second pass), for a comparison.
  *
  * With `record`, it also keeps every message as A published it, per channel in arrival order
  * (Redis hands a channel's messages out in publish order): what "B fed unpaced" replays onto the
  * same channels (bench/live/fed.ts).
  */
+import { readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { connectRedis, whenReady } from "../../packages/bus/src/index.ts";
 
 const AT_KEY = '"at":"';
 const DELTA = '"event":"message.delta"';
+const PATTERN = "rapt:bus:{session:*}:ch";
 
 export interface RedisTap {
   /** Receive time − `at` (ms) of every `message.delta` seen on the room channels. */
   readonly latencies: number[];
   /** With `record`: channel → its messages, as published, in order (else empty). */
   readonly messages: Map<string, string[]>;
+  /** Where the tap ran: its own process, or the bench's client process. */
+  readonly where: TapPlace;
+  /** Stops it; `latencies` and `messages` are complete once this resolves. */
   stop(): Promise<void>;
 }
 
-export async function tapRoomChannels(redisUrl: string, opts: { record?: boolean; pattern?: string } = {}): Promise<RedisTap> {
-  const pattern = opts.pattern ?? "rapt:bus:{session:*}:ch";
+export type TapPlace = "process" | "inline";
+
+export interface TapOptions {
+  record?: boolean;
+  pattern?: string;
+  /** Default: BENCH_LIVE_TAP (`inline`), else its own process. */
+  where?: TapPlace;
+}
+
+/**
+ * Receive time − `at` of a bus message that carries a `message.delta` (ms, `at` to the
+ * millisecond), or null for any other message. `at` is the frame's last key.
+ */
+export function deltaLatencyMs(message: string, receivedMs: number): number | null {
+  if (!message.includes(DELTA)) return null;
+  const a = message.lastIndexOf(AT_KEY);
+  if (a < 0) return null;
+  const at = Date.parse(message.slice(a + AT_KEY.length, a + AT_KEY.length + 24));
+  return Number.isFinite(at) ? receivedMs - at : null;
+}
+
+export const defaultTapPlace = (): TapPlace => (process.env.BENCH_LIVE_TAP === "inline" ? "inline" : "process");
+
+export function tapRoomChannels(redisUrl: string, opts: TapOptions = {}): Promise<RedisTap> {
+  return (opts.where ?? defaultTapPlace()) === "inline" ? tapInline(redisUrl, opts) : tapInProcess(redisUrl, opts);
+}
+
+/** The tap on this process's loop (the tap process runs this too). */
+export async function tapInline(redisUrl: string, opts: TapOptions = {}): Promise<RedisTap> {
+  const pattern = opts.pattern ?? PATTERN;
   const sub = connectRedis(redisUrl, "subscriber", { connectionName: "bench-live-tap" });
   sub.on("error", () => undefined);
   const latencies: number[] = [];
@@ -35,18 +76,59 @@ export async function tapRoomChannels(redisUrl: string, opts: { record?: boolean
       if (list) list.push(message);
       else messages.set(channel, [message]);
     }
-    if (!message.includes(DELTA)) return;
-    const a = message.lastIndexOf(AT_KEY);
-    latencies.push(now - Date.parse(message.slice(a + AT_KEY.length, a + AT_KEY.length + 24)));
+    const latency = deltaLatencyMs(message, now);
+    if (latency !== null) latencies.push(latency);
   });
   await whenReady(sub, 10_000);
   await sub.psubscribe(pattern);
   return {
     latencies,
     messages,
+    where: "inline",
     async stop() {
       await sub.punsubscribe(pattern).catch(() => undefined);
       sub.disconnect();
+    },
+  };
+}
+
+/** What the tap process writes when it stops. */
+export interface TapOutput {
+  latencies: number[];
+  messages: [string, string[]][];
+}
+
+/** The tap in a child process (tap-process.ts): ready once it printed `ready`, read back when stopped. */
+async function tapInProcess(redisUrl: string, opts: TapOptions): Promise<RedisTap> {
+  const out = join(tmpdir(), `rapt-live-tap-${process.pid}-${crypto.randomUUID()}.json`);
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "tap-process.ts")], {
+    env: { ...process.env, TAP_REDIS_URL: redisUrl, TAP_PATTERN: opts.pattern ?? PATTERN, TAP_RECORD: opts.record ? "1" : "0", TAP_OUT: out },
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const reader = proc.stdout.getReader();
+  let said = "";
+  while (!said.includes("ready\n")) {
+    const chunk = await reader.read();
+    if (chunk.done) throw new Error(`the tap process ended before subscribing (exit ${await proc.exited})`);
+    said += new TextDecoder().decode(chunk.value);
+  }
+  reader.releaseLock();
+  const latencies: number[] = [];
+  const messages = new Map<string, string[]>();
+  return {
+    latencies,
+    messages,
+    where: "process",
+    async stop() {
+      proc.stdin.end();
+      const code = await proc.exited;
+      if (code !== 0) throw new Error(`the tap process exited with ${code}`);
+      const output = JSON.parse(readFileSync(out, "utf8")) as TapOutput;
+      rmSync(out, { force: true });
+      for (const l of output.latencies) latencies.push(l);
+      for (const [channel, list] of output.messages) messages.set(channel, list);
     },
   };
 }

@@ -5,7 +5,7 @@
  * the baselines, the publisher); instance B the watchers.
  */
 import { join } from "node:path";
-import { type LiveSocket, openSocket, type Recorder } from "./clients.ts";
+import { type BenchSocket, type LiveSocket, openSocket, type Recorder } from "./clients.ts";
 import type { PublishPlan } from "./frames.ts";
 import { RUNTIME_ENV } from "../../apps/api/src/runtime-options.ts";
 import { type Child, freePort, spawnChild, waitHttp } from "./procs.ts";
@@ -21,6 +21,29 @@ export interface Instance {
 }
 
 export type TargetKind = "app" | "relay" | "socket.io";
+
+/** What a client needs of an instance to open sockets on it (the probe process has no `child`). */
+export type Endpoint = Pick<Instance, "name" | "baseUrl" | "wsUrl">;
+
+/** An app socket of `user` on `on` (ticket, upgrade, `hello`). */
+export async function appSocket(on: Endpoint, user: Pick<BenchUser, "token">, recorder: Recorder | null, timelineRooms?: Set<string>): Promise<BenchSocket> {
+  const res = await fetch(`${on.baseUrl}/api/realtime/tickets`, { method: "POST", headers: { authorization: `Bearer ${user.token}` } });
+  if (res.status !== 201) throw new Error(`ticket on ${on.name}: ${res.status} ${await res.text()}`);
+  const { ticket } = (await res.json()) as { ticket: string };
+  const socket = await openSocket(`${on.wsUrl}/ws?ticket=${encodeURIComponent(ticket)}`, recorder, timelineRooms);
+  await socket.nextOfType("hello");
+  return socket;
+}
+
+/** Subscribes `socket` to `room` with one acked `subscribe` (every target speaks it). */
+export async function subscribeTo<S extends LiveSocket>(socket: S, room: string, where: string): Promise<S> {
+  const ack = await socket.request({ type: "subscribe", room });
+  if (ack.type !== "ack") throw new Error(`subscribe ${room} on ${where}: ${JSON.stringify(ack)}`);
+  return socket;
+}
+
+/** A relay socket (bench/live/relay.ts's `/ws`). */
+export const relaySocket: BaselineConnect = (on, recorder, timelineRooms) => openSocket(`${on.wsUrl}/ws`, recorder, timelineRooms);
 
 export interface Target {
   kind: TargetKind;
@@ -150,24 +173,14 @@ export async function startApp(opts: {
 
   const connect = async (on: Instance, user: BenchUser | null, recorder: Recorder | null, timelineRooms?: Set<string>) => {
     if (!user) throw new Error("app sockets need a user");
-    const res = await fetch(`${on.baseUrl}/api/realtime/tickets`, { method: "POST", headers: { authorization: `Bearer ${user.token}` } });
-    if (res.status !== 201) throw new Error(`ticket on ${on.name}: ${res.status} ${await res.text()}`);
-    const { ticket } = (await res.json()) as { ticket: string };
-    const socket = await openSocket(`${on.wsUrl}/ws?ticket=${encodeURIComponent(ticket)}`, recorder, timelineRooms);
-    await socket.nextOfType("hello");
-    return socket;
+    return appSocket(on, user, recorder, timelineRooms);
   };
   return {
     kind: "app",
     a,
     b,
     idle: (on, user) => connect(on, user, null),
-    async watch(on, user, room, recorder, timelineRooms) {
-      const socket = await connect(on, user, recorder, timelineRooms);
-      const ack = await socket.request({ type: "subscribe", room });
-      if (ack.type !== "ack") throw new Error(`subscribe ${room} on ${on.name}: ${JSON.stringify(ack)}`);
-      return socket;
-    },
+    watch: async (on, user, room, recorder, timelineRooms) => subscribeTo(await connect(on, user, recorder, timelineRooms), room, on.name),
     async stop() {
       await Promise.all([a.child.stop(8000), b.child.stop(8000)]);
     },
@@ -187,7 +200,7 @@ export async function startDevModel(opts: { tokensPerSecond: number; logDir: str
 }
 
 /** How a baseline's client opens one socket on an instance (resolves once it can subscribe). */
-export type BaselineConnect = (on: Instance, recorder: Recorder | null, timelineRooms?: Set<string>) => Promise<LiveSocket>;
+export type BaselineConnect = (on: Endpoint, recorder: Recorder | null, timelineRooms?: Set<string>) => Promise<LiveSocket>;
 
 /**
  * Starts a baseline's instances `a` and `b` (`command(port)` each, answering `GET /health`) and
@@ -215,12 +228,7 @@ export async function startBaseline(opts: {
     a,
     b,
     idle: (on) => opts.connect(on, null),
-    async watch(on, _user, room, recorder, timelineRooms) {
-      const socket = await opts.connect(on, recorder, timelineRooms);
-      const ack = await socket.request({ type: "subscribe", room });
-      if (ack.type !== "ack") throw new Error(`${opts.kind} subscribe ${room} on ${on.name}: ${JSON.stringify(ack)}`);
-      return socket;
-    },
+    watch: async (on, _user, room, recorder, timelineRooms) => subscribeTo(await opts.connect(on, recorder, timelineRooms), room, `${opts.kind} ${on.name}`),
     publish: (plan) => publishPlan(a, plan),
     async stop() {
       await Promise.all([a.child.stop(), b.child.stop()]);
@@ -234,6 +242,6 @@ export function startRelay(opts: { redisUrl: string; logDir: string }): Promise<
     kind: "relay",
     logDir: opts.logDir,
     command: (port) => ({ cmd: [process.execPath, join(ROOT, "bench/live/relay.ts")], env: { RELAY_PORT: String(port), RELAY_REDIS_URL: opts.redisUrl } }),
-    connect: (on, recorder, timelineRooms) => openSocket(`${on.wsUrl}/ws`, recorder, timelineRooms),
+    connect: relaySocket,
   });
 }

@@ -151,6 +151,27 @@ describe("live bench aims", () => {
     expect(goalTable(rows)).toContain("MISSED");
   });
 
+  test("goal 3 is judged on the second reader's p99s when both runs had one, with the client's beside", () => {
+    const loopDelay = { samples: 1, p50Ms: 0, p99Ms: 0, maxMs: 0, perSecondMaxMs: [] };
+    const probe = (p99Ms: number) => ({ sockets: 40, events: 500, incomplete: 0, latencySamples: 400, p50Ms: 2, p99Ms, maxMs: p99Ms, loopDelay });
+    const base = inputs();
+    const withProbes = (p99s: Record<string, number>) =>
+      base.runs.map((r) => (r.scenario === MAIN && p99s[r.target] !== undefined ? { ...r, probe: probe(p99s[r.target] ?? 0) } : r));
+    const rows = goalRows({ ...base, runs: withProbes({ app: 12, relay: 10, "socket.io": 11 }) });
+    // The client reads 30 ms against the relay's 10 (3×); the second reader 12 against 10: met.
+    expect(row(rows, "fan-out p99").met).toBe(true);
+    expect(row(rows, "fan-out p99").measured).toBe("second reader: app 12 ms, relay 10 ms: 1.20× [client: app 30 ms, relay 10 ms: 3.00×]");
+    // The client reads 30 against Socket.IO's 40 (below); the second reader 12 against 11: missed.
+    expect(row(rows, "… and below Socket.IO's").met).toBe(false);
+    expect(row(rows, "… and below Socket.IO's").measured).toBe("second reader: app 12 ms, Socket.IO 11 ms: 1.09× [client: app 30 ms, Socket.IO 40 ms: 0.75×]");
+    // A baseline run without the probe: both sides are read by the client, as before.
+    const partly = goalRows({ ...base, runs: withProbes({ app: 12, relay: 10 }) });
+    expect(row(partly, "… and below Socket.IO's").measured).toBe("app 30 ms, Socket.IO 40 ms: 0.75×");
+    expect(row(partly, "… and below Socket.IO's").met).toBe(true);
+    expect(row(goalRows(base), "fan-out p99").measured).toBe("app 30 ms, relay 10 ms: 3.00×");
+    expect(row(goalRows(base), "fan-out p99").met).toBe(false);
+  });
+
   test("the relay's replays at the app's pace are shown beside the aim, never counted in it", () => {
     const paced = [
       run(`${AT_APP_PACE}saturation 50 tok/s`, "relay", { cpuMsB: 20, events: 1000 }),
