@@ -1,8 +1,9 @@
 /**
  * Opt-in probe for one API instance of the live bench (`BENCH_LIVE_APP_ENV=BUN_OPTIONS=--preload
  * <this file>,LOOP_PROBE_FILE=<file>,LOOP_PROBE_INSTANCE=bench-paced-a`): A's event loop, one line a
- * second appended to LOOP_PROBE_FILE, `<epoch ms> <max ms> <p99 ms> <p50 ms> <max cpu ms>`:
- * - max, p99, p50: `perf_hooks.monitorEventLoopDelay` (1 ms resolution) over that second, wall
+ * second (LOOP_PROBE_INTERVAL_MS, for a closer look) appended to LOOP_PROBE_FILE,
+ * `<epoch ms> <max ms> <p99 ms> <p50 ms> <max cpu ms>`:
+ * - max, p99, p50: `perf_hooks.monitorEventLoopDelay` (1 ms resolution) over that interval, wall
  *   time, so on a loaded machine it also counts the time the process waited for a core;
  * - max cpu: the longest run of the JavaScript thread's CPU between two runs of a 1 ms timer
  *   (`process.threadCpuUsage`): the longest block the loop did without reaching its timers, which
@@ -17,6 +18,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 
 const file = process.env.LOOP_PROBE_FILE;
 const only = process.env.LOOP_PROBE_INSTANCE;
+const intervalMs = Number(process.env.LOOP_PROBE_INTERVAL_MS) || 1000;
 if (file && (!only || process.env.INSTANCE_ID === only)) {
   const h = monitorEventLoopDelay({ resolution: 1 });
   h.enable();
@@ -37,6 +39,6 @@ if (file && (!only || process.env.INSTANCE_ID === only)) {
     appendFileSync(file, `${Date.now()} ${ms(h.max)} ${ms(h.percentile(99))} ${ms(h.percentile(50))} ${maxCpu.toFixed(1)}\n`);
     h.reset();
     maxCpu = 0;
-  }, 1000);
+  }, intervalMs);
   tick.unref();
 }
