@@ -8,6 +8,7 @@ import type { Actor } from "./access/actor.ts";
 import type { TokenIdentity } from "./access/identity.ts";
 import type { RoleMap } from "./access/roles.ts";
 import type { AiService, AnswerRunner } from "./lib/ai-service.ts";
+import { DEFAULT_TURN_SLICE_MS } from "./lib/cpu-slices.ts";
 import type { InsightsConfig } from "./lib/insights-config.ts";
 import type { RetentionConfig } from "./lib/retention-config.ts";
 import type { RosterConfig } from "./lib/roster-config.ts";
@@ -88,8 +89,8 @@ export interface LiveConfig {
   feedLingerMs: number;
   /**
    * The turn starts' slices (`lib/cpu-slices.ts`): how long one event-loop task may spend on queued
-   * turns' content modules before the rest wait for the next task. 0 runs each turn's modules
-   * where it stands, however many arrive at once.
+   * turns' content modules before the rest wait for the next task (`DEFAULT_TURN_SLICE_MS` unless
+   * set). 0 runs each turn's modules where it stands, however many arrive at once.
    */
   turnSliceMs: number;
 }
@@ -110,7 +111,7 @@ export function defaultLiveConfig(overrides: Partial<LiveConfig> = {}): LiveConf
     accessCacheMs: 5_000,
     viewAuditFlushMs: 250,
     feedLingerMs: 5_000,
-    turnSliceMs: 0,
+    turnSliceMs: DEFAULT_TURN_SLICE_MS,
     ...overrides,
   };
 }

@@ -1,6 +1,7 @@
 import { parseClusterNodes } from "@raptscallions/bus";
 import { z } from "zod";
 
+import { DEFAULT_TURN_SLICE_MS } from "./lib/cpu-slices.ts";
 import { isRosterKey } from "./lib/roster-credentials.ts";
 
 const optionalUrl = z.preprocess((v) => (v === "" ? undefined : v), z.url().optional());
@@ -142,7 +143,7 @@ export const envSchema = z
     LIVE_PRESENCE_TTL_MS: z.coerce.number().int().min(500).max(600_000).default(30_000),
     LIVE_ACCESS_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
     LIVE_FEED_LINGER_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
-    LIVE_TURN_SLICE_MS: z.coerce.number().int().min(0).max(1000).default(0),
+    LIVE_TURN_SLICE_MS: z.coerce.number().int().min(0).max(1000).default(DEFAULT_TURN_SLICE_MS),
     LIVE_VIEW_AUDIT_FLUSH_MS: z.coerce.number().int().min(10).max(10_000).default(250),
     LIVE_MAX_BUFFERED_BYTES: z.coerce
       .number()

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { defaultLiveConfig } from "../src/deps.ts";
 import { parseEnv } from "../src/env.ts";
+import { turnStartSlices } from "../src/lib/cpu-slices.ts";
 
 describe("env", () => {
   test("an empty environment parses to the embedded defaults", () => {
@@ -10,6 +12,16 @@ describe("env", () => {
     expect(r.env.DATABASE_URL).toBeUndefined();
     expect(r.env.DATA_DIR).toBe("./.data");
     expect(r.env.SMTP_POOL_SIZE).toBe(5);
+  });
+
+  test("LIVE_TURN_SLICE_MS: the turns' modules run in 16 ms slices unless set; 0 runs them where they stand", () => {
+    const defaults = parseEnv({});
+    expect(defaults.ok && defaults.env.LIVE_TURN_SLICE_MS).toBe(16);
+    // What an app built without the environment (tests, tools) and a gate built without slices get.
+    expect(defaultLiveConfig().turnSliceMs).toBe(16);
+    expect(turnStartSlices.inline).toBe(false);
+    const off = parseEnv({ LIVE_TURN_SLICE_MS: "0" });
+    expect(off.ok && off.env.LIVE_TURN_SLICE_MS).toBe(0);
   });
 
   test("SMTP_POOL_SIZE: a whole number from 1 to 100", () => {

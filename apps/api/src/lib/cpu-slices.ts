@@ -98,10 +98,17 @@ export function createCpuSlices(opts: CpuSlicesOptions): CpuSlices {
 }
 
 /**
- * Turn-start slices with the default budget (`LIVE_TURN_SLICE_MS`, 0: off), for a module gate built
- * without its own (the app passes one from its live config). Off by default: in the live bench
- * (200 new students sending at once, bench/README.md) a 4 ms budget cut the loop's longest stop
- * but cost 0.3–0.8 ms of CPU per turn and a higher fan-out p99, since the turns' writes no longer
- * leave together. An instance whose classes send in bursts while others stream can turn it on.
+ * The default budget of the turn-start slices (`LIVE_TURN_SLICE_MS`), ms. 16: when a class sends at
+ * once, the turns' modules run in a few tasks of about this much each instead of one stop of the
+ * loop for all of them (200 sends: 80–110 ms of CPU in one piece on the live bench's instance A,
+ * 30–50 ms with 16), and the turns in one slice still leave their statements and publishes in shared
+ * writes. A 4 ms budget cut the stop further but cost 0.4–0.8 ms of CPU per turn, since the writes no
+ * longer left together (bench/README.md, turn.bench.ts's seventh and thirteenth passes).
  */
-export const turnStartSlices: CpuSlices = createCpuSlices({ budgetMs: 0 });
+export const DEFAULT_TURN_SLICE_MS = 16;
+
+/**
+ * Turn-start slices with the default budget, for a module gate built without its own (the app
+ * passes one from its live config).
+ */
+export const turnStartSlices: CpuSlices = createCpuSlices({ budgetMs: DEFAULT_TURN_SLICE_MS });
