@@ -61,9 +61,9 @@
  *        LOG_LEVEL=info; with BENCH_KEEP_LOGS=1 the instances' logs stay in the work directory)
  *        BENCH_LIVE_IDLE_TRACE=1 (B's RSS and CPU every 100 ms through each idle part, steps marked:
  *        whether a collection came before the reading; it changes nothing that is measured)
- * A's event loop (opt-in, nothing in the bench changes): preload bench/live/loop-probe.ts into the
+ * A's event loop (opt-in, nothing in the bench changes): preload bench/turn/loop-probe.ts into the
  * paced instance A through the app's settings,
- *   BENCH_LIVE_APP_ENV=BUN_OPTIONS=--preload <repo>/bench/live/loop-probe.ts,LOOP_PROBE_FILE=<file>,LOOP_PROBE_INSTANCE=bench-paced-a
+ *   BENCH_LIVE_APP_ENV=BUN_OPTIONS=--preload <repo>/bench/turn/loop-probe.ts,LOOP_PROBE_FILE=<file>,LOOP_PROBE_INSTANCE=bench-paced-a
  * then `bun bench/live/loop-report.ts <file> bench/results/live-<run>.json`: the longest loop block
  * (wall and CPU) and the loop's p99, per second, over the main run. Its 1 ms timers cost A CPU, so
  * read goal 2 from runs without it.

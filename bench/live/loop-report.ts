@@ -1,5 +1,5 @@
 /**
- * Reads the loop probe's file (bench/live/loop-probe.ts) back over one run of a live bench report:
+ * Reads the loop probe's file (bench/turn/loop-probe.ts) back over one run of a live bench report:
  * `bun bench/live/loop-report.ts <probe file> <results json> [scenario]` (scenario: the main run's
  * by default). Prints the probe's seconds that overlap the app's run (each line stamps the end of
  * its second) and, over them, the longest loop block (wall and CPU) and the highest second's p99.
@@ -25,9 +25,19 @@ export function readLoopSeconds(text: string): LoopSecond[] {
   return out;
 }
 
-/** The seconds whose interval overlaps [fromMs, toMs], and the worst of them. */
+/** The probe's interval: the median gap between its lines (1000 ms, its default, with fewer than two). */
+export function probeIntervalMs(seconds: LoopSecond[]): number {
+  const gaps = seconds
+    .slice(1)
+    .map((s, i) => s.at - (seconds[i]?.at ?? s.at))
+    .sort((a, b) => a - b);
+  return gaps.length > 0 ? (gaps[Math.floor(gaps.length / 2)] ?? 1000) : 1000;
+}
+
+/** The intervals that overlap [fromMs, toMs], and the worst of them. */
 export function loopOver(seconds: LoopSecond[], fromMs: number, toMs: number) {
-  const within = seconds.filter((s) => s.at > fromMs && s.at - 1000 < toMs);
+  const intervalMs = probeIntervalMs(seconds);
+  const within = seconds.filter((s) => s.at > fromMs && s.at - intervalMs < toMs);
   const worst = (pick: (s: LoopSecond) => number) => within.reduce((m, s) => Math.max(m, pick(s)), 0);
   return { seconds: within, maxMs: worst((s) => s.maxMs), maxCpuMs: worst((s) => s.maxCpuMs), p99Ms: worst((s) => s.p99Ms) };
 }
@@ -45,7 +55,7 @@ if (import.meta.main) {
   const over = loopOver(readLoopSeconds(readFileSync(probeFile, "utf8")), run.cpuFromMs, run.cpuToMs);
   for (const s of over.seconds) {
     console.log(
-      `+${((s.at - 1000 - run.cpuFromMs) / 1000).toFixed(1)} s: max ${s.maxMs} ms, p99 ${s.p99Ms} ms, p50 ${s.p50Ms} ms, longest CPU without a timer run ${s.maxCpuMs} ms`,
+      `+${((s.at - probeIntervalMs(over.seconds) - run.cpuFromMs) / 1000).toFixed(1)} s: max ${s.maxMs} ms, p99 ${s.p99Ms} ms, p50 ${s.p50Ms} ms, longest CPU without a timer run ${s.maxCpuMs} ms`,
     );
   }
   console.log(`${scenario}: longest block ${over.maxMs} ms wall / ${over.maxCpuMs} ms CPU; loop p99 (worst second) ${over.p99Ms} ms`);

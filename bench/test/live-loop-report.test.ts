@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { loopOver, readLoopSeconds } from "../live/loop-report.ts";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loopOver, probeIntervalMs, readLoopSeconds } from "../live/loop-report.ts";
+import { loopStops } from "../turn/loop-stops.ts";
 
 describe("loop probe report", () => {
   const text = ["1000 5.0 1.2 0.3 2.0", "2000 130.5 54.9 0.7 46.0", "garbage line", "3000 88.1 28.1 0.9 23.8", "4000 12.0 3.0 0.1 4.0", ""].join("\n");
@@ -18,5 +22,24 @@ describe("loop probe report", () => {
 
   test("a run outside every second reads as zero, not as another run's seconds", () => {
     expect(loopOver(readLoopSeconds(text), 9000, 9500)).toMatchObject({ seconds: [], maxMs: 0, maxCpuMs: 0, p99Ms: 0 });
+  });
+
+  test("100 ms lines (the turn bench's interval): the overlap is one interval, not one second", () => {
+    const fine = ["1000 1 1 0 1", "1100 2 1 0 2", "1200 60 30 1 40", "1300 3 1 0 3", "1400 4 1 0 4"].join("\n");
+    expect(probeIntervalMs(readLoopSeconds(fine))).toBe(100);
+    expect(probeIntervalMs(readLoopSeconds("1000 1 1 0 1"))).toBe(1000);
+    expect(loopOver(readLoopSeconds(fine), 1150, 1250).seconds.map((s) => s.at)).toEqual([1200, 1300]);
+  });
+
+  test("the turn bench reads the same lines: a window's longest stops, wall and CPU", () => {
+    const dir = mkdtempSync(join(tmpdir(), "loop-stops-"));
+    try {
+      const file = join(dir, "probe.txt");
+      writeFileSync(file, ["1000 10 1 0 5", "1100 70 30 1 48", "1200 55 20 1 31", "1300 2 1 0 1", "9000 500 1 0 400"].join("\n"));
+      expect(loopStops(file, { fromMs: 1050, toMs: 1300 })).toEqual({ longest: [70, 55, 2], over50: 2, longestCpu: [48, 31, 1] });
+      expect(loopStops(join(dir, "absent.txt"), { fromMs: 0, toMs: 1 })).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -40,7 +40,7 @@ export async function startApi(opts: {
     dataDir: opts.dataDir,
     logDir: opts.logDir,
     gatewayUrl: opts.gatewayUrl,
-    env: { ...opts.env, ...(opts.loopProbeFile ? { LOOP_PROBE_FILE: opts.loopProbeFile } : {}) },
+    env: { ...opts.env, ...(opts.loopProbeFile ? { LOOP_PROBE_FILE: opts.loopProbeFile, LOOP_PROBE_INTERVAL_MS: "100" } : {}) },
     bunArgs: profile,
   });
 }

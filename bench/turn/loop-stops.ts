@@ -1,5 +1,6 @@
-/** Reads the loop probe's file (bench/turn/loop-probe.ts) back for a window: the longest stops. */
+/** Reads the loop probe's file (bench/turn/loop-probe.ts, 100 ms lines here) back for a window: the longest stops. */
 import { existsSync, readFileSync } from "node:fs";
+import { readLoopSeconds } from "../live/loop-report.ts";
 
 export interface LoopStops {
   /** The five longest stops in the window by wall time (monitorEventLoopDelay), ms. */
@@ -12,15 +13,9 @@ export interface LoopStops {
 
 export function loopStops(file: string, window: { fromMs: number; toMs: number }): LoopStops | undefined {
   if (!existsSync(file)) return undefined;
-  const stops: number[] = [];
-  const cpu: number[] = [];
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    const [at, max, maxCpu] = line.split(" ").map(Number);
-    // A line stamps the end of its interval; the interval's stop may have begun just before the window.
-    if (at === undefined || max === undefined || !Number.isFinite(at) || at < window.fromMs || at > window.toMs + 200) continue;
-    stops.push(max);
-    if (maxCpu !== undefined && Number.isFinite(maxCpu)) cpu.push(maxCpu);
-  }
+  // A line stamps the end of its interval; the interval's stop may have begun just before the window.
+  const lines = readLoopSeconds(readFileSync(file, "utf8")).filter((l) => l.at >= window.fromMs && l.at <= window.toMs + 200);
+  const stops = lines.map((l) => l.maxMs);
   const top = (xs: number[]) => [...xs].sort((a, b) => b - a).slice(0, 5);
-  return { longest: top(stops), over50: stops.filter((s) => s > 50).length, longestCpu: top(cpu) };
+  return { longest: top(stops), over50: stops.filter((s) => s > 50).length, longestCpu: top(lines.map((l) => l.maxCpuMs)) };
 }
