@@ -298,7 +298,9 @@ async function main(): Promise<number> {
       return 0;
     }
     db = created;
-    log(`load before: ${loadBefore} on ${cpus().length} CPUs; parts: ${[...PARTS].join(", ")}; logs in ${logDir}; database ${db.name}; redis ${redis.url}`);
+    log(
+      `load before: ${loadBefore} on ${cpus().length} CPUs (${cpus()[0]?.model ?? "unknown"}); parts: ${[...PARTS].join(", ")}; logs in ${logDir}; database ${db.name}; redis ${redis.url}`,
+    );
 
     const keys = await loadOrCreateDevKeys(dataDir);
     // The idle sockets are one per user where the scene allows (as a class of students is), in a
@@ -395,7 +397,7 @@ async function main(): Promise<number> {
     const report: LiveReport = {
       ...inputs,
       startedAt,
-      machine: { cpus: cpus().length, loadBefore, loadAfter: load(), bun: Bun.version },
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", loadBefore, loadAfter: load(), bun: Bun.version },
       config: {
         parts: [...PARTS].join(","),
         sessions: SESSIONS,

@@ -6,11 +6,12 @@
  * holds a few dozen sockets, so its figure is much less the reader's own queue. Every target gets
  * the same probe (the same rooms, one socket more on each), so its figures compare like for like.
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { LoopDelay } from "./loop-delay.ts";
 import type { BenchUser } from "./scene.ts";
+import { startSideProcess } from "./side-process.ts";
 import type { Endpoint, TargetKind } from "./targets.ts";
 
 /** What the probe process is asked to open: one socket per entry, subscribed to its room. */
@@ -52,35 +53,21 @@ export async function startProbe(
     on: { name: on.name, baseUrl: on.baseUrl, wsUrl: on.wsUrl },
     sockets: picked.map((p) => ({ room: p.room, token: userOf(p.index)?.token ?? null })),
   };
-  const base = join(tmpdir(), `rapt-live-probe-${process.pid}-${crypto.randomUUID()}`);
-  writeFileSync(`${base}.spec.json`, JSON.stringify(spec));
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "probe-process.ts")], {
-    env: { ...process.env, PROBE_SPEC: `${base}.spec.json`, PROBE_OUT: `${base}.out.json` },
-    stdin: "pipe",
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const reader = proc.stdout.getReader();
-  let said = "";
-  while (!said.includes("ready\n")) {
-    const chunk = await reader.read();
-    if (chunk.done) {
-      rmSync(`${base}.spec.json`, { force: true });
-      throw new Error(`the probe process ended before its sockets were subscribed (exit ${await proc.exited})`);
-    }
-    said += new TextDecoder().decode(chunk.value);
+  const specFile = join(tmpdir(), `rapt-live-probe-${process.pid}-${crypto.randomUUID()}.spec.json`);
+  writeFileSync(specFile, JSON.stringify(spec));
+  try {
+    const proc = await startSideProcess<ProbeResult>(join(import.meta.dir, "probe-process.ts"), "probe", { PROBE_SPEC: specFile }, "PROBE_OUT");
+    return {
+      async stop(graceMs = 10_000) {
+        try {
+          return await proc.stop(String(graceMs));
+        } finally {
+          rmSync(specFile, { force: true });
+        }
+      },
+    };
+  } catch (err) {
+    rmSync(specFile, { force: true });
+    throw err;
   }
-  reader.releaseLock();
-  return {
-    async stop(graceMs = 10_000) {
-      proc.stdin.write(`${graceMs}\n`);
-      proc.stdin.end();
-      const code = await proc.exited;
-      rmSync(`${base}.spec.json`, { force: true });
-      if (code !== 0) throw new Error(`the probe process exited with ${code}`);
-      const result = JSON.parse(readFileSync(`${base}.out.json`, "utf8")) as ProbeResult;
-      rmSync(`${base}.out.json`, { force: true });
-      return result;
-    },
-  };
 }

@@ -12,7 +12,8 @@ import type { TargetKind } from "./targets.ts";
 
 export interface LiveReport extends GoalInputs {
   startedAt: string;
-  machine: { cpus: number; loadBefore: string; loadAfter: string; bun: string };
+  /** `cpuModel`: figures read on different machines differ by more than a pass's change (since session 22). */
+  machine: { cpus: number; cpuModel?: string; loadBefore: string; loadAfter: string; bun: string };
   config: Record<string, string | number>;
   goals: GoalRow[];
   /** How long each part took (s), and each part's own figures beyond its aims' slot. */

@@ -14,10 +14,9 @@
  * (Redis hands a channel's messages out in publish order): what "B fed unpaced" replays onto the
  * same channels (bench/live/fed.ts).
  */
-import { readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectRedis, whenReady } from "../../packages/bus/src/index.ts";
+import { startSideProcess } from "./side-process.ts";
 
 const AT_KEY = '"at":"';
 const DELTA = '"event":"message.delta"';
@@ -100,21 +99,12 @@ export interface TapOutput {
 
 /** The tap in a child process (tap-process.ts): ready once it printed `ready`, read back when stopped. */
 async function tapInProcess(redisUrl: string, opts: TapOptions): Promise<RedisTap> {
-  const out = join(tmpdir(), `rapt-live-tap-${process.pid}-${crypto.randomUUID()}.json`);
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "tap-process.ts")], {
-    env: { ...process.env, TAP_REDIS_URL: redisUrl, TAP_PATTERN: opts.pattern ?? PATTERN, TAP_RECORD: opts.record ? "1" : "0", TAP_OUT: out },
-    stdin: "pipe",
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const reader = proc.stdout.getReader();
-  let said = "";
-  while (!said.includes("ready\n")) {
-    const chunk = await reader.read();
-    if (chunk.done) throw new Error(`the tap process ended before subscribing (exit ${await proc.exited})`);
-    said += new TextDecoder().decode(chunk.value);
-  }
-  reader.releaseLock();
+  const proc = await startSideProcess<TapOutput>(
+    join(import.meta.dir, "tap-process.ts"),
+    "tap",
+    { TAP_REDIS_URL: redisUrl, TAP_PATTERN: opts.pattern ?? PATTERN, TAP_RECORD: opts.record ? "1" : "0" },
+    "TAP_OUT",
+  );
   const latencies: number[] = [];
   const messages = new Map<string, string[]>();
   return {
@@ -122,11 +112,7 @@ async function tapInProcess(redisUrl: string, opts: TapOptions): Promise<RedisTa
     messages,
     where: "process",
     async stop() {
-      proc.stdin.end();
-      const code = await proc.exited;
-      if (code !== 0) throw new Error(`the tap process exited with ${code}`);
-      const output = JSON.parse(readFileSync(out, "utf8")) as TapOutput;
-      rmSync(out, { force: true });
+      const output = await proc.stop();
       for (const l of output.latencies) latencies.push(l);
       for (const [channel, list] of output.messages) messages.set(channel, list);
     },
