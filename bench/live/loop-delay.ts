@@ -7,7 +7,8 @@
  *
  * A 1 ms timer re-armed from its own callback; a sample is how much later than 1 ms after the
  * previous one it ran. (`perf_hooks.monitorEventLoopDelay` is not used: with two histograms open,
- * Bun 1.4.5 fed only one of them, and a whole-run p99 cannot be merged from per-second ones.)
+ * Bun 1.4.5 fed only one of them, and a whole-run p99 cannot be merged from per-second ones.) The
+ * same ticks feed the probe preloaded into an API process (bench/turn/loop-probe.ts).
  */
 import { percentile } from "./clients.ts";
 
@@ -21,24 +22,60 @@ export interface LoopDelay {
   perSecondMaxMs: number[];
 }
 
-/** Starts watching the loop; `stop()` returns what it saw. */
-export function watchLoopDelay(): { stop(): LoopDelay } {
+/** One run of the 1 ms timer: how much later than 1 ms after the previous run it ran, when, and the CPU between. */
+export interface LoopTick {
+  lateMs: number;
+  sinceStartMs: number;
+  /** The JavaScript thread's CPU since the previous run (`process.threadCpuUsage`), with `cpu`; else 0. */
+  cpuMs: number;
+}
+
+/**
+ * Runs `onTick` from a 1 ms timer re-armed from its own callback until the returned function is
+ * called. With `cpu`, each tick also carries the thread's CPU since the previous one: the longest
+ * such stretch is the longest block the loop did without reaching its timers, which the machine's
+ * load does not inflate. `unref`: the timer does not keep the process alive (a preloaded probe).
+ */
+export function loopTicks(onTick: (tick: LoopTick) => void, opts: { cpu?: boolean; unref?: boolean } = {}): () => void {
+  const cpuNow = () => {
+    const u = process.threadCpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   const startMs = performance.now();
-  const sinceStartMs: number[] = [];
-  const delaysMs: number[] = [];
   let last = startMs;
+  let lastCpu = opts.cpu ? cpuNow() : 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    timer = setTimeout(tick, 1);
+    if (opts.unref) timer.unref();
+  };
   const tick = () => {
     const now = performance.now();
-    sinceStartMs.push(now - startMs);
-    delaysMs.push(Math.max(0, now - last - 1));
+    let cpuMs = 0;
+    if (opts.cpu) {
+      const c = cpuNow();
+      cpuMs = c - lastCpu;
+      lastCpu = c;
+    }
+    onTick({ lateMs: Math.max(0, now - last - 1), sinceStartMs: now - startMs, cpuMs });
     last = now;
-    timer = setTimeout(tick, 1);
+    arm();
   };
-  timer = setTimeout(tick, 1);
+  arm();
+  return () => clearTimeout(timer);
+}
+
+/** Starts watching the loop; `stop()` returns what it saw. */
+export function watchLoopDelay(): { stop(): LoopDelay } {
+  const sinceStartMs: number[] = [];
+  const delaysMs: number[] = [];
+  const stop = loopTicks((t) => {
+    sinceStartMs.push(t.sinceStartMs);
+    delaysMs.push(t.lateMs);
+  });
   return {
     stop() {
-      clearTimeout(timer);
+      stop();
       return summarise(sinceStartMs, delaysMs);
     },
   };

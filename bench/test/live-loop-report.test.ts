@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loopOver, probeIntervalMs, readLoopSeconds } from "../live/loop-report.ts";
@@ -38,6 +38,38 @@ describe("loop probe report", () => {
       writeFileSync(file, ["1000 10 1 0 5", "1100 70 30 1 48", "1200 55 20 1 31", "1300 2 1 0 1", "9000 500 1 0 400"].join("\n"));
       expect(loopStops(file, { fromMs: 1050, toMs: 1300 })).toEqual({ longest: [70, 55, 2], over50: 2, longestCpu: [48, 31, 1] });
       expect(loopStops(join(dir, "absent.txt"), { fromMs: 0, toMs: 1 })).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the probe preloaded into a process writes its intervals: a block of the loop shows as wall and CPU", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loop-probe-"));
+    try {
+      const file = join(dir, "probe.txt");
+      const script = join(dir, "block.ts");
+      // Idle for 300 ms, then a 150 ms block of CPU, then idle until the probe's next lines are out.
+      writeFileSync(
+        script,
+        `const cpu = () => { const u = process.threadCpuUsage(); return (u.user + u.system) / 1000; };
+await Bun.sleep(300);
+const from = cpu();
+while (cpu() - from < 150) {}
+await Bun.sleep(300);`,
+      );
+      const proc = Bun.spawn([process.execPath, "--preload", join(import.meta.dir, "../turn/loop-probe.ts"), script], {
+        env: { ...process.env, LOOP_PROBE_FILE: file, LOOP_PROBE_INTERVAL_MS: "100" },
+        stderr: "inherit",
+      });
+      expect(await proc.exited).toBe(0);
+      const lines = readLoopSeconds(readFileSync(file, "utf8"));
+      expect(lines.length).toBeGreaterThanOrEqual(3);
+      expect(probeIntervalMs(lines)).toBeGreaterThanOrEqual(100);
+      // The block is one stretch of the thread's CPU between two timer runs, and the timer ran that late.
+      expect(Math.max(...lines.map((l) => l.maxCpuMs))).toBeGreaterThanOrEqual(140);
+      expect(Math.max(...lines.map((l) => l.maxMs))).toBeGreaterThanOrEqual(140);
+      // The idle intervals before it read no such block.
+      expect(lines[0]?.maxCpuMs ?? 0).toBeLessThan(140);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { readLoopSeconds } from "../live/loop-report.ts";
 
 export interface LoopStops {
-  /** The five longest stops in the window by wall time (monitorEventLoopDelay), ms. */
+  /** The five longest stops in the window by wall time (how late the probe's 1 ms timer ran), ms. */
   longest: number[];
   /** 100 ms intervals of the window whose longest stop exceeded 50 ms of wall time. */
   over50: number;
