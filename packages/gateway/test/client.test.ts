@@ -339,10 +339,12 @@ describe("streamChat against a scripted upstream", () => {
   test("a consumer slower than the idle timeout is not mistaken for a silent upstream", async () => {
     const [a] = models("a") as [string];
     upstream.script(a, { stream: [deltaLine("one"), deltaLine(" two"), finishLine(), DONE] });
-    const stream = client({ idleTimeoutMs: 30, firstTokenTimeoutMs: 30 }).streamChat({ models: [a], messages });
+    // The first token's own timeout is not what this test is about: a loaded CI machine once took
+    // more than 30 ms to bring it. The consumer waits four idle timeouts after each token.
+    const stream = client({ idleTimeoutMs: 60, firstTokenTimeoutMs: 5_000 }).streamChat({ models: [a], messages });
     const { error } = await (async () => {
       try {
-        for await (const event of stream) if (event.type === "delta") await Bun.sleep(120);
+        for await (const event of stream) if (event.type === "delta") await Bun.sleep(240);
         return { error: null };
       } catch (err) {
         return { error: err };
