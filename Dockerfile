@@ -16,8 +16,8 @@ RUN bun install --frozen-lockfile --production
 FROM oven/bun:1.4.5-slim
 WORKDIR /app
 ENV NODE_ENV=production PORT=3000
-# JavaScriptCore's and the allocator's options, read only when the process starts: apps/api/src/runtime-options.ts (a test keeps them equal).
-ENV BUN_JSC_useFTLJIT=false MIMALLOC_PURGE_HOLES_MIN_INTERVAL=10000
+# JavaScriptCore's options, read only when the process starts: apps/api/src/runtime-options.ts (a test keeps them equal).
+ENV BUN_JSC_useFTLJIT=false
 COPY --from=deps /app/node_modules node_modules
 COPY . .
 # The web console, prebuilt (hashed files in apps/web/dist), so no instance builds it on its first request.

@@ -321,7 +321,7 @@ if (import.meta.main) {
     process.exit(1);
   }
   const running = handle;
-  // Bun reads the runtime options (JavaScriptCore's, mimalloc's) only when the process starts: say so if it was started some other way.
+  // JavaScriptCore reads its options only when the process starts: say so if it was started some other way.
   const mismatched = runtimeEnvMismatches(process.env);
   if (mismatched.length > 0) {
     running.logger.warn("started without the runtime options of apps/api/src/runtime-options.ts: start it with `bun run start` or the Docker image", {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { JSC_OPTIONS, MIMALLOC_OPTIONS, RUNTIME_ENV, runtimeEnvMismatches } from "../src/runtime-options.ts";
+import { JSC_OPTIONS, RUNTIME_ENV, runtimeEnvMismatches } from "../src/runtime-options.ts";
 
 const ROOT = join(import.meta.dir, "..", "..", "..");
 const read = (file: string) => readFileSync(join(ROOT, file), "utf8");
@@ -33,12 +33,11 @@ describe("the API's runtime options: one list, every way the server starts", () 
   test("the Docker image (and so docker-compose, which builds it) sets them and starts the server", () => {
     const dockerfile = read("Dockerfile");
     const env = dockerfileEnv(dockerfile);
-    const set = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith("BUN_JSC_") || k.startsWith("MIMALLOC_")));
+    const set = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith("BUN_JSC_")));
     expect(set).toEqual({ ...RUNTIME_ENV });
     expect(dockerfile).toContain(`CMD ["bun", "${SERVER}"]`);
     // compose must not set them differently for its API services.
     expect(read("docker-compose.yml")).not.toContain("BUN_JSC_");
-    expect(read("docker-compose.yml")).not.toContain("MIMALLOC_");
   });
 
   test("each is an option this Bun's JavaScriptCore knows, set away from its default", () => {
@@ -48,27 +47,6 @@ describe("the API's runtime options: one list, every way the server starts", () 
     const out = `${run.stdout.toString()}${run.stderr.toString()}`;
     expect(run.exitCode).toBe(0);
     for (const [option, value] of Object.entries(JSC_OPTIONS)) expect(out).toMatch(new RegExp(`^\\s+${option}=${value} \\(default: `, "m"));
-  });
-
-  test("each allocator option is one this Bun's mimalloc reads, set away from its default", () => {
-    // mimalloc ignores a variable it does not know; its verbose start lists every option with the
-    // value it took, so a misspelt name or a value equal to the default fails here.
-    const options = (env: Record<string, string>) => {
-      const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("MIMALLOC_")));
-      const run = Bun.spawnSync([process.execPath, "-e", "0"], { env: { ...inherited, ...env, MIMALLOC_VERBOSE: "1" }, stderr: "pipe", stdout: "pipe" });
-      expect(run.exitCode).toBe(0);
-      const out = `${run.stdout.toString()}${run.stderr.toString()}`;
-      return new Map([...out.matchAll(/^option '([a-z_]+)': (-?\d+)/gm)].map((m) => [m[1] ?? "", m[2] ?? ""]));
-    };
-    const set = options({ ...RUNTIME_ENV });
-    const defaults = options({});
-    expect(Object.keys(MIMALLOC_OPTIONS).length).toBeGreaterThan(0);
-    for (const [option, value] of Object.entries(MIMALLOC_OPTIONS)) {
-      const name = option.toLowerCase();
-      expect(set.get(name)).toBe(value);
-      expect(defaults.get(name)).toBeDefined();
-      expect(defaults.get(name)).not.toBe(value);
-    }
   });
 
   test("a process started another way is told apart", () => {
