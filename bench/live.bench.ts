@@ -417,6 +417,8 @@ async function main(): Promise<number> {
         lateJoiner: JSON.stringify(LATE),
         cluster: JSON.stringify(CLUSTER),
         cpuProfDir: CPU_PROF_DIR ?? "",
+        // What a run changed in the app instances (BENCH_LIVE_APP_ENV), so a before/after can be told apart from the file.
+        appEnv: process.env.BENCH_LIVE_APP_ENV ?? "",
       },
       parts: { seconds: timings, totalSeconds, storm: storm?.detail, lateJoiner: late?.detail, cluster: cluster?.detail.failover ?? undefined },
       goals,
