@@ -17,7 +17,7 @@ FROM oven/bun:1.4.5-slim
 WORKDIR /app
 ENV NODE_ENV=production PORT=3000
 # JavaScriptCore's options, read only when the process starts: apps/api/src/runtime-options.ts (a test keeps them equal).
-ENV BUN_JSC_useFTLJIT=false
+ENV BUN_JSC_useFTLJIT=false BUN_JSC_useWarmUpMarkedBlocks=false
 COPY --from=deps /app/node_modules node_modules
 COPY . .
 # The web console, prebuilt (hashed files in apps/web/dist), so no instance builds it on its first request.

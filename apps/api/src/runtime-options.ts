@@ -14,8 +14,17 @@
  * "Twelfth pass"), on the live bench the generating instance spent 3.3–3.4 ms of CPU a turn without
  * FTL against 3.7–4.1 with it after 800 turns, 3.1–3.3 against 3.7–4.0 over its first 3,200; on the turn bench
  * (one instance, no watchers) the JavaScript thread paid back the JIT's saving, net equal.
+ *
+ * `useWarmUpMarkedBlocks=false`: no "JSCWarmUp" thread touching the garbage-collected heap's
+ * decommitted blocks ahead of use (the collector still decommits what it frees; a block is faulted
+ * in when it is allocated into). Under a class's burst that thread spent 10–50 ms of the generating
+ * instance's CPU per 200 turns, and the JavaScript thread did not pay it back: on the live bench's
+ * fan-out, alternating, 4.20 ms of CPU a turn without it against 4.58 with it (six pairs; JavaScript
+ * thread in the main run 732 against 763 ms), idle memory per socket unchanged (2.71 against 2.78 KB
+ * per further socket), the second reader's p99 not worse (bench/README.md, turn.bench.ts
+ * "Fourteenth pass").
  */
-export const JSC_OPTIONS: Readonly<Record<string, string>> = Object.freeze({ useFTLJIT: "false" });
+export const JSC_OPTIONS: Readonly<Record<string, string>> = Object.freeze({ useFTLJIT: "false", useWarmUpMarkedBlocks: "false" });
 
 /** The variables that carry {@link JSC_OPTIONS} into a Bun process's environment. */
 export const RUNTIME_ENV: Readonly<Record<string, string>> = Object.freeze(
