@@ -5,7 +5,7 @@
  * "Fourteenth pass"):
  *
  *   bun bench/idle/allocator-return.ts
- *   X
+ *   MIMALLOC_PURGE_HOLES_MIN_INTERVAL=10000 bun bench/idle/allocator-return.ts   (paced: tried, not the server's default)
  *   MIMALLOC_PURGE_HOLES=0 bun bench/idle/allocator-return.ts                    (nothing comes back)
  */
 const rss = () => Math.round(process.memoryUsage().rss / 1024 / 1024);
