@@ -253,31 +253,39 @@ describe("memory reducer", () => {
   });
 
   test("on the real process: a burst's garbage is collected once it goes quiet, and the pause is counted", async () => {
-    // Garbage with a few survivors, as a burst of setups leaves it; then nothing runs.
-    const kept: object[] = [];
-    for (let i = 0; i < 300_000; i++) {
-      const o = { id: `user-${i}-${"x".repeat(40)}`, roles: [i, i + 1], at: new Date() };
-      if (i % 1000 === 0) kept.push(o);
-    }
-    const heapBefore = heapStats().heapSize;
     // The process's own CPU readings are left out: in a full test run other files' servers and
     // timers share this process, so it may never look quiet (the quiet rule has its own tests
     // above); the RSS, the collection and its timing are the real ones.
     const probe = { ...processMemoryProbe, cpuMicros: () => 0 };
-    const reducer = startMemoryReducer({ quietMs: 100, growthBytes: 1 }, logger, probe);
+    const reducer = startMemoryReducer({ quietMs: 100, growthBytes: 1, growthShare: 0 }, logger, probe);
     try {
+      // A burst after the reducer started, all of it live until it ends (so RSS has grown past the
+      // reducer's starting mark whatever the allocator had in hand), then garbage but a few
+      // survivors, as a burst of setups leaves it. Its growth is what arms the reducer: garbage
+      // made before it started, with RSS only shrinking after, would not (growth is counted from
+      // the lowest RSS read).
+      const rssAtStart = processMemoryProbe.rssBytes();
+      let burst: object[] | undefined = [];
+      const kept: object[] = [];
+      for (let i = 0; i < 400_000; i++) {
+        const o = { id: `user-${i}-${"x".repeat(40)}`, roles: [i, i + 1], at: new Date() };
+        burst.push(o);
+        if (i % 1000 === 0) kept.push(o);
+      }
+      expect(processMemoryProbe.rssBytes()).toBeGreaterThan(rssAtStart);
+      const heapBefore = heapStats().heapSize;
+      burst = undefined;
       const deadline = Date.now() + 15_000;
       while (reducer.stats.collections === 0 && Date.now() < deadline) await Bun.sleep(50);
+      expect(burst).toBeUndefined();
       expect(reducer.stats.collections).toBe(1);
       expect(reducer.stats.pauseMs).toBeGreaterThan(0);
       expect(reducer.stats.maxPauseMs).toBe(reducer.stats.pauseMs);
       expect(heapStats().heapSize).toBeLessThan(heapBefore);
-      expect(kept.length).toBe(300);
+      expect(kept.length).toBe(400);
     } finally {
       reducer.stop();
     }
-    // Its own deadline (15 s) decides, not the runner's default 5 s: RSS still shrinking after the
-    // tests before it means waiting for growth again.
   }, 20_000);
 
   test("on the real process: a burst that keeps a few objects grows the heap's blocks less with young collections", async () => {
