@@ -7,7 +7,7 @@
  *   parse   raw + a naive split on blank lines + JSON.parse of each chunk — about the least any
  *           client must do (no comments, CR or multi-line handling, no state);
  *   client  createGatewayClient().streamChat() iterated with for-await (events, watchdog, state),
- *           over the client's own connections (http1.ts) since 2026-12-02: its figure includes
+ *           over the client's own connections (http1/) since 2026-12-02: its figure includes
  *           that transport's reads and HTTP parse, where raw and parse read through fetch.
  * Reported: median ns per delta (upstream content chunk) over RUNS interleaved runs, and
  * client/raw, client/parse ratios. The client yields the chunks of one read as one delta event

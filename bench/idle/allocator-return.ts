@@ -8,6 +8,8 @@
  *   MIMALLOC_PURGE_HOLES_MIN_INTERVAL=10000 bun bench/idle/allocator-return.ts   (paced: tried, not the server's default)
  *   MIMALLOC_PURGE_HOLES=0 bun bench/idle/allocator-return.ts                    (nothing comes back)
  */
+export {};
+
 const rss = () => Math.round(process.memoryUsage().rss / 1024 / 1024);
 const kept: unknown[] = [];
 let burst: unknown[] = [];

@@ -75,7 +75,7 @@ const client = createGatewayClient({
   idleTimeoutMs: 30_000,
   maxRetries: 0,
   retryBaseMs: 100,
-  // `connect` is the client's own way (http1.ts); the others hand it a fetch.
+  // `connect` is the client's own way (http1/); the others hand it a fetch.
   ...(VARIANT === "node-http" ? { fetch: await nodeHttpFetch() } : VARIANT === "fetch" ? { fetch: (url: string, init: RequestInit) => fetch(url, init) } : {}),
 });
 

@@ -6,7 +6,7 @@
  * client process per run streams PROBE_STREAMS answers at once, PROBE_ROUNDS measured rounds after
  * one warm-up round, and prints token → reader and first-token latency percentiles. Readers:
  *   client    the gateway client (`createGatewayClient().streamChat()`) over its own connections
- *             (`Bun.connect`, http1.ts: the default)
+ *             (`Bun.connect`, http1/: the default)
  *   client-fetch  the same client handed Bun's `fetch` (its `fetch` option): the way it read before
  *   fetch     Bun's `fetch`, `reader.read()` per chunk, the client's SSE parse and chunk reader
  *   connect   `Bun.connect` with a keep-alive socket per answer, http-parser-js for the response,

@@ -2,7 +2,7 @@
 import type { Clock } from "./clock.ts";
 import type { ChatMessage, TokenUsage } from "./cost.ts";
 import type { AttemptRecord } from "./errors.ts";
-import type { Http1Agent } from "./http1.ts";
+import type { Http1Agent } from "./http1/agent.ts";
 import type { GatewayUsage } from "./upstream.ts";
 
 /** `fetch`, or anything shaped like it (e.g. `(url, init) => devApp.request(url, init)`). */

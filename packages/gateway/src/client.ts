@@ -3,7 +3,7 @@ import { systemClock, type Clock } from "./clock.ts";
 import { estimateMessagesTokens, estimateTokens } from "./cost.ts";
 import { GatewayError, type AttemptRecord } from "./errors.ts";
 import { ChunkReader } from "./chunk-reader.ts";
-import { upstreamTransport } from "./http1.ts";
+import { upstreamTransport } from "./http1/agent.ts";
 import type { UpstreamBody, UpstreamResponse, UpstreamTransport } from "./transport.ts";
 import { AttemptFailure, failureFromJsonBody, failureFromResponse, type GatewayUsage } from "./upstream.ts";
 import type { GatewayClientOptions, ChatRequest, GatewayEvent, ChatOutcome, ChatSummary, ChatStream, GatewayClient } from "./client-types.ts";

@@ -12,7 +12,7 @@ export {
 } from "./cost.ts";
 export { GatewayError, isAbortError, type AttemptRecord, type GatewayErrorCode } from "./errors.ts";
 export { parseRetryAfter, type GatewayUsage } from "./upstream.ts";
-export { Http1Agent, type Http1AgentOptions } from "./http1.ts";
+export { Http1Agent, type Http1AgentOptions } from "./http1/agent.ts";
 export {
   createGatewayClient,
   type ChatOutcome,

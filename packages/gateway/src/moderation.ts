@@ -1,7 +1,7 @@
 import type { FetchLike } from "./client-types.ts";
 import { GUARD_CODES } from "./dev-moderation.ts";
 import { GatewayError } from "./errors.ts";
-import { upstreamTransport, type Http1Agent } from "./http1.ts";
+import { upstreamTransport, type Http1Agent } from "./http1/agent.ts";
 import type { UpstreamResponse } from "./transport.ts";
 
 /**

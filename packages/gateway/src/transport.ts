@@ -1,6 +1,6 @@
 // What the gateway's clients need from a way of reaching the upstream: a request out, a status and
 // headers back, and the body as chunks pulled by the streaming loop. The network path is the
-// gateway's own HTTP/1.1 connections (http1.ts); an injected `fetch` — an in-process app in tests,
+// gateway's own HTTP/1.1 connections (http1/); an injected `fetch` — an in-process app in tests,
 // with no socket — is read through the same shape.
 import type { FetchLike } from "./client-types.ts";
 
