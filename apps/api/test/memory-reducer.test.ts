@@ -301,12 +301,22 @@ describe("memory reducer", () => {
       expect(await child.exited).toBe(0);
       return JSON.parse(out) as { grown: number; young: number; kept: number; ballast: number };
     };
-    const without = await burst(0);
-    const paced = await burst(MB);
-    expect(without.young).toBe(0);
-    expect(paced.young).toBeGreaterThan(0);
-    expect(paced.kept).toBe(2_000);
-    expect(paced.ballast).toBe(400_000);
-    expect(paced.grown).toBeLessThan(without.grown / 2);
-  }, 20_000);
+    // One burst's growth without the pacer swings 24–49 MB run to run (JavaScriptCore's own timers
+    // collect during it when they get to), and one pair once failed in CI: three of each,
+    // alternating, compared by median, with every reading in the message.
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1] as number;
+    const without: number[] = [];
+    const paced: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const w = await burst(0);
+      const p = await burst(MB);
+      expect(w.young).toBe(0);
+      expect(p.young).toBeGreaterThan(0);
+      expect(p.kept).toBe(2_000);
+      expect(p.ballast).toBe(400_000);
+      without.push(w.grown);
+      paced.push(p.grown);
+    }
+    expect(median(paced), `heap growth paced ${paced} against without ${without}`).toBeLessThan(median(without) / 2);
+  }, 45_000);
 });
