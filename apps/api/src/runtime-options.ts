@@ -18,11 +18,12 @@
  * `useWarmUpMarkedBlocks=false`: no "JSCWarmUp" thread touching the garbage-collected heap's
  * decommitted blocks ahead of use (the collector still decommits what it frees; a block is faulted
  * in when it is allocated into). Under a class's burst that thread spent 10–50 ms of the generating
- * instance's CPU per 200 turns, and the JavaScript thread did not pay it back: on the live bench's
- * fan-out, alternating, 4.20 ms of CPU a turn without it against 4.58 with it (six pairs; JavaScript
- * thread in the main run 732 against 763 ms), idle memory per socket unchanged (2.71 against 2.78 KB
- * per further socket), the second reader's p99 not worse (bench/README.md, turn.bench.ts
- * "Fourteenth pass").
+ * instance's CPU per 200 turns, and the JavaScript thread was not found to pay it back. What that
+ * buys a whole turn is below the live bench's run-to-run noise: 4.37 ms of CPU a turn without it
+ * against 4.51 with it, thirteen alternating runs each (six fan-out pairs, then six full runs and
+ * eight idle runs); idle memory per further socket no higher (2.78 against 3.43 KB in the idle
+ * runs), the second reader's p99 not worse (bench/README.md, turn.bench.ts "Fourteenth pass" and
+ * "The warm-up thread, confirmed or not").
  */
 export const JSC_OPTIONS: Readonly<Record<string, string>> = Object.freeze({ useFTLJIT: "false", useWarmUpMarkedBlocks: "false" });
 
