@@ -277,7 +277,6 @@ describe("memory reducer", () => {
       burst = undefined;
       const deadline = Date.now() + 15_000;
       while (reducer.stats.collections === 0 && Date.now() < deadline) await Bun.sleep(50);
-      expect(burst).toBeUndefined();
       expect(reducer.stats.collections).toBe(1);
       expect(reducer.stats.pauseMs).toBeGreaterThan(0);
       expect(reducer.stats.maxPauseMs).toBe(reducer.stats.pauseMs);
