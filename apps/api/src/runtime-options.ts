@@ -21,9 +21,10 @@
  * instance's CPU per 200 turns, and the JavaScript thread was not found to pay it back. What that
  * buys a whole turn is below the live bench's run-to-run noise: 4.37 ms of CPU a turn without it
  * against 4.51 with it, thirteen alternating runs each (six fan-out pairs, then six full runs and
- * eight idle runs); idle memory per further socket no higher (2.78 against 3.43 KB in the idle
- * runs), the second reader's p99 not worse (bench/README.md, turn.bench.ts "Fourteenth pass" and
- * "The warm-up thread, confirmed or not").
+ * eight idle runs); idle memory per further socket 2.78 against 3.43 KB in the idle runs (two full
+ * runs without it read 7.44 and 4.77, their reading taken before the burst's collection), the
+ * second reader's p99 not worse (bench/README.md, turn.bench.ts "Fourteenth pass" and "The
+ * warm-up thread, confirmed or not").
  */
 export const JSC_OPTIONS: Readonly<Record<string, string>> = Object.freeze({ useFTLJIT: "false", useWarmUpMarkedBlocks: "false" });
 
